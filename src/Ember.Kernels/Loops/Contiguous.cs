@@ -1,0 +1,98 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using Ember.Kernels.Operators;
+
+namespace Ember.Kernels.Loops;
+
+/// <summary>
+/// The primitives on contiguous spans, vectorized through TensorPrimitives where it has the op.
+/// All strided and broadcast loops end in one of these for their innermost run.
+/// </summary>
+public static class Contiguous
+{
+    /// <summary>dst[i] = op(x[i]). dst may alias x.</summary>
+    public static void Unary<T>(UnaryOp op, ReadOnlySpan<T> x, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (op)
+        {
+            case UnaryOp.Neg: TensorPrimitives.Negate(x, dst); break;
+            case UnaryOp.Abs: TensorPrimitives.Abs(x, dst); break;
+            case UnaryOp.Exp: TensorPrimitives.Exp(x, dst); break;
+            case UnaryOp.Log: TensorPrimitives.Log(x, dst); break;
+            case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, dst); break;
+            case UnaryOp.Square: TensorPrimitives.Multiply(x, x, dst); break;
+            case UnaryOp.Reciprocal: TensorPrimitives.Divide(T.One, x, dst); break;
+            case UnaryOp.Sin: TensorPrimitives.Sin(x, dst); break;
+            case UnaryOp.Cos: TensorPrimitives.Cos(x, dst); break;
+            case UnaryOp.Tanh: TensorPrimitives.Tanh(x, dst); break;
+            case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(x, dst); break;
+            case UnaryOp.Relu: Relu(x, dst); break;
+            case UnaryOp.Floor: TensorPrimitives.Floor(x, dst); break;
+            case UnaryOp.Ceil: TensorPrimitives.Ceiling(x, dst); break;
+            case UnaryOp.Trunc: TensorPrimitives.Truncate(x, dst); break;
+            default:
+                for (int i = 0; i < x.Length; i++) dst[i] = ScalarMath.Unary(op, x[i]);
+                break;
+        }
+    }
+
+    static void Relu<T>(ReadOnlySpan<T> x, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // max(x, 0) keeping NaN, like torch.relu
+        TensorPrimitives.Max(x, T.Zero, dst);
+    }
+
+    /// <summary>dst[i] = op(x[i], y[i]).</summary>
+    public static void Binary<T>(BinaryOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> dst) where T : unmanaged, INumber<T>
+    {
+        if (typeof(T) == typeof(float) || typeof(T) == typeof(double))
+        {
+            switch (op)
+            {
+                case BinaryOp.Add: TensorPrimitives.Add(x, y, dst); return;
+                case BinaryOp.Sub: TensorPrimitives.Subtract(x, y, dst); return;
+                case BinaryOp.Mul: TensorPrimitives.Multiply(x, y, dst); return;
+                case BinaryOp.Div: TensorPrimitives.Divide(x, y, dst); return;
+                case BinaryOp.Maximum: TensorPrimitives.Max(x, y, dst); return;
+                case BinaryOp.Minimum: TensorPrimitives.Min(x, y, dst); return;
+            }
+        }
+        for (int i = 0; i < dst.Length; i++) dst[i] = ScalarMath.Binary(op, x[i], y[i]);
+    }
+
+    /// <summary>dst[i] = op(x[i], y).</summary>
+    public static void BinaryScalarRight<T>(BinaryOp op, ReadOnlySpan<T> x, T y, Span<T> dst) where T : unmanaged, INumber<T>
+    {
+        if (typeof(T) == typeof(float) || typeof(T) == typeof(double))
+        {
+            switch (op)
+            {
+                case BinaryOp.Add: TensorPrimitives.Add(x, y, dst); return;
+                case BinaryOp.Sub: TensorPrimitives.Subtract(x, y, dst); return;
+                case BinaryOp.Mul: TensorPrimitives.Multiply(x, y, dst); return;
+                case BinaryOp.Div: TensorPrimitives.Divide(x, y, dst); return;
+                case BinaryOp.Maximum: TensorPrimitives.Max(x, y, dst); return;
+                case BinaryOp.Minimum: TensorPrimitives.Min(x, y, dst); return;
+            }
+        }
+        for (int i = 0; i < dst.Length; i++) dst[i] = ScalarMath.Binary(op, x[i], y);
+    }
+
+    /// <summary>dst[i] = op(x, y[i]).</summary>
+    public static void BinaryScalarLeft<T>(BinaryOp op, T x, ReadOnlySpan<T> y, Span<T> dst) where T : unmanaged, INumber<T>
+    {
+        if (typeof(T) == typeof(float) || typeof(T) == typeof(double))
+        {
+            switch (op)
+            {
+                case BinaryOp.Add: TensorPrimitives.Add(y, x, dst); return;
+                case BinaryOp.Sub: TensorPrimitives.Subtract(x, y, dst); return;
+                case BinaryOp.Mul: TensorPrimitives.Multiply(y, x, dst); return;
+                case BinaryOp.Div: TensorPrimitives.Divide(x, y, dst); return;
+                case BinaryOp.Maximum: TensorPrimitives.Max(y, x, dst); return;
+                case BinaryOp.Minimum: TensorPrimitives.Min(y, x, dst); return;
+            }
+        }
+        for (int i = 0; i < dst.Length; i++) dst[i] = ScalarMath.Binary(op, x, y[i]);
+    }
+}

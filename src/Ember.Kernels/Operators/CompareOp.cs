@@ -1,0 +1,4 @@
+namespace Ember.Kernels.Operators;
+
+/// <summary>Elementwise comparisons; they produce bool.</summary>
+public enum CompareOp { Eq, Ne, Lt, Le, Gt, Ge }

@@ -1,0 +1,117 @@
+namespace Ember.Autograd;
+
+/// <summary>
+/// Runs backward over the recorded graph: a deterministic topological order (inputs visited in argument order),
+/// then each node's backward in reverse, accumulating gradients per tensor.
+/// </summary>
+internal static class Engine
+{
+    public static void Backward(Tensor root, Tensor? gradient, bool retainGraph, bool createGraph)
+    {
+        if (!root.RequiresGrad)
+            throw new InvalidOperationException("backward: element 0 of tensors does not require grad and does not have a grad_fn");
+        if (gradient is null)
+        {
+            if (root.NumEl != 1)
+                throw new InvalidOperationException($"backward: grad can be implicitly created only for scalar outputs (output has shape {root.Shape}); pass a gradient");
+            gradient = Torch.OnesLike(root);
+        }
+        else if (gradient.Shape != root.Shape)
+            throw new ArgumentException($"backward: gradient has shape {gradient.Shape} but the output has shape {root.Shape}");
+        Run([root], [gradient], retainGraph, createGraph, inputs: null);
+    }
+
+    public static Tensor?[] Grad(Tensor[] outputs, Tensor[] inputs, Tensor?[]? gradOutputs, bool retainGraph, bool createGraph, bool allowUnused)
+    {
+        var seeds = new Tensor[outputs.Length];
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            if (!outputs[i].RequiresGrad)
+                throw new InvalidOperationException($"grad: output {i} does not require grad and does not have a grad_fn");
+            seeds[i] = gradOutputs?[i] ?? (outputs[i].NumEl == 1 ? Torch.OnesLike(outputs[i])
+                : throw new InvalidOperationException($"grad: grad can be implicitly created only for scalar outputs (output {i} has shape {outputs[i].Shape})"));
+        }
+        var result = Run(outputs, seeds, retainGraph, createGraph, inputs);
+        for (int i = 0; i < inputs.Length; i++)
+            if (result[i] is null && !allowUnused)
+                throw new InvalidOperationException($"grad: input {i} (shape {inputs[i].Shape}) was not used in the graph; pass allowUnused: true");
+        return result;
+    }
+
+    static Tensor?[] Run(Tensor[] roots, Tensor[] seeds, bool retainGraph, bool createGraph, Tensor[]? inputs)
+    {
+        var order = TopologicalOrder(roots);
+        var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < roots.Length; i++) Accumulate(grads, roots[i], seeds[i]);
+        HashSet<Tensor>? wanted = inputs is null ? null : new HashSet<Tensor>(inputs, ReferenceEqualityComparer.Instance);
+
+        using (new GradMode.Scope(createGraph))
+        {
+            // order lists inputs before their consumers; walk it backwards
+            for (int i = order.Count - 1; i >= 0; i--)
+            {
+                var t = order[i];
+                if (!grads.TryGetValue(t, out var g)) continue;
+                if (inputs is null && (t.IsLeaf || t.retainsGrad))
+                    AccumulateIntoGrad(t, g, createGraph);
+                var node = t.Node;
+                if (node is null) continue;
+                var inputGrads = node.Apply(g);
+                for (int k = 0; k < node.Inputs.Length; k++)
+                {
+                    var input = node.Inputs[k];
+                    var ig = inputGrads[k];
+                    if (ig is null || !input.RequiresGrad) continue;
+                    if (ig.Shape != input.Shape)
+                        throw new InvalidOperationException($"backward: {node.Name} returned a gradient of shape {ig.Shape} for input {k} of shape {input.Shape}");
+                    Accumulate(grads, input, ig);
+                }
+                if (wanted is null || !wanted.Contains(t)) grads.Remove(t);
+                if (!retainGraph) node.Release();
+            }
+        }
+        if (inputs is null) return [];
+        var result = new Tensor?[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+            result[i] = grads.TryGetValue(inputs[i], out var g) ? (createGraph ? g : g.Detach()) : null;
+        return result;
+    }
+
+    static void Accumulate(Dictionary<Tensor, Tensor> grads, Tensor t, Tensor g)
+        => grads[t] = grads.TryGetValue(t, out var existing) ? existing.Add(g) : g;
+
+    static void AccumulateIntoGrad(Tensor t, Tensor g, bool createGraph)
+    {
+        if (t.Grad is null)
+            t.Grad = createGraph ? g : g.Detach().Clone(); // own copy: the same gradient tensor may reach several leaves
+        else if (createGraph || t.Grad.RequiresGrad)
+            t.Grad = t.Grad.Add(g);
+        else
+            using (Torch.NoGrad()) t.Grad.AddInPlace(g);
+    }
+
+    static List<Tensor> TopologicalOrder(Tensor[] roots)
+    {
+        var order = new List<Tensor>();
+        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<(Tensor Tensor, int NextInput)>();
+        foreach (var root in roots)
+        {
+            if (!visited.Add(root)) continue;
+            stack.Push((root, 0));
+            while (stack.Count > 0)
+            {
+                var (t, next) = stack.Pop();
+                var inputs = t.Node?.Inputs ?? [];
+                if (next < inputs.Length)
+                {
+                    stack.Push((t, next + 1));
+                    var child = inputs[next];
+                    if (child.RequiresGrad && visited.Add(child)) stack.Push((child, 0));
+                }
+                else order.Add(t);
+            }
+        }
+        return order;
+    }
+}

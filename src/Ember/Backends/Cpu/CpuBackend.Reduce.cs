@@ -1,0 +1,136 @@
+using System.Numerics;
+using Ember.Kernels.Gemm;
+using Ember.Kernels.Loops;
+using Ember.Kernels.Operators;
+
+namespace Ember.Backends.Cpu;
+
+internal sealed partial class CpuBackend
+{
+    public Tensor Reduce(ReduceOp op, Tensor x, int[] dims, bool keepDim)
+    {
+        var (src, outer, reduced, inner) = AsBlock(x, dims);
+        var outShape = ReducedShape(x.shape, dims, keepDim);
+        var y = Empty(x.DType, outShape, false);
+        switch (x.DType)
+        {
+            case DType.Float32: Reduction.Reduce(op, src.Span<float>(), outer, reduced, inner, y.Span<float>()); break;
+            case DType.Float64: Reduction.Reduce(op, src.Span<double>(), outer, reduced, inner, y.Span<double>()); break;
+            case DType.Int64: Reduction.Reduce(op, src.Span<long>(), outer, reduced, inner, y.Span<long>()); break;
+            default: throw new NotSupportedException($"{op.ToString().ToLowerInvariant()}: not implemented for torch.bool (convert with To(DType.Int64))");
+        }
+        return y;
+    }
+
+    public (Tensor Values, Tensor Indices) ArgReduce(bool max, Tensor x, int dim, bool keepDim)
+    {
+        var (src, outer, reduced, inner) = AsBlock(x, [dim]);
+        var outShape = ReducedShape(x.shape, [dim], keepDim);
+        var values = Empty(x.DType, outShape, false);
+        var indices = Empty(DType.Int64, (int[])outShape.Clone(), false);
+        switch (x.DType)
+        {
+            case DType.Float32: Reduction.ArgReduce(max, src.Span<float>(), outer, reduced, inner, values.Span<float>(), indices.Span<long>()); break;
+            case DType.Float64: Reduction.ArgReduce(max, src.Span<double>(), outer, reduced, inner, values.Span<double>(), indices.Span<long>()); break;
+            case DType.Int64: Reduction.ArgReduce(max, src.Span<long>(), outer, reduced, inner, values.Span<long>(), indices.Span<long>()); break;
+            default: throw new NotSupportedException($"{(max ? "max" : "min")}: not implemented for torch.bool");
+        }
+        return (values, indices);
+    }
+
+    public Tensor Softmax(Tensor x, int dim, bool log)
+    {
+        var src = x.IsContiguous ? x : x.Contiguous();
+        var y = Empty(x.DType, (int[])x.shape.Clone(), false);
+        int outer = 1, reduced = x.shape[dim], inner = 1;
+        for (int d = 0; d < dim; d++) outer *= x.shape[d];
+        for (int d = dim + 1; d < x.Rank; d++) inner *= x.shape[d];
+        switch (x.DType)
+        {
+            case DType.Float32: Reduction.Softmax(src.Span<float>(), outer, reduced, inner, y.Span<float>(), log); break;
+            case DType.Float64: Reduction.Softmax(src.Span<double>(), outer, reduced, inner, y.Span<double>(), log); break;
+            default: throw new NotSupportedException($"softmax: expected a floating point tensor, got {x.DType.TorchName()}");
+        }
+        return y;
+    }
+
+    /// <summary>
+    /// Views x as a contiguous [outer, reduced, inner] block for reducing <paramref name="dims"/> (sorted, distinct).
+    /// Adjacent dims of a contiguous tensor need no copy; otherwise the reduced dims are permuted last and copied.
+    /// </summary>
+    static (Tensor Src, int Outer, int Reduced, int Inner) AsBlock(Tensor x, int[] dims)
+    {
+        int rank = x.Rank;
+        int reduced = 1;
+        foreach (var d in dims) reduced *= x.shape[d];
+        bool adjacent = true;
+        for (int i = 1; i < dims.Length; i++) adjacent &= dims[i] == dims[i - 1] + 1;
+        if (dims.Length == 0) return (x.IsContiguous ? x : x.Contiguous(), x.NumEl, 1, 1);
+        if (adjacent)
+        {
+            int outer = 1, inner = 1;
+            for (int d = 0; d < dims[0]; d++) outer *= x.shape[d];
+            for (int d = dims[^1] + 1; d < rank; d++) inner *= x.shape[d];
+            return (x.IsContiguous ? x : x.Contiguous(), outer, reduced, inner);
+        }
+        var perm = new List<int>(rank);
+        for (int d = 0; d < rank; d++) if (Array.IndexOf(dims, d) < 0) perm.Add(d);
+        perm.AddRange(dims);
+        var permuted = x.Permute(perm.ToArray()).Contiguous();
+        int kept = 1;
+        for (int d = 0; d < rank; d++) if (Array.IndexOf(dims, d) < 0) kept *= x.shape[d];
+        return (permuted, kept, reduced, 1);
+    }
+
+    static int[] ReducedShape(int[] shape, int[] dims, bool keepDim)
+    {
+        var result = new List<int>(shape.Length);
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (Array.IndexOf(dims, d) >= 0) { if (keepDim) result.Add(1); }
+            else result.Add(shape[d]);
+        }
+        return result.ToArray();
+    }
+
+    public Tensor MatMul(Tensor a, Tensor b)
+    {
+        bool batched = a.Rank == 3;
+        int batch = batched ? a.shape[0] : 1;
+        int m = a.shape[^2], k = a.shape[^1], n = b.shape[^1];
+        var y = Empty(a.DType, batched ? [batch, m, n] : [m, n], false);
+        var (aData, aTrans, lda) = GemmOperand(ref a);
+        var (bData, bTrans, ldb) = GemmOperand(ref b);
+        int aBatchStride = batched ? a.strides[0] : 0, bBatchStride = batched ? b.strides[0] : 0;
+        for (int i = 0; i < batch; i++)
+        {
+            switch (a.DType)
+            {
+                case DType.Float32:
+                    Gemm.Sgemm(aTrans, bTrans, m, n, k, 1f, a.storage.As<float>().AsSpan(a.offset + i * aBatchStride), lda,
+                        b.storage.As<float>().AsSpan(b.offset + i * bBatchStride), ldb, 0f, y.storage.As<float>().AsSpan(i * m * n, m * n), n);
+                    break;
+                case DType.Float64:
+                    Gemm.Dgemm(aTrans, bTrans, m, n, k, 1d, a.storage.As<double>().AsSpan(a.offset + i * aBatchStride), lda,
+                        b.storage.As<double>().AsSpan(b.offset + i * bBatchStride), ldb, 0d, y.storage.As<double>().AsSpan(i * m * n, m * n), n);
+                    break;
+                default: throw new NotSupportedException($"matmul: expected float32 or float64, got {a.DType.TorchName()}");
+            }
+        }
+        _ = aData; _ = bData;
+        return y;
+    }
+
+    /// <summary>A matrix operand as (storage, transposed?, leading dim): row-major or column-major views need no copy.</summary>
+    static (Tensor Data, bool Transposed, int Ld) GemmOperand(ref Tensor t)
+    {
+        int r = t.Rank;
+        int rows = t.shape[r - 2], cols = t.shape[r - 1];
+        int rs = t.strides[r - 2], cs = t.strides[r - 1];
+        bool batchOk = r == 2 || t.shape[0] == 1 || t.strides[0] >= 0;
+        if (batchOk && (cs == 1 || cols == 1) && rs >= Math.Max(1, cols)) return (t, false, Math.Max(rs, 1));
+        if (batchOk && (rs == 1 || rows == 1) && cs >= Math.Max(1, rows)) return (t, true, Math.Max(cs, 1));
+        t = t.Contiguous();
+        return (t, false, Math.Max(cols, 1));
+    }
+}

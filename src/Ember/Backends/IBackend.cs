@@ -1,0 +1,25 @@
+using Ember.Kernels.Operators;
+
+namespace Ember.Backends;
+
+/// <summary>
+/// The device contract: allocation, copies and the primitives. Ops ask the backend of their inputs
+/// (<see cref="Backend.Of(Tensor)"/>), never a concrete device, so a GPU backend can slot in beside the CPU one.
+/// Inputs arrive already type-promoted and, for binary ops, with broadcastable shapes.
+/// </summary>
+internal interface IBackend
+{
+    Tensor Empty(DType dtype, int[] shape, bool zeroed);
+    void Fill(Tensor dst, double value);
+    /// <summary>dst ← src, src broadcast to dst's shape, converting the element type.</summary>
+    void Copy(Tensor src, Tensor dst);
+    Tensor Unary(UnaryOp op, Tensor x);
+    Tensor Binary(BinaryOp op, Tensor a, Tensor b);
+    Tensor Compare(CompareOp op, Tensor a, Tensor b);
+    Tensor Where(Tensor condition, Tensor a, Tensor b);
+    Tensor Reduce(ReduceOp op, Tensor x, int[] dims, bool keepDim);
+    (Tensor Values, Tensor Indices) ArgReduce(bool max, Tensor x, int dim, bool keepDim);
+    Tensor Softmax(Tensor x, int dim, bool log);
+    /// <summary>[b, m, k] × [b, k, n] → [b, m, n] (b may be absent: 2-D).</summary>
+    Tensor MatMul(Tensor a, Tensor b);
+}

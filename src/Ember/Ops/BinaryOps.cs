@@ -1,0 +1,118 @@
+using Ember.Autograd;
+using Ember.Backends;
+using Ember.Kernels.Operators;
+
+namespace Ember.Ops;
+
+/// <summary>Broadcasting binary ops. Each gradient is reduced back to its input's shape with SumTo.</summary>
+internal static class BinaryOps
+{
+    /// <summary>Promotes both operands to a common dtype (torch.result_type).</summary>
+    static (Tensor, Tensor) Promote(Tensor a, Tensor b)
+    {
+        if (a.DType == b.DType) return (a, b);
+        var t = DTypeExtensions.Promote(a.DType, b.DType);
+        return (a.To(t), b.To(t));
+    }
+
+    static Tensor Prim(BinaryOp op, Tensor a, Tensor b) => Backend.Of(a).Binary(op, a, b);
+
+    public static Tensor Add(Tensor a, Tensor b)
+    {
+        (a, b) = Promote(a, b);
+        int[] sa = a.shape, sb = b.shape;
+        return Recording.Binary(Prim(BinaryOp.Add, a, b), "AddBackward0", a, b, g => g.SumTo(sa), g => g.SumTo(sb));
+    }
+
+    public static Tensor Sub(Tensor a, Tensor b)
+    {
+        (a, b) = Promote(a, b);
+        int[] sa = a.shape, sb = b.shape;
+        return Recording.Binary(Prim(BinaryOp.Sub, a, b), "SubBackward0", a, b, g => g.SumTo(sa), g => (-g).SumTo(sb));
+    }
+
+    public static Tensor Mul(Tensor a, Tensor b)
+    {
+        (a, b) = Promote(a, b);
+        int[] sa = a.shape, sb = b.shape;
+        return Recording.Binary(Prim(BinaryOp.Mul, a, b), "MulBackward0", a, b, g => (g * b).SumTo(sa), g => (g * a).SumTo(sb), a, b);
+    }
+
+    public static Tensor Div(Tensor a, Tensor b)
+    {
+        (a, b) = Promote(a, b);
+        if (!a.DType.IsFloatingPoint()) { a = a.To(DType.Float32); b = b.To(DType.Float32); } // true division, as torch.div
+        int[] sa = a.shape, sb = b.shape;
+        return Recording.Binary(Prim(BinaryOp.Div, a, b), "DivBackward0", a, b, g => (g / b).SumTo(sa), g => (-g * a / (b * b)).SumTo(sb), a, b);
+    }
+
+    public static Tensor Pow(Tensor a, Tensor b)
+    {
+        (a, b) = Promote(a, b);
+        int[] sa = a.shape, sb = b.shape;
+        var y = Prim(BinaryOp.Pow, a, b);
+        return Recording.Binary(y, "PowBackward1", a, b,
+            g => (g * b * a.Pow(b - 1.0)).MaskedFill(b.Eq(0.0), 0.0).SumTo(sa),
+            // d/db a^b = a^b·log a; PyTorch defines it as 0 where a == 0 and b ≥ 0
+            g => (g * y * a.Log()).MaskedFill(a.Eq(0.0).LogicalAnd(b >= 0.0), 0.0).SumTo(sb),
+            a, b, y);
+    }
+
+    /// <summary>a^exponent for a scalar exponent; x² and √x keep their exact primitives.</summary>
+    public static Tensor Pow(Tensor a, double exponent)
+    {
+        if (exponent == 2) return UnaryOps.Square(a);
+        if (exponent == 1) return a.Clone();
+        var e = Torch.Scalar(exponent, a.DType.IsFloatingPoint() ? a.DType : DType.Float32);
+        if (!a.DType.IsFloatingPoint() && exponent == Math.Floor(exponent) && exponent >= 0) e = e.To(a.DType);
+        var (pa, pe) = Promote(a, e);
+        var y = Prim(BinaryOp.Pow, pa, pe);
+        return Recording.Unary(y, "PowBackward0", pa, g => exponent == 0 ? Torch.ZerosLike(g) : g * pa.Pow(exponent - 1) * exponent, pa);
+    }
+
+    /// <summary>torch.maximum / torch.minimum: ties send half of the gradient to each side, as PyTorch does.</summary>
+    public static Tensor MaxMin(Tensor a, Tensor b, bool max)
+    {
+        (a, b) = Promote(a, b);
+        int[] sa = a.shape, sb = b.shape;
+        var y = Prim(max ? BinaryOp.Maximum : BinaryOp.Minimum, a, b);
+        Tensor Share(Tensor g, Tensor mine, Tensor other)
+        {
+            var wins = max ? mine > other : mine < other;
+            var ties = mine.Eq(other);
+            return Torch.Where(wins, g, Torch.Where(ties, g * 0.5, Torch.ZerosLike(g)));
+        }
+        return Recording.Binary(y, max ? "MaximumBackward0" : "MinimumBackward0", a, b,
+            g => Share(g, a, b).SumTo(sa), g => Share(g, b, a).SumTo(sb), a, b);
+    }
+
+    public static Tensor Compare(CompareOp op, Tensor a, Tensor b)
+    {
+        (a, b) = Promote(a, b);
+        return Backend.Of(a).Compare(op, a, b);
+    }
+
+    public static Tensor Where(Tensor condition, Tensor a, Tensor b)
+    {
+        if (condition.DType != DType.Bool)
+            throw new ArgumentException($"where: expected condition to be a bool tensor, got {condition.DType.TorchName()}");
+        (a, b) = Promote(a, b);
+        int[] sa = a.shape, sb = b.shape;
+        var y = Backend.Of(a).Where(condition, a, b);
+        return Recording.Binary(y, "WhereBackward0", a, b,
+            g => Torch.Where(condition, g, Torch.ZerosLike(g)).SumTo(sa),
+            g => Torch.Where(condition, Torch.ZerosLike(g), g).SumTo(sb));
+    }
+
+    /// <summary>Sums a broadcast gradient back to <paramref name="shape"/> (the backward of expand).</summary>
+    public static Tensor SumTo(Tensor g, int[] shape)
+    {
+        if (g.shape.AsSpan().SequenceEqual(shape)) return g;
+        int lead = g.Rank - shape.Length;
+        var dims = new List<int>();
+        for (int d = 0; d < g.Rank; d++)
+            if (d < lead || (shape[d - lead] == 1 && g.shape[d] != 1)) dims.Add(d);
+        var summed = dims.Count == 0 ? g : g.Sum(dims.ToArray(), keepDim: true);
+        return summed.Reshape(shape);
+    }
+}

@@ -1,0 +1,51 @@
+using Ember.Autograd;
+using Ember.Backends;
+
+namespace Ember.Ops;
+
+/// <summary>Matrix products with PyTorch's matmul rules (1-D, 2-D, batched with broadcasting).</summary>
+internal static class LinalgOps
+{
+    /// <summary>2-D × 2-D or equal-batch 3-D × 3-D: the primitive, with grads gA = g·Bᵀ, gB = Aᵀ·g.</summary>
+    public static Tensor Mm(Tensor a, Tensor b, string op)
+    {
+        if (a.DType != b.DType)
+            throw new ArgumentException($"{op}: expected both operands to have the same dtype, but got {a.DType.TorchName()} and {b.DType.TorchName()}");
+        if (!a.DType.IsFloatingPoint())
+            throw new ArgumentException($"{op}: expected floating point operands, got {a.DType.TorchName()}");
+        if (a.shape[^1] != b.shape[^2])
+            throw new ArgumentException($"{op}: shapes {a.Shape} and {b.Shape} cannot be multiplied ({a.shape[^1]} != {b.shape[^2]})");
+        var y = Backend.Of(a).MatMul(a, b);
+        return Recording.Binary(y, a.Rank == 3 ? "BmmBackward0" : "MmBackward0", a, b,
+            g => Mm(g, b.MT, op), g => Mm(a.MT, g, op), a, b);
+    }
+
+    public static Tensor MatMul(Tensor a, Tensor b)
+    {
+        if (a.Rank == 0 || b.Rank == 0)
+            throw new ArgumentException($"matmul: both arguments need at least 1 dimension, got shapes {a.Shape} and {b.Shape}");
+        if (a.Rank == 1 && b.Rank == 1)
+        {
+            if (a.shape[0] != b.shape[0]) throw new ArgumentException($"matmul: shapes {a.Shape} and {b.Shape} cannot be multiplied ({a.shape[0]} != {b.shape[0]})");
+            return Mm(a.Unsqueeze(0), b.Unsqueeze(1), "matmul").Reshape();
+        }
+        if (a.Rank == 1) return MatMul(a.Unsqueeze(0), b).Squeeze(-2);
+        if (b.Rank == 1) return MatMul(a, b.Unsqueeze(1)).Squeeze(-1);
+        if (a.shape[^1] != b.shape[^2])
+            throw new ArgumentException($"matmul: shapes {a.Shape} and {b.Shape} cannot be multiplied ({a.shape[^1]} != {b.shape[^2]})");
+        if (a.Rank == 2 && b.Rank == 2) return Mm(a, b, "matmul");
+        if (b.Rank == 2)
+        {
+            // [..., m, k] × [k, n]: fold the batch into rows, one GEMM
+            var lead = a.shape[..^1];
+            var flat = Mm(a.Reshape(-1, a.shape[^1]), b, "matmul");
+            return flat.Reshape([.. lead, b.shape[1]]);
+        }
+        var batchA = a.shape[..^2]; var batchB = b.shape[..^2];
+        var batch = Broadcasting.Shape(batchA, batchB, "matmul");
+        int batchCount = 1; foreach (var d in batch) batchCount *= d;
+        var a3 = a.Expand([.. batch, a.shape[^2], a.shape[^1]]).Reshape(batchCount, a.shape[^2], a.shape[^1]);
+        var b3 = b.Expand([.. batch, b.shape[^2], b.shape[^1]]).Reshape(batchCount, b.shape[^2], b.shape[^1]);
+        return Mm(a3, b3, "matmul").Reshape([.. batch, a.shape[^2], b.shape[^1]]);
+    }
+}

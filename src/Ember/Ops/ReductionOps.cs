@@ -1,0 +1,97 @@
+using Ember.Autograd;
+using Ember.Backends;
+using Ember.Kernels.Operators;
+
+namespace Ember.Ops;
+
+/// <summary>Reductions and the softmax family. Backwards broadcast the gradient back over the reduced dims.</summary>
+internal static class ReductionOps
+{
+    /// <summary>Sorted, distinct, non-negative dims; null or empty means all.</summary>
+    public static int[] NormalizeDims(Tensor x, int[]? dims, string op)
+    {
+        if (dims is null || dims.Length == 0) return Enumerable.Range(0, x.Rank).ToArray();
+        var result = dims.Select(d => Tensor.NormalizeDim(d, x.Rank, op)).Distinct().OrderBy(d => d).ToArray();
+        if (result.Length != dims.Length) throw new ArgumentException($"{op}: dim {Shape.Format(dims)} appears multiple times in the list of dims");
+        return x.Rank == 0 ? [] : result;
+    }
+
+    /// <summary>Re-inserts reduced dims as size 1 so that a gradient broadcasts back.</summary>
+    static Tensor Unreduce(Tensor g, int[] inputShape, int[] dims, bool keepDim)
+    {
+        if (!keepDim)
+        {
+            var shape = (int[])inputShape.Clone();
+            foreach (var d in dims) shape[d] = 1;
+            g = g.Reshape(shape);
+        }
+        return g.Expand(inputShape);
+    }
+
+    public static Tensor Sum(Tensor x, int[]? dims, bool keepDim)
+    {
+        if (x.DType == DType.Bool) x = x.To(DType.Int64);
+        var d = NormalizeDims(x, dims, "sum");
+        var y = Backend.Of(x).Reduce(ReduceOp.Sum, x, d, keepDim);
+        var inputShape = x.shape;
+        return Recording.Unary(y, "SumBackward1", x, g => Unreduce(g, inputShape, d, keepDim));
+    }
+
+    public static Tensor Mean(Tensor x, int[]? dims, bool keepDim)
+    {
+        if (!x.DType.IsFloatingPoint())
+            throw new ArgumentException($"mean: could not infer output dtype; input dtype must be floating point, got {x.DType.TorchName()}");
+        var d = NormalizeDims(x, dims, "mean");
+        int count = 1;
+        foreach (var i in d) count *= x.shape[i];
+        return Sum(x, d, keepDim) / (double)count;
+    }
+
+    public static Tensor Prod(Tensor x, int[]? dims, bool keepDim)
+    {
+        var d = NormalizeDims(x, dims, "prod");
+        var y = Backend.Of(x).Reduce(ReduceOp.Prod, x, d, keepDim);
+        var inputShape = x.shape;
+        // ∂Π/∂xᵢ = Π/xᵢ (inputs with zeros are not special-cased)
+        return Recording.Unary(y, "ProdBackward1", x, g => Unreduce(g * y, inputShape, d, keepDim) / x, x, y);
+    }
+
+    /// <summary>max/min over all elements; the gradient is shared evenly between tied maxima, as PyTorch does.</summary>
+    public static Tensor MaxAll(Tensor x, bool max)
+    {
+        var d = NormalizeDims(x, null, "max");
+        if (x.NumEl == 0) throw new ArgumentException($"{(max ? "max" : "min")}: expected a non-empty tensor");
+        var y = Backend.Of(x).Reduce(max ? ReduceOp.Max : ReduceOp.Min, x, d, false);
+        return Recording.Unary(y, max ? "MaxBackward1" : "MinBackward1", x, g =>
+        {
+            var mask = x.Eq(y).To(g.DType);
+            return mask * (g / mask.Sum());
+        }, x, y);
+    }
+
+    public static (Tensor Values, Tensor Indices) MaxDim(Tensor x, int dim, bool keepDim, bool max)
+    {
+        int d = Tensor.NormalizeDim(dim, x.Rank, max ? "max" : "min");
+        if (x.Rank == 0) return (x.Clone(), Torch.Scalar(0L, DType.Int64));
+        var (values, indices) = Backend.Of(x).ArgReduce(max, x, d, keepDim);
+        var inputShape = x.shape;
+        Recording.Unary(values, max ? "MaxBackward0" : "MinBackward0", x, g =>
+        {
+            var gk = keepDim ? g : g.Unsqueeze(d);
+            var ik = keepDim ? indices : indices.Unsqueeze(d);
+            return Torch.Zeros(inputShape, g.DType).ScatterAdd(d, ik, gk);
+        });
+        return (values, indices);
+    }
+
+    public static Tensor Softmax(Tensor x, int dim, bool log)
+    {
+        if (!x.DType.IsFloatingPoint()) x = x.To(DType.Float32);
+        if (x.Rank == 0) return log ? Torch.ZerosLike(x) : Torch.OnesLike(x);
+        int d = Tensor.NormalizeDim(dim, x.Rank, log ? "log_softmax" : "softmax");
+        var y = Backend.Of(x).Softmax(x, d, log);
+        if (log)
+            return Recording.Unary(y, "LogSoftmaxBackward0", x, g => g - y.Exp() * g.Sum([d], keepDim: true), y);
+        return Recording.Unary(y, "SoftmaxBackward0", x, g => y * (g - (g * y).Sum([d], keepDim: true)), y);
+    }
+}

@@ -1,0 +1,118 @@
+using Ember.Autograd;
+using Ember.Backends;
+using Ember.Kernels.Threading;
+using Ember.Ops;
+
+namespace Ember;
+
+/// <summary>The torch namespace: grad mode, seeding, threads and the free functions.</summary>
+public static partial class Torch
+{
+    /// <summary>Disables graph recording until disposed: <c>using (Torch.NoGrad()) { ... }</c> (torch.no_grad).</summary>
+    public static GradMode.Scope NoGrad() => new(false);
+
+    /// <summary>Enables graph recording until disposed (torch.enable_grad).</summary>
+    public static GradMode.Scope EnableGrad() => new(true);
+
+    /// <summary>Whether operations are recorded (torch.is_grad_enabled).</summary>
+    public static bool IsGradEnabled => GradMode.IsEnabled;
+
+    /// <summary>Seeds the default generator (torch.manual_seed).</summary>
+    public static Generator ManualSeed(long seed) => Generator.Default.ManualSeed(seed);
+
+    /// <summary>Threads used by kernels (torch.set_num_threads). Results do not depend on it.</summary>
+    public static int NumThreads
+    {
+        get => ParallelRange.MaxThreads;
+        set => ParallelRange.MaxThreads = value;
+    }
+
+    /// <summary>Backward from <paramref name="outputs"/>, returning the gradients of <paramref name="inputs"/> instead of accumulating them (torch.autograd.grad).</summary>
+    public static Tensor?[] Grad(Tensor[] outputs, Tensor[] inputs, Tensor?[]? gradOutputs = null, bool retainGraph = false, bool createGraph = false, bool allowUnused = false)
+        => Engine.Grad(outputs, inputs, gradOutputs, retainGraph || createGraph, createGraph, allowUnused);
+
+    /// <summary>Gradient of a single output with respect to inputs.</summary>
+    public static Tensor?[] Grad(Tensor output, Tensor[] inputs, bool retainGraph = false, bool createGraph = false, bool allowUnused = false)
+        => Grad([output], inputs, null, retainGraph, createGraph, allowUnused);
+
+    /// <summary>Joins tensors along an existing dim (torch.cat).</summary>
+    public static Tensor Cat(Tensor[] tensors, int dim = 0) => IndexingOps.Cat(tensors, dim);
+
+    /// <summary>Joins tensors along a new dim (torch.stack).</summary>
+    public static Tensor Stack(Tensor[] tensors, int dim = 0)
+    {
+        if (tensors.Length == 0) throw new ArgumentException("stack: expects a non-empty list of tensors");
+        for (int k = 1; k < tensors.Length; k++)
+            if (tensors[k].Shape != tensors[0].Shape)
+                throw new ArgumentException($"stack: expects each tensor to be equal size, but got {tensors[0].Shape} at entry 0 and {tensors[k].Shape} at entry {k}");
+        int d = Ember.Tensor.NormalizeDim(dim, tensors[0].Rank + 1, "stack");
+        return Cat(tensors.Select(t => t.Unsqueeze(d)).ToArray(), d);
+    }
+
+    /// <summary>condition ? a : b, broadcasting (torch.where).</summary>
+    public static Tensor Where(Tensor condition, Tensor a, Tensor b) => BinaryOps.Where(condition, a, b);
+
+    /// <summary>condition ? a : scalar.</summary>
+    public static Tensor Where(Tensor condition, Tensor a, double b) => Where(condition, a, Scalar(b, a.DType));
+
+    /// <summary>Matrix product (torch.matmul).</summary>
+    public static Tensor MatMul(Tensor a, Tensor b) => a.MatMul(b);
+
+    /// <summary>One-hot encoding of int64 class indices; numClasses −1 infers max + 1 (torch.nn.functional.one_hot).</summary>
+    public static Tensor OneHot(Tensor indices, int numClasses = -1)
+    {
+        if (indices.DType != DType.Int64) throw new ArgumentException($"one_hot: expected an int64 tensor of class indices, got {indices.DType.TorchName()}");
+        var flat = indices.Contiguous().ToArray<long>();
+        if (numClasses < 0) numClasses = flat.Length == 0 ? 0 : (int)flat.Max() + 1;
+        var result = new long[flat.Length * numClasses];
+        for (int i = 0; i < flat.Length; i++)
+        {
+            if (flat[i] < 0 || flat[i] >= numClasses)
+                throw new ArgumentException($"one_hot: class value {flat[i]} at position {i} is out of range [0, {numClasses})");
+            result[i * numClasses + flat[i]] = 1;
+        }
+        return FromArray(result, [.. indices.shape, numClasses]);
+    }
+
+    /// <summary>
+    /// Pads the last dims (torch.nn.functional.pad): <paramref name="pad"/> lists (left, right) pairs starting from the last dim.
+    /// Constant mode fills with value; reflect mirrors without repeating the edge; replicate repeats the edge.
+    /// </summary>
+    public static Tensor Pad(Tensor x, int[] pad, PaddingMode mode = PaddingMode.Constant, double value = 0)
+    {
+        if (pad.Length % 2 != 0 || pad.Length / 2 > x.Rank)
+            throw new ArgumentException($"pad: padding length must be even and at most twice the rank ({x.Rank}), got {pad.Length}");
+        var y = x;
+        for (int k = 0; k < pad.Length / 2; k++)
+        {
+            int d = x.Rank - 1 - k;
+            int left = pad[2 * k], right = pad[2 * k + 1];
+            if (left == 0 && right == 0) continue;
+            int n = y.Size(d);
+            if (mode == PaddingMode.Constant)
+            {
+                if (left < 0) { y = y.Narrow(d, -left, n + left); n += left; left = 0; }
+                if (right < 0) { y = y.Narrow(d, 0, n + right); right = 0; }
+                var parts = new List<Tensor>();
+                var sideShape = y.Shape.ToArray();
+                if (left > 0) { sideShape[d] = left; parts.Add(Full(sideShape, value, y.DType)); }
+                parts.Add(y);
+                if (right > 0) { sideShape[d] = right; parts.Add(Full(sideShape, value, y.DType)); }
+                y = Cat(parts.ToArray(), d);
+                continue;
+            }
+            if (mode == PaddingMode.Reflect && (left >= n || right >= n))
+                throw new ArgumentException($"pad: padding size should be less than the corresponding input dimension, but got padding ({left}, {right}) at dimension {d} of input {x.Shape}");
+            var index = new long[left + n + right];
+            for (int i = 0; i < index.Length; i++)
+            {
+                int p = i - left;
+                index[i] = mode == PaddingMode.Reflect
+                    ? (p < 0 ? -p : p >= n ? 2 * (n - 1) - p : p)
+                    : Math.Clamp(p, 0, n - 1);
+            }
+            y = y.IndexSelect(d, FromArray(index, [index.Length]));
+        }
+        return y;
+    }
+}
