@@ -1,0 +1,103 @@
+namespace Ember.Metrics;
+
+/// <summary>
+/// Counts of (true class, predicted class) pairs; rows are true classes, columns predictions (sklearn's layout).
+/// Precision, recall and F1 per class and their macro, micro and weighted averages derive from it.
+/// </summary>
+public sealed class ConfusionMatrix : IMetric
+{
+    readonly long[,] counts;
+
+    /// <summary>An empty matrix for <paramref name="numClasses"/> classes.</summary>
+    public ConfusionMatrix(int numClasses)
+    {
+        if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "ConfusionMatrix: need at least one class");
+        NumClasses = numClasses;
+        counts = new long[numClasses, numClasses];
+    }
+
+    /// <summary>Number of classes.</summary>
+    public int NumClasses { get; }
+
+    /// <summary>Count of samples of true class <paramref name="actual"/> predicted as <paramref name="predicted"/>.</summary>
+    public long this[int actual, int predicted] => counts[actual, predicted];
+
+    /// <summary>Adds a batch: output is [N, C] scores (argmax taken) or [N] predicted indices; target is [N] class indices.</summary>
+    public void Update(Tensor output, Tensor target)
+    {
+        var predicted = output.Rank == 2 ? output.Detach().ArgMax(1) : output;
+        Add(predicted.To(DType.Int64).ToArray<long>(), target.To(DType.Int64).ToArray<long>());
+    }
+
+    /// <summary>Adds predicted/true index pairs.</summary>
+    public void Add(IReadOnlyList<long> predicted, IReadOnlyList<long> actual)
+    {
+        if (predicted.Count != actual.Count)
+            throw new ArgumentException($"ConfusionMatrix: {predicted.Count} predictions but {actual.Count} targets");
+        for (int i = 0; i < predicted.Count; i++)
+        {
+            if (actual[i] < 0 || actual[i] >= NumClasses || predicted[i] < 0 || predicted[i] >= NumClasses)
+                throw new ArgumentException($"ConfusionMatrix: sample {i} has target {actual[i]} / prediction {predicted[i]} outside [0, {NumClasses})");
+            counts[actual[i], predicted[i]]++;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Reset() => Array.Clear(counts);
+
+    /// <summary>A copy of the counts.</summary>
+    public long[,] ToArray() => (long[,])counts.Clone();
+
+    /// <summary>Rows divided by their sums (each true class's distribution of predictions); empty rows stay 0.</summary>
+    public double[,] Normalized()
+    {
+        var result = new double[NumClasses, NumClasses];
+        for (int i = 0; i < NumClasses; i++)
+        {
+            long row = Support(i);
+            for (int j = 0; j < NumClasses; j++) result[i, j] = row == 0 ? 0 : (double)counts[i, j] / row;
+        }
+        return result;
+    }
+
+    /// <summary>Samples whose true class is <paramref name="c"/>.</summary>
+    public long Support(int c) { long s = 0; for (int j = 0; j < NumClasses; j++) s += counts[c, j]; return s; }
+    long PredictedAs(int c) { long s = 0; for (int i = 0; i < NumClasses; i++) s += counts[i, c]; return s; }
+
+    /// <summary>Total samples.</summary>
+    public long Total { get { long s = 0; foreach (var v in counts) s += v; return s; } }
+
+    /// <summary>Fraction on the diagonal.</summary>
+    public double Accuracy { get { long d = 0; for (int i = 0; i < NumClasses; i++) d += counts[i, i]; return Total == 0 ? 0 : (double)d / Total; } }
+
+    /// <summary>TP / (TP + FP) for class c (0 when nothing was predicted as c, as sklearn's zero_division=0).</summary>
+    public double Precision(int c) { long p = PredictedAs(c); return p == 0 ? 0 : (double)counts[c, c] / p; }
+    /// <summary>TP / (TP + FN) for class c.</summary>
+    public double Recall(int c) { long s = Support(c); return s == 0 ? 0 : (double)counts[c, c] / s; }
+    /// <summary>Harmonic mean of precision and recall for class c.</summary>
+    public double F1(int c) { double p = Precision(c), r = Recall(c); return p + r == 0 ? 0 : 2 * p * r / (p + r); }
+
+    /// <summary>Precision averaged over classes.</summary>
+    public double Precision(Average average) => Averaged(Precision, average);
+    /// <summary>Recall averaged over classes.</summary>
+    public double Recall(Average average) => Averaged(Recall, average);
+    /// <summary>F1 averaged over classes (micro F1 equals accuracy for single-label data).</summary>
+    public double F1(Average average) => Averaged(F1, average);
+
+    double Averaged(Func<int, double> perClass, Average average)
+    {
+        switch (average)
+        {
+            case Average.Micro:
+                return Accuracy; // single-label: micro precision = micro recall = micro F1 = accuracy
+            case Average.Weighted:
+                double total = Total, sum = 0;
+                for (int c = 0; c < NumClasses; c++) sum += perClass(c) * Support(c);
+                return total == 0 ? 0 : sum / total;
+            default:
+                double s = 0;
+                for (int c = 0; c < NumClasses; c++) s += perClass(c);
+                return s / NumClasses;
+        }
+    }
+}
