@@ -15,6 +15,7 @@ internal static class LinalgOps
             throw new ArgumentException($"{op}: expected floating point operands, got {a.DType.TorchName()}");
         if (a.shape[^1] != b.shape[^2])
             throw new ArgumentException($"{op}: shapes {a.Shape} and {b.Shape} cannot be multiplied ({a.shape[^1]} != {b.shape[^2]})");
+        if (Training.Amp.Autocast.Active is not null) { a = PrecisionOps.ForAutocast(a); b = PrecisionOps.ForAutocast(b); }
         var y = Backend.Of(a).MatMul(a, b);
         return Recording.Binary(y, a.Rank == 3 ? "BmmBackward0" : "MmBackward0", a, b,
             g => Mm(g, b.MT, op), g => Mm(a.MT, g, op), a, b);

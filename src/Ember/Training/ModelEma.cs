@@ -1,0 +1,90 @@
+using Ember.Nn;
+
+namespace Ember.Training;
+
+/// <summary>
+/// Exponential moving average of a model's weights, as YOLOv5's ModelEMA: after each optimizer step every
+/// floating-point parameter and buffer becomes shadow = d·shadow + (1 − d)·live with d = decay·(1 − e^(−updates/τ)),
+/// so early updates follow the live weights closely. The shadow is never trained; it is used for validation and
+/// saved in checkpoints. Integer buffers (num_batches_tracked) are copied.
+/// </summary>
+public sealed class ModelEma
+{
+    readonly Module model;
+
+    /// <summary>Starts the shadow from the model's current state.</summary>
+    public ModelEma(Module model, double decay = 0.9999, double tau = 2000, int updates = 0)
+    {
+        if (decay is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(decay), decay, "ModelEma: decay must be in [0, 1]");
+        if (tau <= 0) throw new ArgumentOutOfRangeException(nameof(tau), tau, "ModelEma: tau must be positive");
+        this.model = model;
+        Decay = decay;
+        Tau = tau;
+        Updates = updates;
+        Shadow = new OrderedDictionary<string, Tensor>();
+        foreach (var (name, t) in model.StateDict()) Shadow[name] = t.Clone();
+    }
+
+    /// <summary>The asymptotic decay (0.9999 by default).</summary>
+    public double Decay { get; }
+    /// <summary>The ramp time constant in updates (2000 by default).</summary>
+    public double Tau { get; }
+    /// <summary>Updates applied so far.</summary>
+    public int Updates { get; private set; }
+    /// <summary>The averaged state dict (same names as the model's).</summary>
+    public OrderedDictionary<string, Tensor> Shadow { get; }
+
+    /// <summary>The decay used at update number <paramref name="updates"/>: decay·(1 − e^(−updates/τ)).</summary>
+    public double DecayAt(int updates) => Decay * (1 - Math.Exp(-updates / Tau));
+
+    /// <summary>Folds the model's current weights into the shadow (call after each optimizer step).</summary>
+    public void Update()
+    {
+        Updates++;
+        double d = DecayAt(Updates);
+        using (Torch.NoGrad())
+            foreach (var (name, live) in model.StateDict())
+            {
+                var shadow = Shadow[name];
+                if (shadow.DType.IsFloatingPoint())
+                {
+                    shadow.MulInPlace(d);
+                    shadow.AddInPlace(live, 1 - d);
+                }
+                else shadow.CopyFrom(live);
+            }
+    }
+
+    /// <summary>Loads the shadow into the model until the returned scope is disposed, then restores the live weights (for validation).</summary>
+    public IDisposable Apply()
+    {
+        var backup = new OrderedDictionary<string, Tensor>();
+        foreach (var (name, t) in model.StateDict()) backup[name] = t.Clone();
+        model.LoadStateDict(Shadow);
+        return new Restore(model, backup);
+    }
+
+    sealed class Restore(Module model, OrderedDictionary<string, Tensor> backup) : IDisposable
+    {
+        bool done;
+        public void Dispose()
+        {
+            if (done) return;
+            model.LoadStateDict(backup);
+            done = true;
+        }
+    }
+
+    /// <summary>Replaces the shadow and the update count (when resuming from a checkpoint).</summary>
+    public void Load(IReadOnlyDictionary<string, Tensor> shadow, int updates)
+    {
+        using (Torch.NoGrad())
+            foreach (var (name, t) in Shadow)
+            {
+                if (!shadow.TryGetValue(name, out var value))
+                    throw new KeyNotFoundException($"ModelEma: the saved shadow has no entry '{name}'");
+                t.CopyFrom(value);
+            }
+        Updates = updates;
+    }
+}
