@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using YamlDotNet.RepresentationModel;
+
+namespace Ember.Cli.Configuration;
+
+/// <summary>
+/// Reads a YAML or JSON config file into a <see cref="TrainConfig"/>: keys are the snake_case option names; an unknown
+/// key is an error naming the closest valid key; a wrong value names the key and the expected type.
+/// </summary>
+public static class ConfigLoader
+{
+    /// <summary>Property of <see cref="TrainConfig"/> by snake_case key.</summary>
+    public static readonly IReadOnlyDictionary<string, PropertyInfo> Keys = typeof(TrainConfig)
+        .GetProperties(BindingFlags.Public | BindingFlags.Instance)
+        .ToDictionary(p => SnakeCase(p.Name), p => p);
+
+    /// <summary>"BatchSize" → "batch_size".</summary>
+    public static string SnakeCase(string name)
+        => string.Concat(name.Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+
+    /// <summary>Loads a file on top of <paramref name="baseline"/>.</summary>
+    public static TrainConfig Load(string path, TrainConfig? baseline = null)
+    {
+        if (!File.Exists(path)) throw new ConfigException($"config file not found: {path}");
+        var text = File.ReadAllText(path);
+        var values = path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? ParseJson(text, path) : ParseYaml(text, path);
+        return Apply(baseline ?? new TrainConfig(), values, path);
+    }
+
+    /// <summary>Applies key/value strings (from a file or from overrides) to a config.</summary>
+    public static TrainConfig Apply(TrainConfig config, IReadOnlyDictionary<string, string?> values, string source)
+    {
+        var copy = config with { };
+        foreach (var (rawKey, value) in values)
+        {
+            var key = rawKey.Replace('-', '_').ToLowerInvariant();
+            if (!Keys.TryGetValue(key, out var property))
+                throw new ConfigException($"{source}: unknown key '{rawKey}'; did you mean '{Closest(key)}'? Valid keys: {string.Join(", ", Keys.Keys)}");
+            property.SetValue(copy, Convert(value, property.PropertyType, rawKey, source));
+        }
+        return copy;
+    }
+
+    static object? Convert(string? value, Type type, string key, string source)
+    {
+        var target = Nullable.GetUnderlyingType(type) ?? type;
+        if (value is null) return type == target && target.IsValueType ? Activator.CreateInstance(target) : null;
+        try
+        {
+            if (target == typeof(string)) return value;
+            if (target == typeof(bool)) return value.ToLowerInvariant() switch { "true" or "yes" or "1" or "on" => true, "false" or "no" or "0" or "off" => false, _ => throw new FormatException() };
+            return System.Convert.ChangeType(value, target, CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
+        {
+            throw new ConfigException($"{source}: key '{key}' expects {FriendlyType(target)}, got '{value}'");
+        }
+    }
+
+    static string FriendlyType(Type t) => t == typeof(int) || t == typeof(long) ? "an integer" : t == typeof(double) ? "a number" : t == typeof(bool) ? "true or false" : "a string";
+
+    /// <summary>The valid key closest to <paramref name="key"/> by edit distance.</summary>
+    public static string Closest(string key) => Keys.Keys.MinBy(k => Distance(k, key))!;
+
+    static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (int j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (int i = 1; i <= a.Length; i++)
+            for (int j = 1; j <= b.Length; j++)
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+        return d[a.Length, b.Length];
+    }
+
+    static Dictionary<string, string?> ParseYaml(string text, string path)
+    {
+        var stream = new YamlStream();
+        try { stream.Load(new StringReader(text)); }
+        catch (YamlDotNet.Core.YamlException e) { throw new ConfigException($"{path}: invalid YAML at line {e.Start.Line}: {e.Message}"); }
+        var result = new Dictionary<string, string?>();
+        if (stream.Documents.Count == 0) return result;
+        if (stream.Documents[0].RootNode is not YamlMappingNode map) throw new ConfigException($"{path}: expected a mapping of key: value");
+        foreach (var (k, v) in map.Children)
+        {
+            if (v is not YamlScalarNode scalar) throw new ConfigException($"{path}: key '{k}' must have a single value");
+            result[((YamlScalarNode)k).Value!] = scalar.Value is "null" or "~" ? null : scalar.Value;
+        }
+        return result;
+    }
+
+    static Dictionary<string, string?> ParseJson(string text, string path)
+    {
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(text); }
+        catch (JsonException e) { throw new ConfigException($"{path}: invalid JSON: {e.Message}"); }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ConfigException($"{path}: expected a JSON object");
+            var result = new Dictionary<string, string?>();
+            foreach (var p in doc.RootElement.EnumerateObject())
+                result[p.Name] = p.Value.ValueKind switch
+                {
+                    JsonValueKind.String => p.Value.GetString(),
+                    JsonValueKind.Null => null,
+                    JsonValueKind.Object or JsonValueKind.Array => throw new ConfigException($"{path}: key '{p.Name}' must have a single value"),
+                    _ => p.Value.GetRawText(),
+                };
+            return result;
+        }
+    }
+
+    /// <summary>Writes the resolved config as YAML (the run folder's args.yaml).</summary>
+    public static string ToYaml(TrainConfig config)
+        => string.Join("\n", Keys.Select(kv => $"{kv.Key}: {Format(kv.Value.GetValue(config))}")) + "\n";
+
+    static string Format(object? v) => v switch
+    {
+        null => "null",
+        bool b => b ? "true" : "false",
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => v.ToString()!,
+    };
+}
+
+/// <summary>A configuration problem the user can fix; the CLI prints the message without a stack trace.</summary>
+public sealed class ConfigException(string message) : Exception(message);

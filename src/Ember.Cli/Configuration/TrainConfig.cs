@@ -1,0 +1,50 @@
+namespace Ember.Cli.Configuration;
+
+/// <summary>
+/// Everything that defines an `ember train` run. Options and config files (YAML or JSON, keys in snake_case as
+/// written here) fill the same record, so a config file and the equivalent options give the same run.
+/// </summary>
+public sealed record TrainConfig
+{
+    /// <summary>mlp, cnn, resnet or vit.</summary>
+    public string Model { get; init; } = "cnn";
+    /// <summary>Folder of IDX files (default: the embedded Fashion-MNIST).</summary>
+    public string? Data { get; init; }
+    public int Epochs { get; init; } = 5;
+    public int BatchSize { get; init; } = 128;
+    /// <summary>sgd, adam or adamw.</summary>
+    public string Optimizer { get; init; } = "adamw";
+    public double Lr { get; init; } = 2e-3;
+    public double Momentum { get; init; } = 0.9;
+    public double WeightDecay { get; init; } = 5e-4;
+    /// <summary>none, cosine, onecycle, step or plateau.</summary>
+    public string Schedule { get; init; } = "onecycle";
+    /// <summary>Linear warm-up length in optimizer steps (0: none).</summary>
+    public int WarmupSteps { get; init; }
+    public double LabelSmoothing { get; init; }
+    /// <summary>EMA decay (0: off).</summary>
+    public double Ema { get; init; }
+    /// <summary>MixUp alpha (0: off).</summary>
+    public double Mixup { get; init; }
+    /// <summary>none, bf16 or fp16.</summary>
+    public string Amp { get; init; } = "none";
+    /// <summary>Micro-batches per optimizer step.</summary>
+    public int Accumulate { get; init; } = 1;
+    /// <summary>Max gradient norm (0: off).</summary>
+    public double ClipGrad { get; init; }
+    /// <summary>Early-stopping patience in epochs (0: off).</summary>
+    public int Patience { get; init; }
+    /// <summary>Flood level b (0: off).</summary>
+    public double Flooding { get; init; }
+    /// <summary>Random crop with padding 2 and horizontal flips.</summary>
+    public bool Augment { get; init; }
+    public long Seed { get; init; } = 42;
+    /// <summary>Loader worker threads.</summary>
+    public int Workers { get; init; }
+    /// <summary>Use only the first N training images (0: all) — for quick runs.</summary>
+    public int Limit { get; init; }
+    /// <summary>Folder under which runs/train/expN are created.</summary>
+    public string Project { get; init; } = "runs/train";
+    /// <summary>Plain line output instead of live bars (automatic when not a terminal).</summary>
+    public bool Plain { get; init; }
+}
