@@ -1,20 +1,54 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace Ember.Kernels.Gemm;
 
 /// <summary>
 /// General matrix multiply on row-major spans: C = alpha·op(A)·op(B) + beta·C, where op(A) is m×k and op(B) is k×n.
 /// A transposed operand is read through its leading dimension, never copied by the caller.
 /// </summary>
+/// <remarks>
+/// Packed, cache-blocked and multi-threaded over a fixed partition (see <see cref="Threading.ParallelRange"/>): results are
+/// bit-identical for any thread count. beta == 0 never reads C, so C may hold garbage.
+/// </remarks>
 public static class Gemm
 {
     /// <summary>Single-precision GEMM. <paramref name="lda"/>, <paramref name="ldb"/>, <paramref name="ldc"/> are row strides of the stored matrices.</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
-        => Reference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        => Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 
     /// <summary>Double-precision GEMM (used by gradcheck and accuracy-sensitive paths).</summary>
     public static void Dgemm(bool transA, bool transB, int m, int n, int k, double alpha,
         ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, double beta, Span<double> c, int ldc)
-        => Reference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        => Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+
+    static unsafe void Run<T>(bool transA, bool transB, int m, int n, int k, T alpha,
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
+        where T : unmanaged, INumber<T>
+    {
+        if (m < 0 || n < 0 || k < 0)
+            throw new ArgumentOutOfRangeException(nameof(m), $"gemm: sizes must be non-negative, got m={m}, n={n}, k={k}");
+        // The kernels use raw pointers, so every extent is checked here once instead of per access.
+        CheckOperand("A", a.Length, transA ? k : m, transA ? m : k, lda);
+        CheckOperand("B", b.Length, transB ? n : k, transB ? k : n, ldb);
+        CheckOperand("C", c.Length, m, n, ldc);
+        if (m == 0 || n == 0) return;
+        fixed (T* pa = &MemoryMarshal.GetReference(a))
+        fixed (T* pb = &MemoryMarshal.GetReference(b))
+        fixed (T* pc = &MemoryMarshal.GetReference(c))
+        {
+            GemmDriver.Run(new GemmArgs<T>(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc));
+        }
+    }
+
+    static void CheckOperand(string name, int length, int rows, int cols, int ld)
+    {
+        if (ld < cols)
+            throw new ArgumentException($"gemm: ld{name.ToLowerInvariant()}={ld} is smaller than the {cols} columns of stored {name} ({rows}×{cols})");
+        if (rows > 0 && cols > 0 && length < (long)(rows - 1) * ld + cols)
+            throw new ArgumentException($"gemm: {name} has {length} elements, a {rows}×{cols} matrix with row stride {ld} needs {(long)(rows - 1) * ld + cols}");
+    }
 
     /// <summary>Naive triple loop: the living definition that the fast kernels are tested against.</summary>
     internal static void Reference<T>(bool transA, bool transB, int m, int n, int k, T alpha,

@@ -1,0 +1,14 @@
+using Ember.Bench;
+using Ember.Bench.Workloads;
+
+// Each workload is a subcommand; add new ones to this list.
+IWorkload[] workloads = [new GemmWorkload()];
+
+IWorkload? chosen = args.Length > 0 ? Array.Find(workloads, w => w.Name == args[0]) : null;
+if (chosen is null)
+{
+    Console.Error.WriteLine("usage: Ember.Bench <workload> [args]");
+    foreach (IWorkload w in workloads) Console.Error.WriteLine($"  {w.Name,-10} {w.Description}");
+    return args.Length == 0 ? 0 : 1;
+}
+return chosen.Run(args[1..]);

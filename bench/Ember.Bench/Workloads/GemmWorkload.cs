@@ -1,0 +1,77 @@
+using Ember.Kernels.Threading;
+using GemmKernel = Ember.Kernels.Gemm.Gemm;
+
+namespace Ember.Bench.Workloads;
+
+/// <summary>Sgemm GFLOP/s on square sizes and the layer shapes the models use, for 1 and 2 threads.</summary>
+public sealed class GemmWorkload : IWorkload
+{
+    public string Name => "gemm";
+
+    public string Description => "Sgemm GFLOP/s: squares 64..2048 and MLP/conv layer shapes, 1 and 2 threads [--double] [--quick]";
+
+    readonly record struct Shape(string Label, bool TransA, bool TransB, int M, int N, int K);
+
+    static readonly Shape[] Shapes =
+    [
+        new("square 64", false, false, 64, 64, 64),
+        new("square 128", false, false, 128, 128, 128),
+        new("square 256", false, false, 256, 256, 256),
+        new("square 512", false, false, 512, 512, 512),
+        new("square 1024", false, false, 1024, 1024, 1024),
+        new("square 2048", false, false, 2048, 2048, 2048),
+        // Linear(784→256), batch 128: forward X·Wᵀ, input gradient dY·W, weight gradient dYᵀ·X.
+        new("linear fwd  X·Wᵀ", false, true, 128, 256, 784),
+        new("linear dX   dY·W", false, false, 128, 784, 256),
+        new("linear dW  dYᵀ·X", true, false, 256, 784, 128),
+        // Linear(128→10) classifier head.
+        new("head fwd  X·Wᵀ", false, true, 128, 10, 128),
+        // im2col convolutions: W[Cout, Cin·9] · cols[Cin·9, H·W], one image.
+        new("conv 32→64 28²", false, false, 64, 784, 288),
+        new("conv 64→64 56²", false, false, 64, 3136, 576),
+    ];
+
+    public int Run(string[] args)
+    {
+        bool useDouble = args.Contains("--double");
+        bool quick = args.Contains("--quick");
+        Console.WriteLine($"{(useDouble ? "Dgemm" : "Sgemm")} GFLOP/s (median of 15), {Environment.ProcessorCount} cores");
+        Console.WriteLine($"{"shape",-18} {"m",5} {"n",5} {"k",5} {"1 thread",10} {"2 threads",10} {"ms (2 thr)",10}");
+        foreach (Shape s in Shapes)
+        {
+            if (quick && s.M * (long)s.N * s.K > 512L * 512 * 512) continue;
+            double[] gflops = new double[2];
+            double ms = 0;
+            for (int t = 1; t <= 2; t++)
+            {
+                ParallelRange.MaxThreads = t;
+                double seconds = useDouble ? TimeDouble(s) : TimeFloat(s);
+                gflops[t - 1] = 2.0 * s.M * s.N * s.K / seconds / 1e9;
+                ms = seconds * 1e3;
+            }
+            Console.WriteLine($"{s.Label,-18} {s.M,5} {s.N,5} {s.K,5} {gflops[0],10:F1} {gflops[1],10:F1} {ms,10:F4}");
+        }
+        ParallelRange.MaxThreads = Environment.ProcessorCount;
+        return 0;
+    }
+
+    static double TimeFloat(Shape s)
+    {
+        var rng = new Random(1);
+        float[] a = new float[s.M * s.K], b = new float[s.K * s.N], c = new float[s.M * s.N];
+        for (int i = 0; i < a.Length; i++) a[i] = rng.NextSingle() - 0.5f;
+        for (int i = 0; i < b.Length; i++) b[i] = rng.NextSingle() - 0.5f;
+        int lda = s.TransA ? s.M : s.K, ldb = s.TransB ? s.K : s.N;
+        return Measure.MedianSeconds(() => GemmKernel.Sgemm(s.TransA, s.TransB, s.M, s.N, s.K, 1f, a, lda, b, ldb, 0f, c, s.N));
+    }
+
+    static double TimeDouble(Shape s)
+    {
+        var rng = new Random(1);
+        double[] a = new double[s.M * s.K], b = new double[s.K * s.N], c = new double[s.M * s.N];
+        for (int i = 0; i < a.Length; i++) a[i] = rng.NextDouble() - 0.5;
+        for (int i = 0; i < b.Length; i++) b[i] = rng.NextDouble() - 0.5;
+        int lda = s.TransA ? s.M : s.K, ldb = s.TransB ? s.K : s.N;
+        return Measure.MedianSeconds(() => GemmKernel.Dgemm(s.TransA, s.TransB, s.M, s.N, s.K, 1.0, a, lda, b, ldb, 0.0, c, s.N));
+    }
+}

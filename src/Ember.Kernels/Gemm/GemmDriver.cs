@@ -1,0 +1,177 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using Ember.Kernels.Threading;
+
+namespace Ember.Kernels.Gemm;
+
+/// <summary>
+/// Goto-style blocked GEMM: for each NC-wide column block and KC-deep slice, B is packed once (it stays in L3), then
+/// each MC-row block of A is packed (it stays in L2) and swept by the micro-kernel, whose NR-wide B panel stays in L1.
+/// Work is split over column or row blocks only; every C element is still summed in the same k order by one thread,
+/// so results are bit-identical for any thread count.
+/// </summary>
+internal static unsafe class GemmDriver
+{
+    /// <summary>Forces a micro-kernel width (tests cover the fallbacks this way); <see cref="GemmIsa.Auto"/> picks the widest.</summary>
+    internal static GemmIsa ForcedIsa = GemmIsa.Auto;
+
+    // Depth of a packed slice: a 12×KC A panel and a KC×32 B panel (32 KB in float) sit in the 48 KB L1 together.
+    const int KC = 256;
+    // Rows of a packed A block: 144×256 floats (147 KB) stay in the 1 MB L2 while the B block streams past.
+    const int MC = 144;
+    // Columns of a packed B block: 256×2048 floats (2 MB) stay in L3.
+    const int NC = 2048;
+    // Below this many multiply-adds the fork-join costs more than the second core saves.
+    const long ParallelWork = 48L * 48 * 48;
+
+    /// <summary>The micro-kernel width that <see cref="Run{T}"/> will use.</summary>
+    internal static GemmIsa SelectedIsa =>
+        ForcedIsa != GemmIsa.Auto ? ForcedIsa
+        : Vector512.IsHardwareAccelerated ? GemmIsa.Vector512
+        : Vector256.IsHardwareAccelerated ? GemmIsa.Vector256
+        : GemmIsa.Vector128;
+
+    /// <summary>C = alpha·op(A)·op(B) + beta·C for validated, non-empty arguments.</summary>
+    public static void Run<T>(in GemmArgs<T> g) where T : unmanaged, INumber<T>
+    {
+        if (g.M == 0 || g.N == 0) return;
+        if (g.K == 0 || g.Alpha == T.Zero)
+        {
+            ScaleC(g);
+            return;
+        }
+        switch (SelectedIsa)
+        {
+            case GemmIsa.Vector512: Run<T, MicroKernel512<T>>(g); break;
+            case GemmIsa.Vector256: Run<T, MicroKernel256<T>>(g); break;
+            default: Run<T, MicroKernel128<T>>(g); break;
+        }
+    }
+
+    static void Run<T, TKernel>(in GemmArgs<T> g)
+        where T : unmanaged, INumber<T>
+        where TKernel : struct, IMicroKernel<T>
+    {
+        int threads = ParallelRange.MaxThreads;
+        if (threads == 1 || (long)g.M * g.N * g.K < ParallelWork)
+        {
+            Compute<T, TKernel>(g, 0, g.M, 0, g.N);
+            return;
+        }
+        // Split the longer side into one block per thread, in whole micro-tiles. The split only decides which thread
+        // computes an element, never how, so the grain may depend on the thread count without breaking bit-identity.
+        if (g.N >= g.M)
+        {
+            int grain = SplitGrain(g.N, TKernel.NR, threads);
+            ParallelRange.For(g.N, grain, new ColumnBlocks<T, TKernel>(g));
+        }
+        else
+        {
+            int grain = SplitGrain(g.M, TKernel.MR, threads);
+            ParallelRange.For(g.M, grain, new RowBlocks<T, TKernel>(g));
+        }
+    }
+
+    static int SplitGrain(int length, int tile, int threads)
+    {
+        int tiles = (length + tile - 1) / tile;
+        int tasks = Math.Min(threads, tiles);
+        return (tiles + tasks - 1) / tasks * tile;
+    }
+
+    /// <summary>Computes C[i0..i1, j0..j1] with the calling thread's packing buffers.</summary>
+    internal static void Compute<T, TKernel>(in GemmArgs<T> g, int i0, int i1, int j0, int j1)
+        where T : unmanaged, INumber<T>
+        where TKernel : struct, IMicroKernel<T>
+    {
+        int mr = TKernel.MR, nr = TKernel.NR;
+        // Equal-depth slices (k = 288 gives 144 + 144, not 256 + 32) keep every slice long enough to amortise the C update.
+        int slices = (g.K + KC - 1) / KC;
+        int kc = (g.K + slices - 1) / slices;
+        int mc = Math.Min(MC, RoundUp(i1 - i0, mr));
+        int nc = Math.Min(NC, RoundUp(j1 - j0, nr));
+        nint aSize = RoundUp(mc * kc, 16), bSize = RoundUp(kc * nc, 16);
+        T* pa = GemmBuffers<T>.Rent(aSize + bSize + mr * nr);
+        T* pb = pa + aSize;
+        T* scratch = pb + bSize;
+
+        for (int jc = j0; jc < j1; jc += nc)
+        {
+            int nb = Math.Min(nc, j1 - jc);
+            for (int pc = 0; pc < g.K; pc += kc)
+            {
+                int kb = Math.Min(kc, g.K - pc);
+                GemmPacking.PackB<T, TKernel>(g.B, g.Ldb, g.TransB, pc, kb, jc, nb, pb);
+                // Later slices accumulate onto the partial sums already in C.
+                T beta = pc == 0 ? g.Beta : T.One;
+                for (int ic = i0; ic < i1; ic += mc)
+                {
+                    int mb = Math.Min(mc, i1 - ic);
+                    GemmPacking.PackA<T, TKernel>(g.A, g.Lda, g.TransA, ic, mb, pc, kb, pa);
+                    for (int jr = 0; jr < nb; jr += nr)
+                    {
+                        int cols = Math.Min(nr, nb - jr);
+                        T* bp = pb + (nint)jr * kb;
+                        T* cRow = g.C + (nint)ic * g.Ldc + jc + jr;
+                        for (int ir = 0; ir < mb; ir += mr)
+                        {
+                            int rows = Math.Min(mr, mb - ir);
+                            T* ap = pa + (nint)ir * kb;
+                            T* cp = cRow + ir * g.Ldc;
+                            if (rows == mr && cols == nr)
+                            {
+                                TKernel.Run(kb, ap, bp, cp, g.Ldc, g.Alpha, beta);
+                            }
+                            else
+                            {
+                                TKernel.Run(kb, ap, bp, scratch, nr, T.One, T.Zero);
+                                StoreEdge(scratch, nr, cp, g.Ldc, rows, cols, g.Alpha, beta);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Same operations as the kernel's vector store (alpha·acc, then + beta·C), so edge elements round identically.
+    static void StoreEdge<T>(T* acc, int nr, T* c, nint ldc, int rows, int cols, T alpha, T beta)
+        where T : unmanaged, INumber<T>
+    {
+        for (int i = 0; i < rows; i++, acc += nr, c += ldc)
+        {
+            if (beta == T.Zero)
+                for (int j = 0; j < cols; j++) c[j] = alpha * acc[j];
+            else
+                for (int j = 0; j < cols; j++) c[j] = alpha * acc[j] + beta * c[j];
+        }
+    }
+
+    // k == 0 or alpha == 0: C = beta·C without touching A or B; beta == 0 overwrites (C may hold NaN).
+    static void ScaleC<T>(in GemmArgs<T> g) where T : unmanaged, INumber<T>
+    {
+        for (int i = 0; i < g.M; i++)
+        {
+            var row = new Span<T>(g.C + i * g.Ldc, g.N);
+            if (g.Beta == T.Zero) row.Clear();
+            else if (g.Beta != T.One)
+                for (int j = 0; j < row.Length; j++) row[j] *= g.Beta;
+        }
+    }
+
+    static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    readonly struct ColumnBlocks<T, TKernel>(GemmArgs<T> g) : IRangeAction
+        where T : unmanaged, INumber<T>
+        where TKernel : struct, IMicroKernel<T>
+    {
+        public void Invoke(int start, int end) => Compute<T, TKernel>(g, 0, g.M, start, end);
+    }
+
+    readonly struct RowBlocks<T, TKernel>(GemmArgs<T> g) : IRangeAction
+        where T : unmanaged, INumber<T>
+        where TKernel : struct, IMicroKernel<T>
+    {
+        public void Invoke(int start, int end) => Compute<T, TKernel>(g, start, end, 0, g.N);
+    }
+}

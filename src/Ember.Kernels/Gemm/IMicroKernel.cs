@@ -1,0 +1,20 @@
+namespace Ember.Kernels.Gemm;
+
+/// <summary>
+/// A register-blocked MR×NR GEMM micro-kernel over packed panels. A struct implementing it is passed as a type
+/// argument so that the JIT compiles one specialised driver per kernel, with the call to <see cref="Run"/> inlined away.
+/// </summary>
+internal unsafe interface IMicroKernel<T> where T : unmanaged
+{
+    /// <summary>Rows of C computed per call (rows of a packed A panel).</summary>
+    static abstract int MR { get; }
+
+    /// <summary>Columns of C computed per call (columns of a packed B panel).</summary>
+    static abstract int NR { get; }
+
+    /// <summary>
+    /// C[0..MR, 0..NR] = alpha·(Ap·Bp) + beta·C, where Ap holds kc groups of MR values (one per row) and Bp holds kc
+    /// groups of NR values (one per column). beta == 0 does not read C.
+    /// </summary>
+    static abstract void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta);
+}

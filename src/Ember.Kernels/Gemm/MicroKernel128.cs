@@ -1,0 +1,103 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Ember.Kernels.Gemm;
+
+/// <summary>
+/// 6×(2·Vector128&lt;T&gt;.Count) micro-kernel: 12 accumulators plus two B vectors and a broadcast fit the register file.
+/// The accumulators are plain locals stored straight to C, so the JIT keeps them in registers (see DESIGN.md).
+/// The rows are spelled out because only named locals stay in registers; arrays or spans of vectors spill.
+/// </summary>
+internal readonly unsafe struct MicroKernel128<T> : IMicroKernel<T> where T : unmanaged, INumber<T>
+{
+    public static int MR => 6;
+
+    public static int NR => 2 * Vector128<T>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+    {
+        Vector128<T>
+            c00 = default, c01 = default,
+            c10 = default, c11 = default,
+            c20 = default, c21 = default,
+            c30 = default, c31 = default,
+            c40 = default, c41 = default,
+            c50 = default, c51 = default;
+        Vector128<T> a0, a1;
+        for (nint p = 0; p < kc; p++)
+        {
+            Vector128<T> b0 = Vector128.Load(b);
+            Vector128<T> b1 = Vector128.Load(b + Vector128<T>.Count);
+            a0 = Vector128.Create(a[0]);
+            c00 = Fma(a0, b0, c00);
+            c01 = Fma(a0, b1, c01);
+            a1 = Vector128.Create(a[1]);
+            c10 = Fma(a1, b0, c10);
+            c11 = Fma(a1, b1, c11);
+            a0 = Vector128.Create(a[2]);
+            c20 = Fma(a0, b0, c20);
+            c21 = Fma(a0, b1, c21);
+            a1 = Vector128.Create(a[3]);
+            c30 = Fma(a1, b0, c30);
+            c31 = Fma(a1, b1, c31);
+            a0 = Vector128.Create(a[4]);
+            c40 = Fma(a0, b0, c40);
+            c41 = Fma(a0, b1, c41);
+            a1 = Vector128.Create(a[5]);
+            c50 = Fma(a1, b0, c50);
+            c51 = Fma(a1, b1, c51);
+            a += 6;
+            b += 2 * Vector128<T>.Count;
+        }
+
+        Vector128<T> va = Vector128.Create(alpha);
+        if (beta == T.Zero)
+        {
+            StoreRow(c + 0 * ldc, c00, c01, va);
+            StoreRow(c + 1 * ldc, c10, c11, va);
+            StoreRow(c + 2 * ldc, c20, c21, va);
+            StoreRow(c + 3 * ldc, c30, c31, va);
+            StoreRow(c + 4 * ldc, c40, c41, va);
+            StoreRow(c + 5 * ldc, c50, c51, va);
+        }
+        else
+        {
+            Vector128<T> vb = Vector128.Create(beta);
+            StoreRow(c + 0 * ldc, c00, c01, va, vb);
+            StoreRow(c + 1 * ldc, c10, c11, va, vb);
+            StoreRow(c + 2 * ldc, c20, c21, va, vb);
+            StoreRow(c + 3 * ldc, c30, c31, va, vb);
+            StoreRow(c + 4 * ldc, c40, c41, va, vb);
+            StoreRow(c + 5 * ldc, c50, c51, va, vb);
+        }
+    }
+
+    /// <summary>Multiply-add on the element type: fused where the hardware has FMA, else multiply then add.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector128<T> Fma(Vector128<T> x, Vector128<T> y, Vector128<T> acc)
+    {
+        if (typeof(T) == typeof(float))
+            return Vector128.MultiplyAddEstimate(x.As<T, float>(), y.As<T, float>(), acc.As<T, float>()).As<float, T>();
+        if (typeof(T) == typeof(double))
+            return Vector128.MultiplyAddEstimate(x.As<T, double>(), y.As<T, double>(), acc.As<T, double>()).As<double, T>();
+        return x * y + acc;
+    }
+
+    // alpha·acc (+ beta·C) as separate multiplies and an add, exactly like the scalar edge path, so a C element gets the
+    // same bits whether its tile was full or an edge tile.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreRow(T* c, Vector128<T> x0, Vector128<T> x1, Vector128<T> va)
+    {
+        Vector128.Store(va * x0, c);
+        Vector128.Store(va * x1, c + Vector128<T>.Count);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreRow(T* c, Vector128<T> x0, Vector128<T> x1, Vector128<T> va, Vector128<T> vb)
+    {
+        Vector128.Store(va * x0 + vb * Vector128.Load(c), c);
+        Vector128.Store(va * x1 + vb * Vector128.Load(c + Vector128<T>.Count), c + Vector128<T>.Count);
+    }
+}

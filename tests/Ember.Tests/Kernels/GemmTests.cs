@@ -1,0 +1,177 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using Ember.Kernels.Gemm;
+using Ember.Kernels.Threading;
+
+namespace Ember.Tests.Kernels;
+
+/// <summary>Sgemm/Dgemm against the naive <see cref="Gemm.Reference{T}"/> on every micro-kernel width.</summary>
+[Collection(KernelSettingsCollection.Name)]
+public sealed class GemmTests
+{
+    // Straddles the 12×32 / 6×16 / 6×8 tiles, the 144-row A block and the 256-deep slices (float; double tiles are half as wide).
+    static readonly (int M, int N, int K)[] Shapes =
+    [
+        (1, 1, 1), (1, 1, 7), (2, 3, 1), (5, 7, 3), (1, 40, 9), (40, 1, 9),
+        (6, 8, 4), (11, 31, 5), (12, 32, 16), (13, 33, 17), (25, 65, 2), (7, 9, 255),
+        (143, 17, 256), (145, 35, 257), (24, 64, 513), (3, 2049, 2), (290, 3, 7),
+        (64, 70, 288), (128, 10, 128), (37, 129, 300),
+    ];
+
+    static readonly (float Alpha, float Beta)[] Scalars = [(1f, 0f), (0.5f, 2f), (-1.5f, 1f), (2f, -0.25f)];
+
+    // Names, not the enum: GemmIsa is internal and xunit theories must be public.
+    public static TheoryData<string> Isas()
+    {
+        var data = new TheoryData<string> { nameof(GemmIsa.Vector128) };
+        // Wider paths forced on hardware without them would only run in software emulation: slow and no new coverage.
+        if (Vector256.IsHardwareAccelerated) data.Add(nameof(GemmIsa.Vector256));
+        if (Vector512.IsHardwareAccelerated) data.Add(nameof(GemmIsa.Vector512));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void Sgemm_MatchesReference(string isa) => WithIsa(isa, () => CheckAll<float>(1e-5));
+
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void Dgemm_MatchesReference(string isa) => WithIsa(isa, () => CheckAll<double>(1e-13));
+
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void BetaZero_IgnoresNaNInC(string isa) => WithIsa(isa, () =>
+    {
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                var (a, b, lda, ldb) = Operands<float>(ta, tb, 29, 45, 70, pad: 0, seed: 3);
+                float[] c = new float[29 * 45];
+                Array.Fill(c, float.NaN);
+                Gemm.Sgemm(ta, tb, 29, 45, 70, 1.25f, a, lda, b, ldb, 0f, c, 45);
+                Assert.All(c, v => Assert.True(float.IsFinite(v)));
+            }
+    });
+
+    [Theory]
+    [InlineData(0, 5, 3)]
+    [InlineData(4, 0, 3)]
+    [InlineData(4, 5, 0)]
+    public void EmptySizes_FollowBlas(int m, int n, int k)
+    {
+        float[] c = new float[m * n];
+        Array.Fill(c, 3f);
+        Gemm.Sgemm(false, false, m, n, k, 1f, new float[m * k], Math.Max(k, 0), new float[k * n], n, 2f, c, n);
+        Assert.All(c, v => Assert.Equal(6f, v)); // k == 0: C = beta·C
+        Array.Fill(c, float.NaN);
+        Gemm.Sgemm(false, false, m, n, k, 1f, new float[m * k], k, new float[k * n], n, 0f, c, n);
+        Assert.All(c, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void AlphaZero_ScalesCWithoutReadingOperands()
+    {
+        float[] a = [float.NaN, float.NaN, float.NaN, float.NaN], c = [1f, 2f, 3f, 4f];
+        Gemm.Sgemm(false, false, 2, 2, 2, 0f, a, 2, a, 2, 0.5f, c, 2);
+        Assert.Equal([0.5f, 1f, 1.5f, 2f], c);
+    }
+
+    [Fact]
+    public void TooShortSpan_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 3, 3, 3, 1f, new float[8], 3, new float[9], 3, 0f, new float[9], 3));
+        Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 3, 3, 3, 1f, new float[9], 2, new float[9], 3, 0f, new float[9], 3));
+    }
+
+    [Theory]
+    [InlineData(false, false, 300, 700, 600)] // split over columns
+    [InlineData(true, true, 700, 300, 600)]   // split over rows
+    [InlineData(false, true, 64, 3136, 576)]  // conv-like, split over columns
+    public void ThreadCount_DoesNotChangeBits(bool ta, bool tb, int m, int n, int k)
+    {
+        var (a, b, lda, ldb) = Operands<float>(ta, tb, m, n, k, pad: 1, seed: 11);
+        float[] one = Random<float>(m * n, 5), two = (float[])one.Clone();
+        int saved = ParallelRange.MaxThreads;
+        try
+        {
+            ParallelRange.MaxThreads = 1;
+            Gemm.Sgemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, one, n);
+            ParallelRange.MaxThreads = 2;
+            Gemm.Sgemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, two, n);
+        }
+        finally
+        {
+            ParallelRange.MaxThreads = saved;
+        }
+        Assert.True(one.AsSpan().SequenceEqual(two), "results differ between 1 and 2 threads");
+    }
+
+    static void CheckAll<T>(double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int seed = 0;
+        foreach (var (m, n, k) in Shapes)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    foreach (var (alpha, beta) in Scalars)
+                    {
+                        int pad = seed % 3 == 0 ? 0 : seed % 5 + 1; // minimum and larger leading dimensions
+                        Check<T>(ta, tb, m, n, k, T.CreateChecked(alpha), T.CreateChecked(beta), pad, seed++, tolerance);
+                    }
+    }
+
+    static void Check<T>(bool ta, bool tb, int m, int n, int k, T alpha, T beta, int pad, int seed, double tolerance)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (a, b, lda, ldb) = Operands<T>(ta, tb, m, n, k, pad, seed);
+        int ldc = n + pad;
+        T[] c = Random<T>(Math.Max(0, (m - 1) * ldc + n), seed + 1000);
+        T[] expected = (T[])c.Clone();
+        Gemm.Reference(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, expected, ldc);
+        // The error bound scales with Σ|a·b| + |beta·c|, computed by the same oracle on absolute values.
+        T[] scale = c.Select(T.Abs).ToArray();
+        Gemm.Reference(ta, tb, m, n, k, T.Abs(alpha), a.Select(T.Abs).ToArray(), lda, b.Select(T.Abs).ToArray(), ldb, T.Abs(beta), scale, ldc);
+
+        if (typeof(T) == typeof(float))
+            Gemm.Sgemm(ta, tb, m, n, k, (float)(object)alpha, (float[])(object)a, lda, (float[])(object)b, ldb, (float)(object)beta, (float[])(object)c, ldc);
+        else
+            Gemm.Dgemm(ta, tb, m, n, k, (double)(object)alpha, (double[])(object)a, lda, (double[])(object)b, ldb, (double)(object)beta, (double[])(object)c, ldc);
+
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                int at = i * ldc + j;
+                double diff = Math.Abs(double.CreateChecked(c[at] - expected[at]));
+                double bound = tolerance * (double.CreateChecked(scale[at]) + 1e-30);
+                Assert.True(diff <= bound,
+                    $"{typeof(T).Name} transA={ta} transB={tb} m={m} n={n} k={k} alpha={alpha} beta={beta} pad={pad}: " +
+                    $"C[{i},{j}] = {c[at]}, expected {expected[at]} (diff {diff:G3} > {bound:G3})");
+            }
+        // Padding between rows of C must be untouched.
+        for (int i = 0; i + 1 < m; i++)
+            for (int j = n; j < ldc; j++)
+                Assert.Equal(expected[i * ldc + j], c[i * ldc + j]);
+    }
+
+    static (T[] A, T[] B, int Lda, int Ldb) Operands<T>(bool ta, bool tb, int m, int n, int k, int pad, int seed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+        int lda = aCols + pad, ldb = bCols + pad;
+        return (Random<T>(Math.Max(0, (aRows - 1) * lda + aCols), seed * 2 + 1), Random<T>(Math.Max(0, (bRows - 1) * ldb + bCols), seed * 2 + 2), lda, ldb);
+    }
+
+    static T[] Random<T>(int length, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var rng = new Random(seed);
+        var data = new T[length];
+        for (int i = 0; i < length; i++) data[i] = T.CreateChecked(rng.NextDouble() * 2 - 1);
+        return data;
+    }
+
+    static void WithIsa(string isa, Action test)
+    {
+        GemmDriver.ForcedIsa = Enum.Parse<GemmIsa>(isa);
+        try { test(); }
+        finally { GemmDriver.ForcedIsa = GemmIsa.Auto; }
+    }
+}
