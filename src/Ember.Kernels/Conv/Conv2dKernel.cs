@@ -1,0 +1,246 @@
+using System.Buffers;
+using System.Numerics;
+using System.Numerics.Tensors;
+using Ember.Kernels.Threading;
+
+namespace Ember.Kernels.Conv;
+
+/// <summary>
+/// 2-D convolution on contiguous NCHW spans (torch.nn.functional.conv2d and its gradients), lowered to GEMM:
+/// for every image n and group g, out[n, g] = W[g] · im2col(x[n, g]) + bias, with W[g] the [C_out/groups, C_in/groups·kH·kW]
+/// slice of the weight. Images are processed in parallel; every result is computed in an order that does not depend on
+/// the thread count, so results are bit-identical for any <see cref="ParallelRange.MaxThreads"/>.
+/// </summary>
+public static unsafe class Conv2dKernel
+{
+    /// <summary>
+    /// out[n, co, oh, ow] = bias[co] + Σ_{ci ∈ group(co), i, j} W[co, ci, i, j] · x[n, ci, oh·sH − pH + i·dH, ow·sW − pW + j·dW]
+    /// (x is zero outside the input).
+    /// </summary>
+    /// <param name="g">Sizes.</param>
+    /// <param name="input">[N, C_in, H, W].</param>
+    /// <param name="weight">[C_out, C_in/groups, kH, kW].</param>
+    /// <param name="bias">[C_out], or empty for no bias.</param>
+    /// <param name="output">[N, C_out, H_out, W_out], overwritten.</param>
+    public static void Forward<T>(in Conv2dGeometry g, ReadOnlySpan<T> input, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, Span<T> output)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const string kernel = "Conv2d forward";
+        Require(kernel, g, input.Length, g.InputLength, nameof(input));
+        Require(kernel, g, weight.Length, g.WeightLength, nameof(weight));
+        if (!bias.IsEmpty) Require(kernel, g, bias.Length, g.OutChannels, nameof(bias));
+        Require(kernel, g, output.Length, g.OutputLength, nameof(output));
+        fixed (T* x = input, w = weight, b = bias, y = output)
+            ParallelRange.For(g.Batch, 1, new ForwardAction<T>(g, x, w, bias.IsEmpty ? null : b, y));
+    }
+
+    /// <summary>
+    /// gradInput = ∂(Σ gradOut·out)/∂x: for every image and group, col2im(W[g]ᵀ · gradOut[n, g]).
+    /// This is also the forward of the transposed convolution (see <see cref="ConvTranspose2dKernel"/>).
+    /// </summary>
+    /// <param name="g">Sizes of the forward convolution.</param>
+    /// <param name="gradOutput">[N, C_out, H_out, W_out].</param>
+    /// <param name="weight">[C_out, C_in/groups, kH, kW].</param>
+    /// <param name="gradInput">[N, C_in, H, W], overwritten.</param>
+    public static void BackwardInput<T>(in Conv2dGeometry g, ReadOnlySpan<T> gradOutput, ReadOnlySpan<T> weight, Span<T> gradInput)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const string kernel = "Conv2d backward (input)";
+        Require(kernel, g, gradOutput.Length, g.OutputLength, nameof(gradOutput));
+        Require(kernel, g, weight.Length, g.WeightLength, nameof(weight));
+        Require(kernel, g, gradInput.Length, g.InputLength, nameof(gradInput));
+        BackwardInputCore(g, gradOutput, weight, default, gradInput);
+    }
+
+    /// <summary>
+    /// gradWeight[co, ci, i, j] = Σ_n Σ_{oh, ow} gradOut[n, co, oh, ow] · x[n, ci, oh·sH − pH + i·dH, ow·sW − pW + j·dW],
+    /// i.e. Σ_n gradOut[n, g] · im2col(x[n, g])ᵀ. The batch is cut into at most 8 chunks whose boundaries depend only on N;
+    /// each chunk sums its images in order and the chunk partials are added in chunk order, so the sum is deterministic.
+    /// </summary>
+    /// <param name="g">Sizes.</param>
+    /// <param name="input">[N, C_in, H, W].</param>
+    /// <param name="gradOutput">[N, C_out, H_out, W_out].</param>
+    /// <param name="gradWeight">[C_out, C_in/groups, kH, kW], overwritten.</param>
+    public static void BackwardWeight<T>(in Conv2dGeometry g, ReadOnlySpan<T> input, ReadOnlySpan<T> gradOutput, Span<T> gradWeight)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const string kernel = "Conv2d backward (weight)";
+        Require(kernel, g, input.Length, g.InputLength, nameof(input));
+        Require(kernel, g, gradOutput.Length, g.OutputLength, nameof(gradOutput));
+        Require(kernel, g, gradWeight.Length, g.WeightLength, nameof(gradWeight));
+        int weightLength = g.WeightLength;
+        gradWeight = gradWeight[..weightLength];
+        if (g.Batch == 0) { gradWeight.Clear(); return; }
+
+        int grain = (g.Batch + WeightChunks - 1) / WeightChunks;
+        int chunks = (g.Batch + grain - 1) / grain;
+        T[]? partials = chunks > 1 ? ArrayPool<T>.Shared.Rent((chunks - 1) * weightLength) : null;
+        try
+        {
+            fixed (T* x = input, dy = gradOutput, dw = gradWeight, p = partials)
+                ParallelRange.For(g.Batch, grain, new WeightAction<T>(g, x, dy, dw, p, grain));
+            // Chunk 0 wrote straight into gradWeight; add the others in chunk order.
+            for (int c = 1; c < chunks; c++)
+                TensorPrimitives.Add(gradWeight, partials.AsSpan((c - 1) * weightLength, weightLength), gradWeight);
+        }
+        finally
+        {
+            if (partials is not null) ArrayPool<T>.Shared.Return(partials);
+        }
+    }
+
+    /// <summary>gradBias[co] = Σ_n Σ_{oh, ow} gradOut[n, co, oh, ow], summed image by image in order.</summary>
+    /// <param name="g">Sizes.</param>
+    /// <param name="gradOutput">[N, C_out, H_out, W_out].</param>
+    /// <param name="gradBias">[C_out], overwritten.</param>
+    public static void BackwardBias<T>(in Conv2dGeometry g, ReadOnlySpan<T> gradOutput, Span<T> gradBias)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const string kernel = "Conv2d backward (bias)";
+        Require(kernel, g, gradOutput.Length, g.OutputLength, nameof(gradOutput));
+        Require(kernel, g, gradBias.Length, g.OutChannels, nameof(gradBias));
+        ChannelSums(g.Batch, g.OutChannels, g.OutPlane, gradOutput, gradBias);
+    }
+
+    /// <summary>Chunks of the batch for the weight gradient: few enough that the partials stay small, fixed so sums are deterministic.</summary>
+    const int WeightChunks = 8;
+
+    /// <summary>col2im(Wᵀ·gradOut) per image, plus an optional per-channel bias on the result (the transposed convolution's bias).</summary>
+    internal static void BackwardInputCore<T>(in Conv2dGeometry g, ReadOnlySpan<T> gradOutput, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, Span<T> gradInput)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        fixed (T* dy = gradOutput, w = weight, b = bias, dx = gradInput)
+            ParallelRange.For(g.Batch, 1, new InputAction<T>(g, dy, w, bias.IsEmpty ? null : b, dx));
+    }
+
+    /// <summary>sums[c] = Σ_n Σ_p data[n, c, p]; channels in parallel, each summed in a fixed order.</summary>
+    internal static void ChannelSums<T>(int batch, int channels, int plane, ReadOnlySpan<T> data, Span<T> sums)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        fixed (T* d = data, s = sums)
+            ParallelRange.For(channels, Math.Max(1, 65536 / Math.Max(1, batch * plane)), new ChannelSumAction<T>(batch, channels, plane, d, s));
+    }
+
+    internal static void Require(string kernel, in Conv2dGeometry g, int actual, int needed, string name)
+    {
+        if (actual < needed)
+            throw new ArgumentException($"{kernel}: {name} has {actual} elements but {needed} are needed for {g}", name);
+    }
+
+    readonly struct ForwardAction<T> : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        readonly Conv2dGeometry g;
+        readonly T* x, w, b, y;
+        public ForwardAction(Conv2dGeometry g, T* x, T* w, T* b, T* y) { this.g = g; this.x = x; this.w = w; this.b = b; this.y = y; }
+
+        public void Invoke(int start, int end)
+        {
+            int rows = g.ColumnRows, plane = g.OutPlane, inG = g.InChannelsPerGroup, outG = g.OutChannelsPerGroup;
+            int inGroupLength = inG * g.InPlane;
+            Span<T> columns = g.IsPointwise ? default : ConvScratch<T>.Columns(rows * plane);
+            for (int n = start; n < end; n++)
+            {
+                T* yn = y + (long)n * g.OutChannels * plane;
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    var xg = new ReadOnlySpan<T>(x + ((long)n * g.InChannels + grp * inG) * g.InPlane, inGroupLength);
+                    ReadOnlySpan<T> cols = xg;
+                    if (!g.IsPointwise) { Im2Col.Pack(g, xg, columns); cols = columns; }
+                    ConvGemm.Multiply(false, false, outG, plane, rows, new ReadOnlySpan<T>(w + (long)grp * outG * rows, outG * rows), rows,
+                        cols, plane, false, new Span<T>(yn + (long)grp * outG * plane, outG * plane), plane);
+                }
+                if (b != null)
+                    for (int co = 0; co < g.OutChannels; co++)
+                    {
+                        var row = new Span<T>(yn + (long)co * plane, plane);
+                        TensorPrimitives.Add(row, b[co], row);
+                    }
+            }
+        }
+    }
+
+    readonly struct InputAction<T> : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        readonly Conv2dGeometry g;
+        readonly T* dy, w, b, dx;
+        public InputAction(Conv2dGeometry g, T* dy, T* w, T* b, T* dx) { this.g = g; this.dy = dy; this.w = w; this.b = b; this.dx = dx; }
+
+        public void Invoke(int start, int end)
+        {
+            int rows = g.ColumnRows, plane = g.OutPlane, inG = g.InChannelsPerGroup, outG = g.OutChannelsPerGroup;
+            int inGroupLength = inG * g.InPlane;
+            Span<T> columns = g.IsPointwise ? default : ConvScratch<T>.Columns(rows * plane);
+            for (int n = start; n < end; n++)
+            {
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    var dyg = new ReadOnlySpan<T>(dy + ((long)n * g.OutChannels + grp * outG) * plane, outG * plane);
+                    var wg = new ReadOnlySpan<T>(w + (long)grp * outG * rows, outG * rows);
+                    var dxg = new Span<T>(dx + ((long)n * g.InChannels + grp * inG) * g.InPlane, inGroupLength);
+                    if (g.IsPointwise)
+                        ConvGemm.Multiply(true, false, rows, plane, outG, wg, rows, dyg, plane, false, dxg, plane);
+                    else
+                    {
+                        ConvGemm.Multiply(true, false, rows, plane, outG, wg, rows, dyg, plane, false, columns, plane);
+                        dxg.Clear();
+                        Im2Col.Accumulate(g, columns, dxg);
+                    }
+                }
+                if (b != null)
+                    for (int ci = 0; ci < g.InChannels; ci++)
+                    {
+                        var row = new Span<T>(dx + ((long)n * g.InChannels + ci) * g.InPlane, g.InPlane);
+                        TensorPrimitives.Add(row, b[ci], row);
+                    }
+            }
+        }
+    }
+
+    readonly struct WeightAction<T> : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        readonly Conv2dGeometry g;
+        readonly T* x, dy, dw, partials;
+        readonly int grain;
+        public WeightAction(Conv2dGeometry g, T* x, T* dy, T* dw, T* partials, int grain)
+        { this.g = g; this.x = x; this.dy = dy; this.dw = dw; this.partials = partials; this.grain = grain; }
+
+        public void Invoke(int start, int end)
+        {
+            int rows = g.ColumnRows, plane = g.OutPlane, inG = g.InChannelsPerGroup, outG = g.OutChannelsPerGroup;
+            int inGroupLength = inG * g.InPlane;
+            int chunk = start / grain;
+            T* target = chunk == 0 ? dw : partials + (long)(chunk - 1) * g.WeightLength;
+            Span<T> columns = g.IsPointwise ? default : ConvScratch<T>.Columns(rows * plane);
+            for (int n = start; n < end; n++)
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    var xg = new ReadOnlySpan<T>(x + ((long)n * g.InChannels + grp * inG) * g.InPlane, inGroupLength);
+                    ReadOnlySpan<T> cols = xg;
+                    if (!g.IsPointwise) { Im2Col.Pack(g, xg, columns); cols = columns; }
+                    var dyg = new ReadOnlySpan<T>(dy + ((long)n * g.OutChannels + grp * outG) * plane, outG * plane);
+                    // dW[g] (+)= dY[g] · colsᵀ; the chunk's first image overwrites, the rest accumulate in order.
+                    ConvGemm.Multiply(false, true, outG, rows, plane, dyg, plane, cols, plane, n != start,
+                        new Span<T>(target + (long)grp * outG * rows, outG * rows), rows);
+                }
+        }
+    }
+
+    readonly struct ChannelSumAction<T> : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        readonly int batch, channels, plane;
+        readonly T* data, sums;
+        public ChannelSumAction(int batch, int channels, int plane, T* data, T* sums)
+        { this.batch = batch; this.channels = channels; this.plane = plane; this.data = data; this.sums = sums; }
+
+        public void Invoke(int start, int end)
+        {
+            for (int c = start; c < end; c++)
+            {
+                T sum = T.Zero;
+                for (int n = 0; n < batch; n++)
+                    sum += TensorPrimitives.Sum(new ReadOnlySpan<T>(data + ((long)n * channels + c) * plane, plane));
+                sums[c] = sum;
+            }
+        }
+    }
+}

@@ -1,0 +1,312 @@
+using Ember.Kernels.Conv;
+using Ember.Kernels.Threading;
+using static Ember.Tests.Kernels.KernelAssert;
+
+namespace Ember.Tests.Kernels;
+
+public class ConvKernelTests
+{
+    // "N,C_in,H,W,C_out,kH,kW,sH,sW,pH,pW,dH,dW,groups"
+    public static TheoryData<string> ConvCases => new()
+    {
+        "1,1,5,5,1,3,3,1,1,0,0,1,1,1",
+        "3,2,7,6,4,3,3,1,1,1,1,1,1,1",
+        "2,4,9,8,6,3,3,2,2,1,1,1,1,2",
+        "3,4,8,9,4,3,3,1,1,1,1,1,1,4",      // depthwise
+        "2,3,10,11,6,5,5,2,2,2,2,1,1,3",    // depthwise, channel multiplier 2
+        "1,2,9,9,3,3,3,1,1,2,2,2,2,1",      // dilation 2
+        "3,4,6,7,4,1,1,1,1,0,0,1,1,1",      // pointwise: no im2col copy
+        "2,4,7,7,2,1,1,2,2,0,0,1,1,2",      // 1×1 stride 2
+        "3,2,1,13,4,1,3,1,1,0,1,1,1,1",     // conv1d as H = 1
+        "2,2,1,15,4,1,5,1,2,0,2,1,2,2",     // conv1d with stride, dilation, groups
+        "1,3,5,4,2,5,3,1,1,2,1,1,1,1",      // kernel 5×3 on a 5×4 input
+        "2,2,9,7,3,3,2,2,1,1,0,1,2,1",      // asymmetric stride, padding, dilation
+        "3,6,12,10,6,3,3,2,2,2,2,2,2,3",
+        "1,2,6,6,2,5,5,2,2,0,0,1,1,1",      // stride leaves the last columns unread
+        "0,2,5,5,3,3,3,1,1,1,1,1,1,1",      // empty batch
+    };
+
+    // "N,C_in,H,W,C_out,kH,kW,sH,sW,pH,pW,opH,opW,dH,dW,groups"
+    public static TheoryData<string> TransposedCases => new()
+    {
+        "2,3,4,5,2,3,3,2,2,1,1,1,1,1,1,1",
+        "1,4,3,3,6,3,3,2,2,0,0,0,0,1,1,2",
+        "3,2,5,4,2,3,3,1,1,1,1,0,0,2,2,2",
+        "2,2,3,4,4,2,2,3,3,0,0,2,2,1,1,1",
+        "1,2,4,4,2,3,3,1,1,0,0,1,1,2,2,1",  // output padding ≥ stride (allowed because < dilation)
+        "2,3,1,7,3,1,3,1,2,0,1,0,1,1,1,1",  // conv_transpose1d as H = 1
+        "2,4,3,5,4,1,1,1,1,0,0,0,0,1,1,4",  // pointwise, depthwise
+    };
+
+    static Conv2dGeometry Parse(string s)
+    {
+        int[] v = Array.ConvertAll(s.Split(','), int.Parse);
+        return new Conv2dGeometry(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13]);
+    }
+
+    static ConvTranspose2dGeometry ParseTransposed(string s)
+    {
+        int[] v = Array.ConvertAll(s.Split(','), int.Parse);
+        return new ConvTranspose2dGeometry(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]);
+    }
+
+    // ---- The living definition: direct loops over every (output, tap) pair. ----
+
+    /// <summary>Calls visit(xIndex, wIndex, yIndex) for every input·weight product that contributes to an output of the convolution.</summary>
+    static void ForEachTap(in Conv2dGeometry g, Action<int, int, int> visit)
+    {
+        int inG = g.InChannelsPerGroup, outG = g.OutChannelsPerGroup;
+        for (int n = 0; n < g.Batch; n++)
+            for (int co = 0; co < g.OutChannels; co++)
+                for (int oh = 0; oh < g.OutHeight; oh++)
+                    for (int ow = 0; ow < g.OutWidth; ow++)
+                        for (int cig = 0; cig < inG; cig++)
+                            for (int i = 0; i < g.KernelHeight; i++)
+                                for (int j = 0; j < g.KernelWidth; j++)
+                                {
+                                    int ih = oh * g.StrideHeight - g.PadHeight + i * g.DilationHeight;
+                                    int iw = ow * g.StrideWidth - g.PadWidth + j * g.DilationWidth;
+                                    if (ih < 0 || ih >= g.InHeight || iw < 0 || iw >= g.InWidth) continue;
+                                    int ci = co / outG * inG + cig;
+                                    visit(((n * g.InChannels + ci) * g.InHeight + ih) * g.InWidth + iw,
+                                        ((co * inG + cig) * g.KernelHeight + i) * g.KernelWidth + j,
+                                        ((n * g.OutChannels + co) * g.OutHeight + oh) * g.OutWidth + ow);
+                                }
+    }
+
+    static double[] NaiveForward(Conv2dGeometry g, double[] x, double[] w, double[]? b)
+    {
+        var y = new double[g.OutputLength];
+        if (b is not null)
+            for (int k = 0; k < y.Length; k++) y[k] = b[k / g.OutPlane % g.OutChannels];
+        ForEachTap(g, (xi, wi, yi) => y[yi] += w[wi] * x[xi]);
+        return y;
+    }
+
+    static double[] NaiveGradInput(Conv2dGeometry g, double[] dy, double[] w)
+    {
+        var dx = new double[g.InputLength];
+        ForEachTap(g, (xi, wi, yi) => dx[xi] += w[wi] * dy[yi]);
+        return dx;
+    }
+
+    static double[] NaiveGradWeight(Conv2dGeometry g, double[] x, double[] dy)
+    {
+        var dw = new double[g.WeightLength];
+        ForEachTap(g, (xi, wi, yi) => dw[wi] += x[xi] * dy[yi]);
+        return dw;
+    }
+
+    static double[] NaiveGradBias(int batch, int channels, int plane, double[] dy)
+    {
+        var db = new double[channels];
+        for (int k = 0; k < dy.Length; k++) db[k / plane % channels] += dy[k];
+        return db;
+    }
+
+    /// <summary>conv_transpose2d straight from its definition: every input·weight product scattered onto the output.</summary>
+    static double[] NaiveTransposedForward(ConvTranspose2dGeometry t, double[] x, double[] w, double[]? b)
+    {
+        var c = t.Conv;
+        int outG = c.InChannelsPerGroup, inG = c.OutChannelsPerGroup; // per group: transposed out channels, transposed in channels
+        var y = new double[t.OutputLength];
+        int oH = t.OutHeight, oW = t.OutWidth;
+        if (b is not null)
+            for (int k = 0; k < y.Length; k++) y[k] = b[k / (oH * oW) % t.OutChannels];
+        for (int n = 0; n < t.Batch; n++)
+            for (int ci = 0; ci < t.InChannels; ci++)
+                for (int ih = 0; ih < t.InHeight; ih++)
+                    for (int iw = 0; iw < t.InWidth; iw++)
+                        for (int cog = 0; cog < outG; cog++)
+                            for (int i = 0; i < c.KernelHeight; i++)
+                                for (int j = 0; j < c.KernelWidth; j++)
+                                {
+                                    int oy = ih * c.StrideHeight - c.PadHeight + i * c.DilationHeight;
+                                    int ox = iw * c.StrideWidth - c.PadWidth + j * c.DilationWidth;
+                                    if (oy < 0 || oy >= oH || ox < 0 || ox >= oW) continue;
+                                    int co = ci / inG * outG + cog;
+                                    y[((n * t.OutChannels + co) * oH + oy) * oW + ox] +=
+                                        w[((ci * outG + cog) * c.KernelHeight + i) * c.KernelWidth + j] *
+                                        x[((n * t.InChannels + ci) * t.InHeight + ih) * t.InWidth + iw];
+                                }
+        return y;
+    }
+
+    // ---- Conv2d ----
+
+    [Theory, MemberData(nameof(ConvCases))]
+    public void ForwardMatchesDirectLoopDouble(string geometry)
+    {
+        var g = Parse(geometry);
+        double[] x = Random(g.InputLength, 1), w = Random(g.WeightLength, 2), b = Random(g.OutChannels, 3);
+        var y = new double[g.OutputLength];
+        Conv2dKernel.Forward<double>(g, x, w, b, y);
+        Close(NaiveForward(g, x, w, b), y, 1e-12, "forward with bias");
+        Conv2dKernel.Forward<double>(g, x, w, default, y);
+        Close(NaiveForward(g, x, w, null), y, 1e-12, "forward without bias");
+    }
+
+    [Theory, MemberData(nameof(ConvCases))]
+    public void ForwardMatchesDirectLoopFloat(string geometry)
+    {
+        var g = Parse(geometry);
+        double[] x = Random(g.InputLength, 1), w = Random(g.WeightLength, 2), b = Random(g.OutChannels, 3);
+        var y = new float[g.OutputLength];
+        Conv2dKernel.Forward<float>(g, ToFloat(x), ToFloat(w), ToFloat(b), y);
+        // The reference sees the same float-rounded inputs, so only the accumulation differs.
+        Close(NaiveForward(g, ToDouble(ToFloat(x)), ToDouble(ToFloat(w)), ToDouble(ToFloat(b))), y, 1e-5, "float forward");
+    }
+
+    [Theory, MemberData(nameof(ConvCases))]
+    public void BackwardMatchesDirectLoop(string geometry)
+    {
+        var g = Parse(geometry);
+        double[] x = Random(g.InputLength, 1), w = Random(g.WeightLength, 2), dy = Random(g.OutputLength, 4);
+        var dx = new double[g.InputLength];
+        var dw = new double[g.WeightLength];
+        var db = new double[g.OutChannels];
+        Array.Fill(dx, double.NaN); Array.Fill(dw, double.NaN); Array.Fill(db, double.NaN); // outputs must be overwritten, not accumulated
+        Conv2dKernel.BackwardInput<double>(g, dy, w, dx);
+        Conv2dKernel.BackwardWeight<double>(g, x, dy, dw);
+        Conv2dKernel.BackwardBias<double>(g, dy, db);
+        Close(NaiveGradInput(g, dy, w), dx, 1e-12, "grad input");
+        Close(NaiveGradWeight(g, x, dy), dw, 1e-12, "grad weight");
+        Close(NaiveGradBias(g.Batch, g.OutChannels, g.OutPlane, dy), db, 1e-12, "grad bias");
+
+        var dxf = new float[g.InputLength];
+        var dwf = new float[g.WeightLength];
+        var dbf = new float[g.OutChannels];
+        Conv2dKernel.BackwardInput<float>(g, ToFloat(dy), ToFloat(w), dxf);
+        Conv2dKernel.BackwardWeight<float>(g, ToFloat(x), ToFloat(dy), dwf);
+        Conv2dKernel.BackwardBias<float>(g, ToFloat(dy), dbf);
+        double[] xr = ToDouble(ToFloat(x)), wr = ToDouble(ToFloat(w)), dyr = ToDouble(ToFloat(dy));
+        Close(NaiveGradInput(g, dyr, wr), dxf, 1e-5, "float grad input");
+        Close(NaiveGradWeight(g, xr, dyr), dwf, 1e-5, "float grad weight");
+        Close(NaiveGradBias(g.Batch, g.OutChannels, g.OutPlane, dyr), dbf, 1e-5, "float grad bias");
+    }
+
+    [Theory]
+    [InlineData("2,2,4,5,3,3,3,1,1,1,1,1,1,1")]
+    [InlineData("1,4,5,5,4,3,3,2,2,1,1,2,2,2")]
+    [InlineData("2,2,1,6,2,1,3,1,2,0,1,1,1,2")]
+    public void BackwardMatchesFiniteDifferences(string geometry)
+    {
+        var g = Parse(geometry);
+        double[] x = Random(g.InputLength, 5), w = Random(g.WeightLength, 6), b = Random(g.OutChannels, 7), dy = Random(g.OutputLength, 8);
+        var y = new double[g.OutputLength];
+        double Loss() { Conv2dKernel.Forward<double>(g, x, w, b, y); return Dot(dy, y); }
+        var dx = new double[x.Length];
+        var dw = new double[w.Length];
+        var db = new double[b.Length];
+        Conv2dKernel.BackwardInput<double>(g, dy, w, dx);
+        Conv2dKernel.BackwardWeight<double>(g, x, dy, dw);
+        Conv2dKernel.BackwardBias<double>(g, dy, db);
+        FiniteDifference(x, Loss, dx, "d/dx");
+        FiniteDifference(w, Loss, dw, "d/dw");
+        FiniteDifference(b, Loss, db, "d/db");
+    }
+
+    [Fact]
+    public void ResultsAreBitIdenticalForOneAndTwoThreads()
+    {
+        // 9 images ⇒ weight-gradient chunks of 2 images, so the cross-chunk reduction is exercised.
+        var g = new Conv2dGeometry(9, 6, 11, 10, 8, 3, 3, 2, 2, 1, 1, 1, 1, 2);
+        float[] x = ToFloat(Random(g.InputLength, 1)), w = ToFloat(Random(g.WeightLength, 2)), b = ToFloat(Random(g.OutChannels, 3));
+        float[] dy = ToFloat(Random(g.OutputLength, 4));
+        float[][] Run()
+        {
+            var y = new float[g.OutputLength]; var dx = new float[g.InputLength]; var dw = new float[g.WeightLength]; var db = new float[g.OutChannels];
+            Conv2dKernel.Forward<float>(g, x, w, b, y);
+            Conv2dKernel.BackwardInput<float>(g, dy, w, dx);
+            Conv2dKernel.BackwardWeight<float>(g, x, dy, dw);
+            Conv2dKernel.BackwardBias<float>(g, dy, db);
+            return [y, dx, dw, db];
+        }
+        int saved = ParallelRange.MaxThreads;
+        try
+        {
+            ParallelRange.MaxThreads = 1;
+            float[][] one = Run();
+            ParallelRange.MaxThreads = 2;
+            float[][] two = Run();
+            for (int k = 0; k < one.Length; k++)
+                Assert.True(one[k].AsSpan().SequenceEqual(two[k]), $"result {k} differs between 1 and 2 threads");
+        }
+        finally { ParallelRange.MaxThreads = saved; }
+    }
+
+    [Fact]
+    public void GeometryUsesPyTorchOutputFormula()
+    {
+        // floor((H + 2p − d(k−1) − 1)/s) + 1
+        var g = new Conv2dGeometry(1, 1, 28, 28, 1, 3, 3, 1, 1, 1, 1);
+        Assert.Equal((28, 28), (g.OutHeight, g.OutWidth));
+        g = new Conv2dGeometry(1, 1, 7, 8, 1, 3, 3, 2, 2, 1, 1, 2, 2);
+        Assert.Equal(((7 + 2 - 4 - 1) / 2 + 1, (8 + 2 - 4 - 1) / 2 + 1), (g.OutHeight, g.OutWidth));
+        g = new Conv2dGeometry(1, 1, 1, 10, 1, 1, 3);
+        Assert.Equal((1, 8), (g.OutHeight, g.OutWidth));
+    }
+
+    [Fact]
+    public void GeometryRejectsBadSizes()
+    {
+        Assert.Contains("divisible by groups", Assert.Throws<ArgumentException>(() => new Conv2dGeometry(1, 3, 5, 5, 4, 3, 3, groups: 2)).Message);
+        Assert.Contains("larger than the padded input", Assert.Throws<ArgumentException>(() => new Conv2dGeometry(1, 1, 2, 2, 1, 3, 3)).Message);
+        Assert.Throws<ArgumentException>(() => new Conv2dGeometry(1, 1, 5, 5, 1, 3, 3, strideHeight: 0));
+        Assert.Throws<ArgumentException>(() => new Conv2dGeometry(1, 1, 5, 5, 1, 3, 3, padWidth: -1));
+        Assert.Contains("output padding", Assert.Throws<ArgumentException>(() => new ConvTranspose2dGeometry(1, 1, 3, 3, 1, 3, 3, 2, 2, 0, 0, 2, 0)).Message);
+    }
+
+    [Fact]
+    public void ShortSpansThrowWithKernelAndSizes()
+    {
+        var g = new Conv2dGeometry(2, 3, 5, 5, 4, 3, 3);
+        var ex = Assert.Throws<ArgumentException>(() =>
+            Conv2dKernel.Forward<float>(g, new float[g.InputLength - 1], new float[g.WeightLength], default, new float[g.OutputLength]));
+        Assert.Contains("Conv2d forward", ex.Message);
+        Assert.Contains("input", ex.Message);
+        Assert.Contains("[2, 3, 5, 5]", ex.Message);
+        Assert.Throws<ArgumentException>(() => Conv2dKernel.Forward<float>(g, new float[g.InputLength], new float[g.WeightLength], new float[3], new float[g.OutputLength]));
+        Assert.Throws<ArgumentException>(() => Conv2dKernel.BackwardWeight<double>(g, new double[g.InputLength], new double[g.OutputLength], new double[g.WeightLength - 1]));
+        var t = new ConvTranspose2dGeometry(2, 3, 5, 5, 4, 3, 3);
+        Assert.Contains("ConvTranspose2d forward", Assert.Throws<ArgumentException>(() =>
+            ConvTranspose2dKernel.Forward<float>(t, new float[t.InputLength], new float[t.WeightLength], default, new float[t.OutputLength - 1])).Message);
+    }
+
+    // ---- ConvTranspose2d ----
+
+    [Fact]
+    public void TransposedGeometryUsesPyTorchOutputFormula()
+    {
+        // (H − 1)s − 2p + d(k − 1) + output_padding + 1: 4 → 8 for k 3, s 2, p 1, op 1.
+        var t = new ConvTranspose2dGeometry(1, 1, 4, 4, 1, 3, 3, 2, 2, 1, 1, 1, 1);
+        Assert.Equal((8, 8), (t.OutHeight, t.OutWidth));
+        Assert.Equal(t.InChannels * t.OutChannels * 9, t.WeightLength);
+    }
+
+    [Theory, MemberData(nameof(TransposedCases))]
+    public void TransposedMatchesDirectLoop(string geometry)
+    {
+        var t = ParseTransposed(geometry);
+        double[] x = Random(t.InputLength, 1), w = Random(t.WeightLength, 2), b = Random(t.OutChannels, 3), dy = Random(t.OutputLength, 4);
+        var y = new double[t.OutputLength];
+        ConvTranspose2dKernel.Forward<double>(t, x, w, b, y);
+        Close(NaiveTransposedForward(t, x, w, b), y, 1e-12, "transposed forward");
+
+        var yf = new float[t.OutputLength];
+        ConvTranspose2dKernel.Forward<float>(t, ToFloat(x), ToFloat(w), ToFloat(b), yf);
+        Close(NaiveTransposedForward(t, ToDouble(ToFloat(x)), ToDouble(ToFloat(w)), ToDouble(ToFloat(b))), yf, 1e-5, "float transposed forward");
+
+        // Backward through the adjoint identities, checked by finite differences of Σ dy·y (exact for a linear map up to rounding).
+        var dx = new double[t.InputLength];
+        var dw = new double[t.WeightLength];
+        var db = new double[t.OutChannels];
+        ConvTranspose2dKernel.BackwardInput<double>(t, dy, w, dx);
+        ConvTranspose2dKernel.BackwardWeight<double>(t, x, dy, dw);
+        ConvTranspose2dKernel.BackwardBias<double>(t, dy, db);
+        double Loss() => Dot(dy, NaiveTransposedForward(t, x, w, b));
+        FiniteDifference(x, Loss, dx, "transposed d/dx");
+        FiniteDifference(w, Loss, dw, "transposed d/dw");
+        FiniteDifference(b, Loss, db, "transposed d/db");
+    }
+}
