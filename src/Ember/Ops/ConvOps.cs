@@ -1,0 +1,99 @@
+using Ember.Autograd;
+using Ember.Kernels.Conv;
+
+namespace Ember.Ops;
+
+/// <summary>
+/// 2-D convolution and transposed convolution over NCHW tensors. They are each other's adjoint: conv's input gradient is a
+/// transposed convolution of the output gradient and vice versa, so the input gradients are themselves differentiable.
+/// </summary>
+internal static class ConvOps
+{
+    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, int groups, string name = "conv2d")
+    {
+        bool unbatched = x.Rank == 3;
+        if (unbatched) x = x.Unsqueeze(0);
+        if (x.Rank != 4) throw new ArgumentException($"{name}: expected a 3-D (unbatched) or 4-D (batched) input [N, C, H, W], got shape {x.Shape}");
+        if (weight.Rank != 4) throw new ArgumentException($"{name}: expected a 4-D weight [C_out, C_in/groups, kH, kW], got shape {weight.Shape}");
+        CheckFloat(x, weight, name);
+        int cIn = x.Size(1);
+        if (cIn != weight.Size(1) * groups)
+            throw new ArgumentException($"{name}: expected input with {weight.Size(1) * groups} channels, got {cIn} (input shape {x.Shape}, weight shape {weight.Shape}, groups {groups})");
+        if (bias is not null && (bias.Rank != 1 || bias.Size(0) != weight.Size(0)))
+            throw new ArgumentException($"{name}: expected bias of shape [{weight.Size(0)}], got {bias.Shape}");
+        var g = new Conv2dGeometry(x.Size(0), cIn, x.Size(2), x.Size(3), weight.Size(0), weight.Size(2), weight.Size(3),
+            stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W, groups);
+        if (Training.Amp.Autocast.Active is not null) { x = PrecisionOps.ForAutocast(x); weight = PrecisionOps.ForAutocast(weight); }
+        var xc = x.Detach().Contiguous(); var wc = weight.Detach().Contiguous();
+        var y = Torch.Empty([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], x.DType);
+        if (x.DType == DType.Float32)
+            Conv2dKernel.Forward(g, xc.Span<float>(), wc.Span<float>(), bias is null ? default : bias.Detach().Contiguous().Span<float>(), y.Span<float>());
+        else
+            Conv2dKernel.Forward(g, xc.Span<double>(), wc.Span<double>(), bias is null ? default : bias.Detach().Contiguous().Span<double>(), y.Span<double>());
+        var inputs = bias is null ? new[] { x, weight } : new[] { x, weight, bias };
+        int outPadH = g.InHeight - ((g.OutHeight - 1) * g.StrideHeight - 2 * g.PadHeight + g.DilationHeight * (g.KernelHeight - 1) + 1);
+        int outPadW = g.InWidth - ((g.OutWidth - 1) * g.StrideWidth - 2 * g.PadWidth + g.DilationWidth * (g.KernelWidth - 1) + 1);
+        Recording.Many(y, "ConvolutionBackward0", inputs, (grad, node) =>
+        [
+            node.NeedsInputGrad(0) ? ConvTranspose2d(grad, weight, null, stride, padding, (outPadH, outPadW), dilation, groups) : null,
+            node.NeedsInputGrad(1) ? WeightGrad(x, grad, g) : null,
+            .. bias is null ? Array.Empty<Tensor?>() : [node.NeedsInputGrad(2) ? grad.Sum([0, 2, 3]) : null],
+        ], x, weight);
+        return unbatched ? y.Squeeze(0) : y;
+    }
+
+    public static Tensor ConvTranspose2d(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding, (int H, int W) outputPadding, (int H, int W) dilation, int groups, string name = "conv_transpose2d")
+    {
+        bool unbatched = x.Rank == 3;
+        if (unbatched) x = x.Unsqueeze(0);
+        if (x.Rank != 4) throw new ArgumentException($"{name}: expected a 3-D or 4-D input [N, C, H, W], got shape {x.Shape}");
+        if (weight.Rank != 4) throw new ArgumentException($"{name}: expected a 4-D weight [C_in, C_out/groups, kH, kW], got shape {weight.Shape}");
+        CheckFloat(x, weight, name);
+        if (x.Size(1) != weight.Size(0))
+            throw new ArgumentException($"{name}: expected input with {weight.Size(0)} channels, got {x.Size(1)} (input shape {x.Shape}, weight shape {weight.Shape})");
+        var g = new ConvTranspose2dGeometry(x.Size(0), x.Size(1), x.Size(2), x.Size(3), weight.Size(1) * groups, weight.Size(2), weight.Size(3),
+            stride.H, stride.W, padding.H, padding.W, outputPadding.H, outputPadding.W, dilation.H, dilation.W, groups);
+        var xc = x.Detach().Contiguous(); var wc = weight.Detach().Contiguous();
+        var y = Torch.Empty([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], x.DType);
+        if (x.DType == DType.Float32)
+            ConvTranspose2dKernel.Forward(g, xc.Span<float>(), wc.Span<float>(), bias is null ? default : bias.Detach().Contiguous().Span<float>(), y.Span<float>());
+        else
+            ConvTranspose2dKernel.Forward(g, xc.Span<double>(), wc.Span<double>(), bias is null ? default : bias.Detach().Contiguous().Span<double>(), y.Span<double>());
+        var inputs = bias is null ? new[] { x, weight } : new[] { x, weight, bias };
+        Recording.Many(y, "ConvolutionBackward0", inputs, (grad, node) =>
+        [
+            node.NeedsInputGrad(0) ? Conv2d(grad, weight, null, stride, padding, dilation, groups) : null,
+            node.NeedsInputGrad(1) ? TransposeWeightGrad(x, grad, g) : null,
+            .. bias is null ? Array.Empty<Tensor?>() : [node.NeedsInputGrad(2) ? grad.Sum([0, 2, 3]) : null],
+        ], x, weight);
+        return unbatched ? y.Squeeze(0) : y;
+    }
+
+    /// <summary>∂L/∂W of a convolution; its own backward (needed only for double backward through a conv weight) is not implemented.</summary>
+    static Tensor WeightGrad(Tensor x, Tensor gradOutput, Conv2dGeometry g)
+    {
+        var gw = Torch.Empty([g.OutChannels, g.InChannelsPerGroup, g.KernelHeight, g.KernelWidth], x.DType);
+        var xc = x.Detach().Contiguous(); var gc = gradOutput.Detach().Contiguous();
+        if (x.DType == DType.Float32) Conv2dKernel.BackwardWeight(g, xc.Span<float>(), gc.Span<float>(), gw.Span<float>());
+        else Conv2dKernel.BackwardWeight(g, xc.Span<double>(), gc.Span<double>(), gw.Span<double>());
+        return Recording.Binary(gw, "ConvolutionBackwardBackward0", x, gradOutput, NoDoubleBackward, NoDoubleBackward);
+    }
+
+    static Tensor TransposeWeightGrad(Tensor x, Tensor gradOutput, ConvTranspose2dGeometry g)
+    {
+        var gw = Torch.Empty([g.InChannels, g.OutChannels / g.Conv.Groups, g.Conv.KernelHeight, g.Conv.KernelWidth], x.DType);
+        var xc = x.Detach().Contiguous(); var gc = gradOutput.Detach().Contiguous();
+        if (x.DType == DType.Float32) ConvTranspose2dKernel.BackwardWeight(g, xc.Span<float>(), gc.Span<float>(), gw.Span<float>());
+        else ConvTranspose2dKernel.BackwardWeight(g, xc.Span<double>(), gc.Span<double>(), gw.Span<double>());
+        return Recording.Binary(gw, "ConvolutionBackwardBackward0", x, gradOutput, NoDoubleBackward, NoDoubleBackward);
+    }
+
+    static Tensor NoDoubleBackward(Tensor _) => throw new NotSupportedException(
+        "conv2d: double backward through a convolution's weight gradient is not implemented; use finite-difference Hessian-vector products for convolutional models");
+
+    static void CheckFloat(Tensor x, Tensor w, string name)
+    {
+        if (!x.DType.IsFloatingPoint() || x.DType != w.DType)
+            throw new ArgumentException($"{name}: expected floating point input and weight of the same dtype, got {x.DType.TorchName()} and {w.DType.TorchName()}");
+    }
+}
