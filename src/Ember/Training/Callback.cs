@@ -1,0 +1,30 @@
+namespace Ember.Training;
+
+/// <summary>
+/// A training-event listener in the notes' EventManager style: override the events you need; read the
+/// <see cref="TrainerState"/> (epoch, step, losses, metrics, lr) and set <see cref="TrainerState.StopRequested"/> to stop.
+/// Events fire in registration order.
+/// </summary>
+public abstract class Callback
+{
+    /// <summary>Before the first epoch.</summary>
+    public virtual void OnFitStart(TrainerState state) { }
+    /// <summary>After the last epoch (also after an early stop or an interruption).</summary>
+    public virtual void OnFitEnd(TrainerState state) { }
+    /// <summary>Before an epoch's first batch.</summary>
+    public virtual void OnEpochStart(TrainerState state) { }
+    /// <summary>After an epoch's validation; <see cref="TrainerState.History"/> holds its row.</summary>
+    public virtual void OnEpochEnd(TrainerState state) { }
+    /// <summary>Before a batch's forward pass.</summary>
+    public virtual void OnBatchStart(TrainerState state) { }
+    /// <summary>After a batch (its loss is in <see cref="TrainerState.BatchLoss"/>).</summary>
+    public virtual void OnBatchEnd(TrainerState state) { }
+    /// <summary>After backward, before clipping and the optimizer step (gradients are available).</summary>
+    public virtual void OnAfterBackward(TrainerState state) { }
+    /// <summary>Just before the optimizer step (gradients unscaled and clipped).</summary>
+    public virtual void OnBeforeOptimizerStep(TrainerState state) { }
+    /// <summary>Just after the optimizer step and the EMA update.</summary>
+    public virtual void OnAfterOptimizerStep(TrainerState state) { }
+    /// <summary>After validation, with <see cref="TrainerState.ValidationMetrics"/> filled.</summary>
+    public virtual void OnValidationEnd(TrainerState state) { }
+}

@@ -1,0 +1,42 @@
+using Ember.Nn;
+
+namespace Ember.Training;
+
+/// <summary>What callbacks see of a running fit.</summary>
+public sealed class TrainerState
+{
+    internal TrainerState(Module model) => Model = model;
+
+    /// <summary>The model being trained.</summary>
+    public Module Model { get; }
+    /// <summary>Current epoch, counting from 1.</summary>
+    public int Epoch { get; internal set; }
+    /// <summary>Total epochs of the fit.</summary>
+    public int Epochs { get; internal set; }
+    /// <summary>Index of the current batch within the epoch, from 0.</summary>
+    public int BatchIndex { get; internal set; }
+    /// <summary>Batches per epoch, when the loader knows it.</summary>
+    public int? BatchesPerEpoch { get; internal set; }
+    /// <summary>Optimizer steps taken so far (micro-batches under accumulation count once per step).</summary>
+    public long GlobalStep { get; internal set; }
+    /// <summary>Samples seen in the current epoch.</summary>
+    public long EpochSamples { get; internal set; }
+    /// <summary>The last batch's loss (before flooding and accumulation scaling).</summary>
+    public double BatchLoss { get; internal set; } = double.NaN;
+    /// <summary>The running mean training loss of the current epoch.</summary>
+    public double EpochLoss { get; internal set; } = double.NaN;
+    /// <summary>The running training accuracy of the current epoch (for classification).</summary>
+    public double EpochAccuracy { get; internal set; } = double.NaN;
+    /// <summary>The first parameter group's learning rate.</summary>
+    public double Lr { get; internal set; }
+    /// <summary>The latest validation results by name (val_loss, top1, top5).</summary>
+    public Dictionary<string, double> ValidationMetrics { get; } = new();
+    /// <summary>One row per finished epoch.</summary>
+    public List<EpochMetrics> History { get; } = new();
+    /// <summary>Optimizer steps skipped because of non-finite gradients (mixed precision).</summary>
+    public int SkippedSteps { get; internal set; }
+    /// <summary>Set by a callback (or by Ctrl-C handling) to stop after the current batch.</summary>
+    public bool StopRequested { get; set; }
+    /// <summary>Why training stopped early, if it did.</summary>
+    public string? StopReason { get; set; }
+}
