@@ -27,12 +27,20 @@ public abstract class Module
     /// <summary>Runs forward pre-hooks, <see cref="Forward(Tensor)"/> and forward hooks (PyTorch's <c>module(x)</c>).</summary>
     public Tensor Call(Tensor input)
     {
-        if (preHooks.Count == 0 && hooks.Count == 0) return Forward(input);
-        foreach (var hook in preHooks.ToArray()) input = hook(this, input) ?? input;
-        var output = Forward(input);
-        foreach (var hook in hooks.ToArray()) output = hook(this, input, output) ?? output;
-        return output;
+        try
+        {
+            if (preHooks.Count == 0 && hooks.Count == 0) return Forward(input);
+            foreach (var hook in preHooks.ToArray()) input = hook(this, input) ?? input;
+            var output = Forward(input);
+            foreach (var hook in hooks.ToArray()) output = hook(this, input, output) ?? output;
+            return output;
+        }
+        catch (ModuleException e) { throw e.Within(NameInParent); }
+        catch (ArgumentException e) { throw new ModuleException(NameInParent, GetType().Name, e); }
     }
+
+    /// <summary>The name this module was registered under in its parent (for error paths like "features.3").</summary>
+    internal string? NameInParent { get; private set; }
 
     /// <summary>Registers a hook called before forward; it may return a replacement input. Dispose the result to remove it.</summary>
     public IDisposable RegisterForwardPreHook(Func<Module, Tensor, Tensor?> hook)
@@ -59,6 +67,7 @@ public abstract class Module
     {
         CheckName(name, "module");
         modules[name] = module;
+        module.NameInParent ??= name;
         return module;
     }
 
