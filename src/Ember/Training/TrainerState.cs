@@ -35,6 +35,8 @@ public sealed class TrainerState
     public List<EpochMetrics> History { get; } = new();
     /// <summary>Optimizer steps skipped because of non-finite gradients (mixed precision).</summary>
     public int SkippedSteps { get; internal set; }
+    /// <summary>Per-parameter (gradient norm, weight norm) from the last recorded step (see TrainerOptions.GradientNormInterval).</summary>
+    public Dictionary<string, (double Grad, double Weight)> GradientNorms { get; } = new();
     /// <summary>Set by a callback (or by Ctrl-C handling) to stop after the current batch.</summary>
     public bool StopRequested { get; set; }
     /// <summary>Why training stopped early, if it did.</summary>
