@@ -22,7 +22,7 @@ internal static unsafe class GemmDriver
     // Columns of a packed B block: 256×2048 floats (2 MB) stay in L3.
     const int NC = 2048;
     // Below this many multiply-adds the fork-join costs more than the second core saves.
-    const long ParallelWork = 48L * 48 * 48;
+    const long ParallelWork = 80L * 80 * 80;
 
     /// <summary>The micro-kernel width that <see cref="Run{T}"/> will use.</summary>
     internal static GemmIsa SelectedIsa =>
