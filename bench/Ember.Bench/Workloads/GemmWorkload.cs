@@ -23,7 +23,6 @@ public sealed class GemmWorkload : IWorkload
         // Linear(784→256), batch 128: forward X·Wᵀ, input gradient dY·W, weight gradient dYᵀ·X.
         new("linear fwd  X·Wᵀ", false, true, 128, 256, 784),
         new("linear dX   dY·W", false, false, 128, 784, 256),
-        new("TMP fwd NN", false, false, 128, 256, 784),
         new("linear dW  dYᵀ·X", true, false, 256, 784, 128),
         // Linear(128→10) classifier head.
         new("head fwd  X·Wᵀ", false, true, 128, 10, 128),
