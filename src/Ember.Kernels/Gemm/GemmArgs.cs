@@ -2,14 +2,28 @@ using System.Numerics;
 
 namespace Ember.Kernels.Gemm;
 
-/// <summary>One GEMM call's operands as raw pointers; valid only while the caller's spans are pinned.</summary>
+/// <summary>
+/// One GEMM call's operands as raw pointers; valid only while the caller's spans are pinned. With
+/// <see cref="TransposedC"/> the driver computes Cᵀ = op(B)ᵀ·op(A)ᵀ: A and B hold the swapped operands and C is
+/// written column by column (see <see cref="Swapped"/>).
+/// </summary>
 internal readonly unsafe struct GemmArgs<T>(
-    bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
+    bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc,
+    bool transposedC = false)
     where T : unmanaged, INumber<T>
 {
+    public readonly bool TransposedC = transposedC;
+
     public readonly bool TransA = transA, TransB = transB;
     public readonly int M = m, N = n, K = k;
     public readonly T Alpha = alpha, Beta = beta;
     public readonly T* A = a, B = b, C = c;
     public readonly nint Lda = lda, Ldb = ldb, Ldc = ldc;
+
+    /// <summary>
+    /// The same product as Cᵀ = op(B)ᵀ·op(A)ᵀ: op(B)ᵀ is B read with the opposite transpose flag, likewise A. Used when
+    /// n is much narrower than a micro-tile (a classifier head's n = 10), so the narrow side fills the MR rows instead.
+    /// </summary>
+    public GemmArgs<T> Swapped() =>
+        new(!TransB, !TransA, N, M, K, Alpha, B, (int)Ldb, A, (int)Lda, Beta, C, (int)Ldc, !TransposedC);
 }

@@ -22,7 +22,7 @@ internal static unsafe class GemmDriver
     // Columns of a packed B block: 256×2048 floats (2 MB) stay in L3.
     const int NC = 2048;
     // Below this many multiply-adds the fork-join costs more than the second core saves.
-    const long ParallelWork = 48L * 48 * 48;
+    const long ParallelWork = 80L * 80 * 80;
 
     /// <summary>The micro-kernel width that <see cref="Run{T}"/> will use.</summary>
     internal static GemmIsa SelectedIsa =>
@@ -52,6 +52,11 @@ internal static unsafe class GemmDriver
         where T : unmanaged, INumber<T>
         where TKernel : struct, IMicroKernel<T>
     {
+        if (!g.TransposedC && PreferSwapped(g.M, g.N, TKernel.MR, TKernel.NR))
+        {
+            Run<T, TKernel>(g.Swapped());
+            return;
+        }
         int threads = ParallelRange.MaxThreads;
         if (threads == 1 || (long)g.M * g.N * g.K < ParallelWork)
         {
@@ -70,6 +75,15 @@ internal static unsafe class GemmDriver
             int grain = SplitGrain(g.M, TKernel.MR, threads);
             ParallelRange.For(g.M, grain, new RowBlocks<T, TKernel>(g));
         }
+    }
+
+    // Swap when the fraction of useful lanes in the padded tiles grows by a quarter: the swapped product goes through
+    // the scratch tile, which costs a little per tile.
+    static bool PreferSwapped(int m, int n, int mr, int nr)
+    {
+        double normal = (double)m / RoundUp(m, mr) * n / RoundUp(n, nr);
+        double swapped = (double)n / RoundUp(n, mr) * m / RoundUp(m, nr);
+        return swapped > 1.25 * normal;
     }
 
     static int SplitGrain(int length, int tile, int threads)
@@ -118,14 +132,17 @@ internal static unsafe class GemmDriver
                             int rows = Math.Min(mr, mb - ir);
                             T* ap = pa + (nint)ir * kb;
                             T* cp = cRow + ir * g.Ldc;
-                            if (rows == mr && cols == nr)
+                            if (rows == mr && cols == nr && !g.TransposedC)
                             {
                                 TKernel.Run(kb, ap, bp, cp, g.Ldc, g.Alpha, beta);
                             }
                             else
                             {
                                 TKernel.Run(kb, ap, bp, scratch, nr, T.One, T.Zero);
-                                StoreEdge(scratch, nr, cp, g.Ldc, rows, cols, g.Alpha, beta);
+                                if (g.TransposedC)
+                                    StoreEdgeTransposed(scratch, nr, g.C + (nint)(jc + jr) * g.Ldc + ic + ir, g.Ldc, rows, cols, g.Alpha, beta);
+                                else
+                                    StoreEdge(scratch, nr, cp, g.Ldc, rows, cols, g.Alpha, beta);
                             }
                         }
                     }
@@ -144,6 +161,19 @@ internal static unsafe class GemmDriver
                 for (int j = 0; j < cols; j++) c[j] = alpha * acc[j];
             else
                 for (int j = 0; j < cols; j++) c[j] = alpha * acc[j] + beta * c[j];
+        }
+    }
+
+    // The tile holds rows of Cᵀ: element (i, j) of the tile is C[j, i] of the caller's matrix.
+    static void StoreEdgeTransposed<T>(T* acc, int nr, T* c, nint ldc, int rows, int cols, T alpha, T beta)
+        where T : unmanaged, INumber<T>
+    {
+        for (int j = 0; j < cols; j++, c += ldc)
+        {
+            if (beta == T.Zero)
+                for (int i = 0; i < rows; i++) c[i] = alpha * acc[i * nr + j];
+            else
+                for (int i = 0; i < rows; i++) c[i] = alpha * acc[i * nr + j] + beta * c[i];
         }
     }
 

@@ -19,32 +19,9 @@ internal static unsafe class GemmPacking
         {
             int rows = Math.Min(mr, mb - ir);
             if (transA)
-            {
-                // A is stored k×m: the MR values of one k are contiguous.
-                T* src = a + (nint)p0 * lda + i0 + ir;
-                T* d = dst;
-                for (int p = 0; p < kb; p++, src += lda, d += mr)
-                {
-                    int ii = 0;
-                    for (; ii < rows; ii++) d[ii] = src[ii];
-                    for (; ii < mr; ii++) d[ii] = default;
-                }
-            }
+                CopyLines(a + (nint)p0 * lda + i0 + ir, lda, rows, mr, kb, dst); // A is k×m: MR values per k are contiguous
             else
-            {
-                // A is stored m×k: walk each row contiguously and scatter it with stride MR (the panel stays in L1).
-                for (int ii = 0; ii < rows; ii++)
-                {
-                    T* src = a + (nint)(i0 + ir + ii) * lda + p0;
-                    T* d = dst + ii;
-                    for (int p = 0; p < kb; p++, d += mr) *d = src[p];
-                }
-                for (int ii = rows; ii < mr; ii++)
-                {
-                    T* d = dst + ii;
-                    for (int p = 0; p < kb; p++, d += mr) *d = default;
-                }
-            }
+                Interleave(a + (nint)(i0 + ir) * lda + p0, lda, rows, mr, kb, dst);
         }
     }
 
@@ -57,41 +34,69 @@ internal static unsafe class GemmPacking
         for (int jr = 0; jr < nb; jr += nr, dst += (nint)nr * kb)
         {
             int cols = Math.Min(nr, nb - jr);
-            if (!transB)
-            {
-                // B is stored k×n: each k contributes NR contiguous values.
-                T* src = b + (nint)p0 * ldb + j0 + jr;
-                T* d = dst;
-                if (cols == nr)
-                {
-                    for (int p = 0; p < kb; p++, src += ldb, d += nr)
-                        Unsafe.CopyBlockUnaligned(d, src, (uint)(nr * sizeof(T)));
-                }
-                else
-                {
-                    for (int p = 0; p < kb; p++, src += ldb, d += nr)
-                    {
-                        int jj = 0;
-                        for (; jj < cols; jj++) d[jj] = src[jj];
-                        for (; jj < nr; jj++) d[jj] = default;
-                    }
-                }
-            }
+            if (transB)
+                Interleave(b + (nint)(j0 + jr) * ldb + p0, ldb, cols, nr, kb, dst);
             else
+                CopyLines(b + (nint)p0 * ldb + j0 + jr, ldb, cols, nr, kb, dst); // B is k×n: NR values per k are contiguous
+        }
+    }
+
+    /// <summary>dst[p·width + j] = src[p·ld + j] for j &lt; count, zero up to width: the panel is already k-major.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void CopyLines<T>(T* src, nint ld, int count, int width, int kb, T* dst) where T : unmanaged
+    {
+        if (count == width)
+        {
+            for (int p = 0; p < kb; p++, src += ld, dst += width)
+                Unsafe.CopyBlockUnaligned(dst, src, (uint)(width * sizeof(T)));
+            return;
+        }
+        for (int p = 0; p < kb; p++, src += ld, dst += width)
+        {
+            int j = 0;
+            for (; j < count; j++) dst[j] = src[j];
+            for (; j < width; j++) dst[j] = default;
+        }
+    }
+
+    /// <summary>
+    /// dst[p·width + j] = src[j·ld + p] for j &lt; count, zero up to width: a transpose of <paramref name="count"/> source
+    /// rows. Eight rows are read side by side (eight sequential streams, eight contiguous stores per k); one row at a
+    /// time scatters every store, and all 32 rows at once outrun the prefetchers (X·Wᵀ measured 85 → 127 GFLOP/s).
+    /// </summary>
+    static void Interleave<T>(T* src, nint ld, int count, int width, int kb, T* dst) where T : unmanaged
+    {
+        int j = 0;
+        for (; j + 8 <= count; j += 8)
+        {
+            T* s0 = src + j * ld, s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld;
+            T* s4 = s3 + ld, s5 = s4 + ld, s6 = s5 + ld, s7 = s6 + ld;
+            T* d = dst + j;
+            for (int p = 0; p < kb; p++, d += width)
             {
-                // B is stored n×k: walk each column of op(B) contiguously and scatter it with stride NR.
-                for (int jj = 0; jj < cols; jj++)
-                {
-                    T* src = b + (nint)(j0 + jr + jj) * ldb + p0;
-                    T* d = dst + jj;
-                    for (int p = 0; p < kb; p++, d += nr) *d = src[p];
-                }
-                for (int jj = cols; jj < nr; jj++)
-                {
-                    T* d = dst + jj;
-                    for (int p = 0; p < kb; p++, d += nr) *d = default;
-                }
+                d[0] = s0[p]; d[1] = s1[p]; d[2] = s2[p]; d[3] = s3[p];
+                d[4] = s4[p]; d[5] = s5[p]; d[6] = s6[p]; d[7] = s7[p];
             }
+        }
+        for (; j + 4 <= count; j += 4)
+        {
+            T* s0 = src + j * ld, s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld;
+            T* d = dst + j;
+            for (int p = 0; p < kb; p++, d += width)
+            {
+                d[0] = s0[p]; d[1] = s1[p]; d[2] = s2[p]; d[3] = s3[p];
+            }
+        }
+        for (; j < count; j++)
+        {
+            T* s0 = src + j * ld;
+            T* d = dst + j;
+            for (int p = 0; p < kb; p++, d += width) *d = s0[p];
+        }
+        for (; j < width; j++)
+        {
+            T* d = dst + j;
+            for (int p = 0; p < kb; p++, d += width) *d = default;
         }
     }
 }

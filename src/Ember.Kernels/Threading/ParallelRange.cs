@@ -3,6 +3,7 @@ namespace Ember.Kernels.Threading;
 /// <summary>
 /// Fork-join over an index range. The range is cut into chunks whose boundaries depend only on the count and the
 /// grain, never on the number of threads, so any per-chunk arithmetic gives bit-identical results on 1 or N threads.
+/// Chunks run on persistent workers (<see cref="WorkerPool"/>); a nested or concurrent call runs its chunks serially.
 /// </summary>
 public static class ParallelRange
 {
@@ -21,13 +22,14 @@ public static class ParallelRange
         if (count <= 0) return;
         grain = Math.Max(1, grain);
         int chunks = (int)(((long)count + grain - 1) / grain);
-        if (chunks == 1 || maxThreads == 1)
+        int threads = Math.Min(maxThreads, chunks);
+        if (threads == 1 || !WorkerPool.TryEnter())
         {
             for (int c = 0; c < chunks; c++)
-                action.Invoke(c * grain, Math.Min(count, (c + 1) * grain));
+                action.Invoke(c * grain, (int)Math.Min(count, (long)c * grain + grain));
             return;
         }
-        var options = new ParallelOptions { MaxDegreeOfParallelism = maxThreads };
-        Parallel.For(0, chunks, options, c => action.Invoke(c * grain, Math.Min(count, (c + 1) * grain)));
+        RangeJob<TAction>.Set(action, count, grain, chunks);
+        WorkerPool.RunAndExit(RangeJob<TAction>.Body, RangeJob<TAction>.Clear, threads - 1);
     }
 }

@@ -87,6 +87,7 @@ public sealed class GemmTests
     [InlineData(false, false, 300, 700, 600)] // split over columns
     [InlineData(true, true, 700, 300, 600)]   // split over rows
     [InlineData(false, true, 64, 3136, 576)]  // conv-like, split over columns
+    [InlineData(true, false, 2000, 10, 300)]  // narrow n: computed as Cᵀ, split over the swapped columns
     public void ThreadCount_DoesNotChangeBits(bool ta, bool tb, int m, int n, int k)
     {
         var (a, b, lda, ldb) = Operands<float>(ta, tb, m, n, k, pad: 1, seed: 11);
