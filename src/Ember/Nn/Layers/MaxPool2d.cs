@@ -1,0 +1,18 @@
+using Ember.Nn.Functional;
+
+namespace Ember.Nn.Layers;
+
+/// <summary>Max pooling layer (torch.nn.MaxPool2d); stride defaults to the kernel size.</summary>
+public sealed class MaxPool2d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false) : Module
+{
+    /// <summary>Window size.</summary>
+    public int KernelSize { get; } = kernelSize;
+    /// <summary>Step between windows.</summary>
+    public int Stride { get; } = stride ?? kernelSize;
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => F.MaxPool2d(input, KernelSize, Stride, padding, dilation, ceilMode);
+
+    /// <inheritdoc/>
+    protected override string ExtraRepr() => $"kernel_size={KernelSize}, stride={Stride}, padding={padding}, dilation={dilation}, ceil_mode={(ceilMode ? "True" : "False")}";
+}

@@ -1,0 +1,112 @@
+using Ember.Autograd;
+using Ember.Kernels.Conv;
+
+namespace Ember.Ops;
+
+/// <summary>
+/// Pooling over NCHW tensors. Max pooling records the flat argmax in each H×W plane, so its backward scatters by
+/// index and the double backward gathers; average pooling's backward is its adjoint, whose backward is the forward again.
+/// </summary>
+internal static class PoolOps
+{
+    static (Tensor X, bool Unbatched) Batched(Tensor x, string name)
+    {
+        if (x.Rank == 3) return (x.Unsqueeze(0), true);
+        if (x.Rank != 4) throw new ArgumentException($"{name}: expected a 3-D or 4-D input [N, C, H, W], got shape {x.Shape}");
+        if (!x.DType.IsFloatingPoint()) throw new ArgumentException($"{name}: expected a floating point input, got {x.DType.TorchName()}");
+        return (x, false);
+    }
+
+    public static (Tensor Output, Tensor Indices) MaxPool2d(Tensor input, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, bool ceilMode)
+    {
+        var (x, unbatched) = Batched(input, "max_pool2d");
+        if (padding.H * 2 > kernel.H || padding.W * 2 > kernel.W)
+            throw new ArgumentException($"max_pool2d: pad should be at most half of effective kernel size, but got pad={padding}, kernel_size={kernel}");
+        var g = new Pool2dGeometry(x.Size(0), x.Size(1), x.Size(2), x.Size(3), kernel.H, kernel.W, stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W, ceilMode);
+        var xc = x.Detach().Contiguous();
+        var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], x.DType);
+        var indices = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], DType.Int64);
+        if (x.DType == DType.Float32) MaxPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), indices.Span<long>());
+        else MaxPool2dKernel.Forward(g, xc.Span<double>(), y.Span<double>(), indices.Span<long>());
+        var inputShape = x.Shape.ToArray();
+        Recording.Unary(y, "MaxPool2DWithIndicesBackward0", x, grad => ScatterToPlanes(grad, indices, inputShape));
+        return unbatched ? (y.Squeeze(0), indices.Squeeze(0)) : (y, indices);
+    }
+
+    /// <summary>Adds each output gradient at its argmax position of the input plane (the backward of max pooling).</summary>
+    static Tensor ScatterToPlanes(Tensor grad, Tensor indices, int[] inputShape)
+    {
+        int n = inputShape[0], c = inputShape[1], plane = inputShape[2] * inputShape[3];
+        var flatIndex = indices.Reshape(n, c, -1);
+        var result = Torch.Zeros([n, c, plane], grad.DType).ScatterAdd(2, flatIndex, grad.Reshape(n, c, -1));
+        return result.Reshape(inputShape);
+    }
+
+    public static Tensor AvgPool2d(Tensor input, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding, bool ceilMode, bool countIncludePad, int? divisorOverride)
+    {
+        var (x, unbatched) = Batched(input, "avg_pool2d");
+        if (padding.H * 2 > kernel.H || padding.W * 2 > kernel.W)
+            throw new ArgumentException($"avg_pool2d: pad should be at most half of kernel size, but got pad={padding}, kernel_size={kernel}");
+        var g = new Pool2dGeometry(x.Size(0), x.Size(1), x.Size(2), x.Size(3), kernel.H, kernel.W, stride.H, stride.W, padding.H, padding.W, 1, 1, ceilMode);
+        var y = AvgForward(x, g, countIncludePad, divisorOverride);
+        return unbatched ? y.Squeeze(0) : y;
+    }
+
+    static Tensor AvgForward(Tensor x, Pool2dGeometry g, bool countIncludePad, int? divisorOverride)
+    {
+        var xc = x.Detach().Contiguous();
+        var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], x.DType);
+        if (x.DType == DType.Float32) AvgPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), countIncludePad, divisorOverride);
+        else AvgPool2dKernel.Forward(g, xc.Span<double>(), y.Span<double>(), countIncludePad, divisorOverride);
+        return Recording.Unary(y, "AvgPool2DBackward0", x, grad => AvgBackward(grad, g, countIncludePad, divisorOverride));
+    }
+
+    static Tensor AvgBackward(Tensor grad, Pool2dGeometry g, bool countIncludePad, int? divisorOverride)
+    {
+        var gc = grad.Detach().Contiguous();
+        var gx = Torch.Zeros([g.Batch, g.Channels, g.InHeight, g.InWidth], grad.DType);
+        if (grad.DType == DType.Float32) AvgPool2dKernel.Backward(g, gc.Span<float>(), gx.Span<float>(), countIncludePad, divisorOverride);
+        else AvgPool2dKernel.Backward(g, gc.Span<double>(), gx.Span<double>(), countIncludePad, divisorOverride);
+        return Recording.Unary(gx, "AvgPool2DBackwardBackward0", grad, gg => AvgForward(gg, g, countIncludePad, divisorOverride));
+    }
+
+    public static Tensor AdaptiveAvgPool2d(Tensor input, (int H, int W) outputSize)
+    {
+        var (x, unbatched) = Batched(input, "adaptive_avg_pool2d");
+        var g = new AdaptivePool2dGeometry(x.Size(0), x.Size(1), x.Size(2), x.Size(3), outputSize.H, outputSize.W);
+        var y = AdaptiveAvgForward(x, g);
+        return unbatched ? y.Squeeze(0) : y;
+    }
+
+    static Tensor AdaptiveAvgForward(Tensor x, AdaptivePool2dGeometry g)
+    {
+        var xc = x.Detach().Contiguous();
+        var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], x.DType);
+        if (x.DType == DType.Float32) AdaptiveAvgPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>());
+        else AdaptiveAvgPool2dKernel.Forward(g, xc.Span<double>(), y.Span<double>());
+        return Recording.Unary(y, "AdaptiveAvgPool2DBackward0", x, grad => AdaptiveAvgBackward(grad, g));
+    }
+
+    static Tensor AdaptiveAvgBackward(Tensor grad, AdaptivePool2dGeometry g)
+    {
+        var gc = grad.Detach().Contiguous();
+        var gx = Torch.Zeros([g.Batch, g.Channels, g.InHeight, g.InWidth], grad.DType);
+        if (grad.DType == DType.Float32) AdaptiveAvgPool2dKernel.Backward(g, gc.Span<float>(), gx.Span<float>());
+        else AdaptiveAvgPool2dKernel.Backward(g, gc.Span<double>(), gx.Span<double>());
+        return Recording.Unary(gx, "AdaptiveAvgPool2DBackwardBackward0", grad, gg => AdaptiveAvgForward(gg, g));
+    }
+
+    public static (Tensor Output, Tensor Indices) AdaptiveMaxPool2d(Tensor input, (int H, int W) outputSize)
+    {
+        var (x, unbatched) = Batched(input, "adaptive_max_pool2d");
+        var g = new AdaptivePool2dGeometry(x.Size(0), x.Size(1), x.Size(2), x.Size(3), outputSize.H, outputSize.W);
+        var xc = x.Detach().Contiguous();
+        var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], x.DType);
+        var indices = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], DType.Int64);
+        if (x.DType == DType.Float32) AdaptiveMaxPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), indices.Span<long>());
+        else AdaptiveMaxPool2dKernel.Forward(g, xc.Span<double>(), y.Span<double>(), indices.Span<long>());
+        var inputShape = x.Shape.ToArray();
+        Recording.Unary(y, "AdaptiveMaxPool2DBackward0", x, grad => ScatterToPlanes(grad, indices, inputShape));
+        return unbatched ? (y.Squeeze(0), indices.Squeeze(0)) : (y, indices);
+    }
+}
