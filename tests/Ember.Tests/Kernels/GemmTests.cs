@@ -6,6 +6,10 @@ using Ember.Kernels.Threading;
 namespace Ember.Tests.Kernels;
 
 /// <summary>Sgemm/Dgemm against the naive <see cref="Gemm.Reference{T}"/> on every micro-kernel width.</summary>
+/// <remarks>
+/// Widths are forced through GemmDriver.ForcedIsa. To also run with the JIT's own fallbacks, use DOTNET_EnableAVX512=0
+/// and DOTNET_EnableAVX2=0: on .NET 10 DOTNET_EnableAVX512F=0 no longer turns Vector512 acceleration off.
+/// </remarks>
 [Collection(KernelSettingsCollection.Name)]
 public sealed class GemmTests
 {
