@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Globalization;
+using Ember.Training;
+using Spectre.Console;
+
+namespace Ember.Cli.Reporting;
+
+/// <summary>
+/// Shows training progress: live bars (one per epoch, with loss, accuracy, lr, images/s and ETA) when the output is a
+/// terminal, plain lines otherwise (CI, pipes, --plain). Runs the fit inside <see cref="Run"/>.
+/// </summary>
+public sealed class ProgressReporter : Callback
+{
+    readonly bool plain;
+    readonly TextWriter output;
+    ProgressContext? context;
+    ProgressTask? task;
+    readonly Stopwatch epochClock = new();
+    int lastPlainQuarter;
+
+    /// <summary>Plain mode when asked, or when standard output is redirected.</summary>
+    public ProgressReporter(bool plain, TextWriter? output = null)
+    {
+        this.plain = plain || Console.IsOutputRedirected || output is not null;
+        this.output = output ?? Console.Out;
+    }
+
+    /// <summary>True when printing plain lines.</summary>
+    public bool Plain => plain;
+
+    /// <summary>Runs <paramref name="fit"/> with live bars around it (or directly in plain mode).</summary>
+    public void Run(Action fit)
+    {
+        if (plain) { fit(); return; }
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new ElapsedTimeColumn())
+            .Start(ctx => { context = ctx; fit(); });
+    }
+
+    /// <inheritdoc/>
+    public override void OnEpochStart(TrainerState state)
+    {
+        epochClock.Restart();
+        lastPlainQuarter = 0;
+        if (context is not null)
+            task = context.AddTask($"epoch {state.Epoch}/{state.Epochs}", maxValue: state.BatchesPerEpoch ?? 1);
+    }
+
+    /// <inheritdoc/>
+    public override void OnBatchEnd(TrainerState state)
+    {
+        double seconds = Math.Max(epochClock.Elapsed.TotalSeconds, 1e-9);
+        string stats = string.Create(CultureInfo.InvariantCulture,
+            $"loss {state.EpochLoss:F4}  acc {100 * state.EpochAccuracy:F2}%  lr {state.Lr:0.####e+0}  {state.EpochSamples / seconds:F0} img/s");
+        if (task is not null)
+        {
+            task.Description = $"epoch {state.Epoch}/{state.Epochs}  {Markup.Escape(stats)}";
+            task.Value = state.BatchIndex + 1;
+            return;
+        }
+        if (plain && state.BatchesPerEpoch is int total && total > 0)
+        {
+            // a line at each quarter of the epoch
+            int quarter = (state.BatchIndex + 1) * 4 / total;
+            if (quarter > lastPlainQuarter)
+            {
+                lastPlainQuarter = quarter;
+                output.WriteLine($"epoch {state.Epoch}/{state.Epochs} {quarter * 25,3}%  {stats}");
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void OnEpochEnd(TrainerState state)
+    {
+        var row = state.History[^1];
+        string line = string.Create(CultureInfo.InvariantCulture,
+            $"epoch {row.Epoch}/{state.Epochs}: train loss {row.TrainLoss:F4}, train acc {100 * row.TrainAccuracy:F2}%, val loss {row.ValLoss:F4}, top-1 {100 * row.Top1:F2}%, top-5 {100 * row.Top5:F2}%, lr {row.Lr:0.####e+0}, {row.Seconds:F1} s");
+        if (task is not null)
+        {
+            task.Value = task.MaxValue;
+            task.Description = $"epoch {state.Epoch}/{state.Epochs}  val top-1 {100 * row.Top1:F2}%  loss {row.ValLoss:F4}";
+            task.StopTask();
+        }
+        else output.WriteLine(line);
+    }
+
+    /// <summary>The end-of-run summary table.</summary>
+    public void Summary(TrainerState state, string runFolder)
+    {
+        if (plain)
+        {
+            output.WriteLine($"done: {state.History.Count} epochs, best top-1 {100 * state.History.Select(r => r.Top1).DefaultIfEmpty(double.NaN).Max():F2}%; results in {runFolder}");
+            if (state.StopReason is string reason) output.WriteLine($"stopped early: {reason}");
+            return;
+        }
+        var table = new Table().Title($"[bold]{Markup.Escape(runFolder)}[/]");
+        foreach (var column in new[] { "epoch", "train loss", "train acc", "val loss", "top-1", "top-5", "lr", "time" }) table.AddColumn(column);
+        foreach (var r in state.History)
+            table.AddRow(r.Epoch.ToString(CultureInfo.InvariantCulture), F(r.TrainLoss, "F4"), P(r.TrainAccuracy), F(r.ValLoss, "F4"), P(r.Top1), P(r.Top5),
+                F(r.Lr, "0.###e+0"), F(r.Seconds, "F1") + " s");
+        AnsiConsole.Write(table);
+        if (state.StopReason is string why) AnsiConsole.MarkupLine($"[yellow]stopped early:[/] {Markup.Escape(why)}");
+    }
+
+    static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+    static string P(double v) => double.IsNaN(v) ? "-" : (100 * v).ToString("F2", CultureInfo.InvariantCulture) + "%";
+}
