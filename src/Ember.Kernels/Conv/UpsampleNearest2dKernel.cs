@@ -1,0 +1,69 @@
+using System.Numerics;
+
+namespace Ember.Kernels.Conv;
+
+/// <summary>Nearest-neighbour 2-D upsampling on contiguous NCHW spans (interpolate mode='nearest', PyTorch's legacy rule) and its gradient.</summary>
+public static unsafe class UpsampleNearest2dKernel
+{
+    /// <summary>
+    /// out[n, c, oh, ow] = x[n, c, src(oh), src(ow)] with src(d) = min(⌊d·s⌋, In − 1) computed in single precision, where
+    /// s = 1/scale_factor if given, else In/Out (and src(d) = d when Out = In, d/2 when Out = 2·In, exactly as PyTorch).
+    /// </summary>
+    /// <param name="g">Sizes.</param>
+    /// <param name="input">[N, C, H, W].</param>
+    /// <param name="output">[N, C, H_out, W_out], overwritten.</param>
+    public static void Forward<T>(in Upsample2dGeometry g, ReadOnlySpan<T> input, Span<T> output) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const string kernel = "UpsampleNearest2d forward";
+        PlaneLoop.Require(kernel, g, input.Length, g.InputLength, nameof(input));
+        PlaneLoop.Require(kernel, g, output.Length, g.OutputLength, nameof(output));
+        fixed (T* x = input, y = output)
+            PlaneLoop.For(g.Planes, g.OutPlane, new Plane<T>(g, x, y, false));
+    }
+
+    /// <summary>gradInput[n, c, src(oh), src(ow)] += gradOut[n, c, oh, ow] for every output in order (gradInput zero elsewhere).</summary>
+    /// <param name="g">Sizes.</param>
+    /// <param name="gradOutput">[N, C, H_out, W_out].</param>
+    /// <param name="gradInput">[N, C, H, W], overwritten.</param>
+    public static void Backward<T>(in Upsample2dGeometry g, ReadOnlySpan<T> gradOutput, Span<T> gradInput) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const string kernel = "UpsampleNearest2d backward";
+        PlaneLoop.Require(kernel, g, gradOutput.Length, g.OutputLength, nameof(gradOutput));
+        PlaneLoop.Require(kernel, g, gradInput.Length, g.InputLength, nameof(gradInput));
+        fixed (T* dy = gradOutput, dx = gradInput)
+            PlaneLoop.For(g.Planes, (long)g.OutPlane + g.InPlane, new Plane<T>(g, dx, dy, true));
+    }
+
+    /// <summary>PyTorch's nearest_idx: the source index of output index <paramref name="dst"/>.</summary>
+    internal static int SourceIndex(int dst, int input, int output, double? scale)
+    {
+        if (output == input) return dst;
+        if (output == 2 * input) return dst >> 1;
+        // PyTorch computes this in float (compute_scales_value<float> then floorf); keep float so indices match at boundaries.
+        float s = scale is double sc ? (float)(1.0 / sc) : (float)input / output;
+        return Math.Min((int)MathF.Floor(dst * s), input - 1);
+    }
+
+    /// <summary>Forward and backward share the index arithmetic: x is the input (or its gradient), y the output (or its gradient).</summary>
+    readonly struct Plane<T>(Upsample2dGeometry g, T* x, T* y, bool backward) : IPlaneKernel where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int plane)
+        {
+            int w = g.InWidth;
+            T* src = x + (long)plane * g.InPlane;
+            T* dst = y + (long)plane * g.OutPlane;
+            if (backward) new Span<T>(src, g.InPlane).Clear();
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                T* row = src + SourceIndex(oh, g.InHeight, g.OutHeight, g.ScaleHeight) * w;
+                T* o = dst + oh * g.OutWidth;
+                for (int ow = 0; ow < g.OutWidth; ow++)
+                {
+                    int iw = SourceIndex(ow, w, g.OutWidth, g.ScaleWidth);
+                    if (backward) row[iw] += o[ow];
+                    else o[ow] = row[iw];
+                }
+            }
+        }
+    }
+}
