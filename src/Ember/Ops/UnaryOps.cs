@@ -37,11 +37,23 @@ internal static class UnaryOps
     /// <summary>softplus(x) = log(1 + e^(βx))/β, linear above the threshold (PyTorch's default β = 1, threshold = 20).</summary>
     public static Tensor Softplus(Tensor x, double beta, double threshold)
     {
-        var bx = beta == 1 ? x : x * beta;
-        // max(z, 0) + log1p(e^(−|z|)) is the overflow-free form of log(1 + e^z)
-        var soft = (bx.Relu() + (-bx.Abs()).Exp().Log1p());
-        if (beta != 1) soft = soft / beta;
-        return Torch.Where(bx > threshold, x, soft);
+        x = Floating(x);
+        Tensor y;
+        using (Torch.NoGrad())
+        {
+            var bx = beta == 1 ? x : x * beta;
+            // max(z, 0) + log1p(e^(−|z|)) is the overflow-free form of log(1 + e^z)
+            var soft = bx.Relu() + (-bx.Abs()).Exp().Log1p();
+            if (beta != 1) soft = soft / beta;
+            y = Torch.Where(bx > threshold, x, soft);
+        }
+        // An explicit backward, σ(βx), as PyTorch's softplus_backward: differentiating the composed form above
+        // gives 0 at x = 0 (the subgradients of relu and |·| there) instead of 1/2.
+        return Recording.Unary(y, "SoftplusBackward0", x, g =>
+        {
+            var bx = beta == 1 ? x : x * beta;
+            return Torch.Where(bx > threshold, g, g * bx.Sigmoid());
+        }, x);
     }
 
     /// <summary>log σ(x) = −softplus(−x), stable for large |x|.</summary>
