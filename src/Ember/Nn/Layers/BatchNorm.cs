@@ -1,0 +1,34 @@
+using Ember.Nn.Functional;
+
+namespace Ember.Nn.Layers;
+
+/// <summary>
+/// Batch normalization over [N, C, *] inputs (torch.nn.modules.batchnorm._BatchNorm). In training the batch statistics
+/// normalize and the running statistics move: running = (1 − m)·running + m·batch, the variance unbiased; with momentum
+/// null, m = 1/num_batches_tracked (a cumulative average). In evaluation the running statistics normalize.
+/// </summary>
+public abstract class BatchNorm : NormBase
+{
+    /// <summary>Registers the parameters and buffers.</summary>
+    protected BatchNorm(int numFeatures, double eps, double? momentum, bool affine, bool trackRunningStats)
+        : base(numFeatures, eps, momentum, affine, trackRunningStats) { }
+
+    /// <summary>Throws unless the input's rank suits this layer.</summary>
+    protected abstract void CheckInputDim(Tensor input);
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input)
+    {
+        CheckInputDim(input);
+        CheckChannels(input, 1);
+        double factor = Momentum ?? 0.0;
+        if (Training && TrackRunningStats && NumBatchesTracked is not null)
+        {
+            using (Torch.NoGrad()) NumBatchesTracked.AddInPlace(1);
+            if (Momentum is null) factor = 1.0 / NumBatchesTracked.Item();
+        }
+        bool useBatchStats = Training || (RunningMean is null && RunningVar is null);
+        bool passRunning = !Training || TrackRunningStats;
+        return F.BatchNorm(input, passRunning ? RunningMean : null, passRunning ? RunningVar : null, Weight, Bias, useBatchStats, factor, Eps);
+    }
+}
