@@ -10,6 +10,7 @@ namespace Ember.Kernels.Conv;
 /// for every image n and group g, out[n, g] = W[g] · im2col(x[n, g]) + bias, with W[g] the [C_out/groups, C_in/groups·kH·kW]
 /// slice of the weight. Images are processed in parallel; every result is computed in an order that does not depend on
 /// the thread count, so results are bit-identical for any <see cref="ParallelRange.MaxThreads"/>.
+/// Convolutions with one input channel per group (depthwise, or C_in = 1) use direct row kernels instead of GEMM.
 /// </summary>
 public static unsafe class Conv2dKernel
 {
@@ -31,7 +32,10 @@ public static unsafe class Conv2dKernel
         if (!bias.IsEmpty) Require(kernel, g, bias.Length, g.OutChannels, nameof(bias));
         Require(kernel, g, output.Length, g.OutputLength, nameof(output));
         fixed (T* x = input, w = weight, b = bias, y = output)
-            ParallelRange.For(g.Batch, 1, new ForwardAction<T>(g, x, w, bias.IsEmpty ? null : b, y));
+        {
+            if (g.InChannelsPerGroup == 1) DepthwiseConv2d.Forward(g, x, w, bias.IsEmpty ? null : b, y);
+            else ParallelRange.For(g.Batch, 1, new ForwardAction<T>(g, x, w, bias.IsEmpty ? null : b, y));
+        }
     }
 
     /// <summary>
@@ -71,6 +75,12 @@ public static unsafe class Conv2dKernel
         int weightLength = g.WeightLength;
         gradWeight = gradWeight[..weightLength];
         if (g.Batch == 0) { gradWeight.Clear(); return; }
+        if (g.InChannelsPerGroup == 1)
+        {
+            fixed (T* x = input, dy = gradOutput, dw = gradWeight)
+                DepthwiseConv2d.BackwardWeight(g, x, dy, dw);
+            return;
+        }
 
         int grain = (g.Batch + WeightChunks - 1) / WeightChunks;
         int chunks = (g.Batch + grain - 1) / grain;
@@ -110,7 +120,10 @@ public static unsafe class Conv2dKernel
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         fixed (T* dy = gradOutput, w = weight, b = bias, dx = gradInput)
-            ParallelRange.For(g.Batch, 1, new InputAction<T>(g, dy, w, bias.IsEmpty ? null : b, dx));
+        {
+            if (g.InChannelsPerGroup == 1) DepthwiseConv2d.BackwardInput(g, dy, w, bias.IsEmpty ? null : b, dx);
+            else ParallelRange.For(g.Batch, 1, new InputAction<T>(g, dy, w, bias.IsEmpty ? null : b, dx));
+        }
     }
 
     /// <summary>sums[c] = Σ_n Σ_p data[n, c, p]; channels in parallel, each summed in a fixed order.</summary>

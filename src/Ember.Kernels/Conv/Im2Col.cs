@@ -84,7 +84,7 @@ internal static class Im2Col
     }
 
     /// <summary>The output columns [lo, hi) whose input column ow·stride + offset lies inside [0, width).</summary>
-    static (int Lo, int Hi) ValidRange(int offset, int stride, int width, int outWidth)
+    internal static (int Lo, int Hi) ValidRange(int offset, int stride, int width, int outWidth)
     {
         int lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
         int hi = width - 1 - offset >= 0 ? (width - 1 - offset) / stride + 1 : 0;

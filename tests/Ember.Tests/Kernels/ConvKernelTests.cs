@@ -23,6 +23,8 @@ public class ConvKernelTests
         "2,2,9,7,3,3,2,2,1,1,0,1,2,1",      // asymmetric stride, padding, dilation
         "3,6,12,10,6,3,3,2,2,2,2,2,2,3",
         "1,2,6,6,2,5,5,2,2,0,0,1,1,1",      // stride leaves the last columns unread
+        "2,4,9,8,8,3,3,1,2,2,1,2,1,4",      // depthwise (direct kernel) with asymmetric stride and dilation
+        "2,1,7,6,5,3,3,1,1,1,1,1,1,1",      // one input channel: direct kernel with multiplier 5
         "0,2,5,5,3,3,3,1,1,1,1,1,1,1",      // empty batch
     };
 
@@ -206,11 +208,12 @@ public class ConvKernelTests
         FiniteDifference(b, Loss, db, "d/db");
     }
 
-    [Fact]
-    public void ResultsAreBitIdenticalForOneAndTwoThreads()
+    [Theory]
+    [InlineData("9,6,11,10,8,3,3,2,2,1,1,1,1,2")]  // 9 images ⇒ weight-gradient chunks of 2 images: the cross-chunk reduction
+    [InlineData("5,6,11,10,12,3,3,1,1,1,1,1,1,6")] // depthwise direct kernel
+    public void ResultsAreBitIdenticalForOneAndTwoThreads(string geometry)
     {
-        // 9 images ⇒ weight-gradient chunks of 2 images, so the cross-chunk reduction is exercised.
-        var g = new Conv2dGeometry(9, 6, 11, 10, 8, 3, 3, 2, 2, 1, 1, 1, 1, 2);
+        var g = Parse(geometry);
         float[] x = ToFloat(Random(g.InputLength, 1)), w = ToFloat(Random(g.WeightLength, 2)), b = ToFloat(Random(g.OutChannels, 3));
         float[] dy = ToFloat(Random(g.OutputLength, 4));
         float[][] Run()
