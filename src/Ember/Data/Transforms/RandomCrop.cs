@@ -1,0 +1,22 @@
+namespace Ember.Data.Transforms;
+
+/// <summary>
+/// Pads the image by <c>padding</c> on every side with <c>fill</c>, then crops a random (height, width) window
+/// (torchvision.transforms.RandomCrop). RandomCrop(28, padding: 4) is the classic small-image augmentation.
+/// </summary>
+public sealed class RandomCrop(int height, int width, int padding = 0, double fill = 0) : ITransform
+{
+    /// <summary>A square crop.</summary>
+    public RandomCrop(int size, int padding = 0, double fill = 0) : this(size, size, padding, fill) { }
+
+    /// <inheritdoc/>
+    public Tensor Apply(Tensor input, Generator generator)
+    {
+        var (_, h, w) = DataTensors.Chw(input, "RandomCrop");
+        int ph = h + 2 * padding, pw = w + 2 * padding;
+        if (ph < height || pw < width)
+            throw new ArgumentException($"RandomCrop: required crop size ({height}, {width}) is larger than the padded input image size ({ph}, {pw}) (input shape {input.Shape}, padding {padding})");
+        int top = (int)generator.NextInt64(ph - height + 1), left = (int)generator.NextInt64(pw - width + 1);
+        return ImageKernels.CropWithFill(input, top - padding, left - padding, height, width, (float)fill);
+    }
+}
