@@ -1,0 +1,18 @@
+namespace Ember.Bench;
+
+/// <summary>Facts about the machine for the benchmark reports.</summary>
+public static class Machine
+{
+    /// <summary>The CPU model name from /proc/cpuinfo (as lscpu's "Model name"), or "unknown CPU".</summary>
+    public static string CpuModel()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/cpuinfo"))
+                if (line.StartsWith("model name", StringComparison.Ordinal)) return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return "unknown CPU";
+    }
+}

@@ -1,0 +1,106 @@
+using System.Text;
+using Ember.Bench.Peers;
+
+namespace Ember.Bench.Workloads;
+
+/// <summary>
+/// The side-by-side table of issue 12: every paired workload in Ember and in TorchSharp, same process, same thread
+/// count, warm-up then the median of repeated timings; optionally rewrites the marked section of docs/benchmarks.md.
+/// </summary>
+public sealed class CompareWorkload : IWorkload
+{
+    public string Name => "compare";
+
+    public string Description => "Ember vs TorchSharp side by side [--threads 2] [--reps 15] [--only TEXT] [--ember-only] [--write-docs PATH]";
+
+    public int Run(string[] args)
+    {
+        int threads = int.Parse(Option(args, "--threads") ?? "2");
+        int reps = Math.Max(10, int.Parse(Option(args, "--reps") ?? "15"));
+        string? only = Option(args, "--only");
+        string? docs = Option(args, "--write-docs");
+
+        Torch.NumThreads = threads;
+        bool peer = !args.Contains("--ember-only") && TorchPeer.TryInitialize(threads);
+        string peerLine = peer ? TorchPeer.Description : args.Contains("--ember-only") ? "TorchSharp: skipped (--ember-only)" : TorchPeer.Problem!;
+        string tunables = Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "(not set)";
+        Console.WriteLine($"Ember vs TorchSharp, {threads} threads, median of {reps} after warm-up. CPU: {Machine.CpuModel()}, {Environment.ProcessorCount} cores");
+        Console.WriteLine(peerLine);
+        Console.WriteLine($"GLIBC_TUNABLES={tunables}");
+
+        var rows = new List<Row>();
+        Console.WriteLine($"{"workload",-44} {"Ember ms",10} {"Torch ms",10} {"ratio",7} {"Ember GF/s",10} {"Torch GF/s",10}");
+        foreach (IPairedWorkload w in Registry.All())
+        {
+            if (only is not null && !w.Name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
+            double ember = Time(w.SetUpEmber(), reps);
+            double? torchSeconds = peer ? Time(w.SetUpTorch(), reps) : null;
+            var row = new Row(w.Name, ember, torchSeconds, w.Flops);
+            rows.Add(row);
+            Console.WriteLine($"{row.Name,-44} {row.EmberMs,10:G4} {row.TorchMs,10} {row.Ratio,7} {row.EmberGflops,10} {row.TorchGflops,10}");
+        }
+        foreach (var (name, waiting) in Registry.Pending) Console.WriteLine($"{name,-44} pending ({waiting})");
+
+        if (docs is not null)
+        {
+            BenchmarksDoc.RewriteSideBySide(docs, Section(rows, threads, reps, peerLine, tunables));
+            Console.WriteLine($"rewrote the side-by-side section of {docs}");
+        }
+        return 0;
+    }
+
+    static double Time(Action action, int reps)
+    {
+        // Each side starts from a collected heap, so one workload's garbage is not charged to the next.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return Measure.MedianSeconds(action, reps);
+    }
+
+    static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    sealed record Row(string Name, double EmberSeconds, double? TorchSeconds, double Flops)
+    {
+        public string EmberMs => Ms(EmberSeconds);
+        public string TorchMs => TorchSeconds is double t ? Ms(t) : "—";
+        public string Ratio => TorchSeconds is double t ? (t / EmberSeconds).ToString("F2") : "—";
+        public string EmberGflops => Flops > 0 ? (Flops / EmberSeconds / 1e9).ToString("F0") : "";
+        public string TorchGflops => Flops > 0 && TorchSeconds is double t ? (Flops / t / 1e9).ToString("F0") : "";
+
+        // Three significant digits, without exponent notation for the microsecond rows.
+        static string Ms(double seconds)
+        {
+            double ms = seconds * 1e3;
+            return ms >= 100 ? ms.ToString("F0") : ms >= 10 ? ms.ToString("F1") : ms >= 1 ? ms.ToString("F2") : ms >= 0.1 ? ms.ToString("F3") : ms >= 0.01 ? ms.ToString("F4") : ms.ToString("F5");
+        }
+    }
+
+    static string Section(List<Row> rows, int threads, int reps, string peerLine, string tunables)
+    {
+        var s = new StringBuilder();
+        s.AppendLine("`bash bench/run.sh` (sets TorchSharp up on first use with `bench/setup-torchsharp.sh`, then runs");
+        s.AppendLine("`dotnet run -c Release --project bench/Ember.Bench -- compare --write-docs docs/benchmarks.md`, which rewrites this section).");
+        s.AppendLine();
+        s.AppendLine($"Machine: {Machine.CpuModel()}, {Environment.ProcessorCount} cores, .NET {Environment.Version}. Date: {DateTime.Now:yyyy-MM-dd}.");
+        s.AppendLine($"Peer: {peerLine}. Both sides run in one process with {threads} threads (`Torch.NumThreads` / `torch.set_num_threads`);");
+        s.AppendLine($"each figure is the median of {reps} timed samples after a warm-up (samples batch calls to last ≥ 2 ms).");
+        s.AppendLine($"Fair conditions: `GLIBC_TUNABLES={tunables}` — glibc otherwise returns libtorch's large freed blocks to the kernel");
+        s.AppendLine("and re-faults them on every call (the spirit of the jemalloc/tcmalloc that PyTorch's CPU tuning guide recommends).");
+        s.AppendLine("Ratio = TorchSharp time / Ember time: above 1 means Ember is faster. TorchSharp disposes its tensors in a dispose scope;");
+        s.AppendLine("Ember leaves them to the GC, whose cost is inside the timings. Conv channel counts are multiples of 16 (libtorch's");
+        s.AppendLine("oneDNN backward is wrong here otherwise). GFLOP/s only for the compute-bound rows.");
+        s.AppendLine();
+        s.AppendLine("| workload | Ember ms | TorchSharp ms | ratio | Ember GFLOP/s | TorchSharp GFLOP/s |");
+        s.AppendLine("|---|---:|---:|---:|---:|---:|");
+        foreach (Row r in rows) s.AppendLine($"| {r.Name} | {r.EmberMs} | {r.TorchMs} | {r.Ratio} | {r.EmberGflops} | {r.TorchGflops} |");
+        foreach (var (name, waiting) in Registry.Pending) s.AppendLine($"| {name} | pending | | | | |");
+        s.AppendLine();
+        s.AppendLine("Pending rows wait for: " + string.Join("; ", Registry.Pending.Select(p => $"{p.Name} — {p.Waiting}")) + ".");
+        return s.ToString();
+    }
+}
