@@ -1,0 +1,36 @@
+using Ember.Nn;
+using Ember.Nn.Layers;
+
+namespace Ember.Models;
+
+/// <summary>ResNet's basic block: y = ReLU(BN(conv3×3(ReLU(BN(conv3×3(x))))) + shortcut(x)), with a 1×1 projection shortcut when the shape changes.</summary>
+public sealed class BasicBlock : Module
+{
+    /// <summary>Output channels per input "plane" (1 for basic blocks).</summary>
+    public const int Expansion = 1;
+    readonly Conv2d conv1, conv2;
+    readonly BatchNorm2d bn1, bn2;
+    readonly ReLU relu;
+    readonly Sequential? downsample;
+
+    /// <summary>A block from <paramref name="inPlanes"/> to <paramref name="planes"/> channels with the given stride.</summary>
+    public BasicBlock(int inPlanes, int planes, int stride = 1)
+    {
+        conv1 = RegisterModule("conv1", new Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false));
+        bn1 = RegisterModule("bn1", new BatchNorm2d(planes));
+        relu = RegisterModule("relu", new ReLU(inplace: true));
+        conv2 = RegisterModule("conv2", new Conv2d(planes, planes, 3, padding: 1, bias: false));
+        bn2 = RegisterModule("bn2", new BatchNorm2d(planes));
+        if (stride != 1 || inPlanes != planes)
+            downsample = RegisterModule("downsample", new Sequential(new Conv2d(inPlanes, planes, 1, stride: stride, bias: false), new BatchNorm2d(planes)));
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor x)
+    {
+        var identity = downsample is null ? x : downsample.Call(x);
+        var y = relu.Call(bn1.Call(conv1.Call(x)));
+        y = bn2.Call(conv2.Call(y));
+        return relu.Call(y + identity);
+    }
+}

@@ -1,0 +1,39 @@
+using Ember.Nn;
+using Ember.Nn.Layers;
+
+namespace Ember.Models;
+
+/// <summary>ResNet's bottleneck block (1×1 reduce, 3×3 with the stride, 1×1 expand ×4), torchvision's v1.5 layout.</summary>
+public sealed class Bottleneck : Module
+{
+    /// <summary>Output channels are planes × 4.</summary>
+    public const int Expansion = 4;
+    readonly Conv2d conv1, conv2, conv3;
+    readonly BatchNorm2d bn1, bn2, bn3;
+    readonly ReLU relu;
+    readonly Sequential? downsample;
+
+    /// <summary>A block from <paramref name="inPlanes"/> to planes·4 channels.</summary>
+    public Bottleneck(int inPlanes, int planes, int stride = 1)
+    {
+        conv1 = RegisterModule("conv1", new Conv2d(inPlanes, planes, 1, bias: false));
+        bn1 = RegisterModule("bn1", new BatchNorm2d(planes));
+        conv2 = RegisterModule("conv2", new Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false));
+        bn2 = RegisterModule("bn2", new BatchNorm2d(planes));
+        conv3 = RegisterModule("conv3", new Conv2d(planes, planes * Expansion, 1, bias: false));
+        bn3 = RegisterModule("bn3", new BatchNorm2d(planes * Expansion));
+        relu = RegisterModule("relu", new ReLU(inplace: true));
+        if (stride != 1 || inPlanes != planes * Expansion)
+            downsample = RegisterModule("downsample", new Sequential(new Conv2d(inPlanes, planes * Expansion, 1, stride: stride, bias: false), new BatchNorm2d(planes * Expansion)));
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor x)
+    {
+        var identity = downsample is null ? x : downsample.Call(x);
+        var y = relu.Call(bn1.Call(conv1.Call(x)));
+        y = relu.Call(bn2.Call(conv2.Call(y)));
+        y = bn3.Call(conv3.Call(y));
+        return relu.Call(y + identity);
+    }
+}

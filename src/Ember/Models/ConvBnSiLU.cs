@@ -1,0 +1,26 @@
+using Ember.Nn;
+using Ember.Nn.Layers;
+
+namespace Ember.Models;
+
+/// <summary>YOLOv5's Conv block: Conv2d (no bias, 'same'-style padding k/2) → BatchNorm2d → SiLU.</summary>
+public sealed class ConvBnSiLU : Module
+{
+    readonly Conv2d conv;
+    readonly BatchNorm2d bn;
+    readonly SiLU act;
+
+    /// <summary>Creates the block.</summary>
+    public ConvBnSiLU(int inChannels, int outChannels, int kernelSize = 1, int stride = 1, int? padding = null)
+    {
+        conv = RegisterModule("conv", new Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: padding ?? kernelSize / 2, bias: false));
+        bn = RegisterModule("bn", new BatchNorm2d(outChannels, eps: 1e-3, momentum: 0.03));
+        act = RegisterModule("act", new SiLU());
+    }
+
+    /// <summary>The convolution (for fusion and weight surgery).</summary>
+    public Conv2d Conv => conv;
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor x) => act.Call(bn.Call(conv.Call(x)));
+}
