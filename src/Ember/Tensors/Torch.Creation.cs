@@ -70,6 +70,7 @@ public static partial class Torch
         var t = New(dtype, [steps], false);
         double step = steps > 1 ? (end - start) / (steps - 1) : 0;
         // like PyTorch, fill the second half backwards from end so both endpoints are exact
+        if (steps == 1) { SetFlat(t, 0, start); return t; } // PyTorch gives [start], not [end]
         for (int i = 0; i < steps; i++) SetFlat(t, i, i < steps / 2 ? start + i * step : end - (steps - 1 - i) * step);
         return t;
     }

@@ -51,7 +51,7 @@ public class ReductionOpsTests
         Assert.Equal(DType.Int64, Torch.Tensor(1L, 2L, 3L).Sum().DType);
         Assert.Equal(6L, Torch.Tensor(1L, 2L, 3L).Prod().Item<long>());
         Assert.Equal(2L, Torch.Tensor(true, false, true).Sum().Item<long>());
-        Assert.Equal(3L, Torch.Tensor(1L, 5L, 3L).Max(0).Values.Item<long>());
+        Assert.Equal(5L, Torch.Tensor(1L, 5L, 3L).Max(0).Values.Item<long>());
         Assert.Throws<ArgumentException>(() => empty.Max());
     }
 
