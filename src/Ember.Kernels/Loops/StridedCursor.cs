@@ -16,6 +16,7 @@ public struct StridedCursor
         this.layout = layout;
         index = new int[layout.Rank];
         offsets = baseOffsets.ToArray();
+        if (layout.Count == 0) return; // nothing to walk (a zero extent would divide by zero below)
         int rem = start;
         for (int d = layout.Rank - 1; d >= 0; d--)
         {

@@ -35,6 +35,13 @@ public sealed class Node
 
     internal bool Released => backward == null;
 
+    /// <summary>Whether a tensor saved for backward lives in <paramref name="storage"/> (an in-place write there would corrupt it).</summary>
+    internal bool SavesStorage(Storage storage)
+    {
+        foreach (var (t, _) in saved) if (ReferenceEquals(t.storage, storage)) return true;
+        return false;
+    }
+
     internal Tensor?[] Apply(Tensor gradOutput)
     {
         if (backward == null)

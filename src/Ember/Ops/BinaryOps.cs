@@ -11,9 +11,26 @@ internal static class BinaryOps
     static (Tensor, Tensor) Promote(Tensor a, Tensor b)
     {
         if (a.DType == b.DType) return (a, b);
-        var t = DTypeExtensions.Promote(a.DType, b.DType);
+        var t = ResultType(a, b);
         return (a.To(t), b.To(t));
     }
+
+    /// <summary>
+    /// torch.result_type for two tensors: a 0-d tensor next to a dimensioned one only decides the type when it is of a
+    /// higher category (bool &lt; integer &lt; floating), so float32 · float64-scalar stays float32 while int64 · float64-scalar is float64.
+    /// </summary>
+    internal static DType ResultType(Tensor a, Tensor b)
+    {
+        if (a.DType == b.DType) return a.DType;
+        if ((a.Rank == 0) != (b.Rank == 0))
+        {
+            var (dimensioned, zeroDim) = a.Rank == 0 ? (b.DType, a.DType) : (a.DType, b.DType);
+            return Category(zeroDim) > Category(dimensioned) ? zeroDim : dimensioned;
+        }
+        return DTypeExtensions.Promote(a.DType, b.DType);
+    }
+
+    static int Category(DType t) => t switch { DType.Bool => 0, DType.Int64 => 1, _ => 2 };
 
     static Tensor Prim(BinaryOp op, Tensor a, Tensor b) => Backend.Of(a).Binary(op, a, b);
 

@@ -30,14 +30,37 @@ internal static class IndexingOps
 
     public static Tensor Scatter(Tensor x, int dim, Tensor index, Tensor src, bool accumulate)
     {
-        CheckIndex(index, accumulate ? "scatter_add" : "scatter");
-        int d = Tensor.NormalizeDim(dim, x.Rank, "scatter");
+        string op = accumulate ? "scatter_add" : "scatter";
+        CheckIndex(index, op);
+        int d = Tensor.NormalizeDim(dim, x.Rank, op);
+        if (index.Rank != x.Rank || src.Rank != x.Rank)
+            throw new ArgumentException($"{op}: index ({index.Shape}) and src ({src.Shape}) must have the same number of dimensions as self ({x.Shape})");
+        for (int i = 0; i < x.Rank; i++)
+        {
+            if (i != d && index.shape[i] > x.shape[i])
+                throw new ArgumentException($"{op}: expected index {index.Shape} to be no larger than self {x.Shape} apart from dimension {d} (dim {i})");
+            if (index.shape[i] > src.shape[i])
+                throw new ArgumentException($"{op}: expected index {index.Shape} to be no larger than src {src.Shape} (dim {i})");
+        }
+        // like PyTorch, only the leading index-shaped block of src is read
+        var block = src;
+        for (int i = 0; i < x.Rank; i++) if (block.shape[i] != index.shape[i]) block = block.Detach().Narrow(i, 0, index.shape[i]);
         var y = x.Detach().Clone();
-        Cpu.Scatter(y, d, index, src.To(x.DType), accumulate);
+        Cpu.Scatter(y, d, index, block.Detach().To(x.DType), accumulate);
         string name = accumulate ? "ScatterAddBackward0" : "ScatterBackward0";
+        var srcShape = src.shape;
         return Recording.Binary(y, name, x, src,
-            g => accumulate ? g : g.Scatter(d, index, Torch.ZerosLike(g)),
-            g => g.Gather(d, index).SumTo(src.shape));
+            g => accumulate ? g : g.Scatter(d, index, 0.0),
+            g => PadTo(g.Gather(d, index), srcShape));
+    }
+
+    /// <summary>Zero-pads g at the end of each dim up to <paramref name="shape"/> (the adjoint of taking the leading block).</summary>
+    static Tensor PadTo(Tensor g, int[] shape)
+    {
+        if (g.shape.AsSpan().SequenceEqual(shape)) return g;
+        var pad = new int[2 * shape.Length];
+        for (int i = 0; i < shape.Length; i++) pad[2 * (shape.Length - 1 - i) + 1] = shape[i] - g.shape[i];
+        return Torch.Pad(g, pad);
     }
 
     public static Tensor IndexSelect(Tensor x, int dim, Tensor index)
@@ -54,8 +77,13 @@ internal static class IndexingOps
     {
         CheckIndex(index, "index_add");
         int d = Tensor.NormalizeDim(dim, x.Rank, "index_add");
+        if (index.Rank > 1) throw new ArgumentException($"index_add: index must be 0-D or 1-D, got shape {index.Shape}");
+        bool srcOk = src.Rank == x.Rank && src.shape[d] == index.NumEl;
+        for (int i = 0; srcOk && i < x.Rank; i++) srcOk = i == d || src.shape[i] == x.shape[i];
+        if (!srcOk)
+            throw new ArgumentException($"index_add: source {src.Shape} must match self {x.Shape} except in dim {d}, where it must equal the number of indices ({index.NumEl})");
         var y = x.Detach().Clone();
-        Cpu.IndexAdd(y, d, index, src.To(x.DType));
+        Cpu.IndexAdd(y, d, index, src.Detach().To(x.DType));
         return Recording.Binary(y, "IndexAddBackward0", x, src, g => g, g => g.IndexSelect(d, index));
     }
 

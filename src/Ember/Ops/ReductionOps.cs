@@ -52,8 +52,55 @@ internal static class ReductionOps
         var d = NormalizeDims(x, dims, "prod");
         var y = Backend.Of(x).Reduce(ReduceOp.Prod, x, d, keepDim);
         var inputShape = x.shape;
-        // ∂Π/∂xᵢ = Π/xᵢ (inputs with zeros are not special-cased)
-        return Recording.Unary(y, "ProdBackward1", x, g => Unreduce(g * y, inputShape, d, keepDim) / x, x, y);
+        return Recording.Unary(y, "ProdBackward1", x, g => ProdBackward(g, x, y, inputShape, d, keepDim), x, y);
+    }
+
+    /// <summary>
+    /// ∂Π/∂xᵢ = Π_{j≠i} xⱼ. Without zeros that is Π/xᵢ; with one zero in a slice only the zero's position gets the
+    /// product of the others; with two or more, everything is 0 (PyTorch's prod_backward).
+    /// </summary>
+    static Tensor ProdBackward(Tensor g, Tensor x, Tensor y, int[] inputShape, int[] d, bool keepDim)
+    {
+        var gk = Unreduce(g, inputShape, d, keepDim);
+        var isZero = x.Eq(0.0);
+        bool anyZero;
+        using (Torch.NoGrad()) anyZero = isZero.AnyNonzero();
+        if (!anyZero) return gk * Unreduce(y, inputShape, d, keepDim) / x;
+        var zerosPerSlice = isZero.To(DType.Int64).Sum(d, keepDim: true);
+        var othersProduct = Prod(Torch.Where(isZero, Torch.OnesLike(x), x), d, keepDim: true); // product of the non-zero entries
+        var withoutZero = Unreduce(y, inputShape, d, keepDim) / Torch.Where(isZero, Torch.OnesLike(x), x);
+        var oneZero = Torch.Where(isZero, othersProduct.Expand(inputShape), Torch.ZerosLike(x));
+        var grad = Torch.Where(zerosPerSlice.Eq(0.0), withoutZero, Torch.Where(zerosPerSlice.Eq(1.0), oneZero, Torch.ZerosLike(x)));
+        return gk * grad;
+    }
+
+    /// <summary>max/min over several dims (torch.amax/amin): the gradient is shared evenly between tied extremes.</summary>
+    public static Tensor AMaxMin(Tensor x, int[]? dims, bool keepDim, bool max)
+    {
+        var d = NormalizeDims(x, dims, max ? "amax" : "amin");
+        foreach (var i in d)
+            if (x.shape[i] == 0) throw new ArgumentException($"{(max ? "amax" : "amin")}: cannot reduce over dim {i} of size 0 (shape {x.Shape})");
+        var y = Backend.Of(x).Reduce(max ? ReduceOp.Max : ReduceOp.Min, x, d, keepDim);
+        var inputShape = x.shape;
+        return Recording.Unary(y, max ? "AmaxBackward0" : "AminBackward0", x, g =>
+        {
+            var mask = x.Eq(Unreduce(y, inputShape, d, keepDim)).To(g.DType);
+            return Unreduce(g, inputShape, d, keepDim) * mask / mask.Sum(d, keepDim: true);
+        }, x, y);
+    }
+
+    /// <summary>The Euclidean norm over dims; its gradient x/‖x‖ is defined as 0 where ‖x‖ = 0, as PyTorch does.</summary>
+    public static Tensor Norm2(Tensor x, int[]? dims, bool keepDim)
+    {
+        var d = NormalizeDims(x, dims, "norm");
+        Tensor y;
+        using (Torch.NoGrad()) y = x.Square().Sum(d, keepDim).Sqrt();
+        var inputShape = x.shape;
+        return Recording.Unary(y, "NormBackward1", x, g =>
+        {
+            var yk = Unreduce(y, inputShape, d, keepDim);
+            return (Unreduce(g, inputShape, d, keepDim) * x / yk).MaskedFill(yk.Eq(0.0), 0.0);
+        }, x, y);
     }
 
     /// <summary>max/min over all elements; the gradient is shared evenly between tied maxima, as PyTorch does.</summary>

@@ -78,18 +78,24 @@ public partial class Tensor
     {
         if (min is null && max is null) throw new ArgumentException("clamp: at least one of min or max must not be None");
         var y = this;
-        if (min is double lo) y = Torch.Where(y < lo, ScalarLike(lo).ExpandAs(y), y);
-        if (max is double hi) y = Torch.Where(y > hi, ScalarLike(hi).ExpandAs(y), y);
+        if (min is double lo) y = Torch.Where(y < lo, BoundLike(lo).ExpandAs(y), y);
+        if (max is double hi) y = Torch.Where(y > hi, BoundLike(hi).ExpandAs(y), y);
         return y;
     }
 
-    /// <summary>Clamps with tensor bounds (torch.clamp with tensors).</summary>
+    // An integral bound keeps an integer tensor integer (torch.clamp(int_tensor, 0, 5) is int64); a fractional one promotes.
+    Tensor BoundLike(double value) => DType == DType.Int64 && value == Math.Floor(value) ? Torch.Scalar(value, DType.Int64) : ScalarLike(value);
+
+    /// <summary>
+    /// Clamps with tensor bounds, broadcasting (torch.clamp with tensors). The gradient goes to the bound where it is
+    /// selected and to this tensor elsewhere.
+    /// </summary>
     public Tensor Clamp(Tensor? min, Tensor? max)
     {
         if (min is null && max is null) throw new ArgumentException("clamp: at least one of min or max must not be None");
         var y = this;
-        if (min is not null) y = Torch.Where(y < min, min.Detach().To(y.DType) + Torch.ZerosLike(y), y);
-        if (max is not null) y = Torch.Where(y > max, max.Detach().To(y.DType) + Torch.ZerosLike(y), y);
+        if (min is not null) y = Torch.Where(y < min, min, y);
+        if (max is not null) y = Torch.Where(y > max, max, y);
         return y;
     }
 
@@ -123,12 +129,12 @@ public partial class Tensor
     /// <summary>True where NaN (torch.isnan).</summary>
     public Tensor IsNan() => Ne(this);
     /// <summary>True where finite (torch.isfinite).</summary>
-    public Tensor IsFinite() => DType.IsFloatingPoint() ? (this - this).Eq(0.0) : Torch.OnesLike(this, DType.Bool);
+    public Tensor IsFinite() => DType.IsFloatingPoint() ? Detach().Sub(Detach()).Eq(0.0) : Torch.OnesLike(this, DType.Bool);
     /// <summary>True where ±∞ (torch.isinf).</summary>
     public Tensor IsInf() => IsFinite().LogicalOr(IsNan()).LogicalNot();
 
     /// <summary>Fills value where mask is true (torch.masked_fill); the mask broadcasts.</summary>
-    public Tensor MaskedFill(Tensor mask, double value) => Torch.Where(mask, ScalarLike(value), this);
+    public Tensor MaskedFill(Tensor mask, double value) => Torch.Where(mask, Torch.Scalar(value, DType), this);
 
     /// <summary>Sums a broadcast tensor down to <paramref name="shape"/> (torch.Tensor.sum_to_size).</summary>
     public Tensor SumTo(int[] shape) => BinaryOps.SumTo(this, shape);
@@ -151,6 +157,10 @@ public partial class Tensor
     public static Tensor operator -(Tensor a, long b) => BinaryOps.Sub(a, a.ScalarLike(b));
     /// <summary>−a</summary>
     public static Tensor operator -(Tensor a) => a.Neg();
+    /// <summary>integer scalar + a</summary>
+    public static Tensor operator +(long a, Tensor b) => BinaryOps.Add(b.ScalarLike(a), b);
+    /// <summary>integer scalar − a</summary>
+    public static Tensor operator -(long a, Tensor b) => BinaryOps.Sub(b.ScalarLike(a), b);
     /// <summary>a · b</summary>
     public static Tensor operator *(Tensor a, Tensor b) => a.Mul(b);
     /// <summary>a · scalar</summary>
@@ -159,6 +169,8 @@ public partial class Tensor
     public static Tensor operator *(double a, Tensor b) => BinaryOps.Mul(b.ScalarLike(a), b);
     /// <summary>a · integer scalar</summary>
     public static Tensor operator *(Tensor a, long b) => BinaryOps.Mul(a, a.ScalarLike(b));
+    /// <summary>integer scalar · a</summary>
+    public static Tensor operator *(long a, Tensor b) => BinaryOps.Mul(b.ScalarLike(a), b);
     /// <summary>a / b</summary>
     public static Tensor operator /(Tensor a, Tensor b) => a.Div(b);
     /// <summary>a / scalar</summary>

@@ -8,27 +8,36 @@ namespace Ember;
 public partial class Tensor
 {
     /// <summary>
-    /// Writes <paramref name="outOfPlace"/>'s result into this tensor's storage. Under autograd the history is rebased:
-    /// this tensor takes the new grad_fn, and a stand-in keeps the old one, as PyTorch does for in-place ops.
+    /// Writes <paramref name="outOfPlace"/>'s result into this tensor's storage. Under autograd the history is rebased,
+    /// as PyTorch does for in-place ops: the op is recorded against a stand-in that keeps this tensor's old grad_fn,
+    /// then this tensor takes the new grad_fn. If the op saved its input for backward (mul_, div_, clamp_ with a
+    /// tensor), it runs on a copy of the old values, so the backward never reads the overwritten data.
     /// </summary>
-    Tensor InPlace(string op, Func<Tensor> outOfPlace)
+    Tensor InPlace(string op, Func<Tensor, Tensor> outOfPlace)
     {
-        var result = outOfPlace();
-        bool recorded = result.gradFn != null;
-        if (recorded && IsLeaf && requiresGrad)
+        if (!GradMode.IsEnabled) return WriteBack(op, outOfPlace(this));
+        var standIn = new Tensor(storage, shape, strides, offset) { requiresGrad = requiresGrad, gradFn = gradFn };
+        var result = outOfPlace(standIn);
+        var node = result.gradFn;
+        if (node is null) return WriteBack(op, result);
+        if (IsLeaf && requiresGrad)
             throw new InvalidOperationException($"{op}: a leaf Variable that requires grad is being used in an in-place operation (shape {Shape}); wrap it in Torch.NoGrad() or use the out-of-place form");
+        if (node.SavesStorage(storage))
+        {
+            result = outOfPlace(standIn.Clone());
+            node = result.gradFn!;
+        }
+        WriteBack(op, result);
+        gradFn = node;
+        return this;
+    }
+
+    Tensor WriteBack(string op, Tensor result)
+    {
         if (!result.Shape.Equals(Shape))
             throw new ArgumentException($"{op}: output with shape {Shape} doesn't match the broadcast shape {result.Shape}");
-        Backend.Of(this).Copy(result, this.Detach());
+        Backend.Of(this).Copy(result, Detach());
         BumpVersion();
-        if (recorded)
-        {
-            var previous = new Tensor(storage, shape, strides, offset) { requiresGrad = requiresGrad, gradFn = gradFn };
-            var node = result.gradFn!;
-            for (int i = 0; i < node.Inputs.Length; i++)
-                if (ReferenceEquals(node.Inputs[i], this)) node.Inputs[i] = previous;
-            gradFn = node;
-        }
         return this;
     }
 
@@ -58,7 +67,7 @@ public partial class Tensor
     public Tensor AddInPlace(Tensor other, double alpha = 1)
     {
         if (alpha == 1 && FastInPlace(other)) return FastBinary(BinaryOp.Add, other);
-        return InPlace("add_", () => Add(other, alpha));
+        return InPlace("add_", x => x.Add(other, alpha));
     }
     /// <summary>this += scalar.</summary>
     public Tensor AddInPlace(double value) => AddInPlace(ScalarLike(value));
@@ -66,22 +75,22 @@ public partial class Tensor
     public Tensor SubInPlace(Tensor other, double alpha = 1)
     {
         if (alpha == 1 && FastInPlace(other)) return FastBinary(BinaryOp.Sub, other);
-        return InPlace("sub_", () => Sub(other, alpha));
+        return InPlace("sub_", x => x.Sub(other, alpha));
     }
     /// <summary>this ·= other (torch.Tensor.mul_).</summary>
-    public Tensor MulInPlace(Tensor other) => FastInPlace(other) ? FastBinary(BinaryOp.Mul, other) : InPlace("mul_", () => Mul(other));
+    public Tensor MulInPlace(Tensor other) => FastInPlace(other) ? FastBinary(BinaryOp.Mul, other) : InPlace("mul_", x => x.Mul(other));
     /// <summary>this ·= scalar.</summary>
     public Tensor MulInPlace(double value) => MulInPlace(ScalarLike(value));
     /// <summary>this /= other (torch.Tensor.div_).</summary>
-    public Tensor DivInPlace(Tensor other) => FastInPlace(other) ? FastBinary(BinaryOp.Div, other) : InPlace("div_", () => Div(other));
+    public Tensor DivInPlace(Tensor other) => FastInPlace(other) ? FastBinary(BinaryOp.Div, other) : InPlace("div_", x => x.Div(other));
     /// <summary>this /= scalar.</summary>
     public Tensor DivInPlace(double value) => DivInPlace(ScalarLike(value));
     /// <summary>Clamps in place (torch.Tensor.clamp_).</summary>
-    public Tensor ClampInPlace(double? min = null, double? max = null) => InPlace("clamp_", () => Clamp(min, max));
+    public Tensor ClampInPlace(double? min = null, double? max = null) => InPlace("clamp_", x => x.Clamp(min, max));
     /// <summary>ReLU in place (torch.relu_).</summary>
-    public Tensor ReluInPlace() => InPlace("relu_", Relu);
+    public Tensor ReluInPlace() => InPlace("relu_", x => x.Relu());
     /// <summary>Fills with value where mask is true, in place (torch.Tensor.masked_fill_).</summary>
-    public Tensor MaskedFillInPlace(Tensor mask, double value) => InPlace("masked_fill_", () => MaskedFill(mask, value));
+    public Tensor MaskedFillInPlace(Tensor mask, double value) => InPlace("masked_fill_", x => x.MaskedFill(mask, value));
 
     /// <summary>Sets every element to <paramref name="value"/> (torch.Tensor.fill_).</summary>
     public Tensor FillInPlace(double value)
@@ -100,13 +109,13 @@ public partial class Tensor
     /// <summary>Copies src (broadcast, converted) into this tensor's elements (torch.Tensor.copy_).</summary>
     public Tensor CopyFrom(Tensor src)
     {
-        if (GradMode.IsEnabled && src.RequiresGrad)
-            return InPlace("copy_", () => src.To(DType).Expand(shape) + Torch.ZerosLike(this));
-        if (GradMode.IsEnabled && IsLeaf && requiresGrad)
-            throw new InvalidOperationException($"copy_: a leaf Variable that requires grad is being used in an in-place operation (shape {Shape})");
-        Broadcasting.Shape(src.shape, shape, "copy_");
         if (src.Rank > Rank || !Broadcasting.Shape(src.shape, shape, "copy_").AsSpan().SequenceEqual(shape))
             throw new ArgumentException($"copy_: source of shape {src.Shape} cannot be broadcast to the destination shape {Shape}");
+        // under autograd the old values no longer matter: the new history is src's, expanded and converted
+        if (GradMode.IsEnabled && IsLeaf && requiresGrad)
+            throw new InvalidOperationException($"copy_: a leaf Variable that requires grad is being used in an in-place operation (shape {Shape})");
+        if (GradMode.IsEnabled && (src.RequiresGrad || RequiresGrad))
+            return InPlace("copy_", x => Torch.Where(Torch.Ones(shape, DType.Bool), src.To(DType), x));
         Backend.Of(this).Copy(src, this);
         BumpVersion();
         return this;

@@ -30,7 +30,11 @@ public partial class Tensor
     }
 
     /// <summary>Dot product of two vectors (torch.dot).</summary>
-    public Tensor Dot(Tensor other) => MatMul(other);
+    public Tensor Dot(Tensor other)
+    {
+        if (Rank != 1 || other.Rank != 1) throw new ArgumentException($"dot: expected 1-D tensors, got shapes {Shape} and {other.Shape}");
+        return MatMul(other);
+    }
 
     /// <summary>beta·this + alpha·(m1 @ m2) (torch.addmm).</summary>
     public Tensor AddMm(Tensor m1, Tensor m2, double beta = 1, double alpha = 1)

@@ -57,8 +57,7 @@ public partial class Tensor
     public Tensor LogSumExp(int[] dims, bool keepDim = false)
     {
         var d = ReductionOps.NormalizeDims(this, dims, "logsumexp");
-        var m = Detach();
-        foreach (var i in d) m = m.Max(i, keepDim: true).Values;
+        var m = Detach().Amax(d, keepDim: true);
         m = m.MaskedFill(m.IsInf(), 0.0);
         var result = (this - m).Exp().Sum(d, keepDim: true).Log() + m;
         return keepDim ? result : result.Squeeze(d);
@@ -69,20 +68,19 @@ public partial class Tensor
     /// <summary>Vector p-norm over all elements or dims: p = 1, 2 or ∞ (torch.norm / torch.linalg.vector_norm).</summary>
     public Tensor Norm(double p = 2, int[]? dims = null, bool keepDim = false)
     {
-        if (double.IsPositiveInfinity(p)) { var a = Abs(); return dims is null ? a.Max() : a.Amax(dims, keepDim); }
+        if (double.IsPositiveInfinity(p)) { var a = Abs(); return dims is null && !keepDim ? a.Max() : a.Amax(dims ?? [], keepDim); }
         if (p == 1) return Abs().Sum(dims ?? [], keepDim);
-        if (p == 2) return Square().Sum(dims ?? [], keepDim).Sqrt();
+        if (p == 2) return ReductionOps.Norm2(this, dims, keepDim);
         return Abs().Pow(p).Sum(dims ?? [], keepDim).Pow(1 / p);
     }
 
-    /// <summary>Maximum over several dims (torch.amax); gradient shared between ties.</summary>
-    public Tensor Amax(int[] dims, bool keepDim = false)
-    {
-        var d = ReductionOps.NormalizeDims(this, dims, "amax");
-        var y = this;
-        for (int i = d.Length - 1; i >= 0; i--) y = y.Max(d[i], keepDim: true).Values;
-        return keepDim ? y : y.Squeeze(d);
-    }
+    /// <summary>Maximum over several dims (torch.amax); the gradient is shared evenly between ties.</summary>
+    public Tensor Amax(int[] dims, bool keepDim = false) => ReductionOps.AMaxMin(this, dims, keepDim, max: true);
+    /// <summary>Minimum over several dims (torch.amin); the gradient is shared evenly between ties.</summary>
+    public Tensor Amin(int[] dims, bool keepDim = false) => ReductionOps.AMaxMin(this, dims, keepDim, max: false);
+
+    /// <summary>Whether any element is non-zero (torch.any(x).item()).</summary>
+    internal bool AnyNonzero() => Nonzero().Size(0) > 0;
 
     /// <summary>Softmax along dim, numerically stable (torch.softmax).</summary>
     public Tensor Softmax(int dim) => ReductionOps.Softmax(this, dim, log: false);

@@ -94,6 +94,7 @@ public partial class Tensor
     {
         get
         {
+            if (NumEl == 0) return true; // as PyTorch: an empty tensor is contiguous whatever its strides
             int expected = 1;
             for (int d = shape.Length - 1; d >= 0; d--)
             {

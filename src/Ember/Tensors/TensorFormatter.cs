@@ -12,16 +12,46 @@ internal static class TensorFormatter
     {
         var values = t.NumEl > 0 ? t.ToDoubleArray() : [];
         bool summarize = t.NumEl > Threshold;
-        var formatter = ElementFormat.For(t.DType, Shown(t, values, summarize));
-        var sb = new StringBuilder("tensor(");
-        if (t.NumEl == 0 && t.Rank > 0) sb.Append("[]");
-        else Append(sb, t.Shape.ToArray(), values, 0, 0, formatter, summarize, indent: 7);
-        var suffix = new List<string>();
-        if (t.NumEl == 0 && t.Rank != 1) suffix.Add($"size=({string.Join(", ", t.Shape)})");
-        if (t.DType == DType.Float64 || (t.DType == DType.Int64 && t.NumEl == 0)) suffix.Add($"dtype={t.DType.TorchName()}");
-        if (t.GradFn is string fn) suffix.Add($"grad_fn=<{fn}>");
-        else if (t.RequiresGrad) suffix.Add("requires_grad=True");
-        foreach (var s in suffix) sb.Append(", ").Append(s);
+        var suffixes = new List<string>();
+        string body;
+        if (t.NumEl == 0)
+        {
+            // an empty tensor shows its shape unless it is (0,), and any dtype but the default
+            if (t.Rank != 1) suffixes.Add($"size=({string.Join(", ", t.Shape)})");
+            if (t.DType != DType.Float32) suffixes.Add($"dtype={t.DType.TorchName()}");
+            body = "tensor([]";
+        }
+        else
+        {
+            if (t.DType == DType.Float64) suffixes.Add($"dtype={t.DType.TorchName()}");
+            var formatter = ElementFormat.For(t.DType, Shown(t, values, summarize));
+            var sb = new StringBuilder("tensor(");
+            Append(sb, t.Shape.ToArray(), values, 0, 0, formatter, summarize, indent: 7);
+            body = sb.ToString();
+        }
+        if (t.GradFn is string fn) suffixes.Add($"grad_fn=<{fn}>");
+        else if (t.RequiresGrad) suffixes.Add("requires_grad=True");
+        return AddSuffixes(body, suffixes);
+    }
+
+    // PyTorch's _add_suffixes: a suffix that would run past the line width starts a new line, indented like the data.
+    static string AddSuffixes(string body, List<string> suffixes)
+    {
+        var sb = new StringBuilder(body);
+        int lastLineLength = body.Length - body.LastIndexOf('\n') + 1;
+        foreach (var suffix in suffixes)
+        {
+            if (lastLineLength + suffix.Length + 2 > LineWidth)
+            {
+                sb.Append(",\n").Append(' ', 7).Append(suffix);
+                lastLineLength = 7 + suffix.Length;
+            }
+            else
+            {
+                sb.Append(", ").Append(suffix);
+                lastLineLength += suffix.Length + 2;
+            }
+        }
         return sb.Append(')').ToString();
     }
 
@@ -62,7 +92,7 @@ internal static class TensorFormatter
         sb.Append('[');
         if (dim == shape.Length - 1)
         {
-            int perLine = Math.Max(1, (LineWidth - indent - 1) / (f.Width + 2));
+            int perLine = Math.Max(1, (LineWidth - indent) / (f.Width + 2));
             int count = 0;
             bool first = true;
             foreach (int i in Indices(shape[dim], summarize))
@@ -72,7 +102,7 @@ internal static class TensorFormatter
                     sb.Append(',');
                     if (count % perLine == 0) sb.Append('\n').Append(' ', indent + 1); else sb.Append(' ');
                 }
-                sb.Append(i < 0 ? "...".PadLeft(f.Width) : f.Format(values[offset + i]));
+                sb.Append(i < 0 ? " ..." : f.Format(values[offset + i]));
                 first = false;
                 count++;
             }
@@ -98,25 +128,26 @@ internal static class TensorFormatter
         Mode mode;
         public int Width;
 
+        // PyTorch's _Formatter: the mode and the width come from the non-zero finite values only (floats), or all values (ints, bools)
         public static ElementFormat For(DType dtype, IEnumerable<double> shown)
         {
             var f = new ElementFormat();
             var list = shown.ToList();
-            if (dtype == DType.Bool) f.mode = Mode.Bool;
-            else if (dtype == DType.Int64) f.mode = Mode.Integer;
-            else
+            if (dtype is DType.Bool or DType.Int64)
             {
-                var finite = list.Where(v => double.IsFinite(v) && v != 0).Select(Math.Abs).ToList();
-                bool integral = list.Where(double.IsFinite).All(v => v == Math.Round(v));
-                if (finite.Count == 0) f.mode = integral ? Mode.IntegralFloat : Mode.Fixed;
-                else
-                {
-                    double max = finite.Max(), min = finite.Min();
-                    if (integral) f.mode = max > 1e8 ? Mode.Scientific : Mode.IntegralFloat;
-                    else f.mode = max / min > 1000 || max > 1e8 || min < 1e-4 ? Mode.Scientific : Mode.Fixed;
-                }
+                f.mode = dtype == DType.Bool ? Mode.Bool : Mode.Integer;
+                f.Width = list.Count == 0 ? 1 : list.Max(v => f.Raw(v).Length);
+                return f;
             }
-            f.Width = list.Count == 0 ? 1 : list.Max(v => f.Raw(v).Length);
+            var finite = list.Where(v => double.IsFinite(v) && v != 0).ToList();
+            f.mode = Mode.IntegralFloat;
+            f.Width = 1;
+            if (finite.Count == 0) return f;
+            double max = finite.Max(Math.Abs), min = finite.Min(Math.Abs);
+            bool integral = finite.All(v => v == Math.Ceiling(v));
+            if (integral) f.mode = max / min > 1000 || max > 1e8 ? Mode.Scientific : Mode.IntegralFloat;
+            else f.mode = max / min > 1000 || max > 1e8 || min < 1e-4 ? Mode.Scientific : Mode.Fixed;
+            f.Width = finite.Max(v => f.Raw(v).Length);
             return f;
         }
 

@@ -42,6 +42,8 @@ public static partial class Torch
 
     /// <summary>[start, end) by step (torch.arange). Integral arguments give int64, as in PyTorch.</summary>
     public static Tensor Arange(long end) => Arange(0, end, 1);
+    /// <summary>Floating range [0, end) in steps of 1 (torch.arange(5.0) or torch.arange(5, dtype=...)).</summary>
+    public static Tensor Arange(double end, DType dtype = DType.Float32) => Arange(0.0, end, 1.0, dtype);
     /// <summary>Integer range [start, end) by step, int64.</summary>
     public static Tensor Arange(long start, long end, long step = 1)
     {
@@ -68,6 +70,7 @@ public static partial class Torch
         var t = New(dtype, [steps], false);
         double step = steps > 1 ? (end - start) / (steps - 1) : 0;
         // like PyTorch, fill the second half backwards from end so both endpoints are exact
+        if (steps == 1) { SetFlat(t, 0, start); return t; } // PyTorch gives [start], not [end]
         for (int i = 0; i < steps; i++) SetFlat(t, i, i < steps / 2 ? start + i * step : end - (steps - 1 - i) * step);
         return t;
     }
@@ -117,6 +120,9 @@ public static partial class Torch
         for (int i = 0; i < s.Length; i++) s[i] = low + g.NextInt64(high - low);
         return t;
     }
+
+    /// <summary>Uniform integers in [0, high) (torch.randint(high, size)).</summary>
+    public static Tensor Randint(long high, int[] shape, Generator? generator = null) => Randint(0, high, shape, generator);
 
     /// <summary>A random permutation of 0..n−1 (torch.randperm), by Fisher–Yates.</summary>
     public static Tensor Randperm(int n, Generator? generator = null)
@@ -193,17 +199,40 @@ public static partial class Torch
     /// <summary>A 1-D tensor from values (torch.tensor([...])).</summary>
     public static Tensor Tensor<T>(params T[] data) where T : unmanaged => FromArray(data, [data.Length]);
 
-    /// <summary>A tensor from a rectangular multi-dimensional array, e.g. <c>new float[,] {{1, 2}, {3, 4}}</c>.</summary>
+    /// <summary>
+    /// A tensor from a rectangular multi-dimensional array, e.g. <c>new float[,] {{1, 2}, {3, 4}}</c>, or from nested
+    /// (jagged) arrays such as <c>new[] { new[] { 1f, 2f }, new[] { 3f, 4f } }</c>, or a mix of both.
+    /// </summary>
     public static Tensor Tensor(Array data)
     {
-        var shape = new int[data.Rank];
-        for (int d = 0; d < data.Rank; d++) shape[d] = data.GetLength(d);
-        var type = data.GetType().GetElementType()!;
+        var shape = new List<int>();
+        var leaves = new List<object>();
+        Flatten(data, 0, shape, leaves);
+        if (leaves.Count == 0 && shape.Count == 0) shape.Add(0);
+        var type = LeafType(data.GetType());
         var dtype = DTypeExtensions.FromClr(type);
-        var t = New(dtype, shape, false);
+        var t = New(dtype, shape.ToArray(), false);
         int i = 0;
-        foreach (var v in data) SetFlat(t, i++, v switch { bool b => b ? 1 : 0, _ => Convert.ToDouble(v) }, v is long l ? l : null);
+        foreach (var v in leaves) SetFlat(t, i++, v switch { bool b => b ? 1 : 0, _ => Convert.ToDouble(v) }, v is long l ? l : null);
         return t;
+    }
+
+    static Type LeafType(Type t) => t.IsArray ? LeafType(t.GetElementType()!) : t;
+
+    /// <summary>Walks a (possibly jagged) array depth-first, recording the shape from the first element at each depth and checking the rest.</summary>
+    static void Flatten(Array data, int depth, List<int> shape, List<object> leaves)
+    {
+        var dims = new int[data.Rank];
+        for (int d = 0; d < data.Rank; d++) dims[d] = data.GetLength(d);
+        if (shape.Count == depth) shape.AddRange(dims);
+        else if (shape.Count < depth + dims.Length || !shape.GetRange(depth, dims.Length).SequenceEqual(dims))
+            throw new ArgumentException($"tensor: nested arrays must be rectangular; expected sizes {Shape.Format(shape.Skip(depth).ToArray())} at depth {depth}, got {Shape.Format(dims)}");
+        foreach (var v in data)
+        {
+            if (v is Array inner) Flatten(inner, depth + dims.Length, shape, leaves);
+            else if (v is null) throw new ArgumentException("tensor: nested arrays must not contain null");
+            else leaves.Add(v);
+        }
     }
 
     static void CopyInto<T>(T[] data, Tensor t) where T : unmanaged

@@ -38,8 +38,8 @@ public class SoftmaxTests
     public void Softmax_and_log_softmax_pass_gradcheck(int dim)
     {
         var x = TestUtil.Leaf([3, 4, 2], seed: 1);
-        Autograd.GradCheck.Check(xs => xs[0].Softmax(dim), [x]);
-        Autograd.GradCheck.Check(xs => xs[0].LogSoftmax(dim), [x]);
-        Autograd.GradCheck.CheckSecondOrder(xs => xs[0].LogSoftmax(dim), [x]);
+        Ember.Autograd.GradCheck.Check(xs => xs[0].Softmax(dim), [x]);
+        Ember.Autograd.GradCheck.Check(xs => xs[0].LogSoftmax(dim), [x]);
+        Ember.Autograd.GradCheck.CheckSecondOrder(xs => xs[0].LogSoftmax(dim), [x]);
     }
 }

@@ -30,7 +30,7 @@ internal sealed partial class CpuBackend
     public void Scatter(Tensor x, int dim, Tensor index, Tensor src, bool accumulate)
     {
         var idx = index.Contiguous().Span<long>();
-        var s = src.Expand(index.shape).Contiguous();
+        var s = src.Contiguous(); // src arrives with index's shape
         int rank = x.Rank, size = x.shape[dim];
         var coord = new int[rank];
         for (int p = 0; p < idx.Length; p++)

@@ -1,0 +1,152 @@
+namespace Ember;
+
+/// <summary>
+/// The free-function forms PyTorch users reach for (torch.exp(x), torch.sum(x, dim), ...). Each forwards to the
+/// Tensor method of the same name, which holds the documentation.
+/// </summary>
+public static partial class Torch
+{
+    /// <summary>torch.add.</summary>
+    public static Tensor Add(Tensor a, Tensor b, double alpha = 1) => a.Add(b, alpha);
+    /// <summary>torch.sub.</summary>
+    public static Tensor Sub(Tensor a, Tensor b, double alpha = 1) => a.Sub(b, alpha);
+    /// <summary>torch.mul.</summary>
+    public static Tensor Mul(Tensor a, Tensor b) => a.Mul(b);
+    /// <summary>torch.div.</summary>
+    public static Tensor Div(Tensor a, Tensor b) => a.Div(b);
+    /// <summary>torch.pow.</summary>
+    public static Tensor Pow(Tensor a, Tensor exponent) => a.Pow(exponent);
+    /// <summary>torch.pow with a scalar exponent.</summary>
+    public static Tensor Pow(Tensor a, double exponent) => a.Pow(exponent);
+    /// <summary>torch.maximum.</summary>
+    public static Tensor Maximum(Tensor a, Tensor b) => a.Maximum(b);
+    /// <summary>torch.minimum.</summary>
+    public static Tensor Minimum(Tensor a, Tensor b) => a.Minimum(b);
+    /// <summary>torch.neg.</summary>
+    public static Tensor Neg(Tensor x) => x.Neg();
+    /// <summary>torch.abs.</summary>
+    public static Tensor Abs(Tensor x) => x.Abs();
+    /// <summary>torch.sign.</summary>
+    public static Tensor Sign(Tensor x) => x.Sign();
+    /// <summary>torch.exp.</summary>
+    public static Tensor Exp(Tensor x) => x.Exp();
+    /// <summary>torch.log.</summary>
+    public static Tensor Log(Tensor x) => x.Log();
+    /// <summary>torch.log1p.</summary>
+    public static Tensor Log1p(Tensor x) => x.Log1p();
+    /// <summary>torch.expm1.</summary>
+    public static Tensor Expm1(Tensor x) => x.Expm1();
+    /// <summary>torch.sqrt.</summary>
+    public static Tensor Sqrt(Tensor x) => x.Sqrt();
+    /// <summary>torch.rsqrt.</summary>
+    public static Tensor Rsqrt(Tensor x) => x.Rsqrt();
+    /// <summary>torch.square.</summary>
+    public static Tensor Square(Tensor x) => x.Square();
+    /// <summary>torch.reciprocal.</summary>
+    public static Tensor Reciprocal(Tensor x) => x.Reciprocal();
+    /// <summary>torch.sin.</summary>
+    public static Tensor Sin(Tensor x) => x.Sin();
+    /// <summary>torch.cos.</summary>
+    public static Tensor Cos(Tensor x) => x.Cos();
+    /// <summary>torch.tanh.</summary>
+    public static Tensor Tanh(Tensor x) => x.Tanh();
+    /// <summary>torch.sigmoid.</summary>
+    public static Tensor Sigmoid(Tensor x) => x.Sigmoid();
+    /// <summary>torch.relu.</summary>
+    public static Tensor Relu(Tensor x) => x.Relu();
+    /// <summary>torch.erf.</summary>
+    public static Tensor Erf(Tensor x) => x.Erf();
+    /// <summary>torch.clamp.</summary>
+    public static Tensor Clamp(Tensor x, double? min = null, double? max = null) => x.Clamp(min, max);
+    /// <summary>torch.clamp with tensor bounds.</summary>
+    public static Tensor Clamp(Tensor x, Tensor? min, Tensor? max) => x.Clamp(min, max);
+    /// <summary>torch.where with a scalar for the true branch.</summary>
+    public static Tensor Where(Tensor condition, double a, Tensor b) => Where(condition, Scalar(a, b.DType.IsFloatingPoint() ? b.DType : DType.Float32), b);
+    /// <summary>torch.isnan.</summary>
+    public static Tensor IsNan(Tensor x) => x.IsNan();
+    /// <summary>torch.isfinite.</summary>
+    public static Tensor IsFinite(Tensor x) => x.IsFinite();
+
+    /// <summary>torch.sum over all elements.</summary>
+    public static Tensor Sum(Tensor x) => x.Sum();
+    /// <summary>torch.sum over one dim.</summary>
+    public static Tensor Sum(Tensor x, int dim, bool keepDim = false) => x.Sum(dim, keepDim);
+    /// <summary>torch.sum over several dims.</summary>
+    public static Tensor Sum(Tensor x, int[] dims, bool keepDim = false) => x.Sum(dims, keepDim);
+    /// <summary>torch.mean over all elements.</summary>
+    public static Tensor Mean(Tensor x) => x.Mean();
+    /// <summary>torch.mean over one dim.</summary>
+    public static Tensor Mean(Tensor x, int dim, bool keepDim = false) => x.Mean(dim, keepDim);
+    /// <summary>torch.mean over several dims.</summary>
+    public static Tensor Mean(Tensor x, int[] dims, bool keepDim = false) => x.Mean(dims, keepDim);
+    /// <summary>torch.prod.</summary>
+    public static Tensor Prod(Tensor x) => x.Prod();
+    /// <summary>torch.var.</summary>
+    public static Tensor Var(Tensor x, int[]? dims = null, bool keepDim = false, double correction = 1) => x.Var(dims, keepDim, correction);
+    /// <summary>torch.std.</summary>
+    public static Tensor Std(Tensor x, int[]? dims = null, bool keepDim = false, double correction = 1) => x.Std(dims, keepDim, correction);
+    /// <summary>torch.max over all elements.</summary>
+    public static Tensor Max(Tensor x) => x.Max();
+    /// <summary>torch.min over all elements.</summary>
+    public static Tensor Min(Tensor x) => x.Min();
+    /// <summary>torch.argmax.</summary>
+    public static Tensor ArgMax(Tensor x, int? dim = null, bool keepDim = false) => x.ArgMax(dim, keepDim);
+    /// <summary>torch.argmin.</summary>
+    public static Tensor ArgMin(Tensor x, int? dim = null, bool keepDim = false) => x.ArgMin(dim, keepDim);
+    /// <summary>torch.logsumexp.</summary>
+    public static Tensor LogSumExp(Tensor x, int dim, bool keepDim = false) => x.LogSumExp(dim, keepDim);
+    /// <summary>torch.softmax.</summary>
+    public static Tensor Softmax(Tensor x, int dim) => x.Softmax(dim);
+    /// <summary>torch.log_softmax.</summary>
+    public static Tensor LogSoftmax(Tensor x, int dim) => x.LogSoftmax(dim);
+
+    /// <summary>torch.mm.</summary>
+    public static Tensor Mm(Tensor a, Tensor b) => a.Mm(b);
+    /// <summary>torch.bmm.</summary>
+    public static Tensor Bmm(Tensor a, Tensor b) => a.Bmm(b);
+    /// <summary>torch.outer.</summary>
+    public static Tensor Outer(Tensor a, Tensor b) => a.Outer(b);
+    /// <summary>torch.dot.</summary>
+    public static Tensor Dot(Tensor a, Tensor b) => a.Dot(b);
+    /// <summary>torch.addmm.</summary>
+    public static Tensor AddMm(Tensor input, Tensor m1, Tensor m2, double beta = 1, double alpha = 1) => input.AddMm(m1, m2, beta, alpha);
+
+    /// <summary>torch.gather.</summary>
+    public static Tensor Gather(Tensor x, int dim, Tensor index) => x.Gather(dim, index);
+    /// <summary>torch.index_select.</summary>
+    public static Tensor IndexSelect(Tensor x, int dim, Tensor index) => x.IndexSelect(dim, index);
+    /// <summary>torch.masked_select.</summary>
+    public static Tensor MaskedSelect(Tensor x, Tensor mask) => x.MaskedSelect(mask);
+    /// <summary>torch.nonzero.</summary>
+    public static Tensor Nonzero(Tensor x) => x.Nonzero();
+    /// <summary>torch.flatten.</summary>
+    public static Tensor Flatten(Tensor x, int startDim = 0, int endDim = -1) => x.Flatten(startDim, endDim);
+    /// <summary>torch.reshape.</summary>
+    public static Tensor Reshape(Tensor x, params int[] shape) => x.Reshape(shape);
+    /// <summary>torch.transpose.</summary>
+    public static Tensor Transpose(Tensor x, int dim0, int dim1) => x.Transpose(dim0, dim1);
+    /// <summary>torch.permute.</summary>
+    public static Tensor Permute(Tensor x, params int[] dims) => x.Permute(dims);
+    /// <summary>torch.squeeze.</summary>
+    public static Tensor Squeeze(Tensor x, params int[] dims) => x.Squeeze(dims);
+    /// <summary>torch.unsqueeze.</summary>
+    public static Tensor Unsqueeze(Tensor x, int dim) => x.Unsqueeze(dim);
+    /// <summary>torch.tril.</summary>
+    public static Tensor Tril(Tensor x, int diagonal = 0) => x.Tril(diagonal);
+    /// <summary>torch.triu.</summary>
+    public static Tensor Triu(Tensor x, int diagonal = 0) => x.Triu(diagonal);
+    /// <summary>torch.flip.</summary>
+    public static Tensor Flip(Tensor x, params int[] dims) => x.Flip(dims);
+    /// <summary>torch.roll.</summary>
+    public static Tensor Roll(Tensor x, int[] shifts, int[]? dims = null) => x.Roll(shifts, dims);
+    /// <summary>torch.split.</summary>
+    public static Tensor[] Split(Tensor x, int splitSize, int dim = 0) => x.Split(splitSize, dim);
+    /// <summary>torch.chunk.</summary>
+    public static Tensor[] Chunk(Tensor x, int chunks, int dim = 0) => x.Chunk(chunks, dim);
+    /// <summary>torch.sort.</summary>
+    public static (Tensor Values, Tensor Indices) Sort(Tensor x, int dim = -1, bool descending = false) => x.Sort(dim, descending);
+    /// <summary>torch.argsort.</summary>
+    public static Tensor ArgSort(Tensor x, int dim = -1, bool descending = false) => x.ArgSort(dim, descending);
+    /// <summary>torch.topk.</summary>
+    public static (Tensor Values, Tensor Indices) TopK(Tensor x, int k, int dim = -1, bool largest = true, bool sorted = true) => x.TopK(k, dim, largest, sorted);
+}

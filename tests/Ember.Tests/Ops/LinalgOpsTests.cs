@@ -1,0 +1,51 @@
+using static Ember.Tests.Reference.CoreInputs;
+using Ember.Tests.Reference;
+
+namespace Ember.Tests.Ops;
+
+/// <summary>LinalgOps: matmul in every PyTorch rank combination, mm, bmm, outer, addmm, against libtorch.</summary>
+public class LinalgOpsTests
+{
+    static readonly Dictionary<string, Func<Tensor>> Cases = new()
+    {
+        ["Dot"] = () => Row.MatMul(Row * 0.5 + 0.1), ["MatVec"] = () => A.MatMul(Row), ["VecMat"] = () => V3.MatMul(A),
+        ["MatMat"] = () => A.MatMul(M45), ["BatchMat"] = () => C.MatMul(M45), ["MatBatch"] = () => A.MatMul(D),
+        ["BatchBroadcast"] = () => C.Reshape(2, 1, 3, 4).MatMul(E), ["BatchVec"] = () => C.MatMul(Row), ["VecBatch"] = () => V3.MatMul(C),
+        ["Mm"] = () => A.Mm(M45), ["Bmm"] = () => C.Bmm(D), ["Outer"] = () => V3.Outer(Row),
+        ["AddMm"] = () => Bias.AddMm(A, M45, beta: 0.5, alpha: 2),
+    };
+
+    public static TheoryData<string> Names => OracleCases.Names(Cases);
+
+    [Theory, MemberData(nameof(Names))]
+    public void Forward_matches_libtorch(string name) => OracleCases.Check(name, Cases[name](), rtol: 1e-5, atol: 1e-5);
+
+    [Fact]
+    public void Dot_of_vectors_is_a_scalar()
+    {
+        var y = Torch.Tensor(1f, 2f, 3f).Dot(Torch.Tensor(4f, 5f, 6f));
+        Assert.Equal(0, y.Rank);
+        Assert.Equal(32.0, y.Item());
+        Assert.Equal(32.0, Torch.Dot(Torch.Tensor(1f, 2f, 3f), Torch.Tensor(4f, 5f, 6f)).Item());
+    }
+
+    [Fact]
+    public void Transposed_and_sliced_operands_give_the_same_product_as_copies()
+    {
+        var at = A.T;                 // [4, 3] column-major view
+        var m = M45.T;                // [5, 4]
+        TestUtil.Close(m.Contiguous().MatMul(at.Contiguous()), m.MatMul(at), 1e-6, 1e-6);
+        var s = C[.., .., 1..3];       // [2, 3, 2] with row stride 4
+        TestUtil.Close(s.Contiguous().MatMul(s.MT.Contiguous()), s.MatMul(s.MT), 1e-6, 1e-6);
+        var expanded = M45.Unsqueeze(0).Expand(2, 4, 5); // batch stride 0
+        TestUtil.Close(C.Bmm(expanded.Contiguous()), C.Bmm(expanded), 1e-6, 1e-6);
+    }
+
+    [Fact]
+    public void Empty_inner_dimension_gives_zeros()
+    {
+        var y = Torch.Empty([3, 0]).MatMul(Torch.Empty([0, 2]));
+        Assert.Equal(new Shape(3, 2), y.Shape);
+        TestUtil.Close(new double[6], y);
+    }
+}
