@@ -188,4 +188,24 @@ public class SchedulerTests
         var o = TwoGroups();
         Assert.Contains("number of milestones", Assert.Throws<ArgumentException>(() => new SequentialLR(o, [new StepLR(o, 2)], [3])).Message);
     }
+
+    [Fact]
+    public void SequentialLRStateDictResumesWarmupThenCosine()
+    {
+        LRScheduler Make(Optimizer o) => new SequentialLR(o, [new LinearLR(o, 0.1, 1.0, 5), new CosineAnnealingLR(o, 25)], [5]);
+        var full = Run(TwoGroups(), Make).Lrs;
+
+        var opt = TwoGroups();
+        var s = Make(opt);
+        for (int i = 0; i < 8; i++) { opt.Step(); s.Step(); }
+        var optState = opt.StateDict();
+        var state = s.StateDict();
+        var opt2 = TwoGroups();
+        var s2 = Make(opt2);
+        opt2.LoadStateDict(optState);
+        s2.LoadStateDict(state);
+        var got = new List<double>();
+        for (int i = 8; i < Steps; i++) { opt2.Step(); s2.Step(); got.AddRange(Lrs(opt2)); }
+        Assert.Equal(full[(2 * 9)..], got.ToArray());
+    }
 }

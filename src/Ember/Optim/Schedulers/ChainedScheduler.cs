@@ -24,4 +24,25 @@ public sealed class ChainedScheduler : LRScheduler
         foreach (var s in schedulers) s.Step();
         RecordLastLr();
     }
+
+    /// <inheritdoc/>
+    public override Dictionary<string, double> StateDict()
+    {
+        var d = base.StateDict();
+        for (int i = 0; i < schedulers.Length; i++)
+            foreach (var (k, v) in schedulers[i].StateDict()) d[$"_schedulers.{i}.{k}"] = v;
+        return d;
+    }
+
+    /// <inheritdoc/>
+    public override void LoadStateDict(IReadOnlyDictionary<string, double> state)
+    {
+        base.LoadStateDict(state);
+        for (int i = 0; i < schedulers.Length; i++)
+        {
+            string prefix = $"_schedulers.{i}.";
+            schedulers[i].LoadStateDict(state.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value));
+        }
+    }
 }
