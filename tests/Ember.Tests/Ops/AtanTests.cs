@@ -23,7 +23,7 @@ public class AtanTests
         TestUtil.Close([0.8, 0.2], x.Grad!, rtol: 1e-6);
         Assert.Equal("AtanBackward0", x.Atan().GradFn);
         var leaf = TestUtil.Leaf([3, 4], seed: 7, scale: 2);
-        Autograd.GradCheck.Check(xs => xs[0].Atan(), [leaf]);
-        Autograd.GradCheck.CheckSecondOrder(xs => xs[0].Atan(), [leaf]);
+        Ember.Autograd.GradCheck.Check(xs => xs[0].Atan(), [leaf]);
+        Ember.Autograd.GradCheck.CheckSecondOrder(xs => xs[0].Atan(), [leaf]);
     }
 }

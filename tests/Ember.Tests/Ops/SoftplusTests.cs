@@ -19,8 +19,8 @@ public class SoftplusTests
     public void Softplus_with_beta_and_threshold_passes_first_and_second_order_gradcheck()
     {
         var x = TestUtil.Leaf([3, 4], seed: 3, scale: 3);
-        Autograd.GradCheck.Check(xs => xs[0].Softplus(2, 5), [x]);
-        Autograd.GradCheck.CheckSecondOrder(xs => xs[0].Softplus(), [x]);
-        Autograd.GradCheck.CheckSecondOrder(xs => xs[0].LogSigmoid(), [x]);
+        Ember.Autograd.GradCheck.Check(xs => xs[0].Softplus(2, 5), [x]);
+        Ember.Autograd.GradCheck.CheckSecondOrder(xs => xs[0].Softplus(), [x]);
+        Ember.Autograd.GradCheck.CheckSecondOrder(xs => xs[0].LogSigmoid(), [x]);
     }
 }

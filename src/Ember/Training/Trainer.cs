@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using Ember.Metrics;
+using Ember.Nn;
+using Ember.Nn.Utils;
+using Ember.Optim;
+using Ember.Optim.Schedulers;
+using Ember.Training.Amp;
+
+namespace Ember.Training;
+
+/// <summary>
+/// Fits a model: per epoch, train over the training batches (autocast, flooding, accumulation, scaling, clipping,
+/// optimizer and scheduler steps, EMA), then validate in eval mode without a graph, then fire the callbacks.
+/// A plain C# loop over the same pieces stays possible; this class only removes the boilerplate.
+/// </summary>
+public sealed class Trainer
+{
+    readonly Module model;
+    readonly Optimizer optimizer;
+    readonly Func<Tensor, Tensor, Tensor> lossFunction;
+    readonly LRScheduler? scheduler;
+    readonly ReduceLROnPlateau? plateau;
+    readonly List<Callback> callbacks = new();
+
+    /// <summary>A trainer for <paramref name="model"/> with a loss of (output, target), an optimizer and an optional schedule.</summary>
+    public Trainer(Module model, Optimizer optimizer, Func<Tensor, Tensor, Tensor> lossFunction, TrainerOptions? options = null,
+        LRScheduler? scheduler = null, ReduceLROnPlateau? plateau = null)
+    {
+        this.model = model;
+        this.optimizer = optimizer;
+        this.lossFunction = lossFunction;
+        this.scheduler = scheduler;
+        this.plateau = plateau;
+        Options = options ?? new TrainerOptions();
+        if (Options.AccumulationSteps < 1) throw new ArgumentOutOfRangeException(nameof(options), Options.AccumulationSteps, "Trainer: AccumulationSteps must be at least 1");
+        State = new TrainerState(model);
+    }
+
+    /// <summary>The fit's switches.</summary>
+    public TrainerOptions Options { get; }
+
+    /// <summary>The live state callbacks read.</summary>
+    public TrainerState State { get; }
+
+    /// <summary>Registers callbacks; they fire in registration order.</summary>
+    public Trainer Add(params Callback[] callback) { callbacks.AddRange(callback); return this; }
+
+    /// <summary>
+    /// Trains from <paramref name="startEpoch"/> (1-based; greater when resuming) to <see cref="TrainerOptions.Epochs"/>.
+    /// <paramref name="trainBatches"/> gives the batches of an epoch (so a loader can reshuffle per epoch reproducibly).
+    /// </summary>
+    public TrainerState Fit(Func<int, IEnumerable<(Tensor Input, Tensor Target)>> trainBatches,
+        Func<int, IEnumerable<(Tensor Input, Tensor Target)>>? validationBatches = null, int startEpoch = 1, int? batchesPerEpoch = null)
+    {
+        State.Epochs = Options.Epochs;
+        State.BatchesPerEpoch = batchesPerEpoch;
+        State.Lr = CurrentLr();
+        Fire(c => c.OnFitStart(State));
+        try
+        {
+            for (int epoch = startEpoch; epoch <= Options.Epochs && !State.StopRequested; epoch++)
+            {
+                State.Epoch = epoch;
+                var clock = Stopwatch.StartNew();
+                TrainEpoch(trainBatches(epoch));
+                (double Loss, double Top1, double Top5)? validation = validationBatches is null ? null : Validate(validationBatches(epoch));
+                if (plateau is not null)
+                {
+                    if (validation is null) throw new InvalidOperationException("Trainer: ReduceLROnPlateau needs validation batches (it monitors val_loss)");
+                    plateau.Step(validation.Value.Loss);
+                }
+                else if (scheduler is not null && !Options.SchedulerPerStep) scheduler.Step();
+                State.Lr = CurrentLr();
+                State.History.Add(new EpochMetrics(epoch, State.EpochLoss, State.EpochAccuracy,
+                    validation?.Loss ?? double.NaN, validation?.Top1 ?? double.NaN, validation?.Top5 ?? double.NaN, State.Lr, clock.Elapsed.TotalSeconds));
+                Fire(c => c.OnEpochEnd(State));
+            }
+        }
+        finally
+        {
+            Fire(c => c.OnFitEnd(State));
+        }
+        return State;
+    }
+
+    void TrainEpoch(IEnumerable<(Tensor Input, Tensor Target)> batches)
+    {
+        model.Train();
+        var meanLoss = new MeanMetric();
+        var accuracy = new TopKAccuracy(1);
+        State.EpochSamples = 0;
+        State.BatchIndex = 0;
+        Fire(c => c.OnEpochStart(State));
+        optimizer.ZeroGrad();
+        int pending = 0;
+        foreach (var (input, target) in batches)
+        {
+            Fire(c => c.OnBatchStart(State));
+            Tensor output, loss;
+            using (Options.Autocast is AutocastDType dtype ? Amp.Autocast.Enable(dtype) : null)
+            {
+                output = model.Call(input);
+                loss = lossFunction(output, target);
+            }
+            double value = loss.Item();
+            State.BatchLoss = value;
+            if (!double.IsFinite(value) && Options.Scaler is null)
+                throw new TrainingDivergedException($"Trainer: the loss became {value} at epoch {State.Epoch}, batch {State.BatchIndex} (step {State.GlobalStep}); " +
+                    "lower the learning rate, enable gradient clipping, or check the data");
+            if (Options.FloodLevel is double b) loss = (loss - b).Abs() + b;
+            if (Options.AccumulationSteps > 1) loss = loss / Options.AccumulationSteps;
+            if (Options.Scaler is not null) loss = Options.Scaler.Scale(loss);
+            loss.Backward();
+            Fire(c => c.OnAfterBackward(State));
+            pending++;
+
+            int n = input.Size(0);
+            meanLoss.Update(value, n);
+            State.EpochSamples += n;
+            if (output.Rank == 2 && target.Rank == 1 && target.DType == DType.Int64) accuracy.Update(output.Detach(), target);
+            State.EpochLoss = meanLoss.Compute();
+            State.EpochAccuracy = accuracy.Count > 0 ? accuracy.Compute() : double.NaN;
+
+            bool lastOfEpoch = State.BatchesPerEpoch is int total && State.BatchIndex == total - 1;
+            if (pending == Options.AccumulationSteps || lastOfEpoch) { OptimizerStep(); pending = 0; }
+            Fire(c => c.OnBatchEnd(State));
+            State.BatchIndex++;
+            if (State.StopRequested) break;
+        }
+        if (pending > 0) OptimizerStep();
+    }
+
+    void OptimizerStep()
+    {
+        var parameters = model.Parameters().Where(p => p.RequiresGrad).ToList();
+        Options.Scaler?.Unscale(parameters);
+        if (Options.ClipGradNorm is double maxNorm) ClipGrad.ClipGradNorm(parameters, maxNorm);
+        if (Options.ClipGradValue is double clip) ClipGrad.ClipGradValue(parameters, clip);
+        if (Options.GradientNormInterval > 0 && State.GlobalStep % Options.GradientNormInterval == 0) RecordGradientNorms();
+        Fire(c => c.OnBeforeOptimizerStep(State));
+        bool stepped = Options.Scaler is null ? Step() : Options.Scaler.Step(() => optimizer.Step(), parameters);
+        Options.Scaler?.Update();
+        optimizer.ZeroGrad();
+        if (!stepped) { State.SkippedSteps++; return; }
+        State.GlobalStep++;
+        Options.Ema?.Update();
+        if (scheduler is not null && Options.SchedulerPerStep) scheduler.Step();
+        State.Lr = CurrentLr();
+        Fire(c => c.OnAfterOptimizerStep(State));
+    }
+
+    bool Step() { optimizer.Step(); return true; }
+
+    void RecordGradientNorms()
+    {
+        State.GradientNorms.Clear();
+        foreach (var (name, p) in model.NamedParameters())
+            if (p.Grad is not null) State.GradientNorms[name] = (p.Grad.Norm().Item(), p.Detach().Norm().Item());
+    }
+
+    /// <summary>Mean loss, top-1 and top-5 accuracy over the batches, in eval mode without a graph (EMA weights if set); the previous mode is restored.</summary>
+    public (double Loss, double Top1, double Top5) Validate(IEnumerable<(Tensor Input, Tensor Target)> batches)
+    {
+        bool wasTraining = model.Training;
+        model.Eval();
+        var meanLoss = new MeanMetric();
+        var top1 = new TopKAccuracy(1);
+        var top5 = new TopKAccuracy(5);
+        using (Options.Ema?.Apply())
+        using (Torch.NoGrad())
+        {
+            foreach (var (input, target) in batches)
+            {
+                var output = Options.TestTimeAugmentation ? FlipAverage(input) : model.Call(input);
+                meanLoss.Update(lossFunction(output, target).Item(), input.Size(0));
+                if (output.Rank == 2 && target.Rank == 1) { top1.Update(output, target); top5.Update(output, target); }
+            }
+        }
+        model.Train(wasTraining);
+        var result = (meanLoss.Compute(), top1.Count > 0 ? top1.Compute() : double.NaN, top5.Count > 0 ? top5.Compute() : double.NaN);
+        State.ValidationMetrics["val_loss"] = result.Item1;
+        State.ValidationMetrics["top1"] = result.Item2;
+        State.ValidationMetrics["top5"] = result.Item3;
+        Fire(c => c.OnValidationEnd(State));
+        return result;
+    }
+
+    // Averages the log of the mean softmax over the image and its horizontal flip, so the loss still sees logits-like scores.
+    Tensor FlipAverage(Tensor input)
+    {
+        var p = (model.Call(input).Softmax(1) + model.Call(input.Flip(-1)).Softmax(1)) * 0.5;
+        return p.Log();
+    }
+
+    double CurrentLr() => optimizer.ParamGroups.Count > 0 ? optimizer.ParamGroups[0].LearningRate : double.NaN;
+
+    void Fire(Action<Callback> action)
+    {
+        foreach (var c in callbacks) action(c);
+    }
+}
+
+/// <summary>The loss became NaN or infinite; the message names the epoch, batch and step.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);
