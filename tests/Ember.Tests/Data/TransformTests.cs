@@ -86,7 +86,7 @@ public class TransformTests
     [Fact]
     public void ResizeMatchesPyTorchBilinear()
     {
-        // tools/oracle/data_resize.cs: F.interpolate(arange(12).reshape(1,1,3,4), size=(5,3), mode="bilinear", align_corners=False).
+        // tools/oracle/data_resize.cs (torch-oracle, libtorch 2.10, float64 run): F.interpolate(arange(12).reshape(1,1,3,4), size=(5,3), mode="bilinear", align_corners=False).
         var y = new Resize(5, 3).Apply(Ramp(1, 3, 4), new Generator());
         Assert.Equal(new Shape(1, 5, 3), y.Shape);
         TestUtil.Close(ResizeReference, y, 1e-6, 1e-5);
@@ -96,7 +96,7 @@ public class TransformTests
         Assert.All(constant.ToDoubleArray(), v => Assert.Equal(0.25, v, 6));
     }
 
-    static readonly double[] ResizeReference = [0.16666669, 1.5, 2.8333335, 1.3666668, 2.6999998, 4.0333333, 4.5666666, 5.9, 7.233333, 7.766667, 9.1, 10.433333, 8.166667, 9.5, 10.833334];
+    static readonly double[] ResizeReference = [0.16666666666666663, 1.5, 2.833333333333333, 1.7666666666666666, 3.1, 4.433333333333333, 4.166666666666667, 5.5, 6.833333333333333, 6.5666666666666655, 7.8999999999999995, 9.233333333333333, 8.166666666666666, 9.5, 10.833333333333334];
 
     [Fact]
     public void RandomResizedCropShapesAndRange()
@@ -134,10 +134,13 @@ public class TransformTests
         var one = new ColorJitter(brightness: 0.5).Apply(Torch.Full([1, 2, 2], 0.5), new Generator(3)).ToDoubleArray();
         Assert.All(one, v => Assert.Equal(one[0], v));
         Assert.InRange(one[0], 0.25, 0.75);
-        // Hue shift by a full turn is the identity; by 1/3 turn maps red to green.
-        var red = Torch.Stack([Torch.Ones(1, 1), Torch.Zeros(1, 1), Torch.Zeros(1, 1)]).Reshape(3, 1, 1);
+        // A hue shift keeps a saturated pixel's max and min channel values (it only rotates the hue).
+        var red = Torch.FromArray(new float[] { 0.9f, 0.2f, 0.2f }, [3, 1, 1]);
+        var shifted = new ColorJitter(hue: 0.5).Apply(red, new Generator(6)).ToDoubleArray();
+        Assert.Equal(0.9, shifted.Max(), 5);
+        Assert.Equal(0.2, shifted.Min(), 5);
+        Assert.NotEqual(red.ToDoubleArray(), shifted);
         Assert.Contains("hue must be in [0, 0.5]", Assert.Throws<ArgumentException>(() => new ColorJitter(hue: 0.6)).Message);
-        _ = red;
     }
 
     [Fact]
