@@ -4,10 +4,13 @@ namespace Ember.Data.Transforms;
 /// Pads the image by <c>padding</c> on every side with <c>fill</c>, then crops a random (height, width) window
 /// (torchvision.transforms.RandomCrop). RandomCrop(28, padding: 4) is the classic small-image augmentation.
 /// </summary>
-public sealed class RandomCrop(int height, int width, int padding = 0, double fill = 0) : ITransform
+public sealed class RandomCrop(int size, int padding = 0, double fill = 0) : ITransform
 {
-    /// <summary>A square crop.</summary>
-    public RandomCrop(int size, int padding = 0, double fill = 0) : this(size, size, padding, fill) { }
+    readonly int height = size, width = size;
+
+    /// <summary>A (height, width) crop.</summary>
+    public RandomCrop((int Height, int Width) size, int padding = 0, double fill = 0) : this(size.Height, padding, fill)
+        => width = size.Width;
 
     /// <inheritdoc/>
     public Tensor Apply(Tensor input, Generator generator)
