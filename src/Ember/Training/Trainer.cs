@@ -50,7 +50,8 @@ public sealed class Trainer
     /// <paramref name="trainBatches"/> gives the batches of an epoch (so a loader can reshuffle per epoch reproducibly).
     /// </summary>
     public TrainerState Fit(Func<int, IEnumerable<(Tensor Input, Tensor Target)>> trainBatches,
-        Func<int, IEnumerable<(Tensor Input, Tensor Target)>>? validationBatches = null, int startEpoch = 1, int? batchesPerEpoch = null)
+        Func<int, IEnumerable<(Tensor Input, Tensor Target)>>? validationBatches = null, int startEpoch = 1, int? batchesPerEpoch = null,
+        int skipBatches = 0)
     {
         State.Epochs = Options.Epochs;
         State.BatchesPerEpoch = batchesPerEpoch;
@@ -62,7 +63,8 @@ public sealed class Trainer
             {
                 State.Epoch = epoch;
                 var clock = Stopwatch.StartNew();
-                TrainEpoch(trainBatches(epoch));
+                int skip = epoch == startEpoch ? skipBatches : 0;
+                TrainEpoch(skip == 0 ? trainBatches(epoch) : trainBatches(epoch).Skip(skip), skip);
                 (double Loss, double Top1, double Top5)? validation = validationBatches is null ? null : Validate(validationBatches(epoch));
                 if (plateau is not null)
                 {
@@ -83,13 +85,13 @@ public sealed class Trainer
         return State;
     }
 
-    void TrainEpoch(IEnumerable<(Tensor Input, Tensor Target)> batches)
+    void TrainEpoch(IEnumerable<(Tensor Input, Tensor Target)> batches, int firstBatch)
     {
         model.Train();
         var meanLoss = new MeanMetric();
         var accuracy = new TopKAccuracy(1);
         State.EpochSamples = 0;
-        State.BatchIndex = 0;
+        State.BatchIndex = firstBatch;
         Fire(c => c.OnEpochStart(State));
         optimizer.ZeroGrad();
         int pending = 0;
@@ -150,6 +152,14 @@ public sealed class Trainer
     }
 
     bool Step() { optimizer.Step(); return true; }
+
+    /// <summary>Continues the counters and history of a checkpointed run (call before <see cref="Fit"/> when resuming).</summary>
+    public void Restore(CheckpointState checkpoint)
+    {
+        State.GlobalStep = checkpoint.GlobalStep;
+        State.History.Clear();
+        State.History.AddRange(checkpoint.History);
+    }
 
     void RecordGradientNorms()
     {
