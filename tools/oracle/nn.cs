@@ -41,7 +41,9 @@ var acts = new (string Name, Func<Tensor, Tensor> Fn)[]
     ("sigmoid", x => torch.sigmoid(x)),
     ("logsigmoid", x => nn.functional.logsigmoid(x)),
     ("tanh", x => torch.tanh(x)),
-    ("hardtanh", x => nn.functional.hardtanh(x, -2, 2.5)),
+    // TorchSharp 0.107's hardtanh returns its input unchanged (checked here: hardtanh([-3, 0.5, 3.6], -2, 2.5) gave
+    // [-3, 0.5, 3.6]), so the reference is libtorch's clamp, which agrees with hardtanh away from the two bounds.
+    ("hardtanh", x => x.clamp(-2, 2.5)),
     ("softplus", x => nn.functional.softplus(x, 2, 5)),
     ("softsign", x => nn.functional.softsign(x)),
     ("hardswish", x => nn.functional.hardswish(x)),
