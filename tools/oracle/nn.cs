@@ -182,7 +182,10 @@ foreach (var (name, fn) in acts)
     var (o2, w2) = mha.forward(q, k, v, kpm, true, null);
     Emit("mha_kpm.y", o2); Emit("mha_kpm.w", w2);
     var am = torch.tensor(new bool[] { false, true, false, false, false, false, false, true, true, false, false, false }).reshape(3, 4);
-    var (o3, w3) = mha.forward(q, k, v, null, true, am);
+    // TorchSharp 0.107's MultiheadAttention adds a bool attn_mask as 1.0/0.0 instead of masking (its weights came out all
+    // nonzero), so the reference gets the float mask PyTorch's _canonical_mask makes from it: true → −inf.
+    var amFloat = torch.zeros(3, 4).masked_fill(am, double.NegativeInfinity);
+    var (o3, w3) = mha.forward(q, k, v, null, true, amFloat);
     Emit("mha_mask.y", o3); Emit("mha_mask.w", w3);
 }
 // ---- transformer encoder layer d = 8, 2 heads, ff 16, dropout 0 (post-norm, ReLU) and a pre-norm GELU composition
