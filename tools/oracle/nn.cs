@@ -41,7 +41,9 @@ var acts = new (string Name, Func<Tensor, Tensor> Fn)[]
     ("sigmoid", x => torch.sigmoid(x)),
     ("logsigmoid", x => nn.functional.logsigmoid(x)),
     ("tanh", x => torch.tanh(x)),
-    ("hardtanh", x => nn.functional.hardtanh(x, -2, 2.5)),
+    // TorchSharp 0.107's hardtanh returns its input unchanged (checked here: hardtanh([-3, 0.5, 3.6], -2, 2.5) gave
+    // [-3, 0.5, 3.6]), so the reference is libtorch's clamp, which agrees with hardtanh away from the two bounds.
+    ("hardtanh", x => x.clamp(-2, 2.5)),
     ("softplus", x => nn.functional.softplus(x, 2, 5)),
     ("softsign", x => nn.functional.softsign(x)),
     ("hardswish", x => nn.functional.hardswish(x)),
@@ -180,7 +182,10 @@ foreach (var (name, fn) in acts)
     var (o2, w2) = mha.forward(q, k, v, kpm, true, null);
     Emit("mha_kpm.y", o2); Emit("mha_kpm.w", w2);
     var am = torch.tensor(new bool[] { false, true, false, false, false, false, false, true, true, false, false, false }).reshape(3, 4);
-    var (o3, w3) = mha.forward(q, k, v, null, true, am);
+    // TorchSharp 0.107's MultiheadAttention adds a bool attn_mask as 1.0/0.0 instead of masking (its weights came out all
+    // nonzero), so the reference gets the float mask PyTorch's _canonical_mask makes from it: true → −inf.
+    var amFloat = torch.zeros(3, 4).masked_fill(am, double.NegativeInfinity);
+    var (o3, w3) = mha.forward(q, k, v, null, true, amFloat);
     Emit("mha_mask.y", o3); Emit("mha_mask.w", w3);
 }
 // ---- transformer encoder layer d = 8, 2 heads, ff 16, dropout 0 (post-norm, ReLU) and a pre-norm GELU composition

@@ -37,4 +37,96 @@ public static partial class F
 
     /// <summary>[L, S] bool, true on and below the diagonal: query i may attend to keys 0..i.</summary>
     internal static Tensor CausalMask(int l, int s) => Torch.Ones([l, s]).Tril() > 0.0;
+
+    /// <summary>
+    /// Multi-head attention with packed projections (torch.nn.functional.multi_head_attention_forward, without bias_k/v
+    /// and zero attention). q, k, v are projected by the three E-row blocks of <paramref name="inProjWeight"/> [3E, E],
+    /// split into <paramref name="numHeads"/> heads, attended, joined and projected by the out-projection.
+    /// Inputs are [L, N, E] ([N, L, E] with <paramref name="batchFirst"/>) or unbatched [L, E]. A bool
+    /// <paramref name="attnMask"/> ([L, S] or [N·H, L, S]) or <paramref name="keyPaddingMask"/> ([N, S]) marks with
+    /// true what may NOT be attended (the opposite of <see cref="ScaledDotProductAttention"/>); float masks are added.
+    /// Weights are [N, L, S] averaged over heads, or [N, H, L, S].
+    /// </summary>
+    public static (Tensor Output, Tensor? Weights) MultiHeadAttentionForward(Tensor query, Tensor key, Tensor value, int numHeads,
+        Tensor inProjWeight, Tensor? inProjBias, Tensor outProjWeight, Tensor? outProjBias, Tensor? keyPaddingMask = null,
+        bool needWeights = true, Tensor? attnMask = null, bool averageAttnWeights = true, bool isCausal = false,
+        double dropoutP = 0, bool batchFirst = false, Generator? generator = null)
+    {
+        const string name = "multi_head_attention_forward";
+        bool batched = query.Rank == 3;
+        if (!(query.Rank == 3 || query.Rank == 2) || key.Rank != query.Rank || value.Rank != query.Rank)
+            throw new ArgumentException($"{name}: expected query, key and value all 3-D (batched) or 2-D (unbatched), got {query.Shape}, {key.Shape}, {value.Shape}");
+        int e = inProjWeight.Size(1);
+        if (inProjWeight.Rank != 2 || inProjWeight.Size(0) != 3 * e)
+            throw new ArgumentException($"{name}: expected in_proj_weight of shape [3E, E], got {inProjWeight.Shape}");
+        if (query.Size(-1) != e || key.Size(-1) != e || value.Size(-1) != e)
+            throw new ArgumentException($"{name}: expected query, key and value with embedding size {e}, got {query.Shape}, {key.Shape}, {value.Shape}");
+        if (e % numHeads != 0) throw new ArgumentException($"{name}: embed_dim ({e}) must be divisible by num_heads ({numHeads})");
+        // Work in [L, N, E] like PyTorch.
+        if (batched && batchFirst) { query = query.Transpose(0, 1); key = key.Transpose(0, 1); value = value.Transpose(0, 1); }
+        if (!batched)
+        {
+            query = query.Unsqueeze(1); key = key.Unsqueeze(1); value = value.Unsqueeze(1);
+            keyPaddingMask = keyPaddingMask?.Unsqueeze(0);
+        }
+        int l = query.Size(0), n = query.Size(1), s = key.Size(0), h = numHeads, d = e / numHeads;
+        if (value.Size(0) != s || key.Size(1) != n || value.Size(1) != n)
+            throw new ArgumentException($"{name}: key and value must have the same length and batch as the query, got query {query.Shape}, key {key.Shape}, value {value.Shape} ([L, N, E] layout)");
+
+        Tensor? Part(Tensor? t, int i) => t?.Narrow(0, i * e, e);
+        var q = Linear(query, Part(inProjWeight, 0)!, Part(inProjBias, 0));
+        var k = Linear(key, Part(inProjWeight, 1)!, Part(inProjBias, 1));
+        var v = Linear(value, Part(inProjWeight, 2)!, Part(inProjBias, 2));
+        // [L, N, E] → [N, H, L, d]
+        q = q.Reshape(l, n, h, d).Permute(1, 2, 0, 3);
+        k = k.Reshape(s, n, h, d).Permute(1, 2, 0, 3);
+        v = v.Reshape(s, n, h, d).Permute(1, 2, 0, 3);
+
+        var mask = CombinedAttentionMask(attnMask, keyPaddingMask, isCausal, l, s, n, h, q.DType);
+        var (o, weights) = Attention(q, k, v, mask, dropoutP, false, null, generator);
+        // [N, H, L, d] → [L, N, E]
+        var output = Linear(o.Permute(2, 0, 1, 3).Reshape(l, n, e), outProjWeight, outProjBias);
+        if (batched && batchFirst) output = output.Transpose(0, 1);
+        if (!batched) output = output.Squeeze(1);
+        if (!needWeights) return (output, null);
+        var w = averageAttnWeights ? weights.Mean(1) : weights;
+        if (!batched) w = w.Squeeze(0);
+        return (output, w);
+    }
+
+    /// <summary>Float additive mask broadcastable to [N, H, L, S], or null.</summary>
+    static Tensor? CombinedAttentionMask(Tensor? attnMask, Tensor? keyPaddingMask, bool isCausal, int l, int s, int n, int h, DType dtype)
+    {
+        const string name = "multi_head_attention_forward";
+        Tensor? mask = null;
+        if (attnMask is null && isCausal) attnMask = CausalMask(l, s).LogicalNot();
+        if (attnMask is not null)
+        {
+            var m = ToAdditiveMask(attnMask, dtype);
+            if (m.Rank == 2)
+            {
+                if (m.Size(0) != l || m.Size(1) != s) throw new ArgumentException($"{name}: the 2-D attn_mask should have shape [{l}, {s}], got {m.Shape}");
+                mask = m;
+            }
+            else if (m.Rank == 3)
+            {
+                if (m.Size(0) != n * h || m.Size(1) != l || m.Size(2) != s)
+                    throw new ArgumentException($"{name}: the 3-D attn_mask should have shape [{n * h}, {l}, {s}], got {m.Shape}");
+                mask = m.Reshape(n, h, l, s);
+            }
+            else throw new ArgumentException($"{name}: attn_mask must be 2-D or 3-D, got shape {m.Shape}");
+        }
+        if (keyPaddingMask is not null)
+        {
+            if (keyPaddingMask.Rank != 2 || keyPaddingMask.Size(0) != n || keyPaddingMask.Size(1) != s)
+                throw new ArgumentException($"{name}: expected key_padding_mask of shape [{n}, {s}], got {keyPaddingMask.Shape}");
+            var kp = ToAdditiveMask(keyPaddingMask, dtype).Reshape(n, 1, 1, s);
+            mask = mask is null ? kp : mask + kp;
+        }
+        return mask;
+    }
+
+    /// <summary>True → −∞, false → 0; float masks pass through (PyTorch's _canonical_mask).</summary>
+    static Tensor ToAdditiveMask(Tensor mask, DType dtype)
+        => mask.DType == DType.Bool ? Torch.Zeros(mask.Shape.ToArray(), dtype).MaskedFill(mask, double.NegativeInfinity) : mask.To(dtype);
 }
