@@ -126,6 +126,19 @@ public sealed class IdxFile
     public Tensor ToTensor(DType dtype = DType.Float32)
     {
         int n = Data.Length / ElementSize(DataType);
+        if (dtype == DType.Float32)
+        {
+            // Straight to float32: a float64 detour would need 8 bytes per pixel (376 MB for MNIST's training images).
+            var floats = new float[n];
+            for (int i = 0; i < n; i++) floats[i] = (float)Element(i);
+            return DataTensors.Wrap(floats, (int[])dims.Clone());
+        }
+        if (dtype == DType.Int64 && DataType is IdxDataType.UByte or IdxDataType.SByte or IdxDataType.Int16 or IdxDataType.Int32)
+        {
+            var longs = new long[n];
+            for (int i = 0; i < n; i++) longs[i] = (long)Element(i);
+            return DataTensors.Wrap(longs, (int[])dims.Clone());
+        }
         var values = new double[n];
         for (int i = 0; i < n; i++) values[i] = Element(i);
         var t = Torch.FromArray(values, dims);

@@ -51,6 +51,11 @@ public class IdxFileTests : IDisposable
         Assert.Equal(new[] { 10000 }, labels.Dims);
         Assert.Equal(0x801, labels.Magic);
         Assert.InRange(labels.Data.Max(), 9, 9);
+        var lt = labels.ToTensor(DType.Int64);
+        Assert.Equal(DType.Int64, lt.DType);
+        Assert.Equal(new Shape(10000), lt.Shape);
+        Assert.Equal(9, lt.Max().Item());
+        Assert.Equal(0, lt.Min().Item());
     }
 
     [Theory]
