@@ -44,7 +44,7 @@ public sealed class Evolver
         if (csvPath is not null && File.Exists(csvPath))
         {
             var (metrics, rows) = EvolveCsv.Read(csvPath, space, this.options.Fitness);
-            if (rows.Count > 0) metricNames = metrics;
+            if (metrics.Count > 0) metricNames = metrics; // a header-only file still fixes the columns
             for (int i = 0; i < rows.Count; i++)
             {
                 if (rows[i].Generation != i) throw new FormatException($"evolve.csv ({csvPath}): row {i + 1} has generation {rows[i].Generation}, expected {i}");

@@ -189,6 +189,16 @@ public class EvolverTests
         Assert.Contains("'x'", e3.Message);
         Assert.Contains("[2, 1]", e3.Message);
 
+        // A header-only file fixes the metric columns too.
+        string headerOnly = TempCsv();
+        Directory.CreateDirectory(Path.GetDirectoryName(headerOnly)!);
+        File.WriteAllText(headerOnly, "generation,fitness,top1,top5,lr,width,momentum,dropout\n");
+        var resumed = new Evolver(Space, Initial, headerOnly);
+        Assert.Equal(0, resumed.NextGeneration);
+        Assert.Throws<ArgumentException>(() => resumed.Run(1, _ => new TrialResult(("acc", 1.0))));
+        resumed.Run(2, Objective);
+        Assert.Equal(3, File.ReadAllLines(headerOnly).Length);
+
         var ev = new Evolver(Space, Initial, null);
         ev.Run(1, Objective);
         var e4 = Assert.Throws<ArgumentException>(() => ev.Run(1, _ => new TrialResult(("acc", 1.0))));
