@@ -1,3 +1,8 @@
-// Placeholder until the `ember` commands land (train, eval, predict, profile).
-Console.Error.WriteLine("ember: the command-line tool is being built; see README.md");
-return 1;
+using System.CommandLine;
+using Ember.Cli.Commands;
+
+var root = new RootCommand("ember: deep learning in pure C# — train, evaluate, predict and profile models");
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(PredictCommand.Create());
+return root.Parse(args).Invoke();

@@ -36,7 +36,8 @@ public abstract class Module
             return output;
         }
         catch (ModuleException e) { throw e.Within(NameInParent); }
-        catch (ArgumentException e) { throw new ModuleException(NameInParent, GetType().Name, e); }
+        // a module called directly (no parent) keeps the op's own error; inside a model the path is prefixed
+        catch (ArgumentException e) when (NameInParent is not null) { throw new ModuleException(NameInParent, GetType().Name, e); }
     }
 
     /// <summary>The name this module was registered under in its parent (for error paths like "features.3").</summary>

@@ -58,11 +58,13 @@ public static partial class F
         {
             int n = input.NumEl / Math.Max(c, 1);
             if (n <= 1) throw new ArgumentException($"batch_norm: expected more than 1 value per channel when training, got input size {input.Shape}");
-            var dims = Enumerable.Range(0, input.Rank).Where(d => d != 1).ToArray();
-            var (mean, centered, var) = Moments(input, dims);
-            y = centered * (var + eps).Rsqrt();
-            if (runningMean is not null) UpdateRunning(runningMean, mean, momentum);
-            if (runningVar is not null) UpdateRunning(runningVar, var * ((double)n / (n - 1)), momentum);
+            var (output, mean, var) = Ops.BatchNormOps.Training(input, weight, bias, eps);
+            using (Torch.NoGrad())
+            {
+                if (runningMean is not null) UpdateRunning(runningMean, mean.Reshape(shape), momentum);
+                if (runningVar is not null) UpdateRunning(runningVar, var.Reshape(shape) * ((double)n / (n - 1)), momentum);
+            }
+            return output;
         }
         else
         {

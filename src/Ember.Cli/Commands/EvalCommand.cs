@@ -1,0 +1,54 @@
+using System.CommandLine;
+using System.Globalization;
+using Ember.Cli.Configuration;
+using Ember.Data;
+using Ember.Data.Transforms;
+using Ember.Metrics;
+using Ember.Models;
+using Ember.Training;
+
+namespace Ember.Cli.Commands;
+
+/// <summary>`ember eval RUN`: evaluates a run's best (or last) checkpoint on the Fashion-MNIST test set.</summary>
+public static class EvalCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create()
+    {
+        var command = new Command("eval", "Evaluate a trained run on the test set");
+        var run = new Argument<DirectoryInfo>("run") { Description = "run folder, e.g. runs/train/exp1" };
+        var which = new Option<string>("--checkpoint") { Description = "best or last", DefaultValueFactory = _ => "best" };
+        command.Arguments.Add(run);
+        command.Options.Add(which);
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            var (model, _) = Load(parse.GetValue(run)!.FullName, parse.GetValue(which)!);
+            var cfg = ConfigLoader.Load(Path.Combine(parse.GetValue(run)!.FullName, "args.yaml"));
+            var test = new FashionMnist(cfg.Data ?? Mnist.FindDataFolder("fashion-mnist"), train: false, transform: new Normalize([0.2860], [0.3530]));
+            var confusion = new ConfusionMatrix(10);
+            var top5 = new TopKAccuracy(5);
+            model.Eval();
+            using (Torch.NoGrad())
+                foreach (var batch in new DataLoader<(Tensor, long)>(test, 500).Iterate(0))
+                {
+                    var output = model.Call(batch[0]);
+                    confusion.Update(output, batch[1]);
+                    top5.Update(output, batch[1]);
+                }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"top-1 {100 * confusion.Accuracy:F2}%  top-5 {100 * top5.Compute():F2}%  macro F1 {confusion.F1(Average.Macro):F4}  ({confusion.Total} images)"));
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Rebuilds the run's model and loads a checkpoint into it.</summary>
+    public static (Nn.Module Model, TrainConfig Config) Load(string runFolder, string checkpoint)
+    {
+        if (!Directory.Exists(runFolder)) throw new DirectoryNotFoundException($"run folder not found: {runFolder}");
+        if (checkpoint is not ("best" or "last")) throw new ConfigException($"unknown checkpoint '{checkpoint}'; valid choices: best, last");
+        var config = ConfigLoader.Load(Path.Combine(runFolder, "args.yaml"));
+        var model = ModelZoo.Create(config.Model, 10, 1);
+        Checkpoint.Load(Path.Combine(runFolder, checkpoint), model);
+        return (model, config);
+    }
+}

@@ -1,0 +1,62 @@
+using System.CommandLine;
+using Ember.Cli.Configuration;
+
+namespace Ember.Cli.Commands;
+
+/// <summary>`ember train`: every <see cref="TrainConfig"/> key is an option (--batch-size for batch_size); --config reads a YAML/JSON file first.</summary>
+public static class TrainCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create()
+    {
+        var command = new Command("train", "Train a model (default: the CNN on the embedded Fashion-MNIST) into runs/train/expN");
+        var config = new Option<FileInfo?>("--config", "-c") { Description = "YAML or JSON file with the same keys as the options (snake_case)" };
+        var resume = new Option<DirectoryInfo?>("--resume") { Description = "continue an interrupted run from its folder, e.g. runs/train/exp3" };
+        command.Options.Add(config);
+        command.Options.Add(resume);
+        var defaults = new TrainConfig();
+        var keyOptions = new List<(string Key, Option<string?> Option)>();
+        foreach (var (key, property) in ConfigLoader.Keys)
+        {
+            var option = new Option<string?>("--" + key.Replace('_', '-'))
+            {
+                Description = Describe(key, property.GetValue(defaults)),
+            };
+            if (property.PropertyType == typeof(bool)) option.Arity = ArgumentArity.ZeroOrOne;
+            command.Options.Add(option);
+            keyOptions.Add((key, option));
+        }
+        command.SetAction(parse =>
+        {
+            return CliErrors.Run(() =>
+            {
+                var overrides = new Dictionary<string, string?>();
+                foreach (var (key, option) in keyOptions)
+                {
+                    var result = parse.GetResult(option);
+                    if (result is null) continue;
+                    var value = parse.GetValue(option);
+                    overrides[key] = value ?? "true"; // a bare boolean flag means true
+                }
+                var file = parse.GetValue(config);
+                var resolved = Resolve(file?.FullName, overrides);
+                var resumeFolder = parse.GetValue(resume);
+                return TrainJob.Run(resolved, resumeFolder?.FullName);
+            });
+        });
+        return command;
+    }
+
+    /// <summary>Config file first, then the options on top, then validation: the same rules for both sources.</summary>
+    public static TrainConfig Resolve(string? configFile, IReadOnlyDictionary<string, string?> overrides)
+    {
+        var config = configFile is null ? new TrainConfig() : ConfigLoader.Load(configFile);
+        return ConfigValidator.Validate(ConfigLoader.Apply(config, overrides, "command line"));
+    }
+
+    static string Describe(string key, object? defaultValue)
+    {
+        var choices = ConfigValidator.Choices.TryGetValue(key, out var c) ? $" ({string.Join("|", c)})" : "";
+        return $"{key.Replace('_', ' ')}{choices}; default {defaultValue ?? "none"}";
+    }
+}

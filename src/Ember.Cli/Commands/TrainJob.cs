@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Text;
+using Ember.Cli.Configuration;
+using Ember.Cli.Reporting;
+using Ember.Data;
+using Ember.Data.Transforms;
+using Ember.Interop;
+using Ember.Metrics;
+using Ember.Models;
+using Ember.Nn;
+using Ember.Nn.Functional;
+using Ember.Optim;
+using Ember.Optim.Schedulers;
+using Ember.Training;
+using Ember.Training.Amp;
+using Ember.Training.Callbacks;
+
+namespace Ember.Cli.Commands;
+
+/// <summary>Wires a <see cref="TrainConfig"/> to the library: data, model, optimizer, schedule, trainer, callbacks and the run folder.</summary>
+public static class TrainJob
+{
+    /// <summary>Fashion-MNIST's training-set mean and standard deviation (computed by Normalize.ComputeMeanStd).</summary>
+    static readonly double[] Mean = [0.2860], Std = [0.3530];
+
+    /// <summary>Runs a training job; returns the process exit code (130 when interrupted).</summary>
+    public static int Run(TrainConfig config, string? resumeFolder, TextWriter? plainOutput = null)
+    {
+        string runDir;
+        CheckpointState? resumeState = null;
+        if (resumeFolder is not null)
+        {
+            if (!Directory.Exists(resumeFolder))
+                throw new DirectoryNotFoundException($"resume folder not found: {resumeFolder} (runs are written to runs/train/expN)");
+            var args = Path.Combine(resumeFolder, "args.yaml");
+            if (!File.Exists(args)) throw new FileNotFoundException($"{resumeFolder} is not an ember run folder: it has no args.yaml", args);
+            config = ConfigValidator.Validate(ConfigLoader.Load(args));
+            resumeState = Checkpoint.ReadState(Path.Combine(resumeFolder, "last"));
+            runDir = resumeFolder;
+        }
+        else
+        {
+            runDir = RunFolder.Create(config.Project);
+            AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), ConfigLoader.ToYaml(config));
+        }
+
+        Torch.ManualSeed(config.Seed);
+        var dataRoot = FindData(config.Data);
+        var normalize = new Normalize(Mean, Std);
+        ITransform trainTransform = config.Augment
+            ? new Compose(new RandomCrop(28, padding: 2), new RandomHorizontalFlip(), normalize)
+            : normalize;
+        IDataset<(Tensor Image, long Label)> trainSet = new FashionMnist(dataRoot, train: true, transform: trainTransform);
+        if (config.Limit > 0 && config.Limit < trainSet.Count) trainSet = new Subset<(Tensor, long)>(trainSet, Enumerable.Range(0, config.Limit).ToArray());
+        var testSet = new FashionMnist(dataRoot, train: false, transform: normalize);
+        var mixup = config.Mixup > 0 ? new MixUp(FashionMnist.Classes.Count, config.Mixup) : null;
+        var trainLoader = new DataLoader<(Tensor, long)>(trainSet, config.BatchSize, shuffle: true, numWorkers: config.Workers, seed: config.Seed,
+            batchTransform: mixup is null ? null : mixup.Apply);
+        var testLoader = new DataLoader<(Tensor, long)>(testSet, 500, numWorkers: config.Workers, seed: config.Seed);
+
+        var model = ModelZoo.Create(config.Model, FashionMnist.Classes.Count, inChannels: 1);
+        var optimizer = CreateOptimizer(config, model);
+        int batchesPerEpoch = trainLoader.Count;
+        int stepsPerEpoch = (batchesPerEpoch + config.Accumulate - 1) / config.Accumulate;
+        var (scheduler, plateau, perStep) = CreateSchedule(config, optimizer, stepsPerEpoch);
+        var ema = config.Ema > 0 ? new ModelEma(model, decay: config.Ema) : null;
+        var scaler = config.Amp == "fp16" ? new GradScaler() : null;
+        var options = new TrainerOptions
+        {
+            Epochs = config.Epochs,
+            AccumulationSteps = config.Accumulate,
+            ClipGradNorm = config.ClipGrad > 0 ? config.ClipGrad : null,
+            FloodLevel = config.Flooding > 0 ? config.Flooding : null,
+            Autocast = config.Amp switch { "bf16" => AutocastDType.BFloat16, "fp16" => AutocastDType.Float16, _ => null },
+            Scaler = scaler,
+            Ema = ema,
+            SchedulerPerStep = perStep,
+        };
+        double smoothing = config.LabelSmoothing;
+        var trainer = new Trainer(model, optimizer, (output, target) => F.CrossEntropy(output, target, labelSmoothing: smoothing), options, scheduler, plateau);
+        var reporter = new ProgressReporter(config.Plain, plainOutput);
+        var checkpoints = new ModelCheckpoint(runDir, optimizer, scheduler, plateau, scaler, ema, "top1",
+            () => new Dictionary<string, string> { ["model"] = config.Model, ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture) });
+        trainer.Add(reporter, new CsvLogger(Path.Combine(runDir, "metrics.csv")), checkpoints);
+        if (config.Patience > 0) trainer.Add(new EarlyStopping("top1", MonitorMode.Max, config.Patience));
+
+        int startEpoch = 1, skip = 0;
+        if (resumeState is not null)
+        {
+            var loaded = Checkpoint.Load(Path.Combine(runDir, "last"), model, optimizer, ema);
+            if (loaded.Scheduler is not null) { scheduler?.LoadStateDict(loaded.Scheduler); plateau?.LoadStateDict(loaded.Scheduler); }
+            if (loaded.Scaler is { Length: 2 } s && scaler is not null) scaler.LoadStateDict((s[0], (int)s[1]));
+            if (loaded.Generators.TryGetValue("default", out var g)) Generator.Default.SetState(g);
+            trainer.Restore(loaded);
+            startEpoch = loaded.EpochComplete ? loaded.Epoch + 1 : loaded.Epoch;
+            skip = loaded.EpochComplete ? 0 : loaded.BatchesDone;
+            Console.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
+            if (startEpoch > config.Epochs) { Console.WriteLine($"{runDir} already finished its {config.Epochs} epochs"); return 0; }
+        }
+
+        WriteHeader(config, model, runDir, trainSet.Count, testSet.Count, reporter.Plain);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true; // stop after the current batch and write `last`
+            trainer.State.StopRequested = true;
+            trainer.State.StopReason = "interrupted (Ctrl-C); resume with: ember train --resume " + runDir;
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            reporter.Run(() => trainer.Fit(
+                epoch => trainLoader.Iterate(epoch - 1).Select(b => (b[0], b[1])),
+                _ => testLoader.Iterate(0).Select(b => (b[0], b[1])),
+                startEpoch, batchesPerEpoch, skip));
+        }
+        finally { Console.CancelKeyPress -= onCancel; }
+
+        var confusion = Evaluate(model, ema, testLoader);
+        if (trainer.State.History.Count > 0) Plots.Results(trainer.State.History, Path.Combine(runDir, "results.png"));
+        Plots.ConfusionMatrix(confusion.Normalized(), FashionMnist.Classes, Path.Combine(runDir, "confusion_matrix.png"));
+        AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), Summary(config, model, trainer.State, confusion, checkpoints));
+        reporter.Summary(trainer.State, runDir);
+        return trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted") == true ? 130 : 0;
+    }
+
+    static string FindData(string? requested)
+    {
+        if (requested is not null)
+            return Directory.Exists(requested) ? requested
+                : throw new DirectoryNotFoundException($"data folder not found: {requested}; it should hold the four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)");
+        return Mnist.FindDataFolder("fashion-mnist") ?? throw new DirectoryNotFoundException(
+            $"the embedded Fashion-MNIST was not found: Ember looked for data/fashion-mnist in {Directory.GetCurrentDirectory()}, {AppContext.BaseDirectory} and their parents. " +
+            "Run from the repository, or pass --data DIR with the four IDX .gz files (apt-get install dataset-fashion-mnist puts them in /usr/share/datasets/fashion-mnist).");
+    }
+
+    /// <summary>AdamW/Adam/SGD with two groups: weight decay on weights, none on biases and normalization parameters.</summary>
+    internal static Optimizer CreateOptimizer(TrainConfig c, Module model)
+    {
+        var decay = model.Parameters().Where(p => p.Rank > 1).Cast<Tensor>().ToList();
+        var noDecay = model.Parameters().Where(p => p.Rank <= 1).Cast<Tensor>().ToList();
+        return c.Optimizer switch
+        {
+            "sgd" => new Sgd([new ParamGroup<SgdOptions>(decay), new ParamGroup<SgdOptions>(noDecay, o => o with { WeightDecay = 0 })],
+                new SgdOptions { LearningRate = c.Lr, Momentum = c.Momentum, Nesterov = c.Momentum > 0, WeightDecay = c.WeightDecay }),
+            "adam" => new Adam([new ParamGroup<AdamOptions>(decay), new ParamGroup<AdamOptions>(noDecay, o => o with { WeightDecay = 0 })],
+                new AdamOptions { LearningRate = c.Lr, WeightDecay = c.WeightDecay }),
+            _ => new AdamW([new ParamGroup<AdamWOptions>(decay), new ParamGroup<AdamWOptions>(noDecay, o => o with { WeightDecay = 0 })],
+                new AdamWOptions { LearningRate = c.Lr, WeightDecay = c.WeightDecay }),
+        };
+    }
+
+    internal static (LRScheduler? Scheduler, ReduceLROnPlateau? Plateau, bool PerStep) CreateSchedule(TrainConfig c, Optimizer optimizer, int stepsPerEpoch)
+    {
+        int total = Math.Max(1, c.Epochs * stepsPerEpoch);
+        int warmup = Math.Min(c.WarmupSteps, total - 1);
+        LRScheduler WithWarmup(Func<int, LRScheduler> main)
+            => warmup <= 0 ? main(total) : new SequentialLR(optimizer, [new LinearLR(optimizer, 0.01, 1.0, warmup), main(total - warmup)], [warmup]);
+        return c.Schedule switch
+        {
+            "onecycle" => (new OneCycleLR(optimizer, c.Lr, totalSteps: total), null, true),
+            "cosine" => (WithWarmup(steps => new CosineAnnealingLR(optimizer, steps)), null, true),
+            "step" => (new StepLR(optimizer, Math.Max(1, c.Epochs / 3)), null, false),
+            "plateau" => (null, new ReduceLROnPlateau(optimizer, PlateauMode.Min, factor: 0.1, patience: 2), false),
+            _ => warmup > 0 ? (new LinearLR(optimizer, 0.01, 1.0, warmup), null, true) : (null, null, false),
+        };
+    }
+
+    static ConfusionMatrix Evaluate(Module model, ModelEma? ema, DataLoader<(Tensor, long)> loader)
+    {
+        var confusion = new ConfusionMatrix(FashionMnist.Classes.Count);
+        bool wasTraining = model.Training;
+        model.Eval();
+        using (ema?.Apply())
+        using (Torch.NoGrad())
+            foreach (var batch in loader.Iterate(0)) confusion.Update(model.Call(batch[0]), batch[1]);
+        model.Train(wasTraining);
+        return confusion;
+    }
+
+    static void WriteHeader(TrainConfig c, Module model, string runDir, int trainCount, int testCount, bool plain)
+    {
+        var line = $"ember train: model {c.Model} ({model.ParameterCount():N0} parameters), {c.Epochs} epochs, batch {c.BatchSize}, {c.Optimizer} lr {c.Lr.ToString(CultureInfo.InvariantCulture)}, " +
+            $"schedule {c.Schedule}, {trainCount} training / {testCount} test images, {Torch.NumThreads} threads → {runDir}";
+        Console.WriteLine(line);
+    }
+
+    static string Summary(TrainConfig c, Module model, TrainerState state, ConfusionMatrix confusion, ModelCheckpoint checkpoints)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"# ember train: {c.Model} on Fashion-MNIST").AppendLine();
+        sb.AppendLine($"- parameters: {model.ParameterCount():N0}");
+        sb.AppendLine($"- epochs run: {state.History.Count} of {c.Epochs}{(state.StopReason is string r ? $" (stopped: {r})" : "")}");
+        if (state.History.Count > 0)
+        {
+            var last = state.History[^1];
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- final: val loss {last.ValLoss:F4}, top-1 {100 * last.Top1:F2}%, top-5 {100 * last.Top5:F2}%"));
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- best top-1: {100 * checkpoints.Best:F2}% (checkpoint `best/`)"));
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- mean epoch time: {state.History.Average(h => h.Seconds):F1} s"));
+        }
+        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- test accuracy of the final {(c.Ema > 0 ? "EMA " : "")}weights: {100 * confusion.Accuracy:F2}%, macro F1 {confusion.F1(Average.Macro):F4}"));
+        sb.AppendLine().AppendLine("| class | precision | recall | F1 |").AppendLine("|---|---:|---:|---:|");
+        for (int k = 0; k < confusion.NumClasses; k++)
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {FashionMnist.Classes[k]} | {confusion.Precision(k):F3} | {confusion.Recall(k):F3} | {confusion.F1(k):F3} |"));
+        sb.AppendLine().AppendLine("## Model").AppendLine().AppendLine("```").AppendLine(model.ToString()).AppendLine("```");
+        sb.AppendLine().AppendLine("## Config").AppendLine().AppendLine("```yaml").Append(ConfigLoader.ToYaml(c)).AppendLine("```");
+        return sb.ToString();
+    }
+}

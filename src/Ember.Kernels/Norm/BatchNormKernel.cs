@@ -1,0 +1,113 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using Ember.Kernels.Threading;
+
+namespace Ember.Kernels.Norm;
+
+/// <summary>
+/// Batch normalization in training mode over a contiguous [N, C, S] block (S = spatial size), one pass for the
+/// statistics and one for the output; the backward is the closed form
+/// dx = w·invstd/M · (M·g − Σg − x̂·Σ(g·x̂)), with M = N·S. Channels are independent, so they run in parallel with
+/// a fixed per-channel summation order (bit-identical whatever the thread count).
+/// </summary>
+public static unsafe class BatchNormKernel
+{
+    /// <summary>Computes per-channel mean and 1/√(var + eps) (biased variance) and y = (x − mean)·invstd·w + b.</summary>
+    public static void Forward<T>(ReadOnlySpan<T> x, int n, int c, int s, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, T eps,
+        Span<T> y, Span<T> mean, Span<T> invStd) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (x.Length < n * c * s || y.Length < n * c * s || mean.Length < c || invStd.Length < c)
+            throw new ArgumentException($"BatchNormKernel.Forward: spans too short for [{n}, {c}, {s}]");
+        fixed (T* px = x) fixed (T* py = y) fixed (T* pm = mean) fixed (T* pi = invStd) fixed (T* pw = weight) fixed (T* pb = bias)
+        {
+            var action = new ForwardAction<T> { X = px, Y = py, Mean = pm, InvStd = pi, W = weight.IsEmpty ? null : pw, B = bias.IsEmpty ? null : pb, N = n, C = c, S = s, Eps = eps };
+            ParallelRange.For(c, Math.Max(1, c / 8), action);
+        }
+    }
+
+    /// <summary>Gradients: dx (required), and Σg (dbias) and Σ(g·x̂) (dweight) per channel.</summary>
+    public static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> gradOutput, int n, int c, int s, ReadOnlySpan<T> weight,
+        ReadOnlySpan<T> mean, ReadOnlySpan<T> invStd, Span<T> gradInput, Span<T> gradWeight, Span<T> gradBias) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (x.Length < n * c * s || gradOutput.Length < n * c * s || gradInput.Length < n * c * s || gradWeight.Length < c || gradBias.Length < c)
+            throw new ArgumentException($"BatchNormKernel.Backward: spans too short for [{n}, {c}, {s}]");
+        fixed (T* px = x) fixed (T* pg = gradOutput) fixed (T* pw = weight) fixed (T* pm = mean) fixed (T* pi = invStd)
+        fixed (T* pdx = gradInput) fixed (T* pdw = gradWeight) fixed (T* pdb = gradBias)
+        {
+            var action = new BackwardAction<T> { X = px, G = pg, W = weight.IsEmpty ? null : pw, Mean = pm, InvStd = pi, Dx = pdx, Dw = pdw, Db = pdb, N = n, C = c, S = s };
+            ParallelRange.For(c, Math.Max(1, c / 8), action);
+        }
+    }
+
+    struct ForwardAction<T> : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T* X, Y, Mean, InvStd, W, B; public int N, C, S; public T Eps;
+        public readonly void Invoke(int start, int end)
+        {
+            T count = T.CreateTruncating(N * S);
+            for (int ch = start; ch < end; ch++)
+            {
+                T sum = T.Zero;
+                for (int i = 0; i < N; i++) sum += TensorPrimitives.Sum(new ReadOnlySpan<T>(X + ((long)i * C + ch) * S, S));
+                T mean = sum / count;
+                // second pass over centered values: stable variance
+                T sq = T.Zero;
+                for (int i = 0; i < N; i++)
+                {
+                    var row = new ReadOnlySpan<T>(X + ((long)i * C + ch) * S, S);
+                    for (int k = 0; k < row.Length; k++) { T d = row[k] - mean; sq += d * d; }
+                }
+                T invStd = T.One / T.Sqrt(sq / count + Eps);
+                Mean[ch] = mean; InvStd[ch] = invStd;
+                T scale = invStd * (W == null ? T.One : W[ch]);
+                T shift = (B == null ? T.Zero : B[ch]) - mean * scale;
+                for (int i = 0; i < N; i++)
+                {
+                    long at = ((long)i * C + ch) * S;
+                    var dst = new Span<T>(Y + at, S);
+                    TensorPrimitives.Multiply(new ReadOnlySpan<T>(X + at, S), scale, dst);
+                    TensorPrimitives.Add(dst, shift, dst);
+                }
+            }
+        }
+    }
+
+    struct BackwardAction<T> : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T* X, G, W, Mean, InvStd, Dx, Dw, Db; public int N, C, S;
+        public readonly void Invoke(int start, int end)
+        {
+            T count = T.CreateTruncating(N * S);
+            for (int ch = start; ch < end; ch++)
+            {
+                T mean = Mean[ch], invStd = InvStd[ch];
+                T sumG = T.Zero, sumGx = T.Zero;
+                for (int i = 0; i < N; i++)
+                {
+                    long at = ((long)i * C + ch) * S;
+                    var g = new ReadOnlySpan<T>(G + at, S);
+                    var x = new ReadOnlySpan<T>(X + at, S);
+                    sumG += TensorPrimitives.Sum(g);
+                    T dot = T.Zero;
+                    for (int k = 0; k < S; k++) dot += g[k] * (x[k] - mean);
+                    sumGx += dot;
+                }
+                Db[ch] = sumG;
+                Dw[ch] = sumGx * invStd; // Σ g·x̂
+                T w = W == null ? T.One : W[ch];
+                // dx = w·invstd·(g − Σg/M − x̂·Σ(g·x̂)/M), x̂ = (x − mean)·invstd
+                T a = w * invStd;
+                T meanG = sumG / count;
+                T b = sumGx * invStd * invStd / count;
+                for (int i = 0; i < N; i++)
+                {
+                    long at = ((long)i * C + ch) * S;
+                    var g = new ReadOnlySpan<T>(G + at, S);
+                    var x = new ReadOnlySpan<T>(X + at, S);
+                    var dx = new Span<T>(Dx + at, S);
+                    for (int k = 0; k < S; k++) dx[k] = a * (g[k] - meanG - (x[k] - mean) * b);
+                }
+            }
+        }
+    }
+}

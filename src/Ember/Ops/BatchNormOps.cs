@@ -1,0 +1,73 @@
+using Ember.Autograd;
+using Ember.Kernels.Norm;
+
+namespace Ember.Ops;
+
+/// <summary>
+/// Training-mode batch normalization fused into one op: statistics, normalization and the affine transform in two
+/// passes, and a closed-form backward kernel. When a graph of the backward is requested (double backward), the same
+/// closed form is built from differentiable ops instead.
+/// </summary>
+internal static class BatchNormOps
+{
+    /// <summary>Returns (y, batch mean, biased batch variance) for x [N, C, *].</summary>
+    public static (Tensor Output, Tensor Mean, Tensor Var) Training(Tensor x, Tensor? weight, Tensor? bias, double eps)
+    {
+        int n = x.Size(0), c = x.Size(1), s = x.NumEl / Math.Max(1, n * c);
+        var xc = x.Detach().Contiguous();
+        var y = Torch.Empty(x.Shape.ToArray(), x.DType);
+        var mean = Torch.Empty([c], x.DType);
+        var invStd = Torch.Empty([c], x.DType);
+        var w = weight?.Detach().Contiguous().To(x.DType);
+        var b = bias?.Detach().Contiguous().To(x.DType);
+        if (x.DType == DType.Float32)
+            BatchNormKernel.Forward(xc.Span<float>(), n, c, s, w is null ? default : w.Span<float>(), b is null ? default : b.Span<float>(), (float)eps,
+                y.Span<float>(), mean.Span<float>(), invStd.Span<float>());
+        else
+            BatchNormKernel.Forward(xc.Span<double>(), n, c, s, w is null ? default : w.Span<double>(), b is null ? default : b.Span<double>(), eps,
+                y.Span<double>(), mean.Span<double>(), invStd.Span<double>());
+        GC.KeepAlive(xc);
+        var variance = invStd.Reciprocal().Square() - eps;
+        var inputs = new List<Tensor> { x };
+        if (weight is not null) inputs.Add(weight);
+        if (bias is not null) inputs.Add(bias);
+        var channelShape = Enumerable.Range(0, x.Rank).Select(d => d == 1 ? c : 1).ToArray();
+        int[] reduceDims = Enumerable.Range(0, x.Rank).Where(d => d != 1).ToArray();
+        Recording.Many(y, "NativeBatchNormBackward0", inputs.ToArray(), (g, node) =>
+        {
+            if (GradMode.IsEnabled) return Composite(x, g, weight, bias, eps, channelShape, reduceDims);
+            var gc = g.Contiguous();
+            var dx = Torch.Empty(x.Shape.ToArray(), x.DType);
+            var dw = Torch.Empty([c], x.DType);
+            var db = Torch.Empty([c], x.DType);
+            if (x.DType == DType.Float32)
+                BatchNormKernel.Backward(xc.Span<float>(), gc.Span<float>(), n, c, s, w is null ? default : w.Span<float>(), mean.Span<float>(), invStd.Span<float>(),
+                    dx.Span<float>(), dw.Span<float>(), db.Span<float>());
+            else
+                BatchNormKernel.Backward(xc.Span<double>(), gc.Span<double>(), n, c, s, w is null ? default : w.Span<double>(), mean.Span<double>(), invStd.Span<double>(),
+                    dx.Span<double>(), dw.Span<double>(), db.Span<double>());
+            GC.KeepAlive(gc);
+            var grads = new List<Tensor?> { dx };
+            if (weight is not null) grads.Add(dw.To(weight.DType));
+            if (bias is not null) grads.Add(db.To(bias.DType));
+            return grads.ToArray();
+        }, x);
+        return (y, mean, variance);
+    }
+
+    static Tensor?[] Composite(Tensor x, Tensor g, Tensor? weight, Tensor? bias, double eps, int[] channelShape, int[] dims)
+    {
+        double count = x.NumEl / (double)x.Size(1);
+        var m = x.Mean(dims, keepDim: true);
+        var inv = ((x - m).Square().Mean(dims, keepDim: true) + eps).Rsqrt();
+        var xhat = (x - m) * inv;
+        var sumG = g.Sum(dims, keepDim: true);
+        var sumGx = (g * xhat).Sum(dims, keepDim: true);
+        var w = weight is null ? Torch.OnesLike(sumG) : weight.Reshape(channelShape);
+        var dx = w * inv / count * (g * count - sumG - xhat * sumGx);
+        var grads = new List<Tensor?> { dx };
+        if (weight is not null) grads.Add(sumGx.Reshape(weight.Shape.ToArray()));
+        if (bias is not null) grads.Add(sumG.Reshape(bias.Shape.ToArray()));
+        return grads.ToArray();
+    }
+}
