@@ -29,8 +29,18 @@ internal static class PoolOps
         if (x.DType == DType.Float32) MaxPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), indices.Span<long>());
         else MaxPool2dKernel.Forward(g, xc.Span<double>(), y.Span<double>(), indices.Span<long>());
         var inputShape = x.Shape.ToArray();
-        Recording.Unary(y, "MaxPool2DWithIndicesBackward0", x, grad => ScatterToPlanes(grad, indices, inputShape));
+        Recording.Unary(y, "MaxPool2DWithIndicesBackward0", x, grad => GradMode.IsEnabled ? ScatterToPlanes(grad, indices, inputShape) : MaxBackward(grad, indices, g));
         return unbatched ? (y.Squeeze(0), indices.Squeeze(0)) : (y, indices);
+    }
+
+    static Tensor MaxBackward(Tensor grad, Tensor indices, Pool2dGeometry g)
+    {
+        var gc = grad.Contiguous();
+        var gx = Torch.Empty([g.Batch, g.Channels, g.InHeight, g.InWidth], grad.DType);
+        if (grad.DType == DType.Float32) MaxPool2dKernel.Backward(g, gc.Span<float>(), indices.Span<long>(), gx.Span<float>());
+        else MaxPool2dKernel.Backward(g, gc.Span<double>(), indices.Span<long>(), gx.Span<double>());
+        GC.KeepAlive(gc);
+        return gx;
     }
 
     /// <summary>Adds each output gradient at its argmax position of the input plane (the backward of max pooling).</summary>

@@ -26,7 +26,24 @@ internal static class UnaryOps
     public static Tensor Cos(Tensor x) { x = Floating(x); return Recording.Unary(Prim(UnaryOp.Cos, x), "CosBackward0", x, g => -g * x.Sin(), x); }
     public static Tensor Tanh(Tensor x) { x = Floating(x); var y = Prim(UnaryOp.Tanh, x); return Recording.Unary(y, "TanhBackward0", x, g => g * (1.0 - y * y), y); }
     public static Tensor Sigmoid(Tensor x) { x = Floating(x); var y = Prim(UnaryOp.Sigmoid, x); return Recording.Unary(y, "SigmoidBackward0", x, g => g * y * (1.0 - y), y); }
-    public static Tensor Relu(Tensor x) { var y = Prim(UnaryOp.Relu, x); return Recording.Unary(y, "ReluBackward0", x, g => g.MaskedFill(y <= 0.0, 0.0), y); }
+    public static Tensor Relu(Tensor x) { var y = Prim(UnaryOp.Relu, x); return Recording.Unary(y, "ReluBackward0", x, g => ReluGrad(g, y), y); }
+
+    /// <summary>g where y &gt; 0, else 0: one pass when no graph of the backward is needed, differentiable otherwise.</summary>
+    static Tensor ReluGrad(Tensor g, Tensor y)
+    {
+        if (GradMode.IsEnabled || !g.DType.IsFloatingPoint() || g.DType != y.DType || g.Shape != y.Shape) return g.MaskedFill(y <= 0.0, 0.0);
+        var gc = g.Contiguous(); var yc = y.Contiguous();
+        var result = Torch.Empty(g.Shape.ToArray(), g.DType);
+        if (g.DType == DType.Float32) Mask(gc.Span<float>(), yc.Span<float>(), result.Span<float>());
+        else Mask(gc.Span<double>(), yc.Span<double>(), result.Span<double>());
+        GC.KeepAlive(gc); GC.KeepAlive(yc);
+        return result;
+    }
+
+    static void Mask<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> result) where T : unmanaged, System.Numerics.INumber<T>
+    {
+        for (int i = 0; i < result.Length; i++) result[i] = y[i] > T.Zero ? g[i] : T.Zero;
+    }
     public static Tensor Erf(Tensor x) { x = Floating(x); return Recording.Unary(Prim(UnaryOp.Erf, x), "ErfBackward0", x, g => g * (-x * x).Exp() * (2.0 / Math.Sqrt(Math.PI)), x); }
 
     public static Tensor Floor(Tensor x) => Recording.Unary(Prim(UnaryOp.Floor, x), "FloorBackward0", x, g => Torch.ZerosLike(g));
