@@ -88,7 +88,7 @@ internal sealed partial class CpuBackend : IBackend
 
     static void UnaryInteger(UnaryOp op, Tensor x, Tensor y)
     {
-        var xc = x.IsContiguous ? x : x.Contiguous();
+        var xc = x.IsContiguous ? x : x.Detach().Contiguous();
         var s = xc.Span<long>();
         var d = y.Span<long>();
         for (int i = 0; i < s.Length; i++)
