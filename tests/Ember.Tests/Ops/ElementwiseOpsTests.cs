@@ -120,6 +120,15 @@ public class ElementwiseOpsTests
     }
 
     [Fact]
+    public void Atan_matches_math_and_promotes_integers()
+    {
+        var x = Torch.Tensor(-1e6f, -1f, 0f, 0.5f, 3f);
+        TestUtil.Close([Math.Atan(-1e6), -Math.PI / 4, 0, Math.Atan(0.5), Math.Atan(3)], x.Atan(), rtol: 1e-7);
+        Assert.Equal(DType.Float32, Torch.Tensor(1L).Atan().DType);
+        TestUtil.Close([Math.PI / 4, Math.Atan(2)], Torch.Tensor(1.0, 2.0).T.Atan(), rtol: 1e-15);
+    }
+
+    [Fact]
     public void Elementwise_ops_on_empty_tensors()
     {
         var e = Torch.Zeros(0, 3);
