@@ -5,8 +5,8 @@ namespace Ember.Tests.Kernels;
 
 /// <summary>
 /// Contiguous span loops against their scalar definitions (ScalarMath) at every length 0–257, in place and at
-/// misaligned offsets. Run under DOTNET_EnableAVX512F=0 and DOTNET_EnableAVX2=0 too, so every SIMD width is covered
-/// (see docs in the test report: these env vars switch the JIT's vector paths, the tests need no change).
+/// misaligned offsets. Run under DOTNET_EnableAVX512=0 and DOTNET_EnableAVX2=0 too, so every SIMD width is covered
+/// (the JIT's switches; the tests need no change). .NET 10 ignores the older DOTNET_EnableAVX512F.
 /// </summary>
 public class ContiguousTests
 {
@@ -119,6 +119,21 @@ public class ContiguousTests
                 Assert.Equal(dst[i], inPlace[i]);
             }
         }
+    }
+
+    [Fact]
+    public void The_SIMD_switches_take_effect()
+    {
+        // Run the kernel tests again with DOTNET_EnableAVX512=0 (Vector256 paths) and DOTNET_EnableAVX2=0 (Vector128).
+        // On .NET 10 the older knob DOTNET_EnableAVX512F=0 is ignored (measured here): fail loudly rather than let a
+        // run believe it covered the narrower paths.
+        string? avx512f = Environment.GetEnvironmentVariable("DOTNET_EnableAVX512F");
+        string? avx512 = Environment.GetEnvironmentVariable("DOTNET_EnableAVX512");
+        if (avx512 == "0" || avx512f == "0")
+            Assert.False(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated,
+                "Vector512 is still accelerated: on .NET 10 use DOTNET_EnableAVX512=0 (DOTNET_EnableAVX512F is ignored)");
+        if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX2") == "0")
+            Assert.False(System.Runtime.Intrinsics.X86.Avx2.IsSupported);
     }
 
     [Fact]
