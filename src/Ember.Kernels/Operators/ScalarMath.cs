@@ -13,8 +13,8 @@ public static class ScalarMath
         UnaryOp.Sign => T.IsNaN(x) ? x : T.CreateTruncating(T.Sign(x)),
         UnaryOp.Exp => T.Exp(x),
         UnaryOp.Log => T.Log(x),
-        UnaryOp.Log1p => T.LogP1(x),
-        UnaryOp.Expm1 => T.ExpM1(x),
+        UnaryOp.Log1p => T.CreateTruncating(Log1p(double.CreateTruncating(x))),
+        UnaryOp.Expm1 => T.CreateTruncating(Expm1(double.CreateTruncating(x))),
         UnaryOp.Sqrt => T.Sqrt(x),
         UnaryOp.Rsqrt => T.One / T.Sqrt(x),
         UnaryOp.Square => x * x,
@@ -31,6 +31,27 @@ public static class ScalarMath
         UnaryOp.Trunc => T.Truncate(x),
         _ => throw new ArgumentOutOfRangeException(nameof(op), op, "unknown unary op"),
     };
+
+    // .NET's LogP1/ExpM1 are log(1 + x) and exp(x) − 1 computed naively (float.LogP1(1e-8f) is 0), which defeats their
+    // purpose; these are the classic accurate forms (Goldberg's log1p, Kahan's expm1), a few ulps in double.
+
+    /// <summary>log(1 + x), accurate near 0.</summary>
+    public static double Log1p(double x)
+    {
+        double u = 1 + x;
+        if (u == 1) return x;
+        if (double.IsInfinity(u) || u <= 0) return Math.Log(u);
+        return Math.Log(u) * x / (u - 1);
+    }
+
+    /// <summary>eˣ − 1, accurate near 0.</summary>
+    public static double Expm1(double x)
+    {
+        if (Math.Abs(x) > 0.5) return Math.Exp(x) - 1;
+        double u = Math.Exp(x);
+        if (u == 1) return x;
+        return (u - 1) * x / Math.Log(u);
+    }
 
     /// <summary>The binary primitive <paramref name="op"/> applied to one pair. Maximum/Minimum propagate NaN as PyTorch does.</summary>
     public static T Binary<T>(BinaryOp op, T x, T y) where T : unmanaged, INumber<T> => op switch

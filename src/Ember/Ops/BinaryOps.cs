@@ -34,33 +34,59 @@ internal static class BinaryOps
 
     static Tensor Prim(BinaryOp op, Tensor a, Tensor b) => Backend.Of(a).Binary(op, a, b);
 
+    // The hot arithmetic ops build their backward closures in separate methods, only when recording: a lambda that
+    // captures locals makes the compiler allocate its closure on entry, which doubled the cost of a small add.
     public static Tensor Add(Tensor a, Tensor b)
     {
         (a, b) = Promote(a, b);
+        var y = Prim(BinaryOp.Add, a, b);
+        return Recording.IsOn(a, b) ? RecordAdd(y, a, b) : y;
+    }
+
+    static Tensor RecordAdd(Tensor y, Tensor a, Tensor b)
+    {
         int[] sa = a.shape, sb = b.shape;
-        return Recording.Binary(Prim(BinaryOp.Add, a, b), "AddBackward0", a, b, g => g.SumTo(sa), g => g.SumTo(sb));
+        return Recording.Binary(y, "AddBackward0", a, b, g => g.SumTo(sa), g => g.SumTo(sb));
     }
 
     public static Tensor Sub(Tensor a, Tensor b)
     {
         (a, b) = Promote(a, b);
+        var y = Prim(BinaryOp.Sub, a, b);
+        return Recording.IsOn(a, b) ? RecordSub(y, a, b) : y;
+    }
+
+    static Tensor RecordSub(Tensor y, Tensor a, Tensor b)
+    {
         int[] sa = a.shape, sb = b.shape;
-        return Recording.Binary(Prim(BinaryOp.Sub, a, b), "SubBackward0", a, b, g => g.SumTo(sa), g => (-g).SumTo(sb));
+        return Recording.Binary(y, "SubBackward0", a, b, g => g.SumTo(sa), g => (-g).SumTo(sb));
     }
 
     public static Tensor Mul(Tensor a, Tensor b)
     {
         (a, b) = Promote(a, b);
+        var y = Prim(BinaryOp.Mul, a, b);
+        return Recording.IsOn(a, b) ? RecordMul(y, a, b) : y;
+    }
+
+    static Tensor RecordMul(Tensor y, Tensor a, Tensor b)
+    {
         int[] sa = a.shape, sb = b.shape;
-        return Recording.Binary(Prim(BinaryOp.Mul, a, b), "MulBackward0", a, b, g => (g * b).SumTo(sa), g => (g * a).SumTo(sb), a, b);
+        return Recording.Binary(y, "MulBackward0", a, b, g => (g * b).SumTo(sa), g => (g * a).SumTo(sb), a, b);
     }
 
     public static Tensor Div(Tensor a, Tensor b)
     {
         (a, b) = Promote(a, b);
         if (!a.DType.IsFloatingPoint()) { a = a.To(DType.Float32); b = b.To(DType.Float32); } // true division, as torch.div
+        var y = Prim(BinaryOp.Div, a, b);
+        return Recording.IsOn(a, b) ? RecordDiv(y, a, b) : y;
+    }
+
+    static Tensor RecordDiv(Tensor y, Tensor a, Tensor b)
+    {
         int[] sa = a.shape, sb = b.shape;
-        return Recording.Binary(Prim(BinaryOp.Div, a, b), "DivBackward0", a, b, g => (g / b).SumTo(sa), g => (-g * a / (b * b)).SumTo(sb), a, b);
+        return Recording.Binary(y, "DivBackward0", a, b, g => (g / b).SumTo(sa), g => (-g * a / (b * b)).SumTo(sb), a, b);
     }
 
     public static Tensor Pow(Tensor a, Tensor b)

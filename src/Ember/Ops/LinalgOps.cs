@@ -25,9 +25,12 @@ internal static class LinalgOps
     {
         if (a.Rank == 0 || b.Rank == 0)
             throw new ArgumentException($"matmul: both arguments need at least 1 dimension, got shapes {a.Shape} and {b.Shape}");
+        // checked here, before 1-D operands get their unit dims, so the message shows the shapes the caller passed
+        int inner = a.shape[^1], against = b.Rank == 1 ? b.shape[0] : b.shape[^2];
+        if (inner != against)
+            throw new ArgumentException($"matmul: shapes {a.Shape} and {b.Shape} cannot be multiplied ({inner} != {against})");
         if (a.Rank == 1 && b.Rank == 1)
         {
-            if (a.shape[0] != b.shape[0]) throw new ArgumentException($"matmul: shapes {a.Shape} and {b.Shape} cannot be multiplied ({a.shape[0]} != {b.shape[0]})");
             return Mm(a.Unsqueeze(0), b.Unsqueeze(1), "matmul").Reshape();
         }
         if (a.Rank == 1) return MatMul(a.Unsqueeze(0), b).Squeeze(-2);

@@ -10,23 +10,18 @@ internal static class UnaryOps
     static Tensor Prim(UnaryOp op, Tensor x) => Backend.Of(x).Unary(op, x);
     static Tensor Floating(Tensor x) => x.DType.IsFloatingPoint() ? x : x.To(DType.Float32);
 
-    public static Tensor Neg(Tensor x) => Recording.Unary(Prim(UnaryOp.Neg, x), "NegBackward0", x, g => g.Neg());
-    public static Tensor Abs(Tensor x) => Recording.Unary(Prim(UnaryOp.Abs, x), "AbsBackward0", x, g => g * x.Sign(), x);
-    public static Tensor Sign(Tensor x) => Recording.Unary(Prim(UnaryOp.Sign, x), "SignBackward0", x, g => Torch.ZerosLike(g));
+    /// <summary>
+    /// y = op(x) with its backward grad(g, x, y). The backward is a static lambda and the closure binding x and y is
+    /// made only when recording, so an inference call allocates nothing for autograd.
+    /// </summary>
+    static Tensor Op(UnaryOp op, string name, Tensor x, Func<Tensor, Tensor, Tensor, Tensor> grad, bool saveX = false, bool saveY = false)
+    {
+        var y = Prim(op, x);
+        return Recording.IsOn(x) ? Record(y, name, x, grad, saveX, saveY) : y;
+    }
 
-    public static Tensor Exp(Tensor x) { x = Floating(x); var y = Prim(UnaryOp.Exp, x); return Recording.Unary(y, "ExpBackward0", x, g => g * y, y); }
-    public static Tensor Log(Tensor x) { x = Floating(x); return Recording.Unary(Prim(UnaryOp.Log, x), "LogBackward0", x, g => g / x, x); }
-    public static Tensor Log1p(Tensor x) { x = Floating(x); return Recording.Unary(Prim(UnaryOp.Log1p, x), "Log1PBackward0", x, g => g / (x + 1.0), x); }
-    public static Tensor Expm1(Tensor x) { x = Floating(x); var y = Prim(UnaryOp.Expm1, x); return Recording.Unary(y, "Expm1Backward0", x, g => g * (y + 1.0), y); }
-    public static Tensor Sqrt(Tensor x) { x = Floating(x); var y = Prim(UnaryOp.Sqrt, x); return Recording.Unary(y, "SqrtBackward0", x, g => g / (y * 2.0), y); }
-    public static Tensor Rsqrt(Tensor x) { x = Floating(x); var y = Prim(UnaryOp.Rsqrt, x); return Recording.Unary(y, "RsqrtBackward0", x, g => g * y.Pow(3.0) * -0.5, y); }
-    public static Tensor Square(Tensor x) => Recording.Unary(Prim(UnaryOp.Square, x), "PowBackward0", x, g => g * x * 2.0, x);
-    public static Tensor Reciprocal(Tensor x) { x = Floating(x); var y = Prim(UnaryOp.Reciprocal, x); return Recording.Unary(y, "ReciprocalBackward0", x, g => -g * y * y, y); }
-    public static Tensor Sin(Tensor x) { x = Floating(x); return Recording.Unary(Prim(UnaryOp.Sin, x), "SinBackward0", x, g => g * x.Cos(), x); }
-    public static Tensor Cos(Tensor x) { x = Floating(x); return Recording.Unary(Prim(UnaryOp.Cos, x), "CosBackward0", x, g => -g * x.Sin(), x); }
-    public static Tensor Tanh(Tensor x) { x = Floating(x); var y = Prim(UnaryOp.Tanh, x); return Recording.Unary(y, "TanhBackward0", x, g => g * (1.0 - y * y), y); }
-    public static Tensor Sigmoid(Tensor x) { x = Floating(x); var y = Prim(UnaryOp.Sigmoid, x); return Recording.Unary(y, "SigmoidBackward0", x, g => g * y * (1.0 - y), y); }
-    public static Tensor Relu(Tensor x) { var y = Prim(UnaryOp.Relu, x); return Recording.Unary(y, "ReluBackward0", x, g => ReluGrad(g, y), y); }
+    static Tensor Record(Tensor y, string name, Tensor x, Func<Tensor, Tensor, Tensor, Tensor> grad, bool saveX, bool saveY)
+        => Recording.Unary(y, name, x, g => grad(g, x, y), saveX && saveY ? [x, y] : saveX ? [x] : saveY ? [y] : []);
 
     /// <summary>g where y &gt; 0, else 0: one pass when no graph of the backward is needed, differentiable otherwise.</summary>
     static Tensor ReluGrad(Tensor g, Tensor y)
@@ -44,12 +39,30 @@ internal static class UnaryOps
     {
         for (int i = 0; i < result.Length; i++) result[i] = y[i] > T.Zero ? g[i] : T.Zero;
     }
-    public static Tensor Erf(Tensor x) { x = Floating(x); return Recording.Unary(Prim(UnaryOp.Erf, x), "ErfBackward0", x, g => g * (-x * x).Exp() * (2.0 / Math.Sqrt(Math.PI)), x); }
 
-    public static Tensor Floor(Tensor x) => Recording.Unary(Prim(UnaryOp.Floor, x), "FloorBackward0", x, g => Torch.ZerosLike(g));
-    public static Tensor Ceil(Tensor x) => Recording.Unary(Prim(UnaryOp.Ceil, x), "CeilBackward0", x, g => Torch.ZerosLike(g));
-    public static Tensor Round(Tensor x) => Recording.Unary(Prim(UnaryOp.Round, x), "RoundBackward0", x, g => Torch.ZerosLike(g));
-    public static Tensor Trunc(Tensor x) => Recording.Unary(Prim(UnaryOp.Trunc, x), "TruncBackward0", x, g => Torch.ZerosLike(g));
+    public static Tensor Neg(Tensor x) => Op(UnaryOp.Neg, "NegBackward0", x, static (g, x, y) => g.Neg());
+    public static Tensor Abs(Tensor x) => Op(UnaryOp.Abs, "AbsBackward0", x, static (g, x, y) => g * x.Sign(), saveX: true);
+    public static Tensor Sign(Tensor x) => Op(UnaryOp.Sign, "SignBackward0", x, static (g, x, y) => Torch.ZerosLike(g));
+
+    public static Tensor Exp(Tensor x) => Op(UnaryOp.Exp, "ExpBackward0", Floating(x), static (g, x, y) => g * y, saveY: true);
+    public static Tensor Log(Tensor x) => Op(UnaryOp.Log, "LogBackward0", Floating(x), static (g, x, y) => g / x, saveX: true);
+    public static Tensor Log1p(Tensor x) => Op(UnaryOp.Log1p, "Log1PBackward0", Floating(x), static (g, x, y) => g / (x + 1.0), saveX: true);
+    public static Tensor Expm1(Tensor x) => Op(UnaryOp.Expm1, "Expm1Backward0", Floating(x), static (g, x, y) => g * (y + 1.0), saveY: true);
+    public static Tensor Sqrt(Tensor x) => Op(UnaryOp.Sqrt, "SqrtBackward0", Floating(x), static (g, x, y) => g / (y * 2.0), saveY: true);
+    public static Tensor Rsqrt(Tensor x) => Op(UnaryOp.Rsqrt, "RsqrtBackward0", Floating(x), static (g, x, y) => g * y.Pow(3.0) * -0.5, saveY: true);
+    public static Tensor Square(Tensor x) => Op(UnaryOp.Square, "PowBackward0", x, static (g, x, y) => g * x * 2.0, saveX: true);
+    public static Tensor Reciprocal(Tensor x) => Op(UnaryOp.Reciprocal, "ReciprocalBackward0", Floating(x), static (g, x, y) => -g * y * y, saveY: true);
+    public static Tensor Sin(Tensor x) => Op(UnaryOp.Sin, "SinBackward0", Floating(x), static (g, x, y) => g * x.Cos(), saveX: true);
+    public static Tensor Cos(Tensor x) => Op(UnaryOp.Cos, "CosBackward0", Floating(x), static (g, x, y) => -g * x.Sin(), saveX: true);
+    public static Tensor Tanh(Tensor x) => Op(UnaryOp.Tanh, "TanhBackward0", Floating(x), static (g, x, y) => g * (1.0 - y * y), saveY: true);
+    public static Tensor Sigmoid(Tensor x) => Op(UnaryOp.Sigmoid, "SigmoidBackward0", Floating(x), static (g, x, y) => g * y * (1.0 - y), saveY: true);
+    public static Tensor Relu(Tensor x) => Op(UnaryOp.Relu, "ReluBackward0", x, static (g, x, y) => ReluGrad(g, y), saveY: true);
+    public static Tensor Erf(Tensor x) => Op(UnaryOp.Erf, "ErfBackward0", Floating(x), static (g, x, y) => g * (-x * x).Exp() * (2.0 / Math.Sqrt(Math.PI)), saveX: true);
+
+    public static Tensor Floor(Tensor x) => Op(UnaryOp.Floor, "FloorBackward0", x, static (g, x, y) => Torch.ZerosLike(g));
+    public static Tensor Ceil(Tensor x) => Op(UnaryOp.Ceil, "CeilBackward0", x, static (g, x, y) => Torch.ZerosLike(g));
+    public static Tensor Round(Tensor x) => Op(UnaryOp.Round, "RoundBackward0", x, static (g, x, y) => Torch.ZerosLike(g));
+    public static Tensor Trunc(Tensor x) => Op(UnaryOp.Trunc, "TruncBackward0", x, static (g, x, y) => Torch.ZerosLike(g));
 
     /// <summary>softplus(x) = log(1 + e^(βx))/β, linear above the threshold (PyTorch's default β = 1, threshold = 20).</summary>
     public static Tensor Softplus(Tensor x, double beta, double threshold)

@@ -71,6 +71,7 @@ internal static class TensorFormatter
         if (shape.Length == 0) { shown.Add(values[0]); return; }
         foreach (int i in Indices(shape[dim], true))
         {
+            if (i < 0) continue; // the "..." marker
             if (dim == shape.Length - 1) shown.Add(values[offset + i]);
             else Collect(shape, values, dim + 1, offset + i * stride, shown);
         }

@@ -32,6 +32,7 @@ public class GradCheckTests
         ["sigmoid"] = () => (x => x[0].Sigmoid(), [L(14, 3, 4)]),
         ["relu"] = () => (x => x[0].Relu(), [L(15, 3, 4)]),
         ["erf"] = () => (x => x[0].Erf(), [L(16, 3, 4)]),
+        ["atan"] = () => (x => x[0].T.Atan(), [L(27, 3, 4)]),
         ["softplus"] = () => (x => x[0].Softplus(), [L(17, 3, 4)]),
         ["softplus_beta_threshold"] = () => (x => (x[0] * 3.0).Softplus(2, 1.5), [L(18, 3, 4)]),
         ["logsigmoid"] = () => (x => x[0].LogSigmoid(), [L(19, 3, 4)]),

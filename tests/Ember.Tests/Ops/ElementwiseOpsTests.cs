@@ -101,6 +101,42 @@ public class ElementwiseOpsTests
     }
 
     [Fact]
+    public void Log1p_expm1_and_tanh_are_accurate_near_zero()
+    {
+        // .NET's LogP1/ExpM1 are naive (float.LogP1(1e-8f) == 0) and TensorPrimitives.Tanh cancels near 0: both were wrong here
+        float[] small = [1e-8f, -3e-7f, 1e-5f, 2e-3f, -0.03f, 0.2f, 0.6f, 0.7f, -5f];
+        var x = Torch.Tensor(small);
+        double[] Ref(Func<double, double> f) => small.Select(v => f(v)).ToArray();
+        static double Log1p(double v) => v - v * v / 2 + v * v * v / 3 - v * v * v * v / 4 + (Math.Abs(v) > 1e-3 ? Math.Log(1 + v) - (v - v * v / 2 + v * v * v / 3 - v * v * v * v / 4) : 0);
+        TestUtil.Close(Ref(Log1p), x.Log1p(), rtol: 2e-7, atol: 0);
+        TestUtil.Close(Ref(v => Math.Abs(v) < 1e-3 ? v + v * v / 2 + v * v * v / 6 : Math.Exp(v) - 1), x.Expm1(), rtol: 2e-7, atol: 0);
+        TestUtil.Close(Ref(Math.Tanh), x.Tanh(), rtol: 2e-7, atol: 0);
+        // long enough for the vector path, and in double
+        var many = Torch.Full([100], 1e-5);
+        TestUtil.Close(Enumerable.Repeat(Math.Tanh(1e-5), 100).ToArray(), many.Tanh(), rtol: 2e-7, atol: 0);
+        var d = Torch.Tensor(1e-12, -1e-10);
+        TestUtil.Close([1e-12 - 5e-25, -1e-10 - 5e-21], d.Log1p(), rtol: 1e-14, atol: 0);
+        TestUtil.Close([1e-12 + 5e-25, -1e-10 + 5e-21], d.Expm1(), rtol: 1e-14, atol: 0);
+    }
+
+    [Fact]
+    public void Atan_matches_math_and_promotes_integers()
+    {
+        var x = Torch.Tensor(-1e6f, -1f, 0f, 0.5f, 3f);
+        TestUtil.Close([Math.Atan(-1e6), -Math.PI / 4, 0, Math.Atan(0.5), Math.Atan(3)], x.Atan(), rtol: 1e-7);
+        Assert.Equal(DType.Float32, Torch.Tensor(1L).Atan().DType);
+        TestUtil.Close([Math.PI / 4, Math.Atan(2)], Torch.Tensor(1.0, 2.0).T.Atan(), rtol: 1e-15);
+    }
+
+    [Fact]
+    public void Elementwise_ops_on_empty_tensors()
+    {
+        var e = Torch.Zeros(0, 3);
+        foreach (var y in new[] { e.Sigmoid(), e.Tanh(), e.Exp(), e + 1.0, e * e, e.Relu(), e.Softmax(1), e.Log1p() })
+            Assert.Equal(new Shape(0, 3), y.Shape);
+    }
+
+    [Fact]
     public void Dtypes_promote_like_torch_result_type()
     {
         var i = Torch.Tensor(1L, 2L, 3L);

@@ -60,7 +60,7 @@ internal sealed partial class CpuBackend
             if (i < -size || i >= size)
                 throw new IndexOutOfRangeException($"index_select: index {i} is out of bounds for dimension {dim} with size {size} (at position {j})");
             if (i < 0) i += size;
-            Copy(x.Narrow(dim, (int)i, 1).Detach(), y.Narrow(dim, j, 1).Detach());
+            Copy(x.Detach().Narrow(dim, (int)i, 1), y.Narrow(dim, j, 1));
         }
         return y;
     }
@@ -76,8 +76,8 @@ internal sealed partial class CpuBackend
             if (i < -size || i >= size)
                 throw new IndexOutOfRangeException($"index_add: index {i} is out of bounds for dimension {dim} with size {size} (at position {j})");
             if (i < 0) i += size;
-            var dst = x.Narrow(dim, (int)i, 1).Detach();
-            Copy(Binary(Kernels.Operators.BinaryOp.Add, dst, src.Narrow(dim, j, 1).Detach()), dst);
+            var dst = x.Narrow(dim, (int)i, 1);
+            Copy(Binary(Kernels.Operators.BinaryOp.Add, dst, src.Detach().Narrow(dim, j, 1)), dst);
         }
     }
 
@@ -98,7 +98,7 @@ internal sealed partial class CpuBackend
 
     static void SortRows<T>(Tensor x, Tensor values, Tensor indices, bool descending) where T : unmanaged, INumber<T>
     {
-        var srcArray = x.Contiguous().ToArray<T>();
+        var srcArray = x.ToArray<T>();
         var v = values.Span<T>(); var ix = indices.Span<long>();
         ReadOnlySpan<T> src = srcArray;
         int n = x.Rank == 0 ? 1 : x.shape[^1];

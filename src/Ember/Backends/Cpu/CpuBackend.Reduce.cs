@@ -40,7 +40,7 @@ internal sealed partial class CpuBackend
 
     public Tensor Softmax(Tensor x, int dim, bool log)
     {
-        var src = x.IsContiguous ? x : x.Contiguous();
+        var src = x.IsContiguous ? x : x.Detach().Contiguous(); // detached: the backend records no graph
         var y = Empty(x.DType, (int[])x.shape.Clone(), false);
         int outer = 1, reduced = x.shape[dim], inner = 1;
         for (int d = 0; d < dim; d++) outer *= x.shape[d];
@@ -65,18 +65,18 @@ internal sealed partial class CpuBackend
         foreach (var d in dims) reduced *= x.shape[d];
         bool adjacent = true;
         for (int i = 1; i < dims.Length; i++) adjacent &= dims[i] == dims[i - 1] + 1;
-        if (dims.Length == 0) return (x.IsContiguous ? x : x.Contiguous(), x.NumEl, 1, 1);
+        if (dims.Length == 0) return (x.IsContiguous ? x : x.Detach().Contiguous(), x.NumEl, 1, 1);
         if (adjacent)
         {
             int outer = 1, inner = 1;
             for (int d = 0; d < dims[0]; d++) outer *= x.shape[d];
             for (int d = dims[^1] + 1; d < rank; d++) inner *= x.shape[d];
-            return (x.IsContiguous ? x : x.Contiguous(), outer, reduced, inner);
+            return (x.IsContiguous ? x : x.Detach().Contiguous(), outer, reduced, inner);
         }
         var perm = new List<int>(rank);
         for (int d = 0; d < rank; d++) if (Array.IndexOf(dims, d) < 0) perm.Add(d);
         perm.AddRange(dims);
-        var permuted = x.Permute(perm.ToArray()).Contiguous();
+        var permuted = x.Detach().Permute(perm.ToArray()).Contiguous();
         int kept = 1;
         for (int d = 0; d < rank; d++) if (Array.IndexOf(dims, d) < 0) kept *= x.shape[d];
         return (permuted, kept, reduced, 1);
@@ -130,7 +130,7 @@ internal sealed partial class CpuBackend
         bool batchOk = r == 2 || t.shape[0] == 1 || t.strides[0] >= 0;
         if (batchOk && (cs == 1 || cols == 1) && rs >= Math.Max(1, cols)) return (t, false, Math.Max(rs, 1));
         if (batchOk && (rs == 1 || rows == 1) && cs >= Math.Max(1, rows)) return (t, true, Math.Max(cs, 1));
-        t = t.Contiguous();
+        t = t.Detach().Contiguous();
         return (t, false, Math.Max(cols, 1));
     }
 }

@@ -10,6 +10,10 @@ internal sealed partial class CpuBackend : IBackend
 {
     public static readonly CpuBackend Instance = new();
 
+    // lower-case op names for error messages, built once: Enum.ToString() on every call cost more than a 1-element add
+    static readonly string[] BinaryNames = Enum.GetNames<BinaryOp>().Select(n => n.ToLowerInvariant()).ToArray();
+    static readonly string[] CompareNames = Enum.GetNames<CompareOp>().Select(n => n.ToLowerInvariant()).ToArray();
+
     public Tensor Empty(DType dtype, int[] shape, bool zeroed)
     {
         long count = 1;
@@ -84,7 +88,7 @@ internal sealed partial class CpuBackend : IBackend
 
     static void UnaryInteger(UnaryOp op, Tensor x, Tensor y)
     {
-        var xc = x.IsContiguous ? x : x.Contiguous();
+        var xc = x.IsContiguous ? x : x.Detach().Contiguous();
         var s = xc.Span<long>();
         var d = y.Span<long>();
         for (int i = 0; i < s.Length; i++)
@@ -101,7 +105,7 @@ internal sealed partial class CpuBackend : IBackend
 
     public Tensor Binary(BinaryOp op, Tensor a, Tensor b)
     {
-        var shape = Broadcasting.Shape(a.shape, b.shape, op.ToString().ToLowerInvariant());
+        var shape = Broadcasting.Shape(a.shape, b.shape, BinaryNames[(int)op]);
         var y = Empty(a.DType, shape, false);
         switch (a.DType)
         {
@@ -127,7 +131,7 @@ internal sealed partial class CpuBackend : IBackend
 
     public Tensor Compare(CompareOp op, Tensor a, Tensor b)
     {
-        var shape = Broadcasting.Shape(a.shape, b.shape, op.ToString().ToLowerInvariant());
+        var shape = Broadcasting.Shape(a.shape, b.shape, CompareNames[(int)op]);
         var y = Empty(DType.Bool, shape, false);
         switch (a.DType)
         {

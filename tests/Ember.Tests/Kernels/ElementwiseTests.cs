@@ -1,0 +1,145 @@
+using Ember.Kernels.Loops;
+using Ember.Kernels.Operators;
+using Ember.Kernels.Threading;
+
+namespace Ember.Tests.Kernels;
+
+/// <summary>Strided and broadcast loops (Elementwise, StridedLayout, StridedCursor) against naive index arithmetic.</summary>
+public class ElementwiseTests
+{
+    static int Offset(int flat, int[] shape, int[] strides, int baseOffset)
+    {
+        int off = baseOffset;
+        for (int d = shape.Length - 1; d >= 0; d--) { off += flat % shape[d] * strides[d]; flat /= shape[d]; }
+        return off;
+    }
+
+    public static TheoryData<int[], int[], int[]> Layouts => new()
+    {
+        // shape, strides of a, strides of b (0 = broadcast, negative = flipped, gaps = sliced)
+        { [3, 5], [5, 1], [0, 1] },
+        { [3, 5], [1, 3], [5, 1] },
+        { [4, 1, 6], [6, 6, 1], [0, 0, 1] },
+        { [2, 3, 4], [1, 2, 6], [12, 4, 1] },
+        { [7, 9], [18, 2], [0, 0] },
+        { [5, 4], [-4, 1], [1, 5] },
+        { [2, 2, 2, 2, 2], [16, 8, 4, 2, 1], [0, 2, 0, 1, 0] },
+        { [0, 3], [3, 1], [0, 1] },
+        { [], [], [] },
+        { [257], [1], [0] },
+        { [129, 2], [2, 1], [1, 129] },
+    };
+
+    static float[] Storage(int n, int seed) => ContiguousTests.Data(n, seed, 0.1f, 3f);
+
+    static int Extent(int[] shape, int[] strides, out int baseOffset)
+    {
+        int lo = 0, hi = 0;
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (shape[d] == 0) { baseOffset = 0; return 1; }
+            int span = (shape[d] - 1) * strides[d];
+            if (span < 0) lo += span; else hi += span;
+        }
+        baseOffset = 2 - lo; // start at 2 so spans are misaligned too
+        return baseOffset + hi + 1;
+    }
+
+    [Theory, MemberData(nameof(Layouts))]
+    public void Binary_strided_and_broadcast_match_index_arithmetic(int[] shape, int[] aStrides, int[] bStrides)
+    {
+        var a = Storage(Extent(shape, aStrides, out int ao), 1);
+        var b = Storage(Extent(shape, bStrides, out int bo), 2);
+        int count = shape.Aggregate(1, (p, q) => p * q);
+        foreach (var op in Enum.GetValues<BinaryOp>())
+        {
+            var dst = new float[count];
+            Elementwise.Binary(op, a, ao, aStrides, b, bo, bStrides, shape, dst);
+            for (int i = 0; i < count; i++)
+            {
+                float expected = ScalarMath.Binary(op, a[Offset(i, shape, aStrides, ao)], b[Offset(i, shape, bStrides, bo)]);
+                Assert.True(Math.Abs(expected - dst[i]) <= 4e-7 * Math.Abs(expected), $"{op} at {i}: {expected} vs {dst[i]}");
+            }
+        }
+    }
+
+    [Theory, MemberData(nameof(Layouts))]
+    public void Unary_compare_copy_where_strided_match_index_arithmetic(int[] shape, int[] aStrides, int[] bStrides)
+    {
+        var a = Storage(Extent(shape, aStrides, out int ao), 3);
+        var b = Storage(Extent(shape, bStrides, out int bo), 4);
+        int count = shape.Aggregate(1, (p, q) => p * q);
+        var dst = new float[count];
+        Elementwise.Unary(UnaryOp.Sqrt, a, ao, aStrides, shape, dst);
+        for (int i = 0; i < count; i++) Assert.Equal(MathF.Sqrt(a[Offset(i, shape, aStrides, ao)]), dst[i]);
+        var cmp = new bool[count];
+        Elementwise.Compare(CompareOp.Lt, a, ao, aStrides, b, bo, bStrides, shape, cmp);
+        for (int i = 0; i < count; i++) Assert.Equal(a[Offset(i, shape, aStrides, ao)] < b[Offset(i, shape, bStrides, bo)], cmp[i]);
+        var w = new float[count];
+        Elementwise.Where(cmp, 0, Elementwise.ContiguousStrides(shape), a, ao, aStrides, b, bo, bStrides, shape, w);
+        for (int i = 0; i < count; i++) Assert.Equal(Math.Min(a[Offset(i, shape, aStrides, ao)], b[Offset(i, shape, bStrides, bo)]), w[i]);
+        // copy into a strided destination, converting to double
+        var d = new double[a.Length];
+        Elementwise.Copy<float, double>(b, bo, bStrides, d, ao, aStrides.Select(s => s).ToArray(), shape);
+        if (aStrides.All(s => s != 0))
+            for (int i = 0; i < count; i++) Assert.Equal(b[Offset(i, shape, bStrides, bo)], d[Offset(i, shape, aStrides, ao)]);
+    }
+
+    [Fact]
+    public void In_place_strided_binary_where_dst_aliases_the_source()
+    {
+        var data = ContiguousTests.Data(64, 5);
+        var expected = data.Select(v => v * 2f).ToArray();
+        Elementwise.Binary(BinaryOp.Mul, data, 0, [8, 1], new[] { 2f }, 0, [0, 0], [8, 8], data);
+        Assert.Equal(expected, data);
+    }
+
+    [Fact]
+    public void Large_loops_are_bit_identical_on_one_and_two_threads()
+    {
+        int saved = ParallelRange.MaxThreads;
+        try
+        {
+            int n = 300_001;
+            var a = ContiguousTests.Data(n, 6);
+            var b = ContiguousTests.Data(n, 7);
+            float[] Run(int threads)
+            {
+                ParallelRange.MaxThreads = threads;
+                var dst = new float[n];
+                Elementwise.Binary(BinaryOp.Div, a, 0, [1], b, 0, [1], [n], dst);
+                var u = new float[n];
+                Elementwise.Unary(UnaryOp.Tanh, dst, 0, [1], [n], u);
+                return u;
+            }
+            Assert.Equal(Run(1), Run(2));
+        }
+        finally { ParallelRange.MaxThreads = saved; }
+    }
+
+    [Fact]
+    public void Layout_collapses_contiguous_dims_and_drops_unit_dims()
+    {
+        var l = new StridedLayout([2, 1, 3, 4], [12, 12, 4, 1], [0, 0, 4, 1]);
+        Assert.Equal(new[] { 2, 12 }, l.Shape);
+        Assert.Equal(24, l.Count);
+        Assert.Equal(1, l.InnerStride(0));
+        var scalar = new StridedLayout([], [], []);
+        Assert.Equal(1, scalar.Count);
+        Assert.Equal(0, scalar.Rank);
+        var empty = new StridedLayout([3, 0], [1, 1]);
+        Assert.Equal(0, empty.Count);
+        _ = new StridedCursor(empty, 0, [0]); // must not divide by zero
+    }
+
+    [Fact]
+    public void Convert_follows_PyTorch_casts()
+    {
+        Assert.Equal(-1L, Elementwise.Convert<float, long>(-1.9f));
+        Assert.Equal(2L, Elementwise.Convert<double, long>(2.99));
+        Assert.True(Elementwise.Convert<float, bool>(float.NaN));
+        Assert.False(Elementwise.Convert<double, bool>(-0.0));
+        Assert.Equal(1.0, Elementwise.Convert<bool, double>(true));
+        Assert.Equal(long.MinValue + 1, Elementwise.Convert<long, long>(long.MinValue + 1));
+    }
+}
