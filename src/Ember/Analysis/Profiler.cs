@@ -53,7 +53,9 @@ public static class Profiler
                     long l = x.Size(0), n = x.Rank == 3 ? x.Size(1) : 1;
                     long macs = OpCounter.MultiheadAttention(n, l, l, mha.EmbedDim, mha.NumHeads);
                     long parameters = seen.Add(mha) ? mha.ParameterCount() : 0;
-                    rows.Add(new LayerProfile(path, nameof(MultiheadAttention), y.Shape, parameters, macs, "attention"));
+                    // Report the shape the attention layer returns: batch-first layers transpose back after out_proj.
+                    var shape = mha.BatchFirst && y.Rank == 3 ? new Shape(y.Size(1), y.Size(0), y.Size(2)) : y.Shape;
+                    rows.Add(new LayerProfile(path, nameof(MultiheadAttention), shape, parameters, macs, "attention"));
                     return null;
                 }));
             }

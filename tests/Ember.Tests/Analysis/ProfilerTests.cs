@@ -2,10 +2,11 @@ using Ember.Analysis;
 using Ember.Models;
 using Ember.Nn;
 using Ember.Nn.Layers;
+using Xunit.Abstractions;
 
 namespace Ember.Tests.Analysis;
 
-public class ProfilerTests
+public class ProfilerTests(ITestOutputHelper output)
 {
     [Fact]
     public void AlexNet_matches_the_notes_thop_output_exactly()
@@ -100,6 +101,7 @@ public class ProfilerTests
         var report = Profiler.Profile(layer, x);
         long attention = 2L * (8 * (2 * 5 * 8 + 5 * 16) + 2 * 5 * 5 * 8) + 2L * 2 * 5 * (5 + 4 + 5);
         Assert.Equal(attention, report.Layers.Single(l => l.Rule == "attention").Macs);
+        Assert.Equal(new Shape(2, 5, 8), report.Layers.Single(l => l.Rule == "attention").OutputShape);   // batch-first, as returned
         Assert.Equal(attention + 2 * 5 * 16 * 8 + 2 * 5 * 8 * 16 + 2 * 4L * x.NumEl, report.TotalMacs);
         Assert.DoesNotContain(report.Layers, l => l.Path == "self_attn.out_proj");
         Assert.Equal(layer.ParameterCount(), report.Layers.Sum(l => l.Parameters));
@@ -127,6 +129,22 @@ public class ProfilerTests
         Assert.Equal("|---:|---|---|---|---:|---:|", lines[1]);
         Assert.Contains(lines, l => l.StartsWith("|  | Total |", StringComparison.Ordinal) && l.Contains(Units.Format(report.TotalMacs), StringComparison.Ordinal));
         Assert.Equal(report.Layers.Count + 3, lines.TakeWhile(l => l.StartsWith('|')).Count());
+    }
+
+    [Theory]
+    [InlineData("mlp")]
+    [InlineData("cnn")]
+    [InlineData("resnet")]
+    [InlineData("vit")]
+    [InlineData("lenet")]
+    public void Every_small_zoo_model_profiles(string name)
+    {
+        var model = ModelZoo.Create(name);
+        var report = Profiler.Profile(model, Torch.Zeros([1, .. ModelZoo.InputShape(name)]));
+        Assert.Equal(model.ParameterCount(), report.TotalParameters);
+        Assert.True(report.TotalMacs > 0);
+        Assert.Equal(new Shape(1, 10), report.Layers[^1].OutputShape);
+        output.WriteLine(Profiler.FormatTable(report, markdown: true));
     }
 
     [Theory]
