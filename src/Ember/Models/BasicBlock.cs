@@ -1,15 +1,17 @@
+using Ember.Analysis;
 using Ember.Nn;
 using Ember.Nn.Layers;
 
 namespace Ember.Models;
 
 /// <summary>ResNet's basic block: y = ReLU(BN(conv3×3(ReLU(BN(conv3×3(x))))) + shortcut(x)), with a 1×1 projection shortcut when the shape changes.</summary>
-public sealed class BasicBlock : Module
+public sealed class BasicBlock : Module, IConvBnFusable
 {
     /// <summary>Output channels per input "plane" (1 for basic blocks).</summary>
     public const int Expansion = 1;
-    readonly Conv2d conv1, conv2;
-    readonly BatchNorm2d bn1, bn2;
+    // Not readonly: Fusion.FuseModel swaps each conv for its BN-folded copy and each BN for an Identity.
+    Conv2d conv1, conv2;
+    Module bn1, bn2;
     readonly ReLU relu;
     readonly Sequential? downsample;
 
@@ -33,4 +35,7 @@ public sealed class BasicBlock : Module
         y = bn2.Call(conv2.Call(y));
         return relu.Call(y + identity);
     }
+
+    int IConvBnFusable.FuseConvBn()
+        => (Fusion.TryFusePair(this, "conv1", ref conv1, "bn1", ref bn1) ? 1 : 0) + (Fusion.TryFusePair(this, "conv2", ref conv2, "bn2", ref bn2) ? 1 : 0);
 }

@@ -1,15 +1,17 @@
+using Ember.Analysis;
 using Ember.Nn;
 using Ember.Nn.Layers;
 
 namespace Ember.Models;
 
 /// <summary>ResNet's bottleneck block (1×1 reduce, 3×3 with the stride, 1×1 expand ×4), torchvision's v1.5 layout.</summary>
-public sealed class Bottleneck : Module
+public sealed class Bottleneck : Module, IConvBnFusable
 {
     /// <summary>Output channels are planes × 4.</summary>
     public const int Expansion = 4;
-    readonly Conv2d conv1, conv2, conv3;
-    readonly BatchNorm2d bn1, bn2, bn3;
+    // Not readonly: Fusion.FuseModel swaps each conv for its BN-folded copy and each BN for an Identity.
+    Conv2d conv1, conv2, conv3;
+    Module bn1, bn2, bn3;
     readonly ReLU relu;
     readonly Sequential? downsample;
 
@@ -36,4 +38,8 @@ public sealed class Bottleneck : Module
         y = bn3.Call(conv3.Call(y));
         return relu.Call(y + identity);
     }
+
+    int IConvBnFusable.FuseConvBn()
+        => (Fusion.TryFusePair(this, "conv1", ref conv1, "bn1", ref bn1) ? 1 : 0) + (Fusion.TryFusePair(this, "conv2", ref conv2, "bn2", ref bn2) ? 1 : 0)
+            + (Fusion.TryFusePair(this, "conv3", ref conv3, "bn3", ref bn3) ? 1 : 0);
 }

@@ -1,13 +1,15 @@
+using Ember.Analysis;
 using Ember.Nn;
 using Ember.Nn.Layers;
 
 namespace Ember.Models;
 
 /// <summary>YOLOv5's Conv block: Conv2d (no bias, 'same'-style padding k/2) → BatchNorm2d → SiLU.</summary>
-public sealed class ConvBnSiLU : Module
+public sealed class ConvBnSiLU : Module, IConvBnFusable
 {
-    readonly Conv2d conv;
-    readonly BatchNorm2d bn;
+    // Not readonly: Fusion.FuseModel swaps the conv for its BN-folded copy and the BN for an Identity.
+    Conv2d conv;
+    Module bn;
     readonly SiLU act;
 
     /// <summary>Creates the block.</summary>
@@ -23,4 +25,6 @@ public sealed class ConvBnSiLU : Module
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x) => act.Call(bn.Call(conv.Call(x)));
+
+    int IConvBnFusable.FuseConvBn() => Fusion.TryFusePair(this, "conv", ref conv, "bn", ref bn) ? 1 : 0;
 }

@@ -1,3 +1,4 @@
+using Ember.Analysis;
 using Ember.Nn;
 using Ember.Nn.Layers;
 
@@ -7,7 +8,7 @@ namespace Ember.Models;
 /// ResNet in torchvision's layout (conv1, bn1, relu, maxpool, layer1–4, avgpool, fc), so state-dict names match
 /// (layer1.0.bn1.running_mean): ResNet-18 has 11,689,512 parameters. <see cref="Small"/> is a variant for 28×28 inputs.
 /// </summary>
-public sealed class ResNet : Module
+public sealed class ResNet : Module, IConvBnFusable
 {
     readonly Module stem;
     readonly Sequential layer1, layer2, layer3;
@@ -89,5 +90,15 @@ public sealed class ResNet : Module
         x = layer3.Call(layer2.Call(layer1.Call(x)));
         if (layer4 is not null) x = layer4.Call(x);
         return fc.Call(avgpool.Call(x).Flatten(1));
+    }
+
+    // The stem runs as an unregistered Sequential whose children are registered here under torchvision's names
+    // (conv1, bn1, ...): fuse inside it, then point those registrations at the new children.
+    int IConvBnFusable.FuseConvBn()
+    {
+        if (stem is not Sequential s) return 0;
+        int n = Fusion.FuseSequential(s);
+        foreach (var (name, child) in s.NamedChildren()) SetModule(name, child);
+        return n;
     }
 }

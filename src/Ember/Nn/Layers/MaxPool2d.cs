@@ -9,10 +9,16 @@ public sealed class MaxPool2d(int kernelSize, int? stride = null, int padding = 
     public int KernelSize { get; } = kernelSize;
     /// <summary>Step between windows.</summary>
     public int Stride { get; } = stride ?? kernelSize;
+    /// <summary>Implicit −∞ padding on both sides.</summary>
+    public int Padding { get; } = padding;
+    /// <summary>Spacing between window elements.</summary>
+    public int Dilation { get; } = dilation;
+    /// <summary>Whether the output size rounds up.</summary>
+    public bool CeilMode { get; } = ceilMode;
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => F.MaxPool2d(input, KernelSize, Stride, padding, dilation, ceilMode);
+    public override Tensor Forward(Tensor input) => F.MaxPool2d(input, KernelSize, Stride, Padding, Dilation, CeilMode);
 
     /// <inheritdoc/>
-    protected override string ExtraRepr() => $"kernel_size={KernelSize}, stride={Stride}, padding={padding}, dilation={dilation}, ceil_mode={(ceilMode ? "True" : "False")}";
+    protected override string ExtraRepr() => $"kernel_size={KernelSize}, stride={Stride}, padding={Padding}, dilation={Dilation}, ceil_mode={(CeilMode ? "True" : "False")}";
 }
