@@ -5,4 +5,5 @@ var root = new RootCommand("ember: deep learning in pure C# — train, evaluate,
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
+root.Subcommands.Add(ProfileCommand.Create());
 return root.Parse(args).Invoke();

@@ -24,7 +24,7 @@ public static class TrainJob
     static readonly double[] Mean = [0.2860], Std = [0.3530];
 
     /// <summary>Runs a training job; returns the process exit code (130 when interrupted).</summary>
-    public static int Run(TrainConfig config, string? resumeFolder, TextWriter? plainOutput = null)
+    public static int Run(TrainConfig config, string? resumeFolder, TextWriter? plainOutput = null, int? interruptAfterBatches = null)
     {
         string runDir;
         CheckpointState? resumeState = null;
@@ -83,6 +83,11 @@ public static class TrainJob
             () => new Dictionary<string, string> { ["model"] = config.Model, ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture) });
         trainer.Add(reporter, new CsvLogger(Path.Combine(runDir, "metrics.csv")), checkpoints);
         if (config.Patience > 0) trainer.Add(new EarlyStopping("top1", MonitorMode.Max, config.Patience));
+        if (interruptAfterBatches is int limit)
+        {
+            int seen = 0; // behaves like Ctrl-C after that many batches (for tests of the interruption path)
+            trainer.Add(new LambdaCallback { BatchEnd = s => { if (++seen == limit) { s.StopRequested = true; s.StopReason = "interrupted (simulated)"; } } });
+        }
 
         int startEpoch = 1, skip = 0;
         if (resumeState is not null)

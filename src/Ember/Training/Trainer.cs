@@ -64,7 +64,8 @@ public sealed class Trainer
                 State.Epoch = epoch;
                 var clock = Stopwatch.StartNew();
                 int skip = epoch == startEpoch ? skipBatches : 0;
-                TrainEpoch(skip == 0 ? trainBatches(epoch) : trainBatches(epoch).Skip(skip), skip);
+                bool completed = TrainEpoch(skip == 0 ? trainBatches(epoch) : trainBatches(epoch).Skip(skip), skip);
+                if (!completed) break; // interrupted mid-epoch: no validation, no epoch-end events; OnFitEnd sees the open epoch
                 (double Loss, double Top1, double Top5)? validation = validationBatches is null ? null : Validate(validationBatches(epoch));
                 if (plateau is not null)
                 {
@@ -85,7 +86,7 @@ public sealed class Trainer
         return State;
     }
 
-    void TrainEpoch(IEnumerable<(Tensor Input, Tensor Target)> batches, int firstBatch)
+    bool TrainEpoch(IEnumerable<(Tensor Input, Tensor Target)> batches, int firstBatch)
     {
         model.Train();
         var meanLoss = new MeanMetric();
@@ -127,9 +128,10 @@ public sealed class Trainer
             if (pending == Options.AccumulationSteps || lastOfEpoch) { OptimizerStep(); pending = 0; }
             Fire(c => c.OnBatchEnd(State));
             State.BatchIndex++;
-            if (State.StopRequested) break;
+            if (State.StopRequested && !(State.BatchesPerEpoch is int n2 && State.BatchIndex >= n2)) return false;
         }
         if (pending > 0) OptimizerStep();
+        return true;
     }
 
     void OptimizerStep()
