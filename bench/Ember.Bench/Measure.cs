@@ -25,4 +25,44 @@ public static class Measure
         Array.Sort(samples);
         return samples[reps / 2];
     }
+
+    /// <summary>
+    /// Median seconds per call of two actions timed in alternation (a sample of one, then a sample of the other), so that
+    /// both see the same background load on a shared machine; <paramref name="second"/> may be null (first only).
+    /// </summary>
+    public static (double First, double? Second) MedianPair(Action first, Action? second, int reps = 15, double minSampleSeconds = 0.002)
+    {
+        int batchFirst = WarmUp(first, minSampleSeconds);
+        int batchSecond = second is null ? 0 : WarmUp(second, minSampleSeconds);
+        var a = new double[reps];
+        var b = new double[reps];
+        for (int r = 0; r < reps; r++)
+        {
+            a[r] = Sample(first, batchFirst);
+            if (second is not null) b[r] = Sample(second, batchSecond);
+        }
+        Array.Sort(a);
+        Array.Sort(b);
+        return (a[reps / 2], second is null ? null : b[reps / 2]);
+    }
+
+    // Runs the action for ≥ 0.2 s (and ≥ 3 calls); returns how many calls make one sample of ≥ minSampleSeconds.
+    static int WarmUp(Action action, double minSampleSeconds)
+    {
+        var warm = Stopwatch.StartNew();
+        int calls = 0;
+        do { action(); calls++; } while (warm.Elapsed.TotalSeconds < 0.2 || calls < 3);
+        double perCall = warm.Elapsed.TotalSeconds / calls;
+        return Math.Max(1, (int)Math.Ceiling(minSampleSeconds / perCall));
+    }
+
+    static double Sample(Action action, int batch)
+    {
+        // The other library's worker threads spin for a while after their last parallel region (libgomp's
+        // GOMP_SPINCOUNT); let them park so they do not steal a core from this sample.
+        Thread.Sleep(3);
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < batch; i++) action();
+        return Stopwatch.GetElapsedTime(start).TotalSeconds / batch;
+    }
 }

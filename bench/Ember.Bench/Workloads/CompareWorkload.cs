@@ -33,8 +33,9 @@ public sealed class CompareWorkload : IWorkload
         foreach (IPairedWorkload w in Registry.All())
         {
             if (only is not null && !w.Name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
-            double ember = Time(w.SetUpEmber(), reps);
-            double? torchSeconds = peer ? Time(w.SetUpTorch(), reps) : null;
+            // Alternating Ember and TorchSharp samples: both sides see the same background load.
+            Collect();
+            var (ember, torchSeconds) = Measure.MedianPair(w.SetUpEmber(), peer ? w.SetUpTorch() : null, reps);
             var row = new Row(w.Name, ember, torchSeconds, w.Flops);
             rows.Add(row);
             Console.WriteLine($"{row.Name,-44} {row.EmberMs,10:G4} {row.TorchMs,10} {row.Ratio,7} {row.EmberGflops,10} {row.TorchGflops,10}");
@@ -49,13 +50,12 @@ public sealed class CompareWorkload : IWorkload
         return 0;
     }
 
-    static double Time(Action action, int reps)
+    // Each workload starts from a collected heap, so one workload's garbage is not charged to the next.
+    static void Collect()
     {
-        // Each side starts from a collected heap, so one workload's garbage is not charged to the next.
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
-        return Measure.MedianSeconds(action, reps);
     }
 
     static string? Option(string[] args, string name)
@@ -88,7 +88,7 @@ public sealed class CompareWorkload : IWorkload
         s.AppendLine();
         s.AppendLine($"Machine: {Machine.CpuModel()}, {Environment.ProcessorCount} cores, .NET {Environment.Version}. Date: {DateTime.Now:yyyy-MM-dd}.");
         s.AppendLine($"Peer: {peerLine}. Both sides run in one process with {threads} threads (`Torch.NumThreads` / `torch.set_num_threads`);");
-        s.AppendLine($"each figure is the median of {reps} timed samples after a warm-up (samples batch calls to last ≥ 2 ms).");
+        s.AppendLine($"each figure is the median of {reps} timed samples after a warm-up (samples batch calls to last ≥ 2 ms; Ember and TorchSharp samples alternate, so both see the same background load).");
         s.AppendLine($"Fair conditions: `GLIBC_TUNABLES={tunables}` — glibc otherwise returns libtorch's large freed blocks to the kernel");
         s.AppendLine("and re-faults them on every call (the spirit of the jemalloc/tcmalloc that PyTorch's CPU tuning guide recommends).");
         s.AppendLine("Ratio = TorchSharp time / Ember time: above 1 means Ember is faster. TorchSharp disposes its tensors in a dispose scope;");
