@@ -119,7 +119,10 @@ public sealed class ProfileWorkload : IWorkload
             var dw = new float[w.NumEl];
             Row("  Conv2dKernel.BackwardInput into a reused output", () => Conv2dKernel.BackwardInput(g, gy.Span<float>(), w.Span<float>(), dx));
             Row("  Conv2dKernel.BackwardWeight into a reused output", () => Conv2dKernel.BackwardWeight(g, x.Span<float>(), gy.Span<float>(), dw));
-            Row("  bias gradient gy.Sum([0, 2, 3])", () => gy.Sum([0, 2, 3]));
+            Row("  bias gradient gy.Sum([0, 2, 3]) (what ConvOps does)", () => gy.Sum([0, 2, 3]));
+            var db = new float[cOut];
+            Row("  Conv2dKernel.BackwardBias (channel-sum kernel, unused by ConvOps)", () => Conv2dKernel.BackwardBias(g, gy.Span<float>(), db));
+            Row("  gy.Sum() (full contiguous sum, for comparison)", () => gy.Sum());
         }
     }
 
