@@ -28,6 +28,7 @@ public sealed class CompareWorkload : IWorkload
         Console.WriteLine(peerLine);
         Console.WriteLine($"GLIBC_TUNABLES={tunables}");
 
+        string loadBefore = Machine.LoadAverage();
         var rows = new List<Row>();
         Console.WriteLine($"{"workload",-44} {"Ember ms",10} {"Torch ms",10} {"ratio",7} {"Ember GF/s",10} {"Torch GF/s",10}");
         foreach (IPairedWorkload w in Registry.All())
@@ -42,9 +43,11 @@ public sealed class CompareWorkload : IWorkload
         }
         foreach (var (name, waiting) in Registry.Pending) Console.WriteLine($"{name,-44} pending ({waiting})");
 
+        string load = $"load average {loadBefore} before, {Machine.LoadAverage()} after";
+        Console.WriteLine(load);
         if (docs is not null)
         {
-            BenchmarksDoc.RewriteSideBySide(docs, Section(rows, threads, reps, peerLine, tunables));
+            BenchmarksDoc.RewriteSideBySide(docs, Section(rows, threads, reps, peerLine, tunables, load));
             Console.WriteLine($"rewrote the side-by-side section of {docs}");
         }
         return 0;
@@ -80,7 +83,7 @@ public sealed class CompareWorkload : IWorkload
         }
     }
 
-    static string Section(List<Row> rows, int threads, int reps, string peerLine, string tunables)
+    static string Section(List<Row> rows, int threads, int reps, string peerLine, string tunables, string load)
     {
         var s = new StringBuilder();
         s.AppendLine("`bash bench/run.sh` (sets TorchSharp up on first use with `bench/setup-torchsharp.sh`, then runs");
@@ -94,6 +97,9 @@ public sealed class CompareWorkload : IWorkload
         s.AppendLine("Ratio = TorchSharp time / Ember time: above 1 means Ember is faster. TorchSharp disposes its tensors in a dispose scope;");
         s.AppendLine("Ember leaves them to the GC, whose cost is inside the timings. Conv channel counts are multiples of 16 (libtorch's");
         s.AppendLine("oneDNN backward is wrong here otherwise). GFLOP/s only for the compute-bound rows.");
+        s.AppendLine($"Background during this run ({load}, 1/5/15 min): on 2 cores anything above 2 means other processes");
+        s.AppendLine("took turns with the benchmark, inflating both sides — libtorch's OpenMP pool most (its threads wait at barriers for a");
+        s.AppendLine("descheduled partner), so small-op ratios are then unreliable.");
         s.AppendLine();
         s.AppendLine("| workload | Ember ms | TorchSharp ms | ratio | Ember GFLOP/s | TorchSharp GFLOP/s |");
         s.AppendLine("|---|---:|---:|---:|---:|---:|");
