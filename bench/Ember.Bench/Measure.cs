@@ -30,21 +30,38 @@ public static class Measure
     /// Median seconds per call of two actions timed in alternation (a sample of one, then a sample of the other), so that
     /// both see the same background load on a shared machine; <paramref name="second"/> may be null (first only).
     /// </summary>
-    public static (double First, double? Second) MedianPair(Action first, Action? second, int reps = 15, double minSampleSeconds = 0.002)
+    public static (Timing First, Timing? Second) MedianPair(Action first, Action? second, int reps = 15, double minSampleSeconds = 0.002, bool alternate = true)
     {
-        int batchFirst = WarmUp(first, minSampleSeconds);
-        int batchSecond = second is null ? 0 : WarmUp(second, minSampleSeconds);
-        var a = new double[reps];
-        var b = new double[reps];
-        for (int r = 0; r < reps; r++)
+        var a = new Timing[reps];
+        var b = new Timing[reps];
+        if (!alternate)
         {
-            a[r] = Sample(first, batchFirst);
-            if (second is not null) b[r] = Sample(second, batchSecond);
+            int batch = WarmUp(first, minSampleSeconds);
+            for (int r = 0; r < reps; r++) a[r] = Sample(first, batch);
+            if (second is not null)
+            {
+                batch = WarmUp(second, minSampleSeconds);
+                for (int r = 0; r < reps; r++) b[r] = Sample(second, batch);
+            }
         }
-        Array.Sort(a);
-        Array.Sort(b);
-        return (a[reps / 2], second is null ? null : b[reps / 2]);
+        else
+        {
+            int batchFirst = WarmUp(first, minSampleSeconds);
+            int batchSecond = second is null ? 0 : WarmUp(second, minSampleSeconds);
+            for (int r = 0; r < reps; r++)
+            {
+                a[r] = Sample(first, batchFirst);
+                if (second is not null) b[r] = Sample(second, batchSecond);
+            }
+        }
+        return (Median(a), second is null ? null : Median(b));
     }
+
+    /// <summary>Seconds per call: wall clock, and process CPU time (all threads) which background load inflates far less.</summary>
+    public readonly record struct Timing(double Wall, double Cpu);
+
+    static Timing Median(Timing[] samples) =>
+        new(samples.Select(t => t.Wall).Order().ElementAt(samples.Length / 2), samples.Select(t => t.Cpu).Order().ElementAt(samples.Length / 2));
 
     // Runs the action for ≥ 0.2 s (and ≥ 3 calls); returns how many calls make one sample of ≥ minSampleSeconds.
     static int WarmUp(Action action, double minSampleSeconds)
@@ -56,13 +73,23 @@ public static class Measure
         return Math.Max(1, (int)Math.Ceiling(minSampleSeconds / perCall));
     }
 
-    static double Sample(Action action, int batch)
+    static Timing Sample(Action action, int batch)
     {
         // The other library's worker threads spin for a while after their last parallel region (libgomp's
         // GOMP_SPINCOUNT); let them park so they do not steal a core from this sample.
         Thread.Sleep(3);
+        double cpu0 = ProcessCpuSeconds();
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < batch; i++) action();
-        return Stopwatch.GetElapsedTime(start).TotalSeconds / batch;
+        double wall = Stopwatch.GetElapsedTime(start).TotalSeconds / batch;
+        return new(wall, (ProcessCpuSeconds() - cpu0) / batch);
+    }
+
+    static readonly Process Self = Process.GetCurrentProcess();
+
+    static double ProcessCpuSeconds()
+    {
+        Self.Refresh();
+        return Self.TotalProcessorTime.TotalSeconds;
     }
 }

@@ -11,7 +11,7 @@ public sealed class CompareWorkload : IWorkload
 {
     public string Name => "compare";
 
-    public string Description => "Ember vs TorchSharp side by side [--threads 2] [--reps 15] [--only TEXT] [--ember-only] [--write-docs PATH]";
+    public string Description => "Ember vs TorchSharp side by side [--threads 2] [--reps 15] [--only TEXT] [--ember-only] [--sequential] [--write-docs PATH]";
 
     public int Run(string[] args)
     {
@@ -30,16 +30,16 @@ public sealed class CompareWorkload : IWorkload
 
         string loadBefore = Machine.LoadAverage();
         var rows = new List<Row>();
-        Console.WriteLine($"{"workload",-44} {"Ember ms",10} {"Torch ms",10} {"ratio",7} {"Ember GF/s",10} {"Torch GF/s",10}");
+        Console.WriteLine($"{"workload",-44} {"Ember ms",10} {"Torch ms",10} {"ratio",7} {"Ember GF/s",10} {"Torch GF/s",10} {"Ember CPU",10} {"Torch CPU",10} {"CPU ratio",9}");
         foreach (IPairedWorkload w in Registry.All())
         {
             if (only is not null && !w.Name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
             // Alternating Ember and TorchSharp samples: both sides see the same background load.
             Collect();
-            var (ember, torchSeconds) = Measure.MedianPair(w.SetUpEmber(), peer ? w.SetUpTorch() : null, reps);
-            var row = new Row(w.Name, ember, torchSeconds, w.Flops);
+            var (ember, torchSeconds) = Measure.MedianPair(w.SetUpEmber(), peer ? w.SetUpTorch() : null, reps, alternate: !args.Contains("--sequential"));
+            var row = new Row(w.Name, ember.Wall, torchSeconds?.Wall, w.Flops, ember.Cpu, torchSeconds?.Cpu);
             rows.Add(row);
-            Console.WriteLine($"{row.Name,-44} {row.EmberMs,10:G4} {row.TorchMs,10} {row.Ratio,7} {row.EmberGflops,10} {row.TorchGflops,10}");
+            Console.WriteLine($"{row.Name,-44} {row.EmberMs,10:G4} {row.TorchMs,10} {row.Ratio,7} {row.EmberGflops,10} {row.TorchGflops,10} {row.EmberCpuMs,10} {row.TorchCpuMs,10} {row.CpuRatio,9}");
         }
         foreach (var (name, waiting) in Registry.Pending) Console.WriteLine($"{name,-44} pending ({waiting})");
 
@@ -67,8 +67,11 @@ public sealed class CompareWorkload : IWorkload
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
-    sealed record Row(string Name, double EmberSeconds, double? TorchSeconds, double Flops)
+    sealed record Row(string Name, double EmberSeconds, double? TorchSeconds, double Flops, double EmberCpu, double? TorchCpu)
     {
+        public string EmberCpuMs => Ms(EmberCpu);
+        public string TorchCpuMs => TorchCpu is double t ? Ms(t) : "—";
+        public string CpuRatio => TorchCpu is double t && EmberCpu > 0 ? (t / EmberCpu).ToString("F2") : "—";
         public string EmberMs => Ms(EmberSeconds);
         public string TorchMs => TorchSeconds is double t ? Ms(t) : "—";
         public string Ratio => TorchSeconds is double t ? (t / EmberSeconds).ToString("F2") : "—";
@@ -101,10 +104,13 @@ public sealed class CompareWorkload : IWorkload
         s.AppendLine("took turns with the benchmark, inflating both sides — libtorch's OpenMP pool most (its threads wait at barriers for a");
         s.AppendLine("descheduled partner), so small-op ratios are then unreliable.");
         s.AppendLine();
-        s.AppendLine("| workload | Ember ms | TorchSharp ms | ratio | Ember GFLOP/s | TorchSharp GFLOP/s |");
-        s.AppendLine("|---|---:|---:|---:|---:|---:|");
-        foreach (Row r in rows) s.AppendLine($"| {r.Name} | {r.EmberMs} | {r.TorchMs} | {r.Ratio} | {r.EmberGflops} | {r.TorchGflops} |");
-        foreach (var (name, waiting) in Registry.Pending) s.AppendLine($"| {name} | pending | | | | |");
+        s.AppendLine("CPU columns: median process CPU time per call (all threads, both cores together), which background load inflates");
+        s.AppendLine("far less than wall time; the CPU ratio compares work done, not latency (spin-waiting threads count as work).");
+        s.AppendLine();
+        s.AppendLine("| workload | Ember ms | TorchSharp ms | ratio | Ember GFLOP/s | TorchSharp GFLOP/s | Ember CPU ms | TorchSharp CPU ms | CPU ratio |");
+        s.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (Row r in rows) s.AppendLine($"| {r.Name} | {r.EmberMs} | {r.TorchMs} | {r.Ratio} | {r.EmberGflops} | {r.TorchGflops} | {r.EmberCpuMs} | {r.TorchCpuMs} | {r.CpuRatio} |");
+        foreach (var (name, waiting) in Registry.Pending) s.AppendLine($"| {name} | pending | | | | | | | |");
         s.AppendLine();
         s.AppendLine("Pending rows wait for: " + string.Join("; ", Registry.Pending.Select(p => $"{p.Name} — {p.Waiting}")) + ".");
         return s.ToString();

@@ -22,6 +22,14 @@ public sealed class ProfileWorkload : IWorkload
         int threads = i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : 2;
         Torch.NumThreads = threads;
         Console.WriteLine($"Ember stage timings, {threads} threads, per call: median wall ms, mean CPU ms (all threads), minor page faults");
+        if (args.Contains("--with-peer"))
+        {
+            Console.WriteLine($"affinity before loading TorchSharp: {Affinity()}");
+            Console.WriteLine(TorchPeer.TryInitialize(threads) ? TorchPeer.Description : TorchPeer.Problem);
+            Console.WriteLine($"affinity after: {Affinity()}");
+        }
+        if (args.Contains("--linear")) { Linear(); return 0; }
+        Linear();
         Gelu();
         Allocation();
         Conv();
@@ -53,6 +61,27 @@ public sealed class ProfileWorkload : IWorkload
         string stat = File.ReadAllText("/proc/self/stat");
         string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return long.Parse(fields[7]);
+    }
+
+    static string Affinity() =>
+        string.Join(" ", File.ReadLines("/proc/thread-self/status").Where(l => l.StartsWith("Cpus_allowed_list", StringComparison.Ordinal)));
+
+    static void Linear()
+    {
+        Console.WriteLine("linear 128×784→256 fwd+bwd, y = x·Wᵀ + b:");
+        Tensor x = Inputs.Randn(1, 128, 784), w = Inputs.Randn(2, 256, 784) * 0.03, b = Inputs.Randn(3, 256), g = Inputs.Randn(4, 128, 256);
+        Tensor wt = w.T, wtc = w.T.Contiguous();
+        Row("x.MatMul(w.T) (w.T a transposed view)", () => x.MatMul(wt));
+        Row("x.MatMul(w.T.Contiguous())", () => x.MatMul(wtc));
+        Row("x.Mm(w.T)", () => x.Mm(wt));
+        Row("g.T.MatMul(x) (weight-gradient shape)", () => g.T.MatMul(x));
+        Row("xw + b (broadcast add)", () => _ = g + b);
+        Row("g.Sum(0) (bias gradient)", () => g.Sum(0));
+        Tensor wg = w.Detach(), bg = b.Detach();
+        wg.RequiresGrad = bg.RequiresGrad = true;
+        Row("forward with autograd recording", () => _ = x.MatMul(wg.T) + bg);
+        Tensor y = x.MatMul(wg.T) + bg;
+        Row("backward only (retained graph)", () => { wg.Grad = bg.Grad = null; y.Backward(g, retainGraph: true); });
     }
 
     static void Gelu()
