@@ -57,7 +57,7 @@ public static class Measure
         return (Median(a), second is null ? null : Median(b));
     }
 
-    /// <summary>Seconds per call: wall clock, and process CPU time (all threads) which background load inflates far less.</summary>
+    /// <summary>Seconds per call: wall clock, and process CPU time (all threads), which descheduling does not inflate.</summary>
     public readonly record struct Timing(double Wall, double Cpu);
 
     static Timing Median(Timing[] samples) =>

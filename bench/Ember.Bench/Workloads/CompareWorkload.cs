@@ -104,8 +104,8 @@ public sealed class CompareWorkload : IWorkload
         s.AppendLine("took turns with the benchmark, inflating both sides — libtorch's OpenMP pool most (its threads wait at barriers for a");
         s.AppendLine("descheduled partner), so small-op ratios are then unreliable.");
         s.AppendLine();
-        s.AppendLine("CPU columns: median process CPU time per call (all threads, both cores together), which background load inflates");
-        s.AppendLine("far less than wall time; the CPU ratio compares work done, not latency (spin-waiting threads count as work).");
+        s.AppendLine("CPU columns: median process CPU time per call (all threads, both cores together). Descheduling does not inflate it,");
+        s.AppendLine("but busy neighbours on shared physical cores still do; the CPU ratio compares work done, not latency (spin-waiting counts).");
         s.AppendLine();
         s.AppendLine("| workload | Ember ms | TorchSharp ms | ratio | Ember GFLOP/s | TorchSharp GFLOP/s | Ember CPU ms | TorchSharp CPU ms | CPU ratio |");
         s.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
