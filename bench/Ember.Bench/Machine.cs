@@ -15,4 +15,12 @@ public static class Machine
         catch (UnauthorizedAccessException) { }
         return "unknown CPU";
     }
+
+    /// <summary>The 1, 5 and 15 minute load averages from /proc/loadavg ("0.50 0.40 0.30"), or "unknown".</summary>
+    public static string LoadAverage()
+    {
+        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "unknown"; }
+        catch (UnauthorizedAccessException) { return "unknown"; }
+    }
 }

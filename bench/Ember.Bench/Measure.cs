@@ -25,4 +25,71 @@ public static class Measure
         Array.Sort(samples);
         return samples[reps / 2];
     }
+
+    /// <summary>
+    /// Median seconds per call of two actions timed in alternation (a sample of one, then a sample of the other), so that
+    /// both see the same background load on a shared machine; <paramref name="second"/> may be null (first only).
+    /// </summary>
+    public static (Timing First, Timing? Second) MedianPair(Action first, Action? second, int reps = 15, double minSampleSeconds = 0.002, bool alternate = true)
+    {
+        var a = new Timing[reps];
+        var b = new Timing[reps];
+        if (!alternate)
+        {
+            int batch = WarmUp(first, minSampleSeconds);
+            for (int r = 0; r < reps; r++) a[r] = Sample(first, batch);
+            if (second is not null)
+            {
+                batch = WarmUp(second, minSampleSeconds);
+                for (int r = 0; r < reps; r++) b[r] = Sample(second, batch);
+            }
+        }
+        else
+        {
+            int batchFirst = WarmUp(first, minSampleSeconds);
+            int batchSecond = second is null ? 0 : WarmUp(second, minSampleSeconds);
+            for (int r = 0; r < reps; r++)
+            {
+                a[r] = Sample(first, batchFirst);
+                if (second is not null) b[r] = Sample(second, batchSecond);
+            }
+        }
+        return (Median(a), second is null ? null : Median(b));
+    }
+
+    /// <summary>Seconds per call: wall clock, and process CPU time (all threads), which descheduling does not inflate.</summary>
+    public readonly record struct Timing(double Wall, double Cpu);
+
+    static Timing Median(Timing[] samples) =>
+        new(samples.Select(t => t.Wall).Order().ElementAt(samples.Length / 2), samples.Select(t => t.Cpu).Order().ElementAt(samples.Length / 2));
+
+    // Runs the action for ≥ 0.2 s (and ≥ 3 calls); returns how many calls make one sample of ≥ minSampleSeconds.
+    static int WarmUp(Action action, double minSampleSeconds)
+    {
+        var warm = Stopwatch.StartNew();
+        int calls = 0;
+        do { action(); calls++; } while (warm.Elapsed.TotalSeconds < 0.2 || calls < 3);
+        double perCall = warm.Elapsed.TotalSeconds / calls;
+        return Math.Max(1, (int)Math.Ceiling(minSampleSeconds / perCall));
+    }
+
+    static Timing Sample(Action action, int batch)
+    {
+        // The other library's worker threads spin for a while after their last parallel region (libgomp's
+        // GOMP_SPINCOUNT); let them park so they do not steal a core from this sample.
+        Thread.Sleep(3);
+        double cpu0 = ProcessCpuSeconds();
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < batch; i++) action();
+        double wall = Stopwatch.GetElapsedTime(start).TotalSeconds / batch;
+        return new(wall, (ProcessCpuSeconds() - cpu0) / batch);
+    }
+
+    static readonly Process Self = Process.GetCurrentProcess();
+
+    static double ProcessCpuSeconds()
+    {
+        Self.Refresh();
+        return Self.TotalProcessorTime.TotalSeconds;
+    }
 }

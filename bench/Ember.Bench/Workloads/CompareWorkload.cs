@@ -11,7 +11,7 @@ public sealed class CompareWorkload : IWorkload
 {
     public string Name => "compare";
 
-    public string Description => "Ember vs TorchSharp side by side [--threads 2] [--reps 15] [--only TEXT] [--ember-only] [--write-docs PATH]";
+    public string Description => "Ember vs TorchSharp side by side [--threads 2] [--reps 15] [--only TEXT] [--ember-only] [--sequential] [--write-docs PATH]";
 
     public int Run(string[] args)
     {
@@ -28,34 +28,37 @@ public sealed class CompareWorkload : IWorkload
         Console.WriteLine(peerLine);
         Console.WriteLine($"GLIBC_TUNABLES={tunables}");
 
+        string loadBefore = Machine.LoadAverage();
         var rows = new List<Row>();
-        Console.WriteLine($"{"workload",-44} {"Ember ms",10} {"Torch ms",10} {"ratio",7} {"Ember GF/s",10} {"Torch GF/s",10}");
+        Console.WriteLine($"{"workload",-44} {"Ember ms",10} {"Torch ms",10} {"ratio",7} {"Ember GF/s",10} {"Torch GF/s",10} {"Ember CPU",10} {"Torch CPU",10} {"CPU ratio",9}");
         foreach (IPairedWorkload w in Registry.All())
         {
             if (only is not null && !w.Name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
-            double ember = Time(w.SetUpEmber(), reps);
-            double? torchSeconds = peer ? Time(w.SetUpTorch(), reps) : null;
-            var row = new Row(w.Name, ember, torchSeconds, w.Flops);
+            // Alternating Ember and TorchSharp samples: both sides see the same background load.
+            Collect();
+            var (ember, torchSeconds) = Measure.MedianPair(w.SetUpEmber(), peer ? w.SetUpTorch() : null, reps, alternate: !args.Contains("--sequential"));
+            var row = new Row(w.Name, ember.Wall, torchSeconds?.Wall, w.Flops, ember.Cpu, torchSeconds?.Cpu);
             rows.Add(row);
-            Console.WriteLine($"{row.Name,-44} {row.EmberMs,10:G4} {row.TorchMs,10} {row.Ratio,7} {row.EmberGflops,10} {row.TorchGflops,10}");
+            Console.WriteLine($"{row.Name,-44} {row.EmberMs,10:G4} {row.TorchMs,10} {row.Ratio,7} {row.EmberGflops,10} {row.TorchGflops,10} {row.EmberCpuMs,10} {row.TorchCpuMs,10} {row.CpuRatio,9}");
         }
         foreach (var (name, waiting) in Registry.Pending) Console.WriteLine($"{name,-44} pending ({waiting})");
 
+        string load = $"load average {loadBefore} before, {Machine.LoadAverage()} after";
+        Console.WriteLine(load);
         if (docs is not null)
         {
-            BenchmarksDoc.RewriteSideBySide(docs, Section(rows, threads, reps, peerLine, tunables));
+            BenchmarksDoc.RewriteSideBySide(docs, Section(rows, threads, reps, peerLine, tunables, load));
             Console.WriteLine($"rewrote the side-by-side section of {docs}");
         }
         return 0;
     }
 
-    static double Time(Action action, int reps)
+    // Each workload starts from a collected heap, so one workload's garbage is not charged to the next.
+    static void Collect()
     {
-        // Each side starts from a collected heap, so one workload's garbage is not charged to the next.
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
-        return Measure.MedianSeconds(action, reps);
     }
 
     static string? Option(string[] args, string name)
@@ -64,8 +67,11 @@ public sealed class CompareWorkload : IWorkload
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
-    sealed record Row(string Name, double EmberSeconds, double? TorchSeconds, double Flops)
+    sealed record Row(string Name, double EmberSeconds, double? TorchSeconds, double Flops, double EmberCpu, double? TorchCpu)
     {
+        public string EmberCpuMs => Ms(EmberCpu);
+        public string TorchCpuMs => TorchCpu is double t ? Ms(t) : "—";
+        public string CpuRatio => TorchCpu is double t && EmberCpu > 0 ? (t / EmberCpu).ToString("F2") : "—";
         public string EmberMs => Ms(EmberSeconds);
         public string TorchMs => TorchSeconds is double t ? Ms(t) : "—";
         public string Ratio => TorchSeconds is double t ? (t / EmberSeconds).ToString("F2") : "—";
@@ -80,7 +86,7 @@ public sealed class CompareWorkload : IWorkload
         }
     }
 
-    static string Section(List<Row> rows, int threads, int reps, string peerLine, string tunables)
+    static string Section(List<Row> rows, int threads, int reps, string peerLine, string tunables, string load)
     {
         var s = new StringBuilder();
         s.AppendLine("`bash bench/run.sh` (sets TorchSharp up on first use with `bench/setup-torchsharp.sh`, then runs");
@@ -88,17 +94,23 @@ public sealed class CompareWorkload : IWorkload
         s.AppendLine();
         s.AppendLine($"Machine: {Machine.CpuModel()}, {Environment.ProcessorCount} cores, .NET {Environment.Version}. Date: {DateTime.Now:yyyy-MM-dd}.");
         s.AppendLine($"Peer: {peerLine}. Both sides run in one process with {threads} threads (`Torch.NumThreads` / `torch.set_num_threads`);");
-        s.AppendLine($"each figure is the median of {reps} timed samples after a warm-up (samples batch calls to last ≥ 2 ms).");
+        s.AppendLine($"each figure is the median of {reps} timed samples after a warm-up (samples batch calls to last ≥ 2 ms; Ember and TorchSharp samples alternate, so both see the same background load).");
         s.AppendLine($"Fair conditions: `GLIBC_TUNABLES={tunables}` — glibc otherwise returns libtorch's large freed blocks to the kernel");
         s.AppendLine("and re-faults them on every call (the spirit of the jemalloc/tcmalloc that PyTorch's CPU tuning guide recommends).");
         s.AppendLine("Ratio = TorchSharp time / Ember time: above 1 means Ember is faster. TorchSharp disposes its tensors in a dispose scope;");
         s.AppendLine("Ember leaves them to the GC, whose cost is inside the timings. Conv channel counts are multiples of 16 (libtorch's");
         s.AppendLine("oneDNN backward is wrong here otherwise). GFLOP/s only for the compute-bound rows.");
+        s.AppendLine($"Background during this run ({load}, 1/5/15 min): on 2 cores anything above 2 means other processes");
+        s.AppendLine("took turns with the benchmark, inflating both sides — libtorch's OpenMP pool most (its threads wait at barriers for a");
+        s.AppendLine("descheduled partner), so small-op ratios are then unreliable.");
         s.AppendLine();
-        s.AppendLine("| workload | Ember ms | TorchSharp ms | ratio | Ember GFLOP/s | TorchSharp GFLOP/s |");
-        s.AppendLine("|---|---:|---:|---:|---:|---:|");
-        foreach (Row r in rows) s.AppendLine($"| {r.Name} | {r.EmberMs} | {r.TorchMs} | {r.Ratio} | {r.EmberGflops} | {r.TorchGflops} |");
-        foreach (var (name, waiting) in Registry.Pending) s.AppendLine($"| {name} | pending | | | | |");
+        s.AppendLine("CPU columns: median process CPU time per call (all threads, both cores together). Descheduling does not inflate it,");
+        s.AppendLine("but busy neighbours on shared physical cores still do; the CPU ratio compares work done, not latency (spin-waiting counts).");
+        s.AppendLine();
+        s.AppendLine("| workload | Ember ms | TorchSharp ms | ratio | Ember GFLOP/s | TorchSharp GFLOP/s | Ember CPU ms | TorchSharp CPU ms | CPU ratio |");
+        s.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (Row r in rows) s.AppendLine($"| {r.Name} | {r.EmberMs} | {r.TorchMs} | {r.Ratio} | {r.EmberGflops} | {r.TorchGflops} | {r.EmberCpuMs} | {r.TorchCpuMs} | {r.CpuRatio} |");
+        foreach (var (name, waiting) in Registry.Pending) s.AppendLine($"| {name} | pending | | | | | | | |");
         s.AppendLine();
         s.AppendLine("Pending rows wait for: " + string.Join("; ", Registry.Pending.Select(p => $"{p.Name} — {p.Waiting}")) + ".");
         return s.ToString();

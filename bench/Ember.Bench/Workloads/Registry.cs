@@ -8,6 +8,7 @@ public static class Registry
     [
         new MatMulPair(64), new MatMulPair(128), new MatMulPair(256), new MatMulPair(512), new MatMulPair(1024), new MatMulPair(2048),
         new LinearPair(),
+        new MlpStepPair(),
         new ConvPair(64, 32, 28, 64, backward: false), new ConvPair(64, 32, 28, 64, backward: true),
         new ConvPair(32, 64, 56, 64, backward: false), new ConvPair(32, 64, 56, 64, backward: true),
         new MaxPoolPair(backward: false), new MaxPoolPair(backward: true),
@@ -22,7 +23,7 @@ public static class Registry
     [
         ("LayerNorm 4096×1024", "F.LayerNorm / nn.LayerNorm"),
         ("GELU 4M, fused", "F.Gelu (the row above times a composite of core ops)"),
-        ("MLP train step 784→256→128→10, batch 128, SGD momentum", "nn.Linear, cross-entropy loss, optim.SGD"),
+        ("MLP train step with nn.Linear, CrossEntropyLoss, optim.SGD", "those modules (the row above is the same step from core ops)"),
         ("CNN train step, batch 128, Adam", "the default CNN model, optim.Adam"),
         ("transformer encoder layer fwd+bwd (32, 64, 128)", "nn.MultiheadAttention, nn.TransformerEncoderLayer"),
         ("ResNet-18 forward 8×3×224×224", "nn.BatchNorm2d, the ResNet-18 model"),

@@ -1,0 +1,180 @@
+using Ember.Bench.Peers;
+using Ember.Kernels.Conv;
+using Ember.Kernels.Threading;
+using Ember.Nn.Functional;
+using GemmKernel = Ember.Kernels.Gemm.Gemm;
+
+namespace Ember.Bench.Workloads;
+
+/// <summary>
+/// Stopwatch breakdowns of the rows where Ember trails TorchSharp: each op timed whole, then its stages (kernel on
+/// preallocated buffers, allocation, packing, GEMM) so the report can say what dominates. Ember only.
+/// </summary>
+public sealed class ProfileWorkload : IWorkload
+{
+    public string Name => "profile";
+
+    public string Description => "Stopwatch breakdown of the slow side-by-side rows (GELU, conv, max_pool2d, softmax, add) [--threads 2]";
+
+    public int Run(string[] args)
+    {
+        int i = Array.IndexOf(args, "--threads");
+        int threads = i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : 2;
+        Torch.NumThreads = threads;
+        Console.WriteLine($"Ember stage timings, {threads} threads, per call: median wall ms, mean CPU ms (all threads), minor page faults");
+        if (args.Contains("--with-peer"))
+        {
+            Console.WriteLine($"affinity before loading TorchSharp: {Affinity()}");
+            Console.WriteLine(TorchPeer.TryInitialize(threads) ? TorchPeer.Description : TorchPeer.Problem);
+            Console.WriteLine($"affinity after: {Affinity()}");
+        }
+        if (args.Contains("--linear")) { Linear(); return 0; }
+        Linear();
+        Gelu();
+        Allocation();
+        Conv();
+        MaxPool();
+        Softmax();
+        return 0;
+    }
+
+    // Wall time is inflated when other processes share the cores; process CPU time and minor page faults per call are not
+    // (much), so they are printed too: CPU ms ≈ wall ms × threads for a well-parallelized op on a quiet machine.
+    static void Row(string label, Action action)
+    {
+        double wall = Measure.MedianSeconds(action, 11);
+        const int calls = 5;
+        var process = System.Diagnostics.Process.GetCurrentProcess();
+        process.Refresh();
+        TimeSpan cpu0 = process.TotalProcessorTime;
+        long faults0 = MinorFaults();
+        for (int c = 0; c < calls; c++) action();
+        process.Refresh();
+        double cpu = (process.TotalProcessorTime - cpu0).TotalMilliseconds / calls;
+        double faults = (MinorFaults() - faults0) / (double)calls;
+        Console.WriteLine($"  {label,-62} {wall * 1e3,10:F3} {cpu,10:F2} {faults,9:F0}");
+    }
+
+    // Field 10 of /proc/self/stat: minor page faults (first touches of fresh pages), summed over the process's threads.
+    static long MinorFaults()
+    {
+        string stat = File.ReadAllText("/proc/self/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[7]);
+    }
+
+    static string Affinity() =>
+        string.Join(" ", File.ReadLines("/proc/thread-self/status").Where(l => l.StartsWith("Cpus_allowed_list", StringComparison.Ordinal)));
+
+    static void Linear()
+    {
+        Console.WriteLine("linear 128×784→256 fwd+bwd, y = x·Wᵀ + b:");
+        Tensor x = Inputs.Randn(1, 128, 784), w = Inputs.Randn(2, 256, 784) * 0.03, b = Inputs.Randn(3, 256), g = Inputs.Randn(4, 128, 256);
+        Tensor wt = w.T, wtc = w.T.Contiguous();
+        Row("x.MatMul(w.T) (w.T a transposed view)", () => x.MatMul(wt));
+        Row("x.MatMul(w.T.Contiguous())", () => x.MatMul(wtc));
+        Row("x.Mm(w.T)", () => x.Mm(wt));
+        Row("g.T.MatMul(x) (weight-gradient shape)", () => g.T.MatMul(x));
+        Row("xw + b (broadcast add)", () => _ = g + b);
+        Row("g.Sum(0) (bias gradient)", () => g.Sum(0));
+        Tensor wg = w.Detach(), bg = b.Detach();
+        wg.RequiresGrad = bg.RequiresGrad = true;
+        Row("forward with autograd recording", () => _ = x.MatMul(wg.T) + bg);
+        Tensor y = x.MatMul(wg.T) + bg;
+        Row("backward only (retained graph)", () => { wg.Grad = bg.Grad = null; y.Backward(g, retainGraph: true); });
+    }
+
+    static void Gelu()
+    {
+        Console.WriteLine("GELU 4M composite 0.5·x·(1 + erf(x/√2)):");
+        Tensor x = Inputs.Randn(1, 4 << 20);
+        Tensor u = x * 0.7071, e = u.Erf();
+        Row("whole composite", () => _ = x * 0.5 * ((x * 0.7071).Erf() + 1));
+        Row("x * c (scalar multiply)", () => _ = x * 0.7071);
+        Row("erf", () => u.Erf());
+        Row("exp (for comparison)", () => u.Exp());
+        Row("tanh (for comparison)", () => u.Tanh());
+        Row("erf + 1", () => _ = e + 1);
+        Row("x * y (tensor multiply)", () => _ = x * e);
+    }
+
+    static void Allocation()
+    {
+        Console.WriteLine("Allocation (Torch.Empty / Zeros of float32):");
+        Row("Empty 4M (16 MB, the add/GELU output)", () => Torch.Empty([4 << 20]));
+        Row("Empty 64×64×28×28 (12.8 MB, conv 28² output)", () => Torch.Empty([64, 64, 28, 28]));
+        Row("Empty 32×64×56×56 (25.7 MB, conv 56² output)", () => Torch.Empty([32, 64, 56, 56]));
+        Tensor a = Inputs.Randn(1, 4 << 20), b = Inputs.Randn(2, 4 << 20);
+        Row("add 4M (whole op)", () => a.Add(b));
+        var output = new float[4 << 20];
+        Row("add 4M kernel only (span loop into a reused array)", () =>
+        {
+            ReadOnlySpan<float> sa = a.Span<float>(), sb = b.Span<float>();
+            System.Numerics.Tensors.TensorPrimitives.Add(sa, sb, output);
+        });
+    }
+
+    static void Conv()
+    {
+        foreach (var (n, cIn, size, cOut) in new[] { (64, 32, 28, 64), (32, 64, 56, 64) })
+        {
+            Console.WriteLine($"conv3×3 ({n}, {cIn}, {size}, {size})→{cOut} pad 1:");
+            Tensor x = Inputs.Randn(1, n, cIn, size, size), w = Inputs.Randn(2, cOut, cIn, 3, 3) * 0.05, b = Inputs.Randn(3, cOut);
+            var g = new Conv2dGeometry(n, cIn, size, size, cOut, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+            var y = new float[n * cOut * size * size];
+            int rows = cIn * 9, plane = size * size;
+            var cols = new float[rows * plane];
+            var oneImage = new Conv2dGeometry(1, cIn, size, size, cOut, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+            var yImage = new float[cOut * plane];
+            Row("F.Conv2d forward (whole op)", () => F.Conv2d(x, w, b, padding: 1));
+            Row("Conv2dKernel.Forward into a reused output", () => Conv2dKernel.Forward(g, x.Span<float>(), w.Span<float>(), b.Span<float>(), y));
+            Row($"  of which im2col, all {n} images, 1 thread", () =>
+            {
+                for (int img = 0; img < n; img++) Im2Col.Pack(oneImage, x.Span<float>().Slice(img * cIn * plane, cIn * plane), cols);
+            });
+            int saved = ParallelRange.MaxThreads;
+            ParallelRange.MaxThreads = 1;
+            Row($"  of which Sgemm {cOut}×{plane}×{rows}, all {n} images, 1 thread", () =>
+            {
+                for (int img = 0; img < n; img++) GemmKernel.Sgemm(false, false, cOut, plane, rows, 1f, w.Span<float>(), rows, cols, plane, 0f, yImage, plane);
+            });
+            ParallelRange.MaxThreads = saved;
+            Tensor gy = Inputs.Randn(4, n, cOut, size, size);
+            Tensor xg = x.Detach(), wg = w.Detach(), bg = b.Detach();
+            xg.RequiresGrad = wg.RequiresGrad = bg.RequiresGrad = true;
+            Tensor yg = F.Conv2d(xg, wg, bg, padding: 1);
+            Row("backward only (retained graph)", () => { xg.Grad = wg.Grad = bg.Grad = null; yg.Backward(gy, retainGraph: true); });
+            var dx = new float[x.NumEl];
+            var dw = new float[w.NumEl];
+            Row("  Conv2dKernel.BackwardInput into a reused output", () => Conv2dKernel.BackwardInput(g, gy.Span<float>(), w.Span<float>(), dx));
+            Row("  Conv2dKernel.BackwardWeight into a reused output", () => Conv2dKernel.BackwardWeight(g, x.Span<float>(), gy.Span<float>(), dw));
+            Row("  bias gradient gy.Sum([0, 2, 3]) (what ConvOps does)", () => gy.Sum([0, 2, 3]));
+            var db = new float[cOut];
+            Row("  Conv2dKernel.BackwardBias (channel-sum kernel, unused by ConvOps)", () => Conv2dKernel.BackwardBias(g, gy.Span<float>(), db));
+            Row("  gy.Sum() (full contiguous sum, for comparison)", () => gy.Sum());
+        }
+    }
+
+    static void MaxPool()
+    {
+        Console.WriteLine("max_pool2d 2×2 on (32, 64, 56, 56):");
+        Tensor x = Inputs.Randn(1, 32, 64, 56, 56);
+        var g = new Pool2dGeometry(32, 64, 56, 56, 2, 2, 2, 2, 0, 0, 1, 1, false);
+        var y = new float[32 * 64 * 28 * 28];
+        var idx = new long[y.Length];
+        Row("F.MaxPool2d (whole op)", () => F.MaxPool2d(x, 2));
+        Row("MaxPool2dKernel.Forward into reused outputs (values + int64 indices)", () => MaxPool2dKernel.Forward(g, x.Span<float>(), y, idx));
+        Row("Empty 32×64×28×28 int64 (indices)", () => Torch.Empty([32, 64, 28, 28], DType.Int64));
+        var dx = new float[x.NumEl];
+        Tensor gy = Inputs.Randn(2, 32, 64, 28, 28);
+        Row("MaxPool2dKernel.Backward into a reused gradient", () => MaxPool2dKernel.Backward(g, gy.Span<float>(), idx, dx));
+    }
+
+    static void Softmax()
+    {
+        Console.WriteLine("softmax 4096×1024:");
+        Tensor x = Inputs.Randn(1, 4096, 1024);
+        Row("Softmax(1) (whole op)", () => x.Softmax(1));
+        Row("Exp of the same (one elementwise pass, for comparison)", () => x.Exp());
+    }
+}
