@@ -50,7 +50,7 @@ public static partial class F
     public static (Tensor Output, Tensor? Weights) MultiHeadAttentionForward(Tensor query, Tensor key, Tensor value, int numHeads,
         Tensor inProjWeight, Tensor? inProjBias, Tensor outProjWeight, Tensor? outProjBias, Tensor? keyPaddingMask = null,
         bool needWeights = true, Tensor? attnMask = null, bool averageAttnWeights = true, bool isCausal = false,
-        double dropoutP = 0, bool batchFirst = false, Generator? generator = null)
+        double dropoutP = 0, bool batchFirst = false, Generator? generator = null, Func<Tensor, Tensor>? outProjection = null)
     {
         const string name = "multi_head_attention_forward";
         bool batched = query.Rank == 3;
@@ -85,7 +85,9 @@ public static partial class F
         var mask = CombinedAttentionMask(attnMask, keyPaddingMask, isCausal, l, s, n, h, q.DType);
         var (o, weights) = Attention(q, k, v, mask, dropoutP, false, null, generator);
         // [N, H, L, d] → [L, N, E]
-        var output = Linear(o.Permute(2, 0, 1, 3).Reshape(l, n, e), outProjWeight, outProjBias);
+        var merged = o.Permute(2, 0, 1, 3).Reshape(l, n, e);
+        // a module passes its out_proj's Call so that forward hooks (the profiler's) see the projection
+        var output = outProjection is null ? Linear(merged, outProjWeight, outProjBias) : outProjection(merged);
         if (batched && batchFirst) output = output.Transpose(0, 1);
         if (!batched) output = output.Squeeze(1);
         if (!needWeights) return (output, null);

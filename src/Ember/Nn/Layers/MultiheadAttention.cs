@@ -64,6 +64,6 @@ public sealed class MultiheadAttention : Module
         if (query.Rank >= 1 && query.Size(-1) != EmbedDim)
             throw new ArgumentException($"{GetType().Name}: expected query with embedding size {EmbedDim}, got shape {query.Shape}");
         return F.MultiHeadAttentionForward(query, key, value, NumHeads, InProjWeight, InProjBias, OutProj.Weight, OutProj.Bias,
-            keyPaddingMask, needWeights, attnMask, averageAttnWeights, isCausal, Training ? DropoutP : 0, BatchFirst, generator);
+            keyPaddingMask, needWeights, attnMask, averageAttnWeights, isCausal, Training ? DropoutP : 0, BatchFirst, generator, OutProj.Call);
     }
 }

@@ -1,0 +1,12 @@
+using Ember.Nn.Functional;
+
+namespace Ember.Nn.Layers;
+
+/// <summary>Sub-pixel rearrangement [N, C·r², H, W] → [N, C, H·r, W·r] (torch.nn.PixelShuffle).</summary>
+public sealed class PixelShuffle(int upscaleFactor) : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => F.PixelShuffle(input, upscaleFactor);
+    /// <inheritdoc/>
+    protected override string ExtraRepr() => $"upscale_factor={upscaleFactor}";
+}
