@@ -136,3 +136,40 @@ public class TrainerTests
         Assert.All(model.Parameters(), p => Assert.Null(p.Grad));
     }
 }
+
+public class TrainerSwitchTests
+{
+    [Fact]
+    public void A_frozen_backbone_does_not_move_until_its_epochs_are_over()
+    {
+        var backbone = new Linear(2, 4, generator: new Generator(1));
+        var model = new Sequential(backbone, new ReLU(), new Linear(4, 3, generator: new Generator(2)));
+        var x = Torch.Randn([16, 2], generator: new Generator(3));
+        var y = Torch.Randint(0, 3, [16], new Generator(4));
+        var initial = backbone.Weight.ToArray<float>();
+        var afterEpoch = new List<float[]>();
+        var trainer = new Trainer(model, new Sgd(model.Parameters(), new SgdOptions { LearningRate = 0.5 }), (o, t) => F.CrossEntropy(o, t),
+            new TrainerOptions { Epochs = 3 })
+            .Add(new FreezeBackbone(backbone, epochs: 2), new LambdaCallback { EpochEnd = _ => afterEpoch.Add(backbone.Weight.ToArray<float>()) });
+        trainer.Fit(_ => [(x, y)], batchesPerEpoch: 1);
+        Assert.Equal(initial, afterEpoch[0]);
+        Assert.Equal(initial, afterEpoch[1]);
+        Assert.NotEqual(initial, afterEpoch[2]);
+    }
+
+    [Fact]
+    public void Test_time_augmentation_averages_the_image_and_its_flip()
+    {
+        // a model that only sees the left column: TTA must average it with the right column
+        var model = new Sequential(new Flatten(), new Linear(4, 2, bias: false));
+        using (Torch.NoGrad()) model.Parameters().First().CopyFrom(Torch.Tensor(new float[,] { { 1, 0, 1, 0 }, { 0, 0, 0, 0 } }));
+        var x = Torch.Tensor(new float[,] { { 2, 0 }, { 2, 0 } }).Reshape(1, 1, 2, 2);
+        var target = Torch.FromArray(new long[] { 0 }, [1]);
+        double Loss(bool tta) => new Trainer(model, new Sgd(model.Parameters()), (o, t) => F.CrossEntropy(o, t), new TrainerOptions { TestTimeAugmentation = tta })
+            .Validate([(x, target)]).Loss;
+        double plain = -Math.Log(Math.Exp(4) / (Math.Exp(4) + 1));
+        double averaged = -Math.Log((Math.Exp(4) / (Math.Exp(4) + 1) + 0.5) / 2);
+        Assert.Equal(plain, Loss(false), 5);
+        Assert.Equal(averaged, Loss(true), 5);
+    }
+}
