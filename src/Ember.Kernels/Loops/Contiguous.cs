@@ -100,20 +100,20 @@ public static class Contiguous
         for (int i = 0; i < dst.Length; i++) dst[i] = ScalarMath.Binary(op, x[i], y);
     }
 
-    /// <summary>dst[i] = op(x, y[i]).</summary>
+    /// <summary>dst[i] = op(x, y[i]). Commutative ops reuse <see cref="BinaryScalarRight{T}"/>.</summary>
     public static void BinaryScalarLeft<T>(BinaryOp op, T x, ReadOnlySpan<T> y, Span<T> dst) where T : unmanaged, INumber<T>
     {
-        if (typeof(T) == typeof(float) || typeof(T) == typeof(double))
+        switch (op)
         {
-            switch (op)
-            {
-                case BinaryOp.Add: TensorPrimitives.Add(y, x, dst); return;
-                case BinaryOp.Sub: TensorPrimitives.Subtract(x, y, dst); return;
-                case BinaryOp.Mul: TensorPrimitives.Multiply(y, x, dst); return;
-                case BinaryOp.Div: TensorPrimitives.Divide(x, y, dst); return;
-                case BinaryOp.Maximum: TensorPrimitives.Max(y, x, dst); return;
-                case BinaryOp.Minimum: TensorPrimitives.Min(y, x, dst); return;
-            }
+            case BinaryOp.Add or BinaryOp.Mul or BinaryOp.Maximum or BinaryOp.Minimum:
+                BinaryScalarRight(op, y, x, dst);
+                return;
+            case BinaryOp.Sub when typeof(T) == typeof(float) || typeof(T) == typeof(double):
+                TensorPrimitives.Subtract(x, y, dst);
+                return;
+            case BinaryOp.Div when typeof(T) == typeof(float) || typeof(T) == typeof(double):
+                TensorPrimitives.Divide(x, y, dst);
+                return;
         }
         for (int i = 0; i < dst.Length; i++) dst[i] = ScalarMath.Binary(op, x, y[i]);
     }
