@@ -99,8 +99,8 @@ internal sealed partial class CpuBackend
         int batch = batched ? a.shape[0] : 1;
         int m = a.shape[^2], k = a.shape[^1], n = b.shape[^1];
         var y = Empty(a.DType, batched ? [batch, m, n] : [m, n], false);
-        var (aData, aTrans, lda) = GemmOperand(ref a);
-        var (bData, bTrans, ldb) = GemmOperand(ref b);
+        var (aTrans, lda) = GemmOperand(ref a);
+        var (bTrans, ldb) = GemmOperand(ref b);
         int aBatchStride = batched ? a.strides[0] : 0, bBatchStride = batched ? b.strides[0] : 0;
         for (int i = 0; i < batch; i++)
         {
@@ -117,20 +117,19 @@ internal sealed partial class CpuBackend
                 default: throw new NotSupportedException($"matmul: expected float32 or float64, got {a.DType.TorchName()}");
             }
         }
-        _ = aData; _ = bData;
         return y;
     }
 
-    /// <summary>A matrix operand as (storage, transposed?, leading dim): row-major or column-major views need no copy.</summary>
-    static (Tensor Data, bool Transposed, int Ld) GemmOperand(ref Tensor t)
+    /// <summary>A matrix operand as (transposed?, leading dim): row-major or column-major views need no copy; anything else is made contiguous in place of <paramref name="t"/>.</summary>
+    static (bool Transposed, int Ld) GemmOperand(ref Tensor t)
     {
         int r = t.Rank;
         int rows = t.shape[r - 2], cols = t.shape[r - 1];
         int rs = t.strides[r - 2], cs = t.strides[r - 1];
         bool batchOk = r == 2 || t.shape[0] == 1 || t.strides[0] >= 0;
-        if (batchOk && (cs == 1 || cols == 1) && rs >= Math.Max(1, cols)) return (t, false, Math.Max(rs, 1));
-        if (batchOk && (rs == 1 || rows == 1) && cs >= Math.Max(1, rows)) return (t, true, Math.Max(cs, 1));
+        if (batchOk && (cs == 1 || cols == 1) && rs >= Math.Max(1, cols)) return (false, Math.Max(rs, 1));
+        if (batchOk && (rs == 1 || rows == 1) && cs >= Math.Max(1, rows)) return (true, Math.Max(cs, 1));
         t = t.Detach().Contiguous();
-        return (t, false, Math.Max(cols, 1));
+        return (false, Math.Max(cols, 1));
     }
 }
