@@ -25,8 +25,7 @@ public static class ProfileCommand
             int classes = name is "alexnet" or "resnet18" or "resnet34" or "resnet50" ? 1000 : 10;
             var network = ModelZoo.Create(name, classes, inChannels: shape[1]);
             var report = Profiler.Profile(network, Torch.Zeros(shape), parse.GetValue(flops) ? OpsConvention.Flops : OpsConvention.Macs);
-            Console.WriteLine(Profiler.FormatTable(report, parse.GetValue(markdown)));
-            Console.WriteLine(Profiler.Summary(report));
+            Console.Write(Profiler.FormatTable(report, parse.GetValue(markdown)));   // ends with the summary line
             return 0;
         }));
         return command;

@@ -9,52 +9,9 @@ namespace Ember.Tests.Analysis;
 
 public class GradientMonitorTests(ITestOutputHelper output)
 {
-    const int Depth = 10, Width = 32, Classes = 10, Batch = 64, Steps = 20;
+    const int Depth = GradientFlowExperiment.Depth;
 
-    sealed class ResidualBlock : Module
-    {
-        readonly Linear fc;
-        public ResidualBlock(int width) => fc = RegisterModule("fc", new Linear(width, width));
-        public override Tensor Forward(Tensor x) => x + F.Relu(fc.Call(x));
-    }
-
-    // Depth linear layers: Depth − 1 hidden ones with the given activation (and BN) plus the classifier.
-    internal static Module Mlp(string kind)
-    {
-        var layers = new Sequential();
-        for (int i = 0; i < Depth - 1; i++)
-        {
-            switch (kind)
-            {
-                case "sigmoid": layers.Append(new Linear(Width, Width)); layers.Append(new Sigmoid()); break;
-                case "relu": layers.Append(new Linear(Width, Width)); layers.Append(new ReLU()); break;
-                case "relu+bn": layers.Append(new Linear(Width, Width)); layers.Append(new BatchNorm1d(Width)); layers.Append(new ReLU()); break;
-                case "residual": layers.Append(new ResidualBlock(Width)); break;
-                default: throw new ArgumentException(kind);
-            }
-        }
-        layers.Append(new Linear(Width, Classes));
-        return layers;
-    }
-
-    internal static GradientReport RunExperiment(string kind, int seed = 0)
-    {
-        Torch.ManualSeed(seed);
-        var model = Mlp(kind);
-        var g = new Generator(seed + 100);
-        var x = Torch.Randn([Batch, Width], generator: g);
-        var y = Torch.Randint(0, Classes, [Batch], generator: g);
-        var opt = new Sgd(model.Parameters(), new SgdOptions { LearningRate = 0.1 });
-        var monitor = new GradientMonitor(model);
-        for (int step = 0; step < Steps; step++)
-        {
-            opt.ZeroGrad();
-            F.CrossEntropy(model.Call(x), y).Backward();
-            monitor.Record();
-            opt.Step();
-        }
-        return monitor.Report();
-    }
+    static GradientReport RunExperiment(string kind) => GradientFlowExperiment.Run(kind);
 
     [Fact]
     public void Deep_sigmoid_mlp_gradients_vanish_toward_the_input_while_relu_bn_and_residual_keep_them()
@@ -75,6 +32,14 @@ public class GradientMonitorTests(ITestOutputHelper output)
         Assert.InRange(residual.FirstToLastGradNorm, 0.1, 10);
         Assert.Empty(reluBn.Flagged);
         Assert.Empty(residual.Flagged);
+    }
+
+    [Fact]
+    public void Experiment_is_seeded_and_rejects_unknown_architectures()
+    {
+        Assert.Equal(RunExperiment("relu").Layers.Select(l => l.MeanGradNorm), RunExperiment("relu").Layers.Select(l => l.MeanGradNorm));
+        var ex = Assert.Throws<ArgumentException>(() => GradientFlowExperiment.Build("tanh"));
+        Assert.Contains("valid choices: sigmoid, relu, relu+bn, residual", ex.Message);
     }
 
     [Fact]
