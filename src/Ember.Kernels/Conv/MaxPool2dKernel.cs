@@ -62,6 +62,7 @@ public static unsafe class MaxPool2dKernel
             int h = g.InHeight, w = g.InWidth, dH = g.DilationHeight, dW = g.DilationWidth;
             T* src = x + (long)plane * g.InPlane;
             long o = (long)plane * g.OutPlane;
+            if (IsPlainTwoByTwo(g)) { RunTwoByTwo(src, o); return; }
             for (int oh = 0; oh < g.OutHeight; oh++)
             {
                 int h0 = oh * g.StrideHeight - g.PadHeight;
@@ -86,7 +87,33 @@ public static unsafe class MaxPool2dKernel
                 }
             }
         }
+
+        // Same rule as the general loop (taps in row-major order, strictly greater or NaN wins), unrolled.
+        void RunTwoByTwo(T* src, long o)
+        {
+            int w = g.InWidth;
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                int rowStart = 2 * oh * w;
+                T* r0 = src + rowStart, r1 = r0 + w;
+                for (int ow = 0; ow < g.OutWidth; ow++, o++)
+                {
+                    int c = 2 * ow;
+                    T best = r0[c]; int at = rowStart + c;
+                    T v = r0[c + 1]; if (v > best || T.IsNaN(v)) { best = v; at = rowStart + c + 1; }
+                    v = r1[c]; if (v > best || T.IsNaN(v)) { best = v; at = rowStart + w + c; }
+                    v = r1[c + 1]; if (v > best || T.IsNaN(v)) { best = v; at = rowStart + w + c + 1; }
+                    y[o] = best;
+                    if (indices != null) indices[o] = at;
+                }
+            }
+        }
     }
+
+    // The common 2×2, stride-2 window without padding or dilation, every window inside the input.
+    static bool IsPlainTwoByTwo(in Pool2dGeometry g)
+        => g.KernelHeight == 2 && g.KernelWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2 && g.PadHeight == 0 && g.PadWidth == 0
+           && g.DilationHeight == 1 && g.DilationWidth == 1 && 2 * g.OutHeight <= g.InHeight && 2 * g.OutWidth <= g.InWidth;
 
     readonly struct ScatterPlane<T>(int inPlane, int outPlane, T* dy, long* indices, T* dx) : IPlaneKernel where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -13,7 +13,8 @@ public static unsafe class Elementwise
 {
     /// <summary>Below this many elements a loop stays on the calling thread.</summary>
     public const int ParallelThreshold = 1 << 16;
-    const int Grain = 1 << 15;
+    /// <summary>Elements per parallel chunk: fixed, so chunk boundaries never depend on the thread count.</summary>
+    public const int Grain = 1 << 15;
 
     /// <summary>dst = op(src), dst contiguous over <paramref name="shape"/>.</summary>
     public static void Unary<T>(UnaryOp op, ReadOnlySpan<T> src, int srcOffset, int[] srcStrides, int[] shape, Span<T> dst)

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Ember.Kernels.Threading;
 
 namespace Ember.Kernels.Norm;
@@ -39,6 +40,74 @@ public static unsafe class BatchNormKernel
         }
     }
 
+    // Σ (x − mean)², vectorized with a fixed lane order (deterministic).
+    static T SumSquaredDeviation<T>(T* x, int n, T mean) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int k = 0;
+        T sum = T.Zero;
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported && n >= Vector512<T>.Count)
+        {
+            var m = Vector512.Create(mean);
+            var acc = Vector512<T>.Zero;
+            for (; k <= n - Vector512<T>.Count; k += Vector512<T>.Count)
+            {
+                var d = Vector512.Load(x + k) - m;
+                acc += d * d;
+            }
+            sum = Vector512.Sum(acc);
+        }
+        for (; k < n; k++) { T d = x[k] - mean; sum += d * d; }
+        return sum;
+    }
+
+    // (Σ g, Σ g·(x − mean)) in one pass.
+    static (T SumG, T Dot) SumAndCenteredDot<T>(T* g, T* x, int n, T mean) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int k = 0;
+        T sumG = T.Zero, dot = T.Zero;
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported && n >= Vector512<T>.Count)
+        {
+            var m = Vector512.Create(mean);
+            Vector512<T> accG = Vector512<T>.Zero, accDot = Vector512<T>.Zero;
+            for (; k <= n - Vector512<T>.Count; k += Vector512<T>.Count)
+            {
+                var gv = Vector512.Load(g + k);
+                accG += gv;
+                accDot += gv * (Vector512.Load(x + k) - m);
+            }
+            sumG = Vector512.Sum(accG);
+            dot = Vector512.Sum(accDot);
+        }
+        for (; k < n; k++) { sumG += g[k]; dot += g[k] * (x[k] - mean); }
+        return (sumG, dot);
+    }
+
+    // dst = x·scale + shift.
+    static void Affine<T>(T* x, T scale, T shift, T* dst, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int k = 0;
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        {
+            Vector512<T> vs = Vector512.Create(scale), vt = Vector512.Create(shift);
+            for (; k <= n - Vector512<T>.Count; k += Vector512<T>.Count)
+                (Vector512.Load(x + k) * vs + vt).Store(dst + k);
+        }
+        for (; k < n; k++) dst[k] = x[k] * scale + shift;
+    }
+
+    // dst = a·g + b·x + c.
+    static void AffinePair<T>(T* g, T a, T* x, T b, T c, T* dst, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int k = 0;
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        {
+            Vector512<T> va = Vector512.Create(a), vb = Vector512.Create(b), vc = Vector512.Create(c);
+            for (; k <= n - Vector512<T>.Count; k += Vector512<T>.Count)
+                (Vector512.Load(g + k) * va + (Vector512.Load(x + k) * vb + vc)).Store(dst + k);
+        }
+        for (; k < n; k++) dst[k] = g[k] * a + (x[k] * b + c);
+    }
+
     struct ForwardAction<T> : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T* X, Y, Mean, InvStd, W, B; public int N, C, S; public T Eps;
@@ -52,11 +121,7 @@ public static unsafe class BatchNormKernel
                 T mean = sum / count;
                 // second pass over centered values: stable variance
                 T sq = T.Zero;
-                for (int i = 0; i < N; i++)
-                {
-                    var row = new ReadOnlySpan<T>(X + ((long)i * C + ch) * S, S);
-                    for (int k = 0; k < row.Length; k++) { T d = row[k] - mean; sq += d * d; }
-                }
+                for (int i = 0; i < N; i++) sq += SumSquaredDeviation(X + ((long)i * C + ch) * S, S, mean);
                 T invStd = T.One / T.Sqrt(sq / count + Eps);
                 Mean[ch] = mean; InvStd[ch] = invStd;
                 T scale = invStd * (W == null ? T.One : W[ch]);
@@ -64,9 +129,7 @@ public static unsafe class BatchNormKernel
                 for (int i = 0; i < N; i++)
                 {
                     long at = ((long)i * C + ch) * S;
-                    var dst = new Span<T>(Y + at, S);
-                    TensorPrimitives.Multiply(new ReadOnlySpan<T>(X + at, S), scale, dst);
-                    TensorPrimitives.Add(dst, shift, dst);
+                    Affine(X + at, scale, shift, Y + at, S);
                 }
             }
         }
@@ -85,12 +148,9 @@ public static unsafe class BatchNormKernel
                 for (int i = 0; i < N; i++)
                 {
                     long at = ((long)i * C + ch) * S;
-                    var g = new ReadOnlySpan<T>(G + at, S);
-                    var x = new ReadOnlySpan<T>(X + at, S);
-                    sumG += TensorPrimitives.Sum(g);
-                    T dot = T.Zero;
-                    for (int k = 0; k < S; k++) dot += g[k] * (x[k] - mean);
-                    sumGx += dot;
+                    var (rowG, rowGx) = SumAndCenteredDot(G + at, X + at, S, mean);
+                    sumG += rowG;
+                    sumGx += rowGx;
                 }
                 Db[ch] = sumG;
                 Dw[ch] = sumGx * invStd; // Σ g·x̂
@@ -99,13 +159,12 @@ public static unsafe class BatchNormKernel
                 T a = w * invStd;
                 T meanG = sumG / count;
                 T b = sumGx * invStd * invStd / count;
+                // expanded to dx = a·g + (−a·b)·x + a·(b·mean − meanG): two multiply-adds per element
+                T xCoefficient = -a * b, constant = a * (b * mean - meanG);
                 for (int i = 0; i < N; i++)
                 {
                     long at = ((long)i * C + ch) * S;
-                    var g = new ReadOnlySpan<T>(G + at, S);
-                    var x = new ReadOnlySpan<T>(X + at, S);
-                    var dx = new Span<T>(Dx + at, S);
-                    for (int k = 0; k < S; k++) dx[k] = a * (g[k] - meanG - (x[k] - mean) * b);
+                    AffinePair(G + at, a, X + at, xCoefficient, constant, Dx + at, S);
                 }
             }
         }

@@ -14,6 +14,8 @@ internal interface IBackend
     /// <summary>dst ← src, src broadcast to dst's shape, converting the element type.</summary>
     void Copy(Tensor src, Tensor dst);
     Tensor Unary(UnaryOp op, Tensor x);
+    /// <summary>ReLU's backward from its output: grad where output > 0, else 0 (same shapes and dtype).</summary>
+    Tensor ReluBackward(Tensor grad, Tensor output);
     Tensor Binary(BinaryOp op, Tensor a, Tensor b);
     Tensor Compare(CompareOp op, Tensor a, Tensor b);
     Tensor Where(Tensor condition, Tensor a, Tensor b);

@@ -24,21 +24,11 @@ internal static class UnaryOps
         => Recording.Unary(y, name, x, g => grad(g, x, y), saveX && saveY ? [x, y] : saveX ? [x] : saveY ? [y] : []);
 
     /// <summary>g where y &gt; 0, else 0: one pass when no graph of the backward is needed, differentiable otherwise.</summary>
+    // Under create_graph the gradient must itself be differentiable (masked_fill); otherwise one fused backend pass.
     static Tensor ReluGrad(Tensor g, Tensor y)
-    {
-        if (GradMode.IsEnabled || !g.DType.IsFloatingPoint() || g.DType != y.DType || g.Shape != y.Shape) return g.MaskedFill(y <= 0.0, 0.0);
-        var gc = g.Contiguous(); var yc = y.Contiguous();
-        var result = Torch.Empty(g.Shape.ToArray(), g.DType);
-        if (g.DType == DType.Float32) Mask(gc.Span<float>(), yc.Span<float>(), result.Span<float>());
-        else Mask(gc.Span<double>(), yc.Span<double>(), result.Span<double>());
-        GC.KeepAlive(gc); GC.KeepAlive(yc);
-        return result;
-    }
-
-    static void Mask<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> result) where T : unmanaged, System.Numerics.INumber<T>
-    {
-        for (int i = 0; i < result.Length; i++) result[i] = y[i] > T.Zero ? g[i] : T.Zero;
-    }
+        => GradMode.IsEnabled || !g.DType.IsFloatingPoint() || g.DType != y.DType || g.Shape != y.Shape
+            ? g.MaskedFill(y <= 0.0, 0.0)
+            : Backend.Of(g).ReluBackward(g, y);
 
     public static Tensor Neg(Tensor x) => Op(UnaryOp.Neg, "NegBackward0", x, static (g, x, y) => g.Neg());
     public static Tensor Abs(Tensor x) => Op(UnaryOp.Abs, "AbsBackward0", x, static (g, x, y) => g * x.Sign(), saveX: true);

@@ -223,6 +223,29 @@ public class PoolKernelTests
     }
 
     [Fact]
+    public void MaxPoolTwoByTwoFastPathFollowsTheGeneralRule()
+    {
+        // The unrolled 2×2/stride-2 path on NaN, −∞ and ties, by hand and against the naive reference loop.
+        var g = new Pool2dGeometry(1, 1, 2, 8, 2, 2, 2, 2);
+        double[] x = [double.NaN, 1, double.NegativeInfinity, double.NegativeInfinity, 4, 4, 0, -1,
+                      double.NaN, 2, double.NegativeInfinity, double.NegativeInfinity, 4, 5, 0, 0];
+        var y = new double[4];
+        var idx = new long[4];
+        MaxPool2dKernel.Forward<double>(g, x, y, idx);
+        Assert.True(double.IsNaN(y[0]));
+        Assert.Equal(8, idx[0]);                       // the later NaN wins
+        Assert.Equal(double.NegativeInfinity, y[1]);
+        Assert.Equal(2, idx[1]);                       // all −∞: the first tap
+        Assert.Equal(5, y[2]);
+        Assert.Equal(13, idx[2]);
+        Assert.Equal(0, y[3]);
+        Assert.Equal(6, idx[3]);                       // ties keep the first
+        var (expected, expectedIdx) = NaiveMax(g, x);            // the naive loop has no NaN rule: skip window 0
+        Assert.Equal(expectedIdx.Skip(1), idx.Skip(1));
+        Assert.Equal(expected.Skip(1), y.Skip(1));
+    }
+
+    [Fact]
     public void MaxPoolBackwardRejectsForeignIndices()
     {
         var g = new Pool2dGeometry(1, 1, 4, 4, 2, 2, 2, 2);

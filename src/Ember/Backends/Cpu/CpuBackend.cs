@@ -82,8 +82,19 @@ internal sealed partial class CpuBackend : IBackend
 
     static void UnaryTyped<T>(UnaryOp op, Tensor x, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (x.IsContiguous) Contiguous.Unary(op, x.Span<T>(), y.Span<T>());
+        // Large contiguous inputs go through the chunked (parallel) loop too: it ends in Contiguous.Unary per chunk.
+        if (x.IsContiguous && x.NumEl < Elementwise.ParallelThreshold) Contiguous.Unary(op, x.Span<T>(), y.Span<T>());
         else Elementwise.Unary(op, x.storage.As<T>(), x.offset, x.strides, x.shape, y.Span<T>());
+    }
+
+    public Tensor ReluBackward(Tensor grad, Tensor output)
+    {
+        var g = grad.Contiguous(); var y = output.Contiguous();
+        var dx = Empty(grad.DType, (int[])grad.shape.Clone(), false);
+        if (grad.DType == DType.Float32) ActivationGradients.ReluBackward(g.Span<float>(), y.Span<float>(), dx.Span<float>());
+        else ActivationGradients.ReluBackward(g.Span<double>(), y.Span<double>(), dx.Span<double>());
+        GC.KeepAlive(g); GC.KeepAlive(y);
+        return dx;
     }
 
     static void UnaryInteger(UnaryOp op, Tensor x, Tensor y)
