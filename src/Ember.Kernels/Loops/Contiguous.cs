@@ -28,6 +28,9 @@ public static class Contiguous
             case UnaryOp.Tanh: Tanh(x, dst); break;
             case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(x, dst); break;
             case UnaryOp.Relu: Relu(x, dst); break;
+            case UnaryOp.Erf when typeof(T) == typeof(float):
+                VectorErf.Erf(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x), System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(dst));
+                break;
             case UnaryOp.Floor: TensorPrimitives.Floor(x, dst); break;
             case UnaryOp.Ceil: TensorPrimitives.Ceiling(x, dst); break;
             case UnaryOp.Trunc: TensorPrimitives.Truncate(x, dst); break;

@@ -30,6 +30,20 @@ internal static class UnaryOps
             ? g.MaskedFill(y <= 0.0, 0.0)
             : Backend.Of(g).ReluBackward(g, y);
 
+    /// <summary>
+    /// GELU (exact erf form) as one fused pass, with a fused backward; under create_graph the backward is written
+    /// from differentiable ops, g·(Φ(x) + x·φ(x)), so double backward works.
+    /// </summary>
+    public static Tensor Gelu(Tensor x)
+    {
+        x = Floating(x);
+        var y = Backend.Of(x).Gelu(x);
+        if (!Recording.IsOn(x)) return y;
+        return Recording.Unary(y, "GeluBackward0", x, g => GradMode.IsEnabled
+            ? g * ((x * Math.Sqrt(0.5)).Erf() * 0.5 + 0.5 + x * (x * x * -0.5).Exp() * (1 / Math.Sqrt(2 * Math.PI)))
+            : Backend.Of(g).GeluBackward(g, x), x);
+    }
+
     public static Tensor Neg(Tensor x) => Op(UnaryOp.Neg, "NegBackward0", x, static (g, x, y) => g.Neg());
     public static Tensor Abs(Tensor x) => Op(UnaryOp.Abs, "AbsBackward0", x, static (g, x, y) => g * x.Sign(), saveX: true);
     public static Tensor Sign(Tensor x) => Op(UnaryOp.Sign, "SignBackward0", x, static (g, x, y) => Torch.ZerosLike(g));

@@ -68,6 +68,17 @@ public class ActivationTests
     }
 
     [Fact]
+    public void Gelu_fused_backward_supports_double_backward()
+    {
+        // The fused kernel serves plain backward; create_graph switches to the differentiable form.
+        GradCheck.CheckSecondOrder(xs => F.Gelu(xs[0]), [TestUtil.Leaf([3, 5], seed: 11, scale: 2)]);
+        var x = TestUtil.Leaf([7], seed: 12, scale: 3);
+        var fused = Torch.Grad([F.Gelu(x).Sum()], [x])[0]!;
+        var composite = Torch.Grad([(x * 0.5 * ((x * Math.Sqrt(0.5)).Erf() + 1.0)).Sum()], [x])[0]!;
+        TestUtil.Close(composite.ToDoubleArray(), fused, rtol: 1e-12, atol: 1e-14);
+    }
+
+    [Fact]
     public void PReLU_per_channel_matches_PyTorch_including_the_weight_gradient()
     {
         var prelu = new PReLU(3);

@@ -97,6 +97,26 @@ internal sealed partial class CpuBackend : IBackend
         return dx;
     }
 
+    public Tensor Gelu(Tensor x)
+    {
+        var xc = x.Contiguous();
+        var y = Empty(x.DType, (int[])x.shape.Clone(), false);
+        if (x.DType == DType.Float32) GeluKernel.Forward(xc.Span<float>(), y.Span<float>());
+        else GeluKernel.Forward(xc.Span<double>(), y.Span<double>());
+        GC.KeepAlive(xc);
+        return y;
+    }
+
+    public Tensor GeluBackward(Tensor grad, Tensor x)
+    {
+        var g = grad.Contiguous(); var xc = x.Contiguous();
+        var dx = Empty(x.DType, (int[])x.shape.Clone(), false);
+        if (x.DType == DType.Float32) GeluKernel.Backward(g.Span<float>(), xc.Span<float>(), dx.Span<float>());
+        else GeluKernel.Backward(g.Span<double>(), xc.Span<double>(), dx.Span<double>());
+        GC.KeepAlive(g); GC.KeepAlive(xc);
+        return dx;
+    }
+
     static void UnaryInteger(UnaryOp op, Tensor x, Tensor y)
     {
         var xc = x.IsContiguous ? x : x.Detach().Contiguous();

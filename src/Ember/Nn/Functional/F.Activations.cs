@@ -73,7 +73,7 @@ public static partial class F
             var inner = (x + x.Pow(3.0) * 0.044715) * Math.Sqrt(2 / Math.PI);
             return x * 0.5 * (inner.Tanh() + 1.0);
         }
-        return x * 0.5 * ((x * (1 / Math.Sqrt(2))).Erf() + 1.0);
+        return Ops.UnaryOps.Gelu(x);
     }
 
     /// <summary>x·tanh(softplus(x)) (torch.nn.functional.mish).</summary>

@@ -1,0 +1,54 @@
+"""Chebyshev coefficients for Ember's vectorized float32 erf (src/Ember.Kernels/Operators/VectorErf.cs).
+
+erf(x) = x * P(x^2)              for |x| <= 1, P interpolated on t = x^2 in [0, 1]
+erfc(x) = exp(-x^2) * R(1/x)     for 1 < x < 6,  R interpolated on u = 1/x in [1/6, 1]
+erf(x) = sign(x)                 beyond 6 (erfc(6) = 2e-17)
+
+Chebyshev interpolation at Chebyshev nodes in double precision (pure Python, math.erf/erfc as the reference);
+prints the coefficients and the worst relative error on a dense grid. Run: python3 tools/fit/erf_chebyshev.py
+"""
+import math
+
+def cheb_fit(f, a, b, n):
+    nodes = [math.cos(math.pi * (k + 0.5) / n) for k in range(n)]
+    values = [f(0.5 * (b - a) * s + 0.5 * (b + a)) for s in nodes]
+    return [(2.0 if j else 1.0) / n * sum(values[k] * math.cos(math.pi * j * (k + 0.5) / n) for k in range(n)) for j in range(n)]
+
+def clenshaw(c, a, b, x):
+    s = (2 * x - a - b) / (b - a)
+    b1 = b2 = 0.0
+    for cj in reversed(c[1:]):
+        b1, b2 = 2 * s * b1 - b2 + cj, b1
+    return s * b1 - b2 + c[0]
+
+def small(t):  # erf(x)/x as a function of t = x^2
+    if t == 0: return 2 / math.sqrt(math.pi)
+    x = math.sqrt(t)
+    return math.erf(x) / x
+
+def large(u):  # erfc(x) * exp(x^2) as a function of u = 1/x
+    x = 1 / u
+    return math.erfc(x) * math.exp(x * x)
+
+P = cheb_fit(small, 0.0, 1.0, 12)
+R = cheb_fit(large, 1 / 6, 1.0, 18)
+
+def erf_approx(x):
+    ax = abs(x)
+    if ax <= 1: return x * clenshaw(P, 0.0, 1.0, x * x)
+    if ax >= 6: return math.copysign(1.0, x)
+    return math.copysign(1 - math.exp(-ax * ax) * clenshaw(R, 1 / 6, 1.0, 1 / ax), x)
+
+worst = 0.0
+for i in range(1, 200001):
+    x = i * 7.0 / 200000
+    e = math.erf(x)
+    worst = max(worst, abs(erf_approx(x) - e) / e)
+print("P =", ", ".join(repr(c) for c in P))
+print("R =", ", ".join(repr(c) for c in R))
+print("max relative error on (0, 7]:", worst)
+worst_c = 0.0
+for i in range(0, 50001):
+    x = 1 + i * 5.0 / 50000
+    worst_c = max(worst_c, abs(math.exp(-x * x) * clenshaw(R, 1 / 6, 1.0, 1 / x) - math.erfc(x)) / math.erfc(x))
+print("max relative error of erfc on [1, 6]:", worst_c)
