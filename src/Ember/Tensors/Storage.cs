@@ -1,29 +1,56 @@
 using System.Runtime.CompilerServices;
+using Ember.Backends.Cpu;
 
 namespace Ember;
 
 /// <summary>
 /// The flat buffer behind one or more tensors. Views share it; the version counter counts in-place writes so that
-/// autograd can detect a tensor that was modified after being saved for backward.
+/// autograd can detect a tensor that was modified after being saved for backward. Large buffers come from, and go
+/// back to, the <see cref="StoragePool"/> (see <see cref="PooledStorage"/>).
 /// </summary>
-internal sealed class Storage
+internal class Storage
 {
     public readonly Array Data;
     public readonly DType DType;
     public int Version;
+    // Set only on pooled storages: As<T> then records the access (see StoragePool.Touch).
+    protected readonly bool Pooled;
+    internal int TouchTicket;
+    internal object? TouchRing;
 
-    public Storage(Array data, DType dtype) { Data = data; DType = dtype; }
+    public Storage(Array data, DType dtype) : this(data, dtype, false) { }
+
+    protected Storage(Array data, DType dtype, bool pooled) { Data = data; DType = dtype; Pooled = pooled; }
 
     public int Length => Data.Length;
 
-    public static Storage Allocate(DType dtype, int count, bool zeroed) => dtype switch
+    public static Storage Allocate(DType dtype, int count, bool zeroed)
     {
-        DType.Float32 => new Storage(zeroed ? new float[count] : GC.AllocateUninitializedArray<float>(count), dtype),
-        DType.Float64 => new Storage(zeroed ? new double[count] : GC.AllocateUninitializedArray<double>(count), dtype),
-        DType.Int64 => new Storage(zeroed ? new long[count] : GC.AllocateUninitializedArray<long>(count), dtype),
-        _ => new Storage(new bool[count], dtype),
-    };
+        if (StoragePool.Covers(dtype, count)) return new PooledStorage(StoragePool.Rent(dtype, count, zeroed), dtype);
+        return dtype switch
+        {
+            DType.Float32 => new Storage(zeroed ? new float[count] : GC.AllocateUninitializedArray<float>(count), dtype),
+            DType.Float64 => new Storage(zeroed ? new double[count] : GC.AllocateUninitializedArray<double>(count), dtype),
+            DType.Int64 => new Storage(zeroed ? new long[count] : GC.AllocateUninitializedArray<long>(count), dtype),
+            _ => new Storage(new bool[count], dtype),
+        };
+    }
 
+    /// <summary>The buffer as T[]. Every kernel reaches the data through here, which is what keeps pooling safe.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T[] As<T>() => Unsafe.As<T[]>(Data);
+    public T[] As<T>()
+    {
+        if (Pooled) StoragePool.Touch(this);
+        return Unsafe.As<T[]>(Data);
+    }
+}
+
+/// <summary>
+/// A storage whose buffer returns to the <see cref="StoragePool"/> when the storage is collected (its finalizer),
+/// instead of going back to the GC: training allocates the same large shapes every step, and fresh large arrays
+/// cost page faults and zeroing that rival the kernels themselves.
+/// </summary>
+internal sealed class PooledStorage(Array data, DType dtype) : Storage(data, dtype, true)
+{
+    ~PooledStorage() => StoragePool.Return(Data, DType);
 }

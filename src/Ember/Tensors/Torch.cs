@@ -27,6 +27,19 @@ public static partial class Torch
         set => ParallelRange.MaxThreads = value;
     }
 
+    /// <summary>
+    /// Whether large tensor buffers (128 KiB and up) are recycled through Ember's storage pool once their tensors are
+    /// collected (default on): steady-state training then reuses the same buffers instead of faulting in fresh memory.
+    /// </summary>
+    public static bool PoolStorage
+    {
+        get => Backends.Cpu.StoragePool.Enabled;
+        set => Backends.Cpu.StoragePool.Enabled = value;
+    }
+
+    /// <summary>Releases the buffers waiting in the storage pool to the GC (torch.cuda.empty_cache's counterpart).</summary>
+    public static void EmptyCache() => Backends.Cpu.StoragePool.Clear();
+
     /// <summary>Backward from <paramref name="outputs"/>, returning the gradients of <paramref name="inputs"/> instead of accumulating them (torch.autograd.grad).</summary>
     public static Tensor?[] Grad(Tensor[] outputs, Tensor[] inputs, Tensor?[]? gradOutputs = null, bool retainGraph = false, bool createGraph = false, bool allowUnused = false)
         => Engine.Grad(outputs, inputs, gradOutputs, retainGraph || createGraph, createGraph, allowUnused);

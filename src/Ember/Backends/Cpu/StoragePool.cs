@@ -1,0 +1,130 @@
+namespace Ember.Backends.Cpu;
+
+/// <summary>
+/// Recycles large tensor buffers (PyTorch's caching allocator, for a garbage-collected heap). A buffer enters the
+/// pool when its <see cref="PooledStorage"/> is finalized and leaves it for the next allocation of exactly the same
+/// length and dtype. Buffers are dirty: a zeroed allocation clears them.
+/// <para>
+/// Safety: a kernel may still be reading a buffer through a span after the last reference to its storage is gone
+/// (the JIT ends object lifetimes early), so the finalizer could hand it out while in use. Every access to a
+/// pooled buffer goes through <see cref="Storage.As{T}"/>, which records the storage in a small per-thread ring of
+/// recently used storages; the ring keeps them reachable, so a storage cannot be finalized until its thread has
+/// moved on to <see cref="RingSize"/>/2 other large buffers — well past the end of any op that was using it.
+/// </para>
+/// </summary>
+internal static class StoragePool
+{
+    /// <summary>Buffers of at least this many bytes are pooled (the large-object heap starts at 85,000 bytes).</summary>
+    public const int MinBytes = 128 * 1024;
+    internal const int RingSize = 16;
+
+    static readonly object Gate = new();
+    static readonly Dictionary<(DType, int), Stack<Array>> Free = [];
+    static long pooledBytes;
+    // Diagnostics (racy counters, for tests and profiling only).
+    internal static long Hits, Misses, InducedCollections;
+    static long rentedSinceCollection;
+    // A collection is induced on a miss only after this many bytes were handed out since the last one.
+    const long CollectAfterRentedBytes = 64L << 20;
+    static long limitBytes = DefaultLimit();
+
+    [ThreadStatic] static Ring? ring;
+
+    sealed class Ring
+    {
+        public readonly Storage?[] Slots = new Storage?[RingSize];
+        public int Ticket;
+    }
+
+    /// <summary>Whether pooling is on (default). Turning it off also empties the pool.</summary>
+    public static bool Enabled { get; set { field = value; if (!value) Clear(); } } = true;
+
+    /// <summary>Most bytes kept in the pool; buffers beyond it are left to the GC.</summary>
+    public static long LimitBytes
+    {
+        get => limitBytes;
+        set { ArgumentOutOfRangeException.ThrowIfNegative(value); limitBytes = value; }
+    }
+
+    /// <summary>Bytes currently waiting in the pool.</summary>
+    public static long PooledBytes { get { lock (Gate) return pooledBytes; } }
+
+    static long DefaultLimit()
+    {
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        return Math.Min(1L << 30, available > 0 ? available / 8 : 1L << 30);
+    }
+
+    public static bool Covers(DType dtype, int count) => Enabled && (long)count * dtype.ElementSize() >= MinBytes;
+
+    public static Array Rent(DType dtype, int count, bool zeroed)
+    {
+        long bytes = (long)count * dtype.ElementSize();
+        var array = TryTake(dtype, count, bytes);
+        long rented = Interlocked.Add(ref rentedSinceCollection, bytes);
+        if (array is null && rented > CollectAfterRentedBytes)
+        {
+            // Dead storages of earlier steps usually sit in gen 2 (they lived through the step), where only a full
+            // collection finds them; the heap is mostly pointer-free arrays, so that collection is cheap. Their
+            // finalizers refill the pool, so in steady state a step reuses the previous step's buffers.
+            Interlocked.Exchange(ref rentedSinceCollection, 0);
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+            GC.WaitForPendingFinalizers();
+            Interlocked.Increment(ref InducedCollections);
+            array = TryTake(dtype, count, bytes);
+        }
+        if (array is null) Misses++; else Hits++;
+        if (array is not null)
+        {
+            if (zeroed) Array.Clear(array);
+            return array;
+        }
+        return dtype switch
+        {
+            DType.Float32 => zeroed ? new float[count] : GC.AllocateUninitializedArray<float>(count),
+            DType.Float64 => zeroed ? new double[count] : GC.AllocateUninitializedArray<double>(count),
+            DType.Int64 => zeroed ? new long[count] : GC.AllocateUninitializedArray<long>(count),
+            _ => new bool[count],
+        };
+    }
+
+    static Array? TryTake(DType dtype, int count, long bytes)
+    {
+        lock (Gate)
+        {
+            if (!Free.TryGetValue((dtype, count), out var stack) || stack.Count == 0) return null;
+            pooledBytes -= bytes;
+            return stack.Pop();
+        }
+    }
+
+    /// <summary>Called by the finalizer of a pooled storage.</summary>
+    public static void Return(Array array, DType dtype)
+    {
+        if (!Enabled) return;
+        long bytes = (long)array.Length * dtype.ElementSize();
+        lock (Gate)
+        {
+            if (pooledBytes + bytes > limitBytes) return;
+            if (!Free.TryGetValue((dtype, array.Length), out var stack)) Free[(dtype, array.Length)] = stack = new Stack<Array>();
+            stack.Push(array);
+            pooledBytes += bytes;
+        }
+    }
+
+    /// <summary>Drops every pooled buffer (torch.cuda.empty_cache's counterpart).</summary>
+    public static void Clear()
+    {
+        lock (Gate) { Free.Clear(); pooledBytes = 0; }
+    }
+
+    /// <summary>Records an access; a storage already recorded in the newer half of this thread's ring is skipped.</summary>
+    public static void Touch(Storage storage)
+    {
+        var r = ring ??= new Ring();
+        if (ReferenceEquals(storage.TouchRing, r) && r.Ticket - storage.TouchTicket < RingSize / 2) return;
+        storage.TouchRing = r;
+        storage.TouchTicket = r.Ticket;
+        r.Slots[r.Ticket++ & (RingSize - 1)] = storage;
+    }
+}
