@@ -6,4 +6,6 @@ root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(ProfileCommand.Create());
+root.Subcommands.Add(EvolveCommand.Create());
+root.Subcommands.Add(AblateCommand.Create());
 return root.Parse(args).Invoke();
