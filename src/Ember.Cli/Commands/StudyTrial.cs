@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ember.Cli.Configuration;
+using Ember.Training;
 
 namespace Ember.Cli.Commands;
 
@@ -26,14 +27,23 @@ public static class StudyTrial
     /// <summary>
     /// Trains <paramref name="config"/> into <paramref name="folder"/>/exp1 (exp2, … if that exists), stopping after
     /// <paramref name="budget"/> if given, and returns the run folder and metrics in <see cref="MetricNames"/> order.
-    /// A run interrupted with Ctrl-C throws <see cref="OperationCanceledException"/>.
+    /// A run interrupted with Ctrl-C throws <see cref="OperationCanceledException"/>. A run whose loss diverged scores NaN
+    /// (evolution never picks it as a parent) instead of ending the study: a search space may well reach such settings.
     /// </summary>
     public static (string RunFolder, Dictionary<string, double> Metrics) Run(TrainConfig config, string folder, TimeSpan? budget, TextWriter? output)
     {
         using var timer = budget is TimeSpan b ? new CancellationTokenSource(b) : null;
         TrainOutcome? outcome = null;
         var clock = Stopwatch.StartNew();
-        int code = TrainJob.Run(config with { Project = folder }, null, output, stop: timer?.Token ?? default, finished: o => outcome = o);
+        int code;
+        try { code = TrainJob.Run(config with { Project = folder }, null, output, stop: timer?.Token ?? default, finished: o => outcome = o); }
+        catch (TrainingDivergedException e)
+        {
+            Console.WriteLine($"diverged, scored NaN: {e.Message}");
+            var nan = MetricNames.ToDictionary(m => m, _ => double.NaN, StringComparer.Ordinal);
+            nan["time_s"] = Math.Round(clock.Elapsed.TotalSeconds, 2);
+            return (Directory.GetDirectories(folder).OrderBy(Directory.GetCreationTimeUtc).LastOrDefault() ?? folder, nan);
+        }
         double seconds = clock.Elapsed.TotalSeconds;
         if (code == 130 || outcome is null) throw new OperationCanceledException($"the run in {folder} was interrupted");
         return (outcome.RunFolder, new Dictionary<string, double>(StringComparer.Ordinal)

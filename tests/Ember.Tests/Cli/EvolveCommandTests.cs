@@ -165,6 +165,19 @@ public class EvolveCommandTests
         Directory.Delete(dir, true);
     }
 
+    [Fact]
+    public void A_diverging_trial_scores_nan_instead_of_ending_the_study()
+    {
+        var dir = Directory.CreateTempSubdirectory("ember-evolve").FullName;
+        var config = new TrainConfig { Model = "mlp", Optimizer = "sgd", Lr = 1e12, Schedule = "none", Limit = 256, BatchSize = 64, Plain = true };
+        var (run, metrics) = StudyTrial.Run(config, Path.Combine(dir, "gen0"), null, new StringWriter());
+        Assert.Equal(StudyTrial.MetricNames, metrics.Keys);
+        Assert.True(double.IsNaN(metrics["top1"]));
+        Assert.True(double.IsNaN(metrics["val_loss"]));
+        Assert.Equal(Path.Combine(dir, "gen0", "exp1"), run);
+        Directory.Delete(dir, true);
+    }
+
     internal static void AssertPng(string path)
     {
         Assert.True(File.Exists(path), $"missing {path}");
