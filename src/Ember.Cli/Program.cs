@@ -7,4 +7,6 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(ProfileCommand.Create());
 root.Subcommands.Add(GradientFlowCommand.Create());
+root.Subcommands.Add(EvolveCommand.Create());
+root.Subcommands.Add(AblateCommand.Create());
 return root.Parse(args).Invoke();

@@ -24,7 +24,11 @@ public static class TrainJob
     static readonly double[] Mean = [0.2860], Std = [0.3530];
 
     /// <summary>Runs a training job; returns the process exit code (130 when interrupted).</summary>
-    public static int Run(TrainConfig config, string? resumeFolder, TextWriter? plainOutput = null, int? interruptAfterBatches = null)
+    /// <param name="stop">When it fires, training stops at the next batch or epoch end and the weights reached are scored
+    /// (a study's per-trial time budget); the exit code stays 0.</param>
+    /// <param name="finished">Told the outcome (run folder, epochs, the final weights' test metrics) when the job ends.</param>
+    public static int Run(TrainConfig config, string? resumeFolder, TextWriter? plainOutput = null, int? interruptAfterBatches = null,
+        CancellationToken stop = default, Action<TrainOutcome>? finished = null)
     {
         string runDir;
         CheckpointState? resumeState = null;
@@ -89,6 +93,12 @@ public static class TrainJob
             trainer.Add(new LambdaCallback { BatchEnd = s => { if (++seen == limit) { s.StopRequested = true; s.StopReason = "interrupted (simulated)"; } } });
         }
 
+        if (stop.CanBeCanceled)
+        {
+            void Budget(TrainerState s) { if (stop.IsCancellationRequested && !s.StopRequested) { s.StopRequested = true; s.StopReason = "time budget reached"; } }
+            trainer.Add(new LambdaCallback { BatchEnd = Budget, EpochEnd = Budget });
+        }
+
         int startEpoch = 1, skip = 0;
         if (resumeState is not null)
         {
@@ -120,12 +130,14 @@ public static class TrainJob
         }
         finally { Console.CancelKeyPress -= onCancel; }
 
-        var confusion = Evaluate(model, ema, testLoader);
+        var (confusion, testLoss, testTop5) = Evaluate(model, ema, testLoader);
         if (trainer.State.History.Count > 0) Plots.Results(trainer.State.History, Path.Combine(runDir, "results.png"));
         Plots.ConfusionMatrix(confusion.Normalized(), FashionMnist.Classes, Path.Combine(runDir, "confusion_matrix.png"));
         AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), Summary(config, model, trainer.State, confusion, checkpoints));
         reporter.Summary(trainer.State, runDir);
-        return trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted") == true ? 130 : 0;
+        int exitCode = trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted") == true ? 130 : 0;
+        finished?.Invoke(new TrainOutcome(runDir, exitCode, trainer.State.History.Count, trainer.State.StopReason, confusion.Accuracy, testTop5, testLoss));
+        return exitCode;
     }
 
     static string FindData(string? requested)
@@ -170,16 +182,25 @@ public static class TrainJob
         };
     }
 
-    static ConfusionMatrix Evaluate(Module model, ModelEma? ema, DataLoader<(Tensor, long)> loader)
+    // The final weights on the test set; the loss is plain cross-entropy (no label smoothing) so that runs with and without smoothing compare.
+    static (ConfusionMatrix Confusion, double Loss, double Top5) Evaluate(Module model, ModelEma? ema, DataLoader<(Tensor, long)> loader)
     {
         var confusion = new ConfusionMatrix(FashionMnist.Classes.Count);
+        var loss = new MeanMetric();
+        var top5 = new TopKAccuracy(5);
         bool wasTraining = model.Training;
         model.Eval();
         using (ema?.Apply())
         using (Torch.NoGrad())
-            foreach (var batch in loader.Iterate(0)) confusion.Update(model.Call(batch[0]), batch[1]);
+            foreach (var batch in loader.Iterate(0))
+            {
+                var output = model.Call(batch[0]);
+                confusion.Update(output, batch[1]);
+                top5.Update(output, batch[1]);
+                loss.Update(F.CrossEntropy(output, batch[1]).Item(), batch[1].Size(0));
+            }
         model.Train(wasTraining);
-        return confusion;
+        return (confusion, loss.Compute(), top5.Compute());
     }
 
     static void WriteHeader(TrainConfig c, Module model, string runDir, int trainCount, int testCount, bool plain)

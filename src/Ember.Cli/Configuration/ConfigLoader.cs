@@ -64,7 +64,7 @@ public static class ConfigLoader
     /// <summary>The valid key closest to <paramref name="key"/> by edit distance.</summary>
     public static string Closest(string key) => Keys.Keys.MinBy(k => Distance(k, key))!;
 
-    static int Distance(string a, string b)
+    internal static int Distance(string a, string b)
     {
         var d = new int[a.Length + 1, b.Length + 1];
         for (int i = 0; i <= a.Length; i++) d[i, 0] = i;

@@ -1,0 +1,224 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Ember.Cli.Configuration;
+using Ember.Cli.Reporting;
+using Ember.Tuning;
+using YamlDotNet.RepresentationModel;
+
+namespace Ember.Cli.Commands;
+
+/// <summary>
+/// `ember evolve --generations N [--epochs E] [--config base.yaml] [--space space.yaml] [--time-budget S] [--seed S]
+/// [--fitness "top1:1.0,val_loss:-0.1"] [--resume DIR]`: YOLOv5-style hyper-parameter evolution. Each trial trains the
+/// base config with mutated hyper-parameters; runs/evolve/expN gets evolve.csv (a row per trial), best.yaml (a config
+/// for `ember train --config`) and evolve.png, all rewritten after every trial.
+/// </summary>
+public static class EvolveCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create() => Build().Command;
+
+    /// <summary>The request a command line asks for (parse errors become a <see cref="ConfigException"/>), without running it.</summary>
+    internal static EvolveRequest Parse(params string[] args)
+    {
+        var (command, bind) = Build();
+        var result = command.Parse(args);
+        if (result.Errors.Count > 0) throw new ConfigException(string.Join("; ", result.Errors.Select(e => e.Message)));
+        return bind(result);
+    }
+
+    static (Command Command, Func<ParseResult, EvolveRequest> Bind) Build()
+    {
+        var command = new Command("evolve", "Evolve training hyper-parameters with a genetic algorithm (YOLOv5's --evolve) into runs/evolve/expN");
+        var config = new Option<FileInfo?>("--config", "-c") { Description = "base train config (YAML or JSON, the keys of `ember train`); default: the train defaults" };
+        var space = new Option<FileInfo?>("--space") { Description = "search space YAML, key: [gain, lower, upper] or [gain, lower, upper, start]; default: lr, momentum (sgd), weight_decay, label_smoothing, warmup_steps" };
+        var generations = new Option<int?>("--generations", "-g") { Description = "trials in evolve.csv when done (with --resume: counting the rows it has; default: the run's own target)" };
+        var epochs = new Option<int?>("--epochs") { Description = "epochs per trial; default: the base config's" };
+        var budget = new Option<double?>("--time-budget") { Description = "seconds per trial: training stops there and the weights reached are scored" };
+        var resume = new Option<DirectoryInfo?>("--resume") { Description = "continue an evolve folder, e.g. runs/evolve/exp2" };
+        var seed = new Option<long?>("--seed") { Description = "seed of the mutations and parent draws (the trials train with the base config's seed); default 0" };
+        var fitness = new Option<string?>("--fitness") { Description = $"weighted metrics to maximize, e.g. \"top1:1.0,val_loss:-0.1\"; metrics: {string.Join(", ", StudyTrial.MetricNames)}; default top1" };
+        var parent = new Option<string?>("--parent") { Description = "single (one of the best 5, drawn by fitness) or weighted (their fitness-weighted mean); default single" };
+        parent.AcceptOnlyFromAmong("single", "weighted");
+        var project = new Option<string>("--project") { Description = "folder for the expN study folders", DefaultValueFactory = _ => "runs/evolve" };
+        foreach (var o in new Option[] { config, space, generations, epochs, budget, resume, seed, fitness, parent, project }) command.Options.Add(o);
+        EvolveRequest Bind(ParseResult parse) => new()
+        {
+            ConfigFile = parse.GetValue(config)?.FullName,
+            SpaceFile = parse.GetValue(space)?.FullName,
+            Generations = parse.GetValue(generations),
+            Epochs = parse.GetValue(epochs),
+            TimeBudget = parse.GetValue(budget),
+            Resume = parse.GetValue(resume)?.FullName,
+            Seed = parse.GetValue(seed),
+            Fitness = parse.GetValue(fitness),
+            Parent = parse.GetValue(parent),
+            Project = parse.GetValue(project)!,
+        };
+        command.SetAction(parse => CliErrors.Run(() => Run(Bind(parse))));
+        return (command, Bind);
+    }
+
+    /// <summary>Runs the evolution; returns the exit code (130 when interrupted; the folder can then be resumed).</summary>
+    /// <param name="request">The options.</param>
+    /// <param name="trialOutput">Where the trials' progress lines go (plain mode); null: the console.</param>
+    public static int Run(EvolveRequest request, TextWriter? trialOutput = null)
+    {
+        var s = Settings.Resolve(request);
+        var csv = Path.Combine(s.Folder, "evolve.csv");
+        Evolver evolver;
+        try { evolver = new Evolver(s.Space, SearchSpaceFile.Initial(s.Base, s.Space, s.Starts), csv, new EvolverOptions { Seed = s.Seed, Parent = s.Parent, Fitness = s.Fitness }); }
+        catch (Exception e) when (e is FormatException or KeyNotFoundException) { throw new ConfigException($"cannot continue {csv}: {e.Message}"); }
+
+        if (evolver.NextGeneration >= s.Generations)
+        {
+            Console.WriteLine($"{s.Folder} already has {evolver.NextGeneration} trials (--generations {s.Generations}); pass a larger --generations to continue");
+            if (evolver.Best is not null) WriteOutputs(evolver, s);
+            return 0;
+        }
+        Console.WriteLine($"ember evolve: {s.Generations - evolver.NextGeneration} trials (generations {evolver.NextGeneration}–{s.Generations - 1}) of {s.Base.Model}, " +
+            $"{s.Base.Epochs} epoch{(s.Base.Epochs == 1 ? "" : "s")} each{(s.TimeBudget is double b ? $" (at most {F(b)} s)" : "")}, " +
+            $"evolving {string.Join(", ", s.Space.Names)}; fitness {s.Fitness} → {s.Folder}");
+
+        string? lastRun = null;
+        evolver.TrialCompleted += r =>
+        {
+            var metrics = string.Join("  ", r.Metrics.Select(m => $"{m.Key} {F(m.Value)}"));
+            var values = string.Join(" ", r.Values.Select(v => $"{v.Key}={F(v.Value)}"));
+            Console.WriteLine($"gen {r.Generation}/{s.Generations - 1}: fitness {F(r.Fitness)}  {metrics}  {values}  ({lastRun})");
+            WriteOutputs(evolver, s);
+        };
+        using var interrupted = new CancellationTokenSource();
+        var summary = evolver.Run(s.Generations - evolver.NextGeneration, (hyp, _) =>
+        {
+            int g = evolver.NextGeneration;
+            var trialConfig = SearchSpaceFile.Apply(s.Base, hyp, $"generation {g}");
+            try
+            {
+                var (run, metrics) = StudyTrial.Run(trialConfig, Path.Combine(s.Folder, "trials", $"gen{g}"), s.TimeBudget is double t ? TimeSpan.FromSeconds(t) : null, trialOutput);
+                lastRun = Path.GetRelativePath(s.Folder, run);
+                return new TrialResult(metrics);
+            }
+            catch (OperationCanceledException)
+            {
+                interrupted.Cancel(); // the trial saw Ctrl-C: stop the evolution too, without recording the cut trial
+                throw;
+            }
+        }, interrupted.Token);
+
+        if (summary.Cancelled)
+        {
+            Console.WriteLine($"interrupted after {evolver.NextGeneration} trials; continue with: ember evolve --resume {s.Folder}");
+            return 130;
+        }
+        if (evolver.Best is EvolveRecord best)
+            Console.WriteLine($"best: generation {best.Generation}, fitness {F(best.Fitness)}; train it with: ember train --config {Path.Combine(s.Folder, "best.yaml")}");
+        return 0;
+    }
+
+    // best.yaml, evolve.png: rewritten after every trial, so an interrupted run still has them.
+    static void WriteOutputs(Evolver evolver, Settings s)
+    {
+        if (evolver.Best is not null)
+        {
+            var best = SearchSpaceFile.Apply(s.Base, evolver.BestHyperParameters(), "best trial");
+            var header = evolver.BestYaml().Split('\n').Where(l => l.StartsWith('#'));
+            var text = string.Join("\n", header) + "\n# usage: ember train --config best.yaml\n" + ConfigLoader.ToYaml(best);
+            Ember.Interop.AtomicFile.WriteAllText(Path.Combine(s.Folder, "best.yaml"), text);
+        }
+        StudyPlots.Evolve(evolver.PlotSeries(), Path.Combine(s.Folder, "evolve.png"));
+    }
+
+    static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
+
+    /// <summary>The resolved settings: from the options for a new run, from the folder's files for --resume.</summary>
+    sealed record Settings(string Folder, TrainConfig Base, SearchSpace Space, IReadOnlyDictionary<string, double> Starts,
+        int Generations, long Seed, Fitness Fitness, ParentSelection Parent, double? TimeBudget)
+    {
+        public static Settings Resolve(EvolveRequest r)
+        {
+            if (r.Generations is <= 0) throw new ConfigException($"--generations must be positive, got {r.Generations}");
+            if (r.TimeBudget is double t && !(t > 0 && double.IsFinite(t))) throw new ConfigException($"--time-budget must be a positive number of seconds, got {t}");
+            if (r.Epochs is <= 0) throw new ConfigException($"--epochs must be positive, got {r.Epochs}");
+            if (r.Resume is string folder) return Resume(r, folder);
+
+            if (r.Generations is null) throw new ConfigException("--generations is required (the number of trials, e.g. --generations 30)");
+            var overrides = new Dictionary<string, string?>();
+            if (r.Epochs is int e) overrides["epochs"] = e.ToString(CultureInfo.InvariantCulture);
+            var baseConfig = TrainCommand.Resolve(r.ConfigFile, overrides);
+            var (space, starts) = r.SpaceFile is string path ? SearchSpaceFile.Load(path) : SearchSpaceFile.Default(baseConfig);
+            SearchSpaceFile.CheckLimits(baseConfig, space, r.SpaceFile ?? "default search space");
+            var fitness = ParseFitness(r.Fitness ?? "top1");
+            var settings = new Settings(RunFolder.Create(r.Project), baseConfig, space, starts, r.Generations.Value, r.Seed ?? 0, fitness, ParseParent(r.Parent ?? "single"), r.TimeBudget);
+            AtomicWrite(settings.Folder, "base.yaml", "# the base config of this evolution (every trial starts from it)\n" + ConfigLoader.ToYaml(baseConfig));
+            AtomicWrite(settings.Folder, "space.yaml", SearchSpaceFile.ToYaml(space, starts));
+            settings.WriteArgs();
+            return settings;
+        }
+
+        static Settings Resume(EvolveRequest r, string folder)
+        {
+            var clash = new List<string>();
+            if (r.ConfigFile is not null) clash.Add("--config");
+            if (r.SpaceFile is not null) clash.Add("--space");
+            if (r.Epochs is not null) clash.Add("--epochs");
+            if (r.Seed is not null) clash.Add("--seed");
+            if (r.Parent is not null) clash.Add("--parent");
+            if (clash.Count > 0)
+                throw new ConfigException($"{string.Join(", ", clash)} cannot be combined with --resume: the folder's base.yaml, space.yaml and args.yaml are used (only --generations, --fitness and --time-budget may change)");
+            if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"resume folder not found: {folder} (evolutions are written to runs/evolve/expN)");
+            foreach (var file in new[] { "args.yaml", "base.yaml", "space.yaml" })
+                if (!File.Exists(Path.Combine(folder, file))) throw new FileNotFoundException($"{folder} is not an ember evolve folder: it has no {file}", Path.Combine(folder, file));
+            var args = ReadArgs(Path.Combine(folder, "args.yaml"));
+            var baseConfig = ConfigValidator.Validate(ConfigLoader.Load(Path.Combine(folder, "base.yaml")));
+            var (space, starts) = SearchSpaceFile.Load(Path.Combine(folder, "space.yaml"));
+            string Arg(string key) => args.TryGetValue(key, out var v) && v is not null ? v : throw new ConfigException($"{folder}/args.yaml lacks '{key}'");
+            double? storedBudget = args.TryGetValue("time_budget", out var tb) && tb is not null ? double.Parse(tb, CultureInfo.InvariantCulture) : null;
+            var settings = new Settings(folder, baseConfig, space, starts,
+                r.Generations ?? int.Parse(Arg("generations"), CultureInfo.InvariantCulture), long.Parse(Arg("seed"), CultureInfo.InvariantCulture),
+                ParseFitness(r.Fitness ?? Arg("fitness")), ParseParent(Arg("parent")), r.TimeBudget ?? storedBudget);
+            settings.WriteArgs();
+            return settings;
+        }
+
+        void WriteArgs()
+        {
+            var sb = new StringBuilder("# ember evolve settings (the base config is base.yaml, the search space space.yaml)\n");
+            sb.Append(CultureInfo.InvariantCulture, $"generations: {Generations}\nseed: {Seed}\nfitness: \"{Fitness}\"\nparent: {Parent.ToString().ToLowerInvariant()}\n");
+            sb.Append("time_budget: ").Append(TimeBudget is double t ? t.ToString("R", CultureInfo.InvariantCulture) : "null").Append('\n');
+            AtomicWrite(Folder, "args.yaml", sb.ToString());
+        }
+
+        static Dictionary<string, string?> ReadArgs(string path)
+        {
+            var stream = new YamlStream();
+            try { stream.Load(new StringReader(File.ReadAllText(path))); }
+            catch (YamlDotNet.Core.YamlException e) { throw new ConfigException($"{path}: invalid YAML at line {e.Start.Line}: {e.Message}"); }
+            var result = new Dictionary<string, string?>();
+            if (stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode map)
+                foreach (var (k, v) in map.Children)
+                    result[((YamlScalarNode)k).Value!] = v is YamlScalarNode { Value: var value } && value is not ("null" or "~") ? value : null;
+            return result;
+        }
+
+        static void AtomicWrite(string folder, string name, string text) => Ember.Interop.AtomicFile.WriteAllText(Path.Combine(folder, name), text);
+    }
+
+    /// <summary>Parses --fitness, checking every metric name against what trials report.</summary>
+    internal static Fitness ParseFitness(string text)
+    {
+        Fitness fitness;
+        try { fitness = Fitness.Parse(text); }
+        catch (Exception e) when (e is FormatException or ArgumentException) { throw new ConfigException($"--fitness '{text}': {e.Message}"); }
+        foreach (var (metric, _) in fitness.Weights) StudyTrial.CheckMetric(metric, $"--fitness '{text}'");
+        return fitness;
+    }
+
+    static ParentSelection ParseParent(string text) => text switch
+    {
+        "single" => ParentSelection.Single,
+        "weighted" => ParentSelection.Weighted,
+        _ => throw new ConfigException($"unknown parent selection '{text}'; valid choices: single, weighted"),
+    };
+}

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using Ember.Cli.Configuration;
+using Ember.Training;
+
+namespace Ember.Cli.Commands;
+
+/// <summary>
+/// One training run of a study (an `ember evolve` trial or an `ember ablate` run): a <see cref="TrainJob"/> in its own
+/// folder, optionally stopped by a time budget, reduced to the metrics a study can use.
+/// </summary>
+public static class StudyTrial
+{
+    /// <summary>
+    /// The metrics a trial reports: test top-1 and top-5 accuracy and plain cross-entropy (val_loss) of the final weights,
+    /// the epochs completed, and the wall time in seconds.
+    /// </summary>
+    public static readonly IReadOnlyList<string> MetricNames = ["top1", "top5", "val_loss", "epochs", "time_s"];
+
+    /// <summary>Throws a <see cref="ConfigException"/> for a metric name no trial reports, naming the closest one.</summary>
+    public static void CheckMetric(string name, string source)
+    {
+        if (MetricNames.Contains(name)) return;
+        var closest = MetricNames.MinBy(m => ConfigLoader.Distance(m, name));
+        throw new ConfigException($"{source}: unknown metric '{name}'; did you mean '{closest}'? Metrics: {string.Join(", ", MetricNames)}");
+    }
+
+    /// <summary>
+    /// Trains <paramref name="config"/> into <paramref name="folder"/>/exp1 (exp2, … if that exists), stopping after
+    /// <paramref name="budget"/> if given, and returns the run folder and metrics in <see cref="MetricNames"/> order.
+    /// A run interrupted with Ctrl-C throws <see cref="OperationCanceledException"/>. A run whose loss diverged scores NaN
+    /// (evolution never picks it as a parent) instead of ending the study: a search space may well reach such settings.
+    /// </summary>
+    public static (string RunFolder, Dictionary<string, double> Metrics) Run(TrainConfig config, string folder, TimeSpan? budget, TextWriter? output)
+    {
+        using var timer = budget is TimeSpan b ? new CancellationTokenSource(b) : null;
+        TrainOutcome? outcome = null;
+        var clock = Stopwatch.StartNew();
+        int code;
+        try { code = TrainJob.Run(config with { Project = folder }, null, output, stop: timer?.Token ?? default, finished: o => outcome = o); }
+        catch (TrainingDivergedException e)
+        {
+            Console.WriteLine($"diverged, scored NaN: {e.Message}");
+            var nan = MetricNames.ToDictionary(m => m, _ => double.NaN, StringComparer.Ordinal);
+            nan["time_s"] = Math.Round(clock.Elapsed.TotalSeconds, 2);
+            return (Directory.GetDirectories(folder).OrderBy(Directory.GetCreationTimeUtc).LastOrDefault() ?? folder, nan);
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        if (code == 130 || outcome is null) throw new OperationCanceledException($"the run in {folder} was interrupted");
+        return (outcome.RunFolder, new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            ["top1"] = outcome.Top1,
+            ["top5"] = outcome.Top5,
+            ["val_loss"] = outcome.ValLoss,
+            ["epochs"] = outcome.EpochsCompleted,
+            ["time_s"] = Math.Round(seconds, 2),
+        });
+    }
+}
