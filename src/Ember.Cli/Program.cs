@@ -6,4 +6,5 @@ root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(ProfileCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
 return root.Parse(args).Invoke();
