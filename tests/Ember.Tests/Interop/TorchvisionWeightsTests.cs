@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using Ember.Interop;
 using Ember.Models;
@@ -98,8 +99,10 @@ public class TorchvisionWeightsTests
         {
             var data = bytes.AsSpan(8 + header.Length + (int)offsets[e.Name].Begin);
             if (IsCounter(e.Name)) { BinaryPrimitives.WriteInt64LittleEndian(data, Counter(e.K)); continue; }
-            long count = (offsets[e.Name].End - offsets[e.Name].Begin) / 4;
-            for (long i = 0; i < count; i++) BinaryPrimitives.WriteSingleLittleEndian(data[(int)(4 * i)..], Value(e.K, i));
+            // little-endian float32, as the format requires (and as this machine stores floats)
+            Assert.True(BitConverter.IsLittleEndian);
+            var floats = MemoryMarshal.Cast<byte, float>(data[..(int)(offsets[e.Name].End - offsets[e.Name].Begin)]);
+            for (int i = 0; i < floats.Length; i++) floats[i] = Value(e.K, i);
         }
         return bytes;
     }
