@@ -65,8 +65,11 @@ public class TorchvisionWeightsTests
 
     static bool IsCounter(string name) => name.EndsWith(".num_batches_tracked", StringComparison.Ordinal);
 
-    /// <summary>A distinct, exactly representable value for element <paramref name="i"/> of tensor number <paramref name="k"/>.</summary>
-    static float Value(int k, long i) => ((k * 131 + i * 7) % 2001 - 1000) / 1000f;
+    /// <summary>
+    /// An exactly representable value in [−1, 1) for element <paramref name="i"/> of tensor number <paramref name="k"/>:
+    /// the top 11 bits of a multiplicative hash, so no short period could hide a misplaced row.
+    /// </summary>
+    static float Value(int k, int i) => ((int)(((uint)i * 2654435761u + (uint)k * 40503u) >> 21) - 1024) / 1024f;
 
     static long Counter(int k) => 1000 + k;
 
@@ -123,7 +126,7 @@ public class TorchvisionWeightsTests
                 Assert.Equal(Counter(k), t.Item<long>());
                 continue;
             }
-            var values = t.Contiguous().ToArray<float>();
+            var values = t.Contiguous().Span<float>();
             for (int i = 0; i < values.Length; i++)
                 if (values[i] != Value(k, i)) Assert.Fail($"{name}[{i}]: expected {Value(k, i)}, got {values[i]}");
         }
