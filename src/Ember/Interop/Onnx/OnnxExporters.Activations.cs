@@ -65,14 +65,14 @@ static partial class OnnxExporters
     }
 
     /// <summary>
-    /// log(1 + e^(βx))/β. PyTorch switches to the identity above βx &gt; threshold (20 by default), where the two differ
-    /// by less than 2e-9, so the threshold needs no node of its own.
+    /// log(1 + e^(βx))/β. PyTorch switches to the identity where βx &gt; threshold (20 by default); the two differ there
+    /// by log(1 + e^(−βx))/β &lt; e^(−threshold)/β, negligible from a threshold of 15, so it needs no node of its own.
     /// </summary>
     static OnnxValue Softplus(OnnxGraphBuilder g, Softplus softplus, string path, OnnxValue x)
     {
         var value = softplus.Call(x.Value);
         if (softplus.Threshold < 15)
-            throw Unsupported(path, softplus, $"threshold {softplus.Threshold} is not supported (ONNX Softplus has none; thresholds of 15 or more match it to 1e-6)");
+            throw Unsupported(path, softplus, $"threshold {softplus.Threshold} is not supported (ONNX Softplus has none; from a threshold of 15 the difference is below e^-15/beta)");
         if (softplus.Beta == 1) return Unary(g, path, "Softplus", x, value);
         var scaled = g.Node(path, "Mul", [x.Name, g.Scalar(softplus.Beta, x.Value.DType)]);
         return new(g.Node(path, "Div", [g.Node(path, "Softplus", [scaled]), g.Scalar(softplus.Beta, x.Value.DType)]), value);
