@@ -5,7 +5,6 @@ using Ember.Data;
 using Ember.Data.Transforms;
 using Ember.Metrics;
 using Ember.Models;
-using Ember.Training;
 
 namespace Ember.Cli.Commands;
 
@@ -41,14 +40,16 @@ public static class EvalCommand
         return command;
     }
 
-    /// <summary>Rebuilds the run's model and loads a checkpoint into it.</summary>
-    public static (Nn.Module Model, TrainConfig Config) Load(string runFolder, string checkpoint)
+    /// <summary>
+    /// Rebuilds the run's model (named in its args.yaml; runs train on Fashion-MNIST: 10 classes, 1 channel) and loads a
+    /// checkpoint into it, in eval mode; <paramref name="fuse"/> folds conv+BN pairs for inference.
+    /// </summary>
+    public static (Nn.Module Model, TrainConfig Config) Load(string runFolder, string checkpoint, bool fuse = false)
     {
         if (!Directory.Exists(runFolder)) throw new DirectoryNotFoundException($"run folder not found: {runFolder}");
         if (checkpoint is not ("best" or "last")) throw new ConfigException($"unknown checkpoint '{checkpoint}'; valid choices: best, last");
         var config = ConfigLoader.Load(Path.Combine(runFolder, "args.yaml"));
-        var model = ModelZoo.Create(config.Model, 10, 1);
-        Checkpoint.Load(Path.Combine(runFolder, checkpoint), model);
+        var model = Model.Load(Path.Combine(runFolder, checkpoint), config.Model, FashionMnist.Classes.Count, inChannels: 1, fuse);
         return (model, config);
     }
 }

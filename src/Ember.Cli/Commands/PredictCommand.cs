@@ -2,46 +2,62 @@ using System.CommandLine;
 using System.Globalization;
 using Ember.Data;
 using Ember.Data.Transforms;
+using Ember.Models;
 
 namespace Ember.Cli.Commands;
 
-/// <summary>`ember predict RUN --index N` (a test-set image) or `--image FILE` (PNG/JPEG, resized to 28×28 grayscale): the top-5 classes with probabilities.</summary>
+/// <summary>
+/// `ember predict RUN --index N [N ...]` (test-set images) or `--image FILE [FILE ...]` (PNG/JPEG, resized to 28×28
+/// grayscale): the top-5 classes with probabilities for each, predicted as one batch.
+/// </summary>
 public static class PredictCommand
 {
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var command = new Command("predict", "Top-5 classes of an image with a trained run");
+        var command = new Command("predict", "Top-5 classes of images with a trained run");
         var run = new Argument<DirectoryInfo>("run") { Description = "run folder, e.g. runs/train/exp1" };
-        var index = new Option<int?>("--index") { Description = "index of a Fashion-MNIST test image" };
-        var image = new Option<FileInfo?>("--image") { Description = "a PNG or JPEG file" };
+        var index = new Option<int[]>("--index") { Description = "indices of Fashion-MNIST test images", AllowMultipleArgumentsPerToken = true };
+        var image = new Option<FileInfo[]>("--image") { Description = "PNG or JPEG files", AllowMultipleArgumentsPerToken = true };
+        var which = new Option<string>("--checkpoint") { Description = "best or last", DefaultValueFactory = _ => "best" };
+        var fuse = new Option<bool>("--fuse") { Description = "fold each BatchNorm into its convolution first (same predictions, faster)" };
         command.Arguments.Add(run);
         command.Options.Add(index);
         command.Options.Add(image);
+        command.Options.Add(which);
+        command.Options.Add(fuse);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            var (model, config) = EvalCommand.Load(parse.GetValue(run)!.FullName, "best");
+            var (model, config) = EvalCommand.Load(parse.GetValue(run)!.FullName, parse.GetValue(which)!, parse.GetValue(fuse));
             var normalize = new Normalize([0.2860], [0.3530]);
-            Tensor input;
-            string label = "";
-            if (parse.GetValue(image) is FileInfo file)
-                input = normalize.Apply(new Resize(28, 28).Apply(ImageFolder.Decode(file.FullName, channels: 1), Generator.Default), Generator.Default);
-            else
+            var inputs = new List<Tensor>();
+            var labels = new List<string>();
+            var files = parse.GetValue(image) ?? [];
+            foreach (var file in files)
+            {
+                inputs.Add(normalize.Apply(new Resize(28, 28).Apply(ImageFolder.Decode(file.FullName, channels: 1), Generator.Default), Generator.Default));
+                labels.Add(file.Name);
+            }
+            var indices = parse.GetValue(index) ?? [];
+            if (indices.Length > 0 || files.Length == 0)
             {
                 var test = new FashionMnist(config.Data ?? Mnist.FindDataFolder("fashion-mnist"), train: false, transform: normalize);
-                int i = parse.GetValue(index) ?? 0;
-                if (i < 0 || i >= test.Count) throw new ArgumentException($"--index {i} is outside the test set [0, {test.Count})");
-                var (img, truth) = test[i];
-                input = img;
-                label = $" (true class: {FashionMnist.Classes[(int)truth]})";
+                foreach (int i in indices.Length > 0 ? indices : [0])
+                {
+                    if (i < 0 || i >= test.Count) throw new ArgumentException($"--index {i} is outside the test set [0, {test.Count})");
+                    var (img, truth) = test[i];
+                    inputs.Add(img);
+                    labels.Add($"test image {i} (true class: {FashionMnist.Classes[(int)truth]})");
+                }
             }
-            model.Eval();
-            Tensor probabilities;
-            using (Torch.NoGrad()) probabilities = model.Call(input.Unsqueeze(0)).Softmax(1).Squeeze(0);
-            var (values, classes) = probabilities.TopK(5);
-            Console.WriteLine($"top-5{label}:");
-            var v = values.ToDoubleArray(); var c = classes.ToArray<long>();
-            for (int k = 0; k < 5; k++) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {FashionMnist.Classes[(int)c[k]],-12} {100 * v[k],6:F2}%"));
+            var probabilities = Model.Predict(model, Torch.Stack([.. inputs], 0)).Softmax(1);
+            for (int n = 0; n < inputs.Count; n++)
+            {
+                var (values, classes) = probabilities.Select(0, n).TopK(5);
+                Console.WriteLine($"top-5 for {labels[n]}:");
+                var v = values.ToDoubleArray(); var c = classes.ToArray<long>();
+                for (int k = 0; k < 5; k++) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {FashionMnist.Classes[(int)c[k]],-12} {100 * v[k],6:F2}%"));
+            }
             return 0;
         }));
         return command;

@@ -11,6 +11,23 @@ public sealed class ConvTranspose2d : Module
     public Parameter? Bias { get; }
     readonly int inChannels, outChannels, kernelSize, stride, padding, outputPadding, groups, dilation;
 
+    /// <summary>Input channels.</summary>
+    public int InChannels => inChannels;
+    /// <summary>Output channels.</summary>
+    public int OutChannels => outChannels;
+    /// <summary>Kernel height and width.</summary>
+    public int KernelSize => kernelSize;
+    /// <summary>Stride (both spatial dims).</summary>
+    public int Stride => stride;
+    /// <summary>Implicit zero padding removed from both sides of the output (both spatial dims).</summary>
+    public int Padding => padding;
+    /// <summary>Extra size added to one side of the output (both spatial dims).</summary>
+    public int OutputPadding => outputPadding;
+    /// <summary>Number of channel groups.</summary>
+    public int Groups => groups;
+    /// <summary>Kernel dilation (both spatial dims).</summary>
+    public int Dilation => dilation;
+
     /// <summary>Creates the layer.</summary>
     public ConvTranspose2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int outputPadding = 0,
         int groups = 1, bool bias = true, int dilation = 1, Generator? generator = null)
