@@ -17,7 +17,18 @@ internal static class PoolOps
         return (x, false);
     }
 
+    /// <summary>Max pooling and its argmax indices; the indices are only written when asked for or needed by backward.</summary>
     public static (Tensor Output, Tensor Indices) MaxPool2d(Tensor input, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, bool ceilMode)
+    {
+        var (output, indices) = MaxPool2d(input, kernel, stride, padding, dilation, ceilMode, returnIndices: true);
+        return (output, indices!);
+    }
+
+    /// <summary>Max pooling without indices when no gradient is recorded (inference): half the memory traffic.</summary>
+    public static Tensor MaxPool2dOutput(Tensor input, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, bool ceilMode)
+        => MaxPool2d(input, kernel, stride, padding, dilation, ceilMode, returnIndices: false).Output;
+
+    static (Tensor Output, Tensor? Indices) MaxPool2d(Tensor input, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, bool ceilMode, bool returnIndices)
     {
         var (x, unbatched) = Batched(input, "max_pool2d");
         if (padding.H * 2 > kernel.H || padding.W * 2 > kernel.W)
@@ -25,9 +36,18 @@ internal static class PoolOps
         var g = new Pool2dGeometry(x.Size(0), x.Size(1), x.Size(2), x.Size(3), kernel.H, kernel.W, stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W, ceilMode);
         var xc = x.Detach().Contiguous();
         var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], x.DType);
+        bool recording = Recording.IsOn(x);
+        if (!recording && !returnIndices)
+        {
+            if (x.DType == DType.Float32) MaxPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), default);
+            else MaxPool2dKernel.Forward(g, xc.Span<double>(), y.Span<double>(), default);
+            GC.KeepAlive(xc);
+            return (unbatched ? y.Squeeze(0) : y, null);
+        }
         var indices = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], DType.Int64);
         if (x.DType == DType.Float32) MaxPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), indices.Span<long>());
         else MaxPool2dKernel.Forward(g, xc.Span<double>(), y.Span<double>(), indices.Span<long>());
+        GC.KeepAlive(xc);
         var inputShape = x.Shape.ToArray();
         Recording.Unary(y, "MaxPool2DWithIndicesBackward0", x, grad => GradMode.IsEnabled ? ScatterToPlanes(grad, indices, inputShape) : MaxBackward(grad, indices, g));
         return unbatched ? (y.Squeeze(0), indices.Squeeze(0)) : (y, indices);

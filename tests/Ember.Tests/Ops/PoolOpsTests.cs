@@ -7,6 +7,21 @@ namespace Ember.Tests.Ops;
 public class PoolOpsTests
 {
     [Fact]
+    public void Max_pool_without_a_graph_skips_the_indices_but_not_the_values()
+    {
+        var x = Torch.Randn([2, 3, 9, 8], generator: new Generator(4));
+        Tensor fast;
+        using (Torch.NoGrad()) fast = F.MaxPool2d(x, 3, 2, 1);
+        var twoByTwo = F.MaxPool2d(x, 2);
+        using (Torch.NoGrad()) Assert.Equal(twoByTwo.ToArray<float>(), F.MaxPool2d(x, 2).ToArray<float>());
+        Assert.Null(fast.GradFn);
+        var (expected, indices) = F.MaxPool2dWithIndices(x, (3, 3), (2, 2), (1, 1));
+        Assert.Equal(expected.ToArray<float>(), fast.ToArray<float>());
+        Assert.Equal([2, 3, 5, 4], fast.Shape.ToArray());
+        Assert.Equal(fast.Shape, indices.Shape);
+    }
+
+    [Fact]
     public void MaxPool2d_values_indices_and_ceil_mode_sizes()
     {
         var x = Torch.Arange(1.0, 26.0).Reshape(1, 1, 5, 5);

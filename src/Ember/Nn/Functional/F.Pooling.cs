@@ -6,7 +6,7 @@ public static partial class F
 {
     /// <summary>Max pooling (torch.nn.functional.max_pool2d); stride defaults to the kernel size; padding counts as −∞.</summary>
     public static Tensor MaxPool2d(Tensor input, int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false)
-        => PoolOps.MaxPool2d(input, (kernelSize, kernelSize), (stride ?? kernelSize, stride ?? kernelSize), (padding, padding), (dilation, dilation), ceilMode).Output;
+        => PoolOps.MaxPool2dOutput(input, (kernelSize, kernelSize), (stride ?? kernelSize, stride ?? kernelSize), (padding, padding), (dilation, dilation), ceilMode);
 
     /// <summary>Max pooling returning the flat argmax index of each window within its H×W plane (return_indices=True).</summary>
     public static (Tensor Output, Tensor Indices) MaxPool2dWithIndices(Tensor input, (int H, int W) kernelSize, (int H, int W)? stride = null,
