@@ -3,6 +3,17 @@ namespace Ember.Tests.Tensors;
 /// <summary>Generator: reproducibility, state round trips and the distributions built on it.</summary>
 public class GeneratorTests
 {
+    [Theory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.Float64)]
+    public void Uniform_gives_the_bits_of_rand_scaled_and_shifted(DType dtype)
+    {
+        // torch.empty(n).uniform_(a, b) draws rand·(b − a) + a in the tensor's precision; the one-pass version must agree.
+        var direct = Torch.Uniform(-0.3, 0.7, [1001], dtype, new Generator(5));
+        var composed = Torch.Rand([1001], dtype, new Generator(5)) * (0.7 - -0.3) + -0.3;
+        Assert.Equal(composed.ToDoubleArray(), direct.ToDoubleArray());
+    }
+
     [Fact]
     public void Same_seed_same_sequence_different_seeds_differ()
     {
