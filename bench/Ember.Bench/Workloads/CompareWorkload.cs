@@ -36,7 +36,10 @@ public sealed class CompareWorkload : IWorkload
             if (only is not null && !w.Name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
             // Alternating Ember and TorchSharp samples: both sides see the same background load.
             Collect();
-            var (ember, torchSeconds) = Measure.MedianPair(w.SetUpEmber(), peer ? w.SetUpTorch() : null, reps, alternate: !args.Contains("--sequential"));
+            Action emberAction = w.SetUpEmber();
+            Action? torchAction = peer ? w.SetUpTorch() : null;
+            if (torchAction is not null) w.CheckSameWork(); // throws (and so stops the run) if the two sides disagree
+            var (ember, torchSeconds) = Measure.MedianPair(emberAction, torchAction, reps, alternate: !args.Contains("--sequential"));
             var row = new Row(w.Name, ember.Wall, torchSeconds?.Wall, w.Flops, ember.Cpu, torchSeconds?.Cpu);
             rows.Add(row);
             Console.WriteLine($"{row.Name,-44} {row.EmberMs,10:G4} {row.TorchMs,10} {row.Ratio,7} {row.EmberGflops,10} {row.TorchGflops,10} {row.EmberCpuMs,10} {row.TorchCpuMs,10} {row.CpuRatio,9}");
