@@ -29,7 +29,7 @@ public sealed class EpochWorkload : IWorkload
             case null:
                 var (ember, peer) = EpochRunner.RunBoth(threads, epochs, maxBatches, withTorch: !args.Contains("--ember-only"));
                 Console.WriteLine();
-                Console.WriteLine($"Fashion-MNIST, default CNN, {threads} threads, median of {epochs} epochs: " +
+                Console.WriteLine($"Fashion-MNIST, default CNN, {threads} threads, {(epochs == 1 ? "1 epoch" : $"median of {epochs} epochs")}: " +
                     $"Ember {ember?.MedianSeconds:F1} s, TorchSharp {peer?.MedianSeconds:F1} s" +
                     (ember is not null && peer is not null ? $", ratio {peer.MedianSeconds / ember.MedianSeconds:F2}" : ""));
                 Console.Write(EpochReport.Markdown(ember, peer));

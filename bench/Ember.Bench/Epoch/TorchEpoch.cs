@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ember.Bench.Peers;
 using Ember.Data;
 using Ember.Models;
@@ -19,7 +20,8 @@ public static class TorchEpoch
     public static EpochResult? Run(int threads, int epochs, int maxBatches)
     {
         if (!TorchPeer.TryInitialize(threads)) { Console.Error.WriteLine(TorchPeer.Problem); return null; }
-        var (images, targets, count) = Load();
+        var (images, targets, count) = Read();
+        GC.Collect();
         Torch.ManualSeed(FashionEpoch.Seed);
         var model = TorchFashionCnn.Create();
         SameWork.CopyWeights(new FashionCnn(), model);
@@ -67,14 +69,14 @@ public static class TorchEpoch
         return new EpochResult("TorchSharp", TorchPeer.Description, threads, imagesSeen, FashionEpoch.BatchSize, setupResident, setupPeak, reset, samples);
     }
 
-    // The IDX bytes through Ember's reader, copied into uint8 and int64 tensors; the managed copies are then dropped.
-    static (TT Images, TT Targets, int Count) Load()
+    // The IDX bytes through Ember's reader, copied into uint8 and int64 tensors. Not inlined, so that the reader (and its
+    // managed copy of the pixels) is unreachable once it returns and the collection in Run frees it.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static (TT Images, TT Targets, int Count) Read()
     {
         var data = new FashionMnist(train: true);
         TT images = torch.tensor(data.Pixels.ToArray(), [data.Count, 1, data.Height, data.Width]);
         TT targets = torch.tensor(data.Labels.Select(l => (long)l).ToArray());
-        int count = data.Count;
-        GC.Collect();
-        return (images, targets, count);
+        return (images, targets, data.Count);
     }
 }

@@ -58,7 +58,7 @@ public sealed class CompareWorkload : IWorkload
             if (epoch.Value.Ember is EpochResult e)
             {
                 EpochResult? t = epoch.Value.Torch;
-                string label = $"{EpochRow} (median of {epochs} epochs{(epochBatches > 0 ? $" of {epochBatches} batches" : "")}, see below)";
+                string label = $"{EpochRow} ({(epochs == 1 ? "1 epoch" : $"median of {epochs} epochs")}{(epochBatches > 0 ? $" of {epochBatches} batches" : "")}, see below)";
                 var row = new Row(label, e.MedianSeconds, t?.MedianSeconds, e.Images * CnnStepPair.StepFlopsPerImage, e.MedianCpuSeconds, t?.MedianCpuSeconds);
                 rows.Add(row);
                 Console.WriteLine($"{row.Name,-44} {row.EmberMs,10:G4} {row.TorchMs,10} {row.Ratio,7} {row.EmberGflops,10} {row.TorchGflops,10} {row.EmberCpuMs,10} {row.TorchCpuMs,10} {row.CpuRatio,9}");
