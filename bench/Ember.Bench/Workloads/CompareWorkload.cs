@@ -146,10 +146,10 @@ public sealed class CompareWorkload : IWorkload
         if (epoch is { Ember: not null } run)
         {
             s.AppendLine();
-            s.AppendLine($"The epoch row is not a median of {reps} samples: each side trains {epochs} whole epochs in its own fresh process (Ember first;");
-            s.AppendLine("`dotnet run -c Release --project bench/Ember.Bench -- epoch` runs it alone, `--epochs 10` for the issue's 10-epoch steadiness check),");
-            s.AppendLine($"and the row gives the median epoch, the first (JIT and allocator warm-up) counted. Both sides: the {run.Ember.Images:N0} training images of");
-            s.AppendLine("data/fashion-mnist, batch 128, shuffled, normalized with mean 0.2860 / std 0.3530, no augmentation, the default CNN from the same");
+            s.AppendLine($"The epoch row is not a median of {reps} samples: each side trains {epochs} epoch{(epochs == 1 ? "" : "s")} of {run.Ember.Images:N0} images in its own fresh process");
+            s.AppendLine("(Ember first; `dotnet run -c Release --project bench/Ember.Bench -- epoch` runs it alone, `--epochs 10` for the issue's 10-epoch");
+            s.AppendLine("steadiness check), and the row gives the median epoch, the first (JIT and allocator warm-up) counted. Both sides: the training");
+            s.AppendLine("images of data/fashion-mnist, batch 128, shuffled, normalized with mean 0.2860 / std 0.3530, no augmentation, the default CNN from the same");
             s.AppendLine("initial weights, Adam lr 1e-3, the loss and correct count read every batch. Ember: FashionMnist + Normalize + DataLoader (no workers,");
             s.AppendLine("as `ember train`) + Trainer. TorchSharp: the same uint8 IDX bytes (Ember's reader) in a uint8 tensor, index_select per batch from a");
             s.AppendLine("randperm, converted and normalized in torch, then zero_grad / forward / cross_entropy / backward / step in a dispose scope.");
