@@ -18,4 +18,11 @@ public interface IPairedWorkload
 
     /// <summary>Builds the TorchSharp inputs and returns the timed action (called only when the peer is loaded).</summary>
     Action SetUpTorch();
+
+    /// <summary>
+    /// Called once after both set-ups (only when the peer is loaded): runs each side once on the same input and throws
+    /// if the results differ, so a row cannot silently time two different computations. Rows whose result is random
+    /// (dropout, a training step's update) check what is deterministic about them, or nothing.
+    /// </summary>
+    void CheckSameWork() { }
 }

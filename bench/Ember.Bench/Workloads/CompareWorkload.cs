@@ -1,4 +1,5 @@
 using System.Text;
+using Ember.Bench.Epoch;
 using Ember.Bench.Peers;
 
 namespace Ember.Bench.Workloads;
@@ -11,7 +12,10 @@ public sealed class CompareWorkload : IWorkload
 {
     public string Name => "compare";
 
-    public string Description => "Ember vs TorchSharp side by side [--threads 2] [--reps 15] [--only TEXT] [--ember-only] [--sequential] [--write-docs PATH]";
+    public string Description => "Ember vs TorchSharp side by side [--threads 2] [--reps 15] [--only TEXT] [--ember-only] [--sequential] [--epochs 3] [--epoch-batches N] [--no-epoch] [--write-docs PATH]";
+
+    /// <summary>The label of the epoch row, which `--only` matches like any other row's.</summary>
+    const string EpochRow = "Fashion-MNIST epoch, default CNN";
 
     public int Run(string[] args)
     {
@@ -36,10 +40,30 @@ public sealed class CompareWorkload : IWorkload
             if (only is not null && !w.Name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
             // Alternating Ember and TorchSharp samples: both sides see the same background load.
             Collect();
-            var (ember, torchSeconds) = Measure.MedianPair(w.SetUpEmber(), peer ? w.SetUpTorch() : null, reps, alternate: !args.Contains("--sequential"));
+            Action emberAction = w.SetUpEmber();
+            Action? torchAction = peer ? w.SetUpTorch() : null;
+            if (torchAction is not null) w.CheckSameWork(); // throws (and so stops the run) if the two sides disagree
+            var (ember, torchSeconds) = Measure.MedianPair(emberAction, torchAction, reps, alternate: !args.Contains("--sequential"));
             var row = new Row(w.Name, ember.Wall, torchSeconds?.Wall, w.Flops, ember.Cpu, torchSeconds?.Cpu);
             rows.Add(row);
             Console.WriteLine($"{row.Name,-44} {row.EmberMs,10:G4} {row.TorchMs,10} {row.Ratio,7} {row.EmberGflops,10} {row.TorchGflops,10} {row.EmberCpuMs,10} {row.TorchCpuMs,10} {row.CpuRatio,9}");
+        }
+        // The epoch row: whole epochs in a fresh process per side (EpochWorkload), not a median of short samples.
+        int epochs = Math.Max(1, int.Parse(Option(args, "--epochs") ?? "3"));
+        int epochBatches = int.Parse(Option(args, "--epoch-batches") ?? "0");
+        (EpochResult? Ember, EpochResult? Torch)? epoch = null;
+        if (!args.Contains("--no-epoch") && (only is null || EpochRow.Contains(only, StringComparison.OrdinalIgnoreCase) || "peak memory".Contains(only, StringComparison.OrdinalIgnoreCase)))
+        {
+            epoch = EpochRunner.RunBoth(threads, epochs, epochBatches, withTorch: peer);
+            if (epoch.Value.Ember is EpochResult e)
+            {
+                EpochResult? t = epoch.Value.Torch;
+                string label = $"{EpochRow} ({(epochs == 1 ? "1 epoch" : $"median of {epochs} epochs")}{(epochBatches > 0 ? $" of {epochBatches} batches" : "")}, see below)";
+                var row = new Row(label, e.MedianSeconds, t?.MedianSeconds, e.Images * CnnStepPair.StepFlopsPerImage, e.MedianCpuSeconds, t?.MedianCpuSeconds);
+                rows.Add(row);
+                Console.WriteLine($"{row.Name,-44} {row.EmberMs,10:G4} {row.TorchMs,10} {row.Ratio,7} {row.EmberGflops,10} {row.TorchGflops,10} {row.EmberCpuMs,10} {row.TorchCpuMs,10} {row.CpuRatio,9}");
+                Console.Write(EpochReport.Markdown(e, t));
+            }
         }
         foreach (var (name, waiting) in Registry.Pending) Console.WriteLine($"{name,-44} pending ({waiting})");
 
@@ -47,7 +71,7 @@ public sealed class CompareWorkload : IWorkload
         Console.WriteLine(load);
         if (docs is not null)
         {
-            BenchmarksDoc.RewriteSideBySide(docs, Section(rows, threads, reps, peerLine, tunables, load));
+            BenchmarksDoc.RewriteSideBySide(docs, Section(rows, threads, reps, peerLine, tunables, load, epoch, epochs));
             Console.WriteLine($"rewrote the side-by-side section of {docs}");
         }
         return 0;
@@ -86,7 +110,8 @@ public sealed class CompareWorkload : IWorkload
         }
     }
 
-    static string Section(List<Row> rows, int threads, int reps, string peerLine, string tunables, string load)
+    static string Section(List<Row> rows, int threads, int reps, string peerLine, string tunables, string load,
+        (EpochResult? Ember, EpochResult? Torch)? epoch, int epochs)
     {
         var s = new StringBuilder();
         s.AppendLine("`bash bench/run.sh` (sets TorchSharp up on first use with `bench/setup-torchsharp.sh`, then runs");
@@ -94,7 +119,9 @@ public sealed class CompareWorkload : IWorkload
         s.AppendLine();
         s.AppendLine($"Machine: {Machine.CpuModel()}, {Environment.ProcessorCount} cores, .NET {Environment.Version}. Date: {DateTime.Now:yyyy-MM-dd}.");
         s.AppendLine($"Peer: {peerLine}. Both sides run in one process with {threads} threads (`Torch.NumThreads` / `torch.set_num_threads`);");
-        s.AppendLine($"each figure is the median of {reps} timed samples after a warm-up (samples batch calls to last ≥ 2 ms; Ember and TorchSharp samples alternate, so both see the same background load).");
+        s.AppendLine($"each figure is the median of {reps} timed samples after a warm-up (samples batch calls to last ≥ 2 ms; Ember and TorchSharp samples alternate, so both see the same background load),");
+        s.AppendLine("except the Fashion-MNIST epoch row (below the table). Before timing, each pair with a deterministic result runs both sides once on the");
+        s.AppendLine("same input and stops the run if they differ (LayerNorm, GELU: 1e-4; the models, which start from a copy of Ember's weights: their outputs).");
         s.AppendLine($"Fair conditions: `GLIBC_TUNABLES={tunables}` — glibc otherwise returns libtorch's large freed blocks to the kernel");
         s.AppendLine("and re-faults them on every call (the spirit of the jemalloc/tcmalloc that PyTorch's CPU tuning guide recommends).");
         s.AppendLine("Ratio = TorchSharp time / Ember time: above 1 means Ember is faster. TorchSharp disposes its tensors in a dispose scope;");
@@ -111,8 +138,25 @@ public sealed class CompareWorkload : IWorkload
         s.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Row r in rows) s.AppendLine($"| {r.Name} | {r.EmberMs} | {r.TorchMs} | {r.Ratio} | {r.EmberGflops} | {r.TorchGflops} | {r.EmberCpuMs} | {r.TorchCpuMs} | {r.CpuRatio} |");
         foreach (var (name, waiting) in Registry.Pending) s.AppendLine($"| {name} | pending | | | | | | | |");
-        s.AppendLine();
-        s.AppendLine("Pending rows wait for: " + string.Join("; ", Registry.Pending.Select(p => $"{p.Name} — {p.Waiting}")) + ".");
+        if (Registry.Pending.Length > 0)
+        {
+            s.AppendLine();
+            s.AppendLine("Pending rows wait for: " + string.Join("; ", Registry.Pending.Select(p => $"{p.Name} — {p.Waiting}")) + ".");
+        }
+        if (epoch is { Ember: not null } run)
+        {
+            s.AppendLine();
+            s.AppendLine($"The epoch row is not a median of {reps} samples: each side trains {epochs} epoch{(epochs == 1 ? "" : "s")} of {run.Ember.Images:N0} images in its own fresh process");
+            s.AppendLine("(Ember first; `dotnet run -c Release --project bench/Ember.Bench -- epoch` runs it alone, `--epochs 10` for the issue's 10-epoch");
+            s.AppendLine("steadiness check), and the row gives the median epoch, the first (JIT and allocator warm-up) counted. Both sides: the training");
+            s.AppendLine("images of data/fashion-mnist, batch 128, shuffled, normalized with mean 0.2860 / std 0.3530, no augmentation, the default CNN from the same");
+            s.AppendLine("initial weights, Adam lr 1e-3, the loss and correct count read every batch. Ember: FashionMnist + Normalize + DataLoader (no workers,");
+            s.AppendLine("as `ember train`) + Trainer. TorchSharp: the same uint8 IDX bytes (Ember's reader) in a uint8 tensor, index_select per batch from a");
+            s.AppendLine("randperm, converted and normalized in torch, then zero_grad / forward / cross_entropy / backward / step in a dispose scope.");
+            s.AppendLine("Memory is each process's own (/proc/self/status); the peak during the epochs is VmHWM after resetting it once the data is loaded.");
+            s.AppendLine();
+            s.Append(EpochReport.Markdown(run.Ember, run.Torch));
+        }
         return s.ToString();
     }
 }

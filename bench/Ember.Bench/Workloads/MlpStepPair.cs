@@ -1,14 +1,17 @@
 using Ember.Bench.Peers;
+using Ember.Nn;
+using Ember.Nn.Layers;
+using Ember.Nn.Losses;
+using Ember.Optim;
 using TorchSharp;
 using TT = TorchSharp.torch.Tensor;
 
 namespace Ember.Bench.Workloads;
 
 /// <summary>
-/// One MLP training step, 784→256→ReLU→128→ReLU→10, batch 128, cross-entropy, SGD with momentum 0.9:
-/// zero grads, forward, loss, backward, update. Ember's side is written from core ops (x·Wᵀ + b, log-softmax and
-/// gather for the loss, in-place updates under no_grad) until nn.Linear, the losses and optim.SGD reach this branch;
-/// TorchSharp's side is its idiomatic nn.Sequential + CrossEntropyLoss + optim.SGD.
+/// One MLP training step, 784→256→ReLU→128→ReLU→10, batch 128, cross-entropy, SGD (lr 0.01, momentum 0.9): zero grads,
+/// forward, loss, backward, update. Both sides as a user writes them: nn.Sequential of nn.Linear and nn.ReLU,
+/// nn.CrossEntropyLoss, optim.SGD. TorchSharp's model starts from a copy of Ember's weights.
 /// </summary>
 public sealed class MlpStepPair : IPairedWorkload
 {
@@ -16,7 +19,12 @@ public sealed class MlpStepPair : IPairedWorkload
     static readonly int[] Widths = [784, 256, 128, 10];
     const double Lr = 0.01, Momentum = 0.9;
 
-    public string Name => "MLP train step (Ember: core ops + hand SGD)";
+    Sequential? model;
+    Tensor? x, y;
+    torch.nn.Module<TT, TT>? peer;
+    TT? xt, yt;
+
+    public string Name => "MLP train step (nn.Linear, CE, SGD momentum)";
 
     // Per layer: forward 2·B·in·out, weight gradient the same, input gradient the same (except the first layer).
     public double Flops
@@ -33,55 +41,61 @@ public sealed class MlpStepPair : IPairedWorkload
 
     public Action SetUpEmber()
     {
-        Tensor x = Inputs.Randn(1, Batch, Widths[0]);
-        Tensor y = Torch.FromArray(Labels(), [Batch, 1]);
-        var weights = new List<Tensor>();
-        for (int l = 0; l < Widths.Length - 1; l++)
-        {
-            weights.Add(Inputs.Randn(10 + l, Widths[l + 1], Widths[l]) * (1 / Math.Sqrt(Widths[l])));
-            weights.Add(Inputs.Randn(20 + l, Widths[l + 1]) * 0.01);
-        }
-        foreach (Tensor p in weights) p.RequiresGrad = true;
-        Tensor[] buffers = weights.Select(p => Torch.ZerosLike(p)).ToArray();
+        Torch.ManualSeed(12);
+        model = new Sequential(
+            new Linear(Widths[0], Widths[1]), new ReLU(),
+            new Linear(Widths[1], Widths[2]), new ReLU(),
+            new Linear(Widths[2], Widths[3]));
+        x = Inputs.Randn(1, Batch, Widths[0]);
+        y = Torch.FromArray(Labels(), [Batch]);
+        var lossFn = new CrossEntropyLoss();
+        var optimizer = new Sgd(model.Parameters(), new SgdOptions { LearningRate = Lr, Momentum = Momentum });
+        Sequential m = model;
+        Tensor input = x, target = y;
         return () =>
         {
-            foreach (Tensor p in weights) p.Grad = null;
-            Tensor h = x;
-            for (int l = 0; l < Widths.Length - 1; l++)
-            {
-                h = h.MatMul(weights[2 * l].T) + weights[2 * l + 1];
-                if (l < Widths.Length - 2) h = h.Relu();
-            }
-            Tensor loss = -h.LogSoftmax(1).Gather(1, y).Mean();
+            optimizer.ZeroGrad();
+            Tensor loss = lossFn.Forward(m.Call(input), target);
             loss.Backward();
-            using (Torch.NoGrad())
-            {
-                for (int i = 0; i < weights.Count; i++)
-                {
-                    buffers[i].MulInPlace(Momentum).AddInPlace(weights[i].Grad!);
-                    weights[i].SubInPlace(buffers[i], alpha: Lr);
-                }
-            }
+            optimizer.Step();
         };
     }
 
     public Action SetUpTorch()
     {
-        var x = Inputs.TorchRandn(1, Batch, Widths[0]);
-        var y = torch.tensor(Labels());
-        var model = torch.nn.Sequential(
+        if (model is null) SetUpEmber();
+        var m = torch.nn.Sequential(
             torch.nn.Linear(Widths[0], Widths[1]), torch.nn.ReLU(),
             torch.nn.Linear(Widths[1], Widths[2]), torch.nn.ReLU(),
             torch.nn.Linear(Widths[2], Widths[3]));
+        // Copied before the first Ember step, so the forward check below compares identical weights.
+        SameWork.CopyWeights(model!, m);
+        peer = m;
+        xt = Inputs.ToTorch(x!);
+        yt = torch.tensor(Labels());
         var lossFn = torch.nn.CrossEntropyLoss();
-        var optimizer = torch.optim.SGD(model.parameters(), Lr, momentum: Momentum);
+        var optimizer = torch.optim.SGD(m.parameters(), Lr, momentum: Momentum);
+        TT input = xt, target = yt;
         return () =>
         {
             using var scope = torch.NewDisposeScope();
             optimizer.zero_grad();
-            TT loss = lossFn.forward(model.forward(x), y);
+            TT loss = lossFn.forward(m.forward(input), target);
             loss.backward();
             optimizer.step();
         };
+    }
+
+    // Called before any timed step, so both models still hold the same weights: compare logits and loss.
+    public void CheckSameWork()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var grad = torch.no_grad();
+        using var noGrad = Torch.NoGrad();
+        Tensor logits = model!.Call(x!);
+        TT peerLogits = peer!.forward(xt!);
+        SameWork.CheckClose(Name + ", logits", logits, peerLogits, 1e-4, scaleByMagnitude: true);
+        SameWork.CheckClose(Name + ", loss", new CrossEntropyLoss().Forward(logits, y!),
+            torch.nn.functional.cross_entropy(peerLogits, yt!), 1e-4, scaleByMagnitude: true);
     }
 }

@@ -1,0 +1,62 @@
+using Ember.Bench.Peers;
+using Ember.Nn.Layers;
+using TorchSharp;
+using TT = TorchSharp.torch.Tensor;
+
+namespace Ember.Bench.Workloads;
+
+/// <summary>
+/// nn.LayerNorm(1024) with affine weight and bias, forward over a 4096×1024 float32 input under no-grad (the kernel, not
+/// autograd bookkeeping): 16 MB in, 16 MB out. Weight and bias are random (not 1 and 0) so the check covers the affine step.
+/// </summary>
+public sealed class LayerNormPair : IPairedWorkload
+{
+    const int Rows = 4096, Cols = 1024;
+
+    LayerNorm? norm;
+    Tensor? x;
+    torch.nn.Module<TT, TT>? peer;
+    TT? xt;
+
+    public string Name => "LayerNorm 4096×1024 fwd (affine, no grad)";
+
+    public double Flops => 0;
+
+    public Action SetUpEmber()
+    {
+        norm = new LayerNorm(Cols);
+        using (Torch.NoGrad())
+        {
+            norm.Weight!.CopyFrom(Inputs.Randn(2, Cols) * 0.5 + 1.0);
+            norm.Bias!.CopyFrom(Inputs.Randn(3, Cols) * 0.1);
+        }
+        // A non-zero mean and a scale other than 1, so centring and scaling both matter.
+        x = Inputs.Randn(1, Rows, Cols) * 3.0 + 0.5;
+        LayerNorm n = norm;
+        Tensor input = x;
+        return () => { using (Torch.NoGrad()) n.Call(input); };
+    }
+
+    public Action SetUpTorch()
+    {
+        if (norm is null) SetUpEmber();
+        var ln = torch.nn.LayerNorm(Cols);
+        SameWork.CopyWeights(norm!, ln);
+        peer = ln;
+        xt = Inputs.ToTorch(x!);
+        TT input = xt;
+        return () =>
+        {
+            using var grad = torch.no_grad();
+            using var y = ln.forward(input);
+        };
+    }
+
+    public void CheckSameWork()
+    {
+        using var grad = torch.no_grad();
+        using (Torch.NoGrad())
+        using (var y = peer!.forward(xt!))
+            SameWork.CheckClose(Name, norm!.Call(x!), y);
+    }
+}
