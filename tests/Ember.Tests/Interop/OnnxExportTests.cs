@@ -75,8 +75,11 @@ public class OnnxExportTests
         Assert.Equal(-1, session.InputMetadata["input"].Dimensions[0]);
         foreach (var x in new[] { sample, Torch.Randn([3, .. sampleShape], generator: gen) * 2 })
         {
-            var expected = Eval(model, x);
-            TestUtil.Close(expected.ToDoubleArray(), [.. RunOnnx(session, x).Select(v => (double)v)], Tolerance, Tolerance);
+            var expected = Eval(model, x).ToDoubleArray();
+            // Randomized deep nets (AlexNet) reach outputs in the millions, where float32 accumulation order alone moves
+            // the last digits: the absolute tolerance scales with the output's magnitude.
+            double scale = Math.Max(1, expected.Max(Math.Abs));
+            TestUtil.Close(expected, [.. RunOnnx(session, x).Select(v => (double)v)], Tolerance, Tolerance * scale);
         }
     }
 
