@@ -75,12 +75,13 @@ internal static class StoragePool
             Interlocked.Increment(ref InducedCollections);
             array = TryTake(dtype, count, bytes);
         }
-        if (array is null) Misses++; else Hits++;
         if (array is not null)
         {
+            Hits++;
             if (zeroed) Array.Clear(array);
             return array;
         }
+        Misses++;
         return dtype switch
         {
             DType.Float32 => zeroed ? new float[count] : GC.AllocateUninitializedArray<float>(count),
