@@ -15,8 +15,6 @@ internal class Storage
     public int Version;
     // Set only on pooled storages: As<T> then records the access (see StoragePool.Touch).
     protected readonly bool Pooled;
-    internal int TouchTicket;
-    internal object? TouchRing;
 
     public Storage(Array data, DType dtype) : this(data, dtype, false) { }
 
@@ -40,7 +38,7 @@ internal class Storage
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T[] As<T>()
     {
-        if (Pooled) StoragePool.Touch(this);
+        if (Pooled) StoragePool.Touch(Unsafe.As<PooledStorage>(this));
         return Unsafe.As<T[]>(Data);
     }
 }
@@ -52,5 +50,9 @@ internal class Storage
 /// </summary>
 internal sealed class PooledStorage(Array data, DType dtype) : Storage(data, dtype, true)
 {
+    // Where and when this storage was last recorded in a thread's ring (StoragePool.Touch).
+    internal int TouchTicket;
+    internal object? TouchRing;
+
     ~PooledStorage() => StoragePool.Return(Data, DType);
 }

@@ -122,7 +122,7 @@ internal static class StoragePool
     }
 
     /// <summary>Records an access; a storage already recorded in the newer half of this thread's ring is skipped.</summary>
-    public static void Touch(Storage storage)
+    public static void Touch(PooledStorage storage)
     {
         var r = ring ??= new Ring();
         if (ReferenceEquals(storage.TouchRing, r) && r.Ticket - storage.TouchTicket < RingSize / 2) return;
