@@ -34,6 +34,7 @@ public static unsafe class Conv2dKernel
         fixed (T* x = input, w = weight, b = bias, y = output)
         {
             if (g.InChannelsPerGroup == 1) DepthwiseConv2d.Forward(g, x, w, bias.IsEmpty ? null : b, y);
+            else if (ShiftedGemmConv.Applies(g)) ShiftedGemmConv.Forward(g, x, w, bias.IsEmpty ? null : b, y);
             else ParallelRange.For(g.Batch, 1, new ForwardAction<T>(g, x, w, bias.IsEmpty ? null : b, y));
         }
     }
@@ -119,6 +120,22 @@ public static unsafe class Conv2dKernel
     internal static void BackwardInputCore<T>(in Conv2dGeometry g, ReadOnlySpan<T> gradOutput, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, Span<T> gradInput)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (g.InChannelsPerGroup > 1 && g.Batch > 0 && ShiftedGemmConv.TryInputGradientGeometry(g, out Conv2dGeometry adjoint))
+        {
+            // A stride-1 input gradient is itself a stride-1 convolution: no im2col and no col2im.
+            T[] flipped = ArrayPool<T>.Shared.Rent(g.WeightLength);
+            try
+            {
+                ShiftedGemmConv.FlipTranspose(g, weight, flipped);
+                fixed (T* dy = gradOutput, w = flipped, b = bias, dx = gradInput)
+                    ShiftedGemmConv.Forward(adjoint, dy, w, bias.IsEmpty ? null : b, dx);
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(flipped);
+            }
+            return;
+        }
         fixed (T* dy = gradOutput, w = weight, b = bias, dx = gradInput)
         {
             if (g.InChannelsPerGroup == 1) DepthwiseConv2d.BackwardInput(g, dy, w, bias.IsEmpty ? null : b, dx);

@@ -26,6 +26,12 @@ public class ConvKernelTests
         "2,4,9,8,8,3,3,1,2,2,1,2,1,4",      // depthwise (direct kernel) with asymmetric stride and dilation
         "2,1,7,6,5,3,3,1,1,1,1,1,1,1",      // one input channel: direct kernel with multiplier 5
         "0,2,5,5,3,3,3,1,1,1,1,1,1,1",      // empty batch
+        // Stride 1 goes through ShiftedGemmConv (forward and, when d·(k − 1) ≥ padding, the input gradient):
+        "2,32,12,13,64,3,3,1,1,1,1,1,1,1",  // k = 288 in two slices, 64 rows on the 8-row kernel, 6 column panels
+        "2,6,9,10,20,3,3,1,1,0,0,1,1,2",    // groups, no padding, 10 rows per group (an edge panel of the 12-row kernel)
+        "1,4,7,8,12,5,5,1,1,3,3,1,1,1",     // 5×5 with padding 3
+        "1,3,5,5,4,3,3,1,1,3,3,1,1,1",      // padding 3 > d·(k − 1): the input gradient takes the im2col path
+        "2,5,6,9,7,2,3,1,1,1,0,2,1,1",      // even kernel height, dilation 2, rectangular
     };
 
     // "N,C_in,H,W,C_out,kH,kW,sH,sW,pH,pW,opH,opW,dH,dW,groups"

@@ -245,6 +245,37 @@ public class PoolKernelTests
         Assert.Equal(expected.Skip(1), y.Skip(1));
     }
 
+    [Theory]
+    [InlineData(2, 3, 28, 28)]  // 392 pairs per plane, rows of 14 outputs (8 + 6)
+    [InlineData(1, 2, 6, 36)]   // rows of 18 outputs (16 + 2)
+    [InlineData(1, 1, 4, 16)]   // rows of 8
+    [InlineData(3, 2, 14, 14)]  // rows of 7: scalar rows after vector pairs
+    public void MaxPoolFloatVectorPathMatchesTheScalarRule(int n, int c, int h, int w)
+    {
+        // The float 2×2 path works in two vector passes; the double path is the scalar loop. Ties, −∞ and NaN are planted.
+        var g = new Pool2dGeometry(n, c, h, w, 2, 2, 2, 2);
+        double[] x = Random(g.InputLength, 7);
+        for (int i = 0; i < x.Length; i++)
+        {
+            if (i % 37 == 5) x[i] = double.NaN;
+            else if (i % 41 == 3) x[i] = double.NegativeInfinity;
+            else if (i % 11 == 0) x[i] = 0.5;
+            else x[i] = Math.Round(x[i] * 4) / 4; // many ties
+        }
+        var expected = new double[g.OutputLength];
+        var expectedIdx = new long[g.OutputLength];
+        MaxPool2dKernel.Forward<double>(g, x, expected, expectedIdx);
+        var y = new float[g.OutputLength];
+        var idx = new long[g.OutputLength];
+        MaxPool2dKernel.Forward<float>(g, ToFloat(x), y, idx);
+        Assert.Equal(expectedIdx, idx);
+        Assert.Equal(expected.Select(v => (float)v), y);
+        Assert.Contains(y, float.IsNaN);
+        var yNoIndices = new float[g.OutputLength];
+        MaxPool2dKernel.Forward<float>(g, ToFloat(x), yNoIndices, default);
+        Assert.Equal(y, yNoIndices);
+    }
+
     [Fact]
     public void MaxPoolBackwardRejectsForeignIndices()
     {

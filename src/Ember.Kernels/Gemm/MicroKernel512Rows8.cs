@@ -1,0 +1,115 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Ember.Kernels.Gemm;
+
+/// <summary>
+/// 8×(2·Vector512&lt;T&gt;.Count) micro-kernel, the 8-row sibling of <see cref="MicroKernel512{T}"/>. Convolutions use it when
+/// the output channels divide by 8 but not by 12 (32, 64, 128, 256): a 12-row kernel would compute a third of its last
+/// panel for nothing (64 rows = 5·12 + 4).
+/// </summary>
+internal readonly unsafe struct MicroKernel512Rows8<T> : IMicroKernel<T> where T : unmanaged, INumber<T>
+{
+    public static int MR => 8;
+
+    public static int NR => 2 * Vector512<T>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+    {
+        Vector512<T>
+            c00 = default, c01 = default,
+            c10 = default, c11 = default,
+            c20 = default, c21 = default,
+            c30 = default, c31 = default,
+            c40 = default, c41 = default,
+            c50 = default, c51 = default,
+            c60 = default, c61 = default,
+            c70 = default, c71 = default;
+        Vector512<T> a0, a1;
+        for (nint p = 0; p < kc; p++)
+        {
+            Vector512<T> b0 = Vector512.Load(b);
+            Vector512<T> b1 = Vector512.Load(b + Vector512<T>.Count);
+            a0 = Vector512.Create(a[0]);
+            c00 = Fma(a0, b0, c00);
+            c01 = Fma(a0, b1, c01);
+            a1 = Vector512.Create(a[1]);
+            c10 = Fma(a1, b0, c10);
+            c11 = Fma(a1, b1, c11);
+            a0 = Vector512.Create(a[2]);
+            c20 = Fma(a0, b0, c20);
+            c21 = Fma(a0, b1, c21);
+            a1 = Vector512.Create(a[3]);
+            c30 = Fma(a1, b0, c30);
+            c31 = Fma(a1, b1, c31);
+            a0 = Vector512.Create(a[4]);
+            c40 = Fma(a0, b0, c40);
+            c41 = Fma(a0, b1, c41);
+            a1 = Vector512.Create(a[5]);
+            c50 = Fma(a1, b0, c50);
+            c51 = Fma(a1, b1, c51);
+            a0 = Vector512.Create(a[6]);
+            c60 = Fma(a0, b0, c60);
+            c61 = Fma(a0, b1, c61);
+            a1 = Vector512.Create(a[7]);
+            c70 = Fma(a1, b0, c70);
+            c71 = Fma(a1, b1, c71);
+            a += 8;
+            b += 2 * Vector512<T>.Count;
+        }
+
+        Vector512<T> va = Vector512.Create(alpha);
+        if (beta == T.Zero)
+        {
+            StoreRow(c + 0 * ldc, c00, c01, va);
+            StoreRow(c + 1 * ldc, c10, c11, va);
+            StoreRow(c + 2 * ldc, c20, c21, va);
+            StoreRow(c + 3 * ldc, c30, c31, va);
+            StoreRow(c + 4 * ldc, c40, c41, va);
+            StoreRow(c + 5 * ldc, c50, c51, va);
+            StoreRow(c + 6 * ldc, c60, c61, va);
+            StoreRow(c + 7 * ldc, c70, c71, va);
+        }
+        else
+        {
+            Vector512<T> vb = Vector512.Create(beta);
+            StoreRow(c + 0 * ldc, c00, c01, va, vb);
+            StoreRow(c + 1 * ldc, c10, c11, va, vb);
+            StoreRow(c + 2 * ldc, c20, c21, va, vb);
+            StoreRow(c + 3 * ldc, c30, c31, va, vb);
+            StoreRow(c + 4 * ldc, c40, c41, va, vb);
+            StoreRow(c + 5 * ldc, c50, c51, va, vb);
+            StoreRow(c + 6 * ldc, c60, c61, va, vb);
+            StoreRow(c + 7 * ldc, c70, c71, va, vb);
+        }
+    }
+
+    /// <summary>Multiply-add on the element type: a fused multiply-add (always hardware on AVX-512).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<T> Fma(Vector512<T> x, Vector512<T> y, Vector512<T> acc)
+    {
+        if (typeof(T) == typeof(float))
+            return Vector512.FusedMultiplyAdd(x.As<T, float>(), y.As<T, float>(), acc.As<T, float>()).As<float, T>();
+        if (typeof(T) == typeof(double))
+            return Vector512.FusedMultiplyAdd(x.As<T, double>(), y.As<T, double>(), acc.As<T, double>()).As<double, T>();
+        return x * y + acc;
+    }
+
+    // alpha·acc (+ beta·C) as separate multiplies and an add, exactly like the scalar edge path, so a C element gets the
+    // same bits whether its tile was full or an edge tile.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreRow(T* c, Vector512<T> x0, Vector512<T> x1, Vector512<T> va)
+    {
+        Vector512.Store(va * x0, c);
+        Vector512.Store(va * x1, c + Vector512<T>.Count);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreRow(T* c, Vector512<T> x0, Vector512<T> x1, Vector512<T> va, Vector512<T> vb)
+    {
+        Vector512.Store(va * x0 + vb * Vector512.Load(c), c);
+        Vector512.Store(va * x1 + vb * Vector512.Load(c + Vector512<T>.Count), c + Vector512<T>.Count);
+    }
+}
