@@ -76,6 +76,12 @@ public static unsafe class Conv2dKernel
         int weightLength = g.WeightLength;
         gradWeight = gradWeight[..weightLength];
         if (g.Batch == 0) { gradWeight.Clear(); return; }
+        if (ShiftedGemmConv.AppliesToWeightGradient(g))
+        {
+            fixed (T* x = input, dy = gradOutput, dw = gradWeight)
+                ShiftedGemmConv.BackwardWeight(g, x, dy, dw, WeightChunks);
+            return;
+        }
         if (g.InChannelsPerGroup == 1)
         {
             fixed (T* x = input, dy = gradOutput, dw = gradWeight)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -114,6 +115,177 @@ internal static unsafe class ShiftedGemmConv
         }
     }
 
+    /// <summary>Stride 1 and not depthwise, on hardware with 512-bit vectors: <see cref="BackwardWeight{T}"/> applies.</summary>
+    public static bool AppliesToWeightGradient(in Conv2dGeometry g) =>
+        Vector512.IsHardwareAccelerated && g.StrideHeight == 1 && g.StrideWidth == 1 && !g.IsPointwise && (g.InChannelsPerGroup > 1 || g.Groups == 1);
+
+    /// <summary>
+    /// gradWeight[co, k] = Σ_n Σ_q gradOut_grid[n, co, q] · padded[n][offset(k) + q], over the grid positions q (the output
+    /// gradient is zero on the grid's extra columns). Both factors are contiguous in q, so each 4×4 block of
+    /// (co, k) is a set of 16 vector dot products: no im2col and no transposing pack. Chunks of the batch as in
+    /// <see cref="Conv2dKernel.BackwardWeight{T}"/>: fixed by N, partials added in chunk order.
+    /// </summary>
+    public static void BackwardWeight<T>(in Conv2dGeometry g, T* x, T* dy, T* dw, int chunkCount) where T : unmanaged, INumber<T>
+    {
+        var plan = new Plan(g, 1, Vector512<T>.Count, KC);
+        int weightLength = g.WeightLength;
+        int grain = (g.Batch + chunkCount - 1) / chunkCount;
+        int chunks = (g.Batch + grain - 1) / grain;
+        T[]? partials = chunks > 1 ? ArrayPool<T>.Shared.Rent((chunks - 1) * weightLength) : null;
+        int[] offsets = ArrayPool<int>.Shared.Rent(plan.K);
+        try
+        {
+            plan.FillOffsets(offsets);
+            fixed (T* p = partials)
+            fixed (int* off = offsets)
+            {
+                ParallelRange.For(g.Batch, grain, new WeightAction<T>(g, plan, x, dy, dw, p, off, grain));
+                var total = new Span<T>(dw, weightLength);
+                for (int c = 1; c < chunks; c++)
+                    TensorPrimitives.Add(total, new ReadOnlySpan<T>(p + (long)(c - 1) * weightLength, weightLength), total);
+            }
+        }
+        finally
+        {
+            if (partials is not null) ArrayPool<T>.Shared.Return(partials);
+            ArrayPool<int>.Shared.Return(offsets);
+        }
+    }
+
+    readonly struct WeightAction<T>(Conv2dGeometry g, Plan plan, T* x, T* dy, T* dw, T* partials, int* offsets, int grain) : IRangeAction
+        where T : unmanaged, INumber<T>
+    {
+        public void Invoke(int start, int end)
+        {
+            int chunk = start / grain;
+            T* target = chunk == 0 ? dw : partials + (long)(chunk - 1) * g.WeightLength;
+            new Span<T>(target, g.WeightLength).Clear();
+            T* padded = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Scratch<T>.Padded(plan.PaddedLength)));
+            T* grid = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Scratch<T>.Grid(plan.M * plan.GridWidth)));
+            for (int n = start; n < end; n++)
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    Pad(plan, x + ((long)n * g.InChannels + (long)grp * plan.InChannels) * g.InPlane, padded);
+                    Spread(dy + ((long)n * g.OutChannels + (long)grp * plan.M) * g.OutPlane, grid);
+                    Accumulate(padded, grid, target + (long)grp * plan.M * plan.K);
+                }
+        }
+
+        // grid[co, oh·Wp + ow] = gradOut[co, oh, ow], zero on the extra columns and the tail.
+        void Spread(T* src, T* grid)
+        {
+            new Span<T>(grid, plan.M * plan.GridWidth).Clear();
+            int ow = plan.OutWidth, pw = plan.PaddedWidth;
+            for (int co = 0; co < plan.M; co++)
+            {
+                T* dst = grid + (long)co * plan.GridWidth;
+                for (int oh = 0; oh < plan.OutHeight; oh++, src += ow, dst += pw)
+                    CopyShort(src, dst, ow);
+            }
+        }
+
+        // target[co, k] += Σ_q grid[co, q] · padded[offsets[k] + q], in 4×4 blocks with a single-dot remainder.
+        void Accumulate(T* padded, T* grid, T* target)
+        {
+            int m = plan.M, k = plan.K, length = plan.GridWidth;
+            int co = 0;
+            for (; co + 4 <= m; co += 4)
+            {
+                T* a = grid + (long)co * length;
+                int kk = 0;
+                for (; kk + 4 <= k; kk += 4)
+                    Block4x4(a, length, padded + offsets[kk], padded + offsets[kk + 1], padded + offsets[kk + 2], padded + offsets[kk + 3],
+                        length, target + (long)co * k + kk, k);
+                for (; kk < k; kk++)
+                    for (int i = 0; i < 4; i++)
+                        target[(long)(co + i) * k + kk] += Dot(a + (long)i * length, padded + offsets[kk], length);
+            }
+            for (; co < m; co++)
+                for (int kk = 0; kk < k; kk++)
+                    target[(long)co * k + kk] += Dot(grid + (long)co * length, padded + offsets[kk], length);
+        }
+
+        static T Dot(T* a, T* b, int length)
+        {
+            Vector512<T> acc = Vector512<T>.Zero;
+            for (int q = 0; q < length; q += Vector512<T>.Count)
+                acc = Fma(Vector512.Load(a + q), Vector512.Load(b + q), acc);
+            return Vector512.Sum(acc);
+        }
+
+        // Sixteen dot products of rows a..a+3 (stride lda) with b0..b3; the 16 accumulators and 8 row vectors fit the register file.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        static void Block4x4(T* a, int lda, T* b0, T* b1, T* b2, T* b3, int length, T* c, int ldc)
+        {
+            Vector512<T> c00 = default, c01 = default, c02 = default, c03 = default;
+            Vector512<T> c10 = default, c11 = default, c12 = default, c13 = default;
+            Vector512<T> c20 = default, c21 = default, c22 = default, c23 = default;
+            Vector512<T> c30 = default, c31 = default, c32 = default, c33 = default;
+            T* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
+            for (int q = 0; q < length; q += Vector512<T>.Count)
+            {
+                Vector512<T> v0 = Vector512.Load(b0 + q), v1 = Vector512.Load(b1 + q), v2 = Vector512.Load(b2 + q), v3 = Vector512.Load(b3 + q);
+                Vector512<T> u = Vector512.Load(a + q);
+                c00 = Fma(u, v0, c00); c01 = Fma(u, v1, c01); c02 = Fma(u, v2, c02); c03 = Fma(u, v3, c03);
+                u = Vector512.Load(a1 + q);
+                c10 = Fma(u, v0, c10); c11 = Fma(u, v1, c11); c12 = Fma(u, v2, c12); c13 = Fma(u, v3, c13);
+                u = Vector512.Load(a2 + q);
+                c20 = Fma(u, v0, c20); c21 = Fma(u, v1, c21); c22 = Fma(u, v2, c22); c23 = Fma(u, v3, c23);
+                u = Vector512.Load(a3 + q);
+                c30 = Fma(u, v0, c30); c31 = Fma(u, v1, c31); c32 = Fma(u, v2, c32); c33 = Fma(u, v3, c33);
+            }
+            c[0] += Vector512.Sum(c00); c[1] += Vector512.Sum(c01); c[2] += Vector512.Sum(c02); c[3] += Vector512.Sum(c03);
+            c += ldc;
+            c[0] += Vector512.Sum(c10); c[1] += Vector512.Sum(c11); c[2] += Vector512.Sum(c12); c[3] += Vector512.Sum(c13);
+            c += ldc;
+            c[0] += Vector512.Sum(c20); c[1] += Vector512.Sum(c21); c[2] += Vector512.Sum(c22); c[3] += Vector512.Sum(c23);
+            c += ldc;
+            c[0] += Vector512.Sum(c30); c[1] += Vector512.Sum(c31); c[2] += Vector512.Sum(c32); c[3] += Vector512.Sum(c33);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static Vector512<T> Fma(Vector512<T> x, Vector512<T> y, Vector512<T> acc)
+        {
+            if (typeof(T) == typeof(float))
+                return Vector512.FusedMultiplyAdd(x.As<T, float>(), y.As<T, float>(), acc.As<T, float>()).As<float, T>();
+            if (typeof(T) == typeof(double))
+                return Vector512.FusedMultiplyAdd(x.As<T, double>(), y.As<T, double>(), acc.As<T, double>()).As<double, T>();
+            return x * y + acc;
+        }
+    }
+
+    // The image's group channels into the zeroed padded buffer.
+    static void Pad<T>(in Plan plan, T* src, T* padded) where T : unmanaged
+    {
+        new Span<T>(padded, plan.PaddedLength).Clear();
+        int w = plan.InWidth, pw = plan.PaddedWidth;
+        for (int c = 0; c < plan.InChannels; c++)
+        {
+            T* dst = padded + ((long)c * plan.PaddedHeight + plan.PadHeight) * pw + plan.PadWidth;
+            for (int h = 0; h < plan.InHeight; h++, src += w, dst += pw)
+                CopyShort(src, dst, w);
+        }
+    }
+
+    // Image rows are short (28 floats at 28×28): a Memmove call per row costs as much as the copy.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void CopyShort<T>(T* src, T* dst, int count) where T : unmanaged
+    {
+        int j = 0;
+        for (; j + Vector512<T>.Count <= count; j += Vector512<T>.Count) Vector512.Store(Vector512.Load(src + j), dst + j);
+        for (; j + Vector256<T>.Count <= count; j += Vector256<T>.Count) Vector256.Store(Vector256.Load(src + j), dst + j);
+        for (; j < count; j++) dst[j] = src[j];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void AddShort<T>(T* src, T value, T* dst, int count) where T : unmanaged, INumber<T>
+    {
+        int j = 0;
+        var v = Vector512.Create(value);
+        for (; j + Vector512<T>.Count <= count; j += Vector512<T>.Count) Vector512.Store(Vector512.Load(src + j) + v, dst + j);
+        for (; j < count; j++) dst[j] = src[j] + value;
+    }
+
     /// <summary>The sizes shared by every image of one call.</summary>
     readonly struct Plan
     {
@@ -189,21 +361,9 @@ internal static unsafe class ShiftedGemmConv
             for (int index = start; index < end; index++)
             {
                 int n = index / g.Groups, grp = index % g.Groups;
-                Pad(x + ((long)n * g.InChannels + (long)grp * plan.InChannels) * g.InPlane, padded);
+                Pad(plan, x + ((long)n * g.InChannels + (long)grp * plan.InChannels) * g.InPlane, padded);
                 Multiply(padded, packedWeight + (long)grp * plan.PackedWeightLength, grid, panel, tile);
                 Crop(grid, bias is null ? null : bias + grp * plan.M, y + ((long)n * g.OutChannels + (long)grp * plan.M) * g.OutPlane);
-            }
-        }
-
-        void Pad(T* src, T* padded)
-        {
-            new Span<T>(padded, plan.PaddedLength).Clear();
-            int w = plan.InWidth, pw = plan.PaddedWidth;
-            for (int c = 0; c < plan.InChannels; c++)
-            {
-                T* dst = padded + ((long)c * plan.PaddedHeight + plan.PadHeight) * pw + plan.PadWidth;
-                for (int h = 0; h < plan.InHeight; h++, src += w, dst += pw)
-                    CopyShort(src, dst, w);
             }
         }
 
@@ -278,23 +438,5 @@ internal static unsafe class ShiftedGemmConv
             }
         }
 
-        // Image rows are short (28 floats at 28×28): a Memmove call per row costs as much as the copy.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void CopyShort(T* src, T* dst, int count)
-        {
-            int j = 0;
-            for (; j + Vector512<T>.Count <= count; j += Vector512<T>.Count) Vector512.Store(Vector512.Load(src + j), dst + j);
-            for (; j + Vector256<T>.Count <= count; j += Vector256<T>.Count) Vector256.Store(Vector256.Load(src + j), dst + j);
-            for (; j < count; j++) dst[j] = src[j];
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void AddShort(T* src, T value, T* dst, int count)
-        {
-            int j = 0;
-            var v = Vector512.Create(value);
-            for (; j + Vector512<T>.Count <= count; j += Vector512<T>.Count) Vector512.Store(Vector512.Load(src + j) + v, dst + j);
-            for (; j < count; j++) dst[j] = src[j] + value;
-        }
     }
 }
