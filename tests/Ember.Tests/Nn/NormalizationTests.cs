@@ -131,6 +131,38 @@ public class NormalizationTests
     }
 
     [Fact]
+    public void LayerNorm_fused_backward_has_a_second_order_and_is_bit_identical_across_thread_counts()
+    {
+        // Double backward goes through the closed form built from differentiable ops.
+        GradCheck.CheckSecondOrder(xs => F.LayerNorm(xs[0], [3, 4], xs[1], xs[2]),
+            [TestUtil.Leaf([2, 3, 4], 7), TestUtil.Leaf([3, 4], 8), TestUtil.Leaf([3, 4], 9)]);
+
+        // 37 rows: the weight and bias gradients sum over fixed row chunks, so 1 and 2 threads agree to the bit.
+        Torch.ManualSeed(3);
+        var x = Torch.Randn([37, 96]);
+        var w = Torch.Randn([96]);
+        var b = Torch.Randn([96]);
+        var dy = Torch.Randn([37, 96]);
+        float[][] Run()
+        {
+            var xl = x.Clone().RequiresGradInPlace(); var wl = w.Clone().RequiresGradInPlace(); var bl = b.Clone().RequiresGradInPlace();
+            var y = F.LayerNorm(xl, [96], wl, bl);
+            (y * dy).Sum().Backward();
+            return [y.ToArray<float>(), xl.Grad!.ToArray<float>(), wl.Grad!.ToArray<float>(), bl.Grad!.ToArray<float>()];
+        }
+        int saved = Torch.NumThreads;
+        try
+        {
+            Torch.NumThreads = 1;
+            var one = Run();
+            Torch.NumThreads = 2;
+            var two = Run();
+            for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], two[i]);
+        }
+        finally { Torch.NumThreads = saved; }
+    }
+
+    [Fact]
     public void LayerNorm_is_stable_for_a_large_offset()
     {
         // E[x²] − E[x]² would lose every digit here; the two-pass form keeps them.

@@ -92,12 +92,14 @@ public static partial class F
         int k = normalizedShape.Length;
         if (k == 0 || input.Rank < k || !input.Shape.ToArray()[^k..].AsSpan().SequenceEqual(normalizedShape))
             throw new ArgumentException($"layer_norm: expected input with trailing shape {new Shape(normalizedShape)}, got input shape {input.Shape}");
-        var dims = Enumerable.Range(input.Rank - k, k).ToArray();
-        var (_, centered, var) = Moments(input, dims);
-        var y = centered * (var + eps).Rsqrt();
-        if (weight is not null) y = y * weight;
-        if (bias is not null) y = y + bias;
-        return y;
+        int cols = normalizedShape.Aggregate(1, (a, b) => a * b);
+        if (weight is not null && weight.NumEl != cols)
+            throw new ArgumentException($"layer_norm: expected weight of shape {new Shape(normalizedShape)}, got {weight.Shape}");
+        if (bias is not null && bias.NumEl != cols)
+            throw new ArgumentException($"layer_norm: expected bias of shape {new Shape(normalizedShape)}, got {bias.Shape}");
+        if (!input.DType.IsFloatingPoint())
+            throw new ArgumentException($"layer_norm: expected a floating-point input, got {input.DType}");
+        return Ops.LayerNormOps.Forward(input, k, weight, bias, eps);
     }
 
     /// <summary>
