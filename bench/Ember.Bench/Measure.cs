@@ -9,12 +9,7 @@ public static class Measure
     public static double MedianSeconds(Action action, int reps = 15, double minSampleSeconds = 0.002)
     {
         // Warm-up: tiered JIT promotion and packing-buffer allocation happen here, not in a sample.
-        var warm = Stopwatch.StartNew();
-        int calls = 0;
-        do { action(); calls++; } while (warm.Elapsed.TotalSeconds < 0.2 || calls < 3);
-
-        double perCall = warm.Elapsed.TotalSeconds / calls;
-        int batch = Math.Max(1, (int)Math.Ceiling(minSampleSeconds / perCall));
+        int batch = WarmUp(action, minSampleSeconds);
         var samples = new double[reps];
         for (int r = 0; r < reps; r++)
         {
@@ -63,13 +58,18 @@ public static class Measure
     static Timing Median(Timing[] samples) =>
         new(samples.Select(t => t.Wall).Order().ElementAt(samples.Length / 2), samples.Select(t => t.Cpu).Order().ElementAt(samples.Length / 2));
 
-    // Runs the action for ≥ 0.2 s (and ≥ 3 calls); returns how many calls make one sample of ≥ minSampleSeconds.
+    // Runs the action for ≥ 0.2 s and ≥ 20 calls (3 when a call takes over 0.15 s); returns how many calls make one
+    // sample of ≥ minSampleSeconds. Twenty calls reach the steady state of Ember's storage pool in a loop over one op:
+    // its per-thread ring keeps the last ~15 outputs reachable, so those first calls miss the pool and fault in fresh
+    // pages (a training step releases the ring between modules and never sees this).
     static int WarmUp(Action action, double minSampleSeconds)
     {
         var warm = Stopwatch.StartNew();
         int calls = 0;
-        do { action(); calls++; } while (warm.Elapsed.TotalSeconds < 0.2 || calls < 3);
-        double perCall = warm.Elapsed.TotalSeconds / calls;
+        do { action(); calls++; } while (warm.Elapsed.TotalSeconds < 0.2 || calls < 3 || (calls < 20 && warm.Elapsed.TotalSeconds < 3));
+        var last = Stopwatch.StartNew();
+        action();
+        double perCall = last.Elapsed.TotalSeconds;
         return Math.Max(1, (int)Math.Ceiling(minSampleSeconds / perCall));
     }
 

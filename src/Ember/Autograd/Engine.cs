@@ -38,7 +38,16 @@ internal static class Engine
         return result;
     }
 
+    [ThreadStatic] static int depth;
+
     static Tensor?[] Run(Tensor[] roots, Tensor[] seeds, bool retainGraph, bool createGraph, Tensor[]? inputs)
+    {
+        depth++;
+        try { return RunNodes(roots, seeds, retainGraph, createGraph, inputs); }
+        finally { depth--; }
+    }
+
+    static Tensor?[] RunNodes(Tensor[] roots, Tensor[] seeds, bool retainGraph, bool createGraph, Tensor[]? inputs)
     {
         var order = TopologicalOrder(roots);
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
@@ -68,6 +77,8 @@ internal static class Engine
                 }
                 if (wanted is null || !wanted.Contains(t)) grads.Remove(t);
                 if (!retainGraph) node.Release();
+                // Between nodes no kernel holds a span; a nested backward (inside a node) must not release its caller's accesses.
+                if (depth == 1) Backends.Cpu.StoragePool.ReleaseRing();
             }
         }
         if (inputs is null) return [];

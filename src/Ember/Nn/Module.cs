@@ -38,6 +38,8 @@ public abstract class Module
         catch (ModuleException e) { throw e.Within(NameInParent); }
         // a module called directly (no parent) keeps the op's own error; inside a model the path is prefixed
         catch (ArgumentException e) when (NameInParent is not null) { throw new ModuleException(NameInParent, GetType().Name, e); }
+        // Between modules no op holds a span into a pooled buffer, so the dead activations may go back to the pool.
+        finally { Backends.Cpu.StoragePool.ReleaseRing(); }
     }
 
     /// <summary>The name this module was registered under in its parent (for error paths like "features.3").</summary>

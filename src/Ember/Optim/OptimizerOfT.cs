@@ -78,6 +78,8 @@ public abstract class Optimizer<TOptions, TState> : Optimizer
                 Update(target, grad.Detach().Contiguous(), s, group.Options);
                 if (ReferenceEquals(target, p)) p.BumpVersion();
                 else p.CopyFrom(target);
+                // Between parameter updates no span is live: the update's temporaries may go back to the pool.
+                Backends.Cpu.StoragePool.ReleaseRing();
             }
     }
 

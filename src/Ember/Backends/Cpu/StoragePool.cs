@@ -121,6 +121,21 @@ internal static class StoragePool
         lock (Gate) { Free.Clear(); pooledBytes = 0; }
     }
 
+    /// <summary>
+    /// Forgets this thread's recent accesses. Call only where no span into a pooled buffer is live on this thread: between
+    /// modules (Module.Call returns), between backward nodes, after an optimizer step. Without it the ring keeps up to
+    /// 16 dead activations reachable, so a loop over one large op misses the pool for its first ~15 calls and every
+    /// later step holds that much memory for nothing.
+    /// </summary>
+    public static void ReleaseRing()
+    {
+        var r = ring;
+        if (r is null) return;
+        Array.Clear(r.Slots);
+        // Stale tickets: storages recorded before the release are recorded again on their next access.
+        r.Ticket += RingSize;
+    }
+
     /// <summary>Records an access; a storage already recorded in the newer half of this thread's ring is skipped.</summary>
     public static void Touch(PooledStorage storage)
     {
