@@ -74,7 +74,10 @@ public static unsafe class Elementwise
         {
             int len = cursor.RunLength(layout.Count - pos);
             int os = cursor.Offset(0), od = cursor.Offset(1);
-            if (typeof(TSrc) == typeof(TDst))
+            if (typeof(TSrc) == typeof(TDst) && si == 1 && di == 1)
+                // Unit-stride runs (a head dimension inside a permute) copy as blocks, not element by element.
+                System.Runtime.InteropServices.MemoryMarshal.Cast<TSrc, TDst>(src.Slice(os, len)).CopyTo(dst.Slice(od, len));
+            else if (typeof(TSrc) == typeof(TDst))
                 for (int i = 0; i < len; i++) dst[od + i * di] = System.Runtime.CompilerServices.Unsafe.As<TSrc, TDst>(ref System.Runtime.CompilerServices.Unsafe.AsRef(in src[os + i * si]));
             else
                 for (int i = 0; i < len; i++) dst[od + i * di] = Convert<TSrc, TDst>(src[os + i * si]);

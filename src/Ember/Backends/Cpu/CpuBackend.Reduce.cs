@@ -2,6 +2,7 @@ using System.Numerics;
 using Ember.Kernels.Gemm;
 using Ember.Kernels.Loops;
 using Ember.Kernels.Operators;
+using Ember.Kernels.Threading;
 
 namespace Ember.Backends.Cpu;
 
@@ -102,6 +103,19 @@ internal sealed partial class CpuBackend
         var (aTrans, lda) = GemmOperand(ref a);
         var (bTrans, ldb) = GemmOperand(ref b);
         int aBatchStride = batched ? a.strides[0] : 0, bBatchStride = batched ? b.strides[0] : 0;
+        // Many small products (attention heads: 64×64×32 each) are below the GEMM's own threading threshold, so the
+        // batch is split instead; every product is still computed whole by one thread, so the result is unchanged.
+        if (batch > 1 && (long)m * n * k < SmallGemmWork && ParallelRange.MaxThreads > 1)
+        {
+            if (a.DType == DType.Float32)
+                ParallelRange.For(batch, 1, new BatchedGemm<float>(aTrans, bTrans, m, n, k, a.storage.As<float>(), a.offset, aBatchStride, lda,
+                    b.storage.As<float>(), b.offset, bBatchStride, ldb, y.storage.As<float>()));
+            else if (a.DType == DType.Float64)
+                ParallelRange.For(batch, 1, new BatchedGemm<double>(aTrans, bTrans, m, n, k, a.storage.As<double>(), a.offset, aBatchStride, lda,
+                    b.storage.As<double>(), b.offset, bBatchStride, ldb, y.storage.As<double>()));
+            else throw new NotSupportedException($"matmul: expected float32 or float64, got {a.DType.TorchName()}");
+            return y;
+        }
         for (int i = 0; i < batch; i++)
         {
             switch (a.DType)
@@ -118,6 +132,26 @@ internal sealed partial class CpuBackend
             }
         }
         return y;
+    }
+
+    // Products smaller than this (multiply-adds) run single-threaded inside the GEMM (its own threshold is 80³).
+    const long SmallGemmWork = 80L * 80 * 80;
+
+    readonly struct BatchedGemm<T>(bool aTrans, bool bTrans, int m, int n, int k, T[] a, int aOffset, int aStride, int lda,
+        T[] b, int bOffset, int bStride, int ldb, T[] y) : IRangeAction where T : unmanaged
+    {
+        public void Invoke(int start, int end)
+        {
+            for (int i = start; i < end; i++)
+            {
+                if (typeof(T) == typeof(float))
+                    Gemm.Sgemm(aTrans, bTrans, m, n, k, 1f, ((float[])(object)a).AsSpan(aOffset + i * aStride), lda,
+                        ((float[])(object)b).AsSpan(bOffset + i * bStride), ldb, 0f, ((float[])(object)y).AsSpan(i * m * n, m * n), n);
+                else
+                    Gemm.Dgemm(aTrans, bTrans, m, n, k, 1d, ((double[])(object)a).AsSpan(aOffset + i * aStride), lda,
+                        ((double[])(object)b).AsSpan(bOffset + i * bStride), ldb, 0d, ((double[])(object)y).AsSpan(i * m * n, m * n), n);
+            }
+        }
     }
 
     /// <summary>A matrix operand as (transposed?, leading dim): row-major or column-major views need no copy; anything else is made contiguous in place of <paramref name="t"/>.</summary>
