@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using static Ember.Optim.UpdateMath;
 
 namespace Ember.Optim;
@@ -55,7 +56,30 @@ public sealed class Adam : Optimizer<AdamOptions, AdamState>
         T b2 = Cast<T>(k.Beta2), w2 = Cast<T>(1 - k.Beta2), eps = Cast<T>(k.Eps), negStep = Cast<T>(-stepSize);
         T wd = Cast<T>(k.WeightDecay), decay = Cast<T>(1 - k.LearningRate * k.WeightDecay);
         bool hasDecay = k.WeightDecay != 0;
-        for (int i = 0; i < param.Length; i++)
+        int i = 0;
+        // AMSGrad's running maximum stays on the scalar path (T.Max's NaN and signed-zero rules).
+        if (Vectorized<T>() && !k.Amsgrad)
+        {
+            Vector512<T> vwd = Vector512.Create(wd), vdecay = Vector512.Create(decay), vb2 = Vector512.Create(b2), vw2 = Vector512.Create(w2);
+            Vector512<T> vbc2 = Vector512.Create(bc2Sqrt), veps = Vector512.Create(eps), vstep = Vector512.Create(negStep);
+            for (; i <= param.Length - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                Vector512<T> g = Load<T>(grad, i), p = Load<T>(param, i);
+                if (k.Maximize) g = -g;
+                if (hasDecay)
+                {
+                    if (k.Decoupled) p *= vdecay;
+                    else g = Fma(p, vwd, g);
+                }
+                Vector512<T> m = Lerp(Load<T>(expAvg, i), g, w1, oneMinusW1);
+                Vector512<T> v = Load<T>(expAvgSq, i) * vb2 + vw2 * g * g;
+                Store(m, expAvg, i);
+                Store(v, expAvgSq, i);
+                Vector512<T> denom = Vector512.Sqrt(v) / vbc2 + veps;
+                Store(p + vstep * m / denom, param, i);
+            }
+        }
+        for (; i < param.Length; i++)
         {
             T g = k.Maximize ? -grad[i] : grad[i];
             if (hasDecay)

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using static Ember.Optim.UpdateMath;
 
 namespace Ember.Optim;
@@ -44,7 +45,25 @@ public sealed class Sgd : Optimizer<SgdOptions, SgdState>
     {
         T wd = Cast<T>(o.WeightDecay), mu = Cast<T>(o.Momentum), keep = Cast<T>(1 - o.Dampening), step = Cast<T>(-o.LearningRate);
         bool decay = o.WeightDecay != 0, momentum = o.Momentum != 0;
-        for (int i = 0; i < param.Length; i++)
+        int i = 0;
+        if (Vectorized<T>())
+        {
+            Vector512<T> vwd = Vector512.Create(wd), vmu = Vector512.Create(mu), vkeep = Vector512.Create(keep), vstep = Vector512.Create(step);
+            for (; i <= param.Length - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                Vector512<T> g = Load<T>(grad, i), p = Load<T>(param, i);
+                if (o.Maximize) g = -g;
+                if (decay) g = Fma(p, vwd, g);
+                if (momentum)
+                {
+                    Vector512<T> b = firstStep ? g : Fma(g, vkeep, Load<T>(buffer, i) * vmu);
+                    Store(b, buffer, i);
+                    g = o.Nesterov ? Fma(b, vmu, g) : b;
+                }
+                Store(Fma(g, vstep, p), param, i);
+            }
+        }
+        for (; i < param.Length; i++)
         {
             T g = o.Maximize ? -grad[i] : grad[i];
             if (decay) g = AddScaled(g, param[i], wd);
