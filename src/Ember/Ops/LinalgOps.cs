@@ -17,9 +17,16 @@ internal static class LinalgOps
             throw new ArgumentException($"{op}: shapes {a.Shape} and {b.Shape} cannot be multiplied ({a.shape[^1]} != {b.shape[^2]})");
         if (Training.Amp.Autocast.Active is not null) { a = PrecisionOps.ForAutocast(a); b = PrecisionOps.ForAutocast(b); }
         var y = Backend.Of(a).MatMul(a, b);
+        // A gradient takes the layout of its operand (as PyTorch's mm backward does): for a transposed view such as
+        // linear's Wᵀ, (Aᵀ·g) is computed as (gᵀ·A)ᵀ, so W's gradient arrives contiguous instead of as a transposed view
+        // that accumulation would copy element by element. Each product sums the same terms in the same order.
         return Recording.Binary(y, a.Rank == 3 ? "BmmBackward0" : "MmBackward0", a, b,
-            g => Mm(g, b.MT, op), g => Mm(a.MT, g, op), a, b);
+            g => IsColumnMajor(a) ? Mm(b, g.MT, op).MT : Mm(g, b.MT, op),
+            g => IsColumnMajor(b) ? Mm(g.MT, a, op).MT : Mm(a.MT, g, op), a, b);
     }
+
+    static bool IsColumnMajor(Tensor t) =>
+        t.shape[^1] > 1 && t.shape[^2] > 1 && t.strides[^2] == 1 && t.strides[^1] >= t.shape[^2];
 
     public static Tensor MatMul(Tensor a, Tensor b)
     {

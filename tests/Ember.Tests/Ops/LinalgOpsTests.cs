@@ -49,3 +49,31 @@ public class LinalgOpsTests
         TestUtil.Close(new double[6], y);
     }
 }
+
+public class MatMulGradientLayoutTests
+{
+    [Fact]
+    public void GradientOfATransposedOperandIsComputedInItsLayoutWithTheSameValues()
+    {
+        // linear: y = x·Wᵀ. W's gradient is computed as (gᵀ·x) directly in W's row-major layout, not as a transposed view.
+        Torch.ManualSeed(5);
+        var x = Torch.Randn([6, 40]).RequiresGradInPlace();
+        var w = Torch.Randn([24, 40]).RequiresGradInPlace();
+        var g = Torch.Randn([6, 24]);
+        // Torch.Grad hands back the gradient as computed (Backward would copy it into .Grad).
+        var raw = Torch.Grad([x.MatMul(w.T)], [w], [g])[0]!;
+        Assert.True(raw.IsContiguous);
+        x.MatMul(w.T).Backward(g);
+        // The reference: the same products summed in the same order, as (xᵀ·g)ᵀ made contiguous.
+        var expected = x.Detach().T.MatMul(g).T.Contiguous();
+        Assert.Equal(expected.ToArray<float>(), w.Grad!.ToArray<float>());
+        Assert.Equal(g.MatMul(w.Detach()).ToArray<float>(), x.Grad!.ToArray<float>());
+
+        // A transposed left operand: a = Aᵀ view.
+        var a = Torch.Randn([40, 6]).RequiresGradInPlace();
+        var b = Torch.Randn([40, 24]);
+        Assert.True(Torch.Grad([a.T.MatMul(b)], [a], [g])[0]!.IsContiguous);
+        a.T.MatMul(b).Backward(g);
+        Assert.Equal(g.MatMul(b.T).T.Contiguous().ToArray<float>(), a.Grad!.ToArray<float>());
+    }
+}
