@@ -121,8 +121,8 @@ internal static unsafe class ShiftedGemmConv
 
     /// <summary>
     /// gradWeight[co, k] = Σ_n Σ_q gradOut_grid[n, co, q] · padded[n][offset(k) + q], over the grid positions q (the output
-    /// gradient is zero on the grid's extra columns). Both factors are contiguous in q, so each 4×4 block of
-    /// (co, k) is a set of 16 vector dot products: no im2col and no transposing pack. Chunks of the batch as in
+    /// gradient is zero on the grid's extra columns). Both factors are contiguous in q, so each 8×3 block of
+    /// (co, k) is a set of 24 vector dot products: no im2col and no transposing pack. Chunks of the batch as in
     /// <see cref="Conv2dKernel.BackwardWeight{T}"/>: fixed by N, partials added in chunk order.
     /// </summary>
     public static void BackwardWeight<T>(in Conv2dGeometry g, T* x, T* dy, T* dw, int chunkCount) where T : unmanaged, INumber<T>
@@ -189,6 +189,16 @@ internal static unsafe class ShiftedGemmConv
         {
             int m = plan.M, k = plan.K, length = plan.GridWidth;
             int co = 0;
+            for (; co + 8 <= m; co += 8)
+            {
+                T* a = grid + (long)co * length;
+                int kk = 0;
+                for (; kk + 3 <= k; kk += 3)
+                    Block8x3(a, length, padded + offsets[kk], padded + offsets[kk + 1], padded + offsets[kk + 2], length, target + (long)co * k + kk, k);
+                for (; kk < k; kk++)
+                    for (int i = 0; i < 8; i++)
+                        target[(long)(co + i) * k + kk] += Dot(a + (long)i * length, padded + offsets[kk], length);
+            }
             for (; co + 4 <= m; co += 4)
             {
                 T* a = grid + (long)co * length;
@@ -211,6 +221,54 @@ internal static unsafe class ShiftedGemmConv
             for (int q = 0; q < length; q += Vector512<T>.Count)
                 acc = Fma(Vector512.Load(a + q), Vector512.Load(b + q), acc);
             return Vector512.Sum(acc);
+        }
+
+        // Twenty-four dot products of rows a..a+7 (stride lda) with b0..b2: 24 accumulators, 3 row vectors and one of a in
+        // registers. Per step 8 aligned loads of the output gradient and 3 unaligned ones of the shifted image feed 24
+        // multiply-adds (the 4×4 block: 4 + 4 for 16).
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        static void Block8x3(T* a, int lda, T* b0, T* b1, T* b2, int length, T* c, int ldc)
+        {
+            Vector512<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+            Vector512<T> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+            Vector512<T> c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
+            Vector512<T> c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
+            for (int q = 0; q < length; q += Vector512<T>.Count)
+            {
+                Vector512<T> v0 = Vector512.Load(b0 + q), v1 = Vector512.Load(b1 + q), v2 = Vector512.Load(b2 + q);
+                Vector512<T> u = Vector512.Load(a + q);
+                c00 = Fma(u, v0, c00); c01 = Fma(u, v1, c01); c02 = Fma(u, v2, c02);
+                u = Vector512.Load(a + lda + q);
+                c10 = Fma(u, v0, c10); c11 = Fma(u, v1, c11); c12 = Fma(u, v2, c12);
+                u = Vector512.Load(a + 2 * lda + q);
+                c20 = Fma(u, v0, c20); c21 = Fma(u, v1, c21); c22 = Fma(u, v2, c22);
+                u = Vector512.Load(a + 3 * lda + q);
+                c30 = Fma(u, v0, c30); c31 = Fma(u, v1, c31); c32 = Fma(u, v2, c32);
+                u = Vector512.Load(a + 4 * lda + q);
+                c40 = Fma(u, v0, c40); c41 = Fma(u, v1, c41); c42 = Fma(u, v2, c42);
+                u = Vector512.Load(a + 5 * lda + q);
+                c50 = Fma(u, v0, c50); c51 = Fma(u, v1, c51); c52 = Fma(u, v2, c52);
+                u = Vector512.Load(a + 6 * lda + q);
+                c60 = Fma(u, v0, c60); c61 = Fma(u, v1, c61); c62 = Fma(u, v2, c62);
+                u = Vector512.Load(a + 7 * lda + q);
+                c70 = Fma(u, v0, c70); c71 = Fma(u, v1, c71); c72 = Fma(u, v2, c72);
+            }
+            Add3(c, c00, c01, c02); c += ldc;
+            Add3(c, c10, c11, c12); c += ldc;
+            Add3(c, c20, c21, c22); c += ldc;
+            Add3(c, c30, c31, c32); c += ldc;
+            Add3(c, c40, c41, c42); c += ldc;
+            Add3(c, c50, c51, c52); c += ldc;
+            Add3(c, c60, c61, c62); c += ldc;
+            Add3(c, c70, c71, c72);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Add3(T* c, Vector512<T> x0, Vector512<T> x1, Vector512<T> x2)
+        {
+            c[0] += Vector512.Sum(x0);
+            c[1] += Vector512.Sum(x1);
+            c[2] += Vector512.Sum(x2);
         }
 
         // Sixteen dot products of rows a..a+3 (stride lda) with b0..b3; the 16 accumulators and 8 row vectors fit the register file.
