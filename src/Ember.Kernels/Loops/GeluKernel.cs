@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Ember.Kernels.Operators;
 using Ember.Kernels.Threading;
 
@@ -5,8 +7,8 @@ namespace Ember.Kernels.Loops;
 
 /// <summary>
 /// GELU with the exact erf form, y = x·½·(1 + erf(x/√2)), and its backward dx = g·(Φ(x) + x·φ(x)), each in one pass
-/// over contiguous spans. The float32 arithmetic follows PyTorch's kernels step by step (erf rounded to float first),
-/// so results agree with libtorch to the last bit or two; float64 uses the double-precision scalar erf.
+/// over contiguous spans. The float32 arithmetic follows PyTorch's kernels step by step (erf in float first, then
+/// 1 + erf), with a single-precision erf within 1.3e-7 relative; float64 uses the double-precision scalar erf.
 /// </summary>
 public static unsafe class GeluKernel
 {
@@ -52,23 +54,45 @@ public static unsafe class GeluKernel
     {
         const int Chunk = 512;
         Span<float> scaled = stackalloc float[Chunk];
+        var half = Vector512.Create(0.5f);
+        var one = Vector512<float>.One;
+        var beta = Vector512.Create((float)Beta);
         for (int at = start; at < end; at += Chunk)
         {
             int n = Math.Min(Chunk, end - at);
             var xs = new ReadOnlySpan<float>(x + at, n);
             var e = scaled[..n];
-            for (int i = 0; i < n; i++) e[i] = xs[i] * (float)SqrtHalf;
-            VectorErf.Erf(e, e);
-            if (g == null)
-                for (int i = 0; i < n; i++) y[at + i] = xs[i] * 0.5f * (1f + e[i]);
-            else
-                for (int i = 0; i < n; i++)
+            TensorPrimitives.Multiply(xs, (float)SqrtHalf, e);
+            VectorErf.ErfSingle(e, e);
+            int i = 0;
+            // The vector loops round exactly like the scalar expressions of the tail loops.
+            fixed (float* pe = e)
+            {
+                if (g == null)
                 {
-                    float v = xs[i];
-                    float cdf = 0.5f * (1f + e[i]);
-                    float pdf = MathF.Exp(-0.5f * v * v) * (float)Beta;
-                    y[at + i] = g[at + i] * (cdf + v * pdf);
+                    for (; i <= n - 16; i += 16)
+                        Vector512.Store(Vector512.Load(x + at + i) * half * (one + Vector512.Load(pe + i)), y + at + i);
+                    for (; i < n; i++) y[at + i] = xs[i] * 0.5f * (1f + e[i]);
                 }
+                else
+                {
+                    var minusHalf = Vector512.Create(-0.5f);
+                    for (; i <= n - 16; i += 16)
+                    {
+                        var v = Vector512.Load(x + at + i);
+                        var cdf = half * (one + Vector512.Load(pe + i));
+                        var pdf = Vector512.Exp(minusHalf * v * v) * beta;
+                        Vector512.Store(Vector512.Load(g + at + i) * (cdf + v * pdf), y + at + i);
+                    }
+                    for (; i < n; i++)
+                    {
+                        float v = xs[i];
+                        float cdf = 0.5f * (1f + e[i]);
+                        float pdf = Vector512.Exp(Vector512.Create(-0.5f * v * v)).ToScalar() * (float)Beta;
+                        y[at + i] = g[at + i] * (cdf + v * pdf);
+                    }
+                }
+            }
         }
     }
 

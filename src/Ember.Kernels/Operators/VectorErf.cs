@@ -61,6 +61,60 @@ public static class VectorErf
         for (; i < x.Length; i++) dst[i] = (float)Erf((double)x[i]);
     }
 
+    // Single-precision pieces (tools/fit/erf_chebyshev.py --float): erf(x)/x on t = x² ∈ [0, 1] and erfc(x)·e^(x²) on
+    // u = 1/x ∈ [1/4, 1]; beyond 4 erf rounds to ±1 in float. Evaluated in float the worst relative error is 1.3e-7.
+    static readonly float[] SmallSingle =
+    [
+        9.754769394e-01f, -1.422612051e-01f, 1.003558219e-02f, -5.768764700e-04f, 2.741993123e-05f, -1.104316752e-06f, 3.845642113e-08f,
+    ];
+    static readonly float[] LargeSingle =
+    [
+        2.940421030e-01f, 1.448563815e-01f, -1.183444196e-02f, 4.602584130e-04f, 8.017337860e-05f, -2.429155234e-05f,
+        3.707847001e-06f, -3.045430373e-07f, -2.171567470e-08f, 1.491360323e-08f, -3.532935980e-09f,
+    ];
+    const float LargeLowSingle = 0.25f, LargeScaleSingle = 2 / (1 - LargeLowSingle), LargeShiftSingle = (1 + LargeLowSingle) / (1 - LargeLowSingle);
+
+    /// <summary>erf of 16 floats evaluated in single precision (within 1.3e-7 relative; NaN, ±∞ and −0 as <see cref="Erf(Vector512{double})"/>).</summary>
+    public static Vector512<float> ErfSingle(Vector512<float> x)
+    {
+        var signBit = Vector512.Create(-0f);
+        var ax = Vector512.AndNot(x, signBit);
+        var one = Vector512<float>.One;
+        var t = x * x;
+        var small = x * Clenshaw(SmallSingle, t + t - one);
+        var u = one / ax;
+        var erfc = Vector512.Exp(-t) * Clenshaw(LargeSingle, u * Vector512.Create(LargeScaleSingle) - Vector512.Create(LargeShiftSingle));
+        var large = (one - erfc) | (x & signBit);
+        var saturated = one | (x & signBit);
+        var result = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(ax, Vector512.Create(4f)), saturated, large);
+        return Vector512.ConditionalSelect(Vector512.LessThanOrEqual(ax, one), small, result);
+    }
+
+    /// <summary>
+    /// dst[i] = erf(x[i]) evaluated in single precision: about 8 times faster than <see cref="Erf(ReadOnlySpan{float}, Span{float})"/>
+    /// and within 1.3e-7 relative, for GELU, whose result rounds 1 + erf anyway. dst may alias x.
+    /// </summary>
+    public static void ErfSingle(ReadOnlySpan<float> x, Span<float> dst)
+    {
+        int i = 0;
+        for (; i <= x.Length - 16; i += 16)
+            ErfSingle(Vector512.Create(x.Slice(i, 16))).CopyTo(dst.Slice(i, 16));
+        for (; i < x.Length; i++) dst[i] = ErfSingle(Vector512.Create(x[i])).ToScalar();
+    }
+
+    static Vector512<float> Clenshaw(float[] c, Vector512<float> s)
+    {
+        var twoS = s + s;
+        Vector512<float> b1 = Vector512<float>.Zero, b2 = Vector512<float>.Zero;
+        for (int j = c.Length - 1; j >= 1; j--)
+        {
+            var b0 = twoS * b1 - b2 + Vector512.Create(c[j]);
+            b2 = b1;
+            b1 = b0;
+        }
+        return s * b1 - b2 + Vector512.Create(c[0]);
+    }
+
     // Σ c_j T_j(s) for s ∈ [−1, 1] (Clenshaw's recurrence).
     static Vector512<double> Clenshaw(double[] c, Vector512<double> s)
     {

@@ -40,3 +40,32 @@ public class VectorErfTests
         Assert.Equal(y.Take(1003), x.Take(1003));
     }
 }
+
+public class VectorErfSingleTests
+{
+    [Fact]
+    public void Single_precision_erf_is_within_its_stated_error_and_keeps_special_values()
+    {
+        // Every float step from −5 to 5 (and the tail path for the last few), against the double erf.
+        var x = Enumerable.Range(-500000, 1000003).Select(i => (float)(i * 1e-5)).ToArray();
+        var y = new float[x.Length];
+        VectorErf.ErfSingle(x, y);
+        double worst = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            double expected = ErrorFunction.Erf(x[i]);
+            if (expected != 0) worst = Math.Max(worst, Math.Abs(y[i] - expected) / Math.Abs(expected));
+        }
+        Assert.True(worst < 2e-7, $"worst relative error {worst:E2}");
+        Assert.True(worst > 0);
+        float[] special = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 0f, 1e-30f, 3.99f, 4f, 10f];
+        var s = new float[special.Length];
+        VectorErf.ErfSingle(special, s);
+        Assert.True(float.IsNaN(s[0]));
+        Assert.Equal([1f, -1f], s[1..3]);
+        Assert.True(float.IsNegative(s[3]) && s[3] == 0 && s[4] == 0 && !float.IsNegative(s[4]));
+        Assert.Equal(1.1283791e-30f, s[5], 1e-36f);
+        Assert.Equal((float)ErrorFunction.Erf(3.99), s[6]);
+        Assert.Equal([1f, 1f], s[7..]);
+    }
+}
