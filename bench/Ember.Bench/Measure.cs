@@ -58,15 +58,17 @@ public static class Measure
     static Timing Median(Timing[] samples) =>
         new(samples.Select(t => t.Wall).Order().ElementAt(samples.Length / 2), samples.Select(t => t.Cpu).Order().ElementAt(samples.Length / 2));
 
-    // Runs the action for ≥ 0.2 s and ≥ 20 calls (3 when a call takes over 0.15 s); returns how many calls make one
-    // sample of ≥ minSampleSeconds. Twenty calls reach the steady state of Ember's storage pool in a loop over one op:
-    // its per-thread ring keeps the last ~15 outputs reachable, so those first calls miss the pool and fault in fresh
-    // pages (a training step releases the ring between modules and never sees this).
+    // Runs the action for ≥ 1 s and ≥ 20 calls (fewer when 20 would take over 3 s, at least 3); returns how many calls
+    // make one sample of ≥ minSampleSeconds. The second gives .NET's tiered JIT time to replace the quick first
+    // compilation of every method on the path with optimized code (a 2 ms MLP step measured 2.4 ms after 0.2 s of
+    // warm-up, 1.1 ms with everything optimized); both sides get the same warm-up. Twenty calls reach the steady state of
+    // Ember's storage pool in a loop over one op: its per-thread ring keeps the last ~15 outputs reachable, so those
+    // first calls miss the pool and fault in fresh pages (a training step releases the ring between modules).
     static int WarmUp(Action action, double minSampleSeconds)
     {
         var warm = Stopwatch.StartNew();
         int calls = 0;
-        do { action(); calls++; } while (warm.Elapsed.TotalSeconds < 0.2 || calls < 3 || (calls < 20 && warm.Elapsed.TotalSeconds < 3));
+        do { action(); calls++; } while (warm.Elapsed.TotalSeconds < 1.0 || calls < 3 || (calls < 20 && warm.Elapsed.TotalSeconds < 3));
         var last = Stopwatch.StartNew();
         action();
         double perCall = last.Elapsed.TotalSeconds;
