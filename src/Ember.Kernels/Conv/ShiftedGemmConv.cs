@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Ember.Kernels.Gemm;
+using static Ember.Kernels.Operators.VectorMath;
 using Ember.Kernels.Threading;
 
 namespace Ember.Kernels.Conv;
@@ -219,7 +220,7 @@ internal static unsafe class ShiftedGemmConv
         {
             Vector512<T> acc = Vector512<T>.Zero;
             for (int q = 0; q < length; q += Vector512<T>.Count)
-                acc = Fma(Vector512.Load(a + q), Vector512.Load(b + q), acc);
+                acc = FusedMultiplyAdd(Vector512.Load(a + q), Vector512.Load(b + q), acc);
             return Vector512.Sum(acc);
         }
 
@@ -237,21 +238,21 @@ internal static unsafe class ShiftedGemmConv
             {
                 Vector512<T> v0 = Vector512.Load(b0 + q), v1 = Vector512.Load(b1 + q), v2 = Vector512.Load(b2 + q);
                 Vector512<T> u = Vector512.Load(a + q);
-                c00 = Fma(u, v0, c00); c01 = Fma(u, v1, c01); c02 = Fma(u, v2, c02);
+                c00 = FusedMultiplyAdd(u, v0, c00); c01 = FusedMultiplyAdd(u, v1, c01); c02 = FusedMultiplyAdd(u, v2, c02);
                 u = Vector512.Load(a + lda + q);
-                c10 = Fma(u, v0, c10); c11 = Fma(u, v1, c11); c12 = Fma(u, v2, c12);
+                c10 = FusedMultiplyAdd(u, v0, c10); c11 = FusedMultiplyAdd(u, v1, c11); c12 = FusedMultiplyAdd(u, v2, c12);
                 u = Vector512.Load(a + 2 * lda + q);
-                c20 = Fma(u, v0, c20); c21 = Fma(u, v1, c21); c22 = Fma(u, v2, c22);
+                c20 = FusedMultiplyAdd(u, v0, c20); c21 = FusedMultiplyAdd(u, v1, c21); c22 = FusedMultiplyAdd(u, v2, c22);
                 u = Vector512.Load(a + 3 * lda + q);
-                c30 = Fma(u, v0, c30); c31 = Fma(u, v1, c31); c32 = Fma(u, v2, c32);
+                c30 = FusedMultiplyAdd(u, v0, c30); c31 = FusedMultiplyAdd(u, v1, c31); c32 = FusedMultiplyAdd(u, v2, c32);
                 u = Vector512.Load(a + 4 * lda + q);
-                c40 = Fma(u, v0, c40); c41 = Fma(u, v1, c41); c42 = Fma(u, v2, c42);
+                c40 = FusedMultiplyAdd(u, v0, c40); c41 = FusedMultiplyAdd(u, v1, c41); c42 = FusedMultiplyAdd(u, v2, c42);
                 u = Vector512.Load(a + 5 * lda + q);
-                c50 = Fma(u, v0, c50); c51 = Fma(u, v1, c51); c52 = Fma(u, v2, c52);
+                c50 = FusedMultiplyAdd(u, v0, c50); c51 = FusedMultiplyAdd(u, v1, c51); c52 = FusedMultiplyAdd(u, v2, c52);
                 u = Vector512.Load(a + 6 * lda + q);
-                c60 = Fma(u, v0, c60); c61 = Fma(u, v1, c61); c62 = Fma(u, v2, c62);
+                c60 = FusedMultiplyAdd(u, v0, c60); c61 = FusedMultiplyAdd(u, v1, c61); c62 = FusedMultiplyAdd(u, v2, c62);
                 u = Vector512.Load(a + 7 * lda + q);
-                c70 = Fma(u, v0, c70); c71 = Fma(u, v1, c71); c72 = Fma(u, v2, c72);
+                c70 = FusedMultiplyAdd(u, v0, c70); c71 = FusedMultiplyAdd(u, v1, c71); c72 = FusedMultiplyAdd(u, v2, c72);
             }
             Add3(c, c00, c01, c02); c += ldc;
             Add3(c, c10, c11, c12); c += ldc;
@@ -284,13 +285,13 @@ internal static unsafe class ShiftedGemmConv
             {
                 Vector512<T> v0 = Vector512.Load(b0 + q), v1 = Vector512.Load(b1 + q), v2 = Vector512.Load(b2 + q), v3 = Vector512.Load(b3 + q);
                 Vector512<T> u = Vector512.Load(a + q);
-                c00 = Fma(u, v0, c00); c01 = Fma(u, v1, c01); c02 = Fma(u, v2, c02); c03 = Fma(u, v3, c03);
+                c00 = FusedMultiplyAdd(u, v0, c00); c01 = FusedMultiplyAdd(u, v1, c01); c02 = FusedMultiplyAdd(u, v2, c02); c03 = FusedMultiplyAdd(u, v3, c03);
                 u = Vector512.Load(a1 + q);
-                c10 = Fma(u, v0, c10); c11 = Fma(u, v1, c11); c12 = Fma(u, v2, c12); c13 = Fma(u, v3, c13);
+                c10 = FusedMultiplyAdd(u, v0, c10); c11 = FusedMultiplyAdd(u, v1, c11); c12 = FusedMultiplyAdd(u, v2, c12); c13 = FusedMultiplyAdd(u, v3, c13);
                 u = Vector512.Load(a2 + q);
-                c20 = Fma(u, v0, c20); c21 = Fma(u, v1, c21); c22 = Fma(u, v2, c22); c23 = Fma(u, v3, c23);
+                c20 = FusedMultiplyAdd(u, v0, c20); c21 = FusedMultiplyAdd(u, v1, c21); c22 = FusedMultiplyAdd(u, v2, c22); c23 = FusedMultiplyAdd(u, v3, c23);
                 u = Vector512.Load(a3 + q);
-                c30 = Fma(u, v0, c30); c31 = Fma(u, v1, c31); c32 = Fma(u, v2, c32); c33 = Fma(u, v3, c33);
+                c30 = FusedMultiplyAdd(u, v0, c30); c31 = FusedMultiplyAdd(u, v1, c31); c32 = FusedMultiplyAdd(u, v2, c32); c33 = FusedMultiplyAdd(u, v3, c33);
             }
             c[0] += Vector512.Sum(c00); c[1] += Vector512.Sum(c01); c[2] += Vector512.Sum(c02); c[3] += Vector512.Sum(c03);
             c += ldc;
@@ -299,16 +300,6 @@ internal static unsafe class ShiftedGemmConv
             c[0] += Vector512.Sum(c20); c[1] += Vector512.Sum(c21); c[2] += Vector512.Sum(c22); c[3] += Vector512.Sum(c23);
             c += ldc;
             c[0] += Vector512.Sum(c30); c[1] += Vector512.Sum(c31); c[2] += Vector512.Sum(c32); c[3] += Vector512.Sum(c33);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static Vector512<T> Fma(Vector512<T> x, Vector512<T> y, Vector512<T> acc)
-        {
-            if (typeof(T) == typeof(float))
-                return Vector512.FusedMultiplyAdd(x.As<T, float>(), y.As<T, float>(), acc.As<T, float>()).As<float, T>();
-            if (typeof(T) == typeof(double))
-                return Vector512.FusedMultiplyAdd(x.As<T, double>(), y.As<T, double>(), acc.As<T, double>()).As<double, T>();
-            return x * y + acc;
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using static Ember.Kernels.Operators.VectorMath;
 
 namespace Ember.Kernels.Gemm;
 
@@ -37,41 +38,41 @@ internal readonly unsafe struct MicroKernel512<T> : IMicroKernel<T> where T : un
             Vector512<T> b0 = Vector512.Load(b);
             Vector512<T> b1 = Vector512.Load(b + Vector512<T>.Count);
             a0 = Vector512.Create(a[0]);
-            c00 = Fma(a0, b0, c00);
-            c01 = Fma(a0, b1, c01);
+            c00 = FusedMultiplyAdd(a0, b0, c00);
+            c01 = FusedMultiplyAdd(a0, b1, c01);
             a1 = Vector512.Create(a[1]);
-            c10 = Fma(a1, b0, c10);
-            c11 = Fma(a1, b1, c11);
+            c10 = FusedMultiplyAdd(a1, b0, c10);
+            c11 = FusedMultiplyAdd(a1, b1, c11);
             a0 = Vector512.Create(a[2]);
-            c20 = Fma(a0, b0, c20);
-            c21 = Fma(a0, b1, c21);
+            c20 = FusedMultiplyAdd(a0, b0, c20);
+            c21 = FusedMultiplyAdd(a0, b1, c21);
             a1 = Vector512.Create(a[3]);
-            c30 = Fma(a1, b0, c30);
-            c31 = Fma(a1, b1, c31);
+            c30 = FusedMultiplyAdd(a1, b0, c30);
+            c31 = FusedMultiplyAdd(a1, b1, c31);
             a0 = Vector512.Create(a[4]);
-            c40 = Fma(a0, b0, c40);
-            c41 = Fma(a0, b1, c41);
+            c40 = FusedMultiplyAdd(a0, b0, c40);
+            c41 = FusedMultiplyAdd(a0, b1, c41);
             a1 = Vector512.Create(a[5]);
-            c50 = Fma(a1, b0, c50);
-            c51 = Fma(a1, b1, c51);
+            c50 = FusedMultiplyAdd(a1, b0, c50);
+            c51 = FusedMultiplyAdd(a1, b1, c51);
             a0 = Vector512.Create(a[6]);
-            c60 = Fma(a0, b0, c60);
-            c61 = Fma(a0, b1, c61);
+            c60 = FusedMultiplyAdd(a0, b0, c60);
+            c61 = FusedMultiplyAdd(a0, b1, c61);
             a1 = Vector512.Create(a[7]);
-            c70 = Fma(a1, b0, c70);
-            c71 = Fma(a1, b1, c71);
+            c70 = FusedMultiplyAdd(a1, b0, c70);
+            c71 = FusedMultiplyAdd(a1, b1, c71);
             a0 = Vector512.Create(a[8]);
-            c80 = Fma(a0, b0, c80);
-            c81 = Fma(a0, b1, c81);
+            c80 = FusedMultiplyAdd(a0, b0, c80);
+            c81 = FusedMultiplyAdd(a0, b1, c81);
             a1 = Vector512.Create(a[9]);
-            c90 = Fma(a1, b0, c90);
-            c91 = Fma(a1, b1, c91);
+            c90 = FusedMultiplyAdd(a1, b0, c90);
+            c91 = FusedMultiplyAdd(a1, b1, c91);
             a0 = Vector512.Create(a[10]);
-            c100 = Fma(a0, b0, c100);
-            c101 = Fma(a0, b1, c101);
+            c100 = FusedMultiplyAdd(a0, b0, c100);
+            c101 = FusedMultiplyAdd(a0, b1, c101);
             a1 = Vector512.Create(a[11]);
-            c110 = Fma(a1, b0, c110);
-            c111 = Fma(a1, b1, c111);
+            c110 = FusedMultiplyAdd(a1, b0, c110);
+            c111 = FusedMultiplyAdd(a1, b1, c111);
             a += 12;
             b += 2 * Vector512<T>.Count;
         }
@@ -108,17 +109,6 @@ internal readonly unsafe struct MicroKernel512<T> : IMicroKernel<T> where T : un
             StoreRow(c + 10 * ldc, c100, c101, va, vb);
             StoreRow(c + 11 * ldc, c110, c111, va, vb);
         }
-    }
-
-    /// <summary>Multiply-add on the element type: a fused multiply-add (always hardware on AVX-512).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<T> Fma(Vector512<T> x, Vector512<T> y, Vector512<T> acc)
-    {
-        if (typeof(T) == typeof(float))
-            return Vector512.FusedMultiplyAdd(x.As<T, float>(), y.As<T, float>(), acc.As<T, float>()).As<float, T>();
-        if (typeof(T) == typeof(double))
-            return Vector512.FusedMultiplyAdd(x.As<T, double>(), y.As<T, double>(), acc.As<T, double>()).As<double, T>();
-        return x * y + acc;
     }
 
     // alpha·acc (+ beta·C) as separate multiplies and an add, exactly like the scalar edge path, so a C element gets the

@@ -102,24 +102,11 @@ public static class VectorErf
         for (; i < x.Length; i++) dst[i] = ErfSingle(Vector512.Create(x[i])).ToScalar();
     }
 
-    static Vector512<float> Clenshaw(float[] c, Vector512<float> s)
-    {
-        var twoS = s + s;
-        Vector512<float> b1 = Vector512<float>.Zero, b2 = Vector512<float>.Zero;
-        for (int j = c.Length - 1; j >= 1; j--)
-        {
-            var b0 = twoS * b1 - b2 + Vector512.Create(c[j]);
-            b2 = b1;
-            b1 = b0;
-        }
-        return s * b1 - b2 + Vector512.Create(c[0]);
-    }
-
     // Σ c_j T_j(s) for s ∈ [−1, 1] (Clenshaw's recurrence).
-    static Vector512<double> Clenshaw(double[] c, Vector512<double> s)
+    static Vector512<T> Clenshaw<T>(T[] c, Vector512<T> s)
     {
         var twoS = s + s;
-        Vector512<double> b1 = Vector512<double>.Zero, b2 = Vector512<double>.Zero;
+        Vector512<T> b1 = Vector512<T>.Zero, b2 = Vector512<T>.Zero;
         for (int j = c.Length - 1; j >= 1; j--)
         {
             var b0 = twoS * b1 - b2 + Vector512.Create(c[j]);

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
+using static Ember.Kernels.Operators.VectorMath;
 using static Ember.Optim.UpdateMath;
 
 namespace Ember.Optim;
@@ -69,7 +70,7 @@ public sealed class Adam : Optimizer<AdamOptions, AdamState>
                 if (hasDecay)
                 {
                     if (k.Decoupled) p *= vdecay;
-                    else g = Fma(p, vwd, g);
+                    else g = FusedMultiplyAdd(p, vwd, g);
                 }
                 Vector512<T> m = Lerp(Load<T>(expAvg, i), g, w1, oneMinusW1);
                 Vector512<T> v = Load<T>(expAvgSq, i) * vb2 + vw2 * g * g;

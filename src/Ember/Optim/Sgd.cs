@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
+using static Ember.Kernels.Operators.VectorMath;
 using static Ember.Optim.UpdateMath;
 
 namespace Ember.Optim;
@@ -53,14 +54,14 @@ public sealed class Sgd : Optimizer<SgdOptions, SgdState>
             {
                 Vector512<T> g = Load<T>(grad, i), p = Load<T>(param, i);
                 if (o.Maximize) g = -g;
-                if (decay) g = Fma(p, vwd, g);
+                if (decay) g = FusedMultiplyAdd(p, vwd, g);
                 if (momentum)
                 {
-                    Vector512<T> b = firstStep ? g : Fma(g, vkeep, Load<T>(buffer, i) * vmu);
+                    Vector512<T> b = firstStep ? g : FusedMultiplyAdd(g, vkeep, Load<T>(buffer, i) * vmu);
                     Store(b, buffer, i);
-                    g = o.Nesterov ? Fma(b, vmu, g) : b;
+                    g = o.Nesterov ? FusedMultiplyAdd(b, vmu, g) : b;
                 }
-                Store(Fma(g, vstep, p), param, i);
+                Store(FusedMultiplyAdd(g, vstep, p), param, i);
             }
         }
         for (; i < param.Length; i++)

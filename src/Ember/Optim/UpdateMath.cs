@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Ember.Kernels.Operators;
 
 namespace Ember.Optim;
 
@@ -28,15 +29,6 @@ internal static class UpdateMath
     /// <summary>Whether the rules take the vector path for <typeparamref name="T"/>.</summary>
     public static bool Vectorized<T>() => Vector512.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
 
-    /// <summary>x·y + acc with one rounding, as <see cref="AddScaled{T}"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<T> Fma<T>(Vector512<T> x, Vector512<T> y, Vector512<T> acc)
-    {
-        if (typeof(T) == typeof(float))
-            return Vector512.FusedMultiplyAdd(x.As<T, float>(), y.As<T, float>(), acc.As<T, float>()).As<float, T>();
-        return Vector512.FusedMultiplyAdd(x.As<T, double>(), y.As<T, double>(), acc.As<T, double>()).As<double, T>();
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Load<T>(ReadOnlySpan<T> span, int i) => Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(span), (nuint)i);
 
@@ -46,5 +38,7 @@ internal static class UpdateMath
     /// <summary>torch.lerp's two forms, chosen once for the whole tensor since the weight is a scalar.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Lerp<T>(Vector512<T> start, Vector512<T> end, T weight, T oneMinusWeight) where T : IFloatingPointIeee754<T>
-        => T.Abs(weight) < Cast<T>(0.5) ? Fma(end - start, Vector512.Create(weight), start) : Fma(-(end - start), Vector512.Create(oneMinusWeight), end);
+        => T.Abs(weight) < Cast<T>(0.5)
+            ? VectorMath.FusedMultiplyAdd(end - start, Vector512.Create(weight), start)
+            : VectorMath.FusedMultiplyAdd(-(end - start), Vector512.Create(oneMinusWeight), end);
 }
