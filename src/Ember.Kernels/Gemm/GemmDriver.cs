@@ -42,6 +42,9 @@ internal static unsafe class GemmDriver
         }
         switch (SelectedIsa)
         {
+            case GemmIsa.Vector512 when PreferEightRows(g.M):
+                Run<T, MicroKernel512Rows8<T>>(g);
+                break;
             case GemmIsa.Vector512: Run<T, MicroKernel512<T>>(g); break;
             case GemmIsa.Vector256: Run<T, MicroKernel256<T>>(g); break;
             default: Run<T, MicroKernel128<T>>(g); break;
@@ -76,6 +79,10 @@ internal static unsafe class GemmDriver
             ParallelRange.For(g.M, grain, new RowBlocks<T, TKernel>(g));
         }
     }
+
+    // The 8-row kernel when 12-row panels would waste over a tenth of their rows and 8 divides M (32 or 64 output
+    // channels: 36 or 72 rows computed); otherwise the 12-row kernel, which does more multiply-adds per load.
+    static bool PreferEightRows(int m) => m % 8 == 0 && (m + 11) / 12 * 12 > m * 1.1;
 
     // Swap when the fraction of useful lanes in the padded tiles grows by a quarter: the swapped product goes through
     // the scratch tile, which costs a little per tile.
