@@ -70,6 +70,7 @@ public static unsafe class MaxPool2dKernel
                 return;
             }
             if (IsPlainTwoByTwo(g)) { RunTwoByTwo(src, o); return; }
+            if (indices == null) { RunSeparable(src, o); return; }
             for (int oh = 0; oh < g.OutHeight; oh++)
             {
                 int h0 = oh * g.StrideHeight - g.PadHeight;
@@ -93,6 +94,35 @@ public static unsafe class MaxPool2dKernel
                     if (indices != null) indices[o] = bestIndex;
                 }
             }
+        }
+
+        // Without indices (inference) the window's maximum is separable: the elementwise maximum of its input rows
+        // (vectorized over the row), then of the strided columns of that. IEEE maximum lets NaN win like the rule above;
+        // only the sign of a zero may differ when −0 and +0 tie (the first tap would keep its own).
+        void RunSeparable(T* src, long o)
+        {
+            int h = g.InHeight, w = g.InWidth, dH = g.DilationHeight, dW = g.DilationWidth;
+            T[] rented = System.Buffers.ArrayPool<T>.Shared.Rent(w);
+            var rowMax = rented.AsSpan(0, w);
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                int h0 = oh * g.StrideHeight - g.PadHeight;
+                int h1 = Math.Min(h0 + (g.KernelHeight - 1) * dH + 1, h);
+                while (h0 < 0) h0 += dH;
+                new ReadOnlySpan<T>(src + (long)h0 * w, w).CopyTo(rowMax);
+                for (int ih = h0 + dH; ih < h1; ih += dH)
+                    System.Numerics.Tensors.TensorPrimitives.Max(rowMax, new ReadOnlySpan<T>(src + (long)ih * w, w), rowMax);
+                for (int ow = 0; ow < g.OutWidth; ow++, o++)
+                {
+                    int w0 = ow * g.StrideWidth - g.PadWidth;
+                    int w1 = Math.Min(w0 + (g.KernelWidth - 1) * dW + 1, w);
+                    while (w0 < 0) w0 += dW;
+                    T best = rowMax[w0];
+                    for (int iw = w0 + dW; iw < w1; iw += dW) best = T.Max(best, rowMax[iw]);
+                    y[o] = best;
+                }
+            }
+            System.Buffers.ArrayPool<T>.Shared.Return(rented);
         }
 
         // Same rule as the general loop (taps in row-major order, strictly greater or NaN wins), unrolled.

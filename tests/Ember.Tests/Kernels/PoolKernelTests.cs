@@ -185,7 +185,12 @@ public class PoolKernelTests
         MaxPool2dKernel.Forward<float>(g, ToFloat(x), yf, idxf);
         Close(NaiveMax(g, ToDouble(ToFloat(x))).Out, yf, 0, "float max pool");
         Assert.Equal(expectedIdx, idxf);
-        MaxPool2dKernel.Forward<float>(g, ToFloat(x), yf, default); // indices are optional
+        var yNoIndices = new float[g.OutputLength];
+        MaxPool2dKernel.Forward<float>(g, ToFloat(x), yNoIndices, default); // indices are optional (a separable path)
+        Assert.Equal(yf, yNoIndices);
+        var yd = new double[g.OutputLength];
+        MaxPool2dKernel.Forward<double>(g, x, yd, default);
+        Assert.Equal(y, yd);
 
         var dx = new double[g.InputLength];
         Array.Fill(dx, double.NaN);
@@ -220,6 +225,17 @@ public class PoolKernelTests
         Assert.Equal(1, idx[0]); // 3 at index 1 and again at 4: the first wins
         Assert.True(double.IsNaN(y[1]));
         Assert.Equal(3, idx[1]);
+
+        // Without indices, a 3×3 window (the separable path) lets NaN win too.
+        var g3 = new Pool2dGeometry(1, 1, 3, 4, 3, 3, 1, 1, 1, 1);
+        double[] x3 = [1, 2, 3, 4, 5, double.NaN, 7, 8, 9, 10, 11, 12];
+        var y3 = new double[g3.OutputLength];
+        MaxPool2dKernel.Forward<double>(g3, x3, y3, default);
+        double nan = double.NaN;
+        Assert.Equal([nan, nan, nan, 8, nan, nan, nan, 12, nan, nan, nan, 12], y3);
+        var withIndices = new double[g3.OutputLength];
+        MaxPool2dKernel.Forward<double>(g3, x3, withIndices, new long[g3.OutputLength]);
+        Assert.Equal(withIndices, y3);
     }
 
     [Fact]
