@@ -53,7 +53,6 @@ public static partial class F
         CheckChannelVector("batch_norm", "running_var", runningVar, c);
         CheckChannelVector("batch_norm", "weight", weight, c);
         CheckChannelVector("batch_norm", "bias", bias, c);
-        Tensor y;
         if (training)
         {
             int n = input.NumEl / Math.Max(c, 1);
@@ -70,11 +69,14 @@ public static partial class F
         {
             if (runningMean is null || runningVar is null)
                 throw new ArgumentException("batch_norm: running_mean and running_var must be given when training=false");
+            // PyTorch's inference form: per-channel α = w/√(var + eps) and β = b − mean·α, then one multiply-add pass
+            // over the input instead of four.
             var rm = runningMean.To(input.DType).Reshape(shape);
-            var rv = runningVar.To(input.DType).Reshape(shape);
-            y = (input - rm) * (rv + eps).Rsqrt();
+            var alpha = (runningVar.To(input.DType).Reshape(shape) + eps).Rsqrt();
+            if (weight is not null) alpha = weight.Reshape(shape) * alpha;
+            var beta = bias is null ? -(rm * alpha) : bias.Reshape(shape) - rm * alpha;
+            return input * alpha + beta;
         }
-        return Affine(y, weight, bias, shape);
     }
 
     static void CheckChannelVector(string op, string name, Tensor? t, int channels)
