@@ -217,6 +217,7 @@ public class ConvKernelTests
     [Theory]
     [InlineData("9,6,11,10,8,3,3,2,2,1,1,1,1,2")]  // 9 images ⇒ weight-gradient chunks of 2 images: the cross-chunk reduction
     [InlineData("5,6,11,10,12,3,3,1,1,1,1,1,1,6")] // depthwise direct kernel
+    [InlineData("9,16,9,11,32,3,3,1,1,1,1,1,1,1")] // stride 1: ShiftedGemmConv forward, input gradient and weight-gradient blocks
     public void ResultsAreBitIdenticalForOneAndTwoThreads(string geometry)
     {
         var g = Parse(geometry);
