@@ -5,8 +5,8 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Ember.Kernels.Gemm;
-using static Ember.Kernels.Operators.VectorMath;
 using Ember.Kernels.Threading;
+using static Ember.Kernels.Operators.VectorMath;
 
 namespace Ember.Kernels.Conv;
 
@@ -69,7 +69,7 @@ internal static unsafe class ShiftedGemmConv
         if (g.Batch == 0) return;
         switch (GemmDriver.SelectedIsa)
         {
-            case GemmIsa.Vector512 when g.OutChannelsPerGroup % 12 != 0 && g.OutChannelsPerGroup % 8 == 0:
+            case GemmIsa.Vector512 when GemmDriver.PreferEightRows(g.OutChannelsPerGroup):
                 Forward<T, MicroKernel512Rows8<T>>(g, x, w, bias, y);
                 break;
             case GemmIsa.Vector512: Forward<T, MicroKernel512<T>>(g, x, w, bias, y); break;

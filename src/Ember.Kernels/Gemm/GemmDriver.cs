@@ -82,7 +82,7 @@ internal static unsafe class GemmDriver
 
     // The 8-row kernel when 12-row panels would waste over a tenth of their rows and 8 divides M (32 or 64 output
     // channels: 36 or 72 rows computed); otherwise the 12-row kernel, which does more multiply-adds per load.
-    static bool PreferEightRows(int m) => m % 8 == 0 && (m + 11) / 12 * 12 > m * 1.1;
+    internal static bool PreferEightRows(int m) => m % 8 == 0 && (m + 11) / 12 * 12 > m * 1.1;
 
     // Swap when the fraction of useful lanes in the padded tiles grows by a quarter: the swapped product goes through
     // the scratch tile, which costs a little per tile.
