@@ -10,7 +10,7 @@ public sealed record TrainConfig
     public string Model { get; init; } = "cnn";
     /// <summary>Folder of IDX files (default: the embedded Fashion-MNIST).</summary>
     public string? Data { get; init; }
-    public int Epochs { get; init; } = 4;
+    public int Epochs { get; init; } = 8;
     public int BatchSize { get; init; } = 128;
     /// <summary>sgd, adam or adamw.</summary>
     public string Optimizer { get; init; } = "adamw";

@@ -17,17 +17,18 @@ public static class Plots
         var loss = multi.GetPlot(0);
         AddLine(loss, epochs, rows.Select(r => r.TrainLoss), "train loss");
         AddLine(loss, epochs, rows.Select(r => r.ValLoss), "val loss");
-        Style(loss, "Loss", "loss");
+        Style(loss, "Loss", "loss", Alignment.UpperRight);
 
         var accuracy = multi.GetPlot(1);
         AddLine(accuracy, epochs, rows.Select(r => 100 * r.TrainAccuracy), "train top-1");
         AddLine(accuracy, epochs, rows.Select(r => 100 * r.Top1), "val top-1");
         AddLine(accuracy, epochs, rows.Select(r => 100 * r.Top5), "val top-5");
-        Style(accuracy, "Accuracy", "%");
+        // Accuracy rises towards the upper right, where a legend there would cover the last epochs.
+        Style(accuracy, "Accuracy", "%", Alignment.LowerRight);
 
         var lr = multi.GetPlot(2);
         AddLine(lr, epochs, rows.Select(r => r.Lr), "lr (end of epoch)");
-        Style(lr, "Learning rate", "lr");
+        Style(lr, "Learning rate", "lr (end of epoch)", legend: null);
 
         multi.SavePng(path, 1500, 450);
     }
@@ -43,13 +44,14 @@ public static class Plots
         scatter.MarkerSize = 5;
     }
 
-    static void Style(Plot plot, string title, string yLabel)
+    static void Style(Plot plot, string title, string yLabel, Alignment? legend)
     {
         plot.Title(title);
         plot.XLabel("epoch");
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.YLabel(yLabel);
-        plot.ShowLegend(Alignment.UpperRight);
+        if (legend is { } where) plot.ShowLegend(where);
+        else plot.HideLegend();
     }
 
     /// <summary>A normalized confusion matrix (rows: true class, columns: predicted) with class names and cell values.</summary>
