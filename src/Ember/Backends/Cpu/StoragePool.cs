@@ -24,6 +24,7 @@ internal static class StoragePool
     // Diagnostics (racy counters, for tests and profiling only).
     internal static long Hits, Misses, InducedCollections;
     static long rentedSinceCollection;
+    static int skipYoungCollections;
     // A collection is induced on a miss only after this many bytes were handed out since the last one. Small on
     // purpose: a fresh page costs ~10 µs to fault in on this VM, a collection of Ember's heap well under 1 ms (a loop of
     // 256² matmuls ran 0.98 ms per call at 64 MB, 0.33 ms at 8 MB; the CNN step is the same at 2–64 MB).
@@ -70,10 +71,24 @@ internal static class StoragePool
             // collection finds them; the heap is mostly pointer-free arrays, so that collection is cheap. Their
             // finalizers refill the pool, so in steady state a step reuses the previous step's buffers.
             Interlocked.Exchange(ref rentedSinceCollection, 0);
-            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
-            GC.WaitForPendingFinalizers();
             Interlocked.Increment(ref InducedCollections);
-            array = TryTake(dtype, count, bytes);
+            // A young-generation collection first where that has been enough: in small steps (an MLP) the storages die
+            // young and a gen-1 collection finds them without walking the whole heap. Where it was not enough (a CNN's
+            // activations outlive a collection or two), go straight to gen 2 for a while before trying again.
+            if (skipYoungCollections > 0) skipYoungCollections--;
+            else
+            {
+                GC.Collect(1, GCCollectionMode.Forced, blocking: true, compacting: false);
+                GC.WaitForPendingFinalizers();
+                array = TryTake(dtype, count, bytes);
+                if (array is null) skipYoungCollections = 8;
+            }
+            if (array is null)
+            {
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+                GC.WaitForPendingFinalizers();
+                array = TryTake(dtype, count, bytes);
+            }
         }
         if (array is not null)
         {
