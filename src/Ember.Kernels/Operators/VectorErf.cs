@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.Intrinsics;
 
 namespace Ember.Kernels.Operators;
@@ -28,23 +29,7 @@ public static class VectorErf
     const double LargeLow = 1.0 / 6, LargeScale = 2 / (1 - LargeLow), LargeShift = (1 + LargeLow) / (1 - LargeLow);
 
     /// <summary>erf of 8 doubles (NaN stays NaN, ±∞ gives ±1, −0 gives −0).</summary>
-    public static Vector512<double> Erf(Vector512<double> x)
-    {
-        var signBit = Vector512.Create(-0.0);
-        var ax = Vector512.AndNot(x, signBit);
-        var one = Vector512<double>.One;
-
-        var t = x * x;
-        var small = x * Clenshaw(Small, t + t - one);
-
-        var u = one / ax;
-        var erfc = Vector512.Exp(-t) * Clenshaw(Large, u * Vector512.Create(LargeScale) - Vector512.Create(LargeShift));
-        var large = (one - erfc) | (x & signBit);
-
-        var saturated = one | (x & signBit);
-        var result = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(ax, Vector512.Create(6.0)), saturated, large);
-        return Vector512.ConditionalSelect(Vector512.LessThanOrEqual(ax, one), small, result);
-    }
+    public static Vector512<double> Erf(Vector512<double> x) => Piecewise(x, Small, Large, LargeScale, LargeShift, 6.0);
 
     /// <summary>The same function on one double (used for tails; agrees with the vector path bit for bit).</summary>
     public static double Erf(double x) => Erf(Vector512.Create(x)).ToScalar();
@@ -75,20 +60,8 @@ public static class VectorErf
     const float LargeLowSingle = 0.25f, LargeScaleSingle = 2 / (1 - LargeLowSingle), LargeShiftSingle = (1 + LargeLowSingle) / (1 - LargeLowSingle);
 
     /// <summary>erf of 16 floats evaluated in single precision (within 1.3e-7 relative; NaN, ±∞ and −0 as <see cref="Erf(Vector512{double})"/>).</summary>
-    public static Vector512<float> ErfSingle(Vector512<float> x)
-    {
-        var signBit = Vector512.Create(-0f);
-        var ax = Vector512.AndNot(x, signBit);
-        var one = Vector512<float>.One;
-        var t = x * x;
-        var small = x * Clenshaw(SmallSingle, t + t - one);
-        var u = one / ax;
-        var erfc = Vector512.Exp(-t) * Clenshaw(LargeSingle, u * Vector512.Create(LargeScaleSingle) - Vector512.Create(LargeShiftSingle));
-        var large = (one - erfc) | (x & signBit);
-        var saturated = one | (x & signBit);
-        var result = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(ax, Vector512.Create(4f)), saturated, large);
-        return Vector512.ConditionalSelect(Vector512.LessThanOrEqual(ax, one), small, result);
-    }
+    public static Vector512<float> ErfSingle(Vector512<float> x) =>
+        Piecewise(x, SmallSingle, LargeSingle, LargeScaleSingle, LargeShiftSingle, 4f);
 
     /// <summary>
     /// dst[i] = erf(x[i]) evaluated in single precision: about 8 times faster than <see cref="Erf(ReadOnlySpan{float}, Span{float})"/>
@@ -102,8 +75,32 @@ public static class VectorErf
         for (; i < x.Length; i++) dst[i] = ErfSingle(Vector512.Create(x[i])).ToScalar();
     }
 
+    // x·P(x²) for |x| ≤ 1, sign(x)·(1 − e^(−x²)·R(1/x)) up to the saturation point, ±1 beyond; both pieces are computed
+    // and blended per lane. NaN stays NaN, ±∞ gives ±1, −0 gives −0.
+    static Vector512<T> Piecewise<T>(Vector512<T> x, T[] small, T[] large, T largeScale, T largeShift, T saturation)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var signBit = Vector512.Create(T.NegativeZero);
+        var ax = Vector512.AndNot(x, signBit);
+        var one = Vector512<T>.One;
+
+        var t = x * x;
+        var smallPiece = x * Clenshaw(small, t + t - one);
+
+        var u = one / ax;
+        var erfc = Exp(-t) * Clenshaw(large, u * Vector512.Create(largeScale) - Vector512.Create(largeShift));
+        var largePiece = (one - erfc) | (x & signBit);
+
+        var saturated = one | (x & signBit);
+        var result = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(ax, Vector512.Create(saturation)), saturated, largePiece);
+        return Vector512.ConditionalSelect(Vector512.LessThanOrEqual(ax, one), smallPiece, result);
+    }
+
+    static Vector512<T> Exp<T>(Vector512<T> v) =>
+        typeof(T) == typeof(float) ? Vector512.Exp(v.As<T, float>()).As<float, T>() : Vector512.Exp(v.As<T, double>()).As<double, T>();
+
     // Σ c_j T_j(s) for s ∈ [−1, 1] (Clenshaw's recurrence).
-    static Vector512<T> Clenshaw<T>(T[] c, Vector512<T> s)
+    static Vector512<T> Clenshaw<T>(T[] c, Vector512<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var twoS = s + s;
         Vector512<T> b1 = Vector512<T>.Zero, b2 = Vector512<T>.Zero;
