@@ -70,6 +70,22 @@ public static class SafeTensors
         }
     }
 
+    /// <summary>
+    /// The checked way to load weights from a file into a module (torch's <c>model.load_state_dict(load_file(path))</c>):
+    /// the file is read with every check of <see cref="Load(string)"/>, weights holding NaN or ±Inf are refused unless
+    /// <paramref name="allowNonFinite"/> is set, and a mismatch with the module (missing or unexpected keys in strict mode,
+    /// shapes, dtype kinds) is reported as an <see cref="InvalidDataException"/> naming the file. Nothing is copied into the
+    /// module unless every check passes.
+    /// </summary>
+    public static Nn.LoadStateDictResult LoadInto(Nn.Module module, string path, bool strict = true, bool allowNonFinite = false)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var tensors = Load(path);
+        if (!allowNonFinite) FiniteWeights.Require(tensors, $"safetensors: {path}");
+        try { return module.LoadStateDict(tensors, strict); }
+        catch (InvalidOperationException e) { throw new InvalidDataException($"safetensors: {path}: the weights do not fit the model. {e.Message}", e); }
+    }
+
     /// <summary>Parses safetensors bytes; <paramref name="source"/> names the file in errors.</summary>
     public static OrderedDictionary<string, Tensor> Read(byte[] bytes, string source, out Dictionary<string, string> metadata)
     {
@@ -109,6 +125,7 @@ public static class SafeTensors
         metadata = new Dictionary<string, string>();
         var entries = new List<Entry>();
         var names = new HashSet<string>(StringComparer.Ordinal);
+        if (!System.Text.Unicode.Utf8.IsValid(header)) throw Error(source, "header is not valid UTF-8 (so not valid JSON)");
         JsonDocument doc;
         try { doc = JsonDocument.Parse(header.ToArray(), new JsonDocumentOptions { MaxDepth = 8 }); }
         catch (JsonException e) { throw new InvalidDataException($"safetensors: {source}: header is not valid JSON ({e.Message})"); }
@@ -182,7 +199,7 @@ public static class SafeTensors
         }
         if (offsets[1] < offsets[0]) throw Error(source, $"tensor '{name}' has data_offsets [{offsets[0]}, {offsets[1]}] that end before they begin");
         if (offsets[1] > dataLength)
-            throw Error(source, $"tensor '{name}' has data_offsets [{offsets[0]}, {offsets[1]}] outside the file (its data section is {dataLength} bytes)");
+            throw Error(source, $"tensor '{name}' has data_offsets outside the file: [{offsets[0]}, {offsets[1]}] in a data section of {dataLength} bytes");
         long bytes = 0;
         try { bytes = checked(count * Size(code)); }
         catch (OverflowException) { throw Error(source, $"tensor '{name}' of shape {Shape.Format(shape)} and dtype {code} needs more bytes than a 64-bit size can hold"); }
@@ -210,19 +227,19 @@ public static class SafeTensors
             {
                 var values = new float[n];
                 UntrustedFile.ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()), path, "safetensors");
-                return Torch.FromArray(values, e.Shape);
+                return Own(values, e.Shape);
             }
             case DTypeCode.F64:
             {
                 var values = new double[n];
                 UntrustedFile.ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()), path, "safetensors");
-                return Torch.FromArray(values, e.Shape);
+                return Own(values, e.Shape);
             }
             case DTypeCode.I64:
             {
                 var values = new long[n];
                 UntrustedFile.ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()), path, "safetensors");
-                return Torch.FromArray(values, e.Shape);
+                return Own(values, e.Shape);
             }
             default:
             {
@@ -291,41 +308,47 @@ public static class SafeTensors
         };
     }
 
+    // The tensor takes the array it was read into (no second copy of every weight).
+    static Tensor Own(float[] values, int[] shape) => new(new Storage(values, DType.Float32), shape);
+    static Tensor Own(double[] values, int[] shape) => new(new Storage(values, DType.Float64), shape);
+    static Tensor Own(long[] values, int[] shape) => new(new Storage(values, DType.Int64), shape);
+    static Tensor Own(bool[] values, int[] shape) => new(new Storage(values, DType.Bool), shape);
+
     static Tensor Decode(ReadOnlySpan<byte> data, Entry e, string source)
     {
         var shape = e.Shape;
         switch (e.Code)
         {
-            case DTypeCode.F32: return Torch.FromArray(MemoryMarshal.Cast<byte, float>(data).ToArray(), shape);
-            case DTypeCode.F64: return Torch.FromArray(MemoryMarshal.Cast<byte, double>(data).ToArray(), shape);
-            case DTypeCode.I64: return Torch.FromArray(MemoryMarshal.Cast<byte, long>(data).ToArray(), shape);
+            case DTypeCode.F32: return Own(MemoryMarshal.Cast<byte, float>(data).ToArray(), shape);
+            case DTypeCode.F64: return Own(MemoryMarshal.Cast<byte, double>(data).ToArray(), shape);
+            case DTypeCode.I64: return Own(MemoryMarshal.Cast<byte, long>(data).ToArray(), shape);
             case DTypeCode.F16:
             {
                 var raw = MemoryMarshal.Cast<byte, Half>(data);
                 var values = new float[raw.Length];
                 for (int i = 0; i < raw.Length; i++) values[i] = (float)raw[i];
-                return Torch.FromArray(values, shape);
+                return Own(values, shape);
             }
             case DTypeCode.BF16:
             {
                 var raw = MemoryMarshal.Cast<byte, ushort>(data);
                 var values = new float[raw.Length];
                 for (int i = 0; i < raw.Length; i++) values[i] = BitConverter.Int32BitsToSingle(raw[i] << 16);
-                return Torch.FromArray(values, shape);
+                return Own(values, shape);
             }
             case DTypeCode.I32:
             {
                 var raw = MemoryMarshal.Cast<byte, int>(data);
                 var values = new long[raw.Length];
                 for (int i = 0; i < raw.Length; i++) values[i] = raw[i];
-                return Torch.FromArray(values, shape);
+                return Own(values, shape);
             }
             case DTypeCode.U8:
             case DTypeCode.I8:
             {
                 var values = new long[data.Length];
                 for (int i = 0; i < data.Length; i++) values[i] = e.Code == DTypeCode.U8 ? data[i] : (sbyte)data[i];
-                return Torch.FromArray(values, shape);
+                return Own(values, shape);
             }
             default:
             {
@@ -337,7 +360,7 @@ public static class SafeTensors
                         1 => true,
                         _ => throw new InvalidDataException($"safetensors: {source}: tensor '{e.Name}' (BOOL) holds byte {data[i]} at element {i}, which is neither 0 nor 1"),
                     };
-                return Torch.FromArray(bools, shape);
+                return Own(bools, shape);
             }
         }
     }

@@ -12,29 +12,30 @@ namespace Ember.Interop;
 public static class UntrustedFile
 {
     /// <summary>
-    /// Checks that <paramref name="path"/> is a regular file (after following symlinks) and returns its size in bytes;
-    /// <paramref name="what"/> prefixes errors (e.g. "safetensors").
+    /// Checks that <paramref name="path"/> is a regular file (after following symlinks); <paramref name="what"/> prefixes
+    /// errors (e.g. "safetensors").
     /// </summary>
-    public static long RequireRegular(string path, string what)
+    public static void RequireRegular(string path, string what)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (Directory.Exists(path)) throw new InvalidDataException($"{what}: {path} is a folder, not a file");
-        if (!File.Exists(path)) throw new FileNotFoundException($"{what}: file not found: {path}", path);
+        var info = new FileInfo(path);
+        if (!info.Exists) throw new FileNotFoundException($"{what}: file not found: {path}", path);
+        if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is not { Exists: true })
+            throw new FileNotFoundException($"{what}: file not found: {path} is a symbolic link to {info.LinkTarget}, which does not exist", path);
         var kind = FileKind(path);
         if (kind is not null) throw new InvalidDataException($"{what}: {path} is {kind}, not a regular file; refusing to read it");
-        long length = new FileInfo(path).Length;
-        if (length == 0 && !OperatingSystem.IsLinux())
+        if (!OperatingSystem.IsLinux() && (info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info).Length == 0)
             // without statx, a FIFO or device looks like an empty file; opening a FIFO would block, so refuse both
             throw new InvalidDataException($"{what}: {path} is empty (or not a regular file)");
-        return length;
     }
 
     /// <summary>Opens a regular file for reading (see <see cref="RequireRegular"/>) and returns it with its size.</summary>
     public static (FileStream Stream, long Length) OpenRead(string path, string what)
     {
-        long length = RequireRegular(path, what);
+        RequireRegular(path, what);
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
-        return (stream, length);
+        return (stream, stream.Length); // the opened file's own size (a symlink's would be its target path's length)
     }
 
     /// <summary>Reads a whole regular file of at most <paramref name="maxBytes"/> bytes.</summary>
