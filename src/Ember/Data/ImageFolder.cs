@@ -92,7 +92,7 @@ public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
         if (PngCheck.IsPng(bytes)) PngCheck.Validate(bytes, path, maxPixels);
         ImageInfo? info;
         try { info = ImageInfo.FromStream(new MemoryStream(bytes, writable: false)); }
-        catch (Exception e) { throw new InvalidDataException($"ImageFolder: cannot decode image '{path}': {e.Message}", e); }
+        catch (Exception e) { throw new InvalidDataException($"ImageFolder: cannot decode image '{path}': not a PNG, JPEG, BMP or GIF file ({e.Message})", e); }
         if (info is not ImageInfo header) throw new InvalidDataException($"ImageFolder: cannot decode image '{path}': not a PNG, JPEG, BMP or GIF file");
         if ((long)header.Width * header.Height > maxPixels)
             throw new InvalidDataException($"ImageFolder: image '{path}' declares {header.Width}×{header.Height} = {(long)header.Width * header.Height} pixels, " +
