@@ -17,11 +17,13 @@ public static class EvalCommand
         var command = new Command("eval", "Evaluate a trained run on the test set");
         var run = new Argument<DirectoryInfo>("run") { Description = "run folder, e.g. runs/train/exp1" };
         var which = new Option<string>("--checkpoint") { Description = "best or last", DefaultValueFactory = _ => "best" };
+        var allowNonFinite = AllowNonFiniteOption();
         command.Arguments.Add(run);
         command.Options.Add(which);
+        command.Options.Add(allowNonFinite);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            var (model, _) = Load(parse.GetValue(run)!.FullName, parse.GetValue(which)!);
+            var (model, _) = Load(parse.GetValue(run)!.FullName, parse.GetValue(which)!, allowNonFinite: parse.GetValue(allowNonFinite));
             var cfg = ConfigLoader.Load(Path.Combine(parse.GetValue(run)!.FullName, "args.yaml"));
             var test = new FashionMnist(cfg.Data ?? Mnist.FindDataFolder("fashion-mnist"), train: false, transform: new Normalize([0.2860], [0.3530]));
             var confusion = new ConfusionMatrix(10);
@@ -42,14 +44,19 @@ public static class EvalCommand
 
     /// <summary>
     /// Rebuilds the run's model (named in its args.yaml; runs train on Fashion-MNIST: 10 classes, 1 channel) and loads a
-    /// checkpoint into it, in eval mode; <paramref name="fuse"/> folds conv+BN pairs for inference.
+    /// checkpoint into it, in eval mode; <paramref name="fuse"/> folds conv+BN pairs for inference. Weights holding NaN or
+    /// ±Inf are refused unless <paramref name="allowNonFinite"/> is set (a diverged model predicts only NaN).
     /// </summary>
-    public static (Nn.Module Model, TrainConfig Config) Load(string runFolder, string checkpoint, bool fuse = false)
+    public static (Nn.Module Model, TrainConfig Config) Load(string runFolder, string checkpoint, bool fuse = false, bool allowNonFinite = false)
     {
         if (!Directory.Exists(runFolder)) throw new DirectoryNotFoundException($"run folder not found: {runFolder}");
         if (checkpoint is not ("best" or "last")) throw new ConfigException($"unknown checkpoint '{checkpoint}'; valid choices: best, last");
         var config = ConfigLoader.Load(Path.Combine(runFolder, "args.yaml"));
-        var model = Model.Load(Path.Combine(runFolder, checkpoint), config.Model, FashionMnist.Classes.Count, inChannels: 1, fuse);
+        var model = Model.Load(Path.Combine(runFolder, checkpoint), config.Model, FashionMnist.Classes.Count, inChannels: 1, fuse, allowNonFinite);
         return (model, config);
     }
+
+    /// <summary>--allow-non-finite: load a checkpoint whose weights hold NaN or ±Inf (refused by default).</summary>
+    internal static Option<bool> AllowNonFiniteOption()
+        => new("--allow-non-finite") { Description = "load the checkpoint even if its weights hold NaN or Inf (a diverged run)" };
 }

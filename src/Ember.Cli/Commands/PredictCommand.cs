@@ -26,9 +26,11 @@ public static class PredictCommand
         command.Options.Add(image);
         command.Options.Add(which);
         command.Options.Add(fuse);
+        var allowNonFinite = EvalCommand.AllowNonFiniteOption();
+        command.Options.Add(allowNonFinite);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            var (model, config) = EvalCommand.Load(parse.GetValue(run)!.FullName, parse.GetValue(which)!, parse.GetValue(fuse));
+            var (model, config) = EvalCommand.Load(parse.GetValue(run)!.FullName, parse.GetValue(which)!, parse.GetValue(fuse), parse.GetValue(allowNonFinite));
             var normalize = new Normalize([0.2860], [0.3530]);
             var inputs = new List<Tensor>();
             var labels = new List<string>();

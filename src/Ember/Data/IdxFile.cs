@@ -48,43 +48,105 @@ public sealed class IdxFile
     /// <summary>
     /// Reads an IDX file, gzip-compressed (detected by its 1F 8B signature) or raw. With <paramref name="expectedMagic"/>
     /// the magic number must match (0x00000803 for MNIST images, 0x00000801 for labels). Errors name the file, what
-    /// was expected and the byte offset (in the decompressed stream for gzip files).
+    /// was expected and the byte offset (in the decompressed stream for gzip files). Only a regular file is opened; the
+    /// header's dims are multiplied in checked arithmetic and checked against the file's size (for gzip, against the most
+    /// deflate can expand it to) before the data is allocated, and a gzip stream is never inflated past what its header
+    /// declares plus <see cref="GzipSlackBytes"/>.
     /// </summary>
     public static IdxFile Read(string path, int? expectedMagic = null)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"IDX file '{path}' does not exist", path);
-        byte[] bytes;
-        bool gzip;
-        using (var file = File.OpenRead(path))
+        var (file, length) = Interop.UntrustedFile.OpenRead(path, "IDX file");
+        using (file)
         {
             int b0 = file.ReadByte(), b1 = file.ReadByte();
             file.Position = 0;
-            gzip = b0 == 0x1F && b1 == 0x8B;
-            if (gzip)
+            if (b0 != 0x1F || b1 != 0x8B)
             {
-                using var inflated = new MemoryStream();
-                using var gz = new GZipStream(file, CompressionMode.Decompress);
-                try { gz.CopyTo(inflated); }
-                catch (InvalidDataException e)
-                {
-                    throw new InvalidDataException($"IDX file '{path}': the gzip stream is corrupt after {inflated.Length} decompressed bytes " +
-                        $"(compressed byte offset about {file.Position}): {e.Message}", e);
-                }
-                bytes = inflated.ToArray();
+                if (length > Array.MaxLength) throw new InvalidDataException($"IDX file '{path}': {length} bytes is too large to read");
+                var bytes = new byte[length];
+                Interop.UntrustedFile.ReadExactly(file, bytes, path, "IDX file");
+                return Parse(bytes, path, expectedMagic);
             }
-            else
+            return ReadGzip(file, length, path, expectedMagic);
+        }
+    }
+
+    /// <summary>Bytes a gzip IDX file may inflate to beyond what its header declares (trailing padding) before it is refused.</summary>
+    public const int GzipSlackBytes = 1 << 16;
+
+    // deflate expands at most about 1032:1, so a header declaring more than that is a lie found before inflating anything
+    const long DeflateMaxRatio = 1032;
+
+    static IdxFile ReadGzip(FileStream file, long compressedLength, string path, int? expectedMagic)
+    {
+        using var gz = new GZipStream(file, CompressionMode.Decompress);
+        long inflated = 0;
+        int Inflate(Span<byte> buffer)
+        {
+            try
             {
-                bytes = new byte[file.Length];
-                file.ReadExactly(bytes);
+                int n = gz.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+                inflated += n;
+                return n;
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"IDX file '{path}': the gzip stream is corrupt after {inflated} decompressed bytes " +
+                    $"(compressed byte offset about {file.Position}): {e.Message}", e);
             }
         }
-        return Parse(bytes, path, expectedMagic, gzip);
+        var head = new byte[4 + 4 * 255];
+        int got = Inflate(head.AsSpan(0, 4));
+        int rank = got == 4 ? head[3] : 0;
+        if (got == 4) got += Inflate(head.AsSpan(4, 4 * rank));
+        var (type, dims, header, expectedBytes) = ParseHeader(head.AsSpan(0, got), path, expectedMagic, "decompressed byte offset");
+        long declared = header + expectedBytes;
+        if (declared > compressedLength * DeflateMaxRatio + 4096)
+            throw new InvalidDataException($"IDX file '{path}': the header declares {expectedBytes} bytes of data (dims [{string.Join(", ", dims)}]), " +
+                $"but a {compressedLength}-byte gzip file cannot inflate to more than about {compressedLength * DeflateMaxRatio} bytes");
+        if (declared > Array.MaxLength)
+            throw new InvalidDataException($"IDX file '{path}': {expectedBytes} bytes of data (dims [{string.Join(", ", dims)}]) is too large");
+        var bytes = new byte[declared];
+        head.AsSpan(0, header).CopyTo(bytes);
+        int total = header + Inflate(bytes.AsSpan(header));
+        if (total < bytes.Length) return Parse(bytes.AsSpan(0, total), path, expectedMagic, decompressed: true);
+        Span<byte> rest = stackalloc byte[4096];
+        long extra = 0;
+        int n;
+        while ((n = Inflate(rest)) > 0)
+            if ((extra += n) > GzipSlackBytes)
+                throw new InvalidDataException($"IDX file '{path}': the gzip stream inflates to more than the {declared} bytes its header declares " +
+                    $"(dims [{string.Join(", ", dims)}]); refusing to inflate it further");
+        return new IdxFile(path, type, dims, bytes.AsSpan(header).ToArray(), header);
     }
 
     /// <summary>Parses IDX bytes already in memory; <paramref name="name"/> is used in errors.</summary>
     public static IdxFile Parse(byte[] bytes, string name, int? expectedMagic = null, bool decompressed = false)
+        => Parse(bytes.AsSpan(), name, expectedMagic, decompressed);
+
+    static IdxFile Parse(ReadOnlySpan<byte> bytes, string name, int? expectedMagic, bool decompressed)
     {
         string where = decompressed ? "decompressed byte offset" : "byte offset";
+        var (type, dims, header, expectedBytes) = ParseHeader(bytes, name, expectedMagic, where);
+        int rank = dims.Length;
+        long got = bytes.Length - header;
+        if (got < expectedBytes)
+        {
+            long itemBytes = rank == 0 ? expectedBytes : (dims[0] == 0 ? 0 : expectedBytes / dims[0]);
+            long items = itemBytes == 0 ? 0 : got / itemBytes;
+            throw new InvalidDataException(
+                $"IDX file '{name}': truncated data: expected {(rank == 0 ? 1 : dims[0])} items of shape [{string.Join(", ", dims.Skip(1))}] " +
+                $"({expectedBytes} bytes after the {header}-byte header), but the data ends at {where} {bytes.Length} after {items} complete items");
+        }
+        if (expectedBytes > Array.MaxLength) throw new InvalidDataException($"IDX file '{name}': {expectedBytes} bytes of data is too large");
+        var data = bytes.Slice(header, (int)expectedBytes).ToArray();
+        return new IdxFile(name, type, dims, data, header);
+    }
+
+    // The magic number and dims, validated; the data size is computed in checked arithmetic (dims from a file can multiply
+    // past long's range, and a wrapped size would let a tiny file pass as a huge one or the reverse).
+    static (IdxDataType Type, int[] Dims, int HeaderBytes, long DataBytes) ParseHeader(ReadOnlySpan<byte> bytes, string name, int? expectedMagic, string where)
+    {
         if (bytes.Length < 4)
             throw new InvalidDataException($"IDX file '{name}': truncated: expected a 4-byte magic number{Expect(expectedMagic)}, but the file ends at {where} {bytes.Length}");
         int magic = BinaryPrimitives.ReadInt32BigEndian(bytes);
@@ -101,23 +163,18 @@ public sealed class IdxFile
         long count = 1;
         for (int d = 0; d < rank; d++)
         {
-            dims[d] = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * d));
+            dims[d] = BinaryPrimitives.ReadInt32BigEndian(bytes[(4 + 4 * d)..]);
             if (dims[d] < 0) throw new InvalidDataException($"IDX file '{name}': dim {d} is negative ({dims[d]}) at {where} {4 + 4 * d}");
-            count *= dims[d];
+            try { count = checked(count * dims[d]); }
+            catch (OverflowException)
+            {
+                throw new InvalidDataException($"IDX file '{name}': dims [{string.Join(", ", dims.Take(d + 1))}{(d + 1 < rank ? ", …" : "")}] multiply past the largest possible size (header at {where} 4)");
+            }
         }
-        long expectedBytes = count * ElementSize(type);
-        long got = bytes.Length - header;
-        if (got < expectedBytes)
-        {
-            long itemBytes = rank == 0 ? expectedBytes : (dims[0] == 0 ? 0 : expectedBytes / dims[0]);
-            long items = itemBytes == 0 ? 0 : got / itemBytes;
-            throw new InvalidDataException(
-                $"IDX file '{name}': truncated data: expected {(rank == 0 ? 1 : dims[0])} items of shape [{string.Join(", ", dims.Skip(1))}] " +
-                $"({expectedBytes} bytes after the {header}-byte header), but the data ends at {where} {bytes.Length} after {items} complete items");
-        }
-        if (expectedBytes > Array.MaxLength) throw new InvalidDataException($"IDX file '{name}': {expectedBytes} bytes of data is too large");
-        var data = bytes.AsSpan(header, (int)expectedBytes).ToArray();
-        return new IdxFile(name, type, dims, data, header);
+        long expectedBytes;
+        try { expectedBytes = checked(count * ElementSize(type)); }
+        catch (OverflowException) { throw new InvalidDataException($"IDX file '{name}': dims [{string.Join(", ", dims)}] of {type} need more bytes than a 64-bit size can hold"); }
+        return (type, dims, header, expectedBytes);
     }
 
     static string Expect(int? magic) => magic is int m ? $" (expected {Describe(m)})" : "";

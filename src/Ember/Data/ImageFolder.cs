@@ -7,15 +7,29 @@ namespace Ember.Data;
 /// Images arranged one folder per class, <c>root/&lt;class&gt;/&lt;image&gt;</c> (torchvision.datasets.ImageFolder). Classes
 /// are the sub-folder names in ordinal order; PNG, JPEG, BMP and GIF files are decoded (by StbImageSharp, pure C#) when
 /// an item is read. Items are (image [C, H, W] float32 in [0, 1], label) with the optional transform applied.
+/// As in torchvision, a class folder without any image file is an error (it would be a class no sample can have).
+/// Decoding refuses images above <see cref="MaxPixels"/> pixels before allocating, and PNG files are checked chunk by
+/// chunk (CRC-32, truncation, image data inflating to no more than the header implies) first.
 /// </summary>
 public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
 {
     static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif"];
     readonly (string Path, long Label)[] samples;
 
-    /// <summary>Indexes <paramref name="root"/>; <paramref name="channels"/> is 1 (grayscale) or 3 (RGB).</summary>
-    public ImageFolder(string root, ITransform? transform = null, int channels = 3)
+    /// <summary>
+    /// The default limit on width × height of a decoded image (Pillow's MAX_IMAGE_PIXELS, 89,478,485: about 0.25 GiB of
+    /// RGBA), so a small file that declares a huge image is refused instead of allocating gigabytes.
+    /// </summary>
+    public const long DefaultMaxPixels = 89_478_485;
+
+    /// <summary>
+    /// Indexes <paramref name="root"/>; <paramref name="channels"/> is 1 (grayscale) or 3 (RGB); images above
+    /// <paramref name="maxPixels"/> pixels are refused when read.
+    /// </summary>
+    public ImageFolder(string root, ITransform? transform = null, int channels = 3, long maxPixels = DefaultMaxPixels)
     {
+        if (maxPixels < 1) throw new ArgumentOutOfRangeException(nameof(maxPixels), maxPixels, "ImageFolder: maxPixels must be at least 1");
+        MaxPixels = maxPixels;
         if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"ImageFolder: folder '{root}' does not exist");
         if (channels is not (1 or 3)) throw new ArgumentException($"ImageFolder: channels must be 1 or 3, got {channels}");
         Root = root;
@@ -29,6 +43,13 @@ public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
             foreach (var file in Directory.GetFiles(System.IO.Path.Combine(root, classes[c]), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
                 if (Extensions.Contains(System.IO.Path.GetExtension(file).ToLowerInvariant())) list.Add((file, c));
         if (list.Count == 0) throw new InvalidDataException($"ImageFolder: no image files ({string.Join(", ", Extensions)}) under '{root}'");
+        var counts = new int[classes.Length];
+        foreach (var (_, label) in list) counts[label]++;
+        var empty = new List<string>();
+        for (int c = 0; c < classes.Length; c++) if (counts[c] == 0) empty.Add(classes[c]!);
+        if (empty.Count > 0)
+            throw new InvalidDataException($"ImageFolder: class folder{(empty.Count > 1 ? "s" : "")} {string.Join(", ", empty.Select(e => $"'{e}'"))} under '{root}' " +
+                $"hold{(empty.Count > 1 ? "" : "s")} no image files ({string.Join(", ", Extensions)}); remove {(empty.Count > 1 ? "them" : "it")} or add images");
         samples = [.. list];
     }
 
@@ -40,6 +61,8 @@ public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
     public ITransform? Transform { get; }
     /// <summary>Channels of the decoded images.</summary>
     public int Channels { get; }
+    /// <summary>The largest width × height decoded.</summary>
+    public long MaxPixels { get; }
     /// <summary>The (file, label) pairs in index order.</summary>
     public IReadOnlyList<(string Path, long Label)> Samples => samples;
 
@@ -54,24 +77,36 @@ public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
     {
         if ((uint)index >= (uint)Count) throw new IndexOutOfRangeException($"ImageFolder: index {index} is out of range for {Count} images");
         var (path, label) = samples[index];
-        var image = Decode(path, Channels);
+        var image = Decode(path, Channels, MaxPixels);
         return (Transform == null ? image : Transform.Apply(image, generator), label);
     }
 
-    /// <summary>Decodes an image file into CHW float32 in [0, 1]; a file that fails to decode is an error naming it.</summary>
-    public static Tensor Decode(string path, int channels = 3)
+    /// <summary>
+    /// Decodes an image file into CHW float32 in [0, 1]; a file that fails to decode is an error naming it. Only a regular
+    /// file is read; its declared size is checked against <paramref name="maxPixels"/> before decoding, and a PNG's chunk
+    /// CRCs, truncation and compressed data size are verified first (the decoder itself skips those checks).
+    /// </summary>
+    public static Tensor Decode(string path, int channels = 3, long maxPixels = DefaultMaxPixels)
     {
+        var bytes = Interop.UntrustedFile.ReadAllBytes(path, "image", MaxFileBytes);
+        if (PngCheck.IsPng(bytes)) PngCheck.Validate(bytes, path, maxPixels);
+        ImageInfo? info;
+        try { info = ImageInfo.FromStream(new MemoryStream(bytes, writable: false)); }
+        catch (Exception e) { throw new InvalidDataException($"ImageFolder: cannot decode image '{path}': not a PNG, JPEG, BMP or GIF file ({e.Message})", e); }
+        if (info is not ImageInfo header) throw new InvalidDataException($"ImageFolder: cannot decode image '{path}': not a PNG, JPEG, BMP or GIF file");
+        if ((long)header.Width * header.Height > maxPixels)
+            throw new InvalidDataException($"ImageFolder: image '{path}' declares {header.Width}×{header.Height} = {(long)header.Width * header.Height} pixels, " +
+                $"above the limit of {maxPixels} (a decompression bomb or an unexpectedly large image; raise maxPixels to decode it)");
         ImageResult result;
-        try
-        {
-            using var stream = File.OpenRead(path);
-            result = ImageResult.FromStream(stream, channels == 1 ? ColorComponents.Grey : ColorComponents.RedGreenBlue);
-        }
-        catch (Exception e) when (e is not FileNotFoundException and not UnauthorizedAccessException)
+        try { result = ImageResult.FromMemory(bytes, channels == 1 ? ColorComponents.Grey : ColorComponents.RedGreenBlue); }
+        catch (Exception e)
         {
             throw new InvalidDataException($"ImageFolder: cannot decode image '{path}': {e.Message}", e);
         }
         if (result?.Data == null) throw new InvalidDataException($"ImageFolder: cannot decode image '{path}'");
         return ToTensor.FromBytes(result.Data, result.Height, result.Width, channels);
     }
+
+    // No image a data set needs comes near this; a bigger file is read only by mistake.
+    const long MaxFileBytes = 1L << 30;
 }

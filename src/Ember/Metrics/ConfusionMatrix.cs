@@ -3,10 +3,13 @@ namespace Ember.Metrics;
 /// <summary>
 /// Counts of (true class, predicted class) pairs; rows are true classes, columns predictions (sklearn's layout).
 /// Precision, recall and F1 per class and their macro, micro and weighted averages derive from it.
+/// A sample whose scores hold a NaN has no prediction: it is counted as wrong (in its true class's support and the total,
+/// never on the diagonal) rather than given the argmax of garbage, which could land on the target.
 /// </summary>
 public sealed class ConfusionMatrix : IMetric
 {
     readonly long[,] counts;
+    readonly long[] unpredicted;
 
     /// <summary>An empty matrix for <paramref name="numClasses"/> classes.</summary>
     public ConfusionMatrix(int numClasses)
@@ -14,6 +17,7 @@ public sealed class ConfusionMatrix : IMetric
         if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "ConfusionMatrix: need at least one class");
         NumClasses = numClasses;
         counts = new long[numClasses, numClasses];
+        unpredicted = new long[numClasses];
     }
 
     /// <summary>Number of classes.</summary>
@@ -22,28 +26,52 @@ public sealed class ConfusionMatrix : IMetric
     /// <summary>Count of samples of true class <paramref name="actual"/> predicted as <paramref name="predicted"/>.</summary>
     public long this[int actual, int predicted] => counts[actual, predicted];
 
-    /// <summary>Adds a batch: output is [N, C] scores (argmax taken) or [N] predicted indices; target is [N] class indices.</summary>
+    /// <summary>Samples of true class <paramref name="actual"/> whose scores held a NaN (counted as wrong).</summary>
+    public long Unpredicted(int actual) => unpredicted[actual];
+
+    /// <summary>
+    /// Adds a batch: output is [N, C] scores (argmax taken) or [N] predicted indices; target is [N] class indices.
+    /// Rows with a NaN score (or a NaN index) are counted as wrong for their true class.
+    /// </summary>
     public void Update(Tensor output, Tensor target)
     {
-        var predicted = output.Rank == 2 ? output.Detach().ArgMax(1) : output;
-        Add(predicted.To(DType.Int64).ToArray<long>(), target.To(DType.Int64).ToArray<long>());
+        var actual = target.To(DType.Int64).ToArray<long>();
+        if (!output.DType.IsFloatingPoint()) { Add(output.To(DType.Int64).ToArray<long>(), actual); return; }
+        var values = output.Detach().To(DType.Float64).ToArray<double>();
+        int n = output.Rank == 0 ? 1 : output.Size(0), c = output.Rank == 2 ? output.Size(1) : 1;
+        if (output.Rank > 2 || values.Length != (long)n * c)
+            throw new ArgumentException($"ConfusionMatrix: expected scores [N, C] or predicted indices [N], got shape {output.Shape}");
+        var predicted = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            var row = values.AsSpan(i * c, c);
+            long best = -1;
+            for (int j = 0; j < c; j++)
+            {
+                if (double.IsNaN(row[j])) { best = -1; break; }
+                if (best < 0 || row[j] > row[(int)best]) best = j;
+            }
+            predicted[i] = output.Rank == 2 || best < 0 ? best : (long)row[0];
+        }
+        Add(predicted, actual);
     }
 
-    /// <summary>Adds predicted/true index pairs.</summary>
+    /// <summary>Adds predicted/true index pairs; a predicted index of -1 means "no prediction" (counted as wrong).</summary>
     public void Add(IReadOnlyList<long> predicted, IReadOnlyList<long> actual)
     {
         if (predicted.Count != actual.Count)
             throw new ArgumentException($"ConfusionMatrix: {predicted.Count} predictions but {actual.Count} targets");
         for (int i = 0; i < predicted.Count; i++)
         {
-            if (actual[i] < 0 || actual[i] >= NumClasses || predicted[i] < 0 || predicted[i] >= NumClasses)
+            if (actual[i] < 0 || actual[i] >= NumClasses || predicted[i] < -1 || predicted[i] >= NumClasses)
                 throw new ArgumentException($"ConfusionMatrix: sample {i} has target {actual[i]} / prediction {predicted[i]} outside [0, {NumClasses})");
-            counts[actual[i], predicted[i]]++;
+            if (predicted[i] == -1) unpredicted[actual[i]]++;
+            else counts[actual[i], predicted[i]]++;
         }
     }
 
     /// <inheritdoc/>
-    public void Reset() => Array.Clear(counts);
+    public void Reset() { Array.Clear(counts); Array.Clear(unpredicted); }
 
     /// <summary>A copy of the counts.</summary>
     public long[,] ToArray() => (long[,])counts.Clone();
@@ -61,11 +89,11 @@ public sealed class ConfusionMatrix : IMetric
     }
 
     /// <summary>Samples whose true class is <paramref name="c"/>.</summary>
-    public long Support(int c) { long s = 0; for (int j = 0; j < NumClasses; j++) s += counts[c, j]; return s; }
+    public long Support(int c) { long s = unpredicted[c]; for (int j = 0; j < NumClasses; j++) s += counts[c, j]; return s; }
     long PredictedAs(int c) { long s = 0; for (int i = 0; i < NumClasses; i++) s += counts[i, c]; return s; }
 
     /// <summary>Total samples.</summary>
-    public long Total { get { long s = 0; foreach (var v in counts) s += v; return s; } }
+    public long Total { get { long s = 0; foreach (var v in counts) s += v; foreach (var v in unpredicted) s += v; return s; } }
 
     /// <summary>Fraction on the diagonal.</summary>
     public double Accuracy { get { long d = 0; for (int i = 0; i < NumClasses; i++) d += counts[i, i]; return Total == 0 ? 0 : (double)d / Total; } }

@@ -2,7 +2,8 @@ namespace Ember.Metrics;
 
 /// <summary>
 /// Fraction of samples whose target is among the k highest scores (top-1, top-5). As in the notes, a label ranked
-/// third counts for top-5 but not for top-1.
+/// third counts for top-5 but not for top-1. A sample whose scores hold a NaN is counted as wrong: NaN compares false
+/// with everything, so a plain rank count would put the label first and score a diverged model at 100%.
 /// </summary>
 public sealed class TopKAccuracy : IMetric
 {
@@ -32,14 +33,24 @@ public sealed class TopKAccuracy : IMetric
         var labels = target.To(DType.Int64).ToArray<long>();
         for (int i = 0; i < n; i++)
         {
+            long label = labels[i];
+            if (label < 0 || label >= c)
+                throw new ArgumentException($"TopKAccuracy: target {label} of sample {i} is outside the {c} classes [0, {c})");
+            if (HasNaN(scores.AsSpan(i * c, c))) continue; // wrong, whatever the label
             // the label is in the top k when fewer than k classes score strictly higher (ties favour the label, like topk's first index)
-            double own = scores[i * c + labels[i]];
+            double own = scores[i * c + label];
             int higher = 0;
             for (int j = 0; j < c; j++)
                 if (scores[i * c + j] > own || (scores[i * c + j] == own && j < labels[i])) higher++;
             if (higher < k) correct++;
         }
         total += n;
+    }
+
+    static bool HasNaN(ReadOnlySpan<double> row)
+    {
+        foreach (var v in row) if (double.IsNaN(v)) return true;
+        return false;
     }
 
     /// <summary>The accuracy in [0, 1] (0 before any update).</summary>

@@ -1,4 +1,5 @@
 using Ember.Analysis;
+using Ember.Interop;
 using Ember.Nn;
 using Ember.Training;
 
@@ -15,8 +16,11 @@ public static class Model
     /// under "model", as <c>ember train</c> writes it) and loads the checkpoint folder's weights into it after verifying
     /// their checksums (see <see cref="Checkpoint"/>). The model comes back in eval mode; with <paramref name="fuse"/>
     /// each convolution's BatchNorm is folded into it (<see cref="Fusion.FuseModel"/>), which is for inference only.
+    /// Weights holding NaN or ±Inf are refused with an <see cref="InvalidDataException"/> naming the tensor and file
+    /// unless <paramref name="allowNonFinite"/> is set: a diverged model's predictions are all NaN.
     /// </summary>
-    public static Module Load(string checkpointFolder, string? modelName = null, int numClasses = 10, int inChannels = 1, bool fuse = false)
+    public static Module Load(string checkpointFolder, string? modelName = null, int numClasses = 10, int inChannels = 1, bool fuse = false,
+        bool allowNonFinite = false)
     {
         ArgumentNullException.ThrowIfNull(checkpointFolder);
         if (modelName is null)
@@ -27,6 +31,7 @@ public static class Model
         }
         var model = ModelZoo.Create(modelName, numClasses, inChannels);
         Checkpoint.Load(checkpointFolder, model);
+        if (!allowNonFinite) FiniteWeights.Require(model.StateDict(), Path.Combine(checkpointFolder, "model.safetensors"));
         model.Eval();
         if (fuse) Fusion.FuseModel(model);
         return model;

@@ -228,7 +228,8 @@ public abstract class Module
 
     /// <summary>
     /// Copies values by name into the existing parameters and buffers (identity is kept, so optimizers stay valid).
-    /// Strict mode reports every missing key, unexpected key and shape mismatch in one error; otherwise they are returned.
+    /// Strict mode reports every missing key, unexpected key, shape mismatch and dtype-kind mismatch (bool or integer values
+    /// for a floating-point parameter, or the reverse) in one error; otherwise missing and unexpected keys are returned.
     /// </summary>
     public LoadStateDictResult LoadStateDict(IReadOnlyDictionary<string, Tensor> stateDict, bool strict = true)
     {
@@ -248,6 +249,9 @@ public abstract class Module
             var target = isParameter ? module.parameters[name]! : module.buffers[name]!;
             if (target.Shape != value.Shape)
                 mismatched.Add($"size mismatch for {key}: copying a param with shape {value.Shape} from checkpoint, the shape in current model is {target.Shape}");
+            else if (Kind(target.DType) != Kind(value.DType))
+                // float64 → float32 is a precision change torch also allows; bool or integer data in a float weight is damage
+                mismatched.Add($"dtype mismatch for {key}: copying a param of dtype {value.DType} from checkpoint, the dtype in current model is {target.DType}");
         }
         if (mismatched.Count > 0 || (strict && (missing.Count > 0 || unexpected.Count > 0)))
         {
@@ -267,6 +271,8 @@ public abstract class Module
                 }
         return new LoadStateDictResult(missing, unexpected);
     }
+
+    static int Kind(DType dtype) => dtype.IsFloatingPoint() ? 0 : dtype == DType.Bool ? 1 : 2;
 
     /// <summary>Extra text inside this module's printed parentheses, e.g. "in_features=784, out_features=10, bias=True".</summary>
     protected virtual string ExtraRepr() => "";

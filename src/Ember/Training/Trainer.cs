@@ -107,7 +107,8 @@ public sealed class Trainer
             }
             double value = loss.Item();
             State.BatchLoss = value;
-            if (!double.IsFinite(value) && Options.Scaler is null)
+            // Under a GradScaler a non-finite loss may be a transient float16 overflow (the step is skipped), but not forever.
+            if (!double.IsFinite(value) && (Options.Scaler is null || Options.Scaler.HasDiverged(model.Parameters())))
                 throw new TrainingDivergedException($"Trainer: the loss became {value} at epoch {State.Epoch}, batch {State.BatchIndex} (step {State.GlobalStep}); " +
                     "lower the learning rate, enable gradient clipping, or check the data");
             if (Options.FloodLevel is double b) loss = (loss - b).Abs() + b;

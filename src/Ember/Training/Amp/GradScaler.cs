@@ -39,6 +39,28 @@ public sealed class GradScaler
     public bool Enabled { get; }
     /// <summary>Good steps since the last change of scale.</summary>
     public int GrowthTracker { get; private set; }
+    /// <summary>Steps skipped in a row (Inf/NaN gradients); 0 after a good step.</summary>
+    public int ConsecutiveSkippedSteps { get; private set; }
+
+    /// <summary>
+    /// Skipped steps in a row after which a non-finite loss counts as divergence: by then the scale has backed off by
+    /// 2²⁵ (from 2¹⁶ to 2⁻⁹), far below anything float16 gradients need, so more skipping cannot recover the run.
+    /// </summary>
+    public const int DivergenceSkipLimit = 25;
+
+    /// <summary>
+    /// Whether a non-finite loss means the run diverged rather than a transient float16 overflow that skipping the step
+    /// handles: true when the scaler is disabled, when a parameter is itself Inf/NaN (no later step can repair it), or
+    /// after <see cref="DivergenceSkipLimit"/> skipped steps in a row.
+    /// </summary>
+    public bool HasDiverged(IEnumerable<Parameter> parameters)
+    {
+        if (!Enabled || ConsecutiveSkippedSteps >= DivergenceSkipLimit) return true;
+        using (Torch.NoGrad())
+            foreach (var p in parameters)
+                if (p.DType.IsFloatingPoint() && p.Detach().IsFinite().LogicalNot().Sum().Item() > 0) return true;
+        return false;
+    }
 
     /// <summary>loss × scale.</summary>
     public Tensor Scale(Tensor loss) => Enabled ? loss * currentScale : loss;
@@ -74,8 +96,12 @@ public sealed class GradScaler
     {
         if (!Enabled) return;
         if (foundInf is null) throw new InvalidOperationException("GradScaler.Update: no gradients were unscaled this step; call Unscale or Step first");
-        if (foundInf.Value) { currentScale *= BackoffFactor; GrowthTracker = 0; }
-        else if (++GrowthTracker == GrowthInterval) { currentScale *= GrowthFactor; GrowthTracker = 0; }
+        if (foundInf.Value) { currentScale *= BackoffFactor; GrowthTracker = 0; ConsecutiveSkippedSteps++; }
+        else
+        {
+            ConsecutiveSkippedSteps = 0;
+            if (++GrowthTracker == GrowthInterval) { currentScale *= GrowthFactor; GrowthTracker = 0; }
+        }
         foundInf = null;
     }
 
