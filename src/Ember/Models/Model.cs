@@ -13,7 +13,7 @@ public static class Model
     /// <summary>
     /// Rebuilds the zoo model <paramref name="modelName"/> (or, when null, the name the checkpoint's metadata records
     /// under "model", as <c>ember train</c> writes it) and loads the checkpoint folder's weights into it after verifying
-    /// their checksums (see <see cref="Checkpoint"/>). The model comes back in eval mode; with <paramref name="fuse"/>
+    /// their checksums (see <see cref="Checkpoint"/>); the EMA weights when the checkpoint has them (see <see cref="Checkpoint.LoadForInference"/>). The model comes back in eval mode; with <paramref name="fuse"/>
     /// each convolution's BatchNorm is folded into it (<see cref="Fusion.FuseModel"/>), which is for inference only.
     /// </summary>
     public static Module Load(string checkpointFolder, string? modelName = null, int numClasses = 10, int inChannels = 1, bool fuse = false)
@@ -26,7 +26,7 @@ public static class Model
                 throw new InvalidDataException($"checkpoint: {checkpointFolder} does not record which model it holds; pass the model name ({string.Join(", ", ModelZoo.Names)})");
         }
         var model = ModelZoo.Create(modelName, numClasses, inChannels);
-        Checkpoint.Load(checkpointFolder, model);
+        Checkpoint.LoadForInference(checkpointFolder, model);
         model.Eval();
         if (fuse) Fusion.FuseModel(model);
         return model;
