@@ -51,6 +51,9 @@ public static class TrainJob
             config = ResumeConfig(args, recorded, resumeOverrides ?? new Dictionary<string, string?>());
             resumeState = Checkpoint.ReadState(Path.Combine(resumeFolder, "last"));
             CheckModel(resumeState, config, Path.Combine(resumeFolder, "last"), args);
+            if (resumeState.Metadata.TryGetValue("config", out var fingerprint) && fingerprint != Fingerprint(recorded))
+                throw new InvalidDataException($"checkpoint: {Path.Combine(resumeFolder, "last", Checkpoint.JsonFile)} was written by a run with other options than {args} records; " +
+                    "the run's files do not belong together (was last/ copied from another run, or args.yaml edited?)");
             if (config.Epochs < resumeState.Epoch && resumeState.Epoch <= recorded.Epochs)
                 throw new ConfigException($"--epochs {config.Epochs} is fewer than the {resumeState.Epoch} epoch(s) {resumeFolder} has already reached");
             runDir = resumeFolder;
@@ -97,7 +100,10 @@ public static class TrainJob
         var trainer = new Trainer(model, optimizer, (output, target) => F.CrossEntropy(output, target, labelSmoothing: smoothing), options, scheduler, plateau);
         var reporter = new ProgressReporter(config.Plain, plainOutput);
         var checkpoints = new ModelCheckpoint(runDir, optimizer, scheduler, plateau, scaler, ema, "top1",
-            () => new Dictionary<string, string> { ["model"] = config.Model, ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture) });
+            () => new Dictionary<string, string>
+            {
+                ["model"] = config.Model, ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture), ["config"] = Fingerprint(config),
+            });
         trainer.Add(reporter, new CsvLogger(Path.Combine(runDir, "metrics.csv")), checkpoints);
         if (config.Patience > 0) trainer.Add(new EarlyStopping("top1", MonitorMode.Max, config.Patience));
         if (interruptAfterBatches is int limit)
@@ -119,8 +125,9 @@ public static class TrainJob
             // every counter is checked against this run before anything is loaded or written
             var loaded = Checkpoint.Load(last, model, optimizer, ema);
             loaded.CheckRange(Path.Combine(last, Checkpoint.JsonFile), config.Epochs, batchesPerEpoch, config.Accumulate);
-            if ((scheduler is not null || plateau is not null) != loaded.Scheduler is not null || (scaler is not null) != loaded.Scaler is not null)
-                throw new InvalidDataException($"checkpoint: {Path.Combine(last, Checkpoint.JsonFile)} does not match the schedule '{config.Schedule}' and amp '{config.Amp}' of {Path.Combine(runDir, "args.yaml")}");
+            if ((scheduler is not null || plateau is not null) != loaded.Scheduler is not null || (scaler is not null) != loaded.Scaler is not null
+                || (ema is not null) != loaded.EmaUpdates is not null)
+                throw new InvalidDataException($"checkpoint: {Path.Combine(last, Checkpoint.JsonFile)} does not match the schedule '{config.Schedule}', amp '{config.Amp}' and ema {config.Ema.ToString(CultureInfo.InvariantCulture)} of {Path.Combine(runDir, "args.yaml")}");
             try
             {
                 if (loaded.Scheduler is not null) { scheduler?.LoadStateDict(loaded.Scheduler); plateau?.LoadStateDict(loaded.Scheduler); }
@@ -198,6 +205,10 @@ public static class TrainJob
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString()!,
     };
+
+    // SHA-256 of the options that define the run (not those that may change on resume, nor the project folder it lives in).
+    static string Fingerprint(TrainConfig c)
+        => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(ConfigLoader.ToYaml(c with { Epochs = 0, Plain = false, Project = "" })))).ToLowerInvariant();
 
     // The checkpoint records the model it holds; args.yaml names the model the run rebuilds: they must agree.
     internal static void CheckModel(CheckpointState state, TrainConfig config, string checkpointFolder, string argsFile)

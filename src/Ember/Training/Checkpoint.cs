@@ -133,6 +133,12 @@ public static class Checkpoint
         catch (JsonException e) { throw new InvalidDataException($"checkpoint: {json} is damaged: {e.Message}"); }
         if (state is null) throw new InvalidDataException($"checkpoint: {json} is empty (null)");
         if (state.Files is null) throw new InvalidDataException($"checkpoint: {json} is damaged: it has no 'Files' list of SHA-256 hashes");
+        if (state.History is null || state.Generators is null || state.Callbacks is null || state.Metadata is null)
+            throw new InvalidDataException($"checkpoint: {json} is damaged: 'History', 'Generators', 'Callbacks' and 'Metadata' may be empty but not null");
+        foreach (var (name, g) in state.Generators)
+            if (g?.Words is not { Length: 4 }) throw new InvalidDataException($"checkpoint: {json} is damaged: generator '{name}' must have 4 state words");
+        foreach (var (name, c) in state.Callbacks)
+            if (c is null) throw new InvalidDataException($"checkpoint: {json} is damaged: the state of callback '{name}' is null");
         var required = new List<string> { ModelFile };
         if (state.OptimizerScalars is not null) required.Add(OptimizerFile);
         if (state.EmaUpdates is not null) required.Add(EmaFile);

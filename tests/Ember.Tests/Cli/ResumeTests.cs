@@ -110,6 +110,12 @@ public class ResumeTests
         var eval = Assert.Throws<InvalidDataException>(() => EvalCommand.Load(run, "best"));
         Assert.Contains($"holds a 'mlp' model but {args} names 'cnn'", eval.Message);
         File.WriteAllText(args, File.ReadAllText(args).Replace("model: cnn", "model: mlp"));
+
+        // a last/ from another run of the same model (here: args.yaml with another seed) does not belong to this one
+        File.WriteAllText(args, File.ReadAllText(args).Replace("seed: 5", "seed: 6"));
+        var other = Assert.Throws<InvalidDataException>(() => TrainJob.Run(new TrainConfig(), run, new StringWriter()));
+        Assert.Contains($"was written by a run with other options than {args} records", other.Message);
+        File.WriteAllText(args, File.ReadAllText(args).Replace("seed: 6", "seed: 5"));
         Assert.Equal(before, Hashes(run));
         Directory.Delete(project, true);
     }
