@@ -60,11 +60,12 @@ public sealed record CheckpointState
             if (History[i] is null || History[i].Epoch != i + 1) Fail($"history row {i + 1} is for epoch {History[i]?.Epoch}, expected {i + 1}");
         foreach (var (key, value) in Scheduler ?? [])
         {
-            bool counter = key is "last_epoch" or "_step_count" or "num_bad_epochs" or "cooldown_counter";
+            var leaf = key[(key.LastIndexOf('.') + 1)..]; // nested schedulers (SequentialLR) prefix their keys: _schedulers.0.last_epoch
+            bool counter = leaf is "last_epoch" or "_step_count" or "num_bad_epochs" or "cooldown_counter";
             long limit = Math.Max(maxSteps, Epoch) + 1;
             if (counter && (double.IsNaN(value) || value < -1 || value > limit || value != Math.Floor(value)))
                 Fail($"scheduler '{key}' {value} is outside -1..{limit}");
-            if (!counter && (double.IsNaN(value) || (key != "best" && !double.IsFinite(value)) || (key.Contains("lr") && value < 0)))
+            if (!counter && (double.IsNaN(value) || (leaf != "best" && !double.IsFinite(value)) || (key.Contains("lr") && value < 0)))
                 Fail($"scheduler '{key}' is {value}");
         }
         if (Scaler is not null && (Scaler.Length != 2 || !(Scaler[0] > 0) || !double.IsFinite(Scaler[0]) || !(Scaler[1] >= 0) || Scaler[1] > maxSteps || Scaler[1] != Math.Floor(Scaler[1])))

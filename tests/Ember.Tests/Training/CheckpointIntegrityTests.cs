@@ -234,6 +234,7 @@ public class CheckpointIntegrityTests
         { "history", "history has 0 rows, expected 1" },
         { "scheduler", "scheduler 'last_epoch' 1E+30 is outside -1..7" },
         { "lr", "scheduler '_last_lr.0' is NaN" },
+        { "nested", "scheduler '_schedulers.1.last_epoch' -5 is outside -1..7" },
         { "scaler", "scaler state [-1, 0] is not a positive finite scale" },
     };
 
@@ -256,6 +257,7 @@ public class CheckpointIntegrityTests
                 case "history": b.Rows = 0; break;
                 case "scheduler": b.Scheduler!["last_epoch"] = 1e30; break;
                 case "lr": b.Scheduler!["_last_lr.0"] = double.NaN; break;
+                case "nested": b.Scheduler!["_schedulers.1.last_epoch"] = -5; break;
                 case "scaler": b.Scaler = [-1, 0]; break;
             }
         });
