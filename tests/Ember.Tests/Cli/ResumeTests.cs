@@ -144,6 +144,10 @@ public class ResumeTests
             var exported = ExportCommand.Export(run, "safetensors", Path.Combine(project, $"{which}.safetensors"), which, 13, false, TextWriter.Null);
             Assert.Equal(shadow["layers.1.weight"].ToArray<float>(), SafeTensors.Load(exported)["layers.1.weight"].ToArray<float>());
         }
+        // a run interrupted before its first epoch ended has no best/: eval points to last/
+        Directory.Delete(Path.Combine(run, "best"), true);
+        var none = Assert.Throws<DirectoryNotFoundException>(() => EvalCommand.Load(run, "best"));
+        Assert.Contains($"{run} has no best/ checkpoint yet (no epoch finished); use --checkpoint last", none.Message);
         Directory.Delete(project, true);
     }
 
