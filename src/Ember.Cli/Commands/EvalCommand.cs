@@ -5,6 +5,7 @@ using Ember.Data;
 using Ember.Data.Transforms;
 using Ember.Metrics;
 using Ember.Models;
+using Ember.Training;
 
 namespace Ember.Cli.Commands;
 
@@ -43,16 +44,22 @@ public static class EvalCommand
     }
 
     /// <summary>
-    /// Rebuilds the run's model (named in its args.yaml; runs train on Fashion-MNIST: 10 classes, 1 channel) and loads a
-    /// checkpoint into it, in eval mode; <paramref name="fuse"/> folds conv+BN pairs for inference. Weights holding NaN or
-    /// ±Inf are refused unless <paramref name="allowNonFinite"/> is set (a diverged model predicts only NaN).
+    /// Rebuilds the run's model (named in its args.yaml, which must agree with the checkpoint; runs train on Fashion-MNIST:
+    /// 10 classes, 1 channel) and loads a checkpoint's evaluated weights into it (the EMA weights when the run used EMA),
+    /// in eval mode; <paramref name="fuse"/> folds conv+BN pairs for inference. Weights holding NaN or ±Inf are refused
+    /// unless <paramref name="allowNonFinite"/> is set (a diverged model predicts only NaN).
     /// </summary>
     public static (Nn.Module Model, TrainConfig Config) Load(string runFolder, string checkpoint, bool fuse = false, bool allowNonFinite = false)
     {
         if (!Directory.Exists(runFolder)) throw new DirectoryNotFoundException($"run folder not found: {runFolder}");
         if (checkpoint is not ("best" or "last")) throw new ConfigException($"unknown checkpoint '{checkpoint}'; valid choices: best, last");
-        var config = ConfigLoader.Load(Path.Combine(runFolder, "args.yaml"));
-        var model = Model.Load(Path.Combine(runFolder, checkpoint), config.Model, FashionMnist.Classes.Count, inChannels: 1, fuse, allowNonFinite);
+        var args = Path.Combine(runFolder, "args.yaml");
+        var config = ConfigLoader.Load(args);
+        var folder = Path.Combine(runFolder, checkpoint);
+        if (checkpoint == "best" && !Directory.Exists(folder) && Directory.Exists(Path.Combine(runFolder, "last")))
+            throw new DirectoryNotFoundException($"{runFolder} has no best/ checkpoint yet (no epoch finished); use --checkpoint last");
+        TrainJob.CheckModel(Checkpoint.ReadState(folder), config, folder, args);
+        var model = Model.Load(folder, config.Model, FashionMnist.Classes.Count, inChannels: 1, fuse, allowNonFinite);
         return (model, config);
     }
 

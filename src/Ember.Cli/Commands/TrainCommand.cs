@@ -11,7 +11,7 @@ public static class TrainCommand
     {
         var command = new Command("train", "Train a model (default: the CNN on the embedded Fashion-MNIST) into runs/train/expN");
         var config = new Option<FileInfo?>("--config", "-c") { Description = "YAML or JSON file with the same keys as the options (snake_case)" };
-        var resume = new Option<DirectoryInfo?>("--resume") { Description = "continue an interrupted run from its folder, e.g. runs/train/exp3" };
+        var resume = new Option<DirectoryInfo?>("--resume") { Description = "continue an interrupted run from its folder, e.g. runs/train/exp3 (with --epochs N to extend it; other options must match its args.yaml)" };
         command.Options.Add(config);
         command.Options.Add(resume);
         var defaults = new TrainConfig();
@@ -39,9 +39,14 @@ public static class TrainCommand
                     overrides[key] = value ?? "true"; // a bare boolean flag means true
                 }
                 var file = parse.GetValue(config);
-                var resolved = Resolve(file?.FullName, overrides);
                 var resumeFolder = parse.GetValue(resume);
-                return TrainJob.Run(resolved, resumeFolder?.FullName);
+                if (resumeFolder is not null)
+                {
+                    // the run's args.yaml defines it; the options may only extend it (see TrainJob.ResumableKeys)
+                    if (file is not null) throw new ConfigException($"--config cannot be combined with --resume: {Path.Combine(resumeFolder.FullName, "args.yaml")} defines the run");
+                    return TrainJob.Run(new TrainConfig(), resumeFolder.FullName, resumeOverrides: overrides);
+                }
+                return TrainJob.Run(Resolve(file?.FullName, overrides), null);
             });
         });
         return command;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using Ember.Cli.Configuration;
 using Ember.Cli.Reporting;
@@ -23,23 +24,38 @@ public static class TrainJob
     /// <summary>Fashion-MNIST's training-set mean and standard deviation (computed by Normalize.ComputeMeanStd).</summary>
     static readonly double[] Mean = [0.2860], Std = [0.3530];
 
-    /// <summary>Runs a training job; returns the process exit code (130 when interrupted).</summary>
+    /// <summary>The options that may differ from args.yaml when resuming: more epochs, and how progress is shown.</summary>
+    public static readonly IReadOnlySet<string> ResumableKeys = new HashSet<string> { "epochs", "plain" };
+
+    /// <summary>
+    /// Runs a training job; returns the process exit code (130 when interrupted by Ctrl-C, 143 by SIGTERM).
+    /// When resuming, the run's args.yaml defines the run and <paramref name="resumeOverrides"/> (option key → value)
+    /// may change only <see cref="ResumableKeys"/>; the others are rejected unless they repeat the recorded value.
+    /// </summary>
     /// <param name="stop">When it fires, training stops at the next batch or epoch end and the weights reached are scored
     /// (a study's per-trial time budget); the exit code stays 0.</param>
     /// <param name="finished">Told the outcome (run folder, epochs, the final weights' test metrics) when the job ends.</param>
     public static int Run(TrainConfig config, string? resumeFolder, TextWriter? plainOutput = null, int? interruptAfterBatches = null,
-        CancellationToken stop = default, Action<TrainOutcome>? finished = null)
+        CancellationToken stop = default, Action<TrainOutcome>? finished = null, IReadOnlyDictionary<string, string?>? resumeOverrides = null)
     {
         string runDir;
         CheckpointState? resumeState = null;
+        TrainConfig? recorded = null;
         if (resumeFolder is not null)
         {
             if (!Directory.Exists(resumeFolder))
                 throw new DirectoryNotFoundException($"resume folder not found: {resumeFolder} (runs are written to runs/train/expN)");
             var args = Path.Combine(resumeFolder, "args.yaml");
             if (!File.Exists(args)) throw new FileNotFoundException($"{resumeFolder} is not an ember run folder: it has no args.yaml", args);
-            config = ConfigValidator.Validate(ConfigLoader.Load(args));
+            recorded = ConfigValidator.Validate(ConfigLoader.Load(args));
+            config = ResumeConfig(args, recorded, resumeOverrides ?? new Dictionary<string, string?>());
             resumeState = Checkpoint.ReadState(Path.Combine(resumeFolder, "last"));
+            CheckModel(resumeState, config, Path.Combine(resumeFolder, "last"), args);
+            if (resumeState.Metadata.TryGetValue("config", out var fingerprint) && fingerprint != Fingerprint(recorded))
+                throw new InvalidDataException($"checkpoint: {Path.Combine(resumeFolder, "last", Checkpoint.JsonFile)} was written by a run with other options than {args} records; " +
+                    "the run's files do not belong together (was last/ copied from another run, or args.yaml edited?)");
+            if (config.Epochs < resumeState.Epoch && resumeState.Epoch <= recorded.Epochs)
+                throw new ConfigException($"--epochs {config.Epochs} is fewer than the {resumeState.Epoch} epoch(s) {resumeFolder} has already reached");
             runDir = resumeFolder;
         }
         else
@@ -84,7 +100,10 @@ public static class TrainJob
         var trainer = new Trainer(model, optimizer, (output, target) => F.CrossEntropy(output, target, labelSmoothing: smoothing), options, scheduler, plateau);
         var reporter = new ProgressReporter(config.Plain, plainOutput);
         var checkpoints = new ModelCheckpoint(runDir, optimizer, scheduler, plateau, scaler, ema, "top1",
-            () => new Dictionary<string, string> { ["model"] = config.Model, ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture) });
+            () => new Dictionary<string, string>
+            {
+                ["model"] = config.Model, ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture), ["config"] = Fingerprint(config),
+            });
         trainer.Add(reporter, new CsvLogger(Path.Combine(runDir, "metrics.csv")), checkpoints);
         if (config.Patience > 0) trainer.Add(new EarlyStopping("top1", MonitorMode.Max, config.Patience));
         if (interruptAfterBatches is int limit)
@@ -102,42 +121,100 @@ public static class TrainJob
         int startEpoch = 1, skip = 0;
         if (resumeState is not null)
         {
-            var loaded = Checkpoint.Load(Path.Combine(runDir, "last"), model, optimizer, ema);
-            if (loaded.Scheduler is not null) { scheduler?.LoadStateDict(loaded.Scheduler); plateau?.LoadStateDict(loaded.Scheduler); }
-            if (loaded.Scaler is { Length: 2 } s && scaler is not null) scaler.LoadStateDict((s[0], (int)s[1]));
-            if (loaded.Generators.TryGetValue("default", out var g)) Generator.Default.SetState(g);
+            var last = Path.Combine(runDir, "last");
+            // every counter is checked against this run before anything is loaded or written
+            var loaded = Checkpoint.Load(last, model, optimizer, ema);
+            loaded.CheckRange(Path.Combine(last, Checkpoint.JsonFile), config.Epochs, batchesPerEpoch, config.Accumulate);
+            if ((scheduler is not null || plateau is not null) != loaded.Scheduler is not null || (scaler is not null) != loaded.Scaler is not null
+                || (ema is not null) != loaded.EmaUpdates is not null)
+                throw new InvalidDataException($"checkpoint: {Path.Combine(last, Checkpoint.JsonFile)} does not match the schedule '{config.Schedule}', amp '{config.Amp}' and ema {config.Ema.ToString(CultureInfo.InvariantCulture)} of {Path.Combine(runDir, "args.yaml")}");
+            try
+            {
+                if (loaded.Scheduler is not null) { scheduler?.LoadStateDict(loaded.Scheduler); plateau?.LoadStateDict(loaded.Scheduler); }
+                if (loaded.Scaler is { Length: 2 } s && scaler is not null) scaler.LoadStateDict((s[0], (int)s[1]));
+                if (loaded.Generators.TryGetValue("default", out var g)) Generator.Default.SetState(g);
+            }
+            catch (Exception e) when (e is KeyNotFoundException or ArgumentException)
+            {
+                throw new InvalidDataException($"checkpoint: {Path.Combine(last, Checkpoint.JsonFile)}: {e.Message}");
+            }
             trainer.Restore(loaded);
             startEpoch = loaded.EpochComplete ? loaded.Epoch + 1 : loaded.Epoch;
             skip = loaded.EpochComplete ? 0 : loaded.BatchesDone;
+            if (recorded is not null && recorded != config)
+            {
+                AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), ConfigLoader.ToYaml(config));
+                if (config.Epochs != recorded.Epochs && config.Schedule is "onecycle" or "cosine" or "step")
+                    Console.WriteLine($"note: the {config.Schedule} schedule is recomputed for {config.Epochs} epochs; its learning rate continues from step {loaded.GlobalStep} of the longer curve");
+            }
             Console.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
             if (startEpoch > config.Epochs) { Console.WriteLine($"{runDir} already finished its {config.Epochs} epochs"); return 0; }
         }
 
         WriteHeader(config, model, runDir, trainSet.Count, testSet.Count, reporter.Plain);
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        PosixSignal? interruptedBy = null;
+        void OnSignal(PosixSignalContext context)
         {
-            e.Cancel = true; // stop after the current batch and write `last`
+            if (interruptedBy is not null) return; // a second signal is not cancelled: it ends the process at once
+            context.Cancel = true; // stop after the current batch (optimizer step) and write `last`
+            interruptedBy = context.Signal;
+            trainer.State.StopReason = $"interrupted ({(context.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "Ctrl-C")}); resume with: ember train --resume {runDir}";
             trainer.State.StopRequested = true;
-            trainer.State.StopReason = "interrupted (Ctrl-C); resume with: ember train --resume " + runDir;
-        };
-        Console.CancelKeyPress += onCancel;
-        try
+        }
+        // SIGTERM is what kill, timeout, Docker and job schedulers send: it saves like Ctrl-C
+        using (PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal))
+        using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal))
         {
             reporter.Run(() => trainer.Fit(
                 epoch => trainLoader.Iterate(epoch - 1).Select(b => (b[0], b[1])),
                 _ => testLoader.Iterate(0).Select(b => (b[0], b[1])),
                 startEpoch, batchesPerEpoch, skip));
         }
-        finally { Console.CancelKeyPress -= onCancel; }
 
         var (confusion, testLoss, testTop5) = Evaluate(model, ema, testLoader);
         if (trainer.State.History.Count > 0) Plots.Results(trainer.State.History, Path.Combine(runDir, "results.png"));
         Plots.ConfusionMatrix(confusion.Normalized(), FashionMnist.Classes, Path.Combine(runDir, "confusion_matrix.png"));
         AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), Summary(config, model, trainer.State, confusion, checkpoints));
         reporter.Summary(trainer.State, runDir);
-        int exitCode = trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted") == true ? 130 : 0;
+        int exitCode = interruptedBy == PosixSignal.SIGTERM ? 143
+            : trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted") == true ? 130 : 0;
         finished?.Invoke(new TrainOutcome(runDir, exitCode, trainer.State.History.Count, trainer.State.StopReason, confusion.Accuracy, testTop5, testLoss));
         return exitCode;
+    }
+
+    /// <summary>The recorded config with the resume options applied; an option that would change the run is an error naming it.</summary>
+    internal static TrainConfig ResumeConfig(string argsFile, TrainConfig recorded, IReadOnlyDictionary<string, string?> overrides)
+    {
+        var updated = ConfigValidator.Validate(ConfigLoader.Apply(recorded, overrides, "command line"));
+        var frozen = new List<string>();
+        foreach (var (key, property) in ConfigLoader.Keys)
+        {
+            object? before = property.GetValue(recorded), after = property.GetValue(updated);
+            if (!Equals(before, after) && !ResumableKeys.Contains(key))
+                frozen.Add($"--{key.Replace('_', '-')} {Format(after)} (the run has {Format(before)})");
+        }
+        if (frozen.Count > 0)
+            throw new ConfigException($"--resume: {string.Join(", ", frozen)} cannot change when resuming, since {argsFile} defines the run; " +
+                $"only {string.Join(", ", ResumableKeys.Select(k => "--" + k))} can (start a new run to change the others)");
+        return updated;
+    }
+
+    static string Format(object? value) => value switch
+    {
+        null => "none",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString()!,
+    };
+
+    // SHA-256 of the options that define the run (not those that may change on resume, nor the project folder it lives in).
+    static string Fingerprint(TrainConfig c)
+        => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(ConfigLoader.ToYaml(c with { Epochs = 0, Plain = false, Project = "" })))).ToLowerInvariant();
+
+    // The checkpoint records the model it holds; args.yaml names the model the run rebuilds: they must agree.
+    internal static void CheckModel(CheckpointState state, TrainConfig config, string checkpointFolder, string argsFile)
+    {
+        if (state.Metadata.TryGetValue("model", out var model) && model != config.Model)
+            throw new InvalidDataException($"checkpoint: {Path.Combine(checkpointFolder, Checkpoint.JsonFile)} holds a '{model}' model but {argsFile} names '{config.Model}'; the run's files do not belong together");
     }
 
     static string FindData(string? requested)

@@ -14,7 +14,7 @@ public static class Model
     /// <summary>
     /// Rebuilds the zoo model <paramref name="modelName"/> (or, when null, the name the checkpoint's metadata records
     /// under "model", as <c>ember train</c> writes it) and loads the checkpoint folder's weights into it after verifying
-    /// their checksums (see <see cref="Checkpoint"/>). The model comes back in eval mode; with <paramref name="fuse"/>
+    /// their checksums (see <see cref="Checkpoint"/>); the EMA weights when the checkpoint has them (see <see cref="Checkpoint.LoadForInference"/>). The model comes back in eval mode; with <paramref name="fuse"/>
     /// each convolution's BatchNorm is folded into it (<see cref="Fusion.FuseModel"/>), which is for inference only.
     /// Weights holding NaN or ±Inf are refused with an <see cref="InvalidDataException"/> naming the tensor and file
     /// unless <paramref name="allowNonFinite"/> is set: a diverged model's predictions are all NaN.
@@ -30,8 +30,9 @@ public static class Model
                 throw new InvalidDataException($"checkpoint: {checkpointFolder} does not record which model it holds; pass the model name ({string.Join(", ", ModelZoo.Names)})");
         }
         var model = ModelZoo.Create(modelName, numClasses, inChannels);
-        Checkpoint.Load(checkpointFolder, model);
-        if (!allowNonFinite) FiniteWeights.Require(model.StateDict(), Path.Combine(checkpointFolder, "model.safetensors"));
+        var state = Checkpoint.LoadForInference(checkpointFolder, model);
+        if (!allowNonFinite)
+            FiniteWeights.Require(model.StateDict(), Path.Combine(checkpointFolder, state.EmaUpdates is not null ? Checkpoint.EmaFile : Checkpoint.ModelFile));
         model.Eval();
         if (fuse) Fusion.FuseModel(model);
         return model;

@@ -27,4 +27,11 @@ public abstract class Callback
     public virtual void OnAfterOptimizerStep(TrainerState state) { }
     /// <summary>After validation, with <see cref="TrainerState.ValidationMetrics"/> filled.</summary>
     public virtual void OnValidationEnd(TrainerState state) { }
+
+    /// <summary>The name under which <see cref="StateDict"/> is saved in a checkpoint (the type name by default; a second callback of the same type gets ".1").</summary>
+    public virtual string StateKey => GetType().Name;
+    /// <summary>What a resumed fit needs to continue exactly as this callback would have (Lightning's Callback.state_dict); null when it keeps nothing.</summary>
+    public virtual Dictionary<string, double>? StateDict() => null;
+    /// <summary>Restores what <see cref="StateDict"/> saved; throws <see cref="ArgumentException"/> for values out of range.</summary>
+    public virtual void LoadStateDict(IReadOnlyDictionary<string, double> state) { }
 }

@@ -3,124 +3,242 @@ using System.Text.Json;
 using Ember.Interop;
 using Ember.Nn;
 using Ember.Optim;
-using Ember.Training.Amp;
 
 namespace Ember.Training;
 
 /// <summary>
-/// A training checkpoint as a folder: model.safetensors, optimizer.safetensors, ema.safetensors (when EMA is on) and
-/// checkpoint.json (progress, history, optimizer scalars, scheduler, scaler and generator states, and the SHA-256 of each
-/// tensor file). Each file is written atomically and the JSON last, so a crash leaves the previous checkpoint readable;
-/// a damaged or mismatched file is detected by its checksum on load.
+/// A training checkpoint as a folder: model.safetensors, optimizer.safetensors (when an optimizer is saved),
+/// ema.safetensors (when EMA is on) and checkpoint.json (progress, history, optimizer scalars, scheduler, scaler,
+/// generator and callback states, and the SHA-256 of each tensor file).
+/// <para>
+/// A checkpoint is written whole or not at all: every file goes into a hidden sibling folder (<c>.NAME.new</c>), each
+/// flushed to disk, and only then is the folder swapped in by two renames, the previous checkpoint kept (as
+/// <c>.NAME.old</c>) until the new one is in place. A crash at any point leaves either the previous or the new
+/// checkpoint complete; <see cref="ReadState"/> finds the previous one if the crash fell between the two renames.
+/// </para>
+/// <para>
+/// On load the set of files is fixed by the format (never taken from checkpoint.json), each path lies inside the
+/// folder, only regular non-empty files are read, and each must match its recorded SHA-256; any missing, extra or
+/// mismatched piece is a <see cref="InvalidDataException"/> naming the file.
+/// </para>
 /// </summary>
 public static class Checkpoint
 {
-    const string Json = "checkpoint.json", ModelFile = "model.safetensors", OptimizerFile = "optimizer.safetensors", EmaFile = "ema.safetensors";
+    /// <summary>The progress record's file name.</summary>
+    public const string JsonFile = "checkpoint.json";
+    /// <summary>The model weights' file name (the EMA weights when <see cref="CheckpointState.ModelIsEma"/>).</summary>
+    public const string ModelFile = "model.safetensors";
+    /// <summary>The optimizer state's file name.</summary>
+    public const string OptimizerFile = "optimizer.safetensors";
+    /// <summary>The EMA shadow's file name.</summary>
+    public const string EmaFile = "ema.safetensors";
 
-    /// <summary>Writes a checkpoint into <paramref name="folder"/>.</summary>
+    // checkpoint.json holds counters, a few state dicts and one metrics row per epoch: far below this.
+    const long MaxJsonBytes = 64L << 20;
+
+    /// <summary>Test hook: called with each file name after it is written into the staging folder, and with "swap" just before the swap.</summary>
+    internal static readonly AsyncLocal<Action<string>?> FaultInjection = new();
+
+    /// <summary>Writes a checkpoint of the model's live weights into <paramref name="folder"/>, replacing the previous one only once complete.</summary>
     public static void Save(string folder, Module model, CheckpointState state, Optimizer? optimizer = null, ModelEma? ema = null)
+        => Save(folder, model.StateDict(), state, optimizer, ema);
+
+    /// <summary>Writes a checkpoint whose model.safetensors holds <paramref name="weights"/> (for example an EMA shadow).</summary>
+    public static void Save(string folder, IEnumerable<KeyValuePair<string, Tensor>> weights, CheckpointState state, Optimizer? optimizer = null, ModelEma? ema = null)
     {
-        Directory.CreateDirectory(folder);
-        var files = new Dictionary<string, string>();
-        Write(folder, ModelFile, model.StateDict(), files);
-        Dictionary<string, double>? optimizerScalars = null;
-        if (optimizer is not null)
+        var (target, staging, previous) = Siblings(folder);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        Recover(target, previous);
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true); // an earlier save that died half-way
+        Directory.CreateDirectory(staging);
+        try
         {
-            var sd = optimizer.StateDict();
-            Write(folder, OptimizerFile, sd.Tensors, files);
-            optimizerScalars = sd.Scalars;
+            var files = new Dictionary<string, string>();
+            Write(staging, ModelFile, weights, files);
+            Dictionary<string, double>? optimizerScalars = null;
+            if (optimizer is not null)
+            {
+                var sd = optimizer.StateDict();
+                Write(staging, OptimizerFile, sd.Tensors, files);
+                optimizerScalars = sd.Scalars;
+            }
+            if (ema is not null) Write(staging, EmaFile, ema.Shadow, files);
+            var document = state with { Files = files, OptimizerScalars = optimizerScalars, EmaUpdates = ema?.Updates };
+            AtomicFile.WriteAllText(Path.Combine(staging, JsonFile), JsonSerializer.Serialize(document, Options));
+            FaultInjection.Value?.Invoke(JsonFile);
+            FaultInjection.Value?.Invoke("swap");
+            // Two renames: a crash between them leaves `.NAME.old` complete, which Recover and Locate fall back to.
+            if (Directory.Exists(target)) Directory.Move(target, previous);
+            Directory.Move(staging, target);
         }
-        if (ema is not null) Write(folder, EmaFile, ema.Shadow, files);
-        var document = state with { Files = files, OptimizerScalars = optimizerScalars, EmaUpdates = ema?.Updates };
-        AtomicFile.WriteAllText(Path.Combine(folder, Json), JsonSerializer.Serialize(document, Options));
+        catch
+        {
+            try { if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true); }
+            catch (IOException) { } // the original error matters more; the next save clears the leftover
+            throw;
+        }
+        if (Directory.Exists(previous)) Directory.Delete(previous, recursive: true);
+    }
+
+    static (string Target, string Staging, string Previous) Siblings(string folder)
+    {
+        var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        var parent = Path.GetDirectoryName(target) ?? throw new ArgumentException($"checkpoint: {folder} cannot be a checkpoint folder (it has no parent)");
+        var name = Path.GetFileName(target);
+        return (target, Path.Combine(parent, $".{name}.new"), Path.Combine(parent, $".{name}.old"));
+    }
+
+    // Finishes what a save interrupted between its two renames left: the previous checkpoint goes back in place,
+    // or, when the new one made it, the old copy goes.
+    static void Recover(string target, string previous)
+    {
+        if (!Directory.Exists(previous)) return;
+        if (Directory.Exists(target)) Directory.Delete(previous, recursive: true);
+        else Directory.Move(previous, target);
     }
 
     static void Write(string folder, string name, IEnumerable<KeyValuePair<string, Tensor>> tensors, Dictionary<string, string> files)
     {
         var path = Path.Combine(folder, name);
-        SafeTensors.Save(path, tensors);
-        files[name] = Hash(path);
-    }
-
-    static string Hash(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
+        SafeTensors.Save(path, tensors); // flushed to disk before its rename (AtomicFile)
+        using (var stream = File.OpenRead(path)) files[name] = Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
+        FaultInjection.Value?.Invoke(name);
     }
 
     static readonly JsonSerializerOptions Options = new() { WriteIndented = true, IncludeFields = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    /// <summary>Reads and verifies a checkpoint's progress record (without loading tensors).</summary>
-    public static CheckpointState ReadState(string folder)
+    /// <summary>The folder to read: <paramref name="folder"/>, or the complete previous checkpoint a save interrupted between its renames left.</summary>
+    static string Locate(string folder)
     {
-        var path = Path.Combine(folder, Json);
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"checkpoint: folder not found: {folder}");
-        if (!File.Exists(path)) throw new FileNotFoundException($"checkpoint: {folder} has no {Json}; it is not a checkpoint (or it was never completed)", path);
+        var (target, _, previous) = Siblings(folder);
+        if (Directory.Exists(target)) return target;
+        if (Directory.Exists(previous) && File.Exists(Path.Combine(previous, JsonFile))) return previous;
+        throw new DirectoryNotFoundException($"checkpoint: folder not found: {folder}");
+    }
+
+    /// <summary>Reads a checkpoint's progress record and verifies every file it must have (without loading tensors).</summary>
+    public static CheckpointState ReadState(string folder) => Open(folder).State;
+
+    /// <summary>A verified checkpoint: its record and the bytes of each tensor file by name.</summary>
+    sealed record Verified(string Folder, CheckpointState State, Dictionary<string, byte[]> Bytes);
+
+    static Verified Open(string folder)
+    {
+        var dir = Locate(folder);
+        var json = Path.Combine(dir, JsonFile);
+        if (!File.Exists(json) && !Directory.Exists(json))
+            throw new InvalidDataException($"checkpoint: {dir} has no {JsonFile}; it is not a checkpoint (or it was never completed)");
         CheckpointState? state;
-        try { state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(path), Options); }
-        catch (JsonException e) { throw new InvalidDataException($"checkpoint: {path} is damaged: {e.Message}"); }
-        if (state is null) throw new InvalidDataException($"checkpoint: {path} is empty");
-        foreach (var (file, expected) in state.Files ?? [])
+        try { state = JsonSerializer.Deserialize<CheckpointState>(ReadRegular(json, MaxJsonBytes), Options); }
+        catch (JsonException e) { throw new InvalidDataException($"checkpoint: {json} is damaged: {e.Message}"); }
+        if (state is null) throw new InvalidDataException($"checkpoint: {json} is empty (null)");
+        if (state.Files is null) throw new InvalidDataException($"checkpoint: {json} is damaged: it has no 'Files' list of SHA-256 hashes");
+        if (state.History is null || state.Generators is null || state.Callbacks is null || state.Metadata is null)
+            throw new InvalidDataException($"checkpoint: {json} is damaged: 'History', 'Generators', 'Callbacks' and 'Metadata' may be empty but not null");
+        foreach (var (name, g) in state.Generators)
+            if (g?.Words is not { Length: 4 }) throw new InvalidDataException($"checkpoint: {json} is damaged: generator '{name}' must have 4 state words");
+        foreach (var (name, c) in state.Callbacks)
+            if (c is null) throw new InvalidDataException($"checkpoint: {json} is damaged: the state of callback '{name}' is null");
+        var required = new List<string> { ModelFile };
+        if (state.OptimizerScalars is not null) required.Add(OptimizerFile);
+        if (state.EmaUpdates is not null) required.Add(EmaFile);
+        foreach (var name in state.Files.Keys)
+            if (!required.Contains(name))
+                throw new InvalidDataException($"checkpoint: {json} is damaged: it lists '{name}', which is not one of this checkpoint's files ({string.Join(", ", required)})");
+        var bytes = new Dictionary<string, byte[]>();
+        foreach (var name in required)
         {
-            var full = Path.Combine(folder, file);
-            if (!File.Exists(full)) throw new FileNotFoundException($"checkpoint: {full} is missing", full);
-            var actual = Hash(full);
+            var path = Path.Combine(dir, name); // a fixed name: always inside the folder
+            if (!state.Files.TryGetValue(name, out var expected) || expected is null || expected.Length != 64 || !IsLowerHex(expected))
+                throw new InvalidDataException($"checkpoint: {json} is damaged: it records no valid SHA-256 for {name} (expected 64 hex digits, got '{expected}')");
+            if (!File.Exists(path) && !Directory.Exists(path)) throw new InvalidDataException($"checkpoint: {path} is missing");
+            var data = ReadRegular(path, long.MaxValue);
+            var actual = Convert.ToHexString(SHA256.HashData(data)).ToLowerInvariant();
             if (actual != expected)
-                throw new InvalidDataException($"checkpoint: {full} is damaged (SHA-256 {actual[..12]}… does not match the recorded {expected[..12]}…)");
+                throw new InvalidDataException($"checkpoint: {path} is damaged or from another checkpoint (SHA-256 {actual[..12]}… does not match the {expected[..12]}… recorded in {JsonFile})");
+            bytes[name] = data;
         }
-        return state;
+        return new Verified(dir, state, bytes);
+    }
+
+    static bool IsLowerHex(string s)
+    {
+        foreach (char c in s) if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c)) return false;
+        return true;
+    }
+
+    // Only regular files: a symbolic link could point anywhere (/dev/zero, another run), and a FIFO or device would
+    // block or never end. FIFOs, sockets and devices report a size of 0, so a non-link entry with bytes is a regular file.
+    static byte[] ReadRegular(string path, long limit)
+    {
+        var info = new FileInfo(path);
+        if (info.LinkTarget is not null) throw new InvalidDataException($"checkpoint: {path} is a symbolic link (to {info.LinkTarget}); a checkpoint holds regular files only");
+        if ((info.Attributes & FileAttributes.Directory) != 0) throw new InvalidDataException($"checkpoint: {path} is a folder, expected a file");
+        if (info.Length == 0) throw new InvalidDataException($"checkpoint: {path} is empty or not a regular file");
+        if (info.Length > limit) throw new InvalidDataException($"checkpoint: {path} is {info.Length} bytes, more than the {limit} a checkpoint's {info.Name} can be");
+        return File.ReadAllBytes(path);
+    }
+
+    static OrderedDictionary<string, Tensor> Tensors(Verified v, string name)
+    {
+        try { return SafeTensors.Read(v.Bytes[name], Path.Combine(v.Folder, name), out _); }
+        catch (Exception e) when (e is InvalidDataException or ArgumentException or OverflowException)
+        {
+            throw new InvalidDataException($"checkpoint: {Path.Combine(v.Folder, name)} is damaged: {e.Message}");
+        }
+    }
+
+    static void Into(Module model, IReadOnlyDictionary<string, Tensor> weights, string path)
+    {
+        try { model.LoadStateDict(weights); }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidDataException($"checkpoint: {path} does not fit the model {model.GetType().Name}: {e.Message}");
+        }
     }
 
     /// <summary>Restores model, optimizer and EMA from a verified checkpoint and returns its progress record.</summary>
     public static CheckpointState Load(string folder, Module model, Optimizer? optimizer = null, ModelEma? ema = null)
     {
-        var state = ReadState(folder);
-        model.LoadStateDict(SafeTensors.Load(Path.Combine(folder, ModelFile)));
+        var v = Open(folder);
+        var state = v.State;
+        if (state.ModelIsEma && (optimizer is not null || ema is not null))
+            throw new InvalidDataException($"checkpoint: {v.Folder} holds the EMA weights only (a run's best/); resume from last/");
+        Into(model, Tensors(v, ModelFile), Path.Combine(v.Folder, ModelFile));
         if (optimizer is not null)
         {
-            if (state.OptimizerScalars is null) throw new InvalidDataException($"checkpoint: {folder} holds no optimizer state");
+            if (state.OptimizerScalars is null) throw new InvalidDataException($"checkpoint: {v.Folder} holds no optimizer state");
             var sd = new OptimizerStateDict();
-            foreach (var (k, v) in SafeTensors.Load(Path.Combine(folder, OptimizerFile))) sd.Tensors[k] = v;
-            foreach (var (k, v) in state.OptimizerScalars) sd.Scalars[k] = v;
-            optimizer.LoadStateDict(sd);
+            foreach (var (k, t) in Tensors(v, OptimizerFile)) sd.Tensors[k] = t;
+            foreach (var (k, s) in state.OptimizerScalars) sd.Scalars[k] = s;
+            try { optimizer.LoadStateDict(sd); }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or KeyNotFoundException)
+            {
+                throw new InvalidDataException($"checkpoint: {Path.Combine(v.Folder, OptimizerFile)} does not fit the optimizer {optimizer.GetType().Name}: {e.Message}");
+            }
         }
         if (ema is not null)
         {
-            if (state.EmaUpdates is not int updates) throw new InvalidDataException($"checkpoint: {folder} holds no EMA weights");
-            ema.Load(SafeTensors.Load(Path.Combine(folder, EmaFile)), updates);
+            if (state.EmaUpdates is not int updates) throw new InvalidDataException($"checkpoint: {v.Folder} holds no EMA weights ({EmaFile})");
+            if (updates < 0) throw new InvalidDataException($"checkpoint: {Path.Combine(v.Folder, JsonFile)}: EmaUpdates {updates} is negative");
+            try { ema.Load(Tensors(v, EmaFile), updates); }
+            catch (Exception e) when (e is KeyNotFoundException or ArgumentException)
+            {
+                throw new InvalidDataException($"checkpoint: {Path.Combine(v.Folder, EmaFile)} does not fit the model: {e.Message}");
+            }
         }
         return state;
     }
-}
 
-/// <summary>The JSON part of a checkpoint: where training stood and the small pieces of state.</summary>
-public sealed record CheckpointState
-{
-    /// <summary>The epoch this checkpoint belongs to (1-based).</summary>
-    public int Epoch { get; init; }
-    /// <summary>Batches of <see cref="Epoch"/> already trained; equal to the epoch's batch count when it completed.</summary>
-    public int BatchesDone { get; init; }
-    /// <summary>True when the epoch completed (validation included).</summary>
-    public bool EpochComplete { get; init; }
-    /// <summary>Optimizer steps taken.</summary>
-    public long GlobalStep { get; init; }
-    /// <summary>Metrics of the finished epochs.</summary>
-    public List<EpochMetrics> History { get; init; } = new();
-    /// <summary>The scheduler's state dict.</summary>
-    public Dictionary<string, double>? Scheduler { get; init; }
-    /// <summary>The GradScaler's scale and growth tracker.</summary>
-    public double[]? Scaler { get; init; }
-    /// <summary>Generator states by name (e.g. "default").</summary>
-    public Dictionary<string, GeneratorState> Generators { get; init; } = new();
-    /// <summary>Free-form run information (config, model name).</summary>
-    public Dictionary<string, string> Metadata { get; init; } = new();
-    /// <summary>Optimizer scalars (filled by <see cref="Checkpoint.Save"/>).</summary>
-    public Dictionary<string, double>? OptimizerScalars { get; init; }
-    /// <summary>EMA update count (filled by <see cref="Checkpoint.Save"/>).</summary>
-    public int? EmaUpdates { get; init; }
-    /// <summary>SHA-256 of each tensor file (filled by <see cref="Checkpoint.Save"/>).</summary>
-    public Dictionary<string, string>? Files { get; init; }
-
-    /// <summary>Captures a scaler's state.</summary>
-    public static double[] ScalerState(GradScaler scaler) { var (s, g) = scaler.StateDict(); return [s, g]; }
+    /// <summary>
+    /// Loads the weights to evaluate, predict with and export: the EMA weights when the checkpoint has them (ema.safetensors
+    /// in <c>last/</c>, or a <c>best/</c> saved from the EMA), the live weights otherwise. Returns the progress record.
+    /// </summary>
+    public static CheckpointState LoadForInference(string folder, Module model)
+    {
+        var v = Open(folder);
+        var name = v.State.EmaUpdates is not null ? EmaFile : ModelFile;
+        Into(model, Tensors(v, name), Path.Combine(v.Folder, name));
+        return v.State;
+    }
 }

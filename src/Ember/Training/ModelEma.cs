@@ -78,13 +78,20 @@ public sealed class ModelEma
     /// <summary>Replaces the shadow and the update count (when resuming from a checkpoint).</summary>
     public void Load(IReadOnlyDictionary<string, Tensor> shadow, int updates)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(updates);
+        foreach (var name in shadow.Keys)
+            if (!Shadow.ContainsKey(name)) throw new KeyNotFoundException($"ModelEma: the saved shadow has an entry '{name}' the model does not have");
+        // every entry checked before any is copied, so a bad file leaves the shadow as it was
+        foreach (var (name, t) in Shadow)
+        {
+            if (!shadow.TryGetValue(name, out var value))
+                throw new KeyNotFoundException($"ModelEma: the saved shadow has no entry '{name}'");
+            // CopyFrom would broadcast a [1] tensor over the whole shadow: the shapes must match exactly
+            if (value.Shape != t.Shape || value.DType != t.DType)
+                throw new ArgumentException($"ModelEma: the saved shadow's '{name}' is {value.DType} {value.Shape}, the model's is {t.DType} {t.Shape}");
+        }
         using (Torch.NoGrad())
-            foreach (var (name, t) in Shadow)
-            {
-                if (!shadow.TryGetValue(name, out var value))
-                    throw new KeyNotFoundException($"ModelEma: the saved shadow has no entry '{name}'");
-                t.CopyFrom(value);
-            }
+            foreach (var (name, t) in Shadow) t.CopyFrom(shadow[name]);
         Updates = updates;
     }
 }

@@ -33,7 +33,7 @@ public sealed class Trainer
         this.plateau = plateau;
         Options = options ?? new TrainerOptions();
         if (Options.AccumulationSteps < 1) throw new ArgumentOutOfRangeException(nameof(options), Options.AccumulationSteps, "Trainer: AccumulationSteps must be at least 1");
-        State = new TrainerState(model);
+        State = new TrainerState(model, CallbackStates);
     }
 
     /// <summary>The fit's switches.</summary>
@@ -42,8 +42,41 @@ public sealed class Trainer
     /// <summary>The live state callbacks read.</summary>
     public TrainerState State { get; }
 
-    /// <summary>Registers callbacks; they fire in registration order.</summary>
-    public Trainer Add(params Callback[] callback) { callbacks.AddRange(callback); return this; }
+    /// <summary>
+    /// Registers callbacks; they fire in registration order, except that <see cref="Callbacks.ModelCheckpoint"/>s always
+    /// fire after all others (as in Lightning), so a checkpoint records the epoch as every other callback has seen it.
+    /// </summary>
+    public Trainer Add(params Callback[] callback)
+    {
+        foreach (var c in callback)
+        {
+            int firstCheckpoint = callbacks.FindIndex(x => x is Callbacks.ModelCheckpoint);
+            if (c is Callbacks.ModelCheckpoint || firstCheckpoint < 0) callbacks.Add(c);
+            else callbacks.Insert(firstCheckpoint, c);
+        }
+        return this;
+    }
+
+    Dictionary<string, Dictionary<string, double>> CallbackStates()
+    {
+        var states = new Dictionary<string, Dictionary<string, double>>();
+        foreach (var (key, c) in KeyedCallbacks())
+            if (c.StateDict() is { } state) states[key] = state;
+        return states;
+    }
+
+    List<(string Key, Callback Callback)> KeyedCallbacks()
+    {
+        var keyed = new List<(string, Callback)>();
+        var seen = new Dictionary<string, int>();
+        foreach (var c in callbacks)
+        {
+            int n = seen.TryGetValue(c.StateKey, out var k) ? k : 0;
+            seen[c.StateKey] = n + 1;
+            keyed.Add((n == 0 ? c.StateKey : $"{c.StateKey}.{n}", c));
+        }
+        return keyed;
+    }
 
     /// <summary>
     /// Trains from <paramref name="startEpoch"/> (1-based; greater when resuming) to <see cref="TrainerOptions.Epochs"/>.
@@ -129,7 +162,9 @@ public sealed class Trainer
             if (pending == Options.AccumulationSteps || lastOfEpoch) { OptimizerStep(); pending = 0; }
             Fire(c => c.OnBatchEnd(State));
             State.BatchIndex++;
-            if (State.StopRequested && !(State.BatchesPerEpoch is int n2 && State.BatchIndex >= n2)) return false;
+            // Stop only at an optimizer-step boundary: no pending micro-batch gradient is lost, so a resume from the
+            // checkpoint then written is bit-identical to a run that was never stopped.
+            if (State.StopRequested && pending == 0 && !(State.BatchesPerEpoch is int n2 && State.BatchIndex >= n2)) return false;
         }
         if (pending > 0) OptimizerStep();
         return true;
@@ -156,9 +191,21 @@ public sealed class Trainer
 
     bool Step() { optimizer.Step(); return true; }
 
-    /// <summary>Continues the counters and history of a checkpointed run (call before <see cref="Fit"/> when resuming).</summary>
+    /// <summary>
+    /// Continues the counters, history and callback states (best metric, early-stopping patience) of a checkpointed run
+    /// (call before <see cref="Fit"/> when resuming). A callback state out of range is a <see cref="InvalidDataException"/>.
+    /// </summary>
     public void Restore(CheckpointState checkpoint)
     {
+        foreach (var (key, c) in KeyedCallbacks())
+            if (checkpoint.Callbacks.TryGetValue(key, out var saved))
+            {
+                try { c.LoadStateDict(saved); }
+                catch (Exception e) when (e is ArgumentException or KeyNotFoundException)
+                {
+                    throw new InvalidDataException($"checkpoint: the saved state of callback {key} cannot be restored: {e.Message}");
+                }
+            }
         State.GlobalStep = checkpoint.GlobalStep;
         State.History.Clear();
         State.History.AddRange(checkpoint.History);

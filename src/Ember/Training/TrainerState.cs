@@ -5,7 +5,14 @@ namespace Ember.Training;
 /// <summary>What callbacks see of a running fit.</summary>
 public sealed class TrainerState
 {
-    internal TrainerState(Module model) => Model = model;
+    internal TrainerState(Module model, Func<Dictionary<string, Dictionary<string, double>>> callbackStates)
+    {
+        Model = model;
+        CallbackStates = callbackStates;
+    }
+
+    /// <summary>The state dicts of the fit's callbacks by <see cref="Callback.StateKey"/> (what a checkpoint saves).</summary>
+    internal Func<Dictionary<string, Dictionary<string, double>>> CallbackStates { get; }
 
     /// <summary>The model being trained.</summary>
     public Module Model { get; }
@@ -37,7 +44,10 @@ public sealed class TrainerState
     public int SkippedSteps { get; internal set; }
     /// <summary>Per-parameter (gradient norm, weight norm) from the last recorded step (see TrainerOptions.GradientNormInterval).</summary>
     public Dictionary<string, (double Grad, double Weight)> GradientNorms { get; } = new();
-    /// <summary>Set by a callback (or by Ctrl-C handling) to stop after the current batch.</summary>
+    /// <summary>
+    /// Set by a callback (or by Ctrl-C/SIGTERM handling) to stop after the current batch; under gradient accumulation
+    /// after the current optimizer step, so that no micro-batch gradient is pending when a checkpoint is written.
+    /// </summary>
     public bool StopRequested { get; set; }
     /// <summary>Why training stopped early, if it did.</summary>
     public string? StopReason { get; set; }

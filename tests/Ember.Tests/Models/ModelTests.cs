@@ -73,8 +73,8 @@ public class ModelTests
         var ex = Assert.Throws<InvalidDataException>(() => Model.Load(folder));
         Assert.Contains($"checkpoint: {folder} does not record which model it holds; pass the model name (mlp, cnn", ex.Message);
         Assert.IsType<Mlp>(Model.Load(folder, "mlp"));
-        var wrong = Assert.Throws<InvalidOperationException>(() => Model.Load(folder, "lenet"));
-        Assert.Contains("Error(s) in loading state_dict for LeNet", wrong.Message);
+        var wrong = Assert.Throws<InvalidDataException>(() => Model.Load(folder, "lenet"));
+        Assert.Contains($"{Path.Combine(folder, "model.safetensors")} does not fit the model LeNet: Error(s) in loading state_dict for LeNet", wrong.Message);
         Directory.Delete(folder, true);
         Assert.Throws<DirectoryNotFoundException>(() => Model.Load(folder, "mlp"));
         var bad = Assert.Throws<ArgumentOutOfRangeException>(() => Model.Predict(new Linear(2, 2), Torch.Randn(3, 2), batchSize: 0));

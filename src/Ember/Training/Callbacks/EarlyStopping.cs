@@ -55,6 +55,30 @@ public sealed class EarlyStopping : Callback
     }
 
     /// <inheritdoc/>
+    public override Dictionary<string, double>? StateDict() => new()
+    {
+        ["best"] = Best, ["best_epoch"] = BestEpoch, ["wait"] = wait, ["stopped_epoch"] = StoppedEpoch,
+    };
+
+    /// <inheritdoc/>
+    public override void LoadStateDict(IReadOnlyDictionary<string, double> state)
+    {
+        double Get(string key) => state.TryGetValue(key, out var v) ? v : throw new KeyNotFoundException($"EarlyStopping.LoadStateDict: missing '{key}'");
+        int Counter(string key, int max)
+        {
+            var v = Get(key);
+            return v >= 0 && v <= max && v == Math.Floor(v) ? (int)v
+                : throw new ArgumentOutOfRangeException(nameof(state), v, $"EarlyStopping.LoadStateDict: '{key}' must be an integer in 0..{max}");
+        }
+        var best = Get("best");
+        if (double.IsInfinity(best)) throw new ArgumentOutOfRangeException(nameof(state), best, "EarlyStopping.LoadStateDict: 'best' must be finite (or NaN before the first epoch)");
+        wait = Counter("wait", Patience);
+        BestEpoch = Counter("best_epoch", int.MaxValue);
+        StoppedEpoch = Counter("stopped_epoch", int.MaxValue);
+        Best = best;
+    }
+
+    /// <inheritdoc/>
     public override void OnFitEnd(TrainerState state)
     {
         if (RestoreBestWeights && bestWeights is not null) state.Model.LoadStateDict(bestWeights);

@@ -5,9 +5,14 @@ using Ember.Training.Amp;
 namespace Ember.Training.Callbacks;
 
 /// <summary>
-/// Writes <c>last</c> after every epoch and <c>best</c> whenever the monitored validation metric improves, as
-/// checkpoint folders (see <see cref="Checkpoint"/>). When training stops mid-epoch (Ctrl-C), <c>last</c> records how many
-/// batches of the epoch were done, so a resume can skip exactly those and continue the same batch sequence.
+/// Writes <c>last</c> after every epoch and <c>best</c> whenever the monitored validation metric improves on the best so
+/// far, as checkpoint folders (see <see cref="Checkpoint"/>); the best value is part of the saved state, so a resumed run
+/// replaces <c>best</c> only with a better epoch. When training stops mid-epoch (Ctrl-C, SIGTERM), <c>last</c> records how
+/// many batches of the epoch were done, so a resume can skip exactly those and continue the same batch sequence.
+/// <para>
+/// With EMA, as in ultralytics, the EMA weights are the model: <c>best</c> holds them as its model.safetensors (the
+/// weights that were validated), while <c>last</c> keeps the live weights, the optimizer state and the EMA shadow for resuming.
+/// </para>
 /// </summary>
 public sealed class ModelCheckpoint : Callback
 {
@@ -33,6 +38,8 @@ public sealed class ModelCheckpoint : Callback
     public string Monitor { get; }
     /// <summary>Best value seen.</summary>
     public double Best { get; private set; } = double.NaN;
+    /// <summary>Epoch of <see cref="Best"/> (0: none yet).</summary>
+    public int BestEpoch { get; private set; }
     /// <summary>Path of the last checkpoint.</summary>
     public string LastPath => Path.Combine(folder, "last");
     /// <summary>Path of the best checkpoint.</summary>
@@ -45,38 +52,50 @@ public sealed class ModelCheckpoint : Callback
     public override void OnEpochEnd(TrainerState state)
     {
         epochOpen = false;
-        Save(LastPath, state, complete: true);
+        bool improved = false;
         if (state.ValidationMetrics.TryGetValue(Monitor, out var value) && double.IsFinite(value))
         {
             bool higherIsBetter = Monitor != "val_loss";
-            if (double.IsNaN(Best) || (higherIsBetter ? value > Best : value < Best))
-            {
-                Best = value;
-                Save(BestPath, state, complete: true);
-            }
+            improved = double.IsNaN(Best) || (higherIsBetter ? value > Best : value < Best);
+            if (improved) { Best = value; BestEpoch = state.Epoch; }
         }
+        // best before last: a crash between the two leaves last at the previous epoch, whose resume redoes this
+        // epoch bit for bit and rewrites the same best; the other order could lose the best epoch's weights
+        if (improved) Checkpoint.Save(BestPath, ema?.Shadow ?? state.Model.StateDict(), Record(state, complete: true) with { ModelIsEma = ema is not null });
+        Checkpoint.Save(LastPath, state.Model, Record(state, complete: true), optimizer, ema);
     }
 
     /// <inheritdoc/>
     public override void OnFitEnd(TrainerState state)
     {
-        if (epochOpen && state.StopRequested) Save(LastPath, state, complete: false);
+        if (epochOpen && state.StopRequested) Checkpoint.Save(LastPath, state.Model, Record(state, complete: false), optimizer, ema);
     }
 
-    void Save(string path, TrainerState state, bool complete)
+    /// <inheritdoc/>
+    public override Dictionary<string, double>? StateDict() => new() { ["best"] = Best, ["best_epoch"] = BestEpoch };
+
+    /// <inheritdoc/>
+    public override void LoadStateDict(IReadOnlyDictionary<string, double> state)
     {
-        var checkpointState = new CheckpointState
-        {
-            Epoch = state.Epoch,
-            BatchesDone = state.BatchIndex,
-            EpochComplete = complete,
-            GlobalStep = state.GlobalStep,
-            History = [.. state.History],
-            Scheduler = scheduler?.StateDict() ?? plateau?.StateDict(),
-            Scaler = scaler is null ? null : CheckpointState.ScalerState(scaler),
-            Generators = new() { ["default"] = Generator.Default.GetState() },
-            Metadata = metadata(),
-        };
-        Checkpoint.Save(path, state.Model, checkpointState, optimizer, ema);
+        if (!state.TryGetValue("best", out var best) || !state.TryGetValue("best_epoch", out var epoch))
+            throw new KeyNotFoundException("ModelCheckpoint.LoadStateDict: expected 'best' and 'best_epoch'");
+        if (double.IsInfinity(best) || !(epoch >= 0 && epoch <= int.MaxValue && epoch == Math.Floor(epoch)))
+            throw new ArgumentOutOfRangeException(nameof(state), $"ModelCheckpoint.LoadStateDict: best {best} at epoch {epoch} is out of range");
+        Best = best;
+        BestEpoch = (int)epoch;
     }
+
+    CheckpointState Record(TrainerState state, bool complete) => new()
+    {
+        Epoch = state.Epoch,
+        BatchesDone = state.BatchIndex,
+        EpochComplete = complete,
+        GlobalStep = state.GlobalStep,
+        History = [.. state.History],
+        Scheduler = scheduler?.StateDict() ?? plateau?.StateDict(),
+        Scaler = scaler is null ? null : CheckpointState.ScalerState(scaler),
+        Generators = new() { ["default"] = Generator.Default.GetState() },
+        Callbacks = state.CallbackStates(),
+        Metadata = metadata(),
+    };
 }
