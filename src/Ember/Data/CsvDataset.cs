@@ -121,6 +121,7 @@ public sealed class CsvDataset : IDataset<(Tensor Features, Tensor Target)>
     // The records with the line each starts on; blank lines are skipped.
     static List<(string[] Fields, long Line)> ReadRows(string path, char separator)
     {
+        long previousEnd = 0; // the last line of the previous record: a record starts on the next one
         var config = new CsvConfiguration(CultureInfo.InvariantCulture)
         {
             Delimiter = separator.ToString(),
@@ -128,12 +129,11 @@ public sealed class CsvDataset : IDataset<(Tensor Features, Tensor Target)>
             DetectDelimiter = false,
             IgnoreBlankLines = false, // blank lines come as one empty field, so every line is counted and skipped below
             BadDataFound = args => throw new InvalidDataException(
-                $"CsvDataset: '{path}' line {args.Context.Parser?.RawRow}: malformed quoting in {Shorten(args.RawRecord)} (a quote inside a field must be doubled, and the field quoted)"),
+                $"CsvDataset: '{path}' line {previousEnd + 1}: malformed quoting in {Shorten(args.RawRecord)} (a quote inside a field must be doubled, and the field quoted)"),
         };
         var rows = new List<(string[], long)>();
         using var reader = new StreamReader(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         using var parser = new CsvParser(reader, config);
-        long previousEnd = 0;
         while (parser.Read())
         {
             var record = parser.Record ?? [];
