@@ -29,6 +29,28 @@ public static class EmberCommand
         return (root, verbose);
     }
 
+    // "Unrecognized command or argument '--epoch'" → " Did you mean --epochs?" when an option or subcommand is that close.
+    static string Suggest(Command command, string message)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, "^Unrecognized command or argument '(.+)'");
+        if (!match.Success) return "";
+        var token = match.Groups[1].Value;
+        var names = token.StartsWith('-')
+            ? command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).Concat(Ancestors(command).SelectMany(c => c.Options).Where(o => o.Recursive).SelectMany(o => o.Aliases.Prepend(o.Name)))
+            : command.Subcommands.Select(c => c.Name);
+        var best = names.Where(n => n.Length > 2).MinBy(n => Configuration.ConfigLoader.Distance(n, token));
+        return best is not null && Configuration.ConfigLoader.Distance(best, token) <= Math.Max(2, token.Length / 4) ? $" Did you mean {best}?" : "";
+    }
+
+    static IEnumerable<Command> Ancestors(Command command)
+    {
+        foreach (var parent in command.Parents.OfType<Command>())
+        {
+            yield return parent;
+            foreach (var above in Ancestors(parent)) yield return above;
+        }
+    }
+
     /// <summary>Runs `ember <paramref name="args"/>` and returns the exit code (<see cref="ExitCodes"/>); never throws.</summary>
     /// <param name="args">The arguments after `ember`.</param>
     /// <param name="output">Where help goes (default: standard output); commands print results to the console.</param>
@@ -45,8 +67,8 @@ public static class EmberCommand
             CliErrors.Verbose = args.Contains("--verbose");
             if (parse.Errors.Count > 0)
             {
-                foreach (var e in parse.Errors) CliErrors.Error.WriteLine($"ember: {e.Message}");
                 var command = parse.CommandResult.Command;
+                foreach (var e in parse.Errors) CliErrors.Error.WriteLine($"ember: {e.Message}{Suggest(command, e.Message)}");
                 CliErrors.Error.WriteLine($"ember: see `{(command == root ? "ember" : "ember " + command.Name)} --help` for the options");
                 return ExitCodes.Usage;
             }

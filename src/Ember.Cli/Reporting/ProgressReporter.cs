@@ -63,7 +63,8 @@ public sealed class ProgressReporter : Callback
         AnsiConsole.Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new ElapsedTimeColumn())
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = BarWidth(AnsiConsole.Profile.Width) },
+                new PercentageColumn(), new RemainingTimeColumn(), new ElapsedTimeColumn())
             .Start(ctx => { context = ctx; fit(); });
     }
 
@@ -107,6 +108,10 @@ public sealed class ProgressReporter : Callback
             }
         }
     }
+
+    /// <summary>The bar's width in a terminal <paramref name="columns"/> wide: what the description (about 58 columns),
+    /// percentage and the two clocks leave, between 8 and 60.</summary>
+    internal static int BarWidth(int columns) => Math.Clamp(columns - 84, 8, 60);
 
     static string Clock(TimeSpan t) => t.TotalHours >= 1 ? $"{(int)t.TotalHours}:{t.Minutes:D2}:{t.Seconds:D2}" : $"{t.Minutes}:{t.Seconds:D2}";
 

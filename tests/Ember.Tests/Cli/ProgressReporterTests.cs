@@ -63,4 +63,11 @@ public class ProgressReporterTests
         Assert.Contains("training diverged: the loss became NaN at epoch 1, batch 4 (step 4); the last finite loss was 2.5 (epoch 1, batch 3)", message);
         Assert.Contains("lower --lr", message);
     }
+
+    [Theory]
+    [InlineData(80, 8)]
+    [InlineData(120, 36)]
+    [InlineData(200, 60)]
+    public void The_live_bar_takes_the_width_the_terminal_leaves(int columns, int bar)
+        => Assert.Equal(bar, ProgressReporter.BarWidth(columns));
 }
