@@ -1,18 +1,132 @@
+using System.Globalization;
+using System.Reflection;
 using Ember.Cli.Configuration;
+using Ember.Training;
 
 namespace Ember.Cli.Commands;
 
-/// <summary>Turns the errors a user can fix into one clear line on stderr and exit code 2, without a stack trace.</summary>
+/// <summary>
+/// The one place where a failure becomes what the user sees: a short "ember: …" message on stderr that says what was
+/// wrong, where and what to do, and a distinct exit code (<see cref="ExitCodes"/>). Commands throw typed exceptions
+/// and never print errors themselves; the stack trace is shown only with --verbose.
+/// </summary>
 public static class CliErrors
 {
-    /// <summary>Runs <paramref name="action"/>, reporting user errors.</summary>
+    static readonly AsyncLocal<bool> verbose = new();
+    static readonly AsyncLocal<TextWriter?> error = new();
+
+    /// <summary>The key under which a progress reporter leaves the last finite loss on a <see cref="TrainingDivergedException"/>.</summary>
+    public const string LastFiniteLossKey = "ember.last_finite_loss";
+    /// <summary>The key under which where that loss was seen ("epoch 1, batch 0") is left.</summary>
+    public const string LastFiniteAtKey = "ember.last_finite_at";
+
+    /// <summary>Print stack traces (the --verbose option), for this invocation's flow.</summary>
+    public static bool Verbose { get => verbose.Value; set => verbose.Value = value; }
+
+    /// <summary>Where messages go (default: standard error), for this invocation's flow.</summary>
+    public static TextWriter Error { get => error.Value ?? Console.Error; set => error.Value = value; }
+
+    /// <summary>Runs <paramref name="action"/>; a failure is reported and becomes its exit code.</summary>
     public static int Run(Func<int> action)
     {
         try { return action(); }
-        catch (Exception e) when (e is ConfigException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException)
+        catch (Exception e) { return Report(e); }
+    }
+
+    /// <summary>Prints the message for <paramref name="exception"/> (and its trace with --verbose) and returns the exit code.</summary>
+    public static int Report(Exception exception)
+    {
+        var (code, message) = Describe(exception);
+        var output = Error;
+        output.WriteLine($"ember: {message}");
+        if (Verbose) output.WriteLine(exception.ToString());
+        else if (code == ExitCodes.Internal) output.WriteLine("ember: this looks like a bug in Ember; run again with --verbose for the stack trace and report it");
+        output.Flush();
+        return code;
+    }
+
+    /// <summary>The exit code and message for an exception (no stack trace).</summary>
+    public static (int Code, string Message) Describe(Exception exception)
+    {
+        var e = Unwrap(exception);
+        return e switch
         {
-            Console.Error.WriteLine($"ember: {e.Message}");
-            return 2;
+            ConfigException => (ExitCodes.Usage, e.Message),
+            YamlDotNet.Core.YamlException y => (ExitCodes.Usage, $"invalid YAML at line {y.Start.Line}, column {y.Start.Column}: {FirstLine(y.Message)}"),
+            TrainingDivergedException d => (ExitCodes.Diverged, Diverged(d)),
+            OutOfMemoryException or InsufficientExecutionStackException =>
+                (ExitCodes.OutOfMemory, $"out of memory ({FirstLine(e.Message)}); use a smaller --batch-size or model, or fewer --workers"),
+            _ when IsCheckpoint(e) => (ExitCodes.Checkpoint, Checkpoint(e)),
+            FileNotFoundException or DirectoryNotFoundException => (ExitCodes.Data, e.Message),
+            InvalidDataException or FormatException => (ExitCodes.Data, e.Message),
+            UnauthorizedAccessException => (ExitCodes.FileSystem, $"{Strip(e.Message)}: permission denied or read-only; choose a folder you can write to (e.g. --project runs/train)"),
+            PathTooLongException => (ExitCodes.FileSystem, e.Message),
+            IOException io when IsDiskFull(io) => (ExitCodes.FileSystem, $"the disk is full ({FirstLine(io.Message)}); free some space or write elsewhere with --project/--output; existing runs were not changed"),
+            IOException => (ExitCodes.FileSystem, $"{FirstLine(e.Message)}"),
+            ArgumentException a => (ExitCodes.Usage, FirstLine(a.ParamName is string p ? a.Message.Replace($" (Parameter '{p}')", "") : a.Message)),
+            NotSupportedException => (ExitCodes.Usage, FirstLine(e.Message)),
+            _ => (ExitCodes.Internal, $"unexpected error: {e.GetType().Name}: {FirstLine(e.Message)}"),
+        };
+    }
+
+    static Exception Unwrap(Exception e)
+    {
+        while (true)
+        {
+            switch (e)
+            {
+                case AggregateException { InnerExceptions.Count: 1 } a: e = a.InnerExceptions[0]; continue;
+                case TargetInvocationException { InnerException: Exception inner }: e = inner; continue;
+                case TypeInitializationException { InnerException: Exception inner }: e = inner; continue;
+                default: return e;
+            }
         }
     }
+
+    // The checkpoint readers prefix their messages with "checkpoint:"/"safetensors:"; LoadStateDict's mismatch starts with PyTorch's words.
+    static bool IsCheckpoint(Exception e)
+        => e.Message.StartsWith("checkpoint:", StringComparison.Ordinal) || e.Message.StartsWith("safetensors:", StringComparison.Ordinal)
+           || e.Message.StartsWith("Error(s) in loading state_dict", StringComparison.Ordinal);
+
+    static string Checkpoint(Exception e)
+    {
+        var lines = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var shown = string.Join("; ", lines.Take(3).Select(l => l.Length > 300 ? l[..300] + "…" : l));
+        var more = lines.Length > 3 ? $" (and {lines.Length - 3} more)" : "";
+        var hint = e.Message.StartsWith("Error(s) in loading state_dict", StringComparison.Ordinal)
+            ? "; the checkpoint does not hold the model that the run's args.yaml names (was args.yaml edited, or the folder copied from another run?)"
+            : NoBest(e) is string run ? $"; {run} has no best/ checkpoint (it stopped before an epoch completed); use --checkpoint last" : "";
+        return shown + more + hint;
+    }
+
+    // "checkpoint: folder not found: RUN/best" where RUN/last exists.
+    static string? NoBest(Exception e)
+    {
+        const string prefix = "checkpoint: folder not found: ";
+        if (e is not DirectoryNotFoundException || !e.Message.StartsWith(prefix, StringComparison.Ordinal)) return null;
+        var folder = e.Message[prefix.Length..].TrimEnd('/');
+        var run = Path.GetDirectoryName(folder);
+        return Path.GetFileName(folder) == "best" && run is not null && Directory.Exists(Path.Combine(run, "last")) ? run : null;
+    }
+
+    static string Diverged(TrainingDivergedException d)
+    {
+        var message = d.Message.StartsWith("Trainer: ", StringComparison.Ordinal) ? d.Message["Trainer: ".Length..] : d.Message;
+        int cut = message.IndexOf("; lower the", StringComparison.Ordinal);
+        if (cut > 0) message = message[..cut];
+        var last = d.Data[LastFiniteLossKey] is double loss
+            ? string.Create(CultureInfo.InvariantCulture, $"; the last finite loss was {loss:G6}{(d.Data[LastFiniteAtKey] is string at ? $" ({at})" : "")}")
+            : "";
+        return $"training diverged: {message}{last}. Usual remedies: lower --lr (e.g. 10× smaller), add --clip-grad 1.0, " +
+               "add --warmup-steps 100 with --schedule cosine, try --amp none, and check the data for NaN or huge values";
+    }
+
+    // ENOSPC (28) and EDQUOT (122) on Linux; .NET keeps the errno in HResult for I/O errors it does not map to a type.
+    static bool IsDiskFull(IOException e)
+        => e.HResult is 28 or 122 || (e.HResult & 0xFFFF) == 0x70 /* ERROR_DISK_FULL */ || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
+           || e.InnerException is IOException inner && IsDiskFull(inner);
+
+    static string FirstLine(string message) => message.Split('\n')[0].Trim();
+
+    static string Strip(string message) => FirstLine(message).TrimEnd('.');
 }

@@ -4,7 +4,6 @@ using System.Text;
 using Ember.Cli.Configuration;
 using Ember.Cli.Reporting;
 using Ember.Tuning;
-using YamlDotNet.RepresentationModel;
 
 namespace Ember.Cli.Commands;
 
@@ -123,8 +122,8 @@ public static class EvolveCommand
         if (evolver.Best is not null)
         {
             var best = SearchSpaceFile.Apply(s.Base, evolver.BestHyperParameters(), "best trial");
-            var header = evolver.BestYaml().Split('\n').Where(l => l.StartsWith('#'));
-            var text = string.Join("\n", header) + "\n# usage: ember train --config best.yaml\n" + ConfigLoader.ToYaml(best);
+            var header = evolver.BestYaml().Split('\n').Where(l => l.StartsWith('#')).Select(l => l.TrimStart('#', ' '));
+            var text = ConfigLoader.ToYaml(best, [.. header, "usage: ember train --config best.yaml"]);
             Ember.Interop.AtomicFile.WriteAllText(Path.Combine(s.Folder, "best.yaml"), text);
         }
         StudyPlots.Evolve(evolver.PlotSeries(), Path.Combine(s.Folder, "evolve.png"));
@@ -151,7 +150,7 @@ public static class EvolveCommand
             SearchSpaceFile.CheckLimits(baseConfig, space, r.SpaceFile ?? "default search space");
             var fitness = ParseFitness(r.Fitness ?? "top1");
             var settings = new Settings(RunFolder.Create(r.Project), baseConfig, space, starts, r.Generations.Value, r.Seed ?? 0, fitness, ParseParent(r.Parent ?? "single"), r.TimeBudget);
-            AtomicWrite(settings.Folder, "base.yaml", "# the base config of this evolution (every trial starts from it)\n" + ConfigLoader.ToYaml(baseConfig));
+            AtomicWrite(settings.Folder, "base.yaml", ConfigLoader.ToYaml(baseConfig, ["the base config of this evolution (every trial starts from it)"]));
             AtomicWrite(settings.Folder, "space.yaml", SearchSpaceFile.ToYaml(space, starts));
             settings.WriteArgs();
             return settings;
@@ -173,10 +172,12 @@ public static class EvolveCommand
             var args = ReadArgs(Path.Combine(folder, "args.yaml"));
             var baseConfig = ConfigValidator.Validate(ConfigLoader.Load(Path.Combine(folder, "base.yaml")));
             var (space, starts) = SearchSpaceFile.Load(Path.Combine(folder, "space.yaml"));
+            T Parse<T>(string text, string key) where T : IParsable<T>
+                => T.TryParse(text, CultureInfo.InvariantCulture, out var v) ? v : throw new ConfigException($"{folder}/args.yaml: '{key}' expects a number, got '{text}'");
             string Arg(string key) => args.TryGetValue(key, out var v) && v is not null ? v : throw new ConfigException($"{folder}/args.yaml lacks '{key}'");
-            double? storedBudget = args.TryGetValue("time_budget", out var tb) && tb is not null ? double.Parse(tb, CultureInfo.InvariantCulture) : null;
+            double? storedBudget = args.TryGetValue("time_budget", out var tb) && tb is not null ? Parse<double>(tb, "time_budget") : null;
             var settings = new Settings(folder, baseConfig, space, starts,
-                r.Generations ?? int.Parse(Arg("generations"), CultureInfo.InvariantCulture), long.Parse(Arg("seed"), CultureInfo.InvariantCulture),
+                r.Generations ?? Parse<int>(Arg("generations"), "generations"), Parse<long>(Arg("seed"), "seed"),
                 ParseFitness(r.Fitness ?? Arg("fitness")), ParseParent(Arg("parent")), r.TimeBudget ?? storedBudget);
             settings.WriteArgs();
             return settings;
@@ -184,21 +185,17 @@ public static class EvolveCommand
 
         void WriteArgs()
         {
-            var sb = new StringBuilder("# ember evolve settings (the base config is base.yaml, the search space space.yaml)\n");
-            sb.Append(CultureInfo.InvariantCulture, $"generations: {Generations}\nseed: {Seed}\nfitness: \"{Fitness}\"\nparent: {Parent.ToString().ToLowerInvariant()}\n");
-            sb.Append("time_budget: ").Append(TimeBudget is double t ? t.ToString("R", CultureInfo.InvariantCulture) : "null").Append('\n');
-            AtomicWrite(Folder, "args.yaml", sb.ToString());
+            var text = YamlFile.Write(new Dictionary<string, object?>
+            {
+                ["generations"] = Generations, ["seed"] = Seed, ["fitness"] = Fitness.ToString(),
+                ["parent"] = Parent.ToString().ToLowerInvariant(), ["time_budget"] = TimeBudget,
+            }, ["ember evolve settings (the base config is base.yaml, the search space space.yaml)"]);
+            AtomicWrite(Folder, "args.yaml", text);
         }
 
         static Dictionary<string, string?> ReadArgs(string path)
         {
-            var stream = new YamlStream();
-            try { stream.Load(new StringReader(File.ReadAllText(path))); }
-            catch (YamlDotNet.Core.YamlException e) { throw new ConfigException($"{path}: invalid YAML at line {e.Start.Line}: {e.Message}"); }
-            var result = new Dictionary<string, string?>();
-            if (stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode map)
-                foreach (var (k, v) in map.Children)
-                    result[((YamlScalarNode)k).Value!] = v is YamlScalarNode { Value: var value } && value is not ("null" or "~") ? value : null;
+            var result = YamlFile.Scalars(YamlFile.RootMapping(YamlFile.Load(path), path, "a mapping of evolve settings"), path);
             return result;
         }
 

@@ -14,13 +14,12 @@ public static class TrainCommand
         var resume = new Option<DirectoryInfo?>("--resume") { Description = "continue an interrupted run from its folder, e.g. runs/train/exp3 (with --epochs N to extend it; other options must match its args.yaml)" };
         command.Options.Add(config);
         command.Options.Add(resume);
-        var defaults = new TrainConfig();
         var keyOptions = new List<(string Key, Option<string?> Option)>();
         foreach (var (key, property) in ConfigLoader.Keys)
         {
             var option = new Option<string?>("--" + key.Replace('_', '-'))
             {
-                Description = Describe(key, property.GetValue(defaults)),
+                Description = Describe(key),
             };
             if (property.PropertyType == typeof(bool)) option.Arity = ArgumentArity.ZeroOrOne;
             command.Options.Add(option);
@@ -59,9 +58,9 @@ public static class TrainCommand
         return ConfigValidator.Validate(ConfigLoader.Apply(config, overrides, "command line"));
     }
 
-    static string Describe(string key, object? defaultValue)
+    static string Describe(string key)
     {
         var choices = ConfigValidator.Choices.TryGetValue(key, out var c) ? $" ({string.Join("|", c)})" : "";
-        return $"{key.Replace('_', ' ')}{choices}; default {defaultValue ?? "none"}";
+        return $"{key.Replace('_', ' ')}{choices}; default {ConfigLoader.DefaultText(key)}";
     }
 }

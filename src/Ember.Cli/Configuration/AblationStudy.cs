@@ -68,16 +68,13 @@ public sealed record AblationStudy
     /// <summary>Reads and checks a study file (every variant's config is validated before anything runs).</summary>
     public static AblationStudy Load(string path)
     {
-        if (!File.Exists(path)) throw new ConfigException($"study file not found: {path}");
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(File.ReadAllText(path))); }
-        catch (YamlDotNet.Core.YamlException e) { throw new ConfigException($"{path}: invalid YAML at line {e.Start.Line}: {e.Message}"); }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new ConfigException($"study file not found: {path}");
+        if (YamlFile.Load(path) is not YamlMappingNode root)
             throw new ConfigException($"{path}: expected a mapping with {string.Join(", ", StudyKeys)}");
         var keys = new Dictionary<string, YamlNode>();
         foreach (var (k, v) in root.Children)
         {
-            var key = ((YamlScalarNode)k).Value!;
+            var key = YamlFile.Key(k, path);
             if (!StudyKeys.Contains(key))
                 throw new ConfigException($"{path}: unknown key '{key}'; did you mean '{Closest(StudyKeys, key)}'? Valid keys: {string.Join(", ", StudyKeys)}");
             keys[key] = v;
@@ -97,7 +94,7 @@ public sealed record AblationStudy
         var components = new List<(string, IReadOnlyDictionary<string, string?>)>();
         foreach (var (k, v) in componentMap.Children)
         {
-            var name = ((YamlScalarNode)k).Value!;
+            var name = YamlFile.Key(k, path);
             var source = $"{path}: component '{name}'";
             if (v is not YamlMappingNode overridesMap || overridesMap.Children.Count == 0)
                 throw new ConfigException($"{source} must be a mapping of the train config keys it sets, e.g. {{label_smoothing: 0.1}}");
@@ -141,16 +138,7 @@ public sealed record AblationStudy
         catch (ConfigException e) { throw new ConfigException($"{source}: {e.Message}"); }
     }
 
-    static Dictionary<string, string?> Scalars(YamlMappingNode map, string source)
-    {
-        var result = new Dictionary<string, string?>();
-        foreach (var (k, v) in map.Children)
-        {
-            if (v is not YamlScalarNode scalar) throw new ConfigException($"{source}: key '{k}' must have a single value");
-            result[((YamlScalarNode)k).Value!] = scalar.Value is "null" or "~" ? null : scalar.Value;
-        }
-        return result;
-    }
+    static Dictionary<string, string?> Scalars(YamlMappingNode map, string source) => YamlFile.Scalars(map, source);
 
     static AblationDesign ParseDesign(YamlNode node, string path)
     {

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
-using YamlDotNet.RepresentationModel;
 
 namespace Ember.Cli.Configuration;
 
@@ -23,8 +22,8 @@ public static class ConfigLoader
     /// <summary>Loads a file on top of <paramref name="baseline"/>.</summary>
     public static TrainConfig Load(string path, TrainConfig? baseline = null)
     {
-        if (!File.Exists(path)) throw new ConfigException($"config file not found: {path}");
-        var text = File.ReadAllText(path);
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new ConfigException($"config file not found: {path}");
+        var text = YamlFile.ReadText(path);
         var values = path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? ParseJson(text, path) : ParseYaml(text, path);
         return Apply(baseline ?? new TrainConfig(), values, path);
     }
@@ -76,20 +75,7 @@ public static class ConfigLoader
     }
 
     static Dictionary<string, string?> ParseYaml(string text, string path)
-    {
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(text)); }
-        catch (YamlDotNet.Core.YamlException e) { throw new ConfigException($"{path}: invalid YAML at line {e.Start.Line}: {e.Message}"); }
-        var result = new Dictionary<string, string?>();
-        if (stream.Documents.Count == 0) return result;
-        if (stream.Documents[0].RootNode is not YamlMappingNode map) throw new ConfigException($"{path}: expected a mapping of key: value");
-        foreach (var (k, v) in map.Children)
-        {
-            if (v is not YamlScalarNode scalar) throw new ConfigException($"{path}: key '{k}' must have a single value");
-            result[((YamlScalarNode)k).Value!] = scalar.Value is "null" or "~" ? null : scalar.Value;
-        }
-        return result;
-    }
+        => YamlFile.Scalars(YamlFile.RootMapping(YamlFile.Parse(text, path), path, "a mapping of key: value"), path);
 
     static Dictionary<string, string?> ParseJson(string text, string path)
     {
@@ -112,19 +98,21 @@ public static class ConfigLoader
         }
     }
 
-    /// <summary>Writes the resolved config as YAML (the run folder's args.yaml).</summary>
-    public static string ToYaml(TrainConfig config)
-        => string.Join("\n", Keys.Select(kv => $"{kv.Key}: {Format(kv.Value.GetValue(config))}")) + "\n";
-
-    static string Format(object? v) => v switch
+    /// <summary>The default of a key as help shows it (what a run gets when the key is not given).</summary>
+    public static string DefaultText(string key) => key switch
     {
-        null => "null",
-        bool b => b ? "true" : "false",
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
-        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        _ => v.ToString()!,
+        "data" => "the embedded Fashion-MNIST",
+        "plain" => "automatic (plain lines when the output is not a terminal)",
+        _ => Keys[key].GetValue(new TrainConfig()) switch
+        {
+            null => "none",
+            bool b => b ? "true" : "false",
+            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+            var v => v.ToString() ?? "none",
+        },
     };
-}
 
-/// <summary>A configuration problem the user can fix; the CLI prints the message without a stack trace.</summary>
-public sealed class ConfigException(string message) : Exception(message);
+    /// <summary>Writes the resolved config as YAML (the run folder's args.yaml), through YamlDotNet so any string reads back.</summary>
+    public static string ToYaml(TrainConfig config, IEnumerable<string>? comments = null)
+        => YamlFile.Write(Keys.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.GetValue(config))), comments);
+}

@@ -21,7 +21,31 @@ public static class ConfigValidator
         if (c.LabelSmoothing is < 0 or >= 1) throw new ConfigException($"label_smoothing must be in [0, 1), got {c.LabelSmoothing}");
         if (c.Ema is < 0 or >= 1) throw new ConfigException($"ema must be in [0, 1) (0 disables it), got {c.Ema}");
         if (c.Workers < 0 || c.Limit < 0 || c.Patience < 0 || c.WarmupSteps < 0) throw new ConfigException("workers, limit, patience and warmup_steps must be non-negative");
+        if (!double.IsFinite(c.Lr) || !double.IsFinite(c.Momentum) || !double.IsFinite(c.WeightDecay) || !double.IsFinite(c.ClipGrad) || !double.IsFinite(c.Flooding) || !double.IsFinite(c.Mixup))
+            throw new ConfigException("lr, momentum, weight_decay, clip_grad, flooding and mixup must be finite numbers");
+        if (c.Momentum is < 0 or >= 1) throw new ConfigException($"momentum must be in [0, 1), got {c.Momentum}");
+        if (c.WeightDecay < 0 || c.ClipGrad < 0 || c.Flooding < 0 || c.Mixup < 0) throw new ConfigException("weight_decay, clip_grad, flooding and mixup must be non-negative");
+        CheckIgnored(c);
         return c;
+    }
+
+    /// <summary>The momentum <see cref="TrainConfig"/> starts with; any other value is a request that only SGD can honour.</summary>
+    static readonly double DefaultMomentum = new TrainConfig().Momentum;
+
+    /// <summary>The schedules that apply warmup_steps (the others have no warm-up, or their own, like OneCycleLR).</summary>
+    public static readonly IReadOnlyList<string> WarmupSchedules = ["cosine", "none"];
+
+    // A setting that the chosen configuration would silently ignore is an error: the run would not be the one asked for.
+    // (A value equal to the default cannot be told apart from "not given", so it passes.)
+    static void CheckIgnored(TrainConfig c)
+    {
+        if (c.Optimizer != "sgd" && c.Momentum != DefaultMomentum)
+            throw new ConfigException($"momentum {c.Momentum} has no effect with optimizer {c.Optimizer} (Adam and AdamW have betas, not momentum); " +
+                "use --optimizer sgd, or drop --momentum");
+        if (c.WarmupSteps > 0 && !WarmupSchedules.Contains(c.Schedule))
+            throw new ConfigException($"warmup_steps {c.WarmupSteps} has no effect with schedule {c.Schedule}" +
+                (c.Schedule == "onecycle" ? " (OneCycleLR warms up by itself over the first 30% of the steps)" : "") +
+                $"; use --schedule {string.Join(" or ", WarmupSchedules)}, or drop --warmup-steps");
     }
 
     static void Check(string key, string value)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Ember.Tuning;
 using YamlDotNet.RepresentationModel;
 
@@ -30,17 +29,14 @@ public static class SearchSpaceFile
     /// <summary>Reads a space file; unknown or non-numeric keys and malformed entries are errors naming the key and the file.</summary>
     public static (SearchSpace Space, IReadOnlyDictionary<string, double> Starts) Load(string path)
     {
-        if (!File.Exists(path)) throw new ConfigException($"search space file not found: {path}");
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(File.ReadAllText(path))); }
-        catch (YamlDotNet.Core.YamlException e) { throw new ConfigException($"{path}: invalid YAML at line {e.Start.Line}: {e.Message}"); }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode map || map.Children.Count == 0)
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new ConfigException($"search space file not found: {path}");
+        if (YamlFile.Load(path) is not YamlMappingNode map || map.Children.Count == 0)
             throw new ConfigException($"{path}: expected a mapping of key: [gain, lower, upper] (for example lr: [1.0, 1.0e-5, 0.1])");
         var space = new SearchSpace();
         var starts = new Dictionary<string, double>();
         foreach (var (k, v) in map.Children)
         {
-            var key = ((YamlScalarNode)k).Value!;
+            var key = YamlFile.Key(k, path);
             CheckKey(key, path);
             var (gain, lower, upper, start) = v switch
             {
@@ -65,7 +61,7 @@ public static class SearchSpaceFile
         var fields = new Dictionary<string, double>();
         foreach (var (fk, fv) in m.Children)
         {
-            var name = ((YamlScalarNode)fk).Value!;
+            var name = YamlFile.Key(fk, path);
             if (name is not ("gain" or "lower" or "upper" or "start"))
                 throw new ConfigException($"{path}: '{key}' has an unknown field '{name}'; valid fields: gain, lower, upper, start");
             fields[name] = Number(fv, key, name, path);
@@ -98,14 +94,14 @@ public static class SearchSpaceFile
     /// <summary>The space as a file <see cref="Load"/> reads back (the run folder's space.yaml).</summary>
     public static string ToYaml(SearchSpace space, IReadOnlyDictionary<string, double> starts)
     {
-        var sb = new StringBuilder("# ember evolve search space: key: [gain, lower, upper] or [gain, lower, upper, start when the base value is 0]\n");
+        var pairs = new List<KeyValuePair<string, object?>>();
         foreach (var p in space)
         {
-            sb.Append(p.Name).Append(": [").Append(F(p.Gain)).Append(", ").Append(F(p.Lower)).Append(", ").Append(F(p.Upper));
-            if (starts.TryGetValue(p.Name, out double s)) sb.Append(", ").Append(F(s));
-            sb.Append("]\n");
+            List<double> values = [p.Gain, p.Lower, p.Upper];
+            if (starts.TryGetValue(p.Name, out double s)) values.Add(s);
+            pairs.Add(KeyValuePair.Create(p.Name, (object?)values));
         }
-        return sb.ToString();
+        return YamlFile.Write(pairs, ["ember evolve search space: key: [gain, lower, upper] or [gain, lower, upper, start when the base value is 0]"]);
     }
 
     /// <summary>The base config's value of each space key, or the key's start where that value is 0.</summary>

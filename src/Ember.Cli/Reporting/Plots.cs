@@ -76,9 +76,12 @@ public static class Plots
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, classNames.Reverse().ToArray());
         plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
         plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        // ScottPlot sizes the axis for unrotated labels: reserve room for the longest name at 45° plus the axis title
+        float longest = classNames.Count == 0 ? 0 : classNames.Max(c => c.Length) * plot.Axes.Bottom.TickLabelStyle.FontSize * 0.6f;
+        plot.Axes.Bottom.MinimumSize = longest * 0.71f + 2.5f * plot.Axes.Bottom.Label.FontSize + 10;
         plot.Title("Confusion matrix (normalized over true class)");
         plot.XLabel("predicted");
         plot.YLabel("true");
-        plot.SavePng(path, 900, 800);
+        plot.SavePng(path, 900, 860);
     }
 }

@@ -88,7 +88,7 @@ public class EvolveCommandTests
         Assert.Equal(["lr", "momentum", "weight_decay", "label_smoothing", "warmup_steps"],
             SearchSpaceFile.Default(new TrainConfig { Optimizer = "sgd", Schedule = "cosine" }).Space.Names);
         var (space, _) = SearchSpaceFile.Default(new TrainConfig { Optimizer = "sgd", Schedule = "cosine" });
-        SearchSpaceFile.CheckLimits(new TrainConfig(), space, "default"); // every limit is a valid config
+        SearchSpaceFile.CheckLimits(new TrainConfig { Optimizer = "sgd", Schedule = "cosine" }, space, "default"); // every limit is a valid config
         Assert.Equal(new HyperParameter("momentum", 0.3, 0.6, 0.98), space["momentum"]);
     }
 

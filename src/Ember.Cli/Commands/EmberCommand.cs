@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+
+namespace Ember.Cli.Commands;
+
+/// <summary>
+/// The `ember` command line: the subcommands under one root named "ember" (help says `Usage: ember …` whatever the
+/// executable is called), a --verbose option on every command, and one path for every failure through
+/// <see cref="CliErrors"/>: parse errors (exit 2) and anything a command throws.
+/// </summary>
+public static class EmberCommand
+{
+    /// <summary>The root command with every subcommand and the --verbose option.</summary>
+    public static (Command Root, Option<bool> Verbose) Build()
+    {
+        var root = new Command("ember", "ember: deep learning in pure C# — train, evaluate, predict, profile, tune and export models");
+        root.Options.Add(new HelpOption());
+        root.Options.Add(new VersionOption());
+        var verbose = new Option<bool>("--verbose") { Description = "print the full stack trace of an error", Recursive = true };
+        root.Options.Add(verbose);
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
+        root.Subcommands.Add(ProfileCommand.Create());
+        root.Subcommands.Add(GradientFlowCommand.Create());
+        root.Subcommands.Add(EvolveCommand.Create());
+        root.Subcommands.Add(AblateCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
+        return (root, verbose);
+    }
+
+    // "Unrecognized command or argument '--epoch'" → " Did you mean --epochs?" when an option or subcommand is that close.
+    static string Suggest(Command command, string message)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, "^Unrecognized command or argument '(.+)'");
+        if (!match.Success) return "";
+        var token = match.Groups[1].Value;
+        var names = token.StartsWith('-')
+            ? command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).Concat(Ancestors(command).SelectMany(c => c.Options).Where(o => o.Recursive).SelectMany(o => o.Aliases.Prepend(o.Name)))
+            : command.Subcommands.Select(c => c.Name);
+        var best = names.Where(n => n.Length > 2).MinBy(n => Configuration.ConfigLoader.Distance(n, token));
+        return best is not null && Configuration.ConfigLoader.Distance(best, token) <= Math.Max(2, token.Length / 4) ? $" Did you mean {best}?" : "";
+    }
+
+    static IEnumerable<Command> Ancestors(Command command)
+    {
+        foreach (var parent in command.Parents.OfType<Command>())
+        {
+            yield return parent;
+            foreach (var above in Ancestors(parent)) yield return above;
+        }
+    }
+
+    /// <summary>Runs `ember <paramref name="args"/>` and returns the exit code (<see cref="ExitCodes"/>); never throws.</summary>
+    /// <param name="args">The arguments after `ember`.</param>
+    /// <param name="output">Where help goes (default: standard output); commands print results to the console.</param>
+    /// <param name="error">Where error messages go (default: standard error).</param>
+    public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
+    {
+        var previousError = CliErrors.Error;
+        var previousVerbose = CliErrors.Verbose;
+        CliErrors.Error = error ?? Console.Error;
+        try
+        {
+            var (root, verbose) = Build();
+            var parse = root.Parse(args);
+            CliErrors.Verbose = args.Contains("--verbose");
+            if (parse.Errors.Count > 0)
+            {
+                var command = parse.CommandResult.Command;
+                foreach (var e in parse.Errors) CliErrors.Error.WriteLine($"ember: {e.Message}{Suggest(command, e.Message)}");
+                CliErrors.Error.WriteLine($"ember: see `{(command == root ? "ember" : "ember " + command.Name)} --help` for the options");
+                return ExitCodes.Usage;
+            }
+            CliErrors.Verbose = parse.GetValue(verbose);
+            var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Error = CliErrors.Error };
+            if (output is not null) configuration.Output = output;
+            return parse.Invoke(configuration);
+        }
+        catch (Exception e) { return CliErrors.Report(e); }
+        finally
+        {
+            CliErrors.Error = previousError;
+            CliErrors.Verbose = previousVerbose;
+        }
+    }
+}
