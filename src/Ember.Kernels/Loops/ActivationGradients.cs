@@ -1,5 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
-using System.Runtime.Intrinsics;
+using Ember.Kernels.Operators;
 using Ember.Kernels.Threading;
 
 namespace Ember.Kernels.Loops;
@@ -30,19 +31,23 @@ public static unsafe class ActivationGradients
         public readonly void Invoke(int start, int end)
         {
             int i = start;
-            if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
-                for (; i <= end - Vector512<T>.Count; i += Vector512<T>.Count)
+            if (typeof(T) == typeof(float) || typeof(T) == typeof(double))
+                i = SimdPath.Width switch
                 {
-                    var keep = Vector512.GreaterThan(Vector512.Load(Y + i), Vector512<T>.Zero);
-                    Vector512.BitwiseAnd(Vector512.Load(G + i), keep).Store(Dx + i);
-                }
-            else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-                for (; i <= end - Vector256<T>.Count; i += Vector256<T>.Count)
-                {
-                    var keep = Vector256.GreaterThan(Vector256.Load(Y + i), Vector256<T>.Zero);
-                    Vector256.BitwiseAnd(Vector256.Load(G + i), keep).Store(Dx + i);
-                }
+                    SimdWidth.Vector512 => Body<Simd512<T>>(start, end),
+                    SimdWidth.Vector256 => Body<Simd256<T>>(start, end),
+                    _ => Body<Simd128<T>>(start, end),
+                };
             for (; i < end; i++) Dx[i] = Y[i] > T.Zero ? G[i] : T.Zero;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per range: a tier-0/OSR loop would run slow
+        readonly int Body<TVec>(int start, int end) where TVec : struct, ISimd<TVec, T>
+        {
+            int i = start;
+            for (; i <= end - TVec.Count; i += TVec.Count)
+                (TVec.Load(G + i) & TVec.GreaterThan(TVec.Load(Y + i), TVec.Zero)).Store(Dx + i);
+            return i;
         }
     }
 }

@@ -1,5 +1,4 @@
-using System.Numerics.Tensors;
-using System.Runtime.Intrinsics;
+using System.Runtime.CompilerServices;
 using Ember.Kernels.Operators;
 using Ember.Kernels.Threading;
 
@@ -38,7 +37,7 @@ public static unsafe class GeluKernel
         }
     }
 
-    // Forward when G is null, backward otherwise; chunks go through a stack buffer of erf values.
+    // Forward when G is null, backward otherwise.
     struct Action<T> : IRangeAction where T : unmanaged
     {
         public T* X, Y, G;
@@ -52,48 +51,42 @@ public static unsafe class GeluKernel
 
     static void RunFloat(float* x, float* y, float* g, int start, int end)
     {
-        const int Chunk = 512;
-        Span<float> scaled = stackalloc float[Chunk];
-        var half = Vector512.Create(0.5f);
-        var one = Vector512<float>.One;
-        var beta = Vector512.Create((float)Beta);
-        for (int at = start; at < end; at += Chunk)
+        switch (SimdPath.Width)
         {
-            int n = Math.Min(Chunk, end - at);
-            var xs = new ReadOnlySpan<float>(x + at, n);
-            var e = scaled[..n];
-            TensorPrimitives.Multiply(xs, (float)SqrtHalf, e);
-            VectorErf.ErfSingle(e, e);
-            int i = 0;
-            // The vector loops round exactly like the scalar expressions of the tail loops.
-            fixed (float* pe = e)
-            {
-                if (g == null)
-                {
-                    for (; i <= n - 16; i += 16)
-                        Vector512.Store(Vector512.Load(x + at + i) * half * (one + Vector512.Load(pe + i)), y + at + i);
-                    for (; i < n; i++) y[at + i] = xs[i] * 0.5f * (1f + e[i]);
-                }
-                else
-                {
-                    var minusHalf = Vector512.Create(-0.5f);
-                    for (; i <= n - 16; i += 16)
-                    {
-                        var v = Vector512.Load(x + at + i);
-                        var cdf = half * (one + Vector512.Load(pe + i));
-                        var pdf = Vector512.Exp(minusHalf * v * v) * beta;
-                        Vector512.Store(Vector512.Load(g + at + i) * (cdf + v * pdf), y + at + i);
-                    }
-                    for (; i < n; i++)
-                    {
-                        float v = xs[i];
-                        float cdf = 0.5f * (1f + e[i]);
-                        float pdf = Vector512.Exp(Vector512.Create(-0.5f * v * v)).ToScalar() * (float)Beta;
-                        y[at + i] = g[at + i] * (cdf + v * pdf);
-                    }
-                }
-            }
+            case SimdWidth.Vector512: RunFloat<Simd512<float>>(x, y, g, start, end); break;
+            case SimdWidth.Vector256: RunFloat<Simd256<float>>(x, y, g, start, end); break;
+            default: RunFloat<Simd128<float>>(x, y, g, start, end); break;
         }
+    }
+
+    // One pass, each lane rounding like PyTorch's scalar steps: t = x·√½ in float, erf(t) in float, then ½x·(1 + erf)
+    // (the product in that order); the tail is one partial vector, so every element takes the same operations.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per range: a tier-0/OSR loop would run slow
+    static void RunFloat<TVec>(float* x, float* y, float* g, int start, int end) where TVec : struct, ISimd<TVec, float>
+    {
+        int i = start;
+        if (g == null)
+        {
+            for (; i <= end - TVec.Count; i += TVec.Count) Forward(TVec.Load(x + i)).Store(y + i);
+            if (i < end) Forward(TVec.LoadPartial(x + i, end - i)).StorePartial(y + i, end - i);
+        }
+        else
+        {
+            for (; i <= end - TVec.Count; i += TVec.Count) Backward(TVec.Load(g + i), TVec.Load(x + i)).Store(y + i);
+            if (i < end) Backward(TVec.LoadPartial(g + i, end - i), TVec.LoadPartial(x + i, end - i)).StorePartial(y + i, end - i);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static TVec Forward<TVec>(TVec v) where TVec : struct, ISimd<TVec, float>
+        => v * TVec.Create(0.5f) * (TVec.One + VectorErf.ErfSingle(v * TVec.Create((float)SqrtHalf)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static TVec Backward<TVec>(TVec g, TVec v) where TVec : struct, ISimd<TVec, float>
+    {
+        var cdf = TVec.Create(0.5f) * (TVec.One + VectorErf.ErfSingle(v * TVec.Create((float)SqrtHalf)));
+        var pdf = TVec.Exp(TVec.Create(-0.5f) * v * v) * TVec.Create((float)Beta);
+        return g * (cdf + v * pdf);
     }
 
     static void RunDouble(double* x, double* y, double* g, int start, int end)

@@ -130,44 +130,128 @@ public static unsafe class Reduction
         };
     }
 
+    // Three passes per row, all at the widest accelerated width: the maximum; e = exp(x − max) stored while summed (log:
+    // only summed); then the division (log: x − max − log Σ). Max and the exp-sum cannot share a pass without a second
+    // exp per element (the online form rescales the sum whenever the maximum grows); the later passes read a row that is
+    // still in L1/L2. Softmax over an inner axis runs the same passes with one lane per inner column.
     struct SoftmaxAction<T> : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T* Src; public T* Dst; public int Reduced, Inner; public bool Log;
         public readonly void Invoke(int start, int end)
         {
+            switch (SimdPath.Width)
+            {
+                case SimdWidth.Vector512: Run<Simd512<T>>(start, end); break;
+                case SimdWidth.Vector256: Run<Simd256<T>>(start, end); break;
+                default: Run<Simd128<T>>(start, end); break;
+            }
+        }
+
+        readonly void Run<TVec>(int start, int end) where TVec : struct, ISimd<TVec, T>
+        {
             for (int o = start; o < end; o++)
             {
                 T* s = Src + (long)o * Reduced * Inner;
                 T* d = Dst + (long)o * Reduced * Inner;
-                if (Inner == 1) Row(new ReadOnlySpan<T>(s, Reduced), new Span<T>(d, Reduced));
+                if (Inner == 1) Row<TVec>(s, d, Reduced);
                 else
-                    for (int i = 0; i < Inner; i++) Strided(s + i, d + i);
+                {
+                    int i = 0;
+                    if (TVec.IsSupported)
+                        for (; i <= Inner - TVec.Count; i += TVec.Count) Columns<TVec>(s + i, d + i);
+                    for (; i < Inner; i++) Strided(s + i, d + i);
+                }
             }
         }
 
-        readonly void Row(ReadOnlySpan<T> x, Span<T> y)
+        readonly void Row<TVec>(T* x, T* y, int n) where TVec : struct, ISimd<TVec, T>
         {
-            T max = TensorPrimitives.Max(x);
-            if (T.IsInfinity(max)) max = T.Zero; // all −inf (or +inf present): avoid inf − inf
-            TensorPrimitives.Subtract(x, max, y);
-            if (Log)
+            int i = 0;
+            T max = T.NegativeInfinity;
+            if (TVec.IsSupported && n >= TVec.Count)
             {
-                // y = x − max − log Σ exp(x − max); the exp goes through a scratch-free second pass
-                T sum = T.Zero;
-                for (int i = 0; i < y.Length; i++) sum += T.Exp(y[i]);
-                TensorPrimitives.Subtract(y, T.Log(sum), y);
+                // maxps drops a NaN lane, which is harmless: a NaN input makes the sum NaN, so the row is NaN either way.
+                var m = TVec.Load(x);
+                for (i = TVec.Count; i <= n - TVec.Count; i += TVec.Count) m = TVec.MaxNative(m, TVec.Load(x + i));
+                for (int k = 0; k < TVec.Count; k++) max = MaxOf(max, m.GetElement(k));
+            }
+            for (; i < n; i++) max = MaxOf(max, x[i]);
+            if (T.IsInfinity(max)) max = T.Zero; // all −inf (or +inf present): avoid inf − inf
+
+            T sum = T.Zero;
+            i = 0;
+            if (TVec.IsSupported)
+            {
+                var vmax = TVec.Create(max);
+                var acc = TVec.Zero;
+                if (Log)
+                    for (; i <= n - TVec.Count; i += TVec.Count) acc += TVec.Exp(TVec.Load(x + i) - vmax);
+                else
+                    for (; i <= n - TVec.Count; i += TVec.Count)
+                    {
+                        var e = TVec.Exp(TVec.Load(x + i) - vmax);
+                        e.Store(y + i);
+                        acc += e;
+                    }
+                if (i < n)
+                {
+                    // One partial vector for the tail, so every element's exp is the vector one; only its real lanes are summed.
+                    var e = TVec.Exp(TVec.LoadPartial(x + i, n - i) - vmax);
+                    for (int k = 0; k < n - i; k++) sum += e.GetElement(k);
+                    if (!Log) e.StorePartial(y + i, n - i);
+                }
+                sum = TVec.Sum(acc) + sum;
+                i = 0;
+                if (Log)
+                {
+                    var lse = TVec.Create(T.Log(sum));
+                    for (; i <= n - TVec.Count; i += TVec.Count) (TVec.Load(x + i) - vmax - lse).Store(y + i);
+                }
+                else
+                {
+                    var vsum = TVec.Create(sum);
+                    for (; i <= n - TVec.Count; i += TVec.Count) (TVec.Load(y + i) / vsum).Store(y + i);
+                }
             }
             else
             {
-                TensorPrimitives.Exp(y, y);
-                TensorPrimitives.Divide(y, TensorPrimitives.Sum(y), y);
+                for (; i < n; i++) { T e = T.Exp(x[i] - max); if (!Log) y[i] = e; sum += e; }
+                i = 0;
             }
+            if (Log) { T lse = T.Log(sum); for (; i < n; i++) y[i] = x[i] - max - lse; }
+            else for (; i < n; i++) y[i] /= sum;
         }
+
+        // Softmax over r of TVec.Count neighbouring inner columns at once (lane j is column j).
+        readonly void Columns<TVec>(T* s, T* d) where TVec : struct, ISimd<TVec, T>
+        {
+            long stride = Inner;
+            var max = TVec.Create(T.NegativeInfinity);
+            for (int r = 0; r < Reduced; r++) max = TVec.MaxNative(max, TVec.Load(s + r * stride));
+            // all −inf or +inf in a column: use 0 as the shift there, as the scalar rule does
+            var infinite = TVec.GreaterThanOrEqual(TVec.AndNot(max, TVec.Create(T.NegativeZero)), TVec.Create(T.PositiveInfinity));
+            max = TVec.ConditionalSelect(infinite, TVec.Zero, max);
+            var sum = TVec.Zero;
+            for (int r = 0; r < Reduced; r++) sum += TVec.Exp(TVec.Load(s + r * stride) - max);
+            if (Log)
+            {
+                // one scalar log per column, not per element
+                T* lanes = stackalloc T[TVec.Count];
+                sum.Store(lanes);
+                for (int k = 0; k < TVec.Count; k++) lanes[k] = T.Log(lanes[k]);
+                var lse = TVec.Load(lanes);
+                for (int r = 0; r < Reduced; r++) (TVec.Load(s + r * stride) - max - lse).Store(d + r * stride);
+            }
+            else
+                for (int r = 0; r < Reduced; r++) (TVec.Exp(TVec.Load(s + r * stride) - max) / sum).Store(d + r * stride);
+        }
+
+        static T MaxOf(T max, T v) => v > max || T.IsNaN(v) ? v : max;
 
         readonly void Strided(T* s, T* d)
         {
             T max = T.NegativeInfinity;
-            for (int r = 0; r < Reduced; r++) { T v = s[(long)r * Inner]; if (v > max || T.IsNaN(v)) max = v; }
+            for (int r = 0; r < Reduced; r++) max = MaxOf(max, s[(long)r * Inner]);
             if (T.IsInfinity(max)) max = T.Zero;
             T sum = T.Zero;
             for (int r = 0; r < Reduced; r++) sum += T.Exp(s[(long)r * Inner] - max);

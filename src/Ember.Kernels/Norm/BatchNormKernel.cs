@@ -1,6 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.Intrinsics;
+using Ember.Kernels.Operators;
 using Ember.Kernels.Threading;
 
 namespace Ember.Kernels.Norm;
@@ -40,43 +40,60 @@ public static unsafe class BatchNormKernel
         }
     }
 
-    // Σ (x − mean)², vectorized with a fixed lane order (deterministic).
-    static T SumSquaredDeviation<T>(T* x, int n, T mean) where T : unmanaged, IFloatingPointIeee754<T>
+    // The per-row loops below dispatch once per call to the widest accelerated width (SimdPath); all keep a fixed lane
+    // order, so results are deterministic for a given width.
+
+    // Σ (x − mean)².
+    static T SumSquaredDeviation<T>(T* x, int n, T mean) where T : unmanaged, IFloatingPointIeee754<T> => SimdPath.Width switch
+    {
+        SimdWidth.Vector512 => SumSquaredDeviation<Simd512<T>, T>(x, n, mean),
+        SimdWidth.Vector256 => SumSquaredDeviation<Simd256<T>, T>(x, n, mean),
+        _ => SumSquaredDeviation<Simd128<T>, T>(x, n, mean),
+    };
+
+    static T SumSquaredDeviation<TVec, T>(T* x, int n, T mean) where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         int k = 0;
         T sum = T.Zero;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported && n >= Vector512<T>.Count)
+        if (TVec.IsSupported && n >= TVec.Count)
         {
-            var m = Vector512.Create(mean);
-            var acc = Vector512<T>.Zero;
-            for (; k <= n - Vector512<T>.Count; k += Vector512<T>.Count)
+            var m = TVec.Create(mean);
+            var acc = TVec.Zero;
+            for (; k <= n - TVec.Count; k += TVec.Count)
             {
-                var d = Vector512.Load(x + k) - m;
+                var d = TVec.Load(x + k) - m;
                 acc += d * d;
             }
-            sum = Vector512.Sum(acc);
+            sum = TVec.Sum(acc);
         }
         for (; k < n; k++) { T d = x[k] - mean; sum += d * d; }
         return sum;
     }
 
     // (Σ g, Σ g·(x − mean)) in one pass.
-    static (T SumG, T Dot) SumAndCenteredDot<T>(T* g, T* x, int n, T mean) where T : unmanaged, IFloatingPointIeee754<T>
+    static (T SumG, T Dot) SumAndCenteredDot<T>(T* g, T* x, int n, T mean) where T : unmanaged, IFloatingPointIeee754<T> => SimdPath.Width switch
+    {
+        SimdWidth.Vector512 => SumAndCenteredDot<Simd512<T>, T>(g, x, n, mean),
+        SimdWidth.Vector256 => SumAndCenteredDot<Simd256<T>, T>(g, x, n, mean),
+        _ => SumAndCenteredDot<Simd128<T>, T>(g, x, n, mean),
+    };
+
+    static (T SumG, T Dot) SumAndCenteredDot<TVec, T>(T* g, T* x, int n, T mean) where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         int k = 0;
         T sumG = T.Zero, dot = T.Zero;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported && n >= Vector512<T>.Count)
+        if (TVec.IsSupported && n >= TVec.Count)
         {
-            var m = Vector512.Create(mean);
-            Vector512<T> accG = Vector512<T>.Zero, accDot = Vector512<T>.Zero;
-            for (; k <= n - Vector512<T>.Count; k += Vector512<T>.Count)
+            var m = TVec.Create(mean);
+            TVec accG = TVec.Zero, accDot = TVec.Zero;
+            for (; k <= n - TVec.Count; k += TVec.Count)
             {
-                var gv = Vector512.Load(g + k);
+                var gv = TVec.Load(g + k);
                 accG += gv;
-                accDot += gv * (Vector512.Load(x + k) - m);
+                accDot += gv * (TVec.Load(x + k) - m);
             }
-            sumG = Vector512.Sum(accG);
-            dot = Vector512.Sum(accDot);
+            sumG = TVec.Sum(accG);
+            dot = TVec.Sum(accDot);
         }
         for (; k < n; k++) { sumG += g[k]; dot += g[k] * (x[k] - mean); }
         return (sumG, dot);
@@ -85,12 +102,22 @@ public static unsafe class BatchNormKernel
     // dst = x·scale + shift.
     static void Affine<T>(T* x, T scale, T shift, T* dst, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int k = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        switch (SimdPath.Width)
         {
-            Vector512<T> vs = Vector512.Create(scale), vt = Vector512.Create(shift);
-            for (; k <= n - Vector512<T>.Count; k += Vector512<T>.Count)
-                (Vector512.Load(x + k) * vs + vt).Store(dst + k);
+            case SimdWidth.Vector512: Affine<Simd512<T>, T>(x, scale, shift, dst, n); break;
+            case SimdWidth.Vector256: Affine<Simd256<T>, T>(x, scale, shift, dst, n); break;
+            default: Affine<Simd128<T>, T>(x, scale, shift, dst, n); break;
+        }
+    }
+
+    static void Affine<TVec, T>(T* x, T scale, T shift, T* dst, int n) where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int k = 0;
+        if (TVec.IsSupported)
+        {
+            TVec vs = TVec.Create(scale), vt = TVec.Create(shift);
+            for (; k <= n - TVec.Count; k += TVec.Count)
+                (TVec.Load(x + k) * vs + vt).Store(dst + k);
         }
         for (; k < n; k++) dst[k] = x[k] * scale + shift;
     }
@@ -98,12 +125,22 @@ public static unsafe class BatchNormKernel
     // dst = a·g + b·x + c.
     static void AffinePair<T>(T* g, T a, T* x, T b, T c, T* dst, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int k = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        switch (SimdPath.Width)
         {
-            Vector512<T> va = Vector512.Create(a), vb = Vector512.Create(b), vc = Vector512.Create(c);
-            for (; k <= n - Vector512<T>.Count; k += Vector512<T>.Count)
-                (Vector512.Load(g + k) * va + (Vector512.Load(x + k) * vb + vc)).Store(dst + k);
+            case SimdWidth.Vector512: AffinePair<Simd512<T>, T>(g, a, x, b, c, dst, n); break;
+            case SimdWidth.Vector256: AffinePair<Simd256<T>, T>(g, a, x, b, c, dst, n); break;
+            default: AffinePair<Simd128<T>, T>(g, a, x, b, c, dst, n); break;
+        }
+    }
+
+    static void AffinePair<TVec, T>(T* g, T a, T* x, T b, T c, T* dst, int n) where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int k = 0;
+        if (TVec.IsSupported)
+        {
+            TVec va = TVec.Create(a), vb = TVec.Create(b), vc = TVec.Create(c);
+            for (; k <= n - TVec.Count; k += TVec.Count)
+                (TVec.Load(g + k) * va + (TVec.Load(x + k) * vb + vc)).Store(dst + k);
         }
         for (; k < n; k++) dst[k] = g[k] * a + (x[k] * b + c);
     }

@@ -1,14 +1,16 @@
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using Ember.Kernels.Operators;
 using Ember.Kernels.Threading;
 
 namespace Ember.Kernels.Norm;
 
 /// <summary>
 /// Layer normalization over the last D values of a contiguous [R, D] block (torch.nn.functional.layer_norm): each row is
-/// normalized with its own mean and biased variance (two passes over the row while it sits in L1), then w·x̂ + b per
-/// column. Backward: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = w·dy, dw = Σ_rows dy·x̂, db = Σ_rows dy.
+/// normalized with its own mean and biased variance (a sum, then a centred sum of squares while the row sits in L1),
+/// then w·x̂ + b per column, written in a third pass. Backward: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = w·dy, dw = Σ_rows dy·x̂, db = Σ_rows dy.
 /// Rows run in parallel; the column sums go over fixed chunks of rows added in chunk order, so every result is
 /// bit-identical for any thread count.
 /// </summary>
@@ -73,25 +75,79 @@ public static unsafe class LayerNormKernel
         }
     }
 
+    // Both actions dispatch once per range to the widest accelerated width (SimdPath) and run fused passes over each row
+    // (written with ISimd rather than TensorPrimitives: chaining TensorPrimitives calls took 5 passes forward and 10
+    // backward, and its FusedMultiplyAdd is emulated per element where the CPU has no FMA).
     readonly struct ForwardAction<T>(T* x, T* y, T* mean, T* rstd, T* w, T* b, int cols, T eps) : IRangeAction
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public void Invoke(int start, int end)
         {
+            switch (SimdPath.Width)
+            {
+                case SimdWidth.Vector512: Run<Simd512<T>>(start, end); break;
+                case SimdWidth.Vector256: Run<Simd256<T>>(start, end); break;
+                default: Run<Simd128<T>>(start, end); break;
+            }
+        }
+
+        // Three passes per row: Σx; Σ(x − mean)² (the row is in L1 by then, and the centred sum stays accurate where
+        // Σx² − n·mean² would cancel); y = (x − mean)·rstd·w + b.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per range: a tier-0/OSR loop would run slow
+        void Run<TVec>(int start, int end) where TVec : struct, ISimd<TVec, T>
+        {
             T d = T.CreateTruncating(cols);
+            bool vector = TVec.IsSupported;
+            int full = vector ? cols - cols % TVec.Count : 0;
             for (int r = start; r < end; r++)
             {
-                var xr = new ReadOnlySpan<T>(x + (long)r * cols, cols);
-                var yr = new Span<T>(y + (long)r * cols, cols);
-                T m = TensorPrimitives.Sum(xr) / d;
-                TensorPrimitives.Subtract(xr, m, yr);
-                T inv = T.One / T.Sqrt(TensorPrimitives.SumOfSquares<T>(yr) / d + eps);
+                T* xr = x + (long)r * cols, yr = y + (long)r * cols;
+                T sum = T.Zero;
+                int i = 0;
+                if (vector)
+                {
+                    var acc = TVec.Zero;
+                    for (; i < full; i += TVec.Count) acc += TVec.Load(xr + i);
+                    sum = TVec.Sum(acc);
+                }
+                for (; i < cols; i++) sum += xr[i];
+                T m = sum / d;
+
+                T sq = T.Zero;
+                i = 0;
+                TVec vm = vector ? TVec.Create(m) : default;
+                if (vector)
+                {
+                    var acc = TVec.Zero;
+                    for (; i < full; i += TVec.Count)
+                    {
+                        var c = TVec.Load(xr + i) - vm;
+                        acc += c * c;
+                    }
+                    sq = TVec.Sum(acc);
+                }
+                for (; i < cols; i++) { T c = xr[i] - m; sq += c * c; }
+                T inv = T.One / T.Sqrt(sq / d + eps);
                 mean[r] = m;
                 rstd[r] = inv;
-                TensorPrimitives.Multiply(yr, inv, yr);
-                if (w != null && b != null) TensorPrimitives.FusedMultiplyAdd(yr, new ReadOnlySpan<T>(w, cols), new ReadOnlySpan<T>(b, cols), yr);
-                else if (w != null) TensorPrimitives.Multiply(yr, new ReadOnlySpan<T>(w, cols), yr);
-                else if (b != null) TensorPrimitives.Add(yr, new ReadOnlySpan<T>(b, cols), yr);
+
+                i = 0;
+                TVec vinv = vector ? TVec.Create(inv) : default;
+                if (vector)
+                    for (; i < full; i += TVec.Count)
+                    {
+                        var v = (TVec.Load(xr + i) - vm) * vinv;
+                        if (w != null) v *= TVec.Load(w + i);
+                        if (b != null) v += TVec.Load(b + i);
+                        v.Store(yr + i);
+                    }
+                for (; i < cols; i++)
+                {
+                    T v = (xr[i] - m) * inv;
+                    if (w != null) v *= w[i];
+                    if (b != null) v += b[i];
+                    yr[i] = v;
+                }
             }
         }
     }
@@ -101,41 +157,86 @@ public static unsafe class LayerNormKernel
     {
         public void Invoke(int start, int end)
         {
+            switch (SimdPath.Width)
+            {
+                case SimdWidth.Vector512: Run<Simd512<T>>(start, end); break;
+                case SimdWidth.Vector256: Run<Simd256<T>>(start, end); break;
+                default: Run<Simd128<T>>(start, end); break;
+            }
+        }
+
+        // Two passes per row, x̂ = (x − mean)·rstd and g = w·dy recomputed in each instead of stored: Σg and Σg·x̂; then
+        // dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with this chunk's Σdy·x̂ and Σdy accumulated alongside.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per range: a tier-0/OSR loop would run slow
+        void Run<TVec>(int start, int end) where TVec : struct, ISimd<TVec, T>
+        {
             T d = T.CreateTruncating(cols);
-            T[] scratch = ArrayPool<T>.Shared.Rent(2 * cols);
-            var xhat = scratch.AsSpan(0, cols);
-            var g = scratch.AsSpan(cols, cols);
-            Span<T> dwPart = default, dbPart = default;
+            bool vector = TVec.IsSupported;
+            int full = vector ? cols - cols % TVec.Count : 0;
+            T* dwPart = null, dbPart = null;
             if (partials != null)
             {
-                dwPart = new Span<T>(partials + (long)(start / grain) * 2 * cols, cols);
-                dbPart = new Span<T>(partials + (long)(start / grain) * 2 * cols + cols, cols);
-                dwPart.Clear();
-                dbPart.Clear();
+                dwPart = partials + (long)(start / grain) * 2 * cols;
+                dbPart = dwPart + cols;
+                new Span<T>(dwPart, 2 * cols).Clear();
             }
             for (int r = start; r < end; r++)
             {
-                var xr = new ReadOnlySpan<T>(x + (long)r * cols, cols);
-                var dyr = new ReadOnlySpan<T>(dy + (long)r * cols, cols);
-                var dxr = new Span<T>(dx + (long)r * cols, cols);
-                T inv = rstd[r];
-                TensorPrimitives.Subtract(xr, mean[r], xhat);
-                TensorPrimitives.Multiply(xhat, inv, xhat);
-                if (w != null) TensorPrimitives.Multiply(dyr, new ReadOnlySpan<T>(w, cols), g);
-                else dyr.CopyTo(g);
-                T meanG = TensorPrimitives.Sum<T>(g) / d;
-                T meanGx = TensorPrimitives.Dot<T>(g, xhat) / d;
-                // dx = rstd·(g − mean(g) − x̂·mean(g·x̂))
-                TensorPrimitives.Subtract(g, meanG, dxr);
-                TensorPrimitives.FusedMultiplyAdd(xhat, -meanGx, dxr, dxr);
-                TensorPrimitives.Multiply(dxr, inv, dxr);
-                if (partials != null)
+                T* xr = x + (long)r * cols, dyr = dy + (long)r * cols, dxr = dx + (long)r * cols;
+                T m = mean[r], inv = rstd[r];
+                TVec vm = vector ? TVec.Create(m) : default, vinv = vector ? TVec.Create(inv) : default;
+                T sumG = T.Zero, sumGx = T.Zero;
+                int i = 0;
+                if (vector)
                 {
-                    TensorPrimitives.FusedMultiplyAdd(dyr, xhat, dwPart, dwPart);
-                    TensorPrimitives.Add(dbPart, dyr, dbPart);
+                    TVec accG = TVec.Zero, accGx = TVec.Zero;
+                    for (; i < full; i += TVec.Count)
+                    {
+                        var g = TVec.Load(dyr + i);
+                        if (w != null) g *= TVec.Load(w + i);
+                        accG += g;
+                        accGx += g * ((TVec.Load(xr + i) - vm) * vinv);
+                    }
+                    sumG = TVec.Sum(accG);
+                    sumGx = TVec.Sum(accGx);
+                }
+                for (; i < cols; i++)
+                {
+                    T g = w != null ? dyr[i] * w[i] : dyr[i];
+                    sumG += g;
+                    sumGx += g * ((xr[i] - m) * inv);
+                }
+                T meanG = sumG / d, meanGx = sumGx / d;
+
+                i = 0;
+                if (vector)
+                {
+                    TVec vmeanG = TVec.Create(meanG), vmeanGx = TVec.Create(meanGx);
+                    for (; i < full; i += TVec.Count)
+                    {
+                        var dyv = TVec.Load(dyr + i);
+                        var g = w != null ? dyv * TVec.Load(w + i) : dyv;
+                        var xhat = (TVec.Load(xr + i) - vm) * vinv;
+                        ((g - vmeanG - xhat * vmeanGx) * vinv).Store(dxr + i);
+                        if (dwPart != null)
+                        {
+                            (TVec.Load(dwPart + i) + dyv * xhat).Store(dwPart + i);
+                            (TVec.Load(dbPart + i) + dyv).Store(dbPart + i);
+                        }
+                    }
+                }
+                for (; i < cols; i++)
+                {
+                    T g = w != null ? dyr[i] * w[i] : dyr[i];
+                    T xhat = (xr[i] - m) * inv;
+                    dxr[i] = (g - meanG - xhat * meanGx) * inv;
+                    if (dwPart != null)
+                    {
+                        dwPart[i] += dyr[i] * xhat;
+                        dbPart[i] += dyr[i];
+                    }
                 }
             }
-            ArrayPool<T>.Shared.Return(scratch);
         }
     }
 }

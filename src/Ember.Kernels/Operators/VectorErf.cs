@@ -1,5 +1,5 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
-using System.Runtime.Intrinsics;
 
 namespace Ember.Kernels.Operators;
 
@@ -9,7 +9,7 @@ namespace Ember.Kernels.Operators;
 /// relative error below 2e-14), so the float result is the correctly rounded erf in practice — what PyTorch's
 /// float kernels aim for too. Branch-free: both pieces are computed and blended per lane.
 /// </summary>
-public static class VectorErf
+public static unsafe class VectorErf
 {
     // Chebyshev coefficients of erf(x)/x on t = x² ∈ [0, 1] and of erfc(x)·e^(x²) on u = 1/x ∈ [1/6, 1].
     static readonly double[] Small =
@@ -28,22 +28,43 @@ public static class VectorErf
     ];
     const double LargeLow = 1.0 / 6, LargeScale = 2 / (1 - LargeLow), LargeShift = (1 + LargeLow) / (1 - LargeLow);
 
-    /// <summary>erf of 8 doubles (NaN stays NaN, ±∞ gives ±1, −0 gives −0).</summary>
-    public static Vector512<double> Erf(Vector512<double> x) => Piecewise(x, Small, Large, LargeScale, LargeShift, 6.0);
+    /// <summary>erf of each lane, in double precision (NaN stays NaN, ±∞ gives ±1, −0 gives −0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVec Erf<TVec>(TVec x) where TVec : struct, ISimd<TVec, double> =>
+        Piecewise<TVec, double>(x, Small, Large, LargeScale, LargeShift, 6.0);
 
-    /// <summary>The same function on one double (used for tails; agrees with the vector path bit for bit).</summary>
-    public static double Erf(double x) => Erf(Vector512.Create(x)).ToScalar();
+    /// <summary>The same function on one double (agrees with every vector width bit for bit).</summary>
+    public static double Erf(double x) => Erf(Simd128<double>.Create(x)).ToScalar();
 
     /// <summary>dst[i] = erf(x[i]) for float32, evaluated in double and rounded once. dst may alias x.</summary>
     public static void Erf(ReadOnlySpan<float> x, Span<float> dst)
     {
-        int i = 0;
-        for (; i <= x.Length - 16; i += 16)
+        if (dst.Length < x.Length) throw new ArgumentException($"VectorErf.Erf: {x.Length} inputs for {dst.Length} outputs");
+        fixed (float* px = x) fixed (float* pd = dst)
+            switch (SimdPath.Width)
+            {
+                case SimdWidth.Vector512: ErfWidened<Simd512<double>>(px, pd, x.Length); break;
+                case SimdWidth.Vector256: ErfWidened<Simd256<double>>(px, pd, x.Length); break;
+                default: ErfWidened<Simd128<double>>(px, pd, x.Length); break;
+            }
+    }
+
+    // Blocks of floats widened to double on the stack (a plain conversion loop: the JIT vectorizes nothing here, but the
+    // erf costs ~40 operations per element, so the conversions are noise).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per range: a tier-0/OSR loop would run slow
+    static void ErfWidened<TVec>(float* x, float* dst, int n) where TVec : struct, ISimd<TVec, double>
+    {
+        const int Block = 64;
+        double* buffer = stackalloc double[Block];
+        for (int at = 0; at < n; at += Block)
         {
-            var (lo, hi) = Vector512.Widen(Vector512.Create(x.Slice(i, 16)));
-            Vector512.Narrow(Erf(lo), Erf(hi)).CopyTo(dst.Slice(i, 16));
+            int m = Math.Min(Block, n - at);
+            for (int k = 0; k < m; k++) buffer[k] = x[at + k];
+            int i = 0;
+            for (; i <= m - TVec.Count; i += TVec.Count) Erf(TVec.Load(buffer + i)).Store(buffer + i);
+            if (i < m) Erf(TVec.LoadPartial(buffer + i, m - i)).StorePartial(buffer + i, m - i);
+            for (int k = 0; k < m; k++) dst[at + k] = (float)buffer[k];
         }
-        for (; i < x.Length; i++) dst[i] = (float)Erf((double)x[i]);
     }
 
     // Single-precision pieces (tools/fit/erf_chebyshev.py --float): erf(x)/x on t = x² ∈ [0, 1] and erfc(x)·e^(x²) on
@@ -59,9 +80,10 @@ public static class VectorErf
     ];
     const float LargeLowSingle = 0.25f, LargeScaleSingle = 2 / (1 - LargeLowSingle), LargeShiftSingle = (1 + LargeLowSingle) / (1 - LargeLowSingle);
 
-    /// <summary>erf of 16 floats evaluated in single precision (within 1.3e-7 relative; NaN, ±∞ and −0 as <see cref="Erf(Vector512{double})"/>).</summary>
-    public static Vector512<float> ErfSingle(Vector512<float> x) =>
-        Piecewise(x, SmallSingle, LargeSingle, LargeScaleSingle, LargeShiftSingle, 4f);
+    /// <summary>erf of each lane evaluated in single precision (within 1.3e-7 relative; NaN, ±∞ and −0 as <see cref="Erf(double)"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVec ErfSingle<TVec>(TVec x) where TVec : struct, ISimd<TVec, float> =>
+        Piecewise<TVec, float>(x, SmallSingle, LargeSingle, LargeScaleSingle, LargeShiftSingle, 4f);
 
     /// <summary>
     /// dst[i] = erf(x[i]) evaluated in single precision: about 8 times faster than <see cref="Erf(ReadOnlySpan{float}, Span{float})"/>
@@ -69,47 +91,61 @@ public static class VectorErf
     /// </summary>
     public static void ErfSingle(ReadOnlySpan<float> x, Span<float> dst)
     {
-        int i = 0;
-        for (; i <= x.Length - 16; i += 16)
-            ErfSingle(Vector512.Create(x.Slice(i, 16))).CopyTo(dst.Slice(i, 16));
-        for (; i < x.Length; i++) dst[i] = ErfSingle(Vector512.Create(x[i])).ToScalar();
+        switch (SimdPath.Width)
+        {
+            case SimdWidth.Vector512: ErfSingle<Simd512<float>>(x, dst); break;
+            case SimdWidth.Vector256: ErfSingle<Simd256<float>>(x, dst); break;
+            default: ErfSingle<Simd128<float>>(x, dst); break;
+        }
+    }
+
+    /// <summary><see cref="ErfSingle(ReadOnlySpan{float}, Span{float})"/> at the width of <typeparamref name="TVec"/>; the tail is one partial vector, so every element rounds alike.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per range: a tier-0/OSR loop would run slow
+    public static void ErfSingle<TVec>(ReadOnlySpan<float> x, Span<float> dst) where TVec : struct, ISimd<TVec, float>
+    {
+        if (dst.Length < x.Length) throw new ArgumentException($"VectorErf.ErfSingle: {x.Length} inputs for {dst.Length} outputs");
+        int n = x.Length, i = 0;
+        fixed (float* px = x) fixed (float* pd = dst)
+        {
+            for (; i <= n - TVec.Count; i += TVec.Count) ErfSingle(TVec.Load(px + i)).Store(pd + i);
+            if (i < n) ErfSingle(TVec.LoadPartial(px + i, n - i)).StorePartial(pd + i, n - i);
+        }
     }
 
     // x·P(x²) for |x| ≤ 1, sign(x)·(1 − e^(−x²)·R(1/x)) up to the saturation point, ±1 beyond; both pieces are computed
     // and blended per lane. NaN stays NaN, ±∞ gives ±1, −0 gives −0.
-    static Vector512<T> Piecewise<T>(Vector512<T> x, T[] small, T[] large, T largeScale, T largeShift, T saturation)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static TVec Piecewise<TVec, T>(TVec x, T[] small, T[] large, T largeScale, T largeShift, T saturation)
+        where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var signBit = Vector512.Create(T.NegativeZero);
-        var ax = Vector512.AndNot(x, signBit);
-        var one = Vector512<T>.One;
+        var signBit = TVec.Create(T.NegativeZero);
+        var ax = TVec.AndNot(x, signBit);
+        var one = TVec.One;
 
         var t = x * x;
         var smallPiece = x * Clenshaw(small, t + t - one);
 
         var u = one / ax;
-        var erfc = Exp(-t) * Clenshaw(large, u * Vector512.Create(largeScale) - Vector512.Create(largeShift));
+        var erfc = TVec.Exp(-t) * Clenshaw(large, u * TVec.Create(largeScale) - TVec.Create(largeShift));
         var largePiece = (one - erfc) | (x & signBit);
 
         var saturated = one | (x & signBit);
-        var result = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(ax, Vector512.Create(saturation)), saturated, largePiece);
-        return Vector512.ConditionalSelect(Vector512.LessThanOrEqual(ax, one), smallPiece, result);
+        var result = TVec.ConditionalSelect(TVec.GreaterThanOrEqual(ax, TVec.Create(saturation)), saturated, largePiece);
+        return TVec.ConditionalSelect(TVec.LessThanOrEqual(ax, one), smallPiece, result);
     }
 
-    static Vector512<T> Exp<T>(Vector512<T> v) =>
-        typeof(T) == typeof(float) ? Vector512.Exp(v.As<T, float>()).As<float, T>() : Vector512.Exp(v.As<T, double>()).As<double, T>();
-
     // Σ c_j T_j(s) for s ∈ [−1, 1] (Clenshaw's recurrence).
-    static Vector512<T> Clenshaw<T>(T[] c, Vector512<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static TVec Clenshaw<TVec, T>(T[] c, TVec s) where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         var twoS = s + s;
-        Vector512<T> b1 = Vector512<T>.Zero, b2 = Vector512<T>.Zero;
+        TVec b1 = TVec.Zero, b2 = TVec.Zero;
         for (int j = c.Length - 1; j >= 1; j--)
         {
-            var b0 = twoS * b1 - b2 + Vector512.Create(c[j]);
+            var b0 = twoS * b1 - b2 + TVec.Create(c[j]);
             b2 = b1;
             b1 = b0;
         }
-        return s * b1 - b2 + Vector512.Create(c[0]);
+        return s * b1 - b2 + TVec.Create(c[0]);
     }
 }

@@ -1,6 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
-using System.Runtime.Intrinsics;
-using static Ember.Kernels.Operators.VectorMath;
+using Ember.Kernels.Operators;
 using static Ember.Optim.UpdateMath;
 
 namespace Ember.Optim;
@@ -46,9 +46,11 @@ public sealed class Adam : Optimizer<AdamOptions, AdamState>
         bool Decoupled, bool Amsgrad, bool Maximize, long Step);
 
     /// <summary>The Adam/AdamW update of one parameter in place (the bias corrections are computed in float64, as PyTorch's Python floats).</summary>
-    public static void Rule<T>(Span<T> param, ReadOnlySpan<T> grad, Span<T> expAvg, Span<T> expAvgSq, Span<T> maxExpAvgSq, AdamScalars k)
-        where T : IFloatingPointIeee754<T>
+    public static unsafe void Rule<T>(Span<T> param, ReadOnlySpan<T> grad, Span<T> expAvg, Span<T> expAvgSq, Span<T> maxExpAvgSq, AdamScalars k)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (grad.Length < param.Length || expAvg.Length < param.Length || expAvgSq.Length < param.Length || (k.Amsgrad && maxExpAvgSq.Length < param.Length))
+            throw new ArgumentException($"Adam: {param.Length} parameters, {grad.Length} gradients, {expAvg.Length}/{expAvgSq.Length}/{maxExpAvgSq.Length} state values");
         double biasCorrection1 = 1 - Math.Pow(k.Beta1, k.Step);
         double biasCorrection2 = 1 - Math.Pow(k.Beta2, k.Step);
         double stepSize = k.LearningRate / biasCorrection1;
@@ -61,24 +63,14 @@ public sealed class Adam : Optimizer<AdamOptions, AdamState>
         // AMSGrad's running maximum stays on the scalar path (T.Max's NaN and signed-zero rules).
         if (Vectorized<T>() && !k.Amsgrad)
         {
-            Vector512<T> vwd = Vector512.Create(wd), vdecay = Vector512.Create(decay), vb2 = Vector512.Create(b2), vw2 = Vector512.Create(w2);
-            Vector512<T> vbc2 = Vector512.Create(bc2Sqrt), veps = Vector512.Create(eps), vstep = Vector512.Create(negStep);
-            for (; i <= param.Length - Vector512<T>.Count; i += Vector512<T>.Count)
-            {
-                Vector512<T> g = Load<T>(grad, i), p = Load<T>(param, i);
-                if (k.Maximize) g = -g;
-                if (hasDecay)
+            var s = new VectorScalars<T>(wd, decay, w1, oneMinusW1, b2, w2, bc2Sqrt, eps, negStep);
+            fixed (T* p = param) fixed (T* g = grad) fixed (T* m = expAvg) fixed (T* v = expAvgSq)
+                i = SimdPath.Width switch
                 {
-                    if (k.Decoupled) p *= vdecay;
-                    else g = FusedMultiplyAdd(p, vwd, g);
-                }
-                Vector512<T> m = Lerp(Load<T>(expAvg, i), g, w1, oneMinusW1);
-                Vector512<T> v = Load<T>(expAvgSq, i) * vb2 + vw2 * g * g;
-                Store(m, expAvg, i);
-                Store(v, expAvgSq, i);
-                Vector512<T> denom = Vector512.Sqrt(v) / vbc2 + veps;
-                Store(p + vstep * m / denom, param, i);
-            }
+                    SimdWidth.Vector512 => VectorBody<Simd512<T>, T>(p, g, m, v, param.Length, s, k),
+                    SimdWidth.Vector256 => VectorBody<Simd256<T>, T>(p, g, m, v, param.Length, s, k),
+                    _ => VectorBody<Simd128<T>, T>(p, g, m, v, param.Length, s, k),
+                };
         }
         for (; i < param.Length; i++)
         {
@@ -95,5 +87,35 @@ public sealed class Adam : Optimizer<AdamOptions, AdamState>
             T denom = T.Sqrt(v) / bc2Sqrt + eps;
             param[i] += negStep * expAvg[i] / denom;
         }
+    }
+
+    readonly record struct VectorScalars<T>(T WeightDecay, T Decay, T W1, T OneMinusW1, T Beta2, T W2, T Bc2Sqrt, T Eps, T NegStep);
+
+    // The whole vectors of the rule above (without AMSGrad), lane for lane the same roundings; returns how many elements it did.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per range: a tier-0/OSR loop would run slow
+    static unsafe int VectorBody<TVec, T>(T* param, T* grad, T* expAvg, T* expAvgSq, int n, VectorScalars<T> s, AdamScalars k)
+        where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TVec vwd = TVec.Create(s.WeightDecay), vdecay = TVec.Create(s.Decay), vb2 = TVec.Create(s.Beta2), vw2 = TVec.Create(s.W2);
+        TVec vbc2 = TVec.Create(s.Bc2Sqrt), veps = TVec.Create(s.Eps), vstep = TVec.Create(s.NegStep);
+        bool hasDecay = k.WeightDecay != 0;
+        int i = 0;
+        for (; i <= n - TVec.Count; i += TVec.Count)
+        {
+            TVec g = TVec.Load(grad + i), p = TVec.Load(param + i);
+            if (k.Maximize) g = -g;
+            if (hasDecay)
+            {
+                if (k.Decoupled) p *= vdecay;
+                else g = TVec.FusedMultiplyAdd(p, vwd, g);
+            }
+            TVec m = Lerp(TVec.Load(expAvg + i), g, s.W1, s.OneMinusW1);
+            TVec v = TVec.Load(expAvgSq + i) * vb2 + vw2 * g * g;
+            m.Store(expAvg + i);
+            v.Store(expAvgSq + i);
+            TVec denom = TVec.Sqrt(v) / vbc2 + veps;
+            (p + vstep * m / denom).Store(param + i);
+        }
+        return i;
     }
 }

@@ -1,6 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
-using System.Runtime.Intrinsics;
-using static Ember.Kernels.Operators.VectorMath;
+using Ember.Kernels.Operators;
 using static Ember.Optim.UpdateMath;
 
 namespace Ember.Optim;
@@ -41,29 +41,25 @@ public sealed class Sgd : Optimizer<SgdOptions, SgdState>
     }
 
     /// <summary>The SGD update of one parameter in place; <paramref name="buffer"/> is empty without momentum.</summary>
-    public static void Rule<T>(Span<T> param, ReadOnlySpan<T> grad, Span<T> buffer, bool firstStep, SgdOptions o)
-        where T : IFloatingPointIeee754<T>
+    public static unsafe void Rule<T>(Span<T> param, ReadOnlySpan<T> grad, Span<T> buffer, bool firstStep, SgdOptions o)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         T wd = Cast<T>(o.WeightDecay), mu = Cast<T>(o.Momentum), keep = Cast<T>(1 - o.Dampening), step = Cast<T>(-o.LearningRate);
         bool decay = o.WeightDecay != 0, momentum = o.Momentum != 0;
+        if (grad.Length < param.Length || (momentum && buffer.Length < param.Length))
+            throw new ArgumentException($"SGD: {param.Length} parameters, {grad.Length} gradients, {buffer.Length} momentum values");
         int i = 0;
         if (Vectorized<T>())
-        {
-            Vector512<T> vwd = Vector512.Create(wd), vmu = Vector512.Create(mu), vkeep = Vector512.Create(keep), vstep = Vector512.Create(step);
-            for (; i <= param.Length - Vector512<T>.Count; i += Vector512<T>.Count)
+            fixed (T* p = param) fixed (T* g = grad) fixed (T* b = buffer)
             {
-                Vector512<T> g = Load<T>(grad, i), p = Load<T>(param, i);
-                if (o.Maximize) g = -g;
-                if (decay) g = FusedMultiplyAdd(p, vwd, g);
-                if (momentum)
+                var k = new Scalars<T>(wd, mu, keep, step, decay, momentum, firstStep, o.Nesterov, o.Maximize);
+                i = SimdPath.Width switch
                 {
-                    Vector512<T> b = firstStep ? g : FusedMultiplyAdd(g, vkeep, Load<T>(buffer, i) * vmu);
-                    Store(b, buffer, i);
-                    g = o.Nesterov ? FusedMultiplyAdd(b, vmu, g) : b;
-                }
-                Store(FusedMultiplyAdd(g, vstep, p), param, i);
+                    SimdWidth.Vector512 => VectorBody<Simd512<T>, T>(p, g, b, param.Length, k),
+                    SimdWidth.Vector256 => VectorBody<Simd256<T>, T>(p, g, b, param.Length, k),
+                    _ => VectorBody<Simd128<T>, T>(p, g, b, param.Length, k),
+                };
             }
-        }
         for (; i < param.Length; i++)
         {
             T g = o.Maximize ? -grad[i] : grad[i];
@@ -75,5 +71,30 @@ public sealed class Sgd : Optimizer<SgdOptions, SgdState>
             }
             param[i] = AddScaled(param[i], g, step);
         }
+    }
+
+    readonly record struct Scalars<T>(T WeightDecay, T Momentum, T Keep, T Step, bool Decay, bool HasMomentum, bool FirstStep, bool Nesterov, bool Maximize);
+
+    // The whole vectors of the rule above, lane for lane the same roundings; returns how many elements it did.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per range: a tier-0/OSR loop would run slow
+    static unsafe int VectorBody<TVec, T>(T* param, T* grad, T* buffer, int n, Scalars<T> k)
+        where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TVec vwd = TVec.Create(k.WeightDecay), vmu = TVec.Create(k.Momentum), vkeep = TVec.Create(k.Keep), vstep = TVec.Create(k.Step);
+        int i = 0;
+        for (; i <= n - TVec.Count; i += TVec.Count)
+        {
+            TVec g = TVec.Load(grad + i), p = TVec.Load(param + i);
+            if (k.Maximize) g = -g;
+            if (k.Decay) g = TVec.FusedMultiplyAdd(p, vwd, g);
+            if (k.HasMomentum)
+            {
+                TVec b = k.FirstStep ? g : TVec.FusedMultiplyAdd(g, vkeep, TVec.Load(buffer + i) * vmu);
+                b.Store(buffer + i);
+                g = k.Nesterov ? TVec.FusedMultiplyAdd(b, vmu, g) : b;
+            }
+            TVec.FusedMultiplyAdd(g, vstep, p).Store(param + i);
+        }
+        return i;
     }
 }

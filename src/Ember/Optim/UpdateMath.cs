@@ -1,7 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Ember.Kernels.Operators;
 
 namespace Ember.Optim;
@@ -23,22 +21,18 @@ internal static class UpdateMath
 
     public static Span<T> SpanOf<T>(Tensor? t) => t == null ? Span<T>.Empty : t.Span<T>();
 
-    // Vector forms of the same steps, lane by lane: the update rules run them over whole vectors and finish the tail with
-    // the scalar code, and every lane rounds exactly like the scalar expression it replaces.
+    // Vector forms of the same steps, lane by lane: the update rules run them over whole vectors at the widest
+    // hardware-accelerated width (SimdPath) and finish the tail with the scalar code, and every lane rounds exactly like
+    // the scalar expression it replaces (ISimd.FusedMultiplyAdd is the hardware FMA, as T.FusedMultiplyAdd).
 
     /// <summary>Whether the rules take the vector path for <typeparamref name="T"/>.</summary>
-    public static bool Vectorized<T>() => Vector512.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<T> Load<T>(ReadOnlySpan<T> span, int i) => Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(span), (nuint)i);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store<T>(Vector512<T> value, Span<T> span, int i) => value.StoreUnsafe(ref MemoryMarshal.GetReference(span), (nuint)i);
+    public static bool Vectorized<T>() => typeof(T) == typeof(float) || typeof(T) == typeof(double);
 
     /// <summary>torch.lerp's two forms, chosen once for the whole tensor since the weight is a scalar.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<T> Lerp<T>(Vector512<T> start, Vector512<T> end, T weight, T oneMinusWeight) where T : IFloatingPointIeee754<T>
+    public static TVec Lerp<TVec, T>(TVec start, TVec end, T weight, T oneMinusWeight)
+        where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T>
         => T.Abs(weight) < Cast<T>(0.5)
-            ? VectorMath.FusedMultiplyAdd(end - start, Vector512.Create(weight), start)
-            : VectorMath.FusedMultiplyAdd(-(end - start), Vector512.Create(oneMinusWeight), end);
+            ? TVec.FusedMultiplyAdd(end - start, TVec.Create(weight), start)
+            : TVec.FusedMultiplyAdd(-(end - start), TVec.Create(oneMinusWeight), end);
 }

@@ -1,11 +1,15 @@
+using Ember.Kernels.Operators;
 using Ember.Optim;
+using Ember.Tests.Kernels;
 
 namespace Ember.Tests.Optim;
 
 /// <summary>
 /// The SGD and Adam rules run whole vectors and finish with the scalar loop. A 37-element tensor goes through both
-/// paths at once; updating each element alone (a 1-element span never reaches the vector loop) must give the same bits.
+/// paths at once; updating each element alone (a 1-element span never reaches the vector loop) must give the same bits,
+/// at every SIMD width (forced through SimdPath, so the class runs in the kernel-settings collection).
 /// </summary>
+[Collection(KernelSettingsCollection.Name)]
 public class VectorUpdateTests
 {
     const int Length = 37;
@@ -62,4 +66,36 @@ public class VectorUpdateTests
         Assert.Equal(vs, v);
         Assert.NotEqual(Values(2), p);
     }
+
+    [Theory, MemberData(nameof(SimdWidthKernelTests.AllWidths), MemberType = typeof(SimdWidthKernelTests))]
+    public void Both_rules_match_the_scalar_rule_at_each_width_for_float_and_double(SimdWidth width) => SimdWidthKernelTests.OnWidth(width, () =>
+    {
+        foreach (var c in SgdCases)
+            SgdVectorPathMatchesTheScalarRule((double)c[0], (double)c[1], (double)c[2], (bool)c[3], (bool)c[4]);
+        AdamVectorPathMatchesTheScalarRule(1e-2, false, true);
+        AdamVectorPathMatchesTheScalarRule(1e-2, true, false);
+
+        // float64 through the same vector bodies (half as many lanes), with momentum and decoupled decay
+        var random = new Random(3);
+        double[] Doubles() => Enumerable.Range(0, Length).Select(_ => random.NextDouble() * 2 - 1).ToArray();
+        double[] p = Doubles(), ps = (double[])p.Clone(), b = new double[Length], bs = new double[Length];
+        double[] m = new double[Length], ms = new double[Length], v = new double[Length], vs = new double[Length];
+        var o = new SgdOptions { LearningRate = 0.05, Momentum = 0.9, WeightDecay = 1e-2, Nesterov = true };
+        for (int step = 1; step <= 3; step++)
+        {
+            double[] g = Doubles();
+            var k = new Adam.AdamScalars(1e-3, 0.9, 0.999, 1e-8, 1e-2, true, false, false, step);
+            Sgd.Rule<double>(p, g, b, step == 1, o);
+            Adam.Rule<double>(p, g, m, v, Span<double>.Empty, k);
+            for (int i = 0; i < Length; i++)
+            {
+                Sgd.Rule<double>(ps.AsSpan(i, 1), g.AsSpan(i, 1), bs.AsSpan(i, 1), step == 1, o);
+                Adam.Rule<double>(ps.AsSpan(i, 1), g.AsSpan(i, 1), ms.AsSpan(i, 1), vs.AsSpan(i, 1), Span<double>.Empty, k);
+            }
+        }
+        Assert.Equal(ps, p);
+        Assert.Equal(bs, b);
+        Assert.Equal(ms, m);
+        Assert.Equal(vs, v);
+    });
 }

@@ -1,0 +1,307 @@
+using Ember.Kernels.Loops;
+using Ember.Kernels.Norm;
+using Ember.Kernels.Operators;
+
+namespace Ember.Tests.Kernels;
+
+/// <summary>
+/// Every <see cref="ISimd{TSelf, T}"/>-generic kernel at each width, forced through <see cref="SimdPath"/> (a width the
+/// CPU lacks runs emulated: slow, but the same operations), against float64 references at every length 0–257, from
+/// misaligned offsets and in place. The widths must also agree with one another bit for bit where each lane runs the
+/// same operations (elementwise kernels); reductions sum in a width-dependent order and are checked by tolerance only.
+/// </summary>
+[Collection(KernelSettingsCollection.Name)]
+public class SimdWidthKernelTests
+{
+    public static readonly SimdWidth[] Widths = [SimdWidth.Vector128, SimdWidth.Vector256, SimdWidth.Vector512];
+
+    public static TheoryData<SimdWidth> AllWidths => new(Widths);
+
+    static readonly int[] Offsets = [0, 1, 3];
+
+    internal static void OnWidth(SimdWidth width, Action action)
+    {
+        SimdPath.Forced = width;
+        try { action(); }
+        finally { SimdPath.Forced = null; }
+    }
+
+    static float[] Data(int length, int seed, double scale)
+    {
+        var rng = new Random(seed);
+        var a = new float[length];
+        for (int i = 0; i < length; i++) a[i] = (float)((rng.NextDouble() * 2 - 1) * scale);
+        return a;
+    }
+
+    static double Gelu(double x) => x * 0.5 * (1 + ErrorFunction.Erf(x / Math.Sqrt(2)));
+
+    static double GeluGrad(double x) => 0.5 * (1 + ErrorFunction.Erf(x / Math.Sqrt(2))) + x * Math.Exp(-0.5 * x * x) / Math.Sqrt(2 * Math.PI);
+
+    [Theory, MemberData(nameof(AllWidths))]
+    public void Gelu_at_each_width_matches_float64_for_every_length_offset_and_in_place(SimdWidth width) => OnWidth(width, () =>
+    {
+        for (int n = 0; n <= 257; n++)
+            foreach (int offset in Offsets)
+            {
+                var x = Data(n + offset, n * 7 + offset, 5);
+                var g = Data(n + offset, n * 7 + offset + 1, 1);
+                var y = new float[n + offset];
+                var dx = new float[n + offset];
+                GeluKernel.Forward<float>(x.AsSpan(offset), y.AsSpan(offset));
+                GeluKernel.Backward<float>(g.AsSpan(offset), x.AsSpan(offset), dx.AsSpan(offset));
+                var expected = new double[n];
+                var expectedGrad = new double[n];
+                for (int i = 0; i < n; i++)
+                {
+                    expected[i] = Gelu(x[offset + i]);
+                    expectedGrad[i] = g[offset + i] * GeluGrad(x[offset + i]);
+                }
+                KernelAssert.Close(expected, y.AsSpan(offset), 1e-6, $"gelu {width} n={n} offset={offset}");
+                KernelAssert.Close(expectedGrad, dx.AsSpan(offset), 1e-6, $"gelu backward {width} n={n} offset={offset}");
+                Assert.All(y.AsSpan(0, offset).ToArray(), v => Assert.Equal(0f, v));   // nothing written before the span
+
+                var inPlace = (float[])x.Clone();
+                GeluKernel.Forward<float>(inPlace.AsSpan(offset), inPlace.AsSpan(offset));
+                Assert.Equal(y.AsSpan(offset).ToArray(), inPlace.AsSpan(offset).ToArray());
+            }
+    });
+
+    [Fact]
+    public void Elementwise_kernels_give_the_same_bits_at_every_width()
+    {
+        var x = Data(1000, 5, 6).Concat(new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 0f, 3.99f, 4f }).ToArray();
+        var g = Data(x.Length, 6, 1);
+        float[] Run(SimdWidth width)
+        {
+            var y = new float[x.Length * 4];
+            OnWidth(width, () =>
+            {
+                GeluKernel.Forward<float>(x, y.AsSpan(0, x.Length));
+                GeluKernel.Backward<float>(g, x, y.AsSpan(x.Length, x.Length));
+                VectorErf.ErfSingle(x, y.AsSpan(2 * x.Length, x.Length));
+                VectorErf.Erf(x, y.AsSpan(3 * x.Length, x.Length));
+            });
+            return y;
+        }
+        var reference = Run(SimdWidth.Vector128);
+        foreach (var width in Widths)
+        {
+            var y = Run(width);
+            for (int i = 0; i < y.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(reference[i]) == BitConverter.SingleToInt32Bits(y[i]),
+                    $"{width}: element {i} (input {x[i % x.Length]:R}) is {y[i]:R}, Vector128 gave {reference[i]:R}");
+        }
+    }
+
+    [Theory, MemberData(nameof(AllWidths))]
+    public void Erf_at_each_width_is_within_its_stated_error_for_every_length_and_offset(SimdWidth width)
+    {
+        for (int n = 0; n <= 257; n++)
+            foreach (int offset in Offsets)
+            {
+                var x = Data(n + offset, n + 100 * offset, 4.5);
+                var single = new float[n + offset];
+                var rounded = new float[n + offset];
+                switch (width)
+                {
+                    case SimdWidth.Vector128: VectorErf.ErfSingle<Simd128<float>>(x.AsSpan(offset), single.AsSpan(offset)); break;
+                    case SimdWidth.Vector256: VectorErf.ErfSingle<Simd256<float>>(x.AsSpan(offset), single.AsSpan(offset)); break;
+                    default: VectorErf.ErfSingle<Simd512<float>>(x.AsSpan(offset), single.AsSpan(offset)); break;
+                }
+                OnWidth(width, () => VectorErf.Erf(x.AsSpan(offset), rounded.AsSpan(offset)));
+                for (int i = offset; i < n + offset; i++)
+                {
+                    double expected = ErrorFunction.Erf(x[i]);
+                    Assert.True(Math.Abs(single[i] - expected) <= 2e-7 * Math.Abs(expected), $"erf single {width} n={n}: erf({x[i]:R}) = {single[i]:R}, expected {expected:R}");
+                    Assert.Equal((float)expected, rounded[i]);
+                }
+            }
+    }
+
+    [Theory, MemberData(nameof(AllWidths))]
+    public void ReluBackward_at_each_width_is_exact_for_every_length_and_offset(SimdWidth width) => OnWidth(width, () =>
+    {
+        for (int n = 0; n <= 257; n++)
+            foreach (int offset in Offsets)
+            {
+                var y = Data(n + offset, n, 1);
+                if (n > 3) { y[offset] = 0; y[offset + 1] = float.NaN; y[offset + 2] = -0f; }
+                var g = Data(n + offset, n + 1, 1);
+                var dx = new float[n + offset];
+                ActivationGradients.ReluBackward<float>(g.AsSpan(offset), y.AsSpan(offset), dx.AsSpan(offset));
+                for (int i = offset; i < n + offset; i++) Assert.Equal(y[i] > 0 ? g[i] : 0f, dx[i]);
+            }
+    });
+
+    [Theory, MemberData(nameof(AllWidths))]
+    public void Softmax_at_each_width_matches_float64_over_rows_and_inner_axes(SimdWidth width) => OnWidth(width, () =>
+    {
+        int[] reduced = [.. Enumerable.Range(1, 40), 63, 64, 65, 255, 256, 257];
+        foreach (int r in reduced)
+            foreach (int inner in new[] { 1, 5, 16, 19 })
+                foreach (bool log in new[] { false, true })
+                {
+                    const int Outer = 2;
+                    int count = Outer * r * inner;
+                    var x = Data(count + 1, r * inner, 8);
+                    var y = new float[count + 1];
+                    Reduction.Softmax<float>(x.AsSpan(1), Outer, r, inner, y.AsSpan(1), log);
+                    var expected = new double[count];
+                    for (int o = 0; o < Outer; o++)
+                        for (int i = 0; i < inner; i++)
+                        {
+                            double max = double.NegativeInfinity, sum = 0;
+                            for (int k = 0; k < r; k++) max = Math.Max(max, x[1 + (o * r + k) * inner + i]);
+                            for (int k = 0; k < r; k++) sum += Math.Exp(x[1 + (o * r + k) * inner + i] - max);
+                            for (int k = 0; k < r; k++)
+                            {
+                                double z = x[1 + (o * r + k) * inner + i] - max;
+                                expected[(o * r + k) * inner + i] = log ? z - Math.Log(sum) : Math.Exp(z) / sum;
+                            }
+                        }
+                    KernelAssert.Close(expected, y.AsSpan(1), log ? 2e-6 : 1e-6, $"{(log ? "log_softmax" : "softmax")} {width} [{Outer}, {r}, {inner}]");
+
+                    var inPlace = (float[])x.Clone();
+                    Reduction.Softmax<float>(inPlace.AsSpan(1), Outer, r, inner, inPlace.AsSpan(1), log);
+                    Assert.Equal(y.AsSpan(1).ToArray(), inPlace.AsSpan(1).ToArray());
+                }
+    });
+
+    [Theory, MemberData(nameof(AllWidths))]
+    public void Softmax_keeps_its_special_value_rules_at_each_width(SimdWidth width) => OnWidth(width, () =>
+    {
+        // a NaN poisons its row; a row of −∞ gives NaN (0/0), as PyTorch; +∞ gives NaN at the ∞ and 0 elsewhere
+        const int R = 37;
+        var x = new float[3 * R];
+        for (int i = 0; i < x.Length; i++) x[i] = i % 5;
+        x[20] = float.NaN;
+        for (int i = R; i < 2 * R; i++) x[i] = float.NegativeInfinity;
+        x[2 * R + 30] = float.PositiveInfinity;
+        var y = new float[x.Length];
+        Reduction.Softmax<float>(x, 3, R, 1, y, false);
+        Assert.All(y[..(2 * R)], v => Assert.True(float.IsNaN(v)));
+        for (int i = 2 * R; i < 3 * R; i++) Assert.True(i == 2 * R + 30 ? float.IsNaN(y[i]) : y[i] == 0, $"element {i}: {y[i]}");
+    });
+
+    [Theory, MemberData(nameof(AllWidths))]
+    public void LayerNorm_at_each_width_matches_float64_forward_and_backward(SimdWidth width) => OnWidth(width, () =>
+    {
+        const int Rows = 3;
+        int[] cols = [.. Enumerable.Range(1, 40), 63, 64, 65, 255, 256, 257];
+        foreach (int d in cols)
+            foreach (bool affine in new[] { true, false })
+            {
+                var x = Data(Rows * d + 1, d, 3);
+                for (int i = 1; i < x.Length; i++) x[i] += 2;   // a mean far from 0
+                var dy = Data(Rows * d + 1, d + 1, 1);
+                var w = affine ? Data(d + 1, d + 2, 1) : [];
+                var b = affine ? Data(d + 1, d + 3, 1) : [];
+                var y = new float[Rows * d + 1];
+                var mean = new float[Rows];
+                var rstd = new float[Rows];
+                ReadOnlySpan<float> ws = affine ? w.AsSpan(1) : default, bs = affine ? b.AsSpan(1) : default;
+                LayerNormKernel.Forward<float>(x.AsSpan(1), Rows, d, ws, bs, 1e-5f, y.AsSpan(1), mean, rstd);
+                var dx = new float[Rows * d + 1];
+                var dw = new float[d];
+                var db = new float[d];
+                LayerNormKernel.Backward<float>(x.AsSpan(1), dy.AsSpan(1), Rows, d, ws, mean, rstd, dx.AsSpan(1), affine ? dw : default, affine ? db : default);
+
+                var ey = new double[Rows * d];
+                var edx = new double[Rows * d];
+                var edw = new double[d];
+                var edb = new double[d];
+                for (int r = 0; r < Rows; r++)
+                {
+                    double m = 0, v = 0;
+                    for (int c = 0; c < d; c++) m += x[1 + r * d + c];
+                    m /= d;
+                    for (int c = 0; c < d; c++) v += Math.Pow(x[1 + r * d + c] - m, 2);
+                    double inv = 1 / Math.Sqrt(v / d + 1e-5);
+                    double sg = 0, sgx = 0;
+                    for (int c = 0; c < d; c++)
+                    {
+                        double xh = (x[1 + r * d + c] - m) * inv, gw = dy[1 + r * d + c] * (affine ? w[1 + c] : 1);
+                        ey[r * d + c] = affine ? xh * w[1 + c] + b[1 + c] : xh;
+                        sg += gw;
+                        sgx += gw * xh;
+                        edw[c] += dy[1 + r * d + c] * xh;
+                        edb[c] += dy[1 + r * d + c];
+                    }
+                    for (int c = 0; c < d; c++)
+                    {
+                        double xh = (x[1 + r * d + c] - m) * inv, gw = dy[1 + r * d + c] * (affine ? w[1 + c] : 1);
+                        edx[r * d + c] = inv * (gw - sg / d - xh * sgx / d);
+                    }
+                }
+                string what = $"layer_norm {width} [{Rows}, {d}] affine={affine}";
+                KernelAssert.Close(ey, y.AsSpan(1), 2e-5, what);
+                KernelAssert.Close(edx, dx.AsSpan(1), 5e-5, what + " dx");
+                if (affine)
+                {
+                    KernelAssert.Close(edw, dw, 2e-5, what + " dw");
+                    KernelAssert.Close(edb, db, 2e-5, what + " db");
+                }
+            }
+    });
+
+    [Theory, MemberData(nameof(AllWidths))]
+    public void BatchNorm_at_each_width_matches_float64_forward_and_backward(SimdWidth width) => OnWidth(width, () =>
+    {
+        const int N = 2, C = 3;
+        int[] spatial = [.. Enumerable.Range(1, 40), 63, 64, 65, 255, 257];
+        foreach (int s in spatial)
+        {
+            int count = N * C * s;
+            var x = Data(count + 1, s, 2);
+            for (int i = 1; i < x.Length; i++) x[i] += 1;
+            var g = Data(count + 1, s + 1, 1);
+            float[] w = [0.5f, 1.5f, -2f], b = [0.1f, -0.2f, 0.3f];
+            var y = new float[count + 1];
+            var mean = new float[C];
+            var invStd = new float[C];
+            BatchNormKernel.Forward<float>(x.AsSpan(1), N, C, s, w, b, 1e-5f, y.AsSpan(1), mean, invStd);
+            var dx = new float[count + 1];
+            var dw = new float[C];
+            var db = new float[C];
+            BatchNormKernel.Backward<float>(x.AsSpan(1), g.AsSpan(1), N, C, s, w, mean, invStd, dx.AsSpan(1), dw, db);
+
+            var ey = new double[count];
+            var edx = new double[count];
+            var edw = new double[C];
+            var edb = new double[C];
+            int m = N * s;
+            for (int c = 0; c < C; c++)
+            {
+                double mu = 0, v = 0, sg = 0, sgx = 0;
+                for (int n = 0; n < N; n++) for (int k = 0; k < s; k++) mu += x[1 + (n * C + c) * s + k];
+                mu /= m;
+                for (int n = 0; n < N; n++) for (int k = 0; k < s; k++) v += Math.Pow(x[1 + (n * C + c) * s + k] - mu, 2);
+                double inv = 1 / Math.Sqrt(v / m + 1e-5);
+                for (int n = 0; n < N; n++)
+                    for (int k = 0; k < s; k++)
+                    {
+                        int at = (n * C + c) * s + k;
+                        double xh = (x[1 + at] - mu) * inv;
+                        ey[at] = xh * w[c] + b[c];
+                        sg += g[1 + at];
+                        sgx += g[1 + at] * xh;
+                    }
+                edw[c] = sgx;
+                edb[c] = sg;
+                for (int n = 0; n < N; n++)
+                    for (int k = 0; k < s; k++)
+                    {
+                        int at = (n * C + c) * s + k;
+                        double xh = (x[1 + at] - mu) * inv;
+                        edx[at] = w[c] * inv / m * (m * g[1 + at] - sg - xh * sgx);
+                    }
+            }
+            string what = $"batch_norm {width} [{N}, {C}, {s}]";
+            KernelAssert.Close(ey, y.AsSpan(1), 2e-5, what);
+            KernelAssert.Close(edx, dx.AsSpan(1), 2e-4, what + " dx");   // s = 1: M = 2, invstd up to ~300
+            KernelAssert.Close(edw, dw, 2e-5, what + " dw");
+            KernelAssert.Close(edb, db, 2e-5, what + " db");
+        }
+    });
+}
