@@ -31,6 +31,9 @@ public sealed class CompareWorkload : IWorkload
         Console.WriteLine($"Ember vs TorchSharp, {threads} threads, median of {reps} after warm-up. CPU: {Machine.CpuModel()}, {Environment.ProcessorCount} cores");
         Console.WriteLine(peerLine);
         Console.WriteLine($"GLIBC_TUNABLES={tunables}");
+        // Measured before the rows so that every run states its own limits (best of 5 short runs each, about a second).
+        string limits = MachineLimits.Describe(threads);
+        Console.WriteLine(limits);
 
         string loadBefore = Machine.LoadAverage();
         var rows = new List<Row>();
@@ -71,7 +74,7 @@ public sealed class CompareWorkload : IWorkload
         Console.WriteLine(load);
         if (docs is not null)
         {
-            BenchmarksDoc.RewriteSideBySide(docs, Section(rows, threads, reps, peerLine, tunables, load, epoch, epochs));
+            BenchmarksDoc.RewriteSideBySide(docs, Section(rows, threads, reps, peerLine, tunables, load, limits, epoch, epochs));
             Console.WriteLine($"rewrote the side-by-side section of {docs}");
         }
         return 0;
@@ -110,7 +113,7 @@ public sealed class CompareWorkload : IWorkload
         }
     }
 
-    static string Section(List<Row> rows, int threads, int reps, string peerLine, string tunables, string load,
+    static string Section(List<Row> rows, int threads, int reps, string peerLine, string tunables, string load, string limits,
         (EpochResult? Ember, EpochResult? Torch)? epoch, int epochs)
     {
         var s = new StringBuilder();
@@ -118,6 +121,7 @@ public sealed class CompareWorkload : IWorkload
         s.AppendLine("`dotnet run -c Release --project bench/Ember.Bench -- compare --write-docs docs/benchmarks.md`, which rewrites this section).");
         s.AppendLine();
         s.AppendLine($"Machine: {Machine.CpuModel()}, {Environment.ProcessorCount} cores, .NET {Environment.Version}. Date: {DateTime.Now:yyyy-MM-dd}.");
+        s.AppendLine($"{limits}.");
         s.AppendLine($"Peer: {peerLine}. Both sides run in one process with {threads} threads (`Torch.NumThreads` / `torch.set_num_threads`);");
         s.AppendLine($"each figure is the median of {reps} timed samples after a warm-up (samples batch calls to last ≥ 2 ms; Ember and TorchSharp samples alternate, so both see the same background load),");
         s.AppendLine("except the Fashion-MNIST epoch row (below the table). Before timing, each pair with a deterministic result runs both sides once on the");

@@ -25,7 +25,7 @@ namespace Ember.Kernels.Conv;
 /// </remarks>
 internal static unsafe class ShiftedGemmConv
 {
-    // Depth of a k-slice, as in the GEMM driver: a KC×NR B panel and an MR×KC A panel stay in L1 together.
+    // Depth of the weight-gradient plan's slices (unused there: it has no k-slices); the forward takes the GEMM's KC.
     const int KC = 256;
 
     /// <summary>Stride 1, several input channels per group, and a kernel or padding that the plain GEMM path would im2col.</summary>
@@ -82,7 +82,8 @@ internal static unsafe class ShiftedGemmConv
         where T : unmanaged, INumber<T>
         where TKernel : struct, IMicroKernel<T>
     {
-        var plan = new Plan(g, TKernel.MR, TKernel.NR, KC);
+        // The k-slices of the GEMM driver for this kernel: an MR×KC weight sliver and a KC×NR image panel stay in L1.
+        var plan = new Plan(g, TKernel.MR, TKernel.NR, GemmBlocking<T, TKernel>.Value.KC);
         T[] packed = ArrayPool<T>.Shared.Rent(plan.PackedWeightLength * g.Groups);
         int[] offsets = ArrayPool<int>.Shared.Rent(plan.K);
         try
@@ -116,19 +117,23 @@ internal static unsafe class ShiftedGemmConv
         }
     }
 
-    /// <summary>Stride 1 and not depthwise, on hardware with 512-bit vectors: <see cref="BackwardWeight{T}"/> applies.</summary>
+    /// <summary>Stride 1 and not depthwise, on hardware with vectors of any width: <see cref="BackwardWeight{T}"/> applies.</summary>
     public static bool AppliesToWeightGradient(in Conv2dGeometry g) =>
-        Vector512.IsHardwareAccelerated && g.StrideHeight == 1 && g.StrideWidth == 1 && !g.IsPointwise && (g.InChannelsPerGroup > 1 || g.Groups == 1);
+        (GemmDriver.SelectedIsa != GemmIsa.Vector128 || Vector128.IsHardwareAccelerated) && g.StrideHeight == 1 && g.StrideWidth == 1 && !g.IsPointwise && (g.InChannelsPerGroup > 1 || g.Groups == 1);
 
     /// <summary>
     /// gradWeight[co, k] = Σ_n Σ_q gradOut_grid[n, co, q] · padded[n][offset(k) + q], over the grid positions q (the output
-    /// gradient is zero on the grid's extra columns). Both factors are contiguous in q, so each 8×3 block of
-    /// (co, k) is a set of 24 vector dot products: no im2col and no transposing pack. Chunks of the batch as in
+    /// gradient is zero on the grid's extra columns). Both factors are contiguous in q, so each block of (co, k) is a
+    /// set of vector dot products: no im2col and no transposing pack. The blocks fit each path's register file: 8×3 and
+    /// 4×4 with 32 ZMM registers (AVX-512), 4×3 with 16 YMM or XMM registers (AVX2, Vector128). Chunks of the batch as in
     /// <see cref="Conv2dKernel.BackwardWeight{T}"/>: fixed by N, partials added in chunk order.
     /// </summary>
     public static void BackwardWeight<T>(in Conv2dGeometry g, T* x, T* dy, T* dw, int chunkCount) where T : unmanaged, INumber<T>
     {
-        var plan = new Plan(g, 1, Vector512<T>.Count, KC);
+        GemmIsa isa = GemmDriver.SelectedIsa;
+        int lanes = isa == GemmIsa.Vector512 ? Vector512<T>.Count : isa == GemmIsa.Vector256 ? Vector256<T>.Count : Vector128<T>.Count;
+        // The grid's width is a whole number of vectors of the chosen width, zero beyond the output.
+        var plan = new Plan(g, 1, lanes, KC);
         int weightLength = g.WeightLength;
         int grain = (g.Batch + chunkCount - 1) / chunkCount;
         int chunks = (g.Batch + grain - 1) / grain;
@@ -140,7 +145,7 @@ internal static unsafe class ShiftedGemmConv
             fixed (T* p = partials)
             fixed (int* off = offsets)
             {
-                ParallelRange.For(g.Batch, grain, new WeightAction<T>(g, plan, x, dy, dw, p, off, grain));
+                ParallelRange.For(g.Batch, grain, new WeightAction<T>(g, plan, x, dy, dw, p, off, grain, isa));
                 var total = new Span<T>(dw, weightLength);
                 for (int c = 1; c < chunks; c++)
                     TensorPrimitives.Add(total, new ReadOnlySpan<T>(p + (long)(c - 1) * weightLength, weightLength), total);
@@ -153,7 +158,7 @@ internal static unsafe class ShiftedGemmConv
         }
     }
 
-    readonly struct WeightAction<T>(Conv2dGeometry g, Plan plan, T* x, T* dy, T* dw, T* partials, int* offsets, int grain) : IRangeAction
+    readonly struct WeightAction<T>(Conv2dGeometry g, Plan plan, T* x, T* dy, T* dw, T* partials, int* offsets, int grain, GemmIsa isa) : IRangeAction
         where T : unmanaged, INumber<T>
     {
         public void Invoke(int start, int end)
@@ -168,7 +173,10 @@ internal static unsafe class ShiftedGemmConv
                 {
                     Pad(plan, x + ((long)n * g.InChannels + (long)grp * plan.InChannels) * g.InPlane, padded);
                     Spread(dy + ((long)n * g.OutChannels + (long)grp * plan.M) * g.OutPlane, grid);
-                    Accumulate(padded, grid, target + (long)grp * plan.M * plan.K);
+                    T* dst = target + (long)grp * plan.M * plan.K;
+                    if (isa == GemmIsa.Vector512) Accumulate(padded, grid, dst);
+                    else if (isa == GemmIsa.Vector256) Accumulate256(padded, grid, dst);
+                    else Accumulate128(padded, grid, dst);
                 }
         }
 
@@ -181,7 +189,7 @@ internal static unsafe class ShiftedGemmConv
             {
                 T* dst = grid + (long)co * plan.GridWidth;
                 for (int oh = 0; oh < plan.OutHeight; oh++, src += ow, dst += pw)
-                    CopyShort(src, dst, ow);
+                    ConvVectors.CopyShort(src, dst, ow);
             }
         }
 
@@ -214,6 +222,120 @@ internal static unsafe class ShiftedGemmConv
             for (; co < m; co++)
                 for (int kk = 0; kk < k; kk++)
                     target[(long)co * k + kk] += Dot(grid + (long)co * length, padded + offsets[kk], length);
+        }
+
+        // target[co, k] += Σ_q grid[co, q] · padded[offsets[k] + q] with 256-bit vectors: 4×3 blocks (12 accumulators,
+        // 3 image vectors and one gradient vector: the 16 YMM registers), single dots for the remainders.
+        void Accumulate256(T* padded, T* grid, T* target)
+        {
+            int m = plan.M, k = plan.K, length = plan.GridWidth;
+            int co = 0;
+            for (; co + 4 <= m; co += 4)
+            {
+                T* a = grid + (long)co * length;
+                int kk = 0;
+                for (; kk + 3 <= k; kk += 3)
+                    Block4x3(a, length, padded + offsets[kk], padded + offsets[kk + 1], padded + offsets[kk + 2], length, target + (long)co * k + kk, k);
+                for (; kk < k; kk++)
+                    for (int i = 0; i < 4; i++)
+                        target[(long)(co + i) * k + kk] += Dot256(a + (long)i * length, padded + offsets[kk], length);
+            }
+            for (; co < m; co++)
+                for (int kk = 0; kk < k; kk++)
+                    target[(long)co * k + kk] += Dot256(grid + (long)co * length, padded + offsets[kk], length);
+        }
+
+        // As Accumulate256 with 128-bit vectors (SSE, NEON).
+        void Accumulate128(T* padded, T* grid, T* target)
+        {
+            int m = plan.M, k = plan.K, length = plan.GridWidth;
+            int co = 0;
+            for (; co + 4 <= m; co += 4)
+            {
+                T* a = grid + (long)co * length;
+                int kk = 0;
+                for (; kk + 3 <= k; kk += 3)
+                    Block4x3Narrow(a, length, padded + offsets[kk], padded + offsets[kk + 1], padded + offsets[kk + 2], length, target + (long)co * k + kk, k);
+                for (; kk < k; kk++)
+                    for (int i = 0; i < 4; i++)
+                        target[(long)(co + i) * k + kk] += Dot128(a + (long)i * length, padded + offsets[kk], length);
+            }
+            for (; co < m; co++)
+                for (int kk = 0; kk < k; kk++)
+                    target[(long)co * k + kk] += Dot128(grid + (long)co * length, padded + offsets[kk], length);
+        }
+
+        static T Dot256(T* a, T* b, int length)
+        {
+            Vector256<T> acc = Vector256<T>.Zero;
+            for (int q = 0; q < length; q += Vector256<T>.Count)
+                acc = ConvVectors.MultiplyAdd(Vector256.Load(a + q), Vector256.Load(b + q), acc);
+            return Vector256.Sum(acc);
+        }
+
+        static T Dot128(T* a, T* b, int length)
+        {
+            Vector128<T> acc = Vector128<T>.Zero;
+            for (int q = 0; q < length; q += Vector128<T>.Count)
+                acc = ConvVectors.MultiplyAdd(Vector128.Load(a + q), Vector128.Load(b + q), acc);
+            return Vector128.Sum(acc);
+        }
+
+        // Twelve dot products of rows a..a+3 (stride lda) with b0..b2, 256-bit: per step 4 aligned loads of the output
+        // gradient and 3 unaligned ones of the shifted image feed 12 multiply-adds.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        static void Block4x3(T* a, int lda, T* b0, T* b1, T* b2, int length, T* c, int ldc)
+        {
+            Vector256<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+            Vector256<T> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+            T* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
+            for (int q = 0; q < length; q += Vector256<T>.Count)
+            {
+                Vector256<T> v0 = Vector256.Load(b0 + q), v1 = Vector256.Load(b1 + q), v2 = Vector256.Load(b2 + q);
+                Vector256<T> u = Vector256.Load(a + q);
+                c00 = ConvVectors.MultiplyAdd(u, v0, c00); c01 = ConvVectors.MultiplyAdd(u, v1, c01); c02 = ConvVectors.MultiplyAdd(u, v2, c02);
+                u = Vector256.Load(a1 + q);
+                c10 = ConvVectors.MultiplyAdd(u, v0, c10); c11 = ConvVectors.MultiplyAdd(u, v1, c11); c12 = ConvVectors.MultiplyAdd(u, v2, c12);
+                u = Vector256.Load(a2 + q);
+                c20 = ConvVectors.MultiplyAdd(u, v0, c20); c21 = ConvVectors.MultiplyAdd(u, v1, c21); c22 = ConvVectors.MultiplyAdd(u, v2, c22);
+                u = Vector256.Load(a3 + q);
+                c30 = ConvVectors.MultiplyAdd(u, v0, c30); c31 = ConvVectors.MultiplyAdd(u, v1, c31); c32 = ConvVectors.MultiplyAdd(u, v2, c32);
+            }
+            c[0] += Vector256.Sum(c00); c[1] += Vector256.Sum(c01); c[2] += Vector256.Sum(c02);
+            c += ldc;
+            c[0] += Vector256.Sum(c10); c[1] += Vector256.Sum(c11); c[2] += Vector256.Sum(c12);
+            c += ldc;
+            c[0] += Vector256.Sum(c20); c[1] += Vector256.Sum(c21); c[2] += Vector256.Sum(c22);
+            c += ldc;
+            c[0] += Vector256.Sum(c30); c[1] += Vector256.Sum(c31); c[2] += Vector256.Sum(c32);
+        }
+
+        // Block4x3 with 128-bit vectors.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        static void Block4x3Narrow(T* a, int lda, T* b0, T* b1, T* b2, int length, T* c, int ldc)
+        {
+            Vector128<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+            Vector128<T> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+            T* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
+            for (int q = 0; q < length; q += Vector128<T>.Count)
+            {
+                Vector128<T> v0 = Vector128.Load(b0 + q), v1 = Vector128.Load(b1 + q), v2 = Vector128.Load(b2 + q);
+                Vector128<T> u = Vector128.Load(a + q);
+                c00 = ConvVectors.MultiplyAdd(u, v0, c00); c01 = ConvVectors.MultiplyAdd(u, v1, c01); c02 = ConvVectors.MultiplyAdd(u, v2, c02);
+                u = Vector128.Load(a1 + q);
+                c10 = ConvVectors.MultiplyAdd(u, v0, c10); c11 = ConvVectors.MultiplyAdd(u, v1, c11); c12 = ConvVectors.MultiplyAdd(u, v2, c12);
+                u = Vector128.Load(a2 + q);
+                c20 = ConvVectors.MultiplyAdd(u, v0, c20); c21 = ConvVectors.MultiplyAdd(u, v1, c21); c22 = ConvVectors.MultiplyAdd(u, v2, c22);
+                u = Vector128.Load(a3 + q);
+                c30 = ConvVectors.MultiplyAdd(u, v0, c30); c31 = ConvVectors.MultiplyAdd(u, v1, c31); c32 = ConvVectors.MultiplyAdd(u, v2, c32);
+            }
+            c[0] += Vector128.Sum(c00); c[1] += Vector128.Sum(c01); c[2] += Vector128.Sum(c02);
+            c += ldc;
+            c[0] += Vector128.Sum(c10); c[1] += Vector128.Sum(c11); c[2] += Vector128.Sum(c12);
+            c += ldc;
+            c[0] += Vector128.Sum(c20); c[1] += Vector128.Sum(c21); c[2] += Vector128.Sum(c22);
+            c += ldc;
+            c[0] += Vector128.Sum(c30); c[1] += Vector128.Sum(c31); c[2] += Vector128.Sum(c32);
         }
 
         static T Dot(T* a, T* b, int length)
@@ -312,27 +434,8 @@ internal static unsafe class ShiftedGemmConv
         {
             T* dst = padded + ((long)c * plan.PaddedHeight + plan.PadHeight) * pw + plan.PadWidth;
             for (int h = 0; h < plan.InHeight; h++, src += w, dst += pw)
-                CopyShort(src, dst, w);
+                ConvVectors.CopyShort(src, dst, w);
         }
-    }
-
-    // Image rows are short (28 floats at 28×28): a Memmove call per row costs as much as the copy.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void CopyShort<T>(T* src, T* dst, int count) where T : unmanaged
-    {
-        int j = 0;
-        for (; j + Vector512<T>.Count <= count; j += Vector512<T>.Count) Vector512.Store(Vector512.Load(src + j), dst + j);
-        for (; j + Vector256<T>.Count <= count; j += Vector256<T>.Count) Vector256.Store(Vector256.Load(src + j), dst + j);
-        for (; j < count; j++) dst[j] = src[j];
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void AddShort<T>(T* src, T value, T* dst, int count) where T : unmanaged, INumber<T>
-    {
-        int j = 0;
-        var v = Vector512.Create(value);
-        for (; j + Vector512<T>.Count <= count; j += Vector512<T>.Count) Vector512.Store(Vector512.Load(src + j) + v, dst + j);
-        for (; j < count; j++) dst[j] = src[j] + value;
     }
 
     /// <summary>The sizes shared by every image of one call.</summary>
@@ -453,7 +556,8 @@ internal static unsafe class ShiftedGemmConv
             }
         }
 
-        // panel[p, 0..NR) = source[offsets[p] ..+ NR): NR is a whole number of vectors for every micro-kernel.
+        // panel[p, 0..NR) = source[offsets[p] ..+ NR): NR is a whole number of vectors for every micro-kernel, so the
+        // widest accelerated width that divides it copies a row in one or two loads (never an emulated Vector512).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void CopyRows(T* source, int* offsets, int kb, T* panel)
         {
@@ -464,6 +568,24 @@ internal static unsafe class ShiftedGemmConv
                 {
                     T* src = source + offsets[p];
                     for (int j = 0; j < nr; j += Vector512<T>.Count) Vector512.Store(Vector512.Load(src + j), panel + j);
+                }
+                return;
+            }
+            if (Vector256.IsHardwareAccelerated && nr % Vector256<T>.Count == 0)
+            {
+                for (int p = 0; p < kb; p++, panel += nr)
+                {
+                    T* src = source + offsets[p];
+                    for (int j = 0; j < nr; j += Vector256<T>.Count) Vector256.Store(Vector256.Load(src + j), panel + j);
+                }
+                return;
+            }
+            if (Vector128.IsHardwareAccelerated && nr % Vector128<T>.Count == 0)
+            {
+                for (int p = 0; p < kb; p++, panel += nr)
+                {
+                    T* src = source + offsets[p];
+                    for (int j = 0; j < nr; j += Vector128<T>.Count) Vector128.Store(Vector128.Load(src + j), panel + j);
                 }
                 return;
             }
@@ -481,8 +603,8 @@ internal static unsafe class ShiftedGemmConv
                 T* dst = output + (long)co * plan.OutHeight * ow;
                 for (int oh = 0; oh < plan.OutHeight; oh++, src += pw, dst += ow)
                 {
-                    if (bias is null) CopyShort(src, dst, ow);
-                    else AddShort(src, bias[co], dst, ow);
+                    if (bias is null) ConvVectors.CopyShort(src, dst, ow);
+                    else ConvVectors.AddShort(src, bias[co], dst, ow);
                 }
             }
         }

@@ -7,6 +7,7 @@ namespace Ember.Kernels.Gemm;
 /// <summary>
 /// Goto-style blocked GEMM: for each NC-wide column block and KC-deep slice, B is packed once (it stays in L3), then
 /// each MC-row block of A is packed (it stays in L2) and swept by the micro-kernel, whose NR-wide B panel stays in L1.
+/// KC, MC and NC are per kernel shape and per machine (<see cref="GemmBlocking"/>).
 /// Work is split over column or row blocks only; every C element is still summed in the same k order by one thread,
 /// so results are bit-identical for any thread count.
 /// </summary>
@@ -15,12 +16,9 @@ internal static unsafe class GemmDriver
     /// <summary>Forces a micro-kernel width (tests cover the fallbacks this way); <see cref="GemmIsa.Auto"/> picks the widest.</summary>
     internal static GemmIsa ForcedIsa = GemmIsa.Auto;
 
-    // Depth of a packed slice: a 12×KC A panel and a KC×32 B panel (32 KB in float) sit in the 48 KB L1 together.
-    const int KC = 256;
-    // Rows of a packed A block: 144×256 floats (147 KB) stay in the 1 MB L2 while the B block streams past.
-    const int MC = 144;
-    // Columns of a packed B block: 256×2048 floats (2 MB) stay in L3.
-    const int NC = 2048;
+    /// <summary>Replaces every kernel's cache blocking (tests use tiny blocks to reach every block edge on any machine).</summary>
+    internal static GemmBlocking? ForcedBlocking;
+
     // Below this many multiply-adds the fork-join costs more than the second core saves.
     const long ParallelWork = 80L * 80 * 80;
 
@@ -30,6 +28,11 @@ internal static unsafe class GemmDriver
         : Vector512.IsHardwareAccelerated ? GemmIsa.Vector512
         : Vector256.IsHardwareAccelerated ? GemmIsa.Vector256
         : GemmIsa.Vector128;
+
+    /// <summary>The cache sizes and each float kernel's blocking, for the bench header.</summary>
+    internal static string DescribeBlocking() =>
+        $"{CacheSizes.Describe()}; 12×32 (AVX-512): {GemmBlocking<float, MicroKernel512<float>>.Value}, "
+        + $"6×16 (AVX2): {GemmBlocking<float, MicroKernel256<float>>.Value}, 6×8 (Vector128): {GemmBlocking<float, MicroKernel128<float>>.Value}";
 
     /// <summary>C = alpha·op(A)·op(B) + beta·C for validated, non-empty arguments.</summary>
     public static void Run<T>(in GemmArgs<T> g) where T : unmanaged, INumber<T>
@@ -66,18 +69,38 @@ internal static unsafe class GemmDriver
             Compute<T, TKernel>(g, 0, g.M, 0, g.N);
             return;
         }
-        // Split the longer side into one block per thread, in whole micro-tiles. The split only decides which thread
-        // computes an element, never how, so the grain may depend on the thread count without breaking bit-identity.
-        if (g.N >= g.M)
-        {
-            int grain = SplitGrain(g.N, TKernel.NR, threads);
-            ParallelRange.For(g.N, grain, new ColumnBlocks<T, TKernel>(g));
-        }
-        else
+        // One block per thread along the side that costs less: see SplitRows.
+        if (SplitRows(g, TKernel.MR, TKernel.NR, threads))
         {
             int grain = SplitGrain(g.M, TKernel.MR, threads);
             ParallelRange.For(g.M, grain, new RowBlocks<T, TKernel>(g));
         }
+        else
+        {
+            int grain = SplitGrain(g.N, TKernel.NR, threads);
+            ParallelRange.For(g.N, grain, new ColumnBlocks<T, TKernel>(g));
+        }
+    }
+
+    /// <summary>
+    /// Whether splitting the rows of C over the threads costs less than splitting its columns. Each thread packs all of
+    /// the operand that the split does not cut (rows: all of B; columns: all of A), so that packing is done once per
+    /// thread; the cut operand is packed once in all. Packing an operand whose panels are already contiguous in memory
+    /// (A transposed, B not) is a row copy, about a vector per cycle; the other layout is a scalar transpose, about one
+    /// element per cycle; the micro-kernel does 2 vectors (NR lanes) of multiply-adds per cycle. The estimate, in multiply-add lanes:
+    /// the largest thread's share of the product (whole tiles) plus its packing. The split only decides which thread
+    /// computes an element, never how, so the choice may depend on the thread count without breaking bit-identity.
+    /// </summary>
+    internal static bool SplitRows<T>(in GemmArgs<T> g, int mr, int nr, int threads) where T : unmanaged, INumber<T>
+    {
+        double lanesPerCycle = nr; // two vectors of NR/2 lanes per cycle
+        double packA = g.TransA ? 2 : lanesPerCycle, packB = g.TransB ? lanesPerCycle : 2;
+        double m = g.M, n = g.N, k = g.K;
+        double rowTiles = Math.Ceiling(m / mr), colTiles = Math.Ceiling(n / nr);
+        double rowsPerThread = Math.Ceiling(rowTiles / threads) * mr, colsPerThread = Math.Ceiling(colTiles / threads) * nr;
+        double byRows = rowsPerThread * RoundUp(g.N, nr) * k + (rowsPerThread * k * packA + k * n * packB);
+        double byColumns = RoundUp(g.M, mr) * colsPerThread * k + (m * k * packA + k * colsPerThread * packB);
+        return byRows < byColumns;
     }
 
     // The 8-row kernel when 12-row panels would waste over a tenth of their rows and 8 divides M (32 or 64 output
@@ -106,6 +129,8 @@ internal static unsafe class GemmDriver
         where TKernel : struct, IMicroKernel<T>
     {
         int mr = TKernel.MR, nr = TKernel.NR;
+        GemmBlocking blocking = ForcedBlocking ?? GemmBlocking<T, TKernel>.Value;
+        int KC = blocking.KC, MC = blocking.MC, NC = blocking.NC;
         // Equal-depth slices (k = 288 gives 144 + 144, not 256 + 32) keep every slice long enough to amortise the C update.
         int slices = (g.K + KC - 1) / KC;
         int kc = (g.K + slices - 1) / slices;

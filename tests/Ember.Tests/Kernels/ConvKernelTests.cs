@@ -1,9 +1,14 @@
+using System.Runtime.Intrinsics;
 using Ember.Kernels.Conv;
+using Ember.Kernels.Gemm;
 using Ember.Kernels.Threading;
 using static Ember.Tests.Kernels.KernelAssert;
 
 namespace Ember.Tests.Kernels;
 
+// In the kernel-settings collection: some tests change the thread count or force a vector width, which must not
+// change under another test's feet (a bit-identity check would then compare two different kernels).
+[Collection(KernelSettingsCollection.Name)]
 public class ConvKernelTests
 {
     // "N,C_in,H,W,C_out,kH,kW,sH,sW,pH,pW,dH,dW,groups"
@@ -243,6 +248,75 @@ public class ConvKernelTests
                 Assert.True(one[k].AsSpan().SequenceEqual(two[k]), $"result {k} differs between 1 and 2 threads");
         }
         finally { ParallelRange.MaxThreads = saved; }
+    }
+
+    // The stride-1 shifted-GEMM kernels (forward, input gradient through the adjoint forward, weight-gradient dot
+    // blocks) on each vector width the hardware runs, forced through GemmDriver.ForcedIsa.
+    public static TheoryData<string, string> ShiftedCases()
+    {
+        var data = new TheoryData<string, string>();
+        string[] geometries =
+        [
+            "2,32,12,13,64,3,3,1,1,1,1,1,1,1",  // 64 rows: 8-row AVX-512 kernel; 4×3 blocks with remainders at 256/128 bits
+            "2,6,9,10,20,3,3,1,1,0,0,1,1,2",    // groups, edge row panels, 54 taps (k % 3 == 0)
+            "1,5,7,8,7,5,5,1,1,3,3,1,1,1",      // 7 outputs (a remainder row of the 4×3 blocks), 125 taps, padding 3
+            "3,3,5,6,9,2,3,1,1,1,0,2,1,1",      // even kernel height, dilation 2, 18 taps
+        ];
+        var widths = new List<string> { nameof(GemmIsa.Vector128) };
+        if (Vector256.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector256));
+        if (Vector512.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector512));
+        foreach (string isa in widths)
+            foreach (string geometry in geometries)
+                data.Add(isa, geometry);
+        return data;
+    }
+
+    [Theory, MemberData(nameof(ShiftedCases))]
+    public void StrideOneMatchesDirectLoopOnEveryWidth(string isa, string geometry)
+    {
+        var g = Parse(geometry);
+        Assert.True(ShiftedGemmConv.Applies(g), $"{geometry} should take the shifted-GEMM path");
+        GemmDriver.ForcedIsa = Enum.Parse<GemmIsa>(isa);
+        try
+        {
+            Assert.True(ShiftedGemmConv.AppliesToWeightGradient(g), $"{isa}: the weight gradient should take the shifted path");
+            double[] x = Random(g.InputLength, 1), w = Random(g.WeightLength, 2), b = Random(g.OutChannels, 3), dy = Random(g.OutputLength, 4);
+            var y = new double[g.OutputLength];
+            var dx = new double[g.InputLength];
+            var dw = new double[g.WeightLength];
+            Array.Fill(dw, double.NaN);
+            Conv2dKernel.Forward<double>(g, x, w, b, y);
+            Conv2dKernel.BackwardInput<double>(g, dy, w, dx);
+            Conv2dKernel.BackwardWeight<double>(g, x, dy, dw);
+            Close(NaiveForward(g, x, w, b), y, 1e-12, $"{isa} forward");
+            Close(NaiveGradInput(g, dy, w), dx, 1e-12, $"{isa} grad input");
+            Close(NaiveGradWeight(g, x, dy), dw, 1e-12, $"{isa} grad weight");
+
+            var yf = new float[g.OutputLength];
+            var dxf = new float[g.InputLength];
+            var dwf = new float[g.WeightLength];
+            Conv2dKernel.Forward<float>(g, ToFloat(x), ToFloat(w), ToFloat(b), yf);
+            Conv2dKernel.BackwardInput<float>(g, ToFloat(dy), ToFloat(w), dxf);
+            Conv2dKernel.BackwardWeight<float>(g, ToFloat(x), ToFloat(dy), dwf);
+            double[] xr = ToDouble(ToFloat(x)), wr = ToDouble(ToFloat(w)), br = ToDouble(ToFloat(b)), dyr = ToDouble(ToFloat(dy));
+            Close(NaiveForward(g, xr, wr, br), yf, 1e-5, $"{isa} float forward");
+            Close(NaiveGradInput(g, dyr, wr), dxf, 1e-5, $"{isa} float grad input");
+            Close(NaiveGradWeight(g, xr, dyr), dwf, 1e-5, $"{isa} float grad weight");
+
+            // One and two threads give the same bits on this width too.
+            int saved = ParallelRange.MaxThreads;
+            try
+            {
+                ParallelRange.MaxThreads = 1;
+                var y1 = new float[g.OutputLength]; var dw1 = new float[g.WeightLength];
+                Conv2dKernel.Forward<float>(g, ToFloat(x), ToFloat(w), ToFloat(b), y1);
+                Conv2dKernel.BackwardWeight<float>(g, ToFloat(x), ToFloat(dy), dw1);
+                Assert.True(y1.AsSpan().SequenceEqual(yf) || saved == 1, $"{isa}: forward differs between 1 and {saved} threads");
+                Assert.True(dw1.AsSpan().SequenceEqual(dwf) || saved == 1, $"{isa}: weight gradient differs between 1 and {saved} threads");
+            }
+            finally { ParallelRange.MaxThreads = saved; }
+        }
+        finally { GemmDriver.ForcedIsa = GemmIsa.Auto; }
     }
 
     [Fact]

@@ -58,6 +58,72 @@ public sealed class GemmTests
             }
     });
 
+    // Tiny blocks put many block edges into small products: KC = 16 makes K = 37 three slices of 13 (equal depths), MC
+    // and NC of two tiles make edge blocks of one tile and of a part tile, in both directions, on every machine.
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void SmallBlocking_MatchesReference(string isa) => WithIsa(isa, () =>
+    {
+        GemmIsa width = Enum.Parse<GemmIsa>(isa);
+        int mr = width == GemmIsa.Vector512 ? 12 : 6;
+        int nr = 2 * (width == GemmIsa.Vector512 ? Vector512<float>.Count : width == GemmIsa.Vector256 ? Vector256<float>.Count : Vector128<float>.Count);
+        GemmDriver.ForcedBlocking = new GemmBlocking(16, 2 * mr, 2 * nr);
+        try
+        {
+            int seed = 500;
+            foreach (var (m, n, k) in new[] { (5 * mr + 1, 5 * nr + 3, 37), (2 * mr, 2 * nr, 16), (4 * mr - 1, 3 * nr, 33), (7, 9 * nr + 1, 70) })
+                foreach (bool ta in new[] { false, true })
+                    foreach (bool tb in new[] { false, true })
+                    {
+                        Check<float>(ta, tb, m, n, k, 1.5f, 0f, seed % 3, seed++, 1e-5);
+                        Check<float>(ta, tb, m, n, k, 1f, 0.5f, seed % 3, seed++, 1e-5);
+                        Check<double>(ta, tb, m, n, k, -1d, 2d, seed % 3, seed++, 1e-13);
+                    }
+        }
+        finally { GemmDriver.ForcedBlocking = null; }
+    });
+
+    [Theory]
+    [InlineData(48 << 10, 2 << 20, 12, 32, 4, 256)] // AVX-512 kernel, 48 KiB L1: the KC the driver was tuned with
+    [InlineData(32 << 10, 512 << 10, 6, 16, 4, 344)] // AVX2 kernel on a 32 KiB L1 (Zen 2/3)
+    [InlineData(32 << 10, 512 << 10, 6, 8, 8, 272)]  // AVX2 kernel in double
+    [InlineData(4 << 10, 64 << 10, 6, 16, 4, 64)]    // tiny L1: KC floor
+    [InlineData(1 << 20, 8 << 20, 6, 16, 4, 512)]    // huge L1: KC ceiling
+    public void Blocking_FollowsCacheSizes(int l1, int l2, int mr, int nr, int size, int expectedKc)
+    {
+        GemmBlocking b = GemmBlocking.For(mr, nr, size, l1, l2, 32L << 20, 2);
+        Assert.Equal(expectedKc, b.KC);
+        // The A and B slivers fit in 15/16 of L1 unless KC is at its floor; KC is a multiple of 8.
+        Assert.Equal(0, b.KC % 8);
+        if (b.KC > 64) Assert.True((mr + nr) * b.KC * size <= l1 * 15 / 16, $"slivers of {(mr + nr) * b.KC * size} B overflow L1 {l1}");
+        // MC is whole tiles, its A block within a third of L2 unless at one tile; NC is whole tiles, at most 4096.
+        Assert.Equal(0, b.MC % mr);
+        Assert.True(b.MC == mr || b.MC * b.KC * size <= l2 / 3, $"A block {b.MC}×{b.KC} overflows a third of L2 {l2}");
+        Assert.Equal(0, b.NC % nr);
+        Assert.InRange(b.NC, nr, 4096);
+    }
+
+    [Theory]
+    [InlineData("48K", 48L << 10)]
+    [InlineData("2048K\n", 2048L << 10)]
+    [InlineData("260M", 260L << 20)]
+    [InlineData("512", 512L)]
+    [InlineData("junk", 0L)]
+    public void CacheSize_ParsesSysfsText(string text, long expected) => Assert.Equal(expected, CacheSizes.Parse(text));
+
+    // Each thread packs all of the operand the split does not cut: the split goes where that operand is the cheap one to
+    // pack (a row copy), unless whole-tile imbalance outweighs it.
+    [Theory]
+    [InlineData(false, false, 256, 256, 256, true)]  // A needs the transposing pack, B is a copy: cut A (rows)
+    [InlineData(true, true, 256, 256, 256, false)]   // A is a copy, B needs the transpose: cut B (columns)
+    [InlineData(false, false, 12, 4096, 256, false)] // one row tile cannot be split: columns
+    [InlineData(true, true, 4096, 32, 256, true)]    // one column tile cannot be split: rows
+    public unsafe void TwoThreadSplit_CutsTheExpensiveOperand(bool ta, bool tb, int m, int n, int k, bool rows)
+    {
+        var g = new GemmArgs<float>(ta, tb, m, n, k, 1f, null, 1, null, 1, 0f, null, 1);
+        Assert.Equal(rows, GemmDriver.SplitRows(g, 12, 32, 2));
+    }
+
     [Theory]
     [InlineData(0, 5, 3)]
     [InlineData(4, 0, 3)]
@@ -88,12 +154,23 @@ public sealed class GemmTests
         Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 3, 3, 3, 1f, new float[9], 2, new float[9], 3, 0f, new float[9], 3));
     }
 
+    public static TheoryData<string, bool, bool, int, int, int> ThreadCases()
+    {
+        var data = new TheoryData<string, bool, bool, int, int, int>();
+        foreach (string isa in Isas())
+        {
+            data.Add(isa, false, false, 300, 700, 600); // split over rows (A needs the transposing pack)
+            data.Add(isa, true, true, 700, 300, 600);   // split over columns (B needs it)
+            data.Add(isa, false, true, 64, 3136, 576);  // conv-like
+            data.Add(isa, true, false, 2000, 10, 300);  // narrow n: computed as Cᵀ, split over the swapped columns
+            data.Add(isa, false, false, 257, 259, 1100); // edge tiles on both sides, several k-slices
+        }
+        return data;
+    }
+
     [Theory]
-    [InlineData(false, false, 300, 700, 600)] // split over columns
-    [InlineData(true, true, 700, 300, 600)]   // split over rows
-    [InlineData(false, true, 64, 3136, 576)]  // conv-like, split over columns
-    [InlineData(true, false, 2000, 10, 300)]  // narrow n: computed as Cᵀ, split over the swapped columns
-    public void ThreadCount_DoesNotChangeBits(bool ta, bool tb, int m, int n, int k)
+    [MemberData(nameof(ThreadCases))]
+    public void ThreadCount_DoesNotChangeBits(string isa, bool ta, bool tb, int m, int n, int k) => WithIsa(isa, () =>
     {
         var (a, b, lda, ldb) = Operands<float>(ta, tb, m, n, k, pad: 1, seed: 11);
         float[] one = Random<float>(m * n, 5), two = (float[])one.Clone();
@@ -109,8 +186,8 @@ public sealed class GemmTests
         {
             ParallelRange.MaxThreads = saved;
         }
-        Assert.True(one.AsSpan().SequenceEqual(two), "results differ between 1 and 2 threads");
-    }
+        Assert.True(one.AsSpan().SequenceEqual(two), $"{isa}: results differ between 1 and 2 threads");
+    });
 
     static void CheckAll<T>(double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
     {
