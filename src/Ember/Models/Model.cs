@@ -30,9 +30,9 @@ public static class Model
                 throw new InvalidDataException($"checkpoint: {checkpointFolder} does not record which model it holds; pass the model name ({string.Join(", ", ModelZoo.Names)})");
         }
         var model = ModelZoo.Create(modelName, numClasses, inChannels);
-        var state = Checkpoint.LoadForInference(checkpointFolder, model);
+        var loaded = Checkpoint.LoadForInference(checkpointFolder, model);
         if (!allowNonFinite)
-            FiniteWeights.Require(model.StateDict(), Path.Combine(checkpointFolder, state.EmaUpdates is not null ? Checkpoint.EmaFile : Checkpoint.ModelFile));
+            FiniteWeights.Require(model.StateDict(), Path.Combine(checkpointFolder, loaded.EmaUpdates is not null ? Checkpoint.EmaFile : Checkpoint.ModelFile));
         model.Eval();
         if (fuse) Fusion.FuseModel(model);
         return model;

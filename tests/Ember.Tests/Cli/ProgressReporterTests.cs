@@ -7,7 +7,7 @@ namespace Ember.Tests.Cli;
 
 public class ProgressReporterTests
 {
-    static TrainerState State(int batches) => new(ModelZoo.Create("mlp")) { Epoch = 1, Epochs = 2, BatchesPerEpoch = batches, Lr = 1e-3, EpochLoss = 0.5, EpochAccuracy = 0.8 };
+    static TrainerState State(int batches) => new(ModelZoo.Create("mlp"), () => []) { Epoch = 1, Epochs = 2, BatchesPerEpoch = batches, Lr = 1e-3, EpochLoss = 0.5, EpochAccuracy = 0.8 };
 
     [Fact]
     public void Plain_mode_prints_a_line_at_least_every_10_seconds_with_images_per_second_and_the_eta()
