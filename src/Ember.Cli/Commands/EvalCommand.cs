@@ -57,7 +57,7 @@ public static class EvalCommand
         var config = ConfigLoader.Load(args);
         var folder = Path.Combine(runFolder, checkpoint);
         if (checkpoint == "best" && !Directory.Exists(folder) && Directory.Exists(Path.Combine(runFolder, "last")))
-            throw new DirectoryNotFoundException($"{runFolder} has no best/ checkpoint yet (no epoch finished); use --checkpoint last");
+            throw new DirectoryNotFoundException($"checkpoint: {runFolder} has no best/ checkpoint yet (no epoch finished); use --checkpoint last");
         TrainJob.CheckModel(Checkpoint.ReadState(folder), config, folder, args);
         var model = Model.Load(folder, config.Model, FashionMnist.Classes.Count, inChannels: 1, fuse, allowNonFinite);
         return (model, config);

@@ -32,7 +32,7 @@ public static class Model
         var model = ModelZoo.Create(modelName, numClasses, inChannels);
         var loaded = Checkpoint.LoadForInference(checkpointFolder, model);
         if (!allowNonFinite)
-            FiniteWeights.Require(model.StateDict(), Path.Combine(checkpointFolder, loaded.EmaUpdates is not null ? Checkpoint.EmaFile : Checkpoint.ModelFile));
+            FiniteWeights.Require(model.StateDict(), "checkpoint: " + Path.Combine(checkpointFolder, loaded.EmaUpdates is not null ? Checkpoint.EmaFile : Checkpoint.ModelFile));
         model.Eval();
         if (fuse) Fusion.FuseModel(model);
         return model;

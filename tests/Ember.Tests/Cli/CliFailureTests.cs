@@ -122,7 +122,7 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["train resume missing folder"] = new(f => ["train", "--resume", Path.Combine(f.Root, "no-run")], ExitCodes.Data, "resume folder not found"),
 
         // checkpoints (exit 4)
-        ["args.yaml names another model"] = new(f => ["eval", Edit(f, "model", run => File.WriteAllText(Path.Combine(run, "args.yaml"), ConfigLoader.ToYaml(new TrainConfig { Model = "cnn" })))], ExitCodes.Checkpoint, "does not hold the model"),
+        ["args.yaml names another model"] = new(f => ["eval", Edit(f, "model", run => File.WriteAllText(Path.Combine(run, "args.yaml"), ConfigLoader.ToYaml(new TrainConfig { Model = "cnn" })))], ExitCodes.Checkpoint, "do not belong together"),
         ["weights damaged"] = new(f => ["eval", Edit(f, "weights", run => Flip(Path.Combine(run, "best", "model.safetensors")))], ExitCodes.Checkpoint, "damaged"),
         ["checkpoint.json garbage"] = new(f => ["eval", Edit(f, "json", run => File.WriteAllText(Path.Combine(run, "best", "checkpoint.json"), "{not json"))], ExitCodes.Checkpoint, "checkpoint.json"),
         ["weights file missing"] = new(f => ["eval", Edit(f, "missing", run => File.Delete(Path.Combine(run, "best", "model.safetensors")))], ExitCodes.Checkpoint, "is missing"),

@@ -28,14 +28,14 @@ public class NonFiniteCheckpointTests
         Checkpoint.Save(Path.Combine(run, "best"), model, new CheckpointState { Metadata = new() { ["model"] = "mlp" } });
 
         var (_, error) = Capture(() => PredictCommand.Create().Parse([run, "--index", "0"]).Invoke(), out int code);
-        Assert.Equal(2, code);
+        Assert.Equal(ExitCodes.Checkpoint, code);
         Assert.Contains(Path.Combine("best", "model.safetensors"), error);
         Assert.Contains($"tensor '{name}' holds", error);
         Assert.DoesNotContain("   at ", error); // no stack trace
 
         var target = Path.Combine(run, "nan.safetensors");
         (_, error) = Capture(() => ExportCommand.Create().Parse([run, "--format", "safetensors", "--output", target]).Invoke(), out code);
-        Assert.Equal(2, code);
+        Assert.Equal(ExitCodes.Checkpoint, code);
         Assert.Contains("non-finite", error);
         Assert.False(File.Exists(target));
 
