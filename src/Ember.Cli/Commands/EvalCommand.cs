@@ -24,10 +24,10 @@ public static class EvalCommand
         command.Options.Add(allowNonFinite);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            var (model, _) = Load(parse.GetValue(run)!.FullName, parse.GetValue(which)!, allowNonFinite: parse.GetValue(allowNonFinite));
-            var cfg = ConfigLoader.Load(Path.Combine(parse.GetValue(run)!.FullName, "args.yaml"));
-            var test = new FashionMnist(cfg.Data ?? Mnist.FindDataFolder("fashion-mnist"), train: false, transform: new Normalize([0.2860], [0.3530]));
-            var confusion = new ConfusionMatrix(10);
+            var (model, config) = Load(parse.GetValue(run)!.FullName, parse.GetValue(which)!, allowNonFinite: parse.GetValue(allowNonFinite));
+            var (data, _) = DataSource.Resolve(config);
+            var test = new Mnist(data.Folder, train: false, transform: new Normalize([data.Mean], [data.Std]));
+            var confusion = new ConfusionMatrix(data.Classes.Count);
             var top5 = new TopKAccuracy(5);
             model.Eval();
             using (Torch.NoGrad())
@@ -59,7 +59,7 @@ public static class EvalCommand
         if (checkpoint == "best" && !Directory.Exists(folder) && Directory.Exists(Path.Combine(runFolder, "last")))
             throw new DirectoryNotFoundException($"checkpoint: {runFolder} has no best/ checkpoint yet (no epoch finished); use --checkpoint last");
         TrainJob.CheckModel(Checkpoint.ReadState(folder), config, folder, args);
-        var model = Model.Load(folder, config.Model, FashionMnist.Classes.Count, inChannels: 1, fuse, allowNonFinite);
+        var model = Model.Load(folder, config.Model, DataSource.ClassCount(config), inChannels: 1, fuse, allowNonFinite);
         return (model, config);
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Ember.Cli.Configuration;
 using Ember.Data;
 using Ember.Data.Transforms;
 using Ember.Models;
@@ -31,7 +32,8 @@ public static class PredictCommand
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var (model, config) = EvalCommand.Load(parse.GetValue(run)!.FullName, parse.GetValue(which)!, parse.GetValue(fuse), parse.GetValue(allowNonFinite));
-            var normalize = new Normalize([0.2860], [0.3530]);
+            var (data, _) = DataSource.Resolve(config);
+            var normalize = new Normalize([data.Mean], [data.Std]);
             var inputs = new List<Tensor>();
             var labels = new List<string>();
             var files = parse.GetValue(image) ?? [];
@@ -43,13 +45,13 @@ public static class PredictCommand
             var indices = parse.GetValue(index) ?? [];
             if (indices.Length > 0 || files.Length == 0)
             {
-                var test = new FashionMnist(config.Data ?? Mnist.FindDataFolder("fashion-mnist"), train: false, transform: normalize);
+                var test = new Mnist(data.Folder, train: false, transform: normalize);
                 foreach (int i in indices.Length > 0 ? indices : [0])
                 {
                     if (i < 0 || i >= test.Count) throw new ArgumentException($"--index {i} is outside the test set [0, {test.Count})");
                     var (img, truth) = test[i];
                     inputs.Add(img);
-                    labels.Add($"test image {i} (true class: {FashionMnist.Classes[(int)truth]})");
+                    labels.Add($"test image {i} (true class: {data.Classes[(int)truth]})");
                 }
             }
             var probabilities = Model.Predict(model, Torch.Stack([.. inputs], 0)).Softmax(1);
@@ -58,7 +60,7 @@ public static class PredictCommand
                 var (values, classes) = probabilities.Select(0, n).TopK(5);
                 Console.WriteLine($"top-5 for {labels[n]}:");
                 var v = values.ToDoubleArray(); var c = classes.ToArray<long>();
-                for (int k = 0; k < 5; k++) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {FashionMnist.Classes[(int)c[k]],-12} {100 * v[k],6:F2}%"));
+                for (int k = 0; k < 5; k++) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {data.Classes[(int)c[k]],-12} {100 * v[k],6:F2}%"));
             }
             return 0;
         }));

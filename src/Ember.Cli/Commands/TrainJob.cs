@@ -21,9 +21,6 @@ namespace Ember.Cli.Commands;
 /// <summary>Wires a <see cref="TrainConfig"/> to the library: data, model, optimizer, schedule, trainer, callbacks and the run folder.</summary>
 public static class TrainJob
 {
-    /// <summary>Fashion-MNIST's training-set mean and standard deviation (computed by Normalize.ComputeMeanStd).</summary>
-    static readonly double[] Mean = [0.2860], Std = [0.3530];
-
     /// <summary>The options that may differ from args.yaml when resuming: more epochs, and how progress is shown.</summary>
     public static readonly IReadOnlySet<string> ResumableKeys = new HashSet<string> { "epochs", "plain" };
 
@@ -60,25 +57,29 @@ public static class TrainJob
         }
         else
         {
+            config = DataSource.Resolve(config).Config;
             runDir = RunFolder.Create(config.Project);
             AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), ConfigLoader.ToYaml(config));
         }
 
         Torch.ManualSeed(config.Seed);
-        var dataRoot = FindData(config.Data);
-        var normalize = new Normalize(Mean, Std);
+        var (data, _) = DataSource.Resolve(config);
+        var normalize = new Normalize([data.Mean], [data.Std]);
         ITransform trainTransform = config.Augment
             ? new Compose(new RandomCrop(28, padding: 2), new RandomHorizontalFlip(), normalize)
             : normalize;
-        IDataset<(Tensor Image, long Label)> trainSet = new FashionMnist(dataRoot, train: true, transform: trainTransform);
+        var trainSplit = new Mnist(data.Folder, train: true, transform: trainTransform);
+        data.CheckLabels(trainSplit);
+        IDataset<(Tensor Image, long Label)> trainSet = trainSplit;
         if (config.Limit > 0 && config.Limit < trainSet.Count) trainSet = new Subset<(Tensor, long)>(trainSet, Enumerable.Range(0, config.Limit).ToArray());
-        var testSet = new FashionMnist(dataRoot, train: false, transform: normalize);
-        var mixup = config.Mixup > 0 ? new MixUp(FashionMnist.Classes.Count, config.Mixup) : null;
+        var testSet = new Mnist(data.Folder, train: false, transform: normalize);
+        data.CheckLabels(testSet);
+        var mixup = config.Mixup > 0 ? new MixUp(data.Classes.Count, config.Mixup) : null;
         var trainLoader = new DataLoader<(Tensor, long)>(trainSet, config.BatchSize, shuffle: true, numWorkers: config.Workers, seed: config.Seed,
             batchTransform: mixup is null ? null : mixup.Apply);
         var testLoader = new DataLoader<(Tensor, long)>(testSet, 500, numWorkers: config.Workers, seed: config.Seed);
 
-        var model = ModelZoo.Create(config.Model, FashionMnist.Classes.Count, inChannels: 1);
+        var model = ModelZoo.Create(config.Model, data.Classes.Count, inChannels: 1);
         var optimizer = CreateOptimizer(config, model);
         int batchesPerEpoch = trainLoader.Count;
         int stepsPerEpoch = (batchesPerEpoch + config.Accumulate - 1) / config.Accumulate;
@@ -171,10 +172,10 @@ public static class TrainJob
                 startEpoch, batchesPerEpoch, skip));
         }
 
-        var (confusion, testLoss, testTop5) = Evaluate(model, ema, testLoader);
+        var (confusion, testLoss, testTop5) = Evaluate(model, ema, testLoader, data.Classes.Count);
         if (trainer.State.History.Count > 0) Plots.Results(trainer.State.History, Path.Combine(runDir, "results.png"));
-        Plots.ConfusionMatrix(confusion.Normalized(), FashionMnist.Classes, Path.Combine(runDir, "confusion_matrix.png"));
-        AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), Summary(config, model, trainer.State, confusion, checkpoints));
+        Plots.ConfusionMatrix(confusion.Normalized(), data.Classes, Path.Combine(runDir, "confusion_matrix.png"));
+        AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), Summary(config, data, model, trainer.State, confusion, checkpoints));
         reporter.Summary(trainer.State, runDir);
         int exitCode = interruptedBy == PosixSignal.SIGTERM ? 143
             : trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted") == true ? 130 : 0;
@@ -217,16 +218,6 @@ public static class TrainJob
             throw new InvalidDataException($"checkpoint: {Path.Combine(checkpointFolder, Checkpoint.JsonFile)} holds a '{model}' model but {argsFile} names '{config.Model}'; the run's files do not belong together");
     }
 
-    static string FindData(string? requested)
-    {
-        if (requested is not null)
-            return Directory.Exists(requested) ? requested
-                : throw new DirectoryNotFoundException($"data folder not found: {requested}; it should hold the four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)");
-        return Mnist.FindDataFolder("fashion-mnist") ?? throw new DirectoryNotFoundException(
-            $"the embedded Fashion-MNIST was not found: Ember looked for data/fashion-mnist in {Directory.GetCurrentDirectory()}, {AppContext.BaseDirectory} and their parents. " +
-            "Run from the repository, or pass --data DIR with the four IDX .gz files (apt-get install dataset-fashion-mnist puts them in /usr/share/datasets/fashion-mnist).");
-    }
-
     /// <summary>AdamW/Adam/SGD with two groups: weight decay on weights, none on biases and normalization parameters.</summary>
     internal static Optimizer CreateOptimizer(TrainConfig c, Module model)
     {
@@ -260,9 +251,9 @@ public static class TrainJob
     }
 
     // The final weights on the test set; the loss is plain cross-entropy (no label smoothing) so that runs with and without smoothing compare.
-    static (ConfusionMatrix Confusion, double Loss, double Top5) Evaluate(Module model, ModelEma? ema, DataLoader<(Tensor, long)> loader)
+    static (ConfusionMatrix Confusion, double Loss, double Top5) Evaluate(Module model, ModelEma? ema, DataLoader<(Tensor, long)> loader, int classes)
     {
-        var confusion = new ConfusionMatrix(FashionMnist.Classes.Count);
+        var confusion = new ConfusionMatrix(classes);
         var loss = new MeanMetric();
         var top5 = new TopKAccuracy(5);
         bool wasTraining = model.Training;
@@ -287,10 +278,10 @@ public static class TrainJob
         Console.WriteLine(line);
     }
 
-    static string Summary(TrainConfig c, Module model, TrainerState state, ConfusionMatrix confusion, ModelCheckpoint checkpoints)
+    static string Summary(TrainConfig c, DataSource data, Module model, TrainerState state, ConfusionMatrix confusion, ModelCheckpoint checkpoints)
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"# ember train: {c.Model} on Fashion-MNIST").AppendLine();
+        sb.AppendLine($"# ember train: {c.Model} on {c.Data ?? DataSource.DefaultName}").AppendLine();
         sb.AppendLine($"- parameters: {model.ParameterCount():N0}");
         sb.AppendLine($"- epochs run: {state.History.Count} of {c.Epochs}{(state.StopReason is string r ? $" (stopped: {r})" : "")}");
         if (state.History.Count > 0)
@@ -303,7 +294,7 @@ public static class TrainJob
         sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- test accuracy of the final {(c.Ema > 0 ? "EMA " : "")}weights: {100 * confusion.Accuracy:F2}%, macro F1 {confusion.F1(Average.Macro):F4}"));
         sb.AppendLine().AppendLine("| class | precision | recall | F1 |").AppendLine("|---|---:|---:|---:|");
         for (int k = 0; k < confusion.NumClasses; k++)
-            sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {FashionMnist.Classes[k]} | {confusion.Precision(k):F3} | {confusion.Recall(k):F3} | {confusion.F1(k):F3} |"));
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {data.Classes[k]} | {confusion.Precision(k):F3} | {confusion.Recall(k):F3} | {confusion.F1(k):F3} |"));
         sb.AppendLine().AppendLine("## Model").AppendLine().AppendLine("```").AppendLine(model.ToString()).AppendLine("```");
         sb.AppendLine().AppendLine("## Config").AppendLine().AppendLine("```yaml").Append(ConfigLoader.ToYaml(c)).AppendLine("```");
         return sb.ToString();

@@ -101,7 +101,9 @@ public static class ConfigLoader
     /// <summary>The default of a key as help shows it (what a run gets when the key is not given).</summary>
     public static string DefaultText(string key) => key switch
     {
-        "data" => "the embedded Fashion-MNIST",
+        "data" => "fashion-mnist (embedded); also mnist or a folder of IDX files",
+        "data_mean" or "data_std" => "the data set's own (computed from its training split when unknown)",
+        "classes" => "the data set's own",
         "plain" => "automatic (plain lines when the output is not a terminal)",
         _ => Keys[key].GetValue(new TrainConfig()) switch
         {

@@ -8,8 +8,14 @@ public sealed record TrainConfig
 {
     /// <summary>mlp, cnn, resnet or vit.</summary>
     public string Model { get; init; } = "cnn";
-    /// <summary>Folder of IDX files (default: the embedded Fashion-MNIST).</summary>
+    /// <summary>fashion-mnist (embedded), mnist (data/mnist) or a folder of IDX files; see <see cref="DataSource"/>.</summary>
     public string? Data { get; init; }
+    /// <summary>Pixel mean for normalization (default: the data set's own, computed from its training split when unknown).</summary>
+    public double? DataMean { get; init; }
+    /// <summary>Pixel standard deviation for normalization (default as <see cref="DataMean"/>).</summary>
+    public double? DataStd { get; init; }
+    /// <summary>Class names, comma-separated (default: the data set's own; numbered for an unknown folder).</summary>
+    public string? Classes { get; init; }
     public int Epochs { get; init; } = 8;
     public int BatchSize { get; init; } = 128;
     /// <summary>sgd, adam or adamw.</summary>

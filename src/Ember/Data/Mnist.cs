@@ -10,7 +10,8 @@ namespace Ember.Data;
 /// </summary>
 public class Mnist : IDataset<(Tensor Image, long Label)>
 {
-    static readonly string[] DigitNames = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"];
+    /// <summary>MNIST's class names as torchvision gives them ("0 - zero" … "9 - nine").</summary>
+    public static readonly IReadOnlyList<string> DigitNames = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"];
 
     readonly byte[] pixels;
     readonly byte[] labels;

@@ -115,7 +115,7 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["config JSON nested 1000 deep"] = new(f => ["train", "--config", f.File_("deep.json", "{\"a\": " + new string('[', 1000) + new string(']', 1000) + "}"), "--project", P(f)], ExitCodes.Usage, "invalid JSON"),
 
         // data and run folders (exit 3)
-        ["data folder missing"] = new(f => ["train", "--data", Path.Combine(f.Root, "no-data"), "--project", P(f)], ExitCodes.Data, "data folder not found"),
+        ["data folder missing"] = new(f => ["train", "--data", Path.Combine(f.Root, "no-data"), "--project", P(f)], ExitCodes.Data, "no such data set or folder"),
         ["data files are garbage"] = new(f => ["train", "--data", GarbageData(f), "--model", "mlp", "--project", P(f)], ExitCodes.Data, "garbage-data"),
         ["eval missing run"] = new(f => ["eval", Path.Combine(f.Root, "runs-elsewhere", "exp9")], ExitCodes.Data, "run folder not found"),
         ["evolve resume missing folder"] = new(f => ["evolve", "--resume", Path.Combine(f.Root, "no-evolve")], ExitCodes.Data, "resume folder not found"),
@@ -214,7 +214,7 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         var help = output.ToString();
         Assert.Contains("ember train [options]", help);
         Assert.DoesNotContain("Ember.Cli", help);
-        Assert.Contains("default the embedded Fashion-MNIST", help);
+        Assert.Contains("default fashion-mnist (embedded)", help);
         Assert.Contains("default automatic (plain lines when the output is not a terminal)", help);
     }
 

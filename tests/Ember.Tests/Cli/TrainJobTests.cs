@@ -38,7 +38,7 @@ public class TrainJobTests
         Assert.Contains("resume folder not found: /nonexistent/runs/train/exp42", ex.Message);
         var project = Directory.CreateTempSubdirectory("ember-runs").FullName;
         var ex2 = Assert.Throws<DirectoryNotFoundException>(() => TrainJob.Run(new TrainConfig { Data = "/nonexistent/fmnist", Project = project }, null, new StringWriter()));
-        Assert.Contains("data folder not found: /nonexistent/fmnist", ex2.Message);
+        Assert.Contains("--data /nonexistent/fmnist: no such data set or folder", ex2.Message);
         Assert.Contains("train-images-idx3-ubyte.gz", ex2.Message);
     }
 }
