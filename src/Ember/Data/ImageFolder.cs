@@ -118,7 +118,7 @@ public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
     /// </summary>
     public static Tensor Decode(string path, int channels = 3, long maxPixels = DefaultMaxPixels)
     {
-        var bytes = Interop.UntrustedFile.ReadAllBytes(path, "image", MaxFileBytes);
+        var bytes = UntrustedFile.ReadAllBytes(path, "image", MaxFileBytes);
         if (PngCheck.IsPng(bytes)) PngCheck.Validate(bytes, path, maxPixels);
         ImageInfo? info;
         try { info = ImageInfo.FromStream(new MemoryStream(bytes, writable: false)); }

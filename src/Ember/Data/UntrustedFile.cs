@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Ember.Interop;
+namespace Ember.Data;
 
 /// <summary>
 /// Opens files that come from outside (weights, data sets, images) so that a hostile path fails at once with a clear
