@@ -55,7 +55,7 @@ public sealed class IdxFile
     /// </summary>
     public static IdxFile Read(string path, int? expectedMagic = null)
     {
-        var (file, length) = Interop.UntrustedFile.OpenRead(path, "IDX file");
+        var (file, length) = UntrustedFile.OpenRead(path, "IDX file");
         using (file)
         {
             int b0 = file.ReadByte(), b1 = file.ReadByte();
@@ -64,7 +64,7 @@ public sealed class IdxFile
             {
                 if (length > Array.MaxLength) throw new InvalidDataException($"IDX file '{path}': {length} bytes is too large to read");
                 var bytes = new byte[length];
-                Interop.UntrustedFile.ReadExactly(file, bytes, path, "IDX file");
+                UntrustedFile.ReadExactly(file, bytes, path, "IDX file");
                 return Parse(bytes, path, expectedMagic);
             }
             return ReadGzip(file, length, path, expectedMagic);

@@ -40,7 +40,7 @@ public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
         ClassNames = classes;
         var list = new List<(string, long)>();
         for (int c = 0; c < classes.Length; c++)
-            foreach (var file in Directory.GetFiles(System.IO.Path.Combine(root, classes[c]), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            foreach (var file in FilesUnder(System.IO.Path.Combine(root, classes[c])).Order(StringComparer.Ordinal))
                 if (Extensions.Contains(System.IO.Path.GetExtension(file).ToLowerInvariant())) list.Add((file, c));
         if (list.Count == 0) throw new InvalidDataException($"ImageFolder: no image files ({string.Join(", ", Extensions)}) under '{root}'");
         var counts = new int[classes.Length];
@@ -51,6 +51,36 @@ public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
             throw new InvalidDataException($"ImageFolder: class folder{(empty.Count > 1 ? "s" : "")} {string.Join(", ", empty.Select(e => $"'{e}'"))} under '{root}' " +
                 $"hold{(empty.Count > 1 ? "" : "s")} no image files ({string.Join(", ", Extensions)}); remove {(empty.Count > 1 ? "them" : "it")} or add images");
         samples = [.. list];
+    }
+
+    // Every file below a folder, following symlinked folders (as torchvision's os.walk(followlinks=True) does) but
+    // entering each real folder once: a link back to a parent would otherwise list files exponentially many times.
+    // Real paths are tracked alongside (a path through a linked folder is not its real path).
+    static List<string> FilesUnder(string folder)
+    {
+        var files = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<(string Path, string Real)>();
+        pending.Push((folder, RealPath(new DirectoryInfo(folder), System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(folder))!)));
+        while (pending.Count > 0)
+        {
+            var (current, real) = pending.Pop();
+            if (!seen.Add(real)) continue;
+            files.AddRange(Directory.GetFiles(current));
+            foreach (var sub in new DirectoryInfo(current).GetDirectories())
+                pending.Push((sub.FullName, RealPath(sub, real)));
+        }
+        return files;
+    }
+
+    static string RealPath(DirectoryInfo folder, string realParent)
+    {
+        var path = folder.LinkTarget is string target
+            ? System.IO.Path.GetFullPath(System.IO.Path.IsPathRooted(target) ? target : System.IO.Path.Combine(realParent, target))
+            : System.IO.Path.Combine(realParent, folder.Name);
+        // a chain of links ends at the final target
+        if (new DirectoryInfo(path).LinkTarget is not null) path = new DirectoryInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
+        return System.IO.Path.TrimEndingDirectorySeparator(path);
     }
 
     /// <summary>The root folder.</summary>
@@ -88,7 +118,7 @@ public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
     /// </summary>
     public static Tensor Decode(string path, int channels = 3, long maxPixels = DefaultMaxPixels)
     {
-        var bytes = Interop.UntrustedFile.ReadAllBytes(path, "image", MaxFileBytes);
+        var bytes = UntrustedFile.ReadAllBytes(path, "image", MaxFileBytes);
         if (PngCheck.IsPng(bytes)) PngCheck.Validate(bytes, path, maxPixels);
         ImageInfo? info;
         try { info = ImageInfo.FromStream(new MemoryStream(bytes, writable: false)); }

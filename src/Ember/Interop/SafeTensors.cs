@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Ember.Data;
 
 namespace Ember.Interop;
 
@@ -224,29 +225,29 @@ public static class SafeTensors
         switch (e.Code)
         {
             case DTypeCode.F32:
-            {
-                var values = new float[n];
-                UntrustedFile.ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()), path, "safetensors");
-                return Own(values, e.Shape);
-            }
+                {
+                    var values = new float[n];
+                    UntrustedFile.ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()), path, "safetensors");
+                    return Own(values, e.Shape);
+                }
             case DTypeCode.F64:
-            {
-                var values = new double[n];
-                UntrustedFile.ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()), path, "safetensors");
-                return Own(values, e.Shape);
-            }
+                {
+                    var values = new double[n];
+                    UntrustedFile.ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()), path, "safetensors");
+                    return Own(values, e.Shape);
+                }
             case DTypeCode.I64:
-            {
-                var values = new long[n];
-                UntrustedFile.ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()), path, "safetensors");
-                return Own(values, e.Shape);
-            }
+                {
+                    var values = new long[n];
+                    UntrustedFile.ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()), path, "safetensors");
+                    return Own(values, e.Shape);
+                }
             default:
-            {
-                var raw = new byte[e.End - e.Begin];
-                UntrustedFile.ReadExactly(stream, raw, path, "safetensors");
-                return Decode(raw, e, path);
-            }
+                {
+                    var raw = new byte[e.End - e.Begin];
+                    UntrustedFile.ReadExactly(stream, raw, path, "safetensors");
+                    return Decode(raw, e, path);
+                }
         }
     }
 
@@ -275,8 +276,15 @@ public static class SafeTensors
 
     static DTypeCode ParseCode(string code, string name, string source) => code switch
     {
-        "F32" => DTypeCode.F32, "F64" => DTypeCode.F64, "F16" => DTypeCode.F16, "BF16" => DTypeCode.BF16,
-        "I64" => DTypeCode.I64, "I32" => DTypeCode.I32, "U8" => DTypeCode.U8, "I8" => DTypeCode.I8, "BOOL" => DTypeCode.BOOL,
+        "F32" => DTypeCode.F32,
+        "F64" => DTypeCode.F64,
+        "F16" => DTypeCode.F16,
+        "BF16" => DTypeCode.BF16,
+        "I64" => DTypeCode.I64,
+        "I32" => DTypeCode.I32,
+        "U8" => DTypeCode.U8,
+        "I8" => DTypeCode.I8,
+        "BOOL" => DTypeCode.BOOL,
         _ => throw new InvalidDataException($"safetensors: {source}: tensor '{name}' has dtype '{code}', which Ember does not read (F32, F64, F16, BF16, I64, I32, U8, I8, BOOL)"),
     };
 
@@ -323,45 +331,45 @@ public static class SafeTensors
             case DTypeCode.F64: return Own(MemoryMarshal.Cast<byte, double>(data).ToArray(), shape);
             case DTypeCode.I64: return Own(MemoryMarshal.Cast<byte, long>(data).ToArray(), shape);
             case DTypeCode.F16:
-            {
-                var raw = MemoryMarshal.Cast<byte, Half>(data);
-                var values = new float[raw.Length];
-                for (int i = 0; i < raw.Length; i++) values[i] = (float)raw[i];
-                return Own(values, shape);
-            }
+                {
+                    var raw = MemoryMarshal.Cast<byte, Half>(data);
+                    var values = new float[raw.Length];
+                    for (int i = 0; i < raw.Length; i++) values[i] = (float)raw[i];
+                    return Own(values, shape);
+                }
             case DTypeCode.BF16:
-            {
-                var raw = MemoryMarshal.Cast<byte, ushort>(data);
-                var values = new float[raw.Length];
-                for (int i = 0; i < raw.Length; i++) values[i] = BitConverter.Int32BitsToSingle(raw[i] << 16);
-                return Own(values, shape);
-            }
+                {
+                    var raw = MemoryMarshal.Cast<byte, ushort>(data);
+                    var values = new float[raw.Length];
+                    for (int i = 0; i < raw.Length; i++) values[i] = BitConverter.Int32BitsToSingle(raw[i] << 16);
+                    return Own(values, shape);
+                }
             case DTypeCode.I32:
-            {
-                var raw = MemoryMarshal.Cast<byte, int>(data);
-                var values = new long[raw.Length];
-                for (int i = 0; i < raw.Length; i++) values[i] = raw[i];
-                return Own(values, shape);
-            }
+                {
+                    var raw = MemoryMarshal.Cast<byte, int>(data);
+                    var values = new long[raw.Length];
+                    for (int i = 0; i < raw.Length; i++) values[i] = raw[i];
+                    return Own(values, shape);
+                }
             case DTypeCode.U8:
             case DTypeCode.I8:
-            {
-                var values = new long[data.Length];
-                for (int i = 0; i < data.Length; i++) values[i] = e.Code == DTypeCode.U8 ? data[i] : (sbyte)data[i];
-                return Own(values, shape);
-            }
+                {
+                    var values = new long[data.Length];
+                    for (int i = 0; i < data.Length; i++) values[i] = e.Code == DTypeCode.U8 ? data[i] : (sbyte)data[i];
+                    return Own(values, shape);
+                }
             default:
-            {
-                var bools = new bool[data.Length];
-                for (int i = 0; i < data.Length; i++)
-                    bools[i] = data[i] switch
-                    {
-                        0 => false,
-                        1 => true,
-                        _ => throw new InvalidDataException($"safetensors: {source}: tensor '{e.Name}' (BOOL) holds byte {data[i]} at element {i}, which is neither 0 nor 1"),
-                    };
-                return Own(bools, shape);
-            }
+                {
+                    var bools = new bool[data.Length];
+                    for (int i = 0; i < data.Length; i++)
+                        bools[i] = data[i] switch
+                        {
+                            0 => false,
+                            1 => true,
+                            _ => throw new InvalidDataException($"safetensors: {source}: tensor '{e.Name}' (BOOL) holds byte {data[i]} at element {i}, which is neither 0 nor 1"),
+                        };
+                    return Own(bools, shape);
+                }
         }
     }
 }

@@ -102,4 +102,25 @@ public class HostileImageFolderTests : IDisposable
         var ds = new ImageFolder(root);
         HostileFile.Refused<InvalidDataException>(() => _ = ds[1], "b.png", "a FIFO (named pipe)", timeoutMs: 5000);
     }
+
+    [Fact]
+    public void Symlinked_folders_are_followed_once_so_a_loop_lists_each_image_once()
+    {
+        Png("cat", "a.png");
+        Png("shared", "s.png");
+        // two links back to the root and one to a shared folder: following them blindly lists files 2^40 times
+        Directory.CreateSymbolicLink(Path.Combine(root, "cat", "up1"), root);
+        Directory.CreateSymbolicLink(Path.Combine(root, "cat", "up2"), root);
+        Directory.CreateSymbolicLink(Path.Combine(root, "cat", "more"), Path.Combine(root, "shared"));
+        var (error, _, elapsed) = HostileFile.Run(() =>
+        {
+            var ds = new ImageFolder(Path.Combine(root));
+            Assert.Equal(["cat", "shared"], ds.ClassNames);
+            // cat: a.png, then shared/s.png reached through the link (the root is entered once, through cat's links)
+            Assert.Equal(2, ds.Samples.Count(s => s.Label == 0));
+            Assert.Single(ds.Samples, s => s.Label == 1);
+        }, timeoutMs: 10_000);
+        Assert.Null(error);
+        Assert.True(elapsed < TimeSpan.FromSeconds(10));
+    }
 }

@@ -40,7 +40,8 @@ public static class HostileFile
             try { read(); }
             catch (Exception e) { error = e; }
             allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        }) { IsBackground = true };
+        })
+        { IsBackground = true };
         thread.Start();
         Assert.True(thread.Join(timeoutMs), $"the reader did not finish within {timeoutMs} ms (it hangs)");
         return (error, allocated, clock.Elapsed);

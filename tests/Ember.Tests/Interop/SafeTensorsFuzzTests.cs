@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json.Nodes;
 using Ember.Interop;
+using Xunit.Abstractions;
 
 namespace Ember.Tests.Interop;
 
@@ -10,7 +11,7 @@ namespace Ember.Tests.Interop;
 /// tensors or is refused with an <see cref="InvalidDataException"/> naming the file; never another exception, a hang
 /// or a large allocation.
 /// </summary>
-public class SafeTensorsFuzzTests : IDisposable
+public class SafeTensorsFuzzTests(ITestOutputHelper output) : IDisposable
 {
     readonly string dir = Directory.CreateTempSubdirectory("ember-fuzz-st-").FullName;
     public void Dispose() => Directory.Delete(dir, true);
@@ -44,8 +45,16 @@ public class SafeTensorsFuzzTests : IDisposable
         for (int k = 0; k < mutations; k++)
         {
             int at = random.Next(h.Count == 0 ? 1 : h.Count);
-            switch (random.Next(9))
+            switch (random.Next(11))
             {
+                case 9: // whitespace after a separator: still the same header
+                    int sep = h.FindIndex(random.Next(h.Count), b => b is (byte)',' or (byte)':');
+                    if (sep >= 0) h.Insert(sep + 1, (byte)' ');
+                    break;
+                case 10: // another lower-case letter: renames a tensor or a metadata entry, or breaks a key
+                    int letter = h.FindIndex(random.Next(h.Count), b => b is >= (byte)'a' and <= (byte)'z');
+                    if (letter >= 0) h[letter] = (byte)('a' + random.Next(26));
+                    break;
                 case 0: if (h.Count > 0) h[at] ^= (byte)(1 << random.Next(8)); break;
                 case 1: if (h.Count > 0) h[at] = Interesting[random.Next(Interesting.Length)]; break;
                 case 2: if (h.Count > 0) h.RemoveAt(at); break;
@@ -154,7 +163,8 @@ public class SafeTensorsFuzzTests : IDisposable
             Check(bytes, i, "bytes");
             if (!File.Exists(Path.Combine(dir, $"bytes-{i}-again.safetensors"))) refused++;
         }
-        Assert.InRange(refused, Iterations / 2, Iterations); // the mutations do reach the checks
+        output.WriteLine($"byte mutations: {refused} refused, {Iterations - refused} loaded");
+        Assert.InRange(refused, Iterations / 2, Iterations - 1); // the mutations reach the checks, and some still load
     }
 
     [Fact]
@@ -167,6 +177,7 @@ public class SafeTensorsFuzzTests : IDisposable
             Check(MutateStructure(random), i, "json");
             if (!File.Exists(Path.Combine(dir, $"json-{i}-again.safetensors"))) refused++;
         }
-        Assert.InRange(refused, Iterations / 2, Iterations);
+        output.WriteLine($"structural mutations: {refused} refused, {Iterations - refused} loaded");
+        Assert.InRange(refused, Iterations / 2, Iterations - 1);
     }
 }

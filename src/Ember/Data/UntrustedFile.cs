@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Ember.Interop;
+namespace Ember.Data;
 
 /// <summary>
 /// Opens files that come from outside (weights, data sets, images) so that a hostile path fails at once with a clear
@@ -23,10 +23,10 @@ public static class UntrustedFile
         if (!info.Exists) throw new FileNotFoundException($"{what}: file not found: {path}", path);
         if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is not { Exists: true })
             throw new FileNotFoundException($"{what}: file not found: {path} is a symbolic link to {info.LinkTarget}, which does not exist", path);
-        var kind = FileKind(path);
+        var (known, kind) = FileKind(path);
         if (kind is not null) throw new InvalidDataException($"{what}: {path} is {kind}, not a regular file; refusing to read it");
-        if (!OperatingSystem.IsLinux() && (info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info).Length == 0)
-            // without statx, a FIFO or device looks like an empty file; opening a FIFO would block, so refuse both
+        if (!known && (info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info).Length == 0)
+            // without statx a FIFO or device looks like an empty file, and opening a FIFO would block: refuse both
             throw new InvalidDataException($"{what}: {path} is empty (or not a regular file)");
     }
 
@@ -59,18 +59,19 @@ public static class UntrustedFile
         catch (EndOfStreamException) { throw new InvalidDataException($"{what}: {path} ended early while it was read (it was truncated or changed)"); }
     }
 
-    // The file type from statx(2) when it is not a regular file ("a FIFO", "a character device", ...); null for a regular
-    // file or where statx is unavailable. statx's buffer layout is the same on every Linux architecture.
-    static string? FileKind(string path)
+    // The file type from statx(2): Known is false where statx is unavailable (not Linux, an old kernel or libc), and Kind
+    // names a file that is not regular ("a FIFO", "a character device", ...). statx's buffer layout is the same on every
+    // Linux architecture.
+    static (bool Known, string? Kind) FileKind(string path)
     {
-        if (!OperatingSystem.IsLinux()) return null;
+        if (!OperatingSystem.IsLinux()) return (false, null);
         var buffer = new byte[256];
         int rc;
         try { rc = Statx(AtFdCwd, path, 0, StatxType, buffer); }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return null; }
-        if (rc != 0) return null; // let the open report the error
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return (false, null); }
+        if (rc != 0) return (false, null);
         int mode = BitConverter.ToUInt16(buffer, 28) & 0xF000;
-        return mode switch
+        return (true, mode switch
         {
             0x8000 => null,
             0x1000 => "a FIFO (named pipe)",
@@ -79,7 +80,7 @@ public static class UntrustedFile
             0xC000 => "a socket",
             0x4000 => "a folder",
             _ => $"a special file (mode 0x{mode:X4})",
-        };
+        });
     }
 
     const int AtFdCwd = -100;
