@@ -73,7 +73,7 @@ public class NonFiniteCheckpointTests
         File.WriteAllBytes(image, [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, .. chunk]);
         var before = Hashes(run);
         var (_, error) = Capture(() => PredictCommand.Create().Parse([run, "--image", image]).Invoke(), out int code);
-        Assert.Equal(2, code);
+        Assert.Equal(ExitCodes.Data, code);
         Assert.Contains("huge.png", error);
         Assert.Contains("30000×30000", error);
         Assert.DoesNotContain("   at ", error);
