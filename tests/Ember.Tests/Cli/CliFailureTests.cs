@@ -80,6 +80,10 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["momentum with adamw"] = new(f => ["train", "--momentum", "0.8", "--project", P(f)], ExitCodes.Usage, "no effect with optimizer adamw"),
         ["warmup with onecycle"] = new(f => ["train", "--schedule", "onecycle", "--warmup-steps", "100", "--project", P(f)], ExitCodes.Usage, "warms up by itself"),
         ["warmup with step"] = new(f => ["train", "--schedule", "step", "--warmup-steps", "10", "--project", P(f)], ExitCodes.Usage, "no effect with schedule step"),
+        ["ema 1"] = new(f => ["train", "--ema", "1", "--project", P(f)], ExitCodes.Usage, "ema must be in [0, 1)"),
+        ["accumulate 0"] = new(f => ["train", "--accumulate", "0", "--project", P(f)], ExitCodes.Usage, "accumulate must be positive"),
+        ["negative workers"] = new(f => ["train", "--workers", "-1", "--project", P(f)], ExitCodes.Usage, "non-negative"),
+        ["boolean flag with a word"] = new(f => ["train", "--augment", "maybe", "--project", P(f)], ExitCodes.Usage, "'augment' expects true or false"),
         ["unknown option"] = new(f => ["train", "--learning-rate", "0.1", "--project", P(f)], ExitCodes.Usage, "--learning-rate"),
         ["option without value"] = new(f => ["train", "--epochs"], ExitCodes.Usage, "--epochs"),
         ["unknown command"] = new(f => ["trian"], ExitCodes.Usage, "'trian'. Did you mean train?"),
@@ -118,6 +122,8 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         // data and run folders (exit 3)
         ["data folder missing"] = new(f => ["train", "--data", Path.Combine(f.Root, "no-data"), "--project", P(f)], ExitCodes.Data, "data folder not found"),
         ["data files are garbage"] = new(f => ["train", "--data", GarbageData(f), "--model", "mlp", "--project", P(f)], ExitCodes.Data, "garbage-data"),
+        ["data is a file"] = new(f => ["train", "--data", f.File_("not-a-folder", "x"), "--project", P(f)], ExitCodes.Data, "data folder not found"),
+        ["data folder empty"] = new(f => ["train", "--data", Directory.CreateDirectory(Path.Combine(f.Root, "empty-data")).FullName, "--model", "mlp", "--project", P(f)], ExitCodes.Data, "empty-data"),
         ["eval missing run"] = new(f => ["eval", Path.Combine(f.Root, "runs-elsewhere", "exp9")], ExitCodes.Data, "run folder not found"),
         ["evolve resume missing folder"] = new(f => ["evolve", "--resume", Path.Combine(f.Root, "no-evolve")], ExitCodes.Data, "resume folder not found"),
         ["train resume missing folder"] = new(f => ["train", "--resume", Path.Combine(f.Root, "no-run")], ExitCodes.Data, "resume folder not found"),
@@ -127,6 +133,7 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["weights damaged"] = new(f => ["eval", Edit(f, "weights", run => Flip(Path.Combine(run, "best", "model.safetensors")))], ExitCodes.Checkpoint, "damaged"),
         ["checkpoint.json garbage"] = new(f => ["eval", Edit(f, "json", run => File.WriteAllText(Path.Combine(run, "best", "checkpoint.json"), "{not json"))], ExitCodes.Checkpoint, "checkpoint.json"),
         ["weights file missing"] = new(f => ["eval", Edit(f, "missing", run => File.Delete(Path.Combine(run, "best", "model.safetensors")))], ExitCodes.Checkpoint, "is missing"),
+        ["resume without last/"] = new(f => ["train", "--resume", Edit(f, "nolast", run => Directory.Delete(Path.Combine(run, "last"), true))], ExitCodes.Checkpoint, "last"),
         ["no best checkpoint"] = new(f => ["eval", Edit(f, "nobest", run => Directory.Delete(Path.Combine(run, "best"), true))], ExitCodes.Checkpoint, "--checkpoint last"),
         ["export with no best checkpoint"] = new(f => ["export", Edit(f, "nobest-export", run => Directory.Delete(Path.Combine(run, "best"), true)), "--format", "safetensors"], ExitCodes.Checkpoint, "--checkpoint last"),
 
