@@ -226,6 +226,16 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         Assert.Contains("default automatic (plain lines when the output is not a terminal)", help);
     }
 
+    [Fact]
+    public void A_bare_ember_prints_the_commands_and_exits_with_the_usage_code()
+    {
+        var output = new StringWriter();
+        Assert.Equal(ExitCodes.Usage, EmberCommand.Run([], output, new StringWriter()));
+        Assert.Contains("ember [command] [options]", output.ToString());
+        foreach (var command in new[] { "train", "eval", "predict", "profile", "gradient-flow", "evolve", "ablate", "export" })
+            Assert.Contains($"  {command} ", output.ToString());
+    }
+
     internal static (int Code, string Stdout, string Stderr) Invoke(string[] args)
     {
         var stderr = new StringWriter();
