@@ -236,6 +236,24 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
             Assert.Contains($"  {command} ", output.ToString());
     }
 
+    [Theory]
+    [InlineData(new[] { "train", "--epochs", "0" }, ExitCodes.Usage, "ember: epochs must be positive, got 0")]
+    [InlineData(new[] { "train", "--project", "/proc/x" }, ExitCodes.FileSystem, "ember: cannot create a run folder under '/proc/x'")]
+    public async Task The_real_process_exits_with_the_code_and_prints_the_message_on_stderr(string[] args, int code, string message)
+    {
+        var cli = Path.Combine(AppContext.BaseDirectory, "Ember.Cli.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = fx.Root };
+        start.ArgumentList.Add(cli);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = await process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(60_000), "ember did not exit within 60 s");
+        Assert.Equal(code, process.ExitCode);
+        Assert.StartsWith(message, stderr);
+        Assert.DoesNotContain("   at ", stderr + await stdout);
+    }
+
     internal static (int Code, string Stdout, string Stderr) Invoke(string[] args)
     {
         var stderr = new StringWriter();
