@@ -22,12 +22,16 @@ public static class YamlFile
     /// <summary>The largest config file read (Ember's are a few hundred bytes).</summary>
     public const int MaxBytes = 1 << 20;
 
-    /// <summary>Reads a file's text, at most <see cref="MaxBytes"/> (a device such as /dev/zero reports size 0 and never ends).</summary>
+    /// <summary>Reads a regular file's text, at most <see cref="MaxBytes"/> characters.</summary>
     internal static string ReadText(string path)
     {
         if (Directory.Exists(path)) throw new ConfigException($"{path} is a folder, not a file");
         if (!File.Exists(path)) throw new ConfigException($"file not found: {path}");
-        using var reader = new StreamReader(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        // a FIFO would block in open() and a device never ends: only regular files are opened (devices are refused on Linux)
+        FileStream stream;
+        try { (stream, _) = Ember.Interop.UntrustedFile.OpenRead(path, "config file"); }
+        catch (InvalidDataException e) { throw new ConfigException(e.Message); }
+        using var reader = new StreamReader(stream, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         var buffer = new char[MaxBytes + 1];
         int read = reader.ReadBlock(buffer, 0, buffer.Length);
         if (read > MaxBytes) throw new ConfigException($"{path} holds more than {MaxBytes:N0} characters; it is not a config file");

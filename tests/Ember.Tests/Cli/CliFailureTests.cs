@@ -115,7 +115,8 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["config mapping as key"] = new(f => ["train", "--config", f.File_("key.yaml", "? {a: b}\n: c\n"), "--project", P(f)], ExitCodes.Usage, "a key must be plain text"),
         ["config two documents"] = new(f => ["train", "--config", f.File_("two.yaml", "epochs: 1\n---\nepochs: 2\n"), "--project", P(f)], ExitCodes.Usage, "2 YAML documents"),
         ["config binary garbage"] = new(f => ["train", "--config", f.File_("garbage.yaml", "\u0001\u0002: \u0000\u0007\n"), "--project", P(f)], ExitCodes.Usage, "garbage.yaml"),
-        ["config is /dev/zero"] = new(f => ["train", "--config", "/dev/zero", "--project", P(f)], ExitCodes.Usage, "it is not a config file"),
+        ["config is /dev/zero"] = new(f => ["train", "--config", "/dev/zero", "--project", P(f)], ExitCodes.Usage, "a character device, not a regular file"),
+        ["config is a FIFO"] = new(f => ["train", "--config", Fifo(f), "--project", P(f)], ExitCodes.Usage, "a FIFO (named pipe), not a regular file"),
         ["config bad JSON"] = new(f => ["train", "--config", f.File_("bad.json", "{\"epochs\": }"), "--project", P(f)], ExitCodes.Usage, "invalid JSON"),
         ["config JSON nested 1000 deep"] = new(f => ["train", "--config", f.File_("deep.json", "{\"a\": " + new string('[', 1000) + new string(']', 1000) + "}"), "--project", P(f)], ExitCodes.Usage, "invalid JSON"),
 
@@ -158,6 +159,15 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         var copy = f.Copy(name);
         damage(copy);
         return copy;
+    }
+
+    static string Fifo(CliFailureFixture f)
+    {
+        var path = Path.Combine(f.Root, "files", "fifo.yaml");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        if (!File.Exists(path))
+            using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", path)) mkfifo.WaitForExit();
+        return path;
     }
 
     static void Flip(string path)
