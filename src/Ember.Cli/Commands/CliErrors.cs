@@ -83,10 +83,12 @@ public static class CliErrors
         }
     }
 
-    // The checkpoint readers prefix their messages with "checkpoint:"/"safetensors:"; LoadStateDict's mismatch starts with PyTorch's words.
+    // The checkpoint readers prefix their messages with "checkpoint:"/"safetensors:"; LoadStateDict's mismatch starts with
+    // PyTorch's words; a run without best/ points to --checkpoint last. (A typed CheckpointException would be better.)
     static bool IsCheckpoint(Exception e)
         => e.Message.StartsWith("checkpoint:", StringComparison.Ordinal) || e.Message.StartsWith("safetensors:", StringComparison.Ordinal)
-           || e.Message.StartsWith("Error(s) in loading state_dict", StringComparison.Ordinal);
+           || e.Message.StartsWith("Error(s) in loading state_dict", StringComparison.Ordinal)
+           || e is IOException && e.Message.Contains("--checkpoint last", StringComparison.Ordinal);
 
     static string Checkpoint(Exception e)
     {

@@ -63,6 +63,12 @@ public static class EmberCommand
         try
         {
             var (root, verbose) = Build();
+            if (args.Length == 0)
+            {
+                // a bare `ember` shows what it can do rather than "Required command was not provided"
+                root.Parse(["--help"]).Invoke(new InvocationConfiguration { Output = output ?? Console.Out });
+                return ExitCodes.Usage;
+            }
             var parse = root.Parse(args);
             CliErrors.Verbose = args.Contains("--verbose");
             if (parse.Errors.Count > 0)

@@ -187,8 +187,11 @@ public static class EvolveCommand
         {
             var text = YamlFile.Write(new Dictionary<string, object?>
             {
-                ["generations"] = Generations, ["seed"] = Seed, ["fitness"] = Fitness.ToString(),
-                ["parent"] = Parent.ToString().ToLowerInvariant(), ["time_budget"] = TimeBudget,
+                ["generations"] = Generations,
+                ["seed"] = Seed,
+                ["fitness"] = Fitness.ToString(),
+                ["parent"] = Parent.ToString().ToLowerInvariant(),
+                ["time_budget"] = TimeBudget,
             }, ["ember evolve settings (the base config is base.yaml, the search space space.yaml)"]);
             AtomicWrite(Folder, "args.yaml", text);
         }

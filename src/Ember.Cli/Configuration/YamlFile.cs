@@ -19,14 +19,23 @@ public static class YamlFile
     /// <summary>Reads <paramref name="path"/>; null for an empty document.</summary>
     public static YamlNode? Load(string path) => Parse(ReadText(path), path);
 
-    /// <summary>Reads a file's text, with I/O failures named by the file.</summary>
+    /// <summary>The largest config file read (Ember's are a few hundred bytes).</summary>
+    public const int MaxBytes = 1 << 20;
+
+    /// <summary>Reads a regular file's text, at most <see cref="MaxBytes"/> characters.</summary>
     internal static string ReadText(string path)
     {
         if (Directory.Exists(path)) throw new ConfigException($"{path} is a folder, not a file");
         if (!File.Exists(path)) throw new ConfigException($"file not found: {path}");
-        var info = new FileInfo(path);
-        if (info.Length > 16 << 20) throw new ConfigException($"{path}: {info.Length:N0} bytes is too large for a config file (at most 16 MiB)");
-        return File.ReadAllText(path);
+        // a FIFO would block in open() and a device never ends: only regular files are opened (devices are refused on Linux)
+        FileStream stream;
+        try { (stream, _) = Ember.Interop.UntrustedFile.OpenRead(path, "config file"); }
+        catch (InvalidDataException e) { throw new ConfigException(e.Message); }
+        using var reader = new StreamReader(stream, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        var buffer = new char[MaxBytes + 1];
+        int read = reader.ReadBlock(buffer, 0, buffer.Length);
+        if (read > MaxBytes) throw new ConfigException($"{path} holds more than {MaxBytes:N0} characters; it is not a config file");
+        return new string(buffer, 0, read);
     }
 
     /// <summary>Parses <paramref name="text"/> (named <paramref name="source"/> in errors); null for an empty document.</summary>

@@ -80,6 +80,10 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["momentum with adamw"] = new(f => ["train", "--momentum", "0.8", "--project", P(f)], ExitCodes.Usage, "no effect with optimizer adamw"),
         ["warmup with onecycle"] = new(f => ["train", "--schedule", "onecycle", "--warmup-steps", "100", "--project", P(f)], ExitCodes.Usage, "warms up by itself"),
         ["warmup with step"] = new(f => ["train", "--schedule", "step", "--warmup-steps", "10", "--project", P(f)], ExitCodes.Usage, "no effect with schedule step"),
+        ["ema 1"] = new(f => ["train", "--ema", "1", "--project", P(f)], ExitCodes.Usage, "ema must be in [0, 1)"),
+        ["accumulate 0"] = new(f => ["train", "--accumulate", "0", "--project", P(f)], ExitCodes.Usage, "accumulate must be positive"),
+        ["negative workers"] = new(f => ["train", "--workers", "-1", "--project", P(f)], ExitCodes.Usage, "non-negative"),
+        ["boolean flag with a word"] = new(f => ["train", "--augment", "maybe", "--project", P(f)], ExitCodes.Usage, "'augment' expects true or false"),
         ["unknown option"] = new(f => ["train", "--learning-rate", "0.1", "--project", P(f)], ExitCodes.Usage, "--learning-rate"),
         ["option without value"] = new(f => ["train", "--epochs"], ExitCodes.Usage, "--epochs"),
         ["unknown command"] = new(f => ["trian"], ExitCodes.Usage, "'trian'. Did you mean train?"),
@@ -111,12 +115,16 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["config mapping as key"] = new(f => ["train", "--config", f.File_("key.yaml", "? {a: b}\n: c\n"), "--project", P(f)], ExitCodes.Usage, "a key must be plain text"),
         ["config two documents"] = new(f => ["train", "--config", f.File_("two.yaml", "epochs: 1\n---\nepochs: 2\n"), "--project", P(f)], ExitCodes.Usage, "2 YAML documents"),
         ["config binary garbage"] = new(f => ["train", "--config", f.File_("garbage.yaml", "\u0001\u0002: \u0000\u0007\n"), "--project", P(f)], ExitCodes.Usage, "garbage.yaml"),
+        ["config is /dev/zero"] = new(f => ["train", "--config", "/dev/zero", "--project", P(f)], ExitCodes.Usage, "a character device, not a regular file"),
+        ["config is a FIFO"] = new(f => ["train", "--config", Fifo(f), "--project", P(f)], ExitCodes.Usage, "a FIFO (named pipe), not a regular file"),
         ["config bad JSON"] = new(f => ["train", "--config", f.File_("bad.json", "{\"epochs\": }"), "--project", P(f)], ExitCodes.Usage, "invalid JSON"),
         ["config JSON nested 1000 deep"] = new(f => ["train", "--config", f.File_("deep.json", "{\"a\": " + new string('[', 1000) + new string(']', 1000) + "}"), "--project", P(f)], ExitCodes.Usage, "invalid JSON"),
 
         // data and run folders (exit 3)
         ["data folder missing"] = new(f => ["train", "--data", Path.Combine(f.Root, "no-data"), "--project", P(f)], ExitCodes.Data, "no such data set or folder"),
         ["data files are garbage"] = new(f => ["train", "--data", GarbageData(f), "--model", "mlp", "--project", P(f)], ExitCodes.Data, "garbage-data"),
+        ["data is a file"] = new(f => ["train", "--data", f.File_("not-a-folder", "x"), "--project", P(f)], ExitCodes.Data, "data folder not found"),
+        ["data folder empty"] = new(f => ["train", "--data", Directory.CreateDirectory(Path.Combine(f.Root, "empty-data")).FullName, "--model", "mlp", "--project", P(f)], ExitCodes.Data, "empty-data"),
         ["eval missing run"] = new(f => ["eval", Path.Combine(f.Root, "runs-elsewhere", "exp9")], ExitCodes.Data, "run folder not found"),
         ["evolve resume missing folder"] = new(f => ["evolve", "--resume", Path.Combine(f.Root, "no-evolve")], ExitCodes.Data, "resume folder not found"),
         ["train resume missing folder"] = new(f => ["train", "--resume", Path.Combine(f.Root, "no-run")], ExitCodes.Data, "resume folder not found"),
@@ -126,6 +134,7 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["weights damaged"] = new(f => ["eval", Edit(f, "weights", run => Flip(Path.Combine(run, "best", "model.safetensors")))], ExitCodes.Checkpoint, "damaged"),
         ["checkpoint.json garbage"] = new(f => ["eval", Edit(f, "json", run => File.WriteAllText(Path.Combine(run, "best", "checkpoint.json"), "{not json"))], ExitCodes.Checkpoint, "checkpoint.json"),
         ["weights file missing"] = new(f => ["eval", Edit(f, "missing", run => File.Delete(Path.Combine(run, "best", "model.safetensors")))], ExitCodes.Checkpoint, "is missing"),
+        ["resume without last/"] = new(f => ["train", "--resume", Edit(f, "nolast", run => Directory.Delete(Path.Combine(run, "last"), true))], ExitCodes.Checkpoint, "last"),
         ["no best checkpoint"] = new(f => ["eval", Edit(f, "nobest", run => Directory.Delete(Path.Combine(run, "best"), true))], ExitCodes.Checkpoint, "--checkpoint last"),
         ["export with no best checkpoint"] = new(f => ["export", Edit(f, "nobest-export", run => Directory.Delete(Path.Combine(run, "best"), true)), "--format", "safetensors"], ExitCodes.Checkpoint, "--checkpoint last"),
 
@@ -150,6 +159,15 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         var copy = f.Copy(name);
         damage(copy);
         return copy;
+    }
+
+    static string Fifo(CliFailureFixture f)
+    {
+        var path = Path.Combine(f.Root, "files", "fifo.yaml");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        if (!File.Exists(path))
+            using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", path)) mkfifo.WaitForExit();
+        return path;
     }
 
     static void Flip(string path)
@@ -216,6 +234,34 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         Assert.DoesNotContain("Ember.Cli", help);
         Assert.Contains("default fashion-mnist (embedded)", help);
         Assert.Contains("default automatic (plain lines when the output is not a terminal)", help);
+    }
+
+    [Fact]
+    public void A_bare_ember_prints_the_commands_and_exits_with_the_usage_code()
+    {
+        var output = new StringWriter();
+        Assert.Equal(ExitCodes.Usage, EmberCommand.Run([], output, new StringWriter()));
+        Assert.Contains("ember [command] [options]", output.ToString());
+        foreach (var command in new[] { "train", "eval", "predict", "profile", "gradient-flow", "evolve", "ablate", "export" })
+            Assert.Contains($"  {command} ", output.ToString());
+    }
+
+    [Theory]
+    [InlineData(new[] { "train", "--epochs", "0" }, ExitCodes.Usage, "ember: epochs must be positive, got 0")]
+    [InlineData(new[] { "train", "--project", "/proc/x" }, ExitCodes.FileSystem, "ember: cannot create a run folder under '/proc/x'")]
+    public async Task The_real_process_exits_with_the_code_and_prints_the_message_on_stderr(string[] args, int code, string message)
+    {
+        var cli = Path.Combine(AppContext.BaseDirectory, "Ember.Cli.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = fx.Root };
+        start.ArgumentList.Add(cli);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = await process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(60_000), "ember did not exit within 60 s");
+        Assert.Equal(code, process.ExitCode);
+        Assert.StartsWith(message, stderr);
+        Assert.DoesNotContain("   at ", stderr + await stdout);
     }
 
     internal static (int Code, string Stdout, string Stderr) Invoke(string[] args)

@@ -68,5 +68,7 @@ public class CsvDatasetTests
         var folder = Directory.CreateTempSubdirectory("ember-csv").FullName;
         Assert.Contains("is a folder", Assert.Throws<InvalidDataException>(() => new CsvDataset(folder)).Message);
         Assert.Contains("is empty", Assert.Throws<InvalidDataException>(() => new CsvDataset(Write("\n\n"))).Message);
+        // a device reports size 0 and never ends: refused before reading
+        Assert.Contains("not a regular file", Assert.Throws<InvalidDataException>(() => new CsvDataset("/dev/zero")).Message);
     }
 }

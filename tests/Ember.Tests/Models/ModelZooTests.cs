@@ -59,4 +59,15 @@ public class ModelZooTests
         Assert.Equal(new Shape(2, 12, 4, 4), Focus.SpaceToDepth(x).Shape);
         TestUtil.Close(viaFocus, viaConv, rtol: 1e-12, atol: 1e-12);
     }
+
+    [Fact]
+    public void Alexnet_takes_three_channels_and_refuses_another_count_instead_of_ignoring_it()
+    {
+        var features0 = ModelZoo.Create("alexnet").StateDict()["features.0.weight"];
+        Assert.Equal(new Shape(64, 3, 11, 11), features0.Shape);
+        var ex = Assert.Throws<ArgumentException>(() => ModelZoo.Create("alexnet", inChannels: 1));
+        Assert.Contains("alexnet takes 3-channel input", ex.Message);
+        Assert.Contains("got in_channels 1", ex.Message);
+        Assert.Equal(new Shape(64, 1, 7, 7), ModelZoo.Create("resnet18").StateDict()["conv1.weight"].Shape); // the others follow inChannels (default 1)
+    }
 }

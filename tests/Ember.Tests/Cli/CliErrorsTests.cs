@@ -1,0 +1,66 @@
+using Ember.Cli.Commands;
+using Ember.Cli.Configuration;
+using Ember.Training;
+
+namespace Ember.Tests.Cli;
+
+public class CliErrorsTests
+{
+    public static TheoryData<string> Kinds => [.. Table.Keys];
+
+    static readonly Dictionary<string, (Exception Error, int Code, string Message)> Table = new()
+    {
+        ["config"] = (new ConfigException("epochs must be positive, got 0"), ExitCodes.Usage, "epochs must be positive, got 0"),
+        ["config inside an aggregate"] = (new AggregateException(new ConfigException("bad key")), ExitCodes.Usage, "bad key"),
+        ["YAML escaping a reader"] = (new YamlDotNet.Core.SemanticErrorException(new YamlDotNet.Core.Mark(0, 3, 7), new YamlDotNet.Core.Mark(0, 3, 9), "Duplicate key"), ExitCodes.Usage, "line 3, column 7: Duplicate key"),
+        ["argument"] = (new ArgumentException("ModelZoo: bad channels", "inChannels"), ExitCodes.Usage, "ModelZoo: bad channels"),
+        ["data"] = (new InvalidDataException("idx: file.gz is truncated"), ExitCodes.Data, "idx: file.gz is truncated"),
+        ["missing folder"] = (new DirectoryNotFoundException("data folder not found: /x"), ExitCodes.Data, "data folder not found: /x"),
+        ["checkpoint"] = (new InvalidDataException("checkpoint: last/model.safetensors is damaged"), ExitCodes.Checkpoint, "is damaged"),
+        ["state dict mismatch"] = (new InvalidOperationException("Error(s) in loading state_dict for Mlp:\n\tMissing key(s) in state_dict: \"a\"\n\tb\n\tc\n\td"), ExitCodes.Checkpoint, "(and 2 more); the checkpoint does not hold the model"),
+        ["permission"] = (new UnauthorizedAccessException("Access to the path '/x' is denied."), ExitCodes.FileSystem, "Access to the path '/x' is denied: permission denied or read-only"),
+        ["disk full by errno"] = (new IOException("write failed", 28), ExitCodes.FileSystem, "the disk is full (write failed)"),
+        ["disk full inside a wrapper"] = (new IOException("cannot write args.yaml", new IOException("No space left on device")), ExitCodes.FileSystem, "the disk is full"),
+        ["other I/O"] = (new IOException("Read-only file system : '/sys/x'"), ExitCodes.FileSystem, "Read-only file system"),
+        ["diverged"] = (new TrainingDivergedException("Trainer: the loss became NaN at epoch 2, batch 7 (step 20); lower the learning rate"), ExitCodes.Diverged, "training diverged: the loss became NaN at epoch 2, batch 7 (step 20). Usual remedies: lower --lr"),
+        ["memory"] = (new OutOfMemoryException(), ExitCodes.OutOfMemory, "out of memory"),
+        ["a bug"] = (new NullReferenceException("Object reference not set"), ExitCodes.Internal, "unexpected error: NullReferenceException"),
+    };
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Each_kind_of_failure_has_its_code_and_a_message(string kind)
+    {
+        var (error, code, message) = Table[kind];
+        var (actualCode, actualMessage) = CliErrors.Describe(error);
+        Assert.Equal(code, actualCode);
+        Assert.Contains(message, actualMessage);
+        Assert.DoesNotContain("(Parameter '", actualMessage);
+    }
+
+    [Fact]
+    public void Report_prints_one_line_and_the_trace_only_when_verbose()
+    {
+        Exception thrown;
+        try { throw new InvalidOperationException("boom"); }
+        catch (InvalidOperationException e) { thrown = e; }
+        var output = new StringWriter();
+        var previous = CliErrors.Error;
+        CliErrors.Error = output;
+        try
+        {
+            Assert.Equal(ExitCodes.Internal, CliErrors.Report(thrown));
+            Assert.DoesNotContain("   at ", output.ToString());
+            Assert.Contains("--verbose", output.ToString()); // a bug says how to get the trace
+            output.GetStringBuilder().Clear();
+            CliErrors.Verbose = true;
+            CliErrors.Report(thrown);
+            Assert.Contains("   at ", output.ToString());
+        }
+        finally
+        {
+            CliErrors.Error = previous;
+            CliErrors.Verbose = false;
+        }
+    }
+}
