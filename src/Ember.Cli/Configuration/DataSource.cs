@@ -38,7 +38,7 @@ public sealed record DataSource(string Folder, double Mean, double Std, IReadOnl
             known = named;
         }
         else if (File.Exists(requested))
-            throw new ConfigException($"--data {requested} is a file; give a folder holding the four IDX files, or one of: {string.Join(", ", Known.Keys)}");
+            throw new InvalidDataException($"--data {requested} is a file; give a folder holding the four IDX files, or one of: {string.Join(", ", Known.Keys)}");
         else if (Directory.Exists(requested))
         {
             folder = requested;

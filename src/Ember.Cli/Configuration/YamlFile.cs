@@ -29,7 +29,7 @@ public static class YamlFile
         if (!File.Exists(path)) throw new ConfigException($"file not found: {path}");
         // a FIFO would block in open() and a device never ends: only regular files are opened (devices are refused on Linux)
         FileStream stream;
-        try { (stream, _) = Ember.Interop.UntrustedFile.OpenRead(path, "config file"); }
+        try { (stream, _) = Ember.Data.UntrustedFile.OpenRead(path, "config file"); }
         catch (InvalidDataException e) { throw new ConfigException(e.Message); }
         using var reader = new StreamReader(stream, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         var buffer = new char[MaxBytes + 1];

@@ -132,7 +132,7 @@ public sealed class CsvDataset : IDataset<(Tensor Features, Tensor Target)>
                 $"CsvDataset: '{path}' line {previousEnd + 1}: malformed quoting in {Shorten(args.RawRecord)} (a quote inside a field must be doubled, and the field quoted)"),
         };
         var rows = new List<(string[], long)>();
-        var (stream, _) = Interop.UntrustedFile.OpenRead(path, "CsvDataset"); // regular files only: a FIFO or device would hang
+        var (stream, _) = UntrustedFile.OpenRead(path, "CsvDataset"); // regular files only: a FIFO or device would hang
         using var reader = new StreamReader(stream, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         using var parser = new CsvParser(reader, config);
         while (parser.Read())

@@ -123,7 +123,7 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         // data and run folders (exit 3)
         ["data folder missing"] = new(f => ["train", "--data", Path.Combine(f.Root, "no-data"), "--project", P(f)], ExitCodes.Data, "no such data set or folder"),
         ["data files are garbage"] = new(f => ["train", "--data", GarbageData(f), "--model", "mlp", "--project", P(f)], ExitCodes.Data, "garbage-data"),
-        ["data is a file"] = new(f => ["train", "--data", f.File_("not-a-folder", "x"), "--project", P(f)], ExitCodes.Data, "data folder not found"),
+        ["data is a file"] = new(f => ["train", "--data", f.File_("not-a-folder", "x"), "--project", P(f)], ExitCodes.Data, "is a file"),
         ["data folder empty"] = new(f => ["train", "--data", Directory.CreateDirectory(Path.Combine(f.Root, "empty-data")).FullName, "--model", "mlp", "--project", P(f)], ExitCodes.Data, "empty-data"),
         ["eval missing run"] = new(f => ["eval", Path.Combine(f.Root, "runs-elsewhere", "exp9")], ExitCodes.Data, "run folder not found"),
         ["evolve resume missing folder"] = new(f => ["evolve", "--resume", Path.Combine(f.Root, "no-evolve")], ExitCodes.Data, "resume folder not found"),

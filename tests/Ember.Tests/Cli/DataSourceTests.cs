@@ -81,7 +81,7 @@ public sealed class DataSourceTests : IDisposable
     {
         string file = Path.Combine(temp, "x.txt");
         File.WriteAllText(file, "x");
-        Assert.Contains("is a file", Assert.Throws<ConfigException>(() => DataSource.Resolve(new TrainConfig { Data = file })).Message);
+        Assert.Contains("is a file", Assert.Throws<InvalidDataException>(() => DataSource.Resolve(new TrainConfig { Data = file })).Message);
         Assert.Contains("no such data set or folder", Assert.Throws<DirectoryNotFoundException>(() => DataSource.Resolve(new TrainConfig { Data = Path.Combine(temp, "nope") })).Message);
     }
 }
