@@ -158,10 +158,11 @@ public static unsafe class VectorErf
         return TVec.ConditionalSelect(TVec.LessThanOrEqual(ax, one), smallPiece, result);
     }
 
-    // e^x for float lanes with x ≤ 88, 0 below −87.3 (and for −∞ and NaN: callers whose NaN shows elsewhere): x = n·ln 2 + r
-    // with |r| ≤ ½ln 2 (Cody–Waite, ln 2 split so n·ln2Hi is exact), e^r by its degree-7 Taylor polynomial (error below
-    // 1e-8), 2^n built in the exponent bits. Less than half the cost of Vector.Exp(float), which evaluates in double and
-    // is not inlined; plain multiplies and adds, so every width and CPU gives the same bits.
+    // e^x for float lanes: 0 below −87.3 and at −∞, +∞ above 88.7, NaN stays NaN; made for the erf's and softmax's
+    // x ≤ 0 (accurate up to 88). x = n·ln 2 + r with |r| ≤ ½ln 2 (Cody–Waite, ln 2 split so n·ln2Hi is exact), e^r by its
+    // degree-7 Taylor polynomial (truncation below 1e-8, plus a few float roundings), 2^n built in the exponent bits.
+    // Less than half the cost of Vector.Exp(float), which evaluates in double and is not inlined; plain multiplies and
+    // adds, so every width and CPU gives the same bits.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TVec ExpSmallSingle<TVec, T>(TVec x) where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -180,7 +181,8 @@ public static unsafe class VectorErf
         p = p * r + TVec.One;
         // the low bits of k are n + 127 (mod 2⁹); shifted into the exponent field they make 2ⁿ (the 1.5·2²³ part shifts out)
         var e = p * TVec.ShiftLeftBits(k, 23);
-        return TVec.ConditionalSelect(TVec.GreaterThanOrEqual(x, TVec.Create(T.CreateTruncating(-87.3f))), e, TVec.Zero);
+        e = TVec.ConditionalSelect(TVec.GreaterThan(x, TVec.Create(T.CreateTruncating(88.7f))), TVec.Create(T.PositiveInfinity), e);
+        return TVec.ConditionalSelect(TVec.GreaterThan(TVec.Create(T.CreateTruncating(-87.3f)), x), TVec.Zero, e);
     }
 
     // Σ c_j T_j(s) for s ∈ [−1, 1] (Clenshaw's recurrence). Fused where the CPU has FMA, so the last bit of a result
