@@ -60,20 +60,59 @@ public static unsafe class GeluKernel
     }
 
     // One pass, each lane rounding like PyTorch's scalar steps: t = x·√½ in float, erf(t) in float, then ½x·(1 + erf)
-    // (the product in that order); the tail is one partial vector, so every element takes the same operations.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per range: a tier-0/OSR loop would run slow
+    // (the product in that order). Two independent vectors per step, since the erf's polynomial recurrences are
+    // latency-bound; the rest goes through partial vectors in a separate method, so every element takes the same
+    // operations and each method stays within the JIT's inlining budget (past it, the ISimd calls stop being inlined).
     static void RunFloat<TVec>(float* x, float* y, float* g, int start, int end) where TVec : struct, ISimd<TVec, float>
     {
+        if (g == null) ForwardBody<TVec>(x, y, start, end);
+        else BackwardBody<TVec>(g, x, y, start, end);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per range: a tier-0/OSR loop would run slow
+    static void ForwardBody<TVec>(float* x, float* y, int start, int end) where TVec : struct, ISimd<TVec, float>
+    {
         int i = start;
-        if (g == null)
+        for (; i <= end - 2 * TVec.Count; i += 2 * TVec.Count)
         {
-            for (; i <= end - TVec.Count; i += TVec.Count) Forward(TVec.Load(x + i)).Store(y + i);
-            if (i < end) Forward(TVec.LoadPartial(x + i, end - i)).StorePartial(y + i, end - i);
+            TVec a = Forward(TVec.Load(x + i)), b = Forward(TVec.Load(x + i + TVec.Count));
+            a.Store(y + i);
+            b.Store(y + i + TVec.Count);
         }
-        else
+        if (i < end) ForwardTail<TVec>(x, y, i, end);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static void ForwardTail<TVec>(float* x, float* y, int i, int end) where TVec : struct, ISimd<TVec, float>
+    {
+        for (; i < end; i += TVec.Count)
         {
-            for (; i <= end - TVec.Count; i += TVec.Count) Backward(TVec.Load(g + i), TVec.Load(x + i)).Store(y + i);
-            if (i < end) Backward(TVec.LoadPartial(g + i, end - i), TVec.LoadPartial(x + i, end - i)).StorePartial(y + i, end - i);
+            int m = Math.Min(TVec.Count, end - i);
+            Forward(TVec.LoadPartial(x + i, m)).StorePartial(y + i, m);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per range: a tier-0/OSR loop would run slow
+    static void BackwardBody<TVec>(float* g, float* x, float* dx, int start, int end) where TVec : struct, ISimd<TVec, float>
+    {
+        int i = start;
+        for (; i <= end - 2 * TVec.Count; i += 2 * TVec.Count)
+        {
+            TVec a = Backward(TVec.Load(g + i), TVec.Load(x + i));
+            TVec b = Backward(TVec.Load(g + i + TVec.Count), TVec.Load(x + i + TVec.Count));
+            a.Store(dx + i);
+            b.Store(dx + i + TVec.Count);
+        }
+        if (i < end) BackwardTail<TVec>(g, x, dx, i, end);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static void BackwardTail<TVec>(float* g, float* x, float* dx, int i, int end) where TVec : struct, ISimd<TVec, float>
+    {
+        for (; i < end; i += TVec.Count)
+        {
+            int m = Math.Min(TVec.Count, end - i);
+            Backward(TVec.LoadPartial(g + i, m), TVec.LoadPartial(x + i, m)).StorePartial(dx + i, m);
         }
     }
 
@@ -85,7 +124,7 @@ public static unsafe class GeluKernel
     static TVec Backward<TVec>(TVec g, TVec v) where TVec : struct, ISimd<TVec, float>
     {
         var cdf = TVec.Create(0.5f) * (TVec.One + VectorErf.ErfSingle(v * TVec.Create((float)SqrtHalf)));
-        var pdf = TVec.Exp(TVec.Create(-0.5f) * v * v) * TVec.Create((float)Beta);
+        var pdf = VectorErf.ExpSmallSingle<TVec, float>(TVec.Create(-0.5f) * v * v) * TVec.Create((float)Beta);
         return g * (cdf + v * pdf);
     }
 

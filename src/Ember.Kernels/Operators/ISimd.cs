@@ -56,6 +56,9 @@ public unsafe interface ISimd<TSelf, T> where TSelf : struct, ISimd<TSelf, T> wh
     /// <summary>left·right + addend rounded once for float and double (hardware FMA where the width has it); unfused for other types.</summary>
     static abstract TSelf FusedMultiplyAdd(TSelf left, TSelf right, TSelf addend);
 
+    /// <summary>left·right + addend, fused where the CPU has FMA and two roundings where it has not (never emulated).</summary>
+    static abstract TSelf MultiplyAddEstimate(TSelf left, TSelf right, TSelf addend);
+
     /// <summary>e^x per lane (float and double).</summary>
     static abstract TSelf Exp(TSelf value);
 
@@ -79,6 +82,9 @@ public unsafe interface ISimd<TSelf, T> where TSelf : struct, ISimd<TSelf, T> wh
 
     /// <summary>All-ones lanes where left ≤ right.</summary>
     static abstract TSelf LessThanOrEqual(TSelf left, TSelf right);
+
+    /// <summary>Each lane's bit pattern shifted left by <paramref name="count"/> as an unsigned integer of the lane's size (float: uint, double: ulong).</summary>
+    static abstract TSelf ShiftLeftBits(TSelf value, int count);
 
     /// <summary>Σ lanes (in .NET's fixed pairwise order).</summary>
     static abstract T Sum(TSelf value);

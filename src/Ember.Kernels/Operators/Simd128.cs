@@ -77,6 +77,17 @@ public readonly unsafe struct Simd128<T>(Vector128<T> value) : ISimd<Simd128<T>,
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128<T> MultiplyAddEstimate(Simd128<T> left, Simd128<T> right, Simd128<T> addend)
+    {
+        if (typeof(T) == typeof(float))
+            return new(Vector128.MultiplyAddEstimate(left.Value.As<T, float>(), right.Value.As<T, float>(), addend.Value.As<T, float>()).As<float, T>());
+        if (typeof(T) == typeof(double))
+            return new(Vector128.MultiplyAddEstimate(left.Value.As<T, double>(), right.Value.As<T, double>(), addend.Value.As<T, double>()).As<double, T>());
+        return new(left.Value * right.Value + addend.Value);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128<T> Exp(Simd128<T> value)
     {
         if (typeof(T) == typeof(float)) return new(Vector128.Exp(value.Value.As<T, float>()).As<float, T>());
@@ -105,6 +116,15 @@ public readonly unsafe struct Simd128<T>(Vector128<T> value) : ISimd<Simd128<T>,
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128<T> LessThanOrEqual(Simd128<T> left, Simd128<T> right) => new(Vector128.LessThanOrEqual(left.Value, right.Value));
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128<T> ShiftLeftBits(Simd128<T> value, int count)
+    {
+        if (sizeof(T) == 4) return new(Vector128.ShiftLeft(value.Value.As<T, uint>(), count).As<uint, T>());
+        if (sizeof(T) == 8) return new(Vector128.ShiftLeft(value.Value.As<T, ulong>(), count).As<ulong, T>());
+        throw new NotSupportedException($"Simd128.ShiftLeftBits: {typeof(T).Name} lanes");
+    }
+
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Simd128<T> value) => Vector128.Sum(value.Value);

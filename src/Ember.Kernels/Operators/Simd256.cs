@@ -77,6 +77,17 @@ public readonly unsafe struct Simd256<T>(Vector256<T> value) : ISimd<Simd256<T>,
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256<T> MultiplyAddEstimate(Simd256<T> left, Simd256<T> right, Simd256<T> addend)
+    {
+        if (typeof(T) == typeof(float))
+            return new(Vector256.MultiplyAddEstimate(left.Value.As<T, float>(), right.Value.As<T, float>(), addend.Value.As<T, float>()).As<float, T>());
+        if (typeof(T) == typeof(double))
+            return new(Vector256.MultiplyAddEstimate(left.Value.As<T, double>(), right.Value.As<T, double>(), addend.Value.As<T, double>()).As<double, T>());
+        return new(left.Value * right.Value + addend.Value);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256<T> Exp(Simd256<T> value)
     {
         if (typeof(T) == typeof(float)) return new(Vector256.Exp(value.Value.As<T, float>()).As<float, T>());
@@ -105,6 +116,15 @@ public readonly unsafe struct Simd256<T>(Vector256<T> value) : ISimd<Simd256<T>,
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256<T> LessThanOrEqual(Simd256<T> left, Simd256<T> right) => new(Vector256.LessThanOrEqual(left.Value, right.Value));
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256<T> ShiftLeftBits(Simd256<T> value, int count)
+    {
+        if (sizeof(T) == 4) return new(Vector256.ShiftLeft(value.Value.As<T, uint>(), count).As<uint, T>());
+        if (sizeof(T) == 8) return new(Vector256.ShiftLeft(value.Value.As<T, ulong>(), count).As<ulong, T>());
+        throw new NotSupportedException($"Simd256.ShiftLeftBits: {typeof(T).Name} lanes");
+    }
+
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Simd256<T> value) => Vector256.Sum(value.Value);

@@ -77,6 +77,17 @@ public readonly unsafe struct Simd512<T>(Vector512<T> value) : ISimd<Simd512<T>,
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512<T> MultiplyAddEstimate(Simd512<T> left, Simd512<T> right, Simd512<T> addend)
+    {
+        if (typeof(T) == typeof(float))
+            return new(Vector512.MultiplyAddEstimate(left.Value.As<T, float>(), right.Value.As<T, float>(), addend.Value.As<T, float>()).As<float, T>());
+        if (typeof(T) == typeof(double))
+            return new(Vector512.MultiplyAddEstimate(left.Value.As<T, double>(), right.Value.As<T, double>(), addend.Value.As<T, double>()).As<double, T>());
+        return new(left.Value * right.Value + addend.Value);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512<T> Exp(Simd512<T> value)
     {
         if (typeof(T) == typeof(float)) return new(Vector512.Exp(value.Value.As<T, float>()).As<float, T>());
@@ -105,6 +116,15 @@ public readonly unsafe struct Simd512<T>(Vector512<T> value) : ISimd<Simd512<T>,
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512<T> LessThanOrEqual(Simd512<T> left, Simd512<T> right) => new(Vector512.LessThanOrEqual(left.Value, right.Value));
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512<T> ShiftLeftBits(Simd512<T> value, int count)
+    {
+        if (sizeof(T) == 4) return new(Vector512.ShiftLeft(value.Value.As<T, uint>(), count).As<uint, T>());
+        if (sizeof(T) == 8) return new(Vector512.ShiftLeft(value.Value.As<T, ulong>(), count).As<ulong, T>());
+        throw new NotSupportedException($"Simd512.ShiftLeftBits: {typeof(T).Name} lanes");
+    }
+
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Simd512<T> value) => Vector512.Sum(value.Value);

@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Ember.Kernels.Operators;
 using static Ember.Optim.UpdateMath;
 

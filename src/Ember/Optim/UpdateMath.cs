@@ -25,8 +25,14 @@ internal static class UpdateMath
     // hardware-accelerated width (SimdPath) and finish the tail with the scalar code, and every lane rounds exactly like
     // the scalar expression it replaces (ISimd.FusedMultiplyAdd is the hardware FMA, as T.FusedMultiplyAdd).
 
-    /// <summary>Whether the rules take the vector path for <typeparamref name="T"/>.</summary>
-    public static bool Vectorized<T>() => typeof(T) == typeof(float) || typeof(T) == typeof(double);
+    /// <summary>
+    /// Whether the rules take the vector path for <typeparamref name="T"/>: float and double on a CPU with a hardware FMA
+    /// (x86 with FMA3, ARM64). Without one (.NET emulates FusedMultiplyAdd per lane, slower than the scalar loop's
+    /// software fma) the scalar rule runs alone; it rounds the same.
+    /// </summary>
+    public static bool Vectorized<T>() => (typeof(T) == typeof(float) || typeof(T) == typeof(double)) && HardwareFma;
+
+    static readonly bool HardwareFma = System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported;
 
     /// <summary>torch.lerp's two forms, chosen once for the whole tensor since the weight is a scalar.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

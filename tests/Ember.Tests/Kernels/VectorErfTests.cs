@@ -68,4 +68,26 @@ public class VectorErfSingleTests
         Assert.Equal((float)ErrorFunction.Erf(3.99), s[6]);
         Assert.Equal([1f, 1f], s[7..]);
     }
+
+    [Fact]
+    public void The_float_exp_inside_it_is_within_a_few_ulp_and_keeps_its_special_values()
+    {
+        double worst = 0;
+        for (int i = -87000; i <= 88000; i++)
+        {
+            float x = i * 1e-3f;
+            float e = VectorErf.ExpSmallSingle<Simd128<float>, float>(Simd128<float>.Create(x)).ToScalar();
+            double expected = Math.Exp(x);
+            worst = Math.Max(worst, Math.Abs(e - expected) / expected);
+        }
+        Assert.True(worst < 5e-7, $"worst relative error {worst:E2}");
+        float[] special = [float.NegativeInfinity, -90f, float.NaN, 89f, float.PositiveInfinity, 0f];
+        var got = special.Select(v => VectorErf.ExpSmallSingle<Simd128<float>, float>(Simd128<float>.Create(v)).ToScalar()).ToArray();
+        Assert.Equal(0f, got[0]);
+        Assert.Equal(0f, got[1]);
+        Assert.True(float.IsNaN(got[2]));
+        Assert.Equal(float.PositiveInfinity, got[3]);
+        Assert.Equal(float.PositiveInfinity, got[4]);
+        Assert.Equal(1f, got[5]);
+    }
 }
