@@ -9,6 +9,15 @@ cd "$root"
 docs=(--write-docs docs/benchmarks.md)
 args=()
 for a in "$@"; do if [ "$a" = --no-docs ]; then docs=(); else args+=("$a"); fi; done
+# One machine can report each instruction-set path (issue 21): .NET's switches narrow Ember, and the same limits go to
+# libtorch (ATen's kernels, MKL, oneDNN), so each path is compared with the peer on the same vector width.
+# .NET 10 ignores DOTNET_EnableAVX512F, so it is mapped to DOTNET_EnableAVX512. Limits already set are kept.
+if [ "${DOTNET_EnableAVX512F:-}" = 0 ]; then export DOTNET_EnableAVX512=0; fi
+if [ "${DOTNET_EnableAVX2:-}" = 0 ] || [ "${DOTNET_EnableAVX:-}" = 0 ]; then
+  export DOTNET_EnableAVX512=0 ATEN_CPU_CAPABILITY=${ATEN_CPU_CAPABILITY:-default} MKL_ENABLE_INSTRUCTIONS=${MKL_ENABLE_INSTRUCTIONS:-SSE4_2} ONEDNN_MAX_CPU_ISA=${ONEDNN_MAX_CPU_ISA:-SSE41}
+elif [ "${DOTNET_EnableAVX512:-}" = 0 ]; then
+  export ATEN_CPU_CAPABILITY=${ATEN_CPU_CAPABILITY:-avx2} MKL_ENABLE_INSTRUCTIONS=${MKL_ENABLE_INSTRUCTIONS:-AVX2} ONEDNN_MAX_CPU_ISA=${ONEDNN_MAX_CPU_ISA:-AVX2}
+fi
 # glibc would otherwise give libtorch's large freed blocks back to the kernel and re-fault them on every call.
 export GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967295
 dotnet run -c Release --project bench/Ember.Bench -- compare --threads 2 "${docs[@]}" "${args[@]}"

@@ -23,10 +23,12 @@ public static class MachineLimits
         _ => Vector128.IsHardwareAccelerated ? "Vector128 (SSE/NEON, 128-bit)" : "scalar (no SIMD)",
     } + $"; switches: {Switches()}";
 
-    // The runtime knobs that select narrower paths on a wider machine (.NET 10 reads DOTNET_EnableAVX512, not ...AVX512F).
+    // The knobs that select narrower paths on a wider machine: .NET's (it reads DOTNET_EnableAVX512, not ...AVX512F, since
+    // .NET 10) and the peer's (bench/run.sh sets them to the same width: ATen's kernels, MKL, oneDNN).
     static string Switches()
     {
-        string[] names = ["DOTNET_EnableAVX512", "DOTNET_EnableAVX512F", "DOTNET_EnableAVX2", "DOTNET_EnableAVX", "DOTNET_PreferredVectorBitWidth"];
+        string[] names = ["DOTNET_EnableAVX512", "DOTNET_EnableAVX512F", "DOTNET_EnableAVX2", "DOTNET_EnableAVX", "DOTNET_PreferredVectorBitWidth",
+            "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA"];
         var set = new List<string>();
         foreach (string name in names)
             if (Environment.GetEnvironmentVariable(name) is string value) set.Add($"{name}={value}");

@@ -44,6 +44,8 @@ public sealed class GemmWorkload : IWorkload
         Console.WriteLine(MachineLimits.Describe(2));
         Console.WriteLine($"blocking: {GemmDriver.DescribeBlocking()}");
         if (!useDouble)
+            Console.WriteLine(PackingRates(best));
+        if (!useDouble)
             Console.WriteLine($"micro-kernel alone (panels in L1, k = 256, 1 thread): {MicroKernelGflops(best):F1} GFLOP/s");
         Console.WriteLine($"{"shape",-18} {"m",5} {"n",5} {"k",5} {"1 thread",10} {"2 threads",10} {"ms (2 thr)",10}");
         foreach (Shape s in Shapes)
@@ -76,6 +78,32 @@ public sealed class GemmWorkload : IWorkload
             GemmIsa.Vector256 => Kernel<MicroKernel256<float>>(useBest),
             _ => Kernel<MicroKernel128<float>>(useBest),
         };
+    }
+
+    // Packing speed in elements per ns for a 1024×1024 operand, each layout: the copy (A transposed, B not) and the
+    // transpose (A not transposed, B transposed). What a thread pays per element of the operand it packs.
+    static unsafe string PackingRates(bool useBest) => GemmDriver.SelectedIsa switch
+    {
+        GemmIsa.Vector512 => Packing<MicroKernel512<float>>(useBest),
+        GemmIsa.Vector256 => Packing<MicroKernel256<float>>(useBest),
+        _ => Packing<MicroKernel128<float>>(useBest),
+    };
+
+    static unsafe string Packing<TKernel>(bool useBest) where TKernel : struct, IMicroKernel<float>
+    {
+        const int N = 1024, Kb = 256;
+        float[] src = GC.AllocateArray<float>(N * N, pinned: true), dst = GC.AllocateArray<float>(N * Kb + 4096, pinned: true);
+        src.AsSpan().Fill(1f);
+        double Rate(Action pack) => (double)N * Kb / ((useBest ? Measure.BestSeconds(pack) : Measure.MedianSeconds(pack)) * 1e9);
+        fixed (float* s = src, d = dst)
+        {
+            float* ps = s, pd = d;
+            double aCopy = Rate(() => GemmPacking.PackA<float, TKernel>(ps, N, true, 0, N, 0, Kb, pd));
+            double aTrans = Rate(() => GemmPacking.PackA<float, TKernel>(ps, N, false, 0, N, 0, Kb, pd));
+            double bCopy = Rate(() => GemmPacking.PackB<float, TKernel>(ps, N, false, 0, Kb, 0, N, pd));
+            double bTrans = Rate(() => GemmPacking.PackB<float, TKernel>(ps, N, true, 0, Kb, 0, N, pd));
+            return $"packing 1024×256 (elements/ns): A copy {aCopy:F2}, A transpose {aTrans:F2}, B copy {bCopy:F2}, B transpose {bTrans:F2}";
+        }
     }
 
     static unsafe double Kernel<TKernel>(bool useBest) where TKernel : struct, IMicroKernel<float>

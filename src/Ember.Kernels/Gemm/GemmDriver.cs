@@ -86,15 +86,16 @@ internal static unsafe class GemmDriver
     /// Whether splitting the rows of C over the threads costs less than splitting its columns. Each thread packs all of
     /// the operand that the split does not cut (rows: all of B; columns: all of A), so that packing is done once per
     /// thread; the cut operand is packed once in all. Packing an operand whose panels are already contiguous in memory
-    /// (A transposed, B not) is a row copy, about a vector per cycle; the other layout is a scalar transpose, about one
-    /// element per cycle; the micro-kernel does 2 vectors (NR lanes) of multiply-adds per cycle. The estimate, in multiply-add lanes:
+    /// (A transposed, B not) is a row copy; the other layout is a transpose, about twice as slow (measured with
+    /// `Ember.Bench gemm`: 3.5 and 2.1 elements/ns on the AVX2 path, scalar transpose); in the time of one packed
+    /// element the micro-kernel does about 10 and 17 lanes of multiply-adds, so the weights are NR/2 and NR lanes. The estimate, in multiply-add lanes:
     /// the largest thread's share of the product (whole tiles) plus its packing. The split only decides which thread
     /// computes an element, never how, so the choice may depend on the thread count without breaking bit-identity.
     /// </summary>
     internal static bool SplitRows<T>(in GemmArgs<T> g, int mr, int nr, int threads) where T : unmanaged, INumber<T>
     {
         double lanesPerCycle = nr; // two vectors of NR/2 lanes per cycle
-        double packA = g.TransA ? 2 : lanesPerCycle, packB = g.TransB ? lanesPerCycle : 2;
+        double packA = g.TransA ? lanesPerCycle / 2 : lanesPerCycle, packB = g.TransB ? lanesPerCycle : lanesPerCycle / 2;
         double m = g.M, n = g.N, k = g.K;
         double rowTiles = Math.Ceiling(m / mr), colTiles = Math.Ceiling(n / nr);
         double rowsPerThread = Math.Ceiling(rowTiles / threads) * mr, colsPerThread = Math.Ceiling(colTiles / threads) * nr;

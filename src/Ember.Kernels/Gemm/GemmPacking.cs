@@ -66,6 +66,12 @@ internal static unsafe class GemmPacking
     /// </summary>
     static void Interleave<T>(T* src, nint ld, int count, int width, int kb, T* dst) where T : unmanaged
     {
+        if (typeof(T) == typeof(float) && PackTranspose.Supported)
+        {
+            // 4×4 register transposes: about three times the scalar rate (PackTranspose).
+            PackTranspose.Float((float*)src, ld, count, width, kb, (float*)dst);
+            return;
+        }
         int j = 0;
         for (; j + 8 <= count; j += 8)
         {
