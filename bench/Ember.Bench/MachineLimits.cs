@@ -15,6 +15,14 @@ namespace Ember.Bench;
 /// </remarks>
 public static class MachineLimits
 {
+    /// <summary>The short name of the SIMD path (AVX-512, AVX2, Vector128), which keys its section of docs/benchmarks.md.</summary>
+    public static string SimdPathKey() => GemmDriver.SelectedIsa switch
+    {
+        GemmIsa.Vector512 => "AVX-512",
+        GemmIsa.Vector256 => "AVX2",
+        _ => "Vector128",
+    };
+
     /// <summary>The SIMD path the kernels take in this process, as the runtime's ISA switches left it.</summary>
     public static string SimdPath() => GemmDriver.SelectedIsa switch
     {

@@ -74,7 +74,9 @@ public sealed class CompareWorkload : IWorkload
         Console.WriteLine(load);
         if (docs is not null)
         {
-            BenchmarksDoc.RewriteSideBySide(docs, Section(rows, threads, reps, peerLine, tunables, load, limits, epoch, epochs));
+            string key = MachineLimits.SimdPathKey();
+            BenchmarksDoc.RewriteSideBySide(docs, Section(rows, threads, reps, peerLine, tunables, load, limits, epoch, epochs), key,
+                key == "AVX-512" ? "## Side by side with TorchSharp" : $"## Side by side with TorchSharp, {key} path");
             Console.WriteLine($"rewrote the side-by-side section of {docs}");
         }
         return 0;
