@@ -33,7 +33,8 @@ public static class TrainJob
     /// (a study's per-trial time budget); the exit code stays 0.</param>
     /// <param name="finished">Told the outcome (run folder, epochs, the final weights' test metrics) when the job ends.</param>
     public static int Run(TrainConfig config, string? resumeFolder, TextWriter? plainOutput = null, int? interruptAfterBatches = null,
-        CancellationToken stop = default, Action<TrainOutcome>? finished = null, IReadOnlyDictionary<string, string?>? resumeOverrides = null)
+        CancellationToken stop = default, Action<TrainOutcome>? finished = null, IReadOnlyDictionary<string, string?>? resumeOverrides = null,
+        bool allowNonFinite = false)
     {
         string runDir;
         CheckpointState? resumeState = null;
@@ -124,7 +125,7 @@ public static class TrainJob
         {
             var last = Path.Combine(runDir, "last");
             // every counter is checked against this run before anything is loaded or written
-            var loaded = Checkpoint.Load(last, model, optimizer, ema);
+            var loaded = Checkpoint.Load(last, model, optimizer, ema, allowNonFinite);
             loaded.CheckRange(Path.Combine(last, Checkpoint.JsonFile), config.Epochs, batchesPerEpoch, config.Accumulate);
             if ((scheduler is not null || plateau is not null) != loaded.Scheduler is not null || (scaler is not null) != loaded.Scaler is not null
                 || (ema is not null) != loaded.EmaUpdates is not null)
