@@ -113,7 +113,7 @@ public sealed record AblationStudy
             Seeds = keys.TryGetValue("seeds", out var s) ? List(s).Select(x => Integer(x, "seeds", path)).ToList() : [0, 1, 2],
             Metrics = keys.TryGetValue("metrics", out var m) ? List(m).Select(x => Text(x, "metrics", path)).ToList() : ["top1", "val_loss"],
             BaselineName = keys.TryGetValue("baseline_name", out var b) ? Text(b, "baseline_name", path) : "A",
-            Decimals = keys.TryGetValue("decimals", out var dec) ? (int)Integer(dec, "decimals", path) : 4,
+            Decimals = keys.TryGetValue("decimals", out var dec) ? Int32(dec, "decimals", path) : 4,
             TimeBudget = keys.TryGetValue("time_budget", out var t) ? Number(t, "time_budget", path) : null,
         };
         CheckPathNames(study, path);
@@ -195,6 +195,11 @@ public sealed record AblationStudy
     static long Integer(YamlNode node, string key, string path)
         => node is YamlScalarNode { Value: string v } && long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out long x) ? x
             : throw new ConfigException($"{path}: '{key}' expects integers, got '{node}'");
+
+    // an int key read as long: a (int) cast would wrap 4294967300 to 4, which then passes the range check
+    static int Int32(YamlNode node, string key, string path)
+        => Integer(node, key, path) is long x and >= int.MinValue and <= int.MaxValue ? (int)x
+            : throw new ConfigException($"{path}: '{key}' is out of range, got '{node}'");
 
     static double Number(YamlNode node, string key, string path)
         => node is YamlScalarNode { Value: string v } && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) ? x
