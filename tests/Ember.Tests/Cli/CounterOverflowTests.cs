@@ -39,6 +39,18 @@ public class CounterOverflowTests
         Assert.Contains("epochs 2147483647 × 4 optimizer steps per epoch", ex.Message);
     }
 
+    [Fact]
+    public void Train_with_epochs_that_overflow_the_schedule_exits_with_a_usage_error()
+    {
+        var project = Directory.CreateTempSubdirectory("ember-runs").FullName;
+        var (code, _, stderr) = CliFailureTests.Invoke(["train", "--model", "mlp", "--epochs", "2147483647", "--schedule", "cosine",
+            "--batch-size", "64", "--limit", "128", "--plain", "--project", project]);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("ember: epochs 2147483647 × 2 optimizer steps per epoch = 4294967294 steps", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+        Directory.Delete(project, true);
+    }
+
     [Theory]
     [InlineData("4294967300")]  // 2^32 + 4: an (int) cast made it 4, which passed the [0, 15] check
     [InlineData("-4294967296")] // wraps to 0
