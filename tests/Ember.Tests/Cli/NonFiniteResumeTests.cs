@@ -71,4 +71,34 @@ public class NonFiniteResumeTests
         }
         finally { Directory.Delete(project, true); }
     }
+
+    [Fact]
+    public void Resume_refuses_optimizer_state_for_an_index_no_parameter_has()
+    {
+        var project = Directory.CreateTempSubdirectory("ember-runs").FullName;
+        try
+        {
+            var config = new Ember.Cli.Configuration.TrainConfig { Model = "mlp", Epochs = 1, BatchSize = 64, Limit = 256, Project = project, Plain = true, Optimizer = "adamw" };
+            Assert.Equal(0, TrainJob.Run(config, null, new StringWriter()));
+            var run = Path.Combine(project, "exp1");
+            var path = Path.Combine(run, "last", Checkpoint.OptimizerFile);
+            var tensors = SafeTensors.Load(path);
+            var renamed = new Dictionary<string, Tensor>();
+            foreach (var (k, t) in tensors) renamed[k.StartsWith("state.0.", StringComparison.Ordinal) ? "state.99." + k["state.0.".Length..] : k] = t;
+            SafeTensors.Save(path, renamed);
+            var json = Path.Combine(run, "last", Checkpoint.JsonFile);
+            var node = JsonNode.Parse(File.ReadAllText(json))!;
+            node["Files"]![Checkpoint.OptimizerFile] = Sha(path);
+            File.WriteAllText(json, node.ToJsonString());
+            var before = Hashes(run);
+
+            var errors = new StringWriter();
+            CliErrors.Error = errors;
+            try { Assert.Equal(ExitCodes.Checkpoint, TrainCommand.Create().Parse(["--resume", run, "--epochs", "2"]).Invoke()); }
+            finally { CliErrors.Error = null!; }
+            Assert.Contains($"ember: checkpoint: {path} does not fit the optimizer AdamW: AdamW.LoadStateDict: 'state.99.exp_avg' is state for parameter index 99, which no parameter group lists", errors.ToString());
+            Assert.Equal(before, Hashes(run));
+        }
+        finally { Directory.Delete(project, true); }
+    }
 }
