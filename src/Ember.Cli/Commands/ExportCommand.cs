@@ -3,11 +3,12 @@ using System.Globalization;
 using Ember.Cli.Configuration;
 using Ember.Interop;
 using Ember.Models;
+using Ember.Training;
 
 namespace Ember.Cli.Commands;
 
 /// <summary>
-/// `ember export RUN --format onnx|safetensors [--output PATH] [--checkpoint best|last] [--opset N] [--fuse]`: writes a
+/// `ember export RUN --format onnx|safetensors [--output PATH] [--force] [--checkpoint best|last] [--opset N] [--fuse]`: writes a
 /// run's trained model as an ONNX model (for ONNX Runtime and other runtimes; dynamic batch) or as a safetensors state
 /// dict with PyTorch's names. The default output is RUN/best.onnx (or last.safetensors, ...).
 /// </summary>
@@ -23,27 +24,33 @@ public static class ExportCommand
         var which = new Option<string>("--checkpoint") { Description = "best or last", DefaultValueFactory = _ => "best" };
         var opset = new Option<int>("--opset") { Description = $"ONNX opset, {Onnx.MinOpset} to {Onnx.MaxOpset}", DefaultValueFactory = _ => Onnx.MinOpset };
         var fuse = new Option<bool>("--fuse") { Description = "ONNX only: fold each BatchNorm into its convolution" };
+        var force = new Option<bool>("--force") { Description = "overwrite an existing output file (never a run's own files)" };
         command.Arguments.Add(run);
         command.Options.Add(format);
         command.Options.Add(output);
         command.Options.Add(which);
         command.Options.Add(opset);
         command.Options.Add(fuse);
+        command.Options.Add(force);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            Export(parse.GetValue(run)!.FullName, parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(which)!, parse.GetValue(opset), parse.GetValue(fuse), Console.Out);
+            Export(parse.GetValue(run)!.FullName, parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(which)!, parse.GetValue(opset), parse.GetValue(fuse), Console.Out, parse.GetValue(force));
             return 0;
         }));
         return command;
     }
 
-    /// <summary>Exports the run's checkpoint and returns the path written.</summary>
-    public static string Export(string runFolder, string format, string? output, string checkpoint, int opset, bool fuse, TextWriter log)
+    /// <summary>
+    /// Exports the run's checkpoint and returns the path written. An existing file is replaced only with
+    /// <paramref name="force"/>, and never one of a run's own files (see <see cref="CheckOutput"/>).
+    /// </summary>
+    public static string Export(string runFolder, string format, string? output, string checkpoint, int opset, bool fuse, TextWriter log, bool force = false)
     {
         if (format is not ("onnx" or "safetensors")) throw new ConfigException($"unknown format '{format}'; valid choices: onnx, safetensors");
         if (fuse && format != "onnx") throw new ConfigException("--fuse applies to --format onnx only: a fused state dict no longer matches the model's layout");
-        var (model, config) = EvalCommand.Load(runFolder, checkpoint, fuse);
         var path = Path.GetFullPath(output ?? Path.Combine(runFolder, $"{checkpoint}.{format}"));
+        CheckOutput(path, force);
+        var (model, config) = EvalCommand.Load(runFolder, checkpoint, fuse);
         string what;
         if (format == "onnx")
         {
@@ -59,5 +66,29 @@ public static class ExportCommand
         }
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported {config.Model} ({checkpoint}) to {path}: {what}, {new FileInfo(path).Length / 1e6:F2} MB"));
         return path;
+    }
+
+    /// <summary>
+    /// Refuses an output that would damage a run: nothing is written inside a checkpoint folder (one holding
+    /// checkpoint.json), and inside a run folder (one holding args.yaml, found on any ancestor, also through links) an
+    /// existing file may be replaced only if it is an earlier export (.onnx or .safetensors directly in the run's root)
+    /// and <paramref name="force"/> is set. Any other existing file needs <paramref name="force"/>; a folder is never replaced.
+    /// </summary>
+    internal static void CheckOutput(string path, bool force)
+    {
+        var full = Path.GetFullPath(path);
+        if (Directory.Exists(full)) throw new ConfigException($"--output {full} is a folder; give a file name, e.g. {Path.Combine(full, "model.onnx")}");
+        var info = new FileInfo(full);
+        bool exists = info.Exists || info.LinkTarget is not null;
+        for (var folder = Path.GetDirectoryName(full); folder is not null; folder = Path.GetDirectoryName(folder))
+        {
+            if (File.Exists(Path.Combine(folder, Checkpoint.JsonFile)))
+                throw new ConfigException($"--output {full} is inside the checkpoint folder {folder}; writing there would damage the checkpoint; choose a path outside it");
+            if (!exists || !File.Exists(Path.Combine(folder, "args.yaml"))) continue;
+            bool earlierExport = folder == Path.GetDirectoryName(full) && Path.GetExtension(full) is ".onnx" or ".safetensors";
+            if (!earlierExport)
+                throw new ConfigException($"--output {full} is a file of the run {folder}; export never overwrites a run's own files (even with --force); choose another path");
+        }
+        if (exists && !force) throw new ConfigException($"--output {full} already exists; pass --force to overwrite it or choose another path");
     }
 }

@@ -14,6 +14,9 @@ public static class TrainCommand
         var resume = new Option<DirectoryInfo?>("--resume") { Description = "continue an interrupted run from its folder, e.g. runs/train/exp3 (with --epochs N to extend it; other options must match its args.yaml)" };
         command.Options.Add(config);
         command.Options.Add(resume);
+        var allowNonFinite = EvalCommand.AllowNonFiniteOption();
+        allowNonFinite.Description = "with --resume: continue even if last/ holds NaN or Inf weights or optimizer moments (a diverged run)";
+        command.Options.Add(allowNonFinite);
         var keyOptions = new List<(string Key, Option<string?> Option)>();
         foreach (var (key, property) in ConfigLoader.Keys)
         {
@@ -43,8 +46,9 @@ public static class TrainCommand
                 {
                     // the run's args.yaml defines it; the options may only extend it (see TrainJob.ResumableKeys)
                     if (file is not null) throw new ConfigException($"--config cannot be combined with --resume: {Path.Combine(resumeFolder.FullName, "args.yaml")} defines the run");
-                    return TrainJob.Run(new TrainConfig(), resumeFolder.FullName, resumeOverrides: overrides);
+                    return TrainJob.Run(new TrainConfig(), resumeFolder.FullName, resumeOverrides: overrides, allowNonFinite: parse.GetValue(allowNonFinite));
                 }
+                if (parse.GetValue(allowNonFinite)) throw new ConfigException("--allow-non-finite applies to --resume only: a new run starts from finite weights");
                 return TrainJob.Run(Resolve(file?.FullName, overrides), null);
             });
         });

@@ -33,7 +33,8 @@ public static class TrainJob
     /// (a study's per-trial time budget); the exit code stays 0.</param>
     /// <param name="finished">Told the outcome (run folder, epochs, the final weights' test metrics) when the job ends.</param>
     public static int Run(TrainConfig config, string? resumeFolder, TextWriter? plainOutput = null, int? interruptAfterBatches = null,
-        CancellationToken stop = default, Action<TrainOutcome>? finished = null, IReadOnlyDictionary<string, string?>? resumeOverrides = null)
+        CancellationToken stop = default, Action<TrainOutcome>? finished = null, IReadOnlyDictionary<string, string?>? resumeOverrides = null,
+        bool allowNonFinite = false)
     {
         string runDir;
         CheckpointState? resumeState = null;
@@ -82,7 +83,7 @@ public static class TrainJob
         var model = ModelZoo.Create(config.Model, data.Classes.Count, inChannels: 1);
         var optimizer = CreateOptimizer(config, model);
         int batchesPerEpoch = trainLoader.Count;
-        int stepsPerEpoch = (batchesPerEpoch + config.Accumulate - 1) / config.Accumulate;
+        int stepsPerEpoch = StepsPerEpoch(batchesPerEpoch, config.Accumulate);
         var (scheduler, plateau, perStep) = CreateSchedule(config, optimizer, stepsPerEpoch);
         var ema = config.Ema > 0 ? new ModelEma(model, decay: config.Ema) : null;
         var scaler = config.Amp == "fp16" ? new GradScaler() : null;
@@ -124,7 +125,7 @@ public static class TrainJob
         {
             var last = Path.Combine(runDir, "last");
             // every counter is checked against this run before anything is loaded or written
-            var loaded = Checkpoint.Load(last, model, optimizer, ema);
+            var loaded = Checkpoint.Load(last, model, optimizer, ema, allowNonFinite);
             loaded.CheckRange(Path.Combine(last, Checkpoint.JsonFile), config.Epochs, batchesPerEpoch, config.Accumulate);
             if ((scheduler is not null || plateau is not null) != loaded.Scheduler is not null || (scaler is not null) != loaded.Scaler is not null
                 || (ema is not null) != loaded.EmaUpdates is not null)
@@ -234,9 +235,24 @@ public static class TrainJob
         };
     }
 
+    /// <summary>Optimizer steps per epoch: a last partial accumulation still steps. In long, since accumulate may be up to int.MaxValue.</summary>
+    internal static int StepsPerEpoch(int batchesPerEpoch, int accumulate) => (int)((batchesPerEpoch + (long)accumulate - 1) / accumulate);
+
+    /// <summary>
+    /// The optimizer steps of the whole run, which the schedulers count in int: epochs × steps per epoch from a config
+    /// could pass int.MaxValue and wrap to a negative or tiny count (a schedule that ends at once).
+    /// </summary>
+    internal static int TotalSteps(int epochs, int stepsPerEpoch)
+    {
+        long total = (long)epochs * stepsPerEpoch;
+        if (total > int.MaxValue)
+            throw new ConfigException($"epochs {epochs} × {stepsPerEpoch} optimizer steps per epoch = {total} steps, more than the {int.MaxValue} a schedule can count; use fewer epochs");
+        return (int)total;
+    }
+
     internal static (LRScheduler? Scheduler, ReduceLROnPlateau? Plateau, bool PerStep) CreateSchedule(TrainConfig c, Optimizer optimizer, int stepsPerEpoch)
     {
-        int total = Math.Max(1, c.Epochs * stepsPerEpoch);
+        int total = Math.Max(1, TotalSteps(c.Epochs, stepsPerEpoch));
         int warmup = Math.Min(c.WarmupSteps, total - 1);
         LRScheduler WithWarmup(Func<int, LRScheduler> main)
             => warmup <= 0 ? main(total) : new SequentialLR(optimizer, [new LinearLR(optimizer, 0.01, 1.0, warmup), main(total - warmup)], [warmup]);

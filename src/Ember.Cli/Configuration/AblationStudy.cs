@@ -113,9 +113,10 @@ public sealed record AblationStudy
             Seeds = keys.TryGetValue("seeds", out var s) ? List(s).Select(x => Integer(x, "seeds", path)).ToList() : [0, 1, 2],
             Metrics = keys.TryGetValue("metrics", out var m) ? List(m).Select(x => Text(x, "metrics", path)).ToList() : ["top1", "val_loss"],
             BaselineName = keys.TryGetValue("baseline_name", out var b) ? Text(b, "baseline_name", path) : "A",
-            Decimals = keys.TryGetValue("decimals", out var dec) ? (int)Integer(dec, "decimals", path) : 4,
+            Decimals = keys.TryGetValue("decimals", out var dec) ? Int32(dec, "decimals", path) : 4,
             TimeBudget = keys.TryGetValue("time_budget", out var t) ? Number(t, "time_budget", path) : null,
         };
+        CheckPathNames(study, path);
         if (study.Seeds.Count == 0) throw new ConfigException($"{path}: 'seeds' must list at least one seed");
         if (study.Seeds.Distinct().Count() != study.Seeds.Count) throw new ConfigException($"{path}: 'seeds' must be distinct, got {string.Join(", ", study.Seeds)}");
         if (study.Metrics.Count == 0) throw new ConfigException($"{path}: 'metrics' must list at least one metric");
@@ -130,6 +131,39 @@ public sealed record AblationStudy
         foreach (var variant in variants)
             Validate(variant.Components.Aggregate(baseline, study.Configure), $"{path}: variant {variant.Name}");
         return study;
+    }
+
+    /// <summary>The longest component or baseline name: variant names join them into one folder name, which must fit 255 bytes.</summary>
+    public const int MaxNameLength = 64;
+
+    /// <summary>
+    /// Component names and baseline_name become folder names (trials/A+ema-seed0), so each is confined to
+    /// [A-Za-z0-9._+-], does not start with '.', and is at most <see cref="MaxNameLength"/> characters: '../x', '/tmp/x'
+    /// or '.' would write runs outside the study folder. Checked before any folder is made.
+    /// </summary>
+    static void CheckPathNames(AblationStudy study, string path)
+    {
+        var names = new List<(string Key, string Name)> { ("baseline_name", study.BaselineName) };
+        foreach (var (name, _) in study.Components) names.Add(("components", name));
+        foreach (var (key, name) in names)
+        {
+            string? problem = name.Length == 0 ? "is empty"
+                : name[0] == '.' ? "starts with '.'"
+                : name.Length > MaxNameLength ? $"is {name.Length} characters long, more than {MaxNameLength}"
+                : null;
+            foreach (char c in name)
+                if (problem is null && !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '+' or '-'))
+                    problem = $"holds '{(char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString())}'";
+            if (problem is not null)
+                throw new ConfigException($"{path}: '{key}': the name '{name}' {problem}; names become folder names, so use only letters, digits, '.', '_', '+' and '-', not starting with '.'");
+        }
+        // A variant's folder is BASELINE+C1+C2…-seedN (a long seed has up to 20 characters).
+        IReadOnlyList<AblationVariant> variants;
+        try { variants = Ablation.Variants([.. study.Components.Select(c => c.Name)], study.Design, study.BaselineName); }
+        catch (ArgumentException) { return; } // reported, with the file's name, by Load
+        foreach (var variant in variants)
+            if (variant.Name.Length + "-seed".Length + 20 > 255)
+                throw new ConfigException($"{path}: 'components': the variant {variant.Name} needs a folder name longer than 255 characters; use shorter component names");
     }
 
     static void Validate(TrainConfig config, string source)
@@ -161,6 +195,11 @@ public sealed record AblationStudy
     static long Integer(YamlNode node, string key, string path)
         => node is YamlScalarNode { Value: string v } && long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out long x) ? x
             : throw new ConfigException($"{path}: '{key}' expects integers, got '{node}'");
+
+    // an int key read as long: a (int) cast would wrap 4294967300 to 4, which then passes the range check
+    static int Int32(YamlNode node, string key, string path)
+        => Integer(node, key, path) is long x and >= int.MinValue and <= int.MaxValue ? (int)x
+            : throw new ConfigException($"{path}: '{key}' is out of range, got '{node}'");
 
     static double Number(YamlNode node, string key, string path)
         => node is YamlScalarNode { Value: string v } && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) ? x

@@ -16,7 +16,7 @@ public sealed class AdagradState : ParameterState
 
     internal override void Load(OptimizerStateDict dict, string prefix, Tensor parameter)
     {
-        Step = (long)dict.Scalar(prefix + "step");
+        Step = TakeStep(dict, prefix + "step");
         Sum = Take(dict, prefix + "sum", parameter);
     }
 }

@@ -28,7 +28,7 @@ public sealed class AdamState : ParameterState
 
     internal override void Load(OptimizerStateDict dict, string prefix, Tensor parameter)
     {
-        Step = (long)dict.Scalar(prefix + "step");
+        Step = TakeStep(dict, prefix + "step");
         ExpAvg = Take(dict, prefix + "exp_avg", parameter);
         ExpAvgSq = Take(dict, prefix + "exp_avg_sq", parameter);
         MaxExpAvgSq = TakeOptional(dict, prefix + "max_exp_avg_sq", parameter) ?? MaxExpAvgSq;

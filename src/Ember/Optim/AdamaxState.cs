@@ -19,7 +19,7 @@ public sealed class AdamaxState : ParameterState
 
     internal override void Load(OptimizerStateDict dict, string prefix, Tensor parameter)
     {
-        Step = (long)dict.Scalar(prefix + "step");
+        Step = TakeStep(dict, prefix + "step");
         ExpAvg = Take(dict, prefix + "exp_avg", parameter);
         ExpInf = Take(dict, prefix + "exp_inf", parameter);
     }

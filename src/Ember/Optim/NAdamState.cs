@@ -22,7 +22,7 @@ public sealed class NAdamState : ParameterState
 
     internal override void Load(OptimizerStateDict dict, string prefix, Tensor parameter)
     {
-        Step = (long)dict.Scalar(prefix + "step");
+        Step = TakeStep(dict, prefix + "step");
         MuProduct = (float)dict.Scalar(prefix + "mu_product");
         ExpAvg = Take(dict, prefix + "exp_avg", parameter);
         ExpAvgSq = Take(dict, prefix + "exp_avg_sq", parameter);

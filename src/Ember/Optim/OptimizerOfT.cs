@@ -120,24 +120,28 @@ public abstract class Optimizer<TOptions, TState> : Optimizer
             throw new ArgumentException($"{Name}.LoadStateDict: loaded state dict has {savedGroups} parameter groups, the optimizer has {groups.Count}");
         var loadedOptions = new TOptions[groups.Count];
         var indices = new long[groups.Count][];
+        var known = new HashSet<long>();
         for (int g = 0; g < groups.Count; g++)
         {
             string prefix = $"param_groups.{g}.";
-            indices[g] = stateDict.Tensor(prefix + "params").ToArray<long>();
+            var ids = stateDict.Tensor(prefix + "params");
+            if (ids.DType != DType.Int64 || ids.Shape.Rank != 1)
+                throw new ArgumentException($"{Name}.LoadStateDict: '{prefix}params' is a {ids.DType} tensor of shape {ids.Shape}, expected a 1-d int64 tensor of parameter indices");
+            indices[g] = ids.ToArray<long>();
             if (indices[g].Length != groups[g].Parameters.Count)
                 throw new ArgumentException($"{Name}.LoadStateDict: loaded state dict contains a parameter group of {indices[g].Length} parameters that doesn't match the size of optimizer's group {g} ({groups[g].Parameters.Count} parameters)");
+            foreach (long id in indices[g])
+                if (!known.Add(id)) throw new ArgumentException($"{Name}.LoadStateDict: parameter index {id} appears twice in the groups' 'params'; each parameter has one index");
             var options = defaults with { };
             options.Load(key => stateDict.Scalar(prefix + key));
             options.Validate(Name);
             loadedOptions[g] = options;
         }
-        // Everything checked: now replace, so a failed load leaves the optimizer as it was.
-        state.Clear();
+        // Per-parameter state whose index names no parameter would be dropped silently (moments lost on resume).
+        CheckStateIndices(stateDict.Tensors.Keys, known);
+        CheckStateIndices(stateDict.Scalars.Keys, known);
+        var loaded = new List<(Tensor Parameter, TState State)>();
         for (int g = 0; g < groups.Count; g++)
-        {
-            string prefix = $"param_groups.{g}.";
-            groups[g].SetOptions(loadedOptions[g]);
-            groups[g].InitialLearningRate = stateDict.Scalars.TryGetValue(prefix + "initial_lr", out var initial) ? initial : null;
             for (int i = 0; i < indices[g].Length; i++)
             {
                 string statePrefix = $"state.{indices[g][i]}.";
@@ -146,8 +150,34 @@ public abstract class Optimizer<TOptions, TState> : Optimizer
                 var p = groups[g].Parameters[i];
                 var s = CreateState(p, loadedOptions[g]);
                 s.Load(stateDict, statePrefix, p);
-                state[p] = s;
+                loaded.Add((p, s));
             }
+        // Everything checked and read: now replace, so a failed load leaves the optimizer as it was.
+        state.Clear();
+        for (int g = 0; g < groups.Count; g++)
+        {
+            groups[g].SetOptions(loadedOptions[g]);
+            groups[g].InitialLearningRate = stateDict.Scalars.TryGetValue($"param_groups.{g}.initial_lr", out var initial) ? initial : null;
         }
+        foreach (var (p, s) in loaded) state[p] = s;
+    }
+
+    void CheckStateIndices(IEnumerable<string> keys, HashSet<long> known)
+    {
+        foreach (var key in keys.Order(StringComparer.Ordinal)) // the first damaged key, the same on every run
+        {
+            if (!key.StartsWith("state.", StringComparison.Ordinal)) continue;
+            int dot = key.IndexOf('.', "state.".Length);
+            var index = dot < 0 ? key["state.".Length..] : key["state.".Length..dot];
+            if (!long.TryParse(index, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long id) || !known.Contains(id))
+                throw new ArgumentException($"{Name}.LoadStateDict: '{key}' is state for parameter index {index}, which no parameter group lists (the groups' 'params' hold {known.Count} indices: {Describe(known)}); its moments would be dropped");
+        }
+    }
+
+    static string Describe(HashSet<long> ids)
+    {
+        if (ids.Count == 0) return "none";
+        long min = ids.Min(), max = ids.Max();
+        return max - min + 1 == ids.Count ? $"{min} to {max}" : string.Join(", ", ids.Order().Take(10)) + (ids.Count > 10 ? ", …" : "");
     }
 }

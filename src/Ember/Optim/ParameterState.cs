@@ -22,7 +22,20 @@ public abstract class ParameterState
         var t = dict.Tensor(key);
         if (!t.Shape.Equals(parameter.Shape))
             throw new ArgumentException($"Optimizer.LoadStateDict: state '{key}' has shape {t.Shape}, expected the parameter's shape {parameter.Shape}");
+        // state is saved in the parameter's dtype; another dtype (a BOOL or integer buffer, a half-precision copy) is
+        // a damaged or foreign state dict, not something to cast silently
+        if (t.DType != parameter.DType)
+            throw new ArgumentException($"Optimizer.LoadStateDict: state '{key}' has dtype {t.DType}, expected the parameter's dtype {parameter.DType}");
         return t.Detach().To(parameter.DType).Contiguous().Clone();
+    }
+
+    /// <summary>A step count: a whole number in [0, 2^53] (a double holds every integer up to there exactly).</summary>
+    internal static long TakeStep(OptimizerStateDict dict, string key)
+    {
+        double step = dict.Scalar(key);
+        if (!(step >= 0 && step <= 9007199254740992d) || step != Math.Floor(step))
+            throw new ArgumentException($"Optimizer.LoadStateDict: state '{key}' is {step}, expected a whole number of steps ≥ 0");
+        return (long)step;
     }
 
     internal static Tensor? TakeOptional(OptimizerStateDict dict, string key, Tensor parameter)

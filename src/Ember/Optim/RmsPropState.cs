@@ -22,7 +22,7 @@ public sealed class RmsPropState : ParameterState
 
     internal override void Load(OptimizerStateDict dict, string prefix, Tensor parameter)
     {
-        Step = (long)dict.Scalar(prefix + "step");
+        Step = TakeStep(dict, prefix + "step");
         SquareAvg = Take(dict, prefix + "square_avg", parameter);
         MomentumBuffer = TakeOptional(dict, prefix + "momentum_buffer", parameter) ?? MomentumBuffer;
         GradAvg = TakeOptional(dict, prefix + "grad_avg", parameter) ?? GradAvg;

@@ -197,20 +197,39 @@ public static class Checkpoint
         }
     }
 
-    /// <summary>Restores model, optimizer and EMA from a verified checkpoint and returns its progress record.</summary>
-    public static CheckpointState Load(string folder, Module model, Optimizer? optimizer = null, ModelEma? ema = null)
+    /// <summary>
+    /// Restores model, optimizer and EMA from a verified checkpoint and returns its progress record. Weights, optimizer
+    /// moments or EMA weights holding NaN or ±Inf are refused (an <see cref="InvalidDataException"/> naming the file and
+    /// tensor, before anything is loaded) unless <paramref name="allowNonFinite"/> is set: resuming a diverged run only
+    /// trains NaN further.
+    /// </summary>
+    public static CheckpointState Load(string folder, Module model, Optimizer? optimizer = null, ModelEma? ema = null, bool allowNonFinite = false)
     {
         var v = Open(folder);
         var state = v.State;
         if (state.ModelIsEma && (optimizer is not null || ema is not null))
             throw new InvalidDataException($"checkpoint: {v.Folder} holds the EMA weights only (a run's best/); resume from last/");
-        Into(model, Tensors(v, ModelFile), Path.Combine(v.Folder, ModelFile));
+        var weights = Tensors(v, ModelFile);
+        OrderedDictionary<string, Tensor>? moments = null;
         if (optimizer is not null)
         {
             if (state.OptimizerScalars is null) throw new InvalidDataException($"checkpoint: {v.Folder} holds no optimizer state");
+            moments = Tensors(v, OptimizerFile);
+        }
+        OrderedDictionary<string, Tensor>? shadow = null;
+        if (ema is not null && state.EmaUpdates is not null) shadow = Tensors(v, EmaFile);
+        if (!allowNonFinite)
+        {
+            FiniteWeights.Require(weights, "checkpoint: " + Path.Combine(v.Folder, ModelFile));
+            if (moments is not null) FiniteWeights.Require(moments, "checkpoint: " + Path.Combine(v.Folder, OptimizerFile));
+            if (shadow is not null) FiniteWeights.Require(shadow, "checkpoint: " + Path.Combine(v.Folder, EmaFile));
+        }
+        Into(model, weights, Path.Combine(v.Folder, ModelFile));
+        if (optimizer is not null)
+        {
             var sd = new OptimizerStateDict();
-            foreach (var (k, t) in Tensors(v, OptimizerFile)) sd.Tensors[k] = t;
-            foreach (var (k, s) in state.OptimizerScalars) sd.Scalars[k] = s;
+            foreach (var (k, t) in moments!) sd.Tensors[k] = t;
+            foreach (var (k, s) in state.OptimizerScalars!) sd.Scalars[k] = s;
             try { optimizer.LoadStateDict(sd); }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or KeyNotFoundException)
             {
@@ -221,7 +240,7 @@ public static class Checkpoint
         {
             if (state.EmaUpdates is not int updates) throw new InvalidDataException($"checkpoint: {v.Folder} holds no EMA weights ({EmaFile})");
             if (updates < 0) throw new InvalidDataException($"checkpoint: {Path.Combine(v.Folder, JsonFile)}: EmaUpdates {updates} is negative");
-            try { ema.Load(Tensors(v, EmaFile), updates); }
+            try { ema.Load(shadow!, updates); }
             catch (Exception e) when (e is KeyNotFoundException or ArgumentException)
             {
                 throw new InvalidDataException($"checkpoint: {Path.Combine(v.Folder, EmaFile)} does not fit the model: {e.Message}");

@@ -82,6 +82,11 @@ public class DocumentedCommandTests
             // an --output file goes into the run's temporary folder, not the current one
             for (int k = 0; k + 1 < output.Length; k++)
                 if (output[k] == "--output") output[k + 1] = Path.Combine(run, Path.GetFileName(output[k + 1]));
+            // each documented command starts from a fresh run: the README and docs export the same file, which export
+            // refuses to replace without --force
+            if (args[0] == "export")
+                foreach (var earlier in Directory.GetFiles(run).Where(f => f.EndsWith(".onnx", StringComparison.Ordinal) || f.EndsWith(".safetensors", StringComparison.Ordinal)))
+                    File.Delete(earlier);
             var (code, _, stderr) = CliFailureTests.Invoke(output);
             Assert.True(code == 0, $"{where}: `ember {string.Join(' ', args)}` exited {code}: {stderr}");
             ran++;
