@@ -32,11 +32,10 @@ public static class StudyTrial
     /// </summary>
     public static (string RunFolder, Dictionary<string, double> Metrics) Run(TrainConfig config, string folder, TimeSpan? budget, TextWriter? output)
     {
-        using var timer = budget is TimeSpan b ? new CancellationTokenSource(b) : null;
         TrainOutcome? outcome = null;
         var clock = Stopwatch.StartNew();
         int code;
-        try { code = TrainJob.Run(config with { Project = folder }, null, output, stop: timer?.Token ?? default, finished: o => outcome = o); }
+        try { code = TrainJob.Run(config with { Project = folder }, null, output, finished: o => outcome = o, budget: budget); }
         catch (TrainingDivergedException e)
         {
             Console.WriteLine($"diverged, scored NaN: {e.Message}");

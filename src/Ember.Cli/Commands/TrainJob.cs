@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -29,13 +30,16 @@ public static class TrainJob
     /// When resuming, the run's args.yaml defines the run and <paramref name="resumeOverrides"/> (option key → value)
     /// may change only <see cref="ResumableKeys"/>; the others are rejected unless they repeat the recorded value.
     /// </summary>
-    /// <param name="stop">When it fires, training stops at the next batch or epoch end and the weights reached are scored
-    /// (a study's per-trial time budget); the exit code stays 0.</param>
+    /// <param name="stop">When it fires, training stops at the next batch or epoch end and the weights reached are scored;
+    /// the exit code stays 0.</param>
+    /// <param name="budget">A study's per-trial time budget, counted from this call: checked at each batch and epoch end
+    /// against a clock (not a timer thread, which a busy machine may run late), then handled like <paramref name="stop"/>.</param>
     /// <param name="finished">Told the outcome (run folder, epochs, the final weights' test metrics) when the job ends.</param>
     public static int Run(TrainConfig config, string? resumeFolder, TextWriter? plainOutput = null, int? interruptAfterBatches = null,
         CancellationToken stop = default, Action<TrainOutcome>? finished = null, IReadOnlyDictionary<string, string?>? resumeOverrides = null,
-        bool allowNonFinite = false)
+        bool allowNonFinite = false, TimeSpan? budget = null)
     {
+        var started = Stopwatch.StartNew();
         string runDir;
         CheckpointState? resumeState = null;
         TrainConfig? recorded = null;
@@ -114,9 +118,12 @@ public static class TrainJob
             trainer.Add(new LambdaCallback { BatchEnd = s => { if (++seen == limit) { s.StopRequested = true; s.StopReason = "interrupted (simulated)"; } } });
         }
 
-        if (stop.CanBeCanceled)
+        if (stop.CanBeCanceled || budget is not null)
         {
-            void Budget(TrainerState s) { if (stop.IsCancellationRequested && !s.StopRequested) { s.StopRequested = true; s.StopReason = "time budget reached"; } }
+            void Budget(TrainerState s)
+            {
+                if ((stop.IsCancellationRequested || started.Elapsed >= budget) && !s.StopRequested) { s.StopRequested = true; s.StopReason = "time budget reached"; }
+            }
             trainer.Add(new LambdaCallback { BatchEnd = Budget, EpochEnd = Budget });
         }
 
