@@ -6,7 +6,8 @@ namespace Ember.Kernels.Gemm;
 
 /// <summary>
 /// 6×(2·Vector256&lt;T&gt;.Count) micro-kernel: 12 accumulators plus two B vectors and a broadcast fit the register file.
-/// The accumulators are plain locals stored straight to C, so the JIT keeps them in registers (see DESIGN.md).
+/// The accumulators are plain locals stored straight to C, so the JIT keeps them in registers (copying them into a
+/// stack array after the loop made it spill all of them on every iteration).
 /// The rows are spelled out because only named locals stay in registers; arrays or spans of vectors spill.
 /// </summary>
 internal readonly unsafe struct MicroKernel256<T> : IMicroKernel<T> where T : unmanaged, INumber<T>
