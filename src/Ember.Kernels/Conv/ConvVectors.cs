@@ -4,32 +4,11 @@ using System.Runtime.Intrinsics;
 namespace Ember.Kernels.Conv;
 
 /// <summary>
-/// Multiply-add and short-row copies at every vector width, for the convolution kernels' AVX2 and Vector128 paths.
-/// MultiplyAddEstimate is a hardware FMA where there is one (x64 with FMA, ARM64) and a multiply then add elsewhere:
-/// the same choice as the GEMM micro-kernels, so a path never runs a software-emulated fused operation.
+/// Short-row copies at every vector width, for the convolution kernels' AVX2 and Vector128 paths (their multiply-adds
+/// are <see cref="Operators.VectorMath"/>'s, shared with the GEMM micro-kernels).
 /// </summary>
 internal static unsafe class ConvVectors
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<T> MultiplyAdd<T>(Vector256<T> x, Vector256<T> y, Vector256<T> acc)
-    {
-        if (typeof(T) == typeof(float))
-            return Vector256.MultiplyAddEstimate(x.As<T, float>(), y.As<T, float>(), acc.As<T, float>()).As<float, T>();
-        if (typeof(T) == typeof(double))
-            return Vector256.MultiplyAddEstimate(x.As<T, double>(), y.As<T, double>(), acc.As<T, double>()).As<double, T>();
-        return x * y + acc;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<T> MultiplyAdd<T>(Vector128<T> x, Vector128<T> y, Vector128<T> acc)
-    {
-        if (typeof(T) == typeof(float))
-            return Vector128.MultiplyAddEstimate(x.As<T, float>(), y.As<T, float>(), acc.As<T, float>()).As<float, T>();
-        if (typeof(T) == typeof(double))
-            return Vector128.MultiplyAddEstimate(x.As<T, double>(), y.As<T, double>(), acc.As<T, double>()).As<double, T>();
-        return x * y + acc;
-    }
-
     /// <summary>
     /// dst[0..count) = src[0..count) with the widest accelerated vectors, then narrower ones. Image rows are short (28
     /// floats at 28×28): a Memmove call per row costs as much as the copy, and an unaccelerated Vector512 is emulated.

@@ -269,7 +269,7 @@ internal static unsafe class ShiftedGemmConv
         {
             Vector256<T> acc = Vector256<T>.Zero;
             for (int q = 0; q < length; q += Vector256<T>.Count)
-                acc = ConvVectors.MultiplyAdd(Vector256.Load(a + q), Vector256.Load(b + q), acc);
+                acc = MultiplyAdd(Vector256.Load(a + q), Vector256.Load(b + q), acc);
             return Vector256.Sum(acc);
         }
 
@@ -277,7 +277,7 @@ internal static unsafe class ShiftedGemmConv
         {
             Vector128<T> acc = Vector128<T>.Zero;
             for (int q = 0; q < length; q += Vector128<T>.Count)
-                acc = ConvVectors.MultiplyAdd(Vector128.Load(a + q), Vector128.Load(b + q), acc);
+                acc = MultiplyAdd(Vector128.Load(a + q), Vector128.Load(b + q), acc);
             return Vector128.Sum(acc);
         }
 
@@ -293,13 +293,13 @@ internal static unsafe class ShiftedGemmConv
             {
                 Vector256<T> v0 = Vector256.Load(b0 + q), v1 = Vector256.Load(b1 + q), v2 = Vector256.Load(b2 + q);
                 Vector256<T> u = Vector256.Load(a + q);
-                c00 = ConvVectors.MultiplyAdd(u, v0, c00); c01 = ConvVectors.MultiplyAdd(u, v1, c01); c02 = ConvVectors.MultiplyAdd(u, v2, c02);
+                c00 = MultiplyAdd(u, v0, c00); c01 = MultiplyAdd(u, v1, c01); c02 = MultiplyAdd(u, v2, c02);
                 u = Vector256.Load(a1 + q);
-                c10 = ConvVectors.MultiplyAdd(u, v0, c10); c11 = ConvVectors.MultiplyAdd(u, v1, c11); c12 = ConvVectors.MultiplyAdd(u, v2, c12);
+                c10 = MultiplyAdd(u, v0, c10); c11 = MultiplyAdd(u, v1, c11); c12 = MultiplyAdd(u, v2, c12);
                 u = Vector256.Load(a2 + q);
-                c20 = ConvVectors.MultiplyAdd(u, v0, c20); c21 = ConvVectors.MultiplyAdd(u, v1, c21); c22 = ConvVectors.MultiplyAdd(u, v2, c22);
+                c20 = MultiplyAdd(u, v0, c20); c21 = MultiplyAdd(u, v1, c21); c22 = MultiplyAdd(u, v2, c22);
                 u = Vector256.Load(a3 + q);
-                c30 = ConvVectors.MultiplyAdd(u, v0, c30); c31 = ConvVectors.MultiplyAdd(u, v1, c31); c32 = ConvVectors.MultiplyAdd(u, v2, c32);
+                c30 = MultiplyAdd(u, v0, c30); c31 = MultiplyAdd(u, v1, c31); c32 = MultiplyAdd(u, v2, c32);
             }
             c[0] += Vector256.Sum(c00); c[1] += Vector256.Sum(c01); c[2] += Vector256.Sum(c02);
             c += ldc;
@@ -321,13 +321,13 @@ internal static unsafe class ShiftedGemmConv
             {
                 Vector128<T> v0 = Vector128.Load(b0 + q), v1 = Vector128.Load(b1 + q), v2 = Vector128.Load(b2 + q);
                 Vector128<T> u = Vector128.Load(a + q);
-                c00 = ConvVectors.MultiplyAdd(u, v0, c00); c01 = ConvVectors.MultiplyAdd(u, v1, c01); c02 = ConvVectors.MultiplyAdd(u, v2, c02);
+                c00 = MultiplyAdd(u, v0, c00); c01 = MultiplyAdd(u, v1, c01); c02 = MultiplyAdd(u, v2, c02);
                 u = Vector128.Load(a1 + q);
-                c10 = ConvVectors.MultiplyAdd(u, v0, c10); c11 = ConvVectors.MultiplyAdd(u, v1, c11); c12 = ConvVectors.MultiplyAdd(u, v2, c12);
+                c10 = MultiplyAdd(u, v0, c10); c11 = MultiplyAdd(u, v1, c11); c12 = MultiplyAdd(u, v2, c12);
                 u = Vector128.Load(a2 + q);
-                c20 = ConvVectors.MultiplyAdd(u, v0, c20); c21 = ConvVectors.MultiplyAdd(u, v1, c21); c22 = ConvVectors.MultiplyAdd(u, v2, c22);
+                c20 = MultiplyAdd(u, v0, c20); c21 = MultiplyAdd(u, v1, c21); c22 = MultiplyAdd(u, v2, c22);
                 u = Vector128.Load(a3 + q);
-                c30 = ConvVectors.MultiplyAdd(u, v0, c30); c31 = ConvVectors.MultiplyAdd(u, v1, c31); c32 = ConvVectors.MultiplyAdd(u, v2, c32);
+                c30 = MultiplyAdd(u, v0, c30); c31 = MultiplyAdd(u, v1, c31); c32 = MultiplyAdd(u, v2, c32);
             }
             c[0] += Vector128.Sum(c00); c[1] += Vector128.Sum(c01); c[2] += Vector128.Sum(c02);
             c += ldc;

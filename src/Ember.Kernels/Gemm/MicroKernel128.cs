@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Ember.Kernels.Operators;
 
 namespace Ember.Kernels.Gemm;
 
@@ -32,23 +33,23 @@ internal readonly unsafe struct MicroKernel128<T> : IMicroKernel<T> where T : un
             Vector128<T> b0 = Vector128.Load(b);
             Vector128<T> b1 = Vector128.Load(b + Vector128<T>.Count);
             a0 = Vector128.Create(a[0]);
-            c00 = Fma(a0, b0, c00);
-            c01 = Fma(a0, b1, c01);
+            c00 = VectorMath.MultiplyAdd(a0, b0, c00);
+            c01 = VectorMath.MultiplyAdd(a0, b1, c01);
             a1 = Vector128.Create(a[1]);
-            c10 = Fma(a1, b0, c10);
-            c11 = Fma(a1, b1, c11);
+            c10 = VectorMath.MultiplyAdd(a1, b0, c10);
+            c11 = VectorMath.MultiplyAdd(a1, b1, c11);
             a0 = Vector128.Create(a[2]);
-            c20 = Fma(a0, b0, c20);
-            c21 = Fma(a0, b1, c21);
+            c20 = VectorMath.MultiplyAdd(a0, b0, c20);
+            c21 = VectorMath.MultiplyAdd(a0, b1, c21);
             a1 = Vector128.Create(a[3]);
-            c30 = Fma(a1, b0, c30);
-            c31 = Fma(a1, b1, c31);
+            c30 = VectorMath.MultiplyAdd(a1, b0, c30);
+            c31 = VectorMath.MultiplyAdd(a1, b1, c31);
             a0 = Vector128.Create(a[4]);
-            c40 = Fma(a0, b0, c40);
-            c41 = Fma(a0, b1, c41);
+            c40 = VectorMath.MultiplyAdd(a0, b0, c40);
+            c41 = VectorMath.MultiplyAdd(a0, b1, c41);
             a1 = Vector128.Create(a[5]);
-            c50 = Fma(a1, b0, c50);
-            c51 = Fma(a1, b1, c51);
+            c50 = VectorMath.MultiplyAdd(a1, b0, c50);
+            c51 = VectorMath.MultiplyAdd(a1, b1, c51);
             a += 6;
             b += 2 * Vector128<T>.Count;
         }
@@ -73,17 +74,6 @@ internal readonly unsafe struct MicroKernel128<T> : IMicroKernel<T> where T : un
             StoreRow(c + 4 * ldc, c40, c41, va, vb);
             StoreRow(c + 5 * ldc, c50, c51, va, vb);
         }
-    }
-
-    /// <summary>Multiply-add on the element type: fused where the hardware has FMA, else multiply then add.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector128<T> Fma(Vector128<T> x, Vector128<T> y, Vector128<T> acc)
-    {
-        if (typeof(T) == typeof(float))
-            return Vector128.MultiplyAddEstimate(x.As<T, float>(), y.As<T, float>(), acc.As<T, float>()).As<float, T>();
-        if (typeof(T) == typeof(double))
-            return Vector128.MultiplyAddEstimate(x.As<T, double>(), y.As<T, double>(), acc.As<T, double>()).As<double, T>();
-        return x * y + acc;
     }
 
     // alpha·acc (+ beta·C) as separate multiplies and an add, exactly like the scalar edge path, so a C element gets the
