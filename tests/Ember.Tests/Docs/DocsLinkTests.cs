@@ -39,8 +39,27 @@ public sealed partial class DocsLinkTests
             string resolved = Path.GetFullPath(Path.Combine(folder, Uri.UnescapeDataString(target)));
             if (!resolved.StartsWith(root, StringComparison.Ordinal)) broken.Add($"{target} (outside the repository)");
             else if (!File.Exists(resolved) && !Directory.Exists(resolved)) broken.Add($"{target} (missing)");
+            else if (IgnoredByGit(root, resolved)) broken.Add($"{target} (ignored by .gitignore, so missing from a clone)");
         }
         Assert.True(broken.Count == 0, $"{file}: {string.Join(", ", broken)}");
+    }
+
+    // A linked file that exists here but is git-ignored passes locally and breaks on a clean clone (CI); ask git.
+    private static bool IgnoredByGit(string root, string path)
+    {
+        if (!Directory.Exists(Path.Combine(root, ".git")) && !File.Exists(Path.Combine(root, ".git"))) return false;
+        var start = new System.Diagnostics.ProcessStartInfo("git", ["-C", root, "check-ignore", "-q", path])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        try
+        {
+            using var git = System.Diagnostics.Process.Start(start)!;
+            git.WaitForExit();
+            return git.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception) { return false; } // no git on this machine
     }
 
     [Theory]
