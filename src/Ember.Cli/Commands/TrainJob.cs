@@ -5,6 +5,7 @@ using System.Text;
 using Ember.Cli.Configuration;
 using Ember.Cli.Reporting;
 using Ember.Data;
+using Ember.Data.Imbalance;
 using Ember.Data.Transforms;
 using Ember.Interop;
 using Ember.Metrics;
@@ -76,15 +77,31 @@ public static class TrainJob
         var trainSplit = new Mnist(data.Folder, train: true, transform: trainTransform);
         data.CheckLabels(trainSplit);
         IDataset<(Tensor Image, long Label)> trainSet = trainSplit;
-        if (config.Limit > 0 && config.Limit < trainSet.Count) trainSet = new Subset<(Tensor, long)>(trainSet, Enumerable.Range(0, config.Limit).ToArray());
+        var trainLabels = trainSplit.Labels.Select(b => (long)b).ToArray();
+        if (config.Imbalance > 0)
+        {
+            var kept = ImbalancedIndices(trainLabels, data.Classes.Count, config.Imbalance);
+            trainSet = new Subset<(Tensor, long)>(trainSet, kept);
+            trainLabels = [.. kept.Select(i => trainLabels[i])];
+        }
+        if (config.Limit > 0 && config.Limit < trainSet.Count)
+        {
+            trainSet = new Subset<(Tensor, long)>(trainSet, Enumerable.Range(0, config.Limit).ToArray());
+            trainLabels = trainLabels[..config.Limit];
+        }
         var testSet = new Mnist(data.Folder, train: false, transform: normalize);
         data.CheckLabels(testSet);
         var mixup = config.Mixup > 0 ? new MixUp(data.Classes.Count, config.Mixup) : null;
-        var trainLoader = new DataLoader<(Tensor, long)>(trainSet, config.BatchSize, shuffle: true, numWorkers: config.Workers, seed: config.Seed,
+        // Weighted sampling draws as many samples per epoch as the set holds, each class equally often on average.
+        var sampler = config.Sampler == "weighted"
+            ? new WeightedRandomSampler(ClassWeights.SampleWeights(trainLabels, data.Classes.Count), trainLabels.Length)
+            : null;
+        var trainLoader = new DataLoader<(Tensor, long)>(trainSet, config.BatchSize, shuffle: sampler is null, sampler: sampler, numWorkers: config.Workers, seed: config.Seed,
             batchTransform: mixup is null ? null : mixup.Apply);
         var testLoader = new DataLoader<(Tensor, long)>(testSet, 500, numWorkers: config.Workers, seed: config.Seed);
 
         var model = ModelZoo.Create(config.Model, data.Classes.Count, inChannels: 1);
+        if (config.BiasPrior) Init.ClassPriorBias(Classifier(model).Bias!, ClassWeights.Counts(trainLabels, data.Classes.Count));
         var optimizer = CreateOptimizer(config, model);
         int batchesPerEpoch = trainLoader.Count;
         int stepsPerEpoch = StepsPerEpoch(batchesPerEpoch, config.Accumulate);
@@ -103,7 +120,10 @@ public static class TrainJob
             SchedulerPerStep = perStep,
         };
         double smoothing = config.LabelSmoothing;
-        var trainer = new Trainer(model, optimizer, (output, target) => F.CrossEntropy(output, target, labelSmoothing: smoothing), options, scheduler, plateau);
+        Func<Tensor, Tensor, Tensor> loss = config.Loss == "focal"
+            ? (output, target) => F.SoftmaxFocalLoss(output, target)
+            : (output, target) => F.CrossEntropy(output, target, labelSmoothing: smoothing);
+        var trainer = new Trainer(model, optimizer, loss, options, scheduler, plateau);
         var reporter = new ProgressReporter(config.Plain, plainOutput);
         var checkpoints = new ModelCheckpoint(runDir, optimizer, scheduler, plateau, scaler, ema, "top1",
             () => new Dictionary<string, string>
@@ -234,12 +254,37 @@ public static class TrainJob
         return c.Optimizer switch
         {
             "sgd" => new Sgd([new ParamGroup<SgdOptions>(decay), new ParamGroup<SgdOptions>(noDecay, o => o with { WeightDecay = 0 })],
-                new SgdOptions { LearningRate = c.Lr, Momentum = c.Momentum, Nesterov = c.Momentum > 0, WeightDecay = c.WeightDecay }),
+                new SgdOptions
+                {
+                    LearningRate = c.Lr, Momentum = c.Momentum, Nesterov = c.Momentum > 0, WeightDecay = c.WeightDecay,
+                    MomentumForm = c.MomentumForm == "velocity" ? SgdMomentumForm.Velocity : SgdMomentumForm.PyTorch,
+                }),
             "adam" => new Adam([new ParamGroup<AdamOptions>(decay), new ParamGroup<AdamOptions>(noDecay, o => o with { WeightDecay = 0 })],
                 new AdamOptions { LearningRate = c.Lr, WeightDecay = c.WeightDecay }),
             _ => new AdamW([new ParamGroup<AdamWOptions>(decay), new ParamGroup<AdamWOptions>(noDecay, o => o with { WeightDecay = 0 })],
                 new AdamWOptions { LearningRate = c.Lr, WeightDecay = c.WeightDecay }),
         };
+    }
+
+    /// <summary>The model's last Linear layer: the classifier whose bias --bias-prior sets.</summary>
+    internal static Nn.Layers.Linear Classifier(Module model)
+        => model.Modules().OfType<Nn.Layers.Linear>().LastOrDefault() is { Bias: not null } linear ? linear
+            : throw new ConfigException($"bias_prior: the {model.GetType().Name} model has no final Linear layer with a bias to initialize");
+
+    /// <summary>
+    /// The training indices kept by --imbalance r: class k (of C) keeps its first ⌈n_k · r^(−k/(C−1))⌉ images, an
+    /// exponential profile from all of class 0 down to 1/r of class C−1 (the long-tailed CIFAR construction), in file order.
+    /// </summary>
+    internal static int[] ImbalancedIndices(IReadOnlyList<long> labels, int classes, double ratio)
+    {
+        var counts = Data.Imbalance.ClassWeights.Counts(labels, classes);
+        var quota = new long[classes];
+        for (int k = 0; k < classes; k++)
+            quota[k] = (long)Math.Ceiling(counts[k] * Math.Pow(ratio, -(double)k / Math.Max(1, classes - 1)) - 1e-9);
+        var kept = new List<int>();
+        for (int i = 0; i < labels.Count; i++)
+            if (quota[labels[i]]-- > 0) kept.Add(i);
+        return [.. kept];
     }
 
     /// <summary>Optimizer steps per epoch: a last partial accumulation still steps. In long, since accumulate may be up to int.MaxValue.</summary>

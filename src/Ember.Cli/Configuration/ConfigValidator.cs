@@ -10,12 +10,18 @@ public static class ConfigValidator
         ["optimizer"] = ["sgd", "adam", "adamw"],
         ["schedule"] = ["none", "cosine", "onecycle", "step", "plateau"],
         ["amp"] = ["none", "bf16", "fp16"],
+        ["momentum_form"] = ["pytorch", "velocity"],
+        ["loss"] = ["ce", "focal"],
+        ["sampler"] = ["random", "weighted"],
     };
 
     /// <summary>Throws <see cref="ConfigException"/> for an invalid choice or range.</summary>
     public static TrainConfig Validate(TrainConfig c)
     {
         Check("model", c.Model); Check("optimizer", c.Optimizer); Check("schedule", c.Schedule); Check("amp", c.Amp);
+        Check("momentum_form", c.MomentumForm); Check("loss", c.Loss); Check("sampler", c.Sampler);
+        if (!double.IsFinite(c.Imbalance) || (c.Imbalance != 0 && c.Imbalance < 1))
+            throw new ConfigException($"imbalance must be 0 (off) or a ratio >= 1 between the largest and the smallest class, got {c.Imbalance}");
         Positive("epochs", c.Epochs); Positive("batch_size", c.BatchSize); Positive("accumulate", c.Accumulate);
         if (c.Lr <= 0) throw new ConfigException($"lr must be positive, got {c.Lr}");
         if (c.LabelSmoothing is < 0 or >= 1) throw new ConfigException($"label_smoothing must be in [0, 1), got {c.LabelSmoothing}");
@@ -42,6 +48,11 @@ public static class ConfigValidator
         if (c.Optimizer != "sgd" && c.Momentum != DefaultMomentum)
             throw new ConfigException($"momentum {c.Momentum} has no effect with optimizer {c.Optimizer} (Adam and AdamW have betas, not momentum); " +
                 "use --optimizer sgd, or drop --momentum");
+        if (c.MomentumForm != "pytorch" && (c.Optimizer != "sgd" || c.Momentum == 0))
+            throw new ConfigException($"momentum_form {c.MomentumForm} has no effect with optimizer {c.Optimizer}{(c.Optimizer == "sgd" ? " and momentum 0" : "")}; " +
+                "it is how SGD's momentum is written: use --optimizer sgd with a momentum, or drop --momentum-form");
+        if (c.Loss == "focal" && c.LabelSmoothing > 0)
+            throw new ConfigException($"label_smoothing {c.LabelSmoothing} has no effect with loss focal (the focal loss has no smoothing term); use --loss ce, or drop --label-smoothing");
         if (c.WarmupSteps > 0 && !WarmupSchedules.Contains(c.Schedule))
             throw new ConfigException($"warmup_steps {c.WarmupSteps} has no effect with schedule {c.Schedule}" +
                 (c.Schedule == "onecycle" ? " (OneCycleLR warms up by itself over the first 30% of the steps)" : "") +

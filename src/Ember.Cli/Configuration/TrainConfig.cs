@@ -22,12 +22,22 @@ public sealed record TrainConfig
     public string Optimizer { get; init; } = "adamw";
     public double Lr { get; init; } = 2e-3;
     public double Momentum { get; init; } = 0.9;
+    /// <summary>SGD momentum as PyTorch writes it (pytorch) or as the notes do (velocity: v = μv − lr·g, θ += v).</summary>
+    public string MomentumForm { get; init; } = "pytorch";
     public double WeightDecay { get; init; } = 5e-4;
     /// <summary>none, cosine, onecycle, step or plateau.</summary>
     public string Schedule { get; init; } = "onecycle";
     /// <summary>Linear warm-up length in optimizer steps (0: none).</summary>
     public int WarmupSteps { get; init; }
     public double LabelSmoothing { get; init; }
+    /// <summary>ce (cross-entropy) or focal (softmax focal loss, γ = 2).</summary>
+    public string Loss { get; init; } = "ce";
+    /// <summary>random (shuffle) or weighted (each class drawn equally often: inverse-frequency sample weights, with replacement).</summary>
+    public string Sampler { get; init; } = "random";
+    /// <summary>Initialize the classifier's output bias from the training set's class frequencies (log p).</summary>
+    public bool BiasPrior { get; init; }
+    /// <summary>Make the training split imbalanced (0: off): class k keeps a fraction ratio^(−k/(C−1)) of its images, so the largest and smallest classes differ by this ratio.</summary>
+    public double Imbalance { get; init; }
     /// <summary>EMA decay (0: off).</summary>
     public double Ema { get; init; }
     /// <summary>MixUp alpha (0: off).</summary>

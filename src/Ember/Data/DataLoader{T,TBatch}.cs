@@ -15,7 +15,10 @@ namespace Ember.Data;
 /// generator seeded by (seed, e); the sample at position p of epoch e gets a generator seeded by (seed, e, p) for its
 /// augmentation; a batch transform for batch b gets one seeded by (seed, e, b). Nothing is drawn from the global
 /// generator while iterating, so the batches are the same whatever numWorkers is, and iterating another loader (an
-/// evaluation pass between epochs) never changes this one's batches. Each <c>foreach</c> runs the next epoch
+/// evaluation pass between epochs) never changes this one's batches. A data set or transform that draws from the global
+/// generator anyway (<see cref="Generator.Default"/>, e.g. <c>Torch.Rand</c> without a generator) is handed the sample's
+/// own generator as the global one while it runs, on whichever thread loads it: the pattern PyTorch's worker_init_fn
+/// seeding aims at, made independent of which worker loads which sample. Each <c>foreach</c> runs the next epoch
 /// (<see cref="Epoch"/> counts them; <see cref="SetEpoch"/> sets it, for resuming).</para>
 /// <para>numWorkers &gt; 0 loads batches on that many threads with at most numWorkers × prefetchFactor batches loaded
 /// ahead, and yields them in order.</para>
@@ -213,7 +216,9 @@ public class DataLoader<T, TBatch> : IEnumerable<TBatch>
             if ((uint)index >= (uint)dataset.Count)
                 throw new IndexOutOfRangeException($"DataLoader: the sampler yielded index {index}, outside the data set of {dataset.Count} items");
             g.ManualSeed(SeedSequence.Derive(Seed, SeedSequence.SampleStream, epoch, position + j));
-            items[j] = dataset.Get(index, g);
+            var previous = Generator.OverrideDefault(g);   // a data set drawing from the global generator draws from g
+            try { items[j] = dataset.Get(index, g); }
+            finally { Generator.OverrideDefault(previous); }
         }
         return Finish(items, epoch, batchIndex, g);
     }
@@ -223,7 +228,9 @@ public class DataLoader<T, TBatch> : IEnumerable<TBatch>
         var batch = collate(items);
         if (batchTransform == null) return batch;
         g.ManualSeed(SeedSequence.Derive(Seed, SeedSequence.BatchStream, epoch, batchIndex));
-        return batchTransform(batch, g);
+        var previous = Generator.OverrideDefault(g);
+        try { return batchTransform(batch, g); }
+        finally { Generator.OverrideDefault(previous); }
     }
 
     IEnumerable<TBatch> IterateStream(int epoch)
@@ -239,8 +246,16 @@ public class DataLoader<T, TBatch> : IEnumerable<TBatch>
         var batchGen = new Generator();
         var buffer = new List<T>(batchSize);
         int k = 0;
-        foreach (var item in iterableDataset!.Iterate(g))
+        using var items = iterableDataset!.Iterate(g).GetEnumerator();
+        while (true)
         {
+            // The stream's own code runs inside MoveNext: there, and only there, the global generator is the stream's.
+            var previous = Generator.OverrideDefault(g);
+            bool more;
+            try { more = items.MoveNext(); }
+            finally { Generator.OverrideDefault(previous); }
+            if (!more) break;
+            var item = items.Current;
             buffer.Add(item);
             if (buffer.Count == batchSize) { yield return Finish([.. buffer], epoch, k++, batchGen); buffer.Clear(); }
         }

@@ -53,6 +53,34 @@ public static class Init
         return tensor;
     }
 
+    /// <summary>
+    /// A classifier's output bias set from the class prior, so the untrained model already predicts the class frequencies
+    /// (the notes, and YOLOv5's detection heads: for imbalanced data this matters more than the loss): bᶜ = log pᶜ for a
+    /// softmax output, bᶜ = log(pᶜ / (1 − pᶜ)) for independent sigmoid outputs. <paramref name="classCounts"/> are the
+    /// training set's samples per class (every class needs at least one); pᶜ = countᶜ / total.
+    /// </summary>
+    public static Tensor ClassPriorBias(Tensor bias, IReadOnlyList<long> classCounts, bool sigmoid = false)
+    {
+        if (bias.Rank != 1 || bias.Size(0) != classCounts.Count)
+            throw new ArgumentException($"Init.ClassPriorBias: the bias has shape {bias.Shape}, expected [{classCounts.Count}] (one value per class count)");
+        long total = 0;
+        for (int c = 0; c < classCounts.Count; c++)
+        {
+            if (classCounts[c] <= 0)
+                throw new ArgumentException($"Init.ClassPriorBias: class {c} has {classCounts[c]} samples; a prior needs at least one per class");
+            total = checked(total + classCounts[c]);
+        }
+        var values = new double[classCounts.Count];
+        for (int c = 0; c < values.Length; c++)
+        {
+            double p = (double)classCounts[c] / total;
+            values[c] = sigmoid ? Math.Log(p) - double.LogP1(-p) : Math.Log(p);
+        }
+        if (sigmoid && classCounts.Count == 1)
+            throw new ArgumentException("Init.ClassPriorBias: a sigmoid prior needs at least two classes (one class has p = 1, whose logit is infinite)");
+        return Fill(bias, Torch.FromArray(values, [values.Length]).To(bias.DType));
+    }
+
     /// <summary>Zeros (torch.nn.init.zeros_).</summary>
     public static Tensor Zeros(Tensor tensor) => Constant(tensor, 0);
 

@@ -133,7 +133,7 @@ public abstract class Optimizer<TOptions, TState> : Optimizer
             foreach (long id in indices[g])
                 if (!known.Add(id)) throw new ArgumentException($"{Name}.LoadStateDict: parameter index {id} appears twice in the groups' 'params'; each parameter has one index");
             var options = defaults with { };
-            options.Load(key => stateDict.Scalar(prefix + key));
+            options.Load(key => stateDict.Scalar(prefix + key), key => stateDict.Scalars.ContainsKey(prefix + key));
             options.Validate(Name);
             loadedOptions[g] = options;
         }

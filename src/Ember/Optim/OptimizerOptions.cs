@@ -30,6 +30,9 @@ public abstract record OptimizerOptions
         LearningRate = scalar("lr");
     }
 
+    /// <summary>Reads back what <see cref="Scalars"/> wrote, for options whose keys are only written when not default.</summary>
+    internal virtual void Load(Func<string, double> scalar, Func<string, bool> has) => Load(scalar);
+
     internal static void NonNegative(string optimizer, double value, string what)
     {
         if (!(value >= 0))

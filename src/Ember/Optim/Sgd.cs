@@ -8,6 +8,8 @@ namespace Ember.Optim;
 /// <summary>
 /// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and L2 weight decay (torch.optim.SGD):
 /// g ← ±∇ + λθ; b ← g on the first step, else μb + (1 − τ)g; d ← g + μb (Nesterov) or b; θ ← θ − lr·d.
+/// With <see cref="SgdMomentumForm.Velocity"/> the same rule runs on −lr·g with a unit step, which is the notes' v ← μv − lr·g,
+/// θ ← θ + v (the buffer then holds v = −lr·b).
 /// </summary>
 public sealed class Sgd : Optimizer<SgdOptions, SgdState>
 {
@@ -46,13 +48,17 @@ public sealed class Sgd : Optimizer<SgdOptions, SgdState>
     {
         T wd = Cast<T>(o.WeightDecay), mu = Cast<T>(o.Momentum), keep = Cast<T>(1 - o.Dampening), step = Cast<T>(-o.LearningRate);
         bool decay = o.WeightDecay != 0, momentum = o.Momentum != 0;
+        // Velocity form: scale the gradient by −lr before it enters the buffer, then step by one (an FMA by 1 is an exact add).
+        bool velocity = momentum && o.MomentumForm == SgdMomentumForm.Velocity;
+        T gradScale = velocity ? step : T.One;
+        if (velocity) step = T.One;
         if (grad.Length < param.Length || (momentum && buffer.Length < param.Length))
             throw new ArgumentException($"SGD: {param.Length} parameters, {grad.Length} gradients, {buffer.Length} momentum values");
         int i = 0;
         if (Vectorized<T>())
             fixed (T* p = param) fixed (T* g = grad) fixed (T* b = buffer)
             {
-                var k = new Scalars<T>(wd, mu, keep, step, decay, momentum, firstStep, o.Nesterov, o.Maximize);
+                var k = new Scalars<T>(wd, mu, keep, step, gradScale, decay, momentum, firstStep, o.Nesterov, o.Maximize, velocity);
                 i = SimdPath.Width switch
                 {
                     SimdWidth.Vector512 => VectorBody<Simd512<T>, T>(p, g, b, param.Length, k),
@@ -64,6 +70,7 @@ public sealed class Sgd : Optimizer<SgdOptions, SgdState>
         {
             T g = o.Maximize ? -grad[i] : grad[i];
             if (decay) g = AddScaled(g, param[i], wd);
+            if (velocity) g *= gradScale;
             if (momentum)
             {
                 buffer[i] = firstStep ? g : AddScaled(buffer[i] * mu, g, keep);
@@ -73,7 +80,7 @@ public sealed class Sgd : Optimizer<SgdOptions, SgdState>
         }
     }
 
-    readonly record struct Scalars<T>(T WeightDecay, T Momentum, T Keep, T Step, bool Decay, bool HasMomentum, bool FirstStep, bool Nesterov, bool Maximize);
+    readonly record struct Scalars<T>(T WeightDecay, T Momentum, T Keep, T Step, T GradScale, bool Decay, bool HasMomentum, bool FirstStep, bool Nesterov, bool Maximize, bool Velocity);
 
     // The whole vectors of the rule above, lane for lane the same roundings; returns how many elements it did.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per range: a tier-0/OSR loop would run slow
@@ -81,12 +88,14 @@ public sealed class Sgd : Optimizer<SgdOptions, SgdState>
         where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         TVec vwd = TVec.Create(k.WeightDecay), vmu = TVec.Create(k.Momentum), vkeep = TVec.Create(k.Keep), vstep = TVec.Create(k.Step);
+        TVec vscale = TVec.Create(k.GradScale);
         int i = 0;
         for (; i <= n - TVec.Count; i += TVec.Count)
         {
             TVec g = TVec.Load(grad + i), p = TVec.Load(param + i);
             if (k.Maximize) g = -g;
             if (k.Decay) g = TVec.FusedMultiplyAdd(p, vwd, g);
+            if (k.Velocity) g *= vscale;
             if (k.HasMomentum)
             {
                 TVec b = k.FirstStep ? g : TVec.FusedMultiplyAdd(g, vkeep, TVec.Load(buffer + i) * vmu);

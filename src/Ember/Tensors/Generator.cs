@@ -89,8 +89,24 @@ public sealed class Generator
         spareNormal = state.SpareNormal;
     }
 
-    /// <summary>The process-wide default generator (seeded by <see cref="Torch.ManualSeed"/>).</summary>
-    public static Generator Default { get; } = new();
+    static readonly Generator processDefault = new();
+    [ThreadStatic] static Generator? threadDefault;
+
+    /// <summary>
+    /// The default generator (seeded by <see cref="Torch.ManualSeed"/>): the process-wide one, except while a
+    /// <see cref="Data.DataLoader{T}"/> loads a sample, when it is that sample's own generator (seeded by seed, epoch and
+    /// position). So a data set that draws from the global generator still gives the same samples whatever the number of
+    /// workers, as PyTorch's per-worker seeding intends, and loading never advances the process-wide generator.
+    /// </summary>
+    public static Generator Default => threadDefault ?? processDefault;
+
+    /// <summary>Makes <paramref name="generator"/> this thread's <see cref="Default"/> (null: the process-wide one again); returns the previous override.</summary>
+    internal static Generator? OverrideDefault(Generator? generator)
+    {
+        var previous = threadDefault;
+        threadDefault = generator;
+        return previous;
+    }
 }
 
 /// <summary>A snapshot of a <see cref="Generator"/>.</summary>

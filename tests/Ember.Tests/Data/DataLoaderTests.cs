@@ -224,6 +224,52 @@ public class DataLoaderTests
         Assert.Equal(123, loader.Seed);
     }
 
+    // A data set written the careless way: its augmentation draws from the global generator, not the one it is handed.
+    sealed class GlobalRandomDataset(int n) : IDataset<Tensor>
+    {
+        public int Count => n;
+        public Tensor this[int index]
+        {
+            get
+            {
+                var noise = Torch.Rand(3);
+                Thread.Sleep(index % 3);   // uneven load times, so workers interleave their draws differently each run
+                return noise + index;
+            }
+        }
+    }
+
+    // And a stream that does the same.
+    sealed class GlobalRandomStream(int n) : IIterableDataset<Tensor>
+    {
+        public IEnumerable<Tensor> Iterate(Generator generator)
+        {
+            for (int i = 0; i < n; i++) yield return Torch.Rand(2) + i;
+        }
+    }
+
+    [Fact]
+    public void DataSetsDrawingFromTheGlobalGeneratorGiveTheSameSamplesWhateverNumWorkers()
+    {
+        List<double[]> Load(int workers) => new DataLoader<Tensor>(new GlobalRandomDataset(24), batchSize: 3, shuffle: true, seed: 5,
+            numWorkers: workers).Select(b => b[0].ToDoubleArray()).ToList();
+        Torch.ManualSeed(1);
+        var serial = Load(0);
+        Torch.ManualSeed(2);   // the process-wide generator's state must not matter either
+        Assert.Equal(serial, Load(3));
+        Assert.Equal(serial, Load(1));
+        var samples = serial.SelectMany(b => b).ToArray();
+        Assert.Equal(samples.Length, samples.Distinct().Count());   // each sample still gets its own draws
+
+        Torch.ManualSeed(9);
+        var before = Generator.Default.GetState().Words;
+        List<double[]> Stream(int workers) => new DataLoader<Tensor>(new GlobalRandomStream(10), batchSize: 4, seed: 5, numWorkers: workers)
+            .Select(b => b[0].ToDoubleArray()).ToList();
+        var streamed = Stream(0);
+        Assert.Equal(streamed, Stream(2));
+        Assert.Equal(before, Generator.Default.GetState().Words);   // loading never advanced the process-wide generator
+    }
+
     [Fact]
     public void BatchTransformGetsAPerBatchGenerator()
     {

@@ -16,12 +16,7 @@ public sealed class Smote(int k = 5)
     /// </summary>
     public (Tensor Features, Tensor Labels) FitResample(Tensor features, Tensor labels, int numClasses, Generator generator)
     {
-        if (features.Rank != 2) throw new ArgumentException($"SMOTE: expected features of shape [N, D], got {features.Shape}");
-        var y = ClassWeights.Labels(labels);
-        if (y.Length != features.Size(0))
-            throw new ArgumentException($"SMOTE: {features.Size(0)} feature rows but {y.Length} labels");
-        int n = features.Size(0), d = features.Size(1);
-        var x = features.To(DType.Float64).Contiguous().ToArray<double>();
+        var (x, y, _, d) = FeatureRows.Read("SMOTE", features, labels);
         var byClass = RandomUnderSampler.GroupByClass(y, numClasses);
         int target = byClass.Max(c => c.Count);
         var newX = new List<double>(x);

@@ -5,8 +5,8 @@ namespace Ember.Nn.Layers;
 /// <summary>
 /// DropBlock (Ghiasi et al. 2018): drops contiguous blockSize × blockSize regions of each feature map in training
 /// (see <see cref="F.DropBlock2d"/>). The notes advise a block of 7 and a keep probability that falls from 1 to its
-/// target over training: move <see cref="DropProb"/> from 0 to the target with a schedule (for example
-/// <c>block.DropProb = target * epoch / epochs</c>).
+/// target over training: <see cref="Training.Callbacks.DropBlockSchedule"/> does that for every DropBlock2d of a model
+/// (linear, updated before each batch), or set <see cref="DropProb"/> yourself.
 /// </summary>
 public sealed class DropBlock2d(double dropProb = 0.1, int blockSize = 7, Generator? generator = null) : Module
 {

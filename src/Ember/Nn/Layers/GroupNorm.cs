@@ -31,6 +31,19 @@ public sealed class GroupNorm : Module
         Bias = affine ? RegisterParameter("bias", Torch.Zeros([numChannels])) : RegisterParameter("bias", (Parameter?)null);
     }
 
+    /// <summary>
+    /// GroupNorm with a fixed number of channels per group, as the notes recommend (16): numChannels / channelsPerGroup
+    /// groups, or one group when there are fewer channels than that.
+    /// </summary>
+    public static GroupNorm WithChannelsPerGroup(int numChannels, int channelsPerGroup = 16, double eps = 1e-5, bool affine = true)
+    {
+        if (numChannels <= 0 || channelsPerGroup <= 0)
+            throw new ArgumentException($"GroupNorm.WithChannelsPerGroup: num_channels ({numChannels}) and channels_per_group ({channelsPerGroup}) must be positive");
+        if (numChannels > channelsPerGroup && numChannels % channelsPerGroup != 0)
+            throw new ArgumentException($"GroupNorm.WithChannelsPerGroup: num_channels ({numChannels}) is not a multiple of channels_per_group ({channelsPerGroup})");
+        return new GroupNorm(Math.Max(1, numChannels / channelsPerGroup), numChannels, eps, affine);
+    }
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {

@@ -1,0 +1,59 @@
+using Ember.Cli.Commands;
+using Ember.Cli.Configuration;
+
+namespace Ember.Tests.Cli;
+
+/// <summary>The class-imbalance switches of `ember train`: --imbalance, --sampler weighted, --bias-prior, --loss focal, --momentum-form.</summary>
+public class ImbalanceSwitchTests
+{
+    [Fact]
+    public void ImbalanceKeepsAnExponentialProfileFromAllToOneHundredth()
+    {
+        var labels = Enumerable.Range(0, 1000).Select(i => (long)(i % 10)).ToArray();   // 100 per class, interleaved
+        var kept = TrainJob.ImbalancedIndices(labels, 10, ratio: 100);
+        var perClass = kept.GroupBy(i => labels[i]).OrderBy(g => g.Key).Select(g => g.Count()).ToArray();
+        var expected = Enumerable.Range(0, 10).Select(k => (int)Math.Ceiling(100 * Math.Pow(100, -k / 9.0) - 1e-9)).ToArray();
+        Assert.Equal(expected, perClass);
+        Assert.Equal(100, perClass[0]);
+        Assert.Equal(1, perClass[9]);
+        Assert.Equal(kept.Order(), kept);                                     // file order
+        Assert.All(kept.GroupBy(i => labels[i]), g => Assert.Equal(g.Min(), labels[g.Min()] + 0)); // each class keeps its first images
+    }
+
+    static string[] TrainLosses(string project, TrainConfig config)
+    {
+        Assert.Equal(0, TrainJob.Run(config with { Project = project }, null, new StringWriter()));
+        var run = Directory.GetDirectories(project).OrderBy(d => File.GetCreationTimeUtc(d)).ThenBy(d => d, StringComparer.Ordinal).Last();
+        return [.. File.ReadAllLines(Path.Combine(run, "metrics.csv")).Skip(1).Select(l => l.Split(',')[1])];
+    }
+
+    [Fact]
+    public void EachSwitchChangesTheRunItIsAddedTo()
+    {
+        var project = Directory.CreateTempSubdirectory("ember-runs").FullName;
+        var baseline = new TrainConfig { Model = "mlp", Epochs = 1, BatchSize = 64, Limit = 384, Plain = true, Seed = 3, Imbalance = 100, Optimizer = "sgd", Lr = 0.05 };
+        var plain = TrainLosses(Path.Combine(project, "a"), baseline);
+        // Runs are deterministic for a seed (TrainJobTests), so any difference below is the switch's doing.
+        Assert.NotEqual(plain, TrainLosses(Path.Combine(project, "c"), baseline with { Sampler = "weighted" }));
+        Assert.NotEqual(plain, TrainLosses(Path.Combine(project, "d"), baseline with { BiasPrior = true }));
+        Assert.NotEqual(plain, TrainLosses(Path.Combine(project, "e"), baseline with { Loss = "focal" }));
+        // The momentum forms differ only while the learning rate changes, which the default OneCycle schedule does every step.
+        Assert.NotEqual(plain, TrainLosses(Path.Combine(project, "f"), baseline with { MomentumForm = "velocity" }));
+        Directory.Delete(project, true);
+    }
+
+    [Theory]
+    [InlineData("--momentum-form velocity", "momentum_form velocity has no effect with optimizer adamw")]
+    [InlineData("--loss focal --label-smoothing 0.1", "label_smoothing 0.1 has no effect with loss focal")]
+    [InlineData("--imbalance 0.5", "imbalance must be 0 (off) or a ratio >= 1")]
+    [InlineData("--sampler balanced", "unknown sampler 'balanced'; valid choices: random, weighted")]
+    [InlineData("--loss bce", "unknown loss 'bce'; valid choices: ce, focal")]
+    public void MisusedSwitchesAreNamedErrors(string options, string message)
+    {
+        var parts = options.Split(' ');
+        var overrides = new Dictionary<string, string?>();
+        for (int i = 0; i < parts.Length; i += 2) overrides[parts[i][2..].Replace('-', '_')] = parts[i + 1];
+        var e = Assert.Throws<ConfigException>(() => TrainCommand.Resolve(null, overrides));
+        Assert.Contains(message, e.Message);
+    }
+}
