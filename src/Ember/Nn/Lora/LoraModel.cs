@@ -1,0 +1,93 @@
+using Ember.Nn.Layers;
+
+namespace Ember.Nn.Lora;
+
+/// <summary>
+/// LoRA fine-tuning of a trained model (the notes' incremental fine-tuning): every selected Linear layer gets a
+/// <see cref="LoraAdapter"/> whose output is added to the layer's through a forward hook, and every parameter of the
+/// base model is frozen, so only the adapters train. <see cref="Merge"/> folds the adapters into the base weights
+/// (W ← W + (α/r)·B·A) for export, leaving a plain model. The base model is this module's child "base_model" (so
+/// <c>Train()</c>/<c>Eval()</c> reach it) and each adapter a child named "lora_" + the layer's path with '.' as '_';
+/// give the optimizer <see cref="TrainableParameters"/>, and save <see cref="AdapterStateDict"/> as the adapter checkpoint.
+/// </summary>
+public sealed class LoraModel : Module
+{
+    readonly List<(string Path, Linear Layer, LoraAdapter Adapter, IDisposable Hook)> adapted = [];
+    readonly List<(Parameter Parameter, bool RequiresGrad)> frozen = [];
+    bool detached;
+
+    LoraModel(Module model) => Model = RegisterModule("base_model", model);
+
+    /// <summary>The wrapped base model (its forward includes the adapters until <see cref="Merge"/> or <see cref="Remove"/>).</summary>
+    public Module Model { get; }
+
+    /// <summary>The adapted layers by path, with their adapters.</summary>
+    public IReadOnlyList<(string Path, Linear Layer, LoraAdapter Adapter)> Adapters => [.. adapted.Select(a => (a.Path, a.Layer, a.Adapter))];
+
+    /// <summary>
+    /// Adds rank-<paramref name="rank"/> adapters (scale α/r) to the Linear layers of <paramref name="model"/> for which
+    /// <paramref name="target"/> (given the layer's path) is true, or all of them, and freezes the base model.
+    /// </summary>
+    public static LoraModel Apply(Module model, int rank = 8, double alpha = 16, Func<string, bool>? target = null, Generator? generator = null)
+    {
+        var lora = new LoraModel(model);
+        foreach (var (path, module) in model.NamedModules())
+        {
+            if (module is not Linear linear || (target is not null && !target(path))) continue;
+            var adapter = new LoraAdapter(linear.InFeatures, linear.OutFeatures, rank, alpha, generator);
+            lora.RegisterModule("lora_" + path.Replace('.', '_'), adapter);
+            var hook = linear.RegisterForwardHook((_, input, output) => output + adapter.Delta(input));
+            lora.adapted.Add((path, linear, adapter, hook));
+        }
+        if (lora.adapted.Count == 0)
+            throw new ArgumentException($"LoraModel.Apply: no Linear layer of {model.GetType().Name} was selected" + (target is null ? "" : " by the target filter"));
+        foreach (var p in model.Parameters())
+        {
+            lora.frozen.Add((p, p.RequiresGrad));
+            p.RequiresGradInPlace(false);
+        }
+        return lora;
+    }
+
+    /// <summary>The adapters' parameters: the only ones that train.</summary>
+    public IEnumerable<Parameter> TrainableParameters() => adapted.SelectMany(a => a.Adapter.Parameters());
+
+    /// <summary>The adapters' tensors by name ("lora_{path}.lora_A" / ".lora_B"), without the frozen base.</summary>
+    public OrderedDictionary<string, Tensor> AdapterStateDict()
+    {
+        var all = StateDict();
+        var adapters = new OrderedDictionary<string, Tensor>();
+        foreach (var (key, value) in all)
+            if (!key.StartsWith("base_model.", StringComparison.Ordinal)) adapters.Add(key, value);
+        return adapters;
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input)
+    {
+        if (detached) throw new InvalidOperationException("LoraModel: the adapters were merged or removed; call the base model itself");
+        return Model.Call(input);
+    }
+
+    /// <summary>
+    /// Folds each adapter into its layer's weight (W ← W + (α/r)·B·A), removes the hooks and restores the base
+    /// parameters' requires-grad flags: the base model alone now computes what the adapted model did.
+    /// </summary>
+    public Module Merge()
+    {
+        using (Torch.NoGrad())
+            foreach (var (_, layer, adapter, _) in adapted)
+                layer.Weight.CopyFrom(layer.Weight + adapter.WeightDelta().To(layer.Weight.DType));
+        return Remove();
+    }
+
+    /// <summary>Removes the adapters without merging them and unfreezes the base model as it was: the original model again.</summary>
+    public Module Remove()
+    {
+        if (detached) throw new InvalidOperationException("LoraModel: the adapters were already merged or removed");
+        foreach (var a in adapted) a.Hook.Dispose();
+        foreach (var (p, requiresGrad) in frozen) p.RequiresGradInPlace(requiresGrad);
+        detached = true;
+        return Model;
+    }
+}
