@@ -143,8 +143,8 @@ internal static unsafe class GemmDriver
         T* pb = pa + aSize;
         T* scratch = pb + bSize;
         // An operand already in panel layout (A transposed, B not) is read in place where that is cheaper than its copy.
-        bool directA = g.TransA && ReadInPlace(g.K, g.Lda, Unsafe.SizeOf<T>(), CacheSizes.L1);
-        bool directB = !g.TransB && ReadInPlace(g.K, g.Ldb, Unsafe.SizeOf<T>(), CacheSizes.L1);
+        bool directA = g.TransA && ReadInPlace(g.K, g.Lda, j1 - j0 <= nr, Unsafe.SizeOf<T>(), CacheSizes.L1);
+        bool directB = !g.TransB && ReadInPlace(g.K, g.Ldb, i1 - i0 <= mr, Unsafe.SizeOf<T>(), CacheSizes.L1);
 
         for (int jc = j0; jc < j1; jc += nc)
         {
@@ -218,10 +218,12 @@ internal static unsafe class GemmDriver
     /// it however the strides map to cache sets, and the copy would cost more than it saves. For larger operands the
     /// strided rows of a panel collide in a few L1 sets and packing wins. Measured one thread, best single call, same
     /// minute (AVX-512, 48 KiB L1): 64×64×64 with A transposed 3.9–5.3 → 3.1–3.6 µs, 128² 35–39 → 30–31 µs; 256²
-    /// (256 KiB) 227–276 → 314–318 µs, so not there.
+    /// (256 KiB) 227–276 → 314–318 µs, so not there. Whatever its size, an operand whose panels are swept only once
+    /// (<paramref name="sweptOnce"/>: the other side of C is one tile, as in a batch-1 product) is read in place: packing
+    /// would read it the same strided way and then copy it too.
     /// </summary>
-    internal static bool ReadInPlace(int k, nint ld, int elementSize, int l1) =>
-        ForcedInPlace ?? (long)k * ld * elementSize <= 2L * l1;
+    internal static bool ReadInPlace(int k, nint ld, bool sweptOnce, int elementSize, int l1) =>
+        ForcedInPlace ?? (sweptOnce || (long)k * ld * elementSize <= 2L * l1);
 
     // Same operations as the kernel's vector store (alpha·acc, then + beta·C), so edge elements round identically.
     static void StoreEdge<T>(T* acc, int nr, T* c, nint ldc, int rows, int cols, T alpha, T beta)

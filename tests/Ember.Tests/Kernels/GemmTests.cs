@@ -74,15 +74,16 @@ public sealed class GemmTests
     });
 
     [Theory]
-    [InlineData(64, 64, 4, 48 << 10, true)]      // 16 KiB: read in place
-    [InlineData(128, 128, 4, 48 << 10, true)]    // 64 KiB
-    [InlineData(128, 128, 4, 32 << 10, true)]    // 64 KiB, just twice a 32 KiB L1
-    [InlineData(128, 129, 4, 32 << 10, false)]
-    [InlineData(128, 128, 8, 48 << 10, false)]   // double: 128 KiB
-    [InlineData(256, 256, 4, 48 << 10, false)]   // 256 KiB: strided rows collide in L1 sets, packed
-    [InlineData(1, 100000, 4, 48 << 10, false)]  // one row, but a huge stride
-    public void InPlaceRule_FollowsOperandSpan(int k, int ld, int size, int l1, bool expected) =>
-        Assert.Equal(expected, GemmDriver.ReadInPlace(k, ld, size, l1));
+    [InlineData(64, 64, false, 4, 48 << 10, true)]      // 16 KiB: read in place
+    [InlineData(128, 128, false, 4, 48 << 10, true)]    // 64 KiB
+    [InlineData(128, 128, false, 4, 32 << 10, true)]    // 64 KiB, just twice a 32 KiB L1
+    [InlineData(128, 129, false, 4, 32 << 10, false)]
+    [InlineData(128, 128, false, 8, 48 << 10, false)]   // double: 128 KiB
+    [InlineData(256, 256, false, 4, 48 << 10, false)]   // 256 KiB: strided rows collide in L1 sets, packed
+    [InlineData(1, 100000, false, 4, 48 << 10, false)]  // one row, but a huge stride
+    [InlineData(784, 4096, true, 4, 48 << 10, true)]    // large, but its panels are swept once (batch 1)
+    public void InPlaceRule_FollowsOperandSpan(int k, int ld, bool sweptOnce, int size, int l1, bool expected) =>
+        Assert.Equal(expected, GemmDriver.ReadInPlace(k, ld, sweptOnce, size, l1));
 
     [Theory]
     [MemberData(nameof(Isas))]
