@@ -8,7 +8,8 @@ namespace Ember.Kernels.Gemm;
 /// <summary>
 /// Goto-style blocked GEMM: for each NC-wide column block and KC-deep slice, B is packed once (it stays in L3), then
 /// each MC-row block of A is packed (it stays in L2) and swept by the micro-kernel, whose NR-wide B panel stays in L1.
-/// KC, MC and NC are per kernel shape and per machine (<see cref="GemmBlocking"/>).
+/// KC, MC and NC are per kernel shape and per machine (<see cref="GemmBlocking"/>). A small operand that already lies
+/// as panels (A transposed, B not) is read in place instead (<see cref="ReadInPlace"/>).
 /// Work is split over column or row blocks only; every C element is still summed in the same k order by one thread,
 /// so results are bit-identical for any thread count.
 /// </summary>
