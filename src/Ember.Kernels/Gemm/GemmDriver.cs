@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Ember.Kernels.Threading;
 
@@ -7,7 +8,8 @@ namespace Ember.Kernels.Gemm;
 /// <summary>
 /// Goto-style blocked GEMM: for each NC-wide column block and KC-deep slice, B is packed once (it stays in L3), then
 /// each MC-row block of A is packed (it stays in L2) and swept by the micro-kernel, whose NR-wide B panel stays in L1.
-/// KC, MC and NC are per kernel shape and per machine (<see cref="GemmBlocking"/>).
+/// KC, MC and NC are per kernel shape and per machine (<see cref="GemmBlocking"/>). A small operand that already lies
+/// as panels (A transposed, B not) is read in place instead (<see cref="ReadInPlace"/>).
 /// Work is split over column or row blocks only; every C element is still summed in the same k order by one thread,
 /// so results are bit-identical for any thread count.
 /// </summary>
@@ -141,37 +143,61 @@ internal static unsafe class GemmDriver
         T* pa = GemmBuffers<T>.Rent(aSize + bSize + mr * nr);
         T* pb = pa + aSize;
         T* scratch = pb + bSize;
+        // An operand already in panel layout (A transposed, B not) is read in place where that is cheaper than its copy.
+        bool directA = g.TransA && ReadInPlace(g.K, g.Lda, j1 - j0 <= nr, Unsafe.SizeOf<T>(), CacheSizes.L1);
+        bool directB = !g.TransB && ReadInPlace(g.K, g.Ldb, i1 - i0 <= mr, Unsafe.SizeOf<T>(), CacheSizes.L1);
 
         for (int jc = j0; jc < j1; jc += nc)
         {
             int nb = Math.Min(nc, j1 - jc);
+            int nbFull = nb - nb % nr;
             for (int pc = 0; pc < g.K; pc += kc)
             {
                 int kb = Math.Min(kc, g.K - pc);
-                GemmPacking.PackB<T, TKernel>(g.B, g.Ldb, g.TransB, pc, kb, jc, nb, pb);
+                // In place, only a partial last panel is packed (zero-padded to a whole tile).
+                if (!directB)
+                    GemmPacking.PackB<T, TKernel>(g.B, g.Ldb, g.TransB, pc, kb, jc, nb, pb);
+                else if (nbFull < nb)
+                    GemmPacking.PackB<T, TKernel>(g.B, g.Ldb, false, pc, kb, jc + nbFull, nb - nbFull, pb);
                 // Later slices accumulate onto the partial sums already in C.
                 T beta = pc == 0 ? g.Beta : T.One;
                 for (int ic = i0; ic < i1; ic += mc)
                 {
                     int mb = Math.Min(mc, i1 - ic);
-                    GemmPacking.PackA<T, TKernel>(g.A, g.Lda, g.TransA, ic, mb, pc, kb, pa);
+                    int mbFull = mb - mb % mr;
+                    if (!directA)
+                        GemmPacking.PackA<T, TKernel>(g.A, g.Lda, g.TransA, ic, mb, pc, kb, pa);
+                    else if (mbFull < mb)
+                        GemmPacking.PackA<T, TKernel>(g.A, g.Lda, true, ic + mbFull, mb - mbFull, pc, kb, pa);
                     for (int jr = 0; jr < nb; jr += nr)
                     {
                         int cols = Math.Min(nr, nb - jr);
-                        T* bp = pb + (nint)jr * kb;
+                        T* bp = directB ? pb : pb + (nint)jr * kb;
+                        nint bStride = nr;
+                        if (directB && jr < nbFull)
+                        {
+                            bp = g.B + pc * g.Ldb + jc + jr;
+                            bStride = g.Ldb;
+                        }
                         T* cRow = g.C + (nint)ic * g.Ldc + jc + jr;
                         for (int ir = 0; ir < mb; ir += mr)
                         {
                             int rows = Math.Min(mr, mb - ir);
-                            T* ap = pa + (nint)ir * kb;
+                            T* ap = directA ? pa : pa + (nint)ir * kb;
+                            nint aStride = mr;
+                            if (directA && ir < mbFull)
+                            {
+                                ap = g.A + pc * g.Lda + ic + ir;
+                                aStride = g.Lda;
+                            }
                             T* cp = cRow + ir * g.Ldc;
                             if (rows == mr && cols == nr && !g.TransposedC)
                             {
-                                TKernel.Run(kb, ap, bp, cp, g.Ldc, g.Alpha, beta);
+                                TKernel.RunStrided(kb, ap, aStride, bp, bStride, cp, g.Ldc, g.Alpha, beta);
                             }
                             else
                             {
-                                TKernel.Run(kb, ap, bp, scratch, nr, T.One, T.Zero);
+                                TKernel.RunStrided(kb, ap, aStride, bp, bStride, scratch, nr, T.One, T.Zero);
                                 if (g.TransposedC)
                                     StoreEdgeTransposed(scratch, nr, g.C + (nint)(jc + jr) * g.Ldc + ic + ir, g.Ldc, rows, cols, g.Alpha, beta);
                                 else
@@ -183,6 +209,22 @@ internal static unsafe class GemmDriver
             }
         }
     }
+
+    /// <summary>Forces reading in-place operands (true) or packing every operand (false); tests reach both paths this way.</summary>
+    internal static bool? ForcedInPlace;
+
+    /// <summary>
+    /// Whether an operand already laid out as panels (A transposed, B not) is read in place instead of packed: when
+    /// all of it (k rows at stride <paramref name="ld"/>) spans at most twice L1. Then its rows stay in L1 or close to
+    /// it however the strides map to cache sets, and the copy would cost more than it saves. For larger operands the
+    /// strided rows of a panel collide in a few L1 sets and packing wins. Measured one thread, best single call, same
+    /// minute (AVX-512, 48 KiB L1): 64×64×64 with A transposed 3.9–5.3 → 3.1–3.6 µs, 128² 35–39 → 30–31 µs; 256²
+    /// (256 KiB) 227–276 → 314–318 µs, so not there. Whatever its size, an operand whose panels are swept only once
+    /// (<paramref name="sweptOnce"/>: the other side of C is one tile, as in a batch-1 product) is read in place: packing
+    /// would read it the same strided way and then copy it too.
+    /// </summary>
+    internal static bool ReadInPlace(int k, nint ld, bool sweptOnce, int elementSize, int l1) =>
+        ForcedInPlace ?? (sweptOnce || (long)k * ld * elementSize <= 2L * l1);
 
     // Same operations as the kernel's vector store (alpha·acc, then + beta·C), so edge elements round identically.
     static void StoreEdge<T>(T* acc, int nr, T* c, nint ldc, int rows, int cols, T alpha, T beta)

@@ -17,4 +17,12 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged
     /// groups of NR values (one per column). beta == 0 does not read C.
     /// </summary>
     static abstract void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta);
+
+    /// <summary>
+    /// <see cref="Run"/> over operands read in place: the MR values of A for step p start at a + p·<paramref name="aStride"/>
+    /// and the NR values of B at b + p·<paramref name="bStride"/> (a packed panel has strides MR and NR; a transposed A
+    /// or a row-major B already lies this way with stride lda or ldb). The multiply-adds are those of <see cref="Run"/>,
+    /// so the bits are too.
+    /// </summary>
+    static abstract void RunStrided(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, T alpha, T beta);
 }

@@ -17,8 +17,10 @@ internal readonly unsafe struct MicroKernel128<T> : IMicroKernel<T> where T : un
 
     public static int NR => 2 * Vector128<T>.Count;
 
+    public static void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta) => RunStrided(kc, a, MR, b, NR, c, ldc, alpha, beta);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+    public static void RunStrided(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, T alpha, T beta)
     {
         Vector128<T>
             c00 = default, c01 = default,
@@ -50,8 +52,8 @@ internal readonly unsafe struct MicroKernel128<T> : IMicroKernel<T> where T : un
             a1 = Vector128.Create(a[5]);
             c50 = VectorMath.MultiplyAdd(a1, b0, c50);
             c51 = VectorMath.MultiplyAdd(a1, b1, c51);
-            a += 6;
-            b += 2 * Vector128<T>.Count;
+            a += aStride;
+            b += bStride;
         }
 
         Vector128<T> va = Vector128.Create(alpha);

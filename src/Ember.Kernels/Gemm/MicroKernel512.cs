@@ -17,8 +17,10 @@ internal readonly unsafe struct MicroKernel512<T> : IMicroKernel<T> where T : un
 
     public static int NR => 2 * Vector512<T>.Count;
 
+    public static void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta) => RunStrided(kc, a, MR, b, NR, c, ldc, alpha, beta);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+    public static void RunStrided(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, T alpha, T beta)
     {
         Vector512<T>
             c00 = default, c01 = default,
@@ -74,8 +76,8 @@ internal readonly unsafe struct MicroKernel512<T> : IMicroKernel<T> where T : un
             a1 = Vector512.Create(a[11]);
             c110 = FusedMultiplyAdd(a1, b0, c110);
             c111 = FusedMultiplyAdd(a1, b1, c111);
-            a += 12;
-            b += 2 * Vector512<T>.Count;
+            a += aStride;
+            b += bStride;
         }
 
         Vector512<T> va = Vector512.Create(alpha);

@@ -43,6 +43,48 @@ public sealed class GemmTests
     [MemberData(nameof(Isas))]
     public void Dgemm_MatchesReference(string isa) => WithIsa(isa, () => CheckAll<double>(1e-13));
 
+    // Operands read in place (A transposed, B not) on every shape, including partial edge panels, which are packed.
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void InPlaceOperands_MatchReference(string isa) => WithIsa(isa, () => WithInPlace(true, () =>
+    {
+        CheckAll<float>(1e-5);
+        CheckAll<double>(1e-13);
+    }));
+
+    // Reading an operand in place runs the same multiply-adds in the same order as packing it: the bits agree, so the
+    // size rule that picks one may change without changing any result.
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void InPlaceOperands_BitIdenticalToPacked(string isa) => WithIsa(isa, () =>
+    {
+        int seed = 900;
+        foreach (var (m, n, k) in new[] { (64, 64, 64), (13, 33, 17), (1, 40, 9), (40, 1, 9), (25, 65, 1), (37, 129, 300), (128, 10, 128) })
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                {
+                    var (a, b, lda, ldb) = Operands<float>(ta, tb, m, n, k, pad: seed % 3, seed: seed);
+                    int ldc = n + seed % 2;
+                    float[] packed = Random<float>((m - 1) * ldc + n, seed + 1), inPlace = (float[])packed.Clone();
+                    WithInPlace(false, () => Gemm.Sgemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, packed, ldc));
+                    WithInPlace(true, () => Gemm.Sgemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, inPlace, ldc));
+                    Assert.True(packed.AsSpan().SequenceEqual(inPlace), $"{isa} transA={ta} transB={tb} {m}×{n}×{k}: in-place and packed results differ");
+                    seed++;
+                }
+    });
+
+    [Theory]
+    [InlineData(64, 64, false, 4, 48 << 10, true)]      // 16 KiB: read in place
+    [InlineData(128, 128, false, 4, 48 << 10, true)]    // 64 KiB
+    [InlineData(128, 128, false, 4, 32 << 10, true)]    // 64 KiB, just twice a 32 KiB L1
+    [InlineData(128, 129, false, 4, 32 << 10, false)]
+    [InlineData(128, 128, false, 8, 48 << 10, false)]   // double: 128 KiB
+    [InlineData(256, 256, false, 4, 48 << 10, false)]   // 256 KiB: strided rows collide in L1 sets, packed
+    [InlineData(1, 100000, false, 4, 48 << 10, false)]  // one row, but a huge stride
+    [InlineData(784, 4096, true, 4, 48 << 10, true)]    // large, but its panels are swept once (batch 1)
+    public void InPlaceRule_FollowsOperandSpan(int k, int ld, bool sweptOnce, int size, int l1, bool expected) =>
+        Assert.Equal(expected, GemmDriver.ReadInPlace(k, ld, sweptOnce, size, l1));
+
     [Theory]
     [MemberData(nameof(Isas))]
     public void BetaZero_IgnoresNaNInC(string isa) => WithIsa(isa, () =>
@@ -165,6 +207,7 @@ public sealed class GemmTests
             data.Add(isa, false, true, 64, 3136, 576);  // conv-like
             data.Add(isa, true, false, 2000, 10, 300);  // narrow n: computed as Cᵀ, split over the swapped columns
             data.Add(isa, false, false, 257, 259, 1100); // edge tiles on both sides, several k-slices
+            data.Add(isa, true, false, 121, 130, 100);   // both operands read in place, edge panels packed
         }
         return data;
     }
@@ -250,6 +293,13 @@ public sealed class GemmTests
         var data = new T[length];
         for (int i = 0; i < length; i++) data[i] = T.CreateChecked(rng.NextDouble() * 2 - 1);
         return data;
+    }
+
+    static void WithInPlace(bool inPlace, Action test)
+    {
+        GemmDriver.ForcedInPlace = inPlace;
+        try { test(); }
+        finally { GemmDriver.ForcedInPlace = null; }
     }
 
     static void WithIsa(string isa, Action test)

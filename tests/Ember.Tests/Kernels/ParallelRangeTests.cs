@@ -1,0 +1,79 @@
+using Ember.Kernels.Threading;
+
+namespace Ember.Tests.Kernels;
+
+/// <summary>
+/// <see cref="ParallelRange"/> over the persistent <c>WorkerPool</c>: every index runs once whether the workers are
+/// still spinning from the last job or have blocked, and a failing chunk is rethrown without breaking the pool.
+/// </summary>
+[Collection(KernelSettingsCollection.Name)]
+public sealed class ParallelRangeTests
+{
+    // Each index adds its own bit pattern, so a chunk run twice or skipped changes the sum.
+    readonly struct Mark(int[] hits) : IRangeAction
+    {
+        public void Invoke(int start, int end)
+        {
+            for (int i = start; i < end; i++) Interlocked.Increment(ref hits[i]);
+        }
+    }
+
+    readonly struct FailAt(int bad) : IRangeAction
+    {
+        public void Invoke(int start, int end)
+        {
+            if (start <= bad && bad < end) throw new InvalidOperationException($"chunk {start}..{end} failed");
+        }
+    }
+
+    // Back-to-back jobs find the workers spinning; pauses longer than the spin find them blocked. A lost wake-up would
+    // hang, so the jobs run on a task with a deadline.
+    [Theory]
+    [InlineData(0)]
+    [InlineData(WorkerPoolSpinMs * 3)]
+    public async Task EveryIndexRunsOnce_SpinningOrBlockedWorkers(int pauseMs)
+    {
+        int saved = ParallelRange.MaxThreads;
+        ParallelRange.MaxThreads = Math.Max(2, Environment.ProcessorCount);
+        try
+        {
+            var run = Task.Run(() =>
+            {
+                for (int job = 0; job < (pauseMs == 0 ? 2000 : 40); job++)
+                {
+                    int count = 1 + job % 97;
+                    int[] hits = new int[count];
+                    ParallelRange.For(count, 1 + job % 5, new Mark(hits));
+                    for (int i = 0; i < count; i++)
+                        Assert.True(hits[i] == 1, $"job {job}: index {i} of {count} ran {hits[i]} times");
+                    if (pauseMs > 0) Thread.Sleep(pauseMs);
+                }
+            });
+            // WaitAsync throws TimeoutException if a job never returns.
+            await run.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally { ParallelRange.MaxThreads = saved; }
+    }
+
+    [Fact]
+    public void ChunkException_IsRethrown_AndPoolStillWorks()
+    {
+        int saved = ParallelRange.MaxThreads;
+        ParallelRange.MaxThreads = 2;
+        try
+        {
+            foreach (int bad in new[] { 0, 7 })
+            {
+                var error = Assert.Throws<InvalidOperationException>(() => ParallelRange.For(8, 1, new FailAt(bad)));
+                Assert.Contains($"chunk {bad}..{bad + 1}", error.Message);
+            }
+            int[] hits = new int[64];
+            ParallelRange.For(64, 4, new Mark(hits));
+            Assert.All(hits, h => Assert.Equal(1, h));
+        }
+        finally { ParallelRange.MaxThreads = saved; }
+    }
+
+    // The pool's spin in whole milliseconds, at least 1.
+    const int WorkerPoolSpinMs = (WorkerPool.SpinMicroseconds + 999) / 1000;
+}
