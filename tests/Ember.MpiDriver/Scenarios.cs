@@ -53,7 +53,11 @@ internal static class Scenarios
         string? failure;
         try { failure = scenario(); }
         catch (Exception e) { failure = $"{e.GetType().Name}: {e.Message}".ReplaceLineEndings(" "); }
-        Console.WriteLine($"RESULT {name} rank {Dist.Rank} {(failure is null ? "PASS" : "FAIL " + failure)}");
+        var line = $"RESULT {name} rank {Dist.Rank} {(failure is null ? "PASS" : "FAIL " + failure)}";
+        Console.WriteLine(line);
+        // mpirun interleaves the ranks' output mid-line; a test reads each rank's own file instead.
+        if (Environment.GetEnvironmentVariable("EMBER_MPI_RESULTS") is { Length: > 0 } dir)
+            File.AppendAllText(Path.Combine(dir, $"rank{Dist.Rank}.txt"), line + "\n");
         Dist.Barrier();
     }
 
@@ -268,7 +272,6 @@ internal static class Scenarios
         catch (DistributedException e)
         {
             bool names = e.Message.Contains("rank 1") && e.Message.Contains("'fc1.weight'") && e.Message.Contains("[17, 8]") && e.Message.Contains("[16, 8]");
-            Console.WriteLine($"rank {rank} mismatch message: {e.Message}");
             return names ? null : $"the message does not name rank 1, fc1.weight and both shapes: {e.Message}";
         }
     }
