@@ -48,12 +48,16 @@ internal static class Scenarios
         return 0;
     }
 
+    // A passing scenario may leave a note for its result line (the measured difference).
+    static string? note;
+
     static void Run(string name, Func<string?> scenario)
     {
         string? failure;
+        note = null;
         try { failure = scenario(); }
         catch (Exception e) { failure = $"{e.GetType().Name}: {e.Message}".ReplaceLineEndings(" "); }
-        var line = $"RESULT {name} rank {Dist.Rank} {(failure is null ? "PASS" : "FAIL " + failure)}";
+        var line = $"RESULT {name} rank {Dist.Rank} {(failure is null ? "PASS" + (note is null ? "" : " " + note) : "FAIL " + failure)}";
         Console.WriteLine(line);
         // mpirun interleaves the ranks' output mid-line; a test reads each rank's own file instead.
         if (Environment.GetEnvironmentVariable("EMBER_MPI_RESULTS") is { Length: > 0 } dir)
@@ -187,6 +191,7 @@ internal static class Scenarios
                 return $"step {step}: only {ddp.BucketsStartedDuringBackward} of {ddp.Buckets.Count} buckets started during backward";
         }
         double diff = MaxDifference(reference, ddp.Module);
+        note = $"max |DDP - single process| = {diff:g3} after {steps} steps, {ddp.Buckets.Count} buckets";
         return diff <= 1e-5 ? null : $"after {steps} steps the DDP parameters differ from the single-process ones by {diff:g3} (tolerance 1e-5)";
     }
 
@@ -225,6 +230,7 @@ internal static class Scenarios
         }
         optDdp.Step();
         double diff = MaxDifference(reference, ddp.Module);
+        note = $"max |DDP - single process| = {diff:g3}";
         return problem ?? (diff <= 1e-5 ? null : $"NoSync accumulation differs from the large batch by {diff:g3} (tolerance 1e-5)");
     }
 

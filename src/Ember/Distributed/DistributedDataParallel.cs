@@ -122,7 +122,7 @@ public sealed class DistributedDataParallel : Module
         for (int r = 1; r < group.WorldSize; r++)
             if (Describe(signatures[0], signatures[r], r) is { } problem) problems.Add(problem);
         if (problems.Count > 0)
-            throw new DistributedException($"DistributedDataParallel: the model on rank {group.Rank} cannot be kept in sync, the ranks' models differ: " + string.Join("; ", problems));
+            throw new DistributedException($"DistributedDataParallel (on rank {group.Rank}): the ranks' models differ, so they cannot be kept in sync: " + string.Join("; ", problems));
     }
 
     internal static List<string> Signature(Module module)
