@@ -25,6 +25,7 @@ internal static class Scenarios
                 Run("no-sync", NoSyncAccumulation);
                 Run("buffers", BufferBroadcast);
                 Run("mismatch", Mismatch);
+                Run("second-backward", SecondBackward);
                 break;
             case "raise":
                 // Rank 1 fails before the all-reduce its peers wait in; the unhandled exception must end the whole job.
@@ -264,6 +265,29 @@ internal static class Scenarios
         double diff = atSecondForward[0].Sub(atSecondForward[1]).Abs().Max().Item();
         double fromRank0 = atSecondForward[rank].Sub(afterLocal[0]).Abs().Max().Item();
         return diff == 0 && fromRank0 == 0 ? null : $"the second forward did not start from rank 0's running mean (ranks differ by {diff:g3}, from rank 0's by {fromRank0:g3})";
+    }
+
+    /// <summary>
+    /// A second backward through one forward would leave its gradients unaveraged (the replicas would drift apart): it
+    /// must be an error on every rank, while a NoSync forward followed by backward stays fine.
+    /// </summary>
+    static string? SecondBackward()
+    {
+        var ddp = new DistributedDataParallel(new Mlp(new Generator(9)));
+        var (x, y) = Data(7, 4);
+        var loss = F.MseLoss(ddp.Call(x), y);
+        loss.Backward(retainGraph: true);
+        try
+        {
+            loss.Backward();
+            return "a second backward through one forward was accepted";
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("already averaged") && e.Message.Contains("'fc2.bias'"))
+        {
+        }
+        using (ddp.NoSync()) F.MseLoss(ddp.Call(x), y).Backward();
+        F.MseLoss(ddp.Call(x), y).Backward();
+        return null;
     }
 
     /// <summary>Rank 1 builds a wider hidden layer: every rank must refuse, naming rank 1 and the parameter.</summary>

@@ -70,6 +70,7 @@ public sealed class DistributedDataParallel : Module
             if (buffers.Count > 0) BroadcastCoalesced(group, buffers, "DistributedDataParallel: broadcasting rank 0's buffers");
         }
         if (requireSync && GradMode.IsEnabled) reducer.Prepare();
+        else reducer.SkipSync();
         return module.Call(input);
     }
 

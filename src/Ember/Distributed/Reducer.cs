@@ -33,6 +33,9 @@ internal sealed class Reducer : IDisposable
     readonly bool findUnusedParameters;
     readonly List<IDisposable> hooks = new();
     bool armed, callbackQueued;
+    // Set by a synchronised forward and cleared by the next unsynchronised one; with `reduced` it tells a second
+    // backward through one forward (whose gradients nobody would average) from a NoSync backward.
+    bool lastForwardSynced, reduced;
     int nextLaunch;
 
     public Reducer(IProcessGroup group, IReadOnlyList<(string Name, Parameter Parameter)> parametersInLaunchOrder, long capBytes, long firstCapBytes, bool findUnusedParameters)
@@ -96,6 +99,8 @@ internal sealed class Reducer : IDisposable
     /// <summary>Called by a forward that will be followed by a synchronised backward: the next backward averages gradients.</summary>
     public void Prepare()
     {
+        lastForwardSynced = true;
+        reduced = false;
         if (armed && nextLaunch > 0)
             throw new InvalidOperationException("DistributedDataParallel: the previous backward did not finish its gradient reduction");
         armed = true;
@@ -105,8 +110,16 @@ internal sealed class Reducer : IDisposable
         foreach (var bucket in buckets) { bucket.Pending = bucket.Members.Length; bucket.Work = null; }
     }
 
+    /// <summary>Called by a forward whose backward must not communicate (NoSync, or grad disabled).</summary>
+    public void SkipSync() => lastForwardSynced = false;
+
     void OnGradReady(int index)
     {
+        if (!armed && lastForwardSynced && reduced)
+            throw new InvalidOperationException(
+                $"DistributedDataParallel: backward reached parameter '{names[index]}' after this forward's gradients were already averaged " +
+                "across ranks; its new gradient would not be. Call the DistributedDataParallel's forward before each backward " +
+                "(or accumulate inside NoSync())");
         if (!armed || ready[index]) return;
         if (!callbackQueued) { Engine.QueueCallback(Finish); callbackQueued = true; }
         ready[index] = true;
@@ -127,6 +140,7 @@ internal sealed class Reducer : IDisposable
     void Finish()
     {
         armed = false;
+        reduced = true;
         StartedDuringBackward = nextLaunch;
         for (; nextLaunch < buckets.Length; nextLaunch++)
         {

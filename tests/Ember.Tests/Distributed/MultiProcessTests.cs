@@ -44,6 +44,9 @@ public class MultiProcessTests(MpiSuiteFixture suite) : IClassFixture<MpiSuiteFi
     public void AMismatchedModelIsRefusedOnEveryRankNamingTheRankAndParameter() => BothRanksPass("mismatch");
 
     [MpiFact]
+    public void ASecondBackwardThroughOneForwardIsAnError() => BothRanksPass("second-backward");
+
+    [MpiFact]
     public void TheSuiteEndsCleanly()
     {
         var r = suite.Result;
