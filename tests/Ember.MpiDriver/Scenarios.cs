@@ -26,6 +26,7 @@ internal static class Scenarios
                 Run("buffers", BufferBroadcast);
                 Run("mismatch", Mismatch);
                 Run("second-backward", SecondBackward);
+                Run("unused-parameters", UnusedParameters);
                 break;
             case "raise":
                 // Rank 1 fails before the all-reduce its peers wait in; the unhandled exception must end the whole job.
@@ -287,6 +288,53 @@ internal static class Scenarios
         }
         using (ddp.NoSync()) F.MseLoss(ddp.Call(x), y).Backward();
         F.MseLoss(ddp.Call(x), y).Backward();
+        return null;
+    }
+
+    sealed class TwoHeads : Module
+    {
+        readonly Linear trunk, common, rankZeroOnly, never;
+        readonly bool useRankZeroHead;
+        public TwoHeads(Generator g, bool useRankZeroHead)
+        {
+            trunk = RegisterModule(nameof(trunk), new Linear(8, 4, generator: g));
+            common = RegisterModule(nameof(common), new Linear(4, 2, generator: g));
+            rankZeroOnly = RegisterModule(nameof(rankZeroOnly), new Linear(4, 2, generator: g));
+            never = RegisterModule(nameof(never), new Linear(4, 2, generator: g));
+            this.useRankZeroHead = useRankZeroHead;
+        }
+        public override Tensor Forward(Tensor x)
+        {
+            var h = F.Tanh(trunk.Forward(x));
+            return useRankZeroHead ? common.Forward(h) + rankZeroOnly.Forward(h) : common.Forward(h);
+        }
+    }
+
+    /// <summary>
+    /// A head used on rank 0 only gets rank 0's gradient averaged with zeros; a head no rank uses keeps no gradient
+    /// with findUnusedParameters, and gets zeros without it. Both ways the replicas agree.
+    /// </summary>
+    static string? UnusedParameters()
+    {
+        int rank = Dist.Rank, world = Dist.WorldSize;
+        foreach (bool find in new[] { true, false })
+        {
+            // The rank-0 reference: the same model and data on one process, to compute rank 0's local gradient.
+            var local = new TwoHeads(new Generator(21), useRankZeroHead: true);
+            var (x, y4) = Data(3, 4);
+            var y = y4.Narrow(1, 0, 2);
+            F.MseLoss(local.Call(x), y).Backward();
+            var ddp = new DistributedDataParallel(new TwoHeads(new Generator(21), useRankZeroHead: rank == 0), findUnusedParameters: find);
+            F.MseLoss(ddp.Call(x), y).Backward();
+            var grads = ddp.Module.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.Grad);
+            var expected = local.NamedParameters().First(p => p.Name == "rankZeroOnly.weight").Parameter.Grad!.ToDoubleArray();
+            var got = grads["rankZeroOnly.weight"]!.ToDoubleArray();
+            for (int i = 0; i < expected.Length; i++)
+                if (Math.Abs(got[i] - expected[i] / world) > 1e-7)
+                    return $"findUnusedParameters={find}: rankZeroOnly.weight's gradient is not rank 0's divided by {world} (element {i}: {got[i]} vs {expected[i] / world})";
+            if (find && grads["never.weight"] is not null) return "findUnusedParameters=true: a parameter no rank used got a gradient";
+            if (!find && (grads["never.weight"] is not { } g || g.Abs().Max().Item() != 0)) return "findUnusedParameters=false: a parameter no rank used should get a zero gradient";
+        }
         return null;
     }
 

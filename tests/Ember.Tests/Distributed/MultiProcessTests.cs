@@ -47,6 +47,9 @@ public class MultiProcessTests(MpiSuiteFixture suite) : IClassFixture<MpiSuiteFi
     public void ASecondBackwardThroughOneForwardIsAnError() => BothRanksPass("second-backward");
 
     [MpiFact]
+    public void ParametersUnusedOnSomeOrAllRanksAreHandledAsPyTorchDoes() => BothRanksPass("unused-parameters");
+
+    [MpiFact]
     public void TheSuiteEndsCleanly()
     {
         var r = suite.Result;
