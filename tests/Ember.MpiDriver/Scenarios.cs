@@ -39,11 +39,14 @@ internal static class Scenarios
                 if (Dist.Rank == 1) { Thread.Sleep(TimeSpan.FromSeconds(timeoutSeconds * 20)); break; }
                 Dist.AllReduce(Torch.Ones(4));
                 break;
+            case "allreduce-timing":
+                AllReduceTiming();
+                break;
             case "example":
                 Example.Train();
                 break;
             default:
-                Console.Error.WriteLine($"unknown mode '{mode}' (suite, raise, hang, example)");
+                Console.Error.WriteLine($"unknown mode '{mode}' (suite, raise, hang, example, allreduce-timing)");
                 return 2;
         }
         Dist.DestroyProcessGroup();
@@ -52,6 +55,31 @@ internal static class Scenarios
 
     // A passing scenario may leave a note for its result line (the measured difference).
     static string? note;
+
+    /// <summary>
+    /// The time of one float32 all-reduce at a few sizes (the fastest of 5 after a warm-up) and the algorithm bandwidth
+    /// it implies (bytes / time). A quick look at the engine, not a benchmark row: no steps, no overlap.
+    /// </summary>
+    static void AllReduceTiming()
+    {
+        foreach (int mib in new[] { 1, 4, 25, 100 })
+        {
+            var t = Torch.Ones([mib * 1024 * 1024 / 4]);
+            Dist.AllReduce(t);
+            double best = double.MaxValue;
+            for (int rep = 0; rep < 5; rep++)
+            {
+                Dist.Barrier();
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                Dist.AllReduce(t);
+                best = Math.Min(best, clock.Elapsed.TotalSeconds);
+            }
+            var slowest = Torch.FromArray(new double[] { best }, [1]);
+            Dist.AllReduce(slowest, ReduceOp.Max);
+            if (Dist.Rank == 0)
+                Console.WriteLine($"allreduce {mib,4} MiB float32 over {Dist.WorldSize} ranks: {slowest.Item() * 1e3,8:F2} ms, {mib / 1024.0 / slowest.Item(),6:F2} GiB/s");
+        }
+    }
 
     static void Run(string name, Func<string?> scenario)
     {

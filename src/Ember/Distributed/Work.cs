@@ -68,9 +68,11 @@ public sealed class Work
                     $"{description} did not complete within {limit.TotalSeconds:0.###} s: a peer rank may have failed, or the ranks " +
                     "called different collectives (every rank must call the same collectives in the same order)");
             }
-            // Spin briefly for latency, then yield, then sleep: ranks often share cores, and a busy waiter starves its peer.
+            // Each test drives MPI's progress (a non-blocking collective advances a round per call), so keep testing;
+            // yield so a peer rank sharing the core can run; sleep only once the wait is clearly long (a straggler or a
+            // lost peer), where a millisecond per round no longer matters.
             if (spins < 64) Thread.SpinWait(32);
-            else if (spins < 4096) Thread.Yield();
+            else if (clock.ElapsedMilliseconds < 1000) Thread.Yield();
             else Thread.Sleep(1);
         }
         Complete();
