@@ -35,9 +35,6 @@ public sealed class Work
         if (request is null) Complete();
     }
 
-    /// <summary>A finished piece of work (what a world of one rank returns).</summary>
-    internal static Work Done(string description, Action? onCompleted = null) => new(null, description, TimeSpan.Zero, onCompleted);
-
     /// <summary>What the collective is, e.g. "AllReduce(sum) of 1024 float32 on rank 0 of 2".</summary>
     public string Description => description;
 
