@@ -39,12 +39,39 @@ internal static class Engine
     }
 
     [ThreadStatic] static int depth;
+    [ThreadStatic] static List<Action>? finalCallbacks;
+
+    /// <summary>
+    /// Queues <paramref name="callback"/> to run once the outermost backward pass now running on this thread has
+    /// finished all its nodes (PyTorch's Variable._execution_engine.queue_callback): DistributedDataParallel waits for
+    /// its gradient all-reduces there. Only valid while a backward runs.
+    /// </summary>
+    internal static void QueueCallback(Action callback)
+    {
+        if (depth == 0) throw new InvalidOperationException("queue_callback: no backward pass is running on this thread");
+        (finalCallbacks ??= new()).Add(callback);
+    }
 
     static Tensor?[] Run(Tensor[] roots, Tensor[] seeds, bool retainGraph, bool createGraph, Tensor[]? inputs)
     {
         depth++;
-        try { return RunNodes(roots, seeds, retainGraph, createGraph, inputs); }
-        finally { depth--; }
+        bool completed = false;
+        try
+        {
+            var result = RunNodes(roots, seeds, retainGraph, createGraph, inputs);
+            completed = true;
+            return result;
+        }
+        finally
+        {
+            depth--;
+            if (depth == 0 && finalCallbacks is { Count: > 0 } callbacks)
+            {
+                finalCallbacks = null;
+                // A failed pass drops its callbacks: they would finish work the pass never started.
+                if (completed) foreach (var callback in callbacks) callback();
+            }
+        }
     }
 
     static Tensor?[] RunNodes(Tensor[] roots, Tensor[] seeds, bool retainGraph, bool createGraph, Tensor[]? inputs)
@@ -62,7 +89,12 @@ internal static class Engine
                 var t = order[i];
                 if (!grads.TryGetValue(t, out var g)) continue;
                 if (inputs is null && (t.IsLeaf || t.retainsGrad))
+                {
                     AccumulateIntoGrad(t, g, createGraph);
+                    // Reverse topological order: every consumer of t is done, so t.Grad is final for this pass.
+                    if (t.IsLeaf && t.postAccumulateGradHooks is { Count: > 0 } hooks)
+                        foreach (var hook in hooks.ToArray()) hook(t);
+                }
                 var node = t.Node;
                 if (node is null) continue;
                 var inputGrads = node.Apply(g);

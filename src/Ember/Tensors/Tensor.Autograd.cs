@@ -10,4 +10,34 @@ public partial class Tensor
     /// </summary>
     public void Backward(Tensor? gradient = null, bool retainGraph = false, bool createGraph = false)
         => Engine.Backward(this, gradient, retainGraph || createGraph, createGraph);
+
+    // Hooks run by the engine right after this leaf's Grad is accumulated (see RegisterPostAccumulateGradHook).
+    internal List<Action<Tensor>>? postAccumulateGradHooks;
+
+    /// <summary>
+    /// Registers <paramref name="hook"/> to run during backward right after this leaf's <see cref="Grad"/> has received
+    /// its gradient for that backward pass (torch.Tensor.register_post_accumulate_grad_hook). At that point no later node
+    /// of the pass will add to it, so the gradient may be read (for example to start its all-reduce while the rest of
+    /// backward runs). Dispose the result to remove the hook.
+    /// </summary>
+    public IDisposable RegisterPostAccumulateGradHook(Action<Tensor> hook)
+    {
+        if (!IsLeaf)
+            throw new InvalidOperationException($"register_post_accumulate_grad_hook: post accumulate grad hooks cannot be registered on non-leaf tensors (this one was produced by {GradFn})");
+        if (!RequiresGrad)
+            throw new InvalidOperationException("register_post_accumulate_grad_hook: cannot register a hook on a tensor that doesn't require gradient");
+        (postAccumulateGradHooks ??= new()).Add(hook);
+        return new HookRemoval(this, hook);
+    }
+
+    sealed class HookRemoval(Tensor tensor, Action<Tensor> hook) : IDisposable
+    {
+        bool done;
+        public void Dispose()
+        {
+            if (done) return;
+            done = true;
+            tensor.postAccumulateGradHooks?.Remove(hook);
+        }
+    }
 }

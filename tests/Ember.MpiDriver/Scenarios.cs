@@ -1,0 +1,384 @@
+using Ember.Autograd;
+using Ember.Distributed;
+using Ember.Nn;
+using Ember.Nn.Functional;
+using Ember.Nn.Layers;
+using Ember.Optim;
+using Dist = Ember.Distributed.Distributed;
+
+namespace Ember.MpiDriver;
+
+/// <summary>The multi-process checks of distributed training and the example the docs show.</summary>
+internal static class Scenarios
+{
+    public static int Run(string[] args)
+    {
+        string mode = args.Length > 0 ? args[0] : "suite";
+        double timeoutSeconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 60;
+        Dist.InitProcessGroup(timeout: TimeSpan.FromSeconds(timeoutSeconds));
+        switch (mode)
+        {
+            case "suite":
+                Run("collectives", Collectives);
+                Run("sgd-equivalence", () => Equivalence(p => new Sgd(p, new SgdOptions { LearningRate = 0.1, Momentum = 0.9 })));
+                Run("adamw-equivalence", () => Equivalence(p => new AdamW(p, new AdamWOptions { LearningRate = 0.01, WeightDecay = 0.01 })));
+                Run("no-sync", NoSyncAccumulation);
+                Run("buffers", BufferBroadcast);
+                Run("mismatch", Mismatch);
+                Run("second-backward", SecondBackward);
+                Run("unused-parameters", UnusedParameters);
+                break;
+            case "raise":
+                // Rank 1 fails before the all-reduce its peers wait in; the unhandled exception must end the whole job.
+                if (Dist.Rank == 1) throw new InvalidOperationException("rank 1 fails on purpose before the all-reduce");
+                Dist.AllReduce(Torch.Ones(4));
+                Console.WriteLine($"rank {Dist.Rank}: the all-reduce returned although rank 1 never joined it");
+                break;
+            case "hang":
+                // Rank 1 stays alive but never joins: the peers' wait must end with a timeout error, not hang.
+                if (Dist.Rank == 1) { Thread.Sleep(TimeSpan.FromSeconds(timeoutSeconds * 20)); break; }
+                Dist.AllReduce(Torch.Ones(4));
+                break;
+            case "allreduce-timing":
+                AllReduceTiming();
+                break;
+            case "example":
+                Example.Train();
+                break;
+            default:
+                Console.Error.WriteLine($"unknown mode '{mode}' (suite, raise, hang, example, allreduce-timing)");
+                return 2;
+        }
+        Dist.DestroyProcessGroup();
+        return 0;
+    }
+
+    // A passing scenario may leave a note for its result line (the measured difference).
+    static string? note;
+
+    /// <summary>
+    /// The time of one float32 all-reduce at a few sizes (the fastest of 5 after a warm-up) and the algorithm bandwidth
+    /// it implies (bytes / time). A quick look at the engine, not a benchmark row: no steps, no overlap.
+    /// </summary>
+    static void AllReduceTiming()
+    {
+        foreach (int mib in new[] { 1, 4, 25, 100 })
+        {
+            var t = Torch.Ones([mib * 1024 * 1024 / 4]);
+            Dist.AllReduce(t);
+            double best = double.MaxValue;
+            for (int rep = 0; rep < 5; rep++)
+            {
+                Dist.Barrier();
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                Dist.AllReduce(t);
+                best = Math.Min(best, clock.Elapsed.TotalSeconds);
+            }
+            var slowest = Torch.FromArray(new double[] { best }, [1]);
+            Dist.AllReduce(slowest, ReduceOp.Max);
+            if (Dist.Rank == 0)
+                Console.WriteLine($"allreduce {mib,4} MiB float32 over {Dist.WorldSize} ranks: {slowest.Item() * 1e3,8:F2} ms, {mib / 1024.0 / slowest.Item(),6:F2} GiB/s");
+        }
+    }
+
+    static void Run(string name, Func<string?> scenario)
+    {
+        string? failure;
+        note = null;
+        try { failure = scenario(); }
+        catch (Exception e) { failure = $"{e.GetType().Name}: {e.Message}".ReplaceLineEndings(" "); }
+        var line = $"RESULT {name} rank {Dist.Rank} {(failure is null ? "PASS" + (note is null ? "" : " " + note) : "FAIL " + failure)}";
+        Console.WriteLine(line);
+        // mpirun interleaves the ranks' output mid-line; a test reads each rank's own file instead.
+        if (Environment.GetEnvironmentVariable("EMBER_MPI_RESULTS") is { Length: > 0 } dir)
+            File.AppendAllText(Path.Combine(dir, $"rank{Dist.Rank}.txt"), line + "\n");
+        Dist.Barrier();
+    }
+
+    /// <summary>Each collective against values every rank can compute: rank r contributes f(r).</summary>
+    static string? Collectives()
+    {
+        int rank = Dist.Rank, world = Dist.WorldSize;
+        var errors = new List<string>();
+        void Expect(string what, double[] expected, Tensor actual)
+        {
+            var got = actual.ToDoubleArray();
+            for (int i = 0; i < expected.Length; i++)
+                if (got.Length != expected.Length || Math.Abs(got[i] - expected[i]) > 1e-6)
+                {
+                    errors.Add($"{what}: expected [{string.Join(", ", expected)}], got [{string.Join(", ", got)}]");
+                    return;
+                }
+        }
+        double sumOfRanks = world * (world - 1) / 2.0;
+        var t = Torch.FromArray(new float[] { rank, 2 * rank + 1 }, [2]);
+        Dist.AllReduce(t, ReduceOp.Sum);
+        Expect("AllReduce(sum)", [sumOfRanks, 2 * sumOfRanks + world], t);
+        t = Torch.FromArray(new double[] { rank, -rank }, [2]);
+        Dist.AllReduce(t, ReduceOp.Avg);
+        Expect("AllReduce(avg) float64", [sumOfRanks / world, -sumOfRanks / world], t);
+        t = Torch.FromArray(new float[] { rank, -rank }, [2]);
+        Dist.AllReduce(t, ReduceOp.Max);
+        Expect("AllReduce(max)", [world - 1, 0], t);
+        t = Torch.FromArray(new float[] { rank, -rank }, [2]);
+        Dist.AllReduce(t, ReduceOp.Min);
+        Expect("AllReduce(min)", [0, -(world - 1)], t);
+        t = Torch.FromArray(new long[] { rank + 1 }, [1]);
+        Dist.AllReduce(t, ReduceOp.Sum);
+        Expect("AllReduce(sum) int64", [sumOfRanks + world], t);
+
+        // An async all-reduce of a view in the middle of a larger tensor: only the view changes.
+        var big = Torch.Full([3, 4], rank + 1.0);
+        var row = big.Select(0, 1);
+        var work = Dist.AllReduceAsync(row, ReduceOp.Sum);
+        work.Wait();
+        if (!work.IsCompleted) errors.Add("Work.IsCompleted is false after Wait");
+        Expect("AllReduceAsync of a row", [1 + rank, 1 + rank, 1 + rank, 1 + rank, sumOfRanks + world, sumOfRanks + world, sumOfRanks + world, sumOfRanks + world, 1 + rank, 1 + rank, 1 + rank, 1 + rank], big);
+
+        int src = world - 1;
+        t = Torch.FromArray(new float[] { 10 * rank, 10 * rank + 1, 10 * rank + 2 }, [3]);
+        Dist.Broadcast(t, src);
+        Expect($"Broadcast from rank {src}", [10 * src, 10 * src + 1, 10 * src + 2], t);
+
+        var parts = Dist.AllGather(Torch.FromArray(new float[] { rank, 100 + rank }, [2]));
+        var gathered = new List<double>();
+        for (int r = 0; r < world; r++) gathered.AddRange([r, 100 + r]);
+        Expect("AllGather", [.. gathered], Torch.Stack(parts));
+
+        // Reduce-scatter: rank r sends (r + 1) * [0, 1, …, 2·world−1]; block k of the sum lands on rank k.
+        var input = Torch.Arange(0, 2 * world, 1, DType.Float32) * (rank + 1);
+        var output = Torch.Empty([2]);
+        Dist.ReduceScatter(output, input, ReduceOp.Sum);
+        double factor = sumOfRanks + world;
+        Expect("ReduceScatter(sum)", [2 * rank * factor, (2 * rank + 1) * factor], output);
+
+        // Argument errors name the call.
+        try { Dist.AllGather(Torch.Empty([3]), Torch.Empty([2])); errors.Add("AllGather accepted a too-small output"); }
+        catch (ArgumentException e) when (e.Message.Contains("AllGather")) { }
+        Dist.Barrier();
+        return errors.Count == 0 ? null : string.Join("; ", errors);
+    }
+
+    sealed class Mlp : Module
+    {
+        readonly Linear fc1, fc2;
+        public Mlp(Generator g, int hidden = 16)
+        {
+            fc1 = RegisterModule(nameof(fc1), new Linear(8, hidden, generator: g));
+            fc2 = RegisterModule(nameof(fc2), new Linear(hidden, 4, generator: g));
+        }
+        public override Tensor Forward(Tensor x) => fc2.Forward(F.Tanh(fc1.Forward(x)));
+    }
+
+    static (Tensor X, Tensor Y) Data(int step, int batch)
+    {
+        var g = new Generator(1000 + step); // the same global batch on every rank
+        return (Torch.Randn([batch, 8], DType.Float32, g), Torch.Randn([batch, 4], DType.Float32, g));
+    }
+
+    static double MaxDifference(Module a, Module b)
+    {
+        double max = 0;
+        var pa = a.Parameters().ToArray();
+        var pb = b.Parameters().ToArray();
+        for (int i = 0; i < pa.Length; i++)
+        {
+            var da = pa[i].ToDoubleArray();
+            var db = pb[i].ToDoubleArray();
+            for (int k = 0; k < da.Length; k++) max = Math.Max(max, Math.Abs(da[k] - db[k]));
+        }
+        return max;
+    }
+
+    /// <summary>
+    /// K steps of DDP with batch B/N per rank against one process with batch B. The DDP replica starts from a different
+    /// seed on each rank, so matching also shows that construction copied rank 0's parameters.
+    /// </summary>
+    static string? Equivalence(Func<IEnumerable<Tensor>, Optimizer> optimizer)
+    {
+        int rank = Dist.Rank, world = Dist.WorldSize;
+        const int steps = 6, perRank = 4;
+        int batch = perRank * world;
+        var reference = new Mlp(new Generator(7));
+        var ddp = new DistributedDataParallel(new Mlp(new Generator(7 + 1000 * rank)), bucketCapMB: 256.0 / (1024 * 1024));
+        if (ddp.Buckets.Count < 2) return $"expected several gradient buckets with a 256-byte cap, got {ddp.Buckets.Count}";
+        var optRef = optimizer(reference.Parameters());
+        var optDdp = optimizer(ddp.Parameters());
+        for (int step = 0; step < steps; step++)
+        {
+            var (x, y) = Data(step, batch);
+            optRef.ZeroGrad();
+            F.MseLoss(reference.Call(x), y).Backward();
+            optRef.Step();
+
+            optDdp.ZeroGrad();
+            var xs = x.Narrow(0, rank * perRank, perRank);
+            var ys = y.Narrow(0, rank * perRank, perRank);
+            F.MseLoss(ddp.Call(xs), ys).Backward();
+            optDdp.Step();
+            // Every parameter takes part, so every bucket must have started from the hooks, while backward ran.
+            if (ddp.BucketsStartedDuringBackward != ddp.Buckets.Count)
+                return $"step {step}: only {ddp.BucketsStartedDuringBackward} of {ddp.Buckets.Count} buckets started during backward";
+        }
+        double diff = MaxDifference(reference, ddp.Module);
+        note = $"max |DDP - single process| = {diff:g3} after {steps} steps, {ddp.Buckets.Count} buckets";
+        return diff <= 1e-5 ? null : $"after {steps} steps the DDP parameters differ from the single-process ones by {diff:g3} (tolerance 1e-5)";
+    }
+
+    /// <summary>
+    /// Two micro-batches per rank, the first inside NoSync: the step must equal one over the whole batch with the
+    /// loss summed over the micro-batches, and no gradient may travel during the NoSync backward.
+    /// </summary>
+    static string? NoSyncAccumulation()
+    {
+        int rank = Dist.Rank, world = Dist.WorldSize;
+        const int micro = 2, perMicro = 3;
+        var reference = new Mlp(new Generator(11));
+        var ddp = new DistributedDataParallel(new Mlp(new Generator(11)));
+        var optRef = new Sgd(reference.Parameters(), new SgdOptions { LearningRate = 0.1 });
+        var optDdp = new Sgd(ddp.Parameters(), new SgdOptions { LearningRate = 0.1 });
+        // The global batch is micro × world × perMicro rows; micro-batch m of rank r is rows [(m·world + r)·perMicro, +perMicro).
+        var (x, y) = Data(42, micro * world * perMicro);
+        // Reference: Σ_m mean over micro-batch m of all ranks = micro × mean over everything.
+        (F.MseLoss(reference.Call(x), y) * micro).Backward();
+        optRef.Step();
+
+        string? problem = null;
+        for (int m = 0; m < micro; m++)
+        {
+            int start = (m * world + rank) * perMicro;
+            var xs = x.Narrow(0, start, perMicro);
+            var ys = y.Narrow(0, start, perMicro);
+            if (m < micro - 1)
+            {
+                using (ddp.NoSync()) F.MseLoss(ddp.Call(xs), ys).Backward();
+                // Without communication each rank holds its own gradient: they must differ across ranks.
+                var norms = Dist.AllGather(ddp.Module.Parameters().First().Grad!.Norm().Reshape(1));
+                if (Math.Abs(norms[0].Item() - norms[1].Item()) < 1e-9) problem = "gradients were equal across ranks after a NoSync backward";
+            }
+            else F.MseLoss(ddp.Call(xs), ys).Backward();
+        }
+        optDdp.Step();
+        double diff = MaxDifference(reference, ddp.Module);
+        note = $"max |DDP - single process| = {diff:g3}";
+        return problem ?? (diff <= 1e-5 ? null : $"NoSync accumulation differs from the large batch by {diff:g3} (tolerance 1e-5)");
+    }
+
+    sealed class Normed : Module
+    {
+        readonly Linear fc;
+        readonly BatchNorm1d bn;
+        public Normed(Generator g)
+        {
+            fc = RegisterModule(nameof(fc), new Linear(8, 4, generator: g));
+            bn = RegisterModule(nameof(bn), new BatchNorm1d(4));
+        }
+        public BatchNorm1d Bn => bn;
+        public override Tensor Forward(Tensor x) => bn.Forward(fc.Forward(x));
+    }
+
+    /// <summary>Each forward starts from rank 0's running statistics, although each rank's own forward moved them.</summary>
+    static string? BufferBroadcast()
+    {
+        int rank = Dist.Rank;
+        var inner = new Normed(new Generator(5));
+        var ddp = new DistributedDataParallel(inner);
+        Tensor? seen = null;
+        using var hook = inner.RegisterForwardPreHook((_, _) => { seen = inner.Bn.NamedBuffers().First(b => b.Name == "running_mean").Buffer.Clone(); return null; });
+        var (x, _) = Data(100 + rank, 6); // different data per rank, so the local statistics drift apart
+        ddp.Call(x);
+        var afterLocal = Dist.AllGather(inner.Bn.NamedBuffers().First(b => b.Name == "running_mean").Buffer.Contiguous());
+        if (afterLocal[0].Sub(afterLocal[1]).Abs().Max().Item() < 1e-7) return "the ranks' running means did not drift apart; the check proves nothing";
+        ddp.Call(x);
+        var atSecondForward = Dist.AllGather(seen!);
+        double diff = atSecondForward[0].Sub(atSecondForward[1]).Abs().Max().Item();
+        double fromRank0 = atSecondForward[rank].Sub(afterLocal[0]).Abs().Max().Item();
+        return diff == 0 && fromRank0 == 0 ? null : $"the second forward did not start from rank 0's running mean (ranks differ by {diff:g3}, from rank 0's by {fromRank0:g3})";
+    }
+
+    /// <summary>
+    /// A second backward through one forward would leave its gradients unaveraged (the replicas would drift apart): it
+    /// must be an error on every rank, while a NoSync forward followed by backward stays fine.
+    /// </summary>
+    static string? SecondBackward()
+    {
+        var ddp = new DistributedDataParallel(new Mlp(new Generator(9)));
+        var (x, y) = Data(7, 4);
+        var loss = F.MseLoss(ddp.Call(x), y);
+        loss.Backward(retainGraph: true);
+        try
+        {
+            loss.Backward();
+            return "a second backward through one forward was accepted";
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("already averaged") && e.Message.Contains("'fc2.bias'"))
+        {
+        }
+        using (ddp.NoSync()) F.MseLoss(ddp.Call(x), y).Backward();
+        F.MseLoss(ddp.Call(x), y).Backward();
+        return null;
+    }
+
+    sealed class TwoHeads : Module
+    {
+        readonly Linear trunk, common, rankZeroOnly, never;
+        readonly bool useRankZeroHead;
+        public TwoHeads(Generator g, bool useRankZeroHead)
+        {
+            trunk = RegisterModule(nameof(trunk), new Linear(8, 4, generator: g));
+            common = RegisterModule(nameof(common), new Linear(4, 2, generator: g));
+            rankZeroOnly = RegisterModule(nameof(rankZeroOnly), new Linear(4, 2, generator: g));
+            never = RegisterModule(nameof(never), new Linear(4, 2, generator: g));
+            this.useRankZeroHead = useRankZeroHead;
+        }
+        public override Tensor Forward(Tensor x)
+        {
+            var h = F.Tanh(trunk.Forward(x));
+            return useRankZeroHead ? common.Forward(h) + rankZeroOnly.Forward(h) : common.Forward(h);
+        }
+    }
+
+    /// <summary>
+    /// A head used on rank 0 only gets rank 0's gradient averaged with zeros; a head no rank uses keeps no gradient
+    /// with findUnusedParameters, and gets zeros without it. Both ways the replicas agree.
+    /// </summary>
+    static string? UnusedParameters()
+    {
+        int rank = Dist.Rank, world = Dist.WorldSize;
+        foreach (bool find in new[] { true, false })
+        {
+            // The rank-0 reference: the same model and data on one process, to compute rank 0's local gradient.
+            var local = new TwoHeads(new Generator(21), useRankZeroHead: true);
+            var (x, y4) = Data(3, 4);
+            var y = y4.Narrow(1, 0, 2);
+            F.MseLoss(local.Call(x), y).Backward();
+            var ddp = new DistributedDataParallel(new TwoHeads(new Generator(21), useRankZeroHead: rank == 0), findUnusedParameters: find);
+            F.MseLoss(ddp.Call(x), y).Backward();
+            var grads = ddp.Module.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.Grad);
+            var expected = local.NamedParameters().First(p => p.Name == "rankZeroOnly.weight").Parameter.Grad!.ToDoubleArray();
+            var got = grads["rankZeroOnly.weight"]!.ToDoubleArray();
+            for (int i = 0; i < expected.Length; i++)
+                if (Math.Abs(got[i] - expected[i] / world) > 1e-7)
+                    return $"findUnusedParameters={find}: rankZeroOnly.weight's gradient is not rank 0's divided by {world} (element {i}: {got[i]} vs {expected[i] / world})";
+            if (find && grads["never.weight"] is not null) return "findUnusedParameters=true: a parameter no rank used got a gradient";
+            if (!find && (grads["never.weight"] is not { } g || g.Abs().Max().Item() != 0)) return "findUnusedParameters=false: a parameter no rank used should get a zero gradient";
+        }
+        return null;
+    }
+
+    /// <summary>Rank 1 builds a wider hidden layer: every rank must refuse, naming rank 1 and the parameter.</summary>
+    static string? Mismatch()
+    {
+        int rank = Dist.Rank;
+        try
+        {
+            _ = new DistributedDataParallel(new Mlp(new Generator(3), hidden: rank == 1 ? 17 : 16));
+            return "DistributedDataParallel accepted a model whose fc1 differs on rank 1";
+        }
+        catch (DistributedException e)
+        {
+            bool names = e.Message.Contains("rank 1") && e.Message.Contains("'fc1.weight'") && e.Message.Contains("[17, 8]") && e.Message.Contains("[16, 8]");
+            return names ? null : $"the message does not name rank 1, fc1.weight and both shapes: {e.Message}";
+        }
+    }
+}
