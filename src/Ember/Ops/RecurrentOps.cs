@@ -19,10 +19,11 @@ internal static class RecurrentOps
     /// <summary>
     /// Runs one direction. <paramref name="x"/>: [T, H_in], the steps' rows one after the other (step t holds
     /// batchSizes[t] rows, non-increasing); <paramref name="h0"/>: [N, H_out], <paramref name="c0"/>: [N, H] (LSTM).
-    /// Returns the output [T, H_out] in the same row order and the final states [N, H_out] / [N, H].
+    /// Returns the output [T, H_out] in the same row order and the final states [N, H_out] / [N, H]. An LSTM runs the fused
+    /// <see cref="LstmSequenceOp"/> unless <paramref name="fusedLstm"/> is false (the composed loop, kept as its oracle).
     /// </summary>
     public static (Tensor Output, Tensor HN, Tensor? CN) RunDirection(RecurrentMode mode, Tensor x, int[] batchSizes,
-        Tensor wIh, Tensor wHh, Tensor? bIh, Tensor? bHh, Tensor? wHr, Tensor h0, Tensor? c0, bool reverse)
+        Tensor wIh, Tensor wHh, Tensor? bIh, Tensor? bHh, Tensor? wHr, Tensor h0, Tensor? c0, bool reverse, bool fusedLstm = true)
     {
         int steps = batchSizes.Length;
         var offsets = new int[steps];
@@ -32,6 +33,11 @@ internal static class RecurrentOps
         Tensor? inputBias = mode == RecurrentMode.Gru || bIh is null || bHh is null ? bIh : bIh + bHh;
         Tensor? stepBias = mode == RecurrentMode.Gru ? bHh : null;
         var gx = F.Linear(x, wIh, inputBias);
+        if (mode == RecurrentMode.Lstm && fusedLstm)
+        {
+            var (o, hn, cn) = LstmSequenceOp.Run(gx, batchSizes, h0, c0!, wHh, wHr, reverse);
+            return (o, hn, cn);
+        }
         var wHhT = wHh.T;
         var wHrT = wHr?.T;
         var outputs = new Tensor[steps];
