@@ -19,11 +19,12 @@ internal static class RecurrentOps
     /// <summary>
     /// Runs one direction. <paramref name="x"/>: [T, H_in], the steps' rows one after the other (step t holds
     /// batchSizes[t] rows, non-increasing); <paramref name="h0"/>: [N, H_out], <paramref name="c0"/>: [N, H] (LSTM).
-    /// Returns the output [T, H_out] in the same row order and the final states [N, H_out] / [N, H]. An LSTM runs the fused
-    /// <see cref="LstmSequenceOp"/> unless <paramref name="fusedLstm"/> is false (the composed loop, kept as its oracle).
+    /// Returns the output [T, H_out] in the same row order and the final states [N, H_out] / [N, H]. Runs the fused
+    /// <see cref="LstmSequenceOp"/>, <see cref="GruSequenceOp"/> or <see cref="RnnSequenceOp"/> unless <paramref name="fused"/>
+    /// is false: then the loop composed from differentiable ops, kept as their oracle (and for double backward).
     /// </summary>
     public static (Tensor Output, Tensor HN, Tensor? CN) RunDirection(RecurrentMode mode, Tensor x, int[] batchSizes,
-        Tensor wIh, Tensor wHh, Tensor? bIh, Tensor? bHh, Tensor? wHr, Tensor h0, Tensor? c0, bool reverse, bool fusedLstm = true)
+        Tensor wIh, Tensor wHh, Tensor? bIh, Tensor? bHh, Tensor? wHr, Tensor h0, Tensor? c0, bool reverse, bool fused = true)
     {
         int steps = batchSizes.Length;
         var offsets = new int[steps];
@@ -33,10 +34,23 @@ internal static class RecurrentOps
         Tensor? inputBias = mode == RecurrentMode.Gru || bIh is null || bHh is null ? bIh : bIh + bHh;
         Tensor? stepBias = mode == RecurrentMode.Gru ? bHh : null;
         var gx = F.Linear(x, wIh, inputBias);
-        if (mode == RecurrentMode.Lstm && fusedLstm)
+        if (fused)
         {
-            var (o, hn, cn) = LstmSequenceOp.Run(gx, batchSizes, h0, c0!, wHh, wHr, reverse);
-            return (o, hn, cn);
+            switch (mode)
+            {
+                case RecurrentMode.Lstm:
+                    return LstmSequenceOp.Run(gx, batchSizes, h0, c0!, wHh, wHr, reverse);
+                case RecurrentMode.Gru:
+                {
+                    var (o, hn) = GruSequenceOp.Run(gx, batchSizes, h0, wHh, bHh, reverse);
+                    return (o, hn, null);
+                }
+                default:
+                {
+                    var (o, hn) = RnnSequenceOp.Run(gx, batchSizes, h0, wHh, mode == RecurrentMode.RnnRelu, reverse);
+                    return (o, hn, null);
+                }
+            }
         }
         var wHhT = wHh.T;
         var wHrT = wHr?.T;
