@@ -86,6 +86,9 @@ internal static class GruSequenceOp
     {
         int steps = sizes.Length, rows = gates.Size(0), g3 = gates.Size(1), hidden = g3 / 3;
         var dtype = gates.DType;
+        // createGraph turns grad mode on during backward; the saved activations are not differentiable, so say so
+        if (GradMode.IsEnabled)
+            throw new NotSupportedException("gru: double backward (createGraph: true) through the fused gru layer is not supported; its backward is first order, like PyTorch's cuDNN RNN");
         using var _ = Torch.NoGrad();
         var gy = gY.Detach().Contiguous();
         var gOut = gy.Span<T>()[..(rows * hidden)].ToArray();

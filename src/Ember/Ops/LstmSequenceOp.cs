@@ -96,6 +96,9 @@ internal static class LstmSequenceOp
     {
         int steps = sizes.Length, rows = gates.Size(0), gates4 = gates.Size(1), hidden = gates4 / 4, p = hPrev.Size(1);
         var dtype = gates.DType;
+        // createGraph turns grad mode on during backward; the saved activations are not differentiable, so say so
+        if (GradMode.IsEnabled)
+            throw new NotSupportedException("lstm: double backward (createGraph: true) through the fused lstm layer is not supported; its backward is first order, like PyTorch's cuDNN RNN");
         using var _ = Torch.NoGrad();
         var gy = gY.Detach().Contiguous();
         var gOut = gy.Span<T>()[..(rows * p)].ToArray();

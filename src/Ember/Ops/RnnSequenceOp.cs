@@ -60,6 +60,9 @@ internal static class RnnSequenceOp
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int steps = sizes.Length, rows = hAll.Size(0), hidden = hAll.Size(1);
+        // createGraph turns grad mode on during backward; the saved activations are not differentiable, so say so
+        if (GradMode.IsEnabled)
+            throw new NotSupportedException("rnn: double backward (createGraph: true) through the fused rnn layer is not supported; its backward is first order, like PyTorch's cuDNN RNN");
         using var _ = Torch.NoGrad();
         var gy = gY.Detach().Contiguous();
         var gOut = gy.Span<T>()[..(rows * hidden)].ToArray();

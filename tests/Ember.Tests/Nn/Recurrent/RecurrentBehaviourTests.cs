@@ -180,4 +180,17 @@ public class RecurrentBehaviourTests
         TestUtil.Close(output, rnn.Forward(x.Unsqueeze(1)).Output.Squeeze(1), 0, 0);
         Assert.Equal("RNN(3, 4, num_layers=2, bidirectional=True)", rnn.ToString().Split('\n')[0]);
     }
+
+    [Fact]
+    public void DoubleBackwardThroughAFusedLayerIsRefused()
+    {
+        var lstm = new LSTM(2, 3);
+        var x = Torch.Randn([4, 1, 2], DType.Float32, new Generator(7)).RequiresGradInPlace();
+        var y = lstm.Forward(x).Output.Sum();
+        var e = Assert.Throws<NotSupportedException>(() => Torch.Grad([y], [x], createGraph: true));
+        Assert.Contains("double backward", e.Message);
+        // first order still works after that
+        var y2 = new GRU(2, 3).Forward(x).Output.Sum();
+        Assert.NotNull(Torch.Grad([y2], [x])[0]);
+    }
 }
