@@ -41,15 +41,15 @@ internal static class RecurrentOps
                 case RecurrentMode.Lstm:
                     return LstmSequenceOp.Run(gx, batchSizes, h0, c0!, wHh, wHr, reverse);
                 case RecurrentMode.Gru:
-                {
-                    var (o, hn) = GruSequenceOp.Run(gx, batchSizes, h0, wHh, bHh, reverse);
-                    return (o, hn, null);
-                }
+                    {
+                        var (o, hn) = GruSequenceOp.Run(gx, batchSizes, h0, wHh, bHh, reverse);
+                        return (o, hn, null);
+                    }
                 default:
-                {
-                    var (o, hn) = RnnSequenceOp.Run(gx, batchSizes, h0, wHh, mode == RecurrentMode.RnnRelu, reverse);
-                    return (o, hn, null);
-                }
+                    {
+                        var (o, hn) = RnnSequenceOp.Run(gx, batchSizes, h0, wHh, mode == RecurrentMode.RnnRelu, reverse);
+                        return (o, hn, null);
+                    }
             }
         }
         var wHhT = wHh.T;
@@ -117,16 +117,16 @@ internal static class RecurrentOps
             case RecurrentMode.RnnTanh: return (gx.AddMm(h, wHhT).Tanh(), null);
             case RecurrentMode.RnnRelu: return (gx.AddMm(h, wHhT).Relu(), null);
             case RecurrentMode.Lstm:
-            {
-                var (hNew, cNew) = LstmGates(gx.AddMm(h, wHhT), c!);
-                return (wHrT is null ? hNew : hNew.Mm(wHrT), cNew);
-            }
+                {
+                    var (hNew, cNew) = LstmGates(gx.AddMm(h, wHhT), c!);
+                    return (wHrT is null ? hNew : hNew.Mm(wHrT), cNew);
+                }
             default:
-            {
-                var gh = h.Mm(wHhT);
-                if (bHh is not null) gh = gh + bHh;
-                return (GruGates(gx, gh, h), null);
-            }
+                {
+                    var gh = h.Mm(wHhT);
+                    if (bHh is not null) gh = gh + bHh;
+                    return (GruGates(gx, gh, h), null);
+                }
         }
     }
 
