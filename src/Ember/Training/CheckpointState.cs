@@ -31,6 +31,9 @@ public sealed record CheckpointState
     public Dictionary<string, double>? OptimizerScalars { get; init; }
     /// <summary>EMA update count (filled on save); present exactly when ema.safetensors is.</summary>
     public int? EmaUpdates { get; init; }
+    /// <summary>The checkpoint.json this record was read from (set by <see cref="Checkpoint.ReadState"/> and <see cref="Checkpoint.Load"/>; not stored).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? Source { get; init; }
     /// <summary>SHA-256 of each tensor file (filled on save); the list of files itself is fixed by the format.</summary>
     public Dictionary<string, string>? Files { get; init; }
 
@@ -42,11 +45,11 @@ public sealed record CheckpointState
     /// the epoch within <paramref name="epochs"/>, the batches within an epoch of <paramref name="batchesPerEpoch"/>, the
     /// optimizer steps (and EMA updates, scheduler steps) within what that many batches can take with
     /// <paramref name="accumulation"/> micro-batches per step, and the history one row per finished epoch.
-    /// Throws <see cref="InvalidDataException"/> naming <paramref name="source"/> and the field.
+    /// Throws <see cref="CheckpointException"/> naming <paramref name="source"/> and the field.
     /// </summary>
     public void CheckRange(string source, int epochs, int batchesPerEpoch, int accumulation)
     {
-        void Fail(string what) => throw new InvalidDataException($"checkpoint: {source}: {what}; the checkpoint does not belong to this run or was edited");
+        void Fail(string what) => throw new CheckpointException(source, $": {what}; the checkpoint does not belong to this run or was edited");
         if (Epoch < 1 || Epoch > epochs) Fail($"epoch {Epoch} is outside this run's 1..{epochs}");
         if (BatchesDone < 0 || BatchesDone > batchesPerEpoch || (!EpochComplete && BatchesDone == batchesPerEpoch))
             Fail($"batches_done {BatchesDone} is outside 0..{batchesPerEpoch - 1} (an epoch has {batchesPerEpoch} batches)");
