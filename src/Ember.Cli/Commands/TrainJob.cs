@@ -141,7 +141,10 @@ public static class TrainJob
             {
                 if (loaded.Scheduler is not null) { scheduler?.LoadStateDict(loaded.Scheduler); plateau?.LoadStateDict(loaded.Scheduler); }
                 if (loaded.Scaler is { Length: 2 } s && scaler is not null) scaler.LoadStateDict((s[0], (int)s[1]));
-                if (loaded.Generators.TryGetValue("default", out var g)) Generator.Default.SetState(g);
+                // every run saves the default generator; without it the resumed run would draw other batches and dropouts
+                if (!loaded.Generators.TryGetValue("default", out var g))
+                    throw new CheckpointException(Path.Combine(last, Checkpoint.JsonFile), "records no state of the 'default' generator; the resumed run could not draw the same batches");
+                Generator.Default.SetState(g);
             }
             catch (Exception e) when (e is KeyNotFoundException or ArgumentException)
             {

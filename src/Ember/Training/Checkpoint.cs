@@ -106,7 +106,25 @@ public static class Checkpoint
         FaultInjection.Value?.Invoke(name);
     }
 
-    static readonly JsonSerializerOptions Options = new() { WriteIndented = true, IncludeFields = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        IncludeFields = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        // A record is read exactly as it was written: an unknown, repeated or missing member is damage, not a default
+        // (a renamed "BatchesDone" would otherwise resume from batch 0, a second "Epoch" silently win).
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
+        RespectRequiredConstructorParameters = true,
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver { Modifiers = { RequireEveryMember } },
+    };
+
+    static void RequireEveryMember(System.Text.Json.Serialization.Metadata.JsonTypeInfo info)
+    {
+        if (info.Type != typeof(CheckpointState)) return;
+        foreach (var property in info.Properties)
+            if (property.Set is not null) property.IsRequired = true; // not the [JsonIgnore] Source
+    }
 
     /// <summary>The folder to read: <paramref name="folder"/>, or the complete previous checkpoint a save interrupted between its renames left.</summary>
     static string Locate(string folder)
@@ -137,9 +155,14 @@ public static class Checkpoint
         if (state.History is null || state.Generators is null || state.Callbacks is null || state.Metadata is null)
             throw new CheckpointException(json, $"is damaged: 'History', 'Generators', 'Callbacks' and 'Metadata' may be empty but not null");
         foreach (var (name, g) in state.Generators)
-            if (g?.Words is not { Length: 4 }) throw new CheckpointException(json, $"is damaged: generator '{name}' must have 4 state words");
+        {
+            if (g?.Words is not { Length: 4 } words) throw new CheckpointException(json, $"is damaged: generator '{name}' must have 4 state words");
+            if ((words[0] | words[1] | words[2] | words[3]) == 0) throw new CheckpointException(json, $"is damaged: generator '{name}' has the all-zero state, which only ever yields 0");
+            if (g.SpareNormal is double spare && !double.IsFinite(spare)) throw new CheckpointException(json, $"is damaged: generator '{name}' has a spare normal of {spare}");
+        }
         foreach (var (name, c) in state.Callbacks)
             if (c is null) throw new CheckpointException(json, $"is damaged: the state of callback '{name}' is null");
+        state.CheckConsistent(json);
         var required = new List<string> { ModelFile };
         if (state.OptimizerScalars is not null) required.Add(OptimizerFile);
         if (state.EmaUpdates is not null) required.Add(EmaFile);

@@ -163,6 +163,51 @@ public class CheckpointIntegrityTests
         Assert.Contains($"{model} is a folder, expected a file", ex.Message);
     }
 
+    // A record is read exactly as written: a member renamed, repeated or missing would otherwise become a default silently.
+    public static TheoryData<string, string> StrictRecords => new()
+    {
+        { "renamed", "'BatchesDonf' could not be mapped" },
+        { "repeated", "Duplicate property 'Epoch'" },
+        { "missing", "missing required properties including: 'GlobalStep'" },
+        { "row member missing", "missing required properties including: 'Top5'" },
+        { "zero generator", "generator 'default' has the all-zero state" },
+        { "accuracy", "history row 1 has an accuracy outside 0..1" },
+        { "rows", "history has 1 rows for 0 epoch(s)" },
+        { "negative", "must not be negative" },
+        { "scaler", "scaler state [1] is not a positive finite scale" },
+    };
+
+    [Theory]
+    [MemberData(nameof(StrictRecords))]
+    public void Renamed_repeated_missing_or_inconsistent_members_are_damage(string edit, string expected)
+    {
+        using var f = new Fixture();
+        Checkpoint.Save(f.Folder, f.Model, new CheckpointState
+        {
+            Epoch = 1, BatchesDone = 2, EpochComplete = true, GlobalStep = 2,
+            History = [new EpochMetrics(1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.1, 1)],
+            Generators = new() { ["default"] = new Generator(3).GetState() },
+        });
+        Checkpoint.ReadState(f.Folder); // the record as written is fine
+        var text = File.ReadAllText(f.Json);
+        switch (edit)
+        {
+            case "renamed": text = text.Replace("\"BatchesDone\"", "\"BatchesDonf\""); break;
+            case "repeated": text = text.Replace("\"Epoch\": 1,", "\"Epoch\": 1, \"Epoch\": 2,"); break;
+            case "missing": f.EditJson(o => o.Remove("GlobalStep")); text = File.ReadAllText(f.Json); break;
+            case "row member missing": f.EditJson(o => o["History"]![0]!.AsObject().Remove("Top5")); text = File.ReadAllText(f.Json); break;
+            case "zero generator": f.EditJson(o => o["Generators"]!["default"]!["Words"] = new JsonArray(0, 0, 0, 0)); text = File.ReadAllText(f.Json); break;
+            case "accuracy": f.EditJson(o => o["History"]![0]!["Top1"] = 60.5); text = File.ReadAllText(f.Json); break;
+            case "rows": f.EditJson(o => o["Epoch"] = 0); text = File.ReadAllText(f.Json); break;
+            case "negative": f.EditJson(o => o["BatchesDone"] = -1); text = File.ReadAllText(f.Json); break;
+            case "scaler": f.EditJson(o => o["Scaler"] = new JsonArray(1)); text = File.ReadAllText(f.Json); break;
+        }
+        File.WriteAllText(f.Json, text);
+        var ex = Assert.Throws<CheckpointException>(() => Checkpoint.ReadState(f.Folder));
+        Assert.Equal(f.Json, ex.File);
+        Assert.Contains(expected, ex.Message);
+    }
+
     [Theory]
     [InlineData("link", "is a symbolic link (to /dev/zero); only regular files are read")]
     [InlineData("fifo", "is a FIFO (named pipe), not a regular file")]
