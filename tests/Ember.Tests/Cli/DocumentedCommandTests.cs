@@ -98,7 +98,7 @@ public class DocumentedCommandTests
 
     // A data folder in Fashion-MNIST's layout with a few random images (raw IDX), so that a documented command trains
     // and validates in a blink: DataSource takes a folder for --data (or data: in a config) and measures it.
-    static string TinyData(string root, int train = 192, int test = 64)
+    static string TinyData(string root, int train = 192, int test = 32)
     {
         var folder = Path.Combine(root, "tiny-data");
         Directory.CreateDirectory(folder);
@@ -124,7 +124,7 @@ public class DocumentedCommandTests
 
     /// <summary>
     /// The documented train, evolve, ablate and gradient-flow commands run for real, each as written but on a tiny budget:
-    /// a folder of 192 random images for --data, one epoch of 64 of them, and a study or evolution shrunk to a few trials (their example
+    /// a folder of 192 random training and 32 test images for --data, one epoch of 32 images, and a study or evolution shrunk to a few trials (their example
     /// files copied with only the budget keys changed), into a temporary --project. Each leaves the files its docs promise.
     /// </summary>
     [Fact]
@@ -158,7 +158,7 @@ public class DocumentedCommandTests
                         break;
                     case "train":
                         var trainRuns = Path.Combine(project, "train");
-                        foreach (var (option, value) in new[] { ("--epochs", "1"), ("--limit", "64"), ("--batch-size", "32"), ("--data", data), ("--project", trainRuns) })
+                        foreach (var (option, value) in new[] { ("--epochs", "1"), ("--limit", "32"), ("--batch-size", "32"), ("--data", data), ("--project", trainRuns) })
                             Set(args, option, value);
                         Run(what, [.. args, "--plain"]);
                         var run = NewestRun(trainRuns);
