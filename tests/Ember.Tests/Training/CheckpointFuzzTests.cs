@@ -46,7 +46,10 @@ public class CheckpointFuzzTests(ITestOutputHelper output) : IDisposable
             }
             var state = new CheckpointState
             {
-                Epoch = 2, BatchesDone = 1, EpochComplete = false, GlobalStep = 2,
+                Epoch = 2,
+                BatchesDone = 1,
+                EpochComplete = false,
+                GlobalStep = 2,
                 History = [new EpochMetrics(1, 0.9, 0.5, 0.8, 0.6, 0.95, 0.1, 1.5)],
                 Scheduler = new() { ["last_epoch"] = 2, ["_step_count"] = 3, ["base_lrs.0"] = 0.1, ["_last_lr.0"] = 0.05 },
                 Scaler = [65536, 1],
@@ -156,7 +159,8 @@ public class CheckpointFuzzTests(ITestOutputHelper output) : IDisposable
             var (parent, key) = slots[random.Next(slots.Count)];
             switch (random.Next(7))
             {
-                case 0: case 1: // a value replaced by one from the edges (huge, negative, NaN, wrong type, a path)
+                case 0:
+                case 1: // a value replaced by one from the edges (huge, negative, NaN, wrong type, a path)
                     if (parent is JsonObject po) po[(string)key] = InterestingValue(random);
                     else ((JsonArray)parent)[(int)key] = InterestingValue(random);
                     break;

@@ -184,7 +184,10 @@ public class CheckpointIntegrityTests
         using var f = new Fixture();
         Checkpoint.Save(f.Folder, f.Model, new CheckpointState
         {
-            Epoch = 1, BatchesDone = 2, EpochComplete = true, GlobalStep = 2,
+            Epoch = 1,
+            BatchesDone = 2,
+            EpochComplete = true,
+            GlobalStep = 2,
             History = [new EpochMetrics(1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.1, 1)],
             Generators = new() { ["default"] = new Generator(3).GetState() },
         });
@@ -290,7 +293,13 @@ public class CheckpointIntegrityTests
         public int Rows = 1;
         public CheckpointState Build() => new()
         {
-            Epoch = Epoch, BatchesDone = BatchesDone, EpochComplete = false, GlobalStep = Step, EmaUpdates = EmaUpdates, Scheduler = Scheduler, Scaler = Scaler,
+            Epoch = Epoch,
+            BatchesDone = BatchesDone,
+            EpochComplete = false,
+            GlobalStep = Step,
+            EmaUpdates = EmaUpdates,
+            Scheduler = Scheduler,
+            Scaler = Scaler,
             History = Enumerable.Range(1, Rows).Select(e => new EpochMetrics(e, 1, 0.5, 1, 0.5, 0.9, 0.1, 1)).ToList(),
         };
     }
