@@ -83,19 +83,23 @@ public static class CliErrors
         }
     }
 
-    // The checkpoint readers prefix their messages with "checkpoint:"/"safetensors:"; LoadStateDict's mismatch starts with
-    // PyTorch's words; a run without best/ points to --checkpoint last. (A typed CheckpointException would be better.)
+    // Every checkpoint verification failure is a CheckpointException. Besides: a weights file refused by the safetensors
+    // reader, LoadStateDict's mismatch (PyTorch's words) when a model is loaded by hand, and a checkpoint folder that is
+    // not there (a DirectoryNotFoundException, so that callers catching "not found" keep working).
     static bool IsCheckpoint(Exception e)
-        => e.Message.StartsWith("checkpoint:", StringComparison.Ordinal) || e.Message.StartsWith("safetensors:", StringComparison.Ordinal)
-           || e.Message.StartsWith("Error(s) in loading state_dict", StringComparison.Ordinal)
-           || e is IOException && e.Message.Contains("--checkpoint last", StringComparison.Ordinal);
+        => e is CheckpointException
+           || e is InvalidDataException && e.Message.StartsWith("safetensors:", StringComparison.Ordinal)
+           || e is InvalidOperationException && e.Message.StartsWith(StateDictMismatch, StringComparison.Ordinal)
+           || e is DirectoryNotFoundException && e.Message.StartsWith("checkpoint:", StringComparison.Ordinal);
+
+    const string StateDictMismatch = "Error(s) in loading state_dict";
 
     static string Checkpoint(Exception e)
     {
         var lines = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var shown = string.Join("; ", lines.Take(3).Select(l => l.Length > 300 ? l[..300] + "…" : l));
         var more = lines.Length > 3 ? $" (and {lines.Length - 3} more)" : "";
-        var hint = e.Message.StartsWith("Error(s) in loading state_dict", StringComparison.Ordinal)
+        var hint = e.Message.Contains(StateDictMismatch, StringComparison.Ordinal)
             ? "; the checkpoint does not hold the model that the run's args.yaml names (was args.yaml edited, or the folder copied from another run?)"
             : NoBest(e) is string run ? $"; {run} has no best/ checkpoint (it stopped before an epoch completed); use --checkpoint last" : "";
         return shown + more + hint;

@@ -55,7 +55,7 @@ public static class TrainJob
             resumeState = Checkpoint.ReadState(Path.Combine(resumeFolder, "last"));
             CheckModel(resumeState, config, Path.Combine(resumeFolder, "last"), args);
             if (resumeState.Metadata.TryGetValue("config", out var fingerprint) && fingerprint != Fingerprint(recorded))
-                throw new InvalidDataException($"checkpoint: {Path.Combine(resumeFolder, "last", Checkpoint.JsonFile)} was written by a run with other options than {args} records; " +
+                throw new CheckpointException(Path.Combine(resumeFolder, "last", Checkpoint.JsonFile), $"was written by a run with other options than {args} records; " +
                     "the run's files do not belong together (was last/ copied from another run, or args.yaml edited?)");
             if (config.Epochs < resumeState.Epoch && resumeState.Epoch <= recorded.Epochs)
                 throw new ConfigException($"--epochs {config.Epochs} is fewer than the {resumeState.Epoch} epoch(s) {resumeFolder} has already reached");
@@ -156,16 +156,19 @@ public static class TrainJob
             loaded.CheckRange(Path.Combine(last, Checkpoint.JsonFile), config.Epochs, batchesPerEpoch, config.Accumulate);
             if ((scheduler is not null || plateau is not null) != loaded.Scheduler is not null || (scaler is not null) != loaded.Scaler is not null
                 || (ema is not null) != loaded.EmaUpdates is not null)
-                throw new InvalidDataException($"checkpoint: {Path.Combine(last, Checkpoint.JsonFile)} does not match the schedule '{config.Schedule}', amp '{config.Amp}' and ema {config.Ema.ToString(CultureInfo.InvariantCulture)} of {Path.Combine(runDir, "args.yaml")}");
+                throw new CheckpointException(Path.Combine(last, Checkpoint.JsonFile), $"does not match the schedule '{config.Schedule}', amp '{config.Amp}' and ema {config.Ema.ToString(CultureInfo.InvariantCulture)} of {Path.Combine(runDir, "args.yaml")}");
             try
             {
                 if (loaded.Scheduler is not null) { scheduler?.LoadStateDict(loaded.Scheduler); plateau?.LoadStateDict(loaded.Scheduler); }
                 if (loaded.Scaler is { Length: 2 } s && scaler is not null) scaler.LoadStateDict((s[0], (int)s[1]));
-                if (loaded.Generators.TryGetValue("default", out var g)) Generator.Default.SetState(g);
+                // every run saves the default generator; without it the resumed run would draw other batches and dropouts
+                if (!loaded.Generators.TryGetValue("default", out var g))
+                    throw new CheckpointException(Path.Combine(last, Checkpoint.JsonFile), "records no state of the 'default' generator; the resumed run could not draw the same batches");
+                Generator.Default.SetState(g);
             }
             catch (Exception e) when (e is KeyNotFoundException or ArgumentException)
             {
-                throw new InvalidDataException($"checkpoint: {Path.Combine(last, Checkpoint.JsonFile)}: {e.Message}");
+                throw new CheckpointException(Path.Combine(last, Checkpoint.JsonFile), $": {e.Message}");
             }
             trainer.Restore(loaded);
             startEpoch = loaded.EpochComplete ? loaded.Epoch + 1 : loaded.Epoch;
@@ -243,7 +246,7 @@ public static class TrainJob
     internal static void CheckModel(CheckpointState state, TrainConfig config, string checkpointFolder, string argsFile)
     {
         if (state.Metadata.TryGetValue("model", out var model) && model != config.Model)
-            throw new InvalidDataException($"checkpoint: {Path.Combine(checkpointFolder, Checkpoint.JsonFile)} holds a '{model}' model but {argsFile} names '{config.Model}'; the run's files do not belong together");
+            throw new CheckpointException(Path.Combine(checkpointFolder, Checkpoint.JsonFile), $"holds a '{model}' model but {argsFile} names '{config.Model}'; the run's files do not belong together");
     }
 
     /// <summary>AdamW/Adam/SGD with two groups: weight decay on weights, none on biases and normalization parameters.</summary>

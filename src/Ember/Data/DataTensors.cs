@@ -16,6 +16,23 @@ internal static class DataTensors
         return t.Contiguous().Span<float>();
     }
 
+    /// <summary>
+    /// A new C×H×W float buffer; the size is computed in 64 bits, so sizes from a file or a config that would wrap an int
+    /// (and allocate a wrong, possibly small, buffer) are an <see cref="ArgumentException"/> naming <paramref name="op"/>.
+    /// </summary>
+    public static float[] NewImage(long c, long h, long w, string op)
+    {
+        if (c < 0 || h < 0 || w < 0) throw new ArgumentException($"{op}: an output of {c}×{h}×{w} has a negative size");
+        long n = c * h * w; // each factor < 2³¹: the product fits in 64 bits
+        if (n > Array.MaxLength)
+            throw new ArgumentException($"{op}: an output of {c}×{h}×{w} = {n} values is too large for one tensor (at most {Array.MaxLength})");
+        return new float[n];
+    }
+
+    /// <summary>A size computed in 64 bits as an int, or an <see cref="ArgumentException"/> naming <paramref name="op"/> when it does not fit.</summary>
+    public static int Side(long size, string op, string what)
+        => size is >= 0 and <= int.MaxValue ? (int)size : throw new ArgumentException($"{op}: the {what} would be {size}, outside 0..{int.MaxValue}");
+
     /// <summary>Checks that an image is a CHW tensor and returns (C, H, W).</summary>
     public static (int C, int H, int W) Chw(Tensor image, string op)
     {

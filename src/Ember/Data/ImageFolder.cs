@@ -119,14 +119,17 @@ public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
     public static Tensor Decode(string path, int channels = 3, long maxPixels = DefaultMaxPixels)
     {
         var bytes = UntrustedFile.ReadAllBytes(path, "image", MaxFileBytes);
+        bool sized = true;
         if (PngCheck.IsPng(bytes)) PngCheck.Validate(bytes, path, maxPixels);
+        else if (ImageHeader.Read(bytes) is var (format, width, height)) CheckSize(path, format, width, height, maxPixels);
+        else sized = false;
         ImageInfo? info;
         try { info = ImageInfo.FromStream(new MemoryStream(bytes, writable: false)); }
         catch (Exception e) { throw new InvalidDataException($"ImageFolder: cannot decode image '{path}': not a PNG, JPEG, BMP or GIF file ({e.Message})", e); }
         if (info is not ImageInfo header) throw new InvalidDataException($"ImageFolder: cannot decode image '{path}': not a PNG, JPEG, BMP or GIF file");
-        if ((long)header.Width * header.Height > maxPixels)
-            throw new InvalidDataException($"ImageFolder: image '{path}' declares {header.Width}×{header.Height} = {(long)header.Width * header.Height} pixels, " +
-                $"above the limit of {maxPixels} (a decompression bomb or an unexpectedly large image; raise maxPixels to decode it)");
+        // other formats the decoder takes (TGA, PSD, HDR): its own reading of the header (its BMP height keeps the
+        // top-down sign, one reason BMP, GIF and JPEG are read by ImageHeader)
+        if (!sized) CheckSize(path, "image", header.Width, header.Height, maxPixels);
         ImageResult result;
         try { result = ImageResult.FromMemory(bytes, channels == 1 ? ColorComponents.Grey : ColorComponents.RedGreenBlue); }
         catch (Exception e)
@@ -135,6 +138,16 @@ public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
         }
         if (result?.Data == null) throw new InvalidDataException($"ImageFolder: cannot decode image '{path}'");
         return ToTensor.FromBytes(result.Data, result.Height, result.Width, channels);
+    }
+
+    static void CheckSize(string path, string format, long width, long height, long maxPixels)
+    {
+        if (width < 1 || height < 1)
+            throw new InvalidDataException($"ImageFolder: image '{path}' ({format}) declares a {width}×{height} image; both sides must be at least 1");
+        long pixels = checked(width * height);
+        if (pixels > maxPixels)
+            throw new InvalidDataException($"ImageFolder: image '{path}' ({format}) declares {width}×{height} = {pixels} pixels, " +
+                $"above the limit of {maxPixels} (a decompression bomb or an unexpectedly large image; raise maxPixels to decode it)");
     }
 
     // No image a data set needs comes near this; a bigger file is read only by mistake.

@@ -12,6 +12,15 @@ public static class FiniteWeights
     /// </summary>
     public static void Require(IEnumerable<KeyValuePair<string, Tensor>> tensors, string source)
     {
+        if (Describe(tensors) is string problem) throw new InvalidDataException($"{source}: {problem}");
+    }
+
+    /// <summary>
+    /// What <see cref="Require"/> would refuse: the first tensor holding NaN or ±Inf, how many of its values and how many other
+    /// tensors are affected; null when every floating-point value is finite.
+    /// </summary>
+    public static string? Describe(IEnumerable<KeyValuePair<string, Tensor>> tensors)
+    {
         ArgumentNullException.ThrowIfNull(tensors);
         int bad = 0;
         string? first = null;
@@ -26,10 +35,10 @@ public static class FiniteWeights
                 bad++;
                 if (first is null) { first = name; firstCount = count; firstSize = tensor.NumEl; }
             }
-        if (first is null) return;
+        if (first is null) return null;
         var others = bad > 1 ? $" (and {bad - 1} more tensor{(bad > 2 ? "s" : "")})" : "";
-        throw new InvalidDataException(
-            $"{source}: tensor '{first}' holds {firstCount} non-finite value{(firstCount == 1 ? "" : "s")} (NaN or ±Inf) of {firstSize}{others}; " +
-            "the run that wrote it diverged or the file is damaged (allow non-finite weights explicitly to load it anyway)");
+        return
+            $"tensor '{first}' holds {firstCount} non-finite value{(firstCount == 1 ? "" : "s")} (NaN or ±Inf) of {firstSize}{others}; " +
+            "the run that wrote it diverged or the file is damaged (allow non-finite weights explicitly to load it anyway)";
     }
 }

@@ -16,7 +16,7 @@ public static class Model
     /// under "model", as <c>ember train</c> writes it) and loads the checkpoint folder's weights into it after verifying
     /// their checksums (see <see cref="Checkpoint"/>); the EMA weights when the checkpoint has them (see <see cref="Checkpoint.LoadForInference"/>). The model comes back in eval mode; with <paramref name="fuse"/>
     /// each convolution's BatchNorm is folded into it (<see cref="Fusion.FuseModel"/>), which is for inference only.
-    /// Weights holding NaN or ±Inf are refused with an <see cref="InvalidDataException"/> naming the tensor and file
+    /// Weights holding NaN or ±Inf are refused with a <see cref="CheckpointException"/> naming the tensor and file
     /// unless <paramref name="allowNonFinite"/> is set: a diverged model's predictions are all NaN.
     /// </summary>
     public static Module Load(string checkpointFolder, string? modelName = null, int numClasses = 10, int inChannels = 1, bool fuse = false,
@@ -27,12 +27,12 @@ public static class Model
         {
             var state = Checkpoint.ReadState(checkpointFolder);
             if (!state.Metadata.TryGetValue("model", out modelName))
-                throw new InvalidDataException($"checkpoint: {checkpointFolder} does not record which model it holds; pass the model name ({string.Join(", ", ModelZoo.Names)})");
+                throw new CheckpointException(checkpointFolder, $"does not record which model it holds; pass the model name ({string.Join(", ", ModelZoo.Names)})");
         }
         var model = ModelZoo.Create(modelName, numClasses, inChannels);
         var loaded = Checkpoint.LoadForInference(checkpointFolder, model);
         if (!allowNonFinite)
-            FiniteWeights.Require(model.StateDict(), "checkpoint: " + Path.Combine(checkpointFolder, loaded.EmaUpdates is not null ? Checkpoint.EmaFile : Checkpoint.ModelFile));
+            Checkpoint.RequireFinite(model.StateDict(), Path.Combine(checkpointFolder, loaded.EmaUpdates is not null ? Checkpoint.EmaFile : Checkpoint.ModelFile));
         model.Eval();
         if (fuse) Fusion.FuseModel(model);
         return model;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Ember.Data;
 using Ember.Interop;
 using Ember.Nn;
 using Ember.Optim;
@@ -19,7 +20,7 @@ namespace Ember.Training;
 /// <para>
 /// On load the set of files is fixed by the format (never taken from checkpoint.json), each path lies inside the
 /// folder, only regular non-empty files are read, and each must match its recorded SHA-256; any missing, extra or
-/// mismatched piece is a <see cref="InvalidDataException"/> naming the file.
+/// mismatched piece is a <see cref="CheckpointException"/> naming the file.
 /// </para>
 /// </summary>
 public static class Checkpoint
@@ -105,7 +106,25 @@ public static class Checkpoint
         FaultInjection.Value?.Invoke(name);
     }
 
-    static readonly JsonSerializerOptions Options = new() { WriteIndented = true, IncludeFields = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        IncludeFields = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        // A record is read exactly as it was written: an unknown, repeated or missing member is damage, not a default
+        // (a renamed "BatchesDone" would otherwise resume from batch 0, a second "Epoch" silently win).
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
+        RespectRequiredConstructorParameters = true,
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver { Modifiers = { RequireEveryMember } },
+    };
+
+    static void RequireEveryMember(System.Text.Json.Serialization.Metadata.JsonTypeInfo info)
+    {
+        if (info.Type != typeof(CheckpointState)) return;
+        foreach (var property in info.Properties)
+            if (property.Set is not null) property.IsRequired = true; // not the [JsonIgnore] Source
+    }
 
     /// <summary>The folder to read: <paramref name="folder"/>, or the complete previous checkpoint a save interrupted between its renames left.</summary>
     static string Locate(string folder)
@@ -127,38 +146,43 @@ public static class Checkpoint
         var dir = Locate(folder);
         var json = Path.Combine(dir, JsonFile);
         if (!File.Exists(json) && !Directory.Exists(json))
-            throw new InvalidDataException($"checkpoint: {dir} has no {JsonFile}; it is not a checkpoint (or it was never completed)");
+            throw new CheckpointException(dir, $"has no {JsonFile}; it is not a checkpoint (or it was never completed)");
         CheckpointState? state;
         try { state = JsonSerializer.Deserialize<CheckpointState>(ReadRegular(json, MaxJsonBytes), Options); }
-        catch (JsonException e) { throw new InvalidDataException($"checkpoint: {json} is damaged: {e.Message}"); }
-        if (state is null) throw new InvalidDataException($"checkpoint: {json} is empty (null)");
-        if (state.Files is null) throw new InvalidDataException($"checkpoint: {json} is damaged: it has no 'Files' list of SHA-256 hashes");
+        catch (JsonException e) { throw new CheckpointException(json, $"is damaged: {e.Message}", e); }
+        if (state is null) throw new CheckpointException(json, $"is empty (null)");
+        if (state.Files is null) throw new CheckpointException(json, $"is damaged: it has no 'Files' list of SHA-256 hashes");
         if (state.History is null || state.Generators is null || state.Callbacks is null || state.Metadata is null)
-            throw new InvalidDataException($"checkpoint: {json} is damaged: 'History', 'Generators', 'Callbacks' and 'Metadata' may be empty but not null");
+            throw new CheckpointException(json, $"is damaged: 'History', 'Generators', 'Callbacks' and 'Metadata' may be empty but not null");
         foreach (var (name, g) in state.Generators)
-            if (g?.Words is not { Length: 4 }) throw new InvalidDataException($"checkpoint: {json} is damaged: generator '{name}' must have 4 state words");
+        {
+            if (g?.Words is not { Length: 4 } words) throw new CheckpointException(json, $"is damaged: generator '{name}' must have 4 state words");
+            if ((words[0] | words[1] | words[2] | words[3]) == 0) throw new CheckpointException(json, $"is damaged: generator '{name}' has the all-zero state, which only ever yields 0");
+            if (g.SpareNormal is double spare && !double.IsFinite(spare)) throw new CheckpointException(json, $"is damaged: generator '{name}' has a spare normal of {spare}");
+        }
         foreach (var (name, c) in state.Callbacks)
-            if (c is null) throw new InvalidDataException($"checkpoint: {json} is damaged: the state of callback '{name}' is null");
+            if (c is null) throw new CheckpointException(json, $"is damaged: the state of callback '{name}' is null");
+        state.CheckConsistent(json);
         var required = new List<string> { ModelFile };
         if (state.OptimizerScalars is not null) required.Add(OptimizerFile);
         if (state.EmaUpdates is not null) required.Add(EmaFile);
         foreach (var name in state.Files.Keys)
             if (!required.Contains(name))
-                throw new InvalidDataException($"checkpoint: {json} is damaged: it lists '{name}', which is not one of this checkpoint's files ({string.Join(", ", required)})");
+                throw new CheckpointException(json, $"is damaged: it lists '{name}', which is not one of this checkpoint's files ({string.Join(", ", required)})");
         var bytes = new Dictionary<string, byte[]>();
         foreach (var name in required)
         {
             var path = Path.Combine(dir, name); // a fixed name: always inside the folder
             if (!state.Files.TryGetValue(name, out var expected) || expected is null || expected.Length != 64 || !IsLowerHex(expected))
-                throw new InvalidDataException($"checkpoint: {json} is damaged: it records no valid SHA-256 for {name} (expected 64 hex digits, got '{expected}')");
-            if (!File.Exists(path) && !Directory.Exists(path)) throw new InvalidDataException($"checkpoint: {path} is missing");
+                throw new CheckpointException(json, $"is damaged: it records no valid SHA-256 for {name} (expected 64 hex digits, got '{expected}')");
+            if (!File.Exists(path) && !Directory.Exists(path)) throw new CheckpointException(path, $"is missing");
             var data = ReadRegular(path, long.MaxValue);
             var actual = Convert.ToHexString(SHA256.HashData(data)).ToLowerInvariant();
             if (actual != expected)
-                throw new InvalidDataException($"checkpoint: {path} is damaged or from another checkpoint (SHA-256 {actual[..12]}… does not match the {expected[..12]}… recorded in {JsonFile})");
+                throw new CheckpointException(path, $"is damaged or from another checkpoint (SHA-256 {actual[..12]}… does not match the {expected[..12]}… recorded in {JsonFile})");
             bytes[name] = data;
         }
-        return new Verified(dir, state, bytes);
+        return new Verified(dir, state with { Source = json }, bytes);
     }
 
     static bool IsLowerHex(string s)
@@ -168,15 +192,28 @@ public static class Checkpoint
     }
 
     // Only regular files: a symbolic link could point anywhere (/dev/zero, another run), and a FIFO or device would
-    // block or never end. FIFOs, sockets and devices report a size of 0, so a non-link entry with bytes is a regular file.
+    // block or never end. The path is looked at first for a clear message; then the file is opened once (not following
+    // links, without blocking) and the opened handle's type and size decide, so a swap between the look and the open
+    // is refused too.
     static byte[] ReadRegular(string path, long limit)
     {
         var info = new FileInfo(path);
-        if (info.LinkTarget is not null) throw new InvalidDataException($"checkpoint: {path} is a symbolic link (to {info.LinkTarget}); a checkpoint holds regular files only");
-        if ((info.Attributes & FileAttributes.Directory) != 0) throw new InvalidDataException($"checkpoint: {path} is a folder, expected a file");
-        if (info.Length == 0) throw new InvalidDataException($"checkpoint: {path} is empty or not a regular file");
-        if (info.Length > limit) throw new InvalidDataException($"checkpoint: {path} is {info.Length} bytes, more than the {limit} a checkpoint's {info.Name} can be");
-        return File.ReadAllBytes(path);
+        if (info.LinkTarget is not null) throw new CheckpointException(path, $"is a symbolic link (to {info.LinkTarget}); a checkpoint holds regular files only");
+        if ((info.Attributes & FileAttributes.Directory) != 0) throw new CheckpointException(path, "is a folder, expected a file");
+        if (info.Length == 0) throw new CheckpointException(path, "is empty or not a regular file");
+        UntrustedFile.BetweenCheckAndOpen.Value?.Invoke(path);
+        var (stream, length, problem) = UntrustedFile.TryOpenRegular(path, followLinks: false);
+        if (problem is not null) throw new CheckpointException(path, problem);
+        using (stream)
+        {
+            if (length == 0) throw new CheckpointException(path, "is empty or not a regular file");
+            if (length > limit || length > Array.MaxLength)
+                throw new CheckpointException(path, $"is {length} bytes, more than the {Math.Min(limit, Array.MaxLength)} a checkpoint's {info.Name} can be");
+            var bytes = new byte[length];
+            try { stream!.ReadExactly(bytes); }
+            catch (EndOfStreamException) { throw new CheckpointException(path, "ended early while it was read (it was truncated or changed)"); }
+            return bytes;
+        }
     }
 
     static OrderedDictionary<string, Tensor> Tensors(Verified v, string name)
@@ -184,8 +221,14 @@ public static class Checkpoint
         try { return SafeTensors.Read(v.Bytes[name], Path.Combine(v.Folder, name), out _); }
         catch (Exception e) when (e is InvalidDataException or ArgumentException or OverflowException)
         {
-            throw new InvalidDataException($"checkpoint: {Path.Combine(v.Folder, name)} is damaged: {e.Message}");
+            throw new CheckpointException(Path.Combine(v.Folder, name), $"is damaged: {e.Message}", e);
         }
+    }
+
+    /// <summary>Refuses tensors holding NaN or ±Inf with a <see cref="CheckpointException"/> naming <paramref name="file"/> and the tensor.</summary>
+    internal static void RequireFinite(IEnumerable<KeyValuePair<string, Tensor>> tensors, string file)
+    {
+        if (FiniteWeights.Describe(tensors) is string problem) throw new CheckpointException(file, ": " + problem);
     }
 
     static void Into(Module model, IReadOnlyDictionary<string, Tensor> weights, string path)
@@ -193,13 +236,13 @@ public static class Checkpoint
         try { model.LoadStateDict(weights); }
         catch (InvalidOperationException e)
         {
-            throw new InvalidDataException($"checkpoint: {path} does not fit the model {model.GetType().Name}: {e.Message}");
+            throw new CheckpointException(path, $"does not fit the model {model.GetType().Name}: {e.Message}");
         }
     }
 
     /// <summary>
     /// Restores model, optimizer and EMA from a verified checkpoint and returns its progress record. Weights, optimizer
-    /// moments or EMA weights holding NaN or ±Inf are refused (an <see cref="InvalidDataException"/> naming the file and
+    /// moments or EMA weights holding NaN or ±Inf are refused (a <see cref="CheckpointException"/> naming the file and
     /// tensor, before anything is loaded) unless <paramref name="allowNonFinite"/> is set: resuming a diverged run only
     /// trains NaN further.
     /// </summary>
@@ -208,21 +251,21 @@ public static class Checkpoint
         var v = Open(folder);
         var state = v.State;
         if (state.ModelIsEma && (optimizer is not null || ema is not null))
-            throw new InvalidDataException($"checkpoint: {v.Folder} holds the EMA weights only (a run's best/); resume from last/");
+            throw new CheckpointException(v.Folder, $"holds the EMA weights only (a run's best/); resume from last/");
         var weights = Tensors(v, ModelFile);
         OrderedDictionary<string, Tensor>? moments = null;
         if (optimizer is not null)
         {
-            if (state.OptimizerScalars is null) throw new InvalidDataException($"checkpoint: {v.Folder} holds no optimizer state");
+            if (state.OptimizerScalars is null) throw new CheckpointException(v.Folder, $"holds no optimizer state");
             moments = Tensors(v, OptimizerFile);
         }
         OrderedDictionary<string, Tensor>? shadow = null;
         if (ema is not null && state.EmaUpdates is not null) shadow = Tensors(v, EmaFile);
         if (!allowNonFinite)
         {
-            FiniteWeights.Require(weights, "checkpoint: " + Path.Combine(v.Folder, ModelFile));
-            if (moments is not null) FiniteWeights.Require(moments, "checkpoint: " + Path.Combine(v.Folder, OptimizerFile));
-            if (shadow is not null) FiniteWeights.Require(shadow, "checkpoint: " + Path.Combine(v.Folder, EmaFile));
+            RequireFinite(weights, Path.Combine(v.Folder, ModelFile));
+            if (moments is not null) RequireFinite(moments, Path.Combine(v.Folder, OptimizerFile));
+            if (shadow is not null) RequireFinite(shadow, Path.Combine(v.Folder, EmaFile));
         }
         Into(model, weights, Path.Combine(v.Folder, ModelFile));
         if (optimizer is not null)
@@ -233,17 +276,17 @@ public static class Checkpoint
             try { optimizer.LoadStateDict(sd); }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or KeyNotFoundException)
             {
-                throw new InvalidDataException($"checkpoint: {Path.Combine(v.Folder, OptimizerFile)} does not fit the optimizer {optimizer.GetType().Name}: {e.Message}");
+                throw new CheckpointException(Path.Combine(v.Folder, OptimizerFile), $"does not fit the optimizer {optimizer.GetType().Name}: {e.Message}");
             }
         }
         if (ema is not null)
         {
-            if (state.EmaUpdates is not int updates) throw new InvalidDataException($"checkpoint: {v.Folder} holds no EMA weights ({EmaFile})");
-            if (updates < 0) throw new InvalidDataException($"checkpoint: {Path.Combine(v.Folder, JsonFile)}: EmaUpdates {updates} is negative");
+            if (state.EmaUpdates is not int updates) throw new CheckpointException(v.Folder, $"holds no EMA weights ({EmaFile})");
+            if (updates < 0) throw new CheckpointException(Path.Combine(v.Folder, JsonFile), $": EmaUpdates {updates} is negative");
             try { ema.Load(shadow!, updates); }
             catch (Exception e) when (e is KeyNotFoundException or ArgumentException)
             {
-                throw new InvalidDataException($"checkpoint: {Path.Combine(v.Folder, EmaFile)} does not fit the model: {e.Message}");
+                throw new CheckpointException(Path.Combine(v.Folder, EmaFile), $"does not fit the model: {e.Message}");
             }
         }
         return state;

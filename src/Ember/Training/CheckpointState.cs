@@ -31,6 +31,9 @@ public sealed record CheckpointState
     public Dictionary<string, double>? OptimizerScalars { get; init; }
     /// <summary>EMA update count (filled on save); present exactly when ema.safetensors is.</summary>
     public int? EmaUpdates { get; init; }
+    /// <summary>The checkpoint.json this record was read from (set by <see cref="Checkpoint.ReadState"/> and <see cref="Checkpoint.Load"/>; not stored).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? Source { get; init; }
     /// <summary>SHA-256 of each tensor file (filled on save); the list of files itself is fixed by the format.</summary>
     public Dictionary<string, string>? Files { get; init; }
 
@@ -38,15 +41,42 @@ public sealed record CheckpointState
     public static double[] ScalerState(GradScaler scaler) { var (s, g) = scaler.StateDict(); return [s, g]; }
 
     /// <summary>
+    /// The checks that need no run (on every read, before anything is loaded): counters not negative, history rows for epochs 1, 2, … up to <see cref="Epoch"/> with accuracies within 0..1
+    /// (NaN for a metric not measured) and non-negative learning rates and times, a scaler state of a positive
+    /// finite scale and a whole growth count, scheduler values that are numbers. Throws <see cref="CheckpointException"/>
+    /// naming <paramref name="source"/>.
+    /// </summary>
+    internal void CheckConsistent(string source)
+    {
+        void Fail(string what) => throw new CheckpointException(source, $"is damaged: {what}");
+        if (Epoch < 0 || BatchesDone < 0 || GlobalStep < 0) Fail($"epoch {Epoch}, batches_done {BatchesDone} and global_step {GlobalStep} must not be negative");
+        if (EmaUpdates is int u && u < 0) Fail($"ema_updates {u} is negative");
+        if (History.Count > Epoch) Fail($"history has {History.Count} rows for {Epoch} epoch(s)");
+        for (int i = 0; i < History.Count; i++)
+        {
+            var row = History[i];
+            if (row is null || row.Epoch != i + 1) { Fail($"history row {i + 1} is for epoch {row?.Epoch}, expected {i + 1}"); return; }
+            if (!Fraction(row.TrainAccuracy) || !Fraction(row.Top1) || !Fraction(row.Top5)) Fail($"history row {i + 1} has an accuracy outside 0..1");
+            if (row.Lr < 0 || row.Seconds < 0) Fail($"history row {i + 1} has a negative learning rate or time"); // a loss may be negative (Gaussian NLL)
+        }
+        if (Scaler is not null && (Scaler.Length != 2 || !(Scaler[0] > 0) || !double.IsFinite(Scaler[0]) || !(Scaler[1] >= 0) || Scaler[1] != Math.Floor(Scaler[1]) || Scaler[1] > int.MaxValue))
+            Fail($"scaler state [{string.Join(", ", Scaler)}] is not a positive finite scale and a whole growth count");
+        foreach (var (key, value) in Scheduler ?? [])
+            if (double.IsNaN(value)) Fail($"scheduler '{key}' is NaN");
+    }
+
+    static bool Fraction(double value) => double.IsNaN(value) || value is >= 0 and <= 1;
+
+    /// <summary>
     /// Checks every counter against the run that is about to continue from this record, before anything is written:
     /// the epoch within <paramref name="epochs"/>, the batches within an epoch of <paramref name="batchesPerEpoch"/>, the
     /// optimizer steps (and EMA updates, scheduler steps) within what that many batches can take with
     /// <paramref name="accumulation"/> micro-batches per step, and the history one row per finished epoch.
-    /// Throws <see cref="InvalidDataException"/> naming <paramref name="source"/> and the field.
+    /// Throws <see cref="CheckpointException"/> naming <paramref name="source"/> and the field.
     /// </summary>
     public void CheckRange(string source, int epochs, int batchesPerEpoch, int accumulation)
     {
-        void Fail(string what) => throw new InvalidDataException($"checkpoint: {source}: {what}; the checkpoint does not belong to this run or was edited");
+        void Fail(string what) => throw new CheckpointException(source, $": {what}; the checkpoint does not belong to this run or was edited");
         if (Epoch < 1 || Epoch > epochs) Fail($"epoch {Epoch} is outside this run's 1..{epochs}");
         if (BatchesDone < 0 || BatchesDone > batchesPerEpoch || (!EpochComplete && BatchesDone == batchesPerEpoch))
             Fail($"batches_done {BatchesDone} is outside 0..{batchesPerEpoch - 1} (an epoch has {batchesPerEpoch} batches)");

@@ -193,7 +193,7 @@ public sealed class Trainer
 
     /// <summary>
     /// Continues the counters, history and callback states (best metric, early-stopping patience) of a checkpointed run
-    /// (call before <see cref="Fit"/> when resuming). A callback state out of range is a <see cref="InvalidDataException"/>.
+    /// (call before <see cref="Fit"/> when resuming). A callback state out of range is a <see cref="CheckpointException"/>.
     /// </summary>
     public void Restore(CheckpointState checkpoint)
     {
@@ -203,7 +203,7 @@ public sealed class Trainer
                 try { c.LoadStateDict(saved); }
                 catch (Exception e) when (e is ArgumentException or KeyNotFoundException)
                 {
-                    throw new InvalidDataException($"checkpoint: the saved state of callback {key} cannot be restored: {e.Message}");
+                    throw new CheckpointException(checkpoint.Source ?? Checkpoint.JsonFile, $": the saved state of callback {key} cannot be restored: {e.Message}", e);
                 }
             }
         State.GlobalStep = checkpoint.GlobalStep;

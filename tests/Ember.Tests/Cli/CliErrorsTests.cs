@@ -16,7 +16,12 @@ public class CliErrorsTests
         ["argument"] = (new ArgumentException("ModelZoo: bad channels", "inChannels"), ExitCodes.Usage, "ModelZoo: bad channels"),
         ["data"] = (new InvalidDataException("idx: file.gz is truncated"), ExitCodes.Data, "idx: file.gz is truncated"),
         ["missing folder"] = (new DirectoryNotFoundException("data folder not found: /x"), ExitCodes.Data, "data folder not found: /x"),
-        ["checkpoint"] = (new InvalidDataException("checkpoint: last/model.safetensors is damaged"), ExitCodes.Checkpoint, "is damaged"),
+        ["checkpoint"] = (new CheckpointException("last/model.safetensors", "is damaged"), ExitCodes.Checkpoint, "checkpoint: last/model.safetensors is damaged"),
+        ["checkpoint counter"] = (new CheckpointException("last/checkpoint.json", ": epoch 9 is outside 1..3"), ExitCodes.Checkpoint, "checkpoint: last/checkpoint.json: epoch 9 is outside 1..3"),
+        ["checkpoint inside an aggregate"] = (new AggregateException(new CheckpointException("best/ema.safetensors", "is missing")), ExitCodes.Checkpoint, "best/ema.safetensors is missing"),
+        // the type decides, not the words: a data file whose message happens to start like a checkpoint's is a data error
+        ["data worded like a checkpoint"] = (new InvalidDataException("checkpoint: a column name in data.csv"), ExitCodes.Data, "checkpoint: a column name in data.csv"),
+        ["checkpoint folder missing"] = (new DirectoryNotFoundException("checkpoint: folder not found: runs/x/last"), ExitCodes.Checkpoint, "folder not found: runs/x/last"),
         ["state dict mismatch"] = (new InvalidOperationException("Error(s) in loading state_dict for Mlp:\n\tMissing key(s) in state_dict: \"a\"\n\tb\n\tc\n\td"), ExitCodes.Checkpoint, "(and 2 more); the checkpoint does not hold the model"),
         ["permission"] = (new UnauthorizedAccessException("Access to the path '/x' is denied."), ExitCodes.FileSystem, "Access to the path '/x' is denied: permission denied or read-only"),
         ["disk full by errno"] = (new IOException("write failed", 28), ExitCodes.FileSystem, "the disk is full (write failed)"),

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Ember.Cli.Commands;
 using Ember.Cli.Configuration;
+using Ember.Training;
 
 namespace Ember.Tests.Cli;
 
@@ -93,5 +94,145 @@ public class DocumentedCommandTests
         }
         Assert.True(ran >= 6, $"only {ran} commands ran");
         Directory.Delete(Path.GetDirectoryName(run)!, true);
+    }
+
+    // A data folder in Fashion-MNIST's layout with a few random images (raw IDX), so that a documented command trains
+    // and validates in a blink: DataSource takes a folder for --data (or data: in a config) and measures it.
+    static string TinyData(string root, int train = 192, int test = 32)
+    {
+        var folder = Path.Combine(root, "tiny-data");
+        Directory.CreateDirectory(folder);
+        var random = new Random(11);
+        foreach (var (prefix, n) in new[] { ("train", train), ("t10k", test) })
+        {
+            var images = new byte[16 + n * 28 * 28];
+            byte[] head = [0, 0, 8, 3, 0, 0, (byte)(n >> 8), (byte)n, 0, 0, 0, 28, 0, 0, 0, 28];
+            head.CopyTo(images, 0);
+            random.NextBytes(images.AsSpan(16));
+            File.WriteAllBytes(Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), images);
+            var labels = new byte[8 + n];
+            byte[] labelHead = [0, 0, 8, 1, 0, 0, (byte)(n >> 8), (byte)n];
+            labelHead.CopyTo(labels, 0);
+            for (int i = 0; i < n; i++) labels[8 + i] = (byte)(i % 10);
+            File.WriteAllBytes(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), labels);
+        }
+        return folder;
+    }
+
+    static string NewestRun(string project)
+        => Directory.GetDirectories(project, "exp*").OrderBy(d => int.Parse(Path.GetFileName(d)[3..], System.Globalization.CultureInfo.InvariantCulture)).Last();
+
+    /// <summary>
+    /// The documented train, evolve, ablate and gradient-flow commands run for real, each as written but on a tiny budget:
+    /// a folder of 192 random training and 32 test images for --data, one epoch of 32 images, and a study or evolution shrunk to a few trials (their example
+    /// files copied with only the budget keys changed), into a temporary --project. Each leaves the files its docs promise.
+    /// </summary>
+    [Fact]
+    public void The_documented_train_evolve_ablate_and_gradient_flow_commands_run_on_a_tiny_budget()
+    {
+        var temp = Directory.CreateTempSubdirectory("ember-docs-run").FullName;
+        var data = TinyData(temp);
+        var project = Path.Combine(temp, "runs");
+        int ran = 0;
+        var seen = new HashSet<string>();
+        try
+        {
+            foreach (var (where, documented) in Commands())
+            {
+                if (documented[0] is not ("train" or "evolve" or "ablate" or "gradient-flow")) continue;
+                // the same command shown twice (options in another order) runs once
+                if (!seen.Add(string.Join(' ', documented.Order(StringComparer.Ordinal)))) continue;
+                var args = documented.Select(a => Regex.IsMatch(a, @"\.ya?ml$") && !a.StartsWith("runs/", StringComparison.Ordinal) ? Path.Combine(Repo, a) : a).ToList();
+                string what = $"{where}: `ember {string.Join(' ', documented)}`";
+                switch (args[0])
+                {
+                    case "train" when args.Contains("--resume"):
+                        // the run to resume: one interrupted in its first epoch
+                        var runs = Path.Combine(project, "resume");
+                        Assert.Equal(130, TrainJob.Run(new TrainConfig { Model = "mlp", Epochs = 1, BatchSize = 64, Data = data, Project = runs, Plain = true }, null, TextWriter.Null, interruptAfterBatches: 1));
+                        var interrupted = NewestRun(runs);
+                        args[args.IndexOf("--resume") + 1] = interrupted;
+                        Run(what, args);
+                        Assert.Equal(2, File.ReadAllLines(Path.Combine(interrupted, "metrics.csv")).Length); // header + the finished epoch
+                        Assert.True(Checkpoint.ReadState(Path.Combine(interrupted, "last")).EpochComplete, what);
+                        break;
+                    case "train":
+                        var trainRuns = Path.Combine(project, "train");
+                        foreach (var (option, value) in new[] { ("--epochs", "1"), ("--limit", "32"), ("--batch-size", "32"), ("--data", data), ("--project", trainRuns) })
+                            Set(args, option, value);
+                        Run(what, [.. args, "--plain"]);
+                        var run = NewestRun(trainRuns);
+                        var recorded = ConfigLoader.Load(Path.Combine(run, "args.yaml"));
+                        for (int k = 1; k + 1 < documented.Length; k++) // the documented options are the run's
+                        {
+                            if (documented[k] == "--model") Assert.Equal(documented[k + 1], recorded.Model);
+                            if (documented[k] == "--ema") Assert.Equal(double.Parse(documented[k + 1], System.Globalization.CultureInfo.InvariantCulture), recorded.Ema);
+                            if (documented[k] == "--label-smoothing") Assert.Equal(double.Parse(documented[k + 1], System.Globalization.CultureInfo.InvariantCulture), recorded.LabelSmoothing);
+                        }
+                        if (documented.Contains("--augment")) Assert.True(recorded.Augment, what);
+                        Assert.Equal(2, File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length);
+                        Checkpoint.ReadState(Path.Combine(run, "best"));
+                        Checkpoint.ReadState(Path.Combine(run, "last"));
+                        break;
+                    case "evolve":
+                        // the example base config with a 128-image budget on the tiny data; 2 generations instead of 30
+                        int config = args.IndexOf("--config") + 1;
+                        var baseYaml = File.ReadAllLines(args[config]).Where(l => !l.StartsWith("limit:", StringComparison.Ordinal)).Append("limit: 128").Append($"data: {data}");
+                        args[config] = Path.Combine(temp, "evolve-base.yaml");
+                        File.WriteAllLines(args[config], baseYaml);
+                        Set(args, "--generations", "2");
+                        var evolveRuns = Path.Combine(project, "evolve");
+                        Set(args, "--project", evolveRuns);
+                        Run(what, args);
+                        var evolve = NewestRun(evolveRuns);
+                        Assert.Equal(3, File.ReadAllLines(Path.Combine(evolve, "evolve.csv")).Length); // header + 2 trials
+                        Assert.True(File.Exists(Path.Combine(evolve, "best.yaml")) && File.Exists(Path.Combine(evolve, "evolve.png")), what);
+                        break;
+                    case "ablate":
+                        // the example study with one seed and one epoch of 128 images
+                        var study = File.ReadAllText(args[1]).Replace("epochs: 3", $"epochs: 1\n  limit: 128\n  data: {data}").Replace("seeds: [0, 1, 2]", "seeds: [0]");
+                        Assert.Contains("limit: 128", study);
+                        args[1] = Path.Combine(temp, "ablation-study.yaml");
+                        File.WriteAllText(args[1], study);
+                        var ablateRuns = Path.Combine(project, "ablate");
+                        Run(what, [.. args, "--project", ablateRuns]);
+                        var ablation = NewestRun(ablateRuns);
+                        Assert.Equal(1 + 4, File.ReadAllLines(Path.Combine(ablation, "runs.csv")).Length); // 4 arms × 1 seed
+                        Assert.True(File.Exists(Path.Combine(ablation, "ablation.csv")) && File.Exists(Path.Combine(ablation, "ablation.md")), what);
+                        break;
+                    default: // gradient-flow
+                        int output = args.IndexOf("--output");
+                        string png;
+                        if (output > 0) png = args[output + 1] = Path.Combine(temp, Path.GetFileName(args[output + 1]));
+                        else
+                        {
+                            args.AddRange(["--project", Path.Combine(project, "gradient-flow")]);
+                            png = "";
+                        }
+                        Run(what, args);
+                        if (png.Length == 0) png = Path.Combine(NewestRun(Path.Combine(project, "gradient-flow")), "gradient-flow.png");
+                        Assert.True(File.Exists(png), $"{what}: no {png}");
+                        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(png)[..4]);
+                        break;
+                }
+                ran++;
+            }
+            Assert.True(ran >= 7, $"only {ran} documented train/evolve/ablate/gradient-flow commands ran");
+        }
+        finally { Directory.Delete(temp, true); }
+    }
+
+    // The documented value of an option replaced by the tiny budget's, or the option added.
+    static void Set(List<string> args, string option, string value)
+    {
+        int at = args.IndexOf(option);
+        if (at > 0) args[at + 1] = value;
+        else args.AddRange([option, value]);
+    }
+
+    static void Run(string what, IReadOnlyList<string> args)
+    {
+        var (code, _, stderr) = CliFailureTests.Invoke([.. args]);
+        Assert.True(code == 0, $"{what} exited {code} (as run: ember {string.Join(' ', args)}): {stderr}");
     }
 }

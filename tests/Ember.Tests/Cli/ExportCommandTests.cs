@@ -32,7 +32,7 @@ public class ExportCommandTests
         foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
     }
 
-    static float[] RunOnnx(string path, Tensor x)
+    internal static float[] RunOnnx(string path, Tensor x)
     {
         using var session = new InferenceSession(path);
         using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", new DenseTensor<float>(x.ToArray<float>(), x.Shape.ToArray()))]);
@@ -58,6 +58,62 @@ public class ExportCommandTests
         Assert.True(new FileInfo(fused).Length < new FileInfo(path).Length); // the BN initializers are gone
         TestUtil.Close(expected, [.. RunOnnx(fused, x).Select(v => (double)v)], 1e-4, 1e-4);
         Directory.Delete(Path.GetDirectoryName(run)!, true);
+    }
+
+    /// <summary>
+    /// With --ema the model that train measured, eval evaluates and export writes is one and the same (the EMA weights):
+    /// ONNX Runtime on the exported best/ gives Ember's logits for best/, not the live weights' logits, and its top-1 on
+    /// the test set is exactly the top-1 that train recorded for that epoch.
+    /// </summary>
+    [Fact]
+    public void An_ema_runs_onnx_export_gives_the_evaluated_logits_and_the_recorded_top1()
+    {
+        var project = Directory.CreateTempSubdirectory("ember-runs").FullName;
+        var config = new TrainConfig { Model = "mlp", Epochs = 1, BatchSize = 64, Limit = 512, Project = project, Plain = true, Seed = 3, Ema = 0.9 };
+        Assert.Equal(0, TrainJob.Run(config, null, new StringWriter()));
+        var run = Path.Combine(project, "exp1");
+        var onnx = ExportCommand.Export(run, "onnx", Path.Combine(project, "best.onnx"), "best", Onnx.MaxOpset, fuse: false, TextWriter.Null);
+
+        var (evaluated, recorded) = EvalCommand.Load(run, "best");
+        var live = Ember.Models.ModelZoo.Create("mlp", 10, 1);
+        live.LoadStateDict(SafeTensors.Load(Path.Combine(run, "last", "model.safetensors")));
+        var (data, _) = DataSource.Resolve(recorded);
+        var test = new Ember.Data.Mnist(data.Folder, train: false, transform: new Ember.Data.Transforms.Normalize([data.Mean], [data.Std]));
+        long correct = 0, total = 0;
+        double fromEma = 0, fromLive = double.PositiveInfinity;
+        foreach (var batch in new Ember.Data.DataLoader<(Tensor, long)>(test, 2500).Iterate(0))
+        {
+            Tensor images = batch[0], labels = batch[1];
+            var logits = RunOnnx(onnx, images);
+            if (total == 0)
+            {
+                // EMA and live weights are close after one short epoch, so the tolerance must be far below their gap
+                var ema = Model.Predict(evaluated, images).ToDoubleArray();
+                var liveLogits = Model.Predict(live, images).ToDoubleArray();
+                double gap = 0;
+                for (int i = 0; i < ema.Length; i++)
+                {
+                    fromEma = Math.Max(fromEma, Math.Abs(logits[i] - ema[i]));
+                    gap = Math.Max(gap, Math.Abs(logits[i] - liveLogits[i]));
+                }
+                fromLive = gap;
+            }
+            var truth = labels.ToArray<long>();
+            int classes = logits.Length / truth.Length;
+            for (int r = 0; r < truth.Length; r++)
+            {
+                int argmax = 0;
+                for (int c = 1; c < classes; c++) if (logits[r * classes + c] > logits[r * classes + argmax]) argmax = c;
+                if (argmax == truth[r]) correct++;
+            }
+            total += truth.Length;
+        }
+        Assert.True(fromEma < 2e-5, $"ONNX Runtime's logits differ from Ember's EMA model's by {fromEma}");
+        Assert.True(fromLive > 10 * fromEma + 1e-5, $"ONNX Runtime's logits are {fromLive} from the live weights' and {fromEma} from the EMA's: they must match the EMA");
+        var top1 = double.Parse(File.ReadAllLines(Path.Combine(run, "metrics.csv"))[1].Split(',')[4], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(10_000, total);
+        Assert.Equal(top1, (double)correct / total, 1e-9);
+        Directory.Delete(project, true);
     }
 
     [Fact]

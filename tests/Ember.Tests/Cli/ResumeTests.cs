@@ -97,7 +97,7 @@ public class ResumeTests
         node["Epoch"] = int.MaxValue;
         File.WriteAllText(json, node.ToJsonString());
         var edited = Hashes(run);
-        var range = Assert.Throws<InvalidDataException>(() => TrainJob.Run(new TrainConfig(), run, new StringWriter(), resumeOverrides: new Dictionary<string, string?> { ["epochs"] = "3" }));
+        var range = Assert.Throws<CheckpointException>(() => TrainJob.Run(new TrainConfig(), run, new StringWriter(), resumeOverrides: new Dictionary<string, string?> { ["epochs"] = "3" }));
         Assert.Contains($"checkpoint: {json}: epoch 2147483647 is outside this run's 1..3", range.Message);
         Assert.Equal(edited, Hashes(run));
         File.WriteAllText(json, original);
@@ -105,15 +105,15 @@ public class ResumeTests
         // args.yaml naming another model than the checkpoint holds
         var args = Path.Combine(run, "args.yaml");
         File.WriteAllText(args, File.ReadAllText(args).Replace("model: mlp", "model: cnn"));
-        var mismatch = Assert.Throws<InvalidDataException>(() => TrainJob.Run(new TrainConfig(), run, new StringWriter()));
+        var mismatch = Assert.Throws<CheckpointException>(() => TrainJob.Run(new TrainConfig(), run, new StringWriter()));
         Assert.Contains($"holds a 'mlp' model but {args} names 'cnn'", mismatch.Message);
-        var eval = Assert.Throws<InvalidDataException>(() => EvalCommand.Load(run, "best"));
+        var eval = Assert.Throws<CheckpointException>(() => EvalCommand.Load(run, "best"));
         Assert.Contains($"holds a 'mlp' model but {args} names 'cnn'", eval.Message);
         File.WriteAllText(args, File.ReadAllText(args).Replace("model: cnn", "model: mlp"));
 
         // a last/ from another run of the same model (here: args.yaml with another seed) does not belong to this one
         File.WriteAllText(args, File.ReadAllText(args).Replace("seed: 5", "seed: 6"));
-        var other = Assert.Throws<InvalidDataException>(() => TrainJob.Run(new TrainConfig(), run, new StringWriter()));
+        var other = Assert.Throws<CheckpointException>(() => TrainJob.Run(new TrainConfig(), run, new StringWriter()));
         Assert.Contains($"was written by a run with other options than {args} records", other.Message);
         File.WriteAllText(args, File.ReadAllText(args).Replace("seed: 6", "seed: 5"));
         Assert.Equal(before, Hashes(run));

@@ -82,6 +82,41 @@ public class HostileImageTests : IDisposable
         return [0xFF, 0xD8, .. sof, 0xFF, 0xD9];
     }
 
+    // A GIF whose logical screen is small but whose one frame declares a huge size.
+    static byte[] GifFrame(ushort width, ushort height)
+    {
+        var bytes = new List<byte>(Gif(1, 1)[..13]);
+        bytes.Add(0x2C); // image descriptor: left, top, width, height, flags
+        foreach (var v in new ushort[] { 0, 0, width, height }) { bytes.Add((byte)v); bytes.Add((byte)(v >> 8)); }
+        bytes.AddRange([0, 2, 0, 0x3B]);
+        return [.. bytes];
+    }
+
+    static byte[] Tga(ushort width, ushort height)
+    {
+        var bytes = new byte[18 + 3];
+        bytes[2] = 2; // uncompressed true colour
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(12), width);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(14), height);
+        bytes[16] = 24;
+        return bytes;
+    }
+
+    static byte[] Psd(int width, int height)
+    {
+        var bytes = new byte[26 + 16];
+        Encoding.ASCII.GetBytes("8BPS").CopyTo(bytes, 0);
+        BinaryPrimitives.WriteInt16BigEndian(bytes.AsSpan(4), 1);
+        BinaryPrimitives.WriteInt16BigEndian(bytes.AsSpan(12), 3);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(14), height);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(18), width);
+        BinaryPrimitives.WriteInt16BigEndian(bytes.AsSpan(22), 8);
+        BinaryPrimitives.WriteInt16BigEndian(bytes.AsSpan(24), 3);
+        return bytes;
+    }
+
+    static byte[] Hdr(int width, int height) => Encoding.ASCII.GetBytes($"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y {height} +X {width}\n\0\0\0\0");
+
     static byte[] Cut(byte[] bytes, int length) => bytes[..length];
 
     /// <summary>Case name → (file bytes, the problem the message must state).</summary>
@@ -131,6 +166,16 @@ public class HostileImageTests : IDisposable
         ["bmp-huge"] = (() => Bmp(100_000, 100_000), "declares 100000×100000 = 10000000000 pixels"),
         ["gif-huge"] = (() => Gif(65535, 65535), "declares 65535×65535"),
         ["jpeg-huge"] = (() => Jpeg(65000, 65000), "declares 65000×65000"),
+        ["jpeg-progressive-huge"] = (() => { var b = Jpeg(65000, 65000); b[3] = 0xC2; return b; }, "(JPEG) declares 65000×65000"),
+        ["jpeg-zero-height"] = (() => Jpeg(100, 0), "(JPEG) declares a 100×0 image; both sides must be at least 1"),
+        ["bmp-top-down-huge"] = (() => Bmp(100_000, -100_000), "(BMP) declares 100000×100000 = 10000000000 pixels"),
+        ["bmp-height-int-min"] = (() => Bmp(10, int.MinValue), "(BMP) declares 10×2147483648 = 21474836480 pixels"),
+        ["bmp-width-negative"] = (() => Bmp(-100_000, 100_000), "(BMP) declares a -100000×100000 image"),
+        ["bmp-zero-width"] = (() => Bmp(0, 10), "(BMP) declares a 0×10 image"),
+        ["gif-frame-beyond-screen"] = (() => GifFrame(65535, 65535), "(GIF) declares 65535×65535 = 4294836225 pixels"),
+        ["tga-huge"] = (() => Tga(65535, 65535), "declares 65535×65535"),
+        ["psd-huge"] = (() => Psd(30000, 30000), "declares 30000×30000"),
+        ["hdr-huge"] = (() => Hdr(30000, 30000), "declares 30000×30000"),
         // not an image at all
         ["empty"] = (() => [], "not a PNG, JPEG, BMP or GIF file"),
         ["text"] = (() => Encoding.ASCII.GetBytes("this is not an image"), "not a PNG, JPEG, BMP or GIF file"),
@@ -175,6 +220,18 @@ public class HostileImageTests : IDisposable
         var bmp = Path.Combine(dir, "small.bmp");
         File.WriteAllBytes(bmp, Bmp(20, 20));
         HostileFile.Refused<InvalidDataException>(() => ImageFolder.Decode(bmp, maxPixels: 100), "small.bmp", "400 pixels, above the limit of 100");
+        // each format's own header is read for the check: the limit applies to GIF and JPEG at exactly the declared size
+        var gif = Path.Combine(dir, "small.gif");
+        File.WriteAllBytes(gif, Gif(30, 30));
+        HostileFile.Refused<InvalidDataException>(() => ImageFolder.Decode(gif, maxPixels: 899), "small.gif", "(GIF) declares 30×30 = 900 pixels, above the limit of 899");
+        var jpeg = Path.Combine(dir, "small.jpg");
+        File.WriteAllBytes(jpeg, Jpeg(40, 25));
+        HostileFile.Refused<InvalidDataException>(() => ImageFolder.Decode(jpeg, maxPixels: 999), "small.jpg", "(JPEG) declares 40×25 = 1000 pixels, above the limit of 999");
+        // a top-down BMP (negative height) within the limit decodes: |height| rows
+        var topDown = Path.Combine(dir, "top-down.bmp");
+        File.WriteAllBytes(topDown, [.. Bmp(2, -2), .. new byte[2 * 8]]); // rows of 2 × 3 bytes padded to 8
+        Assert.Equal(new Shape(3, 2, 2), ImageFolder.Decode(topDown, maxPixels: 4).Shape);
+        HostileFile.Refused<InvalidDataException>(() => ImageFolder.Decode(topDown, maxPixels: 3), "top-down.bmp", "(BMP) declares 2×2 = 4 pixels, above the limit of 3");
     }
 
     [Fact]

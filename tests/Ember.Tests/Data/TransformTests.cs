@@ -270,4 +270,27 @@ public class TransformTests
     }
 
     static Tensor Ramp(int n, int c, int h, int w) => Torch.Arange(0, n * c * h * w, 1).To(DType.Float32).Reshape(n, c, h, w);
+
+    // Sizes from a config or a file that overflow an int: each is refused with the op and the size, never wrapped into a
+    // wrong (negative or small) width or buffer.
+    [Fact]
+    public void Sizes_that_would_wrap_an_int_are_refused_naming_the_transform()
+    {
+        // 4097 · 2²⁰ = 2³² + 2²⁰ wraps to 2²⁰: a silently wrong width, then a buffer far too small
+        var strip = Image(1, 1, 1 << 20);
+        var resize = Assert.Throws<ArgumentException>(() => new Resize(4097).Apply(strip, new Generator(0)));
+        Assert.Contains("Resize: the width of 1×1048576 resized to a smaller edge of 4097 would be 4296015872", resize.Message);
+        var tall = Image(1, 1 << 20, 1);
+        Assert.Contains("height of 1048576×1 resized to a smaller edge of 4097 would be 4296015872", Assert.Throws<ArgumentException>(() => new Resize(4097).Apply(tall, new Generator(0))).Message);
+        // 3 · 50000² = 7.5·10⁹ values: above what one buffer holds
+        var big = Assert.Throws<ArgumentException>(() => new Resize(50_000, 50_000).Apply(Image(3, 2, 2), new Generator(0)));
+        Assert.Contains("resize: an output of 3×50000×50000 = 7500000000 values is too large for one tensor", big.Message);
+        // 28 + 2 · (2³⁰ + 1) wraps to a negative padded height
+        var crop = Assert.Throws<ArgumentException>(() => new RandomCrop(28, padding: (1 << 30) + 1).Apply(Image(1, 28, 28), new Generator(0)));
+        Assert.Contains("RandomCrop: the padded height would be 2147483678", crop.Message);
+        Assert.Contains("padding must be non-negative, got -1", Assert.Throws<ArgumentException>(() => new RandomCrop(28, padding: -1).Apply(Image(1, 28, 28), new Generator(0))).Message);
+        var items = Enumerable.Range(0, 4).Select(_ => (Image(3, 4, 4), Torch.Zeros(0, 5))).ToList();
+        var mosaic = Assert.Throws<ArgumentException>(() => new Mosaic(40_000).Apply(items, new Generator(0)));
+        Assert.Contains("Mosaic: an output of 3×40000×40000 = 4800000000 values is too large", mosaic.Message);
+    }
 }

@@ -35,4 +35,54 @@ public class UntrustedFileTests : IDisposable
         File.WriteAllBytes(path, []);
         if (OperatingSystem.IsLinux()) Assert.Empty(UntrustedFile.ReadAllBytes(path, "test"));
     }
+
+    // The file passes the path checks and is then swapped (the hook runs between the check and the open): the opened
+    // handle must be checked, or a FIFO would block the open forever and /dev/zero would be read as an empty file.
+    public static TheoryData<string, string> Swaps => new()
+    {
+        { "fifo", "is a FIFO (named pipe), not a regular file" },
+        { "dev-zero", "is a character device, not a regular file" },
+        { "folder", "is a folder, not a regular file" },
+    };
+
+    static void Swap(string path, string swap)
+    {
+        File.Delete(path);
+        switch (swap)
+        {
+            case "fifo": Assert.True(HostileFile.MakeFifo(path)); break;
+            case "dev-zero": File.CreateSymbolicLink(path, "/dev/zero"); break;
+            default: Directory.CreateDirectory(path); break;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Swaps))]
+    public void A_file_swapped_between_the_check_and_the_open_is_refused_by_its_handle(string swap, string problem)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var path = Path.Combine(dir, $"swapped-{swap}.bin");
+        File.WriteAllBytes(path, new byte[64]);
+        int swaps = 0;
+        UntrustedFile.BetweenCheckAndOpen.Value = p => { Swap(p, swap); swaps++; };
+        try { HostileFile.Refused<InvalidDataException>(() => UntrustedFile.ReadAllBytes(path, "test"), Path.GetFileName(path), problem, timeoutMs: 5_000); }
+        finally { UntrustedFile.BetweenCheckAndOpen.Value = null; }
+        Assert.Equal(1, swaps); // the path check passed on the regular file; the handle check refused the swapped one
+    }
+
+    [Fact]
+    public void The_handle_check_follows_links_only_when_asked()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var target = Path.Combine(dir, "target.bin");
+        File.WriteAllBytes(target, [1, 2, 3]);
+        var link = Path.Combine(dir, "link.bin");
+        File.CreateSymbolicLink(link, target);
+        var (stream, length, problem) = UntrustedFile.TryOpenRegular(link, followLinks: true);
+        using (stream) Assert.Equal((3L, (string?)null), (length, problem));
+        (stream, _, problem) = UntrustedFile.TryOpenRegular(link, followLinks: false);
+        Assert.Null(stream);
+        Assert.Equal($"is a symbolic link (to {target}); only regular files are read", problem);
+        Assert.Throws<FileNotFoundException>(() => UntrustedFile.TryOpenRegular(Path.Combine(dir, "absent"), followLinks: true));
+    }
 }

@@ -70,10 +70,10 @@ public class ModelTests
     public void Load_and_predict_report_what_is_wrong()
     {
         var (folder, _) = SavedCheckpoint("mlp", recordName: false);
-        var ex = Assert.Throws<InvalidDataException>(() => Model.Load(folder));
+        var ex = Assert.Throws<CheckpointException>(() => Model.Load(folder));
         Assert.Contains($"checkpoint: {folder} does not record which model it holds; pass the model name (mlp, cnn", ex.Message);
         Assert.IsType<Mlp>(Model.Load(folder, "mlp"));
-        var wrong = Assert.Throws<InvalidDataException>(() => Model.Load(folder, "lenet"));
+        var wrong = Assert.Throws<CheckpointException>(() => Model.Load(folder, "lenet"));
         Assert.Contains($"{Path.Combine(folder, "model.safetensors")} does not fit the model LeNet: Error(s) in loading state_dict for LeNet", wrong.Message);
         Directory.Delete(folder, true);
         Assert.Throws<DirectoryNotFoundException>(() => Model.Load(folder, "mlp"));

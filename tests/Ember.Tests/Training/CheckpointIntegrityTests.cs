@@ -113,7 +113,7 @@ public class CheckpointIntegrityTests
         using var f = new Fixture();
         Checkpoint.Save(f.Folder, f.Model, new CheckpointState { Epoch = 1 }); // model only: the list is exactly model.safetensors
         f.EditJson(o => o["Files"] = JsonNode.Parse(files));
-        var ex = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadState(f.Folder));
+        var ex = Assert.Throws<CheckpointException>(() => Checkpoint.ReadState(f.Folder));
         Assert.Contains($"{f.Json} is damaged", ex.Message);
         Assert.Contains(expected, ex.Message);
     }
@@ -124,8 +124,10 @@ public class CheckpointIntegrityTests
         using var f = new Fixture();
         f.Save(1);
         File.Delete(Path.Combine(f.Folder, "ema.safetensors"));
-        var ex = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadState(f.Folder));
+        var ex = Assert.Throws<CheckpointException>(() => Checkpoint.ReadState(f.Folder));
         Assert.Contains($"{Path.Combine(f.Folder, "ema.safetensors")} is missing", ex.Message);
+        Assert.Equal(Path.Combine(f.Folder, "ema.safetensors"), ex.File); // typed: the file and the problem apart
+        Assert.Equal("is missing", ex.Problem);
 
         // a model file from another checkpoint of the same run: valid safetensors, wrong set
         f.Save(1);
@@ -133,7 +135,7 @@ public class CheckpointIntegrityTests
         f.Step(3);
         Checkpoint.Save(other, f.Model, new CheckpointState { Epoch = 2 }, f.Optimizer, f.Ema);
         File.Copy(Path.Combine(other, "model.safetensors"), Path.Combine(f.Folder, "model.safetensors"), overwrite: true);
-        ex = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(f.Folder, f.Model, f.Optimizer, f.Ema));
+        ex = Assert.Throws<CheckpointException>(() => Checkpoint.Load(f.Folder, f.Model, f.Optimizer, f.Ema));
         Assert.Contains($"{Path.Combine(f.Folder, "model.safetensors")} is damaged or from another checkpoint", ex.Message);
     }
 
@@ -145,20 +147,92 @@ public class CheckpointIntegrityTests
         var model = Path.Combine(f.Folder, "model.safetensors");
         File.Delete(model);
         File.CreateSymbolicLink(model, "/dev/zero");
-        var ex = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadState(f.Folder));
+        var ex = Assert.Throws<CheckpointException>(() => Checkpoint.ReadState(f.Folder));
         Assert.Contains($"{model} is a symbolic link (to /dev/zero)", ex.Message);
 
         File.Delete(model);
         using (var mkfifo = Process.Start("mkfifo", [model])) mkfifo.WaitForExit();
         var clock = Stopwatch.StartNew();
-        ex = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadState(f.Folder)); // opening a FIFO would block forever
+        ex = Assert.Throws<CheckpointException>(() => Checkpoint.ReadState(f.Folder)); // opening a FIFO would block forever
         Assert.Contains($"{model} is empty or not a regular file", ex.Message);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5));
 
         File.Delete(model);
         Directory.CreateDirectory(model);
-        ex = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadState(f.Folder));
+        ex = Assert.Throws<CheckpointException>(() => Checkpoint.ReadState(f.Folder));
         Assert.Contains($"{model} is a folder, expected a file", ex.Message);
+    }
+
+    // A record is read exactly as written: a member renamed, repeated or missing would otherwise become a default silently.
+    public static TheoryData<string, string> StrictRecords => new()
+    {
+        { "renamed", "'BatchesDonf' could not be mapped" },
+        { "repeated", "Duplicate property 'Epoch'" },
+        { "missing", "missing required properties including: 'GlobalStep'" },
+        { "row member missing", "missing required properties including: 'Top5'" },
+        { "zero generator", "generator 'default' has the all-zero state" },
+        { "accuracy", "history row 1 has an accuracy outside 0..1" },
+        { "rows", "history has 1 rows for 0 epoch(s)" },
+        { "negative", "must not be negative" },
+        { "scaler", "scaler state [1] is not a positive finite scale" },
+    };
+
+    [Theory]
+    [MemberData(nameof(StrictRecords))]
+    public void Renamed_repeated_missing_or_inconsistent_members_are_damage(string edit, string expected)
+    {
+        using var f = new Fixture();
+        Checkpoint.Save(f.Folder, f.Model, new CheckpointState
+        {
+            Epoch = 1,
+            BatchesDone = 2,
+            EpochComplete = true,
+            GlobalStep = 2,
+            History = [new EpochMetrics(1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.1, 1)],
+            Generators = new() { ["default"] = new Generator(3).GetState() },
+        });
+        Checkpoint.ReadState(f.Folder); // the record as written is fine
+        var text = File.ReadAllText(f.Json);
+        switch (edit)
+        {
+            case "renamed": text = text.Replace("\"BatchesDone\"", "\"BatchesDonf\""); break;
+            case "repeated": text = text.Replace("\"Epoch\": 1,", "\"Epoch\": 1, \"Epoch\": 2,"); break;
+            case "missing": f.EditJson(o => o.Remove("GlobalStep")); text = File.ReadAllText(f.Json); break;
+            case "row member missing": f.EditJson(o => o["History"]![0]!.AsObject().Remove("Top5")); text = File.ReadAllText(f.Json); break;
+            case "zero generator": f.EditJson(o => o["Generators"]!["default"]!["Words"] = new JsonArray(0, 0, 0, 0)); text = File.ReadAllText(f.Json); break;
+            case "accuracy": f.EditJson(o => o["History"]![0]!["Top1"] = 60.5); text = File.ReadAllText(f.Json); break;
+            case "rows": f.EditJson(o => o["Epoch"] = 0); text = File.ReadAllText(f.Json); break;
+            case "negative": f.EditJson(o => o["BatchesDone"] = -1); text = File.ReadAllText(f.Json); break;
+            case "scaler": f.EditJson(o => o["Scaler"] = new JsonArray(1)); text = File.ReadAllText(f.Json); break;
+        }
+        File.WriteAllText(f.Json, text);
+        var ex = Assert.Throws<CheckpointException>(() => Checkpoint.ReadState(f.Folder));
+        Assert.Equal(f.Json, ex.File);
+        Assert.Contains(expected, ex.Message);
+    }
+
+    [Theory]
+    [InlineData("link", "is a symbolic link (to /dev/zero); only regular files are read")]
+    [InlineData("fifo", "is a FIFO (named pipe), not a regular file")]
+    public void A_file_swapped_after_its_check_is_refused_by_the_opened_handle(string swap, string problem)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var f = new Fixture();
+        f.Save(1);
+        var model = Path.Combine(f.Folder, "model.safetensors");
+        Ember.Data.UntrustedFile.BetweenCheckAndOpen.Value = path =>
+        {
+            if (path != model) return;
+            File.Delete(path);
+            if (swap == "link") File.CreateSymbolicLink(path, "/dev/zero");
+            else Assert.True(Ember.Tests.Interop.HostileFile.MakeFifo(path));
+        };
+        try
+        {
+            var ex = Ember.Tests.Interop.HostileFile.Refused<CheckpointException>(() => Checkpoint.ReadState(f.Folder), model, problem, timeoutMs: 5_000);
+            Assert.Equal(model, ex.File);
+        }
+        finally { Ember.Data.UntrustedFile.BetweenCheckAndOpen.Value = null; }
     }
 
     [Fact]
@@ -172,11 +246,11 @@ public class CheckpointIntegrityTests
         var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(ema))).ToLowerInvariant();
         f.EditJson(o => o["Files"]!["ema.safetensors"] = hash);
         var before = f.Ema.Shadow["weight"].ToArray<float>();
-        var ex = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(f.Folder, f.Model, f.Optimizer, f.Ema));
+        var ex = Assert.Throws<CheckpointException>(() => Checkpoint.Load(f.Folder, f.Model, f.Optimizer, f.Ema));
         Assert.Contains($"{ema} does not fit the model: ModelEma: the saved shadow's 'weight' is Float32 [1], the model's is Float32 [2, 3]", ex.Message);
         Assert.Equal(before, f.Ema.Shadow["weight"].ToArray<float>());
 
-        var wrongModel = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(f.Folder, new Linear(4, 2)));
+        var wrongModel = Assert.Throws<CheckpointException>(() => Checkpoint.Load(f.Folder, new Linear(4, 2)));
         Assert.Contains($"{Path.Combine(f.Folder, "model.safetensors")} does not fit the model Linear", wrongModel.Message);
     }
 
@@ -200,7 +274,7 @@ public class CheckpointIntegrityTests
         var live = new Linear(3, 2);
         Checkpoint.Load(f.Folder, live);
         Assert.Equal(f.Model.Weight.ToArray<float>(), live.Weight.ToArray<float>());
-        var resumeFromBest = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(best, live, f.Optimizer));
+        var resumeFromBest = Assert.Throws<CheckpointException>(() => Checkpoint.Load(best, live, f.Optimizer));
         Assert.Contains("holds the EMA weights only (a run's best/); resume from last/", resumeFromBest.Message);
     }
 
@@ -219,7 +293,13 @@ public class CheckpointIntegrityTests
         public int Rows = 1;
         public CheckpointState Build() => new()
         {
-            Epoch = Epoch, BatchesDone = BatchesDone, EpochComplete = false, GlobalStep = Step, EmaUpdates = EmaUpdates, Scheduler = Scheduler, Scaler = Scaler,
+            Epoch = Epoch,
+            BatchesDone = BatchesDone,
+            EpochComplete = false,
+            GlobalStep = Step,
+            EmaUpdates = EmaUpdates,
+            Scheduler = Scheduler,
+            Scaler = Scaler,
             History = Enumerable.Range(1, Rows).Select(e => new EpochMetrics(e, 1, 0.5, 1, 0.5, 0.9, 0.1, 1)).ToList(),
         };
     }
@@ -261,7 +341,7 @@ public class CheckpointIntegrityTests
                 case "scaler": b.Scaler = [-1, 0]; break;
             }
         });
-        var ex = Assert.Throws<InvalidDataException>(() => state.CheckRange("ck.json", epochs: 5, batchesPerEpoch: 8, accumulation: 2));
+        var ex = Assert.Throws<CheckpointException>(() => state.CheckRange("ck.json", epochs: 5, batchesPerEpoch: 8, accumulation: 2));
         Assert.StartsWith("checkpoint: ck.json: ", ex.Message);
         Assert.Contains(expected, ex.Message);
     }

@@ -51,7 +51,7 @@ public class CheckpointTests
         var bytes = File.ReadAllBytes(path);
         bytes[^1] ^= 0xFF;
         File.WriteAllBytes(path, bytes);
-        var ex = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(folder, model, optimizer));
+        var ex = Assert.Throws<CheckpointException>(() => Checkpoint.Load(folder, model, optimizer));
         Assert.Contains("model.safetensors is damaged", ex.Message);
         Directory.Delete(folder, true);
     }

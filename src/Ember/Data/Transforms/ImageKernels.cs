@@ -11,7 +11,7 @@ internal static class ImageKernels
     {
         var (c, ih, iw) = DataTensors.Chw(image, "crop");
         var src = DataTensors.Floats(image);
-        var dst = new float[c * h * w];
+        var dst = DataTensors.NewImage(c, h, w, "crop");
         int y0 = Math.Max(0, -top), y1 = Math.Min(h, ih - top);
         int x0 = Math.Max(0, -left), x1 = Math.Min(w, iw - left);
         bool full = y0 == 0 && y1 == h && x0 == 0 && x1 == w;
@@ -62,7 +62,7 @@ internal static class ImageKernels
         if (w < 0) w = iw;
         if (outH <= 0 || outW <= 0) throw new ArgumentException($"resize: output size must be positive, got ({outH}, {outW})");
         var src = DataTensors.Floats(image);
-        var dst = new float[c * outH * outW];
+        var dst = DataTensors.NewImage(c, outH, outW, "resize");
         double sy = (double)h / outH, sx = (double)w / outW;
         var xi0 = new int[outW]; var xi1 = new int[outW]; var xl = new float[outW];
         for (int x = 0; x < outW; x++)

@@ -18,8 +18,8 @@ public sealed class Letterbox(int height, int width, int stride = 32, bool auto 
         double r = Math.Min((double)height / h, (double)width / w);
         if (!scaleUp) r = Math.Min(r, 1.0);
         int nh = Math.Max(1, (int)Math.Round(h * r)), nw = Math.Max(1, (int)Math.Round(w * r));
-        int outH = auto ? (nh + stride - 1) / stride * stride : height;
-        int outW = auto ? (nw + stride - 1) / stride * stride : width;
+        int outH = auto ? DataTensors.Side((nh + stride - 1L) / stride * stride, "Letterbox", "padded height") : height;
+        int outW = auto ? DataTensors.Side((nw + stride - 1L) / stride * stride, "Letterbox", "padded width") : width;
         var resized = nh == h && nw == w ? image : ImageKernels.ResizeBilinear(image, nh, nw);
         int top = (outH - nh) / 2, left = (outW - nw) / 2;
         var boxed = ImageKernels.CropWithFill(resized, -top, -left, outH, outW, (float)fill);

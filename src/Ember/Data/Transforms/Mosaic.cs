@@ -15,7 +15,7 @@ public sealed class Mosaic(int size, double fill = 114.0 / 255, double minSide =
         if (items.Count != 4) throw new ArgumentException($"Mosaic: expects 4 images, got {items.Count}");
         int c = DataTensors.Chw(items[0].Image, "Mosaic").C;
         int xc = size / 4 + (int)generator.NextInt64(size / 2 + 1), yc = size / 4 + (int)generator.NextInt64(size / 2 + 1);
-        var canvas = new float[c * size * size];
+        var canvas = DataTensors.NewImage(c, size, size, "Mosaic");
         canvas.AsSpan().Fill((float)fill);
         var boxes = new List<float[]>();
         int cols = -1;

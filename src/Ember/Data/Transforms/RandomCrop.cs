@@ -16,7 +16,9 @@ public sealed class RandomCrop(int size, int padding = 0, double fill = 0) : ITr
     public Tensor Apply(Tensor input, Generator generator)
     {
         var (_, h, w) = DataTensors.Chw(input, "RandomCrop");
-        int ph = h + 2 * padding, pw = w + 2 * padding;
+        if (padding < 0) throw new ArgumentException($"RandomCrop: padding must be non-negative, got {padding}");
+        // in 64 bits: h + 2·padding wraps an int for a padding near 2³⁰
+        int ph = DataTensors.Side(h + 2L * padding, "RandomCrop", "padded height"), pw = DataTensors.Side(w + 2L * padding, "RandomCrop", "padded width");
         if (ph < height || pw < width)
             throw new ArgumentException($"RandomCrop: required crop size ({height}, {width}) is larger than the padded input image size ({ph}, {pw}) (input shape {input.Shape}, padding {padding})");
         int top = (int)generator.NextInt64(ph - height + 1), left = (int)generator.NextInt64(pw - width + 1);

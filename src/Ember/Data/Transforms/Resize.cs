@@ -29,8 +29,9 @@ public sealed class Resize : ITransform
         int oh = height, ow = width;
         if (smallerEdge > 0)
         {
-            if (h <= w) { oh = smallerEdge; ow = (int)(smallerEdge * (long)w / h); }
-            else { ow = smallerEdge; oh = (int)(smallerEdge * (long)h / w); }
+            // in 64 bits: a long thin image scaled up would wrap an int width to a negative or small one
+            if (h <= w) { oh = smallerEdge; ow = DataTensors.Side(smallerEdge * (long)w / h, "Resize", $"width of {h}×{w} resized to a smaller edge of {smallerEdge}"); }
+            else { ow = smallerEdge; oh = DataTensors.Side(smallerEdge * (long)h / w, "Resize", $"height of {h}×{w} resized to a smaller edge of {smallerEdge}"); }
         }
         return oh == h && ow == w ? input : ImageKernels.ResizeBilinear(input, oh, ow);
     }
