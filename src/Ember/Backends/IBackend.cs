@@ -16,10 +16,10 @@ internal interface IBackend
     Tensor Unary(UnaryOp op, Tensor x);
     /// <summary>ReLU's backward from its output: grad where output > 0, else 0 (same shapes and dtype).</summary>
     Tensor ReluBackward(Tensor grad, Tensor output);
-    /// <summary>GELU, exact erf form, on a floating-point tensor.</summary>
-    Tensor Gelu(Tensor x);
-    /// <summary>GELU's backward: grad·(Φ(x) + x·φ(x)).</summary>
-    Tensor GeluBackward(Tensor grad, Tensor x);
+    /// <summary>A fused pointwise activation (GELU in either form, SiLU) on a floating-point tensor.</summary>
+    Tensor Activation(Activation activation, Tensor x);
+    /// <summary>Its backward: grad·f′(x) (same shapes and dtype).</summary>
+    Tensor ActivationBackward(Activation activation, Tensor grad, Tensor x);
     Tensor Binary(BinaryOp op, Tensor a, Tensor b);
     Tensor Compare(CompareOp op, Tensor a, Tensor b);
     Tensor Where(Tensor condition, Tensor a, Tensor b);
