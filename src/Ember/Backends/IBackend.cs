@@ -26,6 +26,8 @@ internal interface IBackend
     Tensor Reduce(ReduceOp op, Tensor x, int[] dims, bool keepDim);
     (Tensor Values, Tensor Indices) ArgReduce(bool max, Tensor x, int dim, bool keepDim);
     Tensor Softmax(Tensor x, int dim, bool log);
+    /// <summary>Softmax's backward from its output y: y·(g − Σ g·y) (log: g − e^y·Σ g) along <paramref name="dim"/>; g and y of one shape and dtype.</summary>
+    Tensor SoftmaxBackward(Tensor grad, Tensor output, int dim, bool log);
     /// <summary>[b, m, k] × [b, k, n] → [b, m, n] (b may be absent: 2-D).</summary>
     Tensor MatMul(Tensor a, Tensor b);
 }
