@@ -184,7 +184,7 @@ public static unsafe class Reduction
             }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called per row from the start: skip the slow tier-0 copy
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ActivationKernel.ForwardBody
         readonly void Row<TVec>(T* x, T* y, int n) where TVec : struct, ISimd<TVec, T>
         {
             int i = 0;
@@ -245,7 +245,7 @@ public static unsafe class Reduction
         }
 
         // Softmax over r of TVec.Count neighbouring inner columns at once (lane j is column j).
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ActivationKernel.ForwardBody
         readonly void Columns<TVec>(T* s, T* d) where TVec : struct, ISimd<TVec, T>
         {
             long stride = Inner;
@@ -306,7 +306,7 @@ public static unsafe class Reduction
             }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per range: a tier-0/OSR loop would run slow
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ActivationKernel.ForwardBody
         readonly void Run<TVec>(int start, int end) where TVec : struct, ISimd<TVec, T>
         {
             for (int o = start; o < end; o++)
@@ -323,7 +323,7 @@ public static unsafe class Reduction
             }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called per row from the start: skip the slow tier-0 copy
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ActivationKernel.ForwardBody
         readonly void Row<TVec>(T* g, T* y, T* dx, int n) where TVec : struct, ISimd<TVec, T>
         {
             int i = 0;
@@ -357,7 +357,7 @@ public static unsafe class Reduction
         }
 
         // TVec.Count neighbouring inner columns at once (lane j is column j).
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ActivationKernel.ForwardBody
         readonly void Columns<TVec>(T* g, T* y, T* dx) where TVec : struct, ISimd<TVec, T>
         {
             long stride = Inner;

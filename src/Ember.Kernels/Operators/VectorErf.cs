@@ -51,7 +51,7 @@ public static unsafe class VectorErf
 
     // Blocks of floats widened to double on the stack (a plain conversion loop: the JIT vectorizes nothing here, but the
     // erf costs ~40 operations per element, so the conversions are noise).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per range: a tier-0/OSR loop would run slow
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ActivationKernel.ForwardBody
     static void ErfWidened<TVec>(float* x, float* dst, int n) where TVec : struct, ISimd<TVec, double>
     {
         const int Block = 64;
@@ -139,7 +139,7 @@ public static unsafe class VectorErf
 
     // Two independent vectors per step (the polynomial recurrences are latency-bound); the tail in its own method keeps
     // each within the JIT's inlining budget.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per span: a tier-0/OSR loop would run slow
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ActivationKernel.ForwardBody
     static int ErfSingleBody<TVec>(float* x, float* dst, int n) where TVec : struct, ISimd<TVec, float>
     {
         int i = 0;
