@@ -7,8 +7,10 @@ erf(x) = sign(x)                 beyond 6 (erfc(6) = 2e-17)
 Chebyshev interpolation at Chebyshev nodes in double precision (pure Python, math.erf/erfc as the reference);
 prints the coefficients and the worst relative error on a dense grid. Run: python3 tools/fit/erf_chebyshev.py
 
-With --float: the single-precision variant (VectorErf.ErfSingle), 7 and 11 coefficients with the large piece on
-u = 1/x in [1/4, 1] (erf rounds to 1 in float beyond 4), checked with every operation rounded to float32.
+With --float: the single-precision variant (VectorErf.ErfSingle): erf(x)/x on t = x^2 in [0, 1] (7 terms) and erf
+itself on [1, 4] (15 terms; erf rounds to 1 in float from 3.92 on), both converted from Chebyshev series to monomials
+in s in [-1, 1] (exact rational arithmetic, then rounded to float32) so the kernel runs two straight Horner chains;
+checked with every multiply-add rounded to float32, fused (FMA) and unfused.
 """
 import math
 import struct
@@ -47,26 +49,39 @@ def clenshaw_f32(c, s):
         b1, b2 = f32(f32(f32(two * b1) - b2) + cj), b1
     return f32(f32(f32(s * b1) - b2) + c[0])
 
+def cheb_to_monomial(c):
+    """sum c_j T_j(s) as float32 coefficients of 1, s, s^2, ... (T_j expanded exactly with fractions)."""
+    from fractions import Fraction
+    T = [[1], [0, 1]]
+    for j in range(2, len(c)):
+        up = [0] + [2 * v for v in T[j - 1]]
+        down = T[j - 2] + [0] * (len(up) - len(T[j - 2]))
+        T.append([u - d for u, d in zip(up, down)])
+    m = [Fraction(0)] * len(c)
+    for j, cj in enumerate(c):
+        for k, v in enumerate(T[j]): m[k] += Fraction(cj) * v
+    return [f32(float(v)) for v in m]
+
 if "--float" in sys.argv:
-    low = 0.25
-    P = cheb_fit(small, 0.0, 1.0, 7)
-    R = cheb_fit(large, low, 1.0, 11)
-    scale, shift = f32(2 / (1 - low)), f32((1 + low) / (1 - low))
-    worst = 0.0
-    for i in range(1, 45001):
-        x = f32(i * 1e-4)
-        if x <= 1:
-            t = f32(x * x)
-            y = f32(x * clenshaw_f32(P, f32(f32(t + t) - 1)))
-        elif x >= 4:
-            y = 1.0
-        else:
-            erfc = f32(f32(math.exp(-f32(x * x))) * clenshaw_f32(R, f32(f32(f32(1 / x) * scale) - shift)))
-            y = f32(1 - erfc)
-        worst = max(worst, abs(y - math.erf(x)) / math.erf(x))
+    P = cheb_to_monomial(cheb_fit(small, 0.0, 1.0, 7))      # in s = 2t - 1
+    L = cheb_to_monomial(cheb_fit(math.erf, 1.0, 4.0, 15))  # in s = (2x - 5) / 3
+    scale, shift = f32(2 / 3), f32(5 / 3)
+    for fused in (True, False):
+        fma = (lambda a, b, c: f32(a * b + c)) if fused else (lambda a, b, c: f32(f32(a * b) + c))
+        def horner(m, s):
+            acc = m[-1]
+            for v in reversed(m[:-1]): acc = fma(acc, s, v)
+            return acc
+        worst = 0.0
+        for i in range(1, 450001):
+            x = f32(i * 1e-5)
+            if x <= 1: y = f32(x * horner(P, fma(f32(x * x), 2.0, -1.0)))
+            elif x >= 3.92: y = 1.0
+            else: y = horner(L, fma(x, scale, -shift))
+            worst = max(worst, abs(y - math.erf(x)) / math.erf(x))
+        print("max relative error on (0, 4.5], float32 arithmetic, %s:" % ("fused" if fused else "unfused"), worst)
     print("P =", ", ".join("%.9ef" % c for c in P))
-    print("R =", ", ".join("%.9ef" % c for c in R))
-    print("max relative error on (0, 4.5], float32 arithmetic:", worst)
+    print("L =", ", ".join("%.9ef" % c for c in L))
     sys.exit(0)
 
 P = cheb_fit(small, 0.0, 1.0, 12)

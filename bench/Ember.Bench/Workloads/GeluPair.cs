@@ -1,31 +1,35 @@
 using Ember.Bench.Peers;
+using Ember.Nn;
 using Ember.Nn.Functional;
 using TorchSharp;
 
 namespace Ember.Bench.Workloads;
 
 /// <summary>
-/// GELU, exact (erf) form, of 4M float32 elements: Ember's F.Gelu against torch.nn.functional.gelu, both one fused
-/// pass (Ember's erf is vectorized and evaluated in double precision).
+/// GELU of 4M float32 elements, exact (erf) or tanh form: Ember's F.Gelu against torch.nn.functional.gelu, both one
+/// fused pass each.
 /// </summary>
-public sealed class GeluPair : IPairedWorkload
+public sealed class GeluPair(bool tanh = false) : IPairedWorkload
 {
     const int N = 4 << 20;
 
-    public string Name => "GELU 4M (F.Gelu, erf)";
+    readonly GeluApproximate approximate = tanh ? GeluApproximate.Tanh : GeluApproximate.None;
+    TorchSharp.Modules.GELU.Approximate TorchApproximate => tanh ? TorchSharp.Modules.GELU.Approximate.tanh : TorchSharp.Modules.GELU.Approximate.none;
+
+    public string Name => tanh ? "GELU 4M (F.Gelu, tanh)" : "GELU 4M (F.Gelu, erf)";
 
     public double Flops => 0;
 
     public Action SetUpEmber()
     {
         Tensor x = Inputs.Randn(1, N);
-        return () => F.Gelu(x);
+        return () => F.Gelu(x, approximate);
     }
 
     public Action SetUpTorch()
     {
         var x = Inputs.TorchRandn(1, N);
-        return () => { using var y = torch.nn.functional.gelu(x); };
+        return () => { using var y = torch.nn.functional.gelu(x, TorchApproximate, false); };
     }
 
     public void CheckSameWork()
@@ -33,7 +37,7 @@ public sealed class GeluPair : IPairedWorkload
         // Values beyond ±3 as well, where erf saturates.
         Tensor x = Inputs.Randn(1, N) * 2.0;
         using var xt = Inputs.ToTorch(x);
-        using var y = torch.nn.functional.gelu(xt);
-        SameWork.CheckClose(Name, F.Gelu(x), y);
+        using var y = torch.nn.functional.gelu(xt, TorchApproximate, false);
+        SameWork.CheckClose(Name, F.Gelu(x, approximate), y);
     }
 }

@@ -6,10 +6,11 @@ using TT = TorchSharp.torch.Tensor;
 namespace Ember.Bench.Workloads;
 
 /// <summary>
-/// nn.LayerNorm(1024) with affine weight and bias, forward over a 4096×1024 float32 input under no-grad (the kernel, not
-/// autograd bookkeeping): 16 MB in, 16 MB out. Weight and bias are random (not 1 and 0) so the check covers the affine step.
+/// nn.LayerNorm(1024) with affine weight and bias over a 4096×1024 float32 input: forward under no-grad (the kernel, not
+/// autograd bookkeeping; 16 MB in, 16 MB out), or forward and backward to the input, weight and bias (the backward
+/// seeded with a fixed random gradient). Weight and bias are random (not 1 and 0) so the check covers the affine step.
 /// </summary>
-public sealed class LayerNormPair : IPairedWorkload
+public sealed class LayerNormPair(bool backward = false) : IPairedWorkload
 {
     const int Rows = 4096, Cols = 1024;
 
@@ -18,7 +19,7 @@ public sealed class LayerNormPair : IPairedWorkload
     torch.nn.Module<TT, TT>? peer;
     TT? xt;
 
-    public string Name => "LayerNorm 4096×1024 fwd (affine, no grad)";
+    public string Name => backward ? "LayerNorm 4096×1024 fwd+bwd (affine)" : "LayerNorm 4096×1024 fwd (affine, no grad)";
 
     public double Flops => 0;
 
@@ -34,7 +35,14 @@ public sealed class LayerNormPair : IPairedWorkload
         x = Inputs.Randn(1, Rows, Cols) * 3.0 + 0.5;
         LayerNorm n = norm;
         Tensor input = x;
-        return () => { using (Torch.NoGrad()) n.Call(input); };
+        if (!backward) return () => { using (Torch.NoGrad()) n.Call(input); };
+        input.RequiresGrad = true;
+        Tensor g = Inputs.Randn(4, Rows, Cols);
+        return () =>
+        {
+            input.Grad = n.Weight!.Grad = n.Bias!.Grad = null;
+            n.Call(input).Backward(g);
+        };
     }
 
     public Action SetUpTorch()
@@ -45,15 +53,36 @@ public sealed class LayerNormPair : IPairedWorkload
         peer = ln;
         xt = Inputs.ToTorch(x!);
         TT input = xt;
+        if (!backward)
+            return () =>
+            {
+                using var grad = torch.no_grad();
+                using var y = ln.forward(input);
+            };
+        input.requires_grad = true;
+        var g = Inputs.TorchRandn(4, Rows, Cols);
         return () =>
         {
-            using var grad = torch.no_grad();
-            using var y = ln.forward(input);
+            using var scope = torch.NewDisposeScope();
+            input.grad = null;
+            foreach (var p in ln.parameters()) p.grad = null;
+            ln.forward(input).backward([g]);
         };
     }
 
     public void CheckSameWork()
     {
+        if (backward)
+        {
+            // The timed actions leave their gradients behind: compare the input gradient of one more call on each side.
+            x!.Grad = null;
+            norm!.Call(x).Backward(Inputs.Randn(4, Rows, Cols));
+            xt!.grad = null;
+            using (var gt = Inputs.TorchRandn(4, Rows, Cols))
+            using (var y = peer!.forward(xt)) y.backward([gt]);
+            SameWork.CheckClose(Name + " (input gradient)", x.Grad!, xt.grad!);
+            return;
+        }
         using var grad = torch.no_grad();
         using (Torch.NoGrad())
         using (var y = peer!.forward(xt!))

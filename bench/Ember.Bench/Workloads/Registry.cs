@@ -16,10 +16,14 @@ public static class Registry
         new ConvPair(32, 64, 56, 64, backward: false), new ConvPair(32, 64, 56, 64, backward: true),
         new MaxPoolPair(backward: false), new MaxPoolPair(backward: true),
         new ResNet18ForwardPair(),
-        new SoftmaxPair(),
-        new LayerNormPair(),
-        new GeluPair(),
+        new SoftmaxPair(), new SoftmaxPair(backward: true),
+        new LayerNormPair(), new LayerNormPair(backward: true),
+        new GeluPair(), new GeluPair(tanh: true),
+        new SiluPair(),
         new AddPair(),
+        new BroadcastMulPair(column: false), new BroadcastMulPair(column: true),
+        new ReducePair(mean: false, dim: 0), new ReducePair(mean: false, dim: 1),
+        new ReducePair(mean: true, dim: 0), new ReducePair(mean: true, dim: 1),
         new OpOverheadPair(recordGraph: false), new OpOverheadPair(recordGraph: true),
     ];
 

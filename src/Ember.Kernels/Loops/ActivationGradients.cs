@@ -41,7 +41,7 @@ public static unsafe class ActivationGradients
             for (; i < end; i++) Dx[i] = Y[i] > T.Zero ? G[i] : T.Zero;
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per range: a tier-0/OSR loop would run slow
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ActivationKernel.ForwardBody
         readonly int Body<TVec>(int start, int end) where TVec : struct, ISimd<TVec, T>
         {
             int i = start;

@@ -93,7 +93,7 @@ public static unsafe class LayerNormKernel
 
         // Three passes per row: Σx; Σ(x − mean)² (the row is in L1 by then, and the centred sum stays accurate where
         // Σx² − n·mean² would cancel); y = (x − mean)·rstd·w + b.
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per range: a tier-0/OSR loop would run slow
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ActivationKernel.ForwardBody
         void Run<TVec>(int start, int end) where TVec : struct, ISimd<TVec, T>
         {
             T d = T.CreateTruncating(cols);
@@ -167,7 +167,7 @@ public static unsafe class LayerNormKernel
 
         // Two passes per row, x̂ = (x − mean)·rstd and g = w·dy recomputed in each instead of stored: Σg and Σg·x̂; then
         // dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with this chunk's Σdy·x̂ and Σdy accumulated alongside.
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per range: a tier-0/OSR loop would run slow
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ActivationKernel.ForwardBody
         void Run<TVec>(int start, int end) where TVec : struct, ISimd<TVec, T>
         {
             T d = T.CreateTruncating(cols);

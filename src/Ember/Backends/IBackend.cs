@@ -16,16 +16,18 @@ internal interface IBackend
     Tensor Unary(UnaryOp op, Tensor x);
     /// <summary>ReLU's backward from its output: grad where output > 0, else 0 (same shapes and dtype).</summary>
     Tensor ReluBackward(Tensor grad, Tensor output);
-    /// <summary>GELU, exact erf form, on a floating-point tensor.</summary>
-    Tensor Gelu(Tensor x);
-    /// <summary>GELU's backward: grad·(Φ(x) + x·φ(x)).</summary>
-    Tensor GeluBackward(Tensor grad, Tensor x);
+    /// <summary>A fused pointwise activation (GELU in either form, SiLU) on a floating-point tensor.</summary>
+    Tensor Activation(Activation activation, Tensor x);
+    /// <summary>Its backward: grad·f′(x) (same shapes and dtype).</summary>
+    Tensor ActivationBackward(Activation activation, Tensor grad, Tensor x);
     Tensor Binary(BinaryOp op, Tensor a, Tensor b);
     Tensor Compare(CompareOp op, Tensor a, Tensor b);
     Tensor Where(Tensor condition, Tensor a, Tensor b);
     Tensor Reduce(ReduceOp op, Tensor x, int[] dims, bool keepDim);
     (Tensor Values, Tensor Indices) ArgReduce(bool max, Tensor x, int dim, bool keepDim);
     Tensor Softmax(Tensor x, int dim, bool log);
+    /// <summary>Softmax's backward from its output y: y·(g − Σ g·y) (log: g − e^y·Σ g) along <paramref name="dim"/>; g and y of one shape and dtype.</summary>
+    Tensor SoftmaxBackward(Tensor grad, Tensor output, int dim, bool log);
     /// <summary>[b, m, k] × [b, k, n] → [b, m, n] (b may be absent: 2-D).</summary>
     Tensor MatMul(Tensor a, Tensor b);
 }

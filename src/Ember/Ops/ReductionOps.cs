@@ -137,8 +137,13 @@ internal static class ReductionOps
         if (x.Rank == 0) return log ? Torch.ZerosLike(x) : Torch.OnesLike(x);
         int d = Tensor.NormalizeDim(dim, x.Rank, log ? "log_softmax" : "softmax");
         var y = Backend.Of(x).Softmax(x, d, log);
+        // One fused kernel for the plain backward; the composed form when a graph of the backward is requested.
         if (log)
-            return Recording.Unary(y, "LogSoftmaxBackward0", x, g => g - y.Exp() * g.Sum([d], keepDim: true), y);
-        return Recording.Unary(y, "SoftmaxBackward0", x, g => y * (g - (g * y).Sum([d], keepDim: true)), y);
+            return Recording.Unary(y, "LogSoftmaxBackward0", x, g => GradMode.IsEnabled || g.DType != y.DType || g.Shape != y.Shape
+                ? g - y.Exp() * g.Sum([d], keepDim: true)
+                : Backend.Of(g).SoftmaxBackward(g, y, d, log: true), y);
+        return Recording.Unary(y, "SoftmaxBackward0", x, g => GradMode.IsEnabled || g.DType != y.DType || g.Shape != y.Shape
+            ? y * (g - (g * y).Sum([d], keepDim: true))
+            : Backend.Of(g).SoftmaxBackward(g, y, d, log: false), y);
     }
 }

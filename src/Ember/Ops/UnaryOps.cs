@@ -34,14 +34,33 @@ internal static class UnaryOps
     /// GELU (exact erf form) as one fused pass, with a fused backward; under create_graph the backward is written
     /// from differentiable ops, g·(Φ(x) + x·φ(x)), so double backward works.
     /// </summary>
-    public static Tensor Gelu(Tensor x)
+    public static Tensor Gelu(Tensor x) => Fused(Activation.Gelu, "GeluBackward0", x,
+        static (g, x) => g * ((x * Math.Sqrt(0.5)).Erf() * 0.5 + 0.5 + x * (x * x * -0.5).Exp() * (1 / Math.Sqrt(2 * Math.PI))));
+
+    /// <summary>GELU, tanh approximation, fused like <see cref="Gelu"/>; the differentiable backward is PyTorch's formula.</summary>
+    public static Tensor GeluTanh(Tensor x) => Fused(Activation.GeluTanh, "GeluBackward0", x, static (g, x) =>
+    {
+        const double K = 0.79788456080286535588, C = 0.044715;   // √(2/π) and the cubic coefficient
+        var t = ((x + x * x * x * C) * K).Tanh();
+        return g * ((t + 1.0) * 0.5 + x * 0.5 * (1.0 - t * t) * ((x * x * (3 * C) + 1.0) * K));
+    });
+
+    /// <summary>SiLU, x·σ(x), fused like <see cref="Gelu"/>: g·σ(x)·(1 + x·(1 − σ(x))) differentiable under create_graph.</summary>
+    public static Tensor Silu(Tensor x) => Fused(Activation.Silu, "SiluBackward0", x, static (g, x) =>
+    {
+        var s = x.Sigmoid();
+        return g * s * (x * (1.0 - s) + 1.0);
+    });
+
+    // One kernel pass forward, one backward; the composed gradient only when a graph of the backward is requested.
+    static Tensor Fused(Activation activation, string name, Tensor x, Func<Tensor, Tensor, Tensor> differentiableGrad)
     {
         x = Floating(x);
-        var y = Backend.Of(x).Gelu(x);
+        var y = Backend.Of(x).Activation(activation, x);
         if (!Recording.IsOn(x)) return y;
-        return Recording.Unary(y, "GeluBackward0", x, g => GradMode.IsEnabled
-            ? g * ((x * Math.Sqrt(0.5)).Erf() * 0.5 + 0.5 + x * (x * x * -0.5).Exp() * (1 / Math.Sqrt(2 * Math.PI)))
-            : Backend.Of(g).GeluBackward(g, x), x);
+        return Recording.Unary(y, name, x, g => GradMode.IsEnabled || g.DType != x.DType
+            ? differentiableGrad(g, x)
+            : Backend.Of(g).ActivationBackward(activation, g, x), x);
     }
 
     public static Tensor Neg(Tensor x) => Op(UnaryOp.Neg, "NegBackward0", x, static (g, x, y) => g.Neg());

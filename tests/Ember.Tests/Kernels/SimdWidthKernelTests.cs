@@ -38,8 +38,33 @@ public class SimdWidthKernelTests
 
     static double GeluGrad(double x) => 0.5 * (1 + ErrorFunction.Erf(x / Math.Sqrt(2))) + x * Math.Exp(-0.5 * x * x) / Math.Sqrt(2 * Math.PI);
 
-    [Theory, MemberData(nameof(AllWidths))]
-    public void Gelu_at_each_width_matches_float64_for_every_length_offset_and_in_place(SimdWidth width) => OnWidth(width, () =>
+    static double GeluTanhInner(double x) => Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x);
+
+    // PyTorch's formulas (tanh form of GELU, SiLU), in float64
+    static (double Y, double Grad) Reference(Activation activation, double x)
+    {
+        switch (activation)
+        {
+            case Activation.Gelu: return (Gelu(x), GeluGrad(x));
+            case Activation.GeluTanh:
+                double t = Math.Tanh(GeluTanhInner(x));
+                return (0.5 * x * (1 + t), 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * Math.Sqrt(2 / Math.PI) * (1 + 3 * 0.044715 * x * x));
+            default:
+                double s = 1 / (1 + Math.Exp(-x));
+                return (x * s, s * (1 + x * (1 - s)));
+        }
+    }
+
+    public static TheoryData<SimdWidth, Activation> WidthsAndActivations()
+    {
+        var data = new TheoryData<SimdWidth, Activation>();
+        foreach (var width in Widths)
+            foreach (var activation in Enum.GetValues<Activation>()) data.Add(width, activation);
+        return data;
+    }
+
+    [Theory, MemberData(nameof(WidthsAndActivations))]
+    public void Activations_at_each_width_match_float64_for_every_length_offset_and_in_place(SimdWidth width, Activation activation) => OnWidth(width, () =>
     {
         for (int n = 0; n <= 257; n++)
             foreach (int offset in Offsets)
@@ -48,24 +73,67 @@ public class SimdWidthKernelTests
                 var g = Data(n + offset, n * 7 + offset + 1, 1);
                 var y = new float[n + offset];
                 var dx = new float[n + offset];
-                GeluKernel.Forward<float>(x.AsSpan(offset), y.AsSpan(offset));
-                GeluKernel.Backward<float>(g.AsSpan(offset), x.AsSpan(offset), dx.AsSpan(offset));
+                ActivationKernel.Forward<float>(activation, x.AsSpan(offset), y.AsSpan(offset));
+                ActivationKernel.Backward<float>(activation, g.AsSpan(offset), x.AsSpan(offset), dx.AsSpan(offset));
                 var expected = new double[n];
                 var expectedGrad = new double[n];
                 for (int i = 0; i < n; i++)
                 {
-                    expected[i] = Gelu(x[offset + i]);
-                    expectedGrad[i] = g[offset + i] * GeluGrad(x[offset + i]);
+                    var (value, grad) = Reference(activation, x[offset + i]);
+                    expected[i] = value;
+                    expectedGrad[i] = g[offset + i] * grad;
                 }
-                KernelAssert.Close(expected, y.AsSpan(offset), 1e-6, $"gelu {width} n={n} offset={offset}");
-                KernelAssert.Close(expectedGrad, dx.AsSpan(offset), 1e-6, $"gelu backward {width} n={n} offset={offset}");
+                KernelAssert.Close(expected, y.AsSpan(offset), 1e-6, $"{activation} {width} n={n} offset={offset}");
+                KernelAssert.Close(expectedGrad, dx.AsSpan(offset), 1e-6, $"{activation} backward {width} n={n} offset={offset}");
                 Assert.All(y.AsSpan(0, offset).ToArray(), v => Assert.Equal(0f, v));   // nothing written before the span
 
                 var inPlace = (float[])x.Clone();
-                GeluKernel.Forward<float>(inPlace.AsSpan(offset), inPlace.AsSpan(offset));
+                ActivationKernel.Forward<float>(activation, inPlace.AsSpan(offset), inPlace.AsSpan(offset));
                 Assert.Equal(y.AsSpan(offset).ToArray(), inPlace.AsSpan(offset).ToArray());
             }
     });
+
+    [Theory]
+    [InlineData(Activation.Gelu)]
+    [InlineData(Activation.GeluTanh)]
+    [InlineData(Activation.Silu)]
+    public void Activations_keep_special_values_and_saturate(Activation activation)
+    {
+        float[] x = [float.NaN, float.PositiveInfinity, 100f, -100f, 0f, 1e-30f];
+        var y = new float[x.Length];
+        var dx = new float[x.Length];
+        ActivationKernel.Forward<float>(activation, x, y);
+        ActivationKernel.Backward<float>(activation, Enumerable.Repeat(1f, x.Length).ToArray(), x, dx);
+        Assert.True(float.IsNaN(y[0]) && float.IsNaN(dx[0]));
+        Assert.Equal(float.PositiveInfinity, y[1]);
+        Assert.Equal(100f, y[2]);
+        Assert.Equal(1f, dx[2]);
+        Assert.Equal(0f, y[3]);   // −0 or +0
+        Assert.Equal(0f, dx[3]);
+        Assert.Equal(0f, y[4]);
+        Assert.Equal(0.5f, dx[4], 1e-6f);
+        Assert.Equal(Reference(activation, 1e-30).Y, y[5], 1e-36);
+    }
+
+    [Fact]
+    public void Activations_in_float64_match_the_reference_formulas()
+    {
+        var x = Enumerable.Range(-400, 801).Select(i => i * 0.0125).ToArray();
+        var g = x.Select((v, i) => 1 + 0.001 * i).ToArray();
+        foreach (var activation in Enum.GetValues<Activation>())
+        {
+            var y = new double[x.Length];
+            var dx = new double[x.Length];
+            ActivationKernel.Forward<double>(activation, x, y);
+            ActivationKernel.Backward<double>(activation, g, x, dx);
+            for (int i = 0; i < x.Length; i++)
+            {
+                var (value, grad) = Reference(activation, x[i]);
+                Assert.Equal(value, y[i], 1e-13);
+                Assert.Equal(g[i] * grad, dx[i], 1e-13);
+            }
+        }
+    }
 
     [Fact]
     public void Elementwise_kernels_give_the_same_bits_at_every_width()
@@ -74,13 +142,18 @@ public class SimdWidthKernelTests
         var g = Data(x.Length, 6, 1);
         float[] Run(SimdWidth width)
         {
-            var y = new float[x.Length * 4];
+            var y = new float[x.Length * 8];
             OnWidth(width, () =>
             {
-                GeluKernel.Forward<float>(x, y.AsSpan(0, x.Length));
-                GeluKernel.Backward<float>(g, x, y.AsSpan(x.Length, x.Length));
-                VectorErf.ErfSingle(x, y.AsSpan(2 * x.Length, x.Length));
-                VectorErf.Erf(x, y.AsSpan(3 * x.Length, x.Length));
+                VectorErf.ErfSingle(x, y.AsSpan(0, x.Length));
+                VectorErf.Erf(x, y.AsSpan(x.Length, x.Length));
+                int at = 2 * x.Length;
+                foreach (var activation in Enum.GetValues<Activation>())
+                {
+                    ActivationKernel.Forward<float>(activation, x, y.AsSpan(at, x.Length));
+                    ActivationKernel.Backward<float>(activation, g, x, y.AsSpan(at + x.Length, x.Length));
+                    at += 2 * x.Length;
+                }
             });
             return y;
         }
@@ -165,6 +238,48 @@ public class SimdWidthKernelTests
                     var inPlace = (float[])x.Clone();
                     Reduction.Softmax<float>(inPlace.AsSpan(1), Outer, r, inner, inPlace.AsSpan(1), log);
                     Assert.Equal(y.AsSpan(1).ToArray(), inPlace.AsSpan(1).ToArray());
+                }
+    });
+
+    [Theory, MemberData(nameof(AllWidths))]
+    public void Softmax_backward_at_each_width_matches_float64_over_rows_and_inner_axes(SimdWidth width) => OnWidth(width, () =>
+    {
+        int[] reduced = [1, 2, 3, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 257];
+        foreach (int r in reduced)
+            foreach (int inner in new[] { 1, 5, 16, 19 })
+                foreach (bool log in new[] { false, true })
+                {
+                    const int Outer = 3;
+                    int count = Outer * r * inner;
+                    var x = Data(count + 1, r * inner + 1, 4);
+                    var g = Data(count + 1, r * inner + 2, 1);
+                    var y = new float[count + 1];
+                    Reduction.Softmax<float>(x.AsSpan(1), Outer, r, inner, y.AsSpan(1), log);
+                    var dx = new float[count + 1];
+                    Reduction.SoftmaxBackward<float>(g.AsSpan(1), y.AsSpan(1), Outer, r, inner, dx.AsSpan(1), log);
+                    var expected = new double[count];
+                    for (int o = 0; o < Outer; o++)
+                        for (int i = 0; i < inner; i++)
+                        {
+                            // from the float32 output y, as the kernel: softmax y·(g − Σg·y), log-softmax g − e^y·Σg
+                            double sum = 0;
+                            for (int k = 0; k < r; k++)
+                            {
+                                int at = 1 + (o * r + k) * inner + i;
+                                sum += log ? g[at] : (double)g[at] * y[at];
+                            }
+                            for (int k = 0; k < r; k++)
+                            {
+                                int at = 1 + (o * r + k) * inner + i;
+                                expected[at - 1] = log ? g[at] - Math.Exp(y[at]) * sum : y[at] * (g[at] - sum);
+                            }
+                        }
+                    KernelAssert.Close(expected, dx.AsSpan(1), 2e-6, $"{(log ? "log_softmax" : "softmax")} backward {width} [{Outer}, {r}, {inner}]");
+                    Assert.Equal(0f, dx[0]);   // nothing written before the span
+
+                    var inPlace = (float[])g.Clone();
+                    Reduction.SoftmaxBackward<float>(inPlace.AsSpan(1), y.AsSpan(1), Outer, r, inner, inPlace.AsSpan(1), log);
+                    Assert.Equal(dx.AsSpan(1).ToArray(), inPlace.AsSpan(1).ToArray());
                 }
     });
 

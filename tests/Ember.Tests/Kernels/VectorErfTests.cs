@@ -56,9 +56,9 @@ public class VectorErfSingleTests
             double expected = ErrorFunction.Erf(x[i]);
             if (expected != 0) worst = Math.Max(worst, Math.Abs(y[i] - expected) / Math.Abs(expected));
         }
-        Assert.True(worst < 2e-7, $"worst relative error {worst:E2}");
+        Assert.True(worst < 1.5e-7, $"worst relative error {worst:E2}");
         Assert.True(worst > 0);
-        float[] special = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 0f, 1e-30f, 3.99f, 4f, 10f];
+        float[] special = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 0f, 1e-30f, 3.99f, 4f, 10f, -3.92f, -1e30f];
         var s = new float[special.Length];
         VectorErf.ErfSingle(special, s);
         Assert.True(float.IsNaN(s[0]));
@@ -66,7 +66,7 @@ public class VectorErfSingleTests
         Assert.True(float.IsNegative(s[3]) && s[3] == 0 && s[4] == 0 && !float.IsNegative(s[4]));
         Assert.Equal(1.1283791e-30f, s[5], 1e-36f);
         Assert.Equal((float)ErrorFunction.Erf(3.99), s[6]);
-        Assert.Equal([1f, 1f], s[7..]);
+        Assert.Equal([1f, 1f, -1f, -1f], s[7..]);   // from 3.92 on erf rounds to ±1 in float
     }
 
     [Fact]

@@ -68,6 +68,20 @@ public class ActivationTests
     }
 
     [Fact]
+    public void Gelu_tanh_and_silu_fused_backward_match_their_composed_forms_and_support_double_backward()
+    {
+        GradCheck.CheckSecondOrder(xs => F.Gelu(xs[0], GeluApproximate.Tanh), [TestUtil.Leaf([3, 5], seed: 13, scale: 2)]);
+        GradCheck.CheckSecondOrder(xs => F.Silu(xs[0]), [TestUtil.Leaf([3, 5], seed: 14, scale: 2)]);
+        var x = TestUtil.Leaf([9], seed: 15, scale: 4);
+        var tanhForm = Torch.Grad([F.Gelu(x, GeluApproximate.Tanh).Sum()], [x])[0]!;
+        var tanhComposite = Torch.Grad([(x * 0.5 * (((x + x.Pow(3.0) * 0.044715) * Math.Sqrt(2 / Math.PI)).Tanh() + 1.0)).Sum()], [x])[0]!;
+        TestUtil.Close(tanhComposite.ToDoubleArray(), tanhForm, rtol: 1e-12, atol: 1e-14);
+        var silu = Torch.Grad([F.Silu(x).Sum()], [x])[0]!;
+        var siluComposite = Torch.Grad([(x * x.Sigmoid()).Sum()], [x])[0]!;
+        TestUtil.Close(siluComposite.ToDoubleArray(), silu, rtol: 1e-12, atol: 1e-14);
+    }
+
+    [Fact]
     public void Gelu_fused_backward_supports_double_backward()
     {
         // The fused kernel serves plain backward; create_graph switches to the differentiable form.

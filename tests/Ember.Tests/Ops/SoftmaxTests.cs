@@ -41,5 +41,6 @@ public class SoftmaxTests
         Ember.Autograd.GradCheck.Check(xs => xs[0].Softmax(dim), [x]);
         Ember.Autograd.GradCheck.Check(xs => xs[0].LogSoftmax(dim), [x]);
         Ember.Autograd.GradCheck.CheckSecondOrder(xs => xs[0].LogSoftmax(dim), [x]);
+        Ember.Autograd.GradCheck.CheckSecondOrder(xs => xs[0].Softmax(dim), [x]);
     }
 }

@@ -55,6 +55,23 @@ internal sealed partial class CpuBackend
         return y;
     }
 
+    public Tensor SoftmaxBackward(Tensor grad, Tensor output, int dim, bool log)
+    {
+        var g = grad.Contiguous(); var y = output.Contiguous();
+        var dx = Empty(output.DType, (int[])output.shape.Clone(), false);
+        int outer = 1, reduced = output.shape[dim], inner = 1;
+        for (int d = 0; d < dim; d++) outer *= output.shape[d];
+        for (int d = dim + 1; d < output.Rank; d++) inner *= output.shape[d];
+        switch (output.DType)
+        {
+            case DType.Float32: Reduction.SoftmaxBackward(g.Span<float>(), y.Span<float>(), outer, reduced, inner, dx.Span<float>(), log); break;
+            case DType.Float64: Reduction.SoftmaxBackward(g.Span<double>(), y.Span<double>(), outer, reduced, inner, dx.Span<double>(), log); break;
+            default: throw new NotSupportedException($"softmax backward: expected a floating point tensor, got {output.DType.TorchName()}");
+        }
+        GC.KeepAlive(g); GC.KeepAlive(y);
+        return dx;
+    }
+
     /// <summary>
     /// Views x as a contiguous [outer, reduced, inner] block for reducing <paramref name="dims"/> (sorted, distinct).
     /// Adjacent dims of a contiguous tensor need no copy; otherwise the reduced dims are permuted last and copied.

@@ -97,22 +97,22 @@ internal sealed partial class CpuBackend : IBackend
         return dx;
     }
 
-    public Tensor Gelu(Tensor x)
+    public Tensor Activation(Activation activation, Tensor x)
     {
         var xc = x.Contiguous();
         var y = Empty(x.DType, (int[])x.shape.Clone(), false);
-        if (x.DType == DType.Float32) GeluKernel.Forward(xc.Span<float>(), y.Span<float>());
-        else GeluKernel.Forward(xc.Span<double>(), y.Span<double>());
+        if (x.DType == DType.Float32) ActivationKernel.Forward(activation, xc.Span<float>(), y.Span<float>());
+        else ActivationKernel.Forward(activation, xc.Span<double>(), y.Span<double>());
         GC.KeepAlive(xc);
         return y;
     }
 
-    public Tensor GeluBackward(Tensor grad, Tensor x)
+    public Tensor ActivationBackward(Activation activation, Tensor grad, Tensor x)
     {
         var g = grad.Contiguous(); var xc = x.Contiguous();
         var dx = Empty(x.DType, (int[])x.shape.Clone(), false);
-        if (x.DType == DType.Float32) GeluKernel.Backward(g.Span<float>(), xc.Span<float>(), dx.Span<float>());
-        else GeluKernel.Backward(g.Span<double>(), xc.Span<double>(), dx.Span<double>());
+        if (x.DType == DType.Float32) ActivationKernel.Backward(activation, g.Span<float>(), xc.Span<float>(), dx.Span<float>());
+        else ActivationKernel.Backward(activation, g.Span<double>(), xc.Span<double>(), dx.Span<double>());
         GC.KeepAlive(g); GC.KeepAlive(xc);
         return dx;
     }

@@ -63,17 +63,12 @@ public static partial class F
     }
 
     /// <summary>x·σ(x), also called Swish (torch.nn.functional.silu).</summary>
-    public static Tensor Silu(Tensor x) => x * x.Sigmoid();
+    public static Tensor Silu(Tensor x) => Ops.UnaryOps.Silu(x);
 
     /// <summary>x·Φ(x), exact or with the tanh approximation (torch.nn.functional.gelu).</summary>
     public static Tensor Gelu(Tensor x, GeluApproximate approximate = GeluApproximate.None)
     {
-        if (approximate == GeluApproximate.Tanh)
-        {
-            var inner = (x + x.Pow(3.0) * 0.044715) * Math.Sqrt(2 / Math.PI);
-            return x * 0.5 * (inner.Tanh() + 1.0);
-        }
-        return Ops.UnaryOps.Gelu(x);
+        return approximate == GeluApproximate.Tanh ? Ops.UnaryOps.GeluTanh(x) : Ops.UnaryOps.Gelu(x);
     }
 
     /// <summary>x·tanh(softplus(x)) (torch.nn.functional.mish).</summary>
