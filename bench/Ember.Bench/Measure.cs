@@ -92,8 +92,9 @@ public static class Measure
     static Timing Sample(Action action, int batch)
     {
         // The other library's worker threads spin for a while after their last parallel region (libgomp's
-        // GOMP_SPINCOUNT); let them park so they do not steal a core from this sample.
-        Thread.Sleep(3);
+        // GOMP_SPINCOUNT, ~300k pause loops: several ms on this CPU); let them park so they do not steal a core from this
+        // sample (with 3 ms, Ember's 128² matmul samples still paid for a spinning libgomp thread: CPU 2.3× wall).
+        Thread.Sleep(30);
         double cpu0 = ProcessCpuSeconds();
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < batch; i++) action();

@@ -125,7 +125,7 @@ public sealed class CompareWorkload : IWorkload
         s.AppendLine($"Machine: {Machine.CpuModel()}, {Environment.ProcessorCount} cores, .NET {Environment.Version}. Date: {DateTime.Now:yyyy-MM-dd}.");
         s.AppendLine($"{limits}.");
         s.AppendLine($"Peer: {peerLine}. Both sides run in one process with {threads} threads (`Torch.NumThreads` / `torch.set_num_threads`);");
-        s.AppendLine($"each figure is the median of {reps} timed samples after a warm-up (samples batch calls to last ≥ 2 ms; Ember and TorchSharp samples alternate, so both see the same background load),");
+        s.AppendLine($"each figure is the median of {reps} timed samples after a warm-up (samples batch calls to last ≥ 2 ms; Ember and TorchSharp samples alternate, each after a 30 ms pause that lets the other side's idle threads stop spinning, so both see the same background load),");
         s.AppendLine("except the Fashion-MNIST epoch row (below the table). Before timing, each pair with a deterministic result runs both sides once on the");
         s.AppendLine("same input and stops the run if they differ (LayerNorm, GELU: 1e-4; the models, which start from a copy of Ember's weights: their outputs).");
         s.AppendLine($"Fair conditions: `GLIBC_TUNABLES={tunables}` — glibc otherwise returns libtorch's large freed blocks to the kernel");
