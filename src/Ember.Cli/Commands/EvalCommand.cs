@@ -52,17 +52,9 @@ public static class EvalCommand
 
     static Scores Evaluate(Mnist test, int classes, Func<Tensor, Tensor> predict)
     {
-        var confusion = new ConfusionMatrix(classes);
-        var top5 = new TopKAccuracy(5);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using (Torch.NoGrad())
-            foreach (var batch in new DataLoader<(Tensor, long)>(test, 500).Iterate(0))
-            {
-                var output = predict(batch[0]);
-                confusion.Update(output, batch[1]);
-                top5.Update(output, batch[1]);
-            }
-        return new(100 * confusion.Accuracy, 100 * top5.Compute(), confusion.F1(Average.Macro), confusion.Total, clock.Elapsed.TotalSeconds);
+        var (confusion, _, top5) = TrainJob.Score(predict, new DataLoader<(Tensor, long)>(test, 500), classes);
+        return new(100 * confusion.Accuracy, 100 * top5, confusion.F1(Average.Macro), confusion.Total, clock.Elapsed.TotalSeconds);
     }
 
     static string Line(string label, Scores s) => string.Create(CultureInfo.InvariantCulture,

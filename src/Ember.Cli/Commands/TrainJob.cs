@@ -324,21 +324,33 @@ public static class TrainJob
     // The final weights on the test set; the loss is plain cross-entropy (no label smoothing) so that runs with and without smoothing compare.
     static (ConfusionMatrix Confusion, double Loss, double Top5) Evaluate(Module model, ModelEma? ema, DataLoader<(Tensor, long)> loader, int classes)
     {
+        bool wasTraining = model.Training;
+        model.Eval();
+        try
+        {
+            using (ema?.Apply()) return Score(model.Call, loader, classes);
+        }
+        finally { model.Train(wasTraining); }
+    }
+
+    /// <summary>
+    /// Scores <paramref name="predict"/> (logits or probabilities per class) over a loader's batches under no-grad: the
+    /// confusion matrix, the mean cross-entropy of its outputs taken as logits, and top-5 (shared by train's final
+    /// evaluation and `ember eval`).
+    /// </summary>
+    internal static (ConfusionMatrix Confusion, double Loss, double Top5) Score(Func<Tensor, Tensor> predict, DataLoader<(Tensor, long)> loader, int classes)
+    {
         var confusion = new ConfusionMatrix(classes);
         var loss = new MeanMetric();
         var top5 = new TopKAccuracy(5);
-        bool wasTraining = model.Training;
-        model.Eval();
-        using (ema?.Apply())
         using (Torch.NoGrad())
             foreach (var batch in loader.Iterate(0))
             {
-                var output = model.Call(batch[0]);
+                var output = predict(batch[0]);
                 confusion.Update(output, batch[1]);
                 top5.Update(output, batch[1]);
                 loss.Update(F.CrossEntropy(output, batch[1]).Item(), batch[1].Size(0));
             }
-        model.Train(wasTraining);
         return (confusion, loss.Compute(), top5.Compute());
     }
 

@@ -17,7 +17,9 @@ public class ImbalanceSwitchTests
         Assert.Equal(100, perClass[0]);
         Assert.Equal(1, perClass[9]);
         Assert.Equal(kept.Order(), kept);                                     // file order
-        Assert.All(kept.GroupBy(i => labels[i]), g => Assert.Equal(g.Min(), labels[g.Min()] + 0)); // each class keeps its first images
+        // Each class keeps its first images: exactly the first perClass[k] indices that carry label k.
+        for (int k = 0; k < 10; k++)
+            Assert.Equal(Enumerable.Range(0, labels.Length).Where(i => labels[i] == k).Take(perClass[k]), kept.Where(i => labels[i] == k));
     }
 
     static string[] TrainLosses(string project, TrainConfig config)
