@@ -27,6 +27,7 @@ internal static class Scenarios
                 Run("mismatch", Mismatch);
                 Run("second-backward", SecondBackward);
                 Run("unused-parameters", UnusedParameters);
+                Run("sync-batchnorm", SyncBatchNormEquivalence);
                 break;
             case "raise":
                 // Rank 1 fails before the all-reduce its peers wait in; the unhandled exception must end the whole job.
@@ -294,6 +295,65 @@ internal static class Scenarios
         double diff = atSecondForward[0].Sub(atSecondForward[1]).Abs().Max().Item();
         double fromRank0 = atSecondForward[rank].Sub(afterLocal[0]).Abs().Max().Item();
         return diff == 0 && fromRank0 == 0 ? null : $"the second forward did not start from rank 0's running mean (ranks differ by {diff:g3}, from rank 0's by {fromRank0:g3})";
+    }
+
+    sealed class ConvBn : Module
+    {
+        readonly Conv2d conv;
+        readonly BatchNorm2d bn;
+        public ConvBn(Generator g)
+        {
+            conv = RegisterModule(nameof(conv), new Conv2d(3, 4, 3, padding: 1, generator: g));
+            bn = RegisterModule(nameof(bn), new BatchNorm2d(4));
+        }
+        public override Tensor Forward(Tensor x) => F.Relu(bn.Forward(conv.Forward(x)));
+    }
+
+    static double MaxDifference(Tensor a, Tensor b) => a.Sub(b).Abs().Max().Item();
+
+    /// <summary>
+    /// SyncBatchNorm (by ConvertSyncBatchNorm on a model whose BN is a field) under DDP, each rank holding its own
+    /// share of the batch, against one plain BatchNorm over the whole batch in one process: outputs, running
+    /// statistics, parameter gradients and evaluation outputs agree. With the ranks' mean losses averaged by DDP, the
+    /// whole-batch loss is their average, so each rank's input gradient is world size × the reference's.
+    /// </summary>
+    static string? SyncBatchNormEquivalence()
+    {
+        int rank = Dist.Rank, world = Dist.WorldSize;
+        int[] sizes = [3, 5]; // unequal shares: the global count is reduced, not assumed
+        int total = 0, start = 0;
+        for (int r = 0; r < world; r++) { if (r == rank) start = total; total += sizes[r % sizes.Length]; }
+        int mine = sizes[rank % sizes.Length];
+        var g = new Generator(77);
+        var x = Torch.Randn([total, 3, 5, 5], DType.Float32, g) * 3.0 + 2.0;
+        var target = Torch.Randn([total, 4, 5, 5], DType.Float32, g);
+
+        var reference = new ConvBn(new Generator(12));
+        var xRef = x.Clone().RequiresGradInPlace();
+        var yRef = reference.Call(xRef);
+        F.MseLoss(yRef, target).Backward();
+
+        var model = SyncBatchNorm.ConvertSyncBatchNorm(new ConvBn(new Generator(12 + rank)));
+        var ddp = new DistributedDataParallel(model);
+        var xMine = x.Narrow(0, start, mine).Clone().RequiresGradInPlace();
+        var y = ddp.Call(xMine);
+        // each rank's mean loss weighted by its share, so that DDP's average is the whole-batch mean
+        (F.MseLoss(y, target.Narrow(0, start, mine)) * ((double)mine * world / total)).Backward();
+
+        var errors = new List<string>();
+        void Expect(string what, double difference, double tolerance)
+        {
+            if (!(difference <= tolerance)) errors.Add($"{what} differs by {difference:g3}");
+        }
+        Expect("output", MaxDifference(y, yRef.Narrow(0, start, mine)), 1e-5);
+        Expect("input gradient", MaxDifference(xMine.Grad!, xRef.Grad!.Narrow(0, start, mine) * world), 1e-6);
+        foreach (var ((name, p), (_, q)) in model.NamedParameters().Zip(reference.NamedParameters()))
+            Expect($"gradient of {name}", MaxDifference(p.Grad!, q.Grad!), 1e-5);
+        foreach (var ((name, b), (_, c)) in model.NamedBuffers().Zip(reference.NamedBuffers()))
+            Expect($"buffer {name}", MaxDifference(b.To(DType.Float64), c.To(DType.Float64)), 1e-5);
+        model.Eval(); reference.Eval();
+        using (Torch.NoGrad()) Expect("evaluation output", MaxDifference(model.Call(xMine), reference.Call(x.Narrow(0, start, mine))), 1e-5);
+        return errors.Count == 0 ? null : string.Join("; ", errors);
     }
 
     /// <summary>

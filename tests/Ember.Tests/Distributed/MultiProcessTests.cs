@@ -50,6 +50,9 @@ public class MultiProcessTests(MpiSuiteFixture suite) : IClassFixture<MpiSuiteFi
     public void ParametersUnusedOnSomeOrAllRanksAreHandledAsPyTorchDoes() => BothRanksPass("unused-parameters");
 
     [MpiFact]
+    public void SyncBatchNormOverTwoRanksEqualsOneBatchNormOverTheWholeBatch() => BothRanksPass("sync-batchnorm");
+
+    [MpiFact]
     public void TheSuiteEndsCleanly()
     {
         var r = suite.Result;

@@ -1,3 +1,4 @@
+using Ember.Distributed;
 using Ember.Nn.Functional;
 
 namespace Ember.Nn.Layers;
@@ -12,6 +13,13 @@ public abstract class BatchNorm : NormBase
     /// <summary>Registers the parameters and buffers.</summary>
     protected BatchNorm(int numFeatures, double eps, double? momentum, bool affine, bool trackRunningStats)
         : base(numFeatures, eps, momentum, affine, trackRunningStats) { }
+
+    /// <summary>
+    /// Whether training-mode statistics cover the batches of every rank of the default process group (SyncBatchNorm).
+    /// Set by <see cref="SyncBatchNorm.ConvertSyncBatchNorm"/>, which switches layers in place so that a model's fields
+    /// keep pointing at them. Without an initialized group, or with one rank, the layer is a plain batch norm.
+    /// </summary>
+    public bool SyncAcrossRanks { get; internal set; }
 
     /// <summary>Throws unless the input's rank suits this layer.</summary>
     protected abstract void CheckInputDim(Tensor input);
@@ -29,6 +37,8 @@ public abstract class BatchNorm : NormBase
         }
         bool useBatchStats = Training || (RunningMean is null && RunningVar is null);
         bool passRunning = !Training || TrackRunningStats;
+        if (useBatchStats && SyncAcrossRanks && Training && Distributed.Distributed.GroupOrNull is { WorldSize: > 1 })
+            return SyncBatchNormFunction.Training(input, passRunning ? RunningMean : null, passRunning ? RunningVar : null, Weight, Bias, factor, Eps, GetType().Name);
         return F.BatchNorm(input, passRunning ? RunningMean : null, passRunning ? RunningVar : null, Weight, Bias, useBatchStats, factor, Eps);
     }
 }
