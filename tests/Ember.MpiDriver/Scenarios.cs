@@ -28,6 +28,8 @@ internal static class Scenarios
                 Run("second-backward", SecondBackward);
                 Run("unused-parameters", UnusedParameters);
                 Run("sync-batchnorm", SyncBatchNormEquivalence);
+                Run("epoch-metrics", EpochMetrics);
+                Run("stop-consensus", StopConsensus);
                 break;
             case "raise":
                 // Rank 1 fails before the all-reduce its peers wait in; the unhandled exception must end the whole job.
@@ -354,6 +356,39 @@ internal static class Scenarios
         model.Eval(); reference.Eval();
         using (Torch.NoGrad()) Expect("evaluation output", MaxDifference(model.Call(xMine), reference.Call(x.Narrow(0, start, mine))), 1e-5);
         return errors.Count == 0 ? null : string.Join("; ", errors);
+    }
+
+    /// <summary>Each rank's epoch loss and accuracy, weighted by its samples, become the global ones in the history row.</summary>
+    static string? EpochMetrics()
+    {
+        int rank = Dist.Rank, world = Dist.WorldSize;
+        var state = new Ember.Training.TrainerState(new Mlp(new Generator(1)), () => new())
+        {
+            EpochLoss = 1.0 + rank, EpochAccuracy = 0.5 + 0.1 * rank, EpochSamples = 10 * (rank + 1),
+        };
+        state.History.Add(new Ember.Training.EpochMetrics(1, state.EpochLoss, state.EpochAccuracy, 0.3, 0.9, 0.99, 1e-3, 1.0));
+        new DistributedEpochMetrics().OnEpochEnd(state);
+        double samples = 0, loss = 0, accuracy = 0;
+        for (int r = 0; r < world; r++) { samples += 10 * (r + 1); loss += (1.0 + r) * 10 * (r + 1); accuracy += (0.5 + 0.1 * r) * 10 * (r + 1); }
+        var row = state.History[^1];
+        bool ok = Math.Abs(row.TrainLoss - loss / samples) < 1e-12 && Math.Abs(row.TrainAccuracy - accuracy / samples) < 1e-12
+            && row.Top1 == 0.9 && state.EpochLoss == row.TrainLoss;
+        return ok ? null : $"expected train loss {loss / samples} and accuracy {accuracy / samples}, got {row.TrainLoss} and {row.TrainAccuracy}";
+    }
+
+    /// <summary>A stop requested on the last rank only (as a signal handler does) stops every rank at the same batch end.</summary>
+    static string? StopConsensus()
+    {
+        int rank = Dist.Rank, world = Dist.WorldSize;
+        var state = new Ember.Training.TrainerState(new Mlp(new Generator(1)), () => new());
+        var consensus = new DistributedStopConsensus();
+        consensus.OnBatchEnd(state);
+        if (state.StopRequested) return "stopped although no rank asked";
+        if (rank == world - 1) consensus.Request("interrupted (SIGTERM)");
+        consensus.OnBatchEnd(state);
+        if (!state.StopRequested) return "did not stop after the last rank asked";
+        string expected = rank == world - 1 ? "interrupted (SIGTERM)" : $"rank {world - 1} stopped the run";
+        return state.StopReason == expected ? null : $"stop reason '{state.StopReason}', expected '{expected}'";
     }
 
     /// <summary>

@@ -46,13 +46,26 @@ public static class TrainCommand
                 {
                     // the run's args.yaml defines it; the options may only extend it (see TrainJob.ResumableKeys)
                     if (file is not null) throw new ConfigException($"--config cannot be combined with --resume: {Path.Combine(resumeFolder.FullName, "args.yaml")} defines the run");
+                    if (Launcher(parse, TrainJob.Processes(new TrainConfig(), resumeFolder.FullName, overrides)) is int resumedCode) return resumedCode;
                     return TrainJob.Run(new TrainConfig(), resumeFolder.FullName, resumeOverrides: overrides, allowNonFinite: parse.GetValue(allowNonFinite));
                 }
                 if (parse.GetValue(allowNonFinite)) throw new ConfigException("--allow-non-finite applies to --resume only: a new run starts from finite weights");
-                return TrainJob.Run(Resolve(file?.FullName, overrides), null);
+                var resolved = Resolve(file?.FullName, overrides);
+                if (Launcher(parse, TrainJob.Processes(resolved, null, overrides)) is int code) return code;
+                return TrainJob.Run(resolved, null);
             });
         });
         return command;
+    }
+
+    /// <summary>
+    /// With more than one process and no MPI launcher around this one, starts mpirun with the same command line and
+    /// returns its exit code; null when this process trains itself (one process, or already a rank under mpirun).
+    /// </summary>
+    static int? Launcher(ParseResult parse, int processes)
+    {
+        if (processes <= 1 || Distributed.LaunchEnvironment.Read() is not null) return null;
+        return DistributedLaunch.Run(processes, [.. parse.Tokens.Select(t => t.Value)]);
     }
 
     /// <summary>Config file first, then the options on top, then validation: the same rules for both sources.</summary>

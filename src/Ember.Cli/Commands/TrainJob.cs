@@ -7,6 +7,7 @@ using Ember.Cli.Reporting;
 using Ember.Data;
 using Ember.Data.Imbalance;
 using Ember.Data.Transforms;
+using Ember.Distributed;
 using Ember.Interop;
 using Ember.Metrics;
 using Ember.Models;
@@ -24,7 +25,7 @@ namespace Ember.Cli.Commands;
 public static class TrainJob
 {
     /// <summary>The options that may differ from args.yaml when resuming: more epochs, and how progress is shown.</summary>
-    public static readonly IReadOnlySet<string> ResumableKeys = new HashSet<string> { "epochs", "plain" };
+    public static readonly IReadOnlySet<string> ResumableKeys = new HashSet<string> { "epochs", "plain", "nproc" };
 
     /// <summary>
     /// Runs a training job; returns the process exit code (130 when interrupted by Ctrl-C, 143 by SIGTERM).
@@ -40,6 +41,48 @@ public static class TrainJob
         CancellationToken stop = default, Action<TrainOutcome>? finished = null, IReadOnlyDictionary<string, string?>? resumeOverrides = null,
         bool allowNonFinite = false, TimeSpan? budget = null)
     {
+        // Started by mpirun (ember train --nproc N, or mpirun -n N ember train): this process is one rank of the job.
+        if (LaunchEnvironment.Read() is null)
+            return RunRank(config, resumeFolder, plainOutput, interruptAfterBatches, stop, finished, resumeOverrides, allowNonFinite, budget, rank: 0, world: 1);
+        Distributed.Distributed.InitProcessGroup();
+        // A forwarded Ctrl-C or SIGTERM (SIGUSR1/2) outside training, e.g. during the final evaluation, must not end
+        // this rank by the signals' default action; during training the handlers below stop and save.
+        static void Ignore(PosixSignalContext context) => context.Cancel = true;
+        using var usr1 = PosixSignalRegistration.Create((PosixSignal)DistributedLaunch.SigUsr1, Ignore);
+        using var usr2 = PosixSignalRegistration.Create((PosixSignal)DistributedLaunch.SigUsr2, Ignore);
+        try
+        {
+            return RunRank(config, resumeFolder, plainOutput, interruptAfterBatches, stop, finished, resumeOverrides, allowNonFinite, budget,
+                Distributed.Distributed.Rank, Distributed.Distributed.WorldSize);
+        }
+        catch (Exception e) when (Distributed.Distributed.WorldSize > 1)
+        {
+            // the peers would wait in their next all-reduce until the timeout: end the whole job now, with this message
+            var (code, message) = CliErrors.Describe(e);
+            Distributed.Distributed.Abort(message, code);
+            throw;
+        }
+        finally
+        {
+            if (Distributed.Distributed.IsInitialized) Distributed.Distributed.DestroyProcessGroup();
+        }
+    }
+
+    /// <summary>The processes `ember train` needs for <paramref name="config"/> or for resuming <paramref name="resumeFolder"/>.</summary>
+    internal static int Processes(TrainConfig config, string? resumeFolder, IReadOnlyDictionary<string, string?> resumeOverrides)
+    {
+        if (resumeFolder is null) return config.Nproc;
+        var args = Path.Combine(resumeFolder, "args.yaml");
+        if (!File.Exists(args)) return 1; // the one process reports the missing file
+        return ResumeConfig(args, ConfigValidator.Validate(ConfigLoader.Load(args)), resumeOverrides).Nproc;
+    }
+
+    // One rank of a run (rank 0 of 1 without MPI). Rank 0 alone writes the run folder; every rank trains on its shard.
+    static int RunRank(TrainConfig config, string? resumeFolder, TextWriter? plainOutput, int? interruptAfterBatches,
+        CancellationToken stop, Action<TrainOutcome>? finished, IReadOnlyDictionary<string, string?>? resumeOverrides,
+        bool allowNonFinite, TimeSpan? budget, int rank, int world)
+    {
+        bool distributed = LaunchEnvironment.Read() is not null, lead = rank == 0;
         var started = Stopwatch.StartNew();
         string runDir;
         CheckpointState? resumeState = null;
@@ -52,6 +95,8 @@ public static class TrainJob
             if (!File.Exists(args)) throw new FileNotFoundException($"{resumeFolder} is not an ember run folder: it has no args.yaml", args);
             recorded = ConfigValidator.Validate(ConfigLoader.Load(args));
             config = ResumeConfig(args, recorded, resumeOverrides ?? new Dictionary<string, string?>());
+            if (distributed) config = WithWorldSize(config, world, explicitNproc: resumeOverrides?.ContainsKey("nproc") == true);
+            else CheckOneProcess(config);
             resumeState = Checkpoint.ReadState(Path.Combine(resumeFolder, "last"));
             CheckModel(resumeState, config, Path.Combine(resumeFolder, "last"), args);
             if (resumeState.Metadata.TryGetValue("config", out var fingerprint) && fingerprint != Fingerprint(recorded))
@@ -64,8 +109,10 @@ public static class TrainJob
         else
         {
             config = DataSource.Resolve(config).Config;
-            runDir = RunFolder.Create(config.Project);
-            AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), ConfigLoader.ToYaml(config));
+            if (distributed) config = WithWorldSize(config, world, explicitNproc: config.Nproc != 1);
+            else CheckOneProcess(config);
+            runDir = lead ? RunFolder.Create(config.Project) : "";
+            if (lead) AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), ConfigLoader.ToYaml(config));
         }
 
         Torch.ManualSeed(config.Seed);
@@ -96,12 +143,15 @@ public static class TrainJob
         var sampler = config.Sampler == "weighted"
             ? new WeightedRandomSampler(ClassWeights.SampleWeights(trainLabels, data.Classes.Count), trainLabels.Length)
             : null;
-        var trainLoader = new DataLoader<(Tensor, long)>(trainSet, config.BatchSize, shuffle: sampler is null, sampler: sampler, numWorkers: config.Workers, seed: config.Seed,
-            batchTransform: mixup is null ? null : mixup.Apply);
+        // Each rank reads its shard of one global order, which depends on the seed alone (not on the number of ranks).
+        var shard = distributed ? new DistributedSampler(trainSet.Count, world, rank, shuffle: true, seed: config.Seed) : null;
+        var trainLoader = new DataLoader<(Tensor, long)>(trainSet, config.BatchSize / world, shuffle: sampler is null && shard is null, sampler: (Sampler?)shard ?? sampler,
+            numWorkers: config.Workers, seed: config.Seed, batchTransform: mixup is null ? null : mixup.Apply);
         var testLoader = new DataLoader<(Tensor, long)>(testSet, 500, numWorkers: config.Workers, seed: config.Seed);
 
         var model = ModelZoo.Create(config.Model, data.Classes.Count, inChannels: 1);
         if (config.BiasPrior) Init.ClassPriorBias(Classifier(model).Bias!, ClassWeights.Counts(trainLabels, data.Classes.Count));
+        if (config.SyncBn) Nn.Layers.SyncBatchNorm.ConvertSyncBatchNorm(model);
         var optimizer = CreateOptimizer(config, model);
         int batchesPerEpoch = trainLoader.Count;
         int stepsPerEpoch = StepsPerEpoch(batchesPerEpoch, config.Accumulate);
@@ -123,14 +173,16 @@ public static class TrainJob
         Func<Tensor, Tensor, Tensor> loss = config.Loss == "focal"
             ? (output, target) => F.SoftmaxFocalLoss(output, target)
             : (output, target) => F.CrossEntropy(output, target, labelSmoothing: smoothing);
-        var trainer = new Trainer(model, optimizer, loss, options, scheduler, plateau);
+        // DDP averages the gradients across ranks during backward; checkpoints hold the model it wraps
+        var trainer = new Trainer(distributed ? new DistributedDataParallel(model) : model, optimizer, loss, options, scheduler, plateau);
+        if (distributed) trainer.Add(new DistributedEpochMetrics()); // before the logger reads the epoch's row
         var reporter = new ProgressReporter(config.Plain, plainOutput);
-        var checkpoints = new ModelCheckpoint(runDir, optimizer, scheduler, plateau, scaler, ema, "top1",
+        var checkpoints = !lead ? null : new ModelCheckpoint(runDir, optimizer, scheduler, plateau, scaler, ema, "top1",
             () => new Dictionary<string, string>
             {
                 ["model"] = config.Model, ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture), ["config"] = Fingerprint(config),
             });
-        trainer.Add(reporter, new CsvLogger(Path.Combine(runDir, "metrics.csv")), checkpoints);
+        if (checkpoints is not null) trainer.Add(reporter, new CsvLogger(Path.Combine(runDir, "metrics.csv")), checkpoints);
         if (config.Patience > 0) trainer.Add(new EarlyStopping("top1", MonitorMode.Max, config.Patience));
         if (interruptAfterBatches is int limit)
         {
@@ -146,6 +198,9 @@ public static class TrainJob
             }
             trainer.Add(new LambdaCallback { BatchEnd = Budget, EpochEnd = Budget });
         }
+        // after every callback that may stop the run, so that all ranks stop at the same batch
+        var consensus = distributed ? new DistributedStopConsensus() : null;
+        if (consensus is not null) trainer.Add(consensus);
 
         int startEpoch = 1, skip = 0;
         if (resumeState is not null)
@@ -173,45 +228,75 @@ public static class TrainJob
             trainer.Restore(loaded);
             startEpoch = loaded.EpochComplete ? loaded.Epoch + 1 : loaded.Epoch;
             skip = loaded.EpochComplete ? 0 : loaded.BatchesDone;
-            if (recorded is not null && recorded != config)
+            if (recorded is not null && recorded != config && lead)
             {
                 AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), ConfigLoader.ToYaml(config));
                 if (config.Epochs != recorded.Epochs && config.Schedule is "onecycle" or "cosine" or "step")
                     Console.WriteLine($"note: the {config.Schedule} schedule is recomputed for {config.Epochs} epochs; its learning rate continues from step {loaded.GlobalStep} of the longer curve");
             }
-            Console.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
-            if (startEpoch > config.Epochs) { Console.WriteLine($"{runDir} already finished its {config.Epochs} epochs"); return 0; }
+            if (lead) Console.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
+            if (startEpoch > config.Epochs) { if (lead) Console.WriteLine($"{runDir} already finished its {config.Epochs} epochs"); return 0; }
         }
 
-        WriteHeader(config, model, runDir, trainSet.Count, testSet.Count, reporter.Plain);
+        if (lead) WriteHeader(config, model, runDir, trainSet.Count, testSet.Count, reporter.Plain);
         PosixSignal? interruptedBy = null;
         void OnSignal(PosixSignalContext context)
         {
             if (interruptedBy is not null) return; // a second signal is not cancelled: it ends the process at once
             context.Cancel = true; // stop after the current batch (optimizer step) and write `last`
-            interruptedBy = context.Signal;
-            trainer.State.StopReason = $"interrupted ({(context.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "Ctrl-C")}); resume with: ember train --resume {runDir}";
+            // `ember train --nproc` passes Ctrl-C and SIGTERM to the ranks as SIGUSR1 and SIGUSR2 (see DistributedLaunch)
+            bool term = context.Signal == PosixSignal.SIGTERM || context.Signal == (PosixSignal)DistributedLaunch.SigUsr2;
+            interruptedBy = term ? PosixSignal.SIGTERM : PosixSignal.SIGINT;
+            var reason = $"interrupted ({(term ? "SIGTERM" : "Ctrl-C")}); resume with: ember train --resume {runDir}";
+            // with several ranks the stop is agreed at the next batch end, so that all of them stop at the same batch
+            if (consensus is not null) { consensus.Request(reason); return; }
+            trainer.State.StopReason = reason;
             trainer.State.StopRequested = true;
         }
         // SIGTERM is what kill, timeout, Docker and job schedulers send: it saves like Ctrl-C
         using (PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal))
         using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal))
+        using (distributed ? PosixSignalRegistration.Create((PosixSignal)DistributedLaunch.SigUsr1, OnSignal) : null)
+        using (distributed ? PosixSignalRegistration.Create((PosixSignal)DistributedLaunch.SigUsr2, OnSignal) : null)
         {
-            reporter.Run(() => trainer.Fit(
-                epoch => trainLoader.Iterate(epoch - 1).Select(b => (b[0], b[1])),
-                _ => testLoader.Iterate(0).Select(b => (b[0], b[1])),
-                startEpoch, batchesPerEpoch, skip));
+            IEnumerable<(Tensor, Tensor)> TrainBatches(int epoch)
+            {
+                shard?.SetEpoch(epoch - 1);
+                return trainLoader.Iterate(epoch - 1).Select(b => (b[0], b[1]));
+            }
+            // every rank validates on the whole test set, so early stopping and the schedule decide alike everywhere
+            void Fit() => trainer.Fit(TrainBatches, _ => testLoader.Iterate(0).Select(b => (b[0], b[1])), startEpoch, batchesPerEpoch, skip);
+            if (lead) reporter.Run(Fit);
+            else Fit();
         }
+        int exitCode = interruptedBy == PosixSignal.SIGTERM ? 143
+            : trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted") == true ? 130 : 0;
+        if (!lead) return exitCode;
 
         var (confusion, testLoss, testTop5) = Evaluate(model, ema, testLoader, data.Classes.Count);
         if (trainer.State.History.Count > 0) Plots.Results(trainer.State.History, Path.Combine(runDir, "results.png"));
         Plots.ConfusionMatrix(confusion.Normalized(), data.Classes, Path.Combine(runDir, "confusion_matrix.png"));
-        AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), Summary(config, data, model, trainer.State, confusion, checkpoints));
+        AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), Summary(config, data, model, trainer.State, confusion, checkpoints!));
         reporter.Summary(trainer.State, runDir);
-        int exitCode = interruptedBy == PosixSignal.SIGTERM ? 143
-            : trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted") == true ? 130 : 0;
         finished?.Invoke(new TrainOutcome(runDir, exitCode, trainer.State.History.Count, trainer.State.StopReason, confusion.Accuracy, testTop5, testLoss));
         return exitCode;
+    }
+
+    static void CheckOneProcess(TrainConfig config)
+    {
+        if (config.Nproc > 1)
+            throw new ConfigException($"nproc {config.Nproc} needs the processes that `ember train --nproc {config.Nproc}` starts through mpirun; this one process cannot train as {config.Nproc}");
+    }
+
+    /// <summary>
+    /// The config a rank of a <paramref name="world"/>-process job trains with: nproc is the launcher's world size. A
+    /// --nproc the user gave (or a config file's) that disagrees with how many processes mpirun started is an error.
+    /// </summary>
+    static TrainConfig WithWorldSize(TrainConfig config, int world, bool explicitNproc)
+    {
+        if (explicitNproc && config.Nproc != world)
+            throw new ConfigException($"nproc is {config.Nproc} but the launcher started {world} process(es); give mpirun -n {config.Nproc}, or drop --nproc when starting ember under mpirun");
+        return ConfigValidator.Validate(config with { Nproc = world });
     }
 
     /// <summary>The recorded config with the resume options applied; an option that would change the run is an error naming it.</summary>
@@ -240,7 +325,7 @@ public static class TrainJob
 
     // SHA-256 of the options that define the run (not those that may change on resume, nor the project folder it lives in).
     static string Fingerprint(TrainConfig c)
-        => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(ConfigLoader.ToYaml(c with { Epochs = 0, Plain = false, Project = "" })))).ToLowerInvariant();
+        => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(ConfigLoader.ToYaml(c with { Epochs = 0, Plain = false, Project = "", Nproc = 1 })))).ToLowerInvariant();
 
     // The checkpoint records the model it holds; args.yaml names the model the run rebuilds: they must agree.
     internal static void CheckModel(CheckpointState state, TrainConfig config, string checkpointFolder, string argsFile)
@@ -357,7 +442,8 @@ public static class TrainJob
     static void WriteHeader(TrainConfig c, Module model, string runDir, int trainCount, int testCount, bool plain)
     {
         var line = $"ember train: model {c.Model} ({model.ParameterCount():N0} parameters), {c.Epochs} epochs, batch {c.BatchSize}, {c.Optimizer} lr {c.Lr.ToString(CultureInfo.InvariantCulture)}, " +
-            $"schedule {c.Schedule}, {trainCount} training / {testCount} test images, {Torch.NumThreads} threads → {runDir}";
+            $"schedule {c.Schedule}, {trainCount} training / {testCount} test images, " +
+            (c.Nproc > 1 ? $"{c.Nproc} processes × {c.BatchSize / c.Nproc} samples, {Torch.NumThreads} threads each" : $"{Torch.NumThreads} threads") + $" → {runDir}";
         Console.WriteLine(line);
     }
 

@@ -31,6 +31,11 @@ public static class ConfigValidator
             throw new ConfigException("lr, momentum, weight_decay, clip_grad, flooding and mixup must be finite numbers");
         if (c.Momentum is < 0 or >= 1) throw new ConfigException($"momentum must be in [0, 1), got {c.Momentum}");
         if (c.WeightDecay < 0 || c.ClipGrad < 0 || c.Flooding < 0 || c.Mixup < 0) throw new ConfigException("weight_decay, clip_grad, flooding and mixup must be non-negative");
+        if (c.Nproc is < 1 or > 4096) throw new ConfigException($"nproc must be between 1 and 4096, got {c.Nproc}");
+        if (c.BatchSize % c.Nproc != 0)
+            throw new ConfigException($"batch_size {c.BatchSize} does not divide among nproc {c.Nproc} processes; each process trains on batch_size / nproc samples, so use a multiple of {c.Nproc}");
+        if (c.Nproc > 1 && c.Sampler == "weighted")
+            throw new ConfigException("sampler weighted cannot be split among processes yet; use --sampler random with --nproc, or train in one process");
         CheckIgnored(c);
         return c;
     }
@@ -51,6 +56,8 @@ public static class ConfigValidator
         if (c.MomentumForm != "pytorch" && (c.Optimizer != "sgd" || c.Momentum == 0))
             throw new ConfigException($"momentum_form {c.MomentumForm} has no effect with optimizer {c.Optimizer}{(c.Optimizer == "sgd" ? " and momentum 0" : "")}; " +
                 "it is how SGD's momentum is written: use --optimizer sgd with a momentum, or drop --momentum-form");
+        if (c.SyncBn && c.Nproc == 1)
+            throw new ConfigException("sync_bn has no effect with nproc 1 (one process already normalizes over the whole batch); use --nproc N, or drop --sync-bn");
         if (c.Loss == "focal" && c.LabelSmoothing > 0)
             throw new ConfigException($"label_smoothing {c.LabelSmoothing} has no effect with loss focal (the focal loss has no smoothing term); use --loss ce, or drop --label-smoothing");
         if (c.WarmupSteps > 0 && !WarmupSchedules.Contains(c.Schedule))

@@ -61,6 +61,13 @@ public sealed record TrainConfig
     public int Limit { get; init; }
     /// <summary>Folder under which runs/train/expN are created.</summary>
     public string Project { get; init; } = "runs/train";
+    /// <summary>
+    /// Processes for data-parallel training (1: this process alone). With N &gt; 1, ember starts itself N times under
+    /// Open MPI's mpirun; each process trains on batch_size / N of every batch (DistributedDataParallel).
+    /// </summary>
+    public int Nproc { get; init; } = 1;
+    /// <summary>With several processes: batch-norm statistics over the whole global batch (SyncBatchNorm) instead of each process's share.</summary>
+    public bool SyncBn { get; init; }
     /// <summary>Plain line output instead of live bars (automatic when not a terminal).</summary>
     public bool Plain { get; init; }
 }

@@ -88,7 +88,7 @@ public class ResumeTests
         var ex = Assert.Throws<ConfigException>(() => TrainJob.Run(new TrainConfig(), run, new StringWriter(),
             resumeOverrides: new Dictionary<string, string?> { ["lr"] = "0.5", ["batch-size"] = "32", ["epochs"] = "4" }));
         Assert.Contains("--resume: --batch-size 32 (the run has 64), --lr 0.5 (the run has 0.002) cannot change when resuming", ex.Message);
-        Assert.Contains("only --epochs, --plain can", ex.Message);
+        Assert.Contains("only --epochs, --plain, --nproc can", ex.Message);
 
         // a hand-edited counter: refused before anything is loaded or written
         var json = Path.Combine(run, "last", "checkpoint.json");

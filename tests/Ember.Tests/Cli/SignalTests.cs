@@ -10,7 +10,7 @@ namespace Ember.Tests.Cli;
 public class SignalTests
 {
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    static extern int Kill(int pid, int signal);
+    internal static extern int Kill(int pid, int signal);
 
     const int SigTerm = 15, SigKill = 9;
 
@@ -27,7 +27,7 @@ public class SignalTests
     }
 
     /// <summary>Collects a child's output and signals when a line starts with <paramref name="prefix"/>.</summary>
-    static (System.Text.StringBuilder Output, ManualResetEventSlim Seen) Watch(Process cli, string prefix)
+    internal static (System.Text.StringBuilder Output, ManualResetEventSlim Seen) Watch(Process cli, string prefix)
     {
         var output = new System.Text.StringBuilder();
         var seen = new ManualResetEventSlim();

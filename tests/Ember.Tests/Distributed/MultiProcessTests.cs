@@ -53,6 +53,12 @@ public class MultiProcessTests(MpiSuiteFixture suite) : IClassFixture<MpiSuiteFi
     public void SyncBatchNormOverTwoRanksEqualsOneBatchNormOverTheWholeBatch() => BothRanksPass("sync-batchnorm");
 
     [MpiFact]
+    public void EpochTrainingMetricsAreTheSampleWeightedMeanOverRanks() => BothRanksPass("epoch-metrics");
+
+    [MpiFact]
+    public void AStopAskedOnOneRankStopsEveryRankAtTheSameBatch() => BothRanksPass("stop-consensus");
+
+    [MpiFact]
     public void TheSuiteEndsCleanly()
     {
         var r = suite.Result;

@@ -61,14 +61,18 @@ public sealed class ModelCheckpoint : Callback
         }
         // best before last: a crash between the two leaves last at the previous epoch, whose resume redoes this
         // epoch bit for bit and rewrites the same best; the other order could lose the best epoch's weights
-        if (improved) Checkpoint.Save(BestPath, ema?.Shadow ?? state.Model.StateDict(), Record(state, complete: true) with { ModelIsEma = ema is not null });
-        Checkpoint.Save(LastPath, state.Model, Record(state, complete: true), optimizer, ema);
+        if (improved) Checkpoint.Save(BestPath, ema?.Shadow ?? Saved(state).StateDict(), Record(state, complete: true) with { ModelIsEma = ema is not null });
+        Checkpoint.Save(LastPath, Saved(state), Record(state, complete: true), optimizer, ema);
     }
+
+    // A DistributedDataParallel wrapper is saved as the model it wraps, so that the checkpoint loads into a plain model
+    // with the same keys as a one-process run's (PyTorch users save ddp.module for the same reason).
+    static Nn.Module Saved(TrainerState state) => state.Model is Distributed.DistributedDataParallel ddp ? ddp.Module : state.Model;
 
     /// <inheritdoc/>
     public override void OnFitEnd(TrainerState state)
     {
-        if (epochOpen && state.StopRequested) Checkpoint.Save(LastPath, state.Model, Record(state, complete: false), optimizer, ema);
+        if (epochOpen && state.StopRequested) Checkpoint.Save(LastPath, Saved(state), Record(state, complete: false), optimizer, ema);
     }
 
     /// <inheritdoc/>

@@ -1,0 +1,76 @@
+using Ember.Cli.Commands;
+using Ember.Cli.Configuration;
+using Ember.Models;
+using Ember.Tests.Distributed;
+using Ember.Training;
+
+namespace Ember.Tests.Cli;
+
+/// <summary>`ember train --nproc N`: the launcher, the ranks, one run folder, and signals across processes.</summary>
+public class DistributedTrainTests
+{
+    [MpiFact]
+    public void TwoProcessesWriteOneRunFolderWhoseCheckpointLoadsIntoAPlainModel()
+    {
+        var project = Directory.CreateTempSubdirectory("ember-ddp").FullName;
+        using var cli = SignalTests.StartCli("train", "--nproc", "2", "--model", "mlp", "--epochs", "2", "--limit", "512", "--batch-size", "64", "--plain", "--project", project);
+        var (output, _) = SignalTests.Watch(cli, "done:");
+        Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(240)), $"the 2-process run did not finish: {output}");
+        cli.WaitForExit();
+        Assert.True(cli.ExitCode == 0, $"exit code {cli.ExitCode}: {output}");
+        Assert.Equal(["exp1"], Directory.GetDirectories(project).Select(Path.GetFileName));
+        var run = Path.Combine(project, "exp1");
+        Assert.Contains("2 processes × 32 samples", output.ToString());
+        Assert.Contains("nproc: 2", File.ReadAllText(Path.Combine(run, "args.yaml")));
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length);
+        // saved as the wrapped model: the keys of a one-process run, no "module." prefix
+        var state = Checkpoint.Load(Path.Combine(run, "last"), ModelZoo.Create("mlp"));
+        Assert.Equal((2, true), (state.Epoch, state.EpochComplete));
+        Directory.Delete(project, true);
+    }
+
+    [MpiFact]
+    public void SigtermToTheLauncherStopsBothRanksAtOneBatchAndTheRunResumesInOneProcess()
+    {
+        var project = Directory.CreateTempSubdirectory("ember-ddp").FullName;
+        // 2048 images, global batch 64 (32 per rank): 32 batches per epoch; progress lines every 8
+        using (var cli = SignalTests.StartCli("train", "--nproc", "2", "--model", "mlp", "--epochs", "2", "--limit", "2048", "--batch-size", "64", "--schedule", "none", "--plain", "--project", project))
+        {
+            var (output, started) = SignalTests.Watch(cli, "epoch 1/2");
+            Assert.True(started.Wait(TimeSpan.FromSeconds(180)), $"no progress line: {output}");
+            Assert.Equal(0, SignalTests.Kill(cli.Id, 15));
+            Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(90)), "the ranks did not stop after SIGTERM");
+            cli.WaitForExit();
+            Assert.True(cli.ExitCode == 143, $"exit code {cli.ExitCode}: {output}");
+            Assert.Contains("interrupted (SIGTERM); resume with: ember train --resume", output.ToString());
+        }
+        var run = Path.Combine(project, "exp1");
+        var saved = Checkpoint.ReadState(Path.Combine(run, "last"));
+        Assert.True(saved.Epoch < 2 || !saved.EpochComplete, "stopped before the end of the run");
+        Assert.Equal(0, TrainJob.Run(new TrainConfig(), run, new StringWriter(), resumeOverrides: new Dictionary<string, string?> { ["nproc"] = "1" }));
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length);
+        Assert.Contains("nproc: 1", File.ReadAllText(Path.Combine(run, "args.yaml")));
+        Directory.Delete(project, true);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--nproc", "3", "--batch-size", "128" }, "batch_size 128 does not divide among nproc 3 processes")]
+    [InlineData(new[] { "--nproc", "0" }, "nproc must be between 1 and 4096, got 0")]
+    [InlineData(new[] { "--sync-bn" }, "sync_bn has no effect with nproc 1")]
+    [InlineData(new[] { "--nproc", "2", "--sampler", "weighted" }, "sampler weighted cannot be split among processes")]
+    public void AProcessCountThatCannotWorkIsAConfigurationError(string[] options, string message)
+    {
+        var overrides = new Dictionary<string, string?>();
+        for (int i = 0; i < options.Length; i++)
+            overrides[options[i][2..].Replace('-', '_')] = i + 1 < options.Length && !options[i + 1].StartsWith("--") ? options[++i] : "true";
+        var e = Assert.Throws<ConfigException>(() => TrainCommand.Resolve(null, overrides));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void OneProcessWithoutALauncherRefusesToTrainAsSeveral()
+    {
+        var e = Assert.Throws<ConfigException>(() => TrainJob.Run(new TrainConfig { Nproc = 2, Limit = 64, Epochs = 1, Project = Path.GetTempPath() }, null, new StringWriter()));
+        Assert.Contains("nproc 2 needs the processes that `ember train --nproc 2` starts through mpirun", e.Message);
+    }
+}
