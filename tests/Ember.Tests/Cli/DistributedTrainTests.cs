@@ -53,6 +53,21 @@ public class DistributedTrainTests
         Directory.Delete(project, true);
     }
 
+    [MpiFact]
+    public void AnErrorOnRankZeroEndsTheWholeJobWithItsMessageInsteadOfLeavingRankOneWaiting()
+    {
+        // rank 0 cannot create the run folder; rank 1 has gone on to the model check's all-gather and waits there
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var cli = SignalTests.StartCli("train", "--nproc", "2", "--model", "mlp", "--limit", "64", "--epochs", "1", "--plain", "--project", "/proc/ember-cannot-write-here");
+        var (output, _) = SignalTests.Watch(cli, "never");
+        Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(120)), $"the job did not end: {output}");
+        cli.WaitForExit();
+        Assert.NotEqual(0, cli.ExitCode);
+        Assert.Contains("[rank 0/2] aborting the job:", output.ToString());
+        Assert.Contains("/proc/ember-cannot-write-here", output.ToString());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(100), $"took {clock.Elapsed}");
+    }
+
     [Theory]
     [InlineData(new[] { "--nproc", "3", "--batch-size", "128" }, "batch_size 128 does not divide among nproc 3 processes")]
     [InlineData(new[] { "--nproc", "0" }, "nproc must be between 1 and 4096, got 0")]
