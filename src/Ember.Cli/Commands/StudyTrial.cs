@@ -11,10 +11,10 @@ namespace Ember.Cli.Commands;
 public static class StudyTrial
 {
     /// <summary>
-    /// The metrics a trial reports: test top-1 and top-5 accuracy and plain cross-entropy (val_loss) of the final weights,
+    /// The metrics a trial reports: test top-1 and top-5 accuracy, plain cross-entropy (val_loss) and macro-averaged F1 of the final weights,
     /// the epochs completed, and the wall time in seconds.
     /// </summary>
-    public static readonly IReadOnlyList<string> MetricNames = ["top1", "top5", "val_loss", "epochs", "time_s"];
+    public static readonly IReadOnlyList<string> MetricNames = ["top1", "top5", "val_loss", "macro_f1", "epochs", "time_s"];
 
     /// <summary>Throws a <see cref="ConfigException"/> for a metric name no trial reports, naming the closest one.</summary>
     public static void CheckMetric(string name, string source)
@@ -50,6 +50,7 @@ public static class StudyTrial
             ["top1"] = outcome.Top1,
             ["top5"] = outcome.Top5,
             ["val_loss"] = outcome.ValLoss,
+            ["macro_f1"] = outcome.MacroF1,
             ["epochs"] = outcome.EpochsCompleted,
             ["time_s"] = Math.Round(seconds, 2),
         });

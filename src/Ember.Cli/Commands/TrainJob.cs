@@ -136,6 +136,7 @@ public static class TrainJob
             trainSet = new Subset<(Tensor, long)>(trainSet, Enumerable.Range(0, config.Limit).ToArray());
             trainLabels = trainLabels[..config.Limit];
         }
+        if (config.Oversample == "smote") (trainSet, trainLabels) = SmoteOversample(trainSet, data.Classes.Count, config.Seed);
         var testSet = new Mnist(data.Folder, train: false, transform: normalize);
         data.CheckLabels(testSet);
         var mixup = config.Mixup > 0 ? new MixUp(data.Classes.Count, config.Mixup) : null;
@@ -278,7 +279,7 @@ public static class TrainJob
         Plots.ConfusionMatrix(confusion.Normalized(), data.Classes, Path.Combine(runDir, "confusion_matrix.png"));
         AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), Summary(config, data, model, trainer.State, confusion, checkpoints!));
         reporter.Summary(trainer.State, runDir);
-        finished?.Invoke(new TrainOutcome(runDir, exitCode, trainer.State.History.Count, trainer.State.StopReason, confusion.Accuracy, testTop5, testLoss));
+        finished?.Invoke(new TrainOutcome(runDir, exitCode, trainer.State.History.Count, trainer.State.StopReason, confusion.Accuracy, testTop5, testLoss, confusion.F1(Average.Macro)));
         return exitCode;
     }
 
@@ -373,6 +374,23 @@ public static class TrainJob
         for (int i = 0; i < labels.Count; i++)
             if (quota[labels[i]]-- > 0) kept.Add(i);
         return [.. kept];
+    }
+
+    /// <summary>
+    /// The training images followed by SMOTE's synthetic minority images (--oversample smote): each new image is a point
+    /// on the segment between an image and one of its 5 nearest same-class neighbours, in normalized pixel space.
+    /// </summary>
+    internal static (IDataset<(Tensor Image, long Label)> Set, long[] Labels) SmoteOversample(IDataset<(Tensor Image, long Label)> set, int classes, long seed)
+    {
+        var images = new Tensor[set.Count];
+        var labels = new long[set.Count];
+        for (int i = 0; i < set.Count; i++) (images[i], labels[i]) = set[i];
+        var shape = images.Length > 0 ? images[0].Shape.ToArray() : [1, 28, 28];
+        var features = Torch.Stack(images).Reshape([images.Length, -1]);
+        var (x, y) = new Smote(k: 5).FitResample(features, Torch.FromArray(labels, [labels.Length]), classes, new Generator(seed));
+        var all = new TensorDataset(x.Reshape([x.Size(0), .. shape]), y);
+        var resampled = new TransformDataset<Tensor[], (Tensor, long)>(all, (item, _) => (item[0], (long)item[1].Item()));
+        return (resampled, y.ToArray<long>());
     }
 
     /// <summary>Optimizer steps per epoch: a last partial accumulation still steps. In long, since accumulate may be up to int.MaxValue.</summary>

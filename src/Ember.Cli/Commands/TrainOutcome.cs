@@ -12,4 +12,5 @@ namespace Ember.Cli.Commands;
 /// <param name="Top1">Top-1 accuracy of the final weights on the test set.</param>
 /// <param name="Top5">Top-5 accuracy of the final weights on the test set.</param>
 /// <param name="ValLoss">Mean cross-entropy of the final weights on the test set, without label smoothing.</param>
-public sealed record TrainOutcome(string RunFolder, int ExitCode, int EpochsCompleted, string? StopReason, double Top1, double Top5, double ValLoss);
+/// <param name="MacroF1">The unweighted mean over classes of the final weights' F1 on the test set.</param>
+public sealed record TrainOutcome(string RunFolder, int ExitCode, int EpochsCompleted, string? StopReason, double Top1, double Top5, double ValLoss, double MacroF1);

@@ -13,13 +13,14 @@ public static class ConfigValidator
         ["momentum_form"] = ["pytorch", "velocity"],
         ["loss"] = ["ce", "focal"],
         ["sampler"] = ["random", "weighted"],
+        ["oversample"] = ["none", "smote"],
     };
 
     /// <summary>Throws <see cref="ConfigException"/> for an invalid choice or range.</summary>
     public static TrainConfig Validate(TrainConfig c)
     {
         Check("model", c.Model); Check("optimizer", c.Optimizer); Check("schedule", c.Schedule); Check("amp", c.Amp);
-        Check("momentum_form", c.MomentumForm); Check("loss", c.Loss); Check("sampler", c.Sampler);
+        Check("momentum_form", c.MomentumForm); Check("loss", c.Loss); Check("sampler", c.Sampler); Check("oversample", c.Oversample);
         if (!double.IsFinite(c.Imbalance) || (c.Imbalance != 0 && c.Imbalance < 1))
             throw new ConfigException($"imbalance must be 0 (off) or a ratio >= 1 between the largest and the smallest class, got {c.Imbalance}");
         Positive("epochs", c.Epochs); Positive("batch_size", c.BatchSize); Positive("accumulate", c.Accumulate);
@@ -56,6 +57,8 @@ public static class ConfigValidator
         if (c.MomentumForm != "pytorch" && (c.Optimizer != "sgd" || c.Momentum == 0))
             throw new ConfigException($"momentum_form {c.MomentumForm} has no effect with optimizer {c.Optimizer}{(c.Optimizer == "sgd" ? " and momentum 0" : "")}; " +
                 "it is how SGD's momentum is written: use --optimizer sgd with a momentum, or drop --momentum-form");
+        if (c.Oversample == "smote" && c.Augment)
+            throw new ConfigException("oversample smote interpolates the stored images, which augment would then crop and flip as if they were real ones; use one of --oversample smote and --augment");
         if (c.SyncBn && c.Nproc == 1)
             throw new ConfigException("sync_bn has no effect with nproc 1 (one process already normalizes over the whole batch); use --nproc N, or drop --sync-bn");
         if (c.Loss == "focal" && c.LabelSmoothing > 0)

@@ -34,6 +34,8 @@ public sealed record TrainConfig
     public string Loss { get; init; } = "ce";
     /// <summary>random (shuffle) or weighted (each class drawn equally often: inverse-frequency sample weights, with replacement).</summary>
     public string Sampler { get; init; } = "random";
+    /// <summary>none, or smote: synthesize minority-class images (SMOTE on the normalized pixels, k = 5) until every class has as many as the largest.</summary>
+    public string Oversample { get; init; } = "none";
     /// <summary>Initialize the classifier's output bias from the training set's class frequencies (log p).</summary>
     public bool BiasPrior { get; init; }
     /// <summary>Make the training split imbalanced (0: off): class k keeps a fraction ratio^(−k/(C−1)) of its images, so the largest and smallest classes differ by this ratio.</summary>

@@ -106,7 +106,7 @@ public class EvolveCommandTests
     {
         var ex = Assert.Throws<ConfigException>(() => EvolveCommand.ParseFitness("top_1:1.0,val_loss:-0.1"));
         Assert.Contains("unknown metric 'top_1'; did you mean 'top1'?", ex.Message);
-        Assert.Contains("top1, top5, val_loss, epochs, time_s", ex.Message);
+        Assert.Contains("top1, top5, val_loss, macro_f1, epochs, time_s", ex.Message);
         var ex2 = Assert.Throws<ConfigException>(() => EvolveCommand.ParseFitness("top1:heavy"));
         Assert.Contains("--fitness 'top1:heavy'", ex2.Message);
         Assert.Equal([("top1", 1.0), ("val_loss", -0.1)], EvolveCommand.ParseFitness("top1:1.0,val_loss:-0.1").Weights);
@@ -129,7 +129,7 @@ public class EvolveCommandTests
         var run = Path.Combine(project, "exp1");
         var csv = File.ReadAllLines(Path.Combine(run, "evolve.csv"));
         Assert.Equal(3, csv.Length);
-        Assert.Equal("generation,fitness,top1,top5,val_loss,epochs,time_s,lr,weight_decay,label_smoothing", csv[0]);
+        Assert.Equal("generation,fitness,top1,top5,val_loss,macro_f1,epochs,time_s,lr,weight_decay,label_smoothing", csv[0]);
         Assert.StartsWith("0,", csv[1]);
         Assert.StartsWith("1,", csv[2]);
         Assert.True(File.Exists(Path.Combine(run, "trials", "gen1", "exp1", "metrics.csv")));
@@ -139,10 +139,10 @@ public class EvolveCommandTests
         var rows = csv.Skip(1).Select(l => l.Split(',')).ToList();
         var best = rows.OrderByDescending(c => double.Parse(c[1], CultureInfo.InvariantCulture)).First();
         var config = TrainCommand.Resolve(Path.Combine(run, "best.yaml"), new Dictionary<string, string?>());
-        Assert.Equal(double.Parse(best[7], CultureInfo.InvariantCulture), config.Lr);
-        Assert.Equal(double.Parse(best[9], CultureInfo.InvariantCulture), config.LabelSmoothing);
+        Assert.Equal(double.Parse(best[8], CultureInfo.InvariantCulture), config.Lr);
+        Assert.Equal(double.Parse(best[10], CultureInfo.InvariantCulture), config.LabelSmoothing);
         Assert.Equal(("mlp", 1, 256, 3L, "runs/train"), (config.Model, config.Epochs, config.Limit, config.Seed, config.Project));
-        Assert.Equal(0.05, double.Parse(rows[0][9], CultureInfo.InvariantCulture)); // generation 0 starts label smoothing at its start value
+        Assert.Equal(0.05, double.Parse(rows[0][10], CultureInfo.InvariantCulture)); // generation 0 starts label smoothing at its start value
         AssertPng(Path.Combine(run, "evolve.png"));
 
         // settings of their own cannot be combined with --resume
@@ -156,7 +156,7 @@ public class EvolveCommandTests
         Assert.Equal(csv, resumed[..3]);
         var cut = resumed[3].Split(',');
         Assert.Equal("2", cut[0]);
-        Assert.Equal("0", cut[5]); // no epoch completed
+        Assert.Equal("0", cut[6]); // no epoch completed
         Assert.InRange(double.Parse(cut[2], CultureInfo.InvariantCulture), 0.0, 1.0);
         Assert.False(Directory.Exists(Path.Combine(project, "exp2"))); // no new folder
         Assert.Contains("generations: 3", File.ReadAllText(Path.Combine(run, "args.yaml")));

@@ -41,6 +41,7 @@ public class ImbalanceSwitchTests
         Assert.NotEqual(plain, TrainLosses(Path.Combine(project, "e"), baseline with { Loss = "focal" }));
         // The momentum forms differ only while the learning rate changes, which the default OneCycle schedule does every step.
         Assert.NotEqual(plain, TrainLosses(Path.Combine(project, "f"), baseline with { MomentumForm = "velocity" }));
+        Assert.NotEqual(plain, TrainLosses(Path.Combine(project, "g"), baseline with { Oversample = "smote" }));
         Directory.Delete(project, true);
     }
 
@@ -50,6 +51,8 @@ public class ImbalanceSwitchTests
     [InlineData("--imbalance 0.5", "imbalance must be 0 (off) or a ratio >= 1")]
     [InlineData("--sampler balanced", "unknown sampler 'balanced'; valid choices: random, weighted")]
     [InlineData("--loss bce", "unknown loss 'bce'; valid choices: ce, focal")]
+    [InlineData("--oversample adasyn", "unknown oversample 'adasyn'; valid choices: none, smote")]
+    [InlineData("--oversample smote --augment true", "use one of --oversample smote and --augment")]
     public void MisusedSwitchesAreNamedErrors(string options, string message)
     {
         var parts = options.Split(' ');
@@ -57,5 +60,39 @@ public class ImbalanceSwitchTests
         for (int i = 0; i < parts.Length; i += 2) overrides[parts[i][2..].Replace('-', '_')] = parts[i + 1];
         var e = Assert.Throws<ConfigException>(() => TrainCommand.Resolve(null, overrides));
         Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void SmoteKeepsTheImagesAndAddsSyntheticOnesOnSegmentsOfTheirClassUntilBalanced()
+    {
+        // class 0: four images, class 1: two (a constant 1 and a constant 3), class 2: one
+        float[] values = [0, 0.5f, -0.5f, 2, 1, 3, 7];
+        long[] labels = [0, 0, 0, 0, 1, 1, 2];
+        var set = new Ember.Data.TransformDataset<int, (Tensor, long)>(new IndexSet(values.Length),
+            (i, _) => (Torch.Full([1, 2, 2], values[i]), labels[i]));
+        var (resampled, newLabels) = TrainJob.SmoteOversample(set, classes: 3, seed: 1);
+        Assert.Equal(12, resampled.Count);
+        Assert.Equal([4, 4, 4], Enumerable.Range(0, 3).Select(k => newLabels.Count(l => l == k)));
+        for (int i = 0; i < values.Length; i++)
+        {
+            Assert.Equal(labels[i], resampled[i].Label);
+            Assert.Equal(Enumerable.Repeat((double)values[i], 4), resampled[i].Image.ToDoubleArray());
+        }
+        for (int i = values.Length; i < 12; i++)
+        {
+            var (image, label) = resampled[i];
+            var pixels = image.ToDoubleArray();
+            Assert.Equal([1, 2, 2], image.Shape.ToArray());
+            Assert.All(pixels, p => Assert.Equal(pixels[0], p));
+            // a point between the two class-1 images, or a copy of the lone class-2 image
+            if (label == 1) Assert.InRange(pixels[0], 1, 3);
+            else Assert.Equal((2L, 7.0), (label, pixels[0]));
+        }
+    }
+
+    sealed class IndexSet(int count) : Ember.Data.IDataset<int>
+    {
+        public int Count => count;
+        public int this[int index] => index;
     }
 }
