@@ -82,8 +82,8 @@ internal static unsafe class ShiftedGemmConv
         where T : unmanaged, INumber<T>
         where TKernel : struct, IMicroKernel<T>
     {
-        // The k-slices of the GEMM driver for this kernel: an MR×KC weight sliver and a KC×NR image panel stay in L1.
-        var plan = new Plan(g, TKernel.MR, TKernel.NR, GemmBlocking<T, TKernel>.Value.KC);
+        // One KC×NR image panel stays in L1 while the MR×KC weight slivers stream past it.
+        var plan = new Plan(g, TKernel.MR, TKernel.NR, GemmBlocking.BSliverDepth(TKernel.NR, sizeof(T), CacheSizes.L1));
         T[] packed = ArrayPool<T>.Shared.Rent(plan.PackedWeightLength * g.Groups);
         int[] offsets = ArrayPool<int>.Shared.Rent(plan.K);
         try

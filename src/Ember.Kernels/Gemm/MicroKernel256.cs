@@ -22,6 +22,7 @@ internal readonly unsafe struct MicroKernel256<T> : IMicroKernel<T> where T : un
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunStrided(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, T alpha, T beta)
     {
+        TilePrefetch.Rows(c, ldc, 6, 2 * Vector256<T>.Count * sizeof(T));
         Vector256<T>
             c00 = default, c01 = default,
             c10 = default, c11 = default,

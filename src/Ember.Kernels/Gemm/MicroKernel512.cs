@@ -22,6 +22,7 @@ internal readonly unsafe struct MicroKernel512<T> : IMicroKernel<T> where T : un
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunStrided(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, T alpha, T beta)
     {
+        TilePrefetch.Rows(c, ldc, 12, 2 * Vector512<T>.Count * sizeof(T));
         Vector512<T>
             c00 = default, c01 = default,
             c10 = default, c11 = default,
