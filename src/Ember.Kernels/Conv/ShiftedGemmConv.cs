@@ -82,8 +82,8 @@ internal static unsafe class ShiftedGemmConv
         where T : unmanaged, INumber<T>
         where TKernel : struct, IMicroKernel<T>
     {
-        // The k-slices of the GEMM driver for this kernel: an MR×KC weight sliver and a KC×NR image panel stay in L1.
-        var plan = new Plan(g, TKernel.MR, TKernel.NR, GemmBlocking<T, TKernel>.Value.KC);
+        // The KC×NR image rows of a panel stay in L1 while the MR×KC weight slivers stream past them.
+        var plan = new Plan(g, TKernel.MR, TKernel.NR, GemmBlocking.BSliverDepth(TKernel.NR, sizeof(T), CacheSizes.L1));
         T[] packed = ArrayPool<T>.Shared.Rent(plan.PackedWeightLength * g.Groups);
         int[] offsets = ArrayPool<int>.Shared.Rent(plan.K);
         try
@@ -504,23 +504,23 @@ internal static unsafe class ShiftedGemmConv
         {
             T[] paddedArray = Scratch<T>.Padded(plan.PaddedLength);
             T[] gridArray = Scratch<T>.Grid(plan.M * plan.GridWidth);
-            int mr = TKernel.MR, nr = TKernel.NR;
             // Pinned arrays: the pointers stay valid without fixed.
             T* padded = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(paddedArray));
             T* grid = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(gridArray));
-            T* panel = GemmBuffers<T>.Rent((nint)plan.SliceDepth * nr + mr * nr);
-            T* tile = panel + (nint)plan.SliceDepth * nr;
+            T* tile = GemmBuffers<T>.Rent(TKernel.MR * TKernel.NR);
             for (int index = start; index < end; index++)
             {
                 int n = index / g.Groups, grp = index % g.Groups;
                 Pad(plan, x + ((long)n * g.InChannels + (long)grp * plan.InChannels) * g.InPlane, padded);
-                Multiply(padded, packedWeight + (long)grp * plan.PackedWeightLength, grid, panel, tile);
+                Multiply(padded, packedWeight + (long)grp * plan.PackedWeightLength, grid, tile);
                 Crop(grid, bias is null ? null : bias + grp * plan.M, y + ((long)n * g.OutChannels + (long)grp * plan.M) * g.OutPlane);
             }
         }
 
-        // grid[M, GridWidth] = W · shifted(padded), panel by panel; each panel's k-slices accumulate in order.
-        void Multiply(T* padded, T* packedWeight, T* grid, T* panel, T* tile)
+        // grid[M, GridWidth] = W · shifted(padded), panel by panel; each panel's k-slices accumulate in order. The kernel
+        // reads the image panel's rows in place through the offsets: copying them into a packed panel first moved as
+        // many floats as the product has columns times depth, about a third of the forward's time at 64 output channels.
+        void Multiply(T* padded, T* packedWeight, T* grid, T* tile)
         {
             int mr = TKernel.MR, nr = TKernel.NR, m = plan.M, ldc = plan.GridWidth;
             for (int jp = 0; jp < plan.Panels; jp++)
@@ -531,7 +531,6 @@ internal static unsafe class ShiftedGemmConv
                 for (int pc = 0; pc < plan.K; pc += plan.SliceDepth)
                 {
                     int kb = Math.Min(plan.SliceDepth, plan.K - pc);
-                    CopyRows(source, offsets + pc, kb, panel);
                     T beta = pc == 0 ? T.Zero : T.One;
                     for (int ir = 0; ir < m; ir += mr)
                     {
@@ -540,10 +539,10 @@ internal static unsafe class ShiftedGemmConv
                         int rows = Math.Min(mr, m - ir);
                         if (rows == mr)
                         {
-                            TKernel.Run(kb, ap, panel, cp, ldc, T.One, beta);
+                            TKernel.RunIndexed(kb, ap, source, offsets + pc, cp, ldc, T.One, beta);
                             continue;
                         }
-                        TKernel.Run(kb, ap, panel, tile, nr, T.One, T.Zero);
+                        TKernel.RunIndexed(kb, ap, source, offsets + pc, tile, nr, T.One, T.Zero);
                         for (int r = 0; r < rows; r++)
                         {
                             T* c = cp + (nint)r * ldc, t = tile + r * nr;
@@ -554,43 +553,6 @@ internal static unsafe class ShiftedGemmConv
                     weightSlice += (nint)plan.PaddedM * kb;
                 }
             }
-        }
-
-        // panel[p, 0..NR) = source[offsets[p] ..+ NR): NR is a whole number of vectors for every micro-kernel, so the
-        // widest accelerated width that divides it copies a row in one or two loads (never an emulated Vector512).
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void CopyRows(T* source, int* offsets, int kb, T* panel)
-        {
-            int nr = TKernel.NR;
-            if (Vector512.IsHardwareAccelerated && nr % Vector512<T>.Count == 0)
-            {
-                for (int p = 0; p < kb; p++, panel += nr)
-                {
-                    T* src = source + offsets[p];
-                    for (int j = 0; j < nr; j += Vector512<T>.Count) Vector512.Store(Vector512.Load(src + j), panel + j);
-                }
-                return;
-            }
-            if (Vector256.IsHardwareAccelerated && nr % Vector256<T>.Count == 0)
-            {
-                for (int p = 0; p < kb; p++, panel += nr)
-                {
-                    T* src = source + offsets[p];
-                    for (int j = 0; j < nr; j += Vector256<T>.Count) Vector256.Store(Vector256.Load(src + j), panel + j);
-                }
-                return;
-            }
-            if (Vector128.IsHardwareAccelerated && nr % Vector128<T>.Count == 0)
-            {
-                for (int p = 0; p < kb; p++, panel += nr)
-                {
-                    T* src = source + offsets[p];
-                    for (int j = 0; j < nr; j += Vector128<T>.Count) Vector128.Store(Vector128.Load(src + j), panel + j);
-                }
-                return;
-            }
-            for (int p = 0; p < kb; p++, panel += nr)
-                Unsafe.CopyBlockUnaligned(panel, source + offsets[p], (uint)(nr * sizeof(T)));
         }
 
         // Drops the grid's extra columns (and adds the bias): out[co, oh, ow] = grid[co, oh·Wp + ow] (+ bias[co]).

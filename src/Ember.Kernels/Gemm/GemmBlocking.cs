@@ -5,25 +5,32 @@ namespace Ember.Kernels.Gemm;
 /// block), NC (columns of a packed B block). Each kernel gets its own, computed once from its tile and the cache sizes.
 /// </summary>
 /// <remarks>
-/// KC: the KC×NR B sliver fills two thirds of L1 while the MR×KC A sliver streams past it from L2 (the rest of L1 is for
-/// the A sliver and C). On a 48 KiB L1 (Sapphire Rapids) that gives the 12×32 kernel KC = 256, the depth it was tuned
-/// with; filling all of L1 (KC = 384) measured 139 against 184 GFLOP/s at 512² and 104 against 157 on the 56² conv
-/// shape (2 threads, same hour, 2026-12-03). The 6×16 AVX2 kernel gets KC = 512 there (336 on a 32 KiB L1, not measured):
-/// half as many k-slices as the 12×32 kernel, so C is read and written half as often.
-/// KC stays in [64, 512]. MC: the MC×KC A block takes a third of L2 (BLIS's Zen and Haswell blockings use 30–65%),
-/// in whole MR tiles, at most 1008 rows. NC: the KC×NC B block takes half of L3's share per core, at most 4096 columns.
+/// The driver keeps one MR×KC A sliver in L1 while the KC×NR B slivers of an L2-resident KC×NC block stream past it
+/// (<see cref="GemmDriver"/>). KC: the A sliver takes 3/8 of L1 (18 KiB of a 48 KiB L1 for the 12-row float kernel:
+/// KC = 384), the rest is for the streaming B sliver and C; a deeper slice means fewer passes over C. KC stays in
+/// [64, 512], a multiple of 8. NC: the KC×NC B block takes half of L2, in whole NR tiles, at most 4096 columns. MC: the
+/// MC×KC A block takes a quarter of L3's share per core, in whole MR tiles, at least 8 tiles and at most 4096 rows: it
+/// is swept once per B block, so it only has to stay in L3. Measured on one 768×1536×384 block of a 2048² product
+/// (AVX-512, 48 KiB L1, 2 MiB L2, one thread, best of 25, 2026-12-03): KC×NC = 256×256, 256×512, 256×768, 384×384,
+/// 384×256 all gave 136–156 GFLOP/s, inside the noise of a loaded machine.
 /// </remarks>
 internal readonly record struct GemmBlocking(int KC, int MC, int NC)
 {
     /// <summary>The blocking for an MR×NR kernel over elements of <paramref name="elementSize"/> bytes, for the given caches.</summary>
     public static GemmBlocking For(int mr, int nr, int elementSize, int l1, int l2, long l3, int cores)
     {
-        int kc = Math.Clamp(l1 * 2 / 3 / (nr * elementSize) / 8 * 8, 64, 512);
-        int mc = Math.Clamp(l2 / 3 / (kc * elementSize) / mr * mr, mr, 1008 / mr * mr);
+        int kc = Math.Clamp(l1 * 3 / 8 / (mr * elementSize) / 8 * 8, 64, 512);
+        int nc = Math.Clamp(l2 / 2 / (kc * elementSize) / nr * nr, nr, 4096 / nr * nr);
         long perCore = l3 / Math.Max(1, cores);
-        int nc = (int)Math.Clamp(perCore / 2 / (kc * elementSize) / nr * nr, nr, 4096 / nr * nr);
+        int mc = (int)Math.Clamp(perCore / 4 / (kc * elementSize) / mr * mr, 8 * mr, 4096 / mr * mr);
         return new GemmBlocking(kc, mc, nc);
     }
+
+    /// <summary>
+    /// The depth of a KC×NR B sliver that takes two thirds of L1, in [64, 512]: for a loop that keeps one B sliver in L1
+    /// while the A slivers stream past it (the shifted-GEMM convolution, <c>ShiftedGemmConv</c>).
+    /// </summary>
+    public static int BSliverDepth(int nr, int elementSize, int l1) => Math.Clamp(l1 * 2 / 3 / (nr * elementSize) / 8 * 8, 64, 512);
 
     /// <summary>The blocking for this machine's caches.</summary>
     public static GemmBlocking ForMachine(int mr, int nr, int elementSize) =>

@@ -25,4 +25,11 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged
     /// so the bits are too.
     /// </summary>
     static abstract void RunStrided(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, T alpha, T beta);
+
+    /// <summary>
+    /// <see cref="Run"/> with B gathered in place: the NR values of B for step p start at b + <paramref name="offsets"/>[p]
+    /// (a row of the im2col matrix inside a padded image, <c>ShiftedGemmConv</c>), so no B panel is copied. The A panel is
+    /// packed (stride MR). The multiply-adds are those of <see cref="Run"/> over the copied panel, so the bits are too.
+    /// </summary>
+    static abstract void RunIndexed(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta);
 }

@@ -78,6 +78,65 @@ internal readonly unsafe struct MicroKernel128<T> : IMicroKernel<T> where T : un
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunIndexed(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta)
+    {
+        Vector128<T>
+            c00 = default, c01 = default,
+            c10 = default, c11 = default,
+            c20 = default, c21 = default,
+            c30 = default, c31 = default,
+            c40 = default, c41 = default,
+            c50 = default, c51 = default;
+        Vector128<T> a0, a1;
+        for (nint p = 0; p < kc; p++)
+        {
+            T* row = b + offsets[p];
+            Vector128<T> b0 = Vector128.Load(row);
+            Vector128<T> b1 = Vector128.Load(row + Vector128<T>.Count);
+            a0 = Vector128.Create(a[0]);
+            c00 = VectorMath.MultiplyAdd(a0, b0, c00);
+            c01 = VectorMath.MultiplyAdd(a0, b1, c01);
+            a1 = Vector128.Create(a[1]);
+            c10 = VectorMath.MultiplyAdd(a1, b0, c10);
+            c11 = VectorMath.MultiplyAdd(a1, b1, c11);
+            a0 = Vector128.Create(a[2]);
+            c20 = VectorMath.MultiplyAdd(a0, b0, c20);
+            c21 = VectorMath.MultiplyAdd(a0, b1, c21);
+            a1 = Vector128.Create(a[3]);
+            c30 = VectorMath.MultiplyAdd(a1, b0, c30);
+            c31 = VectorMath.MultiplyAdd(a1, b1, c31);
+            a0 = Vector128.Create(a[4]);
+            c40 = VectorMath.MultiplyAdd(a0, b0, c40);
+            c41 = VectorMath.MultiplyAdd(a0, b1, c41);
+            a1 = Vector128.Create(a[5]);
+            c50 = VectorMath.MultiplyAdd(a1, b0, c50);
+            c51 = VectorMath.MultiplyAdd(a1, b1, c51);
+            a += MR;
+        }
+
+        Vector128<T> va = Vector128.Create(alpha);
+        if (beta == T.Zero)
+        {
+            StoreRow(c + 0 * ldc, c00, c01, va);
+            StoreRow(c + 1 * ldc, c10, c11, va);
+            StoreRow(c + 2 * ldc, c20, c21, va);
+            StoreRow(c + 3 * ldc, c30, c31, va);
+            StoreRow(c + 4 * ldc, c40, c41, va);
+            StoreRow(c + 5 * ldc, c50, c51, va);
+        }
+        else
+        {
+            Vector128<T> vb = Vector128.Create(beta);
+            StoreRow(c + 0 * ldc, c00, c01, va, vb);
+            StoreRow(c + 1 * ldc, c10, c11, va, vb);
+            StoreRow(c + 2 * ldc, c20, c21, va, vb);
+            StoreRow(c + 3 * ldc, c30, c31, va, vb);
+            StoreRow(c + 4 * ldc, c40, c41, va, vb);
+            StoreRow(c + 5 * ldc, c50, c51, va, vb);
+        }
+    }
+
     // alpha·acc (+ beta·C) as separate multiplies and an add, exactly like the scalar edge path, so a C element gets the
     // same bits whether its tile was full or an edge tile.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -126,24 +126,27 @@ public sealed class GemmTests
     });
 
     [Theory]
-    [InlineData(32 << 10, 1 << 20, 12, 32, 4, 168)]  // AVX-512 kernel, 32 KiB L1 (Zen 4)
-    [InlineData(48 << 10, 2 << 20, 12, 32, 4, 256)]  // the same kernel with a 48 KiB L1 (Sapphire Rapids: 384 measured slower)
-    [InlineData(32 << 10, 512 << 10, 6, 16, 4, 336)] // AVX2 kernel on a 32 KiB L1 (Zen 2/3)
-    [InlineData(16 << 10, 512 << 10, 6, 8, 8, 168)]  // AVX2 kernel in double, 16 KiB L1
+    [InlineData(32 << 10, 1 << 20, 12, 32, 4, 256)]  // AVX-512 kernel, 32 KiB L1 (Zen 4)
+    [InlineData(48 << 10, 2 << 20, 12, 32, 4, 384)]  // the same kernel with a 48 KiB L1 (Sapphire Rapids)
+    [InlineData(32 << 10, 512 << 10, 6, 16, 4, 512)] // AVX2 kernel on a 32 KiB L1 (Zen 2/3)
+    [InlineData(16 << 10, 512 << 10, 6, 8, 8, 128)]  // AVX2 kernel in double, 16 KiB L1
     [InlineData(2 << 10, 64 << 10, 6, 16, 4, 64)]    // tiny L1: KC floor
     [InlineData(1 << 20, 8 << 20, 6, 16, 4, 512)]    // huge L1: KC ceiling
     public void Blocking_FollowsCacheSizes(int l1, int l2, int mr, int nr, int size, int expectedKc)
     {
         GemmBlocking b = GemmBlocking.For(mr, nr, size, l1, l2, 32L << 20, 2);
         Assert.Equal(expectedKc, b.KC);
-        // The B sliver fits in L1 unless KC is at its floor; KC is a multiple of 8.
+        // The A sliver that stays in L1 takes at most 3/8 of it unless KC is at its floor; KC is a multiple of 8.
         Assert.Equal(0, b.KC % 8);
-        if (b.KC > 64) Assert.True(nr * b.KC * size <= l1, $"B sliver of {nr * b.KC * size} B overflows L1 {l1}");
-        // MC is whole tiles, its A block within a third of L2 unless at one tile; NC is whole tiles, at most 4096.
-        Assert.Equal(0, b.MC % mr);
-        Assert.True(b.MC == mr || b.MC * b.KC * size <= l2 / 3, $"A block {b.MC}×{b.KC} overflows a third of L2 {l2}");
+        if (b.KC > 64) Assert.True(mr * b.KC * size <= l1 * 3 / 8, $"A sliver of {mr * b.KC * size} B overflows 3/8 of L1 {l1}");
+        // NC is whole tiles, its B block within half of L2 unless at one tile, at most 4096 columns.
         Assert.Equal(0, b.NC % nr);
         Assert.InRange(b.NC, nr, 4096);
+        Assert.True(b.NC == nr || b.NC * b.KC * size <= l2 / 2, $"B block {b.KC}×{b.NC} overflows half of L2 {l2}");
+        // MC is whole tiles, between 8 tiles and 4096 rows, its A block within a quarter of the per-core L3 unless at the floor.
+        Assert.Equal(0, b.MC % mr);
+        Assert.InRange(b.MC, 8 * mr, 4096);
+        Assert.True(b.MC == 8 * mr || (long)b.MC * b.KC * size <= (32L << 20) / 2 / 4, $"A block {b.MC}×{b.KC} overflows a quarter of L3 per core");
     }
 
     [Theory]
