@@ -13,6 +13,15 @@ internal class Storage
     public readonly Array Data;
     public readonly DType DType;
     public int Version;
+    /// <summary>
+    /// Order of allocation through <see cref="Allocate"/>, from 1; 0 for a storage that wraps an array from elsewhere.
+    /// The backward engine adopts a gradient as a leaf's .Grad without a copy only if its storage is newer than the pass.
+    /// </summary>
+    public long Serial;
+    static long lastSerial;
+
+    /// <summary>The serial the next <see cref="Allocate"/> will hand out is greater than this.</summary>
+    public static long LastSerial => Interlocked.Read(ref lastSerial);
     // Set only on pooled storages: As<T> then records the access (see StoragePool.Touch).
     protected readonly bool Pooled;
 
@@ -24,14 +33,17 @@ internal class Storage
 
     public static Storage Allocate(DType dtype, int count, bool zeroed)
     {
-        if (StoragePool.Covers(dtype, count)) return new PooledStorage(StoragePool.Rent(dtype, count, zeroed), dtype);
-        return dtype switch
+        Storage storage;
+        if (StoragePool.Covers(dtype, count)) storage = new PooledStorage(StoragePool.Rent(dtype, count, zeroed), dtype);
+        else storage = dtype switch
         {
             DType.Float32 => new Storage(zeroed ? new float[count] : GC.AllocateUninitializedArray<float>(count), dtype),
             DType.Float64 => new Storage(zeroed ? new double[count] : GC.AllocateUninitializedArray<double>(count), dtype),
             DType.Int64 => new Storage(zeroed ? new long[count] : GC.AllocateUninitializedArray<long>(count), dtype),
             _ => new Storage(new bool[count], dtype),
         };
+        storage.Serial = Interlocked.Increment(ref lastSerial);
+        return storage;
     }
 
     /// <summary>The buffer as T[]. Every kernel reaches the data through here, which is what keeps pooling safe.</summary>
