@@ -24,7 +24,7 @@ public sealed class ProfileWorkload : IWorkload
         int i = Array.IndexOf(args, "--threads");
         int threads = i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : 2;
         Torch.NumThreads = threads;
-        Console.WriteLine($"Ember stage timings, {threads} threads, per call: median wall ms, mean CPU ms (all threads), minor page faults, GCs");
+        Console.WriteLine($"Ember stage timings, {threads} threads, per call: median wall ms, mean CPU ms (all threads), minor page faults, GCs, ms in the pool's induced GCs (wall)");
         if (args.Contains("--with-peer"))
         {
             Console.WriteLine($"affinity before loading TorchSharp: {Affinity()}");
@@ -32,6 +32,7 @@ public sealed class ProfileWorkload : IWorkload
             Console.WriteLine($"affinity after: {Affinity()}");
         }
         if (args.Contains("--linear")) { Linear(); return 0; }
+        if (args.Contains("--transformer")) { Transformer(); return 0; }
         if (args.Contains("--memory-bound"))
         {
             int m = Array.IndexOf(args, "--match");
@@ -63,12 +64,14 @@ public sealed class ProfileWorkload : IWorkload
         TimeSpan cpu0 = process.TotalProcessorTime;
         long faults0 = MinorFaults();
         int gc0 = GC.CollectionCount(0);
+        long induced0 = Ember.Backends.Cpu.StoragePool.InducedCollectionTicks;
         for (int c = 0; c < calls; c++) action();
         double collections = (GC.CollectionCount(0) - gc0) / (double)calls;
+        double inducedMs = (Ember.Backends.Cpu.StoragePool.InducedCollectionTicks - induced0) * 1e3 / System.Diagnostics.Stopwatch.Frequency / calls;
         process.Refresh();
         double cpu = (process.TotalProcessorTime - cpu0).TotalMilliseconds / calls;
         double faults = (MinorFaults() - faults0) / (double)calls;
-        Console.WriteLine($"  {label,-62} {wall * 1e3,10:F3} {cpu,10:F2} {faults,9:F0} {collections,6:F1}");
+        Console.WriteLine($"  {label,-62} {wall * 1e3,10:F3} {cpu,10:F2} {faults,9:F0} {collections,6:F1} {inducedMs,8:F3}");
     }
 
     // Field 10 of /proc/self/stat: minor page faults (first touches of fresh pages), summed over the process's threads.
@@ -229,6 +232,35 @@ public sealed class ProfileWorkload : IWorkload
             GC.WaitForPendingFinalizers();
         });
         Console.WriteLine($"  pool: hits {Ember.Backends.Cpu.StoragePool.Hits}, misses {Ember.Backends.Cpu.StoragePool.Misses}, induced collections {Ember.Backends.Cpu.StoragePool.InducedCollections}");
+    }
+
+    // The transformer row (d_model 128, 4 heads, feed-forward 512, batch 32 × 64 tokens): the layer whole, then its
+    // matrix products alone with the same shapes and layouts, and its non-GEMM ops, so the report can say which dominates.
+    static void Transformer()
+    {
+        const int n = 32, l = 64, e = 128, h = 4, d = 32, f = 512, tokens = n * l;
+        Torch.ManualSeed(14);
+        var layer = new Ember.Nn.Layers.TransformerEncoderLayer(e, h, f, dropout: 0, batchFirst: true);
+        Tensor x = Inputs.Randn(1, n, l, e), g = Inputs.Randn(2, n, l, e);
+        Console.WriteLine("transformer encoder layer (32, 64, 128), 4 heads, feed-forward 512:");
+        Row("fwd+bwd (the bench row)", () => { layer.ZeroGrad(); layer.Call(x).Backward(g); });
+        Row("forward, no grad", () => { using (Torch.NoGrad()) layer.Call(x); });
+        Tensor a = Inputs.Randn(3, tokens, e), wE = Inputs.Randn(4, e, e), wF = Inputs.Randn(5, f, e), wF2 = Inputs.Randn(6, e, f), hF = Inputs.Randn(7, tokens, f);
+        Tensor q = Inputs.Randn(8, l, n, h, d).Permute(1, 2, 0, 3), k = Inputs.Randn(9, l, n, h, d).Permute(1, 2, 0, 3);
+        Tensor p = Inputs.Randn(10, n, h, l, l);
+        Row("forward GEMMs: 4 × [2048,128]·[128,128]ᵀ (q, k, v, out)", () => { for (int i = 0; i < 4; i++) a.MatMul(wE.T); });
+        Row("forward GEMMs: [2048,128]·[512,128]ᵀ + [2048,512]·[128,512]ᵀ (feed-forward)", () => { a.MatMul(wF.T); hF.MatMul(wF2.T); });
+        Row("forward GEMMs: q·kᵀ and p·v, 128 heads, permuted views", () => { q.MatMul(k.Transpose(-2, -1)); p.MatMul(k); });
+        Row("softmax over [32,4,64,64]", () => p.Softmax(-1));
+        Tensor t = Inputs.Randn(11, n, l, e);
+        Row("LayerNorm over [32,64,128], no grad", () => { using (Torch.NoGrad()) layer.Norm1.Call(t); });
+        Row("residual add [32,64,128]", () => _ = t + x);
+        var sum = new float[tokens * e];
+        Row("  its kernel into a reused array (Elementwise.Binary)", () => Elementwise.Binary(BinaryOp.Add, t.Span<float>(), 0, [l * e, e, 1],
+            x.Span<float>(), 0, [l * e, e, 1], [n, l, e], sum));
+        Row("  TensorPrimitives.Add into a reused array, 1 thread", () => System.Numerics.Tensors.TensorPrimitives.Add(t.Span<float>(), x.Span<float>(), sum));
+        Row("  Empty [32,64,128]", () => Torch.Empty([n, l, e]));
+        Row("ReLU [2048,512]", () => F.Relu(hF));
     }
 
     static void Softmax()

@@ -23,6 +23,8 @@ internal static class StoragePool
     static long pooledBytes;
     // Diagnostics (racy counters, for tests and profiling only).
     internal static long Hits, Misses, InducedCollections;
+    // Stopwatch ticks spent in induced collections and their finalizers (diagnostics, like the counters above).
+    internal static long InducedCollectionTicks;
     static long rentedSinceCollection;
     static int skipYoungCollections;
     // A collection is induced on a miss only after this many bytes were handed out since the last one. Small on
@@ -72,6 +74,7 @@ internal static class StoragePool
             // finalizers refill the pool, so in steady state a step reuses the previous step's buffers.
             Interlocked.Exchange(ref rentedSinceCollection, 0);
             Interlocked.Increment(ref InducedCollections);
+            long collectStart = System.Diagnostics.Stopwatch.GetTimestamp();
             // A young-generation collection first where that has been enough: in small steps (an MLP) the storages die
             // young and a gen-1 collection finds them without walking the whole heap. Where it was not enough (a CNN's
             // activations outlive a collection or two), go straight to gen 2 for a while before trying again.
@@ -89,6 +92,7 @@ internal static class StoragePool
                 GC.WaitForPendingFinalizers();
                 array = TryTake(dtype, count, bytes);
             }
+            Interlocked.Add(ref InducedCollectionTicks, System.Diagnostics.Stopwatch.GetTimestamp() - collectStart);
         }
         if (array is not null)
         {
