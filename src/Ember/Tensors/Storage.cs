@@ -34,7 +34,12 @@ internal class Storage
     public static Storage Allocate(DType dtype, int count, bool zeroed)
     {
         Storage storage;
-        if (StoragePool.Covers(dtype, count)) storage = new PooledStorage(StoragePool.Rent(dtype, count, zeroed), dtype);
+        if (StoragePool.Covers(dtype, count))
+        {
+            var pooled = new PooledStorage(StoragePool.Rent(dtype, count, zeroed), dtype);
+            StoragePool.Register(pooled);
+            storage = pooled;
+        }
         else storage = dtype switch
         {
             DType.Float32 => new Storage(zeroed ? new float[count] : GC.AllocateUninitializedArray<float>(count), dtype),
@@ -56,15 +61,13 @@ internal class Storage
 }
 
 /// <summary>
-/// A storage whose buffer returns to the <see cref="StoragePool"/> when the storage is collected (its finalizer),
-/// instead of going back to the GC: training allocates the same large shapes every step, and fresh large arrays
-/// cost page faults and zeroing that rival the kernels themselves.
+/// A storage whose buffer returns to the <see cref="StoragePool"/> once a collection finds the storage dead (the pool
+/// holds a weak reference to it), instead of going back to the GC: training allocates the same large shapes every step,
+/// and fresh large arrays cost page faults and zeroing that rival the kernels themselves.
 /// </summary>
 internal sealed class PooledStorage(Array data, DType dtype) : Storage(data, dtype, true)
 {
     // Where and when this storage was last recorded in a thread's ring (StoragePool.Touch).
     internal int TouchTicket;
     internal object? TouchRing;
-
-    ~PooledStorage() => StoragePool.Return(Data, DType);
 }
