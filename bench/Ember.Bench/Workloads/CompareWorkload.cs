@@ -12,7 +12,7 @@ public sealed class CompareWorkload : IWorkload
 {
     public string Name => "compare";
 
-    public string Description => "Ember vs TorchSharp side by side [--threads 2] [--reps 15] [--only TEXT] [--ember-only] [--sequential] [--epochs 3] [--epoch-batches N] [--no-epoch] [--write-docs PATH]";
+    public string Description => "Ember vs TorchSharp side by side [--threads 2] [--reps 15] [--only TEXT] [--ember-only] [--sequential] [--epochs 3] [--epoch-batches N] [--no-epoch] [--no-memory] [--write-docs PATH]";
 
     /// <summary>The label of the epoch row, which `--only` matches like any other row's.</summary>
     const string EpochRow = "Fashion-MNIST epoch, default CNN";
@@ -37,7 +37,9 @@ public sealed class CompareWorkload : IWorkload
 
         string loadBefore = Machine.LoadAverage();
         var rows = new List<Row>();
-        Console.WriteLine($"{"workload",-44} {"Ember ms",10} {"Torch ms",10} {"ratio",7} {"Ember GF/s",10} {"Torch GF/s",10} {"Ember CPU",10} {"Torch CPU",10} {"CPU ratio",9}");
+        // Peak resident memory per row, each side in a fresh process (RowMemoryWorkload): issue 21 asks for it beside the peer's.
+        bool memory = !args.Contains("--no-memory");
+        Console.WriteLine($"{"workload",-44} {"Ember ms",10} {"Torch ms",10} {"ratio",7} {"Ember GF/s",10} {"Torch GF/s",10} {"Ember CPU",10} {"Torch CPU",10} {"CPU ratio",9}{(memory ? $" {"Ember peak MB",14} {"Torch peak MB",14}" : "")}");
         foreach (IPairedWorkload w in Registry.All())
         {
             if (only is not null && !w.Name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
@@ -47,9 +49,11 @@ public sealed class CompareWorkload : IWorkload
             Action? torchAction = peer ? w.SetUpTorch() : null;
             if (torchAction is not null) w.CheckSameWork(); // throws (and so stops the run) if the two sides disagree
             var (ember, torchSeconds) = Measure.MedianPair(emberAction, torchAction, reps, alternate: !args.Contains("--sequential"));
-            var row = new Row(w.Name, ember.Wall, torchSeconds?.Wall, w.Flops, ember.Cpu, torchSeconds?.Cpu);
+            RowMemory? emberMemory = memory ? RowMemoryWorkload.Measure(w.Name, "ember", threads) : null;
+            RowMemory? torchMemory = memory && peer ? RowMemoryWorkload.Measure(w.Name, "torch", threads) : null;
+            var row = new Row(w.Name, ember.Wall, torchSeconds?.Wall, w.Flops, ember.Cpu, torchSeconds?.Cpu) { EmberMemory = emberMemory, TorchMemory = torchMemory };
             rows.Add(row);
-            Console.WriteLine($"{row.Name,-44} {row.EmberMs,10:G4} {row.TorchMs,10} {row.Ratio,7} {row.EmberGflops,10} {row.TorchGflops,10} {row.EmberCpuMs,10} {row.TorchCpuMs,10} {row.CpuRatio,9}");
+            Console.WriteLine($"{row.Name,-44} {row.EmberMs,10:G4} {row.TorchMs,10} {row.Ratio,7} {row.EmberGflops,10} {row.TorchGflops,10} {row.EmberCpuMs,10} {row.TorchCpuMs,10} {row.CpuRatio,9}{(memory ? $" {row.EmberPeak,14} {row.TorchPeak,14}" : "")}");
         }
         // The epoch row: whole epochs in a fresh process per side (EpochWorkload), not a median of short samples.
         int epochs = Math.Max(1, int.Parse(Option(args, "--epochs") ?? "3"));
@@ -98,6 +102,10 @@ public sealed class CompareWorkload : IWorkload
 
     sealed record Row(string Name, double EmberSeconds, double? TorchSeconds, double Flops, double EmberCpu, double? TorchCpu)
     {
+        public RowMemory? EmberMemory { get; init; }
+        public RowMemory? TorchMemory { get; init; }
+        public string EmberPeak => EmberMemory?.Describe() ?? "—";
+        public string TorchPeak => TorchMemory?.Describe() ?? "—";
         public string EmberCpuMs => Ms(EmberCpu);
         public string TorchCpuMs => TorchCpu is double t ? Ms(t) : "—";
         public string CpuRatio => TorchCpu is double t && EmberCpu > 0 ? (t / EmberCpu).ToString("F2") : "—";
@@ -140,9 +148,17 @@ public sealed class CompareWorkload : IWorkload
         s.AppendLine("CPU columns: median process CPU time per call (all threads, both cores together). Descheduling does not inflate it,");
         s.AppendLine("but busy neighbours on shared physical cores still do; the CPU ratio compares work done, not latency (spin-waiting counts).");
         s.AppendLine();
-        s.AppendLine("| workload | Ember ms | TorchSharp ms | ratio | Ember GFLOP/s | TorchSharp GFLOP/s | Ember CPU ms | TorchSharp CPU ms | CPU ratio |");
-        s.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (Row r in rows) s.AppendLine($"| {r.Name} | {r.EmberMs} | {r.TorchMs} | {r.Ratio} | {r.EmberGflops} | {r.TorchGflops} | {r.EmberCpuMs} | {r.TorchCpuMs} | {r.CpuRatio} |");
+        bool memory = rows.Any(r => r.EmberMemory is not null);
+        if (memory)
+        {
+            s.AppendLine("Peak MB columns: each side of each row run again in its own fresh process (`Ember.Bench rowmem`), as many calls as the timing's");
+            s.AppendLine("warm-up (≥ 20, or 3 s); the peak resident set of that process (VmHWM: runtime, libraries, inputs and all), and in brackets how far it");
+            s.AppendLine("rose above the resident set right after the set-up, i.e. what the calls added (outputs, graphs, allocator caches).");
+            s.AppendLine();
+        }
+        s.AppendLine($"| workload | Ember ms | TorchSharp ms | ratio | Ember GFLOP/s | TorchSharp GFLOP/s | Ember CPU ms | TorchSharp CPU ms | CPU ratio |{(memory ? " Ember peak MB (+growth) | TorchSharp peak MB (+growth) |" : "")}");
+        s.AppendLine($"|---|---:|---:|---:|---:|---:|---:|---:|---:|{(memory ? "---:|---:|" : "")}");
+        foreach (Row r in rows) s.AppendLine($"| {r.Name} | {r.EmberMs} | {r.TorchMs} | {r.Ratio} | {r.EmberGflops} | {r.TorchGflops} | {r.EmberCpuMs} | {r.TorchCpuMs} | {r.CpuRatio} |{(memory ? $" {r.EmberPeak} | {r.TorchPeak} |" : "")}");
         foreach (var (name, waiting) in Registry.Pending) s.AppendLine($"| {name} | pending | | | | | | | |");
         if (Registry.Pending.Length > 0)
         {

@@ -1,5 +1,8 @@
 using Ember.Bench.Peers;
 using Ember.Kernels.Conv;
+using Ember.Kernels.Loops;
+using Ember.Kernels.Norm;
+using Ember.Kernels.Operators;
 using Ember.Kernels.Threading;
 using Ember.Nn.Functional;
 using GemmKernel = Ember.Kernels.Gemm.Gemm;
@@ -21,7 +24,7 @@ public sealed class ProfileWorkload : IWorkload
         int i = Array.IndexOf(args, "--threads");
         int threads = i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : 2;
         Torch.NumThreads = threads;
-        Console.WriteLine($"Ember stage timings, {threads} threads, per call: median wall ms, mean CPU ms (all threads), minor page faults");
+        Console.WriteLine($"Ember stage timings, {threads} threads, per call: median wall ms, mean CPU ms (all threads), minor page faults, GCs, ms in the pool's induced GCs (wall)");
         if (args.Contains("--with-peer"))
         {
             Console.WriteLine($"affinity before loading TorchSharp: {Affinity()}");
@@ -29,6 +32,14 @@ public sealed class ProfileWorkload : IWorkload
             Console.WriteLine($"affinity after: {Affinity()}");
         }
         if (args.Contains("--linear")) { Linear(); return 0; }
+        if (args.Contains("--transformer")) { Transformer(); return 0; }
+        if (args.Contains("--memory-bound"))
+        {
+            int m = Array.IndexOf(args, "--match");
+            match = m >= 0 && m + 1 < args.Length ? args[m + 1] : null;
+            MemoryBound();
+            return 0;
+        }
         Linear();
         Gelu();
         Allocation();
@@ -40,19 +51,27 @@ public sealed class ProfileWorkload : IWorkload
 
     // Wall time is inflated when other processes share the cores; process CPU time and minor page faults per call are not
     // (much), so they are printed too: CPU ms ≈ wall ms × threads for a well-parallelized op on a quiet machine.
+    // Only rows whose label contains this text run (--match), so an A/B of one kernel stays short.
+    static string? match;
+
     static void Row(string label, Action action)
     {
+        if (match is not null && !label.Contains(match, StringComparison.OrdinalIgnoreCase)) return;
         double wall = Measure.MedianSeconds(action, 11);
         const int calls = 5;
         var process = System.Diagnostics.Process.GetCurrentProcess();
         process.Refresh();
         TimeSpan cpu0 = process.TotalProcessorTime;
         long faults0 = MinorFaults();
+        int gc0 = GC.CollectionCount(0);
+        long induced0 = Ember.Backends.Cpu.StoragePool.InducedCollectionTicks;
         for (int c = 0; c < calls; c++) action();
+        double collections = (GC.CollectionCount(0) - gc0) / (double)calls;
+        double inducedMs = (Ember.Backends.Cpu.StoragePool.InducedCollectionTicks - induced0) * 1e3 / System.Diagnostics.Stopwatch.Frequency / calls;
         process.Refresh();
         double cpu = (process.TotalProcessorTime - cpu0).TotalMilliseconds / calls;
         double faults = (MinorFaults() - faults0) / (double)calls;
-        Console.WriteLine($"  {label,-62} {wall * 1e3,10:F3} {cpu,10:F2} {faults,9:F0}");
+        Console.WriteLine($"  {label,-62} {wall * 1e3,10:F3} {cpu,10:F2} {faults,9:F0} {collections,6:F1} {inducedMs,8:F3}");
     }
 
     // Field 10 of /proc/self/stat: minor page faults (first touches of fresh pages), summed over the process's threads.
@@ -168,6 +187,80 @@ public sealed class ProfileWorkload : IWorkload
         var dx = new float[x.NumEl];
         Tensor gy = Inputs.Randn(2, 32, 64, 28, 28);
         Row("MaxPool2dKernel.Backward into a reused gradient", () => MaxPool2dKernel.Backward(g, gy.Span<float>(), idx, dx));
+    }
+
+    // The memory-bound rows of issue 21: the whole op against its kernel writing into a reused buffer, so the gap is
+    // what allocation (pool misses, induced collections, page faults) and the op layer cost.
+    static void MemoryBound()
+    {
+        const int rows = 4096, cols = 1024, n = rows * cols;
+        Tensor x = Inputs.Randn(1, rows, cols), b = Inputs.Randn(2, rows, cols), g = Inputs.Randn(3, rows, cols);
+        Tensor row = Inputs.Randn(4, cols), column = Inputs.Randn(5, rows, 1);
+        var outBuf = new float[n];
+        var mean = new float[rows];
+        var rstd = new float[rows];
+        var w = Inputs.Randn(6, cols);
+        var bias = Inputs.Randn(7, cols);
+        Console.WriteLine("memory-bound rows on 4096×1024 float32 (16 MB per tensor):");
+        Row("Empty 4M (the output allocation alone)", () => Torch.Empty([n]));
+        Row("add (whole op)", () => x.Add(b));
+        Row("add kernel into a reused array (Elementwise.Binary)", () => Elementwise.Binary(BinaryOp.Add, x.Span<float>(), 0, [cols, 1],
+            b.Span<float>(), 0, [cols, 1], [rows, cols], outBuf));
+        Row("mul by row (whole op)", () => x.Mul(row));
+        Row("mul by column (whole op)", () => x.Mul(column));
+        Row("mul by column kernel into a reused array", () => Elementwise.Binary(BinaryOp.Mul, x.Span<float>(), 0, [cols, 1],
+            column.Span<float>(), 0, [1, 0], [rows, cols], outBuf));
+        Row("softmax (whole op)", () => x.Softmax(1));
+        Row("softmax kernel into a reused array", () => Reduction.Softmax(x.Span<float>(), rows, cols, 1, outBuf, false));
+        Tensor y = x.Softmax(1);
+        Row("softmax backward kernel into a reused array", () => Reduction.SoftmaxBackward(g.Span<float>(), y.Span<float>(), rows, cols, 1, outBuf, false));
+        Row("LayerNorm kernel forward into a reused array", () => LayerNormKernel.Forward(x.Span<float>(), rows, cols, w.Span<float>(), bias.Span<float>(), 1e-5f, outBuf, mean, rstd));
+        Row("GELU erf (whole op)", () => F.Gelu(x));
+        Row("GELU erf kernel into a reused array", () => ActivationKernel.Forward(Activation.Gelu, x.Span<float>(), outBuf.AsSpan()));
+        Row("SiLU (whole op)", () => F.Silu(x));
+        Row("SiLU kernel into a reused array", () => ActivationKernel.Forward(Activation.Silu, x.Span<float>(), outBuf.AsSpan()));
+        Row("copy 16 MB (Span.CopyTo, 1 thread)", () => x.Span<float>().CopyTo(outBuf));
+        Row("GC.Collect(0) alone", () => GC.Collect(0, GCCollectionMode.Forced, blocking: true, compacting: false));
+        Row("GC.Collect(1) + WaitForPendingFinalizers (the pool's induced collection)", () =>
+        {
+            GC.Collect(1, GCCollectionMode.Forced, blocking: true, compacting: false);
+            GC.WaitForPendingFinalizers();
+        });
+        Row("GC.Collect(2) + WaitForPendingFinalizers", () =>
+        {
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+            GC.WaitForPendingFinalizers();
+        });
+        Console.WriteLine($"  pool: hits {Ember.Backends.Cpu.StoragePool.Hits}, misses {Ember.Backends.Cpu.StoragePool.Misses}, induced collections {Ember.Backends.Cpu.StoragePool.InducedCollections}");
+    }
+
+    // The transformer row (d_model 128, 4 heads, feed-forward 512, batch 32 × 64 tokens): the layer whole, then its
+    // matrix products alone with the same shapes and layouts, and its non-GEMM ops, so the report can say which dominates.
+    static void Transformer()
+    {
+        const int n = 32, l = 64, e = 128, h = 4, d = 32, f = 512, tokens = n * l;
+        Torch.ManualSeed(14);
+        var layer = new Ember.Nn.Layers.TransformerEncoderLayer(e, h, f, dropout: 0, batchFirst: true);
+        Tensor x = Inputs.Randn(1, n, l, e), g = Inputs.Randn(2, n, l, e);
+        Console.WriteLine("transformer encoder layer (32, 64, 128), 4 heads, feed-forward 512:");
+        Row("fwd+bwd (the bench row)", () => { layer.ZeroGrad(); layer.Call(x).Backward(g); });
+        Row("forward, no grad", () => { using (Torch.NoGrad()) layer.Call(x); });
+        Tensor a = Inputs.Randn(3, tokens, e), wE = Inputs.Randn(4, e, e), wF = Inputs.Randn(5, f, e), wF2 = Inputs.Randn(6, e, f), hF = Inputs.Randn(7, tokens, f);
+        Tensor q = Inputs.Randn(8, l, n, h, d).Permute(1, 2, 0, 3), k = Inputs.Randn(9, l, n, h, d).Permute(1, 2, 0, 3);
+        Tensor p = Inputs.Randn(10, n, h, l, l);
+        Row("forward GEMMs: 4 × [2048,128]·[128,128]ᵀ (q, k, v, out)", () => { for (int i = 0; i < 4; i++) a.MatMul(wE.T); });
+        Row("forward GEMMs: [2048,128]·[512,128]ᵀ + [2048,512]·[128,512]ᵀ (feed-forward)", () => { a.MatMul(wF.T); hF.MatMul(wF2.T); });
+        Row("forward GEMMs: q·kᵀ and p·v, 128 heads, permuted views", () => { q.MatMul(k.Transpose(-2, -1)); p.MatMul(k); });
+        Row("softmax over [32,4,64,64]", () => p.Softmax(-1));
+        Tensor t = Inputs.Randn(11, n, l, e);
+        Row("LayerNorm over [32,64,128], no grad", () => { using (Torch.NoGrad()) layer.Norm1.Call(t); });
+        Row("residual add [32,64,128]", () => _ = t + x);
+        var sum = new float[tokens * e];
+        Row("  its kernel into a reused array (Elementwise.Binary)", () => Elementwise.Binary(BinaryOp.Add, t.Span<float>(), 0, [l * e, e, 1],
+            x.Span<float>(), 0, [l * e, e, 1], [n, l, e], sum));
+        Row("  TensorPrimitives.Add into a reused array, 1 thread", () => System.Numerics.Tensors.TensorPrimitives.Add(t.Span<float>(), x.Span<float>(), sum));
+        Row("  Empty [32,64,128]", () => Torch.Empty([n, l, e]));
+        Row("ReLU [2048,512]", () => F.Relu(hF));
     }
 
     static void Softmax()

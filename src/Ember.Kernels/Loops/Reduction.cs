@@ -184,64 +184,125 @@ public static unsafe class Reduction
             }
         }
 
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ActivationKernel.ForwardBody
         readonly void Row<TVec>(T* x, T* y, int n) where TVec : struct, ISimd<TVec, T>
         {
-            int i = 0;
+            if (!TVec.IsSupported)
+            {
+                T m = T.NegativeInfinity;
+                for (int j = 0; j < n; j++) m = MaxOf(m, x[j]);
+                if (T.IsInfinity(m)) m = T.Zero;
+                T s = T.Zero;
+                for (int j = 0; j < n; j++) { T e = T.Exp(x[j] - m); if (!Log) y[j] = e; s += e; }
+                if (Log) { T lse = T.Log(s); for (int j = 0; j < n; j++) y[j] = x[j] - m - lse; }
+                else { T inv = T.One / s; for (int j = 0; j < n; j++) y[j] *= inv; }
+                return;
+            }
+            T max = RowMax<TVec>(x, n);
+            if (T.IsInfinity(max)) max = T.Zero; // all −inf (or +inf present): avoid inf − inf
+            int full = n - n % TVec.Count;
+            T sum = Log ? ExpSum<TVec>(x, full, max) : ExpStoreSum<TVec>(x, y, full, max);
+            // One partial vector for the tail, so every element's exp is the vector one; only its real lanes are summed.
+            if (full < n) sum += ExpTail<TVec>(x + full, y + full, n - full, max, Log);
+            if (Log) ShiftBy<TVec>(x, y, n, max, T.Log(sum));
+            else ScaleBy<TVec>(y, n, T.One / sum); // one division per row, a multiply per element
+        }
+
+        // Each pass is its own non-inlined method with two independent accumulators: with the partial-vector tail (a
+        // memcpy helper call) in the same loop, the JIT kept the accumulator and the shift in stack slots, storing and
+        // reloading them on every iteration.
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        static T RowMax<TVec>(T* x, int n) where TVec : struct, ISimd<TVec, T>
+        {
             T max = T.NegativeInfinity;
-            if (TVec.IsSupported && n >= TVec.Count)
+            int i = 0;
+            if (n >= TVec.Count)
             {
                 // maxps drops a NaN lane, which is harmless: a NaN input makes the sum NaN, so the row is NaN either way.
-                var m = TVec.Load(x);
-                for (i = TVec.Count; i <= n - TVec.Count; i += TVec.Count) m = TVec.MaxNative(m, TVec.Load(x + i));
-                for (int k = 0; k < TVec.Count; k++) max = MaxOf(max, m.GetElement(k));
+                TVec m0 = TVec.Load(x), m1 = m0;
+                for (i = TVec.Count; i <= n - 2 * TVec.Count; i += 2 * TVec.Count)
+                {
+                    m0 = TVec.MaxNative(m0, TVec.Load(x + i));
+                    m1 = TVec.MaxNative(m1, TVec.Load(x + i + TVec.Count));
+                }
+                if (i <= n - TVec.Count) { m0 = TVec.MaxNative(m0, TVec.Load(x + i)); i += TVec.Count; }
+                m0 = TVec.MaxNative(m0, m1);
+                T* lanes = stackalloc T[TVec.Count];
+                m0.Store(lanes);
+                for (int k = 0; k < TVec.Count; k++) max = MaxOf(max, lanes[k]);
             }
             for (; i < n; i++) max = MaxOf(max, x[i]);
-            if (T.IsInfinity(max)) max = T.Zero; // all −inf (or +inf present): avoid inf − inf
+            return max;
+        }
 
+        // Σ e^(x − max) over the full vectors of a row, storing each e in y.
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        static T ExpStoreSum<TVec>(T* x, T* y, int full, T max) where TVec : struct, ISimd<TVec, T>
+        {
+            var vmax = TVec.Create(max);
+            TVec acc0 = TVec.Zero, acc1 = TVec.Zero;
+            int i = 0;
+            for (; i <= full - 2 * TVec.Count; i += 2 * TVec.Count)
+            {
+                var e0 = Exp<TVec>(TVec.Load(x + i) - vmax);
+                var e1 = Exp<TVec>(TVec.Load(x + i + TVec.Count) - vmax);
+                e0.Store(y + i);
+                e1.Store(y + i + TVec.Count);
+                acc0 += e0;
+                acc1 += e1;
+            }
+            if (i < full)
+            {
+                var e = Exp<TVec>(TVec.Load(x + i) - vmax);
+                e.Store(y + i);
+                acc0 += e;
+            }
+            return TVec.Sum(acc0 + acc1);
+        }
+
+        // Σ e^(x − max) over the full vectors of a row (log-softmax keeps only the sum).
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        static T ExpSum<TVec>(T* x, int full, T max) where TVec : struct, ISimd<TVec, T>
+        {
+            var vmax = TVec.Create(max);
+            TVec acc0 = TVec.Zero, acc1 = TVec.Zero;
+            int i = 0;
+            for (; i <= full - 2 * TVec.Count; i += 2 * TVec.Count)
+            {
+                acc0 += Exp<TVec>(TVec.Load(x + i) - vmax);
+                acc1 += Exp<TVec>(TVec.Load(x + i + TVec.Count) - vmax);
+            }
+            if (i < full) acc0 += Exp<TVec>(TVec.Load(x + i) - vmax);
+            return TVec.Sum(acc0 + acc1);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        static T ExpTail<TVec>(T* x, T* y, int count, T max, bool log) where TVec : struct, ISimd<TVec, T>
+        {
+            var e = Exp<TVec>(TVec.LoadPartial(x, count) - TVec.Create(max));
+            if (!log) e.StorePartial(y, count);
             T sum = T.Zero;
-            i = 0;
-            if (TVec.IsSupported)
-            {
-                var vmax = TVec.Create(max);
-                var acc = TVec.Zero;
-                if (Log)
-                    for (; i <= n - TVec.Count; i += TVec.Count) acc += Exp<TVec>(TVec.Load(x + i) - vmax);
-                else
-                    for (; i <= n - TVec.Count; i += TVec.Count)
-                    {
-                        var e = Exp<TVec>(TVec.Load(x + i) - vmax);
-                        e.Store(y + i);
-                        acc += e;
-                    }
-                if (i < n)
-                {
-                    // One partial vector for the tail, so every element's exp is the vector one; only its real lanes are summed.
-                    var e = Exp<TVec>(TVec.LoadPartial(x + i, n - i) - vmax);
-                    for (int k = 0; k < n - i; k++) sum += e.GetElement(k);
-                    if (!Log) e.StorePartial(y + i, n - i);
-                }
-                sum = TVec.Sum(acc) + sum;
-                i = 0;
-                if (Log)
-                {
-                    var lse = TVec.Create(T.Log(sum));
-                    for (; i <= n - TVec.Count; i += TVec.Count) (TVec.Load(x + i) - vmax - lse).Store(y + i);
-                }
-                else
-                {
-                    // one division per row, a multiply per element (vdivps costs several multiplies' throughput)
-                    var inv = TVec.Create(T.One / sum);
-                    for (; i <= n - TVec.Count; i += TVec.Count) (TVec.Load(y + i) * inv).Store(y + i);
-                }
-            }
-            else
-            {
-                for (; i < n; i++) { T e = T.Exp(x[i] - max); if (!Log) y[i] = e; sum += e; }
-                i = 0;
-            }
-            if (Log) { T lse = T.Log(sum); for (; i < n; i++) y[i] = x[i] - max - lse; }
-            else { T inv = T.One / sum; for (; i < n; i++) y[i] *= inv; }
+            for (int k = 0; k < count; k++) sum += e.GetElement(k);
+            return sum;
+        }
+
+        // y = x − max − log Σ (log-softmax).
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        static void ShiftBy<TVec>(T* x, T* y, int n, T max, T lse) where TVec : struct, ISimd<TVec, T>
+        {
+            TVec vmax = TVec.Create(max), vlse = TVec.Create(lse);
+            int i = 0;
+            for (; i <= n - TVec.Count; i += TVec.Count) (TVec.Load(x + i) - vmax - vlse).Store(y + i);
+            for (; i < n; i++) y[i] = x[i] - max - lse;
+        }
+
+        // y *= scale.
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        static void ScaleBy<TVec>(T* y, int n, T scale) where TVec : struct, ISimd<TVec, T>
+        {
+            var vscale = TVec.Create(scale);
+            int i = 0;
+            for (; i <= n - TVec.Count; i += TVec.Count) (TVec.Load(y + i) * vscale).Store(y + i);
+            for (; i < n; i++) y[i] *= scale;
         }
 
         // Softmax over r of TVec.Count neighbouring inner columns at once (lane j is column j).

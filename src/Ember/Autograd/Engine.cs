@@ -77,6 +77,9 @@ internal static class Engine
     static Tensor?[] RunNodes(Tensor[] roots, Tensor[] seeds, bool retainGraph, bool createGraph, Tensor[]? inputs)
     {
         var order = TopologicalOrder(roots);
+        // Storages allocated from here on were made by this pass's backward functions (see AccumulateIntoGrad).
+        long firstSerial = Storage.LastSerial + 1;
+        HashSet<Storage>? adopted = null;
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < roots.Length; i++) Accumulate(grads, roots[i], seeds[i]);
         HashSet<Tensor>? wanted = inputs is null ? null : new HashSet<Tensor>(inputs, ReferenceEqualityComparer.Instance);
@@ -90,7 +93,7 @@ internal static class Engine
                 if (!grads.TryGetValue(t, out var g)) continue;
                 if (inputs is null && (t.IsLeaf || t.retainsGrad))
                 {
-                    AccumulateIntoGrad(t, g, createGraph);
+                    AccumulateIntoGrad(t, g, createGraph, firstSerial, ref adopted);
                     // Reverse topological order: every consumer of t is done, so t.Grad is final for this pass.
                     if (t.IsLeaf && t.postAccumulateGradHooks is { Count: > 0 } hooks)
                         foreach (var hook in hooks.ToArray()) hook(t);
@@ -123,14 +126,28 @@ internal static class Engine
     static void Accumulate(Dictionary<Tensor, Tensor> grads, Tensor t, Tensor g)
         => grads[t] = grads.TryGetValue(t, out var existing) ? existing.Add(g) : g;
 
-    static void AccumulateIntoGrad(Tensor t, Tensor g, bool createGraph)
+    static void AccumulateIntoGrad(Tensor t, Tensor g, bool createGraph, long firstSerial, ref HashSet<Storage>? adopted)
     {
         if (t.Grad is null)
-            t.Grad = createGraph ? g : g.Detach().Clone(); // own copy: the same gradient tensor may reach several leaves
+            t.Grad = createGraph ? g : Adoptable(g, firstSerial, ref adopted) ? g.Detach() : g.Detach().Clone();
         else if (createGraph || t.Grad.RequiresGrad)
             t.Grad = t.Grad.Add(g);
         else
             using (Torch.NoGrad()) t.Grad.AddInPlace(g);
+    }
+
+    /// <summary>
+    /// Whether a leaf may keep <paramref name="g"/> itself as its .Grad instead of a copy (PyTorch's AccumulateGrad steals
+    /// a gradient nothing else references): only a whole, contiguous buffer that this pass allocated (so not the seed,
+    /// not a forward tensor a backward function returned, not a view into a larger buffer) and that no other leaf has
+    /// adopted in this pass (the same gradient may reach several leaves, and one .Grad is later updated in place).
+    /// </summary>
+    static bool Adoptable(Tensor g, long firstSerial, ref HashSet<Storage>? adopted)
+    {
+        var storage = g.storage;
+        if (storage.Serial < firstSerial || g.offset != 0 || g.NumEl != storage.Length || !g.IsContiguous) return false;
+        adopted ??= new HashSet<Storage>(ReferenceEqualityComparer.Instance);
+        return adopted.Add(storage);
     }
 
     static List<Tensor> TopologicalOrder(Tensor[] roots)

@@ -13,6 +13,15 @@ internal class Storage
     public readonly Array Data;
     public readonly DType DType;
     public int Version;
+    /// <summary>
+    /// Order of allocation through <see cref="Allocate"/>, from 1; 0 for a storage that wraps an array from elsewhere.
+    /// The backward engine adopts a gradient as a leaf's .Grad without a copy only if its storage is newer than the pass.
+    /// </summary>
+    public long Serial;
+    static long lastSerial;
+
+    /// <summary>The serial the next <see cref="Allocate"/> will hand out is greater than this.</summary>
+    public static long LastSerial => Interlocked.Read(ref lastSerial);
     // Set only on pooled storages: As<T> then records the access (see StoragePool.Touch).
     protected readonly bool Pooled;
 
@@ -24,14 +33,22 @@ internal class Storage
 
     public static Storage Allocate(DType dtype, int count, bool zeroed)
     {
-        if (StoragePool.Covers(dtype, count)) return new PooledStorage(StoragePool.Rent(dtype, count, zeroed), dtype);
-        return dtype switch
+        Storage storage;
+        if (StoragePool.Covers(dtype, count))
+        {
+            var pooled = new PooledStorage(StoragePool.Rent(dtype, count, zeroed), dtype);
+            StoragePool.Register(pooled);
+            storage = pooled;
+        }
+        else storage = dtype switch
         {
             DType.Float32 => new Storage(zeroed ? new float[count] : GC.AllocateUninitializedArray<float>(count), dtype),
             DType.Float64 => new Storage(zeroed ? new double[count] : GC.AllocateUninitializedArray<double>(count), dtype),
             DType.Int64 => new Storage(zeroed ? new long[count] : GC.AllocateUninitializedArray<long>(count), dtype),
             _ => new Storage(new bool[count], dtype),
         };
+        storage.Serial = Interlocked.Increment(ref lastSerial);
+        return storage;
     }
 
     /// <summary>The buffer as T[]. Every kernel reaches the data through here, which is what keeps pooling safe.</summary>
@@ -44,15 +61,13 @@ internal class Storage
 }
 
 /// <summary>
-/// A storage whose buffer returns to the <see cref="StoragePool"/> when the storage is collected (its finalizer),
-/// instead of going back to the GC: training allocates the same large shapes every step, and fresh large arrays
-/// cost page faults and zeroing that rival the kernels themselves.
+/// A storage whose buffer returns to the <see cref="StoragePool"/> once a collection finds the storage dead (the pool
+/// holds a weak reference to it), instead of going back to the GC: training allocates the same large shapes every step,
+/// and fresh large arrays cost page faults and zeroing that rival the kernels themselves.
 /// </summary>
 internal sealed class PooledStorage(Array data, DType dtype) : Storage(data, dtype, true)
 {
     // Where and when this storage was last recorded in a thread's ring (StoragePool.Touch).
     internal int TouchTicket;
     internal object? TouchRing;
-
-    ~PooledStorage() => StoragePool.Return(Data, DType);
 }

@@ -17,6 +17,40 @@ public class EngineTests
     }
 
     [Fact]
+    public void A_fresh_gradient_is_adopted_by_one_leaf_only_and_each_grad_stays_its_own()
+    {
+        // (a + b) · 2: the mul's backward makes one fresh gradient, which the add hands to both leaves unchanged.
+        var a = Leaf(1, 2);
+        var b = Leaf(3, 4);
+        var y = (a + b) * 2.0;
+        y.Backward(Torch.Tensor(new[] { 1.0, 1.0 }));
+        Assert.NotSame(a.Grad!.storage, b.Grad!.storage);
+        a.Grad.AddInPlace(Torch.Tensor(new[] { 10.0, 10.0 }));
+        TestUtil.Close([2, 2], b.Grad);
+        // The fresh gradient itself was kept (no copy): a later allocation must not come between it and the pass.
+        long before = Storage.LastSerial;
+        var c = Leaf(5, 6);
+        (c * 3.0).Backward(Torch.Tensor(new[] { 1.0, 1.0 }));
+        Assert.True(c.Grad!.storage.Serial > before);
+    }
+
+    [Fact]
+    public void The_seed_and_forward_tensors_are_never_adopted_as_a_grad()
+    {
+        // Reshape's backward returns a view of the seed; the leaf must get its own copy, or updating it would change the seed.
+        var x = Leaf(1, 2, 3, 4);
+        var seed = Torch.Tensor(new[,] { { 1.0, 1.0 }, { 1.0, 1.0 } });
+        x.Reshape([2, 2]).Backward(seed);
+        x.Grad!.AddInPlace(Torch.Tensor(new[] { 1.0, 1.0, 1.0, 1.0 }));
+        TestUtil.Close([1, 1, 1, 1], seed.Reshape([4]));
+        // A tensor created before the pass (here the seed itself, reaching the leaf through an identity) is copied too.
+        var w = Leaf(1, 2);
+        var g = Torch.Tensor(new[] { 5.0, 6.0 });
+        (w + 0.0).Backward(g);
+        Assert.NotSame(g.storage, w.Grad!.storage);
+    }
+
+    [Fact]
     public void RetainGraph_allows_a_second_backward_and_without_it_the_error_is_clear()
     {
         var x = Leaf(1, 2);

@@ -53,6 +53,16 @@ public class StoragePoolTests
     }
 
     [Fact]
+    public void A_dead_buffer_comes_back_at_the_first_rent_after_a_collection_without_a_finalizer()
+    {
+        var array = AllocateAndDrop(Large + 3, 5f);
+        for (int i = 0; i < StoragePool.RingSize; i++) GC.KeepAlive(Torch.Zeros([Large + 11 + i]).storage.As<float>());
+        // No WaitForPendingFinalizers: the pool reclaims on the allocating thread, from the collection's own verdict.
+        GC.Collect();
+        Assert.Same(array, Torch.Empty([Large + 3]).storage.Data);
+    }
+
+    [Fact]
     public void A_storage_in_the_recent_ring_is_not_recycled()
     {
         var t = Torch.Full([Large + 7], 3f);

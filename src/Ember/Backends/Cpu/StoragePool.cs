@@ -1,14 +1,16 @@
 namespace Ember.Backends.Cpu;
 
 /// <summary>
-/// Recycles large tensor buffers (PyTorch's caching allocator, for a garbage-collected heap). A buffer enters the
-/// pool when its <see cref="PooledStorage"/> is finalized and leaves it for the next allocation of exactly the same
-/// length and dtype. Buffers are dirty: a zeroed allocation clears them.
+/// Recycles large tensor buffers (PyTorch's caching allocator, for a garbage-collected heap). Every pooled buffer is
+/// registered with a weak reference to its <see cref="PooledStorage"/>; the first <see cref="Rent"/> after a garbage
+/// collection (on whichever thread allocates next) reclaims the buffers whose storages that collection found dead, so a
+/// buffer comes back at a defined point, without finalizers or a wait for the finalizer thread. A buffer leaves the pool
+/// for the next allocation of exactly the same length and dtype. Buffers are dirty: a zeroed allocation clears them.
 /// <para>
 /// Safety: a kernel may still be reading a buffer through a span after the last reference to its storage is gone
-/// (the JIT ends object lifetimes early), so the finalizer could hand it out while in use. Every access to a
-/// pooled buffer goes through <see cref="Storage.As{T}"/>, which records the storage in a small per-thread ring of
-/// recently used storages; the ring keeps them reachable, so a storage cannot be finalized until its thread has
+/// (the JIT ends object lifetimes early), so a collection could find the storage dead while the buffer is in use. Every
+/// access to a pooled buffer goes through <see cref="Storage.As{T}"/>, which records the storage in a small per-thread
+/// ring of recently used storages; the ring keeps them reachable, so a storage cannot be found dead until its thread has
 /// moved on to <see cref="RingSize"/>/2 other large buffers — well past the end of any op that was using it.
 /// </para>
 /// </summary>
@@ -20,9 +22,15 @@ internal static class StoragePool
 
     static readonly object Gate = new();
     static readonly Dictionary<(DType, int), Stack<Array>> Free = [];
+    // Buffers handed out and not yet reclaimed, each with a weak reference to the storage that owns it.
+    static readonly List<(WeakReference Owner, Array Data, DType DType)> Outstanding = [];
+    // GC.CollectionCount(0) at the last reclaim: no collection since means no storage can have been found dead.
+    static int reclaimedAtCollection;
     static long pooledBytes;
     // Diagnostics (racy counters, for tests and profiling only).
     internal static long Hits, Misses, InducedCollections;
+    // Stopwatch ticks spent in induced collections and the reclaim after them (diagnostics, like the counters above).
+    internal static long InducedCollectionTicks;
     static long rentedSinceCollection;
     static int skipYoungCollections;
     // A collection is induced on a miss only after this many bytes were handed out since the last one. Small on
@@ -63,15 +71,17 @@ internal static class StoragePool
     public static Array Rent(DType dtype, int count, bool zeroed)
     {
         long bytes = (long)count * dtype.ElementSize();
+        if (GC.CollectionCount(0) != Volatile.Read(ref reclaimedAtCollection)) Reclaim();
         var array = TryTake(dtype, count, bytes);
         long rented = Interlocked.Add(ref rentedSinceCollection, bytes);
         if (array is null && rented > CollectAfterRentedBytes)
         {
             // Dead storages of earlier steps usually sit in gen 2 (they lived through the step), where only a full
-            // collection finds them; the heap is mostly pointer-free arrays, so that collection is cheap. Their
-            // finalizers refill the pool, so in steady state a step reuses the previous step's buffers.
+            // collection finds them; the heap is mostly pointer-free arrays, so that collection is cheap. Reclaiming right
+            // after it refills the pool, so in steady state a step reuses the previous step's buffers.
             Interlocked.Exchange(ref rentedSinceCollection, 0);
             Interlocked.Increment(ref InducedCollections);
+            long collectStart = System.Diagnostics.Stopwatch.GetTimestamp();
             // A young-generation collection first where that has been enough: in small steps (an MLP) the storages die
             // young and a gen-1 collection finds them without walking the whole heap. Where it was not enough (a CNN's
             // activations outlive a collection or two), go straight to gen 2 for a while before trying again.
@@ -79,16 +89,17 @@ internal static class StoragePool
             else
             {
                 GC.Collect(1, GCCollectionMode.Forced, blocking: true, compacting: false);
-                GC.WaitForPendingFinalizers();
+                Reclaim();
                 array = TryTake(dtype, count, bytes);
                 if (array is null) skipYoungCollections = 8;
             }
             if (array is null)
             {
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
-                GC.WaitForPendingFinalizers();
+                Reclaim();
                 array = TryTake(dtype, count, bytes);
             }
+            Interlocked.Add(ref InducedCollectionTicks, System.Diagnostics.Stopwatch.GetTimestamp() - collectStart);
         }
         if (array is not null)
         {
@@ -116,24 +127,43 @@ internal static class StoragePool
         }
     }
 
-    /// <summary>Called by the finalizer of a pooled storage.</summary>
-    public static void Return(Array array, DType dtype)
+    /// <summary>Registers the storage that owns a rented buffer, so the buffer is reclaimed once the storage is dead.</summary>
+    public static void Register(PooledStorage storage)
     {
-        if (!Enabled) return;
-        long bytes = (long)array.Length * dtype.ElementSize();
+        lock (Gate) Outstanding.Add((new WeakReference(storage), storage.Data, storage.DType));
+    }
+
+    /// <summary>
+    /// Moves the buffers of storages found dead by the collections so far into the free lists (up to
+    /// <see cref="LimitBytes"/>; the rest are left to the GC). Runs on the allocating thread at its first rent after a
+    /// collection, and after every induced collection.
+    /// </summary>
+    internal static void Reclaim()
+    {
         lock (Gate)
         {
-            if (pooledBytes + bytes > limitBytes) return;
-            if (!Free.TryGetValue((dtype, array.Length), out var stack)) Free[(dtype, array.Length)] = stack = new Stack<Array>();
-            stack.Push(array);
-            pooledBytes += bytes;
+            // Read before scanning: a collection during the scan is seen again by the next rent.
+            reclaimedAtCollection = GC.CollectionCount(0);
+            for (int i = Outstanding.Count - 1; i >= 0; i--)
+            {
+                var (owner, data, dtype) = Outstanding[i];
+                if (owner.IsAlive) continue;
+                // Order does not matter in this list: move the last entry into the hole.
+                Outstanding[i] = Outstanding[^1];
+                Outstanding.RemoveAt(Outstanding.Count - 1);
+                long bytes = (long)data.Length * dtype.ElementSize();
+                if (!Enabled || pooledBytes + bytes > limitBytes) continue;
+                if (!Free.TryGetValue((dtype, data.Length), out var stack)) Free[(dtype, data.Length)] = stack = new Stack<Array>();
+                stack.Push(data);
+                pooledBytes += bytes;
+            }
         }
     }
 
-    /// <summary>Drops every pooled buffer (torch.cuda.empty_cache's counterpart).</summary>
+    /// <summary>Drops every pooled buffer (torch.cuda.empty_cache's counterpart) and forgets the ones handed out.</summary>
     public static void Clear()
     {
-        lock (Gate) { Free.Clear(); pooledBytes = 0; }
+        lock (Gate) { Free.Clear(); Outstanding.Clear(); pooledBytes = 0; }
     }
 
     /// <summary>
