@@ -170,5 +170,15 @@ public class YoloLossTests
         Assert.Contains("class 3", ex.Message);
         loss.Forward(flat, targets).Backward();
         Assert.All(model.Parameters(), p => Assert.NotNull(p.Grad));
+
+        // an eval-mode (decoded) output is scored on the raw maps behind it, not on the decoded numbers
+        model.Eval();
+        using (Torch.NoGrad())
+        {
+            var decoded = model.Call(x);
+            var expected = loss.Compute(model.ForwardRaw(x), targets).Total.Item();
+            Assert.Equal(expected, loss.Forward(decoded, targets).Item(), 5);
+            Assert.Null(model.Detect.RawOf(decoded.Clone()));
+        }
     }
 }

@@ -32,11 +32,12 @@ public sealed class YoloLoss : LossBase
     }
 
     /// <summary>
-    /// The total loss of a model's training output: <paramref name="input"/> is the flat raw output (N, Σ na·H·W, 5 + nc)
-    /// of <see cref="YoloV5"/> in training mode (split with the grid shapes of the head's last forward pass).
+    /// The total loss of a model's output: <paramref name="input"/> is the flat raw output (N, Σ na·H·W, 5 + nc) of
+    /// <see cref="YoloV5"/> in training mode (split with the grid shapes of the head's last forward pass), or its latest
+    /// eval-mode (decoded) output, whose raw maps the head kept.
     /// </summary>
     public override Tensor Forward(Tensor input, Tensor target)
-        => Compute(head.Split(input, head.LastShapes), target).Total;
+        => Compute(head.RawOf(input) ?? head.Split(input, head.LastShapes), target).Total;
 
     /// <summary>The loss and its parts for the per-level raw maps (N, na, H, W, 5 + nc).</summary>
     public YoloLossResult Compute(IReadOnlyList<Tensor> levels, Tensor targets)

@@ -22,6 +22,8 @@ public sealed class DetectHead : Module
     readonly ModuleList m;
     readonly double[] strides;
     (int H, int W)[] lastShapes = [];
+    Tensor? lastDecoded;
+    Tensor[]? lastDecodedRaw;
 
     /// <summary>Number of classes.</summary>
     public int NumClasses { get; }
@@ -40,6 +42,12 @@ public sealed class DetectHead : Module
 
     /// <summary>The grid shapes (H, W) of each level in the last forward pass (the loss needs them to split a flat output).</summary>
     public IReadOnlyList<(int H, int W)> LastShapes => lastShapes;
+
+    /// <summary>
+    /// The raw maps behind <paramref name="decoded"/> when it is the latest output of <see cref="Decode"/> (so a loss can
+    /// be computed on an eval-mode output, as YOLOv5's val.py does with the raw half of its (decoded, raw) pair); else null.
+    /// </summary>
+    public Tensor[]? RawOf(Tensor decoded) => ReferenceEquals(decoded, lastDecoded) ? lastDecodedRaw : null;
 
     /// <summary>Anchors [levels, na, 2] as (w, h) in input pixels.</summary>
     public Tensor Anchors => NamedBuffers(recurse: false).First(b => b.Name == "anchors").Buffer;
@@ -172,7 +180,8 @@ public sealed class DetectHead : Module
             var wh = (s.Narrow(-1, 2, 2) * 2.0).Square() * anchorGrid;
             parts[i] = Torch.Cat([xy, wh, s.Narrow(-1, 4, NumOutputs - 4)], -1).Reshape(n, NumAnchors * h * w, NumOutputs);
         }
-        return Torch.Cat(parts, 1);
+        lastDecodedRaw = [.. raw];
+        return lastDecoded = Torch.Cat(parts, 1);
     }
 
     // grid (1, 1, H, W, 2) holds (x − 0.5, y − 0.5) so that xy = (2σ + grid)·stride = (2σ − 0.5 + cell)·stride;
