@@ -28,20 +28,26 @@ public sealed class Focus : Module
     public override Tensor Forward(Tensor x) => conv.Call(SpaceToDepth(x));
 
     /// <summary>
-    /// The 6×6, stride-2, padding-2 convolution weight that computes the same as Focus's 1×1 convolution after slicing:
-    /// the 1×1 weight for slice (dy, dx) lands at kernel position (2 + dy, 2 + dx).
+    /// The 6×6, stride-2, padding-2 convolution weight that computes the same as Focus's convolution after slicing, for
+    /// Focus kernels of 1×1 or 3×3 (YOLOv5 v5's stem): a k×k tap (ky, kx) on slice (dy, dx) reads input pixel
+    /// (2·ky + dy, 2·kx + dx) relative to the window, so it lands at kernel position (2 − 2·(k/2) + 2·ky + dy, … + dx).
     /// </summary>
-    public static Tensor EquivalentConvolution(Tensor focusWeight1x1, int inChannels)
+    public static Tensor EquivalentConvolution(Tensor focusWeight, int inChannels)
     {
-        int outChannels = focusWeight1x1.Size(0);
-        var w = Torch.Zeros([outChannels, inChannels, 6, 6], focusWeight1x1.DType);
+        int outChannels = focusWeight.Size(0), k = focusWeight.Size(2);
+        if (focusWeight.Rank != 4 || focusWeight.Size(1) != 4 * inChannels || k != focusWeight.Size(3) || (k != 1 && k != 3))
+            throw new ArgumentException($"Focus.EquivalentConvolution: expected a 1×1 or 3×3 weight [out, {4 * inChannels}, k, k], got {focusWeight.Shape}");
+        var w = Torch.Zeros([outChannels, inChannels, 6, 6], focusWeight.DType);
         (int Dy, int Dx)[] order = [(0, 0), (1, 0), (0, 1), (1, 1)];
+        int origin = 2 - 2 * (k / 2);
         using (Torch.NoGrad())
-            for (int k = 0; k < 4; k++)
-            {
-                var part = focusWeight1x1.Narrow(1, k * inChannels, inChannels).Reshape(outChannels, inChannels);
-                w.Select(3, 2 + order[k].Dx).Select(2, 2 + order[k].Dy).CopyFrom(part);
-            }
+            for (int s = 0; s < 4; s++)
+                for (int ky = 0; ky < k; ky++)
+                    for (int kx = 0; kx < k; kx++)
+                    {
+                        var part = focusWeight.Narrow(1, s * inChannels, inChannels).Select(3, kx).Select(2, ky);
+                        w.Select(3, origin + 2 * kx + order[s].Dx).Select(2, origin + 2 * ky + order[s].Dy).CopyFrom(part);
+                    }
         return w;
     }
 }
