@@ -15,10 +15,15 @@ public sealed class YoloDataset : IDataset<DetectionSample>
 {
     readonly List<(string Image, float[] Labels, int Height, int Width)> samples = [];
     readonly List<DetectionProblem> problems = [];
+    readonly byte[]?[]? cache;
     int backgrounds, labelFiles;
 
-    /// <summary>Indexes the images of <paramref name="sources"/> (folders, .txt lists or single images) for a data set of <paramref name="classCount"/> classes.</summary>
-    public YoloDataset(IEnumerable<string> sources, int classCount, long maxPixels = ImageFolder.DefaultMaxPixels)
+    /// <summary>
+    /// Indexes the images of <paramref name="sources"/> (folders, .txt lists or single images) for a data set of
+    /// <paramref name="classCount"/> classes. With <paramref name="cacheImages"/> each image is kept in memory as 8-bit
+    /// pixels once decoded (YOLOv5's --cache ram: a mosaic reads four images per item, and decoding dominates otherwise).
+    /// </summary>
+    public YoloDataset(IEnumerable<string> sources, int classCount, long maxPixels = ImageFolder.DefaultMaxPixels, bool cacheImages = false)
     {
         ArgumentNullException.ThrowIfNull(sources);
         if (classCount < 1) throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "YoloDataset: classCount must be at least 1");
@@ -78,11 +83,12 @@ public sealed class YoloDataset : IDataset<DetectionSample>
                         problems.Add(new DetectionProblem(label, 0, $"label file has no image: expected an image named '{System.IO.Path.GetFileNameWithoutExtension(label)}' " +
                             $"with one of {string.Join(", ", DetectionImages.Extensions)} in the matching images folder"));
         Sources = [.. sources];
+        if (cacheImages) cache = new byte[]?[samples.Count];
     }
 
     /// <summary>The training (or validation) split of a data.yaml.</summary>
-    public static YoloDataset FromConfig(YoloDataConfig config, bool train, long maxPixels = ImageFolder.DefaultMaxPixels)
-        => new(train ? config.Train : config.Val, config.ClassCount, maxPixels);
+    public static YoloDataset FromConfig(YoloDataConfig config, bool train, long maxPixels = ImageFolder.DefaultMaxPixels, bool cacheImages = false)
+        => new(train ? config.Train : config.Val, config.ClassCount, maxPixels, cacheImages);
 
     // A .txt list holds one image path per line, relative lines taken from the list's folder (YOLOv5's convention).
     static IEnumerable<string> ReadList(string listFile)
@@ -138,10 +144,27 @@ public sealed class YoloDataset : IDataset<DetectionSample>
         {
             if ((uint)index >= (uint)samples.Count) throw new IndexOutOfRangeException($"YoloDataset: index {index} is out of range for {samples.Count} images");
             var (path, _, h, w) = samples[index];
+            if (cache?[index] is byte[] bytes) return new DetectionSample(FromBytes(bytes, h, w), LabelsOf(index), path);
             var image = DetectionImages.Decode(path, MaxPixels);
             if (image.Size(1) != h || image.Size(2) != w)
                 throw new InvalidDataException($"YoloDataset: image '{path}' decoded to {image.Size(1)}×{image.Size(2)} but its header declares {h}×{w}; the file changed or is damaged");
+            if (cache is not null) cache[index] = ToBytes(image); // decoded values are k / 255 exactly: bytes keep them all
             return new DetectionSample(image, LabelsOf(index), path);
         }
+    }
+
+    static byte[] ToBytes(Tensor image)
+    {
+        var src = image.Contiguous().Span<float>();
+        var bytes = new byte[src.Length];
+        for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)MathF.Round(src[i] * 255f);
+        return bytes;
+    }
+
+    static Tensor FromBytes(byte[] bytes, int h, int w)
+    {
+        var data = new float[bytes.Length];
+        for (int i = 0; i < data.Length; i++) data[i] = bytes[i] * (1f / 255f);
+        return Torch.FromArray(data, [3, h, w]);
     }
 }

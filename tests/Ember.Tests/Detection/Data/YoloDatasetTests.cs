@@ -139,6 +139,24 @@ public class YoloDatasetTests : IDisposable
     }
 
     [Fact]
+    public void CachedImagesAreTheDecodedPixelsAndNeedTheFileOnlyOnce()
+    {
+        Image("a.png", 20, 10);
+        Image("b.jpg", 16, 12, jpeg: true);
+        var plain = new YoloDataset([Images], classCount: 1);
+        var cached = new YoloDataset([Images], classCount: 1, cacheImages: true);
+        var first = new[] { cached[0].Image.ToArray<float>(), cached[1].Image.ToArray<float>() };
+        File.Delete(Path.Combine(Images, "a.png"));
+        File.Delete(Path.Combine(Images, "b.jpg"));
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.Equal(first[i], cached[i].Image.ToArray<float>());
+            Assert.Equal([3, i == 0 ? 10 : 12, i == 0 ? 20 : 16], cached[i].Image.Shape.ToArray());
+        }
+        Assert.Throws<FileNotFoundException>(() => plain[0]);
+    }
+
+    [Fact]
     public void LabelPathReplacesTheLastImagesFolder()
     {
         var sep = Path.DirectorySeparatorChar;
