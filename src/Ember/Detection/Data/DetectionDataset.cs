@@ -6,7 +6,8 @@ namespace Ember.Detection.Data;
 /// <summary>
 /// The detection input pipeline of YOLOv5's <c>LoadImagesAndLabels.__getitem__</c> over any source of
 /// <see cref="DetectionSample"/> (such as <see cref="YoloDataset"/>): each image is first resized so its long side is
-/// <c>imageSize</c> (sides rounded up, as YOLOv5's load_image), then
+/// <c>imageSize</c> (sides rounded up; shrunk by area averaging for validation, bilinearly otherwise, as YOLOv5's
+/// load_image), then
 /// <list type="bullet">
 /// <item>training (<c>augment</c>): with probability <see cref="DetectionAugmentation.Mosaic"/> a mosaic of this and 3
 /// random images on a 2·size canvas, copy-paste, and a random affine that cuts it back to size × size; otherwise a
@@ -120,7 +121,11 @@ public sealed class DetectionDataset : IDataset<DetectionSample>
         int h0 = sample.Height, w0 = sample.Width;
         double r = (double)ImageSize / Math.Max(h0, w0);
         if (r != 1)
-            image = ImageKernels.ResizeBilinear(image, Math.Max(1, (int)Math.Ceiling(h0 * r)), Math.Max(1, (int)Math.Ceiling(w0 * r)));
+        {
+            int h = Math.Max(1, (int)Math.Ceiling(h0 * r)), w = Math.Max(1, (int)Math.Ceiling(w0 * r));
+            // YOLOv5 shrinks validation images by area (INTER_AREA) and everything else bilinearly
+            image = r < 1 && !Augment && h <= h0 && w <= w0 ? AreaResize.Shrink(image, h, w) : ImageKernels.ResizeBilinear(image, h, w);
+        }
         return (image, DetectionBoxes.ToPixels(sample.Labels, image.Size(1), image.Size(2)), sample.Path);
     }
 
