@@ -117,6 +117,34 @@ public class FashionMnistDetectionSetTests : IDisposable
         Assert.True(classes.Count >= 6, $"only classes {string.Join(", ", classes)}");
     }
 
+    [Fact]
+    public void TheGeneratedSetTrainsThroughTheAugmentedLoaderTheSameWithAndWithoutWorkers()
+    {
+        FashionMnistDetectionSet.Write(root, Small with { TrainImages = 6, ValImages = 0 });
+        var config = YoloDataConfig.Load(Path.Combine(root, "data.yaml"));
+        var ds = new DetectionDataset(YoloDataset.FromConfig(config, train: true, cacheImages: true), imageSize: 160, augment: true,
+            hyp: new DetectionAugmentation { CopyPaste = 0.3, Degrees = 5 }, batchSize: 4);
+        var serial = ds.CreateLoader(shuffle: true, seed: 5).ToList();
+        var parallel = ds.CreateLoader(shuffle: true, seed: 5, numWorkers: 2).ToList();
+        Assert.Equal(2, serial.Count);
+        for (int b = 0; b < 2; b++)
+        {
+            Assert.Equal(serial[b].Images.ToArray<float>(), parallel[b].Images.ToArray<float>());
+            Assert.Equal(serial[b].Targets.ToArray<float>(), parallel[b].Targets.ToArray<float>());
+            var t = serial[b].Targets.ToArray<float>();
+            Assert.True(t.Length > 0, "a batch of four mosaics without objects");
+            for (int r = 0; r < t.Length; r += 6)
+            {
+                Assert.InRange(t[r], 0, serial[b].Size - 1);
+                Assert.InRange(t[r + 1], 0, 9);
+                for (int k = 2; k < 6; k++) Assert.InRange(t[r + k], 0f, 1f);
+            }
+        }
+        Assert.Equal([4, 3, 160, 160], serial[0].Images.Shape.ToArray());
+        // another seed draws other augmentations
+        Assert.NotEqual(serial[0].Images.ToArray<float>(), ds.CreateLoader(shuffle: true, seed: 6).First().Images.ToArray<float>());
+    }
+
     [Theory]
     [InlineData("--max-side", "100", "--max-side must be between min-side (160) and 4096, got 100")]
     [InlineData("--min-side", "32", "--min-side must be at least 64 px, got 32")]
