@@ -1,0 +1,70 @@
+using System.CommandLine;
+using System.Globalization;
+using Ember.Cli.Configuration;
+using Ember.Detection.Data;
+
+namespace Ember.Cli.Commands.Detect;
+
+/// <summary>
+/// `ember detect make-data [--output DIR] [--train-images N] [--val-images N] [--min-side PX] [--max-side PX]
+/// [--max-objects N] [--seed S] [--force]`: generates the Fashion-MNIST detection set (see
+/// <see cref="FashionMnistDetectionSet"/>) in the YOLO format, with a data.yaml for `ember detect train --data`.
+/// </summary>
+public static class MakeDataCommand
+{
+    /// <summary>The default output folder.</summary>
+    public const string DefaultOutput = "datasets/fashion-det";
+
+    /// <summary>Builds the command.</summary>
+    public static Command Create()
+    {
+        var d = new SyntheticDetectionOptions();
+        var command = new Command("make-data", "Generate a small detection data set from the shipped Fashion-MNIST (YOLO format, deterministic)");
+        var output = new Option<string>("--output") { Description = "folder to write (images/, labels/, data.yaml)", DefaultValueFactory = _ => DefaultOutput };
+        var trainImages = new Option<int>("--train-images") { Description = "training images (items from Fashion-MNIST train)", DefaultValueFactory = _ => d.TrainImages };
+        var valImages = new Option<int>("--val-images") { Description = "validation images (items from Fashion-MNIST test)", DefaultValueFactory = _ => d.ValImages };
+        var minSide = new Option<int>("--min-side") { Description = "smallest image side in pixels", DefaultValueFactory = _ => d.MinSide };
+        var maxSide = new Option<int>("--max-side") { Description = "largest image side in pixels", DefaultValueFactory = _ => d.MaxSide };
+        var maxObjects = new Option<int>("--max-objects") { Description = "most items per image", DefaultValueFactory = _ => d.MaxObjects };
+        var seed = new Option<long>("--seed") { Description = "seed; the same seed and options give the same files", DefaultValueFactory = _ => d.Seed };
+        var data = new Option<string?>("--fashion-mnist") { Description = "folder of the Fashion-MNIST IDX files (default: the shipped data/fashion-mnist)" };
+        var force = new Option<bool>("--force") { Description = "replace an earlier generated data set in --output" };
+        foreach (var o in new Option[] { output, trainImages, valImages, minSide, maxSide, maxObjects, seed, data, force }) command.Options.Add(o);
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            var options = d with
+            {
+                TrainImages = parse.GetValue(trainImages), ValImages = parse.GetValue(valImages), MinSide = parse.GetValue(minSide),
+                MaxSide = parse.GetValue(maxSide), MaxObjects = parse.GetValue(maxObjects), Seed = parse.GetValue(seed),
+            };
+            Make(parse.GetValue(output)!, options, parse.GetValue(data), parse.GetValue(force), Console.Out);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Generates the data set into <paramref name="output"/> and reports what was written.</summary>
+    public static void Make(string output, SyntheticDetectionOptions options, string? fashionMnist, bool force, TextWriter log)
+    {
+        try { options.Validate(); }
+        catch (ArgumentException e) { throw new ConfigException(e.Message.Replace("make-data: ", "--")); }
+        var folder = Path.GetFullPath(output);
+        if (File.Exists(folder)) throw new ConfigException($"--output {folder} is a file; give a folder");
+        if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
+        {
+            // only a folder that holds an earlier generated set is cleared, and only its image and label folders
+            if (!force) throw new ConfigException($"--output {folder} is not empty; pass --force to replace an earlier generated data set there, or choose another folder");
+            if (!File.Exists(Path.Combine(folder, "data.yaml")))
+                throw new ConfigException($"--output {folder} is not empty and holds no data.yaml; --force replaces only a data set make-data wrote; choose another folder");
+            foreach (var sub in new[] { "images", "labels" })
+                if (Directory.Exists(Path.Combine(folder, sub))) Directory.Delete(Path.Combine(folder, sub), recursive: true);
+        }
+        double seconds = FashionMnistDetectionSet.Write(folder, options, fashionMnist);
+        var config = YoloDataConfig.Load(Path.Combine(folder, "data.yaml"));
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"wrote {options.TrainImages} training and {options.ValImages} validation images to {folder} in {seconds:F1} s (seed {options.Seed})"));
+        if (options.TrainImages > 0) log.WriteLine($"  train: {YoloDataset.FromConfig(config, train: true).Summary()}");
+        if (options.ValImages > 0) log.WriteLine($"  val:   {YoloDataset.FromConfig(config, train: false).Summary()}");
+        log.WriteLine($"  data:  {Path.Combine(folder, "data.yaml")}");
+    }
+}

@@ -1,0 +1,142 @@
+using Ember.Data;
+using Ember.Data.Transforms;
+
+namespace Ember.Detection.Data;
+
+/// <summary>
+/// The detection input pipeline of YOLOv5's <c>LoadImagesAndLabels.__getitem__</c> over any source of
+/// <see cref="DetectionSample"/> (such as <see cref="YoloDataset"/>): each image is first resized so its long side is
+/// <c>imageSize</c> (sides rounded up; shrunk by area averaging for validation, bilinearly otherwise, as YOLOv5's
+/// load_image), then
+/// <list type="bullet">
+/// <item>training (<c>augment</c>): with probability <see cref="DetectionAugmentation.Mosaic"/> a mosaic of this and 3
+/// random images on a 2·size canvas, copy-paste, and a random affine that cuts it back to size × size; otherwise a
+/// letterbox to size × size and the random affine; then HSV jitter and the flips;</item>
+/// <item>validation: a letterbox (no upscaling beyond the resize) to size × size, or with <c>rect</c> to its batch's
+/// shape from <see cref="RectangularBatches"/>, in which case the items are in aspect-ratio order.</item>
+/// </list>
+/// Items are <see cref="DetectionSample"/>s; <see cref="CreateLoader"/> batches them with <see cref="DetectionCollate"/>.
+/// </summary>
+public sealed class DetectionDataset : IDataset<DetectionSample>
+{
+    readonly IDataset<DetectionSample> source;
+    readonly RectangularBatches? rect;
+    readonly Mosaic mosaic;
+    readonly RandomAffine affine;
+    readonly HsvJitter hsv;
+    readonly DetectionFlip flip;
+    readonly CopyPaste copyPaste;
+    const double Fill = 114.0 / 255;
+
+    /// <summary>Builds the pipeline; <paramref name="sizes"/> (each source image's height and width) is needed with rect and read from a <see cref="YoloDataset"/>'s headers when not given.</summary>
+    public DetectionDataset(IDataset<DetectionSample> source, int imageSize = 640, bool augment = false, DetectionAugmentation? hyp = null,
+        bool rect = false, int batchSize = 16, int stride = 32, double pad = 0.5, IReadOnlyList<(int Height, int Width)>? sizes = null)
+    {
+        this.source = source ?? throw new ArgumentNullException(nameof(source));
+        if (imageSize < stride || imageSize % stride != 0)
+            throw new ArgumentException($"DetectionDataset: imageSize must be a positive multiple of the stride {stride}, got {imageSize}");
+        if (rect && augment)
+            throw new ArgumentException("DetectionDataset: rect and augment exclude each other (YOLOv5: --rect is for validation; mosaic needs square images)");
+        if (source.Count == 0) throw new ArgumentException("DetectionDataset: the source holds no images");
+        ImageSize = imageSize;
+        Augment = augment;
+        Hyp = hyp ?? (augment ? new DetectionAugmentation() : DetectionAugmentation.None);
+        BatchSize = batchSize;
+        if (rect)
+        {
+            sizes ??= source is YoloDataset yolo ? Enumerable.Range(0, yolo.Count).Select(yolo.ImageSize).ToList()
+                : Enumerable.Range(0, source.Count).Select(i => (source[i].Height, source[i].Width)).ToList();
+            if (sizes.Count != source.Count) throw new ArgumentException($"DetectionDataset: {sizes.Count} sizes given for {source.Count} images");
+            // the sizes after load_image's resize, as YOLOv5 sorts on the original shapes (the ratio barely changes)
+            this.rect = new RectangularBatches(sizes, imageSize, batchSize, stride, pad);
+        }
+        mosaic = new Mosaic(2 * imageSize, Fill);
+        affine = new RandomAffine(Hyp.Degrees, Hyp.Translate, Hyp.Scale, Hyp.Shear, Fill);
+        hsv = new HsvJitter(Hyp.HsvH, Hyp.HsvS, Hyp.HsvV);
+        flip = new DetectionFlip(Hyp.FlipLr, Hyp.FlipUd);
+        copyPaste = new CopyPaste(Hyp.CopyPaste);
+    }
+
+    /// <summary>The training or validation size.</summary>
+    public int ImageSize { get; }
+    /// <summary>Whether items are augmented (training).</summary>
+    public bool Augment { get; }
+    /// <summary>The augmentation hyper-parameters.</summary>
+    public DetectionAugmentation Hyp { get; }
+    /// <summary>The batch size the rectangular shapes were computed for (and <see cref="CreateLoader"/> uses).</summary>
+    public int BatchSize { get; }
+    /// <summary>The rectangular batches, or null without rect.</summary>
+    public RectangularBatches? Rect => rect;
+
+    /// <inheritdoc/>
+    public int Count => source.Count;
+
+    /// <summary>The item without augmentation randomness (validation), or augmented from the global generator.</summary>
+    public DetectionSample this[int index] => Get(index, Generator.Default);
+
+    /// <inheritdoc/>
+    public DetectionSample Get(int index, Generator generator)
+    {
+        if ((uint)index >= (uint)Count) throw new IndexOutOfRangeException($"DetectionDataset: index {index} is out of range for {Count} images");
+        int sourceIndex = rect is null ? index : rect.Order[index];
+        Tensor image, boxes;
+        string? path;
+        if (Augment && Hyp.Mosaic > 0 && generator.NextDouble() < Hyp.Mosaic)
+        {
+            var items = new (Tensor, Tensor)[4];
+            var first = LoadResized(sourceIndex);
+            path = first.Path;
+            items[0] = (first.Image, first.Boxes);
+            for (int k = 1; k < 4; k++)
+            {
+                var other = LoadResized((int)generator.NextInt64(Count));
+                items[k] = (other.Image, other.Boxes);
+            }
+            (image, boxes) = mosaic.Apply(items, generator);
+            (image, boxes) = copyPaste.Apply(image, boxes, generator);
+            (image, boxes) = affine.Apply(image, boxes, generator, -ImageSize / 2, -ImageSize / 2);
+        }
+        else
+        {
+            var loaded = LoadResized(sourceIndex);
+            path = loaded.Path;
+            var (h, w) = rect?.ShapeAt(index) ?? (ImageSize, ImageSize);
+            var boxed = new Letterbox(h, w, auto: false, scaleUp: Augment, fill: Fill).Apply(loaded.Image);
+            (image, boxes) = (boxed.Image, boxed.MapToLetterbox(loaded.Boxes));
+            if (Augment) (image, boxes) = affine.Apply(image, boxes, generator);
+        }
+        if (Augment)
+        {
+            if (Hyp.HsvH > 0 || Hyp.HsvS > 0 || Hyp.HsvV > 0) image = hsv.Apply(image, generator);
+            (image, boxes) = flip.Apply(image, boxes, generator);
+        }
+        return new DetectionSample(image, DetectionBoxes.FromPixels(boxes, image.Size(1), image.Size(2)), path);
+    }
+
+    // YOLOv5's load_image: the long side becomes imageSize, the short side rounded up; boxes in pixels of the result.
+    (Tensor Image, Tensor Boxes, string? Path) LoadResized(int index)
+    {
+        var sample = source[index];
+        var image = sample.Image;
+        int h0 = sample.Height, w0 = sample.Width;
+        double r = (double)ImageSize / Math.Max(h0, w0);
+        if (r != 1)
+        {
+            int h = Math.Max(1, (int)Math.Ceiling(h0 * r)), w = Math.Max(1, (int)Math.Ceiling(w0 * r));
+            // YOLOv5 shrinks validation images by area (INTER_AREA) and everything else bilinearly
+            image = r < 1 && !Augment && h <= h0 && w <= w0 ? AreaResize.Shrink(image, h, w) : ImageKernels.ResizeBilinear(image, h, w);
+        }
+        return (image, DetectionBoxes.ToPixels(sample.Labels, image.Size(1), image.Size(2)), sample.Path);
+    }
+
+    /// <summary>
+    /// A loader yielding <see cref="DetectionBatch"/>es of <see cref="BatchSize"/> images; with rect the order is fixed (a
+    /// shuffle would mix batches of different shapes, which YOLOv5 refuses too).
+    /// </summary>
+    public DataLoader<DetectionSample, DetectionBatch> CreateLoader(bool shuffle = false, int numWorkers = 0, long? seed = null, bool dropLast = false)
+    {
+        if (shuffle && rect is not null)
+            throw new ArgumentException("DetectionDataset: shuffle cannot be combined with rect (each batch has its own shape, computed for the aspect-ratio order)");
+        return new DataLoader<DetectionSample, DetectionBatch>(this, DetectionCollate.Collate, BatchSize, shuffle, dropLast: dropLast, numWorkers: numWorkers, seed: seed);
+    }
+}

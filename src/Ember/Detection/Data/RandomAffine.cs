@@ -1,0 +1,100 @@
+using Ember.Data;
+
+namespace Ember.Detection.Data;
+
+/// <summary>
+/// YOLOv5's random affine (<c>random_perspective</c> without perspective): M = T·S·R·C, with C moving the image centre to
+/// the origin, R a rotation by U(−degrees, degrees) and a scale U(1 − scale, 1 + scale), S a shear of U(−shear, shear)
+/// degrees in x and y, and T moving the origin to U(0.5 − translate, 0.5 + translate) of the output size. The image is
+/// warped bilinearly (uncovered pixels take <c>fill</c>); each box's four corners are transformed, the new box is their
+/// bounding box clipped to the output, and boxes that became too small are dropped by YOLOv5's <c>box_candidates</c>
+/// rule: width and height above 2 px, area above 10 % of the scaled original, aspect ratio below 100.
+/// </summary>
+public sealed class RandomAffine(double degrees = 0, double translate = 0.1, double scale = 0.5, double shear = 0, double fill = 114.0 / 255)
+{
+    /// <summary>
+    /// Warps a CHW image and its pixel boxes [n, 5] (x1, y1, x2, y2, class) into an output of (H + 2·borderY) × (W + 2·borderX):
+    /// mosaic passes a border of −size/2 to cut its 2·size canvas back to size.
+    /// </summary>
+    public (Tensor Image, Tensor Boxes) Apply(Tensor image, Tensor boxes, Generator generator, int borderY = 0, int borderX = 0)
+    {
+        var (c, h, w) = DataTensors.Chw(image, "RandomAffine");
+        int outH = DataTensors.Side(h + 2L * borderY, "RandomAffine", "output height"), outW = DataTensors.Side(w + 2L * borderX, "RandomAffine", "output width");
+        if (outH < 1 || outW < 1) throw new ArgumentException($"RandomAffine: borders ({borderY}, {borderX}) leave no output of a {h}×{w} image");
+        // the draws in YOLOv5's order: rotation and scale, shear x, shear y, translation x, translation y
+        double a = Uniform(generator, -degrees, degrees) * Math.PI / 180, s = Uniform(generator, 1 - scale, 1 + scale);
+        double shx = Math.Tan(Uniform(generator, -shear, shear) * Math.PI / 180), shy = Math.Tan(Uniform(generator, -shear, shear) * Math.PI / 180);
+        double tx = Uniform(generator, 0.5 - translate, 0.5 + translate) * outW, ty = Uniform(generator, 0.5 - translate, 0.5 + translate) * outH;
+        // R as cv2.getRotationMatrix2D(center=(0, 0), angle, scale): [[s·cos, s·sin], [−s·sin, s·cos]]
+        double r00 = s * Math.Cos(a), r01 = s * Math.Sin(a), r10 = -r01, r11 = r00;
+        // S·R, then C (translate by −w/2, −h/2) folded into the offset, then T
+        double m00 = r00 + shx * r10, m01 = r01 + shx * r11, m10 = shy * r00 + r10, m11 = shy * r01 + r11;
+        double m02 = -(m00 * w / 2 + m01 * h / 2) + tx, m12 = -(m10 * w / 2 + m11 * h / 2) + ty;
+        return Warp(image, boxes, [m00, m01, m02, m10, m11, m12], outH, outW, s, (float)fill);
+    }
+
+    static double Uniform(Generator g, double lo, double hi) => lo + (hi - lo) * g.NextDouble();
+
+    /// <summary>
+    /// Applies the affine map m (row-major 2×3, continuous coordinates where pixel i spans [i, i + 1)) to the image and
+    /// its boxes; <paramref name="scale"/> is the map's scale, used by the box filter.
+    /// </summary>
+    internal static (Tensor Image, Tensor Boxes) Warp(Tensor image, Tensor boxes, double[] m, int outH, int outW, double scale, float fill)
+    {
+        var (c, h, w) = DataTensors.Chw(image, "RandomAffine");
+        double det = m[0] * m[4] - m[1] * m[3];
+        if (Math.Abs(det) < 1e-12) throw new ArgumentException("RandomAffine: the affine map is singular (scale 0?)");
+        // inverse map: sample each output pixel centre at its source position
+        double i00 = m[4] / det, i01 = -m[1] / det, i10 = -m[3] / det, i11 = m[0] / det;
+        double i02 = -(i00 * m[2] + i01 * m[5]), i12 = -(i10 * m[2] + i11 * m[5]);
+        var src = DataTensors.Floats(image);
+        var dst = DataTensors.NewImage(c, outH, outW, "RandomAffine");
+        int plane = h * w, outPlane = outH * outW;
+        for (int y = 0; y < outH; y++)
+            for (int x = 0; x < outW; x++)
+            {
+                double sx = i00 * (x + 0.5) + i01 * (y + 0.5) + i02 - 0.5, sy = i10 * (x + 0.5) + i11 * (y + 0.5) + i12 - 0.5;
+                int x0 = (int)Math.Floor(sx), y0 = (int)Math.Floor(sy);
+                float fx = (float)(sx - x0), fy = (float)(sy - y0);
+                bool in00 = x0 >= 0 && x0 < w && y0 >= 0 && y0 < h, in10 = x0 + 1 >= 0 && x0 + 1 < w && y0 >= 0 && y0 < h;
+                bool in01 = x0 >= 0 && x0 < w && y0 + 1 >= 0 && y0 + 1 < h, in11 = x0 + 1 >= 0 && x0 + 1 < w && y0 + 1 >= 0 && y0 + 1 < h;
+                for (int ch = 0; ch < c; ch++)
+                {
+                    int o = ch * plane;
+                    // outside neighbours read as fill, as OpenCV's BORDER_CONSTANT does
+                    float p00 = in00 ? src[o + y0 * w + x0] : fill, p10 = in10 ? src[o + y0 * w + x0 + 1] : fill;
+                    float p01 = in01 ? src[o + (y0 + 1) * w + x0] : fill, p11 = in11 ? src[o + (y0 + 1) * w + x0 + 1] : fill;
+                    float top = p00 + (p10 - p00) * fx, bottom = p01 + (p11 - p01) * fx;
+                    dst[ch * outPlane + y * outW + x] = top + (bottom - top) * fy;
+                }
+            }
+        var b = DetectionBoxes.Rows(boxes, "RandomAffine", "pixel boxes [n, 5] (x1, y1, x2, y2, class)");
+        var kept = new List<float>(b.Length);
+        for (int r = 0; r < b.Length; r += 5)
+        {
+            double minX = double.MaxValue, minY = double.MaxValue, maxX = double.MinValue, maxY = double.MinValue;
+            for (int k = 0; k < 4; k++)
+            {
+                double px = k is 0 or 3 ? b[r] : b[r + 2], py = k is 0 or 2 ? b[r + 1] : b[r + 3];
+                double qx = m[0] * px + m[1] * py + m[2], qy = m[3] * px + m[4] * py + m[5];
+                minX = Math.Min(minX, qx); maxX = Math.Max(maxX, qx); minY = Math.Min(minY, qy); maxY = Math.Max(maxY, qy);
+            }
+            minX = Math.Clamp(minX, 0, outW); maxX = Math.Clamp(maxX, 0, outW); minY = Math.Clamp(minY, 0, outH); maxY = Math.Clamp(maxY, 0, outH);
+            if (!IsCandidate((b[r + 2] - b[r]) * scale, (b[r + 3] - b[r + 1]) * scale, maxX - minX, maxY - minY)) continue;
+            kept.Add((float)minX); kept.Add((float)minY); kept.Add((float)maxX); kept.Add((float)maxY); kept.Add(b[r + 4]);
+        }
+        return (DataTensors.Wrap(dst, c, outH, outW), DataTensors.Wrap([.. kept], kept.Count / 5, 5));
+    }
+
+    /// <summary>
+    /// YOLOv5's <c>box_candidates</c>: a transformed box (w2, h2) of an original (w1, h1) already multiplied by the
+    /// transform's scale is kept when w2 and h2 exceed 2 px, its area is more than 10 % of the original's and its aspect
+    /// ratio is below 100 (a box mostly cut off by the border, or squashed to a sliver, teaches nothing).
+    /// </summary>
+    public static bool IsCandidate(double w1, double h1, double w2, double h2)
+    {
+        const double eps = 1e-16;
+        double ar = Math.Max(w2 / (h2 + eps), h2 / (w2 + eps));
+        return w2 > 2 && h2 > 2 && w2 * h2 / (w1 * h1 + eps) > 0.1 && ar < 100;
+    }
+}

@@ -1,0 +1,170 @@
+using System.Globalization;
+using Ember.Data;
+
+namespace Ember.Detection.Data;
+
+/// <summary>
+/// A data set in the YOLO format (YOLOv5's <c>LoadImagesAndLabels</c> without the augmentation): images found in folders
+/// or listed in .txt files, each with its label file found by <see cref="YoloLabels.LabelPathFor"/>. Every label file is
+/// read and every image's header checked when the data set is built, as YOLOv5 does when it caches labels: an image
+/// without a label file is a background image (no objects); a malformed label line, a box outside the image, a class id
+/// out of range, an unreadable image, or a label file without an image is a <see cref="Problems"/> entry naming file and
+/// line, and the sample is skipped. Items are the original images (RGB [3, H, W] in [0, 1]) with labels [n, 5].
+/// </summary>
+public sealed class YoloDataset : IDataset<DetectionSample>
+{
+    readonly List<(string Image, float[] Labels, int Height, int Width)> samples = [];
+    readonly List<DetectionProblem> problems = [];
+    readonly byte[]?[]? cache;
+    int backgrounds, labelFiles;
+
+    /// <summary>
+    /// Indexes the images of <paramref name="sources"/> (folders, .txt lists or single images) for a data set of
+    /// <paramref name="classCount"/> classes. With <paramref name="cacheImages"/> each image is kept in memory as 8-bit
+    /// pixels once decoded (YOLOv5's --cache ram: a mosaic reads four images per item, and decoding dominates otherwise).
+    /// </summary>
+    public YoloDataset(IEnumerable<string> sources, int classCount, long maxPixels = ImageFolder.DefaultMaxPixels, bool cacheImages = false)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        if (classCount < 1) throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "YoloDataset: classCount must be at least 1");
+        ClassCount = classCount;
+        MaxPixels = maxPixels;
+        var images = new List<string>();
+        var labelFolders = new List<string>();
+        foreach (var source in sources)
+        {
+            if (Directory.Exists(source))
+            {
+                images.AddRange(Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories).Where(DetectionImages.IsImage).Order(StringComparer.Ordinal));
+                labelFolders.Add(System.IO.Path.GetDirectoryName(YoloLabels.LabelPathFor(System.IO.Path.Combine(source, "x.png")))!);
+            }
+            else if (File.Exists(source) && System.IO.Path.GetExtension(source).Equals(".txt", StringComparison.OrdinalIgnoreCase))
+                images.AddRange(ReadList(source));
+            else if (File.Exists(source) && DetectionImages.IsImage(source)) images.Add(System.IO.Path.GetFullPath(source));
+            else throw new DirectoryNotFoundException($"YoloDataset: image source '{source}' does not exist (expected a folder of images, a .txt list of images, or an image file)");
+        }
+        if (images.Count == 0)
+            throw new InvalidDataException($"YoloDataset: no images ({string.Join(", ", DetectionImages.Extensions)}) in {string.Join(", ", sources.Select(s => $"'{s}'"))}");
+        var imageSet = new HashSet<string>(images.Select(System.IO.Path.GetFullPath), StringComparer.Ordinal);
+        var expectedLabels = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var image in images)
+        {
+            var labelPath = YoloLabels.LabelPathFor(image);
+            expectedLabels.Add(labelPath);
+            (int H, int W) size;
+            try { size = DetectionImages.Probe(image, maxPixels); }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                problems.Add(new DetectionProblem(image, 0, $"unreadable image: {Strip(e.Message, image)}"));
+                continue;
+            }
+            float[]? labels = [];
+            if (File.Exists(labelPath))
+            {
+                labelFiles++;
+                string text;
+                try { text = System.Text.Encoding.UTF8.GetString(UntrustedFile.ReadAllBytes(labelPath, "label file", 1 << 24)); }
+                catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+                {
+                    problems.Add(new DetectionProblem(labelPath, 0, $"unreadable label file: {e.Message}"));
+                    continue;
+                }
+                labels = YoloLabels.Parse(text, labelPath, classCount, problems);
+                if (labels == null) continue;
+            }
+            else backgrounds++;
+            samples.Add((image, labels, size.H, size.W));
+        }
+        // a label file whose image is missing is a labelling mistake (renamed or deleted image) worth reporting
+        foreach (var folder in labelFolders.Distinct())
+            if (Directory.Exists(folder))
+                foreach (var label in Directory.EnumerateFiles(folder, "*.txt", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+                    if (!expectedLabels.Contains(System.IO.Path.GetFullPath(label)) && !imageSet.Contains(label))
+                        problems.Add(new DetectionProblem(label, 0, $"label file has no image: expected an image named '{System.IO.Path.GetFileNameWithoutExtension(label)}' " +
+                            $"with one of {string.Join(", ", DetectionImages.Extensions)} in the matching images folder"));
+        Sources = [.. sources];
+        if (cacheImages) cache = new byte[]?[samples.Count];
+    }
+
+    /// <summary>The training (or validation) split of a data.yaml.</summary>
+    public static YoloDataset FromConfig(YoloDataConfig config, bool train, long maxPixels = ImageFolder.DefaultMaxPixels, bool cacheImages = false)
+        => new(train ? config.Train : config.Val, config.ClassCount, maxPixels, cacheImages);
+
+    // A .txt list holds one image path per line, relative lines taken from the list's folder (YOLOv5's convention).
+    static IEnumerable<string> ReadList(string listFile)
+    {
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(listFile))!;
+        foreach (var line in File.ReadAllLines(listFile))
+        {
+            var entry = line.Trim();
+            if (entry.Length == 0) continue;
+            yield return System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, entry));
+        }
+    }
+
+    static string Strip(string message, string path) => message.Replace($"image '{path}': ", "").Replace($"image: {path} ", "");
+
+    /// <summary>The image sources the data set was built from.</summary>
+    public IReadOnlyList<string> Sources { get; }
+    /// <summary>The number of classes.</summary>
+    public int ClassCount { get; }
+    /// <summary>The largest width × height decoded.</summary>
+    public long MaxPixels { get; }
+    /// <summary>Everything wrong that was found; each concerns a skipped sample or an orphan label file.</summary>
+    public IReadOnlyList<DetectionProblem> Problems => problems;
+    /// <summary>The number of usable images without a label file (background images).</summary>
+    public int Backgrounds => backgrounds;
+    /// <summary>The usable images' files, in index order.</summary>
+    public IReadOnlyList<string> ImagePaths => samples.Select(s => s.Image).ToList();
+    /// <summary>Image i's (height, width) as its header declares.</summary>
+    public (int Height, int Width) ImageSize(int index) => (samples[index].Height, samples[index].Width);
+    /// <summary>Image i's labels [n, 5] (class, cx, cy, w, h) as read, without decoding the image.</summary>
+    public Tensor LabelsOf(int index) => Torch.FromArray((float[])samples[index].Labels.Clone(), [samples[index].Labels.Length / 5, 5]);
+
+    /// <summary>
+    /// One line like YOLOv5's scan summary: "240 images, 12 backgrounds, 3 skipped (5 problems, first: file:line: message)".
+    /// </summary>
+    public string Summary()
+    {
+        int objects = 0;
+        foreach (var s in samples) objects += s.Labels.Length / 5;
+        var line = string.Create(CultureInfo.InvariantCulture, $"{samples.Count} images, {objects} objects, {backgrounds} backgrounds (no label file)");
+        if (problems.Count == 0) return line + ", no problems";
+        int skipped = problems.Select(p => p.File).Distinct().Count();
+        return line + string.Create(CultureInfo.InvariantCulture, $", {problems.Count} problem{(problems.Count == 1 ? "" : "s")} in {skipped} file{(skipped == 1 ? "" : "s")} (skipped; first: {problems[0]})");
+    }
+
+    /// <inheritdoc/>
+    public int Count => samples.Count;
+
+    /// <inheritdoc/>
+    public DetectionSample this[int index]
+    {
+        get
+        {
+            if ((uint)index >= (uint)samples.Count) throw new IndexOutOfRangeException($"YoloDataset: index {index} is out of range for {samples.Count} images");
+            var (path, _, h, w) = samples[index];
+            if (cache?[index] is byte[] bytes) return new DetectionSample(FromBytes(bytes, h, w), LabelsOf(index), path);
+            var image = DetectionImages.Decode(path, MaxPixels);
+            if (image.Size(1) != h || image.Size(2) != w)
+                throw new InvalidDataException($"YoloDataset: image '{path}' decoded to {image.Size(1)}×{image.Size(2)} but its header declares {h}×{w}; the file changed or is damaged");
+            if (cache is not null) cache[index] = ToBytes(image); // decoded values are k / 255 exactly: bytes keep them all
+            return new DetectionSample(image, LabelsOf(index), path);
+        }
+    }
+
+    static byte[] ToBytes(Tensor image)
+    {
+        var src = image.Contiguous().Span<float>();
+        var bytes = new byte[src.Length];
+        for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)MathF.Round(src[i] * 255f);
+        return bytes;
+    }
+
+    static Tensor FromBytes(byte[] bytes, int h, int w)
+    {
+        var data = new float[bytes.Length];
+        for (int i = 0; i < data.Length; i++) data[i] = bytes[i] * (1f / 255f);
+        return Torch.FromArray(data, [3, h, w]);
+    }
+}
