@@ -88,6 +88,7 @@ internal static class Engine
             {
                 var t = order[i];
                 if (!grads.TryGetValue(t, out var g)) continue;
+                if (t.gradHooks is { Count: > 0 }) grads[t] = g = RunGradHooks(t, g);
                 if (inputs is null && (t.IsLeaf || t.retainsGrad))
                 {
                     AccumulateIntoGrad(t, g, createGraph);
@@ -98,6 +99,7 @@ internal static class Engine
                 var node = t.Node;
                 if (node is null) continue;
                 var inputGrads = node.Apply(g);
+                if (AnomalyMode.ChecksGradients) AnomalyMode.Check(node, inputGrads);
                 for (int k = 0; k < node.Inputs.Length; k++)
                 {
                     var input = node.Inputs[k];
@@ -118,6 +120,19 @@ internal static class Engine
         for (int i = 0; i < inputs.Length; i++)
             result[i] = grads.TryGetValue(inputs[i], out var g) ? (createGraph ? g : g.Detach()) : null;
         return result;
+    }
+
+    static Tensor RunGradHooks(Tensor t, Tensor g)
+    {
+        foreach (var hook in t.gradHooks!.ToArray())
+        {
+            if (hook(g) is not { } replaced) continue;
+            if (replaced.Shape != g.Shape)
+                throw new InvalidOperationException($"register_hook: a hook changed the shape of the gradient from {g.Shape} to {replaced.Shape}" +
+                    (t.GradFn is { } fn ? $" (tensor produced by {fn})" : " (leaf tensor)"));
+            g = replaced;
+        }
+        return g;
     }
 
     static void Accumulate(Dictionary<Tensor, Tensor> grads, Tensor t, Tensor g)

@@ -20,7 +20,11 @@ public sealed class Node
         Name = name;
         Inputs = inputs;
         this.backward = backward;
+        CreationTrace = AnomalyMode.CaptureIfEnabled();
     }
+
+    /// <summary>The stack of the forward call that recorded this node, kept only in anomaly mode.</summary>
+    internal System.Diagnostics.StackTrace? CreationTrace { get; }
 
     /// <summary>Whether input <paramref name="index"/> needs a gradient (lets a backward skip expensive work).</summary>
     public bool NeedsInputGrad(int index) => Inputs[index].RequiresGrad;

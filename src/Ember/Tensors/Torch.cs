@@ -14,6 +14,13 @@ public static partial class Torch
     /// <summary>Enables graph recording until disposed (torch.enable_grad).</summary>
     public static GradMode.Scope EnableGrad() => new(true);
 
+    /// <summary>
+    /// Turns on anomaly detection until disposed (torch.autograd.detect_anomaly): nodes remember their forward call's
+    /// stack, and backward throws <see cref="AnomalyException"/> naming the first node whose gradient holds NaN or Inf and
+    /// the user's line that created it. <paramref name="checkNan"/> false keeps only the stacks.
+    /// </summary>
+    public static AnomalyMode.Scope DetectAnomaly(bool checkNan = true) => new(true, checkNan);
+
     /// <summary>Whether operations are recorded (torch.is_grad_enabled).</summary>
     public static bool IsGradEnabled => GradMode.IsEnabled;
 
