@@ -39,6 +39,8 @@ public sealed class Node
 
     internal bool Released => backward == null;
 
+    internal IEnumerable<Tensor> SavedTensors { get { foreach (var (t, _) in saved) yield return t; } }
+
     /// <summary>Whether a tensor saved for backward lives in <paramref name="storage"/> (an in-place write there would corrupt it).</summary>
     internal bool SavesStorage(Storage storage)
     {

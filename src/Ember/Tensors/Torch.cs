@@ -21,6 +21,17 @@ public static partial class Torch
     /// </summary>
     public static AnomalyMode.Scope DetectAnomaly(bool checkNan = true) => new(true, checkNan);
 
+    /// <summary>
+    /// Activation checkpointing (torch.utils.checkpoint.checkpoint, use_reentrant=True): runs <paramref name="function"/>
+    /// without keeping its activations and runs it again during backward, trading compute for memory. With
+    /// <paramref name="preserveRngState"/> (the default) the default generator is rewound for the recomputation, so dropout
+    /// inside draws the same mask; an explicit generator passed to dropout is not rewound. Gradients reach parameters used
+    /// inside through <see cref="Tensor.Backward"/>; <see cref="Grad(Tensor[], Tensor[], Tensor?[], bool, bool, bool)"/> through a
+    /// checkpoint throws, as PyTorch's reentrant checkpoint does.
+    /// </summary>
+    public static Tensor Checkpoint(Func<Tensor[], Tensor> function, Tensor[] inputs, bool preserveRngState = true)
+        => Checkpointing.Checkpoint(function, inputs, preserveRngState);
+
     /// <summary>Whether operations are recorded (torch.is_grad_enabled).</summary>
     public static bool IsGradEnabled => GradMode.IsEnabled;
 
