@@ -10,7 +10,7 @@ public delegate Tensor?[] BackwardFunction(Tensor gradOutput, Node node);
 public sealed class Node
 {
     /// <summary>PyTorch-style name, e.g. "AddBackward0".</summary>
-    public string Name { get; }
+    public string Name { get; internal set; }
     internal Tensor[] Inputs;
     BackwardFunction? backward;
     (Tensor Tensor, int Version)[] saved = [];

@@ -77,7 +77,7 @@ public static partial class Torch
             if (tensors[k].Shape != tensors[0].Shape)
                 throw new ArgumentException($"stack: expects each tensor to be equal size, but got {tensors[0].Shape} at entry 0 and {tensors[k].Shape} at entry {k}");
         int d = Ember.Tensor.NormalizeDim(dim, tensors[0].Rank + 1, "stack");
-        return Cat(tensors.Select(t => t.Unsqueeze(d)).ToArray(), d);
+        return Recording.Named(Cat(tensors.Select(t => t.Unsqueeze(d)).ToArray(), d), "StackBackward0", tensors);
     }
 
     /// <summary>condition ? a : b, broadcasting (torch.where).</summary>
