@@ -18,8 +18,20 @@ internal static class Engine
         }
         else if (gradient.Shape != root.Shape)
             throw new ArgumentException($"backward: gradient has shape {gradient.Shape} but the output has shape {root.Shape}");
-        Run([root], [gradient], retainGraph, createGraph, inputs: null);
+        Run([root], [gradient], retainGraph, createGraph, inputs: null, capture: null);
     }
+
+    /// <summary>
+    /// A backward from <paramref name="root"/> that accumulates into leaves as <see cref="Backward"/> does, except the
+    /// <paramref name="capture"/> tensors, whose gradients are returned instead (activation checkpointing's recomputed segment).
+    /// </summary>
+    internal static Tensor?[] BackwardCapturing(Tensor root, Tensor gradient, Tensor[] capture, bool createGraph)
+        => Run([root], [gradient], createGraph, createGraph, inputs: null, capture);
+
+    [ThreadStatic] static int gradCalls;
+
+    /// <summary>True while a <see cref="Torch.Grad(Tensor[], Tensor[], Tensor?[], bool, bool, bool)"/> pass runs on this thread.</summary>
+    internal static bool InsideGrad => gradCalls > 0;
 
     public static Tensor?[] Grad(Tensor[] outputs, Tensor[] inputs, Tensor?[]? gradOutputs, bool retainGraph, bool createGraph, bool allowUnused)
     {
@@ -31,7 +43,10 @@ internal static class Engine
             seeds[i] = gradOutputs?[i] ?? (outputs[i].NumEl == 1 ? Torch.OnesLike(outputs[i])
                 : throw new InvalidOperationException($"grad: grad can be implicitly created only for scalar outputs (output {i} has shape {outputs[i].Shape})"));
         }
-        var result = Run(outputs, seeds, retainGraph, createGraph, inputs);
+        Tensor?[] result;
+        gradCalls++;
+        try { result = Run(outputs, seeds, retainGraph, createGraph, inputs, capture: null); }
+        finally { gradCalls--; }
         for (int i = 0; i < inputs.Length; i++)
             if (result[i] is null && !allowUnused)
                 throw new InvalidOperationException($"grad: input {i} (shape {inputs[i].Shape}) was not used in the graph; pass allowUnused: true");
@@ -52,13 +67,13 @@ internal static class Engine
         (finalCallbacks ??= new()).Add(callback);
     }
 
-    static Tensor?[] Run(Tensor[] roots, Tensor[] seeds, bool retainGraph, bool createGraph, Tensor[]? inputs)
+    static Tensor?[] Run(Tensor[] roots, Tensor[] seeds, bool retainGraph, bool createGraph, Tensor[]? inputs, Tensor[]? capture)
     {
         depth++;
         bool completed = false;
         try
         {
-            var result = RunNodes(roots, seeds, retainGraph, createGraph, inputs);
+            var result = RunNodes(roots, seeds, retainGraph, createGraph, inputs, capture);
             completed = true;
             return result;
         }
@@ -74,7 +89,7 @@ internal static class Engine
         }
     }
 
-    static Tensor?[] RunNodes(Tensor[] roots, Tensor[] seeds, bool retainGraph, bool createGraph, Tensor[]? inputs)
+    static Tensor?[] RunNodes(Tensor[] roots, Tensor[] seeds, bool retainGraph, bool createGraph, Tensor[]? inputs, Tensor[]? capture)
     {
         var order = TopologicalOrder(roots);
         // Storages allocated from here on were made by this pass's backward functions (see AccumulateIntoGrad).
@@ -82,7 +97,8 @@ internal static class Engine
         HashSet<Storage>? adopted = null;
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < roots.Length; i++) Accumulate(grads, roots[i], seeds[i]);
-        HashSet<Tensor>? wanted = inputs is null ? null : new HashSet<Tensor>(inputs, ReferenceEqualityComparer.Instance);
+        var kept = inputs ?? capture;
+        HashSet<Tensor>? wanted = kept is null ? null : new HashSet<Tensor>(kept, ReferenceEqualityComparer.Instance);
 
         using (new GradMode.Scope(createGraph))
         {
@@ -91,7 +107,8 @@ internal static class Engine
             {
                 var t = order[i];
                 if (!grads.TryGetValue(t, out var g)) continue;
-                if (inputs is null && (t.IsLeaf || t.retainsGrad))
+                if (t.gradHooks is { Count: > 0 }) grads[t] = g = RunGradHooks(t, g);
+                if (inputs is null && (t.IsLeaf || t.retainsGrad) && (capture is null || !wanted!.Contains(t)))
                 {
                     AccumulateIntoGrad(t, g, createGraph, firstSerial, ref adopted);
                     // Reverse topological order: every consumer of t is done, so t.Grad is final for this pass.
@@ -101,6 +118,7 @@ internal static class Engine
                 var node = t.Node;
                 if (node is null) continue;
                 var inputGrads = node.Apply(g);
+                if (AnomalyMode.ChecksGradients) AnomalyMode.Check(node, inputGrads);
                 for (int k = 0; k < node.Inputs.Length; k++)
                 {
                     var input = node.Inputs[k];
@@ -116,11 +134,24 @@ internal static class Engine
                 if (depth == 1) Backends.Cpu.StoragePool.ReleaseRing();
             }
         }
-        if (inputs is null) return [];
-        var result = new Tensor?[inputs.Length];
-        for (int i = 0; i < inputs.Length; i++)
-            result[i] = grads.TryGetValue(inputs[i], out var g) ? (createGraph ? g : g.Detach()) : null;
+        if (kept is null) return [];
+        var result = new Tensor?[kept.Length];
+        for (int i = 0; i < kept.Length; i++)
+            result[i] = grads.TryGetValue(kept[i], out var g) ? (createGraph ? g : g.Detach()) : null;
         return result;
+    }
+
+    static Tensor RunGradHooks(Tensor t, Tensor g)
+    {
+        foreach (var hook in t.gradHooks!.ToArray())
+        {
+            if (hook(g) is not { } replaced) continue;
+            if (replaced.Shape != g.Shape)
+                throw new InvalidOperationException($"register_hook: a hook changed the shape of the gradient from {g.Shape} to {replaced.Shape}" +
+                    (t.GradFn is { } fn ? $" (tensor produced by {fn})" : " (leaf tensor)"));
+            g = replaced;
+        }
+        return g;
     }
 
     static void Accumulate(Dictionary<Tensor, Tensor> grads, Tensor t, Tensor g)
@@ -148,6 +179,21 @@ internal static class Engine
         if (storage.Serial < firstSerial || g.offset != 0 || g.NumEl != storage.Length || !g.IsContiguous) return false;
         adopted ??= new HashSet<Storage>(ReferenceEqualityComparer.Instance);
         return adopted.Add(storage);
+    }
+
+    /// <summary>
+    /// Bytes of the distinct storages that the nodes reachable from <paramref name="root"/> saved for backward: a measure
+    /// of the activation memory a graph holds (what activation checkpointing saves).
+    /// </summary>
+    internal static long SavedTensorBytes(Tensor root)
+    {
+        var storages = new HashSet<Storage>(ReferenceEqualityComparer.Instance);
+        long bytes = 0;
+        foreach (var t in TopologicalOrder([root]))
+            if (t.Node is { } node)
+                foreach (var s in node.SavedTensors)
+                    if (storages.Add(s.storage)) bytes += (long)s.storage.Length * s.DType.ElementSize();
+        return bytes;
     }
 
     static List<Tensor> TopologicalOrder(Tensor[] roots)

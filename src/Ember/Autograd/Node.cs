@@ -10,7 +10,7 @@ public delegate Tensor?[] BackwardFunction(Tensor gradOutput, Node node);
 public sealed class Node
 {
     /// <summary>PyTorch-style name, e.g. "AddBackward0".</summary>
-    public string Name { get; }
+    public string Name { get; internal set; }
     internal Tensor[] Inputs;
     BackwardFunction? backward;
     (Tensor Tensor, int Version)[] saved = [];
@@ -20,7 +20,11 @@ public sealed class Node
         Name = name;
         Inputs = inputs;
         this.backward = backward;
+        CreationTrace = AnomalyMode.CaptureIfEnabled();
     }
+
+    /// <summary>The stack of the forward call that recorded this node, kept only in anomaly mode.</summary>
+    internal System.Diagnostics.StackTrace? CreationTrace { get; }
 
     /// <summary>Whether input <paramref name="index"/> needs a gradient (lets a backward skip expensive work).</summary>
     public bool NeedsInputGrad(int index) => Inputs[index].RequiresGrad;
@@ -34,6 +38,8 @@ public sealed class Node
     }
 
     internal bool Released => backward == null;
+
+    internal IEnumerable<Tensor> SavedTensors { get { foreach (var (t, _) in saved) yield return t; } }
 
     /// <summary>Whether a tensor saved for backward lives in <paramref name="storage"/> (an in-place write there would corrupt it).</summary>
     internal bool SavesStorage(Storage storage)

@@ -27,6 +27,19 @@ internal static class Recording
         return y;
     }
 
+    /// <summary>
+    /// Names the node that produced a composite's result after the single node PyTorch records for the same op (a mean
+    /// built as sum/n is "MeanBackward0", not "DivBackward0"), so Tensor.GradFn reads as PyTorch's grad_fn. Leaves the
+    /// node alone when the result is one of <paramref name="inputs"/> or shares an input's node.
+    /// </summary>
+    public static Tensor Named(Tensor y, string name, params Tensor[] inputs)
+    {
+        if (y.gradFn is not { } node) return y;
+        foreach (var x in inputs) if (ReferenceEquals(x.gradFn, node)) return y;
+        node.Name = name;
+        return y;
+    }
+
     /// <summary>Attaches a backward over any number of inputs.</summary>
     public static Tensor Many(Tensor y, string name, Tensor[] inputs, BackwardFunction backward, params Tensor[] saved)
     {

@@ -16,6 +16,8 @@ public abstract class Module
     readonly OrderedDictionary<string, Module> modules = new();
     readonly List<Func<Module, Tensor, Tensor?>> preHooks = new();
     readonly List<Func<Module, Tensor, Tensor, Tensor?>> hooks = new();
+    readonly List<Func<Module, Tensor?[], Tensor?[], Tensor?[]?>> backwardHooks = new();
+    readonly List<Func<Module, Tensor?[], Tensor?[]?>> backwardPreHooks = new();
 
     /// <summary>True in training mode (the default), false after <see cref="Eval"/>.</summary>
     public bool Training { get; private set; } = true;
@@ -29,10 +31,15 @@ public abstract class Module
     {
         try
         {
-            if (preHooks.Count == 0 && hooks.Count == 0) return Forward(input);
+            if (preHooks.Count == 0 && hooks.Count == 0 && backwardHooks.Count == 0 && backwardPreHooks.Count == 0) return Forward(input);
             foreach (var hook in preHooks.ToArray()) input = hook(this, input) ?? input;
+            // as PyTorch's _call_impl: the input is wrapped after the pre-hooks, the output after the forward hooks
+            var backwardHook = GradMode.IsEnabled && (backwardHooks.Count > 0 || backwardPreHooks.Count > 0)
+                ? new BackwardHook(this, backwardHooks.ToArray(), backwardPreHooks.ToArray()) : null;
+            if (backwardHook is not null) input = backwardHook.SetupInput(input);
             var output = Forward(input);
             foreach (var hook in hooks.ToArray()) output = hook(this, input, output) ?? output;
+            if (backwardHook is not null) output = backwardHook.SetupOutput(output);
             return output;
         }
         catch (ModuleException e) { throw e.Within(NameInParent); }
@@ -57,6 +64,28 @@ public abstract class Module
     {
         hooks.Add(hook);
         return new Removal(() => hooks.Remove(hook));
+    }
+
+    /// <summary>
+    /// Registers a hook called during backward with (module, grad_input, grad_output), the gradients with respect to the
+    /// module's input and output (register_full_backward_hook); it may return a replacement grad_input (null keeps it).
+    /// grad_input holds null when the input does not require grad. Hooks run in registration order, each seeing the
+    /// previous one's replacement. Takes effect through <see cref="Call(Tensor)"/>; dispose the result to remove it.
+    /// </summary>
+    public IDisposable RegisterFullBackwardHook(Func<Module, Tensor?[], Tensor?[], Tensor?[]?> hook)
+    {
+        backwardHooks.Add(hook);
+        return new Removal(() => backwardHooks.Remove(hook));
+    }
+
+    /// <summary>
+    /// Registers a hook called during backward with (module, grad_output) before grad_input is computed
+    /// (register_full_backward_pre_hook); it may return a replacement grad_output. Dispose the result to remove it.
+    /// </summary>
+    public IDisposable RegisterFullBackwardPreHook(Func<Module, Tensor?[], Tensor?[]?> hook)
+    {
+        backwardPreHooks.Add(hook);
+        return new Removal(() => backwardPreHooks.Remove(hook));
     }
 
     sealed class Removal(Action remove) : IDisposable

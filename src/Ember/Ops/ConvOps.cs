@@ -36,7 +36,7 @@ internal static class ConvOps
         Recording.Many(y, "ConvolutionBackward0", inputs, (grad, node) =>
         [
             node.NeedsInputGrad(0) ? ConvTranspose2d(grad, weight, null, stride, padding, (outPadH, outPadW), dilation, groups) : null,
-            node.NeedsInputGrad(1) ? WeightGrad(x, grad, g) : null,
+            node.NeedsInputGrad(1) ? WeightGrad(x, grad, g, stride, padding, (outPadH, outPadW), dilation, groups) : null,
             .. bias is null ? Array.Empty<Tensor?>() : [node.NeedsInputGrad(2) ? BiasGrad(grad, g) : null],
         ], x, weight);
         return unbatched ? y.Squeeze(0) : y;
@@ -75,33 +75,40 @@ internal static class ConvOps
         Recording.Many(y, "ConvolutionBackward0", inputs, (grad, node) =>
         [
             node.NeedsInputGrad(0) ? Conv2d(grad, weight, null, stride, padding, dilation, groups) : null,
-            node.NeedsInputGrad(1) ? TransposeWeightGrad(x, grad, g) : null,
+            node.NeedsInputGrad(1) ? TransposeWeightGrad(x, grad, g, stride, padding, outputPadding, dilation, groups) : null,
             .. bias is null ? Array.Empty<Tensor?>() : [node.NeedsInputGrad(2) ? grad.Sum([0, 2, 3]) : null],
         ], x, weight);
         return unbatched ? y.Squeeze(0) : y;
     }
 
-    /// <summary>∂L/∂W of a convolution; its own backward (needed only for double backward through a conv weight) is not implemented.</summary>
-    static Tensor WeightGrad(Tensor x, Tensor gradOutput, Conv2dGeometry g)
+    /// <summary>
+    /// ∂L/∂W of a convolution. It is bilinear in (x, gradOutput): ⟨ggW, ∂L/∂W⟩ = ⟨gradOutput, conv(x, ggW)⟩, so its own
+    /// backward is a convolution for gradOutput and the conv's input gradient (a transposed convolution) for x.
+    /// </summary>
+    static Tensor WeightGrad(Tensor x, Tensor gradOutput, Conv2dGeometry g, (int H, int W) stride, (int H, int W) padding,
+        (int H, int W) outputPadding, (int H, int W) dilation, int groups)
     {
         var gw = Torch.Empty([g.OutChannels, g.InChannelsPerGroup, g.KernelHeight, g.KernelWidth], x.DType);
         var xc = x.Detach().Contiguous(); var gc = gradOutput.Detach().Contiguous();
         if (x.DType == DType.Float32) Conv2dKernel.BackwardWeight(g, xc.Span<float>(), gc.Span<float>(), gw.Span<float>());
         else Conv2dKernel.BackwardWeight(g, xc.Span<double>(), gc.Span<double>(), gw.Span<double>());
-        return Recording.Binary(gw, "ConvolutionBackwardBackward0", x, gradOutput, NoDoubleBackward, NoDoubleBackward);
+        return Recording.Binary(gw, "ConvolutionBackwardBackward0", x, gradOutput,
+            ggw => ConvTranspose2d(gradOutput, ggw, null, stride, padding, outputPadding, dilation, groups),
+            ggw => Conv2d(x, ggw, null, stride, padding, dilation, groups), x, gradOutput);
     }
 
-    static Tensor TransposeWeightGrad(Tensor x, Tensor gradOutput, ConvTranspose2dGeometry g)
+    /// <summary>∂L/∂W of a transposed convolution: ⟨ggW, ∂L/∂W⟩ = ⟨gradOutput, conv_transpose(x, ggW)⟩ (see <see cref="WeightGrad"/>).</summary>
+    static Tensor TransposeWeightGrad(Tensor x, Tensor gradOutput, ConvTranspose2dGeometry g, (int H, int W) stride, (int H, int W) padding,
+        (int H, int W) outputPadding, (int H, int W) dilation, int groups)
     {
         var gw = Torch.Empty([g.InChannels, g.OutChannels / g.Conv.Groups, g.Conv.KernelHeight, g.Conv.KernelWidth], x.DType);
         var xc = x.Detach().Contiguous(); var gc = gradOutput.Detach().Contiguous();
         if (x.DType == DType.Float32) ConvTranspose2dKernel.BackwardWeight(g, xc.Span<float>(), gc.Span<float>(), gw.Span<float>());
         else ConvTranspose2dKernel.BackwardWeight(g, xc.Span<double>(), gc.Span<double>(), gw.Span<double>());
-        return Recording.Binary(gw, "ConvolutionBackwardBackward0", x, gradOutput, NoDoubleBackward, NoDoubleBackward);
+        return Recording.Binary(gw, "ConvolutionBackwardBackward0", x, gradOutput,
+            ggw => Conv2d(gradOutput, ggw, null, stride, padding, dilation, groups),
+            ggw => ConvTranspose2d(x, ggw, null, stride, padding, outputPadding, dilation, groups), x, gradOutput);
     }
-
-    static Tensor NoDoubleBackward(Tensor _) => throw new NotSupportedException(
-        "conv2d: double backward through a convolution's weight gradient is not implemented; use finite-difference Hessian-vector products for convolutional models");
 
     static void CheckFloat(Tensor x, Tensor w, string name)
     {

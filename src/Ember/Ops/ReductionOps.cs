@@ -34,7 +34,8 @@ internal static class ReductionOps
         var d = NormalizeDims(x, dims, "sum");
         var y = Backend.Of(x).Reduce(ReduceOp.Sum, x, d, keepDim);
         var inputShape = x.shape;
-        return Recording.Unary(y, "SumBackward1", x, g => Unreduce(g, inputShape, d, keepDim));
+        // PyTorch: sum() is SumBackward0, sum(dim) SumBackward1
+        return Recording.Unary(y, dims is null ? "SumBackward0" : "SumBackward1", x, g => Unreduce(g, inputShape, d, keepDim));
     }
 
     public static Tensor Mean(Tensor x, int[]? dims, bool keepDim)
@@ -44,7 +45,7 @@ internal static class ReductionOps
         var d = NormalizeDims(x, dims, "mean");
         int count = 1;
         foreach (var i in d) count *= x.shape[i];
-        return Sum(x, d, keepDim) / (double)count;
+        return Recording.Named(Sum(x, d, keepDim) / (double)count, dims is null ? "MeanBackward0" : "MeanBackward1", x);
     }
 
     public static Tensor Prod(Tensor x, int[]? dims, bool keepDim)
@@ -52,7 +53,7 @@ internal static class ReductionOps
         var d = NormalizeDims(x, dims, "prod");
         var y = Backend.Of(x).Reduce(ReduceOp.Prod, x, d, keepDim);
         var inputShape = x.shape;
-        return Recording.Unary(y, "ProdBackward1", x, g => ProdBackward(g, x, y, inputShape, d, keepDim), x, y);
+        return Recording.Unary(y, dims is null ? "ProdBackward0" : "ProdBackward1", x, g => ProdBackward(g, x, y, inputShape, d, keepDim), x, y);
     }
 
     /// <summary>

@@ -110,5 +110,5 @@ internal static class UnaryOps
     }
 
     /// <summary>log σ(x) = −softplus(−x), stable for large |x|.</summary>
-    public static Tensor LogSigmoid(Tensor x) => -Softplus(-x, 1, double.PositiveInfinity);
+    public static Tensor LogSigmoid(Tensor x) => Recording.Named(-Softplus(-x, 1, double.PositiveInfinity), "LogSigmoidBackward0", x);
 }

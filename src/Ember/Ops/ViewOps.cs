@@ -24,7 +24,8 @@ internal static class ViewOps
             using (Torch.NoGrad()) y = View(x.Contiguous(), shape, Tensor.ContiguousStrides(shape), 0);
         }
         var inputShape = x.shape;
-        return Recording.Unary(y, op == "view" ? "ViewBackward0" : "ReshapeAliasBackward0", x, g => g.Reshape(inputShape));
+        // PyTorch: a reshape that can view is ViewBackward0; one that copies is clone + _unsafe_view
+        return Recording.Unary(y, strides is not null ? "ViewBackward0" : "UnsafeViewBackward0", x, g => g.Reshape(inputShape));
     }
 
     /// <summary>Resolves one −1 and checks the element count.</summary>
@@ -196,7 +197,9 @@ internal static class ViewOps
         var shape = keep.Select(i => x.shape[i]).ToArray();
         var strides = keep.Select(i => x.strides[i]).ToArray();
         var inputShape = x.shape;
-        return Recording.Unary(View(x, shape, strides, x.offset), "SqueezeBackward0", x, g => g.Reshape(inputShape));
+        // PyTorch: squeeze() is SqueezeBackward0, squeeze(dim) SqueezeBackward1, squeeze(dims) SqueezeBackward2
+        string name = dims is null ? "SqueezeBackward0" : dims.Length == 1 ? "SqueezeBackward1" : "SqueezeBackward2";
+        return Recording.Unary(View(x, shape, strides, x.offset), name, x, g => g.Reshape(inputShape));
     }
 
     public static Tensor Unsqueeze(Tensor x, int dim)

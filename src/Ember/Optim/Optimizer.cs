@@ -23,7 +23,7 @@ public abstract class Optimizer
     /// Re-evaluates the model with <paramref name="closure"/> (under grad mode, so it may call Backward), then steps;
     /// returns the closure's loss (PyTorch's <c>step(closure)</c>).
     /// </summary>
-    public Tensor Step(Func<Tensor> closure)
+    public virtual Tensor Step(Func<Tensor> closure)
     {
         Tensor loss;
         using (Torch.EnableGrad()) loss = closure();

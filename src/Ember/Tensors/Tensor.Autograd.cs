@@ -30,6 +30,35 @@ public partial class Tensor
         return new HookRemoval(this, hook);
     }
 
+    // Hooks on this tensor's gradient, run in registration order when backward has computed it (see RegisterHook).
+    internal List<Func<Tensor, Tensor?>>? gradHooks;
+
+    /// <summary>
+    /// Registers <paramref name="hook"/> to run each time backward has computed the gradient of this tensor
+    /// (torch.Tensor.register_hook). It receives the gradient and may return a replacement (same shape), which is what
+    /// flows on to this tensor's inputs, into <see cref="Grad"/> of a leaf, and to the next hook; null keeps the gradient.
+    /// Hooks run in the order they were registered, before a leaf accumulates its gradient. Dispose the result to remove it.
+    /// </summary>
+    public IDisposable RegisterHook(Func<Tensor, Tensor?> hook)
+    {
+        ArgumentNullException.ThrowIfNull(hook);
+        if (!RequiresGrad)
+            throw new InvalidOperationException("register_hook: cannot register a hook on a tensor that doesn't require gradient");
+        (gradHooks ??= new()).Add(hook);
+        return new GradHookRemoval(this, hook);
+    }
+
+    sealed class GradHookRemoval(Tensor tensor, Func<Tensor, Tensor?> hook) : IDisposable
+    {
+        bool done;
+        public void Dispose()
+        {
+            if (done) return;
+            done = true;
+            tensor.gradHooks?.Remove(hook);
+        }
+    }
+
     sealed class HookRemoval(Tensor tensor, Action<Tensor> hook) : IDisposable
     {
         bool done;

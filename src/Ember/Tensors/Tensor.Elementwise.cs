@@ -1,3 +1,4 @@
+using Ember.Autograd;
 using Ember.Kernels.Operators;
 using Ember.Ops;
 
@@ -80,7 +81,7 @@ public partial class Tensor
         var y = this;
         if (min is double lo) y = Torch.Where(y < lo, BoundLike(lo).ExpandAs(y), y);
         if (max is double hi) y = Torch.Where(y > hi, BoundLike(hi).ExpandAs(y), y);
-        return y;
+        return Recording.Named(y, "ClampBackward1", this);
     }
 
     // An integral bound keeps an integer tensor integer (torch.clamp(int_tensor, 0, 5) is int64); a fractional one promotes.
@@ -96,7 +97,7 @@ public partial class Tensor
         var y = this;
         if (min is not null) y = Torch.Where(y < min, min, y);
         if (max is not null) y = Torch.Where(y > max, max, y);
-        return y;
+        return Recording.Named(y, "ClampBackward0", this, min ?? this, max ?? this);
     }
 
     /// <summary>Elementwise equality → bool (torch.eq).</summary>
@@ -134,7 +135,7 @@ public partial class Tensor
     public Tensor IsInf() => IsFinite().LogicalOr(IsNan()).LogicalNot();
 
     /// <summary>Fills value where mask is true (torch.masked_fill); the mask broadcasts.</summary>
-    public Tensor MaskedFill(Tensor mask, double value) => Torch.Where(mask, Torch.Scalar(value, DType), this);
+    public Tensor MaskedFill(Tensor mask, double value) => Recording.Named(Torch.Where(mask, Torch.Scalar(value, DType), this), "MaskedFillBackward0", this);
 
     /// <summary>Sums a broadcast tensor down to <paramref name="shape"/> (torch.Tensor.sum_to_size).</summary>
     public Tensor SumTo(int[] shape) => BinaryOps.SumTo(this, shape);

@@ -1,3 +1,4 @@
+using Ember.Autograd;
 using Ember.Ops;
 
 namespace Ember;
@@ -30,15 +31,15 @@ public partial class Tensor
         int n = 1;
         foreach (var i in d) n *= shape[i];
         var centered = this - Mean(d, keepDim: true);
-        return (centered * centered).Sum(d, keepDim) / Math.Max(0, n - correction);
+        return Recording.Named((centered * centered).Sum(d, keepDim) / Math.Max(0, n - correction), "VarBackward0", this);
     }
     /// <summary>Variance over one dim.</summary>
     public Tensor Var(int dim, bool keepDim = false, bool unbiased = true) => Var([dim], keepDim, unbiased ? 1 : 0);
 
     /// <summary>Standard deviation (torch.std).</summary>
-    public Tensor Std(int[]? dims = null, bool keepDim = false, double correction = 1) => Var(dims, keepDim, correction).Sqrt();
+    public Tensor Std(int[]? dims = null, bool keepDim = false, double correction = 1) => Recording.Named(Var(dims, keepDim, correction).Sqrt(), "StdBackward0", this);
     /// <summary>Standard deviation over one dim.</summary>
-    public Tensor Std(int dim, bool keepDim = false, bool unbiased = true) => Var(dim, keepDim, unbiased).Sqrt();
+    public Tensor Std(int dim, bool keepDim = false, bool unbiased = true) => Recording.Named(Var(dim, keepDim, unbiased).Sqrt(), "StdBackward0", this);
 
     /// <summary>Maximum of all elements (torch.max()).</summary>
     public Tensor Max() => ReductionOps.MaxAll(this, max: true);
@@ -60,7 +61,7 @@ public partial class Tensor
         var m = Detach().Amax(d, keepDim: true);
         m = m.MaskedFill(m.IsInf(), 0.0);
         var result = (this - m).Exp().Sum(d, keepDim: true).Log() + m;
-        return keepDim ? result : result.Squeeze(d);
+        return Recording.Named(keepDim ? result : result.Squeeze(d), "LogsumexpBackward0", this);
     }
     /// <summary>log Σ exp(x) along one dim.</summary>
     public Tensor LogSumExp(int dim, bool keepDim = false) => LogSumExp([dim], keepDim);

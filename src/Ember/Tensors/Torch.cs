@@ -14,6 +14,24 @@ public static partial class Torch
     /// <summary>Enables graph recording until disposed (torch.enable_grad).</summary>
     public static GradMode.Scope EnableGrad() => new(true);
 
+    /// <summary>
+    /// Turns on anomaly detection until disposed (torch.autograd.detect_anomaly): nodes remember their forward call's
+    /// stack, and backward throws <see cref="AnomalyException"/> naming the first node whose gradient holds NaN or Inf and
+    /// the user's line that created it. <paramref name="checkNan"/> false keeps only the stacks.
+    /// </summary>
+    public static AnomalyMode.Scope DetectAnomaly(bool checkNan = true) => new(true, checkNan);
+
+    /// <summary>
+    /// Activation checkpointing (torch.utils.checkpoint.checkpoint, use_reentrant=True): runs <paramref name="function"/>
+    /// without keeping its activations and runs it again during backward, trading compute for memory. With
+    /// <paramref name="preserveRngState"/> (the default) the default generator is rewound for the recomputation, so dropout
+    /// inside draws the same mask; an explicit generator passed to dropout is not rewound. Gradients reach parameters used
+    /// inside through <see cref="Tensor.Backward"/>; <see cref="Grad(Tensor[], Tensor[], Tensor?[], bool, bool, bool)"/> through a
+    /// checkpoint throws, as PyTorch's reentrant checkpoint does.
+    /// </summary>
+    public static Tensor Checkpoint(Func<Tensor[], Tensor> function, Tensor[] inputs, bool preserveRngState = true)
+        => Checkpointing.Checkpoint(function, inputs, preserveRngState);
+
     /// <summary>Whether operations are recorded (torch.is_grad_enabled).</summary>
     public static bool IsGradEnabled => GradMode.IsEnabled;
 
@@ -59,7 +77,7 @@ public static partial class Torch
             if (tensors[k].Shape != tensors[0].Shape)
                 throw new ArgumentException($"stack: expects each tensor to be equal size, but got {tensors[0].Shape} at entry 0 and {tensors[k].Shape} at entry {k}");
         int d = Ember.Tensor.NormalizeDim(dim, tensors[0].Rank + 1, "stack");
-        return Cat(tensors.Select(t => t.Unsqueeze(d)).ToArray(), d);
+        return Recording.Named(Cat(tensors.Select(t => t.Unsqueeze(d)).ToArray(), d), "StackBackward0", tensors);
     }
 
     /// <summary>condition ? a : b, broadcasting (torch.where).</summary>

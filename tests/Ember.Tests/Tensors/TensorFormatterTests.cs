@@ -50,7 +50,7 @@ public class TensorFormatterTests
         var x = Torch.Tensor(1f, 2f).RequiresGradInPlace();
         Assert.Equal("tensor([1., 2.], requires_grad=True)", x.ToString());
         Assert.Equal("tensor([2., 4.], grad_fn=<MulBackward0>)", (x * 2.0).ToString());
-        Assert.Equal("tensor(3., grad_fn=<SumBackward1>)", x.Sum().ToString());
+        Assert.Equal("tensor(3., grad_fn=<SumBackward0>)", x.Sum().ToString());   // PyTorch: sum() of all elements is SumBackward0
         Assert.Equal("tensor([2., 4.])", (x * 2.0).Detach().ToString());
         var d = Torch.Tensor(1.0, 2.0).RequiresGradInPlace();
         Assert.Equal("tensor([1., 2.], dtype=torch.float64, requires_grad=True)", d.ToString());

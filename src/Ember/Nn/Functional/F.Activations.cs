@@ -1,6 +1,7 @@
 namespace Ember.Nn.Functional;
 
-// Activations, written from the core ops: each backward comes from the composition, so none needs its own.
+// Activations, written from the core ops: most backwards come from the composition; the piecewise-linear ones have their
+// own (Ops.PiecewiseOps) so the gradient at a breakpoint is PyTorch's.
 public static partial class F
 {
     const double SeluAlpha = 1.6732632423543772848170429916717;
@@ -13,7 +14,11 @@ public static partial class F
     public static Tensor Relu6(Tensor x) => Hardtanh(x, 0, 6);
 
     /// <summary>x for x &gt; 0, slope·x otherwise (torch.nn.functional.leaky_relu).</summary>
-    public static Tensor LeakyRelu(Tensor x, double negativeSlope = 0.01) => Torch.Where(x > 0.0, x, x * negativeSlope);
+    public static Tensor LeakyRelu(Tensor x, double negativeSlope = 0.01)
+        => Autograd.Recording.Named(Torch.Where(x > 0.0, x, x * negativeSlope), "LeakyReluBackward0", x);
+
+    /// <summary>x where x &gt; threshold, else value (torch.nn.functional.threshold); the gradient is 0 at the threshold.</summary>
+    public static Tensor Threshold(Tensor x, double threshold, double value) => Ops.PiecewiseOps.Threshold(x, threshold, value);
 
     /// <summary>
     /// x for x &gt; 0, w·x otherwise (torch.nn.functional.prelu). <paramref name="weight"/> has one element (shared) or
@@ -50,16 +55,16 @@ public static partial class F
     /// <summary>x for x &gt; 0, α(eˣ − 1) otherwise (torch.nn.functional.elu).</summary>
     public static Tensor Elu(Tensor x, double alpha = 1.0)
         // expm1 sees min(x, 0) so the unused branch cannot overflow into a NaN gradient
-        => Torch.Where(x > 0.0, x, x.Clamp(max: 0).Expm1() * alpha);
+        => Autograd.Recording.Named(Torch.Where(x > 0.0, x, x.Clamp(max: 0).Expm1() * alpha), "EluBackward0", x);
 
     /// <summary>scale·elu(x, α) with the self-normalizing constants (torch.nn.functional.selu).</summary>
-    public static Tensor Selu(Tensor x) => Elu(x, SeluAlpha) * SeluScale;
+    public static Tensor Selu(Tensor x) => Autograd.Recording.Named(Elu(x, SeluAlpha) * SeluScale, "EluBackward0", x);
 
     /// <summary>max(0, x) + min(0, α(e^(x/α) − 1)) (torch.nn.functional.celu).</summary>
     public static Tensor Celu(Tensor x, double alpha = 1.0)
     {
         if (alpha == 0) throw new ArgumentException("celu: alpha must not be 0");
-        return Torch.Where(x > 0.0, x, (x.Clamp(max: 0) / alpha).Expm1() * alpha);
+        return Autograd.Recording.Named(Torch.Where(x > 0.0, x, (x.Clamp(max: 0) / alpha).Expm1() * alpha), "CeluBackward0", x);
     }
 
     /// <summary>x·σ(x), also called Swish (torch.nn.functional.silu).</summary>
@@ -83,11 +88,11 @@ public static partial class F
     /// <summary>tanh(x) (torch.tanh).</summary>
     public static Tensor Tanh(Tensor x) => x.Tanh();
 
-    /// <summary>clamp(x, min, max); the gradient is zero outside (min, max) (torch.nn.functional.hardtanh).</summary>
+    /// <summary>clamp(x, min, max); the gradient is zero outside (min, max) and at its ends (torch.nn.functional.hardtanh).</summary>
     public static Tensor Hardtanh(Tensor x, double minVal = -1, double maxVal = 1)
     {
         if (maxVal < minVal) throw new ArgumentException($"hardtanh: max_val ({maxVal}) cannot be less than min_val ({minVal})");
-        return x.Clamp(minVal, maxVal);
+        return Ops.PiecewiseOps.Hardtanh(x, minVal, maxVal);
     }
 
     /// <summary>log(1 + e^(βx))/β, linear where βx &gt; threshold (torch.nn.functional.softplus).</summary>
@@ -97,10 +102,10 @@ public static partial class F
     public static Tensor Softsign(Tensor x) => x / (x.Abs() + 1.0);
 
     /// <summary>x·relu6(x + 3)/6 (torch.nn.functional.hardswish).</summary>
-    public static Tensor Hardswish(Tensor x) => x * Relu6(x + 3.0) / 6.0;
+    public static Tensor Hardswish(Tensor x) => Ops.PiecewiseOps.Hardswish(x);
 
     /// <summary>relu6(x + 3)/6 (torch.nn.functional.hardsigmoid).</summary>
-    public static Tensor Hardsigmoid(Tensor x) => Relu6(x + 3.0) / 6.0;
+    public static Tensor Hardsigmoid(Tensor x) => Ops.PiecewiseOps.Hardsigmoid(x);
 
     /// <summary>exp(xᵢ)/Σⱼexp(xⱼ) along <paramref name="dim"/> (torch.nn.functional.softmax).</summary>
     public static Tensor Softmax(Tensor x, int dim) => x.Softmax(dim);

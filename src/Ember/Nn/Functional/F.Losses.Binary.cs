@@ -28,7 +28,7 @@ public static partial class F
             g => -g * (x.Log() - (-x).Log1p()), // −logit(p), as PyTorch's target gradient
             x, t);
         if (weight is not null) loss = loss * AsInputType(weight, input);
-        return Reduce(loss, reduction);
+        return Autograd.Recording.Named(Reduce(loss, reduction), "BinaryCrossEntropyBackward0", input, target);
     }
 
     static void CheckUnitInterval(string op, Tensor t, string name)
@@ -54,7 +54,7 @@ public static partial class F
         if (posWeight is not null) logSigmoid = logSigmoid * ((AsInputType(posWeight, input) - 1.0) * t + 1.0);
         var loss = (1.0 - t) * input - logSigmoid;
         if (weight is not null) loss = loss * AsInputType(weight, input);
-        return Reduce(loss, reduction);
+        return Autograd.Recording.Named(Reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0", input, target);
     }
 
     /// <summary>Two-class logistic loss log(1 + e^(−y·x)) for targets y ∈ {−1, 1} (torch.nn.functional.soft_margin_loss).</summary>

@@ -49,7 +49,7 @@ public static partial class F
 
         var (nll, targetWeight, ignored) = Nll(op, logp, target, w, ignoreIndex, classDim);
         var loss = ReduceNll(nll, targetWeight, reduction);
-        if (labelSmoothing <= 0) return loss;
+        if (labelSmoothing <= 0) return Autograd.Recording.Named(loss, NllNodeName(input), input);
 
         var smooth = w is null ? -logp.Sum(classDim) : -(logp * w.View(ClassViewShape(input.Rank, classDim, classes))).Sum(classDim);
         smooth = Torch.Where(ignored, Torch.ZerosLike(smooth), smooth);
@@ -74,8 +74,11 @@ public static partial class F
         CheckFloating(op, input, "input");
         var w = ClassWeight(op, weight, input, input.Size(classDim));
         var (nll, targetWeight, _) = Nll(op, input, target, w, ignoreIndex, classDim);
-        return ReduceNll(nll, targetWeight, reduction);
+        return Autograd.Recording.Named(ReduceNll(nll, targetWeight, reduction), NllNodeName(input), input);
     }
+
+    // PyTorch's nll_loss node; a 4-D (image) input goes through nll_loss2d
+    static string NllNodeName(Tensor input) => input.Rank == 4 ? "NllLoss2DBackward0" : "NllLossBackward0";
 
     static Tensor ReduceNll(Tensor nll, Tensor targetWeight, Reduction reduction) => reduction switch
     {

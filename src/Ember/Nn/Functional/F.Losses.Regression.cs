@@ -9,7 +9,7 @@ public static partial class F
 
     /// <summary>Mean squared error (x − y)² (torch.nn.functional.mse_loss).</summary>
     public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
-        => Reduce(Difference("mse_loss", input, target).Square(), reduction);
+        => Autograd.Recording.Named(Reduce(Difference("mse_loss", input, target).Square(), reduction), "MseLossBackward0", input, target);
 
     /// <summary>
     /// Smooth L1 (torch.nn.functional.smooth_l1_loss): 0.5·d²/β where |d| &lt; β, |d| − 0.5·β elsewhere.
@@ -20,9 +20,8 @@ public static partial class F
         const string op = "smooth_l1_loss";
         if (beta < 0) throw new ArgumentException($"{op}: beta must be non-negative, got {beta}");
         var d = Difference(op, input, target);
-        if (beta == 0) return Reduce(d.Abs(), reduction);
-        var z = d.Abs();
-        return Reduce(Torch.Where(z < beta, z * 0.5 * z / beta, z - 0.5 * beta), reduction);
+        var loss = beta == 0 ? Reduce(d.Abs(), reduction) : SmoothL1(d.Abs(), beta, reduction);
+        return Autograd.Recording.Named(loss, "SmoothL1LossBackward0", input, target);
     }
 
     /// <summary>
@@ -34,8 +33,10 @@ public static partial class F
         const string op = "huber_loss";
         if (!(delta > 0)) throw new ArgumentException($"{op}: delta must be positive, got {delta}");
         var z = Difference(op, input, target).Abs();
-        return Reduce(Torch.Where(z < delta, z * 0.5 * z, (z - 0.5 * delta) * delta), reduction);
+        return Autograd.Recording.Named(Reduce(Torch.Where(z < delta, z * 0.5 * z, (z - 0.5 * delta) * delta), reduction), "HuberLossBackward0", input, target);
     }
+
+    static Tensor SmoothL1(Tensor z, double beta, Reduction reduction) => Reduce(Torch.Where(z < beta, z * 0.5 * z / beta, z - 0.5 * beta), reduction);
 
     static Tensor Difference(string op, Tensor input, Tensor target)
     {

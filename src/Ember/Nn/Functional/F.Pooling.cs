@@ -18,7 +18,9 @@ public static partial class F
         => PoolOps.AvgPool2d(input, (kernelSize, kernelSize), (stride ?? kernelSize, stride ?? kernelSize), (padding, padding), ceilMode, countIncludePad, divisorOverride);
 
     /// <summary>Adaptive average pooling to a fixed output size (torch.nn.functional.adaptive_avg_pool2d).</summary>
-    public static Tensor AdaptiveAvgPool2d(Tensor input, (int H, int W) outputSize) => PoolOps.AdaptiveAvgPool2d(input, outputSize);
+    public static Tensor AdaptiveAvgPool2d(Tensor input, (int H, int W) outputSize)
+        // PyTorch computes a 1×1 output as a mean over (H, W)
+        => outputSize == (1, 1) ? Autograd.Recording.Named(PoolOps.AdaptiveAvgPool2d(input, outputSize), "MeanBackward1", input) : PoolOps.AdaptiveAvgPool2d(input, outputSize);
 
     /// <summary>Adaptive max pooling to a fixed output size (torch.nn.functional.adaptive_max_pool2d).</summary>
     public static Tensor AdaptiveMaxPool2d(Tensor input, (int H, int W) outputSize) => PoolOps.AdaptiveMaxPool2d(input, outputSize).Output;
