@@ -27,6 +27,7 @@ public static class EmberCommand
         root.Subcommands.Add(AblateCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(Detect.DetectCommand.Create());
+        root.Subcommands.Add(AnchorsCommand.Create());
         return (root, verbose);
     }
 
