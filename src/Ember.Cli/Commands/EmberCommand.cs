@@ -26,6 +26,7 @@ public static class EmberCommand
         root.Subcommands.Add(EvolveCommand.Create());
         root.Subcommands.Add(AblateCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(Forecast.ForecastCommand.Create());
         return (root, verbose);
     }
 
