@@ -28,6 +28,7 @@ public static class EmberCommand
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(Detect.DetectCommand.Create());
         root.Subcommands.Add(AnchorsCommand.Create());
+        root.Subcommands.Add(Forecast.ForecastCommand.Create());
         return (root, verbose);
     }
 

@@ -1,32 +1,54 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text;
 using Ember.Analysis;
 using Ember.Cli.Configuration;
 using Ember.Cli.Reporting;
+using Ember.Interop;
 
 namespace Ember.Cli.Commands;
 
 /// <summary>
 /// `ember gradient-flow`: runs <see cref="GradientFlowExperiment"/> for every architecture, prints each report and
 /// draws gradient-flow.png — the notes' vanishing-gradient claim as a picture — into a new runs/gradient-flow/expN
-/// folder (or to --output).
+/// folder (or to --output). With --recurrent it runs <see cref="RecurrentGradientFlowExperiment"/> instead: the
+/// gradient reaching each time step of a plain RNN, an LSTM and a GRU on the adding problem, and each one's accuracy
+/// trained without and with clipping (recurrent-gradient-flow.png, step_gradient_norms.csv, accuracy.csv).
 /// </summary>
 public static class GradientFlowCommand
 {
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var command = new Command("gradient-flow", "Show vanishing gradients in a deep sigmoid MLP and how ReLU+BN or residual connections fix them");
-        var output = new Option<string?>("--output") { Description = "where to write the plot; default: gradient-flow.png in a new run folder under --project" };
+        var command = new Command("gradient-flow", "Show vanishing gradients in a deep sigmoid MLP and how ReLU+BN or residual connections fix them; with --recurrent, in a plain RNN vs LSTM vs GRU over a long sequence");
+        var output = new Option<string?>("--output") { Description = "where to write the plot; default: gradient-flow.png (or recurrent-gradient-flow.png) in a new run folder under --project" };
         var project = new Option<string>("--project") { Description = "folder for the expN run folders", DefaultValueFactory = _ => "runs/gradient-flow" };
-        var seed = new Option<int>("--seed") { Description = "seed of the initialization and the random batch", DefaultValueFactory = _ => 0 };
-        command.Options.Add(output); command.Options.Add(project); command.Options.Add(seed);
+        var seed = new Option<int>("--seed") { Description = "seed of the initialization and the random batches", DefaultValueFactory = _ => 0 };
+        var recurrent = new Option<bool>("--recurrent") { Description = "the recurrent experiment: RNN vs LSTM vs GRU on the adding problem" };
+        var length = new Option<int>("--length") { Description = "with --recurrent: steps per sequence", DefaultValueFactory = _ => 100 };
+        var steps = new Option<int>("--steps") { Description = "with --recurrent: Adam steps per training run (6 runs: 3 cells × without/with clipping)", DefaultValueFactory = _ => 1500 };
+        var hidden = new Option<int>("--hidden") { Description = "with --recurrent: hidden units of each cell", DefaultValueFactory = _ => 32 };
+        var lr = new Option<double>("--lr") { Description = "with --recurrent: Adam learning rate", DefaultValueFactory = _ => 0.01 };
+        var clip = new Option<double>("--clip") { Description = "with --recurrent: the gradient-norm limit of the clipped runs", DefaultValueFactory = _ => 1.0 };
+        foreach (var o in new Option[] { output, project, seed, recurrent, length, steps, hidden, lr, clip }) command.Options.Add(o);
         command.SetAction(parse => CliErrors.Run(() =>
         {
+            bool isRecurrent = parse.GetValue(recurrent);
             // the destination first: a folder that cannot be written fails at once, not after the experiment
-            var path = parse.GetValue(output) is string file ? Path.GetFullPath(file)
-                : Path.Combine(Path.GetFullPath(RunFolder.Create(parse.GetValue(project)!)), "gradient-flow.png");
-            if (Directory.Exists(path)) throw new ConfigException($"--output {path} is a folder; give a file name such as {Path.Combine(path, "gradient-flow.png")}");
+            var file = isRecurrent ? "recurrent-gradient-flow.png" : "gradient-flow.png";
+            var path = parse.GetValue(output) is string given ? Path.GetFullPath(given)
+                : Path.Combine(Path.GetFullPath(RunFolder.Create(parse.GetValue(project)!)), file);
+            if (Directory.Exists(path)) throw new ConfigException($"--output {path} is a folder; give a file name such as {Path.Combine(path, file)}");
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            if (isRecurrent)
+            {
+                int len = parse.GetValue(length), n = parse.GetValue(steps), h = parse.GetValue(hidden);
+                double rate = parse.GetValue(lr), limit = parse.GetValue(clip);
+                if (len < 2 || n < 0 || h < 1 || !(rate > 0) || !(limit > 0))
+                    throw new ConfigException($"gradient-flow --recurrent: expected --length ≥ 2, --steps ≥ 0, --hidden ≥ 1, --lr > 0 and --clip > 0, got {len}, {n}, {h}, {rate}, {limit}");
+                RunRecurrent(path, parse.GetValue(seed), len, n, h, rate, limit);
+                return 0;
+            }
             var reports = GradientFlowExperiment.Architectures.Select(a => (a, GradientFlowExperiment.Run(a, parse.GetValue(seed)))).ToList();
             foreach (var (name, report) in reports) Console.WriteLine($"== {name} ==\n{report}\n");
             GradientFlowPlot.Save(reports, path);
@@ -34,5 +56,50 @@ public static class GradientFlowCommand
             return 0;
         }));
         return command;
+    }
+
+    static void RunRecurrent(string path, int seed, int length, int steps, int hidden, double lr, double clip)
+    {
+        var folder = Path.GetDirectoryName(path)!;
+        var norms = new List<(string, double[])>();
+        var (x, y) = RecurrentGradientFlowExperiment.AddingBatch(256, length, new Generator(seed + 7));
+        foreach (var cell in RecurrentGradientFlowExperiment.Cells)
+        {
+            Torch.ManualSeed(seed);
+            norms.Add((cell, RecurrentGradientFlowExperiment.StepGradientNorms(RecurrentGradientFlowExperiment.Build(cell, hidden), x, y)));
+        }
+        Console.WriteLine($"gradient reaching step t at initialization, adding problem of {length} steps, hidden {hidden}, batch 256:");
+        foreach (var (cell, v) in norms)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {cell,-4}  ‖∂L/∂x_0‖ {v[0]:0.00e+0}  ‖∂L/∂x_{length / 2}‖ {v[length / 2]:0.00e+0}  ‖∂L/∂x_{length - 1}‖ {v[^1]:0.00e+0}  first/last {v[0] / v[^1]:0.0e+0}"));
+
+        var accuracies = new List<(string, double?, double)>();
+        var trained = new List<(string, double[])>(); // the same measurement after the clipped run's training
+        var table = new StringBuilder("cell,clip,accuracy,test_mse,max_grad_norm,seconds\n");
+        Console.WriteLine($"training {steps} Adam steps (lr {lr.ToString(CultureInfo.InvariantCulture)}, batch 64) per run; accuracy = |error| < {RecurrentGradientFlowExperiment.Tolerance} on 1000 fresh sequences:");
+        foreach (var cell in RecurrentGradientFlowExperiment.Cells)
+            foreach (double? limit in new double?[] { null, clip })
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                Torch.ManualSeed(seed);
+                var model = RecurrentGradientFlowExperiment.Build(cell, hidden);
+                var (accuracy, mse, maxNorm) = RecurrentGradientFlowExperiment.Train(model, length, steps, lr, limit, batch: 64, testBatch: 1000, seed: seed);
+                accuracies.Add((cell, limit, accuracy));
+                if (limit is not null) trained.Add((cell + " trained", RecurrentGradientFlowExperiment.StepGradientNorms(model, x, y)));
+                string clipText = limit is double c ? c.ToString(CultureInfo.InvariantCulture) : "none";
+                table.Append(string.Create(CultureInfo.InvariantCulture, $"{cell},{clipText},{accuracy:G6},{mse:G6},{maxNorm:G6},{clock.Elapsed.TotalSeconds:F1}\n"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {cell,-4} clip {clipText,-4}: accuracy {100 * accuracy:F1}%, test MSE {mse:0.0000}, largest gradient norm {maxNorm:0.00}, {clock.Elapsed.TotalSeconds:F0} s"));
+            }
+        AtomicFile.WriteAllText(Path.Combine(folder, "accuracy.csv"), table.ToString());
+        var all = norms.Concat(trained).ToList();
+        var csv = new StringBuilder("t," + string.Join(",", all.Select(n => n.Item1.Replace(' ', '_'))) + "\n");
+        for (int t = 0; t < length; t++)
+            csv.Append(t.ToString(CultureInfo.InvariantCulture)).Append(string.Concat(all.Select(n => "," + n.Item2[t].ToString("G6", CultureInfo.InvariantCulture)))).Append('\n');
+        AtomicFile.WriteAllText(Path.Combine(folder, "step_gradient_norms.csv"), csv.ToString());
+        Console.WriteLine($"gradient reaching step t after the clipped runs' training:");
+        foreach (var (cell, v) in trained)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {cell,-12}  ‖∂L/∂x_0‖ {v[0]:0.00e+0}  ‖∂L/∂x_{length - 1}‖ {v[^1]:0.00e+0}  first/last {v[0] / v[^1]:0.0e+0}"));
+        RecurrentGradientFlowPlot.Save(all, accuracies, length, steps, path);
+        Console.WriteLine($"wrote {path}, step_gradient_norms.csv and accuracy.csv");
     }
 }

@@ -84,7 +84,7 @@ public sealed class ProgressReporter : Callback
         var now = clock();
         double seconds = Math.Max((now - epochStart).TotalSeconds, 1e-9);
         string stats = string.Create(CultureInfo.InvariantCulture,
-            $"loss {state.EpochLoss:F4}  acc {100 * state.EpochAccuracy:F2}%  lr {state.Lr:0.####e+0}  {state.EpochSamples / seconds:F0} img/s");
+            $"loss {state.EpochLoss:F4}  {(double.IsNaN(state.EpochAccuracy) ? "" : $"acc {100 * state.EpochAccuracy:F2}%  ")}lr {state.Lr:0.####e+0}  {state.EpochSamples / seconds:F0} {(double.IsNaN(state.EpochAccuracy) ? "samples" : "img")}/s");
         if (task is not null)
         {
             task.Description = $"epoch {state.Epoch}/{state.Epochs}  {Markup.Escape(stats)}";
@@ -119,12 +119,17 @@ public sealed class ProgressReporter : Callback
     public override void OnEpochEnd(TrainerState state)
     {
         var row = state.History[^1];
-        string line = string.Create(CultureInfo.InvariantCulture,
-            $"epoch {row.Epoch}/{state.Epochs}: train loss {row.TrainLoss:F4}, train acc {100 * row.TrainAccuracy:F2}%, val loss {row.ValLoss:F4}, top-1 {100 * row.Top1:F2}%, top-5 {100 * row.Top5:F2}%, lr {row.Lr:0.####e+0}, {row.Seconds:F1} s");
+        // a regression run (a forecaster) has no accuracies: its line shows the losses only
+        string line = double.IsNaN(row.TrainAccuracy) && double.IsNaN(row.Top1)
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"epoch {row.Epoch}/{state.Epochs}: train loss {row.TrainLoss:F4}, val loss {row.ValLoss:F4}, lr {row.Lr:0.####e+0}, {row.Seconds:F1} s")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"epoch {row.Epoch}/{state.Epochs}: train loss {row.TrainLoss:F4}, train acc {100 * row.TrainAccuracy:F2}%, val loss {row.ValLoss:F4}, top-1 {100 * row.Top1:F2}%, top-5 {100 * row.Top5:F2}%, lr {row.Lr:0.####e+0}, {row.Seconds:F1} s");
         if (task is not null)
         {
             task.Value = task.MaxValue;
-            task.Description = $"epoch {state.Epoch}/{state.Epochs}  val top-1 {100 * row.Top1:F2}%  loss {row.ValLoss:F4}";
+            task.Description = double.IsNaN(row.Top1) ? string.Create(CultureInfo.InvariantCulture, $"epoch {state.Epoch}/{state.Epochs}  val loss {row.ValLoss:F4}")
+                : $"epoch {state.Epoch}/{state.Epochs}  val top-1 {100 * row.Top1:F2}%  loss {row.ValLoss:F4}";
             task.StopTask();
         }
         else output.WriteLine(line);
@@ -136,6 +141,7 @@ public sealed class ProgressReporter : Callback
         if (plain)
         {
             var best = state.History.Count == 0 ? "no epoch completed"
+                : state.History.All(r => double.IsNaN(r.Top1)) ? string.Create(CultureInfo.InvariantCulture, $"best val loss {state.History.Min(r => r.ValLoss):F4}")
                 : string.Create(CultureInfo.InvariantCulture, $"best top-1 {100 * state.History.Max(r => r.Top1):F2}%");
             output.WriteLine($"done: {state.History.Count} epoch{(state.History.Count == 1 ? "" : "s")}, {best}; results in {runFolder}");
             if (state.StopReason is string reason) output.WriteLine($"stopped early: {reason}");

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using Ember.Autograd;
+using Ember.Kernels.Threading;
 
 namespace Ember.Ops;
 
@@ -50,31 +51,16 @@ internal static class LstmSequenceOp
             var gxc = gx.Detach().Contiguous();
             var wHhT = wHh.Detach().T;
             var wHrT = wHr?.Detach().T;
-            var tanhC = new T[hidden];
             for (int s = 0; s < steps; s++)
             {
                 int t = reverse ? steps - 1 - s : s, r0 = offsets[t], bs = sizes[t];
                 hCur.Span<T>()[..(bs * p)].CopyTo(hPrev.Span<T>().Slice(r0 * p, bs * p));
                 cCur.Span<T>()[..(bs * hidden)].CopyTo(cPrev.Span<T>().Slice(r0 * hidden, bs * hidden));
                 var recurrent = hCur.Narrow(0, 0, bs).Mm(wHhT);
-                var g = gates.Span<T>().Slice(r0 * gates4, bs * gates4);
-                TensorPrimitives.Add(gxc.Span<T>().Slice(r0 * gates4, bs * gates4), recurrent.Span<T>(), g);
+                // the rows of a step are independent: split them over the threads (the GEMMs already are; this
+                // elementwise part ran on one thread and was what kept the wall time from the CPU time)
+                ParallelRange.For(bs, RowGrain, new ForwardRows<T>(gxc, recurrent, gates, cAll, cPrev, hPre ?? hCur, r0, hPre is null ? 0 : r0, hidden));
                 var cs = cAll.Span<T>().Slice(r0 * hidden, bs * hidden);
-                var cps = cPrev.Span<T>().Slice(r0 * hidden, bs * hidden);
-                var hTarget = hPre is null ? hCur.Span<T>()[..(bs * p)] : hPre.Span<T>().Slice(r0 * hidden, bs * hidden);
-                for (int j = 0; j < bs; j++)
-                {
-                    var row = g.Slice(j * gates4, gates4);
-                    var i = row[..hidden]; var f = row.Slice(hidden, hidden); var gg = row.Slice(2 * hidden, hidden); var o = row.Slice(3 * hidden, hidden);
-                    TensorPrimitives.Sigmoid<T>(row[..(2 * hidden)], row[..(2 * hidden)]);
-                    TensorPrimitives.Tanh<T>(gg, gg);
-                    TensorPrimitives.Sigmoid<T>(o, o);
-                    var c = cs.Slice(j * hidden, hidden);
-                    var cp = cps.Slice(j * hidden, hidden);
-                    for (int k = 0; k < hidden; k++) c[k] = f[k] * cp[k] + i[k] * gg[k];
-                    TensorPrimitives.Tanh<T>(c, tanhC);
-                    TensorPrimitives.Multiply<T>(o, tanhC, hTarget.Slice(j * hidden, hidden));
-                }
                 cs.CopyTo(cCur.Span<T>()[..(bs * hidden)]);
                 if (hPre is not null)
                     hPre.Narrow(0, r0, bs).Mm(wHrT!).Span<T>().CopyTo(hCur.Span<T>()[..(bs * p)]);
@@ -108,33 +94,75 @@ internal static class LstmSequenceOp
         var dHPost = hPre is null ? null : Torch.Empty([rows, p], dtype);
         var wHhD = wHh.Detach();
         var wHrD = wHr?.Detach();
-        var tanhC = new T[hidden];
         for (int s = steps - 1; s >= 0; s--)
         {
             int t = reverse ? steps - 1 - s : s, r0 = offsets[t], bs = sizes[t];
             var dhRows = dh.Span<T>()[..(bs * p)];
             TensorPrimitives.Add<T>(dhRows, gOut.AsSpan(r0 * p, bs * p), dhRows);
-            Span<T> dPre;
+            Tensor? dPreTensor = null;
             if (dHPost is not null)
             {
                 dhRows.CopyTo(dHPost.Span<T>().Slice(r0 * p, bs * p));
-                dPre = dh.Narrow(0, 0, bs).Mm(wHrD!).Span<T>();
+                dPreTensor = dh.Narrow(0, 0, bs).Mm(wHrD!);
             }
-            else dPre = dhRows;
-            var g = gates.Span<T>().Slice(r0 * gates4, bs * gates4);
-            var dg = dGates.Span<T>().Slice(r0 * gates4, bs * gates4);
-            var cs = cAll.Span<T>().Slice(r0 * hidden, bs * hidden);
-            var cps = cPrev.Span<T>().Slice(r0 * hidden, bs * hidden);
-            var dcs = dc.Span<T>()[..(bs * hidden)];
-            for (int j = 0; j < bs; j++)
+            ParallelRange.For(bs, RowGrain, new BackwardRows<T>(gates, dGates, cAll, cPrev, dc, dHPost is null ? dh : dPreTensor!, r0, hidden));
+            dGates.Narrow(0, r0, bs).Mm(wHhD).Span<T>().CopyTo(dhRows);
+        }
+        var dWhh = dGates.T.Mm(hPrev);
+        Tensor? dWhr = dHPost is null ? null : dHPost.T.Mm(hPre!);
+        return wHr is null ? [dGates, dh, dc, dWhh] : [dGates, dh, dc, dWhh, dWhr];
+    }
+
+    // rows per parallel chunk: a chunk's boundaries depend only on the batch size, so results are the same on any thread count
+    const int RowGrain = 8;
+
+    // Per row j of a step: gates ← [σ(i), σ(f), tanh(g), σ(o)] of gx + recurrent, c = σ(f)⊙c_{t−1} + σ(i)⊙tanh(g),
+    // h = σ(o)⊙tanh(c) (into hTarget's row, which is h_t or, with a projection, the pre-projection buffer).
+    readonly struct ForwardRows<T>(Tensor gx, Tensor recurrent, Tensor gates, Tensor cAll, Tensor cPrev, Tensor hTarget, int r0, int hRow0, int hidden)
+        : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(int start, int end)
+        {
+            int gates4 = 4 * hidden;
+            var gxs = gx.Span<T>(); var rec = recurrent.Span<T>(); var gs = gates.Span<T>();
+            var cs = cAll.Span<T>(); var cps = cPrev.Span<T>(); var hs = hTarget.Span<T>();
+            for (int j = start; j < end; j++)
             {
-                var row = g.Slice(j * gates4, gates4);
-                var drow = dg.Slice(j * gates4, gates4);
-                var c = cs.Slice(j * hidden, hidden);
-                var cp = cps.Slice(j * hidden, hidden);
+                var row = gs.Slice((r0 + j) * gates4, gates4);
+                TensorPrimitives.Add(gxs.Slice((r0 + j) * gates4, gates4), rec.Slice(j * gates4, gates4), row);
+                var i = row[..hidden]; var f = row.Slice(hidden, hidden); var gg = row.Slice(2 * hidden, hidden); var o = row.Slice(3 * hidden, hidden);
+                TensorPrimitives.Sigmoid<T>(row[..(2 * hidden)], row[..(2 * hidden)]);
+                TensorPrimitives.Tanh<T>(gg, gg);
+                TensorPrimitives.Sigmoid<T>(o, o);
+                var c = cs.Slice((r0 + j) * hidden, hidden);
+                var cp = cps.Slice((r0 + j) * hidden, hidden);
+                for (int k = 0; k < hidden; k++) c[k] = f[k] * cp[k] + i[k] * gg[k];
+                var h = hs.Slice((hRow0 + j) * hidden, hidden);
+                TensorPrimitives.Tanh<T>(c, h);
+                TensorPrimitives.Multiply<T>(o, h, h);
+            }
+        }
+    }
+
+    // Per row j of a step in reverse: the gate gradients from dh (dPre's row) and dc, and dc ← dc_{t−1}. tanh(c) is kept
+    // in the row's o-gate slot of dGates until that slot's own gradient overwrites it (each k reads it first).
+    readonly struct BackwardRows<T>(Tensor gates, Tensor dGates, Tensor cAll, Tensor cPrev, Tensor dc, Tensor dPre, int r0, int hidden)
+        : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(int start, int end)
+        {
+            int gates4 = 4 * hidden;
+            var gs = gates.Span<T>(); var dgs = dGates.Span<T>(); var cs = cAll.Span<T>(); var cps = cPrev.Span<T>();
+            var dcs = dc.Span<T>(); var dps = dPre.Span<T>();
+            for (int j = start; j < end; j++)
+            {
+                var row = gs.Slice((r0 + j) * gates4, gates4);
+                var drow = dgs.Slice((r0 + j) * gates4, gates4);
+                var cp = cps.Slice((r0 + j) * hidden, hidden);
                 var dcr = dcs.Slice(j * hidden, hidden);
-                var dhr = dPre.Slice(j * hidden, hidden);
-                TensorPrimitives.Tanh<T>(c, tanhC);
+                var dhr = dps.Slice(j * hidden, hidden);
+                var tanhC = drow.Slice(3 * hidden, hidden);
+                TensorPrimitives.Tanh<T>(cs.Slice((r0 + j) * hidden, hidden), tanhC);
                 for (int k = 0; k < hidden; k++)
                 {
                     T i = row[k], f = row[hidden + k], gg = row[2 * hidden + k], o = row[3 * hidden + k], th = tanhC[k], dhk = dhr[k];
@@ -146,10 +174,6 @@ internal static class LstmSequenceOp
                     dcr[k] = dck * f;
                 }
             }
-            dGates.Narrow(0, r0, bs).Mm(wHhD).Span<T>().CopyTo(dhRows);
         }
-        var dWhh = dGates.T.Mm(hPrev);
-        Tensor? dWhr = dHPost is null ? null : dHPost.T.Mm(hPre!);
-        return wHr is null ? [dGates, dh, dc, dWhh] : [dGates, dh, dc, dWhh, dWhr];
     }
 }

@@ -201,6 +201,8 @@ public class DocumentedCommandTests
                         Assert.True(File.Exists(Path.Combine(ablation, "ablation.csv")) && File.Exists(Path.Combine(ablation, "ablation.md")), what);
                         break;
                     default: // gradient-flow
+                        // the recurrent experiment on a tiny budget: 12 steps per sequence, 3 training steps per run
+                        if (args.Contains("--recurrent")) { Set(args, "--length", "12"); Set(args, "--steps", "3"); Set(args, "--hidden", "4"); }
                         int output = args.IndexOf("--output");
                         string png;
                         if (output > 0) png = args[output + 1] = Path.Combine(temp, Path.GetFileName(args[output + 1]));
@@ -210,7 +212,13 @@ public class DocumentedCommandTests
                             png = "";
                         }
                         Run(what, args);
-                        if (png.Length == 0) png = Path.Combine(NewestRun(Path.Combine(project, "gradient-flow")), "gradient-flow.png");
+                        if (png.Length == 0) png = Path.Combine(NewestRun(Path.Combine(project, "gradient-flow")), args.Contains("--recurrent") ? "recurrent-gradient-flow.png" : "gradient-flow.png");
+                        if (args.Contains("--recurrent"))
+                        {
+                            var folder = Path.GetDirectoryName(png)!;
+                            Assert.Equal(1 + 12, File.ReadAllLines(Path.Combine(folder, "step_gradient_norms.csv")).Length); // header + a row per step
+                            Assert.Equal(1 + 6, File.ReadAllLines(Path.Combine(folder, "accuracy.csv")).Length);            // 3 cells × without/with clipping
+                        }
                         Assert.True(File.Exists(png), $"{what}: no {png}");
                         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(png)[..4]);
                         break;

@@ -141,11 +141,11 @@ sealed class NodeProto : IOnnxMessage
     }
 }
 
-/// <summary>onnx.AttributeProto: name = 1, f = 2, i = 3, s = 4, floats = 7, ints = 8, type = 20.</summary>
+/// <summary>onnx.AttributeProto: name = 1, f = 2, i = 3, s = 4, floats = 7, ints = 8, strings = 9, type = 20.</summary>
 sealed class AttributeProto : IOnnxMessage
 {
     // AttributeProto.AttributeType
-    const int FloatType = 1, IntType = 2, StringType = 3, FloatsType = 6, IntsType = 7;
+    const int FloatType = 1, IntType = 2, StringType = 3, FloatsType = 6, IntsType = 7, StringsType = 8;
 
     public string Name = "";
     public int Type;
@@ -154,12 +154,14 @@ sealed class AttributeProto : IOnnxMessage
     public string S = "";
     public float[] Floats = [];
     public long[] Ints = [];
+    public string[] Strings = [];
 
     public static AttributeProto Int(string name, long value) => new() { Name = name, Type = IntType, I = value };
     public static AttributeProto Float(string name, double value) => new() { Name = name, Type = FloatType, F = (float)value };
     public static AttributeProto String(string name, string value) => new() { Name = name, Type = StringType, S = value };
     public static AttributeProto IntList(string name, params long[] values) => new() { Name = name, Type = IntsType, Ints = values };
     public static AttributeProto FloatList(string name, params float[] values) => new() { Name = name, Type = FloatsType, Floats = values };
+    public static AttributeProto StringList(string name, params string[] values) => new() { Name = name, Type = StringsType, Strings = values };
 
     public long Size()
     {
@@ -171,6 +173,7 @@ sealed class AttributeProto : IOnnxMessage
             case StringType: n += Pb.Bytes(4, ByteString.CopyFromUtf8(S)); break;
             case FloatsType: n += Floats.Length * (long)Pb.Float(7); break;
             case IntsType: foreach (var v in Ints) n += Pb.Int64(8, v); break;
+            case StringsType: foreach (var v in Strings) n += Pb.Bytes(9, ByteString.CopyFromUtf8(v)); break;
         }
         return n;
     }
@@ -185,6 +188,7 @@ sealed class AttributeProto : IOnnxMessage
             case StringType: Pb.Bytes(o, 4, ByteString.CopyFromUtf8(S)); break;
             case FloatsType: foreach (var v in Floats) Pb.Float(o, 7, v); break;
             case IntsType: foreach (var v in Ints) Pb.Int64(o, 8, v); break;
+            case StringsType: foreach (var v in Strings) Pb.Bytes(o, 9, ByteString.CopyFromUtf8(v)); break;
         }
         Pb.Int64(o, 20, Type);
     }

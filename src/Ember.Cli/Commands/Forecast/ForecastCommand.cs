@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.Globalization;
+using Ember.Cli.Configuration;
+
+namespace Ember.Cli.Commands.Forecast;
+
+/// <summary>
+/// `ember forecast train | eval | predict`: an LSTM or GRU forecaster of a univariate CSV series, scored on the held-out
+/// test period beside the naive and seasonal-naive baselines (MAPE, sMAPE, MASE). Runs go to runs/forecast/expN with
+/// the same files as `ember train` (args.yaml, metrics.csv, results.png, best/ and last/, summary.md) plus
+/// test_metrics.csv and forecast.png.
+/// </summary>
+public static class ForecastCommand
+{
+    /// <summary>Builds the command and its three subcommands.</summary>
+    public static Command Create()
+    {
+        var command = new Command("forecast", "Forecast a time series (default: monthly Mauna Loa CO2) with an LSTM or GRU, judged against naive and seasonal-naive baselines");
+        command.Subcommands.Add(CreateTrain());
+        command.Subcommands.Add(CreateEval());
+        command.Subcommands.Add(CreatePredict());
+        return command;
+    }
+
+    static Command CreateTrain()
+    {
+        var command = new Command("train", "Train a forecaster into runs/forecast/expN and score it on the test period");
+        var defaults = new ForecastConfig();
+        var options = new List<(string Key, Option<string?> Option)>();
+        foreach (var (key, property) in ForecastConfig.Keys)
+        {
+            var option = new Option<string?>("--" + key.Replace('_', '-'))
+            {
+                Description = $"{key.Replace('_', ' ')}{(ForecastConfig.Choices.TryGetValue(key, out var c) ? $" ({string.Join("|", c)})" : "")}; default {Text(property.GetValue(defaults))}",
+            };
+            if (property.PropertyType == typeof(bool)) option.Arity = ArgumentArity.ZeroOrOne;
+            command.Options.Add(option);
+            options.Add((key, option));
+        }
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            var values = new Dictionary<string, string?>();
+            foreach (var (key, option) in options)
+                if (parse.GetResult(option) is not null) values[key] = parse.GetValue(option) ?? "true";
+            ForecastJob.Train(ForecastConfig.Apply(new ForecastConfig(), values, "command line"));
+            return 0;
+        }));
+        return command;
+    }
+
+    static Command CreateEval()
+    {
+        var command = new Command("eval", "Score a forecast run's best weights on its test period beside the baselines (rewrites test_metrics.csv and forecast.png)");
+        var run = new Argument<DirectoryInfo>("run") { Description = "run folder, e.g. runs/forecast/exp1" };
+        command.Arguments.Add(run);
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            var folder = parse.GetValue(run)!.FullName;
+            var (config, data, model) = Open(folder);
+            ForecastJob.Report(folder, config, data, ForecastJob.Evaluate(model, data, config), Console.Out);
+            return 0;
+        }));
+        return command;
+    }
+
+    static Command CreatePredict()
+    {
+        var command = new Command("predict", "Forecast the horizon after the end of the run's series; prints it and writes predictions.csv into the run folder");
+        var run = new Argument<DirectoryInfo>("run") { Description = "run folder, e.g. runs/forecast/exp1" };
+        command.Arguments.Add(run);
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            var folder = parse.GetValue(run)!.FullName;
+            var (config, data, model) = Open(folder);
+            var (times, values) = ForecastJob.PredictNext(model, data, config);
+            var lines = new List<string> { $"{data.Csv.TimeColumn},{data.Csv.ValueColumn}" };
+            for (int i = 0; i < times.Length; i++) lines.Add(string.Create(CultureInfo.InvariantCulture, $"{times[i]},{values[i]:F4}"));
+            foreach (var line in lines) Console.WriteLine(line);
+            Interop.AtomicFile.WriteAllText(Path.Combine(folder, "predictions.csv"), string.Join("\n", lines) + "\n");
+            return 0;
+        }));
+        return command;
+    }
+
+    static (ForecastConfig Config, ForecastJob.Prepared Data, Models.RecurrentForecaster Model) Open(string folder)
+    {
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"run folder not found: {folder} (forecast runs are written to runs/forecast/expN)");
+        var config = ForecastConfig.Load(Path.Combine(folder, "args.yaml"));
+        var data = ForecastJob.Prepare(config);
+        var model = ForecastJob.BuildModel(config);
+        ForecastJob.LoadWeights(folder, model, data.Scaler);
+        return (config, data, model);
+    }
+
+    static string Text(object? v) => v switch { null => "none", bool b => b ? "true" : "false", IFormattable f => f.ToString(null, CultureInfo.InvariantCulture), _ => v.ToString() ?? "" };
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Ember.Cli.Configuration;
+using Ember.Cli.Reporting;
+using Ember.Data;
+using Ember.Interop;
+using Ember.Metrics;
+using Ember.Models;
+using Ember.Nn.Functional;
+using Ember.Optim;
+using Ember.Training;
+using Ember.Training.Callbacks;
+
+namespace Ember.Cli.Commands.Forecast;
+
+/// <summary>
+/// Wires a <see cref="ForecastConfig"/> to the library: the series (<see cref="TimeSeriesCsv"/>), the chronological
+/// split, the scaler fitted on the training part, a <see cref="RecurrentForecaster"/> trained by the project's
+/// <see cref="Trainer"/> (MSE on the normalized series), and the test-period scores beside the naive and
+/// seasonal-naive baselines.
+/// </summary>
+public static class ForecastJob
+{
+    /// <summary>The series, its split and the scaler fitted on the training part.</summary>
+    public sealed record Prepared(TimeSeriesCsv Csv, TimeSeriesSplit Split, StandardScaler Scaler, Tensor Normalized, Tensor Raw);
+
+    /// <summary>Test-period scores: the model's and the two baselines', and the non-overlapping forecasts for the plot.</summary>
+    public sealed record Scores(ForecastErrors Model, ForecastErrors Naive, ForecastErrors SeasonalNaive, int Windows,
+        double[] PlotActual, double[] PlotModel, double[] PlotNaive, double[] PlotSeasonal, int PlotStart);
+
+    /// <summary>Reads and splits the series; the scaler sees only the training part.</summary>
+    public static Prepared Prepare(ForecastConfig c)
+    {
+        var csv = TimeSeriesCsv.Read(c.Data, c.Column);
+        TimeSeriesSplit split;
+        try { split = new TimeSeriesSplit(csv.Values.Length, c.Val, c.Test); }
+        catch (ArgumentException e) { throw new ConfigException($"{c.Data}: {e.Message} (--val {c.Val}, --test {c.Test})"); }
+        var scaler = StandardScaler.Fit(csv.Values.AsSpan(0, split.TrainEnd));
+        var raw = Torch.FromArray(csv.Values, [csv.Values.Length, 1]);
+        var prepared = new Prepared(csv, split, scaler, scaler.Transform(csv.Values), raw);
+        // a window that does not fit is a config error naming the options, caught here before any training
+        try
+        {
+            split.TrainWindows(prepared.Normalized, c.Lookback, c.Horizon, c.Stride);
+            split.TestWindows(prepared.Normalized, c.Lookback, c.Horizon);
+            if (c.Val > 0) split.ValidationWindows(prepared.Normalized, c.Lookback, c.Horizon);
+        }
+        catch (ArgumentException e) { throw new ConfigException($"{c.Data} ({csv.Values.Length} steps): {e.Message} (--lookback {c.Lookback}, --horizon {c.Horizon}, --val {c.Val}, --test {c.Test})"); }
+        return prepared;
+    }
+
+    /// <summary>The model the config describes.</summary>
+    public static RecurrentForecaster BuildModel(ForecastConfig c)
+        => new(c.Cell == "gru" ? RecurrentCellType.Gru : RecurrentCellType.Lstm, c.Horizon, c.Hidden, c.Layers);
+
+    /// <summary>Trains into a new run folder under <see cref="ForecastConfig.Project"/>; returns the folder.</summary>
+    public static string Train(ForecastConfig c, TextWriter? plainOutput = null)
+    {
+        var clock = Stopwatch.StartNew();
+        var data = Prepare(c);
+        var runDir = RunFolder.Create(c.Project);
+        AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), c.ToYaml());
+        Torch.ManualSeed(c.Seed);
+        var model = BuildModel(c);
+        var trainSet = data.Split.TrainWindows(data.Normalized, c.Lookback, c.Horizon, c.Stride);
+        var trainLoader = new DataLoader<(Tensor, Tensor)>(trainSet, c.BatchSize, shuffle: true, seed: c.Seed);
+        var valLoader = c.Val > 0 ? new DataLoader<(Tensor, Tensor)>(data.Split.ValidationWindows(data.Normalized, c.Lookback, c.Horizon), 256) : null;
+        var optimizer = new AdamW(model.Parameters(), new AdamWOptions { LearningRate = c.Lr, WeightDecay = c.WeightDecay });
+        var options = new TrainerOptions { Epochs = c.Epochs, ClipGradNorm = c.ClipGrad > 0 ? c.ClipGrad : null };
+        var trainer = new Trainer(model, optimizer, (output, target) => F.MseLoss(output, target), options);
+        var reporter = new ProgressReporter(c.Plain, plainOutput);
+        var checkpoints = new ModelCheckpoint(runDir, optimizer, monitor: "val_loss", metadata: () => new Dictionary<string, string>
+        {
+            ["model"] = $"forecast-{c.Cell}", ["scaler_mean"] = data.Scaler.Mean.ToString("R", CultureInfo.InvariantCulture),
+            ["scaler_std"] = data.Scaler.Std.ToString("R", CultureInfo.InvariantCulture),
+        });
+        trainer.Add(reporter, new CsvLogger(Path.Combine(runDir, "metrics.csv")), checkpoints);
+        (plainOutput ?? Console.Out).WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ember forecast: {c.Cell} {c.Hidden}×{c.Layers} ({model.ParameterCount():N0} parameters) on {c.Data} ({data.Csv.Values.Length} steps: " +
+            $"{data.Split.TrainEnd} train, {c.Val} val, {c.Test} test), lookback {c.Lookback}, horizon {c.Horizon}, {trainSet.Count} training windows, {c.Epochs} epochs → {runDir}"));
+        reporter.Run(() => trainer.Fit(epoch => trainLoader.Iterate(epoch - 1).Select(b => (b[0], b[1])),
+            valLoader is null ? null : _ => valLoader.Iterate(0).Select(b => (b[0], b[1])), batchesPerEpoch: trainLoader.Count));
+        if (trainer.State.History.Count > 0) Plots.Results(trainer.State.History, Path.Combine(runDir, "results.png"));
+
+        LoadWeights(runDir, model, data.Scaler);
+        var scores = Evaluate(model, data, c);
+        Report(runDir, c, data, scores, plainOutput ?? Console.Out, clock.Elapsed);
+        reporter.Summary(trainer.State, runDir);
+        return runDir;
+    }
+
+    /// <summary>Loads best/ (or last/ when the run had no validation part) and checks the run's scaler against the data's.</summary>
+    public static string LoadWeights(string runDir, RecurrentForecaster model, StandardScaler scaler)
+    {
+        var folder = Path.Combine(runDir, "best");
+        if (!Directory.Exists(folder)) folder = Path.Combine(runDir, "last");
+        var state = Checkpoint.LoadForInference(folder, model);
+        if (state.Metadata.TryGetValue("scaler_mean", out var mean) && state.Metadata.TryGetValue("scaler_std", out var std)
+            && (double.Parse(mean, CultureInfo.InvariantCulture) != scaler.Mean || double.Parse(std, CultureInfo.InvariantCulture) != scaler.Std))
+            throw new ConfigException($"{folder}: the run was trained with the series normalized by mean {mean}, std {std}, but its data file now gives " +
+                $"mean {scaler.Mean.ToString("R", CultureInfo.InvariantCulture)}, std {scaler.Std.ToString("R", CultureInfo.InvariantCulture)}: the data changed since training");
+        return folder;
+    }
+
+    /// <summary>Scores the model and the baselines on every test window (stride 1), in the series' units.</summary>
+    public static Scores Evaluate(RecurrentForecaster model, Prepared data, ForecastConfig c)
+    {
+        model.Eval();
+        var insample = data.Raw.Narrow(0, 0, data.Split.TrainEnd).Squeeze(1);
+        (Tensor Model, Tensor Naive, Tensor Seasonal, Tensor Target) Forecast(int stride)
+        {
+            var normalized = data.Split.TestWindows(data.Normalized, c.Lookback, c.Horizon, stride);
+            var raw = data.Split.TestWindows(data.Raw, c.Lookback, c.Horizon, stride);
+            var inputs = new List<Tensor>(); var rawInputs = new List<Tensor>(); var targets = new List<Tensor>();
+            for (int i = 0; i < normalized.Count; i++)
+            {
+                inputs.Add(normalized[i].Input);
+                rawInputs.Add(raw[i].Input.Squeeze(1));
+                targets.Add(raw[i].Target.Squeeze(1));
+            }
+            Tensor output;
+            using (Torch.NoGrad()) output = model.Call(Torch.Stack([.. inputs], 0)).Squeeze(2);
+            var x = Torch.Stack([.. rawInputs], 0);
+            return (data.Scaler.Inverse(output), NaiveForecast.Naive(x, c.Horizon), NaiveForecast.SeasonalNaive(x, c.Horizon, c.Season), Torch.Stack([.. targets], 0));
+        }
+        var all = Forecast(1);
+        var plot = Forecast(c.Horizon); // non-overlapping origins: one continuous forecast line over the test period
+        return new Scores(ForecastErrors.Of(all.Model, all.Target, insample, c.Season), ForecastErrors.Of(all.Naive, all.Target, insample, c.Season),
+            ForecastErrors.Of(all.Seasonal, all.Target, insample, c.Season), all.Target.Size(0),
+            plot.Target.ToDoubleArray(), plot.Model.ToDoubleArray(), plot.Naive.ToDoubleArray(), plot.Seasonal.ToDoubleArray(), data.Split.ValidationEnd);
+    }
+
+    /// <summary>Prints the score table and writes test_metrics.csv, forecast.png and summary.md into the run folder.</summary>
+    public static void Report(string runDir, ForecastConfig c, Prepared data, Scores s, TextWriter output, TimeSpan? wall = null)
+    {
+        var rows = new[] { ("model", s.Model), ("naive", s.Naive), ("seasonal_naive", s.SeasonalNaive) };
+        var csv = new StringBuilder("method,mape,smape,mase\n");
+        foreach (var (name, e) in rows) csv.Append(string.Create(CultureInfo.InvariantCulture, $"{name},{e.Mape:G9},{e.Smape:G9},{e.Mase:G9}\n"));
+        AtomicFile.WriteAllText(Path.Combine(runDir, "test_metrics.csv"), csv.ToString());
+        var table = new StringBuilder();
+        table.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"test period {data.Csv.Times[data.Split.ValidationEnd]} – {data.Csv.Times[^1]} ({c.Test} steps, {s.Windows} windows of horizon {c.Horizon}; MASE scaled by the in-sample seasonal-naive error, m = {c.Season}):"));
+        table.AppendLine("| method | MAPE % | sMAPE | MASE |").AppendLine("|---|---:|---:|---:|");
+        foreach (var (name, e) in rows) table.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {(name == "model" ? c.Cell : name)} | {100 * e.Mape:F3} | {e.Smape:F3} | {e.Mase:F3} |"));
+        output.Write(table.ToString());
+        ForecastPlot.Save(data.Csv, s, c, Path.Combine(runDir, "forecast.png"));
+        var summary = new StringBuilder($"# ember forecast: {c.Cell} on {c.Data}\n\n");
+        summary.Append(table).AppendLine();
+        if (wall is TimeSpan w) summary.AppendLine(string.Create(CultureInfo.InvariantCulture, $"wall time {w.TotalSeconds:F0} s ({Torch.NumThreads} threads)\n"));
+        summary.AppendLine("## Config").AppendLine().AppendLine("```yaml").Append(c.ToYaml()).AppendLine("```");
+        AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), summary.ToString());
+        output.WriteLine($"wrote {Path.Combine(runDir, "test_metrics.csv")} and {Path.Combine(runDir, "forecast.png")}");
+    }
+
+    /// <summary>Forecasts the <see cref="ForecastConfig.Horizon"/> steps after the end of <paramref name="data"/>'s series (all of it is input: known values).</summary>
+    public static (string[] Times, double[] Values) PredictNext(RecurrentForecaster model, Prepared data, ForecastConfig c)
+    {
+        model.Eval();
+        int t = data.Normalized.Size(0);
+        if (t < c.Lookback) throw new ConfigException($"{data.Csv.Path}: the series has {t} steps, fewer than the lookback {c.Lookback} the model reads");
+        Tensor output;
+        using (Torch.NoGrad()) output = model.Call(data.Normalized.Narrow(0, t - c.Lookback, c.Lookback).Unsqueeze(0));
+        return (data.Csv.NextTimes(c.Horizon), data.Scaler.Inverse(output.Reshape(c.Horizon)).ToDoubleArray());
+    }
+}
