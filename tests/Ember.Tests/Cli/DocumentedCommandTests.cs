@@ -190,14 +190,16 @@ public class DocumentedCommandTests
                         break;
                     case "ablate":
                         // the example study with one seed and one epoch of 128 images
+                        // the two-component example runs 4 arms (default design); the imbalance study 5 (singles)
+                        int arms = Path.GetFileName(args[1]) == "imbalance-study.yaml" ? 5 : 4;
                         var study = File.ReadAllText(args[1]).Replace("epochs: 3", $"epochs: 1\n  limit: 128\n  data: {data}").Replace("seeds: [0, 1, 2]", "seeds: [0]");
                         Assert.Contains("limit: 128", study);
-                        args[1] = Path.Combine(temp, "ablation-study.yaml");
+                        args[1] = Path.Combine(temp, Path.GetFileName(args[1]));
                         File.WriteAllText(args[1], study);
                         var ablateRuns = Path.Combine(project, "ablate");
                         Run(what, [.. args, "--project", ablateRuns]);
                         var ablation = NewestRun(ablateRuns);
-                        Assert.Equal(1 + 4, File.ReadAllLines(Path.Combine(ablation, "runs.csv")).Length); // 4 arms × 1 seed
+                        Assert.Equal(1 + arms, File.ReadAllLines(Path.Combine(ablation, "runs.csv")).Length); // one seed
                         Assert.True(File.Exists(Path.Combine(ablation, "ablation.csv")) && File.Exists(Path.Combine(ablation, "ablation.md")), what);
                         break;
                     default: // gradient-flow
