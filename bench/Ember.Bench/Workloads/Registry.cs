@@ -11,7 +11,7 @@ public static class Registry
         new MlpStepPair(),
         new CnnStepPair(),
         new TransformerLayerPair(),
-        new LstmStepPair(), new GruStepPair(), new RnnStepPair(),
+        RecurrentStepPair.Lstm(), RecurrentStepPair.Gru(), RecurrentStepPair.Rnn(),
         new ConvPair(64, 32, 28, 64, backward: false), new ConvPair(64, 32, 28, 64, backward: true),
         new ConvPair(32, 64, 56, 64, backward: false), new ConvPair(32, 64, 56, 64, backward: true),
         new MaxPoolPair(backward: false), new MaxPoolPair(backward: true),
