@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using Ember.Autograd;
+using Ember.Kernels.Threading;
 
 namespace Ember.Ops;
 
@@ -46,29 +47,10 @@ internal static class GruSequenceOp
                 hCur.Span<T>()[..(bs * hidden)].CopyTo(hp);
                 var gh = hCur.Narrow(0, 0, bs).Mm(wHhT);
                 if (bias is not null) gh.AddInPlace(bias);
-                var ghs = gh.Span<T>();
-                var g = gates.Span<T>().Slice(r0 * g3, bs * g3);
-                var gxs = gxc.Span<T>().Slice(r0 * g3, bs * g3);
-                var ghn = ghN.Span<T>().Slice(r0 * hidden, bs * hidden);
+                // the rows of a step are independent: split them over the threads as the LSTM does (each row's
+                // arithmetic is the same whatever the split, so results do not depend on the thread count)
+                ParallelRange.For(bs, RowGrain, new ForwardRows<T>(gxc, gh, gates, ghN, hPrev, hCur, r0, hidden));
                 var h = hCur.Span<T>()[..(bs * hidden)];
-                for (int j = 0; j < bs; j++)
-                {
-                    var row = g.Slice(j * g3, g3);
-                    var rz = row[..(2 * hidden)];
-                    TensorPrimitives.Add<T>(gxs.Slice(j * g3, 2 * hidden), ghs.Slice(j * g3, 2 * hidden), rz);
-                    TensorPrimitives.Sigmoid<T>(rz, rz);
-                    var n = row.Slice(2 * hidden, hidden);
-                    var ghnRow = ghn.Slice(j * hidden, hidden);
-                    ghs.Slice(j * g3 + 2 * hidden, hidden).CopyTo(ghnRow);
-                    var gxn = gxs.Slice(j * g3 + 2 * hidden, hidden);
-                    for (int k = 0; k < hidden; k++) n[k] = gxn[k] + rz[k] * ghnRow[k];
-                    TensorPrimitives.Tanh<T>(n, n);
-                    var z = rz.Slice(hidden, hidden);
-                    var hRow = h.Slice(j * hidden, hidden);
-                    var hpRow = hp.Slice(j * hidden, hidden);
-                    // (h − n)⊙z + n, as ATen writes it
-                    for (int k = 0; k < hidden; k++) hRow[k] = (hpRow[k] - n[k]) * z[k] + n[k];
-                }
                 h.CopyTo(output.Span<T>().Slice(r0 * hidden, bs * hidden));
             }
         }
@@ -101,29 +83,67 @@ internal static class GruSequenceOp
             int t = reverse ? steps - 1 - s : s, r0 = offsets[t], bs = sizes[t];
             var dhRows = dh.Span<T>()[..(bs * hidden)];
             TensorPrimitives.Add<T>(dhRows, gOut.AsSpan(r0 * hidden, bs * hidden), dhRows);
-            var g = gates.Span<T>().Slice(r0 * g3, bs * g3);
-            var ghn = ghN.Span<T>().Slice(r0 * hidden, bs * hidden);
-            var hp = hPrev.Span<T>().Slice(r0 * hidden, bs * hidden);
-            var dgx = dGx.Span<T>().Slice(r0 * g3, bs * g3);
-            var dgh = dGh.Span<T>().Slice(r0 * g3, bs * g3);
-            for (int j = 0; j < bs; j++)
-            {
-                for (int k = 0; k < hidden; k++)
-                {
-                    int at = j * g3 + k, hk = j * hidden + k;
-                    T r = g[at], z = g[at + hidden], n = g[at + 2 * hidden], dhk = dhRows[hk];
-                    T dn = dhk * (T.One - z) * (T.One - n * n);
-                    T dr = dn * ghn[hk] * r * (T.One - r);
-                    T dz = dhk * (hp[hk] - n) * z * (T.One - z);
-                    dgx[at] = dr; dgx[at + hidden] = dz; dgx[at + 2 * hidden] = dn;
-                    dgh[at] = dr; dgh[at + hidden] = dz; dgh[at + 2 * hidden] = dn * r;
-                    dhRows[hk] = dhk * z;
-                }
-            }
+            ParallelRange.For(bs, RowGrain, new BackwardRows<T>(gates, ghN, hPrev, dGx, dGh, dh, r0, hidden));
             var back = dGh.Narrow(0, r0, bs).Mm(wHhD).Span<T>();
             TensorPrimitives.Add<T>(dhRows, back, dhRows);
         }
         var dWhh = dGh.T.Mm(hPrev);
         return hasBias ? [dGx, dh, dWhh, dGh.Sum(0)] : [dGx, dh, dWhh];
+    }
+
+    const int RowGrain = 8;
+
+    // Per row j of a step: r and z, n = tanh(gx_n + r⊙(W_hn·h + b_hn)), h ← (h_prev − n)⊙z + n, as ATen writes it.
+    readonly struct ForwardRows<T>(Tensor gx, Tensor gh, Tensor gates, Tensor ghN, Tensor hPrev, Tensor hCur, int r0, int hidden)
+        : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(int start, int end)
+        {
+            int g3 = 3 * hidden;
+            var gxs = gx.Span<T>(); var ghs = gh.Span<T>(); var gs = gates.Span<T>();
+            var ghns = ghN.Span<T>(); var hps = hPrev.Span<T>(); var hs = hCur.Span<T>();
+            for (int j = start; j < end; j++)
+            {
+                var row = gs.Slice((r0 + j) * g3, g3);
+                var rz = row[..(2 * hidden)];
+                TensorPrimitives.Add<T>(gxs.Slice((r0 + j) * g3, 2 * hidden), ghs.Slice(j * g3, 2 * hidden), rz);
+                TensorPrimitives.Sigmoid<T>(rz, rz);
+                var n = row.Slice(2 * hidden, hidden);
+                var ghnRow = ghns.Slice((r0 + j) * hidden, hidden);
+                ghs.Slice(j * g3 + 2 * hidden, hidden).CopyTo(ghnRow);
+                var gxn = gxs.Slice((r0 + j) * g3 + 2 * hidden, hidden);
+                for (int k = 0; k < hidden; k++) n[k] = gxn[k] + rz[k] * ghnRow[k];
+                TensorPrimitives.Tanh<T>(n, n);
+                var z = rz.Slice(hidden, hidden);
+                var hRow = hs.Slice(j * hidden, hidden);
+                var hpRow = hps.Slice((r0 + j) * hidden, hidden);
+                for (int k = 0; k < hidden; k++) hRow[k] = (hpRow[k] - n[k]) * z[k] + n[k];
+            }
+        }
+    }
+
+    // Per row j of a step in reverse: the gate gradients for the input projection (dGx) and the recurrence (dGh, whose
+    // n block carries r), and dh ← dh⊙z before the recurrence's GEMM adds its part.
+    readonly struct BackwardRows<T>(Tensor gates, Tensor ghN, Tensor hPrev, Tensor dGx, Tensor dGh, Tensor dh, int r0, int hidden)
+        : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(int start, int end)
+        {
+            int g3 = 3 * hidden;
+            var g = gates.Span<T>(); var ghn = ghN.Span<T>(); var hp = hPrev.Span<T>();
+            var dgx = dGx.Span<T>(); var dgh = dGh.Span<T>(); var dhRows = dh.Span<T>();
+            for (int j = start; j < end; j++)
+                for (int k = 0; k < hidden; k++)
+                {
+                    int at = (r0 + j) * g3 + k, hk = (r0 + j) * hidden + k, dk = j * hidden + k;
+                    T r = g[at], z = g[at + hidden], n = g[at + 2 * hidden], dhk = dhRows[dk];
+                    T dn = dhk * (T.One - z) * (T.One - n * n);
+                    T dr = dn * ghn[hk] * r * (T.One - r);
+                    T dz = dhk * (hp[hk] - n) * z * (T.One - z);
+                    dgx[at] = dr; dgx[at + hidden] = dz; dgx[at + 2 * hidden] = dn;
+                    dgh[at] = dr; dgh[at + hidden] = dz; dgh[at + 2 * hidden] = dn * r;
+                    dhRows[dk] = dhk * z;
+                }
+        }
     }
 }
