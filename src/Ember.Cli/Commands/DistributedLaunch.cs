@@ -69,7 +69,8 @@ internal static class DistributedLaunch
         return (host, [dll]);
     }
 
-    static string? FindOnPath(string name)
+    /// <summary>The first executable file named <paramref name="name"/> in a PATH folder, or null.</summary>
+    internal static string? FindOnPath(string name)
     {
         foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {

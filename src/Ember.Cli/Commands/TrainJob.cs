@@ -43,7 +43,7 @@ public static class TrainJob
     {
         // Started by mpirun (ember train --nproc N, or mpirun -n N ember train): this process is one rank of the job.
         if (LaunchEnvironment.Read() is null)
-            return RunRank(config, resumeFolder, plainOutput, interruptAfterBatches, stop, finished, resumeOverrides, allowNonFinite, budget, rank: 0, world: 1);
+            return RunRank(config, resumeFolder, plainOutput, interruptAfterBatches, stop, finished, resumeOverrides, allowNonFinite, budget, distributed: false, rank: 0, world: 1);
         Distributed.Distributed.InitProcessGroup();
         // A forwarded Ctrl-C or SIGTERM (SIGUSR1/2) outside training, e.g. during the final evaluation, must not end
         // this rank by the signals' default action; during training the handlers below stop and save.
@@ -53,7 +53,7 @@ public static class TrainJob
         try
         {
             return RunRank(config, resumeFolder, plainOutput, interruptAfterBatches, stop, finished, resumeOverrides, allowNonFinite, budget,
-                Distributed.Distributed.Rank, Distributed.Distributed.WorldSize);
+                distributed: true, Distributed.Distributed.Rank, Distributed.Distributed.WorldSize);
         }
         catch (Exception e) when (Distributed.Distributed.WorldSize > 1)
         {
@@ -80,9 +80,9 @@ public static class TrainJob
     // One rank of a run (rank 0 of 1 without MPI). Rank 0 alone writes the run folder; every rank trains on its shard.
     static int RunRank(TrainConfig config, string? resumeFolder, TextWriter? plainOutput, int? interruptAfterBatches,
         CancellationToken stop, Action<TrainOutcome>? finished, IReadOnlyDictionary<string, string?>? resumeOverrides,
-        bool allowNonFinite, TimeSpan? budget, int rank, int world)
+        bool allowNonFinite, TimeSpan? budget, bool distributed, int rank, int world)
     {
-        bool distributed = LaunchEnvironment.Read() is not null, lead = rank == 0;
+        bool lead = rank == 0;
         var started = Stopwatch.StartNew();
         string runDir;
         CheckpointState? resumeState = null;

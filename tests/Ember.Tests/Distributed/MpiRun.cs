@@ -7,7 +7,7 @@ namespace Ember.Tests.Distributed;
 public static class MpiRun
 {
     /// <summary>The mpirun on the PATH, or null.</summary>
-    public static string? Launcher { get; } = Find("mpirun");
+    public static string? Launcher { get; } = Ember.Cli.Commands.DistributedLaunch.FindOnPath("mpirun");
 
     /// <summary>What the job did; <c>RankLines[r]</c> holds the result lines rank r wrote to its own file.</summary>
     public sealed record Result(int ExitCode, string Output, TimeSpan Elapsed, bool TimedOut, string[][] RankLines);
@@ -52,16 +52,5 @@ public static class MpiRun
         }
         results.Delete(recursive: true);
         lock (output) return new Result(exited ? process.ExitCode : -1, output.ToString(), clock.Elapsed, !exited, rankLines);
-    }
-
-    static string? Find(string name)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
-        {
-            if (dir.Length == 0) continue;
-            var path = Path.Combine(dir, name);
-            if (File.Exists(path)) return path;
-        }
-        return null;
     }
 }

@@ -1,3 +1,5 @@
+using Ember.Nn.Functional;
+
 namespace Ember.Nn.Layers;
 
 /// <summary>
@@ -39,11 +41,7 @@ public sealed class CrossMiniBatchNorm2d : NormBase
             throw new ArgumentException($"CrossMiniBatchNorm2d: expected 4D input (got {input.Rank}D input, shape {input.Shape})");
         CheckChannels(input, 1);
         int[] shape = [1, NumFeatures, 1, 1];
-        if (!Training)
-        {
-            var normalized = (input - RunningMean!.Reshape(shape)) * (RunningVar!.Reshape(shape) + Eps).Rsqrt();
-            return ScaleShift(normalized, shape);
-        }
+        if (!Training) return F.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, training: false, eps: Eps);
         int[] dims = [0, 2, 3];
         double n = input.NumEl / NumFeatures;
         if (count + n <= 1)
