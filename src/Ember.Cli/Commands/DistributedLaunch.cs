@@ -23,6 +23,8 @@ internal static class DistributedLaunch
         var setsid = FindOnPath("setsid");
         var info = new ProcessStartInfo(setsid ?? mpirun) { UseShellExecute = false };
         if (setsid is not null) info.ArgumentList.Add(mpirun);
+        // --quiet: mpirun's own notes (forwarding a signal, a rank's non-zero exit code) would repeat what rank 0 reports
+        info.ArgumentList.Add("--quiet");
         info.ArgumentList.Add("-n");
         info.ArgumentList.Add(processes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         // mpirun counts one slot per core and refuses more processes than slots unless told otherwise

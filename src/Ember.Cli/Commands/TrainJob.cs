@@ -272,7 +272,10 @@ public static class TrainJob
         }
         int exitCode = interruptedBy == PosixSignal.SIGTERM ? 143
             : trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted") == true ? 130 : 0;
-        if (!lead) return exitCode;
+        // Rank 0 alone evaluates, plots and reports. The other ranks wait for it: mpirun ends the whole job as soon as one
+        // process exits with a non-zero code (as an interrupted rank does), which would cut rank 0 short. Rank 0's code is
+        // the job's.
+        if (!lead) { Distributed.Distributed.Barrier(); return 0; }
 
         var (confusion, testLoss, testTop5) = Evaluate(model, ema, testLoader, data.Classes.Count);
         if (trainer.State.History.Count > 0) Plots.Results(trainer.State.History, Path.Combine(runDir, "results.png"));
@@ -280,6 +283,7 @@ public static class TrainJob
         AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), Summary(config, data, model, trainer.State, confusion, checkpoints!));
         reporter.Summary(trainer.State, runDir);
         finished?.Invoke(new TrainOutcome(runDir, exitCode, trainer.State.History.Count, trainer.State.StopReason, confusion.Accuracy, testTop5, testLoss, confusion.F1(Average.Macro)));
+        if (distributed) Distributed.Distributed.Barrier();
         return exitCode;
     }
 
