@@ -21,6 +21,9 @@ public sealed class CspBottleneck : Module
         add = shortcut && inChannels == outChannels;
     }
 
+    /// <summary>Whether the block adds its input to cv2(cv1(x)) (shortcut requested and c1 = c2).</summary>
+    public bool Shortcut => add;
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {

@@ -10,7 +10,7 @@ delegate OnnxValue OnnxExporter(OnnxGraphBuilder g, Module module, string path, 
 /// exported as its base). Layers, models and the ONNX format stay apart: no module knows about ONNX; each exporter here
 /// mirrors its module's eval-mode Forward with ONNX operators, reading the module's public configuration and its
 /// registered children by name (so a fused model, whose BNs became Identity, exports as it runs).
-/// The partial files group the exporters: layers, activations, transformer blocks, zoo models, recurrent layers.
+/// The partial files group the exporters: layers, activations, transformer blocks, zoo models, recurrent layers, detection.
 /// </summary>
 static partial class OnnxExporters
 {
@@ -24,6 +24,7 @@ static partial class OnnxExporters
         AddTransformers(table);
         AddModels(table);
         AddRecurrent(table);
+        AddDetection(table);
         return table;
     }
 

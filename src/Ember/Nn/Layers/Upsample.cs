@@ -18,6 +18,18 @@ public sealed class Upsample : Module
     public Upsample((int H, int W) size, InterpolationMode mode = InterpolationMode.Nearest, bool alignCorners = false)
         => (this.size, this.mode, this.alignCorners) = (size, mode, alignCorners);
 
+    /// <summary>The output size, when the layer was built with one (else <see cref="ScaleFactor"/> is set).</summary>
+    public (int H, int W)? Size => size;
+
+    /// <summary>The scale factor, when the layer was built with one (else <see cref="Size"/> is set).</summary>
+    public (double H, double W)? ScaleFactor => scale;
+
+    /// <summary>The interpolation mode.</summary>
+    public InterpolationMode Mode => mode;
+
+    /// <summary>Bilinear only: whether the corner pixels of input and output are aligned.</summary>
+    public bool AlignCorners => alignCorners;
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => F.Interpolate(input, size, scale, mode, alignCorners);
 
