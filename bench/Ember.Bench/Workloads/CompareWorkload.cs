@@ -54,6 +54,8 @@ public sealed class CompareWorkload : IWorkload
             var row = new Row(w.Name, ember.Wall, torchSeconds?.Wall, w.Flops, ember.Cpu, torchSeconds?.Cpu) { EmberMemory = emberMemory, TorchMemory = torchMemory };
             rows.Add(row);
             Console.WriteLine($"{row.Name,-44} {row.EmberMs,10:G4} {row.TorchMs,10} {row.Ratio,7} {row.EmberGflops,10} {row.TorchGflops,10} {row.EmberCpuMs,10} {row.TorchCpuMs,10} {row.CpuRatio,9}{(memory ? $" {row.EmberPeak,14} {row.TorchPeak,14}" : "")}");
+            if (w is YoloV5ForwardPair yolo) // issue 23 states the detector's target in images/s
+                Console.WriteLine($"  images/s: Ember {yolo.Batch / ember.Wall:F1}" + (torchSeconds is { } ts ? $", TorchSharp {yolo.Batch / ts.Wall:F1}" : ""));
         }
         // The epoch row: whole epochs in a fresh process per side (EpochWorkload), not a median of short samples.
         int epochs = Math.Max(1, int.Parse(Option(args, "--epochs") ?? "3"));

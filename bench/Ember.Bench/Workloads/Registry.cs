@@ -1,3 +1,5 @@
+using Ember.Detection.Model;
+
 namespace Ember.Bench.Workloads;
 
 /// <summary>The rows of the side-by-side table, in order, and the workloads that are not written yet.</summary>
@@ -16,6 +18,10 @@ public static class Registry
         new ConvPair(32, 64, 56, 64, backward: false), new ConvPair(32, 64, 56, 64, backward: true),
         new MaxPoolPair(backward: false), new MaxPoolPair(backward: true),
         new ResNet18ForwardPair(),
+        new YoloV5ForwardPair(YoloSize.N, 320, 1), new YoloV5ForwardPair(YoloSize.N, 320, 8),
+        new YoloV5ForwardPair(YoloSize.N, 640, 1), new YoloV5ForwardPair(YoloSize.N, 640, 8),
+        new YoloV5ForwardPair(YoloSize.S, 320, 1), new YoloV5ForwardPair(YoloSize.S, 320, 8),
+        new YoloV5ForwardPair(YoloSize.S, 640, 1), new YoloV5ForwardPair(YoloSize.S, 640, 8),
         new SoftmaxPair(), new SoftmaxPair(backward: true),
         new LayerNormPair(), new LayerNormPair(backward: true),
         new GeluPair(), new GeluPair(tanh: true),
