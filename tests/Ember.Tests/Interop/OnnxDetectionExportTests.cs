@@ -113,6 +113,26 @@ public class OnnxDetectionExportTests
         }
     }
 
+    [Fact]
+    public void A_model_built_from_a_yaml_definition_exports_and_matches_in_onnx_runtime()
+    {
+        Torch.ManualSeed(13);
+        var model = YoloModel.FromYaml("yolov5n", numClasses: 3);
+        RandomizeNorms(model, 14);
+        var x = Torch.Rand([2, 3, 96, 128], generator: new Generator(15));
+        using var session = Session(Onnx.ExportToBytes(model, x));
+        var expected = Eval(model, x).ToDoubleArray();
+        var (actual, shape) = RunOnnx(session, x);
+        Assert.Equal([2, 3 * (12 * 16 + 6 * 8 + 3 * 4), 8], shape);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double tol = i % 8 < 4 ? 1e-4 * Math.Max(1, Math.Abs(expected[i])) : 1e-5;
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= tol, $"output {i}: Ember {expected[i]}, ONNX Runtime {actual[i]}");
+        }
+        var ex = Assert.Throws<NotSupportedException>(() => Onnx.ExportToBytes(model, Torch.Rand(1, 3, 96, 112)));
+        Assert.Contains("(YoloModel): expected a sample input [N, C, H, W] with H and W multiples of 32", ex.Message);
+    }
+
     public static TheoryData<string> Parts => [.. PartCases.Keys];
 
     static readonly Dictionary<string, (Func<Module> Model, int[] Shape)> PartCases = new()

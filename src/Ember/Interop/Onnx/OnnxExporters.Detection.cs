@@ -16,6 +16,7 @@ static partial class OnnxExporters
         Add<CspBottleneck>(t, CspBottleneck);
         Add<Sppf>(t, Sppf);
         Add<YoloV5>(t, YoloV5);
+        Add<YoloModel>(t, YoloModel);
     }
 
     /// <summary>
@@ -97,6 +98,34 @@ static partial class OnnxExporters
         var p4 = L(20, Concat(g, P(19), L(18, p3), x14));
         var p5 = L(23, Concat(g, P(22), L(21, p4), x10));
         return DetectDecoded(g, model.Detect, P(24), [p3, p4, p5]);
+    }
+
+    /// <summary>A model built from a definition: each layer on the outputs its row names, Concat as a node, then the decoded head.</summary>
+    static OnnxValue YoloModel(OnnxGraphBuilder g, YoloModel model, string path, OnnxValue x)
+    {
+        int maxStride = (int)Math.Round(model.Detect.Strides.Max());
+        if (x.Value.Rank != 4 || x.Value.Size(2) % maxStride != 0 || x.Value.Size(3) % maxStride != 0)
+            throw Unsupported(path, model, $"expected a sample input [N, C, H, W] with H and W multiples of {maxStride}, got shape {x.Value.Shape}");
+        var list = Required(model, path, "model");
+        var listPath = Join(path, "model");
+        var outputs = new OnnxValue[model.LayerCount];
+        OnnxValue In(int j) => j < 0 ? x : outputs[j];
+        for (int i = 0; i < model.LayerCount - 1; i++)
+        {
+            var name = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var from = model.InputsOf(i);
+            if (Required(list, listPath, name) is Concat)
+            {
+                var parts = new OnnxValue[from.Count];
+                for (int k = 0; k < parts.Length; k++) parts[k] = In(from[k]);
+                outputs[i] = Concat(g, Join(listPath, name), parts);
+            }
+            else outputs[i] = ExportChild(g, list, listPath, name, In(from[0]));
+        }
+        var levels = model.InputsOf(model.LayerCount - 1);
+        var features = new OnnxValue[levels.Count];
+        for (int k = 0; k < features.Length; k++) features[k] = In(levels[k]);
+        return DetectDecoded(g, model.Detect, Join(listPath, (model.LayerCount - 1).ToString(System.Globalization.CultureInfo.InvariantCulture)), features);
     }
 
     /// <summary>
