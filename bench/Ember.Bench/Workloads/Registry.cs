@@ -10,6 +10,7 @@ public static class Registry
     [
         new MatMulPair(64), new MatMulPair(128), new MatMulPair(256), new MatMulPair(512), new MatMulPair(1024), new MatMulPair(2048),
         new LinearPair(),
+        new LinearInferencePair(int8: false), new LinearInferencePair(int8: true),
         new MlpStepPair(),
         new CnnStepPair(),
         new TransformerLayerPair(),

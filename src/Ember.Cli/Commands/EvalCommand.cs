@@ -23,7 +23,9 @@ public static class EvalCommand
         command.Arguments.Add(run);
         command.Options.Add(which);
         command.Options.Add(allowNonFinite);
+        var quantize = new Option<bool>("--quantize") { Description = "also evaluate with the Linear layers quantized to int8 (dynamic quantization, as torch.ao quantize_dynamic) and report accuracy, time and weight size" };
         command.Options.Add(tta);
+        command.Options.Add(quantize);
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var (model, config) = Load(parse.GetValue(run)!.FullName, parse.GetValue(which)!, allowNonFinite: parse.GetValue(allowNonFinite));
@@ -39,6 +41,17 @@ public static class EvalCommand
                 Console.WriteLine(Line("with TTA ", augmented));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"TTA: {augmented.Top1 - plain.Top1:+0.00;-0.00;0.00} points top-1 for {augmented.Seconds / plain.Seconds:F1}x the inference time ({TtaScales.Count * 2} views per image)"));
+            }
+            if (parse.GetValue(quantize))
+            {
+                long floatBytes = model.Modules().OfType<Nn.Layers.Linear>().Sum(l => l.ParameterCount() * sizeof(float));
+                if (floatBytes == 0) throw new ConfigException($"--quantize: the {config.Model} model has no Linear layer to quantize");
+                Quantization.DynamicQuantization.QuantizeDynamic(model);
+                long int8Bytes = model.Modules().OfType<Quantization.DynamicQuantizedLinear>().Sum(l => l.ByteCount);
+                var quantized = Evaluate(test, data.Classes.Count, images => model.Call(images));
+                Console.WriteLine(Line("int8 Linear ", quantized));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"int8: {quantized.Top1 - plain.Top1:+0.00;-0.00;0.00} points top-1, Linear weights {floatBytes / 1024.0:F0} KiB -> {int8Bytes / 1024.0:F0} KiB, {plain.Seconds / quantized.Seconds:F2}x the float speed"));
             }
             return 0;
         }));

@@ -107,10 +107,12 @@ internal static class Engine
             {
                 var t = order[i];
                 if (!grads.TryGetValue(t, out var g)) continue;
-                if (t.gradHooks is { Count: > 0 }) grads[t] = g = RunGradHooks(t, g);
+                bool hooked = t.gradHooks is { Count: > 0 };
+                if (hooked) grads[t] = g = RunGradHooks(t, g);
                 if (inputs is null && (t.IsLeaf || t.retainsGrad) && (capture is null || !wanted!.Contains(t)))
                 {
-                    AccumulateIntoGrad(t, g, createGraph, firstSerial, ref adopted);
+                    // a hook saw g (or made it) and may keep it: .Grad must not alias what the user holds
+                    AccumulateIntoGrad(t, g, createGraph, hooked ? long.MaxValue : firstSerial, ref adopted);
                     // Reverse topological order: every consumer of t is done, so t.Grad is final for this pass.
                     if (t.IsLeaf && t.postAccumulateGradHooks is { Count: > 0 } hooks)
                         foreach (var hook in hooks.ToArray()) hook(t);

@@ -82,4 +82,22 @@ public class TensorHookTests
         Assert.Contains("MulBackward0", e2.Message);
         Assert.Contains("[3]", e2.Message);
     }
+
+    [Fact]
+    public void AGradientAHookKeptIsNotTheLeafsGradThatLaterUpdatesOverwrite()
+    {
+        // PyTorch's AccumulateGrad takes over a gradient buffer only when nothing else references it; a hook may keep it
+        var x = X();
+        Tensor? seen = null, made = null;
+        x.RegisterHook(g => { seen = g; return null; });
+        (x * 2.0).Sum().Backward();
+        x.Grad!.ZeroInPlace();
+        Assert.Equal([2.0, 2.0, 2.0], seen!.ToDoubleArray());
+        var y = X();
+        y.RegisterHook(g => made = g * 3.0);
+        (y * 2.0).Sum().Backward();
+        (y * 2.0).Sum().Backward(); // accumulates into y.Grad in place
+        Assert.Equal([12.0, 12.0, 12.0], y.Grad!.ToDoubleArray());
+        Assert.Equal([6.0, 6.0, 6.0], made!.ToDoubleArray());
+    }
 }
