@@ -127,4 +127,17 @@ public class StoragePoolTests
         var t = Torch.Full([n], value);
         return t.storage.As<float>();
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static Array LayerNormAndDrop(Tensor x) => Ember.Nn.Functional.F.LayerNorm(x, [512]).storage.Data;
+
+    [Fact]
+    public void A_layer_norm_output_dropped_outside_a_module_is_reused_after_a_collection()
+    {
+        // LayerNorm runs its kernel from the op itself, not through the backend: its scope releases the accesses too.
+        var x = Torch.Full([130, 512], 2f);
+        var array = LayerNormAndDrop(x);
+        GC.Collect();
+        Assert.Same(array, LayerNormAndDrop(x));
+    }
 }
