@@ -22,12 +22,16 @@ internal static class LayerNormOps
         var rstd = Torch.Empty([rows], x.DType);
         var w = weight?.Detach().Contiguous().To(x.DType);
         var b = bias?.Detach().Contiguous().To(x.DType);
-        if (x.DType == DType.Float32)
-            LayerNormKernel.Forward(xc.Span<float>(), rows, cols, w is null ? default : w.Span<float>(), b is null ? default : b.Span<float>(), (float)eps,
-                y.Span<float>(), mean.Span<float>(), rstd.Span<float>());
-        else
-            LayerNormKernel.Forward(xc.Span<double>(), rows, cols, w is null ? default : w.Span<double>(), b is null ? default : b.Span<double>(), eps,
-                y.Span<double>(), mean.Span<double>(), rstd.Span<double>());
+        // The spans live only inside this scope, so the pool may recycle what they touched once it closes (StoragePool.EnterOp).
+        using (Backends.Cpu.StoragePool.EnterOp())
+        {
+            if (x.DType == DType.Float32)
+                LayerNormKernel.Forward(xc.Span<float>(), rows, cols, w is null ? default : w.Span<float>(), b is null ? default : b.Span<float>(), (float)eps,
+                    y.Span<float>(), mean.Span<float>(), rstd.Span<float>());
+            else
+                LayerNormKernel.Forward(xc.Span<double>(), rows, cols, w is null ? default : w.Span<double>(), b is null ? default : b.Span<double>(), eps,
+                    y.Span<double>(), mean.Span<double>(), rstd.Span<double>());
+        }
         GC.KeepAlive(xc);
         var inputs = new List<Tensor> { x };
         if (weight is not null) inputs.Add(weight);
@@ -40,12 +44,15 @@ internal static class LayerNormOps
             var dx = Torch.Empty(x.Shape.ToArray(), x.DType);
             var dw = weight is null ? null : Torch.Empty([cols], x.DType);
             var db = bias is null ? null : Torch.Empty([cols], x.DType);
-            if (x.DType == DType.Float32)
-                LayerNormKernel.Backward(xc.Span<float>(), gc.Span<float>(), rows, cols, w is null ? default : w.Span<float>(), mean.Span<float>(), rstd.Span<float>(),
-                    dx.Span<float>(), dw is null ? default : dw.Span<float>(), db is null ? default : db.Span<float>());
-            else
-                LayerNormKernel.Backward(xc.Span<double>(), gc.Span<double>(), rows, cols, w is null ? default : w.Span<double>(), mean.Span<double>(), rstd.Span<double>(),
-                    dx.Span<double>(), dw is null ? default : dw.Span<double>(), db is null ? default : db.Span<double>());
+            using (Backends.Cpu.StoragePool.EnterOp())
+            {
+                if (x.DType == DType.Float32)
+                    LayerNormKernel.Backward(xc.Span<float>(), gc.Span<float>(), rows, cols, w is null ? default : w.Span<float>(), mean.Span<float>(), rstd.Span<float>(),
+                        dx.Span<float>(), dw is null ? default : dw.Span<float>(), db is null ? default : db.Span<float>());
+                else
+                    LayerNormKernel.Backward(xc.Span<double>(), gc.Span<double>(), rows, cols, w is null ? default : w.Span<double>(), mean.Span<double>(), rstd.Span<double>(),
+                        dx.Span<double>(), dw is null ? default : dw.Span<double>(), db is null ? default : db.Span<double>());
+            }
             GC.KeepAlive(gc);
             GC.KeepAlive(xc);
             var grads = new List<Tensor?> { dx };

@@ -7,6 +7,7 @@ internal sealed partial class CpuBackend
     /// <summary>out[…, i, …] = x[…, index[…, i, …], …] along dim; out has index's shape (torch.gather).</summary>
     public Tensor Gather(Tensor x, int dim, Tensor index)
     {
+        using var scope = StoragePool.EnterOp();
         var y = Empty(x.DType, (int[])index.shape.Clone(), false);
         var idx = index.Contiguous().Span<long>();
         var xs = x.strides; int rank = x.Rank;
@@ -29,6 +30,7 @@ internal sealed partial class CpuBackend
     /// <summary>x[…, index[…, i, …], …] (+)= src[…, i, …] in place on a contiguous x (torch.scatter_ / scatter_add_).</summary>
     public void Scatter(Tensor x, int dim, Tensor index, Tensor src, bool accumulate)
     {
+        using var scope = StoragePool.EnterOp();
         var idx = index.Contiguous().Span<long>();
         var s = src.Contiguous(); // src arrives with index's shape
         int rank = x.Rank, size = x.shape[dim];
@@ -49,6 +51,7 @@ internal sealed partial class CpuBackend
     /// <summary>Rows (along dim) of x picked by a 1-D index (torch.index_select).</summary>
     public Tensor IndexSelect(Tensor x, int dim, Tensor index)
     {
+        using var scope = StoragePool.EnterOp();
         var shape = (int[])x.shape.Clone();
         shape[dim] = index.NumEl;
         var y = Empty(x.DType, shape, false);
@@ -68,6 +71,7 @@ internal sealed partial class CpuBackend
     /// <summary>x.narrow(dim, index[j], 1) += src.narrow(dim, j, 1) in place, in index order (torch.index_add_).</summary>
     public void IndexAdd(Tensor x, int dim, Tensor index, Tensor src)
     {
+        using var scope = StoragePool.EnterOp();
         var idx = index.Contiguous().Span<long>();
         int size = x.shape[dim];
         for (int j = 0; j < idx.Length; j++)
@@ -84,6 +88,7 @@ internal sealed partial class CpuBackend
     /// <summary>Stable sort along the last dim of a contiguous tensor: values and int64 indices.</summary>
     public (Tensor Values, Tensor Indices) SortLastDim(Tensor x, bool descending)
     {
+        using var scope = StoragePool.EnterOp();
         var values = Empty(x.DType, (int[])x.shape.Clone(), false);
         var indices = Empty(DType.Int64, (int[])x.shape.Clone(), false);
         switch (x.DType)
@@ -124,6 +129,7 @@ internal sealed partial class CpuBackend
     /// <summary>Coordinates of non-zero elements, [count, rank] int64 (torch.nonzero).</summary>
     public Tensor Nonzero(Tensor x)
     {
+        using var scope = StoragePool.EnterOp();
         var mask = x.DType == DType.Bool ? x.Contiguous() : x.Ne(0.0).Contiguous();
         var m = mask.Span<bool>();
         int count = 0;

@@ -10,6 +10,7 @@ internal sealed partial class CpuBackend
 {
     public Tensor Reduce(ReduceOp op, Tensor x, int[] dims, bool keepDim)
     {
+        using var scope = StoragePool.EnterOp();
         var (src, outer, reduced, inner) = AsBlock(x, dims);
         var outShape = ReducedShape(x.shape, dims, keepDim);
         var y = Empty(x.DType, outShape, false);
@@ -25,6 +26,7 @@ internal sealed partial class CpuBackend
 
     public (Tensor Values, Tensor Indices) ArgReduce(bool max, Tensor x, int dim, bool keepDim)
     {
+        using var scope = StoragePool.EnterOp();
         var (src, outer, reduced, inner) = AsBlock(x, [dim]);
         var outShape = ReducedShape(x.shape, [dim], keepDim);
         var values = Empty(x.DType, outShape, false);
@@ -41,6 +43,7 @@ internal sealed partial class CpuBackend
 
     public Tensor Softmax(Tensor x, int dim, bool log)
     {
+        using var scope = StoragePool.EnterOp();
         var src = x.IsContiguous ? x : x.Detach().Contiguous(); // detached: the backend records no graph
         var y = Empty(x.DType, (int[])x.shape.Clone(), false);
         int outer = 1, reduced = x.shape[dim], inner = 1;
@@ -57,6 +60,7 @@ internal sealed partial class CpuBackend
 
     public Tensor SoftmaxBackward(Tensor grad, Tensor output, int dim, bool log)
     {
+        using var scope = StoragePool.EnterOp();
         var g = grad.Contiguous(); var y = output.Contiguous();
         var dx = Empty(output.DType, (int[])output.shape.Clone(), false);
         int outer = 1, reduced = output.shape[dim], inner = 1;

@@ -28,6 +28,7 @@ internal sealed partial class CpuBackend : IBackend
 
     public void Fill(Tensor dst, double value)
     {
+        using var scope = StoragePool.EnterOp();
         if (dst.IsContiguous)
         {
             switch (dst.DType)
@@ -45,6 +46,7 @@ internal sealed partial class CpuBackend : IBackend
 
     public void Copy(Tensor src, Tensor dst)
     {
+        using var scope = StoragePool.EnterOp();
         var srcStrides = BroadcastStrides(src, dst.shape);
         switch (src.DType)
         {
@@ -69,6 +71,7 @@ internal sealed partial class CpuBackend : IBackend
 
     public Tensor Unary(UnaryOp op, Tensor x)
     {
+        using var scope = StoragePool.EnterOp();
         var y = Empty(x.DType, (int[])x.shape.Clone(), false);
         switch (x.DType)
         {
@@ -89,6 +92,7 @@ internal sealed partial class CpuBackend : IBackend
 
     public Tensor ReluBackward(Tensor grad, Tensor output)
     {
+        using var scope = StoragePool.EnterOp();
         var g = grad.Contiguous(); var y = output.Contiguous();
         var dx = Empty(grad.DType, (int[])grad.shape.Clone(), false);
         if (grad.DType == DType.Float32) ActivationGradients.ReluBackward(g.Span<float>(), y.Span<float>(), dx.Span<float>());
@@ -99,6 +103,7 @@ internal sealed partial class CpuBackend : IBackend
 
     public Tensor Activation(Activation activation, Tensor x)
     {
+        using var scope = StoragePool.EnterOp();
         var xc = x.Contiguous();
         var y = Empty(x.DType, (int[])x.shape.Clone(), false);
         if (x.DType == DType.Float32) ActivationKernel.Forward(activation, xc.Span<float>(), y.Span<float>());
@@ -109,6 +114,7 @@ internal sealed partial class CpuBackend : IBackend
 
     public Tensor ActivationBackward(Activation activation, Tensor grad, Tensor x)
     {
+        using var scope = StoragePool.EnterOp();
         var g = grad.Contiguous(); var xc = x.Contiguous();
         var dx = Empty(x.DType, (int[])x.shape.Clone(), false);
         if (x.DType == DType.Float32) ActivationKernel.Backward(activation, g.Span<float>(), xc.Span<float>(), dx.Span<float>());
@@ -136,6 +142,7 @@ internal sealed partial class CpuBackend : IBackend
 
     public Tensor Binary(BinaryOp op, Tensor a, Tensor b)
     {
+        using var scope = StoragePool.EnterOp();
         var shape = Broadcasting.Shape(a.shape, b.shape, BinaryNames[(int)op]);
         var y = Empty(a.DType, shape, false);
         switch (a.DType)
@@ -162,6 +169,7 @@ internal sealed partial class CpuBackend : IBackend
 
     public Tensor Compare(CompareOp op, Tensor a, Tensor b)
     {
+        using var scope = StoragePool.EnterOp();
         var shape = Broadcasting.Shape(a.shape, b.shape, CompareNames[(int)op]);
         var y = Empty(DType.Bool, shape, false);
         switch (a.DType)
@@ -180,6 +188,7 @@ internal sealed partial class CpuBackend : IBackend
 
     public Tensor Where(Tensor condition, Tensor a, Tensor b)
     {
+        using var scope = StoragePool.EnterOp();
         var shape = Broadcasting.Shape(Broadcasting.Shape(condition.shape, a.shape, "where"), b.shape, "where");
         var y = Empty(a.DType, shape, false);
         var cs = BroadcastStrides(condition, shape);

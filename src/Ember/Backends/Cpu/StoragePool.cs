@@ -11,7 +11,9 @@ namespace Ember.Backends.Cpu;
 /// (the JIT ends object lifetimes early), so a collection could find the storage dead while the buffer is in use. Every
 /// access to a pooled buffer goes through <see cref="Storage.As{T}"/>, which records the storage in a small per-thread
 /// ring of recently used storages; the ring keeps them reachable, so a storage cannot be found dead until its thread has
-/// moved on to <see cref="RingSize"/>/2 other large buffers — well past the end of any op that was using it.
+/// moved on to <see cref="RingSize"/>/2 other large buffers — well past the end of any op that was using it. Inside a
+/// backend op (<see cref="EnterOp"/>) accesses are kept in the op's own list instead, released when the op returns: a
+/// loop over one op then reuses the previous call's output buffer (warm) and holds two buffers, not seventeen.
 /// </para>
 /// </summary>
 internal static class StoragePool
@@ -144,19 +146,21 @@ internal static class StoragePool
         {
             // Read before scanning: a collection during the scan is seen again by the next rent.
             reclaimedAtCollection = GC.CollectionCount(0);
-            for (int i = Outstanding.Count - 1; i >= 0; i--)
+            // One pass that keeps the live entries in registration order and pushes the dead ones oldest first, so the
+            // most recently allocated dead buffer is on top of its stack: the next rent gets the warmest one.
+            int kept = 0;
+            for (int i = 0; i < Outstanding.Count; i++)
             {
-                var (owner, data, dtype) = Outstanding[i];
-                if (owner.IsAlive) continue;
-                // Order does not matter in this list: move the last entry into the hole.
-                Outstanding[i] = Outstanding[^1];
-                Outstanding.RemoveAt(Outstanding.Count - 1);
+                var entry = Outstanding[i];
+                if (entry.Owner.IsAlive) { Outstanding[kept++] = entry; continue; }
+                var (_, data, dtype) = entry;
                 long bytes = (long)data.Length * dtype.ElementSize();
                 if (!Enabled || pooledBytes + bytes > limitBytes) continue;
                 if (!Free.TryGetValue((dtype, data.Length), out var stack)) Free[(dtype, data.Length)] = stack = new Stack<Array>();
                 stack.Push(data);
                 pooledBytes += bytes;
             }
+            Outstanding.RemoveRange(kept, Outstanding.Count - kept);
         }
     }
 
@@ -181,9 +185,49 @@ internal static class StoragePool
         r.Ticket += RingSize;
     }
 
+    /// <summary>
+    /// Opens a backend-op scope on this thread (nested scopes count). Accesses inside it are kept reachable in the
+    /// scope's own list until the outermost scope closes, instead of in the ring: a backend op hands back tensors, never
+    /// spans, so once it returns nothing on this thread reads through the spans it took. Its dead inputs and outputs are
+    /// then reclaimable at the very next rent (a loop over one op reuses the previous call's buffer, warm in cache),
+    /// where the ring would keep its last 16 outputs alive.
+    /// </summary>
+    public static OpScope EnterOp()
+    {
+        var s = scope ??= new ScopeState();
+        s.Depth++;
+        return new OpScope(s);
+    }
+
+    /// <summary>A backend op's scope on one thread; dispose it (a <c>using</c>) where the op returns.</summary>
+    internal readonly ref struct OpScope
+    {
+        readonly ScopeState state;
+        internal OpScope(ScopeState state) => this.state = state;
+        public void Dispose()
+        {
+            if (--state.Depth == 0) state.Touched.Clear();
+        }
+    }
+
+    internal sealed class ScopeState
+    {
+        public int Depth;
+        public readonly List<PooledStorage> Touched = [];
+    }
+
+    [ThreadStatic] static ScopeState? scope;
+
     /// <summary>Records an access; a storage already recorded in the newer half of this thread's ring is skipped.</summary>
     public static void Touch(PooledStorage storage)
     {
+        var s = scope;
+        if (s is not null && s.Depth > 0)
+        {
+            var touched = s.Touched;
+            if (touched.Count == 0 || !ReferenceEquals(touched[^1], storage)) touched.Add(storage);
+            return;
+        }
         var r = ring ??= new Ring();
         if (ReferenceEquals(storage.TouchRing, r) && r.Ticket - storage.TouchTicket < RingSize / 2) return;
         storage.TouchRing = r;
