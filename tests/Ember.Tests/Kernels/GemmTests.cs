@@ -170,6 +170,18 @@ public sealed class GemmTests
         Assert.Equal(rows, GemmDriver.SplitRows(g, 12, 32, 2));
     }
 
+    // At 128² the two splits cost the same work; a column cut off the cache lines of C makes both threads write a line of
+    // every row, so the rows are cut then, and the columns only when the cut falls on line boundaries of every row.
+    [Theory]
+    [InlineData(0, 128, true)]    // C at address 0, rows of 512 bytes: the cut at column 64 lies on a line boundary
+    [InlineData(16, 128, false)]  // C 16 bytes past a line: every row's cut shares a line
+    [InlineData(0, 130, false)]   // rows of 520 bytes: most rows' cuts share a line
+    public unsafe void TwoThreadSplit_AvoidsColumnCutsThroughCacheLines(int cOffset, int ldc, bool columns)
+    {
+        var g = new GemmArgs<float>(false, false, 128, 128, 128, 1f, null, 128, null, 128, 0f, (float*)cOffset, ldc);
+        Assert.Equal(!columns, GemmDriver.SplitRows(g, 12, 32, 2));
+    }
+
     [Theory]
     [InlineData(0, 5, 3)]
     [InlineData(4, 0, 3)]
