@@ -10,8 +10,9 @@ namespace Ember.Kernels.Gemm;
 /// NC-column block of B is packed (it stays in L2) and swept by the micro-kernel, one MR-row A sliver (in L1) at a time.
 /// KC, MC and NC are per kernel shape and per machine (<see cref="GemmBlocking"/>). A small operand that already lies
 /// as panels (A transposed, B not) is read in place instead (<see cref="ReadInPlace"/>).
-/// Work is split over column or row blocks only; every C element is still summed in the same k order by one thread,
-/// so results are bit-identical for any thread count.
+/// Threads share the blocks and their packing on large products (<see cref="GemmTeam"/>); smaller ones are split over
+/// column or row blocks, each thread packing its own. Either way every C element is summed in the same k order by one
+/// thread, so results are bit-identical for any thread count.
 /// </summary>
 internal static unsafe class GemmDriver
 {
@@ -23,6 +24,16 @@ internal static unsafe class GemmDriver
 
     // Below this many multiply-adds the fork-join costs more than the second core saves.
     const long ParallelWork = 80L * 80 * 80;
+
+    // From this many multiply-adds the threads share one packing of each operand (GemmTeam); below it each thread packs
+    // its own (the fixed split below). Measured, best call of many, both paths interleaved in one process (2 threads,
+    // 2026-12-03): shared packing 512² 1283 → 1156 µs (AVX-512) and 2537 → 2176 µs (AVX2), 1024² 10.2 → 9.3 ms and
+    // 19.6 → 16.8 ms; at 256² the two were within 3% either way, and at 128² the private split was 16% faster (moving
+    // packed A and C lines between the cores costs more there than packing twice saves).
+    const long SharedPackingWork = 2L * 256 * 256 * 256;
+
+    /// <summary>Forces the shared-packing threaded path (true) or the fixed split (false) for every threaded product; tests reach both this way.</summary>
+    internal static bool? ForcedSharedPacking;
 
     /// <summary>The micro-kernel width that <see cref="Run{T}"/> will use.</summary>
     internal static GemmIsa SelectedIsa =>
@@ -71,6 +82,11 @@ internal static unsafe class GemmDriver
             Compute<T, TKernel>(g, 0, g.M, 0, g.N);
             return;
         }
+        if (ForcedSharedPacking ?? (long)g.M * g.N * g.K >= SharedPackingWork)
+        {
+            GemmTeam.Run<T, TKernel>(g, threads);
+            return;
+        }
         // One block per thread along the side that costs less: see SplitRows.
         if (SplitRows(g, TKernel.MR, TKernel.NR, threads))
         {
@@ -103,7 +119,18 @@ internal static unsafe class GemmDriver
         double rowsPerThread = Math.Ceiling(rowTiles / threads) * mr, colsPerThread = Math.Ceiling(colTiles / threads) * nr;
         double byRows = rowsPerThread * RoundUp(g.N, nr) * k + (rowsPerThread * k * packA + k * n * packB);
         double byColumns = RoundUp(g.M, mr) * colsPerThread * k + (m * k * packA + k * colsPerThread * packB);
+        // A column cut runs down every row of C: where it is not on a cache-line boundary both threads write one line of
+        // each row, which then moves between the cores. Counted as 32 cycles a row: at 128² (a tie without it) the row
+        // split measured 19.1 µs against 23.0 µs for the columns (AVX-512, best call of many, same minute).
+        if (ColumnCutSharesLines(g, (int)colsPerThread))
+            byColumns += m * 32 * lanesPerCycle;
         return byRows < byColumns;
+    }
+
+    static bool ColumnCutSharesLines<T>(in GemmArgs<T> g, int column) where T : unmanaged, INumber<T>
+    {
+        int size = Unsafe.SizeOf<T>();
+        return ((nint)(g.C + column) & 63) != 0 || g.Ldc * size % 64 != 0;
     }
 
     // The 8-row kernel when 12-row panels would waste over a tenth of their rows and 8 divides M (32 or 64 output
@@ -178,42 +205,57 @@ internal static unsafe class GemmDriver
                     else if (nbFull < nb)
                         GemmPacking.PackB<T, TKernel>(g.B, g.Ldb, false, pc, kb, jc + nbFull, nb - nbFull, pb);
                     for (int ir = 0; ir < mb; ir += mr)
-                    {
-                        int rows = Math.Min(mr, mb - ir);
-                        T* ap = directA ? pa : pa + (nint)ir * kb;
-                        nint aStride = mr;
-                        if (directA && ir < mbFull)
-                        {
-                            ap = g.A + pc * g.Lda + ic + ir;
-                            aStride = g.Lda;
-                        }
-                        T* cRow = g.C + (nint)(ic + ir) * g.Ldc + jc;
-                        for (int jr = 0; jr < nb; jr += nr)
-                        {
-                            int cols = Math.Min(nr, nb - jr);
-                            T* bp = directB ? pb : pb + (nint)jr * kb;
-                            nint bStride = nr;
-                            if (directB && jr < nbFull)
-                            {
-                                bp = g.B + pc * g.Ldb + jc + jr;
-                                bStride = g.Ldb;
-                            }
-                            T* cp = cRow + jr;
-                            if (rows == mr && cols == nr && !g.TransposedC)
-                            {
-                                TKernel.RunStrided(kb, ap, aStride, bp, bStride, cp, g.Ldc, g.Alpha, beta);
-                            }
-                            else
-                            {
-                                TKernel.RunStrided(kb, ap, aStride, bp, bStride, scratch, nr, T.One, T.Zero);
-                                if (g.TransposedC)
-                                    StoreEdgeTransposed(scratch, nr, g.C + (nint)(jc + jr) * g.Ldc + ic + ir, g.Ldc, rows, cols, g.Alpha, beta);
-                                else
-                                    StoreEdge(scratch, nr, cp, g.Ldc, rows, cols, g.Alpha, beta);
-                            }
-                        }
-                    }
+                        Sliver<T, TKernel>(g, ic, mb, pc, kb, jc, nb, ir, 0, nb, pa, pb, directA, directB, beta, scratch);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The A sliver at row <paramref name="ir"/> of the packed mb×kb block at rows <paramref name="ic"/>, depth
+    /// <paramref name="pc"/>, times B panels [<paramref name="jrBegin"/>, <paramref name="jrEnd"/>) of the kb×nb block at
+    /// column <paramref name="jc"/>, onto C: the innermost loops of <see cref="Compute{T, TKernel}"/>, shared with
+    /// <see cref="GemmTeam"/> so that both run the same kernel calls on every tile.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Sliver<T, TKernel>(in GemmArgs<T> g, int ic, int mb, int pc, int kb, int jc, int nb, int ir, int jrBegin, int jrEnd,
+        T* pa, T* pb, bool directA, bool directB, T beta, T* scratch)
+        where T : unmanaged, INumber<T>
+        where TKernel : struct, IMicroKernel<T>
+    {
+        int mr = TKernel.MR, nr = TKernel.NR;
+        int mbFull = mb - mb % mr, nbFull = nb - nb % nr;
+        int rows = Math.Min(mr, mb - ir);
+        T* ap = directA ? pa : pa + (nint)ir * kb;
+        nint aStride = mr;
+        if (directA && ir < mbFull)
+        {
+            ap = g.A + pc * g.Lda + ic + ir;
+            aStride = g.Lda;
+        }
+        T* cRow = g.C + (nint)(ic + ir) * g.Ldc + jc;
+        for (int jr = jrBegin; jr < jrEnd; jr += nr)
+        {
+            int cols = Math.Min(nr, nb - jr);
+            T* bp = directB ? pb : pb + (nint)jr * kb;
+            nint bStride = nr;
+            if (directB && jr < nbFull)
+            {
+                bp = g.B + pc * g.Ldb + jc + jr;
+                bStride = g.Ldb;
+            }
+            T* cp = cRow + jr;
+            if (rows == mr && cols == nr && !g.TransposedC)
+            {
+                TKernel.RunStrided(kb, ap, aStride, bp, bStride, cp, g.Ldc, g.Alpha, beta);
+            }
+            else
+            {
+                TKernel.RunStrided(kb, ap, aStride, bp, bStride, scratch, nr, T.One, T.Zero);
+                if (g.TransposedC)
+                    StoreEdgeTransposed(scratch, nr, g.C + (nint)(jc + jr) * g.Ldc + ic + ir, g.Ldc, rows, cols, g.Alpha, beta);
+                else
+                    StoreEdge(scratch, nr, cp, g.Ldc, rows, cols, g.Alpha, beta);
             }
         }
     }

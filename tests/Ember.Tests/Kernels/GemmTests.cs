@@ -170,6 +170,18 @@ public sealed class GemmTests
         Assert.Equal(rows, GemmDriver.SplitRows(g, 12, 32, 2));
     }
 
+    // At 128² the two splits cost the same work; a column cut off the cache lines of C makes both threads write a line of
+    // every row, so the rows are cut then, and the columns only when the cut falls on line boundaries of every row.
+    [Theory]
+    [InlineData(0, 128, true)]    // C at address 0, rows of 512 bytes: the cut at column 64 lies on a line boundary
+    [InlineData(16, 128, false)]  // C 16 bytes past a line: every row's cut shares a line
+    [InlineData(0, 130, false)]   // rows of 520 bytes: most rows' cuts share a line
+    public unsafe void TwoThreadSplit_AvoidsColumnCutsThroughCacheLines(int cOffset, int ldc, bool columns)
+    {
+        var g = new GemmArgs<float>(false, false, 128, 128, 128, 1f, null, 128, null, 128, 0f, (float*)cOffset, ldc);
+        Assert.Equal(!columns, GemmDriver.SplitRows(g, 12, 32, 2));
+    }
+
     [Theory]
     [InlineData(0, 5, 3)]
     [InlineData(4, 0, 3)]
@@ -235,6 +247,57 @@ public sealed class GemmTests
         }
         Assert.True(one.AsSpan().SequenceEqual(two), $"{isa}: results differ between 1 and 2 threads");
     });
+
+    // Tiny blocks make a threaded product of many blocks (row blocks × 16-deep slices × column blocks): with shared
+    // packing the buffers alternate between blocks and every slice accumulates onto the one before it. On both threaded
+    // paths the result must match the reference and, bit for bit, the single-threaded result.
+    [Theory]
+    [MemberData(nameof(SharedPackingCases))]
+    public void SmallBlocking_ThreadCountDoesNotChangeBits(string isa, bool shared) => WithIsa(isa, () =>
+    {
+        GemmIsa width = Enum.Parse<GemmIsa>(isa);
+        int mr = width == GemmIsa.Vector512 ? 12 : 6;
+        int nr = 2 * (width == GemmIsa.Vector512 ? Vector512<float>.Count : width == GemmIsa.Vector256 ? Vector256<float>.Count : Vector128<float>.Count);
+        GemmDriver.ForcedBlocking = new GemmBlocking(16, 2 * mr, 2 * nr);
+        GemmDriver.ForcedSharedPacking = shared;
+        int saved = ParallelRange.MaxThreads;
+        try
+        {
+            // All above the threading threshold (80³ multiply-adds); the last has fewer A slivers than threads × 8.
+            foreach (var (m, n, k) in new[] { (7 * mr + 5, 9 * nr + 3, 150), (100, 90, 70), (2 * mr, 120 * nr, 120) })
+                foreach (bool ta in new[] { false, true })
+                    foreach (bool tb in new[] { false, true })
+                    {
+                        var (a, b, lda, ldb) = Operands<float>(ta, tb, m, n, k, pad: 2, seed: m + n);
+                        float[] one = Random<float>(m * n, 7), two = (float[])one.Clone(), expected = (float[])one.Clone();
+                        Gemm.Reference(ta, tb, m, n, k, 1.5f, a, lda, b, ldb, 0.5f, expected, n);
+                        ParallelRange.MaxThreads = 1;
+                        Gemm.Sgemm(ta, tb, m, n, k, 1.5f, a, lda, b, ldb, 0.5f, one, n);
+                        ParallelRange.MaxThreads = 2;
+                        Gemm.Sgemm(ta, tb, m, n, k, 1.5f, a, lda, b, ldb, 0.5f, two, n);
+                        Assert.True(one.AsSpan().SequenceEqual(two), $"{isa} {m}×{n}×{k} ta={ta} tb={tb}: 1 and 2 threads differ");
+                        for (int i = 0; i < expected.Length; i++)
+                            Assert.True(Math.Abs(two[i] - expected[i]) <= 1e-3f, $"{isa} {m}×{n}×{k} ta={ta} tb={tb}: C[{i}] = {two[i]}, expected {expected[i]}");
+                    }
+        }
+        finally
+        {
+            ParallelRange.MaxThreads = saved;
+            GemmDriver.ForcedBlocking = null;
+            GemmDriver.ForcedSharedPacking = null;
+        }
+    });
+
+    public static TheoryData<string, bool> SharedPackingCases()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (string isa in Isas())
+        {
+            data.Add(isa, true);
+            data.Add(isa, false);
+        }
+        return data;
+    }
 
     static void CheckAll<T>(double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
     {
