@@ -9,8 +9,8 @@ namespace Ember.Cli.Commands.Detect;
 /// batches, as YOLOv5's mloss), each validation batch through a <see cref="DetectionEvaluator"/>, the metrics put into
 /// <see cref="TrainerState.ValidationMetrics"/> (precision, recall, map50, map50_95, fitness; a ModelCheckpoint
 /// monitoring "fitness" keeps best/ by YOLOv5's fitness 0.1·mAP@0.5 + 0.9·mAP@0.5:0.95), one <see cref="DetectEpoch"/>
-/// row per epoch written to metrics.csv and printed. The rows are part of the checkpoint (<see cref="StateDict"/>), so a
-/// resumed run's metrics.csv continues the interrupted one's.
+/// row per epoch written to metrics.csv and printed. The rows and the open epoch's loss sums are part of the checkpoint
+/// (<see cref="StateDict"/>), so a resumed run's metrics.csv continues the interrupted one's, the stopped epoch's row included.
 /// </summary>
 public sealed class DetectMetricsLogger : Callback
 {
@@ -37,9 +37,6 @@ public sealed class DetectMetricsLogger : Callback
 
     /// <summary>The latest validation pass.</summary>
     public DetectEvaluation? Latest => latest;
-
-    /// <inheritdoc/>
-    public override void OnEpochStart(TrainerState state) { box = obj = cls = 0; batches = 0; }
 
     /// <inheritdoc/>
     public override void OnBatchEnd(TrainerState state)
@@ -76,6 +73,9 @@ public sealed class DetectMetricsLogger : Callback
             m?.Map50 ?? double.NaN, m?.Map50To95 ?? double.NaN, m?.Fitness ?? double.NaN, latest?.Box ?? double.NaN, latest?.Objectness ?? double.NaN,
             latest?.Class ?? double.NaN, h.Lr, h.Seconds);
         rows.Add(row);
+        // the sums restart here, not at the epoch's start: a run resumed mid-epoch continues the sums its checkpoint saved
+        box = obj = cls = 0;
+        batches = 0;
         if (csvPath is not null) AtomicFile.WriteAllText(csvPath, DetectEpoch.CsvHeader + "\n" + string.Join("\n", rows.Select(r => r.ToCsv())) + "\n");
         output?.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"epoch {row.Epoch}/{state.Epochs}: loss box {row.TrainBox:F4} obj {row.TrainObj:F4} cls {row.TrainCls:F4} | val P {row.Precision:F3} R {row.Recall:F3} mAP@0.5 {row.Map50:F3} mAP@0.5:0.95 {row.Map50To95:F3}"));
@@ -84,7 +84,7 @@ public sealed class DetectMetricsLogger : Callback
     /// <inheritdoc/>
     public override Dictionary<string, double>? StateDict()
     {
-        var state = new Dictionary<string, double> { ["rows"] = rows.Count };
+        var state = new Dictionary<string, double> { ["rows"] = rows.Count, ["open.box"] = box, ["open.obj"] = obj, ["open.cls"] = cls, ["open.batches"] = batches };
         foreach (var r in rows)
         {
             var v = r.Values;
@@ -107,7 +107,11 @@ public sealed class DetectMetricsLogger : Callback
                     throw new KeyNotFoundException($"DetectMetricsLogger.LoadStateDict: epoch {e} has no '{DetectEpoch.Columns[c]}'");
             restored.Add(DetectEpoch.FromValues(e, v));
         }
+        if (!state.TryGetValue("open.box", out var b) || !state.TryGetValue("open.obj", out var o) || !state.TryGetValue("open.cls", out var c2)
+            || !state.TryGetValue("open.batches", out var n) || !(n >= 0 && n <= int.MaxValue && n == Math.Floor(n)))
+            throw new KeyNotFoundException("DetectMetricsLogger.LoadStateDict: expected the open epoch's loss sums 'open.box', 'open.obj', 'open.cls' and a whole 'open.batches'");
         rows.Clear();
         rows.AddRange(restored);
+        (box, obj, cls, batches) = (b, o, c2, (int)n);
     }
 }
