@@ -77,8 +77,7 @@ public static class DetectJob
         }
         else
         {
-            var checkData = LoadData(config.Data); // a missing data.yaml fails before a run folder is made
-            _ = checkData;
+            _ = LoadData(config.Data); // a missing or malformed data.yaml fails before a run folder is made
             runDir = RunFolder.Create(config.Project);
             AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());
         }
