@@ -44,8 +44,18 @@ public class DetectCommandTests
     // Small and fast: no augmentation (so every step sees the objects whole), Adam, no warm-up, no EMA.
     static DetectConfig Tiny(string data, string project, int epochs) => DetectConfig.Apply(new DetectConfig(), new Dictionary<string, string?>
     {
-        ["data"] = data, ["project"] = project, ["img"] = "64", ["epochs"] = epochs.ToString(CultureInfo.InvariantCulture), ["batch_size"] = "4",
-        ["augment"] = "false", ["optimizer"] = "adam", ["lr"] = "0.01", ["ema"] = "0", ["warmup_epochs"] = "0", ["plot_images"] = "2", ["plain"] = "true",
+        ["data"] = data,
+        ["project"] = project,
+        ["img"] = "64",
+        ["epochs"] = epochs.ToString(CultureInfo.InvariantCulture),
+        ["batch_size"] = "4",
+        ["augment"] = "false",
+        ["optimizer"] = "adam",
+        ["lr"] = "0.01",
+        ["ema"] = "0",
+        ["warmup_epochs"] = "0",
+        ["plot_images"] = "2",
+        ["plain"] = "true",
     }, "test");
 
     static List<double[]> Rows(string csv)

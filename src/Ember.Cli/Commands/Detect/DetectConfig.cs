@@ -72,7 +72,9 @@ public sealed record DetectConfig
     /// <summary>The choices of the string keys that have a fixed set.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> Choices = new Dictionary<string, string[]>
     {
-        ["model"] = ["n", "s", "m", "l"], ["optimizer"] = ["sgd", "adam", "adamw"], ["schedule"] = ["cosine", "onecycle", "none"],
+        ["model"] = ["n", "s", "m", "l"],
+        ["optimizer"] = ["sgd", "adam", "adamw"],
+        ["schedule"] = ["cosine", "onecycle", "none"],
     };
 
     /// <summary>The options that may differ from args.yaml when resuming: more epochs, and how progress is shown.</summary>
@@ -84,7 +86,14 @@ public sealed record DetectConfig
     /// <summary>The training augmentation the config describes.</summary>
     public DetectionAugmentation Hyp => !Augment ? DetectionAugmentation.None : new DetectionAugmentation
     {
-        Mosaic = Mosaic, FlipLr = Fliplr, Scale = Scale, Translate = Translate, HsvH = HsvH, HsvS = HsvS, HsvV = HsvV, CopyPaste = CopyPaste,
+        Mosaic = Mosaic,
+        FlipLr = Fliplr,
+        Scale = Scale,
+        Translate = Translate,
+        HsvH = HsvH,
+        HsvS = HsvS,
+        HsvV = HsvV,
+        CopyPaste = CopyPaste,
     };
 
     /// <summary>Applies key/value strings from <paramref name="source"/> (a file or the command line) and validates.</summary>

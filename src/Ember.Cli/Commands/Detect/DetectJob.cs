@@ -107,7 +107,10 @@ public static class DetectJob
         int warmup = (int)Math.Round(config.WarmupEpochs * batchesPerEpoch);
         var (scheduler, _, perStep) = TrainJob.CreateSchedule(new TrainConfig
         {
-            Schedule = config.Schedule, Epochs = config.Epochs, WarmupSteps = warmup, Lr = config.Lr,
+            Schedule = config.Schedule,
+            Epochs = config.Epochs,
+            WarmupSteps = warmup,
+            Lr = config.Lr,
         }, optimizer, batchesPerEpoch);
         var lossOptions = new YoloLossOptions { LabelSmoothing = config.LabelSmoothing, FocalGamma = config.FocalGamma }.ScaledFor(model.Detect.NumLevels, data.ClassCount, config.Img);
         var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
@@ -116,7 +119,9 @@ public static class DetectJob
         var metrics = new DetectMetricsLogger(loss, data.ClassCount, Path.Combine(runDir, "metrics.csv"), reporter.Plain ? log : null);
         var checkpoints = new ModelCheckpoint(runDir, optimizer, scheduler, ema: ema, monitor: "fitness", metadata: () => new Dictionary<string, string>
         {
-            [ModelKey] = config.Model, [NamesKey] = string.Join('\n', data.Names), ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture),
+            [ModelKey] = config.Model,
+            [NamesKey] = string.Join('\n', data.Names),
+            ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture),
         });
         trainer.Add(reporter, metrics, checkpoints);
         if (interruptAfterBatches is int limit)
