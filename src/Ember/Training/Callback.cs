@@ -25,6 +25,12 @@ public abstract class Callback
     public virtual void OnBeforeOptimizerStep(TrainerState state) { }
     /// <summary>Just after the optimizer step and the EMA update.</summary>
     public virtual void OnAfterOptimizerStep(TrainerState state) { }
+    /// <summary>
+    /// After each validation batch's forward pass and loss, in eval mode without a graph (EMA weights applied when set):
+    /// the model's <paramref name="output"/> for <paramref name="input"/> and the batch's <paramref name="target"/>, for
+    /// metrics the trainer does not compute itself (detection mAP needs each image's boxes).
+    /// </summary>
+    public virtual void OnValidationBatch(TrainerState state, Tensor input, Tensor output, Tensor target) { }
     /// <summary>After validation, with <see cref="TrainerState.ValidationMetrics"/> filled.</summary>
     public virtual void OnValidationEnd(TrainerState state) { }
 

@@ -218,7 +218,10 @@ public sealed class Trainer
             if (p.Grad is not null) State.GradientNorms[name] = (p.Grad.Norm().Item(), p.Detach().Norm().Item());
     }
 
-    /// <summary>Mean loss, top-1 and top-5 accuracy over the batches, in eval mode without a graph (EMA weights if set); the previous mode is restored.</summary>
+    /// <summary>
+    /// Mean loss, top-1 and top-5 accuracy over the batches, in eval mode without a graph (EMA weights if set); the previous
+    /// mode is restored. Each batch's output goes to <see cref="Callback.OnValidationBatch"/> for other metrics.
+    /// </summary>
     public (double Loss, double Top1, double Top5) Validate(IEnumerable<(Tensor Input, Tensor Target)> batches)
     {
         bool wasTraining = model.Training;
@@ -234,6 +237,7 @@ public sealed class Trainer
                 var output = Options.TestTimeAugmentation ? FlipAverage(input) : model.Call(input);
                 meanLoss.Update(lossFunction(output, target).Item(), input.Size(0));
                 if (output.Rank == 2 && target.Rank == 1) { top1.Update(output, target); top5.Update(output, target); }
+                foreach (var c in callbacks) c.OnValidationBatch(State, input, output, target);
             }
         }
         model.Train(wasTraining);

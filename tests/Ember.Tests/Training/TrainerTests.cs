@@ -139,6 +139,38 @@ public class TrainerTests
 
 public class TrainerSwitchTests
 {
+    sealed class BatchRecorder : Callback
+    {
+        public readonly List<(Tensor Input, Tensor Output, Tensor Target, bool Grad, bool Training)> Seen = [];
+        public override void OnValidationBatch(TrainerState state, Tensor input, Tensor output, Tensor target)
+            => Seen.Add((input, output, target, Ember.Autograd.GradMode.IsEnabled, state.Model.Training));
+    }
+
+    [Fact]
+    public void Validation_hands_each_batch_output_of_the_ema_weights_to_the_callbacks()
+    {
+        var model = new Linear(2, 3, generator: new Generator(1));
+        var ema = new ModelEma(model);
+        var (shadowW, shadowB) = (ema.Shadow["weight"].Clone(), ema.Shadow["bias"].Clone());
+        using (Torch.NoGrad()) model.Weight.CopyFrom(Torch.Randn([3, 2], generator: new Generator(2))); // live weights now differ from the shadow
+        var recorder = new BatchRecorder();
+        var trainer = new Trainer(model, new Sgd(model.Parameters()), (o, t) => F.CrossEntropy(o, t), new TrainerOptions { Ema = ema }).Add(recorder);
+        var batches = Enumerable.Range(0, 2).Select(i => (Torch.Randn([4, 2], generator: new Generator(10 + i)), Torch.FromArray(new long[] { 0, 1, 2, i }, [4]))).ToList();
+        model.Train();
+        trainer.Validate(batches);
+        Assert.Equal(2, recorder.Seen.Count);
+        for (int i = 0; i < 2; i++)
+        {
+            var (input, output, target, grad, training) = recorder.Seen[i];
+            Assert.Same(batches[i].Item1, input);
+            Assert.Same(batches[i].Item2, target);
+            Assert.False(grad);
+            Assert.False(training);
+            TestUtil.Close(input.MatMul(shadowW.T) + shadowB, output, rtol: 1e-6);
+        }
+        Assert.True(model.Training);
+    }
+
     [Fact]
     public void A_frozen_backbone_does_not_move_until_its_epochs_are_over()
     {

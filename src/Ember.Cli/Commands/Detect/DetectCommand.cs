@@ -10,6 +10,9 @@ public static class DetectCommand
     {
         var command = new Command("detect", "Object detection (YOLOv5-style): make a data set, train, validate, predict");
         command.Subcommands.Add(MakeDataCommand.Create());
+        command.Subcommands.Add(DetectTrainCommand.Create());
+        command.Subcommands.Add(DetectValCommand.Create());
+        command.Subcommands.Add(DetectPredictCommand.Create());
         return command;
     }
 }

@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Reflection;
+using Ember.Cli.Configuration;
+using Ember.Detection.Data;
+
+namespace Ember.Cli.Commands.Detect;
+
+/// <summary>
+/// Everything that defines an `ember detect train` run, with YOLOv5's names and defaults where it has them
+/// (hyp.scratch-low.yaml, train.py); written to the run folder's args.yaml (snake_case keys as the options), which
+/// `detect val` and `--resume` read back.
+/// </summary>
+public sealed record DetectConfig
+{
+    /// <summary>The data set's data.yaml (YOLO format; `ember detect make-data` writes one).</summary>
+    public string Data { get; init; } = MakeDataCommand.DefaultOutput + "/data.yaml";
+    /// <summary>Model size: n or s (YOLOv5n, YOLOv5s); m and l also work.</summary>
+    public string Model { get; init; } = "n";
+    /// <summary>Training and validation image size in pixels (a multiple of 32): --img.</summary>
+    public int Img { get; init; } = 320;
+    public int Epochs { get; init; } = 30;
+    public int BatchSize { get; init; } = 16;
+    /// <summary>Validation batch size (0: twice the training batch, as train.py); rectangular shapes depend on it.</summary>
+    public int ValBatchSize { get; init; }
+    /// <summary>sgd (YOLOv5's default), adam or adamw.</summary>
+    public string Optimizer { get; init; } = "sgd";
+    /// <summary>Initial learning rate lr0 (0.01 for SGD as YOLOv5; about 0.001 suits Adam).</summary>
+    public double Lr { get; init; } = 0.01;
+    /// <summary>SGD momentum (Nesterov), momentum in hyp.scratch-low.</summary>
+    public double Momentum { get; init; } = 0.937;
+    /// <summary>Weight decay on convolution weights (not on biases and BN), weight_decay.</summary>
+    public double WeightDecay { get; init; } = 5e-4;
+    /// <summary>cosine, onecycle or none.</summary>
+    public string Schedule { get; init; } = "cosine";
+    /// <summary>Linear warm-up from 1% of lr over this many epochs (warmup_epochs 3 in YOLOv5), in optimizer steps per epoch.</summary>
+    public double WarmupEpochs { get; init; } = 3;
+    /// <summary>EMA decay of the validated weights (0.9999 as YOLOv5's ModelEMA; 0: off).</summary>
+    public double Ema { get; init; } = 0.9999;
+    /// <summary>EMA ramp time constant in updates (2000 in YOLOv5; short runs need a smaller one to move the EMA at all).</summary>
+    public double EmaTau { get; init; } = 2000;
+    /// <summary>Run autoanchor before training (report the best possible recall; evolve anchors when it is ≤ 0.98).</summary>
+    public bool Autoanchor { get; init; } = true;
+    /// <summary>Train-time augmentation on (mosaic, affine, HSV, flips, copy-paste with the values below); false: letterbox only.</summary>
+    public bool Augment { get; init; } = true;
+    public double Mosaic { get; init; } = 1.0;
+    public double Fliplr { get; init; } = 0.5;
+    public double Scale { get; init; } = 0.5;
+    public double Translate { get; init; } = 0.1;
+    public double HsvH { get; init; } = 0.015;
+    public double HsvS { get; init; } = 0.7;
+    public double HsvV { get; init; } = 0.4;
+    public double CopyPaste { get; init; }
+    /// <summary>Class label smoothing ε (0).</summary>
+    public double LabelSmoothing { get; init; }
+    /// <summary>Focal-loss γ for objectness and class BCE (0: plain BCE).</summary>
+    public double FocalGamma { get; init; }
+    /// <summary>Keep decoded training images in memory (YOLOv5's --cache ram).</summary>
+    public bool Cache { get; init; } = true;
+    /// <summary>Use only the first N training images (0: all), for quick runs.</summary>
+    public int Limit { get; init; }
+    /// <summary>Validation images drawn with their predicted boxes at the end (val_pred_*.png).</summary>
+    public int PlotImages { get; init; } = 4;
+    public int Workers { get; init; }
+    public int Seed { get; init; }
+    public string Project { get; init; } = "runs/detect";
+    public bool Plain { get; init; }
+
+    /// <summary>Property by snake_case key.</summary>
+    public static readonly IReadOnlyDictionary<string, PropertyInfo> Keys = typeof(DetectConfig)
+        .GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).ToDictionary(p => ConfigLoader.SnakeCase(p.Name), p => p);
+
+    /// <summary>The choices of the string keys that have a fixed set.</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> Choices = new Dictionary<string, string[]>
+    {
+        ["model"] = ["n", "s", "m", "l"],
+        ["optimizer"] = ["sgd", "adam", "adamw"],
+        ["schedule"] = ["cosine", "onecycle", "none"],
+    };
+
+    /// <summary>The options that may differ from args.yaml when resuming: more epochs, and how progress is shown.</summary>
+    public static readonly IReadOnlySet<string> ResumableKeys = new HashSet<string> { "epochs", "plain", "workers" };
+
+    /// <summary>The validation batch size in use.</summary>
+    public int EffectiveValBatchSize => ValBatchSize > 0 ? ValBatchSize : 2 * BatchSize;
+
+    /// <summary>The training augmentation the config describes.</summary>
+    public DetectionAugmentation Hyp => !Augment ? DetectionAugmentation.None : new DetectionAugmentation
+    {
+        Mosaic = Mosaic,
+        FlipLr = Fliplr,
+        Scale = Scale,
+        Translate = Translate,
+        HsvH = HsvH,
+        HsvS = HsvS,
+        HsvV = HsvV,
+        CopyPaste = CopyPaste,
+    };
+
+    /// <summary>Applies key/value strings from <paramref name="source"/> (a file or the command line) and validates.</summary>
+    public static DetectConfig Apply(DetectConfig config, IReadOnlyDictionary<string, string?> values, string source)
+    {
+        var copy = config with { };
+        foreach (var (rawKey, value) in values)
+        {
+            var key = rawKey.Replace('-', '_').ToLowerInvariant();
+            if (!Keys.TryGetValue(key, out var property))
+                throw new ConfigException($"{source}: unknown key '{rawKey}'; valid keys: {string.Join(", ", Keys.Keys)}");
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            try
+            {
+                object? parsed = value is null ? null
+                    : type == typeof(string) ? value
+                    : type == typeof(bool) ? value.ToLowerInvariant() switch { "true" or "yes" or "1" => true, "false" or "no" or "0" => false, _ => throw new FormatException() }
+                    : Convert.ChangeType(value, type, CultureInfo.InvariantCulture);
+                property.SetValue(copy, parsed);
+            }
+            catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
+            {
+                throw new ConfigException($"{source}: key '{key}' expects {(type == typeof(int) ? "an integer" : type == typeof(double) ? "a number" : type == typeof(bool) ? "true or false" : "a string")}, got '{value}'");
+            }
+        }
+        return Validate(copy, source);
+    }
+
+    /// <summary>Reads a run's args.yaml.</summary>
+    public static DetectConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new ConfigException($"{path} not found: is this an `ember detect train` run folder (runs/detect/expN)?");
+        var map = YamlFile.RootMapping(YamlFile.Load(path), path, "a mapping of key: value");
+        return Apply(new DetectConfig(), YamlFile.Scalars(map, path), path);
+    }
+
+    /// <summary>The config as YAML (args.yaml).</summary>
+    public string ToYaml() => YamlFile.Write(Keys.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.GetValue(this))));
+
+    static DetectConfig Validate(DetectConfig c, string source)
+    {
+        string Inv(double v) => v.ToString(CultureInfo.InvariantCulture);
+        foreach (var (key, choices) in Choices)
+        {
+            var value = (string?)Keys[key].GetValue(c);
+            if (value is null || !choices.Contains(value)) throw new ConfigException($"{source}: {key} must be one of {string.Join(", ", choices)}, got '{value}'");
+        }
+        if (c.Img < 32 || c.Img % 32 != 0) throw new ConfigException($"{source}: img must be a positive multiple of 32 (the largest stride), got {c.Img}");
+        if (c.Epochs < 1) throw new ConfigException($"{source}: epochs must be at least 1, got {c.Epochs}");
+        if (c.BatchSize < 1) throw new ConfigException($"{source}: batch_size must be at least 1, got {c.BatchSize}");
+        if (c.ValBatchSize < 0 || c.Limit < 0 || c.Workers < 0 || c.PlotImages < 0)
+            throw new ConfigException($"{source}: val_batch_size, limit, workers and plot_images must be ≥ 0, got {c.ValBatchSize}, {c.Limit}, {c.Workers}, {c.PlotImages}");
+        if (!(c.Lr > 0)) throw new ConfigException($"{source}: lr must be positive, got {Inv(c.Lr)}");
+        if (!(c.Momentum >= 0 && c.Momentum < 1)) throw new ConfigException($"{source}: momentum must be in [0, 1), got {Inv(c.Momentum)}");
+        if (!(c.WeightDecay >= 0) || !(c.WarmupEpochs >= 0)) throw new ConfigException($"{source}: weight_decay and warmup_epochs must be ≥ 0, got {Inv(c.WeightDecay)} and {Inv(c.WarmupEpochs)}");
+        if (!(c.Ema >= 0 && c.Ema < 1)) throw new ConfigException($"{source}: ema must be in [0, 1) (0: off), got {Inv(c.Ema)}");
+        if (!(c.EmaTau > 0)) throw new ConfigException($"{source}: ema_tau must be positive, got {Inv(c.EmaTau)}");
+        foreach (var (key, v) in new[] { ("mosaic", c.Mosaic), ("fliplr", c.Fliplr), ("copy_paste", c.CopyPaste) })
+            if (!(v >= 0 && v <= 1)) throw new ConfigException($"{source}: {key} is a probability in [0, 1], got {Inv(v)}");
+        foreach (var (key, v) in new[] { ("scale", c.Scale), ("translate", c.Translate), ("hsv_h", c.HsvH), ("hsv_s", c.HsvS), ("hsv_v", c.HsvV) })
+            if (!(v >= 0 && v < 1)) throw new ConfigException($"{source}: {key} must be in [0, 1), got {Inv(v)}");
+        if (!(c.LabelSmoothing >= 0 && c.LabelSmoothing < 1)) throw new ConfigException($"{source}: label_smoothing must be in [0, 1), got {Inv(c.LabelSmoothing)}");
+        if (!(c.FocalGamma >= 0)) throw new ConfigException($"{source}: focal_gamma must be ≥ 0, got {Inv(c.FocalGamma)}");
+        return c;
+    }
+}

@@ -1,0 +1,305 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Ember.Cli.Configuration;
+using Ember.Cli.Reporting;
+using Ember.Data;
+using Ember.Detection.Data;
+using Ember.Detection.Loss;
+using Ember.Detection.Model;
+using Ember.Interop;
+using Ember.Training;
+using Ember.Training.Callbacks;
+
+namespace Ember.Cli.Commands.Detect;
+
+/// <summary>
+/// Wires a <see cref="DetectConfig"/> to the library for `ember detect train` and `val`: the YOLO data set with YOLOv5's
+/// training augmentation and rectangular validation batches, autoanchor, a <see cref="YoloV5"/> trained by the project's
+/// <see cref="Trainer"/> with <see cref="YoloLoss"/> (EMA, warm-up, cosine or OneCycle), per-epoch validation through
+/// <see cref="DetectMetricsLogger"/>, and the run folder of `ember train`: args.yaml, metrics.csv, results.png, best/
+/// (by fitness) and last/, resume, Ctrl-C/SIGTERM stop-and-save; at the end the best weights are validated once more
+/// for pr_curve.png, confusion_matrix.png and val_pred_*.png.
+/// </summary>
+public static class DetectJob
+{
+    /// <summary>The checkpoint metadata key naming the detector's size (its presence marks a detection checkpoint).</summary>
+    public const string ModelKey = "detect_model";
+    /// <summary>The checkpoint metadata key holding the class names, one per line.</summary>
+    public const string NamesKey = "detect_names";
+
+    /// <summary>Reads --data, with the command's own wording when it is missing.</summary>
+    public static YoloDataConfig LoadData(string path)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"--data: data set description not found: {path} (a YOLO data.yaml; `ember detect make-data` writes {MakeDataCommand.DefaultOutput}/data.yaml)", path);
+        return YoloDataConfig.Load(path);
+    }
+
+    /// <summary>A split of the data set; an empty one, or one with no usable images, is an error naming the file.</summary>
+    static YoloDataset OpenSplit(YoloDataConfig data, bool train, bool cache, TextWriter log)
+    {
+        var set = YoloDataset.FromConfig(data, train, cacheImages: cache);
+        log.WriteLine($"{(train ? "train" : "val")}: {set.Summary()}");
+        if (set.Count == 0) throw new InvalidDataException($"{data.Source}: the {(train ? "train" : "val")} split has no usable images ({set.Summary()})");
+        return set;
+    }
+
+    /// <summary>The validation pipeline: letterboxed rectangular batches in aspect-ratio order, as val.py.</summary>
+    public static DetectionDataset ValidationData(YoloDataset set, int imageSize, int batchSize)
+        => new(set, imageSize, rect: true, batchSize: batchSize);
+
+    /// <summary>
+    /// Trains into a new run folder (or continues <paramref name="resumeFolder"/>); returns the exit code (130 after Ctrl-C,
+    /// 143 after SIGTERM). <paramref name="interruptAfterBatches"/> behaves like Ctrl-C after that many batches (tests).
+    /// </summary>
+    public static int Train(DetectConfig config, string? resumeFolder = null, TextWriter? plainOutput = null, int? interruptAfterBatches = null,
+        IReadOnlyDictionary<string, string?>? resumeOverrides = null)
+    {
+        var log = plainOutput ?? Console.Out;
+        var clock = Stopwatch.StartNew();
+        string runDir;
+        CheckpointState? resumeState = null;
+        if (resumeFolder is not null)
+        {
+            if (!Directory.Exists(resumeFolder)) throw new DirectoryNotFoundException($"--resume: run folder not found: {resumeFolder} (detection runs are written to runs/detect/expN)");
+            var args = Path.Combine(resumeFolder, "args.yaml");
+            var recorded = DetectConfig.Load(args);
+            config = ResumeConfig(args, recorded, resumeOverrides ?? new Dictionary<string, string?>());
+            resumeState = Checkpoint.ReadState(Path.Combine(resumeFolder, "last"));
+            if (!resumeState.Metadata.TryGetValue(ModelKey, out var size) || size != config.Model)
+                throw new CheckpointException(Path.Combine(resumeFolder, "last", Checkpoint.JsonFile), $"is not the YOLOv5{config.Model} detector {args} describes");
+            if (config.Epochs < resumeState.Epoch)
+                throw new ConfigException($"--epochs {config.Epochs} is fewer than the {resumeState.Epoch} epoch(s) {resumeFolder} has already reached");
+            runDir = resumeFolder;
+            if (recorded != config) AtomicFile.WriteAllText(args, config.ToYaml());
+        }
+        else
+        {
+            _ = LoadData(config.Data); // a missing or malformed data.yaml fails before a run folder is made
+            runDir = RunFolder.Create(config.Project);
+            AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());
+        }
+
+        Torch.ManualSeed(config.Seed);
+        var data = LoadData(config.Data);
+        var trainSet = OpenSplit(data, train: true, config.Cache, log);
+        var valSet = OpenSplit(data, train: false, cache: false, log);
+        IDataset<DetectionSample> trainSource = trainSet;
+        int trainCount = trainSet.Count;
+        if (config.Limit > 0 && config.Limit < trainSet.Count)
+        {
+            trainSource = new Subset<DetectionSample>(trainSet, [.. Enumerable.Range(0, config.Limit)]);
+            trainCount = config.Limit;
+        }
+        var trainData = new DetectionDataset(trainSource, config.Img, augment: true, hyp: config.Hyp, batchSize: config.BatchSize);
+        var trainLoader = trainData.CreateLoader(shuffle: true, numWorkers: config.Workers, seed: config.Seed);
+        var valData = ValidationData(valSet, config.Img, config.EffectiveValBatchSize);
+        var valLoader = valData.CreateLoader(numWorkers: config.Workers);
+
+        var model = new YoloV5(data.ClassCount, YoloSize.Parse(config.Model));
+        // autoanchor changes the anchors buffer: before the EMA copies the model, so that its shadow holds the same anchors
+        if (resumeState is null && config.Autoanchor) log.WriteLine(AutoAnchorReport(model, trainSet, trainCount, config));
+        var ema = config.Ema > 0 ? new ModelEma(model, config.Ema, config.EmaTau) : null;
+        var optimizer = TrainJob.CreateOptimizer(new TrainConfig { Optimizer = config.Optimizer, Lr = config.Lr, Momentum = config.Momentum, WeightDecay = config.WeightDecay }, model);
+        int batchesPerEpoch = trainLoader.Count;
+        int warmup = (int)Math.Round(config.WarmupEpochs * batchesPerEpoch);
+        var (scheduler, _, perStep) = TrainJob.CreateSchedule(new TrainConfig
+        {
+            Schedule = config.Schedule,
+            Epochs = config.Epochs,
+            WarmupSteps = warmup,
+            Lr = config.Lr,
+        }, optimizer, batchesPerEpoch);
+        var lossOptions = new YoloLossOptions { LabelSmoothing = config.LabelSmoothing, FocalGamma = config.FocalGamma }.ScaledFor(model.Detect.NumLevels, data.ClassCount, config.Img);
+        var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
+        var trainer = new Trainer(model, optimizer, loss.Compute, new TrainerOptions { Epochs = config.Epochs, Ema = ema, SchedulerPerStep = perStep }, scheduler);
+        var reporter = new ProgressReporter(config.Plain, plainOutput);
+        var metrics = new DetectMetricsLogger(loss, data.ClassCount, Path.Combine(runDir, "metrics.csv"), reporter.Plain ? log : null);
+        var checkpoints = new ModelCheckpoint(runDir, optimizer, scheduler, ema: ema, monitor: "fitness", metadata: () => new Dictionary<string, string>
+        {
+            [ModelKey] = config.Model,
+            [NamesKey] = string.Join('\n', data.Names),
+            ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture),
+        });
+        trainer.Add(reporter, metrics, checkpoints);
+        if (interruptAfterBatches is int limit)
+        {
+            int seen = 0;
+            trainer.Add(new LambdaCallback { BatchEnd = s => { if (++seen == limit) { s.StopRequested = true; s.StopReason = "interrupted (simulated)"; } } });
+        }
+
+        int startEpoch = 1, skip = 0;
+        if (resumeState is not null)
+        {
+            var last = Path.Combine(runDir, "last");
+            var loaded = Checkpoint.Load(last, model, optimizer, ema);
+            loaded.CheckRange(Path.Combine(last, Checkpoint.JsonFile), config.Epochs, batchesPerEpoch, 1);
+            try
+            {
+                if (loaded.Scheduler is not null) scheduler?.LoadStateDict(loaded.Scheduler);
+                if (!loaded.Generators.TryGetValue("default", out var g))
+                    throw new CheckpointException(Path.Combine(last, Checkpoint.JsonFile), "records no state of the 'default' generator; the resumed run could not draw the same batches");
+                Generator.Default.SetState(g);
+            }
+            catch (Exception e) when (e is KeyNotFoundException or ArgumentException)
+            {
+                throw new CheckpointException(Path.Combine(last, Checkpoint.JsonFile), $": {e.Message}");
+            }
+            trainer.Restore(loaded);
+            startEpoch = loaded.EpochComplete ? loaded.Epoch + 1 : loaded.Epoch;
+            skip = loaded.EpochComplete ? 0 : loaded.BatchesDone;
+            log.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
+            if (startEpoch > config.Epochs) { log.WriteLine($"{runDir} already finished its {config.Epochs} epochs"); return 0; }
+        }
+
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ember detect train: YOLOv5{config.Model} ({model.ParameterCount():N0} parameters, {data.ClassCount} classes), --img {config.Img}, {config.Epochs} epochs, batch {config.BatchSize}, " +
+            $"{config.Optimizer} lr {config.Lr}, schedule {config.Schedule} (warm-up {warmup} steps), EMA {(ema is null ? "off" : config.Ema.ToString(CultureInfo.InvariantCulture))}, " +
+            $"{trainCount} training / {valSet.Count} validation images, {Torch.NumThreads} threads → {runDir}"));
+        PosixSignal? interruptedBy = null;
+        void OnSignal(PosixSignalContext context)
+        {
+            if (interruptedBy is not null) return; // a second signal ends the process at once
+            context.Cancel = true; // stop after the current batch and write last/
+            interruptedBy = context.Signal;
+            trainer.State.StopReason = $"interrupted ({(context.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "Ctrl-C")}); resume with: ember detect train --resume {runDir}";
+            trainer.State.StopRequested = true;
+        }
+        using (PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal))
+        using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal))
+            reporter.Run(() => trainer.Fit(epoch => trainLoader.Iterate(epoch - 1).Select(b => (b.Images, b.Targets)),
+                _ => valLoader.Iterate(0).Select(b => (b.Images, b.Targets)), startEpoch, batchesPerEpoch, skip));
+        bool interrupted = trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted", StringComparison.Ordinal) == true;
+        int exitCode = interruptedBy == PosixSignal.SIGTERM ? 143 : interrupted ? 130 : 0;
+
+        if (metrics.Rows.Count > 0) DetectPlots.Results(metrics.Rows, Path.Combine(runDir, "results.png"));
+        if (interrupted)
+        {
+            log.WriteLine($"stopped: {trainer.State.StopReason}");
+            return exitCode;
+        }
+        // the best weights validated once more, as train.py does at the end, for the pictures
+        var best = new YoloV5(data.ClassCount, YoloSize.Parse(config.Model));
+        Checkpoint.LoadForInference(checkpoints.BestPath, best);
+        var bestLoss = new DetectLoss(new YoloLoss(best.Detect, lossOptions), best.Detect);
+        var evaluation = Evaluate(best, valData, bestLoss, config.PlotImages, config.Workers);
+        WritePictures(evaluation, data.Names, runDir);
+        var summary = Summary(evaluation, data.Names);
+        AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), $"# ember detect train: YOLOv5{config.Model} on {config.Data}\n\n" +
+            string.Create(CultureInfo.InvariantCulture, $"best epoch {checkpoints.BestEpoch} of {metrics.Rows.Count} (fitness {checkpoints.Best:F4}); wall time {clock.Elapsed.TotalSeconds:F0} s, {Torch.NumThreads} threads\n\n") +
+            summary + "\n## Config\n\n```yaml\n" + config.ToYaml() + "```\n");
+        log.Write(summary);
+        log.WriteLine($"done: {metrics.Rows.Count} epochs; best/ is epoch {checkpoints.BestEpoch}; results in {runDir}");
+        return exitCode;
+    }
+
+    /// <summary>
+    /// Runs autoanchor on the first <paramref name="count"/> training images' labels (YOLOv5's check_anchors: sizes at
+    /// --img with a ×U(0.9, 1.1) jitter per image) and returns the report line; evolved anchors replace the model's when
+    /// their best possible recall is higher.
+    /// </summary>
+    static string AutoAnchorReport(YoloV5 model, YoloDataset set, int count, DetectConfig config)
+    {
+        var shapes = new List<(int Width, int Height)>();
+        var labelWh = new List<float[]>();
+        for (int i = 0; i < count; i++)
+        {
+            var (h, w) = set.ImageSize(i);
+            var labels = set.LabelsOf(i).ToArray<float>();
+            var wh = new float[labels.Length / 5 * 2];
+            for (int b = 0; b < labels.Length / 5; b++) { wh[2 * b] = labels[5 * b + 3]; wh[2 * b + 1] = labels[5 * b + 4]; }
+            shapes.Add((w, h));
+            labelWh.Add(wh);
+        }
+        var sizes = AutoAnchor.LabelSizes(shapes, labelWh, config.Img, new Generator(config.Seed));
+        if (sizes.Size(0) == 0) return "autoanchor: no labelled boxes in the training split; anchors unchanged";
+        var r = AutoAnchor.Check(model.Detect, sizes, new Tuning.AnchorOptions { Seed = config.Seed });
+        var text = string.Create(CultureInfo.InvariantCulture,
+            $"autoanchor: {sizes.Size(0)} boxes at --img {config.Img}; default anchors: best possible recall {r.Before.BestPossibleRecall:F4}, {r.Before.AnchorsAboveThreshold:F2} anchors/box");
+        if (!r.Evolved) return text + $" (above {AutoAnchor.GoodBpr.ToString(CultureInfo.InvariantCulture)}: kept)";
+        return text + (r.Replaced
+            ? string.Create(CultureInfo.InvariantCulture, $"; evolved anchors: best possible recall {r.After.BestPossibleRecall:F4}, {r.After.AnchorsAboveThreshold:F2} anchors/box (adopted)")
+            : "; evolved anchors fit no better (kept the defaults)");
+    }
+
+    /// <summary>
+    /// Validates <paramref name="model"/> as the Trainer's validation does (eval mode, no graph, each batch's decoded output
+    /// and loss), keeping <paramref name="keepImages"/> images for pictures.
+    /// </summary>
+    public static DetectEvaluation Evaluate(YoloV5 model, DetectionDataset valData, DetectLoss loss, int keepImages, int workers = 0)
+    {
+        model.Eval();
+        var evaluator = new DetectionEvaluator(model.NumClasses, keepImages);
+        using (Torch.NoGrad())
+            foreach (var batch in valData.CreateLoader(numWorkers: workers).Iterate(0))
+            {
+                var output = model.Call(batch.Images);
+                loss.Compute(output, batch.Targets);
+                evaluator.Update(batch.Images, output, batch.Targets, loss.Last);
+            }
+        return evaluator.Result();
+    }
+
+    /// <summary>pr_curve.png, confusion_matrix.png and val_pred_N.png (detections at confidence ≥ 0.25 in colour, labels in white) into <paramref name="folder"/>.</summary>
+    public static void WritePictures(DetectEvaluation evaluation, IReadOnlyList<string> names, string folder)
+    {
+        DetectPlots.PrCurve(evaluation.Metrics, names, Path.Combine(folder, "pr_curve.png"));
+        DetectPlots.Confusion(evaluation.Confusion, names, Path.Combine(folder, "confusion_matrix.png"));
+        for (int i = 0; i < evaluation.Samples.Count; i++)
+        {
+            var (image, detections, labels) = evaluation.Samples[i];
+            BoxDrawing.Save(image, AboveConfidence(detections, 0.25), labels, names, Path.Combine(folder, $"val_pred_{i}.png"));
+        }
+    }
+
+    static Tensor AboveConfidence(Tensor detections, double confidence)
+    {
+        var d = detections.To(DType.Float32).Contiguous().ToArray<float>();
+        var kept = new List<float>();
+        for (int i = 0; i < d.Length / 6; i++) if (d[6 * i + 4] >= confidence) kept.AddRange(d.AsSpan(6 * i, 6).ToArray());
+        return Torch.FromArray(kept.ToArray(), [kept.Count / 6, 6]);
+    }
+
+    /// <summary>val.py's table: all classes, then each class with labels: images, labels, P, R, mAP@0.5, mAP@0.5:0.95.</summary>
+    public static string Summary(DetectEvaluation e, IReadOnlyList<string> names)
+    {
+        var m = e.Metrics;
+        var sb = new StringBuilder("| class | labels | P | R | mAP@0.5 | mAP@0.5:0.95 |\n|---|---:|---:|---:|---:|---:|\n");
+        sb.Append(string.Create(CultureInfo.InvariantCulture, $"| all ({e.Images} images) | {m.LabelCounts.Sum()} | {m.MeanPrecision:F3} | {m.MeanRecall:F3} | {m.Map50:F3} | {m.Map50To95:F3} |\n"));
+        for (int k = 0; k < m.Classes.Length; k++)
+            sb.Append(string.Create(CultureInfo.InvariantCulture, $"| {DetectPlots.Name(names, m.Classes[k])} | {m.LabelCounts[k]} | {m.Precision[k]:F3} | {m.Recall[k]:F3} | {m.Ap50[k]:F3} | {m.Ap50To95[k]:F3} |\n"));
+        return sb.ToString();
+    }
+
+    /// <summary>The recorded config with the resume options applied; an option that would change the run is an error naming it.</summary>
+    static DetectConfig ResumeConfig(string argsFile, DetectConfig recorded, IReadOnlyDictionary<string, string?> overrides)
+    {
+        var updated = DetectConfig.Apply(recorded, overrides, "command line");
+        var frozen = new List<string>();
+        foreach (var (key, property) in DetectConfig.Keys)
+            if (!Equals(property.GetValue(recorded), property.GetValue(updated)) && !DetectConfig.ResumableKeys.Contains(key))
+                frozen.Add($"--{key.Replace('_', '-')}");
+        if (frozen.Count > 0)
+            throw new ConfigException($"--resume: {string.Join(", ", frozen)} cannot change when resuming, since {argsFile} defines the run; " +
+                $"only {string.Join(", ", DetectConfig.ResumableKeys.Select(k => "--" + k))} can (start a new run to change the others)");
+        return updated;
+    }
+
+    /// <summary>
+    /// A detector rebuilt from a checkpoint folder (best/ or last/ of a detection run; the EMA weights when it has them),
+    /// with its class names. A folder that is not a detection checkpoint is a <see cref="CheckpointException"/>.
+    /// </summary>
+    public static (YoloV5 Model, string[] Names) LoadDetector(string weights)
+    {
+        var state = Checkpoint.ReadState(weights);
+        if (!state.Metadata.TryGetValue(ModelKey, out var size) || !state.Metadata.TryGetValue(NamesKey, out var joined))
+            throw new CheckpointException(Path.Combine(weights, Checkpoint.JsonFile), "is not a detection checkpoint (its metadata names no YOLOv5 size and classes); give best/ or last/ of an `ember detect train` run");
+        var names = joined.Split('\n');
+        var model = new YoloV5(names.Length, YoloSize.Parse(size));
+        Checkpoint.LoadForInference(weights, model);
+        model.Eval();
+        return (model, names);
+    }
+}

@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text;
+using Ember.Data;
+using Ember.Data.Transforms;
+using Ember.Detection.Data;
+using Ember.Detection.Model;
+using Ember.Interop;
+
+namespace Ember.Cli.Commands.Detect;
+
+/// <summary>
+/// `ember detect predict`'s work (YOLOv5's detect.py): each image letterboxed to --img with the minimal stride-32 padding
+/// (auto), the decoded output through NMS (confidence 0.25, IoU 0.45 by default), the boxes mapped back to the original
+/// image and clipped to it; written as NAME.png with the boxes drawn and labels/NAME.txt with one
+/// <c>class cx cy w h conf</c> line per box, normalized by the original image's width and height (detect.py --save-txt --save-conf).
+/// </summary>
+public static class DetectPredictor
+{
+    /// <summary>What a prediction run did: images written and the images that could not be read (path, reason).</summary>
+    public sealed record Outcome(int Written, int Boxes, IReadOnlyList<(string Path, string Reason)> Unreadable);
+
+    /// <summary>The image files of <paramref name="source"/> (a folder, searched recursively in name order, or one image file).</summary>
+    public static List<string> Images(string source)
+    {
+        if (Directory.Exists(source))
+        {
+            var files = Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories).Where(DetectionImages.IsImage).Order(StringComparer.Ordinal).ToList();
+            if (files.Count == 0)
+                throw new FileNotFoundException($"--source {source}: no images ({string.Join(", ", DetectionImages.Extensions)}) in the folder");
+            return files;
+        }
+        if (File.Exists(source))
+        {
+            if (!DetectionImages.IsImage(source))
+                throw new InvalidDataException($"--source {source}: not an image file (expected one of {string.Join(", ", DetectionImages.Extensions)}, or a folder of them)");
+            return [source];
+        }
+        throw new FileNotFoundException($"--source {source}: no such folder or image file", source);
+    }
+
+    /// <summary>Predicts on every image of <paramref name="source"/> and writes the results into <paramref name="output"/>.</summary>
+    public static Outcome Run(YoloV5 model, IReadOnlyList<string> names, string source, string output, int imageSize, NmsOptions nms, TextWriter log)
+    {
+        var files = Images(source);
+        Directory.CreateDirectory(Path.Combine(output, "labels"));
+        model.Eval();
+        var unreadable = new List<(string, string)>();
+        int written = 0, boxes = 0;
+        foreach (var file in files)
+        {
+            Tensor image;
+            try { image = DetectionImages.Decode(file, ImageFolder.DefaultMaxPixels); }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                var reason = e.Message.Replace($"image '{file}': ", "");
+                unreadable.Add((file, reason));
+                log.WriteLine($"skipped {file}: unreadable image: {reason}");
+                continue;
+            }
+            var detections = Detect(model, image, imageSize, nms);
+            var name = Path.GetFileNameWithoutExtension(file);
+            BoxDrawing.Save(image, detections, null, names, Path.Combine(output, name + ".png"));
+            AtomicFile.WriteAllText(Path.Combine(output, "labels", name + ".txt"), YoloLines(detections, image.Size(1), image.Size(2)));
+            int n = detections.Size(0);
+            boxes += n;
+            written++;
+            log.WriteLine($"{file}: {image.Size(2)}×{image.Size(1)}, {Describe(detections, names)}");
+        }
+        return new Outcome(written, boxes, unreadable);
+    }
+
+    /// <summary>
+    /// The detections on one RGB image [3, H, W] in [0, 1]: rows x1, y1, x2, y2, score, class in the image's pixels, by
+    /// decreasing score.
+    /// </summary>
+    public static Tensor Detect(YoloV5 model, Tensor image, int imageSize, NmsOptions nms)
+    {
+        var boxed = new Letterbox(imageSize, imageSize, stride: 32, auto: true).Apply(image);
+        Tensor decoded;
+        using (Torch.NoGrad()) decoded = model.Call(boxed.Image.Unsqueeze(0));
+        var found = NonMaxSuppression.Apply(decoded, nms)[0];
+        if (found.Size(0) == 0) return found;
+        var mapped = boxed.MapToOriginal(found).Contiguous().ToArray<float>();
+        int h = image.Size(1), w = image.Size(2);
+        for (int i = 0; i < mapped.Length / 6; i++)
+            for (int j = 0; j < 4; j++) mapped[6 * i + j] = Math.Clamp(mapped[6 * i + j], 0, j % 2 == 0 ? w : h); // scale_boxes clips
+        return Torch.FromArray(mapped, [mapped.Length / 6, 6]);
+    }
+
+    /// <summary>One line per detection, <c>class cx cy w h conf</c> normalized by the image size (YOLOv5's --save-txt --save-conf).</summary>
+    public static string YoloLines(Tensor detections, int height, int width)
+    {
+        var d = detections.To(DType.Float64).Contiguous().ToArray<double>();
+        var sb = new StringBuilder();
+        for (int i = 0; i < d.Length / 6; i++)
+        {
+            double x1 = d[6 * i], y1 = d[6 * i + 1], x2 = d[6 * i + 2], y2 = d[6 * i + 3];
+            sb.Append(string.Create(CultureInfo.InvariantCulture,
+                $"{(int)d[6 * i + 5]} {(x1 + x2) / 2 / width:F6} {(y1 + y2) / 2 / height:F6} {(x2 - x1) / width:F6} {(y2 - y1) / height:F6} {d[6 * i + 4]:F6}\n"));
+        }
+        return sb.ToString();
+    }
+
+    static string Describe(Tensor detections, IReadOnlyList<string> names)
+    {
+        int n = detections.Size(0);
+        if (n == 0) return "no detections";
+        var classes = detections.Select(1, 5).To(DType.Float64).ToArray<double>();
+        var counts = classes.GroupBy(c => (int)c).OrderBy(g => g.Key).Select(g => $"{g.Count()} {DetectPlots.Name(names, g.Key)}");
+        return string.Join(", ", counts);
+    }
+}

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using Ember.Cli.Configuration;
+
+namespace Ember.Cli.Commands.Detect;
+
+/// <summary>
+/// `ember detect train --data DATA.yaml --model n|s --img 320 --epochs E --batch-size B …`: every <see cref="DetectConfig"/>
+/// key is an option (--batch-size for batch_size); --config reads a YAML file of the same keys first; --resume RUN
+/// continues an interrupted run (with --epochs N to extend it).
+/// </summary>
+public static class DetectTrainCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create()
+    {
+        var command = new Command("train", "Train a YOLOv5 detector on a YOLO-format data set into runs/detect/expN");
+        var config = new Option<FileInfo?>("--config", "-c") { Description = "YAML file with the same keys as the options (snake_case)" };
+        var resume = new Option<DirectoryInfo?>("--resume") { Description = "continue an interrupted run from its folder, e.g. runs/detect/exp1 (with --epochs N to extend it)" };
+        command.Options.Add(config);
+        command.Options.Add(resume);
+        var defaults = new DetectConfig();
+        var options = new List<(string Key, Option<string?> Option)>();
+        foreach (var (key, property) in DetectConfig.Keys)
+        {
+            var choices = DetectConfig.Choices.TryGetValue(key, out var c) ? $" ({string.Join("|", c)})" : "";
+            var value = property.GetValue(defaults);
+            var option = new Option<string?>("--" + key.Replace('_', '-'))
+            {
+                Description = $"{key.Replace('_', ' ')}{choices}; default {(value is IFormattable f ? f.ToString(null, System.Globalization.CultureInfo.InvariantCulture) : value?.ToString() ?? "none")}",
+            };
+            if (property.PropertyType == typeof(bool)) option.Arity = ArgumentArity.ZeroOrOne;
+            command.Options.Add(option);
+            options.Add((key, option));
+        }
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            var values = new Dictionary<string, string?>();
+            foreach (var (key, option) in options)
+                if (parse.GetResult(option) is not null) values[key] = parse.GetValue(option) ?? "true";
+            var file = parse.GetValue(config);
+            if (parse.GetValue(resume) is { } folder)
+            {
+                if (file is not null) throw new ConfigException($"--config cannot be combined with --resume: {Path.Combine(folder.FullName, "args.yaml")} defines the run");
+                return DetectJob.Train(new DetectConfig(), folder.FullName, resumeOverrides: values);
+            }
+            var start = new DetectConfig();
+            if (file is not null)
+            {
+                if (!file.Exists) throw new ConfigException($"--config {file.FullName} not found");
+                start = DetectConfig.Apply(start, YamlFile.Scalars(YamlFile.RootMapping(YamlFile.Load(file.FullName), file.FullName, "a mapping of key: value"), file.FullName), file.FullName);
+            }
+            return DetectJob.Train(DetectConfig.Apply(start, values, "command line"));
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,67 @@
+using System.CommandLine;
+using System.Globalization;
+using Ember.Cli.Configuration;
+using Ember.Detection.Loss;
+
+namespace Ember.Cli.Commands.Detect;
+
+/// <summary>
+/// `ember detect val --weights RUN/best [--data DATA.yaml] [--img N] [--batch-size N] [--output DIR]`: validates a
+/// detection checkpoint as training validated it (rectangular batches, val.py's NMS and metrics). The data set, image
+/// size and validation batch size default to the run's args.yaml, so the numbers equal the epoch's row of its metrics.csv.
+/// Prints the per-class table and writes val_metrics.csv, pr_curve.png, confusion_matrix.png and val_pred_*.png into
+/// --output (default: the run folder).
+/// </summary>
+public static class DetectValCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create()
+    {
+        var command = new Command("val", "Validate detection weights (best/ or last/ of a run): P, R, mAP@0.5, mAP@0.5:0.95, PR curve, confusion matrix");
+        var weights = new Option<DirectoryInfo>("--weights") { Description = "checkpoint folder: RUN/best or RUN/last of `ember detect train`", Required = true };
+        var data = new Option<string?>("--data") { Description = "data.yaml (default: the run's)" };
+        var img = new Option<int?>("--img") { Description = "image size (default: the run's)" };
+        var batch = new Option<int?>("--batch-size") { Description = "validation batch size (default: the run's; the rectangular shapes depend on it)" };
+        var output = new Option<string?>("--output") { Description = "folder for val_metrics.csv and the pictures (default: the run folder)" };
+        foreach (var o in new Option[] { weights, data, img, batch, output }) command.Options.Add(o);
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            Run(parse.GetValue(weights)!.FullName, parse.GetValue(data), parse.GetValue(img), parse.GetValue(batch), parse.GetValue(output), Console.Out);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Validates and reports; returns the evaluation.</summary>
+    public static DetectEvaluation Run(string weights, string? data, int? img, int? batchSize, string? output, TextWriter log)
+    {
+        var (model, names) = DetectJob.LoadDetector(weights);
+        var runDir = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(weights)))!;
+        var args = Path.Combine(runDir, "args.yaml");
+        var run = File.Exists(args) ? DetectConfig.Load(args) : null;
+        data ??= run?.Data ?? throw new ConfigException($"--data is needed: {weights} is not inside a run folder with an args.yaml naming its data set");
+        int size = img ?? run?.Img ?? 640;
+        int batch = batchSize ?? run?.EffectiveValBatchSize ?? 32;
+        if (size < 32 || size % 32 != 0) throw new ConfigException($"--img must be a positive multiple of 32, got {size}");
+        if (batch < 1) throw new ConfigException($"--batch-size must be at least 1, got {batch}");
+        var config = DetectJob.LoadData(data);
+        if (config.ClassCount != names.Length)
+            throw new ConfigException($"--data {data} has {config.ClassCount} classes but {weights} was trained on {names.Length} ({string.Join(", ", names.Take(5))}{(names.Length > 5 ? ", …" : "")})");
+        var set = Detection.Data.YoloDataset.FromConfig(config, train: false);
+        log.WriteLine($"val: {set.Summary()}");
+        if (set.Count == 0) throw new InvalidDataException($"{data}: the val split has no usable images");
+        var lossOptions = new YoloLossOptions { LabelSmoothing = run?.LabelSmoothing ?? 0, FocalGamma = run?.FocalGamma ?? 0 }.ScaledFor(model.Detect.NumLevels, names.Length, size);
+        var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
+        var evaluation = DetectJob.Evaluate(model, DetectJob.ValidationData(set, size, batch), loss, run?.PlotImages ?? 4);
+        var folder = output ?? runDir;
+        Directory.CreateDirectory(folder);
+        DetectJob.WritePictures(evaluation, names, folder);
+        var m = evaluation.Metrics;
+        Interop.AtomicFile.WriteAllText(Path.Combine(folder, "val_metrics.csv"), "precision,recall,map50,map50_95,fitness,val_box_loss,val_obj_loss,val_cls_loss\n" +
+            string.Join(",", new[] { m.MeanPrecision, m.MeanRecall, m.Map50, m.Map50To95, m.Fitness, evaluation.Box, evaluation.Objectness, evaluation.Class }
+                .Select(v => v.ToString("G9", CultureInfo.InvariantCulture))) + "\n");
+        log.Write(DetectJob.Summary(evaluation, names));
+        log.WriteLine($"wrote val_metrics.csv, pr_curve.png, confusion_matrix.png and {evaluation.Samples.Count} val_pred_*.png to {folder}");
+        return evaluation;
+    }
+}

@@ -1,0 +1,203 @@
+using System.Globalization;
+using Ember.Cli.Commands.Detect;
+using Ember.Detection.Data;
+using Ember.Training;
+
+namespace Ember.Tests.Cli;
+
+/// <summary>
+/// `ember detect train | val | predict` end to end on a one-object set made here: 64×64 dark noisy images, each with one
+/// bright rectangle of 16–36 px (one class), in the YOLO format.
+/// </summary>
+public class DetectCommandTests
+{
+    /// <summary>Writes the set under <paramref name="root"/>; returns data.yaml and the validation boxes (cx, cy, w, h normalized) by file name.</summary>
+    internal static (string Yaml, Dictionary<string, double[]> ValBoxes) OneObjectSet(string root, int train, int val, int seed = 1)
+    {
+        const int s = 64;
+        var random = new Random(seed);
+        var valBoxes = new Dictionary<string, double[]>();
+        foreach (var (split, count) in new[] { ("train", train), ("val", val) })
+        {
+            Directory.CreateDirectory(Path.Combine(root, "images", split));
+            Directory.CreateDirectory(Path.Combine(root, "labels", split));
+            for (int i = 0; i < count; i++)
+            {
+                var px = new float[3 * s * s];
+                for (int k = 0; k < px.Length; k++) px[k] = random.Next(0, 41) / 255f;
+                int bw = random.Next(16, 37), bh = random.Next(16, 37), x0 = random.Next(0, s - bw + 1), y0 = random.Next(0, s - bh + 1);
+                for (int c = 0; c < 3; c++)
+                    for (int y = y0; y < y0 + bh; y++)
+                        for (int x = x0; x < x0 + bw; x++) px[c * s * s + y * s + x] = 220 / 255f;
+                var name = i.ToString("D3", CultureInfo.InvariantCulture);
+                DetectionImages.WritePng(Path.Combine(root, "images", split, name + ".png"), Torch.FromArray(px, [3, s, s]));
+                double[] box = [(x0 + bw / 2.0) / s, (y0 + bh / 2.0) / s, (double)bw / s, (double)bh / s];
+                File.WriteAllText(Path.Combine(root, "labels", split, name + ".txt"), string.Create(CultureInfo.InvariantCulture, $"0 {box[0]:F6} {box[1]:F6} {box[2]:F6} {box[3]:F6}\n"));
+                if (split == "val") valBoxes[name] = box;
+            }
+        }
+        var yaml = Path.Combine(root, "data.yaml");
+        File.WriteAllText(yaml, "train: images/train\nval: images/val\nnames: [square]\n");
+        return (yaml, valBoxes);
+    }
+
+    // Small and fast: no augmentation (so every step sees the objects whole), Adam, no warm-up, no EMA.
+    static DetectConfig Tiny(string data, string project, int epochs) => DetectConfig.Apply(new DetectConfig(), new Dictionary<string, string?>
+    {
+        ["data"] = data,
+        ["project"] = project,
+        ["img"] = "64",
+        ["epochs"] = epochs.ToString(CultureInfo.InvariantCulture),
+        ["batch_size"] = "4",
+        ["augment"] = "false",
+        ["optimizer"] = "adam",
+        ["lr"] = "0.01",
+        ["ema"] = "0",
+        ["warmup_epochs"] = "0",
+        ["plot_images"] = "2",
+        ["plain"] = "true",
+    }, "test");
+
+    static List<double[]> Rows(string csv)
+        => File.ReadAllLines(csv).Skip(1).Select(l => l.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToList();
+
+    static double Iou(double[] a, double[] b)
+    {
+        double ix = Math.Max(0, Math.Min(a[0] + a[2] / 2, b[0] + b[2] / 2) - Math.Max(a[0] - a[2] / 2, b[0] - b[2] / 2));
+        double iy = Math.Max(0, Math.Min(a[1] + a[3] / 2, b[1] + b[3] / 2) - Math.Max(a[1] - a[3] / 2, b[1] - b[3] / 2));
+        return ix * iy / (a[2] * a[3] + b[2] * b[3] - ix * iy);
+    }
+
+    [Fact]
+    public void Train_learns_a_one_object_set_val_reproduces_its_metrics_and_predict_finds_the_objects()
+    {
+        var temp = Directory.CreateTempSubdirectory("ember-detect").FullName;
+        try
+        {
+            var (data, valBoxes) = OneObjectSet(temp, train: 12, val: 6);
+            var project = Path.Combine(temp, "runs");
+            var log = new StringWriter();
+            Assert.Equal(0, DetectJob.Train(Tiny(data, project, epochs: 30), plainOutput: log));
+            var run = Path.Combine(project, "exp1");
+            foreach (var file in new[] { "args.yaml", "metrics.csv", "results.png", "pr_curve.png", "confusion_matrix.png", "val_pred_0.png", "val_pred_1.png", "summary.md" })
+                Assert.True(File.Exists(Path.Combine(run, file)), $"no {file} in {run}");
+            Assert.Contains("autoanchor: 12 boxes at --img 64", log.ToString());
+            Assert.Equal(DetectEpoch.CsvHeader, File.ReadLines(Path.Combine(run, "metrics.csv")).First());
+            var rows = Rows(Path.Combine(run, "metrics.csv"));
+            Assert.Equal(30, rows.Count);
+            int map50 = Array.IndexOf(DetectEpoch.CsvHeader.Split(','), "map50"), fitness = Array.IndexOf(DetectEpoch.CsvHeader.Split(','), "fitness");
+            // Untrained, the objectness barely ranks the one true box above the ~300 others per image, so the first epoch
+            // scores about 0.01; 0.5 needs the top-scoring box to overlap its object at IoU ≥ 0.5 on most images.
+            Assert.True(rows[0][map50] < 0.1, $"epoch 1 mAP@0.5 {rows[0][map50]}");
+            Assert.True(rows[^1][map50] > 0.5, $"the last epoch's mAP@0.5 is {rows[^1][map50]}: the detector did not learn\n{log}");
+            foreach (var r in rows) Assert.Equal(0.1 * r[map50] + 0.9 * r[map50 + 1], r[fitness], 6);
+
+            // val on last/ (the weights of the last epoch) and best/ (the best fitness) reproduces their rows
+            var best = rows.MaxBy(r => r[fitness])!;
+            Assert.Equal((int)best[0], Checkpoint.ReadState(Path.Combine(run, "best")).Epoch);
+            foreach (var (weights, row) in new[] { ("last", rows[^1]), ("best", best) })
+            {
+                var e = DetectValCommand.Run(Path.Combine(run, weights), null, null, null, Path.Combine(temp, "val-" + weights), TextWriter.Null);
+                var m = e.Metrics;
+                double[] expected = row[4..12], actual = [m.MeanPrecision, m.MeanRecall, m.Map50, m.Map50To95, m.Fitness, e.Box, e.Objectness, e.Class];
+                for (int k = 0; k < expected.Length; k++)
+                    Assert.True(Math.Abs(expected[k] - actual[k]) <= 1e-7 * Math.Max(1, Math.Abs(expected[k])), $"{weights}: {DetectEpoch.Columns[3 + k]} {actual[k]} vs metrics.csv {expected[k]}");
+                Assert.True(File.Exists(Path.Combine(temp, "val-" + weights, "val_metrics.csv")));
+            }
+
+            // predict: the most confident box of each validation image lies on its object; an unreadable image is named, the rest written
+            var source = Path.Combine(temp, "images", "val");
+            File.WriteAllBytes(Path.Combine(source, "zz-broken.png"), [0x89, (byte)'P', (byte)'N', (byte)'G', 0, 1, 2]);
+            var (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "predict", "--weights", Path.Combine(run, "best"), "--source", source, "--project", Path.Combine(temp, "predict")]);
+            Assert.Equal(3, code);
+            Assert.Contains("zz-broken.png", stderr);
+            Assert.Contains("1 of 7 image(s) could not be read", stderr);
+            var output = Path.Combine(temp, "predict", "exp1");
+            int hits = 0;
+            foreach (var (name, box) in valBoxes)
+            {
+                Assert.True(File.Exists(Path.Combine(output, name + ".png")), $"no annotated {name}.png");
+                var lines = File.ReadAllLines(Path.Combine(output, "labels", name + ".txt"));
+                if (lines.Length == 0) continue;
+                var top = lines.Select(l => l.Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).MaxBy(v => v[5])!;
+                Assert.Equal(6, top.Length);
+                Assert.Equal(0, top[0]);
+                if (Iou(top[1..5], box) >= 0.5) hits++;
+            }
+            Assert.True(hits >= valBoxes.Count - 2, $"only {hits} of {valBoxes.Count} top boxes overlap their object at IoU ≥ 0.5\n{stdout}");
+            Assert.False(File.Exists(Path.Combine(output, "zz-broken.png")));
+        }
+        finally { Directory.Delete(temp, true); }
+    }
+
+    [Fact]
+    public void A_resumed_run_continues_as_if_never_stopped()
+    {
+        var temp = Directory.CreateTempSubdirectory("ember-detect-resume").FullName;
+        try
+        {
+            var (data, _) = OneObjectSet(temp, train: 8, val: 4);
+            var project = Path.Combine(temp, "runs");
+            Assert.Equal(0, DetectJob.Train(Tiny(data, project, epochs: 2), plainOutput: TextWriter.Null));
+            // stopped in epoch 2 (batch 1 of 2) as by Ctrl-C, then resumed
+            Assert.Equal(130, DetectJob.Train(Tiny(data, project, epochs: 2), plainOutput: TextWriter.Null, interruptAfterBatches: 3));
+            var stopped = Path.Combine(project, "exp2");
+            var state = Checkpoint.ReadState(Path.Combine(stopped, "last"));
+            Assert.Equal((2, 1, false), (state.Epoch, state.BatchesDone, state.EpochComplete));
+            Assert.Single(Rows(Path.Combine(stopped, "metrics.csv")));
+            var log = new StringWriter();
+            Assert.Equal(0, DetectJob.Train(new DetectConfig(), stopped, log));
+            Assert.Contains("resuming", log.ToString());
+            var whole = Rows(Path.Combine(project, "exp1", "metrics.csv"));
+            var resumed = Rows(Path.Combine(stopped, "metrics.csv"));
+            Assert.Equal(2, resumed.Count);
+            for (int e = 0; e < 2; e++)
+                for (int k = 0; k < DetectEpoch.Columns.Length - 1; k++) // all but the time
+                    Assert.True(whole[e][k] == resumed[e][k], $"epoch {e + 1} {(k == 0 ? "epoch" : DetectEpoch.Columns[k - 1])}: {resumed[e][k]} after resuming, {whole[e][k]} uninterrupted");
+
+            // an option that would change the run is refused by name
+            var (code, _, stderr) = CliFailureTests.Invoke(["detect", "train", "--resume", stopped, "--lr", "0.5"]);
+            Assert.Equal(2, code);
+            Assert.Contains("--lr cannot change when resuming", stderr);
+        }
+        finally { Directory.Delete(temp, true); }
+    }
+
+    [Fact]
+    public void Bad_inputs_give_clear_errors()
+    {
+        var temp = Directory.CreateTempSubdirectory("ember-detect-bad").FullName;
+        try
+        {
+            var project = Path.Combine(temp, "runs");
+            var missing = Path.Combine(temp, "nowhere", "data.yaml");
+            var (code, _, stderr) = CliFailureTests.Invoke(["detect", "train", "--data", missing, "--project", project]);
+            Assert.Equal(3, code);
+            Assert.Contains(missing, stderr);
+            Assert.Contains("make-data", stderr);
+            Assert.False(Directory.Exists(project), "a run folder was made for a run that cannot start");
+
+            (code, _, stderr) = CliFailureTests.Invoke(["detect", "train", "--data", missing, "--model", "xl"]);
+            Assert.Equal(2, code);
+            Assert.Contains("model must be one of n, s, m, l, got 'xl'", stderr);
+
+            // weights: a folder that is no checkpoint, and a checkpoint that holds no detector
+            var (data, _) = OneObjectSet(Path.Combine(temp, "set"), train: 1, val: 1);
+            (code, _, stderr) = CliFailureTests.Invoke(["detect", "val", "--weights", Path.Combine(temp, "set"), "--data", data]);
+            Assert.Equal(4, code);
+            Assert.Contains("checkpoint.json", stderr);
+            var classifier = Path.Combine(temp, "classifier", "best");
+            Checkpoint.Save(classifier, new Ember.Nn.Layers.Linear(2, 2), new CheckpointState());
+            foreach (var args in new[] { new[] { "detect", "val", "--weights", classifier, "--data", data }, ["detect", "predict", "--weights", classifier, "--source", Path.Combine(temp, "set", "images", "val")] })
+            {
+                (code, _, stderr) = CliFailureTests.Invoke(args);
+                Assert.Equal(4, code);
+                Assert.Contains("is not a detection checkpoint", stderr);
+            }
+            (code, _, stderr) = CliFailureTests.Invoke(["detect", "predict", "--weights", classifier, "--source", Path.Combine(temp, "no-images")]);
+            Assert.Equal(3, code);
+            Assert.Contains("--source", stderr);
+        }
+        finally { Directory.Delete(temp, true); }
+    }
+}
