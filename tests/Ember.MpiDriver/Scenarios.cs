@@ -30,6 +30,7 @@ internal static class Scenarios
                 Run("sync-batchnorm", SyncBatchNormEquivalence);
                 Run("epoch-metrics", EpochMetrics);
                 Run("stop-consensus", StopConsensus);
+                Run("step-stats", StepStats);
                 break;
             case "raise":
                 // Rank 1 fails before the all-reduce its peers wait in; the unhandled exception must end the whole job.
@@ -226,6 +227,52 @@ internal static class Scenarios
         double diff = MaxDifference(reference, ddp.Module);
         note = $"max |DDP - single process| = {diff:g3} after {steps} steps, {ddp.Buckets.Count} buckets";
         return diff <= 1e-5 ? null : $"after {steps} steps the DDP parameters differ from the single-process ones by {diff:g3} (tolerance 1e-5)";
+    }
+
+    /// <summary>
+    /// DistributedDataParallel.LastStepStats after one step: the bytes are the parameters' bytes, the counts match the
+    /// bucket plan, and the times are ordered (overlap and wait within the communication span). Rank 1 then sleeps
+    /// 300 ms between its forward and its backward: rank 0's all-reduces cannot complete before rank 1 joins, so rank 0
+    /// must report at least that long waiting after its own backward ended, and rank 1 that long computing backward.
+    /// A NoSync step leaves the stats of the last synchronised one in place.
+    /// </summary>
+    static string? StepStats()
+    {
+        int rank = Dist.Rank;
+        var ddp = new DistributedDataParallel(new Mlp(new Generator(5), hidden: 64), bucketCapMB: 1024.0 / (1024 * 1024));
+        if (ddp.LastStepStats is not null) return "LastStepStats is set before any step";
+        long parameterBytes = 0;
+        foreach (var p in ddp.Module.Parameters()) parameterBytes += p.NumEl * 4L;
+        var (x, y) = Data(3, 4);
+        string? Check(DdpStepStats? s, string when)
+        {
+            if (s is null) return $"{when}: LastStepStats is null after a synchronised backward";
+            if (s.Bytes != parameterBytes) return $"{when}: Bytes {s.Bytes}, expected the parameters' {parameterBytes}";
+            if (s.Buckets != ddp.Buckets.Count || s.BucketSeconds.Count != s.Buckets) return $"{when}: {s.Buckets} buckets and {s.BucketSeconds.Count} bucket times, the plan has {ddp.Buckets.Count}";
+            if (s.Buckets < 2) return $"{when}: expected several buckets with a 1 KiB cap, got {s.Buckets}";
+            if (s.StartedDuringBackward != s.Buckets) return $"{when}: {s.StartedDuringBackward} of {s.Buckets} buckets started during backward";
+            if (!(s.ForwardSeconds > 0 && s.BackwardComputeSeconds > 0 && s.CommunicationSeconds > 0)) return $"{when}: non-positive times {s}";
+            if (!(s.WaitSeconds >= 0 && s.WaitSeconds <= s.CommunicationSeconds)) return $"{when}: waited {s.WaitSeconds} s outside [0, communication {s.CommunicationSeconds} s]";
+            if (!(s.OverlapSeconds >= 0 && s.OverlapSeconds <= s.CommunicationSeconds)) return $"{when}: overlap {s.OverlapSeconds} s outside [0, communication {s.CommunicationSeconds} s]";
+            foreach (var b in s.BucketSeconds)
+                if (!(b >= 0 && b <= s.CommunicationSeconds)) return $"{when}: a bucket took {b} s, outside [0, communication {s.CommunicationSeconds} s]";
+            return null;
+        }
+        F.MseLoss(ddp.Call(x), y).Backward();
+        if (Check(ddp.LastStepStats, "first step") is { } problem) return problem;
+
+        var output = ddp.Call(x);
+        if (rank == 1) Thread.Sleep(300);
+        F.MseLoss(output, y).Backward();
+        var slow = ddp.LastStepStats!;
+        if (Check(slow, "slow step") is { } problem2) return problem2;
+        if (rank == 0 && slow.WaitSeconds < 0.25) return $"rank 0 waited {slow.WaitSeconds * 1e3:F0} ms for a peer 300 ms late";
+        if (rank == 1 && slow.BackwardComputeSeconds < 0.3) return $"rank 1's backward computation is {slow.BackwardComputeSeconds * 1e3:F0} ms although it slept 300 ms after forward";
+
+        using (ddp.NoSync()) F.MseLoss(ddp.Call(x), y).Backward();
+        if (!ReferenceEquals(ddp.LastStepStats, slow)) return "a NoSync step replaced LastStepStats";
+        note = $"slow step: wait {slow.WaitSeconds * 1e3:F0} ms of {slow.CommunicationSeconds * 1e3:F0} ms communication, {slow.Buckets} buckets, {slow.Bytes} bytes";
+        return null;
     }
 
     /// <summary>

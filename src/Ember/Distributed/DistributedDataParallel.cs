@@ -54,6 +54,13 @@ public sealed class DistributedDataParallel : Module
     /// <summary>The gradient buckets: each bucket's parameter names, in the order their all-reduces start.</summary>
     public IReadOnlyList<string[]> Buckets => reducer.BucketNames;
 
+    /// <summary>
+    /// Timings of the last synchronised forward + backward on this rank (PyTorch's DDP logging data): forward and
+    /// backward computation, the gradient all-reduces from the first start to the last completion, how much of that ran
+    /// while backward was still computing, and how long the end of backward waited for it. Null before the first one.
+    /// </summary>
+    public DdpStepStats? LastStepStats => reducer.LastStepStats;
+
     /// <summary>How many buckets the last synchronised backward started while it was still running (for tests and benchmarks).</summary>
     internal int BucketsStartedDuringBackward => reducer.StartedDuringBackward;
 
@@ -69,9 +76,15 @@ public sealed class DistributedDataParallel : Module
             foreach (var (_, b) in module.NamedBuffers()) buffers.Add(b);
             if (buffers.Count > 0) BroadcastCoalesced(group, buffers, "DistributedDataParallel: broadcasting rank 0's buffers");
         }
-        if (requireSync && GradMode.IsEnabled) reducer.Prepare();
-        else reducer.SkipSync();
-        return module.Call(input);
+        if (!(requireSync && GradMode.IsEnabled))
+        {
+            reducer.SkipSync();
+            return module.Call(input);
+        }
+        reducer.Prepare();
+        var output = module.Call(input);
+        reducer.ForwardEnded();
+        return output;
     }
 
     /// <summary>

@@ -59,6 +59,9 @@ public class MultiProcessTests(MpiSuiteFixture suite) : IClassFixture<MpiSuiteFi
     public void AStopAskedOnOneRankStopsEveryRankAtTheSameBatch() => BothRanksPass("stop-consensus");
 
     [MpiFact]
+    public void StepStatsCountTheParameterBytesAndTheWaitForALatePeer() => BothRanksPass("step-stats");
+
+    [MpiFact]
     public void TheSuiteEndsCleanly()
     {
         var r = suite.Result;
