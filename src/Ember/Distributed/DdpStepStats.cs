@@ -11,7 +11,9 @@ namespace Ember.Distributed;
 /// <param name="ForwardSeconds">The wrapped module's forward.</param>
 /// <param name="BackwardComputeSeconds">From the end of forward to the end of backward's computation (the loss is
 /// included, as in PyTorch, which starts this clock when forward returns).</param>
-/// <param name="CommunicationSeconds">From the first bucket's all-reduce start to the last one's completion.</param>
+/// <param name="CommunicationSeconds">Time during which at least one bucket's all-reduce was in flight (from its start to
+/// its observed completion). PyTorch's backward_comm_time spans the first start to the last completion instead, which
+/// also counts the gaps between buckets.</param>
 /// <param name="OverlapSeconds">The part of <paramref name="CommunicationSeconds"/> before backward's computation ended.</param>
 /// <param name="WaitSeconds">Time spent after backward waiting for all-reduces to complete (communication that
 /// backward did not hide). Excludes the small all-reduce of <c>findUnusedParameters</c>.</param>

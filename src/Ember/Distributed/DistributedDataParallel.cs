@@ -70,12 +70,7 @@ public sealed class DistributedDataParallel : Module
     /// </summary>
     public override Tensor Forward(Tensor input)
     {
-        if (broadcastBuffers && group.WorldSize > 1 && GradMode.IsEnabled)
-        {
-            var buffers = new List<Tensor>();
-            foreach (var (_, b) in module.NamedBuffers()) buffers.Add(b);
-            if (buffers.Count > 0) BroadcastCoalesced(group, buffers, "DistributedDataParallel: broadcasting rank 0's buffers");
-        }
+        if (broadcastBuffers && GradMode.IsEnabled) BroadcastBuffers();
         if (!(requireSync && GradMode.IsEnabled))
         {
             reducer.SkipSync();
@@ -85,6 +80,20 @@ public sealed class DistributedDataParallel : Module
         var output = module.Call(input);
         reducer.ForwardEnded();
         return output;
+    }
+
+    /// <summary>
+    /// Copies rank 0's buffers (BatchNorm running statistics) to every rank now, as each training forward does first.
+    /// Every rank's forward updates its own statistics from its own batch, so after the last step they differ; call this
+    /// on every rank before each rank evaluates its shard of a data set, so that all of them score rank 0's model (the
+    /// one rank 0 saves). Forwards without grad (evaluation) never broadcast: the ranks may run different numbers of them.
+    /// </summary>
+    public void BroadcastBuffers()
+    {
+        if (group.WorldSize == 1) return;
+        var buffers = new List<Tensor>();
+        foreach (var (_, b) in module.NamedBuffers()) buffers.Add(b);
+        if (buffers.Count > 0) BroadcastCoalesced(group, buffers, "DistributedDataParallel: broadcasting rank 0's buffers");
     }
 
     /// <summary>

@@ -134,12 +134,19 @@ internal sealed class Reducer : IDisposable
                 "(or accumulate inside NoSync())");
         if (!armed || ready[index]) return;
         if (!callbackQueued) { Engine.QueueCallback(Finish); callbackQueued = true; }
+        Poll(); // first, so a completion is timed when this hook starts rather than after its copy
         ready[index] = true;
         var bucket = buckets[bucketOf[index]];
         using (Torch.NoGrad()) Slot(bucket, slotOf[index]).CopyFrom(parameters[index].Grad!);
         bucket.Pending--;
         while (nextLaunch < buckets.Length && buckets[nextLaunch].Pending == 0) Launch(buckets[nextLaunch++]);
-        // MPI moves non-blocking collectives forward only inside MPI calls: a test per hook keeps them going during backward.
+        Poll();
+    }
+
+    // MPI moves non-blocking collectives forward only inside MPI calls: a test per hook keeps them going during backward
+    // (so between hooks an all-reduce does not progress, and its completion is seen at the next poll).
+    void Poll()
+    {
         for (int b = 0; b < nextLaunch; b++)
         {
             var started = buckets[b];
@@ -210,23 +217,32 @@ internal sealed class Reducer : IDisposable
 
     DdpStepStats Stats(long backwardEnded, long waited)
     {
-        long first = buckets.Length == 0 ? backwardEnded : long.MaxValue, last = buckets.Length == 0 ? backwardEnded : 0, bytes = 0;
+        // Communication is the union of the buckets' in-flight intervals (start to observed completion), so gaps between
+        // buckets (backward computing with nothing in flight) do not count; buckets start in launch order.
+        long inFlight = 0, beforeBackwardEnded = 0, bytes = 0, openStart = 0, openEnd = 0;
         var perBucket = new double[buckets.Length];
+        void Close()
+        {
+            inFlight += openEnd - openStart;
+            beforeBackwardEnded += Math.Max(0, Math.Min(openEnd, backwardEnded) - openStart);
+        }
         for (int b = 0; b < buckets.Length; b++)
         {
             var bucket = buckets[b];
-            first = Math.Min(first, bucket.Started);
-            last = Math.Max(last, bucket.Done);
             bytes += (long)bucket.Flat.NumEl * bucket.Flat.DType.ElementSize();
             perBucket[b] = Seconds(bucket.Done - bucket.Started);
+            if (b > 0 && bucket.Started <= openEnd) { openEnd = Math.Max(openEnd, bucket.Done); continue; }
+            if (b > 0) Close();
+            (openStart, openEnd) = (bucket.Started, bucket.Done);
         }
+        if (buckets.Length > 0) Close();
         // A backward not started from this DDP's forward (none recorded) counts its computation from nothing.
         long forwardEnd = forwardEnded != 0 ? forwardEnded : backwardEnded;
         return new DdpStepStats(buckets.Length, StartedDuringBackward, bytes,
             ForwardSeconds: Seconds(forwardEnd - forwardStarted),
             BackwardComputeSeconds: Seconds(backwardEnded - forwardEnd),
-            CommunicationSeconds: Seconds(last - first),
-            OverlapSeconds: Seconds(Math.Max(0, Math.Min(backwardEnded, last) - first)),
+            CommunicationSeconds: Seconds(inFlight),
+            OverlapSeconds: Seconds(beforeBackwardEnded),
             WaitSeconds: Seconds(waited),
             BucketSeconds: perBucket);
     }

@@ -62,6 +62,9 @@ public class MultiProcessTests(MpiSuiteFixture suite) : IClassFixture<MpiSuiteFi
     public void StepStatsCountTheParameterBytesAndTheWaitForALatePeer() => BothRanksPass("step-stats");
 
     [MpiFact]
+    public void ShardedValidationMetricsAndConfusionMatricesReduceToTheWholeSets() => BothRanksPass("validation-metrics");
+
+    [MpiFact]
     public void TheSuiteEndsCleanly()
     {
         var r = suite.Result;
