@@ -141,12 +141,12 @@ public static class TrainJob
         data.CheckLabels(testSet);
         var mixup = config.Mixup > 0 ? new MixUp(data.Classes.Count, config.Mixup) : null;
         // Weighted sampling draws as many samples per epoch as the set holds, each class equally often on average.
-        var sampler = config.Sampler == "weighted"
-            ? new WeightedRandomSampler(ClassWeights.SampleWeights(trainLabels, data.Classes.Count), trainLabels.Length)
-            : null;
-        // Each rank reads its shard of one global order, which depends on the seed alone (not on the number of ranks).
-        var shard = distributed ? new DistributedSampler(trainSet.Count, world, rank, shuffle: true, seed: config.Seed) : null;
-        var trainLoader = new DataLoader<(Tensor, long)>(trainSet, config.BatchSize / world, shuffle: sampler is null && shard is null, sampler: (Sampler?)shard ?? sampler,
+        var weights = config.Sampler == "weighted" ? ClassWeights.SampleWeights(trainLabels, data.Classes.Count) : null;
+        var sampler = weights is not null && !distributed ? new WeightedRandomSampler(weights, trainLabels.Length) : null;
+        // Each rank reads its shard of one global order (or weighted draw), which depends on the seed alone (not on the number of ranks).
+        var weightedShard = weights is not null && distributed ? new DistributedWeightedSampler(weights, trainLabels.Length, world, rank, seed: config.Seed) : null;
+        var shard = distributed && weightedShard is null ? new DistributedSampler(trainSet.Count, world, rank, shuffle: true, seed: config.Seed) : null;
+        var trainLoader = new DataLoader<(Tensor, long)>(trainSet, config.BatchSize / world, shuffle: !distributed && sampler is null, sampler: (Sampler?)shard ?? (Sampler?)weightedShard ?? sampler,
             numWorkers: config.Workers, seed: config.Seed, batchTransform: mixup is null ? null : mixup.Apply);
         // Each rank validates and tests on its shard of the test set (every world-th image); the metrics are reduced.
         IDataset<(Tensor Image, long Label)> evalSet = world > 1 ? new Subset<(Tensor, long)>(testSet, TestShard(testSet.Count, rank, world)) : testSet;
@@ -266,6 +266,7 @@ public static class TrainJob
             IEnumerable<(Tensor, Tensor)> TrainBatches(int epoch)
             {
                 shard?.SetEpoch(epoch - 1);
+                weightedShard?.SetEpoch(epoch - 1);
                 return trainLoader.Iterate(epoch - 1).Select(b => (b[0], b[1]));
             }
             // DistributedEpochMetrics reduces the shards' validation metrics, so early stopping and the schedule decide alike everywhere

@@ -116,7 +116,6 @@ public class DistributedTrainTests
     [InlineData(new[] { "--nproc", "3", "--batch-size", "128" }, "batch_size 128 does not divide among nproc 3 processes")]
     [InlineData(new[] { "--nproc", "0" }, "nproc must be between 1 and 4096, got 0")]
     [InlineData(new[] { "--sync-bn" }, "sync_bn has no effect with nproc 1")]
-    [InlineData(new[] { "--nproc", "2", "--sampler", "weighted" }, "sampler weighted cannot be split among processes")]
     public void AProcessCountThatCannotWorkIsAConfigurationError(string[] options, string message)
     {
         var overrides = new Dictionary<string, string?>();
@@ -124,6 +123,13 @@ public class DistributedTrainTests
             overrides[options[i][2..].Replace('-', '_')] = i + 1 < options.Length && !options[i + 1].StartsWith("--") ? options[++i] : "true";
         var e = Assert.Throws<ConfigException>(() => TrainCommand.Resolve(null, overrides));
         Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void WeightedSamplingIsAcceptedWithSeveralProcesses()
+    {
+        var config = TrainCommand.Resolve(null, new Dictionary<string, string?> { ["nproc"] = "2", ["sampler"] = "weighted" });
+        Assert.Equal((2, "weighted"), (config.Nproc, config.Sampler));
     }
 
     [Fact]
