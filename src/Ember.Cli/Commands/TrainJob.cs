@@ -272,7 +272,7 @@ public static class TrainJob
             // DistributedEpochMetrics reduces the shards' validation metrics, so early stopping and the schedule decide alike everywhere
             IEnumerable<(Tensor, Tensor)> TestBatches(int epoch)
             {
-                ddp?.BroadcastBuffers(); // each rank scores rank 0's model, whose BatchNorm statistics the ranks' last batches changed apart
+                TakeRankZerosStatistics(ddp, model, ema);
                 return testLoader.Iterate(0).Select(b => (b[0], b[1]));
             }
             void Fit() => trainer.Fit(TrainBatches, TestBatches, startEpoch, batchesPerEpoch, skip);
@@ -281,7 +281,7 @@ public static class TrainJob
         }
         int exitCode = interruptedBy == PosixSignal.SIGTERM ? 143
             : trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted") == true ? 130 : 0;
-        ddp?.BroadcastBuffers();
+        TakeRankZerosStatistics(ddp, model, ema);
         var (confusion, testLoss, testTop5) = Evaluate(model, ema, testLoader, data.Classes.Count);
         if (world > 1)
         {
@@ -301,6 +301,19 @@ public static class TrainJob
         finished?.Invoke(new TrainOutcome(runDir, exitCode, trainer.State.History.Count, trainer.State.StopReason, confusion.Accuracy, testTop5, testLoss, confusion.F1(Average.Macro)));
         if (distributed) Distributed.Distributed.Barrier();
         return exitCode;
+    }
+
+    /// <summary>
+    /// Before the ranks score their shards: rank 0's BatchNorm statistics, live and EMA, on every rank. Each rank's
+    /// training forwards update its own from its own batch (and the EMA follows them), so without this the shards would
+    /// be scored by slightly different models; the parameters already agree.
+    /// </summary>
+    static void TakeRankZerosStatistics(DistributedDataParallel? ddp, Module model, ModelEma? ema)
+    {
+        if (ddp is null) return;
+        ddp.BroadcastBuffers();
+        if (ema is null) return;
+        foreach (var (name, _) in model.NamedBuffers()) Distributed.Distributed.Broadcast(ema.Shadow[name], 0);
     }
 
     /// <summary>The test images rank <paramref name="rank"/> of <paramref name="world"/> scores: rank, rank + world, … (no padding, so none twice).</summary>

@@ -34,6 +34,32 @@ public class DistributedTrainTests
         Directory.Delete(project, true);
     }
 
+    [MpiFact]
+    public void ShardedValidationWithEmaEqualsOneProcessScoringTheEmaWeights()
+    {
+        // with EMA each rank's shadow follows its own BatchNorm statistics; rank 0's must be the ones scored
+        var project = Directory.CreateTempSubdirectory("ember-ddp").FullName;
+        using var cli = SignalTests.StartCli("train", "--nproc", "2", "--model", "mlp", "--epochs", "1", "--limit", "512", "--batch-size", "64", "--ema", "0.9", "--plain", "--project", project);
+        var (output, _) = SignalTests.Watch(cli, "done:");
+        Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(240)), $"the 2-process run did not finish: {output}");
+        cli.WaitForExit();
+        Assert.True(cli.ExitCode == 0, $"exit code {cli.ExitCode}: {output}");
+        var run = Path.Combine(project, "exp1");
+        var model = ModelZoo.Create("mlp");
+        var ema = new ModelEma(model, decay: 0.9);
+        Checkpoint.Load(Path.Combine(run, "last"), model, ema: ema);
+        var (data, _) = DataSource.Resolve(TrainCommand.Resolve(null, new Dictionary<string, string?>()));
+        var test = new Mnist(data.Folder, train: false, transform: new Normalize([data.Mean], [data.Std]));
+        model.Eval();
+        (ConfusionMatrix Confusion, double Loss, double Top5) scores;
+        using (ema.Apply()) scores = TrainJob.Score(model.Call, new DataLoader<(Tensor, long)>(test, 500), data.Classes.Count);
+        var row = File.ReadAllLines(Path.Combine(run, "metrics.csv"))[^1].Split(',');
+        Assert.Equal(scores.Loss, double.Parse(row[3], CultureInfo.InvariantCulture), scores.Loss * 1e-5);
+        Assert.Equal(scores.Confusion.Accuracy, double.Parse(row[4], CultureInfo.InvariantCulture), 1e-8);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"test accuracy of the final EMA weights: {100 * scores.Confusion.Accuracy:F2}%"), File.ReadAllText(Path.Combine(run, "summary.md")));
+        Directory.Delete(project, true);
+    }
+
     /// <summary>
     /// Each rank scored half of the test set; the reduced epoch validation (metrics.csv) and final test (summary.md:
     /// accuracy, macro F1, per-class precision and recall from the summed confusion matrix) must equal one process
