@@ -5,6 +5,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# `bash bench/run.sh distributed [args]`: the multi-process rows, which run Ember only (see bench/distributed.sh)
+if [ "${1:-}" = distributed ]; then shift; exec bash bench/distributed.sh "$@"; fi
 [ -f bench/.torchsharp/native/.done ] || bash bench/setup-torchsharp.sh || echo "TorchSharp set-up failed: timing Ember only" >&2
 docs=(--write-docs docs/benchmarks.md)
 args=()

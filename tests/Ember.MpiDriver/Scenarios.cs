@@ -30,6 +30,8 @@ internal static class Scenarios
                 Run("sync-batchnorm", SyncBatchNormEquivalence);
                 Run("epoch-metrics", EpochMetrics);
                 Run("stop-consensus", StopConsensus);
+                Run("step-stats", StepStats);
+                Run("validation-metrics", ValidationMetrics);
                 break;
             case "raise":
                 // Rank 1 fails before the all-reduce its peers wait in; the unhandled exception must end the whole job.
@@ -229,6 +231,52 @@ internal static class Scenarios
     }
 
     /// <summary>
+    /// DistributedDataParallel.LastStepStats after one step: the bytes are the parameters' bytes, the counts match the
+    /// bucket plan, and the times are ordered (overlap and wait within the communication span). Rank 1 then sleeps
+    /// 300 ms between its forward and its backward: rank 0's all-reduces cannot complete before rank 1 joins, so rank 0
+    /// must report at least that long waiting after its own backward ended, and rank 1 that long computing backward.
+    /// A NoSync step leaves the stats of the last synchronised one in place.
+    /// </summary>
+    static string? StepStats()
+    {
+        int rank = Dist.Rank;
+        var ddp = new DistributedDataParallel(new Mlp(new Generator(5), hidden: 64), bucketCapMB: 1024.0 / (1024 * 1024));
+        if (ddp.LastStepStats is not null) return "LastStepStats is set before any step";
+        long parameterBytes = 0;
+        foreach (var p in ddp.Module.Parameters()) parameterBytes += p.NumEl * 4L;
+        var (x, y) = Data(3, 4);
+        string? Check(DdpStepStats? s, string when)
+        {
+            if (s is null) return $"{when}: LastStepStats is null after a synchronised backward";
+            if (s.Bytes != parameterBytes) return $"{when}: Bytes {s.Bytes}, expected the parameters' {parameterBytes}";
+            if (s.Buckets != ddp.Buckets.Count || s.BucketSeconds.Count != s.Buckets) return $"{when}: {s.Buckets} buckets and {s.BucketSeconds.Count} bucket times, the plan has {ddp.Buckets.Count}";
+            if (s.Buckets < 2) return $"{when}: expected several buckets with a 1 KiB cap, got {s.Buckets}";
+            if (s.StartedDuringBackward != s.Buckets) return $"{when}: {s.StartedDuringBackward} of {s.Buckets} buckets started during backward";
+            if (!(s.ForwardSeconds > 0 && s.BackwardComputeSeconds > 0 && s.CommunicationSeconds > 0)) return $"{when}: non-positive times {s}";
+            if (!(s.WaitSeconds >= 0 && s.WaitSeconds <= s.CommunicationSeconds)) return $"{when}: waited {s.WaitSeconds} s outside [0, communication {s.CommunicationSeconds} s]";
+            if (!(s.OverlapSeconds >= 0 && s.OverlapSeconds <= s.CommunicationSeconds)) return $"{when}: overlap {s.OverlapSeconds} s outside [0, communication {s.CommunicationSeconds} s]";
+            foreach (var b in s.BucketSeconds)
+                if (!(b >= 0 && b <= s.CommunicationSeconds)) return $"{when}: a bucket took {b} s, outside [0, communication {s.CommunicationSeconds} s]";
+            return null;
+        }
+        F.MseLoss(ddp.Call(x), y).Backward();
+        if (Check(ddp.LastStepStats, "first step") is { } problem) return problem;
+
+        var output = ddp.Call(x);
+        if (rank == 1) Thread.Sleep(300);
+        F.MseLoss(output, y).Backward();
+        var slow = ddp.LastStepStats!;
+        if (Check(slow, "slow step") is { } problem2) return problem2;
+        if (rank == 0 && slow.WaitSeconds < 0.25) return $"rank 0 waited {slow.WaitSeconds * 1e3:F0} ms for a peer 300 ms late";
+        if (rank == 1 && slow.BackwardComputeSeconds < 0.3) return $"rank 1's backward computation is {slow.BackwardComputeSeconds * 1e3:F0} ms although it slept 300 ms after forward";
+
+        using (ddp.NoSync()) F.MseLoss(ddp.Call(x), y).Backward();
+        if (!ReferenceEquals(ddp.LastStepStats, slow)) return "a NoSync step replaced LastStepStats";
+        note = $"slow step: wait {slow.WaitSeconds * 1e3:F0} ms of {slow.CommunicationSeconds * 1e3:F0} ms communication, {slow.Buckets} buckets, {slow.Bytes} bytes";
+        return null;
+    }
+
+    /// <summary>
     /// Two micro-batches per rank, the first inside NoSync: the step must equal one over the whole batch with the
     /// loss summed over the micro-batches, and no gradient may travel during the NoSync backward.
     /// </summary>
@@ -374,6 +422,55 @@ internal static class Scenarios
         bool ok = Math.Abs(row.TrainLoss - loss / samples) < 1e-12 && Math.Abs(row.TrainAccuracy - accuracy / samples) < 1e-12
             && row.Top1 == 0.9 && state.EpochLoss == row.TrainLoss;
         return ok ? null : $"expected train loss {loss / samples} and accuracy {accuracy / samples}, got {row.TrainLoss} and {row.TrainAccuracy}";
+    }
+
+    /// <summary>
+    /// Sharded validation: each rank's validation loss and accuracies, weighted by its sample count, reduce to the
+    /// whole set's (a rank with an empty shard, whose means are NaN, counts for nothing), and the ranks' confusion
+    /// matrices and weighted means sum to those of all samples.
+    /// </summary>
+    static string? ValidationMetrics()
+    {
+        int rank = Dist.Rank, world = Dist.WorldSize;
+        var state = new Ember.Training.TrainerState(new Mlp(new Generator(1)), () => new());
+        static double Loss(int r) => 0.5 + 0.25 * r;
+        static double Top1(int r) => 0.8 - 0.1 * r;
+        static double Top5(int r) => 1.0 - 0.05 * r;
+        static int Samples(int r) => 30 - 10 * r;
+        state.ValidationMetrics["val_loss"] = Loss(rank);
+        state.ValidationMetrics["top1"] = Top1(rank);
+        state.ValidationMetrics["top5"] = Top5(rank);
+        state.ValidationSamples = Samples(rank);
+        new DistributedEpochMetrics().OnValidationEnd(state);
+        double n = 0, loss = 0, top1 = 0, top5 = 0;
+        for (int r = 0; r < world; r++) { n += Samples(r); loss += Loss(r) * Samples(r); top1 += Top1(r) * Samples(r); top5 += Top5(r) * Samples(r); }
+        var m = state.ValidationMetrics;
+        if (Math.Abs(m["val_loss"] - loss / n) > 1e-12 || Math.Abs(m["top1"] - top1 / n) > 1e-12 || Math.Abs(m["top5"] - top5 / n) > 1e-12 || state.ValidationSamples != n)
+            return $"expected val_loss {loss / n}, top1 {top1 / n}, top5 {top5 / n} over {n}, got {m["val_loss"]}, {m["top1"]}, {m["top5"]} over {state.ValidationSamples}";
+
+        // the last rank's shard is empty: its NaN means must not poison the result
+        bool empty = rank == world - 1;
+        m["val_loss"] = empty ? double.NaN : 0.4;
+        m["top1"] = m["top5"] = empty ? double.NaN : 0.7;
+        state.ValidationSamples = empty ? 0 : 7;
+        new DistributedEpochMetrics().OnValidationEnd(state);
+        if (m["val_loss"] != 0.4 || Math.Abs(m["top1"] - 0.7) > 1e-15) return $"with an empty shard on rank {world - 1}: val_loss {m["val_loss"]}, top1 {m["top1"]}, expected 0.4 and 0.7";
+
+        // rank r predicts class r for r + 1 samples of class 0, and one sample of class 1 correctly
+        var confusion = new Ember.Metrics.ConfusionMatrix(world + 1);
+        var predicted = new List<long>();
+        var actual = new List<long>();
+        for (int k = 0; k <= rank; k++) { predicted.Add(rank); actual.Add(0); }
+        predicted.Add(1);
+        actual.Add(1);
+        confusion.Add(predicted, actual);
+        Ember.Distributed.DistributedMetrics.AllReduce(confusion);
+        for (int r = 0; r < world; r++)
+            if (confusion[0, r] != r + 1 || confusion[1, 1] != world)
+                return $"summed confusion: [0, {r}] = {confusion[0, r]}, [1, 1] = {confusion[1, 1]}";
+        if (confusion.Total != world * (world + 1) / 2 + world) return $"summed confusion total {confusion.Total}, expected {world * (world + 1) / 2 + world}";
+        double mean = Ember.Distributed.DistributedMetrics.WeightedMean(rank == 0 ? 2.0 : double.NaN, rank == 0 ? 3 : 0);
+        return mean == 2.0 ? null : $"weighted mean {mean} with samples on rank 0 only, expected 2";
     }
 
     /// <summary>A stop requested on the last rank only (as a signal handler does) stops every rank at the same batch end.</summary>

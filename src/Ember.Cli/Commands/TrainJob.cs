@@ -141,14 +141,16 @@ public static class TrainJob
         data.CheckLabels(testSet);
         var mixup = config.Mixup > 0 ? new MixUp(data.Classes.Count, config.Mixup) : null;
         // Weighted sampling draws as many samples per epoch as the set holds, each class equally often on average.
-        var sampler = config.Sampler == "weighted"
-            ? new WeightedRandomSampler(ClassWeights.SampleWeights(trainLabels, data.Classes.Count), trainLabels.Length)
-            : null;
-        // Each rank reads its shard of one global order, which depends on the seed alone (not on the number of ranks).
-        var shard = distributed ? new DistributedSampler(trainSet.Count, world, rank, shuffle: true, seed: config.Seed) : null;
-        var trainLoader = new DataLoader<(Tensor, long)>(trainSet, config.BatchSize / world, shuffle: sampler is null && shard is null, sampler: (Sampler?)shard ?? sampler,
+        var weights = config.Sampler == "weighted" ? ClassWeights.SampleWeights(trainLabels, data.Classes.Count) : null;
+        var sampler = weights is not null && !distributed ? new WeightedRandomSampler(weights, trainLabels.Length) : null;
+        // Each rank reads its shard of one global order (or weighted draw), which depends on the seed alone (not on the number of ranks).
+        var weightedShard = weights is not null && distributed ? new DistributedWeightedSampler(weights, trainLabels.Length, world, rank, seed: config.Seed) : null;
+        var shard = distributed && weightedShard is null ? new DistributedSampler(trainSet.Count, world, rank, shuffle: true, seed: config.Seed) : null;
+        var trainLoader = new DataLoader<(Tensor, long)>(trainSet, config.BatchSize / world, shuffle: !distributed && sampler is null, sampler: (Sampler?)shard ?? (Sampler?)weightedShard ?? sampler,
             numWorkers: config.Workers, seed: config.Seed, batchTransform: mixup is null ? null : mixup.Apply);
-        var testLoader = new DataLoader<(Tensor, long)>(testSet, 500, numWorkers: config.Workers, seed: config.Seed);
+        // Each rank validates and tests on its shard of the test set (every world-th image); the metrics are reduced.
+        IDataset<(Tensor Image, long Label)> evalSet = world > 1 ? new Subset<(Tensor, long)>(testSet, TestShard(testSet.Count, rank, world)) : testSet;
+        var testLoader = new DataLoader<(Tensor, long)>(evalSet, 500, numWorkers: config.Workers, seed: config.Seed);
 
         var model = ModelZoo.Create(config.Model, data.Classes.Count, inChannels: 1);
         if (config.BiasPrior) Init.ClassPriorBias(Classifier(model).Bias!, ClassWeights.Counts(trainLabels, data.Classes.Count));
@@ -175,7 +177,8 @@ public static class TrainJob
             ? (output, target) => F.SoftmaxFocalLoss(output, target)
             : (output, target) => F.CrossEntropy(output, target, labelSmoothing: smoothing);
         // DDP averages the gradients across ranks during backward; checkpoints hold the model it wraps
-        var trainer = new Trainer(distributed ? new DistributedDataParallel(model) : model, optimizer, loss, options, scheduler, plateau);
+        var ddp = distributed ? new DistributedDataParallel(model) : null;
+        var trainer = new Trainer((Module?)ddp ?? model, optimizer, loss, options, scheduler, plateau);
         if (distributed) trainer.Add(new DistributedEpochMetrics()); // before the logger reads the epoch's row
         var reporter = new ProgressReporter(config.Plain, plainOutput);
         var checkpoints = !lead ? null : new ModelCheckpoint(runDir, optimizer, scheduler, plateau, scaler, ema, "top1",
@@ -263,21 +266,34 @@ public static class TrainJob
             IEnumerable<(Tensor, Tensor)> TrainBatches(int epoch)
             {
                 shard?.SetEpoch(epoch - 1);
+                weightedShard?.SetEpoch(epoch - 1);
                 return trainLoader.Iterate(epoch - 1).Select(b => (b[0], b[1]));
             }
-            // every rank validates on the whole test set, so early stopping and the schedule decide alike everywhere
-            void Fit() => trainer.Fit(TrainBatches, _ => testLoader.Iterate(0).Select(b => (b[0], b[1])), startEpoch, batchesPerEpoch, skip);
+            // DistributedEpochMetrics reduces the shards' validation metrics, so early stopping and the schedule decide alike everywhere
+            IEnumerable<(Tensor, Tensor)> TestBatches(int epoch)
+            {
+                TakeRankZerosStatistics(ddp, model, ema);
+                return testLoader.Iterate(0).Select(b => (b[0], b[1]));
+            }
+            void Fit() => trainer.Fit(TrainBatches, TestBatches, startEpoch, batchesPerEpoch, skip);
             if (lead) reporter.Run(Fit);
             else Fit();
         }
         int exitCode = interruptedBy == PosixSignal.SIGTERM ? 143
             : trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted") == true ? 130 : 0;
-        // Rank 0 alone evaluates, plots and reports. The other ranks wait for it: mpirun ends the whole job as soon as one
-        // process exits with a non-zero code (as an interrupted rank does), which would cut rank 0 short. Rank 0's code is
-        // the job's.
+        TakeRankZerosStatistics(ddp, model, ema);
+        var (confusion, testLoss, testTop5) = Evaluate(model, ema, testLoader, data.Classes.Count);
+        if (world > 1)
+        {
+            long samples = confusion.Total; // this shard's, before the sum
+            DistributedMetrics.AllReduce(confusion);
+            testLoss = DistributedMetrics.WeightedMean(testLoss, samples);
+            testTop5 = DistributedMetrics.WeightedMean(testTop5, samples);
+        }
+        // Rank 0 alone plots and reports. The other ranks wait for it: mpirun ends the whole job as soon as one process
+        // exits with a non-zero code (as an interrupted rank does), which would cut rank 0 short. Rank 0's code is the job's.
         if (!lead) { Distributed.Distributed.Barrier(); return 0; }
 
-        var (confusion, testLoss, testTop5) = Evaluate(model, ema, testLoader, data.Classes.Count);
         if (trainer.State.History.Count > 0) Plots.Results(trainer.State.History, Path.Combine(runDir, "results.png"));
         Plots.ConfusionMatrix(confusion.Normalized(), data.Classes, Path.Combine(runDir, "confusion_matrix.png"));
         AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), Summary(config, data, model, trainer.State, confusion, checkpoints!));
@@ -285,6 +301,27 @@ public static class TrainJob
         finished?.Invoke(new TrainOutcome(runDir, exitCode, trainer.State.History.Count, trainer.State.StopReason, confusion.Accuracy, testTop5, testLoss, confusion.F1(Average.Macro)));
         if (distributed) Distributed.Distributed.Barrier();
         return exitCode;
+    }
+
+    /// <summary>
+    /// Before the ranks score their shards: rank 0's BatchNorm statistics, live and EMA, on every rank. Each rank's
+    /// training forwards update its own from its own batch (and the EMA follows them), so without this the shards would
+    /// be scored by slightly different models; the parameters already agree.
+    /// </summary>
+    static void TakeRankZerosStatistics(DistributedDataParallel? ddp, Module model, ModelEma? ema)
+    {
+        if (ddp is null) return;
+        ddp.BroadcastBuffers();
+        if (ema is null) return;
+        foreach (var (name, _) in model.NamedBuffers()) Distributed.Distributed.Broadcast(ema.Shadow[name], 0);
+    }
+
+    /// <summary>The test images rank <paramref name="rank"/> of <paramref name="world"/> scores: rank, rank + world, … (no padding, so none twice).</summary>
+    internal static int[] TestShard(int count, int rank, int world)
+    {
+        var indices = new int[count > rank ? (count - rank + world - 1) / world : 0];
+        for (int k = 0; k < indices.Length; k++) indices[k] = rank + k * world;
+        return indices;
     }
 
     static void CheckOneProcess(TrainConfig config)

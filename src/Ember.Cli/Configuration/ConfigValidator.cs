@@ -35,8 +35,6 @@ public static class ConfigValidator
         if (c.Nproc is < 1 or > 4096) throw new ConfigException($"nproc must be between 1 and 4096, got {c.Nproc}");
         if (c.BatchSize % c.Nproc != 0)
             throw new ConfigException($"batch_size {c.BatchSize} does not divide among nproc {c.Nproc} processes; each process trains on batch_size / nproc samples, so use a multiple of {c.Nproc}");
-        if (c.Nproc > 1 && c.Sampler == "weighted")
-            throw new ConfigException("sampler weighted cannot be split among processes yet; use --sampler random with --nproc, or train in one process");
         CheckIgnored(c);
         return c;
     }

@@ -54,6 +54,13 @@ public sealed class DistributedDataParallel : Module
     /// <summary>The gradient buckets: each bucket's parameter names, in the order their all-reduces start.</summary>
     public IReadOnlyList<string[]> Buckets => reducer.BucketNames;
 
+    /// <summary>
+    /// Timings of the last synchronised forward + backward on this rank (PyTorch's DDP logging data): forward and
+    /// backward computation, the gradient all-reduces from the first start to the last completion, how much of that ran
+    /// while backward was still computing, and how long the end of backward waited for it. Null before the first one.
+    /// </summary>
+    public DdpStepStats? LastStepStats => reducer.LastStepStats;
+
     /// <summary>How many buckets the last synchronised backward started while it was still running (for tests and benchmarks).</summary>
     internal int BucketsStartedDuringBackward => reducer.StartedDuringBackward;
 
@@ -63,15 +70,30 @@ public sealed class DistributedDataParallel : Module
     /// </summary>
     public override Tensor Forward(Tensor input)
     {
-        if (broadcastBuffers && group.WorldSize > 1 && GradMode.IsEnabled)
+        if (broadcastBuffers && GradMode.IsEnabled) BroadcastBuffers();
+        if (!(requireSync && GradMode.IsEnabled))
         {
-            var buffers = new List<Tensor>();
-            foreach (var (_, b) in module.NamedBuffers()) buffers.Add(b);
-            if (buffers.Count > 0) BroadcastCoalesced(group, buffers, "DistributedDataParallel: broadcasting rank 0's buffers");
+            reducer.SkipSync();
+            return module.Call(input);
         }
-        if (requireSync && GradMode.IsEnabled) reducer.Prepare();
-        else reducer.SkipSync();
-        return module.Call(input);
+        reducer.Prepare();
+        var output = module.Call(input);
+        reducer.ForwardEnded();
+        return output;
+    }
+
+    /// <summary>
+    /// Copies rank 0's buffers (BatchNorm running statistics) to every rank now, as each training forward does first.
+    /// Every rank's forward updates its own statistics from its own batch, so after the last step they differ; call this
+    /// on every rank before each rank evaluates its shard of a data set, so that all of them score rank 0's model (the
+    /// one rank 0 saves). Forwards without grad (evaluation) never broadcast: the ranks may run different numbers of them.
+    /// </summary>
+    public void BroadcastBuffers()
+    {
+        if (group.WorldSize == 1) return;
+        var buffers = new List<Tensor>();
+        foreach (var (_, b) in module.NamedBuffers()) buffers.Add(b);
+        if (buffers.Count > 0) BroadcastCoalesced(group, buffers, "DistributedDataParallel: broadcasting rank 0's buffers");
     }
 
     /// <summary>

@@ -5,10 +5,31 @@ namespace Ember.Distributed;
 /// <summary>
 /// Makes an epoch's training loss and accuracy those of the whole global batch stream rather than of this rank's
 /// share: at epoch end the ranks' sample-weighted sums are all-reduced and the epoch's history row is rewritten.
-/// Register it before the callbacks that read the row (loggers, progress), on every rank.
+/// Likewise the validation loss, top-1 and top-5 at validation end, so each rank can validate on its own shard of the
+/// validation set (the result is the whole set's, up to rounding, and the same on every rank). Register it before the
+/// callbacks that read the row (loggers, progress), on every rank.
 /// </summary>
 public sealed class DistributedEpochMetrics : Callback
 {
+    /// <inheritdoc/>
+    public override void OnValidationEnd(TrainerState state)
+    {
+        var group = Distributed.Group("DistributedEpochMetrics");
+        if (group.WorldSize == 1) return;
+        var m = state.ValidationMetrics;
+        double n = state.ValidationSamples;
+        // A rank with an empty shard has NaN means and weight 0; top-k is NaN on every rank for non-classification.
+        double Weighted(string key) => n > 0 && m.TryGetValue(key, out var v) && !double.IsNaN(v) ? v * n : 0;
+        bool hasTop = n > 0 && m.TryGetValue("top1", out var t) && !double.IsNaN(t);
+        var sums = Torch.FromArray(new[] { Weighted("val_loss"), n, Weighted("top1"), Weighted("top5"), hasTop ? n : 0 }, [5]);
+        Distributed.AllReduce(sums);
+        var total = sums.ToDoubleArray();
+        m["val_loss"] = total[1] > 0 ? total[0] / total[1] : double.NaN;
+        m["top1"] = total[4] > 0 ? total[2] / total[4] : double.NaN;
+        m["top5"] = total[4] > 0 ? total[3] / total[4] : double.NaN;
+        state.ValidationSamples = (long)total[1];
+    }
+
     /// <inheritdoc/>
     public override void OnEpochEnd(TrainerState state)
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Ember.Autograd;
 using Ember.Nn;
 
@@ -21,6 +22,7 @@ internal sealed class Reducer : IDisposable
         public readonly Tensor Flat = flat;
         public int Pending;
         public Work? Work;
+        public long Started, Done; // Stopwatch timestamps of this step's all-reduce (0: not yet)
     }
 
     readonly IProcessGroup group;
@@ -37,6 +39,8 @@ internal sealed class Reducer : IDisposable
     // backward through one forward (whose gradients nobody would average) from a NoSync backward.
     bool lastForwardSynced, reduced;
     int nextLaunch;
+    // Stopwatch timestamps of the current synchronised step: forward start and end (set by DistributedDataParallel).
+    long forwardStarted, forwardEnded;
 
     public Reducer(IProcessGroup group, IReadOnlyList<(string Name, Parameter Parameter)> parametersInLaunchOrder, long capBytes, long firstCapBytes, bool findUnusedParameters)
     {
@@ -96,9 +100,14 @@ internal sealed class Reducer : IDisposable
         }
     }
 
+    /// <summary>Timings of the last synchronised step, or null before the first one ended.</summary>
+    public DdpStepStats? LastStepStats { get; private set; }
+
     /// <summary>Called by a forward that will be followed by a synchronised backward: the next backward averages gradients.</summary>
     public void Prepare()
     {
+        forwardStarted = Stopwatch.GetTimestamp();
+        forwardEnded = 0;
         lastForwardSynced = true;
         reduced = false;
         if (armed && nextLaunch > 0)
@@ -107,8 +116,11 @@ internal sealed class Reducer : IDisposable
         callbackQueued = false;
         nextLaunch = 0;
         Array.Clear(ready);
-        foreach (var bucket in buckets) { bucket.Pending = bucket.Members.Length; bucket.Work = null; }
+        foreach (var bucket in buckets) { bucket.Pending = bucket.Members.Length; bucket.Work = null; bucket.Started = bucket.Done = 0; }
     }
+
+    /// <summary>Called when the synchronised forward returns: backward's computation time is counted from here (as PyTorch does).</summary>
+    public void ForwardEnded() => forwardEnded = Stopwatch.GetTimestamp();
 
     /// <summary>Called by a forward whose backward must not communicate (NoSync, or grad disabled).</summary>
     public void SkipSync() => lastForwardSynced = false;
@@ -122,23 +134,38 @@ internal sealed class Reducer : IDisposable
                 "(or accumulate inside NoSync())");
         if (!armed || ready[index]) return;
         if (!callbackQueued) { Engine.QueueCallback(Finish); callbackQueued = true; }
+        Poll(); // first, so a completion is timed when this hook starts rather than after its copy
         ready[index] = true;
         var bucket = buckets[bucketOf[index]];
         using (Torch.NoGrad()) Slot(bucket, slotOf[index]).CopyFrom(parameters[index].Grad!);
         bucket.Pending--;
         while (nextLaunch < buckets.Length && buckets[nextLaunch].Pending == 0) Launch(buckets[nextLaunch++]);
-        // MPI moves non-blocking collectives forward only inside MPI calls: a test per hook keeps them going during backward.
-        for (int b = 0; b < nextLaunch; b++) _ = buckets[b].Work!.IsCompleted;
+        Poll();
+    }
+
+    // MPI moves non-blocking collectives forward only inside MPI calls: a test per hook keeps them going during backward
+    // (so between hooks an all-reduce does not progress, and its completion is seen at the next poll).
+    void Poll()
+    {
+        for (int b = 0; b < nextLaunch; b++)
+        {
+            var started = buckets[b];
+            if (started.Done == 0 && started.Work!.IsCompleted) started.Done = Stopwatch.GetTimestamp();
+        }
     }
 
     void Launch(Bucket bucket)
-        => bucket.Work = group.AllReduce(CommBuffer.Of(bucket.Flat, "DistributedDataParallel gradient all-reduce"), ReduceOp.Sum, "DistributedDataParallel gradient all-reduce");
+    {
+        bucket.Started = Stopwatch.GetTimestamp();
+        bucket.Work = group.AllReduce(CommBuffer.Of(bucket.Flat, "DistributedDataParallel gradient all-reduce"), ReduceOp.Sum, "DistributedDataParallel gradient all-reduce");
+    }
 
     /// <summary>How many buckets the last backward started from hooks, before it ended (the rest started at its end).</summary>
     public int StartedDuringBackward { get; private set; }
 
     void Finish()
     {
+        long backwardEnded = Stopwatch.GetTimestamp();
         armed = false;
         reduced = true;
         StartedDuringBackward = nextLaunch;
@@ -160,9 +187,18 @@ internal sealed class Reducer : IDisposable
             for (int i = 0; i < usedAnywhere.Length; i++) usedAnywhere[i] = ready[i] ? 1 : 0;
             group.AllReduce(CommBuffer.Of(usedAnywhere), ReduceOp.Max, "DistributedDataParallel unused-parameter all-reduce").Wait();
         }
+        long waited = 0;
         foreach (var bucket in buckets)
         {
+            if (bucket.Done != 0) continue;
+            long before = Stopwatch.GetTimestamp();
             bucket.Work!.Wait();
+            bucket.Done = Stopwatch.GetTimestamp();
+            waited += bucket.Done - before;
+        }
+        LastStepStats = Stats(backwardEnded, waited);
+        foreach (var bucket in buckets)
+        {
             using (Torch.NoGrad())
             {
                 bucket.Flat.DivInPlace(group.WorldSize);
@@ -178,6 +214,40 @@ internal sealed class Reducer : IDisposable
             }
         }
     }
+
+    DdpStepStats Stats(long backwardEnded, long waited)
+    {
+        // Communication is the union of the buckets' in-flight intervals (start to observed completion), so gaps between
+        // buckets (backward computing with nothing in flight) do not count; buckets start in launch order.
+        long inFlight = 0, beforeBackwardEnded = 0, bytes = 0, openStart = 0, openEnd = 0;
+        var perBucket = new double[buckets.Length];
+        void Close()
+        {
+            inFlight += openEnd - openStart;
+            beforeBackwardEnded += Math.Max(0, Math.Min(openEnd, backwardEnded) - openStart);
+        }
+        for (int b = 0; b < buckets.Length; b++)
+        {
+            var bucket = buckets[b];
+            bytes += (long)bucket.Flat.NumEl * bucket.Flat.DType.ElementSize();
+            perBucket[b] = Seconds(bucket.Done - bucket.Started);
+            if (b > 0 && bucket.Started <= openEnd) { openEnd = Math.Max(openEnd, bucket.Done); continue; }
+            if (b > 0) Close();
+            (openStart, openEnd) = (bucket.Started, bucket.Done);
+        }
+        if (buckets.Length > 0) Close();
+        // A backward not started from this DDP's forward (none recorded) counts its computation from nothing.
+        long forwardEnd = forwardEnded != 0 ? forwardEnded : backwardEnded;
+        return new DdpStepStats(buckets.Length, StartedDuringBackward, bytes,
+            ForwardSeconds: Seconds(forwardEnd - forwardStarted),
+            BackwardComputeSeconds: Seconds(backwardEnded - forwardEnd),
+            CommunicationSeconds: Seconds(inFlight),
+            OverlapSeconds: Seconds(beforeBackwardEnded),
+            WaitSeconds: Seconds(waited),
+            BucketSeconds: perBucket);
+    }
+
+    static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
 
     Tensor Slot(Bucket bucket, int k)
     {

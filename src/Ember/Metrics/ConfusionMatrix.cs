@@ -29,6 +29,24 @@ public sealed class ConfusionMatrix : IMetric
     /// <summary>Samples of true class <paramref name="actual"/> whose scores held a NaN (counted as wrong).</summary>
     public long Unpredicted(int actual) => unpredicted[actual];
 
+    /// <summary>All counts in one array (the matrix row by row, then the unpredicted counts), for reducing across ranks.</summary>
+    internal long[] State()
+    {
+        var state = new long[NumClasses * NumClasses + NumClasses];
+        Buffer.BlockCopy(counts, 0, state, 0, counts.Length * sizeof(long));
+        Array.Copy(unpredicted, 0, state, counts.Length, NumClasses);
+        return state;
+    }
+
+    /// <summary>Replaces all counts with a <see cref="State"/> array.</summary>
+    internal void LoadState(long[] state)
+    {
+        if (state.Length != NumClasses * NumClasses + NumClasses)
+            throw new ArgumentException($"ConfusionMatrix: a state of {state.Length} counts does not fit {NumClasses} classes (expected {NumClasses * NumClasses + NumClasses})");
+        Buffer.BlockCopy(state, 0, counts, 0, counts.Length * sizeof(long));
+        Array.Copy(state, counts.Length, unpredicted, 0, NumClasses);
+    }
+
     /// <summary>
     /// Adds a batch: output is [N, C] scores (argmax taken) or [N] predicted indices; target is [N] class indices.
     /// Rows with a NaN score (or a NaN index) are counted as wrong for their true class.

@@ -245,8 +245,10 @@ public sealed class Trainer
         State.ValidationMetrics["val_loss"] = result.Item1;
         State.ValidationMetrics["top1"] = result.Item2;
         State.ValidationMetrics["top5"] = result.Item3;
+        State.ValidationSamples = meanLoss.Count;
         Fire(c => c.OnValidationEnd(State));
-        return result;
+        // as the callbacks left them: with sharded validation, the metrics reduced over all ranks
+        return (State.ValidationMetrics["val_loss"], State.ValidationMetrics["top1"], State.ValidationMetrics["top5"]);
     }
 
     // Averages the log of the mean softmax over the image and its horizontal flip, so the loss still sees logits-like scores.

@@ -36,7 +36,10 @@ public sealed class TrainerState
     public double EpochAccuracy { get; internal set; } = double.NaN;
     /// <summary>The first parameter group's learning rate.</summary>
     public double Lr { get; internal set; }
-    /// <summary>The latest validation results by name (val_loss, top1, top5).</summary>
+    /// <summary>Samples in the latest validation (the weight of its mean loss and accuracies).</summary>
+    public long ValidationSamples { get; internal set; }
+    /// <summary>The latest validation results by name (val_loss, top1, top5); a validation-end callback may replace them
+    /// (DistributedEpochMetrics reduces them across ranks), and the epoch's row takes them after the callbacks.</summary>
     public Dictionary<string, double> ValidationMetrics { get; } = new();
     /// <summary>One row per finished epoch.</summary>
     public List<EpochMetrics> History { get; } = new();

@@ -1,5 +1,9 @@
+using System.Globalization;
 using Ember.Cli.Commands;
 using Ember.Cli.Configuration;
+using Ember.Data;
+using Ember.Data.Transforms;
+using Ember.Metrics;
 using Ember.Models;
 using Ember.Tests.Distributed;
 using Ember.Training;
@@ -26,7 +30,73 @@ public class DistributedTrainTests
         // saved as the wrapped model: the keys of a one-process run, no "module." prefix
         var state = Checkpoint.Load(Path.Combine(run, "last"), ModelZoo.Create("mlp"));
         Assert.Equal((2, true), (state.Epoch, state.EpochComplete));
+        ShardedTestScoresEqualOneProcessScoringTheWholeTestSet(run);
         Directory.Delete(project, true);
+    }
+
+    [MpiFact]
+    public void ShardedValidationWithEmaEqualsOneProcessScoringTheEmaWeights()
+    {
+        // with EMA each rank's shadow follows its own BatchNorm statistics; rank 0's must be the ones scored
+        var project = Directory.CreateTempSubdirectory("ember-ddp").FullName;
+        using var cli = SignalTests.StartCli("train", "--nproc", "2", "--model", "mlp", "--epochs", "1", "--limit", "512", "--batch-size", "64", "--ema", "0.9", "--plain", "--project", project);
+        var (output, _) = SignalTests.Watch(cli, "done:");
+        Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(240)), $"the 2-process run did not finish: {output}");
+        cli.WaitForExit();
+        Assert.True(cli.ExitCode == 0, $"exit code {cli.ExitCode}: {output}");
+        var run = Path.Combine(project, "exp1");
+        var model = ModelZoo.Create("mlp");
+        var ema = new ModelEma(model, decay: 0.9);
+        Checkpoint.Load(Path.Combine(run, "last"), model, ema: ema);
+        var (data, _) = DataSource.Resolve(TrainCommand.Resolve(null, new Dictionary<string, string?>()));
+        var test = new Mnist(data.Folder, train: false, transform: new Normalize([data.Mean], [data.Std]));
+        model.Eval();
+        (ConfusionMatrix Confusion, double Loss, double Top5) scores;
+        using (ema.Apply()) scores = TrainJob.Score(model.Call, new DataLoader<(Tensor, long)>(test, 500), data.Classes.Count);
+        var row = File.ReadAllLines(Path.Combine(run, "metrics.csv"))[^1].Split(',');
+        Assert.Equal(scores.Loss, double.Parse(row[3], CultureInfo.InvariantCulture), scores.Loss * 1e-5);
+        Assert.Equal(scores.Confusion.Accuracy, double.Parse(row[4], CultureInfo.InvariantCulture), 1e-8);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"test accuracy of the final EMA weights: {100 * scores.Confusion.Accuracy:F2}%"), File.ReadAllText(Path.Combine(run, "summary.md")));
+        Directory.Delete(project, true);
+    }
+
+    /// <summary>
+    /// Each rank scored half of the test set; the reduced epoch validation (metrics.csv) and final test (summary.md:
+    /// accuracy, macro F1, per-class precision and recall from the summed confusion matrix) must equal one process
+    /// scoring the whole test set with the final weights (last/).
+    /// </summary>
+    static void ShardedTestScoresEqualOneProcessScoringTheWholeTestSet(string run)
+    {
+        var (model, config) = EvalCommand.Load(run, "last");
+        var (data, _) = DataSource.Resolve(config);
+        var test = new Mnist(data.Folder, train: false, transform: new Normalize([data.Mean], [data.Std]));
+        var (confusion, loss, top5) = TrainJob.Score(model.Call, new DataLoader<(Tensor, long)>(test, 500), data.Classes.Count);
+        Assert.Equal(10000, confusion.Total);
+        var row = File.ReadAllLines(Path.Combine(run, "metrics.csv"))[^1].Split(',');
+        double P(int i) => double.Parse(row[i], CultureInfo.InvariantCulture);
+        Assert.Equal(loss, P(3), loss * 1e-5); // float32 batch means over other batches
+        Assert.Equal(confusion.Accuracy, P(4), 1e-8); // G9 in the file
+        Assert.Equal(top5, P(5), 1e-8);
+        var summary = File.ReadAllText(Path.Combine(run, "summary.md"));
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"test accuracy of the final weights: {100 * confusion.Accuracy:F2}%, macro F1 {confusion.F1(Average.Macro):F4}"), summary);
+        for (int k = 0; k < confusion.NumClasses; k++)
+            Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"| {data.Classes[k]} | {confusion.Precision(k):F3} | {confusion.Recall(k):F3} | {confusion.F1(k):F3} |"), summary);
+    }
+
+    [Theory]
+    [InlineData(10, 1)]
+    [InlineData(10, 3)]
+    [InlineData(2, 4)]
+    public void TestShardsCoverEachImageOnceWithoutPadding(int count, int world)
+    {
+        var seen = new List<int>();
+        for (int rank = 0; rank < world; rank++)
+        {
+            var shard = TrainJob.TestShard(count, rank, world);
+            Assert.All(shard, i => Assert.Equal(rank, i % world));
+            seen.AddRange(shard);
+        }
+        Assert.Equal(Enumerable.Range(0, count), seen.Order());
     }
 
     [MpiFact]
@@ -72,7 +142,6 @@ public class DistributedTrainTests
     [InlineData(new[] { "--nproc", "3", "--batch-size", "128" }, "batch_size 128 does not divide among nproc 3 processes")]
     [InlineData(new[] { "--nproc", "0" }, "nproc must be between 1 and 4096, got 0")]
     [InlineData(new[] { "--sync-bn" }, "sync_bn has no effect with nproc 1")]
-    [InlineData(new[] { "--nproc", "2", "--sampler", "weighted" }, "sampler weighted cannot be split among processes")]
     public void AProcessCountThatCannotWorkIsAConfigurationError(string[] options, string message)
     {
         var overrides = new Dictionary<string, string?>();
@@ -80,6 +149,13 @@ public class DistributedTrainTests
             overrides[options[i][2..].Replace('-', '_')] = i + 1 < options.Length && !options[i + 1].StartsWith("--") ? options[++i] : "true";
         var e = Assert.Throws<ConfigException>(() => TrainCommand.Resolve(null, overrides));
         Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void WeightedSamplingIsAcceptedWithSeveralProcesses()
+    {
+        var config = TrainCommand.Resolve(null, new Dictionary<string, string?> { ["nproc"] = "2", ["sampler"] = "weighted" });
+        Assert.Equal((2, "weighted"), (config.Nproc, config.Sampler));
     }
 
     [Fact]

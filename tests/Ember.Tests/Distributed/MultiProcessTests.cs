@@ -59,6 +59,12 @@ public class MultiProcessTests(MpiSuiteFixture suite) : IClassFixture<MpiSuiteFi
     public void AStopAskedOnOneRankStopsEveryRankAtTheSameBatch() => BothRanksPass("stop-consensus");
 
     [MpiFact]
+    public void StepStatsCountTheParameterBytesAndTheWaitForALatePeer() => BothRanksPass("step-stats");
+
+    [MpiFact]
+    public void ShardedValidationMetricsAndConfusionMatricesReduceToTheWholeSets() => BothRanksPass("validation-metrics");
+
+    [MpiFact]
     public void TheSuiteEndsCleanly()
     {
         var r = suite.Result;
