@@ -163,6 +163,21 @@ public static partial class Torch
     public static Tensor RepeatInterleave(Tensor x, Tensor repeats, int? dim = null) => x.RepeatInterleave(repeats, dim);
     /// <summary>torch.take_along_dim.</summary>
     public static Tensor TakeAlongDim(Tensor x, Tensor indices, int? dim = null) => x.TakeAlongDim(indices, dim);
+    /// <summary>
+    /// Einstein summation (torch.einsum): "ij,jk->ik", "bhqd,bhkd->bhqk", "...j,jk", implicit outputs; each pairwise
+    /// contraction runs as one batched matrix product, operands left to right.
+    /// </summary>
+    public static Tensor Einsum(string equation, params Tensor[] operands) => Ops.EinsumOp.Einsum(equation, operands);
+    /// <summary>torch.median.</summary>
+    public static Tensor Median(Tensor x) => x.Median();
+    /// <summary>torch.quantile.</summary>
+    public static Tensor Quantile(Tensor x, Tensor q, int? dim = null, bool keepDim = false, QuantileInterpolation interpolation = QuantileInterpolation.Linear) => x.Quantile(q, dim, keepDim, interpolation);
+    /// <summary>torch.mode.</summary>
+    public static (Tensor Values, Tensor Indices) Mode(Tensor x, int dim = -1, bool keepDim = false) => x.Mode(dim, keepDim);
+    /// <summary>torch.bincount.</summary>
+    public static Tensor Bincount(Tensor x, Tensor? weights = null, int minLength = 0) => x.Bincount(weights, minLength);
+    /// <summary>torch.histc.</summary>
+    public static Tensor Histc(Tensor x, int bins = 100, double min = 0, double max = 0) => x.Histc(bins, min, max);
     /// <summary>torch.asin.</summary>
     public static Tensor Asin(Tensor x) => x.Asin();
     /// <summary>torch.acos.</summary>
