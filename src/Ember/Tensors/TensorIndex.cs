@@ -28,6 +28,41 @@ public readonly struct TensorIndex
         start: r.Start.IsFromEnd ? (r.Start.Value == 0 ? int.MaxValue : -r.Start.Value) : r.Start.Value,
         stop: r.End.IsFromEnd ? (r.End.Value == 0 ? null : -r.End.Value) : r.End.Value);
 
+    /// <summary>
+    /// Parses a Python index expression: comma-separated ints, slices "start:stop:step" (any part may be empty),
+    /// "..." and "None", e.g. "..., ::2, 1::2" or "0, :, -1". Errors name the offending part.
+    /// </summary>
+    public static TensorIndex[] Parse(string expression)
+    {
+        var parts = expression.Split(',');
+        var result = new TensorIndex[parts.Length];
+        for (int k = 0; k < parts.Length; k++)
+        {
+            var p = parts[k].Trim();
+            if (p == "...") result[k] = Ellipsis;
+            else if (p == "None") result[k] = NewAxis;
+            else if (p.Contains(':'))
+            {
+                var f = p.Split(':');
+                if (f.Length > 3) throw new ArgumentException($"index \"{expression}\": \"{p}\" has more than two colons");
+                int? start = Bound(f[0], p, expression), stop = Bound(f[1], p, expression);
+                int step = f.Length == 3 && f[2].Trim().Length > 0 ? Bound(f[2], p, expression)!.Value : 1;
+                if (step <= 0) throw new ArgumentException($"index \"{expression}\": step must be greater than zero in \"{p}\" (as in PyTorch)");
+                result[k] = Slice(start, stop, step);
+            }
+            else result[k] = Bound(p, p, expression) ?? throw new ArgumentException($"index \"{expression}\": empty index at position {k}");
+        }
+        return result;
+    }
+
+    static int? Bound(string text, string part, string expression)
+    {
+        text = text.Trim();
+        if (text.Length == 0) return null;
+        return int.TryParse(text, out int v) ? v
+            : throw new ArgumentException($"index \"{expression}\": \"{part}\" is not an int, a slice, \"...\" or \"None\"");
+    }
+
     internal static Tensor Apply(Tensor x, TensorIndex[] indices)
     {
         int consumed = indices.Count(i => i.kind is Kind.Int or Kind.Slice);

@@ -149,4 +149,102 @@ public static partial class Torch
     public static Tensor ArgSort(Tensor x, int dim = -1, bool descending = false) => x.ArgSort(dim, descending);
     /// <summary>torch.topk.</summary>
     public static (Tensor Values, Tensor Indices) TopK(Tensor x, int k, int dim = -1, bool largest = true, bool sorted = true) => x.TopK(k, dim, largest, sorted);
+    /// <summary>torch.split with a list of sizes.</summary>
+    public static Tensor[] Split(Tensor x, int[] sizes, int dim = 0) => x.Split(sizes, dim);
+    /// <summary>torch.unbind.</summary>
+    public static Tensor[] Unbind(Tensor x, int dim = 0) => x.Unbind(dim);
+    /// <summary>torch.cumsum.</summary>
+    public static Tensor Cumsum(Tensor x, int dim) => x.Cumsum(dim);
+    /// <summary>torch.cumprod.</summary>
+    public static Tensor Cumprod(Tensor x, int dim) => x.Cumprod(dim);
+    /// <summary>torch.repeat_interleave with an int.</summary>
+    public static Tensor RepeatInterleave(Tensor x, int repeats, int? dim = null) => x.RepeatInterleave(repeats, dim);
+    /// <summary>torch.repeat_interleave with a tensor of counts.</summary>
+    public static Tensor RepeatInterleave(Tensor x, Tensor repeats, int? dim = null) => x.RepeatInterleave(repeats, dim);
+    /// <summary>torch.take_along_dim.</summary>
+    public static Tensor TakeAlongDim(Tensor x, Tensor indices, int? dim = null) => x.TakeAlongDim(indices, dim);
+    /// <summary>
+    /// Einstein summation (torch.einsum): "ij,jk->ik", "bhqd,bhkd->bhqk", "...j,jk", implicit outputs; each pairwise
+    /// contraction runs as one batched matrix product, operands left to right.
+    /// </summary>
+    public static Tensor Einsum(string equation, params Tensor[] operands) => Ops.EinsumOp.Einsum(equation, operands);
+    /// <summary>torch.median.</summary>
+    public static Tensor Median(Tensor x) => x.Median();
+    /// <summary>torch.quantile.</summary>
+    public static Tensor Quantile(Tensor x, Tensor q, int? dim = null, bool keepDim = false, QuantileInterpolation interpolation = QuantileInterpolation.Linear) => x.Quantile(q, dim, keepDim, interpolation);
+    /// <summary>torch.mode.</summary>
+    public static (Tensor Values, Tensor Indices) Mode(Tensor x, int dim = -1, bool keepDim = false) => x.Mode(dim, keepDim);
+    /// <summary>torch.bincount.</summary>
+    public static Tensor Bincount(Tensor x, Tensor? weights = null, int minLength = 0) => x.Bincount(weights, minLength);
+    /// <summary>torch.histc.</summary>
+    public static Tensor Histc(Tensor x, int bins = 100, double min = 0, double max = 0) => x.Histc(bins, min, max);
+    /// <summary>torch.asin.</summary>
+    public static Tensor Asin(Tensor x) => x.Asin();
+    /// <summary>torch.acos.</summary>
+    public static Tensor Acos(Tensor x) => x.Acos();
+    /// <summary>torch.atan.</summary>
+    public static Tensor Atan(Tensor x) => x.Atan();
+    /// <summary>torch.atan2(y, x).</summary>
+    public static Tensor Atan2(Tensor y, Tensor x) => y.Atan2(x);
+    /// <summary>torch.remainder.</summary>
+    public static Tensor Remainder(Tensor a, Tensor b) => a.Remainder(b);
+    /// <summary>torch.remainder with a scalar divisor.</summary>
+    public static Tensor Remainder(Tensor a, double b) => a.Remainder(b);
+    /// <summary>torch.fmod.</summary>
+    public static Tensor Fmod(Tensor a, Tensor b) => a.Fmod(b);
+    /// <summary>torch.fmod with a scalar divisor.</summary>
+    public static Tensor Fmod(Tensor a, double b) => a.Fmod(b);
+
+    /// <summary>
+    /// torch.repeat_interleave(repeats): index i repeated repeats[i] times, [0, 0, 1, 2, 2, 2] for [2, 1, 3] (int64).
+    /// </summary>
+    public static Tensor RepeatInterleave(Tensor repeats)
+    {
+        if (repeats.Rank > 1 || repeats.DType != DType.Int64)
+            throw new ArgumentException($"repeat_interleave: repeats must be a 0-D or 1-D int64 tensor, got {repeats.DType.TorchName()} of shape {repeats.Shape}");
+        var counts = repeats.Reshape(-1).ToArray<long>();
+        long total = 0;
+        for (int i = 0; i < counts.Length; i++)
+        {
+            if (counts[i] < 0) throw new ArgumentException($"repeat_interleave: repeats can not be negative, got {counts[i]} at position {i}");
+            total += counts[i];
+        }
+        var index = new long[total];
+        for (int i = 0, k = 0; i < counts.Length; i++)
+            for (long r = 0; r < counts[i]; r++) index[k++] = i;
+        return FromArray(index, [index.Length]);
+    }
+
+    /// <summary>
+    /// Coordinate grids from 0-D or 1-D tensors (torch.meshgrid): output k holds tensors[k] broadcast to the grid's shape
+    /// [n₀, n₁, ..] (IJ) or [n₁, n₀, ..] (XY). The outputs are expanded views.
+    /// </summary>
+    public static Tensor[] Meshgrid(Tensor[] tensors, MeshgridIndexing indexing = MeshgridIndexing.IJ)
+    {
+        if (tensors.Length == 0) throw new ArgumentException("meshgrid: expects a non-empty list of tensors");
+        for (int k = 0; k < tensors.Length; k++)
+            if (tensors[k].Rank > 1) throw new ArgumentException($"meshgrid: expects 0-D or 1-D tensors, got shape {tensors[k].Shape} at position {k}");
+        bool swap = indexing == MeshgridIndexing.XY && tensors.Length >= 2;
+        // as ATen: xy is ij over the first two inputs swapped, the first two outputs swapped back
+        var order = (Tensor[])tensors.Clone();
+        if (swap) (order[0], order[1]) = (order[1], order[0]);
+        var shape = new int[order.Length];
+        for (int k = 0; k < order.Length; k++) shape[k] = order[k].NumEl;
+        var grids = new Tensor[order.Length];
+        for (int k = 0; k < order.Length; k++)
+        {
+            var view = new int[order.Length];
+            Array.Fill(view, 1);
+            view[k] = shape[k];
+            grids[k] = order[k].Reshape(view).Expand(shape);
+        }
+        if (swap) (grids[0], grids[1]) = (grids[1], grids[0]);
+        return grids;
+    }
+
+    /// <summary>
+    /// p-norm distance between each row of x1 [.., P, M] and each row of x2 [.., R, M] → [.., P, R] (torch.cdist). p = 0
+    /// counts differing coordinates (no gradient); p = 2 with more than 25 rows takes the matmul route, as PyTorch.
+    /// </summary>
+    public static Tensor Cdist(Tensor x1, Tensor x2, double p = 2) => Ops.DistanceOps.Cdist(x1, x2, p);
 }

@@ -84,7 +84,7 @@ public class GradFnNameTests
         ["bce_with_logits"] = (() => F.BinaryCrossEntropyWithLogits(X, T01), "BinaryCrossEntropyWithLogitsBackward0"),
         ["cross_entropy"] = (() => F.CrossEntropy(X, Labels), "NllLossBackward0"),
         ["nll_loss"] = (() => F.NllLoss(F.LogSoftmax(X, 1), Labels), "NllLossBackward0"),
-        ["kl_div"] = (() => F.KlDiv(F.LogSoftmax(X, 1), F.Softmax(Y, 1), KLDivReduction.Sum), "SumBackward0"),
+        ["kl_div"] = (() => F.KlDiv(F.LogSoftmax(X, 1), F.Softmax(Y, 1), Reduction.Sum), "SumBackward0"),
         ["conv2d"] = (() => F.Conv2d(Img, Cw), "ConvolutionBackward0"),
         ["max_pool2d"] = (() => F.MaxPool2d(Img, 2), "MaxPool2DWithIndicesBackward0"),
         ["avg_pool2d"] = (() => F.AvgPool2d(Img, 2), "AvgPool2DBackward0"),

@@ -42,13 +42,14 @@ public static partial class F
             {
                 Reduction.None => -prod.Sum(classDim),
                 Reduction.Sum => -prod.Sum(),
+                Reduction.BatchMean => throw BatchMeanOnlyForKlDiv(op),
                 // the mean is over samples, not classes; PyTorch returns NaN for an empty input
                 _ => input.NumEl == 0 ? -prod.Sum() / 0.0 : -prod.Sum() / (input.NumEl / classes),
             };
         }
 
         var (nll, targetWeight, ignored) = Nll(op, logp, target, w, ignoreIndex, classDim);
-        var loss = ReduceNll(nll, targetWeight, reduction);
+        var loss = ReduceNll(op, nll, targetWeight, reduction);
         if (labelSmoothing <= 0) return Autograd.Recording.Named(loss, NllNodeName(input), input);
 
         var smooth = w is null ? -logp.Sum(classDim) : -(logp * w.View(ClassViewShape(input.Rank, classDim, classes))).Sum(classDim);
@@ -57,6 +58,7 @@ public static partial class F
         {
             Reduction.None => smooth,
             Reduction.Sum => smooth.Sum(),
+            Reduction.BatchMean => throw BatchMeanOnlyForKlDiv(op),
             _ => smooth.Sum() / targetWeight.Sum(), // the weights of the non-ignored targets, as nll_loss's mean
         };
         return (1 - labelSmoothing) * loss + smoothReduced * (labelSmoothing / classes);
@@ -74,16 +76,17 @@ public static partial class F
         CheckFloating(op, input, "input");
         var w = ClassWeight(op, weight, input, input.Size(classDim));
         var (nll, targetWeight, _) = Nll(op, input, target, w, ignoreIndex, classDim);
-        return Autograd.Recording.Named(ReduceNll(nll, targetWeight, reduction), NllNodeName(input), input);
+        return Autograd.Recording.Named(ReduceNll(op, nll, targetWeight, reduction), NllNodeName(input), input);
     }
 
     // PyTorch's nll_loss node; a 4-D (image) input goes through nll_loss2d
     static string NllNodeName(Tensor input) => input.Rank == 4 ? "NllLoss2DBackward0" : "NllLossBackward0";
 
-    static Tensor ReduceNll(Tensor nll, Tensor targetWeight, Reduction reduction) => reduction switch
+    static Tensor ReduceNll(string op, Tensor nll, Tensor targetWeight, Reduction reduction) => reduction switch
     {
         Reduction.None => nll,
         Reduction.Sum => nll.Sum(),
+        Reduction.BatchMean => throw BatchMeanOnlyForKlDiv(op),
         _ => nll.Sum() / targetWeight.Sum(),
     };
 
@@ -160,10 +163,10 @@ public static partial class F
 
     /// <summary>
     /// Kullback–Leibler divergence (torch.nn.functional.kl_div) with input = log q and target = p (or log p when
-    /// <paramref name="logTarget"/>): ℓ = p·(log p − log q), with 0·log 0 = 0. <see cref="KLDivReduction.BatchMean"/>
+    /// <paramref name="logTarget"/>): ℓ = p·(log p − log q), with 0·log 0 = 0. <see cref="Reduction.BatchMean"/>
     /// divides the sum by the batch size, the mathematically correct KL; Mean divides by the element count.
     /// </summary>
-    public static Tensor KlDiv(Tensor input, Tensor target, KLDivReduction reduction = KLDivReduction.Mean, bool logTarget = false)
+    public static Tensor KlDiv(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, bool logTarget = false)
     {
         const string op = "kl_div";
         CheckSameShape(op, input, target);
@@ -180,9 +183,9 @@ public static partial class F
         }
         return reduction switch
         {
-            KLDivReduction.None => loss,
-            KLDivReduction.Sum => loss.Sum(),
-            KLDivReduction.BatchMean => input.Rank == 0 ? loss.Sum() : loss.Sum() / input.Size(0),
+            Reduction.None => loss,
+            Reduction.Sum => loss.Sum(),
+            Reduction.BatchMean => input.Rank == 0 ? loss.Sum() : loss.Sum() / input.Size(0),
             _ => loss.Mean(),
         };
     }

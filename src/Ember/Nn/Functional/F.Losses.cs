@@ -9,8 +9,13 @@ public static partial class F
         Reduction.None => loss,
         Reduction.Mean => loss.Mean(),
         Reduction.Sum => loss.Sum(),
+        Reduction.BatchMean => throw BatchMeanOnlyForKlDiv("loss"),
         _ => throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "unknown reduction"),
     };
+
+    /// <summary>The error for <see cref="Reduction.BatchMean"/> given to a loss other than kl_div.</summary>
+    static ArgumentException BatchMeanOnlyForKlDiv(string op)
+        => new($"{op}: reduction BatchMean is only defined for kl_div; use Mean, Sum or None", "reduction");
 
     /// <summary>Throws unless input and target have the same shape; the message names the op and both shapes.</summary>
     static void CheckSameShape(string op, Tensor input, Tensor target, string inputName = "input", string targetName = "target")

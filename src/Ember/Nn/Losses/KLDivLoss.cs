@@ -4,19 +4,19 @@ namespace Ember.Nn.Losses;
 
 /// <summary>
 /// Kullback–Leibler divergence with log-probability inputs (torch.nn.KLDivLoss). Use
-/// <see cref="KLDivReduction.BatchMean"/> for the true KL per sample; Mean (the default, as in PyTorch) divides by
+/// <see cref="Reduction.BatchMean"/> for the true KL per sample; Mean (the default, as in PyTorch) divides by
 /// the element count. See <see cref="F.KlDiv"/>.
 /// </summary>
 public sealed class KLDivLoss : Loss
 {
     /// <summary>How per-element values are reduced.</summary>
-    public KLDivReduction Reduction { get; set; }
+    public Reduction Reduction { get; set; }
 
     /// <summary>Whether the target is given as log-probabilities.</summary>
     public bool LogTarget { get; }
 
     /// <summary>Creates the loss (torch.nn.KLDivLoss).</summary>
-    public KLDivLoss(KLDivReduction reduction = KLDivReduction.Mean, bool logTarget = false)
+    public KLDivLoss(Reduction reduction = Reduction.Mean, bool logTarget = false)
     {
         Reduction = reduction;
         LogTarget = logTarget;

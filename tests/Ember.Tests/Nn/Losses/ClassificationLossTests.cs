@@ -112,16 +112,16 @@ public class ClassificationLossTests
     {
         var p = Torch.Tensor(new double[,] { { 0.2, 0.8, 0.0 }, { 0.5, 0.25, 0.25 } });
         var logq = p.Detach().Clamp(min: 1e-300).Log().RequiresGradInPlace();
-        var loss = F.KlDiv(logq, p, KLDivReduction.BatchMean);
+        var loss = F.KlDiv(logq, p, Reduction.BatchMean);
         Assert.Equal(0.0, loss.Item(), 12);
         var target = p.Detach().RequiresGradInPlace();
         var q = TestUtil.Leaf([2, 3], 13).LogSoftmax(1).Detach().RequiresGradInPlace();
-        F.KlDiv(q, target, KLDivReduction.Sum).Backward();
+        F.KlDiv(q, target, Reduction.Sum).Backward();
         Assert.All(target.Grad!.ToDoubleArray(), g => Assert.False(double.IsNaN(g)));
         Assert.All(q.Grad!.ToDoubleArray(), g => Assert.False(double.IsNaN(g)));
         // batchmean = sum / N; mean = sum / numel
-        var s = F.KlDiv(q, p, KLDivReduction.Sum).Item();
-        Assert.Equal(s / 2, F.KlDiv(q, p, KLDivReduction.BatchMean).Item(), 12);
+        var s = F.KlDiv(q, p, Reduction.Sum).Item();
+        Assert.Equal(s / 2, F.KlDiv(q, p, Reduction.BatchMean).Item(), 12);
         Assert.Equal(s / 6, new KLDivLoss().Forward(q, p).Item(), 12);
     }
 
@@ -131,8 +131,8 @@ public class ClassificationLossTests
         var x = TestUtil.Leaf([3, 4], 14);
         var p = Probabilities([3, 4], 15);
         var lp = TestUtil.Leaf([3, 4], 16).LogSoftmax(1).Detach().RequiresGradInPlace();
-        GradCheck.Check(xs => F.KlDiv(xs[0].LogSoftmax(1), xs[1], KLDivReduction.BatchMean), [x, p]);
-        GradCheck.Check(xs => F.KlDiv(xs[0], xs[1], KLDivReduction.None, logTarget: true), [x, lp]);
+        GradCheck.Check(xs => F.KlDiv(xs[0].LogSoftmax(1), xs[1], Reduction.BatchMean), [x, p]);
+        GradCheck.Check(xs => F.KlDiv(xs[0], xs[1], Reduction.None, logTarget: true), [x, lp]);
         var sign = Torch.Where(Torch.Rand([3, 4], DType.Float64, new Generator(17)) > 0.5, Torch.OnesLike(x), -Torch.OnesLike(x));
         GradCheck.Check(xs => F.SoftMarginLoss(xs[0], sign, Reduction.None), [x]);
         var t = (Torch.Rand([3, 4], DType.Float64, new Generator(18)) > 0.5).To(DType.Float64);

@@ -42,10 +42,10 @@ public class LossOracleTests
             "nll" => F.NllLoss(input, target, weight, (int)Num(o, "ignore_index", -100), Red(o)),
             "kldiv" => F.KlDiv(input, target, o.GetValueOrDefault("reduction") switch
             {
-                "none" => KLDivReduction.None,
-                "sum" => KLDivReduction.Sum,
-                "batchmean" => KLDivReduction.BatchMean,
-                _ => KLDivReduction.Mean,
+                "none" => Reduction.None,
+                "sum" => Reduction.Sum,
+                "batchmean" => Reduction.BatchMean,
+                _ => Reduction.Mean,
             }, o.GetValueOrDefault("log_target") == "true"),
             "softmargin" => F.SoftMarginLoss(input, target, Red(o)),
             "sigmoid_focal" => F.SigmoidFocalLoss(input, target, Num(o, "alpha", 0.25), Num(o, "gamma", 2), Red(o)),
