@@ -125,19 +125,25 @@ public static class TrainJob
         data.CheckLabels(trainSplit);
         IDataset<(Tensor Image, long Label)> trainSet = trainSplit;
         var trainLabels = trainSplit.Labels.Select(b => (long)b).ToArray();
+        var source = Enumerable.Range(0, trainLabels.Length).ToArray(); // each training image's index in the split
         if (config.Imbalance > 0)
         {
             var kept = ImbalancedIndices(trainLabels, data.Classes.Count, config.Imbalance);
             trainSet = new Subset<(Tensor, long)>(trainSet, kept);
             trainLabels = [.. kept.Select(i => trainLabels[i])];
+            source = kept;
         }
         if (config.Limit > 0 && config.Limit < trainSet.Count)
         {
             trainSet = new Subset<(Tensor, long)>(trainSet, Enumerable.Range(0, config.Limit).ToArray());
             trainLabels = trainLabels[..config.Limit];
+            source = source[..config.Limit];
         }
-        if (config.Oversample == "smote") (trainSet, trainLabels) = SmoteOversample(trainSet, data.Classes.Count, config.Seed);
         var testSet = new Mnist(data.Folder, train: false, transform: normalize);
+        if (config.Labelled > 0)
+            (trainSet, trainLabels) = PseudoLabelStage.Run(config, trainSplit, new Mnist(data.Folder, train: true, transform: normalize), source, trainLabels,
+                testSet, data.Classes.Count, lead ? runDir : null);
+        if (config.Oversample == "smote") (trainSet, trainLabels) = SmoteOversample(trainSet, data.Classes.Count, config.Seed);
         data.CheckLabels(testSet);
         var mixup = config.Mixup > 0 ? new MixUp(data.Classes.Count, config.Mixup) : null;
         // Weighted sampling draws as many samples per epoch as the set holds, each class equally often on average.
