@@ -82,7 +82,7 @@ static class PseudoLabelStage
     {
         var sampler = config.Sampler == "weighted" ? new WeightedRandomSampler(ClassWeights.SampleWeights(labels, classes), labels.Length) : null;
         var loader = new DataLoader<(Tensor, long)>(labelled, config.BatchSize, shuffle: sampler is null, sampler: sampler, numWorkers: config.Workers, seed: config.Seed);
-        var model = ModelZoo.Create(config.Model, classes, inChannels: 1);
+        var model = ModelZoo.Create(config.Model, classes, inChannels: 1, TrainJob.Norm(config));
         if (config.BiasPrior) Init.ClassPriorBias(TrainJob.Classifier(model).Bias!, ClassWeights.Counts(labels, classes));
         var optimizer = TrainJob.CreateOptimizer(config, model);
         var (scheduler, plateau, perStep) = TrainJob.CreateSchedule(config, optimizer, TrainJob.StepsPerEpoch(loader.Count, config.Accumulate));

@@ -156,7 +156,7 @@ public static class TrainJob
             numWorkers: config.Workers, seed: config.Seed, batchTransform: mixup is null ? null : mixup.Apply);
         var testLoader = new DataLoader<(Tensor, long)>(testSet, 500, numWorkers: config.Workers, seed: config.Seed);
 
-        var model = ModelZoo.Create(config.Model, data.Classes.Count, inChannels: 1);
+        var model = ModelZoo.Create(config.Model, data.Classes.Count, inChannels: 1, Norm(config));
         if (config.BiasPrior) Init.ClassPriorBias(Classifier(model).Bias!, ClassWeights.Counts(trainLabels, data.Classes.Count));
         if (config.SyncBn) Nn.Layers.SyncBatchNorm.ConvertSyncBatchNorm(model);
         var optimizer = CreateOptimizer(config, model);
@@ -364,6 +364,14 @@ public static class TrainJob
                 new AdamWOptions { LearningRate = c.Lr, WeightDecay = c.WeightDecay }),
         };
     }
+
+    /// <summary>The normalization layer --norm asks for (channels → layer): GroupNorm with 16 channels per group, or CmBN over the accumulation window; null for bn.</summary>
+    internal static Func<int, Module>? Norm(TrainConfig c) => c.Norm switch
+    {
+        "gn" => channels => Nn.Layers.GroupNorm.WithChannelsPerGroup(channels, 16),
+        "cmbn" => channels => new Nn.Layers.CrossMiniBatchNorm2d(channels, c.Accumulate),
+        _ => null,
+    };
 
     /// <summary>The model's last Linear layer: the classifier whose bias --bias-prior sets.</summary>
     internal static Nn.Layers.Linear Classifier(Module model)

@@ -51,6 +51,11 @@ public sealed record TrainConfig
     /// the predicted class, and the run's model trains on both.
     /// </summary>
     public double PseudoLabel { get; init; }
+    /// <summary>
+    /// The cnn's normalization layers: bn (BatchNorm2d), gn (GroupNorm, 16 channels per group, as the notes recommend)
+    /// or cmbn (cross mini-batch normalization over the <see cref="Accumulate"/> mini-batches of each optimizer step).
+    /// </summary>
+    public string Norm { get; init; } = "bn";
     /// <summary>EMA decay (0: off).</summary>
     public double Ema { get; init; }
     /// <summary>MixUp alpha (0: off).</summary>

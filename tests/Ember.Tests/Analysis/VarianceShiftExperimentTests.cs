@@ -1,0 +1,43 @@
+using Ember.Analysis;
+
+namespace Ember.Tests.Analysis;
+
+public class VarianceShiftExperimentTests
+{
+    // At initialization the BNs' running statistics are the defaults, so the measurement compares the batch variance
+    // of each BN input with and without the noise upstream on the same images.
+    static double[] Shifts(string placement)
+    {
+        Torch.ManualSeed(4);
+        var model = VarianceShiftExperiment.Build(placement, p: 0.5, beta: 0.1);
+        var images = Torch.Randn([64, 1, 28, 28], generator: new Generator(9));
+        return [.. VarianceShift.Measure(model, images).Select(l => l.Shift)];
+    }
+
+    [Fact]
+    public void DropoutBeforeABatchNormInflatesItsTrainingVarianceAndTheOtherPlacementsDoNot()
+    {
+        // The first BN has no noise upstream in any placement: its input is the same in both modes.
+        foreach (var placement in VarianceShiftExperiment.Placements) Assert.Equal(1.0, Shifts(placement)[0], 12);
+        // Dropout(0.5) (and Gaussian dropout of the same variance) before the second and third BN: the variance of a
+        // ReLU feature h grows from Var h to E[h²]/(1 − p) − E[h]², i.e. more than doubles for p = 0.5
+        foreach (var placement in new[] { "dropout_before_bn", "gaussian_before_bn" })
+        {
+            var shifts = Shifts(placement);
+            Assert.True(shifts[1] > 1.5 && shifts[2] > 1.5, $"{placement}: {string.Join(", ", shifts)}");
+        }
+        // after the last BN, or no dropout: nothing changes between modes
+        Assert.Equal([1.0, 1.0, 1.0], Shifts("dropout_after_bn"));
+        Assert.Equal([1.0, 1.0, 1.0], Shifts("none"));
+        // Uout with β = 0.1 adds a noise of variance β²/3 ≈ 0.0033: a shift of well under 2%
+        var uniform = Shifts("uniform_before_bn");
+        Assert.True(uniform[1] is > 1 and < 1.02 && uniform[2] is > 1 and < 1.02, string.Join(", ", uniform));
+    }
+
+    [Fact]
+    public void AnUnknownPlacementIsNamed()
+    {
+        var e = Assert.Throws<ArgumentException>(() => VarianceShiftExperiment.Build("dropout_everywhere"));
+        Assert.Contains("unknown placement 'dropout_everywhere'; valid: none, dropout_before_bn", e.Message);
+    }
+}
