@@ -46,7 +46,7 @@ public static class VarianceShiftExperiment
     /// Seeds the default generator with <paramref name="seed"/>, builds the <paramref name="placement"/> model, trains it
     /// for <paramref name="epochs"/> epochs of shuffled mini-batches (Adam, lr <paramref name="lr"/>) on
     /// <paramref name="trainImages"/> [N, C, H, W] (normalized) and <paramref name="trainLabels"/>, then reports the test
-    /// top-1 and loss in evaluation mode and the variance shift of every BN measured on the first
+    /// top-1 and loss in evaluation mode and the variance shift of every BN (both forms) measured on the first
     /// <paramref name="measureBatch"/> test images.
     /// </summary>
     public static VarianceShiftResult Run(string placement, long seed, Tensor trainImages, Tensor trainLabels, Tensor testImages, Tensor testLabels,
@@ -84,7 +84,7 @@ public static class VarianceShiftExperiment
                 right += (long)output.ArgMax(1).Eq(labels).To(DType.Float64).Sum().Item();
                 loss += F.CrossEntropy(output, labels).Item() * count;
             }
-        var layers = VarianceShift.Measure(model, testImages.Narrow(0, 0, Math.Min(measureBatch, m)));
-        return new VarianceShiftResult(placement, seed, (double)right / m, loss / m, layers, trainSeconds);
+        var batch = testImages.Narrow(0, 0, Math.Min(measureBatch, m));
+        return new VarianceShiftResult(placement, seed, (double)right / m, loss / m, VarianceShift.Measure(model, batch), VarianceShift.MeasureRunning(model, batch), trainSeconds);
     }
 }

@@ -40,4 +40,21 @@ public class VarianceShiftExperimentTests
         var e = Assert.Throws<ArgumentException>(() => VarianceShiftExperiment.Build("dropout_everywhere"));
         Assert.Contains("unknown placement 'dropout_everywhere'; valid: none, dropout_before_bn", e.Message);
     }
+
+    [Fact]
+    public void MeasureRunningComparesTheRunningVarianceWithTheEvaluationInput()
+    {
+        var model = new Ember.Nn.Sequential(new Ember.Nn.Layers.BatchNorm1d(2));
+        var bn = (Ember.Nn.Layers.BatchNorm1d)model[0];
+        using (Torch.NoGrad()) bn.RunningVar!.FillInPlace(8);
+        model.Train();
+        // channel 0: 1, 3, 5, 7 (unbiased variance 20/3); channel 1: 0, 0, 2, 2 (4/3); their mean is 4
+        var batch = Torch.FromArray(new float[] { 1, 0, 3, 0, 5, 2, 7, 2 }, [4, 2]);
+        var layer = Assert.Single(VarianceShift.MeasureRunning(model, batch));
+        Assert.Equal(8, layer.TrainVariance, 12);
+        Assert.Equal(4, layer.EvalVariance, 6);
+        Assert.Equal(2, layer.Shift, 6);
+        Assert.True(model.Training);
+        Assert.Equal([8.0, 8.0], bn.RunningVar!.ToDoubleArray()); // evaluation mode leaves the statistics alone
+    }
 }
