@@ -4,13 +4,15 @@ namespace Ember.Tests.Analysis;
 
 public class VarianceShiftExperimentTests
 {
-    // At initialization the BNs' running statistics are the defaults, so the measurement compares the batch variance
-    // of each BN input with and without the noise upstream on the same images.
+    // The running statistics are first brought to the batch's own (100 training-mode passes at momentum 0.1 leave
+    // 0.9^100 ≈ 3e-5 of the initial ones), as training would; then the train- and eval-mode passes differ only by the noise upstream.
     static double[] Shifts(string placement)
     {
         Torch.ManualSeed(4);
         var model = VarianceShiftExperiment.Build(placement, p: 0.5, beta: 0.1);
         var images = Torch.Randn([64, 1, 28, 28], generator: new Generator(9));
+        model.Train();
+        using (Torch.NoGrad()) for (int i = 0; i < 100; i++) model.Call(images);
         return [.. VarianceShift.Measure(model, images).Select(l => l.Shift)];
     }
 
@@ -26,12 +28,11 @@ public class VarianceShiftExperimentTests
             var shifts = Shifts(placement);
             Assert.True(shifts[1] > 1.5 && shifts[2] > 1.5, $"{placement}: {string.Join(", ", shifts)}");
         }
-        // after the last BN, or no dropout: nothing changes between modes
-        Assert.Equal([1.0, 1.0, 1.0], Shifts("dropout_after_bn"));
-        Assert.Equal([1.0, 1.0, 1.0], Shifts("none"));
-        // Uout with β = 0.1 adds a noise of variance β²/3 ≈ 0.0033: a shift of well under 2%
-        var uniform = Shifts("uniform_before_bn");
-        Assert.True(uniform[1] is > 1 and < 1.02 && uniform[2] is > 1 and < 1.02, string.Join(", ", uniform));
+        // after the last BN, or no dropout: the modes agree
+        foreach (var placement in new[] { "dropout_after_bn", "none" })
+            Assert.All(Shifts(placement), s => Assert.InRange(s, 0.98, 1.02));
+        // Uout with β = 0.1 adds a noise of variance β²/3 ≈ 0.0033: a shift of a few percent at most
+        Assert.All(Shifts("uniform_before_bn"), s => Assert.InRange(s, 0.98, 1.05));
     }
 
     [Fact]
