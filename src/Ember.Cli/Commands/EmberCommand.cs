@@ -23,6 +23,8 @@ public static class EmberCommand
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(ProfileCommand.Create());
         root.Subcommands.Add(GradientFlowCommand.Create());
+        root.Subcommands.Add(VarianceShiftCommand.Create());
+        root.Subcommands.Add(LoraTransferCommand.Create());
         root.Subcommands.Add(EvolveCommand.Create());
         root.Subcommands.Add(AblateCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());

@@ -89,7 +89,7 @@ public static class EvalCommand
         if (checkpoint == "best" && !Directory.Exists(folder) && Directory.Exists(Path.Combine(runFolder, "last")))
             throw new DirectoryNotFoundException($"checkpoint: {runFolder} has no best/ checkpoint yet (no epoch finished); use --checkpoint last");
         TrainJob.CheckModel(Checkpoint.ReadState(folder), config, folder, args);
-        var model = Model.Load(folder, config.Model, DataSource.ClassCount(config), inChannels: 1, fuse, allowNonFinite);
+        var model = Model.Load(folder, config.Model, DataSource.ClassCount(config), inChannels: 1, fuse, allowNonFinite, TrainJob.Norm(config));
         return (model, config);
     }
 

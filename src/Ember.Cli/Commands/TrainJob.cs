@@ -125,19 +125,25 @@ public static class TrainJob
         data.CheckLabels(trainSplit);
         IDataset<(Tensor Image, long Label)> trainSet = trainSplit;
         var trainLabels = trainSplit.Labels.Select(b => (long)b).ToArray();
+        var source = Enumerable.Range(0, trainLabels.Length).ToArray(); // each training image's index in the split
         if (config.Imbalance > 0)
         {
             var kept = ImbalancedIndices(trainLabels, data.Classes.Count, config.Imbalance);
             trainSet = new Subset<(Tensor, long)>(trainSet, kept);
             trainLabels = [.. kept.Select(i => trainLabels[i])];
+            source = kept;
         }
         if (config.Limit > 0 && config.Limit < trainSet.Count)
         {
             trainSet = new Subset<(Tensor, long)>(trainSet, Enumerable.Range(0, config.Limit).ToArray());
             trainLabels = trainLabels[..config.Limit];
+            source = source[..config.Limit];
         }
-        if (config.Oversample == "smote") (trainSet, trainLabels) = SmoteOversample(trainSet, data.Classes.Count, config.Seed);
         var testSet = new Mnist(data.Folder, train: false, transform: normalize);
+        if (config.Labelled > 0)
+            (trainSet, trainLabels) = PseudoLabelStage.Run(config, trainSplit, new Mnist(data.Folder, train: true, transform: normalize), source, trainLabels,
+                testSet, data.Classes.Count, lead ? runDir : null);
+        if (config.Oversample == "smote") (trainSet, trainLabels) = SmoteOversample(trainSet, data.Classes.Count, config.Seed);
         data.CheckLabels(testSet);
         var mixup = config.Mixup > 0 ? new MixUp(data.Classes.Count, config.Mixup) : null;
         // Weighted sampling draws as many samples per epoch as the set holds, each class equally often on average.
@@ -152,7 +158,7 @@ public static class TrainJob
         IDataset<(Tensor Image, long Label)> evalSet = world > 1 ? new Subset<(Tensor, long)>(testSet, TestShard(testSet.Count, rank, world)) : testSet;
         var testLoader = new DataLoader<(Tensor, long)>(evalSet, 500, numWorkers: config.Workers, seed: config.Seed);
 
-        var model = ModelZoo.Create(config.Model, data.Classes.Count, inChannels: 1);
+        var model = ModelZoo.Create(config.Model, data.Classes.Count, inChannels: 1, Norm(config));
         if (config.BiasPrior) Init.ClassPriorBias(Classifier(model).Bias!, ClassWeights.Counts(trainLabels, data.Classes.Count));
         if (config.SyncBn) Nn.Layers.SyncBatchNorm.ConvertSyncBatchNorm(model);
         var optimizer = CreateOptimizer(config, model);
@@ -395,6 +401,14 @@ public static class TrainJob
                 new AdamWOptions { LearningRate = c.Lr, WeightDecay = c.WeightDecay }),
         };
     }
+
+    /// <summary>The normalization layer --norm asks for (channels → layer): GroupNorm with 16 channels per group, or CmBN over the accumulation window; null for bn.</summary>
+    internal static Func<int, Module>? Norm(TrainConfig c) => c.Norm switch
+    {
+        "gn" => channels => Nn.Layers.GroupNorm.WithChannelsPerGroup(channels, 16),
+        "cmbn" => channels => new Nn.Layers.CrossMiniBatchNorm2d(channels, c.Accumulate),
+        _ => null,
+    };
 
     /// <summary>The model's last Linear layer: the classifier whose bias --bias-prior sets.</summary>
     internal static Nn.Layers.Linear Classifier(Module model)

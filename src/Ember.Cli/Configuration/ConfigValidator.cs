@@ -14,15 +14,19 @@ public static class ConfigValidator
         ["loss"] = ["ce", "focal"],
         ["sampler"] = ["random", "weighted"],
         ["oversample"] = ["none", "smote"],
+        ["norm"] = ["bn", "gn", "cmbn"],
     };
 
     /// <summary>Throws <see cref="ConfigException"/> for an invalid choice or range.</summary>
     public static TrainConfig Validate(TrainConfig c)
     {
         Check("model", c.Model); Check("optimizer", c.Optimizer); Check("schedule", c.Schedule); Check("amp", c.Amp);
-        Check("momentum_form", c.MomentumForm); Check("loss", c.Loss); Check("sampler", c.Sampler); Check("oversample", c.Oversample);
+        Check("momentum_form", c.MomentumForm); Check("loss", c.Loss); Check("sampler", c.Sampler); Check("oversample", c.Oversample); Check("norm", c.Norm);
         if (!double.IsFinite(c.Imbalance) || (c.Imbalance != 0 && c.Imbalance < 1))
             throw new ConfigException($"imbalance must be 0 (off) or a ratio >= 1 between the largest and the smallest class, got {c.Imbalance}");
+        if (c.Labelled < 0) throw new ConfigException($"labelled must be 0 (every image labelled) or a positive number of labelled images, got {c.Labelled}");
+        if (!(c.PseudoLabel >= 0 && c.PseudoLabel < 1))
+            throw new ConfigException($"pseudo_label must be 0 (off) or a confidence threshold in (0, 1), got {c.PseudoLabel}");
         Positive("epochs", c.Epochs); Positive("batch_size", c.BatchSize); Positive("accumulate", c.Accumulate);
         if (c.Lr <= 0) throw new ConfigException($"lr must be positive, got {c.Lr}");
         if (c.LabelSmoothing is < 0 or >= 1) throw new ConfigException($"label_smoothing must be in [0, 1), got {c.LabelSmoothing}");
@@ -57,6 +61,16 @@ public static class ConfigValidator
                 "it is how SGD's momentum is written: use --optimizer sgd with a momentum, or drop --momentum-form");
         if (c.Oversample == "smote" && c.Augment)
             throw new ConfigException("oversample smote interpolates the stored images, which augment would then crop and flip as if they were real ones; use one of --oversample smote and --augment");
+        if (c.Norm != "bn" && c.Model != "cnn")
+            throw new ConfigException($"norm {c.Norm} applies to the cnn model only ({c.Model} keeps its own normalization); use --model cnn, or drop --norm");
+        if (c.Norm == "cmbn" && c.Accumulate == 1)
+            throw new ConfigException("norm cmbn has no effect with accumulate 1 (a window of one mini-batch is a BatchNorm); use --accumulate K > 1, or drop --norm");
+        if (c.Norm == "cmbn" && c.SyncBn)
+            throw new ConfigException("norm cmbn and sync_bn cannot be combined: CmBN accumulates over mini-batches, SyncBatchNorm over processes; choose one");
+        if (c.PseudoLabel > 0 && c.Labelled == 0)
+            throw new ConfigException($"pseudo_label {c.PseudoLabel} has no effect without labelled (every image already has its label); use --labelled N to hide the labels of the others, or drop --pseudo-label");
+        if (c.PseudoLabel > 0 && c.Nproc > 1)
+            throw new ConfigException("pseudo_label trains its teacher in one process; it cannot be split among processes yet: use --nproc 1");
         if (c.SyncBn && c.Nproc == 1)
             throw new ConfigException("sync_bn has no effect with nproc 1 (one process already normalizes over the whole batch); use --nproc N, or drop --sync-bn");
         if (c.Loss == "focal" && c.LabelSmoothing > 0)

@@ -40,6 +40,22 @@ public sealed record TrainConfig
     public bool BiasPrior { get; init; }
     /// <summary>Make the training split imbalanced (0: off): class k keeps a fraction ratio^(−k/(C−1)) of its images, so the largest and smallest classes differ by this ratio.</summary>
     public double Imbalance { get; init; }
+    /// <summary>
+    /// Keep the labels of only this many training images (0: all), the first ⌈N/C⌉ or ⌊N/C⌋ of each class in file order;
+    /// the other images are unlabelled: left out, or pseudo-labelled with <see cref="PseudoLabel"/>.
+    /// </summary>
+    public int Labelled { get; init; }
+    /// <summary>
+    /// Pseudo-labelling threshold (0: off; needs <see cref="Labelled"/>): a teacher trained first on the labelled images
+    /// labels the unlabelled ones, those whose top softmax probability reaches the threshold join the training set with
+    /// the predicted class, and the run's model trains on both.
+    /// </summary>
+    public double PseudoLabel { get; init; }
+    /// <summary>
+    /// The cnn's normalization layers: bn (BatchNorm2d), gn (GroupNorm, 16 channels per group, as the notes recommend)
+    /// or cmbn (cross mini-batch normalization over the <see cref="Accumulate"/> mini-batches of each optimizer step).
+    /// </summary>
+    public string Norm { get; init; } = "bn";
     /// <summary>EMA decay (0: off).</summary>
     public double Ema { get; init; }
     /// <summary>MixUp alpha (0: off).</summary>

@@ -36,6 +36,26 @@ public static class VarianceShift
         }
     }
 
+    /// <summary>
+    /// Li et al.'s form of the shift: for every BatchNorm, the mean over channels of its running variance (what training
+    /// taught it to expect) against the mean per-channel variance of its input when <paramref name="batch"/> runs through
+    /// the model in evaluation mode, under no-grad; reported as <see cref="VarianceShiftLayer.TrainVariance"/> and
+    /// <see cref="VarianceShiftLayer.EvalVariance"/>. Unlike <see cref="Measure"/> it does not depend on how far the
+    /// batch statistics upstream differ from the running ones. The model's mode is restored; its buffers do not change.
+    /// </summary>
+    public static IReadOnlyList<VarianceShiftLayer> MeasureRunning(Module model, Tensor batch)
+    {
+        var layers = model.NamedModules().Where(m => m.Module is BatchNorm { RunningVar: not null }).ToList();
+        if (layers.Count == 0) throw new ArgumentException($"VarianceShift: the model ({model.GetType().Name}) has no BatchNorm layer with running statistics");
+        bool wasTraining = model.Training;
+        try
+        {
+            var eval = Capture(model, layers, batch, training: false);
+            return [.. layers.Select((l, i) => new VarianceShiftLayer(l.Name, ((BatchNorm)l.Module).RunningVar!.To(DType.Float64).Mean().Item(), eval[i]))];
+        }
+        finally { model.Train(wasTraining); }
+    }
+
     static double[] Capture(Module model, List<(string Name, Module Module)> layers, Tensor batch, bool training)
     {
         var variances = new double[layers.Count];

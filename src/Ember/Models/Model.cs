@@ -17,10 +17,11 @@ public static class Model
     /// their checksums (see <see cref="Checkpoint"/>); the EMA weights when the checkpoint has them (see <see cref="Checkpoint.LoadForInference"/>). The model comes back in eval mode; with <paramref name="fuse"/>
     /// each convolution's BatchNorm is folded into it (<see cref="Fusion.FuseModel"/>), which is for inference only.
     /// Weights holding NaN or ±Inf are refused with a <see cref="CheckpointException"/> naming the tensor and file
-    /// unless <paramref name="allowNonFinite"/> is set: a diverged model's predictions are all NaN.
+    /// unless <paramref name="allowNonFinite"/> is set: a diverged model's predictions are all NaN. <paramref name="norm"/>
+    /// builds the normalization layers the model was trained with (see <see cref="ModelZoo.Create"/>); null: its own.
     /// </summary>
     public static Module Load(string checkpointFolder, string? modelName = null, int numClasses = 10, int inChannels = 1, bool fuse = false,
-        bool allowNonFinite = false)
+        bool allowNonFinite = false, Func<int, Module>? norm = null)
     {
         ArgumentNullException.ThrowIfNull(checkpointFolder);
         if (modelName is null)
@@ -29,7 +30,7 @@ public static class Model
             if (!state.Metadata.TryGetValue("model", out modelName))
                 throw new CheckpointException(checkpointFolder, $"does not record which model it holds; pass the model name ({string.Join(", ", ModelZoo.Names)})");
         }
-        var model = ModelZoo.Create(modelName, numClasses, inChannels);
+        var model = ModelZoo.Create(modelName, numClasses, inChannels, norm);
         var loaded = Checkpoint.LoadForInference(checkpointFolder, model);
         if (!allowNonFinite)
             Checkpoint.RequireFinite(model.StateDict(), Path.Combine(checkpointFolder, loaded.EmaUpdates is not null ? Checkpoint.EmaFile : Checkpoint.ModelFile));

@@ -11,12 +11,15 @@ public static class ModelZoo
     /// <summary>
     /// Builds a model by name for inputs of <paramref name="inChannels"/> channels (28×28 for the small models, 224×224
     /// for the torchvision ones); null: 1, or 3 for alexnet, whose torchvision layout has no in_channels (any other
-    /// count for it is an error rather than silently ignored).
+    /// count for it is an error rather than silently ignored). <paramref name="norm"/> (channels → layer) replaces the
+    /// cnn's BatchNorm2d layers, e.g. by GroupNorm; the other models take none.
     /// </summary>
-    public static Module Create(string name, int numClasses = 10, int? inChannels = null) => name switch
+    public static Module Create(string name, int numClasses = 10, int? inChannels = null, Func<int, Module>? norm = null) => name switch
     {
+        _ when norm is not null && name != "cnn" && Names.Contains(name)
+            => throw new ArgumentException($"ModelZoo: {name} has no choice of normalization layer; only cnn takes a norm", nameof(norm)),
         "mlp" => new Mlp((inChannels ?? 1) * 28 * 28, numClasses: numClasses),
-        "cnn" => new FashionCnn(inChannels ?? 1, numClasses),
+        "cnn" => new FashionCnn(inChannels ?? 1, numClasses, norm: norm),
         "resnet" => ResNet.Small(numClasses, inChannels ?? 1),
         "vit" => new VisionTransformer(inChannels: inChannels ?? 1, numClasses: numClasses),
         "lenet" => new LeNet(inChannels ?? 1, numClasses),

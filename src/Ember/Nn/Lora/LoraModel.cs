@@ -3,16 +3,16 @@ using Ember.Nn.Layers;
 namespace Ember.Nn.Lora;
 
 /// <summary>
-/// LoRA fine-tuning of a trained model (the notes' incremental fine-tuning): every selected Linear layer gets a
-/// <see cref="LoraAdapter"/> whose output is added to the layer's through a forward hook, and every parameter of the
+/// LoRA fine-tuning of a trained model (the notes' incremental fine-tuning): every selected Linear layer and 1×1 Conv2d
+/// (groups 1) gets a <see cref="LoraAdapter"/> whose output is added to the layer's through a forward hook, and every parameter of the
 /// base model is frozen, so only the adapters train. <see cref="Merge"/> folds the adapters into the base weights
-/// (W ← W + (α/r)·B·A) for export, leaving a plain model. The base model is this module's child "base_model" (so
+/// (W ← W + (α/r)·B·A, reshaped to [out, in, 1, 1] for a convolution) for export, leaving a plain model. The base model is this module's child "base_model" (so
 /// <c>Train()</c>/<c>Eval()</c> reach it) and each adapter a child named "lora_" + the layer's path with '.' as '_';
 /// give the optimizer <see cref="TrainableParameters"/>, and save <see cref="AdapterStateDict"/> as the adapter checkpoint.
 /// </summary>
 public sealed class LoraModel : Module
 {
-    readonly List<(string Path, Linear Layer, LoraAdapter Adapter, IDisposable Hook)> adapted = [];
+    readonly List<(string Path, Module Layer, LoraAdapter Adapter, IDisposable Hook)> adapted = [];
     readonly List<(Parameter Parameter, bool RequiresGrad)> frozen = [];
     bool detached;
 
@@ -21,26 +21,39 @@ public sealed class LoraModel : Module
     /// <summary>The wrapped base model (its forward includes the adapters until <see cref="Merge"/> or <see cref="Remove"/>).</summary>
     public Module Model { get; }
 
-    /// <summary>The adapted layers by path, with their adapters.</summary>
-    public IReadOnlyList<(string Path, Linear Layer, LoraAdapter Adapter)> Adapters => [.. adapted.Select(a => (a.Path, a.Layer, a.Adapter))];
+    /// <summary>The adapted layers (Linear or 1×1 Conv2d) by path, with their adapters.</summary>
+    public IReadOnlyList<(string Path, Module Layer, LoraAdapter Adapter)> Adapters => [.. adapted.Select(a => (a.Path, a.Layer, a.Adapter))];
 
     /// <summary>
-    /// Adds rank-<paramref name="rank"/> adapters (scale α/r) to the Linear layers of <paramref name="model"/> for which
-    /// <paramref name="target"/> (given the layer's path) is true, or all of them, and freezes the base model.
+    /// Adds rank-<paramref name="rank"/> adapters (scale α/r) to the Linear layers and 1×1 Conv2d layers (groups 1) of
+    /// <paramref name="model"/> for which <paramref name="target"/> (given the layer's path) is true, or all of them, and
+    /// freezes the base model. A Conv2d the target selects that is not 1×1 with groups 1 is an error.
     /// </summary>
     public static LoraModel Apply(Module model, int rank = 8, double alpha = 16, Func<string, bool>? target = null, Generator? generator = null)
     {
         var lora = new LoraModel(model);
         foreach (var (path, module) in model.NamedModules())
         {
-            if (module is not Linear linear || (target is not null && !target(path))) continue;
-            var adapter = new LoraAdapter(linear.InFeatures, linear.OutFeatures, rank, alpha, generator);
+            if (module is not (Linear or Conv2d)) continue;
+            if (module is Conv2d conv && (conv.KernelSize != (1, 1) || conv.Groups != 1))
+            {
+                // a k×k kernel's update is not a product of a 1×1 down- and up-projection; without a filter, skip it
+                if (target is not null && target(path))
+                    throw new ArgumentException($"LoraModel.Apply: {path} (Conv2d {conv.InChannels}→{conv.OutChannels}, kernel {conv.KernelSize.H}×{conv.KernelSize.W}, groups {conv.Groups}) " +
+                        "was selected, but adapters apply to Linear and 1×1 Conv2d layers with groups 1 only");
+                continue;
+            }
+            if (target is not null && !target(path)) continue;
+            var (inFeatures, outFeatures) = module is Linear l ? (l.InFeatures, l.OutFeatures) : (((Conv2d)module).InChannels, ((Conv2d)module).OutChannels);
+            var adapter = new LoraAdapter(inFeatures, outFeatures, rank, alpha, generator);
             lora.RegisterModule("lora_" + path.Replace('.', '_'), adapter);
-            var hook = linear.RegisterForwardHook((_, input, output) => output + adapter.Delta(input));
-            lora.adapted.Add((path, linear, adapter, hook));
+            var hook = module is Conv2d c
+                ? module.RegisterForwardHook((_, input, output) => output + adapter.Delta(input, c))
+                : module.RegisterForwardHook((_, input, output) => output + adapter.Delta(input));
+            lora.adapted.Add((path, module, adapter, hook));
         }
         if (lora.adapted.Count == 0)
-            throw new ArgumentException($"LoraModel.Apply: no Linear layer of {model.GetType().Name} was selected" + (target is null ? "" : " by the target filter"));
+            throw new ArgumentException($"LoraModel.Apply: no Linear or 1×1 Conv2d layer of {model.GetType().Name} was selected" + (target is null ? "" : " by the target filter"));
         foreach (var p in model.Parameters())
         {
             lora.frozen.Add((p, p.RequiresGrad));
@@ -77,7 +90,10 @@ public sealed class LoraModel : Module
     {
         using (Torch.NoGrad())
             foreach (var (_, layer, adapter, _) in adapted)
-                layer.Weight.CopyFrom(layer.Weight + adapter.WeightDelta().To(layer.Weight.DType));
+            {
+                var weight = layer is Linear linear ? linear.Weight : ((Conv2d)layer).Weight;
+                weight.CopyFrom(weight + adapter.WeightDelta().Reshape(weight.Shape.ToArray()).To(weight.DType));
+            }
         return Remove();
     }
 
