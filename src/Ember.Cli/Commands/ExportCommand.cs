@@ -50,6 +50,9 @@ public static class ExportCommand
         if (fuse && format != "onnx") throw new ConfigException("--fuse applies to --format onnx only: a fused state dict no longer matches the model's layout");
         var path = Path.GetFullPath(output ?? Path.Combine(runFolder, $"{checkpoint}.{format}"));
         CheckOutput(path, force);
+        var weights = Path.Combine(runFolder, checkpoint);
+        if (File.Exists(Path.Combine(weights, Checkpoint.JsonFile)) && Checkpoint.ReadState(weights).Metadata.ContainsKey(Detect.DetectJob.ModelKey))
+            return ExportDetector(runFolder, weights, format, path, checkpoint, opset, log);
         var (model, config) = EvalCommand.Load(runFolder, checkpoint, fuse);
         string what;
         if (format == "onnx")
@@ -65,6 +68,28 @@ public static class ExportCommand
             what = $"safetensors, {model.StateDict().Count} tensors with PyTorch's names";
         }
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported {config.Model} ({checkpoint}) to {path}: {what}, {new FileInfo(path).Length / 1e6:F2} MB"));
+        return path;
+    }
+
+    // An `ember detect train` run: the YOLOv5 detector at the run's image size, with YOLOv5's decoded output.
+    static string ExportDetector(string runFolder, string weights, string format, string path, string checkpoint, int opset, TextWriter log)
+    {
+        var (model, names) = Detect.DetectJob.LoadDetector(weights);
+        var args = Path.Combine(runFolder, "args.yaml");
+        int img = File.Exists(args) ? Detect.DetectConfig.Load(args).Img : new Detect.DetectConfig().Img;
+        string what;
+        if (format == "onnx")
+        {
+            Onnx.Export(model, Torch.Zeros([1, 3, img, img]), path, opset);
+            int boxes = 3 * ((img / 8) * (img / 8) + (img / 16) * (img / 16) + (img / 32) * (img / 32));
+            what = $"ONNX opset {opset}, input \"input\" [batch, 3, {img}, {img}] → output \"output\" [batch, {boxes}, {5 + names.Length}] (cx, cy, w, h in pixels, objectness, {names.Length} class scores)";
+        }
+        else
+        {
+            SafeTensors.Save(path, model.StateDict(), new Dictionary<string, string> { ["format"] = "pt", ["model"] = $"yolov5{model.Size.Name}" });
+            what = $"safetensors, {model.StateDict().Count} tensors";
+        }
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported the detector ({checkpoint}) to {path}: {what}, {new FileInfo(path).Length / 1e6:F2} MB"));
         return path;
     }
 

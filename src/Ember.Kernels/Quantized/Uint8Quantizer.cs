@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using Ember.Kernels.Threading;
 
 namespace Ember.Kernels.Quantized;
 
@@ -18,35 +19,58 @@ public static class Uint8Quantizer
     /// Quantizes the row-major [<paramref name="rows"/>, <paramref name="columns"/>] matrix <paramref name="x"/> into
     /// <paramref name="q"/> with row length <paramref name="paddedColumns"/>, writing zeros in the padding.
     /// </summary>
-    public static void QuantizeRows(ReadOnlySpan<float> x, int rows, int columns, float scale, int zeroPoint, Span<byte> q, int paddedColumns)
+    public static unsafe void QuantizeRows(ReadOnlySpan<float> x, int rows, int columns, float scale, int zeroPoint, Span<byte> q, int paddedColumns)
     {
         if (paddedColumns < columns) throw new ArgumentOutOfRangeException(nameof(paddedColumns), paddedColumns, $"Uint8Quantizer: padded row length must be at least {columns}");
         if (x.Length < (long)rows * columns || q.Length < (long)rows * paddedColumns)
             throw new ArgumentException($"Uint8Quantizer: [{rows}, {columns}] into [{rows}, {paddedColumns}] needs {(long)rows * columns} inputs and {(long)rows * paddedColumns} outputs, got {x.Length} and {q.Length}");
-        float inverse = 1f / scale, zero = zeroPoint;
-        for (int r = 0; r < rows; r++)
+        fixed (float* px = x)
+        fixed (byte* pq = q)
         {
-            var source = x.Slice(r * columns, columns);
-            var target = q.Slice(r * paddedColumns, paddedColumns);
-            int c = 0;
+            var job = new RowJob { X = px, Q = pq, Columns = columns, PaddedColumns = paddedColumns, Inverse = 1f / scale, Zero = zeroPoint };
+            // each row is independent: about 64k values per chunk
+            ParallelRange.For(rows, Math.Max(1, 65536 / Math.Max(columns, 1)), job);
+        }
+    }
+
+    unsafe struct RowJob : IRangeAction
+    {
+        public float* X;
+        public byte* Q;
+        public int Columns, PaddedColumns;
+        public float Inverse, Zero;
+
+        public readonly void Invoke(int start, int end)
+        {
+            for (int r = start; r < end; r++)
+                Row(new ReadOnlySpan<float>(X + (long)r * Columns, Columns), new Span<byte>(Q + (long)r * PaddedColumns, PaddedColumns));
+        }
+
+        readonly void Row(ReadOnlySpan<float> source, Span<byte> target)
+        {
+            int c = 0, columns = source.Length;
             if (Vector256.IsHardwareAccelerated)
             {
-                var vi = Vector256.Create(inverse);
-                var vz = Vector256.Create(zero);
+                var vi = Vector256.Create(Inverse);
+                var vz = Vector256.Create(Zero);
                 var lo = Vector256<float>.Zero;
                 var hi = Vector256.Create(255f);
-                for (; c <= columns - 8; c += 8)
+                for (; c <= columns - 32; c += 32)
                 {
-                    var v = Vector256.FusedMultiplyAdd(Vector256.Create(source.Slice(c, 8)), vi, vz);
-                    var rounded = Vector256.Min(Vector256.Max(Vector256.Round(v), lo), hi); // Round: to nearest even
-                    var words = Vector256.Narrow(Vector256.ConvertToInt32(rounded).AsUInt32(), Vector256<uint>.Zero);
-                    var bytes = Vector256.Narrow(words, Vector256<ushort>.Zero); // the first 8 bytes hold the 8 results
-                    System.Runtime.InteropServices.MemoryMarshal.Write(target.Slice(c, 8), bytes.AsUInt64().GetElement(0));
+                    // four groups of 8, narrowed together: int32 → uint16 → byte keeps the element order
+                    var i0 = Quantize(Vector256.Create(source.Slice(c, 8)), vi, vz, lo, hi);
+                    var i1 = Quantize(Vector256.Create(source.Slice(c + 8, 8)), vi, vz, lo, hi);
+                    var i2 = Quantize(Vector256.Create(source.Slice(c + 16, 8)), vi, vz, lo, hi);
+                    var i3 = Quantize(Vector256.Create(source.Slice(c + 24, 8)), vi, vz, lo, hi);
+                    Vector256.Narrow(Vector256.Narrow(i0, i1), Vector256.Narrow(i2, i3)).CopyTo(target.Slice(c, 32));
                 }
             }
             for (; c < columns; c++)
-                target[c] = (byte)Math.Clamp(MathF.Round(MathF.FusedMultiplyAdd(source[c], inverse, zero), MidpointRounding.ToEven), 0f, 255f);
+                target[c] = (byte)Math.Clamp(MathF.Round(MathF.FusedMultiplyAdd(source[c], Inverse, Zero), MidpointRounding.ToEven), 0f, 255f);
             target[columns..].Clear();
         }
+
+        static Vector256<uint> Quantize(Vector256<float> x, Vector256<float> inverse, Vector256<float> zero, Vector256<float> lo, Vector256<float> hi)
+            => Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(Vector256.FusedMultiplyAdd(x, inverse, zero)), lo), hi)).AsUInt32();
     }
 }

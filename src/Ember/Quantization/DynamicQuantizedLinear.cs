@@ -90,9 +90,15 @@ public sealed class DynamicQuantizedLinear : Module
         if (float.IsInfinity(min) || float.IsInfinity(max))
             throw new ArgumentException("DynamicQuantizedLinear: the input holds Inf, which has no quantized representation");
         var p = QuantizationParameters.ChooseAffine(min, max, 0, 255, reduceRange: true);
-        var quantized = new byte[(long)m * weights.PaddedColumns];
-        Uint8Quantizer.QuantizeRows(values, m, InFeatures, p.Scale, p.ZeroPoint, quantized, weights.PaddedColumns);
-        Int8Gemm.MultiplyDequantize(quantized, m, p.ZeroPoint, p.Scale, weights, weightScales, bias, output.Span<float>());
+        int bytes = checked(m * weights.PaddedColumns);
+        // rented: a batch's quantized input is often over the large-object threshold, and it lives only for this call
+        var quantized = System.Buffers.ArrayPool<byte>.Shared.Rent(bytes);
+        try
+        {
+            Uint8Quantizer.QuantizeRows(values, m, InFeatures, p.Scale, p.ZeroPoint, quantized.AsSpan(0, bytes), weights.PaddedColumns);
+            Int8Gemm.MultiplyDequantize(quantized.AsSpan(0, bytes), m, p.ZeroPoint, p.Scale, weights, weightScales, bias, output.Span<float>());
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(quantized); }
         return output;
     }
 

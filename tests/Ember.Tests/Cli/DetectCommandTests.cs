@@ -1,5 +1,7 @@
 using System.Globalization;
+using Ember.Cli.Commands;
 using Ember.Cli.Commands.Detect;
+using Ember.Interop;
 using Ember.Detection.Data;
 using Ember.Training;
 
@@ -126,6 +128,21 @@ public class DetectCommandTests
             }
             Assert.True(hits >= valBoxes.Count - 2, $"only {hits} of {valBoxes.Count} top boxes overlap their object at IoU ≥ 0.5\n{stdout}");
             Assert.False(File.Exists(Path.Combine(output, "zz-broken.png")));
+
+            // export: `ember export` on a detection run writes the detector at the run's --img with its decoded output,
+            // and ONNX Runtime gives what the trained model gives
+            var exported = ExportCommand.Export(run, "onnx", Path.Combine(temp, "detector.onnx"), "best", Onnx.MinOpset, fuse: false, TextWriter.Null);
+            var (detector, _) = DetectJob.LoadDetector(Path.Combine(run, "best"));
+            var image = Torch.Rand([1, 3, 64, 64], generator: new Generator(5));
+            Tensor mine;
+            using (Torch.NoGrad()) mine = detector.Call(image);
+            using var session = Ember.Tests.Interop.OnnxDetectionExportTests.Session(File.ReadAllBytes(exported));
+            var (theirs, shape) = Ember.Tests.Interop.OnnxDetectionExportTests.RunOnnx(session, image);
+            Assert.Equal(mine.Shape.ToArray(), shape);
+            Assert.Equal([1, 3 * (8 * 8 + 4 * 4 + 2 * 2), 6], shape);
+            var expectedValues = mine.ToArray<float>();
+            for (int i = 0; i < theirs.Length; i++)
+                Assert.True(Math.Abs(theirs[i] - expectedValues[i]) <= 1e-4 * Math.Max(1, Math.Abs(expectedValues[i])), $"output {i}: {theirs[i]} vs {expectedValues[i]}");
         }
         finally { Directory.Delete(temp, true); }
     }

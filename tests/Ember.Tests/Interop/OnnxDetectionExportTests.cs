@@ -29,13 +29,13 @@ public class OnnxDetectionExportTests
                 }
     }
 
-    static InferenceSession Session(byte[] model)
+    internal static InferenceSession Session(byte[] model)
     {
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
         return new InferenceSession(model, options);
     }
 
-    static (float[] Values, int[] Shape) RunOnnx(InferenceSession session, Tensor x)
+    internal static (float[] Values, int[] Shape) RunOnnx(InferenceSession session, Tensor x)
     {
         var input = new DenseTensor<float>(x.Contiguous().ToArray<float>(), x.Shape.ToArray());
         using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", input)]);
