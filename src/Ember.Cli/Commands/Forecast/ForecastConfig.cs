@@ -51,25 +51,7 @@ public sealed record ForecastConfig
     public static ForecastConfig Apply(ForecastConfig config, IReadOnlyDictionary<string, string?> values, string source)
     {
         var copy = config with { };
-        foreach (var (rawKey, value) in values)
-        {
-            var key = rawKey.Replace('-', '_').ToLowerInvariant();
-            if (!Keys.TryGetValue(key, out var property))
-                throw new ConfigException($"{source}: unknown key '{rawKey}'; valid keys: {string.Join(", ", Keys.Keys)}");
-            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-            try
-            {
-                object? parsed = value is null ? null
-                    : type == typeof(string) ? value
-                    : type == typeof(bool) ? value.ToLowerInvariant() switch { "true" or "yes" or "1" => true, "false" or "no" or "0" => false, _ => throw new FormatException() }
-                    : Convert.ChangeType(value, type, CultureInfo.InvariantCulture);
-                property.SetValue(copy, parsed);
-            }
-            catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
-            {
-                throw new ConfigException($"{source}: key '{key}' expects {(type == typeof(int) ? "an integer" : type == typeof(double) ? "a number" : type == typeof(bool) ? "true or false" : "a string")}, got '{value}'");
-            }
-        }
+        KeyValueBinder.Assign(copy, Keys, values, source);
         return Validate(copy, source);
     }
 
