@@ -159,32 +159,32 @@ public static unsafe class Int8Gemm
 
     // Each tile: 4 activation rows × 16 channels (two 8-channel blocks); acc receives [4][16] int32 sums.
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void TileVnni(byte* rows, sbyte* block, int kp, int* acc)
+    /// <summary>acc + Σ of 4 adjacent u8×s8 products per int32 lane: one instruction set's way to do it.</summary>
+    interface IDot256
     {
-        Vector256<int> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
-        sbyte* w0 = block, w1 = block + kp * 8;
-        for (int k = 0; k < kp; k += 4)
-        {
-            var b0 = Avx.LoadVector256(w0 + k * 8);
-            var b1 = Avx.LoadVector256(w1 + k * 8);
-            var x0 = Vector256.Create(*(int*)(rows + k)).AsByte();
-            var x1 = Vector256.Create(*(int*)(rows + kp + k)).AsByte();
-            var x2 = Vector256.Create(*(int*)(rows + 2 * kp + k)).AsByte();
-            var x3 = Vector256.Create(*(int*)(rows + 3 * kp + k)).AsByte();
-            a00 = AvxVnni.MultiplyWideningAndAdd(a00, x0, b0); a01 = AvxVnni.MultiplyWideningAndAdd(a01, x0, b1);
-            a10 = AvxVnni.MultiplyWideningAndAdd(a10, x1, b0); a11 = AvxVnni.MultiplyWideningAndAdd(a11, x1, b1);
-            a20 = AvxVnni.MultiplyWideningAndAdd(a20, x2, b0); a21 = AvxVnni.MultiplyWideningAndAdd(a21, x2, b1);
-            a30 = AvxVnni.MultiplyWideningAndAdd(a30, x3, b0); a31 = AvxVnni.MultiplyWideningAndAdd(a31, x3, b1);
-        }
-        Store8(acc, a00, a01, a10, a11, a20, a21, a30, a31);
+        static abstract Vector256<int> Add(Vector256<int> acc, Vector256<byte> a, Vector256<sbyte> w);
     }
 
+    readonly struct VnniDot : IDot256
+    {
+        public static Vector256<int> Add(Vector256<int> acc, Vector256<byte> a, Vector256<sbyte> w) => AvxVnni.MultiplyWideningAndAdd(acc, a, w);
+    }
+
+    readonly struct MaddDot : IDot256
+    {
+        // pmaddubsw (pairs into int16, exact for a ≤ 128) then pmaddwd against ones (pairs of pairs into int32)
+        public static Vector256<int> Add(Vector256<int> acc, Vector256<byte> a, Vector256<sbyte> w)
+            => Avx2.Add(acc, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, w), Vector256.Create((short)1)));
+    }
+
+    static void TileVnni(byte* rows, sbyte* block, int kp, int* acc) => Tile256<VnniDot>(rows, block, kp, acc);
+
+    static void TileAvx2(byte* rows, sbyte* block, int kp, int* acc) => Tile256<MaddDot>(rows, block, kp, acc);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void TileAvx2(byte* rows, sbyte* block, int kp, int* acc)
+    static void Tile256<TDot>(byte* rows, sbyte* block, int kp, int* acc) where TDot : struct, IDot256
     {
         Vector256<int> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
-        var ones = Vector256.Create((short)1);
         sbyte* w0 = block, w1 = block + kp * 8;
         for (int k = 0; k < kp; k += 4)
         {
@@ -194,14 +194,10 @@ public static unsafe class Int8Gemm
             var x1 = Vector256.Create(*(int*)(rows + kp + k)).AsByte();
             var x2 = Vector256.Create(*(int*)(rows + 2 * kp + k)).AsByte();
             var x3 = Vector256.Create(*(int*)(rows + 3 * kp + k)).AsByte();
-            a00 = Avx2.Add(a00, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x0, b0), ones));
-            a01 = Avx2.Add(a01, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x0, b1), ones));
-            a10 = Avx2.Add(a10, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x1, b0), ones));
-            a11 = Avx2.Add(a11, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x1, b1), ones));
-            a20 = Avx2.Add(a20, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x2, b0), ones));
-            a21 = Avx2.Add(a21, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x2, b1), ones));
-            a30 = Avx2.Add(a30, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x3, b0), ones));
-            a31 = Avx2.Add(a31, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x3, b1), ones));
+            a00 = TDot.Add(a00, x0, b0); a01 = TDot.Add(a01, x0, b1);
+            a10 = TDot.Add(a10, x1, b0); a11 = TDot.Add(a11, x1, b1);
+            a20 = TDot.Add(a20, x2, b0); a21 = TDot.Add(a21, x2, b1);
+            a30 = TDot.Add(a30, x3, b0); a31 = TDot.Add(a31, x3, b1);
         }
         Store8(acc, a00, a01, a10, a11, a20, a21, a30, a31);
     }
