@@ -29,10 +29,16 @@ public sealed class DistributedDataParallel : Module
 
     /// <summary>Wraps <paramref name="module"/>; every rank must construct it at the same point with the same arguments.</summary>
     public DistributedDataParallel(Module module, double bucketCapMB = 25, bool broadcastBuffers = true, bool findUnusedParameters = false)
+        : this(module, null, bucketCapMB, broadcastBuffers, findUnusedParameters)
+    {
+    }
+
+    /// <summary>Over <paramref name="processGroup"/> instead of the default group (tests give a stand-in engine).</summary>
+    internal DistributedDataParallel(Module module, IProcessGroup? processGroup, double bucketCapMB = 25, bool broadcastBuffers = true, bool findUnusedParameters = false)
     {
         if (!(bucketCapMB > 0)) throw new ArgumentOutOfRangeException(nameof(bucketCapMB), $"DistributedDataParallel: bucketCapMB must be positive, got {bucketCapMB}");
         this.module = RegisterModule("module", module);
-        group = Distributed.Group("DistributedDataParallel");
+        group = processGroup ?? Distributed.Group("DistributedDataParallel");
         this.broadcastBuffers = broadcastBuffers;
         CheckReplicasMatch(module, group);
         var state = new List<Tensor>();
@@ -124,6 +130,7 @@ public sealed class DistributedDataParallel : Module
     /// </summary>
     static void CheckReplicasMatch(Module module, IProcessGroup group)
     {
+        if (group.WorldSize == 1) return; // nothing to compare
         var entries = Signature(module);
         var local = Encoding.UTF8.GetBytes(string.Join('\n', entries));
         var lengths = new long[group.WorldSize];

@@ -12,6 +12,8 @@ namespace Ember.Distributed;
 /// autograd engine runs when backward ends: it starts any bucket still waiting (a parameter that took no part in
 /// this pass contributes zeros), waits for all of them, divides by the world size and writes the averages back into
 /// each parameter's <see cref="Tensor.Grad"/>.
+/// In a world of one rank the average is the gradient itself, so the hooks only note which parameters took part and
+/// nothing is copied or communicated: DDP then costs a plain step (PyTorch's reducer still copies and all-reduces).
 /// </summary>
 internal sealed class Reducer : IDisposable
 {
@@ -33,6 +35,7 @@ internal sealed class Reducer : IDisposable
     readonly int[] slotOf;
     readonly bool[] ready;
     readonly bool findUnusedParameters;
+    readonly bool local; // world size 1: gradients stay where autograd put them
     readonly List<IDisposable> hooks = new();
     bool armed, callbackQueued;
     // Set by a synchronised forward and cleared by the next unsynchronised one; with `reduced` it tells a second
@@ -46,6 +49,7 @@ internal sealed class Reducer : IDisposable
     {
         this.group = group;
         this.findUnusedParameters = findUnusedParameters;
+        local = group.WorldSize == 1;
         int n = parametersInLaunchOrder.Count;
         parameters = new Parameter[n];
         names = new string[n];
@@ -75,7 +79,8 @@ internal sealed class Reducer : IDisposable
                 slotOf[members[k]] = k;
                 total += parameters[members[k]].NumEl;
             }
-            buckets[b] = new Bucket(members, offsets, Torch.Zeros([total], parameters[members[0]].DType));
+            // No bucket memory in a world of one: nothing is ever copied into it.
+            buckets[b] = new Bucket(members, offsets, local ? Torch.Empty([0], parameters[members[0]].DType) : Torch.Zeros([total], parameters[members[0]].DType));
         }
         for (int i = 0; i < n; i++)
         {
@@ -134,6 +139,7 @@ internal sealed class Reducer : IDisposable
                 "(or accumulate inside NoSync())");
         if (!armed || ready[index]) return;
         if (!callbackQueued) { Engine.QueueCallback(Finish); callbackQueued = true; }
+        if (local) { ready[index] = true; return; }
         Poll(); // first, so a completion is timed when this hook starts rather than after its copy
         ready[index] = true;
         var bucket = buckets[bucketOf[index]];
@@ -168,6 +174,7 @@ internal sealed class Reducer : IDisposable
         long backwardEnded = Stopwatch.GetTimestamp();
         armed = false;
         reduced = true;
+        if (local) { FinishLocal(backwardEnded); return; }
         StartedDuringBackward = nextLaunch;
         for (; nextLaunch < buckets.Length; nextLaunch++)
         {
@@ -213,6 +220,32 @@ internal sealed class Reducer : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The end of a backward in a world of one: every gradient already is its own average. A parameter that took no
+    /// part gets zeros, as the bucketed path gives it (left as it was with findUnusedParameters); no bucket was
+    /// all-reduced, so the stats count none.
+    /// </summary>
+    void FinishLocal(long backwardEnded)
+    {
+        StartedDuringBackward = 0;
+        if (!findUnusedParameters)
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                if (ready[i]) continue;
+                var p = parameters[i];
+                using (Torch.NoGrad())
+                {
+                    if (p.Grad is null) p.Grad = Torch.Zeros(p.Shape.ToArray(), p.DType);
+                    else p.Grad.ZeroInPlace();
+                }
+            }
+        long forwardEnd = forwardEnded != 0 ? forwardEnded : backwardEnded;
+        LastStepStats = new DdpStepStats(0, 0, 0,
+            ForwardSeconds: Seconds(forwardEnd - forwardStarted),
+            BackwardComputeSeconds: Seconds(backwardEnded - forwardEnd),
+            CommunicationSeconds: 0, OverlapSeconds: 0, WaitSeconds: 0, BucketSeconds: []);
     }
 
     DdpStepStats Stats(long backwardEnded, long waited)
