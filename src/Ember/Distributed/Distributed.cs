@@ -43,7 +43,7 @@ public static class Distributed
         {
             if (group is not null) throw new InvalidOperationException("InitProcessGroup: the default process group is already initialized");
             var launch = LaunchEnvironment.Read();
-            var mpi = MpiLibrary.Load();
+            var mpi = MpiLibrary.Load(launch: launch);
             var created = new MpiProcessGroup(mpi, limit, launch);
             group = created;
             AppDomain.CurrentDomain.UnhandledException += AbortOnUnhandledException;

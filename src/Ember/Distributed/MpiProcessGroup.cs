@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Ember.Distributed;
 
 /// <summary>
-/// The process group over MPI_COMM_WORLD. MPI is initialised with MPI_THREAD_SERIALIZED and every call is made under
+/// The process group over MPI_COMM_WORLD (Open MPI's or MPICH's ABI, see <see cref="MpiLibrary"/>). MPI is initialised with MPI_THREAD_SERIALIZED and every call is made under
 /// one lock, so any thread may start or poll a collective. Errors return codes (MPI_ERRORS_RETURN) that become
 /// <see cref="DistributedException"/>s naming the call and the rank.
 /// </summary>
@@ -51,7 +51,7 @@ internal sealed unsafe class MpiProcessGroup : IProcessGroup
 
     public Work Barrier(string op)
     {
-        nint request;
+        nint request = 0; // zeroed: an MPICH request is 4 bytes written into this 8-byte slot
         lock (gate) Check(mpi.Ibarrier(mpi.CommWorld, &request), "MPI_Ibarrier", op);
         return Started(new Request(this, request, []), $"{op} on rank {Rank} of {WorldSize}");
     }
@@ -59,7 +59,7 @@ internal sealed unsafe class MpiProcessGroup : IProcessGroup
     public Work AllReduce(CommBuffer buffer, ReduceOp op, string opName)
     {
         var pin = GCHandle.Alloc(buffer.Array, GCHandleType.Pinned);
-        nint request;
+        nint request = 0; // zeroed: an MPICH request is 4 bytes written into this 8-byte slot
         lock (gate)
             Check(mpi.Iallreduce((void*)mpi.InPlace, Address(pin, buffer), buffer.Count, Datatype(buffer.Type), Op(op, opName), mpi.CommWorld, &request),
                 "MPI_Iallreduce", opName, pin);
@@ -70,7 +70,7 @@ internal sealed unsafe class MpiProcessGroup : IProcessGroup
     {
         CheckRank(root, op, "src");
         var pin = GCHandle.Alloc(buffer.Array, GCHandleType.Pinned);
-        nint request;
+        nint request = 0; // zeroed: an MPICH request is 4 bytes written into this 8-byte slot
         lock (gate)
             Check(mpi.Ibcast(Address(pin, buffer), buffer.Count, Datatype(buffer.Type), root, mpi.CommWorld, &request), "MPI_Ibcast", op, pin);
         return Started(new Request(this, request, [pin], buffer.Owner), Describe(op, buffer));
@@ -80,7 +80,7 @@ internal sealed unsafe class MpiProcessGroup : IProcessGroup
     {
         var inPin = GCHandle.Alloc(input.Array, GCHandleType.Pinned);
         var outPin = GCHandle.Alloc(output.Array, GCHandleType.Pinned);
-        nint request;
+        nint request = 0; // zeroed: an MPICH request is 4 bytes written into this 8-byte slot
         var type = Datatype(input.Type);
         lock (gate)
             Check(mpi.Iallgather(Address(inPin, input), input.Count, type, Address(outPin, output), input.Count, type, mpi.CommWorld, &request),
@@ -92,7 +92,7 @@ internal sealed unsafe class MpiProcessGroup : IProcessGroup
     {
         var inPin = GCHandle.Alloc(input.Array, GCHandleType.Pinned);
         var outPin = GCHandle.Alloc(output.Array, GCHandleType.Pinned);
-        nint request;
+        nint request = 0; // zeroed: an MPICH request is 4 bytes written into this 8-byte slot
         lock (gate)
             Check(mpi.IreduceScatterBlock(Address(inPin, input), Address(outPin, output), output.Count, Datatype(input.Type), Op(op, opName), mpi.CommWorld, &request),
                 "MPI_Ireduce_scatter_block", opName, inPin, outPin);
@@ -161,7 +161,7 @@ internal sealed unsafe class MpiProcessGroup : IProcessGroup
         public bool Test()
         {
             int flag = 0;
-            var status = stackalloc byte[64]; // MPI_Status is 24 bytes in Open MPI; room to spare
+            var status = stackalloc byte[64]; // MPI_Status is 24 bytes in Open MPI, 20 in MPICH; room to spare
             int code;
             fixed (nint* h = &handle)
                 lock (group.gate) code = group.mpi.Test(h, &flag, status);
