@@ -17,6 +17,33 @@ public static class MpiRun
     {
         var launcher = Launcher ?? throw new InvalidOperationException(
             $"mpirun not found on PATH, but EMBER_REQUIRE_MPI=1 asks for the multi-process tests: install Open MPI ({Ember.Distributed.MpiLibrary.InstallHint})");
+        // --oversubscribe: more ranks than cores is fine for tests; --allow-run-as-root: CI runs as root.
+        return Run(launcher, ["--oversubscribe", "--allow-run-as-root", "-n", ranks.ToString()], new Dictionary<string, string>(), mode, ranks, limit, extra);
+    }
+
+    /// <summary>
+    /// The MPICH prefix named by EMBER_MPICH_PREFIX (a folder with bin/mpiexec.hydra and lib/x86_64-linux-gnu/libmpich.so.12,
+    /// e.g. Debian's mpich, libmpich12 and libslurm38 packages unpacked with dpkg -x), or null.
+    /// </summary>
+    public static string? MpichPrefix { get; } = Environment.GetEnvironmentVariable("EMBER_MPICH_PREFIX") is { Length: > 0 } p ? p : null;
+
+    /// <summary>Starts the driver under MPICH's own launcher (Hydra) from <see cref="MpichPrefix"/>, with its libmpich.</summary>
+    public static Result MpichDriver(string mode, int ranks, TimeSpan limit, params string[] extra)
+    {
+        var prefix = MpichPrefix ?? throw new InvalidOperationException("EMBER_MPICH_PREFIX is not set");
+        var lib = Path.Combine(prefix, "lib", "x86_64-linux-gnu");
+        var env = new Dictionary<string, string>
+        {
+            ["EMBER_MPI_LIBRARY"] = Path.Combine(lib, "libmpich.so.12"),
+            ["LD_LIBRARY_PATH"] = lib,
+            // Hydra starts its proxy (hydra_pmi_proxy) from PATH.
+            ["PATH"] = Path.Combine(prefix, "bin") + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH"),
+        };
+        return Run(Path.Combine(prefix, "bin", "mpiexec.hydra"), ["-n", ranks.ToString()], env, mode, ranks, limit, extra);
+    }
+
+    static Result Run(string launcher, string[] launcherArgs, Dictionary<string, string> env, string mode, int ranks, TimeSpan limit, string[] extra)
+    {
         var driver = Path.Combine(AppContext.BaseDirectory, "Ember.MpiDriver.dll");
         Assert.True(File.Exists(driver), $"the driver {driver} was not built next to the tests");
         var info = new ProcessStartInfo(launcher)
@@ -25,9 +52,10 @@ public static class MpiRun
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        // --oversubscribe: more ranks than cores is fine for tests; --allow-run-as-root: CI runs as root.
-        foreach (var a in new[] { "--oversubscribe", "--allow-run-as-root", "-n", ranks.ToString(), "dotnet", driver, mode }) info.ArgumentList.Add(a);
+        foreach (var a in launcherArgs) info.ArgumentList.Add(a);
+        foreach (var a in new[] { "dotnet", driver, mode }) info.ArgumentList.Add(a);
         foreach (var a in extra) info.ArgumentList.Add(a);
+        foreach (var (name, value) in env) info.Environment[name] = value;
         // One thread per rank: the ranks share the machine's cores, and the tests check results, not speed.
         info.Environment["DOTNET_PROCESSOR_COUNT"] = "1";
         info.Environment["TERM"] = "dumb";
