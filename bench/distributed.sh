@@ -3,7 +3,7 @@
 # Open MPI's mpirun on this machine, and with --scaling-model the modelled multi-machine table of docs/distributed.md.
 # Also reached as `bash bench/run.sh distributed [args]`. Prints markdown; docs/benchmarks.md is not rewritten.
 #   bash bench/distributed.sh                       # cnn and mlp, 1/2/4 ranks, 20 steps each
-#   bash bench/distributed.sh --models cnn --ranks 1,2 --steps 10
+#   bash bench/distributed.sh --models cnn --ranks 1,2 --steps 10 --warmup-seconds 3   # warm-up: >= --warmup steps and this long
 #   bash bench/distributed.sh --scaling-model [--latency-us 20] [--compute-ms cnn=120,mlp=3]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -23,7 +23,7 @@ public sealed class DistributedWorkload : IWorkload
 
     public string Name => "distributed";
 
-    public string Description => "DDP step rows for 1/2/4 ranks under mpirun [--models cnn,mlp] [--ranks 1,2,4] [--batch 128] [--steps 20]; --scaling-model [--compute-ms MODEL=MS,...]";
+    public string Description => "DDP step rows for 1/2/4 ranks under mpirun [--models cnn,mlp] [--ranks 1,2,4] [--batch 128] [--steps 20] [--warmup 5] [--warmup-seconds 3]; --scaling-model [--compute-ms MODEL=MS,...]";
 
     public int Run(string[] args)
     {
@@ -32,7 +32,8 @@ public sealed class DistributedWorkload : IWorkload
         int batch = int.Parse(Option(args, "--batch") ?? "128", CultureInfo.InvariantCulture);
         int steps = int.Parse(Option(args, "--steps") ?? "20", CultureInfo.InvariantCulture);
         int warmup = int.Parse(Option(args, "--warmup") ?? "5", CultureInfo.InvariantCulture);
-        if (args.Contains("--worker")) return Worker(Option(args, "--model") ?? "cnn", batch, warmup, steps, plain: args.Contains("--plain"));
+        double warmupSeconds = double.Parse(Option(args, "--warmup-seconds") ?? "3", CultureInfo.InvariantCulture);
+        if (args.Contains("--worker")) return Worker(Option(args, "--model") ?? "cnn", batch, warmup, warmupSeconds, steps, plain: args.Contains("--plain"));
 
         var ranks = (Option(args, "--ranks") ?? "1,2,4").Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray();
         string? mpirun = FindOnPath("mpirun");
@@ -43,30 +44,30 @@ public sealed class DistributedWorkload : IWorkload
         }
         int cores = Environment.ProcessorCount;
         Console.WriteLine($"DistributedDataParallel steps on one machine: global batch {batch} split over the ranks, AdamW, synthetic 28×28 inputs; " +
-            $"median of {steps} steps after {warmup} warm-up (each rank's median, the slowest rank's step). CPU: {Machine.CpuModel()}, {cores} cores. " +
+            $"median of {steps} steps after a warm-up of at least {warmup} steps and {warmupSeconds} s (each rank's median, the slowest rank's step). CPU: {Machine.CpuModel()}, {cores} cores. " +
             $"Load average before: {Machine.LoadAverage()}");
         Console.WriteLine();
-        Console.WriteLine("| model | processes × threads | batch per rank | step ms | images/s | vs 1 process | forward ms | backward ms | all-reduce ms | of it during backward ms | waited after backward ms | hidden | MB per step | buckets |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| model | processes × threads | batch per rank | step ms | CPU ms per step | images/s | vs 1 process | forward ms | backward ms | all-reduce ms | of it during backward ms | waited after backward ms | hidden | MB per step | buckets |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var model in models.Split(','))
         {
             double? baseline = null;
-            var plain = RunWorker(null, model, batch, warmup, steps, 1, cores);
+            var plain = RunWorker(null, model, batch, warmup, warmupSeconds, steps, 1, cores);
             if (plain is not null) { baseline = plain.StepMs; Console.WriteLine(plain.Format(baseline)); }
             foreach (int n in ranks)
             {
-                var row = RunWorker(mpirun, model, batch, warmup, steps, n, cores);
+                var row = RunWorker(mpirun, model, batch, warmup, warmupSeconds, steps, n, cores);
                 if (row is not null) Console.WriteLine(row.Format(baseline));
             }
         }
         Console.WriteLine();
         Console.WriteLine($"Load average after: {Machine.LoadAverage()}. Threads per rank: cores / ranks (at least 1), with --bind-to none, as `ember train --nproc` sets them; " +
-            "more ranks than cores are oversubscribed.");
+            "more ranks than cores are oversubscribed. CPU ms per step: rank 0's process CPU time over the timed steps / steps (all its threads).");
         return 0;
     }
 
     /// <summary>One row's numbers, as rank 0 of a worker prints them.</summary>
-    sealed record Row(string Model, int Ranks, int Threads, bool Ddp, int PerRank, double StepMs, double ForwardMs, double BackwardMs,
+    sealed record Row(string Model, int Ranks, int Threads, bool Ddp, int PerRank, double StepMs, double CpuMs, double ForwardMs, double BackwardMs,
         double CommMs, double OverlapMs, double WaitMs, long Bytes, int Buckets)
     {
         public string Format(double? baseline)
@@ -77,11 +78,11 @@ public sealed class DistributedWorkload : IWorkload
             string speedup = baseline is double b ? (b / StepMs).ToString("F2", CultureInfo.InvariantCulture) : "";
             string hidden = !Ddp ? "" : CommMs > 0 ? (100 * Math.Clamp(1 - WaitMs / CommMs, 0, 1)).ToString("F0", CultureInfo.InvariantCulture) + "%" : "–";
             return Ddp
-                ? $"| {Model} | {who} | {PerRank} | {F(StepMs)} | {imagesPerSecond:F0} | {speedup} | {F(ForwardMs)} | {F(BackwardMs)} | {F(CommMs)} | {F(OverlapMs)} | {F(WaitMs)} | {hidden} | {Bytes / 1e6:F2} | {Buckets} |"
-                : $"| {Model} | {who} | {PerRank} | {F(StepMs)} | {imagesPerSecond:F0} | 1.00 | | | | | | | | |";
+                ? $"| {Model} | {who} | {PerRank} | {F(StepMs)} | {F(CpuMs)} | {imagesPerSecond:F0} | {speedup} | {F(ForwardMs)} | {F(BackwardMs)} | {F(CommMs)} | {F(OverlapMs)} | {F(WaitMs)} | {hidden} | {Bytes / 1e6:F2} | {Buckets} |"
+                : $"| {Model} | {who} | {PerRank} | {F(StepMs)} | {F(CpuMs)} | {imagesPerSecond:F0} | 1.00 | | | | | | | | |";
         }
 
-        public string Serialize() => string.Join('\t', RowTag, Model, Ranks, Threads, Ddp, PerRank, R(StepMs), R(ForwardMs), R(BackwardMs), R(CommMs), R(OverlapMs), R(WaitMs), Bytes, Buckets);
+        public string Serialize() => string.Join('\t', RowTag, Model, Ranks, Threads, Ddp, PerRank, R(StepMs), R(CpuMs), R(ForwardMs), R(BackwardMs), R(CommMs), R(OverlapMs), R(WaitMs), Bytes, Buckets);
 
         static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 
@@ -90,13 +91,13 @@ public sealed class DistributedWorkload : IWorkload
             var f = line.Split('\t');
             double D(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
             return new Row(f[1], int.Parse(f[2], CultureInfo.InvariantCulture), int.Parse(f[3], CultureInfo.InvariantCulture), bool.Parse(f[4]),
-                int.Parse(f[5], CultureInfo.InvariantCulture), D(6), D(7), D(8), D(9), D(10), D(11), long.Parse(f[12], CultureInfo.InvariantCulture),
-                int.Parse(f[13], CultureInfo.InvariantCulture));
+                int.Parse(f[5], CultureInfo.InvariantCulture), D(6), D(7), D(8), D(9), D(10), D(11), D(12), long.Parse(f[13], CultureInfo.InvariantCulture),
+                int.Parse(f[14], CultureInfo.InvariantCulture));
         }
     }
 
     /// <summary>Starts this program as a worker (under mpirun with <paramref name="ranks"/> processes, or alone when mpirun is null) and reads rank 0's row.</summary>
-    static Row? RunWorker(string? mpirun, string model, int batch, int warmup, int steps, int ranks, int cores)
+    static Row? RunWorker(string? mpirun, string model, int batch, int warmup, double warmupSeconds, int steps, int ranks, int cores)
     {
         var self = Environment.ProcessPath ?? "dotnet";
         var command = new List<string>();
@@ -110,7 +111,7 @@ public sealed class DistributedWorkload : IWorkload
         // Run through `dotnet Ember.Bench.dll` the program is the dotnet host; through the apphost it is the program itself.
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") command.Add(typeof(DistributedWorkload).Assembly.Location);
         command.AddRange(["distributed", "--worker", "--model", model, "--batch", batch.ToString(CultureInfo.InvariantCulture),
-            "--warmup", warmup.ToString(CultureInfo.InvariantCulture), "--steps", steps.ToString(CultureInfo.InvariantCulture)]);
+            "--warmup", warmup.ToString(CultureInfo.InvariantCulture), "--warmup-seconds", warmupSeconds.ToString(CultureInfo.InvariantCulture), "--steps", steps.ToString(CultureInfo.InvariantCulture)]);
         if (mpirun is null) command.Add("--plain");
         var info = new ProcessStartInfo(command[0]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in command.Skip(1)) info.ArgumentList.Add(a);
@@ -129,8 +130,15 @@ public sealed class DistributedWorkload : IWorkload
         return Row.Parse(line[line.IndexOf(RowTag, StringComparison.Ordinal)..].TrimEnd('\r'));
     }
 
-    /// <summary>One rank of a row: trains <paramref name="steps"/> timed steps on a fixed synthetic batch and rank 0 prints the medians.</summary>
-    static int Worker(string modelName, int globalBatch, int warmup, int steps, bool plain)
+    /// <summary>
+    /// One rank of a row: warms up, trains <paramref name="steps"/> timed steps on a fixed synthetic batch and rank 0
+    /// prints the medians. The warm-up runs at least <paramref name="warmup"/> steps and <paramref name="warmupSeconds"/>,
+    /// and until rank 0's CPU time per step stops falling (at most 120 s): .NET compiles hot methods again, optimised,
+    /// only after ~30 calls and a quiet 100 ms, in the background, so a few fast steps (the MLP's take ~5 ms) time the
+    /// first-tier code and the compiler thread taking a core; 5 warm-up steps gave 25–30 ms of CPU per MLP step where
+    /// a warm one takes ~5.5.
+    /// </summary>
+    static int Worker(string modelName, int globalBatch, int warmup, double warmupSeconds, int steps, bool plain)
     {
         if (!plain) Dist.InitProcessGroup();
         int world = plain ? 1 : Dist.WorldSize, rank = plain ? 0 : Dist.Rank;
@@ -154,14 +162,51 @@ public sealed class DistributedWorkload : IWorkload
         var wait = new double[steps];
         long bytes = 0;
         int buckets = 0;
-        for (int i = -warmup; i < steps; i++)
+        long warmupStart = Stopwatch.GetTimestamp();
+        var more = Torch.Zeros([1], DType.Int64);
+        var self = Process.GetCurrentProcess();
+        var blockStart = self.TotalProcessorTime;
+        double previousBlock = double.MaxValue;
+        int flatBlocks = 0;
+        for (int i = 0; ; i++)
+        {
+            optimizer.ZeroGrad();
+            F.CrossEntropy(model.Call(x), y).Backward();
+            optimizer.Step();
+            // Warm while the process's CPU time per step still falls (the compiler's background thread counts too):
+            // blocks of 10 steps, until two blocks in a row are within 5% of the one before; wall time alone is no
+            // guide on a loaded machine, where 3 s may be 30 first-tier steps.
+            if ((i + 1) % WarmupBlock == 0)
+            {
+                self.Refresh();
+                var now = self.TotalProcessorTime;
+                double block = (now - blockStart).TotalMilliseconds;
+                flatBlocks = block >= 0.95 * previousBlock ? flatBlocks + 1 : 0;
+                previousBlock = Math.Min(previousBlock, block);
+                blockStart = now;
+            }
+            // Rank 0 decides for every rank: all of them must run the same number of steps (collectives).
+            double warmed = Stopwatch.GetElapsedTime(warmupStart).TotalSeconds;
+            bool settled = flatBlocks >= 2 || warmed >= WarmupLimitSeconds;
+            long go = i + 1 < warmup || warmed < warmupSeconds || !settled ? 1 : 0;
+            if (!plain)
+            {
+                more.FillInPlace(rank == 0 ? go : 0);
+                Dist.AllReduce(more, ReduceOp.Max);
+                go = (long)more.Item();
+            }
+            if (go == 0) break;
+        }
+        // CPU time of this process over the timed steps: on a loaded machine it counts the work done (and any spinning),
+        // where wall time also counts waiting for a core.
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        for (int i = 0; i < steps; i++)
         {
             long t0 = Stopwatch.GetTimestamp();
             optimizer.ZeroGrad();
             F.CrossEntropy(model.Call(x), y).Backward();
             optimizer.Step();
             double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            if (i < 0) continue;
             step[i] = seconds;
             if (ddp?.LastStepStats is { } s)
             {
@@ -174,6 +219,7 @@ public sealed class DistributedWorkload : IWorkload
                 buckets = s.Buckets;
             }
         }
+        double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / steps;
         double stepMedian = Median(step);
         if (!plain)
         {
@@ -183,11 +229,14 @@ public sealed class DistributedWorkload : IWorkload
             stepMedian = slowest.ToDoubleArray()[0];
         }
         if (rank == 0)
-            Console.WriteLine(new Row(modelName, world, Torch.NumThreads, !plain, perRank, stepMedian * 1e3, Median(forward) * 1e3, Median(backward) * 1e3,
+            Console.WriteLine(new Row(modelName, world, Torch.NumThreads, !plain, perRank, stepMedian * 1e3, cpuMs, Median(forward) * 1e3, Median(backward) * 1e3,
                 Median(comm) * 1e3, Median(overlap) * 1e3, Median(wait) * 1e3, bytes, buckets).Serialize());
         if (!plain) Dist.DestroyProcessGroup();
         return 0;
     }
+
+    const int WarmupBlock = 10;
+    const double WarmupLimitSeconds = 120;
 
     static double Median(double[] values)
     {
