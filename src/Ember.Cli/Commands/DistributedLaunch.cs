@@ -5,7 +5,7 @@ using Ember.Cli.Configuration;
 namespace Ember.Cli.Commands;
 
 /// <summary>
-/// `ember train --nproc N` started outside an MPI launcher: starts Open MPI's mpirun with N copies of this same ember
+/// `ember train --nproc N` started outside an MPI launcher: starts mpirun (Open MPI's, or MPICH's Hydra) with N copies of this same ember
 /// and the same arguments, and waits for them. Each copy sees the launcher's environment and trains as one rank
 /// (<see cref="TrainJob"/>); this process only passes signals on and returns mpirun's exit code.
 /// </summary>
@@ -23,20 +23,11 @@ internal static class DistributedLaunch
         var setsid = FindOnPath("setsid");
         var info = new ProcessStartInfo(setsid ?? mpirun) { UseShellExecute = false };
         if (setsid is not null) info.ArgumentList.Add(mpirun);
-        // --quiet: mpirun's own notes (forwarding a signal, a rank's non-zero exit code) would repeat what rank 0 reports
-        info.ArgumentList.Add("--quiet");
-        info.ArgumentList.Add("-n");
-        info.ArgumentList.Add(processes.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        // mpirun counts one slot per core and refuses more processes than slots unless told otherwise
-        if (processes > Environment.ProcessorCount) info.ArgumentList.Add("--oversubscribe");
-        // Each rank is a whole .NET process with its own thread pool: give each its share of the cores rather than
-        // mpirun's default of one core per rank (np <= 2) or all of them (oversubscribed), unless the user chose.
-        info.ArgumentList.Add("--bind-to");
-        info.ArgumentList.Add("none");
+        foreach (var a in LauncherArguments(IsHydra(mpirun), processes, Environment.ProcessorCount, Environment.UserName == "root"))
+            info.ArgumentList.Add(a);
+        // Each rank is a whole .NET process with its own thread pool: give each its share of the cores, unless the user chose.
         if (Environment.GetEnvironmentVariable("DOTNET_PROCESSOR_COUNT") is null)
             info.Environment["DOTNET_PROCESSOR_COUNT"] = Math.Max(1, Environment.ProcessorCount / processes).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        // Open MPI refuses to start as root (containers often are) unless this is said explicitly
-        if (Environment.UserName == "root") info.ArgumentList.Add("--allow-run-as-root");
         var (host, prefix) = Self();
         info.ArgumentList.Add(host);
         foreach (var a in prefix) info.ArgumentList.Add(a);
@@ -53,6 +44,53 @@ internal static class DistributedLaunch
             job.WaitForExit();
         return job.ExitCode;
     }
+
+    /// <summary>
+    /// mpirun's options before the program: Open MPI's, or MPICH's when its mpirun is Hydra (Debian's mpich package
+    /// makes `mpirun` MPICH's when it is installed instead of Open MPI). Hydra binds no process by default, oversubscribes
+    /// without being asked, runs as root and passes the environment (DOTNET_PROCESSOR_COUNT) to the ranks.
+    /// </summary>
+    internal static string[] LauncherArguments(bool hydra, int processes, int cores, bool root)
+    {
+        string n = processes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (hydra) return ["-n", n];
+        var args = new List<string>
+        {
+            // --quiet: mpirun's own notes (forwarding a signal, a rank's non-zero exit code) would repeat what rank 0 reports
+            "--quiet", "-n", n,
+        };
+        // Open MPI counts one slot per core and refuses more processes than slots unless told otherwise
+        if (processes > cores) args.Add("--oversubscribe");
+        // its default binds each rank to one core (np <= 2) or none (oversubscribed); each rank gets cores / N threads instead
+        args.AddRange(["--bind-to", "none"]);
+        // Open MPI refuses to start as root (containers often are) unless this is said explicitly
+        if (root) args.Add("--allow-run-as-root");
+        return args.ToArray();
+    }
+
+    /// <summary>Whether <paramref name="mpirun"/> is MPICH's Hydra (its --version says "HYDRA"); false when it cannot be asked.</summary>
+    static bool IsHydra(string mpirun)
+    {
+        try
+        {
+            var info = new ProcessStartInfo(mpirun) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            info.ArgumentList.Add("--version");
+            using var p = Process.Start(info);
+            if (p is null) return false;
+            var error = p.StandardError.ReadToEndAsync();
+            string output = p.StandardOutput.ReadToEnd();
+            if (!p.WaitForExit(10_000)) { p.Kill(); return false; }
+            return IsHydraVersion(output + error.Result);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Reads `mpirun --version`: Hydra prints "HYDRA build details", Open MPI "mpirun (Open MPI) 4.1.4".</summary>
+    internal static bool IsHydraVersion(string versionText)
+        => versionText.Contains("HYDRA", StringComparison.Ordinal) && !versionText.Contains("Open MPI", StringComparison.Ordinal);
 
     /// <summary>The signals a rank reads as Ctrl-C and as SIGTERM when mpirun forwards them (Linux numbering).</summary>
     internal const int SigUsr1 = 10, SigUsr2 = 12;
