@@ -86,7 +86,7 @@ public static class ExportCommand
         }
         else
         {
-            SafeTensors.Save(path, model.StateDict(), new Dictionary<string, string> { ["format"] = "pt", ["model"] = $"yolov5{model.Size.Name}" });
+            SafeTensors.Save(path, model.StateDict(), new Dictionary<string, string> { ["format"] = "pt", ["model"] = model.ModelName });
             what = $"safetensors, {model.StateDict().Count} tensors";
         }
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported the detector ({checkpoint}) to {path}: {what}, {new FileInfo(path).Length / 1e6:F2} MB"));
