@@ -81,12 +81,13 @@ public static class ExportCommand
         if (format == "onnx")
         {
             Onnx.Export(model, Torch.Zeros([1, 3, img, img]), path, opset);
-            int boxes = 3 * ((img / 8) * (img / 8) + (img / 16) * (img / 16) + (img / 32) * (img / 32));
+            int boxes = 0;
+            foreach (double stride in model.Detect.Strides) boxes += model.Detect.NumAnchors * (int)(img / stride) * (int)(img / stride);
             what = $"ONNX opset {opset}, input \"input\" [batch, 3, {img}, {img}] → output \"output\" [batch, {boxes}, {5 + names.Length}] (cx, cy, w, h in pixels, objectness, {names.Length} class scores)";
         }
         else
         {
-            SafeTensors.Save(path, model.StateDict(), new Dictionary<string, string> { ["format"] = "pt", ["model"] = $"yolov5{model.Size.Name}" });
+            SafeTensors.Save(path, model.StateDict(), new Dictionary<string, string> { ["format"] = "pt", ["model"] = model.ModelName });
             what = $"safetensors, {model.StateDict().Count} tensors";
         }
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported the detector ({checkpoint}) to {path}: {what}, {new FileInfo(path).Length / 1e6:F2} MB"));

@@ -184,6 +184,7 @@ public class DetectCommandTests
     public void Bad_inputs_give_clear_errors()
     {
         var temp = Directory.CreateTempSubdirectory("ember-detect-bad").FullName;
+        string data0() => OneObjectSet(Path.Combine(temp, "set0"), train: 1, val: 1).Yaml;
         try
         {
             var project = Path.Combine(temp, "runs");
@@ -196,7 +197,11 @@ public class DetectCommandTests
 
             (code, _, stderr) = CliFailureTests.Invoke(["detect", "train", "--data", missing, "--model", "xl"]);
             Assert.Equal(2, code);
-            Assert.Contains("model must be one of n, s, m, l, got 'xl'", stderr);
+            Assert.Contains("model must be one of n, s, m, l or a model definition file (.yaml or .yml), got 'xl'", stderr);
+            (code, _, stderr) = CliFailureTests.Invoke(["detect", "train", "--data", data0(), "--model", Path.Combine(temp, "absent.yaml"), "--project", project]);
+            Assert.Equal(3, code);
+            Assert.Contains("--model: model definition not found", stderr);
+            Assert.False(Directory.Exists(project), "a run folder was made for a run that cannot start");
 
             // weights: a folder that is no checkpoint, and a checkpoint that holds no detector
             var (data, _) = OneObjectSet(Path.Combine(temp, "set"), train: 1, val: 1);
@@ -214,6 +219,118 @@ public class DetectCommandTests
             (code, _, stderr) = CliFailureTests.Invoke(["detect", "predict", "--weights", classifier, "--source", Path.Combine(temp, "no-images")]);
             Assert.Equal(3, code);
             Assert.Contains("--source", stderr);
+        }
+        finally { Directory.Delete(temp, true); }
+    }
+
+    // A small definition unlike the shipped ones (Focus stem, one C3 per level, a single top-down step), so a run that
+    // silently fell back to a built-in size would show in the parameter count.
+    const string TinyYaml = """
+        nc: 80
+        depth_multiple: 1.0
+        width_multiple: 1.0
+        anchors:
+          - [10,13, 16,30, 33,23]
+          - [30,61, 62,45, 59,119]
+          - [116,90, 156,198, 373,326]
+        backbone:
+          [[-1, 1, Focus, [16, 3]],       # 0 stride 2
+           [-1, 1, Conv, [32, 3, 2]],     # 1 stride 4
+           [-1, 1, Conv, [32, 3, 2]],     # 2 stride 8
+           [-1, 1, C3, [32]],             # 3
+           [-1, 1, Conv, [64, 3, 2]],     # 4 stride 16
+           [-1, 1, Conv, [64, 3, 2]],     # 5 stride 32
+           [-1, 1, SPPF, [64, 5]],        # 6
+          ]
+        head:
+          [[-1, 1, nn.Upsample, [None, 2, 'nearest']],  # 7 stride 16
+           [[-1, 4], 1, Concat, [1]],                   # 8
+           [-1, 1, C3, [64, False]],                    # 9
+           [[3, 9, 6], 1, Detect, [nc, anchors]],       # 10
+          ]
+        """;
+
+    [Fact]
+    public void A_model_yaml_trains_validates_predicts_and_exports_and_its_run_keeps_the_definition()
+    {
+        var temp = Directory.CreateTempSubdirectory("ember-detect-yaml").FullName;
+        try
+        {
+            var (data, _) = OneObjectSet(temp, train: 8, val: 4);
+            var yamlPath = Path.Combine(temp, "tiny.yaml");
+            File.WriteAllText(yamlPath, TinyYaml);
+            var project = Path.Combine(temp, "runs");
+            var log = new StringWriter();
+            var (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "train", "--data", data, "--model", yamlPath, "--project", project, "--img", "64",
+                "--epochs", "4", "--batch-size", "4", "--augment", "false", "--optimizer", "adam", "--lr", "0.01", "--ema", "0", "--warmup-epochs", "0", "--plot-images", "1", "--plain"]);
+            Assert.True(code == 0, stderr + stdout);
+            var expectedModel = new Ember.Detection.Model.YoloModel(Ember.Detection.Model.YoloModelConfig.Parse(TinyYaml, yamlPath), numClasses: 1);
+            Assert.Contains($"ember detect train: tiny ({expectedModel.ParameterCount():N0} parameters, 1 classes)", stdout);
+            var run = Path.Combine(project, "exp1");
+            var rows = Rows(Path.Combine(run, "metrics.csv"));
+            Assert.Equal(4, rows.Count);
+            Assert.True(rows[^1][1] < rows[0][1], $"the box loss did not fall: {rows[0][1]} → {rows[^1][1]}");
+
+            // the checkpoint carries the definition: everything below works with the file gone
+            File.Delete(yamlPath);
+            var (detector, names) = DetectJob.LoadDetector(Path.Combine(run, "last"));
+            var fromYaml = Assert.IsType<Ember.Detection.Model.YoloModel>(detector);
+            Assert.Equal(expectedModel.ParameterCount(), fromYaml.ParameterCount());
+            Assert.Equal(expectedModel.StateDict().Keys, fromYaml.StateDict().Keys);
+            Assert.Equal(["square"], names);
+
+            var e = DetectValCommand.Run(Path.Combine(run, "last"), null, null, null, Path.Combine(temp, "val"), TextWriter.Null);
+            double[] expected = rows[^1][4..8], actual = [e.Metrics.MeanPrecision, e.Metrics.MeanRecall, e.Metrics.Map50, e.Metrics.Map50To95];
+            for (int k = 0; k < expected.Length; k++)
+                Assert.True(Math.Abs(expected[k] - actual[k]) <= 1e-7 * Math.Max(1, Math.Abs(expected[k])), $"{DetectEpoch.Columns[3 + k]} {actual[k]} vs metrics.csv {expected[k]}");
+
+            (code, _, stderr) = CliFailureTests.Invoke(["detect", "predict", "--weights", Path.Combine(run, "last"), "--source", Path.Combine(temp, "images", "val"), "--project", Path.Combine(temp, "predict"), "--conf", "0.001"]);
+            Assert.True(code == 0, stderr);
+            Assert.Equal(4, Directory.GetFiles(Path.Combine(temp, "predict", "exp1", "labels"), "*.txt").Length);
+
+            var exported = ExportCommand.Export(run, "onnx", Path.Combine(temp, "tiny.onnx"), "last", Onnx.MinOpset, fuse: false, TextWriter.Null);
+            var image = Torch.Rand([2, 3, 64, 64], generator: new Generator(8));
+            Tensor mine;
+            using (Torch.NoGrad()) mine = detector.Call(image);
+            using var session = Ember.Tests.Interop.OnnxDetectionExportTests.Session(File.ReadAllBytes(exported));
+            var (theirs, shape) = Ember.Tests.Interop.OnnxDetectionExportTests.RunOnnx(session, image);
+            Assert.Equal([2, 3 * (8 * 8 + 4 * 4 + 2 * 2), 6], shape);
+            var values = mine.ToArray<float>();
+            for (int i = 0; i < theirs.Length; i++)
+                Assert.True(Math.Abs(theirs[i] - values[i]) <= 1e-4 * Math.Max(1, Math.Abs(values[i])), $"output {i}: {theirs[i]} vs {values[i]}");
+        }
+        finally { Directory.Delete(temp, true); }
+    }
+
+    [Fact]
+    public void Amp_runs_the_convolutions_in_reduced_precision()
+    {
+        var temp = Directory.CreateTempSubdirectory("ember-detect-amp").FullName;
+        try
+        {
+            var (data, _) = OneObjectSet(temp, train: 8, val: 4);
+            var losses = new Dictionary<string, double[]>();
+            foreach (var amp in new[] { "none", "bf16", "fp16", "none" })
+            {
+                // one batch: the epoch's training loss is the untrained model's on it, so only the precision differs
+                var config = Tiny(data, Path.Combine(temp, "runs-" + amp), epochs: 1) with { Amp = amp, PlotImages = 0, BatchSize = 8 };
+                var log = new StringWriter();
+                Assert.Equal(0, DetectJob.Train(config, plainOutput: log));
+                Assert.Contains($"AMP {amp}", log.ToString());
+                var row = Rows(Path.Combine(temp, "runs-" + amp, losses.ContainsKey(amp) ? "exp2" : "exp1", "metrics.csv"))[0];
+                double[] parts = row[1..4];
+                if (losses.TryGetValue(amp, out var again)) Assert.Equal(again, parts); // a run repeats bit for bit
+                else losses[amp] = parts;
+            }
+            foreach (var amp in new[] { "bf16", "fp16" })
+                for (int k = 0; k < 2; k++) // box and objectness (one class: no class loss)
+                {
+                    double full = losses["none"][k], reduced = losses[amp][k];
+                    // rounding the convolutions' inputs changes every loss part, but only by the rounding's size
+                    Assert.NotEqual(full, reduced);
+                    Assert.True(Math.Abs(reduced - full) < 0.05 * Math.Abs(full), $"{amp}: loss part {k} is {reduced}, {full} in float32");
+                }
+            Assert.NotEqual(losses["bf16"], losses["fp16"]);
         }
         finally { Directory.Delete(temp, true); }
     }

@@ -143,4 +143,38 @@ public class YoloV5Tests
         TestUtil.Close(focus.Call(xf), conv.Call(xf), rtol: 1e-4, atol: 1e-5);
         Assert.Equal(new YoloV5(80, YoloSize.S).ParameterCount(), new YoloV5(80, YoloSize.S, YoloStem.Focus).ParameterCount());
     }
+
+    [Fact]
+    public void The_bias_prior_switch_changes_only_the_head_biases_and_by_exactly_the_prior()
+    {
+        const int nc = 4;
+        Torch.ManualSeed(12);
+        var with = new YoloV5(nc, YoloSize.N);
+        Torch.ManualSeed(12);
+        var without = new YoloV5(nc, YoloSize.N, biasPrior: false);
+        Torch.ManualSeed(12);
+        var fromYaml = YoloModel.FromYaml("yolov5n", nc, biasPrior: false);
+        var a = with.StateDict();
+        var b = without.StateDict();
+        var c = fromYaml.StateDict();
+        foreach (var (key, value) in a)
+        {
+            TestUtil.Close(b[key], c[key], 0, 0); // the yaml model draws the same weights and honours the switch alike
+            if (!key.StartsWith("model.24.m.", StringComparison.Ordinal) || !key.EndsWith(".bias", StringComparison.Ordinal))
+            {
+                TestUtil.Close(value, b[key], 0, 0);
+                continue;
+            }
+            double stride = 8 << (key[11] - '0');
+            double obj = Math.Log(8 / Math.Pow(640 / stride, 2)), cls = Math.Log(0.6 / (nc - 0.99));
+            var on = value.ToDoubleArray();
+            var off = b[key].ToDoubleArray();
+            for (int i = 0; i < on.Length; i++)
+            {
+                int k = i % (5 + nc);
+                double prior = k == 4 ? obj : k >= 5 ? cls : 0;
+                Assert.True(Math.Abs(on[i] - off[i] - prior) < 1e-5, $"{key}[{i}]: with {on[i]}, without {off[i]}, prior {prior}");
+            }
+        }
+    }
 }

@@ -14,7 +14,7 @@ public sealed record DetectConfig
 {
     /// <summary>The data set's data.yaml (YOLO format; `ember detect make-data` writes one).</summary>
     public string Data { get; init; } = MakeDataCommand.DefaultOutput + "/data.yaml";
-    /// <summary>Model size: n or s (YOLOv5n, YOLOv5s); m and l also work.</summary>
+    /// <summary>Model size: n or s (YOLOv5n, YOLOv5s); m and l also work; or a model definition file (.yaml or .yml, YOLOv5's format).</summary>
     public string Model { get; init; } = "n";
     /// <summary>Training and validation image size in pixels (a multiple of 32): --img.</summary>
     public int Img { get; init; } = 320;
@@ -32,8 +32,14 @@ public sealed record DetectConfig
     public double WeightDecay { get; init; } = 5e-4;
     /// <summary>cosine, onecycle or none.</summary>
     public string Schedule { get; init; } = "cosine";
-    /// <summary>Linear warm-up from 1% of lr over this many epochs (warmup_epochs 3 in YOLOv5), in optimizer steps per epoch.</summary>
+    /// <summary>YOLOv5's warm-up length in epochs (warmup_epochs 3), at least <see cref="WarmupMinSteps"/> steps; 0: no warm-up.</summary>
     public double WarmupEpochs { get; init; } = 3;
+    /// <summary>The fewest warm-up steps when warm-up is on (train.py's floor of 100 iterations).</summary>
+    public int WarmupMinSteps { get; init; } = 100;
+    /// <summary>The bias group's rate at the start of warm-up, falling to lr (warmup_bias_lr).</summary>
+    public double WarmupBiasLr { get; init; } = 0.1;
+    /// <summary>SGD's momentum at the start of warm-up, rising to momentum (warmup_momentum).</summary>
+    public double WarmupMomentum { get; init; } = 0.8;
     /// <summary>EMA decay of the validated weights (0.9999 as YOLOv5's ModelEMA; 0: off).</summary>
     public double Ema { get; init; } = 0.9999;
     /// <summary>EMA ramp time constant in updates (2000 in YOLOv5; short runs need a smaller one to move the EMA at all).</summary>
@@ -54,6 +60,10 @@ public sealed record DetectConfig
     public double LabelSmoothing { get; init; }
     /// <summary>Focal-loss γ for objectness and class BCE (0: plain BCE).</summary>
     public double FocalGamma { get; init; }
+    /// <summary>Start the head's objectness and class biases from YOLOv5's priors (_initialize_biases); false for ablations.</summary>
+    public bool BiasPrior { get; init; } = true;
+    /// <summary>Mixed precision for training: none, bf16 or fp16 (with a GradScaler); convolutions then round their inputs.</summary>
+    public string Amp { get; init; } = "none";
     /// <summary>Keep decoded training images in memory (YOLOv5's --cache ram).</summary>
     public bool Cache { get; init; } = true;
     /// <summary>Use only the first N training images (0: all), for quick runs.</summary>
@@ -72,10 +82,16 @@ public sealed record DetectConfig
     /// <summary>The choices of the string keys that have a fixed set.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> Choices = new Dictionary<string, string[]>
     {
-        ["model"] = ["n", "s", "m", "l"],
         ["optimizer"] = ["sgd", "adam", "adamw"],
         ["schedule"] = ["cosine", "onecycle", "none"],
+        ["amp"] = ["none", "bf16", "fp16"],
     };
+
+    /// <summary>The built-in model sizes of --model (anything else must be a .yaml or .yml model definition).</summary>
+    public static readonly string[] ModelSizes = ["n", "s", "m", "l"];
+
+    /// <summary>Whether --model names a model definition file rather than a built-in size.</summary>
+    public bool ModelIsYaml => !ModelSizes.Contains(Model);
 
     /// <summary>The options that may differ from args.yaml when resuming: more epochs, and how progress is shown.</summary>
     public static readonly IReadOnlySet<string> ResumableKeys = new HashSet<string> { "epochs", "plain", "workers" };
@@ -123,6 +139,8 @@ public sealed record DetectConfig
             var value = (string?)Keys[key].GetValue(c);
             if (value is null || !choices.Contains(value)) throw new ConfigException($"{source}: {key} must be one of {string.Join(", ", choices)}, got '{value}'");
         }
+        if (!ModelSizes.Contains(c.Model) && !(c.Model.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || c.Model.EndsWith(".yml", StringComparison.OrdinalIgnoreCase)))
+            throw new ConfigException($"{source}: model must be one of {string.Join(", ", ModelSizes)} or a model definition file (.yaml or .yml), got '{c.Model}'");
         if (c.Img < 32 || c.Img % 32 != 0) throw new ConfigException($"{source}: img must be a positive multiple of 32 (the largest stride), got {c.Img}");
         if (c.Epochs < 1) throw new ConfigException($"{source}: epochs must be at least 1, got {c.Epochs}");
         if (c.BatchSize < 1) throw new ConfigException($"{source}: batch_size must be at least 1, got {c.BatchSize}");
@@ -130,6 +148,9 @@ public sealed record DetectConfig
             throw new ConfigException($"{source}: val_batch_size, limit, workers and plot_images must be ≥ 0, got {c.ValBatchSize}, {c.Limit}, {c.Workers}, {c.PlotImages}");
         if (!(c.Lr > 0)) throw new ConfigException($"{source}: lr must be positive, got {Inv(c.Lr)}");
         if (!(c.Momentum >= 0 && c.Momentum < 1)) throw new ConfigException($"{source}: momentum must be in [0, 1), got {Inv(c.Momentum)}");
+        if (c.WarmupMinSteps < 0) throw new ConfigException($"{source}: warmup_min_steps must be ≥ 0, got {c.WarmupMinSteps}");
+        if (!(c.WarmupBiasLr >= 0)) throw new ConfigException($"{source}: warmup_bias_lr must be ≥ 0, got {Inv(c.WarmupBiasLr)}");
+        if (!(c.WarmupMomentum >= 0 && c.WarmupMomentum < 1)) throw new ConfigException($"{source}: warmup_momentum must be in [0, 1), got {Inv(c.WarmupMomentum)}");
         if (!(c.WeightDecay >= 0) || !(c.WarmupEpochs >= 0)) throw new ConfigException($"{source}: weight_decay and warmup_epochs must be ≥ 0, got {Inv(c.WeightDecay)} and {Inv(c.WarmupEpochs)}");
         if (!(c.Ema >= 0 && c.Ema < 1)) throw new ConfigException($"{source}: ema must be in [0, 1) (0: off), got {Inv(c.Ema)}");
         if (!(c.EmaTau > 0)) throw new ConfigException($"{source}: ema_tau must be positive, got {Inv(c.EmaTau)}");

@@ -8,16 +8,20 @@ using Ember.Data;
 using Ember.Detection.Data;
 using Ember.Detection.Loss;
 using Ember.Detection.Model;
+using Ember.Detection.Optim;
 using Ember.Interop;
+using Ember.Optim.Schedulers;
 using Ember.Training;
+using Ember.Training.Amp;
 using Ember.Training.Callbacks;
 
 namespace Ember.Cli.Commands.Detect;
 
 /// <summary>
 /// Wires a <see cref="DetectConfig"/> to the library for `ember detect train` and `val`: the YOLO data set with YOLOv5's
-/// training augmentation and rectangular validation batches, autoanchor, a <see cref="YoloV5"/> trained by the project's
-/// <see cref="Trainer"/> with <see cref="YoloLoss"/> (EMA, warm-up, cosine or OneCycle), per-epoch validation through
+/// training augmentation and rectangular validation batches, autoanchor, a <see cref="YoloV5"/> (or a <see cref="YoloModel"/>
+/// from a model .yaml) trained by the project's <see cref="Trainer"/> with <see cref="YoloLoss"/> (YOLOv5's three parameter
+/// groups and warm-up, cosine or OneCycle, EMA, AMP), per-epoch validation through
 /// <see cref="DetectMetricsLogger"/>, and the run folder of `ember train`: args.yaml, metrics.csv, results.png, best/
 /// (by fitness) and last/, resume, Ctrl-C/SIGTERM stop-and-save; at the end the best weights are validated once more
 /// for pr_curve.png, confusion_matrix.png and val_pred_*.png.
@@ -28,6 +32,24 @@ public static class DetectJob
     public const string ModelKey = "detect_model";
     /// <summary>The checkpoint metadata key holding the class names, one per line.</summary>
     public const string NamesKey = "detect_names";
+    /// <summary>The checkpoint metadata key holding the model definition's text when the detector was built from a .yaml.</summary>
+    public const string ModelYamlKey = "detect_model_yaml";
+
+    /// <summary>
+    /// The detector --model describes: a built-in size, or the definition in <paramref name="yaml"/> (its text; errors
+    /// name <paramref name="model"/>), with <paramref name="classes"/> classes.
+    /// </summary>
+    public static YoloDetector BuildDetector(string model, string? yaml, int classes, bool biasPrior = true)
+        => yaml is null ? new YoloV5(classes, YoloSize.Parse(model), biasPrior: biasPrior)
+            : new YoloModel(YoloModelConfig.Parse(yaml, model), classes, biasPrior: biasPrior);
+
+    /// <summary>The text of a --model definition file (null for a built-in size); a missing file names --model.</summary>
+    static string? ModelYaml(DetectConfig config)
+    {
+        if (!config.ModelIsYaml) return null;
+        if (!File.Exists(config.Model)) throw new FileNotFoundException($"--model: model definition not found: {config.Model} (a YOLOv5-style .yaml; see docs/detection.md, or give a size: {string.Join(", ", DetectConfig.ModelSizes)})", config.Model);
+        return File.ReadAllText(config.Model);
+    }
 
     /// <summary>Reads --data, with the command's own wording when it is missing.</summary>
     public static YoloDataConfig LoadData(string path)
@@ -69,7 +91,7 @@ public static class DetectJob
             config = ResumeConfig(args, recorded, resumeOverrides ?? new Dictionary<string, string?>());
             resumeState = Checkpoint.ReadState(Path.Combine(resumeFolder, "last"));
             if (!resumeState.Metadata.TryGetValue(ModelKey, out var size) || size != config.Model)
-                throw new CheckpointException(Path.Combine(resumeFolder, "last", Checkpoint.JsonFile), $"is not the YOLOv5{config.Model} detector {args} describes");
+                throw new CheckpointException(Path.Combine(resumeFolder, "last", Checkpoint.JsonFile), $"is not the {(config.ModelIsYaml ? config.Model : "YOLOv5" + config.Model)} detector {args} describes");
             if (config.Epochs < resumeState.Epoch)
                 throw new ConfigException($"--epochs {config.Epochs} is fewer than the {resumeState.Epoch} epoch(s) {resumeFolder} has already reached");
             runDir = resumeFolder;
@@ -78,6 +100,7 @@ public static class DetectJob
         else
         {
             _ = LoadData(config.Data); // a missing or malformed data.yaml fails before a run folder is made
+            if (ModelYaml(config) is { } text) _ = YoloModelConfig.Parse(text, config.Model); // so does a bad --model .yaml
             runDir = RunFolder.Create(config.Project);
             AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());
         }
@@ -98,30 +121,58 @@ public static class DetectJob
         var valData = ValidationData(valSet, config.Img, config.EffectiveValBatchSize);
         var valLoader = valData.CreateLoader(numWorkers: config.Workers);
 
-        var model = new YoloV5(data.ClassCount, YoloSize.Parse(config.Model));
+        // a resumed run rebuilds its model from the definition saved with it, whatever became of the file since
+        string? yaml = resumeState is not null ? resumeState.Metadata.GetValueOrDefault(ModelYamlKey) : ModelYaml(config);
+        var model = BuildDetector(config.Model, yaml, data.ClassCount, config.BiasPrior);
         // autoanchor changes the anchors buffer: before the EMA copies the model, so that its shadow holds the same anchors
         if (resumeState is null && config.Autoanchor) log.WriteLine(AutoAnchorReport(model, trainSet, trainCount, config));
         var ema = config.Ema > 0 ? new ModelEma(model, config.Ema, config.EmaTau) : null;
-        var optimizer = TrainJob.CreateOptimizer(new TrainConfig { Optimizer = config.Optimizer, Lr = config.Lr, Momentum = config.Momentum, WeightDecay = config.WeightDecay }, model);
+        var groups = YoloParameterGroups.Of(model);
+        Ember.Optim.Optimizer optimizer = config.Optimizer switch
+        {
+            "sgd" => groups.Sgd(config.Lr, config.Momentum, config.WeightDecay),
+            "adam" => groups.Adam(config.Lr, config.WeightDecay),
+            _ => groups.AdamW(config.Lr, config.WeightDecay),
+        };
         int batchesPerEpoch = trainLoader.Count;
-        int warmup = (int)Math.Round(config.WarmupEpochs * batchesPerEpoch);
-        var (scheduler, _, perStep) = TrainJob.CreateSchedule(new TrainConfig
+        // OneCycle has its own warm-up phase; the other schedules run under YOLOv5's from step 0
+        int warmup = config.Schedule == "onecycle" ? 0 : YoloWarmup.Steps(config.WarmupEpochs, batchesPerEpoch, config.WarmupMinSteps);
+        var (main, _, perStep) = TrainJob.CreateSchedule(new TrainConfig
         {
             Schedule = config.Schedule,
             Epochs = config.Epochs,
-            WarmupSteps = warmup,
+            WarmupSteps = 0,
             Lr = config.Lr,
         }, optimizer, batchesPerEpoch);
+        LRScheduler? scheduler = main;
+        if (warmup > 0)
+        {
+            scheduler = new YoloWarmup(optimizer, main, warmup, YoloParameterGroups.BiasGroup, config.WarmupBiasLr, config.WarmupMomentum);
+            perStep = true;
+        }
+        var scaler = config.Amp == "fp16" ? new GradScaler() : null;
         var lossOptions = new YoloLossOptions { LabelSmoothing = config.LabelSmoothing, FocalGamma = config.FocalGamma }.ScaledFor(model.Detect.NumLevels, data.ClassCount, config.Img);
         var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
-        var trainer = new Trainer(model, optimizer, loss.Compute, new TrainerOptions { Epochs = config.Epochs, Ema = ema, SchedulerPerStep = perStep }, scheduler);
+        var trainer = new Trainer(model, optimizer, loss.Compute, new TrainerOptions
+        {
+            Epochs = config.Epochs,
+            Ema = ema,
+            SchedulerPerStep = perStep,
+            Autocast = AmpDType(config.Amp),
+            Scaler = scaler,
+        }, scheduler);
         var reporter = new ProgressReporter(config.Plain, plainOutput);
         var metrics = new DetectMetricsLogger(loss, data.ClassCount, Path.Combine(runDir, "metrics.csv"), reporter.Plain ? log : null);
-        var checkpoints = new ModelCheckpoint(runDir, optimizer, scheduler, ema: ema, monitor: "fitness", metadata: () => new Dictionary<string, string>
+        var checkpoints = new ModelCheckpoint(runDir, optimizer, scheduler, scaler: scaler, ema: ema, monitor: "fitness", metadata: () =>
         {
-            [ModelKey] = config.Model,
-            [NamesKey] = string.Join('\n', data.Names),
-            ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture),
+            var meta = new Dictionary<string, string>
+            {
+                [ModelKey] = config.Model,
+                [NamesKey] = string.Join('\n', data.Names),
+                ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture),
+            };
+            if (yaml is not null) meta[ModelYamlKey] = yaml;
+            return meta;
         });
         trainer.Add(reporter, metrics, checkpoints);
         if (interruptAfterBatches is int limit)
@@ -139,6 +190,7 @@ public static class DetectJob
             try
             {
                 if (loaded.Scheduler is not null) scheduler?.LoadStateDict(loaded.Scheduler);
+                if (loaded.Scaler is { Length: 2 } s && scaler is not null) scaler.LoadStateDict((s[0], (int)s[1]));
                 if (!loaded.Generators.TryGetValue("default", out var g))
                     throw new CheckpointException(Path.Combine(last, Checkpoint.JsonFile), "records no state of the 'default' generator; the resumed run could not draw the same batches");
                 Generator.Default.SetState(g);
@@ -155,8 +207,8 @@ public static class DetectJob
         }
 
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ember detect train: YOLOv5{config.Model} ({model.ParameterCount():N0} parameters, {data.ClassCount} classes), --img {config.Img}, {config.Epochs} epochs, batch {config.BatchSize}, " +
-            $"{config.Optimizer} lr {config.Lr}, schedule {config.Schedule} (warm-up {warmup} steps), EMA {(ema is null ? "off" : config.Ema.ToString(CultureInfo.InvariantCulture))}, " +
+            $"ember detect train: {model.ModelName} ({model.ParameterCount():N0} parameters, {data.ClassCount} classes), --img {config.Img}, {config.Epochs} epochs, batch {config.BatchSize}, " +
+            $"{config.Optimizer} lr {config.Lr}, schedule {config.Schedule} (warm-up {warmup} steps), AMP {config.Amp}, bias prior {(config.BiasPrior ? "on" : "off")}, EMA {(ema is null ? "off" : config.Ema.ToString(CultureInfo.InvariantCulture))}, " +
             $"{trainCount} training / {valSet.Count} validation images, {Torch.NumThreads} threads → {runDir}"));
         PosixSignal? interruptedBy = null;
         void OnSignal(PosixSignalContext context)
@@ -181,13 +233,13 @@ public static class DetectJob
             return exitCode;
         }
         // the best weights validated once more, as train.py does at the end, for the pictures
-        var best = new YoloV5(data.ClassCount, YoloSize.Parse(config.Model));
+        var best = BuildDetector(config.Model, yaml, data.ClassCount);
         Checkpoint.LoadForInference(checkpoints.BestPath, best);
         var bestLoss = new DetectLoss(new YoloLoss(best.Detect, lossOptions), best.Detect);
         var evaluation = Evaluate(best, valData, bestLoss, config.PlotImages, config.Workers);
         WritePictures(evaluation, data.Names, runDir);
         var summary = Summary(evaluation, data.Names);
-        AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), $"# ember detect train: YOLOv5{config.Model} on {config.Data}\n\n" +
+        AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), $"# ember detect train: {model.ModelName} on {config.Data}\n\n" +
             string.Create(CultureInfo.InvariantCulture, $"best epoch {checkpoints.BestEpoch} of {metrics.Rows.Count} (fitness {checkpoints.Best:F4}); wall time {clock.Elapsed.TotalSeconds:F0} s, {Torch.NumThreads} threads\n\n") +
             summary + "\n## Config\n\n```yaml\n" + config.ToYaml() + "```\n");
         log.Write(summary);
@@ -195,12 +247,15 @@ public static class DetectJob
         return exitCode;
     }
 
+    /// <summary>The autocast precision of --amp (null: none).</summary>
+    internal static AutocastDType? AmpDType(string amp) => amp switch { "bf16" => AutocastDType.BFloat16, "fp16" => AutocastDType.Float16, _ => null };
+
     /// <summary>
     /// Runs autoanchor on the first <paramref name="count"/> training images' labels (YOLOv5's check_anchors: sizes at
     /// --img with a ×U(0.9, 1.1) jitter per image) and returns the report line; evolved anchors replace the model's when
     /// their best possible recall is higher.
     /// </summary>
-    static string AutoAnchorReport(YoloV5 model, YoloDataset set, int count, DetectConfig config)
+    static string AutoAnchorReport(YoloDetector model, YoloDataset set, int count, DetectConfig config)
     {
         var shapes = new List<(int Width, int Height)>();
         var labelWh = new List<float[]>();
@@ -228,7 +283,7 @@ public static class DetectJob
     /// Validates <paramref name="model"/> as the Trainer's validation does (eval mode, no graph, each batch's decoded output
     /// and loss), keeping <paramref name="keepImages"/> images for pictures.
     /// </summary>
-    public static DetectEvaluation Evaluate(YoloV5 model, DetectionDataset valData, DetectLoss loss, int keepImages, int workers = 0)
+    public static DetectEvaluation Evaluate(YoloDetector model, DetectionDataset valData, DetectLoss loss, int keepImages, int workers = 0)
     {
         model.Eval();
         var evaluator = new DetectionEvaluator(model.NumClasses, keepImages);
@@ -291,13 +346,13 @@ public static class DetectJob
     /// A detector rebuilt from a checkpoint folder (best/ or last/ of a detection run; the EMA weights when it has them),
     /// with its class names. A folder that is not a detection checkpoint is a <see cref="CheckpointException"/>.
     /// </summary>
-    public static (YoloV5 Model, string[] Names) LoadDetector(string weights)
+    public static (YoloDetector Model, string[] Names) LoadDetector(string weights)
     {
         var state = Checkpoint.ReadState(weights);
         if (!state.Metadata.TryGetValue(ModelKey, out var size) || !state.Metadata.TryGetValue(NamesKey, out var joined))
             throw new CheckpointException(Path.Combine(weights, Checkpoint.JsonFile), "is not a detection checkpoint (its metadata names no YOLOv5 size and classes); give best/ or last/ of an `ember detect train` run");
         var names = joined.Split('\n');
-        var model = new YoloV5(names.Length, YoloSize.Parse(size));
+        var model = BuildDetector(size, state.Metadata.GetValueOrDefault(ModelYamlKey), names.Length);
         Checkpoint.LoadForInference(weights, model);
         model.Eval();
         return (model, names);

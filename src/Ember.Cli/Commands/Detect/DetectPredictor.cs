@@ -39,7 +39,7 @@ public static class DetectPredictor
     }
 
     /// <summary>Predicts on every image of <paramref name="source"/> and writes the results into <paramref name="output"/>.</summary>
-    public static Outcome Run(YoloV5 model, IReadOnlyList<string> names, string source, string output, int imageSize, NmsOptions nms, TextWriter log)
+    public static Outcome Run(YoloDetector model, IReadOnlyList<string> names, string source, string output, int imageSize, NmsOptions nms, TextWriter log)
     {
         var files = Images(source);
         Directory.CreateDirectory(Path.Combine(output, "labels"));
@@ -73,7 +73,7 @@ public static class DetectPredictor
     /// The detections on one RGB image [3, H, W] in [0, 1]: rows x1, y1, x2, y2, score, class in the image's pixels, by
     /// decreasing score.
     /// </summary>
-    public static Tensor Detect(YoloV5 model, Tensor image, int imageSize, NmsOptions nms)
+    public static Tensor Detect(YoloDetector model, Tensor image, int imageSize, NmsOptions nms)
     {
         var boxed = new Letterbox(imageSize, imageSize, stride: 32, auto: true).Apply(image);
         Tensor decoded;

@@ -22,7 +22,8 @@ public static class DetectTrainCommand
         var options = new List<(string Key, Option<string?> Option)>();
         foreach (var (key, property) in DetectConfig.Keys)
         {
-            var choices = DetectConfig.Choices.TryGetValue(key, out var c) ? $" ({string.Join("|", c)})" : "";
+            var choices = DetectConfig.Choices.TryGetValue(key, out var c) ? $" ({string.Join("|", c)})"
+                : key == "model" ? $" ({string.Join("|", DetectConfig.ModelSizes)} or a model .yaml)" : "";
             var value = property.GetValue(defaults);
             var option = new Option<string?>("--" + key.Replace('_', '-'))
             {

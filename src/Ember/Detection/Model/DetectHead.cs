@@ -55,9 +55,10 @@ public sealed class DetectHead : Module
     /// <summary>
     /// Creates the head for features with <paramref name="inChannels"/> channels at <paramref name="strides"/>;
     /// <paramref name="anchors"/> holds one row of (w, h) pixel pairs per level. Biases start from YOLOv5's priors
-    /// (see <see cref="InitializeBiases"/>).
+    /// (see <see cref="InitializeBiases"/>) unless <paramref name="biasPrior"/> is false (for ablations: the convolutions'
+    /// plain initialization, the same random draws either way).
     /// </summary>
-    public DetectHead(int numClasses, double[][] anchors, int[] inChannels, double[] strides)
+    public DetectHead(int numClasses, double[][] anchors, int[] inChannels, double[] strides, bool biasPrior = true)
     {
         if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"Detect: expected at least one class, got {numClasses}");
         if (anchors.Length == 0 || anchors.Length != inChannels.Length || anchors.Length != strides.Length)
@@ -81,7 +82,7 @@ public sealed class DetectHead : Module
         for (int i = 0; i < NumLevels; i++) convs[i] = new Conv2d(inChannels[i], NumOutputs * NumAnchors, 1);
         m = RegisterModule(nameof(m), new ModuleList(convs));
         RegisterBuffer("anchors", Torch.FromArray(a, [NumLevels, NumAnchors, 2]));
-        InitializeBiases();
+        if (biasPrior) InitializeBiases();
     }
 
     /// <summary>The 1×1 prediction convolution of level <paramref name="level"/>.</summary>

@@ -14,7 +14,7 @@ namespace Ember.Detection.Model;
 /// Bottleneck [c2, shortcut], SPPF [c2, k], Focus [c2, k, s], nn.Upsample [None, scale, mode], Concat [1],
 /// Detect [nc, anchors]. Forward returns what <see cref="YoloV5"/>'s does (raw maps flattened in training, decoded boxes in eval).
 /// </summary>
-public sealed class YoloModel : Module
+public sealed class YoloModel : YoloDetector
 {
     readonly ModuleList model;
     readonly int[][] inputs;
@@ -22,13 +22,13 @@ public sealed class YoloModel : Module
     readonly int maxStride;
 
     /// <summary>The detection head (the last layer).</summary>
-    public DetectHead Detect { get; }
+    public override DetectHead Detect { get; }
+
+    /// <inheritdoc/>
+    public override string ModelName => Path.GetFileNameWithoutExtension(Config.Source);
 
     /// <summary>The definition the model was built from.</summary>
     public YoloModelConfig Config { get; }
-
-    /// <summary>Number of classes.</summary>
-    public int NumClasses => Detect.NumClasses;
 
     /// <summary>The layer count.</summary>
     public int LayerCount => inputs.Length;
@@ -36,8 +36,11 @@ public sealed class YoloModel : Module
     /// <summary>The layers whose outputs layer <paramref name="i"/> takes, as absolute indices (−1 is the model's input).</summary>
     public IReadOnlyList<int> InputsOf(int i) => inputs[i];
 
-    /// <summary>Builds the model; <paramref name="numClasses"/> overrides the definition's nc (as YOLOv5's --data does).</summary>
-    public YoloModel(YoloModelConfig config, int? numClasses = null, int inChannels = 3)
+    /// <summary>
+    /// Builds the model; <paramref name="numClasses"/> overrides the definition's nc (as YOLOv5's --data does);
+    /// <paramref name="biasPrior"/> false leaves the head's biases at their plain initialization.
+    /// </summary>
+    public YoloModel(YoloModelConfig config, int? numClasses = null, int inChannels = 3, bool biasPrior = true)
     {
         Config = config;
         int nc = numClasses ?? config.NumClasses;
@@ -165,7 +168,7 @@ public sealed class YoloModel : Module
                     double[] levelStrides = [.. inputs[i].Select(S)];
                     foreach (double ls in levelStrides)
                         if (ls < 1 || ls != Math.Floor(ls)) throw new InvalidDataException($"{where}: input levels have strides {string.Join(", ", levelStrides)}; each must be a whole number of pixels");
-                    make = () => new DetectHead(detectClasses, config.Anchors, levelChannels, levelStrides);
+                    make = () => new DetectHead(detectClasses, config.Anchors, levelChannels, levelStrides, biasPrior);
                     detectAt = i;
                     c2 = 0;
                     break;
@@ -193,11 +196,11 @@ public sealed class YoloModel : Module
     }
 
     /// <summary>Builds a shipped definition (yolov5n, yolov5s) or reads a .yaml file.</summary>
-    public static YoloModel FromYaml(string nameOrPath, int? numClasses = null, int inChannels = 3)
-        => new(File.Exists(nameOrPath) ? YoloModelConfig.Load(nameOrPath) : YoloModelConfig.Builtin(nameOrPath), numClasses, inChannels);
+    public static YoloModel FromYaml(string nameOrPath, int? numClasses = null, int inChannels = 3, bool biasPrior = true)
+        => new(File.Exists(nameOrPath) ? YoloModelConfig.Load(nameOrPath) : YoloModelConfig.Builtin(nameOrPath), numClasses, inChannels, biasPrior);
 
     /// <summary>The raw per-level maps (N, na, H/s, W/s, 5 + nc), in any mode.</summary>
-    public Tensor[] ForwardRaw(Tensor x)
+    public override Tensor[] ForwardRaw(Tensor x)
     {
         if (x.Rank != 4 || x.Size(2) % maxStride != 0 || x.Size(3) % maxStride != 0)
             throw new ArgumentException($"YoloModel ({Config.Source}): expected input [N, C, H, W] with H and W multiples of {maxStride}, got {x.Shape}");
@@ -213,13 +216,6 @@ public sealed class YoloModel : Module
             if (keep[i]) outputs[i] = current;
         }
         return Detect.ForwardLevels([.. inputs[^1].Select(In)]);
-    }
-
-    /// <inheritdoc/>
-    public override Tensor Forward(Tensor x)
-    {
-        var raw = ForwardRaw(x);
-        return Training ? DetectHead.Flatten(raw) : Detect.Decode(raw);
     }
 
     static int ParseInt(string text, string where, int k)

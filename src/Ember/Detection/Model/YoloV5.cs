@@ -9,11 +9,11 @@ namespace Ember.Detection.Model;
 /// (or Focus), Conv/C3 stages down to stride 32, SPPF, a PAN neck (top-down with upsampling, then bottom-up with
 /// stride-2 convolutions) and a <see cref="DetectHead"/> on strides 8, 16 and 32. Layers live in the <c>model</c> list
 /// with YOLOv5's numbering (0–24), so state-dict keys read like YOLOv5's (<c>model.24.m.0.weight</c>).
-/// In training mode <see cref="Forward"/> returns the raw maps flattened, (N, Σ na·H·W, 5 + nc) (see
+/// In training mode <see cref="YoloDetector.Forward"/> returns the raw maps flattened, (N, Σ na·H·W, 5 + nc) (see
 /// <see cref="ForwardRaw"/> for the per-level (N, na, H, W, 5 + nc) maps); in eval mode the decoded boxes.
 /// Inputs need heights and widths that are multiples of 32.
 /// </summary>
-public sealed class YoloV5 : Module
+public sealed class YoloV5 : YoloDetector
 {
     /// <summary>The strides of the three detection levels.</summary>
     public static readonly double[] LevelStrides = [8, 16, 32];
@@ -21,7 +21,10 @@ public sealed class YoloV5 : Module
     readonly ModuleList model;
 
     /// <summary>The detection head (layer 24).</summary>
-    public DetectHead Detect { get; }
+    public override DetectHead Detect { get; }
+
+    /// <inheritdoc/>
+    public override string ModelName => "yolov5" + Size.Name;
 
     /// <summary>The depth and width multipliers the model was built with.</summary>
     public YoloSize Size { get; }
@@ -29,8 +32,11 @@ public sealed class YoloV5 : Module
     /// <summary>The first layer's kind.</summary>
     public YoloStem Stem { get; }
 
-    /// <summary>Builds the model; <paramref name="anchors"/> defaults to YOLOv5's (<see cref="DetectHead.DefaultAnchors"/>).</summary>
-    public YoloV5(int numClasses = 80, YoloSize? size = null, YoloStem stem = YoloStem.Conv6x6, int inChannels = 3, double[][]? anchors = null)
+    /// <summary>
+    /// Builds the model; <paramref name="anchors"/> defaults to YOLOv5's (<see cref="DetectHead.DefaultAnchors"/>);
+    /// <paramref name="biasPrior"/> false leaves the head's biases at their plain initialization (see <see cref="DetectHead.InitializeBiases"/>).
+    /// </summary>
+    public YoloV5(int numClasses = 80, YoloSize? size = null, YoloStem stem = YoloStem.Conv6x6, int inChannels = 3, double[][]? anchors = null, bool biasPrior = true)
     {
         Size = size ?? YoloSize.S;
         Stem = stem;
@@ -40,7 +46,7 @@ public sealed class YoloV5 : Module
         Module stemLayer = stem == YoloStem.Focus
             ? new Focus(inChannels, c64, kernelSize: 3)
             : new ConvBnSiLU(inChannels, c64, 6, stride: 2, padding: 2);
-        Detect = new DetectHead(numClasses, anchors ?? DetectHead.DefaultAnchors, [c256, c512, c1024], LevelStrides);
+        Detect = new DetectHead(numClasses, anchors ?? DetectHead.DefaultAnchors, [c256, c512, c1024], LevelStrides, biasPrior);
         model = RegisterModule(nameof(model), new ModuleList(
             stemLayer,                                      // 0  P1/2
             new ConvBnSiLU(c64, c128, 3, stride: 2),        // 1  P2/4
@@ -69,11 +75,8 @@ public sealed class YoloV5 : Module
             Detect));                                       // 24
     }
 
-    /// <summary>Number of classes.</summary>
-    public int NumClasses => Detect.NumClasses;
-
     /// <summary>The raw per-level maps (N, na, H/s, W/s, 5 + nc) for strides 8, 16, 32, in any mode.</summary>
-    public Tensor[] ForwardRaw(Tensor x)
+    public override Tensor[] ForwardRaw(Tensor x)
     {
         if (x.Rank != 4 || x.Size(2) % 32 != 0 || x.Size(3) % 32 != 0)
             throw new ArgumentException($"YoloV5: expected input [N, C, H, W] with H and W multiples of 32, got {x.Shape}");
@@ -87,13 +90,6 @@ public sealed class YoloV5 : Module
         var p4 = L(20).Call(Torch.Cat([L(18).Call(p3), x14], 1));
         var p5 = L(23).Call(Torch.Cat([L(21).Call(p4), x10], 1));
         return Detect.ForwardLevels([p3, p4, p5]);
-    }
-
-    /// <inheritdoc/>
-    public override Tensor Forward(Tensor x)
-    {
-        var raw = ForwardRaw(x);
-        return Training ? DetectHead.Flatten(raw) : Detect.Decode(raw);
     }
 
     /// <inheritdoc/>
