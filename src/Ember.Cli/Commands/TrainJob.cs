@@ -142,8 +142,9 @@ public static class TrainJob
         var testSet = new Mnist(data.Folder, train: false, transform: normalize);
         if (config.Labelled > 0)
             (trainSet, trainLabels) = PseudoLabelStage.Run(config, trainSplit, new Mnist(data.Folder, train: true, transform: normalize), source, trainLabels,
-                testSet, data.Classes.Count, lead ? runDir : null);
-        if (config.Oversample == "smote") (trainSet, trainLabels) = SmoteOversample(trainSet, data.Classes.Count, config.Seed);
+                testSet, data.Classes.Count, lead ? runDir : null, resumeState is not null && config.PseudoLabel > 0 ? runDir : null);
+        if (config.Undersample == "tomek") (trainSet, trainLabels) = TomekUndersample(trainSet, trainLabels, data.Classes.Count);
+        if (config.Oversample != "none") (trainSet, trainLabels) = SmoteOversample(trainSet, data.Classes.Count, config.Seed, tomek: config.Oversample == "smote-tomek");
         data.CheckLabels(testSet);
         var mixup = config.Mixup > 0 ? new MixUp(data.Classes.Count, config.Mixup) : null;
         // Weighted sampling draws as many samples per epoch as the set holds, each class equally often on average.
@@ -158,7 +159,7 @@ public static class TrainJob
         IDataset<(Tensor Image, long Label)> evalSet = world > 1 ? new Subset<(Tensor, long)>(testSet, TestShard(testSet.Count, rank, world)) : testSet;
         var testLoader = new DataLoader<(Tensor, long)>(evalSet, 500, numWorkers: config.Workers, seed: config.Seed);
 
-        var model = ModelZoo.Create(config.Model, data.Classes.Count, inChannels: 1, Norm(config));
+        var model = CreateModel(config, data.Classes.Count);
         if (config.BiasPrior) Init.ClassPriorBias(Classifier(model).Bias!, ClassWeights.Counts(trainLabels, data.Classes.Count));
         if (config.SyncBn) Nn.Layers.SyncBatchNorm.ConvertSyncBatchNorm(model);
         var optimizer = CreateOptimizer(config, model);
@@ -194,6 +195,7 @@ public static class TrainJob
             });
         if (checkpoints is not null) trainer.Add(reporter, new CsvLogger(Path.Combine(runDir, "metrics.csv")), checkpoints);
         if (config.Patience > 0) trainer.Add(new EarlyStopping("top1", MonitorMode.Max, config.Patience));
+        if (config.DropBlock > 0) trainer.Add(new DropBlockSchedule(model, config.DropBlock));
         if (interruptAfterBatches is int limit)
         {
             int seen = 0; // behaves like Ctrl-C after that many batches (for tests of the interruption path)
@@ -288,7 +290,7 @@ public static class TrainJob
         int exitCode = interruptedBy == PosixSignal.SIGTERM ? 143
             : trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted") == true ? 130 : 0;
         TakeRankZerosStatistics(ddp, model, ema);
-        var (confusion, testLoss, testTop5) = Evaluate(model, ema, testLoader, data.Classes.Count);
+        var (confusion, testLoss, testTop5) = Evaluate(model, ema, testLoader, data.Classes.Count, config.Tta);
         if (world > 1)
         {
             long samples = confusion.Total; // this shard's, before the sum
@@ -410,6 +412,43 @@ public static class TrainJob
         _ => null,
     };
 
+    /// <summary>
+    /// The run's zoo model with the switches that change its layers: --norm, --dropout-kind (each Dropout(p) becomes
+    /// GaussianDropout(p) or UniformDropout(β = p)) and --drop-block (a DropBlock2d in the cnn, which a
+    /// <see cref="DropBlockSchedule"/> then drives). None of them adds state, so eval rebuilds the model from --norm alone.
+    /// </summary>
+    internal static Module CreateModel(TrainConfig c, int classes)
+    {
+        var model = c.DropBlock > 0
+            ? new FashionCnn(1, classes, norm: Norm(c), dropBlock: new Nn.Layers.DropBlock2d(0, c.DropBlockSize))
+            : ModelZoo.Create(c.Model, classes, inChannels: 1, Norm(c));
+        if (c.DropoutKind == "standard") return model;
+        int replaced = 0;
+        foreach (var parent in model.Modules().ToList())
+            foreach (var (name, child) in parent.NamedChildren().ToList())
+                if (child is Nn.Layers.Dropout dropout)
+                {
+                    parent.SetModule(name, c.DropoutKind == "gaussian" ? new Nn.Layers.GaussianDropout(dropout.P) : new Nn.Layers.UniformDropout(dropout.P));
+                    replaced++;
+                }
+        if (replaced == 0) throw new ConfigException($"dropout_kind {c.DropoutKind}: the {c.Model} model has no Dropout layer to replace");
+        return model;
+    }
+
+    /// <summary>
+    /// The training set without the Tomek links' members outside the minority class (--undersample tomek), found on the
+    /// normalized pixels; the kept images stay in order and keep their transform.
+    /// </summary>
+    internal static (IDataset<(Tensor Image, long Label)> Set, long[] Labels) TomekUndersample(IDataset<(Tensor Image, long Label)> set, long[] labels, int classes)
+    {
+        var images = new Tensor[set.Count];
+        for (int i = 0; i < set.Count; i++) images[i] = set[i].Image;
+        var features = images.Length > 0 ? Torch.Stack(images).Reshape([images.Length, -1]) : Torch.Zeros([0, 1]);
+        var kept = new TomekLinks().Resample(features, Torch.FromArray(labels, [labels.Length]), classes);
+        Console.WriteLine($"undersample tomek: removed {labels.Length - kept.Length} of {labels.Length} training images (Tomek links' members outside the minority class)");
+        return (new Subset<(Tensor, long)>(set, kept), [.. kept.Select(i => labels[i])]);
+    }
+
     /// <summary>The model's last Linear layer: the classifier whose bias --bias-prior sets.</summary>
     internal static Nn.Layers.Linear Classifier(Module model)
         => model.Modules().OfType<Nn.Layers.Linear>().LastOrDefault() is { Bias: not null } linear ? linear
@@ -433,16 +472,19 @@ public static class TrainJob
 
     /// <summary>
     /// The training images followed by SMOTE's synthetic minority images (--oversample smote): each new image is a point
-    /// on the segment between an image and one of its 5 nearest same-class neighbours, in normalized pixel space.
+    /// on the segment between an image and one of its 5 nearest same-class neighbours, in normalized pixel space. With
+    /// <paramref name="tomek"/> (--oversample smote-tomek), both members of every Tomek link are then removed.
     /// </summary>
-    internal static (IDataset<(Tensor Image, long Label)> Set, long[] Labels) SmoteOversample(IDataset<(Tensor Image, long Label)> set, int classes, long seed)
+    internal static (IDataset<(Tensor Image, long Label)> Set, long[] Labels) SmoteOversample(IDataset<(Tensor Image, long Label)> set, int classes, long seed, bool tomek = false)
     {
         var images = new Tensor[set.Count];
         var labels = new long[set.Count];
         for (int i = 0; i < set.Count; i++) (images[i], labels[i]) = set[i];
         var shape = images.Length > 0 ? images[0].Shape.ToArray() : [1, 28, 28];
         var features = Torch.Stack(images).Reshape([images.Length, -1]);
-        var (x, y) = new Smote(k: 5).FitResample(features, Torch.FromArray(labels, [labels.Length]), classes, new Generator(seed));
+        var (x, y) = tomek
+            ? new SmoteTomek(k: 5).FitResample(features, Torch.FromArray(labels, [labels.Length]), classes, new Generator(seed))
+            : new Smote(k: 5).FitResample(features, Torch.FromArray(labels, [labels.Length]), classes, new Generator(seed));
         var all = new TensorDataset(x.Reshape([x.Size(0), .. shape]), y);
         var resampled = new TransformDataset<Tensor[], (Tensor, long)>(all, (item, _) => (item[0], (long)item[1].Item()));
         return (resampled, y.ToArray<long>());
@@ -480,13 +522,17 @@ public static class TrainJob
     }
 
     // The final weights on the test set; the loss is plain cross-entropy (no label smoothing) so that runs with and without smoothing compare.
-    static (ConfusionMatrix Confusion, double Loss, double Top5) Evaluate(Module model, ModelEma? ema, DataLoader<(Tensor, long)> loader, int classes)
+    // With --tta, the prediction is the log of the softmax averaged over EvalCommand's views, whose cross-entropy is the averaged prediction's NLL.
+    static (ConfusionMatrix Confusion, double Loss, double Top5) Evaluate(Module model, ModelEma? ema, DataLoader<(Tensor, long)> loader, int classes, bool tta)
     {
         bool wasTraining = model.Training;
         model.Eval();
         try
         {
-            using (ema?.Apply()) return Score(model.Call, loader, classes);
+            Func<Tensor, Tensor> predict = tta
+                ? images => TestTimeAugmentation.AverageProbabilities(model.Call, images, horizontalFlip: true, scales: EvalCommand.TtaScales).Clamp(min: 1e-12).Log()
+                : model.Call;
+            using (ema?.Apply()) return Score(predict, loader, classes);
         }
         finally { model.Train(wasTraining); }
     }
@@ -533,7 +579,7 @@ public static class TrainJob
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- best top-1: {100 * checkpoints.Best:F2}% (checkpoint `best/`)"));
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- mean epoch time: {state.History.Average(h => h.Seconds):F1} s"));
         }
-        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- test accuracy of the final {(c.Ema > 0 ? "EMA " : "")}weights: {100 * confusion.Accuracy:F2}%, macro F1 {confusion.F1(Average.Macro):F4}"));
+        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- test accuracy of the final {(c.Ema > 0 ? "EMA " : "")}weights{(c.Tta ? " with TTA (flips, scales 0.9, 1, 1.1)" : "")}: {100 * confusion.Accuracy:F2}%, macro F1 {confusion.F1(Average.Macro):F4}"));
         sb.AppendLine().AppendLine("| class | precision | recall | F1 |").AppendLine("|---|---:|---:|---:|");
         for (int k = 0; k < confusion.NumClasses; k++)
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {data.Classes[k]} | {confusion.Precision(k):F3} | {confusion.Recall(k):F3} | {confusion.F1(k):F3} |"));

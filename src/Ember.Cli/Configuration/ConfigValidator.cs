@@ -13,7 +13,9 @@ public static class ConfigValidator
         ["momentum_form"] = ["pytorch", "velocity"],
         ["loss"] = ["ce", "focal"],
         ["sampler"] = ["random", "weighted"],
-        ["oversample"] = ["none", "smote"],
+        ["oversample"] = ["none", "smote", "smote-tomek"],
+        ["undersample"] = ["none", "tomek"],
+        ["dropout_kind"] = ["standard", "gaussian", "uniform"],
         ["norm"] = ["bn", "gn", "cmbn"],
     };
 
@@ -22,6 +24,9 @@ public static class ConfigValidator
     {
         Check("model", c.Model); Check("optimizer", c.Optimizer); Check("schedule", c.Schedule); Check("amp", c.Amp);
         Check("momentum_form", c.MomentumForm); Check("loss", c.Loss); Check("sampler", c.Sampler); Check("oversample", c.Oversample); Check("norm", c.Norm);
+        Check("undersample", c.Undersample); Check("dropout_kind", c.DropoutKind);
+        if (!(c.DropBlock >= 0 && c.DropBlock < 1)) throw new ConfigException($"drop_block must be 0 (off) or a target drop probability in (0, 1), got {c.DropBlock}");
+        if (c.DropBlockSize is < 1 or > 14) throw new ConfigException($"drop_block_size must be between 1 and 14 (the cnn's maps are 14×14 where DropBlock acts), got {c.DropBlockSize}");
         if (!double.IsFinite(c.Imbalance) || (c.Imbalance != 0 && c.Imbalance < 1))
             throw new ConfigException($"imbalance must be 0 (off) or a ratio >= 1 between the largest and the smallest class, got {c.Imbalance}");
         if (c.Labelled < 0) throw new ConfigException($"labelled must be 0 (every image labelled) or a positive number of labelled images, got {c.Labelled}");
@@ -43,6 +48,8 @@ public static class ConfigValidator
         return c;
     }
 
+    static readonly int DefaultDropBlockSize = new TrainConfig().DropBlockSize;
+
     /// <summary>The momentum <see cref="TrainConfig"/> starts with; any other value is a request that only SGD can honour.</summary>
     static readonly double DefaultMomentum = new TrainConfig().Momentum;
 
@@ -59,10 +66,18 @@ public static class ConfigValidator
         if (c.MomentumForm != "pytorch" && (c.Optimizer != "sgd" || c.Momentum == 0))
             throw new ConfigException($"momentum_form {c.MomentumForm} has no effect with optimizer {c.Optimizer}{(c.Optimizer == "sgd" ? " and momentum 0" : "")}; " +
                 "it is how SGD's momentum is written: use --optimizer sgd with a momentum, or drop --momentum-form");
-        if (c.Oversample == "smote" && c.Augment)
-            throw new ConfigException("oversample smote interpolates the stored images, which augment would then crop and flip as if they were real ones; use one of --oversample smote and --augment");
-        if (c.Norm != "bn" && c.Model != "cnn")
-            throw new ConfigException($"norm {c.Norm} applies to the cnn model only ({c.Model} keeps its own normalization); use --model cnn, or drop --norm");
+        if (c.DropoutKind != "standard" && c.Model is not ("mlp" or "cnn"))
+            throw new ConfigException($"dropout_kind {c.DropoutKind} has no effect with model {c.Model} (it has no Dropout layers of its own to replace); use --model mlp or cnn, or drop --dropout-kind");
+        if (c.DropBlock > 0 && c.Model != "cnn")
+            throw new ConfigException($"drop_block {c.DropBlock} applies to the cnn model only (DropBlock goes after its first max-pool); use --model cnn, or drop --drop-block");
+        if (c.DropBlockSize != DefaultDropBlockSize && c.DropBlock == 0)
+            throw new ConfigException($"drop_block_size {c.DropBlockSize} has no effect without drop_block; use --drop-block P, or drop --drop-block-size");
+        if (c.Oversample != "none" && c.Augment)
+            throw new ConfigException($"oversample {c.Oversample} interpolates the stored images, which augment would then crop and flip as if they were real ones; use one of --oversample {c.Oversample} and --augment");
+        if (c.Norm != "bn" && c.Model is not ("cnn" or "resnet"))
+            throw new ConfigException($"norm {c.Norm} applies to the convolutional models cnn and resnet only ({c.Model} keeps its own normalization: " +
+                (c.Model == "vit" ? "LayerNorm" : "BatchNorm1d over single features, where GroupNorm's case of many spatial values per channel does not arise") +
+                "); use --model cnn or resnet, or drop --norm");
         if (c.Norm == "cmbn" && c.Accumulate == 1)
             throw new ConfigException("norm cmbn has no effect with accumulate 1 (a window of one mini-batch is a BatchNorm); use --accumulate K > 1, or drop --norm");
         if (c.Norm == "cmbn" && c.SyncBn)

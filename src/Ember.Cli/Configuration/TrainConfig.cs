@@ -34,8 +34,16 @@ public sealed record TrainConfig
     public string Loss { get; init; } = "ce";
     /// <summary>random (shuffle) or weighted (each class drawn equally often: inverse-frequency sample weights, with replacement).</summary>
     public string Sampler { get; init; } = "random";
-    /// <summary>none, or smote: synthesize minority-class images (SMOTE on the normalized pixels, k = 5) until every class has as many as the largest.</summary>
+    /// <summary>
+    /// none; smote: synthesize minority-class images (SMOTE on the normalized pixels, k = 5) until every class has as many
+    /// as the largest; smote-tomek: SMOTE, then remove both members of every Tomek link.
+    /// </summary>
     public string Oversample { get; init; } = "none";
+    /// <summary>
+    /// none, or tomek: remove Tomek links (pairs of nearest neighbours, in normalized pixel space, from different classes),
+    /// the member outside the minority class (imblearn's default). Exact nearest neighbours: O(n²) in the training images.
+    /// </summary>
+    public string Undersample { get; init; } = "none";
     /// <summary>Initialize the classifier's output bias from the training set's class frequencies (log p).</summary>
     public bool BiasPrior { get; init; }
     /// <summary>Make the training split imbalanced (0: off): class k keeps a fraction ratio^(−k/(C−1)) of its images, so the largest and smallest classes differ by this ratio.</summary>
@@ -52,10 +60,24 @@ public sealed record TrainConfig
     /// </summary>
     public double PseudoLabel { get; init; }
     /// <summary>
-    /// The cnn's normalization layers: bn (BatchNorm2d), gn (GroupNorm, 16 channels per group, as the notes recommend)
+    /// The normalization layers of the cnn and resnet models: bn (BatchNorm2d), gn (GroupNorm, 16 channels per group, as the notes recommend)
     /// or cmbn (cross mini-batch normalization over the <see cref="Accumulate"/> mini-batches of each optimizer step).
     /// </summary>
     public string Norm { get; init; } = "bn";
+    /// <summary>
+    /// The noise of the mlp's and cnn's Dropout layers: standard (Bernoulli dropout), gaussian (GaussianDropout with the
+    /// same p: multiplicative N(1, p/(1 − p)) noise) or uniform (UniformDropout, Uout, with β = p: multiplicative 1 + U(−β, β)).
+    /// </summary>
+    public string DropoutKind { get; init; } = "standard";
+    /// <summary>
+    /// DropBlock's target drop probability (0: off; cnn only): a DropBlock2d after the cnn's first max-pool (14×14 maps),
+    /// whose drop probability rises linearly from 0 to this over training (keep probability 1 → 1 − p), as the notes describe.
+    /// </summary>
+    public double DropBlock { get; init; }
+    /// <summary>DropBlock's block size (the notes: about 7).</summary>
+    public int DropBlockSize { get; init; } = 7;
+    /// <summary>Score the final weights on the test set with test-time augmentation (flips and scales 0.9, 1, 1.1, softmax averaged), as `ember eval --tta` does.</summary>
+    public bool Tta { get; init; }
     /// <summary>EMA decay (0: off).</summary>
     public double Ema { get; init; }
     /// <summary>MixUp alpha (0: off).</summary>

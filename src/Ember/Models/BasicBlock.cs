@@ -15,16 +15,20 @@ public sealed class BasicBlock : Module, IConvBnFusable
     readonly ReLU relu;
     readonly Sequential? downsample;
 
-    /// <summary>A block from <paramref name="inPlanes"/> to <paramref name="planes"/> channels with the given stride.</summary>
-    public BasicBlock(int inPlanes, int planes, int stride = 1)
+    /// <summary>
+    /// A block from <paramref name="inPlanes"/> to <paramref name="planes"/> channels with the given stride;
+    /// <paramref name="norm"/> (channels → layer, torchvision's norm_layer) builds each normalization layer (default BatchNorm2d).
+    /// </summary>
+    public BasicBlock(int inPlanes, int planes, int stride = 1, Func<int, Module>? norm = null)
     {
+        norm ??= channels => new BatchNorm2d(channels);
         conv1 = RegisterModule("conv1", new Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false));
-        bn1 = RegisterModule("bn1", new BatchNorm2d(planes));
+        bn1 = RegisterModule("bn1", norm(planes));
         relu = RegisterModule("relu", new ReLU(inplace: true));
         conv2 = RegisterModule("conv2", new Conv2d(planes, planes, 3, padding: 1, bias: false));
-        bn2 = RegisterModule("bn2", new BatchNorm2d(planes));
+        bn2 = RegisterModule("bn2", norm(planes));
         if (stride != 1 || inPlanes != planes)
-            downsample = RegisterModule("downsample", new Sequential(new Conv2d(inPlanes, planes, 1, stride: stride, bias: false), new BatchNorm2d(planes)));
+            downsample = RegisterModule("downsample", new Sequential(new Conv2d(inPlanes, planes, 1, stride: stride, bias: false), norm(planes)));
     }
 
     /// <inheritdoc/>

@@ -15,18 +15,22 @@ public sealed class Bottleneck : Module, IConvBnFusable
     readonly ReLU relu;
     readonly Sequential? downsample;
 
-    /// <summary>A block from <paramref name="inPlanes"/> to planes·4 channels.</summary>
-    public Bottleneck(int inPlanes, int planes, int stride = 1)
+    /// <summary>
+    /// A block from <paramref name="inPlanes"/> to planes·4 channels; <paramref name="norm"/> (channels → layer,
+    /// torchvision's norm_layer) builds each normalization layer (default BatchNorm2d).
+    /// </summary>
+    public Bottleneck(int inPlanes, int planes, int stride = 1, Func<int, Module>? norm = null)
     {
+        norm ??= channels => new BatchNorm2d(channels);
         conv1 = RegisterModule("conv1", new Conv2d(inPlanes, planes, 1, bias: false));
-        bn1 = RegisterModule("bn1", new BatchNorm2d(planes));
+        bn1 = RegisterModule("bn1", norm(planes));
         conv2 = RegisterModule("conv2", new Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false));
-        bn2 = RegisterModule("bn2", new BatchNorm2d(planes));
+        bn2 = RegisterModule("bn2", norm(planes));
         conv3 = RegisterModule("conv3", new Conv2d(planes, planes * Expansion, 1, bias: false));
-        bn3 = RegisterModule("bn3", new BatchNorm2d(planes * Expansion));
+        bn3 = RegisterModule("bn3", norm(planes * Expansion));
         relu = RegisterModule("relu", new ReLU(inplace: true));
         if (stride != 1 || inPlanes != planes * Expansion)
-            downsample = RegisterModule("downsample", new Sequential(new Conv2d(inPlanes, planes * Expansion, 1, stride: stride, bias: false), new BatchNorm2d(planes * Expansion)));
+            downsample = RegisterModule("downsample", new Sequential(new Conv2d(inPlanes, planes * Expansion, 1, stride: stride, bias: false), norm(planes * Expansion)));
     }
 
     /// <inheritdoc/>

@@ -36,16 +36,19 @@ public sealed class ResNet : Module, IConvBnFusable
             if (m is Conv2d conv) Init.KaimingNormal(conv.Weight, mode: FanMode.FanOut, nonlinearity: Nonlinearity.Relu);
     }
 
-    /// <summary>ResNet-18: basic blocks [2, 2, 2, 2].</summary>
-    public static ResNet ResNet18(int numClasses = 1000, int inChannels = 3) => Build(false, [2, 2, 2, 2], numClasses, inChannels);
-    /// <summary>ResNet-34: basic blocks [3, 4, 6, 3].</summary>
-    public static ResNet ResNet34(int numClasses = 1000, int inChannels = 3) => Build(false, [3, 4, 6, 3], numClasses, inChannels);
-    /// <summary>ResNet-50: bottlenecks [3, 4, 6, 3].</summary>
-    public static ResNet ResNet50(int numClasses = 1000, int inChannels = 3) => Build(true, [3, 4, 6, 3], numClasses, inChannels);
+    // The norm argument of the factories is torchvision's norm_layer: channels → normalization layer, BatchNorm2d by default.
 
-    static ResNet Build(bool bottleneck, int[] blocks, int numClasses, int inChannels)
+    /// <summary>ResNet-18: basic blocks [2, 2, 2, 2].</summary>
+    public static ResNet ResNet18(int numClasses = 1000, int inChannels = 3, Func<int, Module>? norm = null) => Build(false, [2, 2, 2, 2], numClasses, inChannels, norm);
+    /// <summary>ResNet-34: basic blocks [3, 4, 6, 3].</summary>
+    public static ResNet ResNet34(int numClasses = 1000, int inChannels = 3, Func<int, Module>? norm = null) => Build(false, [3, 4, 6, 3], numClasses, inChannels, norm);
+    /// <summary>ResNet-50: bottlenecks [3, 4, 6, 3].</summary>
+    public static ResNet ResNet50(int numClasses = 1000, int inChannels = 3, Func<int, Module>? norm = null) => Build(true, [3, 4, 6, 3], numClasses, inChannels, norm);
+
+    static ResNet Build(bool bottleneck, int[] blocks, int numClasses, int inChannels, Func<int, Module>? norm)
     {
-        var stem = new Sequential(("conv1", new Conv2d(inChannels, 64, 7, stride: 2, padding: 3, bias: false)), ("bn1", new BatchNorm2d(64)),
+        norm ??= channels => new BatchNorm2d(channels);
+        var stem = new Sequential(("conv1", new Conv2d(inChannels, 64, 7, stride: 2, padding: 3, bias: false)), ("bn1", norm(64)),
             ("relu", new ReLU(inplace: true)), ("maxpool", new MaxPool2d(3, 2, padding: 1)));
         int expansion = bottleneck ? Bottleneck.Expansion : BasicBlock.Expansion;
         int inPlanes = 64;
@@ -57,7 +60,7 @@ public sealed class ResNet : Module, IConvBnFusable
             for (int b = 0; b < blocks[i]; b++)
             {
                 int stride = b == 0 && i > 0 ? 2 : 1;
-                stage.Add(bottleneck ? new Bottleneck(inPlanes, planes[i], stride) : new BasicBlock(inPlanes, planes[i], stride));
+                stage.Add(bottleneck ? new Bottleneck(inPlanes, planes[i], stride, norm) : new BasicBlock(inPlanes, planes[i], stride, norm));
                 inPlanes = planes[i] * expansion;
             }
             layers[i] = new Sequential(stage.ToArray());
@@ -69,15 +72,16 @@ public sealed class ResNet : Module, IConvBnFusable
     /// A small ResNet for 28×28 inputs ("resnet"): a 3×3 stem at <paramref name="width"/> channels and three stages of
     /// two basic blocks at width, 2·width and 4·width (strides 1, 2, 2), global average pooling and the head.
     /// </summary>
-    public static ResNet Small(int numClasses = 10, int inChannels = 1, int width = 32)
+    public static ResNet Small(int numClasses = 10, int inChannels = 1, int width = 32, Func<int, Module>? norm = null)
     {
-        var stem = new Sequential(("conv1", new Conv2d(inChannels, width, 3, padding: 1, bias: false)), ("bn1", new BatchNorm2d(width)), ("relu", new ReLU(inplace: true)));
+        norm ??= channels => new BatchNorm2d(channels);
+        var stem = new Sequential(("conv1", new Conv2d(inChannels, width, 3, padding: 1, bias: false)), ("bn1", norm(width)), ("relu", new ReLU(inplace: true)));
         var layers = new Sequential[3];
         int inPlanes = width;
         for (int i = 0; i < 3; i++)
         {
             int planes = width << i;
-            layers[i] = new Sequential(new BasicBlock(inPlanes, planes, i == 0 ? 1 : 2), new BasicBlock(planes, planes));
+            layers[i] = new Sequential(new BasicBlock(inPlanes, planes, i == 0 ? 1 : 2, norm), new BasicBlock(planes, planes, norm: norm));
             inPlanes = planes;
         }
         return new ResNet(stem, layers, inPlanes, numClasses);

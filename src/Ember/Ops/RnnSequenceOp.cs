@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using Ember.Autograd;
+using Ember.Kernels.Threading;
 
 namespace Ember.Ops;
 
@@ -39,15 +40,11 @@ internal static class RnnSequenceOp
             for (int s = 0; s < steps; s++)
             {
                 int t = reverse ? steps - 1 - s : s, r0 = offsets[t], bs = sizes[t];
-                var h = hCur.Span<T>()[..(bs * hidden)];
-                h.CopyTo(hPrev.Span<T>().Slice(r0 * hidden, bs * hidden));
-                var pre = hCur.Narrow(0, 0, bs).Mm(wHhT).Span<T>();
-                var ha = hAll.Span<T>().Slice(r0 * hidden, bs * hidden);
-                TensorPrimitives.Add<T>(pre, gxc.Span<T>().Slice(r0 * hidden, bs * hidden), ha);
-                if (relu) TensorPrimitives.Max<T>(ha, T.Zero, ha);
-                else TensorPrimitives.Tanh<T>(ha, ha);
-                ha.CopyTo(h);
-                ha.CopyTo(output.Span<T>().Slice(r0 * hidden, bs * hidden));
+                var recurrent = hCur.Narrow(0, 0, bs).Mm(wHhT);
+                // the rows of a step are independent: one pass per row saves h_{t−1}, adds the projections, applies the
+                // nonlinearity and writes h_t to the saved rows, the output and the state, split over the threads
+                // (the GEMM already is; with a single hidden-size GEMM per step this part is a large share of the step)
+                ParallelRange.For(bs, RowGrain, new ForwardRows<T>(gxc, recurrent, hAll, hPrev, output, hCur, r0, hidden, relu));
             }
         }
         Recording.Many(result, relu ? "RnnReluSequenceBackward" : "RnnTanhSequenceBackward", [gx, h0, wHh],
@@ -65,22 +62,70 @@ internal static class RnnSequenceOp
             throw new NotSupportedException("rnn: double backward (createGraph: true) through the fused rnn layer is not supported; its backward is first order, like PyTorch's cuDNN RNN");
         using var _ = Torch.NoGrad();
         var gy = gY.Detach().Contiguous();
-        var gOut = gy.Span<T>()[..(rows * hidden)].ToArray();
         var dh = gy.Narrow(0, rows * hidden, batch * hidden).Reshape(batch, hidden).Clone();   // becomes dh_0
         var dPre = Torch.Empty([rows, hidden], hAll.DType);
         var wHhD = wHh.Detach();
         for (int s = steps - 1; s >= 0; s--)
         {
             int t = reverse ? steps - 1 - s : s, r0 = offsets[t], bs = sizes[t];
-            var dhRows = dh.Span<T>()[..(bs * hidden)];
-            TensorPrimitives.Add<T>(dhRows, gOut.AsSpan(r0 * hidden, bs * hidden), dhRows);
-            var h = hAll.Span<T>().Slice(r0 * hidden, bs * hidden);
-            var dp = dPre.Span<T>().Slice(r0 * hidden, bs * hidden);
-            // relu' is 1 where the output is positive (PyTorch's threshold backward), tanh' = 1 − h²
-            for (int k = 0; k < dp.Length; k++)
-                dp[k] = relu ? (h[k] > T.Zero ? dhRows[k] : T.Zero) : dhRows[k] * (T.One - h[k] * h[k]);
-            dPre.Narrow(0, r0, bs).Mm(wHhD).Span<T>().CopyTo(dhRows);
+            ParallelRange.For(bs, RowGrain, new BackwardRows<T>(gy, hAll, dh, dPre, r0, hidden, relu));
+            dPre.Narrow(0, r0, bs).Mm(wHhD).Span<T>().CopyTo(dh.Span<T>()[..(bs * hidden)]);
         }
         return [dPre, dh, dPre.T.Mm(hPrev)];
+    }
+
+    // rows per parallel chunk: a chunk's boundaries depend only on the batch size, so results are the same on any thread count
+    const int RowGrain = 8;
+
+    // Per row j of a step: hPrev ← h_{t−1} (the state row, before it is overwritten), then h_t = act(gx + recurrent)
+    // into the saved rows, the output and the state.
+    readonly struct ForwardRows<T>(Tensor gx, Tensor recurrent, Tensor hAll, Tensor hPrev, Tensor output, Tensor hCur, int r0, int hidden, bool relu)
+        : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(int start, int end)
+        {
+            var gxs = gx.Span<T>(); var rec = recurrent.Span<T>(); var hs = hAll.Span<T>();
+            var hps = hPrev.Span<T>(); var outs = output.Span<T>(); var cur = hCur.Span<T>();
+            for (int j = start; j < end; j++)
+            {
+                var state = cur.Slice(j * hidden, hidden);
+                state.CopyTo(hps.Slice((r0 + j) * hidden, hidden));
+                var h = hs.Slice((r0 + j) * hidden, hidden);
+                TensorPrimitives.Add<T>(gxs.Slice((r0 + j) * hidden, hidden), rec.Slice(j * hidden, hidden), h);
+                if (relu) TensorPrimitives.Max<T>(h, T.Zero, h);
+                else TensorPrimitives.Tanh<T>(h, h);
+                h.CopyTo(state);
+                h.CopyTo(outs.Slice((r0 + j) * hidden, hidden));
+            }
+        }
+    }
+
+    // Per row j of a step in reverse: dh += the output's gradient, dPre = dh ⊙ act'(h_t) (relu' is 1 where the output
+    // is positive, PyTorch's threshold backward; tanh' = 1 − h²).
+    readonly struct BackwardRows<T>(Tensor gY, Tensor hAll, Tensor dh, Tensor dPre, int r0, int hidden, bool relu)
+        : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(int start, int end)
+        {
+            var gys = gY.Span<T>(); var hs = hAll.Span<T>(); var dhs = dh.Span<T>(); var dps = dPre.Span<T>();
+            for (int j = start; j < end; j++)
+            {
+                var d = dhs.Slice(j * hidden, hidden);
+                TensorPrimitives.Add<T>(d, gys.Slice((r0 + j) * hidden, hidden), d);
+                var h = hs.Slice((r0 + j) * hidden, hidden);
+                var dp = dps.Slice((r0 + j) * hidden, hidden);
+                int k = 0;
+                if (Vector.IsHardwareAccelerated)
+                    for (; k <= hidden - Vector<T>.Count; k += Vector<T>.Count)
+                    {
+                        var hv = new Vector<T>(h.Slice(k));
+                        var dv = new Vector<T>(d.Slice(k));
+                        var r = relu ? Vector.ConditionalSelect(Vector.GreaterThan(hv, Vector<T>.Zero), dv, Vector<T>.Zero) : dv - dv * hv * hv;
+                        r.CopyTo(dp.Slice(k));
+                    }
+                for (; k < hidden; k++)
+                    dp[k] = relu ? (h[k] > T.Zero ? d[k] : T.Zero) : d[k] - d[k] * h[k] * h[k];
+            }
+        }
     }
 }

@@ -21,6 +21,28 @@ public class NormSwitchTests
         Assert.Null(TrainJob.Norm(new TrainConfig()));
         Assert.Equal(3, ModelZoo.Create("cnn").Modules().OfType<BatchNorm2d>().Count());
         Assert.Contains("mlp has no choice of normalization layer", Assert.Throws<ArgumentException>(() => ModelZoo.Create("mlp", norm: c => new BatchNorm2d(c))).Message);
+        Assert.Contains("vit has no choice of normalization layer", Assert.Throws<ArgumentException>(() => ModelZoo.Create("vit", norm: c => new BatchNorm2d(c))).Message);
+    }
+
+    [Fact]
+    public void TheResNetsTakeGroupNormInEveryNormalizationSlot()
+    {
+        // the small resnet: stem, 3 stages × 2 blocks × 2, and the 2 projection shortcuts at widths 32, 64, 128
+        var bn = ModelZoo.Create("resnet");
+        var gn = ModelZoo.Create("resnet", norm: TrainJob.Norm(new TrainConfig { Model = "resnet", Norm = "gn" }));
+        Assert.Empty(gn.Modules().OfType<BatchNorm>());
+        var groups = gn.Modules().OfType<GroupNorm>().Select(g => (g.NumGroups, g.NumChannels)).ToList();
+        Assert.Equal(bn.Modules().OfType<BatchNorm2d>().Select(b => (b.NumFeatures / 16, b.NumFeatures)), groups);
+        Assert.Equal(15, groups.Count);
+        Assert.Equal([2, 4, 8], groups.Select(g => g.NumGroups).Distinct().Order());
+        // the same names as the BatchNorm model, less the running statistics: torchvision's norm_layer swap
+        Assert.Equal(bn.StateDict().Keys.Where(k => !k.Contains("running_") && !k.Contains("num_batches_tracked")), gn.StateDict().Keys);
+        // the torchvision resnets take it too, bottlenecks included
+        var r50 = ModelZoo.Create("resnet50", norm: c => GroupNorm.WithChannelsPerGroup(c, 16));
+        Assert.Empty(r50.Modules().OfType<BatchNorm>());
+        Assert.Equal(2048 / 16, r50.Modules().OfType<GroupNorm>().Last().NumGroups);
+        var cmbn = ModelZoo.Create("resnet", norm: TrainJob.Norm(new TrainConfig { Model = "resnet", Norm = "cmbn", Accumulate = 2 }));
+        Assert.Equal(15, cmbn.Modules().OfType<CrossMiniBatchNorm2d>().Count());
     }
 
     static string[] Losses(string project, TrainConfig config)
@@ -48,9 +70,34 @@ public class NormSwitchTests
         finally { Directory.Delete(project, true); }
     }
 
+    [Fact]
+    public void AGroupNormResNetNormalizesEachImageOnItsOwn()
+    {
+        // BatchNorm in training mode mixes the images of a batch; GroupNorm does not: an image's output is the same
+        // alone or beside others. The two models share every weight but the norms'.
+        Torch.ManualSeed(4);
+        var bn = ModelZoo.Create("resnet");
+        var gn = ModelZoo.Create("resnet", norm: TrainJob.Norm(new TrainConfig { Model = "resnet", Norm = "gn" }));
+        var shared = bn.StateDict().Where(kv => gn.StateDict().ContainsKey(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        gn.LoadStateDict(shared);
+        var x = Torch.Randn([3, 1, 28, 28]);
+        var first = x.Narrow(0, 0, 1);
+        Assert.InRange(MaxDifference(gn.Call(first), gn.Call(x).Narrow(0, 0, 1)), 0, 1e-5);
+        Assert.True(MaxDifference(bn.Call(x.Narrow(0, 0, 2)).Narrow(0, 0, 1), bn.Call(x).Narrow(0, 0, 1)) > 1e-3);
+    }
+
+    static double MaxDifference(Tensor a, Tensor b)
+    {
+        float[] x = a.ToArray<float>(), y = b.ToArray<float>();
+        double max = 0;
+        for (int i = 0; i < x.Length; i++) max = Math.Max(max, Math.Abs(x[i] - y[i]));
+        return max;
+    }
+
     [Theory]
     [InlineData("--norm ln", "unknown norm 'ln'; valid choices: bn, gn, cmbn")]
-    [InlineData("--norm gn --model mlp", "norm gn applies to the cnn model only")]
+    [InlineData("--norm gn --model mlp", "norm gn applies to the convolutional models cnn and resnet only (mlp keeps its own normalization: BatchNorm1d")]
+    [InlineData("--norm gn --model vit", "norm gn applies to the convolutional models cnn and resnet only (vit keeps its own normalization: LayerNorm")]
     [InlineData("--norm cmbn", "norm cmbn has no effect with accumulate 1")]
     public void MisusedNormsAreNamedErrors(string options, string message)
     {
