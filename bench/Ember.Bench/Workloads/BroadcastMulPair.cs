@@ -15,6 +15,8 @@ public sealed class BroadcastMulPair(bool column) : IPairedWorkload
 
     public double Flops => 0;
 
+    public double MinSampleSeconds => 0.02; // see IPairedWorkload.MinSampleSeconds
+
     int[] VectorShape => column ? [Rows, 1] : [Cols];
 
     public Action SetUpEmber()

@@ -48,7 +48,7 @@ public sealed class CompareWorkload : IWorkload
             Action emberAction = w.SetUpEmber();
             Action? torchAction = peer ? w.SetUpTorch() : null;
             if (torchAction is not null) w.CheckSameWork(); // throws (and so stops the run) if the two sides disagree
-            var (ember, torchSeconds) = Measure.MedianPair(emberAction, torchAction, reps, alternate: !args.Contains("--sequential"));
+            var (ember, torchSeconds) = Measure.MedianPair(emberAction, torchAction, reps, w.MinSampleSeconds, alternate: !args.Contains("--sequential"));
             RowMemory? emberMemory = memory ? RowMemoryWorkload.Measure(w.Name, "ember", threads) : null;
             RowMemory? torchMemory = memory && peer ? RowMemoryWorkload.Measure(w.Name, "torch", threads) : null;
             var row = new Row(w.Name, ember.Wall, torchSeconds?.Wall, w.Flops, ember.Cpu, torchSeconds?.Cpu) { EmberMemory = emberMemory, TorchMemory = torchMemory };
@@ -135,7 +135,7 @@ public sealed class CompareWorkload : IWorkload
         s.AppendLine($"Machine: {Machine.CpuModel()}, {Environment.ProcessorCount} cores, .NET {Environment.Version}. Date: {DateTime.Now:yyyy-MM-dd}.");
         s.AppendLine($"{limits}.");
         s.AppendLine($"Peer: {peerLine}. Both sides run in one process with {threads} threads (`Torch.NumThreads` / `torch.set_num_threads`);");
-        s.AppendLine($"each figure is the median of {reps} timed samples after a warm-up (samples batch calls to last ≥ 2 ms; Ember and TorchSharp samples alternate, each after a 30 ms pause that lets the other side's idle threads stop spinning, so both see the same background load),");
+        s.AppendLine($"each figure is the median of {reps} timed samples after a warm-up (samples batch calls to last ≥ 2 ms, ≥ 20 ms for the memory-bound softmax, LayerNorm, activation, add/mul and sum/mean rows, whose first call after a pause re-reads inputs evicted from the shared cache; Ember and TorchSharp samples alternate, each after a 30 ms pause that lets the other side's idle threads stop spinning, so both see the same background load),");
         s.AppendLine("except the Fashion-MNIST epoch row (below the table). Before timing, each pair with a deterministic result runs both sides once on the");
         s.AppendLine("same input and stops the run if they differ (LayerNorm, GELU: 1e-4; the models, which start from a copy of Ember's weights: their outputs).");
         s.AppendLine($"Fair conditions: `GLIBC_TUNABLES={tunables}` — glibc otherwise returns libtorch's large freed blocks to the kernel");

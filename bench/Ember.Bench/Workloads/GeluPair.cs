@@ -20,6 +20,8 @@ public sealed class GeluPair(bool tanh = false) : IPairedWorkload
 
     public double Flops => 0;
 
+    public double MinSampleSeconds => 0.02; // see IPairedWorkload.MinSampleSeconds
+
     public Action SetUpEmber()
     {
         Tensor x = Inputs.Randn(1, N);

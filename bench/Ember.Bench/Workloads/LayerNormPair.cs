@@ -23,6 +23,8 @@ public sealed class LayerNormPair(bool backward = false) : IPairedWorkload
 
     public double Flops => 0;
 
+    public double MinSampleSeconds => 0.02; // see IPairedWorkload.MinSampleSeconds
+
     public Action SetUpEmber()
     {
         norm = new LayerNorm(Cols);

@@ -13,6 +13,8 @@ public sealed class SiluPair : IPairedWorkload
 
     public double Flops => 0;
 
+    public double MinSampleSeconds => 0.02; // see IPairedWorkload.MinSampleSeconds
+
     public Action SetUpEmber()
     {
         Tensor x = Inputs.Randn(1, N);

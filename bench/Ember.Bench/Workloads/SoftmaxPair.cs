@@ -15,6 +15,8 @@ public sealed class SoftmaxPair(bool backward = false) : IPairedWorkload
 
     public double Flops => 0;
 
+    public double MinSampleSeconds => 0.02; // see IPairedWorkload.MinSampleSeconds
+
     public Action SetUpEmber()
     {
         Tensor x = Inputs.Randn(1, Rows, Cols);

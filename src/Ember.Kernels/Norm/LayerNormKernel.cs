@@ -106,9 +106,18 @@ public static unsafe class LayerNormKernel
                 int i = 0;
                 if (vector)
                 {
-                    var acc = TVec.Zero;
-                    for (; i < full; i += TVec.Count) acc += TVec.Load(xr + i);
-                    sum = TVec.Sum(acc);
+                    // Four independent accumulators: one chain of dependent adds made each pass latency-bound (a 1024-wide
+                    // row is 64 adds in a row at 512 bits, 128 at 256, 256 at 128).
+                    TVec a0 = TVec.Zero, a1 = TVec.Zero, a2 = TVec.Zero, a3 = TVec.Zero;
+                    for (; i <= full - 4 * TVec.Count; i += 4 * TVec.Count)
+                    {
+                        a0 += TVec.Load(xr + i);
+                        a1 += TVec.Load(xr + i + TVec.Count);
+                        a2 += TVec.Load(xr + i + 2 * TVec.Count);
+                        a3 += TVec.Load(xr + i + 3 * TVec.Count);
+                    }
+                    for (; i < full; i += TVec.Count) a0 += TVec.Load(xr + i);
+                    sum = TVec.Sum((a0 + a1) + (a2 + a3));
                 }
                 for (; i < cols; i++) sum += xr[i];
                 T m = sum / d;
@@ -118,13 +127,22 @@ public static unsafe class LayerNormKernel
                 TVec vm = vector ? TVec.Create(m) : default;
                 if (vector)
                 {
-                    var acc = TVec.Zero;
+                    TVec a0 = TVec.Zero, a1 = TVec.Zero, a2 = TVec.Zero, a3 = TVec.Zero;
+                    for (; i <= full - 4 * TVec.Count; i += 4 * TVec.Count)
+                    {
+                        TVec c0 = TVec.Load(xr + i) - vm, c1 = TVec.Load(xr + i + TVec.Count) - vm;
+                        TVec c2 = TVec.Load(xr + i + 2 * TVec.Count) - vm, c3 = TVec.Load(xr + i + 3 * TVec.Count) - vm;
+                        a0 += c0 * c0;
+                        a1 += c1 * c1;
+                        a2 += c2 * c2;
+                        a3 += c3 * c3;
+                    }
                     for (; i < full; i += TVec.Count)
                     {
                         var c = TVec.Load(xr + i) - vm;
-                        acc += c * c;
+                        a0 += c * c;
                     }
-                    sq = TVec.Sum(acc);
+                    sq = TVec.Sum((a0 + a1) + (a2 + a3));
                 }
                 for (; i < cols; i++) { T c = xr[i] - m; sq += c * c; }
                 T inv = T.One / T.Sqrt(sq / d + eps);
@@ -189,7 +207,18 @@ public static unsafe class LayerNormKernel
                 int i = 0;
                 if (vector)
                 {
-                    TVec accG = TVec.Zero, accGx = TVec.Zero;
+                    // Two accumulators per sum, so four independent chains (see the forward's sums).
+                    TVec accG = TVec.Zero, accGx = TVec.Zero, accG1 = TVec.Zero, accGx1 = TVec.Zero;
+                    for (; i <= full - 2 * TVec.Count; i += 2 * TVec.Count)
+                    {
+                        var g = TVec.Load(dyr + i);
+                        var g1 = TVec.Load(dyr + i + TVec.Count);
+                        if (w != null) { g *= TVec.Load(w + i); g1 *= TVec.Load(w + i + TVec.Count); }
+                        accG += g;
+                        accG1 += g1;
+                        accGx += g * ((TVec.Load(xr + i) - vm) * vinv);
+                        accGx1 += g1 * ((TVec.Load(xr + i + TVec.Count) - vm) * vinv);
+                    }
                     for (; i < full; i += TVec.Count)
                     {
                         var g = TVec.Load(dyr + i);
@@ -197,8 +226,8 @@ public static unsafe class LayerNormKernel
                         accG += g;
                         accGx += g * ((TVec.Load(xr + i) - vm) * vinv);
                     }
-                    sumG = TVec.Sum(accG);
-                    sumGx = TVec.Sum(accGx);
+                    sumG = TVec.Sum(accG + accG1);
+                    sumGx = TVec.Sum(accGx + accGx1);
                 }
                 for (; i < cols; i++)
                 {

@@ -209,6 +209,37 @@ public class SimdWidthKernelTests
             }
     });
 
+    // Large enough to take the blocked, parallel path of a reduction over an outer axis (Reduction.InnerBlock columns per
+    // work item, four rows per pass for float sums), with column counts that leave partial blocks and partial vectors, and
+    // row counts that leave 0–3 rows after the groups of four.
+    [Theory, MemberData(nameof(AllWidths))]
+    public void Column_reductions_at_each_width_match_float64_in_blocks_and_tails(SimdWidth width) => OnWidth(width, () =>
+    {
+        foreach (ReduceOp op in new[] { ReduceOp.Sum, ReduceOp.Max, ReduceOp.Prod })
+            foreach (int reduced in new[] { 1, 2, 5, 64, 65, 66, 67 })
+                foreach (int inner in new[] { 1021, 1024, 1100, 2051 })
+                {
+                    const int Outer = 2;
+                    var x = Data(Outer * reduced * inner + 1, reduced * inner, 2);
+                    if (op == ReduceOp.Prod) for (int i = 0; i < x.Length; i++) x[i] = 1 + x[i] / 64;
+                    var y = new float[Outer * inner];
+                    Reduction.Reduce<float>(op, x.AsSpan(1), Outer, reduced, inner, y);
+                    var expected = new double[Outer * inner];
+                    for (int o = 0; o < Outer; o++)
+                        for (int i = 0; i < inner; i++)
+                        {
+                            double acc = x[1 + o * reduced * inner + i];
+                            for (int r = 1; r < reduced; r++)
+                            {
+                                double v = x[1 + (o * reduced + r) * inner + i];
+                                acc = op switch { ReduceOp.Sum => acc + v, ReduceOp.Prod => acc * v, _ => Math.Max(acc, v) };
+                            }
+                            expected[o * inner + i] = acc;
+                        }
+                    KernelAssert.Close(expected, y, op == ReduceOp.Max ? 0 : 2e-6 * Math.Sqrt(reduced), $"{op} {width} [{Outer}, {reduced}, {inner}]");
+                }
+    });
+
     [Theory, MemberData(nameof(AllWidths))]
     public void Softmax_at_each_width_matches_float64_over_rows_and_inner_axes(SimdWidth width) => OnWidth(width, () =>
     {
