@@ -48,14 +48,13 @@ public static class Profiler
             {
                 handles.Add(outProj.RegisterForwardHook((_, x, y) =>
                 {
-                    // out_proj sees [L, N, E] (or [L, E] unbatched). Self-attention is assumed: S = L (the only form a
-                    // single-tensor call can take).
-                    long l = x.Size(0), n = x.Rank == 3 ? x.Size(1) : 1;
+                    // out_proj sees [L, N, E] ([N, L, E] batch-first, [L, E] unbatched) and returns the attention layer's
+                    // output shape. Self-attention is assumed: S = L (the only form a single-tensor call can take).
+                    bool nFirst = mha.BatchFirst && x.Rank == 3;
+                    long l = x.Size(nFirst ? 1 : 0), n = x.Rank == 3 ? x.Size(nFirst ? 0 : 1) : 1;
                     long macs = OpCounter.MultiheadAttention(n, l, l, mha.EmbedDim, mha.NumHeads);
                     long parameters = seen.Add(mha) ? mha.ParameterCount() : 0;
-                    // Report the shape the attention layer returns: batch-first layers transpose back after out_proj.
-                    var shape = mha.BatchFirst && y.Rank == 3 ? new Shape(y.Size(1), y.Size(0), y.Size(2)) : y.Shape;
-                    rows.Add(new LayerProfile(path, nameof(MultiheadAttention), shape, parameters, macs, "attention"));
+                    rows.Add(new LayerProfile(path, nameof(MultiheadAttention), y.Shape, parameters, macs, "attention"));
                     return null;
                 }));
             }

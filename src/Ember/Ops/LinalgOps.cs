@@ -6,7 +6,10 @@ namespace Ember.Ops;
 /// <summary>Matrix products with PyTorch's matmul rules (1-D, 2-D, batched with broadcasting).</summary>
 internal static class LinalgOps
 {
-    /// <summary>2-D × 2-D or equal-batch 3-D × 3-D: the primitive, with grads gA = g·Bᵀ, gB = Aᵀ·g.</summary>
+    /// <summary>
+    /// 2-D × 2-D or [*, m, k] × [*, k, n] with equal batch dims (any strides, expanded ones included): the primitive,
+    /// with grads gA = g·Bᵀ, gB = Aᵀ·g.
+    /// </summary>
     public static Tensor Mm(Tensor a, Tensor b, string op)
     {
         if (a.DType != b.DType)
@@ -15,12 +18,14 @@ internal static class LinalgOps
             throw new ArgumentException($"{op}: expected floating point operands, got {a.DType.TorchName()}");
         if (a.shape[^1] != b.shape[^2])
             throw new ArgumentException($"{op}: shapes {a.Shape} and {b.Shape} cannot be multiplied ({a.shape[^1]} != {b.shape[^2]})");
+        if (a.Rank != b.Rank || !a.shape.AsSpan(0, a.Rank - 2).SequenceEqual(b.shape.AsSpan(0, b.Rank - 2)))
+            throw new ArgumentException($"{op}: expected equal batch dims, got shapes {a.Shape} and {b.Shape}");
         if (Training.Amp.Autocast.Active is not null) { a = PrecisionOps.ForAutocast(a); b = PrecisionOps.ForAutocast(b); }
         var y = Backend.Of(a).MatMul(a, b);
         // A gradient takes the layout of its operand (as PyTorch's mm backward does): for a transposed view such as
         // linear's Wᵀ, (Aᵀ·g) is computed as (gᵀ·A)ᵀ, so W's gradient arrives contiguous instead of as a transposed view
         // that accumulation would copy element by element. Each product sums the same terms in the same order.
-        return Recording.Binary(y, a.Rank == 3 ? "BmmBackward0" : "MmBackward0", a, b,
+        return Recording.Binary(y, a.Rank >= 3 ? "BmmBackward0" : "MmBackward0", a, b,
             g => IsColumnMajor(a) ? Mm(b, g.MT, op).MT : Mm(g, b.MT, op),
             g => IsColumnMajor(b) ? Mm(g.MT, a, op).MT : Mm(a.MT, g, op), a, b);
     }
@@ -54,9 +59,10 @@ internal static class LinalgOps
         }
         var batchA = a.shape[..^2]; var batchB = b.shape[..^2];
         var batch = Broadcasting.Shape(batchA, batchB, "matmul");
-        int batchCount = 1; foreach (var d in batch) batchCount *= d;
-        var a3 = a.Expand([.. batch, a.shape[^2], a.shape[^1]]).Reshape(batchCount, a.shape[^2], a.shape[^1]);
-        var b3 = b.Expand([.. batch, b.shape[^2], b.shape[^1]]).Reshape(batchCount, b.shape[^2], b.shape[^1]);
-        return Mm(a3, b3, "matmul").Reshape([.. batch, a.shape[^2], b.shape[^1]]);
+        // The batch stays in its dims: the GEMM reads each product where it lies, so a permuted or expanded batch is
+        // never copied (folding it into one dim would copy whatever does not merge, e.g. heads cut from [N, L, E]).
+        if (!batchA.AsSpan().SequenceEqual(batch)) a = a.Expand([.. batch, a.shape[^2], a.shape[^1]]);
+        if (!batchB.AsSpan().SequenceEqual(batch)) b = b.Expand([.. batch, b.shape[^2], b.shape[^1]]);
+        return Mm(a, b, "matmul");
     }
 }

@@ -114,6 +114,23 @@ public class AttentionTests
         var wo = TestUtil.Leaf([4, 4], 5, scale: 0.5); var bo = TestUtil.Leaf([4], 6, scale: 0.1);
         var kpm = Torch.FromArray(new[] { false, false, false, false, true, false, false, true, true, false }, [2, 5]);
         GradCheck.Check(xs => F.MultiHeadAttentionForward(xs[0], xs[1], xs[1], 2, xs[2], xs[3], xs[4], xs[5], kpm).Output, [q, kv, w, b, wo, bo]);
+        // Batch-first inputs [N, L, E] are attended in that layout (heads cut as views, no transposed copies).
+        var qb = TestUtil.Leaf([2, 3, 4], 7); var kvb = TestUtil.Leaf([2, 5, 4], 8);
+        GradCheck.Check(xs => F.MultiHeadAttentionForward(xs[0], xs[1], xs[1], 2, xs[2], xs[3], xs[4], xs[5], kpm, batchFirst: true).Output,
+            [qb, kvb, w, b, wo, bo]);
+    }
+
+    [Fact]
+    public void MultiheadAttention_batch_first_output_is_contiguous_and_equals_the_sequence_first_result()
+    {
+        var (q, k, v) = MhaInputs();
+        var (o, _) = Mha().Forward(q, k, v, needWeights: false);
+        Tensor qb = q.Transpose(0, 1).Contiguous(), kb = k.Transpose(0, 1).Contiguous(), vb = v.Transpose(0, 1).Contiguous();
+        var (ob, _) = Mha(batchFirst: true).Forward(qb, kb, vb, needWeights: false);
+        // Returned in place as [N, L, E], not as a transposed view of an [L, N, E] result.
+        Assert.True(ob.IsContiguous);
+        // The same products on the same rows, only laid out batch-first: the bits agree.
+        Assert.Equal(o.Transpose(0, 1).Contiguous().ToArray<float>(), ob.ToArray<float>());
     }
 
     static TransformerEncoderLayer SmallLayer(bool normFirst = false, TransformerActivation act = TransformerActivation.Relu)

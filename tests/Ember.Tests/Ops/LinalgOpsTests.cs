@@ -42,6 +42,52 @@ public class LinalgOpsTests
     }
 
     [Fact]
+    public void Batch_dims_that_do_not_merge_are_read_in_place_with_the_values_and_gradients_of_copies()
+    {
+        // Attention heads cut from a batch-first projection: [N, L, H·d] → [N, H, L, d], whose (N, H) strides (L·H·d, d)
+        // cannot fold into one batch dim; a key transposed to [N, H, d, L]; and a broadcast batch of 1 against H.
+        Torch.ManualSeed(9);
+        var qx = Torch.Randn([2, 7, 3 * 5]).RequiresGradInPlace();
+        var kx = Torch.Randn([2, 6, 3 * 5]).RequiresGradInPlace();
+        var w = Torch.Randn([2, 1, 7, 6]).RequiresGradInPlace();
+        var g = Torch.Randn([2, 3, 7, 6]);
+        var q = qx.Reshape(2, 7, 3, 5).Permute(0, 2, 1, 3);
+        var kt = kx.Reshape(2, 6, 3, 5).Permute(0, 2, 3, 1);
+        Assert.False(q.IsContiguous);
+        var y = q.MatMul(kt);
+        Assert.Equal(new Shape(2, 3, 7, 6), y.Shape);
+        // The same products on contiguous copies: each head's GEMM sums the same terms in the same order, so the bits agree.
+        var expected = q.Detach().Contiguous().MatMul(kt.Detach().Contiguous());
+        Assert.Equal(expected.ToArray<float>(), y.ToArray<float>());
+        // Against the naive sum over d, so both sides cannot be wrong together.
+        var qa = q.Detach().Contiguous().ToArray<float>();
+        var ka = kt.Detach().Contiguous().ToArray<float>();
+        var ya = y.ToArray<float>();
+        for (int b = 0; b < 6; b++)
+            for (int i = 0; i < 7; i++)
+                for (int j = 0; j < 6; j++)
+                {
+                    double sum = 0;
+                    for (int p = 0; p < 5; p++) sum += qa[(b * 7 + i) * 5 + p] * ka[(b * 5 + p) * 6 + j];
+                    Assert.Equal(sum, ya[(b * 7 + i) * 6 + j], 1e-5);
+                }
+        y.Backward(g);
+        var qc = q.Detach().Contiguous().RequiresGradInPlace();
+        var kc = kt.Detach().Contiguous().RequiresGradInPlace();
+        qc.MatMul(kc).Backward(g);
+        Assert.Equal(qc.Grad!.Permute(0, 2, 1, 3).Reshape(2, 7, 15).ToArray<float>(), qx.Grad!.ToArray<float>());
+        Assert.Equal(kc.Grad!.Permute(0, 3, 1, 2).Reshape(2, 6, 15).ToArray<float>(), kx.Grad!.ToArray<float>());
+
+        // An expanded batch dim (stride 0): its gradient sums over the broadcast heads.
+        var v = kx.Detach().Reshape(2, 6, 3, 5).Permute(0, 2, 1, 3);   // [2, 3, 6, 5], a view
+        var o = w.MatMul(v);
+        Assert.Equal(w.Detach().Expand(2, 3, 7, 6).Contiguous().MatMul(v.Contiguous()).ToArray<float>(), o.ToArray<float>());
+        var go = Torch.Randn([2, 3, 7, 5]);
+        o.Backward(go);
+        TestUtil.Close(go.MatMul(v.Contiguous().MT).Sum([1], keepDim: true), w.Grad!, 1e-5, 1e-5);
+    }
+
+    [Fact]
     public void Empty_inner_dimension_gives_zeros()
     {
         var y = Torch.Empty([3, 0]).MatMul(Torch.Empty([0, 2]));

@@ -117,23 +117,27 @@ internal sealed partial class CpuBackend
 
     public Tensor MatMul(Tensor a, Tensor b)
     {
-        bool batched = a.Rank == 3;
-        int batch = batched ? a.shape[0] : 1;
+        int rank = a.Rank;
         int m = a.shape[^2], k = a.shape[^1], n = b.shape[^1];
-        var y = Empty(a.DType, batched ? [batch, m, n] : [m, n], false);
+        int[] outShape = [.. a.shape[..^2], m, n];
+        var y = Empty(a.DType, outShape, false);
+        int batch = 1;
+        for (int d = 0; d < rank - 2; d++) batch *= a.shape[d];
         var (aTrans, lda) = GemmOperand(ref a);
         var (bTrans, ldb) = GemmOperand(ref b);
-        int aBatchStride = batched ? a.strides[0] : 0, bBatchStride = batched ? b.strides[0] : 0;
+        // Each product's offset from the batch strides, whatever they are (a permuted, sliced or expanded view is read
+        // where it lies: attention heads [N, H, L, d] cut from an [N, L, E] projection need no copy).
+        int[] aOffsets = BatchOffsets(a, batch), bOffsets = BatchOffsets(b, batch);
         // Many small products (attention heads: 64×64×32 each) are below the GEMM's own threading threshold, so the
         // batch is split instead; every product is still computed whole by one thread, so the result is unchanged.
         if (batch > 1 && (long)m * n * k < SmallGemmWork && ParallelRange.MaxThreads > 1)
         {
             if (a.DType == DType.Float32)
-                ParallelRange.For(batch, 1, new BatchedGemm<float>(aTrans, bTrans, m, n, k, a.storage.As<float>(), a.offset, aBatchStride, lda,
-                    b.storage.As<float>(), b.offset, bBatchStride, ldb, y.storage.As<float>()));
+                ParallelRange.For(batch, 1, new BatchedGemm<float>(aTrans, bTrans, m, n, k, a.storage.As<float>(), aOffsets, lda,
+                    b.storage.As<float>(), bOffsets, ldb, y.storage.As<float>()));
             else if (a.DType == DType.Float64)
-                ParallelRange.For(batch, 1, new BatchedGemm<double>(aTrans, bTrans, m, n, k, a.storage.As<double>(), a.offset, aBatchStride, lda,
-                    b.storage.As<double>(), b.offset, bBatchStride, ldb, y.storage.As<double>()));
+                ParallelRange.For(batch, 1, new BatchedGemm<double>(aTrans, bTrans, m, n, k, a.storage.As<double>(), aOffsets, lda,
+                    b.storage.As<double>(), bOffsets, ldb, y.storage.As<double>()));
             else throw new NotSupportedException($"matmul: expected float32 or float64, got {a.DType.TorchName()}");
             return y;
         }
@@ -142,12 +146,12 @@ internal sealed partial class CpuBackend
             switch (a.DType)
             {
                 case DType.Float32:
-                    Gemm.Sgemm(aTrans, bTrans, m, n, k, 1f, a.storage.As<float>().AsSpan(a.offset + i * aBatchStride), lda,
-                        b.storage.As<float>().AsSpan(b.offset + i * bBatchStride), ldb, 0f, y.storage.As<float>().AsSpan(i * m * n, m * n), n);
+                    Gemm.Sgemm(aTrans, bTrans, m, n, k, 1f, a.storage.As<float>().AsSpan(aOffsets[i]), lda,
+                        b.storage.As<float>().AsSpan(bOffsets[i]), ldb, 0f, y.storage.As<float>().AsSpan(i * m * n, m * n), n);
                     break;
                 case DType.Float64:
-                    Gemm.Dgemm(aTrans, bTrans, m, n, k, 1d, a.storage.As<double>().AsSpan(a.offset + i * aBatchStride), lda,
-                        b.storage.As<double>().AsSpan(b.offset + i * bBatchStride), ldb, 0d, y.storage.As<double>().AsSpan(i * m * n, m * n), n);
+                    Gemm.Dgemm(aTrans, bTrans, m, n, k, 1d, a.storage.As<double>().AsSpan(aOffsets[i]), lda,
+                        b.storage.As<double>().AsSpan(bOffsets[i]), ldb, 0d, y.storage.As<double>().AsSpan(i * m * n, m * n), n);
                     break;
                 default: throw new NotSupportedException($"matmul: expected float32 or float64, got {a.DType.TorchName()}");
             }
@@ -155,22 +159,49 @@ internal sealed partial class CpuBackend
         return y;
     }
 
-    // Products smaller than this (multiply-adds) run single-threaded inside the GEMM (its own threshold is 80³).
+    // Products smaller than this (multiply-adds) run single-threaded inside the GEMM (its own threading threshold is 80³).
     const long SmallGemmWork = 80L * 80 * 80;
 
-    readonly struct BatchedGemm<T>(bool aTrans, bool bTrans, int m, int n, int k, T[] a, int aOffset, int aStride, int lda,
-        T[] b, int bOffset, int bStride, int ldb, T[] y) : IRangeAction where T : unmanaged
+    /// <summary>The storage offset of each matrix of <paramref name="t"/>'s batch (all dims but the last two), in row-major batch order.</summary>
+    static int[] BatchOffsets(Tensor t, int batch)
+    {
+        var offsets = new int[batch];
+        int dims = t.Rank - 2;
+        if (dims <= 0)
+        {
+            offsets[0] = t.offset;
+            return offsets;
+        }
+        // Odometer over the batch dims: the last one moves fastest.
+        Span<int> index = stackalloc int[dims];
+        long offset = t.offset;
+        for (int i = 0; i < batch; i++)
+        {
+            offsets[i] = checked((int)offset);
+            for (int d = dims - 1; d >= 0; d--)
+            {
+                offset += t.strides[d];
+                if (++index[d] < t.shape[d]) break;
+                offset -= (long)t.strides[d] * t.shape[d];
+                index[d] = 0;
+            }
+        }
+        return offsets;
+    }
+
+    readonly struct BatchedGemm<T>(bool aTrans, bool bTrans, int m, int n, int k, T[] a, int[] aOffsets, int lda,
+        T[] b, int[] bOffsets, int ldb, T[] y) : IRangeAction where T : unmanaged
     {
         public void Invoke(int start, int end)
         {
             for (int i = start; i < end; i++)
             {
                 if (typeof(T) == typeof(float))
-                    Gemm.Sgemm(aTrans, bTrans, m, n, k, 1f, ((float[])(object)a).AsSpan(aOffset + i * aStride), lda,
-                        ((float[])(object)b).AsSpan(bOffset + i * bStride), ldb, 0f, ((float[])(object)y).AsSpan(i * m * n, m * n), n);
+                    Gemm.Sgemm(aTrans, bTrans, m, n, k, 1f, ((float[])(object)a).AsSpan(aOffsets[i]), lda,
+                        ((float[])(object)b).AsSpan(bOffsets[i]), ldb, 0f, ((float[])(object)y).AsSpan(i * m * n, m * n), n);
                 else
-                    Gemm.Dgemm(aTrans, bTrans, m, n, k, 1d, ((double[])(object)a).AsSpan(aOffset + i * aStride), lda,
-                        ((double[])(object)b).AsSpan(bOffset + i * bStride), ldb, 0d, ((double[])(object)y).AsSpan(i * m * n, m * n), n);
+                    Gemm.Dgemm(aTrans, bTrans, m, n, k, 1d, ((double[])(object)a).AsSpan(aOffsets[i]), lda,
+                        ((double[])(object)b).AsSpan(bOffsets[i]), ldb, 0d, ((double[])(object)y).AsSpan(i * m * n, m * n), n);
             }
         }
     }
@@ -181,9 +212,8 @@ internal sealed partial class CpuBackend
         int r = t.Rank;
         int rows = t.shape[r - 2], cols = t.shape[r - 1];
         int rs = t.strides[r - 2], cs = t.strides[r - 1];
-        bool batchOk = r == 2 || t.shape[0] == 1 || t.strides[0] >= 0;
-        if (batchOk && (cs == 1 || cols == 1) && rs >= Math.Max(1, cols)) return (false, Math.Max(rs, 1));
-        if (batchOk && (rs == 1 || rows == 1) && cs >= Math.Max(1, rows)) return (true, Math.Max(cs, 1));
+        if ((cs == 1 || cols == 1) && rs >= Math.Max(1, cols)) return (false, Math.Max(rs, 1));
+        if ((rs == 1 || rows == 1) && cs >= Math.Max(1, rows)) return (true, Math.Max(cs, 1));
         t = t.Detach().Contiguous();
         return (false, Math.Max(cols, 1));
     }

@@ -62,39 +62,44 @@ public static partial class F
         if (query.Size(-1) != e || key.Size(-1) != e || value.Size(-1) != e)
             throw new ArgumentException($"{name}: expected query, key and value with embedding size {e}, got {query.Shape}, {key.Shape}, {value.Shape}");
         if (e % numHeads != 0) throw new ArgumentException($"{name}: embed_dim ({e}) must be divisible by num_heads ({numHeads})");
-        // Work in [L, N, E] like PyTorch.
-        if (batched && batchFirst) { query = query.Transpose(0, 1); key = key.Transpose(0, 1); value = value.Transpose(0, 1); }
+        // Batch-first inputs stay [N, L, E] (PyTorch transposes them to [L, N, E], which would cost a copy of each input
+        // for its projection and leave the output a transposed view); the heads are cut as views either way.
+        bool nFirst = batched && batchFirst;
         if (!batched)
         {
             query = query.Unsqueeze(1); key = key.Unsqueeze(1); value = value.Unsqueeze(1);
             keyPaddingMask = keyPaddingMask?.Unsqueeze(0);
         }
-        int l = query.Size(0), n = query.Size(1), s = key.Size(0), h = numHeads, d = e / numHeads;
-        if (value.Size(0) != s || key.Size(1) != n || value.Size(1) != n)
-            throw new ArgumentException($"{name}: key and value must have the same length and batch as the query, got query {query.Shape}, key {key.Shape}, value {value.Shape} ([L, N, E] layout)");
+        int seqDim = nFirst ? 1 : 0, batchDim = 1 - seqDim;
+        int l = query.Size(seqDim), n = query.Size(batchDim), s = key.Size(seqDim), h = numHeads, d = e / numHeads;
+        if (value.Size(seqDim) != s || key.Size(batchDim) != n || value.Size(batchDim) != n)
+            throw new ArgumentException($"{name}: key and value must have the same length and batch as the query, got query {query.Shape}, key {key.Shape}, value {value.Shape} ({(nFirst ? "[N, L, E]" : "[L, N, E]")} layout)");
 
         Tensor? Part(Tensor? t, int i) => t?.Narrow(0, i * e, e);
         var q = Linear(query, Part(inProjWeight, 0)!, Part(inProjBias, 0));
         var k = Linear(key, Part(inProjWeight, 1)!, Part(inProjBias, 1));
         var v = Linear(value, Part(inProjWeight, 2)!, Part(inProjBias, 2));
-        // [L, N, E] → [N, H, L, d]
-        q = q.Reshape(l, n, h, d).Permute(1, 2, 0, 3);
-        k = k.Reshape(s, n, h, d).Permute(1, 2, 0, 3);
-        v = v.Reshape(s, n, h, d).Permute(1, 2, 0, 3);
+        // [L, N, E] or [N, L, E] → [N, H, L, d], a view
+        q = Heads(q, nFirst, h, d);
+        k = Heads(k, nFirst, h, d);
+        v = Heads(v, nFirst, h, d);
 
         var mask = CombinedAttentionMask(attnMask, keyPaddingMask, isCausal, l, s, n, h, q.DType);
         var (o, weights) = Attention(q, k, v, mask, dropoutP, false, null, generator);
-        // [N, H, L, d] → [L, N, E]
-        var merged = o.Permute(2, 0, 1, 3).Reshape(l, n, e);
+        // [N, H, L, d] → [L, N, E] or [N, L, E]
+        var merged = nFirst ? o.Permute(0, 2, 1, 3).Reshape(n, l, e) : o.Permute(2, 0, 1, 3).Reshape(l, n, e);
         // a module passes its out_proj's Call so that forward hooks (the profiler's) see the projection
         var output = outProjection is null ? Linear(merged, outProjWeight, outProjBias) : outProjection(merged);
-        if (batched && batchFirst) output = output.Transpose(0, 1);
         if (!batched) output = output.Squeeze(1);
         if (!needWeights) return (output, null);
         var w = averageAttnWeights ? weights.Mean(1) : weights;
         if (!batched) w = w.Squeeze(0);
         return (output, w);
     }
+
+    /// <summary>A projection [L, N, E] (or [N, L, E] when <paramref name="batchFirst"/>) viewed as heads [N, H, L, d].</summary>
+    static Tensor Heads(Tensor x, bool batchFirst, int h, int d) =>
+        batchFirst ? x.Reshape(x.Size(0), x.Size(1), h, d).Permute(0, 2, 1, 3) : x.Reshape(x.Size(0), x.Size(1), h, d).Permute(1, 2, 0, 3);
 
     /// <summary>Float additive mask broadcastable to [N, H, L, S], or null.</summary>
     static Tensor? CombinedAttentionMask(Tensor? attnMask, Tensor? keyPaddingMask, bool isCausal, int l, int s, int n, int h, DType dtype)
