@@ -44,6 +44,9 @@ internal static unsafe class ShiftedGemmConv
         return g.OutHeight * phaseWidth <= 2L * g.OutPlane;
     }
 
+    /// <summary>Panels per chunk when above 0, for tests (several chunks on small images); 0 sizes chunks by the L2.</summary>
+    internal static int ForcedChunkPanels;
+
     // Strides up to 8: the set of phases a kernel uses fits one 64-bit mask.
     const int MaxStride = 8;
 
@@ -471,7 +474,6 @@ internal static unsafe class ShiftedGemmConv
         {
             T* plane = src + (long)c * h * w;
             T* dst = padded + (long)c * plan.ChannelLength;
-            new Span<T>(dst, plan.ChannelLength).Clear();
             for (int a = 0; a < sh; a++)
                 for (int b = 0; b < sw; b++)
                 {
@@ -482,7 +484,9 @@ internal static unsafe class ShiftedGemmConv
                     for (int yy = 0; yy < ph; yy++, dst += pw)
                     {
                         int r = yy * sh + a - plan.PadHeight;
-                        if ((uint)r >= (uint)h || xhi <= xlo) continue;
+                        if ((uint)r >= (uint)h || xhi <= xlo) { new Span<T>(dst, pw).Clear(); continue; }
+                        new Span<T>(dst, xlo).Clear();
+                        new Span<T>(dst + xhi, pw - xhi).Clear();
                         T* row = plane + (long)r * w + (b - plan.PadWidth);
                         if (sw == 1) ConvVectors.CopyShort(row + xlo, dst + xlo, xhi - xlo);
                         else for (int xx = xlo; xx < xhi; xx++) dst[xx] = row[xx * sw];
@@ -516,7 +520,7 @@ internal static unsafe class ShiftedGemmConv
     /// <summary>The sizes shared by every image of one call.</summary>
     readonly struct Plan
     {
-        public readonly int M, K, SliceDepth, PaddedM, BlockRows;
+        public readonly int M, K, SliceDepth, PaddedM, BlockRows, ChunkPanels;
         // PaddedHeight × PaddedWidth is the size of one phase image (the padded image itself at stride 1); the grid's rows
         // are PaddedWidth wide.
         public readonly int InChannels, PaddedHeight, PaddedWidth, PadHeight, PadWidth, InHeight, InWidth, StrideHeight, StrideWidth;
@@ -556,6 +560,8 @@ internal static unsafe class ShiftedGemmConv
             PaddedLength = Math.Max(InChannels * ChannelLength, (InChannels - 1) * ChannelLength + lastTap + GridWidth);
             // Weight rows per block: the block's MR×K slivers (all k-slices) stay in half the L2 while every panel passes.
             BlockRows = Math.Max(mr, (int)Math.Min(PaddedM, CacheSizes.L2 / 2 / Math.Max(1L, (long)K * elementSize) / mr * mr));
+            // Panels per chunk: the chunk's grid columns (M rows) stay in a quarter of the L2 until they are cropped.
+            ChunkPanels = (int)Math.Clamp(ForcedChunkPanels > 0 ? ForcedChunkPanels : CacheSizes.L2 / 4 / Math.Max(1L, (long)M * nr * elementSize), 1, Math.Max(1, Panels));
         }
 
         public int PackedWeightLength => PaddedM * K;
@@ -608,9 +614,10 @@ internal static unsafe class ShiftedGemmConv
         public void Invoke(int start, int end)
         {
             // Pinned arrays: the pointers stay valid without fixed.
-            T* grid = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Scratch<T>.Grid(plan.M * plan.GridWidth)));
+            int nr = TKernel.NR;
+            T* grid = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Scratch<T>.Grid(plan.M * plan.ChunkPanels * nr)));
             T* own = shared == null ? (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Scratch<T>.Padded(plan.PaddedLength))) : null;
-            T* tile = GemmBuffers<T>.Rent(TKernel.MR * TKernel.NR);
+            T* tile = GemmBuffers<T>.Rent(TKernel.MR * nr);
             for (int task = start; task < end; task++)
             {
                 int index = task / parts, part = task % parts;
@@ -618,10 +625,17 @@ internal static unsafe class ShiftedGemmConv
                 T* padded = own;
                 if (padded == null) padded = shared + (long)index * plan.PaddedLength;
                 else Pad(plan, x + ((long)n * g.InChannels + (long)grp * plan.InChannels) * g.InPlane, padded);
-                int jp0 = (int)((long)plan.Panels * part / parts), jp1 = (int)((long)plan.Panels * (part + 1) / parts);
-                Multiply(padded, packedWeight + (long)grp * plan.PackedWeightLength, jp0, jp1, grid, tile);
-                Crop(grid, (jp1 - jp0) * TKernel.NR, jp0 * TKernel.NR, jp1 * TKernel.NR, bias is null ? null : bias + grp * plan.M,
-                    y + ((long)n * g.OutChannels + (long)grp * plan.M) * g.OutPlane);
+                int first = (int)((long)plan.Panels * part / parts), last = (int)((long)plan.Panels * (part + 1) / parts);
+                T* weight = packedWeight + (long)grp * plan.PackedWeightLength;
+                T* b = bias is null ? null : bias + grp * plan.M;
+                T* output = y + ((long)n * g.OutChannels + (long)grp * plan.M) * g.OutPlane;
+                // Chunks of panels, each cropped while its grid columns are still in the L2.
+                for (int jp0 = first; jp0 < last; jp0 += plan.ChunkPanels)
+                {
+                    int jp1 = Math.Min(last, jp0 + plan.ChunkPanels);
+                    Multiply(padded, weight, jp0, jp1, grid, tile);
+                    Crop(grid, (jp1 - jp0) * nr, jp0 * nr, jp1 * nr, b, output);
+                }
             }
         }
 

@@ -372,11 +372,23 @@ public class ConvKernelTests
                 Conv2dKernel.Forward<float>(g, ToFloat(x), ToFloat(w), default, two);
                 Assert.True(other.AsSpan().SequenceEqual(two), $"{isa}: forward differs between {threads} and 2 threads");
             }
+            // Chunks of 1 and 3 panels (cropped one chunk at a time) give the same bits as one chunk.
+            var whole = new float[g.OutputLength];
+            Conv2dKernel.Forward<float>(g, ToFloat(x), ToFloat(w), default, whole);
+            foreach (int chunk in new[] { 1, 3 })
+            {
+                ShiftedGemmConv.ForcedChunkPanels = chunk;
+                var chunked = new float[g.OutputLength];
+                Conv2dKernel.Forward<float>(g, ToFloat(x), ToFloat(w), default, chunked);
+                ShiftedGemmConv.ForcedChunkPanels = 0;
+                Assert.True(chunked.AsSpan().SequenceEqual(whole), $"{isa}: forward in chunks of {chunk} panels differs");
+            }
         }
         finally
         {
             ParallelRange.MaxThreads = saved;
             GemmDriver.ForcedIsa = GemmIsa.Auto;
+            ShiftedGemmConv.ForcedChunkPanels = 0;
         }
     }
 
