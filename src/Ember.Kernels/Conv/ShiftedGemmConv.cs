@@ -11,26 +11,44 @@ using static Ember.Kernels.Operators.VectorMath;
 namespace Ember.Kernels.Conv;
 
 /// <summary>
-/// Stride-1 convolution as a GEMM that never builds the im2col matrix. Each image is copied once into a zero-padded
+/// Convolution as a GEMM that never builds the im2col matrix. Each image is copied once into a zero-padded
 /// [C, Hp, Wp] buffer and the output is computed on a grid of H_out × Wp positions: every output row is extended by the
 /// Wp − W_out columns that lie over the right padding, which are computed and dropped. On that grid, row (c, i, j) of
 /// the im2col matrix is the padded buffer itself, shifted by c·Hp·Wp + i·dH·Wp + j·dW, so packing a B panel is one
 /// contiguous copy per k instead of an im2col pass plus a packing pass, and the weight is packed once per call.
 /// The extra columns cost (Wp − W_out) / W_out more multiply-adds: 7% at 28×28, 4% at 56×56 with padding 1.
+/// A strided convolution is the same after splitting the padded image into its sH·sW phases (rows ≡ a mod sH, columns
+/// ≡ b mod sW, each ⌈Hp/sH⌉ × ⌈Wp/sW⌉): tap (i, j) reads phase (i·dH mod sH, j·dW mod sW) shifted by
+/// (⌊i·dH/sH⌋, ⌊j·dW/sW⌋), and the grid is H_out × ⌈Wp/sW⌉. Only the phases some tap reads are built.
 /// </summary>
 /// <remarks>
-/// Each image is computed by one thread in a fixed order (panel by panel, k-slices in order), so results are
-/// bit-identical for any thread count. The input gradient of a stride-1 convolution is the same kind of convolution
-/// (of the output gradient with the flipped, transposed weight), so it goes through here too.
+/// Each grid column is computed by one thread in a fixed order (k-slices in order), so results are bit-identical for
+/// any thread count and any cut of the panels between threads. The input gradient of a stride-1 convolution is the
+/// same kind of convolution (of the output gradient with the flipped, transposed weight), so it goes through here too.
 /// </remarks>
 internal static unsafe class ShiftedGemmConv
 {
     // Depth of the weight-gradient plan's slices (unused there: it has no k-slices); the forward takes the GEMM's KC.
     const int KC = 256;
 
-    /// <summary>Stride 1, several input channels per group, and a kernel or padding that the plain GEMM path would im2col.</summary>
-    public static bool Applies(in Conv2dGeometry g) =>
-        g.StrideHeight == 1 && g.StrideWidth == 1 && g.InChannelsPerGroup > 1 && !g.IsPointwise;
+    /// <summary>
+    /// Several input channels per group and a kernel, padding or stride that the plain GEMM path would im2col. Strides
+    /// above 1 (up to 8) go through the phase split when its grid has at most twice the output's positions.
+    /// </summary>
+    public static bool Applies(in Conv2dGeometry g)
+    {
+        if (g.InChannelsPerGroup <= 1 || g.IsPointwise || g.OutHeight <= 0 || g.OutWidth <= 0) return false;
+        if (g.StrideHeight == 1 && g.StrideWidth == 1) return true;
+        if (g.StrideHeight > MaxStride || g.StrideWidth > MaxStride) return false;
+        long phaseWidth = (g.InWidth + 2L * g.PadWidth + g.StrideWidth - 1) / g.StrideWidth;
+        return g.OutHeight * phaseWidth <= 2L * g.OutPlane;
+    }
+
+    /// <summary>Panels per chunk when above 0, for tests (several chunks on small images); 0 sizes chunks by the L2.</summary>
+    internal static int ForcedChunkPanels;
+
+    // Strides up to 8: the set of phases a kernel uses fits one 64-bit mask.
+    const int MaxStride = 8;
 
     /// <summary>
     /// The stride-1 convolution whose forward is this convolution's input gradient, when it goes through here: gradOutput
@@ -83,24 +101,35 @@ internal static unsafe class ShiftedGemmConv
         where TKernel : struct, IMicroKernel<T>
     {
         // The KC×NR image rows of a panel stay in L1 while the MR×KC weight slivers stream past them.
-        var plan = new Plan(g, TKernel.MR, TKernel.NR, GemmBlocking.BSliverDepth(TKernel.NR, sizeof(T), CacheSizes.L1));
+        var plan = new Plan(g, TKernel.MR, TKernel.NR, GemmBlocking.BSliverDepth(TKernel.NR, sizeof(T), CacheSizes.L1), sizeof(T));
         T[] packed = ArrayPool<T>.Shared.Rent(plan.PackedWeightLength * g.Groups);
         int[] offsets = ArrayPool<int>.Shared.Rent(plan.K);
+        int images = g.Batch * g.Groups;
+        // Fewer images than a few per thread (batch 1 at inference): each image's panels are cut into parts that threads
+        // share, over images padded once up front. Each grid column is computed the same way whichever part holds it,
+        // so the results do not depend on the cut.
+        int threads = ParallelRange.MaxThreads;
+        int parts = images >= 4 * threads || threads == 1 ? 1 : Math.Min(plan.Panels, (4 * threads + images - 1) / images);
+        T[]? shared = parts > 1 ? ArrayPool<T>.Shared.Rent(images * plan.PaddedLength) : null;
         try
         {
             plan.FillOffsets(offsets);
-            fixed (T* pw = packed)
+            fixed (T* pw = packed, sp = shared)
             fixed (int* off = offsets)
             {
                 for (int grp = 0; grp < g.Groups; grp++)
                     PackWeight<T, TKernel>(plan, w + (long)grp * plan.M * plan.K, pw + (long)grp * plan.PackedWeightLength);
-                ParallelRange.For(g.Batch * g.Groups, 1, new ImageAction<T, TKernel>(g, plan, x, pw, off, bias, y));
+                if (sp != null)
+                    ParallelRange.For(images * plan.InChannels, Math.Max(1, 16384 / Math.Max(1, plan.ChannelLength)),
+                        new PadAction<T>(g, plan, x, sp));
+                ParallelRange.For(images * parts, 1, new ImageAction<T, TKernel>(g, plan, x, sp, parts, pw, off, bias, y));
             }
         }
         finally
         {
             ArrayPool<T>.Shared.Return(packed);
             ArrayPool<int>.Shared.Return(offsets);
+            if (shared is not null) ArrayPool<T>.Shared.Return(shared);
         }
     }
 
@@ -133,7 +162,7 @@ internal static unsafe class ShiftedGemmConv
         GemmIsa isa = GemmDriver.SelectedIsa;
         int lanes = isa == GemmIsa.Vector512 ? Vector512<T>.Count : isa == GemmIsa.Vector256 ? Vector256<T>.Count : Vector128<T>.Count;
         // The grid's width is a whole number of vectors of the chosen width, zero beyond the output.
-        var plan = new Plan(g, 1, lanes, KC);
+        var plan = new Plan(g, 1, lanes, KC, sizeof(T));
         int weightLength = g.WeightLength;
         int grain = (g.Batch + chunkCount - 1) / chunkCount;
         int chunks = (g.Batch + grain - 1) / grain;
@@ -425,28 +454,82 @@ internal static unsafe class ShiftedGemmConv
         }
     }
 
-    // The image's group channels into the zeroed padded buffer.
+    // The image's group channels into the zeroed padded buffer (its phase images when strided).
     static void Pad<T>(in Plan plan, T* src, T* padded) where T : unmanaged
     {
-        new Span<T>(padded, plan.PaddedLength).Clear();
-        int w = plan.InWidth, pw = plan.PaddedWidth;
-        for (int c = 0; c < plan.InChannels; c++)
+        PadChannels(plan, src, padded, 0, plan.InChannels);
+        int body = plan.InChannels * plan.ChannelLength;
+        new Span<T>(padded + body, plan.PaddedLength - body).Clear();
+    }
+
+    /// <summary>
+    /// Channels [c0, c1) of one image into their phase images: phase (a, b) of channel c holds, at (y, x), the padded
+    /// input at row y·sH + a and column x·sW + b (zero over the padding); with stride 1 the one phase is the padded image.
+    /// </summary>
+    static void PadChannels<T>(in Plan plan, T* src, T* padded, int c0, int c1) where T : unmanaged
+    {
+        int h = plan.InHeight, w = plan.InWidth, sh = plan.StrideHeight, sw = plan.StrideWidth;
+        int ph = plan.PaddedHeight, pw = plan.PaddedWidth;
+        for (int c = c0; c < c1; c++)
         {
-            T* dst = padded + ((long)c * plan.PaddedHeight + plan.PadHeight) * pw + plan.PadWidth;
-            for (int h = 0; h < plan.InHeight; h++, src += w, dst += pw)
-                ConvVectors.CopyShort(src, dst, w);
+            T* plane = src + (long)c * h * w;
+            T* dst = padded + (long)c * plan.ChannelLength;
+            for (int a = 0; a < sh; a++)
+                for (int b = 0; b < sw; b++)
+                {
+                    if ((plan.PhaseMask & (1UL << (a * sw + b))) == 0) continue;
+                    // Columns x whose input column x·sW + b − pW lies inside [0, W).
+                    int lead = plan.PadWidth - b, last = w - 1 + plan.PadWidth - b;
+                    int xlo = lead <= 0 ? 0 : (lead + sw - 1) / sw, xhi = last < 0 ? 0 : Math.Min(pw, last / sw + 1);
+                    for (int yy = 0; yy < ph; yy++, dst += pw)
+                    {
+                        int r = yy * sh + a - plan.PadHeight;
+                        if ((uint)r >= (uint)h || xhi <= xlo) { new Span<T>(dst, pw).Clear(); continue; }
+                        new Span<T>(dst, xlo).Clear();
+                        new Span<T>(dst + xhi, pw - xhi).Clear();
+                        T* row = plane + (long)r * w + (b - plan.PadWidth);
+                        if (sw == 1) ConvVectors.CopyShort(row + xlo, dst + xlo, xhi - xlo);
+                        else for (int xx = xlo; xx < xhi; xx++) dst[xx] = row[xx * sw];
+                    }
+                }
+        }
+    }
+
+    /// <summary>Pads flat channel index·C + c of every image into the shared buffer, for images whose panels threads share.</summary>
+    readonly struct PadAction<T>(Conv2dGeometry g, Plan plan, T* x, T* shared) : IRangeAction where T : unmanaged
+    {
+        public void Invoke(int start, int end)
+        {
+            int channels = plan.InChannels;
+            while (start < end)
+            {
+                int index = start / channels, c0 = start % channels, c1 = Math.Min(channels, c0 + end - start);
+                int n = index / g.Groups, grp = index % g.Groups;
+                T* padded = shared + (long)index * plan.PaddedLength;
+                PadChannels(plan, x + ((long)n * g.InChannels + (long)grp * channels) * g.InPlane, padded, c0, c1);
+                if (c1 == channels)
+                {
+                    int body = channels * plan.ChannelLength;
+                    new Span<T>(padded + body, plan.PaddedLength - body).Clear();
+                }
+                start += c1 - c0;
+            }
         }
     }
 
     /// <summary>The sizes shared by every image of one call.</summary>
     readonly struct Plan
     {
-        public readonly int M, K, SliceDepth, PaddedM;
-        public readonly int InChannels, PaddedHeight, PaddedWidth, PadHeight, PadWidth, InHeight, InWidth;
-        public readonly int OutHeight, OutWidth, Panels, GridWidth, PaddedLength;
+        public readonly int M, K, SliceDepth, PaddedM, BlockRows, ChunkPanels;
+        // PaddedHeight × PaddedWidth is the size of one phase image (the padded image itself at stride 1); the grid's rows
+        // are PaddedWidth wide.
+        public readonly int InChannels, PaddedHeight, PaddedWidth, PadHeight, PadWidth, InHeight, InWidth, StrideHeight, StrideWidth;
+        public readonly int OutHeight, OutWidth, Panels, GridWidth, PaddedLength, Positions, Phases, ChannelLength;
+        /// <summary>Bit a·sW + b is set when some kernel tap reads phase (a, b).</summary>
+        public readonly ulong PhaseMask;
         readonly int kernelHeight, kernelWidth, dilationHeight, dilationWidth;
 
-        public Plan(in Conv2dGeometry g, int mr, int nr, int kc)
+        public Plan(in Conv2dGeometry g, int mr, int nr, int kc, int elementSize)
         {
             M = g.OutChannelsPerGroup;
             K = g.ColumnRows;
@@ -455,27 +538,50 @@ internal static unsafe class ShiftedGemmConv
             PaddedM = (M + mr - 1) / mr * mr;
             InChannels = g.InChannelsPerGroup;
             InHeight = g.InHeight; InWidth = g.InWidth; PadHeight = g.PadHeight; PadWidth = g.PadWidth;
-            PaddedHeight = g.InHeight + 2 * g.PadHeight;
-            PaddedWidth = g.InWidth + 2 * g.PadWidth;
+            StrideHeight = g.StrideHeight; StrideWidth = g.StrideWidth;
+            PaddedHeight = (g.InHeight + 2 * g.PadHeight + StrideHeight - 1) / StrideHeight;
+            PaddedWidth = (g.InWidth + 2 * g.PadWidth + StrideWidth - 1) / StrideWidth;
             OutHeight = g.OutHeight; OutWidth = g.OutWidth;
             kernelHeight = g.KernelHeight; kernelWidth = g.KernelWidth; dilationHeight = g.DilationHeight; dilationWidth = g.DilationWidth;
-            int positions = OutHeight * PaddedWidth;
-            Panels = (positions + nr - 1) / nr;
+            PhaseMask = 0;
+            for (int i = 0; i < kernelHeight; i++)
+                for (int j = 0; j < kernelWidth; j++)
+                    PhaseMask |= 1UL << (i * dilationHeight % StrideHeight * StrideWidth + j * dilationWidth % StrideWidth);
+            Phases = BitOperations.PopCount(PhaseMask);
+            ChannelLength = Phases * PaddedHeight * PaddedWidth;
+            Positions = OutHeight * PaddedWidth;
+            Panels = (Positions + nr - 1) / nr;
             GridWidth = Panels * nr;
-            // The last panel reads up to (kW − 1)·dW + GridWidth − positions past the padded image: keep that much zeroed.
-            PaddedLength = InChannels * PaddedHeight * PaddedWidth + (kernelWidth - 1) * dilationWidth + GridWidth - positions;
+            // The last panel reads GridWidth elements from the largest offset: keep the buffer that long, zero past the images.
+            int lastTap = 0;
+            for (int i = 0; i < kernelHeight; i++)
+                for (int j = 0; j < kernelWidth; j++)
+                    lastTap = Math.Max(lastTap, TapOffset(i, j));
+            PaddedLength = Math.Max(InChannels * ChannelLength, (InChannels - 1) * ChannelLength + lastTap + GridWidth);
+            // Weight rows per block: the block's MR×K slivers (all k-slices) stay in half the L2 while every panel passes.
+            BlockRows = Math.Max(mr, (int)Math.Min(PaddedM, CacheSizes.L2 / 2 / Math.Max(1L, (long)K * elementSize) / mr * mr));
+            // Panels per chunk: the chunk's grid columns (M rows) stay in a quarter of the L2 until they are cropped.
+            ChunkPanels = (int)Math.Clamp(ForcedChunkPanels > 0 ? ForcedChunkPanels : CacheSizes.L2 / 4 / Math.Max(1L, (long)M * nr * elementSize), 1, Math.Max(1, Panels));
         }
 
         public int PackedWeightLength => PaddedM * K;
 
-        /// <summary>offsets[k] for k = (c, i, j): where row k of the im2col matrix starts in the padded image.</summary>
+        // Where tap (i, j) of channel 0 starts: its phase image, moved down and right by the tap's whole strides.
+        int TapOffset(int i, int j)
+        {
+            int a = i * dilationHeight % StrideHeight, b = j * dilationWidth % StrideWidth;
+            int phase = BitOperations.PopCount(PhaseMask & ((1UL << (a * StrideWidth + b)) - 1));
+            return (phase * PaddedHeight + i * dilationHeight / StrideHeight) * PaddedWidth + j * dilationWidth / StrideWidth;
+        }
+
+        /// <summary>offsets[k] for k = (c, i, j): where row k of the im2col matrix, on the grid, starts in the padded buffer.</summary>
         public void FillOffsets(Span<int> offsets)
         {
             int k = 0;
             for (int c = 0; c < InChannels; c++)
                 for (int i = 0; i < kernelHeight; i++)
                     for (int j = 0; j < kernelWidth; j++)
-                        offsets[k++] = (c * PaddedHeight + i * dilationHeight) * PaddedWidth + j * dilationWidth;
+                        offsets[k++] = c * ChannelLength + TapOffset(i, j);
         }
     }
 
@@ -496,80 +602,109 @@ internal static unsafe class ShiftedGemmConv
         }
     }
 
-    readonly struct ImageAction<T, TKernel>(Conv2dGeometry g, Plan plan, T* x, T* packedWeight, int* offsets, T* bias, T* y) : IRangeAction
+    /// <summary>
+    /// Task t computes part t % parts of image (and group) t / parts: panels [Panels·part/parts, Panels·(part+1)/parts).
+    /// With one part the task pads its image into the thread's buffer; with more, the images were padded into
+    /// <c>shared</c> before.
+    /// </summary>
+    readonly struct ImageAction<T, TKernel>(Conv2dGeometry g, Plan plan, T* x, T* shared, int parts, T* packedWeight, int* offsets, T* bias, T* y) : IRangeAction
         where T : unmanaged, INumber<T>
         where TKernel : struct, IMicroKernel<T>
     {
         public void Invoke(int start, int end)
         {
-            T[] paddedArray = Scratch<T>.Padded(plan.PaddedLength);
-            T[] gridArray = Scratch<T>.Grid(plan.M * plan.GridWidth);
             // Pinned arrays: the pointers stay valid without fixed.
-            T* padded = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(paddedArray));
-            T* grid = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(gridArray));
-            T* tile = GemmBuffers<T>.Rent(TKernel.MR * TKernel.NR);
-            for (int index = start; index < end; index++)
+            int nr = TKernel.NR;
+            T* grid = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Scratch<T>.Grid(plan.M * plan.ChunkPanels * nr)));
+            T* own = shared == null ? (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Scratch<T>.Padded(plan.PaddedLength))) : null;
+            T* tile = GemmBuffers<T>.Rent(TKernel.MR * nr);
+            for (int task = start; task < end; task++)
             {
+                int index = task / parts, part = task % parts;
                 int n = index / g.Groups, grp = index % g.Groups;
-                Pad(plan, x + ((long)n * g.InChannels + (long)grp * plan.InChannels) * g.InPlane, padded);
-                Multiply(padded, packedWeight + (long)grp * plan.PackedWeightLength, grid, tile);
-                Crop(grid, bias is null ? null : bias + grp * plan.M, y + ((long)n * g.OutChannels + (long)grp * plan.M) * g.OutPlane);
+                T* padded = own;
+                if (padded == null) padded = shared + (long)index * plan.PaddedLength;
+                else Pad(plan, x + ((long)n * g.InChannels + (long)grp * plan.InChannels) * g.InPlane, padded);
+                int first = (int)((long)plan.Panels * part / parts), last = (int)((long)plan.Panels * (part + 1) / parts);
+                T* weight = packedWeight + (long)grp * plan.PackedWeightLength;
+                T* b = bias is null ? null : bias + grp * plan.M;
+                T* output = y + ((long)n * g.OutChannels + (long)grp * plan.M) * g.OutPlane;
+                // Chunks of panels, each cropped while its grid columns are still in the L2.
+                for (int jp0 = first; jp0 < last; jp0 += plan.ChunkPanels)
+                {
+                    int jp1 = Math.Min(last, jp0 + plan.ChunkPanels);
+                    Multiply(padded, weight, jp0, jp1, grid, tile);
+                    Crop(grid, (jp1 - jp0) * nr, jp0 * nr, jp1 * nr, b, output);
+                }
             }
         }
 
-        // grid[M, GridWidth] = W · shifted(padded), panel by panel; each panel's k-slices accumulate in order. The kernel
+        // grid[M, panels jp0..jp1) = W · shifted(padded), panel by panel; each panel's k-slices accumulate in order. The kernel
         // reads the image panel's rows in place through the offsets: copying them into a packed panel first moved as
         // many floats as the product has columns times depth, about a third of the forward's time at 64 output channels.
-        void Multiply(T* padded, T* packedWeight, T* grid, T* tile)
+        // Weights larger than half the L2 go in blocks of rows, each block over every panel, so the weight is read from
+        // memory once per image instead of once per panel (deep layers: 512×4608 weights, two panels at 7×7).
+        void Multiply(T* padded, T* packedWeight, int jp0, int jp1, T* grid, T* tile)
         {
-            int mr = TKernel.MR, nr = TKernel.NR, m = plan.M, ldc = plan.GridWidth;
-            for (int jp = 0; jp < plan.Panels; jp++)
+            int mr = TKernel.MR, nr = TKernel.NR, m = plan.M, ldc = (jp1 - jp0) * nr;
+            for (int ic = 0; ic < m; ic += plan.BlockRows)
             {
-                T* source = padded + jp * nr;
-                T* cPanel = grid + jp * nr;
-                T* weightSlice = packedWeight;
-                for (int pc = 0; pc < plan.K; pc += plan.SliceDepth)
+                int icEnd = Math.Min(m, ic + plan.BlockRows);
+                for (int jp = jp0; jp < jp1; jp++)
                 {
-                    int kb = Math.Min(plan.SliceDepth, plan.K - pc);
-                    T beta = pc == 0 ? T.Zero : T.One;
-                    for (int ir = 0; ir < m; ir += mr)
+                    T* source = padded + jp * nr;
+                    T* cPanel = grid + (jp - jp0) * nr;
+                    T* weightSlice = packedWeight;
+                    for (int pc = 0; pc < plan.K; pc += plan.SliceDepth)
                     {
-                        T* ap = weightSlice + (nint)ir * kb;
-                        T* cp = cPanel + (nint)ir * ldc;
-                        int rows = Math.Min(mr, m - ir);
-                        if (rows == mr)
+                        int kb = Math.Min(plan.SliceDepth, plan.K - pc);
+                        T beta = pc == 0 ? T.Zero : T.One;
+                        for (int ir = ic; ir < icEnd; ir += mr)
                         {
-                            TKernel.RunIndexed(kb, ap, source, offsets + pc, cp, ldc, T.One, beta);
-                            continue;
+                            T* ap = weightSlice + (nint)ir * kb;
+                            T* cp = cPanel + (nint)ir * ldc;
+                            int rows = Math.Min(mr, m - ir);
+                            if (rows == mr)
+                            {
+                                TKernel.RunIndexed(kb, ap, source, offsets + pc, cp, ldc, T.One, beta);
+                                continue;
+                            }
+                            TKernel.RunIndexed(kb, ap, source, offsets + pc, tile, nr, T.One, T.Zero);
+                            for (int r = 0; r < rows; r++)
+                            {
+                                T* c = cp + (nint)r * ldc, t = tile + r * nr;
+                                if (pc == 0) for (int j = 0; j < nr; j++) c[j] = t[j];
+                                else for (int j = 0; j < nr; j++) c[j] = t[j] + c[j];
+                            }
                         }
-                        TKernel.RunIndexed(kb, ap, source, offsets + pc, tile, nr, T.One, T.Zero);
-                        for (int r = 0; r < rows; r++)
-                        {
-                            T* c = cp + (nint)r * ldc, t = tile + r * nr;
-                            if (pc == 0) for (int j = 0; j < nr; j++) c[j] = t[j];
-                            else for (int j = 0; j < nr; j++) c[j] = t[j] + c[j];
-                        }
+                        weightSlice += (nint)plan.PaddedM * kb;
                     }
-                    weightSlice += (nint)plan.PaddedM * kb;
                 }
             }
         }
 
-        // Drops the grid's extra columns (and adds the bias): out[co, oh, ow] = grid[co, oh·Wp + ow] (+ bias[co]).
-        void Crop(T* grid, T* bias, T* output)
+        // Grid positions [q0, q1) to the output, dropping the extra columns (and adding the bias): out[co, oh, ow] =
+        // grid[co, oh·Wp + ow − q0] (+ bias[co]); the grid holds ldc positions per channel.
+        void Crop(T* grid, int ldc, int q0, int q1, T* bias, T* output)
         {
             int ow = plan.OutWidth, pw = plan.PaddedWidth;
+            q1 = Math.Min(q1, plan.Positions);
             for (int co = 0; co < plan.M; co++)
             {
-                T* src = grid + (long)co * plan.GridWidth;
+                T* src = grid + (long)co * ldc - q0;
                 T* dst = output + (long)co * plan.OutHeight * ow;
-                for (int oh = 0; oh < plan.OutHeight; oh++, src += pw, dst += ow)
+                for (int q = q0; q < q1;)
                 {
-                    if (bias is null) ConvVectors.CopyShort(src, dst, ow);
-                    else ConvVectors.AddShort(src, bias[co], dst, ow);
+                    int oh = q / pw, col = q - oh * pw, rowEnd = Math.Min(q1, (oh + 1) * pw);
+                    int count = Math.Min(ow, rowEnd - oh * pw) - col;
+                    if (count > 0)
+                    {
+                        if (bias is null) ConvVectors.CopyShort(src + q, dst + (long)oh * ow + col, count);
+                        else ConvVectors.AddShort(src + q, bias[co], dst + (long)oh * ow + col, count);
+                    }
+                    q = rowEnd;
                 }
             }
         }
-
     }
 }

@@ -319,6 +319,79 @@ public class ConvKernelTests
         finally { GemmDriver.ForcedIsa = GemmIsa.Auto; }
     }
 
+    // Strided convolutions through the phase split, batch-1 images whose panels threads share, and a weight larger
+    // than half the L2 (blocks of rows), on each vector width the hardware runs.
+    public static TheoryData<string, string> PhaseCases()
+    {
+        var data = new TheoryData<string, string>();
+        string[] geometries =
+        [
+            "1,3,17,19,16,7,7,2,2,3,3,1,1,1",   // ResNet stem: 7×7 stride 2 padding 3, odd sizes, batch 1
+            "2,5,11,10,7,3,3,2,2,1,1,1,1,1",    // 3×3 stride 2, odd channels
+            "1,4,13,12,9,6,6,2,2,2,2,1,1,1",    // YOLOv5 stem: 6×6 stride 2 padding 2
+            "2,6,9,11,8,3,3,2,3,1,2,2,1,2",     // asymmetric stride, dilation 2 (rows read only phase 0), groups
+            "1,4,7,7,6,1,1,2,2,0,0,1,1,1",      // 1×1 stride 2: one phase
+            "1,3,9,10,5,3,3,3,3,0,0,1,1,1",     // stride 3 = kernel: every tap its own phase
+            "1,8,20,21,12,3,3,1,1,1,1,1,1,1",   // stride 1, batch 1: panels cut between threads
+            "1,256,5,5,64,3,3,1,1,1,1,1,1,1",   // 64×2304 doubles > half the L2 on most machines: row blocks
+        ];
+        var widths = new List<string> { nameof(GemmIsa.Vector128) };
+        if (Vector256.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector256));
+        if (Vector512.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector512));
+        foreach (string isa in widths)
+            foreach (string geometry in geometries)
+                data.Add(isa, geometry);
+        return data;
+    }
+
+    [Theory, MemberData(nameof(PhaseCases))]
+    public void PhaseSplitMatchesDirectLoopOnEveryWidth(string isa, string geometry)
+    {
+        var g = Parse(geometry);
+        Assert.True(ShiftedGemmConv.Applies(g), $"{geometry} should take the shifted-GEMM path");
+        GemmDriver.ForcedIsa = Enum.Parse<GemmIsa>(isa);
+        int saved = ParallelRange.MaxThreads;
+        try
+        {
+            double[] x = Random(g.InputLength, 1), w = Random(g.WeightLength, 2), b = Random(g.OutChannels, 3);
+            var y = new double[g.OutputLength];
+            Array.Fill(y, double.NaN);
+            Conv2dKernel.Forward<double>(g, x, w, b, y);
+            Close(NaiveForward(g, x, w, b), y, 1e-12, $"{isa} forward");
+            var yf = new float[g.OutputLength];
+            Conv2dKernel.Forward<float>(g, ToFloat(x), ToFloat(w), default, yf);
+            Close(NaiveForward(g, ToDouble(ToFloat(x)), ToDouble(ToFloat(w)), null), yf, 1e-5, $"{isa} float forward");
+            // 1, 2 and 3 threads cut the panels differently and give the same bits.
+            foreach (int threads in new[] { 1, 3 })
+            {
+                ParallelRange.MaxThreads = threads;
+                var other = new float[g.OutputLength];
+                Conv2dKernel.Forward<float>(g, ToFloat(x), ToFloat(w), default, other);
+                ParallelRange.MaxThreads = 2;
+                var two = new float[g.OutputLength];
+                Conv2dKernel.Forward<float>(g, ToFloat(x), ToFloat(w), default, two);
+                Assert.True(other.AsSpan().SequenceEqual(two), $"{isa}: forward differs between {threads} and 2 threads");
+            }
+            // Chunks of 1 and 3 panels (cropped one chunk at a time) give the same bits as one chunk.
+            var whole = new float[g.OutputLength];
+            Conv2dKernel.Forward<float>(g, ToFloat(x), ToFloat(w), default, whole);
+            foreach (int chunk in new[] { 1, 3 })
+            {
+                ShiftedGemmConv.ForcedChunkPanels = chunk;
+                var chunked = new float[g.OutputLength];
+                Conv2dKernel.Forward<float>(g, ToFloat(x), ToFloat(w), default, chunked);
+                ShiftedGemmConv.ForcedChunkPanels = 0;
+                Assert.True(chunked.AsSpan().SequenceEqual(whole), $"{isa}: forward in chunks of {chunk} panels differs");
+            }
+        }
+        finally
+        {
+            ParallelRange.MaxThreads = saved;
+            GemmDriver.ForcedIsa = GemmIsa.Auto;
+            ShiftedGemmConv.ForcedChunkPanels = 0;
+        }
+    }
+
     [Fact]
     public void GeometryUsesPyTorchOutputFormula()
     {
