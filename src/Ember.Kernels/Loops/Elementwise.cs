@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using Ember.Kernels.Numerics;
 using Ember.Kernels.Operators;
 using Ember.Kernels.Threading;
 
@@ -103,29 +105,65 @@ public static unsafe class Elementwise
         }
     }
 
-    /// <summary>Element conversion with PyTorch's semantics: float → int truncates toward zero, anything → bool is "non-zero".</summary>
+    /// <summary>
+    /// Element conversion with PyTorch's CPU semantics, measured against libtorch 2.10: integer → narrower integer wraps;
+    /// float → int64/int32 truncates toward zero, NaN and out-of-range giving the most negative value (x86's cvtt);
+    /// float → int8 goes through int32 and float → uint8 through int64, then wrap (so −1.0 → 255); anything → bool is
+    /// "non-zero" (NaN is true); anything → float16/bfloat16 goes through float32 first (so a double can round twice),
+    /// then rounds to nearest even, overflowing to ±inf.
+    /// </summary>
     public static TDst Convert<TSrc, TDst>(TSrc value) where TSrc : unmanaged where TDst : unmanaged
     {
-        TSrc copy = value;
-        ref byte raw = ref System.Runtime.CompilerServices.Unsafe.As<TSrc, byte>(ref copy);
-        double v;
-        if (typeof(TSrc) == typeof(float)) v = System.Runtime.CompilerServices.Unsafe.As<byte, float>(ref raw);
-        else if (typeof(TSrc) == typeof(double)) v = System.Runtime.CompilerServices.Unsafe.As<byte, double>(ref raw);
-        else if (typeof(TSrc) == typeof(long)) v = System.Runtime.CompilerServices.Unsafe.As<byte, long>(ref raw);
-        else if (typeof(TSrc) == typeof(int)) v = System.Runtime.CompilerServices.Unsafe.As<byte, int>(ref raw);
-        else if (typeof(TSrc) == typeof(bool)) v = System.Runtime.CompilerServices.Unsafe.As<byte, bool>(ref raw) ? 1 : 0;
-        else if (typeof(TSrc) == typeof(byte)) v = raw;
-        else throw new NotSupportedException($"copy: cannot convert from {typeof(TSrc).Name}");
-        // long → long must not round through double
-        if (typeof(TSrc) == typeof(long) && typeof(TDst) == typeof(long)) return System.Runtime.CompilerServices.Unsafe.As<TSrc, TDst>(ref copy);
-        if (typeof(TDst) == typeof(float)) return (TDst)(object)(float)v;
-        if (typeof(TDst) == typeof(double)) return (TDst)(object)v;
-        if (typeof(TDst) == typeof(long)) return (TDst)(object)(long)v;
-        if (typeof(TDst) == typeof(int)) return (TDst)(object)(int)v;
-        if (typeof(TDst) == typeof(bool)) return (TDst)(object)(v != 0);
-        if (typeof(TDst) == typeof(byte)) return (TDst)(object)(byte)v;
+        if (typeof(TSrc) == typeof(TDst)) return Unsafe.As<TSrc, TDst>(ref value);
+        if (typeof(TSrc) == typeof(float) || typeof(TSrc) == typeof(double) || typeof(TSrc) == typeof(Half) || typeof(TSrc) == typeof(BFloat16))
+        {
+            double v = typeof(TSrc) == typeof(float) ? Unsafe.As<TSrc, float>(ref value)
+                : typeof(TSrc) == typeof(double) ? Unsafe.As<TSrc, double>(ref value)
+                : typeof(TSrc) == typeof(Half) ? (double)Unsafe.As<TSrc, Half>(ref value)
+                : (double)Unsafe.As<TSrc, BFloat16>(ref value);
+            return FromFloating<TDst>(v);
+        }
+        long l = typeof(TSrc) == typeof(long) ? Unsafe.As<TSrc, long>(ref value)
+            : typeof(TSrc) == typeof(int) ? Unsafe.As<TSrc, int>(ref value)
+            : typeof(TSrc) == typeof(sbyte) ? Unsafe.As<TSrc, sbyte>(ref value)
+            : typeof(TSrc) == typeof(byte) ? Unsafe.As<TSrc, byte>(ref value)
+            : typeof(TSrc) == typeof(bool) ? (Unsafe.As<TSrc, bool>(ref value) ? 1 : 0)
+            : throw new NotSupportedException($"copy: cannot convert from {typeof(TSrc).Name}");
+        return FromInteger<TDst>(l);
+    }
+
+    static TDst FromFloating<TDst>(double v) where TDst : unmanaged
+    {
+        if (typeof(TDst) == typeof(float)) { float r = (float)v; return Unsafe.As<float, TDst>(ref r); }
+        if (typeof(TDst) == typeof(double)) return Unsafe.As<double, TDst>(ref v);
+        if (typeof(TDst) == typeof(Half)) { Half r = (Half)(float)v; return Unsafe.As<Half, TDst>(ref r); }
+        if (typeof(TDst) == typeof(BFloat16)) { BFloat16 r = (BFloat16)(float)v; return Unsafe.As<BFloat16, TDst>(ref r); }
+        if (typeof(TDst) == typeof(bool)) { bool r = v != 0 || double.IsNaN(v); return Unsafe.As<bool, TDst>(ref r); }
+        if (typeof(TDst) == typeof(long)) { long r = TruncateInt64(v); return Unsafe.As<long, TDst>(ref r); }
+        if (typeof(TDst) == typeof(int)) { int r = TruncateInt32(v); return Unsafe.As<int, TDst>(ref r); }
+        if (typeof(TDst) == typeof(sbyte)) { sbyte r = unchecked((sbyte)TruncateInt32(v)); return Unsafe.As<sbyte, TDst>(ref r); }
+        if (typeof(TDst) == typeof(byte)) { byte r = unchecked((byte)TruncateInt64(v)); return Unsafe.As<byte, TDst>(ref r); }
         throw new NotSupportedException($"copy: cannot convert to {typeof(TDst).Name}");
     }
+
+    static TDst FromInteger<TDst>(long v) where TDst : unmanaged
+    {
+        if (typeof(TDst) == typeof(long)) return Unsafe.As<long, TDst>(ref v);
+        if (typeof(TDst) == typeof(int)) { int r = unchecked((int)v); return Unsafe.As<int, TDst>(ref r); }
+        if (typeof(TDst) == typeof(sbyte)) { sbyte r = unchecked((sbyte)v); return Unsafe.As<sbyte, TDst>(ref r); }
+        if (typeof(TDst) == typeof(byte)) { byte r = unchecked((byte)v); return Unsafe.As<byte, TDst>(ref r); }
+        if (typeof(TDst) == typeof(bool)) { bool r = v != 0; return Unsafe.As<bool, TDst>(ref r); }
+        if (typeof(TDst) == typeof(float)) { float r = v; return Unsafe.As<float, TDst>(ref r); }
+        if (typeof(TDst) == typeof(double)) { double r = v; return Unsafe.As<double, TDst>(ref r); }
+        // int64 → float32 → half, as c10 (long → float rounds once; going through double could round twice)
+        if (typeof(TDst) == typeof(Half)) { Half r = (Half)(float)v; return Unsafe.As<Half, TDst>(ref r); }
+        if (typeof(TDst) == typeof(BFloat16)) { BFloat16 r = (BFloat16)(float)v; return Unsafe.As<BFloat16, TDst>(ref r); }
+        throw new NotSupportedException($"copy: cannot convert to {typeof(TDst).Name}");
+    }
+
+    // .NET saturates out-of-range float → int casts; C++ on x86 (cvttsd2si) gives the "integer indefinite" value instead.
+    static long TruncateInt64(double v) => v >= -9.2233720368547758e18 && v < 9.2233720368547758e18 ? (long)v : long.MinValue;
+    static int TruncateInt32(double v) => v > -2147483649.0 && v < 2147483648.0 ? (int)v : int.MinValue;
 
     /// <summary>Row-major strides of a contiguous tensor of <paramref name="shape"/>.</summary>
     public static int[] ContiguousStrides(ReadOnlySpan<int> shape)

@@ -221,34 +221,17 @@ public static class SafeTensors
     // the tensor's array where the element type matches, so the peak memory is the tensor itself.
     static Tensor ReadTensor(Stream stream, Entry e, string path)
     {
-        int n = (int)e.Count;
-        switch (e.Code)
+        if (e.Code == DTypeCode.BOOL)
         {
-            case DTypeCode.F32:
-                {
-                    var values = new float[n];
-                    UntrustedFile.ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()), path, "safetensors");
-                    return Own(values, e.Shape);
-                }
-            case DTypeCode.F64:
-                {
-                    var values = new double[n];
-                    UntrustedFile.ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()), path, "safetensors");
-                    return Own(values, e.Shape);
-                }
-            case DTypeCode.I64:
-                {
-                    var values = new long[n];
-                    UntrustedFile.ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()), path, "safetensors");
-                    return Own(values, e.Shape);
-                }
-            default:
-                {
-                    var raw = new byte[e.End - e.Begin];
-                    UntrustedFile.ReadExactly(stream, raw, path, "safetensors");
-                    return Decode(raw, e, path);
-                }
+            var raw = new byte[e.End - e.Begin];
+            UntrustedFile.ReadExactly(stream, raw, path, "safetensors");
+            return Decode(raw, e, path); // bools are validated byte by byte
         }
+        var dtype = ToDType(e.Code);
+        var values = dtype.NewArray((int)e.Count, zeroed: false);
+        var bytes = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(values), (int)(e.End - e.Begin));
+        UntrustedFile.ReadExactly(stream, bytes, path, "safetensors");
+        return Own(values, dtype, e.Shape);
     }
 
     /// <summary>The element types of the format.</summary>
@@ -258,17 +241,17 @@ public static class SafeTensors
         F32,
         /// <summary>float64</summary>
         F64,
-        /// <summary>float16 (read as float32)</summary>
+        /// <summary>float16</summary>
         F16,
-        /// <summary>bfloat16 (read as float32)</summary>
+        /// <summary>bfloat16</summary>
         BF16,
         /// <summary>int64</summary>
         I64,
-        /// <summary>int32 (read as int64)</summary>
+        /// <summary>int32</summary>
         I32,
-        /// <summary>uint8 (read as int64)</summary>
+        /// <summary>uint8</summary>
         U8,
-        /// <summary>int8 (read as int64)</summary>
+        /// <summary>int8</summary>
         I8,
         /// <summary>bool</summary>
         BOOL,
@@ -301,63 +284,57 @@ public static class SafeTensors
         DType.Float32 => "F32",
         DType.Float64 => "F64",
         DType.Int64 => "I64",
-        _ => "BOOL",
+        DType.Bool => "BOOL",
+        DType.Float16 => "F16",
+        DType.BFloat16 => "BF16",
+        DType.Int32 => "I32",
+        DType.Int8 => "I8",
+        DType.UInt8 => "U8",
+        _ => throw DTypeExtensions.NotSupported("safetensors write", dtype),
+    };
+
+    static DType ToDType(DTypeCode code) => code switch
+    {
+        DTypeCode.F32 => DType.Float32,
+        DTypeCode.F64 => DType.Float64,
+        DTypeCode.I64 => DType.Int64,
+        DTypeCode.F16 => DType.Float16,
+        DTypeCode.BF16 => DType.BFloat16,
+        DTypeCode.I32 => DType.Int32,
+        DTypeCode.U8 => DType.UInt8,
+        DTypeCode.I8 => DType.Int8,
+        _ => DType.Bool,
     };
 
     static ReadOnlySpan<byte> Bytes(Tensor t)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors: big-endian machines are not supported");
-        return t.DType switch
-        {
-            DType.Float32 => MemoryMarshal.AsBytes(t.Span<float>()),
-            DType.Float64 => MemoryMarshal.AsBytes(t.Span<double>()),
-            DType.Int64 => MemoryMarshal.AsBytes(t.Span<long>()),
-            _ => MemoryMarshal.AsBytes(t.Span<bool>()),
-        };
+        // every dtype's storage is an array of its plain little-endian elements, the format's own layout
+        var data = t.storage.Data;
+        int size = t.DType.ElementSize();
+        return MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetArrayDataReference(data), data.Length * size)
+            .Slice(t.offset * size, t.NumEl * size);
     }
 
     // The tensor takes the array it was read into (no second copy of every weight).
-    static Tensor Own(float[] values, int[] shape) => new(new Storage(values, DType.Float32), shape);
-    static Tensor Own(double[] values, int[] shape) => new(new Storage(values, DType.Float64), shape);
-    static Tensor Own(long[] values, int[] shape) => new(new Storage(values, DType.Int64), shape);
-    static Tensor Own(bool[] values, int[] shape) => new(new Storage(values, DType.Bool), shape);
+    static Tensor Own(Array values, DType dtype, int[] shape) => new(new Storage(values, dtype), shape);
 
     static Tensor Decode(ReadOnlySpan<byte> data, Entry e, string source)
     {
         var shape = e.Shape;
         switch (e.Code)
         {
-            case DTypeCode.F32: return Own(MemoryMarshal.Cast<byte, float>(data).ToArray(), shape);
-            case DTypeCode.F64: return Own(MemoryMarshal.Cast<byte, double>(data).ToArray(), shape);
-            case DTypeCode.I64: return Own(MemoryMarshal.Cast<byte, long>(data).ToArray(), shape);
-            case DTypeCode.F16:
+            case DTypeCode.BOOL: break;
+            default:
                 {
-                    var raw = MemoryMarshal.Cast<byte, Half>(data);
-                    var values = new float[raw.Length];
-                    for (int i = 0; i < raw.Length; i++) values[i] = (float)raw[i];
-                    return Own(values, shape);
+                    var dtype = ToDType(e.Code);
+                    var values = dtype.NewArray((int)e.Count, zeroed: false);
+                    data.CopyTo(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(values), data.Length));
+                    return Own(values, dtype, shape);
                 }
-            case DTypeCode.BF16:
-                {
-                    var raw = MemoryMarshal.Cast<byte, ushort>(data);
-                    var values = new float[raw.Length];
-                    for (int i = 0; i < raw.Length; i++) values[i] = BitConverter.Int32BitsToSingle(raw[i] << 16);
-                    return Own(values, shape);
-                }
-            case DTypeCode.I32:
-                {
-                    var raw = MemoryMarshal.Cast<byte, int>(data);
-                    var values = new long[raw.Length];
-                    for (int i = 0; i < raw.Length; i++) values[i] = raw[i];
-                    return Own(values, shape);
-                }
-            case DTypeCode.U8:
-            case DTypeCode.I8:
-                {
-                    var values = new long[data.Length];
-                    for (int i = 0; i < data.Length; i++) values[i] = e.Code == DTypeCode.U8 ? data[i] : (sbyte)data[i];
-                    return Own(values, shape);
-                }
+        }
+        switch (e.Code)
+        {
             default:
                 {
                     var bools = new bool[data.Length];
@@ -368,7 +345,7 @@ public static class SafeTensors
                             1 => true,
                             _ => throw new InvalidDataException($"safetensors: {source}: tensor '{e.Name}' (BOOL) holds byte {data[i]} at element {i}, which is neither 0 nor 1"),
                         };
-                    return Own(bools, shape);
+                    return Own(bools, DType.Bool, shape);
                 }
         }
     }

@@ -12,6 +12,7 @@ internal static class AtanOp
     {
         if (!x.DType.IsFloatingPoint()) x = x.To(DType.Float32);
         var src = x.Detach().Contiguous();
+        x.DType.RequireFloat32Or64("atan");
         var y = Torch.Empty(x.shape, x.DType);
         if (x.DType == DType.Float32)
         {

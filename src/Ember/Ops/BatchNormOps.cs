@@ -15,6 +15,7 @@ internal static class BatchNormOps
     {
         int n = x.Size(0), c = x.Size(1), s = x.NumEl / Math.Max(1, n * c);
         var xc = x.Detach().Contiguous();
+        x.DType.RequireFloat32Or64("batch_norm");
         var y = Torch.Empty(x.Shape.ToArray(), x.DType);
         var mean = Torch.Empty([c], x.DType);
         var invStd = Torch.Empty([c], x.DType);

@@ -15,6 +15,21 @@ internal static class BinaryOps
         return (a.To(t), b.To(t));
     }
 
+    /// <summary><see cref="Promote"/> for add, sub, mul and div, which may leave a 0-d operand in float32 beside a half-type tensor.</summary>
+    static (Tensor, Tensor) PromoteArithmetic(Tensor a, Tensor b)
+    {
+        if (a.DType == b.DType) return (a, b);
+        var t = ResultType(a, b);
+        // A 0-d operand next to a half-type tensor stays in float32 (the backend computes half types in float32):
+        // PyTorch uses such a scalar's original value, so h * 0.1 is rounded once, not after rounding 0.1 to half.
+        if (t.IsReducedFloat())
+        {
+            if (a.Rank == 0 && a.DType != t) return (a.To(DType.Float32), b.To(t));
+            if (b.Rank == 0 && b.DType != t) return (a.To(t), b.To(DType.Float32));
+        }
+        return (a.To(t), b.To(t));
+    }
+
     /// <summary>
     /// torch.result_type for two tensors: a 0-d tensor next to a dimensioned one only decides the type when it is of a
     /// higher category (bool &lt; integer &lt; floating), so float32 · float64-scalar stays float32 while int64 · float64-scalar is float64.
@@ -30,7 +45,7 @@ internal static class BinaryOps
         return DTypeExtensions.Promote(a.DType, b.DType);
     }
 
-    static int Category(DType t) => t switch { DType.Bool => 0, DType.Int64 => 1, _ => 2 };
+    static int Category(DType t) => t.Category();
 
     static Tensor Prim(BinaryOp op, Tensor a, Tensor b) => Backend.Of(a).Binary(op, a, b);
 
@@ -38,7 +53,7 @@ internal static class BinaryOps
     // captures locals makes the compiler allocate its closure on entry, which doubled the cost of a small add.
     public static Tensor Add(Tensor a, Tensor b)
     {
-        (a, b) = Promote(a, b);
+        (a, b) = PromoteArithmetic(a, b);
         var y = Prim(BinaryOp.Add, a, b);
         return Recording.IsOn(a, b) ? RecordAdd(y, a, b) : y;
     }
@@ -51,7 +66,7 @@ internal static class BinaryOps
 
     public static Tensor Sub(Tensor a, Tensor b)
     {
-        (a, b) = Promote(a, b);
+        (a, b) = PromoteArithmetic(a, b);
         var y = Prim(BinaryOp.Sub, a, b);
         return Recording.IsOn(a, b) ? RecordSub(y, a, b) : y;
     }
@@ -64,7 +79,7 @@ internal static class BinaryOps
 
     public static Tensor Mul(Tensor a, Tensor b)
     {
-        (a, b) = Promote(a, b);
+        (a, b) = PromoteArithmetic(a, b);
         var y = Prim(BinaryOp.Mul, a, b);
         return Recording.IsOn(a, b) ? RecordMul(y, a, b) : y;
     }
@@ -77,7 +92,7 @@ internal static class BinaryOps
 
     public static Tensor Div(Tensor a, Tensor b)
     {
-        (a, b) = Promote(a, b);
+        (a, b) = PromoteArithmetic(a, b);
         if (!a.DType.IsFloatingPoint()) { a = a.To(DType.Float32); b = b.To(DType.Float32); } // true division, as torch.div
         var y = Prim(BinaryOp.Div, a, b);
         return Recording.IsOn(a, b) ? RecordDiv(y, a, b) : y;

@@ -25,6 +25,7 @@ internal static class ConvOps
             stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W, groups);
         if (Training.Amp.Autocast.Active is not null) { x = PrecisionOps.ForAutocast(x); weight = PrecisionOps.ForAutocast(weight); }
         var xc = x.Detach().Contiguous(); var wc = weight.Detach().Contiguous();
+        x.DType.RequireFloat32Or64("conv2d");
         var y = Torch.Empty([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], x.DType);
         if (x.DType == DType.Float32)
             Conv2dKernel.Forward(g, xc.Span<float>(), wc.Span<float>(), bias is null ? default : bias.Detach().Contiguous().Span<float>(), y.Span<float>());
@@ -66,6 +67,7 @@ internal static class ConvOps
         var g = new ConvTranspose2dGeometry(x.Size(0), x.Size(1), x.Size(2), x.Size(3), weight.Size(1) * groups, weight.Size(2), weight.Size(3),
             stride.H, stride.W, padding.H, padding.W, outputPadding.H, outputPadding.W, dilation.H, dilation.W, groups);
         var xc = x.Detach().Contiguous(); var wc = weight.Detach().Contiguous();
+        x.DType.RequireFloat32Or64("conv_transpose2d");
         var y = Torch.Empty([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], x.DType);
         if (x.DType == DType.Float32)
             ConvTranspose2dKernel.Forward(g, xc.Span<float>(), wc.Span<float>(), bias is null ? default : bias.Detach().Contiguous().Span<float>(), y.Span<float>());

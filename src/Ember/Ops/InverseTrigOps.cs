@@ -13,6 +13,7 @@ internal static class InverseTrigOps
     static Tensor Map(Tensor x, Func<double, double> f64, Func<float, float> f32)
     {
         var src = x.Detach().Contiguous();
+        x.DType.RequireFloat32Or64("asin/acos");
         var y = Torch.Empty(x.shape, x.DType);
         if (x.DType == DType.Float32)
         {

@@ -25,6 +25,7 @@ internal static class LayerNormOps
         // The spans live only inside this scope, so the pool may recycle what they touched once it closes (StoragePool.EnterOp).
         using (Backends.Cpu.StoragePool.EnterOp())
         {
+            x.DType.RequireFloat32Or64("layer_norm");
             if (x.DType == DType.Float32)
                 LayerNormKernel.Forward(xc.Span<float>(), rows, cols, w is null ? default : w.Span<float>(), b is null ? default : b.Span<float>(), (float)eps,
                     y.Span<float>(), mean.Span<float>(), rstd.Span<float>());

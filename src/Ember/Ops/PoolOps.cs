@@ -35,6 +35,7 @@ internal static class PoolOps
             throw new ArgumentException($"max_pool2d: pad should be at most half of effective kernel size, but got pad={padding}, kernel_size={kernel}");
         var g = new Pool2dGeometry(x.Size(0), x.Size(1), x.Size(2), x.Size(3), kernel.H, kernel.W, stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W, ceilMode);
         var xc = x.Detach().Contiguous();
+        x.DType.RequireFloat32Or64("max_pool2d");
         var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], x.DType);
         bool recording = Recording.IsOn(x);
         if (!recording && !returnIndices)
@@ -85,6 +86,7 @@ internal static class PoolOps
     static Tensor AvgForward(Tensor x, Pool2dGeometry g, bool countIncludePad, int? divisorOverride)
     {
         var xc = x.Detach().Contiguous();
+        x.DType.RequireFloat32Or64("avg_pool2d");
         var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], x.DType);
         if (x.DType == DType.Float32) AvgPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), countIncludePad, divisorOverride);
         else AvgPool2dKernel.Forward(g, xc.Span<double>(), y.Span<double>(), countIncludePad, divisorOverride);
@@ -111,6 +113,7 @@ internal static class PoolOps
     static Tensor AdaptiveAvgForward(Tensor x, AdaptivePool2dGeometry g)
     {
         var xc = x.Detach().Contiguous();
+        x.DType.RequireFloat32Or64("adaptive_avg_pool2d");
         var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], x.DType);
         if (x.DType == DType.Float32) AdaptiveAvgPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>());
         else AdaptiveAvgPool2dKernel.Forward(g, xc.Span<double>(), y.Span<double>());
@@ -131,6 +134,7 @@ internal static class PoolOps
         var (x, unbatched) = Batched(input, "adaptive_max_pool2d");
         var g = new AdaptivePool2dGeometry(x.Size(0), x.Size(1), x.Size(2), x.Size(3), outputSize.H, outputSize.W);
         var xc = x.Detach().Contiguous();
+        x.DType.RequireFloat32Or64("adaptive_max_pool2d");
         var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], x.DType);
         var indices = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], DType.Int64);
         if (x.DType == DType.Float32) AdaptiveMaxPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), indices.Span<long>());

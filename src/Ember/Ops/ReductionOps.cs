@@ -30,7 +30,7 @@ internal static class ReductionOps
 
     public static Tensor Sum(Tensor x, int[]? dims, bool keepDim)
     {
-        if (x.DType == DType.Bool) x = x.To(DType.Int64);
+        if (x.DType == DType.Bool || x.DType.IsIntegral()) x = x.To(DType.Int64); // sum of bool or any integer type is int64, as PyTorch
         var d = NormalizeDims(x, dims, "sum");
         var y = Backend.Of(x).Reduce(ReduceOp.Sum, x, d, keepDim);
         var inputShape = x.shape;
@@ -42,6 +42,8 @@ internal static class ReductionOps
     {
         if (!x.DType.IsFloatingPoint())
             throw new ArgumentException($"mean: could not infer output dtype; input dtype must be floating point, got {x.DType.TorchName()}");
+        // half types: one float32 accumulation and division, rounded once, as PyTorch (not a rounded sum divided again)
+        if (x.DType.IsReducedFloat()) return Mean(x.To(DType.Float32), dims, keepDim).To(x.DType);
         var d = NormalizeDims(x, dims, "mean");
         int count = 1;
         foreach (var i in d) count *= x.shape[i];
@@ -50,6 +52,7 @@ internal static class ReductionOps
 
     public static Tensor Prod(Tensor x, int[]? dims, bool keepDim)
     {
+        if (x.DType == DType.Bool || x.DType.IsIntegral()) x = x.To(DType.Int64);
         var d = NormalizeDims(x, dims, "prod");
         var y = Backend.Of(x).Reduce(ReduceOp.Prod, x, d, keepDim);
         var inputShape = x.shape;

@@ -22,6 +22,7 @@ internal static class ResampleOps
     static Tensor Forward(Tensor x, Upsample2dGeometry g, InterpolationMode mode, bool alignCorners)
     {
         var xc = x.Detach().Contiguous();
+        x.DType.RequireFloat32Or64("interpolate");
         var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], x.DType);
         if (x.DType == DType.Float32)
         {

@@ -40,13 +40,7 @@ internal class Storage
             StoragePool.Register(pooled);
             storage = pooled;
         }
-        else storage = dtype switch
-        {
-            DType.Float32 => new Storage(zeroed ? new float[count] : GC.AllocateUninitializedArray<float>(count), dtype),
-            DType.Float64 => new Storage(zeroed ? new double[count] : GC.AllocateUninitializedArray<double>(count), dtype),
-            DType.Int64 => new Storage(zeroed ? new long[count] : GC.AllocateUninitializedArray<long>(count), dtype),
-            _ => new Storage(new bool[count], dtype),
-        };
+        else storage = new Storage(dtype.NewArray(count, zeroed), dtype);
         storage.Serial = Interlocked.Increment(ref lastSerial);
         return storage;
     }
@@ -56,8 +50,14 @@ internal class Storage
     public T[] As<T>()
     {
         if (Pooled) StoragePool.Touch(Unsafe.As<PooledStorage>(this));
+        // One type-handle compare per op, not per element: a kernel reached with the wrong dtype would otherwise read
+        // the array as another element type (out of bounds for wider types).
+        if (Data.GetType() != typeof(T[])) throw WrongType(typeof(T));
         return Unsafe.As<T[]>(Data);
     }
+
+    NotSupportedException WrongType(Type t) => new(
+        $"this op does not support {DType.TorchName()} tensors (its kernel reads {t.Name} elements); convert with To() first");
 }
 
 /// <summary>

@@ -7,7 +7,8 @@ namespace Ember;
 public partial class Tensor
 {
     /// <summary>A 0-d tensor holding <paramref name="value"/> in the dtype a scalar operand takes next to this tensor.</summary>
-    Tensor ScalarLike(double value) => Torch.Scalar(value, DType.IsFloatingPoint() ? DType : DType.Float32);
+    /// Next to a half type it stays float32: PyTorch computes with the scalar's own value, not its half rounding.
+    Tensor ScalarLike(double value) => Torch.Scalar(value, DType.IsFloatingPoint() && !DType.IsReducedFloat() ? DType : DType.Float32);
     Tensor ScalarLike(long value) => Torch.Scalar(value, DType == DType.Bool ? DType.Int64 : DType);
 
     /// <summary>this + other·alpha, broadcasting (torch.add).</summary>

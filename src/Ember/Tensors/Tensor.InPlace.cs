@@ -43,7 +43,7 @@ public partial class Tensor
 
     bool FastInPlace(Tensor other) =>
         !(GradMode.IsEnabled && (RequiresGrad || other.RequiresGrad)) && IsContiguous && other.IsContiguous
-        && other.DType == DType && DType.IsFloatingPoint() && (other.NumEl == NumEl && other.shape.AsSpan().SequenceEqual(shape) || other.NumEl == 1);
+        && other.DType == DType && DType is DType.Float32 or DType.Float64 && (other.NumEl == NumEl && other.shape.AsSpan().SequenceEqual(shape) || other.NumEl == 1);
 
     Tensor FastBinary(BinaryOp op, Tensor other)
     {

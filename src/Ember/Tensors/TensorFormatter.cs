@@ -23,7 +23,8 @@ internal static class TensorFormatter
         }
         else
         {
-            if (t.DType == DType.Float64) suffixes.Add($"dtype={t.DType.TorchName()}");
+            // PyTorch names every dtype but the default float, int64 and bool
+            if (t.DType is not (DType.Float32 or DType.Int64 or DType.Bool)) suffixes.Add($"dtype={t.DType.TorchName()}");
             var formatter = ElementFormat.For(t.DType, Shown(t, values, summarize));
             var sb = new StringBuilder("tensor(");
             Append(sb, t.Shape.ToArray(), values, 0, 0, formatter, summarize, indent: 7);
@@ -134,7 +135,7 @@ internal static class TensorFormatter
         {
             var f = new ElementFormat();
             var list = shown.ToList();
-            if (dtype is DType.Bool or DType.Int64)
+            if (dtype == DType.Bool || dtype.IsIntegral())
             {
                 f.mode = dtype == DType.Bool ? Mode.Bool : Mode.Integer;
                 f.Width = list.Count == 0 ? 1 : list.Max(v => f.Raw(v).Length);

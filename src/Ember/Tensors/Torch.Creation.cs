@@ -88,6 +88,7 @@ public static partial class Torch
     public static Tensor Rand(int[] shape, DType dtype = DType.Float32, Generator? generator = null)
     {
         var g = generator ?? Generator.Default;
+        if (dtype.IsReducedFloat()) return Rand(shape, DType.Float32, g).To(dtype); // drawn in float32, then rounded
         var t = New(dtype, shape, false);
         if (dtype == DType.Float32) { var s = t.Span<float>(); for (int i = 0; i < s.Length; i++) s[i] = g.NextSingle(); }
         else if (dtype == DType.Float64) { var s = t.Span<double>(); for (int i = 0; i < s.Length; i++) s[i] = g.NextDouble(); }
@@ -101,6 +102,7 @@ public static partial class Torch
     public static Tensor Randn(int[] shape, DType dtype = DType.Float32, Generator? generator = null)
     {
         var g = generator ?? Generator.Default;
+        if (dtype.IsReducedFloat()) return Randn(shape, DType.Float32, g).To(dtype);
         var t = New(dtype, shape, false);
         if (dtype == DType.Float32) { var s = t.Span<float>(); for (int i = 0; i < s.Length; i++) s[i] = (float)g.NextNormal(); }
         else if (dtype == DType.Float64) { var s = t.Span<double>(); for (int i = 0; i < s.Length; i++) s[i] = g.NextNormal(); }
@@ -144,6 +146,7 @@ public static partial class Torch
         // One pass with the arithmetic of rand(shape)·(high − low) + low in the tensor's precision (same bits, a
         // quarter of the memory traffic: model initialization draws every weight through here).
         var g = generator ?? Generator.Default;
+        if (dtype.IsReducedFloat()) return Uniform(low, high, shape, DType.Float32, g).To(dtype);
         var t = New(dtype, shape, false);
         if (dtype == DType.Float32)
         {
@@ -232,7 +235,7 @@ public static partial class Torch
         var dtype = DTypeExtensions.FromClr(type);
         var t = New(dtype, shape.ToArray(), false);
         int i = 0;
-        foreach (var v in leaves) SetFlat(t, i++, v switch { bool b => b ? 1 : 0, _ => Convert.ToDouble(v) }, v is long l ? l : null);
+        foreach (var v in leaves) SetFlat(t, i++, v switch { bool b => b ? 1 : 0, Half h => (double)h, Kernels.Numerics.BFloat16 h => (double)h, _ => Convert.ToDouble(v) }, v is long l ? l : null);
         return t;
     }
 
@@ -267,7 +270,8 @@ public static partial class Torch
             case DType.Float32: t.storage.As<float>()[i] = (float)value; break;
             case DType.Float64: t.storage.As<double>()[i] = value; break;
             case DType.Int64: t.storage.As<long>()[i] = exact ?? (long)value; break;
-            default: t.storage.As<bool>()[i] = value != 0; break;
+            case DType.Bool: t.storage.As<bool>()[i] = value != 0; break;
+            default: Backend.Of(t).Fill(t.Reshape(-1).Narrow(0, i, 1), value); break; // the other dtypes convert as a fill does
         }
     }
 }

@@ -96,7 +96,18 @@ internal sealed partial class CpuBackend
             case DType.Float32: SortRows<float>(x, values, indices, descending); break;
             case DType.Float64: SortRows<double>(x, values, indices, descending); break;
             case DType.Int64: SortRows<long>(x, values, indices, descending); break;
-            default: throw new NotSupportedException("sort: not implemented for torch.bool");
+            case DType.Int32: SortRows<int>(x, values, indices, descending); break;
+            case DType.Int8: SortRows<sbyte>(x, values, indices, descending); break;
+            case DType.UInt8: SortRows<byte>(x, values, indices, descending); break;
+            case DType.Float16: SortRows<Half>(x, values, indices, descending); break;
+            case DType.BFloat16:
+            {
+                // widening to float32 is exact and keeps the order; the sorted values convert back exactly
+                var (wide, order) = SortLastDim(x.Detach().To(DType.Float32), descending);
+                Copy(wide, values);
+                return (values, order);
+            }
+            default: throw DTypeExtensions.NotSupported("sort", x.DType);
         }
         return (values, indices);
     }
@@ -161,7 +172,8 @@ internal sealed partial class CpuBackend
             case DType.Float32: dst.storage.As<float>()[dstIndex] = src.storage.As<float>()[srcIndex]; break;
             case DType.Float64: dst.storage.As<double>()[dstIndex] = src.storage.As<double>()[srcIndex]; break;
             case DType.Int64: dst.storage.As<long>()[dstIndex] = src.storage.As<long>()[srcIndex]; break;
-            default: dst.storage.As<bool>()[dstIndex] = src.storage.As<bool>()[srcIndex]; break;
+            // the other dtypes: one element through Array.Copy, which checks that both arrays hold the same type
+            default: Array.Copy(src.storage.Data, srcIndex, dst.storage.Data, dstIndex, 1); break;
         }
     }
 
@@ -172,7 +184,18 @@ internal sealed partial class CpuBackend
             case DType.Float32: dst.storage.As<float>()[dstIndex] += src.storage.As<float>()[srcIndex]; break;
             case DType.Float64: dst.storage.As<double>()[dstIndex] += src.storage.As<double>()[srcIndex]; break;
             case DType.Int64: dst.storage.As<long>()[dstIndex] += src.storage.As<long>()[srcIndex]; break;
-            default: throw new NotSupportedException("scatter_add: not implemented for torch.bool");
+            case DType.Int32: dst.storage.As<int>()[dstIndex] += src.storage.As<int>()[srcIndex]; break;
+            case DType.Int8: dst.storage.As<sbyte>()[dstIndex] += src.storage.As<sbyte>()[srcIndex]; break;
+            case DType.UInt8: dst.storage.As<byte>()[dstIndex] += src.storage.As<byte>()[srcIndex]; break;
+            // half types add in float32 and round once per element, as PyTorch's CPU scatter_add
+            case DType.Float16: { var d = dst.storage.As<Half>(); d[dstIndex] = (Half)((float)d[dstIndex] + (float)src.storage.As<Half>()[srcIndex]); break; }
+            case DType.BFloat16:
+            {
+                var d = dst.storage.As<Kernels.Numerics.BFloat16>();
+                d[dstIndex] = (Kernels.Numerics.BFloat16)(d[dstIndex] + (float)src.storage.As<Kernels.Numerics.BFloat16>()[srcIndex]);
+                break;
+            }
+            default: throw DTypeExtensions.NotSupported("scatter_add", src.DType);
         }
     }
 }

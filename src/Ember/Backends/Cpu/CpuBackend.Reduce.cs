@@ -11,6 +11,10 @@ internal sealed partial class CpuBackend
     public Tensor Reduce(ReduceOp op, Tensor x, int[] dims, bool keepDim)
     {
         using var scope = StoragePool.EnterOp();
+        // half types accumulate in float32 and round the result once; narrow integers reduce in int64 (callers have
+        // already turned sum/prod of integers into int64 results, so only max/min come back narrowed, and exactly)
+        var wide = Widened(x.DType);
+        if (wide != x.DType) return Convert(Reduce(op, Convert(x, wide), dims, keepDim), x.DType);
         var (src, outer, reduced, inner) = AsBlock(x, dims);
         var outShape = ReducedShape(x.shape, dims, keepDim);
         var y = Empty(x.DType, outShape, false);
@@ -19,7 +23,7 @@ internal sealed partial class CpuBackend
             case DType.Float32: Reduction.Reduce(op, src.Span<float>(), outer, reduced, inner, y.Span<float>()); break;
             case DType.Float64: Reduction.Reduce(op, src.Span<double>(), outer, reduced, inner, y.Span<double>()); break;
             case DType.Int64: Reduction.Reduce(op, src.Span<long>(), outer, reduced, inner, y.Span<long>()); break;
-            default: throw new NotSupportedException($"{op.ToString().ToLowerInvariant()}: not implemented for torch.bool (convert with To(DType.Int64))");
+            default: throw DTypeExtensions.NotSupported(op.ToString().ToLowerInvariant(), x.DType, "convert with To(DType.Int64)");
         }
         return y;
     }
@@ -27,6 +31,12 @@ internal sealed partial class CpuBackend
     public (Tensor Values, Tensor Indices) ArgReduce(bool max, Tensor x, int dim, bool keepDim)
     {
         using var scope = StoragePool.EnterOp();
+        var wide = Widened(x.DType);
+        if (wide != x.DType)
+        {
+            var (v, i) = ArgReduce(max, Convert(x, wide), dim, keepDim);
+            return (Convert(v, x.DType), i);
+        }
         var (src, outer, reduced, inner) = AsBlock(x, [dim]);
         var outShape = ReducedShape(x.shape, [dim], keepDim);
         var values = Empty(x.DType, outShape, false);
@@ -36,14 +46,18 @@ internal sealed partial class CpuBackend
             case DType.Float32: Reduction.ArgReduce(max, src.Span<float>(), outer, reduced, inner, values.Span<float>(), indices.Span<long>()); break;
             case DType.Float64: Reduction.ArgReduce(max, src.Span<double>(), outer, reduced, inner, values.Span<double>(), indices.Span<long>()); break;
             case DType.Int64: Reduction.ArgReduce(max, src.Span<long>(), outer, reduced, inner, values.Span<long>(), indices.Span<long>()); break;
-            default: throw new NotSupportedException($"{(max ? "max" : "min")}: not implemented for torch.bool");
+            default: throw DTypeExtensions.NotSupported(max ? "max" : "min", x.DType);
         }
         return (values, indices);
     }
 
+    /// <summary>The dtype reductions run in: float32 for the half types, int64 for the narrow integers, else the dtype itself.</summary>
+    static DType Widened(DType dtype) => dtype.IsReducedFloat() ? DType.Float32 : dtype is DType.Int32 or DType.Int8 or DType.UInt8 ? DType.Int64 : dtype;
+
     public Tensor Softmax(Tensor x, int dim, bool log)
     {
         using var scope = StoragePool.EnterOp();
+        if (x.DType.IsReducedFloat()) return Convert(Softmax(Convert(x, DType.Float32), dim, log), x.DType);
         var src = x.IsContiguous ? x : x.Detach().Contiguous(); // detached: the backend records no graph
         var y = Empty(x.DType, (int[])x.shape.Clone(), false);
         int outer = 1, reduced = x.shape[dim], inner = 1;
@@ -61,6 +75,8 @@ internal sealed partial class CpuBackend
     public Tensor SoftmaxBackward(Tensor grad, Tensor output, int dim, bool log)
     {
         using var scope = StoragePool.EnterOp();
+        if (output.DType.IsReducedFloat())
+            return Convert(SoftmaxBackward(Convert(grad, DType.Float32), Convert(output, DType.Float32), dim, log), output.DType);
         var g = grad.Contiguous(); var y = output.Contiguous();
         var dx = Empty(output.DType, (int[])output.shape.Clone(), false);
         int outer = 1, reduced = output.shape[dim], inner = 1;
@@ -117,6 +133,9 @@ internal sealed partial class CpuBackend
 
     public Tensor MatMul(Tensor a, Tensor b)
     {
+        // half types: converted to float32 and multiplied with float32 accumulation, the product rounded once
+        if (a.DType.IsReducedFloat()) return Convert(MatMul(Convert(a, DType.Float32), Convert(b, DType.Float32)), a.DType);
+        a.DType.RequireFloat32Or64("matmul");
         int rank = a.Rank;
         int m = a.shape[^2], k = a.shape[^1], n = b.shape[^1];
         int[] outShape = [.. a.shape[..^2], m, n];

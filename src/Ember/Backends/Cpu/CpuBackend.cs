@@ -31,54 +31,73 @@ internal sealed partial class CpuBackend : IBackend
         using var scope = StoragePool.EnterOp();
         if (dst.IsContiguous)
         {
-            switch (dst.DType)
-            {
-                case DType.Float32: dst.Span<float>().Fill((float)value); return;
-                case DType.Float64: dst.Span<double>().Fill(value); return;
-                case DType.Int64: dst.Span<long>().Fill((long)value); return;
-                default: dst.Span<bool>().Fill(value != 0); return;
-            }
+            var fill = new FillAction { Dst = dst, Value = value };
+            DTypeDispatch.Run(dst.DType, ref fill);
+            return;
         }
         var scalar = Empty(dst.DType, [], false);
         Fill(scalar, value);
         Copy(scalar, dst);
     }
 
+    struct FillAction : IElementAction
+    {
+        public Tensor Dst; public double Value;
+        // the value converts as a float64 tensor would (so 300 fills a uint8 tensor with 44, as PyTorch)
+        public readonly void Invoke<T>() where T : unmanaged => Dst.Span<T>().Fill(Elementwise.Convert<double, T>(Value));
+    }
+
     public void Copy(Tensor src, Tensor dst)
     {
         using var scope = StoragePool.EnterOp();
-        var srcStrides = BroadcastStrides(src, dst.shape);
-        switch (src.DType)
+        var copy = new CopyAction { Src = src, SrcStrides = BroadcastStrides(src, dst.shape), Dst = dst };
+        DTypeDispatch.Run(src.DType, ref copy);
+    }
+
+    // Two dispatches, source then destination, so every pair of dtypes reaches Elementwise.Copy with its own types.
+    struct CopyAction : IElementAction
+    {
+        public Tensor Src; public int[] SrcStrides; public Tensor Dst;
+        public readonly void Invoke<TSrc>() where TSrc : unmanaged
         {
-            case DType.Float32: CopyFrom<float>(src, srcStrides, dst); break;
-            case DType.Float64: CopyFrom<double>(src, srcStrides, dst); break;
-            case DType.Int64: CopyFrom<long>(src, srcStrides, dst); break;
-            default: CopyFrom<bool>(src, srcStrides, dst); break;
+            var to = new CopyTo<TSrc> { Src = Src, SrcStrides = SrcStrides, Dst = Dst };
+            DTypeDispatch.Run(Dst.DType, ref to);
         }
     }
 
-    static void CopyFrom<TSrc>(Tensor src, int[] srcStrides, Tensor dst) where TSrc : unmanaged
+    struct CopyTo<TSrc> : IElementAction where TSrc : unmanaged
     {
-        var s = src.storage.As<TSrc>();
-        switch (dst.DType)
-        {
-            case DType.Float32: Elementwise.Copy<TSrc, float>(s, src.offset, srcStrides, dst.storage.As<float>(), dst.offset, dst.strides, dst.shape); break;
-            case DType.Float64: Elementwise.Copy<TSrc, double>(s, src.offset, srcStrides, dst.storage.As<double>(), dst.offset, dst.strides, dst.shape); break;
-            case DType.Int64: Elementwise.Copy<TSrc, long>(s, src.offset, srcStrides, dst.storage.As<long>(), dst.offset, dst.strides, dst.shape); break;
-            default: Elementwise.Copy<TSrc, bool>(s, src.offset, srcStrides, dst.storage.As<bool>(), dst.offset, dst.strides, dst.shape); break;
-        }
+        public Tensor Src; public int[] SrcStrides; public Tensor Dst;
+        public readonly void Invoke<TDst>() where TDst : unmanaged
+            => Elementwise.Copy<TSrc, TDst>(Src.storage.As<TSrc>(), Src.offset, SrcStrides, Dst.storage.As<TDst>(), Dst.offset, Dst.strides, Dst.shape);
+    }
+
+    /// <summary>The dtype a kernel computes <paramref name="dtype"/> in: float32 for the half types (PyTorch's "opmath" type), else itself.</summary>
+    internal static DType OpMath(DType dtype) => dtype.IsReducedFloat() ? DType.Float32 : dtype;
+
+    /// <summary>x converted to <paramref name="dtype"/> without recording a graph (x itself if it has it already).</summary>
+    internal Tensor Convert(Tensor x, DType dtype)
+    {
+        if (x.DType == dtype) return x;
+        var y = Empty(dtype, (int[])x.shape.Clone(), false);
+        Copy(x, y);
+        return y;
     }
 
     public Tensor Unary(UnaryOp op, Tensor x)
     {
         using var scope = StoragePool.EnterOp();
+        // half types: computed in float32 and rounded once per element, as PyTorch's CPU kernels
+        if (x.DType.IsReducedFloat()) return Convert(Unary(op, Convert(x, DType.Float32)), x.DType);
+        // narrow integers: in int64 and wrapped back (abs(-128) stays -128 in int8, as PyTorch)
+        if (x.DType is DType.Int32 or DType.Int8 or DType.UInt8) return Convert(Unary(op, Convert(x, DType.Int64)), x.DType);
         var y = Empty(x.DType, (int[])x.shape.Clone(), false);
         switch (x.DType)
         {
             case DType.Float32: UnaryTyped<float>(op, x, y); break;
             case DType.Float64: UnaryTyped<double>(op, x, y); break;
             case DType.Int64: UnaryInteger(op, x, y); break;
-            default: throw new NotSupportedException($"{op.ToString().ToLowerInvariant()}: not implemented for {x.DType.TorchName()}");
+            default: throw DTypeExtensions.NotSupported(op.ToString().ToLowerInvariant(), x.DType);
         }
         return y;
     }
@@ -93,6 +112,8 @@ internal sealed partial class CpuBackend : IBackend
     public Tensor ReluBackward(Tensor grad, Tensor output)
     {
         using var scope = StoragePool.EnterOp();
+        if (grad.DType.IsReducedFloat()) return Convert(ReluBackward(Convert(grad, DType.Float32), Convert(output, DType.Float32)), grad.DType);
+        grad.DType.RequireFloat32Or64("relu backward");
         var g = grad.Contiguous(); var y = output.Contiguous();
         var dx = Empty(grad.DType, (int[])grad.shape.Clone(), false);
         if (grad.DType == DType.Float32) ActivationGradients.ReluBackward(g.Span<float>(), y.Span<float>(), dx.Span<float>());
@@ -104,6 +125,8 @@ internal sealed partial class CpuBackend : IBackend
     public Tensor Activation(Activation activation, Tensor x)
     {
         using var scope = StoragePool.EnterOp();
+        if (x.DType.IsReducedFloat()) return Convert(Activation(activation, Convert(x, DType.Float32)), x.DType);
+        x.DType.RequireFloat32Or64(activation.ToString().ToLowerInvariant());
         var xc = x.Contiguous();
         var y = Empty(x.DType, (int[])x.shape.Clone(), false);
         if (x.DType == DType.Float32) ActivationKernel.Forward(activation, xc.Span<float>(), y.Span<float>());
@@ -115,6 +138,8 @@ internal sealed partial class CpuBackend : IBackend
     public Tensor ActivationBackward(Activation activation, Tensor grad, Tensor x)
     {
         using var scope = StoragePool.EnterOp();
+        if (x.DType.IsReducedFloat()) return Convert(ActivationBackward(activation, Convert(grad, DType.Float32), Convert(x, DType.Float32)), x.DType);
+        x.DType.RequireFloat32Or64(activation.ToString().ToLowerInvariant() + " backward");
         var g = grad.Contiguous(); var xc = x.Contiguous();
         var dx = Empty(x.DType, (int[])x.shape.Clone(), false);
         if (x.DType == DType.Float32) ActivationKernel.Backward(activation, g.Span<float>(), xc.Span<float>(), dx.Span<float>());
@@ -143,6 +168,13 @@ internal sealed partial class CpuBackend : IBackend
     public Tensor Binary(BinaryOp op, Tensor a, Tensor b)
     {
         using var scope = StoragePool.EnterOp();
+        // A half-type result is computed in float32 and rounded once. The other operand may be a float32 0-d tensor: a
+        // scalar operand is not rounded to half first (PyTorch's original_scalar_value), so h * 0.1 uses 0.1f.
+        if (a.DType.IsReducedFloat() || b.DType.IsReducedFloat())
+        {
+            var outType = a.DType.IsReducedFloat() ? a.DType : b.DType;
+            return Convert(Binary(op, Convert(a, DType.Float32), Convert(b, DType.Float32)), outType);
+        }
         var shape = Broadcasting.Shape(a.shape, b.shape, BinaryNames[(int)op]);
         var y = Empty(a.DType, shape, false);
         switch (a.DType)
@@ -150,7 +182,11 @@ internal sealed partial class CpuBackend : IBackend
             case DType.Float32: BinaryTyped<float>(op, a, b, y); break;
             case DType.Float64: BinaryTyped<double>(op, a, b, y); break;
             case DType.Int64: BinaryTyped<long>(op, a, b, y); break;
-            default: throw new NotSupportedException($"{op.ToString().ToLowerInvariant()}: not implemented for torch.bool");
+            // narrow integers wrap on overflow, as in PyTorch (int8 100 + 100 = -56)
+            case DType.Int32: BinaryTyped<int>(op, a, b, y); break;
+            case DType.Int8: BinaryTyped<sbyte>(op, a, b, y); break;
+            case DType.UInt8: BinaryTyped<byte>(op, a, b, y); break;
+            default: throw DTypeExtensions.NotSupported(op.ToString().ToLowerInvariant(), a.DType);
         }
         return y;
     }
@@ -177,7 +213,13 @@ internal sealed partial class CpuBackend : IBackend
             case DType.Float32: CompareTyped<float>(op, a, b, y); break;
             case DType.Float64: CompareTyped<double>(op, a, b, y); break;
             case DType.Int64: CompareTyped<long>(op, a, b, y); break;
-            default: CompareTyped<long>(op, a.To(DType.Int64), b.To(DType.Int64), y); break;
+            case DType.Int32: CompareTyped<int>(op, a, b, y); break;
+            case DType.Int8: CompareTyped<sbyte>(op, a, b, y); break;
+            case DType.UInt8: CompareTyped<byte>(op, a, b, y); break;
+            case DType.Float16: CompareTyped<Half>(op, a, b, y); break;
+            // bfloat16 → float32 is exact, so comparing the widened values is comparing the values
+            case DType.BFloat16: CompareTyped<float>(op, Convert(a, DType.Float32), Convert(b, DType.Float32), y); break;
+            default: CompareTyped<long>(op, Convert(a, DType.Int64), Convert(b, DType.Int64), y); break;
         }
         return y;
     }
@@ -192,14 +234,15 @@ internal sealed partial class CpuBackend : IBackend
         var shape = Broadcasting.Shape(Broadcasting.Shape(condition.shape, a.shape, "where"), b.shape, "where");
         var y = Empty(a.DType, shape, false);
         var cs = BroadcastStrides(condition, shape);
-        switch (a.DType)
-        {
-            case DType.Float32: WhereTyped<float>(condition, cs, a, b, y); break;
-            case DType.Float64: WhereTyped<double>(condition, cs, a, b, y); break;
-            case DType.Int64: WhereTyped<long>(condition, cs, a, b, y); break;
-            default: WhereTyped<bool>(condition, cs, a, b, y); break;
-        }
+        var where = new WhereAction { Condition = condition, ConditionStrides = cs, A = a, B = b, Y = y };
+        DTypeDispatch.Run(a.DType, ref where);
         return y;
+    }
+
+    struct WhereAction : IElementAction
+    {
+        public Tensor Condition, A, B, Y; public int[] ConditionStrides;
+        public readonly void Invoke<T>() where T : unmanaged => WhereTyped<T>(Condition, ConditionStrides, A, B, Y);
     }
 
     static void WhereTyped<T>(Tensor c, int[] cs, Tensor a, Tensor b, Tensor y) where T : unmanaged

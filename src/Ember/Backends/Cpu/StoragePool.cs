@@ -110,13 +110,7 @@ internal static class StoragePool
             return array;
         }
         Misses++;
-        return dtype switch
-        {
-            DType.Float32 => zeroed ? new float[count] : GC.AllocateUninitializedArray<float>(count),
-            DType.Float64 => zeroed ? new double[count] : GC.AllocateUninitializedArray<double>(count),
-            DType.Int64 => zeroed ? new long[count] : GC.AllocateUninitializedArray<long>(count),
-            _ => new bool[count],
-        };
+        return dtype.NewArray(count, zeroed);
     }
 
     static Array? TryTake(DType dtype, int count, long bytes)

@@ -120,32 +120,36 @@ sealed class OnnxGraphBuilder(int opset)
         DType.Float64 => TensorProto.Double,
         DType.Int64 => TensorProto.Int64,
         DType.Bool => TensorProto.Bool,
+        DType.Float16 => TensorProto.Float16,
+        DType.BFloat16 => TensorProto.BFloat16,
+        DType.Int32 => TensorProto.Int32,
+        DType.Int8 => TensorProto.Int8,
+        DType.UInt8 => TensorProto.UInt8,
         _ => throw new NotSupportedException($"Onnx.Export: {what} has dtype {dtype}, which the exporter does not write"),
     };
 
     static TensorProto ToProto(string name, Tensor tensor)
     {
         var t = tensor.Detach().Contiguous();
-        byte[] raw = t.DType switch
-        {
-            DType.Float32 => Bytes(t.Span<float>()),
-            DType.Float64 => Bytes(t.Span<double>()),
-            DType.Int64 => Bytes(t.Span<long>()),
-            DType.Bool => t.ToArray<bool>().Select(b => b ? (byte)1 : (byte)0).ToArray(),
-            _ => throw new NotSupportedException($"Onnx.Export: tensor '{name}' has dtype {t.DType}, which the exporter does not write"),
-        };
+        int type = DataType(t.DType, $"tensor '{name}'");
+        // every dtype's storage holds its elements as ONNX's raw_data lays them out (bool as one byte 0/1, float16 and
+        // bfloat16 as their 16-bit patterns)
+        var raw = Bytes(t);
         return new TensorProto
         {
-            Name = name, Dims = [.. t.Shape.ToArray().Select(d => (long)d)], DataType = DataType(t.DType, $"tensor '{name}'"),
+            Name = name, Dims = [.. t.Shape.ToArray().Select(d => (long)d)], DataType = type,
             RawData = UnsafeByteOperations.UnsafeWrap(raw),
         };
     }
 
     // raw_data is little-endian; .NET on every platform Ember runs on is too, so the bytes are the memory image.
-    static byte[] Bytes<T>(Span<T> values) where T : unmanaged
+    static byte[] Bytes(Tensor t)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Onnx.Export: big-endian platforms are not supported");
-        return MemoryMarshal.AsBytes(values).ToArray();
+        var data = t.storage.Data;
+        int size = t.DType.ElementSize();
+        return MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetArrayDataReference(data), data.Length * size)
+            .Slice(t.offset * size, t.NumEl * size).ToArray();
     }
 
     string Unique(string name)

@@ -198,7 +198,7 @@ sealed class AttributeProto : IOnnxMessage
 sealed class TensorProto : IOnnxMessage
 {
     // TensorProto.DataType
-    public const int Float = 1, Int64 = 7, Bool = 9, Double = 11;
+    public const int Float = 1, UInt8 = 2, Int8 = 3, Int32 = 6, Int64 = 7, Bool = 9, Float16 = 10, Double = 11, BFloat16 = 16;
 
     public string Name = "";
     public long[] Dims = [];
