@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Ember.Kernels.Gemm;
+using Ember.Kernels.Threading;
 
 namespace Ember.Bench;
 
@@ -107,8 +108,9 @@ public static class MachineLimits
     // AVX-512, while both GEMMs passed 300 on 2 threads): the threads were released by an event, so a thread that the
     // scheduler had not yet run started after the other had finished its 3 ms loop (both ran on one core, measured
     // with their processor ids), and the peer's libgomp workers, left spinning by TorchPeer's set-up, held the second
-    // core. Now each attempt first sleeps (libgomp parks its workers after its spin count) and the threads meet at a
-    // spinning barrier, so none starts its timed work until all of them are running on their own cores.
+    // core. Now each attempt first sleeps (libgomp parks its workers after its spin count), each thread is pinned to a
+    // CPU of its own (as Ember's workers are), and the threads meet at a spinning barrier, so none starts its timed work
+    // until all of them are running on their own cores.
     static double OnThreads(int threads, Func<int, double> body)
     {
         Thread.Sleep(30);
@@ -122,6 +124,7 @@ public static class MachineLimits
             int id = t;
             workers[t] = new Thread(() =>
             {
+                ThreadAffinity.TryPinCurrentThread(id);
                 Interlocked.Increment(ref arrived);
                 while (Volatile.Read(ref arrived) < threads) Thread.SpinWait(16);
                 starts[id] = Stopwatch.GetTimestamp();

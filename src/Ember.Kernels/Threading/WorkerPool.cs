@@ -133,14 +133,19 @@ internal static class WorkerPool
         for (int i = wakes.Length; i < count; i++)
         {
             grown[i] = new ManualResetEventSlim(false, 0);
-            new Thread(WorkerLoop) { IsBackground = true, Name = $"Ember worker {i + 1}" }.Start(grown[i]);
+            new Thread(WorkerLoop) { IsBackground = true, Name = $"Ember worker {i + 1}" }.Start(new WorkerStart(grown[i], i + 1));
         }
         wakes = grown;
     }
 
+    // A worker's wake-up event and the CPU slot it is pinned to (the caller usually runs on slot 0).
+    sealed record WorkerStart(ManualResetEventSlim Wake, int Slot);
+
     static void WorkerLoop(object? state)
     {
-        var wake = (ManualResetEventSlim)state!;
+        var (wake, slot) = (WorkerStart)state!;
+        // Kept off the caller's CPU: see ThreadAffinity.
+        ThreadAffinity.TryPinCurrentThread(slot);
         while (true)
         {
             SpinThenWait(wake);

@@ -1,0 +1,62 @@
+using System.Runtime.InteropServices;
+
+namespace Ember.Kernels.Threading;
+
+/// <summary>
+/// Pins the calling thread to one of the CPUs the process may use (Linux sched_setaffinity; elsewhere a no-op).
+/// </summary>
+/// <remarks>
+/// Why: on the 2-vCPU KVM machine the scheduler placed a woken worker on its waker's CPU (wake-affine) and left it there
+/// for milliseconds, so the caller and its worker shared one core. Two FMA loops started together ran one after the
+/// other on CPU 0 (their processor ids, 2026-12-03), which is how the bench's 2-thread FMA peak read as the 1-thread
+/// one, and the mid-size GEMMs (0.1–1 ms) took about as much CPU time as wall time on 2 threads. A worker pinned to a
+/// CPU of its own cannot be stacked there.
+/// </remarks>
+internal static unsafe class ThreadAffinity
+{
+    const int MaskWords = 16; // 1024 CPUs, glibc's cpu_set_t
+
+    static readonly int[] allowed = ReadAllowed();
+
+    /// <summary>The CPUs the process may run on, in order; empty where that is unknown (not Linux, or the call failed).</summary>
+    internal static ReadOnlySpan<int> Allowed => allowed;
+
+    /// <summary>
+    /// Pins the calling thread to the allowed CPU number <paramref name="slot"/> (wrapping around); false, leaving it
+    /// unpinned, where the process may use a single CPU or affinity is not available.
+    /// </summary>
+    public static bool TryPinCurrentThread(int slot)
+    {
+        if (allowed.Length < 2 || slot < 0) return false;
+        int cpu = allowed[slot % allowed.Length];
+        ulong* mask = stackalloc ulong[MaskWords];
+        new Span<ulong>(mask, MaskWords).Clear();
+        mask[cpu / 64] |= 1UL << (cpu % 64);
+        try { return sched_setaffinity(0, MaskWords * sizeof(ulong), mask) == 0; }
+        catch (DllNotFoundException) { return false; }
+        catch (EntryPointNotFoundException) { return false; }
+    }
+
+    static int[] ReadAllowed()
+    {
+        if (!OperatingSystem.IsLinux()) return [];
+        ulong* mask = stackalloc ulong[MaskWords];
+        try
+        {
+            if (sched_getaffinity(0, MaskWords * sizeof(ulong), mask) != 0) return [];
+        }
+        catch (DllNotFoundException) { return []; }
+        catch (EntryPointNotFoundException) { return []; }
+        var cpus = new List<int>();
+        for (int cpu = 0; cpu < MaskWords * 64; cpu++)
+            if ((mask[cpu / 64] & (1UL << (cpu % 64))) != 0) cpus.Add(cpu);
+        return [.. cpus];
+    }
+
+    // pid 0: the calling thread.
+    [DllImport("libc", SetLastError = true)]
+    static extern int sched_setaffinity(int pid, nint size, ulong* mask);
+
+    [DllImport("libc", SetLastError = true)]
+    static extern int sched_getaffinity(int pid, nint size, ulong* mask);
+}
