@@ -6,11 +6,12 @@ namespace Ember.Kernels.Threading;
 /// Pins the calling thread to one of the CPUs the process may use (Linux sched_setaffinity; elsewhere a no-op).
 /// </summary>
 /// <remarks>
-/// Why: on the 2-vCPU KVM machine the scheduler placed a woken worker on its waker's CPU (wake-affine) and left it there
-/// for milliseconds, so the caller and its worker shared one core. Two FMA loops started together ran one after the
-/// other on CPU 0 (their processor ids, 2026-12-03), which is how the bench's 2-thread FMA peak read as the 1-thread
-/// one, and the mid-size GEMMs (0.1–1 ms) took about as much CPU time as wall time on 2 threads. A worker pinned to a
-/// CPU of its own cannot be stacked there.
+/// Why: Linux may place a woken thread on its waker's CPU (wake-affine) and leave it there until the load balancer moves
+/// it, so a caller and its worker can share one core. On the 2-vCPU KVM machine (2026-12-03) two FMA loops started
+/// together reported the same processor id and ran one after the other, the bench's quiet runs printed the same FMA peak
+/// on 2 threads as on 1 (221 and 226 GFLOP/s), and the mid-size GEMMs (0.1–1 ms) used about as much CPU time as wall
+/// time on 2 threads. A worker pinned to a CPU of its own cannot be stacked on the caller's. (The processor ids were
+/// read on a loaded machine; a quiet A/B of the GEMM rows is still to be run.)
 /// </remarks>
 internal static unsafe class ThreadAffinity
 {
