@@ -129,16 +129,19 @@ internal static class WorkerPool
     {
         if (wakes.Length >= count) return;
         var grown = new ManualResetEventSlim[count];
+        // Pinned only when the thread count covers every CPU the process may use: a process given a share of the machine
+        // (an MPI rank with cores / N threads) would otherwise stack its helpers on the same CPUs as its siblings'.
+        bool pin = ParallelRange.MaxThreads >= ThreadAffinity.Allowed.Length;
         wakes.CopyTo(grown, 0);
         for (int i = wakes.Length; i < count; i++)
         {
             grown[i] = new ManualResetEventSlim(false, 0);
-            new Thread(WorkerLoop) { IsBackground = true, Name = $"Ember worker {i + 1}" }.Start(new WorkerStart(grown[i], i + 1));
+            new Thread(WorkerLoop) { IsBackground = true, Name = $"Ember worker {i + 1}" }.Start(new WorkerStart(grown[i], pin ? i + 1 : -1));
         }
         wakes = grown;
     }
 
-    // A worker's wake-up event and the CPU slot it is pinned to (the caller usually runs on slot 0).
+    // A worker's wake-up event and the CPU slot it is pinned to (the caller usually runs on slot 0); -1: not pinned.
     sealed record WorkerStart(ManualResetEventSlim Wake, int Slot);
 
     static void WorkerLoop(object? state)
