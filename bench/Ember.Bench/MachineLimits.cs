@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Ember.Kernels.Gemm;
+using Ember.Kernels.Threading;
 
 namespace Ember.Bench;
 
@@ -102,31 +103,48 @@ public static class MachineLimits
             + $"Copy bandwidth (read + write, {threads} threads): {l3:F0} GB/s at 2×16 MiB, {ram:F0} GB/s at 2×{big >> 20} MiB";
     }
 
-    // Runs body(t) on `threads` fresh threads started together; returns total work / slowest wall time (units per second · 1e-9).
+    // Runs body(t) on `threads` fresh threads at once; returns total work / the span from the first start to the last end
+    // (units per second · 1e-9). Two things made the 2-thread FMA peak read as the 1-thread one (221 and 226 GFLOP/s,
+    // AVX-512, while both GEMMs passed 300 on 2 threads): the threads were released by an event, so a thread that the
+    // scheduler had not yet run started after the other had finished its 3 ms loop (both ran on one core, measured
+    // with their processor ids), and the peer's libgomp workers, left spinning by TorchPeer's set-up, held the second
+    // core. Now each attempt first sleeps (libgomp parks its workers after its spin count), each thread is pinned to a
+    // CPU of its own (as Ember's workers are), and the threads meet at a spinning barrier, so none starts its timed work
+    // until all of them are running on their own cores.
     static double OnThreads(int threads, Func<int, double> body)
     {
+        Thread.Sleep(30);
         var results = new double[threads];
-        var go = new ManualResetEventSlim();
+        var starts = new long[threads];
+        var ends = new long[threads];
+        int arrived = 0;
         var workers = new Thread[threads];
         for (int t = 0; t < threads; t++)
         {
             int id = t;
-            workers[t] = new Thread(() => { go.Wait(); results[id] = body(id); });
+            workers[t] = new Thread(() =>
+            {
+                ThreadAffinity.TryPinCurrentThread(id);
+                Interlocked.Increment(ref arrived);
+                while (Volatile.Read(ref arrived) < threads) Thread.SpinWait(16);
+                starts[id] = Stopwatch.GetTimestamp();
+                results[id] = body(id);
+                ends[id] = Stopwatch.GetTimestamp();
+            });
             workers[t].Start();
         }
-        long start = Stopwatch.GetTimestamp();
-        go.Set();
         foreach (Thread w in workers) w.Join();
-        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        double seconds = (double)(ends.Max() - starts.Min()) / Stopwatch.Frequency;
         double work = 0;
         foreach (double r in results) work += r;
         return work / seconds / 1e9;
     }
 
-    // Returns flops done. Ten independent accumulators cover the FMA latency (4–5 cycles) on two ports.
+    // Returns flops done. Ten independent accumulators cover the FMA latency (4–5 cycles) on two ports. About 10 ms a
+    // run, so a thread's start-up and a scheduler tick are small against it.
     static double FmaLoop(int _)
     {
-        const int Iterations = 2_000_000;
+        const int Iterations = 6_000_000;
         if (Vector512.IsHardwareAccelerated && GemmDriver.SelectedIsa == GemmIsa.Vector512)
             return Fma512(Iterations) * 10.0 * 2 * Vector512<float>.Count * Iterations;
         if (Vector256.IsHardwareAccelerated && GemmDriver.SelectedIsa == GemmIsa.Vector256)

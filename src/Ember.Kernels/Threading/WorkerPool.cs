@@ -7,7 +7,9 @@ namespace Ember.Kernels.Threading;
 /// Persistent worker threads for <see cref="ParallelRange"/>. A waiting thread spins for a bounded time
 /// (<see cref="SpinMicroseconds"/>) and then blocks, so back-to-back kernels find the workers awake (waking one costs
 /// well under a microsecond) while an idle pool costs no CPU. One job runs at a time: a caller that finds the pool
-/// busy, or calls from inside a job, runs serially.
+/// busy, or calls from inside a job, runs serially. A helper joins a job by claiming one of its seats; when the caller's
+/// own share of the body returns (every chunk claimed), it takes back the seats no helper has claimed and waits only
+/// for the helpers that joined.
 /// </summary>
 /// <remarks>
 /// The spin is a plain pause loop against a clock, not <see cref="ManualResetEventSlim"/>'s own spinning: that one
@@ -31,8 +33,17 @@ internal static class WorkerPool
     static readonly ManualResetEventSlim done = new(false, 0);
     static ManualResetEventSlim[] wakes = [];
     static Action? current;
+    // Seats of the running job not yet claimed by a helper (0 between jobs), and helpers that joined and are still running
+    // plus seats not yet settled (see RunAndExit).
+    static int seats;
     static int pending;
     static Exception? failure;
+
+    /// <summary>
+    /// Tests only: when set, a woken helper waits for it before it tries to join, which stands in for a helper whose
+    /// wake-up the scheduler delays (a blocked thread on an idle virtual CPU can take far longer than a small job).
+    /// </summary>
+    internal static ManualResetEventSlim? HelperHold;
 
     [ThreadStatic]
     static bool insideJob;
@@ -54,10 +65,16 @@ internal static class WorkerPool
             failure = null;
             pending = helpers;
             done.Reset();
-            // Set is a full fence, so each worker sees current and pending.
+            // A helper reads current only after claiming a seat, so the seats are published last (Exchange is a full fence).
+            Interlocked.Exchange(ref seats, helpers);
             for (int i = 0; i < helpers; i++) wakes[i].Set();
             Invoke(body);
-            if (helpers > 0) SpinThenWait(done);
+            // The body returns once every chunk is claimed, so a helper that has not joined yet would find nothing to do:
+            // take its seat back instead of waiting for it to wake (after a pause the helpers are blocked, and on a
+            // virtual machine the wake-up of an idle core can take longer than the whole job). Only the joined ones are
+            // waited for; the last of them, or this subtraction, brings pending to zero.
+            int unclaimed = Interlocked.Exchange(ref seats, 0);
+            if (helpers > 0 && Interlocked.Add(ref pending, -unclaimed) != 0) SpinThenWait(done);
             current = null;
             cleanup();
             if (failure is { } error)
@@ -112,25 +129,48 @@ internal static class WorkerPool
     {
         if (wakes.Length >= count) return;
         var grown = new ManualResetEventSlim[count];
+        // Pinned only when the thread count covers every CPU the process may use: a process given a share of the machine
+        // (an MPI rank with cores / N threads) would otherwise stack its helpers on the same CPUs as its siblings'.
+        bool pin = ParallelRange.MaxThreads >= ThreadAffinity.Allowed.Length;
         wakes.CopyTo(grown, 0);
         for (int i = wakes.Length; i < count; i++)
         {
             grown[i] = new ManualResetEventSlim(false, 0);
-            new Thread(WorkerLoop) { IsBackground = true, Name = $"Ember worker {i + 1}" }.Start(grown[i]);
+            new Thread(WorkerLoop) { IsBackground = true, Name = $"Ember worker {i + 1}" }.Start(new WorkerStart(grown[i], pin ? i + 1 : -1));
         }
         wakes = grown;
     }
 
+    // A worker's wake-up event and the CPU slot it is pinned to (the caller usually runs on slot 0); -1: not pinned.
+    sealed record WorkerStart(ManualResetEventSlim Wake, int Slot);
+
     static void WorkerLoop(object? state)
     {
-        var wake = (ManualResetEventSlim)state!;
+        var (wake, slot) = (WorkerStart)state!;
+        // Kept off the caller's CPU: see ThreadAffinity.
+        ThreadAffinity.TryPinCurrentThread(slot);
         while (true)
         {
             SpinThenWait(wake);
-            // Reset before signalling completion: the next Set can only come after done, so no wake-up is lost.
+            // Reset before claiming: a Set for the next job comes after its seats are published, so if this Reset erased
+            // it, the claim below already sees that job's seats and no job is missed.
             wake.Reset();
+            HelperHold?.Wait();
+            if (!TryClaimSeat()) continue; // late: the caller finished this job without us
             Invoke(current!);
             if (Interlocked.Decrement(ref pending) == 0) done.Set();
         }
+    }
+
+    static bool TryClaimSeat()
+    {
+        int s = Volatile.Read(ref seats);
+        while (s > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref seats, s - 1, s);
+            if (seen == s) return true;
+            s = seen;
+        }
+        return false;
     }
 }

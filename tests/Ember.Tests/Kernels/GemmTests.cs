@@ -248,6 +248,38 @@ public sealed class GemmTests
         Assert.True(one.AsSpan().SequenceEqual(two), $"{isa}: results differ between 1 and 2 threads");
     });
 
+    // A helper that wakes too late to join (held back here) leaves the caller to compute the whole product: on both
+    // threaded paths the call must still return, with the single-threaded bits.
+    [Theory]
+    [MemberData(nameof(SharedPackingCases))]
+    public void LateHelper_CallerComputesAll_SameBits(string isa, bool shared) => WithIsa(isa, () =>
+    {
+        const int m = 200, n = 180, k = 150;
+        var (a, b, lda, ldb) = Operands<float>(false, true, m, n, k, pad: 1, seed: 3);
+        float[] one = Random<float>(m * n, 9), two = (float[])one.Clone();
+        int saved = ParallelRange.MaxThreads;
+        using var hold = new ManualResetEventSlim(false);
+        GemmDriver.ForcedSharedPacking = shared;
+        try
+        {
+            ParallelRange.MaxThreads = 1;
+            Gemm.Sgemm(false, true, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, one, n);
+            ParallelRange.MaxThreads = 2;
+            WorkerPool.HelperHold = hold;
+            var run = new Thread(() => Gemm.Sgemm(false, true, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, two, n));
+            run.Start();
+            Assert.True(run.Join(TimeSpan.FromSeconds(20)), $"{isa}: the call waited for a helper that never joined");
+        }
+        finally
+        {
+            WorkerPool.HelperHold = null;
+            hold.Set();
+            ParallelRange.MaxThreads = saved;
+            GemmDriver.ForcedSharedPacking = null;
+        }
+        Assert.True(one.AsSpan().SequenceEqual(two), $"{isa} shared={shared}: results differ between 1 thread and a late helper");
+    });
+
     // Tiny blocks make a threaded product of many blocks (row blocks × 16-deep slices × column blocks): with shared
     // packing the buffers alternate between blocks and every slice accumulates onto the one before it. On both threaded
     // paths the result must match the reference and, bit for bit, the single-threaded result.

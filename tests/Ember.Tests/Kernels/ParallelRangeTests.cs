@@ -74,6 +74,58 @@ public sealed class ParallelRangeTests
         finally { ParallelRange.MaxThreads = saved; }
     }
 
+    // Records which thread ran each index.
+    readonly struct RecordThread(int[] ids) : IRangeAction
+    {
+        public void Invoke(int start, int end)
+        {
+            for (int i = start; i < end; i++) ids[i] = Environment.CurrentManagedThreadId;
+        }
+    }
+
+    // A helper that has not joined when the caller has claimed every chunk is not waited for: with the helper held back
+    // (as a slow wake-up would), the caller runs every chunk itself and returns; before, it waited for the helper to wake,
+    // so this test hung until its deadline. Once released, the late helper must not run the finished job again, and the
+    // next jobs use it as usual.
+    [Fact]
+    public async Task LateHelper_IsNotWaitedFor_AndJoinsLaterJobs()
+    {
+        int saved = ParallelRange.MaxThreads;
+        ParallelRange.MaxThreads = 2;
+        using var hold = new ManualResetEventSlim(false);
+        WorkerPool.HelperHold = hold;
+        try
+        {
+            var run = Task.Run(() =>
+            {
+                int caller = Environment.CurrentManagedThreadId;
+                for (int job = 0; job < 3; job++)
+                {
+                    int[] ids = new int[16];
+                    int[] hits = new int[16];
+                    ParallelRange.For(16, 2, new RecordThread(ids));
+                    ParallelRange.For(16, 2, new Mark(hits));
+                    Assert.All(ids, id => Assert.Equal(caller, id));
+                    Assert.All(hits, h => Assert.Equal(1, h));
+                }
+            });
+            await run.WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        finally
+        {
+            WorkerPool.HelperHold = null;
+            hold.Set();
+            ParallelRange.MaxThreads = saved;
+        }
+        // Released: the helper finds the old jobs' seats taken back, and later jobs still run every index exactly once.
+        for (int job = 0; job < 200; job++)
+        {
+            int[] hits = new int[64];
+            ParallelRange.For(64, 1, new Mark(hits));
+            Assert.All(hits, h => Assert.Equal(1, h));
+        }
+    }
+
     // The pool's spin in whole milliseconds, at least 1.
     const int WorkerPoolSpinMs = (WorkerPool.SpinMicroseconds + 999) / 1000;
 }
