@@ -35,8 +35,9 @@ public sealed class BasicBlock : Module, IConvBnFusable
     public override Tensor Forward(Tensor x)
     {
         var identity = downsample is null ? x : downsample.Call(x);
-        var y = relu.Call(bn1.Call(conv1.Call(x)));
-        y = bn2.Call(conv2.Call(y));
+        // In eval without gradients each conv applies its BN (and the first one its ReLU) while writing its output.
+        var y = ConvBnEval.TryForward(conv1, bn1, relu, Kernels.Conv.ConvActivation.Relu, x, out var fused) ? fused! : relu.Call(bn1.Call(conv1.Call(x)));
+        y = ConvBnEval.TryForward(conv2, bn2, null, Kernels.Conv.ConvActivation.None, y, out fused) ? fused! : bn2.Call(conv2.Call(y));
         return relu.Call(y + identity);
     }
 

@@ -1,0 +1,40 @@
+using Ember.Autograd;
+using Ember.Kernels.Conv;
+using Ember.Nn;
+using Ember.Nn.Layers;
+using Ember.Ops;
+
+namespace Ember.Models;
+
+/// <summary>
+/// The inference form of Conv2d → BatchNorm → activation: when the BatchNorm is in eval mode and no gradient is needed,
+/// BN is the per-channel affine α = γ/√(var + ε), β = β_bn − mean·α (PyTorch's inference formula), and the conv applies
+/// it and the activation while writing its output (<see cref="Conv2dKernel.ForwardFused"/>) instead of three more
+/// passes over the activation. Anything else (training, gradients, hooks, padding modes, autocast) takes the modules.
+/// </summary>
+internal static class ConvBnEval
+{
+    /// <summary>act(bn(conv(x))) fused when it applies; false (and y null) when the caller must run the modules.</summary>
+    public static bool TryForward(Conv2d conv, Module bn, Module? act, ConvActivation activation, Tensor x, out Tensor? y)
+    {
+        y = null;
+        if (bn is not BatchNorm norm || norm.Training || norm.RunningMean is null || norm.RunningVar is null) return false;
+        if (x.Rank != 4 || (x.DType != DType.Float32 && x.DType != DType.Float64) || x.DType != conv.Weight.DType) return false;
+        if (conv.PaddingMode != PaddingMode.Constant || conv.Padding.IsSame || norm.NumFeatures != conv.OutChannels) return false;
+        if (conv.HasHooks || norm.HasHooks || (act is not null && act.HasHooks) || Training.Amp.Autocast.Active is not null) return false;
+        if (GradMode.IsEnabled && (x.RequiresGrad || conv.Weight.RequiresGrad || conv.Bias is { RequiresGrad: true }
+            || norm.Weight is { RequiresGrad: true } || norm.Bias is { RequiresGrad: true })) return false;
+        Tensor scale, shift;
+        using (Torch.NoGrad())
+        {
+            // The same α and β as F.BatchNorm's eval branch, with the conv's bias folded into β.
+            var mean = norm.RunningMean.To(x.DType);
+            scale = (norm.RunningVar.To(x.DType) + norm.Eps).Rsqrt();
+            if (norm.Weight is not null) scale = norm.Weight * scale;
+            shift = conv.Bias is null ? -(mean * scale) : (conv.Bias - mean) * scale;
+            if (norm.Bias is not null) shift = norm.Bias + shift;
+        }
+        y = ConvOps.Conv2dFused(x, conv.Weight, scale, shift, conv.Stride, (conv.Padding.H, conv.Padding.W), conv.Dilation, conv.Groups, activation);
+        return true;
+    }
+}
