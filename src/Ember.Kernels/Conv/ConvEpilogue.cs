@@ -11,26 +11,31 @@ namespace Ember.Kernels.Conv;
 /// </summary>
 internal static unsafe class ConvEpilogue
 {
-    /// <summary>dst[0..count) = act(src[0..count)·scale + shift); dst may alias src.</summary>
-    public static void Apply<T>(T* src, T* dst, int count, T scale, T shift, ConvActivation activation) where T : unmanaged, INumber<T>
+    /// <summary>
+    /// dst[0..count) = act(src[0..count)·scale + shift (+ residual[0..count) when not null)); dst may alias src or residual.
+    /// The residual goes in before the activation, as in ResNet's relu(bn2(conv2(y)) + identity).
+    /// </summary>
+    public static void Apply<T>(T* src, T* dst, int count, T scale, T shift, ConvActivation activation, T* residual = null) where T : unmanaged, INumber<T>
     {
         if (typeof(T) == typeof(float))
         {
             float s = Unsafe.As<T, float>(ref scale), b = Unsafe.As<T, float>(ref shift);
+            float* r = (float*)residual;
             switch (activation)
             {
-                case ConvActivation.Silu: Float<SiluActivation>((float*)src, (float*)dst, count, s, b); break;
-                case ConvActivation.Relu: Float<ReluForward>((float*)src, (float*)dst, count, s, b); break;
-                default: Float<IdentityForward>((float*)src, (float*)dst, count, s, b); break;
+                case ConvActivation.Silu: Float<SiluActivation>((float*)src, (float*)dst, count, s, b, r); break;
+                case ConvActivation.Relu: Float<ReluForward>((float*)src, (float*)dst, count, s, b, r); break;
+                default: Float<IdentityForward>((float*)src, (float*)dst, count, s, b, r); break;
             }
             return;
         }
         if (typeof(T) != typeof(double)) throw new NotSupportedException($"Conv2d fused forward: {typeof(T).Name} is not float or double");
         double ds = Unsafe.As<T, double>(ref scale), db = Unsafe.As<T, double>(ref shift);
-        double* sp = (double*)src, dp = (double*)dst;
+        double* sp = (double*)src, dp = (double*)dst, rp = (double*)residual;
         for (int i = 0; i < count; i++)
         {
             double v = sp[i] * ds + db;
+            if (rp != null) v += rp[i];
             dp[i] = activation switch
             {
                 ConvActivation.Silu => SiluActivation.Forward(v),
@@ -40,13 +45,35 @@ internal static unsafe class ConvEpilogue
         }
     }
 
-    static void Float<TAct>(float* src, float* dst, int count, float scale, float shift) where TAct : struct, IActivation
+    static void Float<TAct>(float* src, float* dst, int count, float scale, float shift, float* residual) where TAct : struct, IActivation
     {
         switch (SimdPath.Width)
         {
-            case SimdWidth.Vector512: Body<Simd512<float>, TAct>(src, dst, count, scale, shift); break;
-            case SimdWidth.Vector256: Body<Simd256<float>, TAct>(src, dst, count, scale, shift); break;
-            default: Body<Simd128<float>, TAct>(src, dst, count, scale, shift); break;
+            case SimdWidth.Vector512 when residual == null: Body<Simd512<float>, TAct>(src, dst, count, scale, shift); break;
+            case SimdWidth.Vector512: BodyResidual<Simd512<float>, TAct>(src, dst, count, scale, shift, residual); break;
+            case SimdWidth.Vector256 when residual == null: Body<Simd256<float>, TAct>(src, dst, count, scale, shift); break;
+            case SimdWidth.Vector256: BodyResidual<Simd256<float>, TAct>(src, dst, count, scale, shift, residual); break;
+            default:
+                if (residual == null) Body<Simd128<float>, TAct>(src, dst, count, scale, shift);
+                else BodyResidual<Simd128<float>, TAct>(src, dst, count, scale, shift, residual);
+                break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static void BodyResidual<TVec, TAct>(float* src, float* dst, int count, float scale, float shift, float* residual)
+        where TVec : struct, ISimd<TVec, float>
+        where TAct : struct, IActivation
+    {
+        var s = TVec.Create(scale);
+        var b = TVec.Create(shift);
+        int i = 0;
+        for (; i <= count - TVec.Count; i += TVec.Count)
+            TAct.Forward(TVec.MultiplyAddEstimate(TVec.Load(src + i), s, b) + TVec.Load(residual + i)).Store(dst + i);
+        if (i < count)
+        {
+            int n = count - i;
+            TAct.Forward(TVec.MultiplyAddEstimate(TVec.LoadPartial(src + i, n), s, b) + TVec.LoadPartial(residual + i, n)).StorePartial(dst + i, n);
         }
     }
 

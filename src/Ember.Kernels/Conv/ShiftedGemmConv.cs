@@ -89,10 +89,11 @@ internal static unsafe class ShiftedGemmConv
     /// out = act(conv2d(x, w)·scale + shift) per output channel, applied as each chunk of the grid is cropped to the output;
     /// <paramref name="scale"/> and <paramref name="shift"/> may be null (1 and 0).
     /// </summary>
-    public static void Forward<T>(in Conv2dGeometry g, T* x, T* w, T* scale, T* shift, ConvActivation activation, T* y) where T : unmanaged, INumber<T>
+    public static void Forward<T>(in Conv2dGeometry g, T* x, T* w, T* scale, T* shift, ConvActivation activation, T* y, T* residual = null)
+        where T : unmanaged, INumber<T>
     {
         if (g.Batch == 0) return;
-        var epilogue = new Epilogue<T>(scale, shift, activation);
+        var epilogue = new Epilogue<T>(scale, shift, activation, residual);
         switch (GemmDriver.SelectedIsa)
         {
             case GemmIsa.Vector512 when GemmDriver.PreferEightRows(g.OutChannelsPerGroup):
@@ -104,14 +105,17 @@ internal static unsafe class ShiftedGemmConv
         }
     }
 
-    /// <summary>Per-channel scale and shift (either may be null) and the activation of the output pass.</summary>
-    readonly struct Epilogue<T>(T* scale, T* shift, ConvActivation activation) where T : unmanaged
+    /// <summary>
+    /// Per-channel scale and shift (either may be null), a residual of the output's shape added before the activation
+    /// (or null), and the activation of the output pass.
+    /// </summary>
+    readonly struct Epilogue<T>(T* scale, T* shift, ConvActivation activation, T* residual) where T : unmanaged
     {
-        public readonly T* Scale = scale, Shift = shift;
+        public readonly T* Scale = scale, Shift = shift, Residual = residual;
         public readonly ConvActivation Activation = activation;
 
         /// <summary>Only a bias (or nothing): the plain copy path.</summary>
-        public bool IsBiasOnly => Scale == null && Activation == ConvActivation.None;
+        public bool IsBiasOnly => Scale == null && Residual == null && Activation == ConvActivation.None;
     }
 
     static void Forward<T, TKernel>(in Conv2dGeometry g, T* x, T* w, Epilogue<T> epilogue, T* y)
@@ -714,11 +718,16 @@ internal static unsafe class ShiftedGemmConv
                 T* src = grid + (long)co * ldc - q0;
                 T* dst = output + (long)co * plan.OutHeight * ow;
                 T scale = epilogue.Scale == null ? T.One : epilogue.Scale[c0 + co], shift = bias == null ? T.Zero : bias[co];
+                T* residual = epilogue.Residual == null ? null : epilogue.Residual + (output - y) + (long)co * plan.OutHeight * ow;
                 for (int q = q0; q < q1;)
                 {
                     int oh = q / pw, col = q - oh * pw, rowEnd = Math.Min(q1, (oh + 1) * pw);
                     int count = Math.Min(ow, rowEnd - oh * pw) - col;
-                    if (count > 0 && !plain) ConvEpilogue.Apply(src + q, dst + (long)oh * ow + col, count, scale, shift, epilogue.Activation);
+                    if (count > 0 && !plain)
+                    {
+                        long at = (long)oh * ow + col;
+                        ConvEpilogue.Apply(src + q, dst + at, count, scale, shift, epilogue.Activation, residual == null ? null : residual + at);
+                    }
                     else if (count > 0)
                     {
                         if (bias is null) ConvVectors.CopyShort(src + q, dst + (long)oh * ow + col, count);

@@ -14,10 +14,14 @@ namespace Ember.Models;
 /// </summary>
 internal static class ConvBnEval
 {
-    /// <summary>act(bn(conv(x))) fused when it applies; false (and y null) when the caller must run the modules.</summary>
-    public static bool TryForward(Conv2d conv, Module bn, Module? act, ConvActivation activation, Tensor x, out Tensor? y)
+    /// <summary>
+    /// act(bn(conv(x)) + residual) fused when it applies (residual optional, of the output's shape); false (and y null)
+    /// when the caller must run the modules.
+    /// </summary>
+    public static bool TryForward(Conv2d conv, Module bn, Module? act, ConvActivation activation, Tensor x, out Tensor? y, Tensor? residual = null)
     {
         y = null;
+        if (residual is not null && (residual.RequiresGrad && GradMode.IsEnabled || residual.DType != x.DType)) return false;
         if (bn is not BatchNorm norm || norm.Training || norm.RunningMean is null || norm.RunningVar is null) return false;
         if (x.Rank != 4 || (x.DType != DType.Float32 && x.DType != DType.Float64) || x.DType != conv.Weight.DType) return false;
         if (conv.PaddingMode != PaddingMode.Constant || conv.Padding.IsSame || norm.NumFeatures != conv.OutChannels) return false;
@@ -34,7 +38,24 @@ internal static class ConvBnEval
             shift = conv.Bias is null ? -(mean * scale) : (conv.Bias - mean) * scale;
             if (norm.Bias is not null) shift = norm.Bias + shift;
         }
-        y = ConvOps.Conv2dFused(x, conv.Weight, scale, shift, conv.Stride, (conv.Padding.H, conv.Padding.W), conv.Dilation, conv.Groups, activation);
+        y = ConvOps.Conv2dFused(x, conv.Weight, scale, shift, conv.Stride, (conv.Padding.H, conv.Padding.W), conv.Dilation, conv.Groups, activation, residual);
+        return true;
+    }
+
+    /// <summary>
+    /// A Sequential that starts with Conv2d, BatchNorm and optionally ReLU or SiLU (a ResNet stem or downsample): those
+    /// fused, the remaining children called in order. False (and y null) when the caller must call the Sequential.
+    /// </summary>
+    public static bool TryForward(Sequential sequential, Tensor x, out Tensor? y)
+    {
+        y = null;
+        if (sequential.HasHooks) return false;
+        var children = sequential.Children().ToArray();
+        if (children.Length < 2 || children[0] is not Conv2d conv) return false;
+        Module? act = children.Length > 2 && (children[2] is ReLU || children[2] is SiLU) ? children[2] : null;
+        var activation = act switch { ReLU => ConvActivation.Relu, SiLU => ConvActivation.Silu, _ => ConvActivation.None };
+        if (!TryForward(conv, children[1], act, activation, x, out y)) return false;
+        for (int i = act is null ? 2 : 3; i < children.Length; i++) y = children[i].Call(y!);
         return true;
     }
 }

@@ -194,13 +194,14 @@ public class ConvKernelTests
         return data;
     }
 
-    static double[] NaiveFused(Conv2dGeometry g, double[] x, double[] w, double[]? scale, double[]? shift, ConvActivation activation)
+    static double[] NaiveFused(Conv2dGeometry g, double[] x, double[] w, double[]? scale, double[]? shift, ConvActivation activation,
+        double[]? residual = null)
     {
         double[] y = NaiveForward(g, x, w, null);
         for (int i = 0; i < y.Length; i++)
         {
             int co = i / g.OutPlane % g.OutChannels;
-            double v = y[i] * (scale is null ? 1 : scale[co]) + (shift is null ? 0 : shift[co]);
+            double v = y[i] * (scale is null ? 1 : scale[co]) + (shift is null ? 0 : shift[co]) + (residual is null ? 0 : residual[i]);
             y[i] = activation switch
             {
                 ConvActivation.Relu => Math.Max(v, 0),
@@ -231,6 +232,14 @@ public class ConvKernelTests
         Close(NaiveFused(g, ToDouble(xf), ToDouble(wf), ToDouble(sf), ToDouble(bf), activation), yf, 1e-5, $"float, {activation}");
         Conv2dKernel.ForwardFused<float>(g, xf, wf, sf, default, activation, yf);
         Close(NaiveFused(g, ToDouble(xf), ToDouble(wf), ToDouble(sf), null, activation), yf, 1e-5, $"float, {activation}, no shift");
+
+        // A residual of the output's shape, added before the activation (ResNet's shortcut).
+        double[] r = Random(g.OutputLength, 5);
+        Conv2dKernel.ForwardFused<double>(g, x, w, scale, shift, activation, y, r);
+        Close(NaiveFused(g, x, w, scale, shift, activation, r), y, 1e-12, $"double, {activation}, residual");
+        float[] rf = ToFloat(r);
+        Conv2dKernel.ForwardFused<float>(g, xf, wf, sf, bf, activation, yf, rf);
+        Close(NaiveFused(g, ToDouble(xf), ToDouble(wf), ToDouble(sf), ToDouble(bf), activation, ToDouble(rf)), yf, 1e-5, $"float, {activation}, residual");
     }
 
     [Fact]
