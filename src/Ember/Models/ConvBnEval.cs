@@ -25,6 +25,9 @@ internal static class ConvBnEval
         if (bn is not BatchNorm norm || norm.Training || norm.RunningMean is null || norm.RunningVar is null) return false;
         if (x.Rank != 4 || (x.DType != DType.Float32 && x.DType != DType.Float64) || x.DType != conv.Weight.DType) return false;
         if (conv.PaddingMode != PaddingMode.Constant || conv.Padding.IsSame || norm.NumFeatures != conv.OutChannels) return false;
+        // Inputs the conv rejects go through the modules, so the error names the module as before.
+        if (x.Size(1) != conv.InChannels || OutSize(x.Size(2), conv.KernelSize.H, conv.Stride.H, conv.Padding.H, conv.Dilation.H) <= 0
+            || OutSize(x.Size(3), conv.KernelSize.W, conv.Stride.W, conv.Padding.W, conv.Dilation.W) <= 0) return false;
         if (conv.HasHooks || norm.HasHooks || (act is not null && act.HasHooks) || Training.Amp.Autocast.Active is not null) return false;
         if (GradMode.IsEnabled && (x.RequiresGrad || conv.Weight.RequiresGrad || conv.Bias is { RequiresGrad: true }
             || norm.Weight is { RequiresGrad: true } || norm.Bias is { RequiresGrad: true })) return false;
@@ -40,6 +43,12 @@ internal static class ConvBnEval
         }
         y = ConvOps.Conv2dFused(x, conv.Weight, scale, shift, conv.Stride, (conv.Padding.H, conv.Padding.W), conv.Dilation, conv.Groups, activation, residual);
         return true;
+    }
+
+    static int OutSize(int size, int kernel, int stride, int padding, int dilation)
+    {
+        int span = size + 2 * padding - dilation * (kernel - 1) - 1;
+        return span < 0 ? 0 : span / stride + 1;
     }
 
     /// <summary>

@@ -140,4 +140,14 @@ public class ConvBnEvalTests
         Assert.NotNull(reference.GradFn);
         TestUtil.Close(reference.Detach(), fused, 1e-5, 1e-5);
     }
+
+    [Fact]
+    public void AWrongInputInEvalGivesTheConvModulesError()
+    {
+        var block = new ConvBnSiLU(4, 6, 3);
+        block.Eval();
+        using var noGrad = Torch.NoGrad();
+        var e = Assert.ThrowsAny<ArgumentException>(() => block.Call(Torch.Randn(1, 3, 8, 8)));
+        Assert.Contains("conv2d: expected input with 4 channels, got 3", e.Message);
+    }
 }
