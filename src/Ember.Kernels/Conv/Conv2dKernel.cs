@@ -35,7 +35,52 @@ public static unsafe class Conv2dKernel
         {
             if (g.InChannelsPerGroup == 1) DepthwiseConv2d.Forward(g, x, w, bias.IsEmpty ? null : b, y);
             else if (ShiftedGemmConv.Applies(g)) ShiftedGemmConv.Forward(g, x, w, bias.IsEmpty ? null : b, y);
-            else ParallelRange.For(g.Batch, 1, new ForwardAction<T>(g, x, w, bias.IsEmpty ? null : b, y));
+            else ParallelRange.For(g.Batch, 1, new ForwardAction<T>(g, x, w, null, bias.IsEmpty ? null : b, ConvActivation.None, y, null));
+        }
+    }
+
+    /// <summary>
+    /// out[n, co] = act(conv2d(x, W)[n, co]·scale[co] + shift[co]): the convolution with its output pass fused, for an
+    /// eval-mode Conv → BatchNorm → activation (scale = γ/√(var + ε), shift = β − mean·scale) or a conv with bias and an
+    /// activation (scale empty, shift = bias). The epilogue runs on each part of the output while it is still in cache;
+    /// the result matches the unfused ops to float rounding (one fused multiply-add instead of a multiply and an add).
+    /// </summary>
+    /// <param name="g">Sizes.</param>
+    /// <param name="input">[N, C_in, H, W].</param>
+    /// <param name="weight">[C_out, C_in/groups, kH, kW].</param>
+    /// <param name="scale">[C_out], or empty for 1.</param>
+    /// <param name="shift">[C_out], or empty for 0.</param>
+    /// <param name="activation">Applied last.</param>
+    /// <param name="output">[N, C_out, H_out, W_out], overwritten.</param>
+    /// <param name="residual">[N, C_out, H_out, W_out] added before the activation (ResNet's shortcut), or empty.</param>
+    public static void ForwardFused<T>(in Conv2dGeometry g, ReadOnlySpan<T> input, ReadOnlySpan<T> weight, ReadOnlySpan<T> scale, ReadOnlySpan<T> shift,
+        ConvActivation activation, Span<T> output, ReadOnlySpan<T> residual = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const string kernel = "Conv2d fused forward";
+        Require(kernel, g, input.Length, g.InputLength, nameof(input));
+        Require(kernel, g, weight.Length, g.WeightLength, nameof(weight));
+        if (!scale.IsEmpty) Require(kernel, g, scale.Length, g.OutChannels, nameof(scale));
+        if (!shift.IsEmpty) Require(kernel, g, shift.Length, g.OutChannels, nameof(shift));
+        Require(kernel, g, output.Length, g.OutputLength, nameof(output));
+        if (!residual.IsEmpty) Require(kernel, g, residual.Length, g.OutputLength, nameof(residual));
+        fixed (T* x = input, w = weight, s = scale, b = shift, y = output, r = residual)
+        {
+            T* sp = scale.IsEmpty ? null : s, bp = shift.IsEmpty ? null : b, rp = residual.IsEmpty ? null : r;
+            if (g.InChannelsPerGroup == 1)
+            {
+                DepthwiseConv2d.Forward(g, x, w, null, y);
+                ParallelRange.For(g.Batch * g.OutChannels, Math.Max(1, 16384 / Math.Max(1, g.OutPlane)), new EpilogueAction<T>(g, sp, bp, activation, y, rp));
+            }
+            else if (ShiftedGemmConv.Applies(g)) ShiftedGemmConv.Forward(g, x, w, sp, bp, activation, y, rp);
+            else if (g.Batch >= ParallelRange.MaxThreads) ParallelRange.For(g.Batch, 1, new ForwardAction<T>(g, x, w, sp, bp, activation, y, rp));
+            else
+            {
+                // Fewer images than threads: the images run one by one (each GEMM uses every thread), so the output pass
+                // goes after them, over channel planes in parallel, instead of on one thread per image.
+                ParallelRange.For(g.Batch, 1, new ForwardAction<T>(g, x, w, null, null, ConvActivation.None, y, null));
+                ParallelRange.For(g.Batch * g.OutChannels, Math.Max(1, 16384 / Math.Max(1, g.OutPlane)), new EpilogueAction<T>(g, sp, bp, activation, y, rp));
+            }
         }
     }
 
@@ -163,11 +208,29 @@ public static unsafe class Conv2dKernel
             throw new ArgumentException($"{kernel}: {name} has {actual} elements but {needed} are needed for {g}", name);
     }
 
+    /// <summary>The fused output pass over whole planes, for convolutions whose kernel has no cropping pass (depthwise).</summary>
+    readonly struct EpilogueAction<T>(Conv2dGeometry g, T* scale, T* shift, ConvActivation activation, T* y, T* residual) : IRangeAction
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(int start, int end)
+        {
+            for (int plane = start; plane < end; plane++)
+            {
+                int co = plane % g.OutChannels;
+                T* row = y + (long)plane * g.OutPlane;
+                ConvEpilogue.Apply(row, row, g.OutPlane, scale == null ? T.One : scale[co], shift == null ? T.Zero : shift[co], activation,
+                    residual == null ? null : residual + (long)plane * g.OutPlane);
+            }
+        }
+    }
+
     readonly struct ForwardAction<T> : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
     {
         readonly Conv2dGeometry g;
-        readonly T* x, w, b, y;
-        public ForwardAction(Conv2dGeometry g, T* x, T* w, T* b, T* y) { this.g = g; this.x = x; this.w = w; this.b = b; this.y = y; }
+        readonly T* x, w, s, b, y, r;
+        readonly ConvActivation activation;
+        public ForwardAction(Conv2dGeometry g, T* x, T* w, T* s, T* b, ConvActivation activation, T* y, T* r)
+        { this.g = g; this.x = x; this.w = w; this.s = s; this.b = b; this.activation = activation; this.y = y; this.r = r; }
 
         public void Invoke(int start, int end)
         {
@@ -185,7 +248,14 @@ public static unsafe class Conv2dKernel
                     ConvGemm.Multiply(false, false, outG, plane, rows, new ReadOnlySpan<T>(w + (long)grp * outG * rows, outG * rows), rows,
                         cols, plane, false, new Span<T>(yn + (long)grp * outG * plane, outG * plane), plane);
                 }
-                if (b != null)
+                if (s != null || r != null || activation != ConvActivation.None)
+                    for (int co = 0; co < g.OutChannels; co++)
+                    {
+                        T* row = yn + (long)co * plane;
+                        ConvEpilogue.Apply(row, row, plane, s == null ? T.One : s[co], b == null ? T.Zero : b[co], activation,
+                            r == null ? null : r + (row - y));
+                    }
+                else if (b != null)
                     for (int co = 0; co < g.OutChannels; co++)
                     {
                         var row = new Span<T>(yn + (long)co * plane, plane);

@@ -83,20 +83,42 @@ internal static unsafe class ShiftedGemmConv
 
     /// <summary>out = conv2d(x, w) + bias for a geometry that <see cref="Applies"/>; <paramref name="bias"/> may be null.</summary>
     public static void Forward<T>(in Conv2dGeometry g, T* x, T* w, T* bias, T* y) where T : unmanaged, INumber<T>
+        => Forward(g, x, w, null, bias, ConvActivation.None, y);
+
+    /// <summary>
+    /// out = act(conv2d(x, w)·scale + shift) per output channel, applied as each chunk of the grid is cropped to the output;
+    /// <paramref name="scale"/> and <paramref name="shift"/> may be null (1 and 0).
+    /// </summary>
+    public static void Forward<T>(in Conv2dGeometry g, T* x, T* w, T* scale, T* shift, ConvActivation activation, T* y, T* residual = null)
+        where T : unmanaged, INumber<T>
     {
         if (g.Batch == 0) return;
+        var epilogue = new Epilogue<T>(scale, shift, activation, residual);
         switch (GemmDriver.SelectedIsa)
         {
             case GemmIsa.Vector512 when GemmDriver.PreferEightRows(g.OutChannelsPerGroup):
-                Forward<T, MicroKernel512Rows8<T>>(g, x, w, bias, y);
+                Forward<T, MicroKernel512Rows8<T>>(g, x, w, epilogue, y);
                 break;
-            case GemmIsa.Vector512: Forward<T, MicroKernel512<T>>(g, x, w, bias, y); break;
-            case GemmIsa.Vector256: Forward<T, MicroKernel256<T>>(g, x, w, bias, y); break;
-            default: Forward<T, MicroKernel128<T>>(g, x, w, bias, y); break;
+            case GemmIsa.Vector512: Forward<T, MicroKernel512<T>>(g, x, w, epilogue, y); break;
+            case GemmIsa.Vector256: Forward<T, MicroKernel256<T>>(g, x, w, epilogue, y); break;
+            default: Forward<T, MicroKernel128<T>>(g, x, w, epilogue, y); break;
         }
     }
 
-    static void Forward<T, TKernel>(in Conv2dGeometry g, T* x, T* w, T* bias, T* y)
+    /// <summary>
+    /// Per-channel scale and shift (either may be null), a residual of the output's shape added before the activation
+    /// (or null), and the activation of the output pass.
+    /// </summary>
+    readonly struct Epilogue<T>(T* scale, T* shift, ConvActivation activation, T* residual) where T : unmanaged
+    {
+        public readonly T* Scale = scale, Shift = shift, Residual = residual;
+        public readonly ConvActivation Activation = activation;
+
+        /// <summary>Only a bias (or nothing): the plain copy path.</summary>
+        public bool IsBiasOnly => Scale == null && Residual == null && Activation == ConvActivation.None;
+    }
+
+    static void Forward<T, TKernel>(in Conv2dGeometry g, T* x, T* w, Epilogue<T> epilogue, T* y)
         where T : unmanaged, INumber<T>
         where TKernel : struct, IMicroKernel<T>
     {
@@ -122,7 +144,7 @@ internal static unsafe class ShiftedGemmConv
                 if (sp != null)
                     ParallelRange.For(images * plan.InChannels, Math.Max(1, 16384 / Math.Max(1, plan.ChannelLength)),
                         new PadAction<T>(g, plan, x, sp));
-                ParallelRange.For(images * parts, 1, new ImageAction<T, TKernel>(g, plan, x, sp, parts, pw, off, bias, y));
+                ParallelRange.For(images * parts, 1, new ImageAction<T, TKernel>(g, plan, x, sp, parts, pw, off, epilogue, y));
             }
         }
         finally
@@ -607,7 +629,7 @@ internal static unsafe class ShiftedGemmConv
     /// With one part the task pads its image into the thread's buffer; with more, the images were padded into
     /// <c>shared</c> before.
     /// </summary>
-    readonly struct ImageAction<T, TKernel>(Conv2dGeometry g, Plan plan, T* x, T* shared, int parts, T* packedWeight, int* offsets, T* bias, T* y) : IRangeAction
+    readonly struct ImageAction<T, TKernel>(Conv2dGeometry g, Plan plan, T* x, T* shared, int parts, T* packedWeight, int* offsets, Epilogue<T> epilogue, T* y) : IRangeAction
         where T : unmanaged, INumber<T>
         where TKernel : struct, IMicroKernel<T>
     {
@@ -627,14 +649,14 @@ internal static unsafe class ShiftedGemmConv
                 else Pad(plan, x + ((long)n * g.InChannels + (long)grp * plan.InChannels) * g.InPlane, padded);
                 int first = (int)((long)plan.Panels * part / parts), last = (int)((long)plan.Panels * (part + 1) / parts);
                 T* weight = packedWeight + (long)grp * plan.PackedWeightLength;
-                T* b = bias is null ? null : bias + grp * plan.M;
+                int c0 = grp * plan.M;
                 T* output = y + ((long)n * g.OutChannels + (long)grp * plan.M) * g.OutPlane;
                 // Chunks of panels, each cropped while its grid columns are still in the L2.
                 for (int jp0 = first; jp0 < last; jp0 += plan.ChunkPanels)
                 {
                     int jp1 = Math.Min(last, jp0 + plan.ChunkPanels);
                     Multiply(padded, weight, jp0, jp1, grid, tile);
-                    Crop(grid, (jp1 - jp0) * nr, jp0 * nr, jp1 * nr, b, output);
+                    Crop(grid, (jp1 - jp0) * nr, jp0 * nr, jp1 * nr, c0, output);
                 }
             }
         }
@@ -683,21 +705,30 @@ internal static unsafe class ShiftedGemmConv
             }
         }
 
-        // Grid positions [q0, q1) to the output, dropping the extra columns (and adding the bias): out[co, oh, ow] =
-        // grid[co, oh·Wp + ow − q0] (+ bias[co]); the grid holds ldc positions per channel.
-        void Crop(T* grid, int ldc, int q0, int q1, T* bias, T* output)
+        // Grid positions [q0, q1) to the output, dropping the extra columns and applying the epilogue: out[co, oh, ow] =
+        // act(grid[co, oh·Wp + ow − q0]·scale[c0 + co] + shift[c0 + co]); the grid holds ldc positions per channel.
+        void Crop(T* grid, int ldc, int q0, int q1, int c0, T* output)
         {
             int ow = plan.OutWidth, pw = plan.PaddedWidth;
             q1 = Math.Min(q1, plan.Positions);
+            T* bias = epilogue.Shift == null ? null : epilogue.Shift + c0;
+            bool plain = epilogue.IsBiasOnly;
             for (int co = 0; co < plan.M; co++)
             {
                 T* src = grid + (long)co * ldc - q0;
                 T* dst = output + (long)co * plan.OutHeight * ow;
+                T scale = epilogue.Scale == null ? T.One : epilogue.Scale[c0 + co], shift = bias == null ? T.Zero : bias[co];
+                T* residual = epilogue.Residual == null ? null : epilogue.Residual + (output - y) + (long)co * plan.OutHeight * ow;
                 for (int q = q0; q < q1;)
                 {
                     int oh = q / pw, col = q - oh * pw, rowEnd = Math.Min(q1, (oh + 1) * pw);
                     int count = Math.Min(ow, rowEnd - oh * pw) - col;
-                    if (count > 0)
+                    if (count > 0 && !plain)
+                    {
+                        long at = (long)oh * ow + col;
+                        ConvEpilogue.Apply(src + q, dst + at, count, scale, shift, epilogue.Activation, residual == null ? null : residual + at);
+                    }
+                    else if (count > 0)
                     {
                         if (bias is null) ConvVectors.CopyShort(src + q, dst + (long)oh * ow + col, count);
                         else ConvVectors.AddShort(src + q, bias[co], dst + (long)oh * ow + col, count);

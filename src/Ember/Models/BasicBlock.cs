@@ -34,8 +34,11 @@ public sealed class BasicBlock : Module, IConvBnFusable
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
-        var identity = downsample is null ? x : downsample.Call(x);
-        var y = relu.Call(bn1.Call(conv1.Call(x)));
+        // In eval without gradients each conv applies its BN while writing its output, the second one also the shortcut and
+        // the ReLU: relu(bn2(conv2(y)) + identity) in one pass.
+        var identity = downsample is null ? x : ConvBnEval.TryForward(downsample, x, out var down) ? down! : downsample.Call(x);
+        var y = ConvBnEval.TryForward(conv1, bn1, relu, Kernels.Conv.ConvActivation.Relu, x, out var fused) ? fused! : relu.Call(bn1.Call(conv1.Call(x)));
+        if (ConvBnEval.TryForward(conv2, bn2, relu, Kernels.Conv.ConvActivation.Relu, y, out fused, identity)) return fused!;
         y = bn2.Call(conv2.Call(y));
         return relu.Call(y + identity);
     }

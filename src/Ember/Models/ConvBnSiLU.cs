@@ -24,7 +24,8 @@ public sealed class ConvBnSiLU : Module, IConvBnFusable
     public Conv2d Conv => conv;
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor x) => act.Call(bn.Call(conv.Call(x)));
+    public override Tensor Forward(Tensor x)
+        => ConvBnEval.TryForward(conv, bn, act, Kernels.Conv.ConvActivation.Silu, x, out var fused) ? fused! : act.Call(bn.Call(conv.Call(x)));
 
     int IConvBnFusable.FuseConvBn() => Fusion.TryFusePair(this, "conv", ref conv, "bn", ref bn) ? 1 : 0;
 }

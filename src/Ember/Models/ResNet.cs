@@ -90,7 +90,8 @@ public sealed class ResNet : Module, IConvBnFusable
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
-        x = stem.Call(x);
+        // In eval without gradients the stem's conv applies its BN and ReLU while writing its output.
+        x = stem is Sequential s && ConvBnEval.TryForward(s, x, out var fused) ? fused! : stem.Call(x);
         x = layer3.Call(layer2.Call(layer1.Call(x)));
         if (layer4 is not null) x = layer4.Call(x);
         return fc.Call(avgpool.Call(x).Flatten(1));

@@ -26,6 +26,9 @@ public abstract class Module
     public virtual Tensor Forward(Tensor input)
         => throw new NotSupportedException($"{GetType().Name}: this module does not take a single tensor input");
 
+    /// <summary>Whether any forward or backward hook is registered (fused eval paths skip modules' Call, so they need none).</summary>
+    internal bool HasHooks => preHooks.Count > 0 || hooks.Count > 0 || backwardHooks.Count > 0 || backwardPreHooks.Count > 0;
+
     /// <summary>Runs forward pre-hooks, <see cref="Forward(Tensor)"/> and forward hooks (PyTorch's <c>module(x)</c>).</summary>
     public Tensor Call(Tensor input)
     {

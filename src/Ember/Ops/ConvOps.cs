@@ -43,6 +43,38 @@ internal static class ConvOps
         return unbatched ? y.Squeeze(0) : y;
     }
 
+    /// <summary>
+    /// act(conv2d(x, weight)·scale[c] + shift[c]) in one output pass (the eval-mode Conv → BatchNorm → activation chain).
+    /// Records no graph: callers use it only when no gradient is needed. x is 4-D, of weight's dtype; scale and shift are
+    /// [C_out] of that dtype (either may be null); <paramref name="residual"/>, when given, has the output's shape and is
+    /// added before the activation.
+    /// </summary>
+    public static Tensor Conv2dFused(Tensor x, Tensor weight, Tensor? scale, Tensor? shift, (int H, int W) stride, (int H, int W) padding,
+        (int H, int W) dilation, int groups, ConvActivation activation, Tensor? residual = null)
+    {
+        if (x.Rank != 4 || weight.Rank != 4) throw new ArgumentException($"conv2d (fused): expected 4-D input and weight, got shapes {x.Shape} and {weight.Shape}");
+        CheckFloat(x, weight, "conv2d (fused)");
+        int cIn = x.Size(1);
+        if (cIn != weight.Size(1) * groups)
+            throw new ArgumentException($"conv2d (fused): expected input with {weight.Size(1) * groups} channels, got {cIn} (input shape {x.Shape}, weight shape {weight.Shape}, groups {groups})");
+        var g = new Conv2dGeometry(x.Size(0), cIn, x.Size(2), x.Size(3), weight.Size(0), weight.Size(2), weight.Size(3),
+            stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W, groups);
+        var xc = x.Detach().Contiguous(); var wc = weight.Detach().Contiguous();
+        var sc = scale?.Detach().To(x.DType).Contiguous(); var bc = shift?.Detach().To(x.DType).Contiguous();
+        var y = Torch.Empty([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], x.DType);
+        if (residual is not null && (residual.DType != x.DType || !residual.Shape.SequenceEqual(y.Shape)))
+            throw new ArgumentException($"conv2d (fused): expected a residual of shape {y.Shape} and dtype {x.DType.TorchName()}, got {residual.Shape} and {residual.DType.TorchName()}");
+        var rc = residual?.Detach().Contiguous();
+        if (x.DType == DType.Float32)
+            Conv2dKernel.ForwardFused(g, xc.Span<float>(), wc.Span<float>(), sc is null ? default : sc.Span<float>(), bc is null ? default : bc.Span<float>(), activation, y.Span<float>(),
+                rc is null ? default : rc.Span<float>());
+        else
+            Conv2dKernel.ForwardFused(g, xc.Span<double>(), wc.Span<double>(), sc is null ? default : sc.Span<double>(), bc is null ? default : bc.Span<double>(), activation, y.Span<double>(),
+                rc is null ? default : rc.Span<double>());
+        GC.KeepAlive(xc); GC.KeepAlive(wc); GC.KeepAlive(sc); GC.KeepAlive(bc); GC.KeepAlive(rc);
+        return y;
+    }
+
     /// <summary>Σ over batch and plane of the output gradient; the kernel is ~10× faster than the generic reduction when no graph is needed.</summary>
     static Tensor BiasGrad(Tensor grad, Conv2dGeometry g)
     {

@@ -170,6 +170,116 @@ public class ConvKernelTests
         Close(NaiveForward(g, ToDouble(ToFloat(x)), ToDouble(ToFloat(w)), ToDouble(ToFloat(b))), y, 1e-5, "float forward");
     }
 
+    // ---- Fused forward: act(conv·scale + shift) per output channel ----
+
+    // Every route of the fused forward: shifted GEMM at stride 1 and through the phase split, pointwise and im2col GEMMs
+    // (with the output pass per image, or after the images in parallel when there are fewer images than threads), depthwise.
+    public static TheoryData<string, string> FusedCases()
+    {
+        var data = new TheoryData<string, string>();
+        string[] geometries =
+        [
+            "3,2,7,6,4,3,3,1,1,1,1,1,1,1",       // shifted GEMM, stride 1
+            "2,32,12,13,64,3,3,1,1,1,1,1,1,1",   // two k-slices, several panels
+            "2,4,9,8,6,3,3,2,2,1,1,1,1,2",       // stride 2 (phase split), groups
+            "1,3,12,12,4,6,6,2,2,2,2,1,1,1",     // YOLOv5's 6×6 stride-2 stem, one image
+            "3,4,6,7,4,1,1,1,1,0,0,1,1,1",       // pointwise, three images
+            "1,4,6,7,5,1,1,1,1,0,0,1,1,1",       // pointwise, one image
+            "1,2,6,6,2,5,5,2,2,0,0,1,1,1",       // im2col (the phase grid would be 3× the output)
+            "3,4,8,9,4,3,3,1,1,1,1,1,1,4",       // depthwise
+        ];
+        foreach (string geometry in geometries)
+            foreach (string activation in new[] { nameof(ConvActivation.None), nameof(ConvActivation.Relu), nameof(ConvActivation.Silu) })
+                data.Add(geometry, activation);
+        return data;
+    }
+
+    static double[] NaiveFused(Conv2dGeometry g, double[] x, double[] w, double[]? scale, double[]? shift, ConvActivation activation,
+        double[]? residual = null)
+    {
+        double[] y = NaiveForward(g, x, w, null);
+        for (int i = 0; i < y.Length; i++)
+        {
+            int co = i / g.OutPlane % g.OutChannels;
+            double v = y[i] * (scale is null ? 1 : scale[co]) + (shift is null ? 0 : shift[co]) + (residual is null ? 0 : residual[i]);
+            y[i] = activation switch
+            {
+                ConvActivation.Relu => Math.Max(v, 0),
+                ConvActivation.Silu => v / (1 + Math.Exp(-v)),
+                _ => v,
+            };
+        }
+        return y;
+    }
+
+    [Theory, MemberData(nameof(FusedCases))]
+    public void FusedForwardMatchesConvThenAffineThenActivation(string geometry, string activationName)
+    {
+        var g = Parse(geometry);
+        var activation = Enum.Parse<ConvActivation>(activationName);
+        double[] x = Random(g.InputLength, 1), w = Random(g.WeightLength, 2), scale = Random(g.OutChannels, 3), shift = Random(g.OutChannels, 4);
+        // Scales of both signs and up to 3 in size, so the activation sees negative and positive values.
+        for (int c = 0; c < scale.Length; c++) scale[c] *= 3;
+        var y = new double[g.OutputLength];
+        Conv2dKernel.ForwardFused<double>(g, x, w, scale, shift, activation, y);
+        Close(NaiveFused(g, x, w, scale, shift, activation), y, 1e-12, $"double, {activation}");
+        Conv2dKernel.ForwardFused<double>(g, x, w, default, shift, activation, y);
+        Close(NaiveFused(g, x, w, null, shift, activation), y, 1e-12, $"double, {activation}, no scale");
+
+        float[] xf = ToFloat(x), wf = ToFloat(w), sf = ToFloat(scale), bf = ToFloat(shift);
+        var yf = new float[g.OutputLength];
+        Conv2dKernel.ForwardFused<float>(g, xf, wf, sf, bf, activation, yf);
+        Close(NaiveFused(g, ToDouble(xf), ToDouble(wf), ToDouble(sf), ToDouble(bf), activation), yf, 1e-5, $"float, {activation}");
+        Conv2dKernel.ForwardFused<float>(g, xf, wf, sf, default, activation, yf);
+        Close(NaiveFused(g, ToDouble(xf), ToDouble(wf), ToDouble(sf), null, activation), yf, 1e-5, $"float, {activation}, no shift");
+
+        // A residual of the output's shape, added before the activation (ResNet's shortcut).
+        double[] r = Random(g.OutputLength, 5);
+        Conv2dKernel.ForwardFused<double>(g, x, w, scale, shift, activation, y, r);
+        Close(NaiveFused(g, x, w, scale, shift, activation, r), y, 1e-12, $"double, {activation}, residual");
+        float[] rf = ToFloat(r);
+        Conv2dKernel.ForwardFused<float>(g, xf, wf, sf, bf, activation, yf, rf);
+        Close(NaiveFused(g, ToDouble(xf), ToDouble(wf), ToDouble(sf), ToDouble(bf), activation, ToDouble(rf)), yf, 1e-5, $"float, {activation}, residual");
+    }
+
+    [Fact]
+    public void FusedForwardReluKeepsNaN()
+    {
+        var g = Parse("1,2,4,4,3,1,1,1,1,0,0,1,1,1");
+        float[] x = ToFloat(Random(g.InputLength, 1)), w = ToFloat(Random(g.WeightLength, 2));
+        x[5] = float.NaN;
+        var y = new float[g.OutputLength];
+        Conv2dKernel.ForwardFused<float>(g, x, w, default, default, ConvActivation.Relu, y);
+        for (int co = 0; co < g.OutChannels; co++)
+            Assert.True(float.IsNaN(y[co * g.OutPlane + 5]), $"channel {co}: relu(NaN) should stay NaN as in torch.relu, got {y[co * g.OutPlane + 5]}");
+    }
+
+    [Theory]
+    [InlineData("9,16,9,11,32,3,3,1,1,1,1,1,1,1")]  // shifted GEMM: the epilogue in each part's crop
+    [InlineData("1,16,9,11,32,3,3,2,2,1,1,1,1,1")]  // one strided image cut into parts that threads share
+    [InlineData("1,16,9,11,32,1,1,1,1,0,0,1,1,1")]  // pointwise, one image: the output pass after the GEMM, in parallel
+    public void FusedForwardIsBitIdenticalForOneAndTwoThreads(string geometry)
+    {
+        var g = Parse(geometry);
+        float[] x = ToFloat(Random(g.InputLength, 1)), w = ToFloat(Random(g.WeightLength, 2));
+        float[] scale = ToFloat(Random(g.OutChannels, 3)), shift = ToFloat(Random(g.OutChannels, 4));
+        float[] Run()
+        {
+            var y = new float[g.OutputLength];
+            Conv2dKernel.ForwardFused<float>(g, x, w, scale, shift, ConvActivation.Silu, y);
+            return y;
+        }
+        int saved = ParallelRange.MaxThreads;
+        try
+        {
+            ParallelRange.MaxThreads = 1;
+            float[] one = Run();
+            ParallelRange.MaxThreads = 2;
+            Assert.True(one.AsSpan().SequenceEqual(Run()), "the fused forward differs between 1 and 2 threads");
+        }
+        finally { ParallelRange.MaxThreads = saved; }
+    }
+
     [Theory, MemberData(nameof(ConvCases))]
     public void BackwardMatchesDirectLoop(string geometry)
     {

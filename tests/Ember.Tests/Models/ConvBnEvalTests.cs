@@ -1,0 +1,153 @@
+using Ember.Models;
+using Ember.Nn;
+using Ember.Nn.Functional;
+using Ember.Nn.Layers;
+
+namespace Ember.Tests.Models;
+
+/// <summary>
+/// Eval-mode Conv → BatchNorm → activation blocks run as one fused convolution when no gradient is needed; the result
+/// must match the modules run one after another, and anything that needs the modules (gradients, hooks, training) keeps them.
+/// </summary>
+public class ConvBnEvalTests
+{
+    /// <summary>Running statistics and affine parameters away from a fresh layer's identity, so BN's folding is exercised.</summary>
+    static void Randomize(Module model, long seed)
+    {
+        var gen = new Generator(seed);
+        using (Torch.NoGrad())
+            foreach (var norm in model.Modules().OfType<BatchNorm2d>())
+            {
+                norm.RunningMean!.CopyFrom(Torch.Randn([norm.NumFeatures], generator: gen) * 0.5);
+                norm.RunningVar!.CopyFrom(Torch.Rand([norm.NumFeatures], generator: gen) + 0.5);
+                norm.Weight!.CopyFrom(Torch.Randn([norm.NumFeatures], generator: gen));
+                norm.Bias!.CopyFrom(Torch.Randn([norm.NumFeatures], generator: gen));
+            }
+    }
+
+    static BatchNorm2d Norm(Module block, string name) => (BatchNorm2d)block.NamedChildren().First(c => c.Name == name).Module;
+
+    [Theory]
+    [InlineData(1, 3, 1)]  // pointwise
+    [InlineData(3, 1, 1)]  // 3×3, stride 1: shifted GEMM
+    [InlineData(3, 2, 2)]  // 3×3, stride 2: phase split
+    [InlineData(6, 2, 1)]  // YOLOv5's stem kernel
+    public void ConvBnSiLUInEvalMatchesTheModulesOneByOne(int kernel, int stride, int batch)
+    {
+        Torch.ManualSeed(3);
+        var block = new ConvBnSiLU(5, 7, kernel, stride, kernel == 6 ? 2 : null);
+        Randomize(block, 4);
+        block.Eval();
+        var x = Torch.Randn(batch, 5, 13, 12);
+        Tensor fused, expected;
+        using (Torch.NoGrad())
+        {
+            fused = block.Call(x);
+            expected = F.Silu(Norm(block, "bn").Call(block.Conv.Call(x)));
+        }
+        TestUtil.Close(expected, fused, 1e-5, 1e-5);
+        Assert.Null(fused.GradFn);
+    }
+
+    [Fact]
+    public void ConvBnSiLUNeedingGradientsKeepsTheGraph()
+    {
+        Torch.ManualSeed(5);
+        var block = new ConvBnSiLU(4, 6, 3);
+        Randomize(block, 6);
+        block.Eval();
+        var x = Torch.Randn(2, 4, 9, 9);
+        Tensor fused;
+        using (Torch.NoGrad()) fused = block.Call(x);
+        var y = block.Call(x);
+        Assert.NotNull(y.GradFn);
+        TestUtil.Close(y.Detach(), fused, 1e-5, 1e-5);
+        y.Sum().Backward();
+        Assert.NotNull(block.Conv.Weight.Grad);
+        Assert.NotNull(Norm(block, "bn").Weight!.Grad);
+    }
+
+    [Fact]
+    public void ConvBnSiLUInTrainingUsesBatchStatistics()
+    {
+        Torch.ManualSeed(7);
+        var block = new ConvBnSiLU(3, 4, 3);
+        Randomize(block, 8);
+        var x = Torch.Randn(4, 3, 8, 8);
+        Tensor y;
+        using (Torch.NoGrad()) y = block.Call(x);
+        var bn = Norm(block, "bn");
+        // Training mode normalizes by the batch: the pre-activation has mean β per channel, not the running statistics' result.
+        Tensor expected;
+        using (Torch.NoGrad()) expected = F.Silu(F.BatchNorm(block.Conv.Call(x), null, null, bn.Weight, bn.Bias, training: true, eps: bn.Eps));
+        TestUtil.Close(expected, y, 1e-5, 1e-5);
+        Assert.Equal(1L, (long)bn.NumBatchesTracked!.Item());
+    }
+
+    [Fact]
+    public void HooksOnTheBatchNormStillRun()
+    {
+        Torch.ManualSeed(9);
+        var block = new ConvBnSiLU(4, 6, 3);
+        Randomize(block, 10);
+        block.Eval();
+        int calls = 0;
+        using var hook = Norm(block, "bn").RegisterForwardHook((m, i, o) => { calls++; return null; });
+        var x = Torch.Randn(1, 4, 7, 7);
+        Tensor y, fused;
+        using (Torch.NoGrad()) y = block.Call(x);
+        Assert.Equal(1, calls);
+        hook.Dispose();
+        using (Torch.NoGrad()) fused = block.Call(x);
+        Assert.Equal(1, calls);
+        TestUtil.Close(y, fused, 1e-5, 1e-5);
+    }
+
+    [Theory]
+    [InlineData(8, 8, 1)]    // identity shortcut
+    [InlineData(6, 8, 2)]    // downsampling shortcut
+    public void BasicBlockInEvalMatchesTheModulesOneByOne(int inPlanes, int planes, int stride)
+    {
+        Torch.ManualSeed(11);
+        var block = new BasicBlock(inPlanes, planes, stride);
+        Randomize(block, 12);
+        block.Eval();
+        var x = Torch.Randn(2, inPlanes, 10, 9);
+        Tensor fused, expected;
+        var convs = block.NamedChildren().ToDictionary(c => c.Name, c => c.Module);
+        using (Torch.NoGrad())
+        {
+            fused = block.Call(x);
+            var identity = convs.TryGetValue("downsample", out var down) ? down.Call(x) : x;
+            var h = F.Relu(convs["bn1"].Call(convs["conv1"].Call(x)));
+            expected = F.Relu(convs["bn2"].Call(convs["conv2"].Call(h)) + identity);
+        }
+        TestUtil.Close(expected, fused, 1e-5, 1e-5);
+    }
+
+    [Fact]
+    public void SmallResNetInEvalMatchesTheUnfusedGraph()
+    {
+        Torch.ManualSeed(15);
+        var model = ResNet.Small(numClasses: 5, inChannels: 2, width: 8);
+        Randomize(model, 16);
+        model.Eval();
+        var x = Torch.Randn(2, 2, 12, 12);
+        Tensor fused;
+        using (Torch.NoGrad()) fused = model.Call(x);
+        // An input that needs its gradient takes every module one by one (the stem, BN, ReLU and the shortcut add).
+        var reference = model.Call(x.Detach().RequiresGradInPlace());
+        Assert.NotNull(reference.GradFn);
+        TestUtil.Close(reference.Detach(), fused, 1e-5, 1e-5);
+    }
+
+    [Fact]
+    public void AWrongInputInEvalGivesTheConvModulesError()
+    {
+        var block = new ConvBnSiLU(4, 6, 3);
+        block.Eval();
+        using var noGrad = Torch.NoGrad();
+        var e = Assert.ThrowsAny<ArgumentException>(() => block.Call(Torch.Randn(1, 3, 8, 8)));
+        Assert.Contains("conv2d: expected input with 4 channels, got 3", e.Message);
+    }
+}
