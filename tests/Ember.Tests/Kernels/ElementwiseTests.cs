@@ -130,6 +130,24 @@ public class ElementwiseTests
         Assert.Equal(expected, data);
     }
 
+    [Theory]
+    [InlineData(1000)]
+    [InlineData(100_000)]
+    [InlineData(4 << 20)]
+    [InlineData(int.MaxValue)]
+    public void Chunks_are_long_enough_for_non_temporal_stores_and_still_split_mid_sized_loops(int count)
+    {
+        int grain = Elementwise.GrainFor(count);
+        long chunks = (count + (long)grain - 1) / grain;
+        if (count < Elementwise.ParallelThreshold) Assert.Equal(1, chunks);   // small loops stay on the calling thread
+        else
+        {
+            Assert.InRange(chunks, 2, 16);                                    // mid-sized loops still split
+            // TensorPrimitives switches to non-temporal stores above 256 KB: 64K float32 elements
+            if (count >= 16 * 65536) Assert.True(grain > 65536, $"grain {grain} for {count} elements");
+        }
+    }
+
     [Fact]
     public void Large_loops_are_bit_identical_on_one_and_two_threads()
     {
