@@ -63,6 +63,42 @@ public class ElementwiseTests
         }
     }
 
+    public static TheoryData<int[], int[], int[]> LargeTwoDimLayouts => new()
+    {
+        // Two collapsed dimensions, large enough to run in parallel chunks; 32768-element chunks start mid-row of 1000.
+        { [300, 1000], [1000, 1], [0, 1] },      // by a row
+        { [300, 1000], [1000, 1], [1, 0] },      // by a column
+        { [300, 1000], [0, 1], [1000, 1] },      // a row broadcast on the left
+        { [300, 1000], [1, 0], [1000, 1] },      // a column broadcast on the left
+        { [300, 1000], [1, 300], [1000, 1] },    // a transposed operand
+        { [300, 1000], [-1000, 1], [2, 0] },     // flipped rows, a column read with a gap
+    };
+
+    [Theory, MemberData(nameof(LargeTwoDimLayouts))]
+    public void Large_two_dimensional_broadcasts_match_index_arithmetic_on_one_and_two_threads(int[] shape, int[] aStrides, int[] bStrides)
+    {
+        var a = Storage(Extent(shape, aStrides, out int ao), 3);
+        var b = Storage(Extent(shape, bStrides, out int bo), 4);
+        int count = shape[0] * shape[1];
+        int saved = ParallelRange.MaxThreads;
+        try
+        {
+            foreach (var op in new[] { BinaryOp.Mul, BinaryOp.Sub, BinaryOp.Div, BinaryOp.Add })
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    ParallelRange.MaxThreads = threads;
+                    var dst = new float[count];
+                    Elementwise.Binary(op, a, ao, aStrides, b, bo, bStrides, shape, dst);
+                    for (int i = 0; i < count; i++)
+                    {
+                        float expected = ScalarMath.Binary(op, a[Offset(i, shape, aStrides, ao)], b[Offset(i, shape, bStrides, bo)]);
+                        if (expected != dst[i]) Assert.Fail($"{op} on {threads} threads at {i}: expected {expected}, got {dst[i]}");
+                    }
+                }
+        }
+        finally { ParallelRange.MaxThreads = saved; }
+    }
+
     [Theory, MemberData(nameof(Layouts))]
     public void Unary_compare_copy_where_strided_match_index_arithmetic(int[] shape, int[] aStrides, int[] bStrides)
     {
@@ -92,6 +128,24 @@ public class ElementwiseTests
         var expected = data.Select(v => v * 2f).ToArray();
         Elementwise.Binary(BinaryOp.Mul, data, 0, [8, 1], new[] { 2f }, 0, [0, 0], [8, 8], data);
         Assert.Equal(expected, data);
+    }
+
+    [Theory]
+    [InlineData(1000)]
+    [InlineData(100_000)]
+    [InlineData(4 << 20)]
+    [InlineData(int.MaxValue)]
+    public void Chunks_are_long_enough_for_non_temporal_stores_and_still_split_mid_sized_loops(int count)
+    {
+        int grain = Elementwise.GrainFor(count);
+        long chunks = (count + (long)grain - 1) / grain;
+        if (count < Elementwise.ParallelThreshold) Assert.Equal(1, chunks);   // small loops stay on the calling thread
+        else
+        {
+            Assert.InRange(chunks, 2, 16);                                    // mid-sized loops still split
+            // TensorPrimitives switches to non-temporal stores above 256 KB: 64K float32 elements
+            if (count >= 16 * 65536) Assert.True(grain > 65536, $"grain {grain} for {count} elements");
+        }
     }
 
     [Fact]
