@@ -22,6 +22,7 @@ internal static class Conv3dOps
         if (weight.Rank != 5) throw new ArgumentException($"{name}: expected a 5-D weight [C_out, C_in/groups, kD, kH, kW], got shape {weight.Shape}");
         if (!x.DType.IsFloatingPoint() || x.DType != weight.DType)
             throw new ArgumentException($"{name}: expected floating point input and weight of the same dtype, got {x.DType.TorchName()} and {weight.DType.TorchName()}");
+        x.DType.RequireFloat32Or64(name);      // here, or conv2d's check would name conv2d (autocast emulates on float32 inputs)
         if (groups <= 0) throw new ArgumentException($"{name}: groups must be positive, got {groups}");
         if (stride.D <= 0 || stride.H <= 0 || stride.W <= 0) throw new ArgumentException($"{name}: stride must be positive, got {stride}");
         if (dilation.D <= 0 || dilation.H <= 0 || dilation.W <= 0) throw new ArgumentException($"{name}: dilation must be positive, got {dilation}");

@@ -154,6 +154,8 @@ public class Conv3dTests
             Assert.Throws<ArgumentException>(() => F.Conv3d(Torch.Zeros(1, 3, 1, 4, 4), w)).Message);
         Assert.Contains("conv3d: expected bias of shape [2], got [3]",
             Assert.Throws<ArgumentException>(() => F.Conv3d(Torch.Zeros(1, 3, 4, 4, 4), w, Torch.Zeros(3))).Message);
+        Assert.Contains("conv3d: not implemented for torch.bfloat16; convert with To(DType.Float32) (or use Autocast)",
+            Assert.Throws<NotSupportedException>(() => F.Conv3d(Torch.Zeros(1, 3, 4, 4, 4).To(DType.BFloat16), w.To(DType.BFloat16))).Message);
         Assert.Contains("Conv3d: in_channels (3) and out_channels (4) must be divisible by groups (2)",
             Assert.Throws<ArgumentException>(() => new Conv3d(3, 4, 3, groups: 2)).Message);
     }
