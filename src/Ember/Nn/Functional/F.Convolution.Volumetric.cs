@@ -2,7 +2,7 @@ using Ember.Ops;
 
 namespace Ember.Nn.Functional;
 
-// 3-d convolution (torch.nn.functional.conv3d).
+// 3-d convolution and transposed convolution (torch.nn.functional.conv3d / conv_transpose3d).
 public static partial class F
 {
     /// <summary>
@@ -39,6 +39,21 @@ public static partial class F
         }
         return Conv3dOps.Conv3d(input, weight, bias, stride, (pd.Before, ph.Before, pw.Before), dl, groups);
     }
+
+    /// <summary>
+    /// Transposed 3-d convolution with weight [C_in, C_out/groups, kD, kH, kW] and the same stride, padding, output padding and
+    /// dilation on every spatial dim (torch.nn.functional.conv_transpose3d with ints). Output size per dim:
+    /// (in − 1)·stride − 2·padding + dilation·(k − 1) + outputPadding + 1.
+    /// </summary>
+    public static Tensor ConvTranspose3d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int outputPadding = 0,
+        int groups = 1, int dilation = 1)
+        => Conv3dOps.ConvTranspose3d(input, weight, bias, (stride, stride, stride), (padding, padding, padding), (outputPadding, outputPadding, outputPadding),
+            (dilation, dilation, dilation), groups);
+
+    /// <summary>Transposed 3-d convolution with (D, H, W) triples, as PyTorch's tuples (argument order as conv_transpose3d's).</summary>
+    public static Tensor ConvTranspose3d(Tensor input, Tensor weight, Tensor? bias, (int D, int H, int W) stride, (int D, int H, int W)? padding = null,
+        (int D, int H, int W)? outputPadding = null, int groups = 1, (int D, int H, int W)? dilation = null)
+        => Conv3dOps.ConvTranspose3d(input, weight, bias, stride, padding ?? (0, 0, 0), outputPadding ?? (0, 0, 0), dilation ?? (1, 1, 1), groups);
 
     static (int Before, int After) SamePad(int dilation, int kernel)
     {

@@ -7,7 +7,7 @@ using static Ember.Tests.Ops.OracleHarness;
 
 namespace Ember.Tests.Nn.Layers;
 
-/// <summary>conv3d against libtorch (Reference/Nn/conv3d.oracle.csx), against a direct 7-loop sum, gradcheck, the layer and errors.</summary>
+/// <summary>conv3d and conv_transpose3d against libtorch (Reference/Nn/conv3d.oracle.csx), against a direct 7-loop sum, gradcheck, the layer and errors.</summary>
 public class Conv3dTests
 {
     static Tensor[] One(Tensor t) => [t];
@@ -28,6 +28,11 @@ public class Conv3dTests
             a => One(F.Conv3d(a[0], a[1], a[2], padding: ConvPadding3d.Valid))),
         ["conv3d_reflect_pad"] = (() => [In([1, 2, 3, 4, 4], 0.75), In([2, 2, 3, 3, 3], 1.05, 0.5), In([2], 0.2)],
             a => One(F.Conv3d(a[0], a[1], a[2], padding: 1, paddingMode: PaddingMode.Reflect))),
+        ["conv_transpose3d_basic"] = (() => [In([1, 2, 3, 4, 3], 0.85), In([2, 3, 2, 3, 2], 1.15, 0.5), In([3], 0.5)], a => One(F.ConvTranspose3d(a[0], a[1], a[2]))),
+        ["conv_transpose3d_all_arguments"] = (() => [In([1, 4, 3, 3, 3], 0.65), In([4, 2, 3, 2, 2], 1.35, 0.5), In([4], 0.7)],
+            a => One(F.ConvTranspose3d(a[0], a[1], a[2], (2, 1, 2), (1, 0, 1), (1, 0, 1), groups: 2, dilation: (1, 2, 1)))),
+        ["conv_transpose3d_unbatched_no_bias"] = (() => [In([2, 3, 3, 3], 1.25), In([2, 2, 2, 2, 2], 0.95, 0.5)],
+            a => One(F.ConvTranspose3d(a[0], a[1], null, (2, 2, 2), (1, 1, 1), (1, 0, 1)))),
     };
 
     public static TheoryData<string> CaseNames() => [.. Cases.Keys];
@@ -119,6 +124,34 @@ public class Conv3dTests
         GradCheck.Check(a => F.Conv3d(a[0], a[1], a[2], (2, 1, 1), (1, 0, 1), (1, 2, 1), groups: 2), [x, w, b]);
         GradCheck.Check(a => F.Conv3d(a[0], a[1], null, 1, ConvPadding3d.Same, groups: 2), [x, w]);
         GradCheck.CheckSecondOrder(a => F.Conv3d(a[0], a[1], a[2], 1, 1, groups: 2).Square().Sum(), [x, w, b]);
+    }
+
+    [Fact]
+    public void Transposed_convolution_is_the_adjoint_of_the_convolution_and_passes_gradcheck()
+    {
+        // ⟨conv_transpose3d(y, W), x⟩ = ⟨y, conv3d(x, W)⟩ for the same stride, padding, dilation and groups
+        var g = new Generator(21);
+        var x = Torch.Randn([2, 4, 7, 6, 8], DType.Float64, g);
+        var w = Torch.Randn([6, 2, 3, 2, 3], DType.Float64, g);
+        var y = F.Conv3d(x, w, null, (2, 1, 2), (1, 0, 1), (1, 2, 1), groups: 2);
+        var r = Torch.Randn(y.Shape.ToArray(), DType.Float64, g);
+        int opD = 7 - ((y.Size(2) - 1) * 2 - 2 + 3), opW = 8 - ((y.Size(4) - 1) * 2 - 2 + 3);      // recovers the input size
+        var back = F.ConvTranspose3d(r, w, null, (2, 1, 2), (1, 0, 1), (opD, 0, opW), groups: 2, dilation: (1, 2, 1));
+        Assert.Equal(x.Shape, back.Shape);
+        Assert.Equal((r * y).Sum().Item<double>(), (back * x).Sum().Item<double>(), 9);
+        var xt = TestUtil.Leaf([1, 4, 2, 3, 2], 41);
+        var wt = TestUtil.Leaf([4, 1, 2, 2, 3], 42);
+        var bt = TestUtil.Leaf([2], 43);
+        GradCheck.Check(a => F.ConvTranspose3d(a[0], a[1], a[2], (2, 1, 2), (1, 0, 1), (1, 0, 0), groups: 2, dilation: (1, 2, 1)), [xt, wt, bt]);
+        GradCheck.CheckSecondOrder(a => F.ConvTranspose3d(a[0], a[1], a[2], 2, 1, 1, groups: 2).Square().Sum(), [xt, wt, bt]);
+        var layer = new ConvTranspose3d(4, 6, (2, 3, 2), (2, 1, 2), (0, 1, 0), (1, 0, 0), groups: 2, generator: new Generator(5));
+        Assert.Equal(new Shape(4, 3, 2, 3, 2), layer.Weight.Shape);
+        var u = Torch.Randn([4, 3, 4, 5], DType.Float32, new Generator(6));       // unbatched
+        TestUtil.Close(F.ConvTranspose3d(u.Unsqueeze(0), layer.Weight, layer.Bias, (2, 1, 2), (0, 1, 0), (1, 0, 0), 2).Squeeze(0), layer.Forward(u), 0, 0);
+        Assert.Equal(new Shape(6, 7, 4, 10), layer.Forward(u).Shape);           // D: 2·2 + 1 + 1 + 1, H: 3 − 2 + 2 + 1, W: 3·2 + 1 + 1 + 0 + 2
+        Assert.Equal("ConvTranspose3d(4, 6, kernel_size=(2, 3, 2), stride=(2, 1, 2), padding=(0, 1, 0), output_padding=(1, 0, 0), groups=2)", layer.ToString());
+        Assert.Contains("conv_transpose3d: output padding must be smaller than either stride or dilation",
+            Assert.Throws<ArgumentException>(() => F.ConvTranspose3d(u, layer.Weight, null, 1, 0, 1)).Message);
     }
 
     [Fact]
