@@ -8,6 +8,8 @@ public sealed class AdagradState : ParameterState
     /// <summary>Sum of squared gradients (PyTorch's <c>sum</c>).</summary>
     public Tensor Sum { get; internal set; } = null!;
 
+    internal override void Convert(DType dtype) { Sum = Converted(Sum, dtype)!; }
+
     internal override void Save(OptimizerStateDict dict, string prefix)
     {
         dict.Scalars[prefix + "step"] = Step;

@@ -18,6 +18,8 @@ public sealed class AdamState : ParameterState
         MaxExpAvgSq = amsgrad ? Torch.ZerosLike(parameter) : null,
     };
 
+    internal override void Convert(DType dtype) { ExpAvg = Converted(ExpAvg, dtype)!; ExpAvgSq = Converted(ExpAvgSq, dtype)!; MaxExpAvgSq = Converted(MaxExpAvgSq, dtype); }
+
     internal override void Save(OptimizerStateDict dict, string prefix)
     {
         dict.Scalars[prefix + "step"] = Step;

@@ -10,6 +10,8 @@ public sealed class AdamaxState : ParameterState
     /// <summary>Exponentially weighted infinity norm u.</summary>
     public Tensor ExpInf { get; internal set; } = null!;
 
+    internal override void Convert(DType dtype) { ExpAvg = Converted(ExpAvg, dtype)!; ExpInf = Converted(ExpInf, dtype)!; }
+
     internal override void Save(OptimizerStateDict dict, string prefix)
     {
         dict.Scalars[prefix + "step"] = Step;

@@ -12,6 +12,8 @@ public sealed class LbfgsState : ParameterState
     /// <summary>Iterations so far (n_iter).</summary>
     public long Iterations { get; internal set; }
 
+    internal override void Convert(DType dtype) { }     // its history lives in float64 arrays
+
     internal override void Save(OptimizerStateDict dict, string prefix)
     {
         dict.Scalars[prefix + "func_evals"] = FuncEvals;

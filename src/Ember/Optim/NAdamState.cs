@@ -12,6 +12,8 @@ public sealed class NAdamState : ParameterState
     /// <summary>Running average v of the squared gradient.</summary>
     public Tensor ExpAvgSq { get; internal set; } = null!;
 
+    internal override void Convert(DType dtype) { ExpAvg = Converted(ExpAvg, dtype)!; ExpAvgSq = Converted(ExpAvgSq, dtype)!; }
+
     internal override void Save(OptimizerStateDict dict, string prefix)
     {
         dict.Scalars[prefix + "step"] = Step;

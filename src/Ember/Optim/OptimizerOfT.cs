@@ -74,6 +74,11 @@ public abstract class Optimizer<TOptions, TState> : Optimizer
                 if (grad.DType != p.DType)
                     throw new ArgumentException($"{Name}.Step: gradient dtype {grad.DType} doesn't match its parameter's dtype {p.DType} (shape {p.Shape})");
                 if (!state.TryGetValue(p, out var s)) state[p] = s = CreateState(p, group.Options);
+                if (p.DType.IsReducedFloat())
+                {
+                    UpdateReduced(p, grad, s, group.Options);
+                    continue;
+                }
                 var target = p.IsContiguous ? p : p.Contiguous();
                 Update(target, grad.Detach().Contiguous(), s, group.Options);
                 if (ReferenceEquals(target, p)) p.BumpVersion();
@@ -81,6 +86,23 @@ public abstract class Optimizer<TOptions, TState> : Optimizer
                 // Between parameter updates no span is live: the update's temporaries may go back to the pool.
                 Backends.Cpu.StoragePool.ReleaseRing();
             }
+    }
+
+    /// <summary>
+    /// The update of a float16/bfloat16 parameter. PyTorch runs its update ops on the half tensors (state in the parameter's
+    /// dtype, each op computing in float32 and rounding its result); here the rule runs in float32 on widened copies of the
+    /// parameter, gradient and state, and each is rounded back once (round to nearest even), so the state stays in the
+    /// parameter's dtype as PyTorch's and the step is at least as accurate (results agree with PyTorch's to about one unit
+    /// in the last place of the half type).
+    /// </summary>
+    void UpdateReduced(Tensor p, Tensor grad, TState s, TOptions options)
+    {
+        var p32 = p.To(DType.Float32).Contiguous();      // a new tensor: the dtype differs
+        s.Convert(DType.Float32);
+        try { Update(p32, grad.Detach().To(DType.Float32).Contiguous(), s, options); }
+        finally { s.Convert(p.DType); }
+        p.CopyFrom(p32);
+        Backends.Cpu.StoragePool.ReleaseRing();
     }
 
     /// <summary>The state of a parameter before its first update (PyTorch's lazy state initialisation).</summary>

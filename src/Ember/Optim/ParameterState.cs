@@ -12,6 +12,14 @@ public abstract class ParameterState
     /// <summary>Reads this state back from <paramref name="prefix"/>; tensors are copied and cast to the parameter's dtype.</summary>
     internal abstract void Load(OptimizerStateDict dict, string prefix, Tensor parameter);
 
+    /// <summary>
+    /// Converts every state tensor to <paramref name="dtype"/>: the update of a half-precision parameter widens its state to
+    /// float32, runs the rule, and rounds the state back to the parameter's dtype (where PyTorch keeps it).
+    /// </summary>
+    internal abstract void Convert(DType dtype);
+
+    internal static Tensor? Converted(Tensor? tensor, DType dtype) => tensor is null || tensor.DType == dtype ? tensor : tensor.To(dtype);
+
     internal static void Put(OptimizerStateDict dict, string key, Tensor? tensor)
     {
         if (tensor != null) dict.Tensors[key] = tensor.Detach().Clone();

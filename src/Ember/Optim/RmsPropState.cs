@@ -12,6 +12,8 @@ public sealed class RmsPropState : ParameterState
     /// <summary>Running average of the gradient (centered only).</summary>
     public Tensor? GradAvg { get; internal set; }
 
+    internal override void Convert(DType dtype) { SquareAvg = Converted(SquareAvg, dtype)!; MomentumBuffer = Converted(MomentumBuffer, dtype); GradAvg = Converted(GradAvg, dtype); }
+
     internal override void Save(OptimizerStateDict dict, string prefix)
     {
         dict.Scalars[prefix + "step"] = Step;

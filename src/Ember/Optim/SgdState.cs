@@ -6,6 +6,8 @@ public sealed class SgdState : ParameterState
     /// <summary>The momentum buffer b (PyTorch's <c>momentum_buffer</c>).</summary>
     public Tensor? MomentumBuffer { get; internal set; }
 
+    internal override void Convert(DType dtype) { MomentumBuffer = Converted(MomentumBuffer, dtype); }
+
     internal override void Save(OptimizerStateDict dict, string prefix) => Put(dict, prefix + "momentum_buffer", MomentumBuffer);
 
     internal override void Load(OptimizerStateDict dict, string prefix, Tensor parameter)
