@@ -444,8 +444,9 @@ public static class TrainJob
         var images = new Tensor[set.Count];
         for (int i = 0; i < set.Count; i++) images[i] = set[i].Image;
         var features = images.Length > 0 ? Torch.Stack(images).Reshape([images.Length, -1]) : Torch.Zeros([0, 1]);
+        var clock = Stopwatch.StartNew();
         var kept = new TomekLinks().Resample(features, Torch.FromArray(labels, [labels.Length]), classes);
-        Console.WriteLine($"undersample tomek: removed {labels.Length - kept.Length} of {labels.Length} training images (Tomek links' members outside the minority class)");
+        Console.WriteLine($"undersample tomek: removed {labels.Length - kept.Length} of {labels.Length} training images (Tomek links' members outside the minority class) in {clock.Elapsed.TotalSeconds:F1} s");
         return (new Subset<(Tensor, long)>(set, kept), [.. kept.Select(i => labels[i])]);
     }
 
@@ -482,9 +483,17 @@ public static class TrainJob
         for (int i = 0; i < set.Count; i++) (images[i], labels[i]) = set[i];
         var shape = images.Length > 0 ? images[0].Shape.ToArray() : [1, 28, 28];
         var features = Torch.Stack(images).Reshape([images.Length, -1]);
-        var (x, y) = tomek
-            ? new SmoteTomek(k: 5).FitResample(features, Torch.FromArray(labels, [labels.Length]), classes, new Generator(seed))
-            : new Smote(k: 5).FitResample(features, Torch.FromArray(labels, [labels.Length]), classes, new Generator(seed));
+        var clock = Stopwatch.StartNew();
+        var (x, y) = new Smote(k: 5).FitResample(features, Torch.FromArray(labels, [labels.Length]), classes, new Generator(seed));
+        Console.WriteLine($"oversample smote: {labels.Length} → {y.Size(0)} training images in {clock.Elapsed.TotalSeconds:F1} s");
+        if (tomek)
+        {
+            // SmoteTomek's two steps, timed apart: the Tomek step searches all the oversampled images' neighbours.
+            int before = (int)y.Size(0);
+            clock.Restart();
+            (x, y) = new TomekLinks(TomekRemoval.Both).FitResample(x, y, classes);
+            Console.WriteLine($"oversample smote-tomek: removed {before - y.Size(0)} of {before} images (both members of each Tomek link) in {clock.Elapsed.TotalSeconds:F1} s");
+        }
         var all = new TensorDataset(x.Reshape([x.Size(0), .. shape]), y);
         var resampled = new TransformDataset<Tensor[], (Tensor, long)>(all, (item, _) => (item[0], (long)item[1].Item()));
         return (resampled, y.ToArray<long>());
