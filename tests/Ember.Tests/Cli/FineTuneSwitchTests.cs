@@ -150,14 +150,8 @@ public class FineTuneSwitchTests
     [Fact]
     public void FullFineTuningAndLoraAreAnAblation()
     {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("ember-ablate").FullName, "study.yaml");
-        File.WriteAllText(path, """
-            baseline: {model: cnn, epochs: 1, init_from: runs/train/exp1}
-            components:
-              lora: {lora: 8, lora_alpha: 16, lr: 0.005}
-            design: singles
-            baseline_name: full
-            """);
+        // the documented study file: full fine-tuning from a run against LoRA on it
+        var path = Path.Combine(Ember.Tests.Docs.DocsLinkTests.RepositoryRoot(), "docs", "examples", "lora-ablation.yaml");
         var study = AblationStudy.Load(path);
         Assert.Equal("runs/train/exp1", study.Baseline.InitFrom);
         Assert.Equal(0, study.Baseline.Lora);

@@ -112,6 +112,15 @@ public class TomekLinksTests
     }
 
     [Fact]
+    public void GemmNeighboursEqualTheBruteForceOnesOnTheHandMadeSet()
+    {
+        var x = Points.Cast<double>().ToArray();
+        var nearest = NearestNeighbour.Find(x, Classes.Length, 2);
+        Assert.Equal(BruteForceNearest(x, Classes.Length, 2), nearest);
+        Assert.Equal((6, 4, 14, 5), (nearest[4], nearest[6], nearest[5], nearest[14])); // the two links' mutual pairs
+    }
+
+    [Fact]
     public void ANearTieInFloat32IsDecidedByTheExactDistance()
     {
         // From row 0 (at 0), row 1 (at 1 + 1e-12) and row 2 (at −1) are equally far in float32, so an estimate-only search
