@@ -93,7 +93,14 @@ public static class EvalCommand
         if (checkpoint == "best" && !Directory.Exists(folder) && Directory.Exists(Path.Combine(runFolder, "last")))
             throw new DirectoryNotFoundException($"checkpoint: {runFolder} has no best/ checkpoint yet (no epoch finished); use --checkpoint last");
         TrainJob.CheckModel(Checkpoint.ReadState(folder), config, folder, args);
-        var model = Model.Load(folder, config.Model, DataSource.ClassCount(config), inChannels: 1, fuse, allowNonFinite, TrainJob.Norm(config));
+        Nn.Module model;
+        if (config.Lora > 0 && checkpoint == "last")
+        {
+            // a LoRA run's last/ keeps the base and the adapters apart (to resume); merged, they are the plain model
+            model = FineTuneStage.LoadMergedLast(folder, config, DataSource.ClassCount(config), allowNonFinite);
+            if (fuse) Analysis.Fusion.FuseModel(model);
+        }
+        else model = Model.Load(folder, config.Model, DataSource.ClassCount(config), inChannels: 1, fuse, allowNonFinite, TrainJob.Norm(config));
         return (model, config);
     }
 

@@ -162,7 +162,13 @@ public static class TrainJob
         var model = CreateModel(config, data.Classes.Count);
         if (config.BiasPrior) Init.ClassPriorBias(Classifier(model).Bias!, ClassWeights.Counts(trainLabels, data.Classes.Count));
         if (config.SyncBn) Nn.Layers.SyncBatchNorm.ConvertSyncBatchNorm(model);
-        var optimizer = CreateOptimizer(config, model);
+        // a resumed run's weights come from its last/ checkpoint instead
+        if (config.InitFrom is not null && resumeState is null) FineTuneStage.LoadInitWeights(config, model);
+        // With LoRA the trainer trains the adapters' wrapper; `model` (whose layers now add their adapters' outputs) still
+        // computes the adapted predictions, so validation and the final scores use it as before.
+        var lora = config.Lora > 0 ? FineTuneStage.Apply(config, model) : null;
+        Module trained = (Module?)lora ?? model;
+        var optimizer = CreateOptimizer(config, trained);
         int batchesPerEpoch = trainLoader.Count;
         int stepsPerEpoch = StepsPerEpoch(batchesPerEpoch, config.Accumulate);
         var (scheduler, plateau, perStep) = CreateSchedule(config, optimizer, stepsPerEpoch);
@@ -185,15 +191,20 @@ public static class TrainJob
             : (output, target) => F.CrossEntropy(output, target, labelSmoothing: smoothing);
         // DDP averages the gradients across ranks during backward; checkpoints hold the model it wraps
         var ddp = distributed ? new DistributedDataParallel(model) : null;
-        var trainer = new Trainer((Module?)ddp ?? model, optimizer, loss, options, scheduler, plateau);
+        var trainer = new Trainer((Module?)ddp ?? trained, optimizer, loss, options, scheduler, plateau);
         if (distributed) trainer.Add(new DistributedEpochMetrics()); // before the logger reads the epoch's row
         var reporter = new ProgressReporter(config.Plain, plainOutput);
         var checkpoints = !lead ? null : new ModelCheckpoint(runDir, optimizer, scheduler, plateau, scaler, ema, "top1",
             () => new Dictionary<string, string>
             {
                 ["model"] = config.Model, ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture), ["config"] = Fingerprint(config),
-            });
+            })
+        {
+            // best/ holds the adapters merged into the weights: the plain model that eval, predict and export load
+            BestWeights = lora is null ? null : () => lora.MergedStateDict(),
+        };
         if (checkpoints is not null) trainer.Add(reporter, new CsvLogger(Path.Combine(runDir, "metrics.csv")), checkpoints);
+        if (lora is not null) trainer.Add(new FineTuneStage.FrozenNorms(model));
         if (config.Patience > 0) trainer.Add(new EarlyStopping("top1", MonitorMode.Max, config.Patience));
         if (config.DropBlock > 0) trainer.Add(new DropBlockSchedule(model, config.DropBlock));
         if (interruptAfterBatches is int limit)
@@ -219,7 +230,7 @@ public static class TrainJob
         {
             var last = Path.Combine(runDir, "last");
             // every counter is checked against this run before anything is loaded or written
-            var loaded = Checkpoint.Load(last, model, optimizer, ema, allowNonFinite);
+            var loaded = Checkpoint.Load(last, trained, optimizer, ema, allowNonFinite);
             loaded.CheckRange(Path.Combine(last, Checkpoint.JsonFile), config.Epochs, batchesPerEpoch, config.Accumulate);
             if ((scheduler is not null || plateau is not null) != loaded.Scheduler is not null || (scaler is not null) != loaded.Scaler is not null
                 || (ema is not null) != loaded.EmaUpdates is not null)
@@ -387,8 +398,9 @@ public static class TrainJob
     /// <summary>AdamW/Adam/SGD with two groups: weight decay on weights, none on biases and normalization parameters.</summary>
     internal static Optimizer CreateOptimizer(TrainConfig c, Module model)
     {
-        var decay = model.Parameters().Where(p => p.Rank > 1).Cast<Tensor>().ToList();
-        var noDecay = model.Parameters().Where(p => p.Rank <= 1).Cast<Tensor>().ToList();
+        // frozen parameters (a LoRA run's base) are left out, as PyTorch users pass only those that require grad
+        var decay = model.Parameters().Where(p => p.RequiresGrad && p.Rank > 1).Cast<Tensor>().ToList();
+        var noDecay = model.Parameters().Where(p => p.RequiresGrad && p.Rank <= 1).Cast<Tensor>().ToList();
         return c.Optimizer switch
         {
             "sgd" => new Sgd([new ParamGroup<SgdOptions>(decay), new ParamGroup<SgdOptions>(noDecay, o => o with { WeightDecay = 0 })],
@@ -444,8 +456,9 @@ public static class TrainJob
         var images = new Tensor[set.Count];
         for (int i = 0; i < set.Count; i++) images[i] = set[i].Image;
         var features = images.Length > 0 ? Torch.Stack(images).Reshape([images.Length, -1]) : Torch.Zeros([0, 1]);
+        var clock = Stopwatch.StartNew();
         var kept = new TomekLinks().Resample(features, Torch.FromArray(labels, [labels.Length]), classes);
-        Console.WriteLine($"undersample tomek: removed {labels.Length - kept.Length} of {labels.Length} training images (Tomek links' members outside the minority class)");
+        Console.WriteLine($"undersample tomek: removed {labels.Length - kept.Length} of {labels.Length} training images (Tomek links' members outside the minority class) in {clock.Elapsed.TotalSeconds:F1} s");
         return (new Subset<(Tensor, long)>(set, kept), [.. kept.Select(i => labels[i])]);
     }
 
@@ -482,9 +495,17 @@ public static class TrainJob
         for (int i = 0; i < set.Count; i++) (images[i], labels[i]) = set[i];
         var shape = images.Length > 0 ? images[0].Shape.ToArray() : [1, 28, 28];
         var features = Torch.Stack(images).Reshape([images.Length, -1]);
-        var (x, y) = tomek
-            ? new SmoteTomek(k: 5).FitResample(features, Torch.FromArray(labels, [labels.Length]), classes, new Generator(seed))
-            : new Smote(k: 5).FitResample(features, Torch.FromArray(labels, [labels.Length]), classes, new Generator(seed));
+        var clock = Stopwatch.StartNew();
+        var (x, y) = new Smote(k: 5).FitResample(features, Torch.FromArray(labels, [labels.Length]), classes, new Generator(seed));
+        Console.WriteLine($"oversample smote: {labels.Length} → {y.Size(0)} training images in {clock.Elapsed.TotalSeconds:F1} s");
+        if (tomek)
+        {
+            // SmoteTomek's two steps, timed apart: the Tomek step searches all the oversampled images' neighbours.
+            int before = (int)y.Size(0);
+            clock.Restart();
+            (x, y) = new TomekLinks(TomekRemoval.Both).FitResample(x, y, classes);
+            Console.WriteLine($"oversample smote-tomek: removed {before - y.Size(0)} of {before} images (both members of each Tomek link) in {clock.Elapsed.TotalSeconds:F1} s");
+        }
         var all = new TensorDataset(x.Reshape([x.Size(0), .. shape]), y);
         var resampled = new TransformDataset<Tensor[], (Tensor, long)>(all, (item, _) => (item[0], (long)item[1].Item()));
         return (resampled, y.ToArray<long>());

@@ -82,6 +82,19 @@ public static class ConfigValidator
             throw new ConfigException("norm cmbn has no effect with accumulate 1 (a window of one mini-batch is a BatchNorm); use --accumulate K > 1, or drop --norm");
         if (c.Norm == "cmbn" && c.SyncBn)
             throw new ConfigException("norm cmbn and sync_bn cannot be combined: CmBN accumulates over mini-batches, SyncBatchNorm over processes; choose one");
+        if (c.Lora < 0) throw new ConfigException($"lora must be 0 (off) or a positive adapter rank, got {c.Lora}");
+        if (!(c.LoraAlpha > 0) || double.IsInfinity(c.LoraAlpha)) throw new ConfigException($"lora_alpha must be a finite number > 0, got {c.LoraAlpha}");
+        if (c.InitFrom is "") throw new ConfigException("init_from must be a run folder (e.g. runs/train/exp1), got an empty value");
+        if (c.Lora > 0 && c.InitFrom is null)
+            throw new ConfigException($"lora {c.Lora} adapts a trained model, but no init_from names one; use --init-from RUN_DIR (a finished ember train run), or drop --lora");
+        if (c.Lora > 0 && c.Ema > 0)
+            throw new ConfigException($"lora and ema cannot be combined yet (the EMA would average the frozen base as well); drop --ema or --lora");
+        if (c.Lora > 0 && c.Nproc > 1)
+            throw new ConfigException("lora trains in one process only for now: use --nproc 1");
+        if (c.Lora == 0 && c.LoraAlpha != 16)
+            throw new ConfigException($"lora_alpha {c.LoraAlpha} has no effect without lora; use --lora R, or drop --lora-alpha");
+        if (c.InitFrom is not null && c.BiasPrior)
+            throw new ConfigException("bias_prior has no effect with init_from (the classifier's bias comes from the trained run); drop --bias-prior");
         if (c.PseudoLabel > 0 && c.Labelled == 0)
             throw new ConfigException($"pseudo_label {c.PseudoLabel} has no effect without labelled (every image already has its label); use --labelled N to hide the labels of the others, or drop --pseudo-label");
         if (c.PseudoLabel > 0 && c.Nproc > 1)

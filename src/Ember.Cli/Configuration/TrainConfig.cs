@@ -78,6 +78,19 @@ public sealed record TrainConfig
     public int DropBlockSize { get; init; } = 7;
     /// <summary>Score the final weights on the test set with test-time augmentation (flips and scales 0.9, 1, 1.1, softmax averaged), as `ember eval --tta` does.</summary>
     public bool Tta { get; init; }
+    /// <summary>
+    /// A trained run's folder (e.g. runs/train/exp3) whose weights the model starts from (its best/ checkpoint, or last/
+    /// when it has none) instead of a random initialization: fine-tuning. The run must have trained the same model.
+    /// </summary>
+    public string? InitFrom { get; init; }
+    /// <summary>
+    /// LoRA rank (0: off; needs <see cref="InitFrom"/>): wrap every Linear and 1×1 Conv2d layer with a rank-r low-rank
+    /// adapter, freeze the base model (weights and BatchNorm statistics), train only the adapters, and save best/ with
+    /// the adapters merged into the weights (a plain model for eval, predict and export).
+    /// </summary>
+    public int Lora { get; init; }
+    /// <summary>LoRA's α: each adapter's update is scaled by α/r.</summary>
+    public double LoraAlpha { get; init; } = 16;
     /// <summary>EMA decay (0: off).</summary>
     public double Ema { get; init; }
     /// <summary>MixUp alpha (0: off).</summary>

@@ -192,8 +192,8 @@ public class DocumentedCommandTests
                         break;
                     case "ablate":
                         // the example study with one seed and one epoch of 128 images
-                        // the two-component example runs 4 arms (default design); the imbalance study 5 and the pseudo-label study 3 (singles)
-                        int arms = Path.GetFileName(args[1]) switch { "imbalance-study.yaml" => 5, "pseudo-label-study.yaml" => 3, _ => 4 };
+                        // the two-component example runs 4 arms (default design); the imbalance study 7 and the pseudo-label study 3 (singles)
+                        int arms = Path.GetFileName(args[1]) switch { "imbalance-study.yaml" => 7, "pseudo-label-study.yaml" => 3, _ => 4 };
                         var study = Regex.Replace(File.ReadAllText(args[1]), @"epochs: \d+", $"epochs: 1\n  limit: 128\n  data: {data}").Replace("seeds: [0, 1, 2]", "seeds: [0]");
                         study = Regex.Replace(study, @"labelled: \d+", "labelled: 40"); // of the 128 images
                         Assert.Contains("limit: 128", study);

@@ -64,4 +64,77 @@ public class TomekLinksTests
         e = Assert.Throws<ArgumentException>(() => TomekLinks.Find(Torch.Zeros([4, 2]), Labels()));
         Assert.Contains("4 feature rows but 15 labels", e.Message);
     }
+
+    // The brute-force search the GEMM one must equal: every pair's Σ (aⱼ − bⱼ)² in float64, ties to the lower index.
+    static int[] BruteForceNearest(double[] x, int n, int d)
+    {
+        var nearest = new int[n];
+        for (int a = 0; a < n; a++)
+        {
+            double best = double.PositiveInfinity;
+            int arg = -1;
+            for (int b = 0; b < n; b++)
+            {
+                if (b == a) continue;
+                double s = 0;
+                for (int j = 0; j < d; j++) { double t = x[a * d + j] - x[b * d + j]; s += t * t; }
+                if (s < best) (best, arg) = (s, b);
+            }
+            nearest[a] = arg;
+        }
+        return nearest;
+    }
+
+    public static TheoryData<string, int, int> RandomSets => new()
+    {
+        { "gaussian", 300, 20 },
+        { "grid", 400, 3 },        // coordinates in {0, 1, 2}: duplicates and many exact ties
+        { "far", 300, 10 },        // 1000 + tiny noise: ‖a‖² + ‖b‖² − 2a·b cancels almost every digit
+        { "pixels", 200, 784 },    // float32 pixel-like values in [0, 1], as Fashion-MNIST's
+        { "blocks", 4500, 2 },     // more rows than one GEMM block holds
+    };
+
+    [Theory]
+    [MemberData(nameof(RandomSets))]
+    public void GemmNeighboursEqualTheBruteForceOnes(string kind, int n, int d)
+    {
+        var random = new Random(kind.Length * 7919 + n);
+        var x = new double[n * d];
+        for (int i = 0; i < x.Length; i++)
+            x[i] = kind switch
+            {
+                "grid" => random.Next(3),
+                "far" => 1000 + 1e-3 * random.NextDouble(),
+                "pixels" => (float)random.NextDouble(),
+                _ => random.NextDouble() * 2 - 1,
+            };
+        Assert.Equal(BruteForceNearest(x, n, d), NearestNeighbour.Find(x, n, d));
+    }
+
+    [Fact]
+    public void GemmNeighboursEqualTheBruteForceOnesOnTheHandMadeSet()
+    {
+        var x = Points.Cast<double>().ToArray();
+        var nearest = NearestNeighbour.Find(x, Classes.Length, 2);
+        Assert.Equal(BruteForceNearest(x, Classes.Length, 2), nearest);
+        Assert.Equal((6, 4, 14, 5), (nearest[4], nearest[6], nearest[5], nearest[14])); // the two links' mutual pairs
+    }
+
+    [Fact]
+    public void ANearTieInFloat32IsDecidedByTheExactDistance()
+    {
+        // From row 0 (at 0), row 1 (at 1 + 1e-12) and row 2 (at −1) are equally far in float32, so an estimate-only search
+        // would keep the lower index 1; in float64 row 2 is nearer. Row 3 (at 1 + 2e-12) makes row 1 a mutual pair elsewhere.
+        double[] x = [0, 1 + 1e-12, -1, 1 + 2e-12];
+        Assert.Equal(BruteForceNearest(x, 4, 1), NearestNeighbour.Find(x, 4, 1));
+        Assert.Equal(2, NearestNeighbour.Find(x, 4, 1)[0]);
+    }
+
+    [Fact]
+    public void DegenerateSizesMatchTheBruteForce()
+    {
+        Assert.Equal([-1], NearestNeighbour.Find([3.0], 1, 1));
+        Assert.Equal([1, 0, 0], NearestNeighbour.Find([], 3, 0));
+        Assert.Empty(NearestNeighbour.Find([], 0, 4));
+    }
 }

@@ -75,6 +75,25 @@ public sealed class LoraModel : Module
         return adapters;
     }
 
+    /// <summary>
+    /// The base model's state dict (its own keys, without "base_model.") with each adapted layer's weight replaced by
+    /// W + (α/r)·B·A: what <see cref="Merge"/> would leave, computed into new tensors so that training can go on. Loaded
+    /// into a plain copy of the model, it computes what the adapted model does (for checkpoints and export).
+    /// </summary>
+    public OrderedDictionary<string, Tensor> MergedStateDict()
+    {
+        if (detached) throw new InvalidOperationException("LoraModel: the adapters were merged or removed; use the base model's StateDict");
+        var state = Model.StateDict();
+        using (Torch.NoGrad())
+            foreach (var (path, layer, adapter, _) in adapted)
+            {
+                var weight = layer is Linear linear ? linear.Weight : ((Conv2d)layer).Weight;
+                string key = path.Length == 0 ? "weight" : path + ".weight";
+                state[key] = (weight + adapter.WeightDelta().Reshape(weight.Shape.ToArray()).To(weight.DType)).Detach();
+            }
+        return state;
+    }
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {

@@ -34,6 +34,12 @@ public sealed class ModelCheckpoint : Callback
         this.metadata = metadata ?? (() => new Dictionary<string, string>());
     }
 
+    /// <summary>
+    /// The weights <c>best</c> holds when there is no EMA (default, null: the model's state dict). A LoRA run gives its
+    /// merged model here, so that best/ is a plain model while last/ keeps the adapters apart for resuming.
+    /// </summary>
+    public Func<IEnumerable<KeyValuePair<string, Tensor>>>? BestWeights { get; init; }
+
     /// <summary>The validation metric deciding <c>best</c>.</summary>
     public string Monitor { get; }
     /// <summary>Best value seen.</summary>
@@ -61,7 +67,7 @@ public sealed class ModelCheckpoint : Callback
         }
         // best before last: a crash between the two leaves last at the previous epoch, whose resume redoes this
         // epoch bit for bit and rewrites the same best; the other order could lose the best epoch's weights
-        if (improved) Checkpoint.Save(BestPath, ema?.Shadow ?? Saved(state).StateDict(), Record(state, complete: true) with { ModelIsEma = ema is not null });
+        if (improved) Checkpoint.Save(BestPath, ema?.Shadow ?? BestWeights?.Invoke() ?? Saved(state).StateDict(), Record(state, complete: true) with { ModelIsEma = ema is not null });
         Checkpoint.Save(LastPath, Saved(state), Record(state, complete: true), optimizer, ema);
     }
 
