@@ -112,13 +112,15 @@ public class AutocastTests
         AssertClose(RunFloat32Op(op, half.To(DType.Float32)), y, 1e-6, op);
     }
 
-    public static TheoryData<string> InputDTypeOps() => ["relu", "add", "silu", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm"];
+    public static TheoryData<string> InputDTypeOps() => ["relu", "add", "silu", "atan", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "interpolate", "batch_norm"];
 
     static Tensor RunInputDTypeOp(string op, Tensor x) => op switch
     {
         "relu" => F.Relu(x),
         "add" => x + x * 0.5,
         "silu" => F.Silu(x),
+        "atan" => x.Atan(),
+        "interpolate" => F.Interpolate(x, scaleFactor: (2, 2), mode: InterpolationMode.Bilinear),
         "max_pool2d" => F.MaxPool2d(x, 2),
         "avg_pool2d" => F.AvgPool2d(x, 2),
         "adaptive_avg_pool2d" => F.AdaptiveAvgPool2d(x, (1, 1)),
