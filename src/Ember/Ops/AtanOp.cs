@@ -11,6 +11,8 @@ internal static class AtanOp
     public static Tensor Atan(Tensor x)
     {
         if (!x.DType.IsFloatingPoint()) x = x.To(DType.Float32);
+        // half inputs (autocast's CIoU box loss): computed in float32 and rounded back, as PyTorch's CPU kernel does
+        if (x.DType.IsReducedFloat()) return Atan(x.To(DType.Float32)).To(x.DType);
         var src = x.Detach().Contiguous();
         x.DType.RequireFloat32Or64("atan");
         var y = Torch.Empty(x.shape, x.DType);

@@ -14,20 +14,26 @@ internal static class BatchNormOps
     public static (Tensor Output, Tensor Mean, Tensor Var) Training(Tensor x, Tensor? weight, Tensor? bias, double eps)
     {
         int n = x.Size(0), c = x.Size(1), s = x.NumEl / Math.Max(1, n * c);
-        var xc = x.Detach().Contiguous();
-        x.DType.RequireFloat32Or64("batch_norm");
-        var y = Torch.Empty(x.Shape.ToArray(), x.DType);
-        var mean = Torch.Empty([c], x.DType);
-        var invStd = Torch.Empty([c], x.DType);
-        var w = weight?.Detach().Contiguous().To(x.DType);
-        var b = bias?.Detach().Contiguous().To(x.DType);
-        if (x.DType == DType.Float32)
+        // A half x (autocast: batch_norm is on neither of PyTorch's float32 lists, so it runs in its input's dtype) is
+        // normalized in float32 with float32 statistics and the output rounded once; the graph keeps the half x and
+        // the backward widens it again, so the saved activation stays half-sized.
+        var xc = PrecisionOps.Widened(x);
+        var dt = xc.DType;
+        dt.RequireFloat32Or64("batch_norm");
+        var y = Torch.Empty(x.Shape.ToArray(), dt);
+        var mean = Torch.Empty([c], dt);
+        var invStd = Torch.Empty([c], dt);
+        var w = weight?.Detach().Contiguous().To(dt);
+        var b = bias?.Detach().Contiguous().To(dt);
+        if (dt == DType.Float32)
             BatchNormKernel.Forward(xc.Span<float>(), n, c, s, w is null ? default : w.Span<float>(), b is null ? default : b.Span<float>(), (float)eps,
                 y.Span<float>(), mean.Span<float>(), invStd.Span<float>());
         else
             BatchNormKernel.Forward(xc.Span<double>(), n, c, s, w is null ? default : w.Span<double>(), b is null ? default : b.Span<double>(), eps,
                 y.Span<double>(), mean.Span<double>(), invStd.Span<double>());
         GC.KeepAlive(xc);
+        y = PrecisionOps.Narrowed(y, x.DType);
+        var keptInput = x.DType.IsReducedFloat() ? null : xc;
         var variance = invStd.Reciprocal().Square() - eps;
         var inputs = new List<Tensor> { x };
         if (weight is not null) inputs.Add(weight);
@@ -37,18 +43,19 @@ internal static class BatchNormOps
         Recording.Many(y, "NativeBatchNormBackward0", inputs.ToArray(), (g, node) =>
         {
             if (GradMode.IsEnabled) return Composite(x, g, weight, bias, eps, channelShape, reduceDims);
-            var gc = g.Contiguous();
-            var dx = Torch.Empty(x.Shape.ToArray(), x.DType);
-            var dw = Torch.Empty([c], x.DType);
-            var db = Torch.Empty([c], x.DType);
-            if (x.DType == DType.Float32)
-                BatchNormKernel.Backward(xc.Span<float>(), gc.Span<float>(), n, c, s, w is null ? default : w.Span<float>(), mean.Span<float>(), invStd.Span<float>(),
+            var gc = PrecisionOps.Widened(g).To(dt);
+            var xk = keptInput ?? PrecisionOps.Widened(x);
+            var dx = Torch.Empty(x.Shape.ToArray(), dt);
+            var dw = Torch.Empty([c], dt);
+            var db = Torch.Empty([c], dt);
+            if (dt == DType.Float32)
+                BatchNormKernel.Backward(xk.Span<float>(), gc.Span<float>(), n, c, s, w is null ? default : w.Span<float>(), mean.Span<float>(), invStd.Span<float>(),
                     dx.Span<float>(), dw.Span<float>(), db.Span<float>());
             else
-                BatchNormKernel.Backward(xc.Span<double>(), gc.Span<double>(), n, c, s, w is null ? default : w.Span<double>(), mean.Span<double>(), invStd.Span<double>(),
+                BatchNormKernel.Backward(xk.Span<double>(), gc.Span<double>(), n, c, s, w is null ? default : w.Span<double>(), mean.Span<double>(), invStd.Span<double>(),
                     dx.Span<double>(), dw.Span<double>(), db.Span<double>());
-            GC.KeepAlive(gc);
-            var grads = new List<Tensor?> { dx };
+            GC.KeepAlive(gc); GC.KeepAlive(xk);
+            var grads = new List<Tensor?> { PrecisionOps.Narrowed(dx, x.DType) };
             if (weight is not null) grads.Add(dw.To(weight.DType));
             if (bias is not null) grads.Add(db.To(bias.DType));
             return grads.ToArray();

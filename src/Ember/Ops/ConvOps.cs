@@ -15,6 +15,7 @@ internal static class ConvOps
         if (unbatched) x = x.Unsqueeze(0);
         if (x.Rank != 4) throw new ArgumentException($"{name}: expected a 3-D (unbatched) or 4-D (batched) input [N, C, H, W], got shape {x.Shape}");
         if (weight.Rank != 4) throw new ArgumentException($"{name}: expected a 4-D weight [C_out, C_in/groups, kH, kW], got shape {weight.Shape}");
+        if (Training.Amp.Autocast.Active is not null) (x, weight, bias) = ForAutocast(x, weight, bias);
         CheckFloat(x, weight, name);
         int cIn = x.Size(1);
         if (cIn != weight.Size(1) * groups)
@@ -23,14 +24,16 @@ internal static class ConvOps
             throw new ArgumentException($"{name}: expected bias of shape [{weight.Size(0)}], got {bias.Shape}");
         var g = new Conv2dGeometry(x.Size(0), cIn, x.Size(2), x.Size(3), weight.Size(0), weight.Size(2), weight.Size(3),
             stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W, groups);
-        if (Training.Amp.Autocast.Active is not null) { x = PrecisionOps.ForAutocast(x); weight = PrecisionOps.ForAutocast(weight); }
-        var xc = x.Detach().Contiguous(); var wc = weight.Detach().Contiguous();
-        x.DType.RequireFloat32Or64("conv2d");
-        var y = Torch.Empty([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], x.DType);
-        if (x.DType == DType.Float32)
-            Conv2dKernel.Forward(g, xc.Span<float>(), wc.Span<float>(), bias is null ? default : bias.Detach().Contiguous().Span<float>(), y.Span<float>());
+        // half inputs: the kernel reads float32 copies and its float32 result is rounded once; the graph keeps the half x
+        var xc = PrecisionOps.Widened(x); var wc = PrecisionOps.Widened(weight); var bc = bias is null ? null : PrecisionOps.Widened(bias);
+        xc.DType.RequireFloat32Or64("conv2d");
+        var y = Torch.Empty([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], xc.DType);
+        if (xc.DType == DType.Float32)
+            Conv2dKernel.Forward(g, xc.Span<float>(), wc.Span<float>(), bc is null ? default : bc.Span<float>(), y.Span<float>());
         else
-            Conv2dKernel.Forward(g, xc.Span<double>(), wc.Span<double>(), bias is null ? default : bias.Detach().Contiguous().Span<double>(), y.Span<double>());
+            Conv2dKernel.Forward(g, xc.Span<double>(), wc.Span<double>(), bc is null ? default : bc.Span<double>(), y.Span<double>());
+        GC.KeepAlive(xc); GC.KeepAlive(wc); GC.KeepAlive(bc);
+        y = PrecisionOps.Narrowed(y, x.DType);
         var inputs = bias is null ? new[] { x, weight } : new[] { x, weight, bias };
         int outPadH = g.InHeight - ((g.OutHeight - 1) * g.StrideHeight - 2 * g.PadHeight + g.DilationHeight * (g.KernelHeight - 1) + 1);
         int outPadW = g.InWidth - ((g.OutWidth - 1) * g.StrideWidth - 2 * g.PadWidth + g.DilationWidth * (g.KernelWidth - 1) + 1);
@@ -79,12 +82,12 @@ internal static class ConvOps
     static Tensor BiasGrad(Tensor grad, Conv2dGeometry g)
     {
         if (GradMode.IsEnabled) return grad.Sum([0, 2, 3]);
-        var gc = grad.Contiguous();
-        var gb = Torch.Empty([g.OutChannels], grad.DType);
-        if (grad.DType == DType.Float32) Conv2dKernel.BackwardBias(g, gc.Span<float>(), gb.Span<float>());
+        var gc = PrecisionOps.Widened(grad);
+        var gb = Torch.Empty([g.OutChannels], gc.DType);
+        if (gc.DType == DType.Float32) Conv2dKernel.BackwardBias(g, gc.Span<float>(), gb.Span<float>());
         else Conv2dKernel.BackwardBias(g, gc.Span<double>(), gb.Span<double>());
         GC.KeepAlive(gc);
-        return gb;
+        return PrecisionOps.Narrowed(gb, grad.DType);
     }
 
     public static Tensor ConvTranspose2d(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding, (int H, int W) outputPadding, (int H, int W) dilation, int groups, string name = "conv_transpose2d")
@@ -93,18 +96,21 @@ internal static class ConvOps
         if (unbatched) x = x.Unsqueeze(0);
         if (x.Rank != 4) throw new ArgumentException($"{name}: expected a 3-D or 4-D input [N, C, H, W], got shape {x.Shape}");
         if (weight.Rank != 4) throw new ArgumentException($"{name}: expected a 4-D weight [C_in, C_out/groups, kH, kW], got shape {weight.Shape}");
+        if (Training.Amp.Autocast.Active is not null) (x, weight, bias) = ForAutocast(x, weight, bias);
         CheckFloat(x, weight, name);
         if (x.Size(1) != weight.Size(0))
             throw new ArgumentException($"{name}: expected input with {weight.Size(0)} channels, got {x.Size(1)} (input shape {x.Shape}, weight shape {weight.Shape})");
         var g = new ConvTranspose2dGeometry(x.Size(0), x.Size(1), x.Size(2), x.Size(3), weight.Size(1) * groups, weight.Size(2), weight.Size(3),
             stride.H, stride.W, padding.H, padding.W, outputPadding.H, outputPadding.W, dilation.H, dilation.W, groups);
-        var xc = x.Detach().Contiguous(); var wc = weight.Detach().Contiguous();
-        x.DType.RequireFloat32Or64("conv_transpose2d");
-        var y = Torch.Empty([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], x.DType);
-        if (x.DType == DType.Float32)
-            ConvTranspose2dKernel.Forward(g, xc.Span<float>(), wc.Span<float>(), bias is null ? default : bias.Detach().Contiguous().Span<float>(), y.Span<float>());
+        var xc = PrecisionOps.Widened(x); var wc = PrecisionOps.Widened(weight); var bc = bias is null ? null : PrecisionOps.Widened(bias);
+        xc.DType.RequireFloat32Or64("conv_transpose2d");
+        var y = Torch.Empty([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], xc.DType);
+        if (xc.DType == DType.Float32)
+            ConvTranspose2dKernel.Forward(g, xc.Span<float>(), wc.Span<float>(), bc is null ? default : bc.Span<float>(), y.Span<float>());
         else
-            ConvTranspose2dKernel.Forward(g, xc.Span<double>(), wc.Span<double>(), bias is null ? default : bias.Detach().Contiguous().Span<double>(), y.Span<double>());
+            ConvTranspose2dKernel.Forward(g, xc.Span<double>(), wc.Span<double>(), bc is null ? default : bc.Span<double>(), y.Span<double>());
+        GC.KeepAlive(xc); GC.KeepAlive(wc); GC.KeepAlive(bc);
+        y = PrecisionOps.Narrowed(y, x.DType);
         var inputs = bias is null ? new[] { x, weight } : new[] { x, weight, bias };
         Recording.Many(y, "ConvolutionBackward0", inputs, (grad, node) =>
         [
@@ -122,10 +128,12 @@ internal static class ConvOps
     static Tensor WeightGrad(Tensor x, Tensor gradOutput, Conv2dGeometry g, (int H, int W) stride, (int H, int W) padding,
         (int H, int W) outputPadding, (int H, int W) dilation, int groups)
     {
-        var gw = Torch.Empty([g.OutChannels, g.InChannelsPerGroup, g.KernelHeight, g.KernelWidth], x.DType);
-        var xc = x.Detach().Contiguous(); var gc = gradOutput.Detach().Contiguous();
-        if (x.DType == DType.Float32) Conv2dKernel.BackwardWeight(g, xc.Span<float>(), gc.Span<float>(), gw.Span<float>());
+        var xc = PrecisionOps.Widened(x); var gc = PrecisionOps.Widened(gradOutput);
+        var gw = Torch.Empty([g.OutChannels, g.InChannelsPerGroup, g.KernelHeight, g.KernelWidth], xc.DType);
+        if (xc.DType == DType.Float32) Conv2dKernel.BackwardWeight(g, xc.Span<float>(), gc.Span<float>(), gw.Span<float>());
         else Conv2dKernel.BackwardWeight(g, xc.Span<double>(), gc.Span<double>(), gw.Span<double>());
+        GC.KeepAlive(xc); GC.KeepAlive(gc);
+        gw = PrecisionOps.Narrowed(gw, x.DType);
         return Recording.Binary(gw, "ConvolutionBackwardBackward0", x, gradOutput,
             ggw => ConvTranspose2d(gradOutput, ggw, null, stride, padding, outputPadding, dilation, groups),
             ggw => Conv2d(x, ggw, null, stride, padding, dilation, groups), x, gradOutput);
@@ -135,14 +143,20 @@ internal static class ConvOps
     static Tensor TransposeWeightGrad(Tensor x, Tensor gradOutput, ConvTranspose2dGeometry g, (int H, int W) stride, (int H, int W) padding,
         (int H, int W) outputPadding, (int H, int W) dilation, int groups)
     {
-        var gw = Torch.Empty([g.InChannels, g.OutChannels / g.Conv.Groups, g.Conv.KernelHeight, g.Conv.KernelWidth], x.DType);
-        var xc = x.Detach().Contiguous(); var gc = gradOutput.Detach().Contiguous();
-        if (x.DType == DType.Float32) ConvTranspose2dKernel.BackwardWeight(g, xc.Span<float>(), gc.Span<float>(), gw.Span<float>());
+        var xc = PrecisionOps.Widened(x); var gc = PrecisionOps.Widened(gradOutput);
+        var gw = Torch.Empty([g.InChannels, g.OutChannels / g.Conv.Groups, g.Conv.KernelHeight, g.Conv.KernelWidth], xc.DType);
+        if (xc.DType == DType.Float32) ConvTranspose2dKernel.BackwardWeight(g, xc.Span<float>(), gc.Span<float>(), gw.Span<float>());
         else ConvTranspose2dKernel.BackwardWeight(g, xc.Span<double>(), gc.Span<double>(), gw.Span<double>());
+        GC.KeepAlive(xc); GC.KeepAlive(gc);
+        gw = PrecisionOps.Narrowed(gw, x.DType);
         return Recording.Binary(gw, "ConvolutionBackwardBackward0", x, gradOutput,
             ggw => Conv2d(gradOutput, ggw, null, stride, padding, dilation, groups),
             ggw => ConvTranspose2d(x, ggw, null, stride, padding, outputPadding, dilation, groups), x, gradOutput);
     }
+
+    /// <summary>Autocast's lower-precision list: input, weight and bias all cast to the autocast dtype.</summary>
+    static (Tensor X, Tensor Weight, Tensor? Bias) ForAutocast(Tensor x, Tensor weight, Tensor? bias)
+        => (PrecisionOps.ForAutocast(x), PrecisionOps.ForAutocast(weight), bias is null ? null : PrecisionOps.ForAutocast(bias));
 
     static void CheckFloat(Tensor x, Tensor w, string name)
     {

@@ -12,6 +12,9 @@ internal static class LinalgOps
     /// </summary>
     public static Tensor Mm(Tensor a, Tensor b, string op)
     {
+        // autocast: both operands in half precision (cast first, so a half activation meets a float32 weight); the
+        // backend widens them to float32 for the GEMM and rounds the product once, and the graph saves the half copies
+        if (Training.Amp.Autocast.Active is not null) { a = PrecisionOps.ForAutocast(a); b = PrecisionOps.ForAutocast(b); }
         if (a.DType != b.DType)
             throw new ArgumentException($"{op}: expected both operands to have the same dtype, but got {a.DType.TorchName()} and {b.DType.TorchName()}");
         if (!a.DType.IsFloatingPoint())
@@ -20,7 +23,6 @@ internal static class LinalgOps
             throw new ArgumentException($"{op}: shapes {a.Shape} and {b.Shape} cannot be multiplied ({a.shape[^1]} != {b.shape[^2]})");
         if (a.Rank != b.Rank || !a.shape.AsSpan(0, a.Rank - 2).SequenceEqual(b.shape.AsSpan(0, b.Rank - 2)))
             throw new ArgumentException($"{op}: expected equal batch dims, got shapes {a.Shape} and {b.Shape}");
-        if (Training.Amp.Autocast.Active is not null) { a = PrecisionOps.ForAutocast(a); b = PrecisionOps.ForAutocast(b); }
         var y = Backend.Of(a).MatMul(a, b);
         // A gradient takes the layout of its operand (as PyTorch's mm backward does): for a transposed view such as
         // linear's Wᵀ, (Aᵀ·g) is computed as (gᵀ·A)ᵀ, so W's gradient arrives contiguous instead of as a transposed view

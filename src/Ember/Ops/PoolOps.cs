@@ -34,21 +34,24 @@ internal static class PoolOps
         if (padding.H * 2 > kernel.H || padding.W * 2 > kernel.W)
             throw new ArgumentException($"max_pool2d: pad should be at most half of effective kernel size, but got pad={padding}, kernel_size={kernel}");
         var g = new Pool2dGeometry(x.Size(0), x.Size(1), x.Size(2), x.Size(3), kernel.H, kernel.W, stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W, ceilMode);
-        var xc = x.Detach().Contiguous();
-        x.DType.RequireFloat32Or64("max_pool2d");
-        var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], x.DType);
+        // half inputs: pooled in float32 and rounded back (exact for a max); the graph keeps the half tensors
+        var xc = PrecisionOps.Widened(x);
+        xc.DType.RequireFloat32Or64("max_pool2d");
+        var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], xc.DType);
         bool recording = Recording.IsOn(x);
         if (!recording && !returnIndices)
         {
-            if (x.DType == DType.Float32) MaxPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), default);
+            if (xc.DType == DType.Float32) MaxPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), default);
             else MaxPool2dKernel.Forward(g, xc.Span<double>(), y.Span<double>(), default);
             GC.KeepAlive(xc);
+            y = PrecisionOps.Narrowed(y, x.DType);
             return (unbatched ? y.Squeeze(0) : y, null);
         }
         var indices = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], DType.Int64);
-        if (x.DType == DType.Float32) MaxPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), indices.Span<long>());
+        if (xc.DType == DType.Float32) MaxPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), indices.Span<long>());
         else MaxPool2dKernel.Forward(g, xc.Span<double>(), y.Span<double>(), indices.Span<long>());
         GC.KeepAlive(xc);
+        y = PrecisionOps.Narrowed(y, x.DType);
         var inputShape = x.Shape.ToArray();
         Recording.Unary(y, "MaxPool2DWithIndicesBackward0", x, grad => GradMode.IsEnabled ? ScatterToPlanes(grad, indices, inputShape) : MaxBackward(grad, indices, g));
         return unbatched ? (y.Squeeze(0), indices.Squeeze(0)) : (y, indices);
@@ -56,12 +59,12 @@ internal static class PoolOps
 
     static Tensor MaxBackward(Tensor grad, Tensor indices, Pool2dGeometry g)
     {
-        var gc = grad.Contiguous();
-        var gx = Torch.Empty([g.Batch, g.Channels, g.InHeight, g.InWidth], grad.DType);
-        if (grad.DType == DType.Float32) MaxPool2dKernel.Backward(g, gc.Span<float>(), indices.Span<long>(), gx.Span<float>());
+        var gc = PrecisionOps.Widened(grad);
+        var gx = Torch.Empty([g.Batch, g.Channels, g.InHeight, g.InWidth], gc.DType);
+        if (gc.DType == DType.Float32) MaxPool2dKernel.Backward(g, gc.Span<float>(), indices.Span<long>(), gx.Span<float>());
         else MaxPool2dKernel.Backward(g, gc.Span<double>(), indices.Span<long>(), gx.Span<double>());
         GC.KeepAlive(gc);
-        return gx;
+        return PrecisionOps.Narrowed(gx, grad.DType);
     }
 
     /// <summary>Adds each output gradient at its argmax position of the input plane (the backward of max pooling).</summary>
@@ -85,20 +88,24 @@ internal static class PoolOps
 
     static Tensor AvgForward(Tensor x, Pool2dGeometry g, bool countIncludePad, int? divisorOverride)
     {
-        var xc = x.Detach().Contiguous();
-        x.DType.RequireFloat32Or64("avg_pool2d");
-        var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], x.DType);
-        if (x.DType == DType.Float32) AvgPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), countIncludePad, divisorOverride);
+        var xc = PrecisionOps.Widened(x);
+        xc.DType.RequireFloat32Or64("avg_pool2d");
+        var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], xc.DType);
+        if (xc.DType == DType.Float32) AvgPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), countIncludePad, divisorOverride);
         else AvgPool2dKernel.Forward(g, xc.Span<double>(), y.Span<double>(), countIncludePad, divisorOverride);
+        GC.KeepAlive(xc);
+        y = PrecisionOps.Narrowed(y, x.DType);
         return Recording.Unary(y, "AvgPool2DBackward0", x, grad => AvgBackward(grad, g, countIncludePad, divisorOverride));
     }
 
     static Tensor AvgBackward(Tensor grad, Pool2dGeometry g, bool countIncludePad, int? divisorOverride)
     {
-        var gc = grad.Detach().Contiguous();
-        var gx = Torch.Zeros([g.Batch, g.Channels, g.InHeight, g.InWidth], grad.DType);
-        if (grad.DType == DType.Float32) AvgPool2dKernel.Backward(g, gc.Span<float>(), gx.Span<float>(), countIncludePad, divisorOverride);
+        var gc = PrecisionOps.Widened(grad);
+        var gx = Torch.Zeros([g.Batch, g.Channels, g.InHeight, g.InWidth], gc.DType);
+        if (gc.DType == DType.Float32) AvgPool2dKernel.Backward(g, gc.Span<float>(), gx.Span<float>(), countIncludePad, divisorOverride);
         else AvgPool2dKernel.Backward(g, gc.Span<double>(), gx.Span<double>(), countIncludePad, divisorOverride);
+        GC.KeepAlive(gc);
+        gx = PrecisionOps.Narrowed(gx, grad.DType);
         return Recording.Unary(gx, "AvgPool2DBackwardBackward0", grad, gg => AvgForward(gg, g, countIncludePad, divisorOverride));
     }
 
@@ -112,20 +119,24 @@ internal static class PoolOps
 
     static Tensor AdaptiveAvgForward(Tensor x, AdaptivePool2dGeometry g)
     {
-        var xc = x.Detach().Contiguous();
-        x.DType.RequireFloat32Or64("adaptive_avg_pool2d");
-        var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], x.DType);
-        if (x.DType == DType.Float32) AdaptiveAvgPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>());
+        var xc = PrecisionOps.Widened(x);
+        xc.DType.RequireFloat32Or64("adaptive_avg_pool2d");
+        var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], xc.DType);
+        if (xc.DType == DType.Float32) AdaptiveAvgPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>());
         else AdaptiveAvgPool2dKernel.Forward(g, xc.Span<double>(), y.Span<double>());
+        GC.KeepAlive(xc);
+        y = PrecisionOps.Narrowed(y, x.DType);
         return Recording.Unary(y, "AdaptiveAvgPool2DBackward0", x, grad => AdaptiveAvgBackward(grad, g));
     }
 
     static Tensor AdaptiveAvgBackward(Tensor grad, AdaptivePool2dGeometry g)
     {
-        var gc = grad.Detach().Contiguous();
-        var gx = Torch.Zeros([g.Batch, g.Channels, g.InHeight, g.InWidth], grad.DType);
-        if (grad.DType == DType.Float32) AdaptiveAvgPool2dKernel.Backward(g, gc.Span<float>(), gx.Span<float>());
+        var gc = PrecisionOps.Widened(grad);
+        var gx = Torch.Zeros([g.Batch, g.Channels, g.InHeight, g.InWidth], gc.DType);
+        if (gc.DType == DType.Float32) AdaptiveAvgPool2dKernel.Backward(g, gc.Span<float>(), gx.Span<float>());
         else AdaptiveAvgPool2dKernel.Backward(g, gc.Span<double>(), gx.Span<double>());
+        GC.KeepAlive(gc);
+        gx = PrecisionOps.Narrowed(gx, grad.DType);
         return Recording.Unary(gx, "AdaptiveAvgPool2DBackwardBackward0", grad, gg => AdaptiveAvgForward(gg, g));
     }
 
@@ -133,12 +144,14 @@ internal static class PoolOps
     {
         var (x, unbatched) = Batched(input, "adaptive_max_pool2d");
         var g = new AdaptivePool2dGeometry(x.Size(0), x.Size(1), x.Size(2), x.Size(3), outputSize.H, outputSize.W);
-        var xc = x.Detach().Contiguous();
-        x.DType.RequireFloat32Or64("adaptive_max_pool2d");
-        var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], x.DType);
+        var xc = PrecisionOps.Widened(x);
+        xc.DType.RequireFloat32Or64("adaptive_max_pool2d");
+        var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], xc.DType);
         var indices = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], DType.Int64);
-        if (x.DType == DType.Float32) AdaptiveMaxPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), indices.Span<long>());
+        if (xc.DType == DType.Float32) AdaptiveMaxPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), indices.Span<long>());
         else AdaptiveMaxPool2dKernel.Forward(g, xc.Span<double>(), y.Span<double>(), indices.Span<long>());
+        GC.KeepAlive(xc);
+        y = PrecisionOps.Narrowed(y, x.DType);
         var inputShape = x.Shape.ToArray();
         Recording.Unary(y, "AdaptiveMaxPool2DBackward0", x, grad => ScatterToPlanes(grad, indices, inputShape));
         return unbatched ? (y.Squeeze(0), indices.Squeeze(0)) : (y, indices);

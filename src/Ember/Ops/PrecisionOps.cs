@@ -1,25 +1,41 @@
-using Ember.Autograd;
 using Ember.Training.Amp;
 
 namespace Ember.Ops;
 
-/// <summary>Rounding float32 values to bfloat16 or float16 precision (kept in float32 storage): the casts behind autocast.</summary>
+/// <summary>
+/// The casts behind autocast (PyTorch's cached_cast): ops on the lower-precision list cast their floating inputs to the
+/// autocast dtype, ops on the float32 list cast half inputs up. Both are ordinary differentiable <c>To</c> casts, so the
+/// gradient that reaches a float32 master weight is float32 (the cast's backward casts it back).
+/// </summary>
 internal static class PrecisionOps
 {
-    /// <summary>x rounded to the autocast precision, if autocast is on and x is float32; otherwise x.</summary>
-    public static Tensor ForAutocast(Tensor x)
-        => Autocast.Active is AutocastDType dtype && x.DType == DType.Float32 ? Round(x, dtype) : x;
-
-    public static Tensor Round(Tensor x, AutocastDType dtype)
+    /// <summary>The tensor dtype autocast runs the lower-precision ops in, or null outside autocast.</summary>
+    public static DType? AutocastDType => Autocast.Active switch
     {
-        var source = x.Detach().Contiguous();
-        var y = Torch.Empty(x.Shape.ToArray());
-        var s = source.Span<float>();
-        var d = y.Span<float>();
-        if (dtype == AutocastDType.Float16) for (int i = 0; i < s.Length; i++) d[i] = (float)(Half)s[i];
-        else for (int i = 0; i < s.Length; i++) d[i] = RoundToBFloat16(s[i]);
-        return Recording.Unary(y, dtype == AutocastDType.Float16 ? "ToHalfBackward0" : "ToBFloat16Backward0", x, g => Round(g, dtype));
-    }
+        Training.Amp.AutocastDType.BFloat16 => DType.BFloat16,
+        Training.Amp.AutocastDType.Float16 => DType.Float16,
+        _ => null,
+    };
+
+    /// <summary>
+    /// Lower-precision list (matmul, linear, conv, bmm): x cast to the autocast dtype when autocast is on and x is a
+    /// float32 or other-half tensor; float64 and integer tensors are left alone, as PyTorch's is_eligible.
+    /// </summary>
+    public static Tensor ForAutocast(Tensor x)
+        => AutocastDType is DType target && x.DType != target && (x.DType == DType.Float32 || x.DType.IsReducedFloat()) ? x.To(target) : x;
+
+    /// <summary>Float32 list (softmax, log_softmax, norms, losses): a half x cast up to float32 when autocast is on.</summary>
+    public static Tensor Float32ForAutocast(Tensor x)
+        => Autocast.Active is not null && x.DType.IsReducedFloat() ? x.To(DType.Float32) : x;
+
+    /// <summary>
+    /// A detached, contiguous copy a float32/float64 kernel can read: half tensors are widened to float32 (a pooled
+    /// scratch buffer that lives for the op), other dtypes pass through.
+    /// </summary>
+    public static Tensor Widened(Tensor x) => x.DType.IsReducedFloat() ? x.Detach().To(DType.Float32) : x.Detach().Contiguous();
+
+    /// <summary>A kernel's float32 result rounded once to the half dtype the op was called with (no-op otherwise).</summary>
+    public static Tensor Narrowed(Tensor y, DType dtype) => y.DType == dtype ? y : y.Detach().To(dtype);
 
     /// <summary>Round-to-nearest-even to 8 mantissa bits; NaN stays NaN.</summary>
     public static float RoundToBFloat16(float value)

@@ -138,6 +138,7 @@ internal static class ReductionOps
     public static Tensor Softmax(Tensor x, int dim, bool log)
     {
         if (!x.DType.IsFloatingPoint()) x = x.To(DType.Float32);
+        x = PrecisionOps.Float32ForAutocast(x); // autocast keeps softmax and log_softmax in float32
         if (x.Rank == 0) return log ? Torch.ZerosLike(x) : Torch.OnesLike(x);
         int d = Tensor.NormalizeDim(dim, x.Rank, log ? "log_softmax" : "softmax");
         var y = Backend.Of(x).Softmax(x, d, log);

@@ -21,10 +21,11 @@ internal static class ResampleOps
 
     static Tensor Forward(Tensor x, Upsample2dGeometry g, InterpolationMode mode, bool alignCorners)
     {
-        var xc = x.Detach().Contiguous();
-        x.DType.RequireFloat32Or64("interpolate");
-        var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], x.DType);
-        if (x.DType == DType.Float32)
+        // half inputs (autocast runs interpolate in its input's dtype): resampled in float32, rounded once
+        var xc = PrecisionOps.Widened(x);
+        xc.DType.RequireFloat32Or64("interpolate");
+        var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], xc.DType);
+        if (xc.DType == DType.Float32)
         {
             if (mode == InterpolationMode.Nearest) UpsampleNearest2dKernel.Forward(g, xc.Span<float>(), y.Span<float>());
             else UpsampleBilinear2dKernel.Forward(g, alignCorners, xc.Span<float>(), y.Span<float>());
@@ -35,15 +36,16 @@ internal static class ResampleOps
             else UpsampleBilinear2dKernel.Forward(g, alignCorners, xc.Span<double>(), y.Span<double>());
         }
         GC.KeepAlive(xc);
+        y = PrecisionOps.Narrowed(y, x.DType);
         return Recording.Unary(y, mode == InterpolationMode.Nearest ? "UpsampleNearest2DBackward0" : "UpsampleBilinear2DBackward0", x,
             grad => Backward(grad, g, mode, alignCorners));
     }
 
     static Tensor Backward(Tensor grad, Upsample2dGeometry g, InterpolationMode mode, bool alignCorners)
     {
-        var gc = grad.Detach().Contiguous();
-        var gx = Torch.Zeros([g.Batch, g.Channels, g.InHeight, g.InWidth], grad.DType);
-        if (grad.DType == DType.Float32)
+        var gc = PrecisionOps.Widened(grad);
+        var gx = Torch.Zeros([g.Batch, g.Channels, g.InHeight, g.InWidth], gc.DType);
+        if (gc.DType == DType.Float32)
         {
             if (mode == InterpolationMode.Nearest) UpsampleNearest2dKernel.Backward(g, gc.Span<float>(), gx.Span<float>());
             else UpsampleBilinear2dKernel.Backward(g, alignCorners, gc.Span<float>(), gx.Span<float>());
@@ -54,6 +56,7 @@ internal static class ResampleOps
             else UpsampleBilinear2dKernel.Backward(g, alignCorners, gc.Span<double>(), gx.Span<double>());
         }
         GC.KeepAlive(gc);
+        gx = PrecisionOps.Narrowed(gx, grad.DType);
         return Recording.Unary(gx, "UpsampleBackwardBackward0", grad, gg => Forward(gg, g, mode, alignCorners));
     }
 }

@@ -50,8 +50,26 @@ internal sealed partial class CpuBackend : IBackend
     public void Copy(Tensor src, Tensor dst)
     {
         using var scope = StoragePool.EnterOp();
+        if (TryConvertHalf(src, dst)) return;
         var copy = new CopyAction { Src = src, SrcStrides = BroadcastStrides(src, dst.shape), Dst = dst };
         DTypeDispatch.Run(src.DType, ref copy);
+    }
+
+    /// <summary>
+    /// float16 ↔ float32 between whole contiguous tensors of one shape (autocast's casts and the widening around every
+    /// half op) with TensorPrimitives' vectorized conversions, which round to nearest even exactly as the scalar cast;
+    /// the generic element loop converts one <see cref="Half"/> at a time in software.
+    /// </summary>
+    static bool TryConvertHalf(Tensor src, Tensor dst)
+    {
+        if (!(src.DType == DType.Float16 && dst.DType == DType.Float32 || src.DType == DType.Float32 && dst.DType == DType.Float16)) return false;
+        if (!src.IsContiguous || !dst.IsContiguous || !src.shape.AsSpan().SequenceEqual(dst.shape)) return false;
+        int n = dst.NumEl;
+        if (src.DType == DType.Float16)
+            System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(src.storage.As<Half>().AsSpan(src.offset, n), dst.storage.As<float>().AsSpan(dst.offset, n));
+        else
+            System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(src.storage.As<float>().AsSpan(src.offset, n), dst.storage.As<Half>().AsSpan(dst.offset, n));
+        return true;
     }
 
     // Two dispatches, source then destination, so every pair of dtypes reaches Elementwise.Copy with its own types.

@@ -13,6 +13,8 @@ public static partial class F
         if (input.Rank == 0 || input.Size(-1) != weight.Size(1))
             throw new ArgumentException($"linear: expected input with {weight.Size(1)} features in its last dimension, got input shape {input.Shape} (weight shape {weight.Shape})");
         var y = input.MatMul(weight.T);
+        // autocast casts linear's bias with its other operands, so the output stays in half precision
+        if (bias is not null) bias = Ops.PrecisionOps.ForAutocast(bias);
         // PyTorch fuses a 2-D input with a bias into one addmm
         return bias is null ? y : input.Rank == 2 ? Autograd.Recording.Named(y + bias, "AddmmBackward0", input, weight, bias) : y + bias;
     }

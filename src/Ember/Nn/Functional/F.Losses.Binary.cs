@@ -14,6 +14,7 @@ public static partial class F
     public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean)
     {
         const string op = "binary_cross_entropy";
+        input = Ops.PrecisionOps.Float32ForAutocast(input); // autocast: losses stay in float32
         CheckSameShape(op, input, target);
         CheckFloating(op, input, "input");
         var t = AsInputType(target, input);
@@ -47,6 +48,7 @@ public static partial class F
     public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Tensor? weight = null, Tensor? posWeight = null, Reduction reduction = Reduction.Mean)
     {
         const string op = "binary_cross_entropy_with_logits";
+        input = Ops.PrecisionOps.Float32ForAutocast(input); // autocast: losses stay in float32
         CheckSameShape(op, input, target);
         CheckFloating(op, input, "input");
         var t = AsInputType(target, input);

@@ -20,6 +20,7 @@ public static partial class F
         Reduction reduction = Reduction.Mean, double labelSmoothing = 0)
     {
         const string op = "cross_entropy";
+        input = Ops.PrecisionOps.Float32ForAutocast(input); // autocast: losses stay in float32
         int classDim = ClassDim(op, input);
         int classes = input.Size(classDim);
         CheckFloating(op, input, "input");
@@ -72,6 +73,7 @@ public static partial class F
     public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight = null, int ignoreIndex = -100, Reduction reduction = Reduction.Mean)
     {
         const string op = "nll_loss";
+        input = Ops.PrecisionOps.Float32ForAutocast(input); // autocast: losses stay in float32
         int classDim = ClassDim(op, input);
         CheckFloating(op, input, "input");
         var w = ClassWeight(op, weight, input, input.Size(classDim));
@@ -169,6 +171,7 @@ public static partial class F
     public static Tensor KlDiv(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, bool logTarget = false)
     {
         const string op = "kl_div";
+        input = Ops.PrecisionOps.Float32ForAutocast(input); // autocast: losses stay in float32
         CheckSameShape(op, input, target);
         CheckFloating(op, input, "input");
         var t = AsInputType(target, input);

@@ -42,6 +42,7 @@ public static partial class F
     {
         CheckSameShape(op, input, target);
         CheckFloating(op, input, "input");
+        input = Ops.PrecisionOps.Float32ForAutocast(input); // autocast: losses stay in float32
         return input - AsInputType(target, input);
     }
 }

@@ -71,11 +71,13 @@ public static partial class F
                 throw new ArgumentException("batch_norm: running_mean and running_var must be given when training=false");
             // PyTorch's inference form: per-channel α = w/√(var + eps) and β = b − mean·α, then one multiply-add pass
             // over the input instead of four.
-            var rm = runningMean.To(input.DType).Reshape(shape);
-            var alpha = (runningVar.To(input.DType).Reshape(shape) + eps).Rsqrt();
+            // (α and β of a half input are computed in float32 and rounded once, so the output keeps the input's dtype)
+            var statsType = input.DType.IsReducedFloat() ? DType.Float32 : input.DType;
+            var rm = runningMean.To(statsType).Reshape(shape);
+            var alpha = (runningVar.To(statsType).Reshape(shape) + eps).Rsqrt();
             if (weight is not null) alpha = weight.Reshape(shape) * alpha;
             var beta = bias is null ? -(rm * alpha) : bias.Reshape(shape) - rm * alpha;
-            return input * alpha + beta;
+            return input * alpha.To(input.DType) + beta.To(input.DType);
         }
     }
 
@@ -101,6 +103,10 @@ public static partial class F
             throw new ArgumentException($"layer_norm: expected bias of shape {new Shape(normalizedShape)}, got {bias.Shape}");
         if (!input.DType.IsFloatingPoint())
             throw new ArgumentException($"layer_norm: expected a floating-point input, got {input.DType}");
+        // autocast keeps normalization in float32; a half input outside autocast is normalized in float32 and rounded back
+        input = Ops.PrecisionOps.Float32ForAutocast(input);
+        if (input.DType.IsReducedFloat())
+            return Ops.LayerNormOps.Forward(input.To(DType.Float32), k, weight, bias, eps).To(input.DType);
         return Ops.LayerNormOps.Forward(input, k, weight, bias, eps);
     }
 
@@ -111,6 +117,7 @@ public static partial class F
     public static Tensor GroupNorm(Tensor input, int numGroups, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
     {
         if (input.Rank < 2) throw new ArgumentException($"group_norm: expected an input of at least 2 dimensions [N, C, *], got shape {input.Shape}");
+        input = Ops.PrecisionOps.Float32ForAutocast(input);
         int n = input.Size(0), c = input.Size(1);
         if (numGroups <= 0 || c % numGroups != 0)
             throw new ArgumentException($"group_norm: expected number of channels in input ({c}) to be divisible by num_groups ({numGroups}), got input shape {input.Shape}");

@@ -10,9 +10,12 @@ public enum AutocastDType
 }
 
 /// <summary>
-/// Mixed precision (torch.autocast): inside the scope, matmul, linear and convolution round their float32 inputs to
-/// bfloat16 or float16 and accumulate in float32; reductions, softmax, norms and losses stay in float32, and
-/// master weights stay float32. The rounding's backward rounds the gradient the same way, as a cast would.
+/// Mixed precision (torch.autocast). Inside the scope, the lower-precision ops (matmul, mm/bmm, linear, conv2d,
+/// conv_transpose2d) cast their float32 inputs, weights and bias to bfloat16 or float16 per call, multiply with float32
+/// accumulation, and return half tensors, so the activations their backward saves take half the bytes. The float32 ops
+/// (softmax, log_softmax, layer_norm, group_norm and the losses) cast half inputs up to float32; every other op
+/// (relu, add, pooling, batch_norm...) runs in its input's dtype. Master weights stay float32: the cast's backward
+/// turns their gradients back into float32.
 /// </summary>
 public static class Autocast
 {

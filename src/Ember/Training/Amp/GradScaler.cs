@@ -63,7 +63,9 @@ public sealed class GradScaler
     }
 
     /// <summary>loss × scale.</summary>
-    public Tensor Scale(Tensor loss) => Enabled ? loss * currentScale : loss;
+    public Tensor Scale(Tensor loss) => !Enabled ? loss
+        // PyTorch's scale is a float32 tensor, so a half loss is scaled in float32 (65536·loss would overflow float16)
+        : loss.DType.IsReducedFloat() ? loss.To(DType.Float32) * currentScale : loss * currentScale;
 
     /// <summary>Divides every gradient by the scale (once per step) and records whether any is non-finite.</summary>
     public bool Unscale(IEnumerable<Parameter> parameters)

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Ember.Autograd;
+using Ember.Bench.Epoch;
+using Ember.Bench.Peers;
+using Ember.Models;
+using Ember.Nn.Functional;
+using Ember.Nn.Layers;
+using Ember.Optim;
+using Ember.Training.Amp;
+
+namespace Ember.Bench.Workloads;
+
+/// <summary>
+/// Memory and time of a training step with and without autocast (issue 22): the default CNN (FashionCnn, batch 128,
+/// Adam) and a transformer encoder layer ([32, 64, 128], 4 heads, feed-forward 512, Adam, MSE), each in float32, bf16
+/// and fp16 autocast. Every (model, precision) runs in a fresh process, so the peak resident set (VmHWM, reset after
+/// three warm-up steps) is its own; the bytes of the tensors the graph saved for backward are counted exactly
+/// (<see cref="Engine.SavedTensorBytes"/>), and the step time is the median over the timed steps.
+/// </summary>
+public sealed class AmpMemoryWorkload : IWorkload
+{
+    const string ResultPrefix = "AMP-RESULT ";
+    static readonly string[] Models = ["cnn", "transformer"];
+    static readonly string[] Modes = ["float32", "bf16", "fp16"];
+
+    public string Name => "amp";
+
+    public string Description => "peak memory, saved-activation bytes and step time of a CNN and a transformer training step, float32 vs bf16/fp16 autocast [--steps 10] [--threads 2]";
+
+    sealed record Result(string Model, string Mode, long SavedBytes, long PeakBytes, long GrowthBytes, double MedianStepMs, double FirstLoss, double LastLoss);
+
+    public int Run(string[] args)
+    {
+        int steps = int.Parse(Option(args, "--steps") ?? "10");
+        int threads = int.Parse(Option(args, "--threads") ?? "2");
+        if (Option(args, "--model") is string model) return RunChild(model, Option(args, "--mode") ?? "float32", steps, threads);
+        Console.WriteLine($"amp: training steps, {steps} timed after 3 warm-up, {threads} threads, one fresh process per row ({Environment.MachineName}, load {Load()})");
+        Console.WriteLine($"{"model",-12} {"precision",-9} {"saved MB",9} {"peak MB",8} {"(+growth)",10} {"step ms",8} {"loss first→last",18}");
+        foreach (var m in Models)
+            foreach (var mode in Modes)
+            {
+                var r = Spawn(m, mode, steps, threads);
+                if (r is null) { Console.WriteLine($"{m,-12} {mode,-9} failed"); continue; }
+                Console.WriteLine($"{r.Model,-12} {r.Mode,-9} {r.SavedBytes / 1e6,9:F1} {r.PeakBytes / 1e6,8:F0} {$"(+{r.GrowthBytes / 1e6:F0})",10} {r.MedianStepMs,8:F1} {$"{r.FirstLoss:F4}→{r.LastLoss:F4}",18}");
+            }
+        return 0;
+    }
+
+    static int RunChild(string model, string mode, int steps, int threads)
+    {
+        Torch.NumThreads = threads;
+        AutocastDType? dtype = mode switch
+        {
+            "float32" => null,
+            "bf16" => AutocastDType.BFloat16,
+            "fp16" => AutocastDType.Float16,
+            _ => throw new ArgumentException($"amp: --mode must be float32, bf16 or fp16, got '{mode}'"),
+        };
+        Func<Tensor> forward;
+        Optimizer optimizer;
+        Torch.ManualSeed(13);
+        if (model == "cnn")
+        {
+            var net = new FashionCnn();
+            var x = Inputs.Randn(1, 128, 1, 28, 28);
+            var y = Torch.FromArray(Enumerable.Range(0, 128).Select(i => (long)(i * 7 % 10)).ToArray(), [128]);
+            optimizer = new Adam(net.Parameters(), new AdamOptions { LearningRate = 1e-3 });
+            forward = () => F.CrossEntropy(net.Call(x), y);
+        }
+        else if (model == "transformer")
+        {
+            var layer = new TransformerEncoderLayer(128, 4, 512, dropout: 0, batchFirst: true);
+            var x = Inputs.Randn(1, 32, 64, 128);
+            var target = Inputs.Randn(2, 32, 64, 128);
+            optimizer = new Adam(layer.Parameters(), new AdamOptions { LearningRate = 1e-3 });
+            forward = () => F.MseLoss(layer.Call(x), target);
+        }
+        else throw new ArgumentException($"amp: --model must be cnn or transformer, got '{model}'");
+
+        long savedBytes = 0;
+        double Step(bool countSaved)
+        {
+            optimizer.ZeroGrad();
+            Tensor loss;
+            using (Autocast.Enable(dtype ?? AutocastDType.BFloat16, enabled: dtype is not null)) loss = forward();
+            if (countSaved) savedBytes = Engine.SavedTensorBytes(loss);
+            loss.Backward();
+            optimizer.Step();
+            return loss.Item();
+        }
+
+        double first = Step(countSaved: true);
+        for (int i = 0; i < 2; i++) Step(false);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        if (!ProcessMemory.ResetPeak()) throw new InvalidOperationException("amp: cannot reset the peak resident set (/proc/self/clear_refs)");
+        long setUp = ProcessMemory.ResidentBytes();
+        var times = new double[steps];
+        double last = first;
+        for (int i = 0; i < steps; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            last = Step(false);
+            times[i] = clock.Elapsed.TotalMilliseconds;
+        }
+        long peak = ProcessMemory.PeakBytes();
+        Array.Sort(times);
+        Console.WriteLine(ResultPrefix + JsonSerializer.Serialize(new Result(model, mode, savedBytes, peak, peak - setUp, times[steps / 2], first, last)));
+        return 0;
+    }
+
+    static Result? Spawn(string model, string mode, int steps, int threads)
+    {
+        string self = Environment.ProcessPath ?? throw new InvalidOperationException("amp: cannot find this program's path to start a child process");
+        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(AmpMemoryWorkload).Assembly.Location);
+        foreach (string a in new[] { "amp", "--model", model, "--mode", mode, "--steps", $"{steps}", "--threads", $"{threads}" }) start.ArgumentList.Add(a);
+        using var child = Process.Start(start) ?? throw new InvalidOperationException($"amp: could not start {self}");
+        Result? result = null;
+        while (child.StandardOutput.ReadLine() is string line)
+            if (line.StartsWith(ResultPrefix, StringComparison.Ordinal)) result = JsonSerializer.Deserialize<Result>(line[ResultPrefix.Length..]);
+        child.WaitForExit();
+        if (child.ExitCode != 0) Console.Error.WriteLine($"amp: the {model}/{mode} process exited with code {child.ExitCode}");
+        return child.ExitCode == 0 ? result : null;
+    }
+
+    static string Load() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
+
+    static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
