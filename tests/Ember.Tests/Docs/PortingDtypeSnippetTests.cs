@@ -41,9 +41,14 @@ public class PortingDtypeSnippetTests
         Assert.Equal(200L, i8.Sum().Item<long>());
         Assert.Contains("promote_types: torch.uint8 with torch.int8 promotes to torch.int16 in PyTorch, which Ember does not have",
             Assert.Throws<NotSupportedException>(() => DTypeExtensions.Promote(DType.UInt8, DType.Int8)).Message);
-        // F.conv2d on bfloat16: "not implemented for", naming the op and the dtype
-        Assert.Contains("conv2d: not implemented for torch.bfloat16; convert with To(DType.Float32) (or use Autocast)",
-            Assert.Throws<NotSupportedException>(() => F.Conv2d(Torch.Zeros(1, 1, 3, 3).To(DType.BFloat16), Torch.Zeros(1, 1, 2, 2).To(DType.BFloat16))).Message);
+        // F.conv2d on bfloat16 runs (widened to float32, rounded back) and keeps the dtype, as PyTorch's bfloat16 conv2d does
+        var conv = F.Conv2d(Torch.Ones(1, 1, 3, 3).To(DType.BFloat16), Torch.Ones(1, 1, 2, 2).To(DType.BFloat16));
+        Assert.Equal(DType.BFloat16, conv.DType);
+        Assert.Equal([4.0, 4, 4, 4], conv.ToDoubleArray());
+        // an op with no half path says so in PyTorch's "not implemented for" words, naming the op and the dtype
+        var asin = Assert.Throws<NotSupportedException>(() => Torch.Zeros(2).To(DType.BFloat16).Asin()).Message;
+        Assert.Contains("asin", asin);
+        Assert.Contains("not implemented for torch.bfloat16", asin);
     }
 
     [Fact]
