@@ -74,7 +74,7 @@ internal static class WorkerPool
             // virtual machine the wake-up of an idle core can take longer than the whole job). Only the joined ones are
             // waited for; the last of them, or this subtraction, brings pending to zero.
             int unclaimed = Interlocked.Exchange(ref seats, 0);
-            if (helpers > 0 && Interlocked.Add(ref pending, -unclaimed) != 0) SpinThenWait(done);
+            if (helpers > 0 && Interlocked.Add(ref pending, -unclaimed) != 0) WaitForJoinedHelpers();
             current = null;
             cleanup();
             if (failure is { } error)
@@ -86,6 +86,22 @@ internal static class WorkerPool
         finally
         {
             Monitor.Exit(gate);
+        }
+    }
+
+    /// <summary>
+    /// Waits until <see cref="pending"/> is zero. The count, not the event, is the truth: a helper that joins after this
+    /// caller's share returned may bring the count to zero just before the caller's subtraction reads it, and then sets
+    /// <see cref="done"/> when the caller has already moved on, possibly after the next job's Reset. A wake-up that finds
+    /// helpers still running is such a stale signal: reset it and wait again (the count is read after the reset, so a
+    /// helper finishing in between is not missed).
+    /// </summary>
+    static void WaitForJoinedHelpers()
+    {
+        while (Volatile.Read(ref pending) != 0)
+        {
+            SpinThenWait(done);
+            if (Volatile.Read(ref pending) != 0) done.Reset();
         }
     }
 

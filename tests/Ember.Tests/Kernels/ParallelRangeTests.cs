@@ -83,6 +83,40 @@ public sealed class ParallelRangeTests
         }
     }
 
+    readonly struct SpinThenMark(int[] marks) : IRangeAction
+    {
+        public void Invoke(int start, int end)
+        {
+            Thread.SpinWait(start == 0 ? 20 : 200);
+            for (int i = start; i < end; i++) Volatile.Write(ref marks[i], 1);
+        }
+    }
+
+    // A helper that joins just after the caller's share returns finishes at once and signals completion; the caller may have
+    // seen the count reach zero already and moved on, so that signal used to land in the NEXT job and end its wait while its
+    // helper was still running a chunk (the pool then cleared the job's state under it: a NullReferenceException inside the
+    // GEMM). Every job must return only after all its chunks have run.
+    [Fact]
+    public void A_job_returns_only_after_every_chunk_has_run()
+    {
+        int saved = ParallelRange.MaxThreads;
+        ParallelRange.MaxThreads = 2;
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            int jobs = 0;
+            while (clock.ElapsedMilliseconds < 2000)
+            {
+                var marks = new int[3];
+                ParallelRange.For(3, 1, new SpinThenMark(marks));
+                jobs++;
+                for (int i = 0; i < marks.Length; i++)
+                    Assert.True(Volatile.Read(ref marks[i]) == 1, $"job {jobs}: chunk {i} had not run when For returned");
+            }
+        }
+        finally { ParallelRange.MaxThreads = saved; }
+    }
+
     // A helper that has not joined when the caller has claimed every chunk is not waited for: with the helper held back
     // (as a slow wake-up would), the caller runs every chunk itself and returns; before, it waited for the helper to wake,
     // so this test hung until its deadline. Once released, the late helper must not run the finished job again, and the
