@@ -41,7 +41,7 @@ public static unsafe class ActivationKernel
 
     static void Run<T, TAct>(T* x, T* y, T* g, int n) where T : unmanaged where TAct : struct, IActivation
     {
-        var action = new Action<T, TAct> { X = x, Y = y, G = g };
+        var action = new Action<T, TAct> { X = x, Y = y, G = g, Stream = g == null && (long)n * sizeof(T) >= NonTemporal.MinBytes };
         ParallelRange.For(n, n >= Elementwise.ParallelThreshold ? Elementwise.Grain : n, action);
     }
 
@@ -49,21 +49,27 @@ public static unsafe class ActivationKernel
     struct Action<T, TAct> : IRangeAction where T : unmanaged where TAct : struct, IActivation
     {
         public T* X, Y, G;
+        // Forward only: write y with non-temporal stores (a large output; see NonTemporal).
+        public bool Stream;
         public readonly void Invoke(int start, int end)
         {
             if (typeof(T) == typeof(double)) { RunDouble((double*)X, (double*)Y, (double*)G, start, end); return; }
             float* x = (float*)X, y = (float*)Y, g = (float*)G;
             switch (SimdPath.Width)
             {
-                case SimdWidth.Vector512: RunFloat<Simd512<float>>(x, y, g, start, end); break;
-                case SimdWidth.Vector256: RunFloat<Simd256<float>>(x, y, g, start, end); break;
-                default: RunFloat<Simd128<float>>(x, y, g, start, end); break;
+                case SimdWidth.Vector512: RunFloat<Simd512<float>>(x, y, g, start, end, Stream); break;
+                case SimdWidth.Vector256: RunFloat<Simd256<float>>(x, y, g, start, end, Stream); break;
+                default: RunFloat<Simd128<float>>(x, y, g, start, end, Stream); break;
             }
         }
 
-        static void RunFloat<TVec>(float* x, float* y, float* g, int start, int end) where TVec : struct, ISimd<TVec, float>
+        static void RunFloat<TVec>(float* x, float* y, float* g, int start, int end, bool stream) where TVec : struct, ISimd<TVec, float>
         {
-            if (g == null) ForwardBody<TVec>(x, y, start, end);
+            if (g == null)
+            {
+                if (stream) StreamBody<TVec>(x, y, start, end);
+                else ForwardBody<TVec>(x, y, start, end);
+            }
             else BackwardBody<TVec>(g, x, y, start, end);
         }
 
@@ -82,6 +88,33 @@ public static unsafe class ActivationKernel
                 a.Store(y + i);
                 b.Store(y + i + TVec.Count);
             }
+            if (i < end) ForwardTail<TVec>(x, y, i, end);
+        }
+
+        // ForwardBody with non-temporal stores: one partial vector up to the first register-aligned element of y (the same
+        // lane operations as a full one, so the same bits), then aligned pairs.
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ForwardBody
+        static void StreamBody<TVec>(float* x, float* y, int start, int end) where TVec : struct, ISimd<TVec, float>
+        {
+            int head = NonTemporal.HeadToAlignment<TVec, float>(y + start, end - start);
+            if (head < 0)
+            {
+                ForwardBody<TVec>(x, y, start, end);
+                return;
+            }
+            int i = start;
+            if (head > 0)
+            {
+                ForwardTail<TVec>(x, y, i, i + head);
+                i += head;
+            }
+            for (; i <= end - 2 * TVec.Count; i += 2 * TVec.Count)
+            {
+                TVec a = TAct.Forward(TVec.Load(x + i)), b = TAct.Forward(TVec.Load(x + i + TVec.Count));
+                a.StoreAlignedNonTemporal(y + i);
+                b.StoreAlignedNonTemporal(y + i + TVec.Count);
+            }
+            NonTemporal.Fence();
             if (i < end) ForwardTail<TVec>(x, y, i, end);
         }
 

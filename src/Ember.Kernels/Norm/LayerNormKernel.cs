@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using Ember.Kernels.Loops;
 using Ember.Kernels.Operators;
 using Ember.Kernels.Threading;
 
@@ -38,7 +39,8 @@ public static unsafe class LayerNormKernel
             throw new ArgumentException($"LayerNormKernel.Forward: spans too short for [{rows}, {cols}]");
         fixed (T* px = x, py = y, pm = mean, pr = rstd, pw = weight, pb = bias)
             ParallelRange.For(rows, Math.Max(1, 16384 / Math.Max(1, cols)),
-                new ForwardAction<T>(px, py, pm, pr, weight.IsEmpty ? null : pw, bias.IsEmpty ? null : pb, cols, eps));
+                new ForwardAction<T>(px, py, pm, pr, weight.IsEmpty ? null : pw, bias.IsEmpty ? null : pb, cols, eps,
+                    length * sizeof(T) >= NonTemporal.MinBytes));
     }
 
     /// <summary>dx (required), and dw, db (when not empty) from the saved per-row mean and rstd.</summary>
@@ -78,7 +80,7 @@ public static unsafe class LayerNormKernel
     // Both actions dispatch once per range to the widest accelerated width (SimdPath) and run fused passes over each row
     // (written with ISimd rather than TensorPrimitives: chaining TensorPrimitives calls took 5 passes forward and 10
     // backward, and its FusedMultiplyAdd is emulated per element where the CPU has no FMA).
-    readonly struct ForwardAction<T>(T* x, T* y, T* mean, T* rstd, T* w, T* b, int cols, T eps) : IRangeAction
+    readonly struct ForwardAction<T>(T* x, T* y, T* mean, T* rstd, T* w, T* b, int cols, T eps, bool stream) : IRangeAction
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public void Invoke(int start, int end)
@@ -149,24 +151,48 @@ public static unsafe class LayerNormKernel
                 mean[r] = m;
                 rstd[r] = inv;
 
-                i = 0;
-                TVec vinv = vector ? TVec.Create(inv) : default;
-                if (vector)
-                    for (; i < full; i += TVec.Count)
-                    {
-                        var v = (TVec.Load(xr + i) - vm) * vinv;
-                        if (w != null) v *= TVec.Load(w + i);
-                        if (b != null) v += TVec.Load(b + i);
-                        v.Store(yr + i);
-                    }
-                for (; i < cols; i++)
-                {
-                    T v = (xr[i] - m) * inv;
-                    if (w != null) v *= w[i];
-                    if (b != null) v += b[i];
-                    yr[i] = v;
-                }
+                WriteRow<TVec>(xr, yr, m, inv, vector);
             }
+            if (stream) NonTemporal.Fence();
+        }
+
+        // y = (x − mean)·rstd·w + b over one row. Streamed (NonTemporal: the output is large), the elements before the first
+        // register-aligned one are done in scalar; every element takes the same operations either way, so the same bits.
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ActivationKernel.ForwardBody
+        void WriteRow<TVec>(T* xr, T* yr, T m, T inv, bool vector) where TVec : struct, ISimd<TVec, T>
+        {
+            int i = 0;
+            if (vector)
+            {
+                TVec vm = TVec.Create(m), vinv = TVec.Create(inv);
+                int head = stream ? NonTemporal.HeadToAlignment<TVec, T>(yr, cols) : -1;
+                if (head >= 0)
+                {
+                    for (; i < head; i++) yr[i] = Normalize(xr, i, m, inv);
+                    for (; i <= cols - TVec.Count; i += TVec.Count) Normalize(xr, i, vm, vinv).StoreAlignedNonTemporal(yr + i);
+                }
+                else
+                    for (; i <= cols - TVec.Count; i += TVec.Count) Normalize(xr, i, vm, vinv).Store(yr + i);
+            }
+            for (; i < cols; i++) yr[i] = Normalize(xr, i, m, inv);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        TVec Normalize<TVec>(T* xr, int i, TVec vm, TVec vinv) where TVec : struct, ISimd<TVec, T>
+        {
+            var v = (TVec.Load(xr + i) - vm) * vinv;
+            if (w != null) v *= TVec.Load(w + i);
+            if (b != null) v += TVec.Load(b + i);
+            return v;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        T Normalize(T* xr, int i, T m, T inv)
+        {
+            T v = (xr[i] - m) * inv;
+            if (w != null) v *= w[i];
+            if (b != null) v += b[i];
+            return v;
         }
     }
 

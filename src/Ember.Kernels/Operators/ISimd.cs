@@ -37,6 +37,12 @@ public unsafe interface ISimd<TSelf, T> where TSelf : struct, ISimd<TSelf, T> wh
     /// <summary>The first <paramref name="count"/> lanes to <paramref name="destination"/> (for tails).</summary>
     void StorePartial(T* destination, int count);
 
+    /// <summary>
+    /// Count lanes to <paramref name="destination"/>, which must be aligned to the register's size, with a non-temporal
+    /// store: no read of the line before the write, and the line not kept in cache (for outputs larger than the caches).
+    /// </summary>
+    void StoreAlignedNonTemporal(T* destination);
+
     /// <summary>Lane 0.</summary>
     T ToScalar();
 

@@ -50,6 +50,10 @@ public readonly unsafe struct Simd128<T>(Vector128<T> value) : ISimd<Simd128<T>,
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void StoreAlignedNonTemporal(T* destination) => Value.StoreAlignedNonTemporal(destination);
+
+    /// <inheritdoc/>
     public T ToScalar() => Value.ToScalar();
     /// <inheritdoc/>
     public T GetElement(int index) => Value.GetElement(index);

@@ -50,6 +50,10 @@ public readonly unsafe struct Simd512<T>(Vector512<T> value) : ISimd<Simd512<T>,
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void StoreAlignedNonTemporal(T* destination) => Value.StoreAlignedNonTemporal(destination);
+
+    /// <inheritdoc/>
     public T ToScalar() => Value.ToScalar();
     /// <inheritdoc/>
     public T GetElement(int index) => Value.GetElement(index);

@@ -393,6 +393,64 @@ public class SimdWidthKernelTests
             }
     });
 
+    // A forward output of NonTemporal.MinBytes or more is written with non-temporal stores after one partial vector up to
+    // the first aligned element of each chunk; from misaligned outputs it must have the bits of short (cached) calls.
+    [Theory, MemberData(nameof(AllWidths))]
+    public void Activation_streamed_forward_at_each_width_has_the_bits_of_short_calls(SimdWidth width) => OnWidth(width, () =>
+    {
+        const int N = (1 << 20) + 37, Piece = 1 << 16;
+        Assert.True((long)N * sizeof(float) >= NonTemporal.MinBytes && (long)Piece * sizeof(float) < NonTemporal.MinBytes, "one call streamed, the pieces not");
+        var x = Data(N, 21, 5);
+        var piece = new float[Piece];
+        foreach (var activation in Enum.GetValues<Activation>())
+            foreach (int offset in Offsets)
+            {
+                var y = new float[N + offset];
+                ActivationKernel.Forward<float>(activation, x, y.AsSpan(offset));
+                for (int start = 0; start < N; start += Piece)
+                {
+                    int n = Math.Min(Piece, N - start);
+                    ActivationKernel.Forward<float>(activation, x.AsSpan(start, n), piece.AsSpan(0, n));
+                    for (int i = 0; i < n; i++)
+                        if (BitConverter.SingleToInt32Bits(piece[i]) != BitConverter.SingleToInt32Bits(y[offset + start + i]))
+                            Assert.Fail($"{activation} {width} streamed n={N} offset {offset}: y[{start + i}] = {y[offset + start + i]:R}, in pieces {piece[i]:R}");
+                }
+            }
+    });
+
+    // Outputs of NonTemporal.MinBytes or more are written with non-temporal stores from the first register-aligned
+    // element of each row: with an odd row length and a misaligned output every row starts at another alignment, and the
+    // result must have the bits of the same rows normalized one call at a time (cached stores, checked against float64 above).
+    [Theory, MemberData(nameof(AllWidths))]
+    public void LayerNorm_streamed_output_at_each_width_has_the_bits_of_row_by_row_calls(SimdWidth width) => OnWidth(width, () =>
+    {
+        const int Rows = 1025, Cols = 1027;
+        Assert.True((long)Rows * Cols * sizeof(float) >= NonTemporal.MinBytes, "the shape must reach the streamed path");
+        var x = Data(Rows * Cols, 11, 3);
+        var w = Data(Cols, 12, 1);
+        var b = Data(Cols, 13, 1);
+        foreach (int offset in new[] { 0, 1, 3 })
+            foreach (bool affine in new[] { true, false })
+            {
+                var y = new float[Rows * Cols + offset];
+                var mean = new float[Rows];
+                var rstd = new float[Rows];
+                LayerNormKernel.Forward<float>(x, Rows, Cols, affine ? w : default, affine ? b : default, 1e-5f, y.AsSpan(offset), mean, rstd);
+                var row = new float[Cols];
+                var rowMean = new float[1];
+                var rowRstd = new float[1];
+                for (int r = 0; r < Rows; r++)
+                {
+                    LayerNormKernel.Forward<float>(x.AsSpan(r * Cols, Cols), 1, Cols, affine ? w : default, affine ? b : default, 1e-5f, row, rowMean, rowRstd);
+                    for (int c = 0; c < Cols; c++)
+                        if (BitConverter.SingleToInt32Bits(row[c]) != BitConverter.SingleToInt32Bits(y[offset + r * Cols + c]))
+                            Assert.Fail($"layer_norm {width} streamed [{Rows}, {Cols}] offset {offset} affine={affine}: y[{r}, {c}] = {y[offset + r * Cols + c]:R}, row by row {row[c]:R}");
+                    Assert.Equal(rowMean[0], mean[r]);
+                    Assert.Equal(rowRstd[0], rstd[r]);
+                }
+            }
+    });
+
     [Theory, MemberData(nameof(AllWidths))]
     public void BatchNorm_at_each_width_matches_float64_forward_and_backward(SimdWidth width) => OnWidth(width, () =>
     {
