@@ -394,6 +394,8 @@ public class ConvKernelTests
         if (Vector256.IsHardwareAccelerated) widths.Add(GemmIsa.Vector256);
         if (Vector512.IsHardwareAccelerated) widths.Add(GemmIsa.Vector512);
         float[] x = ToFloat(Random(g.InputLength, 11)), dy = ToFloat(Random(g.OutputLength, 12));
+        bool saved = ShiftedGemmConv.ForceWeightDots;
+        ShiftedGemmConv.ForceWeightDots = false;
         try
         {
             foreach (GemmIsa isa in widths)
@@ -412,7 +414,7 @@ public class ConvKernelTests
             // Ten channels would leave most of a 64-wide AVX-512 tile empty: the dot blocks keep those.
             Assert.False(ShiftedGemmConv.WeightTilesApply<float>(Parse("2,6,9,10,20,3,3,1,1,0,0,1,1,2"), GemmIsa.Vector512));
         }
-        finally { GemmDriver.ForcedIsa = GemmIsa.Auto; ShiftedGemmConv.ForceWeightDots = false; }
+        finally { GemmDriver.ForcedIsa = GemmIsa.Auto; ShiftedGemmConv.ForceWeightDots = saved; }
     }
 
     [Theory, MemberData(nameof(ShiftedCases))]
