@@ -26,7 +26,7 @@ namespace Ember.Kernels.Conv;
 /// any thread count and any cut of the panels between threads. The input gradient of a stride-1 convolution is the
 /// same kind of convolution (of the output gradient with the flipped, transposed weight), so it goes through here too.
 /// </remarks>
-internal static unsafe class ShiftedGemmConv
+internal static unsafe partial class ShiftedGemmConv
 {
     // Depth of the weight-gradient plan's slices (unused there: it has no k-slices); the forward takes the GEMM's KC.
     const int KC = 256;
@@ -174,9 +174,11 @@ internal static unsafe class ShiftedGemmConv
 
     /// <summary>
     /// gradWeight[co, k] = Σ_n Σ_q gradOut_grid[n, co, q] · padded[n][offset(k) + q], over the grid positions q (the output
-    /// gradient is zero on the grid's extra columns). Both factors are contiguous in q, so each block of (co, k) is a
-    /// set of vector dot products: no im2col and no transposing pack. The blocks fit each path's register file: 8×3 and
-    /// 4×4 with 32 ZMM registers (AVX-512), 4×3 with 16 YMM or XMM registers (AVX2, Vector128). Chunks of the batch as in
+    /// gradient is zero on the grid's extra columns). When the output channels fill whole register tiles (see
+    /// <see cref="WeightTilesApply{T}"/>) it runs as outer-product tiles with the channels in the vector lanes; otherwise
+    /// both factors are contiguous in q, so each block of (co, k) is a set of vector dot products: no im2col and no
+    /// transposing pack. The blocks fit each path's register file: 8×3 and 4×4 with 32 ZMM registers (AVX-512), 4×3 with
+    /// 16 YMM or XMM registers (AVX2, Vector128). Chunks of the batch as in
     /// <see cref="Conv2dKernel.BackwardWeight{T}"/>: fixed by N, partials added in chunk order.
     /// </summary>
     public static void BackwardWeight<T>(in Conv2dGeometry g, T* x, T* dy, T* dw, int chunkCount) where T : unmanaged, INumber<T>
@@ -189,14 +191,19 @@ internal static unsafe class ShiftedGemmConv
         int grain = (g.Batch + chunkCount - 1) / chunkCount;
         int chunks = (g.Batch + grain - 1) / grain;
         T[]? partials = chunks > 1 ? ArrayPool<T>.Shared.Rent((chunks - 1) * weightLength) : null;
-        int[] offsets = ArrayPool<int>.Shared.Rent(plan.K);
+        bool tiles = WeightTilesApply<T>(g, isa);
+        // The tiles take taps TileRows at a time: the last block repeats the last tap's offset and drops its sums.
+        int paddedK = tiles ? (plan.K + TileRows - 1) / TileRows * TileRows : plan.K;
+        int[] offsets = ArrayPool<int>.Shared.Rent(paddedK);
         try
         {
             plan.FillOffsets(offsets);
+            for (int kk = plan.K; kk < paddedK; kk++) offsets[kk] = offsets[plan.K - 1];
             fixed (T* p = partials)
             fixed (int* off = offsets)
             {
-                ParallelRange.For(g.Batch, grain, new WeightAction<T>(g, plan, x, dy, dw, p, off, grain, isa));
+                if (tiles) ParallelRange.For(g.Batch, grain, new WeightTileAction<T>(g, plan, x, dy, dw, p, off, grain, isa));
+                else ParallelRange.For(g.Batch, grain, new WeightAction<T>(g, plan, x, dy, dw, p, off, grain, isa));
                 var total = new Span<T>(dw, weightLength);
                 for (int c = 1; c < chunks; c++)
                     TensorPrimitives.Add(total, new ReadOnlySpan<T>(p + (long)(c - 1) * weightLength, weightLength), total);
@@ -610,11 +617,14 @@ internal static unsafe class ShiftedGemmConv
     /// <summary>Per-thread buffers, kept across calls like the GEMM's packing memory.</summary>
     static class Scratch<T> where T : unmanaged
     {
-        [ThreadStatic] static T[]? padded, grid;
+        [ThreadStatic] static T[]? padded, grid, sums;
 
         public static T[] Padded(int length) => Grow(ref padded, length);
 
         public static T[] Grid(int length) => Grow(ref grid, length);
+
+        /// <summary>The weight-gradient tiles' running sums.</summary>
+        public static T[] Sums(int length) => Grow(ref sums, length);
 
         static T[] Grow(ref T[]? buffer, int length)
         {

@@ -333,6 +333,7 @@ public class ConvKernelTests
     [InlineData("9,6,11,10,8,3,3,2,2,1,1,1,1,2")]  // 9 images ⇒ weight-gradient chunks of 2 images: the cross-chunk reduction
     [InlineData("5,6,11,10,12,3,3,1,1,1,1,1,1,6")] // depthwise direct kernel
     [InlineData("9,16,9,11,32,3,3,1,1,1,1,1,1,1")] // stride 1: ShiftedGemmConv forward, input gradient and weight-gradient blocks
+    [InlineData("9,8,9,11,64,3,3,1,1,1,1,1,1,1")]  // stride 1, 64 channels: weight-gradient tiles on every width, chunk partials
     public void ResultsAreBitIdenticalForOneAndTwoThreads(string geometry)
     {
         var g = Parse(geometry);
@@ -371,6 +372,8 @@ public class ConvKernelTests
             "2,6,9,10,20,3,3,1,1,0,0,1,1,2",    // groups, edge row panels, 54 taps (k % 3 == 0)
             "1,5,7,8,7,5,5,1,1,3,3,1,1,1",      // 7 outputs (a remainder row of the 4×3 blocks), 125 taps, padding 3
             "3,3,5,6,9,2,3,1,1,1,0,2,1,1",      // even kernel height, dilation 2, 18 taps
+            "2,8,7,9,96,3,3,1,1,1,1,1,1,1",     // weight-gradient tiles: a half-empty last tile at 512 bits (float)
+            "3,5,6,7,24,3,3,1,1,1,1,2,2,1",     // weight-gradient tiles at 128/256 bits, 45 taps (a last tap block of 3)
         ];
         var widths = new List<string> { nameof(GemmIsa.Vector128) };
         if (Vector256.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector256));
@@ -379,6 +382,39 @@ public class ConvKernelTests
             foreach (string geometry in geometries)
                 data.Add(isa, geometry);
         return data;
+    }
+
+    // The weight gradient's outer-product tiles against its dot-product blocks (the path before them), on each width:
+    // the tiles are chosen where the channels fill them, and both sum the same products.
+    [Fact]
+    public void WeightGradientTilesAgreeWithDotBlocksOnEveryWidth()
+    {
+        var g = Parse("3,16,10,12,64,3,3,1,1,1,1,1,1,1");
+        var widths = new List<GemmIsa> { GemmIsa.Vector128 };
+        if (Vector256.IsHardwareAccelerated) widths.Add(GemmIsa.Vector256);
+        if (Vector512.IsHardwareAccelerated) widths.Add(GemmIsa.Vector512);
+        float[] x = ToFloat(Random(g.InputLength, 11)), dy = ToFloat(Random(g.OutputLength, 12));
+        bool saved = ShiftedGemmConv.ForceWeightDots;
+        ShiftedGemmConv.ForceWeightDots = false;
+        try
+        {
+            foreach (GemmIsa isa in widths)
+            {
+                GemmDriver.ForcedIsa = isa;
+                Assert.True(ShiftedGemmConv.WeightTilesApply<float>(g, isa), $"{isa}: 64 output channels should take the tiles");
+                Assert.True(ShiftedGemmConv.WeightTilesApply<double>(g, isa), $"{isa}: 64 output channels should take the tiles (double)");
+                var tiles = new float[g.WeightLength];
+                Conv2dKernel.BackwardWeight<float>(g, x, dy, tiles);
+                ShiftedGemmConv.ForceWeightDots = true;
+                var dots = new float[g.WeightLength];
+                Conv2dKernel.BackwardWeight<float>(g, x, dy, dots);
+                ShiftedGemmConv.ForceWeightDots = false;
+                Close(Array.ConvertAll(dots, v => (double)v), tiles, 1e-5, $"{isa} tiles against dot blocks");
+            }
+            // Ten channels would leave most of a 64-wide AVX-512 tile empty: the dot blocks keep those.
+            Assert.False(ShiftedGemmConv.WeightTilesApply<float>(Parse("2,6,9,10,20,3,3,1,1,0,0,1,1,2"), GemmIsa.Vector512));
+        }
+        finally { GemmDriver.ForcedIsa = GemmIsa.Auto; ShiftedGemmConv.ForceWeightDots = saved; }
     }
 
     [Theory, MemberData(nameof(ShiftedCases))]

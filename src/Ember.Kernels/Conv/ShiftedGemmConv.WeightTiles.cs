@@ -1,0 +1,232 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Ember.Kernels.Gemm;
+using Ember.Kernels.Threading;
+using static Ember.Kernels.Operators.VectorMath;
+
+namespace Ember.Kernels.Conv;
+
+/// <summary>
+/// The weight gradient as register tiles of outer products: gradWeightᵀ[k, co] += padded[offset(k) + q] · gradOutᵀ[q, co]
+/// for every output position q, with the output channels in the vector lanes and TileRows taps per tile. The dot-product
+/// blocks (<see cref="WeightAction{T}"/>) read both factors as whole grid rows: 11 rows of 13 KB at 56×56 stream from the
+/// L2 for every block and bound it there, and each block ends in horizontal sums. Here one gradient row (transposed
+/// once per image, 14 KB) stays in the L1 while every tap block passes over it, each step loads its TileRows image values
+/// as broadcasts, and the sums stay in registers over a whole pass: the multiply-adds, not the loads, set the pace.
+/// </summary>
+internal static unsafe partial class ShiftedGemmConv
+{
+    /// <summary>
+    /// Sends every weight gradient to the dot-product blocks (tests and A/B timings set it). On by default for now: the
+    /// tiles' other summation order moves DetectCommandTests' tiny detector from 4 to 3 of 6 boxes, under its bar of 4;
+    /// that test needs a margin before the tiles (2× less CPU for the weight gradient at 56×56) become the default.
+    /// </summary>
+    internal static bool ForceWeightDots = true;
+
+    /// <summary>Taps (rows of gradWeightᵀ) per register tile.</summary>
+    const int TileRows = 6;
+
+    /// <summary>
+    /// Output channels per register tile: 4 vectors (6×4 sums, 4 gradient vectors and a broadcast: 29 of the 32 ZMM
+    /// registers) on AVX-512, 2 vectors (6×2 + 2 + 1 = 15 of 16) on AVX2 and Vector128.
+    /// </summary>
+    static int TileWidth<T>(GemmIsa isa) where T : unmanaged =>
+        isa == GemmIsa.Vector512 ? 4 * Vector512<T>.Count : isa == GemmIsa.Vector256 ? 2 * Vector256<T>.Count : 2 * Vector128<T>.Count;
+
+    /// <summary>
+    /// The tiles pay when padding the group's output channels to whole tiles adds at most half (64 channels: one
+    /// AVX-512 tile; 10 channels: the dot-product blocks).
+    /// </summary>
+    internal static bool WeightTilesApply<T>(in Conv2dGeometry g, GemmIsa isa) where T : unmanaged
+    {
+        if (ForceWeightDots) return false;
+        long width = TileWidth<T>(isa), m = g.OutChannelsPerGroup;
+        return (m + width - 1) / width * width * 2 <= 3 * m;
+    }
+
+    /// <summary>
+    /// Sums the images of one chunk of the batch into per-thread tiles [group, tile, paddedK, width], in image order,
+    /// output row order and column order for every (co, k), whatever the thread count; then writes them to the
+    /// chunk's target as [co, k].
+    /// </summary>
+    readonly struct WeightTileAction<T>(Conv2dGeometry g, Plan plan, T* x, T* dy, T* dw, T* partials, int* offsets, int grain, GemmIsa isa) : IRangeAction
+        where T : unmanaged, INumber<T>
+    {
+        public void Invoke(int start, int end)
+        {
+            int chunk = start / grain;
+            T* target = chunk == 0 ? dw : partials + (long)(chunk - 1) * g.WeightLength;
+            int width = TileWidth<T>(isa), m = plan.M, k = plan.K, plane = g.OutPlane;
+            int tiles = (m + width - 1) / width, paddedK = (k + TileRows - 1) / TileRows * TileRows;
+            long tileLength = (long)paddedK * width, sumsLength = g.Groups * tiles * tileLength;
+            T* padded = Pin(Scratch<T>.Padded(plan.PaddedLength));
+            T* gradient = Pin(Scratch<T>.Grid(tiles * plane * width));
+            T* sums = Pin(Scratch<T>.Sums((int)sumsLength));
+            new Span<T>(sums, (int)sumsLength).Clear();
+            // Output rows per pass: the pass's gradient rows stay in half the L1 while every tap block runs over them.
+            int rowsPerPass = Math.Clamp(CacheSizes.L1 / 2 / Math.Max(1, plan.OutWidth * width * sizeof(T)), 1, Math.Max(1, plan.OutHeight));
+            for (int n = start; n < end; n++)
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    Pad(plan, x + ((long)n * g.InChannels + (long)grp * plan.InChannels) * g.InPlane, padded);
+                    Transpose(dy + ((long)n * g.OutChannels + (long)grp * m) * plane, gradient, m, plane, width, tiles);
+                    for (int t = 0; t < tiles; t++)
+                    {
+                        T* b = gradient + (long)t * plane * width;
+                        T* c = sums + (grp * tiles + t) * tileLength;
+                        for (int oh = 0; oh < plan.OutHeight; oh += rowsPerPass)
+                        {
+                            int rows = Math.Min(rowsPerPass, plan.OutHeight - oh);
+                            T* a = padded + (long)oh * plan.PaddedWidth;
+                            T* bp = b + (long)oh * plan.OutWidth * width;
+                            for (int kb = 0; kb < paddedK; kb += TileRows)
+                            {
+                                if (isa == GemmIsa.Vector512) Tile512(a, offsets + kb, rows, plan.OutWidth, plan.PaddedWidth, bp, c + (long)kb * width);
+                                else if (isa == GemmIsa.Vector256) Tile256(a, offsets + kb, rows, plan.OutWidth, plan.PaddedWidth, bp, c + (long)kb * width);
+                                else Tile128(a, offsets + kb, rows, plan.OutWidth, plan.PaddedWidth, bp, c + (long)kb * width);
+                            }
+                        }
+                    }
+                }
+            for (int grp = 0; grp < g.Groups; grp++)
+                for (int t = 0; t < tiles; t++)
+                {
+                    T* c = sums + (grp * tiles + t) * tileLength;
+                    int c0 = t * width, count = Math.Min(width, m - c0);
+                    for (int j = 0; j < count; j++)
+                    {
+                        T* dst = target + (long)(grp * m + c0 + j) * k;
+                        for (int kk = 0; kk < k; kk++) dst[kk] = c[(long)kk * width + j];
+                    }
+                }
+        }
+
+        static T* Pin(T[] pinned) => (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+
+        // dst[t, q, j] = src[t·width + j, q]: the group's output gradient by tiles of channels, zero past its m channels.
+        // Blocks of 16 positions keep the strided writes inside a few KB.
+        static void Transpose(T* src, T* dst, int m, int plane, int width, int tiles)
+        {
+            const int block = 16;
+            for (int t = 0; t < tiles; t++)
+            {
+                T* tile = dst + (long)t * plane * width;
+                int c0 = t * width, count = Math.Min(width, m - c0);
+                for (int q0 = 0; q0 < plane; q0 += block)
+                {
+                    int qn = Math.Min(block, plane - q0);
+                    T* d0 = tile + (long)q0 * width;
+                    for (int j = 0; j < count; j++)
+                    {
+                        T* s = src + (long)(c0 + j) * plane + q0;
+                        for (int q = 0; q < qn; q++) d0[(long)q * width + j] = s[q];
+                    }
+                    for (int q = 0; q < qn; q++)
+                        for (int j = count; j < width; j++) d0[(long)q * width + j] = T.Zero;
+                }
+            }
+        }
+    }
+
+    // c[r, 0..4L) += Σ_{row, q} a[off[r] + row·lda + q] · b[(row·cols + q), 0..4L) for r < 6, with 512-bit vectors of L lanes:
+    // per step 4 gradient loads and 6 broadcasts feed 24 multiply-adds.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Tile512<T>(T* a, int* off, int rows, int cols, int lda, T* b, T* c) where T : unmanaged, INumber<T>
+    {
+        int l = Vector512<T>.Count, w = 4 * l;
+        T* a0 = a + off[0], a1 = a + off[1], a2 = a + off[2], a3 = a + off[3], a4 = a + off[4], a5 = a + off[5];
+        Vector512<T> c00 = Vector512.Load(c), c01 = Vector512.Load(c + l), c02 = Vector512.Load(c + 2 * l), c03 = Vector512.Load(c + 3 * l);
+        Vector512<T> c10 = Vector512.Load(c + w), c11 = Vector512.Load(c + w + l), c12 = Vector512.Load(c + w + 2 * l), c13 = Vector512.Load(c + w + 3 * l);
+        Vector512<T> c20 = Vector512.Load(c + 2 * w), c21 = Vector512.Load(c + 2 * w + l), c22 = Vector512.Load(c + 2 * w + 2 * l), c23 = Vector512.Load(c + 2 * w + 3 * l);
+        Vector512<T> c30 = Vector512.Load(c + 3 * w), c31 = Vector512.Load(c + 3 * w + l), c32 = Vector512.Load(c + 3 * w + 2 * l), c33 = Vector512.Load(c + 3 * w + 3 * l);
+        Vector512<T> c40 = Vector512.Load(c + 4 * w), c41 = Vector512.Load(c + 4 * w + l), c42 = Vector512.Load(c + 4 * w + 2 * l), c43 = Vector512.Load(c + 4 * w + 3 * l);
+        Vector512<T> c50 = Vector512.Load(c + 5 * w), c51 = Vector512.Load(c + 5 * w + l), c52 = Vector512.Load(c + 5 * w + 2 * l), c53 = Vector512.Load(c + 5 * w + 3 * l);
+        for (int r = 0; r < rows; r++, a0 += lda, a1 += lda, a2 += lda, a3 += lda, a4 += lda, a5 += lda)
+            for (int q = 0; q < cols; q++, b += w)
+            {
+                Vector512<T> b0 = Vector512.Load(b), b1 = Vector512.Load(b + l), b2 = Vector512.Load(b + 2 * l), b3 = Vector512.Load(b + 3 * l);
+                Vector512<T> s = Vector512.Create(a0[q]);
+                c00 = FusedMultiplyAdd(s, b0, c00); c01 = FusedMultiplyAdd(s, b1, c01); c02 = FusedMultiplyAdd(s, b2, c02); c03 = FusedMultiplyAdd(s, b3, c03);
+                s = Vector512.Create(a1[q]);
+                c10 = FusedMultiplyAdd(s, b0, c10); c11 = FusedMultiplyAdd(s, b1, c11); c12 = FusedMultiplyAdd(s, b2, c12); c13 = FusedMultiplyAdd(s, b3, c13);
+                s = Vector512.Create(a2[q]);
+                c20 = FusedMultiplyAdd(s, b0, c20); c21 = FusedMultiplyAdd(s, b1, c21); c22 = FusedMultiplyAdd(s, b2, c22); c23 = FusedMultiplyAdd(s, b3, c23);
+                s = Vector512.Create(a3[q]);
+                c30 = FusedMultiplyAdd(s, b0, c30); c31 = FusedMultiplyAdd(s, b1, c31); c32 = FusedMultiplyAdd(s, b2, c32); c33 = FusedMultiplyAdd(s, b3, c33);
+                s = Vector512.Create(a4[q]);
+                c40 = FusedMultiplyAdd(s, b0, c40); c41 = FusedMultiplyAdd(s, b1, c41); c42 = FusedMultiplyAdd(s, b2, c42); c43 = FusedMultiplyAdd(s, b3, c43);
+                s = Vector512.Create(a5[q]);
+                c50 = FusedMultiplyAdd(s, b0, c50); c51 = FusedMultiplyAdd(s, b1, c51); c52 = FusedMultiplyAdd(s, b2, c52); c53 = FusedMultiplyAdd(s, b3, c53);
+            }
+        c00.Store(c); c01.Store(c + l); c02.Store(c + 2 * l); c03.Store(c + 3 * l);
+        c10.Store(c + w); c11.Store(c + w + l); c12.Store(c + w + 2 * l); c13.Store(c + w + 3 * l);
+        c20.Store(c + 2 * w); c21.Store(c + 2 * w + l); c22.Store(c + 2 * w + 2 * l); c23.Store(c + 2 * w + 3 * l);
+        c30.Store(c + 3 * w); c31.Store(c + 3 * w + l); c32.Store(c + 3 * w + 2 * l); c33.Store(c + 3 * w + 3 * l);
+        c40.Store(c + 4 * w); c41.Store(c + 4 * w + l); c42.Store(c + 4 * w + 2 * l); c43.Store(c + 4 * w + 3 * l);
+        c50.Store(c + 5 * w); c51.Store(c + 5 * w + l); c52.Store(c + 5 * w + 2 * l); c53.Store(c + 5 * w + 3 * l);
+    }
+
+    // Tile512 with 256-bit vectors and 2 of them per tile row: 12 sums, 2 gradient vectors and a broadcast.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Tile256<T>(T* a, int* off, int rows, int cols, int lda, T* b, T* c) where T : unmanaged, INumber<T>
+    {
+        int l = Vector256<T>.Count, w = 2 * l;
+        T* a0 = a + off[0], a1 = a + off[1], a2 = a + off[2], a3 = a + off[3], a4 = a + off[4], a5 = a + off[5];
+        Vector256<T> c00 = Vector256.Load(c), c01 = Vector256.Load(c + l), c10 = Vector256.Load(c + w), c11 = Vector256.Load(c + w + l);
+        Vector256<T> c20 = Vector256.Load(c + 2 * w), c21 = Vector256.Load(c + 2 * w + l), c30 = Vector256.Load(c + 3 * w), c31 = Vector256.Load(c + 3 * w + l);
+        Vector256<T> c40 = Vector256.Load(c + 4 * w), c41 = Vector256.Load(c + 4 * w + l), c50 = Vector256.Load(c + 5 * w), c51 = Vector256.Load(c + 5 * w + l);
+        for (int r = 0; r < rows; r++, a0 += lda, a1 += lda, a2 += lda, a3 += lda, a4 += lda, a5 += lda)
+            for (int q = 0; q < cols; q++, b += w)
+            {
+                Vector256<T> b0 = Vector256.Load(b), b1 = Vector256.Load(b + l);
+                Vector256<T> s = Vector256.Create(a0[q]);
+                c00 = MultiplyAdd(s, b0, c00); c01 = MultiplyAdd(s, b1, c01);
+                s = Vector256.Create(a1[q]);
+                c10 = MultiplyAdd(s, b0, c10); c11 = MultiplyAdd(s, b1, c11);
+                s = Vector256.Create(a2[q]);
+                c20 = MultiplyAdd(s, b0, c20); c21 = MultiplyAdd(s, b1, c21);
+                s = Vector256.Create(a3[q]);
+                c30 = MultiplyAdd(s, b0, c30); c31 = MultiplyAdd(s, b1, c31);
+                s = Vector256.Create(a4[q]);
+                c40 = MultiplyAdd(s, b0, c40); c41 = MultiplyAdd(s, b1, c41);
+                s = Vector256.Create(a5[q]);
+                c50 = MultiplyAdd(s, b0, c50); c51 = MultiplyAdd(s, b1, c51);
+            }
+        c00.Store(c); c01.Store(c + l); c10.Store(c + w); c11.Store(c + w + l);
+        c20.Store(c + 2 * w); c21.Store(c + 2 * w + l); c30.Store(c + 3 * w); c31.Store(c + 3 * w + l);
+        c40.Store(c + 4 * w); c41.Store(c + 4 * w + l); c50.Store(c + 5 * w); c51.Store(c + 5 * w + l);
+    }
+
+    // Tile256 with 128-bit vectors (SSE, NEON).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Tile128<T>(T* a, int* off, int rows, int cols, int lda, T* b, T* c) where T : unmanaged, INumber<T>
+    {
+        int l = Vector128<T>.Count, w = 2 * l;
+        T* a0 = a + off[0], a1 = a + off[1], a2 = a + off[2], a3 = a + off[3], a4 = a + off[4], a5 = a + off[5];
+        Vector128<T> c00 = Vector128.Load(c), c01 = Vector128.Load(c + l), c10 = Vector128.Load(c + w), c11 = Vector128.Load(c + w + l);
+        Vector128<T> c20 = Vector128.Load(c + 2 * w), c21 = Vector128.Load(c + 2 * w + l), c30 = Vector128.Load(c + 3 * w), c31 = Vector128.Load(c + 3 * w + l);
+        Vector128<T> c40 = Vector128.Load(c + 4 * w), c41 = Vector128.Load(c + 4 * w + l), c50 = Vector128.Load(c + 5 * w), c51 = Vector128.Load(c + 5 * w + l);
+        for (int r = 0; r < rows; r++, a0 += lda, a1 += lda, a2 += lda, a3 += lda, a4 += lda, a5 += lda)
+            for (int q = 0; q < cols; q++, b += w)
+            {
+                Vector128<T> b0 = Vector128.Load(b), b1 = Vector128.Load(b + l);
+                Vector128<T> s = Vector128.Create(a0[q]);
+                c00 = MultiplyAdd(s, b0, c00); c01 = MultiplyAdd(s, b1, c01);
+                s = Vector128.Create(a1[q]);
+                c10 = MultiplyAdd(s, b0, c10); c11 = MultiplyAdd(s, b1, c11);
+                s = Vector128.Create(a2[q]);
+                c20 = MultiplyAdd(s, b0, c20); c21 = MultiplyAdd(s, b1, c21);
+                s = Vector128.Create(a3[q]);
+                c30 = MultiplyAdd(s, b0, c30); c31 = MultiplyAdd(s, b1, c31);
+                s = Vector128.Create(a4[q]);
+                c40 = MultiplyAdd(s, b0, c40); c41 = MultiplyAdd(s, b1, c41);
+                s = Vector128.Create(a5[q]);
+                c50 = MultiplyAdd(s, b0, c50); c51 = MultiplyAdd(s, b1, c51);
+            }
+        c00.Store(c); c01.Store(c + l); c10.Store(c + w); c11.Store(c + w + l);
+        c20.Store(c + 2 * w); c21.Store(c + 2 * w + l); c30.Store(c + 3 * w); c31.Store(c + 3 * w + l);
+        c40.Store(c + 4 * w); c41.Store(c + 4 * w + l); c50.Store(c + 5 * w); c51.Store(c + 5 * w + l);
+    }
+}
