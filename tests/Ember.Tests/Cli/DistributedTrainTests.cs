@@ -103,8 +103,10 @@ public class DistributedTrainTests
     public void SigtermToTheLauncherStopsBothRanksAtOneBatchAndTheRunResumesInOneProcess()
     {
         var project = Directory.CreateTempSubdirectory("ember-ddp").FullName;
-        // 2048 images, global batch 64 (32 per rank): 32 batches per epoch; progress lines every 8
-        using (var cli = SignalTests.StartCli("train", "--nproc", "2", "--model", "mlp", "--epochs", "2", "--limit", "2048", "--batch-size", "64", "--schedule", "none", "--plain", "--project", project))
+        // 16384 images, global batch 64 (32 per rank): 256 batches per epoch. With 2048 images the whole run (64 steps of
+        // ~3 ms since DDP's world-of-one and warm-up changes) could end before the signal arrived, and the run then
+        // finished instead of being interrupted (1 run in 3 failed).
+        using (var cli = SignalTests.StartCli("train", "--nproc", "2", "--model", "mlp", "--epochs", "2", "--limit", "16384", "--batch-size", "64", "--schedule", "none", "--plain", "--project", project))
         {
             var (output, started) = SignalTests.Watch(cli, "epoch 1/2");
             Assert.True(started.Wait(TimeSpan.FromSeconds(180)), $"no progress line: {output}");
