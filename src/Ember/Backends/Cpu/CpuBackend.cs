@@ -1,6 +1,7 @@
 using System.Numerics;
 using Ember.Kernels.Gemm;
 using Ember.Kernels.Loops;
+using Ember.Kernels.Numerics;
 using Ember.Kernels.Operators;
 
 namespace Ember.Backends.Cpu;
@@ -56,19 +57,31 @@ internal sealed partial class CpuBackend : IBackend
     }
 
     /// <summary>
-    /// float16 ↔ float32 between whole contiguous tensors of one shape (autocast's casts and the widening around every
-    /// half op) with TensorPrimitives' vectorized conversions, which round to nearest even exactly as the scalar cast;
+    /// float16/bfloat16 ↔ float32 between whole contiguous tensors of one shape (autocast's casts and the widening around
+    /// every half op) with vectorized conversions (TensorPrimitives' for float16, <see cref="BFloat16Conversion"/>), which
+    /// round to nearest even exactly as the scalar casts;
     /// the generic element loop converts one <see cref="Half"/> at a time in software.
     /// </summary>
     static bool TryConvertHalf(Tensor src, Tensor dst)
     {
-        if (!(src.DType == DType.Float16 && dst.DType == DType.Float32 || src.DType == DType.Float32 && dst.DType == DType.Float16)) return false;
+        if (!(src.DType.IsReducedFloat() && dst.DType == DType.Float32 || src.DType == DType.Float32 && dst.DType.IsReducedFloat())) return false;
         if (!src.IsContiguous || !dst.IsContiguous || !src.shape.AsSpan().SequenceEqual(dst.shape)) return false;
         int n = dst.NumEl;
-        if (src.DType == DType.Float16)
-            System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(src.storage.As<Half>().AsSpan(src.offset, n), dst.storage.As<float>().AsSpan(dst.offset, n));
-        else
-            System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(src.storage.As<float>().AsSpan(src.offset, n), dst.storage.As<Half>().AsSpan(dst.offset, n));
+        switch (src.DType, dst.DType)
+        {
+            case (DType.Float16, _):
+                System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(src.storage.As<Half>().AsSpan(src.offset, n), dst.storage.As<float>().AsSpan(dst.offset, n));
+                break;
+            case (DType.BFloat16, _):
+                BFloat16Conversion.ToSingle(src.storage.As<BFloat16>().AsSpan(src.offset, n), dst.storage.As<float>().AsSpan(dst.offset, n));
+                break;
+            case (_, DType.Float16):
+                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(src.storage.As<float>().AsSpan(src.offset, n), dst.storage.As<Half>().AsSpan(dst.offset, n));
+                break;
+            default:
+                BFloat16Conversion.FromSingle(src.storage.As<float>().AsSpan(src.offset, n), dst.storage.As<BFloat16>().AsSpan(dst.offset, n));
+                break;
+        }
         return true;
     }
 
