@@ -119,7 +119,7 @@ internal sealed partial class CpuBackend : IBackend
     {
         using var scope = StoragePool.EnterOp();
         // half types: computed in float32 and rounded once per element, as PyTorch's CPU kernels
-        if (x.DType.IsReducedFloat()) return Convert(Unary(op, Convert(x, DType.Float32)), x.DType);
+        if (x.DType.IsReducedFloat()) return TryHalfUnary(op, x) ?? Convert(Unary(op, Convert(x, DType.Float32)), x.DType);
         // narrow integers: in int64 and wrapped back (abs(-128) stays -128 in int8, as PyTorch)
         if (x.DType is DType.Int32 or DType.Int8 or DType.UInt8) return Convert(Unary(op, Convert(x, DType.Int64)), x.DType);
         var y = Empty(x.DType, (int[])x.shape.Clone(), false);
@@ -143,7 +143,7 @@ internal sealed partial class CpuBackend : IBackend
     public Tensor ReluBackward(Tensor grad, Tensor output)
     {
         using var scope = StoragePool.EnterOp();
-        if (grad.DType.IsReducedFloat()) return Convert(ReluBackward(Convert(grad, DType.Float32), Convert(output, DType.Float32)), grad.DType);
+        if (grad.DType.IsReducedFloat()) return TryHalfReluBackward(grad, output) ?? Convert(ReluBackward(Convert(grad, DType.Float32), Convert(output, DType.Float32)), grad.DType);
         grad.DType.RequireFloat32Or64("relu backward");
         var g = grad.Contiguous(); var y = output.Contiguous();
         var dx = Empty(grad.DType, (int[])grad.shape.Clone(), false);
