@@ -3,6 +3,7 @@ using Ember.Kernels.Gemm;
 using Ember.Kernels.Loops;
 using Ember.Kernels.Numerics;
 using Ember.Kernels.Operators;
+using Ember.Kernels.Threading;
 
 namespace Ember.Backends.Cpu;
 
@@ -67,22 +68,34 @@ internal sealed partial class CpuBackend : IBackend
         if (!(src.DType.IsReducedFloat() && dst.DType == DType.Float32 || src.DType == DType.Float32 && dst.DType.IsReducedFloat())) return false;
         if (!src.IsContiguous || !dst.IsContiguous || !src.shape.AsSpan().SequenceEqual(dst.shape)) return false;
         int n = dst.NumEl;
-        switch (src.DType, dst.DType)
-        {
-            case (DType.Float16, _):
-                System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(src.storage.As<Half>().AsSpan(src.offset, n), dst.storage.As<float>().AsSpan(dst.offset, n));
-                break;
-            case (DType.BFloat16, _):
-                BFloat16Conversion.ToSingle(src.storage.As<BFloat16>().AsSpan(src.offset, n), dst.storage.As<float>().AsSpan(dst.offset, n));
-                break;
-            case (_, DType.Float16):
-                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(src.storage.As<float>().AsSpan(src.offset, n), dst.storage.As<Half>().AsSpan(dst.offset, n));
-                break;
-            default:
-                BFloat16Conversion.FromSingle(src.storage.As<float>().AsSpan(src.offset, n), dst.storage.As<BFloat16>().AsSpan(dst.offset, n));
-                break;
-        }
+        // Large tensors are split between the threads (the elementwise grain): the conversion is memory-bound, and one
+        // core does not saturate memory on these machines.
+        var action = new ConvertHalfAction(ConvertArray(src), src.offset, ConvertArray(dst), dst.offset);
+        ParallelRange.For(n, Elementwise.GrainFor(n), action);
         return true;
+    }
+
+    static Array ConvertArray(Tensor t) => t.DType switch
+    {
+        DType.Float16 => t.storage.As<Half>(),
+        DType.BFloat16 => t.storage.As<BFloat16>(),
+        _ => t.storage.As<float>(),
+    };
+
+    readonly struct ConvertHalfAction(Array src, int srcOffset, Array dst, int dstOffset) : IRangeAction
+    {
+        public void Invoke(int start, int end)
+        {
+            int n = end - start, s = srcOffset + start, d = dstOffset + start;
+            switch (src, dst)
+            {
+                case (Half[] h, float[] f): System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(h.AsSpan(s, n), f.AsSpan(d, n)); break;
+                case (BFloat16[] b, float[] f): BFloat16Conversion.ToSingle(b.AsSpan(s, n), f.AsSpan(d, n)); break;
+                case (float[] f, Half[] h): System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(f.AsSpan(s, n), h.AsSpan(d, n)); break;
+                case (float[] f, BFloat16[] b): BFloat16Conversion.FromSingle(f.AsSpan(s, n), b.AsSpan(d, n)); break;
+                default: throw new InvalidOperationException($"copy: no vectorized conversion from {src.GetType().Name} to {dst.GetType().Name}");
+            }
+        }
     }
 
     // Two dispatches, source then destination, so every pair of dtypes reaches Elementwise.Copy with its own types.
