@@ -42,7 +42,7 @@ public static class Gemm
         }
     }
 
-    static void CheckOperand(string name, int length, int rows, int cols, int ld)
+    internal static void CheckOperand(string name, int length, int rows, int cols, int ld)
     {
         if (ld < cols)
             throw new ArgumentException($"gemm: ld{name.ToLowerInvariant()}={ld} is smaller than the {cols} columns of stored {name} ({rows}×{cols})");

@@ -5,14 +5,17 @@ namespace Ember.Kernels.Gemm;
 /// <summary>
 /// One GEMM call's operands as raw pointers; valid only while the caller's spans are pinned. With
 /// <see cref="TransposedC"/> the driver computes Cᵀ = op(B)ᵀ·op(A)ᵀ: A and B hold the swapped operands and C is
-/// written column by column (see <see cref="Swapped"/>).
+/// written column by column (see <see cref="Swapped"/>). A float32 GEMM's A or B may be stored as float16 or bfloat16
+/// (<see cref="ASource"/>, <see cref="BSource"/>): the pointer then addresses 2-byte values, which are widened as they are
+/// packed, and such an operand is never read in place.
 /// </summary>
 internal readonly unsafe struct GemmArgs<T>(
     bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc,
-    bool transposedC = false)
+    bool transposedC = false, PanelSource aSource = PanelSource.Float, PanelSource bSource = PanelSource.Float)
     where T : unmanaged, INumber<T>
 {
     public readonly bool TransposedC = transposedC;
+    public readonly PanelSource ASource = aSource, BSource = bSource;
 
     public readonly bool TransA = transA, TransB = transB;
     public readonly int M = m, N = n, K = k;
@@ -25,5 +28,5 @@ internal readonly unsafe struct GemmArgs<T>(
     /// n is much narrower than a micro-tile (a classifier head's n = 10), so the narrow side fills the MR rows instead.
     /// </summary>
     public GemmArgs<T> Swapped() =>
-        new(!TransB, !TransA, N, M, K, Alpha, B, (int)Ldb, A, (int)Lda, Beta, C, (int)Ldc, !TransposedC);
+        new(!TransB, !TransA, N, M, K, Alpha, B, (int)Ldb, A, (int)Lda, Beta, C, (int)Ldc, !TransposedC, BSource, ASource);
 }

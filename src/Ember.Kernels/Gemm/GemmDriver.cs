@@ -179,8 +179,8 @@ internal static unsafe class GemmDriver
         T* pb = pa + aSize;
         T* scratch = pb + bSize;
         // An operand already in panel layout (A transposed, B not) is read in place where that is cheaper than its copy.
-        bool directA = g.TransA && ReadInPlace(g.K, g.Lda, j1 - j0 <= nr, Unsafe.SizeOf<T>(), CacheSizes.L1);
-        bool directB = !g.TransB && ReadInPlace(g.K, g.Ldb, i1 - i0 <= mr, Unsafe.SizeOf<T>(), CacheSizes.L1);
+        bool directA = g.ASource == PanelSource.Float && g.TransA && ReadInPlace(g.K, g.Lda, j1 - j0 <= nr, Unsafe.SizeOf<T>(), CacheSizes.L1);
+        bool directB = g.BSource == PanelSource.Float && !g.TransB && ReadInPlace(g.K, g.Ldb, i1 - i0 <= mr, Unsafe.SizeOf<T>(), CacheSizes.L1);
 
         for (int ic = i0; ic < i1; ic += mc)
         {
@@ -191,9 +191,9 @@ internal static unsafe class GemmDriver
                 int kb = Math.Min(kc, g.K - pc);
                 // In place, only a partial last panel is packed (zero-padded to a whole tile).
                 if (!directA)
-                    GemmPacking.PackA<T, TKernel>(g.A, g.Lda, g.TransA, ic, mb, pc, kb, pa);
+                    GemmPacking.PackA<T, TKernel>(g.A, g.Lda, g.TransA, ic, mb, pc, kb, pa, g.ASource);
                 else if (mbFull < mb)
-                    GemmPacking.PackA<T, TKernel>(g.A, g.Lda, true, ic + mbFull, mb - mbFull, pc, kb, pa);
+                    GemmPacking.PackA<T, TKernel>(g.A, g.Lda, true, ic + mbFull, mb - mbFull, pc, kb, pa, g.ASource);
                 // Later slices accumulate onto the partial sums already in C.
                 T beta = pc == 0 ? g.Beta : T.One;
                 for (int jc = j0; jc < j1; jc += nc)
@@ -201,9 +201,9 @@ internal static unsafe class GemmDriver
                     int nb = Math.Min(nc, j1 - jc);
                     int nbFull = nb - nb % nr;
                     if (!directB)
-                        GemmPacking.PackB<T, TKernel>(g.B, g.Ldb, g.TransB, pc, kb, jc, nb, pb);
+                        GemmPacking.PackB<T, TKernel>(g.B, g.Ldb, g.TransB, pc, kb, jc, nb, pb, g.BSource);
                     else if (nbFull < nb)
-                        GemmPacking.PackB<T, TKernel>(g.B, g.Ldb, false, pc, kb, jc + nbFull, nb - nbFull, pb);
+                        GemmPacking.PackB<T, TKernel>(g.B, g.Ldb, false, pc, kb, jc + nbFull, nb - nbFull, pb, g.BSource);
                     for (int ir = 0; ir < mb; ir += mr)
                         Sliver<T, TKernel>(g, ic, mb, pc, kb, jc, nb, ir, 0, nb, pa, pb, directA, directB, beta, scratch);
                 }

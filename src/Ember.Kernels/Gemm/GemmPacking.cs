@@ -10,10 +10,15 @@ namespace Ember.Kernels.Gemm;
 internal static unsafe class GemmPacking
 {
     /// <summary>Packs rows [i0, i0+mb) and depth [p0, p0+kb) of op(A) into <paramref name="dst"/> (ceil(mb/MR)·MR·kb values).</summary>
-    public static void PackA<T, TKernel>(T* a, nint lda, bool transA, int i0, int mb, int p0, int kb, T* dst)
+    public static void PackA<T, TKernel>(T* a, nint lda, bool transA, int i0, int mb, int p0, int kb, T* dst, PanelSource source = PanelSource.Float)
         where T : unmanaged
         where TKernel : struct, IMicroKernel<T>
     {
+        if (source != PanelSource.Float)
+        {
+            HalfPacking.PackA((ushort*)a, source, lda, transA, i0, mb, p0, kb, (float*)dst, TKernel.MR);
+            return;
+        }
         int mr = TKernel.MR;
         for (int ir = 0; ir < mb; ir += mr, dst += (nint)mr * kb)
         {
@@ -26,10 +31,15 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>Packs depth [p0, p0+kb) and columns [j0, j0+nb) of op(B) into <paramref name="dst"/> (ceil(nb/NR)·NR·kb values).</summary>
-    public static void PackB<T, TKernel>(T* b, nint ldb, bool transB, int p0, int kb, int j0, int nb, T* dst)
+    public static void PackB<T, TKernel>(T* b, nint ldb, bool transB, int p0, int kb, int j0, int nb, T* dst, PanelSource source = PanelSource.Float)
         where T : unmanaged
         where TKernel : struct, IMicroKernel<T>
     {
+        if (source != PanelSource.Float)
+        {
+            HalfPacking.PackB((ushort*)b, source, ldb, transB, p0, kb, j0, nb, (float*)dst, TKernel.NR);
+            return;
+        }
         int nr = TKernel.NR;
         for (int jr = 0; jr < nb; jr += nr, dst += (nint)nr * kb)
         {

@@ -71,8 +71,8 @@ internal static unsafe class GemmTeam
             RowBlocks = (g.M + Mc - 1) / Mc;
             ColumnBlocks = (g.N + Nc - 1) / Nc;
             Blocks = RowBlocks * Slices * ColumnBlocks;
-            DirectA = g.TransA && GemmDriver.ReadInPlace(g.K, g.Lda, g.N <= nr, Unsafe.SizeOf<T>(), CacheSizes.L1);
-            DirectB = !g.TransB && GemmDriver.ReadInPlace(g.K, g.Ldb, g.M <= mr, Unsafe.SizeOf<T>(), CacheSizes.L1);
+            DirectA = g.ASource == PanelSource.Float && g.TransA && GemmDriver.ReadInPlace(g.K, g.Lda, g.N <= nr, Unsafe.SizeOf<T>(), CacheSizes.L1);
+            DirectB = g.BSource == PanelSource.Float && !g.TransB && GemmDriver.ReadInPlace(g.K, g.Ldb, g.M <= mr, Unsafe.SizeOf<T>(), CacheSizes.L1);
             // About four packing units per thread, so the last one to finish leaves little to wait for.
             int slivers = (Mc + mr - 1) / mr, panels = (Nc + nr - 1) / nr;
             aGroup = Math.Max(1, (slivers + 4 * threads - 1) / (4 * threads));
@@ -143,11 +143,11 @@ internal static unsafe class GemmTeam
                 {
                     // In place, only the partial last sliver is packed (zero-padded), at the start of the buffer.
                     int full = mb - mb % mr;
-                    GemmPacking.PackA<T, TKernel>(G.A, G.Lda, true, i0 + full, mb - full, p0, kb, pa);
+                    GemmPacking.PackA<T, TKernel>(G.A, G.Lda, true, i0 + full, mb - full, p0, kb, pa, G.ASource);
                     return;
                 }
                 int first = u * aGroup * mr, rows = Math.Min(aGroup * mr, mb - first);
-                GemmPacking.PackA<T, TKernel>(G.A, G.Lda, G.TransA, i0 + first, rows, p0, kb, pa + (nint)first * kb);
+                GemmPacking.PackA<T, TKernel>(G.A, G.Lda, G.TransA, i0 + first, rows, p0, kb, pa + (nint)first * kb, G.ASource);
                 return;
             }
             u -= aUnits;
@@ -156,11 +156,11 @@ internal static unsafe class GemmTeam
             if (DirectB)
             {
                 int full = nb - nb % nr;
-                GemmPacking.PackB<T, TKernel>(G.B, G.Ldb, false, p0, kb, j0 + full, nb - full, pb);
+                GemmPacking.PackB<T, TKernel>(G.B, G.Ldb, false, p0, kb, j0 + full, nb - full, pb, G.BSource);
                 return;
             }
             int firstColumn = u * bGroup * nr, columns = Math.Min(bGroup * nr, nb - firstColumn);
-            GemmPacking.PackB<T, TKernel>(G.B, G.Ldb, G.TransB, p0, kb, j0 + firstColumn, columns, pb + (nint)firstColumn * kb);
+            GemmPacking.PackB<T, TKernel>(G.B, G.Ldb, G.TransB, p0, kb, j0 + firstColumn, columns, pb + (nint)firstColumn * kb, G.BSource);
         }
 
         /// <summary>Product unit <paramref name="u"/> of block <paramref name="b"/>: one A sliver times one group of B panels.</summary>

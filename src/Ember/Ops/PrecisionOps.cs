@@ -22,7 +22,15 @@ internal static class PrecisionOps
     /// float32 or other-half tensor; float64 and integer tensors are left alone, as PyTorch's is_eligible.
     /// </summary>
     public static Tensor ForAutocast(Tensor x)
-        => AutocastDType is DType target && x.DType != target && (x.DType == DType.Float32 || x.DType.IsReducedFloat()) ? x.To(target) : x;
+        => AutocastDType is DType target && x.DType != target && (x.DType == DType.Float32 || x.DType.IsReducedFloat()) ? CastKeepingLayout(x, target) : x;
+
+    /// <summary>
+    /// A transposed view (linear's Wᵀ) is cast as the contiguous tensor it views and transposed back: one vectorized
+    /// whole-tensor conversion instead of a strided element loop, and the half copy keeps the weight's layout, so the
+    /// GEMM reads it transposed and the weight's gradient arrives in its own layout, as in float32.
+    /// </summary>
+    static Tensor CastKeepingLayout(Tensor x, DType target)
+        => x.Rank >= 2 && !x.IsContiguous && x.MT.IsContiguous ? x.MT.To(target).MT : x.To(target);
 
     /// <summary>Float32 list (softmax, log_softmax, norms, losses): a half x cast up to float32 when autocast is on.</summary>
     public static Tensor Float32ForAutocast(Tensor x)

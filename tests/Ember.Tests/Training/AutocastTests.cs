@@ -254,4 +254,30 @@ public class AutocastTests
         Assert.Equal(DType.Float32, scaled.DType);
         Assert.Equal(131072.0, scaled.Item()); // beyond float16's 65504: it would be inf in float16
     }
+    // linear's Wᵀ is cast as the contiguous W and transposed back: the half copy keeps the weight's layout, holds the
+    // same values as a cast of the view, the product is bit for bit that of a contiguous half weight, and the float32
+    // weight's gradient arrives contiguous.
+    [Theory]
+    [InlineData(AutocastDType.BFloat16)]
+    [InlineData(AutocastDType.Float16)]
+    public void Transposed_weight_is_cast_in_its_own_layout(AutocastDType d)
+    {
+        var w = Rand(31, 24, 40).RequiresGradInPlace();
+        var x = Rand(32, 6, 40);
+        Tensor cast, y;
+        using (Autocast.Enable(d))
+        {
+            cast = PrecisionOps.ForAutocast(w.T);
+            y = F.Linear(x, w);
+        }
+        Assert.Equal(TensorDType(d), cast.DType);
+        Assert.False(cast.IsContiguous);
+        Assert.True(cast.MT.IsContiguous);
+        Assert.Equal(w.Detach().T.Contiguous().To(TensorDType(d)).ToDoubleArray(), cast.ToDoubleArray());
+        var expected = x.To(TensorDType(d)).MatMul(w.Detach().To(TensorDType(d)).T.Contiguous());
+        Assert.Equal(expected.ToDoubleArray(), y.ToDoubleArray());
+        y.To(DType.Float32).Sum().Backward();
+        Assert.Equal(DType.Float32, w.Grad!.DType);
+        Assert.True(w.Grad.IsContiguous);
+    }
 }

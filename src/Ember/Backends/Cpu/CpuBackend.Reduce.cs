@@ -1,6 +1,7 @@
 using System.Numerics;
 using Ember.Kernels.Gemm;
 using Ember.Kernels.Loops;
+using Ember.Kernels.Numerics;
 using Ember.Kernels.Operators;
 using Ember.Kernels.Threading;
 
@@ -133,13 +134,15 @@ internal sealed partial class CpuBackend
 
     public Tensor MatMul(Tensor a, Tensor b)
     {
-        // half types: converted to float32 and multiplied with float32 accumulation, the product rounded once
-        if (a.DType.IsReducedFloat()) return Convert(MatMul(Convert(a, DType.Float32), Convert(b, DType.Float32)), a.DType);
-        a.DType.RequireFloat32Or64("matmul");
+        // half types: widened to float32 inside the GEMM's packing (HalfGemm), multiplied with float32 accumulation into a
+        // float32 product, which is rounded once
+        if (!a.DType.IsReducedFloat()) a.DType.RequireFloat32Or64("matmul");
+        if (b.DType != a.DType)
+            throw new ArgumentException($"matmul: expected both operands to have the same dtype, got {a.DType.TorchName()} and {b.DType.TorchName()}");
         int rank = a.Rank;
         int m = a.shape[^2], k = a.shape[^1], n = b.shape[^1];
         int[] outShape = [.. a.shape[..^2], m, n];
-        var y = Empty(a.DType, outShape, false);
+        var y = Empty(OpMath(a.DType), outShape, false);
         int batch = 1;
         for (int d = 0; d < rank - 2; d++) batch *= a.shape[d];
         var (aTrans, lda) = GemmOperand(ref a);
@@ -157,8 +160,13 @@ internal sealed partial class CpuBackend
             else if (a.DType == DType.Float64)
                 ParallelRange.For(batch, 1, new BatchedGemm<double>(aTrans, bTrans, m, n, k, a.storage.As<double>(), aOffsets, lda,
                     b.storage.As<double>(), bOffsets, ldb, y.storage.As<double>()));
-            else throw new NotSupportedException($"matmul: expected float32 or float64, got {a.DType.TorchName()}");
-            return y;
+            else if (a.DType == DType.Float16)
+                ParallelRange.For(batch, 1, new BatchedGemm<Half>(aTrans, bTrans, m, n, k, a.storage.As<Half>(), aOffsets, lda,
+                    b.storage.As<Half>(), bOffsets, ldb, y.storage.As<float>()));
+            else
+                ParallelRange.For(batch, 1, new BatchedGemm<BFloat16>(aTrans, bTrans, m, n, k, a.storage.As<BFloat16>(), aOffsets, lda,
+                    b.storage.As<BFloat16>(), bOffsets, ldb, y.storage.As<float>()));
+            return Convert(y, a.DType);
         }
         for (int i = 0; i < batch; i++)
         {
@@ -172,10 +180,17 @@ internal sealed partial class CpuBackend
                     Gemm.Dgemm(aTrans, bTrans, m, n, k, 1d, a.storage.As<double>().AsSpan(aOffsets[i]), lda,
                         b.storage.As<double>().AsSpan(bOffsets[i]), ldb, 0d, y.storage.As<double>().AsSpan(i * m * n, m * n), n);
                     break;
-                default: throw new NotSupportedException($"matmul: expected float32 or float64, got {a.DType.TorchName()}");
+                case DType.Float16:
+                    HalfGemm.Multiply(aTrans, bTrans, m, n, k, 1f, a.storage.As<Half>().AsSpan(aOffsets[i]), lda,
+                        b.storage.As<Half>().AsSpan(bOffsets[i]), ldb, 0f, y.storage.As<float>().AsSpan(i * m * n, m * n), n);
+                    break;
+                default:
+                    HalfGemm.Multiply(aTrans, bTrans, m, n, k, 1f, a.storage.As<BFloat16>().AsSpan(aOffsets[i]), lda,
+                        b.storage.As<BFloat16>().AsSpan(bOffsets[i]), ldb, 0f, y.storage.As<float>().AsSpan(i * m * n, m * n), n);
+                    break;
             }
         }
-        return y;
+        return Convert(y, a.DType);
     }
 
     // Products smaller than this (multiply-adds) run single-threaded inside the GEMM (its own threading threshold is 80³).
@@ -208,8 +223,9 @@ internal sealed partial class CpuBackend
         return offsets;
     }
 
+    /// <summary>Products [start, end) of a batch; half operands (T = Half or BFloat16) write a float32 <paramref name="y"/>.</summary>
     readonly struct BatchedGemm<T>(bool aTrans, bool bTrans, int m, int n, int k, T[] a, int[] aOffsets, int lda,
-        T[] b, int[] bOffsets, int ldb, T[] y) : IRangeAction where T : unmanaged
+        T[] b, int[] bOffsets, int ldb, Array y) : IRangeAction where T : unmanaged
     {
         public void Invoke(int start, int end)
         {
@@ -218,9 +234,15 @@ internal sealed partial class CpuBackend
                 if (typeof(T) == typeof(float))
                     Gemm.Sgemm(aTrans, bTrans, m, n, k, 1f, ((float[])(object)a).AsSpan(aOffsets[i]), lda,
                         ((float[])(object)b).AsSpan(bOffsets[i]), ldb, 0f, ((float[])(object)y).AsSpan(i * m * n, m * n), n);
-                else
+                else if (typeof(T) == typeof(double))
                     Gemm.Dgemm(aTrans, bTrans, m, n, k, 1d, ((double[])(object)a).AsSpan(aOffsets[i]), lda,
                         ((double[])(object)b).AsSpan(bOffsets[i]), ldb, 0d, ((double[])(object)y).AsSpan(i * m * n, m * n), n);
+                else if (typeof(T) == typeof(Half))
+                    HalfGemm.Multiply(aTrans, bTrans, m, n, k, 1f, ((Half[])(object)a).AsSpan(aOffsets[i]), lda,
+                        ((Half[])(object)b).AsSpan(bOffsets[i]), ldb, 0f, ((float[])y).AsSpan(i * m * n, m * n), n);
+                else
+                    HalfGemm.Multiply(aTrans, bTrans, m, n, k, 1f, ((BFloat16[])(object)a).AsSpan(aOffsets[i]), lda,
+                        ((BFloat16[])(object)b).AsSpan(bOffsets[i]), ldb, 0f, ((float[])y).AsSpan(i * m * n, m * n), n);
             }
         }
     }

@@ -1,7 +1,9 @@
 using System.Numerics;
 using Ember.Kernels.Gemm;
 using Ember.Kernels.Loops;
+using Ember.Kernels.Numerics;
 using Ember.Kernels.Operators;
+using Ember.Kernels.Threading;
 
 namespace Ember.Backends.Cpu;
 
@@ -56,20 +58,44 @@ internal sealed partial class CpuBackend : IBackend
     }
 
     /// <summary>
-    /// float16 ↔ float32 between whole contiguous tensors of one shape (autocast's casts and the widening around every
-    /// half op) with TensorPrimitives' vectorized conversions, which round to nearest even exactly as the scalar cast;
+    /// float16/bfloat16 ↔ float32 between whole contiguous tensors of one shape (autocast's casts and the widening around
+    /// every half op) with vectorized conversions (TensorPrimitives' for float16, <see cref="BFloat16Conversion"/>), which
+    /// round to nearest even exactly as the scalar casts;
     /// the generic element loop converts one <see cref="Half"/> at a time in software.
     /// </summary>
     static bool TryConvertHalf(Tensor src, Tensor dst)
     {
-        if (!(src.DType == DType.Float16 && dst.DType == DType.Float32 || src.DType == DType.Float32 && dst.DType == DType.Float16)) return false;
+        if (!(src.DType.IsReducedFloat() && dst.DType == DType.Float32 || src.DType == DType.Float32 && dst.DType.IsReducedFloat())) return false;
         if (!src.IsContiguous || !dst.IsContiguous || !src.shape.AsSpan().SequenceEqual(dst.shape)) return false;
         int n = dst.NumEl;
-        if (src.DType == DType.Float16)
-            System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(src.storage.As<Half>().AsSpan(src.offset, n), dst.storage.As<float>().AsSpan(dst.offset, n));
-        else
-            System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(src.storage.As<float>().AsSpan(src.offset, n), dst.storage.As<Half>().AsSpan(dst.offset, n));
+        // Large tensors are split between the threads (the elementwise grain): the conversion is memory-bound, and one
+        // core does not saturate memory on these machines.
+        var action = new ConvertHalfAction(ConvertArray(src), src.offset, ConvertArray(dst), dst.offset);
+        ParallelRange.For(n, Elementwise.GrainFor(n), action);
         return true;
+    }
+
+    static Array ConvertArray(Tensor t) => t.DType switch
+    {
+        DType.Float16 => t.storage.As<Half>(),
+        DType.BFloat16 => t.storage.As<BFloat16>(),
+        _ => t.storage.As<float>(),
+    };
+
+    readonly struct ConvertHalfAction(Array src, int srcOffset, Array dst, int dstOffset) : IRangeAction
+    {
+        public void Invoke(int start, int end)
+        {
+            int n = end - start, s = srcOffset + start, d = dstOffset + start;
+            switch (src, dst)
+            {
+                case (Half[] h, float[] f): System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(h.AsSpan(s, n), f.AsSpan(d, n)); break;
+                case (BFloat16[] b, float[] f): BFloat16Conversion.ToSingle(b.AsSpan(s, n), f.AsSpan(d, n)); break;
+                case (float[] f, Half[] h): System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(f.AsSpan(s, n), h.AsSpan(d, n)); break;
+                case (float[] f, BFloat16[] b): BFloat16Conversion.FromSingle(f.AsSpan(s, n), b.AsSpan(d, n)); break;
+                default: throw new InvalidOperationException($"copy: no vectorized conversion from {src.GetType().Name} to {dst.GetType().Name}");
+            }
+        }
     }
 
     // Two dispatches, source then destination, so every pair of dtypes reaches Elementwise.Copy with its own types.
@@ -106,7 +132,7 @@ internal sealed partial class CpuBackend : IBackend
     {
         using var scope = StoragePool.EnterOp();
         // half types: computed in float32 and rounded once per element, as PyTorch's CPU kernels
-        if (x.DType.IsReducedFloat()) return Convert(Unary(op, Convert(x, DType.Float32)), x.DType);
+        if (x.DType.IsReducedFloat()) return TryHalfUnary(op, x) ?? Convert(Unary(op, Convert(x, DType.Float32)), x.DType);
         // narrow integers: in int64 and wrapped back (abs(-128) stays -128 in int8, as PyTorch)
         if (x.DType is DType.Int32 or DType.Int8 or DType.UInt8) return Convert(Unary(op, Convert(x, DType.Int64)), x.DType);
         var y = Empty(x.DType, (int[])x.shape.Clone(), false);
@@ -130,7 +156,7 @@ internal sealed partial class CpuBackend : IBackend
     public Tensor ReluBackward(Tensor grad, Tensor output)
     {
         using var scope = StoragePool.EnterOp();
-        if (grad.DType.IsReducedFloat()) return Convert(ReluBackward(Convert(grad, DType.Float32), Convert(output, DType.Float32)), grad.DType);
+        if (grad.DType.IsReducedFloat()) return TryHalfReluBackward(grad, output) ?? Convert(ReluBackward(Convert(grad, DType.Float32), Convert(output, DType.Float32)), grad.DType);
         grad.DType.RequireFloat32Or64("relu backward");
         var g = grad.Contiguous(); var y = output.Contiguous();
         var dx = Empty(grad.DType, (int[])grad.shape.Clone(), false);

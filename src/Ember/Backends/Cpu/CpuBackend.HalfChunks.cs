@@ -1,0 +1,84 @@
+using System.Numerics.Tensors;
+using Ember.Kernels.Loops;
+using Ember.Kernels.Numerics;
+using Ember.Kernels.Operators;
+using Ember.Kernels.Threading;
+
+namespace Ember.Backends.Cpu;
+
+/// <summary>
+/// Elementwise ops on contiguous float16/bfloat16 tensors, computed in float32 a chunk at a time: each chunk is widened
+/// into a stack buffer, run through the float32 kernel and rounded into the half result. The same float32 operations on
+/// the same values as widening the whole tensor, computing and rounding it (so the same bits), without the two
+/// whole-tensor float32 scratch tensors and their passes through memory; chunks are shared between the threads.
+/// </summary>
+internal sealed partial class CpuBackend
+{
+    // 1024 floats: two chunk buffers stay in L1 (8 KiB); a multiple of every vector width, so the float kernel's vector
+    // loop covers each chunk as it covers the same elements of the whole tensor.
+    const int HalfChunk = 1024;
+
+    /// <summary>op(x) for a contiguous half x, or null where the chunked path does not apply.</summary>
+    Tensor? TryHalfUnary(UnaryOp op, Tensor x)
+    {
+        if (!x.IsContiguous || !x.DType.IsReducedFloat()) return null;
+        var y = Empty(x.DType, (int[])x.shape.Clone(), false);
+        int n = x.NumEl;
+        var action = new HalfChunks(Kind.Unary, op, x.DType == DType.BFloat16, HalfArray(x), x.offset, null, 0, HalfArray(y));
+        ParallelRange.For(n, Elementwise.GrainFor(n), action);
+        return y;
+    }
+
+    /// <summary>relu's backward (grad where output &gt; 0) for contiguous half grad and output of one shape, or null.</summary>
+    Tensor? TryHalfReluBackward(Tensor grad, Tensor output)
+    {
+        if (!grad.IsContiguous || !output.IsContiguous || grad.DType != output.DType || !grad.DType.IsReducedFloat()
+            || !grad.shape.AsSpan().SequenceEqual(output.shape)) return null;
+        var dx = Empty(grad.DType, (int[])grad.shape.Clone(), false);
+        int n = grad.NumEl;
+        var action = new HalfChunks(Kind.ReluBackward, default, grad.DType == DType.BFloat16, HalfArray(grad), grad.offset, HalfArray(output), output.offset, HalfArray(dx));
+        ParallelRange.For(n, Elementwise.GrainFor(n), action);
+        return dx;
+    }
+
+    // Through As<T>, which tells the storage pool the buffer is in use.
+    static Array HalfArray(Tensor t) => t.DType == DType.BFloat16 ? t.storage.As<BFloat16>() : t.storage.As<Half>();
+
+    enum Kind : byte { Unary, ReluBackward }
+
+    readonly struct HalfChunks(Kind kind, UnaryOp op, bool bfloat, Array a, int aOffset, Array? b, int bOffset, Array dst) : IRangeAction
+    {
+        public void Invoke(int start, int end)
+        {
+            Span<float> x = stackalloc float[HalfChunk];
+            Span<float> y = stackalloc float[HalfChunk];
+            for (int i = start; i < end; i += HalfChunk)
+            {
+                int len = Math.Min(HalfChunk, end - i);
+                var xs = x[..len]; var ys = y[..len];
+                Widen(a, aOffset + i, xs);
+                if (kind == Kind.Unary)
+                    Contiguous.Unary(op, xs, ys);
+                else
+                {
+                    Widen(b!, bOffset + i, ys);
+                    ActivationGradients.ReluBackward<float>(xs, ys, xs);
+                    ys = xs;
+                }
+                Round(ys, dst, i);
+            }
+        }
+
+        void Widen(Array src, int offset, Span<float> to)
+        {
+            if (bfloat) BFloat16Conversion.ToSingle(((BFloat16[])src).AsSpan(offset, to.Length), to);
+            else TensorPrimitives.ConvertToSingle(((Half[])src).AsSpan(offset, to.Length), to);
+        }
+
+        void Round(ReadOnlySpan<float> from, Array to, int offset)
+        {
+            if (bfloat) BFloat16Conversion.FromSingle(from, ((BFloat16[])to).AsSpan(offset, from.Length));
+            else TensorPrimitives.ConvertToHalf(from, ((Half[])to).AsSpan(offset, from.Length));
+        }
+    }
+}

@@ -1,0 +1,169 @@
+using Ember.Kernels.Gemm;
+using Ember.Kernels.Numerics;
+using Ember.Kernels.Threading;
+
+namespace Ember.Tests.Kernels;
+
+/// <summary>
+/// HalfGemm (half operands widened inside the packing step) against Sgemm on the same operands converted to float32
+/// first, bit for bit: on every micro-kernel width, both transposes, edge tiles, tiny blocks, one and two threads, the
+/// shared-packing path, and with in-place reading forced (which the float reference then uses and the half operands
+/// must not).
+/// </summary>
+[Collection(KernelSettingsCollection.Name)]
+public sealed class HalfGemmTests
+{
+    static readonly (int M, int N, int K)[] Shapes =
+    [
+        (1, 1, 1), (2, 3, 1), (5, 7, 3), (1, 40, 9), (40, 1, 9), (11, 31, 5), (12, 32, 16), (13, 33, 17),
+        (7, 9, 255), (145, 35, 257), (3, 130, 70), (64, 70, 288), (128, 10, 128), (37, 129, 300), (32, 45, 20),
+    ];
+
+    public static TheoryData<string, bool> Cases()
+    {
+        var data = new TheoryData<string, bool>();
+        var isas = new List<string> { nameof(GemmIsa.Vector128) };
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated) isas.Add(nameof(GemmIsa.Vector256));
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) isas.Add(nameof(GemmIsa.Vector512));
+        foreach (var isa in isas)
+        {
+            data.Add(isa, false);
+            data.Add(isa, true);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void MatchesConvertThenSgemm_BitForBit(string isa, bool bfloat) => WithIsa(isa, () =>
+    {
+        int seed = 10;
+        foreach (var (m, n, k) in Shapes)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    Check(bfloat, ta, tb, m, n, k, seed % 3, seed++, seed % 2 == 0 ? (1f, 0f) : (0.75f, 0.5f), $"{isa}");
+    });
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ThreadsSharedPackingAndTinyBlocks_StillBitIdentical(string isa, bool bfloat) => WithIsa(isa, () =>
+    {
+        GemmIsa width = Enum.Parse<GemmIsa>(isa);
+        int mr = width == GemmIsa.Vector512 ? 12 : 6, nr = width switch { GemmIsa.Vector512 => 32, GemmIsa.Vector256 => 16, _ => 8 };
+        int saved = ParallelRange.MaxThreads;
+        try
+        {
+            ParallelRange.MaxThreads = 2;
+            foreach (bool? shared in new bool?[] { true, false })
+                foreach (var blocking in new GemmBlocking?[] { null, new GemmBlocking(16, 2 * mr, 2 * nr) })
+                {
+                    GemmDriver.ForcedSharedPacking = shared;
+                    GemmDriver.ForcedBlocking = blocking;
+                    int seed = 70;
+                    foreach (var (m, n, k) in new[] { (100, 90, 70), (7 * mr + 5, 9 * nr + 3, 150), (2 * mr, 40 * nr, 120) })
+                        foreach (bool ta in new[] { false, true })
+                            foreach (bool tb in new[] { false, true })
+                                Check(bfloat, ta, tb, m, n, k, 1, seed++, (1.5f, 0.5f), $"{isa} shared={shared} blocking={blocking}");
+                }
+        }
+        finally
+        {
+            ParallelRange.MaxThreads = saved;
+            GemmDriver.ForcedSharedPacking = null;
+            GemmDriver.ForcedBlocking = null;
+        }
+    });
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void InPlaceForced_HalfOperandsArePackedAnyway(string isa, bool bfloat) => WithIsa(isa, () =>
+    {
+        GemmDriver.ForcedInPlace = true;
+        try
+        {
+            int seed = 40;
+            foreach (var (m, n, k) in new[] { (13, 33, 17), (64, 64, 64), (1, 40, 9), (40, 1, 9), (37, 129, 300) })
+                foreach (bool ta in new[] { false, true })
+                    foreach (bool tb in new[] { false, true })
+                        Check(bfloat, ta, tb, m, n, k, 2, seed++, (1f, 0f), $"{isa} in place");
+        }
+        finally { GemmDriver.ForcedInPlace = null; }
+    });
+
+    // NaN and ±inf in the operands travel through the widening exactly as through the float32 copy.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SpecialValues_MatchConvertThenSgemm(bool bfloat)
+    {
+        const int m = 20, n = 40, k = 30;
+        var a = RandomFloats(m * k, 5);
+        var b = RandomFloats(k * n, 6);
+        a[3] = float.NaN; a[50] = float.PositiveInfinity; b[77] = float.NegativeInfinity; b[100] = -0f;
+        Run(bfloat, false, false, m, n, k, a, k, b, n, 1f, 0f, new float[m * n], n, out var half, out var reference);
+        for (int i = 0; i < half.Length; i++)
+            Assert.True(BitConverter.SingleToUInt32Bits(half[i]) == BitConverter.SingleToUInt32Bits(reference[i]), $"C[{i}] = {half[i]}, expected {reference[i]}");
+        Assert.Contains(half, float.IsNaN);
+    }
+
+    [Fact]
+    public void ShortOperand_NamesIt()
+    {
+        var e = Assert.Throws<ArgumentException>(() =>
+            HalfGemm.Multiply(false, false, 4, 4, 4, 1f, new BFloat16[15], 4, new BFloat16[16], 4, 0f, new float[16], 4));
+        Assert.Contains("A has 15 elements", e.Message);
+    }
+
+    static void Check(bool bfloat, bool ta, bool tb, int m, int n, int k, int pad, int seed, (float Alpha, float Beta) s, string label)
+    {
+        int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+        int lda = aCols + pad, ldb = bCols + pad, ldc = n + pad % 2;
+        var a = RandomFloats(Math.Max(0, (aRows - 1) * lda + aCols), seed * 2 + 1);
+        var b = RandomFloats(Math.Max(0, (bRows - 1) * ldb + bCols), seed * 2 + 2);
+        var c = RandomFloats(Math.Max(0, (m - 1) * ldc + n), seed + 1000);
+        Run(bfloat, ta, tb, m, n, k, a, lda, b, ldb, s.Alpha, s.Beta, c, ldc, out var half, out var reference);
+        for (int i = 0; i < half.Length; i++)
+            if (BitConverter.SingleToUInt32Bits(half[i]) != BitConverter.SingleToUInt32Bits(reference[i]))
+                Assert.Fail($"{label} {(bfloat ? "bf16" : "fp16")} {m}×{n}×{k} ta={ta} tb={tb}: C[{i}] = {half[i]:R}, convert-then-Sgemm gives {reference[i]:R}");
+    }
+
+    // Rounds a and b to the half type, then multiplies them both ways: HalfGemm on the half arrays, and Sgemm on float32
+    // arrays widened element by element with the scalar casts.
+    static void Run(bool bfloat, bool ta, bool tb, int m, int n, int k, float[] a, int lda, float[] b, int ldb, float alpha, float beta,
+        float[] c, int ldc, out float[] half, out float[] reference)
+    {
+        half = (float[])c.Clone();
+        reference = (float[])c.Clone();
+        float[] wa = new float[a.Length], wb = new float[b.Length];
+        if (bfloat)
+        {
+            var ha = new BFloat16[a.Length]; var hb = new BFloat16[b.Length];
+            for (int i = 0; i < a.Length; i++) { ha[i] = (BFloat16)a[i]; wa[i] = ha[i]; }
+            for (int i = 0; i < b.Length; i++) { hb[i] = (BFloat16)b[i]; wb[i] = hb[i]; }
+            HalfGemm.Multiply(ta, tb, m, n, k, alpha, ha, lda, hb, ldb, beta, half, ldc);
+        }
+        else
+        {
+            var ha = new Half[a.Length]; var hb = new Half[b.Length];
+            for (int i = 0; i < a.Length; i++) { ha[i] = (Half)a[i]; wa[i] = (float)ha[i]; }
+            for (int i = 0; i < b.Length; i++) { hb[i] = (Half)b[i]; wb[i] = (float)hb[i]; }
+            HalfGemm.Multiply(ta, tb, m, n, k, alpha, ha, lda, hb, ldb, beta, half, ldc);
+        }
+        Gemm.Sgemm(ta, tb, m, n, k, alpha, wa, lda, wb, ldb, beta, reference, ldc);
+    }
+
+    static float[] RandomFloats(int length, int seed)
+    {
+        var rng = new Random(seed);
+        var data = new float[length];
+        for (int i = 0; i < length; i++) data[i] = (float)(rng.NextDouble() * 4 - 2);
+        return data;
+    }
+
+    static void WithIsa(string isa, Action test)
+    {
+        GemmDriver.ForcedIsa = Enum.Parse<GemmIsa>(isa);
+        try { test(); }
+        finally { GemmDriver.ForcedIsa = GemmIsa.Auto; }
+    }
+}
