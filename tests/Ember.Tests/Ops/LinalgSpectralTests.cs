@@ -91,6 +91,17 @@ public class LinalgSpectralTests
         }, inputs);
     }
 
+    [Theory]
+    [InlineData("eigh")]
+    [InlineData("pinv_tall")]
+    [InlineData("pinv_wide")]
+    [InlineData("lstsq_tall")]
+    public void Backward_is_differentiable_again(string name)
+    {
+        var (make, f) = Cases[name];
+        GradCheck.CheckSecondOrder(a => (f(a)[0] * f(a)[0]).Sum(), make());
+    }
+
     [Fact]
     public void Eigh_reconstructs_the_matrix_with_orthonormal_vectors_and_pinv_meets_the_Penrose_conditions()
     {
