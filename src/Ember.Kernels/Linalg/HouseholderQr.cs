@@ -6,10 +6,13 @@ namespace Ember.Kernels.Linalg;
 /// </summary>
 public static class HouseholderQr
 {
-    /// <summary>Q is m×k and R is k×n, k = min(m, n), both row-major.</summary>
-    public static void Factor(ReadOnlySpan<double> a, int m, int n, Span<double> q, Span<double> r)
+    /// <summary>
+    /// Q is m×c and R is c×n, both row-major, with c = min(m, n) (reduced) or c = m when <paramref name="complete"/>
+    /// (Q square, R's rows past min(m, n) zero; LAPACK's orgqr on all m columns).
+    /// </summary>
+    public static void Factor(ReadOnlySpan<double> a, int m, int n, Span<double> q, Span<double> r, bool complete = false)
     {
-        int k = Math.Min(m, n);
+        int k = Math.Min(m, n), cols = complete ? m : k;
         var w = a.Slice(0, m * n).ToArray();       // becomes R above the diagonal, reflectors below
         var tau = new double[k];
         for (int j = 0; j < k; j++)
@@ -32,22 +35,22 @@ public static class HouseholderQr
                 for (int i = j + 1; i < m; i++) w[i * n + c] -= s * w[i * n + j];
             }
         }
-        r.Slice(0, k * n).Clear();
+        r.Slice(0, cols * n).Clear();
         for (int i = 0; i < k; i++)
             for (int c = i; c < n; c++) r[i * n + c] = w[i * n + c];
-        // Q = H_0·H_1·…·H_{k−1} applied to the first k columns of I, accumulated backwards (orgqr)
-        q.Slice(0, m * k).Clear();
-        for (int i = 0; i < k; i++) q[i * k + i] = 1;
+        // Q = H_0·H_1·…·H_{k−1} applied to the first `cols` columns of I, accumulated backwards (orgqr)
+        q.Slice(0, m * cols).Clear();
+        for (int i = 0; i < cols; i++) q[i * cols + i] = 1;
         for (int j = k - 1; j >= 0; j--)
         {
             if (tau[j] == 0) continue;
-            for (int c = j; c < k; c++)
+            for (int c = j; c < cols; c++)
             {
-                double s = q[j * k + c];
-                for (int i = j + 1; i < m; i++) s += w[i * n + j] * q[i * k + c];
+                double s = q[j * cols + c];
+                for (int i = j + 1; i < m; i++) s += w[i * n + j] * q[i * cols + c];
                 s *= tau[j];
-                q[j * k + c] -= s;
-                for (int i = j + 1; i < m; i++) q[i * k + c] -= s * w[i * n + j];
+                q[j * cols + c] -= s;
+                for (int i = j + 1; i < m; i++) q[i * cols + c] -= s * w[i * n + j];
             }
         }
     }

@@ -48,11 +48,13 @@ public static class OpCounter
     /// Average pooling: one add per input element inside each window (padding included when count_include_pad) plus one
     /// divide per output (thop's count_avgpool).
     /// </summary>
-    public static long AvgPool(Shape input, Shape output, int kernel, int stride, int padding, bool countIncludePad)
+    public static long AvgPool(Shape input, Shape output, Size2 kernelSize, Size2 strides, Size2 paddings, bool countIncludePad)
     {
         long windows = 1;
         for (int d = input.Rank - 2; d < input.Rank; d++)
         {
+            bool h = d == input.Rank - 2;
+            int kernel = h ? kernelSize.H : kernelSize.W, stride = h ? strides.H : strides.W, padding = h ? paddings.H : paddings.W;
             long size = input[d];
             long lower = countIncludePad ? -padding : 0, upper = countIncludePad ? size + padding : size;
             long sum = 0;

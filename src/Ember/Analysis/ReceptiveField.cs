@@ -63,8 +63,8 @@ public static class ReceptiveField
             {
                 Conv2d c => new LayerGeometry(name, c.KernelSize.H, c.Stride.H,
                     c.Padding.IsSame ? c.Dilation.H * (c.KernelSize.H - 1) / 2 : c.Padding.H, c.Dilation.H),
-                MaxPool2d p => new LayerGeometry(name, p.KernelSize, p.Stride, p.Padding, p.Dilation, p.CeilMode),
-                AvgPool2d p => new LayerGeometry(name, p.KernelSize, p.Stride, p.Padding, 1, p.CeilMode),
+                MaxPool2d p => new LayerGeometry(name, p.KernelSize.H, p.Stride.H, p.Padding.H, p.Dilation.H, p.CeilMode),
+                AvgPool2d p => new LayerGeometry(name, p.KernelSize.H, p.Stride.H, p.Padding.H, 1, p.CeilMode),
                 _ => null,
             };
             if (g is not null) layers.Add((g, m.GetType().Name));

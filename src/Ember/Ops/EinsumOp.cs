@@ -4,8 +4,9 @@ namespace Ember.Ops;
 /// torch.einsum by contraction: labels found in one operand only (and not wanted) are summed first, then operands are
 /// contracted left to right, each pair as one batched matrix product — A permuted to [batch, left, contracted] and B to
 /// [batch, contracted, right] — so every contraction runs on the GEMM. Gradients come from permute, reshape, sum and
-/// bmm. Supports "...", implicit output (the labels used once, sorted) and size-1 broadcasting; a label repeated within
-/// one operand (a diagonal, "ii->i") is not supported.
+/// bmm. Supports "...", implicit output (the labels used once, sorted), size-1 broadcasting and a label repeated within
+/// one operand ("ii->i", "bii->bi", "iij->j"), which first takes that operand's diagonal as a view (so its gradient is
+/// the diagonal's backward).
 /// </summary>
 internal static class EinsumOp
 {
@@ -31,6 +32,7 @@ internal static class EinsumOp
                 throw new ArgumentException($"{Op}: the subscripts \"{terms[k]}\" of operand {k} do not match its {operands[k].Rank} dimensions (shape {operands[k].Shape})");
             if (hasEllipsis) ellipsisRank = Math.Max(ellipsisRank, operands[k].Rank - letters);
         }
+        operands = (Tensor[])operands.Clone();
         // "..." becomes labels E0..En-1 (chars after 'z' are never letters), right-aligned across operands as broadcasting is
         var labels = new List<char>[terms.Length];
         for (int k = 0; k < terms.Length; k++)
@@ -40,6 +42,7 @@ internal static class EinsumOp
             foreach (var c in raw[k])
                 if (c == '.') for (int e = ellipsisRank - own; e < ellipsisRank; e++) labels[k].Add(EllipsisLabel(e));
                 else labels[k].Add(c);
+            (operands[k], labels[k]) = Diagonals(operands[k], labels[k], k, equation);
         }
         List<char> output;
         if (arrow >= 0)
@@ -60,7 +63,8 @@ internal static class EinsumOp
             output = [];
             for (int e = 0; e < ellipsisRank; e++) output.Add(EllipsisLabel(e));
             var counts = new SortedDictionary<char, int>();
-            foreach (var l in labels) foreach (var c in l) if (c <= 'z') counts[c] = counts.GetValueOrDefault(c) + 1;
+            // counted in the written terms, so a repeated label ("ii", the trace) is summed as numpy and PyTorch do
+            foreach (var l in raw) foreach (var c in l) if (c != '.') counts[c] = counts.GetValueOrDefault(c) + 1;
             foreach (var (c, n) in counts) if (n == 1) output.Add(c);
         }
         // sizes, with size-1 dims broadcast by expanding
@@ -102,15 +106,30 @@ internal static class EinsumOp
                 result.Add('.');
                 i += 2;
             }
-            else if (char.IsAsciiLetter(c))
-            {
-                if (result.Contains(c))
-                    throw new NotSupportedException($"{Op}: subscript '{c}' repeats within one term of \"{equation}\" (a diagonal); not supported yet");
-                result.Add(c);
-            }
+            else if (char.IsAsciiLetter(c)) result.Add(c);
             else throw new ArgumentException($"{Op}: invalid subscript '{c}' in \"{equation}\": subscripts are letters a-z, A-Z");
         }
         return result;
+    }
+
+    // a label repeated within one operand takes the diagonal of its two dims (appended last, as torch.diagonal does) until none repeats
+    static (Tensor, List<char>) Diagonals(Tensor x, List<char> labels, int k, string equation)
+    {
+        for (int i = 0; i < labels.Count; i++)
+        {
+            int j = labels.IndexOf(labels[i], i + 1);
+            if (j < 0) continue;
+            if (x.shape[i] != x.shape[j])
+                throw new ArgumentException($"{Op}: subscript '{labels[i]}' is repeated for operand {k} but the sizes don't match, {x.shape[i]} != {x.shape[j]} (\"{equation}\", shape {x.Shape})");
+            char c = labels[i];
+            x = x.Diagonal(0, i, j);
+            labels = [.. labels];
+            labels.RemoveAt(j);
+            labels.RemoveAt(i);
+            labels.Add(c);
+            i = -1;
+        }
+        return (x, labels);
     }
 
     static Tensor Prepare(Tensor x, List<char> labels, Dictionary<char, int> sizes, int k)

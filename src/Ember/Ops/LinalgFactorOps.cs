@@ -36,6 +36,35 @@ internal static class LinalgFactorOps
         return upper ? l.MT : l;
     }
 
+    /// <summary>
+    /// QR in PyTorch's modes: reduced (differentiable), complete (Q square; differentiable only where it equals the
+    /// reduced one, m ≤ n) and r (R alone, Q empty; the backward throws PyTorch's message).
+    /// </summary>
+    public static (Tensor Q, Tensor R) Qr(Tensor a, QrMode mode)
+    {
+        int m = a.Rank >= 2 ? a.shape[^2] : 0, n = a.Rank >= 2 ? a.shape[^1] : 0;
+        if (mode == QrMode.Reduced || (mode == QrMode.Complete && m <= n)) return Qr(a);
+        const string op = "linalg.qr";
+        LinalgBatch.CheckMatrix(a, op);
+        if (mode == QrMode.R)
+        {
+            Tensor r;
+            using (Torch.NoGrad()) r = Qr(a.Detach()).R;
+            r = Recording.Unary(r, "LinalgQrBackward0", a, _ => throw new InvalidOperationException(
+                "linalg.qr: The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr."));
+            return (Torch.Zeros([0], a.DType), r);
+        }
+        int count = LinalgBatch.Count(a.shape), qSize = m * m, rSize = m * n, size = qSize + rSize;
+        var data = LinalgBatch.Data(a);
+        var packed = new double[count * size];
+        for (int b = 0; b < count; b++)
+            HouseholderQr.Factor(data.AsSpan(b * m * n, m * n), m, n, packed.AsSpan(b * size, qSize), packed.AsSpan(b * size + qSize, rSize), complete: true);
+        var batch = a.shape[..^2];
+        var y = Recording.Unary(LinalgBatch.Result(packed, [.. batch, size], a.DType), "LinalgQrBackward0", a, _ => throw new InvalidOperationException(
+            $"linalg.qr: The QR decomposition is not differentiable when mode='complete' and nrows > ncols (got {m} by {n})."));
+        return (y.Narrow(-1, 0, qSize).Reshape([.. batch, m, m]), y.Narrow(-1, qSize, rSize).Reshape([.. batch, m, n]));
+    }
+
     /// <summary>Reduced QR: Q [..., m, k] with orthonormal columns, R [..., k, n] upper triangular, k = min(m, n).</summary>
     public static (Tensor Q, Tensor R) Qr(Tensor a)
     {

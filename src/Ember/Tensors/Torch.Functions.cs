@@ -163,8 +163,11 @@ public static partial class Torch
     public static Tensor RepeatInterleave(Tensor x, Tensor repeats, int? dim = null) => x.RepeatInterleave(repeats, dim);
     /// <summary>torch.take_along_dim.</summary>
     public static Tensor TakeAlongDim(Tensor x, Tensor indices, int? dim = null) => x.TakeAlongDim(indices, dim);
+    /// <summary>The diagonal of the (dim1, dim2) planes, as a view moved to the last dim (torch.diagonal).</summary>
+    public static Tensor Diagonal(Tensor x, int offset = 0, int dim1 = 0, int dim2 = 1) => x.Diagonal(offset, dim1, dim2);
     /// <summary>
-    /// Einstein summation (torch.einsum): "ij,jk->ik", "bhqd,bhkd->bhqk", "...j,jk", implicit outputs; each pairwise
+    /// Einstein summation (torch.einsum): "ij,jk->ik", "bhqd,bhkd->bhqk", "...j,jk", implicit outputs, diagonals
+    /// ("ii->i", "ii" the trace, "bii->bi"); each pairwise
     /// contraction runs as one batched matrix product, operands left to right.
     /// </summary>
     public static Tensor Einsum(string equation, params Tensor[] operands) => Ops.EinsumOp.Einsum(equation, operands);

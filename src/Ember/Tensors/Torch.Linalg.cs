@@ -5,7 +5,7 @@ namespace Ember;
 public static partial class Torch
 {
     /// <summary>
-    /// torch.linalg: inv, det, slogdet, solve, cholesky, qr, svd, svdvals and the norms, over batches of matrices
+    /// torch.linalg: inv, det, slogdet, solve, cholesky, qr, eigh, eigvalsh, svd, svdvals, pinv, lstsq and the norms, over batches of matrices
     /// [..., m, n], float32 and float64 (factorizations run in float64 and round back). Errors for non-square, singular
     /// or non-positive-definite input name the op, and within a batch the failing element, as PyTorch's do.
     /// </summary>
@@ -29,8 +29,35 @@ public static partial class Torch
         /// <summary>L with A = L·Lᵀ, or U = Lᵀ with <paramref name="upper"/> (torch.linalg.cholesky); reads A's lower triangle.</summary>
         public static Tensor Cholesky(Tensor a, bool upper = false) => LinalgFactorOps.Cholesky(a, upper);
 
-        /// <summary>Reduced QR (torch.linalg.qr, mode='reduced'): Q [..., m, k], R [..., k, n], k = min(m, n); R's diagonal may be negative, as LAPACK's.</summary>
-        public static (Tensor Q, Tensor R) Qr(Tensor a) => LinalgFactorOps.Qr(a);
+        /// <summary>
+        /// QR (torch.linalg.qr): reduced (the default) Q [..., m, k], R [..., k, n], k = min(m, n); complete Q [..., m, m],
+        /// R [..., m, n]; r gives R alone and an empty Q. R's diagonal may be negative, as LAPACK's.
+        /// </summary>
+        public static (Tensor Q, Tensor R) Qr(Tensor a, QrMode mode = QrMode.Reduced) => LinalgFactorOps.Qr(a, mode);
+
+        /// <summary>
+        /// Eigenvalues ascending and eigenvectors (columns of V) of symmetric matrices, A = V·diag(L)·Vᵀ (torch.linalg.eigh);
+        /// reads the lower triangle, or the upper one with <paramref name="upper"/> (UPLO='U'). Each eigenvector is unique only
+        /// up to sign, so V may differ from LAPACK's by a sign per column; the gradient is defined for distinct eigenvalues.
+        /// </summary>
+        public static (Tensor L, Tensor V) Eigh(Tensor a, bool upper = false) => LinalgSpectralOps.Eigh(a, upper);
+
+        /// <summary>The eigenvalues of symmetric matrices, ascending (torch.linalg.eigvalsh); gradient V·diag(g)·Vᵀ.</summary>
+        public static Tensor Eigvalsh(Tensor a, bool upper = false) => LinalgSpectralOps.Eigh(a, upper).L;
+
+        /// <summary>
+        /// The Moore–Penrose pseudoinverse (torch.linalg.pinv): singular values ≤ max(atol, rtol·σ_max) are dropped; by default
+        /// rtol = eps·max(m, n). <paramref name="hermitian"/> uses the symmetric eigendecomposition instead of the SVD.
+        /// </summary>
+        public static Tensor Pinv(Tensor a, double? atol = null, double? rtol = null, bool hermitian = false) => LinalgSpectralOps.Pinv(a, atol, rtol, hermitian);
+
+        /// <summary>
+        /// Least squares A·X ≈ B (torch.linalg.lstsq) with the CPU default driver 'gelsy': the solution (minimum norm for wide or
+        /// rank-deficient A), the rank of each A, and empty residuals and singular values, as gelsy returns them.
+        /// B is [..., m, k] or a vector [..., m].
+        /// </summary>
+        public static (Tensor Solution, Tensor Residuals, Tensor Rank, Tensor SingularValues) Lstsq(Tensor a, Tensor b, double? rcond = null)
+            => LinalgSpectralOps.Lstsq(a, b, rcond);
 
         /// <summary>
         /// A = U·diag(S)·Vh, S descending (torch.linalg.svd). <paramref name="fullMatrices"/> (PyTorch's default) gives

@@ -72,4 +72,49 @@ public class PortingSnippetTests
         Assert.Equal(F.AdaptiveAvgPool2d(x, (2, 2)).ToArray<float>(), F.AdaptiveAvgPool2d(x, 2).ToArray<float>());
         Assert.Equal([8f, 11, 20, 23], F.AdaptiveMaxPool2d(x, 2).ToArray<float>());
     }
+
+    [Fact]
+    public void Convolutions_take_an_int_or_a_pair_as_PyTorch()
+    {
+        var x = Torch.Ones(1, 1, 5, 6);
+        var w = Torch.Ones(1, 1, 3, 2);
+        // F.conv2d(x, w, stride=(2, 1), dilation=2): windows 5x3 of ones, H (5 − 5)/2 + 1 = 1, W (6 − 3)/1 + 1 = 4
+        var y = F.Conv2d(x, w, stride: (2, 1), dilation: 2);
+        Assert.Equal(new Shape(1, 1, 1, 4), y.Shape);
+        Assert.All(y.ToArray<float>(), v => Assert.Equal(6f, v));
+        // nn.ConvTranspose2d(1, 1, (3, 2), stride=(2, 1), output_padding=(1, 0)): H (5 − 1)·2 + 3 + 1 = 12, W (6 − 1) + 2 = 7
+        var t = new Ember.Nn.Layers.ConvTranspose2d(1, 1, (3, 2), stride: (2, 1), outputPadding: (1, 0));
+        Assert.Equal(new Shape(1, 1, 12, 7), t.Call(x).Shape);
+    }
+
+    [Fact]
+    public void Einsum_diagonals_and_the_new_linalg_ops()
+    {
+        var a = Torch.Tensor(new double[,] { { 2, 1 }, { 1, 2 } });
+        // torch.einsum('ii->i', a), torch.einsum('ii', a)
+        TestUtil.Close([2.0, 2.0], Torch.Einsum("ii->i", a), 0, 0);
+        Assert.Equal(4.0, Torch.Einsum("ii", a).Item());
+        // L, V = torch.linalg.eigh(a): [[2, 1], [1, 2]] has eigenvalues 1 and 3 (ascending), eigenvectors (1, ∓1)/√2
+        var (l, v) = Torch.Linalg.Eigh(a);
+        TestUtil.Close([1.0, 3.0], l, 1e-12, 1e-12);
+        TestUtil.Close([0.5, 0.5], v.Select(1, 1).Square(), 1e-12, 1e-12);
+        // torch.linalg.lstsq(A, B).solution: the line through (0, 1), (1, 3), (2, 5) is y = 2x + 1 exactly
+        var design = Torch.Tensor(new double[,] { { 1, 0 }, { 1, 1 }, { 1, 2 } });
+        var (solution, residuals, rank, _) = Torch.Linalg.Lstsq(design, Torch.Tensor(new double[,] { { 1 }, { 3 }, { 5 } }));
+        TestUtil.Close([1.0, 2.0], solution, 1e-12, 1e-12);
+        Assert.Equal(0, residuals.NumEl);               // gelsy, PyTorch's CPU default, leaves residuals empty
+        Assert.Equal(2L, rank.Item<long>());
+        // torch.linalg.pinv(a) @ a is the identity for invertible a
+        TestUtil.Close(Torch.Eye(2, dtype: DType.Float64), Torch.Linalg.Pinv(a).MatMul(a), 1e-12, 1e-12);
+    }
+
+    [Fact]
+    public void Bicubic_grid_sample_reproduces_the_image_on_its_own_pixels()
+    {
+        var x = Torch.Arange(20.0).Reshape(1, 1, 4, 5).Square();
+        var identity = Torch.Tensor(new float[,] { { 1, 0, 0 }, { 0, 1, 0 } }).Unsqueeze(0);
+        // F.grid_sample(x, F.affine_grid(theta, x.shape, align_corners=True), mode='bicubic', align_corners=True)
+        var y = F.GridSample(x, F.AffineGrid(identity, [1, 1, 4, 5], alignCorners: true), GridSampleMode.Bicubic, alignCorners: true);
+        TestUtil.Close(x, y, 1e-4, 1e-4);
+    }
 }

@@ -72,12 +72,12 @@ static partial class OnnxExporters
 
     static OnnxValue ConvTranspose2d(OnnxGraphBuilder g, ConvTranspose2d conv, string path, OnnxValue x)
     {
-        int k = conv.KernelSize, s = conv.Stride, p = conv.Padding, op = conv.OutputPadding, d = conv.Dilation;
+        var (k, s, p, op, d) = (conv.KernelSize, conv.Stride, conv.Padding, conv.OutputPadding, conv.Dilation);
         var inputs = new List<string> { x.Name, Weight(g, path, "weight", conv.Weight) };
         if (conv.Bias is not null) inputs.Add(Weight(g, path, "bias", conv.Bias));
         return new(g.Node(path, "ConvTranspose", inputs,
-            AttributeProto.IntList("kernel_shape", k, k), AttributeProto.IntList("strides", s, s), AttributeProto.IntList("pads", p, p, p, p),
-            AttributeProto.IntList("output_padding", op, op), AttributeProto.IntList("dilations", d, d), AttributeProto.Int("group", conv.Groups)),
+            AttributeProto.IntList("kernel_shape", k.H, k.W), AttributeProto.IntList("strides", s.H, s.W), AttributeProto.IntList("pads", p.H, p.W, p.H, p.W),
+            AttributeProto.IntList("output_padding", op.H, op.W), AttributeProto.IntList("dilations", d.H, d.W), AttributeProto.Int("group", conv.Groups)),
             conv.Call(x.Value));
     }
 
@@ -104,17 +104,17 @@ static partial class OnnxExporters
 
     static OnnxValue MaxPool2d(OnnxGraphBuilder g, MaxPool2d pool, string path, OnnxValue x)
     {
-        int k = pool.KernelSize, s = pool.Stride, p = pool.Padding, d = pool.Dilation;
-        return Unary(g, path, "MaxPool", x, pool.Call(x.Value), AttributeProto.IntList("kernel_shape", k, k), AttributeProto.IntList("strides", s, s),
-            AttributeProto.IntList("pads", p, p, p, p), AttributeProto.IntList("dilations", d, d), AttributeProto.Int("ceil_mode", pool.CeilMode ? 1 : 0));
+        var (k, s, p, d) = (pool.KernelSize, pool.Stride, pool.Padding, pool.Dilation);
+        return Unary(g, path, "MaxPool", x, pool.Call(x.Value), AttributeProto.IntList("kernel_shape", k.H, k.W), AttributeProto.IntList("strides", s.H, s.W),
+            AttributeProto.IntList("pads", p.H, p.W, p.H, p.W), AttributeProto.IntList("dilations", d.H, d.W), AttributeProto.Int("ceil_mode", pool.CeilMode ? 1 : 0));
     }
 
     static OnnxValue AvgPool2d(OnnxGraphBuilder g, AvgPool2d pool, string path, OnnxValue x)
     {
         if (pool.DivisorOverride is not null) throw Unsupported(path, pool, "divisor_override has no ONNX AveragePool equivalent");
-        int k = pool.KernelSize, s = pool.Stride, p = pool.Padding;
-        return Unary(g, path, "AveragePool", x, pool.Call(x.Value), AttributeProto.IntList("kernel_shape", k, k), AttributeProto.IntList("strides", s, s),
-            AttributeProto.IntList("pads", p, p, p, p), AttributeProto.Int("ceil_mode", pool.CeilMode ? 1 : 0),
+        var (k, s, p) = (pool.KernelSize, pool.Stride, pool.Padding);
+        return Unary(g, path, "AveragePool", x, pool.Call(x.Value), AttributeProto.IntList("kernel_shape", k.H, k.W), AttributeProto.IntList("strides", s.H, s.W),
+            AttributeProto.IntList("pads", p.H, p.W, p.H, p.W), AttributeProto.Int("ceil_mode", pool.CeilMode ? 1 : 0),
             AttributeProto.Int("count_include_pad", pool.CountIncludePad ? 1 : 0));
     }
 

@@ -8,11 +8,11 @@ public static partial class F
     /// 2-D convolution over [N, C, H, W] (or unbatched [C, H, W]) with weight [C_out, C_in/groups, kH, kW] (torch.nn.functional.conv2d).
     /// Padding 'same' requires stride 1; <paramref name="paddingMode"/> other than zeros pads the input explicitly first.
     /// </summary>
-    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, (int H, int W)? stride = null, ConvPadding padding = default,
-        (int H, int W)? dilation = null, int groups = 1, PaddingMode paddingMode = PaddingMode.Constant)
+    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, ConvPadding padding = default,
+        Size2? dilation = null, int groups = 1, PaddingMode paddingMode = PaddingMode.Constant)
     {
-        var s = stride ?? (1, 1);
-        var d = dilation ?? (1, 1);
+        (int H, int W) s = stride ?? 1;
+        (int H, int W) d = dilation ?? 1;
         int kH = weight.Size(-2), kW = weight.Size(-1);
         (int Top, int Bottom, int Left, int Right) pad;
         if (padding.IsSame)
@@ -42,8 +42,11 @@ public static partial class F
         return y.Squeeze(-2);
     }
 
-    /// <summary>Transposed 2-D convolution with weight [C_in, C_out/groups, kH, kW] (torch.nn.functional.conv_transpose2d).</summary>
-    public static Tensor ConvTranspose2d(Tensor input, Tensor weight, Tensor? bias = null, (int H, int W)? stride = null, (int H, int W)? padding = null,
-        (int H, int W)? outputPadding = null, int groups = 1, (int H, int W)? dilation = null)
-        => ConvOps.ConvTranspose2d(input, weight, bias, stride ?? (1, 1), padding ?? (0, 0), outputPadding ?? (0, 0), dilation ?? (1, 1), groups);
+    /// <summary>
+    /// Transposed 2-D convolution with weight [C_in, C_out/groups, kH, kW] (torch.nn.functional.conv_transpose2d); each size
+    /// an int or an (H, W) pair.
+    /// </summary>
+    public static Tensor ConvTranspose2d(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2? padding = null,
+        Size2? outputPadding = null, int groups = 1, Size2? dilation = null)
+        => ConvOps.ConvTranspose2d(input, weight, bias, stride ?? 1, padding ?? 0, outputPadding ?? 0, dilation ?? 1, groups);
 }

@@ -29,21 +29,20 @@ public sealed class Conv2d : Module
     /// <summary>How the border is filled.</summary>
     public PaddingMode PaddingMode { get; }
 
-    /// <summary>A square-kernel convolution.</summary>
-    public Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, ConvPadding padding = default, int dilation = 1,
-        int groups = 1, bool bias = true, PaddingMode paddingMode = PaddingMode.Constant, Generator? generator = null)
-        : this(inChannels, outChannels, (kernelSize, kernelSize), (stride, stride), padding, (dilation, dilation), groups, bias, paddingMode, generator) { }
-
-    /// <summary>A convolution with per-dimension sizes.</summary>
-    public Conv2d(int inChannels, int outChannels, (int H, int W) kernelSize, (int H, int W) stride, ConvPadding padding, (int H, int W) dilation,
+    /// <summary>
+    /// A convolution (PyTorch's argument order); kernel size, stride and dilation are each an int or an (H, W) pair;
+    /// stride and dilation default to 1.
+    /// </summary>
+    public Conv2d(int inChannels, int outChannels, Size2 kernelSize, Size2? stride = null, ConvPadding padding = default, Size2? dilation = null,
         int groups = 1, bool bias = true, PaddingMode paddingMode = PaddingMode.Constant, Generator? generator = null)
     {
         if (inChannels <= 0 || outChannels <= 0) throw new ArgumentException($"Conv2d: channels must be positive, got in_channels={inChannels}, out_channels={outChannels}");
         if (groups <= 0 || inChannels % groups != 0 || outChannels % groups != 0)
             throw new ArgumentException($"Conv2d: in_channels ({inChannels}) and out_channels ({outChannels}) must be divisible by groups ({groups})");
-        if (padding.IsSame && stride != (1, 1)) throw new ArgumentException("Conv2d: padding='same' is not supported for strided convolutions");
-        InChannels = inChannels; OutChannels = outChannels; KernelSize = kernelSize; Stride = stride; Padding = padding;
-        Dilation = dilation; Groups = groups; PaddingMode = paddingMode;
+        (int H, int W) s = stride ?? 1;
+        if (padding.IsSame && s != (1, 1)) throw new ArgumentException($"Conv2d: padding='same' is not supported for strided convolutions (stride {s})");
+        InChannels = inChannels; OutChannels = outChannels; KernelSize = kernelSize; Stride = s; Padding = padding;
+        Dilation = dilation ?? 1; Groups = groups; PaddingMode = paddingMode;
         int fanIn = inChannels / groups * kernelSize.H * kernelSize.W;
         double bound = 1 / Math.Sqrt(fanIn);
         Weight = RegisterParameter("weight", Torch.Uniform(-bound, bound, [outChannels, inChannels / groups, kernelSize.H, kernelSize.W], generator: generator));
