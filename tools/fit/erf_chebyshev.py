@@ -11,6 +11,11 @@ With --float: the single-precision variant (VectorErf.ErfSingle): erf(x)/x on t 
 itself on [1, 4] (15 terms; erf rounds to 1 in float from 3.92 on), both converted from Chebyshev series to monomials
 in s in [-1, 1] (exact rational arithmetic, then rounded to float32) so the kernel runs two straight Horner chains;
 checked with every multiply-add rounded to float32, fused (FMA) and unfused.
+
+With --table: the AVX-512 variant (VectorErf.ErfSingle on Vector512): r(t) = erf(t)/t on 16 intervals of [0, 4) a
+quarter wide, each a 6-term Chebyshev interpolant in d = 4t - 1/2 - k in [-1/2, 1/2] converted to monomials, printed as
+six 16-entry tables (one register each, indexed per lane with vpermps); erf(x) = x * r(|x|). Checked with fused
+float32 multiply-adds, the way the kernel rounds.
 """
 import math
 import struct
@@ -61,6 +66,27 @@ def cheb_to_monomial(c):
     for j, cj in enumerate(c):
         for k, v in enumerate(T[j]): m[k] += Fraction(cj) * v
     return [f32(float(v)) for v in m]
+
+if "--table" in sys.argv:
+    def r(t):
+        return 2 / math.sqrt(math.pi) if t == 0 else math.erf(t) / t
+    tables = []
+    for k in range(16):
+        m = cheb_to_monomial(cheb_fit(lambda d: r((k + 0.5 + d) / 4), -0.5, 0.5, 6))  # in s = 2d
+        tables.append([f32(v * 2 ** j) for j, v in enumerate(m)])                   # in d
+    worst = 0.0
+    for i in range(1, 392001):
+        x = f32(i * 1e-5)
+        g = f32(x * 4 - 0.5)
+        k = max(0, round(g))           # round half to even, as the kernel's 1.5 * 2^23 trick
+        d = f32(g - k)
+        p = tables[k][-1]
+        for v in reversed(tables[k][:-1]): p = f32(p * d + v)
+        worst = max(worst, abs(f32(x * p) - math.erf(x)) / math.erf(x))
+    print("max relative error on (0, 3.92), float32 arithmetic, fused:", worst)
+    for j in range(6):
+        print("C%d =" % j, ", ".join("%.9ef" % tables[k][j] for k in range(16)))
+    sys.exit(0)
 
 if "--float" in sys.argv:
     P = cheb_to_monomial(cheb_fit(small, 0.0, 1.0, 7))      # in s = 2t - 1

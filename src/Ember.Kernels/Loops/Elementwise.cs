@@ -46,7 +46,8 @@ public static unsafe class Elementwise
         var layout = new StridedLayout(shape, aStrides, bStrides, ContiguousStrides(shape));
         fixed (T* pa = a) fixed (T* pb = b) fixed (T* pd = dst)
         {
-            var action = new BinaryAction<T> { Op = op, A = pa, AOffset = aOffset, B = pb, BOffset = bOffset, Dst = pd, Layout = layout };
+            var action = new BinaryAction<T> { Op = op, A = pa, AOffset = aOffset, B = pb, BOffset = bOffset, Dst = pd, Layout = layout,
+                Stream = (long)layout.Count * sizeof(T) >= NonTemporal.MinBytes };
             ParallelRange.For(layout.Count, GrainFor(layout.Count), action);
         }
     }
@@ -206,22 +207,24 @@ public static unsafe class Elementwise
     struct BinaryAction<T> : IRangeAction where T : unmanaged, INumber<T>
     {
         public BinaryOp Op; public T* A; public int AOffset; public T* B; public int BOffset; public T* Dst; public StridedLayout Layout;
+        // A large output (NonTemporal.MinBytes): runs that BinaryRun handles are written with non-temporal stores.
+        public bool Stream;
         public readonly void Invoke(int start, int end)
         {
-            if (Layout.Rank == 2)
+            if (Layout.Rank == 2) InvokeRows(start, end);
+            else
             {
-                InvokeRows(start, end);
-                return;
+                var cursor = new StridedCursor(Layout, start, [AOffset, BOffset, 0]);
+                int ia = Layout.InnerStride(0), ib = Layout.InnerStride(1);
+                for (int pos = start; pos < end;)
+                {
+                    int len = cursor.RunLength(end - pos);
+                    Run(Op, A + cursor.Offset(0), ia, B + cursor.Offset(1), ib, Dst + pos, len, Stream);
+                    cursor.Advance(len);
+                    pos += len;
+                }
             }
-            var cursor = new StridedCursor(Layout, start, [AOffset, BOffset, 0]);
-            int ia = Layout.InnerStride(0), ib = Layout.InnerStride(1);
-            for (int pos = start; pos < end;)
-            {
-                int len = cursor.RunLength(end - pos);
-                Run(Op, A + cursor.Offset(0), ia, B + cursor.Offset(1), ib, Dst + pos, len);
-                cursor.Advance(len);
-                pos += len;
-            }
+            if (Stream) NonTemporal.Fence();
         }
 
         // Two collapsed dimensions (a row or column broadcast, a transposed operand): rows are walked with plain index
@@ -236,13 +239,18 @@ public static unsafe class Elementwise
             for (int pos = start; pos < end; r++, c = 0)
             {
                 int len = Math.Min(cols - c, end - pos);
-                Run(Op, A + AOffset + (long)r * sa[0] + (long)c * ia, ia, B + BOffset + (long)r * sb[0] + (long)c * ib, ib, Dst + pos, len);
+                Run(Op, A + AOffset + (long)r * sa[0] + (long)c * ia, ia, B + BOffset + (long)r * sb[0] + (long)c * ib, ib, Dst + pos, len, Stream);
                 pos += len;
             }
         }
 
-        static void Run(BinaryOp op, T* a, int ia, T* b, int ib, T* dst, int len)
+        static void Run(BinaryOp op, T* a, int ia, T* b, int ib, T* dst, int len, bool stream)
         {
+            if (stream && BinaryRun.Handles(op, ia, ib))
+            {
+                if (typeof(T) == typeof(float)) { BinaryRun.Run(op, (float*)a, ia, (float*)b, ib, (float*)dst, len, true); return; }
+                if (typeof(T) == typeof(double)) { BinaryRun.Run(op, (double*)a, ia, (double*)b, ib, (double*)dst, len, true); return; }
+            }
             var d = new Span<T>(dst, len);
             if (ia == 1 && ib == 1) Contiguous.Binary(op, new ReadOnlySpan<T>(a, len), new ReadOnlySpan<T>(b, len), d);
             else if (ia == 1 && ib == 0) Contiguous.BinaryScalarRight(op, new ReadOnlySpan<T>(a, len), *b, d);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using Ember.Kernels.Loops;
 using Ember.Kernels.Operators;
 using Ember.Kernels.Threading;
@@ -101,6 +102,7 @@ public static unsafe class LayerNormKernel
             T d = T.CreateTruncating(cols);
             bool vector = TVec.IsSupported;
             int full = vector ? cols - cols % TVec.Count : 0;
+            bool prefetch = stream && Sse.IsSupported;
             for (int r = start; r < end; r++)
             {
                 T* xr = x + (long)r * cols, yr = y + (long)r * cols;
@@ -132,6 +134,7 @@ public static unsafe class LayerNormKernel
                     TVec a0 = TVec.Zero, a1 = TVec.Zero, a2 = TVec.Zero, a3 = TVec.Zero;
                     for (; i <= full - 4 * TVec.Count; i += 4 * TVec.Count)
                     {
+                        if (prefetch) PrefetchNextRow(xr + cols + i, 4 * TVec.Count);
                         TVec c0 = TVec.Load(xr + i) - vm, c1 = TVec.Load(xr + i + TVec.Count) - vm;
                         TVec c2 = TVec.Load(xr + i + 2 * TVec.Count) - vm, c3 = TVec.Load(xr + i + 3 * TVec.Count) - vm;
                         a0 += c0 * c0;
@@ -154,6 +157,15 @@ public static unsafe class LayerNormKernel
                 WriteRow<TVec>(xr, yr, m, inv, vector);
             }
             if (stream) NonTemporal.Fence();
+        }
+
+        // The next row's lines, requested while this row's centred pass runs from L1: a 4 KB row is a page of its own,
+        // and the hardware's streaming prefetcher does not cross pages, so each row began with a run of demand misses. A
+        // prefetch never faults, so the one past the last row is harmless.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void PrefetchNextRow(T* at, int count)
+        {
+            for (int k = 0; k < count * sizeof(T); k += 64) Sse.Prefetch0((byte*)at + k);
         }
 
         // y = (x − mean)·rstd·w + b over one row. Streamed (NonTemporal: the output is large), the elements before the first
