@@ -56,6 +56,16 @@ public sealed record DetectConfig
     public double HsvS { get; init; } = 0.7;
     public double HsvV { get; init; } = 0.4;
     public double CopyPaste { get; init; }
+    /// <summary>Box (CIoU) loss gain hyp['box'] before train.py's scaling by 3/nl (0.05).</summary>
+    public double Box { get; init; } = 0.05;
+    /// <summary>Objectness loss gain hyp['obj'] before the scaling by (img/640)²·3/nl (1.0).</summary>
+    public double Obj { get; init; } = 1.0;
+    /// <summary>Class loss gain hyp['cls'] before the scaling by nc/80·3/nl (0.5).</summary>
+    public double Cls { get; init; } = 0.5;
+    /// <summary>The loss options these gains, label smoothing and focal γ describe, scaled as train.py for the model and data.</summary>
+    public Detection.Loss.YoloLossOptions LossOptions(int numLevels, int numClasses, int imageSize)
+        => new Detection.Loss.YoloLossOptions { Box = Box, Objectness = Obj, Class = Cls, LabelSmoothing = LabelSmoothing, FocalGamma = FocalGamma }
+            .ScaledFor(numLevels, numClasses, imageSize);
     /// <summary>Class label smoothing ε (0).</summary>
     public double LabelSmoothing { get; init; }
     /// <summary>Focal-loss γ for objectness and class BCE (0: plain BCE).</summary>
@@ -159,6 +169,8 @@ public sealed record DetectConfig
         foreach (var (key, v) in new[] { ("scale", c.Scale), ("translate", c.Translate), ("hsv_h", c.HsvH), ("hsv_s", c.HsvS), ("hsv_v", c.HsvV) })
             if (!(v >= 0 && v < 1)) throw new ConfigException($"{source}: {key} must be in [0, 1), got {Inv(v)}");
         if (!(c.LabelSmoothing >= 0 && c.LabelSmoothing < 1)) throw new ConfigException($"{source}: label_smoothing must be in [0, 1), got {Inv(c.LabelSmoothing)}");
+        foreach (var (key, v) in new[] { ("box", c.Box), ("obj", c.Obj), ("cls", c.Cls) })
+            if (!(v >= 0)) throw new ConfigException($"{source}: {key} (a loss gain) must be ≥ 0, got {Inv(v)}");
         if (!(c.FocalGamma >= 0)) throw new ConfigException($"{source}: focal_gamma must be ≥ 0, got {Inv(c.FocalGamma)}");
         return c;
     }

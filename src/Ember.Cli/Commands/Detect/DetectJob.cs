@@ -151,7 +151,7 @@ public static class DetectJob
             perStep = true;
         }
         var scaler = config.Amp == "fp16" ? new GradScaler() : null;
-        var lossOptions = new YoloLossOptions { LabelSmoothing = config.LabelSmoothing, FocalGamma = config.FocalGamma }.ScaledFor(model.Detect.NumLevels, data.ClassCount, config.Img);
+        var lossOptions = config.LossOptions(model.Detect.NumLevels, data.ClassCount, config.Img);
         var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
         var trainer = new Trainer(model, optimizer, loss.Compute, new TrainerOptions
         {
@@ -281,12 +281,13 @@ public static class DetectJob
 
     /// <summary>
     /// Validates <paramref name="model"/> as the Trainer's validation does (eval mode, no graph, each batch's decoded output
-    /// and loss), keeping <paramref name="keepImages"/> images for pictures.
+    /// and loss), keeping <paramref name="keepImages"/> images for pictures; <paramref name="singleClass"/> scores it
+    /// class-agnostically (val.py's --single-cls).
     /// </summary>
-    public static DetectEvaluation Evaluate(YoloDetector model, DetectionDataset valData, DetectLoss loss, int keepImages, int workers = 0)
+    public static DetectEvaluation Evaluate(YoloDetector model, DetectionDataset valData, DetectLoss loss, int keepImages, int workers = 0, bool singleClass = false)
     {
         model.Eval();
-        var evaluator = new DetectionEvaluator(model.NumClasses, keepImages);
+        var evaluator = new DetectionEvaluator(model.NumClasses, keepImages, singleClass);
         using (Torch.NoGrad())
             foreach (var batch in valData.CreateLoader(numWorkers: workers).Iterate(0))
             {

@@ -23,17 +23,18 @@ public static class DetectValCommand
         var img = new Option<int?>("--img") { Description = "image size (default: the run's)" };
         var batch = new Option<int?>("--batch-size") { Description = "validation batch size (default: the run's; the rectangular shapes depend on it)" };
         var output = new Option<string?>("--output") { Description = "folder for val_metrics.csv and the pictures (default: the run folder)" };
-        foreach (var o in new Option[] { weights, data, img, batch, output }) command.Options.Add(o);
+        var singleCls = new Option<bool>("--single-cls") { Description = "class-agnostic: every label and detection counts as one class, NMS across classes (val.py's --single-cls): how well boxes are found, whatever their class" };
+        foreach (var o in new Option[] { weights, data, img, batch, output, singleCls }) command.Options.Add(o);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            Run(parse.GetValue(weights)!.FullName, parse.GetValue(data), parse.GetValue(img), parse.GetValue(batch), parse.GetValue(output), Console.Out);
+            Run(parse.GetValue(weights)!.FullName, parse.GetValue(data), parse.GetValue(img), parse.GetValue(batch), parse.GetValue(output), Console.Out, parse.GetValue(singleCls));
             return 0;
         }));
         return command;
     }
 
     /// <summary>Validates and reports; returns the evaluation.</summary>
-    public static DetectEvaluation Run(string weights, string? data, int? img, int? batchSize, string? output, TextWriter log)
+    public static DetectEvaluation Run(string weights, string? data, int? img, int? batchSize, string? output, TextWriter log, bool singleClass = false)
     {
         var (model, names) = DetectJob.LoadDetector(weights);
         var runDir = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(weights)))!;
@@ -50,11 +51,12 @@ public static class DetectValCommand
         var set = Detection.Data.YoloDataset.FromConfig(config, train: false);
         log.WriteLine($"val: {set.Summary()}");
         if (set.Count == 0) throw new InvalidDataException($"{data}: the val split has no usable images");
-        var lossOptions = new YoloLossOptions { LabelSmoothing = run?.LabelSmoothing ?? 0, FocalGamma = run?.FocalGamma ?? 0 }.ScaledFor(model.Detect.NumLevels, names.Length, size);
+        var lossOptions = (run ?? new DetectConfig()).LossOptions(model.Detect.NumLevels, names.Length, size);
         var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
-        var evaluation = DetectJob.Evaluate(model, DetectJob.ValidationData(set, size, batch), loss, run?.PlotImages ?? 4);
+        var evaluation = DetectJob.Evaluate(model, DetectJob.ValidationData(set, size, batch), loss, run?.PlotImages ?? 4, singleClass: singleClass);
         var folder = output ?? runDir;
         Directory.CreateDirectory(folder);
+        if (singleClass) names = ["object"];
         DetectJob.WritePictures(evaluation, names, folder);
         var m = evaluation.Metrics;
         Interop.AtomicFile.WriteAllText(Path.Combine(folder, "val_metrics.csv"), "precision,recall,map50,map50_95,fitness,val_box_loss,val_obj_loss,val_cls_loss\n" +

@@ -16,18 +16,24 @@ public sealed class DetectionEvaluator
 {
     readonly int numClasses;
     readonly int keepImages;
+    readonly bool singleClass;
     DetectionMetrics metrics = new();
     ConfusionMatrix confusion;
     double box, obj, cls;
     int batches;
     readonly List<(Tensor Image, Tensor Detections, Tensor Labels)> samples = [];
 
-    /// <summary>An evaluator for <paramref name="numClasses"/> classes that keeps the first <paramref name="keepImages"/> images for pictures.</summary>
-    public DetectionEvaluator(int numClasses, int keepImages = 0)
+    /// <summary>
+    /// An evaluator for <paramref name="numClasses"/> classes that keeps the first <paramref name="keepImages"/> images for
+    /// pictures. With <paramref name="singleClass"/> every label and detection counts as class 0 and NMS is class-agnostic
+    /// (val.py's --single-cls): the localization quality alone, whatever the predicted class.
+    /// </summary>
+    public DetectionEvaluator(int numClasses, int keepImages = 0, bool singleClass = false)
     {
-        this.numClasses = numClasses;
+        this.numClasses = singleClass ? 1 : numClasses;
         this.keepImages = keepImages;
-        confusion = new ConfusionMatrix(numClasses);
+        this.singleClass = singleClass;
+        confusion = new ConfusionMatrix(this.numClasses);
     }
 
     /// <summary>Starts over (a new validation pass).</summary>
@@ -47,7 +53,7 @@ public sealed class DetectionEvaluator
     public void Update(Tensor images, Tensor decoded, Tensor targets, YoloLossResult? loss)
     {
         int n = images.Size(0), h = images.Size(2), w = images.Size(3);
-        var detections = NonMaxSuppression.Apply(decoded, NmsOptions.ForValidation);
+        var detections = NonMaxSuppression.Apply(decoded, singleClass ? NmsOptions.ForValidation with { Agnostic = true } : NmsOptions.ForValidation);
         var t = targets.Detach().To(DType.Float64).Contiguous().ToArray<double>();
         var perImage = new List<double>[n];
         for (int i = 0; i < n; i++) perImage[i] = [];
@@ -55,11 +61,16 @@ public sealed class DetectionEvaluator
         {
             int image = (int)t[6 * r];
             double cx = t[6 * r + 2] * w, cy = t[6 * r + 3] * h, bw = t[6 * r + 4] * w, bh = t[6 * r + 5] * h;
-            perImage[image].AddRange([t[6 * r + 1], cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2]);
+            perImage[image].AddRange([singleClass ? 0 : t[6 * r + 1], cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2]);
         }
         for (int i = 0; i < n; i++)
         {
             var d = detections[i].To(DType.Float64).Contiguous().ToArray<double>();
+            if (singleClass)
+            {
+                for (int k = 5; k < d.Length; k += 6) d[k] = 0;
+                detections[i] = Torch.FromArray(d, [d.Length / 6, 6]).To(detections[i].DType);
+            }
             var labels = perImage[i].ToArray();
             metrics.Update(d, labels);
             confusion.Update(d, labels);
