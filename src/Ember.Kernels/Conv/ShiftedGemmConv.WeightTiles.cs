@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Ember.Kernels.Gemm;
+using Ember.Kernels.Operators;
 using Ember.Kernels.Threading;
 using static Ember.Kernels.Operators.VectorMath;
 
@@ -18,12 +19,8 @@ namespace Ember.Kernels.Conv;
 /// </summary>
 internal static unsafe partial class ShiftedGemmConv
 {
-    /// <summary>
-    /// Sends every weight gradient to the dot-product blocks (tests and A/B timings set it). On by default for now: the
-    /// tiles' other summation order moves DetectCommandTests' tiny detector from 4 to 3 of 6 boxes, under its bar of 4;
-    /// that test needs a margin before the tiles (2× less CPU for the weight gradient at 56×56) become the default.
-    /// </summary>
-    internal static bool ForceWeightDots = true;
+    /// <summary>Sends every weight gradient to the dot-product blocks (tests and A/B timings set it; off: the tiles, 2× less CPU at 56×56).</summary>
+    internal static bool ForceWeightDots = false;
 
     /// <summary>Taps (rows of gradWeightᵀ) per register tile.</summary>
     const int TileRows = 6;
@@ -84,8 +81,8 @@ internal static unsafe partial class ShiftedGemmConv
                             for (int kb = 0; kb < paddedK; kb += TileRows)
                             {
                                 if (isa == GemmIsa.Vector512) Tile512(a, offsets + kb, rows, plan.OutWidth, plan.PaddedWidth, bp, c + (long)kb * width);
-                                else if (isa == GemmIsa.Vector256) Tile256(a, offsets + kb, rows, plan.OutWidth, plan.PaddedWidth, bp, c + (long)kb * width);
-                                else Tile128(a, offsets + kb, rows, plan.OutWidth, plan.PaddedWidth, bp, c + (long)kb * width);
+                                else if (isa == GemmIsa.Vector256) Tile<T, Simd256<T>>(a, offsets + kb, rows, plan.OutWidth, plan.PaddedWidth, bp, c + (long)kb * width);
+                                else Tile<T, Simd128<T>>(a, offsets + kb, rows, plan.OutWidth, plan.PaddedWidth, bp, c + (long)kb * width);
                             }
                         }
                     }
@@ -168,62 +165,34 @@ internal static unsafe partial class ShiftedGemmConv
         c50.Store(c + 5 * w); c51.Store(c + 5 * w + l); c52.Store(c + 5 * w + 2 * l); c53.Store(c + 5 * w + 3 * l);
     }
 
-    // Tile512 with 256-bit vectors and 2 of them per tile row: 12 sums, 2 gradient vectors and a broadcast.
+    // Tile512 with 2 vectors of TVec per tile row (AVX2's 256-bit, or 128-bit on SSE and NEON): 12 sums, 2 gradient vectors and
+    // a broadcast, 15 of the 16 registers.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Tile256<T>(T* a, int* off, int rows, int cols, int lda, T* b, T* c) where T : unmanaged, INumber<T>
+    static void Tile<T, TVec>(T* a, int* off, int rows, int cols, int lda, T* b, T* c)
+        where T : unmanaged, INumber<T>
+        where TVec : struct, ISimd<TVec, T>
     {
-        int l = Vector256<T>.Count, w = 2 * l;
+        int l = TVec.Count, w = 2 * l;
         T* a0 = a + off[0], a1 = a + off[1], a2 = a + off[2], a3 = a + off[3], a4 = a + off[4], a5 = a + off[5];
-        Vector256<T> c00 = Vector256.Load(c), c01 = Vector256.Load(c + l), c10 = Vector256.Load(c + w), c11 = Vector256.Load(c + w + l);
-        Vector256<T> c20 = Vector256.Load(c + 2 * w), c21 = Vector256.Load(c + 2 * w + l), c30 = Vector256.Load(c + 3 * w), c31 = Vector256.Load(c + 3 * w + l);
-        Vector256<T> c40 = Vector256.Load(c + 4 * w), c41 = Vector256.Load(c + 4 * w + l), c50 = Vector256.Load(c + 5 * w), c51 = Vector256.Load(c + 5 * w + l);
+        TVec c00 = TVec.Load(c), c01 = TVec.Load(c + l), c10 = TVec.Load(c + w), c11 = TVec.Load(c + w + l);
+        TVec c20 = TVec.Load(c + 2 * w), c21 = TVec.Load(c + 2 * w + l), c30 = TVec.Load(c + 3 * w), c31 = TVec.Load(c + 3 * w + l);
+        TVec c40 = TVec.Load(c + 4 * w), c41 = TVec.Load(c + 4 * w + l), c50 = TVec.Load(c + 5 * w), c51 = TVec.Load(c + 5 * w + l);
         for (int r = 0; r < rows; r++, a0 += lda, a1 += lda, a2 += lda, a3 += lda, a4 += lda, a5 += lda)
             for (int q = 0; q < cols; q++, b += w)
             {
-                Vector256<T> b0 = Vector256.Load(b), b1 = Vector256.Load(b + l);
-                Vector256<T> s = Vector256.Create(a0[q]);
-                c00 = MultiplyAdd(s, b0, c00); c01 = MultiplyAdd(s, b1, c01);
-                s = Vector256.Create(a1[q]);
-                c10 = MultiplyAdd(s, b0, c10); c11 = MultiplyAdd(s, b1, c11);
-                s = Vector256.Create(a2[q]);
-                c20 = MultiplyAdd(s, b0, c20); c21 = MultiplyAdd(s, b1, c21);
-                s = Vector256.Create(a3[q]);
-                c30 = MultiplyAdd(s, b0, c30); c31 = MultiplyAdd(s, b1, c31);
-                s = Vector256.Create(a4[q]);
-                c40 = MultiplyAdd(s, b0, c40); c41 = MultiplyAdd(s, b1, c41);
-                s = Vector256.Create(a5[q]);
-                c50 = MultiplyAdd(s, b0, c50); c51 = MultiplyAdd(s, b1, c51);
-            }
-        c00.Store(c); c01.Store(c + l); c10.Store(c + w); c11.Store(c + w + l);
-        c20.Store(c + 2 * w); c21.Store(c + 2 * w + l); c30.Store(c + 3 * w); c31.Store(c + 3 * w + l);
-        c40.Store(c + 4 * w); c41.Store(c + 4 * w + l); c50.Store(c + 5 * w); c51.Store(c + 5 * w + l);
-    }
-
-    // Tile256 with 128-bit vectors (SSE, NEON).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Tile128<T>(T* a, int* off, int rows, int cols, int lda, T* b, T* c) where T : unmanaged, INumber<T>
-    {
-        int l = Vector128<T>.Count, w = 2 * l;
-        T* a0 = a + off[0], a1 = a + off[1], a2 = a + off[2], a3 = a + off[3], a4 = a + off[4], a5 = a + off[5];
-        Vector128<T> c00 = Vector128.Load(c), c01 = Vector128.Load(c + l), c10 = Vector128.Load(c + w), c11 = Vector128.Load(c + w + l);
-        Vector128<T> c20 = Vector128.Load(c + 2 * w), c21 = Vector128.Load(c + 2 * w + l), c30 = Vector128.Load(c + 3 * w), c31 = Vector128.Load(c + 3 * w + l);
-        Vector128<T> c40 = Vector128.Load(c + 4 * w), c41 = Vector128.Load(c + 4 * w + l), c50 = Vector128.Load(c + 5 * w), c51 = Vector128.Load(c + 5 * w + l);
-        for (int r = 0; r < rows; r++, a0 += lda, a1 += lda, a2 += lda, a3 += lda, a4 += lda, a5 += lda)
-            for (int q = 0; q < cols; q++, b += w)
-            {
-                Vector128<T> b0 = Vector128.Load(b), b1 = Vector128.Load(b + l);
-                Vector128<T> s = Vector128.Create(a0[q]);
-                c00 = MultiplyAdd(s, b0, c00); c01 = MultiplyAdd(s, b1, c01);
-                s = Vector128.Create(a1[q]);
-                c10 = MultiplyAdd(s, b0, c10); c11 = MultiplyAdd(s, b1, c11);
-                s = Vector128.Create(a2[q]);
-                c20 = MultiplyAdd(s, b0, c20); c21 = MultiplyAdd(s, b1, c21);
-                s = Vector128.Create(a3[q]);
-                c30 = MultiplyAdd(s, b0, c30); c31 = MultiplyAdd(s, b1, c31);
-                s = Vector128.Create(a4[q]);
-                c40 = MultiplyAdd(s, b0, c40); c41 = MultiplyAdd(s, b1, c41);
-                s = Vector128.Create(a5[q]);
-                c50 = MultiplyAdd(s, b0, c50); c51 = MultiplyAdd(s, b1, c51);
+                TVec b0 = TVec.Load(b), b1 = TVec.Load(b + l);
+                TVec s = TVec.Create(a0[q]);
+                c00 = TVec.MultiplyAddEstimate(s, b0, c00); c01 = TVec.MultiplyAddEstimate(s, b1, c01);
+                s = TVec.Create(a1[q]);
+                c10 = TVec.MultiplyAddEstimate(s, b0, c10); c11 = TVec.MultiplyAddEstimate(s, b1, c11);
+                s = TVec.Create(a2[q]);
+                c20 = TVec.MultiplyAddEstimate(s, b0, c20); c21 = TVec.MultiplyAddEstimate(s, b1, c21);
+                s = TVec.Create(a3[q]);
+                c30 = TVec.MultiplyAddEstimate(s, b0, c30); c31 = TVec.MultiplyAddEstimate(s, b1, c31);
+                s = TVec.Create(a4[q]);
+                c40 = TVec.MultiplyAddEstimate(s, b0, c40); c41 = TVec.MultiplyAddEstimate(s, b1, c41);
+                s = TVec.Create(a5[q]);
+                c50 = TVec.MultiplyAddEstimate(s, b0, c50); c51 = TVec.MultiplyAddEstimate(s, b1, c51);
             }
         c00.Store(c); c01.Store(c + l); c10.Store(c + w); c11.Store(c + w + l);
         c20.Store(c + 2 * w); c21.Store(c + 2 * w + l); c30.Store(c + 3 * w); c31.Store(c + 3 * w + l);

@@ -75,26 +75,50 @@ public static unsafe class Elementwise
         where TSrc : unmanaged where TDst : unmanaged
     {
         var layout = new StridedLayout(shape, srcStrides, dstStrides);
-        if (typeof(TSrc) == typeof(TDst) && layout.Rank <= 1 && layout.InnerStride(0) == 1 && layout.InnerStride(1) == 1)
+        if (layout.Count == 0) return;
+        if (typeof(TSrc) == typeof(TDst) && layout.Rank <= 1 && layout.InnerStride(0) == 1 && layout.InnerStride(1) == 1 && layout.Count < ParallelThreshold)
         {
             System.Runtime.InteropServices.MemoryMarshal.Cast<TSrc, TDst>(src.Slice(srcOffset, layout.Count)).CopyTo(dst.Slice(dstOffset, layout.Count));
             return;
         }
-        var cursor = new StridedCursor(layout, 0, [srcOffset, dstOffset]);
-        int si = layout.InnerStride(0), di = layout.InnerStride(1);
-        for (int pos = 0; pos < layout.Count;)
+        // The bounds the span indexing checked before: the lowest and highest element each side reaches (strides may be negative).
+        long srcLo = srcOffset, srcHi = srcOffset, dstLo = dstOffset, dstHi = dstOffset;
+        for (int d = 0; d < shape.Length; d++)
         {
-            int len = cursor.RunLength(layout.Count - pos);
-            int os = cursor.Offset(0), od = cursor.Offset(1);
-            if (typeof(TSrc) == typeof(TDst) && si == 1 && di == 1)
-                // Unit-stride runs (a head dimension inside a permute) copy as blocks, not element by element.
-                System.Runtime.InteropServices.MemoryMarshal.Cast<TSrc, TDst>(src.Slice(os, len)).CopyTo(dst.Slice(od, len));
-            else if (typeof(TSrc) == typeof(TDst))
-                for (int i = 0; i < len; i++) dst[od + i * di] = System.Runtime.CompilerServices.Unsafe.As<TSrc, TDst>(ref System.Runtime.CompilerServices.Unsafe.AsRef(in src[os + i * si]));
-            else
-                for (int i = 0; i < len; i++) dst[od + i * di] = Convert<TSrc, TDst>(src[os + i * si]);
-            cursor.Advance(len);
-            pos += len;
+            long s = (long)(shape[d] - 1) * srcStrides[d], t = (long)(shape[d] - 1) * dstStrides[d];
+            if (s < 0) srcLo += s; else srcHi += s;
+            if (t < 0) dstLo += t; else dstHi += t;
+        }
+        if (srcLo < 0 || dstLo < 0 || srcHi >= src.Length || dstHi >= dst.Length)
+            throw new ArgumentOutOfRangeException(nameof(shape), $"Copy: a layout of shape [{string.Join(", ", shape)}] reaches source elements [{srcLo}, {srcHi}] of {src.Length} and destination elements [{dstLo}, {dstHi}] of {dst.Length}");
+        // Large copies (a cat's parts, a permute made contiguous) in parallel chunks: each element is moved alone, so the
+        // split cannot change the result.
+        fixed (TSrc* ps = src) fixed (TDst* pd = dst)
+            ParallelRange.For(layout.Count, GrainFor(layout.Count), new CopyAction<TSrc, TDst> { Src = ps, SrcOffset = srcOffset, Dst = pd, DstOffset = dstOffset, Layout = layout });
+    }
+
+    struct CopyAction<TSrc, TDst> : IRangeAction where TSrc : unmanaged where TDst : unmanaged
+    {
+        public TSrc* Src; public int SrcOffset; public TDst* Dst; public int DstOffset; public StridedLayout Layout;
+        public readonly void Invoke(int start, int end)
+        {
+            var cursor = new StridedCursor(Layout, start, [SrcOffset, DstOffset]);
+            int si = Layout.InnerStride(0), di = Layout.InnerStride(1);
+            for (int pos = start; pos < end;)
+            {
+                int len = cursor.RunLength(end - pos);
+                TSrc* s = Src + cursor.Offset(0);
+                TDst* d = Dst + cursor.Offset(1);
+                if (typeof(TSrc) == typeof(TDst) && si == 1 && di == 1)
+                    // Unit-stride runs (a head dimension inside a permute) copy as blocks, not element by element.
+                    new ReadOnlySpan<TDst>(s, len).CopyTo(new Span<TDst>(d, len));
+                else if (typeof(TSrc) == typeof(TDst))
+                    for (int i = 0; i < len; i++) d[i * di] = *(TDst*)(s + i * si);
+                else
+                    for (int i = 0; i < len; i++) d[i * di] = Convert<TSrc, TDst>(s[i * si]);
+                cursor.Advance(len);
+                pos += len;
+            }
         }
     }
 

@@ -76,17 +76,21 @@ public class DetectCommandTests
         var temp = Directory.CreateTempSubdirectory("ember-detect").FullName;
         try
         {
-            var (data, valBoxes) = OneObjectSet(temp, train: 12, val: 6);
+            // 24 images × 15 epochs at batch 2 and lr 0.005: as many images seen as 12 × 30 at batch 4 and lr 0.01, but twice
+            // the steps at a steadier rate. That recipe ended anywhere from mAP@0.5 0.56 to 0.90 when only the summation order
+            // of the convolution's weight gradient changed; this one ended at 0.86-0.995, with 5 or 6 of 6 boxes found, over
+            // 5 data sets and 2 model seeds, each with both orders (docs/bench-logs/2026-12-04-session11-s11-yolo-ab.txt).
+            var (data, valBoxes) = OneObjectSet(temp, train: 24, val: 6);
             var project = Path.Combine(temp, "runs");
             var log = new StringWriter();
-            Assert.Equal(0, DetectJob.Train(Tiny(data, project, epochs: 30), plainOutput: log));
+            Assert.Equal(0, DetectJob.Train(Tiny(data, project, epochs: 15) with { BatchSize = 2, Lr = 0.005 }, plainOutput: log));
             var run = Path.Combine(project, "exp1");
             foreach (var file in new[] { "args.yaml", "metrics.csv", "results.png", "pr_curve.png", "confusion_matrix.png", "val_pred_0.png", "val_pred_1.png", "summary.md" })
                 Assert.True(File.Exists(Path.Combine(run, file)), $"no {file} in {run}");
-            Assert.Contains("autoanchor: 12 boxes at --img 64", log.ToString());
+            Assert.Contains("autoanchor: 24 boxes at --img 64", log.ToString());
             Assert.Equal(DetectEpoch.CsvHeader, File.ReadLines(Path.Combine(run, "metrics.csv")).First());
             var rows = Rows(Path.Combine(run, "metrics.csv"));
-            Assert.Equal(30, rows.Count);
+            Assert.Equal(15, rows.Count);
             int map50 = Array.IndexOf(DetectEpoch.CsvHeader.Split(','), "map50"), fitness = Array.IndexOf(DetectEpoch.CsvHeader.Split(','), "fitness");
             // Untrained, the objectness barely ranks the one true box above the ~300 others per image, so the first epoch
             // scores about 0.01; 0.5 needs the top-scoring box to overlap its object at IoU ≥ 0.5 on most images.
@@ -107,10 +111,12 @@ public class DetectCommandTests
                 Assert.True(File.Exists(Path.Combine(temp, "val-" + weights, "val_metrics.csv")));
             }
 
-            // predict: the most confident box of each validation image lies on its object; an unreadable image is named, the rest written
+            // predict: the most confident box of each validation image lies on its object; an unreadable image is named, the rest written.
+            // --conf 0.1: after 180 steps the best box's objectness is 0.14-0.90 while the box lies on its object (IoU 0.52-0.95),
+            // so at the default 0.25 an image now and then kept no box at all.
             var source = Path.Combine(temp, "images", "val");
             File.WriteAllBytes(Path.Combine(source, "zz-broken.png"), [0x89, (byte)'P', (byte)'N', (byte)'G', 0, 1, 2]);
-            var (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "predict", "--weights", Path.Combine(run, "best"), "--source", source, "--project", Path.Combine(temp, "predict")]);
+            var (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "predict", "--weights", Path.Combine(run, "best"), "--source", source, "--conf", "0.1", "--project", Path.Combine(temp, "predict")]);
             Assert.Equal(3, code);
             Assert.Contains("zz-broken.png", stderr);
             Assert.Contains("1 of 7 image(s) could not be read", stderr);

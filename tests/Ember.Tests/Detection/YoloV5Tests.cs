@@ -92,6 +92,41 @@ public class YoloV5Tests
         TestUtil.Close(expected, dec.Skip(row * 7).Take(7).Select(v => (double)v).ToArray(), rtol: 1e-5, atol: 1e-4);
     }
 
+    // The one-pass decode (no gradient wanted) against the composed ops (taken when the maps require a gradient), in
+    // float32 and float64, on maps large enough for several chunks whose runs cross image boundaries; and the same bits
+    // on one thread and on two.
+    [Theory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.Float64)]
+    public void Fused_decode_matches_the_composed_ops_on_any_thread_count(DType dtype)
+    {
+        var head = new DetectHead(2, DetectHead.DefaultAnchors, [4, 4, 4], [8, 16, 32]);
+        var g = new Generator(7);
+        Tensor[] raw = [Torch.Randn([3, 3, 40, 36, 7], dtype, g) * 3, Torch.Randn([3, 3, 20, 18, 7], dtype, g) * 3, Torch.Randn([3, 3, 10, 9, 7], dtype, g) * 3];
+        var composed = head.Decode(raw.Select(r => r.Detach().RequiresGradInPlace()).ToArray()).Detach().ToDoubleArray();
+        int saved = Torch.NumThreads;
+        try
+        {
+            double[][] fused = new double[2][];
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Torch.NumThreads = threads;
+                using (Torch.NoGrad())
+                {
+                    var y = head.Decode(raw);
+                    Assert.Equal([3, 3 * (40 * 36 + 20 * 18 + 10 * 9), 7], y.Shape.ToArray());
+                    Assert.Same(raw[1], head.RawOf(y)![1]);
+                    fused[threads - 1] = y.ToDoubleArray();
+                }
+            }
+            Assert.Equal(fused[0], fused[1]);
+            double tol = dtype == DType.Float32 ? 1e-6 : 1e-14;
+            for (int i = 0; i < composed.Length; i++)
+                Assert.True(Math.Abs(fused[1][i] - composed[i]) <= tol * Math.Max(1, Math.Abs(composed[i])), $"element {i}: fused {fused[1][i]}, composed {composed[i]}");
+        }
+        finally { Torch.NumThreads = saved; }
+    }
+
     [Fact]
     public void Biases_start_from_yolov5_priors()
     {

@@ -121,6 +121,40 @@ public class ElementwiseTests
             for (int i = 0; i < count; i++) Assert.Equal(b[Offset(i, shape, bStrides, bo)], d[Offset(i, shape, aStrides, ao)]);
     }
 
+    // Copies above the parallel threshold: a permute made contiguous (flipped on one axis) and a cat's part written into
+    // a narrowed destination, with and without conversion, against index arithmetic on 1 and on 2 threads.
+    [Fact]
+    public void Large_strided_copies_match_index_arithmetic_on_any_thread_count()
+    {
+        var src = ContiguousTests.Data(8 * 24 * 30 * 40, 9);
+        int[] shape = [8, 30, 40, 24], srcStrides = [24 * 30 * 40, 40, -1, 30 * 40];
+        int srcOffset = 39, count = 8 * 30 * 40 * 24;
+        int[] narrowed = [3 * 24 * 30 * 40, 40 * 24, 24, 1]; // dst (8, 3·30, 40, 24) viewed at rows [30, 60)
+        int dstOffset = 30 * 40 * 24;
+        int saved = ParallelRange.MaxThreads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                ParallelRange.MaxThreads = threads;
+                var permuted = new float[count];
+                Elementwise.Copy<float, float>(src, srcOffset, srcStrides, permuted, 0, Elementwise.ContiguousStrides(shape), shape);
+                var part = new double[3 * count];
+                Elementwise.Copy<float, double>(src, srcOffset, srcStrides, part, dstOffset, narrowed, shape);
+                for (int i = 0; i < count; i++)
+                {
+                    float expected = src[Offset(i, shape, srcStrides, srcOffset)];
+                    Assert.Equal(expected, permuted[i]);
+                    Assert.Equal(expected, part[Offset(i, shape, narrowed, dstOffset)]);
+                }
+                Assert.Equal(0, part[dstOffset - 1]);
+                Assert.Equal(0, part[dstOffset + 30 * 40 * 24]); // image 0, row 60: past the part
+            }
+            Assert.Throws<ArgumentOutOfRangeException>(() => Elementwise.Copy<float, float>(src, 0, srcStrides, new float[count], 0, Elementwise.ContiguousStrides(shape), shape));
+        }
+        finally { ParallelRange.MaxThreads = saved; }
+    }
+
     [Fact]
     public void In_place_strided_binary_where_dst_aliases_the_source()
     {
