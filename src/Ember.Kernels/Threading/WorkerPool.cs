@@ -32,6 +32,10 @@ internal static class WorkerPool
     // Spin count 0: the waits below do their own bounded spin before they block.
     static readonly ManualResetEventSlim done = new(false, 0);
     static ManualResetEventSlim[] wakes = [];
+    // Per helper: its kernel thread id and the CPU it is pinned to (see Helper).
+    static Helper[] placements = [];
+    // The CPU the last job's caller ran on when the helpers were last placed (see FollowCaller).
+    static int callerCpu = -1;
     static Action? current;
     // Seats of the running job not yet claimed by a helper (0 between jobs), and helpers that joined and are still running
     // plus seats not yet settled (see RunAndExit).
@@ -61,6 +65,7 @@ internal static class WorkerPool
         try
         {
             EnsureWorkers(helpers);
+            FollowCaller();
             current = body;
             failure = null;
             pending = helpers;
@@ -145,26 +150,75 @@ internal static class WorkerPool
     {
         if (wakes.Length >= count) return;
         var grown = new ManualResetEventSlim[count];
+        var grownHelpers = new Helper[count];
         // Pinned only when the thread count covers every CPU the process may use: a process given a share of the machine
         // (an MPI rank with cores / N threads) would otherwise stack its helpers on the same CPUs as its siblings'.
         bool pin = ParallelRange.MaxThreads >= ThreadAffinity.Allowed.Length;
         wakes.CopyTo(grown, 0);
+        placements.CopyTo(grownHelpers, 0);
         for (int i = wakes.Length; i < count; i++)
         {
             grown[i] = new ManualResetEventSlim(false, 0);
-            new Thread(WorkerLoop) { IsBackground = true, Name = $"Ember worker {i + 1}" }.Start(new WorkerStart(grown[i], pin ? i + 1 : -1));
+            grownHelpers[i] = new Helper();
+            new Thread(WorkerLoop) { IsBackground = true, Name = $"Ember worker {i + 1}" }.Start(new WorkerStart(grown[i], grownHelpers[i], pin ? i + 1 : -1));
         }
+        placements = grownHelpers;
         wakes = grown;
     }
 
-    // A worker's wake-up event and the CPU slot it is pinned to (the caller usually runs on slot 0); -1: not pinned.
-    sealed record WorkerStart(ManualResetEventSlim Wake, int Slot);
+    /// <summary>
+    /// Moves the helper pinned to the caller's current CPU, if any, to an allowed CPU that no helper holds, so that the
+    /// caller and a helper never share a core while another idles. The helpers start pinned to slots 1, 2, … on the
+    /// assumption that the caller runs on slot 0, but the caller is not pinned: the scheduler moves it, e.g. onto the
+    /// helper's CPU when the helper's signal wakes it (wake-affine), and it stays there across the next jobs. On the
+    /// 2-vCPU machine that left the 256² and 512² GEMMs of the quiet bench using one core (process CPU time equal to
+    /// wall time) while the peer's unpinned threads used 1.6. One sched_getcpu per job (a few ns); a syscall only when
+    /// the caller has moved onto a helper's CPU.
+    /// </summary>
+    static void FollowCaller()
+    {
+        int cpu = ThreadAffinity.CurrentCpu();
+        if (cpu < 0 || cpu == callerCpu) return;
+        callerCpu = cpu;
+        Helper[] all = placements;
+        Helper? stacked = null;
+        foreach (Helper h in all)
+            if (h.Cpu == cpu) stacked = h;
+        // A helper still starting up (no thread id yet) is placed on a later job.
+        if (stacked is null || Volatile.Read(ref stacked.ThreadId) == 0) return;
+        foreach (int free in ThreadAffinity.Allowed)
+        {
+            if (free == cpu || Holds(all, free)) continue;
+            if (ThreadAffinity.TryPinThread(stacked.ThreadId, free)) stacked.Cpu = free;
+            return;
+        }
+    }
+
+    static bool Holds(Helper[] all, int cpu)
+    {
+        foreach (Helper h in all)
+            if (h.Cpu == cpu) return true;
+        return false;
+    }
+
+    /// <summary>A helper's kernel thread id (0 until it has started) and the CPU it is pinned to (-1: not pinned).</summary>
+    sealed class Helper
+    {
+        public int ThreadId;
+        public int Cpu = -1;
+    }
+
+    // A worker's wake-up event, its placement record, and the CPU slot it is first pinned to (the caller usually runs on slot 0); -1: not pinned.
+    sealed record WorkerStart(ManualResetEventSlim Wake, Helper Helper, int Slot);
 
     static void WorkerLoop(object? state)
     {
-        var (wake, slot) = (WorkerStart)state!;
-        // Kept off the caller's CPU: see ThreadAffinity.
-        ThreadAffinity.TryPinCurrentThread(slot);
+        var (wake, helper, slot) = (WorkerStart)state!;
+        // Kept off the caller's CPU: see FollowCaller. The CPU is recorded before the thread id is published, so the
+        // caller only moves a helper whose own pinning is done.
+        if (ThreadAffinity.TryPinCurrentThread(slot))
+            helper.Cpu = ThreadAffinity.Allowed[slot % ThreadAffinity.Allowed.Length];
+        Volatile.Write(ref helper.ThreadId, ThreadAffinity.CurrentThreadId());
         while (true)
         {
             SpinThenWait(wake);
