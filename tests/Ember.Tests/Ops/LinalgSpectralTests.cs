@@ -9,15 +9,8 @@ namespace Ember.Tests.Ops;
 /// </summary>
 public class LinalgSpectralTests
 {
-    /// <summary>The oracle's inputs: sin(a·i + 0.3) + cos(0.31·i²), a float64 leaf (the sine alone makes rank-2 matrices).</summary>
-    static Tensor In(int[] shape, double a)
-    {
-        int n = 1;
-        foreach (var s in shape) n *= s;
-        var v = new double[n];
-        for (int i = 0; i < n; i++) v[i] = Math.Sin(a * i + 0.3) + Math.Cos(0.31 * i * i);
-        return Torch.FromArray(v, shape).RequiresGradInPlace();
-    }
+    /// <summary>The oracle's inputs (as the other linalg oracle's).</summary>
+    static Tensor In(int[] shape, double a) => TorchLinalgTests.In(shape, a);
 
     static Tensor Fixed(int[] shape, double a) => In(shape, a).Detach();
     static Tensor Sym(Tensor x) => x + x.MT;

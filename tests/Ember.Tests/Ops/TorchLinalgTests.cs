@@ -10,8 +10,8 @@ namespace Ember.Tests.Ops;
 /// </summary>
 public class TorchLinalgTests
 {
-    /// <summary>The oracle's inputs: sin(a·i + 0.3) + cos(0.31·i²), a float64 leaf.</summary>
-    static Tensor In(int[] shape, double a)
+    /// <summary>The linalg oracles' inputs: sin(a·i + 0.3) + cos(0.31·i²), a float64 leaf (the sine alone makes rank-2 matrices).</summary>
+    internal static Tensor In(int[] shape, double a)
     {
         int n = 1;
         foreach (var s in shape) n *= s;
