@@ -1,6 +1,6 @@
 namespace Ember.Kernels.Gemm;
 
-/// <summary>The rows of a <see cref="RegisterTile{T, TVec, TRows}"/> as a type, so that each tile height is its own compiled kernel.</summary>
+/// <summary>The rows of a <see cref="RegisterTile{T, TRows}"/> as a type, so that each tile height is its own compiled kernel.</summary>
 internal interface ITileRows
 {
     /// <summary>6, 8 or 12.</summary>

@@ -5,7 +5,7 @@ using Ember.Kernels.Operators;
 
 namespace Ember.Kernels.Gemm;
 
-/// <summary>12×(2·Vector512&lt;T&gt;.Count) micro-kernel, the AVX-512 path: 24 zmm accumulators; the code is <see cref="RegisterTile{T, TVec, TRows}"/>.</summary>
+/// <summary>12×(2·Vector512&lt;T&gt;.Count) micro-kernel, the AVX-512 path: 24 zmm accumulators; the code is <see cref="RegisterTile{T, TRows}"/>.</summary>
 internal readonly unsafe struct MicroKernel512<T> : IMicroKernel<T> where T : unmanaged, INumber<T>
 {
     public static int MR => Rows12.Value;
@@ -14,13 +14,13 @@ internal readonly unsafe struct MicroKernel512<T> : IMicroKernel<T> where T : un
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta) =>
-        RegisterTile<T, Simd512<T>, Rows12>.RunStrided(kc, a, MR, b, NR, c, ldc, alpha, beta);
+        RegisterTile<T, Rows12>.RunStrided(kc, a, MR, b, NR, c, ldc, alpha, beta);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunStrided(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, T alpha, T beta) =>
-        RegisterTile<T, Simd512<T>, Rows12>.RunStrided(kc, a, aStride, b, bStride, c, ldc, alpha, beta);
+        RegisterTile<T, Rows12>.RunStrided(kc, a, aStride, b, bStride, c, ldc, alpha, beta);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunIndexed(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta) =>
-        RegisterTile<T, Simd512<T>, Rows12>.RunIndexed(kc, a, b, offsets, c, ldc, alpha, beta);
+        RegisterTile<T, Rows12>.RunIndexed(kc, a, b, offsets, c, ldc, alpha, beta);
 }
