@@ -702,6 +702,9 @@ internal static unsafe partial class ShiftedGemmConv
                 {
                     T* source = padded + jp * nr;
                     T* cPanel = grid + (jp - jp0) * nr;
+                    // A last panel whose used positions fit the kernel's narrow form computes only those columns (28×28:
+                    // 8 of 32 on AVX-512); the crop never reads past Positions.
+                    bool narrow = TKernel.NarrowNR > 0 && (long)jp * nr + TKernel.NarrowNR >= plan.Positions;
                     T* weightSlice = packedWeight;
                     for (int pc = 0; pc < plan.K; pc += plan.SliceDepth)
                     {
@@ -714,7 +717,8 @@ internal static unsafe partial class ShiftedGemmConv
                             int rows = Math.Min(mr, m - ir);
                             if (rows == mr)
                             {
-                                TKernel.RunIndexed(kb, ap, source, offsets + pc, cp, ldc, T.One, beta);
+                                if (narrow) TKernel.RunIndexedNarrow(kb, ap, source, offsets + pc, cp, ldc, T.One, beta);
+                                else TKernel.RunIndexed(kb, ap, source, offsets + pc, cp, ldc, T.One, beta);
                                 continue;
                             }
                             TKernel.RunIndexed(kb, ap, source, offsets + pc, tile, nr, T.One, T.Zero);

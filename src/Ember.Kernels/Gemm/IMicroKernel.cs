@@ -32,4 +32,14 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged
     /// packed (stride MR). The multiply-adds are those of <see cref="Run"/> over the copied panel, so the bits are too.
     /// </summary>
     static abstract void RunIndexed(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta);
+
+    /// <summary>Columns of <see cref="RunIndexedNarrow"/>, fewer than NR; 0 where the kernel has no narrow form.</summary>
+    static virtual int NarrowNR => 0;
+
+    /// <summary>
+    /// <see cref="RunIndexed"/> on C's first <see cref="NarrowNR"/> columns only, the others left alone: for a last panel
+    /// whose used columns fit them. Each C element gets the bits <see cref="RunIndexed"/> would give it.
+    /// </summary>
+    static virtual void RunIndexedNarrow(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta) =>
+        throw new NotSupportedException("this micro-kernel has no narrow form (NarrowNR is 0)");
 }

@@ -23,4 +23,10 @@ internal readonly unsafe struct MicroKernel512Rows8<T> : IMicroKernel<T> where T
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunIndexed(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta) =>
         RegisterTile<T, Rows8>.RunIndexed(kc, a, b, offsets, c, ldc, alpha, beta);
+
+    public static int NarrowNR => Vector512<T>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RunIndexedNarrow(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta) =>
+        RegisterTile<T, Rows8>.RunIndexedOneVector(kc, a, b, offsets, c, ldc, alpha, beta);
 }

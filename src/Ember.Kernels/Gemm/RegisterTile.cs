@@ -256,6 +256,84 @@ internal static unsafe class RegisterTile<T, TRows>
         }
     }
 
+    /// <summary>
+    /// <see cref="RunIndexed"/> on the first Vector512&lt;T&gt;.Count columns only (C's others are left alone): for a
+    /// convolution grid's last panel when its used positions fit one vector (28×28: 8 of 32). Each C element is the same
+    /// chain of multiply-adds as in <see cref="RunIndexed"/>, so the bits are too.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunIndexedOneVector(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta)
+    {
+        Vector512<T> c00 = Vector512<T>.Zero, c10 = Vector512<T>.Zero, c20 = Vector512<T>.Zero, c30 = Vector512<T>.Zero, c40 = Vector512<T>.Zero, c50 = Vector512<T>.Zero, c60 = Vector512<T>.Zero, c70 = Vector512<T>.Zero, c80 = Vector512<T>.Zero, c90 = Vector512<T>.Zero, c100 = Vector512<T>.Zero, c110 = Vector512<T>.Zero;
+        for (nint p = 0; p < kc; p++)
+        {
+            Vector512<T> b0 = Vector512.Load(b + offsets[p]);
+            c00 = VectorMath.FusedMultiplyAdd(Vector512.Create(a[0]), b0, c00);
+            c10 = VectorMath.FusedMultiplyAdd(Vector512.Create(a[1]), b0, c10);
+            c20 = VectorMath.FusedMultiplyAdd(Vector512.Create(a[2]), b0, c20);
+            c30 = VectorMath.FusedMultiplyAdd(Vector512.Create(a[3]), b0, c30);
+            c40 = VectorMath.FusedMultiplyAdd(Vector512.Create(a[4]), b0, c40);
+            c50 = VectorMath.FusedMultiplyAdd(Vector512.Create(a[5]), b0, c50);
+            if (TRows.Value > 6)
+            {
+                c60 = VectorMath.FusedMultiplyAdd(Vector512.Create(a[6]), b0, c60);
+                c70 = VectorMath.FusedMultiplyAdd(Vector512.Create(a[7]), b0, c70);
+            }
+            if (TRows.Value > 8)
+            {
+                c80 = VectorMath.FusedMultiplyAdd(Vector512.Create(a[8]), b0, c80);
+                c90 = VectorMath.FusedMultiplyAdd(Vector512.Create(a[9]), b0, c90);
+                c100 = VectorMath.FusedMultiplyAdd(Vector512.Create(a[10]), b0, c100);
+                c110 = VectorMath.FusedMultiplyAdd(Vector512.Create(a[11]), b0, c110);
+            }
+            a += TRows.Value;
+        }
+        Vector512<T> va = Vector512.Create(alpha);
+        if (beta == T.Zero)
+        {
+            (va * c00).Store(c + 0 * ldc);
+            (va * c10).Store(c + 1 * ldc);
+            (va * c20).Store(c + 2 * ldc);
+            (va * c30).Store(c + 3 * ldc);
+            (va * c40).Store(c + 4 * ldc);
+            (va * c50).Store(c + 5 * ldc);
+            if (TRows.Value > 6)
+            {
+                (va * c60).Store(c + 6 * ldc);
+                (va * c70).Store(c + 7 * ldc);
+            }
+            if (TRows.Value > 8)
+            {
+                (va * c80).Store(c + 8 * ldc);
+                (va * c90).Store(c + 9 * ldc);
+                (va * c100).Store(c + 10 * ldc);
+                (va * c110).Store(c + 11 * ldc);
+            }
+        }
+        else
+        {
+            Vector512<T> vb = Vector512.Create(beta);
+            (va * c00 + vb * Vector512.Load(c + 0 * ldc)).Store(c + 0 * ldc);
+            (va * c10 + vb * Vector512.Load(c + 1 * ldc)).Store(c + 1 * ldc);
+            (va * c20 + vb * Vector512.Load(c + 2 * ldc)).Store(c + 2 * ldc);
+            (va * c30 + vb * Vector512.Load(c + 3 * ldc)).Store(c + 3 * ldc);
+            (va * c40 + vb * Vector512.Load(c + 4 * ldc)).Store(c + 4 * ldc);
+            (va * c50 + vb * Vector512.Load(c + 5 * ldc)).Store(c + 5 * ldc);
+            if (TRows.Value > 6)
+            {
+                (va * c60 + vb * Vector512.Load(c + 6 * ldc)).Store(c + 6 * ldc);
+                (va * c70 + vb * Vector512.Load(c + 7 * ldc)).Store(c + 7 * ldc);
+            }
+            if (TRows.Value > 8)
+            {
+                (va * c80 + vb * Vector512.Load(c + 8 * ldc)).Store(c + 8 * ldc);
+                (va * c90 + vb * Vector512.Load(c + 9 * ldc)).Store(c + 9 * ldc);
+                (va * c100 + vb * Vector512.Load(c + 10 * ldc)).Store(c + 10 * ldc);
+                (va * c110 + vb * Vector512.Load(c + 11 * ldc)).Store(c + 11 * ldc);
+            }
+        }
+    }
+
     // alpha·acc (+ beta·C) as separate multiplies and an add, exactly like the scalar edge path, so a C element gets the
     // same bits whether its tile was full or an edge tile.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -376,6 +376,8 @@ public class ConvKernelTests
             "3,5,6,7,24,3,3,1,1,1,1,2,2,1",     // weight-gradient tiles at 128/256 bits, 45 taps (a last tap block of 3)
             "2,6,9,11,8,3,3,1,1,1,1,2,2,2",     // 4 output channels per group: AVX2's 4×24 kernel with groups and dilation 2
             "3,4,5,29,16,3,3,1,1,1,1,1,1,1",    // 16 rows on AVX2's 4×24 kernel; 31-wide grid rows end inside panels
+            "2,8,9,13,16,3,3,1,1,1,1,1,1,1",    // 135 grid positions: AVX-512's one-vector last panel, 8-row kernel
+            "2,8,9,13,24,3,3,1,1,1,1,1,1,1",    // the same with the 12-row kernel
         ];
         var widths = new List<string> { nameof(GemmIsa.Vector128) };
         if (Vector256.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector256));
