@@ -92,9 +92,8 @@ public class YoloV5Tests
         TestUtil.Close(expected, dec.Skip(row * 7).Take(7).Select(v => (double)v).ToArray(), rtol: 1e-5, atol: 1e-4);
     }
 
-    // The one-pass decode (no gradient wanted) against the composed ops (taken when the maps require a gradient), in
-    // float32 and float64, on maps large enough for several chunks whose runs cross image boundaries; and the same bits
-    // on one thread and on two.
+    // The one-pass decode op against the composed ops (its oracle), in float32 and float64, on maps large enough for
+    // several chunks whose runs cross image boundaries; and the same bits on one thread and on two.
     [Theory]
     [InlineData(DType.Float32)]
     [InlineData(DType.Float64)]
@@ -103,7 +102,7 @@ public class YoloV5Tests
         var head = new DetectHead(2, DetectHead.DefaultAnchors, [4, 4, 4], [8, 16, 32]);
         var g = new Generator(7);
         Tensor[] raw = [Torch.Randn([3, 3, 40, 36, 7], dtype, g) * 3, Torch.Randn([3, 3, 20, 18, 7], dtype, g) * 3, Torch.Randn([3, 3, 10, 9, 7], dtype, g) * 3];
-        var composed = head.Decode(raw.Select(r => r.Detach().RequiresGradInPlace()).ToArray()).Detach().ToDoubleArray();
+        var composed = head.DecodeComposed(raw).ToDoubleArray();
         int saved = Torch.NumThreads;
         try
         {

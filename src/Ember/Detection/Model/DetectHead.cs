@@ -1,7 +1,7 @@
 using Ember.Autograd;
-using Ember.Kernels.Detection;
 using Ember.Nn;
 using Ember.Nn.Layers;
+using Ember.Ops;
 
 namespace Ember.Detection.Model;
 
@@ -167,13 +167,22 @@ public sealed class DetectHead : Module
 
     /// <summary>
     /// Decoded predictions (N, Σ na·H·W, 5 + nc): (cx, cy, w, h) in input pixels, objectness and class probabilities.
+    /// Float32 and float64 maps go through the one-pass op (<see cref="YoloDecodeOp"/>, differentiable); other dtypes
+    /// through the composed ops.
     /// </summary>
     public Tensor Decode(IReadOnlyList<Tensor> raw)
     {
         if (raw.Count != NumLevels) throw new ArgumentException($"Detect.Decode: expected {NumLevels} maps, got {raw.Count}");
-        var anchors = Anchors;
         lastDecodedRaw = [.. raw];
-        if (FusedDecodeApplies(raw)) return lastDecoded = DecodeFused(raw, anchors);
+        var dtype = raw[0].DType;
+        return lastDecoded = dtype is DType.Float32 or DType.Float64 ? YoloDecodeOp.Forward([.. raw], Anchors, strides) : DecodeComposed(raw);
+    }
+
+    // The decode written with sigmoid, arithmetic and cats: the form for the other dtypes and the op's test oracle.
+    internal Tensor DecodeComposed(IReadOnlyList<Tensor> raw)
+    {
+        if (raw.Count != NumLevels) throw new ArgumentException($"Detect.Decode: expected {NumLevels} maps, got {raw.Count}");
+        var anchors = Anchors;
         var parts = new Tensor[NumLevels];
         for (int i = 0; i < NumLevels; i++)
         {
@@ -185,38 +194,7 @@ public sealed class DetectHead : Module
             var wh = (s.Narrow(-1, 2, 2) * 2.0).Square() * anchorGrid;
             parts[i] = Torch.Cat([xy, wh, s.Narrow(-1, 4, NumOutputs - 4)], -1).Reshape(n, NumAnchors * h * w, NumOutputs);
         }
-        return lastDecoded = Torch.Cat(parts, 1);
-    }
-
-    // The one-pass kernel when no gradient is wanted and the maps are whole contiguous float tensors of one batch; the
-    // composed ops above stay the differentiable form and the kernel's test oracle.
-    bool FusedDecodeApplies(IReadOnlyList<Tensor> raw)
-    {
-        var dtype = raw[0].DType;
-        if (dtype != DType.Float32 && dtype != DType.Float64) return false;
-        foreach (var p in raw)
-            if (p.DType != dtype || !p.IsContiguous || p.Rank != 5 || p.Size(0) != raw[0].Size(0) || p.Size(1) != NumAnchors || p.Size(4) != NumOutputs
-                || GradMode.IsEnabled && p.RequiresGrad) return false;
-        return true;
-    }
-
-    Tensor DecodeFused(IReadOnlyList<Tensor> raw, Tensor anchors)
-    {
-        int n = raw[0].Size(0), total = 0;
-        foreach (var p in raw) total += NumAnchors * p.Size(2) * p.Size(3);
-        var y = Torch.Empty([n, total, NumOutputs], raw[0].DType);
-        for (int i = 0, offset = 0; i < NumLevels; i++)
-        {
-            var p = raw[i];
-            int h = p.Size(2), w = p.Size(3);
-            var levelAnchors = anchors.Select(0, i).To(p.DType).Contiguous();
-            if (p.DType == DType.Float32)
-                YoloDecodeKernel.DecodeLevel(p.Span<float>(), levelAnchors.Span<float>(), n, NumAnchors, h, w, NumOutputs, (float)strides[i], y.Span<float>(), offset, total);
-            else
-                YoloDecodeKernel.DecodeLevel(p.Span<double>(), levelAnchors.Span<double>(), n, NumAnchors, h, w, NumOutputs, strides[i], y.Span<double>(), offset, total);
-            offset += NumAnchors * h * w;
-        }
-        return y;
+        return Torch.Cat(parts, 1);
     }
 
     // grid (1, 1, H, W, 2) holds (x − 0.5, y − 0.5) so that xy = (2σ + grid)·stride = (2σ − 0.5 + cell)·stride;
