@@ -534,6 +534,7 @@ internal static unsafe partial class ShiftedGemmConv
                         new Span<T>(dst + xhi, pw - xhi).Clear();
                         T* row = plane + (long)r * w + (b - plan.PadWidth);
                         if (sw == 1) ConvVectors.CopyShort(row + xlo, dst + xlo, xhi - xlo);
+                        else if (sw == 2) ConvVectors.EvenShort(row + 2 * xlo, dst + xlo, xhi - xlo);
                         else for (int xx = xlo; xx < xhi; xx++) dst[xx] = row[xx * sw];
                     }
                 }

@@ -493,6 +493,7 @@ public class ConvKernelTests
             "1,3,17,19,16,7,7,2,2,3,3,1,1,1",   // ResNet stem: 7×7 stride 2 padding 3, odd sizes, batch 1
             "2,5,11,10,7,3,3,2,2,1,1,1,1,1",    // 3×3 stride 2, odd channels
             "1,4,13,12,9,6,6,2,2,2,2,1,1,1",    // YOLOv5 stem: 6×6 stride 2 padding 2
+            "2,3,7,75,5,3,3,2,2,1,1,1,1,1",     // rows wide enough for the vector phase split (38 columns per phase)
             "2,6,9,11,8,3,3,2,3,1,2,2,1,2",     // asymmetric stride, dilation 2 (rows read only phase 0), groups
             "1,4,7,7,6,1,1,2,2,0,0,1,1,1",      // 1×1 stride 2: one phase
             "1,3,9,10,5,3,3,3,3,0,0,1,1,1",     // stride 3 = kernel: every tap its own phase
