@@ -277,6 +277,46 @@ public class SimdWidthKernelTests
                 }
     });
 
+    // Sums along the last axis (inner 1) run Reduction's own multi-accumulator row loop: every row length 0–257 and a
+    // few long ones, float32, float64 and int64, from misaligned starts. The summation order depends only on the row
+    // length and the width, so the same values summed from another address give the same bits.
+    [Theory, MemberData(nameof(AllWidths))]
+    public void Row_sums_at_each_width_match_float64_and_do_not_depend_on_alignment(SimdWidth width) => OnWidth(width, () =>
+    {
+        const int Outer = 3;
+        foreach (int reduced in ContiguousTests.Lengths.Concat([1024, 1031, 4099]))
+        {
+            var x = Data(Outer * reduced + 4, reduced, 2);
+            var expected = new double[Outer];
+            for (int o = 0; o < Outer; o++)
+                for (int r = 0; r < reduced; r++) expected[o] += x[1 + o * reduced + r];
+            var y = new float[Outer];
+            Reduction.Reduce<float>(ReduceOp.Sum, x.AsSpan(1), Outer, reduced, 1, y);
+            KernelAssert.Close(expected, y, 2e-7 * Math.Max(1, reduced), $"float32 row sum {width} length {reduced}");
+            foreach (int offset in Offsets)
+            {
+                var shifted = new float[Outer * reduced + 4];
+                Array.Copy(x, 1, shifted, offset, Outer * reduced);
+                var ys = new float[Outer];
+                Reduction.Reduce<float>(ReduceOp.Sum, shifted.AsSpan(offset), Outer, reduced, 1, ys);
+                Assert.Equal(y, ys);
+            }
+            var xd = Array.ConvertAll(x, v => (double)v);
+            var yd = new double[Outer];
+            Reduction.Reduce<double>(ReduceOp.Sum, xd.AsSpan(1), Outer, reduced, 1, yd);
+            KernelAssert.Close(expected, yd, 1e-15 * Math.Max(1, reduced), $"float64 row sum {width} length {reduced}");
+            var xl = Array.ConvertAll(x, v => (long)(v * 1e6) * 1_000_003L);
+            var yl = new long[Outer];
+            Reduction.Reduce<long>(ReduceOp.Sum, xl.AsSpan(1), Outer, reduced, 1, yl);
+            for (int o = 0; o < Outer; o++)
+            {
+                long exact = 0;
+                for (int r = 0; r < reduced; r++) exact += xl[1 + o * reduced + r];
+                Assert.Equal(exact, yl[o]);
+            }
+        }
+    });
+
     [Theory, MemberData(nameof(AllWidths))]
     public void Softmax_at_each_width_matches_float64_over_rows_and_inner_axes(SimdWidth width) => OnWidth(width, () =>
     {
