@@ -38,6 +38,54 @@ public static unsafe class BinaryRun
         }
     }
 
+    /// <summary>
+    /// <see cref="Run{T}"/> over <paramref name="rows"/> rows of <paramref name="length"/> elements: row r reads a from
+    /// <paramref name="a"/> + r·<paramref name="aRow"/>, b from <paramref name="b"/> + r·<paramref name="bRow"/> and
+    /// writes <paramref name="dst"/> + r·<paramref name="length"/>. One dispatch for all the rows: a row vector or column
+    /// broadcast over many short rows paid ~25-30 ns per row in per-run dispatch ([65536, 64] · [65536, 1]: 2.5 ms of
+    /// thread CPU against 0.55 ms for the same elements in 1024-element rows, 2026-12-04).
+    /// </summary>
+    public static void Rows<T>(BinaryOp op, T* a, long aRow, int aStride, T* b, long bRow, int bStride, T* dst, int rows, int length, bool stream)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Handles(op, aStride, bStride))
+            throw new ArgumentException($"BinaryRun.Rows: {op} with run strides ({aStride}, {bStride}); expected add/sub/mul/div with strides 0 or 1, one of them 1");
+        var rowSet = new RowSet<T>(a, aRow, aStride, b, bRow, bStride, dst, rows, length, stream);
+        switch (SimdPath.Width)
+        {
+            case SimdWidth.Vector512: DispatchRows<Simd512<T>, T>(op, rowSet); break;
+            case SimdWidth.Vector256: DispatchRows<Simd256<T>, T>(op, rowSet); break;
+            default: DispatchRows<Simd128<T>, T>(op, rowSet); break;
+        }
+    }
+
+    readonly struct RowSet<T>(T* a, long aRow, int aStride, T* b, long bRow, int bStride, T* dst, int rows, int length, bool stream) where T : unmanaged
+    {
+        public readonly T* A = a, B = b, Dst = dst;
+        public readonly long ARow = aRow, BRow = bRow;
+        public readonly int AStride = aStride, BStride = bStride, Rows = rows, Length = length;
+        public readonly bool Stream = stream;
+    }
+
+    static void DispatchRows<TVec, T>(BinaryOp op, RowSet<T> set)
+        where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: StreamedRows<TVec, T, AddOp>(set); break;
+            case BinaryOp.Sub: StreamedRows<TVec, T, SubOp>(set); break;
+            case BinaryOp.Mul: StreamedRows<TVec, T, MulOp>(set); break;
+            default: StreamedRows<TVec, T, DivOp>(set); break;
+        }
+    }
+
+    static void StreamedRows<TVec, T, TOp>(RowSet<T> set)
+        where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IArithmetic
+    {
+        for (int r = 0; r < set.Rows; r++)
+            Streamed<TVec, T, TOp>(set.A + r * set.ARow, set.AStride, set.B + r * set.BRow, set.BStride, set.Dst + (long)r * set.Length, set.Length, set.Stream);
+    }
+
     static void Dispatch<TVec, T>(BinaryOp op, T* a, int aStride, T* b, int bStride, T* dst, int length, bool stream)
         where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -260,6 +260,30 @@ public static unsafe class Elementwise
             int[] sa = Layout.Strides[0], sb = Layout.Strides[1];
             int ia = sa[1], ib = sb[1];
             int r = start / cols, c = start % cols;
+            if ((typeof(T) == typeof(float) || typeof(T) == typeof(double)) && BinaryRun.Handles(Op, ia, ib))
+            {
+                // the whole rows of the chunk in one call (a partial first or last row goes through Run)
+                int pos = start;
+                if (c != 0)
+                {
+                    int len = Math.Min(cols - c, end - pos);
+                    Run(Op, A + AOffset + (long)r * sa[0] + (long)c * ia, ia, B + BOffset + (long)r * sb[0] + (long)c * ib, ib, Dst + pos, len, Stream);
+                    pos += len;
+                    r++;
+                }
+                int rows = (end - pos) / cols;
+                if (rows > 0)
+                {
+                    T* a = A + AOffset + (long)r * sa[0], b = B + BOffset + (long)r * sb[0];
+                    if (typeof(T) == typeof(float)) BinaryRun.Rows(Op, (float*)a, sa[0], ia, (float*)b, sb[0], ib, (float*)(Dst + pos), rows, cols, Stream);
+                    else BinaryRun.Rows(Op, (double*)a, sa[0], ia, (double*)b, sb[0], ib, (double*)(Dst + pos), rows, cols, Stream);
+                    pos += rows * cols;
+                    r += rows;
+                }
+                if (pos < end)
+                    Run(Op, A + AOffset + (long)r * sa[0], ia, B + BOffset + (long)r * sb[0], ib, Dst + pos, end - pos, Stream);
+                return;
+            }
             for (int pos = start; pos < end; r++, c = 0)
             {
                 int len = Math.Min(cols - c, end - pos);

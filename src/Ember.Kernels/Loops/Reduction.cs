@@ -109,6 +109,12 @@ public static unsafe class Reduction
         public ReduceOp Op; public T* Src; public T* Dst; public int Reduced, Inner, Block, Blocks;
         public readonly void Invoke(int start, int end)
         {
+            // A sum along the last axis: each item is one row (Blocks is 1 when Inner is 1).
+            if (Inner == 1 && Op == ReduceOp.Sum && (typeof(T) == typeof(float) || typeof(T) == typeof(double) || typeof(T) == typeof(long)))
+            {
+                SumLastAxis(Src + (long)start * Reduced, Dst + start, Reduced, end - start);
+                return;
+            }
             for (int item = start; item < end; item++)
             {
                 int o = item / Blocks, c0 = item % Blocks * Block, len = Math.Min(Block, Inner - c0);
@@ -149,6 +155,59 @@ public static unsafe class Reduction
             }
             return r;
         }
+
+        static void SumLastAxis(T* s, T* d, int length, int rows)
+        {
+            switch (SimdPath.Width)
+            {
+                case SimdWidth.Vector512: SumLastAxis<Simd512<T>>(s, d, length, rows); break;
+                case SimdWidth.Vector256: SumLastAxis<Simd256<T>>(s, d, length, rows); break;
+                default: SumLastAxis<Simd128<T>>(s, d, length, rows); break;
+            }
+        }
+
+        // d[row] = Σ s[row, 0..length) for each of rows contiguous rows, all in one call: TensorPrimitives.Sum per row cost
+        // ~8-13% more thread CPU time on 4096×1024 float32 (its per-call set-up and alignment masks; 2026-12-04, Zen 5),
+        // and its summation order depends on the row's address alignment. Here each block of SumBlock elements is summed
+        // by four independent accumulators (vectors 4k, 4k+1, 4k+2, 4k+3), combined pairwise into a running vector total
+        // (a two-level cascade, so a long full sum does not pile millions of additions onto one lane); the leftover full
+        // vectors go to the total, then the horizontal sum and the scalar tail. The order depends only on the row length
+        // and the vector width.
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ActivationKernel.ForwardBody
+        static void SumLastAxis<TVec>(T* s, T* d, int length, int rows) where TVec : struct, ISimd<TVec, T>
+        {
+            int n = TVec.IsSupported ? TVec.Count : length + 1;
+            for (int row = 0; row < rows; row++, s += length)
+            {
+                T sum = T.Zero;
+                int i = 0;
+                if (length >= n)
+                {
+                    var total = TVec.Zero;
+                    while (length - i >= 4 * n)
+                    {
+                        int blockEnd = i + Math.Min(SumBlock, (length - i) / (4 * n) * (4 * n));
+                        TVec a0 = TVec.Load(s + i), a1 = TVec.Load(s + i + n), a2 = TVec.Load(s + i + 2 * n), a3 = TVec.Load(s + i + 3 * n);
+                        for (i += 4 * n; i < blockEnd; i += 4 * n)
+                        {
+                            a0 += TVec.Load(s + i);
+                            a1 += TVec.Load(s + i + n);
+                            a2 += TVec.Load(s + i + 2 * n);
+                            a3 += TVec.Load(s + i + 3 * n);
+                        }
+                        total += (a0 + a1) + (a2 + a3);
+                    }
+                    for (; i <= length - n; i += n) total += TVec.Load(s + i);
+                    sum = TVec.Sum(total);
+                }
+                for (; i < length; i++) sum += s[i];
+                d[row] = sum;
+            }
+        }
+
+        // Elements per block of a row sum (a multiple of four registers at every width): short enough that a block adds
+        // at most 128 values into one lane at the Vector512 width.
+        const int SumBlock = 8192;
 
         readonly T ReduceRow(ReadOnlySpan<T> row)
         {

@@ -92,6 +92,25 @@ public unsafe class BinaryRunTests
 
     [Theory, MemberData(nameof(StreamedLayouts))]
     public void Large_streamed_broadcasts_match_index_arithmetic_on_one_and_two_threads(int[] shape, int[] aStrides, int[] bStrides)
+        => MatchesIndexArithmetic(shape, aStrides, bStrides);
+
+    public static TheoryData<int[], int[], int[]> CachedLayouts => new()
+    {
+        // Below NonTemporal.MinBytes (plain stores), short and odd rows through BinaryRun.Rows: one chunk, and parallel
+        // chunks of Elementwise.Grain that start and end mid-row.
+        { [37, 50], [50, 1], [0, 1] },
+        { [37, 50], [50, 1], [1, 0] },
+        { [300, 64], [1, 0], [64, 1] },
+        { [2000, 61], [61, 1], [1, 0] },
+        { [2000, 61], [0, 1], [61, 1] },
+        { [3, 1], [1, 0], [0, 1] },
+    };
+
+    [Theory, MemberData(nameof(CachedLayouts))]
+    public void Cached_broadcasts_over_short_rows_match_index_arithmetic_on_one_and_two_threads(int[] shape, int[] aStrides, int[] bStrides)
+        => MatchesIndexArithmetic(shape, aStrides, bStrides);
+
+    static void MatchesIndexArithmetic(int[] shape, int[] aStrides, int[] bStrides)
     {
         int count = shape.Aggregate(1, (p, q) => p * q);
         int aLength = 1, bLength = 1;
