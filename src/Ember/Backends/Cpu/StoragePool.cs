@@ -30,9 +30,11 @@ internal static class StoragePool
     static int reclaimedAtCollection;
     static long pooledBytes;
     // Diagnostics (racy counters, for tests and profiling only).
-    internal static long Hits, Misses, InducedCollections;
+    internal static long Hits, Misses, InducedCollections, EarlyReturns;
     // Stopwatch ticks spent in induced collections and the reclaim after them (diagnostics, like the counters above).
     internal static long InducedCollectionTicks;
+    // When set (profiling only), counts misses per (dtype, length), so a report can say which buffers miss.
+    internal static Dictionary<(DType, int), int>? MissesBySize;
     static long rentedSinceCollection;
     static int skipYoungCollections;
     // A collection is induced on a miss only after this many bytes were handed out since the last one. Small on
@@ -110,6 +112,7 @@ internal static class StoragePool
             return array;
         }
         Misses++;
+        if (MissesBySize is { } sizes) lock (sizes) sizes[(dtype, count)] = sizes.GetValueOrDefault((dtype, count)) + 1;
         return dtype.NewArray(count, zeroed);
     }
 
