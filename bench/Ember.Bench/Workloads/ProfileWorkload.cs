@@ -32,7 +32,13 @@ public sealed class ProfileWorkload : IWorkload
             Console.WriteLine($"affinity after: {Affinity()}");
         }
         if (args.Contains("--linear")) { Linear(); return 0; }
-        if (args.Contains("--pool-step")) { PoolStep(); return 0; }
+        if (args.Contains("--pool-step"))
+        {
+            // --no-early-release: the backward pass leaves its gradient temporaries to the GC, as before session 12
+            Ember.Autograd.GradientRelease.Enabled = !args.Contains("--no-early-release");
+            PoolStep();
+            return 0;
+        }
         if (args.Contains("--transformer")) { Transformer(); return 0; }
         if (args.Contains("--memory-bound"))
         {
@@ -223,23 +229,20 @@ public sealed class ProfileWorkload : IWorkload
                 Ember.Backends.Cpu.StoragePool.MissesBySize = [];
                 sw.Start();
             }
-            Snap(0, -1);
-            optimizer.ZeroGrad();
-            Tensor loss = F.CrossEntropy(model.Call(x), y);
-            Snap(0, 1); Snap(1, -1);
-            loss.Backward();
-            Snap(1, 1); Snap(2, -1);
-            optimizer.Step();
-            Snap(2, 1);
-            losses.Add(loss.Item<float>());
+            losses.Add(PoolStepOnce(model, optimizer, x, y, Snap));
         }
         sw.Stop();
-        Console.WriteLine($"pool per CNN train step (FashionCnn, batch 128, Adam), mean of {steps} steps after {warmUp}, {Torch.NumThreads} threads:");
+        Console.WriteLine($"pool per CNN train step (FashionCnn, batch 128, Adam), mean of {steps} steps after {warmUp}, {Torch.NumThreads} threads" +
+            $"{(Ember.Autograd.GradientRelease.Enabled ? "" : ", early release off")}:");
         Console.WriteLine($"  {"phase",-30} {"hits",8} {"misses",8} {"induced",8} {"returned",9}");
         for (int p = 0; p < phases.Length; p++)
             Console.WriteLine($"  {phases[p],-30} {counts[p, 0] / (double)steps,8:F2} {counts[p, 1] / (double)steps,8:F2} {counts[p, 2] / (double)steps,8:F2} {counts[p, 3] / (double)steps,9:F2}");
         Console.WriteLine($"  GCs per step: gen0 {(GC.CollectionCount(0) - gen0[0]) / (double)steps:F2}, gen1 {(GC.CollectionCount(1) - gen0[1]) / (double)steps:F2}, gen2 {(GC.CollectionCount(2) - gen0[2]) / (double)steps:F2}; " +
             $"ms in induced collections per step {(Ember.Backends.Cpu.StoragePool.InducedCollectionTicks - inducedTicks0) * 1e3 / System.Diagnostics.Stopwatch.Frequency / steps:F3}; wall ms per step {sw.Elapsed.TotalMilliseconds / steps:F1}");
+        GC.Collect();
+        long heldBytes = Ember.Backends.Cpu.StoragePool.OutstandingBytes + Ember.Backends.Cpu.StoragePool.PooledBytes;
+        string peakRss = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM", StringComparison.Ordinal)).Split(':')[1].Trim();
+        Console.WriteLine($"  pooled buffers in circulation after the run (free + handed out, before reclaiming) {heldBytes / 1048576.0:F0} MB; peak RSS {peakRss}");
         Console.WriteLine("  misses by buffer size (after warm-up): " + string.Join(", ", Ember.Backends.Cpu.StoragePool.MissesBySize!
             .OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key.Item1.TorchName()}[{kv.Key.Item2}]×{kv.Value}")));
         Ember.Backends.Cpu.StoragePool.MissesBySize = null;
@@ -247,6 +250,22 @@ public sealed class ProfileWorkload : IWorkload
         ulong hash = 14695981039346656037;
         foreach (float l in losses) hash = (hash ^ BitConverter.SingleToUInt32Bits(l)) * 1099511628211;
         Console.WriteLine($"  losses: first {losses[0]:R}, last {losses[^1]:R}, FNV-1a of all {losses.Count} loss bit patterns {hash:x16}");
+    }
+
+    // One step in a method of its own, as a training loop calls it: the step's graph is unreachable once it returns
+    // (a local of a long-running loop method may stay reported live to the collector until it is overwritten).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    static float PoolStepOnce(Ember.Models.FashionCnn model, Ember.Optim.Adam optimizer, Tensor x, Tensor y, Action<int, int> snap)
+    {
+        snap(0, -1);
+        optimizer.ZeroGrad();
+        Tensor loss = F.CrossEntropy(model.Call(x), y);
+        snap(0, 1); snap(1, -1);
+        loss.Backward();
+        snap(1, 1); snap(2, -1);
+        optimizer.Step();
+        snap(2, 1);
+        return loss.Item<float>();
     }
 
     // The memory-bound rows of issue 21: the whole op against its kernel writing into a reused buffer, so the gap is

@@ -70,4 +70,7 @@ internal sealed class PooledStorage(Array data, DType dtype) : Storage(data, dty
     // Where and when this storage was last recorded in a thread's ring (StoragePool.Touch).
     internal int TouchTicket;
     internal object? TouchRing;
+    // The pool's record of the buffer, and whether the buffer went back early (StoragePool.Return): set once, never cleared.
+    internal StoragePool.Lease? Lease;
+    internal bool Returned;
 }
