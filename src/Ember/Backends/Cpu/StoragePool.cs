@@ -322,5 +322,5 @@ internal static class StoragePool
 
     static InvalidOperationException UseAfterReturn(PooledStorage storage) => new(
         $"storage pool: a {storage.DType.TorchName()} buffer of {storage.Length} elements was accessed after it was returned to the pool " +
-        "(an early release in backward was wrong); please report this, and set StoragePool.Enabled = false to work around it");
+        "(an early release in backward was wrong); please report this; Torch.PoolStorage = false works around it");
 }
