@@ -32,6 +32,13 @@ public sealed class ProfileWorkload : IWorkload
             Console.WriteLine($"affinity after: {Affinity()}");
         }
         if (args.Contains("--linear")) { Linear(); return 0; }
+        if (args.Contains("--pool-step"))
+        {
+            // --no-early-release: the backward pass leaves its gradient temporaries to the GC, as before session 12
+            Ember.Autograd.GradientRelease.Enabled = !args.Contains("--no-early-release");
+            PoolStep();
+            return 0;
+        }
         if (args.Contains("--transformer")) { Transformer(); return 0; }
         if (args.Contains("--memory-bound"))
         {
@@ -187,6 +194,78 @@ public sealed class ProfileWorkload : IWorkload
         var dx = new float[x.NumEl];
         Tensor gy = Inputs.Randn(2, 32, 64, 28, 28);
         Row("MaxPool2dKernel.Backward into a reused gradient", () => MaxPool2dKernel.Backward(g, gy.Span<float>(), idx, dx));
+    }
+
+    // Issue 21's memory question: what the storage pool does per CNN training step (the bench's CNN row: FashionCnn,
+    // batch 128, Adam), split by phase. Counts, not times, so the numbers do not depend on the load of the machine.
+    static void PoolStep()
+    {
+        const int warmUp = 20, steps = 100, batch = 128;
+        Torch.ManualSeed(13);
+        var model = new Ember.Models.FashionCnn();
+        Tensor x = Inputs.Randn(1, batch, 1, 28, 28);
+        Tensor y = Torch.FromArray(Enumerable.Range(0, batch).Select(i => (long)(i * 7 % 10)).ToArray(), [batch]);
+        var optimizer = new Ember.Optim.Adam(model.Parameters(), new Ember.Optim.AdamOptions { LearningRate = 1e-3 });
+        string[] phases = ["zero grads + forward + loss", "backward", "optimizer step"];
+        var counts = new long[phases.Length, 4];
+        void Snap(int phase, int sign)
+        {
+            counts[phase, 0] += sign * Ember.Backends.Cpu.StoragePool.Hits;
+            counts[phase, 1] += sign * Ember.Backends.Cpu.StoragePool.Misses;
+            counts[phase, 2] += sign * Ember.Backends.Cpu.StoragePool.InducedCollections;
+            counts[phase, 3] += sign * Ember.Backends.Cpu.StoragePool.EarlyReturns;
+        }
+        int[] gen0 = new int[3];
+        long inducedTicks0 = 0;
+        var sw = new System.Diagnostics.Stopwatch();
+        var losses = new List<float>();
+        for (int s = 0; s < warmUp + steps; s++)
+        {
+            if (s == warmUp)
+            {
+                Array.Clear(counts);
+                for (int g = 0; g < 3; g++) gen0[g] = GC.CollectionCount(g);
+                inducedTicks0 = Ember.Backends.Cpu.StoragePool.InducedCollectionTicks;
+                Ember.Backends.Cpu.StoragePool.MissesBySize = [];
+                sw.Start();
+            }
+            losses.Add(PoolStepOnce(model, optimizer, x, y, Snap));
+        }
+        sw.Stop();
+        Console.WriteLine($"pool per CNN train step (FashionCnn, batch 128, Adam), mean of {steps} steps after {warmUp}, {Torch.NumThreads} threads" +
+            $"{(Ember.Autograd.GradientRelease.Enabled ? "" : ", early release off")}:");
+        Console.WriteLine($"  {"phase",-30} {"hits",8} {"misses",8} {"induced",8} {"returned",9}");
+        for (int p = 0; p < phases.Length; p++)
+            Console.WriteLine($"  {phases[p],-30} {counts[p, 0] / (double)steps,8:F2} {counts[p, 1] / (double)steps,8:F2} {counts[p, 2] / (double)steps,8:F2} {counts[p, 3] / (double)steps,9:F2}");
+        Console.WriteLine($"  GCs per step: gen0 {(GC.CollectionCount(0) - gen0[0]) / (double)steps:F2}, gen1 {(GC.CollectionCount(1) - gen0[1]) / (double)steps:F2}, gen2 {(GC.CollectionCount(2) - gen0[2]) / (double)steps:F2}; " +
+            $"ms in induced collections per step {(Ember.Backends.Cpu.StoragePool.InducedCollectionTicks - inducedTicks0) * 1e3 / System.Diagnostics.Stopwatch.Frequency / steps:F3}; wall ms per step {sw.Elapsed.TotalMilliseconds / steps:F1}");
+        GC.Collect();
+        long heldBytes = Ember.Backends.Cpu.StoragePool.OutstandingBytes + Ember.Backends.Cpu.StoragePool.PooledBytes;
+        string peakRss = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM", StringComparison.Ordinal)).Split(':')[1].Trim();
+        Console.WriteLine($"  pooled buffers in circulation after the run (free + handed out, before reclaiming) {heldBytes / 1048576.0:F0} MB; peak RSS {peakRss}");
+        Console.WriteLine("  misses by buffer size (after warm-up): " + string.Join(", ", Ember.Backends.Cpu.StoragePool.MissesBySize!
+            .OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key.Item1.TorchName()}[{kv.Key.Item2}]×{kv.Value}")));
+        Ember.Backends.Cpu.StoragePool.MissesBySize = null;
+        // A fingerprint of the loss curve's bits, to compare builds (pooling must not change a single bit).
+        ulong hash = 14695981039346656037;
+        foreach (float l in losses) hash = (hash ^ BitConverter.SingleToUInt32Bits(l)) * 1099511628211;
+        Console.WriteLine($"  losses: first {losses[0]:R}, last {losses[^1]:R}, FNV-1a of all {losses.Count} loss bit patterns {hash:x16}");
+    }
+
+    // One step in a method of its own, as a training loop calls it: the step's graph is unreachable once it returns
+    // (a local of a long-running loop method may stay reported live to the collector until it is overwritten).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    static float PoolStepOnce(Ember.Models.FashionCnn model, Ember.Optim.Adam optimizer, Tensor x, Tensor y, Action<int, int> snap)
+    {
+        snap(0, -1);
+        optimizer.ZeroGrad();
+        Tensor loss = F.CrossEntropy(model.Call(x), y);
+        snap(0, 1); snap(1, -1);
+        loss.Backward();
+        snap(1, 1); snap(2, -1);
+        optimizer.Step();
+        snap(2, 1);
+        return loss.Item<float>();
     }
 
     // The memory-bound rows of issue 21: the whole op against its kernel writing into a reused buffer, so the gap is

@@ -30,7 +30,7 @@ internal static class Checkpointing
         if (output.RequiresGrad || Array.Exists(inputs, x => ReferenceEquals(x, output))) output = output.Detach();
         if (!output.DType.IsFloatingPoint()) return output;
         var recorded = inputsRecorded ? inputs : [];
-        var node = new Node(NodeName, recorded, (g, _) => Recompute(function, inputs, g, generator, rng, inputsRecorded));
+        var node = new Node(NodeName, recorded, (g, _) => Recompute(function, inputs, g, generator, rng, inputsRecorded)) { RunsUserCode = true };
         node.Save(inputs);
         output.SetGradFn(node);
         return output;

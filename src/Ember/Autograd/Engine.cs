@@ -95,8 +95,14 @@ internal static class Engine
         // Storages allocated from here on were made by this pass's backward functions (see AccumulateIntoGrad).
         long firstSerial = Storage.LastSerial + 1;
         HashSet<Storage>? adopted = null;
+        // Early return of gradient temporaries to the pool: only in a plain, outermost backward (see GradientRelease).
+        var release = GradientRelease.Enabled && depth == 1 && !createGraph && inputs is null && capture is null ? new GradientRelease(firstSerial) : null;
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < roots.Length; i++) Accumulate(grads, roots[i], seeds[i]);
+        for (int i = 0; i < roots.Length; i++)
+        {
+            release?.Hold(seeds[i]);
+            Accumulate(grads, roots[i], seeds[i], release);
+        }
         var kept = inputs ?? capture;
         HashSet<Tensor>? wanted = kept is null ? null : new HashSet<Tensor>(kept, ReferenceEqualityComparer.Instance);
 
@@ -108,17 +114,31 @@ internal static class Engine
                 var t = order[i];
                 if (!grads.TryGetValue(t, out var g)) continue;
                 bool hooked = t.gradHooks is { Count: > 0 };
-                if (hooked) grads[t] = g = RunGradHooks(t, g);
+                if (hooked)
+                {
+                    // the hooks see g and may keep it or what they return
+                    release?.Pin(g);
+                    var replaced = RunGradHooks(t, g);
+                    if (!ReferenceEquals(replaced, g))
+                    {
+                        release?.Pin(replaced);
+                        release?.Hold(replaced);
+                        release?.Drop(g);
+                        grads[t] = g = replaced;
+                    }
+                }
                 if (inputs is null && (t.IsLeaf || t.retainsGrad) && (capture is null || !wanted!.Contains(t)))
                 {
                     // a hook saw g (or made it) and may keep it: .Grad must not alias what the user holds
                     AccumulateIntoGrad(t, g, createGraph, hooked ? long.MaxValue : firstSerial, ref adopted);
+                    if (ReferenceEquals(t.Grad?.storage, g.storage)) release?.Pin(g);
                     // Reverse topological order: every consumer of t is done, so t.Grad is final for this pass.
                     if (t.IsLeaf && t.postAccumulateGradHooks is { Count: > 0 } hooks)
                         foreach (var hook in hooks.ToArray()) hook(t);
                 }
                 var node = t.Node;
                 if (node is null) continue;
+                if (node.RunsUserCode) release?.Pin(g);
                 var inputGrads = node.Apply(g);
                 if (AnomalyMode.ChecksGradients) AnomalyMode.Check(node, inputGrads);
                 for (int k = 0; k < node.Inputs.Length; k++)
@@ -128,9 +148,23 @@ internal static class Engine
                     if (ig is null || !input.RequiresGrad) continue;
                     if (ig.Shape != input.Shape)
                         throw new InvalidOperationException($"backward: {node.Name} returned a gradient of shape {ig.Shape} for input {k} of shape {input.Shape}");
-                    Accumulate(grads, input, ig);
+                    // Held before any is accumulated: one gradient may go to several inputs, or be a view of g.
+                    if (release is not null)
+                    {
+                        if (node.RunsUserCode) release.Pin(ig);
+                        release.Hold(ig);
+                    }
                 }
-                if (wanted is null || !wanted.Contains(t)) grads.Remove(t);
+                for (int k = 0; k < node.Inputs.Length; k++)
+                {
+                    var ig = inputGrads[k];
+                    if (ig is not null && node.Inputs[k].RequiresGrad) Accumulate(grads, node.Inputs[k], ig, release);
+                }
+                if (wanted is null || !wanted.Contains(t))
+                {
+                    grads.Remove(t);
+                    release?.Drop(g);
+                }
                 if (!retainGraph) node.Release();
                 // Between nodes no kernel holds a span; a nested backward (inside a node) must not release its caller's accesses.
                 if (depth == 1) Backends.Cpu.StoragePool.ReleaseRing();
@@ -156,8 +190,17 @@ internal static class Engine
         return g;
     }
 
-    static void Accumulate(Dictionary<Tensor, Tensor> grads, Tensor t, Tensor g)
-        => grads[t] = grads.TryGetValue(t, out var existing) ? existing.Add(g) : g;
+    /// <summary>Adds <paramref name="g"/> into t's pending gradient; with <paramref name="release"/>, g arrives held once.</summary>
+    static void Accumulate(Dictionary<Tensor, Tensor> grads, Tensor t, Tensor g, GradientRelease? release)
+    {
+        if (!grads.TryGetValue(t, out var existing)) { grads[t] = g; return; }
+        var sum = existing.Add(g);
+        grads[t] = sum;
+        if (release is null) return;
+        release.Hold(sum);
+        release.Drop(existing);
+        release.Drop(g);
+    }
 
     static void AccumulateIntoGrad(Tensor t, Tensor g, bool createGraph, long firstSerial, ref HashSet<Storage>? adopted)
     {

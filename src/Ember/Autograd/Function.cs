@@ -51,7 +51,7 @@ public abstract class Function
         if (!output.DType.IsFloatingPoint())
             throw new InvalidOperationException($"{GetType().Name}: the output has dtype {output.DType.TorchName()}, which cannot require grad; mark it with ctx.MarkNonDifferentiable");
         string name = NodeName;
-        var node = new Node(name, inputs, (g, _) => RunBackward(ctx, g, inputs, name));
+        var node = new Node(name, inputs, (g, _) => RunBackward(ctx, g, inputs, name)) { RunsUserCode = true };
         node.Save(ctx.Saved);
         output.SetGradFn(node);
         return output;

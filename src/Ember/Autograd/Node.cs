@@ -39,6 +39,12 @@ public sealed class Node
 
     internal bool Released => backward == null;
 
+    /// <summary>
+    /// Whether the backward runs code from outside Ember's ops (a custom Function, module backward hooks, a checkpointed
+    /// segment), which may keep the gradients it gets or returns: the engine then never returns those to the pool early.
+    /// </summary>
+    internal bool RunsUserCode { get; init; }
+
     internal IEnumerable<Tensor> SavedTensors { get { foreach (var (t, _) in saved) yield return t; } }
 
     /// <summary>Whether a tensor saved for backward lives in <paramref name="storage"/> (an in-place write there would corrupt it).</summary>

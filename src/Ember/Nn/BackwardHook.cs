@@ -19,7 +19,7 @@ internal sealed class BackwardHook(Module module,
         if (!input.RequiresGrad) return input;
         inputRecorded = true;
         var alias = input.Detach();
-        alias.SetGradFn(new Node(NodeName, [input], (g, _) => [RunHooks(g)]));
+        alias.SetGradFn(new Node(NodeName, [input], (g, _) => [RunHooks(g)]) { RunsUserCode = true });
         return alias;
     }
 
@@ -35,7 +35,7 @@ internal sealed class BackwardHook(Module module,
             // With no input that requires grad, PyTorch calls the hooks here with grad_input all None.
             if (!inputRecorded) RunHooks(null);
             return [gradOutputs[0]];
-        }));
+        }) { RunsUserCode = true });
         return alias;
     }
 

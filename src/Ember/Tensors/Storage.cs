@@ -62,12 +62,16 @@ internal class Storage
 
 /// <summary>
 /// A storage whose buffer returns to the <see cref="StoragePool"/> once a collection finds the storage dead (the pool
-/// holds a weak reference to it), instead of going back to the GC: training allocates the same large shapes every step,
-/// and fresh large arrays cost page faults and zeroing that rival the kernels themselves.
+/// holds a weak reference to it), or earlier where Ember knows nothing will read it again (the backward pass's gradient
+/// temporaries, <see cref="StoragePool.Return"/>), instead of going back to the GC: training allocates the same large
+/// shapes every step, and fresh large arrays cost page faults and zeroing that rival the kernels themselves.
 /// </summary>
 internal sealed class PooledStorage(Array data, DType dtype) : Storage(data, dtype, true)
 {
     // Where and when this storage was last recorded in a thread's ring (StoragePool.Touch).
     internal int TouchTicket;
     internal object? TouchRing;
+    // The pool's record of the buffer, and whether the buffer went back early (StoragePool.Return): set once, never cleared.
+    internal StoragePool.Lease? Lease;
+    internal bool Returned;
 }

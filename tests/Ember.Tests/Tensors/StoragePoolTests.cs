@@ -3,6 +3,7 @@ using Ember.Backends.Cpu;
 
 namespace Ember.Tests.Tensors;
 
+[Collection(StoragePoolCollection.Name)]
 public class StoragePoolTests
 {
     const int Large = 1 << 16;   // 256 KiB of float32: pooled
@@ -92,8 +93,10 @@ public class StoragePoolTests
     [Fact]
     public void A_loop_over_one_large_op_cycles_through_two_buffers()
     {
-        // 16 MB outputs: every rent that misses the pool induces a collection, which finds the previous output dead.
+        // 16 MB outputs: every rent that misses the pool induces a collection, which finds the previous output dead. The
+        // pool starts empty: the collection threshold follows the last collection, which may have been another workload's.
         var x = Torch.Full([4 << 20], 1f);
+        StoragePool.Clear();
         var seen = new List<Array>();
         for (int i = 0; i < 24; i++)
         {

@@ -1,11 +1,18 @@
+using Ember.Kernels.Numerics;
+
 namespace Ember.Backends.Cpu;
 
 /// <summary>
-/// Recycles large tensor buffers (PyTorch's caching allocator, for a garbage-collected heap). Every pooled buffer is
-/// registered with a weak reference to its <see cref="PooledStorage"/>; the first <see cref="Rent"/> after a garbage
-/// collection (on whichever thread allocates next) reclaims the buffers whose storages that collection found dead, so a
-/// buffer comes back at a defined point, without finalizers or a wait for the finalizer thread. A buffer leaves the pool
-/// for the next allocation of exactly the same length and dtype. Buffers are dirty: a zeroed allocation clears them.
+/// Recycles large tensor buffers (PyTorch's caching allocator, for a garbage-collected heap). A buffer comes back two
+/// ways. Deterministically, where Ember knows it is dead: the backward pass returns its gradient temporaries through
+/// <see cref="Return"/> as soon as they are accumulated (Autograd.GradientRelease says which ones it may). Otherwise by
+/// collection: every pooled buffer is registered with a weak reference to its <see cref="PooledStorage"/>; the first
+/// <see cref="Rent"/> after a garbage collection (on whichever thread allocates next) reclaims the buffers whose storages
+/// that collection found dead, without finalizers or a wait for the finalizer thread. A miss induces a full collection
+/// only once the bytes handed out since the last one reach what that one gave back (at least 8 MB): in a training loop
+/// that is one collection per step, at the first miss of the forward, which returns the previous step's activations.
+/// A buffer leaves the pool for the next allocation of exactly the same length and dtype. Buffers are dirty: a zeroed
+/// allocation clears them.
 /// <para>
 /// Safety: a kernel may still be reading a buffer through a span after the last reference to its storage is gone
 /// (the JIT ends object lifetimes early), so a collection could find the storage dead while the buffer is in use. Every
@@ -24,20 +31,26 @@ internal static class StoragePool
 
     static readonly object Gate = new();
     static readonly Dictionary<(DType, int), Stack<Array>> Free = [];
-    // Buffers handed out and not yet reclaimed, each with a weak reference to the storage that owns it.
-    static readonly List<(WeakReference Owner, Array Data, DType DType)> Outstanding = [];
+    // Buffers handed out and not yet reclaimed or returned, each with a weak reference to the storage that owns it.
+    static readonly List<Lease> Outstanding = [];
     // GC.CollectionCount(0) at the last reclaim: no collection since means no storage can have been found dead.
     static int reclaimedAtCollection;
     static long pooledBytes;
     // Diagnostics (racy counters, for tests and profiling only).
-    internal static long Hits, Misses, InducedCollections;
+    internal static long Hits, Misses, InducedCollections, EarlyReturns;
     // Stopwatch ticks spent in induced collections and the reclaim after them (diagnostics, like the counters above).
     internal static long InducedCollectionTicks;
+    // When set (profiling only), counts misses per (dtype, length), so a report can say which buffers miss.
+    internal static Dictionary<(DType, int), int>? MissesBySize;
     static long rentedSinceCollection;
-    static int skipYoungCollections;
-    // A collection is induced on a miss only after this many bytes were handed out since the last one. Small on
-    // purpose: a fresh page costs ~10 µs to fault in on this VM, a collection of Ember's heap well under 1 ms (a loop of
-    // 256² matmuls ran 0.98 ms per call at 64 MB, 0.33 ms at 8 MB; the CNN step is the same at 2–64 MB).
+    // What the last induced collection gave back to the pool, less the fresh buffers handed out before it (those only
+    // grew the pool): the garbage that one cycle of the workload (a training step) leaves for the GC. See Rent.
+    static long collectAfterBytes;
+    static long missedSinceCollection;
+    // A collection is induced on a miss only after at least this many bytes were handed out since the last one, and
+    // after as many as that collection gave back (see Rent). Small on purpose: a fresh page costs ~10 µs to fault in on
+    // this VM, a collection of Ember's heap well under 1 ms (a loop of 256² matmuls ran 0.98 ms per call at 64 MB,
+    // 0.33 ms at 8 MB).
     const long CollectAfterRentedBytes = 8L << 20;
     static long limitBytes = DefaultLimit();
 
@@ -59,6 +72,20 @@ internal static class StoragePool
         set { ArgumentOutOfRangeException.ThrowIfNegative(value); limitBytes = value; }
     }
 
+    /// <summary>Bytes of pooled buffers handed out and not yet reclaimed or returned (diagnostics: a scan under the lock).</summary>
+    internal static long OutstandingBytes
+    {
+        get
+        {
+            lock (Gate)
+            {
+                long bytes = 0;
+                foreach (var lease in Outstanding) if (!lease.Returned) bytes += (long)lease.Data.Length * lease.DType.ElementSize();
+                return bytes;
+            }
+        }
+    }
+
     /// <summary>Bytes currently waiting in the pool.</summary>
     public static long PooledBytes { get { lock (Gate) return pooledBytes; } }
 
@@ -76,31 +103,23 @@ internal static class StoragePool
         if (GC.CollectionCount(0) != Volatile.Read(ref reclaimedAtCollection)) Reclaim();
         var array = TryTake(dtype, count, bytes);
         long rented = Interlocked.Add(ref rentedSinceCollection, bytes);
-        if (array is null && rented > CollectAfterRentedBytes)
+        // Collect only once as many bytes were handed out as the last collection gave back: before that, the garbage it
+        // found has not been made again (a step's forward activations die once per step; its backward temporaries come
+        // back through Return, not through the GC), so a collection would find little and a fresh buffer serves better:
+        // it joins the pool, and the next step finds it there. In steady state a training step then induces one
+        // collection, at the first miss of its forward, which gives back the whole previous step.
+        if (array is null && rented >= Math.Max(CollectAfterRentedBytes, Math.Min(Volatile.Read(ref collectAfterBytes), limitBytes / 2)))
         {
-            // Dead storages of earlier steps usually sit in gen 2 (they lived through the step), where only a full
-            // collection finds them; the heap is mostly pointer-free arrays, so that collection is cheap. Reclaiming right
-            // after it refills the pool, so in steady state a step reuses the previous step's buffers.
+            // Dead storages of earlier steps usually sit in gen 2 (they lived through a collection or two), where only a
+            // full collection finds them; the heap is mostly pointer-free arrays, so that collection is cheap. Reclaiming
+            // right after it refills the pool.
             Interlocked.Exchange(ref rentedSinceCollection, 0);
             Interlocked.Increment(ref InducedCollections);
             long collectStart = System.Diagnostics.Stopwatch.GetTimestamp();
-            // A young-generation collection first where that has been enough: in small steps (an MLP) the storages die
-            // young and a gen-1 collection finds them without walking the whole heap. Where it was not enough (a CNN's
-            // activations outlive a collection or two), go straight to gen 2 for a while before trying again.
-            if (skipYoungCollections > 0) skipYoungCollections--;
-            else
-            {
-                GC.Collect(1, GCCollectionMode.Forced, blocking: true, compacting: false);
-                Reclaim();
-                array = TryTake(dtype, count, bytes);
-                if (array is null) skipYoungCollections = 8;
-            }
-            if (array is null)
-            {
-                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
-                Reclaim();
-                array = TryTake(dtype, count, bytes);
-            }
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+            long reclaimed = Reclaim();
+            Volatile.Write(ref collectAfterBytes, Math.Max(0, reclaimed - Interlocked.Exchange(ref missedSinceCollection, 0)));
+            array = TryTake(dtype, count, bytes);
             Interlocked.Add(ref InducedCollectionTicks, System.Diagnostics.Stopwatch.GetTimestamp() - collectStart);
         }
         if (array is not null)
@@ -110,6 +129,8 @@ internal static class StoragePool
             return array;
         }
         Misses++;
+        Interlocked.Add(ref missedSinceCollection, bytes);
+        if (MissesBySize is { } sizes) lock (sizes) sizes[(dtype, count)] = sizes.GetValueOrDefault((dtype, count)) + 1;
         return dtype.NewArray(count, zeroed);
     }
 
@@ -126,16 +147,81 @@ internal static class StoragePool
     /// <summary>Registers the storage that owns a rented buffer, so the buffer is reclaimed once the storage is dead.</summary>
     public static void Register(PooledStorage storage)
     {
-        lock (Gate) Outstanding.Add((new WeakReference(storage), storage.Data, storage.DType));
+        var lease = new Lease(new WeakReference(storage), storage.Data, storage.DType);
+        storage.Lease = lease;
+        lock (Gate) Outstanding.Add(lease);
     }
+
+    /// <summary>
+    /// One buffer handed out: its owner (weakly), the buffer, and whether the owner gave it back early through
+    /// <see cref="Return"/> (then a later collection finding the owner dead must not pool the buffer a second time).
+    /// </summary>
+    internal sealed class Lease(WeakReference owner, Array data, DType dtype)
+    {
+        public readonly WeakReference Owner = owner;
+        public readonly Array Data = data;
+        public readonly DType DType = dtype;
+        public bool Returned;
+    }
+
+    /// <summary>
+    /// Test mode: a returned buffer is filled with NaN (all-ones bits for integer dtypes) and never handed out again, so
+    /// any read of it after its return shows in the results instead of reading another tensor's values.
+    /// </summary>
+    internal static bool QuarantineReturned;
+
+    /// <summary>
+    /// Gives a storage's buffer back to the pool now, before any collection, for the next allocation of its size. Only
+    /// for a storage that nothing will read again: the caller must know every reference to it (the backward engine
+    /// returns gradient temporaries it created and alone held; see Autograd.GradientRelease). A later access through
+    /// the storage throws (<see cref="Touch"/>) rather than read a buffer that may belong to another tensor by then.
+    /// </summary>
+    public static void Return(PooledStorage storage)
+    {
+        lock (Gate)
+        {
+            if (storage.Returned) return;
+            storage.Returned = true;
+            if (storage.Lease is { } lease) lease.Returned = true;
+            EarlyReturns++;
+            var data = storage.Data;
+            long bytes = (long)data.Length * storage.DType.ElementSize();
+            if (QuarantineReturned) { Poison(data); return; }
+            if (!Enabled || pooledBytes + bytes > limitBytes) return;
+            if (!Free.TryGetValue((storage.DType, data.Length), out var stack)) Free[(storage.DType, data.Length)] = stack = new Stack<Array>();
+            stack.Push(data);
+            pooledBytes += bytes;
+        }
+    }
+
+    static void Poison(Array data)
+    {
+        switch (data)
+        {
+            case float[] a: a.AsSpan().Fill(float.NaN); break;
+            case double[] a: a.AsSpan().Fill(double.NaN); break;
+            // all-ones bits: NaN for the half types, -1 for the signed integers, an out-of-range value for bool
+            case Half[] a: AllOnes(a); break;
+            case BFloat16[] a: AllOnes(a); break;
+            case long[] a: AllOnes(a); break;
+            case int[] a: AllOnes(a); break;
+            case sbyte[] a: AllOnes(a); break;
+            case byte[] a: AllOnes(a); break;
+            case bool[] a: AllOnes(a); break;
+        }
+    }
+
+    static void AllOnes<T>(T[] a) where T : unmanaged => System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()).Fill(0xFF);
 
     /// <summary>
     /// Moves the buffers of storages found dead by the collections so far into the free lists (up to
     /// <see cref="LimitBytes"/>; the rest are left to the GC). Runs on the allocating thread at its first rent after a
     /// collection, and after every induced collection.
     /// </summary>
-    internal static void Reclaim()
+    /// <returns>The bytes moved into the free lists.</returns>
+    internal static long Reclaim()
     {
+        long reclaimed = 0;
         lock (Gate)
         {
             // Read before scanning: a collection during the scan is seen again by the next rent.
@@ -146,22 +232,26 @@ internal static class StoragePool
             for (int i = 0; i < Outstanding.Count; i++)
             {
                 var entry = Outstanding[i];
+                if (entry.Returned) continue;
                 if (entry.Owner.IsAlive) { Outstanding[kept++] = entry; continue; }
-                var (_, data, dtype) = entry;
+                var (data, dtype) = (entry.Data, entry.DType);
                 long bytes = (long)data.Length * dtype.ElementSize();
                 if (!Enabled || pooledBytes + bytes > limitBytes) continue;
                 if (!Free.TryGetValue((dtype, data.Length), out var stack)) Free[(dtype, data.Length)] = stack = new Stack<Array>();
                 stack.Push(data);
                 pooledBytes += bytes;
+                reclaimed += bytes;
             }
             Outstanding.RemoveRange(kept, Outstanding.Count - kept);
         }
+        return reclaimed;
     }
 
     /// <summary>Drops every pooled buffer (torch.cuda.empty_cache's counterpart) and forgets the ones handed out.</summary>
     public static void Clear()
     {
         lock (Gate) { Free.Clear(); Outstanding.Clear(); pooledBytes = 0; }
+        Volatile.Write(ref collectAfterBytes, 0);
     }
 
     /// <summary>
@@ -215,6 +305,7 @@ internal static class StoragePool
     /// <summary>Records an access; a storage already recorded in the newer half of this thread's ring is skipped.</summary>
     public static void Touch(PooledStorage storage)
     {
+        if (storage.Returned) throw UseAfterReturn(storage);
         var s = scope;
         if (s is not null && s.Depth > 0)
         {
@@ -228,4 +319,8 @@ internal static class StoragePool
         storage.TouchTicket = r.Ticket;
         r.Slots[r.Ticket++ & (RingSize - 1)] = storage;
     }
+
+    static InvalidOperationException UseAfterReturn(PooledStorage storage) => new(
+        $"storage pool: a {storage.DType.TorchName()} buffer of {storage.Length} elements was accessed after it was returned to the pool " +
+        "(an early release in backward was wrong); please report this; Torch.PoolStorage = false works around it");
 }

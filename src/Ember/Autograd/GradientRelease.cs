@@ -1,0 +1,55 @@
+using Ember.Backends.Cpu;
+
+namespace Ember.Autograd;
+
+/// <summary>
+/// Gives the backward pass's gradient temporaries back to the <see cref="StoragePool"/> as soon as the pass is done with
+/// them (PyTorch frees them by reference count), instead of waiting for a garbage collection to find them dead: the
+/// gradient of an intermediate tensor dies once its node's backward has run and the input gradients are accumulated.
+/// <para>
+/// C# has no reference counts, so a buffer is returned only where the engine knows every reference to it: its storage
+/// was allocated during this pass (so it is no forward tensor, no seed, nothing from before), only through Ember's own
+/// backward functions, which keep nothing of what they get or make; and it is held only by the engine's table of pending
+/// gradients, counted here per storage (a backward may return its gradient unchanged, for two inputs, or as a view).
+/// A storage is pinned, never returned, once anything else may keep it: a leaf's or retained .Grad adopted it, a tensor
+/// hook saw it, or it went into or came out of a node that runs user code (a custom <see cref="Function"/>, a module's
+/// backward hooks, a checkpointed segment). The engine uses this only in a plain Backward (not Torch.Grad, not
+/// create_graph, not nested inside another pass).
+/// </para>
+/// </summary>
+internal sealed class GradientRelease(long firstSerial)
+{
+    /// <summary>Whether backward passes return their temporaries early (on by default; off for A/B measurements).</summary>
+    internal static bool Enabled = true;
+
+    readonly Dictionary<Storage, int> holds = new(ReferenceEqualityComparer.Instance);
+    readonly HashSet<Storage> pinned = new(ReferenceEqualityComparer.Instance);
+
+    bool Tracked(Storage storage) => storage is PooledStorage && storage.Serial >= firstSerial;
+
+    /// <summary>Counts one more reference to <paramref name="gradient"/>'s buffer in the engine's pending gradients.</summary>
+    public void Hold(Tensor gradient)
+    {
+        var storage = gradient.storage;
+        if (Tracked(storage)) holds[storage] = holds.GetValueOrDefault(storage) + 1;
+    }
+
+    /// <summary>Never returns <paramref name="gradient"/>'s buffer in this pass: something outside the engine may keep it.</summary>
+    public void Pin(Tensor gradient)
+    {
+        if (Tracked(gradient.storage)) pinned.Add(gradient.storage);
+    }
+
+    /// <summary>
+    /// Drops one reference counted by <see cref="Hold"/>; the last one returns the buffer to the pool unless it is pinned.
+    /// Call only between ops (no kernel holds a span into the buffer).
+    /// </summary>
+    public void Drop(Tensor gradient)
+    {
+        var storage = gradient.storage;
+        if (!holds.TryGetValue(storage, out int count)) return;
+        if (count > 1) { holds[storage] = count - 1; return; }
+        holds.Remove(storage);
+        if (!pinned.Contains(storage)) StoragePool.Return((PooledStorage)storage);
+    }
+}

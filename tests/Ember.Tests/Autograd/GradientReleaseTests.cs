@@ -1,0 +1,188 @@
+using Ember.Autograd;
+using Ember.Backends.Cpu;
+using Ember.Models;
+using Ember.Nn.Functional;
+using Ember.Optim;
+
+namespace Ember.Tests.Autograd;
+
+/// <summary>
+/// The backward pass returns its gradient temporaries to the storage pool early (GradientRelease). A wrong return would
+/// corrupt results silently, so each case runs three ways and must give the same bits: pooling off, pooling on with
+/// returned buffers quarantined (filled with NaN and never reused, so a read after the return shows), and pooling on.
+/// </summary>
+[Collection(Ember.Tests.Tensors.StoragePoolCollection.Name)]
+public class GradientReleaseTests
+{
+    const int Large = 1 << 16;   // 256 KiB of float32: pooled
+
+    enum Mode { PoolOff, Quarantine, PoolOn }
+
+    static (float[] Result, long Returned) RunIn(Mode mode, Func<float[]> work)
+    {
+        long returned0 = StoragePool.EarlyReturns;
+        try
+        {
+            Torch.PoolStorage = mode != Mode.PoolOff;
+            StoragePool.QuarantineReturned = mode == Mode.Quarantine;
+            return (work(), StoragePool.EarlyReturns - returned0);
+        }
+        finally
+        {
+            StoragePool.QuarantineReturned = false;
+            Torch.PoolStorage = true;
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> in the three modes; asserts identical bits and returns the returned-buffer counts.</summary>
+    static long[] AssertSameBitsInEveryMode(Func<float[]> work)
+    {
+        var (reference, _) = RunIn(Mode.PoolOff, work);
+        var returned = new long[2];
+        int i = 0;
+        foreach (var mode in new[] { Mode.Quarantine, Mode.PoolOn })
+        {
+            var (result, count) = RunIn(mode, work);
+            Assert.Equal(reference.Length, result.Length);
+            for (int k = 0; k < reference.Length; k++)
+                Assert.True(BitConverter.SingleToInt32Bits(reference[k]) == BitConverter.SingleToInt32Bits(result[k]),
+                    $"{mode}: element {k} is {result[k]:R}, pooling off gave {reference[k]:R}");
+            returned[i++] = count;
+        }
+        return returned;
+    }
+
+    // Allocates and fills same-size buffers, so a buffer returned too early would be overwritten before it is read.
+    static void Churn(int n)
+    {
+        for (int i = 0; i < 4; i++) GC.KeepAlive(Torch.Full([n], 1e6f + i));
+    }
+
+    [Fact]
+    public void A_cnn_training_run_gives_the_same_bits_with_early_release_as_without_pooling()
+    {
+        var returned = AssertSameBitsInEveryMode(() =>
+        {
+            Torch.ManualSeed(5);
+            var model = new FashionCnn();
+            var x = Torch.Randn([16, 1, 28, 28]);   // 16·32·28·28 floats per activation: pooled
+            var y = Torch.FromArray(Enumerable.Range(0, 16).Select(i => (long)(i % 10)).ToArray(), [16]);
+            var optimizer = new Adam(model.Parameters(), new AdamOptions { LearningRate = 1e-3 });
+            var values = new List<float>();
+            for (int step = 0; step < 3; step++)
+            {
+                optimizer.ZeroGrad();
+                var loss = F.CrossEntropy(model.Call(x), y);
+                loss.Backward();
+                optimizer.Step();
+                values.Add(loss.Item<float>());
+            }
+            foreach (var p in model.Parameters()) values.AddRange(p.Detach().Contiguous().ToArray<float>());
+            return values.ToArray();
+        });
+        Assert.All(returned, count => Assert.True(count >= 3 * 6, $"expected the backward passes to return their temporaries, got {count}"));
+    }
+
+    [Fact]
+    public void A_gradient_seen_by_a_tensor_hook_is_not_returned()
+    {
+        var returned = AssertSameBitsInEveryMode(() =>
+        {
+            var x = (Torch.Arange((double)Large) * 1e-4).Detach();
+            x.RequiresGrad = true;
+            var h = x * 2;
+            Tensor? kept = null;
+            using var hook = h.RegisterHook(g => { kept = g; return null; });
+            (h * h * 3).Sum().Backward();
+            Churn(Large);
+            return [.. kept!.ToArray<float>(), .. x.Grad!.ToArray<float>()];
+        });
+        Assert.All(returned, count => Assert.True(count > 0, "the product's own temporaries should still be returned"));
+    }
+
+    [Fact]
+    public void The_retained_gradient_of_an_intermediate_is_not_returned()
+    {
+        AssertSameBitsInEveryMode(() =>
+        {
+            var x = (Torch.Arange((double)Large) * 1e-4).Detach();
+            x.RequiresGrad = true;
+            var h = (x * 2).Exp();
+            h.RetainGrad();
+            (h * h).Sum().Backward();
+            Churn(Large);
+            return [.. h.Grad!.ToArray<float>(), .. x.Grad!.ToArray<float>()];
+        });
+    }
+
+    sealed class StashGradient : Function
+    {
+        public Tensor? GradOutput, GradInput;
+        public override Tensor Forward(FunctionContext ctx, Tensor[] inputs) => inputs[0] * 1;
+        public override Tensor?[] Backward(FunctionContext ctx, Tensor gradOutput)
+        {
+            GradOutput = gradOutput;
+            GradInput = gradOutput * 5;
+            return [GradInput];
+        }
+    }
+
+    [Fact]
+    public void Gradients_that_pass_through_a_custom_function_are_not_returned()
+    {
+        AssertSameBitsInEveryMode(() =>
+        {
+            var x = (Torch.Arange((double)Large) * 1e-4).Detach();
+            x.RequiresGrad = true;
+            var stash = new StashGradient();
+            var y = stash.Apply(x.Sin() * 2);
+            (y * y).Sum().Backward();
+            Churn(Large);
+            return [.. stash.GradOutput!.ToArray<float>(), .. stash.GradInput!.ToArray<float>(), .. x.Grad!.ToArray<float>()];
+        });
+    }
+
+    [Fact]
+    public void A_gradient_returned_for_two_inputs_or_as_a_view_is_counted_once_per_use()
+    {
+        AssertSameBitsInEveryMode(() =>
+        {
+            var x = (Torch.Arange(2.0 * Large) * 1e-5).Reshape([2, Large]).Detach();
+            x.RequiresGrad = true;
+            var a = x * 2;
+            var b = x.Exp();
+            var c = (a + b).Reshape([Large, 2]).T;   // the add's gradient goes to a and b; reshape and T hand back views
+            var d = (c * c).Sum() + (a * b).Sum();
+            d.Backward();
+            Churn(2 * Large);
+            return x.Grad!.ToArray<float>();
+        });
+    }
+
+    [Fact]
+    public void Backward_with_create_graph_gives_the_same_bits_in_every_mode()
+    {
+        // create_graph keeps the gradients in the new graph: the engine must return none of them early
+        AssertSameBitsInEveryMode(() =>
+        {
+            var x = (Torch.Arange((double)Large) * 1e-4).Detach();
+            x.RequiresGrad = true;
+            var h = (x * 2).Exp();
+            (h * h).Sum().Backward(createGraph: true);
+            var first = x.Grad!;
+            x.Grad = null;
+            first.Sum().Backward();
+            Churn(Large);
+            return [.. first.ToArray<float>(), .. x.Grad!.ToArray<float>()];
+        });
+    }
+
+    [Fact]
+    public void Reading_a_returned_storage_throws_instead_of_reading_another_tensors_values()
+    {
+        var t = Torch.Full([Large], 3f);
+        StoragePool.Return((PooledStorage)t.storage);
+        var e = Assert.Throws<InvalidOperationException>(() => t.ToArray<float>());
+        Assert.Contains("after it was returned to the pool", e.Message);
+    }
+}
