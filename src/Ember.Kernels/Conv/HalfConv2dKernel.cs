@@ -7,15 +7,16 @@ namespace Ember.Kernels.Conv;
 
 /// <summary>
 /// <see cref="Conv2dKernel"/> for float16/bfloat16 activations (autocast): the float32 kernels run on a few images at a
-/// time, widened into a float32 scratch of about a megabyte, and their results are rounded into the half output chunk by
+/// time, widened into a float32 scratch of a few megabytes, and their results are rounded into the half output chunk by
 /// chunk, so no float32 copy of a whole activation or result exists. Widening is exact and every image's result is
 /// computed the same way whatever the batch around it, so the results are bit for bit those of widening the whole
 /// tensors and running the float32 kernel. Weights and biases are float32 (they are small; the op widens them).
 /// </summary>
 public static class HalfConv2dKernel
 {
-    // Floats of scratch a chunk of images aims at: input and output of a few images stay in the L2.
-    const int ChunkFloats = 1 << 18;
+    // Floats of scratch a chunk of images aims at (8 MiB): few enough kernel calls that their per-call work (weight
+    // packing, fork-join) stays small, a fraction of an activation's size.
+    const int ChunkFloats = 1 << 21;
 
     /// <summary>The forward of <see cref="Conv2dKernel.Forward{T}"/> on half input and output.</summary>
     /// <param name="g">Sizes.</param>
@@ -31,21 +32,14 @@ public static class HalfConv2dKernel
         Conv2dKernel.Require(kernel, g, output.Length, g.OutputLength, nameof(output));
         int inImage = g.InChannels * g.InPlane, outImage = g.OutChannels * g.OutPlane;
         int per = ImagesPerChunk(inImage + outImage, g.Batch);
-        float[] xs = ArrayPool<float>.Shared.Rent(per * inImage), ys = ArrayPool<float>.Shared.Rent(per * outImage);
-        try
+        float[] xs = Scratch.First(per * inImage), ys = Scratch.Second(per * outImage);
+        for (int n0 = 0; n0 < g.Batch; n0 += per)
         {
-            for (int n0 = 0; n0 < g.Batch; n0 += per)
-            {
-                int count = Math.Min(per, g.Batch - n0);
-                var x = xs.AsSpan(0, count * inImage); var y = ys.AsSpan(0, count * outImage);
-                HalfConversion.ToSingle(input.Slice(n0 * inImage, count * inImage), x);
-                Conv2dKernel.Forward(g.WithBatch(count), x, weight, bias, y);
-                HalfConversion.FromSingle<THalf>(y, output.Slice(n0 * outImage, count * outImage));
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(xs); ArrayPool<float>.Shared.Return(ys);
+            int count = Math.Min(per, g.Batch - n0);
+            var x = xs.AsSpan(0, count * inImage); var y = ys.AsSpan(0, count * outImage);
+            Widen(input.Slice(n0 * inImage, count * inImage), x);
+            Conv2dKernel.Forward(g.WithBatch(count), x, weight, bias, y);
+            Round<THalf>(y, output.Slice(n0 * outImage, count * outImage));
         }
     }
 
@@ -67,21 +61,14 @@ public static class HalfConv2dKernel
         Conv2dKernel.Require(kernel, g, gradInput.Length, g.InputLength, nameof(gradInput));
         int inImage = g.InChannels * g.InPlane, outImage = g.OutChannels * g.OutPlane;
         int per = ImagesPerChunk(inImage + outImage, g.Batch);
-        float[] dys = ArrayPool<float>.Shared.Rent(per * outImage), dxs = ArrayPool<float>.Shared.Rent(per * inImage);
-        try
+        float[] dys = Scratch.First(per * outImage), dxs = Scratch.Second(per * inImage);
+        for (int n0 = 0; n0 < g.Batch; n0 += per)
         {
-            for (int n0 = 0; n0 < g.Batch; n0 += per)
-            {
-                int count = Math.Min(per, g.Batch - n0);
-                var dy = dys.AsSpan(0, count * outImage); var dx = dxs.AsSpan(0, count * inImage);
-                HalfConversion.ToSingle(gradOutput.Slice(n0 * outImage, count * outImage), dy);
-                Conv2dKernel.BackwardInputCore<float>(g.WithBatch(count), dy, weight, bias, dx);
-                HalfConversion.FromSingle<THalf>(dx, gradInput.Slice(n0 * inImage, count * inImage));
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(dys); ArrayPool<float>.Shared.Return(dxs);
+            int count = Math.Min(per, g.Batch - n0);
+            var dy = dys.AsSpan(0, count * outImage); var dx = dxs.AsSpan(0, count * inImage);
+            Widen(gradOutput.Slice(n0 * outImage, count * outImage), dy);
+            Conv2dKernel.BackwardInputCore<float>(g.WithBatch(count), dy, weight, bias, dx);
+            Round<THalf>(dx, gradInput.Slice(n0 * inImage, count * inImage));
         }
     }
 
@@ -110,8 +97,8 @@ public static class HalfConv2dKernel
             float[] x = ArrayPool<float>.Shared.Rent(g.InputLength), dy = ArrayPool<float>.Shared.Rent(g.OutputLength);
             try
             {
-                HalfConversion.ToSingle(input[..g.InputLength], x.AsSpan(0, g.InputLength));
-                HalfConversion.ToSingle(gradOutput[..g.OutputLength], dy.AsSpan(0, g.OutputLength));
+                Widen(input[..g.InputLength], x.AsSpan(0, g.InputLength));
+                Widen(gradOutput[..g.OutputLength], dy.AsSpan(0, g.OutputLength));
                 Conv2dKernel.BackwardWeight<float>(g, x.AsSpan(0, g.InputLength), dy.AsSpan(0, g.OutputLength), gradWeight);
             }
             finally
@@ -143,9 +130,40 @@ public static class HalfConv2dKernel
     /// <summary>Images per chunk when above 0, for tests (several chunks on small batches); 0 sizes chunks by <see cref="ChunkFloats"/>.</summary>
     internal static int ForcedImagesPerChunk;
 
-    /// <summary>Images per chunk: about <see cref="ChunkFloats"/> floats of scratch, at least one image per thread.</summary>
+    /// <summary>
+    /// Images per chunk: about <see cref="ChunkFloats"/> floats of scratch, and at least four images per thread, so the
+    /// shifted GEMM gives each thread whole images (with fewer it splits images' panels between threads, which costs more).
+    /// </summary>
     internal static int ImagesPerChunk(long floatsPerImage, int batch)
-        => ForcedImagesPerChunk > 0 ? ForcedImagesPerChunk : (int)Math.Clamp(ChunkFloats / Math.Max(1, floatsPerImage), Math.Min(batch, ParallelRange.MaxThreads), Math.Max(1, batch));
+        => ForcedImagesPerChunk > 0 ? ForcedImagesPerChunk : (int)Math.Clamp(ChunkFloats / Math.Max(1, floatsPerImage), Math.Min(batch, 4 * ParallelRange.MaxThreads), Math.Max(1, batch));
+
+    /// <summary>Widens a chunk, split between the threads as the whole-tensor casts are (the conversion is memory-bound).</summary>
+    internal static unsafe void Widen<THalf>(ReadOnlySpan<THalf> source, Span<float> destination) where THalf : unmanaged
+    {
+        fixed (THalf* s = source)
+        fixed (float* d = destination)
+            ParallelRange.For(source.Length, ConversionGrain(source.Length), new ConvertAction<THalf>(s, d, true));
+    }
+
+    /// <summary>Rounds a chunk into the half output, split between the threads.</summary>
+    internal static unsafe void Round<THalf>(ReadOnlySpan<float> source, Span<THalf> destination) where THalf : unmanaged
+    {
+        fixed (float* s = source)
+        fixed (THalf* d = destination)
+            ParallelRange.For(source.Length, ConversionGrain(source.Length), new ConvertAction<THalf>(d, s, false));
+    }
+
+    static int ConversionGrain(int length) => Math.Max(1 << 15, (length + ParallelRange.MaxThreads - 1) / ParallelRange.MaxThreads);
+
+    unsafe readonly struct ConvertAction<THalf>(THalf* half, float* single, bool widen) : IRangeAction where THalf : unmanaged
+    {
+        public void Invoke(int start, int end)
+        {
+            var h = new Span<THalf>(half + start, end - start); var f = new Span<float>(single + start, end - start);
+            if (widen) HalfConversion.ToSingle<THalf>(h, f);
+            else HalfConversion.FromSingle<THalf>(f, h);
+        }
+    }
 
     unsafe readonly struct WeightChunkAction<THalf>(Conv2dGeometry g, THalf* x, THalf* dy, float* dw, float* partials, int grain) : IRangeAction
         where THalf : unmanaged
@@ -153,8 +171,7 @@ public static class HalfConv2dKernel
         public void Invoke(int start, int end)
         {
             int inImage = g.InChannels * g.InPlane, outImage = g.OutChannels * g.OutPlane;
-            float[] xs = ArrayPool<float>.Shared.Rent(grain * inImage), dys = ArrayPool<float>.Shared.Rent(grain * outImage);
-            try
+            float[] xs = Scratch.First(grain * inImage), dys = Scratch.Second(grain * outImage);
             {
                 fixed (float* xp = xs, dyp = dys)
                     for (int c = start; c < end; c++)
@@ -167,10 +184,23 @@ public static class HalfConv2dKernel
                         ShiftedGemmConv.BackwardWeight(g.WithBatch(count), xp, dyp, target, 1);
                     }
             }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(xs); ArrayPool<float>.Shared.Return(dys);
-            }
+        }
+    }
+
+    /// <summary>
+    /// Each thread's two chunk buffers, grown as needed and kept: a step converts the same chunk sizes again and again,
+    /// and fresh multi-megabyte arrays would be page-faulted in on every call.
+    /// </summary>
+    internal static class Scratch
+    {
+        [ThreadStatic] static float[]? first, second;
+        public static float[] First(int length) => Grow(ref first, length);
+        public static float[] Second(int length) => Grow(ref second, length);
+
+        static float[] Grow(ref float[]? buffer, int length)
+        {
+            if (buffer is null || buffer.Length < length) buffer = GC.AllocateUninitializedArray<float>(length);
+            return buffer;
         }
     }
 }

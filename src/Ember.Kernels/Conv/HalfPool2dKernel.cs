@@ -1,4 +1,3 @@
-using System.Buffers;
 using Ember.Kernels.Numerics;
 
 namespace Ember.Kernels.Conv;
@@ -61,22 +60,15 @@ public static class HalfPool2dKernel
         where THalf : unmanaged where TKernel : struct, IChunkKernel, allows ref struct
     {
         int per = HalfConv2dKernel.ImagesPerChunk(srcImage + dstImage, g.Batch);
-        float[] a = ArrayPool<float>.Shared.Rent(per * srcImage), b = ArrayPool<float>.Shared.Rent(per * dstImage);
-        try
+        float[] a = HalfConv2dKernel.Scratch.First(per * srcImage), b = HalfConv2dKernel.Scratch.Second(per * dstImage);
+        for (int n0 = 0; n0 < g.Batch; n0 += per)
         {
-            for (int n0 = 0; n0 < g.Batch; n0 += per)
-            {
-                int count = Math.Min(per, g.Batch - n0);
-                var s = a.AsSpan(0, count * srcImage); var d = b.AsSpan(0, count * dstImage);
-                HalfConversion.ToSingle(src.Slice(n0 * srcImage, count * srcImage), s);
-                d.Clear(); // the backward kernels add into a zeroed gradient, as the float32 op's zeroed tensor
-                kernel.Run(g.WithBatch(count), n0, s, d);
-                HalfConversion.FromSingle<THalf>(d, dst.Slice(n0 * dstImage, count * dstImage));
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(a); ArrayPool<float>.Shared.Return(b);
+            int count = Math.Min(per, g.Batch - n0);
+            var s = a.AsSpan(0, count * srcImage); var d = b.AsSpan(0, count * dstImage);
+            HalfConv2dKernel.Widen(src.Slice(n0 * srcImage, count * srcImage), s);
+            d.Clear(); // the backward kernels add into a zeroed gradient, as the float32 op's zeroed tensor
+            kernel.Run(g.WithBatch(count), n0, s, d);
+            HalfConv2dKernel.Round<THalf>(d, dst.Slice(n0 * dstImage, count * dstImage));
         }
     }
 
