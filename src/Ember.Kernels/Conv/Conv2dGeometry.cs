@@ -104,6 +104,15 @@ public readonly struct Conv2dGeometry
 
     internal Conv2dGeometry WithOutputSize(int outHeight, int outWidth) => new(this, outHeight, outWidth);
 
+    /// <summary>The same convolution over <paramref name="batch"/> images (a slice of the batch).</summary>
+    internal Conv2dGeometry WithBatch(int batch) => new(this, batch);
+
+    Conv2dGeometry(in Conv2dGeometry g, int batch)
+    {
+        this = g;
+        Batch = batch;
+    }
+
     /// <inheritdoc/>
     public override string ToString() =>
         $"Conv2d(input [{Batch}, {InChannels}, {InHeight}, {InWidth}] → [{Batch}, {OutChannels}, {OutHeight}, {OutWidth}], kernel {KernelHeight}×{KernelWidth}, " +

@@ -165,7 +165,7 @@ public static unsafe class Conv2dKernel
     }
 
     /// <summary>Chunks of the batch for the weight gradient: few enough that the partials stay small, fixed so sums are deterministic.</summary>
-    const int WeightChunks = 8;
+    internal const int WeightChunks = 8;
 
     /// <summary>col2im(Wᵀ·gradOut) per image, plus an optional per-channel bias on the result (the transposed convolution's bias).</summary>
     internal static void BackwardInputCore<T>(in Conv2dGeometry g, ReadOnlySpan<T> gradOutput, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, Span<T> gradInput)

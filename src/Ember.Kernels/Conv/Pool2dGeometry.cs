@@ -31,6 +31,10 @@ public readonly struct Pool2dGeometry
         DilationHeight = dilationHeight; DilationWidth = dilationWidth; CeilMode = ceilMode; OutHeight = outH; OutWidth = outW;
     }
 
+    /// <summary>The same pooling over <paramref name="batch"/> images (a slice of the batch).</summary>
+    internal Pool2dGeometry WithBatch(int batch) => new(batch, Channels, InHeight, InWidth, KernelHeight, KernelWidth,
+        StrideHeight, StrideWidth, PadHeight, PadWidth, DilationHeight, DilationWidth, CeilMode);
+
     /// <summary>PyTorch's pooling_output_shape for one dimension.</summary>
     public static int OutputSize(int input, int kernel, int stride, int pad, int dilation, bool ceilMode)
     {

@@ -11,7 +11,10 @@ namespace Ember.Kernels.Loops;
 /// </summary>
 public static unsafe class ActivationGradients
 {
-    /// <summary>dx[i] = y[i] > 0 ? g[i] : 0 (ReLU's backward from its output, as PyTorch's threshold_backward). Contiguous spans.</summary>
+    /// <summary>
+    /// dx[i] = y[i] ≤ 0 ? 0 : g[i] (ReLU's backward from its output, as PyTorch's threshold_backward: a NaN output passes
+    /// the gradient through, as libtorch 2.10 does). Contiguous spans.
+    /// </summary>
     public static void ReluBackward<T>(ReadOnlySpan<T> gradOutput, ReadOnlySpan<T> output, Span<T> gradInput)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -38,7 +41,7 @@ public static unsafe class ActivationGradients
                     SimdWidth.Vector256 => Body<Simd256<T>>(start, end),
                     _ => Body<Simd128<T>>(start, end),
                 };
-            for (; i < end; i++) Dx[i] = Y[i] > T.Zero ? G[i] : T.Zero;
+            for (; i < end; i++) Dx[i] = Y[i] <= T.Zero ? T.Zero : G[i];
         }
 
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ActivationKernel.ForwardBody
@@ -46,7 +49,7 @@ public static unsafe class ActivationGradients
         {
             int i = start;
             for (; i <= end - TVec.Count; i += TVec.Count)
-                (TVec.Load(G + i) & TVec.GreaterThan(TVec.Load(Y + i), TVec.Zero)).Store(Dx + i);
+                TVec.AndNot(TVec.Load(G + i), TVec.LessThanOrEqual(TVec.Load(Y + i), TVec.Zero)).Store(Dx + i);
             return i;
         }
     }

@@ -11,7 +11,7 @@ namespace Ember.Kernels.Norm;
 /// dx = w·invstd/M · (M·g − Σg − x̂·Σ(g·x̂)), with M = N·S. Channels are independent, so they run in parallel with
 /// a fixed per-channel summation order (bit-identical whatever the thread count).
 /// </summary>
-public static unsafe class BatchNormKernel
+public static unsafe partial class BatchNormKernel
 {
     /// <summary>Computes per-channel mean and 1/√(var + eps) (biased variance) and y = (x − mean)·invstd·w + b.</summary>
     public static void Forward<T>(ReadOnlySpan<T> x, int n, int c, int s, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, T eps,

@@ -1,5 +1,6 @@
 using Ember.Autograd;
 using Ember.Kernels.Norm;
+using Ember.Kernels.Numerics;
 
 namespace Ember.Ops;
 
@@ -17,15 +18,25 @@ internal static class BatchNormOps
         // A half x (autocast: batch_norm is on neither of PyTorch's float32 lists, so it runs in its input's dtype) is
         // normalized in float32 with float32 statistics and the output rounded once; the graph keeps the half x and
         // the backward widens it again, so the saved activation stays half-sized.
-        var xc = PrecisionOps.Widened(x);
-        var dt = xc.DType;
+        // Half x: widened one channel at a time inside the kernel (BatchNormKernel.ForwardHalf), y written in half.
+        bool half = x.DType.IsReducedFloat();
+        var xc = half ? x.Detach().Contiguous() : PrecisionOps.Widened(x);
+        var dt = half ? DType.Float32 : xc.DType;
         dt.RequireFloat32Or64("batch_norm");
-        var y = Torch.Empty(x.Shape.ToArray(), dt);
+        var y = Torch.Empty(x.Shape.ToArray(), half ? x.DType : dt);
         var mean = Torch.Empty([c], dt);
         var invStd = Torch.Empty([c], dt);
         var w = weight?.Detach().Contiguous().To(dt);
         var b = bias?.Detach().Contiguous().To(dt);
-        if (dt == DType.Float32)
+        if (half)
+        {
+            ReadOnlySpan<float> ws = w is null ? default : w.Span<float>(), bs = b is null ? default : b.Span<float>();
+            if (x.DType == DType.BFloat16)
+                BatchNormKernel.ForwardHalf(xc.Span<BFloat16>(), n, c, s, ws, bs, (float)eps, y.Span<BFloat16>(), mean.Span<float>(), invStd.Span<float>());
+            else
+                BatchNormKernel.ForwardHalf(xc.Span<Half>(), n, c, s, ws, bs, (float)eps, y.Span<Half>(), mean.Span<float>(), invStd.Span<float>());
+        }
+        else if (dt == DType.Float32)
             BatchNormKernel.Forward(xc.Span<float>(), n, c, s, w is null ? default : w.Span<float>(), b is null ? default : b.Span<float>(), (float)eps,
                 y.Span<float>(), mean.Span<float>(), invStd.Span<float>());
         else
@@ -43,6 +54,7 @@ internal static class BatchNormOps
         Recording.Many(y, "NativeBatchNormBackward0", inputs.ToArray(), (g, node) =>
         {
             if (GradMode.IsEnabled) return Composite(x, g, weight, bias, eps, channelShape, reduceDims);
+            if (half && g.DType == x.DType) return HalfBackward(x, g, w, weight, bias, mean, invStd, n, c, s);
             var gc = PrecisionOps.Widened(g).To(dt);
             var xk = keptInput ?? PrecisionOps.Widened(x);
             var dx = Torch.Empty(x.Shape.ToArray(), dt);
@@ -61,6 +73,25 @@ internal static class BatchNormOps
             return grads.ToArray();
         }, x);
         return (y, mean, variance);
+    }
+
+    /// <summary>The closed-form backward on half x and gradient, widened one channel at a time inside the kernel.</summary>
+    static Tensor?[] HalfBackward(Tensor x, Tensor g, Tensor? w, Tensor? weight, Tensor? bias, Tensor mean, Tensor invStd, int n, int c, int s)
+    {
+        var xh = x.Detach().Contiguous(); var gh = g.Detach().Contiguous();
+        var dx = Torch.Empty(x.Shape.ToArray(), x.DType);
+        var dw = Torch.Empty([c], DType.Float32);
+        var db = Torch.Empty([c], DType.Float32);
+        ReadOnlySpan<float> ws = w is null ? default : w.Span<float>();
+        if (x.DType == DType.BFloat16)
+            BatchNormKernel.BackwardHalf(xh.Span<BFloat16>(), gh.Span<BFloat16>(), n, c, s, ws, mean.Span<float>(), invStd.Span<float>(), dx.Span<BFloat16>(), dw.Span<float>(), db.Span<float>());
+        else
+            BatchNormKernel.BackwardHalf(xh.Span<Half>(), gh.Span<Half>(), n, c, s, ws, mean.Span<float>(), invStd.Span<float>(), dx.Span<Half>(), dw.Span<float>(), db.Span<float>());
+        GC.KeepAlive(xh); GC.KeepAlive(gh);
+        var grads = new List<Tensor?> { dx };
+        if (weight is not null) grads.Add(dw.To(weight.DType));
+        if (bias is not null) grads.Add(db.To(bias.DType));
+        return grads.ToArray();
     }
 
     static Tensor?[] Composite(Tensor x, Tensor g, Tensor? weight, Tensor? bias, double eps, int[] channelShape, int[] dims)

@@ -1,5 +1,6 @@
 using Ember.Autograd;
 using Ember.Kernels.Conv;
+using Ember.Kernels.Numerics;
 
 namespace Ember.Ops;
 
@@ -24,16 +25,9 @@ internal static class ConvOps
             throw new ArgumentException($"{name}: expected bias of shape [{weight.Size(0)}], got {bias.Shape}");
         var g = new Conv2dGeometry(x.Size(0), cIn, x.Size(2), x.Size(3), weight.Size(0), weight.Size(2), weight.Size(3),
             stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W, groups);
-        // half inputs: the kernel reads float32 copies and its float32 result is rounded once; the graph keeps the half x
-        var xc = PrecisionOps.Widened(x); var wc = PrecisionOps.Widened(weight); var bc = bias is null ? null : PrecisionOps.Widened(bias);
-        xc.DType.RequireFloat32Or64("conv2d");
-        var y = Torch.Empty([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], xc.DType);
-        if (xc.DType == DType.Float32)
-            Conv2dKernel.Forward(g, xc.Span<float>(), wc.Span<float>(), bc is null ? default : bc.Span<float>(), y.Span<float>());
-        else
-            Conv2dKernel.Forward(g, xc.Span<double>(), wc.Span<double>(), bc is null ? default : bc.Span<double>(), y.Span<double>());
-        GC.KeepAlive(xc); GC.KeepAlive(wc); GC.KeepAlive(bc);
-        y = PrecisionOps.Narrowed(y, x.DType);
+        // half inputs: the kernel widens a few images at a time and rounds its float32 result into the half output
+        // (HalfConv2dKernel); the graph keeps the half x
+        var y = x.DType.IsReducedFloat() ? HalfForward(x, weight, bias, g) : FloatForward(x, weight, bias, g);
         var inputs = bias is null ? new[] { x, weight } : new[] { x, weight, bias };
         int outPadH = g.InHeight - ((g.OutHeight - 1) * g.StrideHeight - 2 * g.PadHeight + g.DilationHeight * (g.KernelHeight - 1) + 1);
         int outPadW = g.InWidth - ((g.OutWidth - 1) * g.StrideWidth - 2 * g.PadWidth + g.DilationWidth * (g.KernelWidth - 1) + 1);
@@ -44,6 +38,30 @@ internal static class ConvOps
             .. bias is null ? Array.Empty<Tensor?>() : [node.NeedsInputGrad(2) ? BiasGrad(grad, g) : null],
         ], x, weight);
         return unbatched ? y.Squeeze(0) : y;
+    }
+
+    static Tensor FloatForward(Tensor x, Tensor weight, Tensor? bias, Conv2dGeometry g)
+    {
+        var xc = x.Detach().Contiguous(); var wc = weight.Detach().Contiguous(); var bc = bias?.Detach().Contiguous();
+        xc.DType.RequireFloat32Or64("conv2d");
+        var y = Torch.Empty([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], xc.DType);
+        if (xc.DType == DType.Float32)
+            Conv2dKernel.Forward(g, xc.Span<float>(), wc.Span<float>(), bc is null ? default : bc.Span<float>(), y.Span<float>());
+        else
+            Conv2dKernel.Forward(g, xc.Span<double>(), wc.Span<double>(), bc is null ? default : bc.Span<double>(), y.Span<double>());
+        GC.KeepAlive(xc); GC.KeepAlive(wc); GC.KeepAlive(bc);
+        return y;
+    }
+
+    static Tensor HalfForward(Tensor x, Tensor weight, Tensor? bias, Conv2dGeometry g)
+    {
+        var xc = x.Detach().Contiguous(); var wc = PrecisionOps.Widened(weight); var bc = bias is null ? null : PrecisionOps.Widened(bias);
+        var y = Torch.Empty([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], x.DType);
+        ReadOnlySpan<float> b = bc is null ? default : bc.Span<float>();
+        if (x.DType == DType.BFloat16) HalfConv2dKernel.Forward(g, xc.Span<BFloat16>(), wc.Span<float>(), b, y.Span<BFloat16>());
+        else HalfConv2dKernel.Forward(g, xc.Span<Half>(), wc.Span<float>(), b, y.Span<Half>());
+        GC.KeepAlive(xc); GC.KeepAlive(wc); GC.KeepAlive(bc);
+        return y;
     }
 
     /// <summary>
@@ -102,15 +120,26 @@ internal static class ConvOps
             throw new ArgumentException($"{name}: expected input with {weight.Size(0)} channels, got {x.Size(1)} (input shape {x.Shape}, weight shape {weight.Shape})");
         var g = new ConvTranspose2dGeometry(x.Size(0), x.Size(1), x.Size(2), x.Size(3), weight.Size(1) * groups, weight.Size(2), weight.Size(3),
             stride.H, stride.W, padding.H, padding.W, outputPadding.H, outputPadding.W, dilation.H, dilation.W, groups);
-        var xc = PrecisionOps.Widened(x); var wc = PrecisionOps.Widened(weight); var bc = bias is null ? null : PrecisionOps.Widened(bias);
-        xc.DType.RequireFloat32Or64("conv_transpose2d");
-        var y = Torch.Empty([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], xc.DType);
-        if (xc.DType == DType.Float32)
-            ConvTranspose2dKernel.Forward(g, xc.Span<float>(), wc.Span<float>(), bc is null ? default : bc.Span<float>(), y.Span<float>());
+        Tensor y;
+        var xc = x.Detach().Contiguous(); var wc = PrecisionOps.Widened(weight); var bc = bias is null ? null : PrecisionOps.Widened(bias);
+        if (x.DType.IsReducedFloat())
+        {
+            // The conv's input gradient on half tensors, a few images at a time (the conv's backward comes here)
+            y = Torch.Empty([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], x.DType);
+            ReadOnlySpan<float> b = bc is null ? default : bc.Span<float>();
+            if (x.DType == DType.BFloat16) HalfConv2dKernel.BackwardInput(g.Conv, xc.Span<BFloat16>(), wc.Span<float>(), b, y.Span<BFloat16>());
+            else HalfConv2dKernel.BackwardInput(g.Conv, xc.Span<Half>(), wc.Span<float>(), b, y.Span<Half>());
+        }
         else
-            ConvTranspose2dKernel.Forward(g, xc.Span<double>(), wc.Span<double>(), bc is null ? default : bc.Span<double>(), y.Span<double>());
+        {
+            xc.DType.RequireFloat32Or64("conv_transpose2d");
+            y = Torch.Empty([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], xc.DType);
+            if (xc.DType == DType.Float32)
+                ConvTranspose2dKernel.Forward(g, xc.Span<float>(), wc.Span<float>(), bc is null ? default : bc.Span<float>(), y.Span<float>());
+            else
+                ConvTranspose2dKernel.Forward(g, xc.Span<double>(), wc.Span<double>(), bc is null ? default : bc.Span<double>(), y.Span<double>());
+        }
         GC.KeepAlive(xc); GC.KeepAlive(wc); GC.KeepAlive(bc);
-        y = PrecisionOps.Narrowed(y, x.DType);
         var inputs = bias is null ? new[] { x, weight } : new[] { x, weight, bias };
         Recording.Many(y, "ConvolutionBackward0", inputs, (grad, node) =>
         [
@@ -128,11 +157,24 @@ internal static class ConvOps
     static Tensor WeightGrad(Tensor x, Tensor gradOutput, Conv2dGeometry g, (int H, int W) stride, (int H, int W) padding,
         (int H, int W) outputPadding, (int H, int W) dilation, int groups)
     {
-        var xc = PrecisionOps.Widened(x); var gc = PrecisionOps.Widened(gradOutput);
-        var gw = Torch.Empty([g.OutChannels, g.InChannelsPerGroup, g.KernelHeight, g.KernelWidth], xc.DType);
-        if (xc.DType == DType.Float32) Conv2dKernel.BackwardWeight(g, xc.Span<float>(), gc.Span<float>(), gw.Span<float>());
-        else Conv2dKernel.BackwardWeight(g, xc.Span<double>(), gc.Span<double>(), gw.Span<double>());
-        GC.KeepAlive(xc); GC.KeepAlive(gc);
+        Tensor gw;
+        if (x.DType.IsReducedFloat() && gradOutput.DType == x.DType)
+        {
+            // half x and gradient: widened chunk by chunk inside the kernel, not as whole float32 copies
+            var xh = x.Detach().Contiguous(); var gh = gradOutput.Detach().Contiguous();
+            gw = Torch.Empty([g.OutChannels, g.InChannelsPerGroup, g.KernelHeight, g.KernelWidth], DType.Float32);
+            if (x.DType == DType.BFloat16) HalfConv2dKernel.BackwardWeight(g, xh.Span<BFloat16>(), gh.Span<BFloat16>(), gw.Span<float>());
+            else HalfConv2dKernel.BackwardWeight(g, xh.Span<Half>(), gh.Span<Half>(), gw.Span<float>());
+            GC.KeepAlive(xh); GC.KeepAlive(gh);
+        }
+        else
+        {
+            var xc = PrecisionOps.Widened(x); var gc = PrecisionOps.Widened(gradOutput);
+            gw = Torch.Empty([g.OutChannels, g.InChannelsPerGroup, g.KernelHeight, g.KernelWidth], xc.DType);
+            if (xc.DType == DType.Float32) Conv2dKernel.BackwardWeight(g, xc.Span<float>(), gc.Span<float>(), gw.Span<float>());
+            else Conv2dKernel.BackwardWeight(g, xc.Span<double>(), gc.Span<double>(), gw.Span<double>());
+            GC.KeepAlive(xc); GC.KeepAlive(gc);
+        }
         gw = PrecisionOps.Narrowed(gw, x.DType);
         return Recording.Binary(gw, "ConvolutionBackwardBackward0", x, gradOutput,
             ggw => ConvTranspose2d(gradOutput, ggw, null, stride, padding, outputPadding, dilation, groups),

@@ -1,5 +1,6 @@
 using Ember.Autograd;
 using Ember.Kernels.Conv;
+using Ember.Kernels.Numerics;
 
 namespace Ember.Ops;
 
@@ -34,11 +35,11 @@ internal static class PoolOps
         if (padding.H * 2 > kernel.H || padding.W * 2 > kernel.W)
             throw new ArgumentException($"max_pool2d: pad should be at most half of effective kernel size, but got pad={padding}, kernel_size={kernel}");
         var g = new Pool2dGeometry(x.Size(0), x.Size(1), x.Size(2), x.Size(3), kernel.H, kernel.W, stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W, ceilMode);
-        // half inputs: pooled in float32 and rounded back (exact for a max); the graph keeps the half tensors
+        bool recording = Recording.IsOn(x);
+        if (x.DType.IsReducedFloat()) return HalfMaxPool(x, g, recording || returnIndices, unbatched);
         var xc = PrecisionOps.Widened(x);
         xc.DType.RequireFloat32Or64("max_pool2d");
         var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], xc.DType);
-        bool recording = Recording.IsOn(x);
         if (!recording && !returnIndices)
         {
             if (xc.DType == DType.Float32) MaxPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), default);
@@ -57,8 +58,36 @@ internal static class PoolOps
         return unbatched ? (y.Squeeze(0), indices.Squeeze(0)) : (y, indices);
     }
 
+    /// <summary>
+    /// Max pooling of a half x: pooled in float32 a few images at a time and rounded back (exact for a max), without a
+    /// float32 copy of the whole input; the graph keeps the half tensors.
+    /// </summary>
+    static (Tensor Output, Tensor? Indices) HalfMaxPool(Tensor x, Pool2dGeometry g, bool withIndices, bool unbatched)
+    {
+        var xc = x.Detach().Contiguous();
+        var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], x.DType);
+        var indices = withIndices ? Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], DType.Int64) : null;
+        Span<long> idx = indices is null ? default : indices.Span<long>();
+        if (x.DType == DType.BFloat16) HalfPool2dKernel.MaxForward(g, xc.Span<BFloat16>(), y.Span<BFloat16>(), idx);
+        else HalfPool2dKernel.MaxForward(g, xc.Span<Half>(), y.Span<Half>(), idx);
+        GC.KeepAlive(xc);
+        if (indices is null) return (unbatched ? y.Squeeze(0) : y, null);
+        var inputShape = x.Shape.ToArray();
+        Recording.Unary(y, "MaxPool2DWithIndicesBackward0", x, grad => GradMode.IsEnabled ? ScatterToPlanes(grad, indices, inputShape) : MaxBackward(grad, indices, g));
+        return unbatched ? (y.Squeeze(0), indices.Squeeze(0)) : (y, indices);
+    }
+
     static Tensor MaxBackward(Tensor grad, Tensor indices, Pool2dGeometry g)
     {
+        if (grad.DType.IsReducedFloat())
+        {
+            var gh = grad.Detach().Contiguous();
+            var dx = Torch.Empty([g.Batch, g.Channels, g.InHeight, g.InWidth], grad.DType);
+            if (grad.DType == DType.BFloat16) HalfPool2dKernel.MaxBackward(g, gh.Span<BFloat16>(), indices.Span<long>(), dx.Span<BFloat16>());
+            else HalfPool2dKernel.MaxBackward(g, gh.Span<Half>(), indices.Span<long>(), dx.Span<Half>());
+            GC.KeepAlive(gh);
+            return dx;
+        }
         var gc = PrecisionOps.Widened(grad);
         var gx = Torch.Empty([g.Batch, g.Channels, g.InHeight, g.InWidth], gc.DType);
         if (gc.DType == DType.Float32) MaxPool2dKernel.Backward(g, gc.Span<float>(), indices.Span<long>(), gx.Span<float>());
@@ -88,24 +117,40 @@ internal static class PoolOps
 
     static Tensor AvgForward(Tensor x, Pool2dGeometry g, bool countIncludePad, int? divisorOverride)
     {
-        var xc = PrecisionOps.Widened(x);
-        xc.DType.RequireFloat32Or64("avg_pool2d");
+        var xc = x.DType.IsReducedFloat() ? x.Detach().Contiguous() : PrecisionOps.Widened(x);
         var y = Torch.Empty([g.Batch, g.Channels, g.OutHeight, g.OutWidth], xc.DType);
-        if (xc.DType == DType.Float32) AvgPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), countIncludePad, divisorOverride);
-        else AvgPool2dKernel.Forward(g, xc.Span<double>(), y.Span<double>(), countIncludePad, divisorOverride);
+        // half x: pooled in float32 a few images at a time, no whole float32 copy
+        if (xc.DType == DType.BFloat16) HalfPool2dKernel.AvgForward(g, xc.Span<BFloat16>(), y.Span<BFloat16>(), countIncludePad, divisorOverride);
+        else if (xc.DType == DType.Float16) HalfPool2dKernel.AvgForward(g, xc.Span<Half>(), y.Span<Half>(), countIncludePad, divisorOverride);
+        else if (xc.DType == DType.Float32) AvgPool2dKernel.Forward(g, xc.Span<float>(), y.Span<float>(), countIncludePad, divisorOverride);
+        else
+        {
+            xc.DType.RequireFloat32Or64("avg_pool2d");
+            AvgPool2dKernel.Forward(g, xc.Span<double>(), y.Span<double>(), countIncludePad, divisorOverride);
+        }
         GC.KeepAlive(xc);
-        y = PrecisionOps.Narrowed(y, x.DType);
         return Recording.Unary(y, "AvgPool2DBackward0", x, grad => AvgBackward(grad, g, countIncludePad, divisorOverride));
     }
 
     static Tensor AvgBackward(Tensor grad, Pool2dGeometry g, bool countIncludePad, int? divisorOverride)
     {
-        var gc = PrecisionOps.Widened(grad);
-        var gx = Torch.Zeros([g.Batch, g.Channels, g.InHeight, g.InWidth], gc.DType);
-        if (gc.DType == DType.Float32) AvgPool2dKernel.Backward(g, gc.Span<float>(), gx.Span<float>(), countIncludePad, divisorOverride);
-        else AvgPool2dKernel.Backward(g, gc.Span<double>(), gx.Span<double>(), countIncludePad, divisorOverride);
-        GC.KeepAlive(gc);
-        gx = PrecisionOps.Narrowed(gx, grad.DType);
+        Tensor gx;
+        if (grad.DType.IsReducedFloat())
+        {
+            var gh = grad.Detach().Contiguous();
+            gx = Torch.Empty([g.Batch, g.Channels, g.InHeight, g.InWidth], grad.DType);
+            if (grad.DType == DType.BFloat16) HalfPool2dKernel.AvgBackward(g, gh.Span<BFloat16>(), gx.Span<BFloat16>(), countIncludePad, divisorOverride);
+            else HalfPool2dKernel.AvgBackward(g, gh.Span<Half>(), gx.Span<Half>(), countIncludePad, divisorOverride);
+            GC.KeepAlive(gh);
+        }
+        else
+        {
+            var gc = PrecisionOps.Widened(grad);
+            gx = Torch.Zeros([g.Batch, g.Channels, g.InHeight, g.InWidth], gc.DType);
+            if (gc.DType == DType.Float32) AvgPool2dKernel.Backward(g, gc.Span<float>(), gx.Span<float>(), countIncludePad, divisorOverride);
+            else AvgPool2dKernel.Backward(g, gc.Span<double>(), gx.Span<double>(), countIncludePad, divisorOverride);
+            GC.KeepAlive(gc);
+        }
         return Recording.Unary(gx, "AvgPool2DBackwardBackward0", grad, gg => AvgForward(gg, g, countIncludePad, divisorOverride));
     }
 

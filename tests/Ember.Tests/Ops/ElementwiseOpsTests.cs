@@ -87,6 +87,24 @@ public class ElementwiseOpsTests
         Assert.Equal([false, false], Torch.Tensor(3L, -4L).IsNan().ToArray<bool>());
     }
 
+    // libtorch 2.10 through torch-oracle (relu of these x, then (y·g).sum().backward(), float32, float64 and bfloat16 alike):
+    // grad = [3, 0, 0, 0, 13, 17, 0]. threshold_backward zeroes where the input is ≤ 0, so a NaN passes the gradient.
+    [Theory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.Float64)]
+    [InlineData(DType.BFloat16)]
+    public void Relu_backward_at_NaN_and_infinities_follows_PyTorch_in_the_kernel_and_the_graph(DType dtype)
+    {
+        double[] expected = [3, 0, 0, 0, 13, 17, 0];
+        foreach (bool createGraph in new[] { false, true })
+        {
+            var x = Torch.Tensor(float.NaN, -1f, 0f, -0f, 2f, float.PositiveInfinity, float.NegativeInfinity).To(dtype).RequiresGradInPlace();
+            var g = Torch.Tensor(3f, 5f, 7f, 11f, 13f, 17f, 19f).To(dtype);
+            var dx = Torch.Grad([x.Relu()], [x], [g], createGraph: createGraph)[0]!;
+            Assert.Equal(expected, dx.To(DType.Float64).ToArray<double>());
+        }
+    }
+
     [Fact]
     public void Special_values_follow_PyTorch()
     {
