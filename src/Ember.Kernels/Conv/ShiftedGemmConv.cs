@@ -48,14 +48,10 @@ internal static unsafe partial class ShiftedGemmConv
     internal static int ForcedChunkPanels;
 
     /// <summary>
-    /// AVX2's 4×24 tile where it computes fewer padded products than the 6×16 one over the grid's rows (M, padded to the
-    /// tile height) and positions (padded to the tile width): 64 channels on 28×28 are 64·840 against 66·848 (the 28×30
-    /// grid tiles exactly), but 256 channels on 14×14 are 256·240 against 258·224 (float: 8 lanes).
+    /// AVX2's 4×24 tile where 6-row panels would compute rows past M (32 or 64 output channels: 36 or 66 rows). At 64
+    /// channels on 28×28 it also tiles the 28×30 grid exactly (840 = 35·24 columns, 848 with 16-column panels).
     /// </summary>
-    internal static bool PreferFourRows(int m, long positions, int lanes) =>
-        RoundUp(m, 4) * RoundUp(positions, 3 * lanes) < RoundUp(m, 6) * RoundUp(positions, 2 * lanes);
-
-    static long RoundUp(long value, long multiple) => (value + multiple - 1) / multiple * multiple;
+    internal static bool PreferFourRows(int m) => m % 4 == 0 && m % 6 != 0;
 
     // Strides up to 8: the set of phases a kernel uses fits one 64-bit mask.
     const int MaxStride = 8;
@@ -110,16 +106,13 @@ internal static unsafe partial class ShiftedGemmConv
                 Forward<T, MicroKernel512Rows8<T>>(g, x, w, epilogue, y);
                 break;
             case GemmIsa.Vector512: Forward<T, MicroKernel512<T>>(g, x, w, epilogue, y); break;
-            case GemmIsa.Vector256 when PreferFourRows(g.OutChannelsPerGroup, GridPositions(g), Vector256<T>.Count):
+            case GemmIsa.Vector256 when PreferFourRows(g.OutChannelsPerGroup):
                 Forward<T, MicroKernel256Rows4<T>>(g, x, w, epilogue, y);
                 break;
             case GemmIsa.Vector256: Forward<T, MicroKernel256<T>>(g, x, w, epilogue, y); break;
             default: Forward<T, MicroKernel128<T>>(g, x, w, epilogue, y); break;
         }
     }
-
-    // Output rows times the width of a grid row (a phase image's width when strided), as Plan counts them.
-    static long GridPositions(in Conv2dGeometry g) => (long)g.OutHeight * ((g.InWidth + 2L * g.PadWidth + g.StrideWidth - 1) / g.StrideWidth);
 
     /// <summary>
     /// Per-channel scale and shift (either may be null), a residual of the output's shape added before the activation

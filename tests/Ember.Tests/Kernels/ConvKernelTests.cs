@@ -421,18 +421,16 @@ public class ConvKernelTests
         finally { GemmDriver.ForcedIsa = GemmIsa.Auto; ShiftedGemmConv.ForceWeightDots = saved; }
     }
 
-    // AVX2's forward takes the 4×24 tile where it computes fewer padded products than the 6×16 one.
+    // AVX2's forward takes the 4×24 tile where 6-row panels would compute extra rows, and the 6×16 one where they fit.
     [Fact]
-    public void Avx2ForwardTakesFourRowTilesWhereTheyPadLess()
+    public void Avx2ForwardTakesFourRowTilesWhereSixRowPanelsWouldPad()
     {
-        Assert.True(ShiftedGemmConv.PreferFourRows(64, 28 * 30, 8));    // 64·840 < 66·848
-        Assert.True(ShiftedGemmConv.PreferFourRows(64, 56 * 58, 8));    // 64·3264 < 66·3248
-        Assert.True(ShiftedGemmConv.PreferFourRows(32, 28 * 30, 8));    // 32·840 < 36·848
-        Assert.False(ShiftedGemmConv.PreferFourRows(48, 14 * 16, 8));   // 48·240 > 48·224
-        Assert.False(ShiftedGemmConv.PreferFourRows(256, 14 * 16, 8));  // 256·240 > 258·224
-        Assert.False(ShiftedGemmConv.PreferFourRows(512, 7 * 9, 8));    // 512·72 > 516·64
-        Assert.True(ShiftedGemmConv.PreferFourRows(64, 28 * 30, 4));    // double: 64·840 < 66·840
-        Assert.False(ShiftedGemmConv.PreferFourRows(48, 28 * 30, 4));   // double: 48·840 = 48·840
+        Assert.True(ShiftedGemmConv.PreferFourRows(64));
+        Assert.True(ShiftedGemmConv.PreferFourRows(32));
+        Assert.True(ShiftedGemmConv.PreferFourRows(4));
+        Assert.False(ShiftedGemmConv.PreferFourRows(48));
+        Assert.False(ShiftedGemmConv.PreferFourRows(96));
+        Assert.False(ShiftedGemmConv.PreferFourRows(10));
     }
 
     [Theory, MemberData(nameof(ShiftedCases))]
