@@ -47,12 +47,6 @@ internal static unsafe partial class ShiftedGemmConv
     /// <summary>Panels per chunk when above 0, for tests (several chunks on small images); 0 sizes chunks by the L2.</summary>
     internal static int ForcedChunkPanels;
 
-    /// <summary>
-    /// AVX2's 4×24 tile where 6-row panels would compute rows past M (32 or 64 output channels: 36 or 66 rows). At 64
-    /// channels on 28×28 it also tiles the 28×30 grid exactly (840 = 35·24 columns, 848 with 16-column panels).
-    /// </summary>
-    internal static bool PreferFourRows(int m) => m % 4 == 0 && m % 6 != 0;
-
     // Strides up to 8: the set of phases a kernel uses fits one 64-bit mask.
     const int MaxStride = 8;
 
@@ -106,9 +100,6 @@ internal static unsafe partial class ShiftedGemmConv
                 Forward<T, MicroKernel512Rows8<T>>(g, x, w, epilogue, y);
                 break;
             case GemmIsa.Vector512: Forward<T, MicroKernel512<T>>(g, x, w, epilogue, y); break;
-            case GemmIsa.Vector256 when PreferFourRows(g.OutChannelsPerGroup):
-                Forward<T, MicroKernel256Rows4<T>>(g, x, w, epilogue, y);
-                break;
             case GemmIsa.Vector256: Forward<T, MicroKernel256<T>>(g, x, w, epilogue, y); break;
             default: Forward<T, MicroKernel128<T>>(g, x, w, epilogue, y); break;
         }

@@ -374,8 +374,8 @@ public class ConvKernelTests
             "3,3,5,6,9,2,3,1,1,1,0,2,1,1",      // even kernel height, dilation 2, 18 taps
             "2,8,7,9,96,3,3,1,1,1,1,1,1,1",     // weight-gradient tiles: a half-empty last tile at 512 bits (float)
             "3,5,6,7,24,3,3,1,1,1,1,2,2,1",     // weight-gradient tiles at 128/256 bits, 45 taps (a last tap block of 3)
-            "2,6,9,11,8,3,3,1,1,1,1,2,2,2",     // 4 output channels per group: AVX2's 4×24 kernel with groups and dilation 2
-            "3,4,5,29,16,3,3,1,1,1,1,1,1,1",    // 16 rows on AVX2's 4×24 kernel; 31-wide grid rows end inside panels
+            "2,6,9,11,8,3,3,1,1,1,1,2,2,2",     // 4 output channels per group, groups and dilation 2
+            "3,4,5,29,16,3,3,1,1,1,1,1,1,1",    // 16 rows; 31-wide grid rows end inside panels
             "2,8,9,13,16,3,3,1,1,1,1,1,1,1",    // 135 grid positions: AVX-512's one-vector last panel, 8-row kernel
             "2,8,9,13,24,3,3,1,1,1,1,1,1,1",    // the same with the 12-row kernel
         ];
@@ -419,18 +419,6 @@ public class ConvKernelTests
             Assert.False(ShiftedGemmConv.WeightTilesApply<float>(Parse("2,6,9,10,20,3,3,1,1,0,0,1,1,2"), GemmIsa.Vector512));
         }
         finally { GemmDriver.ForcedIsa = GemmIsa.Auto; ShiftedGemmConv.ForceWeightDots = saved; }
-    }
-
-    // AVX2's forward takes the 4×24 tile where 6-row panels would compute extra rows, and the 6×16 one where they fit.
-    [Fact]
-    public void Avx2ForwardTakesFourRowTilesWhereSixRowPanelsWouldPad()
-    {
-        Assert.True(ShiftedGemmConv.PreferFourRows(64));
-        Assert.True(ShiftedGemmConv.PreferFourRows(32));
-        Assert.True(ShiftedGemmConv.PreferFourRows(4));
-        Assert.False(ShiftedGemmConv.PreferFourRows(48));
-        Assert.False(ShiftedGemmConv.PreferFourRows(96));
-        Assert.False(ShiftedGemmConv.PreferFourRows(10));
     }
 
     [Theory, MemberData(nameof(ShiftedCases))]

@@ -377,48 +377,6 @@ public sealed class GemmTests
                 Assert.Equal(expected[i * ldc + j], c[i * ldc + j]);
     }
 
-    // AVX2's 4×24 kernel (the convolution's tile for 32 or 64 output channels) through each of its three entry points:
-    // every C element is one fused multiply-add chain over k from zero, then alpha·acc + beta·C, bit for bit.
-    [Fact]
-    public unsafe void FourRowAvx2Kernel_IsTheScalarFusedChain()
-    {
-        if (!Vector256.IsHardwareAccelerated || !System.Runtime.Intrinsics.X86.Fma.IsSupported) return;
-        const int kc = 37, mr = 4, nr = 24, ldc = 29, bStride = 31;
-        float[] a = Random<float>(kc * mr, 71), b = Random<float>(kc * bStride + nr, 72), c0 = Random<float>(mr * ldc, 73);
-        int[] offsets = new int[kc];
-        for (int p = 0; p < kc; p++) offsets[p] = (p * 7 % kc) * bStride; // gathered rows in a scrambled order
-        Assert.Equal(mr, MicroKernel256Rows4<float>.MR);
-        Assert.Equal(nr, MicroKernel256Rows4<float>.NR);
-        foreach (var (alpha, beta) in new[] { (1f, 0f), (0.5f, 2f) })
-            foreach (string entry in new[] { "Run", "RunStrided", "RunIndexed" })
-            {
-                // Run reads B packed: kc rows of nr values.
-                float[] bp = new float[kc * nr];
-                for (int p = 0; p < kc; p++) Array.Copy(b, p * bStride, bp, p * nr, nr);
-                float[] c = (float[])c0.Clone();
-                fixed (float* pa = a, pb = b, pbp = bp, pc = c)
-                fixed (int* off = offsets)
-                {
-                    if (entry == "Run") MicroKernel256Rows4<float>.Run(kc, pa, pbp, pc, ldc, alpha, beta);
-                    else if (entry == "RunStrided") MicroKernel256Rows4<float>.RunStrided(kc, pa, mr, pb, bStride, pc, ldc, alpha, beta);
-                    else MicroKernel256Rows4<float>.RunIndexed(kc, pa, pb, off, pc, ldc, alpha, beta);
-                }
-                for (int i = 0; i < mr; i++)
-                    for (int j = 0; j < ldc; j++)
-                    {
-                        float expected = c0[i * ldc + j];
-                        if (j < nr)
-                        {
-                            float acc = 0f;
-                            for (int p = 0; p < kc; p++)
-                                acc = MathF.FusedMultiplyAdd(a[p * mr + i], b[(entry == "RunIndexed" ? offsets[p] : p * bStride) + j], acc);
-                            expected = beta == 0f ? alpha * acc : alpha * acc + beta * c0[i * ldc + j];
-                        }
-                        Assert.True(expected.Equals(c[i * ldc + j]), $"{entry} alpha={alpha} beta={beta} C[{i}, {j}]: {c[i * ldc + j]}, expected {expected}");
-                    }
-            }
-    }
-
     static (T[] A, T[] B, int Lda, int Ldb) Operands<T>(bool ta, bool tb, int m, int n, int k, int pad, int seed)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
