@@ -8,9 +8,8 @@ namespace Ember.Backends.Cpu;
 /// <see cref="Return"/> as soon as they are accumulated (Autograd.GradientRelease says which ones it may). Otherwise by
 /// collection: every pooled buffer is registered with a weak reference to its <see cref="PooledStorage"/>; the first
 /// <see cref="Rent"/> after a garbage collection (on whichever thread allocates next) reclaims the buffers whose storages
-/// that collection found dead, without finalizers or a wait for the finalizer thread. A miss induces a full collection
-/// only once the bytes handed out since the last one reach what that one gave back (at least 8 MB): in a training loop
-/// that is one collection per step, at the first miss of the forward, which returns the previous step's activations.
+/// that collection found dead, without finalizers or a wait for the finalizer thread. A miss induces a collection once
+/// 8 MB were handed out since the last one (see Rent).
 /// A buffer leaves the pool for the next allocation of exactly the same length and dtype. Buffers are dirty: a zeroed
 /// allocation clears them.
 /// <para>
@@ -43,14 +42,10 @@ internal static class StoragePool
     // When set (profiling only), counts misses per (dtype, length), so a report can say which buffers miss.
     internal static Dictionary<(DType, int), int>? MissesBySize;
     static long rentedSinceCollection;
-    // What the last induced collection gave back to the pool, less the fresh buffers handed out before it (those only
-    // grew the pool): the garbage that one cycle of the workload (a training step) leaves for the GC. See Rent.
-    static long collectAfterBytes;
-    static long missedSinceCollection;
-    // A collection is induced on a miss only after at least this many bytes were handed out since the last one, and
-    // after as many as that collection gave back (see Rent). Small on purpose: a fresh page costs ~10 µs to fault in on
-    // this VM, a collection of Ember's heap well under 1 ms (a loop of 256² matmuls ran 0.98 ms per call at 64 MB,
-    // 0.33 ms at 8 MB).
+    static int skipYoungCollections;
+    // A collection is induced on a miss only after this many bytes were handed out since the last one. Small on
+    // purpose: a fresh page costs ~10 µs to fault in on this VM, a collection of Ember's heap well under 1 ms (a loop of
+    // 256² matmuls ran 0.98 ms per call at 64 MB, 0.33 ms at 8 MB; the CNN step is the same at 2–64 MB).
     const long CollectAfterRentedBytes = 8L << 20;
     static long limitBytes = DefaultLimit();
 
@@ -103,23 +98,35 @@ internal static class StoragePool
         if (GC.CollectionCount(0) != Volatile.Read(ref reclaimedAtCollection)) Reclaim();
         var array = TryTake(dtype, count, bytes);
         long rented = Interlocked.Add(ref rentedSinceCollection, bytes);
-        // Collect only once as many bytes were handed out as the last collection gave back: before that, the garbage it
-        // found has not been made again (a step's forward activations die once per step; its backward temporaries come
-        // back through Return, not through the GC), so a collection would find little and a fresh buffer serves better:
-        // it joins the pool, and the next step finds it there. In steady state a training step then induces one
-        // collection, at the first miss of its forward, which gives back the whole previous step.
-        if (array is null && rented >= Math.Max(CollectAfterRentedBytes, Math.Min(Volatile.Read(ref collectAfterBytes), limitBytes / 2)))
+        if (array is null && rented > CollectAfterRentedBytes)
         {
-            // Dead storages of earlier steps usually sit in gen 2 (they lived through a collection or two), where only a
-            // full collection finds them; the heap is mostly pointer-free arrays, so that collection is cheap. Reclaiming
-            // right after it refills the pool.
+            // Dead storages of earlier steps usually sit in gen 2 (they lived through the step), where only a full
+            // collection finds them; the heap is mostly pointer-free arrays, so that collection is cheap. Reclaiming right
+            // after it refills the pool, so in steady state a step reuses the previous step's buffers.
+            // (Session 12 tried waiting until as many bytes were rented as the last collection gave back: one collection
+            // per CNN step instead of two, but after a large workload a loop of 16 MB ops then missed the pool on every
+            // call, 0.77 -> 4.8 ms for a broadcast mul after YOLOv5s at batch 8. Backward's temporaries come back through
+            // Return without a collection either way.)
             Interlocked.Exchange(ref rentedSinceCollection, 0);
             Interlocked.Increment(ref InducedCollections);
             long collectStart = System.Diagnostics.Stopwatch.GetTimestamp();
-            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
-            long reclaimed = Reclaim();
-            Volatile.Write(ref collectAfterBytes, Math.Max(0, reclaimed - Interlocked.Exchange(ref missedSinceCollection, 0)));
-            array = TryTake(dtype, count, bytes);
+            // A young-generation collection first where that has been enough: in small steps (an MLP) the storages die
+            // young and a gen-1 collection finds them without walking the whole heap. Where it was not enough (a CNN's
+            // activations outlive a collection or two), go straight to gen 2 for a while before trying again.
+            if (skipYoungCollections > 0) skipYoungCollections--;
+            else
+            {
+                GC.Collect(1, GCCollectionMode.Forced, blocking: true, compacting: false);
+                Reclaim();
+                array = TryTake(dtype, count, bytes);
+                if (array is null) skipYoungCollections = 8;
+            }
+            if (array is null)
+            {
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+                Reclaim();
+                array = TryTake(dtype, count, bytes);
+            }
             Interlocked.Add(ref InducedCollectionTicks, System.Diagnostics.Stopwatch.GetTimestamp() - collectStart);
         }
         if (array is not null)
@@ -129,7 +136,6 @@ internal static class StoragePool
             return array;
         }
         Misses++;
-        Interlocked.Add(ref missedSinceCollection, bytes);
         if (MissesBySize is { } sizes) lock (sizes) sizes[(dtype, count)] = sizes.GetValueOrDefault((dtype, count)) + 1;
         return dtype.NewArray(count, zeroed);
     }
@@ -251,7 +257,6 @@ internal static class StoragePool
     public static void Clear()
     {
         lock (Gate) { Free.Clear(); Outstanding.Clear(); pooledBytes = 0; }
-        Volatile.Write(ref collectAfterBytes, 0);
     }
 
     /// <summary>
