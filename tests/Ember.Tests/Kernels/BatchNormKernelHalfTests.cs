@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Ember.Kernels.Norm;
 using Ember.Kernels.Numerics;
+using static Ember.Tests.Kernels.HalfTestData;
 
 namespace Ember.Tests.Kernels;
 
@@ -66,27 +67,5 @@ public unsafe class BatchNormKernelHalfTests
         // over a few binades, so that the sums round
         for (int i = 0; i < n; i++) v[i] = (float)((rng.NextDouble() * 2 - 1) * Math.Pow(2, rng.Next(-3, 4))) * spread + offset;
         return v;
-    }
-
-    static THalf[] Round<THalf>(float[] v) where THalf : unmanaged
-    {
-        var h = new THalf[v.Length];
-        HalfConversion.FromSingle<THalf>(v, h);
-        return h;
-    }
-
-    static float[] Widened<THalf>(THalf[] h) where THalf : unmanaged
-    {
-        var f = new float[h.Length];
-        HalfConversion.ToSingle<THalf>(h, f);
-        return f;
-    }
-
-    static void AssertSameBits(float[] expected, float[] actual, string label)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            if (BitConverter.SingleToUInt32Bits(expected[i]) != BitConverter.SingleToUInt32Bits(actual[i]))
-                Assert.Fail($"{label}: element {i} is {actual[i]:R}, the float32 kernel gives {expected[i]:R}");
     }
 }
