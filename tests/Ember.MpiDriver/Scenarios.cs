@@ -484,7 +484,8 @@ internal static class Scenarios
         if (rank == world - 1) consensus.Request("interrupted (SIGTERM)");
         consensus.OnBatchEnd(state);
         if (!state.StopRequested) return "did not stop after the last rank asked";
-        string expected = rank == world - 1 ? "interrupted (SIGTERM)" : $"rank {world - 1} stopped the run";
+        // the peers carry the asking rank's reason, so the lead can print "interrupted (SIGTERM); resume with ..."
+        string expected = rank == world - 1 ? "interrupted (SIGTERM)" : $"interrupted (SIGTERM) (asked on rank {world - 1})";
         return state.StopReason == expected ? null : $"stop reason '{state.StopReason}', expected '{expected}'";
     }
 

@@ -33,10 +33,27 @@ public sealed class DistributedStopConsensus : Callback
         var vote = Torch.FromArray(new long[] { state.StopRequested ? group.Rank : group.WorldSize }, [1]);
         Distributed.AllReduce(vote, ReduceOp.Min);
         long first = (long)vote.Item();
-        if (first < group.WorldSize && !state.StopRequested)
+        if (first == group.WorldSize) return;
+        // Every rank learns why: a signal reaches the ranks one after another, and the lead, which prints the reason, may
+        // see its peer's vote before its own handler has run; it must still say "interrupted (SIGTERM); resume with ...".
+        string reason = BroadcastReason(first == group.Rank ? state.StopReason : null, (int)first);
+        if (!state.StopRequested)
         {
             state.StopRequested = true;
-            state.StopReason = $"rank {first} stopped the run";
+            state.StopReason = $"{reason} (asked on rank {first})";
         }
+    }
+
+    /// <summary>Rank <paramref name="src"/>'s stop reason on every rank (its UTF-8 bytes, one per Int64 element).</summary>
+    static string BroadcastReason(string? reason, int src)
+    {
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(reason ?? "");
+        var length = Torch.FromArray(new long[] { bytes.Length }, [1]);
+        Distributed.Broadcast(length, src);
+        int n = (int)(long)length.Item();
+        if (n == 0) return "stopped";
+        var text = Torch.FromArray(Array.ConvertAll(bytes.Length == n ? bytes : new byte[n], b => (long)b), [n]);
+        Distributed.Broadcast(text, src);
+        return System.Text.Encoding.UTF8.GetString(Array.ConvertAll(text.ToArray<long>(), v => (byte)v));
     }
 }
