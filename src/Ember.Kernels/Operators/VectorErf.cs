@@ -175,7 +175,8 @@ public static unsafe class VectorErf
     /// --table8), its coefficients picked per lane from eight 8-entry tables with one vpermps each. Interval 0 holds
     /// erf(t)/t, multiplied by |x| (relative accuracy near 0); the others erf itself. 27 instructions a register against
     /// the two chains' 40 (the AVX2 path is throughput-bound: GELU (erf) on 4M floats took 3× the AVX-512 time); the
-    /// 16-entry AVX-512 tables would take two permutes and a blend per coefficient here.
+    /// 16-entry AVX-512 tables would take two permutes and a blend per coefficient here. Measured on Zen 5 with AVX-512
+    /// switched off only; a core whose vpermps ymm takes two cycles (older AMD) may find the two chains faster.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<float> ErfSingleTable8(Vector256<float> x)
