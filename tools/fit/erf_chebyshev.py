@@ -16,6 +16,12 @@ With --table: the AVX-512 variant (VectorErf.ErfSingle on Vector512): r(t) = erf
 quarter wide, each a 6-term Chebyshev interpolant in d = 4t - 1/2 - k in [-1/2, 1/2] converted to monomials, printed as
 six 16-entry tables (one register each, indexed per lane with vpermps); erf(x) = x * r(|x|). Checked with fused
 float32 multiply-adds, the way the kernel rounds.
+
+With --table8: the AVX2 variant (VectorErf.ErfSingle on Vector256, where vpermps indexes 8 entries): 8 intervals of
+[0, 4) half a unit wide, each an 8-term Chebyshev interpolant in d = 2t - 1/2 - k in [-1/2, 1/2] converted to monomials,
+printed as eight 8-entry tables; interval 0 interpolates erf(t)/t (erf(x) = x * r(|x|) keeps its relative accuracy near
+0), the others erf itself (no final product, and erf's own rounding near 1 instead of r's at 0.26 + x's). Checked with
+fused float32 multiply-adds.
 """
 import math
 import struct
@@ -66,6 +72,29 @@ def cheb_to_monomial(c):
     for j, cj in enumerate(c):
         for k, v in enumerate(T[j]): m[k] += Fraction(cj) * v
     return [f32(float(v)) for v in m]
+
+if "--table8" in sys.argv:
+    def r(t):
+        return 2 / math.sqrt(math.pi) if t == 0 else math.erf(t) / t
+    tables = []
+    for k in range(8):
+        f = (lambda d: r((k + 0.5 + d) / 2)) if k == 0 else (lambda d: math.erf((k + 0.5 + d) / 2))
+        m = cheb_to_monomial(cheb_fit(f, -0.5, 0.5, 8))                             # in s = 2d
+        tables.append([f32(v * 2 ** j) for j, v in enumerate(m)])                   # in d
+    worst = 0.0
+    for i in range(1, 392001):
+        x = f32(i * 1e-5)
+        g = f32(x * 2 - 0.5)
+        k = max(0, round(g))           # round half to even, as the kernel's 1.5 * 2^23 trick
+        d = f32(g - k)
+        p = tables[k][-1]
+        for v in reversed(tables[k][:-1]): p = f32(p * d + v)
+        y = f32(x * p) if k == 0 else p
+        worst = max(worst, abs(y - math.erf(x)) / math.erf(x))
+    print("max relative error on (0, 3.92), float32 arithmetic, fused:", worst)
+    for j in range(8):
+        print("C%d =" % j, ", ".join("%.9ef" % tables[k][j] for k in range(8)))
+    sys.exit(0)
 
 if "--table" in sys.argv:
     def r(t):
