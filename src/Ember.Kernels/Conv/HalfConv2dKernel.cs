@@ -127,6 +127,45 @@ public static class HalfConv2dKernel
         }
     }
 
+    /// <summary>
+    /// <see cref="Conv2dKernel.BackwardBias{T}"/> on a half gradOutput, with a float32 result: each channel summed image
+    /// by image in order, each plane widened on its own into the thread's scratch and summed as the float32 kernel sums
+    /// it, so the bits are the float32 kernel's on the widened tensor, without that whole float32 copy.
+    /// </summary>
+    /// <param name="g">Sizes.</param>
+    /// <param name="gradOutput">[N, C_out, H_out, W_out].</param>
+    /// <param name="gradBias">[C_out], overwritten.</param>
+    public static unsafe void BackwardBias<THalf>(in Conv2dGeometry g, ReadOnlySpan<THalf> gradOutput, Span<float> gradBias)
+        where THalf : unmanaged
+    {
+        const string kernel = "Conv2d backward (bias, half)";
+        Conv2dKernel.Require(kernel, g, gradOutput.Length, g.OutputLength, nameof(gradOutput));
+        Conv2dKernel.Require(kernel, g, gradBias.Length, g.OutChannels, nameof(gradBias));
+        int batch = g.Batch, channels = g.OutChannels, plane = g.OutPlane;
+        fixed (THalf* d = gradOutput)
+        fixed (float* sums = gradBias)
+            ParallelRange.For(channels, Math.Max(1, 65536 / Math.Max(1, batch * plane)), new ChannelSumAction<THalf>(batch, channels, plane, d, sums));
+    }
+
+    unsafe readonly struct ChannelSumAction<THalf>(int batch, int channels, int plane, THalf* data, float* sums) : IRangeAction
+        where THalf : unmanaged
+    {
+        public void Invoke(int start, int end)
+        {
+            var widened = Scratch.First(plane).AsSpan(0, plane);
+            for (int c = start; c < end; c++)
+            {
+                float sum = 0f;
+                for (int n = 0; n < batch; n++)
+                {
+                    HalfConversion.ToSingle(new ReadOnlySpan<THalf>(data + ((long)n * channels + c) * plane, plane), widened);
+                    sum += TensorPrimitives.Sum<float>(widened);
+                }
+                sums[c] = sum;
+            }
+        }
+    }
+
     /// <summary>Images per chunk when above 0, for tests (several chunks on small batches); 0 sizes chunks by <see cref="ChunkFloats"/>.</summary>
     internal static int ForcedImagesPerChunk;
 

@@ -100,6 +100,16 @@ internal static class ConvOps
     static Tensor BiasGrad(Tensor grad, Conv2dGeometry g)
     {
         if (GradMode.IsEnabled) return grad.Sum([0, 2, 3]);
+        if (grad.DType.IsReducedFloat())
+        {
+            // each plane widened on its own inside the kernel, not the whole gradient as a float32 copy
+            var gh = grad.Detach().Contiguous();
+            var sums = Torch.Empty([g.OutChannels], DType.Float32);
+            if (gh.DType == DType.BFloat16) HalfConv2dKernel.BackwardBias(g, gh.Span<BFloat16>(), sums.Span<float>());
+            else HalfConv2dKernel.BackwardBias(g, gh.Span<Half>(), sums.Span<float>());
+            GC.KeepAlive(gh);
+            return PrecisionOps.Narrowed(sums, grad.DType);
+        }
         var gc = PrecisionOps.Widened(grad);
         var gb = Torch.Empty([g.OutChannels], gc.DType);
         if (gc.DType == DType.Float32) Conv2dKernel.BackwardBias(g, gc.Span<float>(), gb.Span<float>());
@@ -185,11 +195,26 @@ internal static class ConvOps
     static Tensor TransposeWeightGrad(Tensor x, Tensor gradOutput, ConvTranspose2dGeometry g, (int H, int W) stride, (int H, int W) padding,
         (int H, int W) outputPadding, (int H, int W) dilation, int groups)
     {
-        var xc = PrecisionOps.Widened(x); var gc = PrecisionOps.Widened(gradOutput);
-        var gw = Torch.Empty([g.InChannels, g.OutChannels / g.Conv.Groups, g.Conv.KernelHeight, g.Conv.KernelWidth], xc.DType);
-        if (xc.DType == DType.Float32) ConvTranspose2dKernel.BackwardWeight(g, xc.Span<float>(), gc.Span<float>(), gw.Span<float>());
-        else ConvTranspose2dKernel.BackwardWeight(g, xc.Span<double>(), gc.Span<double>(), gw.Span<double>());
-        GC.KeepAlive(xc); GC.KeepAlive(gc);
+        Tensor gw;
+        int[] weightShape = [g.InChannels, g.OutChannels / g.Conv.Groups, g.Conv.KernelHeight, g.Conv.KernelWidth];
+        if (x.DType.IsReducedFloat() && gradOutput.DType == x.DType)
+        {
+            // The transposed conv's weight gradient is the conv weight gradient with gradOutput as the conv's input and x
+            // as its output gradient (ConvTranspose2dKernel.BackwardWeight): widened chunk by chunk inside the kernel.
+            var xh = x.Detach().Contiguous(); var gh = gradOutput.Detach().Contiguous();
+            gw = Torch.Empty(weightShape, DType.Float32);
+            if (x.DType == DType.BFloat16) HalfConv2dKernel.BackwardWeight(g.Conv, gh.Span<BFloat16>(), xh.Span<BFloat16>(), gw.Span<float>());
+            else HalfConv2dKernel.BackwardWeight(g.Conv, gh.Span<Half>(), xh.Span<Half>(), gw.Span<float>());
+            GC.KeepAlive(xh); GC.KeepAlive(gh);
+        }
+        else
+        {
+            var xc = PrecisionOps.Widened(x); var gc = PrecisionOps.Widened(gradOutput);
+            gw = Torch.Empty(weightShape, xc.DType);
+            if (xc.DType == DType.Float32) ConvTranspose2dKernel.BackwardWeight(g, xc.Span<float>(), gc.Span<float>(), gw.Span<float>());
+            else ConvTranspose2dKernel.BackwardWeight(g, xc.Span<double>(), gc.Span<double>(), gw.Span<double>());
+            GC.KeepAlive(xc); GC.KeepAlive(gc);
+        }
         gw = PrecisionOps.Narrowed(gw, x.DType);
         return Recording.Binary(gw, "ConvolutionBackwardBackward0", x, gradOutput,
             ggw => Conv2d(gradOutput, ggw, null, stride, padding, dilation, groups),

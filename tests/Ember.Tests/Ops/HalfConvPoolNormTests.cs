@@ -92,6 +92,41 @@ public class HalfConvPoolNormTests
     }
 
     [Theory, MemberData(nameof(Dtypes))]
+    public void ConvTranspose2d_backward_equals_widen_compute_round(string name)
+    {
+        var dtype = Enum.Parse<DType>(name);
+        foreach (int chunk in new[] { 0, 2 })
+        {
+            HalfConv2dKernel.ForcedImagesPerChunk = chunk;
+            try
+            {
+                // stride 2 (the weight gradient's im2col path) and stride 1 (its shifted-GEMM path, chunked), groups 2;
+                // and a batch of 45 whose weight gradient sums 8 chunks of images
+                foreach (var (n, stride, padding, outPad) in new[] { (7, (2, 2), (1, 0), (1, 0)), (7, (1, 1), (1, 1), (0, 0)), (45, (1, 1), (0, 1), (0, 0)) })
+                {
+                    string label = $"{name} conv_transpose2d n={n} stride {stride} chunk {chunk}";
+                    var x = Inputs([n, 4, 5, 6], dtype, 21).RequiresGradInPlace();
+                    var w = Inputs([4, 3, 3, 3], dtype, 22).RequiresGradInPlace();
+                    var b = Inputs([6], dtype, 23).RequiresGradInPlace();
+                    var y = ConvOps.ConvTranspose2d(x, w, b, stride, padding, outPad, (1, 1), 2);
+                    var g = Inputs(y.Shape.ToArray(), dtype, 24);
+                    var grads = Torch.Grad([y], [x, w, b], [g]);
+                    var (x32, w32, b32) = (Widen(x), Widen(w), Widen(b));
+                    var y32 = ConvOps.ConvTranspose2d(x32, w32, b32, stride, padding, outPad, (1, 1), 2);
+                    var grads32 = Torch.Grad([y32], [x32, w32, b32], [g.To(DType.Float32)]);
+                    AssertSameBits(grads32[0]!.To(dtype), grads[0]!, label + " input gradient");
+                    AssertSameBits(grads32[1]!.To(dtype), grads[1]!, label + " weight gradient");
+                    AssertSameBits(grads32[2]!.To(dtype), grads[2]!, label + " bias gradient");
+                }
+            }
+            finally
+            {
+                HalfConv2dKernel.ForcedImagesPerChunk = 0;
+            }
+        }
+    }
+
+    [Theory, MemberData(nameof(Dtypes))]
     public void Pooling_forward_and_backward_equal_widen_compute_round(string name)
     {
         var dtype = Enum.Parse<DType>(name);

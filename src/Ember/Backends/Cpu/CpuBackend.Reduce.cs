@@ -15,7 +15,13 @@ internal sealed partial class CpuBackend
         // half types accumulate in float32 and round the result once; narrow integers reduce in int64 (callers have
         // already turned sum/prod of integers into int64 results, so only max/min come back narrowed, and exactly)
         var wide = Widened(x.DType);
-        if (wide != x.DType) return Convert(Reduce(op, Convert(x, wide), dims, keepDim), x.DType);
+        if (wide != x.DType)
+        {
+            var x32 = Convert(x, wide);
+            var y32 = Reduce(op, x32, dims, keepDim);
+            Recycle(x32, x);
+            return Round(y32, x.DType);
+        }
         var (src, outer, reduced, inner) = AsBlock(x, dims);
         var outShape = ReducedShape(x.shape, dims, keepDim);
         var y = Empty(x.DType, outShape, false);
@@ -58,7 +64,7 @@ internal sealed partial class CpuBackend
     public Tensor Softmax(Tensor x, int dim, bool log)
     {
         using var scope = StoragePool.EnterOp();
-        if (x.DType.IsReducedFloat()) return Convert(Softmax(Convert(x, DType.Float32), dim, log), x.DType);
+        if (x.DType.IsReducedFloat()) return Widened(x, x, x.DType, (x32, _) => Softmax(x32, dim, log));
         var src = x.IsContiguous ? x : x.Detach().Contiguous(); // detached: the backend records no graph
         var y = Empty(x.DType, (int[])x.shape.Clone(), false);
         int outer = 1, reduced = x.shape[dim], inner = 1;
@@ -77,7 +83,7 @@ internal sealed partial class CpuBackend
     {
         using var scope = StoragePool.EnterOp();
         if (output.DType.IsReducedFloat())
-            return Convert(SoftmaxBackward(Convert(grad, DType.Float32), Convert(output, DType.Float32), dim, log), output.DType);
+            return Widened(grad, output, output.DType, (g, y) => SoftmaxBackward(g, y, dim, log));
         var g = grad.Contiguous(); var y = output.Contiguous();
         var dx = Empty(output.DType, (int[])output.shape.Clone(), false);
         int outer = 1, reduced = output.shape[dim], inner = 1;
@@ -166,7 +172,7 @@ internal sealed partial class CpuBackend
             else
                 ParallelRange.For(batch, 1, new BatchedGemm<BFloat16>(aTrans, bTrans, m, n, k, a.storage.As<BFloat16>(), aOffsets, lda,
                     b.storage.As<BFloat16>(), bOffsets, ldb, y.storage.As<float>()));
-            return Convert(y, a.DType);
+            return a.DType.IsReducedFloat() ? Round(y, a.DType) : y;
         }
         for (int i = 0; i < batch; i++)
         {
@@ -190,7 +196,7 @@ internal sealed partial class CpuBackend
                     break;
             }
         }
-        return Convert(y, a.DType);
+        return a.DType.IsReducedFloat() ? Round(y, a.DType) : y;
     }
 
     // Products smaller than this (multiply-adds) run single-threaded inside the GEMM (its own threading threshold is 80³).

@@ -128,11 +128,34 @@ internal sealed partial class CpuBackend : IBackend
         return y;
     }
 
+    /// <summary>
+    /// A float32 scratch result rounded to the half <paramref name="dtype"/>, its buffer given back to the pool at once
+    /// (<see cref="Recycle"/>): the widen-compute-round paths of the half ops would otherwise leave two or three dead
+    /// float32 tensors per call for a collection to find, and under autocast those misses induced several full
+    /// collections per training step.
+    /// </summary>
+    internal Tensor Round(Tensor scratch, DType dtype)
+    {
+        var y = Convert(scratch, dtype);
+        Recycle(scratch, y);
+        return y;
+    }
+
+    /// <summary>
+    /// Returns the buffer of <paramref name="scratch"/> to the storage pool now, unless it is <paramref name="source"/>
+    /// itself (Convert hands back its input when the dtype already matches). Only for a tensor this op allocated and
+    /// that nothing outside it has seen.
+    /// </summary>
+    internal static void Recycle(Tensor scratch, Tensor source)
+    {
+        if (!ReferenceEquals(scratch, source) && scratch.storage is PooledStorage pooled) StoragePool.Return(pooled);
+    }
+
     public Tensor Unary(UnaryOp op, Tensor x)
     {
         using var scope = StoragePool.EnterOp();
         // half types: computed in float32 and rounded once per element, as PyTorch's CPU kernels
-        if (x.DType.IsReducedFloat()) return TryHalfUnary(op, x) ?? Convert(Unary(op, Convert(x, DType.Float32)), x.DType);
+        if (x.DType.IsReducedFloat()) return TryHalfUnary(op, x) ?? HalfUnaryWidened(op, x);
         // narrow integers: in int64 and wrapped back (abs(-128) stays -128 in int8, as PyTorch)
         if (x.DType is DType.Int32 or DType.Int8 or DType.UInt8) return Convert(Unary(op, Convert(x, DType.Int64)), x.DType);
         var y = Empty(x.DType, (int[])x.shape.Clone(), false);
@@ -146,6 +169,24 @@ internal sealed partial class CpuBackend : IBackend
         return y;
     }
 
+    Tensor HalfUnaryWidened(UnaryOp op, Tensor x) => Widened(x, x, x.DType, (x32, _) => Unary(op, x32));
+
+    /// <summary>
+    /// A half op computed in float32: a and b widened (each a scratch copy unless already float32), the float32
+    /// <paramref name="compute"/> run, its result rounded once to <paramref name="dtype"/>; every float32 scratch goes
+    /// back to the pool before returning (see <see cref="Round"/>).
+    /// </summary>
+    Tensor Widened(Tensor a, Tensor b, DType dtype, Func<Tensor, Tensor, Tensor> compute)
+    {
+        var a32 = Convert(a, DType.Float32);
+        var b32 = ReferenceEquals(b, a) ? a32 : Convert(b, DType.Float32);
+        var y32 = compute(a32, b32);
+        var y = Round(y32, dtype);
+        Recycle(a32, a);
+        if (!ReferenceEquals(b32, a32)) Recycle(b32, b);
+        return y;
+    }
+
     static void UnaryTyped<T>(UnaryOp op, Tensor x, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Large contiguous inputs go through the chunked (parallel) loop too: it ends in Contiguous.Unary per chunk.
@@ -156,7 +197,7 @@ internal sealed partial class CpuBackend : IBackend
     public Tensor ReluBackward(Tensor grad, Tensor output)
     {
         using var scope = StoragePool.EnterOp();
-        if (grad.DType.IsReducedFloat()) return TryHalfReluBackward(grad, output) ?? Convert(ReluBackward(Convert(grad, DType.Float32), Convert(output, DType.Float32)), grad.DType);
+        if (grad.DType.IsReducedFloat()) return TryHalfReluBackward(grad, output) ?? Widened(grad, output, grad.DType, (g, y) => ReluBackward(g, y));
         grad.DType.RequireFloat32Or64("relu backward");
         var g = grad.Contiguous(); var y = output.Contiguous();
         var dx = Empty(grad.DType, (int[])grad.shape.Clone(), false);
@@ -169,7 +210,7 @@ internal sealed partial class CpuBackend : IBackend
     public Tensor Activation(Activation activation, Tensor x)
     {
         using var scope = StoragePool.EnterOp();
-        if (x.DType.IsReducedFloat()) return Convert(Activation(activation, Convert(x, DType.Float32)), x.DType);
+        if (x.DType.IsReducedFloat()) return Widened(x, x, x.DType, (x32, _) => Activation(activation, x32));
         x.DType.RequireFloat32Or64(activation.ToString().ToLowerInvariant());
         var xc = x.Contiguous();
         var y = Empty(x.DType, (int[])x.shape.Clone(), false);
@@ -182,7 +223,7 @@ internal sealed partial class CpuBackend : IBackend
     public Tensor ActivationBackward(Activation activation, Tensor grad, Tensor x)
     {
         using var scope = StoragePool.EnterOp();
-        if (x.DType.IsReducedFloat()) return Convert(ActivationBackward(activation, Convert(grad, DType.Float32), Convert(x, DType.Float32)), x.DType);
+        if (x.DType.IsReducedFloat()) return Widened(grad, x, x.DType, (g, x32) => ActivationBackward(activation, g, x32));
         x.DType.RequireFloat32Or64(activation.ToString().ToLowerInvariant() + " backward");
         var g = grad.Contiguous(); var xc = x.Contiguous();
         var dx = Empty(x.DType, (int[])x.shape.Clone(), false);
@@ -217,7 +258,8 @@ internal sealed partial class CpuBackend : IBackend
         if (a.DType.IsReducedFloat() || b.DType.IsReducedFloat())
         {
             var outType = a.DType.IsReducedFloat() ? a.DType : b.DType;
-            return Convert(Binary(op, Convert(a, DType.Float32), Convert(b, DType.Float32)), outType);
+            if (TryHalfBinary(op, a, b) is { } chunked) return chunked;
+            return Widened(a, b, outType, (a32, b32) => Binary(op, a32, b32));
         }
         var shape = Broadcasting.Shape(a.shape, b.shape, BinaryNames[(int)op]);
         var y = Empty(a.DType, shape, false);
