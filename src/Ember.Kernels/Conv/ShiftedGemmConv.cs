@@ -123,7 +123,8 @@ internal static unsafe partial class ShiftedGemmConv
         where TKernel : struct, IMicroKernel<T>
     {
         // The KC×NR image rows of a panel stay in L1 while the MR×KC weight slivers stream past them.
-        var plan = new Plan(g, TKernel.MR, TKernel.NR, GemmBlocking.BSliverDepth(TKernel.NR, sizeof(T), CacheSizes.L1), sizeof(T));
+        var plan = new Plan(g, TKernel.MR, TKernel.NR, GemmBlocking.BSliverDepth(TKernel.NR, sizeof(T), CacheSizes.L1), sizeof(T),
+            ForceFullTiles ? 0 : TKernel.ShortMR);
         T[] packed = ArrayPool<T>.Shared.Rent(plan.PackedWeightLength * g.Groups);
         int[] offsets = ArrayPool<int>.Shared.Rent(plan.K);
         int images = g.Batch * g.Groups;
@@ -155,7 +156,8 @@ internal static unsafe partial class ShiftedGemmConv
         }
     }
 
-    // The weight [M, K] as MR-row panels, one k-slice after another, in the layout the micro-kernel streams.
+    // The weight [M, K] in the layout the micro-kernel streams, one k-slice after another: rows [0, FullRows) as MR-row
+    // panels, then the rest as ShortRows-row panels (ShortRows values per k) or, without short tiles, one zero-padded MR panel.
     static void PackWeight<T, TKernel>(in Plan plan, T* w, T* dst)
         where T : unmanaged
         where TKernel : struct, IMicroKernel<T>
@@ -163,9 +165,41 @@ internal static unsafe partial class ShiftedGemmConv
         for (int pc = 0; pc < plan.K; pc += plan.SliceDepth)
         {
             int kb = Math.Min(plan.SliceDepth, plan.K - pc);
-            GemmPacking.PackA<T, TKernel>(w, plan.K, false, 0, plan.M, pc, kb, dst);
+            if (plan.ShortRows == 0) GemmPacking.PackA<T, TKernel>(w, plan.K, false, 0, plan.M, pc, kb, dst);
+            else
+            {
+                GemmPacking.PackA<T, TKernel>(w, plan.K, false, 0, plan.FullRows, pc, kb, dst);
+                int rows = plan.ShortRows;
+                for (int ir = plan.FullRows; ir < plan.M; ir += rows)
+                {
+                    T* panel = dst + (nint)ir * kb;
+                    for (int r = 0; r < rows; r++)
+                    {
+                        T* src = w + (nint)(ir + r) * plan.K + pc;
+                        for (int p = 0; p < kb; p++) panel[p * rows + r] = src[p];
+                    }
+                }
+            }
             dst += (nint)plan.PaddedM * kb;
         }
+    }
+
+    /// <summary>Sends the rows past the last whole MR tile through a zero-padded MR tile, as before short tiles (tests compare the two).</summary>
+    internal static bool ForceFullTiles;
+
+    /// <summary>
+    /// Rows [0, full) in MR-row tiles and the rest in tiles of <paramref name="shortMr"/> rows (short = shortMr), or short = 0
+    /// where they do not divide the rest: then the rows past the last whole MR tile go in one zero-padded MR tile. Whole MR
+    /// tiles are given back until the short ones divide the rest: with 6 and 4 rows, 64 rows are 10·6 + 4 and 32 rows
+    /// 4·6 + 2·4 (not 66 and 36 with padding); with 12 and 8, 128 rows are 10·12 + 8.
+    /// </summary>
+    internal static (int Full, int Short) SplitRows(int m, int mr, int shortMr)
+    {
+        int whole = m / mr * mr;
+        if (shortMr > 0 && whole < m)
+            for (int full = whole; full >= 0 && full >= whole - shortMr * mr; full -= mr)
+                if ((m - full) % shortMr == 0) return (full, shortMr);
+        return (whole, 0);
     }
 
     /// <summary>Stride 1 and not depthwise, on hardware with vectors of any width: <see cref="BackwardWeight{T}"/> applies.</summary>
@@ -551,6 +585,11 @@ internal static unsafe partial class ShiftedGemmConv
     readonly struct Plan
     {
         public readonly int M, K, SliceDepth, PaddedM, BlockRows, ChunkPanels;
+        /// <summary>
+        /// Rows [0, FullRows) go in MR-row tiles and the rest in tiles of ShortRows rows, or, where ShortRows is 0, in one
+        /// zero-padded MR tile copied out of a scratch tile.
+        /// </summary>
+        public readonly int FullRows, ShortRows;
         // PaddedHeight × PaddedWidth is the size of one phase image (the padded image itself at stride 1); the grid's rows
         // are PaddedWidth wide.
         public readonly int InChannels, PaddedHeight, PaddedWidth, PadHeight, PadWidth, InHeight, InWidth, StrideHeight, StrideWidth;
@@ -559,13 +598,14 @@ internal static unsafe partial class ShiftedGemmConv
         public readonly ulong PhaseMask;
         readonly int kernelHeight, kernelWidth, dilationHeight, dilationWidth;
 
-        public Plan(in Conv2dGeometry g, int mr, int nr, int kc, int elementSize)
+        public Plan(in Conv2dGeometry g, int mr, int nr, int kc, int elementSize, int shortMr = 0)
         {
             M = g.OutChannelsPerGroup;
             K = g.ColumnRows;
             int slices = (K + kc - 1) / kc;
             SliceDepth = (K + slices - 1) / slices;
             PaddedM = (M + mr - 1) / mr * mr;
+            (FullRows, ShortRows) = SplitRows(M, mr, shortMr);
             InChannels = g.InChannelsPerGroup;
             InHeight = g.InHeight; InWidth = g.InWidth; PadHeight = g.PadHeight; PadWidth = g.PadWidth;
             StrideHeight = g.StrideHeight; StrideWidth = g.StrideWidth;
@@ -680,9 +720,10 @@ internal static unsafe partial class ShiftedGemmConv
         void Multiply(T* padded, T* packedWeight, int jp0, int jp1, T* grid, T* tile)
         {
             int mr = TKernel.MR, nr = TKernel.NR, m = plan.M, ldc = (jp1 - jp0) * nr;
-            for (int ic = 0; ic < m; ic += plan.BlockRows)
+            // Blocks of whole MR tiles; the last also takes the rows past FullRows.
+            for (int ic = 0, icEnd; ic < m; ic = icEnd)
             {
-                int icEnd = Math.Min(m, ic + plan.BlockRows);
+                icEnd = ic + plan.BlockRows >= plan.FullRows ? m : ic + plan.BlockRows;
                 for (int jp = jp0; jp < jp1; jp++)
                 {
                     T* source = padded + jp * nr;
@@ -695,10 +736,15 @@ internal static unsafe partial class ShiftedGemmConv
                     {
                         int kb = Math.Min(plan.SliceDepth, plan.K - pc);
                         T beta = pc == 0 ? T.Zero : T.One;
-                        for (int ir = ic; ir < icEnd; ir += mr)
+                        for (int ir = ic; ir < icEnd; ir += ir < plan.FullRows || plan.ShortRows == 0 ? mr : plan.ShortRows)
                         {
                             T* ap = weightSlice + (nint)ir * kb;
                             T* cp = cPanel + (nint)ir * ldc;
+                            if (ir >= plan.FullRows && plan.ShortRows > 0)
+                            {
+                                TKernel.RunIndexedShort(kb, ap, source, offsets + pc, cp, ldc, T.One, beta);
+                                continue;
+                            }
                             int rows = Math.Min(mr, m - ir);
                             if (rows == mr)
                             {
