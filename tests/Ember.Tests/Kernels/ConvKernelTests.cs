@@ -527,6 +527,81 @@ public class ConvKernelTests
         finally { GemmDriver.ForcedIsa = GemmIsa.Auto; ShiftedGemmConv.ForceFullTiles = false; }
     }
 
+    // The forward on small images with panels gathered across the batch against the per-image shifted grid, on each
+    // width: the same multiply-add chain per output element, so the same bits, with the fused epilogue (scale, shift,
+    // residual, ReLU), for any thread count and any cut of the panels into chunks.
+    [Theory]
+    [InlineData("8,16,7,7,64,3,3,1,1,1,1,1,1,1", true)]    // ResNet-18's last stage in small: 7×9 grid per image
+    [InlineData("8,16,10,10,64,3,3,2,2,1,1,1,1,1", false)] // stride 2 (phase split), 5×5 out: 5×6 grid (not AVX-512's 32 columns)
+    [InlineData("8,64,5,5,96,3,3,1,1,1,1,1,1,1", true)]    // several k-slices, 96 rows
+    [InlineData("8,8,5,5,67,3,3,1,1,1,1,1,1,1", true)]     // 67 rows: the padded tile after the whole ones
+    public void GatheredPanelsGiveTheBitsOfTheShiftedGridOnEveryWidth(string geometry, bool gatheredOnEveryWidth)
+    {
+        var g = Parse(geometry);
+        var widths = new List<GemmIsa> { GemmIsa.Vector128 };
+        if (Vector256.IsHardwareAccelerated) widths.Add(GemmIsa.Vector256);
+        if (Vector512.IsHardwareAccelerated) widths.Add(GemmIsa.Vector512);
+        double[] x = Random(g.InputLength, 31), w = Random(g.WeightLength, 32), scale = Random(g.OutChannels, 33), shift = Random(g.OutChannels, 34);
+        double[] residual = Random(g.OutputLength, 35);
+        float[] xf = ToFloat(x), wf = ToFloat(w), sf = ToFloat(scale), bf = ToFloat(shift), rf = ToFloat(residual);
+        int saved = ParallelRange.MaxThreads;
+        bool anyGathered = false;
+        try
+        {
+            foreach (GemmIsa isa in widths)
+            {
+                GemmDriver.ForcedIsa = isa;
+                bool gathered = ShiftedGemmConv.UsesGatheredPanels<float>(g);
+                Assert.True(gathered || !gatheredOnEveryWidth, $"{isa}: {geometry} should take the gathered panels");
+                anyGathered |= gathered;
+                float[] Fused(bool shifted)
+                {
+                    ShiftedGemmConv.ForceShiftedGrid = shifted;
+                    var y = new float[g.OutputLength];
+                    Conv2dKernel.ForwardFused<float>(g, xf, wf, sf, bf, ConvActivation.Relu, y, rf);
+                    ShiftedGemmConv.ForceShiftedGrid = false;
+                    return y;
+                }
+                float[] reference = Fused(shifted: true), result = Fused(shifted: false);
+                Assert.True(reference.AsSpan().SequenceEqual(result), $"{isa}: fused forward differs from the shifted grid");
+                var yd = new double[g.OutputLength];
+                Conv2dKernel.Forward<double>(g, x, w, shift, yd);
+                Close(NaiveForward(g, x, w, shift), yd, 1e-12, $"{isa} double forward");
+                foreach (int threads in new[] { 1, 3 })
+                {
+                    ParallelRange.MaxThreads = threads;
+                    Assert.True(Fused(shifted: false).AsSpan().SequenceEqual(result), $"{isa}: {threads} threads differ");
+                }
+                ParallelRange.MaxThreads = saved;
+                foreach (int chunk in new[] { 1, 3 })
+                {
+                    ShiftedGemmConv.ForcedChunkPanels = chunk;
+                    Assert.True(Fused(shifted: false).AsSpan().SequenceEqual(result), $"{isa}: chunks of {chunk} panels differ");
+                    ShiftedGemmConv.ForcedChunkPanels = 0;
+                }
+            }
+            Assert.True(anyGathered, $"{geometry} should take the gathered panels on some width");
+        }
+        finally
+        {
+            ParallelRange.MaxThreads = saved;
+            GemmDriver.ForcedIsa = GemmIsa.Auto;
+            ShiftedGemmConv.ForceShiftedGrid = false;
+            ShiftedGemmConv.ForcedChunkPanels = 0;
+        }
+    }
+
+    [Fact]
+    public void GatheredPanelsAreLeftToTheShiftedGridWhereTheySaveLittle()
+    {
+        // 28×28 (the bench row): 27 panels per image on AVX-512, 24.5 gathered: under 10% saved, stays on the grid.
+        Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("8,32,28,28,64,3,3,1,1,1,1,1,1,1")));
+        // Fewer than 64 output channels, one image, or groups: never.
+        Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("8,16,7,7,32,3,3,1,1,1,1,1,1,1")));
+        Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("1,16,7,7,64,3,3,1,1,1,1,1,1,1")));
+        Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("8,16,7,7,128,3,3,1,1,1,1,1,1,2")));
+    }
+
     // Strided convolutions through the phase split, batch-1 images whose panels threads share, and a weight larger
     // than half the L2 (blocks of rows), on each vector width the hardware runs.
     public static TheoryData<string, string> PhaseCases()
