@@ -123,7 +123,8 @@ internal static unsafe partial class ShiftedGemmConv
         where TKernel : struct, IMicroKernel<T>
     {
         // The KC×NR image rows of a panel stay in L1 while the MR×KC weight slivers stream past them.
-        var plan = new Plan(g, TKernel.MR, TKernel.NR, GemmBlocking.BSliverDepth(TKernel.NR, sizeof(T), CacheSizes.L1), sizeof(T));
+        var plan = new Plan(g, TKernel.MR, TKernel.NR, GemmBlocking.BSliverDepth(TKernel.NR, sizeof(T), CacheSizes.L1), sizeof(T),
+            ForceFullTiles ? 0 : TKernel.ShortMR);
         T[] packed = ArrayPool<T>.Shared.Rent(plan.PackedWeightLength * g.Groups);
         int[] offsets = ArrayPool<int>.Shared.Rent(plan.K);
         int images = g.Batch * g.Groups;
@@ -131,20 +132,23 @@ internal static unsafe partial class ShiftedGemmConv
         // share, over images padded once up front. Each grid column is computed the same way whichever part holds it,
         // so the results do not depend on the cut.
         int threads = ParallelRange.MaxThreads;
-        int parts = images >= 4 * threads || threads == 1 ? 1 : Math.Min(plan.Panels, (4 * threads + images - 1) / images);
-        T[]? shared = parts > 1 ? ArrayPool<T>.Shared.Rent(images * plan.PaddedLength) : null;
+        bool gathered = GatheredPanelsPay(g, plan, TKernel.NR);
+        int parts = gathered || images >= 4 * threads || threads == 1 ? 1 : Math.Min(plan.Panels, (4 * threads + images - 1) / images);
+        T[]? shared = parts > 1 || gathered ? ArrayPool<T>.Shared.Rent(images * plan.PaddedLength) : null;
+        int[]? rows = gathered ? ArrayPool<int>.Shared.Rent(plan.K) : null;
         try
         {
             plan.FillOffsets(offsets);
             fixed (T* pw = packed, sp = shared)
-            fixed (int* off = offsets)
+            fixed (int* off = offsets, kRows = rows)
             {
                 for (int grp = 0; grp < g.Groups; grp++)
                     PackWeight<T, TKernel>(plan, w + (long)grp * plan.M * plan.K, pw + (long)grp * plan.PackedWeightLength);
                 if (sp != null)
                     ParallelRange.For(images * plan.InChannels, Math.Max(1, 16384 / Math.Max(1, plan.ChannelLength)),
                         new PadAction<T>(g, plan, x, sp));
-                ParallelRange.For(images * parts, 1, new ImageAction<T, TKernel>(g, plan, x, sp, parts, pw, off, epilogue, y));
+                if (gathered) ForwardGathered<T, TKernel>(g, plan, sp, pw, off, kRows, epilogue, y);
+                else ParallelRange.For(images * parts, 1, new ImageAction<T, TKernel>(g, plan, x, sp, parts, pw, off, epilogue, y));
             }
         }
         finally
@@ -152,10 +156,12 @@ internal static unsafe partial class ShiftedGemmConv
             ArrayPool<T>.Shared.Return(packed);
             ArrayPool<int>.Shared.Return(offsets);
             if (shared is not null) ArrayPool<T>.Shared.Return(shared);
+            if (rows is not null) ArrayPool<int>.Shared.Return(rows);
         }
     }
 
-    // The weight [M, K] as MR-row panels, one k-slice after another, in the layout the micro-kernel streams.
+    // The weight [M, K] in the layout the micro-kernel streams, one k-slice after another: rows [0, FullRows) as MR-row
+    // panels, then the rest as ShortRows-row panels (ShortRows values per k) or, without short tiles, one zero-padded MR panel.
     static void PackWeight<T, TKernel>(in Plan plan, T* w, T* dst)
         where T : unmanaged
         where TKernel : struct, IMicroKernel<T>
@@ -163,9 +169,41 @@ internal static unsafe partial class ShiftedGemmConv
         for (int pc = 0; pc < plan.K; pc += plan.SliceDepth)
         {
             int kb = Math.Min(plan.SliceDepth, plan.K - pc);
-            GemmPacking.PackA<T, TKernel>(w, plan.K, false, 0, plan.M, pc, kb, dst);
+            if (plan.ShortRows == 0) GemmPacking.PackA<T, TKernel>(w, plan.K, false, 0, plan.M, pc, kb, dst);
+            else
+            {
+                GemmPacking.PackA<T, TKernel>(w, plan.K, false, 0, plan.FullRows, pc, kb, dst);
+                int rows = plan.ShortRows;
+                for (int ir = plan.FullRows; ir < plan.M; ir += rows)
+                {
+                    T* panel = dst + (nint)ir * kb;
+                    for (int r = 0; r < rows; r++)
+                    {
+                        T* src = w + (nint)(ir + r) * plan.K + pc;
+                        for (int p = 0; p < kb; p++) panel[p * rows + r] = src[p];
+                    }
+                }
+            }
             dst += (nint)plan.PaddedM * kb;
         }
+    }
+
+    /// <summary>Sends the rows past the last whole MR tile through a zero-padded MR tile, as before short tiles (tests compare the two).</summary>
+    internal static bool ForceFullTiles;
+
+    /// <summary>
+    /// Rows [0, full) in MR-row tiles and the rest in tiles of <paramref name="shortMr"/> rows (short = shortMr), or short = 0
+    /// where they do not divide the rest: then the rows past the last whole MR tile go in one zero-padded MR tile. Whole MR
+    /// tiles are given back until the short ones divide the rest: with 6 and 4 rows, 64 rows are 10·6 + 4 and 32 rows
+    /// 4·6 + 2·4 (not 66 and 36 with padding); with 12 and 8, 128 rows are 10·12 + 8.
+    /// </summary>
+    internal static (int Full, int Short) SplitRows(int m, int mr, int shortMr)
+    {
+        int whole = m / mr * mr;
+        if (shortMr > 0 && whole < m)
+            for (int full = whole; full >= 0 && full >= whole - shortMr * mr; full -= mr)
+                if ((m - full) % shortMr == 0) return (full, shortMr);
+        return (whole, 0);
     }
 
     /// <summary>Stride 1 and not depthwise, on hardware with vectors of any width: <see cref="BackwardWeight{T}"/> applies.</summary>
@@ -551,6 +589,11 @@ internal static unsafe partial class ShiftedGemmConv
     readonly struct Plan
     {
         public readonly int M, K, SliceDepth, PaddedM, BlockRows, ChunkPanels;
+        /// <summary>
+        /// Rows [0, FullRows) go in MR-row tiles and the rest in tiles of ShortRows rows, or, where ShortRows is 0, in one
+        /// zero-padded MR tile copied out of a scratch tile.
+        /// </summary>
+        public readonly int FullRows, ShortRows;
         // PaddedHeight × PaddedWidth is the size of one phase image (the padded image itself at stride 1); the grid's rows
         // are PaddedWidth wide.
         public readonly int InChannels, PaddedHeight, PaddedWidth, PadHeight, PadWidth, InHeight, InWidth, StrideHeight, StrideWidth;
@@ -559,13 +602,14 @@ internal static unsafe partial class ShiftedGemmConv
         public readonly ulong PhaseMask;
         readonly int kernelHeight, kernelWidth, dilationHeight, dilationWidth;
 
-        public Plan(in Conv2dGeometry g, int mr, int nr, int kc, int elementSize)
+        public Plan(in Conv2dGeometry g, int mr, int nr, int kc, int elementSize, int shortMr = 0)
         {
             M = g.OutChannelsPerGroup;
             K = g.ColumnRows;
             int slices = (K + kc - 1) / kc;
             SliceDepth = (K + slices - 1) / slices;
             PaddedM = (M + mr - 1) / mr * mr;
+            (FullRows, ShortRows) = SplitRows(M, mr, shortMr);
             InChannels = g.InChannelsPerGroup;
             InHeight = g.InHeight; InWidth = g.InWidth; PadHeight = g.PadHeight; PadWidth = g.PadWidth;
             StrideHeight = g.StrideHeight; StrideWidth = g.StrideWidth;
@@ -618,9 +662,12 @@ internal static unsafe partial class ShiftedGemmConv
     /// <summary>Per-thread buffers, kept across calls like the GEMM's packing memory.</summary>
     static class Scratch<T> where T : unmanaged
     {
-        [ThreadStatic] static T[]? padded, grid, sums;
+        [ThreadStatic] static T[]? padded, grid, sums, panels;
 
         public static T[] Padded(int length) => Grow(ref padded, length);
+
+        /// <summary>The forward's gathered B panels (<see cref="GatheredAction{T, TKernel}"/>).</summary>
+        public static T[] Panels(int length) => Grow(ref panels, length);
 
         public static T[] Grid(int length) => Grow(ref grid, length);
 
@@ -666,56 +713,8 @@ internal static unsafe partial class ShiftedGemmConv
                 for (int jp0 = first; jp0 < last; jp0 += plan.ChunkPanels)
                 {
                     int jp1 = Math.Min(last, jp0 + plan.ChunkPanels);
-                    Multiply(padded, weight, jp0, jp1, grid, tile);
+                    Multiply<T, TKernel>(plan, padded + jp0 * nr, nr, offsets, plan.Positions, weight, jp0, jp1, grid, tile);
                     Crop(grid, (jp1 - jp0) * nr, jp0 * nr, jp1 * nr, c0, output);
-                }
-            }
-        }
-
-        // grid[M, panels jp0..jp1) = W · shifted(padded), panel by panel; each panel's k-slices accumulate in order. The kernel
-        // reads the image panel's rows in place through the offsets: copying them into a packed panel first moved as
-        // many floats as the product has columns times depth, about a third of the forward's time at 64 output channels.
-        // Weights larger than half the L2 go in blocks of rows, each block over every panel, so the weight is read from
-        // memory once per image instead of once per panel (deep layers: 512×4608 weights, two panels at 7×7).
-        void Multiply(T* padded, T* packedWeight, int jp0, int jp1, T* grid, T* tile)
-        {
-            int mr = TKernel.MR, nr = TKernel.NR, m = plan.M, ldc = (jp1 - jp0) * nr;
-            for (int ic = 0; ic < m; ic += plan.BlockRows)
-            {
-                int icEnd = Math.Min(m, ic + plan.BlockRows);
-                for (int jp = jp0; jp < jp1; jp++)
-                {
-                    T* source = padded + jp * nr;
-                    T* cPanel = grid + (jp - jp0) * nr;
-                    // A last panel whose used positions fit the kernel's narrow form computes only those columns (28×28:
-                    // 8 of 32 on AVX-512); the crop never reads past Positions.
-                    bool narrow = TKernel.NarrowNR > 0 && (long)jp * nr + TKernel.NarrowNR >= plan.Positions;
-                    T* weightSlice = packedWeight;
-                    for (int pc = 0; pc < plan.K; pc += plan.SliceDepth)
-                    {
-                        int kb = Math.Min(plan.SliceDepth, plan.K - pc);
-                        T beta = pc == 0 ? T.Zero : T.One;
-                        for (int ir = ic; ir < icEnd; ir += mr)
-                        {
-                            T* ap = weightSlice + (nint)ir * kb;
-                            T* cp = cPanel + (nint)ir * ldc;
-                            int rows = Math.Min(mr, m - ir);
-                            if (rows == mr)
-                            {
-                                if (narrow) TKernel.RunIndexedNarrow(kb, ap, source, offsets + pc, cp, ldc, T.One, beta);
-                                else TKernel.RunIndexed(kb, ap, source, offsets + pc, cp, ldc, T.One, beta);
-                                continue;
-                            }
-                            TKernel.RunIndexed(kb, ap, source, offsets + pc, tile, nr, T.One, T.Zero);
-                            for (int r = 0; r < rows; r++)
-                            {
-                                T* c = cp + (nint)r * ldc, t = tile + r * nr;
-                                if (pc == 0) for (int j = 0; j < nr; j++) c[j] = t[j];
-                                else for (int j = 0; j < nr; j++) c[j] = t[j] + c[j];
-                            }
-                        }
-                        weightSlice += (nint)plan.PaddedM * kb;
-                    }
                 }
             }
         }
@@ -751,6 +750,91 @@ internal static unsafe partial class ShiftedGemmConv
                     q = rowEnd;
                 }
             }
+        }
+    }
+
+    // grid[M, panels jp0..jp1) = W · B; each panel's k-slices accumulate in order. Row k of panel jp starts at
+    // panel0 + (jp − jp0)·panelStride + offsets[k]: in place in a padded image (the shifted grid: panelStride NR, the tap
+    // offsets), or in panels gathered beforehand (panelStride K·NR, offsets k·NR). Reading the image panel's rows in place
+    // saves copying as many floats as the product has columns times depth, about a third of the forward's time at 64
+    // output channels. Positions is the number of grid columns in use (a last panel that fits the kernel's narrow form
+    // computes only those).
+    // Panel-outer (the shifted grid): each panel's KC×NR slice stays in L1 while the weight slivers pass; weights larger
+    // than half the L2 go in blocks of rows, each block over every panel, so the weight is read from memory once per
+    // image instead of once per panel. Slice-outer (gathered panels): each MR×KC weight sliver stays in L1 while the
+    // chunk's panels pass, so a deep layer's weight (512×4608 floats, 9 MB) is read once per chunk of panels.
+    static void Multiply<T, TKernel>(in Plan plan, T* panel0, nint panelStride, int* offsets, long positions, T* packedWeight, int jp0, int jp1, T* grid, T* tile, bool sliceOuter = false)
+        where T : unmanaged, INumber<T>
+        where TKernel : struct, IMicroKernel<T>
+    {
+        int mr = TKernel.MR, nr = TKernel.NR, m = plan.M, ldc = (jp1 - jp0) * nr;
+        if (sliceOuter)
+        {
+            T* weightSlice = packedWeight;
+            for (int pc = 0; pc < plan.K; pc += plan.SliceDepth)
+            {
+                int kb = Math.Min(plan.SliceDepth, plan.K - pc);
+                for (int ir = 0; ir < m; ir += ir < plan.FullRows || plan.ShortRows == 0 ? mr : plan.ShortRows)
+                    for (int jp = jp0; jp < jp1; jp++)
+                    {
+                        bool narrow = TKernel.NarrowNR > 0 && (long)jp * nr + TKernel.NarrowNR >= positions;
+                        Tile<T, TKernel>(plan, ir, pc, kb, weightSlice + (nint)ir * kb, panel0 + (jp - jp0) * panelStride, offsets,
+                            grid + (jp - jp0) * nr + (nint)ir * ldc, ldc, narrow, tile);
+                    }
+                weightSlice += (nint)plan.PaddedM * kb;
+            }
+            return;
+        }
+        // Blocks of whole MR tiles; the last also takes the rows past FullRows.
+        for (int ic = 0, icEnd; ic < m; ic = icEnd)
+        {
+            icEnd = ic + plan.BlockRows >= plan.FullRows ? m : ic + plan.BlockRows;
+            for (int jp = jp0; jp < jp1; jp++)
+            {
+                T* source = panel0 + (jp - jp0) * panelStride;
+                T* cPanel = grid + (jp - jp0) * nr;
+                // A last panel whose used positions fit the kernel's narrow form computes only those columns (28×28:
+                // 8 of 32 on AVX-512); the crop never reads past the positions.
+                bool narrow = TKernel.NarrowNR > 0 && (long)jp * nr + TKernel.NarrowNR >= positions;
+                T* weightSlice = packedWeight;
+                for (int pc = 0; pc < plan.K; pc += plan.SliceDepth)
+                {
+                    int kb = Math.Min(plan.SliceDepth, plan.K - pc);
+                    for (int ir = ic; ir < icEnd; ir += ir < plan.FullRows || plan.ShortRows == 0 ? mr : plan.ShortRows)
+                        Tile<T, TKernel>(plan, ir, pc, kb, weightSlice + (nint)ir * kb, source, offsets, cPanel + (nint)ir * ldc, ldc, narrow, tile);
+                    weightSlice += (nint)plan.PaddedM * kb;
+                }
+            }
+        }
+    }
+
+    // C[rows from ir, NR columns] (+)= the weight rows' slice [pc, pc + kb) times the panel's: an MR tile, a short tile past
+    // FullRows, or a zero-padded MR tile through the scratch tile. The first slice stores, the others add.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Tile<T, TKernel>(in Plan plan, int ir, int pc, int kb, T* ap, T* source, int* offsets, T* cp, int ldc, bool narrow, T* tile)
+        where T : unmanaged, INumber<T>
+        where TKernel : struct, IMicroKernel<T>
+    {
+        int mr = TKernel.MR, nr = TKernel.NR;
+        T beta = pc == 0 ? T.Zero : T.One;
+        if (ir >= plan.FullRows && plan.ShortRows > 0)
+        {
+            TKernel.RunIndexedShort(kb, ap, source, offsets + pc, cp, ldc, T.One, beta);
+            return;
+        }
+        int rows = Math.Min(mr, plan.M - ir);
+        if (rows == mr)
+        {
+            if (narrow) TKernel.RunIndexedNarrow(kb, ap, source, offsets + pc, cp, ldc, T.One, beta);
+            else TKernel.RunIndexed(kb, ap, source, offsets + pc, cp, ldc, T.One, beta);
+            return;
+        }
+        TKernel.RunIndexed(kb, ap, source, offsets + pc, tile, nr, T.One, T.Zero);
+        for (int r = 0; r < rows; r++)
+        {
+            T* c = cp + (nint)r * ldc, t = tile + r * nr;
+            if (pc == 0) for (int j = 0; j < nr; j++) c[j] = t[j];
+            else for (int j = 0; j < nr; j++) c[j] = t[j] + c[j];
         }
     }
 }

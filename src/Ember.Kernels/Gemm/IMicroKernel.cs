@@ -42,4 +42,15 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged
     /// </summary>
     static virtual void RunIndexedNarrow(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta) =>
         throw new NotSupportedException("this micro-kernel has no narrow form (NarrowNR is 0)");
+
+    /// <summary>Rows of <see cref="RunIndexedShort"/>, fewer than MR; 0 where the kernel has no short form.</summary>
+    static virtual int ShortMR => 0;
+
+    /// <summary>
+    /// <see cref="RunIndexed"/> on <see cref="ShortMR"/> rows, A packed ShortMR values per k: for the rows past a
+    /// convolution's last whole MR tile, which otherwise go through a zero-padded MR tile and a copy. Each C element
+    /// gets the bits <see cref="RunIndexed"/> would give it.
+    /// </summary>
+    static virtual void RunIndexedShort(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta) =>
+        throw new NotSupportedException("this micro-kernel has no short form (ShortMR is 0)");
 }

@@ -139,6 +139,60 @@ internal readonly unsafe struct MicroKernel256<T> : IMicroKernel<T> where T : un
         }
     }
 
+    public static int ShortMR => 4;
+
+    /// <summary>
+    /// <see cref="RunIndexed"/> on 4 rows (A packed 4 values per k): 8 accumulators, the same multiply-add chain per C
+    /// element. 64 output channels are 10 six-row tiles and one of these, not 11 tiles of which the last is a third empty.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunIndexedShort(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta)
+    {
+        TilePrefetch.Rows(c, ldc, 4, 2 * Vector256<T>.Count * sizeof(T));
+        Vector256<T>
+            c00 = default, c01 = default,
+            c10 = default, c11 = default,
+            c20 = default, c21 = default,
+            c30 = default, c31 = default;
+        Vector256<T> a0, a1;
+        for (nint p = 0; p < kc; p++)
+        {
+            T* row = b + offsets[p];
+            Vector256<T> b0 = Vector256.Load(row);
+            Vector256<T> b1 = Vector256.Load(row + Vector256<T>.Count);
+            a0 = Vector256.Create(a[0]);
+            c00 = VectorMath.MultiplyAdd(a0, b0, c00);
+            c01 = VectorMath.MultiplyAdd(a0, b1, c01);
+            a1 = Vector256.Create(a[1]);
+            c10 = VectorMath.MultiplyAdd(a1, b0, c10);
+            c11 = VectorMath.MultiplyAdd(a1, b1, c11);
+            a0 = Vector256.Create(a[2]);
+            c20 = VectorMath.MultiplyAdd(a0, b0, c20);
+            c21 = VectorMath.MultiplyAdd(a0, b1, c21);
+            a1 = Vector256.Create(a[3]);
+            c30 = VectorMath.MultiplyAdd(a1, b0, c30);
+            c31 = VectorMath.MultiplyAdd(a1, b1, c31);
+            a += 4;
+        }
+
+        Vector256<T> va = Vector256.Create(alpha);
+        if (beta == T.Zero)
+        {
+            StoreRow(c + 0 * ldc, c00, c01, va);
+            StoreRow(c + 1 * ldc, c10, c11, va);
+            StoreRow(c + 2 * ldc, c20, c21, va);
+            StoreRow(c + 3 * ldc, c30, c31, va);
+        }
+        else
+        {
+            Vector256<T> vb = Vector256.Create(beta);
+            StoreRow(c + 0 * ldc, c00, c01, va, vb);
+            StoreRow(c + 1 * ldc, c10, c11, va, vb);
+            StoreRow(c + 2 * ldc, c20, c21, va, vb);
+            StoreRow(c + 3 * ldc, c30, c31, va, vb);
+        }
+    }
+
     // alpha·acc (+ beta·C) as separate multiplies and an add, exactly like the scalar edge path, so a C element gets the
     // same bits whether its tile was full or an edge tile.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -5,7 +5,10 @@ using Ember.Kernels.Operators;
 
 namespace Ember.Kernels.Gemm;
 
-/// <summary>12×(2·Vector512&lt;T&gt;.Count) micro-kernel, the AVX-512 path: 24 zmm accumulators; the code is <see cref="RegisterTile{T, TRows}"/>.</summary>
+/// <summary>
+/// 12×(2·Vector512&lt;T&gt;.Count) micro-kernel, the AVX-512 path: 24 zmm accumulators; the code is
+/// <see cref="RegisterTile{T, TRows}"/>. Its short form is the 8-row tile (128 output channels: 10·12 + 8 rows, not 132).
+/// </summary>
 internal readonly unsafe struct MicroKernel512<T> : IMicroKernel<T> where T : unmanaged, INumber<T>
 {
     public static int MR => Rows12.Value;
@@ -29,4 +32,10 @@ internal readonly unsafe struct MicroKernel512<T> : IMicroKernel<T> where T : un
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunIndexedNarrow(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta) =>
         RegisterTile<T, Rows12>.RunIndexedOneVector(kc, a, b, offsets, c, ldc, alpha, beta);
+
+    public static int ShortMR => Rows8.Value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RunIndexedShort(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta) =>
+        RegisterTile<T, Rows8>.RunIndexed(kc, a, b, offsets, c, ldc, alpha, beta);
 }

@@ -469,6 +469,139 @@ public class ConvKernelTests
         finally { GemmDriver.ForcedIsa = GemmIsa.Auto; }
     }
 
+    [Theory]
+    [InlineData(64, 6, 4, 60, 4)]   // AVX2, 64 channels: 10 six-row tiles and one of 4
+    [InlineData(32, 6, 4, 24, 4)]   // AVX2, 32 channels: 4·6 + 2·4, one six-row tile given back
+    [InlineData(128, 12, 8, 120, 8)] // AVX-512 12-row kernel: 10·12 + 8
+    [InlineData(256, 12, 8, 240, 8)] // 252 + 4 does not divide: 20·12 + 2·8
+    [InlineData(4, 6, 4, 0, 4)]     // only a short tile
+    [InlineData(7, 6, 4, 6, 0)]     // odd: the padded tile as before
+    [InlineData(24, 6, 4, 24, 0)]   // whole tiles
+    [InlineData(20, 6, 0, 18, 0)]   // no short form (Vector128)
+    public void RowSplitUsesShortTilesWhereTheyDivideTheRest(int m, int mr, int shortMr, int full, int shortRows)
+    {
+        Assert.Equal((full, shortRows), ShiftedGemmConv.SplitRows(m, mr, shortMr));
+    }
+
+    // The short tiles (rows past the last whole MR tile) against the zero-padded MR tile they replace, on each width: the
+    // same multiply-add chain per output element, so the same bits, for the forward and the input gradient (its adjoint
+    // has C_in rows), over one and several k-slices (C_in = 64: 576 taps).
+    [Theory]
+    [InlineData("2,8,7,9,64,3,3,1,1,1,1,1,1,1")]     // 64 rows; adjoint 8 rows
+    [InlineData("2,64,6,7,32,3,3,1,1,1,1,1,1,1")]    // 32 rows over several k-slices; adjoint 64 rows
+    [InlineData("1,4,6,5,128,3,3,1,1,1,1,1,1,1")]    // 128 rows: the 12-row kernel with an 8-row tile
+    [InlineData("2,8,7,9,40,3,3,1,1,1,1,1,1,2")]     // groups of 20 rows: 12 + 8 (AVX-512), 2·6 + 2·4 (AVX2)
+    [InlineData("2,6,5,6,4,3,3,1,1,1,1,1,1,1")]      // 4 rows: a short tile alone
+    [InlineData("2,6,5,6,7,3,3,1,1,1,1,1,1,1")]      // 7 rows: the padded tile still
+    public void ShortRowTilesGiveTheBitsOfPaddedTilesOnEveryWidth(string geometry)
+    {
+        var g = Parse(geometry);
+        var widths = new List<GemmIsa> { GemmIsa.Vector128 };
+        if (Vector256.IsHardwareAccelerated) widths.Add(GemmIsa.Vector256);
+        if (Vector512.IsHardwareAccelerated) widths.Add(GemmIsa.Vector512);
+        double[] x = Random(g.InputLength, 21), w = Random(g.WeightLength, 22), b = Random(g.OutChannels, 23), dy = Random(g.OutputLength, 24);
+        float[] xf = ToFloat(x), wf = ToFloat(w), bf = ToFloat(b), dyf = ToFloat(dy);
+        try
+        {
+            foreach (GemmIsa isa in widths)
+            {
+                GemmDriver.ForcedIsa = isa;
+                (float[] y, float[] dx, double[] yd) Run(bool padded)
+                {
+                    ShiftedGemmConv.ForceFullTiles = padded;
+                    var y = new float[g.OutputLength]; var dx = new float[g.InputLength]; var yd = new double[g.OutputLength];
+                    Conv2dKernel.Forward<float>(g, xf, wf, bf, y);
+                    Conv2dKernel.BackwardInput<float>(g, dyf, wf, dx);
+                    Conv2dKernel.Forward<double>(g, x, w, b, yd);
+                    return (y, dx, yd);
+                }
+                var tiles = Run(padded: false);
+                var before = Run(padded: true);
+                Assert.True(tiles.y.AsSpan().SequenceEqual(before.y), $"{isa}: forward differs from the padded tiles");
+                Assert.True(tiles.dx.AsSpan().SequenceEqual(before.dx), $"{isa}: input gradient differs from the padded tiles");
+                Assert.True(tiles.yd.AsSpan().SequenceEqual(before.yd), $"{isa}: double forward differs from the padded tiles");
+                Close(NaiveForward(g, x, w, b), tiles.yd, 1e-12, $"{isa} double forward");
+                Close(NaiveGradInput(g, ToDouble(dyf), ToDouble(wf)), tiles.dx, 1e-5, $"{isa} float grad input");
+            }
+        }
+        finally { GemmDriver.ForcedIsa = GemmIsa.Auto; ShiftedGemmConv.ForceFullTiles = false; }
+    }
+
+    // The forward on small images with panels gathered across the batch against the per-image shifted grid, on each
+    // width: the same multiply-add chain per output element, so the same bits, with the fused epilogue (scale, shift,
+    // residual, ReLU), for any thread count and any cut of the panels into chunks.
+    [Theory]
+    [InlineData("8,16,7,7,64,3,3,1,1,1,1,1,1,1", true)]    // ResNet-18's last stage in small: 7×9 grid per image
+    [InlineData("8,16,10,10,64,3,3,2,2,1,1,1,1,1", false)] // stride 2 (phase split), 5×5 out: 5×6 grid (not AVX-512's 32 columns)
+    [InlineData("8,64,5,5,96,3,3,1,1,1,1,1,1,1", true)]    // several k-slices, 96 rows
+    [InlineData("8,8,5,5,67,3,3,1,1,1,1,1,1,1", true)]     // 67 rows: the padded tile after the whole ones
+    public void GatheredPanelsGiveTheBitsOfTheShiftedGridOnEveryWidth(string geometry, bool gatheredOnEveryWidth)
+    {
+        var g = Parse(geometry);
+        var widths = new List<GemmIsa> { GemmIsa.Vector128 };
+        if (Vector256.IsHardwareAccelerated) widths.Add(GemmIsa.Vector256);
+        if (Vector512.IsHardwareAccelerated) widths.Add(GemmIsa.Vector512);
+        double[] x = Random(g.InputLength, 31), w = Random(g.WeightLength, 32), scale = Random(g.OutChannels, 33), shift = Random(g.OutChannels, 34);
+        double[] residual = Random(g.OutputLength, 35);
+        float[] xf = ToFloat(x), wf = ToFloat(w), sf = ToFloat(scale), bf = ToFloat(shift), rf = ToFloat(residual);
+        int saved = ParallelRange.MaxThreads;
+        bool anyGathered = false;
+        try
+        {
+            foreach (GemmIsa isa in widths)
+            {
+                GemmDriver.ForcedIsa = isa;
+                bool gathered = ShiftedGemmConv.UsesGatheredPanels<float>(g);
+                Assert.True(gathered || !gatheredOnEveryWidth, $"{isa}: {geometry} should take the gathered panels");
+                anyGathered |= gathered;
+                float[] Fused(bool shifted)
+                {
+                    ShiftedGemmConv.ForceShiftedGrid = shifted;
+                    var y = new float[g.OutputLength];
+                    Conv2dKernel.ForwardFused<float>(g, xf, wf, sf, bf, ConvActivation.Relu, y, rf);
+                    ShiftedGemmConv.ForceShiftedGrid = false;
+                    return y;
+                }
+                float[] reference = Fused(shifted: true), result = Fused(shifted: false);
+                Assert.True(reference.AsSpan().SequenceEqual(result), $"{isa}: fused forward differs from the shifted grid");
+                var yd = new double[g.OutputLength];
+                Conv2dKernel.Forward<double>(g, x, w, shift, yd);
+                Close(NaiveForward(g, x, w, shift), yd, 1e-12, $"{isa} double forward");
+                foreach (int threads in new[] { 1, 3 })
+                {
+                    ParallelRange.MaxThreads = threads;
+                    Assert.True(Fused(shifted: false).AsSpan().SequenceEqual(result), $"{isa}: {threads} threads differ");
+                }
+                ParallelRange.MaxThreads = saved;
+                foreach (int chunk in new[] { 1, 3 })
+                {
+                    ShiftedGemmConv.ForcedChunkPanels = chunk;
+                    Assert.True(Fused(shifted: false).AsSpan().SequenceEqual(result), $"{isa}: chunks of {chunk} panels differ");
+                    ShiftedGemmConv.ForcedChunkPanels = 0;
+                }
+            }
+            Assert.True(anyGathered, $"{geometry} should take the gathered panels on some width");
+        }
+        finally
+        {
+            ParallelRange.MaxThreads = saved;
+            GemmDriver.ForcedIsa = GemmIsa.Auto;
+            ShiftedGemmConv.ForceShiftedGrid = false;
+            ShiftedGemmConv.ForcedChunkPanels = 0;
+        }
+    }
+
+    [Fact]
+    public void GatheredPanelsAreLeftToTheShiftedGridWhereTheySaveLittle()
+    {
+        // 28×28 (the bench row): 27 panels per image on AVX-512, 24.5 gathered: under 10% saved, stays on the grid.
+        Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("8,32,28,28,64,3,3,1,1,1,1,1,1,1")));
+        // Fewer than 64 output channels, one image, or groups: never.
+        Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("8,16,7,7,32,3,3,1,1,1,1,1,1,1")));
+        Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("1,16,7,7,64,3,3,1,1,1,1,1,1,1")));
+        Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("8,16,7,7,128,3,3,1,1,1,1,1,1,2")));
+    }
+
     // Strided convolutions through the phase split, batch-1 images whose panels threads share, and a weight larger
     // than half the L2 (blocks of rows), on each vector width the hardware runs.
     public static TheoryData<string, string> PhaseCases()
