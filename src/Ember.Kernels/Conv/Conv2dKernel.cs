@@ -35,7 +35,7 @@ public static unsafe class Conv2dKernel
         {
             if (g.InChannelsPerGroup == 1) DepthwiseConv2d.Forward(g, x, w, bias.IsEmpty ? null : b, y);
             else if (ShiftedGemmConv.Applies(g)) ShiftedGemmConv.Forward(g, x, w, bias.IsEmpty ? null : b, y);
-            else ParallelRange.For(g.Batch, 1, new ForwardAction<T>(g, x, w, null, bias.IsEmpty ? null : b, ConvActivation.None, y, null));
+            else ParallelRange.For(g.Batch, 1, new ForwardAction<T>(g, x, w, null, bias.IsEmpty ? null : b, ConvActivation.None, y, null, g.OutChannels * g.OutPlane));
         }
     }
 
@@ -53,8 +53,12 @@ public static unsafe class Conv2dKernel
     /// <param name="activation">Applied last.</param>
     /// <param name="output">[N, C_out, H_out, W_out], overwritten.</param>
     /// <param name="residual">[N, C_out, H_out, W_out] added before the activation (ResNet's shortcut), or empty.</param>
+    /// <param name="outputImageStride">
+    /// Elements from one image's output to the next, at least C_out·H_out·W_out (0: exactly that, a dense output): a
+    /// channel slice of a wider tensor, so that a convolution whose result is concatenated writes it in place.
+    /// </param>
     public static void ForwardFused<T>(in Conv2dGeometry g, ReadOnlySpan<T> input, ReadOnlySpan<T> weight, ReadOnlySpan<T> scale, ReadOnlySpan<T> shift,
-        ConvActivation activation, Span<T> output, ReadOnlySpan<T> residual = default)
+        ConvActivation activation, Span<T> output, ReadOnlySpan<T> residual = default, int outputImageStride = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         const string kernel = "Conv2d fused forward";
@@ -62,24 +66,44 @@ public static unsafe class Conv2dKernel
         Require(kernel, g, weight.Length, g.WeightLength, nameof(weight));
         if (!scale.IsEmpty) Require(kernel, g, scale.Length, g.OutChannels, nameof(scale));
         if (!shift.IsEmpty) Require(kernel, g, shift.Length, g.OutChannels, nameof(shift));
-        Require(kernel, g, output.Length, g.OutputLength, nameof(output));
+        int dense = g.OutChannels * g.OutPlane;
+        if (outputImageStride != 0 && outputImageStride < dense)
+            throw new ArgumentException($"{kernel}: outputImageStride {outputImageStride} is less than one image's output ({dense} elements) for {g}", nameof(outputImageStride));
+        int imageStride = outputImageStride == 0 ? dense : outputImageStride;
+        Require(kernel, g, output.Length, g.Batch == 0 ? 0 : (g.Batch - 1) * imageStride + dense, nameof(output));
         if (!residual.IsEmpty) Require(kernel, g, residual.Length, g.OutputLength, nameof(residual));
+        if (imageStride != dense && g.Batch > 1 && (g.InChannelsPerGroup == 1 || ShiftedGemmConv.Applies(g)))
+        {
+            // These kernels write whole images back to back: run them into a dense scratch and move each image to its place.
+            T[] scratch = ArrayPool<T>.Shared.Rent(g.OutputLength);
+            try
+            {
+                ForwardFused(g, input, weight, scale, shift, activation, scratch.AsSpan(0, g.OutputLength), residual);
+                fixed (T* src = scratch, dst = output)
+                    ParallelRange.For(g.Batch, 1, new ImageCopyAction<T>(src, dst, dense, imageStride));
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(scratch);
+            }
+            return;
+        }
         fixed (T* x = input, w = weight, s = scale, b = shift, y = output, r = residual)
         {
             T* sp = scale.IsEmpty ? null : s, bp = shift.IsEmpty ? null : b, rp = residual.IsEmpty ? null : r;
             if (g.InChannelsPerGroup == 1)
             {
                 DepthwiseConv2d.Forward(g, x, w, null, y);
-                ParallelRange.For(g.Batch * g.OutChannels, Math.Max(1, 16384 / Math.Max(1, g.OutPlane)), new EpilogueAction<T>(g, sp, bp, activation, y, rp));
+                ParallelRange.For(g.Batch * g.OutChannels, Math.Max(1, 16384 / Math.Max(1, g.OutPlane)), new EpilogueAction<T>(g, sp, bp, activation, y, rp, imageStride));
             }
             else if (ShiftedGemmConv.Applies(g)) ShiftedGemmConv.Forward(g, x, w, sp, bp, activation, y, rp);
-            else if (g.Batch >= ParallelRange.MaxThreads) ParallelRange.For(g.Batch, 1, new ForwardAction<T>(g, x, w, sp, bp, activation, y, rp));
+            else if (g.Batch >= ParallelRange.MaxThreads) ParallelRange.For(g.Batch, 1, new ForwardAction<T>(g, x, w, sp, bp, activation, y, rp, imageStride));
             else
             {
                 // Fewer images than threads: the images run one by one (each GEMM uses every thread), so the output pass
                 // goes after them, over channel planes in parallel, instead of on one thread per image.
-                ParallelRange.For(g.Batch, 1, new ForwardAction<T>(g, x, w, null, null, ConvActivation.None, y, null));
-                ParallelRange.For(g.Batch * g.OutChannels, Math.Max(1, 16384 / Math.Max(1, g.OutPlane)), new EpilogueAction<T>(g, sp, bp, activation, y, rp));
+                ParallelRange.For(g.Batch, 1, new ForwardAction<T>(g, x, w, null, null, ConvActivation.None, y, null, imageStride));
+                ParallelRange.For(g.Batch * g.OutChannels, Math.Max(1, 16384 / Math.Max(1, g.OutPlane)), new EpilogueAction<T>(g, sp, bp, activation, y, rp, imageStride));
             }
         }
     }
@@ -208,29 +232,34 @@ public static unsafe class Conv2dKernel
             throw new ArgumentException($"{kernel}: {name} has {actual} elements but {needed} are needed for {g}", name);
     }
 
-    /// <summary>The fused output pass over whole planes, for convolutions whose kernel has no cropping pass (depthwise).</summary>
-    readonly struct EpilogueAction<T>(Conv2dGeometry g, T* scale, T* shift, ConvActivation activation, T* y, T* residual) : IRangeAction
+    /// <summary>
+    /// The fused output pass over whole planes, for convolutions whose kernel has no cropping pass (depthwise), or after
+    /// the GEMMs of fewer images than threads; images <paramref name="imageStride"/> apart in y, the residual dense.
+    /// </summary>
+    readonly struct EpilogueAction<T>(Conv2dGeometry g, T* scale, T* shift, ConvActivation activation, T* y, T* residual, int imageStride) : IRangeAction
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public void Invoke(int start, int end)
         {
             for (int plane = start; plane < end; plane++)
             {
-                int co = plane % g.OutChannels;
-                T* row = y + (long)plane * g.OutPlane;
+                int n = plane / g.OutChannels, co = plane % g.OutChannels;
+                T* row = y + (long)n * imageStride + (long)co * g.OutPlane;
                 ConvEpilogue.Apply(row, row, g.OutPlane, scale == null ? T.One : scale[co], shift == null ? T.Zero : shift[co], activation,
                     residual == null ? null : residual + (long)plane * g.OutPlane);
             }
         }
     }
 
+    /// <summary>Image by image: im2col (unless pointwise), the GEMM, the output pass; outputs imageStride apart, the residual dense.</summary>
     readonly struct ForwardAction<T> : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
     {
         readonly Conv2dGeometry g;
         readonly T* x, w, s, b, y, r;
         readonly ConvActivation activation;
-        public ForwardAction(Conv2dGeometry g, T* x, T* w, T* s, T* b, ConvActivation activation, T* y, T* r)
-        { this.g = g; this.x = x; this.w = w; this.s = s; this.b = b; this.activation = activation; this.y = y; this.r = r; }
+        readonly int imageStride;
+        public ForwardAction(Conv2dGeometry g, T* x, T* w, T* s, T* b, ConvActivation activation, T* y, T* r, int imageStride)
+        { this.g = g; this.x = x; this.w = w; this.s = s; this.b = b; this.activation = activation; this.y = y; this.r = r; this.imageStride = imageStride; }
 
         public void Invoke(int start, int end)
         {
@@ -239,7 +268,8 @@ public static unsafe class Conv2dKernel
             Span<T> columns = g.IsPointwise ? default : ConvScratch<T>.Columns(rows * plane);
             for (int n = start; n < end; n++)
             {
-                T* yn = y + (long)n * g.OutChannels * plane;
+                T* yn = y + (long)n * imageStride;
+                T* rn = r == null ? null : r + (long)n * g.OutChannels * plane;
                 for (int grp = 0; grp < g.Groups; grp++)
                 {
                     var xg = new ReadOnlySpan<T>(x + ((long)n * g.InChannels + grp * inG) * g.InPlane, inGroupLength);
@@ -253,7 +283,7 @@ public static unsafe class Conv2dKernel
                     {
                         T* row = yn + (long)co * plane;
                         ConvEpilogue.Apply(row, row, plane, s == null ? T.One : s[co], b == null ? T.Zero : b[co], activation,
-                            r == null ? null : r + (row - y));
+                            rn == null ? null : rn + (long)co * plane);
                     }
                 else if (b != null)
                     for (int co = 0; co < g.OutChannels; co++)
@@ -262,6 +292,16 @@ public static unsafe class Conv2dKernel
                         TensorPrimitives.Add(row, b[co], row);
                     }
             }
+        }
+    }
+
+    /// <summary>Moves each dense image of src to its place, imageStride elements apart, in dst.</summary>
+    readonly struct ImageCopyAction<T>(T* src, T* dst, int imageLength, int imageStride) : IRangeAction where T : unmanaged
+    {
+        public void Invoke(int start, int end)
+        {
+            for (int n = start; n < end; n++)
+                new ReadOnlySpan<T>(src + (long)n * imageLength, imageLength).CopyTo(new Span<T>(dst + (long)n * imageStride, imageLength));
         }
     }
 

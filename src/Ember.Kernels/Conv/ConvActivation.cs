@@ -11,4 +11,10 @@ public enum ConvActivation
 
     /// <summary>SiLU: y = v·σ(v) for v = conv·scale + shift.</summary>
     Silu,
+
+    /// <summary>
+    /// SiLU with the residual added after it: y = v·σ(v) + residual (YOLOv5's bottleneck shortcut, x + cv2(cv1(x)));
+    /// without a residual the same as <see cref="Silu"/>.
+    /// </summary>
+    SiluThenResidual,
 }

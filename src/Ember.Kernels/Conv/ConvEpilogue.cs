@@ -13,7 +13,8 @@ internal static unsafe class ConvEpilogue
 {
     /// <summary>
     /// dst[0..count) = act(src[0..count)·scale + shift (+ residual[0..count) when not null)); dst may alias src or residual.
-    /// The residual goes in before the activation, as in ResNet's relu(bn2(conv2(y)) + identity).
+    /// The residual goes in before the activation, as in ResNet's relu(bn2(conv2(y)) + identity), except for
+    /// <see cref="ConvActivation.SiluThenResidual"/>, which adds it after (YOLOv5's x + silu(bn(conv(h)))).
     /// </summary>
     public static void Apply<T>(T* src, T* dst, int count, T scale, T shift, ConvActivation activation, T* residual = null) where T : unmanaged, INumber<T>
     {
@@ -24,6 +25,8 @@ internal static unsafe class ConvEpilogue
             switch (activation)
             {
                 case ConvActivation.Silu: Float<SiluActivation>((float*)src, (float*)dst, count, s, b, r); break;
+                case ConvActivation.SiluThenResidual when r != null: FloatResidualAfter<SiluActivation>((float*)src, (float*)dst, count, s, b, r); break;
+                case ConvActivation.SiluThenResidual: Float<SiluActivation>((float*)src, (float*)dst, count, s, b, null); break;
                 case ConvActivation.Relu: Float<ReluForward>((float*)src, (float*)dst, count, s, b, r); break;
                 default: Float<IdentityForward>((float*)src, (float*)dst, count, s, b, r); break;
             }
@@ -35,10 +38,11 @@ internal static unsafe class ConvEpilogue
         for (int i = 0; i < count; i++)
         {
             double v = sp[i] * ds + db;
-            if (rp != null) v += rp[i];
+            if (rp != null && activation != ConvActivation.SiluThenResidual) v += rp[i];
             dp[i] = activation switch
             {
                 ConvActivation.Silu => SiluActivation.Forward(v),
+                ConvActivation.SiluThenResidual => rp == null ? SiluActivation.Forward(v) : SiluActivation.Forward(v) + rp[i],
                 ConvActivation.Relu => v <= 0 ? 0 : v,
                 _ => v,
             };
@@ -57,6 +61,33 @@ internal static unsafe class ConvEpilogue
                 if (residual == null) Body<Simd128<float>, TAct>(src, dst, count, scale, shift);
                 else BodyResidual<Simd128<float>, TAct>(src, dst, count, scale, shift, residual);
                 break;
+        }
+    }
+
+    static void FloatResidualAfter<TAct>(float* src, float* dst, int count, float scale, float shift, float* residual) where TAct : struct, IActivation
+    {
+        switch (SimdPath.Width)
+        {
+            case SimdWidth.Vector512: BodyResidualAfter<Simd512<float>, TAct>(src, dst, count, scale, shift, residual); break;
+            case SimdWidth.Vector256: BodyResidualAfter<Simd256<float>, TAct>(src, dst, count, scale, shift, residual); break;
+            default: BodyResidualAfter<Simd128<float>, TAct>(src, dst, count, scale, shift, residual); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static void BodyResidualAfter<TVec, TAct>(float* src, float* dst, int count, float scale, float shift, float* residual)
+        where TVec : struct, ISimd<TVec, float>
+        where TAct : struct, IActivation
+    {
+        var s = TVec.Create(scale);
+        var b = TVec.Create(shift);
+        int i = 0;
+        for (; i <= count - TVec.Count; i += TVec.Count)
+            (TAct.Forward(TVec.MultiplyAddEstimate(TVec.Load(src + i), s, b)) + TVec.Load(residual + i)).Store(dst + i);
+        if (i < count)
+        {
+            int n = count - i;
+            (TAct.Forward(TVec.MultiplyAddEstimate(TVec.LoadPartial(src + i, n), s, b)) + TVec.LoadPartial(residual + i, n)).StorePartial(dst + i, n);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace Ember.Kernels.Conv;
 
@@ -44,6 +45,23 @@ public static unsafe class UpsampleNearest2dKernel
         return Math.Min((int)MathF.Floor(dst * s), input - 1);
     }
 
+    /// <summary>o[2i] = o[2i + 1] = row[i] for i &lt; count.</summary>
+    static void DoubleRow<T>(T* row, T* o, int count) where T : unmanaged
+    {
+        int i = 0;
+        if (typeof(T) == typeof(float) && Vector128.IsHardwareAccelerated)
+        {
+            float* r = (float*)row, f = (float*)o;
+            for (; i <= count - 4; i += 4)
+            {
+                var v = Vector128.Load(r + i);
+                Vector128.Shuffle(v, Vector128.Create(0, 0, 1, 1)).Store(f + 2 * i);
+                Vector128.Shuffle(v, Vector128.Create(2, 2, 3, 3)).Store(f + 2 * i + 4);
+            }
+        }
+        for (; i < count; i++) o[2 * i] = o[2 * i + 1] = row[i];
+    }
+
     /// <summary>Forward and backward share the index arithmetic: x is the input (or its gradient), y the output (or its gradient).</summary>
     readonly struct Plane<T>(Upsample2dGeometry g, T* x, T* y, bool backward) : IPlaneKernel where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -53,6 +71,18 @@ public static unsafe class UpsampleNearest2dKernel
             T* src = x + (long)plane * g.InPlane;
             T* dst = y + (long)plane * g.OutPlane;
             if (backward) new Span<T>(src, g.InPlane).Clear();
+            else if (g.OutHeight == 2 * g.InHeight && g.OutWidth == 2 * w)
+            {
+                // ×2 (YOLOv5's neck): every source index is d/2 (see SourceIndex), so each input row is widened once
+                // and the widened row copied below itself.
+                for (int ih = 0; ih < g.InHeight; ih++)
+                {
+                    T* o = dst + 2 * ih * g.OutWidth;
+                    DoubleRow(src + ih * w, o, w);
+                    new ReadOnlySpan<T>(o, g.OutWidth).CopyTo(new Span<T>(o + g.OutWidth, g.OutWidth));
+                }
+                return;
+            }
             for (int oh = 0; oh < g.OutHeight; oh++)
             {
                 T* row = src + SourceIndex(oh, g.InHeight, g.OutHeight, g.ScaleHeight) * w;

@@ -15,10 +15,13 @@ namespace Ember.Models;
 internal static class ConvBnEval
 {
     /// <summary>
-    /// act(bn(conv(x)) + residual) fused when it applies (residual optional, of the output's shape); false (and y null)
+    /// act(bn(conv(x)) + residual) fused when it applies (residual optional, of the output's shape; added after the SiLU
+    /// for <see cref="ConvActivation.SiluThenResidual"/>), written into <paramref name="output"/> when given (see
+    /// <see cref="ConvOps.Conv2dFused"/>); false (and y null)
     /// when the caller must run the modules.
     /// </summary>
-    public static bool TryForward(Conv2d conv, Module bn, Module? act, ConvActivation activation, Tensor x, out Tensor? y, Tensor? residual = null)
+    public static bool TryForward(Conv2d conv, Module bn, Module? act, ConvActivation activation, Tensor x, out Tensor? y, Tensor? residual = null,
+        Tensor? output = null)
     {
         y = null;
         if (residual is not null && (residual.RequiresGrad && GradMode.IsEnabled || residual.DType != x.DType)) return false;
@@ -41,7 +44,7 @@ internal static class ConvBnEval
             shift = conv.Bias is null ? -(mean * scale) : (conv.Bias - mean) * scale;
             if (norm.Bias is not null) shift = norm.Bias + shift;
         }
-        y = ConvOps.Conv2dFused(x, conv.Weight, scale, shift, conv.Stride, (conv.Padding.H, conv.Padding.W), conv.Dilation, conv.Groups, activation, residual);
+        y = ConvOps.Conv2dFused(x, conv.Weight, scale, shift, conv.Stride, (conv.Padding.H, conv.Padding.W), conv.Dilation, conv.Groups, activation, residual, output);
         return true;
     }
 

@@ -27,5 +27,22 @@ public sealed class ConvBnSiLU : Module, IConvBnFusable
     public override Tensor Forward(Tensor x)
         => ConvBnEval.TryForward(conv, bn, act, Kernels.Conv.ConvActivation.Silu, x, out var fused) ? fused! : act.Call(bn.Call(conv.Call(x)));
 
+    /// <summary>
+    /// Forward(x), plus <paramref name="shortcut"/> when given (YOLOv5's bottleneck add), written into
+    /// <paramref name="destination"/> when given (a channel slice of a concatenation; inference only, as the copy into it
+    /// records no graph). When the block runs fused the add happens in the conv's output pass and the result is written
+    /// in place; otherwise (training, gradients, this block's own hooks) the modules run and the result is copied.
+    /// </summary>
+    internal Tensor ForwardInto(Tensor x, Tensor? shortcut = null, Tensor? destination = null)
+    {
+        var activation = shortcut is null ? Kernels.Conv.ConvActivation.Silu : Kernels.Conv.ConvActivation.SiluThenResidual;
+        if (!HasHooks && ConvBnEval.TryForward(conv, bn, act, activation, x, out var fused, shortcut, destination)) return fused!;
+        var y = Call(x);
+        if (shortcut is not null) y = shortcut + y;
+        if (destination is null) return y;
+        destination.CopyFrom(y);
+        return destination;
+    }
+
     int IConvBnFusable.FuseConvBn() => Fusion.TryFusePair(this, "conv", ref conv, "bn", ref bn) ? 1 : 0;
 }

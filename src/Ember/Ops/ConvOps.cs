@@ -68,10 +68,13 @@ internal static class ConvOps
     /// act(conv2d(x, weight)·scale[c] + shift[c]) in one output pass (the eval-mode Conv → BatchNorm → activation chain).
     /// Records no graph: callers use it only when no gradient is needed. x is 4-D, of weight's dtype; scale and shift are
     /// [C_out] of that dtype (either may be null); <paramref name="residual"/>, when given, has the output's shape and is
-    /// added before the activation.
+    /// added before the activation (after it for <see cref="ConvActivation.SiluThenResidual"/>). <paramref name="output"/>,
+    /// when given, receives the result and is returned: a tensor of the output's shape and dtype whose images may lie
+    /// apart (a channel slice of a wider tensor, <c>cat.Narrow(1, offset, C_out)</c>, so a concatenated result is
+    /// written in place), each image's channels packed.
     /// </summary>
     public static Tensor Conv2dFused(Tensor x, Tensor weight, Tensor? scale, Tensor? shift, (int H, int W) stride, (int H, int W) padding,
-        (int H, int W) dilation, int groups, ConvActivation activation, Tensor? residual = null)
+        (int H, int W) dilation, int groups, ConvActivation activation, Tensor? residual = null, Tensor? output = null)
     {
         if (x.Rank != 4 || weight.Rank != 4) throw new ArgumentException($"conv2d (fused): expected 4-D input and weight, got shapes {x.Shape} and {weight.Shape}");
         CheckFloat(x, weight, "conv2d (fused)");
@@ -82,18 +85,36 @@ internal static class ConvOps
             stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W, groups);
         var xc = x.Detach().Contiguous(); var wc = weight.Detach().Contiguous();
         var sc = scale?.Detach().To(x.DType).Contiguous(); var bc = shift?.Detach().To(x.DType).Contiguous();
-        var y = Torch.Empty([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], x.DType);
+        var y = output ?? Torch.Empty([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], x.DType);
+        int imageStride = output is null ? 0 : OutputImageStride(output, g, x.DType);
         if (residual is not null && (residual.DType != x.DType || !residual.Shape.SequenceEqual(y.Shape)))
             throw new ArgumentException($"conv2d (fused): expected a residual of shape {y.Shape} and dtype {x.DType.TorchName()}, got {residual.Shape} and {residual.DType.TorchName()}");
         var rc = residual?.Detach().Contiguous();
+        // The images' span in storage: from the first element to the end of the last image.
+        int outputLength = g.Batch == 0 ? 0 : (g.Batch - 1) * (imageStride == 0 ? g.OutChannels * g.OutPlane : imageStride) + g.OutChannels * g.OutPlane;
         if (x.DType == DType.Float32)
-            Conv2dKernel.ForwardFused(g, xc.Span<float>(), wc.Span<float>(), sc is null ? default : sc.Span<float>(), bc is null ? default : bc.Span<float>(), activation, y.Span<float>(),
-                rc is null ? default : rc.Span<float>());
+            Conv2dKernel.ForwardFused(g, xc.Span<float>(), wc.Span<float>(), sc is null ? default : sc.Span<float>(), bc is null ? default : bc.Span<float>(), activation,
+                y.storage.As<float>().AsSpan(y.offset, outputLength), rc is null ? default : rc.Span<float>(), imageStride);
         else
-            Conv2dKernel.ForwardFused(g, xc.Span<double>(), wc.Span<double>(), sc is null ? default : sc.Span<double>(), bc is null ? default : bc.Span<double>(), activation, y.Span<double>(),
-                rc is null ? default : rc.Span<double>());
+            Conv2dKernel.ForwardFused(g, xc.Span<double>(), wc.Span<double>(), sc is null ? default : sc.Span<double>(), bc is null ? default : bc.Span<double>(), activation,
+                y.storage.As<double>().AsSpan(y.offset, outputLength), rc is null ? default : rc.Span<double>(), imageStride);
+        if (output is not null) output.BumpVersion();
         GC.KeepAlive(xc); GC.KeepAlive(wc); GC.KeepAlive(sc); GC.KeepAlive(bc); GC.KeepAlive(rc);
         return y;
+    }
+
+    /// <summary>The distance between the images of a fused conv's given output, after checking it can hold the result.</summary>
+    static int OutputImageStride(Tensor output, Conv2dGeometry g, DType dtype)
+    {
+        int[] shape = [g.Batch, g.OutChannels, g.OutHeight, g.OutWidth];
+        if (output.DType != dtype || !output.Shape.SequenceEqual(shape))
+            throw new ArgumentException($"conv2d (fused): expected an output of shape [{string.Join(", ", shape)}] and dtype {dtype.TorchName()}, got {output.Shape} and {output.DType.TorchName()}");
+        int plane = g.OutPlane, image = g.OutChannels * plane;
+        var st = output.strides;
+        bool packed = (g.OutWidth <= 1 || st[3] == 1) && (g.OutHeight <= 1 || st[2] == g.OutWidth) && (g.OutChannels <= 1 || st[1] == plane);
+        if (!packed || g.Batch > 1 && st[0] < image)
+            throw new ArgumentException($"conv2d (fused): expected an output whose images each hold their channels packed (strides [≥{image}, {plane}, {g.OutWidth}, 1]), got strides [{string.Join(", ", st)}]");
+        return g.Batch > 1 ? st[0] : image;
     }
 
     /// <summary>Σ over batch and plane of the output gradient; the kernel is ~10× faster than the generic reduction when no graph is needed.</summary>

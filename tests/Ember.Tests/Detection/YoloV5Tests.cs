@@ -71,6 +71,28 @@ public class YoloV5Tests
     }
 
     [Fact]
+    public void One_image_at_inference_writes_the_concatenations_in_place_with_the_same_maps()
+    {
+        Torch.ManualSeed(5);
+        var model = new YoloV5(3, YoloSize.N);
+        var gen = new Generator(6);
+        using (Torch.NoGrad())
+            foreach (var norm in model.Modules().OfType<Ember.Nn.Layers.BatchNorm2d>())
+            {
+                norm.RunningMean!.CopyFrom(Torch.Randn([norm.NumFeatures], generator: gen) * 0.3);
+                norm.RunningVar!.CopyFrom(Torch.Rand([norm.NumFeatures], generator: gen) + 0.5);
+            }
+        model.Eval();
+        var x = Torch.Rand([1, 3, 64, 96], DType.Float32, new Generator(7));
+        Tensor[] inPlace;
+        using (Torch.NoGrad()) inPlace = model.ForwardRaw(x);
+        // With gradients the modules run one by one and the cats are real.
+        var reference = model.ForwardRaw(x.Detach().RequiresGradInPlace());
+        Assert.NotNull(reference[0].GradFn);
+        for (int level = 0; level < 3; level++) TestUtil.Close(reference[level].Detach(), inPlace[level], 1e-4, 1e-4);
+    }
+
+    [Fact]
     public void Decode_follows_yolov5_formulas_on_a_chosen_cell()
     {
         var head = new DetectHead(2, DetectHead.DefaultAnchors, [4, 4, 4], [8, 16, 32]);

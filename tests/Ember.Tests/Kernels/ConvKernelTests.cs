@@ -189,7 +189,7 @@ public class ConvKernelTests
             "3,4,8,9,4,3,3,1,1,1,1,1,1,4",       // depthwise
         ];
         foreach (string geometry in geometries)
-            foreach (string activation in new[] { nameof(ConvActivation.None), nameof(ConvActivation.Relu), nameof(ConvActivation.Silu) })
+            foreach (string activation in new[] { nameof(ConvActivation.None), nameof(ConvActivation.Relu), nameof(ConvActivation.Silu), nameof(ConvActivation.SiluThenResidual) })
                 data.Add(geometry, activation);
         return data;
     }
@@ -201,11 +201,13 @@ public class ConvKernelTests
         for (int i = 0; i < y.Length; i++)
         {
             int co = i / g.OutPlane % g.OutChannels;
-            double v = y[i] * (scale is null ? 1 : scale[co]) + (shift is null ? 0 : shift[co]) + (residual is null ? 0 : residual[i]);
+            double r = residual is null ? 0 : residual[i];
+            double v = y[i] * (scale is null ? 1 : scale[co]) + (shift is null ? 0 : shift[co]) + (activation == ConvActivation.SiluThenResidual ? 0 : r);
             y[i] = activation switch
             {
                 ConvActivation.Relu => Math.Max(v, 0),
                 ConvActivation.Silu => v / (1 + Math.Exp(-v)),
+                ConvActivation.SiluThenResidual => v / (1 + Math.Exp(-v)) + r,
                 _ => v,
             };
         }
@@ -233,13 +235,45 @@ public class ConvKernelTests
         Conv2dKernel.ForwardFused<float>(g, xf, wf, sf, default, activation, yf);
         Close(NaiveFused(g, ToDouble(xf), ToDouble(wf), ToDouble(sf), null, activation), yf, 1e-5, $"float, {activation}, no shift");
 
-        // A residual of the output's shape, added before the activation (ResNet's shortcut).
+        // A residual of the output's shape, added before the activation (ResNet's shortcut), or after the SiLU (YOLOv5's).
         double[] r = Random(g.OutputLength, 5);
         Conv2dKernel.ForwardFused<double>(g, x, w, scale, shift, activation, y, r);
         Close(NaiveFused(g, x, w, scale, shift, activation, r), y, 1e-12, $"double, {activation}, residual");
         float[] rf = ToFloat(r);
         Conv2dKernel.ForwardFused<float>(g, xf, wf, sf, bf, activation, yf, rf);
         Close(NaiveFused(g, ToDouble(xf), ToDouble(wf), ToDouble(sf), ToDouble(bf), activation, ToDouble(rf)), yf, 1e-5, $"float, {activation}, residual");
+    }
+
+    [Theory]
+    [InlineData("3,4,6,7,5,1,1,1,1,0,0,1,1,1")]  // pointwise, three images: the GEMM per image
+    [InlineData("1,4,6,7,5,1,1,1,1,0,0,1,1,1")]  // pointwise, one image: the output pass after the GEMM
+    [InlineData("2,3,7,6,4,3,3,1,1,1,1,1,1,1")]  // shifted GEMM, two images: through a dense scratch
+    [InlineData("2,4,9,8,6,3,3,2,2,1,1,1,1,2")]  // stride 2, groups
+    [InlineData("2,2,6,6,2,5,5,2,2,0,0,1,1,1")]  // im2col
+    [InlineData("3,4,8,9,4,3,3,1,1,1,1,1,1,4")]  // depthwise
+    public void FusedForwardWritesImagesApartAsTheDenseResult(string geometry)
+    {
+        var g = Parse(geometry);
+        float[] x = ToFloat(Random(g.InputLength, 1)), w = ToFloat(Random(g.WeightLength, 2));
+        float[] scale = ToFloat(Random(g.OutChannels, 3)), shift = ToFloat(Random(g.OutChannels, 4)), r = ToFloat(Random(g.OutputLength, 5));
+        int image = g.OutChannels * g.OutPlane, stride = image + 7;
+        foreach (var activation in new[] { ConvActivation.Silu, ConvActivation.SiluThenResidual })
+        {
+            var dense = new float[g.OutputLength];
+            Conv2dKernel.ForwardFused<float>(g, x, w, scale, shift, activation, dense, r);
+            // A channel slice of a wider tensor: 7 foreign elements after each image, which must stay as they were.
+            var apart = new float[(g.Batch - 1) * stride + image + 3];
+            Array.Fill(apart, -123f);
+            Conv2dKernel.ForwardFused<float>(g, x, w, scale, shift, activation, apart, r, stride);
+            for (int n = 0; n < g.Batch; n++)
+            {
+                Assert.True(dense.AsSpan(n * image, image).SequenceEqual(apart.AsSpan(n * stride, image)), $"{activation}: image {n} differs from the dense result");
+                int gapEnd = Math.Min(apart.Length, (n + 1) * stride);
+                for (int i = n * stride + image; i < gapEnd; i++) Assert.Equal(-123f, apart[i]);
+            }
+        }
+        var e = Assert.Throws<ArgumentException>(() => Conv2dKernel.ForwardFused<float>(g, x, w, scale, shift, ConvActivation.Silu, new float[g.OutputLength + 8], default, image - 1));
+        Assert.Contains("outputImageStride", e.Message);
     }
 
     [Fact]

@@ -10,6 +10,8 @@ public class ResampleKernelTests
     public static TheoryData<string> Cases => new()
     {
         "2,3,4,5,8,10,0,0",       // ×2: PyTorch's shift path for nearest
+        "1,2,3,13,6,26,0,0",      // ×2 with rows of whole vectors and a tail (nearest's widened-row path)
+        "1,2,2,8,4,16,2,2",       // ×2 with scale_factor given
         "1,2,3,4,5,7,0,0",
         "2,1,5,5,5,5,0,0",        // identity size
         "1,2,7,9,3,4,0,0",        // downsampling

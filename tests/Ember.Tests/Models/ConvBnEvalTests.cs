@@ -125,6 +125,92 @@ public class ConvBnEvalTests
         TestUtil.Close(expected, fused, 1e-5, 1e-5);
     }
 
+    [Theory]
+    [InlineData(true, 1)]   // the shortcut added in cv2's output pass, after its SiLU
+    [InlineData(true, 3)]
+    [InlineData(false, 2)]  // no shortcut
+    public void CspBottleneckInEvalMatchesTheModulesOneByOne(bool shortcut, int batch)
+    {
+        Torch.ManualSeed(13);
+        var block = new Ember.Detection.Model.CspBottleneck(6, 6, shortcut, expansion: 1.0);
+        Randomize(block, 14);
+        block.Eval();
+        var x = Torch.Randn(batch, 6, 11, 10);
+        var convs = block.NamedChildren().ToDictionary(c => c.Name, c => (ConvBnSiLU)c.Module);
+        Tensor fused, expected;
+        using (Torch.NoGrad())
+        {
+            fused = block.Call(x);
+            var h = F.Silu(Norm(convs["cv1"], "bn").Call(convs["cv1"].Conv.Call(x)));
+            var y = F.Silu(Norm(convs["cv2"], "bn").Call(convs["cv2"].Conv.Call(h)));
+            expected = shortcut ? x + y : y;
+        }
+        TestUtil.Close(expected, fused, 1e-5, 1e-5);
+        // With a gradient wanted, the modules run one by one and the add is recorded.
+        var reference = block.Call(x.Detach().RequiresGradInPlace());
+        Assert.NotNull(reference.GradFn);
+        TestUtil.Close(reference.Detach(), fused, 1e-5, 1e-5);
+    }
+
+    [Fact]
+    public void CspBottleneckKeepsHooksOnItsSecondConv()
+    {
+        Torch.ManualSeed(17);
+        var block = new Ember.Detection.Model.CspBottleneck(4, 4, shortcut: true, expansion: 1.0);
+        Randomize(block, 18);
+        block.Eval();
+        var cv2 = (ConvBnSiLU)block.NamedChildren().First(c => c.Name == "cv2").Module;
+        Tensor? seen = null;
+        var x = Torch.Randn(1, 4, 7, 7);
+        Tensor hooked, plain;
+        using (var hook = cv2.RegisterForwardHook((m, i, o) => { seen = o; return null; }))
+        using (Torch.NoGrad()) hooked = block.Call(x);
+        Assert.NotNull(seen);
+        // The hook saw cv2's own output, before the shortcut: the block's output minus x.
+        TestUtil.Close(hooked - x, seen!, 1e-5, 1e-5);
+        using (Torch.NoGrad()) plain = block.Call(x);
+        TestUtil.Close(hooked, plain, 1e-5, 1e-5);
+    }
+
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(2, true)]   // the halves of the concatenation are channel slices whose images lie apart
+    [InlineData(1, false)]
+    public void C3InEvalWritesItsBranchesIntoTheConcatenationAsTheModulesCompute(int batch, bool shortcut)
+    {
+        Torch.ManualSeed(19);
+        var block = new Ember.Detection.Model.C3(6, 8, n: 2, shortcut: shortcut);
+        Randomize(block, 20);
+        block.Eval();
+        var x = Torch.Randn(batch, 6, 9, 10);
+        Tensor fused;
+        using (Torch.NoGrad()) fused = block.Call(x);
+        // An input that needs its gradient takes every module one by one, with a real cat.
+        var reference = block.Call(x.Detach().RequiresGradInPlace());
+        Assert.NotNull(reference.GradFn);
+        TestUtil.Close(reference.Detach(), fused, 1e-5, 1e-5);
+    }
+
+    [Fact]
+    public void ConvOutputIntoAChannelSliceMatchesTheDenseResultAndLeavesTheRest()
+    {
+        Torch.ManualSeed(21);
+        var block = new ConvBnSiLU(3, 4, 3, 2);
+        Randomize(block, 22);
+        block.Eval();
+        var x = Torch.Randn(2, 3, 8, 7);
+        using var noGrad = Torch.NoGrad();
+        var dense = block.Call(x);
+        var cat = Torch.Full([2, 9, 4, 4], -5.0);
+        var written = block.ForwardInto(x, destination: cat.Narrow(1, 3, 4));
+        Assert.Equal(dense.Shape, written.Shape);
+        TestUtil.Close(dense, cat.Narrow(1, 3, 4), 0, 0);
+        TestUtil.Close(Torch.Full([2, 3, 4, 4], -5.0), cat.Narrow(1, 0, 3), 0, 0);
+        TestUtil.Close(Torch.Full([2, 2, 4, 4], -5.0), cat.Narrow(1, 7, 2), 0, 0);
+        var e = Assert.Throws<ArgumentException>(() => block.ForwardInto(x, destination: cat.Narrow(1, 0, 5)));
+        Assert.Contains("conv2d (fused): expected an output of shape [2, 4, 4, 4]", e.Message);
+    }
+
     [Fact]
     public void SmallResNetInEvalMatchesTheUnfusedGraph()
     {

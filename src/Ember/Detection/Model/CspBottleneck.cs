@@ -27,8 +27,19 @@ public sealed class CspBottleneck : Module
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
-        var y = cv2.Call(cv1.Call(x));
-        return add ? x + y : y;
+        var h = cv1.Call(x);
+        return add ? cv2.ForwardInto(h, shortcut: x) : cv2.Call(h);
+    }
+
+    /// <summary>Forward(x) written into <paramref name="destination"/> (a channel slice of a concatenation, at inference).</summary>
+    internal Tensor ForwardInto(Tensor x, Tensor destination)
+    {
+        if (HasHooks)
+        {
+            destination.CopyFrom(Call(x));
+            return destination;
+        }
+        return cv2.ForwardInto(cv1.Call(x), add ? x : null, destination);
     }
 
     /// <inheritdoc/>

@@ -1,3 +1,4 @@
+using Ember.Autograd;
 using Ember.Models;
 using Ember.Nn;
 using Ember.Nn.Layers;
@@ -80,6 +81,7 @@ public sealed class YoloV5 : YoloDetector
     {
         if (x.Rank != 4 || x.Size(2) % 32 != 0 || x.Size(3) % 32 != 0)
             throw new ArgumentException($"YoloV5: expected input [N, C, H, W] with H and W multiples of 32, got {x.Shape}");
+        if (!GradMode.IsEnabled && x.Size(0) == 1) return Detect.ForwardLevels(NeckWritingCatsInPlace(x));
         Module L(int i) => model[i];
         var x4 = L(4).Call(L(3).Call(L(2).Call(L(1).Call(L(0).Call(x)))));
         var x6 = L(6).Call(L(5).Call(x4));
@@ -91,6 +93,41 @@ public sealed class YoloV5 : YoloDetector
         var p5 = L(23).Call(Torch.Cat([L(21).Call(p4), x10], 1));
         return Detect.ForwardLevels([p3, p4, p5]);
     }
+
+    /// <summary>
+    /// [p3, p4, p5] as <see cref="ForwardRaw"/> computes them, for one image at inference: each part of the four
+    /// concatenations is written into its channel slice of the concatenated tensor by the layer that makes it (the
+    /// slices of one image are contiguous, so the layers that read a part alone read it in place), instead of being
+    /// copied there by a cat.
+    /// </summary>
+    Tensor[] NeckWritingCatsInPlace(Tensor x)
+    {
+        Module L(int i) => model[i];
+        int n = x.Size(0), h = x.Size(2), w = x.Size(3), c256 = Size.Channels(256), c512 = Size.Channels(512);
+        var cat12 = Torch.Empty([n, 2 * c512, h / 16, w / 16], x.DType);
+        var cat16 = Torch.Empty([n, 2 * c256, h / 8, w / 8], x.DType);
+        var cat19 = Torch.Empty([n, 2 * c256, h / 16, w / 16], x.DType);
+        var cat22 = Torch.Empty([n, 2 * c512, h / 32, w / 32], x.DType);
+        var x4 = Into(4, L(3).Call(L(2).Call(L(1).Call(L(0).Call(x)))), cat16.Narrow(1, c256, c256));
+        var x6 = Into(6, L(5).Call(x4), cat12.Narrow(1, c512, c512));
+        var x10 = Into(10, L(9).Call(L(8).Call(L(7).Call(x6))), cat22.Narrow(1, c512, c512));
+        Into(11, x10, cat12.Narrow(1, 0, c512));
+        var x14 = Into(14, L(13).Call(cat12), cat19.Narrow(1, c256, c256));
+        Into(15, x14, cat16.Narrow(1, 0, c256));
+        var p3 = L(17).Call(cat16);
+        Into(18, p3, cat19.Narrow(1, 0, c256));
+        var p4 = L(20).Call(cat19);
+        Into(21, p4, cat22.Narrow(1, 0, c512));
+        return [p3, p4, L(23).Call(cat22)];
+    }
+
+    /// <summary>Layer i's output written into destination: in place where the layer can, else copied.</summary>
+    Tensor Into(int i, Tensor input, Tensor destination) => model[i] switch
+    {
+        ConvBnSiLU conv => conv.ForwardInto(input, destination: destination),
+        C3 c3 => c3.ForwardInto(input, destination),
+        var layer => destination.CopyFrom(layer.Call(input)),
+    };
 
     /// <inheritdoc/>
     protected override string ExtraRepr() => $"size={Size.Name}, stem={Stem}";
