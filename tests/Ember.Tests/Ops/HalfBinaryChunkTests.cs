@@ -1,3 +1,4 @@
+using Ember.Tests.Kernels;
 using Ember.Backends.Cpu;
 
 namespace Ember.Tests.Ops;
@@ -105,27 +106,7 @@ public class HalfBinaryChunkTests
             AssertSameBits(Ops[o](a.To(DType.Float32), b.To(DType.Float32)).To(a.DType), Ops[o](a, b), $"{label} {Names[o]}");
     }
 
-    // Normal values with every few an edge: NaN, ±inf, ±0, a tiny and a huge value.
-    static Tensor Inputs(int[] shape, DType dtype, int seed)
-    {
-        int n = 1;
-        foreach (int d in shape) n *= d;
-        var rng = new Random(seed);
-        var v = new float[n];
-        float[] special = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, 0f, -0f, 1e-6f, 6e4f];
-        for (int i = 0; i < n; i++) v[i] = i % 97 == 5 ? special[i / 97 % special.Length] : (float)(rng.NextDouble() * 8 - 4);
-        return Torch.FromArray(v, shape).To(dtype);
-    }
+    static Tensor Inputs(int[] shape, DType dtype, int seed) => HalfTestData.EdgeInputs(shape, dtype, seed);
 
-    static void AssertSameBits(Tensor expected, Tensor actual, string label)
-    {
-        Assert.Equal(expected.DType, actual.DType);
-        Assert.Equal(expected.Shape, actual.Shape);
-        var e = expected.To(DType.Float32).ToArray<float>();
-        var a = actual.To(DType.Float32).ToArray<float>();
-        Assert.Equal(e.Length, a.Length);
-        for (int i = 0; i < e.Length; i++)
-            if (BitConverter.SingleToUInt32Bits(e[i]) != BitConverter.SingleToUInt32Bits(a[i]))
-                Assert.Fail($"{label}: element {i} is {a[i]:R} (0x{BitConverter.SingleToUInt32Bits(a[i]):X8}), widen-compute-round gives {e[i]:R} (0x{BitConverter.SingleToUInt32Bits(e[i]):X8})");
-    }
+    static void AssertSameBits(Tensor expected, Tensor actual, string label) => HalfTestData.AssertSameBits(expected, actual, label);
 }
