@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Ember.Data.Transforms;
 
 /// <summary>Span loops over CHW float images shared by the transforms (allocation-free apart from the result).</summary>
@@ -61,6 +64,8 @@ internal static class ImageKernels
         if (h < 0) h = ih;
         if (w < 0) w = iw;
         if (outH <= 0 || outW <= 0) throw new ArgumentException($"resize: output size must be positive, got ({outH}, {outW})");
+        if (h <= 0 || w <= 0 || top < 0 || left < 0 || top > ih - h || left > iw - w)
+            throw new ArgumentException($"resize: expected a non-empty window inside the {ih}×{iw} image, got top {top}, left {left}, size {h}×{w}");
         var src = DataTensors.Floats(image);
         var dst = DataTensors.NewImage(c, outH, outW, "resize");
         double sy = (double)h / outH, sx = (double)w / outW;
@@ -81,11 +86,15 @@ internal static class ImageKernels
                 var r0 = src.Slice(ch * ih * iw + (top + j0) * iw, iw);
                 var r1 = src.Slice(ch * ih * iw + (top + j1) * iw, iw);
                 var d = dst.AsSpan(ch * outH * outW + y * outW, outW);
-                for (int x = 0; x < outW; x++)
+                // the column indices lie in [left, left + w) ⊂ [0, iw), checked once above: read without bounds checks
+                ref float a0 = ref MemoryMarshal.GetReference(r0), b0 = ref MemoryMarshal.GetReference(r1);
+                for (int x = 0; x < d.Length; x++)
                 {
                     float l = xl[x];
-                    float a = r0[xi0[x]] + (r0[xi1[x]] - r0[xi0[x]]) * l;
-                    float b = r1[xi0[x]] + (r1[xi1[x]] - r1[xi0[x]]) * l;
+                    int i0 = xi0[x], i1 = xi1[x];
+                    float p0 = Unsafe.Add(ref a0, i0), q0 = Unsafe.Add(ref b0, i0);
+                    float a = p0 + (Unsafe.Add(ref a0, i1) - p0) * l;
+                    float b = q0 + (Unsafe.Add(ref b0, i1) - q0) * l;
                     d[x] = a + (b - a) * ly;
                 }
             }
