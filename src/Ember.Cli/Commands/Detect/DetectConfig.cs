@@ -74,7 +74,7 @@ public sealed record DetectConfig
     public bool BiasPrior { get; init; } = true;
     /// <summary>Mixed precision for training: none, bf16 or fp16 (with a GradScaler); convolutions then round their inputs.</summary>
     public string Amp { get; init; } = "none";
-    /// <summary>Keep decoded training images in memory (YOLOv5's --cache ram).</summary>
+    /// <summary>Keep decoded training and validation images in memory (YOLOv5's --cache ram).</summary>
     public bool Cache { get; init; } = true;
     /// <summary>Use only the first N training images (0: all), for quick runs.</summary>
     public int Limit { get; init; }

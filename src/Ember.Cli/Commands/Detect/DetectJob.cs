@@ -108,7 +108,7 @@ public static class DetectJob
         Torch.ManualSeed(config.Seed);
         var data = LoadData(config.Data);
         var trainSet = OpenSplit(data, train: true, config.Cache, log);
-        var valSet = OpenSplit(data, train: false, cache: false, log);
+        var valSet = OpenSplit(data, train: false, config.Cache, log); // validation reads every image each epoch too
         IDataset<DetectionSample> trainSource = trainSet;
         int trainCount = trainSet.Count;
         if (config.Limit > 0 && config.Limit < trainSet.Count)

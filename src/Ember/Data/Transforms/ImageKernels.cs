@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Ember.Data.Transforms;
 
 /// <summary>Span loops over CHW float images shared by the transforms (allocation-free apart from the result).</summary>
@@ -61,6 +65,8 @@ internal static class ImageKernels
         if (h < 0) h = ih;
         if (w < 0) w = iw;
         if (outH <= 0 || outW <= 0) throw new ArgumentException($"resize: output size must be positive, got ({outH}, {outW})");
+        if (h <= 0 || w <= 0 || top < 0 || left < 0 || top > ih - h || left > iw - w)
+            throw new ArgumentException($"resize: expected a non-empty window inside the {ih}×{iw} image, got top {top}, left {left}, size {h}×{w}");
         var src = DataTensors.Floats(image);
         var dst = DataTensors.NewImage(c, outH, outW, "resize");
         double sy = (double)h / outH, sx = (double)w / outW;
@@ -71,26 +77,55 @@ internal static class ImageKernels
             int i0 = Math.Min((int)s, w - 1);
             xi0[x] = left + i0; xi1[x] = left + Math.Min(i0 + 1, w - 1); xl[x] = (float)(s - i0);
         }
-        for (int y = 0; y < outH; y++)
+        // Each source row is interpolated across once and kept while output rows still blend it (up to two rows live):
+        // the same values the per-output-row form computes, with the horizontal work done once per source row.
+        var upper = new float[outW]; var lower = new float[outW];
+        for (int ch = 0; ch < c; ch++)
         {
-            double s = Math.Max((y + 0.5) * sy - 0.5, 0);
-            int j0 = Math.Min((int)s, h - 1), j1 = Math.Min(j0 + 1, h - 1);
-            float ly = (float)(s - j0);
-            for (int ch = 0; ch < c; ch++)
+            int upperRow = -1, lowerRow = -1;
+            for (int y = 0; y < outH; y++)
             {
-                var r0 = src.Slice(ch * ih * iw + (top + j0) * iw, iw);
-                var r1 = src.Slice(ch * ih * iw + (top + j1) * iw, iw);
-                var d = dst.AsSpan(ch * outH * outW + y * outW, outW);
-                for (int x = 0; x < outW; x++)
+                double s = Math.Max((y + 0.5) * sy - 0.5, 0);
+                int j0 = Math.Min((int)s, h - 1), j1 = Math.Min(j0 + 1, h - 1);
+                float ly = (float)(s - j0);
+                if (j0 != upperRow)
                 {
-                    float l = xl[x];
-                    float a = r0[xi0[x]] + (r0[xi1[x]] - r0[xi0[x]]) * l;
-                    float b = r1[xi0[x]] + (r1[xi1[x]] - r1[xi0[x]]) * l;
-                    d[x] = a + (b - a) * ly;
+                    if (j0 == lowerRow) { (upper, lower) = (lower, upper); (upperRow, lowerRow) = (lowerRow, -1); }
+                    else { InterpolateRow(src.Slice(ch * ih * iw + (top + j0) * iw, iw), xi0, xi1, xl, upper); upperRow = j0; }
                 }
+                if (j1 != lowerRow) { InterpolateRow(src.Slice(ch * ih * iw + (top + j1) * iw, iw), xi0, xi1, xl, lower); lowerRow = j1; }
+                BlendRows(upper, lower, ly, dst.AsSpan(ch * outH * outW + y * outW, outW));
             }
         }
         return DataTensors.Wrap(dst, c, outH, outW);
+    }
+
+    // r[i0] + (r[i1] − r[i0])·l per output column; the column indices lie in [left, left + w) ⊂ [0, iw), checked by the caller
+    static void InterpolateRow(ReadOnlySpan<float> row, int[] xi0, int[] xi1, float[] xl, float[] result)
+    {
+        ref float r0 = ref MemoryMarshal.GetReference(row);
+        for (int x = 0; x < result.Length; x++)
+        {
+            float p = Unsafe.Add(ref r0, xi0[x]);
+            result[x] = p + (Unsafe.Add(ref r0, xi1[x]) - p) * xl[x];
+        }
+    }
+
+    // a + (b − a)·ly elementwise: separate multiply and add in every lane (no fused multiply-add), as the scalar tail
+    static void BlendRows(float[] a, float[] b, float ly, Span<float> d)
+    {
+        int x = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var l = Vector256.Create(ly);
+            for (; x <= d.Length - Vector256<float>.Count; x += Vector256<float>.Count)
+            {
+                var va = Vector256.Create(a.AsSpan(x, Vector256<float>.Count));
+                var vb = Vector256.Create(b.AsSpan(x, Vector256<float>.Count));
+                (va + (vb - va) * l).CopyTo(d.Slice(x));
+            }
+        }
+        for (; x < d.Length; x++) d[x] = a[x] + (b[x] - a[x]) * ly;
     }
 
     /// <summary>A copy of the image's data as a fresh float array (for transforms that edit in place).</summary>

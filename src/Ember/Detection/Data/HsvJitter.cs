@@ -26,7 +26,8 @@ public sealed class HsvJitter(double hGain = 0.015, double sGain = 0.7, double v
             float hue = delta == 0 ? 0 : max == r ? (g - b) / delta / 6 : max == g ? ((b - r) / delta + 2) / 6 : ((r - g) / delta + 4) / 6;
             if (hue < 0) hue += 1;
             float sat = max == 0 ? 0 : delta / max, val = max;
-            hue = (float)(hue * rh % 1.0);
+            double turned = hue * rh;
+            hue = (float)(turned - Math.Truncate(turned)); // = turned % 1.0 exactly (both exact for a finite double), without fmod's call
             sat = Math.Clamp((float)(sat * rs), 0f, 1f);
             val = Math.Clamp((float)(val * rv), 0f, 1f);
             // HSV → RGB

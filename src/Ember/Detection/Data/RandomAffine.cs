@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Ember.Data;
 
 namespace Ember.Detection.Data;
@@ -50,12 +52,34 @@ public sealed class RandomAffine(double degrees = 0, double translate = 0.1, dou
         var src = DataTensors.Floats(image);
         var dst = DataTensors.NewImage(c, outH, outW, "RandomAffine");
         int plane = h * w, outPlane = outH * outW;
+        // the x terms of the inverse map once per column, the y terms once per row: the same products and sums, in the
+        // same order, as evaluating i00·(x + ½) + i01·(y + ½) + i02 − ½ per pixel
+        var colX = new double[outW];
+        var colY = new double[outW];
+        for (int x = 0; x < outW; x++) { colX[x] = i00 * (x + 0.5); colY[x] = i10 * (x + 0.5); }
+        ref float s0 = ref MemoryMarshal.GetReference(src);
+        ref float d0 = ref MemoryMarshal.GetArrayDataReference(dst);
         for (int y = 0; y < outH; y++)
+        {
+            double rowX = i01 * (y + 0.5), rowY = i11 * (y + 0.5);
             for (int x = 0; x < outW; x++)
             {
-                double sx = i00 * (x + 0.5) + i01 * (y + 0.5) + i02 - 0.5, sy = i10 * (x + 0.5) + i11 * (y + 0.5) + i12 - 0.5;
+                double sx = colX[x] + rowX + i02 - 0.5, sy = colY[x] + rowY + i12 - 0.5;
                 int x0 = (int)Math.Floor(sx), y0 = (int)Math.Floor(sy);
                 float fx = (float)(sx - x0), fy = (float)(sy - y0);
+                int at = y * outW + x;
+                if ((uint)x0 < (uint)(w - 1) && (uint)y0 < (uint)(h - 1))
+                {
+                    // all four neighbours inside (most pixels): no fill tests; indices proven in range above
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        ref float p = ref Unsafe.Add(ref s0, ch * plane + y0 * w + x0);
+                        float p00 = p, p10 = Unsafe.Add(ref p, 1), p01 = Unsafe.Add(ref p, w), p11 = Unsafe.Add(ref p, w + 1);
+                        float top = p00 + (p10 - p00) * fx, bottom = p01 + (p11 - p01) * fx;
+                        Unsafe.Add(ref d0, ch * outPlane + at) = top + (bottom - top) * fy;
+                    }
+                    continue;
+                }
                 bool in00 = x0 >= 0 && x0 < w && y0 >= 0 && y0 < h, in10 = x0 + 1 >= 0 && x0 + 1 < w && y0 >= 0 && y0 < h;
                 bool in01 = x0 >= 0 && x0 < w && y0 + 1 >= 0 && y0 + 1 < h, in11 = x0 + 1 >= 0 && x0 + 1 < w && y0 + 1 >= 0 && y0 + 1 < h;
                 for (int ch = 0; ch < c; ch++)
@@ -65,9 +89,10 @@ public sealed class RandomAffine(double degrees = 0, double translate = 0.1, dou
                     float p00 = in00 ? src[o + y0 * w + x0] : fill, p10 = in10 ? src[o + y0 * w + x0 + 1] : fill;
                     float p01 = in01 ? src[o + (y0 + 1) * w + x0] : fill, p11 = in11 ? src[o + (y0 + 1) * w + x0 + 1] : fill;
                     float top = p00 + (p10 - p00) * fx, bottom = p01 + (p11 - p01) * fx;
-                    dst[ch * outPlane + y * outW + x] = top + (bottom - top) * fy;
+                    dst[ch * outPlane + at] = top + (bottom - top) * fy;
                 }
             }
+        }
         var b = DetectionBoxes.Rows(boxes, "RandomAffine", "pixel boxes [n, 5] (x1, y1, x2, y2, class)");
         var kept = new List<float>(b.Length);
         for (int r = 0; r < b.Length; r += 5)

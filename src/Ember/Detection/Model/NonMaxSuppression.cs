@@ -64,7 +64,8 @@ public static class NonMaxSuppression
                 boxes[4 * i + 2] = ordered[i].X2 + off; boxes[4 * i + 3] = ordered[i].Y2 + off;
                 scores[i] = ordered[i].Score;
             }
-            var keep = Boxes.Nms(Torch.FromArray(boxes, [n, 4]), Torch.FromArray(scores, [n]), options.IouThreshold).ToArray<long>();
+            var keep = options.Agnostic ? Boxes.Nms(Torch.FromArray(boxes, [n, 4]), Torch.FromArray(scores, [n]), options.IouThreshold).ToArray<long>()
+                : NmsPerClass(boxes, scores, ordered, options.IouThreshold);
             int m = Math.Min(keep.Length, options.MaxDetections);
             var o = new float[6 * m];
             for (int i = 0; i < m; i++)
@@ -75,6 +76,32 @@ public static class NonMaxSuppression
             output[b] = Torch.FromArray(o, [m, 6]);
         }
         return output;
+    }
+
+    // The class offset keeps boxes of different classes apart, so they never suppress each other: NMS over each class's
+    // boxes alone keeps exactly what one NMS over all of them keeps (same offset boxes, same arithmetic), at a fraction of
+    // the pairs (an untrained detector gives up to 30,000 candidates over 10 classes at confidence 0.001). The rows are
+    // already by decreasing score, so the kept indices in increasing order are the single NMS's order.
+    static long[] NmsPerClass(float[] boxes, float[] scores, (float X1, float Y1, float X2, float Y2, float Score, int Cls)[] ordered, double iouThreshold)
+    {
+        var members = new Dictionary<int, List<int>>();
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            if (!members.TryGetValue(ordered[i].Cls, out var list)) members[ordered[i].Cls] = list = [];
+            list.Add(i);
+        }
+        if (members.Count == 1) return Boxes.Nms(Torch.FromArray(boxes, [ordered.Length, 4]), Torch.FromArray(scores, [ordered.Length]), iouThreshold).ToArray<long>();
+        var kept = new List<long>();
+        foreach (var list in members.Values)
+        {
+            int m = list.Count;
+            var b = new float[4 * m];
+            var s = new float[m];
+            for (int k = 0; k < m; k++) { boxes.AsSpan(4 * list[k], 4).CopyTo(b.AsSpan(4 * k)); s[k] = scores[list[k]]; }
+            foreach (var k in Boxes.Nms(Torch.FromArray(b, [m, 4]), Torch.FromArray(s, [m]), iouThreshold).ToArray<long>()) kept.Add(list[(int)k]);
+        }
+        kept.Sort();
+        return [.. kept];
     }
 
     static bool Allowed(NmsOptions o, int c)
