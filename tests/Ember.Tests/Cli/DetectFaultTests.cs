@@ -221,6 +221,7 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
 
         // bad data files (exit 3), naming the file and line
         ["train data.yaml garbage"] = new(f => ["detect", "train", "--data", CliFixtureFile(f, "garbage-data.yaml", "train: [images\n"), "--project", New(f, "garbage")], ExitCodes.Data, "garbage-data.yaml:2:1"),
+        ["anchors every label malformed"] = new(f => ["anchors", BadLabels(f)], ExitCodes.Data, "000.txt:1"),
         ["train every label malformed"] = new(f => ["detect", "train", "--data", BadLabels(f), "--img", "64", "--epochs", "1", "--plain", "--project", New(f, "bad-labels")], ExitCodes.Data, "000.txt:1"),
     };
 
