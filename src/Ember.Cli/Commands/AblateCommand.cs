@@ -27,7 +27,7 @@ public static class AblateCommand
         return command;
     }
 
-    /// <summary>Runs the study; returns the exit code (130 when interrupted).</summary>
+    /// <summary>Runs the study; returns the exit code (130 after Ctrl-C, 143 after SIGTERM).</summary>
     /// <param name="studyFile">The study YAML.</param>
     /// <param name="project">Folder under which the expN study folder is created.</param>
     /// <param name="trialOutput">Where the runs' progress lines go (plain mode); null: the console.</param>
@@ -60,10 +60,10 @@ public static class AblateCommand
             run => Console.WriteLine($"[{index}/{total}] {run.Variant.Name}, seed {run.Seed}: " +
                 string.Join("  ", study.Metrics.Select(m => $"{m} {run.Metrics[m].ToString("G6", CultureInfo.InvariantCulture)}")) + $"  ({runFolders[^1]})"));
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException e)
         {
             Console.WriteLine($"interrupted after {index} of {total} runs; the finished runs are in {Path.Combine(folder, "trials")}");
-            return 130;
+            return e is StudyTrial.Interrupted i ? i.ExitCode : 130;
         }
 
         AtomicFile.WriteAllText(Path.Combine(folder, "ablation.md"), Markdown(study, studyFile, result));

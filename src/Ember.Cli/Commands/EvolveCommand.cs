@@ -59,7 +59,7 @@ public static class EvolveCommand
         return (command, Bind);
     }
 
-    /// <summary>Runs the evolution; returns the exit code (130 when interrupted; the folder can then be resumed).</summary>
+    /// <summary>Runs the evolution; returns the exit code (130 after Ctrl-C, 143 after SIGTERM; the folder can then be resumed).</summary>
     /// <param name="request">The options.</param>
     /// <param name="trialOutput">Where the trials' progress lines go (plain mode); null: the console.</param>
     public static int Run(EvolveRequest request, TextWriter? trialOutput = null)
@@ -89,6 +89,7 @@ public static class EvolveCommand
             WriteOutputs(evolver, s);
         };
         using var interrupted = new CancellationTokenSource();
+        int stopCode = 130;
         var summary = evolver.Run(s.Generations - evolver.NextGeneration, (hyp, _) =>
         {
             int g = evolver.NextGeneration;
@@ -99,9 +100,10 @@ public static class EvolveCommand
                 lastRun = Path.GetRelativePath(s.Folder, run);
                 return new TrialResult(metrics);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException e)
             {
-                interrupted.Cancel(); // the trial saw Ctrl-C: stop the evolution too, without recording the cut trial
+                if (e is StudyTrial.Interrupted { ExitCode: var code }) stopCode = code;
+                interrupted.Cancel(); // the trial saw Ctrl-C or SIGTERM: stop the evolution too, without recording the cut trial
                 throw;
             }
         }, interrupted.Token);
@@ -109,7 +111,7 @@ public static class EvolveCommand
         if (summary.Cancelled)
         {
             Console.WriteLine($"interrupted after {evolver.NextGeneration} trials; continue with: ember evolve --resume {s.Folder}");
-            return 130;
+            return stopCode;
         }
         if (evolver.Best is EvolveRecord best)
             Console.WriteLine($"best: generation {best.Generation}, fitness {F(best.Fitness)}; train it with: ember train --config {Path.Combine(s.Folder, "best.yaml")}");

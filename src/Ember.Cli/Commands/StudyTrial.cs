@@ -24,10 +24,17 @@ public static class StudyTrial
         throw new ConfigException($"{source}: unknown metric '{name}'; did you mean '{closest}'? Metrics: {string.Join(", ", MetricNames)}");
     }
 
+    /// <summary>A trial stopped by Ctrl-C or SIGTERM; <see cref="ExitCode"/> is the study's exit code (130 or 143).</summary>
+    public sealed class Interrupted(string message, int exitCode) : OperationCanceledException(message)
+    {
+        /// <summary>130 after Ctrl-C, 143 after SIGTERM.</summary>
+        public int ExitCode { get; } = exitCode;
+    }
+
     /// <summary>
     /// Trains <paramref name="config"/> into <paramref name="folder"/>/exp1 (exp2, … if that exists), stopping after
     /// <paramref name="budget"/> if given, and returns the run folder and metrics in <see cref="MetricNames"/> order.
-    /// A run interrupted with Ctrl-C throws <see cref="OperationCanceledException"/>. A run whose loss diverged scores NaN
+    /// A run interrupted with Ctrl-C or SIGTERM throws <see cref="Interrupted"/>. A run whose loss diverged scores NaN
     /// (evolution never picks it as a parent) instead of ending the study: a search space may well reach such settings.
     /// </summary>
     public static (string RunFolder, Dictionary<string, double> Metrics) Run(TrainConfig config, string folder, TimeSpan? budget, TextWriter? output)
@@ -44,7 +51,8 @@ public static class StudyTrial
             return (Directory.GetDirectories(folder).OrderBy(Directory.GetCreationTimeUtc).LastOrDefault() ?? folder, nan);
         }
         double seconds = clock.Elapsed.TotalSeconds;
-        if (code == 130 || outcome is null) throw new OperationCanceledException($"the run in {folder} was interrupted");
+        // 130 after Ctrl-C, 143 after SIGTERM: either ends the study, never scored as a finished trial
+        if (code is 130 or 143 || outcome is null) throw new Interrupted($"the run in {folder} was interrupted", code is 143 ? 143 : 130);
         return (outcome.RunFolder, new Dictionary<string, double>(StringComparer.Ordinal)
         {
             ["top1"] = outcome.Top1,

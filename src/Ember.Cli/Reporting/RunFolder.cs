@@ -24,14 +24,38 @@ public static class RunFolder
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // .NET words some of these oddly ("Could not find file '/proc/x'"): name the folder and the option instead.
-            var reason = e switch
-            {
-                UnauthorizedAccessException => "permission denied or read-only",
-                FileNotFoundException or DirectoryNotFoundException => "the file system does not allow it (read-only, or virtual like /proc)",
-                _ => e.Message.TrimEnd('.'),
-            };
-            throw new IOException($"cannot create a run folder under '{project}' (--project): {reason}; choose a folder you can write to", e);
+            throw CannotCreate("a run folder under", project, "--project", e);
         }
+    }
+
+    /// <summary>
+    /// Creates <paramref name="folder"/> (an output folder given by <paramref name="option"/>) if it is not there; one that
+    /// cannot be made (a file in the way, read-only, permission denied, /proc) is an <see cref="IOException"/> naming it.
+    /// </summary>
+    public static string CreateOutput(string folder, string option)
+    {
+        try
+        {
+            if (File.Exists(folder)) throw new IOException($"'{folder}' is a file, not a folder");
+            Directory.CreateDirectory(folder);
+            return folder;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw CannotCreate("the folder", folder, option, e);
+        }
+    }
+
+    // .NET words some of these oddly ("Could not find file '/proc/x'", a FileNotFoundException that would read as missing
+    // input data): name the folder and the option instead, as a file-system error.
+    static IOException CannotCreate(string what, string folder, string option, Exception e)
+    {
+        var reason = e switch
+        {
+            UnauthorizedAccessException => "permission denied or read-only",
+            FileNotFoundException or DirectoryNotFoundException => "the file system does not allow it (read-only, or virtual like /proc)",
+            _ => e.Message.TrimEnd('.'),
+        };
+        return new IOException($"cannot create {what} '{folder}' ({option}): {reason}; choose a folder you can write to", e);
     }
 }

@@ -136,6 +136,9 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["weights file missing"] = new(f => ["eval", Edit(f, "missing", run => File.Delete(Path.Combine(run, "best", "model.safetensors")))], ExitCodes.Checkpoint, "is missing"),
         ["resume without last/"] = new(f => ["train", "--resume", Edit(f, "nolast", run => Directory.Delete(Path.Combine(run, "last"), true))], ExitCodes.Checkpoint, "last"),
         ["no best checkpoint"] = new(f => ["eval", Edit(f, "nobest", run => Directory.Delete(Path.Combine(run, "best"), true))], ExitCodes.Checkpoint, "--checkpoint last"),
+        ["predict weights truncated"] = new(f => ["predict", Edit(f, "predict-cut", run => Truncate(Path.Combine(run, "best", "model.safetensors"))), "--index", "0"], ExitCodes.Checkpoint, "model.safetensors"),
+        ["predict last checkpoint.json empty"] = new(f => ["predict", Edit(f, "predict-json", run => File.WriteAllBytes(Path.Combine(run, "last", "checkpoint.json"), [])), "--checkpoint", "last", "--index", "0"], ExitCodes.Checkpoint, "checkpoint.json"),
+        ["export weights damaged"] = new(f => ["export", Edit(f, "export-flip", run => Flip(Path.Combine(run, "best", "model.safetensors"))), "--format", "onnx", "--output", Path.Combine(f.Root, "new-runs", "flip.onnx")], ExitCodes.Checkpoint, "damaged"),
         ["export with no best checkpoint"] = new(f => ["export", Edit(f, "nobest-export", run => Directory.Delete(Path.Combine(run, "best"), true)), "--format", "safetensors"], ExitCodes.Checkpoint, "--checkpoint last"),
 
         // the file system (exit 5)
@@ -168,6 +171,12 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         if (!File.Exists(path))
             using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", path)) mkfifo.WaitForExit();
         return path;
+    }
+
+    static void Truncate(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open);
+        stream.SetLength(stream.Length / 2);
     }
 
     static void Flip(string path)

@@ -133,7 +133,8 @@ public sealed record DetectConfig
     /// <summary>Reads a run's args.yaml.</summary>
     public static DetectConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new ConfigException($"{path} not found: is this an `ember detect train` run folder (runs/detect/expN)?");
+        // a run folder without its args.yaml is a missing input (exit 3), as for `ember train --resume`
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path} not found: is this an `ember detect train` run folder (runs/detect/expN)?", path);
         var map = YamlFile.RootMapping(YamlFile.Load(path), path, "a mapping of key: value");
         return Apply(new DetectConfig(), YamlFile.Scalars(map, path), path);
     }

@@ -53,9 +53,8 @@ public static class DetectValCommand
         if (set.Count == 0) throw new InvalidDataException($"{data}: the val split has no usable images");
         var lossOptions = (run ?? new DetectConfig()).LossOptions(model.Detect.NumLevels, names.Length, size);
         var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
+        var folder = Reporting.RunFolder.CreateOutput(output ?? runDir, "--output"); // an unwritable folder fails before the evaluation
         var evaluation = DetectJob.Evaluate(model, DetectJob.ValidationData(set, size, batch), loss, run?.PlotImages ?? 4, singleClass: singleClass);
-        var folder = output ?? runDir;
-        Directory.CreateDirectory(folder);
         if (singleClass) names = ["object"];
         DetectJob.WritePictures(evaluation, names, folder);
         var m = evaluation.Metrics;

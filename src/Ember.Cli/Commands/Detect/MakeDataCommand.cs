@@ -59,6 +59,7 @@ public static class MakeDataCommand
             foreach (var sub in new[] { "images", "labels" })
                 if (Directory.Exists(Path.Combine(folder, sub))) Directory.Delete(Path.Combine(folder, sub), recursive: true);
         }
+        Reporting.RunFolder.CreateOutput(folder, "--output");
         double seconds = FashionMnistDetectionSet.Write(folder, options, fashionMnist);
         var config = YoloDataConfig.Load(Path.Combine(folder, "data.yaml"));
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -26,6 +26,8 @@ public static class ForecastCommand
     {
         var command = new Command("train", "Train a forecaster into runs/forecast/expN and score it on the test period");
         var defaults = new ForecastConfig();
+        var resume = new Option<DirectoryInfo?>("--resume") { Description = "continue an interrupted run from its folder, e.g. runs/forecast/exp1 (with --epochs N to extend it)" };
+        command.Options.Add(resume);
         var options = new List<(string Key, Option<string?> Option)>();
         foreach (var (key, property) in ForecastConfig.Keys)
         {
@@ -42,8 +44,8 @@ public static class ForecastCommand
             var values = new Dictionary<string, string?>();
             foreach (var (key, option) in options)
                 if (parse.GetResult(option) is not null) values[key] = parse.GetValue(option) ?? "true";
-            ForecastJob.Train(ForecastConfig.Apply(new ForecastConfig(), values, "command line"));
-            return 0;
+            if (parse.GetValue(resume) is { } folder) return ForecastJob.Run(new ForecastConfig(), folder.FullName, resumeOverrides: values).ExitCode;
+            return ForecastJob.Run(ForecastConfig.Apply(new ForecastConfig(), values, "command line"), null).ExitCode;
         }));
         return command;
     }

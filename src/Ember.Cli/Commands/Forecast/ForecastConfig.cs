@@ -58,7 +58,8 @@ public sealed record ForecastConfig
     /// <summary>Reads a run's args.yaml.</summary>
     public static ForecastConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new ConfigException($"{path} not found: is this an `ember forecast train` run folder (runs/forecast/expN)?");
+        // a run folder without its args.yaml is a missing input (exit 3), as for `ember train --resume`
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path} not found: is this an `ember forecast train` run folder (runs/forecast/expN)?", path);
         var map = YamlFile.RootMapping(YamlFile.Load(path), path, "a mapping of key: value");
         return Apply(new ForecastConfig(), YamlFile.Scalars(map, path), path);
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using Ember.Cli.Configuration;
 using Ember.Cli.Reporting;
@@ -55,12 +56,45 @@ public static class ForecastJob
         => new(c.Cell == "gru" ? RecurrentCellType.Gru : RecurrentCellType.Lstm, c.Horizon, c.Hidden, c.Layers);
 
     /// <summary>Trains into a new run folder under <see cref="ForecastConfig.Project"/>; returns the folder.</summary>
-    public static string Train(ForecastConfig c, TextWriter? plainOutput = null)
+    public static string Train(ForecastConfig c, TextWriter? plainOutput = null) => Run(c, null, plainOutput).RunDir;
+
+    /// <summary>The options that may differ from args.yaml when resuming: more epochs, and how progress is shown.</summary>
+    public static readonly IReadOnlySet<string> ResumableKeys = new HashSet<string> { "epochs", "plain" };
+
+    /// <summary>
+    /// Trains into a new run folder (or continues <paramref name="resumeFolder"/>, whose args.yaml defines the run; only
+    /// <see cref="ResumableKeys"/> may change through <paramref name="resumeOverrides"/>). Ctrl-C or SIGTERM stops after the
+    /// current batch and saves last/; the exit code is then 130 or 143 (0 otherwise).
+    /// </summary>
+    public static (string RunDir, int ExitCode) Run(ForecastConfig c, string? resumeFolder, TextWriter? plainOutput = null,
+        IReadOnlyDictionary<string, string?>? resumeOverrides = null)
     {
         var clock = Stopwatch.StartNew();
+        var log = plainOutput ?? Console.Out;
+        string runDir;
+        CheckpointState? resumeState = null;
+        if (resumeFolder is not null)
+        {
+            if (!Directory.Exists(resumeFolder)) throw new DirectoryNotFoundException($"--resume: run folder not found: {resumeFolder} (forecast runs are written to runs/forecast/expN)");
+            var args = Path.Combine(resumeFolder, "args.yaml");
+            var recorded = ForecastConfig.Load(args);
+            c = ForecastConfig.Apply(recorded, resumeOverrides ?? new Dictionary<string, string?>(), "command line");
+            var frozen = ForecastConfig.Keys.Where(k => !ResumableKeys.Contains(k.Key) && !Equals(k.Value.GetValue(recorded), k.Value.GetValue(c)))
+                .Select(k => "--" + k.Key.Replace('_', '-')).ToList();
+            if (frozen.Count > 0)
+                throw new ConfigException($"--resume: {string.Join(", ", frozen)} cannot change when resuming, since {args} defines the run; only --epochs and --plain can");
+            resumeState = Checkpoint.ReadState(Path.Combine(resumeFolder, "last"));
+            if (c.Epochs < resumeState.Epoch)
+                throw new ConfigException($"--epochs {c.Epochs} is fewer than the {resumeState.Epoch} epoch(s) {resumeFolder} has already reached");
+            if (recorded != c) AtomicFile.WriteAllText(args, c.ToYaml());
+        }
         var data = Prepare(c);
-        var runDir = RunFolder.Create(c.Project);
-        AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), c.ToYaml());
+        if (resumeState is null)
+        {
+            runDir = RunFolder.Create(c.Project);
+            AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), c.ToYaml());
+        }
+        else runDir = resumeFolder!;
         Torch.ManualSeed(c.Seed);
         var model = BuildModel(c);
         var trainSet = data.Split.TrainWindows(data.Normalized, c.Lookback, c.Horizon, c.Stride);
@@ -76,18 +110,52 @@ public static class ForecastJob
             ["scaler_std"] = data.Scaler.Std.ToString("R", CultureInfo.InvariantCulture),
         });
         trainer.Add(reporter, new CsvLogger(Path.Combine(runDir, "metrics.csv")), checkpoints);
-        (plainOutput ?? Console.Out).WriteLine(string.Create(CultureInfo.InvariantCulture,
+
+        int startEpoch = 1, skip = 0, batchesPerEpoch = trainLoader.Count;
+        if (resumeState is not null)
+        {
+            var last = Path.Combine(runDir, "last");
+            var loaded = Checkpoint.Load(last, model, optimizer);
+            loaded.CheckRange(Path.Combine(last, Checkpoint.JsonFile), c.Epochs, batchesPerEpoch, 1);
+            if (loaded.Generators.TryGetValue("default", out var g))
+            {
+                try { Generator.Default.SetState(g); }
+                catch (ArgumentException e) { throw new CheckpointException(Path.Combine(last, Checkpoint.JsonFile), $": {e.Message}"); }
+            }
+            trainer.Restore(loaded);
+            startEpoch = loaded.EpochComplete ? loaded.Epoch + 1 : loaded.Epoch;
+            skip = loaded.EpochComplete ? 0 : loaded.BatchesDone;
+            log.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
+            if (startEpoch > c.Epochs) { log.WriteLine($"{runDir} already finished its {c.Epochs} epochs"); return (runDir, 0); }
+        }
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ember forecast: {c.Cell} {c.Hidden}×{c.Layers} ({model.ParameterCount():N0} parameters) on {c.Data} ({data.Csv.Values.Length} steps: " +
             $"{data.Split.TrainEnd} train, {c.Val} val, {c.Test} test), lookback {c.Lookback}, horizon {c.Horizon}, {trainSet.Count} training windows, {c.Epochs} epochs → {runDir}"));
-        reporter.Run(() => trainer.Fit(epoch => trainLoader.Iterate(epoch - 1).Select(b => (b[0], b[1])),
-            valLoader is null ? null : _ => valLoader.Iterate(0).Select(b => (b[0], b[1])), batchesPerEpoch: trainLoader.Count));
+        PosixSignal? interruptedBy = null;
+        void OnSignal(PosixSignalContext context)
+        {
+            if (interruptedBy is not null) return; // a second signal ends the process at once
+            context.Cancel = true; // stop after the current batch and write last/
+            interruptedBy = context.Signal;
+            trainer.State.StopReason = $"interrupted ({(context.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "Ctrl-C")}); resume with: ember forecast train --resume {runDir}";
+            trainer.State.StopRequested = true;
+        }
+        using (PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal))
+        using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal))
+            reporter.Run(() => trainer.Fit(epoch => trainLoader.Iterate(epoch - 1).Select(b => (b[0], b[1])),
+                valLoader is null ? null : _ => valLoader.Iterate(0).Select(b => (b[0], b[1])), startEpoch, batchesPerEpoch, skip));
         if (trainer.State.History.Count > 0) Plots.Results(trainer.State.History, Path.Combine(runDir, "results.png"));
+        if (interruptedBy is not null)
+        {
+            log.WriteLine($"stopped: {trainer.State.StopReason}");
+            return (runDir, interruptedBy == PosixSignal.SIGTERM ? 143 : 130);
+        }
 
         LoadWeights(runDir, model, data.Scaler);
         var scores = Evaluate(model, data, c);
-        Report(runDir, c, data, scores, plainOutput ?? Console.Out, clock.Elapsed);
+        Report(runDir, c, data, scores, log, clock.Elapsed);
         reporter.Summary(trainer.State, runDir);
-        return runDir;
+        return (runDir, 0);
     }
 
     /// <summary>Loads best/ (or last/ when the run had no validation part) and checks the run's scaler against the data's.</summary>

@@ -1,0 +1,253 @@
+using System.Globalization;
+using Ember.Cli.Commands;
+using Ember.Cli.Commands.Detect;
+using Ember.Training;
+
+namespace Ember.Tests.Cli;
+
+/// <summary>
+/// A one-object detection set (16 training images, 4 batches of 4 per epoch) and one uninterrupted 3-epoch
+/// `ember detect train` run on it, made once: the reference every interrupted run must reproduce, and the checkpoints
+/// the damage cases copy.
+/// </summary>
+public sealed class DetectFaultFixture : IDisposable
+{
+    /// <summary>The temporary root.</summary>
+    public string Root { get; }
+    /// <summary>The set's data.yaml.</summary>
+    public string Data { get; }
+    /// <summary>The uninterrupted run.</summary>
+    public string Whole { get; }
+    /// <summary>The uninterrupted run's metrics.csv rows.</summary>
+    public List<double[]> WholeRows { get; }
+
+    public DetectFaultFixture()
+    {
+        Root = Directory.CreateTempSubdirectory("ember-detect-fault").FullName;
+        Data = DetectCommandTests.OneObjectSet(Path.Combine(Root, "set"), train: 16, val: 4).Yaml;
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "train", .. Options(Data), "--project", Path.Combine(Root, "whole")]);
+        if (code != 0) throw new InvalidOperationException($"the reference run failed ({code}): {stderr}{stdout}");
+        Whole = Path.Combine(Root, "whole", "exp1");
+        WholeRows = DetectFaultTests.Rows(Path.Combine(Whole, "metrics.csv"));
+    }
+
+    /// <summary>The options of every run here: small, no augmentation, no pictures.</summary>
+    public static string[] Options(string data) =>
+        ["--data", data, "--img", "64", "--epochs", "3", "--batch-size", "4", "--augment", "false", "--optimizer", "adam", "--lr", "0.01",
+         "--ema", "0", "--warmup-epochs", "0", "--plot-images", "0", "--plain"];
+
+    /// <summary>A fresh copy of the uninterrupted run, for a case to damage.</summary>
+    public string Copy(string name)
+    {
+        var copy = Path.Combine(Root, "damaged", name, "exp1");
+        if (Directory.Exists(copy)) Directory.Delete(copy, true);
+        CopyFolder(Whole, copy);
+        return copy;
+    }
+
+    static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        foreach (var dir in Directory.GetDirectories(from)) CopyFolder(dir, Path.Combine(to, Path.GetFileName(dir)));
+    }
+
+    public void Dispose() => Directory.Delete(Root, true);
+}
+
+/// <summary>
+/// `ember detect train | val | predict | make-data` and `ember export` of a detection run under the faults a user meets:
+/// the real process stopped by SIGTERM, Ctrl-C or kill -9 (the run resumes onto the uninterrupted run's metrics), a full
+/// disk or a refused write while a checkpoint is saved (the previous checkpoint stays whole), folders that cannot be
+/// written, damaged checkpoints and bad data files: each an exit code and a message naming the file, never a stack trace.
+/// </summary>
+public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFaultFixture>
+{
+    internal static List<double[]> Rows(string csv)
+        => File.ReadAllLines(csv).Skip(1).Select(l => l.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToList();
+
+    /// <summary>Every column but the wall time equals the uninterrupted run's, bit for bit.</summary>
+    void AssertSameRows(string run)
+    {
+        var rows = Rows(Path.Combine(run, "metrics.csv"));
+        Assert.Equal(fx.WholeRows.Count, rows.Count);
+        for (int e = 0; e < rows.Count; e++)
+            for (int k = 0; k < DetectEpoch.Columns.Length - 1; k++)
+                Assert.True(fx.WholeRows[e][k].Equals(rows[e][k]),
+                    $"epoch {e + 1} {(k == 0 ? "epoch" : DetectEpoch.Columns[k - 1])}: {rows[e][k]} after resuming, {fx.WholeRows[e][k]} uninterrupted");
+    }
+
+    [Theory]
+    [InlineData(15, 143, "SIGTERM")]
+    [InlineData(2, 130, "Ctrl-C")]
+    public void A_signal_mid_epoch_saves_last_and_the_resumed_run_writes_the_uninterrupted_rows(int signal, int exitCode, string name)
+    {
+        var project = Path.Combine(fx.Root, "signal-" + signal);
+        using var cli = SignalTests.StartCli(["detect", "train", .. DetectFaultFixture.Options(fx.Data), "--project", project]);
+        // the first progress line comes after batch 1 of 4 of epoch 1: the signal lands with ≥ 2 epochs still to go
+        var (output, started) = SignalTests.Watch(cli, "epoch 1/3 ");
+        Assert.True(started.Wait(TimeSpan.FromSeconds(120)), $"no progress line: {output}");
+        Assert.Equal(0, SignalTests.Kill(cli.Id, signal));
+        Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(60)), $"the run did not stop after {name}");
+        cli.WaitForExit(); // drains the output
+        Assert.True(cli.ExitCode == exitCode, $"exit code {cli.ExitCode}: {output}");
+        var run = Path.Combine(project, "exp1");
+        Assert.Contains($"interrupted ({name}); resume with: ember detect train --resume {run}", output.ToString());
+        Assert.DoesNotContain("   at ", output.ToString());
+        var state = Checkpoint.ReadState(Path.Combine(run, "last"));
+        Assert.True(state.Epoch < 3 || !state.EpochComplete, $"stopped at epoch {state.Epoch}, complete {state.EpochComplete}: not before the end of the run");
+
+        var log = new StringWriter();
+        Assert.Equal(0, DetectJob.Train(new DetectConfig(), run, log));
+        Assert.Contains($"resuming {run}", log.ToString());
+        AssertSameRows(run);
+    }
+
+    [Fact]
+    public void After_kill_9_the_run_resumes_from_its_last_whole_checkpoint()
+    {
+        var project = Path.Combine(fx.Root, "kill9");
+        using (var cli = SignalTests.StartCli(["detect", "train", .. DetectFaultFixture.Options(fx.Data), "--project", project]))
+        {
+            // epoch 2's first progress line comes after epoch 1's checkpoints were saved
+            var (output, seen) = SignalTests.Watch(cli, "epoch 2/3 ");
+            Assert.True(seen.Wait(TimeSpan.FromSeconds(120)), $"no progress line: {output}");
+            Assert.Equal(0, SignalTests.Kill(cli.Id, 9));
+            Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(30)));
+        }
+        var run = Path.Combine(project, "exp1");
+        var state = Checkpoint.ReadState(Path.Combine(run, "last"));
+        Assert.True(state.EpochComplete && state.Epoch >= 1, $"last/ holds epoch {state.Epoch}, complete {state.EpochComplete}");
+        Assert.Equal(0, DetectJob.Train(new DetectConfig(), run, TextWriter.Null));
+        AssertSameRows(run);
+    }
+
+    [Theory]
+    [InlineData("disk full")]
+    [InlineData("write refused")]
+    public void A_checkpoint_save_that_fails_keeps_the_previous_one_whole_and_the_run_resumes(string fault)
+    {
+        var project = Path.Combine(fx.Root, "save-fails-" + fault.Replace(' ', '-'));
+        // epoch 1 swaps in last/ and best/; the third swap is epoch 2's first save
+        int swaps = 0;
+        Checkpoint.FaultInjection.Value = file =>
+        {
+            if (file != "swap" || ++swaps != 3) return;
+            if (fault == "disk full") throw new IOException("No space left on device : '" + project + "'", 28);
+            throw new UnauthorizedAccessException($"Access to the path '{project}' is denied.");
+        };
+        (int Code, string Stdout, string Stderr) result;
+        try { result = CliFailureTests.Invoke(["detect", "train", .. DetectFaultFixture.Options(fx.Data), "--project", project]); }
+        finally { Checkpoint.FaultInjection.Value = null; }
+        var (code, stdout, stderr) = result;
+        Assert.True(code == ExitCodes.FileSystem, $"exit code {code}: {stderr}");
+        Assert.StartsWith("ember: ", stderr);
+        Assert.Contains(fault == "disk full" ? "the disk is full" : "permission denied or read-only", stderr);
+        Assert.DoesNotContain("   at ", stderr + stdout);
+
+        var run = Path.Combine(project, "exp1");
+        var state = Checkpoint.ReadState(Path.Combine(run, "last"));
+        Assert.Equal((1, true), (state.Epoch, state.EpochComplete));
+        Assert.Empty(Directory.GetDirectories(run, ".*")); // no staging folder left behind
+        Assert.Equal(0, DetectJob.Train(new DetectConfig(), run, TextWriter.Null));
+        AssertSameRows(run);
+    }
+
+    /// <summary>A case: arguments made from the fixture, the exit code and a piece of the message.</summary>
+    public sealed record Case(Func<DetectFaultFixture, string[]> Args, int Code, string Message);
+
+    static string Best(DetectFaultFixture f) => Path.Combine(f.Whole, "best");
+    static string Images(DetectFaultFixture f) => Path.Combine(f.Root, "set", "images", "val");
+    static string New(DetectFaultFixture f, string name) => Path.Combine(f.Root, "new", name);
+
+    /// <summary>A copy of the run with <paramref name="damage"/> done to one file of its best/ (or last/).</summary>
+    static string Damaged(DetectFaultFixture f, string name, string file, Action<string> damage, string checkpoint = "best")
+    {
+        var copy = f.Copy(name);
+        damage(Path.Combine(copy, checkpoint, file));
+        return copy;
+    }
+
+    static void Flip(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0x5A;
+        File.WriteAllBytes(path, bytes);
+    }
+
+    static void Truncate(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open);
+        stream.SetLength(stream.Length / 2);
+    }
+
+    static string BadLabels(DetectFaultFixture f)
+    {
+        var root = Path.Combine(f.Root, "bad-labels");
+        if (!Directory.Exists(root))
+        {
+            var yaml = DetectCommandTests.OneObjectSet(root, train: 2, val: 1).Yaml;
+            foreach (var txt in Directory.GetFiles(Path.Combine(root, "labels", "train"))) File.WriteAllText(txt, "0 0.5 0.5 0.2\n");
+            return yaml;
+        }
+        return Path.Combine(root, "data.yaml");
+    }
+
+    public static readonly IReadOnlyDictionary<string, Case> Cases = new Dictionary<string, Case>
+    {
+        // folders that cannot be written (exit 5); the process runs as root here, so read-only means /proc and /sys
+        ["train project under /proc"] = new(f => ["detect", "train", "--data", f.Data, "--project", "/proc/ember-runs"], ExitCodes.FileSystem, "cannot create a run folder under '/proc/ember-runs'"),
+        ["predict project under /sys"] = new(f => ["detect", "predict", "--weights", Best(f), "--source", Images(f), "--project", "/sys/ember-predict"], ExitCodes.FileSystem, "/sys/ember-predict"),
+        ["predict project is /dev/full"] = new(f => ["detect", "predict", "--weights", Best(f), "--source", Images(f), "--project", "/dev/full"], ExitCodes.FileSystem, "/dev/full"),
+        ["val output under /proc"] = new(f => ["detect", "val", "--weights", Best(f), "--output", "/proc/ember-val"], ExitCodes.FileSystem, "/proc/ember-val"),
+        ["val output is /dev/full"] = new(f => ["detect", "val", "--weights", Best(f), "--output", "/dev/full"], ExitCodes.FileSystem, "/dev/full"),
+        ["make-data output under /proc"] = new(f => ["detect", "make-data", "--output", "/proc/ember-data", "--train-images", "2", "--val-images", "1"], ExitCodes.FileSystem, "/proc/ember-data"),
+        ["export output is /dev/full"] = new(f => ["export", f.Copy("export-full"), "--format", "onnx", "--output", "/dev/full/detector.onnx"], ExitCodes.FileSystem, "/dev/full"),
+
+        // damaged checkpoints (exit 4), each naming the file
+        ["val weights flipped"] = new(f => ["detect", "val", "--weights", Path.Combine(Damaged(f, "val-flip", "model.safetensors", Flip), "best")], ExitCodes.Checkpoint, "model.safetensors"),
+        ["val weights truncated"] = new(f => ["detect", "val", "--weights", Path.Combine(Damaged(f, "val-cut", "model.safetensors", Truncate), "best")], ExitCodes.Checkpoint, "model.safetensors"),
+        ["val checkpoint.json garbage"] = new(f => ["detect", "val", "--weights", Path.Combine(Damaged(f, "val-json", "checkpoint.json", p => File.WriteAllText(p, "{\"Epoch\": ")), "best")], ExitCodes.Checkpoint, "checkpoint.json"),
+        ["predict weights truncated"] = new(f => ["detect", "predict", "--weights", Path.Combine(Damaged(f, "pred-cut", "model.safetensors", Truncate), "best"), "--source", Images(f), "--project", New(f, "pred-cut")], ExitCodes.Checkpoint, "model.safetensors"),
+        ["predict weights empty"] = new(f => ["detect", "predict", "--weights", Path.Combine(Damaged(f, "pred-empty", "model.safetensors", p => File.WriteAllBytes(p, [])), "best"), "--source", Images(f), "--project", New(f, "pred-empty")], ExitCodes.Checkpoint, "model.safetensors"),
+        ["predict weights missing"] = new(f => ["detect", "predict", "--weights", Path.Combine(Damaged(f, "pred-missing", "model.safetensors", File.Delete), "best"), "--source", Images(f), "--project", New(f, "pred-missing")], ExitCodes.Checkpoint, "is missing"),
+        ["predict weights folder missing"] = new(f => ["detect", "predict", "--weights", Path.Combine(f.Root, "no-run", "best"), "--source", Images(f), "--project", New(f, "pred-nofolder")], ExitCodes.Checkpoint, "no-run"),
+        ["export weights flipped"] = new(f => ["export", Damaged(f, "export-flip", "model.safetensors", Flip), "--format", "onnx", "--output", Path.Combine(f.Root, "new", "flip.onnx")], ExitCodes.Checkpoint, "model.safetensors"),
+        ["export checkpoint.json truncated"] = new(f => ["export", Damaged(f, "export-json", "checkpoint.json", Truncate), "--format", "safetensors", "--output", Path.Combine(f.Root, "new", "json.safetensors")], ExitCodes.Checkpoint, "checkpoint.json"),
+        ["resume with last weights flipped"] = new(f => ["detect", "train", "--resume", Damaged(f, "resume-flip", "model.safetensors", Flip, "last"), "--epochs", "4"], ExitCodes.Checkpoint, "model.safetensors"),
+        ["resume with optimizer truncated"] = new(f => ["detect", "train", "--resume", Damaged(f, "resume-opt", "optimizer.safetensors", Truncate, "last"), "--epochs", "4"], ExitCodes.Checkpoint, "optimizer.safetensors"),
+        ["resume with args.yaml garbage"] = new(f => ["detect", "train", "--resume", Damaged(f, "resume-args", "args.yaml", p => File.WriteAllText(p, "img: [64\n"), "."), "--epochs", "4"], ExitCodes.Usage, "args.yaml"),
+        ["resume with args.yaml missing"] = new(f => ["detect", "train", "--resume", Damaged(f, "resume-noargs", "args.yaml", File.Delete, "."), "--epochs", "4"], ExitCodes.Data, "args.yaml"),
+
+        // bad data files (exit 3), naming the file and line
+        ["train data.yaml garbage"] = new(f => ["detect", "train", "--data", CliFixtureFile(f, "garbage-data.yaml", "train: [images\n"), "--project", New(f, "garbage")], ExitCodes.Data, "garbage-data.yaml:2:1"),
+        ["anchors every label malformed"] = new(f => ["anchors", BadLabels(f)], ExitCodes.Data, "000.txt:1"),
+        ["train every label malformed"] = new(f => ["detect", "train", "--data", BadLabels(f), "--img", "64", "--epochs", "1", "--plain", "--project", New(f, "bad-labels")], ExitCodes.Data, "000.txt:1"),
+    };
+
+    static string CliFixtureFile(DetectFaultFixture f, string name, string text)
+    {
+        var path = Path.Combine(f.Root, "files", name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    public static TheoryData<string> Names => [.. Cases.Keys];
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void A_fault_gives_its_exit_code_and_a_message_naming_the_file_without_a_stack_trace(string name)
+    {
+        var c = Cases[name];
+        var args = c.Args(fx);
+        var before = CliFailureTests.Snapshot(fx.Whole);
+        var (code, stdout, stderr) = CliFailureTests.Invoke(args);
+        Assert.True(c.Code == code, $"{name}: exit code {code}, expected {c.Code}; stderr: {stderr}");
+        Assert.StartsWith("ember: ", stderr);
+        Assert.Contains(c.Message, stderr);
+        Assert.DoesNotContain("   at ", stderr);
+        Assert.DoesNotContain("   at ", stdout);
+        Assert.Equal(before, CliFailureTests.Snapshot(fx.Whole));
+    }
+}
