@@ -15,6 +15,12 @@ public sealed class MeanMetric
     /// <summary>Samples seen.</summary>
     public long Count => count;
 
+    /// <summary>The weighted sum of the values (the mean's numerator).</summary>
+    public double Sum => sum;
+
+    /// <summary>Continues from a saved <see cref="Sum"/> and <see cref="Count"/> (a resumed epoch), bit for bit.</summary>
+    public void Restore(double savedSum, long savedCount) { sum = savedSum; count = savedCount; }
+
     /// <summary>Clears the state.</summary>
     public void Reset() { sum = 0; count = 0; }
 }

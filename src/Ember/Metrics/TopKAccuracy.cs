@@ -22,6 +22,17 @@ public sealed class TopKAccuracy : IMetric
     /// <summary>Samples seen so far.</summary>
     public long Count => total;
 
+    /// <summary>Samples whose label was in the top k so far.</summary>
+    public long Correct => correct;
+
+    /// <summary>Continues from saved <see cref="Correct"/> and <see cref="Count"/> counts (a resumed epoch).</summary>
+    public void Restore(long savedCorrect, long savedCount)
+    {
+        if (savedCorrect < 0 || savedCount < savedCorrect) throw new ArgumentOutOfRangeException(nameof(savedCorrect), $"TopKAccuracy.Restore: {savedCorrect} correct of {savedCount}");
+        correct = savedCorrect;
+        total = savedCount;
+    }
+
     /// <inheritdoc/>
     public void Update(Tensor output, Tensor target)
     {

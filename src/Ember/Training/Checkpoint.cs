@@ -123,7 +123,8 @@ public static class Checkpoint
     {
         if (info.Type != typeof(CheckpointState)) return;
         foreach (var property in info.Properties)
-            if (property.Set is not null) property.IsRequired = true; // not the [JsonIgnore] Source
+            // not the [JsonIgnore] Source; PartialEpoch is absent from checkpoints written before it existed
+            if (property.Set is not null && property.Name != nameof(CheckpointState.PartialEpoch)) property.IsRequired = true;
     }
 
     /// <summary>The folder to read: <paramref name="folder"/>, or the complete previous checkpoint a save interrupted between its renames left.</summary>

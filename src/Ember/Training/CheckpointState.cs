@@ -13,6 +13,12 @@ public sealed record CheckpointState
     public bool EpochComplete { get; init; }
     /// <summary>Optimizer steps taken.</summary>
     public long GlobalStep { get; init; }
+    /// <summary>
+    /// The running training sums of the open epoch when it was cut mid-way (null when the epoch completed, for a run
+    /// of several processes, and in checkpoints written before this field existed): a resumed epoch's train_loss and
+    /// train_acc then cover the whole epoch, as if never stopped.
+    /// </summary>
+    public PartialEpochSums? PartialEpoch { get; init; }
     /// <summary>Metrics of the finished epochs.</summary>
     public List<EpochMetrics> History { get; init; } = new();
     /// <summary>The scheduler's state dict.</summary>
@@ -102,3 +108,9 @@ public sealed record CheckpointState
             Fail($"scaler state [{string.Join(", ", Scaler)}] is not a positive finite scale and a growth count within 0..{maxSteps}");
     }
 }
+
+/// <summary>
+/// Running sums of a training epoch cut mid-way: the batch-size-weighted loss sum over <paramref name="Samples"/>
+/// samples, and <paramref name="Correct"/> top-1 hits of <paramref name="Counted"/> classified samples.
+/// </summary>
+public sealed record PartialEpochSums(double LossSum, long Samples, long Correct, long Counted);

@@ -125,6 +125,15 @@ public sealed class Trainer
         var meanLoss = new MeanMetric();
         var accuracy = new TopKAccuracy(1);
         State.EpochSamples = 0;
+        if (firstBatch > 0 && State.ResumedSums is { } saved)
+        {
+            // the batches before the cut count toward this epoch's train_loss and train_acc, as in an unbroken run
+            meanLoss.Restore(saved.LossSum, saved.Samples);
+            if (saved.Counted > 0) accuracy.Restore(saved.Correct, saved.Counted);
+            State.EpochSamples = saved.Samples;
+        }
+        State.ResumedSums = null;
+        State.EpochSums = new(meanLoss.Sum, meanLoss.Count, accuracy.Correct, accuracy.Count);
         State.BatchIndex = firstBatch;
         Fire(c => c.OnEpochStart(State));
         optimizer.ZeroGrad();
@@ -157,6 +166,7 @@ public sealed class Trainer
             if (output.Rank == 2 && target.Rank == 1 && target.DType == DType.Int64) accuracy.Update(output.Detach(), target);
             State.EpochLoss = meanLoss.Compute();
             State.EpochAccuracy = accuracy.Count > 0 ? accuracy.Compute() : double.NaN;
+            State.EpochSums = new(meanLoss.Sum, meanLoss.Count, accuracy.Correct, accuracy.Count);
 
             bool lastOfEpoch = State.BatchesPerEpoch is int total && State.BatchIndex == total - 1;
             if (pending == Options.AccumulationSteps || lastOfEpoch) { OptimizerStep(); pending = 0; }
@@ -207,6 +217,8 @@ public sealed class Trainer
                 }
             }
         State.GlobalStep = checkpoint.GlobalStep;
+        // Sums of a cut epoch go to one process only: with several ranks, the epoch-end reduction adds the others' own.
+        State.ResumedSums = checkpoint.EpochComplete || (Distributed.Distributed.IsInitialized && Distributed.Distributed.Rank != 0) ? null : checkpoint.PartialEpoch;
         State.History.Clear();
         State.History.AddRange(checkpoint.History);
     }

@@ -28,6 +28,10 @@ public sealed class TrainerState
     public long GlobalStep { get; internal set; }
     /// <summary>Samples seen in the current epoch.</summary>
     public long EpochSamples { get; internal set; }
+    /// <summary>The current epoch's running sums (what a mid-epoch checkpoint saves to continue them on resume).</summary>
+    public PartialEpochSums EpochSums { get; internal set; } = new(0, 0, 0, 0);
+    /// <summary>Sums restored from a mid-epoch checkpoint, taken up by the first resumed epoch.</summary>
+    internal PartialEpochSums? ResumedSums { get; set; }
     /// <summary>The last batch's loss (before flooding and accumulation scaling).</summary>
     public double BatchLoss { get; internal set; } = double.NaN;
     /// <summary>The running mean training loss of the current epoch.</summary>

@@ -47,6 +47,23 @@ public class CheckpointIntegrityTests
         public void Dispose() => Directory.Delete(Root, true);
     }
 
+    [Fact]
+    public void A_cut_epochs_running_sums_round_trip_exactly_and_a_checkpoint_from_before_them_still_reads()
+    {
+        using var f = new Fixture();
+        var sums = new PartialEpochSums(0.1 + 0.2 + 1e-17 * 3, 320, 271, 320); // a sum whose last bits matter
+        Checkpoint.Save(f.Folder, f.Model, new CheckpointState { Epoch = 2, BatchesDone = 5, GlobalStep = 13, PartialEpoch = sums }, f.Optimizer, f.Ema);
+        var read = Checkpoint.ReadState(f.Folder);
+        Assert.Equal(sums, read.PartialEpoch);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(sums.LossSum), BitConverter.DoubleToInt64Bits(read.PartialEpoch!.LossSum));
+        // written before the field existed: no PartialEpoch member at all
+        f.EditJson(node => node.Remove(nameof(CheckpointState.PartialEpoch)));
+        Assert.Null(Checkpoint.ReadState(f.Folder).PartialEpoch);
+        // every other member stays required: a missing one is still damage
+        f.EditJson(node => node.Remove(nameof(CheckpointState.BatchesDone)));
+        Assert.Throws<CheckpointException>(() => Checkpoint.ReadState(f.Folder));
+    }
+
     [Theory]
     [InlineData("model.safetensors")]
     [InlineData("optimizer.safetensors")]

@@ -101,6 +101,8 @@ public sealed class ModelCheckpoint : Callback
         BatchesDone = state.BatchIndex,
         EpochComplete = complete,
         GlobalStep = state.GlobalStep,
+        // one process's sums are the epoch's only when it is the only process (ranks' sums are reduced at epoch end)
+        PartialEpoch = complete || (Distributed.Distributed.IsInitialized && Distributed.Distributed.WorldSize > 1) ? null : state.EpochSums,
         History = [.. state.History],
         Scheduler = scheduler?.StateDict() ?? plateau?.StateDict(),
         Scaler = scaler is null ? null : CheckpointState.ScalerState(scaler),
