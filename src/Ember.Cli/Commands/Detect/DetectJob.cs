@@ -210,19 +210,13 @@ public static class DetectJob
             $"ember detect train: {model.ModelName} ({model.ParameterCount():N0} parameters, {data.ClassCount} classes), --img {config.Img}, {config.Epochs} epochs, batch {config.BatchSize}, " +
             $"{config.Optimizer} lr {config.Lr}, schedule {config.Schedule} (warm-up {warmup} steps), AMP {config.Amp}, bias prior {(config.BiasPrior ? "on" : "off")}, EMA {(ema is null ? "off" : config.Ema.ToString(CultureInfo.InvariantCulture))}, " +
             $"{trainCount} training / {valSet.Count} validation images, {Torch.NumThreads} threads → {runDir}"));
-        PosixSignal? interruptedBy = null;
-        void OnSignal(PosixSignalContext context)
+        PosixSignal? interruptedBy;
+        using (var signals = new SignalStop(trainer.State, $"ember detect train --resume {runDir}"))
         {
-            if (interruptedBy is not null) return; // a second signal ends the process at once
-            context.Cancel = true; // stop after the current batch and write last/
-            interruptedBy = context.Signal;
-            trainer.State.StopReason = $"interrupted ({(context.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "Ctrl-C")}); resume with: ember detect train --resume {runDir}";
-            trainer.State.StopRequested = true;
-        }
-        using (PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal))
-        using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal))
             reporter.Run(() => trainer.Fit(epoch => trainLoader.Iterate(epoch - 1).Select(b => (b.Images, b.Targets)),
                 _ => valLoader.Iterate(0).Select(b => (b.Images, b.Targets)), startEpoch, batchesPerEpoch, skip));
+            interruptedBy = signals.Signal;
+        }
         bool interrupted = trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted", StringComparison.Ordinal) == true;
         int exitCode = interruptedBy == PosixSignal.SIGTERM ? 143 : interrupted ? 130 : 0;
 

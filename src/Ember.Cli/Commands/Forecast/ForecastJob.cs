@@ -131,19 +131,13 @@ public static class ForecastJob
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ember forecast: {c.Cell} {c.Hidden}×{c.Layers} ({model.ParameterCount():N0} parameters) on {c.Data} ({data.Csv.Values.Length} steps: " +
             $"{data.Split.TrainEnd} train, {c.Val} val, {c.Test} test), lookback {c.Lookback}, horizon {c.Horizon}, {trainSet.Count} training windows, {c.Epochs} epochs → {runDir}"));
-        PosixSignal? interruptedBy = null;
-        void OnSignal(PosixSignalContext context)
+        PosixSignal? interruptedBy;
+        using (var signals = new SignalStop(trainer.State, $"ember forecast train --resume {runDir}"))
         {
-            if (interruptedBy is not null) return; // a second signal ends the process at once
-            context.Cancel = true; // stop after the current batch and write last/
-            interruptedBy = context.Signal;
-            trainer.State.StopReason = $"interrupted ({(context.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "Ctrl-C")}); resume with: ember forecast train --resume {runDir}";
-            trainer.State.StopRequested = true;
-        }
-        using (PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal))
-        using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal))
             reporter.Run(() => trainer.Fit(epoch => trainLoader.Iterate(epoch - 1).Select(b => (b[0], b[1])),
                 valLoader is null ? null : _ => valLoader.Iterate(0).Select(b => (b[0], b[1])), startEpoch, batchesPerEpoch, skip));
+            interruptedBy = signals.Signal;
+        }
         if (trainer.State.History.Count > 0) Plots.Results(trainer.State.History, Path.Combine(runDir, "results.png"));
         if (interruptedBy is not null)
         {
