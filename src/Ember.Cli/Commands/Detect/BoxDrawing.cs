@@ -62,8 +62,7 @@ public static class BoxDrawing
             }
         }
         using var encoded = SKImage.FromBitmap(bitmap).Encode(SKEncodedImageFormat.Png, 100);
-        var tmp = path + ".tmp";
-        using (var file = File.Create(tmp)) encoded.SaveTo(file);
-        File.Move(tmp, path, overwrite: true);
+        // whole or not at all, and no temporary left behind when the write fails (a full disk)
+        Ember.Interop.AtomicFile.Write(path, encoded.SaveTo);
     }
 }
