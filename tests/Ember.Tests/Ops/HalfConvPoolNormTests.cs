@@ -47,17 +47,7 @@ public class HalfConvPoolNormTests
                     var x = Inputs([c.N, c.Ci, c.H, c.W], dtype, seed++).RequiresGradInPlace();
                     var w = Inputs([c.Co, c.Ci / c.G, c.Kh, c.Kw], dtype, seed++).RequiresGradInPlace();
                     var b = Inputs([c.Co], dtype, seed++).RequiresGradInPlace();
-                    var y = ConvOps.Conv2d(x, w, b, c.S, c.P, c.D, c.G);
-                    var g = Inputs(y.Shape.ToArray(), dtype, seed++);
-                    var grads = Torch.Grad([y], [x, w, b], [g]);
-
-                    var (x32, w32, b32) = (Widen(x), Widen(w), Widen(b));
-                    var y32 = ConvOps.Conv2d(x32, w32, b32, c.S, c.P, c.D, c.G);
-                    var grads32 = Torch.Grad([y32], [x32, w32, b32], [g.To(DType.Float32)]);
-                    AssertSameBits(y32.To(dtype), y, label + " output");
-                    AssertSameBits(grads32[0]!.To(dtype), grads[0]!, label + " input gradient");
-                    AssertSameBits(grads32[1]!.To(dtype), grads[1]!, label + " weight gradient");
-                    AssertSameBits(grads32[2]!.To(dtype), grads[2]!, label + " bias gradient");
+                    AssertMatchesWidened((xi, wi, bi) => ConvOps.Conv2d(xi, wi, bi, c.S, c.P, c.D, c.G), x, w, b, seed++, label);
                 }
             }
             finally
@@ -108,15 +98,7 @@ public class HalfConvPoolNormTests
                     var x = Inputs([n, 4, 5, 6], dtype, 21).RequiresGradInPlace();
                     var w = Inputs([4, 3, 3, 3], dtype, 22).RequiresGradInPlace();
                     var b = Inputs([6], dtype, 23).RequiresGradInPlace();
-                    var y = ConvOps.ConvTranspose2d(x, w, b, stride, padding, outPad, (1, 1), 2);
-                    var g = Inputs(y.Shape.ToArray(), dtype, 24);
-                    var grads = Torch.Grad([y], [x, w, b], [g]);
-                    var (x32, w32, b32) = (Widen(x), Widen(w), Widen(b));
-                    var y32 = ConvOps.ConvTranspose2d(x32, w32, b32, stride, padding, outPad, (1, 1), 2);
-                    var grads32 = Torch.Grad([y32], [x32, w32, b32], [g.To(DType.Float32)]);
-                    AssertSameBits(grads32[0]!.To(dtype), grads[0]!, label + " input gradient");
-                    AssertSameBits(grads32[1]!.To(dtype), grads[1]!, label + " weight gradient");
-                    AssertSameBits(grads32[2]!.To(dtype), grads[2]!, label + " bias gradient");
+                    AssertMatchesWidened((xi, wi, bi) => ConvOps.ConvTranspose2d(xi, wi, bi, stride, padding, outPad, (1, 1), 2), x, w, b, 24, label);
                 }
             }
             finally
@@ -193,6 +175,25 @@ public class HalfConvPoolNormTests
 
     static Tensor Widen(Tensor t) => t.Detach().To(DType.Float32).RequiresGradInPlace();
 
+    /// <summary>
+    /// <paramref name="op"/> on the half x, w, b (which require grad) and on their float32 widenings: the output and the
+    /// three gradients, for one half upstream gradient, must be the float32 results rounded once, bit for bit.
+    /// </summary>
+    static void AssertMatchesWidened(Func<Tensor, Tensor, Tensor, Tensor> op, Tensor x, Tensor w, Tensor b, int gradSeed, string label)
+    {
+        var dtype = x.DType;
+        var y = op(x, w, b);
+        var g = Inputs(y.Shape.ToArray(), dtype, gradSeed);
+        var grads = Torch.Grad([y], [x, w, b], [g]);
+        var (x32, w32, b32) = (Widen(x), Widen(w), Widen(b));
+        var y32 = op(x32, w32, b32);
+        var grads32 = Torch.Grad([y32], [x32, w32, b32], [g.To(DType.Float32)]);
+        AssertSameBits(y32.To(dtype), y, label + " output");
+        AssertSameBits(grads32[0]!.To(dtype), grads[0]!, label + " input gradient");
+        AssertSameBits(grads32[1]!.To(dtype), grads[1]!, label + " weight gradient");
+        AssertSameBits(grads32[2]!.To(dtype), grads[2]!, label + " bias gradient");
+    }
+
     // Normal values; with specials, every few an edge (NaN, ±inf, ±0) for the max-pooling ties and NaN rules.
     static Tensor Inputs(int[] shape, DType dtype, int seed, bool specials = false)
     {
@@ -204,14 +205,5 @@ public class HalfConvPoolNormTests
         return Torch.FromArray(v, shape).To(dtype);
     }
 
-    static void AssertSameBits(Tensor expected, Tensor actual, string label)
-    {
-        Assert.Equal(expected.DType, actual.DType);
-        Assert.Equal(expected.Shape.ToArray(), actual.Shape.ToArray());
-        var e = expected.To(DType.Float32).ToArray<float>();
-        var a = actual.To(DType.Float32).ToArray<float>();
-        for (int i = 0; i < e.Length; i++)
-            if (BitConverter.SingleToUInt32Bits(e[i]) != BitConverter.SingleToUInt32Bits(a[i]))
-                Assert.Fail($"{label}: element {i} is {a[i]:R}, widen-compute-round gives {e[i]:R}");
-    }
+    static void AssertSameBits(Tensor expected, Tensor actual, string label) => HalfTestData.AssertSameBits(expected, actual, label);
 }
