@@ -51,6 +51,7 @@ public static class CliErrors
         var e = Unwrap(exception);
         return e switch
         {
+            CommandInterrupted i => (i.ExitCode, i.Message),
             ConfigException => (ExitCodes.Usage, e.Message),
             YamlDotNet.Core.YamlException y => (ExitCodes.Usage, $"invalid YAML at line {y.Start.Line}, column {y.Start.Column}: {FirstLine(y.Message)}"),
             TrainingDivergedException d => (ExitCodes.Diverged, Diverged(d)),

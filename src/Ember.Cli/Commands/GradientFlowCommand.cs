@@ -36,35 +36,55 @@ public static class GradientFlowCommand
             bool isRecurrent = parse.GetValue(recurrent);
             // the destination first: a folder that cannot be written fails at once, not after the experiment
             var file = isRecurrent ? "recurrent-gradient-flow.png" : "gradient-flow.png";
-            var path = parse.GetValue(output) is string given ? Path.GetFullPath(given)
-                : Path.Combine(Path.GetFullPath(RunFolder.Create(parse.GetValue(project)!)), file);
+            string? runFolder = parse.GetValue(output) is null ? Path.GetFullPath(RunFolder.Create(parse.GetValue(project)!)) : null;
+            var path = runFolder is null ? Path.GetFullPath(parse.GetValue(output)!) : Path.Combine(runFolder, file);
             if (Directory.Exists(path)) throw new ConfigException($"--output {path} is a folder; give a file name such as {Path.Combine(path, file)}");
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            if (isRecurrent)
+            // Ctrl-C or SIGTERM stops the experiment; every file is written only at the end, so then none is, and the
+            // empty run folder made for them goes too (a later look finds no run rather than a run without results)
+            using var signals = new SignalCancel();
+            try
             {
-                int len = parse.GetValue(length), n = parse.GetValue(steps), h = parse.GetValue(hidden);
-                double rate = parse.GetValue(lr), limit = parse.GetValue(clip);
-                if (len < 2 || n < 0 || h < 1 || !(rate > 0) || !(limit > 0))
-                    throw new ConfigException($"gradient-flow --recurrent: expected --length ≥ 2, --steps ≥ 0, --hidden ≥ 1, --lr > 0 and --clip > 0, got {len}, {n}, {h}, {rate}, {limit}");
-                RunRecurrent(path, parse.GetValue(seed), len, n, h, rate, limit);
+                if (isRecurrent)
+                {
+                    int len = parse.GetValue(length), n = parse.GetValue(steps), h = parse.GetValue(hidden);
+                    double rate = parse.GetValue(lr), limit = parse.GetValue(clip);
+                    if (len < 2 || n < 0 || h < 1 || !(rate > 0) || !(limit > 0))
+                        throw new ConfigException($"gradient-flow --recurrent: expected --length ≥ 2, --steps ≥ 0, --hidden ≥ 1, --lr > 0 and --clip > 0, got {len}, {n}, {h}, {rate}, {limit}");
+                    RunRecurrent(path, parse.GetValue(seed), len, n, h, rate, limit, signals.Token);
+                    return 0;
+                }
+                var reports = new List<(string, GradientReport)>();
+                foreach (var architecture in GradientFlowExperiment.Architectures)
+                {
+                    signals.Token.ThrowIfCancellationRequested();
+                    var report = GradientFlowExperiment.Run(architecture, parse.GetValue(seed));
+                    Console.WriteLine($"== {architecture} ==\n{report}\n");
+                    reports.Add((architecture, report));
+                }
+                GradientFlowPlot.Save(reports, path);
+                Console.WriteLine($"wrote {path}");
                 return 0;
             }
-            var reports = GradientFlowExperiment.Architectures.Select(a => (a, GradientFlowExperiment.Run(a, parse.GetValue(seed)))).ToList();
-            foreach (var (name, report) in reports) Console.WriteLine($"== {name} ==\n{report}\n");
-            GradientFlowPlot.Save(reports, path);
-            Console.WriteLine($"wrote {path}");
-            return 0;
+            catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
+            {
+                if (runFolder is not null && !Directory.EnumerateFileSystemEntries(runFolder).Any()) Directory.Delete(runFolder);
+                signals.ThrowIfSignalled(runFolder is not null ? $"nothing was written (the empty run folder {runFolder} was removed)" : $"{path} was not written");
+                throw;
+            }
         }));
         return command;
     }
 
-    static void RunRecurrent(string path, int seed, int length, int steps, int hidden, double lr, double clip)
+    // The experiment checks `cancel` between training steps; the three files are written only after every run.
+    static void RunRecurrent(string path, int seed, int length, int steps, int hidden, double lr, double clip, CancellationToken cancel)
     {
         var folder = Path.GetDirectoryName(path)!;
         var norms = new List<(string, double[])>();
         var (x, y) = RecurrentGradientFlowExperiment.AddingBatch(256, length, new Generator(seed + 7));
         foreach (var cell in RecurrentGradientFlowExperiment.Cells)
         {
+            cancel.ThrowIfCancellationRequested();
             Torch.ManualSeed(seed);
             norms.Add((cell, RecurrentGradientFlowExperiment.StepGradientNorms(RecurrentGradientFlowExperiment.Build(cell, hidden), x, y)));
         }
@@ -82,7 +102,7 @@ public static class GradientFlowCommand
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 Torch.ManualSeed(seed);
                 var model = RecurrentGradientFlowExperiment.Build(cell, hidden);
-                var (accuracy, mse, maxNorm) = RecurrentGradientFlowExperiment.Train(model, length, steps, lr, limit, batch: 64, testBatch: 1000, seed: seed);
+                var (accuracy, mse, maxNorm) = RecurrentGradientFlowExperiment.Train(model, length, steps, lr, limit, batch: 64, testBatch: 1000, seed: seed, cancel: cancel);
                 accuracies.Add((cell, limit, accuracy));
                 if (limit is not null) trained.Add((cell + " trained", RecurrentGradientFlowExperiment.StepGradientNorms(model, x, y)));
                 string clipText = limit is double c ? c.ToString(CultureInfo.InvariantCulture) : "none";

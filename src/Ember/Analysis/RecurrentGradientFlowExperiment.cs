@@ -82,10 +82,10 @@ public static class RecurrentGradientFlowExperiment
     /// Trains <paramref name="model"/> on fresh batches for <paramref name="steps"/> Adam steps (lr <paramref name="lr"/>),
     /// clipping the gradient norm to <paramref name="clip"/> when given, and returns the test accuracy on
     /// <paramref name="testBatch"/> fresh sequences, the final test MSE, and the largest gradient norm seen before clipping
-    /// (NaN accuracy and MSE when the loss stopped being finite).
+    /// (NaN accuracy and MSE when the loss stopped being finite). <paramref name="cancel"/> is checked before each step.
     /// </summary>
     public static (double Accuracy, double TestMse, double MaxGradNorm) Train(Module model, int length, int steps, double lr, double? clip,
-        int batch, int testBatch, int seed)
+        int batch, int testBatch, int seed, CancellationToken cancel = default)
     {
         var generator = new Generator(seed);
         var optimizer = new Adam(model.Parameters(), new AdamOptions { LearningRate = lr });
@@ -94,6 +94,7 @@ public static class RecurrentGradientFlowExperiment
         model.Train();
         for (int step = 0; step < steps; step++)
         {
+            cancel.ThrowIfCancellationRequested();
             var (x, y) = AddingBatch(batch, length, generator);
             optimizer.ZeroGrad();
             var loss = F.MseLoss(model.Call(x), y);

@@ -6,8 +6,10 @@ namespace Ember.Distributed;
 /// Makes an epoch's training loss and accuracy those of the whole global batch stream rather than of this rank's
 /// share: at epoch end the ranks' sample-weighted sums are all-reduced and the epoch's history row is rewritten.
 /// Likewise the validation loss, top-1 and top-5 at validation end, so each rank can validate on its own shard of the
-/// validation set (the result is the whole set's, up to rounding, and the same on every rank). Register it before the
-/// callbacks that read the row (loggers, progress), on every rank.
+/// validation set (the result is the whole set's, up to rounding, and the same on every rank). When the ranks stop
+/// mid-epoch together (<see cref="DistributedStopConsensus"/>), it gathers every rank's running sums of the open epoch
+/// for the checkpoint then written, so that a resumed epoch's row covers the batches before the cut. Register it
+/// before the callbacks that read the row (loggers, progress), on every rank.
 /// </summary>
 public sealed class DistributedEpochMetrics : Callback
 {
@@ -28,6 +30,26 @@ public sealed class DistributedEpochMetrics : Callback
         m["top1"] = total[4] > 0 ? total[2] / total[4] : double.NaN;
         m["top5"] = total[4] > 0 ? total[3] / total[4] : double.NaN;
         state.ValidationSamples = (long)total[1];
+    }
+
+    /// <inheritdoc/>
+    public override void OnFitEnd(TrainerState state)
+    {
+        // Only after a stop the ranks agreed on (they all left the epoch at the same batch); a fit that ended by an
+        // exception may have left the peers elsewhere, and a collective here would wait for them forever.
+        if (!state.StoppedMidEpoch) return;
+        var group = Distributed.Group("DistributedEpochMetrics");
+        if (group.WorldSize == 1) return;
+        var own = state.EpochSums;
+        var losses = Distributed.AllGather(Torch.FromArray(new[] { own.LossSum }, [1]));
+        var counts = Distributed.AllGather(Torch.FromArray(new[] { own.Samples, own.Correct, own.Counted }, [3]));
+        var ranks = new PartialEpochSums[group.WorldSize];
+        for (int r = 0; r < ranks.Length; r++)
+        {
+            var c = counts[r].ToArray<long>();
+            ranks[r] = new PartialEpochSums(losses[r].ToDoubleArray()[0], c[0], c[1], c[2]);
+        }
+        state.RankEpochSums = ranks;
     }
 
     /// <inheritdoc/>

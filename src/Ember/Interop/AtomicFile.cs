@@ -3,6 +3,10 @@ namespace Ember.Interop;
 /// <summary>Writes files so that a crash or Ctrl-C never leaves a half-written file: write a temporary file, flush, rename.</summary>
 public static class AtomicFile
 {
+    /// <summary>Test hook: given the target path and the temporary file's stream, returns the stream to write through
+    /// (a wrapper that fails part-way stands for a disk that fills up during the write).</summary>
+    internal static readonly AsyncLocal<Func<string, Stream, Stream>?> FaultInjection = new();
+
     /// <summary>Writes through <paramref name="write"/> into a temporary file beside <paramref name="path"/>, then renames it over the target.</summary>
     public static void Write(string path, Action<Stream> write)
     {
@@ -14,7 +18,7 @@ public static class AtomicFile
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                write(stream);
+                write(FaultInjection.Value is { } wrap ? wrap(full, stream) : stream);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temporary, full, overwrite: true);

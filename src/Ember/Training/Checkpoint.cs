@@ -123,8 +123,9 @@ public static class Checkpoint
     {
         if (info.Type != typeof(CheckpointState)) return;
         foreach (var property in info.Properties)
-            // not the [JsonIgnore] Source; PartialEpoch is absent from checkpoints written before it existed
-            if (property.Set is not null && property.Name != nameof(CheckpointState.PartialEpoch)) property.IsRequired = true;
+            // not the [JsonIgnore] Source; the partial-epoch sums are absent from checkpoints written before they existed
+            if (property.Set is not null && property.Name is not (nameof(CheckpointState.PartialEpoch) or nameof(CheckpointState.PartialEpochRanks)))
+                property.IsRequired = true;
     }
 
     /// <summary>The folder to read: <paramref name="folder"/>, or the complete previous checkpoint a save interrupted between its renames left.</summary>

@@ -14,11 +14,17 @@ public sealed record CheckpointState
     /// <summary>Optimizer steps taken.</summary>
     public long GlobalStep { get; init; }
     /// <summary>
-    /// The running training sums of the open epoch when it was cut mid-way (null when the epoch completed, for a run
-    /// of several processes, and in checkpoints written before this field existed): a resumed epoch's train_loss and
+    /// The running training sums of the open epoch when it was cut mid-way, over all processes of the run (null when
+    /// the epoch completed, and in checkpoints written before this field existed): a resumed epoch's train_loss and
     /// train_acc then cover the whole epoch, as if never stopped.
     /// </summary>
     public PartialEpochSums? PartialEpoch { get; init; }
+    /// <summary>
+    /// For a run of several processes cut mid-epoch, each rank's own running sums, rank 0 first (<see cref="PartialEpoch"/>
+    /// is their total). A resume with as many processes gives each rank its own back, so that the epoch-end reduction
+    /// adds exactly what the unbroken run's did; null otherwise.
+    /// </summary>
+    public List<PartialEpochSums>? PartialEpochRanks { get; init; }
     /// <summary>Metrics of the finished epochs.</summary>
     public List<EpochMetrics> History { get; init; } = new();
     /// <summary>The scheduler's state dict.</summary>
@@ -69,6 +75,13 @@ public sealed record CheckpointState
             Fail($"scaler state [{string.Join(", ", Scaler)}] is not a positive finite scale and a whole growth count");
         foreach (var (key, value) in Scheduler ?? [])
             if (double.IsNaN(value)) Fail($"scheduler '{key}' is NaN");
+        if (PartialEpoch is { } sums && !sums.CountsAreConsistent)
+            Fail($"partial_epoch counts {sums.Correct} correct of {sums.Counted} classified of {sums.Samples} samples are not 0 ≤ correct ≤ classified ≤ samples");
+        if (PartialEpochRanks is { } ranks)
+        {
+            if (PartialEpoch is null || ranks.Count < 2 || ranks.Any(r => r is null || !r.CountsAreConsistent) || ranks.Sum(r => r.Samples) != PartialEpoch.Samples)
+                Fail($"partial_epoch_ranks ({ranks.Count} ranks) do not add up to partial_epoch");
+        }
     }
 
     static bool Fraction(double value) => double.IsNaN(value) || value is >= 0 and <= 1;
@@ -113,4 +126,16 @@ public sealed record CheckpointState
 /// Running sums of a training epoch cut mid-way: the batch-size-weighted loss sum over <paramref name="Samples"/>
 /// samples, and <paramref name="Correct"/> top-1 hits of <paramref name="Counted"/> classified samples.
 /// </summary>
-public sealed record PartialEpochSums(double LossSum, long Samples, long Correct, long Counted);
+public sealed record PartialEpochSums(double LossSum, long Samples, long Correct, long Counted)
+{
+    /// <summary>The sums of several ranks, added in rank order (so the total's bits do not depend on how they were gathered).</summary>
+    public static PartialEpochSums Total(IReadOnlyList<PartialEpochSums> ranks)
+    {
+        double loss = 0;
+        long samples = 0, correct = 0, counted = 0;
+        foreach (var r in ranks) { loss += r.LossSum; samples += r.Samples; correct += r.Correct; counted += r.Counted; }
+        return new(loss, samples, correct, counted);
+    }
+
+    internal bool CountsAreConsistent => Correct >= 0 && Correct <= Counted && Counted <= Samples;
+}

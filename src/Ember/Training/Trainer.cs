@@ -89,6 +89,8 @@ public sealed class Trainer
         State.Epochs = Options.Epochs;
         State.BatchesPerEpoch = batchesPerEpoch;
         State.Lr = CurrentLr();
+        State.StoppedMidEpoch = false;
+        State.RankEpochSums = null;
         Fire(c => c.OnFitStart(State));
         try
         {
@@ -98,7 +100,7 @@ public sealed class Trainer
                 var clock = Stopwatch.StartNew();
                 int skip = epoch == startEpoch ? skipBatches : 0;
                 bool completed = TrainEpoch(skip == 0 ? trainBatches(epoch) : trainBatches(epoch).Skip(skip), skip);
-                if (!completed) break; // interrupted mid-epoch: no validation, no epoch-end events; OnFitEnd sees the open epoch
+                if (!completed) { State.StoppedMidEpoch = true; break; } // no validation, no epoch-end events; OnFitEnd sees the open epoch
                 (double Loss, double Top1, double Top5)? validation = validationBatches is null ? null : Validate(validationBatches(epoch));
                 if (plateau is not null)
                 {
@@ -217,10 +219,19 @@ public sealed class Trainer
                 }
             }
         State.GlobalStep = checkpoint.GlobalStep;
-        // Sums of a cut epoch go to one process only: with several ranks, the epoch-end reduction adds the others' own.
-        State.ResumedSums = checkpoint.EpochComplete || (Distributed.Distributed.IsInitialized && Distributed.Distributed.Rank != 0) ? null : checkpoint.PartialEpoch;
+        State.ResumedSums = checkpoint.EpochComplete ? null : ResumedSums(checkpoint);
         State.History.Clear();
         State.History.AddRange(checkpoint.History);
+    }
+
+    // As many processes as the cut run: each rank continues its own sums, so the epoch-end reduction adds exactly what
+    // the unbroken run's did. Another count: the whole epoch's sums go to rank 0, and the reduction adds the others' new ones.
+    static PartialEpochSums? ResumedSums(CheckpointState checkpoint)
+    {
+        bool several = Distributed.Distributed.IsInitialized;
+        int rank = several ? Distributed.Distributed.Rank : 0, world = several ? Distributed.Distributed.WorldSize : 1;
+        if (checkpoint.PartialEpochRanks is { } ranks && ranks.Count == world) return ranks[rank];
+        return rank == 0 ? checkpoint.PartialEpoch : null;
     }
 
     void RecordGradientNorms()

@@ -30,6 +30,13 @@ public sealed class TrainerState
     public long EpochSamples { get; internal set; }
     /// <summary>The current epoch's running sums (what a mid-epoch checkpoint saves to continue them on resume).</summary>
     public PartialEpochSums EpochSums { get; internal set; } = new(0, 0, 0, 0);
+    /// <summary>
+    /// Every rank's <see cref="EpochSums"/>, rank 0 first, when a run of several processes stopped mid-epoch (gathered by
+    /// <see cref="Distributed.DistributedEpochMetrics"/> at fit end, for the checkpoint then written); null otherwise.
+    /// </summary>
+    public IReadOnlyList<PartialEpochSums>? RankEpochSums { get; internal set; }
+    /// <summary>True when the fit stopped inside an epoch (Ctrl-C, SIGTERM, a callback's stop): that epoch is still open.</summary>
+    public bool StoppedMidEpoch { get; internal set; }
     /// <summary>Sums restored from a mid-epoch checkpoint, taken up by the first resumed epoch.</summary>
     internal PartialEpochSums? ResumedSums { get; set; }
     /// <summary>The last batch's loss (before flooding and accumulation scaling).</summary>

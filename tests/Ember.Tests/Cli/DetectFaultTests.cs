@@ -1,6 +1,7 @@
 using System.Globalization;
 using Ember.Cli.Commands;
 using Ember.Cli.Commands.Detect;
+using Ember.Interop;
 using Ember.Training;
 
 namespace Ember.Tests.Cli;
@@ -151,6 +152,66 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
         Assert.Empty(Directory.GetDirectories(run, ".*")); // no staging folder left behind
         Assert.Equal(0, DetectJob.Train(new DetectConfig(), run, TextWriter.Null));
         AssertSameRows(run);
+    }
+
+    /// <summary>
+    /// Passes writes through until <paramref name="room"/> bytes are written, then fails as a full disk does (ENOSPC);
+    /// a flush with no room left fails too, as fsync does on a full disk (so even an empty file's write fails).
+    /// </summary>
+    internal sealed class FullDiskStream(Stream inner, long room) : Stream
+    {
+        long written;
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            int fits = (int)Math.Min(buffer.Length, Math.Max(0, room - written));
+            inner.Write(buffer[..fits]);
+            written += fits;
+            if (fits < buffer.Length) throw new IOException("No space left on device", 28);
+        }
+        public override void Flush()
+        {
+            if (written >= room) throw new IOException("No space left on device", 28);
+            inner.Flush();
+        }
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => written;
+        public override long Position { get => written; set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+
+    [Theory]
+    [InlineData(".png")]
+    [InlineData(".txt")]
+    public void A_disk_that_fills_up_while_predict_writes_is_exit_5_and_leaves_no_half_written_file(string failing)
+    {
+        var project = New(fx, "predict-full" + failing);
+        int seen = 0;
+        // the second image's annotated PNG fails after 100 bytes, or its labels file (which may be empty) at once
+        AtomicFile.FaultInjection.Value = (path, stream) => path.EndsWith(failing, StringComparison.Ordinal) && ++seen == 2 ? new FullDiskStream(stream, failing == ".png" ? 100 : 0) : stream;
+        (int Code, string Stdout, string Stderr) result;
+        try { result = CliFailureTests.Invoke(["detect", "predict", "--weights", Best(fx), "--source", Images(fx), "--project", project]); }
+        finally { AtomicFile.FaultInjection.Value = null; }
+        var (code, stdout, stderr) = result;
+        Assert.True(code == ExitCodes.FileSystem, $"exit code {code}: {stderr}");
+        Assert.StartsWith("ember: the disk is full", stderr);
+        Assert.DoesNotContain("   at ", stderr + stdout);
+        Assert.True(seen >= 2, "the fault was never injected");
+
+        var output = Path.Combine(project, "exp1");
+        var files = Directory.GetFiles(output, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(output, f)).Order(StringComparer.Ordinal).ToList();
+        // the first image whole (picture and labels); of the second, only its picture when the labels file failed
+        var first = Path.GetFileNameWithoutExtension(DetectPredictor.Images(Images(fx))[0]);
+        var second = Path.GetFileNameWithoutExtension(DetectPredictor.Images(Images(fx))[1]);
+        List<string> expected = failing == ".png" ? [first + ".png", Path.Combine("labels", first + ".txt")]
+            : [first + ".png", second + ".png", Path.Combine("labels", first + ".txt")];
+        Assert.Equal(expected.Order(StringComparer.Ordinal), files); // no .tmp, no half-written file under the final name
+        foreach (var png in files.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))
+            Assert.Equal(3, Ember.Detection.Data.DetectionImages.Decode(Path.Combine(output, png), 1 << 24).Size(0));
     }
 
     /// <summary>A case: arguments made from the fixture, the exit code and a piece of the message.</summary>

@@ -9,7 +9,7 @@ namespace Ember.Tests.Cli;
 public class ForecastFaultTests
 {
     // 50 years of a monthly series (trend + a 12-month cycle + noise): about 560 training windows, 18 batches per epoch.
-    static string Series(string folder)
+    internal static string Series(string folder)
     {
         var random = new Random(7);
         var lines = new List<string> { "month,level" };
@@ -72,5 +72,102 @@ public class ForecastFaultTests
                 Assert.True(ResumeTests.Sha256(Path.Combine(run, file)) == ResumeTests.Sha256(Path.Combine(whole, file)), $"{file} differs from the uninterrupted run's");
         }
         finally { Directory.Delete(temp, true); }
+    }
+}
+
+/// <summary>One small finished `ember forecast train` run, made once, whose copies the damage cases break.</summary>
+public sealed class ForecastDamageFixture : IDisposable
+{
+    /// <summary>The temporary root.</summary>
+    public string Root { get; }
+    /// <summary>The finished run.</summary>
+    public string Run { get; }
+
+    public ForecastDamageFixture()
+    {
+        Root = Directory.CreateTempSubdirectory("ember-forecast-damage").FullName;
+        var data = ForecastFaultTests.Series(Root);
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["forecast", "train", "--data", data, "--epochs", "2", "--hidden", "8", "--lookback", "24",
+            "--horizon", "3", "--val", "12", "--test", "12", "--project", Path.Combine(Root, "runs"), "--plain"]);
+        if (code != 0) throw new InvalidOperationException($"the forecast run failed ({code}): {stderr}{stdout}");
+        Run = Path.Combine(Root, "runs", "exp1");
+    }
+
+    /// <summary>A fresh copy of the run with <paramref name="damage"/> done to it (given the copy's folder).</summary>
+    public string Damaged(string name, Action<string> damage)
+    {
+        var copy = Path.Combine(Root, "damaged", name);
+        if (Directory.Exists(copy)) Directory.Delete(copy, true);
+        Copy(Run, copy);
+        damage(copy);
+        return copy;
+    }
+
+    static void Copy(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        foreach (var dir in Directory.GetDirectories(from)) Copy(dir, Path.Combine(to, Path.GetFileName(dir)));
+    }
+
+    public void Dispose() => Directory.Delete(Root, true);
+}
+
+/// <summary>
+/// `ember forecast eval` and `ember forecast predict` on a run whose checkpoint is damaged: exit 4 and a message naming
+/// the file, no stack trace, and nothing written (eval would rewrite test_metrics.csv and forecast.png, predict write
+/// predictions.csv).
+/// </summary>
+public class ForecastDamageTests(ForecastDamageFixture fx) : IClassFixture<ForecastDamageFixture>
+{
+    static void Flip(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0x5A;
+        File.WriteAllBytes(path, bytes);
+    }
+
+    static void Truncate(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open);
+        stream.SetLength(stream.Length / 2);
+    }
+
+    /// <summary>Damage done to a run folder, the file (or folder) the message must name, and what it must say of it.</summary>
+    static readonly Dictionary<string, (Action<string> Damage, string Names, string Says)> Damages = new()
+    {
+        ["weights flipped"] = (run => Flip(Path.Combine(run, "best", "model.safetensors")), "best/model.safetensors", "is damaged"),
+        ["weights truncated"] = (run => Truncate(Path.Combine(run, "best", "model.safetensors")), "best/model.safetensors", "is damaged"),
+        ["weights empty"] = (run => File.WriteAllBytes(Path.Combine(run, "best", "model.safetensors"), []), "best/model.safetensors", "is empty"),
+        ["weights missing"] = (run => File.Delete(Path.Combine(run, "best", "model.safetensors")), "best/model.safetensors", "is missing"),
+        ["checkpoint.json garbage"] = (run => File.WriteAllText(Path.Combine(run, "best", "checkpoint.json"), "{\"Epoch\": "), "best/checkpoint.json", "is damaged"),
+        ["checkpoint.json truncated"] = (run => Truncate(Path.Combine(run, "best", "checkpoint.json")), "best/checkpoint.json", "is damaged"),
+        ["checkpoint.json missing"] = (run => File.Delete(Path.Combine(run, "best", "checkpoint.json")), "best", "has no checkpoint.json"),
+        // best/ and last/ both gone: nothing to load
+        ["no checkpoint at all"] = (run => { Directory.Delete(Path.Combine(run, "best"), true); Directory.Delete(Path.Combine(run, "last"), true); }, "last", "not found"),
+    };
+
+    public static TheoryData<string, string> Cases()
+    {
+        var cases = new TheoryData<string, string>();
+        foreach (var command in new[] { "eval", "predict" })
+            foreach (var damage in Damages.Keys) cases.Add(command, damage);
+        return cases;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void A_damaged_checkpoint_is_exit_4_naming_the_file_and_writes_nothing(string command, string damage)
+    {
+        var (act, names, says) = Damages[damage];
+        var run = fx.Damaged($"{command}-{damage.Replace(' ', '-')}", act);
+        var before = CliFailureTests.Snapshot(run);
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["forecast", command, run]);
+        Assert.True(code == ExitCodes.Checkpoint, $"exit code {code}, expected {ExitCodes.Checkpoint}; stderr: {stderr}");
+        Assert.StartsWith("ember: ", stderr);
+        Assert.Contains(Path.Combine(run, names), stderr);
+        Assert.Contains(says, stderr);
+        Assert.DoesNotContain("   at ", stderr + stdout);
+        Assert.Equal(before, CliFailureTests.Snapshot(run));
     }
 }

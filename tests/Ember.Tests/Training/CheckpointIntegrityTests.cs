@@ -64,6 +64,24 @@ public class CheckpointIntegrityTests
         Assert.Throws<CheckpointException>(() => Checkpoint.ReadState(f.Folder));
     }
 
+    [Fact]
+    public void The_ranks_sums_of_a_cut_epoch_round_trip_and_counts_that_do_not_add_up_are_damage()
+    {
+        using var f = new Fixture();
+        List<PartialEpochSums> ranks = [new(0.1 + 0.2, 160, 130, 160), new(1e-17 * 3 + 0.3, 160, 141, 160)];
+        var total = PartialEpochSums.Total(ranks);
+        Assert.Equal(new PartialEpochSums(0.1 + 0.2 + (1e-17 * 3 + 0.3), 320, 271, 320), total); // added in rank order
+        Checkpoint.Save(f.Folder, f.Model, new CheckpointState { Epoch = 2, BatchesDone = 5, GlobalStep = 13, PartialEpoch = total, PartialEpochRanks = ranks }, f.Optimizer, f.Ema);
+        var read = Checkpoint.ReadState(f.Folder);
+        Assert.Equal(ranks, read.PartialEpochRanks);
+        Assert.Equal(total, read.PartialEpoch);
+
+        f.EditJson(o => o["PartialEpochRanks"]![1]!["Samples"] = 161);
+        Assert.Contains("partial_epoch_ranks (2 ranks) do not add up to partial_epoch", Assert.Throws<CheckpointException>(() => Checkpoint.ReadState(f.Folder)).Message);
+        f.EditJson(o => { o.Remove("PartialEpochRanks"); o["PartialEpoch"]!["Correct"] = 321; });
+        Assert.Contains("partial_epoch counts 321 correct of 320 classified of 320 samples", Assert.Throws<CheckpointException>(() => Checkpoint.ReadState(f.Folder)).Message);
+    }
+
     [Theory]
     [InlineData("model.safetensors")]
     [InlineData("optimizer.safetensors")]

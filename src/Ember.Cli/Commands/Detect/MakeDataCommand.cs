@@ -15,6 +15,13 @@ public static class MakeDataCommand
     /// <summary>The default output folder.</summary>
     public const string DefaultOutput = "datasets/fashion-det";
 
+    /// <summary>
+    /// The file that marks a folder whose generation did not finish (Ctrl-C, SIGTERM, a crash): written before the first
+    /// image, removed after data.yaml, the last file. Such a folder has no data.yaml, so no run reads it as a data set;
+    /// --force replaces it.
+    /// </summary>
+    public const string IncompleteMarker = "INCOMPLETE.txt";
+
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
@@ -37,14 +44,21 @@ public static class MakeDataCommand
                 TrainImages = parse.GetValue(trainImages), ValImages = parse.GetValue(valImages), MinSide = parse.GetValue(minSide),
                 MaxSide = parse.GetValue(maxSide), MaxObjects = parse.GetValue(maxObjects), Seed = parse.GetValue(seed),
             };
-            Make(parse.GetValue(output)!, options, parse.GetValue(data), parse.GetValue(force), Console.Out);
+            using var signals = new SignalCancel();
+            try { Make(parse.GetValue(output)!, options, parse.GetValue(data), parse.GetValue(force), Console.Out, signals.Token); }
+            catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
+            {
+                var folder = Path.GetFullPath(parse.GetValue(output)!);
+                signals.ThrowIfSignalled($"{folder} is incomplete (it has {IncompleteMarker} and no data.yaml); run make-data again with --force to replace it");
+                throw;
+            }
             return 0;
         }));
         return command;
     }
 
     /// <summary>Generates the data set into <paramref name="output"/> and reports what was written.</summary>
-    public static void Make(string output, SyntheticDetectionOptions options, string? fashionMnist, bool force, TextWriter log)
+    public static void Make(string output, SyntheticDetectionOptions options, string? fashionMnist, bool force, TextWriter log, CancellationToken cancel = default)
     {
         try { options.Validate(); }
         catch (ArgumentException e) { throw new ConfigException(e.Message.Replace("make-data: ", "--")); }
@@ -53,14 +67,25 @@ public static class MakeDataCommand
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
         {
             // only a folder that holds an earlier generated set is cleared, and only its image and label folders
-            if (!force) throw new ConfigException($"--output {folder} is not empty; pass --force to replace an earlier generated data set there, or choose another folder");
-            if (!File.Exists(Path.Combine(folder, "data.yaml")))
+            bool incomplete = File.Exists(Path.Combine(folder, IncompleteMarker));
+            if (!force)
+                throw new ConfigException(incomplete
+                    ? $"--output {folder} holds a data set whose generation did not finish ({IncompleteMarker}); pass --force to replace it, or choose another folder"
+                    : $"--output {folder} is not empty; pass --force to replace an earlier generated data set there, or choose another folder");
+            if (!File.Exists(Path.Combine(folder, "data.yaml")) && !incomplete)
                 throw new ConfigException($"--output {folder} is not empty and holds no data.yaml; --force replaces only a data set make-data wrote; choose another folder");
-            foreach (var sub in new[] { "images", "labels" })
-                if (Directory.Exists(Path.Combine(folder, sub))) Directory.Delete(Path.Combine(folder, sub), recursive: true);
         }
         Reporting.RunFolder.CreateOutput(folder, "--output");
-        double seconds = FashionMnistDetectionSet.Write(folder, options, fashionMnist);
+        // Marked incomplete before anything is replaced, and the old data.yaml goes first: a stop at any point leaves
+        // no data.yaml beside a half-written set, which a later run would otherwise read as whole.
+        Interop.AtomicFile.WriteAllText(Path.Combine(folder, IncompleteMarker),
+            "ember detect make-data did not finish writing this folder; run it again with --force to replace it\n");
+        File.Delete(Path.Combine(folder, "data.yaml"));
+        foreach (var sub in new[] { "images", "labels" })
+            if (Directory.Exists(Path.Combine(folder, sub))) Directory.Delete(Path.Combine(folder, sub), recursive: true);
+        log.WriteLine($"writing {options.TrainImages} training and {options.ValImages} validation images to {folder} ...");
+        double seconds = FashionMnistDetectionSet.Write(folder, options, fashionMnist, cancel: cancel);
+        File.Delete(Path.Combine(folder, IncompleteMarker));
         var config = YoloDataConfig.Load(Path.Combine(folder, "data.yaml"));
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"wrote {options.TrainImages} training and {options.ValImages} validation images to {folder} in {seconds:F1} s (seed {options.Seed})"));

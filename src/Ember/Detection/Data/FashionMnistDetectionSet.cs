@@ -132,9 +132,12 @@ public static class FashionMnistDetectionSet
 
     /// <summary>
     /// Writes the data set in the YOLO format under <paramref name="folder"/>: images/train, images/val (PNG),
-    /// labels/train, labels/val and data.yaml with Fashion-MNIST's class names; returns the seconds it took.
+    /// labels/train, labels/val and data.yaml with Fashion-MNIST's class names; returns the seconds it took. data.yaml
+    /// comes last, so a folder without it was not finished. <paramref name="cancel"/> stops the generation between images
+    /// (an <see cref="OperationCanceledException"/>, before data.yaml is written).
     /// </summary>
-    public static double Write(string folder, SyntheticDetectionOptions options, string? fashionMnistRoot = null, IProgress<int>? progress = null)
+    public static double Write(string folder, SyntheticDetectionOptions options, string? fashionMnistRoot = null, IProgress<int>? progress = null,
+        CancellationToken cancel = default)
     {
         options.Validate();
         var clock = Stopwatch.StartNew();
@@ -151,7 +154,7 @@ public static class FashionMnistDetectionSet
             var source = new FashionMnist(fashionMnistRoot, train);
             string split = train ? "train" : "val";
             // images are independent functions of (seed, split, index): generating them in parallel changes no byte
-            Parallel.For(0, count, i =>
+            Parallel.For(0, count, new ParallelOptions { CancellationToken = cancel }, i =>
             {
                 var sample = Generate(options, source, train, i);
                 string name = i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
@@ -160,6 +163,7 @@ public static class FashionMnistDetectionSet
                 progress?.Report(Interlocked.Increment(ref done));
             });
         }
+        cancel.ThrowIfCancellationRequested();
         YoloDataConfig.Write(Path.Combine(folder, "data.yaml"), "images/train", "images/val", FashionMnist.Classes);
         return clock.Elapsed.TotalSeconds;
     }

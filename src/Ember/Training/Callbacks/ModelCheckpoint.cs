@@ -81,6 +81,8 @@ public sealed class ModelCheckpoint : Callback
         if (epochOpen && state.StopRequested) Checkpoint.Save(LastPath, Saved(state), Record(state, complete: false), optimizer, ema);
     }
 
+    static bool SeveralProcesses => Distributed.Distributed.IsInitialized && Distributed.Distributed.WorldSize > 1;
+
     /// <inheritdoc/>
     public override Dictionary<string, double>? StateDict() => new() { ["best"] = Best, ["best_epoch"] = BestEpoch };
 
@@ -101,8 +103,10 @@ public sealed class ModelCheckpoint : Callback
         BatchesDone = state.BatchIndex,
         EpochComplete = complete,
         GlobalStep = state.GlobalStep,
-        // one process's sums are the epoch's only when it is the only process (ranks' sums are reduced at epoch end)
-        PartialEpoch = complete || (Distributed.Distributed.IsInitialized && Distributed.Distributed.WorldSize > 1) ? null : state.EpochSums,
+        // With several processes this one's sums are only its share: the checkpoint takes every rank's, gathered by
+        // DistributedEpochMetrics (without it, none: a resume then averages the cut epoch's later batches only).
+        PartialEpoch = complete ? null : !SeveralProcesses ? state.EpochSums : state.RankEpochSums is { } ranks ? PartialEpochSums.Total(ranks) : null,
+        PartialEpochRanks = complete || !SeveralProcesses ? null : state.RankEpochSums?.ToList(),
         History = [.. state.History],
         Scheduler = scheduler?.StateDict() ?? plateau?.StateDict(),
         Scaler = scaler is null ? null : CheckpointState.ScalerState(scaler),
