@@ -747,7 +747,7 @@ internal static unsafe partial class ShiftedGemmConv
                 T* dst = output + (long)co * plan.OutHeight * ow;
                 T scale = epilogue.Scale == null ? T.One : epilogue.Scale[c0 + co], shift = bias == null ? T.Zero : bias[co];
                 T* residual = epilogue.Residual == null ? null : epilogue.Residual + (output - y) + (long)co * plan.OutHeight * ow;
-                // One division per channel: a division per output row sat on the loop's critical path.
+                // One division per channel, not one per output row.
                 for (int q = q0, oh = q0 / pw, rowStart = oh * pw; q < q1; oh++, rowStart += pw)
                 {
                     int col = q - rowStart, rowEnd = Math.Min(q1, rowStart + pw);
