@@ -19,8 +19,9 @@ namespace Ember.Bench.Workloads;
 /// (<see cref="Engine.SavedTensorBytes"/>), and the step time is the median over the timed steps.
 /// </summary>
 /// <remarks>
-/// Warm-up runs until the JIT has compiled no method for <see cref="QuietJitMs"/> of steps (at least three steps, at
-/// most <see cref="MaxWarmupSteps"/>), or a fixed <c>--warmup N</c> steps. Three fixed steps were not enough: tiered
+/// Warm-up runs until the JIT has compiled no method for <see cref="QuietJitMs"/> and <see cref="QuietJitSteps"/> steps
+/// (at most <see cref="MaxWarmupSteps"/> steps), or a fixed <c>--warmup N</c> steps; the "jit" column counts the
+/// methods still compiled during the timed steps (0 when they timed steady-state code). Three fixed steps were not enough: tiered
 /// compilation was still compiling hundreds of methods (tier 0, instrumented, tier 1) during the timed steps of every
 /// row, and on a quiet machine, where a transformer step takes ~25 ms, the timed steps measured when the tier-1 code
 /// arrived rather than the step (2026-12-04: the bf16 row at 2× the fp16 row in one quiet run, equal in steady state).
@@ -30,14 +31,15 @@ public sealed class AmpMemoryWorkload : IWorkload
     const string ResultPrefix = "AMP-RESULT ";
     static readonly string[] Models = ["cnn", "transformer"];
     static readonly string[] Modes = ["float32", "bf16", "fp16"];
-    const int QuietJitMs = 500;
+    const int QuietJitMs = 1000;
+    const int QuietJitSteps = 10;
     const int MaxWarmupSteps = 300;
 
     public string Name => "amp";
 
     public string Description => "peak memory, saved-activation bytes and step time of a CNN and a transformer training step, float32 vs bf16/fp16 autocast [--steps 10] [--threads 2] [--warmup N (default: until the JIT is idle)]";
 
-    sealed record Result(string Model, string Mode, long SavedBytes, long PeakBytes, long GrowthBytes, double MedianStepMs, double FirstLoss, double LastLoss, double MedianStepCpuMs = 0, int WarmupSteps = 3);
+    sealed record Result(string Model, string Mode, long SavedBytes, long PeakBytes, long GrowthBytes, double MedianStepMs, double FirstLoss, double LastLoss, double MedianStepCpuMs = 0, int WarmupSteps = 3, long TimedJitCompiles = 0);
 
     public int Run(string[] args)
     {
@@ -46,15 +48,15 @@ public sealed class AmpMemoryWorkload : IWorkload
         int? warmup = Option(args, "--warmup") is string w ? int.Parse(w) : null;
         if (warmup < 1) throw new ArgumentException($"amp: --warmup must be at least 1, got {warmup}");
         if (Option(args, "--model") is string model) return RunChild(model, Option(args, "--mode") ?? "float32", steps, threads, warmup);
-        string warming = warmup is int fixedCount ? $"{fixedCount} warm-up" : $"warm-up until the JIT is idle for {QuietJitMs} ms";
+        string warming = warmup is int fixedCount ? $"{fixedCount} warm-up" : $"warm-up until the JIT is idle for {QuietJitMs} ms and {QuietJitSteps} steps";
         Console.WriteLine($"amp: training steps, {steps} timed after {warming}, {threads} threads, one fresh process per row ({Environment.MachineName}, load {Load()})");
-        Console.WriteLine($"{"model",-12} {"precision",-9} {"saved MB",9} {"peak MB",8} {"(+growth)",10} {"step ms",8} {"cpu ms",7} {"warm",5} {"loss first→last",18}");
+        Console.WriteLine($"{"model",-12} {"precision",-9} {"saved MB",9} {"peak MB",8} {"(+growth)",10} {"step ms",8} {"cpu ms",7} {"warm",5} {"jit",4} {"loss first→last",18}");
         foreach (var m in Models)
             foreach (var mode in Modes)
             {
                 var r = Spawn(m, mode, steps, threads, warmup);
                 if (r is null) { Console.WriteLine($"{m,-12} {mode,-9} failed"); continue; }
-                Console.WriteLine($"{r.Model,-12} {r.Mode,-9} {r.SavedBytes / 1e6,9:F1} {r.PeakBytes / 1e6,8:F0} {$"(+{r.GrowthBytes / 1e6:F0})",10} {r.MedianStepMs,8:F1} {r.MedianStepCpuMs,7:F1} {r.WarmupSteps,5} {$"{r.FirstLoss:F4}→{r.LastLoss:F4}",18}");
+                Console.WriteLine($"{r.Model,-12} {r.Mode,-9} {r.SavedBytes / 1e6,9:F1} {r.PeakBytes / 1e6,8:F0} {$"(+{r.GrowthBytes / 1e6:F0})",10} {r.MedianStepMs,8:F1} {r.MedianStepCpuMs,7:F1} {r.WarmupSteps,5} {r.TimedJitCompiles,4} {$"{r.FirstLoss:F4}→{r.LastLoss:F4}",18}");
             }
         return 0;
     }
@@ -111,12 +113,14 @@ public sealed class AmpMemoryWorkload : IWorkload
             // JitInfo counts every compilation, tier-ups included (background ones too)
             long compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
             var sinceCompile = Stopwatch.StartNew();
-            while (warmupSteps < MaxWarmupSteps && (warmupSteps < 3 || sinceCompile.ElapsedMilliseconds < QuietJitMs))
+            int quietSteps = 0;
+            while (warmupSteps < MaxWarmupSteps && (quietSteps < QuietJitSteps || sinceCompile.ElapsedMilliseconds < QuietJitMs))
             {
                 Step(false);
                 warmupSteps++;
+                quietSteps++;
                 long now = System.Runtime.JitInfo.GetCompiledMethodCount();
-                if (now != compiled) { compiled = now; sinceCompile.Restart(); }
+                if (now != compiled) { compiled = now; sinceCompile.Restart(); quietSteps = 0; }
             }
         }
         GC.Collect();
@@ -127,6 +131,7 @@ public sealed class AmpMemoryWorkload : IWorkload
         // process CPU time (all threads) per step: on a loaded machine it moves less than the wall time
         var cpu = new double[steps];
         double last = first;
+        long compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
         for (int i = 0; i < steps; i++)
         {
             double cpuStart = ProcessCpuMs();
@@ -135,10 +140,11 @@ public sealed class AmpMemoryWorkload : IWorkload
             times[i] = clock.Elapsed.TotalMilliseconds;
             cpu[i] = ProcessCpuMs() - cpuStart;
         }
+        long timedCompiles = System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore;
         long peak = ProcessMemory.PeakBytes();
         Array.Sort(times);
         Array.Sort(cpu);
-        Console.WriteLine(ResultPrefix + JsonSerializer.Serialize(new Result(model, mode, savedBytes, peak, peak - setUp, times[steps / 2], first, last, cpu[steps / 2], warmupSteps)));
+        Console.WriteLine(ResultPrefix + JsonSerializer.Serialize(new Result(model, mode, savedBytes, peak, peak - setUp, times[steps / 2], first, last, cpu[steps / 2], warmupSteps, timedCompiles)));
         return 0;
     }
 
