@@ -15,39 +15,53 @@ namespace Ember.Bench.Workloads;
 /// Memory and time of a training step with and without autocast (issue 22): the default CNN (FashionCnn, batch 128,
 /// Adam) and a transformer encoder layer ([32, 64, 128], 4 heads, feed-forward 512, Adam, MSE), each in float32, bf16
 /// and fp16 autocast. Every (model, precision) runs in a fresh process, so the peak resident set (VmHWM, reset after
-/// three warm-up steps) is its own; the bytes of the tensors the graph saved for backward are counted exactly
+/// the warm-up steps) is its own; the bytes of the tensors the graph saved for backward are counted exactly
 /// (<see cref="Engine.SavedTensorBytes"/>), and the step time is the median over the timed steps.
 /// </summary>
+/// <remarks>
+/// Warm-up runs until the JIT has compiled no method for <see cref="QuietJitMs"/> and <see cref="QuietJitSteps"/> steps
+/// (at most <see cref="MaxWarmupSteps"/> steps), or a fixed <c>--warmup N</c> steps; the "jit" column counts the
+/// methods still compiled during the timed steps (0 when they timed steady-state code). Three fixed steps were not enough: tiered
+/// compilation was still compiling hundreds of methods (tier 0, instrumented, tier 1) during the timed steps of every
+/// row, and on a quiet machine, where a transformer step takes ~25 ms, the timed steps measured when the tier-1 code
+/// arrived rather than the step (2026-12-04: the bf16 row at 2× the fp16 row in one quiet run, equal in steady state).
+/// </remarks>
 public sealed class AmpMemoryWorkload : IWorkload
 {
     const string ResultPrefix = "AMP-RESULT ";
     static readonly string[] Models = ["cnn", "transformer"];
     static readonly string[] Modes = ["float32", "bf16", "fp16"];
+    const int QuietJitMs = 1000;
+    const int QuietJitSteps = 10;
+    const int MaxWarmupSteps = 300;
 
     public string Name => "amp";
 
-    public string Description => "peak memory, saved-activation bytes and step time of a CNN and a transformer training step, float32 vs bf16/fp16 autocast [--steps 10] [--threads 2]";
+    public string Description => "peak memory, saved-activation bytes and step time of a CNN and a transformer training step, float32 vs bf16/fp16 autocast [--steps 10] [--threads 2] [--warmup N (default: until the JIT is idle)]";
 
-    sealed record Result(string Model, string Mode, long SavedBytes, long PeakBytes, long GrowthBytes, double MedianStepMs, double FirstLoss, double LastLoss, double MedianStepCpuMs = 0);
+    sealed record Result(string Model, string Mode, long SavedBytes, long PeakBytes, long GrowthBytes, double MedianStepMs, double FirstLoss, double LastLoss, double MedianStepCpuMs = 0, int WarmupSteps = 3, long TimedJitCompiles = 0);
 
     public int Run(string[] args)
     {
         int steps = int.Parse(Option(args, "--steps") ?? "10");
         int threads = int.Parse(Option(args, "--threads") ?? "2");
-        if (Option(args, "--model") is string model) return RunChild(model, Option(args, "--mode") ?? "float32", steps, threads);
-        Console.WriteLine($"amp: training steps, {steps} timed after 3 warm-up, {threads} threads, one fresh process per row ({Environment.MachineName}, load {Load()})");
-        Console.WriteLine($"{"model",-12} {"precision",-9} {"saved MB",9} {"peak MB",8} {"(+growth)",10} {"step ms",8} {"cpu ms",7} {"loss first→last",18}");
+        int? warmup = Option(args, "--warmup") is string w ? int.Parse(w) : null;
+        if (warmup < 1) throw new ArgumentException($"amp: --warmup must be at least 1, got {warmup}");
+        if (Option(args, "--model") is string model) return RunChild(model, Option(args, "--mode") ?? "float32", steps, threads, warmup);
+        string warming = warmup is int fixedCount ? $"{fixedCount} warm-up" : $"warm-up until the JIT is idle for {QuietJitMs} ms and {QuietJitSteps} steps";
+        Console.WriteLine($"amp: training steps, {steps} timed after {warming}, {threads} threads, one fresh process per row ({Environment.MachineName}, load {Load()})");
+        Console.WriteLine($"{"model",-12} {"precision",-9} {"saved MB",9} {"peak MB",8} {"(+growth)",10} {"step ms",8} {"cpu ms",7} {"warm",5} {"jit",4} {"loss first→last",18}");
         foreach (var m in Models)
             foreach (var mode in Modes)
             {
-                var r = Spawn(m, mode, steps, threads);
+                var r = Spawn(m, mode, steps, threads, warmup);
                 if (r is null) { Console.WriteLine($"{m,-12} {mode,-9} failed"); continue; }
-                Console.WriteLine($"{r.Model,-12} {r.Mode,-9} {r.SavedBytes / 1e6,9:F1} {r.PeakBytes / 1e6,8:F0} {$"(+{r.GrowthBytes / 1e6:F0})",10} {r.MedianStepMs,8:F1} {r.MedianStepCpuMs,7:F1} {$"{r.FirstLoss:F4}→{r.LastLoss:F4}",18}");
+                Console.WriteLine($"{r.Model,-12} {r.Mode,-9} {r.SavedBytes / 1e6,9:F1} {r.PeakBytes / 1e6,8:F0} {$"(+{r.GrowthBytes / 1e6:F0})",10} {r.MedianStepMs,8:F1} {r.MedianStepCpuMs,7:F1} {r.WarmupSteps,5} {r.TimedJitCompiles,4} {$"{r.FirstLoss:F4}→{r.LastLoss:F4}",18}");
             }
         return 0;
     }
 
-    static int RunChild(string model, string mode, int steps, int threads)
+    static int RunChild(string model, string mode, int steps, int threads, int? warmup)
     {
         Torch.NumThreads = threads;
         AutocastDType? dtype = mode switch
@@ -91,7 +105,24 @@ public sealed class AmpMemoryWorkload : IWorkload
         }
 
         double first = Step(countSaved: true);
-        for (int i = 0; i < 2; i++) Step(false);
+        int warmupSteps = 1;
+        if (warmup is int count)
+            for (; warmupSteps < count; warmupSteps++) Step(false);
+        else
+        {
+            // JitInfo counts every compilation, tier-ups included (background ones too)
+            long compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+            var sinceCompile = Stopwatch.StartNew();
+            int quietSteps = 0;
+            while (warmupSteps < MaxWarmupSteps && (quietSteps < QuietJitSteps || sinceCompile.ElapsedMilliseconds < QuietJitMs))
+            {
+                Step(false);
+                warmupSteps++;
+                quietSteps++;
+                long now = System.Runtime.JitInfo.GetCompiledMethodCount();
+                if (now != compiled) { compiled = now; sinceCompile.Restart(); quietSteps = 0; }
+            }
+        }
         GC.Collect();
         GC.WaitForPendingFinalizers();
         if (!ProcessMemory.ResetPeak()) throw new InvalidOperationException("amp: cannot reset the peak resident set (/proc/self/clear_refs)");
@@ -100,6 +131,7 @@ public sealed class AmpMemoryWorkload : IWorkload
         // process CPU time (all threads) per step: on a loaded machine it moves less than the wall time
         var cpu = new double[steps];
         double last = first;
+        long compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
         for (int i = 0; i < steps; i++)
         {
             double cpuStart = ProcessCpuMs();
@@ -108,10 +140,11 @@ public sealed class AmpMemoryWorkload : IWorkload
             times[i] = clock.Elapsed.TotalMilliseconds;
             cpu[i] = ProcessCpuMs() - cpuStart;
         }
+        long timedCompiles = System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore;
         long peak = ProcessMemory.PeakBytes();
         Array.Sort(times);
         Array.Sort(cpu);
-        Console.WriteLine(ResultPrefix + JsonSerializer.Serialize(new Result(model, mode, savedBytes, peak, peak - setUp, times[steps / 2], first, last, cpu[steps / 2])));
+        Console.WriteLine(ResultPrefix + JsonSerializer.Serialize(new Result(model, mode, savedBytes, peak, peak - setUp, times[steps / 2], first, last, cpu[steps / 2], warmupSteps, timedCompiles)));
         return 0;
     }
 
@@ -127,12 +160,13 @@ public sealed class AmpMemoryWorkload : IWorkload
         return ClockGetTime(2, out var t) == 0 ? t.Seconds * 1e3 + t.Nanoseconds / 1e6 : 0;
     }
 
-    static Result? Spawn(string model, string mode, int steps, int threads)
+    static Result? Spawn(string model, string mode, int steps, int threads, int? warmup)
     {
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("amp: cannot find this program's path to start a child process");
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(AmpMemoryWorkload).Assembly.Location);
         foreach (string a in new[] { "amp", "--model", model, "--mode", mode, "--steps", $"{steps}", "--threads", $"{threads}" }) start.ArgumentList.Add(a);
+        if (warmup is int count) { start.ArgumentList.Add("--warmup"); start.ArgumentList.Add($"{count}"); }
         using var child = Process.Start(start) ?? throw new InvalidOperationException($"amp: could not start {self}");
         Result? result = null;
         while (child.StandardOutput.ReadLine() is string line)

@@ -1,5 +1,5 @@
-using System.Numerics.Tensors;
-using Ember.Kernels.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Ember.Kernels.Gemm;
 
@@ -75,11 +75,104 @@ internal static unsafe class HalfPacking
         }
     }
 
-    static void Widen(PanelSource source, ushort* src, float* dst, int count)
+    // The lines widened here are short (one MR/NR-wide panel row, or a 64-deep chunk), so they are widened inline rather
+    // than through the span conversions, whose per-call argument checks and width dispatch (and, for float16,
+    // TensorPrimitives' generic type tests and tuple returns) cost as much as the widening of 32 values. perf, one
+    // thread, steady state: the float16 panel widening fell from ~10% to ~6% of a transformer training step;
+    // bfloat16's was already inlined by the tier-1 JIT and stays at ~5%.
+    /// <summary>dst[j] = (float)src[j] for j &lt; count, the values stored as <paramref name="source"/>; exact.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Widen(PanelSource source, ushort* src, float* dst, int count)
     {
-        if (source == PanelSource.BFloat16)
-            BFloat16Conversion.ToSingle(new ReadOnlySpan<BFloat16>(src, count), new Span<float>(dst, count));
-        else
-            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(src, count), new Span<float>(dst, count));
+        if (source == PanelSource.BFloat16) WidenBFloat16(src, (uint*)dst, count);
+        else WidenHalf(src, (uint*)dst, count);
+    }
+
+    // bfloat16 → float32: the 16 bits become the top half.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void WidenBFloat16(ushort* src, uint* dst, int count)
+    {
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; j + 16 <= count; j += 16)
+                Vector512.ShiftLeft(Vector512.WidenLower(Vector256.Load(src + j).ToVector512Unsafe()), 16).Store(dst + j);
+        if (Vector256.IsHardwareAccelerated)
+            for (; j + 8 <= count; j += 8)
+                Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(src + j).ToVector256Unsafe()), 16).Store(dst + j);
+        if (Vector128.IsHardwareAccelerated)
+            for (; j + 8 <= count; j += 8)
+            {
+                var (lo, hi) = Vector128.Widen(Vector128.Load(src + j));
+                Vector128.ShiftLeft(lo, 16).Store(dst + j);
+                Vector128.ShiftLeft(hi, 16).Store(dst + j + 4);
+            }
+        for (; j < count; j++) dst[j] = (uint)src[j] << 16;
+    }
+
+    // float16 → float32, exact (every float16 is a float32). Exponent and mantissa move up 13 bits and the exponent is
+    // rebased by 127 − 15 (0x38000000); infinities and NaNs (exponent all ones) get float32's all-ones exponent and the
+    // mantissa moved up, a NaN also the quiet bit (as the cast and TensorPrimitives do: a signalling NaN comes out
+    // quiet); subnormals (exponent zero) are mantissa · 2⁻²⁴, computed exactly as (2⁻¹⁴ + mantissa · 2⁻²⁴) − 2⁻¹⁴ on
+    // the bits 0x38800000 + (mantissa ≪ 13) (zero gives +0). The sign goes on last.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void WidenHalf(ushort* src, uint* dst, int count)
+    {
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; j + 16 <= count; j += 16)
+                WidenHalf(Vector512.WidenLower(Vector256.Load(src + j).ToVector512Unsafe())).Store(dst + j);
+        if (Vector256.IsHardwareAccelerated)
+            for (; j + 8 <= count; j += 8)
+                WidenHalf(Vector256.WidenLower(Vector128.Load(src + j).ToVector256Unsafe())).Store(dst + j);
+        if (Vector128.IsHardwareAccelerated)
+            for (; j + 8 <= count; j += 8)
+            {
+                var (lo, hi) = Vector128.Widen(Vector128.Load(src + j));
+                WidenHalf(lo).Store(dst + j);
+                WidenHalf(hi).Store(dst + j + 4);
+            }
+        for (; j < count; j++) dst[j] = BitConverter.SingleToUInt32Bits((float)BitConverter.UInt16BitsToHalf(src[j]));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<uint> WidenHalf(Vector512<uint> h)
+    {
+        var magnitude = (h & Vector512.Create(0x7FFFu)) << 13;
+        var exponent = h & Vector512.Create(0x7C00u);
+        var normal = magnitude + Vector512.Create(0x38000000u);
+        var quiet = ~Vector512.Equals(h & Vector512.Create(0x3FFu), Vector512<uint>.Zero) & Vector512.Create(0x400000u);
+        var special = magnitude | Vector512.Create(0x7F800000u) | quiet;
+        var subnormal = (Vector512.Create(0x38800000u) + magnitude).AsSingle() - Vector512.Create(0x38800000u).AsSingle();
+        var result = Vector512.ConditionalSelect(Vector512.Equals(exponent, Vector512.Create(0x7C00u)), special, normal);
+        result = Vector512.ConditionalSelect(Vector512.Equals(exponent, Vector512<uint>.Zero), subnormal.AsUInt32(), result);
+        return result | ((h & Vector512.Create(0x8000u)) << 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<uint> WidenHalf(Vector256<uint> h)
+    {
+        var magnitude = (h & Vector256.Create(0x7FFFu)) << 13;
+        var exponent = h & Vector256.Create(0x7C00u);
+        var normal = magnitude + Vector256.Create(0x38000000u);
+        var quiet = ~Vector256.Equals(h & Vector256.Create(0x3FFu), Vector256<uint>.Zero) & Vector256.Create(0x400000u);
+        var special = magnitude | Vector256.Create(0x7F800000u) | quiet;
+        var subnormal = (Vector256.Create(0x38800000u) + magnitude).AsSingle() - Vector256.Create(0x38800000u).AsSingle();
+        var result = Vector256.ConditionalSelect(Vector256.Equals(exponent, Vector256.Create(0x7C00u)), special, normal);
+        result = Vector256.ConditionalSelect(Vector256.Equals(exponent, Vector256<uint>.Zero), subnormal.AsUInt32(), result);
+        return result | ((h & Vector256.Create(0x8000u)) << 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector128<uint> WidenHalf(Vector128<uint> h)
+    {
+        var magnitude = (h & Vector128.Create(0x7FFFu)) << 13;
+        var exponent = h & Vector128.Create(0x7C00u);
+        var normal = magnitude + Vector128.Create(0x38000000u);
+        var quiet = ~Vector128.Equals(h & Vector128.Create(0x3FFu), Vector128<uint>.Zero) & Vector128.Create(0x400000u);
+        var special = magnitude | Vector128.Create(0x7F800000u) | quiet;
+        var subnormal = (Vector128.Create(0x38800000u) + magnitude).AsSingle() - Vector128.Create(0x38800000u).AsSingle();
+        var result = Vector128.ConditionalSelect(Vector128.Equals(exponent, Vector128.Create(0x7C00u)), special, normal);
+        result = Vector128.ConditionalSelect(Vector128.Equals(exponent, Vector128<uint>.Zero), subnormal.AsUInt32(), result);
+        return result | ((h & Vector128.Create(0x8000u)) << 16);
     }
 }
