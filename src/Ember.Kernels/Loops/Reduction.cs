@@ -156,11 +156,11 @@ public static unsafe class Reduction
             return r;
         }
 
-        // The AVX-512 path sums rows at the Vector256 width too: streaming a row set larger than L2 from L3, 512-bit loads
-        // ran 10-25% slower than 256-bit loads on this Zen 5 machine whatever the alignment (4096×1024 float32, one and
-        // two threads, in-process A/B, 2026-12-04; loading each Vector512 as two 256-bit halves came close but not all
-        // the way), and libtorch's own AVX-512 row sum is slower than its AVX2 one here as well. The order still depends
-        // only on the row length and the path.
+        // The AVX-512 path sums rows at the Vector256 width too: streaming rows from L3 (4096×1024 float32), 512-bit loads
+        // ran slower than 256-bit ones on this Zen 5 machine: ~10-20% with the data at 24 mod 64 bytes (where large
+        // managed arrays start here, so every 512-bit load splits a cache line), ~4-10% even 64-byte aligned (one and two
+        // threads, in-process A/B, 2026-12-04; docs/bench-logs/2026-12-04-session14-s14-reduce-ab.txt). libtorch's own
+        // AVX-512 row sum is slower than its AVX2 one here too. The order still depends only on the row length and the path.
         static void SumLastAxis(T* s, T* d, int length, int rows)
         {
             switch (SimdPath.Width)
