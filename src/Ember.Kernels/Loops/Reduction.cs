@@ -156,12 +156,16 @@ public static unsafe class Reduction
             return r;
         }
 
+        // The AVX-512 path sums rows at the Vector256 width too: streaming rows from L3 (4096×1024 float32), 512-bit loads
+        // ran slower than 256-bit ones on this Zen 5 machine: ~10-20% with the data at 24 mod 64 bytes (where large
+        // managed arrays start here, so every 512-bit load splits a cache line), ~4-10% even 64-byte aligned (one and two
+        // threads, in-process A/B, 2026-12-04; docs/bench-logs/2026-12-04-session14-s14-reduce-ab.txt). libtorch's own
+        // AVX-512 row sum is slower than its AVX2 one here too. The order still depends only on the row length and the path.
         static void SumLastAxis(T* s, T* d, int length, int rows)
         {
             switch (SimdPath.Width)
             {
-                case SimdWidth.Vector512: SumLastAxis<Simd512<T>>(s, d, length, rows); break;
-                case SimdWidth.Vector256: SumLastAxis<Simd256<T>>(s, d, length, rows); break;
+                case SimdWidth.Vector512 or SimdWidth.Vector256: SumLastAxis<Simd256<T>>(s, d, length, rows); break;
                 default: SumLastAxis<Simd128<T>>(s, d, length, rows); break;
             }
         }
@@ -206,7 +210,7 @@ public static unsafe class Reduction
         }
 
         // Elements per block of a row sum (a multiple of four registers at every width): short enough that a block adds
-        // at most 128 values into one lane at the Vector512 width.
+        // at most 256 values into one lane at the Vector256 width.
         const int SumBlock = 8192;
 
         readonly T ReduceRow(ReadOnlySpan<T> row)
