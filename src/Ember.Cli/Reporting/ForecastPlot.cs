@@ -29,7 +29,7 @@ public static class ForecastPlot
         // years as 1999, not the thousands-separated 1,999 of the default labels
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => v.ToString("0.##", CultureInfo.InvariantCulture) };
         plot.ShowLegend(Alignment.UpperLeft);
-        plot.SavePng(path, 1200, 500);
+        PlotFile.SavePng(plot, path, 1200, 500);
     }
 
     static void Line(Plot plot, double[] x, double[] y, string label, Color color, float width, LinePattern? pattern)

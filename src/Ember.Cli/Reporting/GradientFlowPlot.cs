@@ -31,6 +31,6 @@ public static class GradientFlowPlot
         plot.XLabel("linear layer (1 = input side, last = classifier)");
         plot.YLabel("mean ‖∇W‖ (log scale)");
         plot.ShowLegend(Alignment.LowerRight);
-        plot.SavePng(path, 900, 560);
+        PlotFile.SavePng(plot, path, 900, 560);
     }
 }

@@ -30,7 +30,7 @@ public static class Plots
         AddLine(lr, epochs, rows.Select(r => r.Lr), "lr (end of epoch)");
         Style(lr, "Learning rate", "lr (end of epoch)", legend: null);
 
-        multi.SavePng(path, 1500, 450);
+        PlotFile.SavePng(multi, path, 1500, 450);
     }
 
     static void AddLine(Plot plot, double[] x, IEnumerable<double> y, string label)
@@ -82,6 +82,6 @@ public static class Plots
         plot.Title("Confusion matrix (normalized over true class)");
         plot.XLabel("predicted");
         plot.YLabel("true");
-        plot.SavePng(path, 900, 860);
+        PlotFile.SavePng(plot, path, 900, 860);
     }
 }

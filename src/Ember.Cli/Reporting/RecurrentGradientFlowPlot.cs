@@ -58,6 +58,6 @@ public static class RecurrentGradientFlowPlot
         right.Axes.SetLimitsY(0, 105);
         right.Title($"Test accuracy (|error| < {RecurrentGradientFlowExperiment.Tolerance}) after {steps} Adam steps");
         right.YLabel("% of test sequences");
-        multi.SavePng(path, 1500, 560);
+        PlotFile.SavePng(multi, path, 1500, 560);
     }
 }

@@ -42,7 +42,7 @@ public static class StudyPlots
             plot.YLabel("fitness");
             Pad(plot, s.Values, s.Fitness);
         }
-        multi.SavePng(path, 430 * columns, 360 * rows);
+        PlotFile.SavePng(multi, path, 430 * columns, 360 * rows);
     }
 
     // Axis limits with a margin, so that a single point or identical values still give a readable panel.
@@ -112,7 +112,7 @@ public static class StudyPlots
             plot.YLabel(m.Metric);
             plot.HideGrid();
         }
-        multi.SavePng(path, Math.Max(520, 170 * variants) * n, 520);
+        PlotFile.SavePng(multi, path, Math.Max(520, 170 * variants) * n, 520);
     }
 
     static string N(double v) => v.ToString("F4", CultureInfo.InvariantCulture);

@@ -125,6 +125,9 @@ public static class UntrustedFile
         catch (EndOfStreamException) { throw new InvalidDataException($"{what}: {path} ended early while it was read (it was truncated or changed)"); }
     }
 
+    /// <summary>True when <paramref name="path"/> (after following symlinks) is known to be a device, FIFO or socket rather than a regular file.</summary>
+    internal static bool IsSpecial(string path) => FileKind(path) is (true, not null and not "a folder");
+
     // The file type from statx(2): Known is false where statx is unavailable (not Linux, an old kernel or libc), and Kind
     // names a file that is not regular ("a FIFO", "a character device", ...). statx's buffer layout is the same on every
     // Linux architecture.

@@ -11,6 +11,14 @@ public static class AtomicFile
     public static void Write(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(path);
+        if (File.Exists(full) && Data.UntrustedFile.IsSpecial(full))
+        {
+            // A device or FIFO (--output /dev/null, /dev/full) is written in place: a rename would replace the device node itself.
+            using var device = new FileStream(full, FileMode.Open, FileAccess.Write);
+            write(FaultInjection.Value is { } wrapDevice ? wrapDevice(full, device) : device);
+            device.Flush();
+            return;
+        }
         var directory = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(directory);
         var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");

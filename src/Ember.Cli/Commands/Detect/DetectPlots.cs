@@ -29,7 +29,7 @@ public static class DetectPlots
         Line(metrics, epochs, rows.Select(r => r.Map50), "mAP@0.5");
         Line(metrics, epochs, rows.Select(r => r.Map50To95), "mAP@0.5:0.95");
         Style(metrics, "Validation", "", Alignment.LowerRight);
-        multi.SavePng(path, 1800, 450);
+        PlotFile.SavePng(multi, path, 1800, 450);
     }
 
     /// <summary>Precision against recall per class and their mean, traced over the confidence threshold (the curves of <see cref="DetectionResults"/>).</summary>
@@ -60,7 +60,7 @@ public static class DetectPlots
         plot.XLabel("recall");
         plot.YLabel("precision");
         plot.ShowLegend(Alignment.LowerLeft);
-        plot.SavePng(path, 900, 700);
+        PlotFile.SavePng(plot, path, 900, 700);
     }
 
     /// <summary>The confusion matrix with background, normalized over each true class (rows true, columns predicted).</summary>
