@@ -20,7 +20,7 @@ namespace Ember.Bench.Workloads;
 /// block the kernels behind it are also timed one by one on preallocated spans (conv forward, BN forward, SiLU forward,
 /// SiLU backward, BN backward, conv input gradient, conv weight gradient), so the autograd/allocation overhead is the
 /// module time minus their sum. Usage: <c>yolo-train-layers [--size n|s] [--image 320] [--batch 16] [--threads 2]
-/// [--match text] [--reps 5] [--no-peer] [--no-kernels] [--whole-only]</c>. Times are medians per call: wall and process
+/// [--match text | --layers name,name] [--reps 5] [--no-peer] [--no-kernels] [--whole-only]</c>. Times are medians per call: wall and process
 /// CPU (getrusage, all threads), so CPU/wall shows how busy the second core is.
 /// </summary>
 public sealed class YoloTrainLayersWorkload : IWorkload
@@ -38,6 +38,8 @@ public sealed class YoloTrainLayersWorkload : IWorkload
         int image = int.Parse(Arg("--image", "320")), batch = int.Parse(Arg("--batch", "16")), threads = int.Parse(Arg("--threads", "2"));
         reps = int.Parse(Arg("--reps", "5"));
         string? match = Arg("--match", "") is { Length: > 0 } m ? m : null;
+        // --layers a,b,c: exactly these layers, and no whole-step timing (a short A/B of a few layers)
+        string[]? layers = Arg("--layers", "") is { Length: > 0 } list ? list.Split(',') : null;
         bool withPeer = !args.Contains("--no-peer"), kernels = !args.Contains("--no-kernels"), wholeOnly = args.Contains("--whole-only");
         Torch.NumThreads = threads;
         if (withPeer && !TorchPeer.TryInitialize(threads)) { Console.Error.WriteLine(TorchPeer.Problem); return 1; }
@@ -73,26 +75,29 @@ public sealed class YoloTrainLayersWorkload : IWorkload
         flat = null;
 
         Console.WriteLine($"YOLOv5{size.Name} train step {batch}×3×{image}², {threads} threads; ms per call, medians of {reps}; 'cpu' = process CPU ms (all threads)");
-        var fwd = Time(() => model.Call(x));
-        var step = Time(() => { model.Call(x).Backward(gradFlat); model.ZeroGrad(); });
-        Console.WriteLine($"whole Ember: forward {fwd.Wall:F1} (cpu {fwd.Cpu:F1}), backward {step.Wall - fwd.Wall:F1} (cpu {step.Cpu - fwd.Cpu:F1}), step {step.Wall:F1} (cpu {step.Cpu:F1})");
-        if (peer is not null)
+        if (layers is null)
         {
-            var tx = Inputs.ToTorch(x);
-            var levels = peer.ForwardRaw(tx);
-            var tg = levels.Select((l, i) => Inputs.TorchRandn(3 + i, l.shape.Select(d => (int)d).ToArray()) * 0.01).ToArray();
-            foreach (var l in levels) l.Dispose();
-            var tf = Time(() => { using var scope = torch.NewDisposeScope(); peer.ForwardRaw(tx); });
-            var ts = Time(() =>
+            var fwd = Time(() => model.Call(x));
+            var step = Time(() => { model.Call(x).Backward(gradFlat); model.ZeroGrad(); });
+            Console.WriteLine($"whole Ember: forward {fwd.Wall:F1} (cpu {fwd.Cpu:F1}), backward {step.Wall - fwd.Wall:F1} (cpu {step.Cpu - fwd.Cpu:F1}), step {step.Wall:F1} (cpu {step.Cpu:F1})");
+            if (peer is not null)
             {
-                using var scope = torch.NewDisposeScope();
-                var outs = peer.ForwardRaw(tx);
-                TT loss = outs[0].mul(tg[0]).sum();
-                for (int i = 1; i < outs.Length; i++) loss = loss + outs[i].mul(tg[i]).sum();
-                loss.backward();
-                peer.zero_grad();
-            });
-            Console.WriteLine($"whole Torch: forward {tf.Wall:F1} (cpu {tf.Cpu:F1}), backward {ts.Wall - tf.Wall:F1} (cpu {ts.Cpu - tf.Cpu:F1}), step {ts.Wall:F1} (cpu {ts.Cpu:F1})");
+                var tx = Inputs.ToTorch(x);
+                var levels = peer.ForwardRaw(tx);
+                var tg = levels.Select((l, i) => Inputs.TorchRandn(3 + i, l.shape.Select(d => (int)d).ToArray()) * 0.01).ToArray();
+                foreach (var l in levels) l.Dispose();
+                var tf = Time(() => { using var scope = torch.NewDisposeScope(); peer.ForwardRaw(tx); });
+                var ts = Time(() =>
+                {
+                    using var scope = torch.NewDisposeScope();
+                    var outs = peer.ForwardRaw(tx);
+                    TT loss = outs[0].mul(tg[0]).sum();
+                    for (int i = 1; i < outs.Length; i++) loss = loss + outs[i].mul(tg[i]).sum();
+                    loss.backward();
+                    peer.zero_grad();
+                });
+                Console.WriteLine($"whole Torch: forward {tf.Wall:F1} (cpu {tf.Cpu:F1}), backward {ts.Wall - tf.Wall:F1} (cpu {ts.Cpu - tf.Cpu:F1}), step {ts.Wall:F1} (cpu {ts.Cpu:F1})");
+            }
         }
         if (wholeOnly) return 0;
 
@@ -102,7 +107,7 @@ public sealed class YoloTrainLayersWorkload : IWorkload
         double leafEmber = 0, leafTorch = 0, leafEmberCpu = 0;
         foreach (var (name, module, input) in inputs)
         {
-            if (match is not null && !name.Contains(match, StringComparison.Ordinal)) continue;
+            if (match is not null && !name.Contains(match, StringComparison.Ordinal) || layers is not null && !layers.Contains(name)) continue;
             bool leaf = module is ConvBnSiLU or MaxPool2d or Upsample or Conv2d;
             // The stem's input is the image: no input gradient, as in training.
             var xin = name == "model.0" ? input : input.Detach().RequiresGradInPlace();
