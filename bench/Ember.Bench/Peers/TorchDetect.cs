@@ -33,6 +33,9 @@ public sealed class TorchDetect : Module<TT, TT>
     /// <summary>Not used: the head takes one feature map per level.</summary>
     public override TT forward(TT x) => throw new InvalidOperationException("TorchDetect: call Decode with one feature map per level");
 
+    /// <summary>The per-level 1×1 conv outputs (N, na·(5 + nc), H, W), undecoded (what a training loss reads).</summary>
+    public TT[] Raw(TT[] features) => features.Select((f, i) => m[i].forward(f)).ToArray();
+
     /// <summary>The decoded predictions (N, Σ na·H·W, 5 + nc).</summary>
     public TT Decode(TT[] features)
     {

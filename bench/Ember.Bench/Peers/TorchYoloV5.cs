@@ -34,7 +34,13 @@ public sealed class TorchYoloV5 : Module<TT, TT>
     }
 
     /// <inheritdoc/>
-    public override TT forward(TT x)
+    public override TT forward(TT x) => ((TorchDetect)model[24]).Decode(Features(x));
+
+    /// <summary>The raw per-level Detect conv outputs (N, na·(5 + nc), H/s, W/s), for a training step.</summary>
+    public TT[] ForwardRaw(TT x) => ((TorchDetect)model[24]).Raw(Features(x));
+
+    /// <summary>The neck's outputs [p3, p4, p5].</summary>
+    TT[] Features(TT x)
     {
         var l = model;
         TT x4 = l[4].forward(l[3].forward(l[2].forward(l[1].forward(l[0].forward(x)))));
@@ -44,6 +50,6 @@ public sealed class TorchYoloV5 : Module<TT, TT>
         TT p3 = l[17].forward(torch.cat([l[15].forward(x14), x4], 1));
         TT p4 = l[20].forward(torch.cat([l[18].forward(p3), x14], 1));
         TT p5 = l[23].forward(torch.cat([l[21].forward(p4), x10], 1));
-        return ((TorchDetect)l[24]).Decode([p3, p4, p5]);
+        return [p3, p4, p5];
     }
 }

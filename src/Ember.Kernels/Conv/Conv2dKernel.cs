@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
+using Ember.Kernels.Gemm;
 using Ember.Kernels.Threading;
 
 namespace Ember.Kernels.Conv;
@@ -145,7 +146,7 @@ public static unsafe class Conv2dKernel
         int weightLength = g.WeightLength;
         gradWeight = gradWeight[..weightLength];
         if (g.Batch == 0) { gradWeight.Clear(); return; }
-        if (ShiftedGemmConv.AppliesToWeightGradient(g))
+        if (ShiftedGemmConv.AppliesToWeightGradient(g) || StridedShiftedWeightGradient(g))
         {
             fixed (T* x = input, dy = gradOutput, dw = gradWeight)
                 ShiftedGemmConv.BackwardWeight(g, x, dy, dw, WeightChunks);
@@ -187,6 +188,14 @@ public static unsafe class Conv2dKernel
         Require(kernel, g, gradBias.Length, g.OutChannels, nameof(gradBias));
         ChannelSums(g.Batch, g.OutChannels, g.OutPlane, gradOutput, gradBias);
     }
+
+    /// <summary>
+    /// Strided convolutions whose forward takes the phase-split shifted GEMM (YOLOv5's 3×3 stride-2 convs and 6×6 stem):
+    /// their weight gradient runs on the same phase images as dot products, without im2col's copy of every tap.
+    /// </summary>
+    static bool StridedShiftedWeightGradient(in Conv2dGeometry g) =>
+        (g.StrideHeight > 1 || g.StrideWidth > 1) && g.Groups == 1 && ShiftedGemmConv.Applies(g)
+        && (GemmDriver.SelectedIsa != GemmIsa.Vector128 || System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated);
 
     /// <summary>Chunks of the batch for the weight gradient: few enough that the partials stay small, fixed so sums are deterministic.</summary>
     internal const int WeightChunks = 8;

@@ -62,6 +62,29 @@ public static unsafe class UpsampleNearest2dKernel
         for (; i < count; i++) o[2 * i] = o[2 * i + 1] = row[i];
     }
 
+    /// <summary>
+    /// d[i] = (((0 + r0[2i]) + r0[2i + 1]) + r1[2i]) + r1[2i + 1] for i &lt; count: the ×2 backward of one input row from its
+    /// two output rows, the adds in the general loop's order (from zero, row by row, left to right), so the same bits.
+    /// </summary>
+    static void SumPairs<T>(T* r0, T* r1, T* d, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated)
+        {
+            float* a = (float*)r0, b = (float*)r1, f = (float*)d;
+            // [x0 y0 x1 y1 …] → [x0 x1 x2 x3 | y0 y1 y2 y3]: left elements in the lower half, right ones in the upper
+            var split = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+            for (; i <= count - 4; i += 4)
+            {
+                var top = Vector256.Shuffle(Vector256.Load(a + 2 * i), split);
+                var bottom = Vector256.Shuffle(Vector256.Load(b + 2 * i), split);
+                var sum = Vector128<float>.Zero + top.GetLower() + top.GetUpper() + bottom.GetLower() + bottom.GetUpper();
+                sum.Store(f + i);
+            }
+        }
+        for (; i < count; i++) d[i] = T.Zero + r0[2 * i] + r0[2 * i + 1] + r1[2 * i] + r1[2 * i + 1];
+    }
+
     /// <summary>Forward and backward share the index arithmetic: x is the input (or its gradient), y the output (or its gradient).</summary>
     readonly struct Plane<T>(Upsample2dGeometry g, T* x, T* y, bool backward) : IPlaneKernel where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -70,6 +93,16 @@ public static unsafe class UpsampleNearest2dKernel
             int w = g.InWidth;
             T* src = x + (long)plane * g.InPlane;
             T* dst = y + (long)plane * g.OutPlane;
+            if (backward && g.OutHeight == 2 * g.InHeight && g.OutWidth == 2 * w)
+            {
+                // ×2: each input gradient is the sum of its 2×2 block, added in the order of the general loop below
+                for (int ih = 0; ih < g.InHeight; ih++)
+                {
+                    T* o = dst + 2 * ih * g.OutWidth;
+                    SumPairs(o, o + g.OutWidth, src + ih * w, w);
+                }
+                return;
+            }
             if (backward) new Span<T>(src, g.InPlane).Clear();
             else if (g.OutHeight == 2 * g.InHeight && g.OutWidth == 2 * w)
             {

@@ -148,6 +148,8 @@ public static unsafe partial class BatchNormKernel
     struct ForwardAction<T> : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T* X, Y, Mean, InvStd, W, B; public int N, C, S; public T Eps;
+        // y = silu(bn(x)) instead of bn(x) (see ForwardSilu).
+        public bool Silu;
         public readonly void Invoke(int start, int end)
         {
             T count = T.CreateTruncating(N * S);
@@ -166,7 +168,8 @@ public static unsafe partial class BatchNormKernel
                 for (int i = 0; i < N; i++)
                 {
                     long at = ((long)i * C + ch) * S;
-                    Affine(X + at, scale, shift, Y + at, S);
+                    if (Silu) AffineSilu(X + at, scale, shift, Y + at, S);
+                    else Affine(X + at, scale, shift, Y + at, S);
                 }
             }
         }
@@ -175,6 +178,9 @@ public static unsafe partial class BatchNormKernel
     struct BackwardAction<T> : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T* X, G, W, Mean, InvStd, Dx, Dw, Db; public int N, C, S;
+        // G is the gradient of silu(bn(x)) (see BackwardSilu): the first pass turns it into the gradient of bn(x), stored
+        // in Dx, which the second pass then reads in place of G. B is the BN bias, needed to recompute bn(x).
+        public bool Silu; public T* B;
         public readonly void Invoke(int start, int end)
         {
             T count = T.CreateTruncating(N * S);
@@ -182,10 +188,14 @@ public static unsafe partial class BatchNormKernel
             {
                 T mean = Mean[ch], invStd = InvStd[ch];
                 T sumG = T.Zero, sumGx = T.Zero;
+                // bn(x) = x·scale + shift exactly as the forward computed it (same operations, same bits)
+                T scale = invStd * (W == null ? T.One : W[ch]);
+                T shift = (B == null ? T.Zero : B[ch]) - mean * scale;
+                T* g = Silu ? Dx : G;
                 for (int i = 0; i < N; i++)
                 {
                     long at = ((long)i * C + ch) * S;
-                    var (rowG, rowGx) = SumAndCenteredDot(G + at, X + at, S, mean);
+                    var (rowG, rowGx) = Silu ? SiluGradientSumAndCenteredDot(G + at, X + at, scale, shift, Dx + at, S, mean) : SumAndCenteredDot(G + at, X + at, S, mean);
                     sumG += rowG;
                     sumGx += rowGx;
                 }
@@ -201,7 +211,7 @@ public static unsafe partial class BatchNormKernel
                 for (int i = 0; i < N; i++)
                 {
                     long at = ((long)i * C + ch) * S;
-                    AffinePair(G + at, a, X + at, xCoefficient, constant, Dx + at, S);
+                    AffinePair(g + at, a, X + at, xCoefficient, constant, Dx + at, S);
                 }
             }
         }

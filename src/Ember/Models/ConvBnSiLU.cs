@@ -25,7 +25,13 @@ public sealed class ConvBnSiLU : Module, IConvBnFusable
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
-        => ConvBnEval.TryForward(conv, bn, act, Kernels.Conv.ConvActivation.Silu, x, out var fused) ? fused! : act.Call(bn.Call(conv.Call(x)));
+    {
+        if (ConvBnEval.TryForward(conv, bn, act, Kernels.Conv.ConvActivation.Silu, x, out var fused)) return fused!;
+        var y = conv.Call(x);
+        // BN and SiLU as one op (one pass each way, no BN output kept for the SiLU's backward) unless a hook must see them
+        if (bn is BatchNorm norm && !norm.HasHooks && !act.HasHooks) return norm.ForwardSilu(y);
+        return act.Call(bn.Call(y));
+    }
 
     /// <summary>
     /// Forward(x), plus <paramref name="shortcut"/> when given (YOLOv5's bottleneck add), written into

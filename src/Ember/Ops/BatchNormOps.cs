@@ -11,8 +11,11 @@ namespace Ember.Ops;
 /// </summary>
 internal static class BatchNormOps
 {
-    /// <summary>Returns (y, batch mean, biased batch variance) for x [N, C, *].</summary>
-    public static (Tensor Output, Tensor Mean, Tensor Var) Training(Tensor x, Tensor? weight, Tensor? bias, double eps)
+    /// <summary>
+    /// Returns (y, batch mean, biased batch variance) for x [N, C, *]; with <paramref name="silu"/> (float32/float64 x only)
+    /// y = silu(bn(x)) from the fused kernels (<see cref="BatchNormKernel.ForwardSilu{T}"/>), as one graph node.
+    /// </summary>
+    public static (Tensor Output, Tensor Mean, Tensor Var) Training(Tensor x, Tensor? weight, Tensor? bias, double eps, bool silu = false)
     {
         int n = x.Size(0), c = x.Size(1), s = x.NumEl / Math.Max(1, n * c);
         // A half x (autocast: batch_norm is on neither of PyTorch's float32 lists, so it runs in its input's dtype) is
@@ -23,6 +26,7 @@ internal static class BatchNormOps
         var xc = half ? x.Detach().Contiguous() : PrecisionOps.Widened(x);
         var dt = half ? DType.Float32 : xc.DType;
         dt.RequireFloat32Or64("batch_norm");
+        if (silu && half) throw new ArgumentException($"batch_norm with SiLU: expected a float32 or float64 input, got {x.DType.TorchName()}");
         var y = Torch.Empty(x.Shape.ToArray(), half ? x.DType : dt);
         var mean = Torch.Empty([c], dt);
         var invStd = Torch.Empty([c], dt);
@@ -36,6 +40,12 @@ internal static class BatchNormOps
             else
                 BatchNormKernel.ForwardHalf(xc.Span<Half>(), n, c, s, ws, bs, (float)eps, y.Span<Half>(), mean.Span<float>(), invStd.Span<float>());
         }
+        else if (silu && dt == DType.Float32)
+            BatchNormKernel.ForwardSilu(xc.Span<float>(), n, c, s, w is null ? default : w.Span<float>(), b is null ? default : b.Span<float>(), (float)eps,
+                y.Span<float>(), mean.Span<float>(), invStd.Span<float>());
+        else if (silu)
+            BatchNormKernel.ForwardSilu(xc.Span<double>(), n, c, s, w is null ? default : w.Span<double>(), b is null ? default : b.Span<double>(), eps,
+                y.Span<double>(), mean.Span<double>(), invStd.Span<double>());
         else if (dt == DType.Float32)
             BatchNormKernel.Forward(xc.Span<float>(), n, c, s, w is null ? default : w.Span<float>(), b is null ? default : b.Span<float>(), (float)eps,
                 y.Span<float>(), mean.Span<float>(), invStd.Span<float>());
@@ -51,16 +61,23 @@ internal static class BatchNormOps
         if (bias is not null) inputs.Add(bias);
         var channelShape = Enumerable.Range(0, x.Rank).Select(d => d == 1 ? c : 1).ToArray();
         int[] reduceDims = Enumerable.Range(0, x.Rank).Where(d => d != 1).ToArray();
-        Recording.Many(y, "NativeBatchNormBackward0", inputs.ToArray(), (g, node) =>
+        Recording.Many(y, silu ? "BatchNormSiluBackward" : "NativeBatchNormBackward0", inputs.ToArray(), (g, node) =>
         {
-            if (GradMode.IsEnabled) return Composite(x, g, weight, bias, eps, channelShape, reduceDims);
+            if (GradMode.IsEnabled)
+                return Composite(x, silu ? SiluGradient(g, Normalized(x, weight, bias, eps, channelShape, reduceDims)) : g, weight, bias, eps, channelShape, reduceDims);
             if (half && g.DType == x.DType) return HalfBackward(x, g, w, weight, bias, mean, invStd, n, c, s);
             var gc = PrecisionOps.Widened(g).To(dt);
             var xk = keptInput ?? PrecisionOps.Widened(x);
             var dx = Torch.Empty(x.Shape.ToArray(), dt);
             var dw = Torch.Empty([c], dt);
             var db = Torch.Empty([c], dt);
-            if (dt == DType.Float32)
+            if (silu && dt == DType.Float32)
+                BatchNormKernel.BackwardSilu(xk.Span<float>(), gc.Span<float>(), n, c, s, w is null ? default : w.Span<float>(), b is null ? default : b.Span<float>(),
+                    mean.Span<float>(), invStd.Span<float>(), dx.Span<float>(), dw.Span<float>(), db.Span<float>());
+            else if (silu)
+                BatchNormKernel.BackwardSilu(xk.Span<double>(), gc.Span<double>(), n, c, s, w is null ? default : w.Span<double>(), b is null ? default : b.Span<double>(),
+                    mean.Span<double>(), invStd.Span<double>(), dx.Span<double>(), dw.Span<double>(), db.Span<double>());
+            else if (dt == DType.Float32)
                 BatchNormKernel.Backward(xk.Span<float>(), gc.Span<float>(), n, c, s, w is null ? default : w.Span<float>(), mean.Span<float>(), invStd.Span<float>(),
                     dx.Span<float>(), dw.Span<float>(), db.Span<float>());
             else
@@ -92,6 +109,22 @@ internal static class BatchNormOps
         if (weight is not null) grads.Add(dw.To(weight.DType));
         if (bias is not null) grads.Add(db.To(bias.DType));
         return grads.ToArray();
+    }
+
+    /// <summary>bn(x) from differentiable ops (batch statistics, then the affine transform).</summary>
+    static Tensor Normalized(Tensor x, Tensor? weight, Tensor? bias, double eps, int[] channelShape, int[] dims)
+    {
+        var m = x.Mean(dims, keepDim: true);
+        var z = (x - m) * ((x - m).Square().Mean(dims, keepDim: true) + eps).Rsqrt();
+        if (weight is not null) z = z * weight.Reshape(channelShape);
+        return bias is null ? z : z + bias.Reshape(channelShape);
+    }
+
+    /// <summary>g·σ(z)·(1 + z·(1 − σ(z))), SiLU's gradient at z, from differentiable ops.</summary>
+    static Tensor SiluGradient(Tensor g, Tensor z)
+    {
+        var sig = z.Sigmoid();
+        return g * sig * (z * (1.0 - sig) + 1.0);
     }
 
     static Tensor?[] Composite(Tensor x, Tensor g, Tensor? weight, Tensor? bias, double eps, int[] channelShape, int[] dims)

@@ -96,6 +96,31 @@ public class ResampleKernelTests
         Assert.Equal([0, 0, 1, 1, 2], Enumerable.Range(0, 5).Select(d => UpsampleNearest2dKernel.SourceIndex(d, 3, 5, null)));
     }
 
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(2, 3, 3)]
+    [InlineData(3, 2, 4)]
+    [InlineData(2, 4, 9)]
+    [InlineData(1, 3, 20)]
+    public void NearestDoublingBackwardAddsInOutputOrderBitForBit(int planes, int h, int w)
+    {
+        // The ×2 backward sums each 2×2 block with vector shuffles; the general loop's order (from zero, output rows top
+        // to bottom, left to right) in float32 is the definition, including the sign of a zero sum.
+        var g = new Upsample2dGeometry(1, planes, h, w, 2 * h, 2 * w);
+        var rng = new Random(3);
+        var dy = new float[g.OutputLength];
+        for (int i = 0; i < dy.Length; i++) dy[i] = i % 11 == 0 ? -0f : (float)((rng.NextDouble() * 2 - 1) * Math.Pow(2, rng.Next(-12, 12)));
+        var expected = new float[g.InputLength];
+        for (int p = 0; p < planes; p++)
+            for (int oh = 0; oh < 2 * h; oh++)
+                for (int ow = 0; ow < 2 * w; ow++)
+                    expected[p * h * w + oh / 2 * w + ow / 2] += dy[p * g.OutPlane + oh * 2 * w + ow];
+        var dx = new float[g.InputLength];
+        UpsampleNearest2dKernel.Backward<float>(g, dy, dx);
+        for (int i = 0; i < dx.Length; i++)
+            Assert.True(BitConverter.SingleToUInt32Bits(expected[i]) == BitConverter.SingleToUInt32Bits(dx[i]), $"element {i}: {dx[i]:R}, expected {expected[i]:R}");
+    }
+
     [Fact]
     public void BilinearMatchesPyTorchValues()
     {

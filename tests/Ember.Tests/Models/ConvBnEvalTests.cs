@@ -84,6 +84,36 @@ public class ConvBnEvalTests
         Assert.Equal(1L, (long)bn.NumBatchesTracked!.Item());
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 2)]
+    public void ConvBnSiLUTrainingStepEqualsTheModulesBitForBit(int kernel, int stride)
+    {
+        // The training forward runs BN and SiLU as one op; a no-op hook on the SiLU makes the twin run the two modules.
+        (Tensor Y, Tensor[] Grads, Tensor[] Running) Step(bool hooked)
+        {
+            Torch.ManualSeed(11);
+            var block = new ConvBnSiLU(5, 6, kernel, stride);
+            Randomize(block, 12);
+            int calls = 0;
+            using var hook = hooked ? block.NamedChildren().First(c => c.Name == "act").Module.RegisterForwardHook((m, i, o) => { calls++; return null; }) : null;
+            var x = (Torch.Randn([3, 5, 9, 9], generator: new Generator(13)) * 2).RequiresGradInPlace();
+            var y = block.Call(x);
+            Assert.Equal(hooked ? 1 : 0, calls);
+            y.Backward(Torch.Randn(y.Shape.ToArray(), generator: new Generator(14)));
+            var bn = Norm(block, "bn");
+            return (y.Detach(), [x.Grad!, block.Conv.Weight.Grad!, bn.Weight!.Grad!, bn.Bias!.Grad!], [bn.RunningMean!, bn.RunningVar!]);
+        }
+        var fused = Step(false);
+        var modules = Step(true);
+        static void Same(Tensor a, Tensor b, string what) => Assert.True(a.ToArray<float>().SequenceEqual(b.ToArray<float>()), what + " differs");
+        Same(modules.Y, fused.Y, "output");
+        string[] names = ["dx", "dweight (conv)", "dweight (bn)", "dbias (bn)"];
+        for (int i = 0; i < 4; i++) Same(modules.Grads[i], fused.Grads[i], names[i]);
+        Same(modules.Running[0], fused.Running[0], "running mean");
+        Same(modules.Running[1], fused.Running[1], "running var");
+    }
+
     [Fact]
     public void HooksOnTheBatchNormStillRun()
     {

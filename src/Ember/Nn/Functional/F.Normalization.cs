@@ -45,6 +45,22 @@ public static partial class F
     /// </summary>
     public static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight = null, Tensor? bias = null,
         bool training = false, double momentum = 0.1, double eps = 1e-5)
+        => BatchNorm(input, runningMean, runningVar, weight, bias, training, momentum, eps, silu: false);
+
+    /// <summary>
+    /// silu(batch_norm(...)) (YOLOv5's Conv block after its convolution). In training on float32/float64 inputs it is one
+    /// op whose kernel writes the SiLU output in BN's output pass and whose backward takes the SiLU gradient inside BN's
+    /// (<see cref="Kernels.Norm.BatchNormKernel.ForwardSilu{T}"/>): the same values as the two ops, without the BN output
+    /// as an extra tensor. Otherwise the two ops.
+    /// </summary>
+    internal static Tensor BatchNormSilu(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+        bool training, double momentum, double eps)
+        => training && input.DType is DType.Float32 or DType.Float64
+            ? BatchNorm(input, runningMean, runningVar, weight, bias, training, momentum, eps, silu: true)
+            : Silu(BatchNorm(input, runningMean, runningVar, weight, bias, training, momentum, eps));
+
+    static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+        bool training, double momentum, double eps, bool silu)
     {
         if (input.Rank < 2) throw new ArgumentException($"batch_norm: expected an input of at least 2 dimensions [N, C, *], got shape {input.Shape}");
         int c = input.Size(1);
@@ -57,7 +73,7 @@ public static partial class F
         {
             int n = input.NumEl / Math.Max(c, 1);
             if (n <= 1) throw new ArgumentException($"batch_norm: expected more than 1 value per channel when training, got input size {input.Shape}");
-            var (output, mean, var) = Ops.BatchNormOps.Training(input, weight, bias, eps);
+            var (output, mean, var) = Ops.BatchNormOps.Training(input, weight, bias, eps, silu);
             using (Torch.NoGrad())
             {
                 if (runningMean is not null) UpdateRunning(runningMean, mean.Reshape(shape), momentum);

@@ -25,7 +25,15 @@ public abstract class BatchNorm : NormBase
     protected abstract void CheckInputDim(Tensor input);
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    public override Tensor Forward(Tensor input) => Run(input, silu: false);
+
+    /// <summary>
+    /// silu(Forward(input)) without this module's hooks (the caller checks there are none): in training one fused op
+    /// (<see cref="F.BatchNormSilu"/>), so YOLOv5's Conv block keeps no BN output for the SiLU's backward.
+    /// </summary>
+    internal Tensor ForwardSilu(Tensor input) => Run(input, silu: true);
+
+    Tensor Run(Tensor input, bool silu)
     {
         CheckInputDim(input);
         CheckChannels(input, 1);
@@ -38,7 +46,12 @@ public abstract class BatchNorm : NormBase
         bool useBatchStats = Training || (RunningMean is null && RunningVar is null);
         bool passRunning = !Training || TrackRunningStats;
         if (useBatchStats && SyncAcrossRanks && Training && Distributed.Distributed.GroupOrNull is { WorldSize: > 1 })
-            return SyncBatchNormFunction.Training(input, passRunning ? RunningMean : null, passRunning ? RunningVar : null, Weight, Bias, factor, Eps, GetType().Name);
-        return F.BatchNorm(input, passRunning ? RunningMean : null, passRunning ? RunningVar : null, Weight, Bias, useBatchStats, factor, Eps);
+        {
+            var synced = SyncBatchNormFunction.Training(input, passRunning ? RunningMean : null, passRunning ? RunningVar : null, Weight, Bias, factor, Eps, GetType().Name);
+            return silu ? F.Silu(synced) : synced;
+        }
+        return silu
+            ? F.BatchNormSilu(input, passRunning ? RunningMean : null, passRunning ? RunningVar : null, Weight, Bias, useBatchStats, factor, Eps)
+            : F.BatchNorm(input, passRunning ? RunningMean : null, passRunning ? RunningVar : null, Weight, Bias, useBatchStats, factor, Eps);
     }
 }

@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using Ember.Bench.Peers;
+using Ember.Detection.Model;
+using Ember.Kernels.Conv;
+using Ember.Kernels.Loops;
+using Ember.Kernels.Norm;
+using Ember.Kernels.Operators;
+using Ember.Models;
+using Ember.Nn;
+using Ember.Nn.Layers;
+using TorchSharp;
+using TT = TorchSharp.torch.Tensor;
+
+namespace Ember.Bench.Workloads;
+
+/// <summary>
+/// Per-layer profile of one YOLOv5 TRAINING step (train mode: BatchNorm on batch statistics, gradients of inputs and
+/// weights): every Conv block, max pool, upsample, Detect conv and top-level block is timed alone on the input it gets in
+/// the model, forward and forward + backward, in Ember and in the TorchSharp twin with the same weights. For each Conv
+/// block the kernels behind it are also timed one by one on preallocated spans (conv forward, BN forward, SiLU forward,
+/// SiLU backward, BN backward, conv input gradient, conv weight gradient), so the autograd/allocation overhead is the
+/// module time minus their sum. Usage: <c>yolo-train-layers [--size n|s] [--image 320] [--batch 16] [--threads 2]
+/// [--match text | --layers name,name] [--reps 5] [--no-peer] [--no-kernels] [--whole-only]</c>. Times are medians per call: wall and process
+/// CPU (getrusage, all threads), so CPU/wall shows how busy the second core is.
+/// </summary>
+public sealed class YoloTrainLayersWorkload : IWorkload
+{
+    public string Name => "yolo-train-layers";
+
+    public string Description => "Per-layer, per-direction times of a YOLOv5 training step, Ember vs TorchSharp [--size n --image 320 --batch 16]";
+
+    int reps = 5;
+
+    public int Run(string[] args)
+    {
+        string Arg(string name, string fallback) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback; }
+        var size = Arg("--size", "n") == "s" ? YoloSize.S : YoloSize.N;
+        int image = int.Parse(Arg("--image", "320")), batch = int.Parse(Arg("--batch", "16")), threads = int.Parse(Arg("--threads", "2"));
+        reps = int.Parse(Arg("--reps", "5"));
+        string? match = Arg("--match", "") is { Length: > 0 } m ? m : null;
+        // --layers a,b,c: exactly these layers, and no whole-step timing (a short A/B of a few layers)
+        string[]? layers = Arg("--layers", "") is { Length: > 0 } list ? list.Split(',') : null;
+        bool withPeer = !args.Contains("--no-peer"), kernels = !args.Contains("--no-kernels"), wholeOnly = args.Contains("--whole-only");
+        Torch.NumThreads = threads;
+        if (withPeer && !TorchPeer.TryInitialize(threads)) { Console.Error.WriteLine(TorchPeer.Problem); return 1; }
+        if (withPeer) Console.WriteLine(TorchPeer.Description);
+
+        Torch.ManualSeed(23);
+        var model = new YoloV5(10, size);
+        model.Train();
+        TorchYoloV5? peer = null;
+        var torchModules = new Dictionary<string, torch.nn.Module>();
+        if (withPeer)
+        {
+            peer = new TorchYoloV5(10, size);
+            SameWork.CopyWeights(model, peer);
+            peer.train();
+            torchModules = peer.named_modules().ToDictionary(p => p.name, p => p.module);
+        }
+        Tensor x = Inputs.Randn(1, batch, 3, image, image);
+
+        // One training forward with pre-hooks records each layer's input.
+        var inputs = new List<(string Name, Module Module, Tensor Input)>();
+        var removals = new List<IDisposable>();
+        foreach (var (name, module) in model.NamedModules())
+        {
+            bool topLevel = name.StartsWith("model.", StringComparison.Ordinal) && name.Count(c => c == '.') == 1;
+            bool detectConv = name.StartsWith("model.24.m.", StringComparison.Ordinal);
+            if (module is ConvBnSiLU or MaxPool2d or Upsample || detectConv || topLevel && module is not DetectHead)
+                removals.Add(module.RegisterForwardPreHook((mod, input) => { inputs.Add((name, mod, input.Detach().Contiguous())); return null; }));
+        }
+        var flat = model.Call(x);
+        foreach (var r in removals) r.Dispose();
+        var gradFlat = Inputs.Randn(2, flat.Shape.ToArray()) * 0.01;
+        flat = null;
+
+        Console.WriteLine($"YOLOv5{size.Name} train step {batch}×3×{image}², {threads} threads; ms per call, medians of {reps}; 'cpu' = process CPU ms (all threads)");
+        if (layers is null)
+        {
+            var fwd = Time(() => model.Call(x));
+            var step = Time(() => { model.Call(x).Backward(gradFlat); model.ZeroGrad(); });
+            Console.WriteLine($"whole Ember: forward {fwd.Wall:F1} (cpu {fwd.Cpu:F1}), backward {step.Wall - fwd.Wall:F1} (cpu {step.Cpu - fwd.Cpu:F1}), step {step.Wall:F1} (cpu {step.Cpu:F1})");
+            if (peer is not null)
+            {
+                var tx = Inputs.ToTorch(x);
+                var levels = peer.ForwardRaw(tx);
+                var tg = levels.Select((l, i) => Inputs.TorchRandn(3 + i, l.shape.Select(d => (int)d).ToArray()) * 0.01).ToArray();
+                foreach (var l in levels) l.Dispose();
+                var tf = Time(() => { using var scope = torch.NewDisposeScope(); peer.ForwardRaw(tx); });
+                var ts = Time(() =>
+                {
+                    using var scope = torch.NewDisposeScope();
+                    var outs = peer.ForwardRaw(tx);
+                    TT loss = outs[0].mul(tg[0]).sum();
+                    for (int i = 1; i < outs.Length; i++) loss = loss + outs[i].mul(tg[i]).sum();
+                    loss.backward();
+                    peer.zero_grad();
+                });
+                Console.WriteLine($"whole Torch: forward {tf.Wall:F1} (cpu {tf.Cpu:F1}), backward {ts.Wall - tf.Wall:F1} (cpu {ts.Cpu - tf.Cpu:F1}), step {ts.Wall:F1} (cpu {ts.Cpu:F1})");
+            }
+        }
+        if (wholeOnly) return 0;
+
+        Console.WriteLine("kernels (process CPU ms): conv forward, BN forward, SiLU forward, SiLU backward, BN backward, conv dX, conv dW; Σk wall and cpu");
+        Console.WriteLine($"{"layer",-14} {"kind",-9} {"input",-20} {"convF",6} {"bnF",6} {"siluF",6} {"siluB",6} {"bnB",6} {"dX",6} {"dW",6} {"Σk",6} {"Σk cpu",6} | {"fwd",6} {"bwd",6} {"f+b cpu",7} | {"T fwd",6} {"T bwd",6} {"T cpu",6} {"ratio",5}");
+        double[] kernelTotals = new double[7];
+        double leafEmber = 0, leafTorch = 0, leafEmberCpu = 0;
+        foreach (var (name, module, input) in inputs)
+        {
+            if (match is not null && !name.Contains(match, StringComparison.Ordinal) || layers is not null && !layers.Contains(name)) continue;
+            bool leaf = module is ConvBnSiLU or MaxPool2d or Upsample or Conv2d;
+            // The stem's input is the image: no input gradient, as in training.
+            var xin = name == "model.0" ? input : input.Detach().RequiresGradInPlace();
+            var y0 = module.Call(xin);
+            var gOut = Inputs.Randn(4, y0.Shape.ToArray()) * 0.01;
+            y0 = null;
+            var ef = Time(() => module.Call(xin));
+            var es = Time(() => { module.Call(xin).Backward(gOut); xin.Grad = null; module.ZeroGrad(); });
+            string k = "";
+            if (kernels && module is ConvBnSiLU block)
+            {
+                var times = KernelTimes(block, input, gOut, name == "model.0");
+                for (int i = 0; i < 7; i++) kernelTotals[i] += times[i].Cpu;
+                k = string.Join(" ", times.Take(7).Select(t => $"{t.Cpu,6:F2}")) + $" {times.Take(7).Sum(t => t.Wall),6:F2} {times.Take(7).Sum(t => t.Cpu),6:F2}";
+            }
+            else k = new string(' ', 7 * 7 + 13);
+            string torchPart = "";
+            if (peer is not null && torchModules.TryGetValue(name, out var tm) && tm is torch.nn.Module<TT, TT> tmod)
+            {
+                var tx = Inputs.ToTorch(input);
+                if (name != "model.0") tx.requires_grad_(true);
+                var tgo = Inputs.ToTorch(gOut);
+                var tf = Time(() => { using var scope = torch.NewDisposeScope(); tmod.forward(tx); });
+                var ts = Time(() =>
+                {
+                    using var scope = torch.NewDisposeScope();
+                    tmod.forward(tx).backward([tgo]);
+                    if (tx.grad is not null) tx.grad = null;
+                    tmod.zero_grad();
+                });
+                torchPart = $"{tf.Wall,6:F2} {ts.Wall - tf.Wall,6:F2} {ts.Cpu,6:F2} {ts.Wall / es.Wall,5:F2}";
+                if (leaf) leafTorch += ts.Wall;
+            }
+            if (leaf) { leafEmber += es.Wall; leafEmberCpu += es.Cpu; }
+            Console.WriteLine($"{name,-14} {Kind(module),-9} {input.Shape,-20} {k} | {ef.Wall,6:F2} {es.Wall - ef.Wall,6:F2} {es.Cpu,7:F2} | {torchPart}{(leaf ? "" : "  (block)")}");
+        }
+        Console.WriteLine($"leaf layers: Ember forward+backward {leafEmber:F1} ms (cpu {leafEmberCpu:F1}), Torch {leafTorch:F1} ms");
+        if (kernels)
+            Console.WriteLine($"kernel totals over conv blocks (CPU ms): convF {kernelTotals[0]:F1}, bnF {kernelTotals[1]:F1}, siluF {kernelTotals[2]:F1}, siluB {kernelTotals[3]:F1}, bnB {kernelTotals[4]:F1}, dX {kernelTotals[5]:F1}, dW {kernelTotals[6]:F1}");
+        return 0;
+    }
+
+    /// <summary>The seven kernels of a Conv-BN-SiLU training step on preallocated float32 spans, in step order.</summary>
+    (double Wall, double Cpu)[] KernelTimes(ConvBnSiLU block, Tensor input, Tensor gradOut, bool stem)
+    {
+        var conv = block.Conv;
+        var p = block.NamedParameters().ToDictionary(q => q.Name, q => q.Parameter);
+        var g = new Conv2dGeometry(input.Size(0), input.Size(1), input.Size(2), input.Size(3), conv.OutChannels, conv.KernelSize.H, conv.KernelSize.W,
+            conv.Stride.H, conv.Stride.W, conv.Padding.H, conv.Padding.W, 1, 1, 1);
+        float[] x = input.ToArray<float>(), w = conv.Weight.Detach().Contiguous().ToArray<float>();
+        float[] gamma = p["bn.weight"].Detach().ToArray<float>(), beta = p["bn.bias"].Detach().ToArray<float>();
+        float[] dy = gradOut.Contiguous().ToArray<float>();
+        int n = g.Batch, c = g.OutChannels, s = g.OutPlane;
+        float[] convOut = new float[g.OutputLength], bnOut = new float[g.OutputLength], act = new float[g.OutputLength];
+        float[] dAct = new float[g.OutputLength], dBn = new float[g.OutputLength], dx = new float[g.InputLength], dw = new float[g.WeightLength];
+        float[] mean = new float[c], invStd = new float[c], dGamma = new float[c], dBeta = new float[c];
+        return
+        [
+            Time(() => Conv2dKernel.Forward<float>(g, x, w, default, convOut)),
+            Time(() => BatchNormKernel.Forward<float>(convOut, n, c, s, gamma, beta, 1e-3f, bnOut, mean, invStd)),
+            Time(() => ActivationKernel.Forward<float>(Activation.Silu, bnOut, act)),
+            Time(() => ActivationKernel.Backward<float>(Activation.Silu, dy, bnOut, dAct)),
+            Time(() => BatchNormKernel.Backward<float>(convOut, dAct, n, c, s, gamma, mean, invStd, dBn, dGamma, dBeta)),
+            stem ? (0, 0) : Time(() => Conv2dKernel.BackwardInput<float>(g, dBn, w, dx)),
+            Time(() => Conv2dKernel.BackwardWeight<float>(g, x, dBn, dw)),
+        ];
+    }
+
+    /// <summary>Median wall and process-CPU milliseconds per call, after two warm-up calls.</summary>
+    (double Wall, double Cpu) Time(Action action)
+    {
+        action(); action();
+        var wall = new double[reps];
+        var cpu = new double[reps];
+        for (int r = 0; r < reps; r++)
+        {
+            double c0 = Environment.CpuUsage.TotalTime.TotalMilliseconds;
+            long t0 = Stopwatch.GetTimestamp();
+            action();
+            wall[r] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            cpu[r] = Environment.CpuUsage.TotalTime.TotalMilliseconds - c0;
+        }
+        Array.Sort(wall);
+        Array.Sort(cpu);
+        return (wall[reps / 2], cpu[reps / 2]);
+    }
+
+    static string Kind(Module m) => m switch
+    {
+        ConvBnSiLU c => $"conv{c.Conv.KernelSize.H}s{c.Conv.Stride.H}",
+        Conv2d c => $"det{c.KernelSize.H}x{c.KernelSize.W}",
+        _ => m.GetType().Name,
+    };
+}
