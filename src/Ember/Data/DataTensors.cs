@@ -47,6 +47,16 @@ internal static class DataTensors
         return new Tensor(storage, [(int)c, (int)h, (int)w]);
     }
 
+    /// <summary>
+    /// Gives the buffer of a pooled image straight back to the storage pool (<see cref="NewPooledImage"/>), for the next
+    /// image of its size. Only for an image that nothing will read again: the caller made it and holds the only reference
+    /// (a later read through it throws). An image whose buffer is not pooled is left to the GC.
+    /// </summary>
+    public static void Recycle(Tensor image)
+    {
+        if (image.storage is PooledStorage pooled) Ember.Backends.Cpu.StoragePool.Return(pooled);
+    }
+
     /// <summary>A size computed in 64 bits as an int, or an <see cref="ArgumentException"/> naming <paramref name="op"/> when it does not fit.</summary>
     public static int Side(long size, string op, string what)
         => size is >= 0 and <= int.MaxValue ? (int)size : throw new ArgumentException($"{op}: the {what} would be {size}, outside 0..{int.MaxValue}");

@@ -93,8 +93,12 @@ public sealed class DetectionDataset : IDataset<DetectionSample>
                 items[k] = (other.Image, other.Boxes);
             }
             (image, boxes) = mosaic.Apply(items, generator);
+            var canvas = image;
             (image, boxes) = copyPaste.Apply(image, boxes, generator);
+            Recycle(canvas, image);
+            canvas = image;
             (image, boxes) = affine.Apply(image, boxes, generator, -ImageSize / 2, -ImageSize / 2);
+            Recycle(canvas, image);
         }
         else
         {
@@ -103,14 +107,31 @@ public sealed class DetectionDataset : IDataset<DetectionSample>
             var (h, w) = rect?.ShapeAt(index) ?? (ImageSize, ImageSize);
             var boxed = new Letterbox(h, w, auto: false, scaleUp: Augment, fill: Fill).Apply(loaded.Image);
             (image, boxes) = (boxed.Image, boxed.MapToLetterbox(loaded.Boxes));
-            if (Augment) (image, boxes) = affine.Apply(image, boxes, generator);
+            if (Augment)
+            {
+                var letterboxed = image;
+                (image, boxes) = affine.Apply(image, boxes, generator);
+                Recycle(letterboxed, image);
+            }
         }
         if (Augment)
         {
+            var before = image;
             if (Hyp.HsvH > 0 || Hyp.HsvS > 0 || Hyp.HsvV > 0) image = hsv.Apply(image, generator);
+            Recycle(before, image);
+            before = image;
             (image, boxes) = flip.Apply(image, boxes, generator);
+            Recycle(before, image);
         }
         return new DetectionSample(image, DetectionBoxes.FromPixels(boxes, image.Size(1), image.Size(2)), path);
+    }
+
+    // An image this Get made (the mosaic canvas, a letterbox, an augmentation step's output) that the next step replaced
+    // goes straight back to the storage pool: nothing else holds it, and the next item's step takes it again at once,
+    // where waiting for a collection to find it dead cost a blocking full collection every few items.
+    static void Recycle(Tensor replaced, Tensor next)
+    {
+        if (!ReferenceEquals(replaced.storage, next.storage)) DataTensors.Recycle(replaced);
     }
 
     // YOLOv5's load_image: the long side becomes imageSize, the short side rounded up; boxes in pixels of the result.
@@ -178,6 +199,16 @@ public sealed class DetectionDataset : IDataset<DetectionSample>
     {
         if (shuffle && rect is not null)
             throw new ArgumentException("DetectionDataset: shuffle cannot be combined with rect (each batch has its own shape, computed for the aspect-ratio order)");
-        return new DataLoader<DetectionSample, DetectionBatch>(this, DetectionCollate.Collate, BatchSize, shuffle, dropLast: dropLast, numWorkers: numWorkers, seed: seed);
+        return new DataLoader<DetectionSample, DetectionBatch>(this, CollateAndRecycle, BatchSize, shuffle, dropLast: dropLast, numWorkers: numWorkers, seed: seed);
+    }
+
+    // The loader's items are this data set's fresh images, seen by nothing but the collate: once stacked into the batch
+    // their buffers go back to the storage pool for the next batch's items.
+    static DetectionBatch CollateAndRecycle(IReadOnlyList<DetectionSample> samples)
+    {
+        var batch = DetectionCollate.Collate(samples);
+        foreach (var s in samples)
+            if (!ReferenceEquals(s.Image.storage, batch.Images.storage)) DataTensors.Recycle(s.Image);
+        return batch;
     }
 }
