@@ -29,6 +29,34 @@ internal static class DataTensors
         return new float[n];
     }
 
+    /// <summary>
+    /// A new C×H×W float32 image tensor for an output whose size repeats from item to item (a mosaic canvas, an augmented
+    /// image of the training size, a letterbox): its buffer comes from the storage pool, as the model's activations do,
+    /// instead of a fresh large array that the kernel must fault in page by page. The buffer is NOT cleared: the caller
+    /// writes every element through <paramref name="data"/>. Sizes that differ per item (a resize to each image's own
+    /// aspect ratio) should use <see cref="NewImage"/>: the pool matches exact lengths, so they would only fill it.
+    /// </summary>
+    public static Tensor NewPooledImage(long c, long h, long w, string op, out float[] data)
+    {
+        if (c < 0 || h < 0 || w < 0) throw new ArgumentException($"{op}: an output of {c}×{h}×{w} has a negative size");
+        long n = c * h * w;
+        if (n > Array.MaxLength)
+            throw new ArgumentException($"{op}: an output of {c}×{h}×{w} = {n} values is too large for one tensor (at most {Array.MaxLength})");
+        var storage = Storage.Allocate(DType.Float32, (int)n, zeroed: false);
+        data = storage.As<float>(); // through As: records the access, which keeps the storage reachable while it is written
+        return new Tensor(storage, [(int)c, (int)h, (int)w]);
+    }
+
+    /// <summary>
+    /// Gives the buffer of a pooled image straight back to the storage pool (<see cref="NewPooledImage"/>), for the next
+    /// image of its size. Only for an image that nothing will read again: the caller made it and holds the only reference
+    /// (a later read through it throws). An image whose buffer is not pooled is left to the GC.
+    /// </summary>
+    public static void Recycle(Tensor image)
+    {
+        if (image.storage is PooledStorage pooled) Ember.Backends.Cpu.StoragePool.Return(pooled);
+    }
+
     /// <summary>A size computed in 64 bits as an int, or an <see cref="ArgumentException"/> naming <paramref name="op"/> when it does not fit.</summary>
     public static int Side(long size, string op, string what)
         => size is >= 0 and <= int.MaxValue ? (int)size : throw new ArgumentException($"{op}: the {what} would be {size}, outside 0..{int.MaxValue}");

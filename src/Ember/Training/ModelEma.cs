@@ -46,13 +46,27 @@ public sealed class ModelEma
             foreach (var (name, live) in model.StateDict())
             {
                 var shadow = Shadow[name];
-                if (shadow.DType.IsFloatingPoint())
+                if (shadow.DType == DType.Float32 && live.DType == DType.Float32 && shadow.IsContiguous && live.IsContiguous && shadow.Shape == live.Shape)
+                    Blend(shadow.Span<float>(), live.Span<float>(), (float)d, (float)(1 - d));
+                else if (shadow.DType.IsFloatingPoint())
                 {
                     shadow.MulInPlace(d);
                     shadow.AddInPlace(live, 1 - d);
                 }
                 else shadow.CopyFrom(live);
             }
+    }
+
+    // shadow = shadow·d + live·(1 − d) in one pass, rounded as MulInPlace(d) then AddInPlace(live, 1 − d) round it (float
+    // scalars, the product and the sum each rounded to float), without their temporaries: those were ~40 pooled buffers
+    // per update, and renting them cost a blocking collection per optimizer step.
+    static void Blend(Span<float> shadow, ReadOnlySpan<float> live, float d, float a)
+    {
+        for (int i = 0; i < shadow.Length; i++)
+        {
+            float decayed = shadow[i] * d;
+            shadow[i] = decayed + live[i] * a;
+        }
     }
 
     /// <summary>Loads the shadow into the model until the returned scope is disposed, then restores the live weights (for validation).</summary>

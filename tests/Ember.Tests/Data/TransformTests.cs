@@ -245,6 +245,33 @@ public class TransformTests
     }
 
     [Fact]
+    public void PooledImageOutputsDoNotShowWhatTheirRecycledBufferHeld()
+    {
+        // A crop, letterbox, flip or mosaic writes into a pooled buffer that is not cleared; leave a NaN-filled buffer of
+        // the output's size in the pool and check that the padding (fill 0 included) and the pixels are all written.
+        static void LeaveDirtyBuffer(int c, int h, int w)
+        {
+            var dirty = DataTensors.NewPooledImage(c, h, w, "test", out var data);
+            data.AsSpan().Fill(float.NaN);
+            if (dirty.storage is Ember.PooledStorage pooled) Ember.Backends.Cpu.StoragePool.Return(pooled);
+        }
+        var img = Image(3, 100, 200);
+        LeaveDirtyBuffer(3, 160, 160);
+        var crop = ImageKernels.CropWithFill(img, -30, 0, 160, 160, 0);   // 30 rows of padding above, 30 below
+        var values = crop.ToArray<float>();
+        Assert.All(values, v => Assert.False(float.IsNaN(v)));
+        Assert.Equal(0f, values[0]);
+        Assert.Equal(img.ToArray<float>()[0], values[30 * 160]);
+        LeaveDirtyBuffer(3, 100, 200);
+        Assert.Equal(ImageKernels.FlipHorizontal(img).ToArray<float>(), ImageKernels.FlipHorizontal(img, pooled: true).ToArray<float>());
+        LeaveDirtyBuffer(3, 100, 200);
+        Assert.Equal(ImageKernels.FlipVertical(img).ToArray<float>(), ImageKernels.FlipVertical(img, pooled: true).ToArray<float>());
+        LeaveDirtyBuffer(3, 256, 256);
+        var items = Enumerable.Range(0, 4).Select(k => (Image(3, 90 + k, 100, k), Torch.Zeros([0, 5]))).ToList();
+        Assert.All(new Mosaic(256, fill: 0).Apply(items, new Generator(1)).Image.ToArray<float>(), v => Assert.False(float.IsNaN(v)));
+    }
+
+    [Fact]
     public void FlipAverageTtaAveragesOverFlips()
     {
         var x = Ramp(1, 1, 2, 3).Reshape(1, 1, 2, 3);

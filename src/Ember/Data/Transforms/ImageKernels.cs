@@ -9,57 +9,61 @@ internal static class ImageKernels
 {
     /// <summary>
     /// Copies the window of size (h, w) whose top-left corner is (top, left) in the image's coordinates; pixels outside
-    /// the image (negative or past the edge, as when cropping a padded image) take <paramref name="fill"/>.
+    /// the image (negative or past the edge, as when cropping a padded image) take <paramref name="fill"/>. The output
+    /// (a crop or letterbox of a fixed size) comes from the storage pool.
     /// </summary>
     public static Tensor CropWithFill(Tensor image, int top, int left, int h, int w, float fill)
     {
         var (c, ih, iw) = DataTensors.Chw(image, "crop");
         var src = DataTensors.Floats(image);
-        var dst = DataTensors.NewImage(c, h, w, "crop");
+        var result = DataTensors.NewPooledImage(c, h, w, "crop", out var dst);
         int y0 = Math.Max(0, -top), y1 = Math.Min(h, ih - top);
         int x0 = Math.Max(0, -left), x1 = Math.Min(w, iw - left);
         bool full = y0 == 0 && y1 == h && x0 == 0 && x1 == w;
-        if (!full && fill != 0) dst.AsSpan().Fill(fill);
+        if (!full) dst.AsSpan().Fill(fill); // a pooled buffer is not cleared: fill 0 too
         if (x1 > x0)
             for (int ch = 0; ch < c; ch++)
                 for (int y = y0; y < y1; y++)
                     src.Slice(ch * ih * iw + (top + y) * iw + left + x0, x1 - x0).CopyTo(dst.AsSpan(ch * h * w + y * w + x0));
-        return DataTensors.Wrap(dst, c, h, w);
+        return result;
     }
 
-    /// <summary>Mirrors the image left-right.</summary>
-    public static Tensor FlipHorizontal(Tensor image)
+    /// <summary>Mirrors the image left-right; <paramref name="pooled"/>: the output from the storage pool (for sizes that repeat).</summary>
+    public static Tensor FlipHorizontal(Tensor image, bool pooled = false)
     {
         var (c, h, w) = DataTensors.Chw(image, "hflip");
         var src = DataTensors.Floats(image);
-        var dst = new float[src.Length];
+        float[] dst;
+        var result = pooled ? DataTensors.NewPooledImage(c, h, w, "hflip", out dst) : DataTensors.Wrap(dst = new float[src.Length], c, h, w);
         for (int row = 0; row < c * h; row++)
         {
             var s = src.Slice(row * w, w);
             var d = dst.AsSpan(row * w, w);
             for (int x = 0; x < w; x++) d[x] = s[w - 1 - x];
         }
-        return DataTensors.Wrap(dst, c, h, w);
+        return result;
     }
 
-    /// <summary>Mirrors the image top-bottom.</summary>
-    public static Tensor FlipVertical(Tensor image)
+    /// <summary>Mirrors the image top-bottom; <paramref name="pooled"/>: the output from the storage pool (for sizes that repeat).</summary>
+    public static Tensor FlipVertical(Tensor image, bool pooled = false)
     {
         var (c, h, w) = DataTensors.Chw(image, "vflip");
         var src = DataTensors.Floats(image);
-        var dst = new float[src.Length];
+        float[] dst;
+        var result = pooled ? DataTensors.NewPooledImage(c, h, w, "vflip", out dst) : DataTensors.Wrap(dst = new float[src.Length], c, h, w);
         for (int ch = 0; ch < c; ch++)
             for (int y = 0; y < h; y++)
                 src.Slice(ch * h * w + (h - 1 - y) * w, w).CopyTo(dst.AsSpan(ch * h * w + y * w, w));
-        return DataTensors.Wrap(dst, c, h, w);
+        return result;
     }
 
     /// <summary>
     /// Bilinear resize of the window (top, left, h, w) of the image to (outH, outW), with PyTorch's
     /// F.interpolate(mode="bilinear", align_corners=False) sampling (no antialiasing): source = (dst + 0.5) × scale − 0.5,
-    /// clamped at 0.
+    /// clamped at 0. With <paramref name="into"/> the result is written there (it must hold C·outH·outW values; a scratch
+    /// buffer the caller reuses, which the result then shares) instead of into a new array.
     /// </summary>
-    public static Tensor ResizeBilinear(Tensor image, int outH, int outW, int top = 0, int left = 0, int h = -1, int w = -1)
+    public static Tensor ResizeBilinear(Tensor image, int outH, int outW, int top = 0, int left = 0, int h = -1, int w = -1, float[]? into = null)
     {
         var (c, ih, iw) = DataTensors.Chw(image, "resize");
         if (h < 0) h = ih;
@@ -68,7 +72,8 @@ internal static class ImageKernels
         if (h <= 0 || w <= 0 || top < 0 || left < 0 || top > ih - h || left > iw - w)
             throw new ArgumentException($"resize: expected a non-empty window inside the {ih}×{iw} image, got top {top}, left {left}, size {h}×{w}");
         var src = DataTensors.Floats(image);
-        var dst = DataTensors.NewImage(c, outH, outW, "resize");
+        var dst = into ?? DataTensors.NewImage(c, outH, outW, "resize");
+        if (dst.Length < (long)c * outH * outW) throw new ArgumentException($"resize: the destination holds {dst.Length} values, fewer than {c}×{outH}×{outW}");
         double sy = (double)h / outH, sx = (double)w / outW;
         var xi0 = new int[outW]; var xi1 = new int[outW]; var xl = new float[outW];
         for (int x = 0; x < outW; x++)

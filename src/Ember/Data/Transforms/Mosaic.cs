@@ -15,7 +15,8 @@ public sealed class Mosaic(int size, double fill = 114.0 / 255, double minSide =
         if (items.Count != 4) throw new ArgumentException($"Mosaic: expects 4 images, got {items.Count}");
         int c = DataTensors.Chw(items[0].Image, "Mosaic").C;
         int xc = size / 4 + (int)generator.NextInt64(size / 2 + 1), yc = size / 4 + (int)generator.NextInt64(size / 2 + 1);
-        var canvas = DataTensors.NewImage(c, size, size, "Mosaic");
+        // the canvas is the same size for every item: a pooled buffer, filled here in full
+        var result = DataTensors.NewPooledImage(c, size, size, "Mosaic", out var canvas);
         canvas.AsSpan().Fill((float)fill);
         var boxes = new List<float[]>();
         int cols = -1;
@@ -48,6 +49,6 @@ public sealed class Mosaic(int size, double fill = 114.0 / 255, double minSide =
         }
         if (cols < 0) cols = 4;
         var flat = boxes.SelectMany(r => r).ToArray();
-        return (DataTensors.Wrap(canvas, c, size, size), DataTensors.Wrap(flat, boxes.Count, cols));
+        return (result, DataTensors.Wrap(flat, boxes.Count, cols));
     }
 }

@@ -84,39 +84,68 @@ public sealed class DetectionDataset : IDataset<DetectionSample>
         if (Augment && Hyp.Mosaic > 0 && generator.NextDouble() < Hyp.Mosaic)
         {
             var items = new (Tensor, Tensor)[4];
-            var first = LoadResized(sourceIndex);
+            var first = LoadResized(sourceIndex, 0);
             path = first.Path;
             items[0] = (first.Image, first.Boxes);
             for (int k = 1; k < 4; k++)
             {
-                var other = LoadResized((int)generator.NextInt64(Count));
+                var other = LoadResized((int)generator.NextInt64(Count), k);
                 items[k] = (other.Image, other.Boxes);
             }
             (image, boxes) = mosaic.Apply(items, generator);
+            var canvas = image;
             (image, boxes) = copyPaste.Apply(image, boxes, generator);
+            Recycle(canvas, image);
+            canvas = image;
             (image, boxes) = affine.Apply(image, boxes, generator, -ImageSize / 2, -ImageSize / 2);
+            Recycle(canvas, image);
         }
         else
         {
-            var loaded = LoadResized(sourceIndex);
+            var loaded = LoadResized(sourceIndex, 0);
             path = loaded.Path;
             var (h, w) = rect?.ShapeAt(index) ?? (ImageSize, ImageSize);
             var boxed = new Letterbox(h, w, auto: false, scaleUp: Augment, fill: Fill).Apply(loaded.Image);
             (image, boxes) = (boxed.Image, boxed.MapToLetterbox(loaded.Boxes));
-            if (Augment) (image, boxes) = affine.Apply(image, boxes, generator);
+            if (Augment)
+            {
+                var letterboxed = image;
+                (image, boxes) = affine.Apply(image, boxes, generator);
+                Recycle(letterboxed, image);
+            }
         }
         if (Augment)
         {
+            var before = image;
             if (Hyp.HsvH > 0 || Hyp.HsvS > 0 || Hyp.HsvV > 0) image = hsv.Apply(image, generator);
+            Recycle(before, image);
+            before = image;
             (image, boxes) = flip.Apply(image, boxes, generator);
+            Recycle(before, image);
         }
         return new DetectionSample(image, DetectionBoxes.FromPixels(boxes, image.Size(1), image.Size(2)), path);
     }
 
-    // YOLOv5's load_image: the long side becomes imageSize, the short side rounded up; boxes in pixels of the result.
-    (Tensor Image, Tensor Boxes, string? Path) LoadResized(int index)
+    // An image this Get made (the mosaic canvas, a letterbox, an augmentation step's output) that the next step replaced
+    // goes straight back to the storage pool: nothing else holds it, and the next item's step takes it again at once,
+    // where waiting for a collection to find it dead cost a blocking full collection every few items.
+    static void Recycle(Tensor replaced, Tensor next)
     {
-        var sample = source[index];
+        if (!ReferenceEquals(replaced.storage, next.storage)) DataTensors.Recycle(replaced);
+    }
+
+    // YOLOv5's load_image: the long side becomes imageSize, the short side rounded up; boxes in pixels of the result.
+    // The result may live in this thread's scratch slot (0-3, one per mosaic tile): valid until the next call with that
+    // slot, which is enough because Get copies it into the mosaic canvas or the letterbox before it returns.
+    (Tensor Image, Tensor Boxes, string? Path) LoadResized(int index, int slot)
+    {
+        var buffers = scratch ??= new Scratch();
+        DetectionSample sample;
+        // a cached image is decoded into scratch instead of a new array per read (four per mosaic): the resize below
+        // replaces it at once
+        if (CachedSource(index) is var (yolo, at) && yolo.CachedImage(at, ref buffers.Source) is { } cached)
+            sample = new DetectionSample(cached, yolo.LabelsOf(at), yolo.ImagePath(at));
+        else sample = source[index];
         var image = sample.Image;
         int h0 = sample.Height, w0 = sample.Width;
         double r = (double)ImageSize / Math.Max(h0, w0);
@@ -124,10 +153,43 @@ public sealed class DetectionDataset : IDataset<DetectionSample>
         {
             int h = Math.Max(1, (int)Math.Ceiling(h0 * r)), w = Math.Max(1, (int)Math.Ceiling(w0 * r));
             // YOLOv5 shrinks validation images by area (INTER_AREA) and everything else bilinearly
-            image = r < 1 && !Augment && h <= h0 && w <= w0 ? AreaResize.Shrink(image, h, w) : ImageKernels.ResizeBilinear(image, h, w);
+            if (r < 1 && !Augment && h <= h0 && w <= w0) image = AreaResize.Shrink(image, h, w);
+            else
+            {
+                ref var into = ref buffers.Resized[slot];
+                long need = (long)image.Size(0) * h * w;
+                if (into is null || into.Length < need) into = DataTensors.NewImage(image.Size(0), h, w, "DetectionDataset");
+                image = ImageKernels.ResizeBilinear(image, h, w, into: into);
+            }
+        }
+        else if (ReferenceEquals(image.storage.Data, buffers.Source))
+        {
+            // already at size but in the decode scratch, which the next tile overwrites: keep it in this tile's slot
+            ref var into = ref buffers.Resized[slot];
+            if (into is null || into.Length < image.NumEl) into = new float[image.NumEl];
+            DataTensors.Floats(image).CopyTo(into);
+            image = DataTensors.Wrap(into, image.Size(0), image.Size(1), image.Size(2));
         }
         return (image, DetectionBoxes.ToPixels(sample.Labels, image.Size(1), image.Size(2)), sample.Path);
     }
+
+    // The YOLO data set and index behind item i of the source (through subsets, as --limit makes), or null.
+    (YoloDataset Set, int Index)? CachedSource(int index)
+    {
+        var set = source;
+        while (set is Subset<DetectionSample> subset) { index = subset.Indices[index]; set = subset.Dataset; }
+        return set is YoloDataset { IsCaching: true } yolo ? (yolo, index) : null;
+    }
+
+    // Per-thread scratch of LoadResized: the decoded image and the four resized mosaic tiles (each image has its own size,
+    // so the storage pool, which matches exact lengths, cannot recycle these; fresh ones cost ~8 MB of page faults per item).
+    sealed class Scratch
+    {
+        public float[]? Source;
+        public readonly float[]?[] Resized = new float[4][];
+    }
+
+    [ThreadStatic] static Scratch? scratch;
 
     /// <summary>
     /// A loader yielding <see cref="DetectionBatch"/>es of <see cref="BatchSize"/> images; with rect the order is fixed (a
@@ -137,6 +199,16 @@ public sealed class DetectionDataset : IDataset<DetectionSample>
     {
         if (shuffle && rect is not null)
             throw new ArgumentException("DetectionDataset: shuffle cannot be combined with rect (each batch has its own shape, computed for the aspect-ratio order)");
-        return new DataLoader<DetectionSample, DetectionBatch>(this, DetectionCollate.Collate, BatchSize, shuffle, dropLast: dropLast, numWorkers: numWorkers, seed: seed);
+        return new DataLoader<DetectionSample, DetectionBatch>(this, CollateAndRecycle, BatchSize, shuffle, dropLast: dropLast, numWorkers: numWorkers, seed: seed);
+    }
+
+    // The loader's items are this data set's fresh images, seen by nothing but the collate: once stacked into the batch
+    // their buffers go back to the storage pool for the next batch's items.
+    static DetectionBatch CollateAndRecycle(IReadOnlyList<DetectionSample> samples)
+    {
+        var batch = DetectionCollate.Collate(samples);
+        foreach (var s in samples)
+            if (!ReferenceEquals(s.Image.storage, batch.Images.storage)) DataTensors.Recycle(s.Image);
+        return batch;
     }
 }

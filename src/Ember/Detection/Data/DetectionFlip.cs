@@ -16,12 +16,12 @@ public sealed class DetectionFlip(double horizontal = 0.5, double vertical = 0)
         var b = DetectionBoxes.Rows(boxes, "DetectionFlip", "pixel boxes [n, 5] (x1, y1, x2, y2, class)");
         if (generator.NextDouble() < vertical)
         {
-            image = ImageKernels.FlipVertical(image);
+            image = ImageKernels.FlipVertical(image, pooled: true);
             for (int r = 0; r < b.Length; r += 5) (b[r + 1], b[r + 3]) = (h - b[r + 3], h - b[r + 1]);
         }
         if (generator.NextDouble() < horizontal)
         {
-            image = ImageKernels.FlipHorizontal(image);
+            image = ImageKernels.FlipHorizontal(image, pooled: true);
             for (int r = 0; r < b.Length; r += 5) (b[r], b[r + 2]) = (w - b[r + 2], w - b[r]);
         }
         return (image, DataTensors.Wrap(b, b.Length / 5, 5));

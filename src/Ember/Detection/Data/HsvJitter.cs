@@ -17,7 +17,7 @@ public sealed class HsvJitter(double hGain = 0.015, double sGain = 0.7, double v
         double rh = 1 + (2 * generator.NextDouble() - 1) * hGain, rs = 1 + (2 * generator.NextDouble() - 1) * sGain, rv = 1 + (2 * generator.NextDouble() - 1) * vGain;
         var src = DataTensors.Floats(image);
         int plane = h * w;
-        var dst = new float[3 * plane];
+        var jittered = DataTensors.NewPooledImage(3, h, w, "HsvJitter", out var dst); // every pixel is written below
         for (int p = 0; p < plane; p++)
         {
             float r = src[p], g = src[plane + p], b = src[2 * plane + p];
@@ -40,6 +40,6 @@ public sealed class HsvJitter(double hGain = 0.015, double sGain = 0.7, double v
             };
             dst[p] = r; dst[plane + p] = g; dst[2 * plane + p] = b;
         }
-        return DataTensors.Wrap(dst, 3, h, w);
+        return jittered;
     }
 }

@@ -50,7 +50,8 @@ public sealed class RandomAffine(double degrees = 0, double translate = 0.1, dou
         double i00 = m[4] / det, i01 = -m[1] / det, i10 = -m[3] / det, i11 = m[0] / det;
         double i02 = -(i00 * m[2] + i01 * m[5]), i12 = -(i10 * m[2] + i11 * m[5]);
         var src = DataTensors.Floats(image);
-        var dst = DataTensors.NewImage(c, outH, outW, "RandomAffine");
+        // every output pixel is written below, so a pooled (uncleared) buffer will do: the output size repeats per item
+        var warped = DataTensors.NewPooledImage(c, outH, outW, "RandomAffine", out var dst);
         int plane = h * w, outPlane = outH * outW;
         // the x terms of the inverse map once per column, the y terms once per row: the same products and sums, in the
         // same order, as evaluating i00·(x + ½) + i01·(y + ½) + i02 − ½ per pixel
@@ -108,7 +109,7 @@ public sealed class RandomAffine(double degrees = 0, double translate = 0.1, dou
             if (!IsCandidate((b[r + 2] - b[r]) * scale, (b[r + 3] - b[r + 1]) * scale, maxX - minX, maxY - minY)) continue;
             kept.Add((float)minX); kept.Add((float)minY); kept.Add((float)maxX); kept.Add((float)maxY); kept.Add(b[r + 4]);
         }
-        return (DataTensors.Wrap(dst, c, outH, outW), DataTensors.Wrap([.. kept], kept.Count / 5, 5));
+        return (warped, DataTensors.Wrap([.. kept], kept.Count / 5, 5));
     }
 
     /// <summary>

@@ -116,6 +116,10 @@ public sealed class YoloDataset : IDataset<DetectionSample>
     public int Backgrounds => backgrounds;
     /// <summary>The usable images' files, in index order.</summary>
     public IReadOnlyList<string> ImagePaths => samples.Select(s => s.Image).ToList();
+    /// <summary>Image i's file.</summary>
+    public string ImagePath(int index) => samples[index].Image;
+    /// <summary>Whether decoded images are kept in memory (cacheImages).</summary>
+    public bool IsCaching => cache is not null;
     /// <summary>Image i's (height, width) as its header declares.</summary>
     public (int Height, int Width) ImageSize(int index) => (samples[index].Height, samples[index].Width);
     /// <summary>Image i's labels [n, 5] (class, cx, cy, w, h) as read, without decoding the image.</summary>
@@ -153,6 +157,19 @@ public sealed class YoloDataset : IDataset<DetectionSample>
         }
     }
 
+    /// <summary>
+    /// Image i from the cache as a [3, H, W] tensor written into <paramref name="buffer"/> (grown when too small; the
+    /// tensor shares it, so it is valid until the caller reuses the buffer), or null when the image is not cached yet.
+    /// The values are those of the indexer. For <see cref="DetectionDataset"/>, which resizes the image at once.
+    /// </summary>
+    internal Tensor? CachedImage(int index, ref float[]? buffer)
+    {
+        if (cache?[index] is not byte[] bytes) return null;
+        if (buffer is null || buffer.Length < bytes.Length) buffer = new float[bytes.Length];
+        for (int i = 0; i < bytes.Length; i++) buffer[i] = bytes[i] * (1f / 255f);
+        return DataTensors.Wrap(buffer, 3, samples[index].Height, samples[index].Width);
+    }
+
     static byte[] ToBytes(Tensor image)
     {
         var src = image.Contiguous().Span<float>();
@@ -165,6 +182,8 @@ public sealed class YoloDataset : IDataset<DetectionSample>
     {
         var data = new float[bytes.Length];
         for (int i = 0; i < data.Length; i++) data[i] = bytes[i] * (1f / 255f);
-        return Torch.FromArray(data, [3, h, w]);
+        // wrapped, not copied: Torch.FromArray would copy into a pooled buffer of this image's own length, which no
+        // later allocation matches, so the cache filled the storage pool with dead sizes and the model's buffers missed
+        return DataTensors.Wrap(data, 3, h, w);
     }
 }

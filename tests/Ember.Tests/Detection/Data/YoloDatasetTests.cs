@@ -1,4 +1,5 @@
 using Ember.Detection.Data;
+using Ember.Data;
 using StbImageWriteSharp;
 
 namespace Ember.Tests.Detection.Data;
@@ -154,6 +155,42 @@ public class YoloDatasetTests : IDisposable
             Assert.Equal([3, i == 0 ? 10 : 12, i == 0 ? 20 : 16], cached[i].Image.Shape.ToArray());
         }
         Assert.Throws<FileNotFoundException>(() => plain[0]);
+    }
+
+    [Fact]
+    public void TheDetectionPipelineGivesTheSameItemsFromCachedImages()
+    {
+        // DetectionDataset decodes cached images and resizes them into per-thread scratch buffers (one per mosaic tile):
+        // items must be those of an uncached set, also on a second pass over dirty scratch and through a subset. Sizes:
+        // larger than the 64 training size (shrunk), exactly 64 on the long side (no resize), smaller (enlarged).
+        (int W, int H)[] sizes = [(90, 70), (64, 40), (30, 50), (100, 100), (48, 64), (33, 20)];
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            Image($"{i}.png", sizes[i].W, sizes[i].H);
+            Label($"{i}.txt", $"{i % 2} 0.5 0.5 0.4 0.5\n");
+        }
+        var plain = new YoloDataset([Images], classCount: 2);
+        var cached = new YoloDataset([Images], classCount: 2, cacheImages: true);
+        for (int i = 0; i < cached.Count; i++) _ = cached[i];   // fills the cache
+        int[] order = [5, 0, 3, 1, 4, 2];
+        var subsetPlain = new Subset<DetectionSample>(plain, order);
+        var subsetCached = new Subset<DetectionSample>(cached, order);
+        foreach (var (a, b) in new[] { ((IDataset<DetectionSample>)plain, (IDataset<DetectionSample>)cached), (subsetPlain, subsetCached) })
+        {
+            var train = (Expected: new DetectionDataset(a, 64, augment: true, batchSize: 2), Actual: new DetectionDataset(b, 64, augment: true, batchSize: 2));
+            var val = (Expected: new DetectionDataset(a, 64, rect: true, batchSize: 2), Actual: new DetectionDataset(b, 64, rect: true, batchSize: 2));
+            for (int pass = 0; pass < 2; pass++)
+                for (int i = 0; i < a.Count; i++)
+                    foreach (var (expected, actual) in new[] { train, val })
+                    {
+                        var e = expected.Get(i, new Generator(10 * pass + i));
+                        var x = actual.Get(i, new Generator(10 * pass + i));
+                        Assert.Equal(e.Image.Shape, x.Image.Shape);
+                        Assert.Equal(e.Image.ToArray<float>(), x.Image.ToArray<float>());
+                        Assert.Equal(e.Labels.ToArray<float>(), x.Labels.ToArray<float>());
+                        Assert.Equal(e.Path, x.Path);
+                    }
+        }
     }
 
     [Fact]
