@@ -27,15 +27,27 @@ public class SignalTests
     }
 
     /// <summary>Collects a child's output and signals when a line starts with <paramref name="prefix"/>.</summary>
-    internal static (System.Text.StringBuilder Output, ManualResetEventSlim Seen) Watch(Process cli, string prefix)
+    internal static (ProcessOutput Output, ManualResetEventSlim Seen) Watch(Process cli, string prefix)
     {
-        var output = new System.Text.StringBuilder();
+        var output = new ProcessOutput();
         var seen = new ManualResetEventSlim();
-        cli.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); if (e.Data?.StartsWith(prefix, StringComparison.Ordinal) == true) seen.Set(); };
-        cli.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        cli.OutputDataReceived += (_, e) => { output.AppendLine(e.Data); if (e.Data?.StartsWith(prefix, StringComparison.Ordinal) == true) seen.Set(); };
+        cli.ErrorDataReceived += (_, e) => output.AppendLine(e.Data);
         cli.BeginOutputReadLine();
         cli.BeginErrorReadLine();
         return (output, seen);
+    }
+
+    /// <summary>
+    /// A process's output as it arrives, readable while the reader threads still append: an assertion message such as
+    /// $"no progress line: {output}" is built even when the assertion holds, and a bare StringBuilder read during an
+    /// append threw (CI, session 14).
+    /// </summary>
+    internal sealed class ProcessOutput
+    {
+        readonly System.Text.StringBuilder text = new();
+        public void AppendLine(string? line) { lock (text) text.AppendLine(line); }
+        public override string ToString() { lock (text) return text.ToString(); }
     }
 
     [Fact]
