@@ -20,6 +20,19 @@ public sealed class YoloLayersWorkload : IWorkload
 
     public string Description => "Per-layer Ember vs TorchSharp times of the YOLOv5 eval forward [--size s --image 320 --batch 8]";
 
+    /// <summary>An Ember YOLOv5 (seed 23) and, with <paramref name="withPeer"/>, its TorchSharp twin with the same weights, in the same mode.</summary>
+    internal static (YoloV5 Model, TorchYoloV5? Peer, Dictionary<string, torch.nn.Module> PeerModules) Twins(YoloSize size, int classes, bool train, bool withPeer)
+    {
+        Torch.ManualSeed(23);
+        var model = new YoloV5(classes, size);
+        if (train) model.Train(); else model.Eval();
+        if (!withPeer) return (model, null, []);
+        var peer = new TorchYoloV5(classes, size);
+        SameWork.CopyWeights(model, peer);
+        peer.train(train);
+        return (model, peer, peer.named_modules().ToDictionary(p => p.name, p => p.module));
+    }
+
     public int Run(string[] args)
     {
         string Arg(string name, string fallback) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback; }
@@ -31,18 +44,7 @@ public sealed class YoloLayersWorkload : IWorkload
         if (withPeer && !TorchPeer.TryInitialize(threads)) { Console.Error.WriteLine(TorchPeer.Problem); return 1; }
         if (withPeer) Console.WriteLine(TorchPeer.Description);
 
-        Torch.ManualSeed(23);
-        var model = new YoloV5(80, size);
-        model.Eval();
-        TorchYoloV5? peer = null;
-        var torchModules = new Dictionary<string, torch.nn.Module>();
-        if (withPeer)
-        {
-            peer = new TorchYoloV5(80, size);
-            SameWork.CopyWeights(model, peer);
-            peer.eval();
-            torchModules = peer.named_modules().ToDictionary(p => p.name, p => p.module);
-        }
+        var (model, peer, torchModules) = Twins(size, 80, train: false, withPeer);
         Tensor x = Inputs.Randn(1, batch, 3, image, image);
 
         // One forward with pre-hooks records each layer's input; the hooks go before timing (they disable the fused path).

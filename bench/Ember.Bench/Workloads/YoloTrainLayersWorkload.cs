@@ -45,18 +45,7 @@ public sealed class YoloTrainLayersWorkload : IWorkload
         if (withPeer && !TorchPeer.TryInitialize(threads)) { Console.Error.WriteLine(TorchPeer.Problem); return 1; }
         if (withPeer) Console.WriteLine(TorchPeer.Description);
 
-        Torch.ManualSeed(23);
-        var model = new YoloV5(10, size);
-        model.Train();
-        TorchYoloV5? peer = null;
-        var torchModules = new Dictionary<string, torch.nn.Module>();
-        if (withPeer)
-        {
-            peer = new TorchYoloV5(10, size);
-            SameWork.CopyWeights(model, peer);
-            peer.train();
-            torchModules = peer.named_modules().ToDictionary(p => p.name, p => p.module);
-        }
+        var (model, peer, torchModules) = YoloLayersWorkload.Twins(size, 10, train: true, withPeer);
         Tensor x = Inputs.Randn(1, batch, 3, image, image);
 
         // One training forward with pre-hooks records each layer's input.

@@ -20,7 +20,7 @@ public sealed class CliFailureFixture : IDisposable
         Root = Directory.CreateTempSubdirectory("ember-cli-fail").FullName;
         var tiny = ExportCommandTests.TinyRun("mlp");
         Directory.CreateDirectory(Path.GetDirectoryName(Run)!);
-        CopyFolder(tiny, Run);
+        TestFolders.Copy(tiny, Run);
         Directory.Delete(Path.GetDirectoryName(tiny)!, true);
         File.WriteAllText(Path.Combine(Run, "metrics.csv"), "epoch,train_loss,train_acc,val_loss,top1,top5,lr,time_s\n1,0.5,0.8,0.5,0.8,0.99,0.001,1.0\n");
     }
@@ -30,7 +30,7 @@ public sealed class CliFailureFixture : IDisposable
     {
         var copy = Path.Combine(Root, "damaged", name, "exp1");
         if (Directory.Exists(copy)) Directory.Delete(copy, true);
-        CopyFolder(Run, copy);
+        TestFolders.Copy(Run, copy);
         return copy;
     }
 
@@ -41,13 +41,6 @@ public sealed class CliFailureFixture : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, text);
         return path;
-    }
-
-    static void CopyFolder(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-        foreach (var dir in Directory.GetDirectories(from)) CopyFolder(dir, Path.Combine(to, Path.GetFileName(dir)));
     }
 
     public void Dispose() => Directory.Delete(Root, true);

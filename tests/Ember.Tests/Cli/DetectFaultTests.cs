@@ -42,15 +42,8 @@ public sealed class DetectFaultFixture : IDisposable
     {
         var copy = Path.Combine(Root, "damaged", name, "exp1");
         if (Directory.Exists(copy)) Directory.Delete(copy, true);
-        CopyFolder(Whole, copy);
+        TestFolders.Copy(Whole, copy);
         return copy;
-    }
-
-    static void CopyFolder(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-        foreach (var dir in Directory.GetDirectories(from)) CopyFolder(dir, Path.Combine(to, Path.GetFileName(dir)));
     }
 
     public void Dispose() => Directory.Delete(Root, true);

@@ -22,14 +22,8 @@ public class ExportCommandTests
         Directory.CreateDirectory(run);
         File.WriteAllText(Path.Combine(run, "args.yaml"), ConfigLoader.ToYaml(new TrainConfig { Model = model }));
         Directory.Move(checkpoint, Path.Combine(run, "best"));
-        CopyFolder(Path.Combine(run, "best"), Path.Combine(run, "last"));
+        TestFolders.Copy(Path.Combine(run, "best"), Path.Combine(run, "last"));
         return run;
-    }
-
-    static void CopyFolder(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
     }
 
     internal static float[] RunOnnx(string path, Tensor x)

@@ -98,16 +98,9 @@ public sealed class ForecastDamageFixture : IDisposable
     {
         var copy = Path.Combine(Root, "damaged", name);
         if (Directory.Exists(copy)) Directory.Delete(copy, true);
-        Copy(Run, copy);
+        TestFolders.Copy(Run, copy);
         damage(copy);
         return copy;
-    }
-
-    static void Copy(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-        foreach (var dir in Directory.GetDirectories(from)) Copy(dir, Path.Combine(to, Path.GetFileName(dir)));
     }
 
     public void Dispose() => Directory.Delete(Root, true);
