@@ -222,19 +222,6 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
         return copy;
     }
 
-    static void Flip(string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        bytes[bytes.Length / 2] ^= 0x5A;
-        File.WriteAllBytes(path, bytes);
-    }
-
-    static void Truncate(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open);
-        stream.SetLength(stream.Length / 2);
-    }
-
     static string BadLabels(DetectFaultFixture f)
     {
         var root = Path.Combine(f.Root, "bad-labels");
@@ -259,17 +246,17 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
         ["export output is /dev/full"] = new(f => ["export", f.Copy("export-full"), "--format", "onnx", "--output", "/dev/full/detector.onnx"], ExitCodes.FileSystem, "/dev/full"),
 
         // damaged checkpoints (exit 4), each naming the file
-        ["val weights flipped"] = new(f => ["detect", "val", "--weights", Path.Combine(Damaged(f, "val-flip", "model.safetensors", Flip), "best")], ExitCodes.Checkpoint, "model.safetensors"),
-        ["val weights truncated"] = new(f => ["detect", "val", "--weights", Path.Combine(Damaged(f, "val-cut", "model.safetensors", Truncate), "best")], ExitCodes.Checkpoint, "model.safetensors"),
+        ["val weights flipped"] = new(f => ["detect", "val", "--weights", Path.Combine(Damaged(f, "val-flip", "model.safetensors", TestFolders.Flip), "best")], ExitCodes.Checkpoint, "model.safetensors"),
+        ["val weights truncated"] = new(f => ["detect", "val", "--weights", Path.Combine(Damaged(f, "val-cut", "model.safetensors", TestFolders.Truncate), "best")], ExitCodes.Checkpoint, "model.safetensors"),
         ["val checkpoint.json garbage"] = new(f => ["detect", "val", "--weights", Path.Combine(Damaged(f, "val-json", "checkpoint.json", p => File.WriteAllText(p, "{\"Epoch\": ")), "best")], ExitCodes.Checkpoint, "checkpoint.json"),
-        ["predict weights truncated"] = new(f => ["detect", "predict", "--weights", Path.Combine(Damaged(f, "pred-cut", "model.safetensors", Truncate), "best"), "--source", Images(f), "--project", New(f, "pred-cut")], ExitCodes.Checkpoint, "model.safetensors"),
+        ["predict weights truncated"] = new(f => ["detect", "predict", "--weights", Path.Combine(Damaged(f, "pred-cut", "model.safetensors", TestFolders.Truncate), "best"), "--source", Images(f), "--project", New(f, "pred-cut")], ExitCodes.Checkpoint, "model.safetensors"),
         ["predict weights empty"] = new(f => ["detect", "predict", "--weights", Path.Combine(Damaged(f, "pred-empty", "model.safetensors", p => File.WriteAllBytes(p, [])), "best"), "--source", Images(f), "--project", New(f, "pred-empty")], ExitCodes.Checkpoint, "model.safetensors"),
         ["predict weights missing"] = new(f => ["detect", "predict", "--weights", Path.Combine(Damaged(f, "pred-missing", "model.safetensors", File.Delete), "best"), "--source", Images(f), "--project", New(f, "pred-missing")], ExitCodes.Checkpoint, "is missing"),
         ["predict weights folder missing"] = new(f => ["detect", "predict", "--weights", Path.Combine(f.Root, "no-run", "best"), "--source", Images(f), "--project", New(f, "pred-nofolder")], ExitCodes.Checkpoint, "no-run"),
-        ["export weights flipped"] = new(f => ["export", Damaged(f, "export-flip", "model.safetensors", Flip), "--format", "onnx", "--output", Path.Combine(f.Root, "new", "flip.onnx")], ExitCodes.Checkpoint, "model.safetensors"),
-        ["export checkpoint.json truncated"] = new(f => ["export", Damaged(f, "export-json", "checkpoint.json", Truncate), "--format", "safetensors", "--output", Path.Combine(f.Root, "new", "json.safetensors")], ExitCodes.Checkpoint, "checkpoint.json"),
-        ["resume with last weights flipped"] = new(f => ["detect", "train", "--resume", Damaged(f, "resume-flip", "model.safetensors", Flip, "last"), "--epochs", "4"], ExitCodes.Checkpoint, "model.safetensors"),
-        ["resume with optimizer truncated"] = new(f => ["detect", "train", "--resume", Damaged(f, "resume-opt", "optimizer.safetensors", Truncate, "last"), "--epochs", "4"], ExitCodes.Checkpoint, "optimizer.safetensors"),
+        ["export weights flipped"] = new(f => ["export", Damaged(f, "export-flip", "model.safetensors", TestFolders.Flip), "--format", "onnx", "--output", Path.Combine(f.Root, "new", "flip.onnx")], ExitCodes.Checkpoint, "model.safetensors"),
+        ["export checkpoint.json truncated"] = new(f => ["export", Damaged(f, "export-json", "checkpoint.json", TestFolders.Truncate), "--format", "safetensors", "--output", Path.Combine(f.Root, "new", "json.safetensors")], ExitCodes.Checkpoint, "checkpoint.json"),
+        ["resume with last weights flipped"] = new(f => ["detect", "train", "--resume", Damaged(f, "resume-flip", "model.safetensors", TestFolders.Flip, "last"), "--epochs", "4"], ExitCodes.Checkpoint, "model.safetensors"),
+        ["resume with optimizer truncated"] = new(f => ["detect", "train", "--resume", Damaged(f, "resume-opt", "optimizer.safetensors", TestFolders.Truncate, "last"), "--epochs", "4"], ExitCodes.Checkpoint, "optimizer.safetensors"),
         ["resume with args.yaml garbage"] = new(f => ["detect", "train", "--resume", Damaged(f, "resume-args", "args.yaml", p => File.WriteAllText(p, "img: [64\n"), "."), "--epochs", "4"], ExitCodes.Usage, "args.yaml"),
         ["resume with args.yaml missing"] = new(f => ["detect", "train", "--resume", Damaged(f, "resume-noargs", "args.yaml", File.Delete, "."), "--epochs", "4"], ExitCodes.Data, "args.yaml"),
 

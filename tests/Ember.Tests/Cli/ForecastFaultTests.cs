@@ -113,28 +113,15 @@ public sealed class ForecastDamageFixture : IDisposable
 /// </summary>
 public class ForecastDamageTests(ForecastDamageFixture fx) : IClassFixture<ForecastDamageFixture>
 {
-    static void Flip(string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        bytes[bytes.Length / 2] ^= 0x5A;
-        File.WriteAllBytes(path, bytes);
-    }
-
-    static void Truncate(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open);
-        stream.SetLength(stream.Length / 2);
-    }
-
     /// <summary>Damage done to a run folder, the file (or folder) the message must name, and what it must say of it.</summary>
     static readonly Dictionary<string, (Action<string> Damage, string Names, string Says)> Damages = new()
     {
-        ["weights flipped"] = (run => Flip(Path.Combine(run, "best", "model.safetensors")), "best/model.safetensors", "is damaged"),
-        ["weights truncated"] = (run => Truncate(Path.Combine(run, "best", "model.safetensors")), "best/model.safetensors", "is damaged"),
+        ["weights flipped"] = (run => TestFolders.Flip(Path.Combine(run, "best", "model.safetensors")), "best/model.safetensors", "is damaged"),
+        ["weights truncated"] = (run => TestFolders.Truncate(Path.Combine(run, "best", "model.safetensors")), "best/model.safetensors", "is damaged"),
         ["weights empty"] = (run => File.WriteAllBytes(Path.Combine(run, "best", "model.safetensors"), []), "best/model.safetensors", "is empty"),
         ["weights missing"] = (run => File.Delete(Path.Combine(run, "best", "model.safetensors")), "best/model.safetensors", "is missing"),
         ["checkpoint.json garbage"] = (run => File.WriteAllText(Path.Combine(run, "best", "checkpoint.json"), "{\"Epoch\": "), "best/checkpoint.json", "is damaged"),
-        ["checkpoint.json truncated"] = (run => Truncate(Path.Combine(run, "best", "checkpoint.json")), "best/checkpoint.json", "is damaged"),
+        ["checkpoint.json truncated"] = (run => TestFolders.Truncate(Path.Combine(run, "best", "checkpoint.json")), "best/checkpoint.json", "is damaged"),
         ["checkpoint.json missing"] = (run => File.Delete(Path.Combine(run, "best", "checkpoint.json")), "best", "has no checkpoint.json"),
         // best/ and last/ both gone: nothing to load
         ["no checkpoint at all"] = (run => { Directory.Delete(Path.Combine(run, "best"), true); Directory.Delete(Path.Combine(run, "last"), true); }, "last", "not found"),
