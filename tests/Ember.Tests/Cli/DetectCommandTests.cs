@@ -187,6 +187,58 @@ public class DetectCommandTests
     }
 
     [Fact]
+    public void A_run_resumed_before_or_inside_the_close_mosaic_epochs_continues_as_if_never_stopped()
+    {
+        var temp = Directory.CreateTempSubdirectory("ember-detect-close-mosaic").FullName;
+        try
+        {
+            var (data, _) = OneObjectSet(temp, train: 8, val: 4);
+            var project = Path.Combine(temp, "runs");
+            // mosaic on, the last 2 of 3 epochs without it (2 batches each), cosine to lr·0.1
+            DetectConfig Config(int closeMosaic) => DetectConfig.Apply(Tiny(data, project, epochs: 3), new Dictionary<string, string?>
+            {
+                ["augment"] = "true",
+                ["schedule"] = "cosine",
+                ["lrf"] = "0.1",
+                ["close_mosaic"] = closeMosaic.ToString(CultureInfo.InvariantCulture),
+            }, "test");
+            var log = new StringWriter();
+            Assert.Equal(0, DetectJob.Train(Config(2), plainOutput: log));                                      // exp1
+            Assert.Contains("schedule cosine to lr·0.1", log.ToString());
+            Assert.Contains("no mosaic in the last 2 epochs", log.ToString());
+            Assert.Equal(0, DetectJob.Train(Config(0), plainOutput: TextWriter.Null));                          // exp2
+            Assert.Equal(130, DetectJob.Train(Config(2), plainOutput: TextWriter.Null, interruptAfterBatches: 3)); // exp3: epoch 2, closed
+            Assert.Equal(130, DetectJob.Train(Config(2), plainOutput: TextWriter.Null, interruptAfterBatches: 1)); // exp4: epoch 1, open
+            foreach (var (run, epoch) in new[] { ("exp3", 2), ("exp4", 1) })
+            {
+                var stopped = Path.Combine(project, run);
+                Assert.Equal(epoch, Checkpoint.ReadState(Path.Combine(stopped, "last")).Epoch);
+                Assert.Contains("close_mosaic: 2", File.ReadAllText(Path.Combine(stopped, "args.yaml")));
+                Assert.Equal(0, DetectJob.Train(new DetectConfig(), stopped, TextWriter.Null));
+            }
+            var whole = Rows(Path.Combine(project, "exp1", "metrics.csv"));
+            Assert.Equal(3, whole.Count);
+            foreach (var run in new[] { "exp3", "exp4" })
+            {
+                var resumed = Rows(Path.Combine(project, run, "metrics.csv"));
+                Assert.Equal(3, resumed.Count);
+                for (int e = 0; e < 3; e++)
+                    for (int k = 0; k < DetectEpoch.Columns.Length - 1; k++) // all but the time
+                        Assert.True(whole[e][k] == resumed[e][k], $"{run} epoch {e + 1} {(k == 0 ? "epoch" : DetectEpoch.Columns[k - 1])}: {resumed[e][k]} after resuming, {whole[e][k]} uninterrupted");
+            }
+            // the switch is real and per epoch: epoch 1 (mosaic in both runs) is the same as without --close-mosaic, the
+            // closed epochs' training losses are not; the lr column ends at 0.01·0.1
+            var open = Rows(Path.Combine(project, "exp2", "metrics.csv"));
+            for (int k = 0; k < DetectEpoch.Columns.Length - 1; k++) Assert.True(open[0][k] == whole[0][k], $"epoch 1 column {k}");
+            Assert.NotEqual(open[1][1], whole[1][1]);
+            int lr = Array.IndexOf(DetectEpoch.Columns, "lr") + 1;
+            Assert.Equal(0.001, whole[2][lr], 12);
+            Assert.Equal(0.001, open[2][lr], 12);
+        }
+        finally { Directory.Delete(temp, true); }
+    }
+
+    [Fact]
     public void Bad_inputs_give_clear_errors()
     {
         var temp = Directory.CreateTempSubdirectory("ember-detect-bad").FullName;

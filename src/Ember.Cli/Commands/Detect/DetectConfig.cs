@@ -30,8 +30,13 @@ public sealed record DetectConfig
     public double Momentum { get; init; } = 0.937;
     /// <summary>Weight decay on convolution weights (not on biases and BN), weight_decay.</summary>
     public double WeightDecay { get; init; } = 5e-4;
-    /// <summary>cosine, onecycle or none.</summary>
+    /// <summary>cosine, linear (YOLOv5's default form), onecycle or none; stepped per optimizer step.</summary>
     public string Schedule { get; init; } = "cosine";
+    /// <summary>
+    /// Where the schedule ends, as a fraction of lr (YOLOv5's hyp lrf, 0.01 there), in (0, 1]; null: the schedule's own
+    /// end, kept so that runs without the key stay as they were (cosine and linear 0, onecycle lr/250000 as OneCycleLR's).
+    /// </summary>
+    public double? Lrf { get; init; }
     /// <summary>YOLOv5's warm-up length in epochs (warmup_epochs 3), at least <see cref="WarmupMinSteps"/> steps; 0: no warm-up.</summary>
     public double WarmupEpochs { get; init; } = 3;
     /// <summary>The fewest warm-up steps when warm-up is on (train.py's floor of 100 iterations).</summary>
@@ -49,6 +54,8 @@ public sealed record DetectConfig
     /// <summary>Train-time augmentation on (mosaic, affine, HSV, flips, copy-paste with the values below); false: letterbox only.</summary>
     public bool Augment { get; init; } = true;
     public double Mosaic { get; init; } = 1.0;
+    /// <summary>Train the last N epochs without mosaic (YOLOv8's close_mosaic, 10 there; 0: off), on letterboxed images with the other augmentations.</summary>
+    public int CloseMosaic { get; init; }
     public double Fliplr { get; init; } = 0.5;
     public double Scale { get; init; } = 0.5;
     public double Translate { get; init; } = 0.1;
@@ -93,8 +100,15 @@ public sealed record DetectConfig
     public static readonly IReadOnlyDictionary<string, string[]> Choices = new Dictionary<string, string[]>
     {
         ["optimizer"] = ["sgd", "adam", "adamw"],
-        ["schedule"] = ["cosine", "onecycle", "none"],
+        ["schedule"] = ["cosine", "linear", "onecycle", "none"],
         ["amp"] = ["none", "bf16", "fp16"],
+    };
+
+    /// <summary>What the help says about a key beyond its name, choices and default.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Notes = new Dictionary<string, string>
+    {
+        ["lrf"] = "the final lr as a fraction of --lr, in (0, 1] (YOLOv5's lrf, 0.01 there); none: the schedule's own end (cosine and linear 0, onecycle lr/250000)",
+        ["close_mosaic"] = "train the last N epochs without mosaic (YOLOv8's close_mosaic, 10 there); 0: off",
     };
 
     /// <summary>The built-in model sizes of --model (anything else must be a .yaml or .yml model definition).</summary>
@@ -158,6 +172,13 @@ public sealed record DetectConfig
         if (c.ValBatchSize < 0 || c.Limit < 0 || c.Workers < 0 || c.PlotImages < 0)
             throw new ConfigException($"{source}: val_batch_size, limit, workers and plot_images must be ≥ 0, got {c.ValBatchSize}, {c.Limit}, {c.Workers}, {c.PlotImages}");
         if (!(c.Lr > 0)) throw new ConfigException($"{source}: lr must be positive, got {Inv(c.Lr)}");
+        if (c.Lrf is double lrf)
+        {
+            if (!(lrf > 0 && lrf <= 1)) throw new ConfigException($"{source}: lrf (the final lr as a fraction of lr) must be in (0, 1], got {Inv(lrf)}");
+            if (c.Schedule == "none") throw new ConfigException($"{source}: lrf {Inv(lrf)} needs a schedule to end with (cosine, linear or onecycle); schedule none keeps lr constant");
+        }
+        if (c.CloseMosaic < 0 || c.CloseMosaic > c.Epochs)
+            throw new ConfigException($"{source}: close_mosaic (the last epochs trained without mosaic) must be between 0 and epochs ({c.Epochs}), got {c.CloseMosaic}");
         if (!(c.Momentum >= 0 && c.Momentum < 1)) throw new ConfigException($"{source}: momentum must be in [0, 1), got {Inv(c.Momentum)}");
         if (c.WarmupMinSteps < 0) throw new ConfigException($"{source}: warmup_min_steps must be ≥ 0, got {c.WarmupMinSteps}");
         if (!(c.WarmupBiasLr >= 0)) throw new ConfigException($"{source}: warmup_bias_lr must be ≥ 0, got {Inv(c.WarmupBiasLr)}");

@@ -21,8 +21,8 @@ namespace Ember.Cli.Commands.Detect;
 /// Wires a <see cref="DetectConfig"/> to the library for `ember detect train` and `val`: the YOLO data set with YOLOv5's
 /// training augmentation and rectangular validation batches, autoanchor, a <see cref="YoloV5"/> (or a <see cref="YoloModel"/>
 /// from a model .yaml) trained by the project's <see cref="Trainer"/> with <see cref="YoloLoss"/> (YOLOv5's three parameter
-/// groups and warm-up, cosine or OneCycle, EMA, AMP), per-epoch validation through
-/// <see cref="DetectMetricsLogger"/>, and the run folder of `ember train`: args.yaml, metrics.csv, results.png, best/
+/// groups and warm-up, cosine, linear or OneCycle ending at --lrf, EMA, AMP; the last --close-mosaic epochs without
+/// mosaic), per-epoch validation through <see cref="DetectMetricsLogger"/>, and the run folder of `ember train`: args.yaml, metrics.csv, results.png, best/
 /// (by fitness) and last/, resume, Ctrl-C/SIGTERM stop-and-save; at the end the best weights are validated once more
 /// for pr_curve.png, confusion_matrix.png and val_pred_*.png.
 /// </summary>
@@ -118,6 +118,10 @@ public static class DetectJob
         }
         var trainData = new DetectionDataset(trainSource, config.Img, augment: true, hyp: config.Hyp, batchSize: config.BatchSize);
         var trainLoader = trainData.CreateLoader(shuffle: true, numWorkers: config.Workers, seed: config.Seed);
+        // the last --close-mosaic epochs: the same pipeline without mosaic, from a loader with the same seed, so each
+        // epoch's order and per-image draws depend on the epoch alone (a resume inside or before them replays them)
+        var closedLoader = config.CloseMosaic > 0
+            ? trainData.WithoutMosaic().CreateLoader(shuffle: true, numWorkers: config.Workers, seed: config.Seed) : trainLoader;
         var valData = ValidationData(valSet, config.Img, config.EffectiveValBatchSize);
         var valLoader = valData.CreateLoader(numWorkers: config.Workers);
 
@@ -135,21 +139,7 @@ public static class DetectJob
             _ => groups.AdamW(config.Lr, config.WeightDecay),
         };
         int batchesPerEpoch = trainLoader.Count;
-        // OneCycle has its own warm-up phase; the other schedules run under YOLOv5's from step 0
-        int warmup = config.Schedule == "onecycle" ? 0 : YoloWarmup.Steps(config.WarmupEpochs, batchesPerEpoch, config.WarmupMinSteps);
-        var (main, _, perStep) = TrainJob.CreateSchedule(new TrainConfig
-        {
-            Schedule = config.Schedule,
-            Epochs = config.Epochs,
-            WarmupSteps = 0,
-            Lr = config.Lr,
-        }, optimizer, batchesPerEpoch);
-        LRScheduler? scheduler = main;
-        if (warmup > 0)
-        {
-            scheduler = new YoloWarmup(optimizer, main, warmup, YoloParameterGroups.BiasGroup, config.WarmupBiasLr, config.WarmupMomentum);
-            perStep = true;
-        }
+        var (scheduler, perStep, warmup) = Schedule(config, optimizer, batchesPerEpoch);
         var scaler = config.Amp == "fp16" ? new GradScaler() : null;
         var lossOptions = config.LossOptions(model.Detect.NumLevels, data.ClassCount, config.Img);
         var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
@@ -206,14 +196,16 @@ public static class DetectJob
             if (startEpoch > config.Epochs) { log.WriteLine($"{runDir} already finished its {config.Epochs} epochs"); return 0; }
         }
 
+        string scheduleEnd = config.Lrf is double lrf ? string.Create(CultureInfo.InvariantCulture, $" to lr·{lrf}") : "";
+        string closeMosaic = config.CloseMosaic > 0 && config.Hyp.Mosaic > 0 ? $"no mosaic in the last {config.CloseMosaic} epochs, " : "";
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ember detect train: {model.ModelName} ({model.ParameterCount():N0} parameters, {data.ClassCount} classes), --img {config.Img}, {config.Epochs} epochs, batch {config.BatchSize}, " +
-            $"{config.Optimizer} lr {config.Lr}, schedule {config.Schedule} (warm-up {warmup} steps), AMP {config.Amp}, bias prior {(config.BiasPrior ? "on" : "off")}, EMA {(ema is null ? "off" : config.Ema.ToString(CultureInfo.InvariantCulture))}, " +
+            $"{config.Optimizer} lr {config.Lr}, schedule {config.Schedule}{scheduleEnd} (warm-up {warmup} steps), {closeMosaic}AMP {config.Amp}, bias prior {(config.BiasPrior ? "on" : "off")}, EMA {(ema is null ? "off" : config.Ema.ToString(CultureInfo.InvariantCulture))}, " +
             $"{trainCount} training / {valSet.Count} validation images, {Torch.NumThreads} threads → {runDir}"));
         PosixSignal? interruptedBy;
         using (var signals = new SignalStop(trainer.State, $"ember detect train --resume {runDir}"))
         {
-            reporter.Run(() => trainer.Fit(epoch => trainLoader.Iterate(epoch - 1).Select(b => (b.Images, b.Targets)),
+            reporter.Run(() => trainer.Fit(epoch => (MosaicClosed(config, epoch) ? closedLoader : trainLoader).Iterate(epoch - 1).Select(b => (b.Images, b.Targets)),
                 _ => valLoader.Iterate(0).Select(b => (b.Images, b.Targets)), startEpoch, batchesPerEpoch, skip));
             interruptedBy = signals.Signal;
         }
@@ -240,6 +232,33 @@ public static class DetectJob
         log.WriteLine($"done: {metrics.Rows.Count} epochs; best/ is epoch {checkpoints.BestEpoch}; results in {runDir}");
         return exitCode;
     }
+
+    /// <summary>
+    /// The run's learning-rate schedule over epochs × batches optimizer steps: --schedule ending at lr·--lrf, or without
+    /// --lrf where each ends by itself (cosine as CosineAnnealingLR and linear at 0, onecycle at OneCycleLR's lr/250000),
+    /// so that runs from before --lrf keep their curve; under YOLOv5's warm-up except onecycle, which warms up by itself.
+    /// Returns it (null for none without warm-up), whether the Trainer steps it per optimizer step, and the warm-up steps.
+    /// </summary>
+    internal static (LRScheduler? Scheduler, bool PerStep, int WarmupSteps) Schedule(DetectConfig config, Ember.Optim.Optimizer optimizer, int batchesPerEpoch)
+    {
+        int total = Math.Max(1, TrainJob.TotalSteps(config.Epochs, batchesPerEpoch));
+        const double divFactor = 25; // OneCycleLR's default: it starts at max_lr/25 and ends at that / final_div_factor
+        LRScheduler? main = (config.Schedule, config.Lrf) switch
+        {
+            ("onecycle", double lrf) => new OneCycleLR(optimizer, config.Lr, totalSteps: total, divFactor: divFactor, finalDivFactor: 1 / (divFactor * lrf)),
+            ("onecycle", null) => new OneCycleLR(optimizer, config.Lr, totalSteps: total, divFactor: divFactor),
+            ("cosine", double lrf) => new LambdaLR(optimizer, YoloLrLambda.Cosine(lrf, total)),
+            ("cosine", null) => new CosineAnnealingLR(optimizer, total),
+            ("linear", var lrf) => new LambdaLR(optimizer, YoloLrLambda.Linear(lrf ?? 0, total)),
+            _ => null,
+        };
+        int warmup = config.Schedule == "onecycle" ? 0 : YoloWarmup.Steps(config.WarmupEpochs, batchesPerEpoch, config.WarmupMinSteps);
+        if (warmup > 0) return (new YoloWarmup(optimizer, main, warmup, YoloParameterGroups.BiasGroup, config.WarmupBiasLr, config.WarmupMomentum), true, warmup);
+        return (main, main is not null, 0);
+    }
+
+    /// <summary>Whether epoch <paramref name="epoch"/> (1-based) is one of the last --close-mosaic epochs, trained without mosaic.</summary>
+    internal static bool MosaicClosed(DetectConfig config, int epoch) => epoch > config.Epochs - config.CloseMosaic;
 
     /// <summary>The autocast precision of --amp (null: none).</summary>
     internal static AutocastDType? AmpDType(string amp) => amp switch { "bf16" => AutocastDType.BFloat16, "fp16" => AutocastDType.Float16, _ => null };

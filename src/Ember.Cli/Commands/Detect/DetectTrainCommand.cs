@@ -25,9 +25,10 @@ public static class DetectTrainCommand
             var choices = DetectConfig.Choices.TryGetValue(key, out var c) ? $" ({string.Join("|", c)})"
                 : key == "model" ? $" ({string.Join("|", DetectConfig.ModelSizes)} or a model .yaml)" : "";
             var value = property.GetValue(defaults);
+            var note = DetectConfig.Notes.TryGetValue(key, out var n) ? ": " + n : "";
             var option = new Option<string?>("--" + key.Replace('_', '-'))
             {
-                Description = $"{key.Replace('_', ' ')}{choices}; default {(value is IFormattable f ? f.ToString(null, System.Globalization.CultureInfo.InvariantCulture) : value?.ToString() ?? "none")}",
+                Description = $"{key.Replace('_', ' ')}{choices}{note}; default {(value is IFormattable f ? f.ToString(null, System.Globalization.CultureInfo.InvariantCulture) : value?.ToString() ?? "none")}",
             };
             if (property.PropertyType == typeof(bool)) option.Arity = ArgumentArity.ZeroOrOne;
             command.Options.Add(option);

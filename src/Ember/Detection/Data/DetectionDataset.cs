@@ -26,6 +26,7 @@ public sealed class DetectionDataset : IDataset<DetectionSample>
     readonly HsvJitter hsv;
     readonly DetectionFlip flip;
     readonly CopyPaste copyPaste;
+    readonly int stride;
     const double Fill = 114.0 / 255;
 
     /// <summary>Builds the pipeline; <paramref name="sizes"/> (each source image's height and width) is needed with rect and read from a <see cref="YoloDataset"/>'s headers when not given.</summary>
@@ -39,6 +40,7 @@ public sealed class DetectionDataset : IDataset<DetectionSample>
             throw new ArgumentException("DetectionDataset: rect and augment exclude each other (YOLOv5: --rect is for validation; mosaic needs square images)");
         if (source.Count == 0) throw new ArgumentException("DetectionDataset: the source holds no images");
         ImageSize = imageSize;
+        this.stride = stride;
         Augment = augment;
         Hyp = hyp ?? (augment ? new DetectionAugmentation() : DetectionAugmentation.None);
         BatchSize = batchSize;
@@ -70,6 +72,14 @@ public sealed class DetectionDataset : IDataset<DetectionSample>
 
     /// <inheritdoc/>
     public int Count => source.Count;
+
+    /// <summary>
+    /// The same pipeline without mosaic, as YOLOv8's close_mosaic switches to for the last epochs: letterboxed items with
+    /// the other augmentations (copy-paste, which only pastes into mosaics, goes too); this data set when it makes no mosaics.
+    /// </summary>
+    public DetectionDataset WithoutMosaic()
+        => !Augment || Hyp.Mosaic == 0 ? this
+            : new DetectionDataset(source, ImageSize, augment: true, hyp: Hyp with { Mosaic = 0, CopyPaste = 0 }, batchSize: BatchSize, stride: stride);
 
     /// <summary>The item without augmentation randomness (validation), or augmented from the global generator.</summary>
     public DetectionSample this[int index] => Get(index, Generator.Default);

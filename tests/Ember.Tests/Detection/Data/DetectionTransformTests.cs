@@ -164,6 +164,40 @@ public class DetectionTransformTests
     }
 
     [Fact]
+    public void WithoutMosaicEachItemShowsOnlyItsOwnImageWithTheOtherAugmentations()
+    {
+        // one class per source image, so a label of another class in item i means a mosaic brought it in
+        var source = new SampleList(
+            Paint(100, 140, (10, 10, 50, 60, 0), (80, 30, 130, 90, 0)),
+            Paint(130, 90, (20, 30, 70, 100, 1)),
+            Paint(96, 96, (30, 30, 70, 70, 2)),
+            Paint(80, 160, (5, 5, 60, 40, 3), (100, 20, 150, 75, 3)));
+        var hyp = new DetectionAugmentation { Degrees = 0 };
+        var mosaic = new DetectionDataset(source, imageSize: 128, augment: true, hyp: hyp);
+        var closed = mosaic.WithoutMosaic();
+        Assert.Equal(1.0, mosaic.Hyp.Mosaic);
+        Assert.Equal(0.0, closed.Hyp.Mosaic);
+        Assert.Equal((true, 128, mosaic.BatchSize, hyp.HsvV, hyp.Scale), (closed.Augment, closed.ImageSize, closed.BatchSize, closed.Hyp.HsvV, closed.Hyp.Scale));
+        // item for item what a pipeline built with mosaic 0 gives from the same draws
+        var reference = new DetectionDataset(source, imageSize: 128, augment: true, hyp: hyp with { Mosaic = 0, CopyPaste = 0 });
+        int foreignInMosaics = 0;
+        for (int seed = 0; seed < 12; seed++)
+        {
+            int i = seed % 4;
+            var s = closed.Get(i, new Generator(seed));
+            Assert.Equal([3, 128, 128], s.Image.Shape.ToArray());
+            Assert.Equal(reference.Get(i, new Generator(seed)).Image.ToArray<float>(), s.Image.ToArray<float>());
+            var classes = s.Labels.ToArray<float>().Where((_, k) => k % 5 == 0).ToArray();
+            Assert.All(classes, c => Assert.Equal((float)i, c));
+            foreignInMosaics += mosaic.Get(i, new Generator(seed)).Labels.ToArray<float>().Where((c, k) => k % 5 == 0 && c != i).Count();
+        }
+        Assert.True(foreignInMosaics > 0, "the mosaic pipeline never showed another image's object: the comparison proves nothing");
+        // nothing to close: the same data set
+        var plain = new DetectionDataset(source, imageSize: 128, augment: true, hyp: hyp with { Mosaic = 0 });
+        Assert.Same(plain, plain.WithoutMosaic());
+    }
+
+    [Fact]
     public void ValidationLetterboxesToTheSquareSizeAndKeepsBoxes()
     {
         var ds = new DetectionDataset(new SampleList(Paint(100, 140, (10, 10, 50, 60, 0), (80, 30, 130, 90, 1))), imageSize: 160);
