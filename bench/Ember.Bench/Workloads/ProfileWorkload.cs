@@ -40,7 +40,7 @@ public sealed class ProfileWorkload : IWorkload
             return 0;
         }
         if (args.Contains("--transformer")) { Transformer(); return 0; }
-        if (args.Contains("--transformer-ops")) { TransformerOpProfile.Run(TorchPeer.Available); return 0; }
+        if (args.Contains("--transformer-ops")) { TransformerOpProfile.Run(TorchPeer.Available, args.Contains("--whole")); return 0; }
         if (args.Contains("--memory-bound"))
         {
             int m = Array.IndexOf(args, "--match");
