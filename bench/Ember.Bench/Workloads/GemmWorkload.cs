@@ -9,7 +9,7 @@ public sealed class GemmWorkload : IWorkload
 {
     public string Name => "gemm";
 
-    public string Description => "Sgemm GFLOP/s: squares 64..2048 and MLP/conv layer shapes, 1 and 2 threads [--double] [--quick]";
+    public string Description => "Sgemm GFLOP/s: squares 64..2048 and MLP/conv/transformer layer shapes, 1 and 2 threads [--double] [--quick] [--best] [--match TEXT]";
 
     static bool best;
 
@@ -32,12 +32,23 @@ public sealed class GemmWorkload : IWorkload
         // im2col convolutions: W[Cout, Cin·9] · cols[Cin·9, H·W], one image.
         new("conv 32→64 28²", false, false, 64, 784, 288),
         new("conv 64→64 56²", false, false, 64, 3136, 576),
+        // The transformer layer's (batch 32 × 64 tokens, d_model 128, feed-forward 512): projections X·Wᵀ, an input
+        // gradient dY·W, a weight gradient dYᵀ·X, one attention head q·kᵀ.
+        new("tfm X·Wᵀ", false, true, 2048, 128, 128),
+        new("tfm X·W1ᵀ", false, true, 2048, 512, 128),
+        new("tfm H·W2ᵀ", false, true, 2048, 128, 512),
+        new("tfm dY·W", false, false, 2048, 128, 128),
+        new("tfm dYᵀ·X", true, false, 128, 128, 2048),
+        new("tfm head q·kᵀ", false, true, 64, 64, 32),
     ];
 
     public int Run(string[] args)
     {
         bool useDouble = args.Contains("--double");
         bool quick = args.Contains("--quick");
+        // --match TEXT: only the shapes whose label contains it (a short A/B of a few shapes).
+        int matchAt = Array.IndexOf(args, "--match");
+        string? match = matchAt >= 0 && matchAt + 1 < args.Length ? args[matchAt + 1] : null;
         // The best sample instead of the median: on a machine shared with other work the best is the least disturbed.
         best = args.Contains("--best");
         Console.WriteLine($"{(useDouble ? "Dgemm" : "Sgemm")} GFLOP/s ({(best ? "best" : "median")} of 15), {Environment.ProcessorCount} cores, {Machine.CpuModel()}");
@@ -51,6 +62,7 @@ public sealed class GemmWorkload : IWorkload
         foreach (Shape s in Shapes)
         {
             if (quick && s.M * (long)s.N * s.K > 512L * 512 * 512) continue;
+            if (match is not null && !s.Label.Contains(match, StringComparison.OrdinalIgnoreCase)) continue;
             double[] gflops = new double[2];
             double ms = 0;
             for (int t = 1; t <= 2; t++)

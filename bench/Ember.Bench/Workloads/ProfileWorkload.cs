@@ -17,7 +17,7 @@ public sealed class ProfileWorkload : IWorkload
 {
     public string Name => "profile";
 
-    public string Description => "Stopwatch breakdown of the slow side-by-side rows (GELU, conv, max_pool2d, softmax, add) [--threads 2]";
+    public string Description => "Stopwatch breakdown of the slow side-by-side rows (GELU, conv, max_pool2d, softmax, add) [--threads 2] [--transformer] [--transformer-ops [--with-peer]]";
 
     public int Run(string[] args)
     {
@@ -40,6 +40,7 @@ public sealed class ProfileWorkload : IWorkload
             return 0;
         }
         if (args.Contains("--transformer")) { Transformer(); return 0; }
+        if (args.Contains("--transformer-ops")) { TransformerOpProfile.Run(TorchPeer.Available, args.Contains("--whole")); return 0; }
         if (args.Contains("--memory-bound"))
         {
             int m = Array.IndexOf(args, "--match");

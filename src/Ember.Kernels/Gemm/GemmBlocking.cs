@@ -36,6 +36,19 @@ internal readonly record struct GemmBlocking(int KC, int MC, int NC)
     public static GemmBlocking ForMachine(int mr, int nr, int elementSize) =>
         For(mr, nr, elementSize, CacheSizes.L1, CacheSizes.L2, CacheSizes.L3, Environment.ProcessorCount);
 
+    /// <summary>
+    /// The rows of one packed A block for a product of <paramref name="rows"/> rows: the rows split into equal blocks of
+    /// whole MR tiles, as few as fit MC with an eighth to spare. A block only has to stay in L3, so an eighth more is
+    /// free, while a remainder block costs a second packing of all of B and a sync: with the AVX2 kernel on this
+    /// machine's 32 MiB L3, MC is 2046, which cut a 2048-row product into blocks of 2046 and 2 rows.
+    /// </summary>
+    public int RowBlock(int rows, int mr)
+    {
+        int blocks = Math.Max(1, (int)(((long)rows + MC + MC / 8 - 1) / (MC + MC / 8)));
+        int perBlock = (rows + blocks - 1) / blocks;
+        return Math.Max(mr, (perBlock + mr - 1) / mr * mr);
+    }
+
     public override string ToString() => $"KC={KC} MC={MC} NC={NC}";
 }
 

@@ -168,18 +168,19 @@ internal static unsafe class GemmDriver
     {
         int mr = TKernel.MR, nr = TKernel.NR;
         GemmBlocking blocking = ForcedBlocking ?? GemmBlocking<T, TKernel>.Value;
-        int KC = blocking.KC, MC = blocking.MC, NC = blocking.NC;
+        int KC = blocking.KC, NC = blocking.NC;
         // Equal-depth slices (k = 288 gives 144 + 144, not 256 + 32) keep every slice long enough to amortise the C update.
         int slices = (g.K + KC - 1) / KC;
         int kc = (g.K + slices - 1) / slices;
-        int mc = Math.Min(MC, RoundUp(i1 - i0, mr));
+        int mc = blocking.RowBlock(i1 - i0, mr);
         int nc = Math.Min(NC, RoundUp(j1 - j0, nr));
         nint aSize = RoundUp(mc * kc, 16), bSize = RoundUp(kc * nc, 16);
         T* pa = GemmBuffers<T>.Rent(aSize + bSize + mr * nr);
         T* pb = pa + aSize;
         T* scratch = pb + bSize;
-        // An operand already in panel layout (A transposed, B not) is read in place where that is cheaper than its copy.
-        bool directA = g.ASource == PanelSource.Float && g.TransA && ReadInPlace(g.K, g.Lda, j1 - j0 <= nr, Unsafe.SizeOf<T>(), CacheSizes.L1);
+        // An operand already in panel layout (A transposed, B not) is read in place where that is cheaper than its copy;
+        // so are rows of a row-major A where the kernel can read them (ReadRowsOfAInPlace).
+        bool directA = DirectA<T, TKernel>(g, j1 - j0);
         bool directB = g.BSource == PanelSource.Float && !g.TransB && ReadInPlace(g.K, g.Ldb, i1 - i0 <= mr, Unsafe.SizeOf<T>(), CacheSizes.L1);
 
         for (int ic = i0; ic < i1; ic += mc)
@@ -193,7 +194,7 @@ internal static unsafe class GemmDriver
                 if (!directA)
                     GemmPacking.PackA<T, TKernel>(g.A, g.Lda, g.TransA, ic, mb, pc, kb, pa, g.ASource);
                 else if (mbFull < mb)
-                    GemmPacking.PackA<T, TKernel>(g.A, g.Lda, true, ic + mbFull, mb - mbFull, pc, kb, pa, g.ASource);
+                    GemmPacking.PackA<T, TKernel>(g.A, g.Lda, g.TransA, ic + mbFull, mb - mbFull, pc, kb, pa, g.ASource);
                 // Later slices accumulate onto the partial sums already in C.
                 T beta = pc == 0 ? g.Beta : T.One;
                 for (int jc = j0; jc < j1; jc += nc)
@@ -228,9 +229,12 @@ internal static unsafe class GemmDriver
         int rows = Math.Min(mr, mb - ir);
         T* ap = directA ? pa : pa + (nint)ir * kb;
         nint aStride = mr;
+        bool rowsOfA = false;
         if (directA && ir < mbFull)
         {
-            ap = g.A + pc * g.Lda + ic + ir;
+            // A transposed: the MR values of a step are contiguous, lda apart per step; A row-major: MR rows lda apart.
+            rowsOfA = !g.TransA;
+            ap = rowsOfA ? g.A + (nint)(ic + ir) * g.Lda + pc : g.A + pc * g.Lda + ic + ir;
             aStride = g.Lda;
         }
         T* cRow = g.C + (nint)(ic + ir) * g.Ldc + jc;
@@ -247,11 +251,13 @@ internal static unsafe class GemmDriver
             T* cp = cRow + jr;
             if (rows == mr && cols == nr && !g.TransposedC)
             {
-                TKernel.RunStrided(kb, ap, aStride, bp, bStride, cp, g.Ldc, g.Alpha, beta);
+                if (rowsOfA) TKernel.RunRowsOfA(kb, ap, aStride, bp, bStride, cp, g.Ldc, g.Alpha, beta);
+                else TKernel.RunStrided(kb, ap, aStride, bp, bStride, cp, g.Ldc, g.Alpha, beta);
             }
             else
             {
-                TKernel.RunStrided(kb, ap, aStride, bp, bStride, scratch, nr, T.One, T.Zero);
+                if (rowsOfA) TKernel.RunRowsOfA(kb, ap, aStride, bp, bStride, scratch, nr, T.One, T.Zero);
+                else TKernel.RunStrided(kb, ap, aStride, bp, bStride, scratch, nr, T.One, T.Zero);
                 if (g.TransposedC)
                     StoreEdgeTransposed(scratch, nr, g.C + (nint)(jc + jr) * g.Ldc + ic + ir, g.Ldc, rows, cols, g.Alpha, beta);
                 else
@@ -262,6 +268,24 @@ internal static unsafe class GemmDriver
 
     /// <summary>Forces reading in-place operands (true) or packing every operand (false); tests reach both paths this way.</summary>
     internal static bool? ForcedInPlace;
+
+    /// <summary>Whether A is read in place for a product onto <paramref name="columns"/> columns of C (see <see cref="Compute{T, TKernel}"/>).</summary>
+    internal static bool DirectA<T, TKernel>(in GemmArgs<T> g, int columns)
+        where T : unmanaged, INumber<T>
+        where TKernel : struct, IMicroKernel<T>
+    {
+        if (g.ASource != PanelSource.Float) return false;
+        if (g.TransA) return ReadInPlace(g.K, g.Lda, columns <= TKernel.NR, Unsafe.SizeOf<T>(), CacheSizes.L1);
+        return TKernel.ReadsRowsOfA && ReadRowsOfAInPlace(columns);
+    }
+
+    // Columns of C up to which a row-major A is read in place by a kernel that can (ReadsRowsOfA). Its pack is a
+    // transpose, about 2 cycles per element, while the kernel spends columns/16 cycles per element of A (AVX2): a fifth
+    // of the product at 128 columns (the transformer's projections and input gradients), under 3% from 1024.
+    const int RowsOfAColumns = 512;
+
+    /// <summary>Whether a row-major A is read in place (<see cref="IMicroKernel{T}.RunRowsOfA"/>) for a product onto <paramref name="columns"/> columns.</summary>
+    internal static bool ReadRowsOfAInPlace(int columns) => ForcedInPlace ?? columns <= RowsOfAColumns;
 
     /// <summary>
     /// Whether an operand already laid out as panels (A transposed, B not) is read in place instead of packed: when

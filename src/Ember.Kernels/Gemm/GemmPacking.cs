@@ -20,14 +20,13 @@ internal static unsafe class GemmPacking
             return;
         }
         int mr = TKernel.MR;
-        for (int ir = 0; ir < mb; ir += mr, dst += (nint)mr * kb)
+        if (transA)
         {
-            int rows = Math.Min(mr, mb - ir);
-            if (transA)
-                CopyLines(a + (nint)p0 * lda + i0 + ir, lda, rows, mr, kb, dst); // A is k×m: MR values per k are contiguous
-            else
-                Interleave(a + (nint)(i0 + ir) * lda + p0, lda, rows, mr, kb, dst);
+            CopyPanels(a + (nint)p0 * lda + i0, lda, mb, mr, kb, dst); // A is k×m: MR values per k are contiguous
+            return;
         }
+        for (int ir = 0; ir < mb; ir += mr, dst += (nint)mr * kb)
+            Interleave(a + (nint)(i0 + ir) * lda + p0, lda, Math.Min(mr, mb - ir), mr, kb, dst);
     }
 
     /// <summary>Packs depth [p0, p0+kb) and columns [j0, j0+nb) of op(B) into <paramref name="dst"/> (ceil(nb/NR)·NR·kb values).</summary>
@@ -41,14 +40,44 @@ internal static unsafe class GemmPacking
             return;
         }
         int nr = TKernel.NR;
-        for (int jr = 0; jr < nb; jr += nr, dst += (nint)nr * kb)
+        if (!transB)
         {
-            int cols = Math.Min(nr, nb - jr);
-            if (transB)
-                Interleave(b + (nint)(j0 + jr) * ldb + p0, ldb, cols, nr, kb, dst);
-            else
-                CopyLines(b + (nint)p0 * ldb + j0 + jr, ldb, cols, nr, kb, dst); // B is k×n: NR values per k are contiguous
+            CopyPanels(b + (nint)p0 * ldb + j0, ldb, nb, nr, kb, dst); // B is k×n: NR values per k are contiguous
+            return;
         }
+        for (int jr = 0; jr < nb; jr += nr, dst += (nint)nr * kb)
+            Interleave(b + (nint)(j0 + jr) * ldb + p0, ldb, Math.Min(nr, nb - jr), nr, kb, dst);
+    }
+
+    /// <summary>
+    /// Panels of <paramref name="width"/> columns of a row-major kb×count block (rows <paramref name="ld"/> apart):
+    /// dst[panel][p·width + j] = src[p·ld + panel·width + j], the last panel zero-padded. A group of panels goes row by
+    /// row, so each source row is read as whole cache lines; panel by panel, a 6-wide A panel read 24 bytes of each of
+    /// kb rows and left the rest of their lines to the next panel, by which time rows whose stride maps them to a few L1
+    /// sets (512 bytes: the transformer's weight gradients) had been evicted. At most 8 panels a group (up to 128
+    /// values): the panels are width·kb apart, often a multiple of 4 KiB, so all their write streams can share one L1 set
+    /// (12 ways); 21 six-wide panels at kb = 512 did, and the weight gradient's pack ran slower than panel by panel.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void CopyPanels<T>(T* src, nint ld, int count, int width, int kb, T* dst) where T : unmanaged
+    {
+        int full = count / width;
+        int group = Math.Clamp(128 / width, 1, 8);
+        nint panelSize = (nint)width * kb;
+        for (int g0 = 0; g0 < full; g0 += group)
+        {
+            int g1 = Math.Min(full, g0 + group);
+            T* s = src + g0 * width;
+            T* d = dst + g0 * panelSize;
+            for (int p = 0; p < kb; p++, s += ld, d += width)
+            {
+                T* dp = d;
+                for (int q = g0; q < g1; q++, dp += panelSize)
+                    Unsafe.CopyBlockUnaligned(dp, s + (q - g0) * width, (uint)(width * sizeof(T)));
+            }
+        }
+        if (full * width < count)
+            CopyLines(src + full * width, ld, count - full * width, width, kb, dst + full * panelSize);
     }
 
     /// <summary>dst[p·width + j] = src[p·ld + j] for j &lt; count, zero up to width: the panel is already k-major.</summary>

@@ -66,12 +66,12 @@ internal static unsafe class GemmTeam
             // The same slices and blocks as the single-threaded driver (the slicing decides the summation order).
             Slices = (g.K + blocking.KC - 1) / blocking.KC;
             Kc = (g.K + Slices - 1) / Slices;
-            Mc = Math.Min(blocking.MC, RoundUp(g.M, mr));
+            Mc = blocking.RowBlock(g.M, mr);
             Nc = Math.Min(blocking.NC, RoundUp(g.N, nr));
             RowBlocks = (g.M + Mc - 1) / Mc;
             ColumnBlocks = (g.N + Nc - 1) / Nc;
             Blocks = RowBlocks * Slices * ColumnBlocks;
-            DirectA = g.ASource == PanelSource.Float && g.TransA && GemmDriver.ReadInPlace(g.K, g.Lda, g.N <= nr, Unsafe.SizeOf<T>(), CacheSizes.L1);
+            DirectA = GemmDriver.DirectA<T, TKernel>(g, g.N);
             DirectB = g.BSource == PanelSource.Float && !g.TransB && GemmDriver.ReadInPlace(g.K, g.Ldb, g.M <= mr, Unsafe.SizeOf<T>(), CacheSizes.L1);
             // About four packing units per thread, so the last one to finish leaves little to wait for.
             int slivers = (Mc + mr - 1) / mr, panels = (Nc + nr - 1) / nr;
@@ -143,7 +143,7 @@ internal static unsafe class GemmTeam
                 {
                     // In place, only the partial last sliver is packed (zero-padded), at the start of the buffer.
                     int full = mb - mb % mr;
-                    GemmPacking.PackA<T, TKernel>(G.A, G.Lda, true, i0 + full, mb - full, p0, kb, pa, G.ASource);
+                    GemmPacking.PackA<T, TKernel>(G.A, G.Lda, G.TransA, i0 + full, mb - full, p0, kb, pa, G.ASource);
                     return;
                 }
                 int first = u * aGroup * mr, rows = Math.Min(aGroup * mr, mb - first);

@@ -33,6 +33,17 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged
     /// </summary>
     static abstract void RunIndexed(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta);
 
+    /// <summary>Whether the kernel has <see cref="RunRowsOfA"/>.</summary>
+    static virtual bool ReadsRowsOfA => false;
+
+    /// <summary>
+    /// <see cref="RunStrided"/> with A read in place from MR rows of a row-major matrix: the value of row r for step p
+    /// is a[r·<paramref name="lda"/> + p] (op(A) not transposed, whose packing is a transpose). The multiply-adds are
+    /// those of <see cref="Run"/>, so the bits are too.
+    /// </summary>
+    static virtual void RunRowsOfA(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, T alpha, T beta) =>
+        throw new NotSupportedException("this micro-kernel cannot read rows of A in place (ReadsRowsOfA is false)");
+
     /// <summary>Columns of <see cref="RunIndexedNarrow"/>, fewer than NR; 0 where the kernel has no narrow form.</summary>
     static virtual int NarrowNR => 0;
 

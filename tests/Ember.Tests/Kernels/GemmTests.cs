@@ -43,7 +43,8 @@ public sealed class GemmTests
     [MemberData(nameof(Isas))]
     public void Dgemm_MatchesReference(string isa) => WithIsa(isa, () => CheckAll<double>(1e-13));
 
-    // Operands read in place (A transposed, B not) on every shape, including partial edge panels, which are packed.
+    // Operands read in place (A transposed, B not, and A row-major on a kernel that reads rows of A: the AVX2 one) on
+    // every shape, including partial edge panels, which are packed.
     [Theory]
     [MemberData(nameof(Isas))]
     public void InPlaceOperands_MatchReference(string isa) => WithIsa(isa, () => WithInPlace(true, () =>
@@ -147,6 +148,24 @@ public sealed class GemmTests
         Assert.Equal(0, b.MC % mr);
         Assert.InRange(b.MC, 8 * mr, 4096);
         Assert.True(b.MC == 8 * mr || (long)b.MC * b.KC * size <= (32L << 20) / 2 / 4, $"A block {b.MC}×{b.KC} overflows a quarter of L3 per core");
+    }
+
+    // A remainder under an eighth of MC joins the block before it (MC = 2046, the AVX2 kernel's on a 32 MiB L3, cut 2048
+    // rows into 2046 and 2); otherwise the rows split into equal blocks of whole tiles, none over MC and an eighth.
+    [Theory]
+    [InlineData(2046, 6, 2048, 2052)]
+    [InlineData(2046, 6, 2046, 2046)]
+    [InlineData(2046, 6, 3000, 1500)]
+    [InlineData(2046, 6, 4096, 2052)]
+    [InlineData(2724, 12, 2048, 2052)]
+    [InlineData(12, 6, 31, 12)]
+    [InlineData(144, 12, 5, 12)]
+    public void RowBlock_JoinsSmallRemainders(int mc, int mr, int rows, int expected)
+    {
+        int block = new GemmBlocking(256, mc, 256).RowBlock(rows, mr);
+        Assert.Equal(expected, block);
+        Assert.Equal(0, block % mr);
+        Assert.True(block <= mc + mc / 8 + mr, $"block of {block} rows for MC = {mc}");
     }
 
     [Theory]
