@@ -47,6 +47,13 @@ internal static class StoragePool
     // purpose: a fresh page costs ~10 µs to fault in on this VM, a collection of Ember's heap well under 1 ms (a loop of
     // 256² matmuls ran 0.98 ms per call at 64 MB, 0.33 ms at 8 MB; the CNN step is the same at 2–64 MB).
     const long CollectAfterRentedBytes = 8L << 20;
+    // Buffers of at least half the L3 are not worth keeping warm: with its inputs such a buffer does not stay in cache
+    // from one call to the next, and the large-output kernels write it with non-temporal stores (NonTemporal), which read
+    // nothing of it first. A miss of one induces a collection only after this many bytes were rented since the last one,
+    // so a loop over one such op cycles through a few buffers with one collection per few calls instead of one warm
+    // buffer and one collection per call (add 4M: a gen-1 collection per call, ~X of its Y ms).
+    internal static readonly long LargeBufferBytes = Ember.Kernels.Gemm.CacheSizes.L3 / 2;
+    internal static readonly long LargeCollectAfterRentedBytes = Math.Max(CollectAfterRentedBytes, 2 * Ember.Kernels.Gemm.CacheSizes.L3);
     static long limitBytes = DefaultLimit();
 
     [ThreadStatic] static Ring? ring;
@@ -98,7 +105,7 @@ internal static class StoragePool
         if (GC.CollectionCount(0) != Volatile.Read(ref reclaimedAtCollection)) Reclaim();
         var array = TryTake(dtype, count, bytes);
         long rented = Interlocked.Add(ref rentedSinceCollection, bytes);
-        if (array is null && rented > CollectAfterRentedBytes)
+        if (array is null && rented > (bytes >= LargeBufferBytes ? LargeCollectAfterRentedBytes : CollectAfterRentedBytes))
         {
             // Dead storages of earlier steps usually sit in gen 2 (they lived through the step), where only a full
             // collection finds them; the heap is mostly pointer-free arrays, so that collection is cheap. Reclaiming right
