@@ -54,7 +54,8 @@ internal static class StoragePool
     // buffer and one collection per call (add 4M as the bench calls it: one gen-1 collection per call, 0.03-1.1 ms each
     // on the loaded 2-core machine of 2026-12-05, against the add's 0.43 ms on the quiet one).
     internal static readonly long LargeBufferBytes = Ember.Kernels.Gemm.CacheSizes.L3 / 2;
-    internal static readonly long LargeCollectAfterRentedBytes = Math.Max(CollectAfterRentedBytes, 2 * Ember.Kernels.Gemm.CacheSizes.L3);
+    // Settable only to compare rules in one process (profiling; 8 MB is the rule for all sizes before 2026-12-05).
+    internal static long LargeCollectAfterRentedBytes = Math.Max(CollectAfterRentedBytes, 2 * Ember.Kernels.Gemm.CacheSizes.L3);
     static long limitBytes = DefaultLimit();
 
     [ThreadStatic] static Ring? ring;
