@@ -5,7 +5,7 @@ namespace Ember.Kernels.Gemm;
 /// readable (other systems, containers that hide /sys) the defaults are a common desktop/server core: 32 KiB L1d,
 /// 1 MiB L2, 8 MiB L3.
 /// </summary>
-internal static class CacheSizes
+public static class CacheSizes
 {
     /// <summary>Level-1 data cache of one core, in bytes.</summary>
     public static readonly int L1 = Read(1, 32 << 10);
@@ -16,6 +16,7 @@ internal static class CacheSizes
     /// <summary>Level-3 cache (shared), in bytes; capped at 1 GiB so that products of it stay in range.</summary>
     public static readonly long L3 = Math.Min(Read(3, 8 << 20), 1L << 30);
 
+    /// <summary>The three sizes in one line, for logs and bench headers.</summary>
     public static string Describe() => $"L1d {L1 >> 10} KiB, L2 {L2 >> 10} KiB, L3 {L3 >> 20} MiB";
 
     static int Read(int level, int fallback)

@@ -72,8 +72,9 @@ public static unsafe class Reduction
         if (reduced == 0) return;
         fixed (T* ps = src) fixed (T* pd = dst)
         {
-            var action = new SoftmaxAction<T> { Src = ps, Dst = pd, Reduced = reduced, Inner = inner, Log = log };
             long work = (long)outer * reduced * inner;
+            var action = new SoftmaxAction<T> { Src = ps, Dst = pd, Reduced = reduced, Inner = inner, Log = log,
+                Stream = inner == 1 && work * sizeof(T) >= NonTemporal.MinBytes && (long)reduced * sizeof(T) <= SoftmaxAction<T>.MaxScratchBytes };
             int grain = work < Elementwise.ParallelThreshold ? outer : Math.Max(1, (int)(Elementwise.ParallelThreshold / Math.Max(1L, (long)reduced * inner)));
             ParallelRange.For(outer, grain, action);
         }
@@ -92,7 +93,8 @@ public static unsafe class Reduction
         if (count == 0) return;
         fixed (T* pg = gradOutput) fixed (T* py = output) fixed (T* pd = gradInput)
         {
-            var action = new SoftmaxBackwardAction<T> { G = pg, Y = py, Dx = pd, Reduced = reduced, Inner = inner, Log = log };
+            var action = new SoftmaxBackwardAction<T> { G = pg, Y = py, Dx = pd, Reduced = reduced, Inner = inner, Log = log,
+                Stream = inner == 1 && !log && count * sizeof(T) >= NonTemporal.MinBytes };
             int grain = count < Elementwise.ParallelThreshold ? outer : Math.Max(1, (int)(Elementwise.ParallelThreshold / Math.Max(1L, (long)reduced * inner)));
             ParallelRange.For(outer, grain, action);
         }
@@ -254,7 +256,14 @@ public static unsafe class Reduction
     // still in L1/L2. Softmax over an inner axis runs the same passes with one lane per inner column.
     struct SoftmaxAction<T> : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
     {
+        /// <summary>Longest row (in bytes) a streamed softmax stages on the stack: well inside L1/L2.</summary>
+        public const int MaxScratchBytes = 32 << 10;
+
         public T* Src; public T* Dst; public int Reduced, Inner; public bool Log;
+        // A large output over the last axis (NonTemporal): each row's exponentials are staged in a stack row that stays in
+        // L1, and the final pass writes the output with non-temporal stores, so the output's lines are never read
+        // (32 MB moved instead of 48 for a 4096×1024 softmax). The same operations per element, so the same bits.
+        public bool Stream;
         public readonly void Invoke(int start, int end)
         {
             switch (SimdPath.Width)
@@ -267,6 +276,13 @@ public static unsafe class Reduction
 
         readonly void Run<TVec>(int start, int end) where TVec : struct, ISimd<TVec, T>
         {
+            if (Stream && TVec.IsSupported)
+            {
+                T* scratch = stackalloc T[Reduced];
+                for (int o = start; o < end; o++) StreamedRow<TVec>(Src + (long)o * Reduced, Dst + (long)o * Reduced, scratch, Reduced);
+                NonTemporal.Fence();
+                return;
+            }
             for (int o = start; o < end; o++)
             {
                 T* s = Src + (long)o * Reduced * Inner;
@@ -303,6 +319,46 @@ public static unsafe class Reduction
             if (full < n) sum += ExpTail<TVec>(x + full, y + full, n - full, max, Log);
             if (Log) ShiftBy<TVec>(x, y, n, max, T.Log(sum));
             else ScaleBy<TVec>(y, n, T.One / sum); // one division per row, a multiply per element
+        }
+
+        // Row with the output streamed: the exponentials go to scratch (softmax) and the last pass reads them from there
+        // (or, for log-softmax, x) and writes y with non-temporal stores. Element for element the same operations as Row.
+        readonly void StreamedRow<TVec>(T* x, T* y, T* scratch, int n) where TVec : struct, ISimd<TVec, T>
+        {
+            T max = RowMax<TVec>(x, n);
+            if (T.IsInfinity(max)) max = T.Zero;
+            int full = n - n % TVec.Count;
+            T sum = Log ? ExpSum<TVec>(x, full, max) : ExpStoreSum<TVec>(x, scratch, full, max);
+            if (full < n) sum += ExpTail<TVec>(x + full, scratch + full, n - full, max, Log);
+            if (Log) ShiftByStreamed<TVec>(x, y, n, max, T.Log(sum));
+            else ScaleByStreamed<TVec>(scratch, y, n, T.One / sum);
+        }
+
+        // y = e·scale, y written with non-temporal stores from its first register-aligned element (a multiply rounds the
+        // same in a vector lane and in scalar code, so the head and tail may be scalar).
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        static void ScaleByStreamed<TVec>(T* e, T* y, int n, T scale) where TVec : struct, ISimd<TVec, T>
+        {
+            int head = NonTemporal.HeadToAlignment<TVec, T>(y, n);
+            if (head < 0) { for (int j = 0; j < n; j++) y[j] = e[j] * scale; return; }
+            var vscale = TVec.Create(scale);
+            int i = 0;
+            for (; i < head; i++) y[i] = e[i] * scale;
+            for (; i <= n - TVec.Count; i += TVec.Count) (TVec.Load(e + i) * vscale).StoreAlignedNonTemporal(y + i);
+            for (; i < n; i++) y[i] = e[i] * scale;
+        }
+
+        // y = x − max − log Σ, streamed as ScaleByStreamed (two subtractions, the same order in vector and scalar code).
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        static void ShiftByStreamed<TVec>(T* x, T* y, int n, T max, T lse) where TVec : struct, ISimd<TVec, T>
+        {
+            int head = NonTemporal.HeadToAlignment<TVec, T>(y, n);
+            if (head < 0) { for (int j = 0; j < n; j++) y[j] = x[j] - max - lse; return; }
+            TVec vmax = TVec.Create(max), vlse = TVec.Create(lse);
+            int i = 0;
+            for (; i < head; i++) y[i] = x[i] - max - lse;
+            for (; i <= n - TVec.Count; i += TVec.Count) (TVec.Load(x + i) - vmax - vlse).StoreAlignedNonTemporal(y + i);
+            for (; i < n; i++) y[i] = x[i] - max - lse;
         }
 
         // Each pass is its own non-inlined method with two independent accumulators: with the partial-vector tail (a
@@ -454,6 +510,9 @@ public static unsafe class Reduction
     struct SoftmaxBackwardAction<T> : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T* G, Y, Dx; public int Reduced, Inner; public bool Log;
+        // Softmax (not log) over the last axis with a large dx: dx = y·(g − Σ) written with non-temporal stores from each
+        // row's first register-aligned element (a subtraction and a multiply round the same in vector and scalar code).
+        public bool Stream;
 
         public readonly void Invoke(int start, int end)
         {
@@ -480,6 +539,7 @@ public static unsafe class Reduction
                     for (; i < Inner; i++) Strided(G + at + i, Y + at + i, Dx + at + i);
                 }
             }
+            if (Stream) NonTemporal.Fence();
         }
 
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ActivationKernel.ForwardBody
@@ -502,7 +562,14 @@ public static unsafe class Reduction
             for (; i < n; i++) sum += Log ? g[i] : g[i] * y[i];
 
             i = 0;
-            if (TVec.IsSupported)
+            if (Stream && TVec.IsSupported && NonTemporal.HeadToAlignment<TVec, T>(dx, n) is int head and >= 0)
+            {
+                var vsum = TVec.Create(sum);
+                for (; i < head; i++) dx[i] = y[i] * (g[i] - sum);
+                for (; i <= n - TVec.Count; i += TVec.Count)
+                    (TVec.Load(y + i) * (TVec.Load(g + i) - vsum)).StoreAlignedNonTemporal(dx + i);
+            }
+            else if (TVec.IsSupported)
             {
                 var vsum = TVec.Create(sum);
                 if (Log)

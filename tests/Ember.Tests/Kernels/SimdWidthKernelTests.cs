@@ -571,6 +571,48 @@ public class SimdWidthKernelTests
             }
     });
 
+    // Softmax over the last axis with an output of NonTemporal.MinBytes or more stages each row's exponentials in a stack
+    // row and streams the result (the backward streams dx) from the first register-aligned element of each row: from
+    // misaligned outputs and odd rows it must have the bits of the same rows computed one call at a time (cached stores).
+    [Theory, MemberData(nameof(AllWidths))]
+    public void Softmax_streamed_forward_and_backward_at_each_width_have_the_bits_of_row_by_row_calls(SimdWidth width) => OnWidth(width, () =>
+    {
+        const int Rows = 1025, Cols = 1027;
+        Assert.True((long)Rows * Cols * sizeof(float) >= NonTemporal.MinBytes, "the shape must reach the streamed path");
+        var x = Data(Rows * Cols, 31, 4);
+        var g = Data(Rows * Cols, 32, 1);
+        var row = new float[Cols];
+        foreach (int offset in new[] { 0, 1, 3 })
+            foreach (bool log in new[] { false, true })
+            {
+                var y = new float[Rows * Cols + offset];
+                Reduction.Softmax<float>(x, Rows, Cols, 1, y.AsSpan(offset), log);
+                var dx = new float[Rows * Cols + offset];
+                Reduction.SoftmaxBackward<float>(g, y.AsSpan(offset), Rows, Cols, 1, dx.AsSpan(offset), log);
+                if (offset == 0)
+                {
+                    // in place (dst = src, dx = g), as the ops allow
+                    var inPlace = (float[])x.Clone();
+                    Reduction.Softmax<float>(inPlace, Rows, Cols, 1, inPlace, log);
+                    Assert.True(inPlace.AsSpan().SequenceEqual(y), $"softmax {width} streamed in place log={log}");
+                    var gInPlace = (float[])g.Clone();
+                    Reduction.SoftmaxBackward<float>(gInPlace, y, Rows, Cols, 1, gInPlace, log);
+                    Assert.True(gInPlace.AsSpan().SequenceEqual(dx), $"softmax backward {width} streamed in place log={log}");
+                }
+                for (int r = 0; r < Rows; r++)
+                {
+                    Reduction.Softmax<float>(x.AsSpan(r * Cols, Cols), 1, Cols, 1, row, log);
+                    for (int c = 0; c < Cols; c++)
+                        if (BitConverter.SingleToInt32Bits(row[c]) != BitConverter.SingleToInt32Bits(y[offset + r * Cols + c]))
+                            Assert.Fail($"softmax {width} streamed [{Rows}, {Cols}] offset {offset} log={log}: y[{r}, {c}] = {y[offset + r * Cols + c]:R}, row by row {row[c]:R}");
+                    Reduction.SoftmaxBackward<float>(g.AsSpan(r * Cols, Cols), y.AsSpan(offset + r * Cols, Cols), 1, Cols, 1, row, log);
+                    for (int c = 0; c < Cols; c++)
+                        if (BitConverter.SingleToInt32Bits(row[c]) != BitConverter.SingleToInt32Bits(dx[offset + r * Cols + c]))
+                            Assert.Fail($"softmax backward {width} streamed [{Rows}, {Cols}] offset {offset} log={log}: dx[{r}, {c}] = {dx[offset + r * Cols + c]:R}, row by row {row[c]:R}");
+                }
+            }
+    });
+
     [Theory, MemberData(nameof(AllWidths))]
     public void BatchNorm_at_each_width_matches_float64_forward_and_backward(SimdWidth width) => OnWidth(width, () =>
     {

@@ -93,9 +93,11 @@ public class StoragePoolTests
     [Fact]
     public void A_loop_over_one_large_op_cycles_through_two_buffers()
     {
-        // 16 MB outputs: every rent that misses the pool induces a collection, which finds the previous output dead. The
-        // pool starts empty: the collection threshold follows the last collection, which may have been another workload's.
-        var x = Torch.Full([4 << 20], 1f);
+        // Outputs just over the 8 MB collection threshold and under the large-buffer size (half the L3): every rent that
+        // misses the pool induces a collection, which finds the previous output dead.
+        int n = (8 << 20) / sizeof(float) + 1024;
+        if ((long)n * sizeof(float) >= StoragePool.LargeBufferBytes) return;   // an L3 of 16 MB or less: no such size
+        var x = Torch.Full([n], 1f);
         StoragePool.Clear();
         var seen = new List<Array>();
         for (int i = 0; i < 24; i++)
@@ -104,6 +106,29 @@ public class StoragePoolTests
             if (!seen.Any(a => ReferenceEquals(a, data))) seen.Add(data);
         }
         Assert.InRange(seen.Count, 1, 2);
+    }
+
+    [Fact]
+    public void A_loop_over_one_op_with_outputs_of_half_the_L3_cycles_through_a_few_buffers_with_a_collection_every_few_calls()
+    {
+        // Buffers of at least half the L3 do not stay warm between calls, so a miss of one collects only after
+        // LargeCollectAfterRentedBytes were rented: about that many bytes of buffers cycle, and the collections are fewer.
+        if (StoragePool.LargeBufferBytes > 64L << 20) return;   // a machine with a huge L3: too large a loop for a unit test
+        int n = (int)(StoragePool.LargeBufferBytes / sizeof(float));
+        var x = Torch.Full([n], 1f);
+        StoragePool.Clear();
+        for (int i = 0; i < 8; i++) ExpAndDrop(x);   // reach the steady state
+        var seen = new List<Array>();
+        long induced = StoragePool.InducedCollections;
+        const int Calls = 24;
+        for (int i = 0; i < Calls; i++)
+        {
+            var data = ExpAndDrop(x);
+            if (!seen.Any(a => ReferenceEquals(a, data))) seen.Add(data);
+        }
+        int perCollection = (int)(StoragePool.LargeCollectAfterRentedBytes / StoragePool.LargeBufferBytes);
+        Assert.InRange(seen.Count, 1, perCollection + 2);
+        Assert.InRange(StoragePool.InducedCollections - induced, 1, Calls / perCollection + 1);
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace Ember.Backends.Cpu;
 /// collection: every pooled buffer is registered with a weak reference to its <see cref="PooledStorage"/>; the first
 /// <see cref="Rent"/> after a garbage collection (on whichever thread allocates next) reclaims the buffers whose storages
 /// that collection found dead, without finalizers or a wait for the finalizer thread. A miss induces a collection once
-/// 8 MB were handed out since the last one (see Rent).
+/// 8 MB were handed out since the last one (twice the L3 for a buffer of half the L3 or more; see Rent).
 /// A buffer leaves the pool for the next allocation of exactly the same length and dtype. Buffers are dirty: a zeroed
 /// allocation clears them.
 /// <para>
@@ -47,6 +47,15 @@ internal static class StoragePool
     // purpose: a fresh page costs ~10 µs to fault in on this VM, a collection of Ember's heap well under 1 ms (a loop of
     // 256² matmuls ran 0.98 ms per call at 64 MB, 0.33 ms at 8 MB; the CNN step is the same at 2–64 MB).
     const long CollectAfterRentedBytes = 8L << 20;
+    // Buffers of at least half the L3 are not worth keeping warm: with its inputs such a buffer does not stay in cache
+    // from one call to the next, and the large-output kernels write it with non-temporal stores (NonTemporal), which read
+    // nothing of it first. A miss of one induces a collection only after this many bytes were rented since the last one,
+    // so a loop over one such op cycles through a few buffers with one collection per few calls instead of one warm
+    // buffer and one collection per call (add 4M as the bench calls it: one gen-1 collection per call, 0.03-1.1 ms each
+    // on the loaded 2-core machine of 2026-12-05, against the add's 0.43 ms on the quiet one).
+    internal static readonly long LargeBufferBytes = Ember.Kernels.Gemm.CacheSizes.L3 / 2;
+    // Settable only to compare rules in one process (profiling; 8 MB is the rule for all sizes before 2026-12-05).
+    internal static long LargeCollectAfterRentedBytes = Math.Max(CollectAfterRentedBytes, 2 * Ember.Kernels.Gemm.CacheSizes.L3);
     static long limitBytes = DefaultLimit();
 
     [ThreadStatic] static Ring? ring;
@@ -98,7 +107,7 @@ internal static class StoragePool
         if (GC.CollectionCount(0) != Volatile.Read(ref reclaimedAtCollection)) Reclaim();
         var array = TryTake(dtype, count, bytes);
         long rented = Interlocked.Add(ref rentedSinceCollection, bytes);
-        if (array is null && rented > CollectAfterRentedBytes)
+        if (array is null && rented > (bytes >= LargeBufferBytes ? LargeCollectAfterRentedBytes : CollectAfterRentedBytes))
         {
             // Dead storages of earlier steps usually sit in gen 2 (they lived through the step), where only a full
             // collection finds them; the heap is mostly pointer-free arrays, so that collection is cheap. Reclaiming right
