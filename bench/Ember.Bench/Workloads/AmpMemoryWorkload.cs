@@ -39,7 +39,7 @@ public sealed class AmpMemoryWorkload : IWorkload
 
     public string Description => "peak memory, saved-activation bytes and step time of a CNN and a transformer training step, float32 vs bf16/fp16 autocast [--steps 10] [--threads 2] [--warmup N (default: until the JIT is idle)]";
 
-    sealed record Result(string Model, string Mode, long SavedBytes, long PeakBytes, long GrowthBytes, double MedianStepMs, double FirstLoss, double LastLoss, double MedianStepCpuMs = 0, int WarmupSteps = 3, long TimedJitCompiles = 0);
+    sealed record Result(string Model, string Mode, long SavedBytes, long PeakBytes, long GrowthBytes, double MedianStepMs, double FirstLoss, double LastLoss, double MedianStepCpuMs = 0, int WarmupSteps = 3, long TimedJitCompiles = 0, string Simd = "");
 
     public int Run(string[] args)
     {
@@ -47,9 +47,11 @@ public sealed class AmpMemoryWorkload : IWorkload
         int threads = int.Parse(Option(args, "--threads") ?? "2");
         int? warmup = Option(args, "--warmup") is string w ? int.Parse(w) : null;
         if (warmup < 1) throw new ArgumentException($"amp: --warmup must be at least 1, got {warmup}");
+        listSaved = args.Contains("--list-saved");
         if (Option(args, "--model") is string model) return RunChild(model, Option(args, "--mode") ?? "float32", steps, threads, warmup);
         string warming = warmup is int fixedCount ? $"{fixedCount} warm-up" : $"warm-up until the JIT is idle for {QuietJitMs} ms and {QuietJitSteps} steps";
         Console.WriteLine($"amp: training steps, {steps} timed after {warming}, {threads} threads, one fresh process per row ({Environment.MachineName}, load {Load()})");
+        Console.WriteLine($"SIMD path: {MachineLimits.SimdPath()}");
         Console.WriteLine($"{"model",-12} {"precision",-9} {"saved MB",9} {"peak MB",8} {"(+growth)",10} {"step ms",8} {"cpu ms",7} {"warm",5} {"jit",4} {"loss first→last",18}");
         foreach (var m in Models)
             foreach (var mode in Modes)
@@ -99,6 +101,7 @@ public sealed class AmpMemoryWorkload : IWorkload
             Tensor loss;
             using (Autocast.Enable(dtype ?? AutocastDType.BFloat16, enabled: dtype is not null)) loss = forward();
             if (countSaved) savedBytes = Engine.SavedTensorBytes(loss);
+            if (countSaved && listSaved) ListSaved(loss);
             loss.Backward();
             optimizer.Step();
             return loss.Item();
@@ -144,8 +147,50 @@ public sealed class AmpMemoryWorkload : IWorkload
         long peak = ProcessMemory.PeakBytes();
         Array.Sort(times);
         Array.Sort(cpu);
-        Console.WriteLine(ResultPrefix + JsonSerializer.Serialize(new Result(model, mode, savedBytes, peak, peak - setUp, times[steps / 2], first, last, cpu[steps / 2], warmupSteps, timedCompiles)));
+        Console.WriteLine(ResultPrefix + JsonSerializer.Serialize(new Result(model, mode, savedBytes, peak, peak - setUp, times[steps / 2], first, last, cpu[steps / 2], warmupSteps, timedCompiles, MachineLimits.SimdPathKey())));
         return 0;
+    }
+
+    static bool listSaved;
+
+    /// <summary>
+    /// Every storage the graph saved for backward, once, with the node that saved it first, then every storage it holds
+    /// through its nodes' inputs too (the graph keeps its input tensors), with totals (--list-saved).
+    /// </summary>
+    static void ListSaved(Tensor root)
+    {
+        var seen = new HashSet<Storage>(ReferenceEqualityComparer.Instance);
+        var held = new HashSet<Storage>(ReferenceEqualityComparer.Instance);
+        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<Tensor>();
+        long savedBytes = 0, heldBytes = 0;
+        stack.Push(root);
+        while (stack.Count > 0)
+        {
+            var t = stack.Pop();
+            if (t.Node is not { } node) continue;
+            foreach (var s in node.SavedTensors)
+                if (seen.Add(s.storage))
+                {
+                    long bytes = (long)s.storage.Length * s.DType.ElementSize();
+                    savedBytes += bytes;
+                    Console.WriteLine($"saved {node.Name,-28} {s.DType.TorchName(),-10} {s.Shape,-18} {bytes / 1e6,8:F3} MB");
+                }
+            foreach (var input in node.Inputs)
+            {
+                if (!input.RequiresGrad) continue;
+                if (input.Node is not null && !seen.Contains(input.storage) && held.Add(input.storage))
+                {
+                    long bytes = (long)input.storage.Length * input.DType.ElementSize();
+                    heldBytes += bytes;
+                    Console.WriteLine($"input {node.Name,-28} {input.DType.TorchName(),-10} {input.Shape,-18} {bytes / 1e6,8:F3} MB  (from {input.Node.Name})");
+                }
+                if (visited.Add(input)) stack.Push(input);
+            }
+        }
+        foreach (var storage in held)
+            if (seen.Contains(storage)) heldBytes -= (long)storage.Length * storage.DType.ElementSize();
+        Console.WriteLine($"saved total {savedBytes / 1e6:F2} MB; non-leaf inputs the graph also holds {heldBytes / 1e6:F2} MB (storages counted once)");
     }
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]

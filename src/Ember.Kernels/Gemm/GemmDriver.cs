@@ -71,6 +71,12 @@ internal static unsafe class GemmDriver
         where T : unmanaged, INumber<T>
         where TKernel : struct, IMicroKernel<T>
     {
+        // A half C keeps float32 partial sums only where K takes more than one slice (callers never pass a swapped C).
+        if (g.CTarget != PanelSource.Float && g.C == null && g.K > (ForcedBlocking ?? GemmBlocking<T, TKernel>.Value).KC)
+        {
+            Run<T, TKernel>(g.WithPartials((T*)HalfStore.Partials((g.M - 1) * g.Ldc + g.N)));
+            return;
+        }
         if (!g.TransposedC && PreferSwapped(g.M, g.N, TKernel.MR, TKernel.NR))
         {
             Run<T, TKernel>(g.Swapped());
@@ -249,7 +255,9 @@ internal static unsafe class GemmDriver
                 bStride = g.Ldb;
             }
             T* cp = cRow + jr;
-            if (rows == mr && cols == nr && !g.TransposedC)
+            // a half C gets every tile of the last slice through the scratch tile, rounded from there (HalfStore)
+            bool toHalf = g.CTarget != PanelSource.Float && pc + kb == g.K;
+            if (rows == mr && cols == nr && !g.TransposedC && !toHalf)
             {
                 if (rowsOfA) TKernel.RunRowsOfA(kb, ap, aStride, bp, bStride, cp, g.Ldc, g.Alpha, beta);
                 else TKernel.RunStrided(kb, ap, aStride, bp, bStride, cp, g.Ldc, g.Alpha, beta);
@@ -258,7 +266,9 @@ internal static unsafe class GemmDriver
             {
                 if (rowsOfA) TKernel.RunRowsOfA(kb, ap, aStride, bp, bStride, scratch, nr, T.One, T.Zero);
                 else TKernel.RunStrided(kb, ap, aStride, bp, bStride, scratch, nr, T.One, T.Zero);
-                if (g.TransposedC)
+                if (toHalf)
+                    HalfStore.Tile(g, scratch, nr, ic + ir, jc + jr, rows, cols, beta);
+                else if (g.TransposedC)
                     StoreEdgeTransposed(scratch, nr, g.C + (nint)(jc + jr) * g.Ldc + ic + ir, g.Ldc, rows, cols, g.Alpha, beta);
                 else
                     StoreEdge(scratch, nr, cp, g.Ldc, rows, cols, g.Alpha, beta);

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Ember.Kernels.Numerics;
 
 namespace Ember.Kernels.Gemm;
 
@@ -109,70 +110,24 @@ internal static unsafe class HalfPacking
         for (; j < count; j++) dst[j] = (uint)src[j] << 16;
     }
 
-    // float16 → float32, exact (every float16 is a float32). Exponent and mantissa move up 13 bits and the exponent is
-    // rebased by 127 − 15 (0x38000000); infinities and NaNs (exponent all ones) get float32's all-ones exponent and the
-    // mantissa moved up, a NaN also the quiet bit (as the cast and TensorPrimitives do: a signalling NaN comes out
-    // quiet); subnormals (exponent zero) are mantissa · 2⁻²⁴, computed exactly as (2⁻¹⁴ + mantissa · 2⁻²⁴) − 2⁻¹⁴ on
-    // the bits 0x38800000 + (mantissa ≪ 13) (zero gives +0). The sign goes on last.
+    // float16 → float32 with Float16Conversion's exact vector widening.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void WidenHalf(ushort* src, uint* dst, int count)
     {
         int j = 0;
         if (Vector512.IsHardwareAccelerated)
             for (; j + 16 <= count; j += 16)
-                WidenHalf(Vector512.WidenLower(Vector256.Load(src + j).ToVector512Unsafe())).Store(dst + j);
+                Float16Conversion.Widen(Vector512.WidenLower(Vector256.Load(src + j).ToVector512Unsafe())).Store(dst + j);
         if (Vector256.IsHardwareAccelerated)
             for (; j + 8 <= count; j += 8)
-                WidenHalf(Vector256.WidenLower(Vector128.Load(src + j).ToVector256Unsafe())).Store(dst + j);
+                Float16Conversion.Widen(Vector256.WidenLower(Vector128.Load(src + j).ToVector256Unsafe())).Store(dst + j);
         if (Vector128.IsHardwareAccelerated)
             for (; j + 8 <= count; j += 8)
             {
                 var (lo, hi) = Vector128.Widen(Vector128.Load(src + j));
-                WidenHalf(lo).Store(dst + j);
-                WidenHalf(hi).Store(dst + j + 4);
+                Float16Conversion.Widen(lo).Store(dst + j);
+                Float16Conversion.Widen(hi).Store(dst + j + 4);
             }
         for (; j < count; j++) dst[j] = BitConverter.SingleToUInt32Bits((float)BitConverter.UInt16BitsToHalf(src[j]));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<uint> WidenHalf(Vector512<uint> h)
-    {
-        var magnitude = (h & Vector512.Create(0x7FFFu)) << 13;
-        var exponent = h & Vector512.Create(0x7C00u);
-        var normal = magnitude + Vector512.Create(0x38000000u);
-        var quiet = ~Vector512.Equals(h & Vector512.Create(0x3FFu), Vector512<uint>.Zero) & Vector512.Create(0x400000u);
-        var special = magnitude | Vector512.Create(0x7F800000u) | quiet;
-        var subnormal = (Vector512.Create(0x38800000u) + magnitude).AsSingle() - Vector512.Create(0x38800000u).AsSingle();
-        var result = Vector512.ConditionalSelect(Vector512.Equals(exponent, Vector512.Create(0x7C00u)), special, normal);
-        result = Vector512.ConditionalSelect(Vector512.Equals(exponent, Vector512<uint>.Zero), subnormal.AsUInt32(), result);
-        return result | ((h & Vector512.Create(0x8000u)) << 16);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<uint> WidenHalf(Vector256<uint> h)
-    {
-        var magnitude = (h & Vector256.Create(0x7FFFu)) << 13;
-        var exponent = h & Vector256.Create(0x7C00u);
-        var normal = magnitude + Vector256.Create(0x38000000u);
-        var quiet = ~Vector256.Equals(h & Vector256.Create(0x3FFu), Vector256<uint>.Zero) & Vector256.Create(0x400000u);
-        var special = magnitude | Vector256.Create(0x7F800000u) | quiet;
-        var subnormal = (Vector256.Create(0x38800000u) + magnitude).AsSingle() - Vector256.Create(0x38800000u).AsSingle();
-        var result = Vector256.ConditionalSelect(Vector256.Equals(exponent, Vector256.Create(0x7C00u)), special, normal);
-        result = Vector256.ConditionalSelect(Vector256.Equals(exponent, Vector256<uint>.Zero), subnormal.AsUInt32(), result);
-        return result | ((h & Vector256.Create(0x8000u)) << 16);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector128<uint> WidenHalf(Vector128<uint> h)
-    {
-        var magnitude = (h & Vector128.Create(0x7FFFu)) << 13;
-        var exponent = h & Vector128.Create(0x7C00u);
-        var normal = magnitude + Vector128.Create(0x38000000u);
-        var quiet = ~Vector128.Equals(h & Vector128.Create(0x3FFu), Vector128<uint>.Zero) & Vector128.Create(0x400000u);
-        var special = magnitude | Vector128.Create(0x7F800000u) | quiet;
-        var subnormal = (Vector128.Create(0x38800000u) + magnitude).AsSingle() - Vector128.Create(0x38800000u).AsSingle();
-        var result = Vector128.ConditionalSelect(Vector128.Equals(exponent, Vector128.Create(0x7C00u)), special, normal);
-        result = Vector128.ConditionalSelect(Vector128.Equals(exponent, Vector128<uint>.Zero), subnormal.AsUInt32(), result);
-        return result | ((h & Vector128.Create(0x8000u)) << 16);
     }
 }

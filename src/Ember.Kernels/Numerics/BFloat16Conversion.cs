@@ -68,7 +68,7 @@ public static class BFloat16Conversion
     // could carry into the sign or lose its payload, so NaNs (|u| > inf's bits, a signed compare as |u| < 2³¹) are
     // replaced by the canonical quiet NaN. The result fits 16 bits, so Narrow's truncation keeps it whole.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<uint> Round(Vector512<uint> u)
+    internal static Vector512<uint> Round(Vector512<uint> u)
     {
         var rounded = (u + Vector512.Create(0x7FFFu) + ((u >> 16) & Vector512<uint>.One)) >> 16;
         var nan = Vector512.GreaterThan((u & Vector512.Create(0x7FFFFFFFu)).AsInt32(), Vector512.Create(0x7F800000)).AsUInt32();
@@ -76,7 +76,7 @@ public static class BFloat16Conversion
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<uint> Round(Vector256<uint> u)
+    internal static Vector256<uint> Round(Vector256<uint> u)
     {
         var rounded = (u + Vector256.Create(0x7FFFu) + ((u >> 16) & Vector256<uint>.One)) >> 16;
         var nan = Vector256.GreaterThan((u & Vector256.Create(0x7FFFFFFFu)).AsInt32(), Vector256.Create(0x7F800000)).AsUInt32();
@@ -84,7 +84,7 @@ public static class BFloat16Conversion
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector128<uint> Round(Vector128<uint> u)
+    internal static Vector128<uint> Round(Vector128<uint> u)
     {
         var rounded = (u + Vector128.Create(0x7FFFu) + ((u >> 16) & Vector128<uint>.One)) >> 16;
         var nan = Vector128.GreaterThan((u & Vector128.Create(0x7FFFFFFFu)).AsInt32(), Vector128.Create(0x7F800000)).AsUInt32();
@@ -92,5 +92,5 @@ public static class BFloat16Conversion
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static ushort Round(uint u) => (u & 0x7FFFFFFF) > 0x7F800000 ? (ushort)0x7FC0 : (ushort)((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
+    internal static ushort Round(uint u) => (u & 0x7FFFFFFF) > 0x7F800000 ? (ushort)0x7FC0 : (ushort)((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
 }

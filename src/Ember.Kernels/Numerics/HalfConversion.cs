@@ -1,11 +1,10 @@
-using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
 namespace Ember.Kernels.Numerics;
 
 /// <summary>
 /// float16/bfloat16 ↔ float32 for kernels written once over the half element type: <see cref="Half"/> goes through
-/// TensorPrimitives, <see cref="BFloat16"/> through <see cref="BFloat16Conversion"/> (the same conversions as the
+/// <see cref="Float16Conversion"/>, <see cref="BFloat16"/> through <see cref="BFloat16Conversion"/> (the same conversions as the
 /// tensors' casts, so widening is exact and rounding is the cast's round-to-nearest-even).
 /// </summary>
 public static class HalfConversion
@@ -14,7 +13,7 @@ public static class HalfConversion
     public static void ToSingle<THalf>(ReadOnlySpan<THalf> source, Span<float> destination) where THalf : unmanaged
     {
         if (typeof(THalf) == typeof(BFloat16)) BFloat16Conversion.ToSingle(MemoryMarshal.Cast<THalf, BFloat16>(source), destination);
-        else if (typeof(THalf) == typeof(Half)) TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<THalf, Half>(source), destination);
+        else if (typeof(THalf) == typeof(Half)) Float16Conversion.ToSingle(MemoryMarshal.Cast<THalf, Half>(source), destination);
         else throw Unsupported<THalf>();
     }
 
@@ -22,7 +21,7 @@ public static class HalfConversion
     public static void FromSingle<THalf>(ReadOnlySpan<float> source, Span<THalf> destination) where THalf : unmanaged
     {
         if (typeof(THalf) == typeof(BFloat16)) BFloat16Conversion.FromSingle(source, MemoryMarshal.Cast<THalf, BFloat16>(destination));
-        else if (typeof(THalf) == typeof(Half)) TensorPrimitives.ConvertToHalf(source, MemoryMarshal.Cast<THalf, Half>(destination));
+        else if (typeof(THalf) == typeof(Half)) Float16Conversion.FromSingle(source, MemoryMarshal.Cast<THalf, Half>(destination));
         else throw Unsupported<THalf>();
     }
 

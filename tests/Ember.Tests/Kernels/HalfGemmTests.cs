@@ -114,6 +114,134 @@ public sealed class HalfGemmTests
         Assert.Contains("A has 15 elements", e.Message);
     }
 
+    // ---- half C: the product rounded as the GEMM stores it, against the float32-C product converted afterwards ----
+
+    static readonly (int M, int N, int K)[] HalfCShapes =
+    [
+        (1, 1, 1), (5, 7, 3), (1, 40, 9), (40, 1, 9), (13, 33, 17), (12, 32, 16), (24, 64, 128), (145, 35, 257),
+        (128, 10, 128), (100, 3, 50), (37, 129, 300), (64, 70, 600), (30, 50, 1100),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void HalfC_MatchesFloatCThenRound_BitForBit(string isa, bool bfloat) => WithIsa(isa, () =>
+    {
+        int seed = 200;
+        foreach (var (m, n, k) in HalfCShapes)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    CheckHalfC(bfloat, ta, tb, m, n, k, seed % 3, seed++, seed % 4 == 0 ? 0.75f : 1f, 2, $"{isa}");
+    });
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void HalfC_ThreadsSharedPackingTinyBlocksInPlace_StillBitIdentical(string isa, bool bfloat) => WithIsa(isa, () =>
+    {
+        GemmIsa width = Enum.Parse<GemmIsa>(isa);
+        int mr = width == GemmIsa.Vector512 ? 12 : 6, nr = width switch { GemmIsa.Vector512 => 32, GemmIsa.Vector256 => 16, _ => 8 };
+        int saved = ParallelRange.MaxThreads;
+        try
+        {
+            ParallelRange.MaxThreads = 2;
+            foreach (bool? shared in new bool?[] { true, false })
+                foreach (var blocking in new GemmBlocking?[] { null, new GemmBlocking(16, 2 * mr, 2 * nr) })
+                    foreach (bool? inPlace in new bool?[] { null, true })
+                    {
+                        GemmDriver.ForcedSharedPacking = shared;
+                        GemmDriver.ForcedBlocking = blocking;
+                        GemmDriver.ForcedInPlace = inPlace;
+                        int seed = 300;
+                        foreach (var (m, n, k) in new[] { (100, 90, 70), (7 * mr + 5, 9 * nr + 3, 150), (2 * mr, 40 * nr, 120), (90, 4, 40) })
+                            foreach (bool ta in new[] { false, true })
+                                foreach (bool tb in new[] { false, true })
+                                    CheckHalfC(bfloat, ta, tb, m, n, k, 1, seed++, 1f, 2, $"{isa} shared={shared} blocking={blocking} inPlace={inPlace}");
+                    }
+        }
+        finally
+        {
+            ParallelRange.MaxThreads = saved;
+            GemmDriver.ForcedSharedPacking = null;
+            GemmDriver.ForcedBlocking = null;
+            GemmDriver.ForcedInPlace = null;
+        }
+    });
+
+    // Sums past float16's range (±inf), NaN and tiny products (subnormal results) round as the conversion rounds them.
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void HalfC_OverflowNaNAndSubnormals_MatchFloatCThenRound(string isa, bool bfloat) => WithIsa(isa, () =>
+    {
+        int seed = 400;
+        foreach (float scale in new[] { 300f, 1e-3f })
+            foreach (var (m, n, k) in new[] { (13, 33, 17), (30, 50, 700) })
+                CheckHalfC(bfloat, false, true, m, n, k, 0, seed++, 1f, scale, $"{isa} scale {scale}", nan: seed % 2 == 0);
+    });
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void HalfC_EmptyDepth_WritesZerosInsideCOnly(bool bfloat)
+    {
+        const int m = 3, n = 4, ldc = 6;
+        var c = new ushort[(m - 1) * ldc + n];
+        Array.Fill(c, (ushort)0x1234);
+        if (bfloat)
+            HalfGemm.Multiply(false, false, m, n, 0, 1f, ReadOnlySpan<BFloat16>.Empty, 1, ReadOnlySpan<BFloat16>.Empty, n,
+                System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, BFloat16>(c.AsSpan()), ldc);
+        else
+            HalfGemm.Multiply(false, false, m, n, 0, 1f, ReadOnlySpan<Half>.Empty, 1, ReadOnlySpan<Half>.Empty, n,
+                System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, Half>(c.AsSpan()), ldc);
+        for (int i = 0; i < c.Length; i++)
+            Assert.Equal(i % ldc < n ? 0 : 0x1234, c[i]);
+    }
+
+    [Fact]
+    public void HalfC_ShortC_NamesIt()
+    {
+        var e = Assert.Throws<ArgumentException>(() =>
+            HalfGemm.Multiply(false, false, 4, 4, 4, 1f, new Half[16], 4, new Half[16], 4, new Half[15], 4));
+        Assert.Contains("C has 15 elements", e.Message);
+    }
+
+    // The half-C product against HalfGemm's float32-C product (beta 0) rounded by the span conversion the tensors used
+    // before (TensorPrimitives for float16, BFloat16Conversion): every element's bits, and the padding past each row of
+    // C (ldc > n) left as it was.
+    static void CheckHalfC(bool bfloat, bool ta, bool tb, int m, int n, int k, int pad, int seed, float alpha, float range, string label, bool nan = false)
+    {
+        int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+        int lda = aCols + pad, ldb = bCols + pad, ldc = n + pad % 2;
+        var a = RandomFloats(Math.Max(0, (aRows - 1) * lda + aCols), seed * 2 + 1, range);
+        var b = RandomFloats(Math.Max(0, (bRows - 1) * ldb + bCols), seed * 2 + 2, range);
+        if (nan && a.Length > 3) a[3] = float.NaN;
+        int cLength = Math.Max(0, (m - 1) * ldc + n);
+        var wide = new float[cLength];
+        var expected = new ushort[cLength];
+        var actual = new ushort[cLength];
+        Array.Fill(actual, (ushort)0x1234);
+        if (bfloat)
+        {
+            var ha = Rounded<BFloat16>(a); var hb = Rounded<BFloat16>(b);
+            HalfGemm.Multiply(ta, tb, m, n, k, alpha, ha, lda, hb, ldb, 0f, wide, ldc);
+            BFloat16Conversion.FromSingle(wide, System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, BFloat16>(expected.AsSpan()));
+            HalfGemm.Multiply(ta, tb, m, n, k, alpha, ha, lda, hb, ldb, System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, BFloat16>(actual.AsSpan()), ldc);
+        }
+        else
+        {
+            var ha = Rounded<Half>(a); var hb = Rounded<Half>(b);
+            HalfGemm.Multiply(ta, tb, m, n, k, alpha, ha, lda, hb, ldb, 0f, wide, ldc);
+            System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(wide, System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, Half>(expected.AsSpan()));
+            HalfGemm.Multiply(ta, tb, m, n, k, alpha, ha, lda, hb, ldb, System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, Half>(actual.AsSpan()), ldc);
+        }
+        for (int i = 0; i < cLength; i++)
+        {
+            ushort want = i % ldc < n ? expected[i] : (ushort)0x1234;
+            if (actual[i] != want)
+                Assert.Fail($"{label} {(bfloat ? "bf16" : "fp16")} {m}×{n}×{k} ta={ta} tb={tb} alpha={alpha}: C[{i}] = 0x{actual[i]:X4}, float32 C then round gives 0x{want:X4}");
+        }
+    }
+
+    static T[] Rounded<T>(float[] v) where T : unmanaged => HalfTestData.Round<T>(v);
+
     static void Check(bool bfloat, bool ta, bool tb, int m, int n, int k, int pad, int seed, (float Alpha, float Beta) s, string label)
     {
         int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
@@ -152,11 +280,11 @@ public sealed class HalfGemmTests
         Gemm.Sgemm(ta, tb, m, n, k, alpha, wa, lda, wb, ldb, beta, reference, ldc);
     }
 
-    static float[] RandomFloats(int length, int seed)
+    static float[] RandomFloats(int length, int seed, float range = 2)
     {
         var rng = new Random(seed);
         var data = new float[length];
-        for (int i = 0; i < length; i++) data[i] = (float)(rng.NextDouble() * 4 - 2);
+        for (int i = 0; i < length; i++) data[i] = (float)(rng.NextDouble() * 2 - 1) * range;
         return data;
     }
 

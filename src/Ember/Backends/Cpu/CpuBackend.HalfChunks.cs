@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Ember.Kernels.Loops;
 using Ember.Kernels.Numerics;
 using Ember.Kernels.Operators;
@@ -130,13 +129,13 @@ internal sealed partial class CpuBackend
         void Widen(Array src, int offset, Span<float> to)
         {
             if (bfloat) BFloat16Conversion.ToSingle(((BFloat16[])src).AsSpan(offset, to.Length), to);
-            else TensorPrimitives.ConvertToSingle(((Half[])src).AsSpan(offset, to.Length), to);
+            else Float16Conversion.ToSingle(((Half[])src).AsSpan(offset, to.Length), to);
         }
 
         void Round(ReadOnlySpan<float> from, Array to, int offset)
         {
             if (bfloat) BFloat16Conversion.FromSingle(from, ((BFloat16[])to).AsSpan(offset, from.Length));
-            else TensorPrimitives.ConvertToHalf(from, ((Half[])to).AsSpan(offset, from.Length));
+            else Float16Conversion.FromSingle(from, ((Half[])to).AsSpan(offset, from.Length));
         }
     }
 }

@@ -140,15 +140,15 @@ internal sealed partial class CpuBackend
 
     public Tensor MatMul(Tensor a, Tensor b)
     {
-        // half types: widened to float32 inside the GEMM's packing (HalfGemm), multiplied with float32 accumulation into a
-        // float32 product, which is rounded once
+        // half types: widened to float32 inside the GEMM's packing (HalfGemm), multiplied with float32 accumulation and
+        // rounded once per element as the GEMM stores it (no float32 product)
         if (!a.DType.IsReducedFloat()) a.DType.RequireFloat32Or64("matmul");
         if (b.DType != a.DType)
             throw new ArgumentException($"matmul: expected both operands to have the same dtype, got {a.DType.TorchName()} and {b.DType.TorchName()}");
         int rank = a.Rank;
         int m = a.shape[^2], k = a.shape[^1], n = b.shape[^1];
         int[] outShape = [.. a.shape[..^2], m, n];
-        var y = Empty(OpMath(a.DType), outShape, false);
+        var y = Empty(a.DType, outShape, false);
         int batch = 1;
         for (int d = 0; d < rank - 2; d++) batch *= a.shape[d];
         var (aTrans, lda) = GemmOperand(ref a);
@@ -168,11 +168,11 @@ internal sealed partial class CpuBackend
                     b.storage.As<double>(), bOffsets, ldb, y.storage.As<double>()));
             else if (a.DType == DType.Float16)
                 ParallelRange.For(batch, 1, new BatchedGemm<Half>(aTrans, bTrans, m, n, k, a.storage.As<Half>(), aOffsets, lda,
-                    b.storage.As<Half>(), bOffsets, ldb, y.storage.As<float>()));
+                    b.storage.As<Half>(), bOffsets, ldb, y.storage.As<Half>()));
             else
                 ParallelRange.For(batch, 1, new BatchedGemm<BFloat16>(aTrans, bTrans, m, n, k, a.storage.As<BFloat16>(), aOffsets, lda,
-                    b.storage.As<BFloat16>(), bOffsets, ldb, y.storage.As<float>()));
-            return a.DType.IsReducedFloat() ? Round(y, a.DType) : y;
+                    b.storage.As<BFloat16>(), bOffsets, ldb, y.storage.As<BFloat16>()));
+            return y;
         }
         for (int i = 0; i < batch; i++)
         {
@@ -188,15 +188,15 @@ internal sealed partial class CpuBackend
                     break;
                 case DType.Float16:
                     HalfGemm.Multiply(aTrans, bTrans, m, n, k, 1f, a.storage.As<Half>().AsSpan(aOffsets[i]), lda,
-                        b.storage.As<Half>().AsSpan(bOffsets[i]), ldb, 0f, y.storage.As<float>().AsSpan(i * m * n, m * n), n);
+                        b.storage.As<Half>().AsSpan(bOffsets[i]), ldb, y.storage.As<Half>().AsSpan(i * m * n, m * n), n);
                     break;
                 default:
                     HalfGemm.Multiply(aTrans, bTrans, m, n, k, 1f, a.storage.As<BFloat16>().AsSpan(aOffsets[i]), lda,
-                        b.storage.As<BFloat16>().AsSpan(bOffsets[i]), ldb, 0f, y.storage.As<float>().AsSpan(i * m * n, m * n), n);
+                        b.storage.As<BFloat16>().AsSpan(bOffsets[i]), ldb, y.storage.As<BFloat16>().AsSpan(i * m * n, m * n), n);
                     break;
             }
         }
-        return a.DType.IsReducedFloat() ? Round(y, a.DType) : y;
+        return y;
     }
 
     // Products smaller than this (multiply-adds) run single-threaded inside the GEMM (its own threading threshold is 80³).
@@ -229,9 +229,9 @@ internal sealed partial class CpuBackend
         return offsets;
     }
 
-    /// <summary>Products [start, end) of a batch; half operands (T = Half or BFloat16) write a float32 <paramref name="y"/>.</summary>
+    /// <summary>Products [start, end) of a batch, <paramref name="y"/> of the operands' type.</summary>
     readonly struct BatchedGemm<T>(bool aTrans, bool bTrans, int m, int n, int k, T[] a, int[] aOffsets, int lda,
-        T[] b, int[] bOffsets, int ldb, Array y) : IRangeAction where T : unmanaged
+        T[] b, int[] bOffsets, int ldb, T[] y) : IRangeAction where T : unmanaged
     {
         public void Invoke(int start, int end)
         {
@@ -245,10 +245,10 @@ internal sealed partial class CpuBackend
                         ((double[])(object)b).AsSpan(bOffsets[i]), ldb, 0d, ((double[])(object)y).AsSpan(i * m * n, m * n), n);
                 else if (typeof(T) == typeof(Half))
                     HalfGemm.Multiply(aTrans, bTrans, m, n, k, 1f, ((Half[])(object)a).AsSpan(aOffsets[i]), lda,
-                        ((Half[])(object)b).AsSpan(bOffsets[i]), ldb, 0f, ((float[])y).AsSpan(i * m * n, m * n), n);
+                        ((Half[])(object)b).AsSpan(bOffsets[i]), ldb, ((Half[])(object)y).AsSpan(i * m * n, m * n), n);
                 else
                     HalfGemm.Multiply(aTrans, bTrans, m, n, k, 1f, ((BFloat16[])(object)a).AsSpan(aOffsets[i]), lda,
-                        ((BFloat16[])(object)b).AsSpan(bOffsets[i]), ldb, 0f, ((float[])y).AsSpan(i * m * n, m * n), n);
+                        ((BFloat16[])(object)b).AsSpan(bOffsets[i]), ldb, ((BFloat16[])(object)y).AsSpan(i * m * n, m * n), n);
             }
         }
     }

@@ -59,7 +59,7 @@ internal sealed partial class CpuBackend : IBackend
 
     /// <summary>
     /// float16/bfloat16 ↔ float32 between whole contiguous tensors of one shape (autocast's casts and the widening around
-    /// every half op) with vectorized conversions (TensorPrimitives' for float16, <see cref="BFloat16Conversion"/>), which
+    /// every half op) with vectorized conversions (<see cref="Float16Conversion"/>, <see cref="BFloat16Conversion"/>), which
     /// round to nearest even exactly as the scalar casts;
     /// the generic element loop converts one <see cref="Half"/> at a time in software.
     /// </summary>
@@ -89,9 +89,9 @@ internal sealed partial class CpuBackend : IBackend
             int n = end - start, s = srcOffset + start, d = dstOffset + start;
             switch (src, dst)
             {
-                case (Half[] h, float[] f): System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(h.AsSpan(s, n), f.AsSpan(d, n)); break;
+                case (Half[] h, float[] f): Float16Conversion.ToSingle(h.AsSpan(s, n), f.AsSpan(d, n)); break;
                 case (BFloat16[] b, float[] f): BFloat16Conversion.ToSingle(b.AsSpan(s, n), f.AsSpan(d, n)); break;
-                case (float[] f, Half[] h): System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(f.AsSpan(s, n), h.AsSpan(d, n)); break;
+                case (float[] f, Half[] h): Float16Conversion.FromSingle(f.AsSpan(s, n), h.AsSpan(d, n)); break;
                 case (float[] f, BFloat16[] b): BFloat16Conversion.FromSingle(f.AsSpan(s, n), b.AsSpan(d, n)); break;
                 default: throw new InvalidOperationException($"copy: no vectorized conversion from {src.GetType().Name} to {dst.GetType().Name}");
             }
