@@ -38,14 +38,16 @@ public static class Measure
     /// <summary>
     /// Median seconds per call of two actions timed in alternation (a sample of one, then a sample of the other), so that
     /// both see the same background load on a shared machine; <paramref name="second"/> may be null (first only).
+    /// <paramref name="timedStart"/>, if given, runs once after the warm-up, where the timed samples begin.
     /// </summary>
-    public static (Timing First, Timing? Second) MedianPair(Action first, Action? second, int reps = 15, double minSampleSeconds = 0.002, bool alternate = true)
+    public static (Timing First, Timing? Second) MedianPair(Action first, Action? second, int reps = 15, double minSampleSeconds = 0.002, bool alternate = true, Action? timedStart = null)
     {
         var a = new Timing[reps];
         var b = new Timing[reps];
         if (!alternate)
         {
             int batch = WarmUp(first, minSampleSeconds);
+            timedStart?.Invoke();
             for (int r = 0; r < reps; r++) a[r] = Sample(first, batch);
             if (second is not null)
             {
@@ -57,6 +59,7 @@ public static class Measure
         {
             int batchFirst = WarmUp(first, minSampleSeconds);
             int batchSecond = second is null ? 0 : WarmUp(second, minSampleSeconds);
+            timedStart?.Invoke();
             for (int r = 0; r < reps; r++)
             {
                 a[r] = Sample(first, batchFirst);

@@ -12,7 +12,7 @@ public sealed class CompareWorkload : IWorkload
 {
     public string Name => "compare";
 
-    public string Description => "Ember vs TorchSharp side by side [--threads 2] [--reps 15] [--only TEXT] [--ember-only] [--sequential] [--epochs 3] [--epoch-batches N] [--no-epoch] [--no-memory] [--write-docs PATH]";
+    public string Description => "Ember vs TorchSharp side by side [--threads 2] [--reps 15] [--only TEXT|TEXT...] [--ember-only] [--row-stats] [--sequential] [--epochs 3] [--epoch-batches N] [--no-epoch] [--no-memory] [--write-docs PATH]";
 
     /// <summary>The label of the epoch row, which `--only` matches like any other row's.</summary>
     const string EpochRow = "Fashion-MNIST epoch, default CNN";
@@ -42,18 +42,22 @@ public sealed class CompareWorkload : IWorkload
         Console.WriteLine($"{"workload",-44} {"Ember ms",10} {"Torch ms",10} {"ratio",7} {"Ember GF/s",10} {"Torch GF/s",10} {"Ember CPU",10} {"Torch CPU",10} {"CPU ratio",9}{(memory ? $" {"Ember peak MB",14} {"Torch peak MB",14}" : "")}");
         foreach (IPairedWorkload w in Registry.All())
         {
-            if (only is not null && !w.Name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
+            if (only is not null && !Matches(w.Name, only)) continue;
             // Alternating Ember and TorchSharp samples: both sides see the same background load.
             Collect();
             Action emberAction = w.SetUpEmber();
             Action? torchAction = peer ? w.SetUpTorch() : null;
             if (torchAction is not null) w.CheckSameWork(); // throws (and so stops the run) if the two sides disagree
-            var (ember, torchSeconds) = Measure.MedianPair(emberAction, torchAction, reps, w.MinSampleSeconds, alternate: !args.Contains("--sequential"));
+            RowState? state = args.Contains("--row-stats") ? new RowState() : null;
+            if (state is not null) emberAction = state.Counting(emberAction);
+            var (ember, torchSeconds) = Measure.MedianPair(emberAction, torchAction, reps, w.MinSampleSeconds, alternate: !args.Contains("--sequential"), timedStart: state is null ? null : state.Start);
+            string? stateLine = state?.Describe();
             RowMemory? emberMemory = memory ? RowMemoryWorkload.Measure(w.Name, "ember", threads) : null;
             RowMemory? torchMemory = memory && peer ? RowMemoryWorkload.Measure(w.Name, "torch", threads) : null;
             var row = new Row(w.Name, ember.Wall, torchSeconds?.Wall, w.Flops, ember.Cpu, torchSeconds?.Cpu) { EmberMemory = emberMemory, TorchMemory = torchMemory };
             rows.Add(row);
             Console.WriteLine($"{row.Name,-44} {row.EmberMs,10:G4} {row.TorchMs,10} {row.Ratio,7} {row.EmberGflops,10} {row.TorchGflops,10} {row.EmberCpuMs,10} {row.TorchCpuMs,10} {row.CpuRatio,9}{(memory ? $" {row.EmberPeak,14} {row.TorchPeak,14}" : "")}");
+            if (stateLine is not null) Console.WriteLine(stateLine);
             if (w is YoloV5ForwardPair yolo) // issue 23 states the detector's target in images/s
                 Console.WriteLine($"  images/s: Ember {yolo.Batch / ember.Wall:F1}" + (torchSeconds is { } ts ? $", TorchSharp {yolo.Batch / ts.Wall:F1}" : ""));
         }
@@ -95,6 +99,10 @@ public sealed class CompareWorkload : IWorkload
         GC.WaitForPendingFinalizers();
         GC.Collect();
     }
+
+    // --only "a|b": a row runs if its label contains any of the alternatives (case-insensitive), in the table's order.
+    static bool Matches(string name, string only) =>
+        only.Split('|', StringSplitOptions.RemoveEmptyEntries).Any(part => name.Contains(part, StringComparison.OrdinalIgnoreCase));
 
     static string? Option(string[] args, string name)
     {

@@ -50,11 +50,16 @@ public sealed class YoloLayersWorkload : IWorkload
         // One forward with pre-hooks records each layer's input; the hooks go before timing (they disable the fused path).
         var inputs = new List<(string Name, Module Module, Tensor Input)>();
         var removals = new List<IDisposable>();
+        // The Detect head's inputs: the outputs of the last C3 of each level (layers 17, 20, 23).
+        string[] levelOutputs = ["model.17", "model.20", "model.23"];
+        var features = new Tensor[levelOutputs.Length];
         foreach (var (name, module) in model.NamedModules())
         {
             bool topLevel = name.StartsWith("model.", StringComparison.Ordinal) && name.Count(c => c == '.') == 1;
             if (module is ConvBnSiLU or MaxPool2d or Upsample || topLevel && module is not DetectHead)
                 removals.Add(module.RegisterForwardPreHook((mod, input) => { inputs.Add((name, mod, input)); return null; }));
+            int level = Array.IndexOf(levelOutputs, name);
+            if (level >= 0) removals.Add(module.RegisterForwardHook((mod, input, output) => { features[level] = output; return null; }));
         }
         using (Torch.NoGrad()) model.Call(x);
         foreach (var r in removals) r.Dispose();
@@ -79,6 +84,26 @@ public sealed class YoloLayersWorkload : IWorkload
             if (leaf) sumLoss += em - tms;
             double gf = Flops(module, input) / (e.Cpu / threads) / 1e9;
             Console.WriteLine($"{name,-16} {Kind(module),-10} {input.Shape,-22} {em,9:F3} {e.Cpu * 1e3,8:F3} {gf,8:F1} {tms,9:F3} {(t?.Cpu ?? double.NaN) * 1e3,8:F3} {tms / em,6:F2}{(leaf ? "" : "  (block)")}");
+        }
+        // The head: the three 1×1 convs, the (N, na, H, W, no) layout and the decode, as the whole forward ends.
+        if (match is null || "model.24".Contains(match, StringComparison.Ordinal))
+        {
+            Action? torchHead = null;
+            if (withPeer)
+            {
+                var head = (TorchDetect)torchModules["model.24"];
+                TT[] torchFeatures = features.Select(Inputs.ToTorch).ToArray();
+                torchHead = () =>
+                {
+                    using var scope = torch.NewDisposeScope();
+                    using var grad = torch.no_grad();
+                    head.Decode(torchFeatures);
+                };
+            }
+            var (e, t) = Measure.MedianPair(() => { using (Torch.NoGrad()) model.Detect.Decode(model.Detect.ForwardLevels(features)); }, torchHead, reps: withPeer ? 7 : 11);
+            double em = e.Wall * 1e3, tms = (t?.Wall ?? double.NaN) * 1e3;
+            sumLoss += em - tms;
+            Console.WriteLine($"{"model.24",-16} {"Detect",-10} {features[0].Shape,-22} {em,9:F3} {e.Cpu * 1e3,8:F3} {"",8} {tms,9:F3} {(t?.Cpu ?? double.NaN) * 1e3,8:F3} {tms / em,6:F2}  (3 convs + decode)");
         }
         Console.WriteLine($"sum of leaf losses (Ember − Torch): {sumLoss:F2} ms");
         return 0;

@@ -99,11 +99,24 @@ public static unsafe class MaxPool2dKernel
         // Without indices (inference) the window's maximum is separable: the elementwise maximum of its input rows
         // (vectorized over the row), then of the strided columns of that. IEEE maximum lets NaN win like the rule above;
         // only the sign of a zero may differ when −0 and +0 tie (the first tap would keep its own).
+        // With stride 1 and no dilation across the row (SPPF's 5×5 pools) the column step is vectorized too: the row
+        // maximum sits in a buffer with −∞ in the padding, and output column j is the maximum of buffer[j .. j + kW),
+        // so the output row is the elementwise maximum of kW shifted copies of the buffer.
         void RunSeparable(T* src, long o)
         {
-            int h = g.InHeight, w = g.InWidth, dH = g.DilationHeight, dW = g.DilationWidth;
-            T[] rented = System.Buffers.ArrayPool<T>.Shared.Rent(w);
-            var rowMax = rented.AsSpan(0, w);
+            int h = g.InHeight, w = g.InWidth, dH = g.DilationHeight, dW = g.DilationWidth, outW = g.OutWidth;
+            bool sliding = g.StrideWidth == 1 && dW == 1;
+            // Sliding: every window lies inside [0, outW + kW − 1) of the buffer (the input starts at PadWidth; ceil mode
+            // may reach past the right padding, which is −∞ as well).
+            int length = sliding ? Math.Max(outW + g.KernelWidth - 1, g.PadWidth + w) : w;
+            T[] rented = System.Buffers.ArrayPool<T>.Shared.Rent(length);
+            var buffer = rented.AsSpan(0, length);
+            var rowMax = buffer.Slice(sliding ? g.PadWidth : 0, w);
+            if (sliding)
+            {
+                buffer[..g.PadWidth].Fill(T.NegativeInfinity);
+                buffer[(g.PadWidth + w)..].Fill(T.NegativeInfinity);
+            }
             for (int oh = 0; oh < g.OutHeight; oh++)
             {
                 int h0 = oh * g.StrideHeight - g.PadHeight;
@@ -112,7 +125,16 @@ public static unsafe class MaxPool2dKernel
                 new ReadOnlySpan<T>(src + (long)h0 * w, w).CopyTo(rowMax);
                 for (int ih = h0 + dH; ih < h1; ih += dH)
                     System.Numerics.Tensors.TensorPrimitives.Max(rowMax, new ReadOnlySpan<T>(src + (long)ih * w, w), rowMax);
-                for (int ow = 0; ow < g.OutWidth; ow++, o++)
+                if (sliding)
+                {
+                    var outRow = new Span<T>(y + o, outW);
+                    buffer[..outW].CopyTo(outRow);
+                    for (int j = 1; j < g.KernelWidth; j++)
+                        System.Numerics.Tensors.TensorPrimitives.Max(outRow, buffer.Slice(j, outW), outRow);
+                    o += outW;
+                    continue;
+                }
+                for (int ow = 0; ow < outW; ow++, o++)
                 {
                     int w0 = ow * g.StrideWidth - g.PadWidth;
                     int w1 = Math.Min(w0 + (g.KernelWidth - 1) * dW + 1, w);

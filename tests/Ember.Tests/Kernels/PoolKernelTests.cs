@@ -20,6 +20,12 @@ public class PoolKernelTests
         "1,2,6,6,1,1,2,2,0,0,1,1,0",
         "2,2,10,9,4,3,3,2,2,1,1,1,1",
         "0,2,5,5,2,2,2,2,0,0,1,1,0",    // empty batch
+        // stride 1 across the row, no dilation: without indices the columns are maxima of shifted row buffers
+        "1,3,10,10,5,5,1,1,2,2,1,1,0",  // SPPF's 5×5 pool at YOLOv5's deepest level (320² input)
+        "2,2,20,37,5,5,1,1,2,2,1,1,0",  // rows longer than a vector, with a tail
+        "1,1,3,2,5,5,1,1,2,2,1,1,0",    // a row narrower than the window
+        "2,2,7,13,3,4,2,1,1,2,1,1,1",   // even width, vertical stride 2, ceil mode
+        "1,2,6,9,3,3,1,1,0,0,1,1,1",    // no padding, ceil mode
     };
 
     // "N,C,H,W,kH,kW,sH,sW,pH,pW,ceil"

@@ -168,4 +168,57 @@ public class StoragePoolTests
         GC.Collect();
         Assert.Same(array, LayerNormAndDrop(x));
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static Array[] AllocateManyAndDrop(int count, int n)
+    {
+        var tensors = new Tensor[count];
+        for (int i = 0; i < count; i++) tensors[i] = Torch.Full([n], 1f);   // all alive at once: distinct arrays
+        return tensors.Select(t => t.storage.Data).ToArray();
+    }
+
+    // Only the ring kept the dropped storages reachable: forget it, then collect.
+    static void ReleaseRingAndCollect()
+    {
+        StoragePool.ReleaseRing();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+    }
+
+    [Fact]
+    public void A_full_pool_drops_the_sizes_asked_for_longest_ago_to_keep_a_size_in_use()
+    {
+        // An earlier workload's buffers filled the pool; the workload running now must still get its own buffers back
+        // (before, they were left to the GC: every one missed, faulted fresh pages and induced collections).
+        long limit = StoragePool.LimitBytes;
+        StoragePool.Clear();
+        try
+        {
+            StoragePool.LimitBytes = 4L * Large * sizeof(float);
+            var stale = AllocateManyAndDrop(4, Large);
+            ReleaseRingAndCollect();
+            long evictions = StoragePool.Evictions;
+            var current = AllocateAndDrop(Large + 100, 2f);   // this rent reclaims the stale four: the pool is full
+            Assert.Equal(StoragePool.LimitBytes, StoragePool.PooledBytes);
+            ReleaseRingAndCollect();
+            var again = Torch.Empty([Large + 100]);
+            Assert.Same(current, again.storage.Data);
+            Assert.Equal(evictions + 4, StoragePool.Evictions);   // the whole stale size went, least recently asked for
+            Assert.DoesNotContain(Torch.Empty([Large]).storage.Data, stale);
+
+            // A buffer of a size asked for longer ago than every pooled one does not push them out.
+            StoragePool.Clear();
+            var old = AllocateAndDrop(Large + 200, 3f);
+            var recent = AllocateManyAndDrop(4, Large);
+            ReleaseRingAndCollect();
+            StoragePool.Reclaim();   // oldest first: the recent four push the older size out
+            Assert.Contains(Torch.Empty([Large]).storage.Data, recent);
+            Assert.NotSame(old, Torch.Empty([Large + 200]).storage.Data);
+        }
+        finally
+        {
+            StoragePool.LimitBytes = limit;
+            StoragePool.Clear();
+        }
+    }
 }
