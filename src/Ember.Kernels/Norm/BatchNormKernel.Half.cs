@@ -74,8 +74,7 @@ public static unsafe partial class BatchNormKernel
                         for (int i = 0; i < N; i++) sq += SumSquaredDeviation(channel + (long)i * S, S, mean);
                         float invStd = 1f / MathF.Sqrt(sq / count + Eps);
                         Mean[ch] = mean; InvStd[ch] = invStd;
-                        float scale = invStd * (W == null ? 1f : W[ch]);
-                        float shift = (B == null ? 0f : B[ch]) - mean * scale;
+                        var (scale, shift) = OutputAffine(mean, invStd, W, B, ch);
                         for (int i = 0; i < N; i++)
                         {
                             float* plane = channel + (long)i * S;
@@ -121,11 +120,7 @@ public static unsafe partial class BatchNormKernel
                         }
                         Db[ch] = sumG;
                         Dw[ch] = sumGx * invStd;
-                        float w = W == null ? 1f : W[ch];
-                        float a = w * invStd;
-                        float meanG = sumG / count;
-                        float b = sumGx * invStd * invStd / count;
-                        float xCoefficient = -a * b, constant = a * (b * mean - meanG);
+                        var (a, xCoefficient, constant) = InputGradientAffine(sumG, sumGx, mean, invStd, W, ch, count);
                         for (int i = 0; i < N; i++)
                         {
                             float* xp = xs + (long)i * S, gp = gs + (long)i * S;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Ember.Kernels.Operators;
 using Ember.Kernels.Threading;
 
@@ -115,32 +116,30 @@ public static unsafe partial class BatchNormKernel
 
     static (float SumG, float Dot) SiluGradientSumAndCenteredDot<TVec>(float* g, float* x, float scale, float shift, float* dz, int n, float mean)
         where TVec : struct, ISimd<TVec, float>
+        => SumAndCenteredDot<TVec, float, SiluGradient>(g, x, n, mean, scale, shift, dz);
+
+    /// <summary>
+    /// dz = g·silu′(x·scale + shift), written to dz as it is made: whole vectors as the SiLU kernel's loop, the tail as its
+    /// partial vectors (then summed from dz as scalars).
+    /// </summary>
+    readonly struct SiluGradient : IRowGradient<float>
     {
-        TVec vs = TVec.Create(scale), vt = TVec.Create(shift);
-        int k = 0;
-        float sumG = 0f, dot = 0f;
-        if (TVec.IsSupported && n >= TVec.Count)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TVec Load<TVec>(float* g, TVec x, TVec scale, TVec shift, float* dz, int k) where TVec : struct, ISimd<TVec, float>
         {
-            var m = TVec.Create(mean);
-            TVec accG = TVec.Zero, accDot = TVec.Zero;
-            for (; k <= n - TVec.Count; k += TVec.Count)
+            var d = SiluActivation.Backward(TVec.Load(g + k), x * scale + shift);
+            d.Store(dz + k);
+            return d;
+        }
+
+        public static float* Tail<TVec>(float* g, float* x, TVec scale, TVec shift, float* dz, int k, int n) where TVec : struct, ISimd<TVec, float>
+        {
+            for (int t = k; t < n; t += TVec.Count)
             {
-                var xv = TVec.Load(x + k);
-                var gv = SiluActivation.Backward(TVec.Load(g + k), xv * vs + vt);
-                gv.Store(dz + k);
-                accG += gv;
-                accDot += gv * (xv - m);
+                int rest = Math.Min(TVec.Count, n - t);
+                SiluActivation.Backward(TVec.LoadPartial(g + t, rest), TVec.LoadPartial(x + t, rest) * scale + shift).StorePartial(dz + t, rest);
             }
-            sumG = TVec.Sum(accG);
-            dot = TVec.Sum(accDot);
+            return dz;
         }
-        // the rest as SumAndCenteredDot's scalar tail, its dz from partial vectors as the SiLU kernel's tail
-        for (int t = k; t < n; t += TVec.Count)
-        {
-            int rest = Math.Min(TVec.Count, n - t);
-            SiluActivation.Backward(TVec.LoadPartial(g + t, rest), TVec.LoadPartial(x + t, rest) * vs + vt).StorePartial(dz + t, rest);
-        }
-        for (; k < n; k++) { sumG += dz[k]; dot += dz[k] * (x[k] - mean); }
-        return (sumG, dot);
     }
 }

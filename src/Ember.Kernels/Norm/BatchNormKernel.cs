@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Ember.Kernels.Operators;
 using Ember.Kernels.Threading;
 
@@ -73,30 +74,59 @@ public static unsafe partial class BatchNormKernel
     // (Σ g, Σ g·(x − mean)) in one pass.
     static (T SumG, T Dot) SumAndCenteredDot<T>(T* g, T* x, int n, T mean) where T : unmanaged, IFloatingPointIeee754<T> => SimdPath.Width switch
     {
-        SimdWidth.Vector512 => SumAndCenteredDot<Simd512<T>, T>(g, x, n, mean),
-        SimdWidth.Vector256 => SumAndCenteredDot<Simd256<T>, T>(g, x, n, mean),
-        _ => SumAndCenteredDot<Simd128<T>, T>(g, x, n, mean),
+        SimdWidth.Vector512 => SumAndCenteredDot<Simd512<T>, T, StoredGradient<T>>(g, x, n, mean, T.Zero, T.Zero, null),
+        SimdWidth.Vector256 => SumAndCenteredDot<Simd256<T>, T, StoredGradient<T>>(g, x, n, mean, T.Zero, T.Zero, null),
+        _ => SumAndCenteredDot<Simd128<T>, T, StoredGradient<T>>(g, x, n, mean, T.Zero, T.Zero, null),
     };
 
-    static (T SumG, T Dot) SumAndCenteredDot<TVec, T>(T* g, T* x, int n, T mean) where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// The backward's statistics pass over one row, (Σ g, Σ g·(x − mean)), whatever <typeparamref name="TGradient"/> makes
+    /// of g (read as stored, or the SiLU's gradient made from it and written to dz): one accumulator per lane, then the
+    /// scalar tail, so the plain and the fused SiLU backward sum in the same order.
+    /// </summary>
+    static (T SumG, T Dot) SumAndCenteredDot<TVec, T, TGradient>(T* g, T* x, int n, T mean, T scale, T shift, T* dz)
+        where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T> where TGradient : IRowGradient<T>
     {
         int k = 0;
         T sumG = T.Zero, dot = T.Zero;
+        TVec vs = TVec.Create(scale), vt = TVec.Create(shift);
         if (TVec.IsSupported && n >= TVec.Count)
         {
             var m = TVec.Create(mean);
             TVec accG = TVec.Zero, accDot = TVec.Zero;
             for (; k <= n - TVec.Count; k += TVec.Count)
             {
-                var gv = TVec.Load(g + k);
+                var xv = TVec.Load(x + k);
+                var gv = TGradient.Load(g, xv, vs, vt, dz, k);
                 accG += gv;
-                accDot += gv * (TVec.Load(x + k) - m);
+                accDot += gv * (xv - m);
             }
             sumG = TVec.Sum(accG);
             dot = TVec.Sum(accDot);
         }
-        for (; k < n; k++) { sumG += g[k]; dot += g[k] * (x[k] - mean); }
+        T* rest = TGradient.Tail(g, x, vs, vt, dz, k, n);
+        for (; k < n; k++) { sumG += rest[k]; dot += rest[k] * (x[k] - mean); }
         return (sumG, dot);
+    }
+
+    /// <summary>Where <see cref="SumAndCenteredDot{TVec, T, TGradient}"/> gets a row's gradient from.</summary>
+    interface IRowGradient<T> where T : unmanaged
+    {
+        /// <summary>The gradient at [k, k + Count) given the row's x there, bn(x) = x·scale + shift, and where to keep it (dz).</summary>
+        static abstract TVec Load<TVec>(T* g, TVec x, TVec scale, TVec shift, T* dz, int k) where TVec : struct, ISimd<TVec, T>;
+
+        /// <summary>The gradient from k to the row's end n, as memory indexed from the row's start.</summary>
+        static abstract T* Tail<TVec>(T* g, T* x, TVec scale, TVec shift, T* dz, int k, int n) where TVec : struct, ISimd<TVec, T>;
+    }
+
+    /// <summary>The gradient as stored in g.</summary>
+    readonly struct StoredGradient<T> : IRowGradient<T> where T : unmanaged
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TVec Load<TVec>(T* g, TVec x, TVec scale, TVec shift, T* dz, int k) where TVec : struct, ISimd<TVec, T> => TVec.Load(g + k);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static T* Tail<TVec>(T* g, T* x, TVec scale, TVec shift, T* dz, int k, int n) where TVec : struct, ISimd<TVec, T> => g;
     }
 
     // dst = x·scale + shift.
@@ -145,6 +175,25 @@ public static unsafe partial class BatchNormKernel
         for (; k < n; k++) dst[k] = g[k] * a + (x[k] * b + c);
     }
 
+    // bn(x) = x·scale + shift, scale = invstd·w, shift = b − mean·scale: formed only here, so that the SiLU backward
+    // recomputes bn(x) with the forward's bits.
+    static (T Scale, T Shift) OutputAffine<T>(T mean, T invStd, T* w, T* b, int ch) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T scale = invStd * (w == null ? T.One : w[ch]);
+        return (scale, (b == null ? T.Zero : b[ch]) - mean * scale);
+    }
+
+    // dx = w·invstd·(g − Σg/M − x̂·Σ(g·x̂)/M), x̂ = (x − mean)·invstd, expanded to dx = a·g + (−a·b)·x + a·(b·mean − Σg/M)
+    // with a = w·invstd, b = Σ(g·x̂)·invstd/M: two multiply-adds per element (AffinePair).
+    static (T A, T XCoefficient, T Constant) InputGradientAffine<T>(T sumG, T sumGx, T mean, T invStd, T* w, int ch, T count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T a = (w == null ? T.One : w[ch]) * invStd;
+        T meanG = sumG / count;
+        T b = sumGx * invStd * invStd / count;
+        return (a, -a * b, a * (b * mean - meanG));
+    }
+
     struct ForwardAction<T> : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T* X, Y, Mean, InvStd, W, B; public int N, C, S; public T Eps;
@@ -163,8 +212,7 @@ public static unsafe partial class BatchNormKernel
                 for (int i = 0; i < N; i++) sq += SumSquaredDeviation(X + ((long)i * C + ch) * S, S, mean);
                 T invStd = T.One / T.Sqrt(sq / count + Eps);
                 Mean[ch] = mean; InvStd[ch] = invStd;
-                T scale = invStd * (W == null ? T.One : W[ch]);
-                T shift = (B == null ? T.Zero : B[ch]) - mean * scale;
+                var (scale, shift) = OutputAffine(mean, invStd, W, B, ch);
                 for (int i = 0; i < N; i++)
                 {
                     long at = ((long)i * C + ch) * S;
@@ -189,8 +237,7 @@ public static unsafe partial class BatchNormKernel
                 T mean = Mean[ch], invStd = InvStd[ch];
                 T sumG = T.Zero, sumGx = T.Zero;
                 // bn(x) = x·scale + shift exactly as the forward computed it (same operations, same bits)
-                T scale = invStd * (W == null ? T.One : W[ch]);
-                T shift = (B == null ? T.Zero : B[ch]) - mean * scale;
+                var (scale, shift) = OutputAffine(mean, invStd, W, B, ch);
                 T* g = Silu ? Dx : G;
                 for (int i = 0; i < N; i++)
                 {
@@ -201,13 +248,7 @@ public static unsafe partial class BatchNormKernel
                 }
                 Db[ch] = sumG;
                 Dw[ch] = sumGx * invStd; // Σ g·x̂
-                T w = W == null ? T.One : W[ch];
-                // dx = w·invstd·(g − Σg/M − x̂·Σ(g·x̂)/M), x̂ = (x − mean)·invstd
-                T a = w * invStd;
-                T meanG = sumG / count;
-                T b = sumGx * invStd * invStd / count;
-                // expanded to dx = a·g + (−a·b)·x + a·(b·mean − meanG): two multiply-adds per element
-                T xCoefficient = -a * b, constant = a * (b * mean - meanG);
+                var (a, xCoefficient, constant) = InputGradientAffine(sumG, sumGx, mean, invStd, W, ch, count);
                 for (int i = 0; i < N; i++)
                 {
                     long at = ((long)i * C + ch) * S;

@@ -61,7 +61,8 @@ internal static class BatchNormOps
         if (bias is not null) inputs.Add(bias);
         var channelShape = Enumerable.Range(0, x.Rank).Select(d => d == 1 ? c : 1).ToArray();
         int[] reduceDims = Enumerable.Range(0, x.Rank).Where(d => d != 1).ToArray();
-        Recording.Many(y, silu ? "BatchNormSiluBackward" : "NativeBatchNormBackward0", inputs.ToArray(), (g, node) =>
+        // With SiLU this one backward takes the SiLU output's gradient; the graph shows PyTorch's two nodes (ShowAsSilu).
+        Recording.Many(y, "NativeBatchNormBackward0", inputs.ToArray(), (g, node) =>
         {
             if (GradMode.IsEnabled)
                 return Composite(x, silu ? SiluGradient(g, Normalized(x, weight, bias, eps, channelShape, reduceDims)) : g, weight, bias, eps, channelShape, reduceDims);
@@ -89,7 +90,20 @@ internal static class BatchNormOps
             if (bias is not null) grads.Add(db.To(bias.DType));
             return grads.ToArray();
         }, x);
-        return (y, mean, variance);
+        return (silu ? ShowAsSilu(y) : y, mean, variance);
+    }
+
+    /// <summary>
+    /// silu(batch_norm(x)) as PyTorch records it, SiluBackward0 whose next function is NativeBatchNormBackward0, without
+    /// splitting the fused computation: <paramref name="fused"/> holds the SiLU output and its NativeBatchNormBackward0
+    /// node the whole fused backward, so the SiluBackward0 node over it only hands the gradient on.
+    /// </summary>
+    static Tensor ShowAsSilu(Tensor fused)
+    {
+        if (fused.Node is null) return fused;
+        var y = fused.Detach();
+        y.SetGradFn(new Node("SiluBackward0", [fused], static (g, _) => [g]));
+        return y;
     }
 
     /// <summary>The closed-form backward on half x and gradient, widened one channel at a time inside the kernel.</summary>

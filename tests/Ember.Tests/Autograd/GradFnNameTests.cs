@@ -90,6 +90,9 @@ public class GradFnNameTests
         ["avg_pool2d"] = (() => F.AvgPool2d(Img, 2), "AvgPool2DBackward0"),
         ["adaptive_avg_pool2d"] = (() => F.AdaptiveAvgPool2d(Img, (1, 1)), "MeanBackward1"),
         ["layer_norm"] = (() => F.LayerNorm(X, [6]), "NativeLayerNormBackward0"),
+        ["batch_norm_train"] = (() => F.BatchNorm(Img, null, null, training: true), "NativeBatchNormBackward0"),
+        // YOLOv5's Conv block: Ember runs it as one fused op, which shows PyTorch's SiluBackward0 over NativeBatchNormBackward0
+        ["silu_batch_norm_train"] = (() => F.BatchNormSilu(Img, null, null, null, null, true, 0.1, 1e-5), "SiluBackward0"),
         ["reshape"] = (() => X.Reshape(6, 4), "ViewBackward0"),
         ["reshape_copy"] = (() => X.T.Reshape(24), "UnsafeViewBackward0"),
         ["cross_entropy_2d"] = (() => F.CrossEntropy(Img, Torch.Zeros([2, 8, 8], DType.Int64)), "NllLoss2DBackward0"),

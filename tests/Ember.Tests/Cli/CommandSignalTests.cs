@@ -24,19 +24,12 @@ public class CommandSignalTests
             // a finished set first, which the stopped --force run was replacing: its data.yaml must not survive beside half a new set
             Assert.Equal(0, CliFailureTests.Invoke(small).Code);
             // 20000 images take minutes; the signal follows the line printed before the first one
-            using (var cli = SignalTests.StartCli("detect", "make-data", "--output", output, "--train-images", "20000", "--val-images", "10", "--force"))
+            var (exit, log) = SignalTests.StopAfter(["detect", "make-data", "--output", output, "--train-images", "20000", "--val-images", "10", "--force"], "writing ", signal);
+            Assert.True(exit == exitCode, $"exit code {exit}: {log}");
+            if (signal != 9)
             {
-                var (log, started) = SignalTests.Watch(cli, "writing ");
-                Assert.True(started.Wait(TimeSpan.FromSeconds(120)), $"no progress line: {log}");
-                Assert.Equal(0, SignalTests.Kill(cli.Id, signal));
-                Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(60)), $"make-data did not stop after {name}");
-                cli.WaitForExit(); // drains the output
-                Assert.True(cli.ExitCode == exitCode, $"exit code {cli.ExitCode}: {log}");
-                if (signal != 9)
-                {
-                    Assert.Contains($"ember: interrupted ({name}); {output} is incomplete (it has {MakeDataCommand.IncompleteMarker} and no data.yaml)", log.ToString());
-                    Assert.DoesNotContain("   at ", log.ToString());
-                }
+                Assert.Contains($"ember: interrupted ({name}); {output} is incomplete (it has {MakeDataCommand.IncompleteMarker} and no data.yaml)", log);
+                Assert.DoesNotContain("   at ", log);
             }
             Assert.False(File.Exists(Path.Combine(output, "data.yaml")), "a data.yaml beside a half-written set");
             Assert.True(File.Exists(Path.Combine(output, MakeDataCommand.IncompleteMarker)));
@@ -69,22 +62,17 @@ public class CommandSignalTests
             var plot = Path.Combine(temp, "plots", "flow.png");
             // a million training steps per run: the signal follows the line printed before the first one
             string[] args = ["gradient-flow", "--recurrent", "--length", "10", "--hidden", "4", "--steps", "1000000", .. givenOutput ? new[] { "--output", plot } : new[] { "--project", project }];
-            using var cli = SignalTests.StartCli(args);
-            var (log, started) = SignalTests.Watch(cli, "training ");
-            Assert.True(started.Wait(TimeSpan.FromSeconds(120)), $"no progress line: {log}");
-            Assert.Equal(0, SignalTests.Kill(cli.Id, signal));
-            Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(60)), $"gradient-flow did not stop after {name}");
-            cli.WaitForExit(); // drains the output
-            Assert.True(cli.ExitCode == exitCode, $"exit code {cli.ExitCode}: {log}");
-            Assert.DoesNotContain("   at ", log.ToString());
+            var (exit, log) = SignalTests.StopAfter(args, "training ", signal);
+            Assert.True(exit == exitCode, $"exit code {exit}: {log}");
+            Assert.DoesNotContain("   at ", log);
             if (givenOutput)
             {
-                Assert.Contains($"ember: interrupted ({name}); {plot} was not written", log.ToString());
+                Assert.Contains($"ember: interrupted ({name}); {plot} was not written", log);
                 Assert.Empty(Directory.GetFileSystemEntries(Path.GetDirectoryName(plot)!));
             }
             else
             {
-                Assert.Contains($"ember: interrupted ({name}); nothing was written (the empty run folder {Path.Combine(project, "exp1")} was removed)", log.ToString());
+                Assert.Contains($"ember: interrupted ({name}); nothing was written (the empty run folder {Path.Combine(project, "exp1")} was removed)", log);
                 Assert.Empty(Directory.GetFileSystemEntries(project));
             }
         }

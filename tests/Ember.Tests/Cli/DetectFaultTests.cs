@@ -77,17 +77,12 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
     public void A_signal_mid_epoch_saves_last_and_the_resumed_run_writes_the_uninterrupted_rows(int signal, int exitCode, string name)
     {
         var project = Path.Combine(fx.Root, "signal-" + signal);
-        using var cli = SignalTests.StartCli(["detect", "train", .. DetectFaultFixture.Options(fx.Data), "--project", project]);
         // the first progress line comes after batch 1 of 4 of epoch 1: the signal lands with ≥ 2 epochs still to go
-        var (output, started) = SignalTests.Watch(cli, "epoch 1/3 ");
-        Assert.True(started.Wait(TimeSpan.FromSeconds(120)), $"no progress line: {output}");
-        Assert.Equal(0, SignalTests.Kill(cli.Id, signal));
-        Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(60)), $"the run did not stop after {name}");
-        cli.WaitForExit(); // drains the output
-        Assert.True(cli.ExitCode == exitCode, $"exit code {cli.ExitCode}: {output}");
+        var (exit, output) = SignalTests.StopAfter(["detect", "train", .. DetectFaultFixture.Options(fx.Data), "--project", project], "epoch 1/3 ", signal);
+        Assert.True(exit == exitCode, $"exit code {exit}: {output}");
         var run = Path.Combine(project, "exp1");
-        Assert.Contains($"interrupted ({name}); resume with: ember detect train --resume {run}", output.ToString());
-        Assert.DoesNotContain("   at ", output.ToString());
+        Assert.Contains($"interrupted ({name}); resume with: ember detect train --resume {run}", output);
+        Assert.DoesNotContain("   at ", output);
         var state = Checkpoint.ReadState(Path.Combine(run, "last"));
         Assert.True(state.Epoch < 3 || !state.EpochComplete, $"stopped at epoch {state.Epoch}, complete {state.EpochComplete}: not before the end of the run");
 
@@ -101,14 +96,8 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
     public void After_kill_9_the_run_resumes_from_its_last_whole_checkpoint()
     {
         var project = Path.Combine(fx.Root, "kill9");
-        using (var cli = SignalTests.StartCli(["detect", "train", .. DetectFaultFixture.Options(fx.Data), "--project", project]))
-        {
-            // epoch 2's first progress line comes after epoch 1's checkpoints were saved
-            var (output, seen) = SignalTests.Watch(cli, "epoch 2/3 ");
-            Assert.True(seen.Wait(TimeSpan.FromSeconds(120)), $"no progress line: {output}");
-            Assert.Equal(0, SignalTests.Kill(cli.Id, 9));
-            Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(30)));
-        }
+        // epoch 2's first progress line comes after epoch 1's checkpoints were saved
+        SignalTests.StopAfter(["detect", "train", .. DetectFaultFixture.Options(fx.Data), "--project", project], "epoch 2/3 ", 9, exitSeconds: 30);
         var run = Path.Combine(project, "exp1");
         var state = Checkpoint.ReadState(Path.Combine(run, "last"));
         Assert.True(state.EpochComplete && state.Epoch >= 1, $"last/ holds epoch {state.Epoch}, complete {state.EpochComplete}");

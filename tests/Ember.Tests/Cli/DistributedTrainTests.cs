@@ -17,14 +17,10 @@ public class DistributedTrainTests
     public void TwoProcessesWriteOneRunFolderWhoseCheckpointLoadsIntoAPlainModel()
     {
         var project = Directory.CreateTempSubdirectory("ember-ddp").FullName;
-        using var cli = SignalTests.StartCli("train", "--nproc", "2", "--model", "mlp", "--epochs", "2", "--limit", "512", "--batch-size", "64", "--plain", "--project", project);
-        var (output, _) = SignalTests.Watch(cli, "done:");
-        Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(240)), $"the 2-process run did not finish: {output}");
-        cli.WaitForExit();
-        Assert.True(cli.ExitCode == 0, $"exit code {cli.ExitCode}: {output}");
+        var output = RunCli(0, "train", "--nproc", "2", "--model", "mlp", "--epochs", "2", "--limit", "512", "--batch-size", "64", "--plain", "--project", project);
         Assert.Equal(["exp1"], Directory.GetDirectories(project).Select(Path.GetFileName));
         var run = Path.Combine(project, "exp1");
-        Assert.Contains("2 processes × 32 samples", output.ToString());
+        Assert.Contains("2 processes × 32 samples", output);
         Assert.Contains("nproc: 2", File.ReadAllText(Path.Combine(run, "args.yaml")));
         Assert.Equal(3, File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length);
         // saved as the wrapped model: the keys of a one-process run, no "module." prefix
@@ -39,11 +35,7 @@ public class DistributedTrainTests
     {
         // with EMA each rank's shadow follows its own BatchNorm statistics; rank 0's must be the ones scored
         var project = Directory.CreateTempSubdirectory("ember-ddp").FullName;
-        using var cli = SignalTests.StartCli("train", "--nproc", "2", "--model", "mlp", "--epochs", "1", "--limit", "512", "--batch-size", "64", "--ema", "0.9", "--plain", "--project", project);
-        var (output, _) = SignalTests.Watch(cli, "done:");
-        Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(240)), $"the 2-process run did not finish: {output}");
-        cli.WaitForExit();
-        Assert.True(cli.ExitCode == 0, $"exit code {cli.ExitCode}: {output}");
+        RunCli(0, "train", "--nproc", "2", "--model", "mlp", "--epochs", "1", "--limit", "512", "--batch-size", "64", "--ema", "0.9", "--plain", "--project", project);
         var run = Path.Combine(project, "exp1");
         var model = ModelZoo.Create("mlp");
         var ema = new ModelEma(model, decay: 0.9);
@@ -106,16 +98,10 @@ public class DistributedTrainTests
         // 16384 images, global batch 64 (32 per rank): 256 batches per epoch. With 2048 images the whole run (64 steps of
         // ~3 ms since DDP's world-of-one and warm-up changes) could end before the signal arrived, and the run then
         // finished instead of being interrupted (1 run in 3 failed).
-        using (var cli = SignalTests.StartCli("train", "--nproc", "2", "--model", "mlp", "--epochs", "2", "--limit", "16384", "--batch-size", "64", "--schedule", "none", "--plain", "--project", project))
-        {
-            var (output, started) = SignalTests.Watch(cli, "epoch 1/2");
-            Assert.True(started.Wait(TimeSpan.FromSeconds(180)), $"no progress line: {output}");
-            Assert.Equal(0, SignalTests.Kill(cli.Id, 15));
-            Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(90)), "the ranks did not stop after SIGTERM");
-            cli.WaitForExit();
-            Assert.True(cli.ExitCode == 143, $"exit code {cli.ExitCode}: {output}");
-            Assert.Contains("interrupted (SIGTERM); resume with: ember train --resume", output.ToString());
-        }
+        var (exit, output) = SignalTests.StopAfter(["train", "--nproc", "2", "--model", "mlp", "--epochs", "2", "--limit", "16384", "--batch-size", "64", "--schedule", "none", "--plain", "--project", project],
+            "epoch 1/2", 15, lineSeconds: 180, exitSeconds: 90);
+        Assert.True(exit == 143, $"exit code {exit}: {output}");
+        Assert.Contains("interrupted (SIGTERM); resume with: ember train --resume", output);
         var run = Path.Combine(project, "exp1");
         var saved = Checkpoint.ReadState(Path.Combine(run, "last"));
         Assert.True(saved.Epoch < 2 || !saved.EpochComplete, "stopped before the end of the run");
@@ -130,12 +116,9 @@ public class DistributedTrainTests
     /// <summary>Runs the CLI to its end and returns its output; fails on another exit code than <paramref name="expected"/>.</summary>
     static string RunCli(int expected, params string[] args)
     {
-        using var cli = SignalTests.StartCli(args);
-        var (output, _) = SignalTests.Watch(cli, "never");
-        Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(240)), $"ember {string.Join(' ', args)} did not finish: {output}");
-        cli.WaitForExit(); // drains the output
-        Assert.True(cli.ExitCode == expected, $"exit code {cli.ExitCode}, expected {expected}: {output}");
-        return output.ToString();
+        var (exit, output) = SignalTests.RunToEnd(args, exitSeconds: 240);
+        Assert.True(exit == expected, $"exit code {exit}, expected {expected}: {output}");
+        return output;
     }
 
     [MpiFact]
@@ -145,15 +128,8 @@ public class DistributedTrainTests
         // 8192 images, global batch 64 (32 per rank): 128 batches per epoch. The signal follows epoch 1's first-quarter
         // line (batch 32), so 224 batches are left for it to arrive before the run would end.
         string[] options = ["train", "--nproc", "2", "--model", "mlp", "--epochs", "2", "--limit", "8192", "--batch-size", "64", "--schedule", "onecycle", "--plain"];
-        using (var cli = SignalTests.StartCli([.. options, "--project", Path.Combine(project, "cut")]))
-        {
-            var (output, started) = SignalTests.Watch(cli, "epoch 1/2");
-            Assert.True(started.Wait(TimeSpan.FromSeconds(180)), $"no progress line: {output}");
-            Assert.Equal(0, SignalTests.Kill(cli.Id, 15));
-            Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(90)), "the ranks did not stop after SIGTERM");
-            cli.WaitForExit();
-            Assert.True(cli.ExitCode == 143, $"exit code {cli.ExitCode}: {output}");
-        }
+        var (exit, output) = SignalTests.StopAfter([.. options, "--project", Path.Combine(project, "cut")], "epoch 1/2", 15, lineSeconds: 180, exitSeconds: 90);
+        Assert.True(exit == 143, $"exit code {exit}: {output}");
         var run = Path.Combine(project, "cut", "exp1");
         var saved = Checkpoint.ReadState(Path.Combine(run, "last"));
         Assert.True(saved.Epoch < 2 || !saved.EpochComplete, "stopped before the end of the run");
@@ -185,13 +161,10 @@ public class DistributedTrainTests
     {
         // rank 0 cannot create the run folder; rank 1 has gone on to the model check's all-gather and waits there
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var cli = SignalTests.StartCli("train", "--nproc", "2", "--model", "mlp", "--limit", "64", "--epochs", "1", "--plain", "--project", "/proc/ember-cannot-write-here");
-        var (output, _) = SignalTests.Watch(cli, "never");
-        Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(120)), $"the job did not end: {output}");
-        cli.WaitForExit();
-        Assert.NotEqual(0, cli.ExitCode);
-        Assert.Contains("[rank 0/2] aborting the job:", output.ToString());
-        Assert.Contains("/proc/ember-cannot-write-here", output.ToString());
+        var (exit, output) = SignalTests.RunToEnd(["train", "--nproc", "2", "--model", "mlp", "--limit", "64", "--epochs", "1", "--plain", "--project", "/proc/ember-cannot-write-here"], exitSeconds: 120);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("[rank 0/2] aborting the job:", output);
+        Assert.Contains("/proc/ember-cannot-write-here", output);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(100), $"took {clock.Elapsed}");
     }
 

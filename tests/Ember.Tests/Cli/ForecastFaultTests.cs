@@ -36,20 +36,13 @@ public class ForecastFaultTests
         try
         {
             var data = Series(temp);
-            using (var cli = SignalTests.StartCli([.. Options(data, Path.Combine(temp, "stopped"))]))
+            // SIGTERM and Ctrl-C land in epoch 1 (after its first quarter); kill -9 after epoch 1's checkpoints were saved
+            var (exit, output) = SignalTests.StopAfter(Options(data, Path.Combine(temp, "stopped")), signal == 9 ? "epoch 2/8 " : "epoch 1/8 ", signal);
+            Assert.True(exit == exitCode, $"exit code {exit}: {output}");
+            if (signal != 9)
             {
-                // SIGTERM and Ctrl-C land in epoch 1 (after its first quarter); kill -9 after epoch 1's checkpoints were saved
-                var (output, seen) = SignalTests.Watch(cli, signal == 9 ? "epoch 2/8 " : "epoch 1/8 ");
-                Assert.True(seen.Wait(TimeSpan.FromSeconds(120)), $"no progress line: {output}");
-                Assert.Equal(0, SignalTests.Kill(cli.Id, signal));
-                Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(60)), $"the run did not stop after {name}");
-                cli.WaitForExit(); // drains the output
-                Assert.True(cli.ExitCode == exitCode, $"exit code {cli.ExitCode}: {output}");
-                if (signal != 9)
-                {
-                    Assert.Contains($"interrupted ({name}); resume with: ember forecast train --resume {Path.Combine(temp, "stopped", "exp1")}", output.ToString());
-                    Assert.DoesNotContain("   at ", output.ToString());
-                }
+                Assert.Contains($"interrupted ({name}); resume with: ember forecast train --resume {Path.Combine(temp, "stopped", "exp1")}", output);
+                Assert.DoesNotContain("   at ", output);
             }
             var run = Path.Combine(temp, "stopped", "exp1");
             var state = Checkpoint.ReadState(Path.Combine(run, "last"));

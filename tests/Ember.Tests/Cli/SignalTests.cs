@@ -10,12 +10,12 @@ namespace Ember.Tests.Cli;
 public class SignalTests
 {
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    internal static extern int Kill(int pid, int signal);
+    static extern int Kill(int pid, int signal);
 
     const int SigTerm = 15, SigKill = 9;
 
     /// <summary>Starts the built CLI (Ember.Cli.dll beside the tests) with the same dotnet host.</summary>
-    internal static Process StartCli(params string[] args)
+    static Process StartCli(string[] args)
     {
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -26,12 +26,57 @@ public class SignalTests
         return Process.Start(info)!;
     }
 
-    /// <summary>Collects a child's output and signals when a line starts with <paramref name="prefix"/>.</summary>
-    internal static (ProcessOutput Output, ManualResetEventSlim Seen) Watch(Process cli, string prefix)
+    /// <summary>
+    /// Runs the CLI with <paramref name="args"/> until a line of its output starts with <paramref name="line"/>, sends it
+    /// <paramref name="signal"/> and waits for it to end; returns its exit code and whole output. Fails the test when the
+    /// line does not come within <paramref name="lineSeconds"/>, the signal cannot be sent, or the process does not end
+    /// within <paramref name="exitSeconds"/> (a process left running by a failure is killed).
+    /// </summary>
+    internal static (int ExitCode, string Output) StopAfter(string[] args, string line, int signal, int lineSeconds = 120, int exitSeconds = 60)
+    {
+        using var cli = StartCli(args);
+        try
+        {
+            var (output, seen) = Watch(cli, line);
+            Assert.True(seen.Wait(TimeSpan.FromSeconds(lineSeconds)), $"no line starting \"{line}\": {output}");
+            Assert.Equal(0, Kill(cli.Id, signal));
+            Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(exitSeconds)), $"ember {string.Join(' ', args)} did not stop after signal {signal}: {output}");
+            cli.WaitForExit(); // drains the output
+            return (cli.ExitCode, output.ToString());
+        }
+        finally { EndIfRunning(cli); }
+    }
+
+    /// <summary>Runs the CLI with <paramref name="args"/> to its end (at most <paramref name="exitSeconds"/>); returns its exit code and whole output.</summary>
+    internal static (int ExitCode, string Output) RunToEnd(string[] args, int exitSeconds)
+    {
+        using var cli = StartCli(args);
+        try
+        {
+            var (output, _) = Watch(cli, line: null);
+            Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(exitSeconds)), $"ember {string.Join(' ', args)} did not finish: {output}");
+            cli.WaitForExit(); // drains the output
+            return (cli.ExitCode, output.ToString());
+        }
+        finally { EndIfRunning(cli); }
+    }
+
+    // A failed assertion must not leave a training process running on beside the next tests.
+    static void EndIfRunning(Process cli)
+    {
+        if (!cli.HasExited) cli.Kill(entireProcessTree: true);
+    }
+
+    /// <summary>Collects a child's output and signals when a line starts with <paramref name="line"/> (never when it is null).</summary>
+    static (ProcessOutput Output, ManualResetEventSlim Seen) Watch(Process cli, string? line)
     {
         var output = new ProcessOutput();
         var seen = new ManualResetEventSlim();
-        cli.OutputDataReceived += (_, e) => { output.AppendLine(e.Data); if (e.Data?.StartsWith(prefix, StringComparison.Ordinal) == true) seen.Set(); };
+        cli.OutputDataReceived += (_, e) =>
+        {
+            output.AppendLine(e.Data);
+            if (line is not null && e.Data?.StartsWith(line, StringComparison.Ordinal) == true) seen.Set();
+        };
         cli.ErrorDataReceived += (_, e) => output.AppendLine(e.Data);
         cli.BeginOutputReadLine();
         cli.BeginErrorReadLine();
@@ -40,10 +85,10 @@ public class SignalTests
 
     /// <summary>
     /// A process's output as it arrives, readable while the reader threads still append: an assertion message such as
-    /// $"no progress line: {output}" is built even when the assertion holds, and a bare StringBuilder read during an
+    /// $"no line starting ...: {output}" is built even when the assertion holds, and a bare StringBuilder read during an
     /// append threw (CI, session 14).
     /// </summary>
-    internal sealed class ProcessOutput
+    sealed class ProcessOutput
     {
         readonly System.Text.StringBuilder text = new();
         public void AppendLine(string? line) { lock (text) text.AppendLine(line); }
@@ -56,13 +101,7 @@ public class SignalTests
         var project = Directory.CreateTempSubdirectory("ember-runs").FullName;
         // 2048 images in batches of 64: 32 batches per epoch, 3 micro-batches per step; killed a quarter into epoch 2
         string[] options = ["--model", "mlp", "--epochs", "2", "--limit", "2048", "--batch-size", "64", "--schedule", "onecycle", "--accumulate", "3", "--ema", "0.9", "--plain"];
-        using (var cli = StartCli(["train", .. options, "--project", project]))
-        {
-            var (output, seen) = Watch(cli, "epoch 2/2");
-            Assert.True(seen.Wait(TimeSpan.FromSeconds(120)), $"no progress line: {output}");
-            Assert.Equal(0, Kill(cli.Id, SigKill));
-            Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(30)));
-        }
+        StopAfter(["train", .. options, "--project", project], "epoch 2/2", SigKill, exitSeconds: 30);
         var run = Path.Combine(project, "exp1");
         var state = Checkpoint.ReadState(Path.Combine(run, "last"));
         Assert.Equal((1, true), (state.Epoch, state.EpochComplete));
@@ -84,15 +123,11 @@ public class SignalTests
     {
         var project = Directory.CreateTempSubdirectory("ember-runs").FullName;
         // 1024 images in batches of 64: 16 batches per epoch; the first progress line comes after 4 of them
-        using var cli = StartCli("train", "--model", "mlp", "--epochs", "2", "--limit", "1024", "--batch-size", "64", "--schedule", "none", "--plain", "--project", project);
-        var (output, started) = Watch(cli, "epoch 1/2");
-        Assert.True(started.Wait(TimeSpan.FromSeconds(120)), $"no progress line: {output}");
-        Assert.Equal(0, Kill(cli.Id, SigTerm));
-        Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(60)), "the run did not stop after SIGTERM");
-        cli.WaitForExit(); // drains the output
-        Assert.True(cli.ExitCode == 143, $"exit code {cli.ExitCode}: {output}");
+        var (exitCode, output) = StopAfter(["train", "--model", "mlp", "--epochs", "2", "--limit", "1024", "--batch-size", "64", "--schedule", "none", "--plain", "--project", project],
+            "epoch 1/2", SigTerm);
+        Assert.True(exitCode == 143, $"exit code {exitCode}: {output}");
         var run = Path.Combine(project, "exp1");
-        Assert.Contains($"interrupted (SIGTERM); resume with: ember train --resume {run}", output.ToString());
+        Assert.Contains($"interrupted (SIGTERM); resume with: ember train --resume {run}", output);
         var state = Checkpoint.ReadState(Path.Combine(run, "last"));
         Assert.True(state.Epoch < 2 || !state.EpochComplete, "stopped before the end of the run");
 

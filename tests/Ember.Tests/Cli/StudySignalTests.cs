@@ -33,14 +33,8 @@ public class StudySignalTests
                 File.WriteAllText(study, "baseline: {model: mlp, limit: 2048, epochs: 3, batch_size: 64, plain: true}\ncomponents:\n  ema: {ema: 0.9}\nseeds: [0]\n");
                 args = ["ablate", study, "--project", project];
             }
-            using var cli = SignalTests.StartCli(args);
-            var (output, started) = SignalTests.Watch(cli, "epoch 1/3 ");
-            Assert.True(started.Wait(TimeSpan.FromSeconds(120)), $"no progress line: {output}");
-            Assert.Equal(0, SignalTests.Kill(cli.Id, signal));
-            Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(120)), $"{command} did not stop after the signal");
-            cli.WaitForExit(); // drains the output
-            var text = output.ToString();
-            Assert.True(cli.ExitCode == exitCode, $"exit code {cli.ExitCode}: {text}");
+            var (exit, text) = SignalTests.StopAfter(args, "epoch 1/3 ", signal, exitSeconds: 120);
+            Assert.True(exit == exitCode, $"exit code {exit}: {text}");
             Assert.DoesNotContain("   at ", text);
             var folder = Path.Combine(project, "exp1");
             // normally the first trial is cut; on a starved machine a later one may be, so the counts are read, not assumed

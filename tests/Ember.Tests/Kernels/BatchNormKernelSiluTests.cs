@@ -28,23 +28,58 @@ public class BatchNormKernelSiluTests
         int saved = ParallelRange.MaxThreads;
         try
         {
+            int length = n * c * s;
+            // x spread over a few binades with a per-channel offset; gradients of both signs
+            double[] x = Values(length, 1, 4), g = Values(length, 2, 1);
+            double[] w = affine ? Values(c, 3, 1) : [], b = affine ? Values(c, 4, 2) : [];
             foreach (int threads in new[] { 1, 2 })
             {
                 ParallelRange.MaxThreads = threads;
-                Check(n, c, s, affine, (float)1e-3, v => (float)v, $"float32, {threads} thread(s)");
-                Check(n, c, s, affine, 1e-3, v => v, $"float64, {threads} thread(s)");
+                Check(x, g, w, b, n, c, s, (float)1e-3, v => (float)v, $"float32, {threads} thread(s), affine {affine}");
+                Check(x, g, w, b, n, c, s, 1e-3, v => v, $"float64, {threads} thread(s), affine {affine}");
             }
         }
         finally { ParallelRange.MaxThreads = saved; }
     }
 
-    static void Check<T>(int n, int c, int s, bool affine, T eps, Func<double, T> from, string what) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    /// <summary>
+    /// The same at the plane sizes of a YOLOv5n training step at 640 (80², 40², 20²) and an odd 13², on normal random
+    /// inputs as a convolution gives them (a per-channel mean and scale) and the YOLO eps, with and without the affine
+    /// parameters; on two threads.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 16, 80 * 80, 1)]
+    [InlineData(4, 32, 40 * 40, 2)]
+    [InlineData(8, 64, 20 * 20, 3)]
+    [InlineData(3, 5, 13 * 13, 4)]
+    public void Fused_kernels_equal_batch_norm_then_silu_on_random_inputs_of_yolo_plane_sizes(int n, int c, int s, int seed)
+    {
+        var rng = new Random(seed);
+        double[] channelMean = Normal(rng, c, 0, 2), channelScale = Normal(rng, c, 0, 1);
+        var x = Normal(rng, n * c * s, 0, 1);
+        for (int i = 0; i < x.Length; i++) x[i] = channelMean[i / s % c] + Math.Abs(channelScale[i / s % c]) * x[i];
+        double[] g = Normal(rng, x.Length, 0, 1e-3), w = Normal(rng, c, 1, 0.1), b = Normal(rng, c, 0, 0.1);
+        int saved = ParallelRange.MaxThreads;
+        try
+        {
+            ParallelRange.MaxThreads = 2;
+            foreach (bool affine in new[] { true, false })
+            {
+                double[] wa = affine ? w : [], ba = affine ? b : [];
+                Check(x, g, wa, ba, n, c, s, (float)1e-3, v => (float)v, $"float32, seed {seed}, affine {affine}");
+                Check(x, g, wa, ba, n, c, s, 1e-3, v => v, $"float64, seed {seed}, affine {affine}");
+            }
+        }
+        finally { ParallelRange.MaxThreads = saved; }
+    }
+
+    static void Check<T>(double[] xs, double[] gs, double[] ws, double[] bs, int n, int c, int s, T eps, Func<double, T> from, string what)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         int length = n * c * s;
-        // x spread over a few binades with a per-channel offset; gradients of both signs
-        T[] x = Values(length, 1, 4, from), g = Values(length, 2, 1, from);
-        T[] w = affine ? Values(c, 3, 1, from) : [], b = affine ? Values(c, 4, 2, from) : [];
-        string label = $"{what} [{n}, {c}, {s}] affine {affine}";
+        T[] x = Array.ConvertAll(xs, v => from(v)), g = Array.ConvertAll(gs, v => from(v));
+        T[] w = Array.ConvertAll(ws, v => from(v)), b = Array.ConvertAll(bs, v => from(v));
+        string label = $"{what} [{n}, {c}, {s}]";
 
         T[] z = new T[length], y = new T[length], mean = new T[c], inv = new T[c];
         BatchNormKernel.Forward<T>(x, n, c, s, w, b, eps, z, mean, inv);
@@ -73,11 +108,20 @@ public class BatchNormKernelSiluTests
         Assert.Throws<NotSupportedException>(() => BatchNormKernel.BackwardSilu<Half>(new Half[2], new Half[2], 1, 1, 2, default, default, new Half[1], new Half[1], new Half[2], new Half[1], new Half[1]));
     }
 
-    static T[] Values<T>(int count, int seed, double spread, Func<double, T> from)
+    static double[] Values(int count, int seed, double spread)
     {
         var rng = new Random(seed);
-        var v = new T[count];
-        for (int i = 0; i < count; i++) v[i] = from((rng.NextDouble() * 2 - 1) * Math.Pow(2, rng.Next(-3, 4)) * spread + (i % 3 - 1));
+        var v = new double[count];
+        for (int i = 0; i < count; i++) v[i] = (rng.NextDouble() * 2 - 1) * Math.Pow(2, rng.Next(-3, 4)) * spread + (i % 3 - 1);
+        return v;
+    }
+
+    // Box–Muller: count normal values of the given mean and standard deviation.
+    static double[] Normal(Random rng, int count, double mean, double std)
+    {
+        var v = new double[count];
+        for (int i = 0; i < count; i++)
+            v[i] = mean + std * Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
         return v;
     }
 

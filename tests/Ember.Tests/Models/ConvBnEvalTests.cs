@@ -115,6 +115,37 @@ public class ConvBnEvalTests
     }
 
     [Fact]
+    public void ConvBnSiLUTrainingGraphReadsAsPyTorchsAndKeepsTheFusedOp()
+    {
+        // PyTorch (CPU, training): the block's grad_fn is SiluBackward0, whose next function is NativeBatchNormBackward0,
+        // whose next functions are ConvolutionBackward0 and the BN weight's and bias's AccumulateGrad. A no-op hook on the
+        // SiLU makes the twin run the two modules.
+        (Tensor Y, BatchNorm2d Bn, long SavedBytes) Forward(bool hooked)
+        {
+            Torch.ManualSeed(15);
+            var block = new ConvBnSiLU(3, 4, 3);
+            using var hook = hooked ? block.NamedChildren().First(c => c.Name == "act").Module.RegisterForwardHook((m, i, o) => null) : null;
+            var y = block.Call(Torch.Randn([2, 3, 8, 8], generator: new Generator(16)));
+            return (y, Norm(block, "bn"), Ember.Autograd.Engine.SavedTensorBytes(y));
+        }
+        foreach (bool hooked in new[] { false, true })
+        {
+            var (y, bn, _) = Forward(hooked);
+            Assert.Equal("SiluBackward0", y.GradFn);
+            var normalized = Assert.Single(y.Node!.Inputs);
+            Assert.Equal("NativeBatchNormBackward0", normalized.GradFn);
+            var next = normalized.Node!.Inputs;
+            Assert.Equal(3, next.Length);
+            Assert.Equal("ConvolutionBackward0", next[0].GradFn);
+            Assert.Same(bn.Weight, next[1]);
+            Assert.Same(bn.Bias, next[2]);
+        }
+        // still one fused op: the two modules also keep the BN output (float32) for the SiLU's backward
+        var fused = Forward(false);
+        Assert.Equal(Forward(true).SavedBytes - fused.Y.NumEl * sizeof(float), fused.SavedBytes);
+    }
+
+    [Fact]
     public void HooksOnTheBatchNormStillRun()
     {
         Torch.ManualSeed(9);

@@ -35,6 +35,7 @@ var cases = new (string, Func<Tensor>)[] {
   ("conv2d", () => F.conv2d(img, cw)), ("max_pool2d", () => F.max_pool2d(img, 2)), ("avg_pool2d", () => F.avg_pool2d(img, 2)),
   ("adaptive_avg_pool2d", () => F.adaptive_avg_pool2d(img, new long[] { 1, 1 })),
   ("layer_norm", () => F.layer_norm(x, new long[] { 6 })),
+  ("batch_norm_train", () => F.batch_norm(img, null, null, training: true)), ("silu_batch_norm_train", () => F.silu(F.batch_norm(img, null, null, training: true))),
   ("reshape", () => x.reshape(6, 4)), ("view", () => x.view(24)), ("transpose", () => x.transpose(0, 1)), ("t", () => x.t()), ("T_property", () => x.T), ("hardtanh2", () => F.hardtanh(x * 3)), ("threshold", () => F.threshold(x, 0.1, 20)), ("reshape_copy", () => x.T.reshape(24)), ("cross_entropy_2d", () => F.cross_entropy(img, zeros(new long[] { 2, 8, 8 }, dtype: int64))), ("clamp_min_named", () => x.clamp(min: 0.1)),
   ("permute", () => img.permute(0, 2, 3, 1)), ("unsqueeze", () => x.unsqueeze(0)), ("squeeze_dim", () => x.unsqueeze(0).squeeze(0)),
   ("flatten", () => img.flatten(1)), ("cat", () => cat(new[] { x, y }, 0)), ("stack", () => stack(new[] { x, y }, 0)),
