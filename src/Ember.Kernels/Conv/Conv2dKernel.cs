@@ -35,6 +35,8 @@ public static unsafe class Conv2dKernel
         fixed (T* x = input, w = weight, b = bias, y = output)
         {
             if (g.InChannelsPerGroup == 1) DepthwiseConv2d.Forward(g, x, w, bias.IsEmpty ? null : b, y);
+            else if (typeof(T) == typeof(float) && WinogradConv.Applies(g))
+                WinogradConv.Forward(g, (float*)x, (float*)w, null, bias.IsEmpty ? null : (float*)b, ConvActivation.None, (float*)y, null, g.OutChannels * g.OutPlane);
             else if (ShiftedGemmConv.Applies(g)) ShiftedGemmConv.Forward(g, x, w, bias.IsEmpty ? null : b, y);
             else ParallelRange.For(g.Batch, 1, new ForwardAction<T>(g, x, w, null, bias.IsEmpty ? null : b, ConvActivation.None, y, null, g.OutChannels * g.OutPlane));
         }
@@ -73,6 +75,13 @@ public static unsafe class Conv2dKernel
         int imageStride = outputImageStride == 0 ? dense : outputImageStride;
         Require(kernel, g, output.Length, g.Batch == 0 ? 0 : (g.Batch - 1) * imageStride + dense, nameof(output));
         if (!residual.IsEmpty) Require(kernel, g, residual.Length, g.OutputLength, nameof(residual));
+        if (typeof(T) == typeof(float) && WinogradConv.Applies(g))
+        {
+            fixed (T* x = input, w = weight, s = scale, b = shift, y = output, r = residual)
+                WinogradConv.Forward(g, (float*)x, (float*)w, scale.IsEmpty ? null : (float*)s, shift.IsEmpty ? null : (float*)b, activation, (float*)y,
+                    residual.IsEmpty ? null : (float*)r, imageStride);
+            return;
+        }
         if (imageStride != dense && g.Batch > 1 && (g.InChannelsPerGroup == 1 || ShiftedGemmConv.Applies(g)))
         {
             // These kernels write whole images back to back: run them into a dense scratch and move each image to its place.
@@ -212,7 +221,11 @@ public static unsafe class Conv2dKernel
             {
                 ShiftedGemmConv.FlipTranspose(g, weight, flipped);
                 fixed (T* dy = gradOutput, w = flipped, b = bias, dx = gradInput)
-                    ShiftedGemmConv.Forward(adjoint, dy, w, bias.IsEmpty ? null : b, dx);
+                {
+                    if (typeof(T) == typeof(float) && WinogradConv.AppliesToInputGradient(adjoint))
+                        WinogradConv.Forward(adjoint, (float*)dy, (float*)w, null, bias.IsEmpty ? null : (float*)b, ConvActivation.None, (float*)dx, null, adjoint.OutChannels * adjoint.OutPlane);
+                    else ShiftedGemmConv.Forward(adjoint, dy, w, bias.IsEmpty ? null : b, dx);
+                }
             }
             finally
             {

@@ -1,0 +1,232 @@
+using System.Runtime.Intrinsics.X86;
+using Ember.Kernels.Conv;
+using Ember.Kernels.Gemm;
+using Ember.Kernels.Threading;
+using static Ember.Tests.Kernels.KernelAssert;
+
+namespace Ember.Tests.Kernels;
+
+// Forces the Winograd path and the GEMM width, process-wide settings: in the kernel-settings collection.
+[Collection(KernelSettingsCollection.Name)]
+public class WinogradConvTests
+{
+    /// <summary>The widths with a Winograd kernel that this process runs (none with AVX2 switched off).</summary>
+    static IEnumerable<GemmIsa> Widths()
+    {
+        if (Avx512F.IsSupported) yield return GemmIsa.Vector512;
+        if (Avx2.IsSupported && Fma.IsSupported) yield return GemmIsa.Vector256;
+    }
+
+    // "N,C_in,H,W,C_out,padding" of a 3×3 stride-1 convolution.
+    static readonly string[] Geometries =
+    [
+        "1,3,5,5,4,1",       // a few tiles, fewer channels than any register tile
+        "2,17,9,11,19,1",    // odd sizes (the last tile row and column half used), channels off the vector width
+        "3,8,7,6,13,0",      // no padding: 5×4 output
+        "1,5,6,9,7,2",       // padding 2: 8×11 output
+        "9,4,5,5,4,1",       // many images, tiles of several images in one block
+        "2,16,3,40,24,1",    // a row of 20 tiles: more than one vector of tiles per row
+        "3,32,30,26,64,1",   // several blocks, blocks that start and end inside tile rows
+        "1,300,4,4,8,1",     // C_in over 256: two k-slices
+        "2,6,1,7,5,1",       // one input row: one output row, the second row of every tile dropped
+        "1,4,3,3,6,0",       // a 1×1 output
+    ];
+
+    public static TheoryData<string, string> Cases()
+    {
+        var data = new TheoryData<string, string>();
+        // Without AVX2 there is no Winograd kernel: "none" checks that forcing it leaves the convolution on its fallback.
+        string[] widths = Widths().Any() ? Widths().Select(w => w.ToString()).ToArray() : [NoWidth];
+        foreach (string isa in widths)
+            foreach (string g in Geometries) data.Add(isa, g);
+        return data;
+    }
+
+    static Conv2dGeometry Parse(string s)
+    {
+        int[] v = Array.ConvertAll(s.Split(','), int.Parse);
+        return new Conv2dGeometry(v[0], v[1], v[2], v[3], v[4], 3, 3, 1, 1, v[5], v[5]);
+    }
+
+    /// <summary>The direct convolution in double: the definition the transforms are checked against.</summary>
+    static double[] Direct(Conv2dGeometry g, double[] x, double[] w, double[]? bias)
+    {
+        var y = new double[g.OutputLength];
+        for (int n = 0; n < g.Batch; n++)
+            for (int co = 0; co < g.OutChannels; co++)
+                for (int oh = 0; oh < g.OutHeight; oh++)
+                    for (int ow = 0; ow < g.OutWidth; ow++)
+                    {
+                        double sum = bias is null ? 0 : bias[co];
+                        for (int ci = 0; ci < g.InChannels; ci++)
+                            for (int i = 0; i < 3; i++)
+                                for (int j = 0; j < 3; j++)
+                                {
+                                    int ih = oh - g.PadHeight + i, iw = ow - g.PadWidth + j;
+                                    if (ih < 0 || ih >= g.InHeight || iw < 0 || iw >= g.InWidth) continue;
+                                    sum += w[((co * g.InChannels + ci) * 3 + i) * 3 + j] * x[((n * g.InChannels + ci) * g.InHeight + ih) * g.InWidth + iw];
+                                }
+                        y[((n * g.OutChannels + co) * g.OutHeight + oh) * g.OutWidth + ow] = sum;
+                    }
+        return y;
+    }
+
+    const string NoWidth = "none";
+
+    static void WithWinograd(string isa, Action body)
+    {
+        GemmDriver.ForcedIsa = isa == NoWidth ? GemmIsa.Auto : Enum.Parse<GemmIsa>(isa);
+        WinogradConv.Forced = true;
+        try { body(); }
+        finally { WinogradConv.Forced = null; GemmDriver.ForcedIsa = GemmIsa.Auto; }
+    }
+
+    [Theory, MemberData(nameof(Cases))]
+    public void ForwardMatchesDirectConvolutionInDouble(string isa, string geometry)
+    {
+        var g = Parse(geometry);
+        WithWinograd(isa, () =>
+        {
+            Assert.True(WinogradConv.Applies(g) == (isa != NoWidth), $"{isa} {geometry}: Winograd should apply exactly where a width has a kernel");
+            float[] x = ToFloat(Random(g.InputLength, 1)), w = ToFloat(Random(g.WeightLength, 2)), b = ToFloat(Random(g.OutChannels, 3));
+            var y = new float[g.OutputLength];
+            Array.Fill(y, float.NaN);
+            Conv2dKernel.Forward<float>(g, x, w, b, y);
+            Close(Direct(g, ToDouble(x), ToDouble(w), ToDouble(b)), y, 1e-5, $"{isa} forward with bias");
+            Conv2dKernel.Forward<float>(g, x, w, default, y);
+            Close(Direct(g, ToDouble(x), ToDouble(w), null), y, 1e-5, $"{isa} forward without bias");
+        });
+    }
+
+    [Theory, MemberData(nameof(Cases))]
+    public void ResultDoesNotDependOnTheThreadCount(string isa, string geometry)
+    {
+        var g = Parse(geometry);
+        WithWinograd(isa, () =>
+        {
+            float[] x = ToFloat(Random(g.InputLength, 4)), w = ToFloat(Random(g.WeightLength, 5)), b = ToFloat(Random(g.OutChannels, 6));
+            var many = new float[g.OutputLength];
+            var one = new float[g.OutputLength];
+            Conv2dKernel.Forward<float>(g, x, w, b, many);
+            int saved = ParallelRange.MaxThreads;
+            try
+            {
+                ParallelRange.MaxThreads = 1;
+                Conv2dKernel.Forward<float>(g, x, w, b, one);
+            }
+            finally { ParallelRange.MaxThreads = saved; }
+            Assert.True(one.AsSpan().SequenceEqual(many), $"{isa} {geometry}: 1 and {saved} threads give different bits");
+        });
+    }
+
+    [Theory]
+    [InlineData("Relu"), InlineData("Silu"), InlineData("SiluThenResidual"), InlineData("None")]
+    public void FusedEpilogueMatchesConvThenAffineThenActivation(string activationName)
+    {
+        var activation = Enum.Parse<ConvActivation>(activationName);
+        var g = Parse("3,16,9,10,20,1");
+        double[] scale = Random(g.OutChannels, 3), shift = Random(g.OutChannels, 4), residual = Random(g.OutputLength, 5);
+        for (int c = 0; c < scale.Length; c++) scale[c] *= 3;
+        foreach (GemmIsa isa in Widths())
+            WithWinograd(isa.ToString(), () =>
+            {
+                float[] x = ToFloat(Random(g.InputLength, 1)), w = ToFloat(Random(g.WeightLength, 2));
+                float[] sf = ToFloat(scale), bf = ToFloat(shift), rf = ToFloat(residual);
+                double[] conv = Direct(g, ToDouble(x), ToDouble(w), null);
+                // A channel slice of a wider output: the images lie 1.5 images apart.
+                int dense = g.OutChannels * g.OutPlane, stride = dense + dense / 2;
+                var y = new float[(g.Batch - 1) * stride + dense];
+                Conv2dKernel.ForwardFused<float>(g, x, w, sf, bf, activation, y, rf, stride);
+                var expected = new double[g.OutputLength];
+                var actual = new float[g.OutputLength];
+                for (int i = 0; i < expected.Length; i++)
+                {
+                    int n = i / dense, co = i / g.OutPlane % g.OutChannels;
+                    double r = ToDouble(rf)[i];
+                    double v = conv[i] * sf[co] + bf[co] + (activation == ConvActivation.SiluThenResidual ? 0 : r);
+                    expected[i] = activation switch
+                    {
+                        ConvActivation.Relu => Math.Max(v, 0),
+                        ConvActivation.Silu => v / (1 + Math.Exp(-v)),
+                        ConvActivation.SiluThenResidual => v / (1 + Math.Exp(-v)) + r,
+                        _ => v,
+                    };
+                    actual[i] = y[n * stride + i % dense];
+                }
+                Close(expected, actual, 1e-5, $"{isa}, {activation}");
+            });
+    }
+
+    [Theory, MemberData(nameof(Cases))]
+    public void InputGradientMatchesDirectTransposedConvolution(string isa, string geometry)
+    {
+        var g = Parse(geometry);
+        // The adjoint convolution needs padding 2 − p ≥ 0.
+        if (g.PadHeight > 2) return;
+        WithWinograd(isa, () =>
+        {
+            float[] w = ToFloat(Random(g.WeightLength, 2)), dy = ToFloat(Random(g.OutputLength, 7));
+            var dx = new float[g.InputLength];
+            Conv2dKernel.BackwardInput<float>(g, dy, w, dx);
+            double[] wd = ToDouble(w), dyd = ToDouble(dy);
+            var expected = new double[g.InputLength];
+            for (int n = 0; n < g.Batch; n++)
+                for (int co = 0; co < g.OutChannels; co++)
+                    for (int oh = 0; oh < g.OutHeight; oh++)
+                        for (int ow = 0; ow < g.OutWidth; ow++)
+                            for (int ci = 0; ci < g.InChannels; ci++)
+                                for (int i = 0; i < 3; i++)
+                                    for (int j = 0; j < 3; j++)
+                                    {
+                                        int ih = oh - g.PadHeight + i, iw = ow - g.PadWidth + j;
+                                        if (ih < 0 || ih >= g.InHeight || iw < 0 || iw >= g.InWidth) continue;
+                                        expected[((n * g.InChannels + ci) * g.InHeight + ih) * g.InWidth + iw] +=
+                                            wd[((co * g.InChannels + ci) * 3 + i) * 3 + j] * dyd[((n * g.OutChannels + co) * g.OutHeight + oh) * g.OutWidth + ow];
+                                    }
+            Close(expected, dx, 1e-5, $"{isa} input gradient");
+        });
+    }
+
+    [Fact]
+    public void OnlyThreeByThreeStrideOneSingleGroupFloatGeometriesAreSupported()
+    {
+        foreach (GemmIsa isa in Widths())
+        {
+            GemmDriver.ForcedIsa = isa;
+            try
+            {
+                Assert.True(WinogradConv.Supports(Parse("1,4,5,5,4,1")));
+                Assert.False(WinogradConv.Supports(new Conv2dGeometry(1, 4, 9, 9, 4, 3, 3, 2, 2, 1, 1)), "stride 2");
+                Assert.False(WinogradConv.Supports(new Conv2dGeometry(1, 4, 9, 9, 4, 3, 3, 1, 1, 2, 2, 2, 2)), "dilation 2");
+                Assert.False(WinogradConv.Supports(new Conv2dGeometry(1, 4, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2)), "groups 2");
+                Assert.False(WinogradConv.Supports(new Conv2dGeometry(1, 4, 9, 9, 4, 5, 5, 1, 1, 2, 2)), "5×5");
+                Assert.False(WinogradConv.Supports(new Conv2dGeometry(0, 4, 9, 9, 4, 3, 3, 1, 1, 1, 1)), "empty batch");
+            }
+            finally { GemmDriver.ForcedIsa = GemmIsa.Auto; }
+        }
+        GemmDriver.ForcedIsa = GemmIsa.Vector128;
+        try { Assert.False(WinogradConv.Supports(Parse("1,4,5,5,4,1")), "the Vector128 path keeps the shifted GEMM"); }
+        finally { GemmDriver.ForcedIsa = GemmIsa.Auto; }
+    }
+
+    [Fact]
+    public void WeightTransformIsGTimesKernelTimesGTransposed()
+    {
+        // One kernel, checked against the matrix product written out: G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
+        double[,] G = { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } };
+        float[] w = ToFloat(Random(9, 8));
+        var u = new float[16];
+        unsafe
+        {
+            fixed (float* pw = w, pu = u) WinogradConv.TransformKernel(pw, pu, 1);
+        }
+        for (int a = 0; a < 4; a++)
+            for (int b = 0; b < 4; b++)
+            {
+                double sum = 0;
+                for (int i = 0; i < 3; i++)
+                    for (int j = 0; j < 3; j++) sum += G[a, i] * w[i * 3 + j] * G[b, j];
+                Assert.Equal(sum, u[4 * a + b], 6);
+            }
+    }
+}
