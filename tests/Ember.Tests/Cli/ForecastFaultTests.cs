@@ -20,8 +20,13 @@ public class ForecastFaultTests
         return path;
     }
 
+    // 32 epochs, though the signal lands in epoch 1 or 2: on a quiet machine an epoch of this model takes a few ms, and with
+    // 8 epochs a SIGTERM sent on seeing "epoch 1/8" once arrived after the run had finished (exit 143 from the default
+    // action, no stop message). The remaining 30 epochs keep the signal inside the training loop.
+    const int Epochs = 32;
+
     static string[] Options(string data, string project) =>
-        ["forecast", "train", "--data", data, "--epochs", "8", "--hidden", "16", "--lookback", "24", "--horizon", "3", "--val", "12", "--test", "12", "--project", project, "--plain"];
+        ["forecast", "train", "--data", data, "--epochs", Epochs.ToString(CultureInfo.InvariantCulture), "--hidden", "16", "--lookback", "24", "--horizon", "3", "--val", "12", "--test", "12", "--project", project, "--plain"];
 
     static List<string> RowsWithoutTime(string run)
         => File.ReadAllLines(Path.Combine(run, "metrics.csv")).Select(l => l[..l.LastIndexOf(',')]).ToList();
@@ -37,7 +42,7 @@ public class ForecastFaultTests
         {
             var data = Series(temp);
             // SIGTERM and Ctrl-C land in epoch 1 (after its first quarter); kill -9 after epoch 1's checkpoints were saved
-            var (exit, output) = SignalTests.StopAfter(Options(data, Path.Combine(temp, "stopped")), signal == 9 ? "epoch 2/8 " : "epoch 1/8 ", signal);
+            var (exit, output) = SignalTests.StopAfter(Options(data, Path.Combine(temp, "stopped")), signal == 9 ? $"epoch 2/{Epochs} " : $"epoch 1/{Epochs} ", signal);
             Assert.True(exit == exitCode, $"exit code {exit}: {output}");
             if (signal != 9)
             {
@@ -46,7 +51,7 @@ public class ForecastFaultTests
             }
             var run = Path.Combine(temp, "stopped", "exp1");
             var state = Checkpoint.ReadState(Path.Combine(run, "last"));
-            Assert.True(state.Epoch < 8, $"stopped at epoch {state.Epoch}: not before the end of the run");
+            Assert.True(state.Epoch < Epochs, $"stopped at epoch {state.Epoch}: not before the end of the run");
 
             // an option that would change the run is refused by name; then the run resumes
             var (code, stdout, stderr) = CliFailureTests.Invoke(["forecast", "train", "--resume", run, "--hidden", "8"]);
