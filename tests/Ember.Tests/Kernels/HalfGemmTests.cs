@@ -33,6 +33,14 @@ public sealed class HalfGemmTests
         return data;
     }
 
+    // The float32 micro-kernel's register tile (MR rows × NR columns) on each path, for blockings of a few tiles.
+    static (int Mr, int Nr) RegisterTileOf(string isa) => Enum.Parse<GemmIsa>(isa) switch
+    {
+        GemmIsa.Vector512 => (12, 32),
+        GemmIsa.Vector256 => (6, 16),
+        _ => (6, 8),
+    };
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void MatchesConvertThenSgemm_BitForBit(string isa, bool bfloat) => WithIsa(isa, () =>
@@ -48,8 +56,7 @@ public sealed class HalfGemmTests
     [MemberData(nameof(Cases))]
     public void ThreadsSharedPackingAndTinyBlocks_StillBitIdentical(string isa, bool bfloat) => WithIsa(isa, () =>
     {
-        GemmIsa width = Enum.Parse<GemmIsa>(isa);
-        int mr = width == GemmIsa.Vector512 ? 12 : 6, nr = width switch { GemmIsa.Vector512 => 32, GemmIsa.Vector256 => 16, _ => 8 };
+        var (mr, nr) = RegisterTileOf(isa);
         int saved = ParallelRange.MaxThreads;
         try
         {
@@ -137,8 +144,7 @@ public sealed class HalfGemmTests
     [MemberData(nameof(Cases))]
     public void HalfC_ThreadsSharedPackingTinyBlocksInPlace_StillBitIdentical(string isa, bool bfloat) => WithIsa(isa, () =>
     {
-        GemmIsa width = Enum.Parse<GemmIsa>(isa);
-        int mr = width == GemmIsa.Vector512 ? 12 : 6, nr = width switch { GemmIsa.Vector512 => 32, GemmIsa.Vector256 => 16, _ => 8 };
+        var (mr, nr) = RegisterTileOf(isa);
         int saved = ParallelRange.MaxThreads;
         try
         {
