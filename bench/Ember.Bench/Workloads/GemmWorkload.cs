@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ember.Kernels.Gemm;
 using Ember.Kernels.Threading;
 using GemmKernel = Ember.Kernels.Gemm.Gemm;
@@ -9,7 +10,7 @@ public sealed class GemmWorkload : IWorkload
 {
     public string Name => "gemm";
 
-    public string Description => "Sgemm GFLOP/s: squares 64..2048 and MLP/conv/transformer layer shapes, 1 and 2 threads [--double] [--quick] [--best] [--match TEXT]";
+    public string Description => "Sgemm GFLOP/s: squares 64..2048 and MLP/conv/transformer layer shapes, 1 and 2 threads [--double] [--quick] [--best] [--match TEXT] [--blocking KC,MC,NC] [--packing shared|private] [--cpu]";
 
     static bool best;
 
@@ -51,13 +52,30 @@ public sealed class GemmWorkload : IWorkload
         string? match = matchAt >= 0 && matchAt + 1 < args.Length ? args[matchAt + 1] : null;
         // The best sample instead of the median: on a machine shared with other work the best is the least disturbed.
         best = args.Contains("--best");
-        Console.WriteLine($"{(useDouble ? "Dgemm" : "Sgemm")} GFLOP/s ({(best ? "best" : "median")} of 15), {Environment.ProcessorCount} cores, {Machine.CpuModel()}");
+        // --cpu: rates from the process CPU time of the best sample, per thread (on a loaded machine, where wall time
+        // measures the neighbours): one thread's CPU time per call, or the 2-thread call's CPU time halved.
+        cpu = args.Contains("--cpu");
+        // --blocking KC,MC,NC: every kernel's cache blocking replaced (trying a blocking without a rebuild).
+        int blockingAt = Array.IndexOf(args, "--blocking");
+        if (blockingAt >= 0 && blockingAt + 1 < args.Length)
+        {
+            int[] sizes = args[blockingAt + 1].Split(',').Select(int.Parse).ToArray();
+            GemmDriver.ForcedBlocking = new GemmBlocking(sizes[0], sizes[1], sizes[2]);
+        }
+        // --packing shared|private: every threaded product with the threads sharing one packing (GemmTeam) or each packing its own.
+        int packingAt = Array.IndexOf(args, "--packing");
+        if (packingAt >= 0 && packingAt + 1 < args.Length)
+            GemmDriver.ForcedSharedPacking = args[packingAt + 1] == "shared";
+        Console.WriteLine($"{(useDouble ? "Dgemm" : "Sgemm")} GFLOP/s ({(best ? "best" : "median")} of 15{(cpu ? ", from process CPU time per thread" : "")}), {Environment.ProcessorCount} cores, {Machine.CpuModel()}");
         Console.WriteLine(MachineLimits.Describe(2));
-        Console.WriteLine($"blocking: {GemmDriver.DescribeBlocking()}");
+        Console.WriteLine($"blocking: {GemmDriver.DescribeBlocking()}{(GemmDriver.ForcedBlocking is { } forced ? $"; forced for every kernel: {forced}" : "")}"
+            + (GemmDriver.ForcedSharedPacking is bool shared ? $"; packing forced {(shared ? "shared" : "private")}" : ""));
         if (!useDouble)
             Console.WriteLine(PackingRates(best));
         if (!useDouble)
             Console.WriteLine($"micro-kernel alone (panels in L1, k = 256, 1 thread): {MicroKernelGflops(best):F1} GFLOP/s");
+        if (!useDouble)
+            Console.WriteLine(BlockSweep(best));
         Console.WriteLine($"{"shape",-18} {"m",5} {"n",5} {"k",5} {"1 thread",10} {"2 threads",10} {"ms (2 thr)",10}");
         foreach (Shape s in Shapes)
         {
@@ -75,10 +93,16 @@ public sealed class GemmWorkload : IWorkload
             Console.WriteLine($"{s.Label,-18} {s.M,5} {s.N,5} {s.K,5} {gflops[0],10:F1} {gflops[1],10:F1} {ms,10:F4}");
         }
         ParallelRange.MaxThreads = Environment.ProcessorCount;
+        GemmDriver.ForcedBlocking = null;
+        GemmDriver.ForcedSharedPacking = null;
         return 0;
     }
 
-    static double Time(Action action) => best ? Measure.BestSeconds(action) : Measure.MedianSeconds(action);
+    static bool cpu;
+
+    static double Time(Action action) =>
+        cpu ? Measure.CpuSecondsPerThread(action, ParallelRange.MaxThreads, best)
+        : best ? Measure.BestSeconds(action) : Measure.MedianSeconds(action);
 
     // The kernel the driver picks for a large square product, on one MR×256 and one 256×NR panel that stay in L1: the
     // driver's ceiling, to compare with the FMA peak and the whole GEMM.
@@ -131,8 +155,45 @@ public sealed class GemmWorkload : IWorkload
             fixed (float* pa = a, pb = b, pc = c)
                 for (int i = 0; i < Calls; i++) TKernel.Run(Kc, pa, pb, pc, nr, 1f, 0f);
         };
-        double seconds = useBest ? Measure.BestSeconds(run) : Measure.MedianSeconds(run);
+        double seconds = cpu ? Measure.CpuSecondsPerThread(run, 1, useBest, reps: 40) : useBest ? Measure.BestSeconds(run) : Measure.MedianSeconds(run);
         return 2.0 * mr * nr * Kc * Calls / seconds / 1e9;
+    }
+
+    // One KC×NC block of a 2048² product as the driver runs it on one thread: every A sliver of a packed ~2048-row A block
+    // (it stays in L3) swept across the B block's panels (in L2), onto C with ldc 2048 and beta 1. Between the micro-kernel
+    // alone (everything in L1) and the whole GEMM: what streaming B from L2, A from L3 and C costs, in ~4 ms samples
+    // (short enough for a best-of to find undisturbed ones on a loaded machine).
+    static unsafe string BlockSweep(bool useBest) => GemmDriver.SelectedIsa switch
+    {
+        GemmIsa.Vector512 => BlockSweep<MicroKernel512<float>>(useBest),
+        GemmIsa.Vector256 => BlockSweep<MicroKernel256<float>>(useBest),
+        _ => BlockSweep<MicroKernel128<float>>(useBest),
+    };
+
+    static unsafe string BlockSweep<TKernel>(bool useBest) where TKernel : struct, IMicroKernel<float>
+    {
+        const int N = 2048;
+        GemmBlocking blocking = GemmDriver.ForcedBlocking ?? GemmBlocking<float, TKernel>.Value;
+        int mr = TKernel.MR, nr = TKernel.NR, kc = blocking.KC, nc = Math.Min(blocking.NC, N), mb = N / mr * mr;
+        float[] a = GC.AllocateArray<float>(mb * kc + 64, pinned: true), b = GC.AllocateArray<float>(kc * nc + 64, pinned: true);
+        float[] c = GC.AllocateArray<float>(N * N, pinned: true);
+        a.AsSpan().Fill(0.5f);
+        b.AsSpan().Fill(0.25f);
+        float* pa = (float*)(((nint)Unsafe.AsPointer(ref a[0]) + 63) & ~(nint)63), pb = (float*)(((nint)Unsafe.AsPointer(ref b[0]) + 63) & ~(nint)63);
+        fixed (float* pc = c)
+        {
+            var g = new GemmArgs<float>(false, false, mb, nc, kc, 1f, pa, kc, pb, nc, 1f, pc, N);
+            float* scratch = stackalloc float[mr * nr];
+            GemmArgs<float> args = g;
+            float* sc = scratch;
+            Action run = () =>
+            {
+                for (int ir = 0; ir < mb; ir += mr)
+                    GemmDriver.Sliver<float, TKernel>(args, 0, mb, 0, kc, 0, nc, ir, 0, nc, pa, pb, false, false, 1f, sc);
+            };
+            double seconds = cpu ? Measure.CpuSecondsPerThread(run, 1, useBest, reps: 40) : useBest ? Measure.BestSeconds(run) : Measure.MedianSeconds(run);
+            return $"block sweep ({mb}×{nc}×{kc}: A block in L3, B block in L2, 1 thread): {2.0 * mb * nc * kc / seconds / 1e9:F1} GFLOP/s";
+        }
     }
 
     static double TimeFloat(Shape s)
