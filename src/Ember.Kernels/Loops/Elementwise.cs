@@ -47,9 +47,21 @@ public static unsafe class Elementwise
         fixed (T* pa = a) fixed (T* pb = b) fixed (T* pd = dst)
         {
             var action = new BinaryAction<T> { Op = op, A = pa, AOffset = aOffset, B = pb, BOffset = bOffset, Dst = pd, Layout = layout,
-                Stream = (long)layout.Count * sizeof(T) >= NonTemporal.MinBytes };
+                Stream = StreamsOutput(layout, sizeof(T)) };
             ParallelRange.For(layout.Count, GrainFor(layout.Count), action);
         }
+    }
+
+    // A large output is streamed (NonTemporal) unless the output and the operands read in full (no broadcast dimension)
+    // fit in half the L3, where a reused output buffer is still in cache on the next call.
+    internal static bool StreamsOutput(StridedLayout layout, int elementSize)
+    {
+        long output = (long)layout.Count * elementSize;
+        if (output < NonTemporal.MinBytes) return false;
+        long touched = output;
+        for (int operand = 0; operand < 2; operand++)
+            if (Array.IndexOf(layout.Strides[operand], 0) < 0) touched += output;
+        return touched > NonTemporal.CachedWorkingSetBytes;
     }
 
     /// <summary>dst = a op b as bool, broadcast through strides.</summary>
@@ -231,7 +243,8 @@ public static unsafe class Elementwise
     struct BinaryAction<T> : IRangeAction where T : unmanaged, INumber<T>
     {
         public BinaryOp Op; public T* A; public int AOffset; public T* B; public int BOffset; public T* Dst; public StridedLayout Layout;
-        // A large output (NonTemporal.MinBytes): runs that BinaryRun handles are written with non-temporal stores.
+        // A large output that does not stay in cache (StreamsOutput): runs that BinaryRun handles are written with
+        // non-temporal stores.
         public bool Stream;
         public readonly void Invoke(int start, int end)
         {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
+using Ember.Kernels.Gemm;
 using Ember.Kernels.Operators;
 
 namespace Ember.Kernels.Loops;
@@ -17,6 +18,17 @@ internal static unsafe class NonTemporal
     /// TensorPrimitives to stream, and such an output would not stay in the per-core caches for the next op anyway.
     /// </summary>
     public const long MinBytes = 4L << 20;
+
+    /// <summary>
+    /// A binary elementwise op streams an output of at least <see cref="MinBytes"/> only when the bytes it touches per call
+    /// (output and full-size operands) exceed this, half the L3. Below it, output and inputs stay in L3 from one call to
+    /// the next wherever the output buffer is reused (the storage pool hands back the warmest buffer of a size under L3/2),
+    /// and plain stores beat streaming: a [rows, 1024] · [rows, 1] multiply into a reused 8 MB output ran in 0.60-0.84× the
+    /// streamed time (median pair ratio, both paths, three runs), into a 4 MB one 0.41-1.14×, while at 12 and 16 MB (24
+    /// and 32 MB touched) streaming won (1.06-2.0×); 2026-12-05, Zen 5, 32 MiB L3, loaded machine
+    /// (docs/bench-logs/2026-12-05-session16-s16-reduce-ab.txt).
+    /// </summary>
+    public static readonly long CachedWorkingSetBytes = CacheSizes.L3 / 2;
 
     /// <summary>
     /// Elements from <paramref name="p"/> before the first one aligned to a <typeparamref name="TVec"/> register (at most

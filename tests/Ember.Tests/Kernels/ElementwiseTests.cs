@@ -230,4 +230,25 @@ public class ElementwiseTests
         Assert.Equal(1.0, Elementwise.Convert<bool, double>(true));
         Assert.Equal(long.MinValue + 1, Elementwise.Convert<long, long>(long.MinValue + 1));
     }
+
+    // A binary op streams a large output only when it and its full-size operands exceed half the L3 (a reused output
+    // buffer stays in cache below that): with an output O where 2·O fits and 3·O does not, a column broadcast (one full
+    // operand) is written with plain stores and a same-shape add (two) is streamed; below NonTemporal.MinBytes nothing is.
+    [Fact]
+    public void A_large_binary_output_is_streamed_only_when_it_and_its_full_size_operands_exceed_half_the_L3()
+    {
+        const int Cols = 1024;
+        long half = NonTemporal.CachedWorkingSetBytes;
+        long output = Math.Max(NonTemporal.MinBytes, half / 2) / (Cols * sizeof(float)) * (Cols * sizeof(float));
+        int rows = (int)(output / (Cols * sizeof(float)));
+        int[] shape = [rows, Cols], full = [Cols, 1], column = [1, 0];
+        bool columnStreams = Elementwise.StreamsOutput(new StridedLayout(shape, full, column, full), sizeof(float));
+        bool addStreams = Elementwise.StreamsOutput(new StridedLayout(shape, full, full, full), sizeof(float));
+        Assert.Equal(2 * output > half, columnStreams);
+        Assert.Equal(3 * output > half, addStreams);
+        if (2 * output <= half) Assert.NotEqual(columnStreams, addStreams); // the case this machine's L3 allows (32 MiB: 8 MB outputs)
+        int small = (int)(NonTemporal.MinBytes / sizeof(float)) - 1;
+        Assert.False(Elementwise.StreamsOutput(new StridedLayout([small], [1], [1], [1]), sizeof(float)));
+        Assert.True(Elementwise.StreamsOutput(new StridedLayout([rows * 4, Cols], full, full, full), sizeof(float)));
+    }
 }
