@@ -1,5 +1,6 @@
 using Ember.Autograd;
 using Ember.Kernels.Norm;
+using Ember.Kernels.Operators;
 using Ember.Kernels.Numerics;
 
 namespace Ember.Ops;
@@ -61,21 +62,24 @@ internal static class BatchNormOps
         if (bias is not null) inputs.Add(bias);
         var channelShape = Enumerable.Range(0, x.Rank).Select(d => d == 1 ? c : 1).ToArray();
         int[] reduceDims = Enumerable.Range(0, x.Rank).Where(d => d != 1).ToArray();
-        // With SiLU this one backward takes the SiLU output's gradient; the graph shows PyTorch's two nodes (ShowAsSilu).
+        // With SiLU this one backward takes the SiLU output's gradient; the graph shows PyTorch's two nodes (ShowAsSilu),
+        // and hands it BN's own output gradient instead when the tensor between them has a hook or keeps its gradient.
+        var handOff = silu ? new SiluHandOff() : null;
         Recording.Many(y, "NativeBatchNormBackward0", inputs.ToArray(), (g, node) =>
         {
+            bool siluGradient = silu && !handOff!.GaveBnGradient;
             if (GradMode.IsEnabled)
-                return Composite(x, silu ? SiluGradient(g, Normalized(x, weight, bias, eps, channelShape, reduceDims)) : g, weight, bias, eps, channelShape, reduceDims);
+                return Composite(x, siluGradient ? SiluGradient(g, Normalized(x, weight, bias, eps, channelShape, reduceDims)) : g, weight, bias, eps, channelShape, reduceDims);
             if (half && g.DType == x.DType) return HalfBackward(x, g, w, weight, bias, mean, invStd, n, c, s);
             var gc = PrecisionOps.Widened(g).To(dt);
             var xk = keptInput ?? PrecisionOps.Widened(x);
             var dx = Torch.Empty(x.Shape.ToArray(), dt);
             var dw = Torch.Empty([c], dt);
             var db = Torch.Empty([c], dt);
-            if (silu && dt == DType.Float32)
+            if (siluGradient && dt == DType.Float32)
                 BatchNormKernel.BackwardSilu(xk.Span<float>(), gc.Span<float>(), n, c, s, w is null ? default : w.Span<float>(), b is null ? default : b.Span<float>(),
                     mean.Span<float>(), invStd.Span<float>(), dx.Span<float>(), dw.Span<float>(), db.Span<float>());
-            else if (silu)
+            else if (siluGradient)
                 BatchNormKernel.BackwardSilu(xk.Span<double>(), gc.Span<double>(), n, c, s, w is null ? default : w.Span<double>(), b is null ? default : b.Span<double>(),
                     mean.Span<double>(), invStd.Span<double>(), dx.Span<double>(), dw.Span<double>(), db.Span<double>());
             else if (dt == DType.Float32)
@@ -90,20 +94,55 @@ internal static class BatchNormOps
             if (bias is not null) grads.Add(db.To(bias.DType));
             return grads.ToArray();
         }, x);
-        return (silu ? ShowAsSilu(y) : y, mean, variance);
+        return (silu ? ShowAsSilu(y, handOff!, g => BnOutputGradient(g, x, xc, w, b, weight, bias, eps, channelShape, reduceDims)) : y, mean, variance);
     }
 
     /// <summary>
     /// silu(batch_norm(x)) as PyTorch records it, SiluBackward0 whose next function is NativeBatchNormBackward0, without
     /// splitting the fused computation: <paramref name="fused"/> holds the SiLU output and its NativeBatchNormBackward0
-    /// node the whole fused backward, so the SiluBackward0 node over it only hands the gradient on.
+    /// node the whole fused backward, so the SiluBackward0 node over it only hands the gradient on. When
+    /// <paramref name="fused"/> (PyTorch's BN output) has a gradient hook or retains its gradient, the node instead turns
+    /// the gradient into BN's output gradient, dL/dy·silu′(bn(x)) (<paramref name="bnOutputGradient"/>), so that the hook
+    /// and .Grad see PyTorch's values, and tells the BN node through <paramref name="handOff"/> to run the plain backward.
     /// </summary>
-    static Tensor ShowAsSilu(Tensor fused)
+    static Tensor ShowAsSilu(Tensor fused, SiluHandOff handOff, Func<Tensor, Tensor> bnOutputGradient)
     {
         if (fused.Node is null) return fused;
         var y = fused.Detach();
-        y.SetGradFn(new Node("SiluBackward0", [fused], static (g, _) => [g]));
+        y.SetGradFn(new Node("SiluBackward0", [fused], (g, _) =>
+        {
+            handOff.GaveBnGradient = fused.GradIsObserved;
+            return [handOff.GaveBnGradient ? bnOutputGradient(g) : g];
+        }));
         return y;
+    }
+
+    /// <summary>What the SiluBackward0 node of a fused BN+SiLU handed its NativeBatchNormBackward0 node in this backward pass.</summary>
+    sealed class SiluHandOff
+    {
+        /// <summary>True: BN's output gradient (the SiLU already applied); false: the SiLU output's gradient.</summary>
+        public bool GaveBnGradient;
+    }
+
+    /// <summary>
+    /// dL/d bn(x) = g·silu′(bn(x)) from the SiLU output's gradient g. Without a graph, bn(x) is recomputed by the forward
+    /// kernel (the same bits as the fused forward's) and the SiLU backward kernel applied: the BN backward on the result
+    /// then gives bit for bit what the fused backward gives (BatchNormKernelSiluTests).
+    /// </summary>
+    static Tensor BnOutputGradient(Tensor g, Tensor x, Tensor xc, Tensor? w, Tensor? b, Tensor? weight, Tensor? bias, double eps, int[] channelShape, int[] dims)
+    {
+        if (GradMode.IsEnabled) return SiluGradient(g, Normalized(x, weight, bias, eps, channelShape, dims));
+        int n = x.Size(0), c = x.Size(1), s = x.NumEl / Math.Max(1, n * c);
+        var z = Torch.Empty(x.Shape.ToArray(), xc.DType);
+        var mean = Torch.Empty([c], xc.DType);
+        var invStd = Torch.Empty([c], xc.DType);
+        if (xc.DType == DType.Float32)
+            BatchNormKernel.Forward(xc.Span<float>(), n, c, s, w is null ? default : w.Span<float>(), b is null ? default : b.Span<float>(), (float)eps,
+                z.Span<float>(), mean.Span<float>(), invStd.Span<float>());
+        else
+            BatchNormKernel.Forward(xc.Span<double>(), n, c, s, w is null ? default : w.Span<double>(), b is null ? default : b.Span<double>(), eps,
+                z.Span<double>(), mean.Span<double>(), invStd.Span<double>());
+        return Backends.Backend.Of(z).ActivationBackward(Activation.Silu, PrecisionOps.Widened(g).To(xc.DType), z);
     }
 
     /// <summary>The closed-form backward on half x and gradient, widened one channel at a time inside the kernel.</summary>

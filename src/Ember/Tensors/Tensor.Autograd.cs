@@ -48,6 +48,9 @@ public partial class Tensor
         return new GradHookRemoval(this, hook);
     }
 
+    /// <summary>Whether backward shows this tensor's gradient to anyone: a hook on it, or <see cref="RetainGrad"/>.</summary>
+    internal bool GradIsObserved => gradHooks is { Count: > 0 } || retainsGrad;
+
     sealed class GradHookRemoval(Tensor tensor, Func<Tensor, Tensor?> hook) : IDisposable
     {
         bool done;

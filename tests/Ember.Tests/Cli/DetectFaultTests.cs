@@ -136,6 +136,73 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
         AssertSameRows(run);
     }
 
+    [Fact]
+    public void A_disk_that_fills_up_while_last_is_written_keeps_the_previous_last_whole_and_the_run_resumes()
+    {
+        var project = Path.Combine(fx.Root, "last-full");
+        int seen = 0;
+        // the second model.safetensors written into last/'s staging folder (epoch 2's) fails after 1000 bytes, mid-file
+        AtomicFile.FaultInjection.Value = (path, stream) =>
+            Path.GetFileName(Path.GetDirectoryName(path)) == ".last.new" && Path.GetFileName(path) == Checkpoint.ModelFile && ++seen == 2 ? new FullDiskStream(stream, 1000) : stream;
+        (int Code, string Stdout, string Stderr) result;
+        try { result = CliFailureTests.Invoke(["detect", "train", .. DetectFaultFixture.Options(fx.Data), "--project", project]); }
+        finally { AtomicFile.FaultInjection.Value = null; }
+        var (code, stdout, stderr) = result;
+        Assert.True(seen >= 2, "the fault was never injected");
+        Assert.True(code == ExitCodes.FileSystem, $"exit code {code}: {stderr}");
+        Assert.StartsWith("ember: the disk is full", stderr);
+        Assert.DoesNotContain("   at ", stderr + stdout);
+
+        var run = Path.Combine(project, "exp1");
+        var state = Checkpoint.ReadState(Path.Combine(run, "last"));
+        Assert.Equal((1, true), (state.Epoch, state.EpochComplete));
+        Assert.Empty(Directory.GetDirectories(run, ".*")); // no staging folder left behind
+        Assert.Empty(Directory.GetFiles(run, "*.tmp", SearchOption.AllDirectories)); // nor the half-written file
+        Assert.Equal(0, DetectJob.Train(new DetectConfig(), run, TextWriter.Null));
+        AssertSameRows(run);
+    }
+
+    /// <summary>Ctrl-C as <see cref="SignalStop"/> takes it (the same stop and reason), at the first validation batch of <paramref name="epoch"/>.</summary>
+    sealed class CtrlCInValidation(int epoch, string run) : Callback
+    {
+        public bool Fired { get; private set; }
+
+        public override void OnValidationBatch(TrainerState state, Tensor input, Tensor output, Tensor target)
+        {
+            if (Fired || state.Epoch != epoch) return;
+            Fired = true;
+            state.StopReason = $"interrupted (Ctrl-C); resume with: ember detect train --resume {run}";
+            state.StopRequested = true;
+        }
+    }
+
+    [Fact]
+    public void Ctrl_C_during_validation_keeps_the_epoch_whole_and_the_resumed_run_writes_the_uninterrupted_rows()
+    {
+        var project = Path.Combine(fx.Root, "ctrl-c-in-validation");
+        var run = Path.Combine(project, "exp1");
+        // in-process, at a chosen validation batch: a real signal sent on a printed line could land before or after it
+        var ctrlC = new CtrlCInValidation(epoch: 1, run);
+        DetectJob.TestCallback.Value = ctrlC;
+        (int Code, string Stdout, string Stderr) result;
+        try { result = CliFailureTests.Invoke(["detect", "train", .. DetectFaultFixture.Options(fx.Data), "--project", project]); }
+        finally { DetectJob.TestCallback.Value = null; }
+        var (code, stdout, stderr) = result;
+        Assert.True(ctrlC.Fired, "epoch 1 was never validated");
+        Assert.True(code == ExitCodes.Interrupted, $"exit code {code}: {stderr}{stdout}");
+        Assert.Contains($"interrupted (Ctrl-C); resume with: ember detect train --resume {run}", stdout);
+        Assert.DoesNotContain("   at ", stderr + stdout);
+
+        // the validation ran to its end: epoch 1 is whole in last/, with its row
+        var state = Checkpoint.ReadState(Path.Combine(run, "last"));
+        Assert.Equal((1, true), (state.Epoch, state.EpochComplete));
+        Assert.Single(Rows(Path.Combine(run, "metrics.csv")));
+        var log = new StringWriter();
+        Assert.Equal(0, DetectJob.Train(new DetectConfig(), run, log));
+        Assert.Contains($"resuming {run} at epoch 2", log.ToString());
+        AssertSameRows(run);
+    }
+
     /// <summary>
     /// Passes writes through until <paramref name="room"/> bytes are written, then fails as a full disk does (ENOSPC);
     /// a flush with no room left fails too, as fsync does on a full disk (so even an empty file's write fails).
@@ -249,11 +316,63 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
         ["resume with args.yaml garbage"] = new(f => ["detect", "train", "--resume", Damaged(f, "resume-args", "args.yaml", p => File.WriteAllText(p, "img: [64\n"), "."), "--epochs", "4"], ExitCodes.Usage, "args.yaml"),
         ["resume with args.yaml missing"] = new(f => ["detect", "train", "--resume", Damaged(f, "resume-noargs", "args.yaml", File.Delete, "."), "--epochs", "4"], ExitCodes.Data, "args.yaml"),
 
+        // --weights or --resume given a file where a checkpoint or run folder belongs (exit 4 and 3)
+        ["val weights is a file"] = new(f => ["detect", "val", "--weights", Path.Combine(Best(f), Checkpoint.ModelFile)], ExitCodes.Checkpoint, "model.safetensors is a file; --weights takes a checkpoint folder"),
+        ["predict weights is a truncated file"] = new(f => ["detect", "predict", "--weights", TruncatedWeightsFile(f), "--source", Images(f), "--project", New(f, "pred-file")], ExitCodes.Checkpoint, "cut.safetensors is a file"),
+        ["resume is a file"] = new(f => ["detect", "train", "--resume", Path.Combine(f.Whole, "args.yaml")], ExitCodes.Data, "args.yaml is a file; give the run folder"),
+        ["train project is a file"] = new(f => ["detect", "train", "--data", f.Data, "--project", Path.Combine(f.Whole, "args.yaml")], ExitCodes.FileSystem, "is a file, not a folder"),
+
+        // data sets a run cannot use (exit 3), naming data.yaml; the first three before a run folder is made
+        ["train data.yaml missing"] = new(f => ["detect", "train", "--data", Path.Combine(f.Root, "no-set", "data.yaml"), "--project", New(f, "no-yaml")], ExitCodes.Data, "data set description not found"),
+        ["train data.yaml names a missing folder"] = new(f => ["detect", "train", "--data", SetVariant(f, "no-train-folder", root => File.WriteAllText(Path.Combine(root, "data.yaml"), "train: images/gone\nval: images/val\nnames: [square]\n")),
+            "--project", New(f, "no-train-folder")], ExitCodes.Data, "data.yaml: 'train' names"),
+        ["train images without labels folder"] = new(f => ["detect", "train", "--data", SetVariant(f, "no-labels", root => Directory.Delete(Path.Combine(root, "labels"), true)),
+            "--project", New(f, "no-labels")], ExitCodes.Data, "the training images have no labels folder"),
+        ["train labels folder empty"] = new(f => ["detect", "train", "--data", SetVariant(f, "empty-labels", root => { foreach (var txt in Directory.GetFiles(Path.Combine(root, "labels", "train"))) File.Delete(txt); }),
+            "--img", "64", "--epochs", "1", "--plain", "--project", New(f, "empty-labels")], ExitCodes.Data, "no training image has a label file"),
+        ["val data.yaml names a missing folder"] = new(f => ["detect", "val", "--weights", Best(f), "--data", SetVariant(f, "no-val-folder", root => File.WriteAllText(Path.Combine(root, "data.yaml"), "train: images/train\nval: images/gone\nnames: [square]\n")),
+            "--output", New(f, "no-val-folder")], ExitCodes.Data, "data.yaml: 'val' names"),
+
         // bad data files (exit 3), naming the file and line
         ["train data.yaml garbage"] = new(f => ["detect", "train", "--data", CliFixtureFile(f, "garbage-data.yaml", "train: [images\n"), "--project", New(f, "garbage")], ExitCodes.Data, "garbage-data.yaml:2:1"),
         ["anchors every label malformed"] = new(f => ["anchors", BadLabels(f)], ExitCodes.Data, "000.txt:1"),
         ["train every label malformed"] = new(f => ["detect", "train", "--data", BadLabels(f), "--img", "64", "--epochs", "1", "--plain", "--project", New(f, "bad-labels")], ExitCodes.Data, "000.txt:1"),
     };
+
+    /// <summary>A copy of the fixture's data set (made once) with <paramref name="change"/> done to it; returns its data.yaml.</summary>
+    static string SetVariant(DetectFaultFixture f, string name, Action<string> change)
+    {
+        var root = Path.Combine(f.Root, "sets", name);
+        if (!Directory.Exists(root))
+        {
+            TestFolders.Copy(Path.GetDirectoryName(f.Data)!, root);
+            change(root);
+        }
+        return Path.Combine(root, "data.yaml");
+    }
+
+    /// <summary>The run's best weights, cut in half, alone in a file (not a checkpoint folder).</summary>
+    static string TruncatedWeightsFile(DetectFaultFixture f)
+    {
+        var path = Path.Combine(f.Root, "files", "cut.safetensors");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.Copy(Path.Combine(Best(f), Checkpoint.ModelFile), path, overwrite: true);
+        TestFolders.Truncate(path);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("train data.yaml missing")]
+    [InlineData("train data.yaml names a missing folder")]
+    [InlineData("train images without labels folder")]
+    public void A_data_set_the_run_cannot_use_fails_before_a_run_folder_is_made(string name)
+    {
+        var args = Cases[name].Args(fx);
+        var project = args[Array.IndexOf(args, "--project") + 1];
+        var (code, _, stderr) = CliFailureTests.Invoke(args);
+        Assert.True(code == ExitCodes.Data, $"{name}: exit code {code}; stderr: {stderr}");
+        Assert.False(Directory.Exists(project), $"{name}: {project} was made for a run that could not start");
+    }
 
     static string CliFixtureFile(DetectFaultFixture f, string name, string text)
     {

@@ -31,18 +31,22 @@ public class SignalTests
     /// <paramref name="signal"/> and waits for it to end; returns its exit code and whole output. Fails the test when the
     /// line does not come within <paramref name="lineSeconds"/>, the signal cannot be sent, or the process does not end
     /// within <paramref name="exitSeconds"/> (a process left running by a failure is killed).
+    /// The thread that reads the line sends the signal at once, before anything else: between the two there is no
+    /// thread-pool callback or test-thread wake-up, which under a loaded parallel test run were late enough for a short
+    /// run to pass the point a test needed. Each caller still leaves the run far more work after its line than that.
     /// </summary>
     internal static (int ExitCode, string Output) StopAfter(string[] args, string line, int signal, int lineSeconds = 120, int exitSeconds = 60)
     {
         using var cli = StartCli(args);
+        int sent = int.MinValue;
+        var watch = new Watch(cli, line, () => sent = Kill(cli.Id, signal));
         try
         {
-            var (output, seen) = Watch(cli, line);
-            Assert.True(seen.Wait(TimeSpan.FromSeconds(lineSeconds)), $"no line starting \"{line}\": {output}");
-            Assert.Equal(0, Kill(cli.Id, signal));
-            Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(exitSeconds)), $"ember {string.Join(' ', args)} did not stop after signal {signal}: {output}");
-            cli.WaitForExit(); // drains the output
-            return (cli.ExitCode, output.ToString());
+            Assert.True(watch.Seen.Wait(TimeSpan.FromSeconds(lineSeconds)), $"no line starting \"{line}\": {watch.Output}");
+            Assert.True(sent == 0, $"kill({cli.Id}, {signal}) returned {sent}: {watch.Output}");
+            Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(exitSeconds)), $"ember {string.Join(' ', args)} did not stop after signal {signal}: {watch.Output}");
+            watch.Drain();
+            return (cli.ExitCode, watch.Output.ToString());
         }
         finally { EndIfRunning(cli); }
     }
@@ -51,12 +55,12 @@ public class SignalTests
     internal static (int ExitCode, string Output) RunToEnd(string[] args, int exitSeconds)
     {
         using var cli = StartCli(args);
+        var watch = new Watch(cli, line: null, onLine: null);
         try
         {
-            var (output, _) = Watch(cli, line: null);
-            Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(exitSeconds)), $"ember {string.Join(' ', args)} did not finish: {output}");
-            cli.WaitForExit(); // drains the output
-            return (cli.ExitCode, output.ToString());
+            Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(exitSeconds)), $"ember {string.Join(' ', args)} did not finish: {watch.Output}");
+            watch.Drain();
+            return (cli.ExitCode, watch.Output.ToString());
         }
         finally { EndIfRunning(cli); }
     }
@@ -67,20 +71,50 @@ public class SignalTests
         if (!cli.HasExited) cli.Kill(entireProcessTree: true);
     }
 
-    /// <summary>Collects a child's output and signals when a line starts with <paramref name="line"/> (never when it is null).</summary>
-    static (ProcessOutput Output, ManualResetEventSlim Seen) Watch(Process cli, string? line)
+    /// <summary>
+    /// Reads a child's standard output and error on two threads of its own (blocking reads, so a line is seen as soon
+    /// as the pipe has it, whatever the thread pool is doing), collects them in <see cref="Output"/>, and on the first
+    /// output line starting with the awaited line (never when it is null) runs <c>onLine</c> on the reading thread,
+    /// then sets <see cref="Seen"/>.
+    /// </summary>
+    sealed class Watch
     {
-        var output = new ProcessOutput();
-        var seen = new ManualResetEventSlim();
-        cli.OutputDataReceived += (_, e) =>
+        readonly Thread stdout, stderr;
+        public ProcessOutput Output { get; } = new();
+        public ManualResetEventSlim Seen { get; } = new();
+
+        public Watch(Process cli, string? line, Action? onLine)
         {
-            output.AppendLine(e.Data);
-            if (line is not null && e.Data?.StartsWith(line, StringComparison.Ordinal) == true) seen.Set();
-        };
-        cli.ErrorDataReceived += (_, e) => output.AppendLine(e.Data);
-        cli.BeginOutputReadLine();
-        cli.BeginErrorReadLine();
-        return (output, seen);
+            stdout = Read(cli.StandardOutput, text =>
+            {
+                if (line is not null && !Seen.IsSet && text.StartsWith(line, StringComparison.Ordinal))
+                {
+                    onLine?.Invoke();
+                    Output.AppendLine(text);
+                    Seen.Set();
+                }
+                else Output.AppendLine(text);
+            });
+            stderr = Read(cli.StandardError, Output.AppendLine);
+        }
+
+        static Thread Read(StreamReader reader, Action<string> take)
+        {
+            var thread = new Thread(() =>
+            {
+                try { for (string? text; (text = reader.ReadLine()) is not null;) take(text); }
+                catch (ObjectDisposedException) { } // the test ended early and disposed the process
+                catch (IOException) { }
+            }) { IsBackground = true };
+            thread.Start();
+            return thread;
+        }
+
+        /// <summary>After the process has exited: waits until both streams are read to their end.</summary>
+        public void Drain()
+        {
+            Assert.True(stdout.Join(TimeSpan.FromSeconds(30)) && stderr.Join(TimeSpan.FromSeconds(30)), $"the output did not end: {Output}");
+        }
     }
 
     /// <summary>

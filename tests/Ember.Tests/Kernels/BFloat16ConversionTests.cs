@@ -13,8 +13,7 @@ public sealed class BFloat16ConversionTests
     [Fact]
     public void ToSingle_EveryBFloat16_IsTheBitsShiftedUp()
     {
-        var src = new BFloat16[65536];
-        for (int i = 0; i < src.Length; i++) src[i] = BFloat16.FromBits((ushort)i);
+        var src = SixteenBitFloatPatterns.Every(BFloat16.FromBits);
         var dst = new float[src.Length];
         BFloat16Conversion.ToSingle(src, dst);
         for (int i = 0; i < src.Length; i++)
@@ -28,9 +27,8 @@ public sealed class BFloat16ConversionTests
     [Fact]
     public void FromSingle_RoundingEdges_MatchScalarCast()
     {
-        var bits = EdgeBits();
-        var src = new float[bits.Count];
-        for (int i = 0; i < src.Length; i++) src[i] = BitConverter.UInt32BitsToSingle(bits[i]);
+        var bits = SixteenBitFloatPatterns.RoundingEdges(droppedBits: 16);
+        var src = SixteenBitFloatPatterns.Floats(bits);
         var dst = new BFloat16[src.Length];
         BFloat16Conversion.FromSingle(src, dst);
         for (int i = 0; i < src.Length; i++)
@@ -59,44 +57,35 @@ public sealed class BFloat16ConversionTests
     [InlineData(0x807FFFFFu, 0x8080)] // the largest negative subnormal rounds up to −(smallest normal)
     public void FromSingle_EdgeCases_AreC10s(uint floatBits, int expected)
     {
-        // Placed at every position of a 40-element span, so the value meets the 512-, 256- and 128-bit loops and the tail.
-        for (int at = 0; at < 40; at++)
+        SixteenBitFloatPatterns.AtEveryPosition(floatBits, (src, at) =>
         {
-            var src = new float[40];
-            Array.Fill(src, 1f);
-            src[at] = BitConverter.UInt32BitsToSingle(floatBits);
-            var dst = new BFloat16[40];
+            var dst = new BFloat16[src.Length];
             BFloat16Conversion.FromSingle(src, dst);
             Assert.True(dst[at].Bits == expected, $"0x{floatBits:X8} at index {at}: got 0x{dst[at].Bits:X4}, expected 0x{expected:X4}");
             Assert.True(dst[at == 0 ? 1 : 0].Bits == 0x3F80, $"0x{floatBits:X8} at index {at}: a neighbouring 1.0 became 0x{dst[at == 0 ? 1 : 0].Bits:X4}");
-        }
+        });
     }
 
     [Fact]
     public void BothDirections_EveryLengthAndOffset_MatchScalar()
     {
-        var rng = new Random(22);
-        var bits = EdgeBits();
-        var pool = new float[600];
-        for (int i = 0; i < pool.Length; i++) pool[i] = BitConverter.UInt32BitsToSingle(bits[rng.Next(bits.Count)]);
-        for (int length = 0; length <= 257; length++)
-            foreach (int offset in new[] { 0, 1, 3 })
-            {
-                var src = pool.AsSpan(offset, length);
-                var narrow = new BFloat16[length + 2];
-                narrow[length + 1] = BFloat16.FromBits(0x1234);
-                BFloat16Conversion.FromSingle(src, narrow.AsSpan(1, length + 1));
-                Assert.True(narrow[0].Bits == 0 && narrow[length + 1].Bits == 0x1234, $"FromSingle length {length}, offset {offset}: wrote outside the source's length");
-                for (int i = 0; i < length; i++)
-                    Assert.True(narrow[i + 1].Bits == ((BFloat16)src[i]).Bits, $"FromSingle length {length}, offset {offset}, index {i}: got 0x{narrow[i + 1].Bits:X4}, expected 0x{((BFloat16)src[i]).Bits:X4}");
+        SixteenBitFloatPatterns.EveryLengthAndOffset(SixteenBitFloatPatterns.RoundingEdges(droppedBits: 16), seed: 22, (pool, length, offset) =>
+        {
+            var src = pool.AsSpan(offset, length);
+            var narrow = new BFloat16[length + 2];
+            narrow[length + 1] = BFloat16.FromBits(0x1234);
+            BFloat16Conversion.FromSingle(src, narrow.AsSpan(1, length + 1));
+            Assert.True(narrow[0].Bits == 0 && narrow[length + 1].Bits == 0x1234, $"FromSingle length {length}, offset {offset}: wrote outside the source's length");
+            for (int i = 0; i < length; i++)
+                Assert.True(narrow[i + 1].Bits == ((BFloat16)src[i]).Bits, $"FromSingle length {length}, offset {offset}, index {i}: got 0x{narrow[i + 1].Bits:X4}, expected 0x{((BFloat16)src[i]).Bits:X4}");
 
-                var wide = new float[length + 2];
-                wide[length + 1] = 7f;
-                BFloat16Conversion.ToSingle(narrow.AsSpan(1, length), wide.AsSpan(1, length + 1));
-                Assert.True(wide[0] == 0f && wide[length + 1] == 7f, $"ToSingle length {length}, offset {offset}: wrote outside the source's length");
-                for (int i = 0; i < length; i++)
-                    Assert.True(BitConverter.SingleToUInt32Bits(wide[i + 1]) == (uint)narrow[i + 1].Bits << 16, $"ToSingle length {length}, index {i}");
-            }
+            var wide = new float[length + 2];
+            wide[length + 1] = 7f;
+            BFloat16Conversion.ToSingle(narrow.AsSpan(1, length), wide.AsSpan(1, length + 1));
+            Assert.True(wide[0] == 0f && wide[length + 1] == 7f, $"ToSingle length {length}, offset {offset}: wrote outside the source's length");
+            for (int i = 0; i < length; i++)
+                Assert.True(BitConverter.SingleToUInt32Bits(wide[i + 1]) == (uint)narrow[i + 1].Bits << 16, $"ToSingle length {length}, index {i}");
+        });
     }
 
     [Fact]
@@ -106,22 +95,5 @@ public sealed class BFloat16ConversionTests
         Assert.Contains("destination has 4 elements, source 5", e1.Message);
         var e2 = Assert.Throws<ArgumentException>(() => BFloat16Conversion.ToSingle(new BFloat16[5], new float[4]));
         Assert.Contains("destination has 4 elements, source 5", e2.Message);
-    }
-
-    // For every bfloat16 step: the values just below, at and just above the halfway point to the next step (ties of
-    // both parities), plus the exact value; every sign, exponent (subnormal, normal, inf/NaN) is covered this way.
-    static List<uint> EdgeBits()
-    {
-        var bits = new List<uint>(65536 * 5);
-        for (uint top = 0; top < 65536; top++)
-        {
-            uint b = top << 16;
-            bits.Add(b);
-            bits.Add(b | 0x7FFF);
-            bits.Add(b | 0x8000);
-            bits.Add(b | 0x8001);
-            bits.Add(b | 0xFFFF);
-        }
-        return bits;
     }
 }

@@ -14,8 +14,7 @@ public sealed class Float16ConversionTests
     [Fact]
     public void ToSingle_EveryFloat16_MatchesTensorPrimitivesAndTheCast()
     {
-        var src = new Half[65536];
-        for (int i = 0; i < src.Length; i++) src[i] = BitConverter.UInt16BitsToHalf((ushort)i);
+        var src = SixteenBitFloatPatterns.Every(BitConverter.UInt16BitsToHalf);
         var dst = new float[src.Length];
         var reference = new float[src.Length];
         Float16Conversion.ToSingle(src, dst);
@@ -31,9 +30,8 @@ public sealed class Float16ConversionTests
     [Fact]
     public void FromSingle_RoundingEdges_MatchTensorPrimitivesAndTheCast()
     {
-        var bits = EdgeBits();
-        var src = new float[bits.Count];
-        for (int i = 0; i < src.Length; i++) src[i] = BitConverter.UInt32BitsToSingle(bits[i]);
+        var bits = SixteenBitFloatPatterns.RoundingEdges(droppedBits: 13);
+        var src = SixteenBitFloatPatterns.Floats(bits);
         var dst = new Half[src.Length];
         var reference = new Half[src.Length];
         Float16Conversion.FromSingle(src, dst);
@@ -74,48 +72,39 @@ public sealed class Float16ConversionTests
     [InlineData(0x807FFFFFu, 0x8000)] // float32's largest subnormal, negative → −0
     public void FromSingle_EdgeCases_AreIeee(uint floatBits, int expected)
     {
-        // Placed at every position of a 40-element span, so the value meets the 512-, 256- and 128-bit loops and the tail.
-        for (int at = 0; at < 40; at++)
+        SixteenBitFloatPatterns.AtEveryPosition(floatBits, (src, at) =>
         {
-            var src = new float[40];
-            Array.Fill(src, 1f);
-            src[at] = BitConverter.UInt32BitsToSingle(floatBits);
-            var dst = new Half[40];
+            var dst = new Half[src.Length];
             Float16Conversion.FromSingle(src, dst);
             Assert.True(BitConverter.HalfToUInt16Bits(dst[at]) == expected, $"0x{floatBits:X8} at index {at}: got 0x{BitConverter.HalfToUInt16Bits(dst[at]):X4}, expected 0x{expected:X4}");
             Assert.True(BitConverter.HalfToUInt16Bits(dst[at == 0 ? 1 : 0]) == 0x3C00, $"0x{floatBits:X8} at index {at}: a neighbouring 1.0 changed");
-        }
+        });
     }
 
     [Fact]
     public void BothDirections_EveryLengthAndOffset_MatchTensorPrimitives()
     {
-        var rng = new Random(23);
-        var bits = EdgeBits();
-        var pool = new float[600];
-        for (int i = 0; i < pool.Length; i++) pool[i] = BitConverter.UInt32BitsToSingle(bits[rng.Next(bits.Count)]);
-        for (int length = 0; length <= 257; length++)
-            foreach (int offset in new[] { 0, 1, 3 })
-            {
-                var src = pool.AsSpan(offset, length);
-                var narrow = new Half[length + 2];
-                narrow[length + 1] = BitConverter.UInt16BitsToHalf(0x1234);
-                Float16Conversion.FromSingle(src, narrow.AsSpan(1, length + 1));
-                Assert.True(BitConverter.HalfToUInt16Bits(narrow[0]) == 0 && BitConverter.HalfToUInt16Bits(narrow[length + 1]) == 0x1234, $"FromSingle length {length}, offset {offset}: wrote outside the source's length");
-                var expectedNarrow = new Half[length];
-                TensorPrimitives.ConvertToHalf(src, expectedNarrow);
-                for (int i = 0; i < length; i++)
-                    Assert.True(BitConverter.HalfToUInt16Bits(narrow[i + 1]) == BitConverter.HalfToUInt16Bits(expectedNarrow[i]), $"FromSingle length {length}, offset {offset}, index {i}");
+        SixteenBitFloatPatterns.EveryLengthAndOffset(SixteenBitFloatPatterns.RoundingEdges(droppedBits: 13), seed: 23, (pool, length, offset) =>
+        {
+            var src = pool.AsSpan(offset, length);
+            var narrow = new Half[length + 2];
+            narrow[length + 1] = BitConverter.UInt16BitsToHalf(0x1234);
+            Float16Conversion.FromSingle(src, narrow.AsSpan(1, length + 1));
+            Assert.True(BitConverter.HalfToUInt16Bits(narrow[0]) == 0 && BitConverter.HalfToUInt16Bits(narrow[length + 1]) == 0x1234, $"FromSingle length {length}, offset {offset}: wrote outside the source's length");
+            var expectedNarrow = new Half[length];
+            TensorPrimitives.ConvertToHalf(src, expectedNarrow);
+            for (int i = 0; i < length; i++)
+                Assert.True(BitConverter.HalfToUInt16Bits(narrow[i + 1]) == BitConverter.HalfToUInt16Bits(expectedNarrow[i]), $"FromSingle length {length}, offset {offset}, index {i}");
 
-                var wide = new float[length + 2];
-                wide[length + 1] = 7f;
-                Float16Conversion.ToSingle(narrow.AsSpan(1, length), wide.AsSpan(1, length + 1));
-                Assert.True(wide[0] == 0f && wide[length + 1] == 7f, $"ToSingle length {length}, offset {offset}: wrote outside the source's length");
-                var expectedWide = new float[length];
-                TensorPrimitives.ConvertToSingle(narrow.AsSpan(1, length), expectedWide);
-                for (int i = 0; i < length; i++)
-                    Assert.True(BitConverter.SingleToUInt32Bits(wide[i + 1]) == BitConverter.SingleToUInt32Bits(expectedWide[i]), $"ToSingle length {length}, offset {offset}, index {i}");
-            }
+            var wide = new float[length + 2];
+            wide[length + 1] = 7f;
+            Float16Conversion.ToSingle(narrow.AsSpan(1, length), wide.AsSpan(1, length + 1));
+            Assert.True(wide[0] == 0f && wide[length + 1] == 7f, $"ToSingle length {length}, offset {offset}: wrote outside the source's length");
+            var expectedWide = new float[length];
+            TensorPrimitives.ConvertToSingle(narrow.AsSpan(1, length), expectedWide);
+            for (int i = 0; i < length; i++)
+                Assert.True(BitConverter.SingleToUInt32Bits(wide[i + 1]) == BitConverter.SingleToUInt32Bits(expectedWide[i]), $"ToSingle length {length}, offset {offset}, index {i}");
+        });
     }
 
     [Fact]
@@ -125,23 +114,5 @@ public sealed class Float16ConversionTests
         Assert.Contains("destination has 4 elements, source 5", e1.Message);
         var e2 = Assert.Throws<ArgumentException>(() => Float16Conversion.ToSingle(new Half[5], new float[4]));
         Assert.Contains("destination has 4 elements, source 5", e2.Message);
-    }
-
-    // For every sign, float32 exponent and top 10 mantissa bits (a float16 step in the normal range): the dropped 13
-    // bits at zero, just below, at and just above the halfway point, and all ones. Subnormal float16 results round at a
-    // higher bit, whose ties (the bits below it zero) are among the zero patterns.
-    static List<uint> EdgeBits()
-    {
-        var bits = new List<uint>((1 << 19) * 5);
-        for (uint top = 0; top < 1u << 19; top++)
-        {
-            uint b = top << 13;
-            bits.Add(b);
-            bits.Add(b | 0x0FFF);
-            bits.Add(b | 0x1000);
-            bits.Add(b | 0x1001);
-            bits.Add(b | 0x1FFF);
-        }
-        return bits;
     }
 }

@@ -51,6 +51,9 @@ public static class DetectJob
         return File.ReadAllText(config.Model);
     }
 
+    /// <summary>Test hook: a callback the next training run on this async flow adds after its own (to stop it at a chosen point).</summary>
+    internal static readonly AsyncLocal<Callback?> TestCallback = new();
+
     /// <summary>Reads --data, with the command's own wording when it is missing.</summary>
     public static YoloDataConfig LoadData(string path)
     {
@@ -65,7 +68,29 @@ public static class DetectJob
         var set = YoloDataset.FromConfig(data, train, cacheImages: cache);
         log.WriteLine($"{(train ? "train" : "val")}: {set.Summary()}");
         if (set.Count == 0) throw new InvalidDataException($"{data.Source}: the {(train ? "train" : "val")} split has no usable images ({set.Summary()})");
+        // YOLOv5 refuses this too ("No labels found ..., can not start training"): every image a background teaches nothing
+        if (train && set.Backgrounds == set.Count)
+            throw new InvalidDataException($"{data.Source}: no training image has a label file ({set.Summary()}); YOLO's layout keeps one .txt per image under labels/ beside images/");
         return set;
+    }
+
+    /// <summary>
+    /// Fails, naming data.yaml and the key, when an image source of the split does not exist; for training also when
+    /// every training source is a folder with no labels folder beside it. Cheap (no image is read), so a training run
+    /// checks it before it makes its run folder.
+    /// </summary>
+    internal static void CheckSplit(YoloDataConfig data, bool train)
+    {
+        var sources = train ? data.Train : data.Val;
+        foreach (var source in sources)
+            if (!Directory.Exists(source) && !File.Exists(source))
+                throw new DirectoryNotFoundException($"{data.Source}: '{(train ? "train" : "val")}' names {source}, which does not exist " +
+                    $"(a folder of images, a .txt list of images, or an image file, relative to {data.Root})");
+        if (!train) return;
+        var labelFolders = sources.Select(s => Directory.Exists(s) ? Path.GetDirectoryName(YoloLabels.LabelPathFor(Path.Combine(s, "x.png")))! : null).ToList();
+        if (labelFolders.All(f => f is not null && !Directory.Exists(f)))
+            throw new InvalidDataException($"{data.Source}: the training images have no labels folder ({string.Join(", ", labelFolders)} does not exist); " +
+                "YOLO's layout keeps one .txt per image under labels/ beside images/, and a run on background images alone learns nothing");
     }
 
     /// <summary>The validation pipeline: letterboxed rectangular batches in aspect-ratio order, as val.py.</summary>
@@ -85,6 +110,7 @@ public static class DetectJob
         CheckpointState? resumeState = null;
         if (resumeFolder is not null)
         {
+            if (File.Exists(resumeFolder)) throw new DirectoryNotFoundException($"--resume: {resumeFolder} is a file; give the run folder that holds it (detection runs are written to runs/detect/expN)");
             if (!Directory.Exists(resumeFolder)) throw new DirectoryNotFoundException($"--resume: run folder not found: {resumeFolder} (detection runs are written to runs/detect/expN)");
             var args = Path.Combine(resumeFolder, "args.yaml");
             var recorded = DetectConfig.Load(args);
@@ -99,7 +125,10 @@ public static class DetectJob
         }
         else
         {
-            _ = LoadData(config.Data); // a missing or malformed data.yaml fails before a run folder is made
+            // a missing or malformed data.yaml fails before a run folder is made, and so does a split it names wrongly
+            var described = LoadData(config.Data);
+            CheckSplit(described, train: true);
+            CheckSplit(described, train: false);
             if (ModelYaml(config) is { } text) _ = YoloModelConfig.Parse(text, config.Model); // so does a bad --model .yaml
             runDir = RunFolder.Create(config.Project);
             AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());
@@ -170,6 +199,7 @@ public static class DetectJob
             int seen = 0;
             trainer.Add(new LambdaCallback { BatchEnd = s => { if (++seen == limit) { s.StopRequested = true; s.StopReason = "interrupted (simulated)"; } } });
         }
+        if (TestCallback.Value is { } testCallback) trainer.Add(testCallback);
 
         int startEpoch = 1, skip = 0;
         if (resumeState is not null)
@@ -362,6 +392,8 @@ public static class DetectJob
     /// </summary>
     public static (YoloDetector Model, string[] Names) LoadDetector(string weights)
     {
+        if (File.Exists(weights))
+            throw new CheckpointException(weights, $"is a file; --weights takes a checkpoint folder, best/ or last/ of an `ember detect train` run (it holds {Checkpoint.JsonFile} and {Checkpoint.ModelFile})");
         var state = Checkpoint.ReadState(weights);
         if (!state.Metadata.TryGetValue(ModelKey, out var size) || !state.Metadata.TryGetValue(NamesKey, out var joined))
             throw new CheckpointException(Path.Combine(weights, Checkpoint.JsonFile), "is not a detection checkpoint (its metadata names no YOLOv5 size and classes); give best/ or last/ of an `ember detect train` run");

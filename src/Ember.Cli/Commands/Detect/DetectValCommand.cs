@@ -46,6 +46,7 @@ public static class DetectValCommand
         if (size < 32 || size % 32 != 0) throw new ConfigException($"--img must be a positive multiple of 32, got {size}");
         if (batch < 1) throw new ConfigException($"--batch-size must be at least 1, got {batch}");
         var config = DetectJob.LoadData(data);
+        DetectJob.CheckSplit(config, train: false);
         if (config.ClassCount != names.Length)
             throw new ConfigException($"--data {data} has {config.ClassCount} classes but {weights} was trained on {names.Length} ({string.Join(", ", names.Take(5))}{(names.Length > 5 ? ", …" : "")})");
         var set = Detection.Data.YoloDataset.FromConfig(config, train: false);
