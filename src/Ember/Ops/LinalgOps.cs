@@ -47,10 +47,11 @@ internal static class LinalgOps
         const string op = "addmm";
         var y = Backend.Of(a).AddMm(bias, a, b);
         int[] biasShape = bias.shape;
-        return Recording.Many(y, "AddmmBackward0", [bias, a, b], (g, node) =>
-            [node.NeedsInputGrad(0) ? g.SumTo(biasShape) : null,
-             node.NeedsInputGrad(1) ? GradOfLeft(g, a, b, op) : null,
-             node.NeedsInputGrad(2) ? GradOfRight(g, a, b, op) : null], a, b);
+        // bias last, as in the composed mm + add it replaces: the engine then reaches the bias's leaf first, as before
+        return Recording.Many(y, "AddmmBackward0", [a, b, bias], (g, node) =>
+            [node.NeedsInputGrad(0) ? GradOfLeft(g, a, b, op) : null,
+             node.NeedsInputGrad(1) ? GradOfRight(g, a, b, op) : null,
+             node.NeedsInputGrad(2) ? g.SumTo(biasShape) : null], a, b);
     }
 
     static bool IsColumnMajor(Tensor t) =>

@@ -22,7 +22,7 @@ public sealed class GemmBiasTests
 
     [Theory]
     [MemberData(nameof(Isas))]
-    public void Bias_BitIdenticalToBetaOneOntoFilledC(string isa) => WithIsa(isa, () =>
+    public void Bias_BitIdenticalToBetaOneOntoFilledC(string isa) => GemmTests.WithIsa(isa, () =>
     {
         int seed = 40;
         foreach (var (m, n, k) in Shapes)
@@ -38,7 +38,7 @@ public sealed class GemmBiasTests
     // Tiny blocks: several k-slices (only the first starts from the bias), edge blocks both ways, and both threaded paths.
     [Theory]
     [MemberData(nameof(GemmTests.SharedPackingCases), MemberType = typeof(GemmTests))]
-    public void Bias_SmallBlockingAndThreads_SameBits(string isa, bool shared) => WithIsa(isa, () =>
+    public void Bias_SmallBlockingAndThreads_SameBits(string isa, bool shared) => GemmTests.WithIsa(isa, () =>
     {
         GemmIsa width = Enum.Parse<GemmIsa>(isa);
         int mr = width == GemmIsa.Vector512 ? 12 : 6;
@@ -128,12 +128,5 @@ public sealed class GemmBiasTests
         var data = new float[Math.Max(0, length)];
         for (int i = 0; i < data.Length; i++) data[i] = (float)(rng.NextDouble() * 2 - 1);
         return data;
-    }
-
-    static void WithIsa(string isa, Action test)
-    {
-        GemmDriver.ForcedIsa = Enum.Parse<GemmIsa>(isa);
-        try { test(); }
-        finally { GemmDriver.ForcedIsa = GemmIsa.Auto; }
     }
 }
