@@ -40,7 +40,13 @@ public sealed class ProfileWorkload : IWorkload
             return 0;
         }
         if (args.Contains("--transformer")) { Transformer(); return 0; }
-        if (args.Contains("--transformer-ops")) { TransformerOpProfile.Run(TorchPeer.Available, args.Contains("--whole")); return 0; }
+        if (args.Contains("--transformer-ops"))
+        {
+            // --steps N: timed calls of the whole layer (more for a sampling profiler)
+            int s = Array.IndexOf(args, "--steps");
+            TransformerOpProfile.Run(TorchPeer.Available, args.Contains("--whole"), s >= 0 && s + 1 < args.Length ? int.Parse(args[s + 1]) : 40);
+            return 0;
+        }
         if (args.Contains("--memory-bound"))
         {
             int m = Array.IndexOf(args, "--match");

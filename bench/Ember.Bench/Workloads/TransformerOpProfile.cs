@@ -15,9 +15,9 @@ internal static class TransformerOpProfile
 {
     const int N = 32, L = 64, E = 128, H = 4, D = 32, Ff = 512, Tokens = N * L;
 
-    public static void Run(bool withPeer, bool wholeOnly = false)
+    public static void Run(bool withPeer, bool wholeOnly = false, int steps = 40)
     {
-        WholeLayer();
+        WholeLayer(steps);
         if (wholeOnly) return;
         Console.WriteLine($"transformer layer pieces (32, 64, 128), 4 heads, feed-forward 512: median ms per call (alternating samples){(withPeer ? "" : ", Ember only")}");
         // Process CPU time per call too: on a loaded machine (or with --threads 1) it says more than the wall time.
@@ -43,6 +43,14 @@ internal static class TransformerOpProfile
         Row("fwd  X·Wᵀ [2048,128]·[128,128]ᵀ (q, k, v, out: ×4)", 4 * mac2 * E * E,
             () => { for (int i = 0; i < 4; i++) x.MatMul(wE.T); },
             () => { using var s = torch.NewDisposeScope(); for (int i = 0; i < 4; i++) xt!.matmul(wEt!.t()); }, withPeer);
+        // The layer's linears take a bias: one addmm each (F.Linear, torch's linear), the bias in the GEMM's store.
+        Tensor bE = Inputs.Randn(18, E);
+        TT? bEt = withPeer ? Tt(bE) : null;
+        Row("fwd  linear X·Wᵀ + b [2048,128] (q, k, v, out: ×4)", 4 * mac2 * E * E,
+            () => { for (int i = 0; i < 4; i++) F.Linear(x, wE, bE); },
+            () => { using var s = torch.NewDisposeScope(); for (int i = 0; i < 4; i++) torch.nn.functional.linear(xt!, wEt!, bEt!); }, withPeer);
+        Row("fwd  linear1 X·W1ᵀ + b1 [2048,512]", mac2 * E * Ff, () => F.Linear(x, w1, b1),
+            () => { using var s = torch.NewDisposeScope(); torch.nn.functional.linear(xt!, w1t!, b1t!); }, withPeer);
         Row("fwd  X·W1ᵀ [2048,128]·[512,128]ᵀ", mac2 * E * Ff, () => x.MatMul(w1.T),
             () => { using var s = torch.NewDisposeScope(); xt!.matmul(w1t!.t()); }, withPeer);
         Row("fwd  H·W2ᵀ [2048,512]·[128,512]ᵀ", mac2 * E * Ff, () => h1.MatMul(w2.T),
@@ -95,7 +103,7 @@ internal static class TransformerOpProfile
     // The bench row's step (zero grads, forward, backward), least process CPU time of 40 calls after a warm-up: on a
     // machine loaded by other work the least disturbed call is the closest to the quiet cost (with --threads 1 the process
     // CPU time is the step's own, less the runtime's idle threads).
-    static void WholeLayer()
+    static void WholeLayer(int steps)
     {
         Torch.ManualSeed(14);
         var layer = new Ember.Nn.Layers.TransformerEncoderLayer(E, H, Ff, dropout: 0, batchFirst: true);
@@ -103,7 +111,7 @@ internal static class TransformerOpProfile
         void Step() { layer.ZeroGrad(); layer.Call(x).Backward(g); }
         for (int i = 0; i < 20; i++) Step();
         double best = double.MaxValue, bestWall = double.MaxValue;
-        for (int i = 0; i < 40; i++)
+        for (int i = 0; i < steps; i++)
         {
             double cpu0 = ThreadCpuMs();
             long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -111,7 +119,7 @@ internal static class TransformerOpProfile
             bestWall = Math.Min(bestWall, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
             best = Math.Min(best, ThreadCpuMs() - cpu0);
         }
-        Console.WriteLine($"  whole layer fwd+bwd, least of 40 calls: calling thread's CPU {best:F2} ms (all of the step at --threads 1), wall {bestWall:F2} ms");
+        Console.WriteLine($"  whole layer fwd+bwd, least of {steps} calls: calling thread's CPU {best:F2} ms (all of the step at --threads 1), wall {bestWall:F2} ms");
     }
 
     // CLOCK_THREAD_CPUTIME_ID (Linux): nanosecond thread CPU time; the process total from /proc moves in 10 ms ticks.

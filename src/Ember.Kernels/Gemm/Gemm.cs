@@ -11,7 +11,7 @@ namespace Ember.Kernels.Gemm;
 /// Packed, cache-blocked and multi-threaded over a fixed partition (see <see cref="Threading.ParallelRange"/>): results are
 /// bit-identical for any thread count. beta == 0 never reads C, so C may hold garbage.
 /// </remarks>
-public static class Gemm
+public static unsafe class Gemm
 {
     /// <summary>Single-precision GEMM. <paramref name="lda"/>, <paramref name="ldb"/>, <paramref name="ldc"/> are row strides of the stored matrices.</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
@@ -23,8 +23,32 @@ public static class Gemm
         ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, double beta, Span<double> c, int ldc)
         => Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 
-    static unsafe void Run<T>(bool transA, bool transB, int m, int n, int k, T alpha,
-        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
+    /// <summary>
+    /// C = alpha·op(A)·op(B) + bias, <paramref name="bias"/> (n values) added to every row of C (torch.addmm with a
+    /// broadcast bias and beta 1). Each tile starts from the bias as the GEMM first stores it, so the bias costs no pass
+    /// over C; the product then rounds as Sgemm with beta 1 onto a C filled with the bias does.
+    /// </summary>
+    public static void SgemmWithBias(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, ReadOnlySpan<float> bias, Span<float> c, int ldc)
+        => RunWithBias(transA, transB, m, n, k, alpha, a, lda, b, ldb, bias, c, ldc);
+
+    /// <summary>Double-precision <see cref="SgemmWithBias"/>.</summary>
+    public static void DgemmWithBias(bool transA, bool transB, int m, int n, int k, double alpha,
+        ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, ReadOnlySpan<double> bias, Span<double> c, int ldc)
+        => RunWithBias(transA, transB, m, n, k, alpha, a, lda, b, ldb, bias, c, ldc);
+
+    static void RunWithBias<T>(bool transA, bool transB, int m, int n, int k, T alpha,
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, ReadOnlySpan<T> bias, Span<T> c, int ldc)
+        where T : unmanaged, INumber<T>
+    {
+        if (bias.Length != Math.Max(n, 0))
+            throw new ArgumentException($"gemm: expected a bias of n = {n} values, got {bias.Length}");
+        fixed (T* pbias = &MemoryMarshal.GetReference(bias))
+            Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, T.Zero, c, ldc, pbias);
+    }
+
+    static void Run<T>(bool transA, bool transB, int m, int n, int k, T alpha,
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc, T* bias = null)
         where T : unmanaged, INumber<T>
     {
         if (m < 0 || n < 0 || k < 0)
@@ -38,7 +62,7 @@ public static class Gemm
         fixed (T* pb = &MemoryMarshal.GetReference(b))
         fixed (T* pc = &MemoryMarshal.GetReference(c))
         {
-            GemmDriver.Run(new GemmArgs<T>(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc));
+            GemmDriver.Run(new GemmArgs<T>(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, bias: bias));
         }
     }
 

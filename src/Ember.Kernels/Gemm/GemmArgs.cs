@@ -13,9 +13,16 @@ namespace Ember.Kernels.Gemm;
 internal readonly unsafe struct GemmArgs<T>(
     bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc,
     bool transposedC = false, PanelSource aSource = PanelSource.Float, PanelSource bSource = PanelSource.Float,
-    PanelSource cTarget = PanelSource.Float, ushort* halfC = null)
+    PanelSource cTarget = PanelSource.Float, ushort* halfC = null, T* bias = null)
     where T : unmanaged, INumber<T>
 {
+    /// <summary>
+    /// When set (n values, beta 0, float C, never swapped): C = alpha·op(A)·op(B) + bias[j] on every row, the bias
+    /// written into each tile just before its first k-slice adds onto it with beta 1 (torch.addmm's order: the bias is
+    /// the starting value), so no pass of its own reads or writes C.
+    /// </summary>
+    public readonly T* Bias = bias;
+
     public readonly bool TransposedC = transposedC;
     public readonly PanelSource ASource = aSource, BSource = bSource;
 

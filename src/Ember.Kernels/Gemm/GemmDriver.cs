@@ -77,7 +77,8 @@ internal static unsafe class GemmDriver
             Run<T, TKernel>(g.WithPartials((T*)HalfStore.Partials((g.M - 1) * g.Ldc + g.N)));
             return;
         }
-        if (!g.TransposedC && PreferSwapped(g.M, g.N, TKernel.MR, TKernel.NR))
+        // A bias runs along C's rows, so a product with one is never computed as Cᵀ.
+        if (!g.TransposedC && g.Bias == null && PreferSwapped(g.M, g.N, TKernel.MR, TKernel.NR))
         {
             Run<T, TKernel>(g.Swapped());
             return;
@@ -212,7 +213,8 @@ internal static unsafe class GemmDriver
                     else if (nbFull < nb)
                         GemmPacking.PackB<T, TKernel>(g.B, g.Ldb, false, pc, kb, jc + nbFull, nb - nbFull, pb, g.BSource);
                     for (int ir = 0; ir < mb; ir += mr)
-                        Sliver<T, TKernel>(g, ic, mb, pc, kb, jc, nb, ir, 0, nb, pa, pb, directA, directB, beta, scratch);
+                        Sliver<T, TKernel>(g, ic, mb, pc, kb, jc, nb, ir, 0, nb, pa, pb, directA, directB,
+                            pc == 0 && g.Bias != null ? StartFromBias(g, ic + ir, Math.Min(mr, mb - ir), jc, nb) : beta, scratch);
                 }
             }
         }
@@ -310,6 +312,24 @@ internal static unsafe class GemmDriver
     internal static bool ReadInPlace(int k, nint ld, bool sweptOnce, int elementSize, int l1) =>
         ForcedInPlace ?? (sweptOnce || (long)k * ld * elementSize <= 2L * l1);
 
+    /// <summary>
+    /// The bias epilogue (<see cref="GemmArgs{T}.Bias"/>): C[row.., col..] = bias over the rows × cols that one sliver's
+    /// first k-slice is about to store (a few KiB, still in L1 when the kernel adds onto it); returns that slice's beta, 1.
+    /// Kept out of line: a bias branch inside the inlined sliver loop made the JIT's code for every product ~25% slower.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static T StartFromBias<T>(in GemmArgs<T> g, int row, int rows, int col, int cols) where T : unmanaged, INumber<T>
+    {
+        BiasRows(g.Bias + col, g.C + (nint)row * g.Ldc + col, g.Ldc, rows, cols);
+        return T.One;
+    }
+
+    static void BiasRows<T>(T* bias, T* c, nint ldc, int rows, int cols) where T : unmanaged, INumber<T>
+    {
+        uint bytes = (uint)(cols * sizeof(T));
+        for (int i = 0; i < rows; i++, c += ldc) Unsafe.CopyBlockUnaligned(c, bias, bytes);
+    }
+
     // Same operations as the kernel's vector store (alpha·acc, then + beta·C), so edge elements round identically.
     static void StoreEdge<T>(T* acc, int nr, T* c, nint ldc, int rows, int cols, T alpha, T beta)
         where T : unmanaged, INumber<T>
@@ -336,9 +356,14 @@ internal static unsafe class GemmDriver
         }
     }
 
-    // k == 0 or alpha == 0: C = beta·C without touching A or B; beta == 0 overwrites (C may hold NaN).
+    // k == 0 or alpha == 0: C = beta·C (or the bias) without touching A or B; beta == 0 overwrites (C may hold NaN).
     static void ScaleC<T>(in GemmArgs<T> g) where T : unmanaged, INumber<T>
     {
+        if (g.Bias != null)
+        {
+            BiasRows(g.Bias, g.C, g.Ldc, g.M, g.N);
+            return;
+        }
         for (int i = 0; i < g.M; i++)
         {
             var row = new Span<T>(g.C + i * g.Ldc, g.N);

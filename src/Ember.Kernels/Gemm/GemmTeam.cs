@@ -174,7 +174,7 @@ internal static unsafe class GemmTeam
             int jrBegin = group * perGroup * nr, jrEnd = Math.Min(nb, (group + 1) * perGroup * nr);
             int ic0 = ic * Mc, jc0 = jc * Nc;
             T* pa = ABuffer(ic, pc), pb = BBuffer(b);
-            T beta = pc == 0 ? G.Beta : T.One;
+            T beta = pc == 0 ? G.Bias == null ? G.Beta : GemmDriver.StartFromBias(G, ic0 + sliver * mr, Math.Min(mr, mb - sliver * mr), jc0 + jrBegin, Math.Max(0, jrEnd - jrBegin)) : T.One;
             GemmDriver.Sliver<T, TKernel>(G, ic0, mb, pc * Kc, kb, jc0, nb, sliver * mr, jrBegin, jrEnd, pa, pb, DirectA, DirectB, beta, scratch);
         }
     }

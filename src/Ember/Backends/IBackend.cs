@@ -28,6 +28,14 @@ internal interface IBackend
     Tensor Softmax(Tensor x, int dim, bool log);
     /// <summary>Softmax's backward from its output y: y·(g − Σ g·y) (log: g − e^y·Σ g) along <paramref name="dim"/>; g and y of one shape and dtype.</summary>
     Tensor SoftmaxBackward(Tensor grad, Tensor output, int dim, bool log);
-    /// <summary>[b, m, k] × [b, k, n] → [b, m, n] (b may be absent: 2-D).</summary>
-    Tensor MatMul(Tensor a, Tensor b);
+    /// <summary>
+    /// alpha·a·b: [b, m, k] × [b, k, n] → [b, m, n] (b may be absent: 2-D); alpha scales each sum as the GEMM stores it
+    /// (attention's 1/√d), so it costs no pass of its own.
+    /// </summary>
+    Tensor MatMul(Tensor a, Tensor b, double alpha = 1);
+    /// <summary>
+    /// bias + a·b (torch.addmm with beta = alpha = 1): a [m, k], b [k, n], bias [n] added to every row, float32 or
+    /// float64; the product starts from the bias, so no second pass adds it.
+    /// </summary>
+    Tensor AddMm(Tensor bias, Tensor a, Tensor b);
 }

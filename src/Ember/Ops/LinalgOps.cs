@@ -7,10 +7,10 @@ namespace Ember.Ops;
 internal static class LinalgOps
 {
     /// <summary>
-    /// 2-D × 2-D or [*, m, k] × [*, k, n] with equal batch dims (any strides, expanded ones included): the primitive,
-    /// with grads gA = g·Bᵀ, gB = Aᵀ·g.
+    /// alpha·A·B for 2-D × 2-D or [*, m, k] × [*, k, n] with equal batch dims (any strides, expanded ones included): the
+    /// primitive, with grads gA = alpha·g·Bᵀ, gB = alpha·Aᵀ·g (alpha rides in the GEMMs' store, no pass of its own).
     /// </summary>
-    public static Tensor Mm(Tensor a, Tensor b, string op)
+    public static Tensor Mm(Tensor a, Tensor b, string op, double alpha = 1)
     {
         // autocast: both operands in half precision (cast first, so a half activation meets a float32 weight); the
         // backend widens them to float32 for the GEMM and rounds the product once, and the graph saves the half copies
@@ -23,19 +23,42 @@ internal static class LinalgOps
             throw new ArgumentException($"{op}: shapes {a.Shape} and {b.Shape} cannot be multiplied ({a.shape[^1]} != {b.shape[^2]})");
         if (a.Rank != b.Rank || !a.shape.AsSpan(0, a.Rank - 2).SequenceEqual(b.shape.AsSpan(0, b.Rank - 2)))
             throw new ArgumentException($"{op}: expected equal batch dims, got shapes {a.Shape} and {b.Shape}");
-        var y = Backend.Of(a).MatMul(a, b);
+        var y = Backend.Of(a).MatMul(a, b, alpha);
         // A gradient takes the layout of its operand (as PyTorch's mm backward does): for a transposed view such as
         // linear's Wᵀ, (Aᵀ·g) is computed as (gᵀ·A)ᵀ, so W's gradient arrives contiguous instead of as a transposed view
         // that accumulation would copy element by element. Each product sums the same terms in the same order.
         return Recording.Binary(y, a.Rank >= 3 ? "BmmBackward0" : "MmBackward0", a, b,
-            g => IsColumnMajor(a) ? Mm(b, g.MT, op).MT : Mm(g, b.MT, op),
-            g => IsColumnMajor(b) ? Mm(g.MT, a, op).MT : Mm(a.MT, g, op), a, b);
+            g => GradOfLeft(g, a, b, op, alpha), g => GradOfRight(g, a, b, op, alpha), a, b);
+    }
+
+    static Tensor GradOfLeft(Tensor g, Tensor a, Tensor b, string op, double alpha = 1) =>
+        IsColumnMajor(a) ? Mm(b, g.MT, op, alpha).MT : Mm(g, b.MT, op, alpha);
+
+    static Tensor GradOfRight(Tensor g, Tensor a, Tensor b, string op, double alpha = 1) =>
+        IsColumnMajor(b) ? Mm(g.MT, a, op, alpha).MT : Mm(a.MT, g, op, alpha);
+
+    /// <summary>
+    /// bias + a·b for a [m, k], b [k, n], bias [n] (torch.addmm with beta = alpha = 1, linear's fused form): the bias
+    /// rides in the GEMM (no separate add over the product). Grads: g summed over rows for the bias, and mm's for a, b.
+    /// Float32 and float64 outside autocast only; callers fall back to mm + add otherwise.
+    /// </summary>
+    public static Tensor AddMm(Tensor bias, Tensor a, Tensor b)
+    {
+        const string op = "addmm";
+        var y = Backend.Of(a).AddMm(bias, a, b);
+        int[] biasShape = bias.shape;
+        // bias last, as in the composed mm + add it replaces: the engine then reaches the bias's leaf first, as before
+        return Recording.Many(y, "AddmmBackward0", [a, b, bias], (g, node) =>
+            [node.NeedsInputGrad(0) ? GradOfLeft(g, a, b, op) : null,
+             node.NeedsInputGrad(1) ? GradOfRight(g, a, b, op) : null,
+             node.NeedsInputGrad(2) ? g.SumTo(biasShape) : null], a, b);
     }
 
     static bool IsColumnMajor(Tensor t) =>
         t.shape[^1] > 1 && t.shape[^2] > 1 && t.strides[^2] == 1 && t.strides[^1] >= t.shape[^2];
 
-    public static Tensor MatMul(Tensor a, Tensor b)
+    /// <summary>torch.matmul's rules, times <paramref name="alpha"/> (applied by the GEMM as it stores each sum).</summary>
+    public static Tensor MatMul(Tensor a, Tensor b, double alpha = 1)
     {
         if (a.Rank == 0 || b.Rank == 0)
             throw new ArgumentException($"matmul: both arguments need at least 1 dimension, got shapes {a.Shape} and {b.Shape}");
@@ -45,18 +68,18 @@ internal static class LinalgOps
             throw new ArgumentException($"matmul: shapes {a.Shape} and {b.Shape} cannot be multiplied ({inner} != {against})");
         if (a.Rank == 1 && b.Rank == 1)
         {
-            return Mm(a.Unsqueeze(0), b.Unsqueeze(1), "matmul").Reshape();
+            return Mm(a.Unsqueeze(0), b.Unsqueeze(1), "matmul", alpha).Reshape();
         }
-        if (a.Rank == 1) return MatMul(a.Unsqueeze(0), b).Squeeze(-2);
-        if (b.Rank == 1) return MatMul(a, b.Unsqueeze(1)).Squeeze(-1);
+        if (a.Rank == 1) return MatMul(a.Unsqueeze(0), b, alpha).Squeeze(-2);
+        if (b.Rank == 1) return MatMul(a, b.Unsqueeze(1), alpha).Squeeze(-1);
         if (a.shape[^1] != b.shape[^2])
             throw new ArgumentException($"matmul: shapes {a.Shape} and {b.Shape} cannot be multiplied ({a.shape[^1]} != {b.shape[^2]})");
-        if (a.Rank == 2 && b.Rank == 2) return Mm(a, b, "matmul");
+        if (a.Rank == 2 && b.Rank == 2) return Mm(a, b, "matmul", alpha);
         if (b.Rank == 2)
         {
             // [..., m, k] × [k, n]: fold the batch into rows, one GEMM
             var lead = a.shape[..^1];
-            var flat = Mm(a.Reshape(-1, a.shape[^1]), b, "matmul");
+            var flat = Mm(a.Reshape(-1, a.shape[^1]), b, "matmul", alpha);
             return flat.Reshape([.. lead, b.shape[1]]);
         }
         var batchA = a.shape[..^2]; var batchB = b.shape[..^2];
@@ -65,6 +88,6 @@ internal static class LinalgOps
         // never copied (folding it into one dim would copy whatever does not merge, e.g. heads cut from [N, L, E]).
         if (!batchA.AsSpan().SequenceEqual(batch)) a = a.Expand([.. batch, a.shape[^2], a.shape[^1]]);
         if (!batchB.AsSpan().SequenceEqual(batch)) b = b.Expand([.. batch, b.shape[^2], b.shape[^1]]);
-        return Mm(a, b, "matmul");
+        return Mm(a, b, "matmul", alpha);
     }
 }

@@ -419,7 +419,7 @@ public sealed class GemmTests
         finally { GemmDriver.ForcedInPlace = null; }
     }
 
-    static void WithIsa(string isa, Action test)
+    internal static void WithIsa(string isa, Action test)
     {
         GemmDriver.ForcedIsa = Enum.Parse<GemmIsa>(isa);
         try { test(); }

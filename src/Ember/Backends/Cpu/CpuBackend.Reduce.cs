@@ -138,7 +138,7 @@ internal sealed partial class CpuBackend
         return result.ToArray();
     }
 
-    public Tensor MatMul(Tensor a, Tensor b)
+    public Tensor MatMul(Tensor a, Tensor b, double alpha = 1)
     {
         // half types: widened to float32 inside the GEMM's packing (HalfGemm), multiplied with float32 accumulation and
         // rounded once per element as the GEMM stores it (no float32 product)
@@ -156,21 +156,22 @@ internal sealed partial class CpuBackend
         // Each product's offset from the batch strides, whatever they are (a permuted, sliced or expanded view is read
         // where it lies: attention heads [N, H, L, d] cut from an [N, L, E] projection need no copy).
         int[] aOffsets = BatchOffsets(a, batch), bOffsets = BatchOffsets(b, batch);
+        float alpha32 = (float)alpha;
         // Many small products (attention heads: 64×64×32 each) are below the GEMM's own threading threshold, so the
         // batch is split instead; every product is still computed whole by one thread, so the result is unchanged.
         if (batch > 1 && (long)m * n * k < SmallGemmWork && ParallelRange.MaxThreads > 1)
         {
             if (a.DType == DType.Float32)
-                ParallelRange.For(batch, 1, new BatchedGemm<float>(aTrans, bTrans, m, n, k, a.storage.As<float>(), aOffsets, lda,
+                ParallelRange.For(batch, 1, new BatchedGemm<float>(alpha, aTrans, bTrans, m, n, k, a.storage.As<float>(), aOffsets, lda,
                     b.storage.As<float>(), bOffsets, ldb, y.storage.As<float>()));
             else if (a.DType == DType.Float64)
-                ParallelRange.For(batch, 1, new BatchedGemm<double>(aTrans, bTrans, m, n, k, a.storage.As<double>(), aOffsets, lda,
+                ParallelRange.For(batch, 1, new BatchedGemm<double>(alpha, aTrans, bTrans, m, n, k, a.storage.As<double>(), aOffsets, lda,
                     b.storage.As<double>(), bOffsets, ldb, y.storage.As<double>()));
             else if (a.DType == DType.Float16)
-                ParallelRange.For(batch, 1, new BatchedGemm<Half>(aTrans, bTrans, m, n, k, a.storage.As<Half>(), aOffsets, lda,
+                ParallelRange.For(batch, 1, new BatchedGemm<Half>(alpha, aTrans, bTrans, m, n, k, a.storage.As<Half>(), aOffsets, lda,
                     b.storage.As<Half>(), bOffsets, ldb, y.storage.As<Half>()));
             else
-                ParallelRange.For(batch, 1, new BatchedGemm<BFloat16>(aTrans, bTrans, m, n, k, a.storage.As<BFloat16>(), aOffsets, lda,
+                ParallelRange.For(batch, 1, new BatchedGemm<BFloat16>(alpha, aTrans, bTrans, m, n, k, a.storage.As<BFloat16>(), aOffsets, lda,
                     b.storage.As<BFloat16>(), bOffsets, ldb, y.storage.As<BFloat16>()));
             return y;
         }
@@ -179,23 +180,44 @@ internal sealed partial class CpuBackend
             switch (a.DType)
             {
                 case DType.Float32:
-                    Gemm.Sgemm(aTrans, bTrans, m, n, k, 1f, a.storage.As<float>().AsSpan(aOffsets[i]), lda,
+                    Gemm.Sgemm(aTrans, bTrans, m, n, k, alpha32, a.storage.As<float>().AsSpan(aOffsets[i]), lda,
                         b.storage.As<float>().AsSpan(bOffsets[i]), ldb, 0f, y.storage.As<float>().AsSpan(i * m * n, m * n), n);
                     break;
                 case DType.Float64:
-                    Gemm.Dgemm(aTrans, bTrans, m, n, k, 1d, a.storage.As<double>().AsSpan(aOffsets[i]), lda,
+                    Gemm.Dgemm(aTrans, bTrans, m, n, k, alpha, a.storage.As<double>().AsSpan(aOffsets[i]), lda,
                         b.storage.As<double>().AsSpan(bOffsets[i]), ldb, 0d, y.storage.As<double>().AsSpan(i * m * n, m * n), n);
                     break;
                 case DType.Float16:
-                    HalfGemm.Multiply(aTrans, bTrans, m, n, k, 1f, a.storage.As<Half>().AsSpan(aOffsets[i]), lda,
+                    HalfGemm.Multiply(aTrans, bTrans, m, n, k, alpha32, a.storage.As<Half>().AsSpan(aOffsets[i]), lda,
                         b.storage.As<Half>().AsSpan(bOffsets[i]), ldb, y.storage.As<Half>().AsSpan(i * m * n, m * n), n);
                     break;
                 default:
-                    HalfGemm.Multiply(aTrans, bTrans, m, n, k, 1f, a.storage.As<BFloat16>().AsSpan(aOffsets[i]), lda,
+                    HalfGemm.Multiply(aTrans, bTrans, m, n, k, alpha32, a.storage.As<BFloat16>().AsSpan(aOffsets[i]), lda,
                         b.storage.As<BFloat16>().AsSpan(bOffsets[i]), ldb, y.storage.As<BFloat16>().AsSpan(i * m * n, m * n), n);
                     break;
             }
         }
+        return y;
+    }
+
+    public Tensor AddMm(Tensor bias, Tensor a, Tensor b)
+    {
+        a.DType.RequireFloat32Or64("addmm");
+        if (b.DType != a.DType || bias.DType != a.DType)
+            throw new ArgumentException($"addmm: expected bias, mat1 and mat2 of one dtype, got {bias.DType.TorchName()}, {a.DType.TorchName()} and {b.DType.TorchName()}");
+        if (a.Rank != 2 || b.Rank != 2 || bias.Rank != 1 || a.shape[1] != b.shape[0] || bias.shape[0] != b.shape[1])
+            throw new ArgumentException($"addmm: expected bias [n], mat1 [m, k] and mat2 [k, n], got {bias.Shape}, {a.Shape} and {b.Shape}");
+        int m = a.shape[0], k = a.shape[1], n = b.shape[1];
+        var y = Empty(a.DType, [m, n], false);
+        var (aTrans, lda) = GemmOperand(ref a);
+        var (bTrans, ldb) = GemmOperand(ref b);
+        if (!bias.IsContiguous) bias = bias.Detach().Contiguous();
+        if (a.DType == DType.Float32)
+            Gemm.SgemmWithBias(aTrans, bTrans, m, n, k, 1f, a.storage.As<float>().AsSpan(a.offset), lda, b.storage.As<float>().AsSpan(b.offset), ldb,
+                bias.Span<float>(), y.Span<float>(), n);
+        else
+            Gemm.DgemmWithBias(aTrans, bTrans, m, n, k, 1d, a.storage.As<double>().AsSpan(a.offset), lda, b.storage.As<double>().AsSpan(b.offset), ldb,
+                bias.Span<double>(), y.Span<double>(), n);
         return y;
     }
 
@@ -230,7 +252,7 @@ internal sealed partial class CpuBackend
     }
 
     /// <summary>Products [start, end) of a batch, <paramref name="y"/> of the operands' type.</summary>
-    readonly struct BatchedGemm<T>(bool aTrans, bool bTrans, int m, int n, int k, T[] a, int[] aOffsets, int lda,
+    readonly struct BatchedGemm<T>(double alpha, bool aTrans, bool bTrans, int m, int n, int k, T[] a, int[] aOffsets, int lda,
         T[] b, int[] bOffsets, int ldb, T[] y) : IRangeAction where T : unmanaged
     {
         public void Invoke(int start, int end)
@@ -238,16 +260,16 @@ internal sealed partial class CpuBackend
             for (int i = start; i < end; i++)
             {
                 if (typeof(T) == typeof(float))
-                    Gemm.Sgemm(aTrans, bTrans, m, n, k, 1f, ((float[])(object)a).AsSpan(aOffsets[i]), lda,
+                    Gemm.Sgemm(aTrans, bTrans, m, n, k, (float)alpha, ((float[])(object)a).AsSpan(aOffsets[i]), lda,
                         ((float[])(object)b).AsSpan(bOffsets[i]), ldb, 0f, ((float[])(object)y).AsSpan(i * m * n, m * n), n);
                 else if (typeof(T) == typeof(double))
-                    Gemm.Dgemm(aTrans, bTrans, m, n, k, 1d, ((double[])(object)a).AsSpan(aOffsets[i]), lda,
+                    Gemm.Dgemm(aTrans, bTrans, m, n, k, alpha, ((double[])(object)a).AsSpan(aOffsets[i]), lda,
                         ((double[])(object)b).AsSpan(bOffsets[i]), ldb, 0d, ((double[])(object)y).AsSpan(i * m * n, m * n), n);
                 else if (typeof(T) == typeof(Half))
-                    HalfGemm.Multiply(aTrans, bTrans, m, n, k, 1f, ((Half[])(object)a).AsSpan(aOffsets[i]), lda,
+                    HalfGemm.Multiply(aTrans, bTrans, m, n, k, (float)alpha, ((Half[])(object)a).AsSpan(aOffsets[i]), lda,
                         ((Half[])(object)b).AsSpan(bOffsets[i]), ldb, ((Half[])(object)y).AsSpan(i * m * n, m * n), n);
                 else
-                    HalfGemm.Multiply(aTrans, bTrans, m, n, k, 1f, ((BFloat16[])(object)a).AsSpan(aOffsets[i]), lda,
+                    HalfGemm.Multiply(aTrans, bTrans, m, n, k, (float)alpha, ((BFloat16[])(object)a).AsSpan(aOffsets[i]), lda,
                         ((BFloat16[])(object)b).AsSpan(bOffsets[i]), ldb, ((BFloat16[])(object)y).AsSpan(i * m * n, m * n), n);
             }
         }

@@ -24,7 +24,8 @@ public static partial class F
             throw new ArgumentException("scaled_dot_product_attention: an explicit attn_mask should not be set when is_causal=true");
         int l = query.Size(-2), s = key.Size(-2);
         double sc = scale ?? 1 / Math.Sqrt(query.Size(-1));
-        var scores = query.MatMul(key.Transpose(-2, -1)) * sc;
+        // the scale rides in the GEMM's alpha: no pass over the scores forward, none over their gradient backward
+        var scores = Ops.LinalgOps.MatMul(query, key.Transpose(-2, -1), sc);
         if (isCausal) scores = scores.MaskedFill(CausalMask(l, s).LogicalNot(), double.NegativeInfinity);
         else if (attnMask is not null)
             scores = attnMask.DType == DType.Bool

@@ -12,12 +12,27 @@ public static partial class F
             throw new ArgumentException($"linear: expected a 2-D weight [out_features, in_features], got shape {weight.Shape}");
         if (input.Rank == 0 || input.Size(-1) != weight.Size(1))
             throw new ArgumentException($"linear: expected input with {weight.Size(1)} features in its last dimension, got input shape {input.Shape} (weight shape {weight.Shape})");
+        if (bias is not null && FusesBias(input, weight, bias))
+        {
+            // PyTorch's addmm: a 2-D input, or a contiguous one flattened to rows and viewed back (its _flatten_nd_linear)
+            if (input.Rank == 2) return Ops.LinalgOps.AddMm(bias, input, weight.T);
+            int rows = 1;
+            for (int d = 0; d < input.Rank - 1; d++) rows *= input.Size(d);
+            var flat = Ops.LinalgOps.AddMm(bias, input.Reshape(rows, weight.Size(1)), weight.T);
+            return flat.Reshape([.. input.Shape.ToArray()[..^1], weight.Size(0)]);
+        }
         var y = input.MatMul(weight.T);
         // autocast casts linear's bias with its other operands, so the output stays in half precision
         if (bias is not null) bias = Ops.PrecisionOps.ForAutocast(bias);
-        // PyTorch fuses a 2-D input with a bias into one addmm
         return bias is null ? y : input.Rank == 2 ? Autograd.Recording.Named(y + bias, "AddmmBackward0", input, weight, bias) : y + bias;
     }
+
+    // The fused form where the GEMM can start from the bias: float32/float64 outside autocast, a 1-D bias of out_features,
+    // and an input that is 2-D or flattens to rows without a copy.
+    static bool FusesBias(Tensor input, Tensor weight, Tensor bias) =>
+        Training.Amp.Autocast.Active is null && input.DType is DType.Float32 or DType.Float64
+        && weight.DType == input.DType && bias.DType == input.DType && bias.Rank == 1 && bias.Size(0) == weight.Size(0)
+        && (input.Rank == 2 || input.IsContiguous);
 
     /// <summary>
     /// y = x₁ᵀ·A·x₂ + b per output feature (torch.nn.functional.bilinear). x₁: [*, in1], x₂: [*, in2],
