@@ -15,8 +15,12 @@ for a in "$@"; do if [ "$a" = --no-docs ]; then docs=(); else args+=("$a"); fi; 
 # libtorch (ATen's kernels, MKL, oneDNN), so each path is compared with the peer on the same vector width.
 # .NET 10 ignores DOTNET_EnableAVX512F, so it is mapped to DOTNET_EnableAVX512. Limits already set are kept.
 if [ "${DOTNET_EnableAVX512F:-}" = 0 ]; then export DOTNET_EnableAVX512=0; fi
+# MKL (linked into libtorch_cpu.so) ignores MKL_ENABLE_INSTRUCTIONS=SSE4_2 for its sgemm here (session 16: 86-92
+# GFLOP per CPU-second on one thread, over the 128-bit peak); MKL_CBWR=COMPATIBLE holds it to SSE2 (36-40), so the
+# Vector128 rows compare 128-bit GEMMs (bench peer-gemm; docs/bench-logs/2026-12-05-session16-s16-v128-ab.txt).
 if [ "${DOTNET_EnableAVX2:-}" = 0 ] || [ "${DOTNET_EnableAVX:-}" = 0 ]; then
   export DOTNET_EnableAVX512=0 ATEN_CPU_CAPABILITY=${ATEN_CPU_CAPABILITY:-default} MKL_ENABLE_INSTRUCTIONS=${MKL_ENABLE_INSTRUCTIONS:-SSE4_2} ONEDNN_MAX_CPU_ISA=${ONEDNN_MAX_CPU_ISA:-SSE41}
+  export MKL_CBWR=${MKL_CBWR:-COMPATIBLE}
 elif [ "${DOTNET_EnableAVX512:-}" = 0 ]; then
   export ATEN_CPU_CAPABILITY=${ATEN_CPU_CAPABILITY:-avx2} MKL_ENABLE_INSTRUCTIONS=${MKL_ENABLE_INSTRUCTIONS:-AVX2} ONEDNN_MAX_CPU_ISA=${ONEDNN_MAX_CPU_ISA:-AVX2}
 fi

@@ -37,7 +37,7 @@ public static class MachineLimits
     static string Switches()
     {
         string[] names = ["DOTNET_EnableAVX512", "DOTNET_EnableAVX512F", "DOTNET_EnableAVX2", "DOTNET_EnableAVX", "DOTNET_PreferredVectorBitWidth",
-            "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA"];
+            "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "MKL_CBWR", "ONEDNN_MAX_CPU_ISA"];
         var set = new List<string>();
         foreach (string name in names)
             if (Environment.GetEnvironmentVariable(name) is string value) set.Add($"{name}={value}");

@@ -19,8 +19,8 @@ namespace Ember.Kernels.Conv;
 /// micro-kernel's columns) whose 16 V panels and 16 M panels fit half the L2; a thread takes whole blocks: it
 /// transforms the block's input tiles (the tiles of a row in the vector lanes, the input row split into even and odd
 /// columns), runs the 16 GEMMs and transforms the result straight into the output, with the bias or the fused epilogue.
-/// Every output element is computed by the same sequence whatever the thread count. Float32 on the AVX-512 and AVX2
-/// paths; the rounding is a few times the direct convolution's (the transforms add and halve, they do not scale up).
+/// Every output element is computed by the same sequence whatever the thread count. Float32 on the AVX-512, AVX2 and
+/// Vector128 paths; the rounding is a few times the direct convolution's (the transforms add and halve, they do not scale up).
 /// </remarks>
 internal static unsafe class WinogradConv
 {
@@ -36,7 +36,7 @@ internal static unsafe class WinogradConv
     /// </summary>
     public static bool AppliesToInputGradient(in Conv2dGeometry adjoint) => Supports(adjoint) && (Forced ?? Pays(adjoint));
 
-    /// <summary>3×3, stride 1, dilation 1, one group, a non-empty batch, on the AVX-512 or AVX2 GEMM path.</summary>
+    /// <summary>3×3, stride 1, dilation 1, one group, a non-empty batch, on the AVX-512, AVX2 or Vector128 GEMM path.</summary>
     public static bool Supports(in Conv2dGeometry g) =>
         g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideHeight == 1 && g.StrideWidth == 1
         && g.DilationHeight == 1 && g.DilationWidth == 1 && g.Groups == 1 && g.Batch > 0
@@ -44,6 +44,7 @@ internal static unsafe class WinogradConv
         {
             GemmIsa.Vector512 => Avx512F.IsSupported,
             GemmIsa.Vector256 => Avx2.IsSupported && Fma.IsSupported,
+            GemmIsa.Vector128 => WinogradLanes128.IsSupported,
             _ => false,
         };
 
@@ -56,8 +57,16 @@ internal static unsafe class WinogradConv
     static bool Pays(in Conv2dGeometry g)
     {
         long tiles = (long)g.Batch * ((g.OutHeight + 1) / 2) * ((g.OutWidth + 1) / 2);
+        if (GemmDriver.SelectedIsa == GemmIsa.Vector128) return PaysAt128Bits(g, tiles);
         return g.InChannels >= 16 && g.OutChannels >= 16 && tiles >= Math.Max(96L, (long)g.InChannels * g.OutChannels / 1024);
     }
+
+    /// <summary>
+    /// The Vector128 rule (docs/bench-logs/2026-12-05-session16-s16-v128-ab.txt): at 128 bits the GEMM is the whole cost
+    /// and the transforms little beside it, so Winograd measured 1.4-2.4× faster on every shape of the sweep, down to 16
+    /// tiles of 512 channels (1×512×7×7) and 16 channels; below 16 channels or 16 tiles it was not measured.
+    /// </summary>
+    static bool PaysAt128Bits(in Conv2dGeometry g, long tiles) => g.InChannels >= 16 && g.OutChannels >= 16 && tiles >= 16;
 
     /// <summary>
     /// out[n] = act(conv2d(x, w)[n]·scale + shift (+ residual[n])), images <paramref name="imageStride"/> apart in y
@@ -76,6 +85,9 @@ internal static unsafe class WinogradConv
                 break;
             case GemmIsa.Vector256:
                 Forward<Simd256<float>, WinogradLanes256, MicroKernel256<float>>(g, x, w, scale, shift, activation, y, residual, imageStride);
+                break;
+            case GemmIsa.Vector128:
+                Forward<Simd128<float>, WinogradLanes128, MicroKernel128<float>>(g, x, w, scale, shift, activation, y, residual, imageStride);
                 break;
             default: throw new NotSupportedException($"Winograd conv2d: no kernel for the {GemmDriver.SelectedIsa} path");
         }

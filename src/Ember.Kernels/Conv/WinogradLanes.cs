@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using Ember.Kernels.Operators;
 
@@ -70,4 +71,51 @@ internal readonly unsafe struct WinogradLanes256 : IWinogradLanes<Simd256<float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<float> FirstLanes(int count) =>
         Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
+}
+
+/// <summary>
+/// Vector128 (SSE on x64, NEON on ARM64): two-source shuffles (shufps and unpcklps/unpckhps, or uzp and zip), and a
+/// row's last tiles stored through a partial copy (SSE has no plain masked store).
+/// </summary>
+internal readonly unsafe struct WinogradLanes128 : IWinogradLanes<Simd128<float>>
+{
+    /// <summary>Whether this machine has the shuffles.</summary>
+    public static bool IsSupported => Sse.IsSupported || AdvSimd.Arm64.IsSupported;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Deinterleave(float* p, out Simd128<float> even, out Simd128<float> odd)
+    {
+        Vector128<float> a = Vector128.Load(p), b = Vector128.Load(p + 4);
+        if (Sse.IsSupported)
+        {
+            even = new(Sse.Shuffle(a, b, 0b10_00_10_00));
+            odd = new(Sse.Shuffle(a, b, 0b11_01_11_01));
+        }
+        else if (AdvSimd.Arm64.IsSupported)
+        {
+            even = new(AdvSimd.Arm64.UnzipEven(a, b));
+            odd = new(AdvSimd.Arm64.UnzipOdd(a, b));
+        }
+        else throw new PlatformNotSupportedException("WinogradLanes128: neither SSE nor ARM64 NEON");
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreInterleaved(float* p, Simd128<float> even, Simd128<float> odd, int count)
+    {
+        Simd128<float> first, second;
+        if (Sse.IsSupported)
+        {
+            first = new(Sse.UnpackLow(even.Value, odd.Value));
+            second = new(Sse.UnpackHigh(even.Value, odd.Value));
+        }
+        else if (AdvSimd.Arm64.IsSupported)
+        {
+            first = new(AdvSimd.Arm64.ZipLow(even.Value, odd.Value));
+            second = new(AdvSimd.Arm64.ZipHigh(even.Value, odd.Value));
+        }
+        else throw new PlatformNotSupportedException("WinogradLanes128: neither SSE nor ARM64 NEON");
+        if (count >= 8) { first.Store(p); second.Store(p + 4); }
+        else if (count > 4) { first.Store(p); second.StorePartial(p + 4, count - 4); }
+        else first.StorePartial(p, count);
+    }
 }

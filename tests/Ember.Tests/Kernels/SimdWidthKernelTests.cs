@@ -171,7 +171,10 @@ public class SimdWidthKernelTests
                 int slot = i / x.Length;
                 if (tableErf && slot is 0 or 2 or 3)
                 {
-                    Assert.True(reference[i] == y[i] || Math.Abs(reference[i] - y[i]) <= 3e-7 * Math.Max(1, Math.Abs(reference[i])) || (float.IsNaN(reference[i]) && float.IsNaN(y[i])),
+                    // Two erfs within 1.5e-7 each differ by up to 3e-7, which GELU multiplies by up to |x|/2 (GELU(−5.47) is
+                    // −1.2e-7: the split-chain erf gives −3.3e-7, the AVX-512 table −0, 1 + erf being a few ulp of 1).
+                    double scale = Math.Max(1, Math.Max(Math.Abs(reference[i]), slot == 0 ? 0 : Math.Abs(x[i % x.Length]) / 2));
+                    Assert.True(reference[i] == y[i] || Math.Abs(reference[i] - y[i]) <= 3e-7 * scale || (float.IsNaN(reference[i]) && float.IsNaN(y[i])),
                         $"{width}: element {i} (input {x[i % x.Length]:R}) is {y[i]:R}, Vector128 gave {reference[i]:R}");
                     continue;
                 }
