@@ -55,6 +55,17 @@ public static partial class Torch
         set => Backends.Cpu.StoragePool.Enabled = value;
     }
 
+    /// <summary>
+    /// The most bytes of free buffers the storage pool keeps (default min(1 GiB, an eighth of the available memory));
+    /// beyond it the least recently wanted sizes are dropped to the GC. A workload whose buffers outgrow it misses the
+    /// pool every step: fresh allocations, page faults and induced collections.
+    /// </summary>
+    public static long PoolLimitBytes
+    {
+        get => Backends.Cpu.StoragePool.LimitBytes;
+        set => Backends.Cpu.StoragePool.LimitBytes = value;
+    }
+
     /// <summary>Releases the buffers waiting in the storage pool to the GC (torch.cuda.empty_cache's counterpart).</summary>
     public static void EmptyCache() => Backends.Cpu.StoragePool.Clear();
 

@@ -272,6 +272,21 @@ public class TransformTests
     }
 
     [Fact]
+    public void BilinearResizeGivesTheBitsOfTheOneColumnForm()
+    {
+        // shrinking, enlarging and windowed resizes whose output widths leave tails after the eight-column gathers
+        var rng = new Random(3);
+        var image = Torch.FromArray([.. Enumerable.Range(0, 3 * 70 * 90).Select(_ => (float)rng.NextDouble())], [3, 70, 90]);
+        (int OutH, int OutW, int Top, int Left, int H, int W)[] cases = [(35, 45, 0, 0, 70, 90), (100, 133, 0, 0, 70, 90), (13, 7, 5, 9, 40, 50), (70, 90, 0, 0, 70, 90), (3, 321, 2, 3, 60, 80)];
+        foreach (var (outH, outW, top, left, h, w) in cases)
+        {
+            var vector = ImageKernels.ResizeBilinear(image, outH, outW, top, left, h, w).ToArray<float>();
+            var reference = ImageKernels.ResizeBilinear(image, outH, outW, top, left, h, w, vector: false).ToArray<float>();
+            Assert.Equal(reference.Select(BitConverter.SingleToInt32Bits), vector.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
+    [Fact]
     public void FlipAverageTtaAveragesOverFlips()
     {
         var x = Ramp(1, 1, 2, 3).Reshape(1, 1, 2, 3);

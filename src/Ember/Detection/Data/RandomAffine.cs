@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Ember.Data;
 
 namespace Ember.Detection.Data;
@@ -39,9 +41,10 @@ public sealed class RandomAffine(double degrees = 0, double translate = 0.1, dou
 
     /// <summary>
     /// Applies the affine map m (row-major 2×3, continuous coordinates where pixel i spans [i, i + 1)) to the image and
-    /// its boxes; <paramref name="scale"/> is the map's scale, used by the box filter.
+    /// its boxes; <paramref name="scale"/> is the map's scale, used by the box filter. <paramref name="vector"/> false keeps
+    /// to the one-pixel-at-a-time form (the vector rows' test oracle).
     /// </summary>
-    internal static (Tensor Image, Tensor Boxes) Warp(Tensor image, Tensor boxes, double[] m, int outH, int outW, double scale, float fill)
+    internal static (Tensor Image, Tensor Boxes) Warp(Tensor image, Tensor boxes, double[] m, int outH, int outW, double scale, float fill, bool vector = true)
     {
         var (c, h, w) = DataTensors.Chw(image, "RandomAffine");
         double det = m[0] * m[4] - m[1] * m[3];
@@ -52,47 +55,16 @@ public sealed class RandomAffine(double degrees = 0, double translate = 0.1, dou
         var src = DataTensors.Floats(image);
         // every output pixel is written below, so a pooled (uncleared) buffer will do: the output size repeats per item
         var warped = DataTensors.NewPooledImage(c, outH, outW, "RandomAffine", out var dst);
-        int plane = h * w, outPlane = outH * outW;
         // the x terms of the inverse map once per column, the y terms once per row: the same products and sums, in the
         // same order, as evaluating i00·(x + ½) + i01·(y + ½) + i02 − ½ per pixel
         var colX = new double[outW];
         var colY = new double[outW];
         for (int x = 0; x < outW; x++) { colX[x] = i00 * (x + 0.5); colY[x] = i10 * (x + 0.5); }
-        ref float s0 = ref MemoryMarshal.GetReference(src);
-        ref float d0 = ref MemoryMarshal.GetArrayDataReference(dst);
         for (int y = 0; y < outH; y++)
         {
             double rowX = i01 * (y + 0.5), rowY = i11 * (y + 0.5);
-            for (int x = 0; x < outW; x++)
-            {
-                double sx = colX[x] + rowX + i02 - 0.5, sy = colY[x] + rowY + i12 - 0.5;
-                int x0 = (int)Math.Floor(sx), y0 = (int)Math.Floor(sy);
-                float fx = (float)(sx - x0), fy = (float)(sy - y0);
-                int at = y * outW + x;
-                if ((uint)x0 < (uint)(w - 1) && (uint)y0 < (uint)(h - 1))
-                {
-                    // all four neighbours inside (most pixels): no fill tests; indices proven in range above
-                    for (int ch = 0; ch < c; ch++)
-                    {
-                        ref float p = ref Unsafe.Add(ref s0, ch * plane + y0 * w + x0);
-                        float p00 = p, p10 = Unsafe.Add(ref p, 1), p01 = Unsafe.Add(ref p, w), p11 = Unsafe.Add(ref p, w + 1);
-                        float top = p00 + (p10 - p00) * fx, bottom = p01 + (p11 - p01) * fx;
-                        Unsafe.Add(ref d0, ch * outPlane + at) = top + (bottom - top) * fy;
-                    }
-                    continue;
-                }
-                bool in00 = x0 >= 0 && x0 < w && y0 >= 0 && y0 < h, in10 = x0 + 1 >= 0 && x0 + 1 < w && y0 >= 0 && y0 < h;
-                bool in01 = x0 >= 0 && x0 < w && y0 + 1 >= 0 && y0 + 1 < h, in11 = x0 + 1 >= 0 && x0 + 1 < w && y0 + 1 >= 0 && y0 + 1 < h;
-                for (int ch = 0; ch < c; ch++)
-                {
-                    int o = ch * plane;
-                    // outside neighbours read as fill, as OpenCV's BORDER_CONSTANT does
-                    float p00 = in00 ? src[o + y0 * w + x0] : fill, p10 = in10 ? src[o + y0 * w + x0 + 1] : fill;
-                    float p01 = in01 ? src[o + (y0 + 1) * w + x0] : fill, p11 = in11 ? src[o + (y0 + 1) * w + x0 + 1] : fill;
-                    float top = p00 + (p10 - p00) * fx, bottom = p01 + (p11 - p01) * fx;
-                    dst[ch * outPlane + at] = top + (bottom - top) * fy;
-                }
-            }
+            int x = vector && Avx2.IsSupported ? WarpRowVector(src, dst, c, h, w, outH, outW, y, colX, colY, rowX, rowY, i02, i12, fill) : 0;
+            WarpRowScalar(src, dst, c, h, w, outH, outW, y, x, outW, colX, colY, rowX, rowY, i02, i12, fill);
         }
         var b = DetectionBoxes.Rows(boxes, "RandomAffine", "pixel boxes [n, 5] (x1, y1, x2, y2, class)");
         var kept = new List<float>(b.Length);
@@ -110,6 +82,107 @@ public sealed class RandomAffine(double degrees = 0, double translate = 0.1, dou
             kept.Add((float)minX); kept.Add((float)minY); kept.Add((float)maxX); kept.Add((float)maxY); kept.Add(b[r + 4]);
         }
         return (warped, DataTensors.Wrap([.. kept], kept.Count / 5, 5));
+    }
+
+    // Columns [x, end) of output row y, one pixel at a time: bilinear where all four neighbours are inside, and with
+    // outside neighbours reading as fill (OpenCV's BORDER_CONSTANT) elsewhere.
+    static void WarpRowScalar(ReadOnlySpan<float> src, float[] dst, int c, int h, int w, int outH, int outW, int y, int x, int end,
+        double[] colX, double[] colY, double rowX, double rowY, double i02, double i12, float fill)
+    {
+        int plane = h * w, outPlane = outH * outW;
+        ref float s0 = ref MemoryMarshal.GetReference(src);
+        ref float d0 = ref MemoryMarshal.GetArrayDataReference(dst);
+        for (; x < end; x++)
+        {
+            double sx = colX[x] + rowX + i02 - 0.5, sy = colY[x] + rowY + i12 - 0.5;
+            int x0 = (int)Math.Floor(sx), y0 = (int)Math.Floor(sy);
+            float fx = (float)(sx - x0), fy = (float)(sy - y0);
+            int at = y * outW + x;
+            if ((uint)x0 < (uint)(w - 1) && (uint)y0 < (uint)(h - 1))
+            {
+                // all four neighbours inside (most pixels): no fill tests; indices proven in range above
+                for (int ch = 0; ch < c; ch++)
+                {
+                    ref float p = ref Unsafe.Add(ref s0, ch * plane + y0 * w + x0);
+                    float p00 = p, p10 = Unsafe.Add(ref p, 1), p01 = Unsafe.Add(ref p, w), p11 = Unsafe.Add(ref p, w + 1);
+                    float top = p00 + (p10 - p00) * fx, bottom = p01 + (p11 - p01) * fx;
+                    Unsafe.Add(ref d0, ch * outPlane + at) = top + (bottom - top) * fy;
+                }
+                continue;
+            }
+            bool in00 = x0 >= 0 && x0 < w && y0 >= 0 && y0 < h, in10 = x0 + 1 >= 0 && x0 + 1 < w && y0 >= 0 && y0 < h;
+            bool in01 = x0 >= 0 && x0 < w && y0 + 1 >= 0 && y0 + 1 < h, in11 = x0 + 1 >= 0 && x0 + 1 < w && y0 + 1 >= 0 && y0 + 1 < h;
+            for (int ch = 0; ch < c; ch++)
+            {
+                int o = ch * plane;
+                float p00 = in00 ? src[o + y0 * w + x0] : fill, p10 = in10 ? src[o + y0 * w + x0 + 1] : fill;
+                float p01 = in01 ? src[o + (y0 + 1) * w + x0] : fill, p11 = in11 ? src[o + (y0 + 1) * w + x0 + 1] : fill;
+                float top = p00 + (p10 - p00) * fx, bottom = p01 + (p11 - p01) * fx;
+                dst[ch * outPlane + at] = top + (bottom - top) * fy;
+            }
+        }
+    }
+
+    // Output row y eight columns at a time, with WarpRowScalar's arithmetic: source positions in double, the fractions
+    // rounded to float, the blends as separate multiplies and adds, so the pixels are bit for bit the same. A group whose
+    // eight pixels all have their four neighbours inside the image is gathered with AVX2; any other (the border, the fill
+    // around a shrunk mosaic) goes to WarpRowScalar. Returns the first column of the tail left to the caller.
+    static unsafe int WarpRowVector(ReadOnlySpan<float> src, float[] dst, int c, int h, int w, int outH, int outW, int y,
+        double[] colX, double[] colY, double rowX, double rowY, double i02, double i12, float fill)
+    {
+        const int Lanes = 8;
+        int plane = h * w, outPlane = outH * outW;
+        var half = Vector256.Create(0.5);
+        var offX = Vector256.Create(rowX);
+        var offY = Vector256.Create(rowY);
+        var biasX = Vector256.Create(i02);
+        var biasY = Vector256.Create(i12);
+        var lastX = Vector256.Create((double)(w - 2));
+        var lastY = Vector256.Create((double)(h - 2));
+        var width = Vector256.Create(w);
+        int x = 0;
+        fixed (float* s = src)
+        fixed (float* d = dst)
+        fixed (double* cx = colX)
+        fixed (double* cy = colY)
+            for (; x <= outW - Lanes; x += Lanes)
+            {
+                var sxLo = Avx.LoadVector256(cx + x) + offX + biasX - half;
+                var sxHi = Avx.LoadVector256(cx + x + 4) + offX + biasX - half;
+                var syLo = Avx.LoadVector256(cy + x) + offY + biasY - half;
+                var syHi = Avx.LoadVector256(cy + x + 4) + offY + biasY - half;
+                var x0Lo = Vector256.Floor(sxLo);
+                var x0Hi = Vector256.Floor(sxHi);
+                var y0Lo = Vector256.Floor(syLo);
+                var y0Hi = Vector256.Floor(syHi);
+                // inside: 0 ≤ x0 ≤ w − 2 and 0 ≤ y0 ≤ h − 2 in every lane (false for NaN)
+                var inside = Vector256.GreaterThanOrEqual(x0Lo, Vector256<double>.Zero) & Vector256.LessThanOrEqual(x0Lo, lastX)
+                    & Vector256.GreaterThanOrEqual(x0Hi, Vector256<double>.Zero) & Vector256.LessThanOrEqual(x0Hi, lastX)
+                    & Vector256.GreaterThanOrEqual(y0Lo, Vector256<double>.Zero) & Vector256.LessThanOrEqual(y0Lo, lastY)
+                    & Vector256.GreaterThanOrEqual(y0Hi, Vector256<double>.Zero) & Vector256.LessThanOrEqual(y0Hi, lastY);
+                if (!Vector256.EqualsAll(inside.AsInt64(), Vector256<long>.AllBitsSet))
+                {
+                    WarpRowScalar(src, dst, c, h, w, outH, outW, y, x, x + Lanes, colX, colY, rowX, rowY, i02, i12, fill);
+                    continue;
+                }
+                var fx = Vector256.Narrow(sxLo - x0Lo, sxHi - x0Hi);
+                var fy = Vector256.Narrow(syLo - y0Lo, syHi - y0Hi);
+                // the floors are whole numbers inside the image, exact as float and as int
+                var index = Vector256.ConvertToInt32(Vector256.Narrow(y0Lo, y0Hi)) * width + Vector256.ConvertToInt32(Vector256.Narrow(x0Lo, x0Hi));
+                int at = y * outW + x;
+                for (int ch = 0; ch < c; ch++)
+                {
+                    float* p = s + ch * plane;
+                    var p00 = Avx2.GatherVector256(p, index, 4);
+                    var p10 = Avx2.GatherVector256(p + 1, index, 4);
+                    var p01 = Avx2.GatherVector256(p + w, index, 4);
+                    var p11 = Avx2.GatherVector256(p + w + 1, index, 4);
+                    var top = p00 + (p10 - p00) * fx;
+                    var bottom = p01 + (p11 - p01) * fx;
+                    (top + (bottom - top) * fy).Store(d + ch * outPlane + at);
+                }
+            }
+        return x;
     }
 
     /// <summary>

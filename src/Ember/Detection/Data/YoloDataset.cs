@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Ember.Data;
 
 namespace Ember.Detection.Data;
@@ -166,8 +168,36 @@ public sealed class YoloDataset : IDataset<DetectionSample>
     {
         if (cache?[index] is not byte[] bytes) return null;
         if (buffer is null || buffer.Length < bytes.Length) buffer = new float[bytes.Length];
-        for (int i = 0; i < bytes.Length; i++) buffer[i] = bytes[i] * (1f / 255f);
+        ToUnit(bytes, buffer);
         return DataTensors.Wrap(buffer, 3, samples[index].Height, samples[index].Width);
+    }
+
+    /// <summary>
+    /// into[i] = bytes[i]·(1/255) in float, 32 bytes at a time where Vector256 is accelerated (the conversion is exact
+    /// and the product the same single rounding, so the values are those of the scalar loop that does the tail).
+    /// </summary>
+    internal static void ToUnit(ReadOnlySpan<byte> bytes, Span<float> into)
+    {
+        if (into.Length < bytes.Length) throw new ArgumentException($"YoloDataset: {into.Length} floats cannot hold {bytes.Length} pixel values");
+        const float Scale = 1f / 255f;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref byte b0 = ref MemoryMarshal.GetReference(bytes);
+            ref float f0 = ref MemoryMarshal.GetReference(into);
+            var scale = Vector256.Create(Scale);
+            for (; i <= bytes.Length - Vector256<byte>.Count; i += Vector256<byte>.Count)
+            {
+                var (lower, upper) = Vector256.Widen(Vector256.LoadUnsafe(ref b0, (nuint)i));
+                var (q0, q1) = Vector256.Widen(lower);
+                var (q2, q3) = Vector256.Widen(upper);
+                (Vector256.ConvertToSingle(q0.AsInt32()) * scale).StoreUnsafe(ref f0, (nuint)i);
+                (Vector256.ConvertToSingle(q1.AsInt32()) * scale).StoreUnsafe(ref f0, (nuint)(i + 8));
+                (Vector256.ConvertToSingle(q2.AsInt32()) * scale).StoreUnsafe(ref f0, (nuint)(i + 16));
+                (Vector256.ConvertToSingle(q3.AsInt32()) * scale).StoreUnsafe(ref f0, (nuint)(i + 24));
+            }
+        }
+        for (; i < bytes.Length; i++) into[i] = bytes[i] * Scale;
     }
 
     static byte[] ToBytes(Tensor image)
@@ -181,7 +211,7 @@ public sealed class YoloDataset : IDataset<DetectionSample>
     static Tensor FromBytes(byte[] bytes, int h, int w)
     {
         var data = new float[bytes.Length];
-        for (int i = 0; i < data.Length; i++) data[i] = bytes[i] * (1f / 255f);
+        ToUnit(bytes, data);
         // wrapped, not copied: Torch.FromArray would copy into a pooled buffer of this image's own length, which no
         // later allocation matches, so the cache filled the storage pool with dead sizes and the model's buffers missed
         return DataTensors.Wrap(data, 3, h, w);

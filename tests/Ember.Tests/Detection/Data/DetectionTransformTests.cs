@@ -117,6 +117,67 @@ public class DetectionTransformTests
         Assert.Equal(src, new HsvJitter(0, 0, 0).Apply(colour, new Generator(1)).ToArray<float>().Select(x => (float)Math.Round(x, 6)).ToArray());
     }
 
+    // Pixels that take every branch of the HSV round trip: grey (no hue), black, white, each channel the largest, ties
+    // between the largest two, values just inside [0, 1], and random colours.
+    static float[] HsvTestPlanes(int plane, int seed)
+    {
+        float[] special = [0, 0, 0, 1, 1, 1, 0.5f, 0.5f, 0.5f, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0.8f, 0.8f, 0.1f, 0.8f, 0.1f, 0.8f,
+            0.1f, 0.8f, 0.8f, 0.9f, 0.2f, 0.6f, 0.2f, 0.6f, 0.9f, 0.6f, 0.9f, 0.2f, 1e-7f, 0, 0, 0.999999f, 1, 0.999999f];
+        var rng = new Random(seed);
+        var data = new float[3 * plane];
+        for (int p = 0; p < plane; p++)
+            for (int c = 0; c < 3; c++)
+                data[c * plane + p] = 3 * p + 2 < special.Length ? special[3 * p + c] : rng.Next(4) == 0 ? rng.Next(256) / 255f : (float)rng.NextDouble();
+        return data;
+    }
+
+    [Fact]
+    public void HsvJitterGivesEveryPixelTheBitsOfThePixelFormula()
+    {
+        // gains as drawn at the defaults, clipping saturation and value, and a hue gain below zero (hsv_h > 1)
+        (double H, double S, double V)[] gains = [(1.01, 1.5, 0.7), (0.985, 0.3, 1.4), (1, 1, 1), (-0.7, 1.7, 1.9), (2.3, 0.01, 0.05)];
+        int[] planes = [.. Enumerable.Range(0, 41), 1000];
+        foreach (var (rh, rs, rv) in gains)
+            foreach (int plane in planes)
+            {
+                var src = HsvTestPlanes(plane, plane);
+                var dst = new float[3 * plane];
+                HsvJitter.Jitter(src, dst, plane, rh, rs, rv);
+                for (int p = 0; p < plane; p++)
+                {
+                    var (r, g, b) = HsvJitter.JitterPixel(src[p], src[plane + p], src[2 * plane + p], rh, rs, rv);
+                    Assert.True(BitConverter.SingleToInt32Bits(r) == BitConverter.SingleToInt32Bits(dst[p])
+                        && BitConverter.SingleToInt32Bits(g) == BitConverter.SingleToInt32Bits(dst[plane + p])
+                        && BitConverter.SingleToInt32Bits(b) == BitConverter.SingleToInt32Bits(dst[2 * plane + p]),
+                        $"gains ({rh}, {rs}, {rv}), {plane} pixels, pixel {p}: ({dst[p]:R}, {dst[plane + p]:R}, {dst[2 * plane + p]:R}) vs ({r:R}, {g:R}, {b:R})");
+                }
+            }
+    }
+
+    [Fact]
+    public void RandomAffineGivesTheBitsOfTheOnePixelForm()
+    {
+        // random images warped by maps that shrink, enlarge, rotate and shear, with outputs whose width leaves a tail, so
+        // that whole inside groups, groups on the border and the fill around a shrunk image are all met
+        var rng = new Random(7);
+        (int H, int W, int OutH, int OutW)[] sizes = [(64, 80, 64, 80), (100, 37, 50, 53), (9, 9, 31, 29), (640, 640, 320, 320)];
+        foreach (var (h, w, outH, outW) in sizes)
+            for (int k = 0; k < 6; k++)
+            {
+                var image = Torch.FromArray([.. Enumerable.Range(0, 3 * h * w).Select(_ => (float)rng.NextDouble())], [3, h, w]);
+                double a = (rng.NextDouble() - 0.5) * (k < 2 ? 0 : 0.8), s = 0.4 + 1.4 * rng.NextDouble(), shear = k % 3 == 2 ? 0.2 : 0;
+                double m00 = s * Math.Cos(a), m01 = s * Math.Sin(a) + shear, m10 = -s * Math.Sin(a), m11 = s * Math.Cos(a);
+                double[] m = [m00, m01, outW / 2.0 - (m00 * w + m01 * h) / 2 + (rng.NextDouble() - 0.5) * 20,
+                    m10, m11, outH / 2.0 - (m10 * w + m11 * h) / 2 + (rng.NextDouble() - 0.5) * 20];
+                var boxes = Torch.Zeros([0, 5]);
+                var vector = RandomAffine.Warp(image, boxes, m, outH, outW, s, 0.447f).Image.ToArray<float>();
+                var reference = RandomAffine.Warp(image, boxes, m, outH, outW, s, 0.447f, vector: false).Image.ToArray<float>();
+                for (int i = 0; i < vector.Length; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(vector[i]) == BitConverter.SingleToInt32Bits(reference[i]),
+                        $"{h}×{w} → {outH}×{outW}, map {k}: value {i} is {vector[i]:R}, the one-pixel form gives {reference[i]:R}");
+            }
+    }
+
     [Fact]
     public void CopyPasteAddsTheMirroredObjectWithItsLabelUnlessItWouldCoverAnother()
     {

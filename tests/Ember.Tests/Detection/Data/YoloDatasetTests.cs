@@ -36,6 +36,22 @@ public class YoloDatasetTests : IDisposable
     }
 
     [Fact]
+    public void CachedBytesBecomeTheValuesOfTheScalarConversion()
+    {
+        var bytes = Enumerable.Range(0, 300).Select(i => (byte)(i * 37 % 256)).ToArray();
+        bytes[0] = 0; bytes[1] = 255;
+        foreach (int n in Enumerable.Range(0, 70).Append(300))
+        {
+            var into = new float[n + 3];
+            Array.Fill(into, float.NaN);
+            YoloDataset.ToUnit(bytes.AsSpan(0, n), into);
+            for (int i = 0; i < n; i++) Assert.Equal(bytes[i] * (1f / 255f), into[i]);
+            Assert.All(into[n..], v => Assert.True(float.IsNaN(v))); // nothing written past the pixels
+        }
+        Assert.Throws<ArgumentException>(() => YoloDataset.ToUnit(bytes, new float[10]));
+    }
+
+    [Fact]
     public void ReadsPngAndJpegWithTheirLabels()
     {
         Image("a.png", 20, 10);
