@@ -87,6 +87,8 @@ public sealed record DetectConfig
     public int Limit { get; init; }
     /// <summary>Validation images drawn with their predicted boxes at the end (val_pred_*.png).</summary>
     public int PlotImages { get; init; } = 4;
+    /// <summary>Validate the best weights at the end a second time with augmented inference (val.py --augment); the summary reports both.</summary>
+    public bool ValAugment { get; init; }
     public int Workers { get; init; }
     public int Seed { get; init; }
     public string Project { get; init; } = "runs/detect";
@@ -109,6 +111,7 @@ public sealed record DetectConfig
     {
         ["lrf"] = "the final lr as a fraction of --lr, in (0, 1] (YOLOv5's lrf, 0.01 there); none: the schedule's own end (cosine and linear 0, onecycle lr/250000)",
         ["close_mosaic"] = "train the last N epochs without mosaic (YOLOv8's close_mosaic, 10 there); 0: off",
+        ["val_augment"] = "validate the best weights at the end also with augmented inference (val.py --augment: scales 1, 0.83, 0.67, a left-right flip); the summary reports both",
     };
 
     /// <summary>The built-in model sizes of --model (anything else must be a .yaml or .yml model definition).</summary>
@@ -117,8 +120,8 @@ public sealed record DetectConfig
     /// <summary>Whether --model names a model definition file rather than a built-in size.</summary>
     public bool ModelIsYaml => !ModelSizes.Contains(Model);
 
-    /// <summary>The options that may differ from args.yaml when resuming: more epochs, and how progress is shown.</summary>
-    public static readonly IReadOnlySet<string> ResumableKeys = new HashSet<string> { "epochs", "plain", "workers" };
+    /// <summary>The options that may differ from args.yaml when resuming: more epochs, how progress is shown, and the final validation's extra pass.</summary>
+    public static readonly IReadOnlySet<string> ResumableKeys = new HashSet<string> { "epochs", "plain", "workers", "val_augment" };
 
     /// <summary>The validation batch size in use.</summary>
     public int EffectiveValBatchSize => ValBatchSize > 0 ? ValBatchSize : 2 * BatchSize;

@@ -24,7 +24,7 @@ namespace Ember.Cli.Commands.Detect;
 /// groups and warm-up, cosine, linear or OneCycle ending at --lrf, EMA, AMP; the last --close-mosaic epochs without
 /// mosaic), per-epoch validation through <see cref="DetectMetricsLogger"/>, and the run folder of `ember train`: args.yaml, metrics.csv, results.png, best/
 /// (by fitness) and last/, resume, Ctrl-C/SIGTERM stop-and-save; at the end the best weights are validated once more
-/// for pr_curve.png, confusion_matrix.png and val_pred_*.png.
+/// for pr_curve.png, confusion_matrix.png and val_pred_*.png (and, with --val-augment, once more with augmented inference).
 /// </summary>
 public static class DetectJob
 {
@@ -142,7 +142,12 @@ public static class DetectJob
             var described = LoadData(config.Data);
             CheckSplit(described, train: true);
             CheckSplit(described, train: false);
-            if (ModelYaml(config) is { } text) _ = YoloModelConfig.Parse(text, config.Model); // so does a bad --model .yaml
+            if (ModelYaml(config) is { } text)
+            {
+                _ = YoloModelConfig.Parse(text, config.Model); // so does a bad --model .yaml
+                if (config.ValAugment && BuildDetector(config.Model, text, described.ClassCount).Detect.Strides is var strides && !AugmentedInference.Supports(strides))
+                    throw new ConfigException($"--val-augment: {config.Model} cannot be run augmented: YOLOv5's augmented inference needs {AugmentedInference.Requirement(strides)}");
+            }
             runDir = RunFolder.Create(config.Project);
             AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());
         }
@@ -268,6 +273,11 @@ public static class DetectJob
         var evaluation = Evaluate(best, valData, bestLoss, config.PlotImages, config.Workers);
         WritePictures(evaluation, data.Names, runDir);
         var summary = Summary(evaluation, data.Names);
+        if (config.ValAugment)
+        {
+            var augmented = Evaluate(best, valData, bestLoss, 0, config.Workers, augment: true);
+            summary = "Plain inference:\n\n" + summary + "\nAugmented inference (--val-augment, val.py --augment: scales 1, 0.83, 0.67; flips none, left-right, none):\n\n" + Summary(augmented, data.Names);
+        }
         AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), $"# ember detect train: {model.ModelName} on {config.Data}\n\n" +
             string.Create(CultureInfo.InvariantCulture, $"best epoch {checkpoints.BestEpoch} of {metrics.Rows.Count} (fitness {checkpoints.Best:F4}); wall time {clock.Elapsed.TotalSeconds:F0} s, {Torch.NumThreads} threads\n\n") +
             summary + "\n## Config\n\n```yaml\n" + config.ToYaml() + "```\n");
@@ -338,17 +348,21 @@ public static class DetectJob
     /// <summary>
     /// Validates <paramref name="model"/> as the Trainer's validation does (eval mode, no graph, each batch's decoded output
     /// and loss), keeping <paramref name="keepImages"/> images for pictures; <paramref name="singleClass"/> scores it
-    /// class-agnostically (val.py's --single-cls).
+    /// class-agnostically (val.py's --single-cls). With <paramref name="augment"/> the metrics are those of YOLOv5's
+    /// augmented inference (<see cref="AugmentedInference"/>, val.py --augment); the loss stays the plain forward's (its
+    /// first pass), since the augmented passes have no targets of their own. <paramref name="nms"/> replaces val.py's NMS settings.
     /// </summary>
-    public static DetectEvaluation Evaluate(YoloDetector model, DetectionDataset valData, DetectLoss loss, int keepImages, int workers = 0, bool singleClass = false)
+    public static DetectEvaluation Evaluate(YoloDetector model, DetectionDataset valData, DetectLoss loss, int keepImages, int workers = 0, bool singleClass = false,
+        bool augment = false, NmsOptions? nms = null)
     {
         model.Eval();
-        var evaluator = new DetectionEvaluator(model.NumClasses, keepImages, singleClass);
+        var evaluator = new DetectionEvaluator(model.NumClasses, keepImages, singleClass, nms);
         using (Torch.NoGrad())
             foreach (var batch in valData.CreateLoader(numWorkers: workers).Iterate(0))
             {
                 var output = model.Call(batch.Images);
                 loss.Compute(output, batch.Targets);
+                if (augment) output = AugmentedInference.Forward(model, batch.Images, plain: output);
                 evaluator.Update(batch.Images, output, batch.Targets, loss.Last);
             }
         return evaluator.Result();

@@ -7,7 +7,7 @@ using Ember.Detection.Model;
 namespace Ember.Cli.Commands.Detect;
 
 /// <summary>
-/// `ember detect predict --weights RUN/best --source FOLDER [--img N] [--conf 0.25] [--iou 0.45] [--project DIR]`:
+/// `ember detect predict --weights RUN/best --source FOLDER [--img N] [--conf 0.25] [--iou 0.45] [--augment] [--project DIR]`:
 /// detects objects in every image of a folder (or one image) and writes, into a new PROJECT/expN, each image with its boxes
 /// drawn and labels/NAME.txt lines <c>class cx cy w h conf</c> (see <see cref="DetectPredictor"/>). An unreadable image is
 /// reported by name and skipped; the others are still written, and the exit code is then the data error's (3).
@@ -24,31 +24,42 @@ public static class DetectPredictCommand
         var conf = new Option<double>("--conf") { Description = "confidence threshold", DefaultValueFactory = _ => 0.25 };
         var iou = new Option<double>("--iou") { Description = "NMS IoU threshold", DefaultValueFactory = _ => 0.45 };
         var project = new Option<string>("--project") { Description = "results go to PROJECT/expN", DefaultValueFactory = _ => "runs/detect/predict" };
-        foreach (var o in new Option[] { weights, source, img, conf, iou, project }) command.Options.Add(o);
+        var augment = new Option<bool>("--augment") { Description = "augmented inference (detect.py --augment): scales 1, 0.83, 0.67 with flips none, left-right, none, one NMS over all" };
+        foreach (var o in new Option[] { weights, source, img, conf, iou, project, augment }) command.Options.Add(o);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            Run(parse.GetValue(weights)!.FullName, parse.GetValue(source)!, parse.GetValue(img), parse.GetValue(conf), parse.GetValue(iou), parse.GetValue(project)!, Console.Out);
+            Run(parse.GetValue(weights)!.FullName, parse.GetValue(source)!, parse.GetValue(img), parse.GetValue(conf), parse.GetValue(iou), parse.GetValue(project)!, Console.Out,
+                parse.GetValue(augment));
             return 0;
         }));
         return command;
     }
 
     /// <summary>Predicts and returns the output folder; throws <see cref="InvalidDataException"/> after writing the rest when images were unreadable.</summary>
-    public static string Run(string weights, string source, int? img, double conf, double iou, string project, TextWriter log)
+    public static string Run(string weights, string source, int? img, double conf, double iou, string project, TextWriter log, bool augment = false)
     {
-        if (!(conf >= 0 && conf < 1)) throw new ConfigException($"--conf must be in [0, 1), got {conf.ToString(CultureInfo.InvariantCulture)}");
-        if (!(iou > 0 && iou <= 1)) throw new ConfigException($"--iou must be in (0, 1], got {iou.ToString(CultureInfo.InvariantCulture)}");
+        var nms = Thresholds(new NmsOptions(), conf, iou);
         DetectPredictor.Images(source); // a missing or empty source fails before anything is loaded or made
         var (model, names) = DetectJob.LoadDetector(weights);
+        if (augment && !AugmentedInference.Supports(model.Detect.Strides))
+            throw new ConfigException($"--augment: {weights} ({model.ModelName}) cannot be run augmented: YOLOv5's augmented inference needs {AugmentedInference.Requirement(model.Detect.Strides)}");
         var args = Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(weights)))!, "args.yaml");
         int size = img ?? (File.Exists(args) ? DetectConfig.Load(args).Img : 640);
         if (size < 32 || size % 32 != 0) throw new ConfigException($"--img must be a positive multiple of 32, got {size}");
         var output = RunFolder.Create(project);
-        var outcome = DetectPredictor.Run(model, names, source, output, size, new NmsOptions { ConfidenceThreshold = conf, IouThreshold = iou }, log);
+        var outcome = DetectPredictor.Run(model, names, source, output, size, nms, log, augment);
         log.WriteLine($"{outcome.Written} image(s), {outcome.Boxes} box(es) → {output} (annotated images; labels/*.txt: class cx cy w h conf)");
         if (outcome.Unreadable.Count > 0)
             throw new InvalidDataException($"{outcome.Unreadable.Count} of {outcome.Written + outcome.Unreadable.Count} image(s) could not be read and were skipped: " +
                 string.Join("; ", outcome.Unreadable.Take(5).Select(u => $"{u.Path}: {u.Reason}")) + (outcome.Unreadable.Count > 5 ? "; …" : "") + $" (the others are in {output})");
         return output;
+    }
+
+    /// <summary><paramref name="defaults"/> with --conf and --iou where given; a value out of range is an error naming the option.</summary>
+    internal static NmsOptions Thresholds(NmsOptions defaults, double? conf, double? iou)
+    {
+        if (conf is double c && !(c >= 0 && c < 1)) throw new ConfigException($"--conf must be in [0, 1), got {c.ToString(CultureInfo.InvariantCulture)}");
+        if (iou is double u && !(u > 0 && u <= 1)) throw new ConfigException($"--iou must be in (0, 1], got {u.ToString(CultureInfo.InvariantCulture)}");
+        return defaults with { ConfidenceThreshold = conf ?? defaults.ConfidenceThreshold, IouThreshold = iou ?? defaults.IouThreshold };
     }
 }

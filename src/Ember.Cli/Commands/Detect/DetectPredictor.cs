@@ -39,7 +39,7 @@ public static class DetectPredictor
     }
 
     /// <summary>Predicts on every image of <paramref name="source"/> and writes the results into <paramref name="output"/>.</summary>
-    public static Outcome Run(YoloDetector model, IReadOnlyList<string> names, string source, string output, int imageSize, NmsOptions nms, TextWriter log)
+    public static Outcome Run(YoloDetector model, IReadOnlyList<string> names, string source, string output, int imageSize, NmsOptions nms, TextWriter log, bool augment = false)
     {
         var files = Images(source);
         Directory.CreateDirectory(Path.Combine(output, "labels"));
@@ -57,7 +57,7 @@ public static class DetectPredictor
                 log.WriteLine($"skipped {file}: unreadable image: {reason}");
                 continue;
             }
-            var detections = Detect(model, image, imageSize, nms);
+            var detections = Detect(model, image, imageSize, nms, augment);
             var name = Path.GetFileNameWithoutExtension(file);
             BoxDrawing.Save(image, detections, null, names, Path.Combine(output, name + ".png"));
             AtomicFile.WriteAllText(Path.Combine(output, "labels", name + ".txt"), YoloLines(detections, image.Size(1), image.Size(2)));
@@ -71,13 +71,13 @@ public static class DetectPredictor
 
     /// <summary>
     /// The detections on one RGB image [3, H, W] in [0, 1]: rows x1, y1, x2, y2, score, class in the image's pixels, by
-    /// decreasing score.
+    /// decreasing score. With <paramref name="augment"/>, from YOLOv5's augmented inference (<see cref="AugmentedInference"/>).
     /// </summary>
-    public static Tensor Detect(YoloDetector model, Tensor image, int imageSize, NmsOptions nms)
+    public static Tensor Detect(YoloDetector model, Tensor image, int imageSize, NmsOptions nms, bool augment = false)
     {
         var boxed = new Letterbox(imageSize, imageSize, stride: 32, auto: true).Apply(image);
         Tensor decoded;
-        using (Torch.NoGrad()) decoded = model.Call(boxed.Image.Unsqueeze(0));
+        using (Torch.NoGrad()) decoded = augment ? AugmentedInference.Forward(model, boxed.Image.Unsqueeze(0)) : model.Call(boxed.Image.Unsqueeze(0));
         var found = NonMaxSuppression.Apply(decoded, nms)[0];
         if (found.Size(0) == 0) return found;
         var mapped = boxed.MapToOriginal(found).Contiguous().ToArray<float>();

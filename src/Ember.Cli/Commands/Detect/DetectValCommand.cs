@@ -2,13 +2,15 @@ using System.CommandLine;
 using System.Globalization;
 using Ember.Cli.Configuration;
 using Ember.Detection.Loss;
+using Ember.Detection.Model;
 
 namespace Ember.Cli.Commands.Detect;
 
 /// <summary>
-/// `ember detect val --weights RUN/best [--data DATA.yaml] [--img N] [--batch-size N] [--output DIR]`: validates a
-/// detection checkpoint as training validated it (rectangular batches, val.py's NMS and metrics). The data set, image
-/// size and validation batch size default to the run's args.yaml, so the numbers equal the epoch's row of its metrics.csv.
+/// `ember detect val --weights RUN/best [--data DATA.yaml] [--img N] [--batch-size N] [--output DIR] [--augment]
+/// [--conf 0.001] [--iou 0.6]`: validates a detection checkpoint as training validated it (rectangular batches, val.py's
+/// NMS and metrics). The data set, image size and validation batch size default to the run's args.yaml, so the numbers
+/// equal the epoch's row of its metrics.csv. --augment scores YOLOv5's augmented inference (<see cref="Ember.Detection.Model.AugmentedInference"/>).
 /// Prints the per-class table and writes val_metrics.csv, pr_curve.png, confusion_matrix.png and val_pred_*.png into
 /// --output (default: the run folder).
 /// </summary>
@@ -24,19 +26,27 @@ public static class DetectValCommand
         var batch = new Option<int?>("--batch-size") { Description = "validation batch size (default: the run's; the rectangular shapes depend on it)" };
         var output = new Option<string?>("--output") { Description = "folder for val_metrics.csv and the pictures (default: the run folder)" };
         var singleCls = new Option<bool>("--single-cls") { Description = "class-agnostic: every label and detection counts as one class, NMS across classes (val.py's --single-cls): how well boxes are found, whatever their class" };
-        foreach (var o in new Option[] { weights, data, img, batch, output, singleCls }) command.Options.Add(o);
+        var augment = new Option<bool>("--augment") { Description = "augmented inference (val.py --augment): scales 1, 0.83, 0.67 with flips none, left-right, none, one NMS over all; about 2.1x the inference work" };
+        var conf = new Option<double?>("--conf") { Description = "NMS confidence threshold (default: val.py's 0.001)" };
+        var iou = new Option<double?>("--iou") { Description = "NMS IoU threshold (default: val.py's 0.6)" };
+        foreach (var o in new Option[] { weights, data, img, batch, output, singleCls, augment, conf, iou }) command.Options.Add(o);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            Run(parse.GetValue(weights)!.FullName, parse.GetValue(data), parse.GetValue(img), parse.GetValue(batch), parse.GetValue(output), Console.Out, parse.GetValue(singleCls));
+            Run(parse.GetValue(weights)!.FullName, parse.GetValue(data), parse.GetValue(img), parse.GetValue(batch), parse.GetValue(output), Console.Out, parse.GetValue(singleCls),
+                parse.GetValue(augment), parse.GetValue(conf), parse.GetValue(iou));
             return 0;
         }));
         return command;
     }
 
     /// <summary>Validates and reports; returns the evaluation.</summary>
-    public static DetectEvaluation Run(string weights, string? data, int? img, int? batchSize, string? output, TextWriter log, bool singleClass = false)
+    public static DetectEvaluation Run(string weights, string? data, int? img, int? batchSize, string? output, TextWriter log, bool singleClass = false,
+        bool augment = false, double? conf = null, double? iou = null)
     {
+        var nms = DetectPredictCommand.Thresholds(NmsOptions.ForValidation, conf, iou);
         var (model, names) = DetectJob.LoadDetector(weights);
+        if (augment && !AugmentedInference.Supports(model.Detect.Strides))
+            throw new ConfigException($"--augment: {weights} ({model.ModelName}) cannot be run augmented: YOLOv5's augmented inference needs {AugmentedInference.Requirement(model.Detect.Strides)}");
         var runDir = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(weights)))!;
         var args = Path.Combine(runDir, "args.yaml");
         var run = File.Exists(args) ? DetectConfig.Load(args) : null;
@@ -55,13 +65,18 @@ public static class DetectValCommand
         var lossOptions = (run ?? new DetectConfig()).LossOptions(model.Detect.NumLevels, names.Length, size);
         var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
         var folder = Reporting.RunFolder.CreateOutput(output ?? runDir, "--output"); // an unwritable folder fails before the evaluation
-        var evaluation = DetectJob.Evaluate(model, DetectJob.ValidationData(set, size, batch), loss, run?.PlotImages ?? 4, singleClass: singleClass);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var evaluation = DetectJob.Evaluate(model, DetectJob.ValidationData(set, size, batch), loss, run?.PlotImages ?? 4, singleClass: singleClass, augment: augment, nms: nms);
+        double seconds = clock.Elapsed.TotalSeconds;
         if (singleClass) names = ["object"];
         DetectJob.WritePictures(evaluation, names, folder);
         var m = evaluation.Metrics;
         Interop.AtomicFile.WriteAllText(Path.Combine(folder, "val_metrics.csv"), "precision,recall,map50,map50_95,fitness,val_box_loss,val_obj_loss,val_cls_loss\n" +
             string.Join(",", new[] { m.MeanPrecision, m.MeanRecall, m.Map50, m.Map50To95, m.Fitness, evaluation.Box, evaluation.Objectness, evaluation.Class }
                 .Select(v => v.ToString("G9", CultureInfo.InvariantCulture))) + "\n");
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{(augment ? "augmented inference (scales 1, 0.83, 0.67; flips none, left-right, none)" : "plain inference")}, NMS confidence {nms.ConfidenceThreshold}, IoU {nms.IouThreshold}: " +
+            $"{evaluation.Images} images in {seconds:F1} s ({1000 * seconds / Math.Max(1, evaluation.Images):F0} ms per image, data loading and loss included, {Torch.NumThreads} threads)"));
         log.Write(DetectJob.Summary(evaluation, names));
         log.WriteLine($"wrote val_metrics.csv, pr_curve.png, confusion_matrix.png and {evaluation.Samples.Count} val_pred_*.png to {folder}");
         return evaluation;

@@ -17,6 +17,7 @@ public sealed class DetectionEvaluator
     readonly int numClasses;
     readonly int keepImages;
     readonly bool singleClass;
+    readonly NmsOptions nms;
     DetectionMetrics metrics = new();
     ConfusionMatrix confusion;
     double box, obj, cls;
@@ -26,13 +27,15 @@ public sealed class DetectionEvaluator
     /// <summary>
     /// An evaluator for <paramref name="numClasses"/> classes that keeps the first <paramref name="keepImages"/> images for
     /// pictures. With <paramref name="singleClass"/> every label and detection counts as class 0 and NMS is class-agnostic
-    /// (val.py's --single-cls): the localization quality alone, whatever the predicted class.
+    /// (val.py's --single-cls): the localization quality alone, whatever the predicted class. <paramref name="nms"/>
+    /// replaces val.py's NMS settings (<see cref="NmsOptions.ForValidation"/>).
     /// </summary>
-    public DetectionEvaluator(int numClasses, int keepImages = 0, bool singleClass = false)
+    public DetectionEvaluator(int numClasses, int keepImages = 0, bool singleClass = false, NmsOptions? nms = null)
     {
         this.numClasses = singleClass ? 1 : numClasses;
         this.keepImages = keepImages;
         this.singleClass = singleClass;
+        this.nms = nms ?? NmsOptions.ForValidation;
         confusion = new ConfusionMatrix(this.numClasses);
     }
 
@@ -53,7 +56,7 @@ public sealed class DetectionEvaluator
     public void Update(Tensor images, Tensor decoded, Tensor targets, YoloLossResult? loss)
     {
         int n = images.Size(0), h = images.Size(2), w = images.Size(3);
-        var detections = NonMaxSuppression.Apply(decoded, singleClass ? NmsOptions.ForValidation with { Agnostic = true } : NmsOptions.ForValidation);
+        var detections = NonMaxSuppression.Apply(decoded, singleClass ? nms with { Agnostic = true } : nms);
         var t = targets.Detach().To(DType.Float64).Contiguous().ToArray<double>();
         var perImage = new List<double>[n];
         for (int i = 0; i < n; i++) perImage[i] = [];
