@@ -52,18 +52,20 @@ public static class DetectValCommand
         var set = Detection.Data.YoloDataset.FromConfig(config, train: false);
         log.WriteLine($"val: {set.Summary()}");
         if (set.Count == 0) throw new InvalidDataException($"{data}: the val split has no usable images");
+        if (DetectJob.NoLabelsWarning(config, set, train: false, "they are not computed: val_metrics.csv records NaN for them, the table shows —, and no pr_curve.png is written") is { } noLabels)
+            CliErrors.Warn(noLabels);
         var lossOptions = (run ?? new DetectConfig()).LossOptions(model.Detect.NumLevels, names.Length, size);
         var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
         var folder = Reporting.RunFolder.CreateOutput(output ?? runDir, "--output"); // an unwritable folder fails before the evaluation
         var evaluation = DetectJob.Evaluate(model, DetectJob.ValidationData(set, size, batch), loss, run?.PlotImages ?? 4, singleClass: singleClass);
         if (singleClass) names = ["object"];
         DetectJob.WritePictures(evaluation, names, folder);
-        var m = evaluation.Metrics;
+        var m = evaluation.Scores;
         Interop.AtomicFile.WriteAllText(Path.Combine(folder, "val_metrics.csv"), "precision,recall,map50,map50_95,fitness,val_box_loss,val_obj_loss,val_cls_loss\n" +
-            string.Join(",", new[] { m.MeanPrecision, m.MeanRecall, m.Map50, m.Map50To95, m.Fitness, evaluation.Box, evaluation.Objectness, evaluation.Class }
+            string.Join(",", new[] { m.Precision, m.Recall, m.Map50, m.Map50To95, m.Fitness, evaluation.Box, evaluation.Objectness, evaluation.Class }
                 .Select(v => v.ToString("G9", CultureInfo.InvariantCulture))) + "\n");
         log.Write(DetectJob.Summary(evaluation, names));
-        log.WriteLine($"wrote val_metrics.csv, pr_curve.png, confusion_matrix.png and {evaluation.Samples.Count} val_pred_*.png to {folder}");
+        log.WriteLine($"wrote val_metrics.csv, {(evaluation.HasLabels ? "pr_curve.png, " : "")}confusion_matrix.png and {evaluation.Samples.Count} val_pred_*.png to {folder}");
         return evaluation;
     }
 }
