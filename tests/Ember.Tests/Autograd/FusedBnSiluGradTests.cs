@@ -10,11 +10,7 @@ namespace Ember.Tests.Autograd;
 /// </summary>
 public class FusedBnSiluGradTests
 {
-    static Tensor Seq(int[] shape, double a, double b)
-    {
-        int n = 1; foreach (var d in shape) n *= d;
-        return (Torch.Arange(0.0, n, 1.0, DType.Float64) * a + b).Sin().Reshape(shape);
-    }
+    static Tensor Seq(int[] shape, double a, double b) => Ember.Tests.Ops.BatchNormOpsTests.Seq(shape, a, b);
 
     [Fact]
     public void Grad_of_the_fused_ops_bn_output_is_pytorchs_and_leaves_the_other_gradients_as_they_were()
