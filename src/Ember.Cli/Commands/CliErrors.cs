@@ -33,6 +33,16 @@ public static class CliErrors
         catch (Exception e) { return Report(e); }
     }
 
+    /// <summary>
+    /// Prints "ember: warning: <paramref name="message"/>" where errors go: something the user should know that does
+    /// not stop the command (results it cannot give, and why).
+    /// </summary>
+    public static void Warn(string message)
+    {
+        Error.WriteLine($"ember: warning: {message}");
+        Error.Flush();
+    }
+
     /// <summary>Prints the message for <paramref name="exception"/> (and its trace with --verbose) and returns the exit code.</summary>
     public static int Report(Exception exception)
     {

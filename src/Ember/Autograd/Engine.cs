@@ -67,10 +67,20 @@ internal static class Engine
         (finalCallbacks ??= new()).Add(callback);
     }
 
+    // The tensors whose gradients the running pass returns (Grad's inputs, a capturing backward's captures). They count
+    // as observed (Tensor.GradIsObserved) as a hooked tensor does, so that a fused node (BN+SiLU) whose intermediate is
+    // one of them hands it PyTorch's gradient for that tensor, not the fused op's internal one.
+    [ThreadStatic] static HashSet<Tensor>? returned;
+
+    /// <summary>Whether the pass running on this thread returns <paramref name="tensor"/>'s gradient to its caller.</summary>
+    internal static bool Returns(Tensor tensor) => returned?.Contains(tensor) == true;
+
     static Tensor?[] Run(Tensor[] roots, Tensor[] seeds, bool retainGraph, bool createGraph, Tensor[]? inputs, Tensor[]? capture)
     {
         depth++;
         bool completed = false;
+        var outerReturned = returned;
+        returned = null; // a nested pass returns its own, or none
         try
         {
             var result = RunNodes(roots, seeds, retainGraph, createGraph, inputs, capture);
@@ -79,6 +89,7 @@ internal static class Engine
         }
         finally
         {
+            returned = outerReturned;
             depth--;
             if (depth == 0 && finalCallbacks is { Count: > 0 } callbacks)
             {
@@ -105,6 +116,7 @@ internal static class Engine
         }
         var kept = inputs ?? capture;
         HashSet<Tensor>? wanted = kept is null ? null : new HashSet<Tensor>(kept, ReferenceEqualityComparer.Instance);
+        returned = wanted;
 
         using (new GradMode.Scope(createGraph))
         {

@@ -101,9 +101,10 @@ internal static class BatchNormOps
     /// silu(batch_norm(x)) as PyTorch records it, SiluBackward0 whose next function is NativeBatchNormBackward0, without
     /// splitting the fused computation: <paramref name="fused"/> holds the SiLU output and its NativeBatchNormBackward0
     /// node the whole fused backward, so the SiluBackward0 node over it only hands the gradient on. When
-    /// <paramref name="fused"/> (PyTorch's BN output) has a gradient hook or retains its gradient, the node instead turns
-    /// the gradient into BN's output gradient, dL/dy·silu′(bn(x)) (<paramref name="bnOutputGradient"/>), so that the hook
-    /// and .Grad see PyTorch's values, and tells the BN node through <paramref name="handOff"/> to run the plain backward.
+    /// <paramref name="fused"/> (PyTorch's BN output) has a gradient hook, retains its gradient or is an input of
+    /// <see cref="Torch.Grad(Tensor[], Tensor[], Tensor?[], bool, bool, bool)"/>, the node instead turns
+    /// the gradient into BN's output gradient, dL/dy·silu′(bn(x)) (<paramref name="bnOutputGradient"/>), so that the hook,
+    /// .Grad and grad see PyTorch's values, and tells the BN node through <paramref name="handOff"/> to run the plain backward.
     /// </summary>
     static Tensor ShowAsSilu(Tensor fused, SiluHandOff handOff, Func<Tensor, Tensor> bnOutputGradient)
     {

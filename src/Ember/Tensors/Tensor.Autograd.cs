@@ -48,8 +48,8 @@ public partial class Tensor
         return new GradHookRemoval(this, hook);
     }
 
-    /// <summary>Whether backward shows this tensor's gradient to anyone: a hook on it, or <see cref="RetainGrad"/>.</summary>
-    internal bool GradIsObserved => gradHooks is { Count: > 0 } || retainsGrad;
+    /// <summary>Whether backward shows this tensor's gradient to anyone: a hook on it, <see cref="RetainGrad"/>, or a grad call that returns it.</summary>
+    internal bool GradIsObserved => gradHooks is { Count: > 0 } || retainsGrad || Engine.Returns(this);
 
     sealed class GradHookRemoval(Tensor tensor, Func<Tensor, Tensor?> hook) : IDisposable
     {

@@ -141,6 +141,13 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["evolve project under /proc"] = new(f => ["evolve", "-g", "1", "--project", "/proc/x"], ExitCodes.FileSystem, "/proc/x"),
         ["ablate project is a file"] = new(f => ["ablate", f.File_("study.yaml", "baseline: {model: mlp, epochs: 1}\ncomponents:\n  ema: {ema: 0.9}\nseeds: [0]\n"), "--project", f.File_("c-file", "x")], ExitCodes.FileSystem, "is a file, not a folder"),
         ["gradient-flow project under /sys"] = new(f => ["gradient-flow", "--project", "/sys/ember-runs"], ExitCodes.FileSystem, "/sys/ember-runs"),
+        ["forecast train project under /proc"] = new(f => ["forecast", "train", .. Forecast(f), "--project", "/proc/ember-forecast"], ExitCodes.FileSystem, "cannot create a run folder under '/proc/ember-forecast'"),
+        ["forecast train project is a file"] = new(f => ["forecast", "train", .. Forecast(f), "--project", f.File_("d-file", "x")], ExitCodes.FileSystem, "is a file, not a folder"),
+        ["variance-shift project under /sys"] = new(f => ["variance-shift", "--limit", "64", "--test-limit", "64", "--project", "/sys/ember-variance"], ExitCodes.FileSystem, "/sys/ember-variance"),
+        ["lora-transfer project is a file"] = new(f => ["lora-transfer", "--pretrain-limit", "64", "--adapt-limit", "64", "--project", f.File_("e-file", "x")], ExitCodes.FileSystem, "is a file, not a folder"),
+        ["evolve project is a file"] = new(f => ["evolve", "-g", "1", "--project", f.File_("g-file", "x")], ExitCodes.FileSystem, "is a file, not a folder"),
+        ["ablate project under /proc"] = new(f => ["ablate", f.File_("study-proc.yaml", "baseline: {model: mlp, epochs: 1}\ncomponents:\n  ema: {ema: 0.9}\nseeds: [0]\n"), "--project", "/proc/ember-ablate"], ExitCodes.FileSystem, "/proc/ember-ablate"),
+        ["export output below a file"] = new(f => ["export", f.Run, "--format", "safetensors", "--output", Path.Combine(f.File_("h-file", "x"), "model.safetensors")], ExitCodes.FileSystem, "h-file"),
         ["gradient-flow disk full"] = new(f => ["gradient-flow", "--output", "/dev/full"], ExitCodes.FileSystem, "disk is full"),
 
         // training that diverges (exit 6)
@@ -149,6 +156,14 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
     };
 
     static string P(CliFailureFixture f) => Path.Combine(f.Root, "new-runs");
+
+    // a valid series, so that only the project folder is wrong
+    static string[] Forecast(CliFailureFixture f)
+    {
+        var folder = Path.Combine(f.Root, "series");
+        Directory.CreateDirectory(folder);
+        return ["--data", ForecastFaultTests.Series(folder), "--epochs", "1", "--hidden", "4", "--lookback", "24", "--horizon", "3", "--val", "12", "--test", "12", "--plain"];
+    }
 
     static string Edit(CliFailureFixture f, string name, Action<string> damage)
     {

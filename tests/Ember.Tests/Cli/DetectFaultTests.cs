@@ -203,6 +203,88 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
         AssertSameRows(run);
     }
 
+    /// <summary>Keeps the trainer's state, so that a fault hook can stop the run as <see cref="SignalStop"/> does, at a chosen moment.</summary>
+    sealed class StateProbe : Callback
+    {
+        public TrainerState? State { get; private set; }
+        public override void OnEpochStart(TrainerState state) => State = state;
+    }
+
+    [Fact]
+    public void Ctrl_C_while_a_checkpoint_is_written_lets_the_save_finish_and_the_run_resumes()
+    {
+        var project = Path.Combine(fx.Root, "ctrl-c-in-save");
+        var run = Path.Combine(project, "exp1");
+        var probe = new StateProbe();
+        bool fired = false;
+        // Ctrl-C as SignalStop takes it, arriving after the first file of epoch 2's end-of-epoch save: the save goes on
+        // to its swap (the handler only sets the stop), and the run stops before epoch 3
+        Checkpoint.FaultInjection.Value = file =>
+        {
+            if (fired || file != Checkpoint.ModelFile || probe.State is not { Epoch: 2 } state) return;
+            fired = true;
+            state.StopReason = $"interrupted (Ctrl-C); resume with: ember detect train --resume {run}";
+            state.StopRequested = true;
+        };
+        DetectJob.TestCallback.Value = probe;
+        (int Code, string Stdout, string Stderr) result;
+        try { result = CliFailureTests.Invoke(["detect", "train", .. DetectFaultFixture.Options(fx.Data), "--project", project]); }
+        finally { Checkpoint.FaultInjection.Value = null; DetectJob.TestCallback.Value = null; }
+        var (code, stdout, stderr) = result;
+        Assert.True(fired, "no checkpoint was written in epoch 2");
+        Assert.True(code == ExitCodes.Interrupted, $"exit code {code}: {stderr}{stdout}");
+        Assert.Contains($"interrupted (Ctrl-C); resume with: ember detect train --resume {run}", stdout);
+        Assert.DoesNotContain("   at ", stderr + stdout);
+
+        var state = Checkpoint.ReadState(Path.Combine(run, "last"));
+        Assert.Equal((2, true), (state.Epoch, state.EpochComplete));
+        Assert.Equal(2, Rows(Path.Combine(run, "metrics.csv")).Count);
+        Assert.Empty(Directory.GetDirectories(run, ".*")); // the save that the signal met finished: no staging folder
+        Assert.Equal(0, DetectJob.Train(new DetectConfig(), run, TextWriter.Null));
+        AssertSameRows(run);
+    }
+
+    [Theory]
+    [InlineData("while the new last/ was written")]
+    [InlineData("between the two renames")]
+    [InlineData("after the swap, before the old copy was deleted")]
+    public void After_kill_9_inside_a_checkpoint_save_val_and_resume_use_the_whole_checkpoint(string moment)
+    {
+        // what kill -9 leaves at each moment of Checkpoint.Save (a real kill cannot be aimed at one of them)
+        var run = fx.Copy("kill9-in-save-" + moment.Split(' ')[0] + moment.Length);
+        string last = Path.Combine(run, "last"), staging = Path.Combine(run, ".last.new"), previous = Path.Combine(run, ".last.old");
+        var model = File.ReadAllBytes(Path.Combine(last, Checkpoint.ModelFile));
+        switch (moment[0])
+        {
+            case 'w':
+                Directory.CreateDirectory(staging);
+                File.WriteAllBytes(Path.Combine(staging, Checkpoint.ModelFile), model[..(model.Length / 3)]);
+                break;
+            case 'b':
+                TestFolders.Copy(last, staging);
+                TestFolders.Flip(Path.Combine(staging, Checkpoint.ModelFile)); // whatever the staging folder holds is not read
+                Directory.Move(last, previous);
+                break;
+            default:
+                TestFolders.Copy(last, previous);
+                TestFolders.Flip(Path.Combine(previous, Checkpoint.ModelFile));
+                break;
+        }
+        var output = New(fx, "kill9-val-" + moment.Length);
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "val", "--weights", last, "--output", output]);
+        Assert.True(code == 0, $"{moment}: detect val exit code {code}: {stderr}{stdout}");
+
+        // extended by an epoch: the first three rows stay the uninterrupted run's, and no leftover remains
+        (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "train", "--resume", run, "--epochs", "4"]);
+        Assert.True(code == 0, $"{moment}: resume exit code {code}: {stderr}{stdout}");
+        Assert.Contains($"resuming {run} at epoch 4", stdout);
+        var rows = Rows(Path.Combine(run, "metrics.csv"));
+        Assert.Equal(4, rows.Count);
+        for (int e = 0; e < 3; e++) Assert.Equal(fx.WholeRows[e], rows[e]);
+        Assert.Equal((4, true), (Checkpoint.ReadState(last).Epoch, Checkpoint.ReadState(last).EpochComplete));
+        Assert.Empty(Directory.GetDirectories(run, ".*"));
+    }
+
     /// <summary>
     /// Passes writes through until <paramref name="room"/> bytes are written, then fails as a full disk does (ENOSPC);
     /// a flush with no room left fails too, as fsync does on a full disk (so even an empty file's write fails).
@@ -299,6 +381,7 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
         ["val output under /proc"] = new(f => ["detect", "val", "--weights", Best(f), "--output", "/proc/ember-val"], ExitCodes.FileSystem, "/proc/ember-val"),
         ["val output is /dev/full"] = new(f => ["detect", "val", "--weights", Best(f), "--output", "/dev/full"], ExitCodes.FileSystem, "/dev/full"),
         ["make-data output under /proc"] = new(f => ["detect", "make-data", "--output", "/proc/ember-data", "--train-images", "2", "--val-images", "1"], ExitCodes.FileSystem, "/proc/ember-data"),
+        ["make-data output is a file"] = new(f => ["detect", "make-data", "--output", CliFixtureFile(f, "not-a-folder", "x"), "--train-images", "2", "--val-images", "1"], ExitCodes.FileSystem, "is a file, not a folder"),
         ["export output is /dev/full"] = new(f => ["export", f.Copy("export-full"), "--format", "onnx", "--output", "/dev/full/detector.onnx"], ExitCodes.FileSystem, "/dev/full"),
 
         // damaged checkpoints (exit 4), each naming the file

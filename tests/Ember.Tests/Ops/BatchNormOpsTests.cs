@@ -50,7 +50,7 @@ public class BatchNormOpsTests
             Assert.True(pair[i].To(DType.Float64).ToArray<double>().SequenceEqual(one[i].To(DType.Float64).ToArray<double>()), $"{dtype} {names[i]} differs");
     }
 
-    static Tensor Seq(int[] shape, double a, double b)
+    internal static Tensor Seq(int[] shape, double a, double b)
     {
         int n = 1; foreach (var d in shape) n *= d;
         return (Torch.Arange(0.0, n, 1.0, DType.Float64) * a + b).Sin().Reshape(shape);

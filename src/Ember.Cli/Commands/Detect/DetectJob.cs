@@ -87,10 +87,26 @@ public static class DetectJob
                 throw new DirectoryNotFoundException($"{data.Source}: '{(train ? "train" : "val")}' names {source}, which does not exist " +
                     $"(a folder of images, a .txt list of images, or an image file, relative to {data.Root})");
         if (!train) return;
-        var labelFolders = sources.Select(s => Directory.Exists(s) ? Path.GetDirectoryName(YoloLabels.LabelPathFor(Path.Combine(s, "x.png")))! : null).ToList();
+        var labelFolders = sources.Select(s => Directory.Exists(s) ? LabelFolder(s) : null).ToList();
         if (labelFolders.All(f => f is not null && !Directory.Exists(f)))
             throw new InvalidDataException($"{data.Source}: the training images have no labels folder ({string.Join(", ", labelFolders)} does not exist); " +
                 "YOLO's layout keeps one .txt per image under labels/ beside images/, and a run on background images alone learns nothing");
+    }
+
+    // Where YOLO's layout keeps the labels of a folder of images (images/val → labels/val).
+    static string LabelFolder(string imageFolder) => Path.GetDirectoryName(YoloLabels.LabelPathFor(Path.Combine(imageFolder, "x.png")))!;
+
+    /// <summary>
+    /// The warning for a split without one labelled object, or null when it has some: detections cannot be scored
+    /// (YOLOv5 warns "no labels found in val set, can not compute metrics without labels"). It names the labels folder
+    /// when that is missing, and ends with <paramref name="consequence"/>: what the command reports instead.
+    /// </summary>
+    internal static string? NoLabelsWarning(YoloDataConfig data, YoloDataset set, bool train, string consequence)
+    {
+        if (set.Objects > 0) return null;
+        var missing = (train ? data.Train : data.Val).Where(Directory.Exists).Select(LabelFolder).Where(f => !Directory.Exists(f)).ToList();
+        var why = missing.Count > 0 ? $"{string.Join(", ", missing)} does not exist" : "no label file holds an object";
+        return $"{data.Source}: the {(train ? "train" : "val")} split has no labels ({why}; {set.Summary()}); precision, recall and mAP need labels, so {consequence}";
     }
 
     /// <summary>The validation pipeline: letterboxed rectangular batches in aspect-ratio order, as val.py.</summary>
@@ -156,6 +172,10 @@ public static class DetectJob
         var data = LoadData(config.Data);
         var trainSet = OpenSplit(data, train: true, config.Cache, log);
         var valSet = OpenSplit(data, train: false, config.Cache, log); // validation reads every image each epoch too
+        // without validation labels fitness is undefined: best/ follows the validation loss (objectness on background) instead
+        bool valLabelled = valSet.Objects > 0;
+        if (NoLabelsWarning(data, valSet, train: false, "metrics.csv records NaN for them and for fitness, and best/ keeps the epoch with the lowest validation loss") is { } noLabels)
+            CliErrors.Warn(noLabels);
         IDataset<DetectionSample> trainSource = trainSet;
         int trainCount = trainSet.Count;
         if (config.Limit > 0 && config.Limit < trainSet.Count)
@@ -200,7 +220,7 @@ public static class DetectJob
         }, scheduler);
         var reporter = new ProgressReporter(config.Plain, plainOutput);
         var metrics = new DetectMetricsLogger(loss, data.ClassCount, Path.Combine(runDir, "metrics.csv"), reporter.Plain ? log : null);
-        var checkpoints = new ModelCheckpoint(runDir, optimizer, scheduler, scaler: scaler, ema: ema, monitor: "fitness", metadata: () =>
+        var checkpoints = new ModelCheckpoint(runDir, optimizer, scheduler, scaler: scaler, ema: ema, monitor: valLabelled ? "fitness" : "val_loss", metadata: () =>
         {
             var meta = new Dictionary<string, string>
             {
@@ -279,10 +299,10 @@ public static class DetectJob
             summary = "Plain inference:\n\n" + summary + "\nAugmented inference (--val-augment, val.py --augment: scales 1, 0.83, 0.67; flips none, left-right, none):\n\n" + Summary(augmented, data.Names);
         }
         AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), $"# ember detect train: {model.ModelName} on {config.Data}\n\n" +
-            string.Create(CultureInfo.InvariantCulture, $"best epoch {checkpoints.BestEpoch} of {metrics.Rows.Count} (fitness {checkpoints.Best:F4}); wall time {clock.Elapsed.TotalSeconds:F0} s, {Torch.NumThreads} threads\n\n") +
+            string.Create(CultureInfo.InvariantCulture, $"best epoch {checkpoints.BestEpoch} of {metrics.Rows.Count} ({(valLabelled ? "fitness" : "lowest validation loss; the val split has no labels")} {checkpoints.Best:F4}); wall time {clock.Elapsed.TotalSeconds:F0} s, {Torch.NumThreads} threads\n\n") +
             summary + "\n## Config\n\n```yaml\n" + config.ToYaml() + "```\n");
         log.Write(summary);
-        log.WriteLine($"done: {metrics.Rows.Count} epochs; best/ is epoch {checkpoints.BestEpoch}; results in {runDir}");
+        log.WriteLine($"done: {metrics.Rows.Count} epochs; best/ is epoch {checkpoints.BestEpoch}{(valLabelled ? "" : " (by validation loss: the val split has no labels)")}; results in {runDir}");
         return exitCode;
     }
 
@@ -368,10 +388,13 @@ public static class DetectJob
         return evaluator.Result();
     }
 
-    /// <summary>pr_curve.png, confusion_matrix.png and val_pred_N.png (detections at confidence ≥ 0.25 in colour, labels in white) into <paramref name="folder"/>.</summary>
+    /// <summary>
+    /// pr_curve.png (only when there were labels: without, it has no curve), confusion_matrix.png and val_pred_N.png
+    /// (detections at confidence ≥ 0.25 in colour, labels in white) into <paramref name="folder"/>.
+    /// </summary>
     public static void WritePictures(DetectEvaluation evaluation, IReadOnlyList<string> names, string folder)
     {
-        DetectPlots.PrCurve(evaluation.Metrics, names, Path.Combine(folder, "pr_curve.png"));
+        if (evaluation.HasLabels) DetectPlots.PrCurve(evaluation.Metrics, names, Path.Combine(folder, "pr_curve.png"));
         DetectPlots.Confusion(evaluation.Confusion, names, Path.Combine(folder, "confusion_matrix.png"));
         for (int i = 0; i < evaluation.Samples.Count; i++)
         {
@@ -393,6 +416,7 @@ public static class DetectJob
     {
         var m = e.Metrics;
         var sb = new StringBuilder("| class | labels | P | R | mAP@0.5 | mAP@0.5:0.95 |\n|---|---:|---:|---:|---:|---:|\n");
+        if (!e.HasLabels) return sb.Append($"| all ({e.Images} images) | 0 | — | — | — | — |\n").ToString(); // nothing to score against
         sb.Append(string.Create(CultureInfo.InvariantCulture, $"| all ({e.Images} images) | {m.LabelCounts.Sum()} | {m.MeanPrecision:F3} | {m.MeanRecall:F3} | {m.Map50:F3} | {m.Map50To95:F3} |\n"));
         for (int k = 0; k < m.Classes.Length; k++)
             sb.Append(string.Create(CultureInfo.InvariantCulture, $"| {DetectPlots.Name(names, m.Classes[k])} | {m.LabelCounts[k]} | {m.Precision[k]:F3} | {m.Recall[k]:F3} | {m.Ap50[k]:F3} | {m.Ap50To95[k]:F3} |\n"));

@@ -55,9 +55,9 @@ public sealed class DetectMetricsLogger : Callback
     {
         latest = evaluator.Result();
         evaluator.Reset();
-        var m = latest.Metrics;
-        state.ValidationMetrics["precision"] = m.MeanPrecision;
-        state.ValidationMetrics["recall"] = m.MeanRecall;
+        var m = latest.Scores; // NaN without labels: never a fitness of 0 that ranks the epochs
+        state.ValidationMetrics["precision"] = m.Precision;
+        state.ValidationMetrics["recall"] = m.Recall;
         state.ValidationMetrics["map50"] = m.Map50;
         state.ValidationMetrics["map50_95"] = m.Map50To95;
         state.ValidationMetrics["fitness"] = m.Fitness;
@@ -68,17 +68,18 @@ public sealed class DetectMetricsLogger : Callback
     {
         var h = state.History[^1];
         double k = Math.Max(batches, 1);
-        var m = latest?.Metrics;
-        var row = new DetectEpoch(state.Epoch, box / k, obj / k, cls / k, m?.MeanPrecision ?? double.NaN, m?.MeanRecall ?? double.NaN,
-            m?.Map50 ?? double.NaN, m?.Map50To95 ?? double.NaN, m?.Fitness ?? double.NaN, latest?.Box ?? double.NaN, latest?.Objectness ?? double.NaN,
-            latest?.Class ?? double.NaN, h.Lr, h.Seconds);
+        var m = latest?.Scores ?? (double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
+        var row = new DetectEpoch(state.Epoch, box / k, obj / k, cls / k, m.Precision, m.Recall, m.Map50, m.Map50To95, m.Fitness,
+            latest?.Box ?? double.NaN, latest?.Objectness ?? double.NaN, latest?.Class ?? double.NaN, h.Lr, h.Seconds);
         rows.Add(row);
         // the sums restart here, not at the epoch's start: a run resumed mid-epoch continues the sums its checkpoint saved
         box = obj = cls = 0;
         batches = 0;
         if (csvPath is not null) AtomicFile.WriteAllText(csvPath, DetectEpoch.CsvHeader + "\n" + string.Join("\n", rows.Select(r => r.ToCsv())) + "\n");
+        var scores = latest is { HasLabels: false } ? string.Create(CultureInfo.InvariantCulture, $"val: no labels, no P, R or mAP (val loss obj {row.ValObj:F4})")
+            : string.Create(CultureInfo.InvariantCulture, $"val P {row.Precision:F3} R {row.Recall:F3} mAP@0.5 {row.Map50:F3} mAP@0.5:0.95 {row.Map50To95:F3}");
         output?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"epoch {row.Epoch}/{state.Epochs}: loss box {row.TrainBox:F4} obj {row.TrainObj:F4} cls {row.TrainCls:F4} | val P {row.Precision:F3} R {row.Recall:F3} mAP@0.5 {row.Map50:F3} mAP@0.5:0.95 {row.Map50To95:F3}"));
+            $"epoch {row.Epoch}/{state.Epochs}: loss box {row.TrainBox:F4} obj {row.TrainObj:F4} cls {row.TrainCls:F4} | {scores}"));
     }
 
     /// <inheritdoc/>

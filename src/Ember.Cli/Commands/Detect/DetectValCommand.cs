@@ -62,6 +62,8 @@ public static class DetectValCommand
         var set = Detection.Data.YoloDataset.FromConfig(config, train: false);
         log.WriteLine($"val: {set.Summary()}");
         if (set.Count == 0) throw new InvalidDataException($"{data}: the val split has no usable images");
+        if (DetectJob.NoLabelsWarning(config, set, train: false, "they are not computed: val_metrics.csv records NaN for them, the table shows —, and no pr_curve.png is written") is { } noLabels)
+            CliErrors.Warn(noLabels);
         var lossOptions = (run ?? new DetectConfig()).LossOptions(model.Detect.NumLevels, names.Length, size);
         var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
         var folder = Reporting.RunFolder.CreateOutput(output ?? runDir, "--output"); // an unwritable folder fails before the evaluation
@@ -70,15 +72,15 @@ public static class DetectValCommand
         double seconds = clock.Elapsed.TotalSeconds;
         if (singleClass) names = ["object"];
         DetectJob.WritePictures(evaluation, names, folder);
-        var m = evaluation.Metrics;
+        var m = evaluation.Scores;
         Interop.AtomicFile.WriteAllText(Path.Combine(folder, "val_metrics.csv"), "precision,recall,map50,map50_95,fitness,val_box_loss,val_obj_loss,val_cls_loss\n" +
-            string.Join(",", new[] { m.MeanPrecision, m.MeanRecall, m.Map50, m.Map50To95, m.Fitness, evaluation.Box, evaluation.Objectness, evaluation.Class }
+            string.Join(",", new[] { m.Precision, m.Recall, m.Map50, m.Map50To95, m.Fitness, evaluation.Box, evaluation.Objectness, evaluation.Class }
                 .Select(v => v.ToString("G9", CultureInfo.InvariantCulture))) + "\n");
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{(augment ? "augmented inference (scales 1, 0.83, 0.67; flips none, left-right, none)" : "plain inference")}, NMS confidence {nms.ConfidenceThreshold}, IoU {nms.IouThreshold}: " +
             $"{evaluation.Images} images in {seconds:F1} s ({1000 * seconds / Math.Max(1, evaluation.Images):F0} ms per image, data loading and loss included, {Torch.NumThreads} threads)"));
         log.Write(DetectJob.Summary(evaluation, names));
-        log.WriteLine($"wrote val_metrics.csv, pr_curve.png, confusion_matrix.png and {evaluation.Samples.Count} val_pred_*.png to {folder}");
+        log.WriteLine($"wrote val_metrics.csv, {(evaluation.HasLabels ? "pr_curve.png, " : "")}confusion_matrix.png and {evaluation.Samples.Count} val_pred_*.png to {folder}");
         return evaluation;
     }
 }

@@ -63,7 +63,8 @@ public static class MakeDataCommand
         try { options.Validate(); }
         catch (ArgumentException e) { throw new ConfigException(e.Message.Replace("make-data: ", "--")); }
         var folder = Path.GetFullPath(output);
-        if (File.Exists(folder)) throw new ConfigException($"--output {folder} is a file; give a folder");
+        // a file in the way is the file system's refusal (exit 5), as for every other command's output folder
+        if (File.Exists(folder)) throw new IOException($"--output '{folder}' is a file, not a folder; give a folder for the data set");
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
         {
             // only a folder that holds an earlier generated set is cleared, and only its image and label folders

@@ -116,6 +116,16 @@ public sealed class YoloDataset : IDataset<DetectionSample>
     public IReadOnlyList<DetectionProblem> Problems => problems;
     /// <summary>The number of usable images without a label file (background images).</summary>
     public int Backgrounds => backgrounds;
+    /// <summary>The number of labelled objects over the usable images (0: nothing to score detections against).</summary>
+    public int Objects
+    {
+        get
+        {
+            int objects = 0;
+            foreach (var s in samples) objects += s.Labels.Length / 5;
+            return objects;
+        }
+    }
     /// <summary>The usable images' files, in index order.</summary>
     public IReadOnlyList<string> ImagePaths => samples.Select(s => s.Image).ToList();
     /// <summary>Image i's file.</summary>
@@ -132,9 +142,7 @@ public sealed class YoloDataset : IDataset<DetectionSample>
     /// </summary>
     public string Summary()
     {
-        int objects = 0;
-        foreach (var s in samples) objects += s.Labels.Length / 5;
-        var line = string.Create(CultureInfo.InvariantCulture, $"{samples.Count} images, {objects} objects, {backgrounds} backgrounds (no label file)");
+        var line = string.Create(CultureInfo.InvariantCulture, $"{samples.Count} images, {Objects} objects, {backgrounds} backgrounds (no label file)");
         if (problems.Count == 0) return line + ", no problems";
         int skipped = problems.Select(p => p.File).Distinct().Count();
         return line + string.Create(CultureInfo.InvariantCulture, $", {problems.Count} problem{(problems.Count == 1 ? "" : "s")} in {skipped} file{(skipped == 1 ? "" : "s")} (skipped; first: {problems[0]})");

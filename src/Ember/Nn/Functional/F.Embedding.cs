@@ -11,7 +11,7 @@ public static partial class F
     public static Tensor Embedding(Tensor input, Tensor weight, int? paddingIdx = null, double? maxNorm = null, double normType = 2)
     {
         if (input.DType != DType.Int64)
-            throw new ArgumentException($"embedding: expected indices of dtype int64, got {input.DType} (input shape {input.Shape})");
+            throw new ArgumentException($"embedding: expected indices of dtype torch.int64, got {input.DType.TorchName()} (input shape {input.Shape})");
         if (weight.Rank != 2) throw new ArgumentException($"embedding: expected a 2-D weight [num_embeddings, embedding_dim], got shape {weight.Shape}");
         int num = weight.Size(0);
         int? pad = paddingIdx is int p ? (p < 0 ? p + num : p) : null;

@@ -12,6 +12,9 @@ public static partial class F
             throw new ArgumentException($"linear: expected a 2-D weight [out_features, in_features], got shape {weight.Shape}");
         if (input.Rank == 0 || input.Size(-1) != weight.Size(1))
             throw new ArgumentException($"linear: expected input with {weight.Size(1)} features in its last dimension, got input shape {input.Shape} (weight shape {weight.Shape})");
+        // autocast casts both to its precision; otherwise the GEMM needs one dtype (an int64 input is the usual slip)
+        if (input.DType != weight.DType && Training.Amp.Autocast.Active is null)
+            throw new ArgumentException($"linear: expected input of the weight's dtype {weight.DType.TorchName()}, got {input.DType.TorchName()} (input shape {input.Shape})");
         if (bias is not null && FusesBias(input, weight, bias))
         {
             // PyTorch's addmm: a 2-D input, or a contiguous one flattened to rows and viewed back (its _flatten_nd_linear)
