@@ -23,6 +23,29 @@ public static unsafe class Reduction
             dst[..(outer * inner)].Fill(op == ReduceOp.Prod ? T.One : T.Zero);
             return;
         }
+        Run(op, src, outer, reduced, inner, dst, mean: false);
+    }
+
+    /// <summary>
+    /// dst[o, i] = (Σ over r of src[o, r, i]) / reduced: the sum of <see cref="Reduce{T}"/>, in the same order, divided as
+    /// each result is stored, so the same bits as a sum followed by a division by the count, without the second op. An
+    /// empty reduction gives NaN (0/0, as PyTorch's mean).
+    /// </summary>
+    public static void Mean<T>(ReadOnlySpan<T> src, int outer, int reduced, int inner, Span<T> dst)
+        where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
+    {
+        Check(src.Length, outer, reduced, inner, dst.Length, "mean");
+        if (reduced == 0)
+        {
+            dst[..(outer * inner)].Fill(T.NaN);
+            return;
+        }
+        Run(ReduceOp.Sum, src, outer, reduced, inner, dst, mean: true);
+    }
+
+    static void Run<T>(ReduceOp op, ReadOnlySpan<T> src, int outer, int reduced, int inner, Span<T> dst, bool mean)
+        where T : unmanaged, INumber<T>, IMinMaxValue<T>
+    {
         fixed (T* ps = src) fixed (T* pd = dst)
         {
             long work = (long)outer * reduced * inner;
@@ -30,7 +53,8 @@ public static unsafe class Reduction
             // columns of one matrix (outer = 1) runs on every thread; each column is still summed in row order.
             int block = work >= Elementwise.ParallelThreshold && inner > InnerBlock ? InnerBlock : Math.Max(1, inner);
             int blocks = (inner + block - 1) / block;
-            var action = new ReduceAction<T> { Op = op, Src = ps, Dst = pd, Reduced = reduced, Inner = inner, Block = block, Blocks = blocks };
+            var action = new ReduceAction<T> { Op = op, Src = ps, Dst = pd, Reduced = reduced, Inner = inner, Block = block, Blocks = blocks,
+                Mean = mean, Count = T.CreateChecked(reduced) };
             int items = outer * blocks;
             int grain = work < Elementwise.ParallelThreshold ? items : Math.Max(1, (int)(Elementwise.ParallelThreshold / Math.Max(1L, (long)reduced * block)));
             ParallelRange.For(items, grain, action);
@@ -109,12 +133,14 @@ public static unsafe class Reduction
     struct ReduceAction<T> : IRangeAction where T : unmanaged, INumber<T>, IMinMaxValue<T>
     {
         public ReduceOp Op; public T* Src; public T* Dst; public int Reduced, Inner, Block, Blocks;
+        // A mean: each sum is divided by Count (the reduced length in T) as it is stored.
+        public bool Mean; public T Count;
         public readonly void Invoke(int start, int end)
         {
             // A sum along the last axis: each item is one row (Blocks is 1 when Inner is 1).
             if (Inner == 1 && Op == ReduceOp.Sum && (typeof(T) == typeof(float) || typeof(T) == typeof(double) || typeof(T) == typeof(long)))
             {
-                SumLastAxis(Src + (long)start * Reduced, Dst + start, Reduced, end - start);
+                SumLastAxis(Src + (long)start * Reduced, Dst + start, Reduced, end - start, Mean, Count);
                 return;
             }
             for (int item = start; item < end; item++)
@@ -129,6 +155,8 @@ public static unsafe class Reduction
                     r = SumRows((float*)s, (float*)d, Reduced, Inner, len);
                 for (; r < Reduced; r++)
                     Combine(new Span<T>(d, len), new ReadOnlySpan<T>(s + (long)r * Inner, len));
+                if (Mean)
+                    for (int k = 0; k < len; k++) d[k] /= Count; // the block is still in L1
             }
         }
 
@@ -163,12 +191,12 @@ public static unsafe class Reduction
         // managed arrays start here, so every 512-bit load splits a cache line), ~4-10% even 64-byte aligned (one and two
         // threads, in-process A/B, 2026-12-04; docs/bench-logs/2026-12-04-session14-s14-reduce-ab.txt). libtorch's own
         // AVX-512 row sum is slower than its AVX2 one here too. The order still depends only on the row length and the path.
-        static void SumLastAxis(T* s, T* d, int length, int rows)
+        static void SumLastAxis(T* s, T* d, int length, int rows, bool mean, T count)
         {
             switch (SimdPath.Width)
             {
-                case SimdWidth.Vector512 or SimdWidth.Vector256: SumLastAxis<Simd256<T>>(s, d, length, rows); break;
-                default: SumLastAxis<Simd128<T>>(s, d, length, rows); break;
+                case SimdWidth.Vector512 or SimdWidth.Vector256: SumLastAxis<Simd256<T>>(s, d, length, rows, mean, count); break;
+                default: SumLastAxis<Simd128<T>>(s, d, length, rows, mean, count); break;
             }
         }
 
@@ -178,9 +206,9 @@ public static unsafe class Reduction
         // by four independent accumulators (vectors 4k, 4k+1, 4k+2, 4k+3), combined pairwise into a running vector total
         // (a two-level cascade, so a long full sum does not pile millions of additions onto one lane); the leftover full
         // vectors go to the total, then the horizontal sum and the scalar tail. The order depends only on the row length
-        // and the vector width.
+        // and the vector width. A mean divides each sum by count as it is stored.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ActivationKernel.ForwardBody
-        static void SumLastAxis<TVec>(T* s, T* d, int length, int rows) where TVec : struct, ISimd<TVec, T>
+        static void SumLastAxis<TVec>(T* s, T* d, int length, int rows, bool mean, T count) where TVec : struct, ISimd<TVec, T>
         {
             int n = TVec.IsSupported ? TVec.Count : length + 1;
             for (int row = 0; row < rows; row++, s += length)
@@ -207,7 +235,7 @@ public static unsafe class Reduction
                     sum = TVec.Sum(total);
                 }
                 for (; i < length; i++) sum += s[i];
-                d[row] = sum;
+                d[row] = mean ? sum / count : sum;
             }
         }
 

@@ -24,6 +24,8 @@ internal interface IBackend
     Tensor Compare(CompareOp op, Tensor a, Tensor b);
     Tensor Where(Tensor condition, Tensor a, Tensor b);
     Tensor Reduce(ReduceOp op, Tensor x, int[] dims, bool keepDim);
+    /// <summary>The sum over <paramref name="dims"/> divided by the count in the same pass (float32 or float64): the bits of sum, then divide.</summary>
+    Tensor Mean(Tensor x, int[] dims, bool keepDim);
     (Tensor Values, Tensor Indices) ArgReduce(bool max, Tensor x, int dim, bool keepDim);
     Tensor Softmax(Tensor x, int dim, bool log);
     /// <summary>Softmax's backward from its output y: y·(g − Σ g·y) (log: g − e^y·Σ g) along <paramref name="dim"/>; g and y of one shape and dtype.</summary>

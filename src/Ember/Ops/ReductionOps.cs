@@ -47,7 +47,10 @@ internal static class ReductionOps
         var d = NormalizeDims(x, dims, "mean");
         int count = 1;
         foreach (var i in d) count *= x.shape[i];
-        return Recording.Named(Sum(x, d, keepDim) / (double)count, dims is null ? "MeanBackward0" : "MeanBackward1", x);
+        // One kernel divides each sum as it stores it (the same bits as sum, then divide by the count, which it replaced).
+        var y = Backend.Of(x).Mean(x, d, keepDim);
+        var inputShape = x.shape;
+        return Recording.Unary(y, dims is null ? "MeanBackward0" : "MeanBackward1", x, g => Unreduce(g / (double)count, inputShape, d, keepDim));
     }
 
     public static Tensor Prod(Tensor x, int[]? dims, bool keepDim)

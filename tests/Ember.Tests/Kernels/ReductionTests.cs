@@ -1,3 +1,4 @@
+using System.Numerics;
 using Ember.Kernels.Loops;
 using Ember.Kernels.Operators;
 using Ember.Kernels.Threading;
@@ -44,6 +45,32 @@ public class ReductionTests
         Reduction.Reduce(ReduceOp.Sum, ReadOnlySpan<float>.Empty, 2, 0, 1, dst);
         Assert.Equal([0f, 0f], dst);
         Assert.Throws<ArgumentException>(() => Reduction.Reduce(ReduceOp.Sum, new float[3], 2, 2, 1, dst));
+    }
+
+    [Fact]
+    public void Mean_is_the_sum_divided_by_the_count_bit_for_bit()
+    {
+        // every row length 0-257 (0 gives 0/0 = NaN, as PyTorch's mean), inner 1 and 3, and two large shapes: rows of
+        // 1031 and a column sum split into blocks of inner columns
+        var shapes = ContiguousTests.Lengths.SelectMany(r => new[] { (2, r, 1), (2, r, 3) }).Append((300, 1031, 1)).Append((1, 130, 1031));
+        foreach (var (outer, reduced, inner) in shapes)
+        {
+            var src = ContiguousTests.Data(outer * reduced * inner + 1, reduced, -3f, 5f);
+            CheckMean(src, outer, reduced, inner);
+            CheckMean(src.Select(v => (double)v).ToArray(), outer, reduced, inner);
+        }
+
+        static void CheckMean<T>(T[] src, int outer, int reduced, int inner) where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
+        {
+            var sum = new T[outer * inner];
+            Reduction.Reduce(ReduceOp.Sum, ((ReadOnlySpan<T>)src)[1..], outer, reduced, inner, sum);
+            var mean = new T[outer * inner];
+            Reduction.Mean(((ReadOnlySpan<T>)src)[1..], outer, reduced, inner, mean);
+            Assert.Equal(sum.Select(v => v / T.CreateChecked(reduced)).ToArray(), mean);
+        }
+        Assert.True(float.IsNaN(Torch.Zeros(2, 0).Mean(1).ToArray<float>()[0]));
+        var error = Assert.Throws<ArgumentException>(() => Reduction.Mean(new float[3], 2, 2, 1, new float[2]));
+        Assert.StartsWith("mean:", error.Message);
     }
 
     [Fact]
@@ -95,7 +122,10 @@ public class ReductionTests
                 var rows = new float[512]; Reduction.Reduce(ReduceOp.Sum, src, 512, 1031, 1, rows);
                 var cols = new float[1031]; Reduction.Reduce(ReduceOp.Sum, src, 1, 512, 1031, cols);
                 var soft = new float[src.Length]; Reduction.Softmax(src, 512, 1031, 1, soft, log: true);
-                return (rows, cols, soft);
+                var means = new float[512 + 1031];
+                Reduction.Mean(src, 512, 1031, 1, means.AsSpan(0, 512));
+                Reduction.Mean(src, 1, 512, 1031, means.AsSpan(512));
+                return ([.. rows, .. means], cols, soft);
             }
             var one = Run(1);
             var two = Run(2);

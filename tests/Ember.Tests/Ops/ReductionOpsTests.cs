@@ -68,6 +68,29 @@ public class ReductionOpsTests
     }
 
     [Fact]
+    public void Mean_and_its_gradient_are_the_bits_of_sum_then_divide_by_the_count()
+    {
+        // mean runs as one kernel that divides each sum as it stores it; it replaced sum(x) / count, whose bits it keeps
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+            foreach (var (dims, keep) in new (int[]?, bool)[] { ([1], false), ([-1], true), ([0, 2], false), ([0, 1], true), (null, false) })
+            {
+                int[] shape = [6, 50, 40];
+                var x0 = Torch.Randn(shape, dtype, new Generator(3));
+                var w = Torch.RandnLike(x0.Sum(dims ?? [0, 1, 2], keep), new Generator(4));
+                int count = dims is null ? x0.NumEl : dims.Aggregate(1, (n, d) => n * shape[d < 0 ? d + 3 : d]);
+                var a = x0.Clone().RequiresGradInPlace();
+                var mean = dims is null ? a.Mean() : a.Mean(dims, keep);
+                (mean * w).Sum().Backward();
+                var b = x0.Clone().RequiresGradInPlace();
+                var composed = (dims is null ? b.Sum() : b.Sum(dims, keep)) / (double)count;
+                (composed * w).Sum().Backward();
+                Assert.Equal(composed.Shape, mean.Shape);
+                Assert.Equal(composed.ToDoubleArray(), mean.ToDoubleArray());
+                Assert.Equal(b.Grad!.ToDoubleArray(), a.Grad!.ToDoubleArray());
+            }
+    }
+
+    [Fact]
     public void Var_with_a_single_element_is_nan_unbiased_and_zero_biased()
     {
         var x = Torch.Tensor(2f);

@@ -35,6 +35,17 @@ internal sealed partial class CpuBackend
         return y;
     }
 
+    public Tensor Mean(Tensor x, int[] dims, bool keepDim)
+    {
+        x.DType.RequireFloat32Or64("mean");
+        using var scope = StoragePool.EnterOp();
+        var (src, outer, reduced, inner) = AsBlock(x, dims);
+        var y = Empty(x.DType, ReducedShape(x.shape, dims, keepDim), false);
+        if (x.DType == DType.Float32) Reduction.Mean(src.Span<float>(), outer, reduced, inner, y.Span<float>());
+        else Reduction.Mean(src.Span<double>(), outer, reduced, inner, y.Span<double>());
+        return y;
+    }
+
     public (Tensor Values, Tensor Indices) ArgReduce(bool max, Tensor x, int dim, bool keepDim)
     {
         using var scope = StoragePool.EnterOp();
