@@ -284,14 +284,7 @@ public class PoolKernelTests
             else if (i % 11 == 0) x[i] = 0.5;
             else x[i] = Math.Round(x[i] * 4) / 4; // many ties
         }
-        var expected = new double[g.OutputLength];
-        var expectedIdx = new long[g.OutputLength];
-        MaxPool2dKernel.Forward<double>(g, x, expected, expectedIdx);
-        var y = new float[g.OutputLength];
-        var idx = new long[g.OutputLength];
-        MaxPool2dKernel.Forward<float>(g, ToFloat(x), y, idx);
-        Assert.Equal(expectedIdx, idx);
-        Assert.Equal(expected.Select(v => (float)v), y);
+        var y = FloatPathMatchesScalarLoop(g, x);
         Assert.Contains(y, float.IsNaN);
         var yNoIndices = new float[g.OutputLength];
         MaxPool2dKernel.Forward<float>(g, ToFloat(x), yNoIndices, default);
@@ -317,6 +310,12 @@ public class PoolKernelTests
             else if (i % 13 == 0) x[i] = i % 2 == 0 ? 0.0 : -0.0;
             else x[i] = Math.Round(x[i] * 4) / 4; // many ties
         }
+        FloatPathMatchesScalarLoop(g, x);
+    }
+
+    // A float fast path against the double scalar loop: indices equal, values bit for bit; returns the float output.
+    static float[] FloatPathMatchesScalarLoop(Pool2dGeometry g, double[] x)
+    {
         var expected = new double[g.OutputLength];
         var expectedIdx = new long[g.OutputLength];
         MaxPool2dKernel.Forward<double>(g, x, expected, expectedIdx);
@@ -325,6 +324,7 @@ public class PoolKernelTests
         MaxPool2dKernel.Forward<float>(g, ToFloat(x), y, idx);
         Assert.Equal(expectedIdx, idx);
         Assert.Equal(expected.Select(v => BitConverter.SingleToInt32Bits((float)v)), y.Select(BitConverter.SingleToInt32Bits));
+        return y;
     }
 
     [Fact]
