@@ -70,6 +70,11 @@ public static unsafe class MaxPool2dKernel
                 return;
             }
             if (IsPlainTwoByTwo(g)) { RunTwoByTwo(src, o); return; }
+            if (typeof(T) == typeof(float) && indices != null && Vector256.IsHardwareAccelerated && SlidingWithIndices.Applies(g))
+            {
+                SlidingWithIndices.Run(g, (float*)src, (float*)y + o, indices + o);
+                return;
+            }
             if (indices == null) { RunSeparable(src, o); return; }
             for (int oh = 0; oh < g.OutHeight; oh++)
             {
@@ -267,6 +272,112 @@ public static unsafe class MaxPool2dKernel
                 bool take = bv[j] > tv[j] || float.IsNaN(bv[j]);
                 y[j] = take ? bv[j] : tv[j];
                 if (indices != null) indices[j] = take ? bi[j] : ti[j];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stride-1 windows without dilation (SPPF's 5×5 pools) with indices, in two vector passes: the winner of every
+    /// window along each input row (value and column), then the winner over each window's rows. The general loop's rule
+    /// (taps in row-major order from −∞ at the first tap, strictly greater wins, a NaN wins) folds row by row to the same
+    /// winner: within a row the first maximum or the last NaN, then across rows the first row holding the maximum or the
+    /// last row holding a NaN. Padding reads as −∞, which never wins, so each window starts from its first in-range tap.
+    /// </summary>
+    static class SlidingWithIndices
+    {
+        [ThreadStatic] static float[]? rowValues;
+        [ThreadStatic] static int[]? rowColumns;
+        [ThreadStatic] static float[]? padded;
+
+        // every window holds at least one input position (no ceil-mode window past the input)
+        public static bool Applies(in Pool2dGeometry g) =>
+            g.StrideHeight == 1 && g.StrideWidth == 1 && g.DilationHeight == 1 && g.DilationWidth == 1
+            && g.PadHeight < g.KernelHeight && g.PadWidth < g.KernelWidth
+            && g.OutHeight - 1 - g.PadHeight < g.InHeight && g.OutWidth - 1 - g.PadWidth < g.InWidth;
+
+        public static void Run(in Pool2dGeometry g, float* src, float* y, long* indices)
+        {
+            int h = g.InHeight, w = g.InWidth, kH = g.KernelHeight, kW = g.KernelWidth, pH = g.PadHeight, pW = g.PadWidth;
+            int outH = g.OutHeight, outW = g.OutWidth, length = Math.Max(outW + kW - 1, pW + w);
+            if (rowValues is null || rowValues.Length < h * outW)
+            {
+                rowValues = GC.AllocateUninitializedArray<float>(h * outW, pinned: true);
+                rowColumns = GC.AllocateUninitializedArray<int>(h * outW, pinned: true);
+            }
+            if (padded is null || padded.Length < length) padded = GC.AllocateUninitializedArray<float>(length, pinned: true);
+            float* rv = (float*)Unsafe.AsPointer(ref rowValues[0]), buffer = (float*)Unsafe.AsPointer(ref padded[0]);
+            int* rc = (int*)Unsafe.AsPointer(ref rowColumns![0]);
+            new Span<float>(buffer, pW).Fill(float.NegativeInfinity);
+            new Span<float>(buffer + pW + w, length - pW - w).Fill(float.NegativeInfinity);
+            var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            for (int ih = 0; ih < h; ih++)
+            {
+                new ReadOnlySpan<float>(src + (long)ih * w, w).CopyTo(new Span<float>(buffer + pW, w));
+                float* values = rv + ih * outW;
+                int* columns = rc + ih * outW;
+                int j = 0;
+                for (; j + 8 <= outW; j += 8)
+                {
+                    var start = Vector256.Create(j - pW) + lane;
+                    var best = Vector256.Create(float.NegativeInfinity);
+                    var at = Vector256.Max(start, Vector256<int>.Zero);
+                    for (int t = 0; t < kW; t++)
+                    {
+                        var v = Vector256.Load(buffer + j + t);
+                        var take = Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v);
+                        best = Vector256.ConditionalSelect(take, v, best);
+                        at = Vector256.ConditionalSelect(take.AsInt32(), start + Vector256.Create(t), at);
+                    }
+                    best.Store(values + j);
+                    at.Store(columns + j);
+                }
+                for (; j < outW; j++)
+                {
+                    float best = float.NegativeInfinity;
+                    int at = Math.Max(j - pW, 0);
+                    for (int t = 0; t < kW; t++)
+                    {
+                        float v = buffer[j + t];
+                        if (v > best || float.IsNaN(v)) { best = v; at = j - pW + t; }
+                    }
+                    values[j] = best;
+                    columns[j] = at;
+                }
+            }
+            for (int oh = 0; oh < outH; oh++)
+            {
+                int h0 = Math.Max(oh - pH, 0), h1 = Math.Min(oh - pH + kH, h);
+                float* yo = y + (long)oh * outW;
+                long* io = indices + (long)oh * outW;
+                int j = 0;
+                for (; j + 8 <= outW; j += 8)
+                {
+                    var best = Vector256.Create(float.NegativeInfinity);
+                    var at = Vector256.Create(h0 * w) + Vector256.Max(Vector256.Create(j - pW) + lane, Vector256<int>.Zero);
+                    for (int ih = h0; ih < h1; ih++)
+                    {
+                        var v = Vector256.Load(rv + ih * outW + j);
+                        var take = Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v);
+                        best = Vector256.ConditionalSelect(take, v, best);
+                        at = Vector256.ConditionalSelect(take.AsInt32(), Vector256.Create(ih * w) + Vector256.Load(rc + ih * outW + j), at);
+                    }
+                    best.Store(yo + j);
+                    var (lo, hi) = Vector256.Widen(at);
+                    lo.Store(io + j);
+                    hi.Store(io + j + 4);
+                }
+                for (; j < outW; j++)
+                {
+                    float best = float.NegativeInfinity;
+                    int at = h0 * w + Math.Max(j - pW, 0);
+                    for (int ih = h0; ih < h1; ih++)
+                    {
+                        float v = rv[ih * outW + j];
+                        if (v > best || float.IsNaN(v)) { best = v; at = ih * w + rc[ih * outW + j]; }
+                    }
+                    yo[j] = best;
+                    io[j] = at;
+                }
             }
         }
     }

@@ -118,6 +118,13 @@ public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
     /// </summary>
     public static Tensor Decode(string path, int channels = 3, long maxPixels = DefaultMaxPixels)
     {
+        var (pixels, height, width) = DecodeInterleaved(path, channels, maxPixels);
+        return ToTensor.FromBytes(pixels, height, width, channels);
+    }
+
+    /// <summary>Decode's checks and decoding, with the pixels as the decoder gives them: [H, W, channels] bytes.</summary>
+    internal static (byte[] Pixels, int Height, int Width) DecodeInterleaved(string path, int channels, long maxPixels)
+    {
         var bytes = UntrustedFile.ReadAllBytes(path, "image", MaxFileBytes);
         bool sized = true;
         if (PngCheck.IsPng(bytes)) PngCheck.Validate(bytes, path, maxPixels);
@@ -137,7 +144,7 @@ public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
             throw new InvalidDataException($"ImageFolder: cannot decode image '{path}': {e.Message}", e);
         }
         if (result?.Data == null) throw new InvalidDataException($"ImageFolder: cannot decode image '{path}'");
-        return ToTensor.FromBytes(result.Data, result.Height, result.Width, channels);
+        return (result.Data, result.Height, result.Width);
     }
 
     static void CheckSize(string path, string format, long width, long height, long maxPixels)

@@ -284,6 +284,38 @@ public class PoolKernelTests
             else if (i % 11 == 0) x[i] = 0.5;
             else x[i] = Math.Round(x[i] * 4) / 4; // many ties
         }
+        var y = FloatPathMatchesScalarLoop(g, x);
+        Assert.Contains(y, float.IsNaN);
+        var yNoIndices = new float[g.OutputLength];
+        MaxPool2dKernel.Forward<float>(g, ToFloat(x), yNoIndices, default);
+        Assert.Equal(y, yNoIndices);
+    }
+
+    [Theory]
+    [InlineData(2, 3, 10, 10, 5, 2)]  // SPPF's 5×5 pool: rows of 10 outputs (8 + 2)
+    [InlineData(1, 2, 7, 21, 3, 1)]   // rows of 21 (16 + 5)
+    [InlineData(1, 1, 9, 13, 4, 1)]   // an even window: 12 outputs per row
+    [InlineData(1, 2, 5, 5, 5, 0)]    // one output: the scalar tail only
+    [InlineData(1, 1, 20, 20, 5, 2)]
+    public void MaxPoolFloatSlidingPathWithIndicesMatchesTheScalarRule(int n, int c, int h, int w, int k, int pad)
+    {
+        // The float stride-1 path with indices works row by row, then over rows; the double path is the scalar loop.
+        // Ties, −∞ (a whole −∞ window included), NaN and signed zeros are planted.
+        var g = new Pool2dGeometry(n, c, h, w, k, k, 1, 1, pad, pad);
+        double[] x = Random(g.InputLength, 9);
+        for (int i = 0; i < x.Length; i++)
+        {
+            if (i % 37 == 5) x[i] = double.NaN;
+            else if (i % 41 == 3 || i < k * w) x[i] = double.NegativeInfinity;
+            else if (i % 13 == 0) x[i] = i % 2 == 0 ? 0.0 : -0.0;
+            else x[i] = Math.Round(x[i] * 4) / 4; // many ties
+        }
+        FloatPathMatchesScalarLoop(g, x);
+    }
+
+    // A float fast path against the double scalar loop: indices equal, values bit for bit; returns the float output.
+    static float[] FloatPathMatchesScalarLoop(Pool2dGeometry g, double[] x)
+    {
         var expected = new double[g.OutputLength];
         var expectedIdx = new long[g.OutputLength];
         MaxPool2dKernel.Forward<double>(g, x, expected, expectedIdx);
@@ -291,11 +323,8 @@ public class PoolKernelTests
         var idx = new long[g.OutputLength];
         MaxPool2dKernel.Forward<float>(g, ToFloat(x), y, idx);
         Assert.Equal(expectedIdx, idx);
-        Assert.Equal(expected.Select(v => (float)v), y);
-        Assert.Contains(y, float.IsNaN);
-        var yNoIndices = new float[g.OutputLength];
-        MaxPool2dKernel.Forward<float>(g, ToFloat(x), yNoIndices, default);
-        Assert.Equal(y, yNoIndices);
+        Assert.Equal(expected.Select(v => BitConverter.SingleToInt32Bits((float)v)), y.Select(BitConverter.SingleToInt32Bits));
+        return y;
     }
 
     [Fact]

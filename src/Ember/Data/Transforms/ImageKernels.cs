@@ -108,8 +108,8 @@ internal static class ImageKernels
     }
 
     // r[i0] + (r[i1] − r[i0])·l per output column, eight columns per pair of AVX2 gathers (the same separate multiply and
-    // add); the column indices lie in [left, left + w) ⊂ [0, iw), checked by the caller
-    static unsafe void InterpolateRow(ReadOnlySpan<float> row, int[] xi0, int[] xi1, float[] xl, float[] result, bool vector)
+    // add); the column indices lie inside the row, checked by the caller
+    internal static unsafe void InterpolateRow(ReadOnlySpan<float> row, ReadOnlySpan<int> xi0, ReadOnlySpan<int> xi1, ReadOnlySpan<float> xl, Span<float> result, bool vector)
     {
         int x = 0;
         if (vector && Avx2.IsSupported)
@@ -133,7 +133,7 @@ internal static class ImageKernels
     }
 
     // a + (b − a)·ly elementwise: separate multiply and add in every lane (no fused multiply-add), as the scalar tail
-    static void BlendRows(float[] a, float[] b, float ly, Span<float> d)
+    internal static void BlendRows(ReadOnlySpan<float> a, ReadOnlySpan<float> b, float ly, Span<float> d)
     {
         int x = 0;
         if (Vector256.IsHardwareAccelerated)
@@ -141,8 +141,8 @@ internal static class ImageKernels
             var l = Vector256.Create(ly);
             for (; x <= d.Length - Vector256<float>.Count; x += Vector256<float>.Count)
             {
-                var va = Vector256.Create(a.AsSpan(x, Vector256<float>.Count));
-                var vb = Vector256.Create(b.AsSpan(x, Vector256<float>.Count));
+                var va = Vector256.Create(a.Slice(x, Vector256<float>.Count));
+                var vb = Vector256.Create(b.Slice(x, Vector256<float>.Count));
                 (va + (vb - va) * l).CopyTo(d.Slice(x));
             }
         }

@@ -151,8 +151,8 @@ public sealed class DetectionDataset : IDataset<DetectionSample>
     {
         var buffers = scratch ??= new Scratch();
         DetectionSample sample;
-        // a cached image is decoded into scratch instead of a new array per read (four per mosaic): the resize below
-        // replaces it at once
+        // a caching source's image (decoded into its cache on the first read) is converted into scratch instead of a new
+        // array per read (four per mosaic): the resize below replaces it at once
         if (CachedSource(index) is var (yolo, at) && yolo.CachedImage(at, ref buffers.Source) is { } cached)
             sample = new DetectionSample(cached, yolo.LabelsOf(at), yolo.ImagePath(at));
         else sample = source[index];

@@ -158,23 +158,24 @@ public sealed class YoloDataset : IDataset<DetectionSample>
         {
             if ((uint)index >= (uint)samples.Count) throw new IndexOutOfRangeException($"YoloDataset: index {index} is out of range for {samples.Count} images");
             var (path, _, h, w) = samples[index];
-            if (cache?[index] is byte[] bytes) return new DetectionSample(FromBytes(bytes, h, w), LabelsOf(index), path);
+            if (cache is not null) return new DetectionSample(FromBytes(CachedBytes(index), h, w), LabelsOf(index), path);
             var image = DetectionImages.Decode(path, MaxPixels);
             if (image.Size(1) != h || image.Size(2) != w)
                 throw new InvalidDataException($"YoloDataset: image '{path}' decoded to {image.Size(1)}×{image.Size(2)} but its header declares {h}×{w}; the file changed or is damaged");
-            if (cache is not null) cache[index] = ToBytes(image); // decoded values are k / 255 exactly: bytes keep them all
             return new DetectionSample(image, LabelsOf(index), path);
         }
     }
 
     /// <summary>
-    /// Image i from the cache as a [3, H, W] tensor written into <paramref name="buffer"/> (grown when too small; the
-    /// tensor shares it, so it is valid until the caller reuses the buffer), or null when the image is not cached yet.
-    /// The values are those of the indexer. For <see cref="DetectionDataset"/>, which resizes the image at once.
+    /// Image i as a [3, H, W] tensor written into <paramref name="buffer"/> (grown when too small; the tensor shares it, so
+    /// it is valid until the caller reuses the buffer), decoded into the cache first if it is not there yet; null when
+    /// the data set does not cache. The values are those of the indexer. For <see cref="DetectionDataset"/>, which
+    /// resizes the image at once.
     /// </summary>
     internal Tensor? CachedImage(int index, ref float[]? buffer)
     {
-        if (cache?[index] is not byte[] bytes) return null;
+        if (cache is null) return null;
+        var bytes = CachedBytes(index);
         if (buffer is null || buffer.Length < bytes.Length) buffer = new float[bytes.Length];
         ToUnit(bytes, buffer);
         return DataTensors.Wrap(buffer, 3, samples[index].Height, samples[index].Width);
@@ -208,12 +209,25 @@ public sealed class YoloDataset : IDataset<DetectionSample>
         for (; i < bytes.Length; i++) into[i] = bytes[i] * Scale;
     }
 
-    static byte[] ToBytes(Tensor image)
+    // Image i's planar [3, H, W] bytes from the cache, decoded into it on first use: straight from the decoder's
+    // interleaved bytes, without the float image a decode makes (a large array per image, garbage at once, in the epoch
+    // that reads every image for the first time). Two loader threads may decode the same image; both store equal bytes.
+    byte[] CachedBytes(int index)
     {
-        var src = image.Contiguous().Span<float>();
-        var bytes = new byte[src.Length];
-        for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)MathF.Round(src[i] * 255f);
-        return bytes;
+        if (cache![index] is byte[] cached) return cached;
+        var (path, _, h, w) = samples[index];
+        var (pixels, height, width) = ImageFolder.DecodeInterleaved(path, 3, MaxPixels);
+        if (height != h || width != w)
+            throw new InvalidDataException($"YoloDataset: image '{path}' decoded to {height}×{width} but its header declares {h}×{w}; the file changed or is damaged");
+        var planar = new byte[pixels.Length];
+        int plane = h * w;
+        for (int p = 0, i = 0; p < plane; p++, i += 3)
+        {
+            planar[p] = pixels[i];
+            planar[plane + p] = pixels[i + 1];
+            planar[2 * plane + p] = pixels[i + 2];
+        }
+        return cache[index] = planar;
     }
 
     static Tensor FromBytes(byte[] bytes, int h, int w)

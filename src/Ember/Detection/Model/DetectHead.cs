@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ember.Autograd;
 using Ember.Nn;
 using Ember.Nn.Layers;
@@ -26,6 +27,8 @@ public sealed class DetectHead : Module
     (int H, int W)[] lastShapes = [];
     Tensor? lastDecoded;
     Tensor[]? lastDecodedRaw;
+    // the raw maps behind each live flat training output (weak in the output: an entry goes with its output)
+    readonly ConditionalWeakTable<Tensor, Tensor[]> rawOfFlat = new();
 
     /// <summary>Number of classes.</summary>
     public int NumClasses { get; }
@@ -46,10 +49,13 @@ public sealed class DetectHead : Module
     public IReadOnlyList<(int H, int W)> LastShapes => lastShapes;
 
     /// <summary>
-    /// The raw maps behind <paramref name="decoded"/> when it is the latest output of <see cref="Decode"/> (so a loss can
-    /// be computed on an eval-mode output, as YOLOv5's val.py does with the raw half of its (decoded, raw) pair); else null.
+    /// The raw maps behind <paramref name="output"/> when it is the latest output of <see cref="Decode"/> (so a loss can
+    /// be computed on an eval-mode output, as YOLOv5's val.py does with the raw half of its (decoded, raw) pair) or a flat
+    /// training output of <see cref="FlattenKeepingRaw"/> (so the loss reads the maps themselves: no split copies
+    /// forward, and backward skips the flat gradient); else null.
     /// </summary>
-    public Tensor[]? RawOf(Tensor decoded) => ReferenceEquals(decoded, lastDecoded) ? lastDecodedRaw : null;
+    public Tensor[]? RawOf(Tensor output)
+        => ReferenceEquals(output, lastDecoded) ? lastDecodedRaw : rawOfFlat.TryGetValue(output, out var raw) ? raw : null;
 
     /// <summary>Anchors [levels, na, 2] as (w, h) in input pixels.</summary>
     public Tensor Anchors => NamedBuffers(recurse: false).First(b => b.Name == "anchors").Buffer;
@@ -144,6 +150,14 @@ public sealed class DetectHead : Module
         var parts = new Tensor[raw.Count];
         for (int i = 0; i < raw.Count; i++) parts[i] = raw[i].Reshape(raw[i].Size(0), -1, raw[i].Size(4));
         return Torch.Cat(parts, 1);
+    }
+
+    /// <summary><see cref="Flatten"/>, remembering the maps for <see cref="RawOf"/> while the flat output lives.</summary>
+    public Tensor FlattenKeepingRaw(IReadOnlyList<Tensor> raw)
+    {
+        var flat = Flatten(raw);
+        rawOfFlat.AddOrUpdate(flat, [.. raw]);
+        return flat;
     }
 
     /// <summary>Undoes <see cref="Flatten"/>: splits (N, Σ na·H·W, 5 + nc) back into per-level (N, na, H, W, 5 + nc) maps.</summary>

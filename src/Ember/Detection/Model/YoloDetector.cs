@@ -26,6 +26,6 @@ public abstract class YoloDetector : Module
     public override Tensor Forward(Tensor x)
     {
         var raw = ForwardRaw(x);
-        return Training ? DetectHead.Flatten(raw) : Detect.Decode(raw);
+        return Training ? Detect.FlattenKeepingRaw(raw) : Detect.Decode(raw);
     }
 }

@@ -179,6 +179,29 @@ public class DetectionTransformTests
     }
 
     [Fact]
+    public void RandomAffineWithoutRotationOrShearGivesTheBitsOfTheOnePixelForm()
+    {
+        // YOLOv5's default hyp (no rotation, no shear) takes the separable form: scales that shrink and enlarge, mirrored
+        // axes, shifts that leave fill on either side or move the image out entirely, and ±0 cross terms
+        var rng = new Random(11);
+        (int H, int W, int OutH, int OutW)[] sizes = [(64, 80, 64, 80), (100, 37, 50, 53), (9, 9, 31, 29), (640, 640, 320, 320), (1, 5, 4, 9)];
+        foreach (var (h, w, outH, outW) in sizes)
+            for (int k = 0; k < 8; k++)
+            {
+                var image = Torch.FromArray([.. Enumerable.Range(0, 3 * h * w).Select(_ => (float)rng.NextDouble())], [3, h, w]);
+                double sx = (0.4 + 1.4 * rng.NextDouble()) * (k == 3 ? -1 : 1), sy = (0.4 + 1.4 * rng.NextDouble()) * (k == 4 ? -1 : 1);
+                double shift = k == 5 ? 4 * Math.Max(outW, outH) : (rng.NextDouble() - 0.5) * 20;
+                double[] m = [sx, k % 2 == 0 ? 0.0 : -0.0, outW / 2.0 - sx * w / 2 + shift, k % 2 == 0 ? -0.0 : 0.0, sy, outH / 2.0 - sy * h / 2 - shift / 3];
+                var boxes = Torch.Zeros([0, 5]);
+                var separable = RandomAffine.Warp(image, boxes, m, outH, outW, sx, 0.447f).Image.ToArray<float>();
+                var reference = RandomAffine.Warp(image, boxes, m, outH, outW, sx, 0.447f, vector: false).Image.ToArray<float>();
+                for (int i = 0; i < separable.Length; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(separable[i]) == BitConverter.SingleToInt32Bits(reference[i]),
+                        $"{h}×{w} → {outH}×{outW}, map {k}: value {i} is {separable[i]:R}, the one-pixel form gives {reference[i]:R}");
+            }
+    }
+
+    [Fact]
     public void CopyPasteAddsTheMirroredObjectWithItsLabelUnlessItWouldCoverAnother()
     {
         var scene = Paint(60, 100, (5, 10, 30, 40, 0), (60, 5, 80, 20, 1));

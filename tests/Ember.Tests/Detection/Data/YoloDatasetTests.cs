@@ -163,6 +163,8 @@ public class YoloDatasetTests : IDisposable
         var plain = new YoloDataset([Images], classCount: 1);
         var cached = new YoloDataset([Images], classCount: 1, cacheImages: true);
         var first = new[] { cached[0].Image.ToArray<float>(), cached[1].Image.ToArray<float>() };
+        // the first read decodes into the cache's bytes: the values of a plain decode
+        for (int i = 0; i < 2; i++) Assert.Equal(plain[i].Image.ToArray<float>(), first[i]);
         File.Delete(Path.Combine(Images, "a.png"));
         File.Delete(Path.Combine(Images, "b.jpg"));
         for (int i = 0; i < 2; i++)
@@ -188,10 +190,12 @@ public class YoloDatasetTests : IDisposable
         var plain = new YoloDataset([Images], classCount: 2);
         var cached = new YoloDataset([Images], classCount: 2, cacheImages: true);
         for (int i = 0; i < cached.Count; i++) _ = cached[i];   // fills the cache
+        // and one whose cache the pipeline fills itself (each image decoded straight into the cache on its first read)
+        var filledByPipeline = new YoloDataset([Images], classCount: 2, cacheImages: true);
         int[] order = [5, 0, 3, 1, 4, 2];
         var subsetPlain = new Subset<DetectionSample>(plain, order);
         var subsetCached = new Subset<DetectionSample>(cached, order);
-        foreach (var (a, b) in new[] { ((IDataset<DetectionSample>)plain, (IDataset<DetectionSample>)cached), (subsetPlain, subsetCached) })
+        foreach (var (a, b) in new[] { ((IDataset<DetectionSample>)plain, (IDataset<DetectionSample>)cached), (subsetPlain, subsetCached), (plain, filledByPipeline) })
         {
             var train = (Expected: new DetectionDataset(a, 64, augment: true, batchSize: 2), Actual: new DetectionDataset(b, 64, augment: true, batchSize: 2));
             var val = (Expected: new DetectionDataset(a, 64, rect: true, batchSize: 2), Actual: new DetectionDataset(b, 64, rect: true, batchSize: 2));
