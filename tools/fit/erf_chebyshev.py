@@ -22,6 +22,13 @@ With --table8: the AVX2 variant (VectorErf.ErfSingle on Vector256, where vpermps
 printed as eight 8-entry tables; interval 0 interpolates erf(t)/t (erf(x) = x * r(|x|) keeps its relative accuracy near
 0), the others erf itself (no final product, and erf's own rounding near 1 instead of r's at 0.26 + x's). Checked with
 fused float32 multiply-adds.
+
+With --table4: the x64 Vector128 variant (VectorErf.ErfSingle on Vector128 where AVX has vpermilps, which indexes 4
+entries): 4 intervals by the exponent of |x|, [0, 1/2), [1/2, 1), [1, 2), [2, 4), each a 10-term Chebyshev interpolant in
+d = |x|*S - B in [-1/2, 1/2) converted to monomials, printed as ten 4-entry tables in the kernel's entry order (the
+exponent's low 2 bits: [2, 4) first); interval 0 interpolates erf(t)/t (times |x| in the kernel), the others erf itself.
+Evaluated as the kernel does: coefficients 3..9 by Estrin's scheme in d, d^2, d^4, then three Horner steps (the low
+steps carry the large terms, whose roundings Estrin would add up); checked with float32 multiply-adds fused and unfused.
 """
 import math
 import struct
@@ -72,6 +79,35 @@ def cheb_to_monomial(c):
     for j, cj in enumerate(c):
         for k, v in enumerate(T[j]): m[k] += Fraction(cj) * v
     return [f32(float(v)) for v in m]
+
+if "--table4" in sys.argv:
+    def r(t):
+        return 2 / math.sqrt(math.pi) if t == 0 else math.erf(t) / t
+    S, B = [2.0, 2.0, 1.0, 0.5], [0.5, 1.5, 1.5, 1.5]                              # d = |x|*S - B per interval
+    tables = []
+    for k in range(4):
+        f = (lambda d: r((d + B[0]) / S[0])) if k == 0 else (lambda d, k=k: math.erf((d + B[k]) / S[k]))
+        m = cheb_to_monomial(cheb_fit(f, -0.5, 0.5, 10))                            # in s = 2d
+        tables.append([f32(v * 2 ** j) for j, v in enumerate(m)])                   # in d
+    for fused in (True, False):
+        fma = (lambda a, b, c: f32(a * b + c)) if fused else (lambda a, b, c: f32(f32(a * b) + c))
+        worst = 0.0
+        for i in range(1, 392001):
+            x = f32(i * 1e-5)
+            e = struct.unpack('I', struct.pack('f', max(x, 0.25)))[0] >> 23
+            k = e - 125                                                             # the kernel's table entry is e & 3
+            c = tables[k]
+            d = fma(x, S[k], -B[k])
+            d2 = f32(d * d)
+            tail = fma(fma(c[9], d2, fma(c[8], d, c[7])), f32(d2 * d2), fma(fma(c[6], d, c[5]), d2, fma(c[4], d, c[3])))
+            p = fma(fma(fma(tail, d, c[2]), d, c[1]), d, c[0])
+            y = f32(x * p) if k == 0 else p
+            worst = max(worst, abs(y - math.erf(x)) / math.erf(x))
+        print("max relative error on (0, 3.92), float32 arithmetic, %s:" % ("fused" if fused else "unfused"), worst)
+    order = [3, 0, 1, 2]                                                            # entry e & 3 holds interval e - 125
+    for j in range(10):
+        print("C%d =" % j, ", ".join("%.9ef" % tables[k][j] for k in order))
+    sys.exit(0)
 
 if "--table8" in sys.argv:
     def r(t):
