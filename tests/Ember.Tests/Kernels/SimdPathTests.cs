@@ -1,5 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using Ember.Kernels.Conv;
+using Ember.Kernels.Gemm;
 using Ember.Kernels.Operators;
 
 namespace Ember.Tests.Kernels;
@@ -23,5 +26,18 @@ public class SimdPathTests
         if (Off("DOTNET_EnableAVX2") || Off("DOTNET_EnableAVX"))
             Assert.True(SimdPath.Detected == SimdWidth.Vector128,
                 $"DOTNET_EnableAVX2=0 is set but the detected width is {SimdPath.Detected}");
+    }
+
+    [Fact]
+    public void On_arm64_the_kernels_take_the_128_bit_NEON_path()
+    {
+        // tests/Ember.TestRunner/run-arm64.sh runs the kernel tests as ARM64 code under qemu; this says they ran on the
+        // path they are there to prove (NEON Vector128 with its zip/uzp Winograd shuffles), not a scalar fallback.
+        if (RuntimeInformation.ProcessArchitecture != Architecture.Arm64) return;
+        Assert.True(AdvSimd.Arm64.IsSupported, "ARM64 process without AdvSimd.Arm64");
+        Assert.True(Vector128.IsHardwareAccelerated, "ARM64 process where Vector128 is not accelerated");
+        Assert.Equal(SimdWidth.Vector128, SimdPath.Detected);
+        Assert.Equal(GemmIsa.Vector128, GemmDriver.SelectedIsa);
+        Assert.True(WinogradLanes128.IsSupported);
     }
 }
