@@ -223,7 +223,8 @@ public sealed class ProfileWorkload : IWorkload
             counts[phase, 3] += sign * Ember.Backends.Cpu.StoragePool.EarlyReturns;
         }
         int[] gen0 = new int[3];
-        long inducedTicks0 = 0;
+        long inducedTicks0 = 0, evictions0 = 0;
+        TimeSpan pause0 = default;
         var sw = new System.Diagnostics.Stopwatch();
         var losses = new List<float>();
         for (int s = 0; s < warmUp + steps; s++)
@@ -233,6 +234,8 @@ public sealed class ProfileWorkload : IWorkload
                 Array.Clear(counts);
                 for (int g = 0; g < 3; g++) gen0[g] = GC.CollectionCount(g);
                 inducedTicks0 = Ember.Backends.Cpu.StoragePool.InducedCollectionTicks;
+                evictions0 = Ember.Backends.Cpu.StoragePool.Evictions;
+                pause0 = GC.GetTotalPauseDuration();
                 Ember.Backends.Cpu.StoragePool.MissesBySize = [];
                 sw.Start();
             }
@@ -245,7 +248,10 @@ public sealed class ProfileWorkload : IWorkload
         for (int p = 0; p < phases.Length; p++)
             Console.WriteLine($"  {phases[p],-30} {counts[p, 0] / (double)steps,8:F2} {counts[p, 1] / (double)steps,8:F2} {counts[p, 2] / (double)steps,8:F2} {counts[p, 3] / (double)steps,9:F2}");
         Console.WriteLine($"  GCs per step: gen0 {(GC.CollectionCount(0) - gen0[0]) / (double)steps:F2}, gen1 {(GC.CollectionCount(1) - gen0[1]) / (double)steps:F2}, gen2 {(GC.CollectionCount(2) - gen0[2]) / (double)steps:F2}; " +
-            $"ms in induced collections per step {(Ember.Backends.Cpu.StoragePool.InducedCollectionTicks - inducedTicks0) * 1e3 / System.Diagnostics.Stopwatch.Frequency / steps:F3}; wall ms per step {sw.Elapsed.TotalMilliseconds / steps:F1}");
+            $"ms in induced collections per step {(Ember.Backends.Cpu.StoragePool.InducedCollectionTicks - inducedTicks0) * 1e3 / System.Diagnostics.Stopwatch.Frequency / steps:F3}; " +
+            $"GC pause ms per step {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / steps:F3}; wall ms per step {sw.Elapsed.TotalMilliseconds / steps:F1}");
+        Console.WriteLine($"  evictions {Ember.Backends.Cpu.StoragePool.Evictions - evictions0} (after warm-up); pool limit {Ember.Backends.Cpu.StoragePool.LimitBytes / 1048576.0:F0} MB " +
+            $"(grew {Ember.Backends.Cpu.StoragePool.LimitGrowths} times), most bytes pooled at once {Ember.Backends.Cpu.StoragePool.PeakPooledBytes / 1048576.0:F0} MB");
         GC.Collect();
         long heldBytes = Ember.Backends.Cpu.StoragePool.OutstandingBytes + Ember.Backends.Cpu.StoragePool.PooledBytes;
         string peakRss = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM", StringComparison.Ordinal)).Split(':')[1].Trim();

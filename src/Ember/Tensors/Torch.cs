@@ -56,9 +56,11 @@ public static partial class Torch
     }
 
     /// <summary>
-    /// The most bytes of free buffers the storage pool keeps (default min(1 GiB, an eighth of the available memory));
-    /// beyond it the least recently wanted sizes are dropped to the GC. A workload whose buffers outgrow it misses the
-    /// pool every step: fresh allocations, page faults and induced collections.
+    /// The most bytes of free buffers the storage pool keeps now; beyond it the least recently wanted sizes are dropped
+    /// to the GC. The pool sizes it itself: it starts at min(1 GiB, an eighth of the available memory), grows when sizes
+    /// it had to drop are asked for again (a working set larger than the limit), up to a quarter of the available memory,
+    /// and comes back down when the sizes it grew for are no longer asked for. Setting it fixes the limit for the
+    /// process (a user's override, e.g. to hold less memory); <see cref="EmptyCache"/> does not undo that.
     /// </summary>
     public static long PoolLimitBytes
     {

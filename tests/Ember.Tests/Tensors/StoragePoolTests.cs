@@ -190,7 +190,6 @@ public class StoragePoolTests
     {
         // An earlier workload's buffers filled the pool; the workload running now must still get its own buffers back
         // (before, they were left to the GC: every one missed, faulted fresh pages and induced collections).
-        long limit = StoragePool.LimitBytes;
         StoragePool.Clear();
         try
         {
@@ -217,7 +216,160 @@ public class StoragePoolTests
         }
         finally
         {
-            StoragePool.LimitBytes = limit;
+            StoragePool.SizeLimitAutomatically();
+            StoragePool.Clear();
+        }
+    }
+
+    const long Buffer = Large * sizeof(float);
+
+    // Room for k of the six buffers below (their sizes differ by a few elements), not for k + 1.
+    static long Room(int k) => k * Buffer + 1024;
+
+    // One step of a workload with six buffers alive at once, one of each of six sizes; returns its misses.
+    static long SixBufferStep(int firstSize)
+    {
+        long misses = StoragePool.Misses;
+        AllocateSixAndDrop(firstSize);
+        ReleaseRingAndCollect();
+        return StoragePool.Misses - misses;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void AllocateSixAndDrop(int firstSize)
+    {
+        var tensors = new Tensor[6];
+        for (int i = 0; i < tensors.Length; i++) tensors[i] = Torch.Full([firstSize + i], 1f);
+        GC.KeepAlive(tensors);
+    }
+
+    [Fact]
+    public void A_workload_larger_than_the_limit_stops_missing_once_the_limit_has_grown()
+    {
+        StoragePool.Clear();
+        try
+        {
+            // Room for four of the six buffers: the first reclaim drops the two sizes asked for longest ago.
+            StoragePool.SizeLimitAutomatically(Room(4), Room(16));
+            long growths = StoragePool.LimitGrowths;
+            Assert.Equal(6, SixBufferStep(Large));
+            Assert.Equal(2, SixBufferStep(Large));   // the two dropped sizes miss once, and the limit grows by them
+            Assert.Equal(growths + 2, StoragePool.LimitGrowths);
+            Assert.InRange(StoragePool.LimitBytes, 6 * Buffer, Room(6) + 64);
+            for (int step = 0; step < 3; step++) Assert.Equal(0, SixBufferStep(Large));
+            Assert.Equal(growths + 2, StoragePool.LimitGrowths);
+            Assert.InRange(StoragePool.PooledBytes, 0, StoragePool.LimitBytes);
+        }
+        finally
+        {
+            StoragePool.SizeLimitAutomatically();
+            StoragePool.Clear();
+        }
+    }
+
+    [Fact]
+    public void The_limit_grows_no_further_than_its_ceiling_and_a_limit_set_by_hand_does_not_grow()
+    {
+        StoragePool.Clear();
+        try
+        {
+            StoragePool.SizeLimitAutomatically(Room(2), Room(3));
+            for (int step = 0; step < 6; step++)
+            {
+                SixBufferStep(Large);
+                Assert.InRange(StoragePool.LimitBytes, Room(2), Room(3));
+                Assert.InRange(StoragePool.PooledBytes, 0, StoragePool.LimitBytes);
+            }
+            Assert.InRange(SixBufferStep(Large), 3, 4);   // still too small for the workload: it keeps missing
+
+            StoragePool.LimitBytes = Room(4);
+            Assert.True(StoragePool.LimitFixed);
+            long growths = StoragePool.LimitGrowths;
+            Assert.Equal(6, SixBufferStep(Large + 10));
+            for (int step = 0; step < 4; step++) Assert.Equal(2, SixBufferStep(Large + 10));
+            Assert.Equal(growths, StoragePool.LimitGrowths);
+            Assert.Equal(Room(4), StoragePool.LimitBytes);
+            StoragePool.Clear();   // emptying the pool keeps a limit set by hand
+            Assert.Equal(Room(4), StoragePool.LimitBytes);
+        }
+        finally
+        {
+            StoragePool.SizeLimitAutomatically();
+            StoragePool.Clear();
+        }
+    }
+
+    [Fact]
+    public void After_a_quiet_period_the_sizes_no_longer_asked_for_are_dropped_and_the_limit_comes_back_down()
+    {
+        StoragePool.Clear();
+        try
+        {
+            StoragePool.SizeLimitAutomatically(Room(4), Room(16));
+            for (int step = 0; step < 3; step++) SixBufferStep(Large);
+            long grown = StoragePool.LimitBytes;
+            Assert.True(grown >= 6 * Buffer, $"limit {grown} did not grow");
+            // Another workload, of one size and at most four buffers in circulation, rents three quiet periods' worth
+            // of bytes without asking for the six sizes.
+            long rents = StoragePool.QuietPeriodLimits * 4 * 3;
+            for (int i = 0; i < rents; i++)
+            {
+                SingleAndDrop(Large + 50);
+                if (i % 4 == 3) ReleaseRingAndCollect();
+            }
+            Assert.Equal(Room(4), StoragePool.LimitBytes);
+            Assert.InRange(StoragePool.PooledBytes, 0, Room(4));
+            Assert.Equal(6, SixBufferStep(Large));   // none of the six sizes' buffers is left
+        }
+        finally
+        {
+            StoragePool.SizeLimitAutomatically();
+            StoragePool.Clear();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void SingleAndDrop(int n) => GC.KeepAlive(Torch.Full([n], 2f));
+
+    [Fact]
+    public void A_collection_that_found_little_lets_the_next_miss_of_its_size_allocate_instead_of_collecting_again()
+    {
+        const int Mb = 1 << 18;   // floats per MB
+        if (StoragePool.LargeBufferBytes <= 9L << 20) return;   // 9 MB buffers would follow the large-buffer rule
+        ReleaseRingAndCollect();
+        StoragePool.Clear();
+        var keep = new List<Tensor>();
+        try
+        {
+            // Everything rented stays alive: each collection finds nothing dead.
+            StoragePool.ForgetRentedSinceCollection();
+            long induced = StoragePool.InducedCollections;
+            keep.Add(Torch.Empty([9 * Mb]));   // over 8 MB rented and a miss: a collection, which finds nothing
+            Assert.Equal(induced + 1, StoragePool.InducedCollections);
+            keep.Add(Torch.Empty([9 * Mb]));   // the same size misses again: allocated without collecting
+            Assert.Equal(induced + 1, StoragePool.InducedCollections);
+            keep.Add(Torch.Empty([9 * Mb]));   // only the next miss was spared
+            Assert.Equal(induced + 2, StoragePool.InducedCollections);
+
+            // A collection that finds most of what was rented since the last one marks nothing.
+            keep.Clear();
+            ReleaseRingAndCollect();
+            StoragePool.Clear();
+            StoragePool.ForgetRentedSinceCollection();
+            SingleAndDrop(7 * Mb);
+            StoragePool.ReleaseRing();
+            induced = StoragePool.InducedCollections;
+            keep.Add(Torch.Empty([2 * Mb + 1]));   // 9 MB rented: a collection, which finds the 7 MB buffer dead
+            Assert.Equal(induced + 1, StoragePool.InducedCollections);
+            StoragePool.ForgetRentedSinceCollection();
+            SingleAndDrop(7 * Mb + 1);
+            StoragePool.ReleaseRing();
+            keep.Add(Torch.Empty([2 * Mb + 1]));   // the size was not marked: its miss collects again
+            Assert.Equal(induced + 2, StoragePool.InducedCollections);
+        }
+        finally
+        {
+            GC.KeepAlive(keep);
             StoragePool.Clear();
         }
     }

@@ -120,19 +120,6 @@ public static class DetectJob
     public static int Train(DetectConfig config, string? resumeFolder = null, TextWriter? plainOutput = null, int? interruptAfterBatches = null,
         IReadOnlyDictionary<string, string?>? resumeOverrides = null)
     {
-        // The run's buffers outgrow the pool's default limit (1 GiB): YOLOv5n at --img 320, batch 16, with validation's
-        // four rect shapes keeps 1.6 GB of free buffers in steady state. Under the limit the pool evicted and re-allocated
-        // every step (7 misses and 6.5 induced collections per step, 29 collections per validation pass); with room for
-        // them, none miss. The limit grows only for the run, to a quarter of the available memory.
-        long poolLimit = Torch.PoolLimitBytes;
-        Torch.PoolLimitBytes = Math.Max(poolLimit, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4);
-        try { return TrainRun(config, resumeFolder, plainOutput, interruptAfterBatches, resumeOverrides); }
-        finally { Torch.PoolLimitBytes = poolLimit; }
-    }
-
-    static int TrainRun(DetectConfig config, string? resumeFolder, TextWriter? plainOutput, int? interruptAfterBatches,
-        IReadOnlyDictionary<string, string?>? resumeOverrides)
-    {
         var log = plainOutput ?? Console.Out;
         var clock = Stopwatch.StartNew();
         string runDir;

@@ -13,6 +13,12 @@ namespace Ember.Backends.Cpu;
 /// A buffer leaves the pool for the next allocation of exactly the same length and dtype. Buffers are dirty: a zeroed
 /// allocation clears them.
 /// <para>
+/// The pool sizes itself (see <see cref="LimitBytes"/>): its limit starts at min(1 GiB, an eighth of the available
+/// memory) and grows when a size whose buffers it had to drop for lack of room is asked for again (the working set is
+/// larger than the limit: YOLOv5n at batch 16 keeps 1.6 GB in circulation), up to a quarter of the available memory;
+/// sizes not asked for during a quiet period are dropped and the limit comes back down by what they held.
+/// </para>
+/// <para>
 /// Safety: a kernel may still be reading a buffer through a span after the last reference to its storage is gone
 /// (the JIT ends object lifetimes early), so a collection could find the storage dead while the buffer is in use. Every
 /// access to a pooled buffer goes through <see cref="Storage.As{T}"/>, which records the storage in a small per-thread
@@ -39,8 +45,9 @@ internal static class StoragePool
     // dropping the free buffers of sizes asked for longer ago (see MakeRoom).
     static readonly Dictionary<(DType, int), long> LastWanted = [];
     static long wantClock;
-    // Diagnostics (racy counters, for tests and profiling only).
-    internal static long Hits, Misses, InducedCollections, EarlyReturns, Evictions;
+    // Diagnostics (racy counters, for tests and profiling only). LimitGrowths counts the times the limit grew;
+    // PeakPooledBytes is the most bytes the free lists held at once.
+    internal static long Hits, Misses, InducedCollections, EarlyReturns, Evictions, LimitGrowths, PeakPooledBytes;
     // Stopwatch ticks spent in induced collections and the reclaim after them (diagnostics, like the counters above).
     internal static long InducedCollectionTicks;
     // When set (profiling only), counts misses per (dtype, length), so a report can say which buffers miss.
@@ -60,7 +67,20 @@ internal static class StoragePool
     internal static readonly long LargeBufferBytes = Ember.Kernels.Gemm.CacheSizes.L3 / 2;
     // Settable only to compare rules in one process (profiling; 8 MB is the rule for all sizes before 2026-12-05).
     internal static long LargeCollectAfterRentedBytes = Math.Max(CollectAfterRentedBytes, 2 * Ember.Kernels.Gemm.CacheSizes.L3);
-    static long limitBytes = DefaultLimit();
+    // The limit and its automatic range: it starts at floorBytes and moves within [floorBytes, ceilingBytes] unless a
+    // user fixed it (LimitBytes's setter). Guarded by Gate.
+    static long limitBytes, floorBytes, ceilingBytes;
+    static bool limitFixed;
+    // Bytes of free buffers dropped for lack of room, per size, since that size was last asked for: a miss of such a size
+    // says the limit was too small for the working set, and the limit grows by what was dropped of it (see Grow).
+    static readonly Dictionary<(DType, int), long> Dropped = [];
+    // The quiet-period clock: bytes rented in all; where the current period began (in rented bytes and on the want
+    // clock), the most bytes the free lists held in it, and whether it dropped buffers for lack of room (EndQuietPeriod).
+    static long rentedBytes, quietCheckRented, quietCheckWant, periodPeakPooled;
+    static bool periodPressure;
+    internal const int QuietPeriodLimits = 64;
+
+    static StoragePool() => SizeLimitAutomatically();
 
     [ThreadStatic] static Ring? ring;
 
@@ -73,11 +93,44 @@ internal static class StoragePool
     /// <summary>Whether pooling is on (default). Turning it off also empties the pool.</summary>
     public static bool Enabled { get; set { field = value; if (!value) Clear(); } } = true;
 
-    /// <summary>Most bytes kept in the pool; buffers beyond it are left to the GC.</summary>
+    /// <summary>
+    /// Most bytes of free buffers kept in the pool now; buffers beyond it are left to the GC. Setting it fixes the limit
+    /// (the pool stops sizing itself) until <see cref="SizeLimitAutomatically()"/>.
+    /// </summary>
     public static long LimitBytes
     {
-        get => limitBytes;
-        set { ArgumentOutOfRangeException.ThrowIfNegative(value); limitBytes = value; }
+        get { lock (Gate) return limitBytes; }
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            lock (Gate) { limitBytes = value; limitFixed = true; Dropped.Clear(); }
+        }
+    }
+
+    /// <summary>Whether the limit was set by hand (<see cref="LimitBytes"/>) rather than sized by the pool.</summary>
+    internal static bool LimitFixed { get { lock (Gate) return limitFixed; } }
+
+    /// <summary>
+    /// Lets the pool size its limit again, from <paramref name="floor"/> (where it starts and what it shrinks back to) up
+    /// to <paramref name="ceiling"/>. The defaults: min(1 GiB, an eighth of the available memory) and a quarter of it.
+    /// </summary>
+    internal static void SizeLimitAutomatically(long floor, long ceiling)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(floor);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ceiling, floor);
+        lock (Gate)
+        {
+            (floorBytes, ceilingBytes, limitBytes, limitFixed) = (floor, ceiling, floor, false);
+            Dropped.Clear();
+            (quietCheckRented, quietCheckWant, periodPeakPooled, periodPressure) = (Interlocked.Read(ref rentedBytes), wantClock, pooledBytes, false);
+        }
+    }
+
+    internal static void SizeLimitAutomatically()
+    {
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (available <= 0) available = 8L << 30;
+        SizeLimitAutomatically(Math.Min(1L << 30, available / 8), Math.Max(Math.Min(1L << 30, available / 8), available / 4));
     }
 
     /// <summary>Bytes of pooled buffers handed out and not yet reclaimed or returned (diagnostics: a scan under the lock).</summary>
@@ -97,12 +150,6 @@ internal static class StoragePool
     /// <summary>Bytes currently waiting in the pool.</summary>
     public static long PooledBytes { get { lock (Gate) return pooledBytes; } }
 
-    static long DefaultLimit()
-    {
-        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        return Math.Min(1L << 30, available > 0 ? available / 8 : 1L << 30);
-    }
-
     public static bool Covers(DType dtype, int count) => Enabled && (long)count * dtype.ElementSize() >= MinBytes;
 
     public static Array Rent(DType dtype, int count, bool zeroed)
@@ -110,8 +157,9 @@ internal static class StoragePool
         long bytes = (long)count * dtype.ElementSize();
         if (GC.CollectionCount(0) != Volatile.Read(ref reclaimedAtCollection)) Reclaim();
         var array = TryTake(dtype, count, bytes);
+        Interlocked.Add(ref rentedBytes, bytes);
         long rented = Interlocked.Add(ref rentedSinceCollection, bytes);
-        if (array is null && rented > (bytes >= LargeBufferBytes ? LargeCollectAfterRentedBytes : CollectAfterRentedBytes))
+        if (array is null && rented > (bytes >= LargeBufferBytes ? LargeCollectAfterRentedBytes : CollectAfterRentedBytes) && !TakeShort((dtype, count)))
         {
             // Dead storages of earlier steps usually sit in gen 2 (they lived through the step), where only a full
             // collection finds them; the heap is mostly pointer-free arrays, so that collection is cheap. Reclaiming right
@@ -126,20 +174,26 @@ internal static class StoragePool
             // A young-generation collection first where that has been enough: in small steps (an MLP) the storages die
             // young and a gen-1 collection finds them without walking the whole heap. Where it was not enough (a CNN's
             // activations outlive a collection or two), go straight to gen 2 for a while before trying again.
+            long reclaimed = 0;
             if (skipYoungCollections > 0) skipYoungCollections--;
             else
             {
                 GC.Collect(1, GCCollectionMode.Forced, blocking: true, compacting: false);
-                Reclaim();
+                reclaimed += Reclaim();
                 array = TryTake(dtype, count, bytes);
                 if (array is null) skipYoungCollections = 8;
             }
             if (array is null)
             {
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
-                Reclaim();
+                reclaimed += Reclaim();
                 array = TryTake(dtype, count, bytes);
             }
+            // A collection that found under a quarter of what was rented since the last one ran in the middle of a step:
+            // the rest of the step's buffers were still in use. The next miss of this size allocates instead, so the pool
+            // keeps one more buffer of it and later steps need no such collection (the CNN step's backward collected
+            // for one 1.6 MB buffer and found 3 MB: two collections per step, now one).
+            if (reclaimed * 4 < rented) MarkShort((dtype, count));
             Interlocked.Add(ref InducedCollectionTicks, System.Diagnostics.Stopwatch.GetTimestamp() - collectStart);
         }
         if (array is not null)
@@ -150,7 +204,46 @@ internal static class StoragePool
         }
         Misses++;
         if (MissesBySize is { } sizes) lock (sizes) sizes[(dtype, count)] = sizes.GetValueOrDefault((dtype, count)) + 1;
+        Grow((dtype, count));
         return dtype.NewArray(count, zeroed);
+    }
+
+    /// <summary>Starts the count of bytes rented since the last collection over (tests: a known state for the collection rule).</summary>
+    internal static void ForgetRentedSinceCollection() => Interlocked.Exchange(ref rentedSinceCollection, 0);
+
+    // Sizes whose last induced collection found little (see Rent): their next miss allocates instead of collecting.
+    static readonly HashSet<(DType, int)> ShortSizes = [];
+
+    static void MarkShort((DType, int) key)
+    {
+        lock (Gate)
+        {
+            if (ShortSizes.Count >= MaxWantedSizes) ShortSizes.Clear();
+            ShortSizes.Add(key);
+        }
+    }
+
+    static bool TakeShort((DType, int) key)
+    {
+        lock (Gate) return ShortSizes.Count > 0 && ShortSizes.Remove(key);
+    }
+
+    /// <summary>
+    /// A miss of a size whose free buffers the pool dropped for lack of room (and has not been asked for since): the
+    /// working set is larger than the limit, so the limit grows by the bytes dropped of that size, up to the ceiling.
+    /// Growing by what was dropped, not by one buffer, reaches the working set within a step or two: YOLOv5n at batch 16
+    /// (1.6 GB in circulation against 1 GiB) otherwise evicted and re-allocated every step.
+    /// </summary>
+    static void Grow((DType, int) key)
+    {
+        lock (Gate)
+        {
+            if (limitFixed || !Dropped.Remove(key, out long dropped)) return;
+            long grown = Math.Min(ceilingBytes, limitBytes + dropped);
+            if (grown <= limitBytes) return;
+            limitBytes = grown;
+            LimitGrowths++;
+        }
     }
 
     static Array? TryTake(DType dtype, int count, long bytes)
@@ -159,8 +252,11 @@ internal static class StoragePool
         {
             LastWanted[(dtype, count)] = ++wantClock;
             if (LastWanted.Count > MaxWantedSizes) ForgetSizesWithoutBuffers();
+            if (Dropped.Count > MaxWantedSizes) Dropped.Clear();
             if (!Free.TryGetValue((dtype, count), out var stack) || stack.Count == 0) return null;
             pooledBytes -= bytes;
+            // Served after all (a buffer of the size came back since it was dropped): no reason to grow for it.
+            if (Dropped.Count > 0) Dropped.Remove((dtype, count));
             return stack.Pop();
         }
     }
@@ -212,6 +308,7 @@ internal static class StoragePool
             if (!Free.TryGetValue((storage.DType, data.Length), out var stack)) Free[(storage.DType, data.Length)] = stack = new Stack<Array>();
             stack.Push(data);
             pooledBytes += bytes;
+            NotePooled();
         }
     }
 
@@ -264,8 +361,39 @@ internal static class StoragePool
                 reclaimed += bytes;
             }
             Outstanding.RemoveRange(kept, Outstanding.Count - kept);
+            NotePooled();
+            if (Interlocked.Read(ref rentedBytes) - quietCheckRented >= QuietPeriodLimits * Math.Max(floorBytes, MinBytes)) EndQuietPeriod();
         }
         return reclaimed;
+    }
+
+    /// <summary>
+    /// The end of a period of <see cref="QuietPeriodLimits"/> floors' worth of rents. The free buffers of sizes not asked
+    /// for during it go to the GC (an earlier workload's, e.g. a training run's sizes once another workload runs). And if
+    /// the pool dropped nothing for lack of room during it, the limit comes down to the most bytes the free lists held
+    /// in it (less the sizes just dropped), not below the floor: a limit that grew for one workload does not stay grown
+    /// for the next. A size that then misses after all grows it again (<see cref="Grow"/>). Caller holds <see cref="Gate"/>.
+    /// </summary>
+    static void EndQuietPeriod()
+    {
+        long since = quietCheckWant, peak = periodPeakPooled;
+        bool pressure = periodPressure;
+        (quietCheckRented, quietCheckWant) = (Interlocked.Read(ref rentedBytes), wantClock);
+        (periodPeakPooled, periodPressure) = (pooledBytes, false);
+        List<(DType, int)>? quiet = null;
+        foreach (var (size, stack) in Free)
+            if (stack.Count > 0 && LastWanted.GetValueOrDefault(size) <= since) (quiet ??= []).Add(size);
+        long freed = 0;
+        foreach (var size in quiet ?? [])
+        {
+            freed += Free[size].Count * (long)size.Item2 * size.Item1.ElementSize();
+            Evictions += Free[size].Count;
+            Free.Remove(size);
+            LastWanted.Remove(size);
+        }
+        pooledBytes -= freed;
+        periodPeakPooled = pooledBytes;
+        if (!limitFixed && !pressure) limitBytes = Math.Max(floorBytes, Math.Min(limitBytes, peak - freed));
     }
 
     /// <summary>
@@ -291,14 +419,31 @@ internal static class StoragePool
                 long stamp = LastWanted.GetValueOrDefault(size);
                 if (stamp < oldestWanted) { oldest = size; oldestWanted = stamp; found = true; }
             }
-            if (!found) return false;
-            var dropped = Free[oldest];
-            pooledBytes -= dropped.Count * (long)oldest.Length * oldest.DType.ElementSize();
-            Evictions += dropped.Count;
+            if (!found)
+            {
+                NoteDropped(key, bytes);
+                return false;
+            }
+            long droppedBytes = Free[oldest].Count * (long)oldest.Length * oldest.DType.ElementSize();
+            pooledBytes -= droppedBytes;
+            Evictions += Free[oldest].Count;
             Free.Remove(oldest);
             LastWanted.Remove(oldest);
+            NoteDropped(oldest, droppedBytes);
         }
         return true;
+    }
+
+    static void NoteDropped((DType, int) size, long bytes)
+    {
+        periodPressure = true;
+        if (!limitFixed) Dropped[size] = Dropped.GetValueOrDefault(size) + bytes;
+    }
+
+    static void NotePooled()
+    {
+        if (pooledBytes > periodPeakPooled) periodPeakPooled = pooledBytes;
+        if (pooledBytes > PeakPooledBytes) PeakPooledBytes = pooledBytes;
     }
 
     // Sizes remembered in LastWanted before those with no free buffer are forgotten (shapes that keep changing, e.g.
@@ -316,7 +461,12 @@ internal static class StoragePool
     /// <summary>Drops every pooled buffer (torch.cuda.empty_cache's counterpart) and forgets the ones handed out.</summary>
     public static void Clear()
     {
-        lock (Gate) { Free.Clear(); Outstanding.Clear(); LastWanted.Clear(); pooledBytes = 0; }
+        lock (Gate)
+        {
+            Free.Clear(); Outstanding.Clear(); LastWanted.Clear(); Dropped.Clear(); ShortSizes.Clear(); pooledBytes = 0;
+            // An automatic limit starts over from its floor; a fixed one stays.
+            if (!limitFixed) limitBytes = floorBytes;
+        }
     }
 
     /// <summary>
