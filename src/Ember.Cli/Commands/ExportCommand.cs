@@ -76,7 +76,7 @@ public static class ExportCommand
     {
         var (model, names) = Detect.DetectJob.LoadDetector(weights);
         var args = Path.Combine(runFolder, "args.yaml");
-        int img = File.Exists(args) ? Detect.DetectConfig.Load(args).Img : new Detect.DetectConfig().Img;
+        int img = File.Exists(args) ? Detect.DetectConfig.Load(args).EffectiveValImg : new Detect.DetectConfig().Img;
         string what;
         if (format == "onnx")
         {

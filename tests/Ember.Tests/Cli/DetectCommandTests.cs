@@ -154,6 +154,31 @@ public class DetectCommandTests
     }
 
     [Fact]
+    public void Val_img_validates_at_its_own_size_and_detect_val_of_the_run_defaults_to_it()
+    {
+        var temp = Directory.CreateTempSubdirectory("ember-detect-valimg").FullName;
+        try
+        {
+            var (data, _) = OneObjectSet(temp, train: 8, val: 4);
+            var log = new StringWriter();
+            Assert.Equal(0, DetectJob.Train(Tiny(data, Path.Combine(temp, "runs"), epochs: 2) with { ValImg = 96, PlotImages = 0 }, plainOutput: log));
+            Assert.Contains("--img 64 (validation at 96)", log.ToString());
+            var run = Path.Combine(temp, "runs", "exp1");
+            Assert.Contains("val_img: 96", File.ReadAllText(Path.Combine(run, "args.yaml")));
+            var last = Rows(Path.Combine(run, "metrics.csv"))[^1];
+            double[] Columns(DetectEvaluation e) => [e.Metrics.MeanPrecision, e.Metrics.MeanRecall, e.Metrics.Map50, e.Metrics.Map50To95, e.Metrics.Fitness, e.Box, e.Objectness, e.Class];
+            // the run's own size by default: metrics.csv's row, to the bit of its 8 digits
+            var byDefault = Columns(DetectValCommand.Run(Path.Combine(run, "last"), null, null, null, Path.Combine(temp, "v0"), TextWriter.Null));
+            for (int k = 0; k < byDefault.Length; k++)
+                Assert.True(Math.Abs(last[4 + k] - byDefault[k]) <= 1e-7 * Math.Max(1, Math.Abs(last[4 + k])), $"{DetectEpoch.Columns[3 + k]} {byDefault[k]} vs metrics.csv {last[4 + k]}");
+            // at the training size the images differ, and so does the validation loss
+            var atTrainSize = Columns(DetectValCommand.Run(Path.Combine(run, "last"), null, 64, null, Path.Combine(temp, "v1"), TextWriter.Null));
+            Assert.NotEqual(byDefault[5..], atTrainSize[5..]);
+        }
+        finally { Directory.Delete(temp, true); }
+    }
+
+    [Fact]
     public void A_resumed_run_continues_as_if_never_stopped()
     {
         var temp = Directory.CreateTempSubdirectory("ember-detect-resume").FullName;

@@ -147,6 +147,8 @@ public class DetectScheduleTests
     [InlineData(new[] { "--close-mosaic=-1" }, "close_mosaic (the last epochs trained without mosaic) must be between 0 and epochs (30), got -1")]
     [InlineData(new[] { "--close-mosaic", "11", "--epochs", "10" }, "close_mosaic (the last epochs trained without mosaic) must be between 0 and epochs (10), got 11")]
     [InlineData(new[] { "--close-mosaic", "2.5" }, "key 'close_mosaic' expects an integer, got '2.5'")]
+    [InlineData(new[] { "--val-img", "100" }, "val_img must be 0 (--img) or a positive multiple of 32, got 100")]
+    [InlineData(new[] { "--val-img=-32" }, "val_img must be 0 (--img) or a positive multiple of 32, got -32")]
     public void Bad_lrf_and_close_mosaic_values_are_usage_errors_naming_the_option(string[] options, string message)
     {
         var (code, _, stderr) = CliFailureTests.Invoke(["detect", "train", .. options, "--data", "nowhere/data.yaml"]);
@@ -184,6 +186,11 @@ public class DetectScheduleTests
             var loaded = DetectConfig.Load(path);
             Assert.Null(loaded.Lrf);
             Assert.Equal(0, loaded.CloseMosaic);
+            // nor a val_img key (session 18): validation at --img, as before
+            var noValImg = string.Join("\n", new DetectConfig { Img = 256 }.ToYaml().Split('\n').Where(l => !l.StartsWith("val_img:")));
+            File.WriteAllText(path, noValImg);
+            Assert.Equal(256, DetectConfig.Load(path).EffectiveValImg);
+            Assert.Equal(320, (new DetectConfig { Img = 256, ValImg = 320 }).EffectiveValImg);
             Assert.Equal(new DetectConfig(), loaded);
             Assert.Contains("lrf: null", new DetectConfig().ToYaml());
         }

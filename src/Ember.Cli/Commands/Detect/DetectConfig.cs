@@ -16,8 +16,13 @@ public sealed record DetectConfig
     public string Data { get; init; } = MakeDataCommand.DefaultOutput + "/data.yaml";
     /// <summary>Model size: n or s (YOLOv5n, YOLOv5s); m and l also work; or a model definition file (.yaml or .yml, YOLOv5's format).</summary>
     public string Model { get; init; } = "n";
-    /// <summary>Training and validation image size in pixels (a multiple of 32): --img.</summary>
+    /// <summary>Training image size in pixels (a multiple of 32), and the validation size unless <see cref="ValImg"/> is set: --img.</summary>
     public int Img { get; init; } = 320;
+    /// <summary>
+    /// Validation image size (0: --img), as the second number of YOLOv5's `--img-size train test`; `detect val`,
+    /// `predict` and `export` of the run default to it.
+    /// </summary>
+    public int ValImg { get; init; }
     public int Epochs { get; init; } = 30;
     public int BatchSize { get; init; } = 16;
     /// <summary>Validation batch size (0: twice the training batch, as train.py); rectangular shapes depend on it.</summary>
@@ -110,6 +115,7 @@ public sealed record DetectConfig
     public static readonly IReadOnlyDictionary<string, string> Notes = new Dictionary<string, string>
     {
         ["lrf"] = "the final lr as a fraction of --lr, in (0, 1] (YOLOv5's lrf, 0.01 there); none: the schedule's own end (cosine and linear 0, onecycle lr/250000)",
+        ["val_img"] = "validation image size, a multiple of 32 (the second number of YOLOv5's --img-size train test); 0: --img",
         ["close_mosaic"] = "train the last N epochs without mosaic (YOLOv8's close_mosaic, 10 there); 0: off",
         ["val_augment"] = "validate the best weights at the end also with augmented inference (val.py --augment: scales 1, 0.83, 0.67, a left-right flip); the summary reports both",
     };
@@ -122,6 +128,9 @@ public sealed record DetectConfig
 
     /// <summary>The options that may differ from args.yaml when resuming: more epochs, how progress is shown, and the final validation's extra pass.</summary>
     public static readonly IReadOnlySet<string> ResumableKeys = new HashSet<string> { "epochs", "plain", "workers", "val_augment" };
+
+    /// <summary>The validation image size in use (and the run's default inference size).</summary>
+    public int EffectiveValImg => ValImg > 0 ? ValImg : Img;
 
     /// <summary>The validation batch size in use.</summary>
     public int EffectiveValBatchSize => ValBatchSize > 0 ? ValBatchSize : 2 * BatchSize;
@@ -170,6 +179,7 @@ public sealed record DetectConfig
         if (!ModelSizes.Contains(c.Model) && !(c.Model.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || c.Model.EndsWith(".yml", StringComparison.OrdinalIgnoreCase)))
             throw new ConfigException($"{source}: model must be one of {string.Join(", ", ModelSizes)} or a model definition file (.yaml or .yml), got '{c.Model}'");
         if (c.Img < 32 || c.Img % 32 != 0) throw new ConfigException($"{source}: img must be a positive multiple of 32 (the largest stride), got {c.Img}");
+        if (c.ValImg < 0 || c.ValImg % 32 != 0) throw new ConfigException($"{source}: val_img must be 0 (--img) or a positive multiple of 32, got {c.ValImg}");
         if (c.Epochs < 1) throw new ConfigException($"{source}: epochs must be at least 1, got {c.Epochs}");
         if (c.BatchSize < 1) throw new ConfigException($"{source}: batch_size must be at least 1, got {c.BatchSize}");
         if (c.ValBatchSize < 0 || c.Limit < 0 || c.Workers < 0 || c.PlotImages < 0)

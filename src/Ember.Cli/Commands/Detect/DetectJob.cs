@@ -176,7 +176,7 @@ public static class DetectJob
         // epoch's order and per-image draws depend on the epoch alone (a resume inside or before them replays them)
         var closedLoader = config.CloseMosaic > 0
             ? trainData.WithoutMosaic().CreateLoader(shuffle: true, numWorkers: config.Workers, seed: config.Seed) : trainLoader;
-        var valData = ValidationData(valSet, config.Img, config.EffectiveValBatchSize);
+        var valData = ValidationData(valSet, config.EffectiveValImg, config.EffectiveValBatchSize);
         var valLoader = valData.CreateLoader(numWorkers: config.Workers);
 
         // a resumed run rebuilds its model from the definition saved with it, whatever became of the file since
@@ -254,7 +254,7 @@ public static class DetectJob
         string scheduleEnd = config.Lrf is double lrf ? string.Create(CultureInfo.InvariantCulture, $" to lr·{lrf}") : "";
         string closeMosaic = config.CloseMosaic > 0 && config.Hyp.Mosaic > 0 ? $"no mosaic in the last {config.CloseMosaic} epochs, " : "";
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ember detect train: {model.ModelName} ({model.ParameterCount():N0} parameters, {data.ClassCount} classes), --img {config.Img}, {config.Epochs} epochs, batch {config.BatchSize}, " +
+            $"ember detect train: {model.ModelName} ({model.ParameterCount():N0} parameters, {data.ClassCount} classes), --img {config.Img}{(config.ValImg > 0 ? $" (validation at {config.ValImg})" : "")}, {config.Epochs} epochs, batch {config.BatchSize}, " +
             $"{config.Optimizer} lr {config.Lr}, schedule {config.Schedule}{scheduleEnd} (warm-up {warmup} steps), {closeMosaic}AMP {config.Amp}, bias prior {(config.BiasPrior ? "on" : "off")}, EMA {(ema is null ? "off" : config.Ema.ToString(CultureInfo.InvariantCulture))}, " +
             $"{trainCount} training / {valSet.Count} validation images, {Torch.NumThreads} threads → {runDir}"));
         PosixSignal? interruptedBy;

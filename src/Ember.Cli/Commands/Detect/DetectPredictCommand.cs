@@ -20,7 +20,7 @@ public static class DetectPredictCommand
         var command = new Command("predict", "Detect objects in a folder of images: annotated images and YOLO-format txt results");
         var weights = new Option<DirectoryInfo>("--weights") { Description = "checkpoint folder: RUN/best or RUN/last of `ember detect train`", Required = true };
         var source = new Option<string>("--source") { Description = "a folder of images (PNG, JPEG, BMP) or one image", Required = true };
-        var img = new Option<int?>("--img") { Description = "inference size (default: the run's training size, else 640)" };
+        var img = new Option<int?>("--img") { Description = "inference size (default: the run's validation size, --val-img or else --img; 640 without a run)" };
         var conf = new Option<double>("--conf") { Description = "confidence threshold", DefaultValueFactory = _ => 0.25 };
         var iou = new Option<double>("--iou") { Description = "NMS IoU threshold", DefaultValueFactory = _ => 0.45 };
         var project = new Option<string>("--project") { Description = "results go to PROJECT/expN", DefaultValueFactory = _ => "runs/detect/predict" };
@@ -44,7 +44,7 @@ public static class DetectPredictCommand
         if (augment && !AugmentedInference.Supports(model.Detect.Strides))
             throw new ConfigException($"--augment: {weights} ({model.ModelName}) cannot be run augmented: YOLOv5's augmented inference needs {AugmentedInference.Requirement(model.Detect.Strides)}");
         var args = Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(weights)))!, "args.yaml");
-        int size = img ?? (File.Exists(args) ? DetectConfig.Load(args).Img : 640);
+        int size = img ?? (File.Exists(args) ? DetectConfig.Load(args).EffectiveValImg : 640);
         if (size < 32 || size % 32 != 0) throw new ConfigException($"--img must be a positive multiple of 32, got {size}");
         var output = RunFolder.Create(project);
         var outcome = DetectPredictor.Run(model, names, source, output, size, nms, log, augment);

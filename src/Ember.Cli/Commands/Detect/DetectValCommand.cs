@@ -22,7 +22,7 @@ public static class DetectValCommand
         var command = new Command("val", "Validate detection weights (best/ or last/ of a run): P, R, mAP@0.5, mAP@0.5:0.95, PR curve, confusion matrix");
         var weights = new Option<DirectoryInfo>("--weights") { Description = "checkpoint folder: RUN/best or RUN/last of `ember detect train`", Required = true };
         var data = new Option<string?>("--data") { Description = "data.yaml (default: the run's)" };
-        var img = new Option<int?>("--img") { Description = "image size (default: the run's)" };
+        var img = new Option<int?>("--img") { Description = "image size (default: the run's validation size, --val-img or else --img)" };
         var batch = new Option<int?>("--batch-size") { Description = "validation batch size (default: the run's; the rectangular shapes depend on it)" };
         var output = new Option<string?>("--output") { Description = "folder for val_metrics.csv and the pictures (default: the run folder)" };
         var singleCls = new Option<bool>("--single-cls") { Description = "class-agnostic: every label and detection counts as one class, NMS across classes (val.py's --single-cls): how well boxes are found, whatever their class" };
@@ -51,7 +51,7 @@ public static class DetectValCommand
         var args = Path.Combine(runDir, "args.yaml");
         var run = File.Exists(args) ? DetectConfig.Load(args) : null;
         data ??= run?.Data ?? throw new ConfigException($"--data is needed: {weights} is not inside a run folder with an args.yaml naming its data set");
-        int size = img ?? run?.Img ?? 640;
+        int size = img ?? run?.EffectiveValImg ?? 640;
         int batch = batchSize ?? run?.EffectiveValBatchSize ?? 32;
         if (size < 32 || size % 32 != 0) throw new ConfigException($"--img must be a positive multiple of 32, got {size}");
         if (batch < 1) throw new ConfigException($"--batch-size must be at least 1, got {batch}");
@@ -64,7 +64,8 @@ public static class DetectValCommand
         if (set.Count == 0) throw new InvalidDataException($"{data}: the val split has no usable images");
         if (DetectJob.NoLabelsWarning(config, set, train: false, "they are not computed: val_metrics.csv records NaN for them, the table shows —, and no pr_curve.png is written") is { } noLabels)
             CliErrors.Warn(noLabels);
-        var lossOptions = (run ?? new DetectConfig()).LossOptions(model.Detect.NumLevels, names.Length, size);
+        // the loss is the training loss, scaled for the training size (as train.py's validation), whatever size validates
+        var lossOptions = (run ?? new DetectConfig()).LossOptions(model.Detect.NumLevels, names.Length, run?.Img ?? size);
         var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
         var folder = Reporting.RunFolder.CreateOutput(output ?? runDir, "--output"); // an unwritable folder fails before the evaluation
         var clock = System.Diagnostics.Stopwatch.StartNew();
