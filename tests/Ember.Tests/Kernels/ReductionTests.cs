@@ -74,6 +74,28 @@ public class ReductionTests
     }
 
     [Fact]
+    public void Column_sums_add_each_column_in_row_order_whatever_the_address()
+    {
+        // The column sum peels columns up to the rows' first register-aligned one (so its loads do not split cache lines):
+        // every start 0-15 floats into the buffer (every 4-byte position within 64 bytes), row strides that are and are
+        // not a whole number of registers, one and several 512-column blocks; each column must be exactly the float sum
+        // in row order, the bits of one row at a time.
+        var buffer = ContiguousTests.Data(130 * 1031 + 16, 7, -3f, 5f);
+        foreach (var (reduced, inner) in new[] { (1, 16), (5, 16), (9, 37), (130, 1031), (70, 1024), (6, 600), (4, 48) })
+            for (int start = 0; start < 16; start++)
+            {
+                var dst = new float[inner];
+                Reduction.Reduce(ReduceOp.Sum, buffer.AsSpan(start, reduced * inner), 1, reduced, inner, dst);
+                for (int i = 0; i < inner; i++)
+                {
+                    float expected = buffer[start + i];
+                    for (int r = 1; r < reduced; r++) expected += buffer[start + r * inner + i];
+                    Assert.True(expected.Equals(dst[i]), $"[{reduced}, {inner}] from element {start}, column {i}: {dst[i]}, expected {expected}");
+                }
+            }
+    }
+
+    [Fact]
     public void ArgReduce_returns_first_extreme_and_nan()
     {
         var src = new float[] { 1, 5, 5, 2, /* row 2 */ 3, float.NaN, 9, float.NaN };
