@@ -50,6 +50,28 @@ public static class MachineLimits
     /// </summary>
     public static double FmaPeakGflops(int threads) => BestRound(threads, FmaRounds, FmaLoop);
 
+    /// <summary>
+    /// The FMA loop of <see cref="FmaPeakGflops"/> held for <paramref name="loops"/> back-to-back 2.5 ms loops on each of
+    /// <paramref name="threads"/> threads, in GFLOP per process CPU-second per thread: the rate a core keeps up while it
+    /// runs as long as a large GEMM does (under the short-round peak if the clock drops), which time spent descheduled
+    /// by neighbours does not lower.
+    /// </summary>
+    public static double HeldFmaGflopsPerCpuSecond(int threads, int loops)
+    {
+        double cpu0 = Measure.PreciseProcessCpuSeconds();
+        double flops = 0;
+        BestRound(threads, 1, t =>
+        {
+            double done = 0;
+            for (int i = 0; i < loops; i++) done += FmaLoop(t);
+            lock (Gate) flops += done;
+            return done;
+        });
+        return flops / (Measure.PreciseProcessCpuSeconds() - cpu0) / 1e9;
+    }
+
+    static readonly object Gate = new();
+
     // Many short rounds, not a few long ones: on a machine shared with other work a round is only good if neither core was
     // taken during it, and short rounds are more often untouched. With five rounds of 7 ms, quiet runs of one night read
     // 191 and 254 GFLOP/s for the 2-thread AVX2 peak (131 on 1 thread), so the figure said more about the neighbours.

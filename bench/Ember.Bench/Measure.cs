@@ -128,7 +128,7 @@ public static class Measure
     static readonly Process Self = Process.GetCurrentProcess();
 
     // clock_gettime(CLOCK_PROCESS_CPUTIME_ID): nanoseconds, where Process.TotalProcessorTime counts clock ticks (10 ms on Linux).
-    static double PreciseProcessCpuSeconds()
+    internal static double PreciseProcessCpuSeconds()
     {
         if (OperatingSystem.IsLinux() && ClockGetTime(2, out TimeSpec t) == 0) return t.Seconds + t.Nanoseconds * 1e-9;
         return ProcessCpuSeconds();

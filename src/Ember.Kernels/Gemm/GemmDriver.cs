@@ -168,7 +168,11 @@ internal static unsafe class GemmDriver
     /// prefetchers follow; the earlier order (B sliver in L1, A slivers streaming down a column strip of C) walked C down
     /// its columns, a new page for every row of every tile, and measured 112–124 against 136–148 GFLOP/s on one
     /// 672×2048×256 block of a 2048² product (AVX-512, one thread, thread CPU time, best of 30, same minute).
+    /// Fully optimized from its first call: a large product spends its whole time in one call of this method, so with
+    /// tiered compilation the first ~30 calls (all of a bench loop over 2048²) ran its loops as on-stack-replacement
+    /// code, 30% slower (AVX2, 1 thread: 0.63 → 0.88 of the FMA loop's rate per CPU-second; session-18 s18-gemm log).
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Compute<T, TKernel>(in GemmArgs<T> g, int i0, int i1, int j0, int j1)
         where T : unmanaged, INumber<T>
         where TKernel : struct, IMicroKernel<T>
