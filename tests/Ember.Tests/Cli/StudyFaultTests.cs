@@ -43,13 +43,7 @@ public sealed class StudyFaultTests : IDisposable
         return RowsWithoutTime(Path.Combine(project, "exp1", "evolve.csv"));
     }
 
-    static void AssertDiskFull((int Code, string Stdout, string Stderr) result, string what)
-    {
-        var (code, stdout, stderr) = result;
-        Assert.True(code == ExitCodes.FileSystem, $"{what}: exit code {code}: {stderr}{stdout}");
-        Assert.StartsWith("ember: the disk is full", stderr);
-        Assert.DoesNotContain("   at ", stderr + stdout);
-    }
+    static void AssertDiskFull((int Code, string Stdout, string Stderr) result, string what) => WriteFaultTests.AssertDiskFull(result, what);
 
     static void AssertNoTemporaries(string folder)
         => Assert.Empty(Directory.GetFiles(folder, "*.tmp", SearchOption.AllDirectories));

@@ -18,7 +18,7 @@ public sealed class WriteFaultTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, true);
 
-    static void AssertDiskFull((int Code, string Stdout, string Stderr) result, string what)
+    internal static void AssertDiskFull((int Code, string Stdout, string Stderr) result, string what)
     {
         var (code, stdout, stderr) = result;
         Assert.True(code == ExitCodes.FileSystem, $"{what}: exit code {code}: {stderr}{stdout}");
