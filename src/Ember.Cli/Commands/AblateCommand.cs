@@ -37,7 +37,7 @@ public static class AblateCommand
         var names = study.Components.Select(c => c.Name).ToList();
         var variants = Ablation.Variants(names, study.Design, study.BaselineName);
         var folder = RunFolder.Create(project);
-        File.Copy(studyFile, Path.Combine(folder, "study.yaml"));
+        AtomicFile.Write(Path.Combine(folder, "study.yaml"), copy => { using var source = File.OpenRead(studyFile); source.CopyTo(copy); });
         int total = variants.Count * study.Seeds.Count;
         Console.WriteLine($"ember ablate: {variants.Count} variants ({string.Join(", ", variants.Select(v => v.Name))}) × {study.Seeds.Count} seeds = {total} runs → {folder}");
 

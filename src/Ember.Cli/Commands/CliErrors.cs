@@ -87,6 +87,11 @@ public static class CliErrors
             switch (e)
             {
                 case AggregateException { InnerExceptions.Count: 1 } a: e = a.InnerExceptions[0]; continue;
+                // Parallel work fails on several threads at once (make-data's image writers all meet the full disk):
+                // the first real failure stands for them, not a cancellation it caused.
+                case AggregateException { InnerExceptions.Count: > 1 } a:
+                    e = a.Flatten().InnerExceptions.FirstOrDefault(x => x is not OperationCanceledException) ?? a.InnerExceptions[0];
+                    continue;
                 case TargetInvocationException { InnerException: Exception inner }: e = inner; continue;
                 case TypeInitializationException { InnerException: Exception inner }: e = inner; continue;
                 default: return e;

@@ -7,9 +7,9 @@ namespace Ember.Kernels.Threading;
 /// Persistent worker threads for <see cref="ParallelRange"/>. A waiting thread spins for a bounded time
 /// (<see cref="SpinMicroseconds"/>) and then blocks, so back-to-back kernels find the workers awake (waking one costs
 /// well under a microsecond) while an idle pool costs no CPU. One job runs at a time: a caller that finds the pool
-/// busy, or calls from inside a job, runs serially. A helper joins a job by claiming one of its seats; when the caller's
-/// own share of the body returns (every chunk claimed), it takes back the seats no helper has claimed and waits only
-/// for the helpers that joined.
+/// busy, or calls from inside a job, runs serially. A helper joins a job that asked for it by claiming one of its
+/// seats; when the caller's own share of the body returns (every chunk claimed), it takes back the seats no helper has
+/// claimed and waits only for the helpers that joined.
 /// </summary>
 /// <remarks>
 /// The spin is a plain pause loop against a clock, not <see cref="ManualResetEventSlim"/>'s own spinning: that one
@@ -34,12 +34,15 @@ internal static class WorkerPool
     static ManualResetEventSlim[] wakes = [];
     // Per helper: its kernel thread id and the CPU it is pinned to (see Helper).
     static Helper[] placements = [];
-    // The CPU the last job's caller ran on when the helpers were last placed (see FollowCaller).
+    // The CPU the last job's caller ran on, and the helpers placed for it, when the helpers were last placed (see FollowCaller).
     static int callerCpu = -1;
+    static int placedFor = -1;
     static Action? current;
-    // Seats of the running job not yet claimed by a helper (0 between jobs), and helpers that joined and are still running
-    // plus seats not yet settled (see RunAndExit).
-    static int seats;
+    // The running job's seats (0 between jobs): the low 32 bits count those not yet claimed by a helper, the high 32 bits
+    // say how many helpers the job asked for. A helper joins only a job that asked for it (index below that count), so one
+    // woken late for an earlier, larger job never joins on a CPU that FollowCaller did not place for this one.
+    static long seats;
+    // Helpers that joined and are still running plus seats not yet settled (see RunAndExit).
     static int pending;
     static Exception? failure;
 
@@ -65,20 +68,20 @@ internal static class WorkerPool
         try
         {
             EnsureWorkers(helpers);
-            FollowCaller();
+            FollowCaller(helpers);
             current = body;
             failure = null;
             pending = helpers;
             done.Reset();
             // A helper reads current only after claiming a seat, so the seats are published last (Exchange is a full fence).
-            Interlocked.Exchange(ref seats, helpers);
+            Interlocked.Exchange(ref seats, ((long)helpers << 32) | (uint)helpers);
             for (int i = 0; i < helpers; i++) wakes[i].Set();
             Invoke(body);
             // The body returns once every chunk is claimed, so a helper that has not joined yet would find nothing to do:
             // take its seat back instead of waiting for it to wake (after a pause the helpers are blocked, and on a
             // virtual machine the wake-up of an idle core can take longer than the whole job). Only the joined ones are
             // waited for; the last of them, or this subtraction, brings pending to zero.
-            int unclaimed = Interlocked.Exchange(ref seats, 0);
+            int unclaimed = (int)Interlocked.Exchange(ref seats, 0);
             if (helpers > 0 && Interlocked.Add(ref pending, -unclaimed) != 0) WaitForJoinedHelpers();
             current = null;
             cleanup();
@@ -160,65 +163,92 @@ internal static class WorkerPool
         {
             grown[i] = new ManualResetEventSlim(false, 0);
             grownHelpers[i] = new Helper();
-            new Thread(WorkerLoop) { IsBackground = true, Name = $"Ember worker {i + 1}" }.Start(new WorkerStart(grown[i], grownHelpers[i], pin ? i + 1 : -1));
+            new Thread(WorkerLoop) { IsBackground = true, Name = $"Ember worker {i + 1}" }.Start(new WorkerStart(grown[i], grownHelpers[i], i, pin ? i + 1 : -1));
         }
         placements = grownHelpers;
         wakes = grown;
     }
 
     /// <summary>
-    /// Moves the helper pinned to the caller's current CPU, if any, to an allowed CPU that no helper holds, so that the
-    /// caller and a helper never share a core while another idles. The helpers start pinned to slots 1, 2, … on the
-    /// assumption that the caller runs on slot 0, but the caller is not pinned: the scheduler moves it, e.g. onto the
-    /// helper's CPU when the helper's signal wakes it (wake-affine), and it stays there across the next jobs. On the
-    /// 2-vCPU machine that left the 256² and 512² GEMMs of the quiet bench using one core (process CPU time equal to
-    /// wall time) while the peer's unpinned threads used 1.6. One sched_getcpu per job (a few ns); a syscall only when
-    /// the caller has moved onto a helper's CPU.
+    /// Moves the job's helper pinned to the caller's current CPU, if any, to another allowed CPU, so that the caller and
+    /// a helper never share a core while another idles. The helpers start pinned to slots 1, 2, … on the assumption that
+    /// the caller runs on slot 0, but the caller is not pinned: the scheduler moves it, e.g. onto the helper's CPU when
+    /// the helper's signal wakes it (wake-affine), and it stays there across the next jobs. On the 2-vCPU machine that
+    /// left the 256² and 512² GEMMs of the quiet bench using one core (process CPU time equal to wall time) while the
+    /// peer's unpinned threads used 1.6. One sched_getcpu per job (a few ns); more only when the caller has moved (or,
+    /// in a pool with more helpers than other CPUs, the job asks for another number of them).
     /// </summary>
-    static void FollowCaller()
+    /// <remarks>
+    /// Nothing is placed, and nothing remembered, while a helper is still starting: it pins itself to its slot when it
+    /// starts, which may be the caller's CPU. Remembering the CPU then (as this did before) skipped every later job
+    /// from that caller, so a caller that stayed on that CPU (a pinned thread does) shared it with its helper for good.
+    /// Only the job's own helpers count: a pool grown by an earlier job with more threads than CPUs has no CPU free of
+    /// helpers, and moving whichever helper sat there last (as before) could leave the job's own helper beside the caller.
+    /// </remarks>
+    static void FollowCaller(int helpers)
     {
         int cpu = ThreadAffinity.CurrentCpu();
-        if (cpu < 0 || cpu == callerCpu) return;
-        callerCpu = cpu;
+        if (cpu < 0) return;
         Helper[] all = placements;
-        Helper? stacked = null;
-        foreach (Helper h in all)
-            if (h.Cpu == cpu) stacked = h;
-        // A helper still starting up (no thread id yet) is placed on a later job.
-        if (stacked is null || Volatile.Read(ref stacked.ThreadId) == 0) return;
-        foreach (int free in ThreadAffinity.Allowed)
+        // With no more helpers than the other CPUs, keeping all of them off the caller's CPU suits a job of any size; a
+        // pool grown past that (a job once ran more threads than CPUs) is placed for the job at hand.
+        int placing = all.Length < ThreadAffinity.Allowed.Length ? all.Length : helpers;
+        if (cpu == callerCpu && placing == placedFor) return;
+        Span<int> cpus = stackalloc int[all.Length];
+        for (int i = 0; i < all.Length; i++)
         {
-            if (free == cpu || Holds(all, free)) continue;
-            if (ThreadAffinity.TryPinThread(stacked.ThreadId, free)) stacked.Cpu = free;
-            return;
+            if (!all[i].Started) return; // placed on a later job
+            cpus[i] = all[i].Cpu;
         }
+        int move = Relocation(cpus, placing, cpu, ThreadAffinity.Allowed, out int target);
+        if (move >= 0 && all[move].ThreadId != 0 && ThreadAffinity.TryPinThread(all[move].ThreadId, target)) all[move].Cpu = target;
+        callerCpu = cpu;
+        placedFor = placing;
     }
 
-    static bool Holds(Helper[] all, int cpu)
+    /// <summary>
+    /// Which of the job's helpers (the first <paramref name="jobHelpers"/> of <paramref name="helperCpus"/>, the CPU each
+    /// is pinned to, -1 unpinned) to move off <paramref name="callerCpu"/>, and where: -1 when none is on it, or when
+    /// every other allowed CPU holds one of the job's helpers. The target is an allowed CPU no helper holds, else one
+    /// held only by helpers this job leaves idle (a pool grown by an earlier job with more threads than CPUs).
+    /// </summary>
+    internal static int Relocation(ReadOnlySpan<int> helperCpus, int jobHelpers, int callerCpu, ReadOnlySpan<int> allowed, out int target)
     {
-        foreach (Helper h in all)
-            if (h.Cpu == cpu) return true;
-        return false;
+        target = -1;
+        int jobCount = Math.Min(jobHelpers, helperCpus.Length);
+        int stacked = helperCpus[..jobCount].IndexOf(callerCpu);
+        if (stacked < 0) return -1;
+        foreach (int cpu in allowed)
+            if (cpu != callerCpu && !helperCpus.Contains(cpu)) { target = cpu; return stacked; }
+        foreach (int cpu in allowed)
+            if (cpu != callerCpu && !helperCpus[..jobCount].Contains(cpu)) { target = cpu; return stacked; }
+        return -1;
     }
 
-    /// <summary>A helper's kernel thread id (0 until it has started) and the CPU it is pinned to (-1: not pinned).</summary>
+    /// <summary>
+    /// A helper's kernel thread id (0 where that is unknown), the CPU it is pinned to (-1: not pinned), and whether it has
+    /// started (set last, after its own pinning: until then its CPU may still change).
+    /// </summary>
     sealed class Helper
     {
         public int ThreadId;
         public int Cpu = -1;
+        public volatile bool Started;
     }
 
-    // A worker's wake-up event, its placement record, and the CPU slot it is first pinned to (the caller usually runs on slot 0); -1: not pinned.
-    sealed record WorkerStart(ManualResetEventSlim Wake, Helper Helper, int Slot);
+    // A worker's wake-up event, its placement record, its index among the helpers, and the CPU slot it is first pinned to
+    // (the caller usually runs on slot 0; -1: not pinned).
+    sealed record WorkerStart(ManualResetEventSlim Wake, Helper Helper, int Index, int Slot);
 
     static void WorkerLoop(object? state)
     {
-        var (wake, helper, slot) = (WorkerStart)state!;
-        // Kept off the caller's CPU: see FollowCaller. The CPU is recorded before the thread id is published, so the
-        // caller only moves a helper whose own pinning is done.
+        var (wake, helper, index, slot) = (WorkerStart)state!;
+        // Kept off the caller's CPU: see FollowCaller. Started is set after the CPU and the thread id, so the caller
+        // only places helpers whose own pinning is done.
         if (ThreadAffinity.TryPinCurrentThread(slot))
             helper.Cpu = ThreadAffinity.Allowed[slot % ThreadAffinity.Allowed.Length];
-        Volatile.Write(ref helper.ThreadId, ThreadAffinity.CurrentThreadId());
+        helper.ThreadId = ThreadAffinity.CurrentThreadId();
+        helper.Started = true;
         while (true)
         {
             SpinThenWait(wake);
@@ -226,21 +256,32 @@ internal static class WorkerPool
             // it, the claim below already sees that job's seats and no job is missed.
             wake.Reset();
             HelperHold?.Wait();
-            if (!TryClaimSeat()) continue; // late: the caller finished this job without us
+            if (!TryClaimSeat(index)) continue; // late: the caller finished this job without us, or this job did not ask for us
             Invoke(current!);
             if (Interlocked.Decrement(ref pending) == 0) done.Set();
         }
     }
 
-    static bool TryClaimSeat()
+    static bool TryClaimSeat(int index)
     {
-        int s = Volatile.Read(ref seats);
-        while (s > 0)
+        long s = Volatile.Read(ref seats);
+        while ((int)s > 0 && index < (int)(s >> 32))
         {
-            int seen = Interlocked.CompareExchange(ref seats, s - 1, s);
+            long seen = Interlocked.CompareExchange(ref seats, s - 1, s);
             if (seen == s) return true;
             s = seen;
         }
         return false;
+    }
+
+    /// <summary>Tests only: whether every helper started so far has pinned itself and published its thread.</summary>
+    internal static bool HelpersStarted
+    {
+        get
+        {
+            foreach (Helper h in placements)
+                if (!h.Started) return false;
+            return true;
+        }
     }
 }

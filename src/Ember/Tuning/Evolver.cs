@@ -147,7 +147,10 @@ public sealed class Evolver
                 text.Append(EvolveCsv.Header(metricNames, space)).Append('\n');
             }
             text.Append(EvolveCsv.Row(record, metricNames, space)).Append('\n');
-            File.AppendAllText(CsvPath, text.ToString());
+            // The whole file is rewritten through a temporary, not appended to: an append cut by a full disk or a kill
+            // left half a row, which --resume then refused (or read as a shorter number).
+            var before = File.Exists(CsvPath) ? File.ReadAllText(CsvPath) : "";
+            Interop.AtomicFile.WriteAllText(CsvPath, before + text);
         }
         history.Add(record);
         TrialCompleted?.Invoke(record);

@@ -26,6 +26,9 @@ public class CliErrorsTests
         ["permission"] = (new UnauthorizedAccessException("Access to the path '/x' is denied."), ExitCodes.FileSystem, "Access to the path '/x' is denied: permission denied or read-only"),
         ["disk full by errno"] = (new IOException("write failed", 28), ExitCodes.FileSystem, "the disk is full (write failed)"),
         ["disk full inside a wrapper"] = (new IOException("cannot write args.yaml", new IOException("No space left on device")), ExitCodes.FileSystem, "the disk is full"),
+        // make-data's parallel image writers meet a full disk together: one message for them, not "unexpected AggregateException"
+        ["disk full on several threads"] = (new AggregateException(new OperationCanceledException(), new IOException("No space left on device : 'a.png'", 28),
+            new IOException("No space left on device : 'b.png'", 28)), ExitCodes.FileSystem, "the disk is full (No space left on device : 'a.png')"),
         ["other I/O"] = (new IOException("Read-only file system : '/sys/x'"), ExitCodes.FileSystem, "Read-only file system"),
         ["diverged"] = (new TrainingDivergedException("Trainer: the loss became NaN at epoch 2, batch 7 (step 20); lower the learning rate"), ExitCodes.Diverged, "training diverged: the loss became NaN at epoch 2, batch 7 (step 20). Usual remedies: lower --lr"),
         ["memory"] = (new OutOfMemoryException(), ExitCodes.OutOfMemory, "out of memory"),

@@ -149,6 +149,9 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["ablate project under /proc"] = new(f => ["ablate", f.File_("study-proc.yaml", "baseline: {model: mlp, epochs: 1}\ncomponents:\n  ema: {ema: 0.9}\nseeds: [0]\n"), "--project", "/proc/ember-ablate"], ExitCodes.FileSystem, "/proc/ember-ablate"),
         ["export output below a file"] = new(f => ["export", f.Run, "--format", "safetensors", "--output", Path.Combine(f.File_("h-file", "x"), "model.safetensors")], ExitCodes.FileSystem, "h-file"),
         ["gradient-flow disk full"] = new(f => ["gradient-flow", "--output", "/dev/full"], ExitCodes.FileSystem, "disk is full"),
+        ["gradient-flow project is a file"] = new(f => ["gradient-flow", "--project", f.File_("i-file", "x")], ExitCodes.FileSystem, "is a file, not a folder"),
+        ["variance-shift project is a file"] = new(f => ["variance-shift", "--limit", "64", "--test-limit", "64", "--project", f.File_("j-file", "x")], ExitCodes.FileSystem, "is a file, not a folder"),
+        ["lora-transfer project under /sys"] = new(f => ["lora-transfer", "--pretrain-limit", "64", "--adapt-limit", "64", "--project", "/sys/ember-lora"], ExitCodes.FileSystem, "/sys/ember-lora"),
 
         // training that diverges (exit 6)
         ["loss diverges"] = new(f => ["train", "--model", "mlp", "--optimizer", "sgd", "--lr", "1e30", "--schedule", "none", "--limit", "256", "--batch-size", "64", "--epochs", "1", "--plain", "--project", P(f)],

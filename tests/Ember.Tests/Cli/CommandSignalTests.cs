@@ -53,6 +53,8 @@ public class CommandSignalTests
     [InlineData(15, 143, "SIGTERM", false)]
     [InlineData(2, 130, "Ctrl-C", false)]
     [InlineData(15, 143, "SIGTERM", true)]
+    [InlineData(9, 137, "kill -9", false)]
+    [InlineData(9, 137, "kill -9", true)]
     public void Gradient_flow_stopped_mid_way_writes_nothing_and_says_so(int signal, int exitCode, string name, bool givenOutput)
     {
         var temp = Directory.CreateTempSubdirectory("ember-gradient-flow-signal").FullName;
@@ -67,8 +69,14 @@ public class CommandSignalTests
             Assert.DoesNotContain("   at ", log);
             if (givenOutput)
             {
-                Assert.Contains($"ember: interrupted ({name}); {plot} was not written", log);
-                Assert.Empty(Directory.GetFileSystemEntries(Path.GetDirectoryName(plot)!));
+                if (signal != 9) Assert.Contains($"ember: interrupted ({name}); {plot} was not written", log);
+                Assert.Empty(Directory.GetFileSystemEntries(Path.GetDirectoryName(plot)!)); // no plot, no temporary
+            }
+            else if (signal == 9)
+            {
+                // a killed process cannot tidy up: its run folder stays, empty (no file under it), and the next run takes exp2
+                Assert.Equal([Path.Combine(project, "exp1")], Directory.GetFileSystemEntries(project));
+                Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(project, "exp1"), "*", SearchOption.AllDirectories));
             }
             else
             {

@@ -345,6 +345,35 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
             Assert.Equal(3, Ember.Detection.Data.DetectionImages.Decode(Path.Combine(output, png), 1 << 24).Size(0));
     }
 
+    [Theory]
+    [InlineData("confusion_matrix.png")] // a picture, written before the metrics
+    [InlineData("val_metrics.csv")]
+    public void A_disk_that_fills_up_while_val_writes_is_exit_5_and_leaves_no_half_written_file(string failing)
+    {
+        var output = New(fx, "val-full-" + failing);
+        AtomicFile.FaultInjection.Value = (path, stream) => path.EndsWith(failing, StringComparison.Ordinal) ? new FullDiskStream(stream, 100) : stream;
+        (int Code, string Stdout, string Stderr) result;
+        try { result = CliFailureTests.Invoke(["detect", "val", "--weights", Best(fx), "--output", output]); }
+        finally { AtomicFile.FaultInjection.Value = null; }
+        var (code, stdout, stderr) = result;
+        Assert.True(code == ExitCodes.FileSystem, $"exit code {code}: {stderr}{stdout}");
+        Assert.StartsWith("ember: the disk is full", stderr);
+        Assert.DoesNotContain("   at ", stderr + stdout);
+        // no metrics unless whole, no temporary; the pictures written before are whole PNGs
+        Assert.False(File.Exists(Path.Combine(output, failing)));
+        Assert.False(File.Exists(Path.Combine(output, "val_metrics.csv")));
+        Assert.Empty(Directory.GetFiles(output, "*.tmp", SearchOption.AllDirectories));
+        foreach (var png in Directory.GetFiles(output, "*.png"))
+        {
+            var bytes = File.ReadAllBytes(png); // ends with the IEND chunk and its CRC
+            Assert.True(bytes.Length > 12 && System.Text.Encoding.ASCII.GetString(bytes, bytes.Length - 8, 4) == "IEND", $"{png} is cut");
+        }
+
+        (code, _, stderr) = CliFailureTests.Invoke(["detect", "val", "--weights", Best(fx), "--output", output]);
+        Assert.True(code == 0, stderr);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(output, "val_metrics.csv")).Length);
+    }
+
     /// <summary>A case: arguments made from the fixture, the exit code and a piece of the message.</summary>
     public sealed record Case(Func<DetectFaultFixture, string[]> Args, int Code, string Message);
 

@@ -1,4 +1,5 @@
 using Ember.Cli.Commands;
+using Ember.Cli.Commands.Detect;
 using Ember.Interop;
 using Ember.Training;
 
@@ -6,8 +7,10 @@ namespace Ember.Tests.Cli;
 
 /// <summary>
 /// The cells of the command × fault matrix (docs/robustness.md) that no other test covered: a disk that fills up while
-/// `ember train`, `export`, `forecast eval` and `forecast predict` write. Each is exit 5 with "the disk is full", no
-/// stack trace, no half-written file under a final name, and what was there before left whole (a run resumes from it).
+/// `ember train`, `export`, `forecast train`, `forecast eval`, `forecast predict`, `variance-shift`, `lora-transfer`
+/// and `detect make-data` write (evolve and ablate: <see cref="StudyFaultTests"/>). Each is exit 5 with "the disk is
+/// full", no stack trace, no half-written file under a final name, and what was there before left whole (a run resumes
+/// from it, an experiment is rerun).
 /// </summary>
 public sealed class WriteFaultTests : IDisposable
 {
@@ -15,7 +18,7 @@ public sealed class WriteFaultTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, true);
 
-    static void AssertDiskFull((int Code, string Stdout, string Stderr) result, string what)
+    internal static void AssertDiskFull((int Code, string Stdout, string Stderr) result, string what)
     {
         var (code, stdout, stderr) = result;
         Assert.True(code == ExitCodes.FileSystem, $"{what}: exit code {code}: {stderr}{stdout}");
@@ -93,5 +96,130 @@ public sealed class WriteFaultTests : IDisposable
         (code, _, stderr) = CliFailureTests.Invoke(["forecast", "predict", run]);
         Assert.True(code == 0, stderr);
         Assert.Equal(4, File.ReadAllLines(Path.Combine(run, "predictions.csv")).Length);
+    }
+
+    [Theory]
+    [InlineData("checkpoint")]       // epoch 2's first save
+    [InlineData("test_metrics.csv")] // the closing report, after the last epoch
+    public void Forecast_train_on_a_full_disk_keeps_the_previous_last_and_resume_ends_on_the_uninterrupted_files(string moment)
+    {
+        var data = ForecastFaultTests.Series(Directory.CreateDirectory(Path.Combine(root, "series-" + moment)).FullName);
+        string[] Options(string project) => ["forecast", "train", "--data", data, "--epochs", "3", "--hidden", "8", "--lookback", "24", "--horizon", "3",
+            "--val", "12", "--test", "12", "--project", project, "--plain"];
+        var project = Path.Combine(root, "forecast-full-" + moment);
+        int swaps = 0;
+        var result = moment == "checkpoint"
+            ? WithCheckpointFault(file => { if (file == "swap" && ++swaps == 3) throw new IOException("No space left on device", 28); }, Options(project))
+            : WithFullDisk(p => p.EndsWith(moment, StringComparison.Ordinal), 10, Options(project));
+        AssertDiskFull(result, "forecast train, full disk at " + moment);
+        var run = Path.Combine(project, "exp1");
+        var state = Checkpoint.ReadState(Path.Combine(run, "last"));
+        Assert.Equal((moment == "checkpoint" ? 1 : 3, true), (state.Epoch, state.EpochComplete));
+        Assert.Empty(Directory.GetDirectories(run, ".*"));
+        Assert.Empty(Directory.GetFiles(run, "*.tmp"));
+        Assert.False(File.Exists(Path.Combine(run, "test_metrics.csv")));
+
+        // --resume trains the rest (or, the training done, writes the missing report)
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["forecast", "train", "--resume", run]);
+        Assert.True(code == 0, $"resume: exit code {code}: {stderr}{stdout}");
+        (code, _, stderr) = CliFailureTests.Invoke(Options(Path.Combine(root, "forecast-whole-" + moment)));
+        Assert.True(code == 0, stderr);
+        var whole = Path.Combine(root, "forecast-whole-" + moment, "exp1");
+        foreach (var file in new[] { "last/model.safetensors", "best/model.safetensors", "test_metrics.csv" })
+            Assert.True(ResumeTests.Sha256(Path.Combine(run, file)) == ResumeTests.Sha256(Path.Combine(whole, file)), $"{file} differs from the uninterrupted run's");
+        Assert.True(File.Exists(Path.Combine(run, "summary.md")));
+    }
+
+    /// <summary>metrics.csv's lines without the last column (the seconds a run took).</summary>
+    static List<string> RowsWithoutTime(string csv) => File.ReadAllLines(csv).Select(l => l[..l.LastIndexOf(',')]).ToList();
+
+    [Theory]
+    [InlineData("variance-shift", "--limit", "--test-limit", "variance-shift.md")]
+    [InlineData("lora-transfer", "--pretrain-limit", "--adapt-limit", "lora-transfer.md")]
+    public void An_experiment_whose_metrics_meet_a_full_disk_keeps_the_finished_rows_whole(string command, string limit, string secondLimit, string table)
+    {
+        string[] Args(string project) => [command, "--epochs", "1", limit, "64", secondLimit, "64", "--seeds", "0", "--project", project];
+        var project = Path.Combine(root, command);
+        int writes = 0;
+        // the second run's row: the first run's is on the disk by then
+        AssertDiskFull(WithFullDisk(p => p.EndsWith("metrics.csv", StringComparison.Ordinal) && ++writes == 2, 10, Args(project)), command);
+        var run = Path.Combine(project, "exp1");
+        Assert.Equal(["args.yaml", "metrics.csv"], Directory.GetFiles(run).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal));
+        var kept = RowsWithoutTime(Path.Combine(run, "metrics.csv"));
+        Assert.Equal(2, kept.Count);
+
+        var (code, _, stderr) = CliFailureTests.Invoke(Args(project));
+        Assert.True(code == 0, $"rerun: exit code {code}: {stderr}");
+        var rerun = Path.Combine(project, "exp2");
+        Assert.True(File.Exists(Path.Combine(rerun, table)));
+        Assert.Equal(kept, RowsWithoutTime(Path.Combine(rerun, "metrics.csv")).Take(2)); // the kept row is the one a whole run writes
+    }
+
+    /// <summary>
+    /// make-data writes its images on several threads straight to their files (the folder is marked incomplete instead),
+    /// so a real full disk stands in here: a small tmpfs mounted for the test (Linux as root; elsewhere nothing is asserted).
+    /// </summary>
+    [Fact]
+    public void Make_data_on_a_full_disk_is_exit_5_marks_the_set_incomplete_and_force_replaces_it()
+    {
+        var disk = Directory.CreateDirectory(Path.Combine(root, "disk")).FullName;
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root" || Tool("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", disk) != 0) return;
+        try
+        {
+            var output = Path.Combine(disk, "set");
+            string[] Small(params string[] more) => ["detect", "make-data", "--output", output, "--train-images", "2", "--val-images", "1", "--min-side", "112", "--max-side", "112", .. more];
+            var (code, _, stderr) = CliFailureTests.Invoke(Small());
+            Assert.True(code == 0, stderr);
+            var whole = CliFailureTests.Snapshot(output);
+
+            // a disk already full: the marker cannot be written, so nothing of the earlier set is touched
+            var filler = Path.Combine(disk, "filler");
+            Fill(filler);
+            AssertDiskFull(CliFailureTests.Invoke(Small("--force")), "make-data on a full disk");
+            Assert.Equal(whole, CliFailureTests.Snapshot(output));
+            File.Delete(filler);
+
+            // 300 images of ~30 KB do not fit in 512 KiB: the image writers meet the full disk mid-way
+            var result = CliFailureTests.Invoke(["detect", "make-data", "--output", output, "--train-images", "300", "--val-images", "10", "--min-side", "112", "--max-side", "112", "--force"]);
+            AssertDiskFull(result, "make-data filling the disk");
+            Assert.Contains($"{output} is incomplete (it has {MakeDataCommand.IncompleteMarker} and no data.yaml)", result.Stderr);
+            Assert.False(File.Exists(Path.Combine(output, "data.yaml")), "a data.yaml beside a half-written set");
+            Assert.True(File.Exists(Path.Combine(output, MakeDataCommand.IncompleteMarker)));
+            Assert.Empty(Directory.GetFiles(output, "*.tmp", SearchOption.AllDirectories));
+            (code, _, stderr) = CliFailureTests.Invoke(Small());
+            Assert.True(code == ExitCodes.Usage, stderr); // without --force the folder is named for what it is
+            Assert.Contains("generation did not finish", stderr);
+
+            (code, _, stderr) = CliFailureTests.Invoke(Small("--force"));
+            Assert.True(code == 0, stderr);
+            Assert.Equal(whole, CliFailureTests.Snapshot(output)); // the same seed: the same set, every byte
+        }
+        finally { Tool("umount", "-l", disk); }
+    }
+
+    // Runs mount or umount; its exit code, -1 when it cannot be run.
+    static int Tool(string program, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(start)!;
+            if (!process.WaitForExit(30_000)) return -1;
+            return process.ExitCode;
+        }
+        catch (System.ComponentModel.Win32Exception) { return -1; }
+    }
+
+    // Writes zeros until the disk refuses: the file system has no room left, not even for a small file.
+    static void Fill(string path)
+    {
+        using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
+        var block = new byte[4096];
+        try
+        {
+            while (true) file.Write(block);
+        }
+        catch (IOException) { }
     }
 }

@@ -65,10 +65,10 @@ public static class MakeDataCommand
         var folder = Path.GetFullPath(output);
         // a file in the way is the file system's refusal (exit 5), as for every other command's output folder
         if (File.Exists(folder)) throw new IOException($"--output '{folder}' is a file, not a folder; give a folder for the data set");
+        bool incomplete = File.Exists(Path.Combine(folder, IncompleteMarker));
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
         {
             // only a folder that holds an earlier generated set is cleared, and only its image and label folders
-            bool incomplete = File.Exists(Path.Combine(folder, IncompleteMarker));
             if (!force)
                 throw new ConfigException(incomplete
                     ? $"--output {folder} holds a data set whose generation did not finish ({IncompleteMarker}); pass --force to replace it, or choose another folder"
@@ -78,14 +78,23 @@ public static class MakeDataCommand
         }
         Reporting.RunFolder.CreateOutput(folder, "--output");
         // Marked incomplete before anything is replaced, and the old data.yaml goes first: a stop at any point leaves
-        // no data.yaml beside a half-written set, which a later run would otherwise read as whole.
-        Interop.AtomicFile.WriteAllText(Path.Combine(folder, IncompleteMarker),
-            "ember detect make-data did not finish writing this folder; run it again with --force to replace it\n");
+        // no data.yaml beside a half-written set, which a later run would otherwise read as whole. A folder marked
+        // already keeps its marker: a set cut by a full disk is cleared before anything is written, freeing its room.
+        if (!incomplete)
+            Interop.AtomicFile.WriteAllText(Path.Combine(folder, IncompleteMarker),
+                "ember detect make-data did not finish writing this folder; run it again with --force to replace it\n");
         File.Delete(Path.Combine(folder, "data.yaml"));
         foreach (var sub in new[] { "images", "labels" })
             if (Directory.Exists(Path.Combine(folder, sub))) Directory.Delete(Path.Combine(folder, sub), recursive: true);
         log.WriteLine($"writing {options.TrainImages} training and {options.ValImages} validation images to {folder} ...");
-        double seconds = FashionMnistDetectionSet.Write(folder, options, fashionMnist, cancel: cancel);
+        double seconds;
+        try { seconds = FashionMnistDetectionSet.Write(folder, options, fashionMnist, cancel: cancel); }
+        catch (Exception e) when (FirstIOException(e) is IOException io)
+        {
+            // a full disk (often met by several image writers at once): say what the folder now is, as a signal does
+            throw new IOException($"{io.Message.TrimEnd('.')}; {folder} is incomplete (it has {IncompleteMarker} and no data.yaml): " +
+                "with room for the whole set, run make-data again with --force (it clears the partial set first)", io);
+        }
         File.Delete(Path.Combine(folder, IncompleteMarker));
         var config = YoloDataConfig.Load(Path.Combine(folder, "data.yaml"));
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -94,4 +103,11 @@ public static class MakeDataCommand
         if (options.ValImages > 0) log.WriteLine($"  val:   {YoloDataset.FromConfig(config, train: false).Summary()}");
         log.WriteLine($"  data:  {Path.Combine(folder, "data.yaml")}");
     }
+
+    static IOException? FirstIOException(Exception e) => e switch
+    {
+        IOException io => io,
+        AggregateException a => a.Flatten().InnerExceptions.OfType<IOException>().FirstOrDefault(),
+        _ => null,
+    };
 }

@@ -126,7 +126,19 @@ public static class ForecastJob
             startEpoch = loaded.EpochComplete ? loaded.Epoch + 1 : loaded.Epoch;
             skip = loaded.EpochComplete ? 0 : loaded.BatchesDone;
             log.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
-            if (startEpoch > c.Epochs) { log.WriteLine($"{runDir} already finished its {c.Epochs} epochs"); return (runDir, 0); }
+            if (startEpoch > c.Epochs)
+            {
+                // A run whose closing report failed (a full disk) has trained to the end: --resume writes the report.
+                if (File.Exists(Path.Combine(runDir, "test_metrics.csv")) && File.Exists(Path.Combine(runDir, "summary.md")))
+                {
+                    log.WriteLine($"{runDir} already finished its {c.Epochs} epochs");
+                    return (runDir, 0);
+                }
+                log.WriteLine($"{runDir} finished its {c.Epochs} epochs without its test scores; writing them");
+                LoadWeights(runDir, model, data.Scaler);
+                Report(runDir, c, data, Evaluate(model, data, c), log, null);
+                return (runDir, 0);
+            }
         }
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ember forecast: {c.Cell} {c.Hidden}×{c.Layers} ({model.ParameterCount():N0} parameters) on {c.Data} ({data.Csv.Values.Length} steps: " +

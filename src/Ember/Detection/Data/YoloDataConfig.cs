@@ -150,7 +150,8 @@ public sealed class YoloDataConfig
         sb.Append(CultureInfo.InvariantCulture, $"nc: {names.Count}\n");
         sb.Append("names:\n");
         foreach (var n in names) sb.Append(CultureInfo.InvariantCulture, $"  - {Quote(n)}\n");
-        File.WriteAllText(path, sb.ToString(), new UTF8Encoding(false));
+        // whole or absent: make-data writes it last, as the sign that the set is complete
+        Interop.AtomicFile.WriteAllText(path, sb.ToString());
     }
 
     // Double-quoted YAML keeps names like "T-shirt/top" or "a: b" intact.

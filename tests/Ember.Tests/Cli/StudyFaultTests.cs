@@ -1,0 +1,167 @@
+using Ember.Cli.Commands;
+using Ember.Interop;
+using Ember.Training;
+
+namespace Ember.Tests.Cli;
+
+/// <summary>
+/// The cells of the command × fault matrix (docs/robustness.md) for the two study commands: `ember evolve` and
+/// `ember ablate` on a disk that fills up (in a trial's checkpoint save, or in the study's own files) and killed with
+/// kill -9. Each ends with exit 5 (or 137) and no stack trace, leaves every file whole, and evolve --resume then ends
+/// on the rows an uninterrupted evolution writes (time_s aside); an ablation is rerun whole.
+/// </summary>
+public sealed class StudyFaultTests : IDisposable
+{
+    readonly string root = Directory.CreateTempSubdirectory("ember-study-faults").FullName;
+
+    public void Dispose() => Directory.Delete(root, true);
+
+    // 3 trials of 1 epoch on 256 images: each trial saves best/ and last/ once (two checkpoint swaps)
+    const string EvolveBase = "model: mlp\nlimit: 256\nepochs: 1\nbatch_size: 64\nplain: true\nseed: 3\n";
+
+    string[] Evolve(string project, string baseYaml = EvolveBase)
+    {
+        var file = Path.Combine(root, $"base-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, baseYaml);
+        return ["evolve", "-c", file, "-g", "3", "--seed", "5", "--project", project];
+    }
+
+    /// <summary>evolve.csv's lines without the time_s column (wall time differs between runs, nothing else may).</summary>
+    static List<string> RowsWithoutTime(string csv)
+    {
+        var lines = File.ReadAllLines(csv);
+        int time = Array.IndexOf(lines[0].Split(','), "time_s");
+        Assert.True(time > 0, lines[0]);
+        return lines.Select(l => string.Join(',', l.Split(',').Where((_, i) => i != time))).ToList();
+    }
+
+    List<string> UninterruptedEvolution(string baseYaml = EvolveBase)
+    {
+        var project = Path.Combine(root, "whole-" + Guid.NewGuid().ToString("N"));
+        var (code, stdout, stderr) = CliFailureTests.Invoke(Evolve(project, baseYaml));
+        Assert.True(code == 0, $"the uninterrupted evolution: exit code {code}: {stderr}{stdout}");
+        return RowsWithoutTime(Path.Combine(project, "exp1", "evolve.csv"));
+    }
+
+    static void AssertDiskFull((int Code, string Stdout, string Stderr) result, string what) => WriteFaultTests.AssertDiskFull(result, what);
+
+    static void AssertNoTemporaries(string folder)
+        => Assert.Empty(Directory.GetFiles(folder, "*.tmp", SearchOption.AllDirectories));
+
+    /// <summary>
+    /// Runs <paramref name="args"/> with the fault of <paramref name="moment"/> injected at its <paramref name="nth"/>
+    /// occurrence: "checkpoint" fails a checkpoint swap (a trial's save), any other name fails the write of the file of
+    /// that name after 10 bytes. Returns the result and how often the moment came.
+    /// </summary>
+    static ((int Code, string Stdout, string Stderr) Result, int Seen) WithFault(string moment, int nth, string[] args)
+    {
+        int seen = 0;
+        if (moment == "checkpoint")
+            Checkpoint.FaultInjection.Value = file => { if (file == "swap" && ++seen == nth) throw new IOException("No space left on device", 28); };
+        else
+            AtomicFile.FaultInjection.Value = (path, stream) =>
+                Path.GetFileName(path) == moment && ++seen == nth ? new DetectFaultTests.FullDiskStream(stream, 10) : stream;
+        try { return (CliFailureTests.Invoke(args), seen); }
+        finally
+        {
+            Checkpoint.FaultInjection.Value = null;
+            AtomicFile.FaultInjection.Value = null;
+        }
+    }
+
+    [Theory]
+    [InlineData("checkpoint", 3)]  // trial 1's first save
+    [InlineData("evolve.csv", 2)]  // trial 1's row (an append cut there left half a row that --resume refused)
+    [InlineData("best.yaml", 2)]   // after trial 1's row was recorded
+    public void Evolve_on_a_full_disk_is_exit_5_and_resume_ends_on_the_uninterrupted_rows(string moment, int nth)
+    {
+        var project = Path.Combine(root, "full-" + moment);
+        var (result, seen) = WithFault(moment, nth, Evolve(project));
+        Assert.True(seen >= nth, $"the fault at {moment} was never injected ({seen} times seen)");
+        AssertDiskFull(result, "evolve, full disk at " + moment);
+        var study = Path.Combine(project, "exp1");
+        AssertNoTemporaries(study);
+        var whole = UninterruptedEvolution();
+        // what is there is the uninterrupted run's first rows, each whole; best.yaml is a valid config
+        var rows = RowsWithoutTime(Path.Combine(study, "evolve.csv"));
+        Assert.Equal(moment == "best.yaml" ? 3 : 2, rows.Count);
+        Assert.Equal(whole.Take(rows.Count), rows);
+        Assert.Equal(3L, TrainCommand.Resolve(Path.Combine(study, "best.yaml"), new Dictionary<string, string?>()).Seed);
+
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["evolve", "--resume", study]);
+        Assert.True(code == 0, $"resume: exit code {code}: {stderr}{stdout}");
+        Assert.Equal(whole, RowsWithoutTime(Path.Combine(study, "evolve.csv")));
+        AssertNoTemporaries(study);
+    }
+
+    [Fact]
+    public void Evolve_killed_with_kill_9_resumes_to_the_uninterrupted_rows()
+    {
+        // 1024 images and 2 epochs per trial: the kill lands in trial 1, seconds from its end
+        const string baseYaml = "model: mlp\nlimit: 1024\nepochs: 2\nbatch_size: 64\nplain: true\nseed: 3\n";
+        var project = Path.Combine(root, "killed");
+        var (exit, output) = SignalTests.StopAfter(Evolve(project, baseYaml), "gen 0/2", 9);
+        Assert.True(exit == 137, $"exit code {exit}: {output}");
+        var study = Path.Combine(project, "exp1");
+        var whole = UninterruptedEvolution(baseYaml);
+        // the trials recorded before the kill (normally one; the count is read, not assumed) are whole rows of the uninterrupted run
+        var rows = RowsWithoutTime(Path.Combine(study, "evolve.csv"));
+        Assert.InRange(rows.Count, 2, 3);
+        Assert.Equal(whole.Take(rows.Count), rows);
+
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["evolve", "--resume", study]);
+        Assert.True(code == 0, $"resume: exit code {code}: {stderr}{stdout}");
+        Assert.Equal(whole, RowsWithoutTime(Path.Combine(study, "evolve.csv")));
+        AssertNoTemporaries(study);
+    }
+
+    string Study(string baseline)
+    {
+        var file = Path.Combine(root, $"study-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, $"baseline: {{{baseline}}}\ncomponents:\n  ema: {{ema: 0.9}}\nseeds: [3]\nmetrics: [top1, val_loss]\n");
+        return file;
+    }
+
+    [Theory]
+    [InlineData("checkpoint", 3)]   // the second run's save
+    [InlineData("study.yaml", 1)]   // the copy of the study file, before any run
+    [InlineData("ablation.csv", 1)] // after every run, between ablation.md and runs.csv
+    public void Ablate_on_a_full_disk_is_exit_5_leaves_no_half_table_and_a_rerun_completes(string moment, int nth)
+    {
+        var study = Study("model: mlp, epochs: 1, batch_size: 64, limit: 256, plain: true");
+        var project = Path.Combine(root, "ablate-full-" + moment);
+        var (result, seen) = WithFault(moment, nth, ["ablate", study, "--project", project]);
+        Assert.True(seen >= nth, $"the fault at {moment} was never injected ({seen} times seen)");
+        AssertDiskFull(result, "ablate, full disk at " + moment);
+        var folder = Path.Combine(project, "exp1");
+        AssertNoTemporaries(folder);
+        Assert.False(File.Exists(Path.Combine(folder, moment)), $"{moment} written on a full disk");
+        // no table unless every run finished; a table file there is whole
+        Assert.False(File.Exists(Path.Combine(folder, "ablation.csv")));
+        Assert.False(File.Exists(Path.Combine(folder, "runs.csv")));
+        if (File.Exists(Path.Combine(folder, "ablation.md")))
+            Assert.Contains("| A+ema (final) |", File.ReadAllText(Path.Combine(folder, "ablation.md")));
+
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["ablate", study, "--project", project]);
+        Assert.True(code == 0, $"rerun: exit code {code}: {stderr}{stdout}");
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(project, "exp2", "ablation.csv")).Length);
+    }
+
+    [Fact]
+    public void Ablate_killed_with_kill_9_leaves_no_table_and_a_rerun_completes()
+    {
+        // 2 runs of 2 epochs on 1024 images: the kill follows the first run's line, in the second run
+        var study = Study("model: mlp, epochs: 2, batch_size: 64, limit: 1024, plain: true");
+        var project = Path.Combine(root, "ablate-killed");
+        var (exit, output) = SignalTests.StopAfter(["ablate", study, "--project", project], "[1/2]", 9);
+        Assert.True(exit == 137, $"exit code {exit}: {output}");
+        var folder = Path.Combine(project, "exp1");
+        AssertNoTemporaries(folder);
+        foreach (var table in new[] { "ablation.md", "ablation.csv", "runs.csv", "ablation.png" })
+            Assert.False(File.Exists(Path.Combine(folder, table)), $"{table} of a killed study");
+
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["ablate", study, "--project", project]);
+        Assert.True(code == 0, $"rerun: exit code {code}: {stderr}{stdout}");
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(project, "exp2", "ablation.csv")).Length);
+    }
+}
