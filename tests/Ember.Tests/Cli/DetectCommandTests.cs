@@ -70,6 +70,18 @@ public class DetectCommandTests
         return ix * iy / (a[2] * a[3] + b[2] * b[3] - ix * iy);
     }
 
+    // An evaluation in metrics.csv's order: precision, recall, map50, map50_95, fitness, val box/obj/cls loss.
+    static double[] ValColumns(DetectEvaluation e)
+        => [e.Metrics.MeanPrecision, e.Metrics.MeanRecall, e.Metrics.Map50, e.Metrics.Map50To95, e.Metrics.Fitness, e.Box, e.Objectness, e.Class];
+
+    // `detect val` gives the numbers a metrics.csv row recorded, to the 8 digits it keeps.
+    static void AssertReproduces(double[] row, DetectEvaluation e, string what)
+    {
+        double[] expected = row[4..12], actual = ValColumns(e);
+        for (int k = 0; k < expected.Length; k++)
+            Assert.True(Math.Abs(expected[k] - actual[k]) <= 1e-7 * Math.Max(1, Math.Abs(expected[k])), $"{what}: {DetectEpoch.Columns[3 + k]} {actual[k]} vs metrics.csv {expected[k]}");
+    }
+
     [Fact]
     public void Train_learns_a_one_object_set_val_reproduces_its_metrics_and_predict_finds_the_objects()
     {
@@ -103,11 +115,7 @@ public class DetectCommandTests
             Assert.Equal((int)best[0], Checkpoint.ReadState(Path.Combine(run, "best")).Epoch);
             foreach (var (weights, row) in new[] { ("last", rows[^1]), ("best", best) })
             {
-                var e = DetectValCommand.Run(Path.Combine(run, weights), null, null, null, Path.Combine(temp, "val-" + weights), TextWriter.Null);
-                var m = e.Metrics;
-                double[] expected = row[4..12], actual = [m.MeanPrecision, m.MeanRecall, m.Map50, m.Map50To95, m.Fitness, e.Box, e.Objectness, e.Class];
-                for (int k = 0; k < expected.Length; k++)
-                    Assert.True(Math.Abs(expected[k] - actual[k]) <= 1e-7 * Math.Max(1, Math.Abs(expected[k])), $"{weights}: {DetectEpoch.Columns[3 + k]} {actual[k]} vs metrics.csv {expected[k]}");
+                AssertReproduces(row, DetectValCommand.Run(Path.Combine(run, weights), null, null, null, Path.Combine(temp, "val-" + weights), TextWriter.Null), weights);
                 Assert.True(File.Exists(Path.Combine(temp, "val-" + weights, "val_metrics.csv")));
             }
 
@@ -166,14 +174,12 @@ public class DetectCommandTests
             var run = Path.Combine(temp, "runs", "exp1");
             Assert.Contains("val_img: 96", File.ReadAllText(Path.Combine(run, "args.yaml")));
             var last = Rows(Path.Combine(run, "metrics.csv"))[^1];
-            double[] Columns(DetectEvaluation e) => [e.Metrics.MeanPrecision, e.Metrics.MeanRecall, e.Metrics.Map50, e.Metrics.Map50To95, e.Metrics.Fitness, e.Box, e.Objectness, e.Class];
             // the run's own size by default: metrics.csv's row, to the bit of its 8 digits
-            var byDefault = Columns(DetectValCommand.Run(Path.Combine(run, "last"), null, null, null, Path.Combine(temp, "v0"), TextWriter.Null));
-            for (int k = 0; k < byDefault.Length; k++)
-                Assert.True(Math.Abs(last[4 + k] - byDefault[k]) <= 1e-7 * Math.Max(1, Math.Abs(last[4 + k])), $"{DetectEpoch.Columns[3 + k]} {byDefault[k]} vs metrics.csv {last[4 + k]}");
+            var byDefault = DetectValCommand.Run(Path.Combine(run, "last"), null, null, null, Path.Combine(temp, "v0"), TextWriter.Null);
+            AssertReproduces(last, byDefault, "last");
             // at the training size the images differ, and so does the validation loss
-            var atTrainSize = Columns(DetectValCommand.Run(Path.Combine(run, "last"), null, 64, null, Path.Combine(temp, "v1"), TextWriter.Null));
-            Assert.NotEqual(byDefault[5..], atTrainSize[5..]);
+            var atTrainSize = DetectValCommand.Run(Path.Combine(run, "last"), null, 64, null, Path.Combine(temp, "v1"), TextWriter.Null);
+            Assert.NotEqual(ValColumns(byDefault)[5..], ValColumns(atTrainSize)[5..]);
         }
         finally { Directory.Delete(temp, true); }
     }
