@@ -19,7 +19,9 @@ namespace Ember.Bench.Workloads;
 /// the model, forward and forward + backward, in Ember and in the TorchSharp twin with the same weights. For each Conv
 /// block the kernels behind it are also timed one by one on preallocated spans (conv forward, BN forward, SiLU forward,
 /// SiLU backward, BN backward, conv input gradient, conv weight gradient), so the autograd/allocation overhead is the
-/// module time minus their sum. Usage: <c>yolo-train-layers [--size n|s] [--image 320] [--batch 16] [--threads 2]
+/// module time minus their sum; a table then gives each conv shape's GFLOP per CPU-second of the three conv kernels. With
+/// --model FILE.yaml the model is a YOLOv5-style definition (no TorchSharp twin). Usage: <c>yolo-train-layers [--size n|s |
+/// --model FILE.yaml] [--image 320] [--batch 16] [--threads 2]
 /// [--match text | --layers name,name] [--reps 5] [--no-peer] [--no-kernels] [--whole-only]</c>. Times are medians per call: wall and process
 /// CPU (getrusage, all threads), so CPU/wall shows how busy the second core is.
 /// </summary>
@@ -40,12 +42,13 @@ public sealed class YoloTrainLayersWorkload : IWorkload
         string? match = Arg("--match", "") is { Length: > 0 } m ? m : null;
         // --layers a,b,c: exactly these layers, and no whole-step timing (a short A/B of a few layers)
         string[]? layers = Arg("--layers", "") is { Length: > 0 } list ? list.Split(',') : null;
-        bool withPeer = !args.Contains("--no-peer"), kernels = !args.Contains("--no-kernels"), wholeOnly = args.Contains("--whole-only");
+        string? modelYaml = Arg("--model", "") is { Length: > 0 } path ? path : null;
+        bool withPeer = !args.Contains("--no-peer") && modelYaml is null, kernels = !args.Contains("--no-kernels"), wholeOnly = args.Contains("--whole-only");
         Torch.NumThreads = threads;
         if (withPeer && !TorchPeer.TryInitialize(threads)) { Console.Error.WriteLine(TorchPeer.Problem); return 1; }
         if (withPeer) Console.WriteLine(TorchPeer.Description);
 
-        var (model, peer, torchModules) = YoloLayersWorkload.Twins(size, 10, train: true, withPeer);
+        var (model, peer, torchModules) = modelYaml is null ? YoloLayersWorkload.Twins(size, 10, train: true, withPeer) : FromYaml(modelYaml);
         Tensor x = Inputs.Randn(1, batch, 3, image, image);
 
         // One training forward with pre-hooks records each layer's input.
@@ -63,7 +66,8 @@ public sealed class YoloTrainLayersWorkload : IWorkload
         var gradFlat = Inputs.Randn(2, flat.Shape.ToArray()) * 0.01;
         flat = null;
 
-        Console.WriteLine($"YOLOv5{size.Name} train step {batch}×3×{image}², {threads} threads; ms per call, medians of {reps}; 'cpu' = process CPU ms (all threads)");
+        Console.WriteLine($"SIMD path: {MachineLimits.SimdPath()}");
+        Console.WriteLine($"{(modelYaml is null ? $"YOLOv5{size.Name}" : model.ModelName)} train step {batch}×3×{image}², {threads} threads; ms per call, medians of {reps}; 'cpu' = process CPU ms (all threads)");
         if (layers is null)
         {
             var fwd = Time(() => model.Call(x));
@@ -93,6 +97,7 @@ public sealed class YoloTrainLayersWorkload : IWorkload
         Console.WriteLine("kernels (process CPU ms): conv forward, BN forward, SiLU forward, SiLU backward, BN backward, conv dX, conv dW; Σk wall and cpu");
         Console.WriteLine($"{"layer",-14} {"kind",-9} {"input",-20} {"convF",6} {"bnF",6} {"siluF",6} {"siluB",6} {"bnB",6} {"dX",6} {"dW",6} {"Σk",6} {"Σk cpu",6} | {"fwd",6} {"bwd",6} {"f+b cpu",7} | {"T fwd",6} {"T bwd",6} {"T cpu",6} {"ratio",5}");
         double[] kernelTotals = new double[7];
+        var shapes = new List<string>();
         double leafEmber = 0, leafTorch = 0, leafEmberCpu = 0;
         foreach (var (name, module, input) in inputs)
         {
@@ -110,6 +115,7 @@ public sealed class YoloTrainLayersWorkload : IWorkload
             {
                 var times = KernelTimes(block, input, gOut, name == "model.0");
                 for (int i = 0; i < 7; i++) kernelTotals[i] += times[i].Cpu;
+                shapes.Add(ShapeRate(name, block.Conv, input, times));
                 k = string.Join(" ", times.Take(7).Select(t => $"{t.Cpu,6:F2}")) + $" {times.Take(7).Sum(t => t.Wall),6:F2} {times.Take(7).Sum(t => t.Cpu),6:F2}";
             }
             else k = new string(' ', 7 * 7 + 13);
@@ -135,8 +141,33 @@ public sealed class YoloTrainLayersWorkload : IWorkload
         }
         Console.WriteLine($"leaf layers: Ember forward+backward {leafEmber:F1} ms (cpu {leafEmberCpu:F1}), Torch {leafTorch:F1} ms");
         if (kernels)
+        {
             Console.WriteLine($"kernel totals over conv blocks (CPU ms): convF {kernelTotals[0]:F1}, bnF {kernelTotals[1]:F1}, siluF {kernelTotals[2]:F1}, siluB {kernelTotals[3]:F1}, bnB {kernelTotals[4]:F1}, dX {kernelTotals[5]:F1}, dW {kernelTotals[6]:F1}");
+            // GFLOP per CPU-second (process CPU, all threads), to set against one core's FMA peak in the bench header.
+            Console.WriteLine("conv shapes (batch as above): GFLOP per CPU-second of the forward, input gradient and weight gradient kernels");
+            Console.WriteLine($"{"layer",-16} {"Cin",4} {"Cout",4} {"k",2} {"s",2} {"H×W in",9} {"GFLOP",6} | {"F cpu",6} {"F GF/s",6} | {"dX cpu",6} {"dX GF/s",7} | {"dW cpu",6} {"dW GF/s",7}");
+            foreach (var line in shapes) Console.WriteLine(line);
+        }
         return 0;
+    }
+
+    /// <summary>A model from a YOLOv5-style definition (seed 23, as the twins), in train mode, without a TorchSharp twin.</summary>
+    static (YoloDetector Model, TorchYoloV5? Peer, Dictionary<string, torch.nn.Module> PeerModules) FromYaml(string path)
+    {
+        Torch.ManualSeed(23);
+        var model = YoloModel.FromYaml(path, 10);
+        model.Train();
+        return (model, null, []);
+    }
+
+    /// <summary>One conv block's shape and its three conv kernels' CPU ms and GFLOP per CPU-second (2·N·C_out·C_in·kH·kW·H_out·W_out each).</summary>
+    static string ShapeRate(string name, Conv2d conv, Tensor input, (double Wall, double Cpu)[] times)
+    {
+        int n = input.Size(0), cIn = input.Size(1), h = input.Size(2), w = input.Size(3);
+        int outH = (h + 2 * conv.Padding.H - conv.KernelSize.H) / conv.Stride.H + 1, outW = (w + 2 * conv.Padding.W - conv.KernelSize.W) / conv.Stride.W + 1;
+        double gflop = 2.0 * n * conv.OutChannels * cIn * conv.KernelSize.H * conv.KernelSize.W * outH * outW / 1e9;
+        string Rate((double Wall, double Cpu) t) => t.Cpu > 0 ? $"{gflop / (t.Cpu / 1e3),6:F0}" : $"{"-",6}";
+        return $"{name,-16} {cIn,4} {conv.OutChannels,4} {conv.KernelSize.H,2} {conv.Stride.H,2} {$"{h}×{w}",9} {gflop,6:F3} | {times[0].Cpu,6:F2} {Rate(times[0])} | {times[5].Cpu,6:F2} {Rate(times[5]),7} | {times[6].Cpu,6:F2} {Rate(times[6]),7}";
     }
 
     /// <summary>The seven kernels of a Conv-BN-SiLU training step on preallocated float32 spans, in step order.</summary>

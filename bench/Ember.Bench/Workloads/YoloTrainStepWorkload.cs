@@ -23,7 +23,7 @@ namespace Ember.Bench.Workloads;
 /// With --ops the forward is split by layer kind (hooks on the leaf blocks; the rest is the glue between them: cat,
 /// shortcut adds, the head's layout) and the backward by node name (Engine.Timings). Without --data a small generated
 /// set (make-data's generator, seed 0) is written to a temporary folder once. Usage: <c>yolo-train-step [--data
-/// data.yaml] [--limit 320] [--size n|s] [--img 320] [--batch 16] [--steps 12] [--warmup 6] [--threads 2]
+/// data.yaml] [--limit 320] [--size n|s | --model FILE.yaml] [--img 320] [--batch 16] [--steps 12] [--warmup 6] [--threads 2]
 /// [--workers 0] [--ops]</c>.
 /// </summary>
 public sealed class YoloTrainStepWorkload : IWorkload
@@ -53,6 +53,8 @@ public sealed class YoloTrainStepWorkload : IWorkload
         int limit = Int("--limit", 320), img = Int("--img", 320), batchSize = Int("--batch", 16), steps = Int("--steps", 12), warmup = Int("--warmup", 6);
         int threads = Int("--threads", 2), workers = Int("--workers", 0);
         var size = YoloSize.Parse(Arg("--size", "n"));
+        // --model: a YOLOv5-style definition (e.g. a width between n and s), built as `detect train --model FILE.yaml` builds it
+        string? modelYaml = Arg("--model", "") is { Length: > 0 } path ? path : null;
         bool ops = args.Contains("--ops");
         Torch.NumThreads = threads;
         string yaml = Arg("--data", "") is { Length: > 0 } given ? given : GeneratedData(limit);
@@ -65,7 +67,7 @@ public sealed class YoloTrainStepWorkload : IWorkload
         IDataset<DetectionSample> source = limit > 0 && limit < trainSet.Count ? new Subset<DetectionSample>(trainSet, [.. Enumerable.Range(0, limit)]) : trainSet;
         var trainData = new DetectionDataset(source, img, augment: true, hyp: new DetectionAugmentation(), batchSize: batchSize);
         var loader = trainData.CreateLoader(shuffle: true, numWorkers: workers, seed: 0);
-        var model = new YoloV5(data.ClassCount, size);
+        YoloDetector model = modelYaml is null ? new YoloV5(data.ClassCount, size) : YoloModel.FromYaml(modelYaml, data.ClassCount);
         var ema = new ModelEma(model, 0.9999, 2000);
         var optimizer = Ember.Detection.Optim.YoloParameterGroups.Of(model).Adam(0.001, 0.0005);
         var lossOptions = new YoloLossOptions { Box = 0.05, Objectness = 1, Class = 1 }.ScaledFor(model.Detect.NumLevels, data.ClassCount, img);
@@ -75,7 +77,8 @@ public sealed class YoloTrainStepWorkload : IWorkload
         var forwardKinds = new Dictionary<string, Stage>(StringComparer.Ordinal);
         var hooks = ops ? HookLeaves(model, forwardKinds) : [];
         var nodeTimes = new NodeTimings();
-        Console.WriteLine($"YOLOv5{size.Name} detect-train step: batch {batchSize}, --img {img}, {threads} threads, --workers {workers}, " +
+        Console.WriteLine($"SIMD path: {MachineLimits.SimdPath()}");
+        Console.WriteLine($"{(modelYaml is null ? $"YOLOv5{size.Name}" : model.ModelName)} detect-train step: batch {batchSize}, --img {img}, {threads} threads, --workers {workers}, " +
             $"{source.Count} training images of {yaml}; {warmup} warm-up steps, then {steps} measured; ms per step (means)");
         int done = 0;
         for (int epoch = 0; done < warmup + steps; epoch++)

@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ember.Kernels.Conv;
 
@@ -64,6 +65,19 @@ internal static class Im2Col
             for (int i = 0; i < g.KernelHeight; i++)
             {
                 int offH = i * g.DilationHeight - g.PadHeight;
+                if (ThreeTapsStrideTwo<T>(g))
+                {
+                    // the row's three taps in one pass per input row (YOLOv5's 3×3 stride-2 convs)
+                    for (int oh = 0; oh < outH; oh++)
+                    {
+                        int ih = oh * g.StrideHeight + offH;
+                        if ((uint)ih >= (uint)h) continue;
+                        AddThreeTaps(columns.Slice(row * plane + oh * outW, outW), columns.Slice((row + 1) * plane + oh * outW, outW),
+                            columns.Slice((row + 2) * plane + oh * outW, outW), dstPlane.Slice(ih * w, w));
+                    }
+                    row += 3;
+                    continue;
+                }
                 for (int j = 0; j < g.KernelWidth; j++, row++)
                 {
                     ReadOnlySpan<T> src = columns.Slice(row * plane, plane);
@@ -133,6 +147,59 @@ internal static class Im2Col
             (Vector256.LoadUnsafe(ref dst, at + 8) + Vector256.ConditionalSelect(even, Vector256.Shuffle(v, high), negativeZero)).StoreUnsafe(ref dst, at + 8);
         }
         return ow;
+    }
+
+    /// <summary>Cleared: <see cref="Accumulate{T}"/> adds the three taps in three passes, as before (tests compare the two).</summary>
+    internal static bool FuseThreeTaps = true;
+
+    /// <summary>Float rows of a 3-wide kernel at stride 2 and padding 1 across, on hardware with 256-bit permutes: <see cref="AddThreeTaps{T}"/>.</summary>
+    static bool ThreeTapsStrideTwo<T>(in Conv2dGeometry g) => FuseThreeTaps && typeof(T) == typeof(float) && Avx2.IsSupported
+        && g.KernelWidth == 3 && g.StrideWidth == 2 && g.PadWidth == 1 && g.DilationWidth == 1;
+
+    /// <summary>
+    /// d[2·ow + j − 1] += tap_j[ow] for the taps j = 0, 1, 2 of one kernel row (stride 2, padding 1) in one pass over the
+    /// input row: even columns 2q take tap 1 at q; odd columns 2q + 1 take tap 0 at q + 1, then tap 2 at q. Each element
+    /// gets the additions of the three separate passes in their order (j = 0, 1, 2) and nothing else (those passes add −0
+    /// to the lanes they skip, the exact identity), so the result is bit for bit theirs.
+    /// </summary>
+    static void AddThreeTaps<T>(ReadOnlySpan<T> tap0, ReadOnlySpan<T> tap1, ReadOnlySpan<T> tap2, Span<T> d) where T : struct
+    {
+        ReadOnlySpan<float> t0 = MemoryMarshal.Cast<T, float>(tap0), t1 = MemoryMarshal.Cast<T, float>(tap1), t2 = MemoryMarshal.Cast<T, float>(tap2);
+        Span<float> row = MemoryMarshal.Cast<T, float>(d);
+        int width = row.Length, outW = t1.Length;
+        // The q where all three contributions exist: 2q < width (tap 1), q + 1 < outW and 2q + 1 < width (taps 0 and 2).
+        int vectorEnd = Math.Min(outW - 1, (width - 1) / 2);
+        int q = 0;
+        ref float r = ref MemoryMarshal.GetReference(row);
+        ref float a0 = ref MemoryMarshal.GetReference(t0), a1 = ref MemoryMarshal.GetReference(t1), a2 = ref MemoryMarshal.GetReference(t2);
+        var negativeZero = Vector256.Create(-0f);
+        for (; q + 8 <= vectorEnd; q += 8)
+        {
+            var even = Vector256.LoadUnsafe(ref a1, (nuint)q);
+            var odd0 = Vector256.LoadUnsafe(ref a0, (nuint)q + 1);
+            var odd2 = Vector256.LoadUnsafe(ref a2, (nuint)q);
+            // first addends (tap 1 | tap 0) and second addends (−0 | tap 2), interleaved into the row's order
+            var firstLow = Avx.UnpackLow(even, odd0);
+            var firstHigh = Avx.UnpackHigh(even, odd0);
+            var secondLow = Avx.UnpackLow(negativeZero, odd2);
+            var secondHigh = Avx.UnpackHigh(negativeZero, odd2);
+            nuint at = (nuint)(2 * q);
+            (Vector256.LoadUnsafe(ref r, at) + Avx.Permute2x128(firstLow, firstHigh, 0x20) + Avx.Permute2x128(secondLow, secondHigh, 0x20)).StoreUnsafe(ref r, at);
+            (Vector256.LoadUnsafe(ref r, at + 8) + Avx.Permute2x128(firstLow, firstHigh, 0x31) + Avx.Permute2x128(secondLow, secondHigh, 0x31)).StoreUnsafe(ref r, at + 8);
+        }
+        // the rest element by element, each tap where it exists, in tap order
+        for (int x = 2 * q; x < width; x++)
+        {
+            float v = row[x];
+            if ((x & 1) == 1)
+            {
+                int ow0 = (x + 1) / 2, ow2 = (x - 1) / 2;
+                if (ow0 < outW) v += t0[ow0];
+                if (ow2 < outW) v += t2[ow2];
+            }
+            else if (x / 2 < outW) v += t1[x / 2];
+            row[x] = v;
+        }
     }
 
     /// <summary>The output columns [lo, hi) whose input column ow·stride + offset lies inside [0, width).</summary>

@@ -765,6 +765,39 @@ public class ConvKernelTests
         }
     }
 
+    [Theory]
+    [InlineData("2,6,16,16,12,3,3,2,2,1,1,1,1,1")]   // YOLOv5's 3×3 stride 2: even width
+    [InlineData("1,3,9,37,5,3,3,2,2,1,1,1,1,1")]     // odd width: the last column takes tap 1 only
+    [InlineData("1,3,7,2,4,3,3,2,2,1,1,1,1,1")]      // two columns: all scalar
+    [InlineData("1,2,5,1,3,3,3,2,2,1,1,1,1,1")]      // one column
+    [InlineData("2,4,11,70,6,3,3,2,2,1,1,1,1,2")]    // groups, several vectors per row and a tail
+    [InlineData("1,3,10,40,4,3,3,1,2,1,1,1,1,1")]    // stride 2 across only
+    public void StrideTwoInputGradientFusesTheThreeTapsBitForBit(string geometry)
+    {
+        var g = Parse(geometry);
+        float[] w = ToFloat(Random(g.WeightLength, 2)), dy = ToFloat(Random(g.OutputLength, 4));
+        dy[0] = float.NaN; // a NaN stays where the separate passes put it
+        float[] Run()
+        {
+            var dx = new float[g.InputLength];
+            Conv2dKernel.BackwardInput<float>(g, dy, w, dx);
+            return dx;
+        }
+        try
+        {
+            float[] fused = Run();
+            Im2Col.FuseThreeTaps = false;
+            float[] separate = Run();
+            for (int k = 0; k < fused.Length; k++)
+                Assert.True(BitConverter.SingleToInt32Bits(fused[k]) == BitConverter.SingleToInt32Bits(separate[k]), $"element {k}: fused {fused[k]:R}, separate passes {separate[k]:R}");
+            dy[0] = 0.5f;
+            Close(NaiveGradInput(g, ToDouble(dy), ToDouble(w)), Run(), 1e-5, "separate passes");
+            Im2Col.FuseThreeTaps = true;
+            Close(NaiveGradInput(g, ToDouble(dy), ToDouble(w)), Run(), 1e-5, "fused");
+        }
+        finally { Im2Col.FuseThreeTaps = true; }
+    }
+
     [Fact]
     public void GeometryUsesPyTorchOutputFormula()
     {
