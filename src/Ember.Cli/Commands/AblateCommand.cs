@@ -12,37 +12,112 @@ namespace Ember.Cli.Commands;
 /// `ember ablate study.yaml`: runs the baseline, each component alone and all together (or the study's design), each
 /// with every seed, then writes runs/ablate/expN/ablation.md (the notes' table: mean ± std over the seeds and the change
 /// from the baseline), ablation.csv, runs.csv (every run) and ablation.png. See <see cref="AblationStudy"/> for the file.
+/// `ember ablate --resume runs/ablate/expN` finishes a study that was stopped (Ctrl-C, SIGTERM, kill -9, a full disk):
+/// the runs recorded in runs.csv are kept, the cut one trains again from scratch, and the tables come out as an
+/// uninterrupted study's.
 /// </summary>
 public static class AblateCommand
 {
+    const string StudyFile = "study.yaml", ArgsFile = "args.yaml";
+
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var command = new Command("ablate", "Run an ablation study (baseline, + each component, + all) over several seeds into runs/ablate/expN");
-        var study = new Argument<FileInfo>("study") { Description = "study YAML: baseline, components, design, seeds, metrics" };
+        var command = new Command("ablate", "Run an ablation study (baseline, + each component, + all) over several seeds into runs/ablate/expN; --resume finishes a stopped one");
+        var study = new Argument<FileInfo?>("study") { Description = "study YAML: baseline, components, design, seeds, metrics (with --resume: optional, checked against the stored study)", Arity = ArgumentArity.ZeroOrOne };
         var project = new Option<string>("--project") { Description = "folder for the expN study folders", DefaultValueFactory = _ => "runs/ablate" };
+        var resume = new Option<DirectoryInfo?>("--resume") { Description = "finish a stopped study, e.g. runs/ablate/exp2: its finished runs are kept, the cut one trains again" };
         command.Arguments.Add(study);
         command.Options.Add(project);
-        command.SetAction(parse => CliErrors.Run(() => Run(parse.GetValue(study)!.FullName, parse.GetValue(project)!)));
+        command.Options.Add(resume);
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(study) is null && result.GetResult(resume) is null)
+                result.AddError("ablate: the study file is required (or --resume DIR to finish a stopped study)");
+            if (result.GetResult(resume) is not null && result.GetResult(project) is { Implicit: false })
+                result.AddError("--project cannot be combined with --resume: the study goes on in its own folder");
+        });
+        command.SetAction(parse => CliErrors.Run(() => parse.GetValue(resume) is DirectoryInfo folder
+            ? Resume(folder.FullName, parse.GetValue(study)?.FullName)
+            : Run(parse.GetValue(study)!.FullName, parse.GetValue(project)!)));
         return command;
     }
 
-    /// <summary>Runs the study; returns the exit code (130 after Ctrl-C, 143 after SIGTERM).</summary>
+    /// <summary>Runs the study; returns the exit code (130 after Ctrl-C, 143 after SIGTERM; the folder can then be resumed).</summary>
     /// <param name="studyFile">The study YAML.</param>
     /// <param name="project">Folder under which the expN study folder is created.</param>
     /// <param name="trialOutput">Where the runs' progress lines go (plain mode); null: the console.</param>
     public static int Run(string studyFile, string project = "runs/ablate", TextWriter? trialOutput = null)
     {
         var study = AblationStudy.Load(studyFile);
+        var folder = RunFolder.Create(project);
+        try
+        {
+            // the study first, so that the folder can be resumed from the start; the marker says it is not done yet
+            AtomicFile.WriteAllText(Path.Combine(folder, StudyFile), study.SelfContainedText(studyFile));
+            AtomicFile.WriteAllText(Path.Combine(folder, ArgsFile), YamlFile.Write(
+                [KeyValuePair.Create<string, object?>("study", Path.GetFullPath(studyFile))], ["ember ablate settings (the study itself is study.yaml)"]));
+            IncompleteMarker.Write(folder, $"ember ablate has not finished this study (it was stopped, killed or crashed, or is still running); " +
+                $"runs.csv holds the runs done; finish it with: ember ablate --resume {folder}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // nothing ran: no study folder rather than one that cannot be resumed (if it cannot go either, the first failure is the one to report)
+            try { Directory.Delete(folder, recursive: true); }
+            catch (Exception again) when (again is IOException or UnauthorizedAccessException) { }
+            throw;
+        }
+        return Execute(study, folder, Path.GetFileName(studyFile), [], trialOutput);
+    }
+
+    /// <summary>
+    /// Finishes the study in <paramref name="folder"/>; with <paramref name="studyFile"/>, only if it is the study the
+    /// folder holds (anything else is refused, naming each key that differs). Returns the exit code as <see cref="Run"/>.
+    /// </summary>
+    public static int Resume(string folder, string? studyFile = null, TextWriter? trialOutput = null)
+    {
+        folder = Path.GetFullPath(folder);
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"resume folder not found: {folder} (ablation studies are written to runs/ablate/expN)");
+        var stored = Path.Combine(folder, StudyFile);
+        if (!File.Exists(stored))
+            throw new FileNotFoundException($"{folder} is not an ember ablate study folder: it has no {StudyFile} (ember evolve folders resume with ember evolve --resume, runs with ember train --resume)", stored);
+        var study = AblationStudy.Load(stored);
+        if (studyFile is not null)
+        {
+            var differences = study.Differences(AblationStudy.Load(studyFile));
+            if (differences.Count > 0)
+                throw new ConfigException($"--resume {folder}: {studyFile} is not the study this folder runs: " +
+                    string.Join("; ", differences.Select(d => $"{d.Key} is {d.This} in {stored}, {d.Other} in {studyFile}")) +
+                    $"; resume without the study file to finish the stored study, or start a new one with: ember ablate {studyFile}");
+        }
+        var variants = Ablation.Variants([.. study.Components.Select(c => c.Name)], study.Design, study.BaselineName);
+        var recorded = AblationRunsFile.Read(Path.Combine(folder, AblationRunsFile.FileName), variants, study.Seeds);
+        return Execute(study, folder, Title(folder), recorded, trialOutput);
+    }
+
+    // The name of the study file the folder was started from (ablation.md's heading), as args.yaml records it.
+    static string Title(string folder)
+    {
+        var args = Path.Combine(folder, ArgsFile);
+        if (!File.Exists(args)) return StudyFile;
+        var values = YamlFile.Scalars(YamlFile.RootMapping(YamlFile.Load(args), args, "a mapping of ablate settings"), args);
+        return values.TryGetValue("study", out var path) && path is not null ? Path.GetFileName(path) : StudyFile;
+    }
+
+    // Runs the study's runs in order: those in `recorded` are taken from it, the others trained; runs.csv is rewritten
+    // after each new run, the tables only once every run is done.
+    static int Execute(AblationStudy study, string folder, string title, IReadOnlyList<AblationRunsFile.Entry> recorded, TextWriter? trialOutput)
+    {
         var names = study.Components.Select(c => c.Name).ToList();
         var variants = Ablation.Variants(names, study.Design, study.BaselineName);
-        var folder = RunFolder.Create(project);
-        AtomicFile.Write(Path.Combine(folder, "study.yaml"), copy => { using var source = File.OpenRead(studyFile); source.CopyTo(copy); });
         int total = variants.Count * study.Seeds.Count;
-        Console.WriteLine($"ember ablate: {variants.Count} variants ({string.Join(", ", variants.Select(v => v.Name))}) × {study.Seeds.Count} seeds = {total} runs → {folder}");
+        Console.WriteLine(recorded.Count == 0
+            ? $"ember ablate: {variants.Count} variants ({string.Join(", ", variants.Select(v => v.Name))}) × {study.Seeds.Count} seeds = {total} runs → {folder}"
+            : $"ember ablate --resume {folder}: {recorded.Count} of {total} runs recorded in {AblationRunsFile.FileName}, {total - recorded.Count} to run");
 
         // Ablation.Run goes through the variants in table order and, within one, through the seeds in order.
         int index = 0;
+        var runs = new List<AblationRun>();
         var runFolders = new List<string>();
         var components = study.Components.Select(c => (c.Name, (Func<TrainConfig, TrainConfig>)(config => study.Configure(config, c.Name)))).ToList();
         AblationResult result;
@@ -50,6 +125,11 @@ public static class AblateCommand
         {
             result = Ablation.Run(study.Baseline, components, (config, seed) =>
             {
+                if (index < recorded.Count)
+                {
+                    runFolders.Add(recorded[index].Folder);
+                    return recorded[index++].Metrics;
+                }
                 var variant = variants[index / study.Seeds.Count];
                 var (run, metrics) = StudyTrial.Run(config with { Seed = seed }, Path.Combine(folder, "trials", $"{variant.Name}-seed{seed}"),
                     study.TimeBudget is double t ? TimeSpan.FromSeconds(t) : null, trialOutput);
@@ -57,28 +137,36 @@ public static class AblateCommand
                 index++;
                 return metrics;
             }, new AblationOptions { Seeds = study.Seeds, Design = study.Design, BaselineName = study.BaselineName, Metrics = study.Metrics, Decimals = study.Decimals },
-            run => Console.WriteLine($"[{index}/{total}] {run.Variant.Name}, seed {run.Seed}: " +
-                string.Join("  ", study.Metrics.Select(m => $"{m} {run.Metrics[m].ToString("G6", CultureInfo.InvariantCulture)}")) + $"  ({runFolders[^1]})"));
+            run =>
+            {
+                runs.Add(run);
+                bool wasRecorded = runs.Count <= recorded.Count;
+                if (!wasRecorded) AtomicFile.WriteAllText(Path.Combine(folder, AblationRunsFile.FileName), AblationRunsFile.Format(runs, runFolders));
+                Console.WriteLine($"[{index}/{total}] {run.Variant.Name}, seed {run.Seed}: " +
+                    string.Join("  ", study.Metrics.Select(m => $"{m} {run.Metrics[m].ToString("G6", CultureInfo.InvariantCulture)}")) +
+                    $"  ({runFolders[^1]}{(wasRecorded ? ", recorded" : "")})");
+            });
         }
         catch (OperationCanceledException e)
         {
-            Console.WriteLine($"interrupted after {index} of {total} runs; the finished runs are in {Path.Combine(folder, "trials")}");
+            Console.WriteLine($"interrupted after {index} of {total} runs; finish the study with: ember ablate --resume {folder}");
             return e is StudyTrial.Interrupted i ? i.ExitCode : 130;
         }
 
-        AtomicFile.WriteAllText(Path.Combine(folder, "ablation.md"), Markdown(study, studyFile, result));
+        AtomicFile.WriteAllText(Path.Combine(folder, "ablation.md"), Markdown(study, title, result));
         AtomicFile.WriteAllText(Path.Combine(folder, "ablation.csv"), result.ToCsv());
-        AtomicFile.WriteAllText(Path.Combine(folder, "runs.csv"), RunsCsv(result, runFolders));
+        AtomicFile.WriteAllText(Path.Combine(folder, AblationRunsFile.FileName), AblationRunsFile.Format(runs, runFolders));
         StudyPlots.Ablation(result.BarSeries(), study.Seeds.Count, Path.Combine(folder, "ablation.png"));
+        IncompleteMarker.Remove(folder);
         Console.WriteLine();
         Console.Write(result.ToMarkdown());
         Console.WriteLine($"→ {Path.Combine(folder, "ablation.md")}, ablation.csv, runs.csv, ablation.png");
         return 0;
     }
 
-    static string Markdown(AblationStudy study, string studyFile, AblationResult result)
+    static string Markdown(AblationStudy study, string title, AblationResult result)
     {
-        var sb = new StringBuilder($"# Ablation study: {Path.GetFileName(studyFile)}\n\n");
+        var sb = new StringBuilder($"# Ablation study: {title}\n\n");
         var defaults = ConfigLoader.ToYaml(new TrainConfig()).Split('\n');
         var changed = ConfigLoader.ToYaml(study.Baseline).Split('\n').Where((line, i) => line.Length > 0 && line != defaults[i] && !line.StartsWith("seed:"));
         sb.Append($"- baseline ({study.BaselineName}): {string.Join(", ", changed)} (other keys at the `ember train` defaults)\n");
@@ -86,20 +174,6 @@ public static class AblateCommand
             sb.Append($"- {name}: {string.Join(", ", overrides.Select(o => $"{o.Key}: {o.Value}"))}\n");
         sb.Append($"- seeds: {string.Join(", ", study.Seeds)}; metrics on the Fashion-MNIST test set (val_loss: plain cross-entropy)\n\n");
         sb.Append(result.ToMarkdown());
-        return sb.ToString();
-    }
-
-    static string RunsCsv(AblationResult result, IReadOnlyList<string> runFolders)
-    {
-        var metrics = StudyTrial.MetricNames;
-        var sb = new StringBuilder("variant,seed,run," + string.Join(",", metrics) + "\n");
-        for (int i = 0; i < result.Runs.Count; i++)
-        {
-            var r = result.Runs[i];
-            sb.Append(r.Variant.Name).Append(',').Append(r.Seed.ToString(CultureInfo.InvariantCulture)).Append(',').Append(runFolders[i]);
-            foreach (var m in metrics) sb.Append(',').Append(r.Metrics[m].ToString("R", CultureInfo.InvariantCulture));
-            sb.Append('\n');
-        }
         return sb.ToString();
     }
 }

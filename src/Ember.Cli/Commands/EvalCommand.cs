@@ -88,6 +88,8 @@ public static class EvalCommand
         if (!Directory.Exists(runFolder)) throw new DirectoryNotFoundException($"run folder not found: {runFolder}");
         if (checkpoint is not ("best" or "last")) throw new ConfigException($"unknown checkpoint '{checkpoint}'; valid choices: best, last");
         var args = Path.Combine(runFolder, "args.yaml");
+        // a folder without args.yaml is not a run (exit 3, as train --resume says), not a config file the user mistyped
+        if (!File.Exists(args)) throw new FileNotFoundException($"{runFolder} is not an ember run folder: it has no args.yaml (runs are written to runs/train/expN)", args);
         var config = ConfigLoader.Load(args);
         var folder = Path.Combine(runFolder, checkpoint);
         if (checkpoint == "best" && !Directory.Exists(folder) && Directory.Exists(Path.Combine(runFolder, "last")))

@@ -34,24 +34,28 @@ public static class GradientFlowCommand
         command.SetAction(parse => CliErrors.Run(() =>
         {
             bool isRecurrent = parse.GetValue(recurrent);
+            int len = parse.GetValue(length), n = parse.GetValue(steps), h = parse.GetValue(hidden);
+            double rate = parse.GetValue(lr), limit = parse.GetValue(clip);
+            // the options before any folder is made: a mistyped option leaves no run folder behind
+            if (isRecurrent && (len < 2 || n < 0 || h < 1 || !(rate > 0) || !(limit > 0)))
+                throw new ConfigException($"gradient-flow --recurrent: expected --length ≥ 2, --steps ≥ 0, --hidden ≥ 1, --lr > 0 and --clip > 0, got {len}, {n}, {h}, {rate}, {limit}");
             // the destination first: a folder that cannot be written fails at once, not after the experiment
             var file = isRecurrent ? "recurrent-gradient-flow.png" : "gradient-flow.png";
             string? runFolder = parse.GetValue(output) is null ? Path.GetFullPath(RunFolder.Create(parse.GetValue(project)!)) : null;
             var path = runFolder is null ? Path.GetFullPath(parse.GetValue(output)!) : Path.Combine(runFolder, file);
             if (Directory.Exists(path)) throw new ConfigException($"--output {path} is a folder; give a file name such as {Path.Combine(path, file)}");
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            // The run folder says it is incomplete until its files are written: a kill -9 leaves that, not an empty expN.
+            if (runFolder is not null) MarkIncomplete(runFolder);
             // Ctrl-C or SIGTERM stops the experiment; every file is written only at the end, so then none is, and the
-            // empty run folder made for them goes too (a later look finds no run rather than a run without results)
+            // run folder made for them goes too (a later look finds no run rather than a run without results)
             using var signals = new SignalCancel();
             try
             {
                 if (isRecurrent)
                 {
-                    int len = parse.GetValue(length), n = parse.GetValue(steps), h = parse.GetValue(hidden);
-                    double rate = parse.GetValue(lr), limit = parse.GetValue(clip);
-                    if (len < 2 || n < 0 || h < 1 || !(rate > 0) || !(limit > 0))
-                        throw new ConfigException($"gradient-flow --recurrent: expected --length ≥ 2, --steps ≥ 0, --hidden ≥ 1, --lr > 0 and --clip > 0, got {len}, {n}, {h}, {rate}, {limit}");
                     RunRecurrent(path, parse.GetValue(seed), len, n, h, rate, limit, signals.Token);
+                    if (runFolder is not null) IncompleteMarker.Remove(runFolder);
                     return 0;
                 }
                 var reports = new List<(string, GradientReport)>();
@@ -63,17 +67,41 @@ public static class GradientFlowCommand
                     reports.Add((architecture, report));
                 }
                 GradientFlowPlot.Save(reports, path);
+                if (runFolder is not null) IncompleteMarker.Remove(runFolder);
                 Console.WriteLine($"wrote {path}");
                 return 0;
             }
             catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
             {
-                if (runFolder is not null && !Directory.EnumerateFileSystemEntries(runFolder).Any()) Directory.Delete(runFolder);
+                if (runFolder is not null)
+                {
+                    IncompleteMarker.Remove(runFolder);
+                    if (!Directory.EnumerateFileSystemEntries(runFolder).Any()) Directory.Delete(runFolder);
+                }
                 signals.ThrowIfSignalled(runFolder is not null ? $"nothing was written (the empty run folder {runFolder} was removed)" : $"{path} was not written");
                 throw;
             }
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Marks a new run folder incomplete (see <see cref="IncompleteMarker"/>); when even the marker cannot be written (a
+    /// full disk), the folder, still empty, is removed and the failure reported.
+    /// </summary>
+    static void MarkIncomplete(string runFolder)
+    {
+        try
+        {
+            IncompleteMarker.Write(runFolder, $"ember gradient-flow did not finish in this folder (killed or crashed before its files were written); " +
+                "it holds no results: run ember gradient-flow again (it writes into a new expN)");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { if (!Directory.EnumerateFileSystemEntries(runFolder).Any()) Directory.Delete(runFolder); }
+            catch (Exception again) when (again is IOException or UnauthorizedAccessException) { } // the first failure is the one to report
+            throw;
+        }
     }
 
     // The experiment checks `cancel` between training steps; the three files are written only after every run.

@@ -36,9 +36,17 @@ public static class StudyTrial
     /// <paramref name="budget"/> if given, and returns the run folder and metrics in <see cref="MetricNames"/> order.
     /// A run interrupted with Ctrl-C or SIGTERM throws <see cref="Interrupted"/>. A run whose loss diverged scores NaN
     /// (evolution never picks it as a parent) instead of ending the study: a search space may well reach such settings.
+    /// A study starts a trial only when none is recorded for it, so a <paramref name="folder"/> already there is what a
+    /// stopped study left of the cut trial (a kill -9 leaves it half-written): it is removed and the trial trains from
+    /// scratch into folder/exp1, as the uninterrupted study's did.
     /// </summary>
     public static (string RunFolder, Dictionary<string, double> Metrics) Run(TrainConfig config, string folder, TimeSpan? budget, TextWriter? output)
     {
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+            Console.WriteLine($"removed {folder}, the unfinished run of this trial (the study was stopped there); it trains again from scratch");
+        }
         TrainOutcome? outcome = null;
         var clock = Stopwatch.StartNew();
         int code;

@@ -133,6 +133,66 @@ public sealed record AblationStudy
         return study;
     }
 
+    /// <summary>
+    /// The study file at <paramref name="path"/> (from which this study was loaded) as a study folder keeps it: the
+    /// file's own text when its baseline is inline (comments and all), otherwise the file with the baseline config it
+    /// names written inline. Either way the copy loads on its own, wherever the folder is, into this same study.
+    /// </summary>
+    public string SelfContainedText(string path)
+    {
+        var text = YamlFile.ReadText(path);
+        if (YamlFile.Parse(text, path) is not YamlMappingNode root || !root.Children.TryGetValue(new YamlScalarNode("baseline"), out var node)
+            || node is not YamlScalarNode { Value: string file })
+            return text;
+        var inline = (YamlMappingNode)YamlFile.Parse(ConfigLoader.ToYaml(Baseline), "baseline")!;
+        root.Children[new YamlScalarNode("baseline")] = inline;
+        var writer = new StringWriter { NewLine = "\n" };
+        writer.Write($"# {Path.GetFileName(path)} with its baseline ({file}) written inline, so that the study folder holds the whole study\n");
+        new YamlStream(new YamlDocument(root)).Save(writer, assignAnchors: false);
+        return writer.ToString().Replace("\r\n", "\n");
+    }
+
+    /// <summary>
+    /// What differs between this study and <paramref name="other"/>, one "key: this value vs other value" line per
+    /// difference (baseline keys as baseline.KEY, a component's keys as components.NAME); empty when they run the same
+    /// runs into the same table. The seed and project of the baseline are set by the study, so they are not compared.
+    /// </summary>
+    public IReadOnlyList<(string Key, string This, string Other)> Differences(AblationStudy other)
+    {
+        var result = new List<(string, string, string)>();
+        void Compare(string key, string a, string b) { if (a != b) result.Add((key, a, b)); }
+        foreach (var (key, property) in ConfigLoader.Keys)
+            if (key is not ("seed" or "project"))
+                Compare($"baseline.{key}", Format(property.GetValue(Baseline)), Format(property.GetValue(other.Baseline)));
+        Compare("components", string.Join(", ", Components.Select(c => c.Name)), string.Join(", ", other.Components.Select(c => c.Name)));
+        if (Components.Select(c => c.Name).SequenceEqual(other.Components.Select(c => c.Name)))
+            for (int i = 0; i < Components.Count; i++)
+                Compare($"components.{Components[i].Name}", Overrides(Components[i].Overrides), Overrides(other.Components[i].Overrides));
+        Compare("design", Design.ToString(), other.Design.ToString());
+        Compare("seeds", $"[{string.Join(", ", Seeds)}]", $"[{string.Join(", ", other.Seeds)}]");
+        Compare("metrics", $"[{string.Join(", ", Metrics)}]", $"[{string.Join(", ", other.Metrics)}]");
+        Compare("baseline_name", BaselineName, other.BaselineName);
+        Compare("decimals", Format(Decimals), Format(other.Decimals));
+        Compare("time_budget", Format(TimeBudget), Format(other.TimeBudget));
+        return result;
+
+        // the values the keys take (0.90 and 0.9 are the same setting), in key order
+        static string Overrides(IReadOnlyDictionary<string, string?> o)
+        {
+            var applied = ConfigLoader.Apply(new TrainConfig(), o, "component");
+            var keys = o.Keys.Select(k => k.Replace('-', '_').ToLowerInvariant()).Distinct().Order(StringComparer.Ordinal);
+            return "{" + string.Join(", ", keys.Select(k => $"{k}: {Format(ConfigLoader.Keys[k].GetValue(applied))}")) + "}";
+        }
+        static string Format(object? value) => value switch
+        {
+            null => "none",
+            bool b => b ? "true" : "false",
+            double d => d.ToString("R", CultureInfo.InvariantCulture),
+            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+            _ => value.ToString() ?? "none",
+        };
+    }
+
     /// <summary>The longest component or baseline name: variant names join them into one folder name, which must fit 255 bytes.</summary>
     public const int MaxNameLength = 64;
 

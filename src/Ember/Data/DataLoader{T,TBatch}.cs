@@ -173,8 +173,10 @@ public class DataLoader<T, TBatch> : IEnumerable<TBatch>
         using var permits = new SemaphoreSlim(NumWorkers * PrefetchFactor);
         using var stop = new CancellationTokenSource();
         int next = -1;
-        var workers = new Thread[NumWorkers];
-        for (int w = 0; w < NumWorkers; w++)
+        // a worker past the number of batches would never get one: `--workers 100000` on 64 images started 100,000
+        // threads per epoch (minutes of thread start-up for one batch); which thread loads a batch changes nothing in it
+        var workers = new Thread[Math.Min(NumWorkers, n)];
+        for (int w = 0; w < workers.Length; w++)
         {
             workers[w] = new Thread(() =>
             {

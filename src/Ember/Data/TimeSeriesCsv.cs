@@ -49,6 +49,10 @@ public sealed class TimeSeriesCsv
         return next;
     }
 
+    // A record as an error message shows it: at most 40 characters, control characters (a binary file's) as '?'.
+    static string Printable(string record)
+        => new string([.. record.Take(40).Select(c => char.IsControl(c) ? '?' : c)]) + (record.Length > 40 ? "…" : "");
+
     /// <summary>Reads <paramref name="path"/>; <paramref name="valueColumn"/> names the value column (default: the second).</summary>
     /// <exception cref="InvalidDataException">A bad value, a gap in time, a malformed row; the message names the file and line.</exception>
     public static TimeSeriesCsv Read(string path, string? valueColumn = null)
@@ -56,7 +60,15 @@ public sealed class TimeSeriesCsv
         const string who = "TimeSeriesCsv";
         if (Directory.Exists(path)) throw new InvalidDataException($"{who}: '{path}' is a folder, not a CSV file");
         if (!File.Exists(path)) throw new FileNotFoundException($"{who}: file '{path}' does not exist", path);
-        var config = new CsvConfiguration(CultureInfo.InvariantCulture) { HasHeaderRecord = false, DetectDelimiter = false, IgnoreBlankLines = true };
+        long previousEnd = 0; // the last line of the previous record: a record starts on the next one
+        var config = new CsvConfiguration(CultureInfo.InvariantCulture)
+        {
+            HasHeaderRecord = false, DetectDelimiter = false, IgnoreBlankLines = true,
+            // CsvHelper's own BadDataException reached the user as "unexpected error" (a binary file given as --data)
+            BadDataFound = args => throw new InvalidDataException(
+                $"{who}: '{path}' line {previousEnd + 1}: malformed quoting in '{Printable(args.RawRecord.TrimEnd('\r', '\n'))}' " +
+                "(a quote inside a field must be doubled, and the field quoted); is it a CSV file?"),
+        };
         var (stream, _) = UntrustedFile.OpenRead(path, who);
         using var reader = new StreamReader(stream, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         using var parser = new CsvParser(reader, config);
@@ -74,7 +86,7 @@ public sealed class TimeSeriesCsv
         int stepDays = 0;
         DateTime previous = default;
         long previousYear = 0;
-        long previousEnd = parser.RawRow;
+        previousEnd = parser.RawRow;
         while (parser.Read())
         {
             var record = parser.Record ?? [];

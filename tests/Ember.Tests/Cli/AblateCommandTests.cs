@@ -1,5 +1,6 @@
 using Ember.Cli.Commands;
 using Ember.Cli.Configuration;
+using Ember.Cli.Reporting;
 using Ember.Tuning;
 
 namespace Ember.Tests.Cli;
@@ -80,8 +81,91 @@ public class AblateCommandTests
     {
         var command = AblateCommand.Create();
         Assert.Empty(command.Parse(["study.yaml", "--project", "out"]).Errors);
-        Assert.NotEmpty(command.Parse([]).Errors); // the study file is required
+        Assert.Empty(command.Parse(["--resume", "runs/ablate/exp1"]).Errors);
+        Assert.Empty(command.Parse(["study.yaml", "--resume", "runs/ablate/exp1"]).Errors); // checked against the stored study
+        Assert.NotEmpty(command.Parse([]).Errors); // the study file (or --resume) is required
+        Assert.Contains(command.Parse(["--resume", "x", "--project", "y"]).Errors, e => e.Message.Contains("--project cannot be combined with --resume"));
         Assert.NotEmpty(command.Parse(["a.yaml", "b.yaml"]).Errors);
+    }
+
+    const string Stored = "baseline: {model: mlp, epochs: 1, limit: 256}\ncomponents:\n  ema: {ema: 0.9}\nseeds: [3]\n";
+
+    [Fact]
+    public void Resume_refuses_a_missing_folder_a_folder_that_is_no_ablate_study_and_a_runs_file_of_another_study()
+    {
+        var dir = Directory.CreateTempSubdirectory("ember-ablate-resume").FullName;
+        try
+        {
+            var (code, _, stderr) = CliFailureTests.Invoke(["ablate", "--resume", Path.Combine(dir, "none")]);
+            Assert.True(code == ExitCodes.Data, stderr);
+            Assert.Contains("resume folder not found", stderr);
+
+            // an evolve folder, or a run folder, has no study.yaml
+            var evolve = Directory.CreateDirectory(Path.Combine(dir, "evolve", "exp1")).FullName;
+            Temp("base.yaml", "model: mlp\n", evolve);
+            Temp("args.yaml", "generations: 2\n", evolve);
+            (code, _, stderr) = CliFailureTests.Invoke(["ablate", "--resume", evolve]);
+            Assert.True(code == ExitCodes.Data, stderr);
+            Assert.Contains($"{evolve} is not an ember ablate study folder: it has no study.yaml", stderr);
+
+            var folder = Directory.CreateDirectory(Path.Combine(dir, "ablate", "exp1")).FullName;
+            Temp("study.yaml", Stored, folder);
+            Temp("runs.csv", "variant,seed,run,top1,top5,val_loss,macro_f1,epochs,time_s\nA+ema,3,trials/A+ema-seed3/exp1,0.5,0.9,1.2,0.4,1,2.5\n", folder);
+            (code, _, stderr) = CliFailureTests.Invoke(["ablate", "--resume", folder]);
+            Assert.True(code == ExitCodes.Data, stderr);
+            Assert.Contains("runs.csv:2: records A+ema with seed 3, but the study's run 1 is A with seed 3", stderr);
+            Assert.DoesNotContain("   at ", stderr);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Resume_with_a_study_file_refuses_one_that_differs_naming_each_key_with_the_stored_and_the_given_value()
+    {
+        var dir = Directory.CreateTempSubdirectory("ember-ablate-resume").FullName;
+        try
+        {
+            var folder = Directory.CreateDirectory(Path.Combine(dir, "exp1")).FullName;
+            Temp("study.yaml", Stored, folder);
+            var stored = Path.Combine(folder, "study.yaml");
+            var given = Temp("other.yaml", "baseline: {model: mlp, epochs: 2, limit: 256}\ncomponents:\n  ema: {ema: 0.99}\nseeds: [3, 4]\n", dir);
+            var (code, stdout, stderr) = CliFailureTests.Invoke(["ablate", given, "--resume", folder]);
+            Assert.True(code == ExitCodes.Usage, stderr + stdout);
+            Assert.Contains($"baseline.epochs is 1 in {stored}, 2 in {given}", stderr);
+            Assert.Contains($"components.ema is {{ema: 0.9}} in {stored}, {{ema: 0.99}} in {given}", stderr);
+            Assert.Contains($"seeds is [3] in {stored}, [3, 4] in {given}", stderr);
+            Assert.Contains("resume without the study file to finish the stored study", stderr);
+            Assert.DoesNotContain("baseline.seed", stderr); // the study sets the seed
+            Assert.Equal([stored], Directory.GetFileSystemEntries(folder)); // nothing ran
+
+            // the same study, written otherwise (another order, a comment), is the same study
+            var same = Temp("same.yaml", "# the same\nseeds: [3]\ncomponents:\n  ema: {ema: 0.90}\nbaseline: {limit: 256, epochs: 1, model: mlp}\n", dir);
+            Assert.Empty(AblationStudy.Load(stored).Differences(AblationStudy.Load(same)));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void The_stored_study_loads_on_its_own_with_a_baseline_file_written_inline()
+    {
+        var dir = Directory.CreateTempSubdirectory("ember-ablate-stored").FullName;
+        try
+        {
+            Temp("base.yaml", "model: mlp\nepochs: 2\nlr: 0.003\n", dir);
+            var path = Temp("study.yaml", "# a comment\nbaseline: base.yaml\ncomponents:\n  ema: {ema: 0.9}\nseeds: [1, 2]\ndecimals: 3\n", dir);
+            var study = AblationStudy.Load(path);
+            var elsewhere = Directory.CreateDirectory(Path.Combine(dir, "runs", "exp1")).FullName;
+            var copy = Temp("study.yaml", study.SelfContainedText(path), elsewhere);
+            File.Delete(Path.Combine(dir, "base.yaml")); // the copy needs it no more
+            var loaded = AblationStudy.Load(copy);
+            Assert.Empty(study.Differences(loaded));
+            Assert.Equal((2, 0.003), (loaded.Baseline.Epochs, loaded.Baseline.Lr));
+
+            // an inline baseline: the file as written, comments and all
+            var inline = Temp("inline.yaml", "# kept\n" + Stored, dir);
+            Assert.Equal(File.ReadAllText(inline), AblationStudy.Load(inline).SelfContainedText(inline));
+        }
+        finally { Directory.Delete(dir, true); }
     }
 
     [Fact]
@@ -126,6 +210,7 @@ public class AblateCommandTests
         Assert.Contains("seed: 3", File.ReadAllText(Path.Combine(run, "trials", "A-seed3", "exp1", "args.yaml")));
         Assert.NotEqual(runs[1].Split(',')[5], runs[2].Split(',')[5]); // val_loss of A vs A+label_smoothing
         Assert.True(File.Exists(Path.Combine(run, "study.yaml")));
+        Assert.False(IncompleteMarker.IsMarked(run), "the marker of a finished study");
         EvolveCommandTests.AssertPng(Path.Combine(run, "ablation.png"));
         Directory.Delete(dir, true);
     }

@@ -120,6 +120,9 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["data folder empty"] = new(f => ["train", "--data", Directory.CreateDirectory(Path.Combine(f.Root, "empty-data")).FullName, "--model", "mlp", "--project", P(f)], ExitCodes.Data, "empty-data"),
         ["eval missing run"] = new(f => ["eval", Path.Combine(f.Root, "runs-elsewhere", "exp9")], ExitCodes.Data, "run folder not found"),
         ["evolve resume missing folder"] = new(f => ["evolve", "--resume", Path.Combine(f.Root, "no-evolve")], ExitCodes.Data, "resume folder not found"),
+        ["eval a folder that is no run"] = new(f => ["eval", Directory.CreateDirectory(Path.Combine(f.Root, "not-a-run")).FullName], ExitCodes.Data, "is not an ember run folder: it has no args.yaml"),
+        ["ablate resume missing folder"] = new(f => ["ablate", "--resume", Path.Combine(f.Root, "no-ablate")], ExitCodes.Data, "resume folder not found"),
+        ["ablate resume of a run folder"] = new(f => ["ablate", "--resume", f.Run], ExitCodes.Data, "is not an ember ablate study folder"),
         ["train resume missing folder"] = new(f => ["train", "--resume", Path.Combine(f.Root, "no-run")], ExitCodes.Data, "resume folder not found"),
 
         // checkpoints (exit 4)

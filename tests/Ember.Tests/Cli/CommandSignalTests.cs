@@ -1,5 +1,6 @@
 using Ember.Cli.Commands;
 using Ember.Cli.Commands.Detect;
+using Ember.Cli.Reporting;
 
 namespace Ember.Tests.Cli;
 
@@ -74,9 +75,16 @@ public class CommandSignalTests
             }
             else if (signal == 9)
             {
-                // a killed process cannot tidy up: its run folder stays, empty (no file under it), and the next run takes exp2
-                Assert.Equal([Path.Combine(project, "exp1")], Directory.GetFileSystemEntries(project));
-                Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(project, "exp1"), "*", SearchOption.AllDirectories));
+                // a killed process cannot tidy up: its run folder stays, holding only the marker that says it is incomplete
+                // (not an empty folder, nor a result); the next run takes exp2 and leaves no marker
+                var run = Path.Combine(project, "exp1");
+                Assert.Equal([run], Directory.GetFileSystemEntries(project));
+                Assert.Equal([Path.Combine(run, IncompleteMarker.FileName)], Directory.GetFileSystemEntries(run, "*", SearchOption.AllDirectories));
+                Assert.Contains("did not finish", File.ReadAllText(Path.Combine(run, IncompleteMarker.FileName)));
+                var (code, _, stderr) = CliFailureTests.Invoke(["gradient-flow", "--recurrent", "--length", "4", "--hidden", "2", "--steps", "1", "--project", project]);
+                Assert.True(code == 0, stderr);
+                Assert.False(IncompleteMarker.IsMarked(Path.Combine(project, "exp2")), "the marker of a finished run");
+                Assert.True(File.Exists(Path.Combine(project, "exp2", "accuracy.csv")));
             }
             else
             {

@@ -36,6 +36,11 @@ public class GradientFlowCommandTests
             (code, _, stderr) = CliFailureTests.Invoke(["gradient-flow", "--recurrent", "--length", "1", "--output", path]);
             Assert.Equal(ExitCodes.Usage, code);
             Assert.Contains("expected --length ≥ 2", stderr);
+            // a bad option is refused before a run folder is made (it used to leave an empty runs/gradient-flow/exp1)
+            var project = Path.Combine(folder, "runs");
+            (code, _, stderr) = CliFailureTests.Invoke(["gradient-flow", "--recurrent", "--hidden", "0", "--project", project]);
+            Assert.Equal(ExitCodes.Usage, code);
+            Assert.False(Directory.Exists(Path.Combine(project, "exp1")), "a run folder made for a refused command");
         }
         finally { Directory.Delete(folder, true); }
     }

@@ -1,4 +1,5 @@
 using Ember.Cli.Commands;
+using Ember.Cli.Reporting;
 using Ember.Interop;
 using Ember.Training;
 
@@ -7,8 +8,8 @@ namespace Ember.Tests.Cli;
 /// <summary>
 /// The cells of the command × fault matrix (docs/robustness.md) for the two study commands: `ember evolve` and
 /// `ember ablate` on a disk that fills up (in a trial's checkpoint save, or in the study's own files) and killed with
-/// kill -9. Each ends with exit 5 (or 137) and no stack trace, leaves every file whole, and evolve --resume then ends
-/// on the rows an uninterrupted evolution writes (time_s aside); an ablation is rerun whole.
+/// kill -9. Each ends with exit 5 (or 137) and no stack trace, leaves every file whole, and evolve --resume or ablate
+/// --resume then ends on the results an uninterrupted study writes (wall times aside).
 /// </summary>
 public sealed class StudyFaultTests : IDisposable
 {
@@ -113,20 +114,52 @@ public sealed class StudyFaultTests : IDisposable
         Assert.True(code == 0, $"resume: exit code {code}: {stderr}{stdout}");
         Assert.Equal(whole, RowsWithoutTime(Path.Combine(study, "evolve.csv")));
         AssertNoTemporaries(study);
+        // the cut trial's half-written folder was removed before that generation trained again (not left beside an exp2)
+        foreach (var trial in Directory.GetDirectories(Path.Combine(study, "trials")))
+            Assert.Equal([Path.Combine(trial, "exp1")], Directory.GetDirectories(trial));
     }
 
-    string Study(string baseline)
+    string Study(string baseline, string seeds = "[3]")
     {
         var file = Path.Combine(root, $"study-{Guid.NewGuid():N}.yaml");
-        File.WriteAllText(file, $"baseline: {{{baseline}}}\ncomponents:\n  ema: {{ema: 0.9}}\nseeds: [3]\nmetrics: [top1, val_loss]\n");
+        File.WriteAllText(file, $"baseline: {{{baseline}}}\ncomponents:\n  ema: {{ema: 0.9}}\nseeds: {seeds}\nmetrics: [top1, val_loss]\n");
         return file;
+    }
+
+    /// <summary>An ablation's results without wall times: runs.csv without time_s, then ablation.csv and ablation.md.</summary>
+    static List<string> AblationResults(string folder)
+        => [.. RowsWithoutTime(Path.Combine(folder, "runs.csv")), .. File.ReadAllLines(Path.Combine(folder, "ablation.csv")), .. File.ReadAllLines(Path.Combine(folder, "ablation.md"))];
+
+    List<string> UninterruptedAblation(string study)
+    {
+        var project = Path.Combine(root, "whole-" + Guid.NewGuid().ToString("N"));
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["ablate", study, "--project", project]);
+        Assert.True(code == 0, $"the uninterrupted ablation: exit code {code}: {stderr}{stdout}");
+        return AblationResults(Path.Combine(project, "exp1"));
+    }
+
+    /// <summary>
+    /// `ablate --resume` of a stopped study: exit 0, the uninterrupted study's results (wall times aside), every run in
+    /// its own trials/…/exp1 (a cut run's folder removed, not left beside a second one), no marker and no temporary.
+    /// Returns the resume's output.
+    /// </summary>
+    static string AssertResumesToTheUninterruptedResults(string folder, List<string> whole)
+    {
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["ablate", "--resume", folder]);
+        Assert.True(code == 0, $"resume: exit code {code}: {stderr}{stdout}");
+        Assert.Equal(whole, AblationResults(folder));
+        foreach (var trial in Directory.GetDirectories(Path.Combine(folder, "trials")))
+            Assert.Equal([Path.Combine(trial, "exp1")], Directory.GetDirectories(trial));
+        Assert.False(IncompleteMarker.IsMarked(folder), "the marker of a finished study");
+        AssertNoTemporaries(folder);
+        return stdout;
     }
 
     [Theory]
     [InlineData("checkpoint", 3)]   // the second run's save
-    [InlineData("study.yaml", 1)]   // the copy of the study file, before any run
+    [InlineData("runs.csv", 2)]     // the second run's row: that run finished, but is not recorded, so it trains again
     [InlineData("ablation.csv", 1)] // after every run, between ablation.md and runs.csv
-    public void Ablate_on_a_full_disk_is_exit_5_leaves_no_half_table_and_a_rerun_completes(string moment, int nth)
+    public void Ablate_on_a_full_disk_is_exit_5_leaves_no_half_table_and_resume_ends_on_the_uninterrupted_results(string moment, int nth)
     {
         var study = Study("model: mlp, epochs: 1, batch_size: 64, limit: 256, plain: true");
         var project = Path.Combine(root, "ablate-full-" + moment);
@@ -135,33 +168,60 @@ public sealed class StudyFaultTests : IDisposable
         AssertDiskFull(result, "ablate, full disk at " + moment);
         var folder = Path.Combine(project, "exp1");
         AssertNoTemporaries(folder);
-        Assert.False(File.Exists(Path.Combine(folder, moment)), $"{moment} written on a full disk");
-        // no table unless every run finished; a table file there is whole
+        // no table unless every run finished; a table file there is whole; runs.csv holds whole rows of the runs recorded
         Assert.False(File.Exists(Path.Combine(folder, "ablation.csv")));
-        Assert.False(File.Exists(Path.Combine(folder, "runs.csv")));
         if (File.Exists(Path.Combine(folder, "ablation.md")))
             Assert.Contains("| A+ema (final) |", File.ReadAllText(Path.Combine(folder, "ablation.md")));
+        Assert.True(IncompleteMarker.IsMarked(folder), "a stopped study without its marker");
+        var whole = UninterruptedAblation(study);
+        var rows = RowsWithoutTime(Path.Combine(folder, "runs.csv"));
+        Assert.Equal(moment == "ablation.csv" ? 3 : 2, rows.Count);
+        Assert.Equal(whole.Take(rows.Count), rows);
 
-        var (code, stdout, stderr) = CliFailureTests.Invoke(["ablate", study, "--project", project]);
-        Assert.True(code == 0, $"rerun: exit code {code}: {stderr}{stdout}");
-        Assert.Equal(3, File.ReadAllLines(Path.Combine(project, "exp2", "ablation.csv")).Length);
+        var resumed = AssertResumesToTheUninterruptedResults(folder, whole);
+        Assert.Equal(rows.Count - 1, resumed.Split('\n').Count(l => l.TrimEnd().EndsWith(", recorded)", StringComparison.Ordinal)));
     }
 
     [Fact]
-    public void Ablate_killed_with_kill_9_leaves_no_table_and_a_rerun_completes()
+    public void Ablate_on_a_full_disk_before_any_run_leaves_no_study_folder()
     {
-        // 2 runs of 2 epochs on 1024 images: the kill follows the first run's line, in the second run
-        var study = Study("model: mlp, epochs: 2, batch_size: 64, limit: 1024, plain: true");
-        var project = Path.Combine(root, "ablate-killed");
-        var (exit, output) = SignalTests.StopAfter(["ablate", study, "--project", project], "[1/2]", 9);
-        Assert.True(exit == 137, $"exit code {exit}: {output}");
-        var folder = Path.Combine(project, "exp1");
-        AssertNoTemporaries(folder);
-        foreach (var table in new[] { "ablation.md", "ablation.csv", "runs.csv", "ablation.png" })
-            Assert.False(File.Exists(Path.Combine(folder, table)), $"{table} of a killed study");
+        var study = Study("model: mlp, epochs: 1, batch_size: 64, limit: 256, plain: true");
+        var project = Path.Combine(root, "ablate-full-study-yaml");
+        var (result, seen) = WithFault("study.yaml", 1, ["ablate", study, "--project", project]);
+        Assert.True(seen >= 1, "the fault at study.yaml was never injected");
+        AssertDiskFull(result, "ablate, full disk at study.yaml");
+        Assert.Empty(Directory.GetFileSystemEntries(project)); // not an empty exp1 that --resume would refuse
 
         var (code, stdout, stderr) = CliFailureTests.Invoke(["ablate", study, "--project", project]);
         Assert.True(code == 0, $"rerun: exit code {code}: {stderr}{stdout}");
-        Assert.Equal(3, File.ReadAllLines(Path.Combine(project, "exp2", "ablation.csv")).Length);
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(project, "exp1", "ablation.csv")).Length);
+    }
+
+    [Fact]
+    public void Ablate_killed_with_kill_9_resumes_to_the_uninterrupted_results()
+    {
+        // 2 variants × 2 seeds of 2 epochs on 1024 images: the kill follows the second run's line, in the third run
+        var study = Study("model: mlp, epochs: 2, batch_size: 64, limit: 1024, plain: true", "[3, 4]");
+        var project = Path.Combine(root, "ablate-killed");
+        var (exit, output) = SignalTests.StopAfter(["ablate", study, "--project", project], "[2/4]", 9);
+        Assert.True(exit == 137, $"exit code {exit}: {output}");
+        var folder = Path.Combine(project, "exp1");
+        // the study's own files are whole; the cut run's folder may hold the temporary of a write the kill cut short
+        // (its target is whole or absent), which the resume removes with that folder
+        Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
+        foreach (var table in new[] { "ablation.md", "ablation.csv", "ablation.png" })
+            Assert.False(File.Exists(Path.Combine(folder, table)), $"{table} of a killed study");
+        Assert.Contains($"finish it with: ember ablate --resume {folder}", File.ReadAllText(Path.Combine(folder, IncompleteMarker.FileName)));
+        var whole = UninterruptedAblation(study);
+        // the runs recorded before the kill (normally two; the count is read, not assumed) are whole rows of the uninterrupted study
+        var rows = RowsWithoutTime(Path.Combine(folder, "runs.csv"));
+        Assert.InRange(rows.Count, 3, 4);
+        Assert.Equal(whole.Take(rows.Count), rows);
+
+        // the kill normally lands in the third run, which has made its folder by then; that folder goes before it trains again
+        bool cut = Directory.GetDirectories(Path.Combine(folder, "trials")).Length > rows.Count - 1;
+
+        var resumed = AssertResumesToTheUninterruptedResults(folder, whole);
+        if (cut) Assert.Contains("the unfinished run of this trial", resumed);
     }
 }

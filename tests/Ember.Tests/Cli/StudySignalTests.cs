@@ -51,9 +51,16 @@ public class StudySignalTests
             }
             else
             {
-                var m = System.Text.RegularExpressions.Regex.Match(text, @"interrupted after (\d+) of 2 runs");
+                var m = System.Text.RegularExpressions.Regex.Match(text, @"interrupted after (\d+) of 2 runs; finish the study with: ember ablate --resume (.+)");
                 Assert.True(m.Success && int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) < 2, text);
+                Assert.Equal(folder, m.Groups[2].Value.Trim());
                 Assert.False(File.Exists(Path.Combine(folder, "ablation.csv")), "an interrupted study wrote its table");
+                // the resume keeps the finished runs and trains the cut one again, from scratch, in its own exp1
+                var (code, stdout, stderr) = CliFailureTests.Invoke(["ablate", "--resume", folder]);
+                Assert.True(code == 0, $"resume: exit code {code}: {stderr}{stdout}");
+                Assert.Equal(3, File.ReadAllLines(Path.Combine(folder, "ablation.csv")).Length);
+                Assert.Equal(["A,0,trials/A-seed0/exp1", "A+ema,0,trials/A+ema-seed0/exp1"],
+                    File.ReadAllLines(Path.Combine(folder, "runs.csv")).Skip(1).Select(l => string.Join(',', l.Split(',')[..3])));
             }
         }
         finally { Directory.Delete(temp, true); }

@@ -138,6 +138,25 @@ public class DataLoaderTests
     }
 
     [Fact]
+    public void MoreWorkersThanBatchesStartOnlyAThreadPerBatch()
+    {
+        // 3 batches and 5000 workers asked for (`ember train --workers 5000` on a small set): only workers 0-2 are started
+        // (the others would never get a batch; starting 100,000 of them took minutes per epoch), and the batches are the
+        // serial loader's. Started threads end at once when no batch is left, so the count itself is not visible here.
+        var ds = new ThreadRecordingDataset(6);
+        var batches = new DataLoader<long>(ds, batchSize: 2, numWorkers: 5000).SelectMany(b => b[0].ToArray<long>()).ToArray();
+        Assert.Equal([0L, 1, 2, 3, 4, 5], batches);
+        Assert.Subset(new HashSet<string> { "DataLoader worker 0", "DataLoader worker 1", "DataLoader worker 2" }, ds.Threads.ToHashSet());
+    }
+
+    sealed class ThreadRecordingDataset(int n) : IDataset<long>
+    {
+        public System.Collections.Concurrent.ConcurrentBag<string> Threads { get; } = [];
+        public int Count => n;
+        public long this[int index] { get { Threads.Add(Thread.CurrentThread.Name ?? "unnamed"); return index; } }
+    }
+
+    [Fact]
     public void WorkerExceptionsReachTheConsumer()
     {
         var ds = new ListDataset<Tensor>([Torch.Zeros(2), Torch.Zeros(2), Torch.Zeros(2), Torch.Zeros(3)]);

@@ -76,6 +76,9 @@ public class TimeSeriesCsvTests
     [InlineData("month,v\n2000-01,1\n2000-02,2,3\n", "line 3 has 3 fields, expected 2")]
     [InlineData("month,v\n2000-01,1\nxyz,2\n", "line 3: 'xyz' is not a month like the first row's")]
     [InlineData("month,v\n", "has a header but no rows")]
+    [InlineData("month,v\n2000-01,1\n2000-02,x\"y\n", "line 3: malformed quoting in '2000-02,x\"y'")] // was CsvHelper's BadDataException: "unexpected error", exit 1
+    [InlineData("month,v\n2000-01,1\n\"2000-02,2\n", "line 3: malformed quoting in '\"2000-02,2'")]
+    [InlineData("mo\"nth,v\n2000-01,1\n", "line 1: malformed quoting")]
     public void Bad_series_name_the_file_line_and_problem(string text, string expected)
     {
         var path = Write(text);

@@ -20,7 +20,7 @@ public static class MakeDataCommand
     /// image, removed after data.yaml, the last file. Such a folder has no data.yaml, so no run reads it as a data set;
     /// --force replaces it.
     /// </summary>
-    public const string IncompleteMarker = "INCOMPLETE.txt";
+    public const string IncompleteMarker = Reporting.IncompleteMarker.FileName;
 
     /// <summary>Builds the command.</summary>
     public static Command Create()
