@@ -20,6 +20,15 @@ public static class FiniteWeights
     /// tensors are affected; null when every floating-point value is finite.
     /// </summary>
     public static string? Describe(IEnumerable<KeyValuePair<string, Tensor>> tensors)
+        => FirstNonFinite(tensors) is string problem
+            ? problem + "; the run that wrote it diverged or the file is damaged (allow non-finite weights explicitly to load it anyway)"
+            : null;
+
+    /// <summary>
+    /// The first tensor holding NaN or ±Inf, as "tensor 'name' holds k non-finite values (NaN or ±Inf) of n (and m more
+    /// tensors)"; null when every floating-point value is finite.
+    /// </summary>
+    public static string? FirstNonFinite(IEnumerable<KeyValuePair<string, Tensor>> tensors)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         int bad = 0;
@@ -37,8 +46,6 @@ public static class FiniteWeights
             }
         if (first is null) return null;
         var others = bad > 1 ? $" (and {bad - 1} more tensor{(bad > 2 ? "s" : "")})" : "";
-        return
-            $"tensor '{first}' holds {firstCount} non-finite value{(firstCount == 1 ? "" : "s")} (NaN or ±Inf) of {firstSize}{others}; " +
-            "the run that wrote it diverged or the file is damaged (allow non-finite weights explicitly to load it anyway)";
+        return $"tensor '{first}' holds {firstCount} non-finite value{(firstCount == 1 ? "" : "s")} (NaN or ±Inf) of {firstSize}{others}";
     }
 }

@@ -101,6 +101,12 @@ public sealed class Trainer
                 int skip = epoch == startEpoch ? skipBatches : 0;
                 bool completed = TrainEpoch(skip == 0 ? trainBatches(epoch) : trainBatches(epoch).Skip(skip), skip);
                 if (!completed) { State.StoppedMidEpoch = true; break; } // no validation, no epoch-end events; OnFitEnd sees the open epoch
+                // A finite loss says nothing about the step taken after it: one huge step (lr 1e300) leaves NaN weights
+                // that the next loss would show, but after an epoch's last step there is none. Stop here, before the
+                // epoch-end events save them as last/ or best/.
+                if (Ember.Interop.FiniteWeights.FirstNonFinite(model.NamedParameters().Select(p => KeyValuePair.Create(p.Name, (Tensor)p.Parameter))) is string nonFinite)
+                    throw new TrainingDivergedException($"Trainer: the weights became non-finite in epoch {State.Epoch} (by step {State.GlobalStep}; the losses were finite): {nonFinite}; " +
+                        "lower the learning rate, enable gradient clipping, or check the data");
                 (double Loss, double Top1, double Top5)? validation = validationBatches is null ? null : Validate(validationBatches(epoch));
                 if (plateau is not null)
                 {

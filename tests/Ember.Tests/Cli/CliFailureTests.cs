@@ -159,6 +159,9 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         // training that diverges (exit 6)
         ["loss diverges"] = new(f => ["train", "--model", "mlp", "--optimizer", "sgd", "--lr", "1e30", "--schedule", "none", "--limit", "256", "--batch-size", "64", "--epochs", "1", "--plain", "--project", P(f)],
             ExitCodes.Diverged, "the last finite loss was"),
+        // one step of one batch: the loss was finite, the step made the weights NaN (before: exit 0, NaN weights saved)
+        ["weights diverge on the last step"] = new(f => ["train", "--model", "mlp", "--optimizer", "sgd", "--lr", "1e300", "--schedule", "none", "--limit", "64", "--batch-size", "64", "--epochs", "1", "--plain", "--project", P(f)],
+            ExitCodes.Diverged, "the weights became non-finite in epoch 1"),
     };
 
     static string P(CliFailureFixture f) => Path.Combine(f.Root, "new-runs");

@@ -123,6 +123,22 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Weights_made_non_finite_by_an_epochs_last_step_stop_the_run_before_its_epoch_end_events()
+    {
+        // One batch per epoch: its loss is finite, the step after it (lr 1e300) overflows the weights, and no later loss
+        // would show it (before, such a run ended normally and saved NaN weights).
+        var (x, y) = Blobs(8, 4);
+        var model = new Linear(2, 3, generator: new Generator(3));
+        int epochEnds = 0;
+        var trainer = new Trainer(model, new Sgd(model.Parameters(), new SgdOptions { LearningRate = 1e300 }), (o, t) => F.CrossEntropy(o, t),
+            new TrainerOptions { Epochs = 2 }).Add(new LambdaCallback { EpochEnd = _ => epochEnds++ });
+        var ex = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(_ => [(x, y)], batchesPerEpoch: 1));
+        Assert.Contains("weights became non-finite in epoch 1", ex.Message);
+        Assert.Contains("tensor 'weight'", ex.Message);
+        Assert.Equal(0, epochEnds);
+    }
+
+    [Fact]
     public void Validation_restores_training_mode_and_records_no_graph()
     {
         var (x, y) = Blobs(16, 4);
