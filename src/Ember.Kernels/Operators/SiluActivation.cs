@@ -8,13 +8,13 @@ public readonly struct SiluActivation : IActivation
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Forward<TVec>(TVec x) where TVec : struct, ISimd<TVec, float>
-        => x / (TVec.One + VectorErf.ExpSmallSingle<TVec, float>(-x));
+        => x / (TVec.One + VectorErf.ExpClampedSingle(-x));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Backward<TVec>(TVec g, TVec x) where TVec : struct, ISimd<TVec, float>
     {
-        var e = VectorErf.ExpSmallSingle<TVec, float>(-x);
+        var e = VectorErf.ExpClampedSingle(-x);
         var s = TVec.One / (TVec.One + e);
         return g * s * TVec.MultiplyAddEstimate(x, OneMinus(s, e), TVec.One);
     }
