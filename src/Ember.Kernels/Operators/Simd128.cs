@@ -113,7 +113,7 @@ public readonly unsafe struct Simd128<T>(Vector128<T> value) : ISimd<Simd128<T>,
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128<T> ConditionalSelect(Simd128<T> mask, Simd128<T> left, Simd128<T> right)
     {
-        // one vblendvps/pd instead of the and, andnot, or the JIT emits for Vector128.ConditionalSelect
+        // one (v)blendvps/pd: through this wrapper the JIT emitted and, andnot, or for Vector128.ConditionalSelect
         if (typeof(T) == typeof(float) && Sse41.IsSupported)
             return new(Sse41.BlendVariable(right.Value.As<T, float>(), left.Value.As<T, float>(), mask.Value.As<T, float>()).As<float, T>());
         if (typeof(T) == typeof(double) && Sse41.IsSupported)

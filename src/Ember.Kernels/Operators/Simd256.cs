@@ -113,7 +113,7 @@ public readonly unsafe struct Simd256<T>(Vector256<T> value) : ISimd<Simd256<T>,
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256<T> ConditionalSelect(Simd256<T> mask, Simd256<T> left, Simd256<T> right)
     {
-        // one vblendvps/pd instead of the and, andnot, or the JIT emits for Vector256.ConditionalSelect
+        // one vblendvps/pd: through this wrapper the JIT emitted and, andnot, or for Vector256.ConditionalSelect
         if (typeof(T) == typeof(float) && Avx.IsSupported)
             return new(Avx.BlendVariable(right.Value.As<T, float>(), left.Value.As<T, float>(), mask.Value.As<T, float>()).As<float, T>());
         if (typeof(T) == typeof(double) && Avx.IsSupported)
