@@ -16,15 +16,19 @@ public readonly struct GeluTanhActivation : IActivation
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Forward<TVec>(TVec x) where TVec : struct, ISimd<TVec, float>
-        => x / (TVec.One + VectorErf.ExpSmallSingle<TVec, float>(MinusTwoZ(x)));
+    {
+        var (p, scale) = VectorErf.ExpClampedSingle(MinusTwoZ(x), negated: false);
+        return x / TVec.MultiplyAddEstimate(p, scale, TVec.One);
+    }
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Backward<TVec>(TVec g, TVec x) where TVec : struct, ISimd<TVec, float>
     {
         var x2 = x * x;
-        var e = VectorErf.ExpSmallSingle<TVec, float>(MinusTwoZ(x));
-        var s = TVec.One / (TVec.One + e);
+        var (p, scale) = VectorErf.ExpClampedSingle(MinusTwoZ(x), negated: false);
+        var e = p * scale;
+        var s = TVec.One / TVec.MultiplyAddEstimate(p, scale, TVec.One);
         // dz/dx = √(2/π)·(1 + 3c·x²); the derivative of σ(2z) is 2σ(1 − σ)·dz/dx
         var dz = TVec.MultiplyAddEstimate(x2, TVec.Create((float)(2 * K * 3 * C)), TVec.Create((float)(2 * K)));
         return g * TVec.MultiplyAddEstimate(x * s * SiluActivation.OneMinus(s, e), dz, s);

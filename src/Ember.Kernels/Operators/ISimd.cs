@@ -74,7 +74,13 @@ public unsafe interface ISimd<TSelf, T> where TSelf : struct, ISimd<TSelf, T> wh
     /// <summary>The hardware maximum (x86 maxps: the second operand when either is NaN); for reductions whose NaN shows elsewhere.</summary>
     static abstract TSelf MaxNative(TSelf left, TSelf right);
 
-    /// <summary>Lanes of <paramref name="left"/> where <paramref name="mask"/> is set, else of <paramref name="right"/>.</summary>
+    /// <summary>The hardware minimum (x86 minps: the second operand when either is NaN).</summary>
+    static abstract TSelf MinNative(TSelf left, TSelf right);
+
+    /// <summary>
+    /// Lanes of <paramref name="left"/> where <paramref name="mask"/> is set, else of <paramref name="right"/>; each mask
+    /// lane all ones or all zeros, as a comparison gives (x86 takes one blend on the mask's sign bits).
+    /// </summary>
     static abstract TSelf ConditionalSelect(TSelf mask, TSelf left, TSelf right);
 
     /// <summary>left &amp; ~right.</summary>

@@ -8,14 +8,18 @@ public readonly struct SiluActivation : IActivation
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Forward<TVec>(TVec x) where TVec : struct, ISimd<TVec, float>
-        => x / (TVec.One + VectorErf.ExpSmallSingle<TVec, float>(-x));
+    {
+        var (p, scale) = VectorErf.ExpClampedSingle(x, negated: true);
+        return x / TVec.MultiplyAddEstimate(p, scale, TVec.One);
+    }
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Backward<TVec>(TVec g, TVec x) where TVec : struct, ISimd<TVec, float>
     {
-        var e = VectorErf.ExpSmallSingle<TVec, float>(-x);
-        var s = TVec.One / (TVec.One + e);
+        var (p, scale) = VectorErf.ExpClampedSingle(x, negated: true);
+        var e = p * scale;
+        var s = TVec.One / TVec.MultiplyAddEstimate(p, scale, TVec.One);
         return g * s * TVec.MultiplyAddEstimate(x, OneMinus(s, e), TVec.One);
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ember.Kernels.Operators;
 
@@ -107,7 +108,18 @@ public readonly unsafe struct Simd128<T>(Vector128<T> value) : ISimd<Simd128<T>,
     public static Simd128<T> MaxNative(Simd128<T> left, Simd128<T> right) => new(Vector128.MaxNative(left.Value, right.Value));
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd128<T> ConditionalSelect(Simd128<T> mask, Simd128<T> left, Simd128<T> right) => new(Vector128.ConditionalSelect(mask.Value, left.Value, right.Value));
+    public static Simd128<T> MinNative(Simd128<T> left, Simd128<T> right) => new(Vector128.MinNative(left.Value, right.Value));
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128<T> ConditionalSelect(Simd128<T> mask, Simd128<T> left, Simd128<T> right)
+    {
+        // one (v)blendvps/pd: through this wrapper the JIT emitted and, andnot, or for Vector128.ConditionalSelect
+        if (typeof(T) == typeof(float) && Sse41.IsSupported)
+            return new(Sse41.BlendVariable(right.Value.As<T, float>(), left.Value.As<T, float>(), mask.Value.As<T, float>()).As<float, T>());
+        if (typeof(T) == typeof(double) && Sse41.IsSupported)
+            return new(Sse41.BlendVariable(right.Value.As<T, double>(), left.Value.As<T, double>(), mask.Value.As<T, double>()).As<double, T>());
+        return new(Vector128.ConditionalSelect(mask.Value, left.Value, right.Value));
+    }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128<T> AndNot(Simd128<T> left, Simd128<T> right) => new(Vector128.AndNot(left.Value, right.Value));

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ember.Kernels.Operators;
 
@@ -107,7 +108,18 @@ public readonly unsafe struct Simd256<T>(Vector256<T> value) : ISimd<Simd256<T>,
     public static Simd256<T> MaxNative(Simd256<T> left, Simd256<T> right) => new(Vector256.MaxNative(left.Value, right.Value));
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd256<T> ConditionalSelect(Simd256<T> mask, Simd256<T> left, Simd256<T> right) => new(Vector256.ConditionalSelect(mask.Value, left.Value, right.Value));
+    public static Simd256<T> MinNative(Simd256<T> left, Simd256<T> right) => new(Vector256.MinNative(left.Value, right.Value));
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256<T> ConditionalSelect(Simd256<T> mask, Simd256<T> left, Simd256<T> right)
+    {
+        // one vblendvps/pd: through this wrapper the JIT emitted and, andnot, or for Vector256.ConditionalSelect
+        if (typeof(T) == typeof(float) && Avx.IsSupported)
+            return new(Avx.BlendVariable(right.Value.As<T, float>(), left.Value.As<T, float>(), mask.Value.As<T, float>()).As<float, T>());
+        if (typeof(T) == typeof(double) && Avx.IsSupported)
+            return new(Avx.BlendVariable(right.Value.As<T, double>(), left.Value.As<T, double>(), mask.Value.As<T, double>()).As<double, T>());
+        return new(Vector256.ConditionalSelect(mask.Value, left.Value, right.Value));
+    }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256<T> AndNot(Simd256<T> left, Simd256<T> right) => new(Vector256.AndNot(left.Value, right.Value));

@@ -107,6 +107,9 @@ public readonly unsafe struct Simd512<T>(Vector512<T> value) : ISimd<Simd512<T>,
     public static Simd512<T> MaxNative(Simd512<T> left, Simd512<T> right) => new(Vector512.MaxNative(left.Value, right.Value));
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512<T> MinNative(Simd512<T> left, Simd512<T> right) => new(Vector512.MinNative(left.Value, right.Value));
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512<T> ConditionalSelect(Simd512<T> mask, Simd512<T> left, Simd512<T> right) => new(Vector512.ConditionalSelect(mask.Value, left.Value, right.Value));
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

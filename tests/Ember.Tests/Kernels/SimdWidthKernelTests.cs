@@ -116,6 +116,47 @@ public class SimdWidthKernelTests
         Assert.Equal(Reference(activation, 1e-30).Y, y[5], 1e-36);
     }
 
+    // SiLU's and the tanh GELU's e^(−t) clamps t into [−88, 88.5] (VectorErf.ExpClampedSingle): 0 from t ≈ −87.68, +∞
+    // from t ≈ 88.38. Around every switch (one float either side), at the specials and far out, each result is within
+    // 4e-7 relative of float64 or, for results under 1e-36 (where e^(−t) is subnormal or past float), within 1e-36.
+    [Theory, MemberData(nameof(AllWidths))]
+    public void Silu_and_gelu_tanh_match_float64_around_the_exp_clamp_and_at_special_values(SimdWidth width) => OnWidth(width, () =>
+    {
+        var x = new List<float> { 0f, -0f, 1e-30f, -1e-30f, 1e-40f, -1e-40f, 1f, -1f, 17f, -17f, 100f, -100f, 1e30f, -1e30f,
+            float.MaxValue, -float.MaxValue, float.PositiveInfinity, float.NegativeInfinity, float.NaN };
+        foreach (float b in new[] { 87.34f, 87.68f, 88f, 88.376f, 88.5f, 88.72f, 89f })
+            foreach (float v in new[] { b, -b })
+                x.AddRange([v, MathF.BitDecrement(v), MathF.BitIncrement(v)]);
+        float[] xs = [.. x];
+        var y = new float[xs.Length];
+        var dx = new float[xs.Length];
+        ActivationKernel.Forward<float>(Activation.Silu, xs, y);
+        ActivationKernel.Backward<float>(Activation.Silu, Enumerable.Repeat(1f, xs.Length).ToArray(), xs, dx);
+        for (int i = 0; i < xs.Length; i++)
+        {
+            var (value, grad) = Reference(Activation.Silu, xs[i]);
+            AssertNear(value, y[i], 4e-7, $"SiLU({xs[i]:R})");
+            AssertNear(grad, dx[i], 1e-6, $"SiLU'({xs[i]:R})");
+        }
+        Assert.True(float.IsNegative(y[1]), "SiLU(−0) is −0");
+        Assert.True(float.IsNaN(y[Array.IndexOf(xs, float.NegativeInfinity)]), "SiLU(−∞) is NaN, as −∞/(1 + ∞) in PyTorch");
+
+        // −2z reaches the clamp from |x| ≈ 9.3; the σ form of the reference has no cancellation for negative x
+        float[] g = [.. xs, 9.3f, -9.3f, 9.4f, -9.4f, 12f, -12f];
+        var yg = new float[g.Length];
+        ActivationKernel.Forward<float>(Activation.GeluTanh, g, yg);
+        for (int i = 0; i < g.Length; i++)
+        {
+            double t = g[i], minusTwoZ = -2 * Math.Sqrt(2 / Math.PI) * (t + 0.044715 * t * t * t);
+            // the float rounding of −2z (up to |−2z|·6e-8) moves e^(−2z) by that much relative
+            AssertNear(t / (1 + Math.Exp(minusTwoZ)), yg[i], 4e-7 + Math.Min(Math.Abs(minusTwoZ), 100) * 1.2e-7, $"GELU tanh({g[i]:R})");
+        }
+
+        void AssertNear(double expected, float actual, double rtol, string what) =>
+            Assert.True(double.IsNaN(expected) ? float.IsNaN(actual) : actual == expected || Math.Abs(actual - expected) <= rtol * Math.Abs(expected) + 1e-36,
+                $"{width}: {what} is {actual:R}, float64 gives {expected:R}");
+    });
+
     [Fact]
     public void Activations_in_float64_match_the_reference_formulas()
     {
