@@ -77,7 +77,7 @@ public static class AblateCommand
     public static int Resume(string folder, string? studyFile = null, TextWriter? trialOutput = null)
     {
         folder = Path.GetFullPath(folder);
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"resume folder not found: {folder} (ablation studies are written to runs/ablate/expN)");
+        RunFolderCheck.ForResume(folder, RunFolderKind.Ablation);
         var stored = Path.Combine(folder, StudyFile);
         if (!File.Exists(stored))
             throw new FileNotFoundException($"{folder} is not an ember ablate study folder: it has no {StudyFile} (ember evolve folders resume with ember evolve --resume, runs with ember train --resume)", stored);

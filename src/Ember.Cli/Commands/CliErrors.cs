@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using System.Text.RegularExpressions;
 using Ember.Cli.Configuration;
 using Ember.Training;
 
@@ -70,10 +71,10 @@ public static class CliErrors
             _ when IsCheckpoint(e) => (ExitCodes.Checkpoint, Checkpoint(e)),
             FileNotFoundException or DirectoryNotFoundException => (ExitCodes.Data, e.Message),
             InvalidDataException or FormatException => (ExitCodes.Data, e.Message),
-            UnauthorizedAccessException => (ExitCodes.FileSystem, $"{Strip(e.Message)}: permission denied or read-only; choose a folder you can write to (e.g. --project runs/train)"),
+            UnauthorizedAccessException => (ExitCodes.FileSystem, $"{Strip(RealNames(e.Message))}: permission denied or read-only; choose a folder you can write to (e.g. --project runs/train)"),
             PathTooLongException => (ExitCodes.FileSystem, e.Message),
             IOException io when IsDiskFull(io) => (ExitCodes.FileSystem, $"the disk is full ({FirstLine(io.Message)}); free some space or write elsewhere with --project/--output; existing runs were not changed"),
-            IOException => (ExitCodes.FileSystem, $"{FirstLine(e.Message)}"),
+            IOException io => (ExitCodes.FileSystem, FileSystem(io)),
             ArgumentException a => (ExitCodes.Usage, FirstLine(a.ParamName is string p ? a.Message.Replace($" (Parameter '{p}')", "") : a.Message)),
             NotSupportedException => (ExitCodes.Usage, FirstLine(e.Message)),
             _ => (ExitCodes.Internal, $"unexpected error: {e.GetType().Name}: {FirstLine(e.Message)}"),
@@ -117,18 +118,29 @@ public static class CliErrors
         var more = lines.Length > 3 ? $" (and {lines.Length - 3} more)" : "";
         var hint = e.Message.Contains(StateDictMismatch, StringComparison.Ordinal)
             ? "; the checkpoint does not hold the model that the run's args.yaml names (was args.yaml edited, or the folder copied from another run?)"
-            : NoBest(e) is string run ? $"; {run} has no best/ checkpoint (it stopped before an epoch completed); use --checkpoint last" : "";
+            : MissingCheckpoint(e);
         return shown + more + hint;
     }
 
-    // "checkpoint: folder not found: RUN/best" where RUN/last exists.
-    static string? NoBest(Exception e)
+    // "checkpoint: folder not found: RUN/best" where RUN/last exists, and RUN/last of a run that never saved one.
+    static string MissingCheckpoint(Exception e)
     {
         const string prefix = "checkpoint: folder not found: ";
-        if (e is not DirectoryNotFoundException || !e.Message.StartsWith(prefix, StringComparison.Ordinal)) return null;
+        if (e is not DirectoryNotFoundException || !e.Message.StartsWith(prefix, StringComparison.Ordinal)) return "";
         var folder = e.Message[prefix.Length..].TrimEnd('/');
-        var run = Path.GetDirectoryName(folder);
-        return Path.GetFileName(folder) == "best" && run is not null && Directory.Exists(Path.Combine(run, "last")) ? run : null;
+        if (Path.GetDirectoryName(folder) is not string run) return "";
+        var args = Path.Combine(run, "args.yaml");
+        if (Path.GetFileName(folder) == "best" && Directory.Exists(Path.Combine(run, "last")))
+            return $"; {run} has no best/ checkpoint (it stopped before an epoch completed); use --checkpoint last";
+        if (Path.GetFileName(folder) != "last" || !File.Exists(args) || Directory.Exists(Path.Combine(run, "best"))) return "";
+        // a run killed in its first epoch: its args.yaml trains it again
+        var again = RunFolderCheck.Identify(run) switch
+        {
+            RunFolderKind.Classification => $" with `ember train --config {args}`",
+            RunFolderKind.Detection => $" with `ember detect train --config {args}`",
+            _ => "",
+        };
+        return $"; {run} has no last/ checkpoint: it stopped before its first checkpoint was saved (there is nothing to resume or evaluate); start it again{again} (into a new run folder)";
     }
 
     static string Diverged(TrainingDivergedException d)
@@ -149,6 +161,21 @@ public static class CliErrors
            || e.InnerException is IOException inner && IsDiskFull(inner);
 
     static string FirstLine(string message) => message.Split('\n')[0].Trim();
+
+    // .NET names the file it could not create; for a file written through AtomicFile that is the hidden temporary beside
+    // it (DIR/.NAME.PID.GUID.tmp), which the user knows as DIR/NAME.
+    static readonly Regex AtomicTemporary = new(@"(^|/)\.([^/']+)\.\d+\.[0-9a-f]{32}\.tmp", RegexOptions.CultureInvariant);
+
+    static string RealNames(string message) => AtomicTemporary.Replace(message, "$1$2");
+
+    static string FileSystem(IOException e)
+    {
+        var message = RealNames(FirstLine(e.Message));
+        const string readOnly = "Read-only file system : '";
+        return message.StartsWith(readOnly, StringComparison.Ordinal) && message.EndsWith('\'')
+            ? $"cannot write {message[readOnly.Length..^1]}: the file system is read-only; write elsewhere (--output, --project) or copy the run folder somewhere writable"
+            : message;
+    }
 
     static string Strip(string message) => FirstLine(message).TrimEnd('.');
 }

@@ -83,13 +83,12 @@ public static class EvalCommand
     /// in eval mode; <paramref name="fuse"/> folds conv+BN pairs for inference. Weights holding NaN or ±Inf are refused
     /// unless <paramref name="allowNonFinite"/> is set (a diverged model predicts only NaN).
     /// </summary>
-    public static (Nn.Module Model, TrainConfig Config) Load(string runFolder, string checkpoint, bool fuse = false, bool allowNonFinite = false)
+    public static (Nn.Module Model, TrainConfig Config) Load(string runFolder, string checkpoint, bool fuse = false, bool allowNonFinite = false, string command = "ember eval")
     {
-        if (!Directory.Exists(runFolder)) throw new DirectoryNotFoundException($"run folder not found: {runFolder}");
+        // a folder without args.yaml is not a run (exit 3, as train --resume says), not a config file the user mistyped
+        RunFolderCheck.ForRun(runFolder, RunFolderKind.Classification, command);
         if (checkpoint is not ("best" or "last")) throw new ConfigException($"unknown checkpoint '{checkpoint}'; valid choices: best, last");
         var args = Path.Combine(runFolder, "args.yaml");
-        // a folder without args.yaml is not a run (exit 3, as train --resume says), not a config file the user mistyped
-        if (!File.Exists(args)) throw new FileNotFoundException($"{runFolder} is not an ember run folder: it has no args.yaml (runs are written to runs/train/expN)", args);
         var config = ConfigLoader.Load(args);
         var folder = Path.Combine(runFolder, checkpoint);
         if (checkpoint == "best" && !Directory.Exists(folder) && Directory.Exists(Path.Combine(runFolder, "last")))

@@ -168,7 +168,7 @@ public static class EvolveCommand
             if (r.Parent is not null) clash.Add("--parent");
             if (clash.Count > 0)
                 throw new ConfigException($"{string.Join(", ", clash)} cannot be combined with --resume: the folder's base.yaml, space.yaml and args.yaml are used (only --generations, --fitness and --time-budget may change)");
-            if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"resume folder not found: {folder} (evolutions are written to runs/evolve/expN)");
+            RunFolderCheck.ForResume(folder, RunFolderKind.Evolve);
             foreach (var file in new[] { "args.yaml", "base.yaml", "space.yaml" })
                 if (!File.Exists(Path.Combine(folder, file))) throw new FileNotFoundException($"{folder} is not an ember evolve folder: it has no {file}", Path.Combine(folder, file));
             var args = ReadArgs(Path.Combine(folder, "args.yaml"));

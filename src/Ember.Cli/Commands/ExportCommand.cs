@@ -51,9 +51,11 @@ public static class ExportCommand
         var path = Path.GetFullPath(output ?? Path.Combine(runFolder, $"{checkpoint}.{format}"));
         CheckOutput(path, force);
         var weights = Path.Combine(runFolder, checkpoint);
-        if (File.Exists(Path.Combine(weights, Checkpoint.JsonFile)) && Checkpoint.ReadState(weights).Metadata.ContainsKey(Detect.DetectJob.ModelKey))
+        // a detection run by its args.yaml, or (args.yaml lost) by its checkpoint's metadata
+        if (RunFolderCheck.Identify(runFolder) == RunFolderKind.Detection
+            || File.Exists(Path.Combine(weights, Checkpoint.JsonFile)) && Checkpoint.ReadState(weights).Metadata.ContainsKey(Detect.DetectJob.ModelKey))
             return ExportDetector(runFolder, weights, format, path, checkpoint, opset, log);
-        var (model, config) = EvalCommand.Load(runFolder, checkpoint, fuse);
+        var (model, config) = EvalCommand.Load(runFolder, checkpoint, fuse, command: "ember export");
         string what;
         if (format == "onnx")
         {

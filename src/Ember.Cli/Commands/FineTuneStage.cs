@@ -17,10 +17,10 @@ internal static class FineTuneStage
     /// <summary>The checkpoint folder of <paramref name="runFolder"/> that init_from loads: best/, or last/ when it has no best/.</summary>
     internal static string CheckpointOf(string runFolder, TrainConfig config)
     {
-        if (!Directory.Exists(runFolder))
-            throw new ConfigException($"init_from: run folder not found: {runFolder} (runs are written to runs/train/expN)");
+        // an option's value, so a usage error (exit 2), naming the option and what the folder is
+        try { RunFolderCheck.ForRun(runFolder, RunFolderKind.Classification, "init_from"); }
+        catch (Exception e) when (e is IOException or InvalidDataException) { throw new ConfigException(e.Message.StartsWith("init_from", StringComparison.Ordinal) ? e.Message : $"init_from: {e.Message}"); }
         var args = Path.Combine(runFolder, "args.yaml");
-        if (!File.Exists(args)) throw new ConfigException($"init_from: {runFolder} is not an ember run folder: it has no args.yaml");
         var recorded = ConfigLoader.Load(args);
         if (recorded.Model != config.Model)
             throw new ConfigException($"init_from: {runFolder} trained a '{recorded.Model}' model (its args.yaml), but this run's model is '{config.Model}'; " +

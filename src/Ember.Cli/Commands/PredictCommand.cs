@@ -31,7 +31,7 @@ public static class PredictCommand
         command.Options.Add(allowNonFinite);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            var (model, config) = EvalCommand.Load(parse.GetValue(run)!.FullName, parse.GetValue(which)!, parse.GetValue(fuse), parse.GetValue(allowNonFinite));
+            var (model, config) = EvalCommand.Load(parse.GetValue(run)!.FullName, parse.GetValue(which)!, parse.GetValue(fuse), parse.GetValue(allowNonFinite), "ember predict");
             var (data, _) = DataSource.Resolve(config);
             var normalize = new Normalize([data.Mean], [data.Std]);
             var inputs = new List<Tensor>();

@@ -72,8 +72,8 @@ public static class TrainJob
     internal static int Processes(TrainConfig config, string? resumeFolder, IReadOnlyDictionary<string, string?> resumeOverrides)
     {
         if (resumeFolder is null) return config.Nproc;
+        RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Classification);
         var args = Path.Combine(resumeFolder, "args.yaml");
-        if (!File.Exists(args)) return 1; // the one process reports the missing file
         return ResumeConfig(args, ConfigValidator.Validate(ConfigLoader.Load(args)), resumeOverrides).Nproc;
     }
 
@@ -89,10 +89,8 @@ public static class TrainJob
         TrainConfig? recorded = null;
         if (resumeFolder is not null)
         {
-            if (!Directory.Exists(resumeFolder))
-                throw new DirectoryNotFoundException($"resume folder not found: {resumeFolder} (runs are written to runs/train/expN)");
+            RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Classification);
             var args = Path.Combine(resumeFolder, "args.yaml");
-            if (!File.Exists(args)) throw new FileNotFoundException($"{resumeFolder} is not an ember run folder: it has no args.yaml", args);
             recorded = ConfigValidator.Validate(ConfigLoader.Load(args));
             config = ResumeConfig(args, recorded, resumeOverrides ?? new Dictionary<string, string?>());
             if (distributed) config = WithWorldSize(config, world, explicitNproc: resumeOverrides?.ContainsKey("nproc") == true);

@@ -100,13 +100,13 @@ public class AblateCommandTests
             Assert.True(code == ExitCodes.Data, stderr);
             Assert.Contains("resume folder not found", stderr);
 
-            // an evolve folder, or a run folder, has no study.yaml
+            // an evolve folder is named as one, with the command that resumes it
             var evolve = Directory.CreateDirectory(Path.Combine(dir, "evolve", "exp1")).FullName;
             Temp("base.yaml", "model: mlp\n", evolve);
             Temp("args.yaml", "generations: 2\n", evolve);
             (code, _, stderr) = CliFailureTests.Invoke(["ablate", "--resume", evolve]);
             Assert.True(code == ExitCodes.Data, stderr);
-            Assert.Contains($"{evolve} is not an ember ablate study folder: it has no study.yaml", stderr);
+            Assert.Contains($"{evolve} is an evolve folder (`ember evolve`), not an ablation study folder; resume it with `ember evolve --resume {evolve}`", stderr);
 
             var folder = Directory.CreateDirectory(Path.Combine(dir, "ablate", "exp1")).FullName;
             Temp("study.yaml", Stored, folder);

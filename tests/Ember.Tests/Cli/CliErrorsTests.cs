@@ -29,7 +29,12 @@ public class CliErrorsTests
         // make-data's parallel image writers meet a full disk together: one message for them, not "unexpected AggregateException"
         ["disk full on several threads"] = (new AggregateException(new OperationCanceledException(), new IOException("No space left on device : 'a.png'", 28),
             new IOException("No space left on device : 'b.png'", 28)), ExitCodes.FileSystem, "the disk is full (No space left on device : 'a.png')"),
-        ["other I/O"] = (new IOException("Read-only file system : '/sys/x'"), ExitCodes.FileSystem, "Read-only file system"),
+        ["other I/O"] = (new IOException("Is a directory : '/sys/x'"), ExitCodes.FileSystem, "Is a directory : '/sys/x'"),
+        // a read-only mount, and the file AtomicFile could not create named as the user knows it (not its hidden temporary)
+        ["read-only"] = (new IOException("Read-only file system : '/r/exp1/.best.onnx.3799.0dd5838e14334cde9a349c198d5f0b7f.tmp'"), ExitCodes.FileSystem,
+            "cannot write /r/exp1/best.onnx: the file system is read-only; write elsewhere (--output, --project) or copy the run folder somewhere writable"),
+        ["permission on a temporary"] = (new UnauthorizedAccessException("Access to the path '/r/.metrics.csv.12.0dd5838e14334cde9a349c198d5f0b7f.tmp' is denied."), ExitCodes.FileSystem,
+            "Access to the path '/r/metrics.csv' is denied: permission denied or read-only"),
         ["diverged"] = (new TrainingDivergedException("Trainer: the loss became NaN at epoch 2, batch 7 (step 20); lower the learning rate"), ExitCodes.Diverged, "training diverged: the loss became NaN at epoch 2, batch 7 (step 20). Usual remedies: lower --lr"),
         ["memory"] = (new OutOfMemoryException(), ExitCodes.OutOfMemory, "out of memory"),
         ["a bug"] = (new NullReferenceException("Object reference not set"), ExitCodes.Internal, "unexpected error: NullReferenceException"),

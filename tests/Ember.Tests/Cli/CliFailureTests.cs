@@ -120,9 +120,10 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["data folder empty"] = new(f => ["train", "--data", Directory.CreateDirectory(Path.Combine(f.Root, "empty-data")).FullName, "--model", "mlp", "--project", P(f)], ExitCodes.Data, "empty-data"),
         ["eval missing run"] = new(f => ["eval", Path.Combine(f.Root, "runs-elsewhere", "exp9")], ExitCodes.Data, "run folder not found"),
         ["evolve resume missing folder"] = new(f => ["evolve", "--resume", Path.Combine(f.Root, "no-evolve")], ExitCodes.Data, "resume folder not found"),
-        ["eval a folder that is no run"] = new(f => ["eval", Directory.CreateDirectory(Path.Combine(f.Root, "not-a-run")).FullName], ExitCodes.Data, "is not an ember run folder: it has no args.yaml"),
+        ["eval a folder that is no run"] = new(f => ["eval", Directory.CreateDirectory(Path.Combine(f.Root, "not-a-run")).FullName], ExitCodes.Data, "not-a-run is an empty folder, not a classification run"),
+        ["eval a folder with no args.yaml"] = new(f => ["eval", Edit(f, "noargs", run => File.Delete(Path.Combine(run, "args.yaml")))], ExitCodes.Data, "is not an ember run folder: it has no args.yaml"),
         ["ablate resume missing folder"] = new(f => ["ablate", "--resume", Path.Combine(f.Root, "no-ablate")], ExitCodes.Data, "resume folder not found"),
-        ["ablate resume of a run folder"] = new(f => ["ablate", "--resume", f.Run], ExitCodes.Data, "is not an ember ablate study folder"),
+        ["ablate resume of a run folder"] = new(f => ["ablate", "--resume", f.Run], ExitCodes.Data, "exp1 is a classification run (`ember train`), not an ablation study folder; resume it with `ember train --resume "),
         ["train resume missing folder"] = new(f => ["train", "--resume", Path.Combine(f.Root, "no-run")], ExitCodes.Data, "resume folder not found"),
 
         // checkpoints (exit 4)
@@ -131,6 +132,9 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["checkpoint.json garbage"] = new(f => ["eval", Edit(f, "json", run => File.WriteAllText(Path.Combine(run, "best", "checkpoint.json"), "{not json"))], ExitCodes.Checkpoint, "checkpoint.json"),
         ["weights file missing"] = new(f => ["eval", Edit(f, "missing", run => File.Delete(Path.Combine(run, "best", "model.safetensors")))], ExitCodes.Checkpoint, "is missing"),
         ["resume without last/"] = new(f => ["train", "--resume", Edit(f, "nolast", run => Directory.Delete(Path.Combine(run, "last"), true))], ExitCodes.Checkpoint, "last"),
+        ["resume of a run killed in its first epoch"] = new(f => ["train", "--resume", Edit(f, "nocheckpoint", run => { Directory.Delete(Path.Combine(run, "last"), true); Directory.Delete(Path.Combine(run, "best"), true); })],
+            ExitCodes.Checkpoint, "has no last/ checkpoint: it stopped before its first checkpoint was saved (there is nothing to resume or evaluate); start it again with `ember train --config "),
+        ["resume with last weights truncated"] = new(f => ["train", "--resume", Edit(f, "cut-last", run => Truncate(Path.Combine(run, "last", "model.safetensors"))), "--epochs", "2"], ExitCodes.Checkpoint, "model.safetensors"),
         ["no best checkpoint"] = new(f => ["eval", Edit(f, "nobest", run => Directory.Delete(Path.Combine(run, "best"), true))], ExitCodes.Checkpoint, "--checkpoint last"),
         ["predict weights truncated"] = new(f => ["predict", Edit(f, "predict-cut", run => Truncate(Path.Combine(run, "best", "model.safetensors"))), "--index", "0"], ExitCodes.Checkpoint, "model.safetensors"),
         ["predict last checkpoint.json empty"] = new(f => ["predict", Edit(f, "predict-json", run => File.WriteAllBytes(Path.Combine(run, "last", "checkpoint.json"), [])), "--checkpoint", "last", "--index", "0"], ExitCodes.Checkpoint, "checkpoint.json"),

@@ -292,9 +292,12 @@ public class DetectCommandTests
             Assert.Contains("--model: model definition not found", stderr);
             Assert.False(Directory.Exists(project), "a run folder was made for a run that cannot start");
 
-            // weights: a folder that is no checkpoint, and a checkpoint that holds no detector
+            // weights: a folder that is no checkpoint (a data set, named as one; a plain folder), and a checkpoint that holds no detector
             var (data, _) = OneObjectSet(Path.Combine(temp, "set"), train: 1, val: 1);
             (code, _, stderr) = CliFailureTests.Invoke(["detect", "val", "--weights", Path.Combine(temp, "set"), "--data", data]);
+            Assert.Equal(4, code);
+            Assert.Contains("set is a detection data set (`ember detect make-data`), not a detection checkpoint; --weights takes best/ or last/", stderr);
+            (code, _, stderr) = CliFailureTests.Invoke(["detect", "val", "--weights", Path.Combine(temp, "set", "images"), "--data", data]);
             Assert.Equal(4, code);
             Assert.Contains("checkpoint.json", stderr);
             var classifier = Path.Combine(temp, "classifier", "best");

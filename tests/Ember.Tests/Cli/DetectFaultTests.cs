@@ -431,7 +431,7 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
         // --weights or --resume given a file where a checkpoint or run folder belongs (exit 4 and 3)
         ["val weights is a file"] = new(f => ["detect", "val", "--weights", Path.Combine(Best(f), Checkpoint.ModelFile)], ExitCodes.Checkpoint, "model.safetensors is a file; --weights takes a checkpoint folder"),
         ["predict weights is a truncated file"] = new(f => ["detect", "predict", "--weights", TruncatedWeightsFile(f), "--source", Images(f), "--project", New(f, "pred-file")], ExitCodes.Checkpoint, "cut.safetensors is a file"),
-        ["resume is a file"] = new(f => ["detect", "train", "--resume", Path.Combine(f.Whole, "args.yaml")], ExitCodes.Data, "args.yaml is a file; give the run folder"),
+        ["resume is a file"] = new(f => ["detect", "train", "--resume", Path.Combine(f.Whole, "args.yaml")], ExitCodes.Data, "--resume takes a run folder, got the file"),
         ["train project is a file"] = new(f => ["detect", "train", "--data", f.Data, "--project", Path.Combine(f.Whole, "args.yaml")], ExitCodes.FileSystem, "is a file, not a folder"),
 
         // data sets a run cannot use (exit 3), naming data.yaml; the first three before a run folder is made

@@ -198,7 +198,7 @@ public sealed class WriteFaultTests : IDisposable
     }
 
     // Runs mount or umount; its exit code, -1 when it cannot be run.
-    static int Tool(string program, params string[] args)
+    internal static int Tool(string program, params string[] args)
     {
         var start = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in args) start.ArgumentList.Add(a);

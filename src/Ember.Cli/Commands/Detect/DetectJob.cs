@@ -126,8 +126,7 @@ public static class DetectJob
         CheckpointState? resumeState = null;
         if (resumeFolder is not null)
         {
-            if (File.Exists(resumeFolder)) throw new DirectoryNotFoundException($"--resume: {resumeFolder} is a file; give the run folder that holds it (detection runs are written to runs/detect/expN)");
-            if (!Directory.Exists(resumeFolder)) throw new DirectoryNotFoundException($"--resume: run folder not found: {resumeFolder} (detection runs are written to runs/detect/expN)");
+            RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Detection);
             var args = Path.Combine(resumeFolder, "args.yaml");
             var recorded = DetectConfig.Load(args);
             config = ResumeConfig(args, recorded, resumeOverrides ?? new Dictionary<string, string?>());
@@ -432,6 +431,7 @@ public static class DetectJob
     {
         if (File.Exists(weights))
             throw new CheckpointException(weights, $"is a file; --weights takes a checkpoint folder, best/ or last/ of an `ember detect train` run (it holds {Checkpoint.JsonFile} and {Checkpoint.ModelFile})");
+        RunFolderCheck.ForWeights(weights);
         var state = Checkpoint.ReadState(weights);
         if (!state.Metadata.TryGetValue(ModelKey, out var size) || !state.Metadata.TryGetValue(NamesKey, out var joined))
             throw new CheckpointException(Path.Combine(weights, Checkpoint.JsonFile), "is not a detection checkpoint (its metadata names no YOLOv5 size and classes); give best/ or last/ of an `ember detect train` run");

@@ -68,6 +68,7 @@ public static class DetectValCommand
         var lossOptions = (run ?? new DetectConfig()).LossOptions(model.Detect.NumLevels, names.Length, run?.Img ?? size);
         var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
         var folder = Reporting.RunFolder.CreateOutput(output ?? runDir, "--output"); // an unwritable folder fails before the evaluation
+        RunFolderCheck.Writable(folder, "detect val writes val_metrics.csv and its pictures there; give --output a folder you can write to");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var evaluation = DetectJob.Evaluate(model, DetectJob.ValidationData(set, size, batch), loss, run?.PlotImages ?? 4, singleClass: singleClass, augment: augment, nms: nms);
         double seconds = clock.Elapsed.TotalSeconds;

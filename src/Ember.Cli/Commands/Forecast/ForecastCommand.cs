@@ -58,7 +58,7 @@ public static class ForecastCommand
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var folder = parse.GetValue(run)!.FullName;
-            var (config, data, model) = Open(folder);
+            var (config, data, model) = Open(folder, "ember forecast eval");
             ForecastJob.Report(folder, config, data, ForecastJob.Evaluate(model, data, config), Console.Out);
             return 0;
         }));
@@ -73,7 +73,7 @@ public static class ForecastCommand
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var folder = parse.GetValue(run)!.FullName;
-            var (config, data, model) = Open(folder);
+            var (config, data, model) = Open(folder, "ember forecast predict");
             var (times, values) = ForecastJob.PredictNext(model, data, config);
             var lines = new List<string> { $"{data.Csv.TimeColumn},{data.Csv.ValueColumn}" };
             for (int i = 0; i < times.Length; i++) lines.Add(string.Create(CultureInfo.InvariantCulture, $"{times[i]},{values[i]:F4}"));
@@ -84,9 +84,9 @@ public static class ForecastCommand
         return command;
     }
 
-    static (ForecastConfig Config, ForecastJob.Prepared Data, Models.RecurrentForecaster Model) Open(string folder)
+    static (ForecastConfig Config, ForecastJob.Prepared Data, Models.RecurrentForecaster Model) Open(string folder, string command)
     {
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"run folder not found: {folder} (forecast runs are written to runs/forecast/expN)");
+        RunFolderCheck.ForRun(folder, RunFolderKind.Forecast, command);
         var config = ForecastConfig.Load(Path.Combine(folder, "args.yaml"));
         var data = ForecastJob.Prepare(config);
         var model = ForecastJob.BuildModel(config);

@@ -75,7 +75,7 @@ public static class ForecastJob
         CheckpointState? resumeState = null;
         if (resumeFolder is not null)
         {
-            if (!Directory.Exists(resumeFolder)) throw new DirectoryNotFoundException($"--resume: run folder not found: {resumeFolder} (forecast runs are written to runs/forecast/expN)");
+            RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Forecast);
             var args = Path.Combine(resumeFolder, "args.yaml");
             var recorded = ForecastConfig.Load(args);
             c = ForecastConfig.Apply(recorded, resumeOverrides ?? new Dictionary<string, string?>(), "command line");
