@@ -29,7 +29,8 @@ internal static unsafe class GemmDriver
     // its own (the fixed split below). Measured, best call of many, both paths interleaved in one process (2 threads,
     // 2026-12-03): shared packing 512² 1283 → 1156 µs (AVX-512) and 2537 → 2176 µs (AVX2), 1024² 10.2 → 9.3 ms and
     // 19.6 → 16.8 ms; at 256² the two were within 3% either way, and at 128² the private split was 16% faster (moving
-    // packed A and C lines between the cores costs more there than packing twice saves).
+    // packed A and C lines between the cores costs more there than packing twice saves). Only for kernels that share
+    // packing (IMicroKernel.SharesPacking): the AVX-512 ones are faster on the fixed split at every size.
     const long SharedPackingWork = 2L * 256 * 256 * 256;
 
     /// <summary>Forces the shared-packing threaded path (true) or the fixed split (false) for every threaded product; tests reach both this way.</summary>
@@ -89,7 +90,7 @@ internal static unsafe class GemmDriver
             Compute<T, TKernel>(g, 0, g.M, 0, g.N);
             return;
         }
-        if (ForcedSharedPacking ?? (long)g.M * g.N * g.K >= SharedPackingWork)
+        if (ForcedSharedPacking ?? (TKernel.SharesPacking && (long)g.M * g.N * g.K >= SharedPackingWork))
         {
             GemmTeam.Run<T, TKernel>(g, threads);
             return;
