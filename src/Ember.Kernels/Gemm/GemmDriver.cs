@@ -10,8 +10,9 @@ namespace Ember.Kernels.Gemm;
 /// NC-column block of B is packed (it stays in L2) and swept by the micro-kernel, one MR-row A sliver (in L1) at a time.
 /// KC, MC and NC are per kernel shape and per machine (<see cref="GemmBlocking"/>). A small operand that already lies
 /// as panels (A transposed, B not) is read in place instead (<see cref="ReadInPlace"/>).
-/// Threads share the blocks and their packing on large products (<see cref="GemmTeam"/>); smaller ones are split over
-/// column or row blocks, each thread packing its own. Either way every C element is summed in the same k order by one
+/// Threads share the blocks and their packing on large products (<see cref="GemmTeam"/>) where the kernel says so
+/// (<see cref="IMicroKernel{T}.SharesPacking"/>: not the AVX-512 ones); other products are split over column or row
+/// blocks, each thread packing its own. Either way every C element is summed in the same k order by one
 /// thread, so results are bit-identical for any thread count.
 /// </summary>
 internal static unsafe class GemmDriver
