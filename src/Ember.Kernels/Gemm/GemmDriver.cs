@@ -10,8 +10,9 @@ namespace Ember.Kernels.Gemm;
 /// NC-column block of B is packed (it stays in L2) and swept by the micro-kernel, one MR-row A sliver (in L1) at a time.
 /// KC, MC and NC are per kernel shape and per machine (<see cref="GemmBlocking"/>). A small operand that already lies
 /// as panels (A transposed, B not) is read in place instead (<see cref="ReadInPlace"/>).
-/// Threads share the blocks and their packing on large products (<see cref="GemmTeam"/>); smaller ones are split over
-/// column or row blocks, each thread packing its own. Either way every C element is summed in the same k order by one
+/// Threads share the blocks and their packing on large products (<see cref="GemmTeam"/>) where the kernel says so
+/// (<see cref="IMicroKernel{T}.SharesPacking"/>: not the AVX-512 ones); other products are split over column or row
+/// blocks, each thread packing its own. Either way every C element is summed in the same k order by one
 /// thread, so results are bit-identical for any thread count.
 /// </summary>
 internal static unsafe class GemmDriver
@@ -29,7 +30,8 @@ internal static unsafe class GemmDriver
     // its own (the fixed split below). Measured, best call of many, both paths interleaved in one process (2 threads,
     // 2026-12-03): shared packing 512² 1283 → 1156 µs (AVX-512) and 2537 → 2176 µs (AVX2), 1024² 10.2 → 9.3 ms and
     // 19.6 → 16.8 ms; at 256² the two were within 3% either way, and at 128² the private split was 16% faster (moving
-    // packed A and C lines between the cores costs more there than packing twice saves).
+    // packed A and C lines between the cores costs more there than packing twice saves). Only for kernels that share
+    // packing (IMicroKernel.SharesPacking): the AVX-512 ones are faster on the fixed split at every size.
     const long SharedPackingWork = 2L * 256 * 256 * 256;
 
     /// <summary>Forces the shared-packing threaded path (true) or the fixed split (false) for every threaded product; tests reach both this way.</summary>
@@ -89,7 +91,7 @@ internal static unsafe class GemmDriver
             Compute<T, TKernel>(g, 0, g.M, 0, g.N);
             return;
         }
-        if (ForcedSharedPacking ?? (long)g.M * g.N * g.K >= SharedPackingWork)
+        if (ForcedSharedPacking ?? (TKernel.SharesPacking && (long)g.M * g.N * g.K >= SharedPackingWork))
         {
             GemmTeam.Run<T, TKernel>(g, threads);
             return;

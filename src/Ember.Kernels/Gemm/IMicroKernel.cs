@@ -33,6 +33,13 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged
     /// </summary>
     static abstract void RunIndexed(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta);
 
+    /// <summary>
+    /// Whether threads share one packing of each operand on large products (<see cref="GemmTeam"/>) rather than split C
+    /// and pack what their part needs (<see cref="GemmDriver"/>'s fixed split). The team syncs its threads on every
+    /// KC×NC block; the faster a kernel sweeps a block, the more those syncs weigh against packing an operand twice.
+    /// </summary>
+    static virtual bool SharesPacking => true;
+
     /// <summary>Whether the kernel has <see cref="RunRowsOfA"/>.</summary>
     static virtual bool ReadsRowsOfA => false;
 

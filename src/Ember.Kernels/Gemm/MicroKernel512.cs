@@ -15,6 +15,13 @@ internal readonly unsafe struct MicroKernel512<T> : IMicroKernel<T> where T : un
 
     public static int NR => 2 * Vector512<T>.Count;
 
+    // The fixed split, not the team: 2 threads, wall time per call with the two alternating call by call in one process
+    // (ABBA, AVX-512, load ~3.2 on this 2-core Zen 5, 2026-12-05): median 384² 0.40 → 0.32 ms, 512² 1.17 → 0.73,
+    // 768² 4.29 → 4.00, 1024² 12.1 → 10.6, 1536² 36.1 → 33.7, 2048² 97.8 → 87.4 ms (team → fixed split); the team's
+    // block syncs cost more than the second packing at this kernel's speed; the AVX2 and Vector128 kernels tied
+    // (docs/bench-logs/2026-12-05-session20-s20-gemm-ab.txt).
+    public static bool SharesPacking => false;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta) =>
         RegisterTile<T, Rows12>.RunStrided(kc, a, MR, b, NR, c, ldc, alpha, beta);

@@ -12,6 +12,9 @@ internal readonly unsafe struct MicroKernel512Rows8<T> : IMicroKernel<T> where T
 
     public static int NR => 2 * Vector512<T>.Count;
 
+    // As the 12-row kernel (MicroKernel512.SharesPacking): the fixed split, not the team.
+    public static bool SharesPacking => false;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta) =>
         RegisterTile<T, Rows8>.RunStrided(kc, a, MR, b, NR, c, ldc, alpha, beta);
