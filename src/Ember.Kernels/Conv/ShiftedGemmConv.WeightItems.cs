@@ -116,18 +116,8 @@ internal static unsafe partial class ShiftedGemmConv
                                 PadChannels(plan, x + ((long)n * g.InChannels + (long)grp * plan.InChannels + c0) * g.InPlane, padded, 0, count, oh0);
                                 new Span<T>(padded + (long)count * plan.ChannelLength, paddedLength - count * plan.ChannelLength).Clear();
                                 for (int t = 0; t < tiles; t++)
-                                {
-                                    T* b = image + ((long)t * plane + (long)oh0 * plan.OutWidth) * width;
-                                    T* c = sums + t * tileLength;
-                                    for (int oh = 0; oh < bandRows; oh += rowsPerPass)
-                                    {
-                                        int rows = Math.Min(rowsPerPass, bandRows - oh);
-                                        T* a = padded + (long)oh * plan.PaddedWidth;
-                                        T* bp = b + (long)oh * plan.OutWidth * width;
-                                        for (int kb = 0; kb < paddedK; kb += tileRows)
-                                            RunTile(isa, tileRows, a, off + kb, rows, plan.OutWidth, plan.PaddedWidth, bp, c + (long)kb * width);
-                                    }
-                                }
+                                    AccumulateBand(plan, isa, width, tileRows, paddedK, padded, off, bandRows, rowsPerPass,
+                                        image + ((long)t * plane + (long)oh0 * plan.OutWidth) * width, sums + t * tileLength);
                             }
                         }
                         // The chunks' partials in chunk order, as the chunk path adds them.

@@ -95,18 +95,8 @@ internal static unsafe partial class ShiftedGemmConv
                         Pad(plan, x + ((long)n * g.InChannels + (long)grp * plan.InChannels) * g.InPlane, padded, oh0);
                         TransposeGradient(dy + ((long)n * g.OutChannels + (long)grp * m) * plane + (long)oh0 * plan.OutWidth, plane, gradient, m, positions, width, tiles);
                         for (int t = 0; t < tiles; t++)
-                        {
-                            T* b = gradient + (long)t * positions * width;
-                            T* c = sums + (grp * tiles + t) * tileLength;
-                            for (int oh = 0; oh < bandRows; oh += rowsPerPass)
-                            {
-                                int rows = Math.Min(rowsPerPass, bandRows - oh);
-                                T* a = padded + (long)oh * plan.PaddedWidth;
-                                T* bp = b + (long)oh * plan.OutWidth * width;
-                                for (int kb = 0; kb < paddedK; kb += tileRows)
-                                    RunTile(isa, tileRows, a, offsets + kb, rows, plan.OutWidth, plan.PaddedWidth, bp, c + (long)kb * width);
-                            }
-                        }
+                            AccumulateBand(plan, isa, width, tileRows, paddedK, padded, offsets, bandRows, rowsPerPass,
+                                gradient + (long)t * positions * width, sums + (grp * tiles + t) * tileLength);
                     }
             for (int grp = 0; grp < g.Groups; grp++)
                 for (int t = 0; t < tiles; t++)
@@ -129,6 +119,21 @@ internal static unsafe partial class ShiftedGemmConv
     }
 
     static T* Pin<T>(T[] pinned) where T : unmanaged => (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+
+    // c[k, j] += Σ_{oh < bandRows, ow} padded[offsets[k] + oh·Wp + ow] · b[oh·W_out + ow, j] for k < paddedK, in passes of
+    // rowsPerPass output rows (each pass's gradient rows stay in the L1 while every tap block runs over them).
+    static void AccumulateBand<T>(in Plan plan, GemmIsa isa, int width, int tileRows, int paddedK, T* padded, int* offsets, int bandRows, int rowsPerPass, T* b, T* c)
+        where T : unmanaged, INumber<T>
+    {
+        for (int oh = 0; oh < bandRows; oh += rowsPerPass)
+        {
+            int rows = Math.Min(rowsPerPass, bandRows - oh);
+            T* a = padded + (long)oh * plan.PaddedWidth;
+            T* bp = b + (long)oh * plan.OutWidth * width;
+            for (int kb = 0; kb < paddedK; kb += tileRows)
+                RunTile(isa, tileRows, a, offsets + kb, rows, plan.OutWidth, plan.PaddedWidth, bp, c + (long)kb * width);
+        }
+    }
 
     // One register tile of the weight gradient on the selected width (see TileShape).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

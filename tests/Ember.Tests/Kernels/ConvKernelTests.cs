@@ -399,7 +399,6 @@ public class ConvKernelTests
     // blocks) on each vector width the hardware runs, forced through GemmDriver.ForcedIsa.
     public static TheoryData<string, string> ShiftedCases()
     {
-        var data = new TheoryData<string, string>();
         string[] geometries =
         [
             "2,32,12,13,64,3,3,1,1,1,1,1,1,1",  // 64 rows: 8-row AVX-512 kernel; 4×3 blocks with remainders at 256/128 bits
@@ -413,13 +412,7 @@ public class ConvKernelTests
             "2,8,9,13,16,3,3,1,1,1,1,1,1,1",    // 135 grid positions: AVX-512's one-vector last panel, 8-row kernel
             "2,8,9,13,24,3,3,1,1,1,1,1,1,1",    // the same with the 12-row kernel
         ];
-        var widths = new List<string> { nameof(GemmIsa.Vector128) };
-        if (Vector256.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector256));
-        if (Vector512.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector512));
-        foreach (string isa in widths)
-            foreach (string geometry in geometries)
-                data.Add(isa, geometry);
-        return data;
+        return OnEveryWidth(geometries);
     }
 
     // The weight gradient's outer-product tiles against its dot-product blocks (the path before them), on each width:
@@ -695,7 +688,6 @@ public class ConvKernelTests
     // than half the L2 (blocks of rows), on each vector width the hardware runs.
     public static TheoryData<string, string> PhaseCases()
     {
-        var data = new TheoryData<string, string>();
         string[] geometries =
         [
             "1,3,17,19,16,7,7,2,2,3,3,1,1,1",   // ResNet stem: 7×7 stride 2 padding 3, odd sizes, batch 1
@@ -708,13 +700,7 @@ public class ConvKernelTests
             "1,8,20,21,12,3,3,1,1,1,1,1,1,1",   // stride 1, batch 1: panels cut between threads
             "1,256,5,5,64,3,3,1,1,1,1,1,1,1",   // 64×2304 doubles > half the L2 on most machines: row blocks
         ];
-        var widths = new List<string> { nameof(GemmIsa.Vector128) };
-        if (Vector256.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector256));
-        if (Vector512.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector512));
-        foreach (string isa in widths)
-            foreach (string geometry in geometries)
-                data.Add(isa, geometry);
-        return data;
+        return OnEveryWidth(geometries);
     }
 
     [Theory, MemberData(nameof(PhaseCases))]
@@ -765,12 +751,24 @@ public class ConvKernelTests
         }
     }
 
+    // (isa, geometry) for each vector width the hardware runs, forced through GemmDriver.ForcedIsa.
+    static TheoryData<string, string> OnEveryWidth(string[] geometries)
+    {
+        var data = new TheoryData<string, string>();
+        var widths = new List<string> { nameof(GemmIsa.Vector128) };
+        if (Vector256.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector256));
+        if (Vector512.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector512));
+        foreach (string isa in widths)
+            foreach (string geometry in geometries)
+                data.Add(isa, geometry);
+        return data;
+    }
+
     // Bands of output rows (the phase images of the forward and the weight-gradient tiles, the input gradient's column
     // matrix) against whole images, on each vector width: forced bands of 1 to 3 rows (a shorter last band) give the
     // whole image's bits in every direction, float and double, with the fused epilogue's residual and activation too.
     public static TheoryData<string, string> BandCases()
     {
-        var data = new TheoryData<string, string>();
         string[] geometries =
         [
             "9,6,16,16,64,3,3,2,2,1,1,1,1,1",   // YOLOv5's 3×3 stride 2; 64 channels: weight-gradient tiles on every width
@@ -781,13 +779,7 @@ public class ConvKernelTests
             "9,8,12,13,16,3,3,1,1,1,1,1,1,1",   // stride 1 (bands only when forced): rows sharing their padding
             "9,4,9,10,64,5,5,1,1,2,2,1,1,1",    // stride 1, 5×5, tiles
         ];
-        var widths = new List<string> { nameof(GemmIsa.Vector128) };
-        if (Vector256.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector256));
-        if (Vector512.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector512));
-        foreach (string isa in widths)
-            foreach (string geometry in geometries)
-                data.Add(isa, geometry);
-        return data;
+        return OnEveryWidth(geometries);
     }
 
     [Theory, MemberData(nameof(BandCases))]
