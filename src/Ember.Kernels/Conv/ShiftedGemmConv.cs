@@ -136,7 +136,7 @@ internal static unsafe partial class ShiftedGemmConv
         bool gathered = GatheredPanelsPay(g, plan, TKernel.NR);
         int parts = gathered || images >= 4 * threads || threads == 1 ? 1 : Math.Min(plan.Panels, (4 * threads + images - 1) / images);
         // One image per task: its phase images are built band by band where the whole would not stay in the L2.
-        int bandRows = parts == 1 && !gathered ? plan.BandRows(sizeof(T)) : 0;
+        int bandRows = parts == 1 && !gathered ? plan.BandRows(sizeof(T), (long)plan.PackedWeightLength * sizeof(T)) : 0;
         if (bandRows > 0) plan = new Plan(g, TKernel.MR, TKernel.NR, sliverDepth, sizeof(T), shortMr, bandRows);
         T[]? shared = parts > 1 || gathered ? ArrayPool<T>.Shared.Rent(images * plan.PaddedLength) : null;
         int[]? rows = gathered ? ArrayPool<int>.Shared.Rent(plan.K) : null;
@@ -243,10 +243,11 @@ internal static unsafe partial class ShiftedGemmConv
         int chunks = (g.Batch + grain - 1) / grain;
         bool tiles = WeightTilesApply<T>(g, isa);
         // The tiles run over the image's rows in order: they take its phase images band by band as the forward does.
-        int bandRows = tiles ? plan.BandRows(sizeof(T)) : 0;
+        var (tileWidth, tileRows) = TileShape<T>(isa, plan.M);
+        long sumsBytes = (long)(plan.M + tileWidth - 1) / tileWidth * tileWidth * plan.K * sizeof(T);
+        int bandRows = tiles ? plan.BandRows(sizeof(T), sumsBytes) : 0;
         if (bandRows > 0) plan = new Plan(g, 1, lanes, KC, sizeof(T), 0, bandRows);
         // The tiles take their taps a block at a time: the last block repeats the last tap's offset and drops its sums.
-        var (tileWidth, tileRows) = TileShape<T>(isa, plan.M);
         int paddedK = tiles ? (plan.K + tileRows - 1) / tileRows * tileRows : plan.K;
         bool items = tiles && WeightItemsPay<T>(g, plan, tileWidth);
         T[]? partials = chunks > 1 && !items ? ArrayPool<T>.Shared.Rent((chunks - 1) * weightLength) : null;
@@ -672,18 +673,20 @@ internal static unsafe partial class ShiftedGemmConv
         public int PackedWeightLength => PaddedM * K;
 
         /// <summary>
-        /// Output rows per band for a strided convolution whose phase images (all channels of one image) outgrow half the
-        /// L2, or 0 to keep the whole image. A band's phase rows take at most 3/8 of the L2 (rows over the kernel's reach are
-        /// built twice, once per band), so the grid's B rows are read from the L2 while the next band's input streams in;
-        /// the whole phase images of YOLOv5's first 3×3 stride-2 conv at 256² (24 channels, 128²) take 1.6 MB.
-        /// Each output element is computed the same way in any band, so bands change no bits.
+        /// Output rows per band for a strided convolution whose phase images (all channels of one image) outgrow the L2
+        /// while its weight (or the weight gradient's tiles) takes at most a quarter of it, or 0 to keep the whole image. A
+        /// band's phase rows take at most 3/8 of the L2 (rows over the kernel's reach are built twice, once per band), so
+        /// the grid's B rows are read from the L2 while the next band's input streams in; the whole phase images of
+        /// YOLOv5's first 3×3 stride-2 conv at 256² (24 channels, 128²) take 1.6 MB. A larger weight would be read from
+        /// memory once per band instead of once per image: the deep layers at 640² (128×1152 floats and up) measured
+        /// 5-15% slower in bands. Each output element is computed the same way in any band, so bands change no bits.
         /// </summary>
-        public int BandRows(int elementSize)
+        public int BandRows(int elementSize, long weightBytes)
         {
             if (ForceWholeImage || StrideHeight == 1 && StrideWidth == 1 && ForcedBandRows == 0) return 0;
             if (ForcedBandRows > 0) return Math.Min(ForcedBandRows, OutHeight);
             long rowBytes = (long)InChannels * Phases * PaddedWidth * elementSize;
-            if (rowBytes * PaddedHeight <= CacheSizes.L2) return 0;
+            if (rowBytes * PaddedHeight <= CacheSizes.L2 || weightBytes > CacheSizes.L2 / 4) return 0;
             int reach = (kernelHeight - 1) * dilationHeight / StrideHeight;
             int rows = (int)Math.Max(1, CacheSizes.L2 * 3L / 8 / rowBytes - reach);
             if (rows >= OutHeight) return 0;
