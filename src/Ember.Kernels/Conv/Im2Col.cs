@@ -53,10 +53,16 @@ internal static class Im2Col
         }
     }
 
-    /// <summary>Adds every entry of <paramref name="columns"/> onto <paramref name="input"/> [C_in/groups, H, W] at the position Pack read it from.</summary>
-    public static void Accumulate<T>(in Conv2dGeometry g, ReadOnlySpan<T> columns, Span<T> input) where T : unmanaged, INumberBase<T>
+    /// <summary>
+    /// Adds every entry of <paramref name="columns"/> onto <paramref name="input"/> [C_in/groups, H, W] at the position Pack
+    /// read it from. With <paramref name="rowCount"/> &gt; 0 the columns are those of output rows [firstRow, firstRow +
+    /// rowCount) only, rowCount·W_out per matrix row: a band. Each input element takes its entries in kernel-tap order;
+    /// the taps of the later output rows come first, so bands added from the last to the first keep that order and give
+    /// the whole matrix's bits.
+    /// </summary>
+    public static void Accumulate<T>(in Conv2dGeometry g, ReadOnlySpan<T> columns, Span<T> input, int firstRow = 0, int rowCount = 0) where T : unmanaged, INumberBase<T>
     {
-        int h = g.InHeight, w = g.InWidth, outH = g.OutHeight, outW = g.OutWidth, plane = g.OutPlane;
+        int h = g.InHeight, w = g.InWidth, outH = rowCount > 0 ? rowCount : g.OutHeight, outW = g.OutWidth, plane = outH * outW;
         int strideW = g.StrideWidth;
         int row = 0;
         for (int c = 0; c < g.InChannelsPerGroup; c++)
@@ -64,7 +70,7 @@ internal static class Im2Col
             Span<T> dstPlane = input.Slice(c * h * w, h * w);
             for (int i = 0; i < g.KernelHeight; i++)
             {
-                int offH = i * g.DilationHeight - g.PadHeight;
+                int offH = firstRow * g.StrideHeight + i * g.DilationHeight - g.PadHeight;
                 if (ThreeTapsStrideTwo<T>(g))
                 {
                     // the row's three taps in one pass per input row (YOLOv5's 3×3 stride-2 convs)

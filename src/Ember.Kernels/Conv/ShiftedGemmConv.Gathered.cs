@@ -83,8 +83,6 @@ internal static unsafe partial class ShiftedGemmConv
             Crop(grid, count * nr, (long)start * nr, (long)end * nr);
         }
 
-        static T* Pin(T[] pinned) => (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
-
         // dst[k, j] = padded image n at offsets[k] + oh·Wp + ow for the panel's column j at position (n, oh, ow), zero past
         // the last position. The columns are runs along output rows (at most NR): found once, then copied for every k.
         void Gather(int jp, T* dst, int* runs)

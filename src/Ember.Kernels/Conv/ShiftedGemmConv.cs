@@ -124,8 +124,8 @@ internal static unsafe partial class ShiftedGemmConv
         where TKernel : struct, IMicroKernel<T>
     {
         // The KC×NR image rows of a panel stay in L1 while the MR×KC weight slivers stream past them.
-        var plan = new Plan(g, TKernel.MR, TKernel.NR, GemmBlocking.BSliverDepth(TKernel.NR, sizeof(T), CacheSizes.L1), sizeof(T),
-            ForceFullTiles ? 0 : TKernel.ShortMR);
+        int sliverDepth = GemmBlocking.BSliverDepth(TKernel.NR, sizeof(T), CacheSizes.L1), shortMr = ForceFullTiles ? 0 : TKernel.ShortMR;
+        var plan = new Plan(g, TKernel.MR, TKernel.NR, sliverDepth, sizeof(T), shortMr);
         T[] packed = ArrayPool<T>.Shared.Rent(plan.PackedWeightLength * g.Groups);
         int[] offsets = ArrayPool<int>.Shared.Rent(plan.K);
         int images = g.Batch * g.Groups;
@@ -135,6 +135,9 @@ internal static unsafe partial class ShiftedGemmConv
         int threads = ParallelRange.MaxThreads;
         bool gathered = GatheredPanelsPay(g, plan, TKernel.NR);
         int parts = gathered || images >= 4 * threads || threads == 1 ? 1 : Math.Min(plan.Panels, (4 * threads + images - 1) / images);
+        // One image per task: its phase images are built band by band where the whole would not stay in the L2.
+        int bandRows = parts == 1 && !gathered ? plan.BandRows(sizeof(T), (long)plan.PackedWeightLength * sizeof(T)) : 0;
+        if (bandRows > 0) plan = new Plan(g, TKernel.MR, TKernel.NR, sliverDepth, sizeof(T), shortMr, bandRows);
         T[]? shared = parts > 1 || gathered ? ArrayPool<T>.Shared.Rent(images * plan.PaddedLength) : null;
         int[]? rows = gathered ? ArrayPool<int>.Shared.Rent(plan.K) : null;
         try
@@ -192,6 +195,12 @@ internal static unsafe partial class ShiftedGemmConv
     /// <summary>Sends the rows past the last whole MR tile through a zero-padded MR tile, as before short tiles (tests compare the two).</summary>
     internal static bool ForceFullTiles;
 
+    /// <summary>Builds every strided image's phase images whole, as before bands (tests and A/B timings set it).</summary>
+    internal static bool ForceWholeImage;
+
+    /// <summary>Output rows per band when above 0, at any stride, for tests (bands on small images); 0 sizes bands by the L2.</summary>
+    internal static int ForcedBandRows;
+
     /// <summary>Gives every row of the padded image its own left and right padding, as before rows shared them (tests compare the two).</summary>
     internal static bool ForceSeparateRowPadding;
 
@@ -232,10 +241,16 @@ internal static unsafe partial class ShiftedGemmConv
         int weightLength = g.WeightLength;
         int grain = (g.Batch + chunkCount - 1) / chunkCount;
         int chunks = (g.Batch + grain - 1) / grain;
-        T[]? partials = chunks > 1 ? ArrayPool<T>.Shared.Rent((chunks - 1) * weightLength) : null;
         bool tiles = WeightTilesApply<T>(g, isa);
-        // The tiles take taps TileRows at a time: the last block repeats the last tap's offset and drops its sums.
-        int paddedK = tiles ? (plan.K + TileRows - 1) / TileRows * TileRows : plan.K;
+        // The tiles run over the image's rows in order: they take its phase images band by band as the forward does.
+        var (tileWidth, tileRows) = TileShape<T>(isa, plan.M);
+        long sumsBytes = (long)(plan.M + tileWidth - 1) / tileWidth * tileWidth * plan.K * sizeof(T);
+        int bandRows = tiles ? plan.BandRows(sizeof(T), sumsBytes) : 0;
+        if (bandRows > 0) plan = new Plan(g, 1, lanes, KC, sizeof(T), 0, bandRows);
+        // The tiles take their taps a block at a time: the last block repeats the last tap's offset and drops its sums.
+        int paddedK = tiles ? (plan.K + tileRows - 1) / tileRows * tileRows : plan.K;
+        bool items = tiles && WeightItemsPay<T>(g, plan, tileWidth);
+        T[]? partials = chunks > 1 && !items ? ArrayPool<T>.Shared.Rent((chunks - 1) * weightLength) : null;
         int[] offsets = ArrayPool<int>.Shared.Rent(paddedK);
         try
         {
@@ -244,6 +259,11 @@ internal static unsafe partial class ShiftedGemmConv
             fixed (T* p = partials)
             fixed (int* off = offsets)
             {
+                if (items)
+                {
+                    BackwardWeightItems(g, plan, x, dy, dw, off, grain, isa);
+                    return;
+                }
                 if (tiles) ParallelRange.For(g.Batch, grain, new WeightTileAction<T>(g, plan, x, dy, dw, p, off, grain, isa));
                 else ParallelRange.For(g.Batch, grain, new WeightAction<T>(g, plan, x, dy, dw, p, off, grain, isa));
                 var total = new Span<T>(dw, weightLength);
@@ -525,19 +545,21 @@ internal static unsafe partial class ShiftedGemmConv
         }
     }
 
-    // The image's group channels into the zeroed padded buffer (its phase images when strided).
-    static void Pad<T>(in Plan plan, T* src, T* padded) where T : unmanaged
+    // The image's group channels into the zeroed padded buffer (its phase images when strided); for a band's plan, the
+    // phase rows [firstRow, firstRow + PaddedHeight) that the band's output rows from firstRow read.
+    static void Pad<T>(in Plan plan, T* src, T* padded, int firstRow = 0) where T : unmanaged
     {
-        PadChannels(plan, src, padded, 0, plan.InChannels);
+        PadChannels(plan, src, padded, 0, plan.InChannels, firstRow);
         int body = plan.InChannels * plan.ChannelLength;
         new Span<T>(padded + body, plan.PaddedLength - body).Clear();
     }
 
     /// <summary>
     /// Channels [c0, c1) of one image into their phase images: phase (a, b) of channel c holds, at (y, x), the padded
-    /// input at row y·sH + a and column x·sW + b (zero over the padding); with stride 1 the one phase is the padded image.
+    /// input at row (firstRow + y)·sH + a and column x·sW + b (zero over the padding and past the input), for the plan's
+    /// PaddedHeight rows y; with stride 1 the one phase is the padded image.
     /// </summary>
-    static void PadChannels<T>(in Plan plan, T* src, T* padded, int c0, int c1) where T : unmanaged
+    static void PadChannels<T>(in Plan plan, T* src, T* padded, int c0, int c1, int firstRow = 0) where T : unmanaged
     {
         int h = plan.InHeight, w = plan.InWidth, sh = plan.StrideHeight, sw = plan.StrideWidth;
         int ph = plan.PaddedHeight, pw = plan.PaddedWidth;
@@ -554,7 +576,7 @@ internal static unsafe partial class ShiftedGemmConv
                     int xlo = lead <= 0 ? 0 : (lead + sw - 1) / sw, xhi = last < 0 ? 0 : Math.Min(pw, last / sw + 1);
                     for (int yy = 0; yy < ph; yy++, dst += pw)
                     {
-                        int r = yy * sh + a - plan.PadHeight;
+                        int r = (yy + firstRow) * sh + a - plan.PadHeight;
                         if ((uint)r >= (uint)h || xhi <= xlo) { new Span<T>(dst, pw).Clear(); continue; }
                         new Span<T>(dst, xlo).Clear();
                         new Span<T>(dst + xhi, pw - xhi).Clear();
@@ -606,7 +628,11 @@ internal static unsafe partial class ShiftedGemmConv
         public readonly ulong PhaseMask;
         readonly int kernelHeight, kernelWidth, dilationHeight, dilationWidth;
 
-        public Plan(in Conv2dGeometry g, int mr, int nr, int kc, int elementSize, int shortMr = 0)
+        /// <summary>
+        /// The plan of a whole image, or with <paramref name="bandRows"/> &gt; 0 that of a band of that many output rows:
+        /// OutHeight is then the band's rows, PaddedHeight the phase rows they read, and the grid, offsets and buffer are the band's.
+        /// </summary>
+        public Plan(in Conv2dGeometry g, int mr, int nr, int kc, int elementSize, int shortMr = 0, int bandRows = 0)
         {
             M = g.OutChannelsPerGroup;
             K = g.ColumnRows;
@@ -617,9 +643,11 @@ internal static unsafe partial class ShiftedGemmConv
             InChannels = g.InChannelsPerGroup;
             InHeight = g.InHeight; InWidth = g.InWidth; PadHeight = g.PadHeight; PadWidth = g.PadWidth;
             StrideHeight = g.StrideHeight; StrideWidth = g.StrideWidth;
-            PaddedHeight = (g.InHeight + 2 * g.PadHeight + StrideHeight - 1) / StrideHeight;
+            PaddedHeight = bandRows > 0 ? bandRows + (g.KernelHeight - 1) * g.DilationHeight / StrideHeight
+                : (g.InHeight + 2 * g.PadHeight + StrideHeight - 1) / StrideHeight;
             PaddedWidth = SharesRowPadding(g) ? g.InWidth + g.PadWidth : (g.InWidth + 2 * g.PadWidth + StrideWidth - 1) / StrideWidth;
-            OutHeight = g.OutHeight; OutWidth = g.OutWidth;
+            OutHeight = bandRows > 0 ? bandRows : g.OutHeight;
+            OutWidth = g.OutWidth;
             kernelHeight = g.KernelHeight; kernelWidth = g.KernelWidth; dilationHeight = g.DilationHeight; dilationWidth = g.DilationWidth;
             PhaseMask = 0;
             for (int i = 0; i < kernelHeight; i++)
@@ -643,6 +671,29 @@ internal static unsafe partial class ShiftedGemmConv
         }
 
         public int PackedWeightLength => PaddedM * K;
+
+        /// <summary>
+        /// Output rows per band for a strided convolution whose phase images (all channels of one image) outgrow the L2
+        /// while its weight (or the weight gradient's tiles) takes at most a quarter of it, or 0 to keep the whole image. A
+        /// band's phase rows take at most 3/8 of the L2 (rows over the kernel's reach are built twice, once per band), so
+        /// the grid's B rows are read from the L2 while the next band's input streams in; the whole phase images of
+        /// YOLOv5's first 3×3 stride-2 conv at 256² (24 channels, 128²) take 1.6 MB. A larger weight would be read from
+        /// memory once per band instead of once per image: the deep layers at 640² (128×1152 floats and up) measured
+        /// 5-15% slower in bands. Each output element is computed the same way in any band, so bands change no bits.
+        /// </summary>
+        public int BandRows(int elementSize, long weightBytes)
+        {
+            if (ForceWholeImage || StrideHeight == 1 && StrideWidth == 1 && ForcedBandRows == 0) return 0;
+            if (ForcedBandRows > 0) return Math.Min(ForcedBandRows, OutHeight);
+            long rowBytes = (long)InChannels * Phases * PaddedWidth * elementSize;
+            if (rowBytes * PaddedHeight <= CacheSizes.L2 || weightBytes > CacheSizes.L2 / 4) return 0;
+            int reach = (kernelHeight - 1) * dilationHeight / StrideHeight;
+            int rows = (int)Math.Max(1, CacheSizes.L2 * 3L / 8 / rowBytes - reach);
+            if (rows >= OutHeight) return 0;
+            // Equal bands: as many as the budget needs, their rows shared out evenly.
+            int bands = (OutHeight + rows - 1) / rows;
+            return (OutHeight + bands - 1) / bands;
+        }
 
         /// <summary>
         /// Whether rows share their padding columns: with stride 1 along rows, each row is stored as pW zeros and its W
@@ -676,7 +727,7 @@ internal static unsafe partial class ShiftedGemmConv
     /// <summary>Per-thread buffers, kept across calls like the GEMM's packing memory.</summary>
     static class Scratch<T> where T : unmanaged
     {
-        [ThreadStatic] static T[]? padded, grid, sums, panels;
+        [ThreadStatic] static T[]? padded, grid, sums, totals, panels;
 
         public static T[] Padded(int length) => Grow(ref padded, length);
 
@@ -688,6 +739,9 @@ internal static unsafe partial class ShiftedGemmConv
         /// <summary>The weight-gradient tiles' running sums.</summary>
         public static T[] Sums(int length) => Grow(ref sums, length);
 
+        /// <summary>The weight-gradient items' total over the chunks (<see cref="WeightItemAction{T}"/>).</summary>
+        public static T[] Totals(int length) => Grow(ref totals, length);
+
         static T[] Grow(ref T[]? buffer, int length)
         {
             if (buffer is null || buffer.Length < length)
@@ -698,8 +752,8 @@ internal static unsafe partial class ShiftedGemmConv
 
     /// <summary>
     /// Task t computes part t % parts of image (and group) t / parts: panels [Panels·part/parts, Panels·(part+1)/parts).
-    /// With one part the task pads its image into the thread's buffer; with more, the images were padded into
-    /// <c>shared</c> before.
+    /// With one part the task pads its image into the thread's buffer, band of output rows by band when the plan is a
+    /// band's (<see cref="Plan.BandRows"/>); with more, the images were padded into <c>shared</c> before.
     /// </summary>
     readonly struct ImageAction<T, TKernel>(Conv2dGeometry g, Plan plan, T* x, T* shared, int parts, T* packedWeight, int* offsets, Epilogue<T> epilogue, T* y) : IRangeAction
         where T : unmanaged, INumber<T>
@@ -716,37 +770,52 @@ internal static unsafe partial class ShiftedGemmConv
             {
                 int index = task / parts, part = task % parts;
                 int n = index / g.Groups, grp = index % g.Groups;
-                T* padded = own;
-                if (padded == null) padded = shared + (long)index * plan.PaddedLength;
-                else Pad(plan, x + ((long)n * g.InChannels + (long)grp * plan.InChannels) * g.InPlane, padded);
-                int first = (int)((long)plan.Panels * part / parts), last = (int)((long)plan.Panels * (part + 1) / parts);
                 T* weight = packedWeight + (long)grp * plan.PackedWeightLength;
                 int c0 = grp * plan.M;
                 T* output = y + ((long)n * g.OutChannels + (long)grp * plan.M) * g.OutPlane;
-                // Chunks of panels, each cropped while its grid columns are still in the L2.
-                for (int jp0 = first; jp0 < last; jp0 += plan.ChunkPanels)
+                if (own == null)
                 {
-                    int jp1 = Math.Min(last, jp0 + plan.ChunkPanels);
-                    Multiply<T, TKernel>(plan, padded + jp0 * nr, nr, offsets, plan.Positions, weight, jp0, jp1, grid, tile);
-                    Crop(grid, (jp1 - jp0) * nr, jp0 * nr, jp1 * nr, c0, output);
+                    int first = (int)((long)plan.Panels * part / parts), last = (int)((long)plan.Panels * (part + 1) / parts);
+                    MultiplyAndCrop(shared + (long)index * plan.PaddedLength, weight, first, last, plan.Positions, c0, output, grid, tile);
+                    continue;
+                }
+                // Bands of plan.OutHeight output rows (one band: the whole image); each band's grid restarts at its first row.
+                for (int oh0 = 0; oh0 < g.OutHeight; oh0 += plan.OutHeight)
+                {
+                    Pad(plan, x + ((long)n * g.InChannels + (long)grp * plan.InChannels) * g.InPlane, own, oh0);
+                    int positions = Math.Min(plan.OutHeight, g.OutHeight - oh0) * plan.PaddedWidth;
+                    MultiplyAndCrop(own, weight, 0, (positions + nr - 1) / nr, positions, c0, output + (long)oh0 * plan.OutWidth, grid, tile);
                 }
             }
         }
 
-        // Grid positions [q0, q1) to the output, dropping the extra columns and applying the epilogue: out[co, oh, ow] =
-        // act(grid[co, oh·Wp + ow − q0]·scale[c0 + co] + shift[c0 + co]); the grid holds ldc positions per channel.
-        void Crop(T* grid, int ldc, int q0, int q1, int c0, T* output)
+        // Panels [first, last) of one padded image (or band) in chunks, each cropped while its grid columns are still in the L2.
+        void MultiplyAndCrop(T* padded, T* weight, int first, int last, int positions, int c0, T* output, T* grid, T* tile)
+        {
+            int nr = TKernel.NR;
+            for (int jp0 = first; jp0 < last; jp0 += plan.ChunkPanels)
+            {
+                int jp1 = Math.Min(last, jp0 + plan.ChunkPanels);
+                Multiply<T, TKernel>(plan, padded + jp0 * nr, nr, offsets, positions, weight, jp0, jp1, grid, tile);
+                Crop(grid, (jp1 - jp0) * nr, jp0 * nr, jp1 * nr, positions, c0, output);
+            }
+        }
+
+        // Grid positions [q0, q1) (of the first `positions`) to the output, dropping the extra columns and applying the
+        // epilogue: out[co, oh, ow] = act(grid[co, oh·Wp + ow − q0]·scale[c0 + co] + shift[c0 + co]); the grid holds ldc
+        // positions per channel, and output points at the image's (or band's) first row of channel c0.
+        void Crop(T* grid, int ldc, int q0, int q1, int positions, int c0, T* output)
         {
             int ow = plan.OutWidth, pw = plan.PaddedWidth;
-            q1 = Math.Min(q1, plan.Positions);
+            q1 = Math.Min(q1, positions);
             T* bias = epilogue.Shift == null ? null : epilogue.Shift + c0;
             bool plain = epilogue.IsBiasOnly;
             for (int co = 0; co < plan.M; co++)
             {
                 T* src = grid + (long)co * ldc - q0;
-                T* dst = output + (long)co * plan.OutHeight * ow;
+                T* dst = output + (long)co * g.OutPlane;
                 T scale = epilogue.Scale == null ? T.One : epilogue.Scale[c0 + co], shift = bias == null ? T.Zero : bias[co];
-                T* residual = epilogue.Residual == null ? null : epilogue.Residual + (output - y) + (long)co * plan.OutHeight * ow;
+                T* residual = epilogue.Residual == null ? null : epilogue.Residual + (output - y) + (long)co * g.OutPlane;
                 // One division per channel, not one per output row.
                 for (int q = q0, oh = q0 / pw, rowStart = oh * pw; q < q1; oh++, rowStart += pw)
                 {

@@ -399,7 +399,6 @@ public class ConvKernelTests
     // blocks) on each vector width the hardware runs, forced through GemmDriver.ForcedIsa.
     public static TheoryData<string, string> ShiftedCases()
     {
-        var data = new TheoryData<string, string>();
         string[] geometries =
         [
             "2,32,12,13,64,3,3,1,1,1,1,1,1,1",  // 64 rows: 8-row AVX-512 kernel; 4×3 blocks with remainders at 256/128 bits
@@ -413,13 +412,7 @@ public class ConvKernelTests
             "2,8,9,13,16,3,3,1,1,1,1,1,1,1",    // 135 grid positions: AVX-512's one-vector last panel, 8-row kernel
             "2,8,9,13,24,3,3,1,1,1,1,1,1,1",    // the same with the 12-row kernel
         ];
-        var widths = new List<string> { nameof(GemmIsa.Vector128) };
-        if (Vector256.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector256));
-        if (Vector512.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector512));
-        foreach (string isa in widths)
-            foreach (string geometry in geometries)
-                data.Add(isa, geometry);
-        return data;
+        return OnEveryWidth(geometries);
     }
 
     // The weight gradient's outer-product tiles against its dot-product blocks (the path before them), on each width:
@@ -695,7 +688,6 @@ public class ConvKernelTests
     // than half the L2 (blocks of rows), on each vector width the hardware runs.
     public static TheoryData<string, string> PhaseCases()
     {
-        var data = new TheoryData<string, string>();
         string[] geometries =
         [
             "1,3,17,19,16,7,7,2,2,3,3,1,1,1",   // ResNet stem: 7×7 stride 2 padding 3, odd sizes, batch 1
@@ -708,13 +700,7 @@ public class ConvKernelTests
             "1,8,20,21,12,3,3,1,1,1,1,1,1,1",   // stride 1, batch 1: panels cut between threads
             "1,256,5,5,64,3,3,1,1,1,1,1,1,1",   // 64×2304 doubles > half the L2 on most machines: row blocks
         ];
-        var widths = new List<string> { nameof(GemmIsa.Vector128) };
-        if (Vector256.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector256));
-        if (Vector512.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector512));
-        foreach (string isa in widths)
-            foreach (string geometry in geometries)
-                data.Add(isa, geometry);
-        return data;
+        return OnEveryWidth(geometries);
     }
 
     [Theory, MemberData(nameof(PhaseCases))]
@@ -762,6 +748,169 @@ public class ConvKernelTests
             ParallelRange.MaxThreads = saved;
             GemmDriver.ForcedIsa = GemmIsa.Auto;
             ShiftedGemmConv.ForcedChunkPanels = 0;
+        }
+    }
+
+    // (isa, geometry) for each vector width the hardware runs, forced through GemmDriver.ForcedIsa.
+    static TheoryData<string, string> OnEveryWidth(string[] geometries)
+    {
+        var data = new TheoryData<string, string>();
+        var widths = new List<string> { nameof(GemmIsa.Vector128) };
+        if (Vector256.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector256));
+        if (Vector512.IsHardwareAccelerated) widths.Add(nameof(GemmIsa.Vector512));
+        foreach (string isa in widths)
+            foreach (string geometry in geometries)
+                data.Add(isa, geometry);
+        return data;
+    }
+
+    // Bands of output rows (the phase images of the forward and the weight-gradient tiles, the input gradient's column
+    // matrix) against whole images, on each vector width: forced bands of 1 to 3 rows (a shorter last band) give the
+    // whole image's bits in every direction, float and double, with the fused epilogue's residual and activation too.
+    public static TheoryData<string, string> BandCases()
+    {
+        string[] geometries =
+        [
+            "9,6,16,16,64,3,3,2,2,1,1,1,1,1",   // YOLOv5's 3×3 stride 2; 64 channels: weight-gradient tiles on every width
+            "9,5,11,21,24,3,3,2,2,1,1,1,1,1",   // odd sizes; tiles at 256/128 bits, dot blocks at 512
+            "9,4,13,12,16,6,6,2,2,2,2,1,1,1",   // YOLOv5 stem: 6×6 stride 2 padding 2, bands reach 2 phase rows further
+            "9,3,9,10,8,3,3,3,3,0,0,1,1,1",     // stride 3 = kernel: every tap its own phase
+            "9,6,9,11,8,3,3,2,3,1,2,2,1,2",     // asymmetric stride, dilation 2, groups
+            "9,8,12,13,16,3,3,1,1,1,1,1,1,1",   // stride 1 (bands only when forced): rows sharing their padding
+            "9,4,9,10,64,5,5,1,1,2,2,1,1,1",    // stride 1, 5×5, tiles
+        ];
+        return OnEveryWidth(geometries);
+    }
+
+    [Theory, MemberData(nameof(BandCases))]
+    public void BandsGiveTheBitsOfWholeImagesOnEveryWidth(string isa, string geometry)
+    {
+        var g = Parse(geometry);
+        GemmDriver.ForcedIsa = Enum.Parse<GemmIsa>(isa);
+        try
+        {
+            AssertBandsKeepBits<float>(g, isa);
+            AssertBandsKeepBits<double>(g, isa);
+        }
+        finally
+        {
+            GemmDriver.ForcedIsa = GemmIsa.Auto;
+            ShiftedGemmConv.ForcedBandRows = Conv2dKernel.ForcedColumnBandRows = 0;
+            ShiftedGemmConv.ForceWholeImage = Conv2dKernel.ForceWholeColumns = false;
+        }
+    }
+
+    // AVX-512's three-vector weight-gradient tiles (48 and 96 channels per group) against four-vector ones: the same sums.
+    [Theory]
+    [InlineData("3,6,16,16,48,3,3,2,2,1,1,1,1,1")]   // YOLOv5's 3×3 stride 2 at width 0.375: one three-vector tile
+    [InlineData("3,5,9,11,96,3,3,1,1,1,1,1,1,1")]    // stride 1, two tiles, 45 taps (a last block of 5)
+    [InlineData("2,4,7,9,192,3,3,1,1,1,1,1,1,2")]    // groups of 96
+    [InlineData("2,4,7,9,136,3,3,1,1,1,1,1,1,1")]    // 136 channels: three three-vector tiles, the last partly empty
+    public void ThreeVectorWeightTilesGiveTheBitsOfFourVectorTiles(string geometry)
+    {
+        if (!Vector512.IsHardwareAccelerated) return;
+        var g = Parse(geometry);
+        Assert.True(ShiftedGemmConv.WeightTilesApply<float>(g, GemmIsa.Vector512));
+        T[] Run<T>(bool four) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            T[] x = Array.ConvertAll(Random(g.InputLength, 1), v => T.CreateTruncating(v)), dy = Array.ConvertAll(Random(g.OutputLength, 4), v => T.CreateTruncating(v));
+            var dw = new T[g.WeightLength];
+            ShiftedGemmConv.ForceFourVectorTiles = four;
+            try { Conv2dKernel.BackwardWeight<T>(g, x, dy, dw); }
+            finally { ShiftedGemmConv.ForceFourVectorTiles = false; }
+            return dw;
+        }
+        Assert.True(Run<float>(true).AsSpan().SequenceEqual(Run<float>(false)), "float: three-vector tiles differ from four-vector ones");
+        Assert.True(Run<double>(true).AsSpan().SequenceEqual(Run<double>(false)), "double: three-vector tiles differ from four-vector ones");
+        Close(NaiveGradWeight(g, Random(g.InputLength, 1), Random(g.OutputLength, 4)), Run<double>(false), 1e-10, "three-vector tiles");
+    }
+
+    // The weight gradient cut by input channels (items) against the batch's chunks, on each width: forced onto small
+    // weights, 9 images (5 chunks of 2 and 1), strides, groups, bands; float and double.
+    [Theory, MemberData(nameof(BandCases))]
+    public void WeightItemsGiveTheBitsOfChunksOnEveryWidth(string isa, string geometry)
+    {
+        var g = Parse(geometry);
+        GemmDriver.ForcedIsa = Enum.Parse<GemmIsa>(isa);
+        try
+        {
+            foreach (int bands in new[] { 0, 2 })
+            {
+                ShiftedGemmConv.ForcedBandRows = bands;
+                AssertItemsKeepBits<float>(g, isa);
+                AssertItemsKeepBits<double>(g, isa);
+            }
+        }
+        finally
+        {
+            GemmDriver.ForcedIsa = GemmIsa.Auto;
+            ShiftedGemmConv.ForcedBandRows = 0;
+            ShiftedGemmConv.ForceWeightItems = ShiftedGemmConv.ForceWeightChunks = false;
+        }
+    }
+
+    static void AssertItemsKeepBits<T>(Conv2dGeometry g, string label) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        T[] x = Array.ConvertAll(Random(g.InputLength, 1), v => T.CreateTruncating(v)), dy = Array.ConvertAll(Random(g.OutputLength, 4), v => T.CreateTruncating(v));
+        T[] Run(bool items)
+        {
+            var dw = new T[g.WeightLength];
+            Array.Fill(dw, T.NaN);
+            ShiftedGemmConv.ForceWeightItems = items;
+            ShiftedGemmConv.ForceWeightChunks = !items;
+            Conv2dKernel.BackwardWeight<T>(g, x, dy, dw);
+            return dw;
+        }
+        T[] chunks = Run(false), items = Run(true);
+        for (int i = 0; i < chunks.Length; i++)
+            Assert.True(chunks[i].Equals(items[i]), $"{label} {typeof(T).Name}: weight gradient by items differs at {i}: {items[i]} vs chunks {chunks[i]}");
+    }
+
+    // YOLOv5's first 3×3 stride-2 conv at 256² (24 → 48 channels, 128² in), 4 images on one thread: bands sized by the L2.
+    [Fact]
+    public void BandsSizedByTheCacheGiveTheBitsOfWholeImages()
+    {
+        var g = Parse("4,24,128,128,48,3,3,2,2,1,1,1,1,1");
+        int saved = ParallelRange.MaxThreads;
+        try
+        {
+            ParallelRange.MaxThreads = 1;
+            AssertBandsKeepBits<float>(g, "natural", forced: [0]);
+        }
+        finally
+        {
+            ParallelRange.MaxThreads = saved;
+            ShiftedGemmConv.ForceWholeImage = Conv2dKernel.ForceWholeColumns = false;
+        }
+    }
+
+    static void AssertBandsKeepBits<T>(Conv2dGeometry g, string label, int[]? forced = null) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        T[] Values(int length, int seed) => Array.ConvertAll(Random(length, seed), v => T.CreateTruncating(v));
+        T[] x = Values(g.InputLength, 1), w = Values(g.WeightLength, 2), dy = Values(g.OutputLength, 4);
+        T[] scale = Values(g.OutChannels, 5), shift = Values(g.OutChannels, 6), residual = Values(g.OutputLength, 7);
+        T[][] Run()
+        {
+            var y = new T[g.OutputLength]; var fused = new T[g.OutputLength]; var dx = new T[g.InputLength]; var dw = new T[g.WeightLength];
+            Conv2dKernel.Forward<T>(g, x, w, shift, y);
+            Conv2dKernel.ForwardFused<T>(g, x, w, scale, shift, ConvActivation.Silu, fused, residual);
+            Conv2dKernel.BackwardInput<T>(g, dy, w, dx);
+            Conv2dKernel.BackwardWeight<T>(g, x, dy, dw);
+            return [y, fused, dx, dw];
+        }
+        ShiftedGemmConv.ForceWholeImage = Conv2dKernel.ForceWholeColumns = true;
+        T[][] whole = Run();
+        ShiftedGemmConv.ForceWholeImage = Conv2dKernel.ForceWholeColumns = false;
+        string[] names = ["forward", "fused forward", "input gradient", "weight gradient"];
+        foreach (int rows in forced ?? [1, 2, 3])
+        {
+            ShiftedGemmConv.ForcedBandRows = Conv2dKernel.ForcedColumnBandRows = rows;
+            T[][] banded = Run();
+            ShiftedGemmConv.ForcedBandRows = Conv2dKernel.ForcedColumnBandRows = 0;
+            for (int k = 0; k < whole.Length; k++)
+                for (int i = 0; i < whole[k].Length; i++)
+                    Assert.True(whole[k][i].Equals(banded[k][i]) || T.IsNaN(whole[k][i]) && T.IsNaN(banded[k][i]),
+                        $"{label} {typeof(T).Name}: {names[k]} in bands of {rows} rows differs at {i}: {banded[k][i]} vs whole {whole[k][i]}");
         }
     }
 
