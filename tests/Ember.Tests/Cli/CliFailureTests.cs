@@ -139,6 +139,10 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["predict weights truncated"] = new(f => ["predict", Edit(f, "predict-cut", run => Truncate(Path.Combine(run, "best", "model.safetensors"))), "--index", "0"], ExitCodes.Checkpoint, "model.safetensors"),
         ["predict last checkpoint.json empty"] = new(f => ["predict", Edit(f, "predict-json", run => File.WriteAllBytes(Path.Combine(run, "last", "checkpoint.json"), [])), "--checkpoint", "last", "--index", "0"], ExitCodes.Checkpoint, "checkpoint.json"),
         ["export weights damaged"] = new(f => ["export", Edit(f, "export-flip", run => Flip(Path.Combine(run, "best", "model.safetensors"))), "--format", "onnx", "--output", Path.Combine(f.Root, "new-runs", "flip.onnx")], ExitCodes.Checkpoint, "damaged"),
+        ["eval weights of another architecture"] = new(f => ["eval", Edit(f, "arch-eval", OtherArchitecture)], ExitCodes.Checkpoint, "from checkpoint, the shape in current model is [10"),
+        ["predict weights of another architecture"] = new(f => ["predict", Edit(f, "arch-predict", OtherArchitecture), "--index", "0"], ExitCodes.Checkpoint, "size mismatch for "),
+        ["export weights of another architecture"] = new(f => ["export", Edit(f, "arch-export", OtherArchitecture), "--format", "safetensors", "--output", Path.Combine(f.Root, "new-runs", "arch.safetensors")],
+            ExitCodes.Checkpoint, "size mismatch for "),
         ["export with no best checkpoint"] = new(f => ["export", Edit(f, "nobest-export", run => Directory.Delete(Path.Combine(run, "best"), true)), "--format", "safetensors"], ExitCodes.Checkpoint, "--checkpoint last"),
 
         // the file system (exit 5)
@@ -183,6 +187,14 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         var copy = f.Copy(name);
         damage(copy);
         return copy;
+    }
+
+    // best/ holding a 5-class mlp's weights, recorded as an mlp with matching SHA-256s: not the 10-class model args.yaml rebuilds
+    static void OtherArchitecture(string run)
+    {
+        var best = Path.Combine(run, "best");
+        Directory.Delete(best, true);
+        Ember.Training.Checkpoint.Save(best, Ember.Models.ModelZoo.Create("mlp", 5, 1), new Ember.Training.CheckpointState { Metadata = new() { ["model"] = "mlp" } });
     }
 
     static string Fifo(CliFailureFixture f)
