@@ -96,10 +96,11 @@ public static class TrainJob
         TrainConfig? recorded = null;
         if (resumeFolder is not null)
         {
-            RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Classification, () => Finished(resumeFolder, resumeOverrides ?? new Dictionary<string, string?>()));
+            var overrides = resumeOverrides ?? new Dictionary<string, string?>();
+            RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Classification, () => Finished(resumeFolder, overrides));
             var args = Path.Combine(resumeFolder, "args.yaml");
             recorded = ConfigValidator.Validate(ConfigLoader.Load(args));
-            config = ResumeConfig(args, recorded, resumeOverrides ?? new Dictionary<string, string?>());
+            config = ResumeConfig(args, recorded, overrides);
             if (distributed) config = WithWorldSize(config, world, explicitNproc: resumeOverrides?.ContainsKey("nproc") == true);
             else CheckOneProcess(config);
             resumeState = Checkpoint.ReadState(Path.Combine(resumeFolder, "last"));
