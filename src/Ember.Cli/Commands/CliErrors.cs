@@ -117,7 +117,7 @@ public static class CliErrors
         var shown = string.Join("; ", lines.Take(3).Select(l => l.Length > 300 ? l[..300] + "…" : l));
         var more = lines.Length > 3 ? $" (and {lines.Length - 3} more)" : "";
         var hint = e.Message.Contains(StateDictMismatch, StringComparison.Ordinal)
-            ? "; the checkpoint does not hold the model that the run's args.yaml names (was args.yaml edited, or the folder copied from another run?)"
+            ? "; the checkpoint does not hold the model that the run's args.yaml (for --weights: the checkpoint's own checkpoint.json) describes; was one of them edited, or copied from another run?"
             : MissingCheckpoint(e);
         return shown + more + hint;
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.Globalization;
 
 namespace Ember.Cli.Commands;
 
@@ -31,7 +32,24 @@ public static class EmberCommand
         root.Subcommands.Add(Detect.DetectCommand.Create());
         root.Subcommands.Add(AnchorsCommand.Create());
         root.Subcommands.Add(Forecast.ForecastCommand.Create());
+        RequireFiniteNumbers(root);
         return (root, verbose);
+    }
+
+    // System.CommandLine reads a number option as double.Parse does: "1,5" as 15 (',' a thousands separator) and "1e400"
+    // as +Inf. Every number option takes a finite number with '.' as its decimal point, as config values do
+    // (KeyValueBinder.Parse); a token it cannot read at all keeps System.CommandLine's own error.
+    static void RequireFiniteNumbers(Command command)
+    {
+        foreach (var option in command.Options.Where(o => (Nullable.GetUnderlyingType(o.ValueType) ?? o.ValueType) == typeof(double)))
+            option.Validators.Add(result =>
+            {
+                foreach (var token in result.Tokens)
+                    if (double.TryParse(token.Value, CultureInfo.InvariantCulture, out _)
+                        && !(double.TryParse(token.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value)))
+                        result.AddError($"{option.Name} expects a finite number with '.' as its decimal point, got '{token.Value}'");
+            });
+        foreach (var subcommand in command.Subcommands) RequireFiniteNumbers(subcommand);
     }
 
     // "Unrecognized command or argument '--epoch'" → " Did you mean --epochs?" when an option or subcommand is that close.
@@ -80,7 +98,9 @@ public static class EmberCommand
             {
                 var command = parse.CommandResult.Command;
                 foreach (var e in parse.Errors) CliErrors.Error.WriteLine($"ember: {e.Message}{Suggest(command, e.Message)}");
-                CliErrors.Error.WriteLine($"ember: see `{(command == root ? "ember" : "ember " + command.Name)} --help` for the options");
+                // the whole path: `ember detect val --help`, not `ember val --help`
+                var path = string.Join(' ', Ancestors(command).Reverse().Select(c => c.Name).Append(command.Name));
+                CliErrors.Error.WriteLine($"ember: see `{path} --help` for the options");
                 return ExitCodes.Usage;
             }
             CliErrors.Verbose = parse.GetValue(verbose);

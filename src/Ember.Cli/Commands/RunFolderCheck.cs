@@ -30,9 +30,14 @@ public static class RunFolderCheck
         [RunFolderKind.DetectionDataSet] = new("a detection data set", "ember detect make-data", null, "data.yaml"),
     };
 
-    // The settings files of the study commands (their runs' args.yaml hold the train keys).
-    static readonly IReadOnlySet<string> EvolveArgs = new HashSet<string> { "generations", "seed", "fitness", "parent", "time_budget" };
-    static readonly IReadOnlySet<string> AblateArgs = new HashSet<string> { "study" };
+    // The keys a study command's args.yaml may hold: the names of its options and arguments, taken from the command
+    // itself so that a new option is known here too (the study's runs hold the train keys in their own args.yaml).
+    static readonly Lazy<IReadOnlySet<string>> EvolveArgs = new(() => SettingNames(EvolveCommand.Create()));
+    static readonly Lazy<IReadOnlySet<string>> AblateArgs = new(() => SettingNames(AblateCommand.Create()));
+
+    static IReadOnlySet<string> SettingNames(System.CommandLine.Command command)
+        => command.Options.Select(o => o.Name).Concat(command.Arguments.Select(a => a.Name))
+            .Select(name => name.TrimStart('-').Replace('-', '_').ToLowerInvariant()).ToHashSet();
 
     /// <summary>What <paramref name="path"/> holds, from its files; reads at most one small args.yaml or marker.</summary>
     public static RunFolderKind Identify(string path)
@@ -60,12 +65,33 @@ public static class RunFolderCheck
     /// Refuses, before anything is read, a <paramref name="folder"/> given to --resume that is not an <paramref name="expected"/>
     /// folder; the message says what it is and which command resumes it. A folder whose args.yaml cannot be read passes:
     /// the command's own reader names the file and line. A folder that cannot be written (a read-only mount) is refused
-    /// too, before an epoch is trained that could not be saved.
+    /// too, before an epoch is trained that could not be saved — unless <paramref name="finished"/>, asked only then, says
+    /// that the run has nothing left to do: resuming it writes nothing and only says so, as it does in a writable folder.
     /// </summary>
-    public static void ForResume(string folder, RunFolderKind expected)
+    public static void ForResume(string folder, RunFolderKind expected, Func<bool>? finished = null)
     {
         Check(folder, expected, "--resume", Kinds[expected].Command + " --resume");
-        Writable(folder, $"{Kinds[expected].Command} --resume writes its checkpoints and results there; copy the folder somewhere writable (cp -r) and resume the copy");
+        try { Writable(folder, $"{Kinds[expected].Command} --resume writes its checkpoints and results there; copy the folder somewhere writable (cp -r) and resume the copy"); }
+        catch (IOException) when (NothingToWrite(finished)) { }
+    }
+
+    /// <summary>
+    /// Whether the run in <paramref name="folder"/> has trained <paramref name="epochs"/> epochs, as its last/ checkpoint
+    /// records (read and verified, no tensor loaded).
+    /// </summary>
+    public static bool Finished(string folder, int epochs) => Finished(Checkpoint.ReadState(Path.Combine(folder, "last")), epochs);
+
+    /// <summary>Whether a run whose last/ checkpoint holds <paramref name="state"/> has trained <paramref name="epochs"/> epochs.</summary>
+    public static bool Finished(CheckpointState state, int epochs) => state.EpochComplete && state.Epoch >= epochs;
+
+    // Anything that keeps the question from being answered (a damaged args.yaml or checkpoint) counts as "no": the write
+    // refusal stands, and the command's own readers name the damage once the folder is copied somewhere writable.
+    static bool NothingToWrite(Func<bool>? finished)
+    {
+        if (finished is null) return false;
+        try { return finished(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or FormatException or ConfigException
+            or ArgumentException or YamlDotNet.Core.YamlException) { return false; }
     }
 
     /// <summary>
@@ -88,17 +114,41 @@ public static class RunFolderCheck
     public static void ForRun(string folder, RunFolderKind expected, string command)
         => Check(folder, expected, command, command);
 
+    const string WeightsTakes = "--weights takes a checkpoint folder, best/ or last/ of an `ember detect train` run";
+
     /// <summary>
-    /// Refuses a run folder (or another kind of folder) given as --weights where a detection checkpoint folder belongs;
-    /// a <see cref="CheckpointException"/> (exit 4) as for the other --weights problems.
+    /// Refuses what is not a checkpoint folder where --weights wants a detection checkpoint: a file, an empty folder, a
+    /// run folder (or another kind of folder); a <see cref="CheckpointException"/> (exit 4) as for the other --weights
+    /// problems, saying what was found and what --weights takes. A path that is not there passes: a save cut between its
+    /// two renames left the checkpoint beside it, which <see cref="Checkpoint"/> reads (else see <see cref="MissingWeights"/>).
     /// </summary>
     public static void ForWeights(string weights)
     {
         var kind = Identify(weights);
-        if (kind == RunFolderKind.Detection)
-            throw new CheckpointException(weights, $"is a detection run folder; --weights takes one of its checkpoint folders: {Path.Combine(weights, "best")} (or last)");
-        if (Kinds.ContainsKey(kind))
-            throw new CheckpointException(weights, $"is {Named(kind)}, not a detection checkpoint; --weights takes best/ or last/ of an `ember detect train` run{ReadHint(kind, weights)}");
+        switch (kind)
+        {
+            case RunFolderKind.File:
+                throw new CheckpointException(weights, $"is a file; {WeightsTakes} (it holds {Checkpoint.JsonFile} and {Checkpoint.ModelFile})");
+            case RunFolderKind.Empty:
+                throw new CheckpointException(weights, $"is an empty folder, not a checkpoint; {WeightsTakes}");
+            case RunFolderKind.Detection:
+                throw new CheckpointException(weights, $"is a detection run folder; --weights takes one of its checkpoint folders: {Path.Combine(weights, "best")} (or last)");
+            case var _ when Kinds.ContainsKey(kind):
+                throw new CheckpointException(weights, $"is {Named(kind)}, not a detection checkpoint; --weights takes best/ or last/ of an `ember detect train` run{ReadHint(kind, weights)}");
+        }
+    }
+
+    /// <summary>
+    /// The error for --weights <paramref name="weights"/> that is not there (nor a checkpoint a cut save left beside it),
+    /// worded as a missing path; for RUN/best of a detection run that stopped before an epoch completed, it names RUN/last.
+    /// </summary>
+    public static CheckpointException MissingWeights(string weights)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(weights));
+        var run = Path.GetDirectoryName(full);
+        var last = run is not null && Path.GetFileName(full) == "best" && Identify(run) == RunFolderKind.Detection && Directory.Exists(Path.Combine(run, "last"))
+            ? $"; {run} has no best/ yet (no epoch completed): use --weights {Path.Combine(run, "last")}" : "";
+        return new CheckpointException(weights, $": no such file or folder; {WeightsTakes}{last}");
     }
 
     static void Check(string folder, RunFolderKind expected, string taker, string usage)
@@ -205,7 +255,7 @@ public static class RunFolderCheck
         var fits = new (RunFolderKind Kind, IEnumerable<string> Keys)[]
         {
             (RunFolderKind.Classification, ConfigLoader.Keys.Keys), (RunFolderKind.Detection, DetectConfig.Keys.Keys),
-            (RunFolderKind.Forecast, ForecastConfig.Keys.Keys), (RunFolderKind.Evolve, EvolveArgs), (RunFolderKind.Ablation, AblateArgs),
+            (RunFolderKind.Forecast, ForecastConfig.Keys.Keys), (RunFolderKind.Evolve, EvolveArgs.Value), (RunFolderKind.Ablation, AblateArgs.Value),
         }.Where(c => keys.Count > 0 && keys.IsSubsetOf(c.Keys)).ToList();
         return fits.Count == 1 ? fits[0].Kind : RunFolderKind.Unrecognized;
     }

@@ -72,9 +72,16 @@ public static class TrainJob
     internal static int Processes(TrainConfig config, string? resumeFolder, IReadOnlyDictionary<string, string?> resumeOverrides)
     {
         if (resumeFolder is null) return config.Nproc;
-        RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Classification);
+        RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Classification, () => Finished(resumeFolder, resumeOverrides));
         var args = Path.Combine(resumeFolder, "args.yaml");
         return ResumeConfig(args, ConfigValidator.Validate(ConfigLoader.Load(args)), resumeOverrides).Nproc;
+    }
+
+    // Whether resuming only finds the run done (last/ completed the epochs asked for): it then writes nothing.
+    static bool Finished(string resumeFolder, IReadOnlyDictionary<string, string?> resumeOverrides)
+    {
+        var args = Path.Combine(resumeFolder, "args.yaml");
+        return RunFolderCheck.Finished(resumeFolder, ResumeConfig(args, ConfigValidator.Validate(ConfigLoader.Load(args)), resumeOverrides).Epochs);
     }
 
     // One rank of a run (rank 0 of 1 without MPI). Rank 0 alone writes the run folder; every rank trains on its shard.
@@ -89,10 +96,11 @@ public static class TrainJob
         TrainConfig? recorded = null;
         if (resumeFolder is not null)
         {
-            RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Classification);
+            var overrides = resumeOverrides ?? new Dictionary<string, string?>();
+            RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Classification, () => Finished(resumeFolder, overrides));
             var args = Path.Combine(resumeFolder, "args.yaml");
             recorded = ConfigValidator.Validate(ConfigLoader.Load(args));
-            config = ResumeConfig(args, recorded, resumeOverrides ?? new Dictionary<string, string?>());
+            config = ResumeConfig(args, recorded, overrides);
             if (distributed) config = WithWorldSize(config, world, explicitNproc: resumeOverrides?.ContainsKey("nproc") == true);
             else CheckOneProcess(config);
             resumeState = Checkpoint.ReadState(Path.Combine(resumeFolder, "last"));
@@ -249,14 +257,15 @@ public static class TrainJob
             trainer.Restore(loaded);
             startEpoch = loaded.EpochComplete ? loaded.Epoch + 1 : loaded.Epoch;
             skip = loaded.EpochComplete ? 0 : loaded.BatchesDone;
+            if (lead) Console.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
+            // a finished run is left as it is (its folder may be read-only: ForResume let it through for this)
+            if (startEpoch > config.Epochs) { if (lead) Console.WriteLine($"{runDir} already finished its {config.Epochs} epochs"); return 0; }
             if (recorded is not null && recorded != config && lead)
             {
                 AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), ConfigLoader.ToYaml(config));
                 if (config.Epochs != recorded.Epochs && config.Schedule is "onecycle" or "cosine" or "step")
                     Console.WriteLine($"note: the {config.Schedule} schedule is recomputed for {config.Epochs} epochs; its learning rate continues from step {loaded.GlobalStep} of the longer curve");
             }
-            if (lead) Console.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
-            if (startEpoch > config.Epochs) { if (lead) Console.WriteLine($"{runDir} already finished its {config.Epochs} epochs"); return 0; }
         }
 
         if (lead) WriteHeader(config, model, runDir, trainSet.Count, testSet.Count, reporter.Plain);

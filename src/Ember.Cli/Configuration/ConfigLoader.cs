@@ -37,28 +37,10 @@ public static class ConfigLoader
             var key = rawKey.Replace('-', '_').ToLowerInvariant();
             if (!Keys.TryGetValue(key, out var property))
                 throw new ConfigException($"{source}: unknown key '{rawKey}'; did you mean '{Closest(key)}'? Valid keys: {string.Join(", ", Keys.Keys)}");
-            property.SetValue(copy, Convert(value, property.PropertyType, rawKey, source));
+            property.SetValue(copy, KeyValueBinder.Parse(value, property, rawKey, source));
         }
         return copy;
     }
-
-    static object? Convert(string? value, Type type, string key, string source)
-    {
-        var target = Nullable.GetUnderlyingType(type) ?? type;
-        if (value is null) return type == target && target.IsValueType ? Activator.CreateInstance(target) : null;
-        try
-        {
-            if (target == typeof(string)) return value;
-            if (target == typeof(bool)) return value.ToLowerInvariant() switch { "true" or "yes" or "1" or "on" => true, "false" or "no" or "0" or "off" => false, _ => throw new FormatException() };
-            return System.Convert.ChangeType(value, target, CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
-        {
-            throw new ConfigException($"{source}: key '{key}' expects {FriendlyType(target)}, got '{value}'");
-        }
-    }
-
-    static string FriendlyType(Type t) => t == typeof(int) || t == typeof(long) ? "an integer" : t == typeof(double) ? "a number" : t == typeof(bool) ? "true or false" : "a string";
 
     /// <summary>The valid key closest to <paramref name="key"/> by edit distance.</summary>
     public static string Closest(string key) => Keys.Keys.MinBy(k => Distance(k, key))!;

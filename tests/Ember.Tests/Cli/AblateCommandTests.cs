@@ -64,7 +64,7 @@ public class AblateCommandTests
     [InlineData("baseline: {model: mlp}\ncomponents:\n  ema: {ema: 0.9}\nmetrics: [top1, val_los]\n", "unknown metric 'val_los'; did you mean 'val_loss'?")]
     [InlineData("baseline: {model: mlp}\ncomponents:\n  ema: {ema: 0.9}\ndesign: leave_one\n", "unknown design 'leave_one'; did you mean 'leave_one_out'?")]
     [InlineData("baseline: {model: mlp}\ncomponents:\n  ls: {label_smoothing: 1.5}\n", "variant A+ls: label_smoothing must be in [0, 1), got 1.5")]
-    [InlineData("baseline: {model: mlp}\ncomponents:\n  ema: {ema: high}\n", "component 'ema': key 'ema' expects a number, got 'high'")]
+    [InlineData("baseline: {model: mlp}\ncomponents:\n  ema: {ema: high}\n", "component 'ema': key 'ema' expects a finite number, got 'high'")]
     [InlineData("baseline: {model: mlp}\ncomponents:\n  s: {seed: 3}\n", "'seed' cannot be a component")]
     [InlineData("baseline: {model: mlp}\ncomponents:\n  ema: {ema: 0.9}\nseeds: [1, 1]\n", "'seeds' must be distinct")]
     [InlineData("baseline: {model: mlp}\n", "'components' is required")]

@@ -79,6 +79,10 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["boolean flag with a word"] = new(f => ["train", "--augment", "maybe", "--project", P(f)], ExitCodes.Usage, "'augment' expects true or false"),
         ["unknown option"] = new(f => ["train", "--learning-rate", "0.1", "--project", P(f)], ExitCodes.Usage, "--learning-rate"),
         ["option without value"] = new(f => ["train", "--epochs"], ExitCodes.Usage, "--epochs"),
+        ["number option with a comma"] = new(f => ["gradient-flow", "--recurrent", "--lr", "1,5", "--project", P(f)], ExitCodes.Usage, "--lr expects a finite number with '.' as its decimal point, got '1,5'"),
+        ["number option infinite"] = new(f => ["lora-transfer", "--lora-lr", "1e400", "--project", P(f)], ExitCodes.Usage, "--lora-lr expects a finite number with '.' as its decimal point, got '1e400'"),
+        ["number option NaN"] = new(f => ["anchors", "data.yaml", "--threshold", "NaN"], ExitCodes.Usage, "--threshold expects a finite number with '.' as its decimal point, got 'NaN'"),
+        ["option typo of a nested command"] = new(f => ["detect", "val", "--weigths", "x"], ExitCodes.Usage, "ember: see `ember detect val --help` for the options"),
         ["unknown command"] = new(f => ["trian"], ExitCodes.Usage, "'trian'. Did you mean train?"),
         ["option typo"] = new(f => ["train", "--epoch", "2", "--project", P(f)], ExitCodes.Usage, "'--epoch'. Did you mean --epochs?"),
         ["profile unknown model"] = new(f => ["profile", "--model", "nope"], ExitCodes.Usage, "unknown model 'nope'"),
@@ -139,6 +143,10 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["predict weights truncated"] = new(f => ["predict", Edit(f, "predict-cut", run => Truncate(Path.Combine(run, "best", "model.safetensors"))), "--index", "0"], ExitCodes.Checkpoint, "model.safetensors"),
         ["predict last checkpoint.json empty"] = new(f => ["predict", Edit(f, "predict-json", run => File.WriteAllBytes(Path.Combine(run, "last", "checkpoint.json"), [])), "--checkpoint", "last", "--index", "0"], ExitCodes.Checkpoint, "checkpoint.json"),
         ["export weights damaged"] = new(f => ["export", Edit(f, "export-flip", run => Flip(Path.Combine(run, "best", "model.safetensors"))), "--format", "onnx", "--output", Path.Combine(f.Root, "new-runs", "flip.onnx")], ExitCodes.Checkpoint, "damaged"),
+        ["eval weights of another architecture"] = new(f => ["eval", Edit(f, "arch-eval", OtherArchitecture)], ExitCodes.Checkpoint, "from checkpoint, the shape in current model is [10"),
+        ["predict weights of another architecture"] = new(f => ["predict", Edit(f, "arch-predict", OtherArchitecture), "--index", "0"], ExitCodes.Checkpoint, "size mismatch for "),
+        ["export weights of another architecture"] = new(f => ["export", Edit(f, "arch-export", OtherArchitecture), "--format", "safetensors", "--output", Path.Combine(f.Root, "new-runs", "arch.safetensors")],
+            ExitCodes.Checkpoint, "size mismatch for "),
         ["export with no best checkpoint"] = new(f => ["export", Edit(f, "nobest-export", run => Directory.Delete(Path.Combine(run, "best"), true)), "--format", "safetensors"], ExitCodes.Checkpoint, "--checkpoint last"),
 
         // the file system (exit 5)
@@ -183,6 +191,14 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         var copy = f.Copy(name);
         damage(copy);
         return copy;
+    }
+
+    // best/ holding a 5-class mlp's weights, recorded as an mlp with matching SHA-256s: not the 10-class model args.yaml rebuilds
+    static void OtherArchitecture(string run)
+    {
+        var best = Path.Combine(run, "best");
+        Directory.Delete(best, true);
+        Ember.Training.Checkpoint.Save(best, Ember.Models.ModelZoo.Create("mlp", 5, 1), new Ember.Training.CheckpointState { Metadata = new() { ["model"] = "mlp" } });
     }
 
     static string Fifo(CliFailureFixture f)

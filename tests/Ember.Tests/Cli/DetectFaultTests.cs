@@ -428,6 +428,24 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
         ["resume with args.yaml garbage"] = new(f => ["detect", "train", "--resume", Damaged(f, "resume-args", "args.yaml", p => File.WriteAllText(p, "img: [64\n"), "."), "--epochs", "4"], ExitCodes.Usage, "args.yaml"),
         ["resume with args.yaml missing"] = new(f => ["detect", "train", "--resume", Damaged(f, "resume-noargs", "args.yaml", File.Delete, "."), "--epochs", "4"], ExitCodes.Data, "args.yaml"),
 
+        // --weights given what is not a detection checkpoint, or weights it cannot use (exit 4), saying what it found
+        ["val weights folder missing"] = new(f => ["detect", "val", "--weights", Path.Combine(f.Root, "no-run", "best")], ExitCodes.Checkpoint,
+            "no-run/best: no such file or folder; --weights takes a checkpoint folder, best/ or last/ of an `ember detect train` run"),
+        ["val weights best of a run that has only last"] = new(f => ["detect", "val", "--weights", Path.Combine(Damaged(f, "val-nobest", "best", p => Directory.Delete(p, true), "."), "best")],
+            ExitCodes.Checkpoint, "val-nobest/exp1 has no best/ yet (no epoch completed): use --weights "),
+        ["val weights empty folder"] = new(f => ["detect", "val", "--weights", Directory.CreateDirectory(Path.Combine(f.Root, "empty-weights")).FullName], ExitCodes.Checkpoint,
+            "empty-weights is an empty folder, not a checkpoint; --weights takes a checkpoint folder"),
+        ["val weights a classification checkpoint"] = new(f => ["detect", "val", "--weights", ClassificationBest(f)], ExitCodes.Checkpoint,
+            "best/checkpoint.json is not a detection checkpoint (its metadata names no YOLOv5 size and classes)"),
+        ["val weights of another model size"] = new(f => ["detect", "val", "--weights", Path.Combine(Damaged(f, "val-size", "checkpoint.json", OtherSize), "best")], ExitCodes.Checkpoint,
+            "from checkpoint, the shape in current model is ["),
+        ["val weights NaN"] = new(f => ["detect", "val", "--weights", Path.Combine(Damaged(f, "val-nan", ".", NanWeights, "."), "best")], ExitCodes.Checkpoint,
+            "best/model.safetensors: tensor '"),
+        ["predict weights NaN"] = new(f => ["detect", "predict", "--weights", Path.Combine(Damaged(f, "pred-nan", ".", NanWeights, "."), "best"), "--source", Images(f), "--project", New(f, "pred-nan")],
+            ExitCodes.Checkpoint, "non-finite values (NaN or ±Inf)"),
+        ["export weights NaN"] = new(f => ["export", Damaged(f, "export-nan", ".", NanWeights, "."), "--format", "onnx", "--output", Path.Combine(f.Root, "new", "nan.onnx")], ExitCodes.Checkpoint,
+            "non-finite values (NaN or ±Inf)"),
+
         // --weights or --resume given a file where a checkpoint or run folder belongs (exit 4 and 3)
         ["val weights is a file"] = new(f => ["detect", "val", "--weights", Path.Combine(Best(f), Checkpoint.ModelFile)], ExitCodes.Checkpoint, "model.safetensors is a file; --weights takes a checkpoint folder"),
         ["predict weights is a truncated file"] = new(f => ["detect", "predict", "--weights", TruncatedWeightsFile(f), "--source", Images(f), "--project", New(f, "pred-file")], ExitCodes.Checkpoint, "cut.safetensors is a file"),
@@ -461,6 +479,38 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
             change(root);
         }
         return Path.Combine(root, "data.yaml");
+    }
+
+    /// <summary>best/ of a tiny `ember train` run (a classification checkpoint), made once.</summary>
+    static string ClassificationBest(DetectFaultFixture f)
+    {
+        var run = Path.Combine(f.Root, "classification", "exp1");
+        if (!Directory.Exists(run))
+        {
+            var tiny = ExportCommandTests.TinyRun("mlp");
+            TestFolders.Copy(tiny, run);
+            Directory.Delete(Path.GetDirectoryName(tiny)!, true);
+        }
+        return Path.Combine(run, "best");
+    }
+
+    /// <summary>checkpoint.json claiming the weights are YOLOv5s's (they are YOLOv5n's): the recorded SHA-256s still hold.</summary>
+    static void OtherSize(string json)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))!;
+        Assert.Equal("n", (string?)node["Metadata"]![DetectJob.ModelKey]);
+        node["Metadata"]![DetectJob.ModelKey] = "s";
+        File.WriteAllText(json, node.ToJsonString());
+    }
+
+    /// <summary>best/ saved again with one tensor of NaN (a run that diverged): every SHA-256 matches.</summary>
+    static void NanWeights(string run)
+    {
+        var best = Path.Combine(run, "best");
+        var (model, _) = DetectJob.LoadDetector(best);
+        var name = model.StateDict().Keys.First();
+        using (Torch.NoGrad()) model.StateDict()[name].FillInPlace(double.NaN);
+        Checkpoint.Save(best, model, Checkpoint.ReadState(best));
     }
 
     /// <summary>The run's best weights, cut in half, alone in a file (not a checkpoint folder).</summary>

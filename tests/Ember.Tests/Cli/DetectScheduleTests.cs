@@ -142,7 +142,7 @@ public class DetectScheduleTests
     [InlineData(new[] { "--lrf", "0" }, "lrf (the final lr as a fraction of lr) must be in (0, 1], got 0")]
     [InlineData(new[] { "--lrf", "1.5" }, "lrf (the final lr as a fraction of lr) must be in (0, 1], got 1.5")]
     [InlineData(new[] { "--lrf=-0.01" }, "lrf (the final lr as a fraction of lr) must be in (0, 1], got -0.01")]
-    [InlineData(new[] { "--lrf", "x" }, "key 'lrf' expects a number, got 'x'")]
+    [InlineData(new[] { "--lrf", "x" }, "key 'lrf' expects a finite number, got 'x'")]
     [InlineData(new[] { "--lrf", "0.01", "--schedule", "none" }, "lrf 0.01 needs a schedule to end with (cosine, linear or onecycle); schedule none keeps lr constant")]
     [InlineData(new[] { "--close-mosaic=-1" }, "close_mosaic (the last epochs trained without mosaic) must be between 0 and epochs (30), got -1")]
     [InlineData(new[] { "--close-mosaic", "11", "--epochs", "10" }, "close_mosaic (the last epochs trained without mosaic) must be between 0 and epochs (10), got 11")]

@@ -121,9 +121,30 @@ public class ForecastDamageTests(ForecastDamageFixture fx) : IClassFixture<Forec
         ["checkpoint.json garbage"] = (run => File.WriteAllText(Path.Combine(run, "best", "checkpoint.json"), "{\"Epoch\": "), "best/checkpoint.json", "is damaged"),
         ["checkpoint.json truncated"] = (run => TestFolders.Truncate(Path.Combine(run, "best", "checkpoint.json")), "best/checkpoint.json", "is damaged"),
         ["checkpoint.json missing"] = (run => File.Delete(Path.Combine(run, "best", "checkpoint.json")), "best", "has no checkpoint.json"),
+        // saved again with a NaN tensor (a diverged run): every SHA-256 matches; --allow-non-finite loads it (below)
+        ["weights NaN"] = (NanWeights, "best/model.safetensors", "non-finite values (NaN or ±Inf)"),
         // best/ and last/ both gone: nothing to load
         ["no checkpoint at all"] = (run => { Directory.Delete(Path.Combine(run, "best"), true); Directory.Delete(Path.Combine(run, "last"), true); }, "last", "not found"),
     };
+
+    static void NanWeights(string run)
+    {
+        var best = Path.Combine(run, "best");
+        var model = ForecastJob.BuildModel(ForecastConfig.Load(Path.Combine(run, "args.yaml")));
+        Checkpoint.LoadForInference(best, model);
+        var name = model.StateDict().Keys.First();
+        using (Torch.NoGrad()) model.StateDict()[name].FillInPlace(double.NaN);
+        Checkpoint.Save(best, model, Checkpoint.ReadState(best));
+    }
+
+    [Fact]
+    public void Non_finite_weights_load_with_allow_non_finite()
+    {
+        var run = fx.Damaged("predict-nan-allowed", NanWeights);
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["forecast", "predict", run, "--allow-non-finite"]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("NaN", stdout); // the forecast of NaN weights, printed as it is
+    }
 
     public static TheoryData<string, string> Cases()
     {

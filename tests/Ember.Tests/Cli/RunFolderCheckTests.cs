@@ -91,6 +91,24 @@ public class RunFolderCheckTests(RunFolderFixture fx) : IClassFixture<RunFolderF
         Assert.Equal(RunFolderKind.Unrecognized, RunFolderCheck.Identify(ambiguous));
     }
 
+    [Fact]
+    public void A_study_folder_that_lost_its_key_file_is_told_from_its_args_yaml_by_the_commands_option_names()
+    {
+        foreach (var (kind, key) in new[] { (RunFolderKind.Evolve, "base.yaml"), (RunFolderKind.Ablation, "study.yaml") })
+        {
+            var copy = Path.Combine(fx.Root, "args-only", kind.ToString());
+            TestFolders.Copy(fx.Folders[kind], copy);
+            File.Delete(Path.Combine(copy, key));
+            Assert.Equal(kind, RunFolderCheck.Identify(copy));
+        }
+        // a key that is no evolve option (nor a key of another kind) is told from nothing
+        var odd = Path.Combine(fx.Root, "args-only", "odd");
+        TestFolders.Copy(fx.Folders[RunFolderKind.Evolve], odd);
+        File.Delete(Path.Combine(odd, "base.yaml"));
+        File.AppendAllText(Path.Combine(odd, "args.yaml"), "population: 8\n");
+        Assert.Equal(RunFolderKind.Unrecognized, RunFolderCheck.Identify(odd));
+    }
+
     public static TheoryData<RunFolderKind, RunFolderKind> WrongKinds()
     {
         var data = new TheoryData<RunFolderKind, RunFolderKind>();

@@ -48,9 +48,12 @@ public class YamlFileTests
     [Fact]
     public void A_quoted_null_is_text_and_a_plain_null_is_null()
     {
-        var config = ConfigLoader.Load(Temp("q.yaml", "data: \"null\"\nproject: ~\n"));
+        var config = ConfigLoader.Load(Temp("q.yaml", "data: \"null\"\ninit_from: ~\n"));
         Assert.Equal("null", config.Data);
-        Assert.Null(config.Project);
+        Assert.Null(config.InitFrom);
+        // a key that must hold text (the run's folder) refuses no value, instead of failing later on the null
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Load(Temp("p.yaml", "project: ~\n")));
+        Assert.Contains("p.yaml: key 'project' needs a value (a string), got none", ex.Message);
     }
 
     [Theory]

@@ -126,17 +126,19 @@ public static class DetectJob
         CheckpointState? resumeState = null;
         if (resumeFolder is not null)
         {
-            RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Detection);
             var args = Path.Combine(resumeFolder, "args.yaml");
+            var overrides = resumeOverrides ?? new Dictionary<string, string?>();
+            RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Detection, () => RunFolderCheck.Finished(resumeFolder, ResumeConfig(args, DetectConfig.Load(args), overrides).Epochs));
             var recorded = DetectConfig.Load(args);
-            config = ResumeConfig(args, recorded, resumeOverrides ?? new Dictionary<string, string?>());
+            config = ResumeConfig(args, recorded, overrides);
             resumeState = Checkpoint.ReadState(Path.Combine(resumeFolder, "last"));
             if (!resumeState.Metadata.TryGetValue(ModelKey, out var size) || size != config.Model)
                 throw new CheckpointException(Path.Combine(resumeFolder, "last", Checkpoint.JsonFile), $"is not the {(config.ModelIsYaml ? config.Model : "YOLOv5" + config.Model)} detector {args} describes");
             if (config.Epochs < resumeState.Epoch)
                 throw new ConfigException($"--epochs {config.Epochs} is fewer than the {resumeState.Epoch} epoch(s) {resumeFolder} has already reached");
             runDir = resumeFolder;
-            if (recorded != config) AtomicFile.WriteAllText(args, config.ToYaml());
+            // a finished run is left as it is (its folder may be read-only: ForResume let it through for this)
+            if (recorded != config && !RunFolderCheck.Finished(resumeState, config.Epochs)) AtomicFile.WriteAllText(args, config.ToYaml());
         }
         else
         {
@@ -425,19 +427,21 @@ public static class DetectJob
 
     /// <summary>
     /// A detector rebuilt from a checkpoint folder (best/ or last/ of a detection run; the EMA weights when it has them),
-    /// with its class names. A folder that is not a detection checkpoint is a <see cref="CheckpointException"/>.
+    /// with its class names. A folder that is not a detection checkpoint is a <see cref="CheckpointException"/>, and so
+    /// are weights holding NaN or ±Inf unless <paramref name="allowNonFinite"/> is set (a diverged detector finds nothing).
     /// </summary>
-    public static (YoloDetector Model, string[] Names) LoadDetector(string weights)
+    public static (YoloDetector Model, string[] Names) LoadDetector(string weights, bool allowNonFinite = false)
     {
-        if (File.Exists(weights))
-            throw new CheckpointException(weights, $"is a file; --weights takes a checkpoint folder, best/ or last/ of an `ember detect train` run (it holds {Checkpoint.JsonFile} and {Checkpoint.ModelFile})");
         RunFolderCheck.ForWeights(weights);
-        var state = Checkpoint.ReadState(weights);
+        CheckpointState state;
+        try { state = Checkpoint.ReadState(weights); }
+        catch (DirectoryNotFoundException) when (!Directory.Exists(weights)) { throw RunFolderCheck.MissingWeights(weights); }
         if (!state.Metadata.TryGetValue(ModelKey, out var size) || !state.Metadata.TryGetValue(NamesKey, out var joined))
             throw new CheckpointException(Path.Combine(weights, Checkpoint.JsonFile), "is not a detection checkpoint (its metadata names no YOLOv5 size and classes); give best/ or last/ of an `ember detect train` run");
         var names = joined.Split('\n');
         var model = BuildDetector(size, state.Metadata.GetValueOrDefault(ModelYamlKey), names.Length);
-        Checkpoint.LoadForInference(weights, model);
+        var loaded = Checkpoint.LoadForInference(weights, model);
+        if (!allowNonFinite) Checkpoint.RequireFinite(model.StateDict(), Path.Combine(weights, loaded.EmaUpdates is not null ? Checkpoint.EmaFile : Checkpoint.ModelFile));
         model.Eval();
         return (model, names);
     }

@@ -25,22 +25,23 @@ public static class DetectPredictCommand
         var iou = new Option<double>("--iou") { Description = "NMS IoU threshold", DefaultValueFactory = _ => 0.45 };
         var project = new Option<string>("--project") { Description = "results go to PROJECT/expN", DefaultValueFactory = _ => "runs/detect/predict" };
         var augment = new Option<bool>("--augment") { Description = "augmented inference (detect.py --augment): scales 1, 0.83, 0.67 with flips none, left-right, none, one NMS over all" };
-        foreach (var o in new Option[] { weights, source, img, conf, iou, project, augment }) command.Options.Add(o);
+        var allowNonFinite = EvalCommand.AllowNonFiniteOption();
+        foreach (var o in new Option[] { weights, source, img, conf, iou, project, augment, allowNonFinite }) command.Options.Add(o);
         command.SetAction(parse => CliErrors.Run(() =>
         {
             Run(parse.GetValue(weights)!.FullName, parse.GetValue(source)!, parse.GetValue(img), parse.GetValue(conf), parse.GetValue(iou), parse.GetValue(project)!, Console.Out,
-                parse.GetValue(augment));
+                parse.GetValue(augment), parse.GetValue(allowNonFinite));
             return 0;
         }));
         return command;
     }
 
     /// <summary>Predicts and returns the output folder; throws <see cref="InvalidDataException"/> after writing the rest when images were unreadable.</summary>
-    public static string Run(string weights, string source, int? img, double conf, double iou, string project, TextWriter log, bool augment = false)
+    public static string Run(string weights, string source, int? img, double conf, double iou, string project, TextWriter log, bool augment = false, bool allowNonFinite = false)
     {
         var nms = Thresholds(new NmsOptions(), conf, iou);
         DetectPredictor.Images(source); // a missing or empty source fails before anything is loaded or made
-        var (model, names) = DetectJob.LoadDetector(weights);
+        var (model, names) = DetectJob.LoadDetector(weights, allowNonFinite);
         if (augment && !AugmentedInference.Supports(model.Detect.Strides))
             throw new ConfigException($"--augment: {weights} ({model.ModelName}) cannot be run augmented: YOLOv5's augmented inference needs {AugmentedInference.Requirement(model.Detect.Strides)}");
         var args = Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(weights)))!, "args.yaml");

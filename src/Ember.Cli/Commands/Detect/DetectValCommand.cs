@@ -29,11 +29,12 @@ public static class DetectValCommand
         var augment = new Option<bool>("--augment") { Description = "augmented inference (val.py --augment): scales 1, 0.83, 0.67 with flips none, left-right, none, one NMS over all; about 2.1x the inference work" };
         var conf = new Option<double?>("--conf") { Description = "NMS confidence threshold (default: val.py's 0.001)" };
         var iou = new Option<double?>("--iou") { Description = "NMS IoU threshold (default: val.py's 0.6)" };
-        foreach (var o in new Option[] { weights, data, img, batch, output, singleCls, augment, conf, iou }) command.Options.Add(o);
+        var allowNonFinite = EvalCommand.AllowNonFiniteOption();
+        foreach (var o in new Option[] { weights, data, img, batch, output, singleCls, augment, conf, iou, allowNonFinite }) command.Options.Add(o);
         command.SetAction(parse => CliErrors.Run(() =>
         {
             Run(parse.GetValue(weights)!.FullName, parse.GetValue(data), parse.GetValue(img), parse.GetValue(batch), parse.GetValue(output), Console.Out, parse.GetValue(singleCls),
-                parse.GetValue(augment), parse.GetValue(conf), parse.GetValue(iou));
+                parse.GetValue(augment), parse.GetValue(conf), parse.GetValue(iou), parse.GetValue(allowNonFinite));
             return 0;
         }));
         return command;
@@ -41,10 +42,10 @@ public static class DetectValCommand
 
     /// <summary>Validates and reports; returns the evaluation.</summary>
     public static DetectEvaluation Run(string weights, string? data, int? img, int? batchSize, string? output, TextWriter log, bool singleClass = false,
-        bool augment = false, double? conf = null, double? iou = null)
+        bool augment = false, double? conf = null, double? iou = null, bool allowNonFinite = false)
     {
         var nms = DetectPredictCommand.Thresholds(NmsOptions.ForValidation, conf, iou);
-        var (model, names) = DetectJob.LoadDetector(weights);
+        var (model, names) = DetectJob.LoadDetector(weights, allowNonFinite);
         if (augment && !AugmentedInference.Supports(model.Detect.Strides))
             throw new ConfigException($"--augment: {weights} ({model.ModelName}) cannot be run augmented: YOLOv5's augmented inference needs {AugmentedInference.Requirement(model.Detect.Strides)}");
         var runDir = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(weights)))!;

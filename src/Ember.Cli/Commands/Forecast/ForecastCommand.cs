@@ -54,11 +54,13 @@ public static class ForecastCommand
     {
         var command = new Command("eval", "Score a forecast run's best weights on its test period beside the baselines (rewrites test_metrics.csv and forecast.png)");
         var run = new Argument<DirectoryInfo>("run") { Description = "run folder, e.g. runs/forecast/exp1" };
+        var allowNonFinite = EvalCommand.AllowNonFiniteOption();
         command.Arguments.Add(run);
+        command.Options.Add(allowNonFinite);
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var folder = parse.GetValue(run)!.FullName;
-            var (config, data, model) = Open(folder, "ember forecast eval");
+            var (config, data, model) = Open(folder, "ember forecast eval", parse.GetValue(allowNonFinite));
             ForecastJob.Report(folder, config, data, ForecastJob.Evaluate(model, data, config), Console.Out);
             return 0;
         }));
@@ -69,11 +71,13 @@ public static class ForecastCommand
     {
         var command = new Command("predict", "Forecast the horizon after the end of the run's series; prints it and writes predictions.csv into the run folder");
         var run = new Argument<DirectoryInfo>("run") { Description = "run folder, e.g. runs/forecast/exp1" };
+        var allowNonFinite = EvalCommand.AllowNonFiniteOption();
         command.Arguments.Add(run);
+        command.Options.Add(allowNonFinite);
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var folder = parse.GetValue(run)!.FullName;
-            var (config, data, model) = Open(folder, "ember forecast predict");
+            var (config, data, model) = Open(folder, "ember forecast predict", parse.GetValue(allowNonFinite));
             var (times, values) = ForecastJob.PredictNext(model, data, config);
             var lines = new List<string> { $"{data.Csv.TimeColumn},{data.Csv.ValueColumn}" };
             for (int i = 0; i < times.Length; i++) lines.Add(string.Create(CultureInfo.InvariantCulture, $"{times[i]},{values[i]:F4}"));
@@ -84,13 +88,13 @@ public static class ForecastCommand
         return command;
     }
 
-    static (ForecastConfig Config, ForecastJob.Prepared Data, Models.RecurrentForecaster Model) Open(string folder, string command)
+    static (ForecastConfig Config, ForecastJob.Prepared Data, Models.RecurrentForecaster Model) Open(string folder, string command, bool allowNonFinite)
     {
         RunFolderCheck.ForRun(folder, RunFolderKind.Forecast, command);
         var config = ForecastConfig.Load(Path.Combine(folder, "args.yaml"));
         var data = ForecastJob.Prepare(config);
         var model = ForecastJob.BuildModel(config);
-        ForecastJob.LoadWeights(folder, model, data.Scaler);
+        ForecastJob.LoadWeights(folder, model, data.Scaler, allowNonFinite);
         return (config, data, model);
     }
 

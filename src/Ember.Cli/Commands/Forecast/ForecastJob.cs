@@ -75,10 +75,12 @@ public static class ForecastJob
         CheckpointState? resumeState = null;
         if (resumeFolder is not null)
         {
-            RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Forecast);
             var args = Path.Combine(resumeFolder, "args.yaml");
+            var overrides = resumeOverrides ?? new Dictionary<string, string?>();
+            RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Forecast,
+                () => Reported(resumeFolder) && RunFolderCheck.Finished(resumeFolder, ForecastConfig.Apply(ForecastConfig.Load(args), overrides, "command line").Epochs));
             var recorded = ForecastConfig.Load(args);
-            c = ForecastConfig.Apply(recorded, resumeOverrides ?? new Dictionary<string, string?>(), "command line");
+            c = ForecastConfig.Apply(recorded, overrides, "command line");
             var frozen = ForecastConfig.Keys.Where(k => !ResumableKeys.Contains(k.Key) && !Equals(k.Value.GetValue(recorded), k.Value.GetValue(c)))
                 .Select(k => "--" + k.Key.Replace('_', '-')).ToList();
             if (frozen.Count > 0)
@@ -86,7 +88,8 @@ public static class ForecastJob
             resumeState = Checkpoint.ReadState(Path.Combine(resumeFolder, "last"));
             if (c.Epochs < resumeState.Epoch)
                 throw new ConfigException($"--epochs {c.Epochs} is fewer than the {resumeState.Epoch} epoch(s) {resumeFolder} has already reached");
-            if (recorded != c) AtomicFile.WriteAllText(args, c.ToYaml());
+            // a finished run is left as it is (its folder may be read-only: ForResume let it through for this)
+            if (recorded != c && !(RunFolderCheck.Finished(resumeState, c.Epochs) && Reported(resumeFolder))) AtomicFile.WriteAllText(args, c.ToYaml());
         }
         var data = Prepare(c);
         if (resumeState is null)
@@ -129,7 +132,7 @@ public static class ForecastJob
             if (startEpoch > c.Epochs)
             {
                 // A run whose closing report failed (a full disk) has trained to the end: --resume writes the report.
-                if (File.Exists(Path.Combine(runDir, "test_metrics.csv")) && File.Exists(Path.Combine(runDir, "summary.md")))
+                if (Reported(runDir))
                 {
                     log.WriteLine($"{runDir} already finished its {c.Epochs} epochs");
                     return (runDir, 0);
@@ -164,12 +167,19 @@ public static class ForecastJob
         return (runDir, 0);
     }
 
-    /// <summary>Loads best/ (or last/ when the run had no validation part) and checks the run's scaler against the data's.</summary>
-    public static string LoadWeights(string runDir, RecurrentForecaster model, StandardScaler scaler)
+    // A run that trained to the end has these; one whose closing report failed (a full disk) lacks them.
+    static bool Reported(string runDir) => File.Exists(Path.Combine(runDir, "test_metrics.csv")) && File.Exists(Path.Combine(runDir, "summary.md"));
+
+    /// <summary>
+    /// Loads best/ (or last/ when the run had no validation part) and checks the run's scaler against the data's; weights
+    /// holding NaN or ±Inf are refused unless <paramref name="allowNonFinite"/> is set (their forecast is NaN).
+    /// </summary>
+    public static string LoadWeights(string runDir, RecurrentForecaster model, StandardScaler scaler, bool allowNonFinite = false)
     {
         var folder = Path.Combine(runDir, "best");
         if (!Directory.Exists(folder)) folder = Path.Combine(runDir, "last");
         var state = Checkpoint.LoadForInference(folder, model);
+        if (!allowNonFinite) Checkpoint.RequireFinite(model.StateDict(), Path.Combine(folder, state.EmaUpdates is not null ? Checkpoint.EmaFile : Checkpoint.ModelFile));
         if (state.Metadata.TryGetValue("scaler_mean", out var mean) && state.Metadata.TryGetValue("scaler_std", out var std)
             && (double.Parse(mean, CultureInfo.InvariantCulture) != scaler.Mean || double.Parse(std, CultureInfo.InvariantCulture) != scaler.Std))
             throw new ConfigException($"{folder}: the run was trained with the series normalized by mean {mean}, std {std}, but its data file now gives " +
