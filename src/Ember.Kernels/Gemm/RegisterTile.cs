@@ -95,50 +95,8 @@ internal static unsafe class RegisterTile<T, TRows>
             b += bStride;
         }
 
-        Vector512<T> va = Vector512.Create(alpha);
-        if (beta == T.Zero)
-        {
-            StoreRow(c + 0 * ldc, c00, c01, va);
-            StoreRow(c + 1 * ldc, c10, c11, va);
-            StoreRow(c + 2 * ldc, c20, c21, va);
-            StoreRow(c + 3 * ldc, c30, c31, va);
-            StoreRow(c + 4 * ldc, c40, c41, va);
-            StoreRow(c + 5 * ldc, c50, c51, va);
-            if (TRows.Value > 6)
-            {
-                StoreRow(c + 6 * ldc, c60, c61, va);
-                StoreRow(c + 7 * ldc, c70, c71, va);
-            }
-            if (TRows.Value > 8)
-            {
-                StoreRow(c + 8 * ldc, c80, c81, va);
-                StoreRow(c + 9 * ldc, c90, c91, va);
-                StoreRow(c + 10 * ldc, c100, c101, va);
-                StoreRow(c + 11 * ldc, c110, c111, va);
-            }
-        }
-        else
-        {
-            Vector512<T> vb = Vector512.Create(beta);
-            StoreRow(c + 0 * ldc, c00, c01, va, vb);
-            StoreRow(c + 1 * ldc, c10, c11, va, vb);
-            StoreRow(c + 2 * ldc, c20, c21, va, vb);
-            StoreRow(c + 3 * ldc, c30, c31, va, vb);
-            StoreRow(c + 4 * ldc, c40, c41, va, vb);
-            StoreRow(c + 5 * ldc, c50, c51, va, vb);
-            if (TRows.Value > 6)
-            {
-                StoreRow(c + 6 * ldc, c60, c61, va, vb);
-                StoreRow(c + 7 * ldc, c70, c71, va, vb);
-            }
-            if (TRows.Value > 8)
-            {
-                StoreRow(c + 8 * ldc, c80, c81, va, vb);
-                StoreRow(c + 9 * ldc, c90, c91, va, vb);
-                StoreRow(c + 10 * ldc, c100, c101, va, vb);
-                StoreRow(c + 11 * ldc, c110, c111, va, vb);
-            }
-        }
+        StoreTile(c, ldc, alpha, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51,
+            c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111);
     }
 
     /// <summary>
@@ -293,50 +251,8 @@ internal static unsafe class RegisterTile<T, TRows>
 
         }
 
-        Vector512<T> va = Vector512.Create(alpha);
-        if (beta == T.Zero)
-        {
-            StoreRow(c + 0 * ldc, c00, c01, va);
-            StoreRow(c + 1 * ldc, c10, c11, va);
-            StoreRow(c + 2 * ldc, c20, c21, va);
-            StoreRow(c + 3 * ldc, c30, c31, va);
-            StoreRow(c + 4 * ldc, c40, c41, va);
-            StoreRow(c + 5 * ldc, c50, c51, va);
-            if (TRows.Value > 6)
-            {
-                StoreRow(c + 6 * ldc, c60, c61, va);
-                StoreRow(c + 7 * ldc, c70, c71, va);
-            }
-            if (TRows.Value > 8)
-            {
-                StoreRow(c + 8 * ldc, c80, c81, va);
-                StoreRow(c + 9 * ldc, c90, c91, va);
-                StoreRow(c + 10 * ldc, c100, c101, va);
-                StoreRow(c + 11 * ldc, c110, c111, va);
-            }
-        }
-        else
-        {
-            Vector512<T> vb = Vector512.Create(beta);
-            StoreRow(c + 0 * ldc, c00, c01, va, vb);
-            StoreRow(c + 1 * ldc, c10, c11, va, vb);
-            StoreRow(c + 2 * ldc, c20, c21, va, vb);
-            StoreRow(c + 3 * ldc, c30, c31, va, vb);
-            StoreRow(c + 4 * ldc, c40, c41, va, vb);
-            StoreRow(c + 5 * ldc, c50, c51, va, vb);
-            if (TRows.Value > 6)
-            {
-                StoreRow(c + 6 * ldc, c60, c61, va, vb);
-                StoreRow(c + 7 * ldc, c70, c71, va, vb);
-            }
-            if (TRows.Value > 8)
-            {
-                StoreRow(c + 8 * ldc, c80, c81, va, vb);
-                StoreRow(c + 9 * ldc, c90, c91, va, vb);
-                StoreRow(c + 10 * ldc, c100, c101, va, vb);
-                StoreRow(c + 11 * ldc, c110, c111, va, vb);
-            }
-        }
+        StoreTile(c, ldc, alpha, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51,
+            c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111);
     }
 
     /// <summary>
