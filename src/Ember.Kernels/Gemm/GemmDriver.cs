@@ -297,9 +297,12 @@ internal static unsafe class GemmDriver
         return TKernel.ReadsRowsOfA && ReadRowsOfAInPlace(columns);
     }
 
-    // Columns of C up to which a row-major A is read in place by a kernel that can (ReadsRowsOfA). Its pack is a
-    // transpose, about 2 cycles per element, while the kernel spends columns/16 cycles per element of A (AVX2): a fifth
-    // of the product at 128 columns (the transformer's projections and input gradients), under 3% from 1024.
+    // Columns of C up to which a row-major A is read in place by a kernel that can (ReadsRowsOfA: AVX2's and AVX-512's).
+    // Its pack is a transpose, about 2 cycles per element, while the kernel spends columns/NR cycles per element of A
+    // (two NR/2-lane multiply-adds per cycle): on AVX2 a fifth of the product at 128 columns (the transformer's
+    // projections and input gradients), under 3% from 1024; on AVX-512 twice those shares. Past 512 columns the AVX-512
+    // A/B was not resolvable on this Intel Xeon (SPR class): 1024² within ±4% either way, round by round
+    // (docs/bench-logs/2026-12-05-session21-s21-gemm-ab.txt), so the limit stays where both kernels measured a gain.
     const int RowsOfAColumns = 512;
 
     /// <summary>Whether a row-major A is read in place (<see cref="IMicroKernel{T}.RunRowsOfA"/>) for a product onto <paramref name="columns"/> columns.</summary>

@@ -23,6 +23,12 @@ internal readonly unsafe struct MicroKernel512Rows8<T> : IMicroKernel<T> where T
     public static void RunStrided(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, T alpha, T beta) =>
         RegisterTile<T, Rows8>.RunStrided(kc, a, aStride, b, bStride, c, ldc, alpha, beta);
 
+    public static bool ReadsRowsOfA => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RunRowsOfA(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, T alpha, T beta) =>
+        RegisterTile<T, Rows8>.RunRowsOfA(kc, a, lda, b, bStride, c, ldc, alpha, beta);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunIndexed(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta) =>
         RegisterTile<T, Rows8>.RunIndexed(kc, a, b, offsets, c, ldc, alpha, beta);

@@ -95,50 +95,91 @@ internal static unsafe class RegisterTile<T, TRows>
             b += bStride;
         }
 
-        Vector512<T> va = Vector512.Create(alpha);
-        if (beta == T.Zero)
+        StoreTile(c, ldc, alpha, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51,
+            c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111);
+    }
+
+    /// <summary>
+    /// <see cref="RunStrided"/> with the rows of A read where they lie, <paramref name="lda"/> apart (op(A) not
+    /// transposed), instead of from a panel that a transposing pack made. Four row pointers, each for three rows at 0,
+    /// lda and 2·lda, so that every broadcast is one load from [row + 0|1|2·lda] and the loop keeps its registers (twelve
+    /// row pointers would not fit the sixteen general registers). The multiply-adds are those of
+    /// <see cref="RunStrided"/>, so the bits are too.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunRowsOfA(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, T alpha, T beta)
+    {
+        TilePrefetch.Rows(c, ldc, TRows.Value, 2 * Vector512<T>.Count * sizeof(T));
+        nint l = lda * sizeof(T);
+        byte* r0 = (byte*)a, r3 = r0 + 3 * l, r6 = r0 + 6 * l, r9 = r0 + 9 * l;
+        Vector512<T>
+            c00 = Vector512<T>.Zero, c01 = Vector512<T>.Zero,
+            c10 = Vector512<T>.Zero, c11 = Vector512<T>.Zero,
+            c20 = Vector512<T>.Zero, c21 = Vector512<T>.Zero,
+            c30 = Vector512<T>.Zero, c31 = Vector512<T>.Zero,
+            c40 = Vector512<T>.Zero, c41 = Vector512<T>.Zero,
+            c50 = Vector512<T>.Zero, c51 = Vector512<T>.Zero,
+            c60 = Vector512<T>.Zero, c61 = Vector512<T>.Zero,
+            c70 = Vector512<T>.Zero, c71 = Vector512<T>.Zero,
+            c80 = Vector512<T>.Zero, c81 = Vector512<T>.Zero,
+            c90 = Vector512<T>.Zero, c91 = Vector512<T>.Zero,
+            c100 = Vector512<T>.Zero, c101 = Vector512<T>.Zero,
+            c110 = Vector512<T>.Zero, c111 = Vector512<T>.Zero;
+        Vector512<T> a0, a1;
+        for (nint p = 0; p < kc; p++)
         {
-            StoreRow(c + 0 * ldc, c00, c01, va);
-            StoreRow(c + 1 * ldc, c10, c11, va);
-            StoreRow(c + 2 * ldc, c20, c21, va);
-            StoreRow(c + 3 * ldc, c30, c31, va);
-            StoreRow(c + 4 * ldc, c40, c41, va);
-            StoreRow(c + 5 * ldc, c50, c51, va);
+            Vector512<T> b0 = Vector512.Load(b);
+            Vector512<T> b1 = Vector512.Load(b + Vector512<T>.Count);
+            a0 = Vector512.Create(*(T*)r0);
+            c00 = VectorMath.FusedMultiplyAdd(a0, b0, c00);
+            c01 = VectorMath.FusedMultiplyAdd(a0, b1, c01);
+            a1 = Vector512.Create(*(T*)(r0 + l));
+            c10 = VectorMath.FusedMultiplyAdd(a1, b0, c10);
+            c11 = VectorMath.FusedMultiplyAdd(a1, b1, c11);
+            a0 = Vector512.Create(*(T*)(r0 + 2 * l));
+            c20 = VectorMath.FusedMultiplyAdd(a0, b0, c20);
+            c21 = VectorMath.FusedMultiplyAdd(a0, b1, c21);
+            a1 = Vector512.Create(*(T*)r3);
+            c30 = VectorMath.FusedMultiplyAdd(a1, b0, c30);
+            c31 = VectorMath.FusedMultiplyAdd(a1, b1, c31);
+            a0 = Vector512.Create(*(T*)(r3 + l));
+            c40 = VectorMath.FusedMultiplyAdd(a0, b0, c40);
+            c41 = VectorMath.FusedMultiplyAdd(a0, b1, c41);
+            a1 = Vector512.Create(*(T*)(r3 + 2 * l));
+            c50 = VectorMath.FusedMultiplyAdd(a1, b0, c50);
+            c51 = VectorMath.FusedMultiplyAdd(a1, b1, c51);
             if (TRows.Value > 6)
             {
-                StoreRow(c + 6 * ldc, c60, c61, va);
-                StoreRow(c + 7 * ldc, c70, c71, va);
+                a0 = Vector512.Create(*(T*)r6);
+                c60 = VectorMath.FusedMultiplyAdd(a0, b0, c60);
+                c61 = VectorMath.FusedMultiplyAdd(a0, b1, c61);
+                a1 = Vector512.Create(*(T*)(r6 + l));
+                c70 = VectorMath.FusedMultiplyAdd(a1, b0, c70);
+                c71 = VectorMath.FusedMultiplyAdd(a1, b1, c71);
             }
             if (TRows.Value > 8)
             {
-                StoreRow(c + 8 * ldc, c80, c81, va);
-                StoreRow(c + 9 * ldc, c90, c91, va);
-                StoreRow(c + 10 * ldc, c100, c101, va);
-                StoreRow(c + 11 * ldc, c110, c111, va);
+                a0 = Vector512.Create(*(T*)(r6 + 2 * l));
+                c80 = VectorMath.FusedMultiplyAdd(a0, b0, c80);
+                c81 = VectorMath.FusedMultiplyAdd(a0, b1, c81);
+                a1 = Vector512.Create(*(T*)r9);
+                c90 = VectorMath.FusedMultiplyAdd(a1, b0, c90);
+                c91 = VectorMath.FusedMultiplyAdd(a1, b1, c91);
+                a0 = Vector512.Create(*(T*)(r9 + l));
+                c100 = VectorMath.FusedMultiplyAdd(a0, b0, c100);
+                c101 = VectorMath.FusedMultiplyAdd(a0, b1, c101);
+                a1 = Vector512.Create(*(T*)(r9 + 2 * l));
+                c110 = VectorMath.FusedMultiplyAdd(a1, b0, c110);
+                c111 = VectorMath.FusedMultiplyAdd(a1, b1, c111);
             }
+            r0 += sizeof(T);
+            r3 += sizeof(T);
+            if (TRows.Value > 6) r6 += sizeof(T);
+            if (TRows.Value > 8) r9 += sizeof(T);
+            b += bStride;
         }
-        else
-        {
-            Vector512<T> vb = Vector512.Create(beta);
-            StoreRow(c + 0 * ldc, c00, c01, va, vb);
-            StoreRow(c + 1 * ldc, c10, c11, va, vb);
-            StoreRow(c + 2 * ldc, c20, c21, va, vb);
-            StoreRow(c + 3 * ldc, c30, c31, va, vb);
-            StoreRow(c + 4 * ldc, c40, c41, va, vb);
-            StoreRow(c + 5 * ldc, c50, c51, va, vb);
-            if (TRows.Value > 6)
-            {
-                StoreRow(c + 6 * ldc, c60, c61, va, vb);
-                StoreRow(c + 7 * ldc, c70, c71, va, vb);
-            }
-            if (TRows.Value > 8)
-            {
-                StoreRow(c + 8 * ldc, c80, c81, va, vb);
-                StoreRow(c + 9 * ldc, c90, c91, va, vb);
-                StoreRow(c + 10 * ldc, c100, c101, va, vb);
-                StoreRow(c + 11 * ldc, c110, c111, va, vb);
-            }
-        }
+        StoreTile(c, ldc, alpha, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51,
+            c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -210,50 +251,8 @@ internal static unsafe class RegisterTile<T, TRows>
 
         }
 
-        Vector512<T> va = Vector512.Create(alpha);
-        if (beta == T.Zero)
-        {
-            StoreRow(c + 0 * ldc, c00, c01, va);
-            StoreRow(c + 1 * ldc, c10, c11, va);
-            StoreRow(c + 2 * ldc, c20, c21, va);
-            StoreRow(c + 3 * ldc, c30, c31, va);
-            StoreRow(c + 4 * ldc, c40, c41, va);
-            StoreRow(c + 5 * ldc, c50, c51, va);
-            if (TRows.Value > 6)
-            {
-                StoreRow(c + 6 * ldc, c60, c61, va);
-                StoreRow(c + 7 * ldc, c70, c71, va);
-            }
-            if (TRows.Value > 8)
-            {
-                StoreRow(c + 8 * ldc, c80, c81, va);
-                StoreRow(c + 9 * ldc, c90, c91, va);
-                StoreRow(c + 10 * ldc, c100, c101, va);
-                StoreRow(c + 11 * ldc, c110, c111, va);
-            }
-        }
-        else
-        {
-            Vector512<T> vb = Vector512.Create(beta);
-            StoreRow(c + 0 * ldc, c00, c01, va, vb);
-            StoreRow(c + 1 * ldc, c10, c11, va, vb);
-            StoreRow(c + 2 * ldc, c20, c21, va, vb);
-            StoreRow(c + 3 * ldc, c30, c31, va, vb);
-            StoreRow(c + 4 * ldc, c40, c41, va, vb);
-            StoreRow(c + 5 * ldc, c50, c51, va, vb);
-            if (TRows.Value > 6)
-            {
-                StoreRow(c + 6 * ldc, c60, c61, va, vb);
-                StoreRow(c + 7 * ldc, c70, c71, va, vb);
-            }
-            if (TRows.Value > 8)
-            {
-                StoreRow(c + 8 * ldc, c80, c81, va, vb);
-                StoreRow(c + 9 * ldc, c90, c91, va, vb);
-                StoreRow(c + 10 * ldc, c100, c101, va, vb);
-                StoreRow(c + 11 * ldc, c110, c111, va, vb);
-            }
-        }
+        StoreTile(c, ldc, alpha, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51,
+            c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111);
     }
 
     /// <summary>
@@ -330,6 +329,60 @@ internal static unsafe class RegisterTile<T, TRows>
                 (va * c90 + vb * Vector512.Load(c + 9 * ldc)).Store(c + 9 * ldc);
                 (va * c100 + vb * Vector512.Load(c + 10 * ldc)).Store(c + 10 * ldc);
                 (va * c110 + vb * Vector512.Load(c + 11 * ldc)).Store(c + 11 * ldc);
+            }
+        }
+    }
+
+    // The tile's rows onto C (the rows past TRows are never stored, and the JIT drops them).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreTile(T* c, nint ldc, T alpha, T beta,
+        Vector512<T> c00, Vector512<T> c01, Vector512<T> c10, Vector512<T> c11, Vector512<T> c20, Vector512<T> c21,
+        Vector512<T> c30, Vector512<T> c31, Vector512<T> c40, Vector512<T> c41, Vector512<T> c50, Vector512<T> c51,
+        Vector512<T> c60, Vector512<T> c61, Vector512<T> c70, Vector512<T> c71, Vector512<T> c80, Vector512<T> c81,
+        Vector512<T> c90, Vector512<T> c91, Vector512<T> c100, Vector512<T> c101, Vector512<T> c110, Vector512<T> c111)
+    {
+        Vector512<T> va = Vector512.Create(alpha);
+        if (beta == T.Zero)
+        {
+            StoreRow(c + 0 * ldc, c00, c01, va);
+            StoreRow(c + 1 * ldc, c10, c11, va);
+            StoreRow(c + 2 * ldc, c20, c21, va);
+            StoreRow(c + 3 * ldc, c30, c31, va);
+            StoreRow(c + 4 * ldc, c40, c41, va);
+            StoreRow(c + 5 * ldc, c50, c51, va);
+            if (TRows.Value > 6)
+            {
+                StoreRow(c + 6 * ldc, c60, c61, va);
+                StoreRow(c + 7 * ldc, c70, c71, va);
+            }
+            if (TRows.Value > 8)
+            {
+                StoreRow(c + 8 * ldc, c80, c81, va);
+                StoreRow(c + 9 * ldc, c90, c91, va);
+                StoreRow(c + 10 * ldc, c100, c101, va);
+                StoreRow(c + 11 * ldc, c110, c111, va);
+            }
+        }
+        else
+        {
+            Vector512<T> vb = Vector512.Create(beta);
+            StoreRow(c + 0 * ldc, c00, c01, va, vb);
+            StoreRow(c + 1 * ldc, c10, c11, va, vb);
+            StoreRow(c + 2 * ldc, c20, c21, va, vb);
+            StoreRow(c + 3 * ldc, c30, c31, va, vb);
+            StoreRow(c + 4 * ldc, c40, c41, va, vb);
+            StoreRow(c + 5 * ldc, c50, c51, va, vb);
+            if (TRows.Value > 6)
+            {
+                StoreRow(c + 6 * ldc, c60, c61, va, vb);
+                StoreRow(c + 7 * ldc, c70, c71, va, vb);
+            }
+            if (TRows.Value > 8)
+            {
+                StoreRow(c + 8 * ldc, c80, c81, va, vb);
+                StoreRow(c + 9 * ldc, c90, c91, va, vb);
+                StoreRow(c + 10 * ldc, c100, c101, va, vb);
+                StoreRow(c + 11 * ldc, c110, c111, va, vb);
             }
         }
     }

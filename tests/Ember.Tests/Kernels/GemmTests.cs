@@ -43,7 +43,7 @@ public sealed class GemmTests
     [MemberData(nameof(Isas))]
     public void Dgemm_MatchesReference(string isa) => WithIsa(isa, () => CheckAll<double>(1e-13));
 
-    // Operands read in place (A transposed, B not, and A row-major on a kernel that reads rows of A: the AVX2 one) on
+    // Operands read in place (A transposed, B not, and A row-major on a kernel that reads rows of A: AVX2's, AVX-512's) on
     // every shape, including partial edge panels, which are packed.
     [Theory]
     [MemberData(nameof(Isas))]
@@ -60,7 +60,7 @@ public sealed class GemmTests
     public void InPlaceOperands_BitIdenticalToPacked(string isa) => WithIsa(isa, () =>
     {
         int seed = 900;
-        foreach (var (m, n, k) in new[] { (64, 64, 64), (13, 33, 17), (1, 40, 9), (40, 1, 9), (25, 65, 1), (37, 129, 300), (128, 10, 128) })
+        foreach (var (m, n, k) in new[] { (64, 64, 64), (13, 33, 17), (1, 40, 9), (40, 1, 9), (25, 65, 1), (37, 129, 300), (128, 10, 128), (130, 96, 1100), (64, 96, 1100) })
             foreach (bool ta in new[] { false, true })
                 foreach (bool tb in new[] { false, true })
                 {
