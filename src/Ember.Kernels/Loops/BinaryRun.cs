@@ -115,7 +115,7 @@ public static unsafe class BinaryRun
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // see ActivationKernel.ForwardBody
     static void Body<TVec, T, TOp, TStore>(T* a, int aStride, T* b, int bStride, T* dst, int i, int length)
-        where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IArithmetic where TStore : struct, IStore
+        where TVec : struct, ISimd<TVec, T> where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IArithmetic where TStore : struct, IVectorStore
     {
         if (TVec.IsSupported)
         {
@@ -164,22 +164,5 @@ public static unsafe class BinaryRun
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TVec ApplyVector<TVec, T>(TVec a, TVec b) where TVec : struct, ISimd<TVec, T> where T : unmanaged => a / b;
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Apply<T>(T a, T b) where T : IFloatingPointIeee754<T> => a / b;
-    }
-
-    interface IStore
-    {
-        static abstract void Store<TVec, T>(TVec value, T* destination) where TVec : struct, ISimd<TVec, T> where T : unmanaged;
-    }
-
-    readonly struct PlainStore : IStore
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store<TVec, T>(TVec value, T* destination) where TVec : struct, ISimd<TVec, T> where T : unmanaged => value.Store(destination);
-    }
-
-    readonly struct NonTemporalStore : IStore
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store<TVec, T>(TVec value, T* destination) where TVec : struct, ISimd<TVec, T> where T : unmanaged => value.StoreAlignedNonTemporal(destination);
     }
 }
