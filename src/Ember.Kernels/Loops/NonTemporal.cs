@@ -45,6 +45,21 @@ internal static unsafe class NonTemporal
         return Math.Min(length, misaligned == 0 ? 0 : (bytes - misaligned) / sizeof(T));
     }
 
+    /// <summary>Bytes per cache line: what a non-temporal store fills before it goes to memory.</summary>
+    public const int LineBytes = 64;
+
+    /// <summary>
+    /// Elements from <paramref name="p"/> before the first one on a cache-line boundary (at most <paramref name="length"/>),
+    /// or -1 where none is (<paramref name="p"/> not aligned to the element size).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int HeadToLine<T>(T* p, int length) where T : unmanaged
+    {
+        int misaligned = (int)((nuint)p % LineBytes);
+        if (misaligned % sizeof(T) != 0) return -1;
+        return Math.Min(length, misaligned == 0 ? 0 : (LineBytes - misaligned) / sizeof(T));
+    }
+
     /// <summary>Orders the streamed stores before what follows (they are weakly ordered), before the join hands the output on.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Fence()
