@@ -101,7 +101,7 @@ public static unsafe class BinaryRun
     // Only whole cache lines are streamed: the elements before dst's first line boundary and after its last one are
     // written with plain stores. A line written partly with streamed and partly with plain stores (where the register-
     // aligned body of one row met the scalar tail and head around a row boundary) cost a partial write-combining flush
-    // and a read for ownership per row: streamed 128-bit runs of a 4096×1024 multiply by a row took 1.4-1.8× the
+    // and a read for ownership per row: streamed 128-bit runs of a 4096×1024 multiply by a row took 1.6-2.0× the
     // plain-store time (this Intel Xeon (SPR class)). Without streaming (or dst not aligned to its element size) it is one
     // plain-store body. Every element takes the same op either way: the same bits.
     static void Streamed<TVec, T, TOp>(T* a, int aStride, T* b, int bStride, T* dst, int length, bool stream)

@@ -27,8 +27,8 @@ internal static unsafe class NonTemporal
     /// streamed time (median pair ratio, both paths, three runs), into a 4 MB one 0.41-1.14×, while at 12 and 16 MB (24
     /// and 32 MB touched) streaming won (1.06-2.0×); 2026-12-05, Zen 5, 32 MiB L3, loaded machine
     /// (docs/bench-logs/2026-12-05-session16-s16-reduce-ab.txt). Half of <see cref="CacheSizes.L3Share"/>, not of the
-    /// reported L3: this Intel Xeon (SPR class) VM reports 300 MiB, so every output up to 50 MB kept plain stores, and a
-    /// 4096×1024 multiply by a row took 1.4-2× as long as streamed (8-32 MB outputs; docs/bench-logs/2026-12-05-session21-s21-elem-ab.txt).
+    /// reported L3: this Intel Xeon (SPR class) VM reports 300 MiB, so binary outputs up to 50-75 MB kept plain stores, and a
+    /// 4096×1024 multiply by a row took 1.3-2× as long as streamed (8-32 MB outputs; docs/bench-logs/2026-12-05-session21-s21-elem-ab.txt).
     /// </summary>
     public static long CachedWorkingSetBytes { get; internal set; } = CacheSizes.L3Share / 2; // set only to compare rules in one process
 

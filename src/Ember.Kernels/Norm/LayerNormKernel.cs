@@ -195,7 +195,7 @@ public static unsafe class LayerNormKernel
         // The registers of a row from index i up to end; returns where the scalar tail starts. A static loop over
         // arguments: as a loop over the struct's fields the JIT reloaded w, b and cols and tested w and b for null on every
         // register (a store through yr might have changed them), five taken branches per register, which made the 256-bit
-        // forward front-end bound (about 1.5× the 512-bit one in CPU time on this Intel Xeon (SPR class)).
+        // forward front-end bound (1.3-1.6× the 512-bit one in CPU time on this Intel Xeon (SPR class)).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static int NormalizeBody<TVec, TStore>(T* xr, T* yr, T* w, T* b, int i, int end, TVec vm, TVec vinv)
             where TVec : struct, ISimd<TVec, T> where TStore : struct, IVectorStore
