@@ -26,9 +26,11 @@ internal static unsafe class NonTemporal
     /// and plain stores beat streaming: a [rows, 1024] · [rows, 1] multiply into a reused 8 MB output ran in 0.60-0.84× the
     /// streamed time (median pair ratio, both paths, three runs), into a 4 MB one 0.41-1.14×, while at 12 and 16 MB (24
     /// and 32 MB touched) streaming won (1.06-2.0×); 2026-12-05, Zen 5, 32 MiB L3, loaded machine
-    /// (docs/bench-logs/2026-12-05-session16-s16-reduce-ab.txt).
+    /// (docs/bench-logs/2026-12-05-session16-s16-reduce-ab.txt). Half of <see cref="CacheSizes.L3Share"/>, not of the
+    /// reported L3: this Intel Xeon (SPR class) VM reports 300 MiB, so binary outputs up to 50-75 MB kept plain stores, and a
+    /// 4096×1024 multiply by a row took 1.3-2× as long as streamed (8-32 MB outputs; docs/bench-logs/2026-12-05-session21-s21-elem-ab.txt).
     /// </summary>
-    public static readonly long CachedWorkingSetBytes = CacheSizes.L3 / 2;
+    public static long CachedWorkingSetBytes { get; internal set; } = CacheSizes.L3Share / 2; // set only to compare rules in one process
 
     /// <summary>
     /// Elements from <paramref name="p"/> before the first one aligned to a <typeparamref name="TVec"/> register (at most
@@ -41,6 +43,21 @@ internal static unsafe class NonTemporal
         int misaligned = (int)((nuint)p % (nuint)bytes);
         if (misaligned % sizeof(T) != 0) return -1;
         return Math.Min(length, misaligned == 0 ? 0 : (bytes - misaligned) / sizeof(T));
+    }
+
+    /// <summary>Bytes per cache line: what a non-temporal store fills before it goes to memory.</summary>
+    public const int LineBytes = 64;
+
+    /// <summary>
+    /// Elements from <paramref name="p"/> before the first one on a cache-line boundary (at most <paramref name="length"/>),
+    /// or -1 where none is (<paramref name="p"/> not aligned to the element size).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int HeadToLine<T>(T* p, int length) where T : unmanaged
+    {
+        int misaligned = (int)((nuint)p % LineBytes);
+        if (misaligned % sizeof(T) != 0) return -1;
+        return Math.Min(length, misaligned == 0 ? 0 : (LineBytes - misaligned) / sizeof(T));
     }
 
     /// <summary>Orders the streamed stores before what follows (they are weakly ordered), before the join hands the output on.</summary>

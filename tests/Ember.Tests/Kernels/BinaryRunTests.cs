@@ -77,6 +77,22 @@ public unsafe class BinaryRunTests
         Assert.Contains("Mul with run strides (2, 1)", e.Message);
     }
 
+    // Streamed runs write non-temporal stores only over whole cache lines: the head is the elements before the first
+    // line boundary, capped at the run; a pointer off the element size has none (-1: the run is not streamed).
+    [Fact]
+    public void The_streamed_part_of_a_run_starts_at_the_first_cache_line_boundary()
+    {
+        byte* line = (byte*)(1L << 20);
+        for (int offset = 0; offset < NonTemporal.LineBytes; offset += sizeof(float))
+        {
+            int expected = offset == 0 ? 0 : (NonTemporal.LineBytes - offset) / sizeof(float);
+            Assert.Equal(expected, NonTemporal.HeadToLine((float*)(line + offset), 1000));
+            Assert.Equal(Math.Min(expected, 3), NonTemporal.HeadToLine((float*)(line + offset), 3));
+        }
+        Assert.Equal(7, NonTemporal.HeadToLine((double*)(line + 8), 100));
+        Assert.Equal(-1, NonTemporal.HeadToLine((float*)(line + 2), 100));
+    }
+
     public static TheoryData<int[], int[], int[]> StreamedLayouts => new()
     {
         // Outputs of at least NonTemporal.MinBytes (4 MB of float32), so the runs are streamed; rows of 1000 do not

@@ -501,23 +501,24 @@ public class SimdWidthKernelTests
     {
         const int Rows = 3;
         int[] cols = [.. Enumerable.Range(1, 40), 63, 64, 65, 255, 256, 257];
+        // (weight, bias): both, neither, and each alone (the forward's vector loop has its own path for both)
         foreach (int d in cols)
-            foreach (bool affine in new[] { true, false })
+            foreach (var (hasWeight, hasBias) in new[] { (true, true), (false, false), (true, false), (false, true) })
             {
                 var x = Data(Rows * d + 1, d, 3);
                 for (int i = 1; i < x.Length; i++) x[i] += 2;   // a mean far from 0
                 var dy = Data(Rows * d + 1, d + 1, 1);
-                var w = affine ? Data(d + 1, d + 2, 1) : [];
-                var b = affine ? Data(d + 1, d + 3, 1) : [];
+                var w = hasWeight ? Data(d + 1, d + 2, 1) : [];
+                var b = hasBias ? Data(d + 1, d + 3, 1) : [];
                 var y = new float[Rows * d + 1];
                 var mean = new float[Rows];
                 var rstd = new float[Rows];
-                ReadOnlySpan<float> ws = affine ? w.AsSpan(1) : default, bs = affine ? b.AsSpan(1) : default;
+                ReadOnlySpan<float> ws = hasWeight ? w.AsSpan(1) : default, bs = hasBias ? b.AsSpan(1) : default;
                 LayerNormKernel.Forward<float>(x.AsSpan(1), Rows, d, ws, bs, 1e-5f, y.AsSpan(1), mean, rstd);
                 var dx = new float[Rows * d + 1];
                 var dw = new float[d];
                 var db = new float[d];
-                LayerNormKernel.Backward<float>(x.AsSpan(1), dy.AsSpan(1), Rows, d, ws, mean, rstd, dx.AsSpan(1), affine ? dw : default, affine ? db : default);
+                LayerNormKernel.Backward<float>(x.AsSpan(1), dy.AsSpan(1), Rows, d, ws, mean, rstd, dx.AsSpan(1), hasWeight ? dw : default, hasWeight ? db : default);
 
                 var ey = new double[Rows * d];
                 var edx = new double[Rows * d];
@@ -533,8 +534,8 @@ public class SimdWidthKernelTests
                     double sg = 0, sgx = 0;
                     for (int c = 0; c < d; c++)
                     {
-                        double xh = (x[1 + r * d + c] - m) * inv, gw = dy[1 + r * d + c] * (affine ? w[1 + c] : 1);
-                        ey[r * d + c] = affine ? xh * w[1 + c] + b[1 + c] : xh;
+                        double xh = (x[1 + r * d + c] - m) * inv, gw = dy[1 + r * d + c] * (hasWeight ? w[1 + c] : 1);
+                        ey[r * d + c] = xh * (hasWeight ? w[1 + c] : 1) + (hasBias ? b[1 + c] : 0);
                         sg += gw;
                         sgx += gw * xh;
                         edw[c] += dy[1 + r * d + c] * xh;
@@ -542,14 +543,14 @@ public class SimdWidthKernelTests
                     }
                     for (int c = 0; c < d; c++)
                     {
-                        double xh = (x[1 + r * d + c] - m) * inv, gw = dy[1 + r * d + c] * (affine ? w[1 + c] : 1);
+                        double xh = (x[1 + r * d + c] - m) * inv, gw = dy[1 + r * d + c] * (hasWeight ? w[1 + c] : 1);
                         edx[r * d + c] = inv * (gw - sg / d - xh * sgx / d);
                     }
                 }
-                string what = $"layer_norm {width} [{Rows}, {d}] affine={affine}";
+                string what = $"layer_norm {width} [{Rows}, {d}] weight={hasWeight} bias={hasBias}";
                 KernelAssert.Close(ey, y.AsSpan(1), 2e-5, what);
                 KernelAssert.Close(edx, dx.AsSpan(1), 5e-5, what + " dx");
-                if (affine)
+                if (hasWeight)
                 {
                     KernelAssert.Close(edw, dw, 2e-5, what + " dw");
                     KernelAssert.Close(edb, db, 2e-5, what + " db");
