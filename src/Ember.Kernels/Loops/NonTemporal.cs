@@ -38,12 +38,7 @@ internal static unsafe class NonTemporal
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int HeadToAlignment<TVec, T>(T* p, int length) where TVec : struct, ISimd<TVec, T> where T : unmanaged
-    {
-        int bytes = TVec.Count * sizeof(T);
-        int misaligned = (int)((nuint)p % (nuint)bytes);
-        if (misaligned % sizeof(T) != 0) return -1;
-        return Math.Min(length, misaligned == 0 ? 0 : (bytes - misaligned) / sizeof(T));
-    }
+        => HeadToBoundary(p, length, TVec.Count * sizeof(T));
 
     /// <summary>Bytes per cache line: what a non-temporal store fills before it goes to memory.</summary>
     public const int LineBytes = 64;
@@ -53,11 +48,14 @@ internal static unsafe class NonTemporal
     /// or -1 where none is (<paramref name="p"/> not aligned to the element size).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int HeadToLine<T>(T* p, int length) where T : unmanaged
+    public static int HeadToLine<T>(T* p, int length) where T : unmanaged => HeadToBoundary(p, length, LineBytes);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static int HeadToBoundary<T>(T* p, int length, int bytes) where T : unmanaged
     {
-        int misaligned = (int)((nuint)p % LineBytes);
+        int misaligned = (int)((nuint)p % (nuint)bytes);
         if (misaligned % sizeof(T) != 0) return -1;
-        return Math.Min(length, misaligned == 0 ? 0 : (LineBytes - misaligned) / sizeof(T));
+        return Math.Min(length, misaligned == 0 ? 0 : (bytes - misaligned) / sizeof(T));
     }
 
     /// <summary>Orders the streamed stores before what follows (they are weakly ordered), before the join hands the output on.</summary>
