@@ -32,12 +32,13 @@ namespace Ember.Backends.Cpu;
 internal static class StoragePool
 {
     /// <summary>
-    /// Buffers of at least this many bytes are pooled. Below it, the op's own dispatch outweighs what a warm buffer saves.
-    /// Down from 128 KiB (session 22): a loop of fresh 32-64 KiB outputs otherwise walks the GC's whole gen0 budget
-    /// (80 MiB on this Intel Xeon (SPR class), sized from the host's L3) through cold memory: a 64 KiB add
-    /// 13.4 -> 8.1 µs median, a 32 KiB add 7.7 -> 6.5, a 16 KiB add 3.8 -> 3.7 (not resolvable), loaded machine, one
-    /// process, alternating rounds (docs/bench-logs/2026-12-06-session22-s22-mem-ab.txt). Settable only to compare
-    /// thresholds in one process.
+    /// Buffers of at least this many bytes are pooled; below it a plain allocation is cheaper than the pool's
+    /// bookkeeping and collections. Down from 128 KiB (session 22): a loop of fresh 32-64 KiB outputs otherwise walks the GC's whole gen0
+    /// budget (80 MiB on this Intel Xeon (SPR class), sized from the host's L3; 16 MiB in Ember's programs) through
+    /// cold memory: with the 16 MiB budget a 64 KiB add 4.6 -> 3.9 µs median (CPU 8.2 -> 5.0, p90 17.3 -> 4.9), a 32 KiB
+    /// add 2.5 -> 2.2, while pooling 16 KiB outputs made their add slower (1.4 -> 1.8), so the threshold stops at 32 KiB
+    /// (loaded machine, one process, alternating rounds: docs/bench-logs/2026-12-06-session22-s22-mem-ab.txt).
+    /// Settable only to compare thresholds in one process.
     /// </summary>
     internal static int MinBytes = 32 * 1024;
     internal const int RingSize = 16;
