@@ -21,7 +21,7 @@ public sealed class RowState
     public void Start()
     {
         calls = 0;
-        faults = MinorFaults();
+        faults = Machine.MinorFaults();
         (gen0, gen1, gen2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
         pause = GC.GetTotalPauseDuration();
         background = GC.GetGCMemoryInfo(GCKind.Background).Index;
@@ -34,18 +34,10 @@ public sealed class RowState
         double n = Math.Max(1, calls);
         var info = GC.GetGCMemoryInfo(GCKind.Any);
         double inducedMs = (StoragePool.InducedCollectionTicks - inducedTicks) * 1e3 / System.Diagnostics.Stopwatch.Frequency;
-        return $"  state: {calls} calls; per call: faults {(MinorFaults() - faults) / n:F0}, GCs gen0/1/2 {(GC.CollectionCount(0) - gen0) / n:F2}/{(GC.CollectionCount(1) - gen1) / n:F2}/{(GC.CollectionCount(2) - gen2) / n:F2}" +
+        return $"  state: {calls} calls; per call: faults {(Machine.MinorFaults() - faults) / n:F0}, GCs gen0/1/2 {(GC.CollectionCount(0) - gen0) / n:F2}/{(GC.CollectionCount(1) - gen1) / n:F2}/{(GC.CollectionCount(2) - gen2) / n:F2}" +
                $"{(GC.GetGCMemoryInfo(GCKind.Background).Index != background ? " (background gen-2 GCs ran)" : "")}, " +
                $"GC pause {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds / n:F2} ms, pool hits {(StoragePool.Hits - hits) / n:F1} misses {(StoragePool.Misses - misses) / n:F1} " +
                $"induced {(StoragePool.InducedCollections - induced) / n:F2} ({inducedMs / n:F2} ms), evicted {StoragePool.Evictions - evictions}; now: pooled {StoragePool.PooledBytes / 1048576.0:F0} MB of {StoragePool.LimitBytes / 1048576.0:F0}, " +
                $"outstanding {StoragePool.OutstandingBytes / 1048576.0:F0} MB, GC heap {info.HeapSizeBytes / 1048576.0:F0} MB, committed {info.TotalCommittedBytes / 1048576.0:F0} MB";
-    }
-
-    // Field 10 of /proc/self/stat: minor page faults (first touches of fresh pages), summed over the process's threads.
-    static long MinorFaults()
-    {
-        string stat = File.ReadAllText("/proc/self/stat");
-        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return long.Parse(fields[7]);
     }
 }

@@ -31,6 +31,8 @@ public sealed class CompareWorkload : IWorkload
         Console.WriteLine($"Ember vs TorchSharp, {threads} threads, median of {reps} after warm-up. CPU: {Machine.CpuModel()}, {Environment.ProcessorCount} cores");
         Console.WriteLine(peerLine);
         Console.WriteLine($"GLIBC_TUNABLES={tunables}");
+        string gc = Machine.GcSettings();
+        Console.WriteLine(gc);
         // Measured before the rows so that every run states its own limits (best of 5 short runs each, about a second).
         string limits = MachineLimits.Describe(threads);
         Console.WriteLine(limits);
@@ -85,7 +87,7 @@ public sealed class CompareWorkload : IWorkload
         if (docs is not null)
         {
             string key = MachineLimits.SimdPathKey();
-            BenchmarksDoc.RewriteSideBySide(docs, Section(rows, threads, reps, peerLine, tunables, load, limits, epoch, epochs), key,
+            BenchmarksDoc.RewriteSideBySide(docs, Section(rows, threads, reps, peerLine, tunables, gc, load, limits, epoch, epochs), key,
                 key == "AVX-512" ? "## Side by side with TorchSharp" : $"## Side by side with TorchSharp, {key} path");
             Console.WriteLine($"rewrote the side-by-side section of {docs}");
         }
@@ -133,7 +135,7 @@ public sealed class CompareWorkload : IWorkload
         }
     }
 
-    static string Section(List<Row> rows, int threads, int reps, string peerLine, string tunables, string load, string limits,
+    static string Section(List<Row> rows, int threads, int reps, string peerLine, string tunables, string gc, string load, string limits,
         (EpochResult? Ember, EpochResult? Torch)? epoch, int epochs)
     {
         var s = new StringBuilder();
@@ -148,6 +150,7 @@ public sealed class CompareWorkload : IWorkload
         s.AppendLine("same input and stops the run if they differ (LayerNorm, GELU: 1e-4; the models, which start from a copy of Ember's weights: their outputs).");
         s.AppendLine($"Fair conditions: `GLIBC_TUNABLES={tunables}` — glibc otherwise returns libtorch's large freed blocks to the kernel");
         s.AppendLine("and re-faults them on every call (the spirit of the jemalloc/tcmalloc that PyTorch's CPU tuning guide recommends).");
+        s.AppendLine($"Ember's side: {gc} (the bench's runtimeconfig caps gen0's budget as docs/performance.md advises apps to).");
         s.AppendLine("Ratio = TorchSharp time / Ember time: above 1 means Ember is faster. TorchSharp disposes its tensors in a dispose scope;");
         s.AppendLine("Ember leaves them to the GC, whose cost is inside the timings. Conv channel counts are multiples of 16 (libtorch's");
         s.AppendLine("oneDNN backward is wrong here otherwise). GFLOP/s only for the compute-bound rows.");

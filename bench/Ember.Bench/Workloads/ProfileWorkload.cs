@@ -76,7 +76,7 @@ public sealed class ProfileWorkload : IWorkload
         var process = System.Diagnostics.Process.GetCurrentProcess();
         process.Refresh();
         TimeSpan cpu0 = process.TotalProcessorTime;
-        long faults0 = MinorFaults();
+        long faults0 = Machine.MinorFaults();
         int gc0 = GC.CollectionCount(0);
         long induced0 = Ember.Backends.Cpu.StoragePool.InducedCollectionTicks;
         for (int c = 0; c < calls; c++) action();
@@ -84,16 +84,8 @@ public sealed class ProfileWorkload : IWorkload
         double inducedMs = (Ember.Backends.Cpu.StoragePool.InducedCollectionTicks - induced0) * 1e3 / System.Diagnostics.Stopwatch.Frequency / calls;
         process.Refresh();
         double cpu = (process.TotalProcessorTime - cpu0).TotalMilliseconds / calls;
-        double faults = (MinorFaults() - faults0) / (double)calls;
+        double faults = (Machine.MinorFaults() - faults0) / (double)calls;
         Console.WriteLine($"  {label,-62} {wall * 1e3,10:F3} {cpu,10:F2} {faults,9:F0} {collections,6:F1} {inducedMs,8:F3}");
-    }
-
-    // Field 10 of /proc/self/stat: minor page faults (first touches of fresh pages), summed over the process's threads.
-    static long MinorFaults()
-    {
-        string stat = File.ReadAllText("/proc/self/stat");
-        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return long.Parse(fields[7]);
     }
 
     static string Affinity() =>

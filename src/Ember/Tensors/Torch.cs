@@ -46,7 +46,7 @@ public static partial class Torch
     }
 
     /// <summary>
-    /// Whether large tensor buffers (128 KiB and up) are recycled through Ember's storage pool once their tensors are
+    /// Whether tensor buffers of 32 KiB and up are recycled through Ember's storage pool once their tensors are
     /// collected (default on): steady-state training then reuses the same buffers instead of faulting in fresh memory.
     /// </summary>
     public static bool PoolStorage

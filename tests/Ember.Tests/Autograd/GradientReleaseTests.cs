@@ -1,6 +1,7 @@
 using Ember.Autograd;
 using Ember.Backends.Cpu;
 using Ember.Models;
+using Ember.Nn.Layers;
 using Ember.Nn.Functional;
 using Ember.Optim;
 
@@ -58,6 +59,28 @@ public class GradientReleaseTests
         for (int i = 0; i < 4; i++) GC.KeepAlive(Torch.Full([n], 1e6f + i));
     }
 
+    /// <summary>
+    /// <paramref name="steps"/> training steps of <paramref name="model"/> on <paramref name="x"/> (labels i mod 10), each
+    /// followed by <see cref="Churn"/> of <paramref name="churn"/> elements if set; the losses, then every parameter.
+    /// </summary>
+    static float[] TrainAndRead(Ember.Nn.Module model, Tensor x, Optimizer optimizer, int steps, int churn = 0)
+    {
+        int batch = x.Shape[0];
+        var y = Torch.FromArray(Enumerable.Range(0, batch).Select(i => (long)(i % 10)).ToArray(), [batch]);
+        var values = new List<float>();
+        for (int step = 0; step < steps; step++)
+        {
+            optimizer.ZeroGrad();
+            var loss = F.CrossEntropy(model.Call(x), y);
+            loss.Backward();
+            optimizer.Step();
+            values.Add(loss.Item<float>());
+            if (churn > 0) Churn(churn);
+        }
+        foreach (var p in model.Parameters()) values.AddRange(p.Detach().Contiguous().ToArray<float>());
+        return values.ToArray();
+    }
+
     [Fact]
     public void A_cnn_training_run_gives_the_same_bits_with_early_release_as_without_pooling()
     {
@@ -66,21 +89,24 @@ public class GradientReleaseTests
             Torch.ManualSeed(5);
             var model = new FashionCnn();
             var x = Torch.Randn([16, 1, 28, 28]);   // 16·32·28·28 floats per activation: pooled
-            var y = Torch.FromArray(Enumerable.Range(0, 16).Select(i => (long)(i % 10)).ToArray(), [16]);
-            var optimizer = new Adam(model.Parameters(), new AdamOptions { LearningRate = 1e-3 });
-            var values = new List<float>();
-            for (int step = 0; step < 3; step++)
-            {
-                optimizer.ZeroGrad();
-                var loss = F.CrossEntropy(model.Call(x), y);
-                loss.Backward();
-                optimizer.Step();
-                values.Add(loss.Item<float>());
-            }
-            foreach (var p in model.Parameters()) values.AddRange(p.Detach().Contiguous().ToArray<float>());
-            return values.ToArray();
+            return TrainAndRead(model, x, new Adam(model.Parameters(), new AdamOptions { LearningRate = 1e-3 }), steps: 3);
         });
         Assert.All(returned, count => Assert.True(count >= 3 * 6, $"expected the backward passes to return their temporaries, got {count}"));
+    }
+
+    [Fact]
+    public void An_mlp_with_32_to_128_KiB_activations_gives_the_same_bits_with_early_release_as_without_pooling()
+    {
+        // Batch 32 × 256..1024 features: 32-128 KiB per activation and gradient, pooled only since the pool's threshold
+        // came down from 128 KiB (session 22), so the backward pass now returns them early too.
+        var returned = AssertSameBitsInEveryMode(() =>
+        {
+            Torch.ManualSeed(7);
+            var model = new Ember.Nn.Sequential(new Linear(256, 1024), new ReLU(), new Linear(1024, 256), new Tanh(), new Linear(256, 10));
+            var x = Torch.Randn([32, 256]);
+            return TrainAndRead(model, x, new Sgd(model.Parameters(), new SgdOptions { LearningRate = 0.05, Momentum = 0.9 }), steps: 4, churn: 32 * 1024);
+        });
+        Assert.All(returned, count => Assert.True(count >= 4 * 3, $"expected the backward passes to return their temporaries, got {count}"));
     }
 
     [Fact]

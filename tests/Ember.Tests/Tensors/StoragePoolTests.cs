@@ -153,6 +153,37 @@ public class StoragePoolTests
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
+    static Array AddAndDrop(Tensor x, Tensor y) => (x + y).storage.Data;
+
+    [Fact]
+    public void A_loop_of_small_adds_cycles_through_the_buffers_of_one_collection_period()
+    {
+        // 64 KiB outputs (pooled since session 22; a plain GC allocation before): the loop reuses the buffers one
+        // collection period rents (8 MB = 128 of them) instead of 2,000 fresh arrays, and induces one collection a period.
+        const int N = 16384 + 5, Calls = 2000;
+        Assert.True(StoragePool.Covers(DType.Float32, N));
+        var x = Torch.Full([N], 1f);
+        var y = Torch.Full([N], 2f);
+        for (int i = 0; i < 300; i++) AddAndDrop(x, y);   // the steady state
+        long induced = StoragePool.InducedCollections;
+        var seen = new HashSet<Array>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < Calls; i++) seen.Add(AddAndDrop(x, y));
+        int perPeriod = (8 << 20) / (N * sizeof(float));
+        Assert.InRange(seen.Count, 1, 2 * perPeriod);
+        Assert.InRange(StoragePool.InducedCollections - induced, 1, 2 * Calls / perPeriod + 2);
+        Assert.All((x + y).ToArray<float>(), v => Assert.Equal(3f, v));
+    }
+
+    [Fact]
+    public void Buffers_below_the_threshold_are_not_pooled()
+    {
+        Assert.False(StoragePool.Covers(DType.Float32, StoragePool.MinBytes / sizeof(float) - 1));
+        Assert.True(StoragePool.Covers(DType.Float32, StoragePool.MinBytes / sizeof(float)));
+        Assert.IsNotType<PooledStorage>(Torch.Empty([StoragePool.MinBytes / sizeof(float) - 1]).storage);
+        Assert.IsType<PooledStorage>(Torch.Empty([StoragePool.MinBytes / sizeof(float)]).storage);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     static float[] TouchAndDrop(int n, float value)
     {
         var t = Torch.Full([n], value);

@@ -3,13 +3,14 @@ using Ember.Kernels.Numerics;
 namespace Ember.Backends.Cpu;
 
 /// <summary>
-/// Recycles large tensor buffers (PyTorch's caching allocator, for a garbage-collected heap). A buffer comes back two
-/// ways. Deterministically, where Ember knows it is dead: the backward pass returns its gradient temporaries through
-/// <see cref="Return"/> as soon as they are accumulated (Autograd.GradientRelease says which ones it may). Otherwise by
-/// collection: every pooled buffer is registered with a weak reference to its <see cref="PooledStorage"/>; the first
-/// <see cref="Rent"/> after a garbage collection (on whichever thread allocates next) reclaims the buffers whose storages
-/// that collection found dead, without finalizers or a wait for the finalizer thread. A miss induces a collection once
-/// 8 MB were handed out since the last one (twice the L3 for a buffer of half the L3 or more; see Rent).
+/// Recycles tensor buffers of <see cref="MinBytes"/> and more (PyTorch's caching allocator, for a garbage-collected
+/// heap). A buffer comes back two ways. Deterministically, where Ember knows it is dead: the backward pass returns its
+/// gradient temporaries through <see cref="Return"/> as soon as they are accumulated (Autograd.GradientRelease says which
+/// ones it may). Otherwise by collection: every pooled buffer is registered with a weak reference to its
+/// <see cref="PooledStorage"/>; the first <see cref="Rent"/> after a garbage collection (on whichever thread allocates
+/// next) reclaims the buffers whose storages that collection found dead, without finalizers or a wait for the finalizer
+/// thread. A miss induces a collection once 8 MB were handed out since the last one (twice the L3 for a buffer of half
+/// the L3 or more; see Rent).
 /// A buffer leaves the pool for the next allocation of exactly the same length and dtype. Buffers are dirty: a zeroed
 /// allocation clears them.
 /// <para>
@@ -23,15 +24,23 @@ namespace Ember.Backends.Cpu;
 /// (the JIT ends object lifetimes early), so a collection could find the storage dead while the buffer is in use. Every
 /// access to a pooled buffer goes through <see cref="Storage.As{T}"/>, which records the storage in a small per-thread
 /// ring of recently used storages; the ring keeps them reachable, so a storage cannot be found dead until its thread has
-/// moved on to <see cref="RingSize"/>/2 other large buffers — well past the end of any op that was using it. Inside a
+/// moved on to <see cref="RingSize"/>/2 other pooled buffers — well past the end of any op that was using it. Inside a
 /// backend op (<see cref="EnterOp"/>) accesses are kept in the op's own list instead, released when the op returns: a
 /// loop over one op then reuses the previous call's output buffer (warm) and holds two buffers, not seventeen.
 /// </para>
 /// </summary>
 internal static class StoragePool
 {
-    /// <summary>Buffers of at least this many bytes are pooled (the large-object heap starts at 85,000 bytes).</summary>
-    public const int MinBytes = 128 * 1024;
+    /// <summary>
+    /// Buffers of at least this many bytes are pooled; below it a plain allocation is cheaper than the pool's
+    /// bookkeeping and collections. Down from 128 KiB (session 22): a loop of fresh 32-64 KiB outputs otherwise walks the GC's whole gen0
+    /// budget (80 MiB on this Intel Xeon (SPR class), sized from the host's L3; 16 MiB in Ember's programs) through
+    /// cold memory: with the 16 MiB budget a 64 KiB add 4.6 -> 3.9 µs median (CPU 8.2 -> 5.0, p90 17.3 -> 4.9), a 32 KiB
+    /// add 2.5 -> 2.2, while pooling 16 KiB outputs made their add slower (1.4 -> 1.8), so the threshold stops at 32 KiB
+    /// (loaded machine, one process, alternating rounds: docs/bench-logs/2026-12-06-session22-s22-mem-ab.txt).
+    /// Settable only to compare thresholds in one process.
+    /// </summary>
+    internal static int MinBytes = 32 * 1024;
     internal const int RingSize = 16;
 
     static readonly object Gate = new();
