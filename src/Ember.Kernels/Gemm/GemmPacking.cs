@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Ember.Kernels.Gemm;
 
@@ -20,6 +21,11 @@ internal static unsafe class GemmPacking
             return;
         }
         int mr = TKernel.MR;
+        if (TKernel.ACopies > 1)
+        {
+            PackBroadcast(a, lda, transA, i0, mb, p0, kb, mr, TKernel.ACopies, dst);
+            return;
+        }
         if (transA)
         {
             CopyPanels(a + (nint)p0 * lda + i0, lda, mb, mr, kb, dst); // A is k×m: MR values per k are contiguous
@@ -47,6 +53,31 @@ internal static unsafe class GemmPacking
         }
         for (int jr = 0; jr < nb; jr += nr, dst += (nint)nr * kb)
             Interleave(b + (nint)(j0 + jr) * ldb + p0, ldb, Math.Min(nr, nb - jr), nr, kb, dst);
+    }
+
+    /// <summary>
+    /// A's panels for a kernel that loads broadcasts (<see cref="IMicroKernel{T}.ACopies"/>): per MR-row panel and step,
+    /// each of the MR values written <paramref name="copies"/> times, the rows past <paramref name="mb"/> as zeros.
+    /// </summary>
+    static void PackBroadcast<T>(T* a, nint lda, bool transA, int i0, int mb, int p0, int kb, int mr, int copies, T* dst)
+        where T : unmanaged
+    {
+        // Element (i, p) of op(A) lies at a[i·lda + p], or at a[p·lda + i] when A is stored transposed.
+        nint rowStep = transA ? 1 : lda, depthStep = transA ? lda : 1;
+        for (int ir = 0; ir < mb; ir += mr)
+        {
+            int rows = Math.Min(mr, mb - ir);
+            T* src = a + (i0 + ir) * rowStep + p0 * depthStep;
+            for (int p = 0; p < kb; p++, src += depthStep)
+            {
+                for (int r = 0; r < mr; r++, dst += copies)
+                {
+                    T value = r < rows ? src[r * rowStep] : default;
+                    if (copies == Vector128<T>.Count) Vector128.Create(value).Store(dst);
+                    else for (int l = 0; l < copies; l++) dst[l] = value;
+                }
+            }
+        }
     }
 
     /// <summary>
