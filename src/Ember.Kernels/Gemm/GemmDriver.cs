@@ -132,11 +132,12 @@ internal static unsafe class GemmDriver
     /// the operand that the split does not cut (rows: all of B; columns: all of A), so that packing is done once per
     /// thread; the cut operand is packed once in all. An operand that the thread's part reads in place
     /// (<see cref="DirectA{T, TKernel}"/>, <see cref="ReadInPlace"/>) costs no packing: counting it anyway cut 256² by
-    /// rows, so both threads packed all of B while A, read in place, would have cost nothing to share. Packing an operand whose panels are already contiguous in memory
-    /// (A transposed, B not) is a row copy; the other layout is a transpose, about twice as slow (measured with
-    /// `Ember.Bench gemm`: 3.5 and 2.1 elements/ns on the AVX2 path, scalar transpose); in the time of one packed
-    /// element the micro-kernel does about 10 and 17 lanes of multiply-adds, so the weights are NR/2 and NR lanes. The estimate, in multiply-add lanes:
-    /// the largest thread's share of the product (whole tiles) plus its packing. The split only decides which thread
+    /// rows, so both threads packed all of B while A, read in place, would have cost nothing to share. Packing an
+    /// operand whose panels are already contiguous in memory (A transposed, B not) is a row copy; the other layout is a
+    /// transpose, about twice as slow (measured with `Ember.Bench gemm`: 3.5 and 2.1 elements/ns on the AVX2 path,
+    /// scalar transpose); in the time of one packed element the micro-kernel does about 10 and 17 lanes of
+    /// multiply-adds, so the weights are NR/2 and NR lanes. The estimate, in multiply-add lanes: the largest thread's
+    /// share of the product (whole tiles) plus its packing. The split only decides which thread
     /// computes an element, never how, so the choice may depend on the thread count without breaking bit-identity.
     /// </summary>
     internal static bool SplitRows<T, TKernel>(in GemmArgs<T> g, int threads)

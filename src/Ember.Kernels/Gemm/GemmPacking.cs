@@ -10,7 +10,7 @@ namespace Ember.Kernels.Gemm;
 /// </summary>
 internal static unsafe class GemmPacking
 {
-    /// <summary>Packs rows [i0, i0+mb) and depth [p0, p0+kb) of op(A) into <paramref name="dst"/> (ceil(mb/MR)·MR·kb values).</summary>
+    /// <summary>Packs rows [i0, i0+mb) and depth [p0, p0+kb) of op(A) into <paramref name="dst"/> (ceil(mb/MR)·MR·kb·ACopies values).</summary>
     public static void PackA<T, TKernel>(T* a, nint lda, bool transA, int i0, int mb, int p0, int kb, T* dst, PanelSource source = PanelSource.Float)
         where T : unmanaged
         where TKernel : struct, IMicroKernel<T>
