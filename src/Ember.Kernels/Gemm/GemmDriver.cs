@@ -45,13 +45,14 @@ internal static unsafe class GemmDriver
     /// Whether the Vector128 path packs A as broadcasts (<see cref="MicroKernel128BroadcastA{T}"/>): on x86 without FMA
     /// (AVX2 switched off), where the JIT broadcasts with a load and a shuffle (vpermilps), and the shuffles take the
     /// ports the multiplies and adds need. The broadcast pack writes a vector per A value, which pays only where each A
-    /// sliver meets enough B panels: 16 or more (one thread, this Intel Xeon (SPR class): 64² 0.91x, 128² 1.12x,
-    /// 512²-1024² 1.2x; docs/bench-logs/2026-12-06-session22-s22-gemm-ab.txt). A float32 A only: a half A is widened by
-    /// its own pack. Same bits either way (<see cref="GemmBlocking{T, TKernel}"/> keeps the k-slices).
+    /// sliver meets more than 8 B panels (against the plain kernel, one thread, this Intel Xeon (SPR class): 32² 0.94x,
+    /// 64² 0.98-1.01x, 96² 1.13-1.16x, 128² 1.15-1.19x, 512²-1024² 1.2x;
+    /// docs/bench-logs/2026-12-06-session22-s22-gemm-ab.txt). A float32 A only: a half A is widened by its own pack.
+    /// Same bits either way (<see cref="GemmBlocking{T, TKernel}"/> keeps the k-slices).
     /// </summary>
     static bool BroadcastA<T>(in GemmArgs<T> g) where T : unmanaged, INumber<T> =>
         g.ASource == PanelSource.Float
-        && (ForcedBroadcastA ?? (Sse.IsSupported && !Fma.IsSupported && g.N >= 16 * MicroKernel128BroadcastA<T>.NR));
+        && (ForcedBroadcastA ?? (Sse.IsSupported && !Fma.IsSupported && g.N > 8 * MicroKernel128BroadcastA<T>.NR));
 
     /// <summary>The micro-kernel width that <see cref="Run{T}"/> will use.</summary>
     internal static GemmIsa SelectedIsa =>

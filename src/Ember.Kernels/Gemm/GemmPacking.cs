@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ember.Kernels.Gemm;
 
@@ -68,7 +69,23 @@ internal static unsafe class GemmPacking
         {
             int rows = Math.Min(mr, mb - ir);
             T* src = a + (i0 + ir) * rowStep + p0 * depthStep;
-            for (int p = 0; p < kb; p++, src += depthStep)
+            int p = 0;
+            if (typeof(T) == typeof(float) && !transA && copies == 4 && Sse.IsSupported)
+            {
+                // Rows of A: four steps of a row in one load, each lane then spread by a shuffle (the kernel this
+                // feeds runs only where Sse is), instead of a scalar load per value.
+                for (; p + 4 <= kb; p += 4, src += 4, dst += 4 * mr * copies)
+                    for (int r = 0; r < mr; r++)
+                    {
+                        Vector128<float> v = r < rows ? Sse.LoadVector128((float*)src + r * rowStep) : Vector128<float>.Zero;
+                        float* d = (float*)dst + r * copies;
+                        Sse.Store(d, Sse.Shuffle(v, v, 0x00));
+                        Sse.Store(d + mr * copies, Sse.Shuffle(v, v, 0x55));
+                        Sse.Store(d + 2 * mr * copies, Sse.Shuffle(v, v, 0xAA));
+                        Sse.Store(d + 3 * mr * copies, Sse.Shuffle(v, v, 0xFF));
+                    }
+            }
+            for (; p < kb; p++, src += depthStep)
             {
                 for (int r = 0; r < mr; r++, dst += copies)
                 {
