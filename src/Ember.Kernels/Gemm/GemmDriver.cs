@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Ember.Kernels.Threading;
 
 namespace Ember.Kernels.Gemm;
@@ -37,6 +38,22 @@ internal static unsafe class GemmDriver
     /// <summary>Forces the shared-packing threaded path (true) or the fixed split (false) for every threaded product; tests reach both this way.</summary>
     internal static bool? ForcedSharedPacking;
 
+    /// <summary>Forces the Vector128 kernel over broadcast A panels (true) or over plain ones (false); tests reach both this way.</summary>
+    internal static bool? ForcedBroadcastA;
+
+    /// <summary>
+    /// Whether the Vector128 path packs A as broadcasts (<see cref="MicroKernel128BroadcastA{T}"/>): on x86 without FMA
+    /// (AVX2 switched off), where the JIT broadcasts with a load and a shuffle (vpermilps), and the shuffles take the
+    /// ports the multiplies and adds need. The broadcast pack writes a vector per A value, which pays only where each A
+    /// sliver meets more than 8 B panels (against the plain kernel, one thread, this Intel Xeon (SPR class): 32² 0.94x,
+    /// 64² 0.98-1.01x, 96² 1.13-1.16x, 128² 1.15-1.19x, 512²-1024² 1.2x;
+    /// docs/bench-logs/2026-12-06-session22-s22-gemm-ab.txt). A float32 A only: a half A is widened by its own pack.
+    /// Same bits either way (<see cref="GemmBlocking{T, TKernel}"/> keeps the k-slices).
+    /// </summary>
+    static bool BroadcastA<T>(in GemmArgs<T> g) where T : unmanaged, INumber<T> =>
+        g.ASource == PanelSource.Float
+        && (ForcedBroadcastA ?? (Sse.IsSupported && !Fma.IsSupported && g.N > 8 * MicroKernel128BroadcastA<T>.NR));
+
     /// <summary>The micro-kernel width that <see cref="Run{T}"/> will use.</summary>
     internal static GemmIsa SelectedIsa =>
         ForcedIsa != GemmIsa.Auto ? ForcedIsa
@@ -47,7 +64,8 @@ internal static unsafe class GemmDriver
     /// <summary>The cache sizes and each float kernel's blocking, for the bench header.</summary>
     internal static string DescribeBlocking() =>
         $"{CacheSizes.Describe()}; 12×32 (AVX-512): {GemmBlocking<float, MicroKernel512<float>>.Value}, "
-        + $"6×16 (AVX2): {GemmBlocking<float, MicroKernel256<float>>.Value}, 6×8 (Vector128): {GemmBlocking<float, MicroKernel128<float>>.Value}";
+        + $"6×16 (AVX2): {GemmBlocking<float, MicroKernel256<float>>.Value}, 6×8 (Vector128): {GemmBlocking<float, MicroKernel128<float>>.Value}"
+        + $", 6×8 over broadcast A (Vector128 without FMA): {GemmBlocking<float, MicroKernel128BroadcastA<float>>.Value}";
 
     /// <summary>C = alpha·op(A)·op(B) + beta·C for validated, non-empty arguments.</summary>
     public static void Run<T>(in GemmArgs<T> g) where T : unmanaged, INumber<T>
@@ -65,6 +83,7 @@ internal static unsafe class GemmDriver
                 break;
             case GemmIsa.Vector512: Run<T, MicroKernel512<T>>(g); break;
             case GemmIsa.Vector256: Run<T, MicroKernel256<T>>(g); break;
+            case GemmIsa.Vector128 when BroadcastA(g): Run<T, MicroKernel128BroadcastA<T>>(g); break;
             default: Run<T, MicroKernel128<T>>(g); break;
         }
     }
@@ -97,7 +116,7 @@ internal static unsafe class GemmDriver
             return;
         }
         // One block per thread along the side that costs less: see SplitRows.
-        if (SplitRows(g, TKernel.MR, TKernel.NR, threads))
+        if (SplitRows<T, TKernel>(g, threads))
         {
             int grain = SplitGrain(g.M, TKernel.MR, threads);
             ParallelRange.For(g.M, grain, new RowBlocks<T, TKernel>(g));
@@ -112,22 +131,34 @@ internal static unsafe class GemmDriver
     /// <summary>
     /// Whether splitting the rows of C over the threads costs less than splitting its columns. Each thread packs all of
     /// the operand that the split does not cut (rows: all of B; columns: all of A), so that packing is done once per
-    /// thread; the cut operand is packed once in all. Packing an operand whose panels are already contiguous in memory
-    /// (A transposed, B not) is a row copy; the other layout is a transpose, about twice as slow (measured with
-    /// `Ember.Bench gemm`: 3.5 and 2.1 elements/ns on the AVX2 path, scalar transpose); in the time of one packed
-    /// element the micro-kernel does about 10 and 17 lanes of multiply-adds, so the weights are NR/2 and NR lanes. The estimate, in multiply-add lanes:
-    /// the largest thread's share of the product (whole tiles) plus its packing. The split only decides which thread
+    /// thread; the cut operand is packed once in all. An operand that the thread's part reads in place
+    /// (<see cref="DirectA{T, TKernel}"/>, <see cref="ReadInPlace"/>) costs no packing: counting it anyway cut 256² by
+    /// rows, so both threads packed all of B while A, read in place, would have cost nothing to share. Packing an
+    /// operand whose panels are already contiguous in memory (A transposed, B not) is a row copy; the other layout is a
+    /// transpose, about twice as slow (measured with `Ember.Bench gemm`: 3.5 and 2.1 elements/ns on the AVX2 path,
+    /// scalar transpose); in the time of one packed element the micro-kernel does about 10 and 17 lanes of
+    /// multiply-adds, so the weights are NR/2 and NR lanes. The estimate, in multiply-add lanes: the largest thread's
+    /// share of the product (whole tiles) plus its packing. The split only decides which thread
     /// computes an element, never how, so the choice may depend on the thread count without breaking bit-identity.
     /// </summary>
-    internal static bool SplitRows<T>(in GemmArgs<T> g, int mr, int nr, int threads) where T : unmanaged, INumber<T>
+    internal static bool SplitRows<T, TKernel>(in GemmArgs<T> g, int threads)
+        where T : unmanaged, INumber<T>
+        where TKernel : struct, IMicroKernel<T>
     {
+        int mr = TKernel.MR, nr = TKernel.NR;
         double lanesPerCycle = nr; // two vectors of NR/2 lanes per cycle
         double packA = g.TransA ? lanesPerCycle / 2 : lanesPerCycle, packB = g.TransB ? lanesPerCycle : lanesPerCycle / 2;
         double m = g.M, n = g.N, k = g.K;
         double rowTiles = Math.Ceiling(m / mr), colTiles = Math.Ceiling(n / nr);
         double rowsPerThread = Math.Ceiling(rowTiles / threads) * mr, colsPerThread = Math.Ceiling(colTiles / threads) * nr;
-        double byRows = rowsPerThread * RoundUp(g.N, nr) * k + (rowsPerThread * k * packA + k * n * packB);
-        double byColumns = RoundUp(g.M, mr) * colsPerThread * k + (m * k * packA + k * colsPerThread * packB);
+        // What each split's threads pack: the operands Compute reads in place for that part of C cost nothing.
+        bool bInPlace = g.BSource == PanelSource.Float && !g.TransB;
+        double packAByRows = DirectA<T, TKernel>(g, g.N) ? 0 : packA;
+        double packAByColumns = DirectA<T, TKernel>(g, (int)Math.Min(colsPerThread, n)) ? 0 : packA;
+        double packBByRows = bInPlace && ReadInPlace(g.K, g.Ldb, rowsPerThread <= mr, Unsafe.SizeOf<T>(), CacheSizes.L1) ? 0 : packB;
+        double packBByColumns = bInPlace && ReadInPlace(g.K, g.Ldb, g.M <= mr, Unsafe.SizeOf<T>(), CacheSizes.L1) ? 0 : packB;
+        double byRows = rowsPerThread * RoundUp(g.N, nr) * k + (rowsPerThread * k * packAByRows + k * n * packBByRows);
+        double byColumns = RoundUp(g.M, mr) * colsPerThread * k + (m * k * packAByColumns + k * colsPerThread * packBByColumns);
         // A column cut runs down every row of C: where it is not on a cache-line boundary both threads write one line of
         // each row, which then moves between the cores. Counted as 32 cycles a row: at 128² (a tie without it) the row
         // split measured 19.1 µs against 23.0 µs for the columns (AVX-512, best call of many, same minute).
@@ -187,7 +218,7 @@ internal static unsafe class GemmDriver
         int kc = (g.K + slices - 1) / slices;
         int mc = blocking.RowBlock(i1 - i0, mr);
         int nc = Math.Min(NC, RoundUp(j1 - j0, nr));
-        nint aSize = RoundUp(mc * kc, 16), bSize = RoundUp(kc * nc, 16);
+        nint aSize = RoundUp(mc * kc * TKernel.ACopies, 16), bSize = RoundUp(kc * nc, 16);
         T* pa = GemmBuffers<T>.Rent(aSize + bSize + mr * nr);
         T* pb = pa + aSize;
         T* scratch = pb + bSize;
@@ -241,8 +272,8 @@ internal static unsafe class GemmDriver
         int mr = TKernel.MR, nr = TKernel.NR;
         int mbFull = mb - mb % mr, nbFull = nb - nb % nr;
         int rows = Math.Min(mr, mb - ir);
-        T* ap = directA ? pa : pa + (nint)ir * kb;
-        nint aStride = mr;
+        T* ap = directA ? pa : pa + (nint)ir * kb * TKernel.ACopies;
+        nint aStride = mr * TKernel.ACopies;
         bool rowsOfA = false;
         if (directA && ir < mbFull)
         {
@@ -292,7 +323,7 @@ internal static unsafe class GemmDriver
         where T : unmanaged, INumber<T>
         where TKernel : struct, IMicroKernel<T>
     {
-        if (g.ASource != PanelSource.Float) return false;
+        if (g.ASource != PanelSource.Float || TKernel.ACopies > 1) return false;
         if (g.TransA) return ReadInPlace(g.K, g.Lda, columns <= TKernel.NR, Unsafe.SizeOf<T>(), CacheSizes.L1);
         return TKernel.ReadsRowsOfA && ReadRowsOfAInPlace(columns);
     }

@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ember.Kernels.Gemm;
 
@@ -9,7 +11,7 @@ namespace Ember.Kernels.Gemm;
 /// </summary>
 internal static unsafe class GemmPacking
 {
-    /// <summary>Packs rows [i0, i0+mb) and depth [p0, p0+kb) of op(A) into <paramref name="dst"/> (ceil(mb/MR)·MR·kb values).</summary>
+    /// <summary>Packs rows [i0, i0+mb) and depth [p0, p0+kb) of op(A) into <paramref name="dst"/> (ceil(mb/MR)·MR·kb·ACopies values).</summary>
     public static void PackA<T, TKernel>(T* a, nint lda, bool transA, int i0, int mb, int p0, int kb, T* dst, PanelSource source = PanelSource.Float)
         where T : unmanaged
         where TKernel : struct, IMicroKernel<T>
@@ -20,6 +22,11 @@ internal static unsafe class GemmPacking
             return;
         }
         int mr = TKernel.MR;
+        if (TKernel.ACopies > 1)
+        {
+            PackBroadcast(a, lda, transA, i0, mb, p0, kb, mr, TKernel.ACopies, dst);
+            return;
+        }
         if (transA)
         {
             CopyPanels(a + (nint)p0 * lda + i0, lda, mb, mr, kb, dst); // A is k×m: MR values per k are contiguous
@@ -47,6 +54,47 @@ internal static unsafe class GemmPacking
         }
         for (int jr = 0; jr < nb; jr += nr, dst += (nint)nr * kb)
             Interleave(b + (nint)(j0 + jr) * ldb + p0, ldb, Math.Min(nr, nb - jr), nr, kb, dst);
+    }
+
+    /// <summary>
+    /// A's panels for a kernel that loads broadcasts (<see cref="IMicroKernel{T}.ACopies"/>): per MR-row panel and step,
+    /// each of the MR values written <paramref name="copies"/> times, the rows past <paramref name="mb"/> as zeros.
+    /// </summary>
+    static void PackBroadcast<T>(T* a, nint lda, bool transA, int i0, int mb, int p0, int kb, int mr, int copies, T* dst)
+        where T : unmanaged
+    {
+        // Element (i, p) of op(A) lies at a[i·lda + p], or at a[p·lda + i] when A is stored transposed.
+        nint rowStep = transA ? 1 : lda, depthStep = transA ? lda : 1;
+        for (int ir = 0; ir < mb; ir += mr)
+        {
+            int rows = Math.Min(mr, mb - ir);
+            T* src = a + (i0 + ir) * rowStep + p0 * depthStep;
+            int p = 0;
+            if (typeof(T) == typeof(float) && !transA && copies == 4 && Sse.IsSupported)
+            {
+                // Rows of A: four steps of a row in one load, each lane then spread by a shuffle (the kernel this
+                // feeds runs only where Sse is), instead of a scalar load per value.
+                for (; p + 4 <= kb; p += 4, src += 4, dst += 4 * mr * copies)
+                    for (int r = 0; r < mr; r++)
+                    {
+                        Vector128<float> v = r < rows ? Sse.LoadVector128((float*)src + r * rowStep) : Vector128<float>.Zero;
+                        float* d = (float*)dst + r * copies;
+                        Sse.Store(d, Sse.Shuffle(v, v, 0x00));
+                        Sse.Store(d + mr * copies, Sse.Shuffle(v, v, 0x55));
+                        Sse.Store(d + 2 * mr * copies, Sse.Shuffle(v, v, 0xAA));
+                        Sse.Store(d + 3 * mr * copies, Sse.Shuffle(v, v, 0xFF));
+                    }
+            }
+            for (; p < kb; p++, src += depthStep)
+            {
+                for (int r = 0; r < mr; r++, dst += copies)
+                {
+                    T value = r < rows ? src[r * rowStep] : default;
+                    if (copies == Vector128<T>.Count) Vector128.Create(value).Store(dst);
+                    else for (int l = 0; l < copies; l++) dst[l] = value;
+                }
+            }
+        }
     }
 
     /// <summary>

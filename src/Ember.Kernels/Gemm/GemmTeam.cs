@@ -83,7 +83,7 @@ internal static unsafe class GemmTeam
             panelGroups = Math.Clamp((8 * threads + slivers - 1) / slivers, 1, panels);
             // Two buffers per operand from the calling thread's packing memory: a block is packed while the one before
             // it is still being multiplied.
-            nint aSize = RoundUp(Mc * Kc, 16), bSize = RoundUp(Kc * Nc, 16);
+            nint aSize = RoundUp(Mc * Kc * TKernel.ACopies, 16), bSize = RoundUp(Kc * Nc, 16);
             a0 = GemmBuffers<T>.Rent(2 * (aSize + bSize));
             a1 = a0 + aSize;
             b0 = a1 + aSize;
@@ -149,7 +149,7 @@ internal static unsafe class GemmTeam
                     return;
                 }
                 int first = u * aGroup * mr, rows = Math.Min(aGroup * mr, mb - first);
-                GemmPacking.PackA<T, TKernel>(G.A, G.Lda, G.TransA, i0 + first, rows, p0, kb, pa + (nint)first * kb, G.ASource);
+                GemmPacking.PackA<T, TKernel>(G.A, G.Lda, G.TransA, i0 + first, rows, p0, kb, pa + (nint)first * kb * TKernel.ACopies, G.ASource);
                 return;
             }
             u -= aUnits;

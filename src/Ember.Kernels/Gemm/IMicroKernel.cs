@@ -44,6 +44,13 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged
     static virtual bool ReadsRowsOfA => false;
 
     /// <summary>
+    /// Copies of each A value in a packed A panel (MR·ACopies values per step): 1, or a vector's lanes for a kernel that
+    /// loads each A value as a ready broadcast (<see cref="MicroKernel128BroadcastA{T}"/>). Such a kernel never reads A in
+    /// place.
+    /// </summary>
+    static virtual int ACopies => 1;
+
+    /// <summary>
     /// <see cref="RunStrided"/> with A read in place from MR rows of a row-major matrix: the value of row r for step p
     /// is a[r·<paramref name="lda"/> + p] (op(A) not transposed, whose packing is a transpose). The multiply-adds are
     /// those of <see cref="Run"/>, so the bits are too.

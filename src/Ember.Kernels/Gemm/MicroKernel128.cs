@@ -19,8 +19,19 @@ internal readonly unsafe struct MicroKernel128<T> : IMicroKernel<T> where T : un
 
     public static void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta) => RunStrided(kc, a, MR, b, NR, c, ldc, alpha, beta);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunStrided(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, T alpha, T beta)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RunStrided(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, T alpha, T beta) =>
+        Tile<ScalarA>(kc, a, aStride, b, bStride, c, ldc, alpha, beta);
+
+    /// <summary>
+    /// The tile loop over an A read through <typeparamref name="TA"/>: value by value (<see cref="ScalarA"/>, a
+    /// broadcast per row and step) or as ready broadcasts (<see cref="MicroKernel128BroadcastA{T}"/>). The JIT compiles
+    /// one loop per source, with the read inlined. Kept out of line: inlined into the driver's loops, it kept the
+    /// driver's locals across its k loop and spilled and reloaded three of them on every step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    internal static void Tile<TA>(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, T alpha, T beta)
+        where TA : struct, IBroadcastSource
     {
         Vector128<T>
             c00 = default, c01 = default,
@@ -34,48 +45,41 @@ internal readonly unsafe struct MicroKernel128<T> : IMicroKernel<T> where T : un
         {
             Vector128<T> b0 = Vector128.Load(b);
             Vector128<T> b1 = Vector128.Load(b + Vector128<T>.Count);
-            a0 = Vector128.Create(a[0]);
+            a0 = TA.Row(a, 0);
             c00 = VectorMath.MultiplyAdd(a0, b0, c00);
             c01 = VectorMath.MultiplyAdd(a0, b1, c01);
-            a1 = Vector128.Create(a[1]);
+            a1 = TA.Row(a, 1);
             c10 = VectorMath.MultiplyAdd(a1, b0, c10);
             c11 = VectorMath.MultiplyAdd(a1, b1, c11);
-            a0 = Vector128.Create(a[2]);
+            a0 = TA.Row(a, 2);
             c20 = VectorMath.MultiplyAdd(a0, b0, c20);
             c21 = VectorMath.MultiplyAdd(a0, b1, c21);
-            a1 = Vector128.Create(a[3]);
+            a1 = TA.Row(a, 3);
             c30 = VectorMath.MultiplyAdd(a1, b0, c30);
             c31 = VectorMath.MultiplyAdd(a1, b1, c31);
-            a0 = Vector128.Create(a[4]);
+            a0 = TA.Row(a, 4);
             c40 = VectorMath.MultiplyAdd(a0, b0, c40);
             c41 = VectorMath.MultiplyAdd(a0, b1, c41);
-            a1 = Vector128.Create(a[5]);
+            a1 = TA.Row(a, 5);
             c50 = VectorMath.MultiplyAdd(a1, b0, c50);
             c51 = VectorMath.MultiplyAdd(a1, b1, c51);
             a += aStride;
             b += bStride;
         }
+        StoreTile(c, ldc, alpha, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+    }
 
-        Vector128<T> va = Vector128.Create(alpha);
-        if (beta == T.Zero)
-        {
-            StoreRow(c + 0 * ldc, c00, c01, va);
-            StoreRow(c + 1 * ldc, c10, c11, va);
-            StoreRow(c + 2 * ldc, c20, c21, va);
-            StoreRow(c + 3 * ldc, c30, c31, va);
-            StoreRow(c + 4 * ldc, c40, c41, va);
-            StoreRow(c + 5 * ldc, c50, c51, va);
-        }
-        else
-        {
-            Vector128<T> vb = Vector128.Create(beta);
-            StoreRow(c + 0 * ldc, c00, c01, va, vb);
-            StoreRow(c + 1 * ldc, c10, c11, va, vb);
-            StoreRow(c + 2 * ldc, c20, c21, va, vb);
-            StoreRow(c + 3 * ldc, c30, c31, va, vb);
-            StoreRow(c + 4 * ldc, c40, c41, va, vb);
-            StoreRow(c + 5 * ldc, c50, c51, va, vb);
-        }
+    /// <summary>How a tile loop reads row r's A value of a step at <c>a</c>, as a vector of that value.</summary>
+    internal interface IBroadcastSource
+    {
+        static abstract Vector128<T> Row(T* a, int r);
+    }
+
+    /// <summary>One value per row: a broadcast of a[r].</summary>
+    internal readonly struct ScalarA : IBroadcastSource
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<T> Row(T* a, int r) => Vector128.Create(a[r]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -115,6 +119,15 @@ internal readonly unsafe struct MicroKernel128<T> : IMicroKernel<T> where T : un
             a += MR;
         }
 
+        StoreTile(c, ldc, alpha, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+    }
+
+    // The tile's rows onto C.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreTile(T* c, nint ldc, T alpha, T beta,
+        Vector128<T> c00, Vector128<T> c01, Vector128<T> c10, Vector128<T> c11, Vector128<T> c20, Vector128<T> c21,
+        Vector128<T> c30, Vector128<T> c31, Vector128<T> c40, Vector128<T> c41, Vector128<T> c50, Vector128<T> c51)
+    {
         Vector128<T> va = Vector128.Create(alpha);
         if (beta == T.Zero)
         {

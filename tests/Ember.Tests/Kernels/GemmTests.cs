@@ -177,7 +177,7 @@ public sealed class GemmTests
     public void CacheSize_ParsesSysfsText(string text, long expected) => Assert.Equal(expected, CacheSizes.Parse(text));
 
     // Each thread packs all of the operand the split does not cut: the split goes where that operand is the cheap one to
-    // pack (a row copy), unless whole-tile imbalance outweighs it.
+    // pack (a row copy), unless whole-tile imbalance outweighs it. Every operand packed here (ForcedInPlace false).
     [Theory]
     [InlineData(false, false, 256, 256, 256, true)]  // A needs the transposing pack, B is a copy: cut A (rows)
     [InlineData(true, true, 256, 256, 256, false)]   // A is a copy, B needs the transpose: cut B (columns)
@@ -186,7 +186,21 @@ public sealed class GemmTests
     public unsafe void TwoThreadSplit_CutsTheExpensiveOperand(bool ta, bool tb, int m, int n, int k, bool rows)
     {
         var g = new GemmArgs<float>(ta, tb, m, n, k, 1f, null, 1, null, 1, 0f, null, 1);
-        Assert.Equal(rows, GemmDriver.SplitRows(g, 12, 32, 2));
+        GemmDriver.ForcedInPlace = false;
+        try { Assert.Equal(rows, GemmDriver.SplitRows<float, MicroKernel512<float>>(g, 2)); }
+        finally { GemmDriver.ForcedInPlace = null; }
+    }
+
+    // An operand read in place costs no packing, so the split cuts the one that is packed: at 256² the 12×32 kernel reads
+    // the rows of A where they lie (up to 512 columns of C), so B, which both threads would pack whole under a row
+    // split, is cut (columns); at 1536² (768 columns a thread) A is packed again, and the row split packs it once in all.
+    [Theory]
+    [InlineData(256, false)]
+    [InlineData(1536, true)]
+    public unsafe void TwoThreadSplit_CutsThePackedOperand(int size, bool rows)
+    {
+        var g = new GemmArgs<float>(false, false, size, size, size, 1f, null, size, null, size, 0f, null, size);
+        Assert.Equal(rows, GemmDriver.SplitRows<float, MicroKernel512<float>>(g, 2));
     }
 
     // At 128² the two splits cost the same work; a column cut off the cache lines of C makes both threads write a line of
@@ -198,7 +212,7 @@ public sealed class GemmTests
     public unsafe void TwoThreadSplit_AvoidsColumnCutsThroughCacheLines(int cOffset, int ldc, bool columns)
     {
         var g = new GemmArgs<float>(false, false, 128, 128, 128, 1f, null, 128, null, 128, 0f, (float*)cOffset, ldc);
-        Assert.Equal(!columns, GemmDriver.SplitRows(g, 12, 32, 2));
+        Assert.Equal(!columns, GemmDriver.SplitRows<float, MicroKernel512<float>>(g, 2));
     }
 
     [Theory]
@@ -266,6 +280,58 @@ public sealed class GemmTests
         }
         Assert.True(one.AsSpan().SequenceEqual(two), $"{isa}: results differ between 1 and 2 threads");
     });
+
+    // The Vector128 kernel over broadcast A panels (x86 without FMA) does the multiply-adds of the plain one in the same
+    // order: bit for bit the same C, on one thread and on both threaded paths, with edge tiles, several k-slices,
+    // A transposed or not, beta 0 or not, float and double.
+    [Theory]
+    [InlineData(false, false, 13, 130, 40, 0.0, 1, false)]
+    [InlineData(false, true, 131, 200, 1100, 0.5, 1, false)]
+    [InlineData(true, false, 97, 150, 300, 0.5, 1, false)]
+    [InlineData(true, true, 200, 180, 600, 0.0, 2, false)]
+    [InlineData(false, false, 300, 257, 520, 0.5, 2, false)]
+    [InlineData(false, true, 300, 257, 520, 0.5, 2, true)]
+    public void BroadcastPanels_BitIdenticalToPlainKernel(bool ta, bool tb, int m, int n, int k, double beta, int threads, bool shared) =>
+        WithIsa("Vector128", () =>
+        {
+            int saved = ParallelRange.MaxThreads;
+            GemmDriver.ForcedSharedPacking = shared;
+            ParallelRange.MaxThreads = threads;
+            try
+            {
+                SameBitsWithAndWithoutBroadcast<float>(ta, tb, m, n, k, (float)beta);
+                SameBitsWithAndWithoutBroadcast<double>(ta, tb, m, n, k, beta);
+            }
+            finally
+            {
+                ParallelRange.MaxThreads = saved;
+                GemmDriver.ForcedSharedPacking = null;
+                GemmDriver.ForcedBroadcastA = null;
+            }
+        });
+
+    static void SameBitsWithAndWithoutBroadcast<T>(bool ta, bool tb, int m, int n, int k, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (a, b, lda, ldb) = Operands<T>(ta, tb, m, n, k, pad: 3, seed: m + k);
+        T[] plain = Random<T>(m * n, 17), broadcast = (T[])plain.Clone(), expected = (T[])plain.Clone();
+        T alpha = T.CreateChecked(0.75);
+        void Call(T[] c)
+        {
+            if (typeof(T) == typeof(float))
+                Gemm.Sgemm(ta, tb, m, n, k, (float)(object)alpha, (float[])(object)a, lda, (float[])(object)b, ldb, (float)(object)beta, (float[])(object)c, n);
+            else
+                Gemm.Dgemm(ta, tb, m, n, k, (double)(object)alpha, (double[])(object)a, lda, (double[])(object)b, ldb, (double)(object)beta, (double[])(object)c, n);
+        }
+        GemmDriver.ForcedBroadcastA = false;
+        Call(plain);
+        GemmDriver.ForcedBroadcastA = true;
+        Call(broadcast);
+        Assert.True(plain.AsSpan().SequenceEqual(broadcast), $"{typeof(T).Name} {m}×{n}×{k} ta={ta} tb={tb}: broadcast panels change the bits");
+        Gemm.Reference(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, expected, n);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(double.Abs(double.CreateChecked(broadcast[i] - expected[i])) <= 1e-3, $"{typeof(T).Name} {m}×{n}×{k}: C[{i}] = {broadcast[i]}, expected {expected[i]}");
+    }
 
     // A helper that wakes too late to join (held back here) leaves the caller to compute the whole product: on both
     // threaded paths the call must still return, with the single-threaded bits.
