@@ -66,6 +66,21 @@ public class SizeOptionTests
     }
 
     [Fact]
+    public void Anchors_img_beyond_a_tensor_is_a_usage_error()
+    {
+        // it said "anchors.Metrics: boxes must be positive and finite, got -0.31" (label sizes scaled past int)
+        var temp = Directory.CreateTempSubdirectory("ember-size").FullName;
+        try
+        {
+            var data = DetectCommandTests.OneObjectSet(Path.Combine(temp, "set"), train: 4, val: 2).Yaml;
+            var (code, stdout, stderr) = CliFailureTests.Invoke(["anchors", data, "--img", "2147483647"]);
+            Assert.True(code == ExitCodes.Usage, $"exit {code}: {stderr}{stdout}");
+            Assert.StartsWith("ember: --img 2147483647 is too large", stderr);
+        }
+        finally { Directory.Delete(temp, true); }
+    }
+
+    [Fact]
     public void A_batch_size_near_int_MaxValue_is_one_batch_of_everything()
     {
         // the batch count once overflowed to 0 (an IndexOutOfRangeException in `detect val --batch-size 2147483647`) and
