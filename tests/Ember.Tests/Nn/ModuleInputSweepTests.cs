@@ -98,9 +98,9 @@ public class ModuleInputSweepTests
         [typeof(BatchNorm2d)] = new(() => new BatchNorm2d(4), [2, 4, 5, 5], [4], Channel: 1),
         [typeof(CrossMiniBatchNorm2d)] = new(() => new CrossMiniBatchNorm2d(4, 2), [2, 4, 5, 5], [4], Channel: 1),
         [typeof(SyncBatchNorm)] = new(() => new SyncBatchNorm(4), [2, 4, 5, 5], [2, 3, 4, 5], Channel: 1)
-            { Inputs = r => r switch { 2 => [2, 4], 3 => [2, 4, 5], 5 => [2, 4, 3, 3, 3], _ => null }, Expect = s => s },
+        { Inputs = r => r switch { 2 => [2, 4], 3 => [2, 4, 5], 5 => [2, 4, 3, 3, 3], _ => null }, Expect = s => s },
         [typeof(GroupNorm)] = new(() => new GroupNorm(2, 4), [2, 4, 5, 5], [2, 3, 4, 5], Channel: 1)
-            { Inputs = r => r switch { 2 => [2, 4], 3 => [2, 4, 5], 5 => [2, 4, 3, 3, 3], _ => null }, Expect = s => s },
+        { Inputs = r => r switch { 2 => [2, 4], 3 => [2, 4, 5], 5 => [2, 4, 3, 3, 3], _ => null }, Expect = s => s },
 
         // channel-wise noise: PyTorch warns for other ranks and goes on
         [typeof(Dropout2d)] = new(() => new Dropout2d(0.5), [2, 4, 5, 5], [3, 4]) { Expect = s => s, Lenient = true },
@@ -109,7 +109,7 @@ public class ModuleInputSweepTests
         // reshaping
         [typeof(Flatten)] = new(() => new Flatten(), [2, 3, 4], [2, 3, 4, 5]) { Expect = s => [s[0], s[1..].Aggregate(1, (a, b) => a * b)] },
         [typeof(Unflatten)] = new(() => new Unflatten(1, 2, 2), [2, 4], [2, 3, 4, 5])
-            { Inputs = r => r >= 2 ? [2, 4, .. Enumerable.Repeat(3, r - 2)] : null, Expect = s => [s[0], 2, 2, .. s[2..]] },
+        { Inputs = r => r >= 2 ? [2, 4, .. Enumerable.Repeat(3, r - 2)] : null, Expect = s => [s[0], 2, 2, .. s[2..]] },
         [typeof(PixelShuffle)] = new(() => new PixelShuffle(2), [2, 8, 3, 3], [3, 4, 5], Channel: 1),
         [typeof(PixelUnshuffle)] = new(() => new PixelUnshuffle(2), [2, 2, 6, 6], [3, 4, 5]),
         // interpolation over the dims after (N, C): 1-D for 3-D input, 2-D for 4-D, 3-D for 5-D
