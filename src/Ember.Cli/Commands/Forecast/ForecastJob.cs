@@ -58,6 +58,22 @@ public static class ForecastJob
     /// <summary>Test hook: a callback the next training run on this async flow adds after its own (to fail it at a chosen point).</summary>
     internal static readonly AsyncLocal<Callback?> TestCallback = new();
 
+    /// <summary>
+    /// Refuses, before anything is allocated, a forecaster whose weights, gradients and AdamW's two moments (16 bytes a
+    /// parameter) would not fit the memory this process may use: a model that fits the address space but not the machine
+    /// would otherwise be ended by the kernel's OOM killer, with no message (and other processes with it).
+    /// </summary>
+    internal static void RequireMemory(ForecastConfig c)
+    {
+        // in double: at sizes near int.MaxValue the count overflows long
+        double gates = (c.Cell == "gru" ? 3.0 : 4.0) * c.Hidden, parameters = (double)c.Hidden * c.Horizon + c.Horizon;
+        parameters += gates * (1.0 + c.Hidden + 2) + (c.Layers - 1.0) * gates * (2.0 * c.Hidden + 2);
+        double needed = 16.0 * parameters, available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (needed > available)
+            throw new OutOfMemoryException(string.Create(CultureInfo.InvariantCulture,
+                $"a {c.Cell} of {c.Layers}×{c.Hidden} has {parameters:N0} parameters; with their gradients and AdamW's moments about {needed / 1e9:F1} GB, more than the {available / 1e9:F1} GB this process may use"));
+    }
+
     /// <summary>Trains into a new run folder under <see cref="ForecastConfig.Project"/>; returns the folder.</summary>
     public static string Train(ForecastConfig c, TextWriter? plainOutput = null) => Run(c, null, plainOutput).RunDir;
 
@@ -98,6 +114,7 @@ public static class ForecastJob
         CliErrors.MemoryHint = $"lower --hidden ({c.Hidden}), --layers ({c.Layers}), --batch-size ({c.BatchSize}) or --lookback ({c.Lookback})";
         var data = Prepare(c);
         Torch.ManualSeed(c.Seed);
+        RequireMemory(c);
         // the model before the run folder: one too large for memory (--hidden, --layers) leaves no folder behind
         var model = BuildModel(c);
         if (resumeState is null)
