@@ -17,10 +17,10 @@ public class SizeOptionTests
     // a weight of 100000² values: the tensor cannot exist; the run folder made for it is removed again
     [InlineData("gradient-flow", new[] { "--recurrent", "--hidden", "100000", "--steps", "1" }, "lower --hidden (100000) or --length (100)", "was removed")]
     // 4 × 2³¹ gate rows once wrapped to "negative dimension -4" (and left a run folder): now the estimate refuses it
-    [InlineData("forecast train", new[] { "--hidden", "2147483647", "--epochs", "1", "--plain", "--data", "SERIES" }, "a lstm of 1×2147483647 has", "lower --hidden (2147483647)")]
+    [InlineData("forecast train", new[] { "--hidden", "2147483647", "--epochs", "1", "--plain", "--data", "SERIES" }, "the lstm of 1×2147483647 (--layers × --hidden) has", "lower --hidden (2147483647)")]
     // each weight fits a tensor (4·23000 × 23000 < 2³¹ values), the 8 layers do not fit any machine this runs on (about
     // 540 GB with gradients and moments): refused by the estimate, before a byte is allocated (it used to be the OOM killer's)
-    [InlineData("forecast train", new[] { "--hidden", "23000", "--layers", "8", "--epochs", "1", "--plain", "--data", "SERIES" }, "a lstm of 8×23000 has", "lower --hidden (23000), --layers (8)")]
+    [InlineData("forecast train", new[] { "--hidden", "23000", "--layers", "8", "--epochs", "1", "--plain", "--data", "SERIES" }, "the lstm of 8×23000 (--layers × --hidden) has", "lower --hidden (23000), --layers (8)")]
     public void A_size_no_tensor_can_hold_is_exit_7_naming_the_option_and_leaves_no_run(string command, string[] options, string says, string alsoSays)
     {
         var project = Directory.CreateTempSubdirectory("ember-size").FullName;

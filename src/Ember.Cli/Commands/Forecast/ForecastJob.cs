@@ -71,7 +71,7 @@ public static class ForecastJob
         double needed = 16.0 * parameters, available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         if (needed > available)
             throw new OutOfMemoryException(string.Create(CultureInfo.InvariantCulture,
-                $"a {c.Cell} of {c.Layers}×{c.Hidden} has {parameters:N0} parameters; with their gradients and AdamW's moments about {needed / 1e9:F1} GB, more than the {available / 1e9:F1} GB this process may use"));
+                $"the {c.Cell} of {c.Layers}×{c.Hidden} (--layers × --hidden) has {parameters:N0} parameters; with their gradients and AdamW's moments about {needed / 1e9:N1} GB, more than the {available / 1e9:N1} GB this process may use"));
     }
 
     /// <summary>Trains into a new run folder under <see cref="ForecastConfig.Project"/>; returns the folder.</summary>
