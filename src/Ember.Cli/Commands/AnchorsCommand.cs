@@ -42,6 +42,8 @@ public static class AnchorsCommand
     public static string Run(string dataYaml, int imageSize, AnchorOptions options)
     {
         if (imageSize < 32) throw new ConfigException($"--img must be at least 32 pixels, got {imageSize}");
+        // a size no training image can have (the label sizes scaled to 2³¹ px overflowed into negative boxes)
+        Detect.DetectConfig.CheckImgFits("--img", imageSize, mosaic: false);
         if (!(options.Threshold > 1)) throw new ConfigException($"--threshold must be above 1, got {options.Threshold}");
         if (options.Generations < 0) throw new ConfigException($"--generations must be non-negative, got {options.Generations}");
         if (!File.Exists(dataYaml)) throw new FileNotFoundException($"data set description not found: {dataYaml}", dataYaml);

@@ -15,6 +15,7 @@ public static class CliErrors
 {
     static readonly AsyncLocal<bool> verbose = new();
     static readonly AsyncLocal<TextWriter?> error = new();
+    static readonly AsyncLocal<string?> memoryHint = new();
 
     /// <summary>The key under which a progress reporter leaves the last finite loss on a <see cref="TrainingDivergedException"/>.</summary>
     public const string LastFiniteLossKey = "ember.last_finite_loss";
@@ -27,11 +28,26 @@ public static class CliErrors
     /// <summary>Where messages go (default: standard error), for this invocation's flow.</summary>
     public static TextWriter Error { get => error.Value ?? Console.Error; set => error.Value = value; }
 
+    /// <summary>
+    /// What the running command's user can lower when memory runs out, in its own options and values ("lower --hidden
+    /// (100000) or --length (100)"); set by the command once its options are read; null: <see cref="DefaultMemoryHint"/>.
+    /// </summary>
+    public static string? MemoryHint { get => memoryHint.Value; set => memoryHint.Value = value; }
+
+    /// <summary>The advice for memory running out in a command that set no <see cref="MemoryHint"/>.</summary>
+    public const string DefaultMemoryHint = "use a smaller --batch-size or model, or fewer --workers";
+
     /// <summary>Runs <paramref name="action"/>; a failure is reported and becomes its exit code.</summary>
     public static int Run(Func<int> action)
     {
+        Reporting.RunFolder.Made = null;
         try { return action(); }
-        catch (Exception e) { return Report(e); }
+        catch (Exception e)
+        {
+            // memory ran out (or a tensor would not fit) before the run's first step: the folder made for it holds nothing to keep
+            var removed = Describe(e).Code == ExitCodes.OutOfMemory ? Reporting.RunFolder.RemoveUnused() : null;
+            return Report(e, removed is null ? null : $"; {removed}, made for this run, was removed (nothing had been trained in it)");
+        }
     }
 
     /// <summary>
@@ -44,12 +60,15 @@ public static class CliErrors
         Error.Flush();
     }
 
-    /// <summary>Prints the message for <paramref name="exception"/> (and its trace with --verbose) and returns the exit code.</summary>
-    public static int Report(Exception exception)
+    /// <summary>
+    /// Prints the message for <paramref name="exception"/> (with <paramref name="note"/> after it, and its trace with
+    /// --verbose) and returns the exit code.
+    /// </summary>
+    public static int Report(Exception exception, string? note = null)
     {
         var (code, message) = Describe(exception);
         var output = Error;
-        output.WriteLine($"ember: {message}");
+        output.WriteLine($"ember: {message}{note}");
         if (Verbose) output.WriteLine(exception.ToString());
         else if (code == ExitCodes.Internal) output.WriteLine("ember: this looks like a bug in Ember; run again with --verbose for the stack trace and report it");
         output.Flush();
@@ -67,7 +86,10 @@ public static class CliErrors
             YamlDotNet.Core.YamlException y => (ExitCodes.Usage, $"invalid YAML at line {y.Start.Line}, column {y.Start.Column}: {FirstLine(y.Message)}"),
             TrainingDivergedException d => (ExitCodes.Diverged, Diverged(d)),
             OutOfMemoryException or InsufficientExecutionStackException =>
-                (ExitCodes.OutOfMemory, $"out of memory ({FirstLine(e.Message)}); use a smaller --batch-size or model, or fewer --workers"),
+                (ExitCodes.OutOfMemory, $"out of memory ({FirstLine(e.Message)}); {MemoryHint ?? DefaultMemoryHint}"),
+            // an option so large that one tensor would exceed what an array can hold: the same limit, met before allocating
+            ArgumentException a when TensorTooLarge.Any(words => a.Message.Contains(words, StringComparison.Ordinal)) =>
+                (ExitCodes.OutOfMemory, $"too large for memory ({FirstLine(a.Message)}); {MemoryHint ?? DefaultMemoryHint}"),
             _ when IsCheckpoint(e) => (ExitCodes.Checkpoint, Checkpoint(e)),
             FileNotFoundException or DirectoryNotFoundException => (ExitCodes.Data, e.Message),
             InvalidDataException or FormatException => (ExitCodes.Data, e.Message),
@@ -80,6 +102,9 @@ public static class CliErrors
             _ => (ExitCodes.Internal, $"unexpected error: {e.GetType().Name}: {FirstLine(e.Message)}"),
         };
     }
+
+    // The library's words for a shape with more elements than a .NET array can hold (CpuBackend.Empty, DataTensors, convolution).
+    static readonly string[] TensorTooLarge = ["more than a CPU tensor can hold", "is too large for one tensor", "tensors larger than 2^31 elements are not supported"];
 
     static Exception Unwrap(Exception e)
     {
@@ -111,9 +136,14 @@ public static class CliErrors
 
     const string StateDictMismatch = "Error(s) in loading state_dict";
 
+    // The library's advice for non-finite weights, and the same advice as the commands that load weights give it.
+    const string AllowNonFiniteAdvice = "(allow non-finite weights explicitly to load it anyway)";
+    const string AllowNonFiniteOption = "(--allow-non-finite loads it anyway)";
+
     static string Checkpoint(Exception e)
     {
-        var lines = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var lines = e.Message.Replace(AllowNonFiniteAdvice, AllowNonFiniteOption, StringComparison.Ordinal)
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var shown = string.Join("; ", lines.Take(3).Select(l => l.Length > 300 ? l[..300] + "…" : l));
         var more = lines.Length > 3 ? $" (and {lines.Length - 3} more)" : "";
         var hint = e.Message.Contains(StateDictMismatch, StringComparison.Ordinal)

@@ -82,6 +82,7 @@ public static class EmberCommand
     {
         var previousError = CliErrors.Error;
         var previousVerbose = CliErrors.Verbose;
+        var previousHint = CliErrors.MemoryHint;
         CliErrors.Error = error ?? Console.Error;
         try
         {
@@ -113,6 +114,7 @@ public static class EmberCommand
         {
             CliErrors.Error = previousError;
             CliErrors.Verbose = previousVerbose;
+            CliErrors.MemoryHint = previousHint;
         }
     }
 }

@@ -25,6 +25,7 @@ public static class ExportCommand
         var opset = new Option<int>("--opset") { Description = $"ONNX opset, {Onnx.MinOpset} to {Onnx.MaxOpset}", DefaultValueFactory = _ => Onnx.MinOpset };
         var fuse = new Option<bool>("--fuse") { Description = "ONNX only: fold each BatchNorm into its convolution" };
         var force = new Option<bool>("--force") { Description = "overwrite an existing output file (never a run's own files)" };
+        var allowNonFinite = EvalCommand.AllowNonFiniteOption();
         command.Arguments.Add(run);
         command.Options.Add(format);
         command.Options.Add(output);
@@ -32,9 +33,10 @@ public static class ExportCommand
         command.Options.Add(opset);
         command.Options.Add(fuse);
         command.Options.Add(force);
+        command.Options.Add(allowNonFinite);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            Export(parse.GetValue(run)!.FullName, parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(which)!, parse.GetValue(opset), parse.GetValue(fuse), Console.Out, parse.GetValue(force));
+            Export(parse.GetValue(run)!.FullName, parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(which)!, parse.GetValue(opset), parse.GetValue(fuse), Console.Out, parse.GetValue(force), parse.GetValue(allowNonFinite));
             return 0;
         }));
         return command;
@@ -42,9 +44,11 @@ public static class ExportCommand
 
     /// <summary>
     /// Exports the run's checkpoint and returns the path written. An existing file is replaced only with
-    /// <paramref name="force"/>, and never one of a run's own files (see <see cref="CheckOutput"/>).
+    /// <paramref name="force"/>, and never one of a run's own files (see <see cref="CheckOutput"/>). Weights holding NaN or
+    /// ±Inf are refused unless <paramref name="allowNonFinite"/>.
     /// </summary>
-    public static string Export(string runFolder, string format, string? output, string checkpoint, int opset, bool fuse, TextWriter log, bool force = false)
+    public static string Export(string runFolder, string format, string? output, string checkpoint, int opset, bool fuse, TextWriter log, bool force = false,
+        bool allowNonFinite = false)
     {
         if (format is not ("onnx" or "safetensors")) throw new ConfigException($"unknown format '{format}'; valid choices: onnx, safetensors");
         if (fuse && format != "onnx") throw new ConfigException("--fuse applies to --format onnx only: a fused state dict no longer matches the model's layout");
@@ -54,8 +58,8 @@ public static class ExportCommand
         // a detection run by its args.yaml, or (args.yaml lost) by its checkpoint's metadata
         if (RunFolderCheck.Identify(runFolder) == RunFolderKind.Detection
             || File.Exists(Path.Combine(weights, Checkpoint.JsonFile)) && Checkpoint.ReadState(weights).Metadata.ContainsKey(Detect.DetectJob.ModelKey))
-            return ExportDetector(runFolder, weights, format, path, checkpoint, opset, log);
-        var (model, config) = EvalCommand.Load(runFolder, checkpoint, fuse, command: "ember export");
+            return ExportDetector(runFolder, weights, format, path, checkpoint, opset, log, allowNonFinite);
+        var (model, config) = EvalCommand.Load(runFolder, checkpoint, fuse, allowNonFinite, command: "ember export");
         string what;
         if (format == "onnx")
         {
@@ -74,9 +78,9 @@ public static class ExportCommand
     }
 
     // An `ember detect train` run: the YOLOv5 detector at the run's image size, with YOLOv5's decoded output.
-    static string ExportDetector(string runFolder, string weights, string format, string path, string checkpoint, int opset, TextWriter log)
+    static string ExportDetector(string runFolder, string weights, string format, string path, string checkpoint, int opset, TextWriter log, bool allowNonFinite)
     {
-        var (model, names) = Detect.DetectJob.LoadDetector(weights);
+        var (model, names) = Detect.DetectJob.LoadDetector(weights, allowNonFinite);
         var args = Path.Combine(runFolder, "args.yaml");
         int img = File.Exists(args) ? Detect.DetectConfig.Load(args).EffectiveValImg : new Detect.DetectConfig().Img;
         string what;

@@ -39,16 +39,15 @@ internal static class FineTuneStage
     {
         var folder = CheckpointOf(config.InitFrom!, config);
         CheckpointState state;
-        try
-        {
-            state = Checkpoint.LoadForInference(folder, model);
-            Checkpoint.RequireFinite(model.StateDict(), Path.Combine(folder, Checkpoint.ModelFile));
-        }
+        try { state = Checkpoint.LoadForInference(folder, model); }
         catch (CheckpointException e)
         {
             throw new ConfigException($"init_from: the weights in {folder} do not fit this run's {config.Model} model " +
                 $"(norm {config.Norm}, dropout_kind {config.DropoutKind}, and the data set's classes must match the run's): {e.Message}");
         }
+        // weights that fit but diverged are another problem: fine-tuning from them would train on NaN from the first step
+        if (Interop.FiniteWeights.FirstNonFinite(model.StateDict()) is string nonFinite)
+            throw new ConfigException($"init_from: {Path.Combine(folder, Checkpoint.ModelFile)}: {nonFinite}; the run diverged, so there is nothing to fine-tune from; choose a run that trained to finite weights");
         Console.WriteLine($"init_from: {model.GetType().Name} weights of {folder} (epoch {state.Epoch})");
     }
 

@@ -39,6 +39,7 @@ public static class GradientFlowCommand
             // the options before any folder is made: a mistyped option leaves no run folder behind
             if (isRecurrent && (len < 2 || n < 0 || h < 1 || !(rate > 0) || !(limit > 0)))
                 throw new ConfigException($"gradient-flow --recurrent: expected --length ≥ 2, --steps ≥ 0, --hidden ≥ 1, --lr > 0 and --clip > 0, got {len}, {n}, {h}, {rate}, {limit}");
+            CliErrors.MemoryHint = isRecurrent ? $"lower --hidden ({h}) or --length ({len})" : "the experiment's sizes are fixed: free some memory and run it again";
             // the destination first: a folder that cannot be written fails at once, not after the experiment
             var file = isRecurrent ? "recurrent-gradient-flow.png" : "gradient-flow.png";
             string? runFolder = parse.GetValue(output) is null ? Path.GetFullPath(RunFolder.Create(parse.GetValue(project)!)) : null;

@@ -36,6 +36,7 @@ public static class LoraTransferCommand
             double a = parse.GetValue(alpha), rate = parse.GetValue(lr), loraRate = parse.GetValue(loraLr);
             if (e < 1 || np < 0 || na < 0 || r < 1 || !(a > 0) || !(rate > 0) || !(loraRate > 0))
                 throw new ConfigException($"lora-transfer: expected --epochs ≥ 1, --pretrain-limit ≥ 0, --adapt-limit ≥ 0, --rank ≥ 1 and positive --alpha, --lr and --lora-lr, got {e}, {np}, {na}, {r}, {a}, {rate}, {loraRate}");
+            CliErrors.MemoryHint = $"lower --rank ({r})";
             var seedList = new List<long>();
             foreach (var part in parse.GetValue(seeds)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                 seedList.Add(long.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out long s) ? s

@@ -22,6 +22,7 @@ public static class ProfileCommand
             var name = parse.GetValue(model)!;
             if (!ModelZoo.Names.Contains(name)) throw new ConfigException($"unknown model '{name}'; valid choices: {string.Join(", ", ModelZoo.Names)}");
             var shape = parse.GetValue(input) is string text ? ParseShape(text) : [1, .. ModelZoo.InputShape(name)];
+            CliErrors.MemoryHint = $"use a smaller --input than {string.Join(",", shape)}";
             int classes = name is "alexnet" or "resnet18" or "resnet34" or "resnet50" ? 1000 : 10;
             var network = ModelZoo.Create(name, classes, inChannels: shape[1]);
             var report = Profiler.Profile(network, Torch.Zeros(shape), parse.GetValue(flops) ? OpsConvention.Flops : OpsConvention.Macs);

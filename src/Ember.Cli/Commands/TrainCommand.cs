@@ -15,7 +15,7 @@ public static class TrainCommand
         command.Options.Add(config);
         command.Options.Add(resume);
         var allowNonFinite = EvalCommand.AllowNonFiniteOption();
-        allowNonFinite.Description = "with --resume: continue even if last/ holds NaN or Inf weights or optimizer moments (a diverged run)";
+        allowNonFinite.Description = ResumeAllowNonFiniteDescription;
         command.Options.Add(allowNonFinite);
         var keyOptions = new List<(string Key, Option<string?> Option)>();
         foreach (var (key, property) in ConfigLoader.Keys)
@@ -49,7 +49,7 @@ public static class TrainCommand
                     if (Launcher(parse, TrainJob.Processes(new TrainConfig(), resumeFolder.FullName, overrides)) is int resumedCode) return resumedCode;
                     return TrainJob.Run(new TrainConfig(), resumeFolder.FullName, resumeOverrides: overrides, allowNonFinite: parse.GetValue(allowNonFinite));
                 }
-                if (parse.GetValue(allowNonFinite)) throw new ConfigException("--allow-non-finite applies to --resume only: a new run starts from finite weights");
+                if (parse.GetValue(allowNonFinite)) throw new ConfigException(AllowNonFiniteWithoutResume);
                 var resolved = Resolve(file?.FullName, overrides);
                 if (Launcher(parse, TrainJob.Processes(resolved, null, overrides)) is int code) return code;
                 return TrainJob.Run(resolved, null);
@@ -57,6 +57,12 @@ public static class TrainCommand
         });
         return command;
     }
+
+    /// <summary>What --allow-non-finite does for the three training commands (`train`, `detect train`, `forecast train`).</summary>
+    internal const string ResumeAllowNonFiniteDescription = "with --resume: continue even if last/ holds NaN or Inf weights or optimizer moments (a diverged run)";
+
+    /// <summary>The usage error of --allow-non-finite without --resume, the same for the three training commands.</summary>
+    internal const string AllowNonFiniteWithoutResume = "--allow-non-finite applies to --resume only: a new run starts from finite weights";
 
     /// <summary>
     /// With more than one process and no MPI launcher around this one, starts mpirun with the same command line and

@@ -68,6 +68,9 @@ public static class TrainJob
         }
     }
 
+    /// <summary>Test hook: a callback the next training run on this async flow adds after its own (to fail it at a chosen point).</summary>
+    internal static readonly AsyncLocal<Callback?> TestCallback = new();
+
     /// <summary>The processes `ember train` needs for <paramref name="config"/> or for resuming <paramref name="resumeFolder"/>.</summary>
     internal static int Processes(TrainConfig config, string? resumeFolder, IReadOnlyDictionary<string, string?> resumeOverrides)
     {
@@ -121,6 +124,7 @@ public static class TrainJob
             if (lead) AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), ConfigLoader.ToYaml(config));
         }
 
+        CliErrors.MemoryHint = $"lower --batch-size ({config.BatchSize}) or --workers ({config.Workers}), or train a smaller --model than {config.Model}";
         Torch.ManualSeed(config.Seed);
         var (data, _) = DataSource.Resolve(config);
         var normalize = new Normalize([data.Mean], [data.Std]);
@@ -227,6 +231,7 @@ public static class TrainJob
             }
             trainer.Add(new LambdaCallback { BatchEnd = Budget, EpochEnd = Budget });
         }
+        if (TestCallback.Value is { } testCallback) trainer.Add(testCallback);
         // after every callback that may stop the run, so that all ranks stop at the same batch
         var consensus = distributed ? new DistributedStopConsensus() : null;
         if (consensus is not null) trainer.Add(consensus);
@@ -301,7 +306,7 @@ public static class TrainJob
                 TakeRankZerosStatistics(ddp, model, ema);
                 return testLoader.Iterate(0).Select(b => (b[0], b[1]));
             }
-            void Fit() => trainer.Fit(TrainBatches, TestBatches, startEpoch, batchesPerEpoch, skip);
+            void Fit() => TrainingMemory.Run(() => trainer.Fit(TrainBatches, TestBatches, startEpoch, batchesPerEpoch, skip), runDir, $"ember train --resume {runDir}");
             if (lead) reporter.Run(Fit);
             else Fit();
         }

@@ -37,6 +37,7 @@ public static class VarianceShiftCommand
             double rate = parse.GetValue(p), uniform = parse.GetValue(beta), step = parse.GetValue(lr);
             if (e < 1 || n < 0 || nt < 0 || b < 1 || !(rate is >= 0 and < 1) || !(uniform is >= 0 and <= 1) || !(step > 0))
                 throw new ConfigException($"variance-shift: expected --epochs ≥ 1, --limit ≥ 0, --test-limit ≥ 0, --batch-size ≥ 1, --p in [0, 1), --beta in [0, 1] and --lr > 0, got {e}, {n}, {b}, {rate}, {uniform}, {step}");
+            CliErrors.MemoryHint = $"lower --batch-size ({b})";
             var seedList = new List<long>();
             foreach (var part in parse.GetValue(seeds)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                 seedList.Add(long.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out long s) ? s

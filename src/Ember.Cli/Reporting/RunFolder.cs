@@ -3,6 +3,33 @@ namespace Ember.Cli.Reporting;
 /// <summary>The next free runs/train/expN folder (N counts up from 1, as YOLOv5 names its runs).</summary>
 public static class RunFolder
 {
+    static readonly AsyncLocal<string?> made = new();
+
+    /// <summary>The run folder <see cref="Create"/> made last on this flow (the command's own run), or null.</summary>
+    internal static string? Made { get => made.Value; set => made.Value = value; }
+
+    // What a run has written before its first step; a folder holding nothing else holds nothing to keep.
+    static readonly string[] BeforeTheFirstStep = ["args.yaml", IncompleteMarker.FileName];
+
+    /// <summary>
+    /// Removes the run folder this command made (<see cref="Made"/>) if it holds nothing but what a run writes before
+    /// its first step (args.yaml, the incomplete marker); returns the folder removed, or null.
+    /// </summary>
+    internal static string? RemoveUnused()
+    {
+        if (Made is not string folder || !Directory.Exists(folder)) return null;
+        try
+        {
+            var entries = Directory.GetFileSystemEntries(folder);
+            if (!entries.All(e => File.Exists(e) && BeforeTheFirstStep.Contains(Path.GetFileName(e)))) return null;
+            foreach (var file in entries) File.Delete(file);
+            Directory.Delete(folder);
+            return folder;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; } // the failure to report is the first one
+        finally { Made = null; }
+    }
+
     /// <summary>
     /// Creates and returns <paramref name="project"/>/expN for the smallest unused N. A project folder that cannot be
     /// made or written (a file in the way, read-only, permission denied, /proc) is an <see cref="IOException"/> naming it.
@@ -19,6 +46,7 @@ public static class RunFolder
                 if (Directory.Exists(path) || File.Exists(path)) continue;
                 Directory.CreateDirectory(path);
                 if (!Directory.Exists(path)) throw new IOException($"'{path}' could not be created");
+                Made = path;
                 return path;
             }
         }

@@ -26,12 +26,12 @@ public sealed class BatchSampler : IBatchSampler, IEnumerable<int[]>
     public bool DropLast { get; }
 
     /// <inheritdoc/>
-    public int Count => DropLast ? InnerSampler.Count / BatchSize : (InnerSampler.Count + BatchSize - 1) / BatchSize;
+    public int Count => DropLast ? InnerSampler.Count / BatchSize : (int)(((long)InnerSampler.Count + BatchSize - 1) / BatchSize); // long: a batch size near int.MaxValue
 
     /// <inheritdoc/>
     public IEnumerable<int[]> Batches(Generator generator)
     {
-        var batch = new List<int>(BatchSize);
+        var batch = new List<int>(Math.Min(BatchSize, InnerSampler.Count)); // a batch larger than the data set holds it all
         foreach (var i in InnerSampler.Indices(generator))
         {
             batch.Add(i);

@@ -121,6 +121,9 @@ public class DataLoader<T, TBatch> : IEnumerable<TBatch>
     public int NumWorkers { get; }
     /// <summary>Batches loaded ahead per worker.</summary>
     public int PrefetchFactor { get; }
+
+    // Batches loaded ahead: workers × prefetch factor, in long so that a huge --workers does not overflow it.
+    int InFlight => (int)Math.Min((long)NumWorkers * PrefetchFactor, int.MaxValue);
     /// <summary>The loader's seed, from which every epoch's order and every sample's augmentation derive.</summary>
     public long Seed { get; }
     /// <summary>The epoch the next <c>foreach</c> runs (starts at 0).</summary>
@@ -170,7 +173,7 @@ public class DataLoader<T, TBatch> : IEnumerable<TBatch>
         for (int k = 0; k < n; k++) slots[k] = new TaskCompletionSource<TBatch>();
         // A worker takes a permit before it starts a batch and the consumer returns it when it has yielded one, so at
         // most numWorkers × prefetchFactor batches are loaded ahead of the consumer.
-        using var permits = new SemaphoreSlim(NumWorkers * PrefetchFactor);
+        using var permits = new SemaphoreSlim(InFlight);
         using var stop = new CancellationTokenSource();
         int next = -1;
         // a worker past the number of batches would never get one: `--workers 100000` on 64 images started 100,000
@@ -267,7 +270,7 @@ public class DataLoader<T, TBatch> : IEnumerable<TBatch>
     // A stream cannot be split between workers without changing its order, so one thread reads ahead into a bounded queue.
     IEnumerable<TBatch> Prefetch(IEnumerable<TBatch> source)
     {
-        using var queue = new BlockingCollection<(TBatch? Batch, Exception? Error)>(NumWorkers * PrefetchFactor);
+        using var queue = new BlockingCollection<(TBatch? Batch, Exception? Error)>(InFlight);
         using var stop = new CancellationTokenSource();
         var producer = new Thread(() =>
         {

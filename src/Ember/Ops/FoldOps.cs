@@ -60,7 +60,7 @@ internal static class FoldOps
         var x = unbatched ? input.Unsqueeze(0) : input;
         int n = x.shape[0], rows = x.shape[1], kk = b.Kernel.H * b.Kernel.W;
         if (rows % kk != 0)
-            throw new ArgumentException($"{op}: Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got input.size(1)={rows} and kernel_size=({b.Kernel.H}, {b.Kernel.W})");
+            throw new ArgumentException($"{op}: Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got input.size(1)={rows} and kernel_size=({b.Kernel.H}, {b.Kernel.W}) (input shape {input.Shape})");
         var g = Geometry(rows / kk, outputSize.H, outputSize.W, b);
         if (g.BlocksH <= 0 || g.BlocksW <= 0 || x.shape[2] != g.Blocks)
             throw new ArgumentException($"{op}: Given output_size=({outputSize.H}, {outputSize.W}), kernel_size=({b.Kernel.H}, {b.Kernel.W}), dilation=({b.Dilation.H}, {b.Dilation.W}), padding=({b.Padding.H}, {b.Padding.W}), stride=({b.Stride.H}, {b.Stride.W}), expected size of input's dimension 2 to match the calculated number of sliding blocks {Math.Max(g.BlocksH, 0)} * {Math.Max(g.BlocksW, 0)} = {Math.Max(g.BlocksH, 0) * Math.Max(g.BlocksW, 0)}, but got input.size(2)={x.shape[2]}.");

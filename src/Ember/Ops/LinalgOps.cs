@@ -23,7 +23,8 @@ internal static class LinalgOps
             throw new ArgumentException($"{op}: shapes {a.Shape} and {b.Shape} cannot be multiplied ({a.shape[^1]} != {b.shape[^2]})");
         if (a.Rank != b.Rank || !a.shape.AsSpan(0, a.Rank - 2).SequenceEqual(b.shape.AsSpan(0, b.Rank - 2)))
             throw new ArgumentException($"{op}: expected equal batch dims, got shapes {a.Shape} and {b.Shape}");
-        var y = Backend.Of(a).MatMul(a, b, alpha);
+        // an empty operand (a batch of 0, or k = 0: a sum of no terms) needs no GEMM: the product is empty or zeros, as in PyTorch
+        var y = a.NumEl == 0 || b.NumEl == 0 ? Torch.Zeros([.. a.shape.AsSpan(0, a.Rank - 1), b.shape[^1]], a.DType) : Backend.Of(a).MatMul(a, b, alpha);
         // A gradient takes the layout of its operand (as PyTorch's mm backward does): for a transposed view such as
         // linear's Wᵀ, (Aᵀ·g) is computed as (gᵀ·A)ᵀ, so W's gradient arrives contiguous instead of as a transposed view
         // that accumulation would copy element by element. Each product sums the same terms in the same order.

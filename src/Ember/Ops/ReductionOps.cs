@@ -142,8 +142,8 @@ internal static class ReductionOps
     {
         if (!x.DType.IsFloatingPoint()) x = x.To(DType.Float32);
         x = PrecisionOps.Float32ForAutocast(x); // autocast keeps softmax and log_softmax in float32
+        int d = Tensor.NormalizeDim(dim, x.shape, log ? "log_softmax" : "softmax"); // first: a 0-D input takes dim 0 or -1 only
         if (x.Rank == 0) return log ? Torch.ZerosLike(x) : Torch.OnesLike(x);
-        int d = Tensor.NormalizeDim(dim, x.Rank, log ? "log_softmax" : "softmax");
         var y = Backend.Of(x).Softmax(x, d, log);
         // One fused kernel for the plain backward; the composed form when a graph of the backward is requested.
         if (log)

@@ -49,8 +49,8 @@ public partial class Tensor
     /// <summary>Flattens dims startDim..endDim into one (torch.flatten).</summary>
     public Tensor Flatten(int startDim = 0, int endDim = -1)
     {
+        int s = NormalizeDim(startDim, shape, "flatten"), e = NormalizeDim(endDim, shape, "flatten"); // first: a 0-D input takes 0 or -1 only
         if (Rank == 0) return Reshape(1);
-        int s = NormalizeDim(startDim, Rank, "flatten"), e = NormalizeDim(endDim, Rank, "flatten");
         if (s > e) throw new ArgumentException($"flatten: start_dim ({startDim}) cannot come after end_dim ({endDim})");
         if (s == e) return this;
         var newShape = new List<int>();
@@ -65,7 +65,7 @@ public partial class Tensor
     /// <summary>Splits dim into <paramref name="sizes"/> (torch.unflatten).</summary>
     public Tensor Unflatten(int dim, params int[] sizes)
     {
-        int d = NormalizeDim(dim, Rank, "unflatten");
+        int d = NormalizeDim(dim, shape, "unflatten");
         var newShape = new List<int>(shape[..d]);
         newShape.AddRange(sizes);
         newShape.AddRange(shape[(d + 1)..]);

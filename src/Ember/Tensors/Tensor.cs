@@ -107,6 +107,15 @@ public partial class Tensor
 
     internal static int[] ContiguousStrides(int[] shape) => Ember.Kernels.Loops.Elementwise.ContiguousStrides(shape);
 
+    /// <summary><see cref="NormalizeDim(int, int, string)"/> whose error also names the input's shape (what came).</summary>
+    internal static int NormalizeDim(int dim, int[] shape, string op)
+    {
+        int r = Math.Max(shape.Length, 1);
+        if (dim < -r || dim >= r)
+            throw new ArgumentOutOfRangeException(nameof(dim), $"{op}: dimension out of range (expected to be in range of [{-r}, {r - 1}], but got {dim}) for input of shape {Ember.Shape.Format(shape)}");
+        return dim < 0 ? dim + r : dim;
+    }
+
     internal static int NormalizeDim(int dim, int rank, string op)
     {
         int r = Math.Max(rank, 1);
@@ -117,7 +126,12 @@ public partial class Tensor
 
     /// <summary>The contiguous data of this tensor as a span (only for contiguous tensors; for internal kernels).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal Span<T> Span<T>() => storage.As<T>().AsSpan(offset, NumEl);
+    internal Span<T> Span<T>()
+    {
+        int n = NumEl;
+        // an empty view may sit past the end of its (empty) storage, as the chunks of an empty tensor do
+        return n == 0 ? System.Span<T>.Empty : storage.As<T>().AsSpan(offset, n);
+    }
 
     internal void BumpVersion() => storage.Version++;
 

@@ -137,6 +137,19 @@ public class FineTuneSwitchTests
             Assert.Contains("do not fit", e.Message);
             Assert.Contains(Path.Combine(baseRun, "best"), e.Message);
 
+            // weights that fit but diverged: said as such, not as a model that does not fit
+            var diverged = Path.Combine(project, "diverged");
+            TestFolders.Copy(baseRun, diverged);
+            var best = Path.Combine(diverged, "best");
+            var nan = ModelZoo.Create("mlp", 10, 1);
+            Checkpoint.LoadForInference(best, nan);
+            using (Torch.NoGrad()) nan.StateDict().First().Value.FillInPlace(double.NaN);
+            Checkpoint.Save(best, nan, Checkpoint.ReadState(best));
+            e = Assert.Throws<ConfigException>(() => FineTuneStage.LoadInitWeights(Small with { InitFrom = diverged }, ModelZoo.Create("mlp", 10, 1)));
+            Assert.Contains($"init_from: {Path.Combine(best, Checkpoint.ModelFile)}: tensor '{nan.StateDict().First().Key}' holds", e.Message);
+            Assert.Contains("the run diverged", e.Message);
+            Assert.DoesNotContain("do not fit", e.Message);
+
             e = Assert.Throws<ConfigException>(() => ConfigValidator.Validate(Small with { Lora = 4 }));
             Assert.Contains("--init-from", e.Message);
             e = Assert.Throws<ConfigException>(() => ConfigValidator.Validate(Small with { Lora = -1, InitFrom = baseRun }));

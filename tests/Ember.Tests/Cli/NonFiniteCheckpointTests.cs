@@ -4,7 +4,7 @@ using Ember.Training;
 
 namespace Ember.Tests.Cli;
 
-/// <summary>A diverged run's checkpoint (NaN weights) is refused by predict and export unless --allow-non-finite is given.</summary>
+/// <summary>A diverged run's checkpoint (NaN weights) is refused by predict and export unless --allow-non-finite is given (the message names it).</summary>
 public class NonFiniteCheckpointTests
 {
     static (string Out, string Error) Capture(Func<int> action, out int code)
@@ -38,8 +38,13 @@ public class NonFiniteCheckpointTests
         (_, error) = Capture(() => ExportCommand.Create().Parse([run, "--format", "safetensors", "--output", target]).Invoke(), out code);
         Assert.Equal(ExitCodes.Checkpoint, code);
         Assert.Contains("non-finite", error);
+        Assert.Contains("(--allow-non-finite loads it anyway)", error); // the option by its name, which export has too
         Assert.False(File.Exists(target));
         Assert.Equal(before, Hashes(run)); // the refused commands changed nothing in the run
+        (_, error) = Capture(() => ExportCommand.Create().Parse([run, "--format", "safetensors", "--output", target, "--allow-non-finite"]).Invoke(), out code);
+        Assert.True(code == 0, error);
+        Assert.True(File.Exists(target));
+        File.Delete(target);
 
         var (output, _) = Capture(() => PredictCommand.Create().Parse([run, "--index", "0", "--allow-non-finite"]).Invoke(), out code);
         Assert.Equal(0, code);

@@ -6,7 +6,10 @@ using Ember.Training;
 
 namespace Ember.Tests.Cli;
 
-/// <summary>`train --resume` refuses a last/ whose weights, optimizer moments or EMA weights hold NaN or Inf, unless --allow-non-finite.</summary>
+/// <summary>
+/// `train --resume`, `detect train --resume` and `forecast train --resume` refuse a last/ whose weights, optimizer moments
+/// or EMA weights hold NaN or Inf, unless --allow-non-finite (the same option, words and exit codes in all three).
+/// </summary>
 public class NonFiniteResumeTests
 {
     static string Sha(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path))).ToLowerInvariant();
@@ -70,6 +73,51 @@ public class NonFiniteResumeTests
             }
         }
         finally { Directory.Delete(project, true); }
+    }
+
+    /// <summary>The other two training commands: a one-epoch run, last/ poisoned, then --resume refused, and allowed with the option.</summary>
+    [Theory]
+    [InlineData("detect", Checkpoint.ModelFile)]
+    [InlineData("detect", Checkpoint.OptimizerFile)]
+    [InlineData("forecast", Checkpoint.ModelFile)]
+    [InlineData("forecast", Checkpoint.OptimizerFile)]
+    public void Detect_and_forecast_resume_refuse_non_finite_state_unless_allowed(string command, string file)
+    {
+        var temp = Directory.CreateTempSubdirectory("ember-nonfinite").FullName;
+        try
+        {
+            var project = Path.Combine(temp, "runs");
+            string[] train = command == "detect"
+                ? ["detect", "train", "--data", DetectCommandTests.OneObjectSet(Path.Combine(temp, "set"), train: 8, val: 4).Yaml, "--img", "64", "--epochs", "1",
+                   "--batch-size", "4", "--augment", "false", "--optimizer", "adam", "--ema", "0", "--warmup-epochs", "0", "--plot-images", "0", "--plain", "--project", project]
+                : ["forecast", "train", "--data", ForecastFaultTests.Series(temp), "--epochs", "1", "--hidden", "8", "--lookback", "24", "--horizon", "3",
+                   "--val", "12", "--test", "12", "--plain", "--project", project];
+            var (code, stdout, stderr) = CliFailureTests.Invoke(train);
+            Assert.True(code == 0, stderr + stdout);
+            var run = Path.Combine(project, "exp1");
+            var tensor = Poison(run, file, double.NaN);
+            var before = Hashes(run);
+
+            (code, _, stderr) = CliFailureTests.Invoke([command, "train", "--resume", run, "--epochs", "2"]);
+            Assert.True(code == ExitCodes.Checkpoint, stderr);
+            Assert.Contains($"ember: checkpoint: {Path.Combine(run, "last", file)}: tensor '{tensor}' holds 1 non-finite value", stderr);
+            Assert.Contains("--allow-non-finite", stderr); // the option that would load it, by its name
+            Assert.DoesNotContain("   at ", stderr);
+            Assert.Equal(before, Hashes(run)); // refused before anything was written
+
+            // without --resume the option is a usage error, as for train
+            (code, _, stderr) = CliFailureTests.Invoke([.. train, "--allow-non-finite"]);
+            Assert.True(code == ExitCodes.Usage, stderr);
+            Assert.Contains("--allow-non-finite applies to --resume only", stderr);
+            Assert.False(Directory.Exists(Path.Combine(project, "exp2")));
+
+            // allowed, the checkpoint loads and the run goes on from it (a NaN model then diverges or trains on, its choice)
+            (code, stdout, stderr) = CliFailureTests.Invoke([command, "train", "--resume", run, "--epochs", "2", "--allow-non-finite"]);
+            Assert.True(code != ExitCodes.Checkpoint && code != ExitCodes.Usage, $"exit {code}: {stderr}");
+            Assert.Contains($"resuming {run} at epoch 2", stdout);
+            Assert.DoesNotContain("   at ", stderr);
+        }
+        finally { Directory.Delete(temp, true); }
     }
 
     [Fact]

@@ -127,6 +127,15 @@ public class DataLoaderTests
     }
 
     [Fact]
+    public void A_huge_worker_count_loads_in_order_without_overflowing_the_prefetch_bound()
+    {
+        // workers × prefetch factor once overflowed int: SemaphoreSlim refused the negative count with its own words
+        var ds = new SlowDataset(6);
+        var loader = new DataLoader<long>(ds, batchSize: 2, numWorkers: int.MaxValue, prefetchFactor: 2);
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => (long)i), loader.SelectMany(b => b[0].ToArray<long>()).ToArray());
+    }
+
+    [Fact]
     public void PrefetchQueueIsBounded()
     {
         var ds = new SlowDataset(200);

@@ -18,6 +18,16 @@ public class SamplerTests
     }
 
     [Fact]
+    public void A_batch_size_near_int_MaxValue_gives_one_batch_of_everything()
+    {
+        // the count once overflowed to a negative number, and the batch buffer asked for int.MaxValue slots (an OutOfMemoryException)
+        var sampler = new BatchSampler(new SequentialSampler(10), int.MaxValue, false);
+        Assert.Equal(1, sampler.Count);
+        Assert.Equal(new[] { Enumerable.Range(0, 10).ToArray() }, sampler.ToList());
+        Assert.Equal(0, new BatchSampler(new SequentialSampler(10), int.MaxValue, true).Count);
+    }
+
+    [Fact]
     public void RandomSamplerWithoutReplacementIsAPermutationAndSeeded()
     {
         var a = new RandomSampler(50).Indices(new Generator(3)).ToArray();

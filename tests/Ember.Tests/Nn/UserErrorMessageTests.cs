@@ -56,6 +56,10 @@ public class UserErrorMessageTests
         ["binary_cross_entropy shapes"] = new(() => F.BinaryCrossEntropy(Torch.Zeros(4), Torch.Zeros(5)), "binary_cross_entropy", "[4]", "[5]"),
         ["binary_cross_entropy_with_logits shapes"] = new(() => F.BinaryCrossEntropyWithLogits(Torch.Zeros(4), Torch.Zeros(4, 1)), "binary_cross_entropy_with_logits", "[4]", "[4, 1]"),
 
+        // sizes whose weight cannot be a tensor: refused before allocating (4 × 2³¹ once wrapped to a negative dimension)
+        ["lstm hidden size too large"] = new(() => new Ember.Nn.Layers.Recurrent.LSTM(4, 100000), "LSTM", "400000×100000", "more than a CPU tensor can hold"),
+        ["lstm cell hidden size near int.MaxValue"] = new(() => new Ember.Nn.Layers.Recurrent.LSTMCell(4, int.MaxValue), "LSTMCell", "8589934588×2147483647"),
+
         // pooling, joining, indexing
         ["max_pool2d on 1-D input"] = new(() => F.MaxPool2d(Torch.Zeros(5), 2), "max_pool2d", "[5]"),
         ["cat of nothing"] = new(() => Torch.Cat([]), "cat"),

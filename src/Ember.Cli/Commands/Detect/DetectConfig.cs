@@ -133,7 +133,7 @@ public sealed record DetectConfig
     public int EffectiveValImg => ValImg > 0 ? ValImg : Img;
 
     /// <summary>The validation batch size in use.</summary>
-    public int EffectiveValBatchSize => ValBatchSize > 0 ? ValBatchSize : 2 * BatchSize;
+    public int EffectiveValBatchSize => ValBatchSize > 0 ? ValBatchSize : (int)Math.Min(2L * BatchSize, int.MaxValue);
 
     /// <summary>The training augmentation the config describes.</summary>
     public DetectionAugmentation Hyp => !Augment ? DetectionAugmentation.None : new DetectionAugmentation
@@ -168,6 +168,19 @@ public sealed record DetectConfig
     /// <summary>The config as YAML (args.yaml).</summary>
     public string ToYaml() => YamlFile.Write(Keys.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.GetValue(this))));
 
+    /// <summary>
+    /// Refuses an image size whose one 3-channel image (with mosaic, its canvas of twice the size per side) would have more
+    /// values than a tensor holds: such a run would fail at its first batch, after making its run folder.
+    /// </summary>
+    internal static void CheckImgFits(string what, int img, bool mosaic)
+    {
+        long side = mosaic ? 2L * img : img, fits = (long)Math.Sqrt(Array.MaxLength / 3.0); // compared by side: 3·side² can overflow long
+        if (side <= fits) return;
+        int largest = (int)(fits / (mosaic ? 2 : 1) / 32 * 32);
+        throw new ConfigException($"{what} {img} is too large: one {(mosaic ? "mosaic canvas" : "image")} of 3×{side}×{side} values would exceed what a tensor holds " +
+            $"({Array.MaxLength:N0} values); the largest is {largest}{(mosaic ? " (with mosaic 0: twice that)" : "")}");
+    }
+
     static DetectConfig Validate(DetectConfig c, string source)
     {
         string Inv(double v) => v.ToString(CultureInfo.InvariantCulture);
@@ -180,6 +193,8 @@ public sealed record DetectConfig
             throw new ConfigException($"{source}: model must be one of {string.Join(", ", ModelSizes)} or a model definition file (.yaml or .yml), got '{c.Model}'");
         if (c.Img < 32 || c.Img % 32 != 0) throw new ConfigException($"{source}: img must be a positive multiple of 32 (the largest stride), got {c.Img}");
         if (c.ValImg < 0 || c.ValImg % 32 != 0) throw new ConfigException($"{source}: val_img must be 0 (--img) or a positive multiple of 32, got {c.ValImg}");
+        CheckImgFits(source + ": img", c.Img, mosaic: c.Mosaic > 0);
+        CheckImgFits(source + ": val_img", c.EffectiveValImg, mosaic: false);
         if (c.Epochs < 1) throw new ConfigException($"{source}: epochs must be at least 1, got {c.Epochs}");
         if (c.BatchSize < 1) throw new ConfigException($"{source}: batch_size must be at least 1, got {c.BatchSize}");
         if (c.ValBatchSize < 0 || c.Limit < 0 || c.Workers < 0 || c.PlotImages < 0)

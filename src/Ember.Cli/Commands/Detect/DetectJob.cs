@@ -116,14 +116,16 @@ public static class DetectJob
     /// <summary>
     /// Trains into a new run folder (or continues <paramref name="resumeFolder"/>); returns the exit code (130 after Ctrl-C,
     /// 143 after SIGTERM). <paramref name="interruptAfterBatches"/> behaves like Ctrl-C after that many batches (tests).
+    /// A resumed last/ holding NaN or ±Inf (weights, optimizer moments, EMA) is refused unless <paramref name="allowNonFinite"/>.
     /// </summary>
     public static int Train(DetectConfig config, string? resumeFolder = null, TextWriter? plainOutput = null, int? interruptAfterBatches = null,
-        IReadOnlyDictionary<string, string?>? resumeOverrides = null)
+        IReadOnlyDictionary<string, string?>? resumeOverrides = null, bool allowNonFinite = false)
     {
         var log = plainOutput ?? Console.Out;
         var clock = Stopwatch.StartNew();
         string runDir;
         CheckpointState? resumeState = null;
+        bool resumeChanges = false; // --epochs extends the run: args.yaml is rewritten once last/ has loaded
         if (resumeFolder is not null)
         {
             var args = Path.Combine(resumeFolder, "args.yaml");
@@ -137,8 +139,7 @@ public static class DetectJob
             if (config.Epochs < resumeState.Epoch)
                 throw new ConfigException($"--epochs {config.Epochs} is fewer than the {resumeState.Epoch} epoch(s) {resumeFolder} has already reached");
             runDir = resumeFolder;
-            // a finished run is left as it is (its folder may be read-only: ForResume let it through for this)
-            if (recorded != config && !RunFolderCheck.Finished(resumeState, config.Epochs)) AtomicFile.WriteAllText(args, config.ToYaml());
+            resumeChanges = recorded != config;
         }
         else
         {
@@ -156,6 +157,8 @@ public static class DetectJob
             AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());
         }
 
+        CliErrors.MemoryHint = $"lower --img ({config.Img}), --batch-size ({config.BatchSize}), --val-batch-size ({config.EffectiveValBatchSize}) or --workers ({config.Workers}), " +
+            $"or train a smaller --model than {config.Model}";
         Torch.ManualSeed(config.Seed);
         var data = LoadData(config.Data);
         var trainSet = OpenSplit(data, train: true, config.Cache, log);
@@ -231,7 +234,7 @@ public static class DetectJob
         if (resumeState is not null)
         {
             var last = Path.Combine(runDir, "last");
-            var loaded = Checkpoint.Load(last, model, optimizer, ema);
+            var loaded = Checkpoint.Load(last, model, optimizer, ema, allowNonFinite);
             loaded.CheckRange(Path.Combine(last, Checkpoint.JsonFile), config.Epochs, batchesPerEpoch, 1);
             try
             {
@@ -249,7 +252,10 @@ public static class DetectJob
             startEpoch = loaded.EpochComplete ? loaded.Epoch + 1 : loaded.Epoch;
             skip = loaded.EpochComplete ? 0 : loaded.BatchesDone;
             log.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
+            // a finished run is left as it is (its folder may be read-only: ForResume let it through for this)
             if (startEpoch > config.Epochs) { log.WriteLine($"{runDir} already finished its {config.Epochs} epochs"); return 0; }
+            // only now, with last/ loaded: a refused checkpoint leaves the run folder as it was
+            if (resumeChanges) AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());
         }
 
         string scheduleEnd = config.Lrf is double lrf ? string.Create(CultureInfo.InvariantCulture, $" to lr·{lrf}") : "";
@@ -261,8 +267,8 @@ public static class DetectJob
         PosixSignal? interruptedBy;
         using (var signals = new SignalStop(trainer.State, $"ember detect train --resume {runDir}"))
         {
-            reporter.Run(() => trainer.Fit(epoch => (MosaicClosed(config, epoch) ? closedLoader : trainLoader).Iterate(epoch - 1).Select(b => (b.Images, b.Targets)),
-                _ => valLoader.Iterate(0).Select(b => (b.Images, b.Targets)), startEpoch, batchesPerEpoch, skip));
+            reporter.Run(() => TrainingMemory.Run(() => trainer.Fit(epoch => (MosaicClosed(config, epoch) ? closedLoader : trainLoader).Iterate(epoch - 1).Select(b => (b.Images, b.Targets)),
+                _ => valLoader.Iterate(0).Select(b => (b.Images, b.Targets)), startEpoch, batchesPerEpoch, skip), runDir, $"ember detect train --resume {runDir}"));
             interruptedBy = signals.Signal;
         }
         bool interrupted = trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted", StringComparison.Ordinal) == true;

@@ -47,6 +47,8 @@ public static class DetectPredictCommand
         var args = Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(weights)))!, "args.yaml");
         int size = img ?? (File.Exists(args) ? DetectConfig.Load(args).EffectiveValImg : 640);
         if (size < 32 || size % 32 != 0) throw new ConfigException($"--img must be a positive multiple of 32, got {size}");
+        DetectConfig.CheckImgFits("--img", size, mosaic: false);
+        CliErrors.MemoryHint = $"lower --img ({size})";
         var output = RunFolder.Create(project);
         var outcome = DetectPredictor.Run(model, names, source, output, size, nms, log, augment);
         log.WriteLine($"{outcome.Written} image(s), {outcome.Boxes} box(es) → {output} (annotated images; labels/*.txt: class cx cy w h conf)");

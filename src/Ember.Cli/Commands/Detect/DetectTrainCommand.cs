@@ -18,6 +18,9 @@ public static class DetectTrainCommand
         var resume = new Option<DirectoryInfo?>("--resume") { Description = "continue an interrupted run from its folder, e.g. runs/detect/exp1 (with --epochs N to extend it)" };
         command.Options.Add(config);
         command.Options.Add(resume);
+        var allowNonFinite = EvalCommand.AllowNonFiniteOption();
+        allowNonFinite.Description = TrainCommand.ResumeAllowNonFiniteDescription;
+        command.Options.Add(allowNonFinite);
         var defaults = new DetectConfig();
         var options = new List<(string Key, Option<string?> Option)>();
         foreach (var (key, property) in DetectConfig.Keys)
@@ -43,8 +46,9 @@ public static class DetectTrainCommand
             if (parse.GetValue(resume) is { } folder)
             {
                 if (file is not null) throw new ConfigException($"--config cannot be combined with --resume: {Path.Combine(folder.FullName, "args.yaml")} defines the run");
-                return DetectJob.Train(new DetectConfig(), folder.FullName, resumeOverrides: values);
+                return DetectJob.Train(new DetectConfig(), folder.FullName, resumeOverrides: values, allowNonFinite: parse.GetValue(allowNonFinite));
             }
+            if (parse.GetValue(allowNonFinite)) throw new ConfigException(TrainCommand.AllowNonFiniteWithoutResume);
             var start = new DetectConfig();
             if (file is not null)
             {

@@ -55,7 +55,9 @@ public static class DetectValCommand
         int size = img ?? run?.EffectiveValImg ?? 640;
         int batch = batchSize ?? run?.EffectiveValBatchSize ?? 32;
         if (size < 32 || size % 32 != 0) throw new ConfigException($"--img must be a positive multiple of 32, got {size}");
+        DetectConfig.CheckImgFits("--img", size, mosaic: false);
         if (batch < 1) throw new ConfigException($"--batch-size must be at least 1, got {batch}");
+        CliErrors.MemoryHint = $"lower --img ({size}) or --batch-size ({batch})";
         var config = DetectJob.LoadData(data);
         DetectJob.CheckSplit(config, train: false);
         if (config.ClassCount != names.Length)

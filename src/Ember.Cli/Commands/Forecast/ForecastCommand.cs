@@ -28,6 +28,9 @@ public static class ForecastCommand
         var defaults = new ForecastConfig();
         var resume = new Option<DirectoryInfo?>("--resume") { Description = "continue an interrupted run from its folder, e.g. runs/forecast/exp1 (with --epochs N to extend it)" };
         command.Options.Add(resume);
+        var allowNonFinite = EvalCommand.AllowNonFiniteOption();
+        allowNonFinite.Description = TrainCommand.ResumeAllowNonFiniteDescription;
+        command.Options.Add(allowNonFinite);
         var options = new List<(string Key, Option<string?> Option)>();
         foreach (var (key, property) in ForecastConfig.Keys)
         {
@@ -44,7 +47,9 @@ public static class ForecastCommand
             var values = new Dictionary<string, string?>();
             foreach (var (key, option) in options)
                 if (parse.GetResult(option) is not null) values[key] = parse.GetValue(option) ?? "true";
-            if (parse.GetValue(resume) is { } folder) return ForecastJob.Run(new ForecastConfig(), folder.FullName, resumeOverrides: values).ExitCode;
+            if (parse.GetValue(resume) is { } folder)
+                return ForecastJob.Run(new ForecastConfig(), folder.FullName, resumeOverrides: values, allowNonFinite: parse.GetValue(allowNonFinite)).ExitCode;
+            if (parse.GetValue(allowNonFinite)) throw new ConfigException(TrainCommand.AllowNonFiniteWithoutResume);
             return ForecastJob.Run(ForecastConfig.Apply(new ForecastConfig(), values, "command line"), null).ExitCode;
         }));
         return command;

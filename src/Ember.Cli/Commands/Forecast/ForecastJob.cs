@@ -55,6 +55,25 @@ public static class ForecastJob
     public static RecurrentForecaster BuildModel(ForecastConfig c)
         => new(c.Cell == "gru" ? RecurrentCellType.Gru : RecurrentCellType.Lstm, c.Horizon, c.Hidden, c.Layers);
 
+    /// <summary>Test hook: a callback the next training run on this async flow adds after its own (to fail it at a chosen point).</summary>
+    internal static readonly AsyncLocal<Callback?> TestCallback = new();
+
+    /// <summary>
+    /// Refuses, before anything is allocated, a forecaster whose weights, gradients and AdamW's two moments (16 bytes a
+    /// parameter) would not fit the memory this process may use: a model that fits the address space but not the machine
+    /// would otherwise be ended by the kernel's OOM killer, with no message (and other processes with it).
+    /// </summary>
+    internal static void RequireMemory(ForecastConfig c)
+    {
+        // in double: at sizes near int.MaxValue the count overflows long
+        double gates = (c.Cell == "gru" ? 3.0 : 4.0) * c.Hidden, parameters = (double)c.Hidden * c.Horizon + c.Horizon;
+        parameters += gates * (1.0 + c.Hidden + 2) + (c.Layers - 1.0) * gates * (2.0 * c.Hidden + 2);
+        double needed = 16.0 * parameters, available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (needed > available)
+            throw new OutOfMemoryException(string.Create(CultureInfo.InvariantCulture,
+                $"the {c.Cell} of {c.Layers}×{c.Hidden} (--layers × --hidden) has {parameters:N0} parameters; with their gradients and AdamW's moments about {needed / 1e9:N1} GB, more than the {available / 1e9:N1} GB this process may use"));
+    }
+
     /// <summary>Trains into a new run folder under <see cref="ForecastConfig.Project"/>; returns the folder.</summary>
     public static string Train(ForecastConfig c, TextWriter? plainOutput = null) => Run(c, null, plainOutput).RunDir;
 
@@ -64,15 +83,17 @@ public static class ForecastJob
     /// <summary>
     /// Trains into a new run folder (or continues <paramref name="resumeFolder"/>, whose args.yaml defines the run; only
     /// <see cref="ResumableKeys"/> may change through <paramref name="resumeOverrides"/>). Ctrl-C or SIGTERM stops after the
-    /// current batch and saves last/; the exit code is then 130 or 143 (0 otherwise).
+    /// current batch and saves last/; the exit code is then 130 or 143 (0 otherwise). A resumed last/ holding NaN or ±Inf
+    /// is refused unless <paramref name="allowNonFinite"/> (which then lets the closing report load such weights too).
     /// </summary>
     public static (string RunDir, int ExitCode) Run(ForecastConfig c, string? resumeFolder, TextWriter? plainOutput = null,
-        IReadOnlyDictionary<string, string?>? resumeOverrides = null)
+        IReadOnlyDictionary<string, string?>? resumeOverrides = null, bool allowNonFinite = false)
     {
         var clock = Stopwatch.StartNew();
         var log = plainOutput ?? Console.Out;
         string runDir;
         CheckpointState? resumeState = null;
+        bool resumeChanges = false; // --epochs extends the run: args.yaml is rewritten once last/ has loaded
         if (resumeFolder is not null)
         {
             var args = Path.Combine(resumeFolder, "args.yaml");
@@ -88,18 +109,20 @@ public static class ForecastJob
             resumeState = Checkpoint.ReadState(Path.Combine(resumeFolder, "last"));
             if (c.Epochs < resumeState.Epoch)
                 throw new ConfigException($"--epochs {c.Epochs} is fewer than the {resumeState.Epoch} epoch(s) {resumeFolder} has already reached");
-            // a finished run is left as it is (its folder may be read-only: ForResume let it through for this)
-            if (recorded != c && !(RunFolderCheck.Finished(resumeState, c.Epochs) && Reported(resumeFolder))) AtomicFile.WriteAllText(args, c.ToYaml());
+            resumeChanges = recorded != c;
         }
+        CliErrors.MemoryHint = $"lower --hidden ({c.Hidden}), --layers ({c.Layers}), --batch-size ({c.BatchSize}) or --lookback ({c.Lookback})";
         var data = Prepare(c);
+        Torch.ManualSeed(c.Seed);
+        RequireMemory(c);
+        // the model before the run folder: one too large for memory (--hidden, --layers) leaves no folder behind
+        var model = BuildModel(c);
         if (resumeState is null)
         {
             runDir = RunFolder.Create(c.Project);
             AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), c.ToYaml());
         }
         else runDir = resumeFolder!;
-        Torch.ManualSeed(c.Seed);
-        var model = BuildModel(c);
         var trainSet = data.Split.TrainWindows(data.Normalized, c.Lookback, c.Horizon, c.Stride);
         var trainLoader = new DataLoader<(Tensor, Tensor)>(trainSet, c.BatchSize, shuffle: true, seed: c.Seed);
         var valLoader = c.Val > 0 ? new DataLoader<(Tensor, Tensor)>(data.Split.ValidationWindows(data.Normalized, c.Lookback, c.Horizon), 256) : null;
@@ -113,12 +136,13 @@ public static class ForecastJob
             ["scaler_std"] = data.Scaler.Std.ToString("R", CultureInfo.InvariantCulture),
         });
         trainer.Add(reporter, new CsvLogger(Path.Combine(runDir, "metrics.csv")), checkpoints);
+        if (TestCallback.Value is { } testCallback) trainer.Add(testCallback);
 
         int startEpoch = 1, skip = 0, batchesPerEpoch = trainLoader.Count;
         if (resumeState is not null)
         {
             var last = Path.Combine(runDir, "last");
-            var loaded = Checkpoint.Load(last, model, optimizer);
+            var loaded = Checkpoint.Load(last, model, optimizer, allowNonFinite: allowNonFinite);
             loaded.CheckRange(Path.Combine(last, Checkpoint.JsonFile), c.Epochs, batchesPerEpoch, 1);
             if (loaded.Generators.TryGetValue("default", out var g))
             {
@@ -129,6 +153,9 @@ public static class ForecastJob
             startEpoch = loaded.EpochComplete ? loaded.Epoch + 1 : loaded.Epoch;
             skip = loaded.EpochComplete ? 0 : loaded.BatchesDone;
             log.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
+            // only now, with last/ loaded: a refused checkpoint leaves the run folder as it was; a finished and reported
+            // run is left as it is (its folder may be read-only: ForResume let it through for this)
+            if (resumeChanges && !(startEpoch > c.Epochs && Reported(runDir))) AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), c.ToYaml());
             if (startEpoch > c.Epochs)
             {
                 // A run whose closing report failed (a full disk) has trained to the end: --resume writes the report.
@@ -138,7 +165,7 @@ public static class ForecastJob
                     return (runDir, 0);
                 }
                 log.WriteLine($"{runDir} finished its {c.Epochs} epochs without its test scores; writing them");
-                LoadWeights(runDir, model, data.Scaler);
+                LoadWeights(runDir, model, data.Scaler, allowNonFinite);
                 Report(runDir, c, data, Evaluate(model, data, c), log, null);
                 return (runDir, 0);
             }
@@ -149,8 +176,9 @@ public static class ForecastJob
         PosixSignal? interruptedBy;
         using (var signals = new SignalStop(trainer.State, $"ember forecast train --resume {runDir}"))
         {
-            reporter.Run(() => trainer.Fit(epoch => trainLoader.Iterate(epoch - 1).Select(b => (b[0], b[1])),
-                valLoader is null ? null : _ => valLoader.Iterate(0).Select(b => (b[0], b[1])), startEpoch, batchesPerEpoch, skip));
+            reporter.Run(() => TrainingMemory.Run(() => trainer.Fit(epoch => trainLoader.Iterate(epoch - 1).Select(b => (b[0], b[1])),
+                valLoader is null ? null : _ => valLoader.Iterate(0).Select(b => (b[0], b[1])), startEpoch, batchesPerEpoch, skip),
+                runDir, $"ember forecast train --resume {runDir}"));
             interruptedBy = signals.Signal;
         }
         if (trainer.State.History.Count > 0) Plots.Results(trainer.State.History, Path.Combine(runDir, "results.png"));
@@ -160,7 +188,7 @@ public static class ForecastJob
             return (runDir, interruptedBy == PosixSignal.SIGTERM ? 143 : 130);
         }
 
-        LoadWeights(runDir, model, data.Scaler);
+        LoadWeights(runDir, model, data.Scaler, allowNonFinite);
         var scores = Evaluate(model, data, c);
         Report(runDir, c, data, scores, log, clock.Elapsed);
         reporter.Summary(trainer.State, runDir);

@@ -31,12 +31,12 @@ public sealed class RectangularBatches
         for (int i = 0; i < order.Length; i++) order[i] = i;
         // stable, so images of equal ratio keep their order (YOLOv5's argsort may swap them; the batch shapes agree)
         Array.Sort(order, (a, b) => ratios[a] != ratios[b] ? ratios[a].CompareTo(ratios[b]) : a.CompareTo(b));
-        int batches = (order.Length + batchSize - 1) / batchSize;
+        int batches = (int)(((long)order.Length + batchSize - 1) / batchSize); // long: a batch size near int.MaxValue
         shapes = new (int, int)[batches];
         for (int k = 0; k < batches; k++)
         {
             double min = double.MaxValue, max = double.MinValue;
-            for (int j = k * batchSize; j < Math.Min(order.Length, (k + 1) * batchSize); j++)
+            for (int j = k * batchSize; j < Math.Min(order.Length, (k + 1L) * batchSize); j++)
             {
                 min = Math.Min(min, ratios[order[j]]);
                 max = Math.Max(max, ratios[order[j]]);

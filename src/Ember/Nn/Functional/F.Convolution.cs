@@ -37,6 +37,10 @@ public static partial class F
     {
         if (input.Rank is not (2 or 3)) throw new ArgumentException($"conv1d: expected a 2-D (unbatched) or 3-D input [N, C, L], got shape {input.Shape}");
         if (weight.Rank != 3) throw new ArgumentException($"conv1d: expected a 3-D weight [C_out, C_in/groups, k], got shape {weight.Shape}");
+        // checked here, not by conv2d on the [N, C, 1, L] view: the message then names the user's op and shape
+        int channels = input.Size(input.Rank - 2);
+        if (groups >= 1 && channels != weight.Size(1) * groups)
+            throw new ArgumentException($"conv1d: expected input with {weight.Size(1) * groups} channels, got {channels} (input shape {input.Shape}, weight shape {weight.Shape}, groups {groups})");
         var pad2 = padding.IsSame ? ConvPadding.Same : new ConvPadding(0, padding.H);
         var y = Conv2d(input.Unsqueeze(-2), weight.Unsqueeze(2), bias, (1, stride), pad2, (1, dilation), groups, paddingMode);
         return y.Squeeze(-2);

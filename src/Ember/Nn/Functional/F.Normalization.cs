@@ -118,7 +118,7 @@ public static partial class F
         if (bias is not null && bias.NumEl != cols)
             throw new ArgumentException($"layer_norm: expected bias of shape {new Shape(normalizedShape)}, got {bias.Shape}");
         if (!input.DType.IsFloatingPoint())
-            throw new ArgumentException($"layer_norm: expected a floating-point input, got {input.DType}");
+            throw new ArgumentException($"layer_norm: expected a floating-point input, got {input.DType.TorchName()}");
         // autocast keeps normalization in float32; a half input outside autocast is normalized in float32 and rounded back
         input = Ops.PrecisionOps.Float32ForAutocast(input);
         if (input.DType.IsReducedFloat())
@@ -162,7 +162,8 @@ public static partial class F
         Tensor y;
         if (useInputStats)
         {
-            int n = input.NumEl / (input.Size(0) * c);
+            int n = 1; // values per instance and channel (an empty batch has them too)
+            for (int d = 2; d < input.Rank; d++) n *= input.Size(d);
             if (n <= 1 && runningMean is not null)
                 throw new ArgumentException($"instance_norm: expected more than 1 spatial element when training, got input size {input.Shape}");
             var dims = Enumerable.Range(2, input.Rank - 2).ToArray();

@@ -50,6 +50,7 @@ public abstract class RNNBase : Module
         if (!(dropout >= 0 && dropout <= 1)) throw new ArgumentException($"{module}: dropout should be a number in range [0, 1] representing the probability of an element being zeroed, got {dropout}");
         if (projSize < 0) throw new ArgumentException($"{module}: proj_size should be a positive integer or zero to disable projections, got {projSize}");
         if (projSize >= hiddenSize) throw new ArgumentException($"{module}: proj_size has to be smaller than hidden_size, got proj_size={projSize} and hidden_size={hiddenSize}");
+        RNNCellBase.CheckWeightFits(module, RecurrentOps.GateCount(mode), hiddenSize, Math.Max(inputSize, (long)hiddenSize * (bidirectional ? 2 : 1)));
         (Mode, InputSize, HiddenSize, NumLayers, Bias, BatchFirst, Dropout, Bidirectional, ProjSize) =
             (mode, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, projSize);
         this.generator = generator;

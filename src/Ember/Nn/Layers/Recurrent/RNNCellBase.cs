@@ -14,11 +14,23 @@ public abstract class RNNCellBase : Module
     /// <summary>Whether the cell has bias_ih and bias_hh (bias).</summary>
     public bool Bias { get; }
 
+    /// <summary>
+    /// Refuses sizes whose stacked gate weight ([gates·hidden_size, widest]) would hold more values than a tensor can (or
+    /// whose row count overflows int), before anything is allocated.
+    /// </summary>
+    internal static void CheckWeightFits(string module, int gates, int hiddenSize, long widest)
+    {
+        long rows = (long)gates * hiddenSize;
+        if (rows > Array.MaxLength / widest) // not rows × widest: that product can overflow long
+            throw new ArgumentException($"{module}: a gate weight of {rows}×{widest} values (gates × hidden_size {hiddenSize} by the widest input) is more than a CPU tensor can hold ({Array.MaxLength})");
+    }
+
     private protected RNNCellBase(int inputSize, int hiddenSize, bool bias, int gates, Generator? generator)
     {
         string module = GetType().Name;
         if (inputSize <= 0) throw new ArgumentException($"{module}: input_size must be positive, got {inputSize}");
         if (hiddenSize <= 0) throw new ArgumentException($"{module}: hidden_size must be positive, got {hiddenSize}");
+        CheckWeightFits(module, gates, hiddenSize, Math.Max(inputSize, hiddenSize));
         (InputSize, HiddenSize, Bias) = (inputSize, hiddenSize, bias);
         RegisterParameter("weight_ih", Torch.Empty([gates * hiddenSize, inputSize]));
         RegisterParameter("weight_hh", Torch.Empty([gates * hiddenSize, hiddenSize]));
