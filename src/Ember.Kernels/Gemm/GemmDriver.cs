@@ -231,13 +231,15 @@ internal static unsafe class GemmDriver
         {
             int mb = Math.Min(mc, i1 - ic);
             int mbFull = mb - mb % mr;
+            // In place, the rows past the last whole tile may run as short tiles (InPlaceTailRows) instead of a packed one.
+            int tail = directA ? InPlaceTailRows<T, TKernel>(mb) : 0;
             for (int pc = 0; pc < g.K; pc += kc)
             {
                 int kb = Math.Min(kc, g.K - pc);
                 // In place, only a partial last panel is packed (zero-padded to a whole tile).
                 if (!directA)
                     GemmPacking.PackA<T, TKernel>(g.A, g.Lda, g.TransA, ic, mb, pc, kb, pa, g.ASource);
-                else if (mbFull < mb)
+                else if (mbFull < mb && tail == 0)
                     GemmPacking.PackA<T, TKernel>(g.A, g.Lda, g.TransA, ic + mbFull, mb - mbFull, pc, kb, pa, g.ASource);
                 // Later slices accumulate onto the partial sums already in C.
                 T beta = pc == 0 ? g.Beta : T.One;
@@ -249,9 +251,11 @@ internal static unsafe class GemmDriver
                         GemmPacking.PackB<T, TKernel>(g.B, g.Ldb, g.TransB, pc, kb, jc, nb, pb, g.BSource);
                     else if (nbFull < nb)
                         GemmPacking.PackB<T, TKernel>(g.B, g.Ldb, false, pc, kb, jc + nbFull, nb - nbFull, pb, g.BSource);
-                    for (int ir = 0; ir < mb; ir += mr)
+                    for (int ir = 0; ir < mb - tail; ir += mr)
                         Sliver<T, TKernel>(g, ic, mb, pc, kb, jc, nb, ir, 0, nb, pa, pb, directA, directB,
                             pc == 0 && g.Bias != null ? StartFromBias(g, ic + ir, Math.Min(mr, mb - ir), jc, nb) : beta, scratch);
+                    if (tail > 0)
+                        TailSlivers<T, TKernel>(g, ic + mb - tail, tail, pc, kb, jc, nb, pb, directB, beta, scratch);
                 }
             }
         }
@@ -313,6 +317,38 @@ internal static unsafe class GemmDriver
                     StoreEdge(scratch, nr, cp, g.Ldc, rows, cols, g.Alpha, beta);
             }
         }
+    }
+
+    /// <summary>Forces the 8-row tail tiles of the 12-row kernel on (true) or off (false); tests reach both this way.</summary>
+    internal static bool? ForcedInPlaceTail;
+
+    /// <summary>
+    /// Rows at the end of an <paramref name="mb"/>-row block of A read in place that run as 8-row tiles of
+    /// <see cref="MicroKernel512Rows8{T}"/>, also read in place, instead of one packed, zero-padded 12-row tile stored
+    /// through the scratch tile: M mod 12 = 8 gives one such tile, M mod 12 = 4 gives two (the last 16 rows; 256 =
+    /// 20·12 + 2·8). The two kernels make the same multiply-add chain per C element, so the bits are the same. 0 for
+    /// other kernels and remainders.
+    /// </summary>
+    internal static int InPlaceTailRows<T, TKernel>(int mb)
+        where T : unmanaged, INumber<T>
+        where TKernel : struct, IMicroKernel<T>
+    {
+        if (typeof(TKernel) != typeof(MicroKernel512<T>) || !(ForcedInPlaceTail ?? true)) return 0;
+        int rem = mb % TKernel.MR;
+        return rem == 8 ? 8 : rem == 4 && mb >= 16 ? 16 : 0;
+    }
+
+    // The tail rows of InPlaceTailRows, 8-row slivers over the same B block (the 8-row kernel's B panels are the 12-row
+    // kernel's: same NR), A read in place. Out of line, so that the main sliver loop's code stays as it was.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void TailSlivers<T, TKernel>(in GemmArgs<T> g, int ic, int rows, int pc, int kb, int jc, int nb, T* pb, bool directB, T beta, T* scratch)
+        where T : unmanaged, INumber<T>
+        where TKernel : struct, IMicroKernel<T>
+    {
+        if (typeof(TKernel) != typeof(MicroKernel512<T>)) throw new InvalidOperationException("only the 12-row kernel has in-place tail tiles");
+        for (int ir = 0; ir < rows; ir += 8)
+            Sliver<T, MicroKernel512Rows8<T>>(g, ic, rows, pc, kb, jc, nb, ir, 0, nb, null, pb, true, directB,
+                pc == 0 && g.Bias != null ? StartFromBias(g, ic + ir, 8, jc, nb) : beta, scratch);
     }
 
     /// <summary>Forces reading in-place operands (true) or packing every operand (false); tests reach both paths this way.</summary>

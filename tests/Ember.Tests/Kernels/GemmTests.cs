@@ -281,6 +281,80 @@ public sealed class GemmTests
         Assert.True(one.AsSpan().SequenceEqual(two), $"{isa}: results differ between 1 and 2 threads");
     });
 
+    // The 12-row AVX-512 kernel runs the rows past its last whole tile, where A is read in place, as 8-row tiles (M mod
+    // 12 = 8: one, 4: two) instead of a packed, zero-padded 12-row tile: bit for bit the same C as the packed tile, with
+    // A transposed or not, edge columns, several k-slices, beta 0 or not, a bias, 1 and 2 threads, float and double.
+    [Theory]
+    [InlineData(false, false, 256, 256, 256, 0.0, 1, false)]
+    [InlineData(false, true, 128, 256, 784, 0.0, 1, false)]
+    [InlineData(false, true, 128, 256, 784, 0.0, 2, true)]
+    [InlineData(true, false, 20, 70, 130, 0.5, 1, false)]
+    [InlineData(false, false, 44, 45, 1100, 0.5, 2, false)]
+    [InlineData(true, true, 28, 100, 40, 0.0, 1, true)]
+    [InlineData(false, false, 52, 33, 9, 0.5, 2, false)]
+    [InlineData(false, false, 28, 100, 40, 0.5, 1, false)]
+    public void InPlaceTail_BitIdenticalToPackedTile(bool ta, bool tb, int m, int n, int k, double beta, int threads, bool bias)
+    {
+        if (!Vector512.IsHardwareAccelerated) return; // the 12-row kernel only runs on AVX-512
+        WithIsa(nameof(GemmIsa.Vector512), () =>
+        {
+            int saved = ParallelRange.MaxThreads;
+            ParallelRange.MaxThreads = threads;
+            try
+            {
+                SameBitsWithAndWithoutTail<float>(ta, tb, m, n, k, (float)beta, bias);
+                SameBitsWithAndWithoutTail<double>(ta, tb, m, n, k, beta, bias);
+            }
+            finally
+            {
+                ParallelRange.MaxThreads = saved;
+                GemmDriver.ForcedInPlaceTail = null;
+            }
+        });
+    }
+
+    [Theory]
+    [InlineData(256, 16)]
+    [InlineData(128, 8)]
+    [InlineData(8, 8)]
+    [InlineData(16, 16)]
+    [InlineData(4, 0)]
+    [InlineData(132, 0)]
+    [InlineData(13, 0)]
+    public void InPlaceTailRows_EightOrSixteen(int m, int tail) =>
+        Assert.Equal(tail, GemmDriver.InPlaceTailRows<float, MicroKernel512<float>>(m));
+
+    static void SameBitsWithAndWithoutTail<T>(bool ta, bool tb, int m, int n, int k, T beta, bool bias)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (a, b, lda, ldb) = Operands<T>(ta, tb, m, n, k, pad: 3, seed: m + k);
+        T[] packed = Random<T>(m * n, 17), tail = (T[])packed.Clone(), expected = (T[])packed.Clone(), row = Random<T>(n, 5);
+        T alpha = T.CreateChecked(0.75);
+        void Call(T[] c)
+        {
+            if (typeof(T) == typeof(float))
+            {
+                if (bias) Gemm.SgemmWithBias(ta, tb, m, n, k, (float)(object)alpha, (float[])(object)a, lda, (float[])(object)b, ldb, (float[])(object)row, (float[])(object)c, n);
+                else Gemm.Sgemm(ta, tb, m, n, k, (float)(object)alpha, (float[])(object)a, lda, (float[])(object)b, ldb, (float)(object)beta, (float[])(object)c, n);
+            }
+            else if (bias) Gemm.DgemmWithBias(ta, tb, m, n, k, (double)(object)alpha, (double[])(object)a, lda, (double[])(object)b, ldb, (double[])(object)row, (double[])(object)c, n);
+            else Gemm.Dgemm(ta, tb, m, n, k, (double)(object)alpha, (double[])(object)a, lda, (double[])(object)b, ldb, (double)(object)beta, (double[])(object)c, n);
+        }
+        GemmDriver.ForcedInPlaceTail = false;
+        Call(packed);
+        GemmDriver.ForcedInPlaceTail = true;
+        Call(tail);
+        Assert.True(packed.AsSpan().SequenceEqual(tail), $"{typeof(T).Name} {m}×{n}×{k} ta={ta} tb={tb} bias={bias}: the 8-row tail tiles change the bits");
+        if (bias)
+        {
+            for (int i = 0; i < m; i++) Array.Copy(row, 0, expected, i * n, n);
+            beta = T.One;
+        }
+        Gemm.Reference(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, expected, n);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(double.Abs(double.CreateChecked(tail[i] - expected[i])) <= 1e-3, $"{typeof(T).Name} {m}×{n}×{k}: C[{i}] = {tail[i]}, expected {expected[i]}");
+    }
+
     // The Vector128 kernel over broadcast A panels (x86 without FMA) does the multiply-adds of the plain one in the same
     // order: bit for bit the same C, on one thread and on both threaded paths, with edge tiles, several k-slices,
     // A transposed or not, beta 0 or not, float and double.
