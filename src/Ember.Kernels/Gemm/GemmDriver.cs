@@ -319,36 +319,51 @@ internal static unsafe class GemmDriver
         }
     }
 
-    /// <summary>Forces the 8-row tail tiles of the 12-row kernel on (true) or off (false); tests reach both this way.</summary>
+    /// <summary>Forces the short tail tiles of <see cref="InPlaceTailRows{T, TKernel}"/> on (true) or off (false); tests reach both this way.</summary>
     internal static bool? ForcedInPlaceTail;
 
     /// <summary>
-    /// Rows at the end of an <paramref name="mb"/>-row block of A read in place that run as 8-row tiles of
-    /// <see cref="MicroKernel512Rows8{T}"/>, also read in place, instead of one packed, zero-padded 12-row tile stored
-    /// through the scratch tile: M mod 12 = 8 gives one such tile, M mod 12 = 4 gives two (the last 16 rows; 256 =
-    /// 20·12 + 2·8). The two kernels make the same multiply-add chain per C element, so the bits are the same. 0 for
+    /// Rows at the end of an <paramref name="mb"/>-row block of A read in place that run as short tiles, also read in
+    /// place, instead of one packed, zero-padded tile stored through the scratch tile: 8-row tiles of
+    /// <see cref="MicroKernel512Rows8{T}"/> after the 12-row kernel (M mod 12 = 8: one, 4: two, the last 16 rows; 256 =
+    /// 20·12 + 2·8), 4-row tiles of <see cref="MicroKernel256Rows4{T}"/> after the 6-row one (M mod 6 = 4: one, 2: two).
+    /// A short kernel makes the same multiply-add chain per C element as the long one, so the bits are the same. 0 for
     /// other kernels and remainders.
     /// </summary>
     internal static int InPlaceTailRows<T, TKernel>(int mb)
         where T : unmanaged, INumber<T>
         where TKernel : struct, IMicroKernel<T>
     {
-        if (typeof(TKernel) != typeof(MicroKernel512<T>) || !(ForcedInPlaceTail ?? true)) return 0;
-        int rem = mb % TKernel.MR;
-        return rem == 8 ? 8 : rem == 4 && mb >= 16 ? 16 : 0;
+        int tile = typeof(TKernel) == typeof(MicroKernel512<T>) ? 8 : typeof(TKernel) == typeof(MicroKernel256<T>) ? 4 : 0;
+        if (tile == 0 || !(ForcedInPlaceTail ?? true)) return 0;
+        int mr = TKernel.MR, rem = mb % mr;
+        if (rem == 0) return 0;
+        if (rem % tile == 0) return rem;
+        return (rem + mr) % tile == 0 && mb >= rem + mr ? rem + mr : 0;
     }
 
-    // The tail rows of InPlaceTailRows, 8-row slivers over the same B block (the 8-row kernel's B panels are the 12-row
+    // The tail rows of InPlaceTailRows as short slivers over the same B block (the short kernel's B panels are the long
     // kernel's: same NR), A read in place. Out of line, so that the main sliver loop's code stays as it was.
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void TailSlivers<T, TKernel>(in GemmArgs<T> g, int ic, int rows, int pc, int kb, int jc, int nb, T* pb, bool directB, T beta, T* scratch)
         where T : unmanaged, INumber<T>
         where TKernel : struct, IMicroKernel<T>
     {
-        if (typeof(TKernel) != typeof(MicroKernel512<T>)) throw new InvalidOperationException("only the 12-row kernel has in-place tail tiles");
-        for (int ir = 0; ir < rows; ir += 8)
-            Sliver<T, MicroKernel512Rows8<T>>(g, ic, rows, pc, kb, jc, nb, ir, 0, nb, null, pb, true, directB,
-                pc == 0 && g.Bias != null ? StartFromBias(g, ic + ir, 8, jc, nb) : beta, scratch);
+        if (typeof(TKernel) == typeof(MicroKernel512<T>))
+            ShortSlivers<T, MicroKernel512Rows8<T>>(g, ic, rows, pc, kb, jc, nb, pb, directB, beta, scratch);
+        else if (typeof(TKernel) == typeof(MicroKernel256<T>))
+            ShortSlivers<T, MicroKernel256Rows4<T>>(g, ic, rows, pc, kb, jc, nb, pb, directB, beta, scratch);
+        else
+            throw new InvalidOperationException($"{typeof(TKernel).Name} has no in-place tail tiles");
+    }
+
+    static void ShortSlivers<T, TShort>(in GemmArgs<T> g, int ic, int rows, int pc, int kb, int jc, int nb, T* pb, bool directB, T beta, T* scratch)
+        where T : unmanaged, INumber<T>
+        where TShort : struct, IMicroKernel<T>
+    {
+        for (int ir = 0; ir < rows; ir += TShort.MR)
+            Sliver<T, TShort>(g, ic, rows, pc, kb, jc, nb, ir, 0, nb, null, pb, true, directB,
+                pc == 0 && g.Bias != null ? StartFromBias(g, ic + ir, TShort.MR, jc, nb) : beta, scratch);
     }
 
     /// <summary>Forces reading in-place operands (true) or packing every operand (false); tests reach both paths this way.</summary>

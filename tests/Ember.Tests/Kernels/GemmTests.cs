@@ -282,7 +282,8 @@ public sealed class GemmTests
     });
 
     // The 12-row AVX-512 kernel runs the rows past its last whole tile, where A is read in place, as 8-row tiles (M mod
-    // 12 = 8: one, 4: two) instead of a packed, zero-padded 12-row tile: bit for bit the same C as the packed tile, with
+    // 12 = 8: one, 4: two), the 6-row AVX2 kernel as 4-row tiles (M mod 6 = 4: one, 2: two), instead of a packed,
+    // zero-padded tile: bit for bit the same C as the packed tile, with
     // A transposed or not, edge columns, several k-slices, beta 0 or not, a bias, 1 and 2 threads, float and double.
     [Theory]
     [InlineData(false, false, 256, 256, 256, 0.0, 1, false)]
@@ -295,8 +296,13 @@ public sealed class GemmTests
     [InlineData(false, false, 28, 100, 40, 0.5, 1, false)]
     public void InPlaceTail_BitIdenticalToPackedTile(bool ta, bool tb, int m, int n, int k, double beta, int threads, bool bias)
     {
-        if (!Vector512.IsHardwareAccelerated) return; // the 12-row kernel only runs on AVX-512
-        WithIsa(nameof(GemmIsa.Vector512), () =>
+        // The 12-row kernel's 8-row tails, then the 6-row kernel's 4-row tails (each only where the hardware has it).
+        if (Vector512.IsHardwareAccelerated) SameBitsWithAndWithoutTail(nameof(GemmIsa.Vector512), ta, tb, m, n, k, beta, threads, bias);
+        if (Vector256.IsHardwareAccelerated) SameBitsWithAndWithoutTail(nameof(GemmIsa.Vector256), ta, tb, m, n, k, beta, threads, bias);
+    }
+
+    static void SameBitsWithAndWithoutTail(string isa, bool ta, bool tb, int m, int n, int k, double beta, int threads, bool bias) =>
+        WithIsa(isa, () =>
         {
             int saved = ParallelRange.MaxThreads;
             ParallelRange.MaxThreads = threads;
@@ -311,18 +317,22 @@ public sealed class GemmTests
                 GemmDriver.ForcedInPlaceTail = null;
             }
         });
-    }
 
     [Theory]
-    [InlineData(256, 16)]
-    [InlineData(128, 8)]
-    [InlineData(8, 8)]
-    [InlineData(16, 16)]
-    [InlineData(4, 0)]
-    [InlineData(132, 0)]
-    [InlineData(13, 0)]
-    public void InPlaceTailRows_EightOrSixteen(int m, int tail) =>
-        Assert.Equal(tail, GemmDriver.InPlaceTailRows<float, MicroKernel512<float>>(m));
+    [InlineData(256, 16, 4)]
+    [InlineData(128, 8, 8)]
+    [InlineData(8, 8, 8)]
+    [InlineData(16, 16, 4)]
+    [InlineData(4, 0, 4)]
+    [InlineData(2, 0, 0)]
+    [InlineData(132, 0, 0)]
+    [InlineData(13, 0, 0)]
+    [InlineData(64, 16, 4)]
+    public void InPlaceTailRows_WholeShortTiles(int m, int tail12, int tail6)
+    {
+        Assert.Equal(tail12, GemmDriver.InPlaceTailRows<float, MicroKernel512<float>>(m));
+        Assert.Equal(tail6, GemmDriver.InPlaceTailRows<float, MicroKernel256<float>>(m));
+    }
 
     static void SameBitsWithAndWithoutTail<T>(bool ta, bool tb, int m, int n, int k, T beta, bool bias)
         where T : unmanaged, IFloatingPointIeee754<T>
