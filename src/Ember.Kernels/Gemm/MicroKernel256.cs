@@ -261,16 +261,16 @@ internal readonly unsafe struct MicroKernel256<T> : IMicroKernel<T> where T : un
     }
 
     // alpha·acc (+ beta·C) as separate multiplies and an add, exactly like the scalar edge path, so a C element gets the
-    // same bits whether its tile was full or an edge tile.
+    // same bits whether its tile was full or an edge tile (MicroKernel256Rows4 stores this way too).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void StoreRow(T* c, Vector256<T> x0, Vector256<T> x1, Vector256<T> va)
+    internal static void StoreRow(T* c, Vector256<T> x0, Vector256<T> x1, Vector256<T> va)
     {
         Vector256.Store(va * x0, c);
         Vector256.Store(va * x1, c + Vector256<T>.Count);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void StoreRow(T* c, Vector256<T> x0, Vector256<T> x1, Vector256<T> va, Vector256<T> vb)
+    internal static void StoreRow(T* c, Vector256<T> x0, Vector256<T> x1, Vector256<T> va, Vector256<T> vb)
     {
         Vector256.Store(va * x0 + vb * Vector256.Load(c), c);
         Vector256.Store(va * x1 + vb * Vector256.Load(c + Vector256<T>.Count), c + Vector256<T>.Count);

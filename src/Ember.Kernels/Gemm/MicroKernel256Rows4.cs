@@ -65,31 +65,20 @@ internal readonly unsafe struct MicroKernel256Rows4<T> : IMicroKernel<T> where T
             b += bStride;
         }
 
-        // alpha·acc (+ beta·C) as separate multiplies and an add, as the 6-row kernel and the scalar edge path store.
+        // alpha·acc (+ beta·C) as the 6-row kernel stores, so the same bits.
         Vector256<T> va = Vector256.Create(alpha);
         if (beta == T.Zero)
         {
-            Vector256.Store(va * c00, c);
-            Vector256.Store(va * c01, c + Vector256<T>.Count);
-            Vector256.Store(va * c10, c + ldc);
-            Vector256.Store(va * c11, c + ldc + Vector256<T>.Count);
-            Vector256.Store(va * c20, c + 2 * ldc);
-            Vector256.Store(va * c21, c + 2 * ldc + Vector256<T>.Count);
-            Vector256.Store(va * c30, c + 3 * ldc);
-            Vector256.Store(va * c31, c + 3 * ldc + Vector256<T>.Count);
+            MicroKernel256<T>.StoreRow(c, c00, c01, va);
+            MicroKernel256<T>.StoreRow(c + ldc, c10, c11, va);
+            MicroKernel256<T>.StoreRow(c + 2 * ldc, c20, c21, va);
+            MicroKernel256<T>.StoreRow(c + 3 * ldc, c30, c31, va);
             return;
         }
         Vector256<T> vb = Vector256.Create(beta);
-        StoreRow(c, c00, c01, va, vb);
-        StoreRow(c + ldc, c10, c11, va, vb);
-        StoreRow(c + 2 * ldc, c20, c21, va, vb);
-        StoreRow(c + 3 * ldc, c30, c31, va, vb);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void StoreRow(T* c, Vector256<T> x0, Vector256<T> x1, Vector256<T> va, Vector256<T> vb)
-    {
-        Vector256.Store(va * x0 + vb * Vector256.Load(c), c);
-        Vector256.Store(va * x1 + vb * Vector256.Load(c + Vector256<T>.Count), c + Vector256<T>.Count);
+        MicroKernel256<T>.StoreRow(c, c00, c01, va, vb);
+        MicroKernel256<T>.StoreRow(c + ldc, c10, c11, va, vb);
+        MicroKernel256<T>.StoreRow(c + 2 * ldc, c20, c21, va, vb);
+        MicroKernel256<T>.StoreRow(c + 3 * ldc, c30, c31, va, vb);
     }
 }
