@@ -231,14 +231,20 @@ internal static unsafe class GemmDriver
         {
             int mb = Math.Min(mc, i1 - ic);
             int mbFull = mb - mb % mr;
-            // In place, the rows past the last whole tile may run as short tiles (InPlaceTailRows) instead of a packed one.
-            int tail = directA ? InPlaceTailRows<T, TKernel>(mb) : 0;
+            // The rows past the last whole tile may run as short tiles (ShortTailRows) instead of a zero-padded one.
+            int tail = ShortTailRows<T, TKernel>(mb);
+            T* paTail = null;
             for (int pc = 0; pc < g.K; pc += kc)
             {
                 int kb = Math.Min(kc, g.K - pc);
-                // In place, only a partial last panel is packed (zero-padded to a whole tile).
+                // In place, only a partial last panel is packed (zero-padded to a whole tile); packed short tiles follow the others.
                 if (!directA)
-                    GemmPacking.PackA<T, TKernel>(g.A, g.Lda, g.TransA, ic, mb, pc, kb, pa, g.ASource);
+                {
+                    if (mb > tail)
+                        GemmPacking.PackA<T, TKernel>(g.A, g.Lda, g.TransA, ic, mb - tail, pc, kb, pa, g.ASource);
+                    if (tail > 0)
+                        PackShortTail<T, TKernel>(g, ic + mb - tail, tail, pc, kb, paTail = pa + (nint)(mb - tail) * kb);
+                }
                 else if (mbFull < mb && tail == 0)
                     GemmPacking.PackA<T, TKernel>(g.A, g.Lda, g.TransA, ic + mbFull, mb - mbFull, pc, kb, pa, g.ASource);
                 // Later slices accumulate onto the partial sums already in C.
@@ -255,7 +261,7 @@ internal static unsafe class GemmDriver
                         Sliver<T, TKernel>(g, ic, mb, pc, kb, jc, nb, ir, 0, nb, pa, pb, directA, directB,
                             pc == 0 && g.Bias != null ? StartFromBias(g, ic + ir, Math.Min(mr, mb - ir), jc, nb) : beta, scratch);
                     if (tail > 0)
-                        TailSlivers<T, TKernel>(g, ic + mb - tail, tail, pc, kb, jc, nb, pb, directB, beta, scratch);
+                        TailSlivers<T, TKernel>(g, ic + mb - tail, tail, pc, kb, jc, nb, paTail, pb, directA, directB, beta, scratch);
                 }
             }
         }
@@ -319,50 +325,61 @@ internal static unsafe class GemmDriver
         }
     }
 
-    /// <summary>Forces the short tail tiles of <see cref="InPlaceTailRows{T, TKernel}"/> on (true) or off (false); tests reach both this way.</summary>
-    internal static bool? ForcedInPlaceTail;
+    /// <summary>Forces the short tail tiles of <see cref="ShortTailRows{T, TKernel}"/> on (true) or off (false); tests reach both this way.</summary>
+    internal static bool? ForcedShortTail;
 
     /// <summary>
-    /// Rows at the end of an <paramref name="mb"/>-row block of A read in place that run as short tiles, also read in
-    /// place, instead of one packed, zero-padded tile stored through the scratch tile: 8-row tiles of
-    /// <see cref="MicroKernel512Rows8{T}"/> after the 12-row kernel (M mod 12 = 8: one, 4: two, the last 16 rows; 256 =
-    /// 20·12 + 2·8), 4-row tiles of <see cref="MicroKernel256Rows4{T}"/> after the 6-row one (M mod 6 = 4: one, 2: two).
-    /// A short kernel makes the same multiply-add chain per C element as the long one, so the bits are the same. 0 for
-    /// other kernels and remainders.
+    /// Rows at the end of an <paramref name="mb"/>-row block of A that run as short tiles instead of one zero-padded
+    /// tile computed into the scratch tile and stored from there: 8-row tiles of <see cref="MicroKernel512Rows8{T}"/>
+    /// after the 12-row kernel (M mod 12 = 8: one, 4: two, the last 16 rows; 256 = 20·12 + 2·8), 4-row tiles of
+    /// <see cref="MicroKernel256Rows4{T}"/> after the 6-row one (M mod 6 = 4: one, 2: two). A read in place is read so
+    /// by the short tiles too; a packed A gets short panels after the whole ones. A short kernel makes the same
+    /// multiply-add chain per C element as the long one, so the bits are the same. 0 for other kernels and remainders.
     /// </summary>
-    internal static int InPlaceTailRows<T, TKernel>(int mb)
+    internal static int ShortTailRows<T, TKernel>(int mb)
         where T : unmanaged, INumber<T>
         where TKernel : struct, IMicroKernel<T>
     {
         int tile = typeof(TKernel) == typeof(MicroKernel512<T>) ? 8 : typeof(TKernel) == typeof(MicroKernel256<T>) ? 4 : 0;
-        if (tile == 0 || !(ForcedInPlaceTail ?? true)) return 0;
+        if (tile == 0 || !(ForcedShortTail ?? true)) return 0;
         int mr = TKernel.MR, rem = mb % mr;
         if (rem == 0) return 0;
         if (rem % tile == 0) return rem;
         return (rem + mr) % tile == 0 && mb >= rem + mr ? rem + mr : 0;
     }
 
-    // The tail rows of InPlaceTailRows as short slivers over the same B block (the short kernel's B panels are the long
-    // kernel's: same NR), A read in place. Out of line, so that the main sliver loop's code stays as it was.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    static void TailSlivers<T, TKernel>(in GemmArgs<T> g, int ic, int rows, int pc, int kb, int jc, int nb, T* pb, bool directB, T beta, T* scratch)
+    // Packs the tail rows of ShortTailRows as the short kernel's panels.
+    static void PackShortTail<T, TKernel>(in GemmArgs<T> g, int i0, int rows, int pc, int kb, T* dst)
         where T : unmanaged, INumber<T>
         where TKernel : struct, IMicroKernel<T>
     {
         if (typeof(TKernel) == typeof(MicroKernel512<T>))
-            ShortSlivers<T, MicroKernel512Rows8<T>>(g, ic, rows, pc, kb, jc, nb, pb, directB, beta, scratch);
-        else if (typeof(TKernel) == typeof(MicroKernel256<T>))
-            ShortSlivers<T, MicroKernel256Rows4<T>>(g, ic, rows, pc, kb, jc, nb, pb, directB, beta, scratch);
+            GemmPacking.PackA<T, MicroKernel512Rows8<T>>(g.A, g.Lda, g.TransA, i0, rows, pc, kb, dst, g.ASource);
         else
-            throw new InvalidOperationException($"{typeof(TKernel).Name} has no in-place tail tiles");
+            GemmPacking.PackA<T, MicroKernel256Rows4<T>>(g.A, g.Lda, g.TransA, i0, rows, pc, kb, dst, g.ASource);
     }
 
-    static void ShortSlivers<T, TShort>(in GemmArgs<T> g, int ic, int rows, int pc, int kb, int jc, int nb, T* pb, bool directB, T beta, T* scratch)
+    // The tail rows of ShortTailRows as short slivers over the same B block (the short kernel's B panels are the long
+    // kernel's: same NR). Out of line, so that the main sliver loop's code stays as it was.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void TailSlivers<T, TKernel>(in GemmArgs<T> g, int ic, int rows, int pc, int kb, int jc, int nb, T* pa, T* pb, bool directA, bool directB, T beta, T* scratch)
+        where T : unmanaged, INumber<T>
+        where TKernel : struct, IMicroKernel<T>
+    {
+        if (typeof(TKernel) == typeof(MicroKernel512<T>))
+            ShortSlivers<T, MicroKernel512Rows8<T>>(g, ic, rows, pc, kb, jc, nb, pa, pb, directA, directB, beta, scratch);
+        else if (typeof(TKernel) == typeof(MicroKernel256<T>))
+            ShortSlivers<T, MicroKernel256Rows4<T>>(g, ic, rows, pc, kb, jc, nb, pa, pb, directA, directB, beta, scratch);
+        else
+            throw new InvalidOperationException($"{typeof(TKernel).Name} has no short tail tiles");
+    }
+
+    static void ShortSlivers<T, TShort>(in GemmArgs<T> g, int ic, int rows, int pc, int kb, int jc, int nb, T* pa, T* pb, bool directA, bool directB, T beta, T* scratch)
         where T : unmanaged, INumber<T>
         where TShort : struct, IMicroKernel<T>
     {
         for (int ir = 0; ir < rows; ir += TShort.MR)
-            Sliver<T, TShort>(g, ic, rows, pc, kb, jc, nb, ir, 0, nb, null, pb, true, directB,
+            Sliver<T, TShort>(g, ic, rows, pc, kb, jc, nb, ir, 0, nb, pa, pb, directA, directB,
                 pc == 0 && g.Bias != null ? StartFromBias(g, ic + ir, TShort.MR, jc, nb) : beta, scratch);
     }
 

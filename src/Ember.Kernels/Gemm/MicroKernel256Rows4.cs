@@ -7,7 +7,7 @@ namespace Ember.Kernels.Gemm;
 
 /// <summary>
 /// 4×(2·Vector256&lt;T&gt;.Count) micro-kernel, AVX2: the rows of a product past the last whole 6-row tile of
-/// <see cref="MicroKernel256{T}"/> where A is read in place (M mod 6 = 4: one tile, 2: two; GemmDriver.InPlaceTailRows),
+/// <see cref="MicroKernel256{T}"/> where A is read in place (M mod 6 = 4: one tile, 2: two; GemmDriver.ShortTailRows),
 /// so that they need no packed, zero-padded 6-row tile and no store through the scratch tile. The same multiply-add chain
 /// per C element as the 6-row kernel, so the same bits.
 /// </summary>

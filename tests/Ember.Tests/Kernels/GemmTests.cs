@@ -281,10 +281,10 @@ public sealed class GemmTests
         Assert.True(one.AsSpan().SequenceEqual(two), $"{isa}: results differ between 1 and 2 threads");
     });
 
-    // The 12-row AVX-512 kernel runs the rows past its last whole tile, where A is read in place, as 8-row tiles (M mod
-    // 12 = 8: one, 4: two), the 6-row AVX2 kernel as 4-row tiles (M mod 6 = 4: one, 2: two), instead of a packed,
-    // zero-padded tile: bit for bit the same C as the packed tile, with
-    // A transposed or not, edge columns, several k-slices, beta 0 or not, a bias, 1 and 2 threads, float and double.
+    // The 12-row AVX-512 kernel runs the rows past its last whole tile as 8-row tiles (M mod 12 = 8: one, 4: two), the
+    // 6-row AVX2 kernel as 4-row tiles (M mod 6 = 4: one, 2: two), A read in place or packed, instead of a zero-padded
+    // tile: bit for bit the same C as the padded tile, with A transposed or not, edge columns, several k-slices, beta 0
+    // or not, a bias, 1 and 2 threads, float and double.
     [Theory]
     [InlineData(false, false, 256, 256, 256, 0.0, 1, false)]
     [InlineData(false, true, 128, 256, 784, 0.0, 1, false)]
@@ -293,8 +293,11 @@ public sealed class GemmTests
     [InlineData(false, false, 44, 45, 1100, 0.5, 2, false)]
     [InlineData(true, true, 28, 100, 40, 0.0, 1, true)]
     [InlineData(false, false, 52, 33, 9, 0.5, 2, false)]
+    [InlineData(false, false, 128, 600, 300, 0.5, 1, false)]  // A packed (over 512 columns): packed short panels
+    [InlineData(true, false, 256, 130, 700, 0.0, 2, true)]
+    [InlineData(false, true, 44, 700, 1100, 0.0, 2, false)]
     [InlineData(false, false, 28, 100, 40, 0.5, 1, false)]
-    public void InPlaceTail_BitIdenticalToPackedTile(bool ta, bool tb, int m, int n, int k, double beta, int threads, bool bias)
+    public void ShortTail_BitIdenticalToPackedTile(bool ta, bool tb, int m, int n, int k, double beta, int threads, bool bias)
     {
         // The 12-row kernel's 8-row tails, then the 6-row kernel's 4-row tails (each only where the hardware has it).
         if (Vector512.IsHardwareAccelerated) SameBitsWithAndWithoutTail(nameof(GemmIsa.Vector512), ta, tb, m, n, k, beta, threads, bias);
@@ -314,7 +317,7 @@ public sealed class GemmTests
             finally
             {
                 ParallelRange.MaxThreads = saved;
-                GemmDriver.ForcedInPlaceTail = null;
+                GemmDriver.ForcedShortTail = null;
             }
         });
 
@@ -328,10 +331,10 @@ public sealed class GemmTests
     [InlineData(132, 0, 0)]
     [InlineData(13, 0, 0)]
     [InlineData(64, 16, 4)]
-    public void InPlaceTailRows_WholeShortTiles(int m, int tail12, int tail6)
+    public void ShortTailRows_WholeShortTiles(int m, int tail12, int tail6)
     {
-        Assert.Equal(tail12, GemmDriver.InPlaceTailRows<float, MicroKernel512<float>>(m));
-        Assert.Equal(tail6, GemmDriver.InPlaceTailRows<float, MicroKernel256<float>>(m));
+        Assert.Equal(tail12, GemmDriver.ShortTailRows<float, MicroKernel512<float>>(m));
+        Assert.Equal(tail6, GemmDriver.ShortTailRows<float, MicroKernel256<float>>(m));
     }
 
     static void SameBitsWithAndWithoutTail<T>(bool ta, bool tb, int m, int n, int k, T beta, bool bias)
@@ -350,9 +353,9 @@ public sealed class GemmTests
             else if (bias) Gemm.DgemmWithBias(ta, tb, m, n, k, (double)(object)alpha, (double[])(object)a, lda, (double[])(object)b, ldb, (double[])(object)row, (double[])(object)c, n);
             else Gemm.Dgemm(ta, tb, m, n, k, (double)(object)alpha, (double[])(object)a, lda, (double[])(object)b, ldb, (double)(object)beta, (double[])(object)c, n);
         }
-        GemmDriver.ForcedInPlaceTail = false;
+        GemmDriver.ForcedShortTail = false;
         Call(packed);
-        GemmDriver.ForcedInPlaceTail = true;
+        GemmDriver.ForcedShortTail = true;
         Call(tail);
         Assert.True(packed.AsSpan().SequenceEqual(tail), $"{typeof(T).Name} {m}×{n}×{k} ta={ta} tb={tb} bias={bias}: the 8-row tail tiles change the bits");
         if (bias)
