@@ -41,7 +41,7 @@ public class MakeDataRoomTests : IDisposable
         double needed = FashionMnistDetectionSet.EstimatedBytes(Options(train));
         Assert.True(needed > free);
         Assert.Equal($"ember: --train-images {train} and --val-images 2 of 112–144 px need about {Units.FormatBytes(needed, 1)}, more than the " +
-                     $"{Units.FormatBytes(free, 1)} free in {root}; nothing was written: ask for fewer images, free some space, or write elsewhere with --output\n",
+                     $"{Units.FormatBytes(free, 1)} free in {root}, where {output} would be made; nothing was written: ask for fewer images, free some space, or write elsewhere with --output\n",
                      stderr.ReplaceLineEndings("\n"));
         Assert.False(Directory.Exists(Path.Combine(root, "sets")), "a folder was made for a set that cannot fit");
     }
@@ -99,9 +99,10 @@ public class MakeDataRoomTests : IDisposable
     public void Without_the_seam_the_free_space_of_the_nearest_existing_folder_is_read()
     {
         // int.MaxValue images need hundreds of TiB: more than any disk the tests run on has free
-        var (code, _, stderr) = CliFailureTests.Invoke(Args(Path.Combine(root, "a", "b", "set"), int.MaxValue));
+        var output = Path.Combine(root, "a", "b", "set");
+        var (code, _, stderr) = CliFailureTests.Invoke(Args(output, int.MaxValue));
         Assert.True(code == ExitCodes.FileSystem, stderr);
-        Assert.Contains($" free in {root}; nothing was written", stderr);
+        Assert.Contains($" free in {root}, where {output} would be made; nothing was written", stderr);
         Assert.False(Directory.Exists(Path.Combine(root, "a")));
     }
 }

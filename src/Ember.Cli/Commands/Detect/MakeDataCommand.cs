@@ -118,7 +118,13 @@ public static class MakeDataCommand
         var existing = folder;
         while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is string parent) existing = parent;
         long free;
-        try { free = FreeBytes.Value?.Invoke(existing) ?? new DriveInfo(existing).AvailableFreeSpace; }
+        try
+        {
+            var drive = FreeBytes.Value is null ? new DriveInfo(existing) : null;
+            // a virtual file system (/proc, /sys) has no size: its refusal to be written is the one to report
+            if (drive is { TotalSize: 0 }) return;
+            free = FreeBytes.Value?.Invoke(existing) ?? drive!.AvailableFreeSpace;
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { return; } // unknown: the writes will tell
         double needed = FashionMnistDetectionSet.EstimatedBytes(options);
         long cleared = 0;
@@ -130,8 +136,9 @@ public static class MakeDataCommand
         var earlier = cleared > 0 ? $" (besides the {Analysis.Units.FormatBytes(cleared, 1)} of the earlier set that --force clears)" : "";
         var sizes = string.Create(CultureInfo.InvariantCulture,
             $"--train-images {options.TrainImages} and --val-images {options.ValImages} of {options.MinSide}–{options.MaxSide} px");
+        var where = existing == folder ? folder : $"{existing}, where {folder} would be made";
         throw new IOException($"{sizes} need about {Analysis.Units.FormatBytes(needed, 1)}, more than the {Analysis.Units.FormatBytes(free, 1)} free in " +
-            $"{existing}{earlier}; nothing was written: ask for fewer images, free some space, or write elsewhere with --output");
+            $"{where}{earlier}; nothing was written: ask for fewer images, free some space, or write elsewhere with --output");
     }
 
     static IOException? FirstIOException(Exception e) => e switch
