@@ -170,6 +170,11 @@ public static class TrainJob
         var testLoader = new DataLoader<(Tensor, long)>(evalSet, 500, numWorkers: config.Workers, seed: config.Seed);
 
         var model = CreateModel(config, data.Classes.Count);
+        // a batch larger than the set is the whole set; each rank holds its share
+        long batch = Math.Max(1, Math.Min(config.BatchSize, (long)trainSet.Count) / world);
+        TrainingMemory.RequireFits(model, Torch.Zeros(1, 1, trainSplit.Height, trainSplit.Width), batch,
+            TrainingMemory.StateOf(config.Optimizer, config.Momentum), ema: config.Ema > 0, halfActivations: config.Amp != "none",
+            $"--model {config.Model} at --batch-size {config.BatchSize}{(batch < config.BatchSize ? $" ({batch} images a batch{(world > 1 ? " per process" : "")})" : "")}");
         if (config.BiasPrior) Init.ClassPriorBias(Classifier(model).Bias!, ClassWeights.Counts(trainLabels, data.Classes.Count));
         if (config.SyncBn) Nn.Layers.SyncBatchNorm.ConvertSyncBatchNorm(model);
         // a resumed run's weights come from its last/ checkpoint instead

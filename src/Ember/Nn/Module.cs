@@ -46,8 +46,9 @@ public abstract class Module
             return output;
         }
         catch (ModuleException e) { throw e.Within(NameInParent); }
-        // a module called directly (no parent) keeps the op's own error; inside a model the path is prefixed
-        catch (ArgumentException e) when (NameInParent is not null) { throw new ModuleException(NameInParent, GetType().Name, e); }
+        // a module called directly (no parent) keeps the op's own error; inside a model the path is prefixed, to a
+        // wrong shape and to a dtype the op does not implement alike
+        catch (Exception e) when (e is (ArgumentException or NotSupportedException) && NameInParent is not null) { throw new ModuleException(NameInParent, GetType().Name, e); }
         // Between modules no op holds a span into a pooled buffer, so the dead activations may go back to the pool.
         finally { Backends.Cpu.StoragePool.ReleaseRing(); }
     }

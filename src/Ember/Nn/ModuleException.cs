@@ -3,10 +3,12 @@ namespace Ember.Nn;
 /// <summary>
 /// A bad input met inside a module, reported with the module's path in the model and its type:
 /// "features.3 (Conv2d): conv2d: expected input with 64 channels, got 32 (input shape [8, 32, 27, 27], …)".
+/// The inner exception is the op's own: an <see cref="ArgumentException"/> for a wrong shape or value, a
+/// <see cref="NotSupportedException"/> for a dtype the op does not implement ("1.0 (Dropout): dropout: not implemented for torch.bool").
 /// </summary>
 public sealed class ModuleException : ArgumentException
 {
-    internal ModuleException(string? name, string moduleType, ArgumentException inner)
+    internal ModuleException(string? name, string moduleType, Exception inner)
         : this(name is null ? [] : [name], moduleType, inner.Message, inner) { }
 
     ModuleException(IReadOnlyList<string> path, string moduleType, string detail, Exception inner)

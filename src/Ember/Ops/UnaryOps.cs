@@ -110,5 +110,9 @@ internal static class UnaryOps
     }
 
     /// <summary>log σ(x) = −softplus(−x), stable for large |x|.</summary>
-    public static Tensor LogSigmoid(Tensor x) => Recording.Named(-Softplus(-x, 1, double.PositiveInfinity), "LogSigmoidBackward0", x);
+    public static Tensor LogSigmoid(Tensor x)
+    {
+        x.DType.RequireNonBool("log_sigmoid");
+        return Recording.Named(-Softplus(-x, 1, double.PositiveInfinity), "LogSigmoidBackward0", x);
+    }
 }

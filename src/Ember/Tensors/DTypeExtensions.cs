@@ -121,6 +121,15 @@ public static class DTypeExtensions
     public static NotSupportedException NotSupported(string op, DType dtype, string? hint = null)
         => new($"{op}: not implemented for {dtype.TorchName()}{(hint is null ? "" : "; " + hint)}");
 
+    /// <summary>
+    /// Throws <see cref="NotSupported"/> for bool. For ops composed of others (dropout is a mul, softmin a neg and a
+    /// softmax), so that a bool input is refused in the name of the op the user called, not of a part of it.
+    /// </summary>
+    internal static void RequireNonBool(this DType dtype, string op)
+    {
+        if (dtype == DType.Bool) throw NotSupported(op, dtype, "convert with To(DType.Float32)");
+    }
+
     /// <summary>Throws <see cref="NotSupported"/> unless <paramref name="dtype"/> is Float32 or Float64: for ops whose kernels exist only there.</summary>
     public static void RequireFloat32Or64(this DType dtype, string op)
     {

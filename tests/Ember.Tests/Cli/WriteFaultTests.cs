@@ -172,15 +172,27 @@ public sealed class WriteFaultTests : IDisposable
             Assert.True(code == 0, stderr);
             var whole = CliFailureTests.Snapshot(output);
 
-            // a disk already full: the marker cannot be written, so nothing of the earlier set is touched
+            // a disk already full: the estimate (the earlier set's room counted) refuses before anything is touched
             var filler = Path.Combine(disk, "filler");
             Fill(filler);
-            AssertDiskFull(CliFailureTests.Invoke(Small("--force")), "make-data on a full disk");
+            (code, _, stderr) = CliFailureTests.Invoke(Small("--force"));
+            Assert.True(code == ExitCodes.FileSystem, stderr);
+            Assert.Contains($"free in {output}", stderr);
+            Assert.Contains("of the earlier set that --force clears); nothing was written", stderr);
+            Assert.Equal(whole, CliFailureTests.Snapshot(output));
+            // and without the estimate: the marker cannot be written, so nothing of the earlier set is touched either
+            MakeDataCommand.FreeBytes.Value = _ => long.MaxValue;
+            try { AssertDiskFull(CliFailureTests.Invoke(Small("--force")), "make-data on a full disk"); }
+            finally { MakeDataCommand.FreeBytes.Value = null; }
             Assert.Equal(whole, CliFailureTests.Snapshot(output));
             File.Delete(filler);
 
-            // 300 images of ~30 KB do not fit in 512 KiB: the image writers meet the full disk mid-way
-            var result = CliFailureTests.Invoke(["detect", "make-data", "--output", output, "--train-images", "300", "--val-images", "10", "--min-side", "112", "--max-side", "112", "--force"]);
+            // 300 images of ~30 KB do not fit in 512 KiB; the estimate, made to err low here, lets them start, and the
+            // image writers meet the full disk mid-way
+            MakeDataCommand.FreeBytes.Value = _ => long.MaxValue;
+            (int Code, string Stdout, string Stderr) result;
+            try { result = CliFailureTests.Invoke(["detect", "make-data", "--output", output, "--train-images", "300", "--val-images", "10", "--min-side", "112", "--max-side", "112", "--force"]); }
+            finally { MakeDataCommand.FreeBytes.Value = null; }
             AssertDiskFull(result, "make-data filling the disk");
             Assert.Contains($"{output} is incomplete (it has {MakeDataCommand.IncompleteMarker} and no data.yaml)", result.Stderr);
             Assert.False(File.Exists(Path.Combine(output, "data.yaml")), "a data.yaml beside a half-written set");

@@ -186,6 +186,12 @@ public static class DetectJob
         // a resumed run rebuilds its model from the definition saved with it, whatever became of the file since
         string? yaml = resumeState is not null ? resumeState.Metadata.GetValueOrDefault(ModelYamlKey) : ModelYaml(config);
         var model = BuildDetector(config.Model, yaml, data.ClassCount, config.BiasPrior);
+        // profiled on a small image: a convolutional model's layer outputs grow with the image's area
+        int probe = 2 * (int)model.Detect.Strides.Max();
+        long batch = Math.Min(config.BatchSize, (long)trainCount);
+        TrainingMemory.RequireFits(model, Torch.Zeros(1, 3, probe, probe), batch * ((double)config.Img / probe) * ((double)config.Img / probe),
+            TrainingMemory.StateOf(config.Optimizer, config.Momentum), ema: config.Ema > 0, halfActivations: config.Amp != "none",
+            $"--model {config.Model} at --img {config.Img} and --batch-size {config.BatchSize}{(batch < config.BatchSize ? $" ({batch} images a batch)" : "")}");
         // autoanchor changes the anchors buffer: before the EMA copies the model, so that its shadow holds the same anchors
         if (resumeState is null && config.Autoanchor) log.WriteLine(AutoAnchorReport(model, trainSet, trainCount, config));
         var ema = config.Ema > 0 ? new ModelEma(model, config.Ema, config.EmaTau) : null;

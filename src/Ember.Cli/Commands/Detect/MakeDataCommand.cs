@@ -76,6 +76,7 @@ public static class MakeDataCommand
             if (!File.Exists(Path.Combine(folder, "data.yaml")) && !incomplete)
                 throw new ConfigException($"--output {folder} is not empty and holds no data.yaml; --force replaces only a data set make-data wrote; choose another folder");
         }
+        RequireRoom(folder, options, clearsEarlierSet: Directory.Exists(folder) && force);
         Reporting.RunFolder.CreateOutput(folder, "--output");
         // Marked incomplete before anything is replaced, and the old data.yaml goes first: a stop at any point leaves
         // no data.yaml beside a half-written set, which a later run would otherwise read as whole. A folder marked
@@ -102,6 +103,42 @@ public static class MakeDataCommand
         if (options.TrainImages > 0) log.WriteLine($"  train: {YoloDataset.FromConfig(config, train: true).Summary()}");
         if (options.ValImages > 0) log.WriteLine($"  val:   {YoloDataset.FromConfig(config, train: false).Summary()}");
         log.WriteLine($"  data:  {Path.Combine(folder, "data.yaml")}");
+    }
+
+    /// <summary>Test seam: the bytes free to this process on the file system holding a folder (default: what statvfs says).</summary>
+    internal static readonly AsyncLocal<Func<string, long>?> FreeBytes = new();
+
+    /// <summary>
+    /// Refuses, before anything is written, a set whose estimated size (<see cref="FashionMnistDetectionSet.EstimatedBytes"/>)
+    /// exceeds the free space where it goes, counting the earlier set that --force clears first: a huge --train-images
+    /// would otherwise write until the disk is full, squeezing every other program on it.
+    /// </summary>
+    static void RequireRoom(string folder, SyntheticDetectionOptions options, bool clearsEarlierSet)
+    {
+        var existing = folder;
+        while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is string parent) existing = parent;
+        long free;
+        try
+        {
+            var drive = FreeBytes.Value is null ? new DriveInfo(existing) : null;
+            // a virtual file system (/proc, /sys) has no size: its refusal to be written is the one to report
+            if (drive is { TotalSize: 0 }) return;
+            free = FreeBytes.Value?.Invoke(existing) ?? drive!.AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { return; } // unknown: the writes will tell
+        double needed = FashionMnistDetectionSet.EstimatedBytes(options);
+        long cleared = 0;
+        if (clearsEarlierSet)
+            foreach (var sub in new[] { "images", "labels" })
+                if (Directory.Exists(Path.Combine(folder, sub)))
+                    cleared += new DirectoryInfo(Path.Combine(folder, sub)).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+        if (needed <= (double)free + cleared) return;
+        var earlier = cleared > 0 ? $" (besides the {Analysis.Units.FormatBytes(cleared, 1)} of the earlier set that --force clears)" : "";
+        var sizes = string.Create(CultureInfo.InvariantCulture,
+            $"--train-images {options.TrainImages} and --val-images {options.ValImages} of {options.MinSide}–{options.MaxSide} px");
+        var where = existing == folder ? folder : $"{existing}, where {folder} would be made";
+        throw new IOException($"{sizes} need about {Analysis.Units.FormatBytes(needed, 1)}, more than the {Analysis.Units.FormatBytes(free, 1)} free in " +
+            $"{where}{earlier}; nothing was written: ask for fewer images, free some space, or write elsewhere with --output");
     }
 
     static IOException? FirstIOException(Exception e) => e switch

@@ -131,6 +131,22 @@ public static class FashionMnistDetectionSet
     }
 
     /// <summary>
+    /// The bytes <see cref="Write"/> is expected to put on disk, erring high: per image the PNG's unfiltered pixel
+    /// bytes at the mean canvas (sides drawn uniformly and independently, so E[h·w] = E[h]·E[w]; deflate can only shrink
+    /// them, by little for the noisy pixels, and adds a few bytes a block), the longest label file, and a file-system block
+    /// for each of the two files' last, partly filled block.
+    /// </summary>
+    public static double EstimatedBytes(SyntheticDetectionOptions options)
+    {
+        const double block = 4096, pngFraming = 8 + 3 * 12 + 13 + 6, labelRow = 38; // "c x.xxxxxx y.yyyyyy w.wwwwww h.hhhhhh\n"
+        double side = (options.MinSide + options.MaxSide) / 2.0;
+        double pixels = side * (3 * side + 1); // a filter byte per row
+        double png = pixels + 5 * Math.Ceiling(pixels / 65535) + pngFraming;
+        double perImage = png + block + labelRow * options.MaxObjects + block;
+        return ((double)options.TrainImages + options.ValImages) * perImage;
+    }
+
+    /// <summary>
     /// Writes the data set in the YOLO format under <paramref name="folder"/>: images/train, images/val (PNG),
     /// labels/train, labels/val and data.yaml with Fashion-MNIST's class names; returns the seconds it took. data.yaml
     /// comes last, so a folder without it was not finished. <paramref name="cancel"/> stops the generation between images

@@ -48,6 +48,7 @@ public static partial class F
     {
         if (lower > upper) throw new ArgumentException($"rrelu: expected lower <= upper, got lower={lower}, upper={upper}");
         if (!training) return LeakyRelu(x, (lower + upper) / 2);
+        x.DType.RequireNonBool("rrelu");
         var slope = Torch.Uniform(lower, upper, x.Shape.ToArray(), x.DType == DType.Float64 ? DType.Float64 : DType.Float32, generator);
         return Torch.Where(x >= 0.0, x, x * slope.To(x.DType));
     }
@@ -99,7 +100,11 @@ public static partial class F
     public static Tensor Softplus(Tensor x, double beta = 1, double threshold = 20) => x.Softplus(beta, threshold);
 
     /// <summary>x/(1 + |x|) (torch.nn.functional.softsign).</summary>
-    public static Tensor Softsign(Tensor x) => x / (x.Abs() + 1.0);
+    public static Tensor Softsign(Tensor x)
+    {
+        x.DType.RequireNonBool("softsign");
+        return x / (x.Abs() + 1.0);
+    }
 
     /// <summary>x·relu6(x + 3)/6 (torch.nn.functional.hardswish).</summary>
     public static Tensor Hardswish(Tensor x) => Ops.PiecewiseOps.Hardswish(x);
@@ -114,5 +119,9 @@ public static partial class F
     public static Tensor LogSoftmax(Tensor x, int dim) => x.LogSoftmax(dim);
 
     /// <summary>softmax(−x) along <paramref name="dim"/> (torch.nn.functional.softmin).</summary>
-    public static Tensor Softmin(Tensor x, int dim) => (-x).Softmax(dim);
+    public static Tensor Softmin(Tensor x, int dim)
+    {
+        x.DType.RequireNonBool("softmin");
+        return (-x).Softmax(dim);
+    }
 }

@@ -13,6 +13,7 @@ public static partial class F
         CheckProbability("gaussian_dropout", p);
         if (p == 1) throw new ArgumentException("gaussian_dropout: p = 1 gives an infinite noise variance; use p < 1");
         if (!training || p == 0) return input;
+        input.DType.RequireNonBool("gaussian_dropout");
         double std = Math.Sqrt(p / (1 - p));
         var noise = Torch.Randn(input.Shape.ToArray(), FloatOf(input), generator) * std + 1.0;
         return input * noise.To(input.DType);
@@ -27,6 +28,7 @@ public static partial class F
     {
         if (!(beta >= 0 && beta <= 1)) throw new ArgumentException($"uniform_dropout: beta must be in [0, 1], got {beta}");
         if (!training || beta == 0) return input;
+        input.DType.RequireNonBool("uniform_dropout");
         var noise = Torch.Rand(input.Shape.ToArray(), FloatOf(input), generator) * (2 * beta) + (1 - beta);
         return input * noise.To(input.DType);
     }

@@ -26,6 +26,7 @@ public static partial class F
     {
         CheckProbability("dropout", p);
         if (!training || p == 0) return input;
+        input.DType.RequireNonBool("dropout");
         if (p == 1) return input * 0.0;
         return input * KeepMask(input.Shape.ToArray(), 1 - p, FloatOf(input), generator).To(input.DType);
     }
@@ -39,6 +40,7 @@ public static partial class F
         CheckProbability("dropout2d", p);
         if (input.Rank < 2) throw new ArgumentException($"dropout2d: expected an input [N, C, *] of at least 2 dimensions, got shape {input.Shape}");
         if (!training || p == 0) return input;
+        input.DType.RequireNonBool("dropout2d");
         if (p == 1) return input * 0.0;
         var shape = Enumerable.Repeat(1, input.Rank).ToArray();
         shape[0] = input.Size(0);
@@ -54,6 +56,7 @@ public static partial class F
     {
         CheckProbability("alpha_dropout", p);
         if (!training || p == 0) return input;
+        input.DType.RequireNonBool("alpha_dropout");
         if (p == 1) return input * 0.0;
         const double alphaPrime = -SeluScale * SeluAlpha;
         double keep = 1 - p;
@@ -71,6 +74,7 @@ public static partial class F
     {
         CheckProbability("drop_path", dropProb);
         if (!training || dropProb == 0) return input;
+        input.DType.RequireNonBool("drop_path");
         var shape = Enumerable.Repeat(1, input.Rank).ToArray();
         if (input.Rank > 0) shape[0] = input.Size(0);
         return input * KeepMask(shape, 1 - dropProb, FloatOf(input), generator, scaleByKeep).To(input.DType);
@@ -87,6 +91,7 @@ public static partial class F
         if (input.Rank != 4) throw new ArgumentException($"drop_block2d: expected a 4-D input [N, C, H, W], got shape {input.Shape}");
         if (blockSize < 1) throw new ArgumentException($"drop_block2d: block_size must be positive, got {blockSize}");
         if (!training || dropProb == 0) return input;
+        input.DType.RequireNonBool("drop_block2d");
         int n = input.Size(0), c = input.Size(1), h = input.Size(2), w = input.Size(3);
         int block = Math.Min(blockSize, Math.Min(h, w));
         double gamma = dropProb / (block * block) * h * w / ((h - block + 1) * (w - block + 1));
