@@ -52,6 +52,9 @@ internal static unsafe class RegisterTile<T, TRows>
     /// <typeparamref name="TB"/> says. Four row pointers, each for three rows at 0, rowStride and 2·rowStride, so that
     /// every broadcast is one load from [row + 0|1|2·l] whatever the source and the loop keeps its registers (twelve row
     /// pointers would not fit the sixteen general registers). Kept out of line: the driver's loops call it once per tile.
+    /// Its call passes two more arguments (on the stack) than the three loops' did: 64³ measured ~1.3% under main at one
+    /// and two threads (best of 15, CPU time), larger products within noise
+    /// (docs/bench-logs/2026-12-06-session23-s23-fold-ab.txt).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     static void Tile<TB>(nint kc, T* a, nint rowStride, nint stepStride, T* b, nint bStride, int* offsets,
