@@ -21,17 +21,19 @@ internal readonly unsafe struct MicroKernel128<T> : IMicroKernel<T> where T : un
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunStrided(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, T alpha, T beta) =>
-        Tile<ScalarA>(kc, a, aStride, b, bStride, c, ldc, alpha, beta);
+        Tile<ScalarA, StridedB>(kc, a, aStride, b, bStride, null, c, ldc, alpha, beta);
 
     /// <summary>
     /// The tile loop over an A read through <typeparamref name="TA"/>: value by value (<see cref="ScalarA"/>, a
-    /// broadcast per row and step) or as ready broadcasts (<see cref="MicroKernel128BroadcastA{T}"/>). The JIT compiles
-    /// one loop per source, with the read inlined. Kept out of line: inlined into the driver's loops, it kept the
-    /// driver's locals across its k loop and spilled and reloaded three of them on every step.
+    /// broadcast per row and step) or as ready broadcasts (<see cref="MicroKernel128BroadcastA{T}"/>), and step p's B row
+    /// where <typeparamref name="TB"/> says. The JIT compiles one loop per pair of sources, with the reads inlined. Kept
+    /// out of line: inlined into the driver's loops, it kept the driver's locals across its k loop and spilled and
+    /// reloaded three of them on every step.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    internal static void Tile<TA>(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, T alpha, T beta)
+    internal static void Tile<TA, TB>(nint kc, T* a, nint aStride, T* b, nint bStride, int* offsets, T* c, nint ldc, T alpha, T beta)
         where TA : struct, IBroadcastSource
+        where TB : struct, IBSource
     {
         Vector128<T>
             c00 = default, c01 = default,
@@ -43,8 +45,9 @@ internal readonly unsafe struct MicroKernel128<T> : IMicroKernel<T> where T : un
         Vector128<T> a0, a1;
         for (nint p = 0; p < kc; p++)
         {
-            Vector128<T> b0 = Vector128.Load(b);
-            Vector128<T> b1 = Vector128.Load(b + Vector128<T>.Count);
+            T* row = TB.Indexed ? b + offsets[p] : b;
+            Vector128<T> b0 = Vector128.Load(row);
+            Vector128<T> b1 = Vector128.Load(row + Vector128<T>.Count);
             a0 = TA.Row(a, 0);
             c00 = VectorMath.MultiplyAdd(a0, b0, c00);
             c01 = VectorMath.MultiplyAdd(a0, b1, c01);
@@ -64,7 +67,7 @@ internal readonly unsafe struct MicroKernel128<T> : IMicroKernel<T> where T : un
             c50 = VectorMath.MultiplyAdd(a1, b0, c50);
             c51 = VectorMath.MultiplyAdd(a1, b1, c51);
             a += aStride;
-            b += bStride;
+            if (!TB.Indexed) b += bStride;
         }
         StoreTile(c, ldc, alpha, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
     }
@@ -82,45 +85,9 @@ internal readonly unsafe struct MicroKernel128<T> : IMicroKernel<T> where T : un
         public static Vector128<T> Row(T* a, int r) => Vector128.Create(a[r]);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunIndexed(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta)
-    {
-        Vector128<T>
-            c00 = default, c01 = default,
-            c10 = default, c11 = default,
-            c20 = default, c21 = default,
-            c30 = default, c31 = default,
-            c40 = default, c41 = default,
-            c50 = default, c51 = default;
-        Vector128<T> a0, a1;
-        for (nint p = 0; p < kc; p++)
-        {
-            T* row = b + offsets[p];
-            Vector128<T> b0 = Vector128.Load(row);
-            Vector128<T> b1 = Vector128.Load(row + Vector128<T>.Count);
-            a0 = Vector128.Create(a[0]);
-            c00 = VectorMath.MultiplyAdd(a0, b0, c00);
-            c01 = VectorMath.MultiplyAdd(a0, b1, c01);
-            a1 = Vector128.Create(a[1]);
-            c10 = VectorMath.MultiplyAdd(a1, b0, c10);
-            c11 = VectorMath.MultiplyAdd(a1, b1, c11);
-            a0 = Vector128.Create(a[2]);
-            c20 = VectorMath.MultiplyAdd(a0, b0, c20);
-            c21 = VectorMath.MultiplyAdd(a0, b1, c21);
-            a1 = Vector128.Create(a[3]);
-            c30 = VectorMath.MultiplyAdd(a1, b0, c30);
-            c31 = VectorMath.MultiplyAdd(a1, b1, c31);
-            a0 = Vector128.Create(a[4]);
-            c40 = VectorMath.MultiplyAdd(a0, b0, c40);
-            c41 = VectorMath.MultiplyAdd(a0, b1, c41);
-            a1 = Vector128.Create(a[5]);
-            c50 = VectorMath.MultiplyAdd(a1, b0, c50);
-            c51 = VectorMath.MultiplyAdd(a1, b1, c51);
-            a += MR;
-        }
-
-        StoreTile(c, ldc, alpha, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RunIndexed(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta) =>
+        Tile<ScalarA, IndexedB>(kc, a, MR, b, 0, offsets, c, ldc, alpha, beta);
 
     // The tile's rows onto C.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -29,7 +29,7 @@ internal readonly unsafe struct MicroKernel128BroadcastA<T> : IMicroKernel<T> wh
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunStrided(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, T alpha, T beta) =>
-        MicroKernel128<T>.Tile<VectorA>(kc, a, aStride, b, bStride, c, ldc, alpha, beta);
+        MicroKernel128<T>.Tile<VectorA, StridedB>(kc, a, aStride, b, bStride, null, c, ldc, alpha, beta);
 
     /// <summary>Row r's value as the r-th vector of the step: a plain load, no shuffle.</summary>
     readonly struct VectorA : MicroKernel128<T>.IBroadcastSource

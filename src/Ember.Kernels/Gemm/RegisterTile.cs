@@ -9,7 +9,8 @@ namespace Ember.Kernels.Gemm;
 /// The AVX-512 register-blocked GEMM micro-kernel, written once over the tile height: a
 /// <typeparamref name="TRows"/>×(2·Vector512&lt;T&gt;.Count) tile of C in 2·MR accumulators plus two B vectors and a
 /// broadcast of A. <see cref="MicroKernel512{T}"/> (12×32 in 24 zmm) and <see cref="MicroKernel512Rows8{T}"/> (8×32) are
-/// this kernel.
+/// this kernel: a full tile, whether A is packed or read in place and B packed, read in place or gathered, is the one
+/// loop of <c>Tile</c>; the one-vector narrow form has its own.
 /// </summary>
 /// <remarks>
 /// The accumulators are plain locals, spelled out row by row, and stored straight to C: only named locals stay in
@@ -21,96 +22,47 @@ namespace Ember.Kernels.Gemm;
 /// zmm moves per step (41 instructions for 16 multiply-adds at 8 rows). That was free on the Intel Xeon of earlier
 /// sessions, but on this Zen 5 it cost 3-4%: the 28×28 convolution forward (8 rows, one thread, best of 300) went from
 /// 183 to 190 GFLOP/s without the moves (docs/bench-logs/2026-12-04-session12-s12-conv-ab.txt).
-/// <see cref="MicroKernel256{T}"/> and <see cref="MicroKernel128{T}"/> have their own code (6 rows fit 16 registers).
+/// <see cref="MicroKernel256{T}"/> and <see cref="MicroKernel128{T}"/> have their own loops of this shape (6 rows fit 16
+/// registers): one body over the vector width would go through that wrapper and its moves.
 /// </remarks>
 internal static unsafe class RegisterTile<T, TRows>
     where T : unmanaged, INumber<T>
     where TRows : struct, ITileRows
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunStrided(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, T alpha, T beta)
-    {
-        TilePrefetch.Rows(c, ldc, TRows.Value, 2 * Vector512<T>.Count * sizeof(T));
-        Vector512<T>
-            c00 = Vector512<T>.Zero, c01 = Vector512<T>.Zero,
-            c10 = Vector512<T>.Zero, c11 = Vector512<T>.Zero,
-            c20 = Vector512<T>.Zero, c21 = Vector512<T>.Zero,
-            c30 = Vector512<T>.Zero, c31 = Vector512<T>.Zero,
-            c40 = Vector512<T>.Zero, c41 = Vector512<T>.Zero,
-            c50 = Vector512<T>.Zero, c51 = Vector512<T>.Zero,
-            c60 = Vector512<T>.Zero, c61 = Vector512<T>.Zero,
-            c70 = Vector512<T>.Zero, c71 = Vector512<T>.Zero,
-            c80 = Vector512<T>.Zero, c81 = Vector512<T>.Zero,
-            c90 = Vector512<T>.Zero, c91 = Vector512<T>.Zero,
-            c100 = Vector512<T>.Zero, c101 = Vector512<T>.Zero,
-            c110 = Vector512<T>.Zero, c111 = Vector512<T>.Zero;
-        Vector512<T> a0, a1;
-        for (nint p = 0; p < kc; p++)
-        {
-            Vector512<T> b0 = Vector512.Load(b);
-            Vector512<T> b1 = Vector512.Load(b + Vector512<T>.Count);
-            a0 = Vector512.Create(a[0]);
-            c00 = VectorMath.FusedMultiplyAdd(a0, b0, c00);
-            c01 = VectorMath.FusedMultiplyAdd(a0, b1, c01);
-            a1 = Vector512.Create(a[1]);
-            c10 = VectorMath.FusedMultiplyAdd(a1, b0, c10);
-            c11 = VectorMath.FusedMultiplyAdd(a1, b1, c11);
-            a0 = Vector512.Create(a[2]);
-            c20 = VectorMath.FusedMultiplyAdd(a0, b0, c20);
-            c21 = VectorMath.FusedMultiplyAdd(a0, b1, c21);
-            a1 = Vector512.Create(a[3]);
-            c30 = VectorMath.FusedMultiplyAdd(a1, b0, c30);
-            c31 = VectorMath.FusedMultiplyAdd(a1, b1, c31);
-            a0 = Vector512.Create(a[4]);
-            c40 = VectorMath.FusedMultiplyAdd(a0, b0, c40);
-            c41 = VectorMath.FusedMultiplyAdd(a0, b1, c41);
-            a1 = Vector512.Create(a[5]);
-            c50 = VectorMath.FusedMultiplyAdd(a1, b0, c50);
-            c51 = VectorMath.FusedMultiplyAdd(a1, b1, c51);
-            if (TRows.Value > 6)
-            {
-                a0 = Vector512.Create(a[6]);
-                c60 = VectorMath.FusedMultiplyAdd(a0, b0, c60);
-                c61 = VectorMath.FusedMultiplyAdd(a0, b1, c61);
-                a1 = Vector512.Create(a[7]);
-                c70 = VectorMath.FusedMultiplyAdd(a1, b0, c70);
-                c71 = VectorMath.FusedMultiplyAdd(a1, b1, c71);
-            }
-            if (TRows.Value > 8)
-            {
-                a0 = Vector512.Create(a[8]);
-                c80 = VectorMath.FusedMultiplyAdd(a0, b0, c80);
-                c81 = VectorMath.FusedMultiplyAdd(a0, b1, c81);
-                a1 = Vector512.Create(a[9]);
-                c90 = VectorMath.FusedMultiplyAdd(a1, b0, c90);
-                c91 = VectorMath.FusedMultiplyAdd(a1, b1, c91);
-                a0 = Vector512.Create(a[10]);
-                c100 = VectorMath.FusedMultiplyAdd(a0, b0, c100);
-                c101 = VectorMath.FusedMultiplyAdd(a0, b1, c101);
-                a1 = Vector512.Create(a[11]);
-                c110 = VectorMath.FusedMultiplyAdd(a1, b0, c110);
-                c111 = VectorMath.FusedMultiplyAdd(a1, b1, c111);
-            }
-            a += aStride;
-            b += bStride;
-        }
-
-        StoreTile(c, ldc, alpha, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51,
-            c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111);
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RunStrided(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, T alpha, T beta) =>
+        Tile<StridedB>(kc, a, 1, aStride, b, bStride, null, c, ldc, alpha, beta);
 
     /// <summary>
     /// <see cref="RunStrided"/> with the rows of A read where they lie, <paramref name="lda"/> apart (op(A) not
-    /// transposed), instead of from a panel that a transposing pack made. Four row pointers, each for three rows at 0,
-    /// lda and 2·lda, so that every broadcast is one load from [row + 0|1|2·lda] and the loop keeps its registers (twelve
-    /// row pointers would not fit the sixteen general registers). The multiply-adds are those of
+    /// transposed), instead of from a panel that a transposing pack made. The multiply-adds are those of
     /// <see cref="RunStrided"/>, so the bits are too.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunRowsOfA(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, T alpha, T beta)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RunRowsOfA(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, T alpha, T beta) =>
+        Tile<StridedB>(kc, a, lda, 1, b, bStride, null, c, ldc, alpha, beta);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RunIndexed(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta) =>
+        Tile<IndexedB>(kc, a, 1, TRows.Value, b, 0, offsets, c, ldc, alpha, beta);
+
+    /// <summary>
+    /// The tile loop: row r's A value of step p at a[r·<paramref name="rowStride"/> + p·<paramref name="stepStride"/>]
+    /// (a panel or a transposed A: 1 and its stride; rows of A: lda and 1), step p's B row where
+    /// <typeparamref name="TB"/> says. Four row pointers, each for three rows at 0, rowStride and 2·rowStride, so that
+    /// every broadcast is one load from [row + 0|1|2·l] whatever the source and the loop keeps its registers (twelve row
+    /// pointers would not fit the sixteen general registers). Kept out of line: the driver's loops call it once per tile.
+    /// Its call passes two more arguments (on the stack) than the three loops' did: 64³ measured ~1.3% under main at one
+    /// and two threads (best of 15, CPU time), larger products within noise
+    /// (docs/bench-logs/2026-12-06-session23-s23-fold-ab.txt).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static void Tile<TB>(nint kc, T* a, nint rowStride, nint stepStride, T* b, nint bStride, int* offsets,
+        T* c, nint ldc, T alpha, T beta)
+        where TB : struct, IBSource
     {
         TilePrefetch.Rows(c, ldc, TRows.Value, 2 * Vector512<T>.Count * sizeof(T));
-        nint l = lda * sizeof(T);
+        nint l = rowStride * sizeof(T), step = stepStride * sizeof(T);
         byte* r0 = (byte*)a, r3 = r0 + 3 * l, r6 = r0 + 6 * l, r9 = r0 + 9 * l;
         Vector512<T>
             c00 = Vector512<T>.Zero, c01 = Vector512<T>.Zero,
@@ -128,8 +80,9 @@ internal static unsafe class RegisterTile<T, TRows>
         Vector512<T> a0, a1;
         for (nint p = 0; p < kc; p++)
         {
-            Vector512<T> b0 = Vector512.Load(b);
-            Vector512<T> b1 = Vector512.Load(b + Vector512<T>.Count);
+            T* row = TB.Indexed ? b + offsets[p] : b;
+            Vector512<T> b0 = Vector512.Load(row);
+            Vector512<T> b1 = Vector512.Load(row + Vector512<T>.Count);
             a0 = Vector512.Create(*(T*)r0);
             c00 = VectorMath.FusedMultiplyAdd(a0, b0, c00);
             c01 = VectorMath.FusedMultiplyAdd(a0, b1, c01);
@@ -172,83 +125,11 @@ internal static unsafe class RegisterTile<T, TRows>
                 c110 = VectorMath.FusedMultiplyAdd(a1, b0, c110);
                 c111 = VectorMath.FusedMultiplyAdd(a1, b1, c111);
             }
-            r0 += sizeof(T);
-            r3 += sizeof(T);
-            if (TRows.Value > 6) r6 += sizeof(T);
-            if (TRows.Value > 8) r9 += sizeof(T);
-            b += bStride;
-        }
-        StoreTile(c, ldc, alpha, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51,
-            c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunIndexed(nint kc, T* a, T* b, int* offsets, T* c, nint ldc, T alpha, T beta)
-    {
-        TilePrefetch.Rows(c, ldc, TRows.Value, 2 * Vector512<T>.Count * sizeof(T));
-        Vector512<T>
-            c00 = Vector512<T>.Zero, c01 = Vector512<T>.Zero,
-            c10 = Vector512<T>.Zero, c11 = Vector512<T>.Zero,
-            c20 = Vector512<T>.Zero, c21 = Vector512<T>.Zero,
-            c30 = Vector512<T>.Zero, c31 = Vector512<T>.Zero,
-            c40 = Vector512<T>.Zero, c41 = Vector512<T>.Zero,
-            c50 = Vector512<T>.Zero, c51 = Vector512<T>.Zero,
-            c60 = Vector512<T>.Zero, c61 = Vector512<T>.Zero,
-            c70 = Vector512<T>.Zero, c71 = Vector512<T>.Zero,
-            c80 = Vector512<T>.Zero, c81 = Vector512<T>.Zero,
-            c90 = Vector512<T>.Zero, c91 = Vector512<T>.Zero,
-            c100 = Vector512<T>.Zero, c101 = Vector512<T>.Zero,
-            c110 = Vector512<T>.Zero, c111 = Vector512<T>.Zero;
-        Vector512<T> a0, a1;
-        for (nint p = 0; p < kc; p++)
-        {
-            T* row = b + offsets[p];
-            Vector512<T> b0 = Vector512.Load(row);
-            Vector512<T> b1 = Vector512.Load(row + Vector512<T>.Count);
-            a0 = Vector512.Create(a[0]);
-            c00 = VectorMath.FusedMultiplyAdd(a0, b0, c00);
-            c01 = VectorMath.FusedMultiplyAdd(a0, b1, c01);
-            a1 = Vector512.Create(a[1]);
-            c10 = VectorMath.FusedMultiplyAdd(a1, b0, c10);
-            c11 = VectorMath.FusedMultiplyAdd(a1, b1, c11);
-            a0 = Vector512.Create(a[2]);
-            c20 = VectorMath.FusedMultiplyAdd(a0, b0, c20);
-            c21 = VectorMath.FusedMultiplyAdd(a0, b1, c21);
-            a1 = Vector512.Create(a[3]);
-            c30 = VectorMath.FusedMultiplyAdd(a1, b0, c30);
-            c31 = VectorMath.FusedMultiplyAdd(a1, b1, c31);
-            a0 = Vector512.Create(a[4]);
-            c40 = VectorMath.FusedMultiplyAdd(a0, b0, c40);
-            c41 = VectorMath.FusedMultiplyAdd(a0, b1, c41);
-            a1 = Vector512.Create(a[5]);
-            c50 = VectorMath.FusedMultiplyAdd(a1, b0, c50);
-            c51 = VectorMath.FusedMultiplyAdd(a1, b1, c51);
-            if (TRows.Value > 6)
-            {
-                a0 = Vector512.Create(a[6]);
-                c60 = VectorMath.FusedMultiplyAdd(a0, b0, c60);
-                c61 = VectorMath.FusedMultiplyAdd(a0, b1, c61);
-                a1 = Vector512.Create(a[7]);
-                c70 = VectorMath.FusedMultiplyAdd(a1, b0, c70);
-                c71 = VectorMath.FusedMultiplyAdd(a1, b1, c71);
-            }
-            if (TRows.Value > 8)
-            {
-                a0 = Vector512.Create(a[8]);
-                c80 = VectorMath.FusedMultiplyAdd(a0, b0, c80);
-                c81 = VectorMath.FusedMultiplyAdd(a0, b1, c81);
-                a1 = Vector512.Create(a[9]);
-                c90 = VectorMath.FusedMultiplyAdd(a1, b0, c90);
-                c91 = VectorMath.FusedMultiplyAdd(a1, b1, c91);
-                a0 = Vector512.Create(a[10]);
-                c100 = VectorMath.FusedMultiplyAdd(a0, b0, c100);
-                c101 = VectorMath.FusedMultiplyAdd(a0, b1, c101);
-                a1 = Vector512.Create(a[11]);
-                c110 = VectorMath.FusedMultiplyAdd(a1, b0, c110);
-                c111 = VectorMath.FusedMultiplyAdd(a1, b1, c111);
-            }
-            a += TRows.Value;
-
+            r0 += step;
+            r3 += step;
+            if (TRows.Value > 6) r6 += step;
+            if (TRows.Value > 8) r9 += step;
+            if (!TB.Indexed) b += bStride;
         }
 
         StoreTile(c, ldc, alpha, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51,

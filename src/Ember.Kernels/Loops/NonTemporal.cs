@@ -30,7 +30,7 @@ internal static unsafe class NonTemporal
     /// reported L3: this Intel Xeon (SPR class) VM reports 300 MiB, so binary outputs up to 50-75 MB kept plain stores, and a
     /// 4096×1024 multiply by a row took 1.3-2× as long as streamed (8-32 MB outputs; docs/bench-logs/2026-12-05-session21-s21-elem-ab.txt).
     /// </summary>
-    public static long CachedWorkingSetBytes { get; internal set; } = CacheSizes.L3Share / 2; // set only to compare rules in one process
+    public static long CachedWorkingSetBytes { get; } = CacheSizes.L3Share / 2;
 
     /// <summary>
     /// Elements from <paramref name="p"/> before the first one aligned to a <typeparamref name="TVec"/> register (at most

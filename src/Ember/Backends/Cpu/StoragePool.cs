@@ -38,9 +38,9 @@ internal static class StoragePool
     /// cold memory: with the 16 MiB budget a 64 KiB add 4.6 -> 3.9 µs median (CPU 8.2 -> 5.0, p90 17.3 -> 4.9), a 32 KiB
     /// add 2.5 -> 2.2, while pooling 16 KiB outputs made their add slower (1.4 -> 1.8), so the threshold stops at 32 KiB
     /// (loaded machine, one process, alternating rounds: docs/bench-logs/2026-12-06-session22-s22-mem-ab.txt).
-    /// Settable only to compare thresholds in one process.
+    /// Set only by the bench's small-ops rows (SmallOpsWorkload), to compare thresholds in one process.
     /// </summary>
-    internal static int MinBytes = 32 * 1024;
+    internal static int MinBytes { get; set; } = 32 * 1024;
     internal const int RingSize = 16;
 
     static readonly object Gate = new();
@@ -76,9 +76,9 @@ internal static class StoragePool
     // The L3 counted is the share the process can rely on (CacheSizes.L3Share): a VM that reports its host's 300 MiB L3
     // otherwise kept 16 MB outputs "warm" at one induced gen-1 collection per call (0.06-0.2 ms each, this Intel Xeon
     // (SPR class), loaded).
-    internal static long LargeBufferBytes = Ember.Kernels.Gemm.CacheSizes.L3Share / 2;
-    // Both settable only to compare rules in one process (profiling; 8 MB is the rule for all sizes before 2026-12-05).
-    internal static long LargeCollectAfterRentedBytes = Math.Max(CollectAfterRentedBytes, 2 * Ember.Kernels.Gemm.CacheSizes.L3Share);
+    internal static readonly long LargeBufferBytes = Ember.Kernels.Gemm.CacheSizes.L3Share / 2;
+    // The bytes rented between collections induced by misses of such buffers (CollectAfterRentedBytes, 8 MB, for all sizes before 2026-12-05).
+    internal static readonly long LargeCollectAfterRentedBytes = Math.Max(CollectAfterRentedBytes, 2 * Ember.Kernels.Gemm.CacheSizes.L3Share);
     // The limit and its automatic range: it starts at floorBytes and moves within [floorBytes, ceilingBytes] unless a
     // user fixed it (LimitBytes's setter). Guarded by Gate.
     static long limitBytes, floorBytes, ceilingBytes;
