@@ -21,10 +21,12 @@ namespace Ember.Bench.Workloads;
 /// optimizer step + zero_grad, EMA update. Per stage: wall, this thread's CPU and the process's CPU (all threads: with
 /// --workers 1 the loader thread's work lands in whichever stage it overlaps), pool misses and induced collections.
 /// With --ops the forward is split by layer kind (hooks on the leaf blocks; the rest is the glue between them: cat,
-/// shortcut adds, the head's layout) and the backward by node name (Engine.Timings). Without --data a small generated
+/// shortcut adds, the head's layout) and the backward by node name (Engine.Timings), each with the step thread's own CPU
+/// beside the process's (what the second thread did alongside). --misses lists the pooled sizes the measured steps
+/// allocated afresh. Without --data a small generated
 /// set (make-data's generator, seed 0) is written to a temporary folder once. Usage: <c>yolo-train-step [--data
 /// data.yaml] [--limit 320] [--size n|s | --model FILE.yaml] [--img 320] [--batch 16] [--steps 12] [--warmup 6] [--threads 2]
-/// [--workers 0] [--ops]</c>.
+/// [--workers 0] [--ops] [--misses]</c>.
 /// </summary>
 public sealed class YoloTrainStepWorkload : IWorkload
 {
@@ -55,7 +57,7 @@ public sealed class YoloTrainStepWorkload : IWorkload
         var size = YoloSize.Parse(Arg("--size", "n"));
         // --model: a YOLOv5-style definition (e.g. a width between n and s), built as `detect train --model FILE.yaml` builds it
         string? modelYaml = Arg("--model", "") is { Length: > 0 } path ? path : null;
-        bool ops = args.Contains("--ops");
+        bool ops = args.Contains("--ops"), misses = args.Contains("--misses");
         Torch.NumThreads = threads;
         string yaml = Arg("--data", "") is { Length: > 0 } given ? given : GeneratedData(limit);
 
@@ -76,7 +78,7 @@ public sealed class YoloTrainStepWorkload : IWorkload
 
         var forwardKinds = new Dictionary<string, Stage>(StringComparer.Ordinal);
         var hooks = ops ? HookLeaves(model, forwardKinds) : [];
-        var nodeTimes = new NodeTimings();
+        var nodeTimes = new NodeTimings { ThreadClock = ThreadCpuMs };
         Console.WriteLine($"SIMD path: {MachineLimits.SimdPath()}");
         Console.WriteLine($"{(modelYaml is null ? $"YOLOv5{size.Name}" : model.ModelName)} detect-train step: batch {batchSize}, --img {img}, {threads} threads, --workers {workers}, " +
             $"{source.Count} training images of {yaml}; {warmup} warm-up steps, then {steps} measured; ms per step (means)");
@@ -87,6 +89,7 @@ public sealed class YoloTrainStepWorkload : IWorkload
             while (done < warmup + steps)
             {
                 measuring = done >= warmup;
+                if (measuring && misses) StoragePool.MissesBySize ??= [];
                 if (!Time("loader", () => batches.MoveNext())) break;
                 var batch = batches.Current;
                 var output = Time("forward", () => model.Call(batch.Images));
@@ -112,26 +115,38 @@ public sealed class YoloTrainStepWorkload : IWorkload
             total.Gen2 += s.Gen2; total.GcPause += s.GcPause;
         }
         Row("step", total);
+        if (StoragePool.MissesBySize is { } bySize)
+        {
+            // --misses: the pooled sizes the measured steps allocated afresh (each miss may induce a collection)
+            Console.WriteLine("pool misses by (dtype, length) over the measured steps:");
+            foreach (var ((dtype, length), count) in bySize.OrderByDescending(k => k.Value).Take(20))
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {dtype,-8} {length,10} ({(long)length * dtype.ElementSize() / 1024.0,9:F0} KiB) {count,5}"));
+            StoragePool.MissesBySize = null;
+        }
         if (!ops) return 0;
 
         var forward = stages.First(s => s.Name == "forward").Stage;
-        Console.WriteLine($"forward by layer kind (hooks on leaf blocks; process CPU / wall per step):");
+        // thread = the CPU of the thread that runs the step; process − thread is what the other threads did alongside it
+        // (on 2 threads about as much as this thread where the kind is parallel, nothing where it runs serially)
+        Console.WriteLine($"forward by layer kind (hooks on leaf blocks; process CPU / wall / step thread's CPU per step):");
         double leafWall = 0, leafCpu = 0;
         foreach (var (kind, s) in forwardKinds.OrderByDescending(k => k.Value.Process))
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {kind,-34} {s.Process / steps,8:F2} {s.Wall / steps,8:F2}  ({s.Misses / steps} calls)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {kind,-34} {s.Process / steps,8:F2} {s.Wall / steps,8:F2} {s.Thread / steps,8:F2}  ({s.Misses / steps} calls)"));
             leafWall += s.Wall; leafCpu += s.Process;
         }
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"glue (cat, adds, head layout)",-34} {(forward.Process - leafCpu) / steps,8:F2} {(forward.Wall - leafWall) / steps,8:F2}"));
+        double leafThread = forwardKinds.Values.Sum(k => k.Thread);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"glue (cat, adds, head layout)",-34} {(forward.Process - leafCpu) / steps,8:F2} {(forward.Wall - leafWall) / steps,8:F2} {(forward.Thread - leafThread) / steps,8:F2}"));
         var backward = stages.First(s => s.Name == "backward").Stage;
-        Console.WriteLine("backward by node (process CPU / wall per step, calls per step):");
-        double nodeWall = 0, nodeCpu = 0;
+        Console.WriteLine("backward by node (process CPU / wall / step thread's CPU per step, calls per step):");
+        double nodeWall = 0, nodeCpu = 0, nodeThread = 0;
         foreach (var (name, (wall, cpu, calls)) in nodeTimes.ByName.OrderByDescending(k => k.Value.CpuMs))
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-34} {cpu / steps,8:F2} {wall / steps,8:F2}  ({calls / steps})"));
-            nodeWall += wall; nodeCpu += cpu;
+            double thread = nodeTimes.ThreadCpuByName.GetValueOrDefault(name);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-34} {cpu / steps,8:F2} {wall / steps,8:F2} {thread / steps,8:F2}  ({calls / steps})"));
+            nodeWall += wall; nodeCpu += cpu; nodeThread += thread;
         }
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"engine (accumulate, release, sort)",-34} {(backward.Process - nodeCpu) / steps,8:F2} {(backward.Wall - nodeWall) / steps,8:F2}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"engine (accumulate, release, sort)",-34} {(backward.Process - nodeCpu) / steps,8:F2} {(backward.Wall - nodeWall) / steps,8:F2} {(backward.Thread - nodeThread) / steps,8:F2}"));
         return 0;
 
         void Row(string name, Stage s) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -164,7 +179,7 @@ public sealed class YoloTrainStepWorkload : IWorkload
     List<IDisposable> HookLeaves(Module model, Dictionary<string, Stage> kinds)
     {
         var handles = new List<IDisposable>();
-        (long Wall, double Cpu) start = default;
+        (long Wall, double Cpu, double Thread) start = default;
         foreach (var (name, module) in model.NamedModules())
         {
             string? kind = module switch
@@ -176,13 +191,14 @@ public sealed class YoloTrainStepWorkload : IWorkload
                 _ => null,
             };
             if (kind is null) continue;
-            handles.Add(module.RegisterForwardPreHook((_, _) => { start = (Stopwatch.GetTimestamp(), ProcessCpuMs()); return null; }));
+            handles.Add(module.RegisterForwardPreHook((_, _) => { start = (Stopwatch.GetTimestamp(), ProcessCpuMs(), ThreadCpuMs()); return null; }));
             handles.Add(module.RegisterForwardHook((_, _, _) =>
             {
                 if (!measuring) return null;
                 var s = kinds.TryGetValue(kind, out var k) ? k : kinds[kind] = new Stage();
                 s.Wall += Stopwatch.GetElapsedTime(start.Wall).TotalMilliseconds;
                 s.Process += ProcessCpuMs() - start.Cpu;
+                s.Thread += ThreadCpuMs() - start.Thread;
                 s.Misses++;
                 return null;
             }));
