@@ -410,8 +410,9 @@ internal static unsafe class GemmDriver
     /// (<see cref="RowsOfAColumns"/>) and the rows, <paramref name="lda"/> elements apart, do not crowd one set of an L1
     /// of <paramref name="l1"/> bytes and <paramref name="ways"/> ways (<see cref="RowsPerSet"/>). The kernel reads one line of each row for 16 steps or so; rows a multiple of 4 KiB
     /// apart put all those lines in one set, and 12 of them in the 8 ways of this Zen 4's L1 evict each other within
-    /// those steps: 1024×512×1024 (lda 4 KiB) on one thread ran at 88–98 GFLOP per CPU-second read in place and 101–102
-    /// packed, while with lda 4 KiB + 64 bytes (the lines in 12 sets) it ran at 105 in place
+    /// those steps. 1024×512×1024 on one thread, GFLOP per CPU-second: lda 4 KiB, 98–99 read in place and 101–106
+    /// packed; lda 4 KiB + 64 or + 256 bytes (the lines in 12 sets), 106–108 in place and 98–103 packed. 1024² on
+    /// 2 threads (which cut C by columns, 512 each, and read A in place) went from 159–186 to 197–205
     /// (docs/bench-logs/2026-12-06-session23-s23-gemm-ab.txt). A packed sliver is contiguous and never crowds a set.
     /// </summary>
     internal static bool ReadRowsOfAInPlace(int columns, int rows, nint lda, int elementSize, int l1, int ways) =>
