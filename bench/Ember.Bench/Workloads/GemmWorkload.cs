@@ -10,7 +10,7 @@ public sealed class GemmWorkload : IWorkload
 {
     public string Name => "gemm";
 
-    public string Description => "Sgemm GFLOP/s: squares 64..2048 and MLP/conv/transformer layer shapes, 1 and 2 threads [--double] [--quick] [--best] [--match TEXT] [--shape M,N,K,...] [--blocking KC,MC,NC] [--packing shared|private] [--cpu] [--sustained]";
+    public string Description => "Sgemm GFLOP/s: squares 64..2048 and MLP/conv/transformer layer shapes, 1 and 2 threads [--double] [--quick] [--best] [--match TEXT] [--shape M,N,K,...] [--blocking KC,MC,NC] [--packing shared|private] [--in-place on|off] [--lda-pad P] [--cpu] [--sustained]";
 
     static bool best;
 
@@ -41,6 +41,13 @@ public sealed class GemmWorkload : IWorkload
         new("tfm dY·W", false, false, 2048, 128, 128),
         new("tfm dYᵀ·X", true, false, 128, 128, 2048),
         new("tfm head q·kᵀ", false, true, 64, 64, 32),
+        // The LSTM row (256→256, 4 gates, 100 steps of batch 64): the input projection X·W_ihᵀ, per step h·W_hhᵀ and,
+        // backward, dG·W_hh, then over all steps the weight gradients dGᵀ·H and the input gradient dG·W_ih.
+        new("lstm X·W_ihᵀ", false, true, 6400, 1024, 256),
+        new("lstm h·W_hhᵀ", false, true, 64, 1024, 256),
+        new("lstm dG·W_hh", false, false, 64, 256, 1024),
+        new("lstm dGᵀ·H", true, false, 1024, 256, 6400),
+        new("lstm dG·W_ih", false, false, 6400, 256, 1024),
     ];
 
     public int Run(string[] args)
@@ -67,10 +74,19 @@ public sealed class GemmWorkload : IWorkload
         int packingAt = Array.IndexOf(args, "--packing");
         if (packingAt >= 0 && packingAt + 1 < args.Length)
             GemmDriver.ForcedSharedPacking = args[packingAt + 1] == "shared";
+        // --in-place on|off: operands that lie as panels (and rows of A) read in place wherever possible, or always packed.
+        int inPlaceAt = Array.IndexOf(args, "--in-place");
+        if (inPlaceAt >= 0 && inPlaceAt + 1 < args.Length)
+            GemmDriver.ForcedInPlace = args[inPlaceAt + 1] == "on";
+        // --lda-pad P: a row-major A stored with P more elements per row than it has columns (its rows' cache-set spread).
+        int padAt = Array.IndexOf(args, "--lda-pad");
+        ldaPad = padAt >= 0 && padAt + 1 < args.Length ? int.Parse(args[padAt + 1]) : 0;
         Console.WriteLine($"{(useDouble ? "Dgemm" : "Sgemm")} GFLOP/s ({(best ? "best" : "median")} of 15{(cpu ? ", from process CPU time per thread" : "")}), {Environment.ProcessorCount} cores, {Machine.CpuModel()}");
         Console.WriteLine(MachineLimits.Describe(2));
         Console.WriteLine($"blocking: {GemmDriver.DescribeBlocking()}{(GemmDriver.ForcedBlocking is { } forced ? $"; forced for every kernel: {forced}" : "")}"
-            + (GemmDriver.ForcedSharedPacking is bool shared ? $"; packing forced {(shared ? "shared" : "private")}" : ""));
+            + (GemmDriver.ForcedSharedPacking is bool shared ? $"; packing forced {(shared ? "shared" : "private")}" : "")
+            + (GemmDriver.ForcedInPlace is bool inPlace ? $"; in-place reading forced {(inPlace ? "on" : "off")}" : "")
+            + (ldaPad != 0 ? $"; lda = K + {ldaPad}" : ""));
         if (!useDouble)
             Console.WriteLine(PackingRates(best));
         if (!useDouble)
@@ -104,10 +120,13 @@ public sealed class GemmWorkload : IWorkload
         ParallelRange.MaxThreads = Environment.ProcessorCount;
         GemmDriver.ForcedBlocking = null;
         GemmDriver.ForcedSharedPacking = null;
+        GemmDriver.ForcedInPlace = null;
         return 0;
     }
 
     static bool cpu;
+
+    static int ldaPad;
 
     // --sustained: is a 2048² product's distance from the header's FMA peak the kernel's or the clock's? Per round, the FMA
     // loop held as long as the product (~80 ms), then one call of the product, each in GFLOP per process CPU-second per
@@ -244,10 +263,10 @@ public sealed class GemmWorkload : IWorkload
     static double TimeFloat(Shape s)
     {
         var rng = new Random(1);
-        float[] a = new float[s.M * s.K], b = new float[s.K * s.N], c = new float[s.M * s.N];
+        int lda = s.TransA ? s.M : s.K + ldaPad, ldb = s.TransB ? s.K : s.N;
+        float[] a = new float[(s.TransA ? s.K : s.M) * lda], b = new float[s.K * s.N], c = new float[s.M * s.N];
         for (int i = 0; i < a.Length; i++) a[i] = rng.NextSingle() - 0.5f;
         for (int i = 0; i < b.Length; i++) b[i] = rng.NextSingle() - 0.5f;
-        int lda = s.TransA ? s.M : s.K, ldb = s.TransB ? s.K : s.N;
         return Time(() => GemmKernel.Sgemm(s.TransA, s.TransB, s.M, s.N, s.K, 1f, a, lda, b, ldb, 0f, c, s.N));
     }
 

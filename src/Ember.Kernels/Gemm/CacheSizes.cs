@@ -10,6 +10,12 @@ public static class CacheSizes
     /// <summary>Level-1 data cache of one core, in bytes.</summary>
     public static readonly int L1 = Read(1, 32 << 10);
 
+    /// <summary>
+    /// Ways of the level-1 data cache: 8 on Zen 4, 12 on Zen 5 and on recent Intel cores. Lines L1 / ways bytes apart (4 KiB
+    /// on all of these) fall in the same set, and only this many of them stay in L1 together.
+    /// </summary>
+    public static readonly int L1Ways = ReadWays(1, 8);
+
     /// <summary>Level-2 cache of one core, in bytes.</summary>
     public static readonly int L2 = Read(2, 1 << 20);
 
@@ -38,9 +44,17 @@ public static class CacheSizes
     }
 
     /// <summary>The three sizes in one line, for logs and bench headers.</summary>
-    public static string Describe() => $"L1d {L1 >> 10} KiB, L2 {L2 >> 10} KiB, L3 {L3 >> 20} MiB";
+    public static string Describe() => $"L1d {L1 >> 10} KiB {L1Ways}-way, L2 {L2 >> 10} KiB, L3 {L3 >> 20} MiB";
 
-    static int Read(int level, int fallback)
+    // Sizes outside what any CPU has mean a misreported value: keep the default.
+    static int Read(int level, int fallback) =>
+        ReadEntry(level, "size", fallback, size => size >= 4 << 10 && size <= 4L << 30);
+
+    // A fully associative or unreported L1 (0, or more ways than lines of a 4 KiB span) keeps the default.
+    static int ReadWays(int level, int fallback) =>
+        ReadEntry(level, "ways_of_associativity", fallback, ways => ways >= 1 && ways <= 64);
+
+    static int ReadEntry(int level, string file, int fallback, Func<long, bool> plausible)
     {
         try
         {
@@ -50,9 +64,10 @@ public static class CacheSizes
                 if (!Directory.Exists(dir)) break;
                 if (File.ReadAllText(Path.Combine(dir, "level")).Trim() != level.ToString()) continue;
                 if (File.ReadAllText(Path.Combine(dir, "type")).Trim() == "Instruction") continue;
-                long size = Parse(File.ReadAllText(Path.Combine(dir, "size")));
-                // Sizes outside what any CPU has mean a misreported value: keep the default.
-                if (size >= 4 << 10 && size <= 4L << 30) return (int)Math.Min(size, int.MaxValue);
+                string path = Path.Combine(dir, file);
+                if (!File.Exists(path)) return fallback;
+                long value = Parse(File.ReadAllText(path));
+                if (plausible(value)) return (int)Math.Min(value, int.MaxValue);
             }
         }
         catch (IOException) { }

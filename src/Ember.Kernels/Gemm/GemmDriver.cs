@@ -393,7 +393,7 @@ internal static unsafe class GemmDriver
     {
         if (g.ASource != PanelSource.Float || TKernel.ACopies > 1) return false;
         if (g.TransA) return ReadInPlace(g.K, g.Lda, columns <= TKernel.NR, Unsafe.SizeOf<T>(), CacheSizes.L1);
-        return TKernel.ReadsRowsOfA && ReadRowsOfAInPlace(columns);
+        return TKernel.ReadsRowsOfA && ReadRowsOfAInPlace(columns, TKernel.MR, g.Lda, Unsafe.SizeOf<T>(), CacheSizes.L1, CacheSizes.L1Ways);
     }
 
     // Columns of C up to which a row-major A is read in place by a kernel that can (ReadsRowsOfA: AVX2's and AVX-512's).
@@ -404,8 +404,35 @@ internal static unsafe class GemmDriver
     // (docs/bench-logs/2026-12-05-session21-s21-gemm-ab.txt), so the limit stays where both kernels measured a gain.
     const int RowsOfAColumns = 512;
 
-    /// <summary>Whether a row-major A is read in place (<see cref="IMicroKernel{T}.RunRowsOfA"/>) for a product onto <paramref name="columns"/> columns.</summary>
-    internal static bool ReadRowsOfAInPlace(int columns) => ForcedInPlace ?? columns <= RowsOfAColumns;
+    /// <summary>
+    /// Whether a row-major A is read in place (<see cref="IMicroKernel{T}.RunRowsOfA"/>) for a product onto
+    /// <paramref name="columns"/> columns by a kernel of <paramref name="rows"/> rows: where the columns are few enough
+    /// (<see cref="RowsOfAColumns"/>) and the rows, <paramref name="lda"/> elements apart, do not crowd one set of an L1
+    /// of <paramref name="l1"/> bytes and <paramref name="ways"/> ways (<see cref="RowsPerSet"/>). The kernel reads one line of each row for 16 steps or so; rows a multiple of 4 KiB
+    /// apart put all those lines in one set, and 12 of them in the 8 ways of this Zen 4's L1 evict each other within
+    /// those steps. 1024×512×1024 on one thread, GFLOP per CPU-second: lda 4 KiB, 98–99 read in place and 101–106
+    /// packed; lda 4 KiB + 64 or + 256 bytes (the lines in 12 sets), 106–108 in place and 98–103 packed. 1024² on
+    /// 2 threads (which cut C by columns, 512 each, and read A in place) went from 159–186 to 197–205
+    /// (docs/bench-logs/2026-12-06-session23-s23-gemm-ab.txt). A packed sliver is contiguous and never crowds a set.
+    /// </summary>
+    internal static bool ReadRowsOfAInPlace(int columns, int rows, nint lda, int elementSize, int l1, int ways) =>
+        ForcedInPlace ?? (columns <= RowsOfAColumns && RowsPerSet(rows, (long)lda * elementSize, l1, ways) <= ways);
+
+    /// <summary>
+    /// The most of <paramref name="rows"/> rows, <paramref name="rowStride"/> bytes apart, whose lines at one offset fall
+    /// in the same set of an L1 of <paramref name="l1"/> bytes and <paramref name="ways"/> ways (lines L1 / ways bytes
+    /// apart share a set).
+    /// </summary>
+    internal static int RowsPerSet(int rows, long rowStride, int l1, int ways)
+    {
+        const int Line = 64;
+        int sets = Math.Clamp(l1 / Math.Max(1, ways) / Line, 1, 1024);
+        Span<int> count = stackalloc int[sets];
+        int most = 0;
+        for (int r = 0; r < rows; r++)
+            most = Math.Max(most, ++count[(int)(r * rowStride / Line % sets)]);
+        return most;
+    }
 
     /// <summary>
     /// Whether an operand already laid out as panels (A transposed, B not) is read in place instead of packed: when

@@ -15,6 +15,14 @@ public sealed class CacheSizesTests
     public void The_L3_share_is_the_reported_L3_unless_that_exceeds_16_MiB_per_processor(long l3, int processors, long expected)
         => Assert.Equal(expected, CacheSizes.ShareOf(l3, processors));
 
+    // The ways split L1 into sets of whole 64-byte lines (32 KiB 8-way here: 64 sets; 48 KiB 12-way: 64 sets).
+    [Fact]
+    public void The_L1_ways_of_this_machine_divide_it_into_whole_lines()
+    {
+        Assert.InRange(CacheSizes.L1Ways, 1, 64);
+        Assert.Equal(0, CacheSizes.L1 % (CacheSizes.L1Ways * 64));
+    }
+
     [Fact]
     public void The_L3_share_of_this_machine_is_at_most_its_L3()
         => Assert.InRange(CacheSizes.L3Share, 1, CacheSizes.L3);

@@ -86,6 +86,34 @@ public sealed class GemmTests
     public void InPlaceRule_FollowsOperandSpan(int k, int ld, bool sweptOnce, int size, int l1, bool expected) =>
         Assert.Equal(expected, GemmDriver.ReadInPlace(k, ld, sweptOnce, size, l1));
 
+    // The rows of A whose lines at one depth share an L1 set: with 64 sets of 64-byte lines (32 KiB 8-way, 48 KiB
+    // 12-way), rows a multiple of 4 KiB apart all share one; a shift of a line or more per row spreads them.
+    [Theory]
+    [InlineData(12, 4096, 32 << 10, 8, 12)]   // 1024 floats: one set
+    [InlineData(12, 8192, 32 << 10, 8, 12)]
+    [InlineData(12, 4100, 32 << 10, 8, 12)]   // 1025 floats: 4 bytes a row, still the same line offset
+    [InlineData(12, 4160, 32 << 10, 8, 1)]    // 1040 floats: a line further each row
+    [InlineData(12, 2048, 32 << 10, 8, 6)]    // 512 floats: two sets
+    [InlineData(12, 6144, 32 << 10, 8, 6)]
+    [InlineData(12, 1024, 32 << 10, 8, 3)]    // 256 floats: four sets
+    [InlineData(12, 4000, 32 << 10, 8, 1)]    // 1000 floats
+    [InlineData(8, 4096, 32 << 10, 8, 8)]
+    [InlineData(12, 4096, 48 << 10, 12, 12)]
+    public void RowsPerSet_CountsRowsOnOneL1Set(int rows, long stride, int l1, int ways, int expected) =>
+        Assert.Equal(expected, GemmDriver.RowsPerSet(rows, stride, l1, ways));
+
+    // A row-major A is read in place only where its rows fit the ways of their L1 set: 12 rows of a 1024-column float A
+    // overflow an 8-way L1 (Zen 4) and are packed, fill a 12-way one (Zen 5, Intel's) and are read in place.
+    [Theory]
+    [InlineData(512, 12, 1024, 4, 32 << 10, 8, false)]
+    [InlineData(512, 12, 1024, 4, 48 << 10, 12, true)]
+    [InlineData(512, 8, 1024, 4, 32 << 10, 8, true)]
+    [InlineData(512, 12, 1040, 4, 32 << 10, 8, true)]
+    [InlineData(512, 12, 512, 8, 32 << 10, 8, false)]   // 512 doubles: 4 KiB
+    [InlineData(513, 12, 1040, 4, 32 << 10, 8, false)]  // past RowsOfAColumns: packed anyway
+    public void RowsOfAInPlaceRule_FollowsL1Ways(int columns, int rows, int lda, int size, int l1, int ways, bool expected) =>
+        Assert.Equal(expected, GemmDriver.ReadRowsOfAInPlace(columns, rows, lda, size, l1, ways));
+
     [Theory]
     [MemberData(nameof(Isas))]
     public void BetaZero_IgnoresNaNInC(string isa) => WithIsa(isa, () =>
