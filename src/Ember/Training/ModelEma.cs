@@ -67,23 +67,19 @@ public sealed class ModelEma
     {
         if (live.Length < shadow.Length) throw new ArgumentException($"ModelEma: {live.Length} live values for {shadow.Length} shadow values");
         int i = 0;
-        if (VectorBlend)
-            fixed (float* s = shadow) fixed (float* l = live)
-                i = SimdPath.Width switch
-                {
-                    SimdWidth.Vector512 => BlendVectors<Simd512<float>>(s, l, shadow.Length, d, a),
-                    SimdWidth.Vector256 => BlendVectors<Simd256<float>>(s, l, shadow.Length, d, a),
-                    _ => Simd128<float>.IsHardwareAccelerated ? BlendVectors<Simd128<float>>(s, l, shadow.Length, d, a) : 0,
-                };
+        fixed (float* s = shadow) fixed (float* l = live)
+            i = SimdPath.Width switch
+            {
+                SimdWidth.Vector512 => BlendVectors<Simd512<float>>(s, l, shadow.Length, d, a),
+                SimdWidth.Vector256 => BlendVectors<Simd256<float>>(s, l, shadow.Length, d, a),
+                _ => Simd128<float>.IsHardwareAccelerated ? BlendVectors<Simd128<float>>(s, l, shadow.Length, d, a) : 0,
+            };
         for (; i < shadow.Length; i++)
         {
             float decayed = shadow[i] * d;
             shadow[i] = decayed + live[i] * a;
         }
     }
-
-    /// <summary>Whether <see cref="Blend"/> takes whole vectors (default); false keeps the scalar loop (tests and A/B timings).</summary>
-    internal static bool VectorBlend = true;
 
     // Called once per tensor per update: a tier-0 or OSR loop would run far slower than the scalar one it replaces.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
