@@ -42,11 +42,13 @@ public sealed class YoloTrainStepWorkload : IWorkload
     sealed class Stage
     {
         public double Wall, Thread, Process, GcPause;
-        public long Misses, Induced, Gen2;
+        public long Misses, Induced, Gen2, Collections;
+        // --misses: this stage's missed sizes (the pool counts into it while the stage runs)
+        public readonly Dictionary<(DType, int), int> MissesBySize = [];
     }
 
     readonly List<(string Name, Stage Stage)> stages = [];
-    bool measuring;
+    bool measuring, missesBySize;
 
     public int Run(string[] args)
     {
@@ -89,7 +91,7 @@ public sealed class YoloTrainStepWorkload : IWorkload
             while (done < warmup + steps)
             {
                 measuring = done >= warmup;
-                if (measuring && misses) StoragePool.MissesBySize ??= [];
+                missesBySize = measuring && misses;
                 if (!Time("loader", () => batches.MoveNext())) break;
                 var batch = batches.Current;
                 var output = Time("forward", () => model.Call(batch.Images));
@@ -115,13 +117,16 @@ public sealed class YoloTrainStepWorkload : IWorkload
             total.Gen2 += s.Gen2; total.GcPause += s.GcPause;
         }
         Row("step", total);
-        if (StoragePool.MissesBySize is { } bySize)
+        if (misses)
         {
-            // --misses: the pooled sizes the measured steps allocated afresh (each miss may induce a collection)
-            Console.WriteLine("pool misses by (dtype, length) over the measured steps:");
-            foreach (var ((dtype, length), count) in bySize.OrderByDescending(k => k.Value).Take(20))
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {dtype,-8} {length,10} ({(long)length * dtype.ElementSize() / 1024.0,9:F0} KiB) {count,5}"));
-            StoragePool.MissesBySize = null;
+            // --misses: the pooled sizes (size classes under 256 KiB) the measured steps allocated afresh, by stage (each
+            // miss may induce a collection); then all collections per step (gen 0 counts every collection, induced or not)
+            Console.WriteLine("pool misses by stage and (dtype, buffer length) over the measured steps:");
+            foreach (var (name, s) in stages)
+                foreach (var ((dtype, length), count) in s.MissesBySize.OrderByDescending(k => k.Value).Take(12))
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-30} {dtype,-8} {length,10} ({(long)length * dtype.ElementSize() / 1024.0,7:F0} KiB) {count,5}"));
+            Console.WriteLine("collections per step (all generations) by stage: " + string.Join(", ", stages.Select(s =>
+                string.Create(CultureInfo.InvariantCulture, $"{s.Name} {s.Stage.Collections / (double)steps:F2}"))));
         }
         if (!ops) return 0;
 
@@ -155,15 +160,17 @@ public sealed class YoloTrainStepWorkload : IWorkload
 
     T Time<T>(string name, Func<T> action)
     {
-        long m0 = StoragePool.Misses, i0 = StoragePool.InducedCollections, c0 = GC.CollectionCount(2);
+        long m0 = StoragePool.Misses, i0 = StoragePool.InducedCollections, c0 = GC.CollectionCount(2), all0 = GC.CollectionCount(0);
+        int at = stages.FindIndex(s => s.Name == name);
+        if (at < 0 && measuring) { stages.Add((name, new Stage())); at = stages.Count - 1; }
+        StoragePool.MissesBySize = missesBySize ? stages[at].Stage.MissesBySize : null;
         var gc0 = GC.GetTotalPauseDuration();
         double t0 = ThreadCpuMs(), p0 = ProcessCpuMs();
         long w0 = Stopwatch.GetTimestamp();
         var result = action();
         double wall = Stopwatch.GetElapsedTime(w0).TotalMilliseconds;
+        StoragePool.MissesBySize = null;
         if (!measuring) return result;
-        int at = stages.FindIndex(s => s.Name == name);
-        if (at < 0) { stages.Add((name, new Stage())); at = stages.Count - 1; }
         var stage = stages[at].Stage;
         stage.Wall += wall;
         stage.Thread += ThreadCpuMs() - t0;
@@ -171,6 +178,7 @@ public sealed class YoloTrainStepWorkload : IWorkload
         stage.Misses += StoragePool.Misses - m0;
         stage.Induced += StoragePool.InducedCollections - i0;
         stage.Gen2 += GC.CollectionCount(2) - c0;
+        stage.Collections += GC.CollectionCount(0) - all0;
         stage.GcPause += (GC.GetTotalPauseDuration() - gc0).TotalMilliseconds;
         return result;
     }

@@ -84,6 +84,9 @@ internal static class Engine
         bool completed = false;
         var outerReturned = returned;
         returned = null; // a nested pass returns its own, or none
+        // A pass nested in a node's backward keeps what it makes (.Grad, its result): none of it is that node's temporary.
+        var outerLog = Backends.Cpu.StoragePool.AllocationLog;
+        Backends.Cpu.StoragePool.AllocationLog = null;
         try
         {
             var result = RunNodes(roots, seeds, retainGraph, createGraph, inputs, capture);
@@ -93,6 +96,7 @@ internal static class Engine
         finally
         {
             returned = outerReturned;
+            Backends.Cpu.StoragePool.AllocationLog = outerLog;
             depth--;
             if (depth == 0 && finalCallbacks is { Count: > 0 } callbacks)
             {
@@ -156,7 +160,7 @@ internal static class Engine
                 if (node.RunsUserCode) release?.Pin(g);
                 var timings = Timings;
                 var started = timings?.Start() ?? default;
-                var inputGrads = node.Apply(g);
+                var inputGrads = release is not null && !node.RunsUserCode ? release.Apply(node, g) : node.Apply(g);
                 timings?.Stop(node.Name, started);
                 if (AnomalyMode.ChecksGradients) AnomalyMode.Check(node, inputGrads);
                 for (int k = 0; k < node.Inputs.Length; k++)

@@ -10,8 +10,14 @@ namespace Ember;
 /// </summary>
 internal class Storage
 {
+    /// <summary>
+    /// The buffer: <see cref="Length"/> elements, or more for a pooled storage (the pool rounds small sizes up to a size
+    /// class, <see cref="StoragePool.Capacity"/>); the elements past Length belong to no tensor.
+    /// </summary>
     public readonly Array Data;
     public readonly DType DType;
+    /// <summary>The elements this storage was allocated for (a pooled buffer may be longer: see <see cref="Data"/>).</summary>
+    public readonly int Length;
     public int Version;
     /// <summary>
     /// Order of allocation through <see cref="Allocate"/>, from 1; 0 for a storage that wraps an array from elsewhere.
@@ -25,18 +31,16 @@ internal class Storage
     // Set only on pooled storages: As<T> then records the access (see StoragePool.Touch).
     protected readonly bool Pooled;
 
-    public Storage(Array data, DType dtype) : this(data, dtype, false) { }
+    public Storage(Array data, DType dtype) : this(data, dtype, data.Length, false) { }
 
-    protected Storage(Array data, DType dtype, bool pooled) { Data = data; DType = dtype; Pooled = pooled; }
-
-    public int Length => Data.Length;
+    protected Storage(Array data, DType dtype, int length, bool pooled) { Data = data; DType = dtype; Length = length; Pooled = pooled; }
 
     public static Storage Allocate(DType dtype, int count, bool zeroed)
     {
         Storage storage;
         if (StoragePool.Covers(dtype, count))
         {
-            var pooled = new PooledStorage(StoragePool.Rent(dtype, count, zeroed), dtype);
+            var pooled = new PooledStorage(StoragePool.Rent(dtype, count, zeroed), dtype, count);
             StoragePool.Register(pooled);
             storage = pooled;
         }
@@ -66,7 +70,7 @@ internal class Storage
 /// temporaries, <see cref="StoragePool.Return"/>), instead of going back to the GC: training allocates the same large
 /// shapes every step, and fresh large arrays cost page faults and zeroing that rival the kernels themselves.
 /// </summary>
-internal sealed class PooledStorage(Array data, DType dtype) : Storage(data, dtype, true)
+internal sealed class PooledStorage(Array data, DType dtype, int length) : Storage(data, dtype, length, true)
 {
     // Where and when this storage was last recorded in a thread's ring (StoragePool.Touch).
     internal int TouchTicket;

@@ -37,6 +37,64 @@ public class StoragePoolTests
         Assert.All(reused.ToArray<float>(), v => Assert.Equal(0f, v));   // the recycled buffer held 7s
     }
 
+    [Theory]
+    [InlineData(DType.Float32, 8192, 8192)]            // 32 KiB: a class of its own
+    [InlineData(DType.Float32, 8193, 10240)]           // just over 32 KiB: the 40 KiB class
+    [InlineData(DType.Float32, 10240, 10240)]
+    [InlineData(DType.Float32, 10241, 12288)]          // 48 KiB
+    [InlineData(DType.Float32, 16385, 20480)]          // just over 64 KiB: 80 KiB
+    [InlineData(DType.Float32, 57345, 65536)]          // 224 KiB + 4 bytes: the last class, 256 KiB
+    [InlineData(DType.Float32, 65536, 65536)]          // 256 KiB and up: exact lengths
+    [InlineData(DType.Float32, 65537, 65537)]
+    [InlineData(DType.Float32, 393_221, 393_221)]      // 1.5 MiB + 20 bytes
+    [InlineData(DType.Float64, 4097, 5120)]            // classes are in bytes, whatever the element size
+    [InlineData(DType.Int64, 4095, 4096)]
+    [InlineData(DType.Bool, 33_000, 40960)]
+    [InlineData(DType.Float16, 16_400, 20480)]
+    public void Sizes_under_256_KiB_round_up_to_four_classes_per_octave(DType dtype, int count, int capacity)
+    {
+        Assert.Equal(capacity, StoragePool.Capacity(dtype, count));
+        var t = Torch.Empty([count], dtype);
+        Assert.Equal(count, t.storage.Length);
+        Assert.Equal(count, t.NumEl);
+        if (StoragePool.Covers(dtype, count)) Assert.Equal(capacity, t.storage.Data.Length);
+    }
+
+    [Fact]
+    public void A_dead_buffer_serves_another_length_of_its_size_class_and_the_tensor_sees_only_its_own_elements()
+    {
+        // 9,000 and 9,700 floats (35.2 and 37.9 KiB): both in the 40 KiB class
+        var array = AllocateAndDrop(9_000, 7f);
+        Assert.Equal(10240, array.Length);
+        CollectDeadStorages();
+        var reused = Torch.Zeros([9_700]);
+        Assert.Same(array, reused.storage.Data);
+        Assert.Equal(9_700, reused.ToArray<float>().Length);
+        Assert.All((float[])array, v => Assert.Equal(0f, v));   // a zeroed rent clears the whole buffer
+        ((float[])array).AsSpan().Fill(-1e30f);   // what an earlier tensor may leave past this one's end
+        reused.FillInPlace(2f);
+        // reductions, a broadcast op, a copy and a serialized form read 9,700 elements, not the buffer
+        Assert.Equal(19_400f, reused.Sum().Item<float>());
+        Assert.Equal(2f, reused.Max().Item<float>());
+        Assert.Equal(-1e30f, ((float[])array)[9_700]);
+        var scaled = (reused.Reshape([97, 100]) * Torch.Full([100], 0.5f)).Contiguous();
+        Assert.Equal(9_700f, scaled.Sum().Item<float>());
+        Assert.Equal(9_700, scaled.storage.Length);
+        string path = Path.Combine(Path.GetTempPath(), $"ember-pool-class-{Environment.ProcessId}.safetensors");
+        try
+        {
+            Ember.Interop.SafeTensors.Save(path, new Dictionary<string, Tensor> { ["t"] = reused });
+            Assert.Equal(8 + 9_700 * sizeof(float), new FileInfo(path).Length - HeaderBytes(path));
+            var loaded = Ember.Interop.SafeTensors.Load(path)["t"];
+            Assert.Equal([9_700], loaded.Shape.ToArray());
+            Assert.All(loaded.ToArray<float>(), v => Assert.Equal(2f, v));
+        }
+        finally { File.Delete(path); }
+    }
+
+    // safetensors: an 8-byte little-endian header length, the header, then the data
+    static long HeaderBytes(string path) => BitConverter.ToInt64(File.ReadAllBytes(path).AsSpan(0, 8));
+
     [Fact]
     public void Small_buffers_other_sizes_and_a_disabled_pool_get_fresh_arrays()
     {

@@ -5,14 +5,14 @@ namespace Ember.Backends.Cpu;
 /// <summary>
 /// Recycles tensor buffers of <see cref="MinBytes"/> and more (PyTorch's caching allocator, for a garbage-collected
 /// heap). A buffer comes back two ways. Deterministically, where Ember knows it is dead: the backward pass returns its
-/// gradient temporaries through <see cref="Return"/> as soon as they are accumulated (Autograd.GradientRelease says which
-/// ones it may). Otherwise by collection: every pooled buffer is registered with a weak reference to its
-/// <see cref="PooledStorage"/>; the first <see cref="Rent"/> after a garbage collection (on whichever thread allocates
-/// next) reclaims the buffers whose storages that collection found dead, without finalizers or a wait for the finalizer
-/// thread. A miss induces a collection once 8 MB were handed out since the last one (twice the L3 for a buffer of half
-/// the L3 or more; see Rent).
-/// A buffer leaves the pool for the next allocation of exactly the same length and dtype. Buffers are dirty: a zeroed
-/// allocation clears them.
+/// gradient temporaries through <see cref="Return"/> as soon as they are accumulated, and the temporaries a node's
+/// backward function made as soon as it returns (Autograd.GradientRelease says which ones it may). Otherwise by
+/// collection: every pooled buffer is registered with a weak reference to its <see cref="PooledStorage"/>; the first
+/// <see cref="Rent"/> after a garbage collection (on whichever thread allocates next) reclaims the buffers whose storages
+/// that collection found dead, without finalizers or a wait for the finalizer thread. A miss induces a collection once
+/// 8 MB were handed out since the last one (twice the L3 for a buffer of half the L3 or more; see Rent).
+/// A buffer leaves the pool for the next allocation of the same dtype and size class (<see cref="Capacity"/>: the exact
+/// length from 256 KiB up). Buffers are dirty: a zeroed allocation clears them.
 /// <para>
 /// The pool sizes itself (see <see cref="LimitBytes"/>): its limit starts at min(1 GiB, an eighth of the available
 /// memory) and grows when a size whose buffers it had to drop for lack of room is asked for again (the working set is
@@ -164,8 +164,37 @@ internal static class StoragePool
 
     public static bool Covers(DType dtype, int count) => Enabled && (long)count * dtype.ElementSize() >= MinBytes;
 
+    /// <summary>
+    /// Buffers under this many bytes are handed out by size class (<see cref="Capacity"/>), larger ones by exact length.
+    /// </summary>
+    internal const int ClassedBelowBytes = 256 * 1024;
+
+    /// <summary>
+    /// The length of the buffer the pool hands out for <paramref name="count"/> elements. Under
+    /// <see cref="ClassedBelowBytes"/> the size is rounded up to one of four classes per octave (32, 40, 48, 56, 64, 80 KiB
+    /// and so on: at most a quarter more), so tensors whose length changes from step to step reuse one another's buffers:
+    /// the YOLO loss's tensors follow the batch's object count, and by exact length their 33-57 KiB sizes missed about 13
+    /// times per step (session 23), each miss a chance of a full collection. Larger buffers keep their exact length: they
+    /// are the activations and gradients of fixed shapes, where rounding would only add memory (up to a quarter more).
+    /// </summary>
+    internal static int Capacity(DType dtype, int count)
+    {
+        int size = dtype.ElementSize();
+        long bytes = (long)count * size;
+        if (bytes >= ClassedBelowBytes || bytes <= 4096) return count;
+        // bytes in (2^octave, 2^(octave+1)]: classes every 2^(octave-2) bytes (at least 1 KiB, so whole elements of any dtype)
+        int octave = System.Numerics.BitOperations.Log2((ulong)(bytes - 1));
+        long step = 1L << (octave - 2);
+        return (int)((bytes + step - 1) / step * step / size);
+    }
+
+    /// <summary>
+    /// A buffer of at least <paramref name="count"/> elements (<see cref="Capacity"/> of them), from the pool when one of
+    /// its size class is free. Zeroed asks for all of it cleared.
+    /// </summary>
     public static Array Rent(DType dtype, int count, bool zeroed)
     {
+        count = Capacity(dtype, count);
         long bytes = (long)count * dtype.ElementSize();
         if (GC.CollectionCount(0) != Volatile.Read(ref reclaimedAtCollection)) Reclaim();
         var array = TryTake(dtype, count, bytes);
@@ -279,7 +308,14 @@ internal static class StoragePool
         var lease = new Lease(new WeakReference(storage), storage.Data, storage.DType);
         storage.Lease = lease;
         lock (Gate) Outstanding.Add(lease);
+        AllocationLog?.Add(storage);
     }
+
+    /// <summary>
+    /// When set, the pooled storages allocated on this thread are added to it (Autograd.GradientRelease records a backward
+    /// function's temporaries this way). Storages allocated on other threads are not: the log only ever under-counts.
+    /// </summary>
+    [ThreadStatic] internal static List<PooledStorage>? AllocationLog;
 
     /// <summary>
     /// One buffer handed out: its owner (weakly), the buffer, and whether the owner gave it back early through
