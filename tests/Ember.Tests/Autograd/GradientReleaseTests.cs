@@ -2,8 +2,8 @@ using System.Runtime.CompilerServices;
 using Ember.Autograd;
 using Ember.Backends.Cpu;
 using Ember.Models;
-using Ember.Nn.Layers;
 using Ember.Nn.Functional;
+using Ember.Nn.Layers;
 using Ember.Optim;
 
 namespace Ember.Tests.Autograd;
