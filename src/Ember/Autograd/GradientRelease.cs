@@ -5,7 +5,8 @@ namespace Ember.Autograd;
 /// <summary>
 /// Gives the backward pass's gradient temporaries back to the <see cref="StoragePool"/> as soon as the pass is done with
 /// them (PyTorch frees them by reference count), instead of waiting for a garbage collection to find them dead: the
-/// gradient of an intermediate tensor dies once its node's backward has run and the input gradients are accumulated.
+/// gradient of an intermediate tensor dies once its node's backward has run and the input gradients are accumulated,
+/// and the other tensors a node's backward makes die when it returns (<see cref="Apply"/>).
 /// <para>
 /// C# has no reference counts, so a buffer is returned only where the engine knows every reference to it: its storage
 /// was allocated during this pass (so it is no forward tensor, no seed, nothing from before), only through Ember's own
