@@ -31,7 +31,7 @@ public class GradientReleaseTests
         }
         finally
         {
-            StoragePool.QuarantineReturned = false;
+            StoragePool.QuarantineReturned = StoragePool.QuarantineByDefault;
             Torch.PoolStorage = true;
         }
     }

@@ -93,7 +93,7 @@ public class HalfBinaryChunkTests
         }
         finally
         {
-            StoragePool.QuarantineReturned = false;
+            StoragePool.QuarantineReturned = StoragePool.QuarantineByDefault;
             Torch.PoolStorage = true;
         }
         var pooled = Work();

@@ -329,11 +329,16 @@ internal static class StoragePool
         public bool Returned;
     }
 
+    /// <summary>The test mode's setting for this process (EMBER_POOL_QUARANTINE); tests that switch it restore this.</summary>
+    internal static readonly bool QuarantineByDefault = Environment.GetEnvironmentVariable("EMBER_POOL_QUARANTINE") == "1";
+
     /// <summary>
     /// Test mode: a returned buffer is filled with NaN (all-ones bits for integer dtypes) and never handed out again, so
-    /// any read of it after its return shows in the results instead of reading another tensor's values.
+    /// any read of it after its return shows in the results instead of reading another tensor's values. On for the
+    /// whole process with EMBER_POOL_QUARANTINE=1 (.ci/run runs the autograd, op and module tests so: every early return
+    /// the engine makes is then checked by every gradient those tests compare).
     /// </summary>
-    internal static bool QuarantineReturned;
+    internal static bool QuarantineReturned = QuarantineByDefault;
 
     /// <summary>
     /// Gives a storage's buffer back to the pool now, before any collection, for the next allocation of its size. Only
