@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Ember.Analysis;
 using Ember.Cli.Configuration;
 using Ember.Cli.Reporting;
 using Ember.Data;
@@ -67,6 +68,9 @@ public static class TrainJob
             if (Distributed.Distributed.IsInitialized) Distributed.Distributed.DestroyProcessGroup();
         }
     }
+
+    /// <summary>The batch size of validation and the final test.</summary>
+    const int TestBatchSize = 500;
 
     /// <summary>Test hook: a callback the next training run on this async flow adds after its own (to fail it at a chosen point).</summary>
     internal static readonly AsyncLocal<Callback?> TestCallback = new();
@@ -167,14 +171,27 @@ public static class TrainJob
             numWorkers: config.Workers, seed: config.Seed, batchTransform: mixup is null ? null : mixup.Apply);
         // Each rank validates and tests on its shard of the test set (every world-th image); the metrics are reduced.
         IDataset<(Tensor Image, long Label)> evalSet = world > 1 ? new Subset<(Tensor, long)>(testSet, TestShard(testSet.Count, rank, world)) : testSet;
-        var testLoader = new DataLoader<(Tensor, long)>(evalSet, 500, numWorkers: config.Workers, seed: config.Seed);
+        var testLoader = new DataLoader<(Tensor, long)>(evalSet, TestBatchSize, numWorkers: config.Workers, seed: config.Seed);
 
         var model = CreateModel(config, data.Classes.Count);
         // a batch larger than the set is the whole set; each rank holds its share
         long batch = Math.Max(1, Math.Min(config.BatchSize, (long)trainSet.Count) / world);
-        TrainingMemory.RequireFits(model, Torch.Zeros(1, 1, trainSplit.Height, trainSplit.Width), batch,
-            TrainingMemory.StateOf(config.Optimizer, config.Momentum), ema: config.Ema > 0, halfActivations: config.Amp != "none",
-            $"--model {config.Model} at --batch-size {config.BatchSize}{(batch < config.BatchSize ? $" ({batch} images a batch{(world > 1 ? " per process" : "")})" : "")}");
+        Func<Tensor, Tensor, Tensor> loss = config.Loss == "focal"
+            ? (output, target) => F.SoftmaxFocalLoss(output, target)
+            : (output, target) => F.CrossEntropy(output, target, labelSmoothing: config.LabelSmoothing);
+        AutocastDType? autocast = config.Amp switch { "bf16" => AutocastDType.BFloat16, "fp16" => AutocastDType.Float16, _ => null };
+        int height = trainSplit.Height, width = trainSplit.Width, classes = data.Classes.Count;
+        // the loader's workers keep batches ready beside the one in the step (its prefetch factor, 2, each)
+        double loaderBytes = 4.0 * height * width * 2 * config.Workers;
+        double state = TrainingMemory.StateBytes(model.ParameterCount(), TrainingMemory.StateOf(config.Optimizer, config.Momentum), ema: config.Ema > 0);
+        (Tensor, Tensor) ProbeBatch(int n) => (Torch.Zeros(n, 1, height, width), Torch.Zeros([n], DType.Int64));
+        TrainingMemory.RequireFits($"--model {config.Model} at --batch-size {config.BatchSize}{(batch < config.BatchSize ? $" ({batch} images a batch{(world > 1 ? " per process" : "")})" : "")}",
+            "for one training step", () => MemoryProbe.TrainingStep(() => (CreateModel(config, classes), loss), ProbeBatch, autocast), null,
+            1, loaderBytes, batch, "images", state, "steps of 2 and 4 images");
+        // validation and the final test run the model on batches of 500 without gradients, beside the optimizer's state
+        long evalBatch = Math.Min(TestBatchSize, Math.Max(1, (long)evalSet.Count));
+        TrainingMemory.RequireInferenceFits($"--model {config.Model} (validated on batches of {evalBatch} images)", "for one validation batch", model, ProbeBatch, loss,
+            1, loaderBytes, evalBatch, "images", state, "batches of 2 and 4 images");
         if (config.BiasPrior) Init.ClassPriorBias(Classifier(model).Bias!, ClassWeights.Counts(trainLabels, data.Classes.Count));
         if (config.SyncBn) Nn.Layers.SyncBatchNorm.ConvertSyncBatchNorm(model);
         // a resumed run's weights come from its last/ checkpoint instead
@@ -195,15 +212,11 @@ public static class TrainJob
             AccumulationSteps = config.Accumulate,
             ClipGradNorm = config.ClipGrad > 0 ? config.ClipGrad : null,
             FloodLevel = config.Flooding > 0 ? config.Flooding : null,
-            Autocast = config.Amp switch { "bf16" => AutocastDType.BFloat16, "fp16" => AutocastDType.Float16, _ => null },
+            Autocast = autocast,
             Scaler = scaler,
             Ema = ema,
             SchedulerPerStep = perStep,
         };
-        double smoothing = config.LabelSmoothing;
-        Func<Tensor, Tensor, Tensor> loss = config.Loss == "focal"
-            ? (output, target) => F.SoftmaxFocalLoss(output, target)
-            : (output, target) => F.CrossEntropy(output, target, labelSmoothing: smoothing);
         // DDP averages the gradients across ranks during backward; checkpoints hold the model it wraps
         var ddp = distributed ? new DistributedDataParallel(model) : null;
         var trainer = new Trainer((Module?)ddp ?? trained, optimizer, loss, options, scheduler, plateau);

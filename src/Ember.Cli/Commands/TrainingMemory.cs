@@ -6,9 +6,10 @@ using Ember.Training;
 namespace Ember.Cli.Commands;
 
 /// <summary>
-/// Memory and training (`train`, `detect train`, `forecast train`). Before the first batch, a run whose one step surely
-/// needs more than the machine holds is refused (<see cref="RequireFits"/>): it fits the address space, so without a
-/// heap limit nothing in .NET would stop it before the kernel's OOM killer ends the process with no message.
+/// Memory and training (`train`, `detect train`, `forecast train`; and `detect val`, `detect predict`). Before the first
+/// batch, a run whose step, measured on a few samples and extrapolated, needs more than the machine holds is refused
+/// (<see cref="RequireFits"/>): it fits the address space, so without a heap limit nothing in .NET would stop it before
+/// the kernel's OOM killer ends the process with no message.
 /// Memory running out inside a training loop is the other case. The step that failed is lost,
 /// nothing else: every checkpoint is written whole or not at all, so the run folder keeps its last/ as a kill would
 /// leave it. The error then says so, and how the run goes on, besides which options to lower (<see cref="CliErrors.MemoryHint"/>).
@@ -32,26 +33,48 @@ public static class TrainingMemory
     /// <summary>Test seam: the bytes this process may use (default: what the GC says, the machine's memory or a container's limit).</summary>
     internal static readonly AsyncLocal<long?> AvailableBytes = new();
 
+    /// <summary>Test seam: when set, <see cref="RequireFits"/> measures nothing and refuses nothing (a run without the probe).</summary>
+    internal static readonly AsyncLocal<bool> Unchecked = new();
+
     /// <summary>
     /// Throws an <see cref="OutOfMemoryException"/> naming <paramref name="sizes"/> (the run's size options and values)
-    /// when one training step of <paramref name="model"/> needs more than this process may use. The need is counted from
-    /// below, so that no run that fits is refused: the weights with their gradients, the optimizer's state and the EMA's
-    /// copy, and the outputs of the layers (profiled on one <paramref name="sample"/>, eval mode, no gradients) kept for
-    /// backward, times <paramref name="samples"/> (the batch; times the area ratio when the sample is a smaller image of
-    /// a convolutional model); autograd's other saved tensors, the loader's batches and the data set come on top.
+    /// when <paramref name="what"/> (one training step, one validation batch, one image) needs more than this process may
+    /// use. The need: what the process holds already (its resident memory now: the runtime, the data set, the weights),
+    /// <paramref name="fixedBytes"/> (the optimizer's state and the EMA's copy), and what the step allocates at
+    /// <paramref name="samples"/> samples, from the line <paramref name="allocated"/> measures (see <see cref="MemoryProbe"/>;
+    /// its bytes per sample times <paramref name="scale"/>, plus <paramref name="extraPerSample"/>; <paramref name="probed"/>
+    /// says on what it was measured). For an inference, whose outputs die as it goes, at most what it holds at once
+    /// (<paramref name="held"/>) plus a quarter of the memory: the most the storage pool keeps of freed buffers.
+    /// The step is measured only here, so that a test seam (<see cref="Unchecked"/>) can leave the probe out.
     /// </summary>
-    internal static void RequireFits(Module model, Tensor sample, double samples, OptimizerKind optimizer, bool ema, bool halfActivations, string sizes)
+    internal static void RequireFits(string sizes, string what, Func<MemoryLine> allocated, Func<MemoryLine>? held, double scale, double extraPerSample,
+        double samples, string sampleName, double fixedBytes, string probed)
     {
-        var report = Profiler.Profile(model, sample);
-        double parameters = report.TotalParameters;
-        double state = 4 * parameters * (2 + MemoryEstimator.StateCopies(optimizer) + (ema ? 1 : 0));
-        double activations = (double)(report.ActivationElements + report.InputShape.NumEl) * samples * (halfActivations ? 2 : 4);
-        double needed = state + activations, available = AvailableBytes.Value ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (Unchecked.Value) return;
+        double available = AvailableBytes.Value ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        double At(MemoryLine line) => line.Fixed + (line.PerSample * scale + extraPerSample) * samples;
+        double step = At(allocated()), process = Environment.WorkingSet;
+        // what an inference holds is measured only when what it allocates does not fit: it costs a collection per module
+        if (held is not null && process + fixedBytes + step > available) step = Math.Min(step, At(held()) + available / 4);
+        double needed = process + fixedBytes + step;
         if (needed <= available) return;
+        string state = fixedBytes > 0 ? $"{Size(fixedBytes)} that the optimizer (and EMA) keep; " : "";
         throw new OutOfMemoryException(string.Create(CultureInfo.InvariantCulture,
-            $"{sizes} needs at least {needed / 1e9:N1} GB for one training step (the layer outputs kept for backward {activations / 1e9:N1} GB; " +
-            $"{parameters:N0} weights with their gradients and optimizer state {state / 1e9:N1} GB), more than the {available / 1e9:N1} GB this process may use"));
+            $"{sizes} needs about {Size(needed)} {what} ({Size(step)} for {samples:N0} {sampleName}, measured on {probed}; {state}" +
+            $"{Size(process)} that the process holds already), more than the {Size(available)} this process may use"));
     }
+
+    /// <summary><see cref="RequireFits"/> for an inference of <paramref name="model"/> (<see cref="MemoryProbe.Inference"/>).</summary>
+    internal static void RequireInferenceFits(string sizes, string what, Module model, Func<int, (Tensor Input, Tensor Target)> batch, Func<Tensor, Tensor, Tensor>? loss,
+        double scale, double extraPerSample, double samples, string sampleName, double fixedBytes, string probed)
+        => RequireFits(sizes, what, () => MemoryProbe.Inference(model, batch, loss, held: false), () => MemoryProbe.Inference(model, batch, loss),
+            scale, extraPerSample, samples, sampleName, fixedBytes, probed);
+
+    /// <summary>Bytes in the unit their size asks for (binary, as <see cref="Units.FormatBytes"/>; one decimal).</summary>
+    internal static string Size(double bytes) => Units.FormatBytes(bytes, 1);
+
+    /// <summary>The bytes an optimizer and an EMA keep beyond the weights and their gradients (which a probed step allocates).</summary>
+    internal static double StateBytes(long parameters, OptimizerKind optimizer, bool ema) => 4.0 * parameters * (MemoryEstimator.StateCopies(optimizer) + (ema ? 1 : 0));
 
     /// <summary>The state an optimizer option keeps per weight: sgd (with momentum or not), adam and adamw.</summary>
     internal static OptimizerKind StateOf(string optimizer, double momentum)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Ember.Analysis;
 using Ember.Cli.Configuration;
 using Ember.Cli.Reporting;
 using Ember.Data;
@@ -186,12 +187,8 @@ public static class DetectJob
         // a resumed run rebuilds its model from the definition saved with it, whatever became of the file since
         string? yaml = resumeState is not null ? resumeState.Metadata.GetValueOrDefault(ModelYamlKey) : ModelYaml(config);
         var model = BuildDetector(config.Model, yaml, data.ClassCount, config.BiasPrior);
-        // profiled on a small image: a convolutional model's layer outputs grow with the image's area
-        int probe = 2 * (int)model.Detect.Strides.Max();
-        long batch = Math.Min(config.BatchSize, (long)trainCount);
-        TrainingMemory.RequireFits(model, Torch.Zeros(1, 3, probe, probe), batch * ((double)config.Img / probe) * ((double)config.Img / probe),
-            TrainingMemory.StateOf(config.Optimizer, config.Momentum), ema: config.Ema > 0, halfActivations: config.Amp != "none",
-            $"--model {config.Model} at --img {config.Img} and --batch-size {config.BatchSize}{(batch < config.BatchSize ? $" ({batch} images a batch)" : "")}");
+        var lossOptions = config.LossOptions(model.Detect.NumLevels, data.ClassCount, config.Img);
+        RequireTrainingFits(config, yaml, model, lossOptions, trainSet, trainCount, valData, ObjectsPerImage(valSet));
         // autoanchor changes the anchors buffer: before the EMA copies the model, so that its shadow holds the same anchors
         if (resumeState is null && config.Autoanchor) log.WriteLine(AutoAnchorReport(model, trainSet, trainCount, config));
         var ema = config.Ema > 0 ? new ModelEma(model, config.Ema, config.EmaTau) : null;
@@ -205,7 +202,6 @@ public static class DetectJob
         int batchesPerEpoch = trainLoader.Count;
         var (scheduler, perStep, warmup) = Schedule(config, optimizer, batchesPerEpoch);
         var scaler = config.Amp == "fp16" ? new GradScaler() : null;
-        var lossOptions = config.LossOptions(model.Detect.NumLevels, data.ClassCount, config.Img);
         var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
         var trainer = new Trainer(model, optimizer, loss.Compute, new TrainerOptions
         {
@@ -304,6 +300,84 @@ public static class DetectJob
         log.Write(summary);
         log.WriteLine($"done: {metrics.Rows.Count} epochs; best/ is epoch {checkpoints.BestEpoch}{(valLabelled ? "" : " (by validation loss: the val split has no labels)")}; results in {runDir}");
         return exitCode;
+    }
+
+    /// <summary>
+    /// Refuses (exit 7) a run whose training step or validation batch cannot fit (<see cref="TrainingMemory.RequireFits"/>):
+    /// the step measured on a fresh detector at 2 and 4 images of twice its largest stride (a convolutional model's
+    /// tensors grow with the image's area, so the bytes per image scale by it to --img), the validation batch on
+    /// <paramref name="model"/> (<see cref="RequireValidationFits"/>).
+    /// </summary>
+    static void RequireTrainingFits(DetectConfig config, string? yaml, YoloDetector model, YoloLossOptions lossOptions, YoloDataset trainSet, int trainCount,
+        DetectionDataset valData, int valObjects)
+    {
+        int probe = ProbeSize(model), classes = model.NumClasses, objects = ObjectsPerImage(trainSet);
+        long batch = Math.Min(config.BatchSize, (long)trainCount);
+        double state = TrainingMemory.StateBytes(model.ParameterCount(), TrainingMemory.StateOf(config.Optimizer, config.Momentum), config.Ema > 0);
+        // the loader's workers keep batches ready beside the one in the step (its prefetch factor, 2, each)
+        double loaderBytes = 4.0 * 3 * config.Img * config.Img * 2 * config.Workers;
+        TrainingMemory.RequireFits($"--model {config.Model} at --img {config.Img} and --batch-size {config.BatchSize}{(batch < config.BatchSize ? $" ({batch} images a batch)" : "")}",
+            "for one training step", () => MemoryProbe.TrainingStep(() =>
+            {
+                var fresh = BuildDetector(config.Model, yaml, classes, config.BiasPrior);
+                return (fresh, new DetectLoss(new YoloLoss(fresh.Detect, lossOptions), fresh.Detect).Compute);
+            }, n => ProbeBatch(n, probe, objects, classes), AmpDType(config.Amp)), null,
+            AreaRatio(config.Img, config.Img, probe), loaderBytes, batch, "images", state, $"steps of 2 and 4 images of {probe} px");
+        RequireValidationFits(model, lossOptions, valData, valObjects, state, loaderBytes,
+            $"--model {config.Model} at --{(config.ValImg > 0 ? "val-img" : "img")} {config.EffectiveValImg} and --val-batch-size {config.EffectiveValBatchSize}");
+    }
+
+    /// <summary>
+    /// Refuses (exit 7) a validation whose largest rectangular batch (the most pixels) cannot fit beside
+    /// <paramref name="fixedBytes"/>: the bytes per image measured on <paramref name="model"/> in eval mode without
+    /// gradients (forward and loss) at 2 and 4 images of twice its largest stride, scaled by the area to the batch's shape.
+    /// </summary>
+    internal static void RequireValidationFits(YoloDetector model, YoloLossOptions lossOptions, DetectionDataset valData, int objects, double fixedBytes,
+        double loaderBytes, string sizes)
+    {
+        int probe = ProbeSize(model);
+        var (images, height, width) = LargestBatch(valData);
+        TrainingMemory.RequireInferenceFits(sizes + (images < valData.BatchSize ? $" ({images} images a batch)" : ""), "for one validation batch", model,
+            n => ProbeBatch(n, probe, objects, model.NumClasses), new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect).Compute,
+            AreaRatio(height, width, probe), loaderBytes, images, $"images of {height}×{width}", fixedBytes, $"batches of 2 and 4 images of {probe} px");
+    }
+
+    /// <summary>The validation batch with the most pixels: its images, height and width.</summary>
+    static (int Images, int Height, int Width) LargestBatch(DetectionDataset data)
+    {
+        (int Images, int Height, int Width) largest = (0, 0, 0);
+        var shapes = data.Rect?.Shapes ?? [(data.ImageSize, data.ImageSize)];
+        for (int k = 0; k < shapes.Count; k++)
+        {
+            int images = (int)Math.Min(data.BatchSize, data.Count - (long)k * data.BatchSize);
+            if ((double)images * shapes[k].Height * shapes[k].Width > (double)largest.Images * largest.Height * largest.Width)
+                largest = (images, shapes[k].Height, shapes[k].Width);
+        }
+        return largest;
+    }
+
+    /// <summary>The objects per image of a split, rounded up (at least 1): the probe batches' boxes.</summary>
+    internal static int ObjectsPerImage(YoloDataset set) => Math.Max(1, (int)(((long)set.Objects + set.Count - 1) / set.Count));
+
+    /// <summary>The image size a detector's memory is measured at: twice its largest stride (its smallest map 2 × 2).</summary>
+    internal static int ProbeSize(YoloDetector model) => 2 * (int)model.Detect.Strides.Max();
+
+    /// <summary>How many times the pixels of a square <paramref name="probe"/>-px image a <paramref name="height"/> × <paramref name="width"/> one has.</summary>
+    internal static double AreaRatio(int height, int width, int probe) => (double)height / probe * ((double)width / probe);
+
+    /// <summary>A probe batch: n black images of <paramref name="size"/> px, each with <paramref name="objects"/> boxes side by side.</summary>
+    internal static (Tensor Images, Tensor Targets) ProbeBatch(int n, int size, int objects, int classes)
+    {
+        var targets = new float[n * objects * 6];
+        for (int i = 0, row = 0; i < n; i++)
+            for (int k = 0; k < objects; k++, row++)
+            {
+                float width = 1f / objects;
+                targets[6 * row] = i;
+                targets[6 * row + 1] = k % classes;
+                (targets[6 * row + 2], targets[6 * row + 3], targets[6 * row + 4], targets[6 * row + 5]) = ((k + 0.5f) * width, 0.5f, 0.8f * width, 0.3f);
+            }
+        return (Torch.Zeros(n, 3, size, size), Torch.FromArray(targets, [n * objects, 6]));
     }
 
     /// <summary>

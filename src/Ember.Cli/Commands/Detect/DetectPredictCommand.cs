@@ -49,6 +49,9 @@ public static class DetectPredictCommand
         if (size < 32 || size % 32 != 0) throw new ConfigException($"--img must be a positive multiple of 32, got {size}");
         DetectConfig.CheckImgFits("--img", size, mosaic: false);
         CliErrors.MemoryHint = $"lower --img ({size})";
+        int probe = DetectJob.ProbeSize(model);
+        TrainingMemory.RequireInferenceFits($"{weights} ({model.ModelName}) at --img {size}", "for one image", model, n => (Torch.Zeros(n, 3, probe, probe), Torch.Zeros(0)), null,
+            DetectJob.AreaRatio(size, size, probe), 0, 1, "image", 0, $"images of {probe} px, 2 and 4 at once");
         var output = RunFolder.Create(project);
         var outcome = DetectPredictor.Run(model, names, source, output, size, nms, log, augment);
         log.WriteLine($"{outcome.Written} image(s), {outcome.Boxes} box(es) → {output} (annotated images; labels/*.txt: class cx cy w h conf)");

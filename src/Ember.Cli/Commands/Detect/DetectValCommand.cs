@@ -70,10 +70,12 @@ public static class DetectValCommand
         // the loss is the training loss, scaled for the training size (as train.py's validation), whatever size validates
         var lossOptions = (run ?? new DetectConfig()).LossOptions(model.Detect.NumLevels, names.Length, run?.Img ?? size);
         var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
+        var valData = DetectJob.ValidationData(set, size, batch);
+        DetectJob.RequireValidationFits(model, lossOptions, valData, DetectJob.ObjectsPerImage(set), 0, 0, $"{weights} ({model.ModelName}) at --img {size} and --batch-size {batch}");
         var folder = Reporting.RunFolder.CreateOutput(output ?? runDir, "--output"); // an unwritable folder fails before the evaluation
         RunFolderCheck.Writable(folder, "detect val writes val_metrics.csv and its pictures there; give --output a folder you can write to");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var evaluation = DetectJob.Evaluate(model, DetectJob.ValidationData(set, size, batch), loss, run?.PlotImages ?? 4, singleClass: singleClass, augment: augment, nms: nms);
+        var evaluation = DetectJob.Evaluate(model, valData, loss, run?.PlotImages ?? 4, singleClass: singleClass, augment: augment, nms: nms);
         double seconds = clock.Elapsed.TotalSeconds;
         if (singleClass) names = ["object"];
         DetectJob.WritePictures(evaluation, names, folder);

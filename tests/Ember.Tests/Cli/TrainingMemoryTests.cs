@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Ember.Analysis;
+using Ember.Cli.Commands;
+using Ember.Cli.Configuration;
+
+namespace Ember.Tests.Cli;
+
+/// <summary>
+/// The memory check before a run (<see cref="TrainingMemory.RequireFits"/>): a training step, a validation batch or a
+/// predicted image measured on two and four samples and extrapolated, refused with exit 7 when it does not fit what the
+/// process may use (set through the AvailableBytes seam), never changing the run it lets through. The probe switches the
+/// storage pool off and reads the process's resident memory, so these run alone.
+/// </summary>
+[Collection(Tensors.StoragePoolCollection.Name)]
+public class TrainingMemoryTests(DetectFaultFixture fx) : IClassFixture<DetectFaultFixture>
+{
+    // "needs about 1.2 GiB for …": the bytes the message names first
+    static double Needed(string stderr)
+    {
+        var m = Regex.Match(stderr, @"needs about ([0-9.]+) (KiB|MiB|GiB)");
+        Assert.True(m.Success, stderr);
+        return double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) * (m.Groups[2].Value switch { "KiB" => 1 << 10, "MiB" => 1 << 20, _ => 1 << 30 });
+    }
+
+    static (int Code, string Stdout, string Stderr) WithAvailable(double bytes, string[] args)
+    {
+        TrainingMemory.AvailableBytes.Value = (long)bytes;
+        try { return CliFailureTests.Invoke(args); }
+        finally { TrainingMemory.AvailableBytes.Value = null; }
+    }
+
+    static (int Code, string Stdout, string Stderr) WithoutProbe(string[] args)
+    {
+        TrainingMemory.Unchecked.Value = true;
+        try { return CliFailureTests.Invoke(args); }
+        finally { TrainingMemory.Unchecked.Value = false; }
+    }
+
+    [Fact]
+    public void A_step_between_the_old_lower_bound_and_what_it_measures_is_refused_and_one_with_room_is_not()
+    {
+        var project = Directory.CreateTempSubdirectory("ember-memory").FullName;
+        try
+        {
+            string[] args = ["train", "--model", "cnn", "--batch-size", "512", "--limit", "512", "--epochs", "1", "--plain", "--project", project];
+            // session 23's estimate from below: the layer outputs of one image (profiled) times the batch, the weights
+            // with their gradients and AdamW's two moments
+            var model = TrainJob.CreateModel(new TrainConfig { Model = "cnn" }, 10);
+            var report = Profiler.Profile(model, Torch.Zeros(1, 1, 28, 28));
+            double perImage = 4.0 * (report.ActivationElements + 28 * 28), lowerBound = 4.0 * report.TotalParameters * 4 + 512 * perImage;
+            var (code, stdout, stderr) = WithAvailable(2 * lowerBound, args);
+            Assert.True(code == ExitCodes.OutOfMemory, $"exit {code}: {stderr}{stdout}");
+            Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains("--model cnn at --batch-size 512 needs about", stderr);
+            Assert.Contains("for 512 images, measured on steps of 2 and 4 images; ", stderr);
+            // AdamW's moments of the 431,018 weights: 3.3 MiB, which session 23 printed as "0.0 GB"
+            Assert.Contains($"; {TrainingMemory.Size(8.0 * report.TotalParameters)} that the optimizer (and EMA) keep; ", stderr);
+            Assert.Contains("3.3 MiB", stderr);
+            Assert.Contains($"more than the {TrainingMemory.Size(2 * lowerBound)} this process may use); lower --batch-size (512)", stderr);
+            // what the step allocates per image (forward, loss, backward) is about twice the layer outputs
+            var step = Regex.Match(stderr, @"\(([0-9.]+) MiB for 512 images");
+            Assert.True(step.Success, stderr);
+            double stepBytes = double.Parse(step.Groups[1].Value, CultureInfo.InvariantCulture) * (1 << 20);
+            Assert.True(stepBytes > 1.5 * 512 * perImage, $"the step's {stepBytes / 1e6:F0} MB against the layer outputs' {512 * perImage / 1e6:F0} MB");
+            Assert.True(Needed(stderr) > 2 * lowerBound, stderr);
+            // with room for what it said, the run trains
+            (code, stdout, stderr) = WithAvailable(1.3 * Needed(stderr), args);
+            Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+        }
+        finally { Directory.Delete(project, true); }
+    }
+
+    [Fact]
+    public void The_probe_leaves_a_training_run_bit_identical()
+    {
+        // the cnn draws dropout masks and its initial weights from the default generator, which the probe also uses
+        var project = Directory.CreateTempSubdirectory("ember-memory").FullName;
+        try
+        {
+            string[] args = ["train", "--model", "cnn", "--batch-size", "64", "--limit", "256", "--epochs", "2", "--plain", "--project", project];
+            var (code, _, stderr) = CliFailureTests.Invoke(args);
+            Assert.True(code == 0, stderr);
+            (code, _, stderr) = WithoutProbe(args);
+            Assert.True(code == 0, stderr);
+            string probed = Path.Combine(project, "exp1"), unprobed = Path.Combine(project, "exp2");
+            static IEnumerable<string> WithoutTime(string run) => File.ReadAllLines(Path.Combine(run, "metrics.csv")).Select(l => l[..l.LastIndexOf(',')]);
+            Assert.Equal(WithoutTime(unprobed), WithoutTime(probed));
+            Assert.Equal(ResumeTests.Sha256(Path.Combine(unprobed, "last", "model.safetensors")), ResumeTests.Sha256(Path.Combine(probed, "last", "model.safetensors")));
+            Assert.Equal(ResumeTests.Sha256(Path.Combine(unprobed, "last", "optimizer.safetensors")), ResumeTests.Sha256(Path.Combine(probed, "last", "optimizer.safetensors")));
+        }
+        finally { Directory.Delete(project, true); }
+    }
+
+    [Fact]
+    public void The_probe_leaves_a_detection_run_bit_identical()
+    {
+        // the fixture's run was probed; this one is not: batch-norm statistics, weights and every metric agree
+        var project = Path.Combine(fx.Root, "unprobed");
+        var (code, stdout, stderr) = WithoutProbe(["detect", "train", .. DetectFaultFixture.Options(fx.Data), "--project", project]);
+        Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+        var rows = DetectFaultTests.Rows(Path.Combine(project, "exp1", "metrics.csv"));
+        Assert.Equal(fx.WholeRows.Count, rows.Count);
+        for (int e = 0; e < rows.Count; e++) Assert.Equal(fx.WholeRows[e][..^1], rows[e][..^1]); // all but the wall time
+        foreach (var file in new[] { "last/model.safetensors", "best/model.safetensors" })
+            Assert.True(ResumeTests.Sha256(Path.Combine(fx.Whole, file)) == ResumeTests.Sha256(Path.Combine(project, "exp1", file)), $"{file} differs");
+    }
+
+    [Fact]
+    public void Detect_val_refuses_a_batch_that_cannot_fit_before_writing_anything_and_validates_with_room()
+    {
+        var output = Path.Combine(fx.Root, "val-memory");
+        string[] args = ["detect", "val", "--weights", Path.Combine(fx.Whole, "best"), "--output", output];
+        var (code, stdout, stderr) = WithAvailable(1 << 20, args);
+        Assert.True(code == ExitCodes.OutOfMemory, $"exit {code}: {stderr}{stdout}");
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("(yolov5n) at --img 64 and --batch-size 8 (4 images a batch) needs about", stderr);
+        Assert.Contains("for one validation batch (", stderr);
+        Assert.Contains("for 4 images of ", stderr); // the rectangular batch's shape
+        Assert.Contains(", measured on batches of 2 and 4 images of 64 px; ", stderr);
+        Assert.Contains("more than the 1.0 MiB this process may use); lower --img (64) or --batch-size (8)", stderr);
+        Assert.False(Directory.Exists(output));
+        // (most of what it names is this test process's resident memory, which its collections move: twice that is room)
+        (code, stdout, stderr) = WithAvailable(2 * Needed(stderr), args);
+        Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+        Assert.True(File.Exists(Path.Combine(output, "val_metrics.csv")));
+    }
+
+    [Fact]
+    public void Detect_predict_refuses_an_image_size_that_cannot_fit_before_making_its_folder()
+    {
+        var project = Path.Combine(fx.Root, "predict-memory");
+        var images = Path.Combine(Path.GetDirectoryName(fx.Data)!, "images", "val");
+        var (code, stdout, stderr) = WithAvailable(1 << 20, ["detect", "predict", "--weights", Path.Combine(fx.Whole, "best"), "--source", images, "--img", "640", "--project", project]);
+        Assert.True(code == ExitCodes.OutOfMemory, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("(yolov5n) at --img 640 needs about", stderr);
+        Assert.Contains("for one image (", stderr);
+        Assert.Contains("more than the 1.0 MiB this process may use); lower --img (640)", stderr);
+        Assert.False(Directory.Exists(project) && Directory.EnumerateFileSystemEntries(project).Any());
+    }
+}
