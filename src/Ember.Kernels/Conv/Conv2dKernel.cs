@@ -167,6 +167,12 @@ public static unsafe class Conv2dKernel
                 DepthwiseConv2d.BackwardWeight(g, x, dy, dw);
             return;
         }
+        if (PointwiseWeightGradient.Applies(g))
+        {
+            fixed (T* x = input, dy = gradOutput, dw = gradWeight)
+                PointwiseWeightGradient.Run(g, x, dy, dw, WeightChunks);
+            return;
+        }
 
         int grain = (g.Batch + WeightChunks - 1) / WeightChunks;
         int chunks = (g.Batch + grain - 1) / grain;
