@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -266,9 +265,7 @@ internal static unsafe partial class ShiftedGemmConv
                 }
                 if (tiles) ParallelRange.For(g.Batch, grain, new WeightTileAction<T>(g, plan, x, dy, dw, p, off, grain, isa));
                 else ParallelRange.For(g.Batch, grain, new WeightAction<T>(g, plan, x, dy, dw, p, off, grain, isa));
-                var total = new Span<T>(dw, weightLength);
-                for (int c = 1; c < chunks; c++)
-                    TensorPrimitives.Add(total, new ReadOnlySpan<T>(p + (long)(c - 1) * weightLength, weightLength), total);
+                Conv2dKernel.AddChunkPartials(dw, p, chunks, weightLength);
             }
         }
         finally

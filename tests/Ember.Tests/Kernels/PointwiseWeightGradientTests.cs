@@ -44,6 +44,15 @@ public class PointwiseWeightGradientTests
         return dw;
     }
 
+    // The float32 weight gradient on that many threads (the caller restores ParallelRange.MaxThreads).
+    static float[] OnThreads(int threads, in Conv2dGeometry g, float[] x, float[] dy)
+    {
+        ParallelRange.MaxThreads = threads;
+        var dw = new float[g.WeightLength];
+        Conv2dKernel.BackwardWeight<float>(g, x, dy, dw);
+        return dw;
+    }
+
     [Theory, MemberData(nameof(Cases))]
     public void MatchesTheFloat64SumOnEveryWidth(string isa, string geometry)
     {
@@ -85,17 +94,51 @@ public class PointwiseWeightGradientTests
         GemmDriver.ForcedIsa = Enum.Parse<GemmIsa>(isa);
         try
         {
-            ParallelRange.MaxThreads = 1;
-            var one = new float[g.WeightLength];
-            Conv2dKernel.BackwardWeight<float>(g, x, dy, one);
-            ParallelRange.MaxThreads = 2;
-            var two = new float[g.WeightLength];
-            Conv2dKernel.BackwardWeight<float>(g, x, dy, two);
+            float[] one = OnThreads(1, g, x, dy), two = OnThreads(2, g, x, dy);
             Assert.True(one.AsSpan().SequenceEqual(two), $"{isa}: the weight gradient differs between 1 and 2 threads");
         }
         finally
         {
             ParallelRange.MaxThreads = saved;
+            GemmDriver.ForcedIsa = GemmIsa.Auto;
+        }
+    }
+
+    // A thread's copied rows capped (ForcedScratchBytes, in positions per channel of float32 here): one image per piece
+    // where two would not fit, or each plane in pieces, the last one past the plane's end zero-padded.
+    [Theory]
+    [InlineData("9,6,32,32,8", 1500)]   // 1024 positions: one image per piece instead of the chunk's two
+    [InlineData("9,6,32,32,8", 400)]    // each plane in three pieces
+    [InlineData("3,7,31,34,10", 300)]   // 1054 positions in four pieces, the last one ending in padding
+    public void PiecesMatchTheFloat64SumOnEveryWidth(string geometry, int positions)
+    {
+        var g = Parse(geometry);
+        var widths = new List<GemmIsa> { GemmIsa.Vector128 };
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated) widths.Add(GemmIsa.Vector256);
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) widths.Add(GemmIsa.Vector512);
+        double[] x = Random(g.InputLength, 25), dy = Random(g.OutputLength, 26);
+        float[] xf = ToFloat(x), dyf = ToFloat(dy);
+        double[] reference = Naive(g, ToDouble(xf), ToDouble(dyf));
+        long saved = PointwiseWeightGradient.ForcedScratchBytes;
+        int threads = ParallelRange.MaxThreads;
+        PointwiseWeightGradient.ForcedScratchBytes = (long)positions * (g.InChannels + g.OutChannels) * sizeof(float);
+        try
+        {
+            foreach (GemmIsa isa in widths)
+            {
+                GemmDriver.ForcedIsa = isa;
+                var dw = new double[g.WeightLength];
+                Conv2dKernel.BackwardWeight<double>(g, x, dy, dw);
+                Close(Naive(g, x, dy), dw, 1e-12, $"{isa} double in pieces");
+                float[] one = OnThreads(1, g, xf, dyf), two = OnThreads(2, g, xf, dyf);
+                Close(reference, one, 1e-5, $"{isa} float in pieces");
+                Assert.True(one.AsSpan().SequenceEqual(two), $"{isa}: pieces differ between 1 and 2 threads");
+            }
+        }
+        finally
+        {
+            PointwiseWeightGradient.ForcedScratchBytes = saved;
+            ParallelRange.MaxThreads = threads;
             GemmDriver.ForcedIsa = GemmIsa.Auto;
         }
     }
