@@ -64,24 +64,21 @@ public sealed class ConvStridedWorkload : IWorkload
             if (stride == 1) { cIn = cOut; side /= 2; }
             var g = new Conv2dGeometry(batch, cIn, side, side, cOut, 3, 3, stride, stride, 1, 1);
             var rng = new Random(1);
-            float[] x = Fill(g.InputLength, rng), w = Fill(g.WeightLength, rng), dy = Fill(g.OutputLength, rng);
+            float[] x = KernelAlternation.Fill(g.InputLength, rng), w = KernelAlternation.Fill(g.WeightLength, rng), dy = KernelAlternation.Fill(g.OutputLength, rng);
             double gflop = 2.0 * batch * cOut * cIn * 9 * g.OutPlane / 1e9;
             if (stride == 1 && layer is "model.18" or "model.21") continue; // the same shapes as model.5 and model.7
             foreach (string direction in directions)
             {
-                float[] before, after;
-                Action<float[]> run;
-                switch (direction)
+                var call = KernelAlternation.ConvDirection(direction, g, x, w, dy);
+                if (call is null)
                 {
-                    case "F": before = new float[g.OutputLength]; run = y => Conv2dKernel.Forward<float>(g, x, w, default, y); break;
-                    case "dX": before = new float[g.InputLength]; run = dx => Conv2dKernel.BackwardInput<float>(g, dy, w, dx); break;
-                    case "dW": before = new float[g.WeightLength]; run = dw => Conv2dKernel.BackwardWeight<float>(g, x, dy, dw); break;
-                    default: Console.Error.WriteLine($"conv-strided: unknown direction '{direction}' (F, dX or dW)"); return 1;
+                    Console.Error.WriteLine($"conv-strided: unknown direction '{direction}' (F, dX or dW)");
+                    return 1;
                 }
-                after = new float[before.Length];
-                var (whole, banded) = Alternate(() => run(before), () => run(after), reps, ab);
-                float diff = 0;
-                for (int i = 0; i < before.Length; i++) diff = Math.Max(diff, Math.Abs(before[i] - after[i]));
+                var (before, run) = call.Value;
+                float[] after = new float[before.Length];
+                var (whole, banded) = KernelAlternation.Run(() => run(before), () => run(after), reps, old => Select(ab, old));
+                float diff = KernelAlternation.MaxDifference(before, after);
                 totals[direction][0] += whole.Cpu;
                 totals[direction][1] += banded.Cpu;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -91,40 +88,6 @@ public sealed class ConvStridedWorkload : IWorkload
         foreach (string d in directions)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total {d} CPU ms over the layers: {totals[d][0]:F2} -> {totals[d][1]:F2}"));
         return 0;
-    }
-
-    static float[] Fill(int length, Random rng)
-    {
-        var a = new float[length];
-        for (int i = 0; i < length; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
-        return a;
-    }
-
-    /// <summary>Median process CPU and wall ms before and after the changes that <paramref name="ab"/> names, calls alternating (two warm-up rounds).</summary>
-    static ((double Cpu, double Wall) Before, (double Cpu, double Wall) After) Alternate(Action before, Action after, int reps, string ab)
-    {
-        var cpu = new double[2][];
-        var wall = new double[2][];
-        for (int side = 0; side < 2; side++) { cpu[side] = new double[reps]; wall[side] = new double[reps]; }
-        try
-        {
-            for (int r = -2; r < reps; r++)
-                for (int side = 0; side < 2; side++)
-                {
-                    Select(ab, old: side == 0);
-                    double c0 = Environment.CpuUsage.TotalTime.TotalMilliseconds;
-                    long t0 = Stopwatch.GetTimestamp();
-                    (side == 0 ? before : after)();
-                    if (r < 0) continue;
-                    wall[side][r] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-                    cpu[side][r] = Environment.CpuUsage.TotalTime.TotalMilliseconds - c0;
-                }
-        }
-        finally
-        {
-            Select(ab, old: false);
-        }
-        return ((Median(cpu[0]), Median(wall[0])), (Median(cpu[1]), Median(wall[1])));
     }
 
     static int bandRows, columnBandRows;
@@ -138,11 +101,5 @@ public sealed class ConvStridedWorkload : IWorkload
         ShiftedGemmConv.ForceWholeImage = Conv2dKernel.ForceWholeColumns = old && (all || ab == "bands");
         ShiftedGemmConv.ForceFourVectorTiles = old && (all || ab == "tiles3");
         ShiftedGemmConv.ForceWeightChunks = old && (all || ab == "items");
-    }
-
-    static double Median(double[] values)
-    {
-        Array.Sort(values);
-        return values[values.Length / 2];
     }
 }

@@ -167,6 +167,12 @@ public static unsafe class Conv2dKernel
                 DepthwiseConv2d.BackwardWeight(g, x, dy, dw);
             return;
         }
+        if (PointwiseWeightGradient.Applies(g))
+        {
+            fixed (T* x = input, dy = gradOutput, dw = gradWeight)
+                PointwiseWeightGradient.Run(g, x, dy, dw, WeightChunks);
+            return;
+        }
 
         int grain = (g.Batch + WeightChunks - 1) / WeightChunks;
         int chunks = (g.Batch + grain - 1) / grain;
@@ -208,6 +214,18 @@ public static unsafe class Conv2dKernel
 
     /// <summary>Chunks of the batch for the weight gradient: few enough that the partials stay small, fixed so sums are deterministic.</summary>
     internal const int WeightChunks = 8;
+
+    /// <summary>
+    /// dw += the partial sums of chunks 1 to <paramref name="chunks"/> − 1 (<paramref name="weightLength"/> values each,
+    /// back to back in <paramref name="partials"/>), in chunk order: the fixed reduction of the weight-gradient kernels,
+    /// whose chunk 0 writes straight into dw.
+    /// </summary>
+    internal static void AddChunkPartials<T>(T* dw, T* partials, int chunks, int weightLength) where T : unmanaged, INumber<T>
+    {
+        var total = new Span<T>(dw, weightLength);
+        for (int c = 1; c < chunks; c++)
+            TensorPrimitives.Add(total, new ReadOnlySpan<T>(partials + (long)(c - 1) * weightLength, weightLength), total);
+    }
 
     /// <summary>col2im(Wᵀ·gradOut) per image, plus an optional per-channel bias on the result (the transposed convolution's bias).</summary>
     internal static void BackwardInputCore<T>(in Conv2dGeometry g, ReadOnlySpan<T> gradOutput, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, Span<T> gradInput)

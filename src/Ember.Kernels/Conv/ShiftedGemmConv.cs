@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -266,9 +265,7 @@ internal static unsafe partial class ShiftedGemmConv
                 }
                 if (tiles) ParallelRange.For(g.Batch, grain, new WeightTileAction<T>(g, plan, x, dy, dw, p, off, grain, isa));
                 else ParallelRange.For(g.Batch, grain, new WeightAction<T>(g, plan, x, dy, dw, p, off, grain, isa));
-                var total = new Span<T>(dw, weightLength);
-                for (int c = 1; c < chunks; c++)
-                    TensorPrimitives.Add(total, new ReadOnlySpan<T>(p + (long)(c - 1) * weightLength, weightLength), total);
+                Conv2dKernel.AddChunkPartials(dw, p, chunks, weightLength);
             }
         }
         finally
@@ -294,9 +291,7 @@ internal static unsafe partial class ShiftedGemmConv
                     Pad(plan, x + ((long)n * g.InChannels + (long)grp * plan.InChannels) * g.InPlane, padded);
                     Spread(dy + ((long)n * g.OutChannels + (long)grp * plan.M) * g.OutPlane, grid);
                     T* dst = target + (long)grp * plan.M * plan.K;
-                    if (isa == GemmIsa.Vector512) Accumulate(padded, grid, dst);
-                    else if (isa == GemmIsa.Vector256) Accumulate256(padded, grid, dst);
-                    else Accumulate128(padded, grid, dst);
+                    WeightDots<T>.Accumulate(isa, grid, plan.GridWidth, plan.M, padded, offsets, plan.K, plan.GridWidth, dst);
                 }
         }
 
@@ -311,237 +306,6 @@ internal static unsafe partial class ShiftedGemmConv
                 for (int oh = 0; oh < plan.OutHeight; oh++, src += ow, dst += pw)
                     ConvVectors.CopyShort(src, dst, ow);
             }
-        }
-
-        // target[co, k] += Σ_q grid[co, q] · padded[offsets[k] + q], in 4×4 blocks with a single-dot remainder.
-        void Accumulate(T* padded, T* grid, T* target)
-        {
-            int m = plan.M, k = plan.K, length = plan.GridWidth;
-            int co = 0;
-            for (; co + 8 <= m; co += 8)
-            {
-                T* a = grid + (long)co * length;
-                int kk = 0;
-                for (; kk + 3 <= k; kk += 3)
-                    Block8x3(a, length, padded + offsets[kk], padded + offsets[kk + 1], padded + offsets[kk + 2], length, target + (long)co * k + kk, k);
-                for (; kk < k; kk++)
-                    for (int i = 0; i < 8; i++)
-                        target[(long)(co + i) * k + kk] += Dot(a + (long)i * length, padded + offsets[kk], length);
-            }
-            for (; co + 4 <= m; co += 4)
-            {
-                T* a = grid + (long)co * length;
-                int kk = 0;
-                for (; kk + 4 <= k; kk += 4)
-                    Block4x4(a, length, padded + offsets[kk], padded + offsets[kk + 1], padded + offsets[kk + 2], padded + offsets[kk + 3],
-                        length, target + (long)co * k + kk, k);
-                for (; kk < k; kk++)
-                    for (int i = 0; i < 4; i++)
-                        target[(long)(co + i) * k + kk] += Dot(a + (long)i * length, padded + offsets[kk], length);
-            }
-            for (; co < m; co++)
-                for (int kk = 0; kk < k; kk++)
-                    target[(long)co * k + kk] += Dot(grid + (long)co * length, padded + offsets[kk], length);
-        }
-
-        // target[co, k] += Σ_q grid[co, q] · padded[offsets[k] + q] with 256-bit vectors: 4×3 blocks (12 accumulators,
-        // 3 image vectors and one gradient vector: the 16 YMM registers), single dots for the remainders.
-        void Accumulate256(T* padded, T* grid, T* target)
-        {
-            int m = plan.M, k = plan.K, length = plan.GridWidth;
-            int co = 0;
-            for (; co + 4 <= m; co += 4)
-            {
-                T* a = grid + (long)co * length;
-                int kk = 0;
-                for (; kk + 3 <= k; kk += 3)
-                    Block4x3(a, length, padded + offsets[kk], padded + offsets[kk + 1], padded + offsets[kk + 2], length, target + (long)co * k + kk, k);
-                for (; kk < k; kk++)
-                    for (int i = 0; i < 4; i++)
-                        target[(long)(co + i) * k + kk] += Dot256(a + (long)i * length, padded + offsets[kk], length);
-            }
-            for (; co < m; co++)
-                for (int kk = 0; kk < k; kk++)
-                    target[(long)co * k + kk] += Dot256(grid + (long)co * length, padded + offsets[kk], length);
-        }
-
-        // As Accumulate256 with 128-bit vectors (SSE, NEON).
-        void Accumulate128(T* padded, T* grid, T* target)
-        {
-            int m = plan.M, k = plan.K, length = plan.GridWidth;
-            int co = 0;
-            for (; co + 4 <= m; co += 4)
-            {
-                T* a = grid + (long)co * length;
-                int kk = 0;
-                for (; kk + 3 <= k; kk += 3)
-                    Block4x3Narrow(a, length, padded + offsets[kk], padded + offsets[kk + 1], padded + offsets[kk + 2], length, target + (long)co * k + kk, k);
-                for (; kk < k; kk++)
-                    for (int i = 0; i < 4; i++)
-                        target[(long)(co + i) * k + kk] += Dot128(a + (long)i * length, padded + offsets[kk], length);
-            }
-            for (; co < m; co++)
-                for (int kk = 0; kk < k; kk++)
-                    target[(long)co * k + kk] += Dot128(grid + (long)co * length, padded + offsets[kk], length);
-        }
-
-        static T Dot256(T* a, T* b, int length)
-        {
-            Vector256<T> acc = Vector256<T>.Zero;
-            for (int q = 0; q < length; q += Vector256<T>.Count)
-                acc = MultiplyAdd(Vector256.Load(a + q), Vector256.Load(b + q), acc);
-            return Vector256.Sum(acc);
-        }
-
-        static T Dot128(T* a, T* b, int length)
-        {
-            Vector128<T> acc = Vector128<T>.Zero;
-            for (int q = 0; q < length; q += Vector128<T>.Count)
-                acc = MultiplyAdd(Vector128.Load(a + q), Vector128.Load(b + q), acc);
-            return Vector128.Sum(acc);
-        }
-
-        // Twelve dot products of rows a..a+3 (stride lda) with b0..b2, 256-bit: per step 4 aligned loads of the output
-        // gradient and 3 unaligned ones of the shifted image feed 12 multiply-adds.
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        static void Block4x3(T* a, int lda, T* b0, T* b1, T* b2, int length, T* c, int ldc)
-        {
-            Vector256<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
-            Vector256<T> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
-            T* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
-            for (int q = 0; q < length; q += Vector256<T>.Count)
-            {
-                Vector256<T> v0 = Vector256.Load(b0 + q), v1 = Vector256.Load(b1 + q), v2 = Vector256.Load(b2 + q);
-                Vector256<T> u = Vector256.Load(a + q);
-                c00 = MultiplyAdd(u, v0, c00); c01 = MultiplyAdd(u, v1, c01); c02 = MultiplyAdd(u, v2, c02);
-                u = Vector256.Load(a1 + q);
-                c10 = MultiplyAdd(u, v0, c10); c11 = MultiplyAdd(u, v1, c11); c12 = MultiplyAdd(u, v2, c12);
-                u = Vector256.Load(a2 + q);
-                c20 = MultiplyAdd(u, v0, c20); c21 = MultiplyAdd(u, v1, c21); c22 = MultiplyAdd(u, v2, c22);
-                u = Vector256.Load(a3 + q);
-                c30 = MultiplyAdd(u, v0, c30); c31 = MultiplyAdd(u, v1, c31); c32 = MultiplyAdd(u, v2, c32);
-            }
-            c[0] += Vector256.Sum(c00); c[1] += Vector256.Sum(c01); c[2] += Vector256.Sum(c02);
-            c += ldc;
-            c[0] += Vector256.Sum(c10); c[1] += Vector256.Sum(c11); c[2] += Vector256.Sum(c12);
-            c += ldc;
-            c[0] += Vector256.Sum(c20); c[1] += Vector256.Sum(c21); c[2] += Vector256.Sum(c22);
-            c += ldc;
-            c[0] += Vector256.Sum(c30); c[1] += Vector256.Sum(c31); c[2] += Vector256.Sum(c32);
-        }
-
-        // Block4x3 with 128-bit vectors.
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        static void Block4x3Narrow(T* a, int lda, T* b0, T* b1, T* b2, int length, T* c, int ldc)
-        {
-            Vector128<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
-            Vector128<T> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
-            T* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
-            for (int q = 0; q < length; q += Vector128<T>.Count)
-            {
-                Vector128<T> v0 = Vector128.Load(b0 + q), v1 = Vector128.Load(b1 + q), v2 = Vector128.Load(b2 + q);
-                Vector128<T> u = Vector128.Load(a + q);
-                c00 = MultiplyAdd(u, v0, c00); c01 = MultiplyAdd(u, v1, c01); c02 = MultiplyAdd(u, v2, c02);
-                u = Vector128.Load(a1 + q);
-                c10 = MultiplyAdd(u, v0, c10); c11 = MultiplyAdd(u, v1, c11); c12 = MultiplyAdd(u, v2, c12);
-                u = Vector128.Load(a2 + q);
-                c20 = MultiplyAdd(u, v0, c20); c21 = MultiplyAdd(u, v1, c21); c22 = MultiplyAdd(u, v2, c22);
-                u = Vector128.Load(a3 + q);
-                c30 = MultiplyAdd(u, v0, c30); c31 = MultiplyAdd(u, v1, c31); c32 = MultiplyAdd(u, v2, c32);
-            }
-            c[0] += Vector128.Sum(c00); c[1] += Vector128.Sum(c01); c[2] += Vector128.Sum(c02);
-            c += ldc;
-            c[0] += Vector128.Sum(c10); c[1] += Vector128.Sum(c11); c[2] += Vector128.Sum(c12);
-            c += ldc;
-            c[0] += Vector128.Sum(c20); c[1] += Vector128.Sum(c21); c[2] += Vector128.Sum(c22);
-            c += ldc;
-            c[0] += Vector128.Sum(c30); c[1] += Vector128.Sum(c31); c[2] += Vector128.Sum(c32);
-        }
-
-        static T Dot(T* a, T* b, int length)
-        {
-            Vector512<T> acc = Vector512<T>.Zero;
-            for (int q = 0; q < length; q += Vector512<T>.Count)
-                acc = FusedMultiplyAdd(Vector512.Load(a + q), Vector512.Load(b + q), acc);
-            return Vector512.Sum(acc);
-        }
-
-        // Twenty-four dot products of rows a..a+7 (stride lda) with b0..b2: 24 accumulators, 3 row vectors and one of a in
-        // registers. Per step 8 aligned loads of the output gradient and 3 unaligned ones of the shifted image feed 24
-        // multiply-adds (the 4×4 block: 4 + 4 for 16).
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        static void Block8x3(T* a, int lda, T* b0, T* b1, T* b2, int length, T* c, int ldc)
-        {
-            Vector512<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
-            Vector512<T> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
-            Vector512<T> c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
-            Vector512<T> c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
-            for (int q = 0; q < length; q += Vector512<T>.Count)
-            {
-                Vector512<T> v0 = Vector512.Load(b0 + q), v1 = Vector512.Load(b1 + q), v2 = Vector512.Load(b2 + q);
-                Vector512<T> u = Vector512.Load(a + q);
-                c00 = FusedMultiplyAdd(u, v0, c00); c01 = FusedMultiplyAdd(u, v1, c01); c02 = FusedMultiplyAdd(u, v2, c02);
-                u = Vector512.Load(a + lda + q);
-                c10 = FusedMultiplyAdd(u, v0, c10); c11 = FusedMultiplyAdd(u, v1, c11); c12 = FusedMultiplyAdd(u, v2, c12);
-                u = Vector512.Load(a + 2 * lda + q);
-                c20 = FusedMultiplyAdd(u, v0, c20); c21 = FusedMultiplyAdd(u, v1, c21); c22 = FusedMultiplyAdd(u, v2, c22);
-                u = Vector512.Load(a + 3 * lda + q);
-                c30 = FusedMultiplyAdd(u, v0, c30); c31 = FusedMultiplyAdd(u, v1, c31); c32 = FusedMultiplyAdd(u, v2, c32);
-                u = Vector512.Load(a + 4 * lda + q);
-                c40 = FusedMultiplyAdd(u, v0, c40); c41 = FusedMultiplyAdd(u, v1, c41); c42 = FusedMultiplyAdd(u, v2, c42);
-                u = Vector512.Load(a + 5 * lda + q);
-                c50 = FusedMultiplyAdd(u, v0, c50); c51 = FusedMultiplyAdd(u, v1, c51); c52 = FusedMultiplyAdd(u, v2, c52);
-                u = Vector512.Load(a + 6 * lda + q);
-                c60 = FusedMultiplyAdd(u, v0, c60); c61 = FusedMultiplyAdd(u, v1, c61); c62 = FusedMultiplyAdd(u, v2, c62);
-                u = Vector512.Load(a + 7 * lda + q);
-                c70 = FusedMultiplyAdd(u, v0, c70); c71 = FusedMultiplyAdd(u, v1, c71); c72 = FusedMultiplyAdd(u, v2, c72);
-            }
-            Add3(c, c00, c01, c02); c += ldc;
-            Add3(c, c10, c11, c12); c += ldc;
-            Add3(c, c20, c21, c22); c += ldc;
-            Add3(c, c30, c31, c32); c += ldc;
-            Add3(c, c40, c41, c42); c += ldc;
-            Add3(c, c50, c51, c52); c += ldc;
-            Add3(c, c60, c61, c62); c += ldc;
-            Add3(c, c70, c71, c72);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void Add3(T* c, Vector512<T> x0, Vector512<T> x1, Vector512<T> x2)
-        {
-            c[0] += Vector512.Sum(x0);
-            c[1] += Vector512.Sum(x1);
-            c[2] += Vector512.Sum(x2);
-        }
-
-        // Sixteen dot products of rows a..a+3 (stride lda) with b0..b3; the 16 accumulators and 8 row vectors fit the register file.
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        static void Block4x4(T* a, int lda, T* b0, T* b1, T* b2, T* b3, int length, T* c, int ldc)
-        {
-            Vector512<T> c00 = default, c01 = default, c02 = default, c03 = default;
-            Vector512<T> c10 = default, c11 = default, c12 = default, c13 = default;
-            Vector512<T> c20 = default, c21 = default, c22 = default, c23 = default;
-            Vector512<T> c30 = default, c31 = default, c32 = default, c33 = default;
-            T* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
-            for (int q = 0; q < length; q += Vector512<T>.Count)
-            {
-                Vector512<T> v0 = Vector512.Load(b0 + q), v1 = Vector512.Load(b1 + q), v2 = Vector512.Load(b2 + q), v3 = Vector512.Load(b3 + q);
-                Vector512<T> u = Vector512.Load(a + q);
-                c00 = FusedMultiplyAdd(u, v0, c00); c01 = FusedMultiplyAdd(u, v1, c01); c02 = FusedMultiplyAdd(u, v2, c02); c03 = FusedMultiplyAdd(u, v3, c03);
-                u = Vector512.Load(a1 + q);
-                c10 = FusedMultiplyAdd(u, v0, c10); c11 = FusedMultiplyAdd(u, v1, c11); c12 = FusedMultiplyAdd(u, v2, c12); c13 = FusedMultiplyAdd(u, v3, c13);
-                u = Vector512.Load(a2 + q);
-                c20 = FusedMultiplyAdd(u, v0, c20); c21 = FusedMultiplyAdd(u, v1, c21); c22 = FusedMultiplyAdd(u, v2, c22); c23 = FusedMultiplyAdd(u, v3, c23);
-                u = Vector512.Load(a3 + q);
-                c30 = FusedMultiplyAdd(u, v0, c30); c31 = FusedMultiplyAdd(u, v1, c31); c32 = FusedMultiplyAdd(u, v2, c32); c33 = FusedMultiplyAdd(u, v3, c33);
-            }
-            c[0] += Vector512.Sum(c00); c[1] += Vector512.Sum(c01); c[2] += Vector512.Sum(c02); c[3] += Vector512.Sum(c03);
-            c += ldc;
-            c[0] += Vector512.Sum(c10); c[1] += Vector512.Sum(c11); c[2] += Vector512.Sum(c12); c[3] += Vector512.Sum(c13);
-            c += ldc;
-            c[0] += Vector512.Sum(c20); c[1] += Vector512.Sum(c21); c[2] += Vector512.Sum(c22); c[3] += Vector512.Sum(c23);
-            c += ldc;
-            c[0] += Vector512.Sum(c30); c[1] += Vector512.Sum(c31); c[2] += Vector512.Sum(c32); c[3] += Vector512.Sum(c33);
         }
     }
 

@@ -752,7 +752,7 @@ public class ConvKernelTests
     }
 
     // (isa, geometry) for each vector width the hardware runs, forced through GemmDriver.ForcedIsa.
-    static TheoryData<string, string> OnEveryWidth(string[] geometries)
+    internal static TheoryData<string, string> OnEveryWidth(string[] geometries)
     {
         var data = new TheoryData<string, string>();
         var widths = new List<string> { nameof(GemmIsa.Vector128) };
