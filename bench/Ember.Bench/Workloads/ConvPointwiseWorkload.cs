@@ -53,16 +53,11 @@ public sealed class ConvPointwiseWorkload : IWorkload
             double gflop = 2.0 * batch * cOut * cIn * g.OutPlane / 1e9;
             foreach (string direction in directions)
             {
-                var call = KernelAlternation.ConvDirection(direction, g, x, w, dy);
-                if (call is null)
+                if (KernelAlternation.CompareDirection(direction, g, x, w, dy, reps, Select) is not var (old, now, diff))
                 {
                     Console.Error.WriteLine($"conv-pointwise: unknown direction '{direction}' (F, dX or dW)");
                     return 1;
                 }
-                var (before, run) = call.Value;
-                float[] after = new float[before.Length];
-                var (old, now) = KernelAlternation.Run(() => run(before), () => run(after), reps, Select);
-                float diff = KernelAlternation.MaxDifference(before, after);
                 totals[direction][0] += old.Cpu * count;
                 totals[direction][1] += now.Cpu * count;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

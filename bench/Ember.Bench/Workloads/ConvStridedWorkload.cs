@@ -69,16 +69,11 @@ public sealed class ConvStridedWorkload : IWorkload
             if (stride == 1 && layer is "model.18" or "model.21") continue; // the same shapes as model.5 and model.7
             foreach (string direction in directions)
             {
-                var call = KernelAlternation.ConvDirection(direction, g, x, w, dy);
-                if (call is null)
+                if (KernelAlternation.CompareDirection(direction, g, x, w, dy, reps, old => Select(ab, old)) is not var (whole, banded, diff))
                 {
                     Console.Error.WriteLine($"conv-strided: unknown direction '{direction}' (F, dX or dW)");
                     return 1;
                 }
-                var (before, run) = call.Value;
-                float[] after = new float[before.Length];
-                var (whole, banded) = KernelAlternation.Run(() => run(before), () => run(after), reps, old => Select(ab, old));
-                float diff = KernelAlternation.MaxDifference(before, after);
                 totals[direction][0] += whole.Cpu;
                 totals[direction][1] += banded.Cpu;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

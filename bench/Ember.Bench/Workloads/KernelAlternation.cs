@@ -50,6 +50,20 @@ public static class KernelAlternation
         _ => null,
     };
 
+    /// <summary>
+    /// One direction of a convolution (<see cref="ConvDirection"/>) run by the two kernel choices in alternation
+    /// (<see cref="Run"/>): both timings and the largest difference of their results; null for an unknown direction.
+    /// </summary>
+    public static ((double Cpu, double Wall) Before, (double Cpu, double Wall) After, float Difference)? CompareDirection(
+        string direction, Conv2dGeometry g, float[] x, float[] w, float[] dy, int reps, Action<bool> select)
+    {
+        if (ConvDirection(direction, g, x, w, dy) is not { } call) return null;
+        var (before, run) = call;
+        float[] after = new float[before.Length];
+        var (old, now) = Run(() => run(before), () => run(after), reps, select);
+        return (old, now, MaxDifference(before, after));
+    }
+
     /// <summary>Uniform values in [−1, 1).</summary>
     public static float[] Fill(int length, Random rng)
     {
