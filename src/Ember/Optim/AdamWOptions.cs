@@ -1,38 +1,11 @@
 namespace Ember.Optim;
 
-/// <summary>Hyper-parameters of <see cref="AdamW"/> (torch.optim.AdamW's arguments).</summary>
-public sealed record AdamWOptions : OptimizerOptions, IBetasOptions
+/// <summary>
+/// Hyper-parameters of <see cref="AdamW"/> (torch.optim.AdamW's arguments). Defaults as PyTorch: lr 1e-3, betas (0.9,
+/// 0.999), eps 1e-8, decoupled weight decay 0.01.
+/// </summary>
+public sealed record AdamWOptions : AdamFamilyOptions
 {
-    /// <summary>Defaults as PyTorch: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0.01.</summary>
-    public AdamWOptions() => LearningRate = 1e-3;
-
-    /// <inheritdoc/>
-    public (double Beta1, double Beta2) Betas { get; set; } = (0.9, 0.999);
-    /// <summary>Term added to the denominator √v̂ + ε.</summary>
-    public double Eps { get; set; } = 1e-8;
-    /// <summary>Decoupled weight decay λ: θ ← θ·(1 − lr·λ) before the Adam step.</summary>
-    public double WeightDecay { get; set; } = 0.01;
-    /// <summary>AMSGrad: divide by the running maximum of v.</summary>
-    public bool Amsgrad { get; set; }
-    /// <summary>Maximize the objective (negates the gradient first).</summary>
-    public bool Maximize { get; set; }
-
-    internal override void Validate(string optimizer)
-    {
-        base.Validate(optimizer);
-        NonNegative(optimizer, Eps, "epsilon value");
-        CheckBetas(optimizer, Betas);
-        NonNegative(optimizer, WeightDecay, "weight_decay value");
-    }
-
-    internal override IEnumerable<(string Name, double Value)> Scalars() => base.Scalars().Concat([
-        ("betas.0", Betas.Beta1), ("betas.1", Betas.Beta2), ("eps", Eps), ("weight_decay", WeightDecay),
-        ("amsgrad", Amsgrad ? 1 : 0), ("maximize", Maximize ? 1 : 0)]);
-
-    internal override void Load(Func<string, double> scalar)
-    {
-        base.Load(scalar);
-        Betas = (scalar("betas.0"), scalar("betas.1")); Eps = scalar("eps"); WeightDecay = scalar("weight_decay");
-        Amsgrad = scalar("amsgrad") != 0; Maximize = scalar("maximize") != 0;
-    }
+    /// <summary>PyTorch's defaults; weight decay 0.01.</summary>
+    public AdamWOptions() => WeightDecay = 0.01;
 }

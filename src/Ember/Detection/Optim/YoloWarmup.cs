@@ -28,7 +28,7 @@ public sealed class YoloWarmup : LRScheduler
     /// optimizers with one) starts at <paramref name="warmupMomentum"/> and ends at each group's momentum as it is now.
     /// </summary>
     public YoloWarmup(Optimizer optimizer, LRScheduler? main, int warmupSteps, int biasGroup = YoloParameterGroups.BiasGroup,
-        double warmupBiasLr = 0.1, double warmupMomentum = 0.8) : base(optimizer, composite: true)
+        double warmupBiasLr = 0.1, double warmupMomentum = 0.8) : base(optimizer, children: [])
     {
         var groups = optimizer.ParamGroups;
         if (main is not null && !ReferenceEquals(main.Optimizer, optimizer))

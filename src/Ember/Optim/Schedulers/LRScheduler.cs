@@ -28,14 +28,20 @@ public abstract class LRScheduler
         lastLr = CurrentLrs();
     }
 
-    /// <summary>For schedulers that drive others (SequentialLR, ChainedScheduler): no base rates, no initial step.</summary>
-    private protected LRScheduler(Optimizer optimizer, bool composite)
+    /// <summary>
+    /// For schedulers that drive others (SequentialLR, ChainedScheduler): no base rates, no initial step; the state dict
+    /// holds each driven scheduler's under <c>_schedulers.i.</c>, as PyTorch's.
+    /// </summary>
+    private protected LRScheduler(Optimizer optimizer, IReadOnlyList<LRScheduler> children)
     {
-        _ = composite;
         Optimizer = optimizer;
         BaseLrs = [];
+        Children = children.ToArray();
         lastLr = CurrentLrs();
     }
+
+    /// <summary>The schedulers a composite drives (empty for the others).</summary>
+    private protected LRScheduler[] Children { get; } = [];
 
     /// <summary>The scheduled optimizer.</summary>
     public Optimizer Optimizer { get; }
@@ -103,6 +109,8 @@ public abstract class LRScheduler
         var d = new Dictionary<string, double> { ["last_epoch"] = LastEpoch, ["_step_count"] = StepCount };
         for (int i = 0; i < BaseLrs.Count; i++) d[$"base_lrs.{i}"] = BaseLrs[i];
         for (int i = 0; i < lastLr.Length; i++) d[$"_last_lr.{i}"] = lastLr[i];
+        for (int i = 0; i < Children.Length; i++)
+            foreach (var (k, v) in Children[i].StateDict()) d[$"_schedulers.{i}.{k}"] = v;
         return d;
     }
 
@@ -114,6 +122,12 @@ public abstract class LRScheduler
         var bases = (double[])BaseLrs;
         for (int i = 0; i < bases.Length; i++) bases[i] = Get(state, $"base_lrs.{i}");
         lastLr = Enumerable.Range(0, lastLr.Length).Select(i => Get(state, $"_last_lr.{i}")).ToArray();
+        for (int i = 0; i < Children.Length; i++)
+        {
+            string prefix = $"_schedulers.{i}.";
+            Children[i].LoadStateDict(state.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value));
+        }
     }
 
     /// <summary>Reads a key or throws naming the scheduler and the key.</summary>

@@ -7,13 +7,12 @@ namespace Ember.Optim.Schedulers;
 /// </summary>
 public sealed class SequentialLR : LRScheduler
 {
-    readonly LRScheduler[] schedulers;
     readonly int[] milestones;
     double[] last;
 
     /// <summary><paramref name="schedulers"/> (already constructed on <paramref name="optimizer"/>) and one milestone fewer than schedulers.</summary>
     public SequentialLR(Optimizer optimizer, IReadOnlyList<LRScheduler> schedulers, IReadOnlyList<int> milestones, int lastEpoch = -1)
-        : base(optimizer, composite: true)
+        : base(optimizer, schedulers)
     {
         if (schedulers.Count < 1) throw new ArgumentException("SequentialLR: expects at least one scheduler");
         for (int i = 0; i < schedulers.Count; i++)
@@ -21,16 +20,15 @@ public sealed class SequentialLR : LRScheduler
                 throw new ArgumentException($"SequentialLR: expects all schedulers to belong to the same optimizer, but got scheduler {schedulers[i].GetType().Name} at index {i} with a different optimizer");
         if (milestones.Count != schedulers.Count - 1)
             throw new ArgumentException($"SequentialLR: expects number of schedulers provided to be one more than the number of milestone points, but got number of schedulers {schedulers.Count} and the number of milestones to be equal to {milestones.Count}");
-        this.schedulers = schedulers.ToArray();
         this.milestones = milestones.ToArray();
         LastEpoch = lastEpoch + 1;
 
         // Reset the rates to their initial values and undo the initial steps the schedulers took when they were built.
         foreach (var g in optimizer.ParamGroups)
             g.LearningRate = g.InitialLearningRate ?? g.LearningRate;
-        foreach (var s in this.schedulers) s.LastEpoch -= 1;
-        this.schedulers[0].ReplayInitialStep();
-        last = this.schedulers[0].GetLastLr();
+        foreach (var s in Children) s.LastEpoch -= 1;
+        Children[0].ReplayInitialStep();
+        last = Children[0].GetLastLr();
     }
 
     /// <inheritdoc/>
@@ -41,31 +39,10 @@ public sealed class SequentialLR : LRScheduler
     {
         LastEpoch++;
         int idx = milestones.Count(m => m <= LastEpoch);
-        var scheduler = schedulers[idx];
+        var scheduler = Children[idx];
         if (idx > 0 && milestones[idx - 1] == LastEpoch) scheduler.StepTo(0);
         else scheduler.Step();
         last = scheduler.GetLastLr();
         RecordLastLr();
-    }
-
-    /// <inheritdoc/>
-    public override Dictionary<string, double> StateDict()
-    {
-        var d = base.StateDict();
-        for (int i = 0; i < schedulers.Length; i++)
-            foreach (var (k, v) in schedulers[i].StateDict()) d[$"_schedulers.{i}.{k}"] = v;
-        return d;
-    }
-
-    /// <inheritdoc/>
-    public override void LoadStateDict(IReadOnlyDictionary<string, double> state)
-    {
-        base.LoadStateDict(state);
-        for (int i = 0; i < schedulers.Length; i++)
-        {
-            string prefix = $"_schedulers.{i}.";
-            schedulers[i].LoadStateDict(state.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
-                .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value));
-        }
     }
 }
