@@ -54,13 +54,7 @@ public class ImbalanceSwitchTests
     [InlineData("--oversample adasyn", "unknown oversample 'adasyn'; valid choices: none, smote")]
     [InlineData("--oversample smote --augment true", "use one of --oversample smote and --augment")]
     public void MisusedSwitchesAreNamedErrors(string options, string message)
-    {
-        var parts = options.Split(' ');
-        var overrides = new Dictionary<string, string?>();
-        for (int i = 0; i < parts.Length; i += 2) overrides[parts[i][2..].Replace('-', '_')] = parts[i + 1];
-        var e = Assert.Throws<ConfigException>(() => TrainCommand.Resolve(null, overrides));
-        Assert.Contains(message, e.Message);
-    }
+        => TrainSwitchErrors.AssertRefused(options, message);
 
     [Fact]
     public void SmoteKeepsTheImagesAndAddsSyntheticOnesOnSegmentsOfTheirClassUntilBalanced()

@@ -100,13 +100,7 @@ public class NormSwitchTests
     [InlineData("--norm gn --model vit", "norm gn applies to the convolutional models cnn and resnet only (vit keeps its own normalization: LayerNorm")]
     [InlineData("--norm cmbn", "norm cmbn has no effect with accumulate 1")]
     public void MisusedNormsAreNamedErrors(string options, string message)
-    {
-        var parts = options.Split(' ');
-        var overrides = new Dictionary<string, string?>();
-        for (int i = 0; i < parts.Length; i += 2) overrides[parts[i][2..].Replace('-', '_')] = parts[i + 1];
-        var e = Assert.Throws<ConfigException>(() => TrainCommand.Resolve(null, overrides));
-        Assert.Contains(message, e.Message);
-    }
+        => TrainSwitchErrors.AssertRefused(options, message);
 
     [Fact]
     public void NormsAreAblationComponents()

@@ -106,13 +106,7 @@ public class PseudoLabelSwitchTests
     [InlineData("--labelled 100 --pseudo-label 1", "pseudo_label must be 0 (off) or a confidence threshold in (0, 1), got 1")]
     [InlineData("--labelled -1", "labelled must be 0 (every image labelled) or a positive number")]
     public void MisusedSwitchesAreNamedErrors(string options, string message)
-    {
-        var parts = options.Split(' ');
-        var overrides = new Dictionary<string, string?>();
-        for (int i = 0; i < parts.Length; i += 2) overrides[parts[i][2..].Replace('-', '_')] = parts[i + 1];
-        var e = Assert.Throws<ConfigException>(() => TrainCommand.Resolve(null, overrides));
-        Assert.Contains(message, e.Message);
-    }
+        => TrainSwitchErrors.AssertRefused(options, message);
 
     [Fact]
     public void MoreLabelledImagesThanTheRunHasIsAnError()
