@@ -36,6 +36,16 @@ public sealed class TorchDetect : Module<TT, TT>
     /// <summary>The per-level 1×1 conv outputs (N, na·(5 + nc), H, W), undecoded (what a training loss reads).</summary>
     public TT[] Raw(TT[] features) => features.Select((f, i) => m[i].forward(f)).ToArray();
 
+    /// <summary>
+    /// The training-mode output of models/yolo.py's Detect: per level the 1×1 conv's output viewed as (N, na, 5 + nc, H, W)
+    /// and made contiguous as (N, na, H, W, 5 + nc), the maps YOLOv5's loss reads (Ember's DetectHead.ForwardLevels).
+    /// </summary>
+    public TT[] Maps(TT[] features) => features.Select((f, i) =>
+    {
+        TT x = m[i].forward(f);
+        return x.view(x.shape[0], na, no, x.shape[2], x.shape[3]).permute(0, 1, 3, 4, 2).contiguous();
+    }).ToArray();
+
     /// <summary>The decoded predictions (N, Σ na·H·W, 5 + nc).</summary>
     public TT Decode(TT[] features)
     {

@@ -39,6 +39,9 @@ public sealed class TorchYoloV5 : Module<TT, TT>
     /// <summary>The raw per-level Detect conv outputs (N, na·(5 + nc), H/s, W/s), for a training step.</summary>
     public TT[] ForwardRaw(TT x) => ((TorchDetect)model[24]).Raw(Features(x));
 
+    /// <summary>The training-mode per-level maps (N, na, H/s, W/s, 5 + nc), as Ember's YoloV5.ForwardRaw returns them.</summary>
+    public TT[] ForwardMaps(TT x) => ((TorchDetect)model[24]).Maps(Features(x));
+
     /// <summary>The neck's outputs [p3, p4, p5].</summary>
     TT[] Features(TT x)
     {

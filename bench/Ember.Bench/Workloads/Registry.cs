@@ -23,6 +23,7 @@ public static class Registry
         new YoloV5ForwardPair(YoloSize.N, 640, 1), new YoloV5ForwardPair(YoloSize.N, 640, 8),
         new YoloV5ForwardPair(YoloSize.S, 320, 1), new YoloV5ForwardPair(YoloSize.S, 320, 8),
         new YoloV5ForwardPair(YoloSize.S, 640, 1), new YoloV5ForwardPair(YoloSize.S, 640, 8),
+        new YoloV5TrainStepPair(YoloSize.N, 256, 16), new YoloV5TrainStepPair(YoloV5TrainStepPair.Width0375, 256, 16),
         new SoftmaxPair(), new SoftmaxPair(backward: true),
         new LayerNormPair(), new LayerNormPair(backward: true),
         new GeluPair(), new GeluPair(tanh: true),

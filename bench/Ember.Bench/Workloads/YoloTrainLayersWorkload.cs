@@ -21,7 +21,7 @@ namespace Ember.Bench.Workloads;
 /// SiLU backward, BN backward, conv input gradient, conv weight gradient), so the autograd/allocation overhead is the
 /// module time minus their sum; a table then gives each conv shape's GFLOP per CPU-second of the three conv kernels. With
 /// --model FILE.yaml the model is a YOLOv5-style definition (no TorchSharp twin). Usage: <c>yolo-train-layers [--size n|s |
-/// --model FILE.yaml] [--image 320] [--batch 16] [--threads 2]
+/// --model FILE.yaml] [--width 0.375] [--image 320] [--batch 16] [--threads 2]
 /// [--match text | --layers name,name] [--reps 5] [--no-peer] [--no-kernels] [--whole-only]</c>. Times are medians per call: wall and process
 /// CPU (getrusage, all threads), so CPU/wall shows how busy the second core is.
 /// </summary>
@@ -37,6 +37,9 @@ public sealed class YoloTrainLayersWorkload : IWorkload
     {
         string Arg(string name, string fallback) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback; }
         var size = Arg("--size", "n") == "s" ? YoloSize.S : YoloSize.N;
+        // --width 0.375: the size's depth at another width multiplier (the TorchSharp twin takes any), e.g. the width-0.375 model
+        if (Arg("--width", "") is { Length: > 0 } width)
+            size = new YoloSize($"{size.Name} at width {width}", size.Depth, double.Parse(width, System.Globalization.CultureInfo.InvariantCulture));
         int image = int.Parse(Arg("--image", "320")), batch = int.Parse(Arg("--batch", "16")), threads = int.Parse(Arg("--threads", "2"));
         reps = int.Parse(Arg("--reps", "5"));
         string? match = Arg("--match", "") is { Length: > 0 } m ? m : null;
