@@ -119,7 +119,8 @@ public static unsafe class Conv2dKernel
     }
 
     /// <summary>
-    /// gradInput = ∂(Σ gradOut·out)/∂x: for every image and group, col2im(W[g]ᵀ · gradOut[n, g]).
+    /// gradInput = ∂(Σ gradOut·out)/∂x: for every image and group, col2im(W[g]ᵀ · gradOut[n, g]); at stride 1 as a stride-1
+    /// convolution and at larger strides as one per phase of the input (see ShiftedGemmConv), where those apply.
     /// This is also the forward of the transposed convolution (see <see cref="ConvTranspose2dKernel"/>).
     /// </summary>
     /// <param name="g">Sizes of the forward convolution.</param>

@@ -52,7 +52,8 @@ internal static unsafe partial class ShiftedGemmConv
     public static void BackwardInputStrided<T>(in Conv2dGeometry g, T* dy, T* w, T* dx) where T : unmanaged, INumber<T>
     {
         // Up to 48 rows, 8-row tiles: each B panel's rows come from the L2 at scattered offsets for its first tile, and
-        // more tiles share them (24 rows: 3 tiles instead of 2; model.1's input gradient 6% less CPU, model.3's 5%).
+        // more tiles share them (24 rows: 3 tiles instead of 2; model.1's input gradient 6% less CPU, model.3's 5%). The
+        // strided forward (48 rows for model.1) measured no gain from them.
         switch (GemmDriver.SelectedIsa)
         {
             case GemmIsa.Vector512 when g.InChannels % 8 == 0 && g.InChannels <= 48 || GemmDriver.PreferEightRows(g.InChannels):
@@ -139,24 +140,8 @@ internal static unsafe partial class ShiftedGemmConv
             dilationHeight = g.DilationHeight; dilationWidth = g.DilationWidth; inHeight = g.InHeight; inWidth = g.InWidth;
             outHeight = g.OutHeight; outWidth = g.OutWidth; kernelHeight = g.KernelHeight; kernelWidth = g.KernelWidth;
             Phases = strideHeight * strideWidth;
-            // The shifts' range over the phases that have rows (columns) and taps: the padding around the output gradient.
-            int top = 0, bottom = 0, left = 0, right = 0;
-            for (int a = 0; a < strideHeight; a++)
-                for (int i = 0; i < kernelHeight; i++)
-                    if (Hits(a, i, padHeight, dilationHeight, strideHeight) && Count(inHeight, a, strideHeight) > 0)
-                    {
-                        int r = Shift(a, i, padHeight, dilationHeight, strideHeight);
-                        top = Math.Max(top, -r);
-                        bottom = Math.Max(bottom, Count(inHeight, a, strideHeight) - 1 + r - (outHeight - 1));
-                    }
-            for (int b = 0; b < strideWidth; b++)
-                for (int j = 0; j < kernelWidth; j++)
-                    if (Hits(b, j, padWidth, dilationWidth, strideWidth) && Count(inWidth, b, strideWidth) > 0)
-                    {
-                        int s = Shift(b, j, padWidth, dilationWidth, strideWidth);
-                        left = Math.Max(left, -s);
-                        right = Math.Max(right, Count(inWidth, b, strideWidth) - 1 + s - (outWidth - 1));
-                    }
+            var (top, bottom) = Reach(inHeight, outHeight, kernelHeight, strideHeight, padHeight, dilationHeight);
+            var (left, right) = Reach(inWidth, outWidth, kernelWidth, strideWidth, padWidth, dilationWidth);
             Top = top;
             Left = left;
             // At least every phase's columns, so that a grid row holds them (a phase without taps may be wider).
@@ -167,6 +152,22 @@ internal static unsafe partial class ShiftedGemmConv
             for (int a = 0; a < strideHeight; a++)
                 longest = Math.Max(longest, Count(inHeight, a, strideHeight) * Pitch);
             PaddedLength = g.OutChannels * ChannelLength + (longest + nr - 1) / nr * nr + nr;
+        }
+
+        // Along one axis, the zeros needed before and after the output gradient: the shifts' range over the phases that
+        // have indices and taps, from the first index of each phase to its last.
+        static (int Before, int After) Reach(int inSize, int outSize, int kernel, int stride, int pad, int dilation)
+        {
+            int before = 0, after = 0;
+            for (int a = 0; a < stride; a++)
+                for (int i = 0; i < kernel; i++)
+                    if (Hits(a, i, pad, dilation, stride) && Count(inSize, a, stride) > 0)
+                    {
+                        int shift = Shift(a, i, pad, dilation, stride);
+                        before = Math.Max(before, -shift);
+                        after = Math.Max(after, Count(inSize, a, stride) - 1 + shift - (outSize - 1));
+                    }
+            return (before, after);
         }
 
         // Input index a + u·s is read by tap i when a + p − i·d is a multiple of s; it reads output index u + Shift.
@@ -236,7 +237,7 @@ internal static unsafe partial class ShiftedGemmConv
         {
             int nr = TKernel.NR, phases = layout.Phases, m = g.InChannels;
             // The chunk's positions: the phases' grids together take a quarter of the L2, as one grid does in the forward.
-            int chunk = Math.Max(1, plans[0].ChunkPanels / phases) * nr;
+            int chunk = (ForcedChunkPanels > 0 ? ForcedChunkPanels : (int)Math.Max(1, CacheSizes.L2 / 4 / ((long)phases * m * nr * sizeof(T)))) * nr;
             T* own = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Scratch<T>.Padded(layout.PaddedLength)));
             T* grids = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Scratch<T>.Grid(phases * m * chunk)));
             T* tile = GemmBuffers<T>.Rent(TKernel.MR * nr);
@@ -290,7 +291,8 @@ internal static unsafe partial class ShiftedGemmConv
                             T* row = dst + (long)v0 * sw + b;
                             if (plans[p].K == 0) { for (int v = 0; v < count; v++) row[v * sw] = T.Zero; continue; }
                             T* src = PhaseRow(grids, p, chunk, ci, q0) + u * pitch + v0;
-                            for (int v = 0; v < count; v++) row[v * sw] = src[v];
+                            if (sw == 1) ConvVectors.CopyShort(src, row, count);
+                            else for (int v = 0; v < count; v++) row[v * sw] = src[v];
                         }
                     }
             }

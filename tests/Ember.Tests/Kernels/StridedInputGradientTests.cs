@@ -25,7 +25,7 @@ public class StridedInputGradientTests
         "2,16,11,10,6,3,3,3,3,1,1,1,1",    // stride 3
         "2,16,12,11,6,3,3,2,2,2,2,2,2",    // dilation 2 at stride 2: the odd rows and columns have no taps
         "2,16,10,10,6,2,2,2,2,0,0,1,1",    // 2×2 stride 2: one tap per phase
-        "2,32,30,33,12,3,3,2,2,1,1,1,1",   // several chunks of grid positions per image
+        "2,32,30,33,12,3,3,2,2,1,1,1,1",   // 15×17-position phase grids
         "2,56,14,14,8,3,3,2,2,1,1,1,1",    // 56 rows: the 12-row AVX-512 kernel with a short tile (up to 48 rows take 8-row tiles)
     ]);
 
@@ -92,6 +92,31 @@ public class StridedInputGradientTests
             ParallelRange.MaxThreads = saved;
             GemmDriver.ForcedIsa = GemmIsa.Auto;
         }
+    }
+
+    [Theory]
+    [InlineData("2,24,30,33,12,3,3,2,2,1,1,1,1", 1)]  // chunks of one panel: rows of the grid cut between chunks
+    [InlineData("3,17,13,11,5,3,3,2,2,1,1,1,1", 3)]
+    [InlineData("2,20,12,10,8,3,3,2,1,1,1,1,1", 2)]
+    public void Chunks_of_grid_positions_give_the_bits_of_one_chunk(string geometry, int chunkPanels)
+    {
+        var g = Parse(geometry);
+        float[] w = ToFloat(Random(g.WeightLength, 8)), dy = ToFloat(Random(g.OutputLength, 9));
+        float[] Run(int panels)
+        {
+            ShiftedGemmConv.ForcedChunkPanels = panels;
+            var dx = new float[g.InputLength];
+            Array.Fill(dx, float.NaN);
+            RunPhases(g, dy, w, dx);
+            return dx;
+        }
+        try
+        {
+            float[] whole = Run(0), chunked = Run(chunkPanels);
+            Assert.True(whole.AsSpan().SequenceEqual(chunked), $"chunks of {chunkPanels} panels change the input gradient");
+            Close(DirectGradInput(g, ToDouble(dy), ToDouble(w)), whole, 1e-5, "float32 grad input");
+        }
+        finally { ShiftedGemmConv.ForcedChunkPanels = 0; }
     }
 
     [Fact]
