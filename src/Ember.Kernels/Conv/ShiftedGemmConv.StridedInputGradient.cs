@@ -28,7 +28,7 @@ internal static unsafe partial class ShiftedGemmConv
     /// <summary>
     /// A strided convolution with one group, at least <see cref="MinPhaseChannels"/> input channels, strides up to 8, at
     /// least two images (one image would run on one thread: the column path's GEMM shares it between threads), on AVX2 or
-    /// AVX-512 (the 128-bit micro-kernel on shifted rows measured 1.2-1.4× slower than the column path's GEMM), and phase
+    /// AVX-512 (the 128-bit micro-kernel on shifted rows measured 1.1-1.4× slower than the column path's GEMM), and phase
     /// grids that compute at most a fifth more positions than they keep: their rows are one output column wider than the
     /// phase and end in a part-filled panel, so 8×8 phases (16×16 inputs) compute 96 (AVX-512) or 80 (AVX2) positions for
     /// every 64, and measured 13-20% slower than the column path. Depends on the geometry and the vector width, not the

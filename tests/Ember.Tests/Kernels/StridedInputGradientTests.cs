@@ -35,24 +35,8 @@ public class StridedInputGradientTests
         return new Conv2dGeometry(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], 1);
     }
 
-    static double[] DirectGradInput(in Conv2dGeometry g, double[] dy, double[] w)
-    {
-        var dx = new double[g.InputLength];
-        for (int n = 0; n < g.Batch; n++)
-            for (int co = 0; co < g.OutChannels; co++)
-                for (int oh = 0; oh < g.OutHeight; oh++)
-                    for (int ow = 0; ow < g.OutWidth; ow++)
-                        for (int ci = 0; ci < g.InChannels; ci++)
-                            for (int i = 0; i < g.KernelHeight; i++)
-                                for (int j = 0; j < g.KernelWidth; j++)
-                                {
-                                    int ih = oh * g.StrideHeight - g.PadHeight + i * g.DilationHeight, iw = ow * g.StrideWidth - g.PadWidth + j * g.DilationWidth;
-                                    if (ih < 0 || ih >= g.InHeight || iw < 0 || iw >= g.InWidth) continue;
-                                    dx[((n * g.InChannels + ci) * g.InHeight + ih) * g.InWidth + iw] +=
-                                        w[((co * g.InChannels + ci) * g.KernelHeight + i) * g.KernelWidth + j] * dy[((n * g.OutChannels + co) * g.OutHeight + oh) * g.OutWidth + ow];
-                                }
-        return dx;
-    }
+    // The direct sum over every (output, tap) pair.
+    static double[] DirectGradInput(in Conv2dGeometry g, double[] dy, double[] w) => ConvKernelTests.NaiveGradInput(g, dy, w);
 
     static unsafe void RunPhases<T>(in Conv2dGeometry g, T[] dy, T[] w, T[] dx) where T : unmanaged, System.Numerics.INumber<T>
     {
