@@ -7,21 +7,22 @@ namespace Ember.Bench.Workloads;
 
 /// <summary>
 /// A/B of YOLOv5's 3×3 stride-2 convolutions (batch 16) in one process, per direction (forward, input gradient, weight
-/// gradient) at a width_multiple and --image: each kernel timed before and after session 20's changes (--ab bands: the
+/// gradient) at a width_multiple and --image: each kernel timed before and after sessions 20 and 25 (--ab bands: the
 /// phase images and the input gradient's column matrix whole, or in bands of output rows that stay in the L2; tiles3:
 /// AVX-512's weight-gradient tiles four vectors wide, or three where that fills them; items: the weight gradient over
-/// the batch's chunks, or cut by input channels; all: the three), the two alternating call by call so that both see
+/// the batch's chunks, or cut by input channels; phases: session 25's input gradient, im2col's column matrix and col2im
+/// or one stride-1 product per phase of the input; all: the four), the two alternating call by call so that both see
 /// the same machine load. With --stride 1 the same layers' 3×3 stride-1 twins (the C3 blocks' convs at the output size).
 /// Prints per shape and direction the median process CPU and wall ms of each, GFLOP per CPU-second, the largest
 /// difference between the two results (0: bit for bit), and the totals over the six layers. Usage:
-/// <c>conv-strided [--width 0.375] [--image 256] [--reps 15] [--threads 2] [--dirs F,dX,dW] [--ab all|bands|tiles3|items] [--stride 2]
+/// <c>conv-strided [--width 0.375] [--image 256] [--reps 15] [--threads 2] [--dirs F,dX,dW] [--ab all|bands|tiles3|items|phases] [--stride 2]
 /// [--layers model.1,model.3] [--band-rows R] [--column-band-rows R]</c> (the last two force the bands' size on the "after" side).
 /// </summary>
 public sealed class ConvStridedWorkload : IWorkload
 {
     public string Name => "conv-strided";
 
-    public string Description => "3×3 stride-2 convs of a YOLOv5 per direction, before vs after session 20, interleaved [--width 0.375 --image 256 --ab all]";
+    public string Description => "3×3 stride-2 convs of a YOLOv5 per direction, before vs after sessions 20 and 25, interleaved [--width 0.375 --image 256 --ab all]";
 
     // YOLOv5's 3×3 stride-2 Conv blocks as (C_in, C_out at width 1, input stride of the level): layers 1, 3, 5, 7, 18, 21.
     static readonly (string Layer, int In, int Out, int Level)[] Shapes =
@@ -42,9 +43,9 @@ public sealed class ConvStridedWorkload : IWorkload
         columnBandRows = int.Parse(Arg("--column-band-rows", "0"));
         string[]? only = Arg("--layers", "") is { Length: > 0 } list ? list.Split(',') : null;
         int stride = int.Parse(Arg("--stride", "2"));
-        if (ab is not ("all" or "bands" or "tiles3" or "items") || stride is not (1 or 2))
+        if (ab is not ("all" or "bands" or "tiles3" or "items" or "phases") || stride is not (1 or 2))
         {
-            Console.Error.WriteLine($"conv-strided: --ab is all, bands, tiles3 or items (got '{ab}'); --stride is 1 or 2 (got {stride})");
+            Console.Error.WriteLine($"conv-strided: --ab is all, bands, tiles3, items or phases (got '{ab}'); --stride is 1 or 2 (got {stride})");
             return 1;
         }
         const int batch = 16;
@@ -96,5 +97,6 @@ public sealed class ConvStridedWorkload : IWorkload
         ShiftedGemmConv.ForceWholeImage = Conv2dKernel.ForceWholeColumns = old && (all || ab == "bands");
         ShiftedGemmConv.ForceFourVectorTiles = old && (all || ab == "tiles3");
         ShiftedGemmConv.ForceWeightChunks = old && (all || ab == "items");
+        ShiftedGemmConv.ForceColumnInputGradient = old && (all || ab == "phases");
     }
 }

@@ -119,7 +119,8 @@ public static unsafe class Conv2dKernel
     }
 
     /// <summary>
-    /// gradInput = ∂(Σ gradOut·out)/∂x: for every image and group, col2im(W[g]ᵀ · gradOut[n, g]).
+    /// gradInput = ∂(Σ gradOut·out)/∂x: for every image and group, col2im(W[g]ᵀ · gradOut[n, g]); at stride 1 as a stride-1
+    /// convolution and at larger strides as one per phase of the input (see ShiftedGemmConv), where those apply.
     /// This is also the forward of the transposed convolution (see <see cref="ConvTranspose2dKernel"/>).
     /// </summary>
     /// <param name="g">Sizes of the forward convolution.</param>
@@ -253,7 +254,18 @@ public static unsafe class Conv2dKernel
         }
         fixed (T* dy = gradOutput, w = weight, b = bias, dx = gradInput)
         {
-            if (g.InChannelsPerGroup == 1) DepthwiseConv2d.BackwardInput(g, dy, w, bias.IsEmpty ? null : b, dx);
+            if (ShiftedGemmConv.AppliesToStridedInputGradient<T>(g))
+            {
+                // Strided: one stride-1 product per phase of the input, no column matrix and no col2im.
+                ShiftedGemmConv.BackwardInputStrided(g, dy, w, dx);
+                if (!bias.IsEmpty)
+                    for (int plane = 0; plane < g.Batch * g.InChannels; plane++)
+                    {
+                        var row = gradInput.Slice(plane * g.InPlane, g.InPlane);
+                        TensorPrimitives.Add(row, bias[plane % g.InChannels], row);
+                    }
+            }
+            else if (g.InChannelsPerGroup == 1) DepthwiseConv2d.BackwardInput(g, dy, w, bias.IsEmpty ? null : b, dx);
             else ParallelRange.For(g.Batch, 1, new InputAction<T>(g, dy, w, bias.IsEmpty ? null : b, dx));
         }
     }

@@ -397,21 +397,15 @@ internal static unsafe partial class ShiftedGemmConv
         /// OutHeight is then the band's rows, PaddedHeight the phase rows they read, and the grid, offsets and buffer are the band's.
         /// </summary>
         public Plan(in Conv2dGeometry g, int mr, int nr, int kc, int elementSize, int shortMr = 0, int bandRows = 0)
+            : this(g.OutChannelsPerGroup, g.ColumnRows, bandRows > 0 ? bandRows : g.OutHeight, g.OutWidth,
+                SharesRowPadding(g) ? g.InWidth + g.PadWidth : (g.InWidth + 2 * g.PadWidth + g.StrideWidth - 1) / g.StrideWidth,
+                mr, nr, kc, elementSize, shortMr)
         {
-            M = g.OutChannelsPerGroup;
-            K = g.ColumnRows;
-            int slices = (K + kc - 1) / kc;
-            SliceDepth = (K + slices - 1) / slices;
-            PaddedM = (M + mr - 1) / mr * mr;
-            (FullRows, ShortRows) = SplitRows(M, mr, shortMr);
             InChannels = g.InChannelsPerGroup;
             InHeight = g.InHeight; InWidth = g.InWidth; PadHeight = g.PadHeight; PadWidth = g.PadWidth;
             StrideHeight = g.StrideHeight; StrideWidth = g.StrideWidth;
             PaddedHeight = bandRows > 0 ? bandRows + (g.KernelHeight - 1) * g.DilationHeight / StrideHeight
                 : (g.InHeight + 2 * g.PadHeight + StrideHeight - 1) / StrideHeight;
-            PaddedWidth = SharesRowPadding(g) ? g.InWidth + g.PadWidth : (g.InWidth + 2 * g.PadWidth + StrideWidth - 1) / StrideWidth;
-            OutHeight = bandRows > 0 ? bandRows : g.OutHeight;
-            OutWidth = g.OutWidth;
             kernelHeight = g.KernelHeight; kernelWidth = g.KernelWidth; dilationHeight = g.DilationHeight; dilationWidth = g.DilationWidth;
             PhaseMask = 0;
             for (int i = 0; i < kernelHeight; i++)
@@ -419,15 +413,33 @@ internal static unsafe partial class ShiftedGemmConv
                     PhaseMask |= 1UL << (i * dilationHeight % StrideHeight * StrideWidth + j * dilationWidth % StrideWidth);
             Phases = BitOperations.PopCount(PhaseMask);
             ChannelLength = Phases * PaddedHeight * PaddedWidth;
-            Positions = OutHeight * PaddedWidth;
-            Panels = (Positions + nr - 1) / nr;
-            GridWidth = Panels * nr;
             // The last panel reads GridWidth elements from the largest offset: keep the buffer that long, zero past the images.
             int lastTap = 0;
             for (int i = 0; i < kernelHeight; i++)
                 for (int j = 0; j < kernelWidth; j++)
                     lastTap = Math.Max(lastTap, TapOffset(i, j));
             PaddedLength = Math.Max(InChannels * ChannelLength, (InChannels - 1) * ChannelLength + lastTap + GridWidth);
+        }
+
+        /// <summary>
+        /// The product alone: an [m, k] weight times k rows read at offsets of a buffer, on a grid of
+        /// <paramref name="outHeight"/> rows of <paramref name="paddedWidth"/> positions of which the first
+        /// <paramref name="outWidth"/> are kept (the strided input gradient's phases, which lay out their own buffer).
+        /// </summary>
+        public Plan(int m, int k, int outHeight, int outWidth, int paddedWidth, int mr, int nr, int kc, int elementSize, int shortMr)
+        {
+            M = m;
+            K = k;
+            int slices = Math.Max(1, (K + kc - 1) / kc);
+            SliceDepth = Math.Max(1, (K + slices - 1) / slices);
+            PaddedM = (M + mr - 1) / mr * mr;
+            (FullRows, ShortRows) = SplitRows(M, mr, shortMr);
+            OutHeight = outHeight;
+            OutWidth = outWidth;
+            PaddedWidth = paddedWidth;
+            Positions = OutHeight * PaddedWidth;
+            Panels = (Positions + nr - 1) / nr;
+            GridWidth = Panels * nr;
             // Weight rows per block: the block's MR×K slivers (all k-slices) stay in half the L2 while every panel passes.
             BlockRows = Math.Max(mr, (int)Math.Min(PaddedM, CacheSizes.L2 / 2 / Math.Max(1L, (long)K * elementSize) / mr * mr));
             // Panels per chunk: the chunk's grid columns (M rows) stay in a quarter of the L2 until they are cropped.

@@ -96,7 +96,7 @@ public class ConvKernelTests
         return y;
     }
 
-    static double[] NaiveGradInput(Conv2dGeometry g, double[] dy, double[] w)
+    internal static double[] NaiveGradInput(Conv2dGeometry g, double[] dy, double[] w)
     {
         var dx = new double[g.InputLength];
         ForEachTap(g, (xi, wi, yi) => dx[xi] += w[wi] * dy[yi]);
