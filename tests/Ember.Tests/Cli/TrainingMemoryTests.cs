@@ -72,6 +72,46 @@ public class TrainingMemoryTests(DetectFaultFixture fx) : IClassFixture<DetectFa
     }
 
     [Fact]
+    public void A_step_that_fits_the_machine_but_not_what_other_programs_leave_free_is_refused_naming_both()
+    {
+        var project = Directory.CreateTempSubdirectory("ember-memory").FullName;
+        string[] args = ["train", "--model", "cnn", "--batch-size", "512", "--limit", "512", "--epochs", "1", "--plain", "--project", project];
+        try
+        {
+            // 64 GiB the process may use, 64 MiB of it free now: the step's few hundred MiB fit the first, not the second
+            TrainingMemory.FreeBytes.Value = 64L << 20;
+            var (code, stdout, stderr) = WithAvailable(64.0 * (1L << 30), args);
+            Assert.True(code == ExitCodes.OutOfMemory, $"exit {code}: {stderr}{stdout}");
+            Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            var held = Regex.Match(stderr, @"; ([0-9.]+ MiB) that the process holds already\), more than the ([0-9.]+ MiB) it can have now \(([0-9.]+ MiB) it holds and 64.0 MiB free; " +
+                @"other programs hold the rest of the 64.0 GiB it may use: close some, or, if they will end first, start it anyway with EMBER_MEMORY_CHECK=off\)\); lower --batch-size \(512\)");
+            Assert.True(held.Success, stderr);
+            Assert.True(Needed(stderr) > double.Parse(held.Groups[2].Value[..^4], CultureInfo.InvariantCulture) * (1 << 20), stderr);
+            Assert.Contains("was removed (nothing had been trained in it)", stderr);
+            Assert.False(Directory.EnumerateFileSystemEntries(project).Any());
+
+            // the same run once the other program is gone: it trains
+            TrainingMemory.FreeBytes.Value = 64L << 30;
+            (code, stdout, stderr) = WithAvailable(64.0 * (1L << 30), args);
+            Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+
+            // forecast train's count of weights, gradients and moments (a few kB for 8 hidden units) against nothing free
+            var series = ForecastFaultTests.Series(Directory.CreateDirectory(Path.Combine(project, "series")).FullName);
+            TrainingMemory.FreeBytes.Value = 0;
+            (code, stdout, stderr) = WithAvailable(64.0 * (1L << 30), ["forecast", "train", "--data", series, "--hidden", "8", "--epochs", "1", "--plain", "--project", Path.Combine(project, "forecast")]);
+            Assert.True(code == ExitCodes.OutOfMemory, $"exit {code}: {stderr}{stdout}");
+            Assert.Contains("the lstm of 1×8 (--layers × --hidden) has ", stderr);
+            Assert.Contains(" it holds and 0 B free; other programs hold the rest of the 64.0 GiB it may use", stderr);
+            Assert.Contains("lower --hidden (8)", stderr);
+        }
+        finally
+        {
+            TrainingMemory.FreeBytes.Value = null;
+            Directory.Delete(project, true);
+        }
+    }
+
+    [Fact]
     public void The_probe_leaves_a_training_run_bit_identical()
     {
         // the cnn draws dropout masks and its initial weights from the default generator, which the probe also uses
