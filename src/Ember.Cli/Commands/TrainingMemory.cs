@@ -7,9 +7,9 @@ namespace Ember.Cli.Commands;
 
 /// <summary>
 /// Memory and training (`train`, `detect train`, `forecast train`; and `detect val`, `detect predict`). Before the first
-/// batch, a run whose step, measured on a few samples and extrapolated, needs more than the machine holds is refused
-/// (<see cref="RequireFits"/>): it fits the address space, so without a heap limit nothing in .NET would stop it before
-/// the kernel's OOM killer ends the process with no message.
+/// batch, a run whose step, measured on a few samples and extrapolated, needs more than the process can have now (what
+/// it may use, and what it holds plus what is free) is refused (<see cref="RequireFits"/>): it fits the address space,
+/// so without a heap limit nothing in .NET would stop it before the kernel's OOM killer ends the process with no message.
 /// Memory running out inside a training loop is the other case. The step that failed is lost,
 /// nothing else: every checkpoint is written whole or not at all, so the run folder keeps its last/ as a kill would
 /// leave it. The error then says so, and how the run goes on, besides which options to lower (<see cref="CliErrors.MemoryHint"/>).
@@ -50,8 +50,8 @@ public static class TrainingMemory
 
     /// <summary>
     /// Throws an <see cref="OutOfMemoryException"/> naming <paramref name="sizes"/> (the run's size options and values)
-    /// when <paramref name="what"/> (one training step, one validation batch, one image) needs more than this process may
-    /// use. The need: what the process holds already (its resident memory now: the runtime, the data set, the weights),
+    /// when <paramref name="what"/> (one training step, one validation batch, one image) needs more than this process can
+    /// have now (<see cref="Room"/>). The need: what the process holds already (its resident memory now: the runtime, the data set, the weights),
     /// <paramref name="fixedBytes"/> (the optimizer's state and the EMA's copy), and what the step allocates at
     /// <paramref name="samples"/> samples, from the line <paramref name="allocated"/> measures (see <see cref="MemoryProbe"/>;
     /// its bytes per sample times <paramref name="scale"/>, plus <paramref name="extraPerSample"/>; <paramref name="probed"/>

@@ -347,17 +347,16 @@ public static class DetectJob
 
     /// <summary>
     /// The bytes per image of <paramref name="height"/> × <paramref name="width"/> that augmented inference
-    /// (<see cref="AugmentedInference"/>) keeps beyond the plain forward the probe measures: the mirrored copy and the
-    /// scaled, padded copies of the image (scales 0.83 and 0.67: 1.14 of its area, twice), and the predictions
-    /// (5 + classes values a box) of the two smaller passes held beside the plain one, their descaled copies and the
-    /// concatenation of all three (about 1.14 + 2.14 + 2.14 of the plain predictions). Each smaller pass's own forward
-    /// is smaller than the plain one, whose peak the probe already counts.
+    /// (<see cref="AugmentedInference"/>) holds beyond the plain forward the probe measures: the predictions (5 + classes
+    /// values a box) of the two smaller passes (0.83² + 0.67² = 1.14 of the plain ones) kept beside the plain ones, the
+    /// descaled copies of all three and their concatenation (2.14 each). The smaller passes' forwards, and the scaled
+    /// copies of the image they run on, come after the plain forward has let go of its layers' outputs, and are smaller.
     /// </summary>
     internal static double AugmentedBytes(DetectHead head, int height, int width)
     {
         double area = AugmentedInference.Passes.Skip(1).Sum(p => p.Scale * p.Scale);
         double boxes = head.NumAnchors * head.Strides.Sum(s => Math.Ceiling(height / s) * Math.Ceiling(width / s));
-        return 4.0 * (3.0 * height * width * (1 + 2 * area) + boxes * head.NumOutputs * (area + 2 * (1 + area) + 2 * (1 + area)));
+        return 4.0 * boxes * head.NumOutputs * (area + 2 * (1 + area) + 2 * (1 + area));
     }
 
     /// <summary>The validation batch with the most pixels: its images, height and width.</summary>
