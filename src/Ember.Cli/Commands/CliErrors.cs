@@ -86,7 +86,7 @@ public static class CliErrors
             YamlDotNet.Core.YamlException y => (ExitCodes.Usage, $"invalid YAML at line {y.Start.Line}, column {y.Start.Column}: {FirstLine(y.Message)}"),
             TrainingDivergedException d => (ExitCodes.Diverged, Diverged(d)),
             OutOfMemoryException or InsufficientExecutionStackException =>
-                (ExitCodes.OutOfMemory, $"out of memory ({FirstLine(e.Message)}); {MemoryHint ?? DefaultMemoryHint}"),
+                (ExitCodes.OutOfMemory, $"out of memory ({OutOfMemory(e)}); {MemoryHint ?? DefaultMemoryHint}"),
             // an option so large that one tensor would exceed what an array can hold: the same limit, met before allocating
             ArgumentException a when TensorTooLarge.Any(words => a.Message.Contains(words, StringComparison.Ordinal)) =>
                 (ExitCodes.OutOfMemory, $"too large for memory ({FirstLine(a.Message)}); {MemoryHint ?? DefaultMemoryHint}"),
@@ -102,6 +102,18 @@ public static class CliErrors
             _ => (ExitCodes.Internal, $"unexpected error: {e.GetType().Name}: {FirstLine(e.Message)}"),
         };
     }
+
+    /// <summary>
+    /// What an <see cref="OutOfMemoryException"/> says, in one line. The runtime's own words say nothing ("Exception of type
+    /// 'System.OutOfMemoryException' was thrown." at a GC heap limit, "Insufficient memory to continue the execution of
+    /// the program."): the memory this process may use is what to weigh the options against.
+    /// </summary>
+    internal static string OutOfMemory(Exception e) => GenericOutOfMemory.Contains(e.Message)
+        ? $"more memory was needed than this process could get, of the {TrainingMemory.Size(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)} it may use"
+        : FirstLine(e.Message);
+
+    // (the runtime's exception at a heap limit has no message of its own: it reads as Exception's words for the type)
+    static readonly string[] GenericOutOfMemory = [new OutOfMemoryException().Message, $"Exception of type '{typeof(OutOfMemoryException).FullName}' was thrown."];
 
     // The library's words for a shape with more elements than a .NET array can hold (CpuBackend.Empty, DataTensors, convolution).
     static readonly string[] TensorTooLarge = ["more than a CPU tensor can hold", "is too large for one tensor", "tensors larger than 2^31 elements are not supported"];

@@ -188,10 +188,13 @@ public static class TrainJob
         TrainingMemory.RequireFits($"--model {config.Model} at --batch-size {config.BatchSize}{(batch < config.BatchSize ? $" ({batch} images a batch{(world > 1 ? " per process" : "")})" : "")}",
             "for one training step", () => MemoryProbe.TrainingStep(() => (CreateModel(config, classes), loss), ProbeBatch, autocast), null,
             1, loaderBytes, batch, "images", state, "steps of 2 and 4 images");
-        // validation and the final test run the model on batches of 500 without gradients, beside the optimizer's state
+        // validation and the final test run the model on batches of 500 without gradients, beside the optimizer's state;
+        // --tta's views of a test batch run one at a time, each such a forward, beside the view's copies of the images
+        // (rescaled at 1.1, cropped or padded, mirrored) and the averaged probabilities
         long evalBatch = Math.Min(TestBatchSize, Math.Max(1, (long)evalSet.Count));
-        TrainingMemory.RequireInferenceFits($"--model {config.Model} (validated on batches of {evalBatch} images)", "for one validation batch", model, ProbeBatch, loss,
-            1, loaderBytes, evalBatch, "images", state, "batches of 2 and 4 images");
+        double ttaBytes = config.Tta ? 4.0 * (Math.Ceiling(1.1 * height) * Math.Ceiling(1.1 * width) + 2.0 * height * width + 2.0 * classes) : 0;
+        TrainingMemory.RequireInferenceFits($"--model {config.Model} (validated on batches of {evalBatch} images{(config.Tta ? ", tested with --tta" : "")})", "for one validation batch",
+            model, ProbeBatch, loss, 1, loaderBytes + ttaBytes, evalBatch, "images", state, "batches of 2 and 4 images");
         if (config.BiasPrior) Init.ClassPriorBias(Classifier(model).Bias!, ClassWeights.Counts(trainLabels, data.Classes.Count));
         if (config.SyncBn) Nn.Layers.SyncBatchNorm.ConvertSyncBatchNorm(model);
         // a resumed run's weights come from its last/ checkpoint instead

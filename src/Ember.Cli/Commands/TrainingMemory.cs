@@ -7,9 +7,9 @@ namespace Ember.Cli.Commands;
 
 /// <summary>
 /// Memory and training (`train`, `detect train`, `forecast train`; and `detect val`, `detect predict`). Before the first
-/// batch, a run whose step, measured on a few samples and extrapolated, needs more than the machine holds is refused
-/// (<see cref="RequireFits"/>): it fits the address space, so without a heap limit nothing in .NET would stop it before
-/// the kernel's OOM killer ends the process with no message.
+/// batch, a run whose step, measured on a few samples and extrapolated, needs more than the process can have now (what
+/// it may use, and what it holds plus what is free) is refused (<see cref="RequireFits"/>): it fits the address space,
+/// so without a heap limit nothing in .NET would stop it before the kernel's OOM killer ends the process with no message.
 /// Memory running out inside a training loop is the other case. The step that failed is lost,
 /// nothing else: every checkpoint is written whole or not at all, so the run folder keeps its last/ as a kill would
 /// leave it. The error then says so, and how the run goes on, besides which options to lower (<see cref="CliErrors.MemoryHint"/>).
@@ -26,20 +26,32 @@ public static class TrainingMemory
         catch (OutOfMemoryException e)
         {
             if (Kept(runDir, resumeCommand) is not string kept) throw;
-            throw new OutOfMemoryException($"{e.Message.Split('\n')[0].Trim().TrimEnd('.')}; {kept}", e);
+            throw new OutOfMemoryException($"{CliErrors.OutOfMemory(e).TrimEnd('.')}; {kept}", e);
         }
     }
 
     /// <summary>Test seam: the bytes this process may use (default: what the GC says, the machine's memory or a container's limit).</summary>
     internal static readonly AsyncLocal<long?> AvailableBytes = new();
 
+    /// <summary>Test seam: the bytes free now beyond what the process holds (default: <see cref="FreeMemory.Now"/>).</summary>
+    internal static readonly AsyncLocal<long?> FreeBytes = new();
+
     /// <summary>Test seam: when set, <see cref="RequireFits"/> measures nothing and refuses nothing (a run without the probe).</summary>
     internal static readonly AsyncLocal<bool> Unchecked = new();
 
     /// <summary>
+    /// The environment variable that starts a run the check would refuse (`EMBER_MEMORY_CHECK=off`): for memory that
+    /// another program will give back, or to measure a run's real need under a heap limit.
+    /// </summary>
+    public const string CheckVariable = "EMBER_MEMORY_CHECK";
+
+    /// <summary>Whether the check is off for this run (<see cref="Unchecked"/>, or <see cref="CheckVariable"/> set to off).</summary>
+    internal static bool Skipped => Unchecked.Value || string.Equals(Environment.GetEnvironmentVariable(CheckVariable), "off", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
     /// Throws an <see cref="OutOfMemoryException"/> naming <paramref name="sizes"/> (the run's size options and values)
-    /// when <paramref name="what"/> (one training step, one validation batch, one image) needs more than this process may
-    /// use. The need: what the process holds already (its resident memory now: the runtime, the data set, the weights),
+    /// when <paramref name="what"/> (one training step, one validation batch, one image) needs more than this process can
+    /// have now (<see cref="Room"/>). The need: what the process holds already (its resident memory now: the runtime, the data set, the weights),
     /// <paramref name="fixedBytes"/> (the optimizer's state and the EMA's copy), and what the step allocates at
     /// <paramref name="samples"/> samples, from the line <paramref name="allocated"/> measures (see <see cref="MemoryProbe"/>;
     /// its bytes per sample times <paramref name="scale"/>, plus <paramref name="extraPerSample"/>; <paramref name="probed"/>
@@ -50,18 +62,34 @@ public static class TrainingMemory
     internal static void RequireFits(string sizes, string what, Func<MemoryLine> allocated, Func<MemoryLine>? held, double scale, double extraPerSample,
         double samples, string sampleName, double fixedBytes, string probed)
     {
-        if (Unchecked.Value) return;
+        if (Skipped) return;
         double available = AvailableBytes.Value ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         double At(MemoryLine line) => line.Fixed + (line.PerSample * scale + extraPerSample) * samples;
         double step = At(allocated()), process = Environment.WorkingSet;
+        var (room, over) = Room(process);
         // what an inference holds is measured only when what it allocates does not fit: it costs a collection per module
-        if (held is not null && process + fixedBytes + step > available) step = Math.Min(step, At(held()) + available / 4);
+        if (held is not null && process + fixedBytes + step > room) step = Math.Min(step, At(held()) + available / 4);
         double needed = process + fixedBytes + step;
-        if (needed <= available) return;
+        if (needed <= room) return;
         string state = fixedBytes > 0 ? $"{Size(fixedBytes)} that the optimizer (and EMA) keep; " : "";
         throw new OutOfMemoryException(string.Create(CultureInfo.InvariantCulture,
             $"{sizes} needs about {Size(needed)} {what} ({Size(step)} for {samples:N0} {sampleName}, measured on {probed}; {state}" +
-            $"{Size(process)} that the process holds already), more than the {Size(available)} this process may use"));
+            $"{Size(process)} that the process holds already), {over}"));
+    }
+
+    /// <summary>
+    /// The bytes this process can have now, holding <paramref name="process"/>: what it holds and what is free besides
+    /// (<see cref="FreeMemory"/>), never more than it may use; and the words for a need over them ("more than the …").
+    /// </summary>
+    internal static (double Room, string Over) Room(double process)
+    {
+        double available = AvailableBytes.Value ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        double? free = FreeBytes.Value ?? FreeMemory.Now();
+        if (free is not double f || process + f >= available) return (available, $"more than the {Size(available)} this process may use");
+        // Refused as well when other programs hold the memory: the kernel's OOM killer would end this run (the largest
+        // process) without a message, or one of them; whether they will give it back is for the user to say.
+        return (process + f, $"more than the {Size(process + f)} it can have now ({Size(process)} it holds and {Size(f)} free; other programs hold the rest of " +
+            $"the {Size(available)} it may use: close some, or, if they will end first, start it anyway with {CheckVariable}=off)");
     }
 
     /// <summary><see cref="RequireFits"/> for an inference of <paramref name="model"/> (<see cref="MemoryProbe.Inference"/>).</summary>

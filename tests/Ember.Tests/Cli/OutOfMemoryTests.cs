@@ -9,7 +9,8 @@ namespace Ember.Tests.Cli;
 /// <summary>
 /// Memory running out in the middle of a training step (between backward and the optimizer step of epoch 2), in the
 /// three training commands: one `ember: out of memory …` line (exit 7) that names the options to lower with their values
-/// and says what the run folder keeps; then `--resume` ends on the same weights as a run never stopped.
+/// and says what the run folder keeps (the uninterrupted run's last/ of epoch 1, file for file); then `--resume` ends on
+/// the same weights and metrics as a run never stopped.
 /// </summary>
 public class OutOfMemoryTests
 {
@@ -29,6 +30,23 @@ public class OutOfMemoryTests
         _ => ForecastJob.TestCallback,
     };
 
+    // every file of a checkpoint folder by its SHA-256 (checkpoint.json without the wall times it records)
+    static Dictionary<string, string> Hashes(string folder)
+        => Directory.EnumerateFiles(folder).ToDictionary(f => Path.GetFileName(f), f => Path.GetFileName(f) != Checkpoint.JsonFile ? ResumeTests.Sha256(f)
+            : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+                string.Join('\n', File.ReadLines(f).Where(l => !WallTime.IsMatch(l)))))));
+
+    static readonly System.Text.RegularExpressions.Regex WallTime = new(@"""[^""]*(seconds|time)[^""]*""\s*:", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+
+    // metrics.csv without its columns of wall time (the only ones a resume may change)
+    static List<string> MetricsWithoutTimes(string run)
+    {
+        var lines = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
+        var kept = lines[0].Split(',').Select((name, i) => (name, i)).Where(c => !c.name.Contains("time")).Select(c => c.i).ToArray();
+        Assert.True(kept.Length < lines[0].Split(',').Length, lines[0]);
+        return [.. lines.Select(l => string.Join(',', kept.Select(i => l.Split(',')[i])))];
+    }
+
     [Theory]
     [InlineData("train", "--batch-size (64)")]
     [InlineData("detect", "--img (64), --batch-size (4)")]
@@ -40,11 +58,18 @@ public class OutOfMemoryTests
         {
             if (command == "detect") DetectCommandTests.OneObjectSet(Path.Combine(temp, "set"), train: 8, val: 4);
             if (command == "forecast") ForecastFaultTests.Series(temp);
-            var (code, stdout, stderr) = CliFailureTests.Invoke(Train(command, temp, Path.Combine(temp, "whole")));
+            // the uninterrupted run, and its last/ as saved at the end of epoch 1 (read after the first batch of epoch 2)
+            var hook = Hook(command);
+            var whole = Path.Combine(temp, "whole", "exp1");
+            Dictionary<string, string>? epoch1 = null;
+            hook.Value = new LambdaCallback { BatchEnd = s => { if (s.Epoch == 2 && s.BatchIndex == 0) epoch1 = Hashes(Path.Combine(whole, "last")); } };
+            int code; string stdout, stderr;
+            try { (code, stdout, stderr) = CliFailureTests.Invoke(Train(command, temp, Path.Combine(temp, "whole"))); }
+            finally { hook.Value = null; }
             Assert.True(code == 0, stderr + stdout);
+            Assert.NotNull(epoch1);
 
             // the second step of epoch 2 fails after its backward, before its optimizer step
-            var hook = Hook(command);
             hook.Value = new LambdaCallback
             {
                 AfterBackward = s => { if (s.Epoch == 2 && s.BatchIndex == 1) throw new OutOfMemoryException("Insufficient memory to continue the execution of the program."); },
@@ -54,17 +79,20 @@ public class OutOfMemoryTests
             var run = Path.Combine(temp, "cut", "exp1");
             var resume = $"{(command == "train" ? "ember train" : $"ember {command} train")} --resume {run}";
             Assert.True(code == ExitCodes.OutOfMemory, $"exit {code}: {stderr}");
-            Assert.StartsWith("ember: out of memory (Insufficient memory to continue the execution of the program; ", stderr);
+            // the runtime's words ("Insufficient memory to continue the execution of the program.") give way to the limit
+            Assert.StartsWith($"ember: out of memory (more memory was needed than this process could get, of the {TrainingMemory.Size(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)} it may use; ", stderr);
             Assert.Contains($"{Path.Combine(run, "last")} is whole (saved at the end of epoch 1): `{resume}` continues from there", stderr);
             Assert.Contains(options, stderr);
             Assert.DoesNotContain("   at ", stderr);
             Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            // last/ is the uninterrupted run's save at the end of epoch 1, file for file
+            Assert.Equal(epoch1, Hashes(Path.Combine(run, "last")));
 
             (code, stdout, stderr) = CliFailureTests.Invoke([.. resume.Split(' ')[1..]]);
             Assert.True(code == 0, stderr + stdout);
             Assert.Contains($"resuming {run} at epoch 2", stdout);
-            var whole = Path.Combine(temp, "whole", "exp1");
             Assert.Equal(ResumeTests.Sha256(Path.Combine(whole, "last", "model.safetensors")), ResumeTests.Sha256(Path.Combine(run, "last", "model.safetensors")));
+            Assert.Equal(MetricsWithoutTimes(whole), MetricsWithoutTimes(run));
         }
         finally { Directory.Delete(temp, true); }
     }

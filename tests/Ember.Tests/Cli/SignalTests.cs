@@ -14,8 +14,8 @@ public class SignalTests
 
     const int SigTerm = 15, SigKill = 9;
 
-    /// <summary>Starts the built CLI (Ember.Cli.dll beside the tests) with the same dotnet host.</summary>
-    static Process StartCli(string[] args)
+    /// <summary>Starts the built CLI (Ember.Cli.dll beside the tests) with the same dotnet host, and <paramref name="environment"/> besides this process's.</summary>
+    static Process StartCli(string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -23,6 +23,7 @@ public class SignalTests
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Ember.Cli.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         return Process.Start(info)!;
     }
 
@@ -51,10 +52,10 @@ public class SignalTests
         finally { EndIfRunning(cli); }
     }
 
-    /// <summary>Runs the CLI with <paramref name="args"/> to its end (at most <paramref name="exitSeconds"/>); returns its exit code and whole output.</summary>
-    internal static (int ExitCode, string Output) RunToEnd(string[] args, int exitSeconds)
+    /// <summary>Runs the CLI with <paramref name="args"/> (and <paramref name="environment"/>) to its end (at most <paramref name="exitSeconds"/>); returns its exit code and whole output.</summary>
+    internal static (int ExitCode, string Output) RunToEnd(string[] args, int exitSeconds, IReadOnlyDictionary<string, string>? environment = null)
     {
-        using var cli = StartCli(args);
+        using var cli = StartCli(args, environment);
         var watch = new Watch(cli, line: null, onLine: null);
         try
         {

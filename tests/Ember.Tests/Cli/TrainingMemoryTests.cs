@@ -72,6 +72,46 @@ public class TrainingMemoryTests(DetectFaultFixture fx) : IClassFixture<DetectFa
     }
 
     [Fact]
+    public void A_step_that_fits_the_machine_but_not_what_other_programs_leave_free_is_refused_naming_both()
+    {
+        var project = Directory.CreateTempSubdirectory("ember-memory").FullName;
+        string[] args = ["train", "--model", "cnn", "--batch-size", "512", "--limit", "512", "--epochs", "1", "--plain", "--project", project];
+        try
+        {
+            // 64 GiB the process may use, 64 MiB of it free now: the step's few hundred MiB fit the first, not the second
+            TrainingMemory.FreeBytes.Value = 64L << 20;
+            var (code, stdout, stderr) = WithAvailable(64.0 * (1L << 30), args);
+            Assert.True(code == ExitCodes.OutOfMemory, $"exit {code}: {stderr}{stdout}");
+            Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            var held = Regex.Match(stderr, @"; ([0-9.]+ MiB) that the process holds already\), more than the ([0-9.]+ MiB) it can have now \(([0-9.]+ MiB) it holds and 64.0 MiB free; " +
+                @"other programs hold the rest of the 64.0 GiB it may use: close some, or, if they will end first, start it anyway with EMBER_MEMORY_CHECK=off\)\); lower --batch-size \(512\)");
+            Assert.True(held.Success, stderr);
+            Assert.True(Needed(stderr) > double.Parse(held.Groups[2].Value[..^4], CultureInfo.InvariantCulture) * (1 << 20), stderr);
+            Assert.Contains("was removed (nothing had been trained in it)", stderr);
+            Assert.False(Directory.EnumerateFileSystemEntries(project).Any());
+
+            // the same run once the other program is gone: it trains
+            TrainingMemory.FreeBytes.Value = 64L << 30;
+            (code, stdout, stderr) = WithAvailable(64.0 * (1L << 30), args);
+            Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+
+            // forecast train's count of weights, gradients and moments (a few kB for 8 hidden units) against nothing free
+            var series = ForecastFaultTests.Series(Directory.CreateDirectory(Path.Combine(project, "series")).FullName);
+            TrainingMemory.FreeBytes.Value = 0;
+            (code, stdout, stderr) = WithAvailable(64.0 * (1L << 30), ["forecast", "train", "--data", series, "--hidden", "8", "--epochs", "1", "--plain", "--project", Path.Combine(project, "forecast")]);
+            Assert.True(code == ExitCodes.OutOfMemory, $"exit {code}: {stderr}{stdout}");
+            Assert.Contains("the lstm of 1×8 (--layers × --hidden) has ", stderr);
+            Assert.Contains(" it holds and 0 B free; other programs hold the rest of the 64.0 GiB it may use", stderr);
+            Assert.Contains("lower --hidden (8)", stderr);
+        }
+        finally
+        {
+            TrainingMemory.FreeBytes.Value = null;
+            Directory.Delete(project, true);
+        }
+    }
+
+    [Fact]
     public void The_probe_leaves_a_training_run_bit_identical()
     {
         // the cnn draws dropout masks and its initial weights from the default generator, which the probe also uses
@@ -90,6 +130,63 @@ public class TrainingMemoryTests(DetectFaultFixture fx) : IClassFixture<DetectFa
             Assert.Equal(ResumeTests.Sha256(Path.Combine(unprobed, "last", "optimizer.safetensors")), ResumeTests.Sha256(Path.Combine(probed, "last", "optimizer.safetensors")));
         }
         finally { Directory.Delete(project, true); }
+    }
+
+    [Fact]
+    public void Forecast_train_measures_its_step_refuses_one_that_cannot_fit_and_is_unchanged_by_the_probe()
+    {
+        var temp = Directory.CreateTempSubdirectory("ember-memory").FullName;
+        try
+        {
+            var series = ForecastFaultTests.Series(temp);
+            string[] Args(string project, int batch = 128) => ["forecast", "train", "--data", series, "--hidden", "64", "--batch-size", $"{batch}", "--lookback", "48", "--epochs", "2",
+                "--val", "24", "--test", "12", "--plain", "--project", Path.Combine(temp, project)];
+            // 2 MiB free beside what the process holds: room for the 17,347 weights with their gradients and moments
+            // (0.3 MiB, the count before the model is built), not for the step's activations over 48 steps of 128 windows
+            (int, string, string) WithTwoMiBFree(string[] args)
+            {
+                TrainingMemory.FreeBytes.Value = 2 << 20;
+                try { return WithAvailable(64.0 * (1L << 30), args); }
+                finally { TrainingMemory.FreeBytes.Value = null; }
+            }
+            var (code, stdout, stderr) = WithTwoMiBFree(Args("small"));
+            Assert.True(code == ExitCodes.OutOfMemory, $"exit {code}: {stderr}{stdout}");
+            Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            // 600 months less the 24 + 12 held out, in windows of 48 + 12: 505 windows, so a batch is 128
+            Assert.Contains("the lstm of 1×64 (--layers × --hidden) at --batch-size 128 and --lookback 48 needs about ", stderr);
+            Assert.Contains(" for one training step (", stderr);
+            Assert.Contains(" for 128 windows, measured on steps of 2 and 4 windows; ", stderr);
+            Assert.Contains(" it holds and 2.0 MiB free; ", stderr);
+            Assert.Contains("); lower --hidden (64), --layers (1), --batch-size (128) or --lookback (48)", stderr);
+            Assert.True(!Directory.Exists(Path.Combine(temp, "small")) || !Directory.EnumerateFileSystemEntries(Path.Combine(temp, "small")).Any());
+            // the step's tensors grow with the batch: at 3.9× the batch the step needs about 3.9× the bytes
+            double step128 = Step(stderr);
+            (code, stdout, stderr) = WithTwoMiBFree(Args("small", 512));
+            Assert.True(code == ExitCodes.OutOfMemory, $"exit {code}: {stderr}{stdout}");
+            // (a batch larger than the set is the set)
+            Assert.Contains("at --batch-size 512 and --lookback 48 (505 windows a batch) needs about ", stderr);
+            Assert.Contains(" for 505 windows, ", stderr);
+            Assert.True(Step(stderr) > 3 * step128, stderr);
+
+            (code, _, stderr) = CliFailureTests.Invoke(Args("probed"));
+            Assert.True(code == 0, stderr);
+            (code, _, stderr) = WithoutProbe(Args("unprobed"));
+            Assert.True(code == 0, stderr);
+            string probed = Path.Combine(temp, "probed", "exp1"), unprobed = Path.Combine(temp, "unprobed", "exp1");
+            static IEnumerable<string> WithoutTime(string run) => File.ReadAllLines(Path.Combine(run, "metrics.csv")).Select(l => l[..l.LastIndexOf(',')]);
+            Assert.Equal(WithoutTime(unprobed), WithoutTime(probed));
+            Assert.Equal(File.ReadAllText(Path.Combine(unprobed, "test_metrics.csv")), File.ReadAllText(Path.Combine(probed, "test_metrics.csv")));
+            Assert.Equal(ResumeTests.Sha256(Path.Combine(unprobed, "last", "model.safetensors")), ResumeTests.Sha256(Path.Combine(probed, "last", "model.safetensors")));
+        }
+        finally { Directory.Delete(temp, true); }
+    }
+
+    // "(12.3 MiB for 128 windows": the step's bytes
+    static double Step(string stderr)
+    {
+        var m = Regex.Match(stderr, @"\(([0-9.]+) (B|KiB|MiB|GiB) for \d+ ");
+        Assert.True(m.Success, stderr);
+        return double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) * (m.Groups[2].Value switch { "B" => 1, "KiB" => 1 << 10, "MiB" => 1 << 20, _ => 1 << 30 });
     }
 
     [Fact]
@@ -119,6 +216,12 @@ public class TrainingMemoryTests(DetectFaultFixture fx) : IClassFixture<DetectFa
         Assert.Contains("for 4 images of ", stderr); // the rectangular batch's shape
         Assert.Contains(", measured on batches of 2 and 4 images of 64 px; ", stderr);
         Assert.Contains("more than the 1.0 MiB this process may use); lower --img (64) or --batch-size (8)", stderr);
+        Assert.False(Directory.Exists(output));
+        // with --augment the check counts the augmented passes' copies too
+        var (augmentCode, augmentOut, augmentErr) = WithAvailable(1 << 20, [.. args, "--augment"]);
+        Assert.True(augmentCode == ExitCodes.OutOfMemory, $"exit {augmentCode}: {augmentErr}{augmentOut}");
+        Assert.Contains("(yolov5n) at --img 64 and --batch-size 8 with --augment (4 images a batch) needs about", augmentErr);
+        Assert.Contains(", measured on batches of 2 and 4 images of 64 px and the augmented passes' copies; ", augmentErr);
         Assert.False(Directory.Exists(output));
         // (most of what it names is this test process's resident memory, which its collections move: twice that is room)
         (code, stdout, stderr) = WithAvailable(2 * Needed(stderr), args);

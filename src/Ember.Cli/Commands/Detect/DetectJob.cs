@@ -324,22 +324,39 @@ public static class DetectJob
             }, n => ProbeBatch(n, probe, objects, classes), AmpDType(config.Amp)), null,
             AreaRatio(config.Img, config.Img, probe), loaderBytes, batch, "images", state, $"steps of 2 and 4 images of {probe} px");
         RequireValidationFits(model, lossOptions, valData, valObjects, state, loaderBytes,
-            $"--model {config.Model} at --{(config.ValImg > 0 ? "val-img" : "img")} {config.EffectiveValImg} and --val-batch-size {config.EffectiveValBatchSize}");
+            $"--model {config.Model} at --{(config.ValImg > 0 ? "val-img" : "img")} {config.EffectiveValImg} and --val-batch-size {config.EffectiveValBatchSize}" +
+            (config.ValAugment ? " with --val-augment" : ""), config.ValAugment);
     }
 
     /// <summary>
     /// Refuses (exit 7) a validation whose largest rectangular batch (the most pixels) cannot fit beside
     /// <paramref name="fixedBytes"/>: the bytes per image measured on <paramref name="model"/> in eval mode without
-    /// gradients (forward and loss) at 2 and 4 images of twice its largest stride, scaled by the area to the batch's shape.
+    /// gradients (forward and loss) at 2 and 4 images of twice its largest stride, scaled by the area to the batch's shape;
+    /// with <paramref name="augment"/>, besides, what augmented inference keeps (<see cref="AugmentedBytes"/>).
     /// </summary>
     internal static void RequireValidationFits(YoloDetector model, YoloLossOptions lossOptions, DetectionDataset valData, int objects, double fixedBytes,
-        double loaderBytes, string sizes)
+        double loaderBytes, string sizes, bool augment)
     {
         int probe = ProbeSize(model);
         var (images, height, width) = LargestBatch(valData);
         TrainingMemory.RequireInferenceFits(sizes + (images < valData.BatchSize ? $" ({images} images a batch)" : ""), "for one validation batch", model,
             n => ProbeBatch(n, probe, objects, model.NumClasses), new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect).Compute,
-            AreaRatio(height, width, probe), loaderBytes, images, $"images of {height}×{width}", fixedBytes, $"batches of 2 and 4 images of {probe} px");
+            AreaRatio(height, width, probe), loaderBytes + (augment ? AugmentedBytes(model.Detect, height, width) : 0), images, $"images of {height}×{width}",
+            fixedBytes, $"batches of 2 and 4 images of {probe} px" + (augment ? " and the augmented passes' copies" : ""));
+    }
+
+    /// <summary>
+    /// The bytes per image of <paramref name="height"/> × <paramref name="width"/> that augmented inference
+    /// (<see cref="AugmentedInference"/>) holds beyond the plain forward the probe measures: the predictions (5 + classes
+    /// values a box) of the two smaller passes (0.83² + 0.67² = 1.14 of the plain ones) kept beside the plain ones, the
+    /// descaled copies of all three and their concatenation (2.14 each). The smaller passes' forwards, and the scaled
+    /// copies of the image they run on, come after the plain forward has let go of its layers' outputs, and are smaller.
+    /// </summary>
+    internal static double AugmentedBytes(DetectHead head, int height, int width)
+    {
+        double area = AugmentedInference.Passes.Skip(1).Sum(p => p.Scale * p.Scale);
+        double boxes = head.NumAnchors * head.Strides.Sum(s => Math.Ceiling(height / s) * Math.Ceiling(width / s));
+        return 4.0 * boxes * head.NumOutputs * (area + 2 * (1 + area) + 2 * (1 + area));
     }
 
     /// <summary>The validation batch with the most pixels: its images, height and width.</summary>

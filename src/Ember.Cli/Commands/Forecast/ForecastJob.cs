@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Ember.Analysis;
 using Ember.Cli.Configuration;
 using Ember.Cli.Reporting;
 using Ember.Data;
@@ -65,14 +66,39 @@ public static class ForecastJob
     /// </summary>
     internal static void RequireMemory(ForecastConfig c)
     {
+        if (TrainingMemory.Skipped) return;
         // in double: at sizes near int.MaxValue the count overflows long
         double gates = (c.Cell == "gru" ? 3.0 : 4.0) * c.Hidden, parameters = (double)c.Hidden * c.Horizon + c.Horizon;
         parameters += gates * (1.0 + c.Hidden + 2) + (c.Layers - 1.0) * gates * (2.0 * c.Hidden + 2);
-        double needed = 16.0 * parameters, available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        if (needed > available)
+        double needed = 16.0 * parameters, process = Environment.WorkingSet;
+        var (room, over) = TrainingMemory.Room(process);
+        if (process + needed > room)
             throw new OutOfMemoryException(string.Create(CultureInfo.InvariantCulture,
-                $"the {c.Cell} of {c.Layers}×{c.Hidden} (--layers × --hidden) has {parameters:N0} parameters; with their gradients and AdamW's moments about {needed / 1e9:N1} GB, more than the {available / 1e9:N1} GB this process may use"));
+                $"the {c.Cell} of {c.Layers}×{c.Hidden} (--layers × --hidden) has {parameters:N0} parameters; with their gradients and AdamW's moments about {TrainingMemory.Size(needed)}, {over}"));
     }
+
+    /// <summary>
+    /// Refuses (exit 7) a run whose training step or validation batch cannot fit, measured as `train`'s are
+    /// (<see cref="TrainingMemory.RequireFits"/>): a step of a fresh forecaster on 2 and on 4 windows, extrapolated to the
+    /// batch, beside AdamW's two moments; validation's batches of 256 windows without gradients. The count of weights
+    /// (<see cref="RequireMemory"/>) comes first, before a model too large to build is built.
+    /// </summary>
+    static void RequireStepFits(ForecastConfig c, RecurrentForecaster model, TimeSeriesWindowDataset trainSet, int validationWindows)
+    {
+        var (window, next) = trainSet[0];
+        (Tensor, Tensor) ProbeBatch(int n) => (Torch.Zeros([n, .. window.Shape]), Torch.Zeros([n, .. next.Shape]));
+        Func<Tensor, Tensor, Tensor> loss = (output, target) => F.MseLoss(output, target);
+        double state = TrainingMemory.StateBytes(model.ParameterCount(), OptimizerKind.Adam, ema: false);
+        string sizes = $"the {c.Cell} of {c.Layers}×{c.Hidden} (--layers × --hidden) at --batch-size {c.BatchSize} and --lookback {c.Lookback}";
+        long batch = Math.Max(1, Math.Min(c.BatchSize, (long)trainSet.Count));
+        TrainingMemory.RequireFits(sizes + (batch < c.BatchSize ? $" ({batch} windows a batch)" : ""), "for one training step",
+            () => MemoryProbe.TrainingStep(() => (BuildModel(c), loss), ProbeBatch), null, 1, 0, batch, "windows", state, "steps of 2 and 4 windows");
+        if (validationWindows > 0)
+            TrainingMemory.RequireInferenceFits(sizes + $" (validated on batches of {Math.Min(ValidationBatch, validationWindows)} windows)", "for one validation batch", model,
+                ProbeBatch, loss, 1, 0, Math.Min(ValidationBatch, validationWindows), "windows", state, "batches of 2 and 4 windows");
+    }
+
+    const int ValidationBatch = 256;
 
     /// <summary>Trains into a new run folder under <see cref="ForecastConfig.Project"/>; returns the folder.</summary>
     public static string Train(ForecastConfig c, TextWriter? plainOutput = null) => Run(c, null, plainOutput).RunDir;
@@ -125,7 +151,9 @@ public static class ForecastJob
         else runDir = resumeFolder!;
         var trainSet = data.Split.TrainWindows(data.Normalized, c.Lookback, c.Horizon, c.Stride);
         var trainLoader = new DataLoader<(Tensor, Tensor)>(trainSet, c.BatchSize, shuffle: true, seed: c.Seed);
-        var valLoader = c.Val > 0 ? new DataLoader<(Tensor, Tensor)>(data.Split.ValidationWindows(data.Normalized, c.Lookback, c.Horizon), 256) : null;
+        var valSet = c.Val > 0 ? data.Split.ValidationWindows(data.Normalized, c.Lookback, c.Horizon) : null;
+        var valLoader = valSet is null ? null : new DataLoader<(Tensor, Tensor)>(valSet, ValidationBatch);
+        RequireStepFits(c, model, trainSet, valSet?.Count ?? 0);
         var optimizer = new AdamW(model.Parameters(), new AdamWOptions { LearningRate = c.Lr, WeightDecay = c.WeightDecay });
         var options = new TrainerOptions { Epochs = c.Epochs, ClipGradNorm = c.ClipGrad > 0 ? c.ClipGrad : null };
         var trainer = new Trainer(model, optimizer, (output, target) => F.MseLoss(output, target), options);
