@@ -29,10 +29,12 @@ internal static unsafe partial class ShiftedGemmConv
     /// A strided convolution with one group, at least <see cref="MinPhaseChannels"/> input channels, strides up to 8, at
     /// least two images (one image would run on one thread: the column path's GEMM shares it between threads), on AVX2 or
     /// AVX-512 (the 128-bit micro-kernel on shifted rows measured 1.1-1.4× slower than the column path's GEMM), and phase
-    /// grids that compute at most a fifth more positions than they keep: their rows are one output column wider than the
+    /// grids that compute at most a tenth more positions than they keep: their rows are one output column wider than the
     /// phase and end in a part-filled panel, so 8×8 phases (16×16 inputs) compute 96 (AVX-512) or 80 (AVX2) positions for
-    /// every 64, and measured 13-20% slower than the column path. Depends on the geometry and the vector width, not the
-    /// thread count.
+    /// every 64, and measured 13-20% slower than the column path; 16×16 phases compute 72 for every 64 on AVX-512 (68 on
+    /// AVX2), and YOLOv5's model.5 (96→192 channels at 32²) ran 5-9% slower there on AVX-512 (quiet, both thread counts;
+    /// docs/bench-logs/2026-12-06-session25-final-ab.txt §2), level on AVX2. Depends on the geometry and the vector width,
+    /// not the thread count.
     /// </summary>
     public static bool AppliesToStridedInputGradient<T>(in Conv2dGeometry g) where T : unmanaged
     {
@@ -45,7 +47,7 @@ internal static unsafe partial class ShiftedGemmConv
         long computed = 0;
         for (int p = 0; p < layout.Phases; p++)
             computed += ((long)layout.PhaseRows(p) * layout.Pitch + nr - 1) / nr * nr;
-        return computed * 5 <= 6L * g.InPlane;
+        return computed * 10 <= 11L * g.InPlane;
     }
 
     /// <summary>gradInput = the input gradient of the convolution (without bias) for a geometry that <see cref="AppliesToStridedInputGradient{T}"/>.</summary>
