@@ -284,9 +284,11 @@ public static class TrainJob
             startEpoch = loaded.EpochComplete ? loaded.Epoch + 1 : loaded.Epoch;
             skip = loaded.EpochComplete ? 0 : loaded.BatchesDone;
             if (lead) Console.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
-            // a finished run is left as it is (its folder may be read-only: ForResume let it through for this)
-            if (startEpoch > config.Epochs) { if (lead) Console.WriteLine($"{runDir} already finished its {config.Epochs} epochs"); return 0; }
-            if (recorded is not null && recorded != config && lead)
+            // a finished run is left as it is (its folder may be read-only: ForResume let it through for this); one whose
+            // closing part failed (memory ran out after the loop) has its test scores still to write
+            if (startEpoch > config.Epochs && File.Exists(Path.Combine(runDir, "summary.md"))) { if (lead) Console.WriteLine($"{runDir} already finished its {config.Epochs} epochs"); return 0; }
+            if (startEpoch > config.Epochs) { if (lead) Console.WriteLine($"{runDir} finished its {config.Epochs} epochs without its test scores; writing them"); }
+            else if (recorded is not null && recorded != config && lead)
             {
                 AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), ConfigLoader.ToYaml(config));
                 if (config.Epochs != recorded.Epochs && config.Schedule is "onecycle" or "cosine" or "step")
@@ -328,13 +330,17 @@ public static class TrainJob
                 return testLoader.Iterate(0).Select(b => (b[0], b[1]));
             }
             void Fit() => TrainingMemory.Run(() => trainer.Fit(TrainBatches, TestBatches, startEpoch, batchesPerEpoch, skip), runDir, $"ember train --resume {runDir}");
-            if (lead) reporter.Run(Fit);
+            if (startEpoch > config.Epochs) { } // trained already: only the closing part below
+            else if (lead) reporter.Run(Fit);
             else Fit();
         }
         int exitCode = interruptedBy == PosixSignal.SIGTERM ? 143
             : trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted") == true ? 130 : 0;
         TakeRankZerosStatistics(ddp, model, ema);
-        var (confusion, testLoss, testTop5) = Evaluate(model, ema, testLoader, data.Classes.Count, config.Tta);
+        ConfusionMatrix confusion = null!;
+        double testLoss = 0, testTop5 = 0;
+        TrainingMemory.Close(() => (confusion, testLoss, testTop5) = Evaluate(model, ema, testLoader, data.Classes.Count, config.Tta),
+            runDir, $"ember train --resume {runDir}", config.Epochs, "the test scores, plots and summary.md");
         if (world > 1)
         {
             long samples = confusion.Total; // this shard's, before the sum
@@ -346,9 +352,12 @@ public static class TrainJob
         // exits with a non-zero code (as an interrupted rank does), which would cut rank 0 short. Rank 0's code is the job's.
         if (!lead) { Distributed.Distributed.Barrier(); return 0; }
 
-        if (trainer.State.History.Count > 0) Plots.Results(trainer.State.History, Path.Combine(runDir, "results.png"));
-        Plots.ConfusionMatrix(confusion.Normalized(), data.Classes, Path.Combine(runDir, "confusion_matrix.png"));
-        AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), Summary(config, data, model, trainer.State, confusion, checkpoints!));
+        TrainingMemory.Close(() =>
+        {
+            if (trainer.State.History.Count > 0) Plots.Results(trainer.State.History, Path.Combine(runDir, "results.png"));
+            Plots.ConfusionMatrix(confusion.Normalized(), data.Classes, Path.Combine(runDir, "confusion_matrix.png"));
+            AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), Summary(config, data, model, trainer.State, confusion, checkpoints!));
+        }, runDir, $"ember train --resume {runDir}", config.Epochs, "the plots and summary.md");
         reporter.Summary(trainer.State, runDir);
         finished?.Invoke(new TrainOutcome(runDir, exitCode, trainer.State.History.Count, trainer.State.StopReason, confusion.Accuracy, testTop5, testLoss, confusion.F1(Average.Macro)));
         if (distributed) Distributed.Distributed.Barrier();

@@ -30,6 +30,41 @@ public static class TrainingMemory
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="close"/>, what a training command does after its loop (the final test or validation, plots,
+    /// summary.md). Memory running out there, once the run has trained its <paramref name="epochs"/>, loses none of the
+    /// training: the error says so, and that <paramref name="resumeCommand"/> writes <paramref name="missing"/> (a resume
+    /// of a finished run without its summary.md does only that). A run stopped early is told how it continues (<see cref="Run"/>).
+    /// </summary>
+    public static void Close(Action close, string runDir, string resumeCommand, int epochs, string missing)
+    {
+        try
+        {
+            AfterTraining.Value?.Invoke();
+            close();
+        }
+        catch (OutOfMemoryException e)
+        {
+            var last = Path.Combine(runDir, "last");
+            if (!File.Exists(Path.Combine(last, Checkpoint.JsonFile))) throw;
+            var state = Checkpoint.ReadState(last);
+            if (!state.EpochComplete || state.Epoch < epochs)
+            {
+                Run(() => throw e, runDir, resumeCommand);
+                return;
+            }
+            var best = Path.Combine(runDir, "best");
+            var kept = Directory.Exists(best) ? $"{last} and {best} are whole" : $"{last} is whole";
+            // what to lower would start a new run: the closing part does not depend on the run's sizes alone
+            CliErrors.MemoryHint = $"the training itself finished: {kept} (saved at the end of epoch {state.Epoch}, the last); " +
+                $"`{resumeCommand}` writes {missing} when more memory is free";
+            throw;
+        }
+    }
+
+    /// <summary>Test seam: runs where a training command's closing part (<see cref="Close"/>) begins; a test throws there.</summary>
+    internal static readonly AsyncLocal<Action?> AfterTraining = new();
+
     /// <summary>Test seam: the bytes this process may use (default: what the GC says, the machine's memory or a container's limit).</summary>
     internal static readonly AsyncLocal<long?> AvailableBytes = new();
 

@@ -315,6 +315,39 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
         public override void SetLength(long value) => throw new NotSupportedException();
     }
 
+    [Fact]
+    public void Predict_skips_an_image_whose_header_claims_a_huge_size_by_name_and_writes_the_others()
+    {
+        var source = New(fx, "predict-huge-source");
+        TestFolders.Copy(Images(fx), source);
+        // a valid PNG header (CRC and all) declaring 20000×20000 RGB: 4.5 GiB as float, refused before anything is decoded
+        var ihdr = new byte[25];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(ihdr, 13);
+        "IHDR"u8.CopyTo(ihdr.AsSpan(4));
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(8), 20000);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(12), 20000);
+        (ihdr[16], ihdr[17]) = (8, 2);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(ihdr.AsSpan(21), Ember.Tests.Interop.HostileFile.Crc32(ihdr.AsSpan(4, 17)));
+        var huge = Path.Combine(source, "huge.png");
+        File.WriteAllBytes(huge, [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, .. ihdr]);
+        var project = New(fx, "predict-huge");
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "predict", "--weights", Best(fx), "--source", source, "--project", project]);
+        Assert.True(code == ExitCodes.Data, $"exit {code}: {stderr}");
+        Assert.StartsWith($"ember: 1 of 5 image(s) could not be read and were skipped: {huge}: ", stderr);
+        Assert.Contains("declares 20000×20000 = 400000000 pixels, above the limit of 89478485", stderr);
+        Assert.Contains($"skipped {huge}: unreadable image", stdout);
+        Assert.DoesNotContain("   at ", stderr + stdout);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var output = Path.Combine(project, "exp1");
+        foreach (var image in DetectPredictor.Images(Images(fx)).Select(Path.GetFileNameWithoutExtension))
+        {
+            Assert.True(File.Exists(Path.Combine(output, image + ".png")), image);
+            Assert.True(File.Exists(Path.Combine(output, "labels", image + ".txt")), image);
+        }
+        Assert.False(File.Exists(Path.Combine(output, "huge.png")));
+        Assert.False(File.Exists(Path.Combine(output, "labels", "huge.txt")));
+    }
+
     [Theory]
     [InlineData(".png")]
     [InlineData(".txt")]

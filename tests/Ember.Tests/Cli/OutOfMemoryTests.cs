@@ -10,7 +10,8 @@ namespace Ember.Tests.Cli;
 /// Memory running out in the middle of a training step (between backward and the optimizer step of epoch 2), in the
 /// three training commands: one `ember: out of memory …` line (exit 7) that names the options to lower with their values
 /// and says what the run folder keeps (the uninterrupted run's last/ of epoch 1, file for file); then `--resume` ends on
-/// the same weights and metrics as a run never stopped.
+/// the same weights and metrics as a run never stopped. Memory running out after the last epoch (where the final test or
+/// validation begins) says that the training finished and its checkpoints are whole; `--resume` writes what is missing.
 /// </summary>
 public class OutOfMemoryTests
 {
@@ -22,6 +23,13 @@ public class OutOfMemoryTests
         _ => ["forecast", "train", "--data", Path.Combine(temp, "level.csv"), "--epochs", "2", "--hidden", "8", "--lookback", "24", "--horizon", "3",
               "--val", "12", "--test", "12", "--plain", "--project", project],
     };
+
+    // the data Train's arguments name
+    static void MakeData(string command, string temp)
+    {
+        if (command == "detect") DetectCommandTests.OneObjectSet(Path.Combine(temp, "set"), train: 8, val: 4);
+        if (command == "forecast") ForecastFaultTests.Series(temp);
+    }
 
     static AsyncLocal<Callback?> Hook(string command) => command switch
     {
@@ -56,8 +64,7 @@ public class OutOfMemoryTests
         var temp = Directory.CreateTempSubdirectory("ember-oom").FullName;
         try
         {
-            if (command == "detect") DetectCommandTests.OneObjectSet(Path.Combine(temp, "set"), train: 8, val: 4);
-            if (command == "forecast") ForecastFaultTests.Series(temp);
+            MakeData(command, temp);
             // the uninterrupted run, and its last/ as saved at the end of epoch 1 (read after the first batch of epoch 2)
             var hook = Hook(command);
             var whole = Path.Combine(temp, "whole", "exp1");
@@ -93,6 +100,62 @@ public class OutOfMemoryTests
             Assert.Contains($"resuming {run} at epoch 2", stdout);
             Assert.Equal(ResumeTests.Sha256(Path.Combine(whole, "last", "model.safetensors")), ResumeTests.Sha256(Path.Combine(run, "last", "model.safetensors")));
             Assert.Equal(MetricsWithoutTimes(whole), MetricsWithoutTimes(run));
+        }
+        finally { Directory.Delete(temp, true); }
+    }
+
+    // summary.md without the wall and epoch times it records and the project folder it names (all a resume may change;
+    // forecast's resume leaves out the wall time line, which would time only the closing part)
+    static string SummaryWithoutTimes(string run)
+        => Time.Replace(ForecastWall.Replace(File.ReadAllText(Path.Combine(run, "summary.md")).Replace(Path.GetDirectoryName(run)!, "PROJECT"), ""), "time …");
+
+    static readonly System.Text.RegularExpressions.Regex Time = new(@"time:? [\d.]+ s\b");
+    static readonly System.Text.RegularExpressions.Regex ForecastWall = new(@"wall time \d+ s \(\d+ threads\)\n\n");
+
+    [Theory]
+    [InlineData("train", "the test scores, plots and summary.md")]
+    [InlineData("detect", "the final validation of best/, its plots and summary.md")]
+    [InlineData("forecast", "the test scores, forecast.png and summary.md")]
+    public void Memory_running_out_after_the_last_epoch_says_the_training_finished_and_resume_writes_what_is_missing(string command, string missing)
+    {
+        var temp = Directory.CreateTempSubdirectory("ember-oom-closing").FullName;
+        try
+        {
+            MakeData(command, temp);
+            var (code, stdout, stderr) = CliFailureTests.Invoke(Train(command, temp, Path.Combine(temp, "whole")));
+            Assert.True(code == 0, stderr + stdout);
+            var whole = Path.Combine(temp, "whole", "exp1");
+
+            // memory runs out where the closing part (final test or validation, plots, summary.md) begins
+            TrainingMemory.AfterTraining.Value = () => throw new OutOfMemoryException("Insufficient memory to continue the execution of the program.");
+            try { (code, stdout, stderr) = CliFailureTests.Invoke(Train(command, temp, Path.Combine(temp, "cut"))); }
+            finally { TrainingMemory.AfterTraining.Value = null; }
+            var run = Path.Combine(temp, "cut", "exp1");
+            string last = Path.Combine(run, "last"), best = Path.Combine(run, "best");
+            var resume = $"{(command == "train" ? "ember train" : $"ember {command} train")} --resume {run}";
+            Assert.True(code == ExitCodes.OutOfMemory, $"exit {code}: {stderr}");
+            Assert.Equal($"ember: out of memory (more memory was needed than this process could get, of the {TrainingMemory.Size(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)} it may use); " +
+                $"the training itself finished: {last} and {best} are whole (saved at the end of epoch 2, the last); `{resume}` writes {missing} when more memory is free", stderr.TrimEnd('\n'));
+            Assert.False(File.Exists(Path.Combine(run, "summary.md")));
+            // the checkpoints are the uninterrupted run's, file for file
+            Assert.Equal(Hashes(Path.Combine(whole, "last")), Hashes(last));
+            Assert.Equal(Hashes(Path.Combine(whole, "best")), Hashes(best));
+
+            // the command the message names writes what is missing, trains nothing and leaves the checkpoints as they were
+            (code, stdout, stderr) = CliFailureTests.Invoke([.. resume.Split(' ')[1..]]);
+            Assert.True(code == 0, stderr + stdout);
+            Assert.Contains($"{run} finished its 2 epochs without its", stdout);
+            Assert.Equal(Hashes(Path.Combine(whole, "last")), Hashes(last));
+            Assert.Equal(Hashes(Path.Combine(whole, "best")), Hashes(best));
+            Assert.Equal(SummaryWithoutTimes(whole), SummaryWithoutTimes(run));
+            Assert.Equal(MetricsWithoutTimes(whole), MetricsWithoutTimes(run));
+            foreach (var file in Directory.EnumerateFiles(whole).Select(Path.GetFileName)) Assert.True(File.Exists(Path.Combine(run, file!)), file);
+            if (command == "forecast") Assert.Equal(File.ReadAllText(Path.Combine(whole, "test_metrics.csv")), File.ReadAllText(Path.Combine(run, "test_metrics.csv")));
+
+            // and once written, a resume only says the run is finished
+            (code, stdout, stderr) = CliFailureTests.Invoke([.. resume.Split(' ')[1..]]);
+            Assert.True(code == 0, stderr + stdout);
+            Assert.Contains($"{run} already finished its 2 epochs", stdout);
         }
         finally { Directory.Delete(temp, true); }
     }

@@ -254,10 +254,12 @@ public static class DetectJob
             startEpoch = loaded.EpochComplete ? loaded.Epoch + 1 : loaded.Epoch;
             skip = loaded.EpochComplete ? 0 : loaded.BatchesDone;
             log.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
-            // a finished run is left as it is (its folder may be read-only: ForResume let it through for this)
-            if (startEpoch > config.Epochs) { log.WriteLine($"{runDir} already finished its {config.Epochs} epochs"); return 0; }
+            // a finished run is left as it is (its folder may be read-only: ForResume let it through for this); one whose
+            // closing part failed (memory ran out after the loop) has its final validation still to write
+            if (startEpoch > config.Epochs && File.Exists(Path.Combine(runDir, "summary.md"))) { log.WriteLine($"{runDir} already finished its {config.Epochs} epochs"); return 0; }
+            if (startEpoch > config.Epochs) log.WriteLine($"{runDir} finished its {config.Epochs} epochs without its final validation; writing it");
             // only now, with last/ loaded: a refused checkpoint leaves the run folder as it was
-            if (resumeChanges) AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());
+            else if (resumeChanges) AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());
         }
 
         string scheduleEnd = config.Lrf is double lrf ? string.Create(CultureInfo.InvariantCulture, $" to lr·{lrf}") : "";
@@ -269,37 +271,44 @@ public static class DetectJob
         PosixSignal? interruptedBy;
         using (var signals = new SignalStop(trainer.State, $"ember detect train --resume {runDir}"))
         {
-            reporter.Run(() => TrainingMemory.Run(() => trainer.Fit(epoch => (MosaicClosed(config, epoch) ? closedLoader : trainLoader).Iterate(epoch - 1).Select(b => (b.Images, b.Targets)),
+            if (startEpoch <= config.Epochs) reporter.Run(() => TrainingMemory.Run(() => trainer.Fit(epoch => (MosaicClosed(config, epoch) ? closedLoader : trainLoader).Iterate(epoch - 1).Select(b => (b.Images, b.Targets)),
                 _ => valLoader.Iterate(0).Select(b => (b.Images, b.Targets)), startEpoch, batchesPerEpoch, skip), runDir, $"ember detect train --resume {runDir}"));
             interruptedBy = signals.Signal;
         }
         bool interrupted = trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted", StringComparison.Ordinal) == true;
         int exitCode = interruptedBy == PosixSignal.SIGTERM ? 143 : interrupted ? 130 : 0;
 
-        if (metrics.Rows.Count > 0) DetectPlots.Results(metrics.Rows, Path.Combine(runDir, "results.png"));
         if (interrupted)
         {
+            if (metrics.Rows.Count > 0) DetectPlots.Results(metrics.Rows, Path.Combine(runDir, "results.png"));
             log.WriteLine($"stopped: {trainer.State.StopReason}");
             return exitCode;
         }
-        // the best weights validated once more, as train.py does at the end, for the pictures
-        var best = BuildDetector(config.Model, yaml, data.ClassCount);
-        Checkpoint.LoadForInference(checkpoints.BestPath, best);
-        var bestLoss = new DetectLoss(new YoloLoss(best.Detect, lossOptions), best.Detect);
-        var evaluation = Evaluate(best, valData, bestLoss, config.PlotImages, config.Workers);
-        WritePictures(evaluation, data.Names, runDir);
-        var summary = Summary(evaluation, data.Names);
-        if (config.ValAugment)
-        {
-            var augmented = Evaluate(best, valData, bestLoss, 0, config.Workers, augment: true);
-            summary = "Plain inference:\n\n" + summary + "\nAugmented inference (--val-augment, val.py --augment: scales 1, 0.83, 0.67; flips none, left-right, none):\n\n" + Summary(augmented, data.Names);
-        }
-        AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), $"# ember detect train: {model.ModelName} on {config.Data}\n\n" +
-            string.Create(CultureInfo.InvariantCulture, $"best epoch {checkpoints.BestEpoch} of {metrics.Rows.Count} ({(valLabelled ? "fitness" : "lowest validation loss; the val split has no labels")} {checkpoints.Best:F4}); wall time {clock.Elapsed.TotalSeconds:F0} s, {Torch.NumThreads} threads\n\n") +
-            summary + "\n## Config\n\n```yaml\n" + config.ToYaml() + "```\n");
-        log.Write(summary);
-        log.WriteLine($"done: {metrics.Rows.Count} epochs; best/ is epoch {checkpoints.BestEpoch}{(valLabelled ? "" : " (by validation loss: the val split has no labels)")}; results in {runDir}");
+        TrainingMemory.Close(ValidateBest, runDir, $"ember detect train --resume {runDir}", config.Epochs, "the final validation of best/, its plots and summary.md");
         return exitCode;
+
+        // the closing part: results.png, best/ validated once more, summary.md
+        void ValidateBest()
+        {
+            if (metrics.Rows.Count > 0) DetectPlots.Results(metrics.Rows, Path.Combine(runDir, "results.png"));
+            // the best weights validated once more, as train.py does at the end, for the pictures
+            var best = BuildDetector(config.Model, yaml, data.ClassCount);
+            Checkpoint.LoadForInference(checkpoints.BestPath, best);
+            var bestLoss = new DetectLoss(new YoloLoss(best.Detect, lossOptions), best.Detect);
+            var evaluation = Evaluate(best, valData, bestLoss, config.PlotImages, config.Workers);
+            WritePictures(evaluation, data.Names, runDir);
+            var summary = Summary(evaluation, data.Names);
+            if (config.ValAugment)
+            {
+                var augmented = Evaluate(best, valData, bestLoss, 0, config.Workers, augment: true);
+                summary = "Plain inference:\n\n" + summary + "\nAugmented inference (--val-augment, val.py --augment: scales 1, 0.83, 0.67; flips none, left-right, none):\n\n" + Summary(augmented, data.Names);
+            }
+            AtomicFile.WriteAllText(Path.Combine(runDir, "summary.md"), $"# ember detect train: {model.ModelName} on {config.Data}\n\n" +
+                string.Create(CultureInfo.InvariantCulture, $"best epoch {checkpoints.BestEpoch} of {metrics.Rows.Count} ({(valLabelled ? "fitness" : "lowest validation loss; the val split has no labels")} {checkpoints.Best:F4}); wall time {clock.Elapsed.TotalSeconds:F0} s, {Torch.NumThreads} threads\n\n") +
+                summary + "\n## Config\n\n```yaml\n" + config.ToYaml() + "```\n");
+            log.Write(summary);
+            log.WriteLine($"done: {metrics.Rows.Count} epochs; best/ is epoch {checkpoints.BestEpoch}{(valLabelled ? "" : " (by validation loss: the val split has no labels)")}; results in {runDir}");
+        }
     }
 
     /// <summary>

@@ -216,9 +216,11 @@ public static class ForecastJob
             return (runDir, interruptedBy == PosixSignal.SIGTERM ? 143 : 130);
         }
 
-        LoadWeights(runDir, model, data.Scaler, allowNonFinite);
-        var scores = Evaluate(model, data, c);
-        Report(runDir, c, data, scores, log, clock.Elapsed);
+        TrainingMemory.Close(() =>
+        {
+            LoadWeights(runDir, model, data.Scaler, allowNonFinite);
+            Report(runDir, c, data, Evaluate(model, data, c), log, clock.Elapsed);
+        }, runDir, $"ember forecast train --resume {runDir}", c.Epochs, "the test scores, forecast.png and summary.md");
         reporter.Summary(trainer.State, runDir);
         return (runDir, 0);
     }
