@@ -25,16 +25,17 @@ public static class TrainingMemory
         try { fit(); }
         catch (OutOfMemoryException e)
         {
-            if (Kept(runDir, resumeCommand) is not string kept) throw;
-            throw new OutOfMemoryException($"{CliErrors.OutOfMemory(e).TrimEnd('.')}; {kept}", e);
+            if (LastState(runDir) is not CheckpointState state) throw;
+            throw Continued(e, runDir, state, resumeCommand);
         }
     }
 
     /// <summary>
     /// Runs <paramref name="close"/>, what a training command does after its loop (the final test or validation, plots,
-    /// summary.md). Memory running out there, once the run has trained its <paramref name="epochs"/>, loses none of the
-    /// training: the error says so, and that <paramref name="resumeCommand"/> writes <paramref name="missing"/> (a resume
-    /// of a finished run without its summary.md does only that). A run stopped early is told how it continues (<see cref="Run"/>).
+    /// summary.md). Memory running out there, once the run has finished (trained its <paramref name="epochs"/>, or was
+    /// ended by early stopping), loses none of the training: the error says so, and that <paramref name="resumeCommand"/>
+    /// writes <paramref name="missing"/> (a resume of a finished run without its summary.md does only that). A run
+    /// stopped before it finished (Ctrl-C, a time budget) is told how it continues, as by <see cref="Run"/>.
     /// </summary>
     public static void Close(Action close, string runDir, string resumeCommand, int epochs, string missing)
     {
@@ -45,21 +46,30 @@ public static class TrainingMemory
         }
         catch (OutOfMemoryException e)
         {
-            var last = Path.Combine(runDir, "last");
-            if (!File.Exists(Path.Combine(last, Checkpoint.JsonFile))) throw;
-            var state = Checkpoint.ReadState(last);
-            if (!state.EpochComplete || state.Epoch < epochs)
-            {
-                Run(() => throw e, runDir, resumeCommand);
-                return;
-            }
-            var best = Path.Combine(runDir, "best");
-            var kept = Directory.Exists(best) ? $"{last} and {best} are whole" : $"{last} is whole";
+            if (LastState(runDir) is not CheckpointState state) throw;
+            if (!RunFolderCheck.Finished(state, epochs))
+                throw Continued(e, runDir, state, resumeCommand);
             // what to lower would start a new run: the closing part does not depend on the run's sizes alone
-            CliErrors.MemoryHint = $"the training itself finished: {kept} (saved at the end of epoch {state.Epoch}, the last); " +
-                $"`{resumeCommand}` writes {missing} when more memory is free";
+            CliErrors.MemoryHint = $"the training itself finished: {Whole(runDir, state, epochs)}; `{resumeCommand}` writes {missing} when more memory is free";
             throw;
         }
+    }
+
+    /// <summary>
+    /// The words for what a run folder's checkpoints are: "RUN/last is whole (saved at the end of epoch 1)"; for a run
+    /// that finished (<see cref="RunFolderCheck.Finished(CheckpointState, int)"/>) its best/ too and how it ended
+    /// ("…, the last", "…, where early stopping ended the run").
+    /// </summary>
+    static string Whole(string runDir, CheckpointState state, int epochs)
+    {
+        string last = Path.Combine(runDir, "last"), best = Path.Combine(runDir, "best");
+        bool finished = RunFolderCheck.Finished(state, epochs);
+        var folders = finished && Directory.Exists(best) ? $"{last} and {best} are whole" : $"{last} is whole";
+        var at = !state.EpochComplete ? $"epoch {state.Epoch}, batch {state.BatchesDone}"
+            : !finished ? $"the end of epoch {state.Epoch}"
+            : state.Epoch >= epochs ? $"the end of epoch {state.Epoch}, the last"
+            : $"the end of epoch {state.Epoch}, where early stopping ended the run";
+        return $"{folders} (saved at {at})";
     }
 
     /// <summary>Test seam: runs where a training command's closing part (<see cref="Close"/>) begins; a test throws there.</summary>
@@ -143,14 +153,18 @@ public static class TrainingMemory
     internal static OptimizerKind StateOf(string optimizer, double momentum)
         => optimizer == "sgd" ? (momentum > 0 ? OptimizerKind.SgdMomentum : OptimizerKind.Sgd) : OptimizerKind.Adam;
 
-    /// <summary>What a run folder holds after a failed step and how to go on from it; null before its first checkpoint.</summary>
-    internal static string? Kept(string runDir, string resumeCommand)
+    /// <summary>
+    /// <paramref name="e"/> with what a run folder holds after a failed step (its last/ <paramref name="state"/>) and how
+    /// to go on from it.
+    /// </summary>
+    static OutOfMemoryException Continued(OutOfMemoryException e, string runDir, CheckpointState state, string resumeCommand)
+        => new($"{CliErrors.OutOfMemory(e).TrimEnd('.')}; {Whole(runDir, state, int.MaxValue)}: `{resumeCommand}` continues from there when more memory is free " +
+               "(a smaller batch or model needs a new run: the options that define a run cannot change on resume)", e);
+
+    // The state last/ records, or null before the run's first checkpoint.
+    static CheckpointState? LastState(string runDir)
     {
         var last = Path.Combine(runDir, "last");
-        if (!File.Exists(Path.Combine(last, Checkpoint.JsonFile))) return null;
-        var state = Checkpoint.ReadState(last);
-        var at = state.EpochComplete ? $"the end of epoch {state.Epoch}" : $"epoch {state.Epoch}, batch {state.BatchesDone}";
-        return $"{last} is whole (saved at {at}): `{resumeCommand}` continues from there when more memory is free " +
-               "(a smaller batch or model needs a new run: the options that define a run cannot change on resume)";
+        return File.Exists(Path.Combine(last, Checkpoint.JsonFile)) ? Checkpoint.ReadState(last) : null;
     }
 }
