@@ -137,6 +137,40 @@ public static class TrainingMemory
             $"the {Size(available)} it may use: close some, or, if they will end first, start it anyway with {CheckVariable}=off)");
     }
 
+    /// <summary>
+    /// The bytes `detect predict` holds at once for one image, per pixel of the image as decoded (beyond the model's
+    /// forward at --img, which <see cref="RequireInferenceFits"/> weighs before the first image): the file, the decoder's
+    /// buffers, the float tensor, its copy for drawing, the RGBA bitmap, its image and the encoded PNG. Measured as the
+    /// growth of the command's peak resident memory with the image's size: up to 54 bytes a pixel for noise PNGs (RGB and
+    /// RGBA, 1000² to 6000² pixels; docs/bench-logs/2026-12-06-session26-s26-trust.txt), rounded up.
+    /// </summary>
+    internal const double PredictBytesPerPixel = 56;
+
+    /// <summary>
+    /// Null when <paramref name="bytes"/> more fit in what this process can have now (<see cref="Room"/>), or when the check
+    /// is off; else the words for the need over it ("more than the …"). Before refusing, what the process holds only of
+    /// earlier work (the storage pool's free buffers, garbage of earlier images) is given back and the room measured again.
+    /// </summary>
+    internal static string? Refusal(double bytes)
+    {
+        if (Skipped) return null;
+        for (bool collected = false; ; collected = true)
+        {
+            double process = Environment.WorkingSet;
+            var (room, over) = Room(process);
+            if (process + bytes <= room) return null;
+            if (collected) return over;
+            GiveBack();
+        }
+    }
+
+    /// <summary>Returns the storage pool's free buffers and the heap's garbage to the system (after memory ran out, before measuring the room).</summary>
+    internal static void GiveBack()
+    {
+        Torch.EmptyCache();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    }
+
     /// <summary><see cref="RequireFits"/> for an inference of <paramref name="model"/> (<see cref="MemoryProbe.Inference"/>).</summary>
     internal static void RequireInferenceFits(string sizes, string what, Module model, Func<int, (Tensor Input, Tensor Target)> batch, Func<Tensor, Tensor, Tensor>? loss,
         double scale, double extraPerSample, double samples, string sampleName, double fixedBytes, string probed)
