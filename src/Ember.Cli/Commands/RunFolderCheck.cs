@@ -76,13 +76,24 @@ public static class RunFolderCheck
     }
 
     /// <summary>
-    /// Whether the run in <paramref name="folder"/> has trained <paramref name="epochs"/> epochs, as its last/ checkpoint
-    /// records (read and verified, no tensor loaded).
+    /// Whether the run in <paramref name="folder"/> has finished (trained <paramref name="epochs"/> epochs, or been ended by
+    /// early stopping), as its last/ checkpoint records (read and verified, no tensor loaded).
     /// </summary>
     public static bool Finished(string folder, int epochs) => Finished(Checkpoint.ReadState(Path.Combine(folder, "last")), epochs);
 
-    /// <summary>Whether a run whose last/ checkpoint holds <paramref name="state"/> has trained <paramref name="epochs"/> epochs.</summary>
-    public static bool Finished(CheckpointState state, int epochs) => state.EpochComplete && state.Epoch >= epochs;
+    /// <summary>
+    /// Whether a run whose last/ checkpoint holds <paramref name="state"/> has finished: trained <paramref name="epochs"/>
+    /// epochs, or been ended by early stopping (<see cref="StoppedEarly"/>).
+    /// </summary>
+    public static bool Finished(CheckpointState state, int epochs) => state.EpochComplete && (state.Epoch >= epochs || StoppedEarly(state));
+
+    /// <summary>
+    /// Whether early stopping (`train --patience`) ended the run at the epoch its last/ checkpoint holds (its saved state
+    /// says it stopped there): a resume would train further than the run decided to.
+    /// </summary>
+    public static bool StoppedEarly(CheckpointState state)
+        => state.EpochComplete && state.Callbacks.TryGetValue(nameof(Ember.Training.Callbacks.EarlyStopping), out var saved)
+           && saved.TryGetValue("stopped_epoch", out var stopped) && stopped == state.Epoch;
 
     // Anything that keeps the question from being answered (a damaged args.yaml or checkpoint) counts as "no": the write
     // refusal stands, and the command's own readers name the damage once the folder is copied somewhere writable.

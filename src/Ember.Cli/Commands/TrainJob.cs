@@ -236,7 +236,8 @@ public static class TrainJob
         };
         if (checkpoints is not null) trainer.Add(reporter, new CsvLogger(Path.Combine(runDir, "metrics.csv")), checkpoints);
         if (lora is not null) trainer.Add(new FineTuneStage.FrozenNorms(model));
-        if (config.Patience > 0) trainer.Add(new EarlyStopping("top1", MonitorMode.Max, config.Patience));
+        var earlyStopping = config.Patience > 0 ? new EarlyStopping("top1", MonitorMode.Max, config.Patience) : null;
+        if (earlyStopping is not null) trainer.Add(earlyStopping);
         if (config.DropBlock > 0) trainer.Add(new DropBlockSchedule(model, config.DropBlock));
         if (interruptAfterBatches is int limit)
         {
@@ -258,6 +259,7 @@ public static class TrainJob
         if (consensus is not null) trainer.Add(consensus);
 
         int startEpoch = 1, skip = 0;
+        bool done = false; // a resumed run that finished already: only the closing part below
         if (resumeState is not null)
         {
             var last = Path.Combine(runDir, "last");
@@ -284,10 +286,17 @@ public static class TrainJob
             startEpoch = loaded.EpochComplete ? loaded.Epoch + 1 : loaded.Epoch;
             skip = loaded.EpochComplete ? 0 : loaded.BatchesDone;
             if (lead) Console.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
-            // a finished run is left as it is (its folder may be read-only: ForResume let it through for this); one whose
-            // closing part failed (memory ran out after the loop) has its test scores still to write
-            if (startEpoch > config.Epochs && File.Exists(Path.Combine(runDir, "summary.md"))) { if (lead) Console.WriteLine($"{runDir} already finished its {config.Epochs} epochs"); return 0; }
-            if (startEpoch > config.Epochs) { if (lead) Console.WriteLine($"{runDir} finished its {config.Epochs} epochs without its test scores; writing them"); }
+            // a finished run (its epochs trained, or ended by early stopping) is left as it is (its folder may be read-only:
+            // ForResume let it through for this); one whose closing part failed (memory ran out after the loop) has its
+            // test scores still to write, and its summary the reason it stopped
+            done = RunFolderCheck.Finished(loaded, config.Epochs);
+            var ended = loaded.Epoch < config.Epochs ? $"ended by early stopping at epoch {loaded.Epoch} of {config.Epochs}" : $"finished its {config.Epochs} epochs";
+            if (done && File.Exists(Path.Combine(runDir, "summary.md"))) { if (lead) Console.WriteLine($"{runDir} already {ended}"); return 0; }
+            if (done)
+            {
+                trainer.State.StopReason = earlyStopping?.StopReason;
+                if (lead) Console.WriteLine($"{runDir} {ended} without its test scores; writing them");
+            }
             else if (recorded is not null && recorded != config && lead)
             {
                 AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), ConfigLoader.ToYaml(config));
@@ -330,7 +339,7 @@ public static class TrainJob
                 return testLoader.Iterate(0).Select(b => (b[0], b[1]));
             }
             void Fit() => TrainingMemory.Run(() => trainer.Fit(TrainBatches, TestBatches, startEpoch, batchesPerEpoch, skip), runDir, $"ember train --resume {runDir}");
-            if (startEpoch > config.Epochs) { } // trained already: only the closing part below
+            if (done) { }
             else if (lead) reporter.Run(Fit);
             else Fit();
         }

@@ -25,16 +25,17 @@ public static class TrainingMemory
         try { fit(); }
         catch (OutOfMemoryException e)
         {
-            if (Kept(runDir, resumeCommand) is not string kept) throw;
-            throw new OutOfMemoryException($"{CliErrors.OutOfMemory(e).TrimEnd('.')}; {kept}", e);
+            if (LastState(runDir) is not CheckpointState state) throw;
+            throw Continued(e, runDir, state, resumeCommand);
         }
     }
 
     /// <summary>
     /// Runs <paramref name="close"/>, what a training command does after its loop (the final test or validation, plots,
-    /// summary.md). Memory running out there, once the run has trained its <paramref name="epochs"/>, loses none of the
-    /// training: the error says so, and that <paramref name="resumeCommand"/> writes <paramref name="missing"/> (a resume
-    /// of a finished run without its summary.md does only that). A run stopped early is told how it continues (<see cref="Run"/>).
+    /// summary.md). Memory running out there, once the run has finished (trained its <paramref name="epochs"/>, or was
+    /// ended by early stopping), loses none of the training: the error says so, and that <paramref name="resumeCommand"/>
+    /// writes <paramref name="missing"/> (a resume of a finished run without its summary.md does only that). A run
+    /// stopped before it finished (Ctrl-C, a time budget) is told how it continues, as by <see cref="Run"/>.
     /// </summary>
     public static void Close(Action close, string runDir, string resumeCommand, int epochs, string missing)
     {
@@ -45,21 +46,30 @@ public static class TrainingMemory
         }
         catch (OutOfMemoryException e)
         {
-            var last = Path.Combine(runDir, "last");
-            if (!File.Exists(Path.Combine(last, Checkpoint.JsonFile))) throw;
-            var state = Checkpoint.ReadState(last);
-            if (!state.EpochComplete || state.Epoch < epochs)
-            {
-                Run(() => throw e, runDir, resumeCommand);
-                return;
-            }
-            var best = Path.Combine(runDir, "best");
-            var kept = Directory.Exists(best) ? $"{last} and {best} are whole" : $"{last} is whole";
+            if (LastState(runDir) is not CheckpointState state) throw;
+            if (!RunFolderCheck.Finished(state, epochs))
+                throw Continued(e, runDir, state, resumeCommand);
             // what to lower would start a new run: the closing part does not depend on the run's sizes alone
-            CliErrors.MemoryHint = $"the training itself finished: {kept} (saved at the end of epoch {state.Epoch}, the last); " +
-                $"`{resumeCommand}` writes {missing} when more memory is free";
+            CliErrors.MemoryHint = $"the training itself finished: {Whole(runDir, state, epochs)}; `{resumeCommand}` writes {missing} when more memory is free";
             throw;
         }
+    }
+
+    /// <summary>
+    /// The words for what a run folder's checkpoints are: "RUN/last is whole (saved at the end of epoch 1)"; for a run
+    /// that finished (<see cref="RunFolderCheck.Finished(CheckpointState, int)"/>) its best/ too and how it ended
+    /// ("…, the last", "…, where early stopping ended the run").
+    /// </summary>
+    static string Whole(string runDir, CheckpointState state, int epochs)
+    {
+        string last = Path.Combine(runDir, "last"), best = Path.Combine(runDir, "best");
+        bool finished = RunFolderCheck.Finished(state, epochs);
+        var folders = finished && Directory.Exists(best) ? $"{last} and {best} are whole" : $"{last} is whole";
+        var at = !state.EpochComplete ? $"epoch {state.Epoch}, batch {state.BatchesDone}"
+            : !finished ? $"the end of epoch {state.Epoch}"
+            : state.Epoch >= epochs ? $"the end of epoch {state.Epoch}, the last"
+            : $"the end of epoch {state.Epoch}, where early stopping ended the run";
+        return $"{folders} (saved at {at})";
     }
 
     /// <summary>Test seam: runs where a training command's closing part (<see cref="Close"/>) begins; a test throws there.</summary>
@@ -127,6 +137,40 @@ public static class TrainingMemory
             $"the {Size(available)} it may use: close some, or, if they will end first, start it anyway with {CheckVariable}=off)");
     }
 
+    /// <summary>
+    /// The bytes `detect predict` holds at once for one image, per pixel of the image as decoded (beyond the model's
+    /// forward at --img, which <see cref="RequireInferenceFits"/> weighs before the first image): the file, the decoder's
+    /// buffers, the float tensor, its copy for drawing, the RGBA bitmap, its image and the encoded PNG. Measured as the
+    /// growth of the command's peak resident memory with the image's size: up to 54 bytes a pixel for noise PNGs (RGB and
+    /// RGBA, 1000² to 6000² pixels; docs/bench-logs/2026-12-06-session26-s26-trust.txt), rounded up.
+    /// </summary>
+    internal const double PredictBytesPerPixel = 56;
+
+    /// <summary>
+    /// Null when <paramref name="bytes"/> more fit in what this process can have now (<see cref="Room"/>), or when the check
+    /// is off; else the words for the need over it ("more than the …"). Before refusing, what the process holds only of
+    /// earlier work (the storage pool's free buffers, garbage of earlier images) is given back and the room measured again.
+    /// </summary>
+    internal static string? Refusal(double bytes)
+    {
+        if (Skipped) return null;
+        for (bool collected = false; ; collected = true)
+        {
+            double process = Environment.WorkingSet;
+            var (room, over) = Room(process);
+            if (process + bytes <= room) return null;
+            if (collected) return over;
+            GiveBack();
+        }
+    }
+
+    /// <summary>Returns the storage pool's free buffers and the heap's garbage to the system (after memory ran out, before measuring the room).</summary>
+    internal static void GiveBack()
+    {
+        Torch.EmptyCache();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    }
+
     /// <summary><see cref="RequireFits"/> for an inference of <paramref name="model"/> (<see cref="MemoryProbe.Inference"/>).</summary>
     internal static void RequireInferenceFits(string sizes, string what, Module model, Func<int, (Tensor Input, Tensor Target)> batch, Func<Tensor, Tensor, Tensor>? loss,
         double scale, double extraPerSample, double samples, string sampleName, double fixedBytes, string probed)
@@ -143,14 +187,18 @@ public static class TrainingMemory
     internal static OptimizerKind StateOf(string optimizer, double momentum)
         => optimizer == "sgd" ? (momentum > 0 ? OptimizerKind.SgdMomentum : OptimizerKind.Sgd) : OptimizerKind.Adam;
 
-    /// <summary>What a run folder holds after a failed step and how to go on from it; null before its first checkpoint.</summary>
-    internal static string? Kept(string runDir, string resumeCommand)
+    /// <summary>
+    /// <paramref name="e"/> with what a run folder holds after a failed step (its last/ <paramref name="state"/>) and how
+    /// to go on from it.
+    /// </summary>
+    static OutOfMemoryException Continued(OutOfMemoryException e, string runDir, CheckpointState state, string resumeCommand)
+        => new($"{CliErrors.OutOfMemory(e).TrimEnd('.')}; {Whole(runDir, state, int.MaxValue)}: `{resumeCommand}` continues from there when more memory is free " +
+               "(a smaller batch or model needs a new run: the options that define a run cannot change on resume)", e);
+
+    // The state last/ records, or null before the run's first checkpoint.
+    static CheckpointState? LastState(string runDir)
     {
         var last = Path.Combine(runDir, "last");
-        if (!File.Exists(Path.Combine(last, Checkpoint.JsonFile))) return null;
-        var state = Checkpoint.ReadState(last);
-        var at = state.EpochComplete ? $"the end of epoch {state.Epoch}" : $"epoch {state.Epoch}, batch {state.BatchesDone}";
-        return $"{last} is whole (saved at {at}): `{resumeCommand}` continues from there when more memory is free " +
-               "(a smaller batch or model needs a new run: the options that define a run cannot change on resume)";
+        return File.Exists(Path.Combine(last, Checkpoint.JsonFile)) ? Checkpoint.ReadState(last) : null;
     }
 }

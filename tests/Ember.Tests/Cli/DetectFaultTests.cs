@@ -316,6 +316,52 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
     }
 
     [Fact]
+    public void Predict_skips_an_image_too_large_for_the_free_memory_and_one_whose_memory_runs_out_and_writes_the_others()
+    {
+        // two of the set's 64×64 images and one of 2000×1500: 3 million pixels, 160 MiB at 56 bytes a pixel
+        var source = Directory.CreateDirectory(New(fx, "predict-memory-source")).FullName;
+        var small = DetectPredictor.Images(Images(fx)).Take(2).Select(f => Path.Combine(source, Path.GetFileName(f))).ToList();
+        foreach (var file in small) File.Copy(Path.Combine(Images(fx), Path.GetFileName(file)), file);
+        var large = Path.Combine(source, "large.png");
+        Ember.Detection.Data.DetectionImages.WritePng(large, Torch.Zeros(3, 1500, 2000));
+        string Picture(string output, string image) => Path.Combine(output, Path.GetFileNameWithoutExtension(image) + ".png");
+        string Labels(string output, string image) => Path.Combine(output, "labels", Path.GetFileNameWithoutExtension(image) + ".txt");
+
+        // 64 MiB free beyond what the process holds: the small images fit, the large one is skipped before it is decoded
+        var project = New(fx, "predict-memory");
+        int code; string stdout, stderr;
+        TrainingMemory.FreeBytes.Value = 64L << 20;
+        try { (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "predict", "--weights", Best(fx), "--source", source, "--project", project]); }
+        finally { TrainingMemory.FreeBytes.Value = null; }
+        var output = Path.Combine(project, "exp1");
+        Assert.True(code == ExitCodes.Data, $"exit {code}: {stderr}");
+        Assert.StartsWith($"ember: 1 of 3 image(s) did not fit in memory and were skipped: {large}: 2000×1500 = 3,000,000 pixels need about " +
+            $"{TrainingMemory.Size(TrainingMemory.PredictBytesPerPixel * 3_000_000)} to decode, predict and draw, more than the ", stderr);
+        Assert.Contains(" it holds and 64.0 MiB free; other programs hold the rest", stderr);
+        Assert.EndsWith($" (the others are in {output})", stderr.TrimEnd('\n'));
+        Assert.Contains($"skipped {large}: too large for memory now: ", stdout);
+        Assert.DoesNotContain("   at ", stderr + stdout);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        foreach (var image in small) Assert.True(File.Exists(Picture(output, image)) && File.Exists(Labels(output, image)), image);
+        Assert.False(File.Exists(Picture(output, large)) || File.Exists(Labels(output, large)));
+
+        // memory runs out while the second small image is processed (its annotated picture written, its labels not yet):
+        // that image is skipped and its picture removed; the large one, with memory to spare, is written
+        project = New(fx, "predict-memory-runs-out");
+        DetectPredictor.AfterDrawing.Value = file => { if (file == small[1]) throw new OutOfMemoryException("Insufficient memory to continue the execution of the program."); };
+        try { (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "predict", "--weights", Best(fx), "--source", source, "--project", project]); }
+        finally { DetectPredictor.AfterDrawing.Value = null; }
+        output = Path.Combine(project, "exp1");
+        Assert.True(code == ExitCodes.Data, $"exit {code}: {stderr}");
+        Assert.Equal($"ember: 1 of 3 image(s) did not fit in memory and were skipped: {small[1]}: memory ran out while predicting on it (more memory was needed " +
+            $"than this process could get, of the {TrainingMemory.Size(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)} it may use) (the others are in {output})", stderr.TrimEnd('\n'));
+        Assert.Contains($"{large}: 2000×1500, ", stdout);
+        foreach (var image in new[] { small[0], large }) Assert.True(File.Exists(Picture(output, image)) && File.Exists(Labels(output, image)), image);
+        Assert.False(File.Exists(Picture(output, small[1])) || File.Exists(Labels(output, small[1])));
+        Assert.Empty(Directory.EnumerateFiles(output, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public void Predict_skips_an_image_whose_header_claims_a_huge_size_by_name_and_writes_the_others()
     {
         var source = New(fx, "predict-huge-source");

@@ -156,6 +156,41 @@ public class DistributedTrainTests
         Directory.Delete(project, true);
     }
 
+    /// <summary>
+    /// A two-process run that trained its epochs but lost its closing outputs (memory ran out in the final test, or the
+    /// disk filled): `--resume`, again as two processes, scores the test set on both ranks and writes what is missing,
+    /// training nothing; resumed as one process it scores the whole test set to the same numbers.
+    /// </summary>
+    [MpiFact]
+    public void A_finished_two_process_run_without_its_closing_outputs_is_finished_by_resume_without_training()
+    {
+        var project = Directory.CreateTempSubdirectory("ember-ddp").FullName;
+        RunCli(0, "train", "--nproc", "2", "--model", "mlp", "--epochs", "1", "--limit", "512", "--batch-size", "64", "--plain", "--project", project);
+        var run = Path.Combine(project, "exp1");
+        var summary = File.ReadAllText(Path.Combine(run, "summary.md"));
+        string[] closing = ["summary.md", "results.png", "confusion_matrix.png"];
+        foreach (var file in closing) File.Delete(Path.Combine(run, file));
+        var single = Path.Combine(project, "single");
+        TestFolders.Copy(run, single);
+        var before = CliFailureTests.Snapshot(run);
+
+        var output = RunCli(0, "train", "--resume", run, "--plain");
+        Assert.Contains($"{run} finished its 1 epochs without its test scores; writing them", output);
+        Assert.DoesNotContain("epoch 1/1", output);
+        // the same test scores as the uninterrupted run's, and nothing else changed
+        Assert.Equal(summary, File.ReadAllText(Path.Combine(run, "summary.md")));
+        var after = CliFailureTests.Snapshot(run);
+        foreach (var file in closing) Assert.True(after.Remove(file), file);
+        Assert.Equal(before, after);
+        Assert.Contains($"{run} already finished its 1 epochs", RunCli(0, "train", "--resume", run, "--plain"));
+
+        // one process scores the whole test set: the same accuracy and F1 (the shards' confusion matrices summed)
+        Assert.Equal(0, TrainJob.Run(new TrainConfig(), single, new StringWriter(), resumeOverrides: new Dictionary<string, string?> { ["nproc"] = "1" }));
+        string Scores(string text) => text.Split('\n').Single(l => l.StartsWith("- test accuracy", StringComparison.Ordinal));
+        Assert.Equal(Scores(summary), Scores(File.ReadAllText(Path.Combine(single, "summary.md"))));
+        Directory.Delete(project, true);
+    }
+
     [MpiFact]
     public void AnErrorOnRankZeroEndsTheWholeJobWithItsMessageInsteadOfLeavingRankOneWaiting()
     {

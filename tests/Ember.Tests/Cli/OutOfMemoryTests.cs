@@ -10,14 +10,18 @@ namespace Ember.Tests.Cli;
 /// Memory running out in the middle of a training step (between backward and the optimizer step of epoch 2), in the
 /// three training commands: one `ember: out of memory …` line (exit 7) that names the options to lower with their values
 /// and says what the run folder keeps (the uninterrupted run's last/ of epoch 1, file for file); then `--resume` ends on
-/// the same weights and metrics as a run never stopped. Memory running out after the last epoch (where the final test or
-/// validation begins) says that the training finished and its checkpoints are whole; `--resume` writes what is missing.
+/// the same weights and metrics as a run never stopped. Memory running out after the last epoch, or after early stopping
+/// ended the run (where the final test or validation begins), says that the training finished and its checkpoints are
+/// whole; `--resume` writes what is missing and trains nothing.
 /// </summary>
 public class OutOfMemoryTests
 {
     static string[] Train(string command, string temp, string project) => command switch
     {
         "train" => ["train", "--model", "mlp", "--epochs", "2", "--batch-size", "64", "--limit", "256", "--plain", "--project", project],
+        // --lr 1 overshoots: top-1 falls in epoch 2, where --patience 1 ends the run, 3 epochs before its last
+        "early" => ["train", "--model", "mlp", "--epochs", "5", "--patience", "1", "--lr", "1", "--schedule", "none", "--batch-size", "64", "--limit", "256",
+                    "--plain", "--project", project],
         "detect" => ["detect", "train", "--data", Path.Combine(temp, "set", "data.yaml"), "--img", "64", "--epochs", "2", "--batch-size", "4", "--augment", "false",
                      "--optimizer", "adam", "--ema", "0", "--warmup-epochs", "0", "--plot-images", "0", "--plain", "--project", project],
         _ => ["forecast", "train", "--data", Path.Combine(temp, "level.csv"), "--epochs", "2", "--hidden", "8", "--lookback", "24", "--horizon", "3",
@@ -33,7 +37,7 @@ public class OutOfMemoryTests
 
     static AsyncLocal<Callback?> Hook(string command) => command switch
     {
-        "train" => TrainJob.TestCallback,
+        "train" or "early" => TrainJob.TestCallback,
         "detect" => DetectJob.TestCallback,
         _ => ForecastJob.TestCallback,
     };
@@ -114,6 +118,7 @@ public class OutOfMemoryTests
 
     [Theory]
     [InlineData("train", "the test scores, plots and summary.md")]
+    [InlineData("early", "the test scores, plots and summary.md")]
     [InlineData("detect", "the final validation of best/, its plots and summary.md")]
     [InlineData("forecast", "the test scores, forecast.png and summary.md")]
     public void Memory_running_out_after_the_last_epoch_says_the_training_finished_and_resume_writes_what_is_missing(string command, string missing)
@@ -125,6 +130,11 @@ public class OutOfMemoryTests
             var (code, stdout, stderr) = CliFailureTests.Invoke(Train(command, temp, Path.Combine(temp, "whole")));
             Assert.True(code == 0, stderr + stdout);
             var whole = Path.Combine(temp, "whole", "exp1");
+            // a run ended by early stopping is finished as one that trained its epochs
+            bool early = command == "early";
+            if (early) Assert.Contains("(stopped: early stopping: top1 did not improve for 1 epochs", File.ReadAllText(Path.Combine(whole, "summary.md")));
+            var (saved, ended) = early ? ("the end of epoch 2, where early stopping ended the run", "ended by early stopping at epoch 2 of 5")
+                : ("the end of epoch 2, the last", "finished its 2 epochs");
 
             // memory runs out where the closing part (final test or validation, plots, summary.md) begins
             TrainingMemory.AfterTraining.Value = () => throw new OutOfMemoryException("Insufficient memory to continue the execution of the program.");
@@ -132,19 +142,22 @@ public class OutOfMemoryTests
             finally { TrainingMemory.AfterTraining.Value = null; }
             var run = Path.Combine(temp, "cut", "exp1");
             string last = Path.Combine(run, "last"), best = Path.Combine(run, "best");
-            var resume = $"{(command == "train" ? "ember train" : $"ember {command} train")} --resume {run}";
+            var resume = $"{(command is "train" or "early" ? "ember train" : $"ember {command} train")} --resume {run}";
             Assert.True(code == ExitCodes.OutOfMemory, $"exit {code}: {stderr}");
             Assert.Equal($"ember: out of memory (more memory was needed than this process could get, of the {TrainingMemory.Size(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)} it may use); " +
-                $"the training itself finished: {last} and {best} are whole (saved at the end of epoch 2, the last); `{resume}` writes {missing} when more memory is free", stderr.TrimEnd('\n'));
+                $"the training itself finished: {last} and {best} are whole (saved at {saved}); `{resume}` writes {missing} when more memory is free", stderr.TrimEnd('\n'));
             Assert.False(File.Exists(Path.Combine(run, "summary.md")));
             // the checkpoints are the uninterrupted run's, file for file
             Assert.Equal(Hashes(Path.Combine(whole, "last")), Hashes(last));
             Assert.Equal(Hashes(Path.Combine(whole, "best")), Hashes(best));
+            var metrics = File.ReadAllText(Path.Combine(run, "metrics.csv"));
 
-            // the command the message names writes what is missing, trains nothing and leaves the checkpoints as they were
+            // the command the message names writes what is missing, trains nothing and leaves the checkpoints and metrics.csv as they were
             (code, stdout, stderr) = CliFailureTests.Invoke([.. resume.Split(' ')[1..]]);
             Assert.True(code == 0, stderr + stdout);
-            Assert.Contains($"{run} finished its 2 epochs without its", stdout);
+            Assert.Contains($"{run} {ended} without its", stdout);
+            Assert.DoesNotContain("epoch 3/", stdout);
+            Assert.Equal(metrics, File.ReadAllText(Path.Combine(run, "metrics.csv")));
             Assert.Equal(Hashes(Path.Combine(whole, "last")), Hashes(last));
             Assert.Equal(Hashes(Path.Combine(whole, "best")), Hashes(best));
             Assert.Equal(SummaryWithoutTimes(whole), SummaryWithoutTimes(run));
@@ -155,7 +168,7 @@ public class OutOfMemoryTests
             // and once written, a resume only says the run is finished
             (code, stdout, stderr) = CliFailureTests.Invoke([.. resume.Split(' ')[1..]]);
             Assert.True(code == 0, stderr + stdout);
-            Assert.Contains($"{run} already finished its 2 epochs", stdout);
+            Assert.Contains($"{run} already {ended}", stdout);
         }
         finally { Directory.Delete(temp, true); }
     }

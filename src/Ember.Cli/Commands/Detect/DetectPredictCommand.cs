@@ -9,8 +9,9 @@ namespace Ember.Cli.Commands.Detect;
 /// <summary>
 /// `ember detect predict --weights RUN/best --source FOLDER [--img N] [--conf 0.25] [--iou 0.45] [--augment] [--project DIR]`:
 /// detects objects in every image of a folder (or one image) and writes, into a new PROJECT/expN, each image with its boxes
-/// drawn and labels/NAME.txt lines <c>class cx cy w h conf</c> (see <see cref="DetectPredictor"/>). An unreadable image is
-/// reported by name and skipped; the others are still written, and the exit code is then the data error's (3).
+/// drawn and labels/NAME.txt lines <c>class cx cy w h conf</c> (see <see cref="DetectPredictor"/>). An unreadable image, or
+/// one too large for the memory free now, is reported by name and skipped; the others are still written, and the exit
+/// code is then the data error's (3).
 /// </summary>
 public static class DetectPredictCommand
 {
@@ -36,7 +37,7 @@ public static class DetectPredictCommand
         return command;
     }
 
-    /// <summary>Predicts and returns the output folder; throws <see cref="InvalidDataException"/> after writing the rest when images were unreadable.</summary>
+    /// <summary>Predicts and returns the output folder; throws <see cref="InvalidDataException"/> after writing the rest when images were skipped.</summary>
     public static string Run(string weights, string source, int? img, double conf, double iou, string project, TextWriter log, bool augment = false, bool allowNonFinite = false)
     {
         var nms = Thresholds(new NmsOptions(), conf, iou);
@@ -55,9 +56,18 @@ public static class DetectPredictCommand
         var output = RunFolder.Create(project);
         var outcome = DetectPredictor.Run(model, names, source, output, size, nms, log, augment);
         log.WriteLine($"{outcome.Written} image(s), {outcome.Boxes} box(es) → {output} (annotated images; labels/*.txt: class cx cy w h conf)");
-        if (outcome.Unreadable.Count > 0)
-            throw new InvalidDataException($"{outcome.Unreadable.Count} of {outcome.Written + outcome.Unreadable.Count} image(s) could not be read and were skipped: " +
-                string.Join("; ", outcome.Unreadable.Take(5).Select(u => $"{u.Path}: {u.Reason}")) + (outcome.Unreadable.Count > 5 ? "; …" : "") + $" (the others are in {output})");
+        var skipped = outcome.Unreadable.Concat(outcome.TooLarge).ToList();
+        if (skipped.Count > 0)
+        {
+            var why = (outcome.Unreadable.Count, outcome.TooLarge.Count) switch
+            {
+                (_, 0) => "could not be read",
+                (0, _) => "did not fit in memory",
+                var (unreadable, tooLarge) => $"could not be read ({unreadable}) or did not fit in memory ({tooLarge})",
+            };
+            throw new InvalidDataException($"{skipped.Count} of {outcome.Written + skipped.Count} image(s) {why} and were skipped: " +
+                string.Join("; ", skipped.Take(5).Select(u => $"{u.Path}: {u.Reason}")) + (skipped.Count > 5 ? "; …" : "") + $" (the others are in {output})");
+        }
         return output;
     }
 

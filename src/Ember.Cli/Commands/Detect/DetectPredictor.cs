@@ -16,8 +16,14 @@ namespace Ember.Cli.Commands.Detect;
 /// </summary>
 public static class DetectPredictor
 {
-    /// <summary>What a prediction run did: images written and the images that could not be read (path, reason).</summary>
-    public sealed record Outcome(int Written, int Boxes, IReadOnlyList<(string Path, string Reason)> Unreadable);
+    /// <summary>
+    /// What a prediction run did: images written, the images that could not be read and those that did not fit in memory
+    /// (path, reason).
+    /// </summary>
+    public sealed record Outcome(int Written, int Boxes, IReadOnlyList<(string Path, string Reason)> Unreadable, IReadOnlyList<(string Path, string Reason)> TooLarge);
+
+    /// <summary>Test seam: runs with each image's path once its annotated image is written (a test throws there).</summary>
+    internal static readonly AsyncLocal<Action<string>?> AfterDrawing = new();
 
     /// <summary>The image files of <paramref name="source"/> (a folder, searched recursively in name order, or one image file).</summary>
     public static List<string> Images(string source)
@@ -44,12 +50,28 @@ public static class DetectPredictor
         var files = Images(source);
         Directory.CreateDirectory(Path.Combine(output, "labels"));
         model.Eval();
-        var unreadable = new List<(string, string)>();
+        List<(string, string)> unreadable = [], tooLarge = [];
         int written = 0, boxes = 0;
         foreach (var file in files)
         {
+            var name = Path.GetFileNameWithoutExtension(file);
+            string picture = Path.Combine(output, name + ".png"), labels = Path.Combine(output, "labels", name + ".txt");
             Tensor image;
-            try { image = DetectionImages.Decode(file, ImageFolder.DefaultMaxPixels); }
+            try
+            {
+                // An image is decoded at its own size (up to the pixel limit, 89.5 million pixels): one that does not fit
+                // in the memory free now is skipped, as an unreadable one, rather than ending the command (or the process).
+                var (height, width) = DetectionImages.Probe(file, ImageFolder.DefaultMaxPixels);
+                double need = TrainingMemory.PredictBytesPerPixel * width * height;
+                if (TrainingMemory.Refusal(need) is string over)
+                {
+                    var reason = string.Create(CultureInfo.InvariantCulture, $"{width}×{height} = {(long)width * height:N0} pixels need about {TrainingMemory.Size(need)} to decode, predict and draw, {over}");
+                    tooLarge.Add((file, reason));
+                    log.WriteLine($"skipped {file}: too large for memory now: {reason}");
+                    continue;
+                }
+                image = DetectionImages.Decode(file, ImageFolder.DefaultMaxPixels);
+            }
             catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
             {
                 var reason = e.Message.Replace($"image '{file}': ", "");
@@ -57,16 +79,38 @@ public static class DetectPredictor
                 log.WriteLine($"skipped {file}: unreadable image: {reason}");
                 continue;
             }
-            var detections = Detect(model, image, imageSize, nms, augment);
-            var name = Path.GetFileNameWithoutExtension(file);
-            BoxDrawing.Save(image, detections, null, names, Path.Combine(output, name + ".png"));
-            AtomicFile.WriteAllText(Path.Combine(output, "labels", name + ".txt"), YoloLines(detections, image.Size(1), image.Size(2)));
-            int n = detections.Size(0);
-            boxes += n;
-            written++;
-            log.WriteLine($"{file}: {image.Size(2)}×{image.Size(1)}, {Describe(detections, names)}");
+            catch (OutOfMemoryException e)
+            {
+                RanOut(file, e);
+                continue;
+            }
+            try
+            {
+                var detections = Detect(model, image, imageSize, nms, augment);
+                BoxDrawing.Save(image, detections, null, names, picture);
+                AfterDrawing.Value?.Invoke(file);
+                AtomicFile.WriteAllText(labels, YoloLines(detections, image.Size(1), image.Size(2)));
+                boxes += detections.Size(0);
+                written++;
+                log.WriteLine($"{file}: {image.Size(2)}×{image.Size(1)}, {Describe(detections, names)}");
+            }
+            catch (OutOfMemoryException e)
+            {
+                File.Delete(picture);
+                File.Delete(labels);
+                RanOut(file, e);
+            }
         }
-        return new Outcome(written, boxes, unreadable);
+        return new Outcome(written, boxes, unreadable, tooLarge);
+
+        // The estimate is an estimate, and other programs take memory too: the image is skipped, the next one may fit.
+        void RanOut(string file, OutOfMemoryException e)
+        {
+            TrainingMemory.GiveBack();
+            var reason = $"memory ran out while predicting on it ({CliErrors.OutOfMemory(e)})";
+            tooLarge.Add((file, reason));
+            log.WriteLine($"skipped {file}: {reason}");
+        }
     }
 
     /// <summary>

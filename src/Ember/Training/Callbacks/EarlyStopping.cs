@@ -33,6 +33,8 @@ public sealed class EarlyStopping : Callback
     public int BestEpoch { get; private set; }
     /// <summary>Epoch at which training was stopped, or 0.</summary>
     public int StoppedEpoch { get; private set; }
+    /// <summary>Why training was stopped (also after <see cref="LoadStateDict"/> of a stopped run's state), or null.</summary>
+    public string? StopReason => StoppedEpoch == 0 ? null : $"early stopping: {Monitor} did not improve for {Patience} epochs (best {Best:G6} at epoch {BestEpoch})";
 
     /// <inheritdoc/>
     public override void OnEpochEnd(TrainerState state)
@@ -50,7 +52,7 @@ public sealed class EarlyStopping : Callback
         {
             StoppedEpoch = state.Epoch;
             state.StopRequested = true;
-            state.StopReason = $"early stopping: {Monitor} did not improve for {Patience} epochs (best {Best:G6} at epoch {BestEpoch})";
+            state.StopReason = StopReason;
         }
     }
 
