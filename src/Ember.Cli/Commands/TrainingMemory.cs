@@ -147,6 +147,35 @@ public static class TrainingMemory
     internal const double PredictBytesPerPixel = 56;
 
     /// <summary>
+    /// The bytes `detect train` and `detect val` hold at once for one image of their data set, per pixel of the image as
+    /// decoded (beyond the training step or validation batch, which <see cref="RequireFits"/> weighs): the file, the
+    /// decoder's buffers, the 8-bit copy kept by --cache, the float image, until it is resized to --img. Measured as
+    /// for <see cref="PredictBytesPerPixel"/>: up to 32 bytes a pixel for `detect val` and 27 for `detect train`
+    /// (docs/bench-logs/2026-12-06-session26-s26-decode.txt), rounded up.
+    /// </summary>
+    internal const double DecodeBytesPerPixel = 34;
+
+    /// <summary>
+    /// The bytes `ember predict --image` holds at once for one image, per pixel of the image as decoded to grayscale (the
+    /// file, the decoder's buffers, the float image, until it is resized to 28×28): up to 28 bytes a pixel, measured as
+    /// <see cref="DecodeBytesPerPixel"/>, rounded up.
+    /// </summary>
+    internal const double GrayBytesPerPixel = 30;
+
+    /// <summary>
+    /// Null when an image of <paramref name="width"/> × <paramref name="height"/> pixels, at <paramref name="bytesPerPixel"/>,
+    /// fits in what this process can have now (<see cref="Refusal"/>); else why not: "W×H = N pixels need about … to
+    /// <paramref name="what"/>, more than the …".
+    /// </summary>
+    internal static string? ImageRefusal(int width, int height, double bytesPerPixel, string what)
+    {
+        double need = bytesPerPixel * width * height;
+        return Refusal(need) is string over
+            ? string.Create(CultureInfo.InvariantCulture, $"{width}×{height} = {(long)width * height:N0} pixels need about {Size(need)} to {what}, {over}")
+            : null;
+    }
+
+    /// <summary>
     /// Null when <paramref name="bytes"/> more fit in what this process can have now (<see cref="Room"/>), or when the check
     /// is off; else the words for the need over it ("more than the …"). Before refusing, what the process holds only of
     /// earlier work (the storage pool's free buffers, garbage of earlier images) is given back and the room measured again.
@@ -162,6 +191,14 @@ public static class TrainingMemory
             if (collected) return over;
             GiveBack();
         }
+    }
+
+    /// <summary>Whether this process holds more than it can have now (<see cref="Room"/>) already; false when the check is off.</summary>
+    internal static bool HoldsMoreThanRoom()
+    {
+        if (Skipped) return false;
+        double process = Environment.WorkingSet;
+        return process > Room(process).Room;
     }
 
     /// <summary>Returns the storage pool's free buffers and the heap's garbage to the system (after memory ran out, before measuring the room).</summary>

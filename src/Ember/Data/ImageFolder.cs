@@ -122,21 +122,20 @@ public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
         return ToTensor.FromBytes(pixels, height, width, channels);
     }
 
+    /// <summary>
+    /// The (height, width) of an image file as <see cref="Decode"/> reads it, after the same checks, without decoding its
+    /// pixels (to weigh what decoding it takes first).
+    /// </summary>
+    internal static (int Height, int Width) Size(string path, long maxPixels = DefaultMaxPixels)
+    {
+        var (_, height, width) = Checked(path, maxPixels);
+        return (height, width);
+    }
+
     /// <summary>Decode's checks and decoding, with the pixels as the decoder gives them: [H, W, channels] bytes.</summary>
     internal static (byte[] Pixels, int Height, int Width) DecodeInterleaved(string path, int channels, long maxPixels)
     {
-        var bytes = UntrustedFile.ReadAllBytes(path, "image", MaxFileBytes);
-        bool sized = true;
-        if (PngCheck.IsPng(bytes)) PngCheck.Validate(bytes, path, maxPixels);
-        else if (ImageHeader.Read(bytes) is var (format, width, height)) CheckSize(path, format, width, height, maxPixels);
-        else sized = false;
-        ImageInfo? info;
-        try { info = ImageInfo.FromStream(new MemoryStream(bytes, writable: false)); }
-        catch (Exception e) { throw new InvalidDataException($"ImageFolder: cannot decode image '{path}': not a PNG, JPEG, BMP or GIF file ({e.Message})", e); }
-        if (info is not ImageInfo header) throw new InvalidDataException($"ImageFolder: cannot decode image '{path}': not a PNG, JPEG, BMP or GIF file");
-        // other formats the decoder takes (TGA, PSD, HDR): its own reading of the header (its BMP height keeps the
-        // top-down sign, one reason BMP, GIF and JPEG are read by ImageHeader)
-        if (!sized) CheckSize(path, "image", header.Width, header.Height, maxPixels);
+        var (bytes, _, _) = Checked(path, maxPixels);
         ImageResult result;
         try { result = ImageResult.FromMemory(bytes, channels == 1 ? ColorComponents.Grey : ColorComponents.RedGreenBlue); }
         catch (Exception e)
@@ -145,6 +144,28 @@ public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
         }
         if (result?.Data == null) throw new InvalidDataException($"ImageFolder: cannot decode image '{path}'");
         return (result.Data, result.Height, result.Width);
+    }
+
+    // The file's bytes and its size (as PngCheck or ImageHeader read it, else the decoder), once the size is within
+    // maxPixels and a PNG's structure is sound.
+    static (byte[] Bytes, int Height, int Width) Checked(string path, long maxPixels)
+    {
+        var bytes = UntrustedFile.ReadAllBytes(path, "image", MaxFileBytes);
+        long w = 0, h = 0;
+        if (PngCheck.IsPng(bytes)) (w, h) = PngCheck.Validate(bytes, path, maxPixels);
+        else if (ImageHeader.Read(bytes) is var (format, width, height)) { CheckSize(path, format, width, height, maxPixels); (w, h) = (width, height); }
+        ImageInfo? info;
+        try { info = ImageInfo.FromStream(new MemoryStream(bytes, writable: false)); }
+        catch (Exception e) { throw new InvalidDataException($"ImageFolder: cannot decode image '{path}': not a PNG, JPEG, BMP or GIF file ({e.Message})", e); }
+        if (info is not ImageInfo header) throw new InvalidDataException($"ImageFolder: cannot decode image '{path}': not a PNG, JPEG, BMP or GIF file");
+        // other formats the decoder takes (TGA, PSD, HDR): its own reading of the header (its BMP height keeps the
+        // top-down sign, one reason BMP, GIF and JPEG are read by ImageHeader)
+        if (w == 0)
+        {
+            CheckSize(path, "image", header.Width, header.Height, maxPixels);
+            (w, h) = (header.Width, header.Height);
+        }
+        return (bytes, (int)h, (int)w);
     }
 
     static void CheckSize(string path, string format, long width, long height, long maxPixels)

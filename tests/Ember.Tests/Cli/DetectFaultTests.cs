@@ -362,6 +362,77 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
     }
 
     [Fact]
+    public void Train_and_val_skip_an_image_too_large_for_the_free_memory_and_one_whose_reading_runs_out_of_memory_and_use_the_others()
+    {
+        // the fixture's set with a 3000×3000 image (9 million pixels, 292 MiB at 34 bytes a pixel) in each split; 256 MiB
+        // free beyond what the process holds: the step and the small images fit, the large ones are skipped undecoded
+        var data = SetVariant(fx, "large-images", root =>
+        {
+            foreach (var split in new[] { "train", "val" })
+            {
+                Ember.Detection.Data.DetectionImages.WritePng(Path.Combine(root, "images", split, "large.png"), Torch.Zeros(3, 3000, 3000));
+                File.WriteAllText(Path.Combine(root, "labels", split, "large.txt"), "0 0.5 0.5 0.2 0.2\n");
+            }
+        });
+        var root = Path.GetDirectoryName(data)!;
+        string Image(string split, string name) => Path.Combine(root, "images", split, name);
+        var need = TrainingMemory.Size(TrainingMemory.DecodeBytesPerPixel * 9_000_000);
+        string TooLarge(string split) => $"{Image(split, "large.png")}: too large for memory now: 3000×3000 = 9,000,000 pixels need about {need} to decode and resize, more than the ";
+        // and memory runs out while one small training image is read
+        var ranOut = Image("train", "003.png");
+        var options = DetectFaultFixture.Options(data);
+        options[Array.IndexOf(options, "--epochs") + 1] = "1";
+        var project = New(fx, "train-large");
+        int code; string stdout, stderr;
+        TrainingMemory.FreeBytes.Value = 256L << 20;
+        DetectJob.WeighingImage.Value = image => { if (image == ranOut) throw new OutOfMemoryException("Insufficient memory to continue the execution of the program."); };
+        try { (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "train", .. options, "--project", project]); }
+        finally { TrainingMemory.FreeBytes.Value = null; DetectJob.WeighingImage.Value = null; }
+        Assert.True(code == 0, $"exit {code}: {stderr}");
+        Assert.Contains($"train: 15 images, 15 objects, 0 backgrounds (no label file), 2 problems in 2 files (skipped; first: {ranOut}: memory ran out while reading it (", stdout);
+        Assert.Contains($"train: skipped {TooLarge("train")}", stdout);
+        Assert.Contains($"train: skipped {ranOut}: memory ran out while reading it (Insufficient memory to continue the execution of the program.)", stdout);
+        Assert.Contains($"val: 4 images, 4 objects, 0 backgrounds (no label file), 1 problem in 1 file (skipped; first: {TooLarge("val")}", stdout);
+        Assert.Contains($"val: skipped {TooLarge("val")}", stdout);
+        Assert.Contains(" it holds and 256.0 MiB free; other programs hold the rest", stdout);
+        Assert.DoesNotContain("   at ", stderr + stdout);
+
+        // the others are used as a set without the skipped images is: the same epoch, bit for bit
+        var without = SetVariant(fx, "large-images-removed", removed =>
+        {
+            foreach (var split in new[] { "train", "val" }) File.Delete(Path.Combine(removed, "images", split, "large.png"));
+            File.Delete(Path.Combine(removed, "images", "train", "003.png"));
+        });
+        var (reference, _, referenceError) = CliFailureTests.Invoke(["detect", "train", .. options.Select(o => o == data ? without : o), "--project", New(fx, "train-large-removed")]);
+        Assert.True(reference == 0, referenceError);
+        var rows = Rows(Path.Combine(project, "exp1", "metrics.csv"));
+        var expected = Rows(Path.Combine(New(fx, "train-large-removed"), "exp1", "metrics.csv"));
+        Assert.Single(rows);
+        for (int k = 0; k < DetectEpoch.Columns.Length - 1; k++)
+            Assert.True(expected[0][k].Equals(rows[0][k]), $"column {k}: {rows[0][k]} with the images skipped, {expected[0][k]} without them");
+
+        // detect val of the fixture's run on the set: the large image skipped, the four others scored
+        var output = New(fx, "val-large");
+        TrainingMemory.FreeBytes.Value = 256L << 20;
+        try { (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "val", "--weights", Best(fx), "--data", data, "--output", output]); }
+        finally { TrainingMemory.FreeBytes.Value = null; }
+        Assert.True(code == 0, $"exit {code}: {stderr}");
+        Assert.Contains($"val: 4 images, 4 objects, 0 backgrounds (no label file), 1 problem in 1 file (skipped; first: {TooLarge("val")}", stdout);
+        Assert.Contains($"val: skipped {TooLarge("val")}", stdout);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(output, "val_metrics.csv")).Length);
+
+        // memory that runs out later, while an image is decoded for its batch, ends the command as before (exit 7), now
+        // naming the image: the data set was fixed at the scan, so that every epoch and a resume read the same batches
+        var decoded = Image("val", "001.png");
+        Ember.Detection.Data.YoloDataset.BeforeDecoding.Value = image => { if (image == decoded) throw new OutOfMemoryException(); };
+        try { (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "val", "--weights", Best(fx), "--data", data, "--output", New(fx, "val-decode-oom")]); }
+        finally { Ember.Detection.Data.YoloDataset.BeforeDecoding.Value = null; }
+        Assert.True(code == ExitCodes.OutOfMemory, $"exit {code}: {stderr}");
+        Assert.StartsWith($"ember: out of memory (memory ran out while decoding image '{decoded}' (64×64 = 4,096 pixels)); lower --img", stderr);
+        Assert.DoesNotContain("   at ", stderr + stdout);
+    }
+
+    [Fact]
     public void Predict_skips_an_image_whose_header_claims_a_huge_size_by_name_and_writes_the_others()
     {
         var source = New(fx, "predict-huge-source");

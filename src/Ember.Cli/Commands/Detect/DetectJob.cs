@@ -66,14 +66,44 @@ public static class DetectJob
     /// <summary>A split of the data set; an empty one, or one with no usable images, is an error naming the file.</summary>
     static YoloDataset OpenSplit(YoloDataConfig data, bool train, bool cache, TextWriter log)
     {
-        var set = YoloDataset.FromConfig(data, train, cacheImages: cache);
-        log.WriteLine($"{(train ? "train" : "val")}: {set.Summary()}");
+        var set = Scan(data, train, cache, log);
         if (set.Count == 0) throw new InvalidDataException($"{data.Source}: the {(train ? "train" : "val")} split has no usable images ({set.Summary()})");
         // YOLOv5 refuses this too ("No labels found ..., can not start training"): every image a background teaches nothing
         if (train && set.Backgrounds == set.Count)
             throw new InvalidDataException($"{data.Source}: no training image has a label file ({set.Summary()}); YOLO's layout keeps one .txt per image under labels/ beside images/");
         return set;
     }
+
+    /// <summary>
+    /// Reads a split (<see cref="YoloDataset"/>) and writes its summary to <paramref name="log"/>. An image whose decoding
+    /// does not fit in the memory free now (its header's size at <see cref="TrainingMemory.DecodeBytesPerPixel"/>), or
+    /// whose reading runs out of memory, is skipped as the data set's other bad samples are, and named on a line of its own.
+    /// </summary>
+    internal static YoloDataset Scan(YoloDataConfig data, bool train, bool cache, TextWriter log)
+    {
+        long admitted = 0; // the most pixels let through so far: nothing is decoded while scanning, so a smaller image fits too
+        // a process that holds more than its room already would refuse every image: no image is to blame then, and the
+        // command's own check (of its training step or validation batch) says so with the options to lower
+        if (TrainingMemory.HoldsMoreThanRoom()) admitted = long.MaxValue;
+        var set = YoloDataset.FromConfig(data, train, cacheImages: cache, tooLarge: (image, height, width) =>
+        {
+            WeighingImage.Value?.Invoke(image);
+            long pixels = (long)height * width;
+            if (pixels <= admitted) return null;
+            var reason = TrainingMemory.ImageRefusal(width, height, TrainingMemory.DecodeBytesPerPixel, "decode and resize");
+            if (reason is null) admitted = pixels;
+            return reason;
+        });
+        var split = train ? "train" : "val";
+        log.WriteLine($"{split}: {set.Summary()}");
+        foreach (var skipped in set.SkippedForMemory) log.WriteLine($"{split}: skipped {skipped}");
+        if (set.Count == 0 && set.SkippedForMemory.Count > 0)
+            throw new OutOfMemoryException($"{data.Source}: no image of the {split} split fits in the memory free now ({set.Summary()})");
+        return set;
+    }
+
+    /// <summary>Test seam: runs with each image's path as <see cref="Scan"/> weighs it (a test throws there).</summary>
+    internal static readonly AsyncLocal<Action<string>?> WeighingImage = new();
 
     /// <summary>
     /// Fails, naming data.yaml and the key, when an image source of the split does not exist; for training also when

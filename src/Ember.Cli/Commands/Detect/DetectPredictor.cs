@@ -62,10 +62,8 @@ public static class DetectPredictor
                 // An image is decoded at its own size (up to the pixel limit, 89.5 million pixels): one that does not fit
                 // in the memory free now is skipped, as an unreadable one, rather than ending the command (or the process).
                 var (height, width) = DetectionImages.Probe(file, ImageFolder.DefaultMaxPixels);
-                double need = TrainingMemory.PredictBytesPerPixel * width * height;
-                if (TrainingMemory.Refusal(need) is string over)
+                if (TrainingMemory.ImageRefusal(width, height, TrainingMemory.PredictBytesPerPixel, "decode, predict and draw") is string reason)
                 {
-                    var reason = string.Create(CultureInfo.InvariantCulture, $"{width}×{height} = {(long)width * height:N0} pixels need about {TrainingMemory.Size(need)} to decode, predict and draw, {over}");
                     tooLarge.Add((file, reason));
                     log.WriteLine($"skipped {file}: too large for memory now: {reason}");
                     continue;

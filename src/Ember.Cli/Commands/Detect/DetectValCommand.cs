@@ -62,8 +62,7 @@ public static class DetectValCommand
         DetectJob.CheckSplit(config, train: false);
         if (config.ClassCount != names.Length)
             throw new ConfigException($"--data {data} has {config.ClassCount} classes but {weights} was trained on {names.Length} ({string.Join(", ", names.Take(5))}{(names.Length > 5 ? ", …" : "")})");
-        var set = Detection.Data.YoloDataset.FromConfig(config, train: false);
-        log.WriteLine($"val: {set.Summary()}");
+        var set = DetectJob.Scan(config, train: false, cache: false, log);
         if (set.Count == 0) throw new InvalidDataException($"{data}: the val split has no usable images");
         if (DetectJob.NoLabelsWarning(config, set, train: false, "they are not computed: val_metrics.csv records NaN for them, the table shows —, and no pr_curve.png is written") is { } noLabels)
             CliErrors.Warn(noLabels);

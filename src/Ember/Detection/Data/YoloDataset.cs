@@ -17,6 +17,7 @@ public sealed class YoloDataset : IDataset<DetectionSample>
 {
     readonly List<(string Image, float[] Labels, int Height, int Width)> samples = [];
     readonly List<DetectionProblem> problems = [];
+    readonly List<DetectionProblem> skippedForMemory = [];
     readonly byte[]?[]? cache;
     int backgrounds, labelFiles;
 
@@ -24,8 +25,12 @@ public sealed class YoloDataset : IDataset<DetectionSample>
     /// Indexes the images of <paramref name="sources"/> (folders, .txt lists or single images) for a data set of
     /// <paramref name="classCount"/> classes. With <paramref name="cacheImages"/> each image is kept in memory as 8-bit
     /// pixels once decoded (YOLOv5's --cache ram: a mosaic reads four images per item, and decoding dominates otherwise).
+    /// <paramref name="tooLarge"/>, given an image's path, height and width as its header declares, says why the image is
+    /// not to be decoded (too large for the memory free now) or returns null: such an image is a problem and skipped, as
+    /// is one whose reading runs out of memory.
     /// </summary>
-    public YoloDataset(IEnumerable<string> sources, int classCount, long maxPixels = ImageFolder.DefaultMaxPixels, bool cacheImages = false)
+    public YoloDataset(IEnumerable<string> sources, int classCount, long maxPixels = ImageFolder.DefaultMaxPixels, bool cacheImages = false,
+        Func<string, int, int, string?>? tooLarge = null)
     {
         ArgumentNullException.ThrowIfNull(sources);
         if (classCount < 1) throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "YoloDataset: classCount must be at least 1");
@@ -54,10 +59,25 @@ public sealed class YoloDataset : IDataset<DetectionSample>
             var labelPath = YoloLabels.LabelPathFor(image);
             expectedLabels.Add(labelPath);
             (int H, int W) size;
-            try { size = DetectionImages.Probe(image, maxPixels); }
+            try
+            {
+                size = DetectionImages.Probe(image, maxPixels);
+                // decided here, once, so that every epoch (and a resumed run) reads the same images in the same batches
+                if (tooLarge?.Invoke(image, size.H, size.W) is string reason)
+                {
+                    SkipForMemory(new DetectionProblem(image, 0, $"too large for memory now: {reason}"));
+                    continue;
+                }
+            }
             catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
             {
                 problems.Add(new DetectionProblem(image, 0, $"unreadable image: {Strip(e.Message, image)}"));
+                continue;
+            }
+            catch (OutOfMemoryException e)
+            {
+                // the header check holds the whole file (up to 1 GiB); the next image may fit
+                SkipForMemory(new DetectionProblem(image, 0, $"memory ran out while reading it ({e.Message})"));
                 continue;
             }
             float[]? labels = [];
@@ -89,8 +109,9 @@ public sealed class YoloDataset : IDataset<DetectionSample>
     }
 
     /// <summary>The training (or validation) split of a data.yaml.</summary>
-    public static YoloDataset FromConfig(YoloDataConfig config, bool train, long maxPixels = ImageFolder.DefaultMaxPixels, bool cacheImages = false)
-        => new(train ? config.Train : config.Val, config.ClassCount, maxPixels, cacheImages);
+    public static YoloDataset FromConfig(YoloDataConfig config, bool train, long maxPixels = ImageFolder.DefaultMaxPixels, bool cacheImages = false,
+        Func<string, int, int, string?>? tooLarge = null)
+        => new(train ? config.Train : config.Val, config.ClassCount, maxPixels, cacheImages, tooLarge);
 
     // A .txt list holds one image path per line, relative lines taken from the list's folder (YOLOv5's convention).
     static IEnumerable<string> ReadList(string listFile)
@@ -104,6 +125,12 @@ public sealed class YoloDataset : IDataset<DetectionSample>
         }
     }
 
+    void SkipForMemory(DetectionProblem problem)
+    {
+        problems.Add(problem);
+        skippedForMemory.Add(problem);
+    }
+
     static string Strip(string message, string path) => message.Replace($"image '{path}': ", "").Replace($"image: {path} ", "");
 
     /// <summary>The image sources the data set was built from.</summary>
@@ -114,6 +141,8 @@ public sealed class YoloDataset : IDataset<DetectionSample>
     public long MaxPixels { get; }
     /// <summary>Everything wrong that was found; each concerns a skipped sample or an orphan label file.</summary>
     public IReadOnlyList<DetectionProblem> Problems => problems;
+    /// <summary>The <see cref="Problems"/> of images skipped for the memory free when the data set was read (a run with more may use them).</summary>
+    public IReadOnlyList<DetectionProblem> SkippedForMemory => skippedForMemory;
     /// <summary>The number of usable images without a label file (background images).</summary>
     public int Backgrounds => backgrounds;
     /// <summary>The number of labelled objects over the usable images (0: nothing to score detections against).</summary>
@@ -159,7 +188,7 @@ public sealed class YoloDataset : IDataset<DetectionSample>
             if ((uint)index >= (uint)samples.Count) throw new IndexOutOfRangeException($"YoloDataset: index {index} is out of range for {samples.Count} images");
             var (path, _, h, w) = samples[index];
             if (cache is not null) return new DetectionSample(FromBytes(CachedBytes(index), h, w), LabelsOf(index), path);
-            var image = DetectionImages.Decode(path, MaxPixels);
+            var image = Decoding(index, () => DetectionImages.Decode(path, MaxPixels));
             if (image.Size(1) != h || image.Size(2) != w)
                 throw new InvalidDataException($"YoloDataset: image '{path}' decoded to {image.Size(1)}×{image.Size(2)} but its header declares {h}×{w}; the file changed or is damaged");
             return new DetectionSample(image, LabelsOf(index), path);
@@ -216,7 +245,7 @@ public sealed class YoloDataset : IDataset<DetectionSample>
     {
         if (cache![index] is byte[] cached) return cached;
         var (path, _, h, w) = samples[index];
-        var (pixels, height, width) = ImageFolder.DecodeInterleaved(path, 3, MaxPixels);
+        var (pixels, height, width) = Decoding(index, () => ImageFolder.DecodeInterleaved(path, 3, MaxPixels));
         if (height != h || width != w)
             throw new InvalidDataException($"YoloDataset: image '{path}' decoded to {height}×{width} but its header declares {h}×{w}; the file changed or is damaged");
         var planar = new byte[pixels.Length];
@@ -228,6 +257,25 @@ public sealed class YoloDataset : IDataset<DetectionSample>
             planar[2 * plane + p] = pixels[i + 2];
         }
         return cache[index] = planar;
+    }
+
+    /// <summary>Test seam: runs with each image's path before it is decoded (a test throws there).</summary>
+    internal static readonly AsyncLocal<Action<string>?> BeforeDecoding = new();
+
+    // Memory running out while an image is decoded names the image and its size: the scan weighed it alone against the
+    // room then, not beside the training that holds memory now, and the image may be what to shrink or remove.
+    T Decoding<T>(int index, Func<T> decode)
+    {
+        var (path, _, h, w) = samples[index];
+        try
+        {
+            BeforeDecoding.Value?.Invoke(path);
+            return decode();
+        }
+        catch (OutOfMemoryException e)
+        {
+            throw new OutOfMemoryException(string.Create(CultureInfo.InvariantCulture, $"memory ran out while decoding image '{path}' ({w}×{h} = {(long)w * h:N0} pixels)"), e);
+        }
     }
 
     static Tensor FromBytes(byte[] bytes, int h, int w)

@@ -117,6 +117,30 @@ public class YoloDatasetTests : IDisposable
     }
 
     [Fact]
+    public void AnImageRefusedForItsSizeOrWhoseReadingRunsOutOfMemoryIsAProblemAndSkipped()
+    {
+        Image("a.png", 20, 10);
+        Image("b.png", 30, 12);
+        Image("c.jpg", 16, 8, jpeg: true);
+        foreach (var name in new[] { "a", "b", "c" }) Label(name + ".txt", "0 0.5 0.5 0.2 0.4\n");
+        var weighed = new List<(string, int, int)>();
+        var ds = new YoloDataset([Images], classCount: 1, tooLarge: (path, h, w) =>
+        {
+            weighed.Add((Path.GetFileName(path), h, w));
+            if (path.EndsWith("c.jpg")) throw new OutOfMemoryException("no room");
+            return h * w > 300 ? $"{w}×{h} is too large" : null;
+        });
+        // each image weighed once with its header's size; the refused and the one that ran out skipped and named
+        Assert.Equal([("a.png", 10, 20), ("b.png", 12, 30), ("c.jpg", 8, 16)], weighed);
+        Assert.Equal(1, ds.Count);
+        Assert.EndsWith("a.png", ds[0].Path);
+        Assert.Equal([$"{Path.Combine(Images, "b.png")}: too large for memory now: 30×12 is too large", $"{Path.Combine(Images, "c.jpg")}: memory ran out while reading it (no room)"],
+            ds.SkippedForMemory.Select(p => p.ToString()));
+        Assert.Equal(ds.SkippedForMemory, ds.Problems);
+        Assert.Contains("1 images, 1 objects, 0 backgrounds (no label file), 2 problems in 2 files (skipped; first: ", ds.Summary());
+    }
+
+    [Fact]
     public void ALabelFileWithoutAnImageAndAnUnreadableImageAreReported()
     {
         Image("a.png");
