@@ -216,6 +216,16 @@ internal static class Engine
     static void Accumulate(Dictionary<Tensor, Tensor> grads, Tensor t, Tensor g, GradientRelease? release)
     {
         if (!grads.TryGetValue(t, out var existing)) { grads[t] = g; return; }
+        // A pending gradient that only this table holds, in a buffer of its own that this pass made, takes the next one
+        // in place (PyTorch's accumulation steals the buffer the same way): no new buffer, one write pass less; the same
+        // rounded sums as existing + g.
+        if (release is not null && release.SoleHolder(existing) && existing.offset == 0 && existing.IsContiguous
+            && existing.NumEl == existing.storage.Length && existing.DType == g.DType && existing.Shape == g.Shape)
+        {
+            existing.AddInPlace(g);
+            release.Drop(g);
+            return;
+        }
         var sum = existing.Add(g);
         grads[t] = sum;
         if (release is null) return;

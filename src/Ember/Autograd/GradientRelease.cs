@@ -75,6 +75,13 @@ internal sealed class GradientRelease(long firstSerial)
     }
 
     /// <summary>
+    /// Whether the engine's table holds the only reference to <paramref name="gradient"/>'s buffer, so that it may be
+    /// written in place: allocated in this pass, held once, not pinned.
+    /// </summary>
+    public bool SoleHolder(Tensor gradient)
+        => holds.TryGetValue(gradient.storage, out int count) && count == 1 && !pinned.Contains(gradient.storage);
+
+    /// <summary>
     /// Drops one reference counted by <see cref="Hold"/>; the last one returns the buffer to the pool unless it is pinned.
     /// Call only between ops (no kernel holds a span into the buffer).
     /// </summary>

@@ -187,6 +187,49 @@ public class GradientReleaseTests
     }
 
     [Fact]
+    public void A_gradient_the_engine_alone_holds_takes_the_next_one_in_place()
+    {
+        // y feeds four consumers: its three later gradients are added into the first one's buffer (no new buffer each),
+        // except where that buffer is shared (x·x's backward returns one gradient for both inputs: held twice)
+        float[] Run()
+        {
+            var x = (Torch.Arange((double)Large) * 1e-5 - 0.3).Detach();
+            x.RequiresGrad = true;
+            var y = x * 1.5;
+            var loss = (y.Exp() + y.Sin() + y.Tanh() * y).Sum() + (x * x).Sum();
+            loss.Backward();
+            Churn(Large);
+            return x.Grad!.ToArray<float>();
+        }
+        AssertSameBitsInEveryMode(Run);
+        var grad = Run();
+        for (int i = 0; i < Large; i += 1009)
+        {
+            double xi = (float)(i * 1e-5 - 0.3), yi = (float)(xi * 1.5), th = Math.Tanh(yi);
+            double expected = 1.5 * (Math.Exp(yi) + Math.Cos(yi) + (1 - th * th) * yi + th) + 2 * xi;
+            Assert.Equal(expected, grad[i], 2e-5 * Math.Max(1, Math.Abs(expected)));
+        }
+
+        long Rents(bool release)
+        {
+            GradientRelease.Enabled = release;
+            try
+            {
+                var x = (Torch.Arange((double)Large) * 1e-5).Detach();
+                x.RequiresGrad = true;
+                var y = x * 1.5;
+                var loss = (y.Exp() + y.Sin() + y.Tanh() * y).Sum();
+                long before = StoragePool.Hits + StoragePool.Misses;
+                loss.Backward();
+                return StoragePool.Hits + StoragePool.Misses - before;
+            }
+            finally { GradientRelease.Enabled = true; }
+        }
+        // y's pending gradient takes three more: three buffers fewer than adding out of place
+        Assert.Equal(3, Rents(release: false) - Rents(release: true));
+    }
+
+    [Fact]
     public void Backward_with_create_graph_gives_the_same_bits_in_every_mode()
     {
         // create_graph keeps the gradients in the new graph: the engine must return none of them early
