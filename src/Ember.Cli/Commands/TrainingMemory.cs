@@ -182,14 +182,15 @@ public static class TrainingMemory
     /// </summary>
     internal static string? Refusal(double bytes)
     {
-        if (Skipped) return null;
-        for (bool collected = false; ; collected = true)
+        if (Skipped || Fits(out _)) return null;
+        GiveBack();
+        return Fits(out var over) ? null : over;
+
+        bool Fits(out string over)
         {
             double process = Environment.WorkingSet;
-            var (room, over) = Room(process);
-            if (process + bytes <= room) return null;
-            if (collected) return over;
-            GiveBack();
+            (double room, over) = Room(process);
+            return process + bytes <= room;
         }
     }
 

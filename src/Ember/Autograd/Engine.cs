@@ -219,8 +219,7 @@ internal static class Engine
         // A pending gradient that only this table holds, in a buffer of its own that this pass made, takes the next one
         // in place (PyTorch's accumulation steals the buffer the same way): no new buffer, one write pass less; the same
         // rounded sums as existing + g.
-        if (release is not null && release.SoleHolder(existing) && existing.offset == 0 && existing.IsContiguous
-            && existing.NumEl == existing.storage.Length && existing.DType == g.DType && existing.Shape == g.Shape)
+        if (release is not null && release.SoleHolder(existing) && IsWholeBuffer(existing) && existing.DType == g.DType && existing.Shape == g.Shape)
         {
             existing.AddInPlace(g);
             release.Drop(g);
@@ -253,10 +252,13 @@ internal static class Engine
     static bool Adoptable(Tensor g, long firstSerial, ref HashSet<Storage>? adopted)
     {
         var storage = g.storage;
-        if (storage.Serial < firstSerial || g.offset != 0 || g.NumEl != storage.Length || !g.IsContiguous) return false;
+        if (storage.Serial < firstSerial || !IsWholeBuffer(g)) return false;
         adopted ??= new HashSet<Storage>(ReferenceEqualityComparer.Instance);
         return adopted.Add(storage);
     }
+
+    // Whether t is its storage's whole buffer in order (no view into a larger or strided one).
+    static bool IsWholeBuffer(Tensor t) => t.offset == 0 && t.NumEl == t.storage.Length && t.IsContiguous;
 
     /// <summary>
     /// Bytes of the distinct storages that the nodes reachable from <paramref name="root"/> saved for backward: a measure
