@@ -55,39 +55,35 @@ public static class ForecastCommand
         return command;
     }
 
-    static Command CreateEval()
-    {
-        var command = new Command("eval", "Score a forecast run's best weights on its test period beside the baselines (rewrites test_metrics.csv and forecast.png)");
-        var run = new Argument<DirectoryInfo>("run") { Description = "run folder, e.g. runs/forecast/exp1" };
-        var allowNonFinite = EvalCommand.AllowNonFiniteOption();
-        command.Arguments.Add(run);
-        command.Options.Add(allowNonFinite);
-        command.SetAction(parse => CliErrors.Run(() =>
-        {
-            var folder = parse.GetValue(run)!.FullName;
-            var (config, data, model) = Open(folder, "ember forecast eval", parse.GetValue(allowNonFinite));
-            ForecastJob.Report(folder, config, data, ForecastJob.Evaluate(model, data, config), Console.Out);
-            return 0;
-        }));
-        return command;
-    }
+    static Command CreateEval() => RunCommand("eval",
+        "Score a forecast run's best weights on its test period beside the baselines (rewrites test_metrics.csv and forecast.png)",
+        (folder, config, data, model) => ForecastJob.Report(folder, config, data, ForecastJob.Evaluate(model, data, config), Console.Out));
 
-    static Command CreatePredict()
-    {
-        var command = new Command("predict", "Forecast the horizon after the end of the run's series; prints it and writes predictions.csv into the run folder");
-        var run = new Argument<DirectoryInfo>("run") { Description = "run folder, e.g. runs/forecast/exp1" };
-        var allowNonFinite = EvalCommand.AllowNonFiniteOption();
-        command.Arguments.Add(run);
-        command.Options.Add(allowNonFinite);
-        command.SetAction(parse => CliErrors.Run(() =>
+    static Command CreatePredict() => RunCommand("predict",
+        "Forecast the horizon after the end of the run's series; prints it and writes predictions.csv into the run folder",
+        (folder, config, data, model) =>
         {
-            var folder = parse.GetValue(run)!.FullName;
-            var (config, data, model) = Open(folder, "ember forecast predict", parse.GetValue(allowNonFinite));
             var (times, values) = ForecastJob.PredictNext(model, data, config);
             var lines = new List<string> { $"{data.Csv.TimeColumn},{data.Csv.ValueColumn}" };
             for (int i = 0; i < times.Length; i++) lines.Add(string.Create(CultureInfo.InvariantCulture, $"{times[i]},{values[i]:F4}"));
             foreach (var line in lines) Console.WriteLine(line);
             Interop.AtomicFile.WriteAllText(Path.Combine(folder, "predictions.csv"), string.Join("\n", lines) + "\n");
+        });
+
+    // A subcommand that opens a finished run (its config, data and best weights) and acts on it.
+    static Command RunCommand(string name, string description,
+        Action<string, ForecastConfig, ForecastJob.Prepared, Models.RecurrentForecaster> act)
+    {
+        var command = new Command(name, description);
+        var run = new Argument<DirectoryInfo>("run") { Description = "run folder, e.g. runs/forecast/exp1" };
+        var allowNonFinite = EvalCommand.AllowNonFiniteOption();
+        command.Arguments.Add(run);
+        command.Options.Add(allowNonFinite);
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            var folder = parse.GetValue(run)!.FullName;
+            var (config, data, model) = Open(folder, $"ember forecast {name}", parse.GetValue(allowNonFinite));
+            act(folder, config, data, model);
             return 0;
         }));
         return command;
