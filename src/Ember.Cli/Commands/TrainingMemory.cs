@@ -102,10 +102,13 @@ public static class TrainingMemory
     /// its bytes per sample times <paramref name="scale"/>, plus <paramref name="extraPerSample"/>; <paramref name="probed"/>
     /// says on what it was measured). For an inference, whose outputs die as it goes, at most what it holds at once
     /// (<paramref name="held"/>) plus a quarter of the memory: the most the storage pool keeps of freed buffers.
+    /// Besides, <paramref name="beside"/>: what the run holds beside the step (a data set's images decoding and cached),
+    /// each named in the refusal; where one that an option drops (<see cref="MemoryTerm.Option"/>) is what does not fit,
+    /// the refusal says that the run fits with that option.
     /// The step is measured only here, so that a test seam (<see cref="Unchecked"/>) can leave the probe out.
     /// </summary>
     internal static void RequireFits(string sizes, string what, Func<MemoryLine> allocated, Func<MemoryLine>? held, double scale, double extraPerSample,
-        double samples, string sampleName, double fixedBytes, string probed)
+        double samples, string sampleName, double fixedBytes, string probed, IReadOnlyList<MemoryTerm>? beside = null)
     {
         if (Skipped) return;
         double available = AvailableBytes.Value ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
@@ -113,14 +116,26 @@ public static class TrainingMemory
         double step = At(allocated()), process = Environment.WorkingSet;
         var (room, over) = Room(process);
         // what an inference holds is measured only when what it allocates does not fit: it costs a collection per module
-        if (held is not null && process + fixedBytes + step > room) step = Math.Min(step, At(held()) + available / 4);
-        double needed = process + fixedBytes + step;
+        beside ??= [];
+        double besides = beside.Sum(t => t.Bytes);
+        if (held is not null && process + fixedBytes + besides + step > room) step = Math.Min(step, At(held()) + available / 4);
+        double needed = process + fixedBytes + besides + step;
         if (needed <= room) return;
         string state = fixedBytes > 0 ? $"{Size(fixedBytes)} that the optimizer (and EMA) keep; " : "";
+        string terms = string.Concat(beside.Select(t => $"{Size(t.Bytes)} {t.Words}; "));
+        // the largest term an option drops, when the run fits without it: that option, rather than smaller sizes
+        string fitsWithout = beside.Where(t => t.Option is not null && needed - t.Bytes <= room).MaxBy(t => t.Bytes) is { Option: string option } dropped
+            ? $"; without {dropped.Dropped} it needs about {Size(needed - dropped.Bytes)}, which fits: start it with {option}" : "";
         throw new OutOfMemoryException(string.Create(CultureInfo.InvariantCulture,
-            $"{sizes} needs about {Size(needed)} {what} ({Size(step)} for {samples:N0} {sampleName}, measured on {probed}; {state}" +
-            $"{Size(process)} that the process holds already), {over}"));
+            $"{sizes} needs about {Size(needed)} {what} ({Size(step)} for {samples:N0} {sampleName}, measured on {probed}; {state}{terms}" +
+            $"{Size(process)} that the process holds already), {over}{fitsWithout}"));
     }
+
+    /// <summary>
+    /// Bytes a run holds beside its step or batch, and the words that follow their size in a refusal ("to decode …");
+    /// when an option drops them, that <paramref name="Option"/> ("--cache false (…)") and what it drops in words (<paramref name="Dropped"/>).
+    /// </summary>
+    internal sealed record MemoryTerm(double Bytes, string Words, string? Option = null, string? Dropped = null);
 
     /// <summary>
     /// The bytes this process can have now, holding <paramref name="process"/>: what it holds and what is free besides
@@ -154,6 +169,22 @@ public static class TrainingMemory
     /// (docs/bench-logs/2026-12-06-session26-s26-decode.txt), rounded up.
     /// </summary>
     internal const double DecodeBytesPerPixel = 34;
+
+    /// <summary>
+    /// The bytes --cache (`detect train`'s default) holds for a data set of <paramref name="pixels"/> once the first epoch
+    /// has read every image: the 8-bit planar copy of each (3 bytes a pixel), and beside them the garbage of that epoch's
+    /// decoding that the collector lets stand while the cache grows (the decoder's interleaved copies, as large as the
+    /// planar ones; never more than <see cref="CacheGarbageBytes"/>). Measured as the growth of the peak resident memory
+    /// of a one-epoch `detect train` with --cache over one without: 3 bytes a pixel plus 45 to 77 MB, on noise PNGs of
+    /// 24 to 192 million pixels (docs/bench-logs/2026-12-06-session27-s27-trust.txt).
+    /// </summary>
+    internal static double CacheBytes(long pixels) => CacheBytesPerPixel * pixels + Math.Min(CacheBytesPerPixel * pixels, CacheGarbageBytes);
+
+    /// <summary>The bytes a pixel of the copy --cache keeps (<see cref="CacheBytes"/>).</summary>
+    internal const double CacheBytesPerPixel = 3;
+
+    /// <summary>The most garbage measured beside a full cache (77 MB, <see cref="CacheBytes"/>), rounded up.</summary>
+    internal const double CacheGarbageBytes = 80 << 20;
 
     /// <summary>
     /// The bytes `ember predict --image` holds at once for one image, per pixel of the image as decoded to grayscale (the
@@ -211,9 +242,9 @@ public static class TrainingMemory
 
     /// <summary><see cref="RequireFits"/> for an inference of <paramref name="model"/> (<see cref="MemoryProbe.Inference"/>).</summary>
     internal static void RequireInferenceFits(string sizes, string what, Module model, Func<int, (Tensor Input, Tensor Target)> batch, Func<Tensor, Tensor, Tensor>? loss,
-        double scale, double extraPerSample, double samples, string sampleName, double fixedBytes, string probed)
+        double scale, double extraPerSample, double samples, string sampleName, double fixedBytes, string probed, IReadOnlyList<MemoryTerm>? beside = null)
         => RequireFits(sizes, what, () => MemoryProbe.Inference(model, batch, loss, held: false), () => MemoryProbe.Inference(model, batch, loss),
-            scale, extraPerSample, samples, sampleName, fixedBytes, probed);
+            scale, extraPerSample, samples, sampleName, fixedBytes, probed, beside);
 
     /// <summary>Bytes in the unit their size asks for (binary, as <see cref="Units.FormatBytes"/>; one decimal).</summary>
     internal static string Size(double bytes) => Units.FormatBytes(bytes, 1);

@@ -620,7 +620,7 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
     };
 
     /// <summary>A copy of the fixture's data set (made once) with <paramref name="change"/> done to it; returns its data.yaml.</summary>
-    static string SetVariant(DetectFaultFixture f, string name, Action<string> change)
+    internal static string SetVariant(DetectFaultFixture f, string name, Action<string> change)
     {
         var root = Path.Combine(f.Root, "sets", name);
         if (!Directory.Exists(root))

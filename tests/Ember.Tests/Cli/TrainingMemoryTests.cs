@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Ember.Analysis;
 using Ember.Cli.Commands;
+using Ember.Cli.Commands.Detect;
 using Ember.Cli.Configuration;
 
 namespace Ember.Tests.Cli;
@@ -30,6 +31,13 @@ public class TrainingMemoryTests(DetectFaultFixture fx) : IClassFixture<DetectFa
         TrainingMemory.AvailableBytes.Value = (long)bytes;
         try { return CliFailureTests.Invoke(args); }
         finally { TrainingMemory.AvailableBytes.Value = null; }
+    }
+
+    static (int Code, string Stdout, string Stderr) WithFree(long bytes, string[] args)
+    {
+        TrainingMemory.FreeBytes.Value = bytes;
+        try { return CliFailureTests.Invoke(args); }
+        finally { TrainingMemory.FreeBytes.Value = null; }
     }
 
     static (int Code, string Stdout, string Stderr) WithoutProbe(string[] args)
@@ -216,6 +224,9 @@ public class TrainingMemoryTests(DetectFaultFixture fx) : IClassFixture<DetectFa
         Assert.Contains("for one validation batch (", stderr);
         Assert.Contains("for 4 images of ", stderr); // the rectangular batch's shape
         Assert.Contains(", measured on batches of 2 and 4 images of 64 px; ", stderr);
+        // beside it, the largest validation image decoding (val reads on the command's thread, without a cache)
+        Assert.Contains($"; {TrainingMemory.Size(TrainingMemory.DecodeBytesPerPixel * 64 * 64)} to decode the largest image (64×64, {Path.Combine(Path.GetDirectoryName(fx.Data)!, "images", "val", "000.png")}); ", stderr);
+        Assert.DoesNotContain("--cache", stderr);
         Assert.Contains("more than the 1.0 MiB this process may use); lower --img (64) or --batch-size (8)", stderr);
         Assert.False(Directory.Exists(output));
         // with --augment the check counts the augmented passes' copies too
@@ -241,5 +252,99 @@ public class TrainingMemoryTests(DetectFaultFixture fx) : IClassFixture<DetectFa
         Assert.Contains("for one image (", stderr);
         Assert.Contains("more than the 1.0 MiB this process may use); lower --img (640)", stderr);
         Assert.False(Directory.Exists(project) && Directory.EnumerateFileSystemEntries(project).Any());
+    }
+
+    // The fixture's set with 100 more training images of 2000×2000 (one black PNG, copied; cheap to scan and decode):
+    // 130 MiB to decode one at 34 bytes a pixel, 1.2 GiB for --cache's copies of the 120 images (and the garbage beside them).
+    const int LargeImages = 100, LargeSide = 2000;
+    const long LargePixels = (long)LargeSide * LargeSide, SetPixels = LargeImages * LargePixels + (16 + 4) * 64 * 64;
+
+    string LargeSet() => DetectFaultTests.SetVariant(fx, "cache-large", root =>
+    {
+        var first = Path.Combine(root, "images", "train", "large000.png");
+        Ember.Detection.Data.DetectionImages.WritePng(first, Torch.Zeros(3, LargeSide, LargeSide));
+        for (int i = 0; i < LargeImages; i++)
+        {
+            var name = $"large{i.ToString("D3", CultureInfo.InvariantCulture)}";
+            if (i > 0) File.Copy(first, Path.Combine(root, "images", "train", name + ".png"));
+            File.WriteAllText(Path.Combine(root, "labels", "train", name + ".txt"), "0 0.5 0.5 0.2 0.2\n");
+        }
+    });
+
+    // The first of the largest images, which the message names: large000.png, after the fixture's 000-015.png.
+    static string FirstLarge(string[] options) => Path.Combine(Path.GetDirectoryName(options[Array.IndexOf(options, "--data") + 1])!, "images", "train", "large000.png");
+
+    [Fact]
+    public void Detect_train_refuses_a_cache_that_cannot_fit_beside_the_step_offers_cache_false_and_trains_without_it()
+    {
+        // 512 MiB free beyond what the process holds: each image alone fits (the scan keeps them all), and the step beside
+        // one image decoding, but not beside the 1.2 GiB --cache (the default) holds by the end of the first epoch
+        var options = DetectFaultFixture.Options(LargeSet());
+        options[Array.IndexOf(options, "--epochs") + 1] = "1";
+        var project = Path.Combine(fx.Root, "cache-large");
+        var (code, stdout, stderr) = WithFree(512L << 20, ["detect", "train", .. options, "--project", project]);
+        Assert.True(code == ExitCodes.OutOfMemory, $"exit {code}: {stderr}{stdout}");
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("train: 116 images, 116 objects, 0 backgrounds (no label file), no problems", stdout);
+        Assert.Contains(" for one training step (", stderr);
+        Assert.Contains(" for 4 images, measured on steps of 2 and 4 images of 64 px; ", stderr);
+        Assert.Contains($"; {TrainingMemory.Size(TrainingMemory.DecodeBytesPerPixel * LargePixels)} to decode the largest image (2000×2000, {FirstLarge(options)}); " +
+            $"{TrainingMemory.Size(3.0 * SetPixels + (80 << 20))} for the 8-bit copies --cache keeps of the 120 images ({SetPixels.ToString("N0", CultureInfo.InvariantCulture)} pixels); ", stderr);
+        Assert.Contains(" it holds and 512.0 MiB free; other programs hold the rest of the ", stderr);
+        var without = Regex.Match(stderr, @"\); without the cache it needs about ([0-9.]+) (KiB|MiB|GiB), which fits: start it with --cache false \(each image is then decoded every time it is read\)\); " +
+            @"lower --img \(64\), --batch-size \(4\), --val-batch-size \(8\) or --workers \(0\), or train a smaller --model than n, or without --cache \(--cache false\); ");
+        Assert.True(without.Success, stderr);
+        Assert.True(Needed(stderr) - double.Parse(without.Groups[1].Value, CultureInfo.InvariantCulture) * UnitBytes(without.Groups[2].Value)
+            > 3.0 * SetPixels - (128 << 20), stderr); // less the cache, give or take the sizes' rounding (0.1 GiB)
+        Assert.Contains("was removed (nothing had been trained in it)", stderr);
+        Assert.False(Directory.Exists(project) && Directory.EnumerateFileSystemEntries(project).Any());
+
+        // as it says: without the cache the run trains in the same room
+        (code, stdout, stderr) = WithFree(512L << 20, ["detect", "train", .. options, "--cache", "false", "--project", project]);
+        Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+        Assert.Single(DetectFaultTests.Rows(Path.Combine(project, "exp1", "metrics.csv")));
+    }
+
+    [Fact]
+    public void Each_loader_worker_adds_the_largest_image_decoding_to_the_need()
+    {
+        var data = LargeSet();
+        // the term: the largest image the run reads (of the first count: --limit), once per worker, once without workers
+        var set = Ember.Detection.Data.YoloDataset.FromConfig(Ember.Detection.Data.YoloDataConfig.Load(data), train: true);
+        foreach (var workers in new[] { 0, 1, 3 })
+        {
+            Assert.Equal(Math.Max(1, workers) * TrainingMemory.DecodeBytesPerPixel * LargePixels, DetectJob.DecodeTerm(set, set.Count, workers).Bytes);
+            Assert.Equal(Math.Max(1, workers) * TrainingMemory.DecodeBytesPerPixel * 64 * 64, DetectJob.DecodeTerm(set, 16, workers).Bytes); // 000-015.png sort first
+        }
+
+        // in the command: --workers 4 and 12, without the cache, against 512 MiB free (each image alone fits)
+        var options = DetectFaultFixture.Options(data);
+        options[Array.IndexOf(options, "--epochs") + 1] = "1";
+        var needs = new List<double>();
+        foreach (var workers in new[] { 4, 12 })
+        {
+            var (code, stdout, stderr) = WithFree(512L << 20, ["detect", "train", .. options, "--cache", "false", "--workers", $"{workers}", "--project", Path.Combine(fx.Root, "workers-large")]);
+            Assert.True(code == ExitCodes.OutOfMemory, $"exit {code}: {stderr}{stdout}");
+            Assert.Contains($"; {TrainingMemory.Size(workers * TrainingMemory.DecodeBytesPerPixel * LargePixels)} to decode the largest image (2000×2000, {FirstLarge(options)}) on each of the {workers} --workers at once; ", stderr);
+            Assert.DoesNotContain("without the cache", stderr);
+            needs.Add(Needed(stderr));
+        }
+        // eight workers more: eight images more (give or take the sizes' rounding to 0.1 GiB and the resident memory of
+        // this test process, which moves a little between the runs)
+        double eight = 8 * TrainingMemory.DecodeBytesPerPixel * LargePixels;
+        Assert.InRange(needs[1] - needs[0], 0.75 * eight, 1.25 * eight);
+    }
+
+    [Fact]
+    public void Detect_train_with_room_for_the_step_the_decoding_and_the_cache_trains_as_without_the_check()
+    {
+        // 512 MiB free: the fixture's step, its largest image on each of 2 workers and its 20 images' copies fit; the run
+        // equals the fixture's (no seam, no workers): nothing changes for a run that fits
+        var project = Path.Combine(fx.Root, "room-for-all");
+        var (code, stdout, stderr) = WithFree(512L << 20, ["detect", "train", .. DetectFaultFixture.Options(fx.Data), "--workers", "2", "--project", project]);
+        Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+        var rows = DetectFaultTests.Rows(Path.Combine(project, "exp1", "metrics.csv"));
+        Assert.Equal(fx.WholeRows.Count, rows.Count);
+        for (int e = 0; e < rows.Count; e++) Assert.Equal(fx.WholeRows[e][..^1], rows[e][..^1]); // all but the wall time
     }
 }

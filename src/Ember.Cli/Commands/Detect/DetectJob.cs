@@ -189,7 +189,7 @@ public static class DetectJob
         }
 
         CliErrors.MemoryHint = $"lower --img ({config.Img}), --batch-size ({config.BatchSize}), --val-batch-size ({config.EffectiveValBatchSize}) or --workers ({config.Workers}), " +
-            $"or train a smaller --model than {config.Model}";
+            $"or train a smaller --model than {config.Model}" + (config.Cache ? ", or without --cache (--cache false)" : "");
         Torch.ManualSeed(config.Seed);
         var data = LoadData(config.Data);
         var trainSet = OpenSplit(data, train: true, config.Cache, log);
@@ -218,7 +218,8 @@ public static class DetectJob
         string? yaml = resumeState is not null ? resumeState.Metadata.GetValueOrDefault(ModelYamlKey) : ModelYaml(config);
         var model = BuildDetector(config.Model, yaml, data.ClassCount, config.BiasPrior);
         var lossOptions = config.LossOptions(model.Detect.NumLevels, data.ClassCount, config.Img);
-        RequireTrainingFits(config, yaml, model, lossOptions, trainSet, trainCount, valData, ObjectsPerImage(valSet));
+        RequireTrainingFits(config, yaml, model, lossOptions, trainSet, trainCount, valData, ObjectsPerImage(valSet),
+            config.Cache ? CacheTerm([(trainSet, trainCount), (valSet, valSet.Count)]) : null, DecodeTerm(valSet, valSet.Count, config.Workers));
         // autoanchor changes the anchors buffer: before the EMA copies the model, so that its shadow holds the same anchors
         if (resumeState is null && config.Autoanchor) log.WriteLine(AutoAnchorReport(model, trainSet, trainCount, config));
         var ema = config.Ema > 0 ? new ModelEma(model, config.Ema, config.EmaTau) : null;
@@ -345,10 +346,11 @@ public static class DetectJob
     /// Refuses (exit 7) a run whose training step or validation batch cannot fit (<see cref="TrainingMemory.RequireFits"/>):
     /// the step measured on a fresh detector at 2 and 4 images of twice its largest stride (a convolutional model's
     /// tensors grow with the image's area, so the bytes per image scale by it to --img), the validation batch on
-    /// <paramref name="model"/> (<see cref="RequireValidationFits"/>).
+    /// <paramref name="model"/> (<see cref="RequireValidationFits"/>); each beside its split's images decoding
+    /// (<see cref="DecodeTerm"/>) and, with --cache, the copies of both splits (<paramref name="cache"/>, full after the first epoch).
     /// </summary>
     static void RequireTrainingFits(DetectConfig config, string? yaml, YoloDetector model, YoloLossOptions lossOptions, YoloDataset trainSet, int trainCount,
-        DetectionDataset valData, int valObjects)
+        DetectionDataset valData, int valObjects, TrainingMemory.MemoryTerm? cache, TrainingMemory.MemoryTerm valDecode)
     {
         int probe = ProbeSize(model), classes = model.NumClasses, objects = ObjectsPerImage(trainSet);
         long batch = Math.Min(config.BatchSize, (long)trainCount);
@@ -361,27 +363,65 @@ public static class DetectJob
                 var fresh = BuildDetector(config.Model, yaml, classes, config.BiasPrior);
                 return (fresh, new DetectLoss(new YoloLoss(fresh.Detect, lossOptions), fresh.Detect).Compute);
             }, n => ProbeBatch(n, probe, objects, classes), AmpDType(config.Amp)), null,
-            AreaRatio(config.Img, config.Img, probe), loaderBytes, batch, "images", state, $"steps of 2 and 4 images of {probe} px");
+            AreaRatio(config.Img, config.Img, probe), loaderBytes, batch, "images", state, $"steps of 2 and 4 images of {probe} px",
+            [DecodeTerm(trainSet, trainCount, config.Workers), .. Cached()]);
         RequireValidationFits(model, lossOptions, valData, valObjects, state, loaderBytes,
             $"--model {config.Model} at --{(config.ValImg > 0 ? "val-img" : "img")} {config.EffectiveValImg} and --val-batch-size {config.EffectiveValBatchSize}" +
-            (config.ValAugment ? " with --val-augment" : ""), config.ValAugment);
+            (config.ValAugment ? " with --val-augment" : ""), config.ValAugment, [valDecode, .. Cached()]);
+
+        TrainingMemory.MemoryTerm[] Cached() => cache is { } c ? [c] : [];
+    }
+
+    /// <summary>
+    /// What decoding a split's images holds beside the step or batch that uses them: its largest image (of the first
+    /// <paramref name="count"/>, those the run reads) at <see cref="TrainingMemory.DecodeBytesPerPixel"/>, on each of
+    /// <paramref name="workers"/> loader threads at once, or on the training thread alone without workers (a loader with
+    /// workers loads nothing on it). The scan weighed each image alone (<see cref="Scan"/>); this weighs it beside the model.
+    /// </summary>
+    internal static TrainingMemory.MemoryTerm DecodeTerm(YoloDataset set, int count, int workers)
+    {
+        int largest = 0;
+        for (int i = 1; i < count; i++)
+            if (Pixels(i) > Pixels(largest)) largest = i;
+        var (height, width) = set.ImageSize(largest);
+        // named: an image the scan let through alone may not fit beside the model, and may be what to shrink or remove
+        return new(Math.Max(1, workers) * TrainingMemory.DecodeBytesPerPixel * Pixels(largest),
+            $"to decode the largest image ({width}×{height}, {set.ImagePath(largest)})" + (workers > 1 ? $" on each of the {workers} --workers at once" : ""));
+
+        long Pixels(int i) => (long)set.ImageSize(i).Height * set.ImageSize(i).Width;
+    }
+
+    /// <summary>
+    /// What --cache holds by the end of the first epoch (<see cref="TrainingMemory.CacheBytes"/>): the 8-bit copy of every
+    /// image of <paramref name="splits"/> (each split's first Count, those the run reads); --cache false drops it.
+    /// </summary>
+    internal static TrainingMemory.MemoryTerm CacheTerm(IEnumerable<(YoloDataset Set, int Count)> splits)
+    {
+        long pixels = 0, images = 0;
+        foreach (var (set, count) in splits)
+            for (int i = 0; i < count; i++, images++)
+                if (set.ImageSize(i) is var (h, w)) pixels += (long)h * w;
+        return new(TrainingMemory.CacheBytes(pixels),
+            string.Create(CultureInfo.InvariantCulture, $"for the 8-bit copies --cache keeps of the {images:N0} images ({pixels:N0} pixels)"),
+            "--cache false (each image is then decoded every time it is read)", "the cache");
     }
 
     /// <summary>
     /// Refuses (exit 7) a validation whose largest rectangular batch (the most pixels) cannot fit beside
     /// <paramref name="fixedBytes"/>: the bytes per image measured on <paramref name="model"/> in eval mode without
     /// gradients (forward and loss) at 2 and 4 images of twice its largest stride, scaled by the area to the batch's shape;
-    /// with <paramref name="augment"/>, besides, what augmented inference keeps (<see cref="AugmentedBytes"/>).
+    /// with <paramref name="augment"/>, besides, what augmented inference keeps (<see cref="AugmentedBytes"/>); and
+    /// <paramref name="beside"/>, what the data set's images hold beside it (<see cref="DecodeTerm"/>, <see cref="CacheTerm"/>).
     /// </summary>
     internal static void RequireValidationFits(YoloDetector model, YoloLossOptions lossOptions, DetectionDataset valData, int objects, double fixedBytes,
-        double loaderBytes, string sizes, bool augment)
+        double loaderBytes, string sizes, bool augment, IReadOnlyList<TrainingMemory.MemoryTerm> beside)
     {
         int probe = ProbeSize(model);
         var (images, height, width) = LargestBatch(valData);
         TrainingMemory.RequireInferenceFits(sizes + (images < valData.BatchSize ? $" ({images} images a batch)" : ""), "for one validation batch", model,
             n => ProbeBatch(n, probe, objects, model.NumClasses), new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect).Compute,
             AreaRatio(height, width, probe), loaderBytes + (augment ? AugmentedBytes(model.Detect, height, width) : 0), images, $"images of {height}×{width}",
-            fixedBytes, $"batches of 2 and 4 images of {probe} px" + (augment ? " and the augmented passes' copies" : ""));
+            fixedBytes, $"batches of 2 and 4 images of {probe} px" + (augment ? " and the augmented passes' copies" : ""), beside);
     }
 
     /// <summary>

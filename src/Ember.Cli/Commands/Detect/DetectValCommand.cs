@@ -71,7 +71,8 @@ public static class DetectValCommand
         var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
         var valData = DetectJob.ValidationData(set, size, batch);
         DetectJob.RequireValidationFits(model, lossOptions, valData, DetectJob.ObjectsPerImage(set), 0, 0,
-            $"{weights} ({model.ModelName}) at --img {size} and --batch-size {batch}{(augment ? " with --augment" : "")}", augment);
+            $"{weights} ({model.ModelName}) at --img {size} and --batch-size {batch}{(augment ? " with --augment" : "")}", augment,
+            [DetectJob.DecodeTerm(set, set.Count, workers: 0)]);
         var folder = Reporting.RunFolder.CreateOutput(output ?? runDir, "--output"); // an unwritable folder fails before the evaluation
         RunFolderCheck.Writable(folder, "detect val writes val_metrics.csv and its pictures there; give --output a folder you can write to");
         var clock = System.Diagnostics.Stopwatch.StartNew();
