@@ -32,20 +32,24 @@ public static unsafe partial class BatchNormKernel
     /// <summary>
     /// Gradients of silu(bn(x)) given <paramref name="gradOutput"/> (the gradient of the SiLU output): dx, and per channel
     /// Σdz (dbias) and Σ(dz·x̂) (dweight), dz = gradOutput·silu′(bn(x)). <paramref name="mean"/> and
-    /// <paramref name="invStd"/> are those <see cref="ForwardSilu{T}"/> returned; gradInput must not overlap x or gradOutput.
+    /// <paramref name="invStd"/> are those <see cref="ForwardSilu{T}"/> returned; gradInput may be gradOutput itself (packed:
+    /// each element is read before it is written) but must not overlap it otherwise, nor x.
+    /// <paramref name="gradOutputImageStride"/> as in <see cref="Backward{T}"/> (0: gradOutput packed like x).
     /// </summary>
     public static void BackwardSilu<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> gradOutput, int n, int c, int s, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias,
-        ReadOnlySpan<T> mean, ReadOnlySpan<T> invStd, Span<T> gradInput, Span<T> gradWeight, Span<T> gradBias) where T : unmanaged, IFloatingPointIeee754<T>
+        ReadOnlySpan<T> mean, ReadOnlySpan<T> invStd, Span<T> gradInput, Span<T> gradWeight, Span<T> gradBias, int gradOutputImageStride = 0)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         RequireFloatOrDouble<T>("BackwardSilu");
-        if (x.Length < n * c * s || gradOutput.Length < n * c * s || gradInput.Length < n * c * s || gradWeight.Length < c || gradBias.Length < c)
+        long gStride = GradientImageStride("BackwardSilu", gradOutput.Length, n, c, s, gradOutputImageStride);
+        if (x.Length < n * c * s || gradInput.Length < n * c * s || gradWeight.Length < c || gradBias.Length < c)
             throw new ArgumentException($"BatchNormKernel.BackwardSilu: spans too short for [{n}, {c}, {s}]");
         fixed (T* px = x) fixed (T* pg = gradOutput) fixed (T* pw = weight) fixed (T* pb = bias) fixed (T* pm = mean) fixed (T* pi = invStd)
         fixed (T* pdx = gradInput) fixed (T* pdw = gradWeight) fixed (T* pdb = gradBias)
         {
             var action = new BackwardAction<T>
             {
-                X = px, G = pg, W = weight.IsEmpty ? null : pw, B = bias.IsEmpty ? null : pb, Mean = pm, InvStd = pi, Dx = pdx, Dw = pdw, Db = pdb,
+                X = px, G = pg, GStride = gStride, W = weight.IsEmpty ? null : pw, B = bias.IsEmpty ? null : pb, Mean = pm, InvStd = pi, Dx = pdx, Dw = pdw, Db = pdb,
                 N = n, C = c, S = s, Silu = true,
             };
             ParallelRange.For(c, Math.Max(1, c / 8), action);

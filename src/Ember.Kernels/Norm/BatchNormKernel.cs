@@ -27,18 +27,36 @@ public static unsafe partial class BatchNormKernel
         }
     }
 
-    /// <summary>Gradients: dx (required), and Σg (dbias) and Σ(g·x̂) (dweight) per channel.</summary>
+    /// <summary>
+    /// Gradients: dx (required), and Σg (dbias) and Σ(g·x̂) (dweight) per channel. <paramref name="gradOutputImageStride"/>:
+    /// the distance between gradOutput's images when they lie apart, each holding its channels packed (a channel slice of
+    /// a wider tensor, as a concatenation's backward hands out); 0 when gradOutput is packed like x. gradInput may be
+    /// gradOutput itself (packed: each element is read before it is written) but must not overlap it otherwise, nor x.
+    /// </summary>
     public static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> gradOutput, int n, int c, int s, ReadOnlySpan<T> weight,
-        ReadOnlySpan<T> mean, ReadOnlySpan<T> invStd, Span<T> gradInput, Span<T> gradWeight, Span<T> gradBias) where T : unmanaged, IFloatingPointIeee754<T>
+        ReadOnlySpan<T> mean, ReadOnlySpan<T> invStd, Span<T> gradInput, Span<T> gradWeight, Span<T> gradBias, int gradOutputImageStride = 0)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (x.Length < n * c * s || gradOutput.Length < n * c * s || gradInput.Length < n * c * s || gradWeight.Length < c || gradBias.Length < c)
+        long gStride = GradientImageStride("Backward", gradOutput.Length, n, c, s, gradOutputImageStride);
+        if (x.Length < n * c * s || gradInput.Length < n * c * s || gradWeight.Length < c || gradBias.Length < c)
             throw new ArgumentException($"BatchNormKernel.Backward: spans too short for [{n}, {c}, {s}]");
         fixed (T* px = x) fixed (T* pg = gradOutput) fixed (T* pw = weight) fixed (T* pm = mean) fixed (T* pi = invStd)
         fixed (T* pdx = gradInput) fixed (T* pdw = gradWeight) fixed (T* pdb = gradBias)
         {
-            var action = new BackwardAction<T> { X = px, G = pg, W = weight.IsEmpty ? null : pw, Mean = pm, InvStd = pi, Dx = pdx, Dw = pdw, Db = pdb, N = n, C = c, S = s };
+            var action = new BackwardAction<T> { X = px, G = pg, GStride = gStride, W = weight.IsEmpty ? null : pw, Mean = pm, InvStd = pi, Dx = pdx, Dw = pdw, Db = pdb, N = n, C = c, S = s };
             ParallelRange.For(c, Math.Max(1, c / 8), action);
         }
+    }
+
+    // The gradient's image stride (c·s when packed, imageStride = 0), after checking the span reaches its last image.
+    static long GradientImageStride(string kernel, int length, int n, int c, int s, int imageStride)
+    {
+        long image = (long)c * s, stride = imageStride == 0 ? image : imageStride;
+        if (imageStride != 0 && imageStride < image)
+            throw new ArgumentException($"BatchNormKernel.{kernel}: gradOutput's image stride {imageStride} is under an image's {image} elements ([{n}, {c}, {s}])");
+        if (n > 0 && length < (n - 1) * stride + image)
+            throw new ArgumentException($"BatchNormKernel.{kernel}: gradOutput too short for [{n}, {c}, {s}] with image stride {stride}");
+        return stride;
     }
 
     // The per-row loops below dispatch once per call to the widest accelerated width (SimdPath); all keep a fixed lane
@@ -226,6 +244,8 @@ public static unsafe partial class BatchNormKernel
     struct BackwardAction<T> : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T* X, G, W, Mean, InvStd, Dx, Dw, Db; public int N, C, S;
+        // G's images lie GStride apart (C·S when packed like X and Dx).
+        public long GStride;
         // G is the gradient of silu(bn(x)) (see BackwardSilu): the first pass turns it into the gradient of bn(x), stored
         // in Dx, which the second pass then reads in place of G. B is the BN bias, needed to recompute bn(x).
         public bool Silu; public T* B;
@@ -238,11 +258,11 @@ public static unsafe partial class BatchNormKernel
                 T sumG = T.Zero, sumGx = T.Zero;
                 // bn(x) = x·scale + shift exactly as the forward computed it (same operations, same bits)
                 var (scale, shift) = OutputAffine(mean, invStd, W, B, ch);
-                T* g = Silu ? Dx : G;
                 for (int i = 0; i < N; i++)
                 {
                     long at = ((long)i * C + ch) * S;
-                    var (rowG, rowGx) = Silu ? SiluGradientSumAndCenteredDot(G + at, X + at, scale, shift, Dx + at, S, mean) : SumAndCenteredDot(G + at, X + at, S, mean);
+                    T* g = G + i * GStride + (long)ch * S;
+                    var (rowG, rowGx) = Silu ? SiluGradientSumAndCenteredDot(g, X + at, scale, shift, Dx + at, S, mean) : SumAndCenteredDot(g, X + at, S, mean);
                     sumG += rowG;
                     sumGx += rowGx;
                 }
@@ -252,7 +272,8 @@ public static unsafe partial class BatchNormKernel
                 for (int i = 0; i < N; i++)
                 {
                     long at = ((long)i * C + ch) * S;
-                    AffinePair(g + at, a, X + at, xCoefficient, constant, Dx + at, S);
+                    T* g = Silu ? Dx + at : G + i * GStride + (long)ch * S;
+                    AffinePair(g, a, X + at, xCoefficient, constant, Dx + at, S);
                 }
             }
         }

@@ -78,12 +78,26 @@ internal static class Engine
     /// <summary>Whether the pass running on this thread returns <paramref name="tensor"/>'s gradient to its caller.</summary>
     internal static bool Returns(Tensor tensor) => returned?.Contains(tensor) == true;
 
+    // The gradient the node now running was given, when its backward may write into it (see MayOverwrite); else null.
+    [ThreadStatic] static Tensor? overwritable;
+
+    /// <summary>
+    /// Whether the backward now running may write its results into <paramref name="gradient"/>, the gradient it was given:
+    /// only in a plain backward, when the engine's table holds the only reference to that buffer and it is whole (the
+    /// buffer <see cref="Accumulate"/> would add into in place). The engine holds what a backward returns before it drops
+    /// the gradient, so an input gradient may be returned in that buffer (a norm's dx written over its dy: no new buffer,
+    /// no first touch of one).
+    /// </summary>
+    internal static bool MayOverwrite(Tensor gradient) => overwritable is not null && ReferenceEquals(overwritable, gradient);
+
     static Tensor?[] Run(Tensor[] roots, Tensor[] seeds, bool retainGraph, bool createGraph, Tensor[]? inputs, Tensor[]? capture)
     {
         depth++;
         bool completed = false;
         var outerReturned = returned;
         returned = null; // a nested pass returns its own, or none
+        var outerOverwritable = overwritable;
+        overwritable = null; // nor may a nested pass's nodes write into the caller's gradient
         // A pass nested in a node's backward keeps what it makes (.Grad, its result): none of it is that node's temporary.
         var outerLog = Backends.Cpu.StoragePool.AllocationLog;
         Backends.Cpu.StoragePool.AllocationLog = null;
@@ -96,6 +110,7 @@ internal static class Engine
         finally
         {
             returned = outerReturned;
+            overwritable = outerOverwritable;
             Backends.Cpu.StoragePool.AllocationLog = outerLog;
             depth--;
             if (depth == 0 && finalCallbacks is { Count: > 0 } callbacks)
@@ -160,7 +175,14 @@ internal static class Engine
                 if (node.RunsUserCode) release?.Pin(g);
                 var timings = Timings;
                 var started = timings?.Start() ?? default;
-                var inputGrads = release is not null && !node.RunsUserCode ? release.Apply(node, g) : node.Apply(g);
+                Tensor?[] inputGrads;
+                if (release is not null && !node.RunsUserCode)
+                {
+                    overwritable = release.SoleHolder(g) && IsWholeBuffer(g) ? g : null;
+                    try { inputGrads = release.Apply(node, g); }
+                    finally { overwritable = null; }
+                }
+                else inputGrads = node.Apply(g);
                 timings?.Stop(node.Name, started);
                 if (AnomalyMode.ChecksGradients) AnomalyMode.Check(node, inputGrads);
                 for (int k = 0; k < node.Inputs.Length; k++)

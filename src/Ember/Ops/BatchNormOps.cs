@@ -71,23 +71,25 @@ internal static class BatchNormOps
             if (GradMode.IsEnabled)
                 return Composite(x, siluGradient ? SiluGradient(g, Normalized(x, weight, bias, eps, channelShape, reduceDims)) : g, weight, bias, eps, channelShape, reduceDims);
             if (half && g.DType == x.DType) return HalfBackward(x, g, w, weight, bias, mean, invStd, n, c, s);
-            var gc = PrecisionOps.Widened(g).To(dt);
+            var (gc, gStride, gLength) = KernelGradient(g, dt, n, c * s);
             var xk = keptInput ?? PrecisionOps.Widened(x);
-            var dx = Torch.Empty(x.Shape.ToArray(), dt);
+            // dx written over g where the engine allows it (the kernels read each element of g before writing dx there):
+            // no new activation-sized buffer to fault in, and the first pass's dz lands on lines it has just read
+            var dx = gStride == 0 && ReferenceEquals(gc.storage, g.storage) && Engine.MayOverwrite(g) ? gc : Torch.Empty(x.Shape.ToArray(), dt);
             var dw = Torch.Empty([c], dt);
             var db = Torch.Empty([c], dt);
             if (siluGradient && dt == DType.Float32)
-                BatchNormKernel.BackwardSilu(xk.Span<float>(), gc.Span<float>(), n, c, s, w is null ? default : w.Span<float>(), b is null ? default : b.Span<float>(),
-                    mean.Span<float>(), invStd.Span<float>(), dx.Span<float>(), dw.Span<float>(), db.Span<float>());
+                BatchNormKernel.BackwardSilu(xk.Span<float>(), gc.storage.As<float>().AsSpan(gc.offset, gLength), n, c, s, w is null ? default : w.Span<float>(),
+                    b is null ? default : b.Span<float>(), mean.Span<float>(), invStd.Span<float>(), dx.Span<float>(), dw.Span<float>(), db.Span<float>(), gStride);
             else if (siluGradient)
-                BatchNormKernel.BackwardSilu(xk.Span<double>(), gc.Span<double>(), n, c, s, w is null ? default : w.Span<double>(), b is null ? default : b.Span<double>(),
-                    mean.Span<double>(), invStd.Span<double>(), dx.Span<double>(), dw.Span<double>(), db.Span<double>());
+                BatchNormKernel.BackwardSilu(xk.Span<double>(), gc.storage.As<double>().AsSpan(gc.offset, gLength), n, c, s, w is null ? default : w.Span<double>(),
+                    b is null ? default : b.Span<double>(), mean.Span<double>(), invStd.Span<double>(), dx.Span<double>(), dw.Span<double>(), db.Span<double>(), gStride);
             else if (dt == DType.Float32)
-                BatchNormKernel.Backward(xk.Span<float>(), gc.Span<float>(), n, c, s, w is null ? default : w.Span<float>(), mean.Span<float>(), invStd.Span<float>(),
-                    dx.Span<float>(), dw.Span<float>(), db.Span<float>());
+                BatchNormKernel.Backward(xk.Span<float>(), gc.storage.As<float>().AsSpan(gc.offset, gLength), n, c, s, w is null ? default : w.Span<float>(),
+                    mean.Span<float>(), invStd.Span<float>(), dx.Span<float>(), dw.Span<float>(), db.Span<float>(), gStride);
             else
-                BatchNormKernel.Backward(xk.Span<double>(), gc.Span<double>(), n, c, s, w is null ? default : w.Span<double>(), mean.Span<double>(), invStd.Span<double>(),
-                    dx.Span<double>(), dw.Span<double>(), db.Span<double>());
+                BatchNormKernel.Backward(xk.Span<double>(), gc.storage.As<double>().AsSpan(gc.offset, gLength), n, c, s, w is null ? default : w.Span<double>(),
+                    mean.Span<double>(), invStd.Span<double>(), dx.Span<double>(), dw.Span<double>(), db.Span<double>(), gStride);
             GC.KeepAlive(gc); GC.KeepAlive(xk);
             var grads = new List<Tensor?> { PrecisionOps.Narrowed(dx, x.DType) };
             if (weight is not null) grads.Add(dw.To(weight.DType));
@@ -95,6 +97,31 @@ internal static class BatchNormOps
             return grads.ToArray();
         }, x);
         return (silu ? ShowAsSilu(y, handOff!, g => BnOutputGradient(g, x, xc, w, b, weight, bias, eps, channelShape, reduceDims)) : y, mean, variance);
+    }
+
+    /// <summary>
+    /// The output gradient as the backward kernels read it, with its image stride (0: packed) and the length of storage from
+    /// its first element to the end of its last image: <paramref name="g"/> itself when it has the kernels' dtype and each
+    /// image holds its channels packed (a contiguous gradient, or a channel slice of a wider one, as a concatenation's
+    /// backward hands to each of its inputs: YOLOv5's C3 branches), else a packed copy. Reading a slice where it lies
+    /// saves a copy pass over it, and the kernels do the same operations either way (the same bits).
+    /// </summary>
+    static (Tensor G, int ImageStride, int Length) KernelGradient(Tensor g, DType dt, int n, int image)
+    {
+        if (g.DType == dt && n > 0 && image > 0)
+        {
+            int expected = 1;
+            bool packed = true;
+            for (int d = g.Rank - 1; d >= 1 && packed; d--)
+            {
+                if (g.shape[d] != 1) packed = g.strides[d] == expected;
+                expected *= g.shape[d];
+            }
+            int stride = n == 1 ? image : g.strides[0];
+            if (packed && stride >= image) return (g.Detach(), stride == image ? 0 : stride, (n - 1) * stride + image);
+        }
+        var gc = PrecisionOps.Widened(g).To(dt);
+        return (gc, 0, n * image);
     }
 
     /// <summary>

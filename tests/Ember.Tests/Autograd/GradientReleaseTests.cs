@@ -230,6 +230,58 @@ public class GradientReleaseTests
     }
 
     [Fact]
+    public void A_batch_norm_writes_dx_over_its_output_gradient_only_when_the_engine_alone_holds_it()
+    {
+        // y1's gradient (mul's backward, fresh) is the BN+SiLU backward's to write dx over; y2 + y3 hands both BN nodes one
+        // gradient (held twice), which neither may write; pooling off (no tracked buffers) writes over none
+        int[] shape = [4, 4, 64, 64];
+        Tensor Data(int seed, double scale, double shift) => (Torch.Randn(shape, DType.Float64, new Generator(seed)) * scale + shift).To(DType.Float32);
+        Tensor Channel(int seed) => (Torch.Randn([4], DType.Float64, new Generator(seed)) * 0.5 + 1).To(DType.Float32).RequiresGradInPlace();
+        float[] Run()
+        {
+            var xs = new[] { Data(1, 2, 0.5), Data(2, 1, -1), Data(3, 3, 0) };
+            foreach (var x in xs) x.RequiresGrad = true;
+            var w = Channel(4);
+            var b = Channel(5);
+            var r1 = Data(6, 1, 0);
+            var r2 = Data(7, 1, 0);
+            var y1 = Ember.Ops.BatchNormOps.Training(xs[0], w, b, 1e-3, silu: true).Output;
+            var y2 = Ember.Ops.BatchNormOps.Training(xs[1], w, b, 1e-3).Output;
+            var y3 = Ember.Ops.BatchNormOps.Training(xs[2], w, b, 1e-3, silu: true).Output;
+            ((y1 * r1).Sum() + ((y2 + y3) * r2).Sum()).Backward();
+            Churn(Large);
+            return [.. xs.SelectMany(x => x.Grad!.ToArray<float>()), .. w.Grad!.ToArray<float>(), .. b.Grad!.ToArray<float>()];
+        }
+        AssertSameBitsInEveryMode(Run);
+
+        // the seed is the caller's: never written over, though nothing else in the pass holds it
+        var x0 = Data(8, 2, 1);
+        x0.RequiresGrad = true;
+        var seed = Data(9, 1, 0);
+        var before = seed.ToArray<float>();
+        Ember.Ops.BatchNormOps.Training(x0, null, null, 1e-3, silu: true).Output.Backward(seed);
+        Assert.Equal(before, seed.ToArray<float>());
+
+        long Rents(bool release)
+        {
+            GradientRelease.Enabled = release;
+            try
+            {
+                var x = Data(10, 2, 0.5);
+                x.RequiresGrad = true;
+                var r = Data(11, 1, 0);
+                var loss = (Ember.Ops.BatchNormOps.Training(x, null, null, 1e-3, silu: true).Output * r).Sum();
+                long rents = StoragePool.Hits + StoragePool.Misses;
+                loss.Backward();
+                return StoragePool.Hits + StoragePool.Misses - rents;
+            }
+            finally { GradientRelease.Enabled = true; }
+        }
+        // dx takes the buffer of the gradient it was given: one activation-sized buffer fewer
+        Assert.Equal(1, Rents(release: false) - Rents(release: true));
+    }
+
+    [Fact]
     public void Backward_with_create_graph_gives_the_same_bits_in_every_mode()
     {
         // create_graph keeps the gradients in the new graph: the engine must return none of them early

@@ -100,6 +100,81 @@ public class BatchNormKernelSiluTests
         SameBits(db, dbFused, label + " dbias");
     }
 
+    /// <summary>
+    /// A gradient whose images lie apart, each holding its channels packed (a channel slice of a concatenation's gradient,
+    /// read where it lies), and dx written over the gradient itself give the plain and the fused backward bit for bit
+    /// what a packed gradient and a separate dx give; the gaps between the images hold NaN, so a read of them would show.
+    /// Batch 1 and more, odd channel counts and planes, float32 and float64, one thread and two.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 3, 17, 5)]
+    [InlineData(2, 5, 33, 1)]
+    [InlineData(3, 7, 13 * 13, 2)]
+    [InlineData(4, 6, 257, 3)]
+    [InlineData(5, 9, 1, 4)]
+    public void Backward_kernels_read_a_gradient_whose_images_lie_apart_or_write_dx_over_it_bit_for_bit(int n, int c, int s, int extraChannels)
+    {
+        int length = n * c * s;
+        double[] x = Values(length, 5, 3), g = Values(length, 6, 1), w = Values(c, 7, 1), b = Values(c, 8, 2);
+        int saved = ParallelRange.MaxThreads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                ParallelRange.MaxThreads = threads;
+                CheckImageStride(x, g, w, b, n, c, s, extraChannels, (float)1e-3, v => (float)v, $"float32, {threads} thread(s)");
+                CheckImageStride(x, g, w, b, n, c, s, extraChannels, 1e-3, v => v, $"float64, {threads} thread(s)");
+            }
+        }
+        finally { ParallelRange.MaxThreads = saved; }
+    }
+
+    static void CheckImageStride<T>(double[] xs, double[] gs, double[] ws, double[] bs, int n, int c, int s, int extraChannels, T eps, Func<double, T> from, string what)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int length = n * c * s, stride = (c + extraChannels) * s;
+        T[] x = Array.ConvertAll(xs, v => from(v)), g = Array.ConvertAll(gs, v => from(v));
+        T[] w = Array.ConvertAll(ws, v => from(v)), b = Array.ConvertAll(bs, v => from(v));
+        // the images of g at channel offset 1 of a [n, c + extra, s] buffer (the last image's tail cut off)
+        var wide = new T[1 * s + (n - 1) * stride + c * s];
+        Array.Fill(wide, T.NaN);
+        for (int i = 0; i < n; i++) Array.Copy(g, i * c * s, wide, s + i * stride, c * s);
+        ReadOnlySpan<T> slice = wide.AsSpan(s);
+        T[] mean = new T[c], inv = new T[c], y = new T[length];
+        BatchNormKernel.Forward<T>(x, n, c, s, w, b, eps, y, mean, inv);
+        string label = $"{what} [{n}, {c}, {s}] image stride {stride}";
+        foreach (bool silu in new[] { false, true })
+        {
+            T[] dx = new T[length], dw = new T[c], db = new T[c], dxApart = new T[length], dwApart = new T[c], dbApart = new T[c];
+            T[] dxOver = (T[])g.Clone(), dwOver = new T[c], dbOver = new T[c];
+            if (silu)
+            {
+                BatchNormKernel.BackwardSilu<T>(x, g, n, c, s, w, b, mean, inv, dx, dw, db);
+                BatchNormKernel.BackwardSilu<T>(x, slice, n, c, s, w, b, mean, inv, dxApart, dwApart, dbApart, stride);
+                BatchNormKernel.BackwardSilu<T>(x, dxOver, n, c, s, w, b, mean, inv, dxOver, dwOver, dbOver);
+            }
+            else
+            {
+                BatchNormKernel.Backward<T>(x, g, n, c, s, w, mean, inv, dx, dw, db);
+                BatchNormKernel.Backward<T>(x, slice, n, c, s, w, mean, inv, dxApart, dwApart, dbApart, stride);
+                BatchNormKernel.Backward<T>(x, dxOver, n, c, s, w, mean, inv, dxOver, dwOver, dbOver);
+            }
+            string kernel = silu ? " BackwardSilu" : " Backward";
+            SameBits(dx, dxApart, label + kernel + " dx");
+            SameBits(dw, dwApart, label + kernel + " dweight");
+            SameBits(db, dbApart, label + kernel + " dbias");
+            SameBits(dx, dxOver, label + kernel + " dx over g");
+            SameBits(dw, dwOver, label + kernel + " dweight (dx over g)");
+            SameBits(db, dbOver, label + kernel + " dbias (dx over g)");
+        }
+        // a stride under an image, or a span that stops before the last image ends, is refused
+        var e = Assert.Throws<ArgumentException>(() => BatchNormKernel.Backward<T>(x, wide, n, c, s, w, mean, inv, new T[length], new T[c], new T[c], c * s - 1));
+        Assert.Contains("image stride", e.Message);
+        if (n > 1)
+            Assert.Throws<ArgumentException>(() => BatchNormKernel.BackwardSilu<T>(x, wide.AsSpan(0, (n - 1) * stride + c * s - 1), n, c, s, w, b, mean, inv,
+                new T[length], new T[c], new T[c], stride));
+    }
+
     [Fact]
     public void Fused_kernels_reject_half_types_and_short_spans()
     {

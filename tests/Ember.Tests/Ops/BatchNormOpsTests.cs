@@ -50,6 +50,45 @@ public class BatchNormOpsTests
             Assert.True(pair[i].To(DType.Float64).ToArray<double>().SequenceEqual(one[i].To(DType.Float64).ToArray<double>()), $"{dtype} {names[i]} differs");
     }
 
+    /// <summary>
+    /// Concatenated along channels (YOLOv5's C3), the op gets its gradient as a channel slice of the concatenation's and
+    /// reads it where it lies: every gradient bit for bit what the same gradient gives packed, for the plain and the
+    /// SiLU form, batch 1 and 3, float32 and float64; and a float64 gradcheck through the concatenation.
+    /// </summary>
+    [Theory]
+    [InlineData(DType.Float32, 3, false)]
+    [InlineData(DType.Float32, 3, true)]
+    [InlineData(DType.Float32, 1, true)]
+    [InlineData(DType.Float64, 3, true)]
+    [InlineData(DType.Float64, 1, false)]
+    public void A_channel_slice_of_a_concatenations_gradient_gives_the_packed_gradients_bits(DType dtype, int n, bool silu)
+    {
+        var x0 = (Torch.Randn([n, 5, 3, 7], DType.Float64, new Generator(30)) * 2 + 0.5).To(dtype);
+        var w0 = Torch.Randn([5], DType.Float64, new Generator(31)).To(dtype);
+        var b0 = Torch.Randn([5], DType.Float64, new Generator(32)).To(dtype);
+        var other = Torch.Randn([n, 2, 3, 7], DType.Float64, new Generator(33)).To(dtype);
+        var g = Torch.Randn([n, 7, 3, 7], DType.Float64, new Generator(34)).To(dtype);
+        Tensor[] Run(bool concatenated)
+        {
+            var x = x0.Clone().RequiresGradInPlace(); var w = w0.Clone().RequiresGradInPlace(); var b = b0.Clone().RequiresGradInPlace();
+            var y = BatchNormOps.Training(x, w, b, 1e-3, silu).Output;
+            // the op's output at channels 2..6 of 7: its gradient a slice whose images lie 7 planes apart (for n > 1)
+            if (concatenated) Torch.Cat([other, y], 1).Backward(g);
+            else y.Backward(g.Narrow(1, 2, 5).Contiguous());
+            return [x.Grad!, w.Grad!, b.Grad!];
+        }
+        var packed = Run(false);
+        var slice = Run(true);
+        string[] names = ["dx", "dweight", "dbias"];
+        for (int i = 0; i < 3; i++)
+            Assert.True(packed[i].To(DType.Float64).ToArray<double>().SequenceEqual(slice[i].To(DType.Float64).ToArray<double>()), $"{dtype} n={n} silu={silu} {names[i]} differs");
+        if (dtype == DType.Float64)
+        {
+            var xl = x0.Clone().RequiresGradInPlace(); var wl = w0.Clone().RequiresGradInPlace(); var bl = b0.Clone().RequiresGradInPlace();
+            Ember.Autograd.GradCheck.Check(t => Torch.Cat([other, BatchNormOps.Training(t[0], t[1], t[2], 1e-3, silu).Output], 1) * g, [xl, wl, bl]);
+        }
+    }
+
     internal static Tensor Seq(int[] shape, double a, double b)
     {
         int n = 1; foreach (var d in shape) n *= d;
