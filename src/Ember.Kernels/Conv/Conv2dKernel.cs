@@ -156,6 +156,12 @@ public static unsafe class Conv2dKernel
         int weightLength = g.WeightLength;
         gradWeight = gradWeight[..weightLength];
         if (g.Batch == 0) { gradWeight.Clear(); return; }
+        if (typeof(T) == typeof(float) && WinogradWeightGradient.Applies(g))
+        {
+            fixed (T* x = input, dy = gradOutput, dw = gradWeight)
+                WinogradWeightGradient.Run(g, (float*)x, (float*)dy, (float*)dw);
+            return;
+        }
         if (ShiftedGemmConv.AppliesToWeightGradient(g) || StridedShiftedWeightGradient(g))
         {
             fixed (T* x = input, dy = gradOutput, dw = gradWeight)

@@ -184,12 +184,13 @@ internal static unsafe class WinogradConv
     }
 
     /// <summary>Sizes and blocking of one call.</summary>
-    readonly struct Plan
+    internal readonly struct Plan
     {
         public readonly int Batch, InChannels, OutChannels, InHeight, InWidth, PadHeight, PadWidth, OutHeight, OutWidth;
         public readonly int TilesHigh, TilesWide, Tiles, BlockTiles, Blocks, Ld, PaddedM, SliceDepth, RowLength;
 
-        public Plan(in Conv2dGeometry g, int mr, int nr, int lanes)
+        // minBlockTiles: the fewest tiles in a block (rounded to whole NR columns) where the tiles allow.
+        public Plan(in Conv2dGeometry g, int mr, int nr, int lanes, int minBlockTiles = 0)
         {
             Batch = g.Batch; InChannels = g.InChannels; OutChannels = g.OutChannels;
             InHeight = g.InHeight; InWidth = g.InWidth; PadHeight = g.PadHeight; PadWidth = g.PadWidth;
@@ -200,7 +201,7 @@ internal static unsafe class WinogradConv
             PaddedM = (OutChannels + mr - 1) / mr * mr;
             // The block's 16 V panels (C_in rows) and 16 M panels (PaddedM rows) fill at most half the L2.
             long perTile = 16L * (InChannels + PaddedM) * sizeof(float);
-            BlockTiles = (int)Math.Max(nr, CacheSizes.L2 / 2 / perTile / nr * nr);
+            BlockTiles = (int)Math.Max(Math.Max(nr, (minBlockTiles + nr - 1) / nr * nr), CacheSizes.L2 / 2 / perTile / nr * nr);
             BlockTiles = (int)Math.Min(BlockTiles, (Tiles + nr - 1L) / nr * nr);
             Blocks = (Tiles + BlockTiles - 1) / BlockTiles;
             // A row's last vector of tiles stores up to a vector past the block's tiles.
@@ -231,7 +232,7 @@ internal static unsafe class WinogradConv
     }
 
     /// <summary>Per-thread buffers, kept across calls like the GEMM's packing memory (pinned, 64-byte aligned).</summary>
-    static class Scratch
+    internal static class Scratch
     {
         [ThreadStatic] static float[]? panels, rows;
 
@@ -266,6 +267,7 @@ internal static unsafe class WinogradConv
             // Only the input columns of a row are ever written: the padding around them stays zero.
             new Span<float>(rows, 4 * plan.RowLength).Clear();
             int rowTiles = plan.PaddedM / TKernel.MR;
+            var input = new InputTiles<TVec, TLanes>(plan, x);
             for (int task = start; task < end; task++)
             {
                 int block = task / parts, part = task % parts;
@@ -275,7 +277,7 @@ internal static unsafe class WinogradConv
                 for (int t = t0; t < t0 + count;)
                 {
                     int tw = t % plan.TilesWide, row = t / plan.TilesWide, segment = Math.Min(plan.TilesWide - tw, t0 + count - t);
-                    TransformInput(row / plan.TilesHigh, row % plan.TilesHigh, tw, segment, v + (t - t0), rows);
+                    input.Transform(row / plan.TilesHigh, row % plan.TilesHigh, tw, segment, v + (t - t0), rows, 0, plan.InChannels);
                     t += segment;
                 }
                 Multiply(v, m, count, co0, co1);
@@ -286,58 +288,6 @@ internal static unsafe class WinogradConv
                     t += segment;
                 }
             }
-        }
-
-        // V[ξ][ci][tiles] for tiles tw0 .. tw0 + count of tile row th of image n, at column 0 of v. d is the 4×4 input
-        // patch at padded row 2·th, column 2·tw; V = Bᵀ·d·B with Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        void TransformInput(int n, int th, int tw0, int count, float* v, float* rows)
-        {
-            int len = plan.RowLength;
-            float* r0 = rows, r1 = rows + len, r2 = r1 + len, r3 = r2 + len;
-            long ciStride = plan.Ld, xiStride = plan.InputXiStride;
-            for (int ci = 0; ci < plan.InChannels; ci++)
-            {
-                float* image = x + ((long)n * plan.InChannels + ci) * plan.InHeight * plan.InWidth;
-                for (int r = 0; r < 4; r++) LoadRow(image, 2 * th + r - plan.PadHeight, rows + r * len);
-                float* dst = v + ci * ciStride;
-                for (int l = 0; l < count; l += TVec.Count)
-                {
-                    int c = 2 * (tw0 + l);
-                    RowTransform(r0 + c, out TVec a0, out TVec a1, out TVec a2, out TVec a3);
-                    RowTransform(r1 + c, out TVec b0, out TVec b1, out TVec b2, out TVec b3);
-                    RowTransform(r2 + c, out TVec c0, out TVec c1, out TVec c2, out TVec c3);
-                    RowTransform(r3 + c, out TVec d0, out TVec d1, out TVec d2, out TVec d3);
-                    float* o = dst + l;
-                    (a0 - c0).Store(o); (a1 - c1).Store(o + xiStride); (a2 - c2).Store(o + 2 * xiStride); (a3 - c3).Store(o + 3 * xiStride);
-                    o += 4 * xiStride;
-                    (b0 + c0).Store(o); (b1 + c1).Store(o + xiStride); (b2 + c2).Store(o + 2 * xiStride); (b3 + c3).Store(o + 3 * xiStride);
-                    o += 4 * xiStride;
-                    (c0 - b0).Store(o); (c1 - b1).Store(o + xiStride); (c2 - b2).Store(o + 2 * xiStride); (c3 - b3).Store(o + 3 * xiStride);
-                    o += 4 * xiStride;
-                    (b0 - d0).Store(o); (b1 - d1).Store(o + xiStride); (b2 - d2).Store(o + 2 * xiStride); (b3 - d3).Store(o + 3 * xiStride);
-                }
-            }
-        }
-
-        // One padded input row: x's row ih at columns [pW, pW + W), zero where ih is outside the image.
-        void LoadRow(float* image, int ih, float* dst)
-        {
-            var target = new Span<float>(dst + plan.PadWidth, plan.InWidth);
-            if ((uint)ih < (uint)plan.InHeight) new ReadOnlySpan<float>(image + (long)ih * plan.InWidth, plan.InWidth).CopyTo(target);
-            else target.Clear();
-        }
-
-        // (d·B) for one row of the lanes' patches: d = p[0..3] at columns 2l .. 2l + 3.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void RowTransform(float* p, out TVec t0, out TVec t1, out TVec t2, out TVec t3)
-        {
-            TLanes.Deinterleave(p, out TVec e0, out TVec o0);
-            TLanes.Deinterleave(p + 2, out TVec e1, out TVec o1);
-            t0 = e0 - e1;
-            t1 = o0 + e1;
-            t2 = e1 - o0;
-            t3 = o0 - o1;
         }
 
         // M[ξ] = U[ξ]·V[ξ] on the block's first count tiles (whole NR-column panels; the columns past count are dropped),
@@ -413,5 +363,69 @@ internal static unsafe class WinogradConv
             s0 = m0 + m1 + m2;
             s1 = m1 - m2 - m3;
         }
+    }
+
+    /// <summary>
+    /// The input transform of a block's tiles: V[ξ][ci][tiles] in the lanes, a row's tiles two input columns apart (the
+    /// forward and the weight gradient share it).
+    /// </summary>
+    internal readonly struct InputTiles<TVec, TLanes>(Plan plan, float* x)
+        where TVec : struct, ISimd<TVec, float>
+        where TLanes : struct, IWinogradLanes<TVec>
+    {
+        // V[ξ][ci][tiles] for tiles tw0 .. tw0 + count of tile row th of image n, channels [ci0, ci1), at column 0 of v. d
+        // is the 4×4 input patch at padded row 2·th, column 2·tw; V = Bᵀ·d·B with Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Transform(int n, int th, int tw0, int count, float* v, float* rows, int ci0, int ci1)
+        {
+            int len = plan.RowLength;
+            float* r0 = rows, r1 = rows + len, r2 = r1 + len, r3 = r2 + len;
+            long ciStride = plan.Ld, xiStride = plan.InputXiStride;
+            for (int ci = ci0; ci < ci1; ci++)
+            {
+                float* image = x + ((long)n * plan.InChannels + ci) * plan.InHeight * plan.InWidth;
+                for (int r = 0; r < 4; r++) LoadRow(image, 2 * th + r - plan.PadHeight, rows + r * len);
+                float* dst = v + ci * ciStride;
+                for (int l = 0; l < count; l += TVec.Count)
+                {
+                    int c = 2 * (tw0 + l);
+                    RowTransform(r0 + c, out TVec a0, out TVec a1, out TVec a2, out TVec a3);
+                    RowTransform(r1 + c, out TVec b0, out TVec b1, out TVec b2, out TVec b3);
+                    RowTransform(r2 + c, out TVec c0, out TVec c1, out TVec c2, out TVec c3);
+                    RowTransform(r3 + c, out TVec d0, out TVec d1, out TVec d2, out TVec d3);
+                    float* o = dst + l;
+                    (a0 - c0).Store(o); (a1 - c1).Store(o + xiStride); (a2 - c2).Store(o + 2 * xiStride); (a3 - c3).Store(o + 3 * xiStride);
+                    o += 4 * xiStride;
+                    (b0 + c0).Store(o); (b1 + c1).Store(o + xiStride); (b2 + c2).Store(o + 2 * xiStride); (b3 + c3).Store(o + 3 * xiStride);
+                    o += 4 * xiStride;
+                    (c0 - b0).Store(o); (c1 - b1).Store(o + xiStride); (c2 - b2).Store(o + 2 * xiStride); (c3 - b3).Store(o + 3 * xiStride);
+                    o += 4 * xiStride;
+                    (b0 - d0).Store(o); (b1 - d1).Store(o + xiStride); (b2 - d2).Store(o + 2 * xiStride); (b3 - d3).Store(o + 3 * xiStride);
+                }
+            }
+        }
+
+        // One padded input row: x's row ih at columns [pW, pW + W), zero where ih is outside the image.
+        void LoadRow(float* image, int ih, float* dst) => CopyRow(image, ih, plan.InHeight, plan.InWidth, dst + plan.PadWidth);
+
+        // (d·B) for one row of the lanes' patches: d = p[0..3] at columns 2l .. 2l + 3.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void RowTransform(float* p, out TVec t0, out TVec t1, out TVec t2, out TVec t3)
+        {
+            TLanes.Deinterleave(p, out TVec e0, out TVec o0);
+            TLanes.Deinterleave(p + 2, out TVec e1, out TVec o1);
+            t0 = e0 - e1;
+            t1 = o0 + e1;
+            t2 = e1 - o0;
+            t3 = o0 - o1;
+        }
+    }
+
+    /// <summary>Row <paramref name="row"/> of a [height, width] plane into dst[0, width), zeros where the row is outside the plane.</summary>
+    internal static void CopyRow(float* plane, int row, int height, int width, float* dst)
+    {
+        var target = new Span<float>(dst, width);
+        if ((uint)row < (uint)height) new ReadOnlySpan<float>(plane + (long)row * width, width).CopyTo(target);
+        else target.Clear();
     }
 }

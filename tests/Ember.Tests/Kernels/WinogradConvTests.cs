@@ -34,13 +34,15 @@ public class WinogradConvTests
         "1,4,3,3,6,0",       // a 1×1 output
     ];
 
-    public static TheoryData<string, string> Cases()
+    public static TheoryData<string, string> Cases() => EveryWidth(Geometries);
+
+    static TheoryData<string, string> EveryWidth(string[] geometries)
     {
         var data = new TheoryData<string, string>();
         // Without SSE or NEON there is no Winograd kernel: "none" checks that forcing it leaves the convolution on its fallback.
         string[] widths = Widths().Any() ? Widths().Select(w => w.ToString()).ToArray() : [NoWidth];
         foreach (string isa in widths)
-            foreach (string g in Geometries) data.Add(isa, g);
+            foreach (string g in geometries) data.Add(isa, g);
         return data;
     }
 
@@ -207,6 +209,98 @@ public class WinogradConvTests
                                             wd[((co * g.InChannels + ci) * 3 + i) * 3 + j] * dyd[((n * g.OutChannels + co) * g.OutHeight + oh) * g.OutWidth + ow];
                                     }
             Close(expected, dx, 1e-5, $"{isa} input gradient");
+        });
+    }
+
+    // The weight gradient's blocks hold at least 256 tiles: these add several blocks, several per chunk (3200 tiles: 13
+    // blocks in 7 chunks) and chunks fewer than a couple per thread (the output channels shared out too).
+    static readonly string[] WeightGeometries = [.. Geometries, "8,8,40,40,8,1", "2,16,33,31,20,1", "4,24,16,16,40,1"];
+
+    public static TheoryData<string, string> WeightCases() => EveryWidth(WeightGeometries);
+
+    /// <summary>dw[co, ci, i, j] = Σ_n Σ_{oh, ow} dy[n, co, oh, ow] · x[n, ci, oh − p + i, ow − p + j], in double.</summary>
+    static double[] DirectWeightGradient(Conv2dGeometry g, double[] x, double[] dy)
+    {
+        var dw = new double[g.WeightLength];
+        for (int n = 0; n < g.Batch; n++)
+            for (int co = 0; co < g.OutChannels; co++)
+                for (int ci = 0; ci < g.InChannels; ci++)
+                    for (int i = 0; i < 3; i++)
+                        for (int j = 0; j < 3; j++)
+                        {
+                            double sum = 0;
+                            for (int oh = 0; oh < g.OutHeight; oh++)
+                                for (int ow = 0; ow < g.OutWidth; ow++)
+                                {
+                                    int ih = oh - g.PadHeight + i, iw = ow - g.PadWidth + j;
+                                    if (ih < 0 || ih >= g.InHeight || iw < 0 || iw >= g.InWidth) continue;
+                                    sum += dy[((n * g.OutChannels + co) * g.OutHeight + oh) * g.OutWidth + ow] * x[((n * g.InChannels + ci) * g.InHeight + ih) * g.InWidth + iw];
+                                }
+                            dw[((co * g.InChannels + ci) * 3 + i) * 3 + j] += sum;
+                        }
+        return dw;
+    }
+
+    static float[] WeightGradient(Conv2dGeometry g, float[] x, float[] dy, bool? winograd)
+    {
+        var dw = new float[g.WeightLength];
+        Array.Fill(dw, float.NaN);
+        WinogradWeightGradient.Forced = winograd;
+        try { Conv2dKernel.BackwardWeight<float>(g, x, dy, dw); }
+        finally { WinogradWeightGradient.Forced = null; }
+        return dw;
+    }
+
+    /// <summary>max |actual − expected| / max(1, max |expected|).</summary>
+    static double RelativeError(double[] expected, float[] actual)
+    {
+        double scale = 1, worst = 0;
+        foreach (double e in expected) scale = Math.Max(scale, Math.Abs(e));
+        for (int i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(actual[i] - expected[i]));
+        return worst / scale;
+    }
+
+    [Theory, MemberData(nameof(WeightCases))]
+    public void WeightGradientMatchesDirectSumInDouble(string isa, string geometry)
+    {
+        var g = Parse(geometry);
+        WithWinograd(isa, () =>
+        {
+            WinogradWeightGradient.Forced = true;
+            try { Assert.True(WinogradWeightGradient.Applies(g) == (isa != NoWidth), $"{isa} {geometry}: the weight gradient should apply exactly where a width has a kernel"); }
+            finally { WinogradWeightGradient.Forced = null; }
+            float[] x = ToFloat(Random(g.InputLength, 21)), dy = ToFloat(Random(g.OutputLength, 22));
+            double[] expected = DirectWeightGradient(g, ToDouble(x), ToDouble(dy));
+            float[] winograd = WeightGradient(g, x, dy, true), direct = WeightGradient(g, x, dy, false);
+            Close(expected, winograd, 1e-5, $"{isa} Winograd weight gradient");
+            Close(expected, direct, 1e-5, $"{isa} direct weight gradient");
+            // The transforms add up to 4 inputs and 4 output gradients before each product and the back transform halves
+            // them again: the rounding measured at most a few times the direct sums' (see the session-27 log).
+            double winogradError = RelativeError(expected, winograd), directError = RelativeError(expected, direct);
+            Console.WriteLine($"weight gradient {isa} {geometry}: max relative error Winograd {winogradError:E2}, direct {directError:E2}");
+            Assert.True(winogradError <= 8 * directError + 1e-7, $"{isa} {geometry}: Winograd error {winogradError:E2} against the direct path's {directError:E2}");
+        });
+    }
+
+    [Theory, MemberData(nameof(WeightCases))]
+    public void WeightGradientDoesNotDependOnTheThreadCount(string isa, string geometry)
+    {
+        var g = Parse(geometry);
+        WithWinograd(isa, () =>
+        {
+            float[] x = ToFloat(Random(g.InputLength, 23)), dy = ToFloat(Random(g.OutputLength, 24));
+            float[] many = WeightGradient(g, x, dy, true), one;
+            int saved = ParallelRange.MaxThreads;
+            try
+            {
+                ParallelRange.MaxThreads = 1;
+                one = WeightGradient(g, x, dy, true);
+                // More threads than cores: more parts of the output channels.
+                ParallelRange.MaxThreads = 5;
+                Assert.True(WeightGradient(g, x, dy, true).AsSpan().SequenceEqual(many), $"{isa} {geometry}: 5 and {saved} threads give different bits");
+            }
+            finally { ParallelRange.MaxThreads = saved; }
+            Assert.True(one.AsSpan().SequenceEqual(many), $"{isa} {geometry}: 1 and {saved} threads give different bits");
         });
     }
 
