@@ -54,6 +54,24 @@ public class GradientReleaseTests
         return returned;
     }
 
+    // Pool buffers rented by the backward of the loss that makeLoss builds, with gradient release off minus on.
+    static long BuffersSavedByRelease(Func<Tensor> makeLoss)
+    {
+        long Rents(bool release)
+        {
+            GradientRelease.Enabled = release;
+            try
+            {
+                var loss = makeLoss();
+                long before = StoragePool.Hits + StoragePool.Misses;
+                loss.Backward();
+                return StoragePool.Hits + StoragePool.Misses - before;
+            }
+            finally { GradientRelease.Enabled = true; }
+        }
+        return Rents(release: false) - Rents(release: true);
+    }
+
     // Allocates and fills same-size buffers, so a buffer returned too early would be overwritten before it is read.
     static void Churn(int n)
     {
@@ -210,23 +228,14 @@ public class GradientReleaseTests
             Assert.Equal(expected, grad[i], 2e-5 * Math.Max(1, Math.Abs(expected)));
         }
 
-        long Rents(bool release)
-        {
-            GradientRelease.Enabled = release;
-            try
-            {
-                var x = (Torch.Arange((double)Large) * 1e-5).Detach();
-                x.RequiresGrad = true;
-                var y = x * 1.5;
-                var loss = (y.Exp() + y.Sin() + y.Tanh() * y).Sum();
-                long before = StoragePool.Hits + StoragePool.Misses;
-                loss.Backward();
-                return StoragePool.Hits + StoragePool.Misses - before;
-            }
-            finally { GradientRelease.Enabled = true; }
-        }
         // y's pending gradient takes three more: three buffers fewer than adding out of place
-        Assert.Equal(3, Rents(release: false) - Rents(release: true));
+        Assert.Equal(3, BuffersSavedByRelease(() =>
+        {
+            var x = (Torch.Arange((double)Large) * 1e-5).Detach();
+            x.RequiresGrad = true;
+            var y = x * 1.5;
+            return (y.Exp() + y.Sin() + y.Tanh() * y).Sum();
+        }));
     }
 
     [Fact]
@@ -262,23 +271,13 @@ public class GradientReleaseTests
         Ember.Ops.BatchNormOps.Training(x0, null, null, 1e-3, silu: true).Output.Backward(seed);
         Assert.Equal(before, seed.ToArray<float>());
 
-        long Rents(bool release)
-        {
-            GradientRelease.Enabled = release;
-            try
-            {
-                var x = Data(10, 2, 0.5);
-                x.RequiresGrad = true;
-                var r = Data(11, 1, 0);
-                var loss = (Ember.Ops.BatchNormOps.Training(x, null, null, 1e-3, silu: true).Output * r).Sum();
-                long rents = StoragePool.Hits + StoragePool.Misses;
-                loss.Backward();
-                return StoragePool.Hits + StoragePool.Misses - rents;
-            }
-            finally { GradientRelease.Enabled = true; }
-        }
         // dx takes the buffer of the gradient it was given: one activation-sized buffer fewer
-        Assert.Equal(1, Rents(release: false) - Rents(release: true));
+        Assert.Equal(1, BuffersSavedByRelease(() =>
+        {
+            var x = Data(10, 2, 0.5);
+            x.RequiresGrad = true;
+            return (Ember.Ops.BatchNormOps.Training(x, null, null, 1e-3, silu: true).Output * Data(11, 1, 0)).Sum();
+        }));
     }
 
     [Fact]

@@ -380,15 +380,14 @@ public static class DetectJob
     /// </summary>
     internal static TrainingMemory.MemoryTerm DecodeTerm(YoloDataset set, int count, int workers)
     {
-        int largest = 0;
-        for (int i = 1; i < count; i++)
-            if (Pixels(i) > Pixels(largest)) largest = i;
+        if (count == 0) return new(0, "to decode images (none)");
+        int largest = Enumerable.Range(0, count).MaxBy(Pixels); // the first of the largest
         var (height, width) = set.ImageSize(largest);
         // named: an image the scan let through alone may not fit beside the model, and may be what to shrink or remove
         return new(Math.Max(1, workers) * TrainingMemory.DecodeBytesPerPixel * Pixels(largest),
             $"to decode the largest image ({width}×{height}, {set.ImagePath(largest)})" + (workers > 1 ? $" on each of the {workers} --workers at once" : ""));
 
-        long Pixels(int i) => (long)set.ImageSize(i).Height * set.ImageSize(i).Width;
+        long Pixels(int i) => set.ImageSize(i) is var (h, w) ? (long)h * w : 0;
     }
 
     /// <summary>
@@ -400,7 +399,10 @@ public static class DetectJob
         long pixels = 0, images = 0;
         foreach (var (set, count) in splits)
             for (int i = 0; i < count; i++, images++)
-                if (set.ImageSize(i) is var (h, w)) pixels += (long)h * w;
+            {
+                var (h, w) = set.ImageSize(i);
+                pixels += (long)h * w;
+            }
         return new(TrainingMemory.CacheBytes(pixels),
             string.Create(CultureInfo.InvariantCulture, $"for the 8-bit copies --cache keeps of the {images:N0} images ({pixels:N0} pixels)"),
             "--cache false (each image is then decoded every time it is read)", "the cache");
