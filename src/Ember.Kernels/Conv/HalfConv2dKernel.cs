@@ -117,8 +117,7 @@ public static class HalfConv2dKernel
             fixed (float* dw = gradWeight, p = partials)
             {
                 ParallelRange.For(chunks, 1, new WeightChunkAction<THalf>(g, x, dy, dw, p, grain));
-                for (int c = 1; c < chunks; c++)
-                    TensorPrimitives.Add(gradWeight, new ReadOnlySpan<float>(p + (long)(c - 1) * weightLength, weightLength), gradWeight);
+                Conv2dKernel.AddChunkPartials(dw, p, chunks, weightLength);
             }
         }
         finally

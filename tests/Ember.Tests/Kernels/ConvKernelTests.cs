@@ -395,6 +395,50 @@ public class ConvKernelTests
         finally { ParallelRange.MaxThreads = saved; }
     }
 
+    // The weight gradients' cross-chunk reduction: every element (((dw + p₁) + p₂) + …) in chunk order, the bits of one
+    // whole-array add per chunk, on any thread count; lengths around the parallel slice (16384) and the vector widths,
+    // values spread over 2^±20 so that another order of the additions would round differently.
+    [Theory]
+    [InlineData(2, 0)]
+    [InlineData(2, 1)]
+    [InlineData(8, 257)]
+    [InlineData(3, 16384)]
+    [InlineData(8, 16384 * 2 + 37)]
+    [InlineData(5, 70001)]
+    [InlineData(1, 100)]
+    public unsafe void ChunkPartialsAddInChunkOrderOnAnyThreadCount(int chunks, int length)
+    {
+        var rng = new Random(length + chunks);
+        double Spread() => (rng.NextDouble() * 2 - 1) * Math.Pow(2, rng.Next(-20, 21));
+        double[] start = new double[length], partials = new double[Math.Max(0, chunks - 1) * length];
+        for (int i = 0; i < start.Length; i++) start[i] = Spread();
+        for (int i = 0; i < partials.Length; i++) partials[i] = Spread();
+        float[] startF = ToFloat(start), partialsF = ToFloat(partials);
+        float[] expectedF = (float[])startF.Clone();
+        double[] expected = (double[])start.Clone();
+        for (int c = 1; c < chunks; c++)
+            for (int i = 0; i < length; i++)
+            {
+                expectedF[i] += partialsF[(c - 1) * length + i];
+                expected[i] += partials[(c - 1) * length + i];
+            }
+        int saved = ParallelRange.MaxThreads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 5 })
+            {
+                ParallelRange.MaxThreads = threads;
+                float[] dwF = (float[])startF.Clone();
+                double[] dw = (double[])start.Clone();
+                fixed (float* d = dwF, p = partialsF) Conv2dKernel.AddChunkPartials(d, p, chunks, length);
+                fixed (double* d = dw, p = partials) Conv2dKernel.AddChunkPartials(d, p, chunks, length);
+                Assert.True(dwF.AsSpan().SequenceEqual(expectedF), $"float, {threads} threads: not the in-order sums");
+                Assert.True(dw.AsSpan().SequenceEqual(expected), $"double, {threads} threads: not the in-order sums");
+            }
+        }
+        finally { ParallelRange.MaxThreads = saved; }
+    }
+
     // The stride-1 shifted-GEMM kernels (forward, input gradient through the adjoint forward, weight-gradient dot
     // blocks) on each vector width the hardware runs, forced through GemmDriver.ForcedIsa.
     public static TheoryData<string, string> ShiftedCases()
