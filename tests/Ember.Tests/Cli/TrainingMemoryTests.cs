@@ -306,32 +306,51 @@ public class TrainingMemoryTests(DetectFaultFixture fx) : IClassFixture<DetectFa
     }
 
     [Fact]
-    public void An_image_that_fits_alone_but_not_beside_the_training_step_is_skipped_by_name_and_the_run_trains_on_the_rest()
+    public void An_image_that_fits_alone_but_not_beside_the_step_or_validation_batch_is_skipped_by_name_and_the_run_uses_the_rest()
     {
-        // the fixture's set with one 3000×3000 training image (292 MiB to decode at 34 bytes a pixel) against 300 MiB free
-        // beyond what the process holds: the scan lets it through alone, but beside the step, the optimizer's state and
-        // --cache's copies (3 bytes a pixel of every image, and as much garbage) less than 292 MiB is left
+        // the fixture's set with one 3000×3000 image in each split (292 MiB to decode at 34 bytes a pixel) against 300 MiB
+        // free beyond what the process holds: the scan lets each through alone, but beside the step (or validation batch),
+        // the optimizer's state and --cache's copies (3 bytes a pixel of every image, and as much garbage) less is left
         const long HugePixels = 3000L * 3000;
         var data = DetectFaultTests.SetVariant(fx, "huge-beside-step", root =>
         {
-            Ember.Detection.Data.DetectionImages.WritePng(Path.Combine(root, "images", "train", "huge.png"), Torch.Zeros(3, 3000, 3000));
-            File.WriteAllText(Path.Combine(root, "labels", "train", "huge.txt"), "0 0.5 0.5 0.2 0.2\n");
+            foreach (var split in new[] { "train", "val" })
+            {
+                Ember.Detection.Data.DetectionImages.WritePng(Path.Combine(root, "images", split, "huge.png"), Torch.Zeros(3, 3000, 3000));
+                File.WriteAllText(Path.Combine(root, "labels", split, "huge.txt"), "0 0.5 0.5 0.2 0.2\n");
+            }
         });
-        var huge = Path.Combine(Path.GetDirectoryName(data)!, "images", "train", "huge.png");
+        string Huge(string split) => Path.Combine(Path.GetDirectoryName(data)!, "images", split, "huge.png");
+        string Reason(string split) => $"{Huge(split)}: too large for memory now: 3000×3000 = 9,000,000 pixels need about {TrainingMemory.Size(TrainingMemory.DecodeBytesPerPixel * HugePixels)} to decode and resize, more than the ";
         var project = Path.Combine(fx.Root, "huge-beside-step");
         var (code, stdout, stderr) = WithFree(300L << 20, ["detect", "train", .. DetectFaultFixture.Options(data), "--project", project]);
         Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
-        var reason = $"{huge}: too large for memory now: 3000×3000 = 9,000,000 pixels need about {TrainingMemory.Size(TrainingMemory.DecodeBytesPerPixel * HugePixels)} to decode and resize, more than the ";
         // counted in the split's summary as the scan's other skipped images, and named on a line of its own with the room
-        Assert.Contains($"train: 16 images, 16 objects, 0 backgrounds (no label file), 1 problem in 1 file (skipped; first: {reason}", stdout);
-        var skipped = Regex.Match(stdout, $@"train: skipped {Regex.Escape(reason)}([0-9.]+) (KiB|MiB|GiB) left beside the training step of --model n at --img 64 and --batch-size 4\n");
-        Assert.True(skipped.Success, stdout);
-        double left = double.Parse(skipped.Groups[1].Value, CultureInfo.InvariantCulture) * UnitBytes(skipped.Groups[2].Value);
-        Assert.InRange(left, 1 << 20, (300L << 20) - 2 * 3.0 * HugePixels); // the room less the cache's copies and garbage at least
-        // the run is the fixture's, which is this set without that image: every epoch's metrics equal, bit for bit
+        Assert.Contains($"train: 16 images, 16 objects, 0 backgrounds (no label file), 1 problem in 1 file (skipped; first: {Reason("train")}", stdout);
+        Assert.Contains($"val: 4 images, 4 objects, 0 backgrounds (no label file), 1 problem in 1 file (skipped; first: {Reason("val")}", stdout);
+        foreach (var (split, beside) in new[] { ("train", "training step of --model n at --img 64 and --batch-size 4"), ("val", "validation batch of --model n at --img 64 and --val-batch-size 8") })
+        {
+            var skipped = Regex.Match(stdout, $@"{split}: skipped {Regex.Escape(Reason(split))}([0-9.]+) (KiB|MiB|GiB) left beside the {beside}\n");
+            Assert.True(skipped.Success, stdout);
+            double left = double.Parse(skipped.Groups[1].Value, CultureInfo.InvariantCulture) * UnitBytes(skipped.Groups[2].Value);
+            Assert.InRange(left, 1 << 20, (300L << 20) - 2 * 3.0 * 2 * HugePixels); // the room less the cache's copies and garbage at least
+        }
+        // the run is the fixture's, which is this set without those images: every epoch's metrics equal, bit for bit
         var rows = DetectFaultTests.Rows(Path.Combine(project, "exp1", "metrics.csv"));
         Assert.Equal(fx.WholeRows.Count, rows.Count);
         for (int e = 0; e < rows.Count; e++) Assert.Equal(fx.WholeRows[e][..^1], rows[e][..^1]); // all but the wall time
+
+        // detect val at --img 320 (no cache): beside a batch of 320-px images less than 292 MiB is left; it scores the
+        // others as it scores the fixture's set
+        string[] Val(string set, string output) => ["detect", "val", "--weights", Path.Combine(fx.Whole, "best"), "--data", set, "--img", "320", "--output", Path.Combine(fx.Root, output)];
+        (code, stdout, stderr) = WithFree(300L << 20, Val(data, "huge-val"));
+        Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains($"val: 4 images, 4 objects, 0 backgrounds (no label file), 1 problem in 1 file (skipped; first: {Reason("val")}", stdout);
+        Assert.Contains($"val: skipped {Reason("val")}", stdout);
+        Assert.Contains($" left beside the validation batch of {Path.Combine(fx.Whole, "best")} (yolov5n) at --img 320 and --batch-size 8", stdout);
+        (code, _, stderr) = WithFree(300L << 20, Val(fx.Data, "huge-val-reference"));
+        Assert.True(code == 0, stderr);
+        Assert.Equal(File.ReadAllText(Path.Combine(fx.Root, "huge-val-reference", "val_metrics.csv")), File.ReadAllText(Path.Combine(fx.Root, "huge-val", "val_metrics.csv")));
 
         // a training split of two 2000×2000 images (130 MiB each to decode) against 200 MiB free: each fits alone, neither
         // on each of 2 --workers at once beside the step: no image to train on is exit 7, each image named

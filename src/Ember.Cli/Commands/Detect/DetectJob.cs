@@ -116,7 +116,7 @@ public static class DetectJob
     /// Writes a split's summary line and one line for each image skipped for memory; a split none of whose images fits
     /// is an <see cref="OutOfMemoryException"/>.
     /// </summary>
-    static void WriteSummary(YoloDataConfig data, YoloDataset set, bool train, TextWriter log)
+    internal static void WriteSummary(YoloDataConfig data, YoloDataset set, bool train, TextWriter log)
     {
         var split = train ? "train" : "val";
         log.WriteLine($"{split}: {set.Summary()}");
@@ -226,7 +226,12 @@ public static class DetectJob
         // that fits alone but not beside it is left out here, and the check before the first batch counts the images kept
         int reading = ReadCount(config, trainSet);
         var step = TrainingStep(config, yaml, model, lossOptions, trainSet, reading);
-        SkipBesideStep(trainSet, reading, config.Workers, step, config.Cache ? [CacheTerm([(trainSet, reading), (valSet, valSet.Count)])] : []);
+        TrainingMemory.MemoryTerm[] cached = config.Cache ? [CacheTerm([(trainSet, reading), (valSet, valSet.Count)])] : [];
+        SkipBesideStep(trainSet, reading, config.Workers, step, cached);
+        // and a validation image beside the validation batch (on the loader's workers too)
+        var validation = ValidationProbeOf(model, lossOptions, ObjectsPerImage(valSet));
+        SkipBesideValidation(valSet, config.EffectiveValImg, config.EffectiveValBatchSize, config.Workers, validation, step.State, step.LoaderBytes, config.ValAugment,
+            ValidationSizes(config), cached);
         Report(data, trainSet, train: true, log);
         Report(data, valSet, train: false, log);
         // without validation labels fitness is undefined: best/ follows the validation loss (objectness on background) instead
@@ -244,7 +249,7 @@ public static class DetectJob
         var valData = ValidationData(valSet, config.EffectiveValImg, config.EffectiveValBatchSize);
         var valLoader = valData.CreateLoader(numWorkers: config.Workers);
 
-        RequireTrainingFits(config, TrainingStep(config, yaml, model, lossOptions, trainSet, trainCount, step.Line), model, lossOptions, trainSet, trainCount, valData, ObjectsPerImage(valSet),
+        RequireTrainingFits(config, TrainingStep(config, yaml, model, lossOptions, trainSet, trainCount, step.Line), trainSet, trainCount, validation, valData,
             config.Cache ? CacheTerm([(trainSet, trainCount), (valSet, valSet.Count)]) : null, DecodeTerm(valSet, valSet.Count, config.Workers));
         // autoanchor changes the anchors buffer: before the EMA copies the model, so that its shadow holds the same anchors
         if (resumeState is null && config.Autoanchor) log.WriteLine(AutoAnchorReport(model, trainSet, trainCount, config));
@@ -370,21 +375,24 @@ public static class DetectJob
 
     /// <summary>
     /// Refuses (exit 7) a run whose training step or validation batch cannot fit (<see cref="TrainingMemory.RequireFits"/>):
-    /// the step as <paramref name="step"/> measured it, the validation batch on <paramref name="model"/>
+    /// the step as <paramref name="step"/> measured it, the validation batch as <paramref name="validation"/> measures it
     /// (<see cref="RequireValidationFits"/>); each beside its split's images decoding (<see cref="DecodeTerm"/>) and, with
     /// --cache, the copies of both splits (<paramref name="cache"/>, full after the first epoch).
     /// </summary>
-    static void RequireTrainingFits(DetectConfig config, TrainingStepNeed step, YoloDetector model, YoloLossOptions lossOptions, YoloDataset trainSet, int trainCount,
-        DetectionDataset valData, int valObjects, TrainingMemory.MemoryTerm? cache, TrainingMemory.MemoryTerm valDecode)
+    static void RequireTrainingFits(DetectConfig config, TrainingStepNeed step, YoloDataset trainSet, int trainCount,
+        ValidationProbe validation, DetectionDataset valData, TrainingMemory.MemoryTerm? cache, TrainingMemory.MemoryTerm valDecode)
     {
         TrainingMemory.RequireFits(step.Sizes, "for one training step", step.Line, null, step.Scale, step.LoaderBytes, step.Batch, "images", step.State, step.Probed,
             [DecodeTerm(trainSet, trainCount, config.Workers), .. Cached()]);
-        RequireValidationFits(model, lossOptions, valData, valObjects, step.State, step.LoaderBytes,
-            $"--model {config.Model} at --{(config.ValImg > 0 ? "val-img" : "img")} {config.EffectiveValImg} and --val-batch-size {config.EffectiveValBatchSize}" +
-            (config.ValAugment ? " with --val-augment" : ""), config.ValAugment, [valDecode, .. Cached()]);
+        RequireValidationFits(validation, valData, step.State, step.LoaderBytes, ValidationSizes(config), config.ValAugment, [valDecode, .. Cached()]);
 
         TrainingMemory.MemoryTerm[] Cached() => cache is { } c ? [c] : [];
     }
+
+    // The options that size detect train's validation batch, as its check names them.
+    static string ValidationSizes(DetectConfig config)
+        => $"--model {config.Model} at --{(config.ValImg > 0 ? "val-img" : "img")} {config.EffectiveValImg} and --val-batch-size {config.EffectiveValBatchSize}" +
+           (config.ValAugment ? " with --val-augment" : "");
 
     /// <summary>
     /// `detect train`'s training step as the memory check weighs it: <see cref="Line"/> measured once (on a fresh detector
@@ -427,15 +435,21 @@ public static class DetectJob
     /// Nothing is skipped when the step does not fit without any image: no image is to blame, and the check says so.
     /// </summary>
     static void SkipBesideStep(YoloDataset trainSet, int count, int workers, TrainingStepNeed step, IReadOnlyList<TrainingMemory.MemoryTerm> beside)
+        => SkipBeside(trainSet, count, workers, TrainingMemory.RoomBeside(step.Line, null, step.Scale, step.LoaderBytes, step.Batch, step.State, beside),
+            $"the training step of {step.Sizes}");
+
+    // Skips the images (until count are kept) whose decoding on each of the workers at once needs more than the bytes left
+    // beside what (null: the check is off; negative: what does not fit without any image, so none is to blame).
+    static void SkipBeside(YoloDataset set, int count, int workers, double? left, string what)
     {
-        if (TrainingMemory.RoomBeside(step.Line, null, step.Scale, step.LoaderBytes, step.Batch, step.State, beside) is not double left || left < 0) return;
+        if (left is not double room || room < 0) return;
         int decoding = Math.Max(1, workers);
-        trainSet.SkipForMemory(count, (image, height, width) =>
+        string onWorkers = workers > 1 ? $" on each of the {workers} --workers at once" : "";
+        set.SkipForMemory(count, (image, height, width) =>
         {
             double need = decoding * TrainingMemory.DecodeBytesPerPixel * height * width;
-            string onWorkers = workers > 1 ? $" on each of the {workers} --workers at once" : "";
-            return need <= left ? null : string.Create(CultureInfo.InvariantCulture,
-                $"{width}×{height} = {(long)width * height:N0} pixels need about {TrainingMemory.Size(need)} to decode and resize{onWorkers}, more than the {TrainingMemory.Size(left)} left beside the training step of {step.Sizes}");
+            return need <= room ? null : string.Create(CultureInfo.InvariantCulture,
+                $"{width}×{height} = {(long)width * height:N0} pixels need about {TrainingMemory.Size(need)} to decode and resize{onWorkers}, more than the {TrainingMemory.Size(room)} left beside {what}");
         });
     }
 
@@ -477,20 +491,57 @@ public static class DetectJob
 
     /// <summary>
     /// Refuses (exit 7) a validation whose largest rectangular batch (the most pixels) cannot fit beside
-    /// <paramref name="fixedBytes"/>: the bytes per image measured on <paramref name="model"/> in eval mode without
-    /// gradients (forward and loss) at 2 and 4 images of twice its largest stride, scaled by the area to the batch's shape;
-    /// with <paramref name="augment"/>, besides, what augmented inference keeps (<see cref="AugmentedBytes"/>); and
-    /// <paramref name="beside"/>, what the data set's images hold beside it (<see cref="DecodeTerm"/>, <see cref="CacheTerm"/>).
+    /// <paramref name="fixedBytes"/>: the bytes per image <paramref name="probe"/> measures, scaled by the area to the
+    /// batch's shape; with <paramref name="augment"/>, besides, what augmented inference keeps (<see cref="AugmentedBytes"/>);
+    /// and <paramref name="beside"/>, what the data set's images hold beside it (<see cref="DecodeTerm"/>, <see cref="CacheTerm"/>).
     /// </summary>
-    internal static void RequireValidationFits(YoloDetector model, YoloLossOptions lossOptions, DetectionDataset valData, int objects, double fixedBytes,
-        double loaderBytes, string sizes, bool augment, IReadOnlyList<TrainingMemory.MemoryTerm> beside)
+    internal static void RequireValidationFits(ValidationProbe probe, DetectionDataset valData, double fixedBytes, double loaderBytes, string sizes, bool augment,
+        IReadOnlyList<TrainingMemory.MemoryTerm> beside)
     {
-        int probe = ProbeSize(model);
+        var (images, height, width, scale, extra) = ValidationBatch(probe, valData, loaderBytes, augment);
+        TrainingMemory.RequireFits(sizes + (images < valData.BatchSize ? $" ({images} images a batch)" : ""), "for one validation batch", probe.Allocated, probe.Held,
+            scale, extra, images, $"images of {height}×{width}", fixedBytes, $"batches of 2 and 4 images of {probe.Size} px" + (augment ? " and the augmented passes' copies" : ""), beside);
+    }
+
+    /// <summary>
+    /// A validation batch of a detector as the memory check weighs it: what a batch of <see cref="Size"/>-px images
+    /// allocates and holds in eval mode without gradients, forward and loss (<see cref="MemoryProbe.Inference"/>, at 2 and 4
+    /// images of twice its largest stride), each measured once, when first weighed, however often it is weighed.
+    /// </summary>
+    internal sealed record ValidationProbe(DetectHead Head, int Size, Func<MemoryLine> Allocated, Func<MemoryLine> Held);
+
+    /// <summary>The <see cref="ValidationProbe"/> of <paramref name="model"/>, its probe batches with <paramref name="objects"/> boxes an image.</summary>
+    internal static ValidationProbe ValidationProbeOf(YoloDetector model, YoloLossOptions lossOptions, int objects)
+    {
+        int size = ProbeSize(model);
+        Func<int, (Tensor, Tensor)> batch = n => ProbeBatch(n, size, objects, model.NumClasses);
+        var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
+        var allocated = new Lazy<MemoryLine>(() => MemoryProbe.Inference(model, batch, loss.Compute, held: false));
+        var held = new Lazy<MemoryLine>(() => MemoryProbe.Inference(model, batch, loss.Compute));
+        return new(model.Detect, size, () => allocated.Value, () => held.Value);
+    }
+
+    // The largest batch of valData (images, shape), the scale of the probe's bytes per image to its shape, and what each
+    // of its images needs besides: the loader's prefetched batches and, with augment, augmented inference's copies.
+    static (int Images, int Height, int Width, double Scale, double Extra) ValidationBatch(ValidationProbe probe, DetectionDataset valData, double loaderBytes, bool augment)
+    {
         var (images, height, width) = LargestBatch(valData);
-        TrainingMemory.RequireInferenceFits(sizes + (images < valData.BatchSize ? $" ({images} images a batch)" : ""), "for one validation batch", model,
-            n => ProbeBatch(n, probe, objects, model.NumClasses), new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect).Compute,
-            AreaRatio(height, width, probe), loaderBytes + (augment ? AugmentedBytes(model.Detect, height, width) : 0), images, $"images of {height}×{width}",
-            fixedBytes, $"batches of 2 and 4 images of {probe} px" + (augment ? " and the augmented passes' copies" : ""), beside);
+        return (images, height, width, AreaRatio(height, width, probe.Size), loaderBytes + (augment ? AugmentedBytes(probe.Head, height, width) : 0));
+    }
+
+    /// <summary>
+    /// Skips from <paramref name="valSet"/>, as <see cref="SkipBesideStep"/> from the training split, each image whose
+    /// decoding (on each of <paramref name="workers"/> at once) does not fit beside its largest validation batch at
+    /// <paramref name="imageSize"/> and <paramref name="batchSize"/> (<see cref="RequireValidationFits"/>'s sums, with
+    /// <paramref name="fixedBytes"/> and <paramref name="beside"/>); <paramref name="sizes"/> names the batch.
+    /// </summary>
+    internal static void SkipBesideValidation(YoloDataset valSet, int imageSize, int batchSize, int workers, ValidationProbe probe, double fixedBytes, double loaderBytes,
+        bool augment, string sizes, IReadOnlyList<TrainingMemory.MemoryTerm> beside)
+    {
+        if (valSet.Count == 0) return;
+        var (images, _, _, scale, extra) = ValidationBatch(probe, ValidationData(valSet, imageSize, batchSize), loaderBytes, augment);
+        SkipBeside(valSet, valSet.Count, workers, TrainingMemory.RoomBeside(probe.Allocated, probe.Held, scale, extra, images, fixedBytes, beside),
+            $"the validation batch of {sizes}");
     }
 
     /// <summary>
