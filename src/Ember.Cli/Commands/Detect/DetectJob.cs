@@ -227,10 +227,11 @@ public static class DetectJob
         int reading = ReadCount(config, trainSet);
         var step = TrainingStep(config, yaml, model, lossOptions, trainSet, reading);
         TrainingMemory.MemoryTerm[] cached = config.Cache ? [CacheTerm([(trainSet, reading), (valSet, valSet.Count)])] : [];
-        SkipBesideStep(trainSet, reading, config.Workers, step, cached);
-        // and a validation image beside the validation batch (on the loader's workers too)
+        bool stepFits = SkipBesideStep(trainSet, reading, config.Workers, step, cached);
+        // and a validation image beside the validation batch (on the loader's workers too), unless the check is to refuse
+        // the step anyway: its probe would only delay that
         var validation = ValidationProbeOf(model, lossOptions, ObjectsPerImage(valSet));
-        SkipBesideValidation(valSet, config.EffectiveValImg, config.EffectiveValBatchSize, config.Workers, validation, step.State, step.LoaderBytes, config.ValAugment,
+        if (stepFits) SkipBesideValidation(valSet, config.EffectiveValImg, config.EffectiveValBatchSize, config.Workers, validation, step.State, step.LoaderBytes, config.ValAugment,
             ValidationSizes(config), cached);
         Report(data, trainSet, train: true, log);
         Report(data, valSet, train: false, log);
@@ -432,17 +433,20 @@ public static class DetectJob
     /// loader threads at once (<see cref="DecodeTerm"/>), does not fit beside the training step: in the room the check
     /// measures less the step, the optimizer's state, <paramref name="beside"/> (the cache) and what the process holds.
     /// The scan weighed each image alone, before the model existed; the check after this counts the largest image kept.
-    /// Nothing is skipped when the step does not fit without any image: no image is to blame, and the check says so.
+    /// Nothing is skipped when the step does not fit without any image: no image is to blame, and the check says so; returns
+    /// whether the step fits (true as well when the check is off).
     /// </summary>
-    static void SkipBesideStep(YoloDataset trainSet, int count, int workers, TrainingStepNeed step, IReadOnlyList<TrainingMemory.MemoryTerm> beside)
+    static bool SkipBesideStep(YoloDataset trainSet, int count, int workers, TrainingStepNeed step, IReadOnlyList<TrainingMemory.MemoryTerm> beside)
         => SkipBeside(trainSet, count, workers, TrainingMemory.RoomBeside(step.Line, null, step.Scale, step.LoaderBytes, step.Batch, step.State, beside),
             $"the training step of {step.Sizes}");
 
     // Skips the images (until count are kept) whose decoding on each of the workers at once needs more than the bytes left
-    // beside what (null: the check is off; negative: what does not fit without any image, so none is to blame).
-    static void SkipBeside(YoloDataset set, int count, int workers, double? left, string what)
+    // beside what (null: the check is off; negative: what does not fit without any image, so none is to blame); returns
+    // whether what it is weighed beside fits (or the check is off).
+    static bool SkipBeside(YoloDataset set, int count, int workers, double? left, string what)
     {
-        if (left is not double room || room < 0) return;
+        if (left is not double room) return true;
+        if (room < 0) return false;
         int decoding = Math.Max(1, workers);
         string onWorkers = workers > 1 ? $" on each of the {workers} --workers at once" : "";
         set.SkipForMemory(count, (image, height, width) =>
@@ -451,6 +455,7 @@ public static class DetectJob
             return need <= room ? null : string.Create(CultureInfo.InvariantCulture,
                 $"{width}×{height} = {(long)width * height:N0} pixels need about {TrainingMemory.Size(need)} to decode and resize{onWorkers}, more than the {TrainingMemory.Size(room)} left beside {what}");
         });
+        return true;
     }
 
     /// <summary>
@@ -540,7 +545,7 @@ public static class DetectJob
     {
         if (valSet.Count == 0) return;
         var (images, _, _, scale, extra) = ValidationBatch(probe, ValidationData(valSet, imageSize, batchSize), loaderBytes, augment);
-        SkipBeside(valSet, valSet.Count, workers, TrainingMemory.RoomBeside(probe.Allocated, probe.Held, scale, extra, images, fixedBytes, beside),
+        _ = SkipBeside(valSet, valSet.Count, workers, TrainingMemory.RoomBeside(probe.Allocated, probe.Held, scale, extra, images, fixedBytes, beside),
             $"the validation batch of {sizes}");
     }
 
