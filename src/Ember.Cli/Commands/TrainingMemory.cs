@@ -96,7 +96,8 @@ public static class TrainingMemory
     /// <summary>
     /// Throws an <see cref="OutOfMemoryException"/> naming <paramref name="sizes"/> (the run's size options and values)
     /// when <paramref name="what"/> (one training step, one validation batch, one image) needs more than this process can
-    /// have now (<see cref="Room"/>). The need: what the process holds already (its resident memory now: the runtime, the data set, the weights),
+    /// have now (<see cref="Room"/>). The need: what the process holds already (its resident memory now: the runtime, the data set, the weights;
+    /// under a GC heap limit, against that limit, its managed heap: <see cref="HeldBytes"/>),
     /// <paramref name="fixedBytes"/> (the optimizer's state and the EMA's copy), and what the step allocates at
     /// <paramref name="samples"/> samples, from the line <paramref name="allocated"/> measures (see <see cref="MemoryProbe"/>;
     /// its bytes per sample times <paramref name="scale"/>, plus <paramref name="extraPerSample"/>; <paramref name="probed"/>
@@ -105,22 +106,16 @@ public static class TrainingMemory
     /// Besides, <paramref name="beside"/>: what the run holds beside the step (a data set's images decoding and cached),
     /// each named in the refusal; where one that an option drops (<see cref="MemoryTerm.Option"/>) is what does not fit,
     /// the refusal says that the run fits with that option.
-    /// The step is measured only here, so that a test seam (<see cref="Unchecked"/>) can leave the probe out.
+    /// The step is measured only here (and in <see cref="RoomBeside"/>), so that a test seam (<see cref="Unchecked"/>) can leave the probe out.
     /// </summary>
     internal static void RequireFits(string sizes, string what, Func<MemoryLine> allocated, Func<MemoryLine>? held, double scale, double extraPerSample,
         double samples, string sampleName, double fixedBytes, string probed, IReadOnlyList<MemoryTerm>? beside = null)
     {
         if (Skipped) return;
-        double available = AvailableBytes.Value ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        double At(MemoryLine line) => line.Fixed + (line.PerSample * scale + extraPerSample) * samples;
-        double step = At(allocated()), process = Environment.WorkingSet;
-        var (room, over) = Room(process);
-        // what an inference holds is measured only when what it allocates does not fit: it costs a collection per module
         beside ??= [];
-        double besides = beside.Sum(t => t.Bytes);
-        if (held is not null && process + fixedBytes + besides + step > room) step = Math.Min(step, At(held()) + available / 4);
-        double needed = process + fixedBytes + besides + step;
+        var (process, step, needed, room, over) = Need(allocated, held, scale, extraPerSample, samples, fixedBytes, beside);
         if (needed <= room) return;
+        string managed = HeapLimited && over.EndsWith(MayUse, StringComparison.Ordinal) ? " on its managed heap (what the GC heap limit counts)" : "";
         string state = fixedBytes > 0 ? $"{Size(fixedBytes)} that the optimizer (and EMA) keep; " : "";
         string terms = string.Concat(beside.Select(t => $"{Size(t.Bytes)} {t.Words}; "));
         // the largest term an option drops, when the run fits without it: that option, rather than smaller sizes
@@ -128,7 +123,34 @@ public static class TrainingMemory
             ? $"; without {dropped.Dropped} it needs about {Size(needed - dropped.Bytes)}, which fits: start it with {option}" : "";
         throw new OutOfMemoryException(string.Create(CultureInfo.InvariantCulture,
             $"{sizes} needs about {Size(needed)} {what} ({Size(step)} for {samples:N0} {sampleName}, measured on {probed}; {state}{terms}" +
-            $"{Size(process)} that the process holds already), {over}{fitsWithout}"));
+            $"{Size(process)} that the process holds already{managed}), {over}{fitsWithout}"));
+    }
+
+    /// <summary>
+    /// The bytes left for more beside what <see cref="RequireFits"/> (given the same arguments) counts: its room less its
+    /// need, negative when the need does not fit already; null when the check is off. For what a run can leave out (an
+    /// image of its data set too large to decode beside its step), weighed before the check.
+    /// </summary>
+    internal static double? RoomBeside(Func<MemoryLine> allocated, Func<MemoryLine>? held, double scale, double extraPerSample, double samples,
+        double fixedBytes, IReadOnlyList<MemoryTerm> beside)
+    {
+        if (Skipped) return null;
+        var (_, _, needed, room, _) = Need(allocated, held, scale, extraPerSample, samples, fixedBytes, beside);
+        return room - needed;
+    }
+
+    // RequireFits's sums: what the process holds now, the step, the whole need, the room and the words for a need over it.
+    static (double Process, double Step, double Needed, double Room, string Over) Need(Func<MemoryLine> allocated, Func<MemoryLine>? held, double scale,
+        double extraPerSample, double samples, double fixedBytes, IReadOnlyList<MemoryTerm> beside)
+    {
+        double available = AvailableBytes.Value ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        double At(MemoryLine line) => line.Fixed + (line.PerSample * scale + extraPerSample) * samples;
+        double step = At(allocated());
+        var (process, room, over) = Room();
+        // what an inference holds is measured only when what it allocates does not fit: it costs a collection per module
+        double besides = beside.Sum(t => t.Bytes);
+        if (held is not null && process + fixedBytes + besides + step > room) step = Math.Min(step, At(held()) + available / 4);
+        return (process, step, process + fixedBytes + besides + step, room, over);
     }
 
     /// <summary>
@@ -138,19 +160,44 @@ public static class TrainingMemory
     internal sealed record MemoryTerm(double Bytes, string Words, string? Option = null, string? Dropped = null);
 
     /// <summary>
-    /// The bytes this process can have now, holding <paramref name="process"/>: what it holds and what is free besides
-    /// (<see cref="FreeMemory"/>), never more than it may use; and the words for a need over them ("more than the …").
+    /// The bytes this process can have now, and what it holds by the same count: what it may use, against what that limit
+    /// counts (<see cref="HeldBytes"/>: under a GC heap limit its managed heap, else its resident memory), or its resident
+    /// memory and what is free besides (<see cref="FreeMemory"/>), whichever leaves less; and the words for a need over the
+    /// room ("more than the …").
     /// </summary>
-    internal static (double Room, string Over) Room(double process)
+    internal static (double Process, double Room, string Over) Room()
     {
         double available = AvailableBytes.Value ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        double process = Environment.WorkingSet, counted = HeldBytes();
         double? free = FreeBytes.Value ?? FreeMemory.Now();
-        if (free is not double f || process + f >= available) return (available, $"more than the {Size(available)} this process may use");
+        if (free is not double f || counted + f >= available) return (counted, available, $"more than the {Size(available)}{MayUse}");
         // Refused as well when other programs hold the memory: the kernel's OOM killer would end this run (the largest
         // process) without a message, or one of them; whether they will give it back is for the user to say.
-        return (process + f, $"more than the {Size(process + f)} it can have now ({Size(process)} it holds and {Size(f)} free; other programs hold the rest of " +
+        return (process, process + f, $"more than the {Size(process + f)} it can have now ({Size(process)} it holds and {Size(f)} free; other programs hold the rest of " +
             $"the {Size(available)} it may use: close some, or, if they will end first, start it anyway with {CheckVariable}=off)");
     }
+
+    // The end of Room's words for the limit on what the process may use (the other room is what is free now).
+    const string MayUse = " this process may use";
+
+    /// <summary>
+    /// What this process holds as the limit on what it may use counts it: under a GC heap limit (DOTNET_GCHeapHardLimit, or
+    /// its percent), the managed heap (its bytes in use or, if more, committed at the last collection); else its resident
+    /// memory. Measured on a cached `detect train` (docs/bench-logs/2026-12-06-session28-s28-trust.txt): the resident
+    /// memory is the managed heap and about 80 MiB of the runtime's own (code, its native heaps), which a heap limit does not
+    /// count; weighed against the limit, that share over-counted the run.
+    /// </summary>
+    internal static double HeldBytes()
+        => HeapLimited ? Math.Max(GC.GetTotalMemory(forceFullCollection: false), GC.GetGCMemoryInfo().TotalCommittedBytes) : Environment.WorkingSet;
+
+    /// <summary>Whether the garbage collector runs under a heap limit (what <see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/> then is).</summary>
+    internal static bool HeapLimited => heapLimited.Value;
+
+    static readonly Lazy<bool> heapLimited = new(() =>
+    {
+        var settings = GC.GetConfigurationVariables();
+        return new[] { "GCHeapHardLimit", "GCHeapHardLimitPercent" }.Any(key => settings.TryGetValue(key, out var value) && Convert.ToDouble(value, CultureInfo.InvariantCulture) > 0);
+    });
 
     /// <summary>
     /// The bytes `detect predict` holds at once for one image, per pixel of the image as decoded (beyond the model's
@@ -219,8 +266,7 @@ public static class TrainingMemory
 
         bool Fits(out string over)
         {
-            double process = Environment.WorkingSet;
-            (double room, over) = Room(process);
+            (double process, double room, over) = Room();
             return process + bytes <= room;
         }
     }
@@ -229,8 +275,8 @@ public static class TrainingMemory
     internal static bool HoldsMoreThanRoom()
     {
         if (Skipped) return false;
-        double process = Environment.WorkingSet;
-        return process > Room(process).Room;
+        var (process, room, _) = Room();
+        return process > room;
     }
 
     /// <summary>Returns the storage pool's free buffers and the heap's garbage to the system (after memory ran out, before measuring the room).</summary>

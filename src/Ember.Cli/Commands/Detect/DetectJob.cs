@@ -63,23 +63,37 @@ public static class DetectJob
         return YoloDataConfig.Load(path);
     }
 
-    /// <summary>A split of the data set; an empty one, or one with no usable images, is an error naming the file.</summary>
+    /// <summary>
+    /// A split of the data set, scanned (<see cref="Scan"/>) without writing its summary, which <see cref="Report"/> writes
+    /// once the images too large beside the training step are skipped too; a split without usable images is reported at once.
+    /// </summary>
     static YoloDataset OpenSplit(YoloDataConfig data, bool train, bool cache, TextWriter log)
     {
-        var set = Scan(data, train, cache, log);
-        if (set.Count == 0) throw new InvalidDataException($"{data.Source}: the {(train ? "train" : "val")} split has no usable images ({set.Summary()})");
-        // YOLOv5 refuses this too ("No labels found ..., can not start training"): every image a background teaches nothing
-        if (train && set.Backgrounds == set.Count)
-            throw new InvalidDataException($"{data.Source}: no training image has a label file ({set.Summary()}); YOLO's layout keeps one .txt per image under labels/ beside images/");
+        var set = Scan(data, train, cache, log: null);
+        if (set.Count == 0 || (train && set.Backgrounds == set.Count)) Report(data, set, train, log);
         return set;
     }
 
     /// <summary>
-    /// Reads a split (<see cref="YoloDataset"/>) and writes its summary to <paramref name="log"/>. An image whose decoding
-    /// does not fit in the memory free now (its header's size at <see cref="TrainingMemory.DecodeBytesPerPixel"/>), or
-    /// whose reading runs out of memory, is skipped as the data set's other bad samples are, and named on a line of its own.
+    /// Writes a split's summary (<see cref="WriteSummary"/>); an empty split, or a training split with no labelled image,
+    /// is an error naming the file.
     /// </summary>
-    internal static YoloDataset Scan(YoloDataConfig data, bool train, bool cache, TextWriter log)
+    static void Report(YoloDataConfig data, YoloDataset set, bool train, TextWriter log)
+    {
+        WriteSummary(data, set, train, log);
+        if (set.Count == 0) throw new InvalidDataException($"{data.Source}: the {(train ? "train" : "val")} split has no usable images ({set.Summary()})");
+        // YOLOv5 refuses this too ("No labels found ..., can not start training"): every image a background teaches nothing
+        if (train && set.Backgrounds == set.Count)
+            throw new InvalidDataException($"{data.Source}: no training image has a label file ({set.Summary()}); YOLO's layout keeps one .txt per image under labels/ beside images/");
+    }
+
+    /// <summary>
+    /// Reads a split (<see cref="YoloDataset"/>) and writes its summary to <paramref name="log"/> (<see cref="WriteSummary"/>;
+    /// none without a log). An image whose decoding does not fit in the memory free now (its header's size at
+    /// <see cref="TrainingMemory.DecodeBytesPerPixel"/>), or whose reading runs out of memory, is skipped as the data set's
+    /// other bad samples are, and named on a line of its own.
+    /// </summary>
+    internal static YoloDataset Scan(YoloDataConfig data, bool train, bool cache, TextWriter? log)
     {
         long admitted = 0; // the most pixels let through so far: nothing is decoded while scanning, so a smaller image fits too
         // a process that holds more than its room already would refuse every image: no image is to blame then, and the
@@ -94,12 +108,21 @@ public static class DetectJob
             if (reason is null) admitted = pixels;
             return reason;
         });
+        if (log is not null) WriteSummary(data, set, train, log);
+        return set;
+    }
+
+    /// <summary>
+    /// Writes a split's summary line and one line for each image skipped for memory; a split none of whose images fits
+    /// is an <see cref="OutOfMemoryException"/>.
+    /// </summary>
+    internal static void WriteSummary(YoloDataConfig data, YoloDataset set, bool train, TextWriter log)
+    {
         var split = train ? "train" : "val";
         log.WriteLine($"{split}: {set.Summary()}");
         foreach (var skipped in set.SkippedForMemory) log.WriteLine($"{split}: skipped {skipped}");
         if (set.Count == 0 && set.SkippedForMemory.Count > 0)
             throw new OutOfMemoryException($"{data.Source}: no image of the {split} split fits in the memory free now ({set.Summary()})");
-        return set;
     }
 
     /// <summary>Test seam: runs with each image's path as <see cref="Scan"/> weighs it (a test throws there).</summary>
@@ -194,17 +217,30 @@ public static class DetectJob
         var data = LoadData(config.Data);
         var trainSet = OpenSplit(data, train: true, config.Cache, log);
         var valSet = OpenSplit(data, train: false, config.Cache, log); // validation reads every image each epoch too
+
+        // a resumed run rebuilds its model from the definition saved with it, whatever became of the file since
+        string? yaml = resumeState is not null ? resumeState.Metadata.GetValueOrDefault(ModelYamlKey) : ModelYaml(config);
+        var model = BuildDetector(config.Model, yaml, data.ClassCount, config.BiasPrior);
+        var lossOptions = config.LossOptions(model.Detect.NumLevels, data.ClassCount, config.Img);
+        // the step is measured once the labels are known (its probe's boxes), before the data pipeline: a training image
+        // that fits alone but not beside it is left out here, and the check before the first batch counts the images kept
+        int reading = ReadCount(config, trainSet);
+        var step = TrainingStep(config, yaml, model, lossOptions, trainSet, reading);
+        TrainingMemory.MemoryTerm[] cached = config.Cache ? [CacheTerm([(trainSet, reading), (valSet, valSet.Count)])] : [];
+        bool stepFits = SkipBesideStep(trainSet, reading, config.Workers, step, cached);
+        // and a validation image beside the validation batch (on the loader's workers too), unless the check is to refuse
+        // the step anyway: its probe would only delay that
+        var validation = ValidationProbeOf(model, lossOptions, ObjectsPerImage(valSet));
+        if (stepFits) SkipBesideValidation(valSet, config.EffectiveValImg, config.EffectiveValBatchSize, config.Workers, validation, step.State, step.LoaderBytes, config.ValAugment,
+            ValidationSizes(config), cached);
+        Report(data, trainSet, train: true, log);
+        Report(data, valSet, train: false, log);
         // without validation labels fitness is undefined: best/ follows the validation loss (objectness on background) instead
         bool valLabelled = valSet.Objects > 0;
         if (NoLabelsWarning(data, valSet, train: false, "metrics.csv records NaN for them and for fitness, and best/ keeps the epoch with the lowest validation loss") is { } noLabels)
             CliErrors.Warn(noLabels);
-        IDataset<DetectionSample> trainSource = trainSet;
-        int trainCount = trainSet.Count;
-        if (config.Limit > 0 && config.Limit < trainSet.Count)
-        {
-            trainSource = new Subset<DetectionSample>(trainSet, [.. Enumerable.Range(0, config.Limit)]);
-            trainCount = config.Limit;
-        }
+        int trainCount = ReadCount(config, trainSet);
+        IDataset<DetectionSample> trainSource = trainCount < trainSet.Count ? new Subset<DetectionSample>(trainSet, [.. Enumerable.Range(0, trainCount)]) : trainSet;
         var trainData = new DetectionDataset(trainSource, config.Img, augment: true, hyp: config.Hyp, batchSize: config.BatchSize);
         var trainLoader = trainData.CreateLoader(shuffle: true, numWorkers: config.Workers, seed: config.Seed);
         // the last --close-mosaic epochs: the same pipeline without mosaic, from a loader with the same seed, so each
@@ -214,11 +250,7 @@ public static class DetectJob
         var valData = ValidationData(valSet, config.EffectiveValImg, config.EffectiveValBatchSize);
         var valLoader = valData.CreateLoader(numWorkers: config.Workers);
 
-        // a resumed run rebuilds its model from the definition saved with it, whatever became of the file since
-        string? yaml = resumeState is not null ? resumeState.Metadata.GetValueOrDefault(ModelYamlKey) : ModelYaml(config);
-        var model = BuildDetector(config.Model, yaml, data.ClassCount, config.BiasPrior);
-        var lossOptions = config.LossOptions(model.Detect.NumLevels, data.ClassCount, config.Img);
-        RequireTrainingFits(config, yaml, model, lossOptions, trainSet, trainCount, valData, ObjectsPerImage(valSet),
+        RequireTrainingFits(config, TrainingStep(config, yaml, model, lossOptions, trainSet, trainCount, step.Line), trainSet, trainCount, validation, valData,
             config.Cache ? CacheTerm([(trainSet, trainCount), (valSet, valSet.Count)]) : null, DecodeTerm(valSet, valSet.Count, config.Workers));
         // autoanchor changes the anchors buffer: before the EMA copies the model, so that its shadow holds the same anchors
         if (resumeState is null && config.Autoanchor) log.WriteLine(AutoAnchorReport(model, trainSet, trainCount, config));
@@ -344,32 +376,86 @@ public static class DetectJob
 
     /// <summary>
     /// Refuses (exit 7) a run whose training step or validation batch cannot fit (<see cref="TrainingMemory.RequireFits"/>):
-    /// the step measured on a fresh detector at 2 and 4 images of twice its largest stride (a convolutional model's
-    /// tensors grow with the image's area, so the bytes per image scale by it to --img), the validation batch on
-    /// <paramref name="model"/> (<see cref="RequireValidationFits"/>); each beside its split's images decoding
-    /// (<see cref="DecodeTerm"/>) and, with --cache, the copies of both splits (<paramref name="cache"/>, full after the first epoch).
+    /// the step as <paramref name="step"/> measured it, the validation batch as <paramref name="validation"/> measures it
+    /// (<see cref="RequireValidationFits"/>); each beside its split's images decoding (<see cref="DecodeTerm"/>) and, with
+    /// --cache, the copies of both splits (<paramref name="cache"/>, full after the first epoch).
     /// </summary>
-    static void RequireTrainingFits(DetectConfig config, string? yaml, YoloDetector model, YoloLossOptions lossOptions, YoloDataset trainSet, int trainCount,
-        DetectionDataset valData, int valObjects, TrainingMemory.MemoryTerm? cache, TrainingMemory.MemoryTerm valDecode)
+    static void RequireTrainingFits(DetectConfig config, TrainingStepNeed step, YoloDataset trainSet, int trainCount,
+        ValidationProbe validation, DetectionDataset valData, TrainingMemory.MemoryTerm? cache, TrainingMemory.MemoryTerm valDecode)
     {
-        int probe = ProbeSize(model), classes = model.NumClasses, objects = ObjectsPerImage(trainSet);
-        long batch = Math.Min(config.BatchSize, (long)trainCount);
-        double state = TrainingMemory.StateBytes(model.ParameterCount(), TrainingMemory.StateOf(config.Optimizer, config.Momentum), config.Ema > 0);
-        // the loader's workers keep batches ready beside the one in the step (its prefetch factor, 2, each)
-        double loaderBytes = 4.0 * 3 * config.Img * config.Img * 2 * config.Workers;
-        TrainingMemory.RequireFits($"--model {config.Model} at --img {config.Img} and --batch-size {config.BatchSize}{(batch < config.BatchSize ? $" ({batch} images a batch)" : "")}",
-            "for one training step", () => MemoryProbe.TrainingStep(() =>
-            {
-                var fresh = BuildDetector(config.Model, yaml, classes, config.BiasPrior);
-                return (fresh, new DetectLoss(new YoloLoss(fresh.Detect, lossOptions), fresh.Detect).Compute);
-            }, n => ProbeBatch(n, probe, objects, classes), AmpDType(config.Amp)), null,
-            AreaRatio(config.Img, config.Img, probe), loaderBytes, batch, "images", state, $"steps of 2 and 4 images of {probe} px",
+        TrainingMemory.RequireFits(step.Sizes, "for one training step", step.Line, null, step.Scale, step.LoaderBytes, step.Batch, "images", step.State, step.Probed,
             [DecodeTerm(trainSet, trainCount, config.Workers), .. Cached()]);
-        RequireValidationFits(model, lossOptions, valData, valObjects, state, loaderBytes,
-            $"--model {config.Model} at --{(config.ValImg > 0 ? "val-img" : "img")} {config.EffectiveValImg} and --val-batch-size {config.EffectiveValBatchSize}" +
-            (config.ValAugment ? " with --val-augment" : ""), config.ValAugment, [valDecode, .. Cached()]);
+        RequireValidationFits(validation, valData, step.State, step.LoaderBytes, ValidationSizes(config), config.ValAugment, [valDecode, .. Cached()]);
 
         TrainingMemory.MemoryTerm[] Cached() => cache is { } c ? [c] : [];
+    }
+
+    // The options that size detect train's validation batch, as its check names them.
+    static string ValidationSizes(DetectConfig config)
+        => $"--model {config.Model} at --{(config.ValImg > 0 ? "val-img" : "img")} {config.EffectiveValImg} and --val-batch-size {config.EffectiveValBatchSize}" +
+           (config.ValAugment ? " with --val-augment" : "");
+
+    /// <summary>
+    /// `detect train`'s training step as the memory check weighs it: <see cref="Line"/> measured once (on a fresh detector
+    /// at 2 and 4 images of twice its largest stride; a convolutional model's tensors grow with the image's area, so the
+    /// bytes per image scale by <see cref="Scale"/> to --img) however often it is weighed, <see cref="Batch"/> images of it,
+    /// the loader's prefetched batches per image (<see cref="LoaderBytes"/>) and the optimizer's and EMA's state.
+    /// </summary>
+    sealed record TrainingStepNeed(string Sizes, Func<MemoryLine> Line, double Scale, double LoaderBytes, long Batch, double State, string Probed);
+
+    /// <summary>
+    /// The training step of a run reading the first <paramref name="count"/> images of <paramref name="trainSet"/>
+    /// (<see cref="TrainingStepNeed"/>), with the line <paramref name="measured"/> already when given.
+    /// </summary>
+    static TrainingStepNeed TrainingStep(DetectConfig config, string? yaml, YoloDetector model, YoloLossOptions lossOptions, YoloDataset trainSet, int count,
+        Func<MemoryLine>? measured = null)
+    {
+        int probe = ProbeSize(model), classes = model.NumClasses, objects = ObjectsPerImage(trainSet);
+        long batch = Math.Min(config.BatchSize, (long)count);
+        var line = new Lazy<MemoryLine>(measured ?? (() => MemoryProbe.TrainingStep(() =>
+        {
+            var fresh = BuildDetector(config.Model, yaml, classes, config.BiasPrior);
+            return (fresh, new DetectLoss(new YoloLoss(fresh.Detect, lossOptions), fresh.Detect).Compute);
+        }, n => ProbeBatch(n, probe, objects, classes), AmpDType(config.Amp))));
+        // the loader's workers keep batches ready beside the one in the step (its prefetch factor, 2, each)
+        double loaderBytes = 4.0 * 3 * config.Img * config.Img * 2 * config.Workers;
+        return new($"--model {config.Model} at --img {config.Img} and --batch-size {config.BatchSize}{(batch < config.BatchSize ? $" ({batch} images a batch)" : "")}",
+            () => line.Value, AreaRatio(config.Img, config.Img, probe), loaderBytes, batch,
+            TrainingMemory.StateBytes(model.ParameterCount(), TrainingMemory.StateOf(config.Optimizer, config.Momentum), config.Ema > 0), $"steps of 2 and 4 images of {probe} px");
+    }
+
+    /// <summary>How many images of the training split a run reads: the first --limit, or all.</summary>
+    static int ReadCount(DetectConfig config, YoloDataset trainSet) => config.Limit > 0 ? Math.Min(config.Limit, trainSet.Count) : trainSet.Count;
+
+    /// <summary>
+    /// Skips from <paramref name="trainSet"/>, as the scan skips an image too large for the memory free, each image among
+    /// the first <paramref name="count"/> kept (those the run reads) whose decoding, on each of <paramref name="workers"/>
+    /// loader threads at once (<see cref="DecodeTerm"/>), does not fit beside the training step: in the room the check
+    /// measures less the step, the optimizer's state, <paramref name="beside"/> (the cache) and what the process holds.
+    /// The scan weighed each image alone, before the model existed; the check after this counts the largest image kept.
+    /// Nothing is skipped when the step does not fit without any image: no image is to blame, and the check says so; returns
+    /// whether the step fits (true as well when the check is off).
+    /// </summary>
+    static bool SkipBesideStep(YoloDataset trainSet, int count, int workers, TrainingStepNeed step, IReadOnlyList<TrainingMemory.MemoryTerm> beside)
+        => SkipBeside(trainSet, count, workers, TrainingMemory.RoomBeside(step.Line, null, step.Scale, step.LoaderBytes, step.Batch, step.State, beside),
+            $"the training step of {step.Sizes}");
+
+    // Skips the images (until count are kept) whose decoding on each of the workers at once needs more than the bytes left
+    // beside what (null: the check is off; negative: what does not fit without any image, so none is to blame); returns
+    // whether what it is weighed beside fits (or the check is off).
+    static bool SkipBeside(YoloDataset set, int count, int workers, double? left, string what)
+    {
+        if (left is not double room) return true;
+        if (room < 0) return false;
+        int decoding = Math.Max(1, workers);
+        string onWorkers = workers > 1 ? $" on each of the {workers} --workers at once" : "";
+        set.SkipForMemory(count, (image, height, width) =>
+        {
+            double need = decoding * TrainingMemory.DecodeBytesPerPixel * height * width;
+            return need <= room ? null : string.Create(CultureInfo.InvariantCulture,
+                $"{width}×{height} = {(long)width * height:N0} pixels need about {TrainingMemory.Size(need)} to decode and resize{onWorkers}, more than the {TrainingMemory.Size(room)} left beside {what}");
+        });
+        return true;
     }
 
     /// <summary>
@@ -410,20 +496,57 @@ public static class DetectJob
 
     /// <summary>
     /// Refuses (exit 7) a validation whose largest rectangular batch (the most pixels) cannot fit beside
-    /// <paramref name="fixedBytes"/>: the bytes per image measured on <paramref name="model"/> in eval mode without
-    /// gradients (forward and loss) at 2 and 4 images of twice its largest stride, scaled by the area to the batch's shape;
-    /// with <paramref name="augment"/>, besides, what augmented inference keeps (<see cref="AugmentedBytes"/>); and
-    /// <paramref name="beside"/>, what the data set's images hold beside it (<see cref="DecodeTerm"/>, <see cref="CacheTerm"/>).
+    /// <paramref name="fixedBytes"/>: the bytes per image <paramref name="probe"/> measures, scaled by the area to the
+    /// batch's shape; with <paramref name="augment"/>, besides, what augmented inference keeps (<see cref="AugmentedBytes"/>);
+    /// and <paramref name="beside"/>, what the data set's images hold beside it (<see cref="DecodeTerm"/>, <see cref="CacheTerm"/>).
     /// </summary>
-    internal static void RequireValidationFits(YoloDetector model, YoloLossOptions lossOptions, DetectionDataset valData, int objects, double fixedBytes,
-        double loaderBytes, string sizes, bool augment, IReadOnlyList<TrainingMemory.MemoryTerm> beside)
+    internal static void RequireValidationFits(ValidationProbe probe, DetectionDataset valData, double fixedBytes, double loaderBytes, string sizes, bool augment,
+        IReadOnlyList<TrainingMemory.MemoryTerm> beside)
     {
-        int probe = ProbeSize(model);
+        var (images, height, width, scale, extra) = ValidationBatch(probe, valData, loaderBytes, augment);
+        TrainingMemory.RequireFits(sizes + (images < valData.BatchSize ? $" ({images} images a batch)" : ""), "for one validation batch", probe.Allocated, probe.Held,
+            scale, extra, images, $"images of {height}×{width}", fixedBytes, $"batches of 2 and 4 images of {probe.Size} px" + (augment ? " and the augmented passes' copies" : ""), beside);
+    }
+
+    /// <summary>
+    /// A validation batch of a detector as the memory check weighs it: what a batch of <see cref="Size"/>-px images
+    /// allocates and holds in eval mode without gradients, forward and loss (<see cref="MemoryProbe.Inference"/>, at 2 and 4
+    /// images of twice its largest stride), each measured once, when first weighed, however often it is weighed.
+    /// </summary>
+    internal sealed record ValidationProbe(DetectHead Head, int Size, Func<MemoryLine> Allocated, Func<MemoryLine> Held);
+
+    /// <summary>The <see cref="ValidationProbe"/> of <paramref name="model"/>, its probe batches with <paramref name="objects"/> boxes an image.</summary>
+    internal static ValidationProbe ValidationProbeOf(YoloDetector model, YoloLossOptions lossOptions, int objects)
+    {
+        int size = ProbeSize(model);
+        Func<int, (Tensor, Tensor)> batch = n => ProbeBatch(n, size, objects, model.NumClasses);
+        var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
+        var allocated = new Lazy<MemoryLine>(() => MemoryProbe.Inference(model, batch, loss.Compute, held: false));
+        var held = new Lazy<MemoryLine>(() => MemoryProbe.Inference(model, batch, loss.Compute));
+        return new(model.Detect, size, () => allocated.Value, () => held.Value);
+    }
+
+    // The largest batch of valData (images, shape), the scale of the probe's bytes per image to its shape, and what each
+    // of its images needs besides: the loader's prefetched batches and, with augment, augmented inference's copies.
+    static (int Images, int Height, int Width, double Scale, double Extra) ValidationBatch(ValidationProbe probe, DetectionDataset valData, double loaderBytes, bool augment)
+    {
         var (images, height, width) = LargestBatch(valData);
-        TrainingMemory.RequireInferenceFits(sizes + (images < valData.BatchSize ? $" ({images} images a batch)" : ""), "for one validation batch", model,
-            n => ProbeBatch(n, probe, objects, model.NumClasses), new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect).Compute,
-            AreaRatio(height, width, probe), loaderBytes + (augment ? AugmentedBytes(model.Detect, height, width) : 0), images, $"images of {height}×{width}",
-            fixedBytes, $"batches of 2 and 4 images of {probe} px" + (augment ? " and the augmented passes' copies" : ""), beside);
+        return (images, height, width, AreaRatio(height, width, probe.Size), loaderBytes + (augment ? AugmentedBytes(probe.Head, height, width) : 0));
+    }
+
+    /// <summary>
+    /// Skips from <paramref name="valSet"/>, as <see cref="SkipBesideStep"/> from the training split, each image whose
+    /// decoding (on each of <paramref name="workers"/> at once) does not fit beside its largest validation batch at
+    /// <paramref name="imageSize"/> and <paramref name="batchSize"/> (<see cref="RequireValidationFits"/>'s sums, with
+    /// <paramref name="fixedBytes"/> and <paramref name="beside"/>); <paramref name="sizes"/> names the batch.
+    /// </summary>
+    internal static void SkipBesideValidation(YoloDataset valSet, int imageSize, int batchSize, int workers, ValidationProbe probe, double fixedBytes, double loaderBytes,
+        bool augment, string sizes, IReadOnlyList<TrainingMemory.MemoryTerm> beside)
+    {
+        if (valSet.Count == 0) return;
+        var (images, _, _, scale, extra) = ValidationBatch(probe, ValidationData(valSet, imageSize, batchSize), loaderBytes, augment);
+        _ = SkipBeside(valSet, valSet.Count, workers, TrainingMemory.RoomBeside(probe.Allocated, probe.Held, scale, extra, images, fixedBytes, beside),
+            $"the validation batch of {sizes}");
     }
 
     /// <summary>

@@ -62,17 +62,20 @@ public static class DetectValCommand
         DetectJob.CheckSplit(config, train: false);
         if (config.ClassCount != names.Length)
             throw new ConfigException($"--data {data} has {config.ClassCount} classes but {weights} was trained on {names.Length} ({string.Join(", ", names.Take(5))}{(names.Length > 5 ? ", …" : "")})");
-        var set = DetectJob.Scan(config, train: false, cache: false, log);
-        if (set.Count == 0) throw new InvalidDataException($"{data}: the val split has no usable images");
-        if (DetectJob.NoLabelsWarning(config, set, train: false, "they are not computed: val_metrics.csv records NaN for them, the table shows —, and no pr_curve.png is written") is { } noLabels)
-            CliErrors.Warn(noLabels);
+        var set = DetectJob.Scan(config, train: false, cache: false, log: null);
         // the loss is the training loss, scaled for the training size (as train.py's validation), whatever size validates
         var lossOptions = (run ?? new DetectConfig()).LossOptions(model.Detect.NumLevels, names.Length, run?.Img ?? size);
         var loss = new DetectLoss(new YoloLoss(model.Detect, lossOptions), model.Detect);
+        // an image that fits alone but not beside the batch is skipped as the scan's own, before the summary counts them
+        string sizes = $"{weights} ({model.ModelName}) at --img {size} and --batch-size {batch}{(augment ? " with --augment" : "")}";
+        var probe = set.Count > 0 ? DetectJob.ValidationProbeOf(model, lossOptions, DetectJob.ObjectsPerImage(set)) : null;
+        if (probe is not null) DetectJob.SkipBesideValidation(set, size, batch, workers: 0, probe, 0, 0, augment, sizes, []);
+        DetectJob.WriteSummary(config, set, train: false, log);
+        if (set.Count == 0) throw new InvalidDataException($"{data}: the val split has no usable images");
+        if (DetectJob.NoLabelsWarning(config, set, train: false, "they are not computed: val_metrics.csv records NaN for them, the table shows —, and no pr_curve.png is written") is { } noLabels)
+            CliErrors.Warn(noLabels);
         var valData = DetectJob.ValidationData(set, size, batch);
-        DetectJob.RequireValidationFits(model, lossOptions, valData, DetectJob.ObjectsPerImage(set), 0, 0,
-            $"{weights} ({model.ModelName}) at --img {size} and --batch-size {batch}{(augment ? " with --augment" : "")}", augment,
-            [DetectJob.DecodeTerm(set, set.Count, workers: 0)]);
+        DetectJob.RequireValidationFits(probe!, valData, 0, 0, sizes, augment, [DetectJob.DecodeTerm(set, set.Count, workers: 0)]);
         var folder = Reporting.RunFolder.CreateOutput(output ?? runDir, "--output"); // an unwritable folder fails before the evaluation
         RunFolderCheck.Writable(folder, "detect val writes val_metrics.csv and its pictures there; give --output a folder you can write to");
         var clock = System.Diagnostics.Stopwatch.StartNew();

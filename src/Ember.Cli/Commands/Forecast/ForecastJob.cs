@@ -70,8 +70,8 @@ public static class ForecastJob
         // in double: at sizes near int.MaxValue the count overflows long
         double gates = (c.Cell == "gru" ? 3.0 : 4.0) * c.Hidden, parameters = (double)c.Hidden * c.Horizon + c.Horizon;
         parameters += gates * (1.0 + c.Hidden + 2) + (c.Layers - 1.0) * gates * (2.0 * c.Hidden + 2);
-        double needed = 16.0 * parameters, process = Environment.WorkingSet;
-        var (room, over) = TrainingMemory.Room(process);
+        double needed = 16.0 * parameters;
+        var (process, room, over) = TrainingMemory.Room();
         if (process + needed > room)
             throw new OutOfMemoryException(string.Create(CultureInfo.InvariantCulture,
                 $"the {c.Cell} of {c.Layers}×{c.Hidden} (--layers × --hidden) has {parameters:N0} parameters; with their gradients and AdamW's moments about {TrainingMemory.Size(needed)}, {over}"));

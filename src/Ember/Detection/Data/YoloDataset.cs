@@ -15,10 +15,10 @@ namespace Ember.Detection.Data;
 /// </summary>
 public sealed class YoloDataset : IDataset<DetectionSample>
 {
-    readonly List<(string Image, float[] Labels, int Height, int Width)> samples = [];
+    readonly List<(string Image, float[] Labels, int Height, int Width, bool Background)> samples = [];
     readonly List<DetectionProblem> problems = [];
     readonly List<DetectionProblem> skippedForMemory = [];
-    readonly byte[]?[]? cache;
+    byte[]?[]? cache;
     int backgrounds, labelFiles;
 
     /// <summary>
@@ -81,7 +81,8 @@ public sealed class YoloDataset : IDataset<DetectionSample>
                 continue;
             }
             float[]? labels = [];
-            if (File.Exists(labelPath))
+            bool background = !File.Exists(labelPath);
+            if (!background)
             {
                 labelFiles++;
                 string text;
@@ -95,7 +96,7 @@ public sealed class YoloDataset : IDataset<DetectionSample>
                 if (labels == null) continue;
             }
             else backgrounds++;
-            samples.Add((image, labels, size.H, size.W));
+            samples.Add((image, labels, size.H, size.W, background));
         }
         // a label file whose image is missing is a labelling mistake (renamed or deleted image) worth reporting
         foreach (var folder in labelFolders.Distinct())
@@ -123,6 +124,33 @@ public sealed class YoloDataset : IDataset<DetectionSample>
             if (entry.Length == 0) continue;
             yield return System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, entry));
         }
+    }
+
+    /// <summary>
+    /// Skips each image for which <paramref name="tooLarge"/>, given its path, height and width, says why it is not to be
+    /// decoded, as the scan's own refusals (a <see cref="SkippedForMemory"/> problem), until <paramref name="count"/> images
+    /// are kept (those a run reading the first <paramref name="count"/> reads; the images after them are not weighed): for
+    /// a weighing the scan could not do, such as an image beside the training step that reads it, which is measured once
+    /// the data set's labels are known. Before any image is read. Returns how many were skipped.
+    /// </summary>
+    internal int SkipForMemory(int count, Func<string, int, int, string?> tooLarge)
+    {
+        if (cache is not null && cache.Any(c => c is not null)) throw new InvalidOperationException("YoloDataset: images are skipped before any is read into the cache");
+        int skipped = 0;
+        for (int i = 0, kept = 0; i < samples.Count; i++)
+        {
+            var sample = samples[i];
+            if (kept < count && tooLarge(sample.Image, sample.Height, sample.Width) is string reason)
+            {
+                SkipForMemory(new DetectionProblem(sample.Image, 0, $"too large for memory now: {reason}"));
+                if (sample.Background) backgrounds--;
+                skipped++;
+            }
+            else samples[kept++] = sample;
+        }
+        samples.RemoveRange(samples.Count - skipped, skipped);
+        if (cache is not null) cache = new byte[]?[samples.Count];
+        return skipped;
     }
 
     void SkipForMemory(DetectionProblem problem)
@@ -186,7 +214,7 @@ public sealed class YoloDataset : IDataset<DetectionSample>
         get
         {
             if ((uint)index >= (uint)samples.Count) throw new IndexOutOfRangeException($"YoloDataset: index {index} is out of range for {samples.Count} images");
-            var (path, _, h, w) = samples[index];
+            var (path, _, h, w, _) = samples[index];
             if (cache is not null) return new DetectionSample(FromBytes(CachedBytes(index), h, w), LabelsOf(index), path);
             var image = Decoding(index, () => DetectionImages.Decode(path, MaxPixels));
             if (image.Size(1) != h || image.Size(2) != w)
@@ -244,7 +272,7 @@ public sealed class YoloDataset : IDataset<DetectionSample>
     byte[] CachedBytes(int index)
     {
         if (cache![index] is byte[] cached) return cached;
-        var (path, _, h, w) = samples[index];
+        var (path, _, h, w, _) = samples[index];
         var (pixels, height, width) = Decoding(index, () => ImageFolder.DecodeInterleaved(path, 3, MaxPixels));
         if (height != h || width != w)
             throw new InvalidDataException($"YoloDataset: image '{path}' decoded to {height}×{width} but its header declares {h}×{w}; the file changed or is damaged");
@@ -266,7 +294,7 @@ public sealed class YoloDataset : IDataset<DetectionSample>
     // room then, not beside the training that holds memory now, and the image may be what to shrink or remove.
     T Decoding<T>(int index, Func<T> decode)
     {
-        var (path, _, h, w) = samples[index];
+        var (path, _, h, w, _) = samples[index];
         try
         {
             BeforeDecoding.Value?.Invoke(path);

@@ -141,6 +141,32 @@ public class YoloDatasetTests : IDisposable
     }
 
     [Fact]
+    public void ImagesSkippedAfterTheScanLeaveTheOthersInOrderUntilTheCountIsKept()
+    {
+        // a (labelled), b (background, large), c (labelled, large), d (labelled), e (large): keeping 2 weighs a to d
+        foreach (var (name, w) in new[] { ("a", 10), ("b", 40), ("c", 40), ("d", 10), ("e", 40) }) Image(name + ".png", w, 10);
+        foreach (var name in new[] { "a", "c", "d", "e" }) Label(name + ".txt", "0 0.5 0.5 0.2 0.4\n");
+        var ds = new YoloDataset([Images], classCount: 1, cacheImages: true);
+        var weighed = new List<string>();
+        int skipped = ds.SkipForMemory(2, (path, h, w) =>
+        {
+            weighed.Add(Path.GetFileName(path));
+            return h * w > 300 ? $"{w}×{h} does not fit" : null;
+        });
+        Assert.Equal(2, skipped);
+        Assert.Equal(["a.png", "b.png", "c.png", "d.png"], weighed);
+        Assert.Equal(["a.png", "d.png", "e.png"], ds.ImagePaths.Select(Path.GetFileName));
+        Assert.Equal((0, 3), (ds.Backgrounds, ds.Objects)); // the skipped background is no longer counted
+        Assert.Equal([$"{Path.Combine(Images, "b.png")}: too large for memory now: 40×10 does not fit", $"{Path.Combine(Images, "c.png")}: too large for memory now: 40×10 does not fit"],
+            ds.SkippedForMemory.Select(p => p.ToString()));
+        Assert.Contains("3 images, 3 objects, 0 backgrounds (no label file), 2 problems in 2 files (skipped; first: ", ds.Summary());
+        // the cache follows the kept images: d's pixels are d's (its ramp is 10 wide, e's 40)
+        Assert.Equal(10, ds[1].Width);
+        Assert.Equal(40, ds[2].Width);
+        Assert.Equal(9 * (1f / 255), ds[1].Image.ToArray<float>()[9]); // red = x
+    }
+
+    [Fact]
     public void ALabelFileWithoutAnImageAndAnUnreadableImageAreReported()
     {
         Image("a.png");
