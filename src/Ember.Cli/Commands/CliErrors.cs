@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Ember.Cli.Configuration;
+using Ember.Interop;
 using Ember.Training;
 
 namespace Ember.Cli.Commands;
@@ -206,7 +207,7 @@ public static class CliErrors
 
     // .NET names the file it could not create; for a file written through AtomicFile that is the hidden temporary beside
     // it (DIR/.NAME.PID.GUID.tmp), which the user knows as DIR/NAME.
-    static readonly Regex AtomicTemporary = new(@"(^|/)\.([^/']+)\.\d+\.[0-9a-f]{32}\.tmp", RegexOptions.CultureInvariant);
+    static readonly Regex AtomicTemporary = new(@"(^|/)\.([^/']+)" + AtomicFile.TemporarySuffix, RegexOptions.CultureInvariant);
 
     static string RealNames(string message) => AtomicTemporary.Replace(message, "$1$2");
 

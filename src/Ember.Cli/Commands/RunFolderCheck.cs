@@ -2,6 +2,7 @@ using Ember.Cli.Commands.Detect;
 using Ember.Cli.Commands.Forecast;
 using Ember.Cli.Configuration;
 using Ember.Cli.Reporting;
+using Ember.Interop;
 using Ember.Training;
 
 namespace Ember.Cli.Commands;
@@ -67,12 +68,18 @@ public static class RunFolderCheck
     /// the command's own reader names the file and line. A folder that cannot be written (a read-only mount) is refused
     /// too, before an epoch is trained that could not be saved — unless <paramref name="finished"/>, asked only then, says
     /// that the run has nothing left to do: resuming it writes nothing and only says so, as it does in a writable folder.
+    /// In a writable folder the temporaries that a killed process left there are removed (<see cref="AtomicFile.RemoveStaleTemporaries"/>), saying so.
     /// </summary>
     public static void ForResume(string folder, RunFolderKind expected, Func<bool>? finished = null)
     {
         Check(folder, expected, "--resume", Kinds[expected].Command + " --resume");
         try { Writable(folder, $"{Kinds[expected].Command} --resume writes its checkpoints and results there; copy the folder somewhere writable (cp -r) and resume the copy"); }
-        catch (IOException) when (NothingToWrite(finished)) { }
+        catch (IOException) when (NothingToWrite(finished)) { return; }
+        // a process killed outright (kill -9) while writing a file left its hidden temporary: the resume writes that file anew
+        var stale = AtomicFile.RemoveStaleTemporaries(folder);
+        if (stale.Count > 0)
+            Console.WriteLine($"removed {stale.Count} temporary file(s) that a killed process left in {folder}: " +
+                string.Join(", ", stale.Select(p => Path.GetRelativePath(folder, p))));
     }
 
     /// <summary>
@@ -112,7 +119,7 @@ public static class RunFolderCheck
     /// </summary>
     public static void Writable(string folder, string advice)
     {
-        var probe = Path.Combine(folder, $".ember-write-probe.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var probe = Path.Combine(folder, AtomicFile.TemporaryName("ember-write-probe", Environment.ProcessId));
         try { using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { } }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

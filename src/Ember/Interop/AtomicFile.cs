@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
 namespace Ember.Interop;
 
 /// <summary>Writes files so that a crash or Ctrl-C never leaves a half-written file: write a temporary file, flush, rename.</summary>
@@ -21,7 +24,7 @@ public static class AtomicFile
         }
         var directory = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var temporary = Path.Combine(directory, TemporaryName(Path.GetFileName(full), Environment.ProcessId));
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -40,4 +43,56 @@ public static class AtomicFile
     /// <summary>Writes text atomically.</summary>
     public static void WriteAllText(string path, string text)
         => Write(path, s => { using var w = new StreamWriter(s, leaveOpen: true); w.Write(text); });
+
+    /// <summary>The name of a temporary that process <paramref name="pid"/> writes before renaming it to <paramref name="name"/>: hidden, and unique.</summary>
+    internal static string TemporaryName(string name, int pid) => $".{name}.{pid}.{Guid.NewGuid():N}.tmp";
+
+    /// <summary>What follows the target's name in a temporary's name (<see cref="TemporaryName"/>), as a regular expression.</summary>
+    internal const string TemporarySuffix = @"\.(?<pid>\d+)\.[0-9a-f]{32}\.tmp";
+
+    static readonly Regex Temporary = new($@"^\..+{TemporarySuffix}$", RegexOptions.CultureInvariant);
+
+    // How much later than a temporary's last write its PID's process must have started to count as another process with
+    // the same PID: file times and process start times come from different clocks (a network mount's, the kernel's).
+    static readonly TimeSpan ClockSlack = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Removes the temporaries (<see cref="TemporaryName"/>) under <paramref name="folder"/> and its subfolders (links not
+    /// followed) whose writer is gone: a process killed outright (kill -9, a power cut) leaves its temporary behind, and
+    /// nothing else would ever remove it. A writer is gone when no process has the PID in the name, or the one that has it
+    /// started after the temporary was last written (the PID was used again, as in a container where every run is PID 1).
+    /// A temporary of a running writer is kept, this process's own included, and so is one that cannot be removed (a
+    /// read-only folder). Returns the paths removed.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveStaleTemporaries(string folder)
+    {
+        var removed = new List<string>();
+        // hidden files are what is looked for; links are skipped so that nothing outside the folder is touched
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        foreach (var path in Directory.EnumerateFiles(folder, "*.tmp", options))
+        {
+            var match = Temporary.Match(Path.GetFileName(path));
+            if (!match.Success || !int.TryParse(match.Groups["pid"].ValueSpan, out var pid)) continue;
+            try
+            {
+                if (!WriterGone(pid, File.GetLastWriteTimeUtc(path))) continue;
+                File.Delete(path);
+                removed.Add(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        return removed;
+    }
+
+    static bool WriterGone(int pid, DateTime lastWriteUtc)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return process.StartTime.ToUniversalTime() > lastWriteUtc + ClockSlack;
+        }
+        catch (ArgumentException) { return true; } // no process has this PID
+        // the process ended meanwhile, or its start time cannot be read (another user's, on some systems): keep the file
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException) { return false; }
+    }
 }

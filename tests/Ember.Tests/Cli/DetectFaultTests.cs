@@ -103,6 +103,7 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
         Assert.True(state.EpochComplete && state.Epoch >= 1, $"last/ holds epoch {state.Epoch}, complete {state.EpochComplete}");
         Assert.Equal(0, DetectJob.Train(new DetectConfig(), run, TextWriter.Null));
         AssertSameRows(run);
+        Assert.Empty(Directory.GetFiles(run, "*.tmp", SearchOption.AllDirectories)); // nor a temporary the kill cut short
     }
 
     [Theory]

@@ -60,6 +60,7 @@ public class ForecastFaultTests
             (code, stdout, stderr) = CliFailureTests.Invoke(["forecast", "train", "--resume", run]);
             Assert.True(code == 0, stderr + stdout);
             Assert.Contains($"resuming {run}", stdout);
+            Assert.Empty(Directory.GetFiles(run, "*.tmp", SearchOption.AllDirectories)); // nor a temporary the kill cut short
 
             (code, _, stderr) = CliFailureTests.Invoke(Options(data, Path.Combine(temp, "whole")));
             Assert.True(code == 0, stderr);

@@ -141,6 +141,7 @@ public class SignalTests
         var state = Checkpoint.ReadState(Path.Combine(run, "last"));
         Assert.Equal((1, true), (state.Epoch, state.EpochComplete));
         Assert.Equal(0, TrainJob.Run(new TrainConfig(), run, new StringWriter()));
+        Assert.Empty(Directory.GetFiles(run, "*.tmp", SearchOption.AllDirectories)); // nor a temporary the kill cut short
 
         var straight = new TrainConfig
         {

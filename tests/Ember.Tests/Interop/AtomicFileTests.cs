@@ -40,4 +40,62 @@ public class AtomicFileTests
         }
         finally { Directory.Delete(folder, recursive: true); }
     }
+
+    /// <summary>A PID that no running process has: that of a child which has exited (checked, in case it was taken again).</summary>
+    internal static int DeadPid()
+    {
+        var info = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", "--version")
+            { RedirectStandardOutput = true, UseShellExecute = false };
+        using var child = System.Diagnostics.Process.Start(info)!;
+        child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        Assert.Throws<ArgumentException>(() => System.Diagnostics.Process.GetProcessById(child.Id));
+        return child.Id;
+    }
+
+    /// <summary>Writes <paramref name="name"/>'s temporary as process <paramref name="pid"/> names it, in <paramref name="folder"/>.</summary>
+    internal static string Temporary(string folder, string name, int pid)
+    {
+        var path = Path.Combine(Directory.CreateDirectory(folder).FullName, AtomicFile.TemporaryName(name, pid));
+        File.WriteAllText(path, "half a fil");
+        return path;
+    }
+
+    [Fact]
+    public void Stale_temporaries_are_removed_and_those_of_a_running_writer_kept()
+    {
+        var folder = Directory.CreateTempSubdirectory("ember-atomic-").FullName;
+        var outside = Directory.CreateTempSubdirectory("ember-atomic-outside-").FullName;
+        try
+        {
+            int dead = DeadPid(), self = Environment.ProcessId;
+            // what kill -9 leaves: the temporaries of a process that no longer runs, at the top and in a subfolder
+            var stale = new List<string> { Temporary(folder, "metrics.csv", dead), Temporary(Path.Combine(folder, "trials", "g0", "exp1"), "best.yaml", dead) };
+            // this process's PID on a file written before it started: a killed run's, its PID used again (a container's PID 1)
+            var reused = Temporary(folder, "args.yaml", self);
+            File.SetLastWriteTimeUtc(reused, System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime() - TimeSpan.FromHours(1));
+            stale.Add(reused);
+            // kept: a temporary this process is writing now, files of other names, and what a link leads to outside the folder
+            var kept = new List<string> { Temporary(folder, "evolve.csv", self), Temporary(Path.Combine(folder, "last"), "model.safetensors", self) };
+            foreach (var name in new[] { "notes.tmp", $".x.{dead}.short.tmp", $"x.{dead}.{Guid.NewGuid():N}.tmp", "metrics.csv" })
+            {
+                kept.Add(Path.Combine(folder, name));
+                File.WriteAllText(kept[^1], "user's");
+            }
+            kept.Add(Temporary(outside, "metrics.csv", dead));
+            if (!OperatingSystem.IsWindows()) File.CreateSymbolicLink(Path.Combine(folder, "link"), outside);
+
+            var removed = AtomicFile.RemoveStaleTemporaries(folder);
+
+            Assert.Equal(stale.Order(StringComparer.Ordinal), removed.Order(StringComparer.Ordinal));
+            Assert.All(stale, path => Assert.False(File.Exists(path), path));
+            Assert.All(kept, path => Assert.True(File.Exists(path), path));
+            Assert.Empty(AtomicFile.RemoveStaleTemporaries(folder));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+            Directory.Delete(outside, recursive: true);
+        }
+    }
 }
