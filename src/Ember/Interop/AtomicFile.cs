@@ -60,7 +60,8 @@ public static class AtomicFile
     /// Removes the temporaries (<see cref="TemporaryName"/>) under <paramref name="folder"/> and its subfolders (links not
     /// followed) whose writer is gone: a process killed outright (kill -9, a power cut) leaves its temporary behind, and
     /// nothing else would ever remove it. A writer is gone when no process has the PID in the name, or the one that has it
-    /// started after the temporary was last written (the PID was used again, as in a container where every run is PID 1).
+    /// started well after (<see cref="ClockSlack"/>) the temporary was last written (the PID was used again, as in a
+    /// container where every run is PID 1).
     /// A temporary of a running writer is kept, this process's own included, and so is one that cannot be removed (a
     /// read-only folder). Returns the paths removed.
     /// </summary>
