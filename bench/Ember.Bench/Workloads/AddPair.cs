@@ -17,7 +17,7 @@ public sealed class AddPair : IPairedWorkload
     public Action SetUpEmber()
     {
         Tensor a = Inputs.Randn(1, N), b = Inputs.Randn(2, N);
-        return () => a.Add(b);
+        return OutputDisposal.Call(() => a.Add(b));
     }
 
     public Action SetUpTorch()

@@ -22,7 +22,7 @@ public sealed class BroadcastMulPair(bool column) : IPairedWorkload
     public Action SetUpEmber()
     {
         Tensor a = Inputs.Randn(1, Rows, Cols), v = Inputs.Randn(2, VectorShape);
-        return () => a.Mul(v);
+        return OutputDisposal.Call(() => a.Mul(v));
     }
 
     public Action SetUpTorch()

@@ -12,7 +12,7 @@ public sealed class CompareWorkload : IWorkload
 {
     public string Name => "compare";
 
-    public string Description => "Ember vs TorchSharp side by side [--threads 2] [--reps 15] [--only TEXT|TEXT...] [--ember-only] [--row-stats] [--sequential] [--epochs 3] [--epoch-batches N] [--no-epoch] [--no-memory] [--write-docs PATH]";
+    public string Description => "Ember vs TorchSharp side by side [--threads 2] [--reps 15] [--only TEXT|TEXT...] [--ember-only] [--row-stats] [--sequential] [--epochs 3] [--epoch-batches N] [--no-epoch] [--no-memory] [--ember-keeps-outputs] [--write-docs PATH]";
 
     /// <summary>The label of the epoch row, which `--only` matches like any other row's.</summary>
     const string EpochRow = "Fashion-MNIST epoch, default CNN";
@@ -25,11 +25,13 @@ public sealed class CompareWorkload : IWorkload
         string? docs = Option(args, "--write-docs");
 
         Torch.NumThreads = threads;
+        OutputDisposal.Enabled = !args.Contains("--ember-keeps-outputs");
         bool peer = !args.Contains("--ember-only") && TorchPeer.TryInitialize(threads);
         string peerLine = peer ? TorchPeer.Description : args.Contains("--ember-only") ? "TorchSharp: skipped (--ember-only)" : TorchPeer.Problem!;
         string tunables = Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "(not set)";
         Console.WriteLine($"Ember vs TorchSharp, {threads} threads, median of {reps} after warm-up. CPU: {Machine.CpuModel()}, {Environment.ProcessorCount} cores");
         Console.WriteLine(peerLine);
+        if (!OutputDisposal.Enabled) Console.WriteLine("Ember keeps its outputs (--ember-keeps-outputs): the elementwise rows leave them to the collector");
         Console.WriteLine($"GLIBC_TUNABLES={tunables}");
         string gc = Machine.GcSettings();
         Console.WriteLine(gc);

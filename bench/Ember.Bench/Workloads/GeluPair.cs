@@ -25,7 +25,7 @@ public sealed class GeluPair(bool tanh = false) : IPairedWorkload
     public Action SetUpEmber()
     {
         Tensor x = Inputs.Randn(1, N);
-        return () => F.Gelu(x, approximate);
+        return OutputDisposal.Call(() => F.Gelu(x, approximate));
     }
 
     public Action SetUpTorch()

@@ -20,7 +20,7 @@ public sealed class ReducePair(bool mean, int dim) : IPairedWorkload
     public Action SetUpEmber()
     {
         Tensor a = Inputs.Randn(1, Rows, Cols);
-        return mean ? () => a.Mean([dim]) : () => a.Sum([dim]);
+        return OutputDisposal.Call(mean ? () => a.Mean([dim]) : () => a.Sum([dim]));
     }
 
     public Action SetUpTorch()

@@ -18,7 +18,7 @@ public sealed class SiluPair : IPairedWorkload
     public Action SetUpEmber()
     {
         Tensor x = Inputs.Randn(1, N);
-        return () => F.Silu(x);
+        return OutputDisposal.Call(() => F.Silu(x));
     }
 
     public Action SetUpTorch()

@@ -20,7 +20,7 @@ public sealed class SoftmaxPair(bool backward = false) : IPairedWorkload
     public Action SetUpEmber()
     {
         Tensor x = Inputs.Randn(1, Rows, Cols);
-        if (!backward) return () => x.Softmax(1);
+        if (!backward) return OutputDisposal.Call(() => x.Softmax(1));
         Tensor g = Inputs.Randn(2, Rows, Cols);
         x.RequiresGrad = true;
         return () =>

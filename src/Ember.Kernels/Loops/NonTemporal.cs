@@ -29,6 +29,9 @@ internal static unsafe class NonTemporal
     /// (docs/bench-logs/2026-12-05-session16-s16-reduce-ab.txt). Half of <see cref="CacheSizes.L3Share"/>, not of the
     /// reported L3: this Intel Xeon (SPR class) VM reports 300 MiB, so binary outputs up to 50-75 MB kept plain stores, and a
     /// 4096×1024 multiply by a row took 1.3-2× as long as streamed (8-32 MB outputs; docs/bench-logs/2026-12-05-session21-s21-elem-ab.txt).
+    /// Still so where Tensor.Dispose hands the same output buffer back on every call: plain stores up to the whole L3 share
+    /// took 1.35-1.45× the streamed time for the 16 MB multiplies by a row or column on AVX2 and 1.01-1.03× on AVX-512
+    /// (median of 4 alternated rounds, loaded Zen 4; docs/bench-logs/2026-12-06-session28-s28-release-ab.txt).
     /// </summary>
     public static long CachedWorkingSetBytes { get; } = CacheSizes.L3Share / 2;
 

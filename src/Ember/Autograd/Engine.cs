@@ -55,6 +55,9 @@ internal static class Engine
 
     [ThreadStatic] static int depth;
 
+    /// <summary>Whether a backward pass runs on this thread (it may read tensors disposed after its graph saved them).</summary>
+    internal static bool Running => depth > 0;
+
     /// <summary>When set on the thread that runs backward, every node's backward is timed into it (bench profiles; null otherwise).</summary>
     [ThreadStatic] internal static NodeTimings? Timings;
     [ThreadStatic] static List<Action>? finalCallbacks;
@@ -292,8 +295,8 @@ internal static class Engine
         long bytes = 0;
         foreach (var t in TopologicalOrder([root]))
             if (t.Node is { } node)
-                foreach (var s in node.SavedTensors)
-                    if (storages.Add(s.storage)) bytes += (long)s.storage.Length * s.DType.ElementSize();
+                foreach (var saved in node.SavedTensors)
+                    if (saved.StorageEvenIfDisposed is var s && storages.Add(s)) bytes += (long)s.Length * s.DType.ElementSize();
         return bytes;
     }
 

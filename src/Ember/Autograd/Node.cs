@@ -21,7 +21,13 @@ public sealed class Node
         Inputs = inputs;
         this.backward = backward;
         CreationTrace = AnomalyMode.CaptureIfEnabled();
+        Interlocked.Increment(ref recorded);
     }
+
+    static long recorded;
+
+    /// <summary>Nodes recorded so far, on all threads (Tensor.Dispose: a buffer allocated since the last one is in no graph).</summary>
+    internal static long Recorded => Interlocked.Read(ref recorded);
 
     /// <summary>The stack of the forward call that recorded this node, kept only in anomaly mode.</summary>
     internal System.Diagnostics.StackTrace? CreationTrace { get; }
@@ -50,7 +56,7 @@ public sealed class Node
     /// <summary>Whether a tensor saved for backward lives in <paramref name="storage"/> (an in-place write there would corrupt it).</summary>
     internal bool SavesStorage(Storage storage)
     {
-        foreach (var (t, _) in saved) if (ReferenceEquals(t.storage, storage)) return true;
+        foreach (var (t, _) in saved) if (ReferenceEquals(t.StorageEvenIfDisposed, storage)) return true;
         return false;
     }
 

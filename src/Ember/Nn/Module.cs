@@ -122,6 +122,7 @@ public abstract class Module
     protected Tensor? RegisterBuffer(string name, Tensor? buffer, bool persistent = true)
     {
         CheckName(name, "buffer");
+        buffer?.MarkShared();   // the module reads it later: Tensor.Dispose must leave its buffer alone
         buffers[name] = buffer;
         if (!persistent) nonPersistent.Add(name); else nonPersistent.Remove(name);
         return buffer;
@@ -131,6 +132,7 @@ public abstract class Module
     protected void SetBuffer(string name, Tensor value)
     {
         if (!buffers.ContainsKey(name)) throw new KeyNotFoundException($"{GetType().Name}: no buffer named '{name}'");
+        value.MarkShared();
         buffers[name] = value;
     }
 

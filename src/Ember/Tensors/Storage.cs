@@ -40,7 +40,7 @@ internal class Storage
         Storage storage;
         if (StoragePool.Covers(dtype, count))
         {
-            var pooled = new PooledStorage(StoragePool.Rent(dtype, count, zeroed), dtype, count);
+            var pooled = new PooledStorage(StoragePool.Rent(dtype, count, zeroed), dtype, count) { NodesAtAllocation = Autograd.Node.Recorded };
             StoragePool.Register(pooled);
             storage = pooled;
         }
@@ -78,4 +78,8 @@ internal sealed class PooledStorage(Array data, DType dtype, int length) : Stora
     // The pool's record of the buffer, and whether the buffer went back early (StoragePool.Return): set once, never cleared.
     internal StoragePool.Lease? Lease;
     internal bool Returned;
+    // For Tensor.Dispose: the tensor handles ever made over this storage (and module registries holding one), and the
+    // count of autograd nodes recorded before it was allocated (a node recorded since may hold a handle to it).
+    internal int Handles;
+    internal long NodesAtAllocation;
 }

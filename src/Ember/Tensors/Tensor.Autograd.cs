@@ -9,7 +9,10 @@ public partial class Tensor
     /// A non-scalar output needs an explicit <paramref name="gradient"/>. Without <paramref name="retainGraph"/> the graph is freed.
     /// </summary>
     public void Backward(Tensor? gradient = null, bool retainGraph = false, bool createGraph = false)
-        => Engine.Backward(this, gradient, retainGraph || createGraph, createGraph);
+    {
+        if (disposal != Live) ThrowIfDisposed();
+        Engine.Backward(this, gradient, retainGraph || createGraph, createGraph);
+    }
 
     // Hooks run by the engine right after this leaf's Grad is accumulated (see RegisterPostAccumulateGradHook).
     internal List<Action<Tensor>>? postAccumulateGradHooks;

@@ -8,9 +8,9 @@ namespace Ember;
 /// Views share storage and never copy. The API is split by concern across partial files
 /// (layout and views, elementwise, reductions, linear algebra, indexing, in-place).
 /// </summary>
-public partial class Tensor
+public partial class Tensor : IDisposable
 {
-    internal readonly Storage storage;
+    readonly Storage heldStorage;
     internal readonly int[] shape;
     internal readonly int[] strides;
     internal readonly int offset;
@@ -20,11 +20,30 @@ public partial class Tensor
 
     internal Tensor(Storage storage, int[] shape, int[] strides, int offset)
     {
-        this.storage = storage;
+        heldStorage = storage;
         this.shape = shape;
         this.strides = strides;
         this.offset = offset;
+        // Dispose hands a buffer back only if this is the one handle ever made over it.
+        if (storage is PooledStorage pooled) Interlocked.Increment(ref pooled.Handles);
     }
+
+    /// <summary>
+    /// The storage, as Ember's own code reaches it (every op and data access): throws once this handle is disposed,
+    /// except to a backward pass that reads a disposed handle whose buffer was kept (see <see cref="Dispose"/>).
+    /// </summary>
+    internal Storage storage
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            if (disposal != Live) ThrowIfDisposed();
+            return heldStorage;
+        }
+    }
+
+    /// <summary>The storage whether or not this handle is disposed: for bookkeeping that reads no elements (which storage, how large).</summary>
+    internal Storage StorageEvenIfDisposed => heldStorage;
 
     internal Tensor(Storage storage, int[] shape) : this(storage, shape, ContiguousStrides(shape), 0) { }
 
@@ -73,7 +92,11 @@ public partial class Tensor
     public Tensor RequiresGradInPlace(bool value = true) { RequiresGrad = value; return this; }
 
     /// <summary>The accumulated gradient of a leaf (or of a tensor that called <see cref="RetainGrad"/>).</summary>
-    public Tensor? Grad { get; set; }
+    public Tensor? Grad
+    {
+        get { if (disposal != Live) ThrowIfDisposed(); return field; }
+        set { if (disposal != Live) ThrowIfDisposed(); field = value; }
+    }
 
     /// <summary>True for tensors not produced by a recorded operation.</summary>
     public bool IsLeaf => gradFn == null;

@@ -6,11 +6,12 @@ namespace Ember.Backends.Cpu;
 /// Recycles tensor buffers of <see cref="MinBytes"/> and more (PyTorch's caching allocator, for a garbage-collected
 /// heap). A buffer comes back two ways. Deterministically, where Ember knows it is dead: the backward pass returns its
 /// gradient temporaries through <see cref="Return"/> as soon as they are accumulated, and the temporaries a node's
-/// backward function made as soon as it returns (Autograd.GradientRelease says which ones it may). Otherwise by
-/// collection: every pooled buffer is registered with a weak reference to its <see cref="PooledStorage"/>; the first
-/// <see cref="Rent"/> after a garbage collection (on whichever thread allocates next) reclaims the buffers whose storages
-/// that collection found dead, without finalizers or a wait for the finalizer thread. A miss induces a collection once
-/// 8 MB were handed out since the last one (twice the L3 for a buffer of half the L3 or more; see Rent).
+/// backward function made as soon as it returns (Autograd.GradientRelease says which ones it may); and where the user
+/// disposes a tensor that is the one reader of its buffer (Tensor.Dispose). Otherwise by collection: every pooled
+/// buffer is registered with a weak reference to its <see cref="PooledStorage"/>; the first <see cref="Rent"/> after
+/// a garbage collection (on whichever thread allocates next) reclaims the buffers whose storages that collection found
+/// dead, without finalizers or a wait for the finalizer thread. A miss induces a collection once 8 MB were handed out
+/// since the last one (twice the L3 for a buffer of half the L3 or more; see Rent).
 /// A buffer leaves the pool for the next allocation of the same dtype and size class (<see cref="Capacity"/>: the exact
 /// length from 256 KiB up). Buffers are dirty: a zeroed allocation clears them.
 /// <para>
@@ -343,8 +344,9 @@ internal static class StoragePool
     /// <summary>
     /// Gives a storage's buffer back to the pool now, before any collection, for the next allocation of its size. Only
     /// for a storage that nothing will read again: the caller must know every reference to it (the backward engine
-    /// returns gradient temporaries it created and alone held; see Autograd.GradientRelease). A later access through
-    /// the storage throws (<see cref="Touch"/>) rather than read a buffer that may belong to another tensor by then.
+    /// returns gradient temporaries it created and alone held, see Autograd.GradientRelease; Tensor.Dispose the buffer of
+    /// a storage it is the one handle of). A later access through the storage throws (<see cref="Touch"/>) rather than
+    /// read a buffer that may belong to another tensor by then.
     /// </summary>
     public static void Return(PooledStorage storage)
     {
@@ -590,5 +592,5 @@ internal static class StoragePool
 
     static InvalidOperationException UseAfterReturn(PooledStorage storage) => new(
         $"storage pool: a {storage.DType.TorchName()} buffer of {storage.Length} elements was accessed after it was returned to the pool " +
-        "(an early release in backward was wrong); please report this; Torch.PoolStorage = false works around it");
+        "(an early release in backward or by Tensor.Dispose was wrong); please report this; Torch.PoolStorage = false works around it");
 }
