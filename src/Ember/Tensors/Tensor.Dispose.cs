@@ -29,6 +29,9 @@ public partial class Tensor
     /// an intermediate or a leaf before backward changes no gradient (the leaf's <see cref="Grad"/> is then unreachable).
     /// </para>
     /// <para>
+    /// A handle is an object, not a reference count: an op that can return its input unchanged returns the same
+    /// handle (<see cref="Contiguous"/> of a contiguous tensor, <see cref="Flatten"/> over one dim, <c>To</c> the CPU,
+    /// an <c>Identity</c> layer), and disposing its result disposes the input (whose later use then throws, as above).
     /// As with any pooled buffer, a tensor must not be disposed while another thread runs an op on it.
     /// </para>
     /// </summary>
