@@ -65,7 +65,7 @@ public static unsafe class Reduction
     /// per thread (at least a threshold's worth of elements). Each item (one row, or one block of columns) is reduced
     /// whole inside one chunk, so unlike an elementwise split the chunking cannot change any bit, and it may follow
     /// the thread count. A 4096×1024 float32 row sum (16 MB from L3, 2 threads) reached its fastest samples this way:
-    /// in 6 of 7 in-process runs of alternated samples the best one beat that of 64-row chunks claimed one at a time
+    /// in 9 of 10 in-process runs of alternated samples the best one beat that of 64-row chunks claimed one at a time
     /// (e.g. 0.103 vs 0.112 ms), while the medians stayed within the load's noise (Zen 4, 2026-12-06;
     /// docs/bench-logs/2026-12-06-session29-s29-rowsum-ab.txt). The cost: a thread taken off its core by another
     /// process holds up its whole run, where small chunks would have gone to the other thread.
