@@ -54,6 +54,7 @@ public sealed class YoloDataset : IDataset<DetectionSample>
             throw new InvalidDataException($"YoloDataset: no images ({string.Join(", ", DetectionImages.Extensions)}) in {string.Join(", ", sources.Select(s => $"'{s}'"))}");
         var imageSet = new HashSet<string>(images.Select(System.IO.Path.GetFullPath), StringComparer.Ordinal);
         var expectedLabels = new HashSet<string>(StringComparer.Ordinal);
+        byte[]? fileBuffer = null; // every image's file is read into this one buffer to be checked (DetectionImages.Probe)
         foreach (var image in images)
         {
             var labelPath = YoloLabels.LabelPathFor(image);
@@ -61,7 +62,7 @@ public sealed class YoloDataset : IDataset<DetectionSample>
             (int H, int W) size;
             try
             {
-                size = DetectionImages.Probe(image, maxPixels);
+                size = DetectionImages.Probe(image, maxPixels, ref fileBuffer);
                 // decided here, once, so that every epoch (and a resumed run) reads the same images in the same batches
                 if (tooLarge?.Invoke(image, size.H, size.W) is string reason)
                 {
