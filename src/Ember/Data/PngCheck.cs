@@ -79,7 +79,8 @@ static class PngCheck
     static void CheckInflatedSize(Stream idat, long expected, string path)
     {
         using var z = new ZLibStream(idat, CompressionMode.Decompress);
-        var buffer = new byte[1 << 16];
+        // rented: the inflated bytes are only counted, and a scan checks one image after another
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
         long total = 0;
         try
         {
@@ -92,6 +93,7 @@ static class PngCheck
         {
             throw new InvalidDataException($"image '{path}': the compressed image data is corrupt after {total} bytes: {e.Message}", e);
         }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
         if (total < expected)
             throw new InvalidDataException($"image '{path}': truncated image data: it inflates to {total} bytes but the header implies {expected}");
     }
