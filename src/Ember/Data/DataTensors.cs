@@ -48,14 +48,13 @@ internal static class DataTensors
     }
 
     /// <summary>
-    /// Gives the buffer of a pooled image straight back to the storage pool (<see cref="NewPooledImage"/>), for the next
-    /// image of its size. Only for an image that nothing will read again: the caller made it and holds the only reference
-    /// (a later read through it throws). An image whose buffer is not pooled is left to the GC.
+    /// Ends an image that nothing will read again and gives its buffer straight back to the storage pool
+    /// (<see cref="NewPooledImage"/>) for the next image of its size: the caller made it, holds the only reference and
+    /// recorded no autograd node with it (<see cref="Tensor.HandBack"/>; a data worker can say so where Dispose's node
+    /// rule, which counts every thread's nodes, cannot). The handle ends whether or not the buffer was pooled: a later
+    /// use throws <see cref="ObjectDisposedException"/>; an unpooled buffer is left to the GC.
     /// </summary>
-    public static void Recycle(Tensor image)
-    {
-        if (image.storage is PooledStorage pooled) Ember.Backends.Cpu.StoragePool.Return(pooled);
-    }
+    public static void Recycle(Tensor image) => image.HandBack(callerMadeIt: true);
 
     /// <summary>A size computed in 64 bits as an int, or an <see cref="ArgumentException"/> naming <paramref name="op"/> when it does not fit.</summary>
     public static int Side(long size, string op, string what)

@@ -118,6 +118,30 @@ public static class UntrustedFile
         }
     }
 
+    /// <summary>
+    /// Reads a whole regular file of at most <paramref name="maxBytes"/> bytes into <paramref name="buffer"/>, which is
+    /// replaced by a larger one (twice as large at least) when the file does not fit, and returns the file's bytes: the
+    /// start of the buffer, valid until the buffer is used again. For a loop over many files (a data set's scan): fresh
+    /// arrays of a file's size each, on the large-object heap from 85 KB, set off a full collection every few files.
+    /// </summary>
+    public static ReadOnlyMemory<byte> ReadAllBytes(string path, string what, long maxBytes, ref byte[]? buffer)
+    {
+        var (stream, length) = OpenRead(path, what);
+        using (stream)
+        {
+            if (length > maxBytes || length > Array.MaxLength)
+                throw new InvalidDataException($"{what}: {path} is {length} bytes, above the {Math.Min(maxBytes, Array.MaxLength)}-byte limit for this kind of file");
+            if (buffer is null || buffer.Length < length)
+            {
+                long size = Math.Max(length, Math.Min(2L * (buffer?.Length ?? 0), Math.Min(maxBytes, Array.MaxLength)));
+                buffer = null; // garbage before the larger one is allocated
+                buffer = new byte[size];
+            }
+            ReadExactly(stream, buffer.AsSpan(0, (int)length), path, what);
+            return buffer.AsMemory(0, (int)length);
+        }
+    }
+
     /// <summary>Fills <paramref name="buffer"/> from the stream; a file that ends first (it shrank while read) is an error naming it.</summary>
     public static void ReadExactly(Stream stream, Span<byte> buffer, string path, string what)
     {

@@ -35,18 +35,31 @@ public partial class Tensor
     /// As with any pooled buffer, a tensor must not be disposed while another thread runs an op on it.
     /// </para>
     /// </summary>
-    public void Dispose()
+    public void Dispose() => HandBack(callerMadeIt: false);
+
+    /// <summary>
+    /// Ends this handle, as <see cref="Dispose"/> says, and hands its buffer back to the storage pool where nothing else
+    /// can read it: the one way a handle ends early, for Dispose, DataTensors.Recycle and a backend op's scratch
+    /// tensors. The buffer goes back when the storage is pooled and the tensor neither requires grad nor came out of a
+    /// recorded op, and either <paramref name="callerMadeIt"/> or Dispose's rule holds (this is the only handle ever made
+    /// over the storage, and no autograd node was recorded since it was allocated).
+    /// <paramref name="callerMadeIt"/> is the caller's word that it allocated the tensor, holds every handle over its
+    /// storage (views it made for itself included) and gave it to no op that records a node: a data worker's image, a
+    /// backend op's float32 scratch. Dispose's rule cannot see that: it counts the nodes of every thread (a worker's
+    /// images would not come back while the main thread trains) and an op's own views of its scratch.
+    /// </summary>
+    internal void HandBack(bool callerMadeIt)
     {
         if (Interlocked.CompareExchange(ref disposal, DisposedKept, Live) != Live) return;
-        if (heldStorage is PooledStorage pooled && SoleReader(pooled))
+        if (heldStorage is PooledStorage pooled && gradFn is null && !requiresGrad && (callerMadeIt || SoleHandleSinceNoNode(pooled)))
         {
             disposal = DisposedReturned;
             StoragePool.Return(pooled);
         }
     }
 
-    bool SoleReader(PooledStorage pooled)
-        => Volatile.Read(ref pooled.Handles) == 1 && gradFn is null && !requiresGrad && pooled.NodesAtAllocation == Node.Recorded;
+    static bool SoleHandleSinceNoNode(PooledStorage pooled)
+        => Volatile.Read(ref pooled.Handles) == 1 && pooled.NodesAtAllocation == Node.Recorded;
 
     /// <summary>Whether <see cref="Dispose"/> was called on this handle.</summary>
     public bool IsDisposed => disposal != Live;

@@ -1,4 +1,5 @@
 using Ember.Backends.Cpu;
+using Ember.Data;
 using Ember.Nn;
 using Ember.Nn.Functional;
 using Ember.Nn.Layers;
@@ -252,6 +253,77 @@ public class TensorDisposeTests
             Assert.True(24L * Huge * sizeof(float) > StoragePool.LargeCollectAfterRentedBytes);
             for (int i = 0; i < 24; i++) _ = a + b;
             Assert.True(StoragePool.InducedCollections > induced || StoragePool.Misses > misses);
+            return 0;
+        });
+    }
+
+    // DataTensors.Recycle, the data workers' hand-back: a pooled image of this shape is 271,800 bytes, a length no
+    // other test of this collection uses.
+    static readonly int[] ImageShape = [3, 150, 151];
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]   // a wrapped array: not pooled, the handle alone ends
+    public void Recycle_ends_the_image_handle_whether_or_not_its_buffer_was_pooled(bool pooled)
+    {
+        WithReuse(() =>
+        {
+            var image = pooled ? DataTensors.NewPooledImage(3, 150, 151, "test", out var data) : DataTensors.Wrap(data = new float[3 * 150 * 151], ImageShape);
+            data.AsSpan().Fill(0.5f);
+            long returned = StoragePool.EarlyReturns;
+            DataTensors.Recycle(image);
+            Assert.True(image.IsDisposed);
+            var error = Assert.Throws<ObjectDisposedException>(() => image.ToArray<float>());
+            Assert.Equal("Tensor of shape [3, 150, 151], dtype torch.float32", error.ObjectName);
+            Assert.Throws<ObjectDisposedException>(() => image * 2f);
+            Assert.Equal(pooled ? returned + 1 : returned, StoragePool.EarlyReturns);
+            // a pooled buffer is the next image's of its size; an unpooled one is no image's
+            var next = DataTensors.NewPooledImage(3, 150, 151, "test", out var nextData);
+            if (pooled) Assert.Same(data, nextData);
+            else Assert.NotSame(data, nextData);
+            // a second Recycle does not hand back the buffer the next image owns now
+            DataTensors.Recycle(image);
+            Assert.Equal(pooled ? returned + 1 : returned, StoragePool.EarlyReturns);
+            Assert.False(next.IsDisposed);
+            return 0;
+        });
+    }
+
+    [Fact]
+    public void Recycle_hands_back_an_image_made_before_a_node_that_dispose_would_keep()
+    {
+        // A worker's image while the main thread records nodes: Dispose's rule (any node since the allocation keeps the
+        // buffer) would keep it; the worker's word that no op recorded it lets it go back.
+        WithReuse(() =>
+        {
+            var image = DataTensors.NewPooledImage(3, 150, 151, "test", out var data);
+            var x = Torch.Ones([4]).RequiresGradInPlace();
+            _ = x * 2f;
+            long returned = StoragePool.EarlyReturns;
+            DataTensors.Recycle(image);
+            Assert.Equal(returned + 1, StoragePool.EarlyReturns);
+            DataTensors.NewPooledImage(3, 150, 151, "test", out var nextData);
+            Assert.Same(data, nextData);
+            // the same image disposed keeps its buffer
+            var kept = DataTensors.NewPooledImage(3, 150, 151, "test", out _);
+            _ = x * 3f;
+            kept.Dispose();
+            Assert.Equal(returned + 1, StoragePool.EarlyReturns);
+            return 0;
+        });
+    }
+
+    [Fact]
+    public void Recycle_keeps_the_buffer_of_an_image_that_requires_grad()
+    {
+        // A graph may read a tensor that requires grad whoever made it: the handle ends, the buffer is left to the collector.
+        WithReuse(() =>
+        {
+            var image = DataTensors.NewPooledImage(3, 150, 151, "test", out _).RequiresGradInPlace();
+            long returned = StoragePool.EarlyReturns;
+            DataTensors.Recycle(image);
+            Assert.True(image.IsDisposed);
+            Assert.Equal(returned, StoragePool.EarlyReturns);
             return 0;
         });
     }

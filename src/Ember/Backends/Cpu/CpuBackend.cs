@@ -148,7 +148,7 @@ internal sealed partial class CpuBackend : IBackend
     /// </summary>
     internal static void Recycle(Tensor scratch, Tensor source)
     {
-        if (!ReferenceEquals(scratch, source) && scratch.storage is PooledStorage pooled) StoragePool.Return(pooled);
+        if (!ReferenceEquals(scratch, source)) scratch.HandBack(callerMadeIt: true);
     }
 
     public Tensor Unary(UnaryOp op, Tensor x)

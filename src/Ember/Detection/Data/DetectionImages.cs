@@ -18,9 +18,20 @@ internal static class DetectionImages
     /// </summary>
     public static (int Height, int Width) Probe(string path, long maxPixels)
     {
-        var bytes = UntrustedFile.ReadAllBytes(path, "image", 1L << 30);
+        byte[]? buffer = null;
+        return Probe(path, maxPixels, ref buffer);
+    }
+
+    /// <summary>
+    /// <see cref="Probe(string, long)"/> reading the file into <paramref name="buffer"/> (grown when too small), for a loop
+    /// that checks many images: one buffer for all of them instead of an array of each file's size.
+    /// </summary>
+    public static (int Height, int Width) Probe(string path, long maxPixels, ref byte[]? buffer)
+    {
+        var file = UntrustedFile.ReadAllBytes(path, "image", 1L << 30, ref buffer);
+        var bytes = file.Span;
         long w, h;
-        if (PngCheck.IsPng(bytes)) (w, h) = PngCheck.Validate(bytes, path, maxPixels);
+        if (PngCheck.IsPng(bytes)) (w, h) = PngCheck.Validate(file, path, maxPixels);
         else if (ImageHeader.Read(bytes) is var (_, hw, hh)) (w, h) = (hw, hh);
         else throw new InvalidDataException($"image '{path}': not a PNG, JPEG or BMP file (unrecognized header {Hex(bytes)})");
         if (w < 1 || h < 1 || w > int.MaxValue || h > int.MaxValue)

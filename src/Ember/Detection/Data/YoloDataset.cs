@@ -54,6 +54,7 @@ public sealed class YoloDataset : IDataset<DetectionSample>
             throw new InvalidDataException($"YoloDataset: no images ({string.Join(", ", DetectionImages.Extensions)}) in {string.Join(", ", sources.Select(s => $"'{s}'"))}");
         var imageSet = new HashSet<string>(images.Select(System.IO.Path.GetFullPath), StringComparer.Ordinal);
         var expectedLabels = new HashSet<string>(StringComparer.Ordinal);
+        byte[]? fileBuffer = null; // every image's file is read into this one buffer to be checked (DetectionImages.Probe)
         foreach (var image in images)
         {
             var labelPath = YoloLabels.LabelPathFor(image);
@@ -61,7 +62,7 @@ public sealed class YoloDataset : IDataset<DetectionSample>
             (int H, int W) size;
             try
             {
-                size = DetectionImages.Probe(image, maxPixels);
+                size = DetectionImages.Probe(image, maxPixels, ref fileBuffer);
                 // decided here, once, so that every epoch (and a resumed run) reads the same images in the same batches
                 if (tooLarge?.Invoke(image, size.H, size.W) is string reason)
                 {
@@ -284,7 +285,29 @@ public sealed class YoloDataset : IDataset<DetectionSample>
             planar[plane + p] = pixels[i + 1];
             planar[2 * plane + p] = pixels[i + 2];
         }
-        return cache[index] = planar;
+        cache[index] = planar;
+        CollectDecodingGarbage(3L * pixels.Length);
+        return planar;
+    }
+
+    /// <summary>
+    /// The most garbage the decoding that fills the cache leaves before a full collection is made to take it (counted as
+    /// three arrays of the image's 8-bit pixels: the file, the decoder's inflated rows and its interleaved pixels, large
+    /// objects all; a JPEG or a compressible PNG leaves less).
+    /// The collector lets such garbage grow with what survives: beside a cache of 576 MB it let 800 MB stand, where the
+    /// memory check counts 80 MiB (TrainingMemory.CacheGarbageBytes in the CLI).
+    /// </summary>
+    internal const long CacheGarbageBytes = 64L << 20;
+    long garbageBytes;
+    int garbageAtCollection;
+
+    void CollectDecodingGarbage(long bytes)
+    {
+        int collections = GC.CollectionCount(2);
+        if (Interlocked.Exchange(ref garbageAtCollection, collections) != collections) Interlocked.Exchange(ref garbageBytes, 0);
+        if (Interlocked.Add(ref garbageBytes, bytes) < CacheGarbageBytes) return;
+        Interlocked.Exchange(ref garbageBytes, 0);
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
     }
 
     /// <summary>Test seam: runs with each image's path before it is decoded (a test throws there).</summary>
