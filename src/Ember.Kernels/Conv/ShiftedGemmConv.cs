@@ -124,7 +124,7 @@ internal static unsafe partial class ShiftedGemmConv
     {
         // The KC×NR image rows of a panel stay in L1 while the MR×KC weight slivers stream past them.
         int sliverDepth = GemmBlocking.BSliverDepth(TKernel.NR, sizeof(T), CacheSizes.L1), shortMr = ForceFullTiles ? 0 : TKernel.ShortMR;
-        var plan = ForwardPlan(g, TKernel.MR, TKernel.NR, sliverDepth, sizeof(T), shortMr);
+        var (plan, gathered) = ForwardPlan(g, TKernel.MR, TKernel.NR, sliverDepth, sizeof(T), shortMr);
         T[] packed = ArrayPool<T>.Shared.Rent(plan.PackedWeightLength * g.Groups);
         int[] offsets = ArrayPool<int>.Shared.Rent(plan.K);
         int images = g.Batch * g.Groups;
@@ -132,7 +132,6 @@ internal static unsafe partial class ShiftedGemmConv
         // share, over images padded once up front. Each grid column is computed the same way whichever part holds it,
         // so the results do not depend on the cut.
         int threads = ParallelRange.MaxThreads;
-        bool gathered = GatheredPanelsPay(g, plan, TKernel.NR);
         int parts = gathered || images >= 4 * threads || threads == 1 ? 1 : Math.Min(plan.Panels, (4 * threads + images - 1) / images);
         // One image per task: its phase images are built band by band where the whole would not stay in the L2.
         int bandRows = parts == 1 && !gathered ? plan.BandRows(sizeof(T), (long)plan.PackedWeightLength * sizeof(T)) : 0;
@@ -199,10 +198,11 @@ internal static unsafe partial class ShiftedGemmConv
     /// one per phase: strided along rows, at most sW + 1 kernel columns, and a phase grid at least 1/8 wider than the
     /// output. The grid then has no extra columns: it is the output's layout, so whole panels write the output in place
     /// (<see cref="WritesOutput{T}"/>). A 3×3 stride-2 kernel reads 6 images W_out wide instead of 4 of W_out + 1, so
-    /// the copying grows by half while the multiply-adds shrink by 1/W_out: YOLOv5's 16² → 8² convs (1/8 fewer, and no
-    /// gathered panels) measured 5-13% less CPU, the 32² → 16² ones (1/16) even, and the 64² and 128² ones (1/32,
-    /// 1/64) up to 5% more (docs/bench-logs/2026-12-06-session29-s29-s2conv-ab.txt). Each output element is the same chain
-    /// of multiply-adds over the same values, so the bits do not change.
+    /// the copying grows by half while the multiply-adds shrink by 1/W_out: on all of YOLOv5's 3×3 stride-2 convs at 256²
+    /// (AVX-512, two threads) the 32² → 16² ones (1/16 fewer) measured about even and the 64² and 128² ones (1/32, 1/64)
+    /// up to 5% slower (docs/bench-logs/2026-12-06-session29-s29-s2conv-ab.txt); for the 16² → 8² ones see
+    /// <see cref="ForwardPlan"/>. Each output element is the same chain of multiply-adds over the same values, so the
+    /// bits do not change.
     /// </summary>
     internal static bool TapColumnsApply(in Conv2dGeometry g)
     {
@@ -212,17 +212,20 @@ internal static unsafe partial class ShiftedGemmConv
     }
 
     /// <summary>
-    /// The forward's plan: tap columns where they apply and spare the gathered panels, else the phases (gathered or
-    /// not, as <see cref="GatheredPanelsPay"/> decides on them).
+    /// The forward's plan, and whether it runs on panels gathered over the batch (<see cref="GatheredPanelsPay"/>, decided
+    /// on the phases): tap columns per image where they apply, unless the phases gather and an image fills more than two
+    /// panels. YOLOv5's 16² → 8² convs gather on the phases; on tap columns an image is 2 AVX-512 panels (32 columns),
+    /// which measured 1-5% (one thread) and 6-12% (two) less CPU than gathering, and 4 AVX2 panels, which measured 6-15%
+    /// more on one thread. Reading tap columns in place over the batch, slice by slice as the gathered panels run,
+    /// measured 4-7% slower than both on either width.
     /// </summary>
-    static Plan ForwardPlan(in Conv2dGeometry g, int mr, int nr, int kc, int elementSize, int shortMr)
+    static (Plan Plan, bool Gathered) ForwardPlan(in Conv2dGeometry g, int mr, int nr, int kc, int elementSize, int shortMr)
     {
-        if (TapColumnsApply(g))
-        {
-            var columns = new Plan(g, mr, nr, kc, elementSize, shortMr, tapColumns: true);
-            if (!GatheredPanelsPay(g, columns, nr)) return columns;
-        }
-        return new Plan(g, mr, nr, kc, elementSize, shortMr);
+        var phases = new Plan(g, mr, nr, kc, elementSize, shortMr);
+        bool gathered = GatheredPanelsPay(g, phases, nr);
+        if (!TapColumnsApply(g)) return (phases, gathered);
+        var columns = new Plan(g, mr, nr, kc, elementSize, shortMr, tapColumns: true);
+        return gathered && columns.Panels > 2 ? (phases, true) : (columns, false);
     }
 
     /// <summary>

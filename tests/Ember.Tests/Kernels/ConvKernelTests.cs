@@ -737,7 +737,7 @@ public class ConvKernelTests
         string[] geometries =
         [
             "16,6,16,16,24,3,3,2,2,1,1,1,1,1",  // YOLOv5's 16² → 8² 3×3 stride 2: 64 positions, whole panels on every width
-            "4,8,16,16,64,3,3,2,2,1,1,1,1,1",   // 64 channels: gathered on phases at 512 and 256 bits, not on tap columns
+            "4,8,16,16,64,3,3,2,2,1,1,1,1,1",   // 64 channels: phases gather; tap columns instead at 512 bits (2 panels an image)
             "1,5,10,14,9,3,3,2,2,1,1,1,1,1",    // batch 1 (panels shared by threads), 5×7 out: a partial last panel, cropped
             "3,4,9,9,6,2,2,2,2,0,0,1,1,1",      // 2×2 stride 2: two kernel columns
             "2,3,12,12,5,3,3,2,2,1,1,2,2,1",    // dilation 2: one row phase, kernel columns 0, 2 and 4
@@ -811,6 +811,23 @@ public class ConvKernelTests
         Assert.False(ShiftedGemmConv.TapColumnsApply(Parse("8,16,16,16,32,3,3,1,1,1,1,1,1,1")));
         Assert.False(ShiftedGemmConv.TapColumnsApply(Parse("2,4,9,11,8,3,3,2,1,1,1,1,1,1")));
         Assert.False(ShiftedGemmConv.TapColumnsApply(Parse("4,3,16,16,16,6,6,2,2,2,2,1,1,1")));
+        // 192 → 384 at 16² in: the phases would gather; tap columns replace them where an image fills 2 panels (AVX-512's
+        // 32 columns), not 4 (AVX2's 16).
+        var deep = Parse("16,192,16,16,384,3,3,2,2,1,1,1,1,1");
+        try
+        {
+            if (Vector512.IsHardwareAccelerated)
+            {
+                GemmDriver.ForcedIsa = GemmIsa.Vector512;
+                Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(deep));
+            }
+            if (Vector256.IsHardwareAccelerated)
+            {
+                GemmDriver.ForcedIsa = GemmIsa.Vector256;
+                Assert.True(ShiftedGemmConv.UsesGatheredPanels<float>(deep));
+            }
+        }
+        finally { GemmDriver.ForcedIsa = GemmIsa.Auto; }
     }
 
     // Strided convolutions through the phase split, batch-1 images whose panels threads share, and a weight larger
