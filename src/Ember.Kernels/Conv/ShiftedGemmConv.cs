@@ -214,7 +214,7 @@ internal static unsafe partial class ShiftedGemmConv
     /// <summary>
     /// The forward's plan, and whether it runs on panels gathered over the batch (<see cref="GatheredPanelsPay"/>, decided
     /// on the phases): tap columns per image where they apply, unless the phases gather and an image fills more than two
-    /// panels. YOLOv5's 16² → 8² convs gather on the phases; on tap columns an image is 2 AVX-512 panels (32 columns),
+    /// panels or a partial one (ResNet-18's 7×7 out: 49 of 64 columns, which the gathered panels were made to avoid). YOLOv5's 16² → 8² convs gather on the phases; on tap columns an image is 2 AVX-512 panels (32 columns),
     /// which measured 1-5% (one thread) and 6-12% (two) less CPU than gathering, and 4 AVX2 panels, which measured 6-15%
     /// more on one thread. Reading tap columns in place over the batch, slice by slice as the gathered panels run,
     /// measured 4-7% slower than both on either width.
@@ -225,7 +225,7 @@ internal static unsafe partial class ShiftedGemmConv
         bool gathered = GatheredPanelsPay(g, phases, nr);
         if (!TapColumnsApply(g)) return (phases, gathered);
         var columns = new Plan(g, mr, nr, kc, elementSize, shortMr, tapColumns: true);
-        return gathered && columns.Panels > 2 ? (phases, true) : (columns, false);
+        return gathered && (columns.Panels > 2 || columns.Positions % nr != 0) ? (phases, true) : (columns, false);
     }
 
     /// <summary>

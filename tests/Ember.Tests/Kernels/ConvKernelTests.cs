@@ -826,6 +826,12 @@ public class ConvKernelTests
                 GemmDriver.ForcedIsa = GemmIsa.Vector256;
                 Assert.True(ShiftedGemmConv.UsesGatheredPanels<float>(deep));
             }
+            // ResNet-18's 14² → 7² (256 → 512, batch 8): 49 positions an image leave a partial panel: gathered phases.
+            if (Vector512.IsHardwareAccelerated)
+            {
+                GemmDriver.ForcedIsa = GemmIsa.Vector512;
+                Assert.True(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("8,256,14,14,512,3,3,2,2,1,1,1,1,1")));
+            }
         }
         finally { GemmDriver.ForcedIsa = GemmIsa.Auto; }
     }
