@@ -199,10 +199,10 @@ internal static unsafe partial class ShiftedGemmConv
     /// output. The grid then has no extra columns: it is the output's layout, so whole panels write the output in place
     /// (<see cref="WritesOutput{T}"/>). A 3×3 stride-2 kernel reads 6 images W_out wide instead of 4 of W_out + 1, so
     /// the copying grows by half while the multiply-adds shrink by 1/W_out: on all of YOLOv5's 3×3 stride-2 convs at 256²
-    /// (AVX-512, two threads) the 32² → 16² ones (1/16 fewer) measured about even and the 64² and 128² ones (1/32, 1/64)
-    /// up to 5% slower (docs/bench-logs/2026-12-06-session29-s29-s2conv-ab.txt); for the 16² → 8² ones see
-    /// <see cref="ForwardPlan"/>. Each output element is the same chain of multiply-adds over the same values, so the
-    /// bits do not change.
+    /// (AVX-512) the 32² → 16² ones (1/16 fewer) measured about even, the 64² one (1/32) 3-9% slower (its images
+    /// outgrow the L2 into bands) and the 128² one (1/64) 7-16% either way
+    /// (docs/bench-logs/2026-12-06-session29-s29-s2conv-ab.txt); for the 16² → 8² ones see <see cref="ForwardPlan"/>.
+    /// Each output element is the same chain of multiply-adds over the same values, so the bits do not change.
     /// </summary>
     internal static bool TapColumnsApply(in Conv2dGeometry g)
     {
@@ -214,10 +214,11 @@ internal static unsafe partial class ShiftedGemmConv
     /// <summary>
     /// The forward's plan, and whether it runs on panels gathered over the batch (<see cref="GatheredPanelsPay"/>, decided
     /// on the phases): tap columns per image where they apply, unless the phases gather and an image fills more than two
-    /// panels or a partial one (ResNet-18's 7×7 out: 49 of 64 columns, which the gathered panels were made to avoid). YOLOv5's 16² → 8² convs gather on the phases; on tap columns an image is 2 AVX-512 panels (32 columns),
-    /// which measured 1-5% (one thread) and 6-12% (two) less CPU than gathering, and 4 AVX2 panels, which measured 6-15%
-    /// more on one thread. Reading tap columns in place over the batch, slice by slice as the gathered panels run,
-    /// measured 4-7% slower than both on either width.
+    /// panels or a partial one (ResNet-18's 7×7 out: 49 of 64 columns, which the gathered panels were made to avoid).
+    /// YOLOv5's 16² → 8² convs gather on the phases; on tap columns an image is 2 AVX-512 panels (32 columns), which
+    /// measured 1-5% (one thread) and 6-12% (two) less CPU than gathering, and 4 AVX2 panels, which measured 6-15% more
+    /// on one thread. Reading tap columns in place over the batch, slice by slice as the gathered panels run, measured
+    /// 4-7% slower than both on either width.
     /// </summary>
     static (Plan Plan, bool Gathered) ForwardPlan(in Conv2dGeometry g, int mr, int nr, int kc, int elementSize, int shortMr)
     {
