@@ -11,11 +11,12 @@ namespace Ember.Bench.Workloads;
 /// phase images and the input gradient's column matrix whole, or in bands of output rows that stay in the L2; tiles3:
 /// AVX-512's weight-gradient tiles four vectors wide, or three where that fills them; items: the weight gradient over
 /// the batch's chunks, or cut by input channels; phases: session 25's input gradient, im2col's column matrix and col2im
-/// or one stride-1 product per phase of the input; all: the four), the two alternating call by call so that both see
+/// or one stride-1 product per phase of the input; all: the four; tapcols, not in all: session 29's forward on column
+/// phases, or on one image per kernel column written to the output in place), the two alternating call by call so that both see
 /// the same machine load. With --stride 1 the same layers' 3×3 stride-1 twins (the C3 blocks' convs at the output size).
 /// Prints per shape and direction the median process CPU and wall ms of each, GFLOP per CPU-second, the largest
 /// difference between the two results (0: bit for bit), and the totals over the six layers. Usage:
-/// <c>conv-strided [--width 0.375] [--image 256] [--reps 15] [--threads 2] [--dirs F,dX,dW] [--ab all|bands|tiles3|items|phases] [--stride 2]
+/// <c>conv-strided [--width 0.375] [--image 256] [--reps 15] [--threads 2] [--dirs F,dX,dW] [--ab all|bands|tiles3|items|phases|tapcols] [--stride 2]
 /// [--layers model.1,model.3] [--band-rows R] [--column-band-rows R]</c> (the last two force the bands' size on the "after" side).
 /// </summary>
 public sealed class ConvStridedWorkload : IWorkload
@@ -43,9 +44,9 @@ public sealed class ConvStridedWorkload : IWorkload
         columnBandRows = int.Parse(Arg("--column-band-rows", "0"));
         string[]? only = Arg("--layers", "") is { Length: > 0 } list ? list.Split(',') : null;
         int stride = int.Parse(Arg("--stride", "2"));
-        if (ab is not ("all" or "bands" or "tiles3" or "items" or "phases") || stride is not (1 or 2))
+        if (ab is not ("all" or "bands" or "tiles3" or "items" or "phases" or "tapcols") || stride is not (1 or 2))
         {
-            Console.Error.WriteLine($"conv-strided: --ab is all, bands, tiles3, items or phases (got '{ab}'); --stride is 1 or 2 (got {stride})");
+            Console.Error.WriteLine($"conv-strided: --ab is all, bands, tiles3, items, phases or tapcols (got '{ab}'); --stride is 1 or 2 (got {stride})");
             return 1;
         }
         const int batch = 16;
@@ -98,5 +99,6 @@ public sealed class ConvStridedWorkload : IWorkload
         ShiftedGemmConv.ForceFourVectorTiles = old && (all || ab == "tiles3");
         ShiftedGemmConv.ForceWeightChunks = old && (all || ab == "items");
         ShiftedGemmConv.ForceColumnInputGradient = old && (all || ab == "phases");
+        ShiftedGemmConv.ForcePhaseColumns = old && ab == "tapcols";
     }
 }

@@ -36,7 +36,7 @@ internal static unsafe partial class ShiftedGemmConv
     {
         GemmIsa isa = GemmDriver.SelectedIsa;
         int nr = 2 * (isa == GemmIsa.Vector512 ? Vector512<T>.Count : isa == GemmIsa.Vector256 ? Vector256<T>.Count : Vector128<T>.Count);
-        return ShiftedGemmConv.Applies(g) && GatheredPanelsPay(g, new Plan(g, 1, nr, KC, sizeof(T)), nr);
+        return ShiftedGemmConv.Applies(g) && ForwardPlan(g, 1, nr, KC, sizeof(T), 0).Gathered;
     }
 
     static bool GatheredPanelsPay(in Conv2dGeometry g, in Plan plan, int nr)

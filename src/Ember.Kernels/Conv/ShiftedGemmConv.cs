@@ -124,7 +124,7 @@ internal static unsafe partial class ShiftedGemmConv
     {
         // The KC×NR image rows of a panel stay in L1 while the MR×KC weight slivers stream past them.
         int sliverDepth = GemmBlocking.BSliverDepth(TKernel.NR, sizeof(T), CacheSizes.L1), shortMr = ForceFullTiles ? 0 : TKernel.ShortMR;
-        var plan = new Plan(g, TKernel.MR, TKernel.NR, sliverDepth, sizeof(T), shortMr);
+        var (plan, gathered) = ForwardPlan(g, TKernel.MR, TKernel.NR, sliverDepth, sizeof(T), shortMr);
         T[] packed = ArrayPool<T>.Shared.Rent(plan.PackedWeightLength * g.Groups);
         int[] offsets = ArrayPool<int>.Shared.Rent(plan.K);
         int images = g.Batch * g.Groups;
@@ -132,11 +132,10 @@ internal static unsafe partial class ShiftedGemmConv
         // share, over images padded once up front. Each grid column is computed the same way whichever part holds it,
         // so the results do not depend on the cut.
         int threads = ParallelRange.MaxThreads;
-        bool gathered = GatheredPanelsPay(g, plan, TKernel.NR);
         int parts = gathered || images >= 4 * threads || threads == 1 ? 1 : Math.Min(plan.Panels, (4 * threads + images - 1) / images);
         // One image per task: its phase images are built band by band where the whole would not stay in the L2.
         int bandRows = parts == 1 && !gathered ? plan.BandRows(sizeof(T), (long)plan.PackedWeightLength * sizeof(T)) : 0;
-        if (bandRows > 0) plan = new Plan(g, TKernel.MR, TKernel.NR, sliverDepth, sizeof(T), shortMr, bandRows);
+        if (bandRows > 0) plan = new Plan(g, TKernel.MR, TKernel.NR, sliverDepth, sizeof(T), shortMr, bandRows, plan.TapColumns);
         T[]? shared = parts > 1 || gathered ? ArrayPool<T>.Shared.Rent(images * plan.PaddedLength) : null;
         int[]? rows = gathered ? ArrayPool<int>.Shared.Rent(plan.K) : null;
         try
@@ -190,6 +189,53 @@ internal static unsafe partial class ShiftedGemmConv
             dst += (nint)plan.PaddedM * kb;
         }
     }
+
+    /// <summary>Keeps every strided forward on column phases, as before tap columns (tests and A/B timings set it).</summary>
+    internal static bool ForcePhaseColumns;
+
+    /// <summary>
+    /// Whether the forward may build one image per row phase and kernel column (<see cref="Plan.TapColumns"/>) instead of
+    /// one per phase: strided along rows, at most sW + 1 kernel columns, and a phase grid at least 1/8 wider than the
+    /// output. The grid then has no extra columns: it is the output's layout, so whole panels write the output in place
+    /// (<see cref="WritesOutput{T}"/>). A 3×3 stride-2 kernel reads 6 images W_out wide instead of 4 of W_out + 1, so
+    /// the copying grows by half while the multiply-adds shrink by 1/W_out: on all of YOLOv5's 3×3 stride-2 convs at 256²
+    /// (AVX-512) the 32² → 16² ones (1/16 fewer) measured about even, the 64² one (1/32) 3-9% slower (its images
+    /// outgrow the L2 into bands) and the 128² one (1/64) 7-16% either way
+    /// (docs/bench-logs/2026-12-06-session29-s29-s2conv-ab.txt); for the 16² → 8² ones see <see cref="ForwardPlan"/>.
+    /// Each output element is the same chain of multiply-adds over the same values, so the bits do not change.
+    /// </summary>
+    internal static bool TapColumnsApply(in Conv2dGeometry g)
+    {
+        if (ForcePhaseColumns || g.StrideWidth == 1 || g.KernelWidth > g.StrideWidth + 1) return false;
+        long phaseWidth = (g.InWidth + 2L * g.PadWidth + g.StrideWidth - 1) / g.StrideWidth;
+        return phaseWidth * 8 >= g.OutWidth * 9L;
+    }
+
+    /// <summary>
+    /// The forward's plan, and whether it runs on panels gathered over the batch (<see cref="GatheredPanelsPay"/>, decided
+    /// on the phases): tap columns per image where they apply, unless the phases gather and an image fills more than two
+    /// panels or a partial one (ResNet-18's 7×7 out: 49 of 64 columns, which the gathered panels were made to avoid).
+    /// YOLOv5's 16² → 8² convs gather on the phases; on tap columns an image is 2 AVX-512 panels (32 columns), which
+    /// measured 1-5% (one thread) and 6-12% (two) less CPU than gathering, and 4 AVX2 panels, which measured 6-15% more
+    /// on one thread. Reading tap columns in place over the batch, slice by slice as the gathered panels run, measured
+    /// 4-7% slower than both on either width.
+    /// </summary>
+    static (Plan Plan, bool Gathered) ForwardPlan(in Conv2dGeometry g, int mr, int nr, int kc, int elementSize, int shortMr)
+    {
+        var phases = new Plan(g, mr, nr, kc, elementSize, shortMr);
+        bool gathered = GatheredPanelsPay(g, phases, nr);
+        if (!TapColumnsApply(g)) return (phases, gathered);
+        var columns = new Plan(g, mr, nr, kc, elementSize, shortMr, tapColumns: true);
+        return gathered && (columns.Panels > 2 || columns.Positions % nr != 0) ? (phases, true) : (columns, false);
+    }
+
+    /// <summary>
+    /// Whether the panels of a grid of <paramref name="positions"/> write the output in place: the grid is the output's
+    /// layout (tap columns), no epilogue but the store, and whole panels only (a partial one would spill into the next channel).
+    /// </summary>
+    static bool WritesOutput<T>(in Plan plan, Epilogue<T> epilogue, int positions, int nr) where T : unmanaged =>
+        plan.TapColumns && epilogue.Scale == null && epilogue.Shift == null && epilogue.Residual == null
+        && epilogue.Activation == ConvActivation.None && positions % nr == 0;
 
     /// <summary>Sends the rows past the last whole MR tile through a zero-padded MR tile, as before short tiles (tests compare the two).</summary>
     internal static bool ForceFullTiles;
@@ -321,7 +367,8 @@ internal static unsafe partial class ShiftedGemmConv
     /// <summary>
     /// Channels [c0, c1) of one image into their phase images: phase (a, b) of channel c holds, at (y, x), the padded
     /// input at row (firstRow + y)·sH + a and column x·sW + b (zero over the padding and past the input), for the plan's
-    /// PaddedHeight rows y; with stride 1 the one phase is the padded image.
+    /// PaddedHeight rows y; with stride 1 the one phase is the padded image. With tap columns, image (a, j) holds column
+    /// x·sW + j·dW instead, for x &lt; W_out.
     /// </summary>
     static void PadChannels<T>(in Plan plan, T* src, T* padded, int c0, int c1, int firstRow = 0) where T : unmanaged
     {
@@ -332,9 +379,10 @@ internal static unsafe partial class ShiftedGemmConv
             T* plane = src + (long)c * h * w;
             T* dst = padded + (long)c * plan.ChannelLength;
             for (int a = 0; a < sh; a++)
-                for (int b = 0; b < sw; b++)
+                for (int image = 0; image < plan.ColumnImages; image++)
                 {
-                    if ((plan.PhaseMask & (1UL << (a * sw + b))) == 0) continue;
+                    int b = plan.ColumnStart(a, image);
+                    if (b < 0) continue;
                     // Columns x whose input column x·sW + b − pW lies inside [0, W).
                     int lead = plan.PadWidth - b, last = w - 1 + plan.PadWidth - b;
                     int xlo = lead <= 0 ? 0 : (lead + sw - 1) / sw, xhi = last < 0 ? 0 : Math.Min(pw, last / sw + 1);
@@ -387,20 +435,29 @@ internal static unsafe partial class ShiftedGemmConv
         // PaddedHeight × PaddedWidth is the size of one phase image (the padded image itself at stride 1); the grid's rows
         // are PaddedWidth wide.
         public readonly int InChannels, PaddedHeight, PaddedWidth, PadHeight, PadWidth, InHeight, InWidth, StrideHeight, StrideWidth;
+        // Phases counts a channel's images: its phase images, or with TapColumns its tap-column images.
         public readonly int OutHeight, OutWidth, Panels, GridWidth, PaddedLength, Positions, Phases, ChannelLength;
         /// <summary>Bit a·sW + b is set when some kernel tap reads phase (a, b).</summary>
         public readonly ulong PhaseMask;
+        /// <summary>
+        /// One image per row phase and kernel column (<see cref="TapColumnsApply"/>) instead of one per phase: the grid is
+        /// the output itself, W_out wide.
+        /// </summary>
+        public readonly bool TapColumns;
+        // Bit a is set when some kernel row reads row phase a.
+        readonly ulong rowMask;
         readonly int kernelHeight, kernelWidth, dilationHeight, dilationWidth;
 
         /// <summary>
         /// The plan of a whole image, or with <paramref name="bandRows"/> &gt; 0 that of a band of that many output rows:
         /// OutHeight is then the band's rows, PaddedHeight the phase rows they read, and the grid, offsets and buffer are the band's.
         /// </summary>
-        public Plan(in Conv2dGeometry g, int mr, int nr, int kc, int elementSize, int shortMr = 0, int bandRows = 0)
+        public Plan(in Conv2dGeometry g, int mr, int nr, int kc, int elementSize, int shortMr = 0, int bandRows = 0, bool tapColumns = false)
             : this(g.OutChannelsPerGroup, g.ColumnRows, bandRows > 0 ? bandRows : g.OutHeight, g.OutWidth,
-                SharesRowPadding(g) ? g.InWidth + g.PadWidth : (g.InWidth + 2 * g.PadWidth + g.StrideWidth - 1) / g.StrideWidth,
+                tapColumns ? g.OutWidth : SharesRowPadding(g) ? g.InWidth + g.PadWidth : (g.InWidth + 2 * g.PadWidth + g.StrideWidth - 1) / g.StrideWidth,
                 mr, nr, kc, elementSize, shortMr)
         {
+            TapColumns = tapColumns;
             InChannels = g.InChannelsPerGroup;
             InHeight = g.InHeight; InWidth = g.InWidth; PadHeight = g.PadHeight; PadWidth = g.PadWidth;
             StrideHeight = g.StrideHeight; StrideWidth = g.StrideWidth;
@@ -408,10 +465,14 @@ internal static unsafe partial class ShiftedGemmConv
                 : (g.InHeight + 2 * g.PadHeight + StrideHeight - 1) / StrideHeight;
             kernelHeight = g.KernelHeight; kernelWidth = g.KernelWidth; dilationHeight = g.DilationHeight; dilationWidth = g.DilationWidth;
             PhaseMask = 0;
+            rowMask = 0;
             for (int i = 0; i < kernelHeight; i++)
+            {
+                rowMask |= 1UL << (i * dilationHeight % StrideHeight);
                 for (int j = 0; j < kernelWidth; j++)
                     PhaseMask |= 1UL << (i * dilationHeight % StrideHeight * StrideWidth + j * dilationWidth % StrideWidth);
-            Phases = BitOperations.PopCount(PhaseMask);
+            }
+            Phases = tapColumns ? BitOperations.PopCount(rowMask) * kernelWidth : BitOperations.PopCount(PhaseMask);
             ChannelLength = Phases * PaddedHeight * PaddedWidth;
             // The last panel reads GridWidth elements from the largest offset: keep the buffer that long, zero past the images.
             int lastTap = 0;
@@ -481,13 +542,32 @@ internal static unsafe partial class ShiftedGemmConv
         static bool SharesRowPadding(in Conv2dGeometry g) =>
             !ForceSeparateRowPadding && g.StrideWidth == 1 && (g.KernelWidth - 1) * g.DilationWidth >= g.PadWidth;
 
-        // Where tap (i, j) of channel 0 starts: its phase image, moved down and right by the tap's whole strides.
+        // Where tap (i, j) of channel 0 starts: its phase image, moved down and right by the tap's whole strides; with tap
+        // columns, its row phase's image of kernel column j, moved down.
         int TapOffset(int i, int j)
         {
             int a = i * dilationHeight % StrideHeight, b = j * dilationWidth % StrideWidth;
+            if (TapColumns)
+            {
+                int image = BitOperations.PopCount(rowMask & ((1UL << a) - 1)) * kernelWidth + j;
+                return (image * PaddedHeight + i * dilationHeight / StrideHeight) * PaddedWidth;
+            }
             int phase = BitOperations.PopCount(PhaseMask & ((1UL << (a * StrideWidth + b)) - 1));
             return (phase * PaddedHeight + i * dilationHeight / StrideHeight) * PaddedWidth + j * dilationWidth / StrideWidth;
         }
+
+        /// <summary>Whether some kernel row reads row phase <paramref name="a"/>.</summary>
+        public bool ReadsRowPhase(int a) => (rowMask & (1UL << a)) != 0;
+
+        /// <summary>Column images per row phase: the kernel's columns with tap columns, else the column phases.</summary>
+        public int ColumnImages => TapColumns ? kernelWidth : StrideWidth;
+
+        /// <summary>
+        /// Where column image <paramref name="b"/> of row phase <paramref name="a"/> starts in the padded input's columns
+        /// (kernel column b's with tap columns, column phase b otherwise), or −1 where no tap reads it.
+        /// </summary>
+        public int ColumnStart(int a, int b) =>
+            TapColumns ? (ReadsRowPhase(a) ? b * dilationWidth : -1) : (PhaseMask & (1UL << (a * StrideWidth + b))) != 0 ? b : -1;
 
         /// <summary>offsets[k] for k = (c, i, j): where row k of the im2col matrix, on the grid, starts in the padded buffer.</summary>
         public void FillOffsets(Span<int> offsets)
@@ -565,13 +645,20 @@ internal static unsafe partial class ShiftedGemmConv
             }
         }
 
-        // Panels [first, last) of one padded image (or band) in chunks, each cropped while its grid columns are still in the L2.
+        // Panels [first, last) of one padded image (or band) in chunks, each cropped while its grid columns are still in the
+        // L2, or written to the output in place where the grid is its layout.
         void MultiplyAndCrop(T* padded, T* weight, int first, int last, int positions, int c0, T* output, T* grid, T* tile)
         {
             int nr = TKernel.NR;
+            bool direct = WritesOutput(plan, epilogue, positions, nr);
             for (int jp0 = first; jp0 < last; jp0 += plan.ChunkPanels)
             {
                 int jp1 = Math.Min(last, jp0 + plan.ChunkPanels);
+                if (direct)
+                {
+                    Multiply<T, TKernel>(plan, padded + jp0 * nr, nr, offsets, positions, weight, jp0, jp1, output + jp0 * nr, tile, outputStride: g.OutPlane);
+                    continue;
+                }
                 Multiply<T, TKernel>(plan, padded + jp0 * nr, nr, offsets, positions, weight, jp0, jp1, grid, tile);
                 Crop(grid, (jp1 - jp0) * nr, jp0 * nr, jp1 * nr, positions, c0, output);
             }
@@ -583,6 +670,8 @@ internal static unsafe partial class ShiftedGemmConv
         void Crop(T* grid, int ldc, int q0, int q1, int positions, int c0, T* output)
         {
             int ow = plan.OutWidth, pw = plan.PaddedWidth;
+            // A grid in the output's layout (tap columns): one run per channel, as if all its rows were one.
+            if (pw == ow) pw = ow = Math.Max(1, positions);
             q1 = Math.Min(q1, positions);
             T* bias = epilogue.Shift == null ? null : epilogue.Shift + c0;
             bool plain = epilogue.IsBiasOnly;
@@ -623,11 +712,13 @@ internal static unsafe partial class ShiftedGemmConv
     // than half the L2 go in blocks of rows, each block over every panel, so the weight is read from memory once per
     // image instead of once per panel. Slice-outer (gathered panels): each MR×KC weight sliver stays in L1 while the
     // chunk's panels pass, so a deep layer's weight (512×4608 floats, 9 MB) is read once per chunk of panels.
-    static void Multiply<T, TKernel>(in Plan plan, T* panel0, nint panelStride, int* offsets, long positions, T* packedWeight, int jp0, int jp1, T* grid, T* tile, bool sliceOuter = false)
+    // With outputStride > 0 the grid is the output itself: row co of the product at grid + co·outputStride.
+    static void Multiply<T, TKernel>(in Plan plan, T* panel0, nint panelStride, int* offsets, long positions, T* packedWeight, int jp0, int jp1, T* grid, T* tile,
+        bool sliceOuter = false, int outputStride = 0)
         where T : unmanaged, INumber<T>
         where TKernel : struct, IMicroKernel<T>
     {
-        int mr = TKernel.MR, nr = TKernel.NR, m = plan.M, ldc = (jp1 - jp0) * nr;
+        int mr = TKernel.MR, nr = TKernel.NR, m = plan.M, ldc = outputStride > 0 ? outputStride : (jp1 - jp0) * nr;
         if (sliceOuter)
         {
             T* weightSlice = packedWeight;

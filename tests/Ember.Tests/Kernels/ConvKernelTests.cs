@@ -728,6 +728,114 @@ public class ConvKernelTests
         Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("8,16,7,7,128,3,3,1,1,1,1,1,1,2")));
     }
 
+    // The strided forward on tap columns (one image per row phase and kernel column, the grid in the output's layout)
+    // against the phase images, on each width: the same bits plain (whole panels written to the output in place), with
+    // a bias and with the fused epilogue (through the crop), on 1, 2 and 5 threads and in forced bands; and the double
+    // forward against float64 direct sums.
+    public static TheoryData<string, string> TapColumnCases()
+    {
+        string[] geometries =
+        [
+            "16,6,16,16,24,3,3,2,2,1,1,1,1,1",  // YOLOv5's 16² → 8² 3×3 stride 2: 64 positions, whole panels on every width
+            "4,8,16,16,64,3,3,2,2,1,1,1,1,1",   // 64 channels: phases gather; tap columns instead at 512 bits (2 panels an image)
+            "1,5,10,14,9,3,3,2,2,1,1,1,1,1",    // batch 1 (panels shared by threads), 5×7 out: a partial last panel, cropped
+            "3,4,9,9,6,2,2,2,2,0,0,1,1,1",      // 2×2 stride 2: two kernel columns
+            "2,3,12,12,5,3,3,2,2,1,1,2,2,1",    // dilation 2: one row phase, kernel columns 0, 2 and 4
+            "2,3,9,10,5,3,3,3,3,0,0,1,1,1",     // stride 3 = kernel
+        ];
+        return OnEveryWidth(geometries);
+    }
+
+    [Theory, MemberData(nameof(TapColumnCases))]
+    public void TapColumnsGiveTheBitsOfThePhasesOnEveryWidth(string isa, string geometry)
+    {
+        var g = Parse(geometry);
+        Assert.True(ShiftedGemmConv.Applies(g) && ShiftedGemmConv.TapColumnsApply(g), $"{geometry} should take tap columns");
+        GemmDriver.ForcedIsa = Enum.Parse<GemmIsa>(isa);
+        int saved = ParallelRange.MaxThreads;
+        double[] x = Random(g.InputLength, 41), w = Random(g.WeightLength, 42), scale = Random(g.OutChannels, 43), shift = Random(g.OutChannels, 44);
+        float[] xf = ToFloat(x), wf = ToFloat(w), sf = ToFloat(scale), bf = ToFloat(shift), rf = ToFloat(Random(g.OutputLength, 45));
+        // plain, bias, fused epilogue
+        float[][] Run(bool phases)
+        {
+            ShiftedGemmConv.ForcePhaseColumns = phases;
+            try
+            {
+                var plain = new float[g.OutputLength];
+                var biased = new float[g.OutputLength];
+                var fused = new float[g.OutputLength];
+                Array.Fill(plain, float.NaN);
+                Conv2dKernel.Forward<float>(g, xf, wf, default, plain);
+                Conv2dKernel.Forward<float>(g, xf, wf, bf, biased);
+                Conv2dKernel.ForwardFused<float>(g, xf, wf, sf, bf, ConvActivation.Relu, fused, rf);
+                return [plain, biased, fused];
+            }
+            finally { ShiftedGemmConv.ForcePhaseColumns = false; }
+        }
+        try
+        {
+            var yd = new double[g.OutputLength];
+            Conv2dKernel.Forward<double>(g, x, w, shift, yd);
+            Close(NaiveForward(g, x, w, shift), yd, 1e-12, $"{isa} double forward");
+            float[][] reference = Run(phases: true);
+            Close(NaiveForward(g, ToDouble(xf), ToDouble(wf), null), reference[0], 1e-5, $"{isa} float forward");
+            string[] names = ["plain", "bias", "fused"];
+            foreach (int threads in new[] { 1, 2, 5 })
+                foreach (int bandRows in new[] { 0, 1, 2 })
+                {
+                    ParallelRange.MaxThreads = threads;
+                    ShiftedGemmConv.ForcedBandRows = bandRows;
+                    float[][] result = Run(phases: false);
+                    for (int i = 0; i < names.Length; i++)
+                        Assert.True(reference[i].AsSpan().SequenceEqual(result[i]),
+                            $"{isa}: {names[i]} forward on tap columns differs ({threads} threads, bands of {bandRows} rows)");
+                }
+        }
+        finally
+        {
+            ParallelRange.MaxThreads = saved;
+            GemmDriver.ForcedIsa = GemmIsa.Auto;
+            ShiftedGemmConv.ForcedBandRows = 0;
+            ShiftedGemmConv.ForcePhaseColumns = false;
+        }
+    }
+
+    [Fact]
+    public void TapColumnsAreLeftToThePhasesWhereTheGridIsNarrow()
+    {
+        // YOLOv5's 3×3 stride-2 convs at 256²: 16² in (8 out, 9-wide phases) take tap columns; 32², 64² and 128² in
+        // (1/16 to 1/64 extra columns) keep the phases; so do stride 1, rows-only strides and the 6×6 stem.
+        Assert.True(ShiftedGemmConv.TapColumnsApply(Parse("16,192,16,16,384,3,3,2,2,1,1,1,1,1")));
+        Assert.False(ShiftedGemmConv.TapColumnsApply(Parse("16,96,32,32,192,3,3,2,2,1,1,1,1,1")));
+        Assert.False(ShiftedGemmConv.TapColumnsApply(Parse("16,24,128,128,48,3,3,2,2,1,1,1,1,1")));
+        Assert.False(ShiftedGemmConv.TapColumnsApply(Parse("8,16,16,16,32,3,3,1,1,1,1,1,1,1")));
+        Assert.False(ShiftedGemmConv.TapColumnsApply(Parse("2,4,9,11,8,3,3,2,1,1,1,1,1,1")));
+        Assert.False(ShiftedGemmConv.TapColumnsApply(Parse("4,3,16,16,16,6,6,2,2,2,2,1,1,1")));
+        // 192 → 384 at 16² in: the phases would gather; tap columns replace them where an image fills 2 panels (AVX-512's
+        // 32 columns), not 4 (AVX2's 16).
+        var deep = Parse("16,192,16,16,384,3,3,2,2,1,1,1,1,1");
+        try
+        {
+            if (Vector512.IsHardwareAccelerated)
+            {
+                GemmDriver.ForcedIsa = GemmIsa.Vector512;
+                Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(deep));
+            }
+            if (Vector256.IsHardwareAccelerated)
+            {
+                GemmDriver.ForcedIsa = GemmIsa.Vector256;
+                Assert.True(ShiftedGemmConv.UsesGatheredPanels<float>(deep));
+            }
+            // ResNet-18's 14² → 7² (256 → 512, batch 8): 49 positions an image leave a partial panel: gathered phases.
+            if (Vector512.IsHardwareAccelerated)
+            {
+                GemmDriver.ForcedIsa = GemmIsa.Vector512;
+                Assert.True(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("8,256,14,14,512,3,3,2,2,1,1,1,1,1")));
+            }
+        }
+        finally { GemmDriver.ForcedIsa = GemmIsa.Auto; }
+    }
+
     // Strided convolutions through the phase split, batch-1 images whose panels threads share, and a weight larger
     // than half the L2 (blocks of rows), on each vector width the hardware runs.
     public static TheoryData<string, string> PhaseCases()
