@@ -223,7 +223,9 @@ public static class TrainingMemory
     /// decoding that the collector lets stand while the cache grows (the decoder's interleaved copies, as large as the
     /// planar ones; never more than <see cref="CacheGarbageBytes"/>). Measured as the growth of the peak resident memory
     /// of a one-epoch `detect train` with --cache over one without: 3 bytes a pixel plus 45 to 77 MB, on noise PNGs of
-    /// 24 to 192 million pixels (docs/bench-logs/2026-12-06-session27-s27-trust.txt).
+    /// 24 to 192 million pixels (docs/bench-logs/2026-12-06-session27-s27-trust.txt). Since session 30 the decoding
+    /// reuses its buffers and leaves almost no garbage: 3 bytes a pixel plus 5-11 MiB on 192 million pixels
+    /// (docs/bench-logs/2026-12-07-session30-s30-decode.txt); the garbage term is kept until the check is measured again.
     /// </summary>
     internal static double CacheBytes(long pixels) => CacheBytesPerPixel * pixels + Math.Min(CacheBytesPerPixel * pixels, CacheGarbageBytes);
 

@@ -1,4 +1,5 @@
 using Ember.Data.Transforms;
+using System.Runtime.InteropServices;
 using StbImageSharp;
 
 namespace Ember.Data;
@@ -117,10 +118,7 @@ public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
     /// CRCs, truncation and compressed data size are verified first (the decoder itself skips those checks).
     /// </summary>
     public static Tensor Decode(string path, int channels = 3, long maxPixels = DefaultMaxPixels)
-    {
-        var (pixels, height, width) = DecodeInterleaved(path, channels, maxPixels);
-        return ToTensor.FromBytes(pixels, height, width, channels);
-    }
+        => DecodeInterleaved(path, channels, maxPixels, null, (pixels, height, width) => ToTensor.FromBytes(pixels, height, width, channels));
 
     /// <summary>
     /// The (height, width) of an image file as <see cref="Decode"/> reads it, after the same checks, without decoding its
@@ -128,34 +126,61 @@ public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
     /// </summary>
     internal static (int Height, int Width) Size(string path, long maxPixels = DefaultMaxPixels)
     {
-        var (_, height, width) = Checked(path, maxPixels);
+        byte[]? file = null;
+        var (_, height, width) = Checked(path, maxPixels, ref file);
         return (height, width);
     }
 
-    /// <summary>Decode's checks and decoding, with the pixels as the decoder gives them: [H, W, channels] bytes.</summary>
-    internal static (byte[] Pixels, int Height, int Width) DecodeInterleaved(string path, int channels, long maxPixels)
+    /// <summary>Reads the decoder's pixels, [H, W, channels] bytes valid only during the call, into what it returns.</summary>
+    internal delegate T PixelsReader<T>(ReadOnlySpan<byte> pixels, int height, int width);
+
+    /// <summary>
+    /// Decode's checks and decoding, with the pixels as the decoder gives them ([H, W, channels] bytes) handed to
+    /// <paramref name="read"/> in the decoder's own memory, freed when it returns: no managed copy of them is made. The
+    /// file and the decoder's chunk buffer come from <paramref name="buffers"/> when given (and go back to it when the
+    /// decode ends, by an error too), else are fresh arrays.
+    /// </summary>
+    internal static unsafe T DecodeInterleaved<T>(string path, int channels, long maxPixels, DecodeBuffers? buffers, PixelsReader<T> read)
     {
-        var (bytes, _, _) = Checked(path, maxPixels);
-        ImageResult result;
-        try { result = ImageResult.FromMemory(bytes, channels == 1 ? ColorComponents.Grey : ColorComponents.RedGreenBlue); }
-        catch (Exception e)
+        var set = buffers?.Rent() ?? new DecodeBuffers.Set();
+        try
         {
-            throw new InvalidDataException($"ImageFolder: cannot decode image '{path}': {e.Message}", e);
+            var (length, _, _) = Checked(path, maxPixels, ref set.File);
+            // The decoder copies each IDAT chunk into its temporary array, which it replaces by one of twice the chunk's size
+            // when too small: as long as the file's buffer, it is never replaced (a chunk lies within the file).
+            if (PngCheck.IsPng(set.File) && (set.Chunk is null || set.Chunk.Length < length)) set.Chunk = new byte[set.File!.Length];
+            // the decoder reads the file through a stream, as ImageResult.FromMemory has it do
+            var context = new StbImage.stbi__context(new MemoryStream(set.File!, 0, length, writable: false)) { _tempBuffer = set.Chunk };
+            int width, height, components;
+            byte* pixels = null;
+            try
+            {
+                try { pixels = StbImage.stbi__load_and_postprocess_8bit(context, &width, &height, &components, channels == 1 ? (int)ColorComponents.Grey : (int)ColorComponents.RedGreenBlue); }
+                catch (Exception e) { throw new InvalidDataException($"ImageFolder: cannot decode image '{path}': {e.Message}", e); }
+                if (pixels == null)
+                    throw new InvalidDataException($"ImageFolder: cannot decode image '{path}'{(StbImage.stbi__g_failure_reason is string reason ? ": " + reason : "")}");
+                return read(new ReadOnlySpan<byte>(pixels, checked(width * height * channels)), height, width);
+            }
+            finally
+            {
+                // the decoder's memory is unmanaged (Marshal.AllocHGlobal), freed as ImageResult does
+                if (pixels != null) Marshal.FreeHGlobal((nint)pixels);
+                set.Chunk = context._tempBuffer;
+            }
         }
-        if (result?.Data == null) throw new InvalidDataException($"ImageFolder: cannot decode image '{path}'");
-        return (result.Data, result.Height, result.Width);
+        finally { buffers?.Return(set); }
     }
 
-    // The file's bytes and its size (as PngCheck or ImageHeader read it, else the decoder), once the size is within
-    // maxPixels and a PNG's structure is sound.
-    static (byte[] Bytes, int Height, int Width) Checked(string path, long maxPixels)
+    // The file's length in `file` (read into it, replaced when too small) and its size (as PngCheck or ImageHeader read
+    // it, else the decoder), once the size is within maxPixels and a PNG's structure is sound.
+    static (int Length, int Height, int Width) Checked(string path, long maxPixels, ref byte[]? file)
     {
-        var bytes = UntrustedFile.ReadAllBytes(path, "image", MaxFileBytes);
+        var bytes = UntrustedFile.ReadAllBytes(path, "image", MaxFileBytes, ref file);
         long w = 0, h = 0;
-        if (PngCheck.IsPng(bytes)) (w, h) = PngCheck.Validate(bytes, path, maxPixels);
-        else if (ImageHeader.Read(bytes) is var (format, width, height)) { CheckSize(path, format, width, height, maxPixels); (w, h) = (width, height); }
+        if (PngCheck.IsPng(bytes.Span)) (w, h) = PngCheck.Validate(bytes, path, maxPixels);
+        else if (ImageHeader.Read(bytes.Span) is var (format, width, height)) { CheckSize(path, format, width, height, maxPixels); (w, h) = (width, height); }
         ImageInfo? info;
-        try { info = ImageInfo.FromStream(new MemoryStream(bytes, writable: false)); }
+        try { info = ImageInfo.FromStream(new MemoryStream(file!, 0, bytes.Length, writable: false)); }
         catch (Exception e) { throw new InvalidDataException($"ImageFolder: cannot decode image '{path}': not a PNG, JPEG, BMP or GIF file ({e.Message})", e); }
         if (info is not ImageInfo header) throw new InvalidDataException($"ImageFolder: cannot decode image '{path}': not a PNG, JPEG, BMP or GIF file");
         // other formats the decoder takes (TGA, PSD, HDR): its own reading of the header (its BMP height keeps the
@@ -165,7 +190,7 @@ public sealed class ImageFolder : IDataset<(Tensor Image, long Label)>
             CheckSize(path, "image", header.Width, header.Height, maxPixels);
             (w, h) = (header.Width, header.Height);
         }
-        return (bytes, (int)h, (int)w);
+        return (bytes.Length, (int)h, (int)w);
     }
 
     static void CheckSize(string path, string format, long width, long height, long maxPixels)
