@@ -434,10 +434,10 @@ public static unsafe class Conv2dKernel
     /// output gradients copied next to each other first, the input channels in as many blocks (one GEMM and col2im each)
     /// so that the matrix keeps one image's size. With 8×8 outputs (YOLOv5's 16² → 8² stride-2 convs) one image gives the
     /// GEMM 64 columns, and every weight tile, read from the L3 (2.6 MB at 192 → 384 channels), served only those; four
-    /// images measured 7-23% less CPU on AVX2 and 10-28% on Vector128, nothing resolved on AVX-512 (in-process A/B,
-    /// docs/bench-logs/2026-12-07-session30-s30-bwd-ab.txt), which keeps one image a GEMM. Each column is the same
-    /// product as alone (the GEMM's k-slices depend on K only) and col2im adds image by image as before, so the bits do
-    /// not change. One group, whole images (no bands), and at least one such group of images per thread.
+    /// images measured 8-25% less CPU on AVX2 and 17-31% on Vector128 (1 and 2 threads), nothing resolved on AVX-512
+    /// (in-process A/B, docs/bench-logs/2026-12-07-session30-s30-bwd-ab.txt), which keeps one image a GEMM. Each column
+    /// is the same product as alone (the GEMM's k-slices depend on K only) and col2im adds image by image as before, so
+    /// the bits do not change. One group, whole images (no bands), and at least one such group of images per thread.
     /// </summary>
     internal static int ColumnImages<T>(in Conv2dGeometry g) where T : unmanaged
     {

@@ -24,12 +24,6 @@ public class ColumnImagesInputGradientTests
         "4,8,12,9,5,3,3,2,1,1,1,1,1",      // stride 2 × 1
     ]);
 
-    static Conv2dGeometry Parse(string s)
-    {
-        int[] v = Array.ConvertAll(s.Split(','), int.Parse);
-        return new Conv2dGeometry(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], 1);
-    }
-
     // Through BackwardInputCore with the column matrix (the phases forced off), bias as the transposed convolution adds it.
     static void Run<T>(in Conv2dGeometry g, T[] dy, T[] w, T[] bias, T[] dx, int images, int threads)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
@@ -44,7 +38,7 @@ public class ColumnImagesInputGradientTests
     [Theory, MemberData(nameof(Cases))]
     public void Images_together_give_the_bits_of_one_image_a_GEMM(string isa, string geometry)
     {
-        var g = Parse(geometry);
+        var g = StridedInputGradientTests.Parse(geometry);
         double[] w = Random(g.WeightLength, 1), dy = Random(g.OutputLength, 2), bias = Random(g.InChannels, 3);
         GemmDriver.ForcedIsa = Enum.Parse<GemmIsa>(isa);
         int saved = ParallelRange.MaxThreads;
