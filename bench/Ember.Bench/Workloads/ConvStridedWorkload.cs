@@ -12,12 +12,14 @@ namespace Ember.Bench.Workloads;
 /// AVX-512's weight-gradient tiles four vectors wide, or three where that fills them; items: the weight gradient over
 /// the batch's chunks, or cut by input channels; phases: session 25's input gradient, im2col's column matrix and col2im
 /// or one stride-1 product per phase of the input; all: the four; tapcols, not in all: session 29's forward on column
-/// phases, or on one image per kernel column written to the output in place), the two alternating call by call so that both see
+/// phases, or on one image per kernel column written to the output in place; colimages, not in all: session 30's input
+/// gradient of 8×8 outputs through one column-matrix GEMM per image, or per four images side by side on AVX2 and Vector128), the two alternating call by call so that both see
 /// the same machine load. With --stride 1 the same layers' 3×3 stride-1 twins (the C3 blocks' convs at the output size).
 /// Prints per shape and direction the median process CPU and wall ms of each, GFLOP per CPU-second, the largest
 /// difference between the two results (0: bit for bit), and the totals over the six layers. Usage:
-/// <c>conv-strided [--width 0.375] [--image 256] [--reps 15] [--threads 2] [--dirs F,dX,dW] [--ab all|bands|tiles3|items|phases|tapcols] [--stride 2]
-/// [--layers model.1,model.3] [--band-rows R] [--column-band-rows R]</c> (the last two force the bands' size on the "after" side).
+/// <c>conv-strided [--width 0.375] [--image 256] [--reps 15] [--threads 2] [--dirs F,dX,dW] [--ab all|bands|tiles3|items|phases|tapcols|colimages] [--stride 2]
+/// [--layers model.1,model.3] [--band-rows R] [--column-band-rows R] [--column-images I]</c> (the last three force the bands' size and
+/// the images per column GEMM on the "after" side).
 /// </summary>
 public sealed class ConvStridedWorkload : IWorkload
 {
@@ -42,11 +44,12 @@ public sealed class ConvStridedWorkload : IWorkload
         // sizing experiments: the "after" side's bands forced to these many output rows (0: sized by the L2)
         bandRows = int.Parse(Arg("--band-rows", "0"));
         columnBandRows = int.Parse(Arg("--column-band-rows", "0"));
+        columnImages = int.Parse(Arg("--column-images", "0"));
         string[]? only = Arg("--layers", "") is { Length: > 0 } list ? list.Split(',') : null;
         int stride = int.Parse(Arg("--stride", "2"));
-        if (ab is not ("all" or "bands" or "tiles3" or "items" or "phases" or "tapcols") || stride is not (1 or 2))
+        if (ab is not ("all" or "bands" or "tiles3" or "items" or "phases" or "tapcols" or "colimages") || stride is not (1 or 2))
         {
-            Console.Error.WriteLine($"conv-strided: --ab is all, bands, tiles3, items, phases or tapcols (got '{ab}'); --stride is 1 or 2 (got {stride})");
+            Console.Error.WriteLine($"conv-strided: --ab is all, bands, tiles3, items, phases, tapcols or colimages (got '{ab}'); --stride is 1 or 2 (got {stride})");
             return 1;
         }
         const int batch = 16;
@@ -87,7 +90,7 @@ public sealed class ConvStridedWorkload : IWorkload
         return 0;
     }
 
-    static int bandRows, columnBandRows;
+    static int bandRows, columnBandRows, columnImages;
 
     // The switches that restore the kernels before the changes --ab names.
     static void Select(string ab, bool old)
@@ -100,5 +103,6 @@ public sealed class ConvStridedWorkload : IWorkload
         ShiftedGemmConv.ForceWeightChunks = old && (all || ab == "items");
         ShiftedGemmConv.ForceColumnInputGradient = old && (all || ab == "phases");
         ShiftedGemmConv.ForcePhaseColumns = old && ab == "tapcols";
+        Conv2dKernel.ForcedColumnImages = old && ab == "colimages" ? 1 : old ? 0 : columnImages;
     }
 }

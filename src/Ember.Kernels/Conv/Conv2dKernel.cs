@@ -297,7 +297,11 @@ public static unsafe class Conv2dKernel
                     }
             }
             else if (g.InChannelsPerGroup == 1) DepthwiseConv2d.BackwardInput(g, dy, w, bias.IsEmpty ? null : b, dx);
-            else ParallelRange.For(g.Batch, 1, new InputAction<T>(g, dy, w, bias.IsEmpty ? null : b, dx));
+            else
+            {
+                int images = ColumnImages<T>(g);
+                ParallelRange.For(g.Batch, images, new InputAction<T>(g, dy, w, bias.IsEmpty ? null : b, dx, images));
+            }
         }
     }
 
@@ -419,14 +423,45 @@ public static unsafe class Conv2dKernel
         return rows * rowBytes > CacheSizes.L2 ? g.OutHeight : rows;
     }
 
+    /// <summary>Images per column-matrix GEMM of the input gradient when above 0 (tests and A/B timings; 1: one image a GEMM, as before).</summary>
+    internal static int ForcedColumnImages;
+
+    /// <summary>Output positions that one column-matrix GEMM of the input gradient takes over several small images.</summary>
+    const int ColumnImagePositions = 256;
+
+    /// <summary>
+    /// Images whose input-gradient column matrices one GEMM computes side by side ([C_in·kH·kW, images·H_out·W_out]), their
+    /// output gradients copied next to each other first, the input channels in as many blocks (one GEMM and col2im each)
+    /// so that the matrix keeps one image's size. With 8×8 outputs (YOLOv5's 16² → 8² stride-2 convs) one image gives the
+    /// GEMM 64 columns, and every weight tile, read from the L3 (2.6 MB at 192 → 384 channels), served only those; four
+    /// images measured 8-25% less CPU on AVX2 and 17-31% on Vector128 (1 and 2 threads), nothing resolved on AVX-512
+    /// (in-process A/B, docs/bench-logs/2026-12-07-session30-s30-bwd-ab.txt), which keeps one image a GEMM. Each column
+    /// is the same product as alone (the GEMM's k-slices depend on K only) and col2im adds image by image as before, so
+    /// the bits do not change. One group, whole images (no bands), and at least one such group of images per thread.
+    /// </summary>
+    internal static int ColumnImages<T>(in Conv2dGeometry g) where T : unmanaged
+    {
+        if (g.IsPointwise || g.Groups != 1 || g.OutPlane == 0 || ColumnBandRows<T>(g) < g.OutHeight) return 1;
+        int images = ForcedColumnImages > 0 ? ForcedColumnImages
+            : GemmDriver.SelectedIsa == GemmIsa.Vector512 ? 1 : ColumnImagePositions / g.OutPlane;
+        return Math.Clamp(images, 1, Math.Max(1, Math.Min(g.InChannels, g.Batch / ParallelRange.MaxThreads)));
+    }
+
     readonly struct InputAction<T> : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
     {
         readonly Conv2dGeometry g;
         readonly T* dy, w, b, dx;
-        public InputAction(Conv2dGeometry g, T* dy, T* w, T* b, T* dx) { this.g = g; this.dy = dy; this.w = w; this.b = b; this.dx = dx; }
+        readonly int images;
+        public InputAction(Conv2dGeometry g, T* dy, T* w, T* b, T* dx, int images)
+        { this.g = g; this.dy = dy; this.w = w; this.b = b; this.dx = dx; this.images = images; }
 
         public void Invoke(int start, int end)
         {
+            if (images > 1)
+            {
+                InvokeImagesTogether(start, end);
+                return;
+            }
             int rows = g.ColumnRows, plane = g.OutPlane, inG = g.InChannelsPerGroup, outG = g.OutChannelsPerGroup, outW = g.OutWidth;
             int inGroupLength = inG * g.InPlane;
             int bandRows = g.IsPointwise ? g.OutHeight : ColumnBandRows<T>(g);
@@ -455,12 +490,48 @@ public static unsafe class Conv2dKernel
                         }
                     }
                 }
-                if (b != null)
-                    for (int ci = 0; ci < g.InChannels; ci++)
-                    {
-                        var row = new Span<T>(dx + ((long)n * g.InChannels + ci) * g.InPlane, g.InPlane);
-                        TensorPrimitives.Add(row, b[ci], row);
-                    }
+                AddBias(n);
+            }
+        }
+
+        // Up to `images` images a GEMM (see ColumnImages): their output gradients side by side as B; the input channels in
+        // `images` blocks, each block's GEMM then col2im image by image.
+        void InvokeImagesTogether(int start, int end)
+        {
+            int rows = g.ColumnRows, plane = g.OutPlane, cIn = g.InChannels, cOut = g.OutChannels, width = images * plane, taps = g.KernelHeight * g.KernelWidth;
+            int blockChannels = (cIn + images - 1) / images;
+            Span<T> scratch = ConvScratch<T>.Columns((blockChannels * taps + cOut) * width);
+            Span<T> columns = scratch[..(blockChannels * taps * width)], gradients = scratch[(blockChannels * taps * width)..];
+            for (int n0 = start; n0 < end; n0 += images)
+            {
+                int count = Math.Min(images, end - n0), positions = count * plane;
+                for (int co = 0; co < cOut; co++)
+                    for (int i = 0; i < count; i++)
+                        new ReadOnlySpan<T>(dy + ((long)(n0 + i) * cOut + co) * plane, plane).CopyTo(gradients.Slice(co * positions + i * plane, plane));
+                for (int i = 0; i < count; i++)
+                    new Span<T>(dx + (long)(n0 + i) * cIn * g.InPlane, cIn * g.InPlane).Clear();
+                for (int c0 = 0; c0 < cIn; c0 += blockChannels)
+                {
+                    int channels = Math.Min(blockChannels, cIn - c0), blockRows = channels * taps;
+                    var block = new Conv2dGeometry(g.Batch, channels, g.InHeight, g.InWidth, cOut, g.KernelHeight, g.KernelWidth,
+                        g.StrideHeight, g.StrideWidth, g.PadHeight, g.PadWidth, g.DilationHeight, g.DilationWidth);
+                    ConvGemm.Multiply(true, false, blockRows, positions, cOut, new ReadOnlySpan<T>(w + c0 * taps, cOut * rows - c0 * taps), rows,
+                        gradients, positions, false, columns, positions);
+                    for (int i = 0; i < count; i++)
+                        Im2Col.Accumulate(block, columns[(i * plane)..], new Span<T>(dx + ((long)(n0 + i) * cIn + c0) * g.InPlane, channels * g.InPlane),
+                            0, g.OutHeight, positions);
+                }
+                for (int i = 0; i < count; i++) AddBias(n0 + i);
+            }
+        }
+
+        void AddBias(int n)
+        {
+            if (b == null) return;
+            for (int ci = 0; ci < g.InChannels; ci++)
+            {
+                var row = new Span<T>(dx + ((long)n * g.InChannels + ci) * g.InPlane, g.InPlane);
+                TensorPrimitives.Add(row, b[ci], row);
             }
         }
     }

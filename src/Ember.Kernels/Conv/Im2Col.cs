@@ -58,11 +58,14 @@ internal static class Im2Col
     /// read it from. With <paramref name="rowCount"/> &gt; 0 the columns are those of output rows [firstRow, firstRow +
     /// rowCount) only, rowCount·W_out per matrix row: a band. Each input element takes its entries in kernel-tap order;
     /// the taps of the later output rows come first, so bands added from the last to the first keep that order and give
-    /// the whole matrix's bits.
+    /// the whole matrix's bits. Matrix rows start <paramref name="rowStride"/> elements apart (0: rowCount·W_out, dense),
+    /// so that one image's columns can be read out of a matrix that holds several images side by side.
     /// </summary>
-    public static void Accumulate<T>(in Conv2dGeometry g, ReadOnlySpan<T> columns, Span<T> input, int firstRow = 0, int rowCount = 0) where T : unmanaged, INumberBase<T>
+    public static void Accumulate<T>(in Conv2dGeometry g, ReadOnlySpan<T> columns, Span<T> input, int firstRow = 0, int rowCount = 0, int rowStride = 0)
+        where T : unmanaged, INumberBase<T>
     {
-        int h = g.InHeight, w = g.InWidth, outH = rowCount > 0 ? rowCount : g.OutHeight, outW = g.OutWidth, plane = outH * outW;
+        int h = g.InHeight, w = g.InWidth, outH = rowCount > 0 ? rowCount : g.OutHeight, outW = g.OutWidth;
+        int pitch = rowStride > 0 ? rowStride : outH * outW;
         int strideW = g.StrideWidth;
         int row = 0;
         for (int c = 0; c < g.InChannelsPerGroup; c++)
@@ -78,15 +81,15 @@ internal static class Im2Col
                     {
                         int ih = oh * g.StrideHeight + offH;
                         if ((uint)ih >= (uint)h) continue;
-                        AddThreeTaps(columns.Slice(row * plane + oh * outW, outW), columns.Slice((row + 1) * plane + oh * outW, outW),
-                            columns.Slice((row + 2) * plane + oh * outW, outW), dstPlane.Slice(ih * w, w));
+                        AddThreeTaps(columns.Slice(row * pitch + oh * outW, outW), columns.Slice((row + 1) * pitch + oh * outW, outW),
+                            columns.Slice((row + 2) * pitch + oh * outW, outW), dstPlane.Slice(ih * w, w));
                     }
                     row += 3;
                     continue;
                 }
                 for (int j = 0; j < g.KernelWidth; j++, row++)
                 {
-                    ReadOnlySpan<T> src = columns.Slice(row * plane, plane);
+                    ReadOnlySpan<T> src = columns.Slice(row * pitch, outH * outW);
                     int offW = j * g.DilationWidth - g.PadWidth;
                     (int lo, int hi) = ValidRange(offW, strideW, w, outW);
                     if (lo == hi) continue;

@@ -29,7 +29,7 @@ public class StridedInputGradientTests
         "2,56,14,14,8,3,3,2,2,1,1,1,1",    // 56 rows: the 12-row AVX-512 kernel with a short tile (up to 48 rows take 8-row tiles)
     ]);
 
-    static Conv2dGeometry Parse(string s)
+    internal static Conv2dGeometry Parse(string s)
     {
         int[] v = Array.ConvertAll(s.Split(','), int.Parse);
         return new Conv2dGeometry(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], 1);
