@@ -11,7 +11,7 @@ namespace Ember.Bench.Workloads;
 /// each shape should take on an AVX-512 machine, and how far each layer is from the FMA peak. Rows give the median wall
 /// and process-CPU ms per call of each side, the count of such layers in the model and the GFLOP/s of the selected
 /// (default) dispatch; the totals weigh each shape by its count. With --ab the sides are session 29's forward (512-bit
-/// Winograd tiles at any size, M rows as long as V's) and the default. Ember only. Usage:
+/// Winograd tiles at any size) and the default. Ember only. Usage:
 /// <c>conv-width [--model resnet|yolo|probe|all] [--rounds 7] [--threads 2] [--match text] [--ab]</c>.
 /// </summary>
 public sealed class ConvWidthWorkload : IWorkload
@@ -97,7 +97,7 @@ public sealed class ConvWidthWorkload : IWorkload
             double flops = 2.0 * s.N * s.Cout * s.Cin * s.K * s.K * g.OutPlane;
             int calls = Math.Max(1, (int)(0.15 / Math.Max(1e-6, flops / 150e9)));
             // Sides: the 512-bit kernels forced, the 256-bit kernels forced, the default dispatch; or with --ab, session 29's
-            // dispatch and Winograd scratch against the default.
+            // dispatch against the default.
             GemmIsa[] isas = ab ? [GemmIsa.Auto, GemmIsa.Auto] : [GemmIsa.Vector512, GemmIsa.Vector256, GemmIsa.Auto];
             bool[] current = ab ? [false, true] : [false, false, true];
             var wall = isas.Select(_ => new List<double>()).ToArray();
@@ -109,7 +109,6 @@ public sealed class ConvWidthWorkload : IWorkload
                     {
                         GemmDriver.ForcedIsa = isas[side];
                         WinogradConv.NarrowTilesEnabled = current[side];
-                        WinogradConv.CompactOutputRows = current[side] || !ab;
                         var sw = Stopwatch.StartNew();
                         TimeSpan cpu0 = process.TotalProcessorTime;
                         for (int c = 0; c < calls; c++) Conv2dKernel.ForwardFused<float>(g, x, w, scale, shift, s.Act, y);
@@ -119,7 +118,7 @@ public sealed class ConvWidthWorkload : IWorkload
                         cpu[side].Add((process.TotalProcessorTime - cpu0).TotalMilliseconds / calls);
                     }
             }
-            finally { GemmDriver.ForcedIsa = GemmIsa.Auto; WinogradConv.NarrowTilesEnabled = true; WinogradConv.CompactOutputRows = true; }
+            finally { GemmDriver.ForcedIsa = GemmIsa.Auto; WinogradConv.NarrowTilesEnabled = true; }
             double[] wm = wall.Select(Median).ToArray(), cm = cpu.Select(Median).ToArray();
             if (!totals.TryGetValue(s.Model, out double[]? t)) totals[s.Model] = t = new double[2 * isas.Length];
             for (int i = 0; i < isas.Length; i++) { t[i] += s.Count * wm[i]; t[isas.Length + i] += s.Count * cm[i]; }

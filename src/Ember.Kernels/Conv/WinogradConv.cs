@@ -64,16 +64,15 @@ internal static unsafe class WinogradConv
     /// <summary>False: the AVX-512 path always takes its 512-bit tiles (the old side of the A/B).</summary>
     internal static bool NarrowTilesEnabled = true;
 
-    /// <summary>False: the forward's M rows are Ld long like V's (the old side of the A/B); see <see cref="Plan.ForwardOutputLd"/>.</summary>
-    internal static bool CompactOutputRows = true;
 
     /// <summary>
-    /// Whether the AVX-512 path takes the 256-bit tiles (16 columns, same FMA peak on Zen 4): where its 512-bit blocks are
-    /// held at one 32-column panel because the 16 V and M panels of 32 tiles overflow half the L2 (C_in + C_out ≥ 256)
-    /// and there are at most 8 blocks (256 tiles), few enough that the last block's empty columns and the blocks' split
-    /// between threads cost more than the narrower tiles. Measured (docs/bench-logs/2026-12-07-session30-s30-resnet-ab.txt,
-    /// process CPU per call, interleaved): 10-12% faster at one 20², 24² and 28² image of 128 channels, 2-3% at 20² of
-    /// 256; slower at 20² of 64 channels (blocks of 64 tiles fit) and at 8 images of 28² × 128 or 14² × 256 (392 tiles).
+    /// Whether the AVX-512 path takes the 256-bit tiles (16 columns, the same FMA peak on Zen 4): where its 512-bit blocks
+    /// are held at one 32-column panel because the 16 V and M panels of 32 tiles overflow half the L2 (C_in + C_out ≥ 256)
+    /// and there are at most 5 blocks (160 tiles), so few that the last block's empty columns and the uneven split of
+    /// the blocks between threads cost more than the narrower tiles (one 20×20 image: 100 tiles, 4 blocks, 128 columns
+    /// paid for against 112). Measured in one process, interleaved (bench conv-width, see
+    /// docs/bench-logs/2026-12-07-session30-s30-resnet-ab.txt): faster at one 20² or 24² image of 128 channels and at 20²
+    /// of 256; even at 196-200 tiles; slower at 256 tiles, at 20² of 64 channels (blocks of 64 tiles fit) and at 8 images.
     /// </summary>
     internal static bool NarrowTilesPay(in Conv2dGeometry g)
     {
@@ -214,14 +213,6 @@ internal static unsafe class WinogradConv
         public readonly int Batch, InChannels, OutChannels, InHeight, InWidth, PadHeight, PadWidth, OutHeight, OutWidth;
         public readonly int TilesHigh, TilesWide, Tiles, BlockTiles, Blocks, Ld, PaddedM, SliceDepth, RowLength;
 
-        /// <summary>
-        /// Floats from one row of the forward's M[ξ] to the next: BlockTiles. The GEMM writes whole panels within a row,
-        /// and the output transform's last vector of a segment reads at most a vector past a row's end, into the next
-        /// row or the stride's padding (Spread leaves at least 16 floats), lanes it never stores. A third less scratch
-        /// than rows of Ld at 32-tile blocks (AVX-512), whose V and M panels overflow the L2 from 128 channels on.
-        /// </summary>
-        public readonly int ForwardOutputLd;
-
         // minBlockTiles: the fewest tiles in a block (rounded to whole NR columns) where the tiles allow.
         public Plan(in Conv2dGeometry g, int mr, int nr, int lanes, int minBlockTiles = 0)
         {
@@ -239,7 +230,6 @@ internal static unsafe class WinogradConv
             Blocks = (Tiles + BlockTiles - 1) / BlockTiles;
             // A row's last vector of tiles stores up to a vector past the block's tiles.
             Ld = BlockTiles + lanes;
-            ForwardOutputLd = CompactOutputRows ? BlockTiles : Ld;
             int slices = (InChannels + 255) / 256;
             SliceDepth = (InChannels + slices - 1) / slices;
             // Input rows in padded coordinates; the last vector of a row reads 2·lanes + 2 floats from column 2·(TilesWide − 1).
@@ -254,9 +244,6 @@ internal static unsafe class WinogradConv
 
         /// <summary>Floats from M[ξ] ([PaddedM, Ld]) to M[ξ + 1].</summary>
         public int OutputXiStride => Spread(PaddedM * Ld);
-
-        /// <summary>Floats from the forward's M[ξ] ([PaddedM, ForwardOutputLd]) to M[ξ + 1].</summary>
-        public int ForwardOutputXiStride => Spread(PaddedM * ForwardOutputLd);
 
         // A length padded by whole cache lines until it is not within 4 lines of a multiple of 4 KiB: the transforms read
         // or write all 16 matrices at once, and 16 streams a multiple of 4 KiB apart would fall in the same L1 sets.
@@ -297,7 +284,7 @@ internal static unsafe class WinogradConv
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int start, int end)
         {
-            long vLength = 16L * plan.InputXiStride, mLength = 16L * plan.ForwardOutputXiStride;
+            long vLength = 16L * plan.InputXiStride, mLength = 16L * plan.OutputXiStride;
             float* v = Scratch.Panels(vLength + mLength);
             float* m = v + vLength;
             float* rows = Scratch.Rows(4L * plan.RowLength);
@@ -333,11 +320,11 @@ internal static unsafe class WinogradConv
         void Multiply(float* v, float* m, int count, int co0, int co1)
         {
             int mr = TKernel.MR, nr = TKernel.NR, panels = (count + nr - 1) / nr;
-            nint ld = plan.Ld, ldm = plan.ForwardOutputLd;
+            nint ld = plan.Ld;
             for (int xi = 0; xi < 16; xi++)
             {
                 float* weight = packedWeight + (long)xi * plan.PackedXiStride;
-                float* vx = v + (long)xi * plan.InputXiStride, mx = m + (long)xi * plan.ForwardOutputXiStride;
+                float* vx = v + (long)xi * plan.InputXiStride, mx = m + (long)xi * plan.OutputXiStride;
                 for (int jp = 0; jp < panels; jp++)
                 {
                     float* slice = weight;
@@ -346,7 +333,7 @@ internal static unsafe class WinogradConv
                         int kb = Math.Min(plan.SliceDepth, plan.InChannels - pc);
                         float beta = pc == 0 ? 0f : 1f;
                         for (int ir = co0; ir < co1; ir += mr)
-                            TKernel.RunStrided(kb, slice + (nint)ir * kb, mr, vx + pc * ld + jp * nr, ld, mx + ir * ldm + jp * nr, ldm, 1f, beta);
+                            TKernel.RunStrided(kb, slice + (nint)ir * kb, mr, vx + pc * ld + jp * nr, ld, mx + ir * ld + jp * nr, ld, 1f, beta);
                         slice += (nint)plan.PaddedM * kb;
                     }
                 }
@@ -358,7 +345,7 @@ internal static unsafe class WinogradConv
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void TransformOutput(int n, int th, int tw0, int count, float* m, int co0, int co1)
         {
-            long xiStride = plan.ForwardOutputXiStride;
+            long xiStride = plan.OutputXiStride;
             int oh = 2 * th, ow = plan.OutWidth, plane = plan.OutHeight * ow;
             bool secondRow = oh + 1 < plan.OutHeight;
             int columns = Math.Min(2 * (tw0 + count), ow) - 2 * tw0;
@@ -367,7 +354,7 @@ internal static unsafe class WinogradConv
                 float* channel = output.Y + (long)n * output.ImageStride + (long)co * plane;
                 float* row0 = channel + (long)oh * ow, row1 = row0 + ow;
                 TVec bias = output.IsBiasOnly && output.Shift != null ? TVec.Create(output.Shift[co]) : TVec.Zero;
-                float* src = m + (long)co * plan.ForwardOutputLd;
+                float* src = m + (long)co * plan.Ld;
                 for (int l = 0; l < count; l += TVec.Count)
                 {
                     float* q = src + l;

@@ -97,25 +97,27 @@ public class WinogradConvTests
         if (!Avx512F.IsSupported) return;
         var g = Parse(geometry);
         float[] x = ToFloat(Random(g.InputLength, 21)), w = ToFloat(Random(g.WeightLength, 22)), b = ToFloat(Random(g.OutChannels, 23));
-        float[] Run(bool narrowTiles, bool compactRows)
+        float[] Run(bool narrowTiles, int threads = 0)
         {
             var y = new float[g.OutputLength];
             Array.Fill(y, float.NaN);
             WinogradConv.Forced = true;
             WinogradConv.NarrowTilesEnabled = narrowTiles;
-            WinogradConv.CompactOutputRows = compactRows;
+            int saved = ParallelRange.MaxThreads;
+            if (threads > 0) ParallelRange.MaxThreads = threads;
             try
             {
                 Assert.Equal(narrow && narrowTiles, WinogradConv.NarrowTilesPay(g));
                 Conv2dKernel.Forward<float>(g, x, w, b, y);
             }
-            finally { WinogradConv.Forced = null; WinogradConv.NarrowTilesEnabled = true; WinogradConv.CompactOutputRows = true; }
+            finally { WinogradConv.Forced = null; WinogradConv.NarrowTilesEnabled = true; ParallelRange.MaxThreads = saved; }
             return y;
         }
-        float[] chosen = Run(true, true);
+        float[] chosen = Run(true);
         Close(Direct(g, ToDouble(x), ToDouble(w), ToDouble(b)), chosen, 1e-5, $"{geometry} as dispatched");
-        Assert.True(chosen.AsSpan().SequenceEqual(Run(false, true)), $"{geometry}: the 256- and 512-bit tiles give different bits");
-        Assert.True(chosen.AsSpan().SequenceEqual(Run(false, false)), $"{geometry}: M rows of BlockTiles and of Ld give different bits");
+        Assert.True(chosen.AsSpan().SequenceEqual(Run(false)), $"{geometry}: the 256- and 512-bit tiles give different bits");
+        foreach (int threads in new[] { 1, 2, 5 })
+            Assert.True(chosen.AsSpan().SequenceEqual(Run(true, threads)), $"{geometry}: {threads} threads give different bits");
     }
 
     [Theory, MemberData(nameof(Cases))]
