@@ -61,6 +61,26 @@ internal static unsafe class WinogradConv
         return g.InChannels >= 16 && g.OutChannels >= 16 && tiles >= Math.Max(96L, (long)g.InChannels * g.OutChannels / 1024);
     }
 
+    /// <summary>False: the AVX-512 path always takes its 512-bit tiles (the old side of the A/B).</summary>
+    internal static bool NarrowTilesEnabled = true;
+
+
+    /// <summary>
+    /// Whether the AVX-512 path takes the 256-bit tiles (16 columns, the same FMA peak on Zen 4): where its 512-bit blocks
+    /// are held at one 32-column panel because the 16 V and M panels of 32 tiles overflow half the L2 (C_in + C_out ≥ 256)
+    /// and there are at most 5 blocks (160 tiles), so few that the last block's empty columns and the uneven split of
+    /// the blocks between threads cost more than the narrower tiles (one 20×20 image: 100 tiles, 4 blocks, 128 columns
+    /// paid for against 112). Measured in one process, interleaved (bench conv-width, see
+    /// docs/bench-logs/2026-12-07-session30-s30-resnet-ab.txt): faster at one 20² or 24² image of 128 channels and at 20²
+    /// of 256; even at 196-200 tiles; slower at 256 tiles, at 20² of 64 channels (blocks of 64 tiles fit) and at 8 images.
+    /// </summary>
+    internal static bool NarrowTilesPay(in Conv2dGeometry g)
+    {
+        if (!NarrowTilesEnabled || GemmDriver.SelectedIsa != GemmIsa.Vector512 || !Avx2.IsSupported || !Fma.IsSupported) return false;
+        long tiles = (long)g.Batch * ((g.OutHeight + 1) / 2) * ((g.OutWidth + 1) / 2);
+        return g.InChannels + g.OutChannels >= 256 && tiles <= 5 * 32;
+    }
+
     /// <summary>
     /// The Vector128 rule (docs/bench-logs/2026-12-05-session16-s16-v128-ab.txt): at 128 bits the GEMM is the whole cost
     /// and the transforms little beside it, so Winograd measured 1.4-2.4× faster on every shape of the sweep, down to 16
@@ -77,6 +97,10 @@ internal static unsafe class WinogradConv
     {
         switch (GemmDriver.SelectedIsa)
         {
+            // The bits are the same at every width (each output is the same sequence of operations), so this is speed only.
+            case GemmIsa.Vector512 when NarrowTilesPay(g):
+                Forward<Simd256<float>, WinogradLanes256, MicroKernel256<float>>(g, x, w, scale, shift, activation, y, residual, imageStride);
+                break;
             case GemmIsa.Vector512 when GemmDriver.PreferEightRows(g.OutChannels):
                 Forward<Simd512<float>, WinogradLanes512, MicroKernel512Rows8<float>>(g, x, w, scale, shift, activation, y, residual, imageStride);
                 break;

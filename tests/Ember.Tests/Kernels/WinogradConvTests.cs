@@ -81,8 +81,43 @@ public class WinogradConvTests
     {
         GemmDriver.ForcedIsa = isa == NoWidth ? GemmIsa.Auto : Enum.Parse<GemmIsa>(isa);
         WinogradConv.Forced = true;
+        // A forced width is that width: AVX-512's switch to 256-bit tiles on few tiles is tested on its own below.
+        WinogradConv.NarrowTilesEnabled = false;
         try { body(); }
-        finally { WinogradConv.Forced = null; GemmDriver.ForcedIsa = GemmIsa.Auto; }
+        finally { WinogradConv.Forced = null; GemmDriver.ForcedIsa = GemmIsa.Auto; WinogradConv.NarrowTilesEnabled = true; }
+    }
+
+    [Theory]
+    [InlineData("1,128,20,20,128,1", true)]   // YOLOv5s at 320², a C3 block's 3×3 at 20²: 100 tiles, C_in + C_out = 256
+    [InlineData("1,200,7,9,60,0", true)]      // 5×7 output: partial tile row and column, C_in + C_out = 260
+    [InlineData("1,64,20,20,64,1", false)]    // 32-tile blocks fit the L2 budget: the 512-bit tiles stay
+    [InlineData("2,128,24,24,128,1", false)]  // 288 tiles: more than 5 blocks of 32
+    public void NarrowTilesOnTheAvx512PathGiveTheBitsOfTheWideTiles(string geometry, bool narrow)
+    {
+        if (!Avx512F.IsSupported) return;
+        var g = Parse(geometry);
+        float[] x = ToFloat(Random(g.InputLength, 21)), w = ToFloat(Random(g.WeightLength, 22)), b = ToFloat(Random(g.OutChannels, 23));
+        float[] Run(bool narrowTiles, int threads = 0)
+        {
+            var y = new float[g.OutputLength];
+            Array.Fill(y, float.NaN);
+            WinogradConv.Forced = true;
+            WinogradConv.NarrowTilesEnabled = narrowTiles;
+            int saved = ParallelRange.MaxThreads;
+            if (threads > 0) ParallelRange.MaxThreads = threads;
+            try
+            {
+                Assert.Equal(narrow && narrowTiles, WinogradConv.NarrowTilesPay(g));
+                Conv2dKernel.Forward<float>(g, x, w, b, y);
+            }
+            finally { WinogradConv.Forced = null; WinogradConv.NarrowTilesEnabled = true; ParallelRange.MaxThreads = saved; }
+            return y;
+        }
+        float[] chosen = Run(true);
+        Close(Direct(g, ToDouble(x), ToDouble(w), ToDouble(b)), chosen, 1e-5, $"{geometry} as dispatched");
+        Assert.True(chosen.AsSpan().SequenceEqual(Run(false)), $"{geometry}: the 256- and 512-bit tiles give different bits");
+        foreach (int threads in new[] { 1, 2, 5 })
+            Assert.True(chosen.AsSpan().SequenceEqual(Run(true, threads)), $"{geometry}: {threads} threads give different bits");
     }
 
     [Theory, MemberData(nameof(Cases))]
