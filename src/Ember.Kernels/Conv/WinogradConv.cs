@@ -64,9 +64,9 @@ internal static unsafe class WinogradConv
     /// <summary>False: the AVX-512 path always takes its 512-bit tiles (the old side of the A/B).</summary>
     internal static bool NarrowTilesEnabled = true;
 
-
     /// <summary>
-    /// Whether the AVX-512 path takes the 256-bit tiles (16 columns, the same FMA peak on Zen 4): where its 512-bit blocks
+    /// Whether the AVX-512 path takes the 256-bit tiles (16 columns, the same FMA peak on Zen 4, the only kind of core
+    /// this was measured on; where a 512-bit FMA does twice the work the wide tiles stay): where its 512-bit blocks
     /// are held at one 32-column panel because the 16 V and M panels of 32 tiles overflow half the L2 (C_in + C_out ≥ 256)
     /// and there are at most 5 blocks (160 tiles), so few that the last block's empty columns and the uneven split of
     /// the blocks between threads cost more than the narrower tiles (one 20×20 image: 100 tiles, 4 blocks, 128 columns
@@ -76,7 +76,7 @@ internal static unsafe class WinogradConv
     /// </summary>
     internal static bool NarrowTilesPay(in Conv2dGeometry g)
     {
-        if (!NarrowTilesEnabled || GemmDriver.SelectedIsa != GemmIsa.Vector512 || !Avx2.IsSupported || !Fma.IsSupported) return false;
+        if (!NarrowTilesEnabled || !VectorUnits.SplitsVector512 || GemmDriver.SelectedIsa != GemmIsa.Vector512 || !Avx2.IsSupported || !Fma.IsSupported) return false;
         long tiles = (long)g.Batch * ((g.OutHeight + 1) / 2) * ((g.OutWidth + 1) / 2);
         return g.InChannels + g.OutChannels >= 256 && tiles <= 5 * 32;
     }

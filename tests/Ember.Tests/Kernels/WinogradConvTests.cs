@@ -103,6 +103,9 @@ public class WinogradConvTests
             Array.Fill(y, float.NaN);
             WinogradConv.Forced = true;
             WinogradConv.NarrowTilesEnabled = narrowTiles;
+            // The rule applies on Zen 4 class cores only; taken as one here so every AVX-512 machine tests its bits.
+            bool splits = VectorUnits.SplitsVector512;
+            VectorUnits.SplitsVector512 = true;
             int saved = ParallelRange.MaxThreads;
             if (threads > 0) ParallelRange.MaxThreads = threads;
             try
@@ -110,7 +113,7 @@ public class WinogradConvTests
                 Assert.Equal(narrow && narrowTiles, WinogradConv.NarrowTilesPay(g));
                 Conv2dKernel.Forward<float>(g, x, w, b, y);
             }
-            finally { WinogradConv.Forced = null; WinogradConv.NarrowTilesEnabled = true; ParallelRange.MaxThreads = saved; }
+            finally { WinogradConv.Forced = null; WinogradConv.NarrowTilesEnabled = true; VectorUnits.SplitsVector512 = splits; ParallelRange.MaxThreads = saved; }
             return y;
         }
         float[] chosen = Run(true);
@@ -118,6 +121,19 @@ public class WinogradConvTests
         Assert.True(chosen.AsSpan().SequenceEqual(Run(false)), $"{geometry}: the 256- and 512-bit tiles give different bits");
         foreach (int threads in new[] { 1, 2, 5 })
             Assert.True(chosen.AsSpan().SequenceEqual(Run(true, threads)), $"{geometry}: {threads} threads give different bits");
+    }
+
+    [Fact]
+    public void NarrowTilesAreChosenOnlyOnCoresThatSplit512BitInstructions()
+    {
+        // /proc/cpuinfo is a second reading of the same CPUID fields, made by the kernel: vendor and family 25 (19h).
+        if (!File.Exists("/proc/cpuinfo") || !Avx512F.IsSupported) return;
+        string[] lines = File.ReadAllLines("/proc/cpuinfo");
+        string Field(string name) => lines.First(l => l.StartsWith(name, StringComparison.Ordinal)).Split(':', 2)[1].Trim();
+        bool zen4 = Field("vendor_id") == "AuthenticAMD" && Field("cpu family") == "25";
+        Assert.Equal(zen4, VectorUnits.SplitsVector512);
+        var yolo = Parse("1,128,20,20,128,1");
+        Assert.Equal(zen4 && GemmDriver.SelectedIsa == GemmIsa.Vector512, WinogradConv.NarrowTilesPay(yolo));
     }
 
     [Theory, MemberData(nameof(Cases))]
