@@ -18,7 +18,8 @@ public static class TrainingMemory
 {
     /// <summary>
     /// Runs <paramref name="fit"/>; an <see cref="OutOfMemoryException"/> from it is thrown again with what
-    /// <paramref name="runDir"/> keeps and the command that continues it (<paramref name="resumeCommand"/>).
+    /// <paramref name="runDir"/> keeps and the command that continues it (<paramref name="resumeCommand"/>); so is a
+    /// full disk (a checkpoint save that met it left the previous one whole), with the command for when there is room.
     /// </summary>
     public static void Run(Action fit, string runDir, string resumeCommand)
     {
@@ -27,6 +28,11 @@ public static class TrainingMemory
         {
             if (LastState(runDir) is not CheckpointState state) throw;
             throw Continued(e, runDir, state, resumeCommand);
+        }
+        catch (IOException e) when (CliErrors.IsDiskFull(e))
+        {
+            if (LastState(runDir) is not CheckpointState state) throw;
+            throw new IOException($"{e.Message.Split('\n')[0].Trim()}; {Whole(runDir, state, int.MaxValue)}: `{resumeCommand}` continues from there once there is room", e);
         }
     }
 
