@@ -240,7 +240,7 @@ public static class TrainingMemory
 
     /// <summary>
     /// The most measured beside a full cache (18.1 MiB, <see cref="CacheBytes"/>) and a third more: the resident memory
-    /// of runs alike spreads by ±4 MiB. It was 80 MiB while each image's decoding left its copies as garbage (session 27).
+    /// of runs alike spreads over up to 12 MiB. It was 80 MiB while each image's decoding left its copies as garbage (session 27).
     /// </summary>
     internal const double CacheGarbageBytes = 24 << 20;
 
