@@ -96,7 +96,7 @@ public static class CliErrors
             InvalidDataException or FormatException => (ExitCodes.Data, e.Message),
             UnauthorizedAccessException => (ExitCodes.FileSystem, $"{Strip(RealNames(e.Message))}: permission denied or read-only; choose a folder you can write to (e.g. --project runs/train)"),
             PathTooLongException => (ExitCodes.FileSystem, e.Message),
-            IOException io when IsDiskFull(io) => (ExitCodes.FileSystem, $"the disk is full ({FirstLine(io.Message)}); free some space or write elsewhere with --project/--output; existing runs were not changed"),
+            IOException io when IsDiskFull(io) => (ExitCodes.FileSystem, $"the disk is full ({RealNames(FirstLine(io.Message))}); free some space or write elsewhere with --project/--output; existing runs were not changed"),
             IOException io => (ExitCodes.FileSystem, FileSystem(io)),
             ArgumentException a => (ExitCodes.Usage, FirstLine(a.ParamName is string p ? a.Message.Replace($" (Parameter '{p}')", "") : a.Message)),
             NotSupportedException => (ExitCodes.Usage, FirstLine(e.Message)),
@@ -199,17 +199,20 @@ public static class CliErrors
     }
 
     // ENOSPC (28) and EDQUOT (122) on Linux; .NET keeps the errno in HResult for I/O errors it does not map to a type.
-    static bool IsDiskFull(IOException e)
+    internal static bool IsDiskFull(IOException e)
         => e.HResult is 28 or 122 || (e.HResult & 0xFFFF) == 0x70 /* ERROR_DISK_FULL */ || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
            || e.InnerException is IOException inner && IsDiskFull(inner);
 
     static string FirstLine(string message) => message.Split('\n')[0].Trim();
 
-    // .NET names the file it could not create; for a file written through AtomicFile that is the hidden temporary beside
-    // it (DIR/.NAME.PID.GUID.tmp), which the user knows as DIR/NAME.
+    // .NET names the file it could not create or write; for a file written through AtomicFile that is the hidden
+    // temporary beside it (DIR/.NAME.PID.GUID.tmp), which the user knows as DIR/NAME; in a checkpoint being saved, the
+    // folder is the hidden staging one (RUN/.last.new/), which the user knows as RUN/last/ (a real full disk named
+    // RUN/.last.new/.optimizer.safetensors.PID.GUID.tmp, two names that were gone when the message was read).
     static readonly Regex AtomicTemporary = new(@"(^|/)\.([^/']+)" + AtomicFile.TemporarySuffix, RegexOptions.CultureInvariant);
+    static readonly Regex CheckpointStaging = new(@"(^|/)\.([^/']+)" + Regex.Escape(Ember.Training.Checkpoint.StagingSuffix) + "/", RegexOptions.CultureInvariant);
 
-    static string RealNames(string message) => AtomicTemporary.Replace(message, "$1$2");
+    static string RealNames(string message) => CheckpointStaging.Replace(AtomicTemporary.Replace(message, "$1$2"), "$1$2/");
 
     static string FileSystem(IOException e)
     {

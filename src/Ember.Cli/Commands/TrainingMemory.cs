@@ -18,7 +18,8 @@ public static class TrainingMemory
 {
     /// <summary>
     /// Runs <paramref name="fit"/>; an <see cref="OutOfMemoryException"/> from it is thrown again with what
-    /// <paramref name="runDir"/> keeps and the command that continues it (<paramref name="resumeCommand"/>).
+    /// <paramref name="runDir"/> keeps and the command that continues it (<paramref name="resumeCommand"/>); so is a
+    /// full disk (a checkpoint save that met it left the previous one whole), with the command for when there is room.
     /// </summary>
     public static void Run(Action fit, string runDir, string resumeCommand)
     {
@@ -27,6 +28,11 @@ public static class TrainingMemory
         {
             if (LastState(runDir) is not CheckpointState state) throw;
             throw Continued(e, runDir, state, resumeCommand);
+        }
+        catch (IOException e) when (CliErrors.IsDiskFull(e))
+        {
+            if (LastState(runDir) is not CheckpointState state) throw;
+            throw new IOException($"{e.Message.Split('\n')[0].Trim()}; {Whole(runDir, state, int.MaxValue)}: `{resumeCommand}` continues from there once there is room", e);
         }
     }
 
@@ -219,21 +225,24 @@ public static class TrainingMemory
 
     /// <summary>
     /// The bytes --cache (`detect train`'s default) holds for a data set of <paramref name="pixels"/> once the first epoch
-    /// has read every image: the 8-bit planar copy of each (3 bytes a pixel), and beside them the garbage of that epoch's
-    /// decoding that the collector lets stand while the cache grows (the decoder's interleaved copies, as large as the
-    /// planar ones; never more than <see cref="CacheGarbageBytes"/>). Measured as the growth of the peak resident memory
-    /// of a one-epoch `detect train` with --cache over one without: 3 bytes a pixel plus 45 to 77 MB, on noise PNGs of
-    /// 24 to 192 million pixels (docs/bench-logs/2026-12-06-session27-s27-trust.txt). Since session 30 the decoding
-    /// reuses its buffers and leaves almost no garbage: 3 bytes a pixel plus 5-11 MiB on 192 million pixels
-    /// (docs/bench-logs/2026-12-07-session30-s30-decode.txt); the garbage term is kept until the check is measured again.
+    /// has read every image: the 8-bit planar copy of each (3 bytes a pixel), and beside them what the cache's filling
+    /// leaves standing (never more than <see cref="CacheGarbageBytes"/>, nor than the copies). Measured as the growth of
+    /// the peak resident memory of a one-epoch `detect train` with --cache over one without, on noise PNGs of 24 to 192
+    /// million pixels: 3 bytes a pixel plus 45 to 77 MB in session 27 (the decoder's copies of each image left as
+    /// garbage; docs/bench-logs/2026-12-06-session27-s27-trust.txt), plus 7.5 to 12.2 MiB (medians; 18.1 at most) since
+    /// the decoding reuses its buffers (docs/bench-logs/2026-12-07-session31-s31-trust-cache.txt). The managed heap
+    /// grows by the copies alone, so under a heap limit the term is spare.
     /// </summary>
     internal static double CacheBytes(long pixels) => CacheBytesPerPixel * pixels + Math.Min(CacheBytesPerPixel * pixels, CacheGarbageBytes);
 
     /// <summary>The bytes a pixel of the copy --cache keeps (<see cref="CacheBytes"/>).</summary>
     internal const double CacheBytesPerPixel = 3;
 
-    /// <summary>The most garbage measured beside a full cache (77 MB, <see cref="CacheBytes"/>), rounded up.</summary>
-    internal const double CacheGarbageBytes = 80 << 20;
+    /// <summary>
+    /// The most measured beside a full cache (18.1 MiB, <see cref="CacheBytes"/>) and a third more: the resident memory
+    /// of runs alike spreads over up to 12 MiB. It was 80 MiB while each image's decoding left its copies as garbage (session 27).
+    /// </summary>
+    internal const double CacheGarbageBytes = 24 << 20;
 
     /// <summary>
     /// The bytes `ember predict --image` holds at once for one image, per pixel of the image as decoded to grayscale (the

@@ -19,7 +19,9 @@ internal sealed class DecodeBuffers
     }
 
     readonly List<Set> idle = [];
-    int rented, made;
+    // the sets out with a decode: a set given back that is not among them was given back twice (or is not ours)
+    readonly HashSet<Set> lent = new(ReferenceEqualityComparer.Instance);
+    int made, returns;
     bool released;
 
     /// <summary>A set for one decode, to be given back to <see cref="Return"/> exactly once.</summary>
@@ -27,21 +29,28 @@ internal sealed class DecodeBuffers
     {
         lock (idle)
         {
-            rented++;
-            if (idle.Count == 0) { made++; return new Set(); }
-            var set = idle[^1];
-            idle.RemoveAt(idle.Count - 1);
+            Set set;
+            if (idle.Count == 0) { made++; set = new Set(); }
+            else
+            {
+                set = idle[^1];
+                idle.RemoveAt(idle.Count - 1);
+            }
+            lent.Add(set);
             return set;
         }
     }
 
-    /// <summary>Gives back a rented set; a set given back twice would be handed to two decodes at once, so it throws.</summary>
+    /// <summary>
+    /// Gives back a rented set; a set given back twice would be handed to two decodes at once, so it throws (after
+    /// <see cref="Release"/> too, when the set is no longer kept).
+    /// </summary>
     public void Return(Set set)
     {
         lock (idle)
         {
-            if (idle.Contains(set)) throw new InvalidOperationException("DecodeBuffers: a set of buffers was returned twice");
-            rented--;
+            if (!lent.Remove(set)) throw new InvalidOperationException("DecodeBuffers: a set of buffers was returned twice, or was not rented here");
+            returns++;
             if (!released) idle.Add(set);
         }
     }
@@ -57,9 +66,13 @@ internal sealed class DecodeBuffers
     }
 
     /// <summary>Sets rented and not yet returned.</summary>
-    internal int Rented { get { lock (idle) return rented; } }
+    internal int Rented { get { lock (idle) return lent.Count; } }
     /// <summary>Sets made so far (the most decodes that ran at once, until <see cref="Release"/>).</summary>
     internal int Made { get { lock (idle) return made; } }
+    /// <summary>Sets given back so far (one for each decode that ended).</summary>
+    internal int Returns { get { lock (idle) return returns; } }
+    /// <summary>Whether the sets were let go (<see cref="Release"/>): none is kept from then on.</summary>
+    internal bool Released { get { lock (idle) return released; } }
     /// <summary>Bytes the idle sets hold.</summary>
     internal long IdleBytes
     {

@@ -81,12 +81,15 @@ public static class Checkpoint
         if (Directory.Exists(previous)) Directory.Delete(previous, recursive: true);
     }
 
+    /// <summary>What follows a checkpoint folder's name in its staging folder's (<c>.NAME.new</c>), where a save writes its files.</summary>
+    internal const string StagingSuffix = ".new";
+
     static (string Target, string Staging, string Previous) Siblings(string folder)
     {
         var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
         var parent = Path.GetDirectoryName(target) ?? throw new ArgumentException($"checkpoint: {folder} cannot be a checkpoint folder (it has no parent)");
         var name = Path.GetFileName(target);
-        return (target, Path.Combine(parent, $".{name}.new"), Path.Combine(parent, $".{name}.old"));
+        return (target, Path.Combine(parent, $".{name}{StagingSuffix}"), Path.Combine(parent, $".{name}.old"));
     }
 
     // Finishes what a save interrupted between its two renames left: the previous checkpoint goes back in place,

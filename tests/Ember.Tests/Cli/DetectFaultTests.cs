@@ -3,6 +3,7 @@ using Ember.Cli.Commands;
 using Ember.Cli.Commands.Detect;
 using Ember.Interop;
 using Ember.Training;
+using Xunit.Abstractions;
 
 namespace Ember.Tests.Cli;
 
@@ -55,7 +56,7 @@ public sealed class DetectFaultFixture : IDisposable
 /// disk or a refused write while a checkpoint is saved (the previous checkpoint stays whole), folders that cannot be
 /// written, damaged checkpoints and bad data files: each an exit code and a message naming the file, never a stack trace.
 /// </summary>
-public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFaultFixture>
+public class DetectFaultTests(DetectFaultFixture fx, ITestOutputHelper output) : IClassFixture<DetectFaultFixture>
 {
     internal static List<double[]> Rows(string csv)
         => File.ReadAllLines(csv).Skip(1).Select(l => l.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToList();
@@ -161,6 +162,35 @@ public class DetectFaultTests(DetectFaultFixture fx) : IClassFixture<DetectFault
         Assert.Empty(Directory.GetFiles(run, "*.tmp", SearchOption.AllDirectories)); // nor the half-written file
         Assert.Equal(0, DetectJob.Train(new DetectConfig(), run, TextWriter.Null));
         AssertSameRows(run);
+    }
+
+    /// <summary>
+    /// The same on a real full disk: a tmpfs of 42 MiB (Linux as root; elsewhere the test says it asserted nothing). Epoch 1
+    /// leaves best/ (the model, 7.2 MB) and last/ (model and Adam's state, 21.4 MB); epoch 2's save of last/ stages a second
+    /// copy beside them and the kernel refuses its optimizer file part-way (ENOSPC).
+    /// </summary>
+    [Fact]
+    public void A_real_disk_that_fills_up_while_last_is_saved_keeps_the_previous_last_whole_and_the_run_resumes()
+    {
+        var disk = Directory.CreateDirectory(Path.Combine(fx.Root, "real-disk")).FullName;
+        if (!WriteFaultTests.MountTmpfs(disk, "42m", output)) return;
+        try
+        {
+            var project = Path.Combine(disk, "runs");
+            var run = Path.Combine(project, "exp1");
+            var result = WriteFaultTests.WithStagedLast(run, out var staged, ["detect", "train", .. DetectFaultFixture.Options(fx.Data), "--project", project]);
+            WriteFaultTests.AssertRealDiskFull(result, run, "detect train");
+            WriteFaultTests.AssertPreviousLastWhole(run, staged(), epoch: 1);
+
+            WriteFaultTests.Tool("mount", "-o", "remount,size=256m", disk); // the user frees some space
+            var (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "train", "--resume", run]);
+            Assert.True(code == 0, $"resume: exit code {code}: {stderr}{stdout}");
+            WriteFaultTests.AssertNoTemporaries(run);
+            AssertSameRows(run);
+            foreach (var file in new[] { "last/model.safetensors", "last/optimizer.safetensors", "best/model.safetensors" })
+                Assert.True(ResumeTests.Sha256(Path.Combine(run, file)) == ResumeTests.Sha256(Path.Combine(fx.Whole, file)), $"{file} differs from the undisturbed run's");
+        }
+        finally { WriteFaultTests.Tool("umount", "-l", disk); }
     }
 
     /// <summary>Ctrl-C as <see cref="SignalStop"/> takes it (the same stop and reason), at the first validation batch of <paramref name="epoch"/>.</summary>

@@ -107,7 +107,7 @@ public sealed class YoloDataset : IDataset<DetectionSample>
                         problems.Add(new DetectionProblem(label, 0, $"label file has no image: expected an image named '{System.IO.Path.GetFileNameWithoutExtension(label)}' " +
                             $"with one of {string.Join(", ", DetectionImages.Extensions)} in the matching images folder"));
         Sources = [.. sources];
-        if (cacheImages) cache = new byte[]?[samples.Count];
+        if (cacheImages) NewCache();
     }
 
     /// <summary>The training (or validation) split of a data.yaml.</summary>
@@ -150,7 +150,7 @@ public sealed class YoloDataset : IDataset<DetectionSample>
             else samples[kept++] = sample;
         }
         samples.RemoveRange(samples.Count - skipped, skipped);
-        if (cache is not null) cache = new byte[]?[samples.Count];
+        if (cache is not null) NewCache();
         return skipped;
     }
 
@@ -275,7 +275,36 @@ public sealed class YoloDataset : IDataset<DetectionSample>
     {
         if (Volatile.Read(ref cache![index]) is byte[] cached) return cached;
         var (path, _, h, w, _) = samples[index];
-        var planar = Decoding(index, () => ImageFolder.DecodeInterleaved(path, 3, MaxPixels, decodeBuffers, (pixels, height, width) =>
+        byte[] planar;
+        try { planar = DecodePlanar(index, path, h, w); }
+        catch
+        {
+            Tried(index);
+            throw;
+        }
+        if (Interlocked.CompareExchange(ref cache[index], planar, null) is byte[] first) return first;
+        Tried(index);
+        return planar;
+    }
+
+    // Counts image i as tried (cached, or failed to decode) the first time only; once every image is, no decode is left
+    // to reuse the buffers, so they are let go. Waiting for every image to be cached instead kept them (a set per loader
+    // thread, each as large as the largest file) for the data set's life when one image failed and was skipped.
+    void Tried(int index)
+    {
+        if (Interlocked.Exchange(ref tried![index], 1) == 0 && Interlocked.Increment(ref triedCount) == tried.Length) decodeBuffers.Release();
+    }
+
+    void NewCache()
+    {
+        cache = new byte[]?[samples.Count];
+        tried = new int[samples.Count];
+        triedCount = 0;
+    }
+
+    // Image i's interleaved pixels, decoded into the data set's buffers, as the planar bytes the cache keeps.
+    byte[] DecodePlanar(int index, string path, int h, int w)
+        => Decoding(index, () => ImageFolder.DecodeInterleaved(path, 3, MaxPixels, decodeBuffers, (pixels, height, width) =>
         {
             if (height != h || width != w)
                 throw new InvalidDataException($"YoloDataset: image '{path}' decoded to {height}×{width} but its header declares {h}×{w}; the file changed or is damaged");
@@ -289,17 +318,14 @@ public sealed class YoloDataset : IDataset<DetectionSample>
             }
             return planar;
         }));
-        if (Interlocked.CompareExchange(ref cache[index], planar, null) is byte[] first) return first;
-        // the last image in: no more decoding, so the buffers it kept are let go
-        if (Interlocked.Increment(ref cachedCount) == cache.Length) decodeBuffers.Release();
-        return planar;
-    }
 
     // The file and decoder buffers of the decodes that fill the cache. Not for the indexer without a cache: kept beside
     // the garbage of its float images they raised the collector's budget for large objects with what survives, and a
     // one-epoch `detect train --cache false` of 192 noise PNGs of 1000×1000 peaked at 305 MiB instead of 195.
     readonly DecodeBuffers decodeBuffers = new();
-    int cachedCount;
+    // per image of the cache, 1 once it was tried (CachedBytes); how many were
+    int[]? tried;
+    int triedCount;
 
     /// <summary>The buffers the decodes that fill the cache reuse.</summary>
     internal DecodeBuffers DecodeBuffers => decodeBuffers;

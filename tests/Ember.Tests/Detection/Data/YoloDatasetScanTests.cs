@@ -85,6 +85,52 @@ public class YoloDatasetScanTests : IDisposable
     }
 
     [Fact]
+    public void An_epoch_with_an_image_that_fails_to_decode_gives_the_buffers_back_once_every_image_was_tried()
+    {
+        // four files, the third damaged after the scan: an epoch reads each once and skips the one that fails, so the
+        // cache is never full; the buffers go once the last image was tried, and every set rented comes back exactly once
+        Directory.CreateDirectory(Path.Combine(root, "images"));
+        var paths = Enumerable.Range(0, 4).Select(i => Path.Combine(root, "images", $"noise{i}.png")).ToArray();
+        for (int i = 0; i < paths.Length; i++) NoisePng(paths[i], 64, 48, seed: 31 + i, idatChunk: int.MaxValue);
+        var set = new YoloDataset([Path.Combine(root, "images")], classCount: 1, cacheImages: true);
+        var bytes = File.ReadAllBytes(paths[2]);
+        File.WriteAllBytes(paths[2], bytes[..(bytes.Length - 100)]);
+
+        float[]? buffer = null;
+        int failed = 0;
+        foreach (int i in new[] { 0, 2, 1 })
+        {
+            try { set.CachedImage(i, ref buffer); }
+            catch (InvalidDataException) { failed++; }
+            Assert.False(set.DecodeBuffers.Released, $"the buffers were let go with image 3 not yet tried");
+            Assert.Equal(0, set.DecodeBuffers.Rented);
+        }
+        Assert.Equal(1, failed);
+        Assert.True(set.DecodeBuffers.IdleBytes > 0);
+        set.CachedImage(3, ref buffer);
+        Assert.True(set.DecodeBuffers.Released);
+        Assert.Equal(0, set.DecodeBuffers.IdleBytes);
+        Assert.Equal((0, 4, 1), (set.DecodeBuffers.Rented, set.DecodeBuffers.Returns, set.DecodeBuffers.Made));
+
+        // a second epoch: the cached images are not decoded again; the failed one is, on a set of its own that is not
+        // kept (counted once: trying it again does not count towards a release already done)
+        Assert.Throws<InvalidDataException>(() => set.CachedImage(2, ref buffer));
+        for (int i = 0; i < 4; i++) if (i != 2) set.CachedImage(i, ref buffer);
+        Assert.Equal((0, 5, 2, 0L), (set.DecodeBuffers.Rented, set.DecodeBuffers.Returns, set.DecodeBuffers.Made, set.DecodeBuffers.IdleBytes));
+    }
+
+    [Fact]
+    public void A_set_of_decode_buffers_given_back_twice_throws_after_the_release_too()
+    {
+        var buffers = new Ember.Data.DecodeBuffers();
+        var set = buffers.Rent();
+        buffers.Release();
+        buffers.Return(set);
+        Assert.Contains("returned twice", Assert.Throws<InvalidOperationException>(() => buffers.Return(set)).Message);
+        Assert.Equal((0, 1, 0L), (buffers.Rented, buffers.Returns, buffers.IdleBytes));
+    }
+
+    [Fact]
     public void Scanning_192_large_images_allocates_one_file_buffer_and_runs_no_full_collection_per_image()
     {
         const int Images = 192, Side = 1000;
