@@ -10,8 +10,8 @@ namespace Ember.Bench.Workloads;
 /// on the 256-bit ones in the same process, alternating round by round so that both see the same load: which width
 /// each shape should take on an AVX-512 machine, and how far each layer is from the FMA peak. Rows give the median wall
 /// and process-CPU ms per call of each side, the count of such layers in the model and the GFLOP/s of the selected
-/// (default) dispatch; the totals weigh each shape by its count. With --ab the sides are session 29's forward (512-bit
-/// Winograd tiles at any size) and the default. Ember only. Usage:
+/// (default) dispatch; the totals weigh each shape by its count. With --ab the sides are session 30's forward (strided
+/// convolutions of few images on the shifted grid) and the default. Ember only. Usage:
 /// <c>conv-width [--model resnet|yolo|probe|all] [--rounds 7] [--threads 2] [--match text] [--ab]</c>.
 /// </summary>
 public sealed class ConvWidthWorkload : IWorkload
@@ -96,7 +96,7 @@ public sealed class ConvWidthWorkload : IWorkload
             foreach (float[] a in new[] { x, w, scale, shift }) for (int i = 0; i < a.Length; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
             double flops = 2.0 * s.N * s.Cout * s.Cin * s.K * s.K * g.OutPlane;
             int calls = Math.Max(1, (int)(0.15 / Math.Max(1e-6, flops / 150e9)));
-            // Sides: the 512-bit kernels forced, the 256-bit kernels forced, the default dispatch; or with --ab, session 29's
+            // Sides: the 512-bit kernels forced, the 256-bit kernels forced, the default dispatch; or with --ab, session 30's
             // dispatch against the default.
             GemmIsa[] isas = ab ? [GemmIsa.Auto, GemmIsa.Auto] : [GemmIsa.Vector512, GemmIsa.Vector256, GemmIsa.Auto];
             bool[] current = ab ? [false, true] : [false, false, true];
@@ -108,7 +108,8 @@ public sealed class ConvWidthWorkload : IWorkload
                     for (int side = 0; side < isas.Length; side++)
                     {
                         GemmDriver.ForcedIsa = isas[side];
-                        WinogradConv.NarrowTilesEnabled = current[side];
+                        WinogradConv.NarrowTilesEnabled = ab || current[side];
+                        ShiftedGemmConv.ForceStridedGridForFewImages = ab && !current[side];
                         var sw = Stopwatch.StartNew();
                         TimeSpan cpu0 = process.TotalProcessorTime;
                         for (int c = 0; c < calls; c++) Conv2dKernel.ForwardFused<float>(g, x, w, scale, shift, s.Act, y);
@@ -118,7 +119,7 @@ public sealed class ConvWidthWorkload : IWorkload
                         cpu[side].Add((process.TotalProcessorTime - cpu0).TotalMilliseconds / calls);
                     }
             }
-            finally { GemmDriver.ForcedIsa = GemmIsa.Auto; WinogradConv.NarrowTilesEnabled = true; }
+            finally { GemmDriver.ForcedIsa = GemmIsa.Auto; WinogradConv.NarrowTilesEnabled = true; ShiftedGemmConv.ForceStridedGridForFewImages = false; }
             double[] wm = wall.Select(Median).ToArray(), cm = cpu.Select(Median).ToArray();
             if (!totals.TryGetValue(s.Model, out double[]? t)) totals[s.Model] = t = new double[2 * isas.Length];
             for (int i = 0; i < isas.Length; i++) { t[i] += s.Count * wm[i]; t[isas.Length + i] += s.Count * cm[i]; }

@@ -30,7 +30,8 @@ internal static unsafe partial class ShiftedGemmConv
     /// at most 85% of the shifted grid's panels, for one group, several images and at least 64 output channels (to spread
     /// the copy). ResNet-18 at 8×224²: its 7×7 stage (13 panels instead of 16 with AVX-512, 25 instead of 32 with AVX2).
     /// Its 14×14 stage (49 instead of 56) measured slower gathered, one thread: 14.1-15.4 against 12.1-12.8 CPU ms per
-    /// call (docs/bench-logs/2026-12-04-session13-s13-conv-ab.txt).
+    /// call (docs/bench-logs/2026-12-04-session13-s13-conv-ab.txt). Strided convolutions also gather (see
+    /// <see cref="StridedFewImagesGather"/>).
     /// </summary>
     internal static bool UsesGatheredPanels<T>(in Conv2dGeometry g) where T : unmanaged
     {
@@ -39,9 +40,25 @@ internal static unsafe partial class ShiftedGemmConv
         return ShiftedGemmConv.Applies(g) && ForwardPlan(g, 1, nr, KC, sizeof(T), 0).Gathered;
     }
 
+    /// <summary>Keeps strided convolutions of few images on the shifted grid, as before session 31 (tests and A/B timings set it).</summary>
+    internal static bool ForceStridedGridForFewImages;
+
+    /// <summary>
+    /// A strided convolution of fewer images than four per thread (YOLOv5s at batch 1) with at least 128 output channels
+    /// gathers its panels whatever they save: on the shifted grid the threads share each image's panels, panel by panel
+    /// over B rows read at the tap offsets of four phase images, while gathered the B rows are contiguous and each weight
+    /// sliver serves a chunk of panels. YOLOv5s's five such 3×3 stride-2 convs at 320² took 5-25% less CPU time on
+    /// AVX-512 and on AVX2 (docs/bench-logs/2026-12-07-session31-s31-s2fwd-ab.txt); at 64 output channels (its 160² → 80²
+    /// conv) and at ResNet-18's batch 8 (one image per task) it measured no better. The bits are those of the grid.
+    /// </summary>
+    static bool StridedFewImagesGather(in Conv2dGeometry g, in Plan plan) =>
+        !ForceStridedGridForFewImages && (g.StrideHeight > 1 || g.StrideWidth > 1) && plan.M >= 128 && g.Batch < 4 * ParallelRange.MaxThreads;
+
     static bool GatheredPanelsPay(in Conv2dGeometry g, in Plan plan, int nr)
     {
-        if (ForceShiftedGrid || g.Groups != 1 || g.Batch < 2 || plan.M < 64) return false;
+        if (ForceShiftedGrid || g.Groups != 1 || plan.M < 64) return false;
+        if (StridedFewImagesGather(g, plan)) return true;
+        if (g.Batch < 2) return false;
         long gathered = ((long)g.Batch * g.OutPlane + nr - 1) / nr;
         return gathered * 20 <= (long)g.Batch * plan.Panels * 17;
     }
