@@ -12,7 +12,7 @@ namespace Ember.Bench.Workloads;
 /// and process-CPU ms per call of each side, the count of such layers in the model and the GFLOP/s of the selected
 /// (default) dispatch; the totals weigh each shape by its count. With --ab the sides are session 30's forward (strided
 /// convolutions of few images on the shifted grid) and the default. Ember only. Usage:
-/// <c>conv-width [--model resnet|yolo|probe|all] [--rounds 7] [--threads 2] [--match text] [--ab]</c>.
+/// <c>conv-width [--model resnet|yolo|yolo640|probe|all] [--rounds 7] [--threads 2] [--match text] [--ab]</c>.
 /// </summary>
 public sealed class ConvWidthWorkload : IWorkload
 {
@@ -70,6 +70,12 @@ public sealed class ConvWidthWorkload : IWorkload
         ("probe", "3×3 36²", 1, 1, 128, 36, 128, 3, 1, 1, ConvActivation.Silu),
         ("probe", "3×3 32²", 1, 1, 128, 32, 128, 3, 1, 1, ConvActivation.Silu),
         ("yolo", "Detect 1×1 10²", 1, 1, 512, 10, 255, 1, 1, 0, ConvActivation.None),
+        ("yolo640", "model.1 3×3 s2", 1, 1, 32, 320, 64, 3, 2, 1, ConvActivation.Silu),
+        ("yolo640", "model.3 3×3 s2", 1, 1, 64, 160, 128, 3, 2, 1, ConvActivation.Silu),
+        ("yolo640", "model.5 3×3 s2", 1, 1, 128, 80, 256, 3, 2, 1, ConvActivation.Silu),
+        ("yolo640", "model.7 3×3 s2", 1, 1, 256, 40, 512, 3, 2, 1, ConvActivation.Silu),
+        ("yolo640", "model.18 3×3 s2", 1, 1, 128, 80, 128, 3, 2, 1, ConvActivation.Silu),
+        ("yolo640", "model.21 3×3 s2", 1, 1, 256, 40, 256, 3, 2, 1, ConvActivation.Silu),
     ];
 
     public int Run(string[] args)
@@ -89,7 +95,7 @@ public sealed class ConvWidthWorkload : IWorkload
         foreach (var s in Shapes)
         {
             string name = $"{s.Layer} ({s.N}, {s.Cin}, {s.Size})→{s.Cout}";
-            if ((model == "all" ? s.Model == "probe" : s.Model != model) || match.Length > 0 && !name.Contains(match)) continue;
+            if ((model == "all" ? s.Model is "probe" or "yolo640" : s.Model != model) || match.Length > 0 && !name.Contains(match)) continue;
             var g = new Conv2dGeometry(s.N, s.Cin, s.Size, s.Size, s.Cout, s.K, s.K, s.S, s.S, s.P, s.P);
             var rng = new Random(1);
             float[] x = new float[g.InputLength], w = new float[g.WeightLength], scale = new float[s.Cout], shift = new float[s.Cout], y = new float[g.OutputLength];

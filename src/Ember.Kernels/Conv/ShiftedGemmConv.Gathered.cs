@@ -44,20 +44,24 @@ internal static unsafe partial class ShiftedGemmConv
     internal static bool ForceStridedGridForFewImages;
 
     /// <summary>
-    /// A strided convolution of fewer images than four per thread (YOLOv5s at batch 1) with at least 128 output channels
-    /// gathers its panels whatever they save: on the shifted grid the threads share each image's panels, panel by panel
-    /// over B rows read at the tap offsets of four phase images, while gathered the B rows are contiguous and each weight
-    /// sliver serves a chunk of panels. YOLOv5s's five such 3×3 stride-2 convs at 320² took 5-25% less CPU time on
-    /// AVX-512 and on AVX2 (docs/bench-logs/2026-12-07-session31-s31-s2fwd-ab.txt); at 64 output channels (its 160² → 80²
-    /// conv) and at ResNet-18's batch 8 (one image per task) it measured no better. The bits are those of the grid.
+    /// A strided convolution of fewer images than four per thread (YOLOv5s at batch 1) gathers its panels whatever they
+    /// save, from 256 output channels, or from 128 where the image's phase images fit twice the L2: on the shifted grid the
+    /// threads share each image's panels, panel by panel over B rows read at the tap offsets of the phase images, while
+    /// gathered the B rows are contiguous and each weight sliver serves a chunk of panels; the gathering copies K·NR
+    /// values per panel, spread over the output channels, read from beyond the L2 where the phase images outgrow it.
+    /// Measured per layer in CPU time, AVX-512 and AVX2 (docs/bench-logs/2026-12-07-session31-s31-s2fwd-ab.txt): YOLOv5s's
+    /// five such 3×3 stride-2 convs at 320² 5-25% less; at 640² the 256- and 512-channel ones 0-30% less, the 128-channel
+    /// ones (phase images of 3.4 and 6.7 MB) ~3% more, so they stay; 64 channels (the 160² → 80² conv) no better.
+    /// ResNet-18's batch 8 (one image per task) is left to the rule above. The bits are those of the grid.
     /// </summary>
-    static bool StridedFewImagesGather(in Conv2dGeometry g, in Plan plan) =>
-        !ForceStridedGridForFewImages && (g.StrideHeight > 1 || g.StrideWidth > 1) && plan.M >= 128 && g.Batch < 4 * ParallelRange.MaxThreads;
+    static bool StridedFewImagesGather(in Conv2dGeometry g, in Plan plan, int elementSize) =>
+        !ForceStridedGridForFewImages && (g.StrideHeight > 1 || g.StrideWidth > 1) && g.Batch < 4 * ParallelRange.MaxThreads
+        && (plan.M >= 256 || plan.M >= 128 && (long)plan.PaddedLength * elementSize <= 2 * CacheSizes.L2);
 
-    static bool GatheredPanelsPay(in Conv2dGeometry g, in Plan plan, int nr)
+    static bool GatheredPanelsPay(in Conv2dGeometry g, in Plan plan, int nr, int elementSize)
     {
         if (ForceShiftedGrid || g.Groups != 1 || plan.M < 64) return false;
-        if (StridedFewImagesGather(g, plan)) return true;
+        if (StridedFewImagesGather(g, plan, elementSize)) return true;
         if (g.Batch < 2) return false;
         long gathered = ((long)g.Batch * g.OutPlane + nr - 1) / nr;
         return gathered * 20 <= (long)g.Batch * plan.Panels * 17;

@@ -728,13 +728,17 @@ public class ConvKernelTests
         Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("8,16,7,7,32,3,3,1,1,1,1,1,1,1")));
         Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("1,16,7,7,64,3,3,1,1,1,1,1,1,1")));
         Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("8,16,7,7,128,3,3,1,1,1,1,1,1,2")));
-        // Strided: YOLOv5s's 3×3 stride-2 convs at batch 1 gather from 128 output channels (not its 32 → 64 at 160²),
-        // ResNet-18's at batch 8 only where they save (not at 56² → 28²), and the old rule comes back when forced.
+        // Strided: YOLOv5s's 3×3 stride-2 convs at batch 1 gather from 256 output channels, from 128 where the phase
+        // images fit twice the L2 (at 320², 0.9 MB; not at 640², 3.4 MB), not at 64 (its 32 → 64 at 160²); ResNet-18's
+        // at batch 8 only where they save (not at 56² → 28²); and the old rule comes back when forced.
         int saved = ParallelRange.MaxThreads;
         try
         {
             ParallelRange.MaxThreads = 2;
             Assert.True(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("1,128,40,40,256,3,3,2,2,1,1,1,1,1")));
+            Assert.True(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("1,128,80,80,256,3,3,2,2,1,1,1,1,1")));
+            Assert.True(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("1,128,40,40,128,3,3,2,2,1,1,1,1,1")) == 2L * CacheSizes.L2 >= 128L * 4 * 21 * 21 * sizeof(float));
+            Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("1,128,80,80,128,3,3,2,2,1,1,1,1,1")));
             Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("1,32,160,160,64,3,3,2,2,1,1,1,1,1")));
             Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("8,64,56,56,128,3,3,2,2,1,1,1,1,1")));
             ShiftedGemmConv.ForceStridedGridForFewImages = true;
