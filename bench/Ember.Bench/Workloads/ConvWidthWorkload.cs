@@ -76,6 +76,9 @@ public sealed class ConvWidthWorkload : IWorkload
         ("yolo640", "model.7 3×3 s2", 1, 1, 256, 40, 512, 3, 2, 1, ConvActivation.Silu),
         ("yolo640", "model.18 3×3 s2", 1, 1, 128, 80, 128, 3, 2, 1, ConvActivation.Silu),
         ("yolo640", "model.21 3×3 s2", 1, 1, 256, 40, 256, 3, 2, 1, ConvActivation.Silu),
+        ("yolo640", "YOLOv5n model.5 3×3 s2", 1, 1, 64, 80, 128, 3, 2, 1, ConvActivation.Silu),
+        ("yolo640", "YOLOv5n model.7 3×3 s2", 1, 1, 128, 40, 256, 3, 2, 1, ConvActivation.Silu),
+        ("yolo640", "YOLOv5n model.21 3×3 s2", 1, 1, 128, 40, 128, 3, 2, 1, ConvActivation.Silu),
     ];
 
     public int Run(string[] args)
