@@ -47,11 +47,12 @@ internal static unsafe partial class ShiftedGemmConv
     /// A strided convolution of fewer images than four per thread (YOLOv5s at batch 1) gathers its panels whatever they
     /// save, from 256 output channels, or from 128 where the image's phase images fit twice the L2: on the shifted grid the
     /// threads share each image's panels, panel by panel over B rows read at the tap offsets of the phase images, while
-    /// gathered the B rows are contiguous and each weight sliver serves a chunk of panels; the gathering copies K·NR
-    /// values per panel, spread over the output channels, read from beyond the L2 where the phase images outgrow it.
-    /// Measured per layer in CPU time, AVX-512 and AVX2 (docs/bench-logs/2026-12-07-session31-s31-s2fwd-ab.txt): YOLOv5s's
-    /// five such 3×3 stride-2 convs at 320² 5-25% less; at 640² the 256- and 512-channel ones 0-30% less, the 128-channel
-    /// ones (phase images of 3.4 and 6.7 MB) ~3% more, so they stay; 64 channels (the 160² → 80² conv) no better.
+    /// gathered the B rows are contiguous and each weight sliver serves a chunk of panels. The gathering copies K·NR
+    /// values per panel, spread over the output channels (and read from beyond the L2 where the phase images outgrow it).
+    /// Measured per layer in CPU time (docs/bench-logs/2026-12-07-session31-s31-s2fwd-ab.txt): YOLOv5s's five such 3×3
+    /// stride-2 convs at 320² 0-24% less on AVX-512 and 9-19% on AVX2; at 640² the 256- and 512-channel ones 2-36% less
+    /// and YOLOv5n's 128-channel ones (phase images of 1.7 and 0.9 MB) 11-23%, while YOLOv5s's 128-channel ones (3.4 and
+    /// 6.7 MB) read ~3% more, so they stay; 64 channels (the 160² → 80² conv) no better.
     /// ResNet-18's batch 8 (one image per task) is left to the rule above. The bits are those of the grid.
     /// </summary>
     static bool StridedFewImagesGather(in Conv2dGeometry g, in Plan plan, int elementSize) =>
