@@ -10,9 +10,9 @@ namespace Ember.Bench.Workloads;
 /// on the 256-bit ones in the same process, alternating round by round so that both see the same load: which width
 /// each shape should take on an AVX-512 machine, and how far each layer is from the FMA peak. Rows give the median wall
 /// and process-CPU ms per call of each side, the count of such layers in the model and the GFLOP/s of the selected
-/// (default) dispatch; the totals weigh each shape by its count. With --ab the sides are session 29's forward (512-bit
-/// Winograd tiles at any size) and the default. Ember only. Usage:
-/// <c>conv-width [--model resnet|yolo|probe|all] [--rounds 7] [--threads 2] [--match text] [--ab]</c>.
+/// (default) dispatch; the totals weigh each shape by its count. With --ab the sides are session 30's forward (strided
+/// convolutions of few images on the shifted grid) and the default. Ember only. Usage:
+/// <c>conv-width [--model resnet|yolo|yolo640|probe|all] [--rounds 7] [--threads 2] [--match text] [--ab]</c>.
 /// </summary>
 public sealed class ConvWidthWorkload : IWorkload
 {
@@ -70,6 +70,15 @@ public sealed class ConvWidthWorkload : IWorkload
         ("probe", "3×3 36²", 1, 1, 128, 36, 128, 3, 1, 1, ConvActivation.Silu),
         ("probe", "3×3 32²", 1, 1, 128, 32, 128, 3, 1, 1, ConvActivation.Silu),
         ("yolo", "Detect 1×1 10²", 1, 1, 512, 10, 255, 1, 1, 0, ConvActivation.None),
+        ("yolo640", "model.1 3×3 s2", 1, 1, 32, 320, 64, 3, 2, 1, ConvActivation.Silu),
+        ("yolo640", "model.3 3×3 s2", 1, 1, 64, 160, 128, 3, 2, 1, ConvActivation.Silu),
+        ("yolo640", "model.5 3×3 s2", 1, 1, 128, 80, 256, 3, 2, 1, ConvActivation.Silu),
+        ("yolo640", "model.7 3×3 s2", 1, 1, 256, 40, 512, 3, 2, 1, ConvActivation.Silu),
+        ("yolo640", "model.18 3×3 s2", 1, 1, 128, 80, 128, 3, 2, 1, ConvActivation.Silu),
+        ("yolo640", "model.21 3×3 s2", 1, 1, 256, 40, 256, 3, 2, 1, ConvActivation.Silu),
+        ("yolo640", "YOLOv5n model.5 3×3 s2", 1, 1, 64, 80, 128, 3, 2, 1, ConvActivation.Silu),
+        ("yolo640", "YOLOv5n model.7 3×3 s2", 1, 1, 128, 40, 256, 3, 2, 1, ConvActivation.Silu),
+        ("yolo640", "YOLOv5n model.21 3×3 s2", 1, 1, 128, 40, 128, 3, 2, 1, ConvActivation.Silu),
     ];
 
     public int Run(string[] args)
@@ -89,14 +98,14 @@ public sealed class ConvWidthWorkload : IWorkload
         foreach (var s in Shapes)
         {
             string name = $"{s.Layer} ({s.N}, {s.Cin}, {s.Size})→{s.Cout}";
-            if ((model == "all" ? s.Model == "probe" : s.Model != model) || match.Length > 0 && !name.Contains(match)) continue;
+            if ((model == "all" ? s.Model is "probe" or "yolo640" : s.Model != model) || match.Length > 0 && !name.Contains(match)) continue;
             var g = new Conv2dGeometry(s.N, s.Cin, s.Size, s.Size, s.Cout, s.K, s.K, s.S, s.S, s.P, s.P);
             var rng = new Random(1);
             float[] x = new float[g.InputLength], w = new float[g.WeightLength], scale = new float[s.Cout], shift = new float[s.Cout], y = new float[g.OutputLength];
             foreach (float[] a in new[] { x, w, scale, shift }) for (int i = 0; i < a.Length; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
             double flops = 2.0 * s.N * s.Cout * s.Cin * s.K * s.K * g.OutPlane;
             int calls = Math.Max(1, (int)(0.15 / Math.Max(1e-6, flops / 150e9)));
-            // Sides: the 512-bit kernels forced, the 256-bit kernels forced, the default dispatch; or with --ab, session 29's
+            // Sides: the 512-bit kernels forced, the 256-bit kernels forced, the default dispatch; or with --ab, session 30's
             // dispatch against the default.
             GemmIsa[] isas = ab ? [GemmIsa.Auto, GemmIsa.Auto] : [GemmIsa.Vector512, GemmIsa.Vector256, GemmIsa.Auto];
             bool[] current = ab ? [false, true] : [false, false, true];
@@ -108,7 +117,8 @@ public sealed class ConvWidthWorkload : IWorkload
                     for (int side = 0; side < isas.Length; side++)
                     {
                         GemmDriver.ForcedIsa = isas[side];
-                        WinogradConv.NarrowTilesEnabled = current[side];
+                        WinogradConv.NarrowTilesEnabled = ab || current[side];
+                        ShiftedGemmConv.ForceStridedGridForFewImages = ab && !current[side];
                         var sw = Stopwatch.StartNew();
                         TimeSpan cpu0 = process.TotalProcessorTime;
                         for (int c = 0; c < calls; c++) Conv2dKernel.ForwardFused<float>(g, x, w, scale, shift, s.Act, y);
@@ -118,7 +128,7 @@ public sealed class ConvWidthWorkload : IWorkload
                         cpu[side].Add((process.TotalProcessorTime - cpu0).TotalMilliseconds / calls);
                     }
             }
-            finally { GemmDriver.ForcedIsa = GemmIsa.Auto; WinogradConv.NarrowTilesEnabled = true; }
+            finally { GemmDriver.ForcedIsa = GemmIsa.Auto; WinogradConv.NarrowTilesEnabled = true; ShiftedGemmConv.ForceStridedGridForFewImages = false; }
             double[] wm = wall.Select(Median).ToArray(), cm = cpu.Select(Median).ToArray();
             if (!totals.TryGetValue(s.Model, out double[]? t)) totals[s.Model] = t = new double[2 * isas.Length];
             for (int i = 0; i < isas.Length; i++) { t[i] += s.Count * wm[i]; t[isas.Length + i] += s.Count * cm[i]; }

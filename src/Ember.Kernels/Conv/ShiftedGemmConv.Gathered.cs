@@ -30,7 +30,8 @@ internal static unsafe partial class ShiftedGemmConv
     /// at most 85% of the shifted grid's panels, for one group, several images and at least 64 output channels (to spread
     /// the copy). ResNet-18 at 8×224²: its 7×7 stage (13 panels instead of 16 with AVX-512, 25 instead of 32 with AVX2).
     /// Its 14×14 stage (49 instead of 56) measured slower gathered, one thread: 14.1-15.4 against 12.1-12.8 CPU ms per
-    /// call (docs/bench-logs/2026-12-04-session13-s13-conv-ab.txt).
+    /// call (docs/bench-logs/2026-12-04-session13-s13-conv-ab.txt). Strided convolutions also gather (see
+    /// <see cref="StridedFewImagesGather"/>).
     /// </summary>
     internal static bool UsesGatheredPanels<T>(in Conv2dGeometry g) where T : unmanaged
     {
@@ -39,9 +40,30 @@ internal static unsafe partial class ShiftedGemmConv
         return ShiftedGemmConv.Applies(g) && ForwardPlan(g, 1, nr, KC, sizeof(T), 0).Gathered;
     }
 
-    static bool GatheredPanelsPay(in Conv2dGeometry g, in Plan plan, int nr)
+    /// <summary>Keeps strided convolutions of few images on the shifted grid, as before session 31 (tests and A/B timings set it).</summary>
+    internal static bool ForceStridedGridForFewImages;
+
+    /// <summary>
+    /// A strided convolution of fewer images than four per thread (YOLOv5s at batch 1) gathers its panels whatever they
+    /// save, from 256 output channels, or from 128 where the image's phase images fit twice the L2: on the shifted grid the
+    /// threads share each image's panels, panel by panel over B rows read at the tap offsets of the phase images, while
+    /// gathered the B rows are contiguous and each weight sliver serves a chunk of panels. The gathering copies K·NR
+    /// values per panel, spread over the output channels (and read from beyond the L2 where the phase images outgrow it).
+    /// Measured per layer in CPU time (docs/bench-logs/2026-12-07-session31-s31-s2fwd-ab.txt): YOLOv5s's five such 3×3
+    /// stride-2 convs at 320² 0-24% less on AVX-512 and 9-19% on AVX2; at 640² the 256- and 512-channel ones 2-36% less
+    /// and YOLOv5n's 128-channel ones (phase images of 1.7 and 0.9 MB) 11-23%, while YOLOv5s's 128-channel ones (3.4 and
+    /// 6.7 MB) read ~3% more, so they stay; 64 channels (the 160² → 80² conv) no better.
+    /// ResNet-18's batch 8 (one image per task) is left to the rule above. The bits are those of the grid.
+    /// </summary>
+    static bool StridedFewImagesGather(in Conv2dGeometry g, in Plan plan, int elementSize) =>
+        !ForceStridedGridForFewImages && (g.StrideHeight > 1 || g.StrideWidth > 1) && g.Batch < 4 * ParallelRange.MaxThreads
+        && (plan.M >= 256 || plan.M >= 128 && (long)plan.PaddedLength * elementSize <= 2 * CacheSizes.L2);
+
+    static bool GatheredPanelsPay(in Conv2dGeometry g, in Plan plan, int nr, int elementSize)
     {
-        if (ForceShiftedGrid || g.Groups != 1 || g.Batch < 2 || plan.M < 64) return false;
+        if (ForceShiftedGrid || g.Groups != 1 || plan.M < 64) return false;
+        if (StridedFewImagesGather(g, plan, elementSize)) return true;
+        if (g.Batch < 2) return false;
         long gathered = ((long)g.Batch * g.OutPlane + nr - 1) / nr;
         return gathered * 20 <= (long)g.Batch * plan.Panels * 17;
     }

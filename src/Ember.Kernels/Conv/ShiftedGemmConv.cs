@@ -223,7 +223,7 @@ internal static unsafe partial class ShiftedGemmConv
     static (Plan Plan, bool Gathered) ForwardPlan(in Conv2dGeometry g, int mr, int nr, int kc, int elementSize, int shortMr)
     {
         var phases = new Plan(g, mr, nr, kc, elementSize, shortMr);
-        bool gathered = GatheredPanelsPay(g, phases, nr);
+        bool gathered = GatheredPanelsPay(g, phases, nr, elementSize);
         if (!TapColumnsApply(g)) return (phases, gathered);
         var columns = new Plan(g, mr, nr, kc, elementSize, shortMr, tapColumns: true);
         return gathered && (columns.Panels > 2 || columns.Positions % nr != 0) ? (phases, true) : (columns, false);

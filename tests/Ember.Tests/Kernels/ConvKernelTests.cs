@@ -661,6 +661,8 @@ public class ConvKernelTests
     [InlineData("8,16,10,10,64,3,3,2,2,1,1,1,1,1", false)] // stride 2 (phase split), 5×5 out: 5×6 grid (not AVX-512's 32 columns)
     [InlineData("8,64,5,5,96,3,3,1,1,1,1,1,1,1", false)]   // several k-slices, 96 rows (5×6 grid: one AVX-512 panel, kept)
     [InlineData("8,8,5,5,67,3,3,1,1,1,1,1,1,1", false)]    // 67 rows: the padded tile after the whole ones
+    [InlineData("1,8,10,12,128,3,3,2,2,1,1,1,1,1", true)]  // stride 2, one image, 128 rows: gathered whatever it saves
+    [InlineData("2,5,9,9,130,6,6,2,2,2,2,1,1,1", true)]    // the 6×6 stem's shape, two images, 130 rows (short tiles)
     public void GatheredPanelsGiveTheBitsOfTheShiftedGridOnEveryWidth(string geometry, bool gatheredOnEveryWidth)
     {
         var g = Parse(geometry);
@@ -726,6 +728,27 @@ public class ConvKernelTests
         Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("8,16,7,7,32,3,3,1,1,1,1,1,1,1")));
         Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("1,16,7,7,64,3,3,1,1,1,1,1,1,1")));
         Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("8,16,7,7,128,3,3,1,1,1,1,1,1,2")));
+        // Strided: YOLOv5s's 3×3 stride-2 convs at batch 1 gather from 256 output channels, from 128 where the phase
+        // images fit twice the L2 (at 320², 0.9 MB; not at 640², 3.4 MB), not at 64 (its 32 → 64 at 160²); ResNet-18's
+        // at batch 8 only where they save (not at 56² → 28²); and the old rule comes back when forced.
+        int saved = ParallelRange.MaxThreads;
+        try
+        {
+            ParallelRange.MaxThreads = 2;
+            Assert.True(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("1,128,40,40,256,3,3,2,2,1,1,1,1,1")));
+            Assert.True(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("1,128,80,80,256,3,3,2,2,1,1,1,1,1")));
+            Assert.True(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("1,128,40,40,128,3,3,2,2,1,1,1,1,1")) == 2L * CacheSizes.L2 >= 128L * 4 * 21 * 21 * sizeof(float));
+            Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("1,128,80,80,128,3,3,2,2,1,1,1,1,1")));
+            Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("1,32,160,160,64,3,3,2,2,1,1,1,1,1")));
+            Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("8,64,56,56,128,3,3,2,2,1,1,1,1,1")));
+            ShiftedGemmConv.ForceStridedGridForFewImages = true;
+            Assert.False(ShiftedGemmConv.UsesGatheredPanels<float>(Parse("1,128,40,40,256,3,3,2,2,1,1,1,1,1")));
+        }
+        finally
+        {
+            ParallelRange.MaxThreads = saved;
+            ShiftedGemmConv.ForceStridedGridForFewImages = false;
+        }
     }
 
     // The strided forward on tap columns (one image per row phase and kernel column, the grid in the output's layout)
