@@ -133,11 +133,29 @@ public class MatMulGradientLayoutTests
         var qx = Torch.Randn([2, 7, 3 * 5]).RequiresGradInPlace();
         var kx = Torch.Randn([2, 6, 3 * 5]).RequiresGradInPlace();
         var g = Torch.Randn([2, 3, 7, 6]);
-        var q = qx.Reshape(2, 7, 3, 5).Permute(0, 2, 1, 3);
-        var k = kx.Reshape(2, 6, 3, 5).Permute(0, 2, 1, 3);
-        var grads = Torch.Grad([q.MatMul(k.MT)], [q, k], [g]);
-        Assert.True(grads[0]!.Permute(0, 2, 1, 3).IsContiguous);
-        Assert.True(grads[1]!.Permute(0, 2, 1, 3).IsContiguous);
+        Tensor q = qx, k = kx;
+        // one thread runs the products in a loop, more split the batch: the layout and the bits must not depend on it
+        int saved = Torch.NumThreads;
+        Tensor?[] grads = [];
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 5 })
+            {
+                Torch.NumThreads = threads;
+                q = qx.Reshape(2, 7, 3, 5).Permute(0, 2, 1, 3);
+                k = kx.Reshape(2, 6, 3, 5).Permute(0, 2, 1, 3);
+                var these = Torch.Grad([q.MatMul(k.MT)], [q, k], [g]);
+                Assert.True(these[0]!.Permute(0, 2, 1, 3).IsContiguous);
+                Assert.True(these[1]!.Permute(0, 2, 1, 3).IsContiguous);
+                if (grads.Length > 0)
+                {
+                    Assert.Equal(grads[0]!.ToArray<float>(), these[0]!.ToArray<float>());
+                    Assert.Equal(grads[1]!.ToArray<float>(), these[1]!.ToArray<float>());
+                }
+                grads = these;
+            }
+        }
+        finally { Torch.NumThreads = saved; }
         // The same products on contiguous copies sum the same terms in the same order: the same bits.
         var qc = q.Detach().Contiguous().RequiresGradInPlace();
         var kc = k.Detach().Contiguous().RequiresGradInPlace();
