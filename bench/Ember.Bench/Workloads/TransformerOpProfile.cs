@@ -87,10 +87,11 @@ internal static class TransformerOpProfile
             () => { using var s = torch.NewDisposeScope(); dPt!.softmax(-1); }, withPeer);
         Row("softmax fwd+bwd [32,4,64,64]", 0, FwdBwd(dP, z => z.Softmax(-1), dP), FwdBwdT(dPt, z => z.softmax(-1), dPt), withPeer);
         var ln = new Ember.Nn.Layers.LayerNorm(E);
-        var lnT = torch.nn.LayerNorm(E);
+        // TorchSharp's module only where the peer is loaded: making it without the native library throws
+        var lnT = withPeer ? torch.nn.LayerNorm(E) : null;
         Row("LayerNorm fwd [32,64,128] (no grad)", 0, () => { using (Torch.NoGrad()) ln.Call(t); },
-            () => { using var s = torch.NewDisposeScope(); using var ng = torch.no_grad(); lnT.forward(tt!); }, withPeer);
-        Row("LayerNorm fwd+bwd [32,64,128] (input grad)", 0, FwdBwd(t, z => ln.Call(z), t), FwdBwdT(tt, z => lnT.forward(z), tt), withPeer);
+            () => { using var s = torch.NewDisposeScope(); using var ng = torch.no_grad(); lnT!.forward(tt!); }, withPeer);
+        Row("LayerNorm fwd+bwd [32,64,128] (input grad)", 0, FwdBwd(t, z => ln.Call(z), t), FwdBwdT(tt, z => lnT!.forward(z), tt), withPeer);
         Row("bias add [2048,512] + [512]", 0, () => _ = h1 + b1,
             () => { using var s = torch.NewDisposeScope(); h1t!.add(b1t!); }, withPeer);
         Row("bias grad dY.Sum(0) [2048,512]", 0, () => gF.Sum(0),

@@ -32,9 +32,11 @@ internal interface IBackend
     Tensor SoftmaxBackward(Tensor grad, Tensor output, int dim, bool log);
     /// <summary>
     /// alpha·a·b: [b, m, k] × [b, k, n] → [b, m, n] (b may be absent: 2-D); alpha scales each sum as the GEMM stores it
-    /// (attention's 1/√d), so it costs no pass of its own.
+    /// (attention's 1/√d), so it costs no pass of its own. <paramref name="outputOrder"/>: the output's dims from
+    /// outermost to innermost in memory, the last dim last (a batched product laid out as a permuted tensor, such as
+    /// attention heads that lie as [N, L, H, d]); null: contiguous.
     /// </summary>
-    Tensor MatMul(Tensor a, Tensor b, double alpha = 1);
+    Tensor MatMul(Tensor a, Tensor b, double alpha = 1, int[]? outputOrder = null);
     /// <summary>
     /// bias + a·b (torch.addmm with beta = alpha = 1): a [m, k], b [k, n], bias [n] added to every row, float32 or
     /// float64; the product starts from the bias, so no second pass adds it.

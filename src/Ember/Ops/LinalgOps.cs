@@ -9,8 +9,10 @@ internal static class LinalgOps
     /// <summary>
     /// alpha·A·B for 2-D × 2-D or [*, m, k] × [*, k, n] with equal batch dims (any strides, expanded ones included): the
     /// primitive, with grads gA = alpha·g·Bᵀ, gB = alpha·Aᵀ·g (alpha rides in the GEMMs' store, no pass of its own).
+    /// A batched product is laid out as <paramref name="layoutOf"/> where that is a permuted dense tensor of its rank
+    /// (<see cref="DenseOrder"/>), contiguous otherwise.
     /// </summary>
-    public static Tensor Mm(Tensor a, Tensor b, string op, double alpha = 1)
+    public static Tensor Mm(Tensor a, Tensor b, string op, double alpha = 1, Tensor? layoutOf = null)
     {
         // autocast: both operands in half precision (cast first, so a half activation meets a float32 weight); the
         // backend widens them to float32 for the GEMM and rounds the product once, and the graph saves the half copies
@@ -24,7 +26,8 @@ internal static class LinalgOps
         if (a.Rank != b.Rank || !a.shape.AsSpan(0, a.Rank - 2).SequenceEqual(b.shape.AsSpan(0, b.Rank - 2)))
             throw new ArgumentException($"{op}: expected equal batch dims, got shapes {a.Shape} and {b.Shape}");
         // an empty operand (a batch of 0, or k = 0: a sum of no terms) needs no GEMM: the product is empty or zeros, as in PyTorch
-        var y = a.NumEl == 0 || b.NumEl == 0 ? Torch.Zeros([.. a.shape.AsSpan(0, a.Rank - 1), b.shape[^1]], a.DType) : Backend.Of(a).MatMul(a, b, alpha);
+        var y = a.NumEl == 0 || b.NumEl == 0 ? Torch.Zeros([.. a.shape.AsSpan(0, a.Rank - 1), b.shape[^1]], a.DType)
+            : Backend.Of(a).MatMul(a, b, alpha, layoutOf is null || layoutOf.Rank != a.Rank ? null : DenseOrder(layoutOf));
         // A gradient takes the layout of its operand (as PyTorch's mm backward does): for a transposed view such as
         // linear's Wᵀ, (Aᵀ·g) is computed as (gᵀ·A)ᵀ, so W's gradient arrives contiguous instead of as a transposed view
         // that accumulation would copy element by element. Each product sums the same terms in the same order.
@@ -32,11 +35,39 @@ internal static class LinalgOps
             g => GradOfLeft(g, a, b, op, alpha), g => GradOfRight(g, a, b, op, alpha), a, b);
     }
 
+    // A batched operand that lies permuted (attention heads [N, H, L, d] cut from [N, L, E]) gets its gradient laid out
+    // the same way, so that the gradient flows back through the operand's permute and reshape as views, not copies.
     static Tensor GradOfLeft(Tensor g, Tensor a, Tensor b, string op, double alpha = 1) =>
-        IsColumnMajor(a) ? Mm(b, g.MT, op, alpha).MT : Mm(g, b.MT, op, alpha);
+        IsColumnMajor(a) ? Mm(b, g.MT, op, alpha, a.MT).MT : Mm(g, b.MT, op, alpha, a);
 
     static Tensor GradOfRight(Tensor g, Tensor a, Tensor b, string op, double alpha = 1) =>
-        IsColumnMajor(b) ? Mm(g.MT, a, op, alpha).MT : Mm(a.MT, g, op, alpha);
+        IsColumnMajor(b) ? Mm(g.MT, a, op, alpha, b.MT).MT : Mm(a.MT, g, op, alpha, b);
+
+    /// <summary>
+    /// The order of <paramref name="t"/>'s dims in memory, outermost first, where t is a dense, non-contiguous view of
+    /// rank 3 or more whose last dim is innermost (heads [N, H, L, d] cut from an [N, L, E] tensor lie as [N, L, H, d]:
+    /// 0, 2, 1, 3); null for anything else, whose products are stored contiguous.
+    /// </summary>
+    internal static int[]? DenseOrder(Tensor t)
+    {
+        int r = t.Rank;
+        if (r < 3 || t.IsContiguous || t.strides[r - 1] != 1) return null;
+        var order = new int[r];
+        for (int i = 0; i < r; i++) order[i] = i;
+        // by stride, largest first; equal strides keep their dims' order (insertion sort: a handful of dims)
+        for (int i = 1; i < r; i++)
+            for (int j = i; j > 0 && t.strides[order[j]] > t.strides[order[j - 1]]; j--)
+                (order[j], order[j - 1]) = (order[j - 1], order[j]);
+        if (order[r - 1] != r - 1) return null;
+        long expected = 1;
+        for (int i = r - 1; i >= 0; i--)
+        {
+            int d = order[i];
+            if (t.shape[d] != 1 && t.strides[d] != expected) return null;
+            expected *= t.shape[d];
+        }
+        return order;
+    }
 
     /// <summary>
     /// bias + a·b for a [m, k], b [k, n], bias [n] (torch.addmm with beta = alpha = 1, linear's fused form): the bias
@@ -58,8 +89,11 @@ internal static class LinalgOps
     static bool IsColumnMajor(Tensor t) =>
         t.shape[^1] > 1 && t.shape[^2] > 1 && t.strides[^2] == 1 && t.strides[^1] >= t.shape[^2];
 
-    /// <summary>torch.matmul's rules, times <paramref name="alpha"/> (applied by the GEMM as it stores each sum).</summary>
-    public static Tensor MatMul(Tensor a, Tensor b, double alpha = 1)
+    /// <summary>
+    /// torch.matmul's rules, times <paramref name="alpha"/> (applied by the GEMM as it stores each sum). A batched product
+    /// is laid out as <paramref name="layoutOf"/> where that is a permuted dense tensor of its rank (<see cref="DenseOrder"/>).
+    /// </summary>
+    public static Tensor MatMul(Tensor a, Tensor b, double alpha = 1, Tensor? layoutOf = null)
     {
         if (a.Rank == 0 || b.Rank == 0)
             throw new ArgumentException($"matmul: both arguments need at least 1 dimension, got shapes {a.Shape} and {b.Shape}");
@@ -89,6 +123,6 @@ internal static class LinalgOps
         // never copied (folding it into one dim would copy whatever does not merge, e.g. heads cut from [N, L, E]).
         if (!batchA.AsSpan().SequenceEqual(batch)) a = a.Expand([.. batch, a.shape[^2], a.shape[^1]]);
         if (!batchB.AsSpan().SequenceEqual(batch)) b = b.Expand([.. batch, b.shape[^2], b.shape[^1]]);
-        return Mm(a, b, "matmul", alpha);
+        return Mm(a, b, "matmul", alpha, layoutOf);
     }
 }

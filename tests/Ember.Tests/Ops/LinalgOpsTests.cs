@@ -1,3 +1,4 @@
+using Ember.Nn.Functional;
 using static Ember.Tests.Reference.CoreInputs;
 using Ember.Tests.Reference;
 
@@ -121,5 +122,98 @@ public class MatMulGradientLayoutTests
         Assert.True(Torch.Grad([a.T.MatMul(b)], [a], [g])[0]!.IsContiguous);
         a.T.MatMul(b).Backward(g);
         Assert.Equal(g.MatMul(b.T).T.Contiguous().ToArray<float>(), a.Grad!.ToArray<float>());
+    }
+
+    [Fact]
+    public void GradientsOfPermutedHeadViewsAreComputedInTheirLayoutWithTheSameValues()
+    {
+        // Attention heads [N, H, L, d] cut from [N, L, H·d]: the gradients of q (left operand) and of k (right operand,
+        // transposed) come back laid out as the heads lie, so the reshape back to [N, L, H·d] is a view.
+        Torch.ManualSeed(11);
+        var qx = Torch.Randn([2, 7, 3 * 5]).RequiresGradInPlace();
+        var kx = Torch.Randn([2, 6, 3 * 5]).RequiresGradInPlace();
+        var g = Torch.Randn([2, 3, 7, 6]);
+        Tensor q = qx, k = kx;
+        // one thread runs the products in a loop, more split the batch: the layout and the bits must not depend on it
+        int saved = Torch.NumThreads;
+        Tensor?[] grads = [];
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 5 })
+            {
+                Torch.NumThreads = threads;
+                q = qx.Reshape(2, 7, 3, 5).Permute(0, 2, 1, 3);
+                k = kx.Reshape(2, 6, 3, 5).Permute(0, 2, 1, 3);
+                var these = Torch.Grad([q.MatMul(k.MT)], [q, k], [g]);
+                Assert.True(these[0]!.Permute(0, 2, 1, 3).IsContiguous);
+                Assert.True(these[1]!.Permute(0, 2, 1, 3).IsContiguous);
+                if (grads.Length > 0)
+                {
+                    Assert.Equal(grads[0]!.ToArray<float>(), these[0]!.ToArray<float>());
+                    Assert.Equal(grads[1]!.ToArray<float>(), these[1]!.ToArray<float>());
+                }
+                grads = these;
+            }
+        }
+        finally { Torch.NumThreads = saved; }
+        // The same products on contiguous copies sum the same terms in the same order: the same bits.
+        var qc = q.Detach().Contiguous().RequiresGradInPlace();
+        var kc = k.Detach().Contiguous().RequiresGradInPlace();
+        qc.MatMul(kc.MT).Backward(g);
+        Assert.Equal(qc.Grad!.ToArray<float>(), grads[0]!.ToArray<float>());
+        Assert.Equal(kc.Grad!.ToArray<float>(), grads[1]!.ToArray<float>());
+        // Against the naive sums: dq[b, i, p] = Σ_j g[b, i, j]·k[b, j, p], dk[b, j, p] = Σ_i g[b, i, j]·q[b, i, p].
+        var ga = g.ToArray<float>();
+        var qa = q.Detach().Contiguous().ToArray<float>();
+        var ka = k.Detach().Contiguous().ToArray<float>();
+        var dq = grads[0]!.Contiguous().ToArray<float>();
+        var dk = grads[1]!.Contiguous().ToArray<float>();
+        for (int b = 0; b < 6; b++)
+            for (int p = 0; p < 5; p++)
+            {
+                for (int i = 0; i < 7; i++)
+                {
+                    double sum = 0;
+                    for (int j = 0; j < 6; j++) sum += (double)ga[(b * 7 + i) * 6 + j] * ka[(b * 6 + j) * 5 + p];
+                    Assert.Equal(sum, dq[(b * 7 + i) * 5 + p], 1e-5);
+                }
+                for (int j = 0; j < 6; j++)
+                {
+                    double sum = 0;
+                    for (int i = 0; i < 7; i++) sum += (double)ga[(b * 7 + i) * 6 + j] * qa[(b * 7 + i) * 5 + p];
+                    Assert.Equal(sum, dk[(b * 6 + j) * 5 + p], 1e-5);
+                }
+            }
+    }
+
+    [Fact]
+    public void AttentionOutputIsLaidOutAsItsValueWithTheSameValues()
+    {
+        // softmax(q·kᵀ)·v on heads cut from [N, L, H·d]: the output lies as [N, L, H, d], so joining the heads is a view.
+        Torch.ManualSeed(12);
+        Tensor Heads(int l) => Torch.Randn([2, l, 3 * 4]).Reshape(2, l, 3, 4).Permute(0, 2, 1, 3);
+        var q = Heads(5);
+        var k = Heads(6);
+        var v = Heads(6);
+        var o = F.ScaledDotProductAttention(q, k, v);
+        Assert.Equal(new Shape(2, 3, 5, 4), o.Shape);
+        Assert.True(o.Permute(0, 2, 1, 3).IsContiguous);
+        var expected = F.ScaledDotProductAttention(q.Contiguous(), k.Contiguous(), v.Contiguous());
+        Assert.True(expected.IsContiguous);
+        Assert.Equal(expected.ToArray<float>(), o.ToArray<float>());
+    }
+
+    [Fact]
+    public void DenseOrderNamesHowAPermutedDenseViewLies()
+    {
+        var heads = Torch.Zeros([2, 7, 3, 5]).Permute(0, 2, 1, 3);              // [N, H, L, d] lying as [N, L, H, d]
+        Assert.Equal(new[] { 0, 2, 1, 3 }, Ember.Ops.LinalgOps.DenseOrder(heads));
+        var seqFirst = Torch.Zeros([7, 2, 3, 5]).Permute(1, 2, 0, 3);           // [L, N, E] inputs: lying as [L, N, H, d]
+        Assert.Equal(new[] { 2, 0, 1, 3 }, Ember.Ops.LinalgOps.DenseOrder(seqFirst));
+        Assert.Null(Ember.Ops.LinalgOps.DenseOrder(Torch.Zeros([2, 3, 4])));      // contiguous: stored as usual
+        Assert.Null(Ember.Ops.LinalgOps.DenseOrder(heads.MT));                    // last dim not innermost
+        Assert.Null(Ember.Ops.LinalgOps.DenseOrder(Torch.Zeros([2, 7, 4, 5])[.., .., 1..3, ..].Permute(0, 2, 1, 3))); // not dense
+        Assert.Null(Ember.Ops.LinalgOps.DenseOrder(Torch.Zeros([1, 7, 5]).Expand(3, 7, 5)));                        // expanded
+        Assert.Null(Ember.Ops.LinalgOps.DenseOrder(Torch.Zeros([7, 5])));                                             // 2-D
     }
 }

@@ -149,7 +149,7 @@ internal sealed partial class CpuBackend
         return result.ToArray();
     }
 
-    public Tensor MatMul(Tensor a, Tensor b, double alpha = 1)
+    public Tensor MatMul(Tensor a, Tensor b, double alpha = 1, int[]? outputOrder = null)
     {
         // half types: widened to float32 inside the GEMM's packing (HalfGemm), multiplied with float32 accumulation and
         // rounded once per element as the GEMM stores it (no float32 product)
@@ -159,14 +159,16 @@ internal sealed partial class CpuBackend
         int rank = a.Rank;
         int m = a.shape[^2], k = a.shape[^1], n = b.shape[^1];
         int[] outShape = [.. a.shape[..^2], m, n];
-        var y = Empty(a.DType, outShape, false);
+        var y = outputOrder is null ? Empty(a.DType, outShape, false) : EmptyInOrder(a.DType, outShape, outputOrder);
         int batch = 1;
         for (int d = 0; d < rank - 2; d++) batch *= a.shape[d];
         var (aTrans, lda) = GemmOperand(ref a);
         var (bTrans, ldb) = GemmOperand(ref b);
         // Each product's offset from the batch strides, whatever they are (a permuted, sliced or expanded view is read
-        // where it lies: attention heads [N, H, L, d] cut from an [N, L, E] projection need no copy).
-        int[] aOffsets = BatchOffsets(a, batch), bOffsets = BatchOffsets(b, batch);
+        // where it lies: attention heads [N, H, L, d] cut from an [N, L, E] projection need no copy); the output's too,
+        // which the GEMM writes in place with its row stride whether it is contiguous or laid out in outputOrder.
+        int[] aOffsets = BatchOffsets(a, batch), bOffsets = BatchOffsets(b, batch), yOffsets = BatchOffsets(y, batch);
+        int ldc = Math.Max(1, y.strides[rank - 2]);
         float alpha32 = (float)alpha;
         // Many small products (attention heads: 64×64×32 each) are below the GEMM's own threading threshold, so the
         // batch is split instead; every product is still computed whole by one thread, so the result is unchanged.
@@ -174,16 +176,16 @@ internal sealed partial class CpuBackend
         {
             if (a.DType == DType.Float32)
                 ParallelRange.For(batch, 1, new BatchedGemm<float>(alpha, aTrans, bTrans, m, n, k, a.storage.As<float>(), aOffsets, lda,
-                    b.storage.As<float>(), bOffsets, ldb, y.storage.As<float>()));
+                    b.storage.As<float>(), bOffsets, ldb, y.storage.As<float>(), yOffsets, ldc));
             else if (a.DType == DType.Float64)
                 ParallelRange.For(batch, 1, new BatchedGemm<double>(alpha, aTrans, bTrans, m, n, k, a.storage.As<double>(), aOffsets, lda,
-                    b.storage.As<double>(), bOffsets, ldb, y.storage.As<double>()));
+                    b.storage.As<double>(), bOffsets, ldb, y.storage.As<double>(), yOffsets, ldc));
             else if (a.DType == DType.Float16)
                 ParallelRange.For(batch, 1, new BatchedGemm<Half>(alpha, aTrans, bTrans, m, n, k, a.storage.As<Half>(), aOffsets, lda,
-                    b.storage.As<Half>(), bOffsets, ldb, y.storage.As<Half>()));
+                    b.storage.As<Half>(), bOffsets, ldb, y.storage.As<Half>(), yOffsets, ldc));
             else
                 ParallelRange.For(batch, 1, new BatchedGemm<BFloat16>(alpha, aTrans, bTrans, m, n, k, a.storage.As<BFloat16>(), aOffsets, lda,
-                    b.storage.As<BFloat16>(), bOffsets, ldb, y.storage.As<BFloat16>()));
+                    b.storage.As<BFloat16>(), bOffsets, ldb, y.storage.As<BFloat16>(), yOffsets, ldc));
             return y;
         }
         for (int i = 0; i < batch; i++)
@@ -192,19 +194,19 @@ internal sealed partial class CpuBackend
             {
                 case DType.Float32:
                     Gemm.Sgemm(aTrans, bTrans, m, n, k, alpha32, a.storage.As<float>().AsSpan(aOffsets[i]), lda,
-                        b.storage.As<float>().AsSpan(bOffsets[i]), ldb, 0f, y.storage.As<float>().AsSpan(i * m * n, m * n), n);
+                        b.storage.As<float>().AsSpan(bOffsets[i]), ldb, 0f, y.storage.As<float>().AsSpan(yOffsets[i]), ldc);
                     break;
                 case DType.Float64:
                     Gemm.Dgemm(aTrans, bTrans, m, n, k, alpha, a.storage.As<double>().AsSpan(aOffsets[i]), lda,
-                        b.storage.As<double>().AsSpan(bOffsets[i]), ldb, 0d, y.storage.As<double>().AsSpan(i * m * n, m * n), n);
+                        b.storage.As<double>().AsSpan(bOffsets[i]), ldb, 0d, y.storage.As<double>().AsSpan(yOffsets[i]), ldc);
                     break;
                 case DType.Float16:
                     HalfGemm.Multiply(aTrans, bTrans, m, n, k, alpha32, a.storage.As<Half>().AsSpan(aOffsets[i]), lda,
-                        b.storage.As<Half>().AsSpan(bOffsets[i]), ldb, y.storage.As<Half>().AsSpan(i * m * n, m * n), n);
+                        b.storage.As<Half>().AsSpan(bOffsets[i]), ldb, y.storage.As<Half>().AsSpan(yOffsets[i]), ldc);
                     break;
                 default:
                     HalfGemm.Multiply(aTrans, bTrans, m, n, k, alpha32, a.storage.As<BFloat16>().AsSpan(aOffsets[i]), lda,
-                        b.storage.As<BFloat16>().AsSpan(bOffsets[i]), ldb, y.storage.As<BFloat16>().AsSpan(i * m * n, m * n), n);
+                        b.storage.As<BFloat16>().AsSpan(bOffsets[i]), ldb, y.storage.As<BFloat16>().AsSpan(yOffsets[i]), ldc);
                     break;
             }
         }
@@ -262,9 +264,22 @@ internal sealed partial class CpuBackend
         return offsets;
     }
 
+    /// <summary>An uninitialized tensor of <paramref name="shape"/> whose dims lie in memory in <paramref name="order"/> (outermost first): a contiguous block of the permuted shape, viewed back.</summary>
+    Tensor EmptyInOrder(DType dtype, int[] shape, int[] order)
+    {
+        var physical = new int[order.Length];
+        var back = new int[order.Length];
+        for (int i = 0; i < order.Length; i++)
+        {
+            physical[i] = shape[order[i]];
+            back[order[i]] = i;
+        }
+        return Empty(dtype, physical, false).Permute(back);
+    }
+
     /// <summary>Products [start, end) of a batch, <paramref name="y"/> of the operands' type.</summary>
     readonly struct BatchedGemm<T>(double alpha, bool aTrans, bool bTrans, int m, int n, int k, T[] a, int[] aOffsets, int lda,
-        T[] b, int[] bOffsets, int ldb, T[] y) : IRangeAction where T : unmanaged
+        T[] b, int[] bOffsets, int ldb, T[] y, int[] yOffsets, int ldc) : IRangeAction where T : unmanaged
     {
         public void Invoke(int start, int end)
         {
@@ -272,16 +287,16 @@ internal sealed partial class CpuBackend
             {
                 if (typeof(T) == typeof(float))
                     Gemm.Sgemm(aTrans, bTrans, m, n, k, (float)alpha, ((float[])(object)a).AsSpan(aOffsets[i]), lda,
-                        ((float[])(object)b).AsSpan(bOffsets[i]), ldb, 0f, ((float[])(object)y).AsSpan(i * m * n, m * n), n);
+                        ((float[])(object)b).AsSpan(bOffsets[i]), ldb, 0f, ((float[])(object)y).AsSpan(yOffsets[i]), ldc);
                 else if (typeof(T) == typeof(double))
                     Gemm.Dgemm(aTrans, bTrans, m, n, k, alpha, ((double[])(object)a).AsSpan(aOffsets[i]), lda,
-                        ((double[])(object)b).AsSpan(bOffsets[i]), ldb, 0d, ((double[])(object)y).AsSpan(i * m * n, m * n), n);
+                        ((double[])(object)b).AsSpan(bOffsets[i]), ldb, 0d, ((double[])(object)y).AsSpan(yOffsets[i]), ldc);
                 else if (typeof(T) == typeof(Half))
                     HalfGemm.Multiply(aTrans, bTrans, m, n, k, (float)alpha, ((Half[])(object)a).AsSpan(aOffsets[i]), lda,
-                        ((Half[])(object)b).AsSpan(bOffsets[i]), ldb, ((Half[])(object)y).AsSpan(i * m * n, m * n), n);
+                        ((Half[])(object)b).AsSpan(bOffsets[i]), ldb, ((Half[])(object)y).AsSpan(yOffsets[i]), ldc);
                 else
                     HalfGemm.Multiply(aTrans, bTrans, m, n, k, (float)alpha, ((BFloat16[])(object)a).AsSpan(aOffsets[i]), lda,
-                        ((BFloat16[])(object)b).AsSpan(bOffsets[i]), ldb, ((BFloat16[])(object)y).AsSpan(i * m * n, m * n), n);
+                        ((BFloat16[])(object)b).AsSpan(bOffsets[i]), ldb, ((BFloat16[])(object)y).AsSpan(yOffsets[i]), ldc);
             }
         }
     }

@@ -33,7 +33,8 @@ public static partial class F
                 : scores + attnMask.To(scores.DType);
         var weights = scores.Softmax(-1);
         if (dropoutP > 0) weights = Dropout(weights, dropoutP, training: true, generator);
-        return (weights.MatMul(value), weights);
+        // laid out as the value (heads cut from [N, L, E] lie as [N, L, H, d]), so that joining the heads is a view
+        return (Ops.LinalgOps.MatMul(weights, value, 1, layoutOf: value), weights);
     }
 
     /// <summary>[L, S] bool, true on and below the diagonal: query i may attend to keys 0..i.</summary>
