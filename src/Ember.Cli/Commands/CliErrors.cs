@@ -203,7 +203,7 @@ public static class CliErrors
         => e.HResult is 28 or 122 || (e.HResult & 0xFFFF) == 0x70 /* ERROR_DISK_FULL */ || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
            || e.InnerException is IOException inner && IsDiskFull(inner);
 
-    static string FirstLine(string message) => message.Split('\n')[0].Trim();
+    internal static string FirstLine(string message) => message.Split('\n')[0].Trim();
 
     // .NET names the file it could not create or write; for a file written through AtomicFile that is the hidden
     // temporary beside it (DIR/.NAME.PID.GUID.tmp), which the user knows as DIR/NAME; in a checkpoint being saved, the

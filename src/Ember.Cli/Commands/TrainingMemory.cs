@@ -32,7 +32,7 @@ public static class TrainingMemory
         catch (IOException e) when (CliErrors.IsDiskFull(e))
         {
             if (LastState(runDir) is not CheckpointState state) throw;
-            throw new IOException($"{e.Message.Split('\n')[0].Trim()}; {Whole(runDir, state, int.MaxValue)}: `{resumeCommand}` continues from there once there is room", e);
+            throw new IOException($"{CliErrors.FirstLine(e.Message)}; {Whole(runDir, state, int.MaxValue)}: `{resumeCommand}` continues from there once there is room", e);
         }
     }
 
