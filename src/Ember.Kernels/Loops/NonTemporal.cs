@@ -32,6 +32,10 @@ internal static unsafe class NonTemporal
     /// Still so where Tensor.Dispose hands the same output buffer back on every call: plain stores up to the whole L3 share
     /// took 1.35-1.45× the streamed time for the 16 MB multiplies by a row or column on AVX2 and 1.01-1.03× on AVX-512
     /// (median of 4 alternated rounds, loaded Zen 4; docs/bench-logs/2026-12-06-session28-s28-release-ab.txt).
+    /// Re-measured on the Zen 5 VM (32 MiB L3, DRAM copy 15-44 GB/s against 50-193 at 2×16 MiB, load 5-9): plain stores
+    /// up to the whole L3 share cost more CPU per call than streaming in 11 of 12 bench runs of the 16 MB multiplies by a row or
+    /// column (median 1.20×), and in-process 1.11-1.34× the streamed wall time; also keeping a quarter to three quarters of
+    /// the output cached (plain) and streaming the rest lost (1.11-1.44×): docs/bench-logs/2026-12-07-session32-s32-mem-ab.txt.
     /// </summary>
     public static long CachedWorkingSetBytes { get; } = CacheSizes.L3Share / 2;
 

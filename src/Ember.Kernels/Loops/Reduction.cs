@@ -217,6 +217,10 @@ public static unsafe class Reduction
         // managed arrays start here, so every 512-bit load splits a cache line), ~4-10% even 64-byte aligned (one and two
         // threads, in-process A/B, 2026-12-04; docs/bench-logs/2026-12-04-session14-s14-reduce-ab.txt). libtorch's own
         // AVX-512 row sum is slower than its AVX2 one here too. The order still depends only on the row length and the path.
+        // Re-read on Zen 5 in session 32 (in-process, 2 threads, 24 mod 64): 512-bit loads 1.18-1.22× the 256-bit time, eight
+        // accumulators instead of four and a prefetch of the next row no faster, the kernel at 150-180 GB/s median (200-250
+        // best), the 2×16 MiB copy rate: the row sum is bound by the L3 read, not by this loop
+        // (docs/bench-logs/2026-12-07-session32-s32-mem-ab.txt).
         static void SumLastAxis(T* s, T* d, int length, int rows, bool mean, T count)
         {
             switch (SimdPath.Width)
