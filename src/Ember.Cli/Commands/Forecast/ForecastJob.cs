@@ -149,6 +149,8 @@ public static class ForecastJob
             AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), c.ToYaml());
         }
         else runDir = resumeFolder!;
+        // no other process may train in the folder while this one does (a second --resume of it is refused)
+        using var held = RunFolderLock.Hold(runDir, "ember forecast train --resume");
         var trainSet = data.Split.TrainWindows(data.Normalized, c.Lookback, c.Horizon, c.Stride);
         var trainLoader = new DataLoader<(Tensor, Tensor)>(trainSet, c.BatchSize, shuffle: true, seed: c.Seed);
         var valSet = c.Val > 0 ? data.Split.ValidationWindows(data.Normalized, c.Lookback, c.Horizon) : null;
@@ -209,7 +211,9 @@ public static class ForecastJob
                 runDir, $"ember forecast train --resume {runDir}"));
             interruptedBy = signals.Signal;
         }
-        if (trainer.State.History.Count > 0) Plots.Results(trainer.State.History, Path.Combine(runDir, "results.png"));
+        const string closing = "the test scores, forecast.png and summary.md";
+        TrainingMemory.AfterLoop(() => { if (trainer.State.History.Count > 0) Plots.Results(trainer.State.History, Path.Combine(runDir, "results.png")); },
+            runDir, $"ember forecast train --resume {runDir}", c.Epochs, closing);
         if (interruptedBy is not null)
         {
             log.WriteLine($"stopped: {trainer.State.StopReason}");
@@ -220,7 +224,7 @@ public static class ForecastJob
         {
             LoadWeights(runDir, model, data.Scaler, allowNonFinite);
             Report(runDir, c, data, Evaluate(model, data, c), log, clock.Elapsed);
-        }, runDir, $"ember forecast train --resume {runDir}", c.Epochs, "the test scores, forecast.png and summary.md");
+        }, runDir, $"ember forecast train --resume {runDir}", c.Epochs, closing);
         reporter.Summary(trainer.State, runDir);
         return (runDir, 0);
     }
