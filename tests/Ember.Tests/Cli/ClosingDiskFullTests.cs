@@ -54,8 +54,9 @@ public sealed class ClosingDiskFullTests(ITestOutputHelper output)
             output.WriteLine(stderr);
             Assert.True(code == ExitCodes.FileSystem, $"exit {code}: {stderr}{stdout}");
             var refused = real ? $"No space left on device : '{Regex.Escape(run)}/[^/']+'" : "No space left on device";
-            Assert.Matches(new Regex($"^ember: the disk is full \\({refused}\\); the training itself finished: {Regex.Escape(last)} and {Regex.Escape(best)} are whole " +
-                $"\\(saved at the end of epoch 2, the last\\): free some space, then `{Regex.Escape(resume)}` writes {Regex.Escape(missing)} \\(it trains nothing\\)\n$"), stderr);
+            var message = new Regex($"^ember: the disk is full \\({refused}\\); the training itself finished: {Regex.Escape(last)} and {Regex.Escape(best)} are whole " +
+                $"\\(saved at the end of epoch 2, the last\\): free some space, then `{Regex.Escape(resume)}` writes {Regex.Escape(missing)} \\(it trains nothing\\)\n$");
+            Assert.Matches(message, stderr);
             Assert.DoesNotContain("   at ", stderr + stdout);
             Assert.False(File.Exists(Path.Combine(run, "summary.md")));
             Assert.Empty(Directory.GetFiles(run, "*.tmp", SearchOption.AllDirectories));
@@ -63,6 +64,16 @@ public sealed class ClosingDiskFullTests(ITestOutputHelper output)
             Assert.Equal(OutOfMemoryTests.Hashes(Path.Combine(whole, "last")), OutOfMemoryTests.Hashes(last));
             Assert.Equal(OutOfMemoryTests.Hashes(Path.Combine(whole, "best")), OutOfMemoryTests.Hashes(best));
             var metrics = File.ReadAllText(Path.Combine(run, "metrics.csv"));
+
+            // that command while the disk is still full says the same and changes nothing
+            if (!real) AtomicFile.FaultInjection.Value = (_, stream) => new DetectFaultTests.FullDiskStream(stream, 0);
+            try { (code, stdout, stderr) = CliFailureTests.Invoke([.. resume.Split(' ')[1..]]); }
+            finally { AtomicFile.FaultInjection.Value = null; }
+            Assert.True(code == ExitCodes.FileSystem, $"resume on the full disk: exit {code}: {stderr}{stdout}");
+            Assert.Matches(message, stderr);
+            Assert.False(File.Exists(Path.Combine(run, "summary.md")));
+            Assert.Empty(Directory.GetFiles(run, "*.tmp", SearchOption.AllDirectories));
+            Assert.Equal(metrics, File.ReadAllText(Path.Combine(run, "metrics.csv")));
 
             // the user frees the space; the command the message names writes what is missing and trains nothing
             if (real) File.Delete(filler);
