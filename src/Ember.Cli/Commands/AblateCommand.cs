@@ -67,6 +67,7 @@ public static class AblateCommand
             catch (Exception again) when (again is IOException or UnauthorizedAccessException) { }
             throw;
         }
+        using var held = RunFolderLock.Hold(folder, "ember ablate --resume");
         return Execute(study, folder, Path.GetFileName(studyFile), [], trialOutput);
     }
 
@@ -92,6 +93,8 @@ public static class AblateCommand
         }
         var variants = Ablation.Variants([.. study.Components.Select(c => c.Name)], study.Design, study.BaselineName);
         var recorded = AblationRunsFile.Read(Path.Combine(folder, AblationRunsFile.FileName), variants, study.Seeds);
+        // no other process may run the study while this one does (a second --resume of it is refused)
+        using var held = RunFolderLock.Hold(folder, "ember ablate --resume");
         return Execute(study, folder, Title(folder), recorded, trialOutput);
     }
 

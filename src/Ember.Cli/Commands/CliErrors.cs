@@ -96,6 +96,8 @@ public static class CliErrors
             InvalidDataException or FormatException => (ExitCodes.Data, e.Message),
             UnauthorizedAccessException => (ExitCodes.FileSystem, $"{Strip(RealNames(e.Message))}: permission denied or read-only; choose a folder you can write to (e.g. --project runs/train)"),
             PathTooLongException => (ExitCodes.FileSystem, e.Message),
+            // in a run folder whose checkpoints are whole: what is safe and how the run goes on, not the advice to start elsewhere
+            RunDiskFullException r => (ExitCodes.FileSystem, $"the disk is full ({RealNames(r.Failure)}); {r.Advice}"),
             IOException io when IsDiskFull(io) => (ExitCodes.FileSystem, $"the disk is full ({RealNames(FirstLine(io.Message))}); free some space or write elsewhere with --project/--output; existing runs were not changed"),
             IOException io => (ExitCodes.FileSystem, FileSystem(io)),
             ArgumentException a => (ExitCodes.Usage, FirstLine(a.ParamName is string p ? a.Message.Replace($" (Parameter '{p}')", "") : a.Message)),

@@ -65,6 +65,8 @@ public static class EvolveCommand
     public static int Run(EvolveRequest request, TextWriter? trialOutput = null)
     {
         var s = Settings.Resolve(request);
+        // no other process may run the evolution while this one does (a second --resume of it is refused)
+        using var held = RunFolderLock.Hold(s.Folder, "ember evolve --resume");
         var csv = Path.Combine(s.Folder, "evolve.csv");
         Evolver evolver;
         try { evolver = new Evolver(s.Space, SearchSpaceFile.Initial(s.Base, s.Space, s.Starts), csv, new EvolverOptions { Seed = s.Seed, Parent = s.Parent, Fitness = s.Fitness }); }

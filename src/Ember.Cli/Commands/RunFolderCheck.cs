@@ -69,9 +69,14 @@ public static class RunFolderCheck
     /// too, before an epoch is trained that could not be saved — unless <paramref name="finished"/>, asked only then, says
     /// that the run has nothing left to do: resuming it writes nothing and only says so, as it does in a writable folder.
     /// In a writable folder the temporaries that a killed process left there are removed (<see cref="AtomicFile.RemoveStaleTemporaries"/>), saying so.
+    /// Before all that, a folder that another process holds (<see cref="RunFolderLock"/>: it trains there) is refused,
+    /// unless <paramref name="lockCheck"/> is false (the ranks of a distributed run other than the one that holds it).
     /// </summary>
-    public static void ForResume(string folder, RunFolderKind expected, Func<bool>? finished = null)
+    public static void ForResume(string folder, RunFolderKind expected, Func<bool>? finished = null, bool lockCheck = true)
     {
+        // a run that another process still trains (or resumes) is refused first: what the checks below would say of
+        // it (no checkpoint yet, temporaries to remove) is that process's work in progress
+        if (lockCheck) RunFolderLock.RequireFree(folder, () => ResumeCommand(folder, expected));
         Check(folder, expected, "--resume", Kinds[expected].Command + " --resume");
         try { Writable(folder, $"{Kinds[expected].Command} --resume writes its checkpoints and results there; copy the folder somewhere writable (cp -r) and resume the copy"); }
         catch (IOException) when (NothingToWrite(finished)) { return; }
@@ -80,6 +85,16 @@ public static class RunFolderCheck
         if (stale.Count > 0)
             Console.WriteLine($"removed {stale.Count} temporary file(s) that a killed process left in {folder}: " +
                 string.Join(", ", stale.Select(p => Path.GetRelativePath(folder, p))));
+    }
+
+    // The command that resumes what the folder holds ("ember train --resume"), if it is a kind that resumes; else the expected one's.
+    static string ResumeCommand(string folder, RunFolderKind expected)
+    {
+        RunFolderKind kind;
+        try { kind = Identify(folder); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or FormatException or ConfigException
+            or YamlDotNet.Core.YamlException) { kind = expected; }
+        return (Kinds.TryGetValue(kind, out var info) && info.Project is not null ? info : Kinds[expected]).Command + " --resume";
     }
 
     /// <summary>

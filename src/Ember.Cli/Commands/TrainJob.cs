@@ -104,7 +104,8 @@ public static class TrainJob
         if (resumeFolder is not null)
         {
             var overrides = resumeOverrides ?? new Dictionary<string, string?>();
-            RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Classification, () => Finished(resumeFolder, overrides));
+            // rank 0 alone holds the folder (below): the other ranks' check would find it held
+            RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Classification, () => Finished(resumeFolder, overrides), lockCheck: lead);
             var args = Path.Combine(resumeFolder, "args.yaml");
             recorded = ConfigValidator.Validate(ConfigLoader.Load(args));
             config = ResumeConfig(args, recorded, overrides);
@@ -127,6 +128,8 @@ public static class TrainJob
             runDir = lead ? RunFolder.Create(config.Project) : "";
             if (lead) AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), ConfigLoader.ToYaml(config));
         }
+        // no other process may train in the folder while this one does (a second --resume of it is refused)
+        using var held = lead ? RunFolderLock.Hold(runDir, "ember train --resume") : null;
 
         CliErrors.MemoryHint = $"lower --batch-size ({config.BatchSize}) or --workers ({config.Workers}), or train a smaller --model than {config.Model}";
         Torch.ManualSeed(config.Seed);

@@ -32,24 +32,32 @@ public static class TrainingMemory
         catch (IOException e) when (CliErrors.IsDiskFull(e))
         {
             if (LastState(runDir) is not CheckpointState state) throw;
-            throw new IOException($"{CliErrors.FirstLine(e.Message)}; {Whole(runDir, state, int.MaxValue)}: `{resumeCommand}` continues from there once there is room", e);
+            throw new RunDiskFullException(e, $"{Whole(runDir, state, int.MaxValue)}: free some space, then `{resumeCommand}` continues from there");
         }
     }
 
     /// <summary>
     /// Runs <paramref name="close"/>, what a training command does after its loop (the final test or validation, plots,
-    /// summary.md). Memory running out there, once the run has finished (trained its <paramref name="epochs"/>, or was
-    /// ended by early stopping), loses none of the training: the error says so, and that <paramref name="resumeCommand"/>
-    /// writes <paramref name="missing"/> (a resume of a finished run without its summary.md does only that). A run
-    /// stopped before it finished (Ctrl-C, a time budget) is told how it continues, as by <see cref="Run"/>.
+    /// summary.md). Memory running out there, or the disk filling up, once the run has finished (trained its
+    /// <paramref name="epochs"/>, or was ended by early stopping), loses none of the training: the error says so, and
+    /// that <paramref name="resumeCommand"/> writes <paramref name="missing"/> (a resume of a finished run without its
+    /// summary.md does only that). A run stopped before it finished (Ctrl-C, a time budget) is told how it continues, as
+    /// by <see cref="Run"/>.
     /// </summary>
     public static void Close(Action close, string runDir, string resumeCommand, int epochs, string missing)
-    {
-        try
+        => AfterLoop(() =>
         {
             AfterTraining.Value?.Invoke();
             close();
-        }
+        }, runDir, resumeCommand, epochs, missing);
+
+    /// <summary>
+    /// <see cref="Close"/> without its test seam: for what a command writes right after its loop whether or not the run
+    /// finished (`detect train`'s and `forecast train`'s results.png, an interrupted run's too).
+    /// </summary>
+    public static void AfterLoop(Action write, string runDir, string resumeCommand, int epochs, string missing)
+    {
+        try { write(); }
         catch (OutOfMemoryException e)
         {
             if (LastState(runDir) is not CheckpointState state) throw;
@@ -58,6 +66,14 @@ public static class TrainingMemory
             // what to lower would start a new run: the closing part does not depend on the run's sizes alone
             CliErrors.MemoryHint = $"the training itself finished: {Whole(runDir, state, epochs)}; `{resumeCommand}` writes {missing} when more memory is free";
             throw;
+        }
+        catch (IOException e) when (CliErrors.IsDiskFull(e) && e is not RunDiskFullException)
+        {
+            // a file the closing part writes is whole or absent (AtomicFile), and the checkpoints were saved before it
+            if (LastState(runDir) is not CheckpointState state) throw;
+            throw new RunDiskFullException(e, RunFolderCheck.Finished(state, epochs)
+                ? $"the training itself finished: {Whole(runDir, state, epochs)}: free some space, then `{resumeCommand}` writes {missing} (it trains nothing)"
+                : $"{Whole(runDir, state, int.MaxValue)}: free some space, then `{resumeCommand}` continues from there");
         }
     }
 

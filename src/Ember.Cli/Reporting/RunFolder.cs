@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Ember.Cli.Reporting;
 
 /// <summary>The next free runs/train/expN folder (N counts up from 1, as YOLOv5 names its runs).</summary>
@@ -43,8 +45,7 @@ public static class RunFolder
             for (int n = 1; ; n++)
             {
                 var path = Path.Combine(project, $"exp{n}");
-                if (Directory.Exists(path) || File.Exists(path)) continue;
-                Directory.CreateDirectory(path);
+                if (Directory.Exists(path) || File.Exists(path) || !MadeHere(path)) continue;
                 if (!Directory.Exists(path)) throw new IOException($"'{path}' could not be created");
                 Made = path;
                 return path;
@@ -55,6 +56,27 @@ public static class RunFolder
             throw CannotCreate("a run folder under", project, "--project", e);
         }
     }
+
+    // Makes the folder, false when another process made it first. Two commands started together (a sweep launched in a
+    // loop) both found exp1 free and both trained into it, each overwriting the other's checkpoints and rows: mkdir(2)
+    // makes a folder or fails with EEXIST, in one step, where Directory.CreateDirectory also succeeds on one that exists.
+    static bool MadeHere(string path)
+    {
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
+        {
+            try
+            {
+                if (MakeDirectory(path, 0x1ff /* 0777, less the umask, as .NET makes folders */) == 0) return true;
+                if (Marshal.GetLastPInvokeError() == 17 /* EEXIST, on Linux and macOS */) return false;
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
+        }
+        Directory.CreateDirectory(path); // elsewhere, or another failure: .NET's words for it
+        return true;
+    }
+
+    [DllImport("libc", EntryPoint = "mkdir", SetLastError = true)]
+    static extern int MakeDirectory([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint mode);
 
     /// <summary>
     /// Creates <paramref name="folder"/> (an output folder given by <paramref name="option"/>) if it is not there; one that

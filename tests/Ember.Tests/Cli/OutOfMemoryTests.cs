@@ -16,7 +16,7 @@ namespace Ember.Tests.Cli;
 /// </summary>
 public class OutOfMemoryTests
 {
-    static string[] Train(string command, string temp, string project) => command switch
+    internal static string[] Train(string command, string temp, string project) => command switch
     {
         "train" => ["train", "--model", "mlp", "--epochs", "2", "--batch-size", "64", "--limit", "256", "--plain", "--project", project],
         // --lr 1 overshoots: top-1 falls in epoch 2, where --patience 1 ends the run, 3 epochs before its last
@@ -29,7 +29,7 @@ public class OutOfMemoryTests
     };
 
     // the data Train's arguments name
-    static void MakeData(string command, string temp)
+    internal static void MakeData(string command, string temp)
     {
         if (command == "detect") DetectCommandTests.OneObjectSet(Path.Combine(temp, "set"), train: 8, val: 4);
         if (command == "forecast") ForecastFaultTests.Series(temp);
@@ -43,7 +43,7 @@ public class OutOfMemoryTests
     };
 
     // every file of a checkpoint folder by its SHA-256 (checkpoint.json without the wall times it records)
-    static Dictionary<string, string> Hashes(string folder)
+    internal static Dictionary<string, string> Hashes(string folder)
         => Directory.EnumerateFiles(folder).ToDictionary(f => Path.GetFileName(f), f => Path.GetFileName(f) != Checkpoint.JsonFile ? ResumeTests.Sha256(f)
             : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
                 string.Join('\n', File.ReadLines(f).Where(l => !WallTime.IsMatch(l)))))));
@@ -51,7 +51,7 @@ public class OutOfMemoryTests
     static readonly System.Text.RegularExpressions.Regex WallTime = new(@"""[^""]*(seconds|time)[^""]*""\s*:", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
 
     // metrics.csv without its columns of wall time (the only ones a resume may change)
-    static List<string> MetricsWithoutTimes(string run)
+    internal static List<string> MetricsWithoutTimes(string run)
     {
         var lines = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
         var kept = lines[0].Split(',').Select((name, i) => (name, i)).Where(c => !c.name.Contains("time")).Select(c => c.i).ToArray();
@@ -110,7 +110,7 @@ public class OutOfMemoryTests
 
     // summary.md without the wall and epoch times it records and the project folder it names (all a resume may change;
     // forecast's resume leaves out the wall time line, which would time only the closing part)
-    static string SummaryWithoutTimes(string run)
+    internal static string SummaryWithoutTimes(string run)
         => Time.Replace(ForecastWall.Replace(File.ReadAllText(Path.Combine(run, "summary.md")).Replace(Path.GetDirectoryName(run)!, "PROJECT"), ""), "time …");
 
     static readonly System.Text.RegularExpressions.Regex Time = new(@"time:? [\d.]+ s\b");

@@ -52,6 +52,30 @@ public class SignalTests
         finally { EndIfRunning(cli); }
     }
 
+    /// <summary>
+    /// Runs the CLI with <paramref name="args"/> until a line of its output starts with <paramref name="line"/>, then runs
+    /// <paramref name="whileRunning"/> (given the child's PID) on the test thread while the child goes on, then sends it
+    /// <paramref name="signal"/> and waits for it to end; returns its exit code and whole output. Fails the test when the
+    /// child ended before the signal (the run must outlast <paramref name="whileRunning"/>).
+    /// </summary>
+    internal static (int ExitCode, string Output) SignalAfterDoing(string[] args, string line, Action<int> whileRunning, int signal, int lineSeconds = 120, int exitSeconds = 60)
+    {
+        using var cli = StartCli(args);
+        var watch = new Watch(cli, line, onLine: null);
+        try
+        {
+            Assert.True(watch.Seen.Wait(TimeSpan.FromSeconds(lineSeconds)), $"no line starting \"{line}\": {watch.Output}");
+            whileRunning(cli.Id);
+            Assert.False(cli.HasExited, $"ember {string.Join(' ', args)} ended before it was signalled: {watch.Output}");
+            int sent = Kill(cli.Id, signal);
+            Assert.True(sent == 0, $"kill({cli.Id}, {signal}) returned {sent}: {watch.Output}");
+            Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(exitSeconds)), $"ember {string.Join(' ', args)} did not stop after signal {signal}: {watch.Output}");
+            watch.Drain();
+            return (cli.ExitCode, watch.Output.ToString());
+        }
+        finally { EndIfRunning(cli); }
+    }
+
     /// <summary>Runs the CLI with <paramref name="args"/> (and <paramref name="environment"/>) to its end (at most <paramref name="exitSeconds"/>); returns its exit code and whole output.</summary>
     internal static (int ExitCode, string Output) RunToEnd(string[] args, int exitSeconds, IReadOnlyDictionary<string, string>? environment = null)
     {

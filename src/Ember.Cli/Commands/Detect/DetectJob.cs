@@ -210,6 +210,8 @@ public static class DetectJob
             runDir = RunFolder.Create(config.Project);
             AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());
         }
+        // no other process may train in the folder while this one does (a second --resume of it is refused)
+        using var held = RunFolderLock.Hold(runDir, "ember detect train --resume");
 
         CliErrors.MemoryHint = $"lower --img ({config.Img}), --batch-size ({config.BatchSize}), --val-batch-size ({config.EffectiveValBatchSize}) or --workers ({config.Workers}), " +
             $"or train a smaller --model than {config.Model}" + (config.Cache ? ", or without --cache (--cache false)" : "");
@@ -341,13 +343,15 @@ public static class DetectJob
         bool interrupted = trainer.State.StopRequested && trainer.State.StopReason?.StartsWith("interrupted", StringComparison.Ordinal) == true;
         int exitCode = interruptedBy == PosixSignal.SIGTERM ? 143 : interrupted ? 130 : 0;
 
+        const string closing = "the final validation of best/, its plots and summary.md";
         if (interrupted)
         {
-            if (metrics.Rows.Count > 0) DetectPlots.Results(metrics.Rows, Path.Combine(runDir, "results.png"));
+            TrainingMemory.AfterLoop(() => { if (metrics.Rows.Count > 0) DetectPlots.Results(metrics.Rows, Path.Combine(runDir, "results.png")); },
+                runDir, $"ember detect train --resume {runDir}", config.Epochs, closing);
             log.WriteLine($"stopped: {trainer.State.StopReason}");
             return exitCode;
         }
-        TrainingMemory.Close(ValidateBest, runDir, $"ember detect train --resume {runDir}", config.Epochs, "the final validation of best/, its plots and summary.md");
+        TrainingMemory.Close(ValidateBest, runDir, $"ember detect train --resume {runDir}", config.Epochs, closing);
         return exitCode;
 
         // the closing part: results.png, best/ validated once more, summary.md

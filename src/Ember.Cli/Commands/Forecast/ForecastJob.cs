@@ -149,6 +149,8 @@ public static class ForecastJob
             AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), c.ToYaml());
         }
         else runDir = resumeFolder!;
+        // no other process may train in the folder while this one does (a second --resume of it is refused)
+        using var held = RunFolderLock.Hold(runDir, "ember forecast train --resume");
         var trainSet = data.Split.TrainWindows(data.Normalized, c.Lookback, c.Horizon, c.Stride);
         var trainLoader = new DataLoader<(Tensor, Tensor)>(trainSet, c.BatchSize, shuffle: true, seed: c.Seed);
         var valSet = c.Val > 0 ? data.Split.ValidationWindows(data.Normalized, c.Lookback, c.Horizon) : null;
@@ -193,8 +195,12 @@ public static class ForecastJob
                     return (runDir, 0);
                 }
                 log.WriteLine($"{runDir} finished its {c.Epochs} epochs without its test scores; writing them");
-                LoadWeights(runDir, model, data.Scaler, allowNonFinite);
-                Report(runDir, c, data, Evaluate(model, data, c), log, null);
+                // a disk still full says so as the run's own closing part does
+                TrainingMemory.AfterLoop(() =>
+                {
+                    LoadWeights(runDir, model, data.Scaler, allowNonFinite);
+                    Report(runDir, c, data, Evaluate(model, data, c), log, null);
+                }, runDir, $"ember forecast train --resume {runDir}", c.Epochs, ClosingOutputs);
                 return (runDir, 0);
             }
         }
@@ -209,7 +215,8 @@ public static class ForecastJob
                 runDir, $"ember forecast train --resume {runDir}"));
             interruptedBy = signals.Signal;
         }
-        if (trainer.State.History.Count > 0) Plots.Results(trainer.State.History, Path.Combine(runDir, "results.png"));
+        TrainingMemory.AfterLoop(() => { if (trainer.State.History.Count > 0) Plots.Results(trainer.State.History, Path.Combine(runDir, "results.png")); },
+            runDir, $"ember forecast train --resume {runDir}", c.Epochs, ClosingOutputs);
         if (interruptedBy is not null)
         {
             log.WriteLine($"stopped: {trainer.State.StopReason}");
@@ -220,10 +227,13 @@ public static class ForecastJob
         {
             LoadWeights(runDir, model, data.Scaler, allowNonFinite);
             Report(runDir, c, data, Evaluate(model, data, c), log, clock.Elapsed);
-        }, runDir, $"ember forecast train --resume {runDir}", c.Epochs, "the test scores, forecast.png and summary.md");
+        }, runDir, $"ember forecast train --resume {runDir}", c.Epochs, ClosingOutputs);
         reporter.Summary(trainer.State, runDir);
         return (runDir, 0);
     }
+
+    // What a forecast run writes after its loop, as its messages name it.
+    const string ClosingOutputs = "the test scores, forecast.png and summary.md";
 
     // A run that trained to the end has these; one whose closing report failed (a full disk) lacks them.
     static bool Reported(string runDir) => File.Exists(Path.Combine(runDir, "test_metrics.csv")) && File.Exists(Path.Combine(runDir, "summary.md"));

@@ -57,6 +57,10 @@ public sealed class DetectionDataset : IDataset<DetectionSample>
         hsv = new HsvJitter(Hyp.HsvH, Hyp.HsvS, Hyp.HsvV);
         flip = new DetectionFlip(Hyp.FlipLr, Hyp.FlipUd);
         copyPaste = new CopyPaste(Hyp.CopyPaste);
+        // a subset (--limit) of a caching YOLO data set reads only its own images: the set lets its decode buffers go
+        // once those were read, not once every image was, which never happens
+        if (source is Subset<DetectionSample> && CachedSource(0) is { } cached)
+            cached.Set.WillRead([.. Enumerable.Range(0, source.Count).Select(i => CachedSource(i)!.Value.Index)]);
     }
 
     /// <summary>The training or validation size.</summary>

@@ -295,6 +295,20 @@ public sealed class YoloDataset : IDataset<DetectionSample>
         if (Interlocked.Exchange(ref tried![index], 1) == 0 && Interlocked.Increment(ref triedCount) == tried.Length) decodeBuffers.Release();
     }
 
+    /// <summary>
+    /// Says that, of the images, only <paramref name="indices"/> will be read (a <see cref="Subset{T}"/> of the first ones,
+    /// as a run's --limit makes): the others count as tried, so the decode buffers go once these were, instead of staying
+    /// for the data set's life (a set per loader thread, each as large as the largest file). Another image read later is
+    /// still decoded, on buffers of its own that are not kept; of two subsets told, the buffers go once both were read.
+    /// </summary>
+    internal void WillRead(IReadOnlyList<int> indices)
+    {
+        if (tried is null) return;
+        var read = new bool[tried.Length];
+        foreach (int i in indices) if ((uint)i < (uint)read.Length) read[i] = true;
+        for (int i = 0; i < read.Length; i++) if (!read[i]) Tried(i);
+    }
+
     void NewCache()
     {
         cache = new byte[]?[samples.Count];

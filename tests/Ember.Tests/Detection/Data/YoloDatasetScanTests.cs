@@ -1,4 +1,5 @@
 using Ember.Detection.Data;
+using Ember.Data;
 using Ember.Tests.Data;
 using Ember.Tests.Tensors;
 
@@ -117,6 +118,29 @@ public class YoloDatasetScanTests : IDisposable
         Assert.Throws<InvalidDataException>(() => set.CachedImage(2, ref buffer));
         for (int i = 0; i < 4; i++) if (i != 2) set.CachedImage(i, ref buffer);
         Assert.Equal((0, 5, 2, 0L), (set.DecodeBuffers.Rented, set.DecodeBuffers.Returns, set.DecodeBuffers.Made, set.DecodeBuffers.IdleBytes));
+    }
+
+    [Fact]
+    public void A_limited_run_that_reads_the_first_images_lets_the_decode_buffers_go_once_it_read_them()
+    {
+        // `detect train --limit 2` of four images: its pipeline reads a Subset of the first two, so the other two are
+        // never tried and, before, the buffers stayed for the data set's life (a set per loader thread, each as large as
+        // the largest file); now they go once the subset's images were read. The pipeline without mosaic over the same
+        // subset (--close-mosaic) is told the same, and the images read are the data set's own.
+        Directory.CreateDirectory(Path.Combine(root, "images"));
+        for (int i = 0; i < 4; i++) NoisePng(Path.Combine(root, "images", $"noise{i}.png"), 64, 48, seed: 41 + i, idatChunk: int.MaxValue);
+        var set = new YoloDataset([Path.Combine(root, "images")], classCount: 1, cacheImages: true);
+        var limited = new DetectionDataset(new Subset<DetectionSample>(set, [0, 1]), imageSize: 64, augment: true, batchSize: 2);
+        _ = limited.WithoutMosaic();
+        var first = limited.CreateLoader(shuffle: true, numWorkers: 0, seed: 3).Iterate(0).ToList();
+        Assert.Equal(2, first.Sum(b => (int)b.Images.Size(0)));
+        Assert.True(set.DecodeBuffers.Released, "the buffers were kept after the limited run's images were all read");
+        Assert.Equal((0, 0L, 1), (set.DecodeBuffers.Rented, set.DecodeBuffers.IdleBytes, set.DecodeBuffers.Made));
+        // an image outside the subset is still read, on buffers that are not kept
+        float[]? buffer = null;
+        var outside = set.CachedImage(3, ref buffer)!.ToArray<float>();
+        Assert.Equal(new YoloDataset([Path.Combine(root, "images")], classCount: 1)[3].Image.ToArray<float>(), outside);
+        Assert.Equal((0, 0L), (set.DecodeBuffers.Rented, set.DecodeBuffers.IdleBytes));
     }
 
     [Fact]

@@ -1,0 +1,103 @@
+using Ember.Cli.Commands;
+using Ember.Cli.Reporting;
+using Ember.Training;
+
+namespace Ember.Tests.Cli;
+
+/// <summary>
+/// Two processes and one run folder. A `--resume` of a run that another process still trains is refused before it
+/// reads or writes anything (exit 5, naming that process and what to do), where it used to train beside it: both saved
+/// their own last/ and best/ and appended their own metrics.csv rows. Commands started together get folders of their
+/// own, where two that both found expN free both trained into it. The lock is the kernel's (flock on the folder), so a
+/// killed process leaves none behind (SignalTests' kill -9 test resumes right after the kill).
+/// </summary>
+public sealed class RunFolderLockTests : IDisposable
+{
+    const int SigTerm = 15;
+    readonly string root = Directory.CreateTempSubdirectory("ember-run-lock").FullName;
+
+    public void Dispose() => Directory.Delete(root, true);
+
+    [Fact]
+    public void A_resume_of_a_run_that_another_process_trains_is_refused_and_goes_on_once_it_stopped()
+    {
+        if (!OperatingSystem.IsLinux()) return; // flock on a folder: Linux only (elsewhere nothing is locked, as before)
+        var project = Path.Combine(root, "runs");
+        var run = Path.Combine(project, "exp1");
+        // 512 images in batches of 64: a run far longer than the test lets it go on
+        string[] options = ["--model", "mlp", "--epochs", "500", "--limit", "512", "--batch-size", "64", "--schedule", "none", "--plain"];
+        (int Code, string Stdout, string Stderr) resume = default, detect = default;
+        int child = 0;
+        string? metrics = null;
+        var (code, output) = SignalTests.SignalAfterDoing(["train", .. options, "--project", project], "epoch 2/500", pid =>
+        {
+            child = pid;
+            resume = CliFailureTests.Invoke(["train", "--resume", run, "--epochs", "3"]);
+            // the other kinds' resume is refused for the same reason first (what they would say of the folder can wait)
+            detect = CliFailureTests.Invoke(["detect", "train", "--resume", run]);
+            metrics = File.ReadAllText(Path.Combine(run, "metrics.csv"));
+        }, SigTerm);
+        Assert.True(code == 143, $"exit {code}: {output}");
+
+        Assert.True(resume.Code == ExitCodes.FileSystem, $"exit {resume.Code}: {resume.Stderr}{resume.Stdout}");
+        Assert.Equal($"ember: {run} is in use by another process (PID {child}: ember train {string.Join(' ', options)} --project {project}): " +
+            "two processes writing one run folder would mix their checkpoints and result rows; " +
+            $"wait for it to end (or stop it with Ctrl-C in its terminal or kill {child}: it saves last/ first), then `ember train --resume {run}` goes on from there\n", resume.Stderr);
+        Assert.DoesNotContain("resuming", resume.Stdout);
+        Assert.True(detect.Code == ExitCodes.FileSystem, $"exit {detect.Code}: {detect.Stderr}");
+        // named as the run it is (a classification run), not as the command that was given
+        Assert.Equal(resume.Stderr, detect.Stderr);
+        // the refused resumes wrote nothing: the child's rows up to then are all the file holds, none twice
+        var rows = metrics!.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(r => r.Split(',')[0]).ToList();
+        Assert.Equal(rows.Distinct().Count(), rows.Count);
+
+        // stopped (SIGTERM saves last/), the run is free: the resume goes on from its last/
+        var state = Checkpoint.ReadState(Path.Combine(run, "last"));
+        int epochs = state.Epoch + 1;
+        var (again, stdout, stderr) = CliFailureTests.Invoke(["train", "--resume", run, "--epochs", epochs.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.True(again == 0, $"exit {again}: {stderr}{stdout}");
+        Assert.Contains($"resuming {run} at epoch", stdout);
+        Assert.Equal((epochs, true), (Checkpoint.ReadState(Path.Combine(run, "last")).Epoch, Checkpoint.ReadState(Path.Combine(run, "last")).EpochComplete));
+        Assert.Equal(epochs + 1, File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length);
+    }
+
+    [Fact]
+    public void A_folder_held_in_this_process_is_refused_naming_it_and_let_go_on_dispose()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var folder = Directory.CreateDirectory(Path.Combine(root, "held")).FullName;
+        using (RunFolderLock.Hold(folder, "ember train --resume"))
+        {
+            var busy = Assert.Throws<RunFolderBusyException>(() => RunFolderLock.RequireFree(folder, () => "ember train --resume"));
+            Assert.Equal(Environment.ProcessId, busy.HolderPid);
+            Assert.Contains($"{folder} is in use by this process", busy.Message);
+            Assert.Equal(ExitCodes.FileSystem, CliErrors.Describe(busy).Code);
+        }
+        RunFolderLock.RequireFree(folder, () => "ember train --resume");
+        using var again = RunFolderLock.Hold(folder, "ember train --resume");
+        Assert.NotNull(again);
+    }
+
+    [Fact]
+    public void Commands_started_together_each_get_a_run_folder_of_their_own()
+    {
+        // eight commands at once, 60 times over, each into a fresh project: before, two that both found expN free both
+        // took it (Directory.CreateDirectory succeeds on a folder that exists)
+        const int Commands = 8, Rounds = 60;
+        for (int round = 0; round < Rounds; round++)
+        {
+            var project = Path.Combine(root, $"together{round}");
+            using var start = new Barrier(Commands);
+            var made = new string[Commands];
+            var threads = Enumerable.Range(0, Commands).Select(i => new Thread(() =>
+            {
+                start.SignalAndWait();
+                made[i] = RunFolder.Create(project);
+            })).ToList();
+            threads.ForEach(t => t.Start());
+            threads.ForEach(t => t.Join());
+            Assert.Equal(Commands, made.Distinct().Count());
+            Assert.Equal(Enumerable.Range(1, Commands).Select(n => $"exp{n}").Order(), made.Select(Path.GetFileName).Order());
+        }
+    }
+}
