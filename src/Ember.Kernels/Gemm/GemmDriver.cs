@@ -49,11 +49,30 @@ internal static unsafe class GemmDriver
     /// 64² 0.98-1.01x, 96² 1.13-1.16x, 128² 1.15-1.19x, 512²-1024² 1.2x;
     /// docs/bench-logs/2026-12-06-session22-s22-gemm-ab.txt). A float32 A only: a half A is widened by its own pack.
     /// Same bits either way (<see cref="GemmBlocking{T, TKernel}"/> keeps the k-slices).
+    /// With AVX on (how an x86 machine reaches this path: AVX2 switched off), the plain kernel's float broadcasts are
+    /// AVX's vbroadcastss from memory, a plain load too (<see cref="MicroKernel128{T}.ScalarA"/>); then broadcast panels
+    /// pay only while their A sliver, four times the plain one, fits half of L1 (<see cref="BroadcastSliverFits"/>).
     /// </summary>
     static bool BroadcastA<T>(in GemmArgs<T> g) where T : unmanaged, INumber<T> =>
         g.ASource == PanelSource.Float
-        && (ForcedBroadcastA ?? (Sse.IsSupported && !Fma.IsSupported && g.N > 8 * MicroKernel128BroadcastA<T>.NR));
+        && (ForcedBroadcastA ?? (Sse.IsSupported && !Fma.IsSupported && g.N > 8 * MicroKernel128BroadcastA<T>.NR
+            && (!(typeof(T) == typeof(float) && Avx.IsSupported) || BroadcastSliverFits(g.K, (ForcedBlocking ?? GemmBlocking<T, MicroKernel128BroadcastA<T>>.Value).KC,
+                MicroKernel128BroadcastA<T>.MR * MicroKernel128BroadcastA<T>.ACopies * Unsafe.SizeOf<T>(), CacheSizes.L1))));
 
+    /// <summary>
+    /// Whether one A sliver of <see cref="MicroKernel128BroadcastA{T}"/>, <paramref name="sliverStep"/> bytes a step, for
+    /// one k-slice of a depth of <paramref name="k"/> (equal slices of at most <paramref name="kcMax"/>) takes at most
+    /// half of an L1 of <paramref name="l1"/> bytes, the rest being for the streaming B panel: up
+    /// to k = 256 on a 48 KiB L1 (24 KiB); at KC = 512 the sliver is the whole 48 KiB and streams from L2. Plain (AVX
+    /// broadcasts) against broadcast panels, one thread, CPU ms, Zen 5: 128² 0.098 / 0.093, 256² 0.624 / 0.607,
+    /// 512² 5.35 / 5.61, 1024² 36.3 / 37.5 (docs/bench-logs/2026-12-07-session32-s32-gemm-ab.txt).
+    /// </summary>
+    internal static bool BroadcastSliverFits(int k, int kcMax, int sliverStep, int l1)
+    {
+        int slices = (k + kcMax - 1) / kcMax;
+        long kc = (k + slices - 1) / slices;
+        return kc * sliverStep <= l1 / 2;
+    }
     /// <summary>The micro-kernel width that <see cref="Run{T}"/> will use.</summary>
     internal static GemmIsa SelectedIsa =>
         ForcedIsa != GemmIsa.Auto ? ForcedIsa
