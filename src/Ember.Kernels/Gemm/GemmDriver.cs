@@ -12,7 +12,7 @@ namespace Ember.Kernels.Gemm;
 /// KC, MC and NC are per kernel shape and per machine (<see cref="GemmBlocking"/>). A small operand that already lies
 /// as panels (A transposed, B not) is read in place instead (<see cref="ReadInPlace"/>).
 /// Threads share the blocks and their packing on large products (<see cref="GemmTeam"/>) where the kernel says so
-/// (<see cref="IMicroKernel{T}.SharesPacking"/>: not the AVX-512 ones); other products are split over column or row
+/// (<see cref="IMicroKernel{T}.SharesPacking"/>: the Vector128 ones, not the AVX-512 and AVX2 ones); other products are split over column or row
 /// blocks, each thread packing its own. Either way every C element is summed in the same k order by one
 /// thread, so results are bit-identical for any thread count.
 /// </summary>
@@ -32,7 +32,8 @@ internal static unsafe class GemmDriver
     // 2026-12-03): shared packing 512² 1283 → 1156 µs (AVX-512) and 2537 → 2176 µs (AVX2), 1024² 10.2 → 9.3 ms and
     // 19.6 → 16.8 ms; at 256² the two were within 3% either way, and at 128² the private split was 16% faster (moving
     // packed A and C lines between the cores costs more there than packing twice saves). Only for kernels that share
-    // packing (IMicroKernel.SharesPacking): the AVX-512 ones are faster on the fixed split at every size.
+    // packing (IMicroKernel.SharesPacking): the AVX-512 ones are faster on the fixed split at every size, and on a
+    // quiet Zen 5 (session 32) so was the AVX2 one.
     const long SharedPackingWork = 2L * 256 * 256 * 256;
 
     /// <summary>Forces the shared-packing threaded path (true) or the fixed split (false) for every threaded product; tests reach both this way.</summary>
