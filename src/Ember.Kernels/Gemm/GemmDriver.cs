@@ -12,9 +12,9 @@ namespace Ember.Kernels.Gemm;
 /// KC, MC and NC are per kernel shape and per machine (<see cref="GemmBlocking"/>). A small operand that already lies
 /// as panels (A transposed, B not) is read in place instead (<see cref="ReadInPlace"/>).
 /// Threads share the blocks and their packing on large products (<see cref="GemmTeam"/>) where the kernel says so
-/// (<see cref="IMicroKernel{T}.SharesPacking"/>: the Vector128 ones, not the AVX-512 and AVX2 ones); other products are split over column or row
-/// blocks, each thread packing its own. Either way every C element is summed in the same k order by one
-/// thread, so results are bit-identical for any thread count.
+/// (<see cref="IMicroKernel{T}.SharesPacking"/>: the Vector128 ones, not the AVX-512 and AVX2 ones); other products are
+/// split over column or row blocks, each thread packing its own. Either way every C element is summed in the same k
+/// order by one thread, so results are bit-identical for any thread count.
 /// </summary>
 internal static unsafe class GemmDriver
 {
@@ -63,8 +63,8 @@ internal static unsafe class GemmDriver
     /// <summary>
     /// Whether one A sliver of <see cref="MicroKernel128BroadcastA{T}"/>, <paramref name="sliverStep"/> bytes a step, for
     /// one k-slice of a depth of <paramref name="k"/> (equal slices of at most <paramref name="kcMax"/>) takes at most
-    /// half of an L1 of <paramref name="l1"/> bytes, the rest being for the streaming B panel: up
-    /// to k = 256 on a 48 KiB L1 (24 KiB); at KC = 512 the sliver is the whole 48 KiB and streams from L2. Plain (AVX
+    /// half of an L1 of <paramref name="l1"/> bytes, the rest being for the streaming B panel: up to k = 256 on a 48 KiB
+    /// L1 (24 KiB); at KC = 512 the sliver is the whole 48 KiB and streams from L2. Plain (AVX
     /// broadcasts) against broadcast panels, one thread, CPU ms, Zen 5: 128² 0.098 / 0.093, 256² 0.624 / 0.607,
     /// 512² 5.35 / 5.61, 1024² 36.3 / 37.5 (docs/bench-logs/2026-12-07-session32-s32-gemm-ab.txt).
     /// </summary>
@@ -74,6 +74,7 @@ internal static unsafe class GemmDriver
         long kc = (k + slices - 1) / slices;
         return kc * sliverStep <= l1 / 2;
     }
+
     /// <summary>The micro-kernel width that <see cref="Run{T}"/> will use.</summary>
     internal static GemmIsa SelectedIsa =>
         ForcedIsa != GemmIsa.Auto ? ForcedIsa
