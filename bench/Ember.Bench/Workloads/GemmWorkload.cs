@@ -10,7 +10,7 @@ public sealed class GemmWorkload : IWorkload
 {
     public string Name => "gemm";
 
-    public string Description => "Sgemm GFLOP/s: squares 64..2048 and MLP/conv/transformer layer shapes, 1 and 2 threads [--double] [--quick] [--best] [--match TEXT] [--shape M,N,K,...] [--blocking KC,MC,NC] [--packing shared|private] [--in-place on|off] [--lda-pad P] [--cpu] [--sustained]";
+    public string Description => "Sgemm GFLOP/s: squares 64..2048 and MLP/conv/transformer layer shapes, 1 and 2 threads [--double] [--quick] [--best] [--match TEXT] [--shape M,N,K,...] [--blocking KC,MC,NC] [--packing shared|private] [--in-place on|off] [--broadcast-a on|off] [--lda-pad P] [--cpu] [--sustained] [--alternate packing|broadcast-a|blocking:KC/MC/NC M,N,K[,M,N,K..] CALLS]";
 
     static bool best;
 
@@ -53,6 +53,9 @@ public sealed class GemmWorkload : IWorkload
     public int Run(string[] args)
     {
         if (args.Contains("--sustained")) return Sustained();
+        int alternateAt = Array.IndexOf(args, "--alternate");
+        if (alternateAt >= 0 && alternateAt + 3 < args.Length)
+            return Alternate(args[alternateAt + 1], args[alternateAt + 2], int.Parse(args[alternateAt + 3]));
         bool useDouble = args.Contains("--double");
         bool quick = args.Contains("--quick");
         // --match TEXT: only the shapes whose label contains it (a short A/B of a few shapes).
@@ -78,6 +81,10 @@ public sealed class GemmWorkload : IWorkload
         int inPlaceAt = Array.IndexOf(args, "--in-place");
         if (inPlaceAt >= 0 && inPlaceAt + 1 < args.Length)
             GemmDriver.ForcedInPlace = args[inPlaceAt + 1] == "on";
+        // --broadcast-a on|off: the Vector128 path over broadcast A panels (MicroKernel128BroadcastA) or plain ones.
+        int broadcastAt = Array.IndexOf(args, "--broadcast-a");
+        if (broadcastAt >= 0 && broadcastAt + 1 < args.Length)
+            GemmDriver.ForcedBroadcastA = args[broadcastAt + 1] == "on";
         // --lda-pad P: a row-major A stored with P more elements per row than it has columns (its rows' cache-set spread).
         int padAt = Array.IndexOf(args, "--lda-pad");
         ldaPad = padAt >= 0 && padAt + 1 < args.Length ? int.Parse(args[padAt + 1]) : 0;
@@ -86,6 +93,7 @@ public sealed class GemmWorkload : IWorkload
         Console.WriteLine($"blocking: {GemmDriver.DescribeBlocking()}{(GemmDriver.ForcedBlocking is { } forced ? $"; forced for every kernel: {forced}" : "")}"
             + (GemmDriver.ForcedSharedPacking is bool shared ? $"; packing forced {(shared ? "shared" : "private")}" : "")
             + (GemmDriver.ForcedInPlace is bool inPlace ? $"; in-place reading forced {(inPlace ? "on" : "off")}" : "")
+            + (GemmDriver.ForcedBroadcastA is bool broadcast ? $"; broadcast A panels forced {(broadcast ? "on" : "off")}" : "")
             + (ldaPad != 0 ? $"; lda = K + {ldaPad}" : ""));
         if (!useDouble)
             Console.WriteLine(PackingRates(best));
@@ -121,10 +129,76 @@ public sealed class GemmWorkload : IWorkload
         GemmDriver.ForcedBlocking = null;
         GemmDriver.ForcedSharedPacking = null;
         GemmDriver.ForcedInPlace = null;
+        GemmDriver.ForcedBroadcastA = null;
         return 0;
     }
 
     static bool cpu;
+
+    static int AlternateSet(int[] v, int calls, Action<bool> set, string label)
+    {
+        var rng = new Random(1);
+        for (int threads = 1; threads <= 2; threads++)
+        {
+            ParallelRange.MaxThreads = threads;
+            for (int i = 0; i + 2 < v.Length; i += 3)
+            {
+                int m = v[i], n = v[i + 1], k = v[i + 2];
+                float[] a = KernelAlternation.Fill(m * k, rng), b = KernelAlternation.Fill(k * n, rng);
+                float[] c0 = new float[m * n], c1 = new float[m * n];
+                var (first, second) = KernelAlternation.Run(
+                    () => GemmKernel.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c0, n),
+                    () => GemmKernel.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c1, n),
+                    calls, set);
+                Console.WriteLine($"{label}, {threads} thr, {m}×{n}×{k}: wall ms {first.Wall:F3} → {second.Wall:F3} ({first.Wall / second.Wall:F3}x), "
+                    + $"CPU ms {first.Cpu:F3} → {second.Cpu:F3} ({first.Cpu / second.Cpu:F3}x); max |Δ| {KernelAlternation.MaxDifference(c0, c1)}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+            }
+        }
+        set(true);
+        ParallelRange.MaxThreads = Environment.ProcessorCount;
+        return 0;
+    }
+
+    // --alternate SWITCH M,N,K[,..] CALLS: the two settings of one driver switch, call by call in this process (each side
+    // sees the same machine load), 2 threads; median wall and process CPU ms per call, and whether the bits agree.
+    // packing: shared (GemmTeam) | private (fixed split); broadcast-a: plain | broadcast A panels (Vector128).
+    static int Alternate(string name, string shapes, int calls)
+    {
+        int[] v = shapes.Split(',').Select(int.Parse).ToArray();
+        if (name == "broadcast-a1")
+            return AlternateSet(v, calls, first => GemmDriver.ForcedBroadcastA = !first, "plain → broadcast A panels");
+        if (name.StartsWith("blocking:"))
+        {
+            int[] sizes = name["blocking:".Length..].Split('/').Select(int.Parse).ToArray();
+            var other = new GemmBlocking(sizes[0], sizes[1], sizes[2]);
+            return AlternateSet(v, calls, first => GemmDriver.ForcedBlocking = first ? null : other, $"blocking machine's → {other}");
+        }
+        if (name != "packing" && name != "broadcast-a")
+            throw new ArgumentException($"gemm --alternate: unknown switch '{name}' (packing, broadcast-a)");
+        (string First, string Second) labels = name == "packing" ? ("shared", "private") : ("plain", "broadcast");
+        Action<bool> set = name == "packing"
+            ? first => GemmDriver.ForcedSharedPacking = first
+            : first => GemmDriver.ForcedBroadcastA = !first;
+        Console.WriteLine($"SIMD path: {MachineLimits.SimdPath()}; {name}: {labels.First} → {labels.Second}, {calls} calls each, alternating, 2 threads");
+        ParallelRange.MaxThreads = 2;
+        var rng = new Random(1);
+        for (int i = 0; i + 2 < v.Length; i += 3)
+        {
+            int m = v[i], n = v[i + 1], k = v[i + 2];
+            float[] a = KernelAlternation.Fill(m * k, rng), b = KernelAlternation.Fill(k * n, rng);
+            float[] c0 = new float[m * n], c1 = new float[m * n];
+            var (first, second) = KernelAlternation.Run(
+                () => GemmKernel.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c0, n),
+                () => GemmKernel.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c1, n),
+                calls, side => set(side));
+            Console.WriteLine($"{m}×{n}×{k}: wall ms {first.Wall:F3} → {second.Wall:F3} ({first.Wall / second.Wall:F3}x), "
+                + $"CPU ms {first.Cpu:F3} → {second.Cpu:F3}; max |Δ| {KernelAlternation.MaxDifference(c0, c1)}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        }
+        GemmDriver.ForcedSharedPacking = null;
+        GemmDriver.ForcedBroadcastA = null;
+        ParallelRange.MaxThreads = Environment.ProcessorCount;
+        return 0;
+    }
 
     static int ldaPad;
 

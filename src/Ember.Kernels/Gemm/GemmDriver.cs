@@ -12,9 +12,9 @@ namespace Ember.Kernels.Gemm;
 /// KC, MC and NC are per kernel shape and per machine (<see cref="GemmBlocking"/>). A small operand that already lies
 /// as panels (A transposed, B not) is read in place instead (<see cref="ReadInPlace"/>).
 /// Threads share the blocks and their packing on large products (<see cref="GemmTeam"/>) where the kernel says so
-/// (<see cref="IMicroKernel{T}.SharesPacking"/>: not the AVX-512 ones); other products are split over column or row
-/// blocks, each thread packing its own. Either way every C element is summed in the same k order by one
-/// thread, so results are bit-identical for any thread count.
+/// (<see cref="IMicroKernel{T}.SharesPacking"/>: the Vector128 ones, not the AVX-512 and AVX2 ones); other products are
+/// split over column or row blocks, each thread packing its own. Either way every C element is summed in the same k
+/// order by one thread, so results are bit-identical for any thread count.
 /// </summary>
 internal static unsafe class GemmDriver
 {
@@ -32,7 +32,8 @@ internal static unsafe class GemmDriver
     // 2026-12-03): shared packing 512² 1283 → 1156 µs (AVX-512) and 2537 → 2176 µs (AVX2), 1024² 10.2 → 9.3 ms and
     // 19.6 → 16.8 ms; at 256² the two were within 3% either way, and at 128² the private split was 16% faster (moving
     // packed A and C lines between the cores costs more there than packing twice saves). Only for kernels that share
-    // packing (IMicroKernel.SharesPacking): the AVX-512 ones are faster on the fixed split at every size.
+    // packing (IMicroKernel.SharesPacking): the AVX-512 ones are faster on the fixed split at every size, and on a
+    // quiet Zen 5 (session 32) so was the AVX2 one.
     const long SharedPackingWork = 2L * 256 * 256 * 256;
 
     /// <summary>Forces the shared-packing threaded path (true) or the fixed split (false) for every threaded product; tests reach both this way.</summary>
@@ -49,10 +50,30 @@ internal static unsafe class GemmDriver
     /// 64² 0.98-1.01x, 96² 1.13-1.16x, 128² 1.15-1.19x, 512²-1024² 1.2x;
     /// docs/bench-logs/2026-12-06-session22-s22-gemm-ab.txt). A float32 A only: a half A is widened by its own pack.
     /// Same bits either way (<see cref="GemmBlocking{T, TKernel}"/> keeps the k-slices).
+    /// With AVX on (how an x86 machine reaches this path: AVX2 switched off), the plain kernel's float broadcasts are
+    /// AVX's vbroadcastss from memory, a plain load too (<see cref="MicroKernel128{T}.ScalarA"/>); then broadcast panels
+    /// pay only while their A sliver, four times the plain one, fits half of L1 (<see cref="BroadcastSliverFits"/>).
     /// </summary>
     static bool BroadcastA<T>(in GemmArgs<T> g) where T : unmanaged, INumber<T> =>
         g.ASource == PanelSource.Float
-        && (ForcedBroadcastA ?? (Sse.IsSupported && !Fma.IsSupported && g.N > 8 * MicroKernel128BroadcastA<T>.NR));
+        && (ForcedBroadcastA ?? (Sse.IsSupported && !Fma.IsSupported && g.N > 8 * MicroKernel128BroadcastA<T>.NR
+            && (!(typeof(T) == typeof(float) && Avx.IsSupported) || BroadcastSliverFits(g.K, (ForcedBlocking ?? GemmBlocking<T, MicroKernel128BroadcastA<T>>.Value).KC,
+                MicroKernel128BroadcastA<T>.MR * MicroKernel128BroadcastA<T>.ACopies * Unsafe.SizeOf<T>(), CacheSizes.L1))));
+
+    /// <summary>
+    /// Whether one A sliver of <see cref="MicroKernel128BroadcastA{T}"/>, <paramref name="sliverStep"/> bytes a step, for
+    /// one k-slice of a depth of <paramref name="k"/> (equal slices of at most <paramref name="kcMax"/>) takes at most
+    /// half of an L1 of <paramref name="l1"/> bytes, the rest being for the streaming B panel: up to k = 256 on a 48 KiB
+    /// L1 (24 KiB); at KC = 512 the sliver is the whole 48 KiB and streams from L2. Plain (AVX
+    /// broadcasts) against broadcast panels, one thread, CPU ms, Zen 5: 128² 0.098 / 0.093, 256² 0.624 / 0.607,
+    /// 512² 5.35 / 5.61, 1024² 36.3 / 37.5 (docs/bench-logs/2026-12-07-session32-s32-gemm-ab.txt).
+    /// </summary>
+    internal static bool BroadcastSliverFits(int k, int kcMax, int sliverStep, int l1)
+    {
+        int slices = (k + kcMax - 1) / kcMax;
+        long kc = (k + slices - 1) / slices;
+        return kc * sliverStep <= l1 / 2;
+    }
 
     /// <summary>The micro-kernel width that <see cref="Run{T}"/> will use.</summary>
     internal static GemmIsa SelectedIsa =>

@@ -18,10 +18,11 @@ namespace Ember.Kernels.Gemm;
 /// a slice's product onto a tile of C starts when the previous slice's product onto it is done. Every C element is summed
 /// by one micro-kernel call per slice, in slice order, with the kernels <see cref="GemmDriver.Compute{T, TKernel}"/> uses,
 /// so results are bit-identical for any thread count (and to the single-threaded path).
-/// Used from about 320² up by the kernels that share packing, AVX2 and Vector128 (<see cref="GemmDriver"/>): there each
-/// thread packing all of the operand its half of C needs (the fixed split) costs more than moving the shared packed
-/// blocks and C tiles between the cores; below, the reverse. The AVX-512 kernels sweep a block twice as fast, and their
-/// fixed split measured faster at every size (<see cref="MicroKernel512{T}.SharesPacking"/>).
+/// Used from about 320² up by the kernels that share packing, now the Vector128 ones (<see cref="GemmDriver"/>): there
+/// each thread packing all of the operand its half of C needs (the fixed split) costs more than moving the shared
+/// packed blocks and C tiles between the cores; below, the reverse. The AVX-512 kernels sweep a block twice as fast,
+/// and their fixed split measured faster at every size (<see cref="MicroKernel512{T}.SharesPacking"/>); on a quiet
+/// Zen 5 so did the AVX2 kernel's (<see cref="MicroKernel256{T}.SharesPacking"/>).
 /// </remarks>
 internal static unsafe class GemmTeam
 {

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Ember.Kernels.Operators;
 
 namespace Ember.Kernels.Gemm;
@@ -78,11 +79,16 @@ internal readonly unsafe struct MicroKernel128<T> : IMicroKernel<T> where T : un
         static abstract Vector128<T> Row(T* a, int r);
     }
 
-    /// <summary>One value per row: a broadcast of a[r].</summary>
+    /// <summary>
+    /// One value per row: a broadcast of a[r]. Where AVX is on but AVX2 is off (the Vector128 path of an x86 machine),
+    /// the JIT writes Vector128.Create from memory as a load and a shuffle (vmovss, vpermilps), six shuffles a step on
+    /// the ports the multiplies and adds need; AVX's vbroadcastss from memory is a plain load.
+    /// </summary>
     internal readonly struct ScalarA : IBroadcastSource
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector128<T> Row(T* a, int r) => Vector128.Create(a[r]);
+        public static Vector128<T> Row(T* a, int r) =>
+            typeof(T) == typeof(float) && Avx.IsSupported ? Avx.BroadcastScalarToVector128((float*)(a + r)).As<float, T>() : Vector128.Create(a[r]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

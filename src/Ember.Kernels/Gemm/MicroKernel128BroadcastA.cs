@@ -10,8 +10,10 @@ namespace Ember.Kernels.Gemm;
 /// a machine run with AVX2 off). There every multiply-add is a multiply and an add, and the JIT broadcasts a value from
 /// memory with a load and a shuffle (vmovss, vpermilps): six shuffles beside twelve multiplies and twelve adds on the
 /// same ports. A broadcast packed once per A block is a plain load, for the load ports: 1.2x at 256²-1024² on one
-/// thread of this Intel Xeon (SPR class). Same multiplies and adds per C element as <see cref="MicroKernel128{T}"/>,
-/// so the same bits.
+/// thread of this Intel Xeon (SPR class). Where AVX is on, the plain kernel broadcasts float with AVX's vbroadcastss,
+/// a plain load too, so this kernel runs there only for depths whose four-fold A sliver fits half of L1
+/// (<see cref="GemmDriver.BroadcastSliverFits"/>). Same multiplies and adds per C element as
+/// <see cref="MicroKernel128{T}"/>, so the same bits.
 /// </summary>
 internal readonly unsafe struct MicroKernel128BroadcastA<T> : IMicroKernel<T> where T : unmanaged, INumber<T>
 {

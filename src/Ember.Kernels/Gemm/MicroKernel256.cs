@@ -18,6 +18,13 @@ internal readonly unsafe struct MicroKernel256<T> : IMicroKernel<T> where T : un
 
     public static int NR => 2 * Vector256<T>.Count;
 
+    // The fixed split, not the team, as for the AVX-512 kernels: 2 threads, wall ms per call, the two alternating call
+    // by call in one process, quiet Zen 5 (load 0.8-1.0, 3 rounds, 2026-12-07): 384² 0.55 → 0.49, 512² 1.20 → 1.16,
+    // 768² 3.95 → 3.51, 1024² 9.66 → 8.82, 9.04 → 8.64, 9.35 → 8.93, 1536² 30.3 → 29.8, 2048² 69.6 → 68.4, 70.2 → 69.0,
+    // 71.1 → 70.0 (team → split), and 9-10 % less CPU under load, where the team spins for a descheduled partner
+    // (docs/bench-logs/2026-12-07-session32-s32-gemm-ab.txt). Session 20 read a tie on a loaded machine.
+    public static bool SharesPacking => false;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta) =>
         Tile<Rows6, StridedB>(kc, a, 1, MR, b, NR, null, c, ldc, alpha, beta);

@@ -114,6 +114,18 @@ public sealed class GemmTests
     public void RowsOfAInPlaceRule_FollowsL1Ways(int columns, int rows, int lda, int size, int l1, int ways, bool expected) =>
         Assert.Equal(expected, GemmDriver.ReadRowsOfAInPlace(columns, rows, lda, size, l1, ways));
 
+    // A broadcast A sliver (6 rows × 4 copies × kc floats, 96 bytes a step) is used where it fits half of L1: on a
+    // 48 KiB L1 up to kc = 256; a deeper product is cut into equal slices of at most KC = 512 (1024 → 2 × 512).
+    [Theory]
+    [InlineData(256, 48 << 10, true)]
+    [InlineData(257, 48 << 10, false)]
+    [InlineData(512, 48 << 10, false)]
+    [InlineData(1024, 48 << 10, false)]
+    [InlineData(170, 32 << 10, true)]
+    [InlineData(171, 32 << 10, false)]
+    public void BroadcastSliverRule_FollowsL1(int k, int l1, bool expected) =>
+        Assert.Equal(expected, GemmDriver.BroadcastSliverFits(k, 512, 6 * 4 * sizeof(float), l1));
+
     [Theory]
     [MemberData(nameof(Isas))]
     public void BetaZero_IgnoresNaNInC(string isa) => WithIsa(isa, () =>
