@@ -46,7 +46,7 @@ public static class TrainCommand
                 {
                     // the run's args.yaml defines it; the options may only extend it (see TrainJob.ResumableKeys)
                     if (file is not null) throw new ConfigException($"--config cannot be combined with --resume: {Path.Combine(resumeFolder.FullName, "args.yaml")} defines the run");
-                    if (Launcher(parse, TrainJob.Processes(new TrainConfig(), resumeFolder.FullName, overrides)) is int resumedCode) return resumedCode;
+                    if (Launcher(parse, TrainJob.Processes(new TrainConfig(), resumeFolder.FullName, overrides, rank: Distributed.LaunchEnvironment.Read() is not null)) is int resumedCode) return resumedCode;
                     return TrainJob.Run(new TrainConfig(), resumeFolder.FullName, resumeOverrides: overrides, allowNonFinite: parse.GetValue(allowNonFinite));
                 }
                 if (parse.GetValue(allowNonFinite)) throw new ConfigException(AllowNonFiniteWithoutResume);

@@ -75,11 +75,16 @@ public static class TrainJob
     /// <summary>Test hook: a callback the next training run on this async flow adds after its own (to fail it at a chosen point).</summary>
     internal static readonly AsyncLocal<Callback?> TestCallback = new();
 
-    /// <summary>The processes `ember train` needs for <paramref name="config"/> or for resuming <paramref name="resumeFolder"/>.</summary>
-    internal static int Processes(TrainConfig config, string? resumeFolder, IReadOnlyDictionary<string, string?> resumeOverrides)
+    /// <summary>
+    /// The processes `ember train` needs for <paramref name="config"/> or for resuming <paramref name="resumeFolder"/>.
+    /// Every rank of a job (<paramref name="rank"/>: started by mpirun) asks too, with the same command line: a rank
+    /// leaves the run folder's lock to rank 0's own check (<see cref="RunRank"/>), since the ranks' brief checks at start
+    /// would find each other holding it (a resume of a two-process run refused itself now and then, naming no process).
+    /// </summary>
+    internal static int Processes(TrainConfig config, string? resumeFolder, IReadOnlyDictionary<string, string?> resumeOverrides, bool rank = false)
     {
         if (resumeFolder is null) return config.Nproc;
-        RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Classification, () => Finished(resumeFolder, resumeOverrides));
+        RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Classification, () => Finished(resumeFolder, resumeOverrides), lockCheck: !rank);
         var args = Path.Combine(resumeFolder, "args.yaml");
         return ResumeConfig(args, ConfigValidator.Validate(ConfigLoader.Load(args)), resumeOverrides).Nproc;
     }

@@ -1,4 +1,5 @@
 using Ember.Cli.Commands;
+using Ember.Cli.Configuration;
 using Ember.Cli.Reporting;
 using Ember.Training;
 
@@ -76,6 +77,25 @@ public sealed class RunFolderLockTests : IDisposable
         RunFolderLock.RequireFree(folder, () => "ember train --resume");
         using var again = RunFolderLock.Hold(folder, "ember train --resume");
         Assert.NotNull(again);
+    }
+
+    [Fact]
+    public void The_ranks_of_a_job_leave_the_lock_to_rank_0_and_the_launcher_checks_it()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var project = Path.Combine(root, "ranks");
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["train", "--model", "mlp", "--epochs", "1", "--limit", "128", "--batch-size", "64", "--plain", "--project", project]);
+        Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+        var run = Path.Combine(project, "exp1");
+        var overrides = new Dictionary<string, string?>();
+        // held as rank 0 holds it while it trains: every rank runs `ember train --resume RUN` and asks how many processes
+        // the run needs; a rank's question must not take the lock (the ranks would refuse each other), the launcher's must
+        using (RunFolderLock.Hold(run, "ember train --resume"))
+        {
+            Assert.Equal(1, TrainJob.Processes(new TrainConfig(), run, overrides, rank: true));
+            Assert.Throws<RunFolderBusyException>(() => TrainJob.Processes(new TrainConfig(), run, overrides));
+        }
+        Assert.Equal(1, TrainJob.Processes(new TrainConfig(), run, overrides));
     }
 
     [Fact]

@@ -299,7 +299,8 @@ public sealed class YoloDataset : IDataset<DetectionSample>
     /// Says that, of the images, only <paramref name="indices"/> will be read (a <see cref="Subset{T}"/> of the first ones,
     /// as a run's --limit makes): the others count as tried, so the decode buffers go once these were, instead of staying
     /// for the data set's life (a set per loader thread, each as large as the largest file). Another image read later is
-    /// still decoded, on buffers of its own that are not kept; of two subsets told, the buffers go once both were read.
+    /// still decoded, on buffers of its own that are not kept. Told twice (two subsets of one set), only the images on
+    /// both lists count as still to read, so the buffers go once those were: the rest of either subset decodes as above.
     /// </summary>
     internal void WillRead(IReadOnlyList<int> indices)
     {
