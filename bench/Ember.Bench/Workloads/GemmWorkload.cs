@@ -135,10 +135,10 @@ public sealed class GemmWorkload : IWorkload
 
     static bool cpu;
 
-    static int AlternateSet(int[] v, int calls, Action<bool> set, string label)
+    static int AlternateSet(int[] v, int calls, Action<bool> set, string label, int fromThreads = 1)
     {
         var rng = new Random(1);
-        for (int threads = 1; threads <= 2; threads++)
+        for (int threads = fromThreads; threads <= 2; threads++)
         {
             ParallelRange.MaxThreads = threads;
             for (int i = 0; i + 2 < v.Length; i += 3)
@@ -174,29 +174,15 @@ public sealed class GemmWorkload : IWorkload
             return AlternateSet(v, calls, first => GemmDriver.ForcedBlocking = first ? null : other, $"blocking machine's → {other}");
         }
         if (name != "packing" && name != "broadcast-a")
-            throw new ArgumentException($"gemm --alternate: unknown switch '{name}' (packing, broadcast-a)");
+            throw new ArgumentException($"gemm --alternate: unknown switch '{name}' (packing, broadcast-a, broadcast-a1, blocking:KC/MC/NC)");
         (string First, string Second) labels = name == "packing" ? ("shared", "private") : ("plain", "broadcast");
         Action<bool> set = name == "packing"
             ? first => GemmDriver.ForcedSharedPacking = first
             : first => GemmDriver.ForcedBroadcastA = !first;
         Console.WriteLine($"SIMD path: {MachineLimits.SimdPath()}; {name}: {labels.First} → {labels.Second}, {calls} calls each, alternating, 2 threads");
-        ParallelRange.MaxThreads = 2;
-        var rng = new Random(1);
-        for (int i = 0; i + 2 < v.Length; i += 3)
-        {
-            int m = v[i], n = v[i + 1], k = v[i + 2];
-            float[] a = KernelAlternation.Fill(m * k, rng), b = KernelAlternation.Fill(k * n, rng);
-            float[] c0 = new float[m * n], c1 = new float[m * n];
-            var (first, second) = KernelAlternation.Run(
-                () => GemmKernel.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c0, n),
-                () => GemmKernel.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c1, n),
-                calls, side => set(side));
-            Console.WriteLine($"{m}×{n}×{k}: wall ms {first.Wall:F3} → {second.Wall:F3} ({first.Wall / second.Wall:F3}x), "
-                + $"CPU ms {first.Cpu:F3} → {second.Cpu:F3}; max |Δ| {KernelAlternation.MaxDifference(c0, c1)}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
-        }
+        AlternateSet(v, calls, set, $"{labels.First} → {labels.Second}", fromThreads: 2);
         GemmDriver.ForcedSharedPacking = null;
         GemmDriver.ForcedBroadcastA = null;
-        ParallelRange.MaxThreads = Environment.ProcessorCount;
         return 0;
     }
 
