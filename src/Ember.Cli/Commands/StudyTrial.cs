@@ -32,6 +32,42 @@ public static class StudyTrial
     }
 
     /// <summary>
+    /// What a stopped study keeps and how its `--resume` goes on, in words for the user: <see cref="Kept"/> ("RUNS/evolve.csv
+    /// records 1 trial, whole; generation 1 is not recorded"), <see cref="GoesOn"/> (the command and what it does: "`ember
+    /// evolve --resume STUDY` trains generation 1 again from scratch …"), <see cref="Defines"/> (where a smaller batch or
+    /// model would have to come from: a new study).
+    /// </summary>
+    public sealed record Progress(string Kept, string GoesOn, string Defines);
+
+    /// <summary>
+    /// Runs a study's trials (<paramref name="study"/>, returning its exit code). A full disk or memory running out, in a
+    /// trial or in the study's own files, ends the study: the message says what the study folder keeps and that the
+    /// study's `--resume` goes on (<paramref name="progress"/>, asked then), not a trial's `ember train --resume TRIAL` or the
+    /// advice to write elsewhere, which a trial's own words would give. A trial the study did not record trains again
+    /// from scratch on resume (<see cref="Run"/>), so what the trial's last/ keeps is no help to the user.
+    /// </summary>
+    public static int Guard(Func<int> study, Func<Progress> progress)
+    {
+        try { return study(); }
+        catch (IOException e) when (CliErrors.IsDiskFull(e))
+        {
+            var p = progress();
+            // a training command's words for it (RunDiskFullException) name the trial's resume: keep the file system's only
+            var failure = e is RunDiskFullException { InnerException: IOException inner } ? inner : e;
+            throw new RunDiskFullException(failure, $"{p.Kept}: free some space, then {p.GoesOn}");
+        }
+        catch (OutOfMemoryException e)
+        {
+            var p = progress();
+            // the trial's words (TrainingMemory) wrap the failure with its own resume command: the first one is what to show
+            var first = e;
+            while (first.InnerException is OutOfMemoryException inner) first = inner;
+            CliErrors.MemoryHint = $"{p.Kept}: {p.GoesOn} when more memory is free; {p.Defines}";
+            throw new OutOfMemoryException(CliErrors.OutOfMemory(first), e);
+        }
+    }
+
+    /// <summary>
     /// Trains <paramref name="config"/> into <paramref name="folder"/>/exp1 (exp2, … if that exists), stopping after
     /// <paramref name="budget"/> if given, and returns the run folder and metrics in <see cref="MetricNames"/> order.
     /// A run interrupted with Ctrl-C or SIGTERM throws <see cref="Interrupted"/>. A run whose loss diverged scores NaN

@@ -76,15 +76,14 @@ public static class TrainJob
     internal static readonly AsyncLocal<Callback?> TestCallback = new();
 
     /// <summary>
-    /// The processes `ember train` needs for <paramref name="config"/> or for resuming <paramref name="resumeFolder"/>.
-    /// Every rank of a job (<paramref name="rank"/>: started by mpirun) asks too, with the same command line: a rank
-    /// leaves the run folder's lock to rank 0's own check (<see cref="RunRank"/>), since the ranks' brief checks at start
-    /// would find each other holding it (a resume of a two-process run refused itself now and then, naming no process).
+    /// The processes `ember train` needs for <paramref name="config"/> or for resuming <paramref name="resumeFolder"/>
+    /// (checked first, as <see cref="RunRank"/> does: a folder another process trains in is refused before mpirun is
+    /// started). Asked by the command that starts the job, not by its ranks (<see cref="TrainCommand.ProcessesToStart"/>).
     /// </summary>
-    internal static int Processes(TrainConfig config, string? resumeFolder, IReadOnlyDictionary<string, string?> resumeOverrides, bool rank = false)
+    internal static int Processes(TrainConfig config, string? resumeFolder, IReadOnlyDictionary<string, string?> resumeOverrides)
     {
         if (resumeFolder is null) return config.Nproc;
-        RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Classification, () => Finished(resumeFolder, resumeOverrides), lockCheck: !rank);
+        RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Classification, () => Finished(resumeFolder, resumeOverrides));
         var args = Path.Combine(resumeFolder, "args.yaml");
         return ResumeConfig(args, ConfigValidator.Validate(ConfigLoader.Load(args)), resumeOverrides).Nproc;
     }
