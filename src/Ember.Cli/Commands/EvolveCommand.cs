@@ -93,8 +93,13 @@ public static class EvolveCommand
         {
             Evolver evolver;
             try { evolver = new Evolver(s.Space, SearchSpaceFile.Initial(s.Base, s.Space, s.Starts), csv, new EvolverOptions { Seed = s.Seed, Parent = s.Parent, Fitness = s.Fitness }); }
-            catch (Exception e) when (e is FormatException or KeyNotFoundException) { throw new ConfigException($"cannot continue {csv}: {e.Message}"); }
+            // a damaged evolve.csv is the folder's data (exit 3, as a damaged runs.csv of ablate); it names itself
+            catch (FormatException e) { throw new InvalidDataException($"{e.Message}; is it the evolve.csv that ember evolve wrote?", e); }
+            catch (KeyNotFoundException e) { throw new ConfigException($"cannot continue {csv}: {e.Message}"); }
             evolving = evolver;
+            // what the resume changes (--generations, --fitness, --time-budget) is recorded once the folder's files were read
+            // whole: a resume refused for a damaged file leaves the folder as it was
+            if (request.Resume is not null) s.WriteArgs();
 
             if (evolver.NextGeneration >= s.Generations)
             {
@@ -210,11 +215,10 @@ public static class EvolveCommand
             var settings = new Settings(folder, baseConfig, space, starts,
                 r.Generations ?? Parse<int>(Arg("generations"), "generations"), Parse<long>(Arg("seed"), "seed"),
                 ParseFitness(r.Fitness ?? Arg("fitness")), ParseParent(Arg("parent")), r.TimeBudget ?? storedBudget);
-            settings.WriteArgs();
-            return settings;
+            return settings; // its args.yaml is written once evolve.csv was read (Run)
         }
 
-        void WriteArgs()
+        public void WriteArgs()
         {
             var text = YamlFile.Write(new Dictionary<string, object?>
             {

@@ -270,6 +270,38 @@ public sealed class StudyFaultTests(ITestOutputHelper output) : IDisposable
         AssertResumesTheCutTrial(command, study, whole);
     }
 
+    /// <summary>
+    /// A study folder whose rows file was cut short (a copy or an editor that stopped part-way; Ember's own writes are
+    /// whole or absent): `--resume` is refused with one line naming the file and the line (exit 3, as for any damaged data
+    /// of a run folder; evolve said exit 2, "cannot continue PATH: evolve.csv (PATH): …") and changes nothing in the folder
+    /// (evolve's resume rewrote args.yaml with the new --generations before it read evolve.csv).
+    /// </summary>
+    [Theory]
+    [InlineData("evolve")]
+    [InlineData("ablate")]
+    public void A_resume_of_a_study_whose_rows_file_is_cut_names_the_file_and_changes_nothing(string command)
+    {
+        var project = Path.Combine(root, "cut-" + command);
+        string[] args = command == "evolve" ? [.. Evolve(project).Select(a => a == "3" ? "1" : a)] // one trial
+            : ["ablate", Study("model: mlp, epochs: 1, batch_size: 64, limit: 128, plain: true"), "--project", project];
+        var (code, stdout, stderr) = CliFailureTests.Invoke(args);
+        Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+        var study = Path.Combine(project, "exp1");
+        var rows = Path.Combine(study, command == "evolve" ? "evolve.csv" : AblationRunsFile.FileName);
+        var lines = File.ReadAllLines(rows);
+        File.WriteAllText(rows, lines[0] + "\n" + lines[1][..(lines[1].Length / 2)] + "\n"); // the first row cut in half
+        if (command == "ablate") foreach (var table in Directory.GetFiles(study, "ablation.*")) File.Delete(table);
+        var before = Directory.GetFiles(study, "*", SearchOption.AllDirectories).ToDictionary(f => f, ResumeTests.Sha256);
+
+        (code, stdout, stderr) = CliFailureTests.Invoke(command == "evolve" ? ["evolve", "--resume", study, "-g", "3"] : ["ablate", "--resume", study]);
+        Assert.True(code == ExitCodes.Data, $"exit {code}: {stderr}{stdout}");
+        var values = lines[1][..(lines[1].Length / 2)].Split(',').Length;
+        Assert.Equal(command == "evolve"
+            ? $"ember: evolve.csv ({rows}) line 2: expected {lines[0].Split(',').Length} values, got {values}; is it the evolve.csv that ember evolve wrote?\n"
+            : $"ember: {rows}:2: expected {lines[0].Split(',').Length} values, got {values}\n", stderr);
+        Assert.Equal(before, Directory.GetFiles(study, "*", SearchOption.AllDirectories).ToDictionary(f => f, ResumeTests.Sha256));
+    }
+
     string Study(string baseline, string seeds = "[3]")
     {
         var file = Path.Combine(root, $"study-{Guid.NewGuid():N}.yaml");
