@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using Ember.Cli.Configuration;
 using Ember.Cli.Reporting;
@@ -146,6 +147,10 @@ public static class AblateCommand
 
         int Study()
         {
+            // Ctrl-C and SIGTERM for the whole study: between runs (a run's closing test and files, runs.csv, the tables)
+            // no run's handler is there and the signal ended the process at once, unsaid; now the study stops before its
+            // next run, the finished one recorded (a second signal still ends it at once)
+            using var signals = new SignalCancel();
             AblationResult result;
             try
             {
@@ -159,7 +164,7 @@ public static class AblateCommand
                     var variant = variants[index / study.Seeds.Count];
                     (started, current) = (index, config with { Seed = seed });
                     var (run, metrics) = StudyTrial.Run(config with { Seed = seed }, Path.Combine(folder, "trials", $"{variant.Name}-seed{seed}"),
-                        study.TimeBudget is double t ? TimeSpan.FromSeconds(t) : null, trialOutput);
+                        study.TimeBudget is double t ? TimeSpan.FromSeconds(t) : null, trialOutput, () => signals.Received);
                     runFolders.Add(Path.GetRelativePath(folder, run));
                     index++;
                     return metrics;
@@ -176,12 +181,12 @@ public static class AblateCommand
                     Console.WriteLine($"[{index}/{total}] {run.Variant.Name}, seed {run.Seed}: " +
                         string.Join("  ", study.Metrics.Select(m => $"{m} {run.Metrics[m].ToString("G6", CultureInfo.InvariantCulture)}")) +
                         $"  ({runFolders[^1]}{(wasRecorded ? ", recorded" : "")})");
-                });
+                }, signals.Token);
             }
             catch (OperationCanceledException e)
             {
                 Console.WriteLine($"interrupted after {index} of {total} runs; finish the study with: ember ablate --resume {folder}");
-                return e is StudyTrial.Interrupted i ? i.ExitCode : 130;
+                return signals.Received is { } signal ? (signal == PosixSignal.SIGTERM ? 143 : 130) : e is StudyTrial.Interrupted i ? i.ExitCode : 130;
             }
 
             AtomicFile.WriteAllText(Path.Combine(folder, "ablation.md"), Markdown(study, title, result));

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using Ember.Cli.Configuration;
 using Ember.Cli.Reporting;
@@ -119,7 +120,11 @@ public static class EvolveCommand
                 Console.WriteLine($"gen {r.Generation}/{s.Generations - 1}: fitness {F(r.Fitness)}  {metrics}  {values}  ({lastRun})");
                 WriteOutputs(evolver, s);
             };
-            using var interrupted = new CancellationTokenSource();
+            // Ctrl-C and SIGTERM for the whole evolution: between trials (a trial's closing test and files, evolve.csv,
+            // best.yaml, evolve.png) no trial's handler is there and the signal ended the process at once, unsaid; now the
+            // evolution stops before its next trial, the finished one recorded (a second signal still ends it at once)
+            using var signals = new SignalCancel();
+            using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(signals.Token);
             int stopCode = 130;
             var summary = evolver.Run(s.Generations - evolver.NextGeneration, (hyp, _) =>
             {
@@ -128,7 +133,8 @@ public static class EvolveCommand
                 (started, current) = (g, trialConfig);
                 try
                 {
-                    var (run, metrics) = StudyTrial.Run(trialConfig, Path.Combine(s.Folder, "trials", $"gen{g}"), s.TimeBudget is double t ? TimeSpan.FromSeconds(t) : null, trialOutput);
+                    var (run, metrics) = StudyTrial.Run(trialConfig, Path.Combine(s.Folder, "trials", $"gen{g}"), s.TimeBudget is double t ? TimeSpan.FromSeconds(t) : null, trialOutput,
+                        () => signals.Received);
                     lastRun = Path.GetRelativePath(s.Folder, run);
                     return new TrialResult(metrics);
                 }
@@ -142,6 +148,7 @@ public static class EvolveCommand
 
             if (summary.Cancelled)
             {
+                if (signals.Received is { } signal) stopCode = signal == PosixSignal.SIGTERM ? 143 : 130;
                 Console.WriteLine($"interrupted after {evolver.NextGeneration} trials; continue with: ember evolve --resume {s.Folder}");
                 return stopCode;
             }

@@ -76,7 +76,10 @@ public static class StudyTrial
     /// stopped study left of the cut trial (a kill -9 leaves it half-written): it is removed and the trial trains from
     /// scratch into folder/exp1, as the uninterrupted study's did.
     /// </summary>
-    public static (string RunFolder, Dictionary<string, double> Metrics) Run(TrainConfig config, string folder, TimeSpan? budget, TextWriter? output)
+    /// <param name="signalled">The study's Ctrl-C or SIGTERM, if one came (<see cref="SignalCancel.Received"/>): a trial
+    /// being set up when it came stops as a trial that saw it (<see cref="Interrupted"/>).</param>
+    public static (string RunFolder, Dictionary<string, double> Metrics) Run(TrainConfig config, string folder, TimeSpan? budget, TextWriter? output,
+        Func<System.Runtime.InteropServices.PosixSignal?>? signalled = null)
     {
         if (Directory.Exists(folder))
         {
@@ -86,7 +89,7 @@ public static class StudyTrial
         TrainOutcome? outcome = null;
         var clock = Stopwatch.StartNew();
         int code;
-        try { code = TrainJob.Run(config with { Project = folder }, null, output, finished: o => outcome = o, budget: budget); }
+        try { code = TrainJob.Run(config with { Project = folder }, null, output, finished: o => outcome = o, budget: budget, signalled: signalled); }
         catch (TrainingDivergedException e)
         {
             Console.WriteLine($"diverged, scored NaN: {e.Message}");
