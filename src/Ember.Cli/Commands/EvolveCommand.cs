@@ -192,9 +192,20 @@ public static class EvolveCommand
             SearchSpaceFile.CheckLimits(baseConfig, space, r.SpaceFile ?? "default search space");
             var fitness = ParseFitness(r.Fitness ?? "top1");
             var settings = new Settings(RunFolder.Create(r.Project), baseConfig, space, starts, r.Generations.Value, r.Seed ?? 0, fitness, ParseParent(r.Parent ?? "single"), r.TimeBudget);
-            AtomicWrite(settings.Folder, "base.yaml", ConfigLoader.ToYaml(baseConfig, ["the base config of this evolution (every trial starts from it)"]));
-            AtomicWrite(settings.Folder, "space.yaml", SearchSpaceFile.ToYaml(space, starts));
-            settings.WriteArgs();
+            try
+            {
+                AtomicWrite(settings.Folder, "base.yaml", ConfigLoader.ToYaml(baseConfig, ["the base config of this evolution (every trial starts from it)"]));
+                AtomicWrite(settings.Folder, "space.yaml", SearchSpaceFile.ToYaml(space, starts));
+                settings.WriteArgs();
+            }
+            catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
+            {
+                // nothing ran: no study folder rather than one that --resume refuses (it lacks what --resume reads); if it
+                // cannot go either, the first failure is the one to report
+                try { Directory.Delete(settings.Folder, recursive: true); }
+                catch (Exception again) when (again is IOException or UnauthorizedAccessException) { }
+                throw;
+            }
             return settings;
         }
 

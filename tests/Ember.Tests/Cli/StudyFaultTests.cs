@@ -99,6 +99,29 @@ public sealed class StudyFaultTests(ITestOutputHelper output) : IDisposable
         AssertNoTemporaries(study);
     }
 
+    /// <summary>
+    /// A full disk while a new evolution writes what --resume reads (base.yaml, space.yaml, args.yaml), before any trial:
+    /// no study folder is left (one without them was left, which --resume refused), as ablate leaves none; a rerun then
+    /// takes exp1.
+    /// </summary>
+    [Theory]
+    [InlineData("base.yaml")]
+    [InlineData("space.yaml")]
+    [InlineData("args.yaml")]
+    public void Evolve_on_a_full_disk_before_any_trial_leaves_no_study_folder(string moment)
+    {
+        var project = Path.Combine(root, "evolve-full-" + moment);
+        var args = Evolve(project).Select(a => a == "3" ? "1" : a).ToArray(); // one trial
+        var (result, seen) = WithFault(moment, 1, args);
+        Assert.True(seen >= 1, $"the fault at {moment} was never injected");
+        AssertDiskFull(result, "evolve, full disk at " + moment);
+        Assert.Empty(Directory.GetFileSystemEntries(project));
+
+        var (code, stdout, stderr) = CliFailureTests.Invoke(args);
+        Assert.True(code == 0, $"rerun: exit code {code}: {stderr}{stdout}");
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(project, "exp1", "evolve.csv")).Length);
+    }
+
     [Fact]
     public void Evolve_killed_with_kill_9_resumes_to_the_uninterrupted_rows()
     {
