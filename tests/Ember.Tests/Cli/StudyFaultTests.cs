@@ -1,9 +1,9 @@
+using System.Text.RegularExpressions;
 using Ember.Cli.Commands;
 using Ember.Cli.Reporting;
 using Ember.Interop;
 using Ember.Training;
 using Ember.Training.Callbacks;
-using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 
 namespace Ember.Tests.Cli;
