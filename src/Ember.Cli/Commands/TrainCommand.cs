@@ -75,7 +75,8 @@ public static class TrainCommand
     /// The processes to start under mpirun (more than one), or null when this process trains itself. A rank that mpirun
     /// started (<paramref name="launcher"/>) trains as one of its job and does not ask <paramref name="processes"/>: the
     /// launcher asked, and for a --resume the question checks the run folder's lock, which rank 0 holds while it trains
-    /// (the ranks' checks at start found each other holding it); <see cref="TrainJob"/> checks the folder on each rank.
+    /// (the ranks' checks at start found each other holding it); <see cref="TrainJob"/> checks the folder on each rank
+    /// (rank 0 its lock too).
     /// </summary>
     internal static int? ProcessesToStart(Distributed.LaunchEnvironment? launcher, Func<int> processes)
     {
