@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using Ember.Cli.Configuration;
 using Ember.Cli.Reporting;
@@ -78,7 +79,10 @@ public static class AblateCommand
     public static int Resume(string folder, string? studyFile = null, TextWriter? trialOutput = null)
     {
         folder = Path.GetFullPath(folder);
-        RunFolderCheck.ForResume(folder, RunFolderKind.Ablation);
+        // no other process may run the study while this one does (a second --resume of it is refused): held before
+        // anything there is read or written (the temporaries a kill left)
+        using var held = RunFolderLock.Hold(folder, () => RunFolderCheck.ResumeCommand(folder, RunFolderKind.Ablation));
+        RunFolderCheck.ForResume(folder, RunFolderKind.Ablation, lockCheck: false);
         var stored = Path.Combine(folder, StudyFile);
         if (!File.Exists(stored))
             throw new FileNotFoundException($"{folder} is not an ember ablate study folder: it has no {StudyFile} (ember evolve folders resume with ember evolve --resume, runs with ember train --resume)", stored);
@@ -93,8 +97,6 @@ public static class AblateCommand
         }
         var variants = Ablation.Variants([.. study.Components.Select(c => c.Name)], study.Design, study.BaselineName);
         var recorded = AblationRunsFile.Read(Path.Combine(folder, AblationRunsFile.FileName), variants, study.Seeds);
-        // no other process may run the study while this one does (a second --resume of it is refused)
-        using var held = RunFolderLock.Hold(folder, "ember ablate --resume");
         return Execute(study, folder, Title(folder), recorded, trialOutput);
     }
 
@@ -119,52 +121,84 @@ public static class AblateCommand
             : $"ember ablate --resume {folder}: {recorded.Count} of {total} runs recorded in {AblationRunsFile.FileName}, {total - recorded.Count} to run");
 
         // Ablation.Run goes through the variants in table order and, within one, through the seeds in order.
-        int index = 0;
+        int index = 0, written = recorded.Count; // runs done; runs that runs.csv records
+        int? started = null; // the run that began last
+        var current = study.Baseline; // its config
         var runs = new List<AblationRun>();
         var runFolders = new List<string>();
         var components = study.Components.Select(c => (c.Name, (Func<TrainConfig, TrainConfig>)(config => study.Configure(config, c.Name)))).ToList();
-        AblationResult result;
-        try
-        {
-            result = Ablation.Run(study.Baseline, components, (config, seed) =>
-            {
-                if (index < recorded.Count)
-                {
-                    runFolders.Add(recorded[index].Folder);
-                    return recorded[index++].Metrics;
-                }
-                var variant = variants[index / study.Seeds.Count];
-                var (run, metrics) = StudyTrial.Run(config with { Seed = seed }, Path.Combine(folder, "trials", $"{variant.Name}-seed{seed}"),
-                    study.TimeBudget is double t ? TimeSpan.FromSeconds(t) : null, trialOutput);
-                runFolders.Add(Path.GetRelativePath(folder, run));
-                index++;
-                return metrics;
-            }, new AblationOptions { Seeds = study.Seeds, Design = study.Design, BaselineName = study.BaselineName, Metrics = study.Metrics, Decimals = study.Decimals },
-            run =>
-            {
-                runs.Add(run);
-                bool wasRecorded = runs.Count <= recorded.Count;
-                if (!wasRecorded) AtomicFile.WriteAllText(Path.Combine(folder, AblationRunsFile.FileName), AblationRunsFile.Format(runs, runFolders));
-                Console.WriteLine($"[{index}/{total}] {run.Variant.Name}, seed {run.Seed}: " +
-                    string.Join("  ", study.Metrics.Select(m => $"{m} {run.Metrics[m].ToString("G6", CultureInfo.InvariantCulture)}")) +
-                    $"  ({runFolders[^1]}{(wasRecorded ? ", recorded" : "")})");
-            });
-        }
-        catch (OperationCanceledException e)
-        {
-            Console.WriteLine($"interrupted after {index} of {total} runs; finish the study with: ember ablate --resume {folder}");
-            return e is StudyTrial.Interrupted i ? i.ExitCode : 130;
-        }
 
-        AtomicFile.WriteAllText(Path.Combine(folder, "ablation.md"), Markdown(study, title, result));
-        AtomicFile.WriteAllText(Path.Combine(folder, "ablation.csv"), result.ToCsv());
-        AtomicFile.WriteAllText(Path.Combine(folder, AblationRunsFile.FileName), AblationRunsFile.Format(runs, runFolders));
-        StudyPlots.Ablation(result.BarSeries(), study.Seeds.Count, Path.Combine(folder, "ablation.png"));
-        IncompleteMarker.Remove(folder);
-        Console.WriteLine();
-        Console.Write(result.ToMarkdown());
-        Console.WriteLine($"→ {Path.Combine(folder, "ablation.md")}, ablation.csv, runs.csv, ablation.png");
-        return 0;
+        // a full disk or memory running out ends the study saying what runs.csv keeps and what --resume then does
+        StudyTrial.Progress Progress()
+        {
+            var csv = Path.Combine(folder, AblationRunsFile.FileName);
+            var kept = written == 0 ? $"{csv} records no run yet" : $"{csv} records {(written == total ? "all " : "")}{written}{(written == total ? "" : $" of {total}")} runs, whole";
+            var resume = $"`ember ablate --resume {folder}`";
+            var defines = $"a smaller batch_size than {current.BatchSize} or another model than {current.Model} needs a new study, " +
+                $"from a study file that sets it (this one's is {Path.Combine(folder, StudyFile)})";
+            if (written == total)
+                return new(kept, $"{resume} writes ablation.md, ablation.csv and ablation.png (it trains nothing)", defines);
+            var next = $"{variants[written / study.Seeds.Count].Name}, seed {study.Seeds[written % study.Seeds.Count]}";
+            return started == written
+                ? new($"{kept}; the run {next} is not recorded", $"{resume} trains it again from scratch and finishes the study", defines)
+                : new(kept, $"{resume} finishes the study from the run {next}", defines);
+        }
+        return StudyTrial.Guard(Study, Progress);
+
+        int Study()
+        {
+            // Ctrl-C and SIGTERM for the whole study: between runs (a run's closing test and files, runs.csv, the tables)
+            // no run's handler is there and the signal ended the process at once, unsaid; now the study stops before its
+            // next run, the finished one recorded (a second signal still ends it at once)
+            using var signals = new SignalCancel();
+            AblationResult result;
+            try
+            {
+                result = Ablation.Run(study.Baseline, components, (config, seed) =>
+                {
+                    if (index < recorded.Count)
+                    {
+                        runFolders.Add(recorded[index].Folder);
+                        return recorded[index++].Metrics;
+                    }
+                    var variant = variants[index / study.Seeds.Count];
+                    (started, current) = (index, config with { Seed = seed });
+                    var (run, metrics) = StudyTrial.Run(config with { Seed = seed }, Path.Combine(folder, "trials", $"{variant.Name}-seed{seed}"),
+                        study.TimeBudget is double t ? TimeSpan.FromSeconds(t) : null, trialOutput, () => signals.Received);
+                    runFolders.Add(Path.GetRelativePath(folder, run));
+                    index++;
+                    return metrics;
+                }, new AblationOptions { Seeds = study.Seeds, Design = study.Design, BaselineName = study.BaselineName, Metrics = study.Metrics, Decimals = study.Decimals },
+                run =>
+                {
+                    runs.Add(run);
+                    bool wasRecorded = runs.Count <= recorded.Count;
+                    if (!wasRecorded)
+                    {
+                        AtomicFile.WriteAllText(Path.Combine(folder, AblationRunsFile.FileName), AblationRunsFile.Format(runs, runFolders));
+                        written = runs.Count;
+                    }
+                    Console.WriteLine($"[{index}/{total}] {run.Variant.Name}, seed {run.Seed}: " +
+                        string.Join("  ", study.Metrics.Select(m => $"{m} {run.Metrics[m].ToString("G6", CultureInfo.InvariantCulture)}")) +
+                        $"  ({runFolders[^1]}{(wasRecorded ? ", recorded" : "")})");
+                }, signals.Token);
+            }
+            catch (OperationCanceledException e)
+            {
+                Console.WriteLine($"interrupted after {index} of {total} runs; finish the study with: ember ablate --resume {folder}");
+                return signals.Received is { } signal ? (signal == PosixSignal.SIGTERM ? 143 : 130) : e is StudyTrial.Interrupted i ? i.ExitCode : 130;
+            }
+
+            AtomicFile.WriteAllText(Path.Combine(folder, "ablation.md"), Markdown(study, title, result));
+            AtomicFile.WriteAllText(Path.Combine(folder, "ablation.csv"), result.ToCsv());
+            AtomicFile.WriteAllText(Path.Combine(folder, AblationRunsFile.FileName), AblationRunsFile.Format(runs, runFolders));
+            StudyPlots.Ablation(result.BarSeries(), study.Seeds.Count, Path.Combine(folder, "ablation.png"));
+            IncompleteMarker.Remove(folder);
+            Console.WriteLine();
+            Console.Write(result.ToMarkdown());
+            Console.WriteLine($"→ {Path.Combine(folder, "ablation.md")}, ablation.csv, runs.csv, ablation.png");
+            return 0;
+        }
     }
 
     static string Markdown(AblationStudy study, string title, AblationResult result)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using Ember.Cli.Configuration;
 using Ember.Cli.Reporting;
@@ -64,60 +65,97 @@ public static class EvolveCommand
     /// <param name="trialOutput">Where the trials' progress lines go (plain mode); null: the console.</param>
     public static int Run(EvolveRequest request, TextWriter? trialOutput = null)
     {
+        // no other process may run the evolution while this one does (a second --resume of it is refused): a --resume
+        // holds the folder before it reads or writes anything there (its args.yaml, the temporaries a kill left), a new
+        // evolution as soon as its folder is made
+        using var resumed = request.Resume is string folder ? RunFolderLock.Hold(folder, () => RunFolderCheck.ResumeCommand(folder, RunFolderKind.Evolve)) : null;
         var s = Settings.Resolve(request);
-        // no other process may run the evolution while this one does (a second --resume of it is refused)
-        using var held = RunFolderLock.Hold(s.Folder, "ember evolve --resume");
+        using var held = request.Resume is null ? RunFolderLock.Hold(s.Folder, "ember evolve --resume") : null;
         var csv = Path.Combine(s.Folder, "evolve.csv");
-        Evolver evolver;
-        try { evolver = new Evolver(s.Space, SearchSpaceFile.Initial(s.Base, s.Space, s.Starts), csv, new EvolverOptions { Seed = s.Seed, Parent = s.Parent, Fitness = s.Fitness }); }
-        catch (Exception e) when (e is FormatException or KeyNotFoundException) { throw new ConfigException($"cannot continue {csv}: {e.Message}"); }
+        Evolver? evolving = null;
+        int? started = null; // the generation whose trial began last
+        var current = s.Base; // that trial's config
 
-        if (evolver.NextGeneration >= s.Generations)
+        // a full disk or memory running out ends the evolution saying what evolve.csv keeps and what --resume then does
+        StudyTrial.Progress Progress()
         {
-            Console.WriteLine($"{s.Folder} already has {evolver.NextGeneration} trials (--generations {s.Generations}); pass a larger --generations to continue");
-            if (evolver.Best is not null) WriteOutputs(evolver, s);
+            int k = evolving?.NextGeneration ?? 0;
+            var kept = k == 0 ? $"{csv} records no trial yet" : $"{csv} records {k} trial{(k == 1 ? "" : "s")}, whole";
+            var resume = $"`ember evolve --resume {s.Folder}`";
+            var defines = $"a smaller batch_size than {current.BatchSize} or another model than {current.Model} needs a new evolution, " +
+                $"from a base config that sets it (this one's is {Path.Combine(s.Folder, "base.yaml")})";
+            if (started == k)
+                return new($"{kept}; generation {k} is not recorded", $"{resume} trains generation {k} again from scratch (with the same hyper-parameters) and goes on", defines);
+            return new(kept, k >= s.Generations ? $"{resume} writes best.yaml and evolve.png (it trains nothing)" : $"{resume} goes on from generation {k}", defines);
+        }
+        return StudyTrial.Guard(Evolve, Progress);
+
+        int Evolve()
+        {
+            Evolver evolver;
+            try { evolver = new Evolver(s.Space, SearchSpaceFile.Initial(s.Base, s.Space, s.Starts), csv, new EvolverOptions { Seed = s.Seed, Parent = s.Parent, Fitness = s.Fitness }); }
+            // a damaged evolve.csv is the folder's data (exit 3, as a damaged runs.csv of ablate); it names itself
+            catch (FormatException e) { throw new InvalidDataException($"{e.Message}; is it the evolve.csv that ember evolve wrote?", e); }
+            catch (KeyNotFoundException e) { throw new ConfigException($"cannot continue {csv}: {e.Message}"); }
+            evolving = evolver;
+            // what the resume changes (--generations, --fitness, --time-budget) is recorded once the folder's files were read
+            // whole: a resume refused for a damaged file leaves the folder as it was
+            if (request.Resume is not null) s.WriteArgs();
+
+            if (evolver.NextGeneration >= s.Generations)
+            {
+                Console.WriteLine($"{s.Folder} already has {evolver.NextGeneration} trials (--generations {s.Generations}); pass a larger --generations to continue");
+                if (evolver.Best is not null) WriteOutputs(evolver, s);
+                return 0;
+            }
+            Console.WriteLine($"ember evolve: {s.Generations - evolver.NextGeneration} trials (generations {evolver.NextGeneration}–{s.Generations - 1}) of {s.Base.Model}, " +
+                $"{s.Base.Epochs} epoch{(s.Base.Epochs == 1 ? "" : "s")} each{(s.TimeBudget is double b ? $" (at most {F(b)} s)" : "")}, " +
+                $"evolving {string.Join(", ", s.Space.Names)}; fitness {s.Fitness} → {s.Folder}");
+
+            string? lastRun = null;
+            evolver.TrialCompleted += r =>
+            {
+                var metrics = string.Join("  ", r.Metrics.Select(m => $"{m.Key} {F(m.Value)}"));
+                var values = string.Join(" ", r.Values.Select(v => $"{v.Key}={F(v.Value)}"));
+                Console.WriteLine($"gen {r.Generation}/{s.Generations - 1}: fitness {F(r.Fitness)}  {metrics}  {values}  ({lastRun})");
+                WriteOutputs(evolver, s);
+            };
+            // Ctrl-C and SIGTERM for the whole evolution: between trials (a trial's closing test and files, evolve.csv,
+            // best.yaml, evolve.png) no trial's handler is there and the signal ended the process at once, unsaid; now the
+            // evolution stops before its next trial, the finished one recorded (a second signal still ends it at once)
+            using var signals = new SignalCancel();
+            using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(signals.Token);
+            int stopCode = 130;
+            var summary = evolver.Run(s.Generations - evolver.NextGeneration, (hyp, _) =>
+            {
+                int g = evolver.NextGeneration;
+                var trialConfig = SearchSpaceFile.Apply(s.Base, hyp, $"generation {g}");
+                (started, current) = (g, trialConfig);
+                try
+                {
+                    var (run, metrics) = StudyTrial.Run(trialConfig, Path.Combine(s.Folder, "trials", $"gen{g}"), s.TimeBudget is double t ? TimeSpan.FromSeconds(t) : null, trialOutput,
+                        () => signals.Received);
+                    lastRun = Path.GetRelativePath(s.Folder, run);
+                    return new TrialResult(metrics);
+                }
+                catch (OperationCanceledException e)
+                {
+                    if (e is StudyTrial.Interrupted { ExitCode: var code }) stopCode = code;
+                    interrupted.Cancel(); // the trial saw Ctrl-C or SIGTERM: stop the evolution too, without recording the cut trial
+                    throw;
+                }
+            }, interrupted.Token);
+
+            if (summary.Cancelled)
+            {
+                if (signals.Received is { } signal) stopCode = signal == PosixSignal.SIGTERM ? 143 : 130;
+                Console.WriteLine($"interrupted after {evolver.NextGeneration} trials; continue with: ember evolve --resume {s.Folder}");
+                return stopCode;
+            }
+            if (evolver.Best is EvolveRecord best)
+                Console.WriteLine($"best: generation {best.Generation}, fitness {F(best.Fitness)}; train it with: ember train --config {Path.Combine(s.Folder, "best.yaml")}");
             return 0;
         }
-        Console.WriteLine($"ember evolve: {s.Generations - evolver.NextGeneration} trials (generations {evolver.NextGeneration}–{s.Generations - 1}) of {s.Base.Model}, " +
-            $"{s.Base.Epochs} epoch{(s.Base.Epochs == 1 ? "" : "s")} each{(s.TimeBudget is double b ? $" (at most {F(b)} s)" : "")}, " +
-            $"evolving {string.Join(", ", s.Space.Names)}; fitness {s.Fitness} → {s.Folder}");
-
-        string? lastRun = null;
-        evolver.TrialCompleted += r =>
-        {
-            var metrics = string.Join("  ", r.Metrics.Select(m => $"{m.Key} {F(m.Value)}"));
-            var values = string.Join(" ", r.Values.Select(v => $"{v.Key}={F(v.Value)}"));
-            Console.WriteLine($"gen {r.Generation}/{s.Generations - 1}: fitness {F(r.Fitness)}  {metrics}  {values}  ({lastRun})");
-            WriteOutputs(evolver, s);
-        };
-        using var interrupted = new CancellationTokenSource();
-        int stopCode = 130;
-        var summary = evolver.Run(s.Generations - evolver.NextGeneration, (hyp, _) =>
-        {
-            int g = evolver.NextGeneration;
-            var trialConfig = SearchSpaceFile.Apply(s.Base, hyp, $"generation {g}");
-            try
-            {
-                var (run, metrics) = StudyTrial.Run(trialConfig, Path.Combine(s.Folder, "trials", $"gen{g}"), s.TimeBudget is double t ? TimeSpan.FromSeconds(t) : null, trialOutput);
-                lastRun = Path.GetRelativePath(s.Folder, run);
-                return new TrialResult(metrics);
-            }
-            catch (OperationCanceledException e)
-            {
-                if (e is StudyTrial.Interrupted { ExitCode: var code }) stopCode = code;
-                interrupted.Cancel(); // the trial saw Ctrl-C or SIGTERM: stop the evolution too, without recording the cut trial
-                throw;
-            }
-        }, interrupted.Token);
-
-        if (summary.Cancelled)
-        {
-            Console.WriteLine($"interrupted after {evolver.NextGeneration} trials; continue with: ember evolve --resume {s.Folder}");
-            return stopCode;
-        }
-        if (evolver.Best is EvolveRecord best)
-            Console.WriteLine($"best: generation {best.Generation}, fitness {F(best.Fitness)}; train it with: ember train --config {Path.Combine(s.Folder, "best.yaml")}");
-        return 0;
     }
 
     // best.yaml, evolve.png: rewritten after every trial, so an interrupted run still has them.
@@ -154,9 +192,20 @@ public static class EvolveCommand
             SearchSpaceFile.CheckLimits(baseConfig, space, r.SpaceFile ?? "default search space");
             var fitness = ParseFitness(r.Fitness ?? "top1");
             var settings = new Settings(RunFolder.Create(r.Project), baseConfig, space, starts, r.Generations.Value, r.Seed ?? 0, fitness, ParseParent(r.Parent ?? "single"), r.TimeBudget);
-            AtomicWrite(settings.Folder, "base.yaml", ConfigLoader.ToYaml(baseConfig, ["the base config of this evolution (every trial starts from it)"]));
-            AtomicWrite(settings.Folder, "space.yaml", SearchSpaceFile.ToYaml(space, starts));
-            settings.WriteArgs();
+            try
+            {
+                AtomicWrite(settings.Folder, "base.yaml", ConfigLoader.ToYaml(baseConfig, ["the base config of this evolution (every trial starts from it)"]));
+                AtomicWrite(settings.Folder, "space.yaml", SearchSpaceFile.ToYaml(space, starts));
+                settings.WriteArgs();
+            }
+            catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
+            {
+                // nothing ran: no study folder rather than one that --resume refuses (it lacks what --resume reads); if it
+                // cannot go either, the first failure is the one to report
+                try { Directory.Delete(settings.Folder, recursive: true); }
+                catch (Exception again) when (again is IOException or UnauthorizedAccessException) { }
+                throw;
+            }
             return settings;
         }
 
@@ -170,7 +219,8 @@ public static class EvolveCommand
             if (r.Parent is not null) clash.Add("--parent");
             if (clash.Count > 0)
                 throw new ConfigException($"{string.Join(", ", clash)} cannot be combined with --resume: the folder's base.yaml, space.yaml and args.yaml are used (only --generations, --fitness and --time-budget may change)");
-            RunFolderCheck.ForResume(folder, RunFolderKind.Evolve);
+            // Run holds the folder already: the check would find it held
+            RunFolderCheck.ForResume(folder, RunFolderKind.Evolve, lockCheck: false);
             foreach (var file in new[] { "args.yaml", "base.yaml", "space.yaml" })
                 if (!File.Exists(Path.Combine(folder, file))) throw new FileNotFoundException($"{folder} is not an ember evolve folder: it has no {file}", Path.Combine(folder, file));
             var args = ReadArgs(Path.Combine(folder, "args.yaml"));
@@ -183,11 +233,10 @@ public static class EvolveCommand
             var settings = new Settings(folder, baseConfig, space, starts,
                 r.Generations ?? Parse<int>(Arg("generations"), "generations"), Parse<long>(Arg("seed"), "seed"),
                 ParseFitness(r.Fitness ?? Arg("fitness")), ParseParent(Arg("parent")), r.TimeBudget ?? storedBudget);
-            settings.WriteArgs();
-            return settings;
+            return settings; // its args.yaml is written once evolve.csv was read (Run)
         }
 
-        void WriteArgs()
+        public void WriteArgs()
         {
             var text = YamlFile.Write(new Dictionary<string, object?>
             {

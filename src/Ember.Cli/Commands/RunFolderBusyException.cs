@@ -12,12 +12,17 @@ public sealed class RunFolderBusyException(string folder, string resume, (int Pi
 
     static string Describe(string folder, string resume, (int Pid, string? Command)? holder)
     {
-        string who = "another process", stop = "stop it with Ctrl-C in its terminal or kill: it saves last/ first";
+        // a study (evolve, ablate) stopped records the trials it finished; the trial it was training is not recorded, and
+        // its --resume trains that one again from scratch (StudyTrial), so "it saves last/" would promise what is not used
+        bool study = resume is "ember evolve --resume" or "ember ablate --resume";
+        string keeps = study ? "it records the trials it finished" : "it saves last/ first";
+        string after = study ? " (the trial it was training trains again from scratch)" : "";
+        string who = "another process", stop = $"stop it with Ctrl-C in its terminal or kill: {keeps}";
         if (holder is { } h && h.Pid == Environment.ProcessId) (who, stop) = ("this process", "let it end");
         else if (holder is { } other)
             (who, stop) = ($"another process (PID {other.Pid}{(other.Command is null ? "" : $": {other.Command}")})",
-                $"stop it with Ctrl-C in its terminal or kill {other.Pid}: it saves last/ first");
-        return $"{folder} is in use by {who}: two processes writing one run folder would mix their checkpoints and result rows; " +
-               $"wait for it to end (or {stop}), then `{resume} {folder}` goes on from there";
+                $"stop it with Ctrl-C in its terminal or kill {other.Pid}: {keeps}");
+        return $"{folder} is in use by {who}: two processes writing one {(study ? "study" : "run")} folder would mix their " +
+               $"{(study ? "trials and result rows" : "checkpoints and result rows")}; wait for it to end (or {stop}), then `{resume} {folder}` goes on from there{after}";
     }
 }

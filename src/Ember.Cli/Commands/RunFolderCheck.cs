@@ -87,8 +87,11 @@ public static class RunFolderCheck
                 string.Join(", ", stale.Select(p => Path.GetRelativePath(folder, p))));
     }
 
-    // The command that resumes what the folder holds ("ember train --resume"), if it is a kind that resumes; else the expected one's.
-    static string ResumeCommand(string folder, RunFolderKind expected)
+    /// <summary>
+    /// The command that resumes what <paramref name="folder"/> holds ("ember train --resume"), if it is a kind that
+    /// resumes; else the <paramref name="expected"/> kind's (for the refusal of a folder another process holds).
+    /// </summary>
+    internal static string ResumeCommand(string folder, RunFolderKind expected)
     {
         RunFolderKind kind;
         try { kind = Identify(folder); }

@@ -24,6 +24,9 @@ internal sealed class SignalCancel : IDisposable
     /// <summary>Cancelled by the first signal.</summary>
     public CancellationToken Token => source.Token;
 
+    /// <summary>The first signal received (SIGINT or SIGTERM), or null.</summary>
+    public PosixSignal? Received => signal switch { 0 => null, 15 => PosixSignal.SIGTERM, _ => PosixSignal.SIGINT };
+
     void OnSignal(PosixSignalContext context)
     {
         if (signal != 0) return;

@@ -32,6 +32,42 @@ public static class StudyTrial
     }
 
     /// <summary>
+    /// What a stopped study keeps and how its `--resume` goes on, in words for the user: <see cref="Kept"/> ("RUNS/evolve.csv
+    /// records 1 trial, whole; generation 1 is not recorded"), <see cref="GoesOn"/> (the command and what it does: "`ember
+    /// evolve --resume STUDY` trains generation 1 again from scratch …"), <see cref="Defines"/> (where a smaller batch or
+    /// model would have to come from: a new study).
+    /// </summary>
+    public sealed record Progress(string Kept, string GoesOn, string Defines);
+
+    /// <summary>
+    /// Runs a study's trials (<paramref name="study"/>, returning its exit code). A full disk or memory running out, in a
+    /// trial or in the study's own files, ends the study: the message says what the study folder keeps and that the
+    /// study's `--resume` goes on (<paramref name="progress"/>, asked then), not a trial's `ember train --resume TRIAL` or the
+    /// advice to write elsewhere, which a trial's own words would give. A trial the study did not record trains again
+    /// from scratch on resume (<see cref="Run"/>), so what the trial's last/ keeps is no help to the user.
+    /// </summary>
+    public static int Guard(Func<int> study, Func<Progress> progress)
+    {
+        try { return study(); }
+        catch (IOException e) when (CliErrors.IsDiskFull(e))
+        {
+            var p = progress();
+            // a training command's words for it (RunDiskFullException) name the trial's resume: keep the file system's only
+            var failure = e is RunDiskFullException { InnerException: IOException inner } ? inner : e;
+            throw new RunDiskFullException(failure, $"{p.Kept}: free some space, then {p.GoesOn}");
+        }
+        catch (OutOfMemoryException e)
+        {
+            var p = progress();
+            // the trial's words (TrainingMemory) wrap the failure with its own resume command: the first one is what to show
+            var first = e;
+            while (first.InnerException is OutOfMemoryException inner) first = inner;
+            CliErrors.MemoryHint = $"{p.Kept}: {p.GoesOn} when more memory is free; {p.Defines}";
+            throw new OutOfMemoryException(CliErrors.OutOfMemory(first), e);
+        }
+    }
+
+    /// <summary>
     /// Trains <paramref name="config"/> into <paramref name="folder"/>/exp1 (exp2, … if that exists), stopping after
     /// <paramref name="budget"/> if given, and returns the run folder and metrics in <see cref="MetricNames"/> order.
     /// A run interrupted with Ctrl-C or SIGTERM throws <see cref="Interrupted"/>. A run whose loss diverged scores NaN
@@ -40,7 +76,10 @@ public static class StudyTrial
     /// stopped study left of the cut trial (a kill -9 leaves it half-written): it is removed and the trial trains from
     /// scratch into folder/exp1, as the uninterrupted study's did.
     /// </summary>
-    public static (string RunFolder, Dictionary<string, double> Metrics) Run(TrainConfig config, string folder, TimeSpan? budget, TextWriter? output)
+    /// <param name="signalled">The study's Ctrl-C or SIGTERM, if one came (<see cref="SignalCancel.Received"/>): a trial
+    /// being set up when it came stops as a trial that saw it (<see cref="Interrupted"/>).</param>
+    public static (string RunFolder, Dictionary<string, double> Metrics) Run(TrainConfig config, string folder, TimeSpan? budget, TextWriter? output,
+        Func<System.Runtime.InteropServices.PosixSignal?>? signalled = null)
     {
         if (Directory.Exists(folder))
         {
@@ -50,7 +89,7 @@ public static class StudyTrial
         TrainOutcome? outcome = null;
         var clock = Stopwatch.StartNew();
         int code;
-        try { code = TrainJob.Run(config with { Project = folder }, null, output, finished: o => outcome = o, budget: budget); }
+        try { code = TrainJob.Run(config with { Project = folder }, null, output, finished: o => outcome = o, budget: budget, signalled: signalled); }
         catch (TrainingDivergedException e)
         {
             Console.WriteLine($"diverged, scored NaN: {e.Message}");

@@ -46,12 +46,12 @@ public static class TrainCommand
                 {
                     // the run's args.yaml defines it; the options may only extend it (see TrainJob.ResumableKeys)
                     if (file is not null) throw new ConfigException($"--config cannot be combined with --resume: {Path.Combine(resumeFolder.FullName, "args.yaml")} defines the run");
-                    if (Launcher(parse, TrainJob.Processes(new TrainConfig(), resumeFolder.FullName, overrides, rank: Distributed.LaunchEnvironment.Read() is not null)) is int resumedCode) return resumedCode;
+                    if (Launcher(parse, () => TrainJob.Processes(new TrainConfig(), resumeFolder.FullName, overrides)) is int resumedCode) return resumedCode;
                     return TrainJob.Run(new TrainConfig(), resumeFolder.FullName, resumeOverrides: overrides, allowNonFinite: parse.GetValue(allowNonFinite));
                 }
                 if (parse.GetValue(allowNonFinite)) throw new ConfigException(AllowNonFiniteWithoutResume);
                 var resolved = Resolve(file?.FullName, overrides);
-                if (Launcher(parse, TrainJob.Processes(resolved, null, overrides)) is int code) return code;
+                if (Launcher(parse, () => TrainJob.Processes(resolved, null, overrides)) is int code) return code;
                 return TrainJob.Run(resolved, null);
             });
         });
@@ -68,10 +68,21 @@ public static class TrainCommand
     /// With more than one process and no MPI launcher around this one, starts mpirun with the same command line and
     /// returns its exit code; null when this process trains itself (one process, or already a rank under mpirun).
     /// </summary>
-    static int? Launcher(ParseResult parse, int processes)
+    static int? Launcher(ParseResult parse, Func<int> processes)
+        => ProcessesToStart(Distributed.LaunchEnvironment.Read(), processes) is int n ? DistributedLaunch.Run(n, [.. parse.Tokens.Select(t => t.Value)]) : null;
+
+    /// <summary>
+    /// The processes to start under mpirun (more than one), or null when this process trains itself. A rank that mpirun
+    /// started (<paramref name="launcher"/>) trains as one of its job and does not ask <paramref name="processes"/>: the
+    /// launcher asked, and for a --resume the question checks the run folder's lock, which rank 0 holds while it trains
+    /// (the ranks' checks at start found each other holding it); <see cref="TrainJob"/> checks the folder on each rank
+    /// (rank 0 its lock too).
+    /// </summary>
+    internal static int? ProcessesToStart(Distributed.LaunchEnvironment? launcher, Func<int> processes)
     {
-        if (processes <= 1 || Distributed.LaunchEnvironment.Read() is not null) return null;
-        return DistributedLaunch.Run(processes, [.. parse.Tokens.Select(t => t.Value)]);
+        if (launcher is not null) return null;
+        int n = processes();
+        return n > 1 ? n : null;
     }
 
     /// <summary>Config file first, then the options on top, then validation: the same rules for both sources.</summary>

@@ -38,13 +38,15 @@ public static class TrainJob
     /// <param name="budget">A study's per-trial time budget, counted from this call: checked at each batch and epoch end
     /// against a clock (not a timer thread, which a busy machine may run late), then handled like <paramref name="stop"/>.</param>
     /// <param name="finished">Told the outcome (run folder, epochs, the final weights' test metrics) when the job ends.</param>
+    /// <param name="signalled">A study's Ctrl-C or SIGTERM received before this run's own handlers are registered (while
+    /// it is set up): the run stops as if the signal came then (exit 130 or 143). Null: none.</param>
     public static int Run(TrainConfig config, string? resumeFolder, TextWriter? plainOutput = null, int? interruptAfterBatches = null,
         CancellationToken stop = default, Action<TrainOutcome>? finished = null, IReadOnlyDictionary<string, string?>? resumeOverrides = null,
-        bool allowNonFinite = false, TimeSpan? budget = null)
+        bool allowNonFinite = false, TimeSpan? budget = null, Func<PosixSignal?>? signalled = null)
     {
         // Started by mpirun (ember train --nproc N, or mpirun -n N ember train): this process is one rank of the job.
         if (LaunchEnvironment.Read() is null)
-            return RunRank(config, resumeFolder, plainOutput, interruptAfterBatches, stop, finished, resumeOverrides, allowNonFinite, budget, distributed: false, rank: 0, world: 1);
+            return RunRank(config, resumeFolder, plainOutput, interruptAfterBatches, stop, finished, resumeOverrides, allowNonFinite, budget, distributed: false, rank: 0, world: 1, signalled);
         Distributed.Distributed.InitProcessGroup();
         // A forwarded Ctrl-C or SIGTERM (SIGUSR1/2) outside training, e.g. during the final evaluation, must not end
         // this rank by the signals' default action; during training the handlers below stop and save.
@@ -76,15 +78,14 @@ public static class TrainJob
     internal static readonly AsyncLocal<Callback?> TestCallback = new();
 
     /// <summary>
-    /// The processes `ember train` needs for <paramref name="config"/> or for resuming <paramref name="resumeFolder"/>.
-    /// Every rank of a job (<paramref name="rank"/>: started by mpirun) asks too, with the same command line: a rank
-    /// leaves the run folder's lock to rank 0's own check (<see cref="RunRank"/>), since the ranks' brief checks at start
-    /// would find each other holding it (a resume of a two-process run refused itself now and then, naming no process).
+    /// The processes `ember train` needs for <paramref name="config"/> or for resuming <paramref name="resumeFolder"/>
+    /// (checked first, as <see cref="RunRank"/> does: a folder another process trains in is refused before mpirun is
+    /// started). Asked by the command that starts the job, not by its ranks (<see cref="TrainCommand.ProcessesToStart"/>).
     /// </summary>
-    internal static int Processes(TrainConfig config, string? resumeFolder, IReadOnlyDictionary<string, string?> resumeOverrides, bool rank = false)
+    internal static int Processes(TrainConfig config, string? resumeFolder, IReadOnlyDictionary<string, string?> resumeOverrides)
     {
         if (resumeFolder is null) return config.Nproc;
-        RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Classification, () => Finished(resumeFolder, resumeOverrides), lockCheck: !rank);
+        RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Classification, () => Finished(resumeFolder, resumeOverrides));
         var args = Path.Combine(resumeFolder, "args.yaml");
         return ResumeConfig(args, ConfigValidator.Validate(ConfigLoader.Load(args)), resumeOverrides).Nproc;
     }
@@ -99,7 +100,7 @@ public static class TrainJob
     // One rank of a run (rank 0 of 1 without MPI). Rank 0 alone writes the run folder; every rank trains on its shard.
     static int RunRank(TrainConfig config, string? resumeFolder, TextWriter? plainOutput, int? interruptAfterBatches,
         CancellationToken stop, Action<TrainOutcome>? finished, IReadOnlyDictionary<string, string?>? resumeOverrides,
-        bool allowNonFinite, TimeSpan? budget, bool distributed, int rank, int world)
+        bool allowNonFinite, TimeSpan? budget, bool distributed, int rank, int world, Func<PosixSignal?>? signalled = null)
     {
         bool lead = rank == 0;
         var started = Stopwatch.StartNew();
@@ -319,8 +320,12 @@ public static class TrainJob
         {
             if (interruptedBy is not null) return; // a second signal is not cancelled: it ends the process at once
             context.Cancel = true; // stop after the current batch (optimizer step) and write `last`
+            Interrupt(context.Signal);
+        }
+        void Interrupt(PosixSignal signal)
+        {
             // `ember train --nproc` passes Ctrl-C and SIGTERM to the ranks as SIGUSR1 and SIGUSR2 (see DistributedLaunch)
-            bool term = context.Signal == PosixSignal.SIGTERM || context.Signal == (PosixSignal)DistributedLaunch.SigUsr2;
+            bool term = signal == PosixSignal.SIGTERM || signal == (PosixSignal)DistributedLaunch.SigUsr2;
             interruptedBy = term ? PosixSignal.SIGTERM : PosixSignal.SIGINT;
             var reason = $"interrupted ({(term ? "SIGTERM" : "Ctrl-C")}); resume with: ember train --resume {runDir}";
             // with several ranks the stop is agreed at the next batch end, so that all of them stop at the same batch
@@ -334,6 +339,8 @@ public static class TrainJob
         using (distributed ? PosixSignalRegistration.Create((PosixSignal)DistributedLaunch.SigUsr1, OnSignal) : null)
         using (distributed ? PosixSignalRegistration.Create((PosixSignal)DistributedLaunch.SigUsr2, OnSignal) : null)
         {
+            // a study's signal that came while this trial was set up (the study's handler kept the process alive): as if now
+            if (interruptedBy is null && signalled?.Invoke() is PosixSignal early) Interrupt(early);
             IEnumerable<(Tensor, Tensor)> TrainBatches(int epoch)
             {
                 shard?.SetEpoch(epoch - 1);

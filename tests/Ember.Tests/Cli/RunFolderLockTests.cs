@@ -62,6 +62,78 @@ public sealed class RunFolderLockTests : IDisposable
         Assert.Equal(epochs + 1, File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length);
     }
 
+    /// <summary>
+    /// A study holds its folder as a run does: a second `--resume` of it while a real `ember evolve` or `ember ablate`
+    /// child runs is refused (exit 5, naming the child, saying that stopping it keeps the trials it finished and that the
+    /// cut one trains again: "it saves last/ first" promised a checkpoint the study's resume does not use) and changes
+    /// nothing (evolve's --resume rewrites args.yaml: a refused one with another --generations must not); killed with
+    /// kill -9, the child leaves no lock: the resume right after goes on and finishes the study, the cut trial trained
+    /// again from scratch.
+    /// </summary>
+    [Theory]
+    [InlineData("evolve")]
+    [InlineData("ablate")]
+    public void A_resume_of_a_study_that_another_process_runs_is_refused_and_a_killed_one_resumes(string command)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var project = Path.Combine(root, command);
+        var study = Path.Combine(project, "exp1");
+        // two trials of 3 epochs on 2048 images: the second runs for a second or more after the first is recorded
+        const string trial = "model: mlp, limit: 2048, epochs: 3, batch_size: 64, schedule: none, plain: true";
+        string[] args;
+        string firstRecorded, resumeCommand = $"ember {command} --resume";
+        if (command == "evolve")
+        {
+            var config = Path.Combine(root, "base.yaml");
+            File.WriteAllText(config, string.Join('\n', trial.Split(", ")) + "\n");
+            args = ["evolve", "-c", config, "-g", "2", "--seed", "5", "--project", project];
+            firstRecorded = "gen 0/1";
+        }
+        else
+        {
+            var file = Path.Combine(root, "study.yaml");
+            File.WriteAllText(file, $"baseline: {{{trial}}}\ncomponents:\n  ema: {{ema: 0.9}}\nseeds: [3]\nmetrics: [top1]\n");
+            args = ["ablate", file, "--project", project];
+            firstRecorded = "[1/2]";
+        }
+        (int Code, string Stdout, string Stderr) resume = default, other = default;
+        int child = 0;
+        string? argsYaml = null, rows = null;
+        var rowsFile = Path.Combine(study, command == "evolve" ? "evolve.csv" : "runs.csv");
+        var (code, output) = SignalTests.SignalAfterDoing(args, firstRecorded, pid =>
+        {
+            child = pid;
+            argsYaml = File.ReadAllText(Path.Combine(study, "args.yaml"));
+            rows = File.ReadAllText(rowsFile);
+            resume = CliFailureTests.Invoke(command == "evolve" ? ["evolve", "--resume", study, "-g", "9"] : ["ablate", "--resume", study]);
+            // the other study's resume (and a run's) is refused for the same reason first, named as the study it is
+            other = CliFailureTests.Invoke(command == "evolve" ? ["ablate", "--resume", study] : ["evolve", "--resume", study]);
+        }, 9);
+        Assert.True(code == 137, $"exit {code}: {output}");
+
+        Assert.True(resume.Code == ExitCodes.FileSystem, $"exit {resume.Code}: {resume.Stderr}{resume.Stdout}");
+        Assert.Equal($"ember: {study} is in use by another process (PID {child}: ember {string.Join(' ', args)}): " +
+            "two processes writing one study folder would mix their trials and result rows; " +
+            $"wait for it to end (or stop it with Ctrl-C in its terminal or kill {child}: it records the trials it finished), " +
+            $"then `{resumeCommand} {study}` goes on from there (the trial it was training trains again from scratch)\n", resume.Stderr);
+        Assert.Equal(resume.Stderr, other.Stderr);
+        Assert.Equal(ExitCodes.FileSystem, other.Code);
+        Assert.Equal("", resume.Stdout + other.Stdout);
+        Assert.Equal(argsYaml, File.ReadAllText(Path.Combine(study, "args.yaml")));
+
+        // killed outright, the child let the folder go: the resume finishes the study, the cut trial trained again
+        var recorded = File.ReadAllLines(rowsFile).Length - 1;
+        Assert.InRange(recorded, 1, 2);
+        Assert.StartsWith(rows!, File.ReadAllText(rowsFile));
+        var (again, stdout, stderr) = CliFailureTests.Invoke([command, "--resume", study]);
+        Assert.True(again == 0, $"exit {again}: {stderr}{stdout}");
+        Assert.Equal(3, File.ReadAllLines(rowsFile).Length);
+        Assert.StartsWith(rows!, File.ReadAllText(rowsFile));
+        Assert.Empty(Directory.GetFiles(study, "*.tmp", SearchOption.AllDirectories));
+        foreach (var folder in Directory.GetDirectories(Path.Combine(study, "trials")))
+            Assert.Equal([Path.Combine(folder, "exp1")], Directory.GetDirectories(folder));
+    }
+
     [Fact]
     public void A_folder_held_in_this_process_is_refused_naming_it_and_let_go_on_dispose()
     {
@@ -88,14 +160,19 @@ public sealed class RunFolderLockTests : IDisposable
         Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
         var run = Path.Combine(project, "exp1");
         var overrides = new Dictionary<string, string?>();
-        // held as rank 0 holds it while it trains: every rank runs `ember train --resume RUN` and asks how many processes
-        // the run needs; a rank's question must not take the lock (the ranks would refuse each other), the launcher's must
+        // held as rank 0 holds it while it trains: every rank runs `ember train --resume RUN`; a rank must not ask how many
+        // processes the run needs (the question checks the lock: the ranks would refuse each other), the launcher must
+        int Processes() => TrainJob.Processes(new TrainConfig(), run, overrides);
+        var rank = new Ember.Distributed.LaunchEnvironment(1, 2, "OMPI_COMM_WORLD_RANK/OMPI_COMM_WORLD_SIZE");
         using (RunFolderLock.Hold(run, "ember train --resume"))
         {
-            Assert.Equal(1, TrainJob.Processes(new TrainConfig(), run, overrides, rank: true));
-            Assert.Throws<RunFolderBusyException>(() => TrainJob.Processes(new TrainConfig(), run, overrides));
+            bool asked = false;
+            Assert.Null(TrainCommand.ProcessesToStart(rank, () => { asked = true; return Processes(); }));
+            Assert.False(asked, "a rank asked how many processes to start");
+            Assert.Throws<RunFolderBusyException>(() => TrainCommand.ProcessesToStart(null, Processes));
         }
-        Assert.Equal(1, TrainJob.Processes(new TrainConfig(), run, overrides));
+        Assert.Null(TrainCommand.ProcessesToStart(null, Processes)); // one process: this one trains
+        Assert.Equal(2, TrainCommand.ProcessesToStart(null, () => 2));
     }
 
     [Fact]

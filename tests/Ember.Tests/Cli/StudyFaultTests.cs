@@ -1,7 +1,10 @@
+using System.Text.RegularExpressions;
 using Ember.Cli.Commands;
 using Ember.Cli.Reporting;
 using Ember.Interop;
 using Ember.Training;
+using Ember.Training.Callbacks;
+using Xunit.Abstractions;
 
 namespace Ember.Tests.Cli;
 
@@ -9,9 +12,10 @@ namespace Ember.Tests.Cli;
 /// The cells of the command × fault matrix (docs/robustness.md) for the two study commands: `ember evolve` and
 /// `ember ablate` on a disk that fills up (in a trial's checkpoint save, or in the study's own files) and killed with
 /// kill -9. Each ends with exit 5 (or 137) and no stack trace, leaves every file whole, and evolve --resume or ablate
-/// --resume then ends on the results an uninterrupted study writes (wall times aside).
+/// --resume then ends on the results an uninterrupted study writes (wall times aside). A trial that meets a full disk or
+/// runs out of memory is the study's failure: the message names the study's --resume and what it does with the trial.
 /// </summary>
-public sealed class StudyFaultTests : IDisposable
+public sealed class StudyFaultTests(ITestOutputHelper output) : IDisposable
 {
     readonly string root = Directory.CreateTempSubdirectory("ember-study-faults").FullName;
 
@@ -95,6 +99,29 @@ public sealed class StudyFaultTests : IDisposable
         AssertNoTemporaries(study);
     }
 
+    /// <summary>
+    /// A full disk while a new evolution writes what --resume reads (base.yaml, space.yaml, args.yaml), before any trial:
+    /// no study folder is left (one without them was left, which --resume refused), as ablate leaves none; a rerun then
+    /// takes exp1.
+    /// </summary>
+    [Theory]
+    [InlineData("base.yaml")]
+    [InlineData("space.yaml")]
+    [InlineData("args.yaml")]
+    public void Evolve_on_a_full_disk_before_any_trial_leaves_no_study_folder(string moment)
+    {
+        var project = Path.Combine(root, "evolve-full-" + moment);
+        var args = Evolve(project).Select(a => a == "3" ? "1" : a).ToArray(); // one trial
+        var (result, seen) = WithFault(moment, 1, args);
+        Assert.True(seen >= 1, $"the fault at {moment} was never injected");
+        AssertDiskFull(result, "evolve, full disk at " + moment);
+        Assert.Empty(Directory.GetFileSystemEntries(project));
+
+        var (code, stdout, stderr) = CliFailureTests.Invoke(args);
+        Assert.True(code == 0, $"rerun: exit code {code}: {stderr}{stdout}");
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(project, "exp1", "evolve.csv")).Length);
+    }
+
     [Fact]
     public void Evolve_killed_with_kill_9_resumes_to_the_uninterrupted_rows()
     {
@@ -117,6 +144,185 @@ public sealed class StudyFaultTests : IDisposable
         // the cut trial's half-written folder was removed before that generation trained again (not left beside an exp2)
         foreach (var trial in Directory.GetDirectories(Path.Combine(study, "trials")))
             Assert.Equal([Path.Combine(trial, "exp1")], Directory.GetDirectories(trial));
+    }
+
+    // Trials of 2 epochs on 256 images: each saves last/ at the end of epoch 1, so a fault in epoch 2 of the second trial
+    // meets a trial whose last/ is whole, which the trial's own words named as the way on (`ember train --resume TRIAL`,
+    // where the study's --resume trains that trial again from scratch)
+    const string TwoEpochs = "model: mlp\nlimit: 256\nepochs: 2\nbatch_size: 64\nplain: true\nseed: 3\n";
+
+    /// <summary>The command line of a study (3 evolve trials or 2 ablate runs of <see cref="TwoEpochs"/>) into <paramref name="project"/>.</summary>
+    Func<string, string[]> TwoEpochStudy(string command)
+    {
+        if (command == "evolve") return project => Evolve(project, TwoEpochs);
+        var study = Study("model: mlp, epochs: 2, batch_size: 64, limit: 256, plain: true, seed: 3");
+        return project => ["ablate", study, "--project", project];
+    }
+
+    // evolve.csv's rows, or ablate's runs.csv and tables, wall times aside; Rows: the rows file alone (a stopped study's)
+    static List<string> Results(string command, string folder)
+        => command == "evolve" ? Rows(command, folder) : AblationResults(folder);
+
+    static List<string> Rows(string command, string folder)
+        => RowsWithoutTime(Path.Combine(folder, command == "evolve" ? "evolve.csv" : AblationRunsFile.FileName));
+
+    List<string> Uninterrupted(string command, Func<string, string[]> args)
+    {
+        var project = Path.Combine(root, "whole-" + Guid.NewGuid().ToString("N"));
+        var (code, stdout, stderr) = CliFailureTests.Invoke(args(project));
+        Assert.True(code == 0, $"the uninterrupted study: exit code {code}: {stderr}{stdout}");
+        return Results(command, Path.Combine(project, "exp1"));
+    }
+
+    /// <summary>
+    /// A callback for every trial of the next study on this flow: <paramref name="act"/> runs in the second trial when
+    /// <paramref name="at"/> says so (the trials are counted by their first batch).
+    /// </summary>
+    static LambdaCallback InSecondTrial(Func<TrainerState, bool> at, Action act, bool afterBackward = false)
+    {
+        int trials = 0;
+        void Count(TrainerState s) { if (s.Epoch == 1 && s.BatchIndex == 0) trials++; }
+        return afterBackward
+            ? new LambdaCallback { BatchEnd = Count, AfterBackward = s => { if (trials == 2 && at(s)) act(); } }
+            : new LambdaCallback { BatchEnd = s => { Count(s); if (trials == 2 && at(s)) act(); } };
+    }
+
+    // What the study's folder keeps when its second trial fails, and what its --resume does then.
+    static string SecondTrialLost(string command, string study) => command == "evolve"
+        ? $"{Path.Combine(study, "evolve.csv")} records 1 trial, whole; generation 1 is not recorded"
+        : $"{Path.Combine(study, "runs.csv")} records 1 of 2 runs, whole; the run A+ema, seed 3 is not recorded";
+
+    static string SecondTrialAgain(string command, string study) => command == "evolve"
+        ? $"`ember evolve --resume {study}` trains generation 1 again from scratch (with the same hyper-parameters) and goes on"
+        : $"`ember ablate --resume {study}` trains it again from scratch and finishes the study";
+
+    /// <summary>
+    /// `ember evolve|ablate --resume STUDY` after a failed second trial: exit 0, the cut trial's folder removed and trained
+    /// again into its own exp1, the uninterrupted study's results, no temporary.
+    /// </summary>
+    static void AssertResumesTheCutTrial(string command, string study, List<string> whole)
+    {
+        var (code, stdout, stderr) = CliFailureTests.Invoke([command, "--resume", study]);
+        Assert.True(code == 0, $"resume: exit code {code}: {stderr}{stdout}");
+        Assert.Contains($"removed {Path.Combine(study, "trials", command == "evolve" ? "gen1" : "A+ema-seed3")}, the unfinished run of this trial", stdout);
+        Assert.Equal(whole, Results(command, study));
+        foreach (var trial in Directory.GetDirectories(Path.Combine(study, "trials")))
+            Assert.Equal([Path.Combine(trial, "exp1")], Directory.GetDirectories(trial));
+        AssertNoTemporaries(study);
+    }
+
+    /// <summary>
+    /// A real full disk (a tmpfs, Linux as root; elsewhere every file written from then on fails as on a full disk) in the
+    /// second trial's epoch 2, after its epoch 1 saved last/: one line, exit 5, that names the study's resume and says the
+    /// trial trains again from scratch (it said "RUN/last is whole …: `ember train --resume TRIAL` continues from there",
+    /// which leaves the study unfinished and is not what the study's resume does). Once the filler is gone, the study's
+    /// resume ends on the uninterrupted study's results.
+    /// </summary>
+    [Theory]
+    [InlineData("evolve")]
+    [InlineData("ablate")]
+    public void A_trial_on_a_real_full_disk_names_the_studys_resume_which_trains_it_again(string command)
+    {
+        var disk = Directory.CreateDirectory(Path.Combine(root, "disk")).FullName;
+        bool real = WriteFaultTests.MountTmpfs(disk, "64m", output);
+        try
+        {
+            var args = TwoEpochStudy(command);
+            var whole = Uninterrupted(command, args);
+            var filler = Path.Combine(disk, "filler");
+            bool full = false;
+            TrainJob.TestCallback.Value = InSecondTrial(s => s.Epoch == 2 && s.BatchIndex == 0 && !full, () =>
+            {
+                if (real) ClosingDiskFullTests.Fill(filler); // another program's file takes the disk's last page
+                full = true;
+            });
+            if (!real) AtomicFile.FaultInjection.Value = (_, stream) => full ? new DetectFaultTests.FullDiskStream(stream, 0) : stream;
+            (int Code, string Stdout, string Stderr) result;
+            try { result = CliFailureTests.Invoke(args(Path.Combine(disk, "runs"))); }
+            finally
+            {
+                TrainJob.TestCallback.Value = null;
+                AtomicFile.FaultInjection.Value = null;
+            }
+            Assert.True(full, "the disk was never filled");
+            var study = Path.Combine(disk, "runs", "exp1");
+            var trial = Path.Combine(study, "trials", command == "evolve" ? "gen1" : "A+ema-seed3", "exp1");
+            output.WriteLine(result.Stderr);
+            Assert.True(result.Code == ExitCodes.FileSystem, $"exit {result.Code}: {result.Stderr}{result.Stdout}");
+            var refused = real ? $"No space left on device : '{Regex.Escape(trial)}/[^']+'" : "No space left on device";
+            Assert.Matches(new Regex($"^ember: the disk is full \\({refused}\\); {Regex.Escape(SecondTrialLost(command, study))}: " +
+                $"free some space, then {Regex.Escape(SecondTrialAgain(command, study))}\n$"), result.Stderr);
+            Assert.DoesNotContain("   at ", result.Stderr + result.Stdout);
+            Assert.Equal(whole.Take(2), Rows(command, study)); // the header and the first trial's row, whole
+
+            if (real) File.Delete(filler); // the user frees some space
+            AssertResumesTheCutTrial(command, study, whole);
+        }
+        finally
+        {
+            if (real) WriteFaultTests.Tool("umount", "-l", disk);
+        }
+    }
+
+    /// <summary>
+    /// Memory running out in the second trial (after a backward of its epoch 2): one line, exit 7, that names the study's
+    /// resume and what it does with the trial, and where a smaller batch or model would come from (a new study: the
+    /// trial's words said `ember train --resume TRIAL` and to lower --batch-size, an option the study does not have).
+    /// The study's resume then ends on the uninterrupted study's results.
+    /// </summary>
+    [Theory]
+    [InlineData("evolve")]
+    [InlineData("ablate")]
+    public void Memory_running_out_in_a_trial_names_the_studys_resume_which_trains_it_again(string command)
+    {
+        var args = TwoEpochStudy(command);
+        var whole = Uninterrupted(command, args);
+        TrainJob.TestCallback.Value = InSecondTrial(s => s.Epoch == 2 && s.BatchIndex == 1,
+            () => throw new OutOfMemoryException("Insufficient memory to continue the execution of the program."), afterBackward: true);
+        (int Code, string Stdout, string Stderr) result;
+        try { result = CliFailureTests.Invoke(args(Path.Combine(root, "oom"))); }
+        finally { TrainJob.TestCallback.Value = null; }
+        var study = Path.Combine(root, "oom", "exp1");
+        output.WriteLine(result.Stderr);
+        Assert.True(result.Code == ExitCodes.OutOfMemory, $"exit {result.Code}: {result.Stderr}{result.Stdout}");
+        var (kind, file) = command == "evolve" ? ("evolution, from a base config", "base.yaml") : ("study, from a study file", "study.yaml");
+        Assert.Equal($"ember: out of memory (more memory was needed than this process could get, of the {TrainingMemory.Size(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)} it may use); " +
+            $"{SecondTrialLost(command, study)}: {SecondTrialAgain(command, study)} when more memory is free; " +
+            $"a smaller batch_size than 64 or another model than mlp needs a new {kind} that sets it (this one's is {Path.Combine(study, file)})\n", result.Stderr);
+        Assert.Equal(whole.Take(2), Rows(command, study));
+        AssertResumesTheCutTrial(command, study, whole);
+    }
+
+    /// <summary>
+    /// A study folder whose rows file was cut short (a copy or an editor that stopped part-way; Ember's own writes are
+    /// whole or absent): `--resume` is refused with one line naming the file and the line (exit 3, as for any damaged data
+    /// of a run folder; evolve said exit 2, "cannot continue PATH: evolve.csv (PATH): …") and changes nothing in the folder
+    /// (evolve's resume rewrote args.yaml with the new --generations before it read evolve.csv).
+    /// </summary>
+    [Theory]
+    [InlineData("evolve")]
+    [InlineData("ablate")]
+    public void A_resume_of_a_study_whose_rows_file_is_cut_names_the_file_and_changes_nothing(string command)
+    {
+        var project = Path.Combine(root, "cut-" + command);
+        string[] args = command == "evolve" ? [.. Evolve(project).Select(a => a == "3" ? "1" : a)] // one trial
+            : ["ablate", Study("model: mlp, epochs: 1, batch_size: 64, limit: 128, plain: true"), "--project", project];
+        var (code, stdout, stderr) = CliFailureTests.Invoke(args);
+        Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+        var study = Path.Combine(project, "exp1");
+        var rows = Path.Combine(study, command == "evolve" ? "evolve.csv" : AblationRunsFile.FileName);
+        var lines = File.ReadAllLines(rows);
+        File.WriteAllText(rows, lines[0] + "\n" + lines[1][..(lines[1].Length / 2)] + "\n"); // the first row cut in half
+        if (command == "ablate") foreach (var table in Directory.GetFiles(study, "ablation.*")) File.Delete(table);
+        var before = Directory.GetFiles(study, "*", SearchOption.AllDirectories).ToDictionary(f => f, ResumeTests.Sha256);
+
+        (code, stdout, stderr) = CliFailureTests.Invoke(command == "evolve" ? ["evolve", "--resume", study, "-g", "3"] : ["ablate", "--resume", study]);
+        Assert.True(code == ExitCodes.Data, $"exit {code}: {stderr}{stdout}");
+        var values = lines[1][..(lines[1].Length / 2)].Split(',').Length;
+        Assert.Equal(command == "evolve"
+            ? $"ember: evolve.csv ({rows}) line 2: expected {lines[0].Split(',').Length} values, got {values}; is it the evolve.csv that ember evolve wrote?\n"
+            : $"ember: {rows}:2: expected {lines[0].Split(',').Length} values, got {values}\n", stderr);
+        Assert.Equal(before, Directory.GetFiles(study, "*", SearchOption.AllDirectories).ToDictionary(f => f, ResumeTests.Sha256));
     }
 
     string Study(string baseline, string seeds = "[3]")

@@ -65,4 +65,52 @@ public class StudySignalTests
         }
         finally { Directory.Delete(temp, true); }
     }
+
+    /// <summary>
+    /// A signal right after a trial was recorded (evolve's "gen 0/2" line, ablate's "[1/2]"): the study then writes its
+    /// files (best.yaml and evolve.png) and sets up the next trial, where no trial's handler is registered. It stops there,
+    /// before its next trial trains, with the signal's exit code and its line, the finished trial recorded and every file
+    /// whole; --resume finishes it. Before, the signal's default action ended the process at once, saying nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("evolve", 15, 143)]
+    [InlineData("evolve", 2, 130)]
+    [InlineData("ablate", 15, 143)]
+    public void A_signal_between_trials_stops_the_study_before_its_next_trial(string command, int signal, int exitCode)
+    {
+        var temp = Directory.CreateTempSubdirectory("ember-study-signal-between").FullName;
+        try
+        {
+            var project = Path.Combine(temp, "runs");
+            const string trial = "model: mlp, limit: 256, epochs: 1, batch_size: 64, plain: true";
+            string[] args;
+            if (command == "evolve")
+            {
+                var base_ = Path.Combine(temp, "base.yaml");
+                File.WriteAllText(base_, string.Join('\n', trial.Split(", ")) + "\n");
+                args = ["evolve", "-c", base_, "-g", "3", "--project", project];
+            }
+            else
+            {
+                var study = Path.Combine(temp, "study.yaml");
+                File.WriteAllText(study, $"baseline: {{{trial}}}\ncomponents:\n  ema: {{ema: 0.9}}\nseeds: [0]\n");
+                args = ["ablate", study, "--project", project];
+            }
+            var (exit, text) = SignalTests.StopAfter(args, command == "evolve" ? "gen 0/2" : "[1/2]", signal);
+            var folder = Path.Combine(project, "exp1");
+            Assert.True(exit == exitCode, $"exit code {exit}: {text}");
+            Assert.DoesNotContain("   at ", text);
+            Assert.Contains(command == "evolve" ? $"interrupted after 1 trials; continue with: ember evolve --resume {folder}"
+                : $"interrupted after 1 of 2 runs; finish the study with: ember ablate --resume {folder}", text);
+            var rows = Path.Combine(folder, command == "evolve" ? "evolve.csv" : "runs.csv");
+            Assert.Equal(2, File.ReadAllLines(rows).Length); // the header and the finished trial
+            if (command == "evolve") Assert.Equal(1, Ember.Cli.Commands.TrainCommand.Resolve(Path.Combine(folder, "best.yaml"), new Dictionary<string, string?>()).Epochs); // whole
+
+            var (code, stdout, stderr) = CliFailureTests.Invoke([command, "--resume", folder]);
+            Assert.True(code == 0, $"resume: exit code {code}: {stderr}{stdout}");
+            Assert.Equal(command == "evolve" ? 4 : 3, File.ReadAllLines(rows).Length);
+            Assert.Empty(Directory.GetFiles(folder, "*.tmp", SearchOption.AllDirectories));
+        }
+        finally { Directory.Delete(temp, true); }
+    }
 }
