@@ -43,8 +43,9 @@ public static class LoraTransferCommand
                     : throw new ConfigException($"lora-transfer: --seeds expects comma-separated integers, got '{part}'"));
             if (seedList.Count == 0) throw new ConfigException("lora-transfer: --seeds must list at least one seed");
             // Ctrl-C or SIGTERM: the file under way is finished, the finished runs' rows are whole in metrics.csv
-            using var signals = new SignalExit(() => "nothing was written (no run folder had been made)");
-            return Run(signals, parse.GetValue(project)!, e, np, na, r, a, rate, loraRate, seedList);
+            using var signals = new SignalExit(_ => "nothing was written (no run folder had been made)");
+            try { return Run(signals, parse.GetValue(project)!, e, np, na, r, a, rate, loraRate, seedList); }
+            catch (IOException full) when (CliErrors.IsDiskFull(full)) { throw signals.DiskFull(full); }
         }));
         return command;
     }
@@ -61,7 +62,7 @@ public static class LoraTransferCommand
         // what a run killed mid-write left in its expN (each run writes a new one, so no later run looks there)
         StaleTemporaries.RemoveInRunFolders(project, Console.Out);
         var folder = RunFolder.Create(project);
-        signals.Outcome = () => SignalExit.ExperimentOutcome(folder, "lora-transfer.md", "ember lora-transfer");
+        signals.Outcome = then => SignalExit.ExperimentOutcome(folder, "lora-transfer.md", "ember lora-transfer", then);
         var args = string.Create(CultureInfo.InvariantCulture,
             $"command: lora-transfer\ndata: {DataSource.DefaultName}\nold_classes: [0, 1, 2, 3, 4]\nnew_classes: [5, 6, 7, 8, 9]\nepochs: {epochs}\npretrain_limit: {pretrainLimit}\nadapt_limit: {adaptLimit}\n" +
             $"rank: {rank}\nalpha: {alpha}\nlr: {lr}\nlora_lr: {loraLr}\nbatch_size: 128\noptimizer: adamw\nseeds: [{string.Join(", ", seeds)}]\nthreads: {Torch.NumThreads}\n");

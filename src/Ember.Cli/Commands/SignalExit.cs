@@ -18,16 +18,28 @@ internal sealed class SignalExit : IDisposable
     readonly PosixSignalRegistration interrupt, terminate;
     int signal; // 0 until the first signal, then its number
 
-    /// <summary>Handles both signals until disposed; <paramref name="outcome"/> says what the command leaves.</summary>
-    public SignalExit(Func<string> outcome)
+    /// <summary>Handles both signals until disposed; <paramref name="outcome"/> says what the command leaves (see <see cref="Outcome"/>).</summary>
+    public SignalExit(Func<string, string> outcome)
     {
         Outcome = outcome;
         interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
     }
 
-    /// <summary>What the command leaves if stopped now (a command sets it anew once it knows where it writes).</summary>
-    public Func<string> Outcome { get; set; }
+    /// <summary>
+    /// What the command leaves if stopped now, and how to redo the rest: the argument goes before that advice ("" after a
+    /// signal, "free some space, then " on a full disk). A command sets it anew once it knows where it writes.
+    /// </summary>
+    public Func<string, string> Outcome { get; set; }
+
+    /// <summary>
+    /// A full disk met by the command, as the user reads it: "the disk is full (the file refused); OUTCOME" with the advice
+    /// to free some space first (<see cref="RunDiskFullException"/>), not the generic advice to write elsewhere.
+    /// </summary>
+    public RunDiskFullException DiskFull(IOException e) => new(e, Outcome(FreeSomeSpace));
+
+    /// <summary>The redo advice's start after a full disk.</summary>
+    public const string FreeSomeSpace = "free some space, then ";
 
     // Runs on a thread of its own (the runtime starts one per SIGINT or SIGTERM), so it may wait for the writes.
     void OnSignal(PosixSignalContext context)
@@ -37,7 +49,7 @@ internal sealed class SignalExit : IDisposable
         context.Cancel = true;
         AtomicFile.StopWrites();
         string said;
-        try { said = Outcome(); }
+        try { said = Outcome(""); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { said = $"what was written could not be read back ({CliErrors.FirstLine(e.Message)})"; }
         var error = Console.Error;
         error.WriteLine($"ember: interrupted ({(term ? "SIGTERM" : "Ctrl-C")}); {said}");
@@ -90,14 +102,14 @@ internal sealed class SignalExit : IDisposable
     /// What an experiment command (variance-shift, lora-transfer) leaves in its run folder: args.yaml, metrics.csv
     /// rewritten whole after each finished run, and <paramref name="table"/> at the end.
     /// </summary>
-    public static string ExperimentOutcome(string folder, string table, string command)
+    public static string ExperimentOutcome(string folder, string table, string command, string then)
     {
         if (!File.Exists(Path.Combine(folder, "args.yaml"))) return $"nothing was written ({folder}, made for this run, is empty)";
         var metrics = Path.Combine(folder, "metrics.csv");
         int rows = File.Exists(metrics) ? Math.Max(0, File.ReadLines(metrics).Count() - 1) : 0;
         if (File.Exists(Path.Combine(folder, table))) return $"{folder} holds every run's rows in metrics.csv and {table}, whole, written before the stop";
         return $"{folder} holds args.yaml and {(rows == 0 ? "no finished run (no metrics.csv)" : $"the {rows} finished run(s)' rows in metrics.csv")}, whole, " +
-               $"but not {table}; run `{command}` again with the same options for all of it (it writes a new expN)";
+               $"but not {table}; {then}run `{command}` again with the same options for all of it (it writes a new expN)";
     }
 
     public void Dispose()

@@ -44,8 +44,9 @@ public static class VarianceShiftCommand
                     : throw new ConfigException($"variance-shift: --seeds expects comma-separated integers, got '{part}'"));
             if (seedList.Count == 0) throw new ConfigException("variance-shift: --seeds must list at least one seed");
             // Ctrl-C or SIGTERM: the file under way is finished, the finished runs' rows are whole in metrics.csv
-            using var signals = new SignalExit(() => "nothing was written (no run folder had been made)");
-            return Run(signals, parse.GetValue(data), parse.GetValue(project)!, e, n, nt, seedList, rate, uniform, step, b);
+            using var signals = new SignalExit(_ => "nothing was written (no run folder had been made)");
+            try { return Run(signals, parse.GetValue(data), parse.GetValue(project)!, e, n, nt, seedList, rate, uniform, step, b); }
+            catch (IOException full) when (CliErrors.IsDiskFull(full)) { throw signals.DiskFull(full); }
         }));
         return command;
     }
@@ -58,7 +59,7 @@ public static class VarianceShiftCommand
         // what a run killed mid-write left in its expN (each run writes a new one, so no later run looks there)
         StaleTemporaries.RemoveInRunFolders(project, Console.Out);
         var folder = RunFolder.Create(project);
-        signals.Outcome = () => SignalExit.ExperimentOutcome(folder, "variance-shift.md", "ember variance-shift");
+        signals.Outcome = then => SignalExit.ExperimentOutcome(folder, "variance-shift.md", "ember variance-shift", then);
         var args = string.Create(CultureInfo.InvariantCulture,
             $"command: variance-shift\ndata: {dataName ?? DataSource.DefaultName}\nepochs: {epochs}\nlimit: {limit}\ntest_limit: {testLimit}\nseeds: [{string.Join(", ", seeds)}]\np: {p}\nbeta: {beta}\nlr: {lr}\nbatch_size: {batchSize}\noptimizer: adam\nthreads: {Torch.NumThreads}\n");
         AtomicFile.WriteAllText(Path.Combine(folder, "args.yaml"), args);

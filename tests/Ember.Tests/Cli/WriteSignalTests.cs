@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using Ember.Interop;
+using Xunit.Abstractions;
 
 namespace Ember.Tests.Cli;
 
@@ -10,9 +11,10 @@ namespace Ember.Tests.Cli;
 /// DetectFaultTests) as real processes signalled while they work, and while a file is being written: the signal is sent
 /// to a child frozen (SIGSTOP) with its temporary on disk, so it lands mid-write every time. The write under way ends
 /// whole, no temporary is left, the exit code is the signal's and one line says what was written; a kill -9 mid-write
-/// leaves a temporary that the command's next run removes.
+/// leaves a temporary that the command's next run removes. And a real full disk (a tmpfs, as root) under an export: the
+/// earlier file unchanged, no temporary, one line saying so.
 /// </summary>
-public class WriteSignalTests
+public class WriteSignalTests(ITestOutputHelper output)
 {
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     static extern int Kill(int pid, int signal);
@@ -121,6 +123,33 @@ public class WriteSignalTests
             Assert.Equal([target], Directory.GetFiles(outFolder));
         }
         finally { Directory.Delete(scratch, true); }
+    }
+
+    [Fact]
+    public void Export_onto_a_real_full_disk_keeps_the_earlier_file_and_says_what_to_do()
+    {
+        var run = LargeRun();
+        var scratch = Path.GetDirectoryName(run)!;
+        var disk = Path.Combine(scratch, "disk");
+        Directory.CreateDirectory(disk);
+        if (!WriteFaultTests.MountTmpfs(disk, "16m", output)) { Directory.Delete(scratch, true); return; }
+        try
+        {
+            var target = Path.Combine(disk, "model.safetensors");
+            File.WriteAllText(target, "an earlier export");
+            // about 94 MB onto 16 MiB: the kernel refuses the write part-way
+            var (code, stdout, stderr) = CliFailureTests.Invoke(["export", run, "--format", "safetensors", "--output", target, "--force"]);
+            Assert.True(code == 5, $"exit code {code}: {stderr}{stdout}");
+            Assert.Equal($"ember: the disk is full (No space left on device : '{target}'); {target} was not written (the file there is unchanged); " +
+                "free some space, then run the same export again to write it", stderr.TrimEnd('\n'));
+            Assert.Equal([target], Directory.GetFiles(disk)); // no temporary
+            Assert.Equal("an earlier export", File.ReadAllText(target));
+        }
+        finally
+        {
+            WriteFaultTests.Tool("umount", "-l", disk);
+            Directory.Delete(scratch, true);
+        }
     }
 
     [Fact]

@@ -34,9 +34,13 @@ public static class DetectPredictCommand
             // between the two files; the message counts the images whose labels were written
             var projectFolder = Path.GetFullPath(parse.GetValue(project)!);
             var earlier = RunFolders(projectFolder);
-            using var signals = new SignalExit(() => Interrupted(projectFolder, earlier, parse.GetValue(source)!));
-            Run(parse.GetValue(weights)!.FullName, parse.GetValue(source)!, parse.GetValue(img), parse.GetValue(conf), parse.GetValue(iou), parse.GetValue(project)!, Console.Out,
-                parse.GetValue(augment), parse.GetValue(allowNonFinite));
+            using var signals = new SignalExit(then => Interrupted(projectFolder, earlier, parse.GetValue(source)!, then));
+            try
+            {
+                Run(parse.GetValue(weights)!.FullName, parse.GetValue(source)!, parse.GetValue(img), parse.GetValue(conf), parse.GetValue(iou), parse.GetValue(project)!, Console.Out,
+                    parse.GetValue(augment), parse.GetValue(allowNonFinite));
+            }
+            catch (IOException e) when (CliErrors.IsDiskFull(e)) { throw signals.DiskFull(e); }
             return 0;
         }));
         return command;
@@ -50,17 +54,17 @@ public static class DetectPredictCommand
 
     // What a prediction stopped by a signal leaves: the run folder it made (the one not there at its start), with the
     // images done so far, each a picture and a labels file.
-    static string Interrupted(string project, HashSet<string> earlier, string source)
+    static string Interrupted(string project, HashSet<string> earlier, string source, string then)
     {
         var made = RunFolders(project).Except(earlier).Order(StringComparer.Ordinal).LastOrDefault();
-        if (made is null) return "nothing was written (no image had been predicted); run the same command again";
+        if (made is null) return $"nothing was written (no image had been predicted); {then}run the same command again";
         var labels = Path.Combine(made, "labels");
         int done = Directory.Exists(labels) ? Directory.EnumerateFiles(labels, "*.txt").Count() : 0;
         int all;
         try { all = DetectPredictor.Images(source).Count; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException) { all = -1; }
         return $"{done}{(all >= 0 ? $" of {all}" : "")} image(s) were written whole to {made} (annotated images and labels/*.txt); " +
-               "the others were not: run the same command again for all of them (it writes a new expN)";
+               $"the others were not: {then}run the same command again for all of them (it writes a new expN)";
     }
 
     /// <summary>Predicts and returns the output folder; throws <see cref="InvalidDataException"/> after writing the rest when images were skipped.</summary>

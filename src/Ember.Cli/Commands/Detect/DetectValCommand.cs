@@ -35,9 +35,13 @@ public static class DetectValCommand
         {
             var folder = OutputFolder(parse.GetValue(weights)!.FullName, parse.GetValue(output));
             var before = SignalExit.Stamps(folder);
-            using var signals = new SignalExit(() => Interrupted(folder, before));
-            Run(parse.GetValue(weights)!.FullName, parse.GetValue(data), parse.GetValue(img), parse.GetValue(batch), parse.GetValue(output), Console.Out, parse.GetValue(singleCls),
-                parse.GetValue(augment), parse.GetValue(conf), parse.GetValue(iou), parse.GetValue(allowNonFinite));
+            using var signals = new SignalExit(then => Interrupted(folder, before, then));
+            try
+            {
+                Run(parse.GetValue(weights)!.FullName, parse.GetValue(data), parse.GetValue(img), parse.GetValue(batch), parse.GetValue(output), Console.Out, parse.GetValue(singleCls),
+                    parse.GetValue(augment), parse.GetValue(conf), parse.GetValue(iou), parse.GetValue(allowNonFinite));
+            }
+            catch (IOException e) when (CliErrors.IsDiskFull(e)) { throw signals.DiskFull(e); }
             return 0;
         }));
         return command;
@@ -48,15 +52,15 @@ public static class DetectValCommand
         => Path.GetFullPath(output ?? Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(weights)))!);
 
     // What a validation stopped by a signal leaves in its folder: val_metrics.csv is written last, after the pictures.
-    static string Interrupted(string folder, Dictionary<string, (bool Exists, DateTime Written, long Length)> before)
+    static string Interrupted(string folder, Dictionary<string, (bool Exists, DateTime Written, long Length)> before, string then)
     {
         var ours = SignalExit.Written(folder, before).Where(IsValFile).ToList();
         if (ours.Contains(MetricsFile)) return $"{MetricsFile} and the pictures were written whole to {folder} before the stop";
         var earlier = before.ContainsKey(MetricsFile) ? $" (the {MetricsFile} there is an earlier validation's)" : "";
         if (ours.Count > 0)
             return $"{ours.Count} picture(s) were written whole to {folder} ({string.Join(", ", ours.Take(3))}{(ours.Count > 3 ? ", …" : "")}) but not {MetricsFile}{earlier}; " +
-                   "run the same command again to write them all";
-        return $"nothing was written to {folder}{earlier}; run the same command again to validate";
+                   $"{then}run the same command again to write them all";
+        return $"nothing was written to {folder}{earlier}; {then}run the same command again to validate";
     }
 
     const string MetricsFile = "val_metrics.csv";
