@@ -63,8 +63,13 @@ public static class ExportCommand
         if (fuse && format != "onnx") throw new ConfigException("--fuse applies to --format onnx only: a fused state dict no longer matches the model's layout");
         var path = OutputPath(runFolder, format, output, checkpoint);
         CheckOutput(path, force);
+        // a folder that cannot be written fails now, naming it, not after the model is loaded and traced (and, under
+        // /proc, as a "missing" temporary); a device (/dev/null, /dev/full) is written in place, its folder never
+        var folder = Path.GetDirectoryName(path)!;
+        if (Directory.Exists(folder) && !Data.UntrustedFile.IsSpecial(path))
+            RunFolderCheck.Writable(folder, $"export writes {Path.GetFileName(path)} there; give --output a file in a folder you can write to");
         // what an export killed mid-write (kill -9, a second Ctrl-C) left beside its target; only this folder, not below it
-        StaleTemporaries.Remove(Path.GetDirectoryName(path)!, recursive: false, log);
+        StaleTemporaries.Remove(folder, recursive: false, log);
         var weights = Path.Combine(runFolder, checkpoint);
         // a detection run by its args.yaml, or (args.yaml lost) by its checkpoint's metadata
         if (RunFolderCheck.Identify(runFolder) == RunFolderKind.Detection
