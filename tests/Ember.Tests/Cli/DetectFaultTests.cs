@@ -585,6 +585,30 @@ public class DetectFaultTests(DetectFaultFixture fx, ITestOutputHelper output) :
     }
 
     [Fact]
+    public void Val_and_predict_remove_the_temporaries_a_killed_val_or_predict_left()
+    {
+        // what kill -9 mid-write leaves: a dead process's temporary in val's folder, and in an earlier predict's expN/labels
+        int dead = Interop.AtomicFileTests.DeadPid();
+        var output = New(fx, "val-stale");
+        var project = New(fx, "predict-stale");
+        var valStale = Interop.AtomicFileTests.Temporary(output, "val_metrics.csv", dead);
+        var predictStale = Interop.AtomicFileTests.Temporary(Path.Combine(project, "exp1", "labels"), "000.txt", dead);
+        var live = Interop.AtomicFileTests.Temporary(output, "confusion_matrix.png", Environment.ProcessId); // a running writer's: kept
+
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "val", "--weights", Best(fx), "--output", output]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"removed 1 temporary file(s) that a killed process left in {output}: {Path.GetFileName(valStale)}", stdout);
+        Assert.Equal([live], WriteSignalTests.Temporaries(output));
+        File.Delete(live);
+
+        (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "predict", "--weights", Best(fx), "--source", Images(fx), "--project", project]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"removed 1 temporary file(s) that a killed process left in {Path.Combine(project, "exp1")}: {Path.Combine("labels", Path.GetFileName(predictStale))}", stdout);
+        Assert.Empty(WriteSignalTests.Temporaries(project));
+        Assert.True(Directory.Exists(Path.Combine(project, "exp2")));
+    }
+
+    [Fact]
     public void Predict_onto_a_real_full_disk_says_how_many_images_are_whole_and_leaves_no_temporary()
     {
         var disk = New(fx, "predict-real-full");

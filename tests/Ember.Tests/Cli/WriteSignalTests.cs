@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace Ember.Tests.Cli;
 
 /// <summary>
-/// The commands that compute and then write files (export, variance-shift; detect val and predict are in
+/// The commands that compute and then write files (export, variance-shift, lora-transfer; detect val and predict are in
 /// DetectFaultTests) as real processes signalled while they work, and while a file is being written: the signal is sent
 /// to a child frozen (SIGSTOP) with its temporary on disk, so it lands mid-write every time. The write under way ends
 /// whole, no temporary is left, the exit code is the signal's and one line says what was written; a kill -9 mid-write
@@ -152,19 +152,20 @@ public class WriteSignalTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public void Variance_shift_signalled_mid_run_says_which_rows_are_whole_and_leaves_no_temporary()
+    [Theory]
+    [InlineData("variance-shift", "--epochs 500 --limit 512 --test-limit 256 --seeds 0")]
+    [InlineData("lora-transfer", "--epochs 500 --pretrain-limit 512 --adapt-limit 256 --seeds 0")]
+    public void An_experiment_signalled_mid_run_says_which_rows_are_whole_and_leaves_no_temporary(string command, string options)
     {
-        var project = Directory.CreateTempSubdirectory("ember-variance-shift-signal").FullName;
+        var project = Directory.CreateTempSubdirectory($"ember-{command}-signal").FullName;
         try
         {
             // many epochs: the signal follows the line printed before the first run trains
-            var (exit, log) = SignalTests.StopAfter(["variance-shift", "--epochs", "500", "--limit", "512", "--test-limit", "256", "--seeds", "0", "--project", project],
-                "ember variance-shift:", SigTerm);
+            var (exit, log) = SignalTests.StopAfter([command, .. options.Split(' '), "--project", project], $"ember {command}:", SigTerm);
             Assert.True(exit == 143, $"exit code {exit}: {log}");
             var folder = Path.Combine(project, "exp1");
-            Assert.Contains($"ember: interrupted (SIGTERM); {folder} holds args.yaml and no finished run (no metrics.csv), whole, but not variance-shift.md; " +
-                "run `ember variance-shift` again with the same options for all of it (it writes a new expN)", log);
+            Assert.Contains($"ember: interrupted (SIGTERM); {folder} holds args.yaml and no finished run (no metrics.csv), whole, but not {command}.md; " +
+                $"run `ember {command}` again with the same options for all of it (it writes a new expN)", log);
             Assert.DoesNotContain("   at ", log);
             Assert.Equal([Path.Combine(folder, "args.yaml")], Directory.GetFiles(project, "*", SearchOption.AllDirectories));
         }
