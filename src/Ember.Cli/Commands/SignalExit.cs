@@ -47,15 +47,20 @@ internal sealed class SignalExit : IDisposable
         bool term = context.Signal == PosixSignal.SIGTERM;
         if (Interlocked.CompareExchange(ref signal, term ? 15 : 2, 0) != 0) return; // the second: the default action, at once
         context.Cancel = true;
-        AtomicFile.StopWrites();
-        string said;
-        try { said = Outcome(""); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { said = $"what was written could not be read back ({CliErrors.FirstLine(e.Message)})"; }
-        var error = Console.Error;
-        error.WriteLine($"ember: interrupted ({(term ? "SIGTERM" : "Ctrl-C")}); {said}");
-        error.Flush();
-        Console.Out.Flush();
-        Environment.Exit(term ? 143 : ExitCodes.Interrupted);
+        try
+        {
+            AtomicFile.StopWrites();
+            string said;
+            try { said = Outcome(""); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { said = $"what was written could not be read back ({CliErrors.FirstLine(e.Message)})"; }
+            var error = Console.Error;
+            error.WriteLine($"ember: interrupted ({(term ? "SIGTERM" : "Ctrl-C")}); {said}");
+            error.Flush();
+            Console.Out.Flush();
+        }
+        // whatever goes wrong here (stderr closed), the process ends as signalled, not on an unhandled exception's trace
+        catch (Exception) { }
+        finally { Environment.Exit(term ? 143 : ExitCodes.Interrupted); }
     }
 
     /// <summary>
@@ -104,7 +109,7 @@ internal sealed class SignalExit : IDisposable
     /// </summary>
     public static string ExperimentOutcome(string folder, string table, string command, string then)
     {
-        if (!File.Exists(Path.Combine(folder, "args.yaml"))) return $"nothing was written ({folder}, made for this run, is empty)";
+        if (!File.Exists(Path.Combine(folder, "args.yaml"))) return $"nothing was written ({folder}, made for this run, is empty); {then}run `{command}` again";
         var metrics = Path.Combine(folder, "metrics.csv");
         int rows = File.Exists(metrics) ? Math.Max(0, File.ReadLines(metrics).Count() - 1) : 0;
         if (File.Exists(Path.Combine(folder, table))) return $"{folder} holds every run's rows in metrics.csv and {table}, whole, written before the stop";
