@@ -36,7 +36,16 @@ public static class ExportCommand
         command.Options.Add(allowNonFinite);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            Export(parse.GetValue(run)!.FullName, parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(which)!, parse.GetValue(opset), parse.GetValue(fuse), Console.Out, parse.GetValue(force), parse.GetValue(allowNonFinite));
+            var runFolder = parse.GetValue(run)!.FullName;
+            // Ctrl-C or SIGTERM: the file under way is finished (renamed whole over the target) before the exit; the
+            // model is small beside the time a write takes, so the stop comes at once however far the export got
+            var path = OutputPath(runFolder, parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(which)!);
+            var before = SignalExit.Stamp(path);
+            using var signals = new SignalExit(then => SignalExit.Changed(path, before)
+                ? $"{path} was written whole before the stop"
+                : $"{path} was not written{(before.Exists ? " (the file there is unchanged)" : "")}; {then}run the same export again to write it");
+            try { Export(runFolder, parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(which)!, parse.GetValue(opset), parse.GetValue(fuse), Console.Out, parse.GetValue(force), parse.GetValue(allowNonFinite)); }
+            catch (IOException e) when (CliErrors.IsDiskFull(e)) { throw signals.DiskFull(e); }
             return 0;
         }));
         return command;
@@ -52,8 +61,15 @@ public static class ExportCommand
     {
         if (format is not ("onnx" or "safetensors")) throw new ConfigException($"unknown format '{format}'; valid choices: onnx, safetensors");
         if (fuse && format != "onnx") throw new ConfigException("--fuse applies to --format onnx only: a fused state dict no longer matches the model's layout");
-        var path = Path.GetFullPath(output ?? Path.Combine(runFolder, $"{checkpoint}.{format}"));
+        var path = OutputPath(runFolder, format, output, checkpoint);
         CheckOutput(path, force);
+        // a folder that cannot be written fails now, naming it, not after the model is loaded and traced (and, under
+        // /proc, as a "missing" temporary); a device (/dev/null, /dev/full) is written in place, its folder never
+        var folder = Path.GetDirectoryName(path)!;
+        if (Directory.Exists(folder) && !Data.UntrustedFile.IsSpecial(path))
+            RunFolderCheck.Writable(folder, $"export writes {Path.GetFileName(path)} there; give --output a file in a folder you can write to");
+        // what an export killed mid-write (kill -9, a second Ctrl-C) left beside its target; only this folder, not below it
+        StaleTemporaries.Remove(folder, recursive: false, log);
         var weights = Path.Combine(runFolder, checkpoint);
         // a detection run by its args.yaml, or (args.yaml lost) by its checkpoint's metadata
         if (RunFolderCheck.Identify(runFolder) == RunFolderKind.Detection
@@ -76,6 +92,10 @@ public static class ExportCommand
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported {config.Model} ({checkpoint}) to {path}: {what}, {new FileInfo(path).Length / 1e6:F2} MB"));
         return path;
     }
+
+    /// <summary>The file an export writes: --output, or RUN/CHECKPOINT.FORMAT.</summary>
+    internal static string OutputPath(string runFolder, string format, string? output, string checkpoint)
+        => Path.GetFullPath(output ?? Path.Combine(runFolder, $"{checkpoint}.{format}"));
 
     // An `ember detect train` run: the YOLOv5 detector at the run's image size, with YOLOv5's decoded output.
     static string ExportDetector(string runFolder, string weights, string format, string path, string checkpoint, int opset, TextWriter log, bool allowNonFinite)

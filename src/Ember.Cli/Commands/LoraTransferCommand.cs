@@ -42,21 +42,27 @@ public static class LoraTransferCommand
                 seedList.Add(long.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out long s) ? s
                     : throw new ConfigException($"lora-transfer: --seeds expects comma-separated integers, got '{part}'"));
             if (seedList.Count == 0) throw new ConfigException("lora-transfer: --seeds must list at least one seed");
-            return Run(parse.GetValue(project)!, e, np, na, r, a, rate, loraRate, seedList);
+            // Ctrl-C or SIGTERM: the file under way is finished, the finished runs' rows are whole in metrics.csv
+            using var signals = new SignalExit(then => $"nothing was written (no run folder had been made); {then}run `ember lora-transfer` again");
+            try { return Run(signals, parse.GetValue(project)!, e, np, na, r, a, rate, loraRate, seedList); }
+            catch (IOException full) when (CliErrors.IsDiskFull(full)) { throw signals.DiskFull(full); }
         }));
         return command;
     }
 
     const int Split = 5;
 
-    static int Run(string project, int epochs, int pretrainLimit, int adaptLimit, int rank, double alpha, double lr, double loraLr, IReadOnlyList<long> seeds)
+    static int Run(SignalExit signals, string project, int epochs, int pretrainLimit, int adaptLimit, int rank, double alpha, double lr, double loraLr, IReadOnlyList<long> seeds)
     {
         var (data, _) = DataSource.Resolve(new TrainConfig());
         var (oldX, oldY) = Task(data, train: true, first: 0, pretrainLimit);
         var (newX, newY) = Task(data, train: true, first: Split, adaptLimit);
         var (oldTestX, oldTestY) = Task(data, train: false, first: 0, 0);
         var (newTestX, newTestY) = Task(data, train: false, first: Split, 0);
+        // what a run killed mid-write left in its expN (each run writes a new one, so no later run looks there)
+        StaleTemporaries.RemoveInRunFolders(project, Console.Out);
         var folder = RunFolder.Create(project);
+        signals.Outcome = then => SignalExit.ExperimentOutcome(folder, "lora-transfer.md", "ember lora-transfer", then);
         var args = string.Create(CultureInfo.InvariantCulture,
             $"command: lora-transfer\ndata: {DataSource.DefaultName}\nold_classes: [0, 1, 2, 3, 4]\nnew_classes: [5, 6, 7, 8, 9]\nepochs: {epochs}\npretrain_limit: {pretrainLimit}\nadapt_limit: {adaptLimit}\n" +
             $"rank: {rank}\nalpha: {alpha}\nlr: {lr}\nlora_lr: {loraLr}\nbatch_size: 128\noptimizer: adamw\nseeds: [{string.Join(", ", seeds)}]\nthreads: {Torch.NumThreads}\n");

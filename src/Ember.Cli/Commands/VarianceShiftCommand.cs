@@ -43,17 +43,23 @@ public static class VarianceShiftCommand
                 seedList.Add(long.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out long s) ? s
                     : throw new ConfigException($"variance-shift: --seeds expects comma-separated integers, got '{part}'"));
             if (seedList.Count == 0) throw new ConfigException("variance-shift: --seeds must list at least one seed");
-            return Run(parse.GetValue(data), parse.GetValue(project)!, e, n, nt, seedList, rate, uniform, step, b);
+            // Ctrl-C or SIGTERM: the file under way is finished, the finished runs' rows are whole in metrics.csv
+            using var signals = new SignalExit(then => $"nothing was written (no run folder had been made); {then}run `ember variance-shift` again");
+            try { return Run(signals, parse.GetValue(data), parse.GetValue(project)!, e, n, nt, seedList, rate, uniform, step, b); }
+            catch (IOException full) when (CliErrors.IsDiskFull(full)) { throw signals.DiskFull(full); }
         }));
         return command;
     }
 
-    static int Run(string? dataName, string project, int epochs, int limit, int testLimit, IReadOnlyList<long> seeds, double p, double beta, double lr, int batchSize)
+    static int Run(SignalExit signals, string? dataName, string project, int epochs, int limit, int testLimit, IReadOnlyList<long> seeds, double p, double beta, double lr, int batchSize)
     {
         var (data, _) = DataSource.Resolve(new TrainConfig { Data = dataName });
         var (trainImages, trainLabels) = Load(data, train: true, limit);
         var (testImages, testLabels) = Load(data, train: false, testLimit);
+        // what a run killed mid-write left in its expN (each run writes a new one, so no later run looks there)
+        StaleTemporaries.RemoveInRunFolders(project, Console.Out);
         var folder = RunFolder.Create(project);
+        signals.Outcome = then => SignalExit.ExperimentOutcome(folder, "variance-shift.md", "ember variance-shift", then);
         var args = string.Create(CultureInfo.InvariantCulture,
             $"command: variance-shift\ndata: {dataName ?? DataSource.DefaultName}\nepochs: {epochs}\nlimit: {limit}\ntest_limit: {testLimit}\nseeds: [{string.Join(", ", seeds)}]\np: {p}\nbeta: {beta}\nlr: {lr}\nbatch_size: {batchSize}\noptimizer: adam\nthreads: {Torch.NumThreads}\n");
         AtomicFile.WriteAllText(Path.Combine(folder, "args.yaml"), args);

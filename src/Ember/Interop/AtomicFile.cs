@@ -10,8 +10,30 @@ public static class AtomicFile
     /// (a wrapper that fails part-way stands for a disk that fills up during the write).</summary>
     internal static readonly AsyncLocal<Func<string, Stream, Stream>?> FaultInjection = new();
 
+    // Every write holds this shared until its temporary is renamed or removed; StopWrites takes it exclusively for the
+    // rest of the process. (Recursive, so that a write's delegate may write another file, and the stopping thread too.)
+    static readonly ReaderWriterLockSlim writes = new(LockRecursionPolicy.SupportsRecursion);
+
+    /// <summary>
+    /// Waits until every write under way has ended (its temporary renamed over the target, or removed) and holds back every
+    /// later write of this process for good: what a process ending on a signal does first, so that its exit leaves no
+    /// temporary and no half-written file (a write held back waits, its thread parked until the exit). For a process
+    /// about to end only.
+    /// </summary>
+    public static void StopWrites()
+    {
+        if (!writes.IsWriteLockHeld) writes.EnterWriteLock();
+    }
+
     /// <summary>Writes through <paramref name="write"/> into a temporary file beside <paramref name="path"/>, then renames it over the target.</summary>
     public static void Write(string path, Action<Stream> write)
+    {
+        writes.EnterReadLock();
+        try { WriteWhole(path, write); }
+        finally { writes.ExitReadLock(); }
+    }
+
+    static void WriteWhole(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(path);
         if (File.Exists(full) && Data.UntrustedFile.IsSpecial(full))
@@ -63,13 +85,14 @@ public static class AtomicFile
     /// started well after (<see cref="ClockSlack"/>) the temporary was last written (the PID was used again, as in a
     /// container where every run is PID 1).
     /// A temporary of a running writer is kept, this process's own included, and so is one that cannot be removed (a
-    /// read-only folder). Returns the paths removed.
+    /// read-only folder). Returns the paths removed. With <paramref name="recursive"/> false, only <paramref name="folder"/>
+    /// itself is looked at: a folder that is not the command's own (export's --output may be in a home folder).
     /// </summary>
-    public static IReadOnlyList<string> RemoveStaleTemporaries(string folder)
+    public static IReadOnlyList<string> RemoveStaleTemporaries(string folder, bool recursive = true)
     {
         var removed = new List<string>();
         // hidden files are what is looked for; links are skipped so that nothing outside the folder is touched
-        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        var options = new EnumerationOptions { RecurseSubdirectories = recursive, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
         foreach (var path in Directory.EnumerateFiles(folder, "*.tmp", options))
         {
             var match = Temporary.Match(Path.GetFileName(path));

@@ -163,6 +163,8 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["evolve project is a file"] = new(f => ["evolve", "-g", "1", "--project", f.File_("g-file", "x")], ExitCodes.FileSystem, "is a file, not a folder"),
         ["ablate project under /proc"] = new(f => ["ablate", f.File_("study-proc.yaml", "baseline: {model: mlp, epochs: 1}\ncomponents:\n  ema: {ema: 0.9}\nseeds: [0]\n"), "--project", "/proc/ember-ablate"], ExitCodes.FileSystem, "/proc/ember-ablate"),
         ["export output below a file"] = new(f => ["export", f.Run, "--format", "safetensors", "--output", Path.Combine(f.File_("h-file", "x"), "model.safetensors")], ExitCodes.FileSystem, "h-file"),
+        ["export output under /proc"] = new(f => ["export", f.Run, "--format", "safetensors", "--output", "/proc/model.safetensors"], ExitCodes.FileSystem,
+            "); export writes model.safetensors there; give --output a file in a folder you can write to"),
         ["gradient-flow disk full"] = new(f => ["gradient-flow", "--output", "/dev/full"], ExitCodes.FileSystem, "disk is full"),
         ["gradient-flow project is a file"] = new(f => ["gradient-flow", "--project", f.File_("i-file", "x")], ExitCodes.FileSystem, "is a file, not a folder"),
         ["variance-shift project is a file"] = new(f => ["variance-shift", "--limit", "64", "--test-limit", "64", "--project", f.File_("j-file", "x")], ExitCodes.FileSystem, "is a file, not a folder"),

@@ -558,6 +558,105 @@ public class DetectFaultTests(DetectFaultFixture fx, ITestOutputHelper output) :
     /// <summary>A case: arguments made from the fixture, the exit code and a piece of the message.</summary>
     public sealed record Case(Func<DetectFaultFixture, string[]> Args, int Code, string Message);
 
+    [Theory]
+    [InlineData(15, 143, "SIGTERM")]
+    [InlineData(2, 130, "Ctrl-C")]
+    public void Predict_signalled_mid_way_says_how_many_images_are_whole_and_leaves_no_temporary(int signal, int exitCode, string name)
+    {
+        var project = New(fx, "predict-signal-" + signal);
+        var source = New(fx, "predict-signal-source-" + signal);
+        Directory.CreateDirectory(source);
+        var images = Directory.GetFiles(Path.Combine(fx.Root, "set", "images", "train"));
+        for (int copy = 0; copy < 6; copy++)
+            foreach (var image in images) File.Copy(image, Path.Combine(source, $"{copy}_{Path.GetFileName(image)}"));
+        int all = 6 * images.Length;
+        // the signal follows the line of the first image written
+        var (exit, log) = SignalTests.StopAfter(["detect", "predict", "--weights", Best(fx), "--source", source, "--project", project], source, signal);
+        Assert.True(exit == exitCode, $"exit code {exit}: {log}");
+        var run = Path.Combine(project, "exp1");
+        Assert.Empty(WriteSignalTests.Temporaries(project));
+        var labels = Directory.GetFiles(Path.Combine(run, "labels"));
+        Assert.Contains($"ember: interrupted ({name}); {labels.Length} of {all} image(s) were written whole to {run} (annotated images and labels/*.txt); " +
+            "the others were not: run the same command again for all of them (it writes a new expN)", log);
+        Assert.DoesNotContain("   at ", log);
+        Assert.InRange(labels.Length, 1, all - 1);
+        foreach (var label in labels)
+            Assert.Equal(3, Ember.Detection.Data.DetectionImages.Decode(Path.Combine(run, Path.GetFileNameWithoutExtension(label) + ".png"), 1 << 24).Size(0));
+    }
+
+    [Fact]
+    public void Val_and_predict_remove_the_temporaries_a_killed_val_or_predict_left()
+    {
+        // what kill -9 mid-write leaves: a dead process's temporary in val's folder, and in an earlier predict's expN/labels
+        int dead = Interop.AtomicFileTests.DeadPid();
+        var output = New(fx, "val-stale");
+        var project = New(fx, "predict-stale");
+        var valStale = Interop.AtomicFileTests.Temporary(output, "val_metrics.csv", dead);
+        var predictStale = Interop.AtomicFileTests.Temporary(Path.Combine(project, "exp1", "labels"), "000.txt", dead);
+        var live = Interop.AtomicFileTests.Temporary(output, "confusion_matrix.png", Environment.ProcessId); // a running writer's: kept
+
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "val", "--weights", Best(fx), "--output", output]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"removed 1 temporary file(s) that a killed process left in {output}: {Path.GetFileName(valStale)}", stdout);
+        Assert.Equal([live], WriteSignalTests.Temporaries(output));
+        File.Delete(live);
+
+        (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "predict", "--weights", Best(fx), "--source", Images(fx), "--project", project]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"removed 1 temporary file(s) that a killed process left in {Path.Combine(project, "exp1")}: {Path.Combine("labels", Path.GetFileName(predictStale))}", stdout);
+        Assert.Empty(WriteSignalTests.Temporaries(project));
+        Assert.True(Directory.Exists(Path.Combine(project, "exp2")));
+    }
+
+    [Fact]
+    public void Predict_onto_a_real_full_disk_says_how_many_images_are_whole_and_leaves_no_temporary()
+    {
+        var disk = New(fx, "predict-real-full");
+        Directory.CreateDirectory(disk);
+        if (!WriteFaultTests.MountTmpfs(disk, "64k", output)) return;
+        try
+        {
+            // 96 annotated images onto 64 KiB: seven fit (a PNG of 64×64 noise and its labels file take about 9 KiB)
+            var source = New(fx, "predict-real-full-source");
+            Directory.CreateDirectory(source);
+            foreach (var image in Directory.GetFiles(Path.Combine(fx.Root, "set", "images", "train")))
+                for (int copy = 0; copy < 6; copy++) File.Copy(image, Path.Combine(source, $"{copy}_{Path.GetFileName(image)}"));
+            var project = Path.Combine(disk, "predict");
+            var (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "predict", "--weights", Best(fx), "--source", source, "--project", project]);
+            Assert.True(code == ExitCodes.FileSystem, $"exit code {code}: {stderr}{stdout}");
+            var run = Path.Combine(project, "exp1");
+            var labels = Directory.GetFiles(Path.Combine(run, "labels"));
+            Assert.StartsWith($"ember: the disk is full (No space left on device : '{run}/", stderr);
+            Assert.Contains($"'); {labels.Length} of {Directory.GetFiles(source).Length} image(s) were written whole to {run} (annotated images and labels/*.txt); " +
+                "the others were not: free some space, then run the same command again for all of them (it writes a new expN)", stderr);
+            Assert.DoesNotContain("   at ", stderr);
+            Assert.Empty(WriteSignalTests.Temporaries(disk));
+            Assert.InRange(labels.Length, 1, Directory.GetFiles(source).Length - 1);
+            foreach (var label in labels)
+                Assert.Equal(3, Ember.Detection.Data.DetectionImages.Decode(Path.Combine(run, Path.GetFileNameWithoutExtension(label) + ".png"), 1 << 24).Size(0));
+        }
+        finally { WriteFaultTests.Tool("umount", "-l", disk); }
+    }
+
+    [Theory]
+    [InlineData(15, 143, "SIGTERM")]
+    [InlineData(2, 130, "Ctrl-C")]
+    public void Val_signalled_while_it_evaluates_writes_nothing_and_keeps_the_earlier_metrics(int signal, int exitCode, string name)
+    {
+        var output = New(fx, "val-signal-" + signal);
+        // an earlier validation's files in the folder, then one of 240 images, signalled once its data set is scanned
+        var (code, _, stderr) = CliFailureTests.Invoke(["detect", "val", "--weights", Best(fx), "--output", output]);
+        Assert.True(code == 0, stderr);
+        var earlier = Directory.GetFiles(output).ToDictionary(f => f, File.ReadAllBytes);
+        var large = DetectCommandTests.OneObjectSet(New(fx, "val-signal-set-" + signal), train: 0, val: 240).Yaml;
+        var (exit, log) = SignalTests.StopAfter(["detect", "val", "--weights", Best(fx), "--data", large, "--output", output], "val: ", signal);
+        Assert.True(exit == exitCode, $"exit code {exit}: {log}");
+        Assert.Contains($"ember: interrupted ({name}); nothing was written to {output} (the val_metrics.csv there is an earlier validation's); run the same command again to validate", log);
+        Assert.DoesNotContain("   at ", log);
+        Assert.Equal(earlier.Keys.Order(), Directory.GetFiles(output).Order()); // no temporary, nothing new
+        foreach (var (file, bytes) in earlier) Assert.Equal(bytes, File.ReadAllBytes(file));
+    }
+
     static string Best(DetectFaultFixture f) => Path.Combine(f.Whole, "best");
     static string Images(DetectFaultFixture f) => Path.Combine(f.Root, "set", "images", "val");
     static string New(DetectFaultFixture f, string name) => Path.Combine(f.Root, "new", name);

@@ -30,11 +30,41 @@ public static class DetectPredictCommand
         foreach (var o in new Option[] { weights, source, img, conf, iou, project, augment, allowNonFinite }) command.Options.Add(o);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            Run(parse.GetValue(weights)!.FullName, parse.GetValue(source)!, parse.GetValue(img), parse.GetValue(conf), parse.GetValue(iou), parse.GetValue(project)!, Console.Out,
-                parse.GetValue(augment), parse.GetValue(allowNonFinite));
+            // Ctrl-C or SIGTERM: the image being written is finished (its picture and labels whole) unless the stop comes
+            // between the two files; the message counts the images whose labels were written
+            var projectFolder = Path.GetFullPath(parse.GetValue(project)!);
+            var earlier = RunFolders(projectFolder);
+            using var signals = new SignalExit(then => Interrupted(projectFolder, earlier, parse.GetValue(source)!, then));
+            try
+            {
+                Run(parse.GetValue(weights)!.FullName, parse.GetValue(source)!, parse.GetValue(img), parse.GetValue(conf), parse.GetValue(iou), parse.GetValue(project)!, Console.Out,
+                    parse.GetValue(augment), parse.GetValue(allowNonFinite));
+            }
+            catch (IOException e) when (CliErrors.IsDiskFull(e)) { throw signals.DiskFull(e); }
             return 0;
         }));
         return command;
+    }
+
+    static HashSet<string> RunFolders(string project)
+    {
+        try { return Directory.Exists(project) ? [.. Directory.EnumerateDirectories(project)] : []; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
+    }
+
+    // What a prediction stopped by a signal leaves: the run folder it made (the one not there at its start), with the
+    // images done so far, each a picture and a labels file.
+    static string Interrupted(string project, HashSet<string> earlier, string source, string then)
+    {
+        var made = RunFolders(project).Except(earlier).Order(StringComparer.Ordinal).LastOrDefault();
+        if (made is null) return $"nothing was written (no image had been predicted); {then}run the same command again";
+        var labels = Path.Combine(made, "labels");
+        int done = Directory.Exists(labels) ? Directory.EnumerateFiles(labels, "*.txt").Count() : 0;
+        int all;
+        try { all = DetectPredictor.Images(source).Count; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException) { all = -1; }
+        return $"{done}{(all >= 0 ? $" of {all}" : "")} image(s) were written whole to {made} (annotated images and labels/*.txt); " +
+               $"the others were not: {then}run the same command again for all of them (it writes a new expN)";
     }
 
     /// <summary>Predicts and returns the output folder; throws <see cref="InvalidDataException"/> after writing the rest when images were skipped.</summary>
@@ -53,6 +83,8 @@ public static class DetectPredictCommand
         int probe = DetectJob.ProbeSize(model);
         TrainingMemory.RequireInferenceFits($"{weights} ({model.ModelName}) at --img {size}", "for one image", model, n => (Torch.Zeros(n, 3, probe, probe), Torch.Zeros(0)), null,
             DetectJob.AreaRatio(size, size, probe), 0, 1, "image", 0, $"images of {probe} px, 2 and 4 at once");
+        // what a prediction killed mid-write left in its expN (each run writes a new one, so no later run looks there)
+        StaleTemporaries.RemoveInRunFolders(project, log);
         var output = RunFolder.Create(project);
         var outcome = DetectPredictor.Run(model, names, source, output, size, nms, log, augment);
         log.WriteLine($"{outcome.Written} image(s), {outcome.Boxes} box(es) → {output} (annotated images; labels/*.txt: class cx cy w h conf)");

@@ -33,12 +33,39 @@ public static class DetectValCommand
         foreach (var o in new Option[] { weights, data, img, batch, output, singleCls, augment, conf, iou, allowNonFinite }) command.Options.Add(o);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            Run(parse.GetValue(weights)!.FullName, parse.GetValue(data), parse.GetValue(img), parse.GetValue(batch), parse.GetValue(output), Console.Out, parse.GetValue(singleCls),
-                parse.GetValue(augment), parse.GetValue(conf), parse.GetValue(iou), parse.GetValue(allowNonFinite));
+            var folder = OutputFolder(parse.GetValue(weights)!.FullName, parse.GetValue(output));
+            var before = SignalExit.Stamps(folder);
+            using var signals = new SignalExit(then => Interrupted(folder, before, then));
+            try
+            {
+                Run(parse.GetValue(weights)!.FullName, parse.GetValue(data), parse.GetValue(img), parse.GetValue(batch), parse.GetValue(output), Console.Out, parse.GetValue(singleCls),
+                    parse.GetValue(augment), parse.GetValue(conf), parse.GetValue(iou), parse.GetValue(allowNonFinite));
+            }
+            catch (IOException e) when (CliErrors.IsDiskFull(e)) { throw signals.DiskFull(e); }
             return 0;
         }));
         return command;
     }
+
+    // The folder that val writes into: --output, or the run folder that holds the weights.
+    static string OutputFolder(string weights, string? output)
+        => Path.GetFullPath(output ?? Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(weights)))!);
+
+    // What a validation stopped by a signal leaves in its folder: val_metrics.csv is written last, after the pictures.
+    static string Interrupted(string folder, Dictionary<string, (bool Exists, DateTime Written, long Length)> before, string then)
+    {
+        var ours = SignalExit.Written(folder, before).Where(IsValFile).ToList();
+        if (ours.Contains(MetricsFile)) return $"{MetricsFile} and the pictures were written whole to {folder} before the stop";
+        var earlier = before.ContainsKey(MetricsFile) ? $" (the {MetricsFile} there is an earlier validation's)" : "";
+        if (ours.Count > 0)
+            return $"{ours.Count} picture(s) were written whole to {folder} ({string.Join(", ", ours.Take(3))}{(ours.Count > 3 ? ", …" : "")}) but not {MetricsFile}{earlier}; " +
+                   $"{then}run the same command again to write them all";
+        return $"nothing was written to {folder}{earlier}; {then}run the same command again to validate";
+    }
+
+    const string MetricsFile = "val_metrics.csv";
+
+    static bool IsValFile(string name) => name is MetricsFile or "pr_curve.png" or "confusion_matrix.png" || name.StartsWith("val_pred_", StringComparison.Ordinal);
 
     /// <summary>Validates and reports; returns the evaluation.</summary>
     public static DetectEvaluation Run(string weights, string? data, int? img, int? batchSize, string? output, TextWriter log, bool singleClass = false,
@@ -78,13 +105,16 @@ public static class DetectValCommand
         DetectJob.RequireValidationFits(probe!, valData, 0, 0, sizes, augment, [DetectJob.DecodeTerm(set, set.Count, workers: 0)]);
         var folder = Reporting.RunFolder.CreateOutput(output ?? runDir, "--output"); // an unwritable folder fails before the evaluation
         RunFolderCheck.Writable(folder, "detect val writes val_metrics.csv and its pictures there; give --output a folder you can write to");
+        // what a validation killed mid-write left there (its pictures and metrics are written here; a run folder's own
+        // checkpoint staging is --resume's to clear, so only the folder itself)
+        StaleTemporaries.Remove(folder, recursive: false, log);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var evaluation = DetectJob.Evaluate(model, valData, loss, run?.PlotImages ?? 4, singleClass: singleClass, augment: augment, nms: nms);
         double seconds = clock.Elapsed.TotalSeconds;
         if (singleClass) names = ["object"];
         DetectJob.WritePictures(evaluation, names, folder);
         var m = evaluation.Scores;
-        Interop.AtomicFile.WriteAllText(Path.Combine(folder, "val_metrics.csv"), "precision,recall,map50,map50_95,fitness,val_box_loss,val_obj_loss,val_cls_loss\n" +
+        Interop.AtomicFile.WriteAllText(Path.Combine(folder, MetricsFile), "precision,recall,map50,map50_95,fitness,val_box_loss,val_obj_loss,val_cls_loss\n" +
             string.Join(",", new[] { m.Precision, m.Recall, m.Map50, m.Map50To95, m.Fitness, evaluation.Box, evaluation.Objectness, evaluation.Class }
                 .Select(v => v.ToString("G9", CultureInfo.InvariantCulture))) + "\n");
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -57,10 +57,12 @@ public static class ForecastCommand
 
     static Command CreateEval() => RunCommand("eval",
         "Score a forecast run's best weights on its test period beside the baselines (rewrites test_metrics.csv and forecast.png)",
+        ["test_metrics.csv", "forecast.png", "summary.md"],
         (folder, config, data, model) => ForecastJob.Report(folder, config, data, ForecastJob.Evaluate(model, data, config), Console.Out));
 
     static Command CreatePredict() => RunCommand("predict",
         "Forecast the horizon after the end of the run's series; prints it and writes predictions.csv into the run folder",
+        ["predictions.csv"],
         (folder, config, data, model) =>
         {
             var (times, values) = ForecastJob.PredictNext(model, data, config);
@@ -70,8 +72,9 @@ public static class ForecastCommand
             Interop.AtomicFile.WriteAllText(Path.Combine(folder, "predictions.csv"), string.Join("\n", lines) + "\n");
         });
 
-    // A subcommand that opens a finished run (its config, data and best weights) and acts on it.
-    static Command RunCommand(string name, string description,
+    // A subcommand that opens a finished run (its config, data and best weights) and acts on it, writing `files` (in order)
+    // into the run folder.
+    static Command RunCommand(string name, string description, string[] files,
         Action<string, ForecastConfig, ForecastJob.Prepared, Models.RecurrentForecaster> act)
     {
         var command = new Command(name, description);
@@ -82,8 +85,21 @@ public static class ForecastCommand
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var folder = parse.GetValue(run)!.FullName;
+            // Ctrl-C or SIGTERM: a file under way is finished before the exit; the message says which were
+            var before = files.Select(f => SignalExit.Stamp(Path.Combine(folder, f))).ToArray();
+            using var signals = new SignalExit(then =>
+            {
+                var written = files.Where((f, i) => SignalExit.Changed(Path.Combine(folder, f), before[i])).ToList();
+                var rest = files.Except(written).ToList();
+                return written.Count == 0 ? $"nothing was written to {folder}; {then}run `ember forecast {name} {folder}` again"
+                    : $"{string.Join(", ", written)} {(written.Count == 1 ? "was" : "were")} written whole to {folder}" +
+                      (rest.Count == 0 ? " before the stop" : $", not {string.Join(", ", rest)}: {then}run `ember forecast {name} {folder}` again to write them all");
+            });
             var (config, data, model) = Open(folder, $"ember forecast {name}", parse.GetValue(allowNonFinite));
-            act(folder, config, data, model);
+            // what a killed eval or predict left in the run folder (only there: best/ and last/ are the resume's to clear)
+            StaleTemporaries.Remove(folder, recursive: false, Console.Out);
+            try { act(folder, config, data, model); }
+            catch (IOException e) when (CliErrors.IsDiskFull(e)) { throw signals.DiskFull(e); }
             return 0;
         }));
         return command;

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using Ember.Interop;
+using Xunit.Abstractions;
+
+namespace Ember.Tests.Cli;
+
+/// <summary>
+/// The commands that compute and then write files (export, variance-shift, lora-transfer; detect val and predict are in
+/// DetectFaultTests) as real processes signalled while they work, and while a file is being written: the signal is sent
+/// to a child frozen (SIGSTOP) with its temporary on disk, so it lands mid-write every time. The write under way ends
+/// whole, no temporary is left, the exit code is the signal's and one line says what was written; a kill -9 mid-write
+/// leaves a temporary that the command's next run removes. And a real full disk (a tmpfs, as root) under an export: the
+/// earlier file unchanged, no temporary, one line saying so.
+/// </summary>
+public class WriteSignalTests(ITestOutputHelper output)
+{
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    static extern int Kill(int pid, int signal);
+
+    const int SigInt = 2, SigKill = 9, SigTerm = 15, SigCont = 18, SigStop = 19;
+
+    static Process Start(string[] args, StringBuilder output)
+    {
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Ember.Cli.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        var cli = Process.Start(info)!;
+        void Take(object _, DataReceivedEventArgs e) { if (e.Data is not null) lock (output) output.AppendLine(e.Data); }
+        cli.OutputDataReceived += Take;
+        cli.ErrorDataReceived += Take;
+        cli.BeginOutputReadLine();
+        cli.BeginErrorReadLine();
+        return cli;
+    }
+
+    /// <summary>
+    /// Runs the CLI until a temporary appears in <paramref name="folder"/>, freezes it there (SIGSTOP), sends
+    /// <paramref name="signal"/>, lets it go on (SIGCONT) and waits for its end; returns its exit code and output.
+    /// </summary>
+    internal static (int ExitCode, string Output) SignalMidWrite(string[] args, string folder, int signal, int seconds = 120)
+    {
+        var output = new StringBuilder();
+        using var cli = Start(args, output);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            while (!Temporaries(folder).Any())
+            {
+                Assert.False(cli.HasExited, $"ember {string.Join(' ', args)} ended before a temporary appeared in {folder}: {output}");
+                Assert.True(clock.Elapsed.TotalSeconds < seconds, $"no temporary in {folder} after {seconds} s: {output}");
+                Thread.SpinWait(100);
+            }
+            Assert.Equal(0, Kill(cli.Id, SigStop));
+            Assert.True(Temporaries(folder).Any(), "the write had ended before the child was frozen"); // frozen mid-write
+            Assert.Equal(0, Kill(cli.Id, signal));
+            Assert.Equal(0, Kill(cli.Id, SigCont));
+            Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(60)), $"did not end after signal {signal}: {output}");
+            cli.WaitForExit(); // the output to its end
+            lock (output) return (cli.ExitCode, output.ToString());
+        }
+        finally { if (!cli.HasExited) cli.Kill(entireProcessTree: true); }
+    }
+
+    internal static IEnumerable<string> Temporaries(string folder)
+        => Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*.tmp", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }) : [];
+
+    // A run whose safetensors export is large enough (ResNet-50, about 94 MB) for the write to be caught under way.
+    static string LargeRun() => ExportCommandTests.TinyRun("resnet50");
+
+    [Theory]
+    [InlineData(SigTerm, 143, "SIGTERM", false)]
+    [InlineData(SigInt, 130, "Ctrl-C", false)]
+    [InlineData(SigTerm, 143, "SIGTERM", true)]
+    public void Export_signalled_mid_write_finishes_the_file_and_leaves_no_temporary(int signal, int exitCode, string name, bool earlier)
+    {
+        var run = LargeRun();
+        var scratch = Path.GetDirectoryName(run)!;
+        try
+        {
+            var outFolder = Path.Combine(scratch, "out");
+            Directory.CreateDirectory(outFolder);
+            var target = Path.Combine(outFolder, "model.safetensors");
+            if (earlier) File.WriteAllText(target, "an earlier export");
+            var (exit, log) = SignalMidWrite(["export", run, "--format", "safetensors", "--output", target, .. earlier ? new[] { "--force" } : []], outFolder, signal);
+            Assert.True(Directory.GetFiles(outFolder).SequenceEqual([target]), $"left in {outFolder}: {string.Join(", ", Directory.GetFiles(outFolder).Select(Path.GetFileName))}; {log}");
+            Assert.True(exit == exitCode, $"exit code {exit}: {log}");
+            Assert.Contains($"ember: interrupted ({name}); {target} was written whole before the stop", log);
+            Assert.DoesNotContain("   at ", log);
+            // whole: every tensor of the run's weights, bit for bit
+            var written = SafeTensors.Load(target);
+            var weights = SafeTensors.Load(Path.Combine(run, "best", "model.safetensors"));
+            Assert.Equal(weights.Count, written.Count);
+            foreach (var (key, tensor) in weights)
+                Assert.True(tensor.ToDoubleArray().AsSpan().SequenceEqual(written[key].ToDoubleArray()), key);
+        }
+        finally { Directory.Delete(scratch, true); }
+    }
+
+    [Fact]
+    public void Export_killed_mid_write_leaves_a_temporary_that_the_next_export_removes()
+    {
+        var run = LargeRun();
+        var scratch = Path.GetDirectoryName(run)!;
+        try
+        {
+            var outFolder = Path.Combine(scratch, "out");
+            Directory.CreateDirectory(outFolder);
+            var target = Path.Combine(outFolder, "model.safetensors");
+            string[] args = ["export", run, "--format", "safetensors", "--output", target];
+            var (exit, _) = SignalMidWrite(args, outFolder, SigKill);
+            Assert.Equal(128 + SigKill, exit);
+            var left = Assert.Single(Temporaries(outFolder)); // kill -9 cannot tidy up
+            Assert.False(File.Exists(target));
+
+            var (code, stdout, stderr) = CliFailureTests.Invoke(args);
+            Assert.True(code == 0, stderr);
+            Assert.Contains($"removed 1 temporary file(s) that a killed process left in {outFolder}: {Path.GetFileName(left)}", stdout);
+            Assert.Equal([target], Directory.GetFiles(outFolder));
+        }
+        finally { Directory.Delete(scratch, true); }
+    }
+
+    [Fact]
+    public void Export_onto_a_real_full_disk_keeps_the_earlier_file_and_says_what_to_do()
+    {
+        var run = LargeRun();
+        var scratch = Path.GetDirectoryName(run)!;
+        var disk = Path.Combine(scratch, "disk");
+        Directory.CreateDirectory(disk);
+        if (!WriteFaultTests.MountTmpfs(disk, "16m", output)) { Directory.Delete(scratch, true); return; }
+        try
+        {
+            var target = Path.Combine(disk, "model.safetensors");
+            File.WriteAllText(target, "an earlier export");
+            // about 94 MB onto 16 MiB: the kernel refuses the write part-way
+            var (code, stdout, stderr) = CliFailureTests.Invoke(["export", run, "--format", "safetensors", "--output", target, "--force"]);
+            Assert.True(code == 5, $"exit code {code}: {stderr}{stdout}");
+            Assert.Equal($"ember: the disk is full (No space left on device : '{target}'); {target} was not written (the file there is unchanged); " +
+                "free some space, then run the same export again to write it", stderr.TrimEnd('\n'));
+            Assert.Equal([target], Directory.GetFiles(disk)); // no temporary
+            Assert.Equal("an earlier export", File.ReadAllText(target));
+        }
+        finally
+        {
+            WriteFaultTests.Tool("umount", "-l", disk);
+            Directory.Delete(scratch, true);
+        }
+    }
+
+    [Theory]
+    [InlineData("variance-shift", "--epochs 500 --limit 512 --test-limit 256 --seeds 0")]
+    [InlineData("lora-transfer", "--epochs 500 --pretrain-limit 512 --adapt-limit 256 --seeds 0")]
+    public void An_experiment_signalled_mid_run_says_which_rows_are_whole_and_leaves_no_temporary(string command, string options)
+    {
+        var project = Directory.CreateTempSubdirectory($"ember-{command}-signal").FullName;
+        try
+        {
+            // many epochs: the signal follows the line printed before the first run trains
+            var (exit, log) = SignalTests.StopAfter([command, .. options.Split(' '), "--project", project], $"ember {command}:", SigTerm);
+            Assert.True(exit == 143, $"exit code {exit}: {log}");
+            var folder = Path.Combine(project, "exp1");
+            Assert.Contains($"ember: interrupted (SIGTERM); {folder} holds args.yaml and no finished run (no metrics.csv), whole, but not {command}.md; " +
+                $"run `ember {command}` again with the same options for all of it (it writes a new expN)", log);
+            Assert.DoesNotContain("   at ", log);
+            Assert.Equal([Path.Combine(folder, "args.yaml")], Directory.GetFiles(project, "*", SearchOption.AllDirectories));
+        }
+        finally { Directory.Delete(project, true); }
+    }
+}
