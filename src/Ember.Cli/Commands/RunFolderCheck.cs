@@ -138,7 +138,8 @@ public static class RunFolderCheck
     public static void Writable(string folder, string advice)
     {
         var probe = Path.Combine(folder, AtomicFile.TemporaryName("ember-write-probe", Environment.ProcessId));
-        try { using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { } }
+        // as a write, so that a signal's stop waits for the probe to be gone
+        try { AtomicFile.AsWrite(() => { using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { } }); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             var why = e is UnauthorizedAccessException ? "permission denied or read-only" : e.Message.Split('\n')[0].Replace($" : '{probe}'", "").TrimEnd('.');

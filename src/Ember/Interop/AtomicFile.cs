@@ -25,6 +25,17 @@ public static class AtomicFile
         if (!writes.IsWriteLockHeld) writes.EnterWriteLock();
     }
 
+    /// <summary>
+    /// Runs <paramref name="touch"/>, which makes a short-lived file and removes it (a probe of whether a folder can be
+    /// written), as a write: <see cref="StopWrites"/> waits for it, so a process ending on a signal leaves no probe behind.
+    /// </summary>
+    public static void AsWrite(Action touch)
+    {
+        writes.EnterReadLock();
+        try { touch(); }
+        finally { writes.ExitReadLock(); }
+    }
+
     /// <summary>Writes through <paramref name="write"/> into a temporary file beside <paramref name="path"/>, then renames it over the target.</summary>
     public static void Write(string path, Action<Stream> write)
     {
