@@ -20,6 +20,7 @@ public sealed class WinogradWorkload : IWorkload
 
     // N, C_in, size, C_out (padding 1): the conv rows, ResNet-18's and YOLOv5's 3×3 stride-1 layers, small cases, the
     // CNN train step's, the width-0.375 YOLOv5's and YOLOv5n's at --img 256, batch 16 (their weight gradients).
+    // Last: YOLOv5s's deepest 3×3 at 8×320 and 8×640, and the w0.375 step's at 8².
     static readonly (int N, int Cin, int Size, int Cout)[] Shapes =
     [
         (64, 32, 28, 64), (32, 64, 56, 64),
@@ -30,6 +31,7 @@ public sealed class WinogradWorkload : IWorkload
         (16, 16, 28, 16), (16, 32, 14, 32), (64, 32, 14, 64), (4, 32, 32, 32),
         (128, 32, 28, 32), (128, 32, 14, 64), (16, 24, 64, 24), (16, 48, 32, 48), (16, 96, 16, 96), (16, 192, 8, 192),
         (8, 256, 14, 256), (16, 16, 56, 16), (16, 32, 32, 32), (16, 64, 16, 64),
+        (8, 256, 10, 256), (8, 256, 20, 256), (16, 128, 8, 128),
     ];
 
     public int Run(string[] args)
