@@ -9,7 +9,7 @@ namespace Ember.Bench.Workloads;
 /// <see cref="WinogradConv"/> comes from these numbers): interleaved rounds, each side timed over the same calls in
 /// the same process, medians of wall time and of process CPU time and the best round's wall time reported (on a shared
 /// machine the best round is the one least disturbed). Ember only. Usage: <c>winograd [--threads 2] [--rounds 7] [--match text]
-/// [--backward | --weight]</c> (--backward times the input gradient instead, which runs the adjoint forward; --weight the
+/// [--backward | --weight] [--ab grain]</c> (--backward times the input gradient instead, which runs the adjoint forward; --weight the
 /// weight gradient, <see cref="WinogradWeightGradient"/> against the shifted GEMM's).
 /// </summary>
 public sealed class WinogradWorkload : IWorkload
@@ -40,6 +40,10 @@ public sealed class WinogradWorkload : IWorkload
         int threads = int.Parse(Arg("--threads", "2")), rounds = int.Parse(Arg("--rounds", "7"));
         string? match = Arg("--match", "");
         bool backward = args.Contains("--backward"), weight = args.Contains("--weight");
+        // --ab grain: Winograd on both sides, its transform tasks cut as before session 33 ("shifted" column) against whole
+        // register tiles and cache lines ("winograd" column).
+        bool grainAb = Arg("--ab", "") == "grain";
+        if (grainAb) Console.WriteLine("--ab grain: both columns Winograd; \"shifted\" = transform tasks cut anywhere (before session 33), \"winograd\" = whole tiles/lines");
         Torch.NumThreads = threads;
         Console.WriteLine(MachineLimits.Describe(threads));
         Console.WriteLine($"load average: {Machine.LoadAverage()}; {(weight ? "weight gradient" : backward ? "input gradient" : "forward")}, medians over {rounds} interleaved rounds, ms per call");
@@ -70,8 +74,9 @@ public sealed class WinogradWorkload : IWorkload
                 for (int r = 0; r <= rounds; r++)
                     foreach (bool on in new[] { false, true })
                     {
-                        if (weight) WinogradWeightGradient.Forced = on;
-                        else WinogradConv.Forced = on;
+                        if (grainAb) WinogradConv.SplitTilesInWeightTasks = !on;
+                        if (weight) WinogradWeightGradient.Forced = on || grainAb;
+                        else WinogradConv.Forced = on || grainAb;
                         var sw = Stopwatch.StartNew();
                         TimeSpan cpu0 = process.TotalProcessorTime;
                         for (int c = 0; c < calls; c++) call();
@@ -80,7 +85,7 @@ public sealed class WinogradWorkload : IWorkload
                         if (r > 0) { (on ? winograd : shifted).Add(ms); (on ? winogradCpu : shiftedCpu).Add(cpuMs); } // round 0 warms both up
                     }
             }
-            finally { WinogradConv.Forced = null; WinogradWeightGradient.Forced = null; }
+            finally { WinogradConv.Forced = null; WinogradWeightGradient.Forced = null; WinogradConv.SplitTilesInWeightTasks = false; }
             double s = Median(shifted), wg = Median(winograd), sc = Median(shiftedCpu), wc = Median(winogradCpu);
             double sm = shifted.Min(), wm = winograd.Min();
             Console.WriteLine($"{name,-30} {s,9:F3} {wg,9:F3} {s / wg,8:F2}   {sc,9:F3} {wc,9:F3} {sc / wc,8:F2}   {sm,9:F3} {wm,9:F3} {sm / wm,8:F2}");

@@ -152,7 +152,14 @@ internal static unsafe class WinogradConv
     /// task against 12-row tiles) every store of the 4-17 MB transform could miss, and on 2 threads the whole convolution
     /// ran 2-5 times slower than on one (8×256×10² → 256: 2.8 ms on one thread, 3-13 ms on two).
     /// </summary>
-    internal static int WeightGrain(in Plan plan, int mr) => (Math.Max(1, 16384 / Math.Max(1, 9 * plan.InChannels)) + mr - 1) / mr * mr;
+    internal static int WeightGrain(in Plan plan, int mr)
+    {
+        int rows = Math.Max(1, 16384 / Math.Max(1, 9 * plan.InChannels));
+        return SplitTilesInWeightTasks ? rows : (rows + mr - 1) / mr * mr;
+    }
+
+    /// <summary>Cuts the weight transform's tasks anywhere, as before session 33 (A/B timings set it).</summary>
+    internal static bool SplitTilesInWeightTasks;
 
     /// <summary>
     /// u[ξ·stride] = (G·g·Gᵀ)[ξ] for one 3×3 kernel g (row-major), with G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]; computed in

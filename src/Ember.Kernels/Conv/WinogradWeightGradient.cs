@@ -105,7 +105,11 @@ internal static unsafe class WinogradWeightGradient
     /// writes 9 floats per (co, ci), so tasks of one channel (every layer from 64 channels on) wrote the two halves of
     /// nearly every cache line of dw from both cores at once; 16 channels are 144 floats, whole lines of a 64-byte aligned dw.
     /// </summary>
-    internal static int KernelGrain(in Conv2dGeometry g, int chunks) => (Math.Max(1, 16384 / Math.Max(1, 16 * chunks * g.OutChannels)) + 15) / 16 * 16;
+    internal static int KernelGrain(in Conv2dGeometry g, int chunks)
+    {
+        int channels = Math.Max(1, 16384 / Math.Max(1, 16 * chunks * g.OutChannels));
+        return WinogradConv.SplitTilesInWeightTasks ? channels : (channels + 15) / 16 * 16;
+    }
 
     /// <summary>The layout of a chunk's sums: dUᵀ[ξ] as [PaddedIn, PaddedOut], whole register tiles, ξ after ξ.</summary>
     readonly struct Sums(in Conv2dGeometry g, int mr, int nr)
