@@ -11,7 +11,9 @@ namespace Ember.Bench.Workloads;
 /// <see cref="PointwiseWeightGradient"/>), the two alternating call by call so that both see the same machine load. Prints per
 /// shape and direction the median process CPU and wall ms of each, GFLOP per CPU-second, the largest difference between
 /// the two results (0: bit for bit), and the totals. Usage: <c>conv-pointwise [--image 256] [--reps 15] [--threads 2]
-/// [--dirs F,dX,dW] [--shapes 48x24x64,96x48x32]</c> (C_in × C_out × side of the input at --image 256).
+/// [--dirs F,dX,dW] [--shapes 48x24x64,96x48x32] [--ab s24|batched] [--yolov5s]</c> (C_in × C_out × side of the input at
+/// --image 256). --ab batched times one GEMM per image against one over the batch (<see cref="BatchedPointwiseConv"/>);
+/// --yolov5s takes YOLOv5s's 10×10 and 20×20 1×1 shapes at batch 8, --image 320.
 /// </summary>
 public sealed class ConvPointwiseWorkload : IWorkload
 {
@@ -28,13 +30,24 @@ public sealed class ConvPointwiseWorkload : IWorkload
         (384, 192, 8, 5), (192, 192, 8, 2), (384, 384, 8, 2), (768, 384, 8, 1),
     ];
 
+    // --yolov5s: the 1×1 shapes of YOLOv5s's 10×10 and 20×20 stages at 8×320² (eval forward), with how often each occurs.
+    static readonly (int In, int Out, int Side, int Count)[] YoloV5sShapes =
+    [
+        (512, 256, 10, 6), (256, 256, 10, 2), (512, 512, 10, 2), (1024, 512, 10, 1),
+        (256, 128, 20, 5), (128, 128, 20, 5), (256, 256, 20, 3), (512, 128, 20, 2),
+    ];
+
     public int Run(string[] args)
     {
         string Arg(string name, string fallback) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback; }
-        int image = int.Parse(Arg("--image", "256")), reps = int.Parse(Arg("--reps", "15")), threads = int.Parse(Arg("--threads", "2"));
+        bool yolov5s = args.Contains("--yolov5s");
+        int image = int.Parse(Arg("--image", yolov5s ? "320" : "256")), reps = int.Parse(Arg("--reps", "15")), threads = int.Parse(Arg("--threads", "2"));
         string[] directions = Arg("--dirs", "F,dX,dW").Split(',');
         string[]? only = Arg("--shapes", "") is { Length: > 0 } list ? list.Split(',') : null;
-        const int batch = 16;
+        // --ab batched: one GEMM per image against one over the batch (session 33) instead of the session-24 A/B.
+        batchedAb = Arg("--ab", "s24") == "batched";
+        int batch = yolov5s ? 8 : 16, reference = yolov5s ? 320 : 256;
+        var shapes = yolov5s ? YoloV5sShapes : Shapes;
         Torch.NumThreads = threads;
         Console.WriteLine($"SIMD path: {MachineLimits.SimdPath()}");
         Console.WriteLine($"YOLOv5 width 0.375 1×1 convs, batch {batch}, --image {image}, {ParallelRange.MaxThreads} threads, " +
@@ -42,9 +55,9 @@ public sealed class ConvPointwiseWorkload : IWorkload
         Console.WriteLine($"{"shape",-12} {"n",2} {"dir",-3} {"GFLOP",6} | {"before cpu/wall",17} {"GF/s",5} | {"after cpu/wall",17} {"GF/s",5} | {"max |Δ|",8}");
         var totals = new Dictionary<string, double[]>();
         foreach (string d in directions) totals[d] = new double[2];
-        foreach (var (cIn, cOut, side256, count) in Shapes)
+        foreach (var (cIn, cOut, side256, count) in shapes)
         {
-            int side = side256 * image / 256;
+            int side = side256 * image / reference;
             string name = $"{cIn}x{cOut}x{side256}";
             if (only is not null && !only.Contains(name)) continue;
             var g = new Conv2dGeometry(batch, cIn, side, side, cOut, 1, 1);
@@ -69,9 +82,12 @@ public sealed class ConvPointwiseWorkload : IWorkload
         return 0;
     }
 
-    // The switches that restore the paths before session 24.
-    static void Select(bool old)
+    bool batchedAb;
+
+    // The switches that restore the paths before session 24, or with --ab batched before session 33's batched GEMM.
+    void Select(bool old)
     {
-        PointwiseWeightGradient.ForceGemm = old;
+        if (batchedAb) BatchedPointwiseConv.ForceImageGemms = old;
+        else PointwiseWeightGradient.ForceGemm = old;
     }
 }

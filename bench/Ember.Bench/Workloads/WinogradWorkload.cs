@@ -9,7 +9,7 @@ namespace Ember.Bench.Workloads;
 /// <see cref="WinogradConv"/> comes from these numbers): interleaved rounds, each side timed over the same calls in
 /// the same process, medians of wall time and of process CPU time and the best round's wall time reported (on a shared
 /// machine the best round is the one least disturbed). Ember only. Usage: <c>winograd [--threads 2] [--rounds 7] [--match text]
-/// [--backward | --weight]</c> (--backward times the input gradient instead, which runs the adjoint forward; --weight the
+/// [--backward | --weight] [--ab grain]</c> (--backward times the input gradient instead, which runs the adjoint forward; --weight the
 /// weight gradient, <see cref="WinogradWeightGradient"/> against the shifted GEMM's).
 /// </summary>
 public sealed class WinogradWorkload : IWorkload
@@ -20,6 +20,7 @@ public sealed class WinogradWorkload : IWorkload
 
     // N, C_in, size, C_out (padding 1): the conv rows, ResNet-18's and YOLOv5's 3×3 stride-1 layers, small cases, the
     // CNN train step's, the width-0.375 YOLOv5's and YOLOv5n's at --img 256, batch 16 (their weight gradients).
+    // Last: YOLOv5s's deepest 3×3 at 8×320 and 8×640, and the w0.375 step's at 8².
     static readonly (int N, int Cin, int Size, int Cout)[] Shapes =
     [
         (64, 32, 28, 64), (32, 64, 56, 64),
@@ -30,6 +31,7 @@ public sealed class WinogradWorkload : IWorkload
         (16, 16, 28, 16), (16, 32, 14, 32), (64, 32, 14, 64), (4, 32, 32, 32),
         (128, 32, 28, 32), (128, 32, 14, 64), (16, 24, 64, 24), (16, 48, 32, 48), (16, 96, 16, 96), (16, 192, 8, 192),
         (8, 256, 14, 256), (16, 16, 56, 16), (16, 32, 32, 32), (16, 64, 16, 64),
+        (8, 256, 10, 256), (8, 256, 20, 256), (16, 128, 8, 128),
     ];
 
     public int Run(string[] args)
@@ -38,6 +40,10 @@ public sealed class WinogradWorkload : IWorkload
         int threads = int.Parse(Arg("--threads", "2")), rounds = int.Parse(Arg("--rounds", "7"));
         string? match = Arg("--match", "");
         bool backward = args.Contains("--backward"), weight = args.Contains("--weight");
+        // --ab grain: Winograd on both sides, its transform tasks cut as before session 33 ("shifted" column) against whole
+        // register tiles and cache lines ("winograd" column).
+        bool grainAb = Arg("--ab", "") == "grain";
+        if (grainAb) Console.WriteLine("--ab grain: both columns Winograd; \"shifted\" = transform tasks cut anywhere (before session 33), \"winograd\" = whole tiles/lines");
         Torch.NumThreads = threads;
         Console.WriteLine(MachineLimits.Describe(threads));
         Console.WriteLine($"load average: {Machine.LoadAverage()}; {(weight ? "weight gradient" : backward ? "input gradient" : "forward")}, medians over {rounds} interleaved rounds, ms per call");
@@ -68,8 +74,9 @@ public sealed class WinogradWorkload : IWorkload
                 for (int r = 0; r <= rounds; r++)
                     foreach (bool on in new[] { false, true })
                     {
-                        if (weight) WinogradWeightGradient.Forced = on;
-                        else WinogradConv.Forced = on;
+                        if (grainAb) WinogradConv.SplitTilesInWeightTasks = !on;
+                        if (weight) WinogradWeightGradient.Forced = on || grainAb;
+                        else WinogradConv.Forced = on || grainAb;
                         var sw = Stopwatch.StartNew();
                         TimeSpan cpu0 = process.TotalProcessorTime;
                         for (int c = 0; c < calls; c++) call();
@@ -78,7 +85,7 @@ public sealed class WinogradWorkload : IWorkload
                         if (r > 0) { (on ? winograd : shifted).Add(ms); (on ? winogradCpu : shiftedCpu).Add(cpuMs); } // round 0 warms both up
                     }
             }
-            finally { WinogradConv.Forced = null; WinogradWeightGradient.Forced = null; }
+            finally { WinogradConv.Forced = null; WinogradWeightGradient.Forced = null; WinogradConv.SplitTilesInWeightTasks = false; }
             double s = Median(shifted), wg = Median(winograd), sc = Median(shiftedCpu), wc = Median(winogradCpu);
             double sm = shifted.Min(), wm = winograd.Min();
             Console.WriteLine($"{name,-30} {s,9:F3} {wg,9:F3} {s / wg,8:F2}   {sc,9:F3} {wc,9:F3} {sc / wc,8:F2}   {sm,9:F3} {wm,9:F3} {sm / wm,8:F2}");

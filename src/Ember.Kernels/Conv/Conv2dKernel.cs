@@ -38,6 +38,8 @@ public static unsafe class Conv2dKernel
             else if (typeof(T) == typeof(float) && WinogradConv.Applies(g))
                 WinogradConv.Forward(g, (float*)x, (float*)w, null, bias.IsEmpty ? null : (float*)b, ConvActivation.None, (float*)y, null, g.OutChannels * g.OutPlane);
             else if (ShiftedGemmConv.Applies(g)) ShiftedGemmConv.Forward(g, x, w, bias.IsEmpty ? null : b, y);
+            else if (BatchedPointwiseConv.Applies<T>(g))
+                BatchedPointwiseConv.Forward(g, x, w, null, bias.IsEmpty ? null : b, ConvActivation.None, y, null, g.OutChannels * g.OutPlane, biasOnly: true);
             else ParallelRange.For(g.Batch, 1, new ForwardAction<T>(g, x, w, null, bias.IsEmpty ? null : b, ConvActivation.None, y, null, g.OutChannels * g.OutPlane));
         }
     }
@@ -107,6 +109,8 @@ public static unsafe class Conv2dKernel
                 ParallelRange.For(g.Batch * g.OutChannels, Math.Max(1, 16384 / Math.Max(1, g.OutPlane)), new EpilogueAction<T>(g, sp, bp, activation, y, rp, imageStride));
             }
             else if (ShiftedGemmConv.Applies(g)) ShiftedGemmConv.Forward(g, x, w, sp, bp, activation, y, rp);
+            else if (BatchedPointwiseConv.Applies<T>(g))
+                BatchedPointwiseConv.Forward(g, x, w, sp, bp, activation, y, rp, imageStride, biasOnly: sp == null && rp == null && activation == ConvActivation.None);
             else if (g.Batch >= ParallelRange.MaxThreads) ParallelRange.For(g.Batch, 1, new ForwardAction<T>(g, x, w, sp, bp, activation, y, rp, imageStride));
             else
             {
@@ -297,6 +301,7 @@ public static unsafe class Conv2dKernel
                     }
             }
             else if (g.InChannelsPerGroup == 1) DepthwiseConv2d.BackwardInput(g, dy, w, bias.IsEmpty ? null : b, dx);
+            else if (BatchedPointwiseConv.Applies<T>(g)) BatchedPointwiseConv.BackwardInput(g, dy, w, bias.IsEmpty ? null : b, dx);
             else
             {
                 int images = ColumnImages<T>(g);

@@ -129,7 +129,7 @@ internal static unsafe class WinogradConv
         {
             fixed (float* pu = packed)
             {
-                ParallelRange.For(plan.PaddedM, Math.Max(1, 16384 / Math.Max(1, 9 * plan.InChannels)), new WeightAction(plan, TKernel.MR, w, pu));
+                ParallelRange.For(plan.PaddedM, WeightGrain(plan, TKernel.MR), new WeightAction(plan, TKernel.MR, w, pu));
                 var output = new Output(scale, shift, activation, y, residual, imageStride);
                 // Fewer blocks than a couple per thread (one small image): the output channels of a block are shared out
                 // too, each part transforming the block's input again. Every output element is computed the same way
@@ -144,6 +144,22 @@ internal static unsafe class WinogradConv
             ArrayPool<float>.Shared.Return(packed);
         }
     }
+
+    /// <summary>
+    /// Output channels per task of the weight transform: about 16384 weights, in whole MR-row register tiles. A tile's
+    /// rows are interleaved in its packed panels (row co at lane co mod MR of every k), so two tasks that cut a tile
+    /// wrote alternate floats of the same cache lines from two cores at once: at 256 and 512 channels (7 and 3 rows a
+    /// task against 12-row tiles) every store of the 4-17 MB transform could miss, and on 2 threads the whole convolution
+    /// ran 2-5 times slower than on one (8×256×10² → 256: 2.8 ms on one thread, 3-13 ms on two).
+    /// </summary>
+    internal static int WeightGrain(in Plan plan, int mr)
+    {
+        int rows = Math.Max(1, 16384 / Math.Max(1, 9 * plan.InChannels));
+        return SplitTilesInWeightTasks ? rows : (rows + mr - 1) / mr * mr;
+    }
+
+    /// <summary>Cuts the weight transform's tasks anywhere, as before session 33 (A/B timings set it).</summary>
+    internal static bool SplitTilesInWeightTasks;
 
     /// <summary>
     /// u[ξ·stride] = (G·g·Gᵀ)[ξ] for one 3×3 kernel g (row-major), with G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]; computed in

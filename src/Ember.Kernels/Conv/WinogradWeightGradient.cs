@@ -91,13 +91,24 @@ internal static unsafe class WinogradWeightGradient
             fixed (float* s = buffer)
             {
                 ParallelRange.For(chunks * parts, 1, new ChunkAction<TVec, TLanes, TKernel>(plan, sums, x, dy, s, blocksPerChunk, parts));
-                ParallelRange.For(g.InChannels, Math.Max(1, 16384 / Math.Max(1, 16 * chunks * g.OutChannels)), new KernelAction(g, sums, s, chunks, dw));
+                ParallelRange.For(g.InChannels, KernelGrain(g, chunks), new KernelAction(g, sums, s, chunks, dw));
             }
         }
         finally
         {
             ArrayPool<float>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// Input channels per task of the kernel transform: about 16384 sums read, in whole groups of 16 channels. A task
+    /// writes 9 floats per (co, ci), so tasks of one channel (every layer from 64 channels on) wrote the two halves of
+    /// nearly every cache line of dw from both cores at once; 16 channels are 144 floats, whole lines of a 64-byte aligned dw.
+    /// </summary>
+    internal static int KernelGrain(in Conv2dGeometry g, int chunks)
+    {
+        int channels = Math.Max(1, 16384 / Math.Max(1, 16 * chunks * g.OutChannels));
+        return WinogradConv.SplitTilesInWeightTasks ? channels : (channels + 15) / 16 * 16;
     }
 
     /// <summary>The layout of a chunk's sums: dUᵀ[ξ] as [PaddedIn, PaddedOut], whole register tiles, ξ after ξ.</summary>

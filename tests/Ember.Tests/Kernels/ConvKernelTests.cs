@@ -653,6 +653,91 @@ public class ConvKernelTests
         finally { GemmDriver.ForcedIsa = GemmIsa.Auto; ShiftedGemmConv.ForceSeparateRowPadding = false; }
     }
 
+    // 1×1 convolutions of small images as one GEMM over the batch against one GEMM per image, on each width: the same
+    // multiply-add chain per output element, so the same bits, for the plain forward with a bias, the fused forward
+    // (scale, shift, SiLU, a residual before or after it, images apart in a wider output) and the input gradient (with
+    // the transposed convolution's bias), for any thread count.
+    [Theory]
+    [InlineData("3,40,5,5,24,1,1,1,1,0,0,1,1,1")]    // 25 positions: 32 paid for on every width
+    [InlineData("2,600,3,3,20,1,1,1,1,0,0,1,1,1")]   // k = 600 in several k-slices, 20 rows (an edge tile)
+    [InlineData("4,16,3,3,130,1,1,1,1,0,0,1,1,1")]   // 9 positions, 130 rows (short tiles)
+    public void BatchedPointwiseGivesTheBitsOfImageGemmsOnEveryWidth(string geometry)
+    {
+        var g = Parse(geometry);
+        var widths = new List<GemmIsa> { GemmIsa.Vector128 };
+        if (Vector256.IsHardwareAccelerated) widths.Add(GemmIsa.Vector256);
+        if (Vector512.IsHardwareAccelerated) widths.Add(GemmIsa.Vector512);
+        double[] x = Random(g.InputLength, 41), w = Random(g.WeightLength, 42), scale = Random(g.OutChannels, 43), shift = Random(g.OutChannels, 44);
+        double[] residual = Random(g.OutputLength, 45), dy = Random(g.OutputLength, 46), inBias = Random(g.InChannels, 47);
+        float[] xf = ToFloat(x), wf = ToFloat(w), sf = ToFloat(scale), bf = ToFloat(shift), rf = ToFloat(residual), dyf = ToFloat(dy), ibf = ToFloat(inBias);
+        int image = g.OutChannels * g.OutPlane, stride = image + 5;
+        int saved = ParallelRange.MaxThreads;
+        try
+        {
+            foreach (GemmIsa isa in widths)
+            {
+                GemmDriver.ForcedIsa = isa;
+                Assert.True(BatchedPointwiseConv.Applies<float>(g), $"{isa}: {geometry} should run as one GEMM over the batch");
+                List<float[]> Run(bool perImage)
+                {
+                    BatchedPointwiseConv.ForceImageGemms = perImage;
+                    var results = new List<float[]>();
+                    var y = new float[g.OutputLength];
+                    Conv2dKernel.Forward<float>(g, xf, wf, bf, y);
+                    results.Add(y);
+                    foreach (var activation in new[] { ConvActivation.Silu, ConvActivation.SiluThenResidual })
+                    {
+                        var apart = new float[(g.Batch - 1) * stride + image];
+                        Conv2dKernel.ForwardFused<float>(g, xf, wf, sf, bf, activation, apart, rf, stride);
+                        results.Add(apart);
+                    }
+                    var dx = new float[g.InputLength];
+                    Conv2dKernel.BackwardInput<float>(g, dyf, wf, dx);
+                    results.Add(dx);
+                    var dxb = new float[g.InputLength];
+                    Conv2dKernel.BackwardInputCore<float>(g, dyf, wf, ibf, dxb);
+                    results.Add(dxb);
+                    BatchedPointwiseConv.ForceImageGemms = false;
+                    return results;
+                }
+                string[] names = ["forward with bias", "fused SiLU + residual", "fused SiLU then residual", "input gradient", "input gradient with bias"];
+                List<float[]> reference = Run(perImage: true);
+                foreach (int threads in new[] { 1, 2, 3 })
+                {
+                    ParallelRange.MaxThreads = threads;
+                    List<float[]> batched = Run(perImage: false);
+                    for (int i = 0; i < names.Length; i++)
+                        Assert.True(reference[i].AsSpan().SequenceEqual(batched[i]), $"{isa}, {threads} threads: {names[i]} differs from one GEMM per image");
+                }
+                ParallelRange.MaxThreads = saved;
+                var yd = new double[g.OutputLength];
+                Conv2dKernel.Forward<double>(g, x, w, shift, yd);
+                Close(NaiveForward(g, x, w, shift), yd, 1e-12, $"{isa} double forward");
+            }
+        }
+        finally
+        {
+            ParallelRange.MaxThreads = saved;
+            GemmDriver.ForcedIsa = GemmIsa.Auto;
+            BatchedPointwiseConv.ForceImageGemms = false;
+        }
+    }
+
+    [Fact]
+    public void BatchedPointwiseIsLeftToImageGemmsWhereTheirPanelsAreFull()
+    {
+        try
+        {
+            GemmDriver.ForcedIsa = GemmIsa.Vector128;
+            Assert.False(BatchedPointwiseConv.Applies<float>(Parse("8,64,8,8,64,1,1,1,1,0,0,1,1,1")), "8×8: 64 positions fill 8-column panels");
+            Assert.False(BatchedPointwiseConv.Applies<float>(Parse("1,64,5,5,64,1,1,1,1,0,0,1,1,1")), "one image: nothing to batch");
+            Assert.False(BatchedPointwiseConv.Applies<float>(Parse("8,64,5,5,64,3,3,1,1,1,1,1,1,1")), "3×3: not pointwise");
+            Assert.False(BatchedPointwiseConv.Applies<float>(Parse("8,64,5,5,64,1,1,1,1,0,0,1,1,2")), "groups");
+            Assert.True(BatchedPointwiseConv.Applies<float>(Parse("8,64,5,5,64,1,1,1,1,0,0,1,1,1")), "5×5: 25 of 32 columns");
+        }
+        finally { GemmDriver.ForcedIsa = GemmIsa.Auto; }
+    }
+
     // The forward on small images with panels gathered across the batch against the per-image shifted grid, on each
     // width: the same multiply-add chain per output element, so the same bits, with the fused epilogue (scale, shift,
     // residual, ReLU), for any thread count and any cut of the panels into chunks.

@@ -123,6 +123,29 @@ public class WinogradConvTests
             Assert.True(chosen.AsSpan().SequenceEqual(Run(true, threads)), $"{geometry}: {threads} threads give different bits");
     }
 
+    // Tasks that cut a register tile (forward) or a cache line of dW (weight gradient) had both cores write alternate
+    // floats of the same lines: the grains are whole tiles and whole groups of 16 input channels on every width.
+    [Theory]
+    [InlineData(16)]
+    [InlineData(24)]
+    [InlineData(128)]
+    [InlineData(256)]
+    [InlineData(512)]
+    public void TransformTasksTakeWholeRegisterTilesAndCacheLines(int channels)
+    {
+        var g = new Conv2dGeometry(8, channels, 10, 10, channels, 3, 3, 1, 1, 1, 1);
+        foreach (int mr in new[] { 6, 8, 12 })
+        {
+            int grain = WinogradConv.WeightGrain(new WinogradConv.Plan(g, mr, 32, 16), mr);
+            Assert.True(grain > 0 && grain % mr == 0, $"{channels} channels, MR {mr}: {grain} rows a task");
+        }
+        foreach (int chunks in new[] { 1, 8 })
+        {
+            int grain = WinogradWeightGradient.KernelGrain(g, chunks);
+            Assert.True(grain > 0 && grain % 16 == 0, $"{channels} channels, {chunks} chunks: {grain} input channels a task");
+        }
+    }
+
     [Fact]
     public void NarrowTilesAreChosenOnlyOnCoresThatSplit512BitInstructions()
     {
