@@ -26,8 +26,9 @@ public static class AtomicFile
     }
 
     /// <summary>
-    /// Runs <paramref name="touch"/>, which makes a short-lived file and removes it (a probe of whether a folder can be
-    /// written), as a write: <see cref="StopWrites"/> waits for it, so a process ending on a signal leaves no probe behind.
+    /// Runs <paramref name="touch"/> as one write: <see cref="StopWrites"/> waits for it to end. For files that belong
+    /// together (a picture and its labels, both written here) and for a short-lived file made and removed (a probe of
+    /// whether a folder can be written), so that a process ending on a signal leaves neither half a pair nor a probe.
     /// </summary>
     public static void AsWrite(Action touch)
     {
@@ -35,6 +36,9 @@ public static class AtomicFile
         try { touch(); }
         finally { writes.ExitReadLock(); }
     }
+
+    /// <summary>Whether this thread is inside a write (<see cref="Write"/> or <see cref="AsWrite"/>), which a stop waits for; for tests.</summary>
+    internal static bool InWrite => writes.IsReadLockHeld;
 
     /// <summary>Writes through <paramref name="write"/> into a temporary file beside <paramref name="path"/>, then renames it over the target.</summary>
     public static void Write(string path, Action<Stream> write)

@@ -585,6 +585,25 @@ public class DetectFaultTests(DetectFaultFixture fx, ITestOutputHelper output) :
     }
 
     [Fact]
+    public void Predict_writes_each_picture_and_its_labels_as_one_write_that_a_stop_waits_for()
+    {
+        // between an image's picture and its labels file the predictor is still inside one write (AtomicFile.AsWrite), so a
+        // signal's AtomicFile.StopWrites lets the labels follow the picture instead of leaving the picture alone
+        var project = New(fx, "predict-pairs");
+        var inWrite = new List<bool>();
+        DetectPredictor.AfterDrawing.Value = _ => inWrite.Add(AtomicFile.InWrite);
+        try
+        {
+            var (code, _, stderr) = CliFailureTests.Invoke(["detect", "predict", "--weights", Best(fx), "--source", Path.Combine(fx.Root, "set", "images", "train"), "--project", project]);
+            Assert.True(code == 0, stderr);
+        }
+        finally { DetectPredictor.AfterDrawing.Value = null; }
+        Assert.NotEmpty(inWrite);
+        Assert.All(inWrite, Assert.True);
+        Assert.False(AtomicFile.InWrite, "the write lock held after the command");
+    }
+
+    [Fact]
     public void Val_and_predict_remove_the_temporaries_a_killed_val_or_predict_left()
     {
         // what kill -9 mid-write leaves: a dead process's temporary in val's folder, and in an earlier predict's expN/labels

@@ -30,8 +30,8 @@ public static class DetectPredictCommand
         foreach (var o in new Option[] { weights, source, img, conf, iou, project, augment, allowNonFinite }) command.Options.Add(o);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            // Ctrl-C or SIGTERM: the image being written is finished (its picture and labels whole) unless the stop comes
-            // between the two files; the message counts the images whose labels were written
+            // Ctrl-C or SIGTERM: the image being written is finished, its picture and labels whole (the two are one write);
+            // the message counts the images whose labels were written
             var projectFolder = Path.GetFullPath(parse.GetValue(project)!);
             var earlier = RunFolders(projectFolder);
             using var signals = new SignalExit(then => Interrupted(projectFolder, earlier, parse.GetValue(source)!, then));

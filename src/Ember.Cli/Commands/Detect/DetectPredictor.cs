@@ -85,9 +85,14 @@ public static class DetectPredictor
             try
             {
                 var detections = Detect(model, image, imageSize, nms, augment);
-                BoxDrawing.Save(image, detections, null, names, picture);
-                AfterDrawing.Value?.Invoke(file);
-                AtomicFile.WriteAllText(labels, YoloLines(detections, image.Size(1), image.Size(2)));
+                // the picture and its labels as one write: a signal's stop (AtomicFile.StopWrites) waits for both, so no
+                // picture is left without its labels file
+                AtomicFile.AsWrite(() =>
+                {
+                    BoxDrawing.Save(image, detections, null, names, picture);
+                    AfterDrawing.Value?.Invoke(file);
+                    AtomicFile.WriteAllText(labels, YoloLines(detections, image.Size(1), image.Size(2)));
+                });
                 boxes += detections.Size(0);
                 written++;
                 log.WriteLine($"{file}: {image.Size(2)}×{image.Size(1)}, {Describe(detections, names)}");
