@@ -47,46 +47,37 @@ internal static unsafe class BatchedPointwiseConv
     /// </summary>
     public static void Forward<T>(in Conv2dGeometry g, T* x, T* w, T* scale, T* shift, ConvActivation activation, T* y, T* residual, int imageStride, bool biasOnly)
         where T : unmanaged, IFloatingPointIeee754<T>
+        => GatherMultiplyScatter(g, x, g.InChannels, w, transposeWeight: false, g.OutChannels,
+            new ScatterAction<T>(null, y, g.Batch, g.OutChannels, g.OutPlane, imageStride, scale, shift, activation, residual, biasOnly));
+
+    /// <summary>dx[n, ci] = Σ_co W[co, ci]·dy[n, co] (+ bias[ci] when not null), dense.</summary>
+    public static void BackwardInput<T>(in Conv2dGeometry g, T* dy, T* w, T* bias, T* dx) where T : unmanaged, IFloatingPointIeee754<T>
+        => GatherMultiplyScatter(g, dy, g.OutChannels, w, transposeWeight: true, g.InChannels,
+            new ScatterAction<T>(null, dx, g.Batch, g.InChannels, g.OutPlane, g.InChannels * g.OutPlane, null, bias, ConvActivation.None, null, biasOnly: true));
+
+    /// <summary>
+    /// Both directions: the batch's <paramref name="sourceChannels"/> rows side by side, one GEMM with the [C_out, C_in]
+    /// weight (transposed for the input gradient) giving <paramref name="productChannels"/> rows, each scattered to its
+    /// image by <paramref name="scatter"/>.
+    /// </summary>
+    static void GatherMultiplyScatter<T>(in Conv2dGeometry g, T* source, int sourceChannels, T* w, bool transposeWeight, int productChannels, ScatterAction<T> scatter)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int plane = g.OutPlane, width = g.Batch * plane;
-        T[] columns = ArrayPool<T>.Shared.Rent(g.InChannels * width), product = ArrayPool<T>.Shared.Rent(g.OutChannels * width);
+        T[] columns = ArrayPool<T>.Shared.Rent(sourceChannels * width), product = ArrayPool<T>.Shared.Rent(productChannels * width);
         try
         {
             fixed (T* b = columns, c = product)
             {
-                ParallelRange.For(g.InChannels, RowGrain(width), new GatherAction<T>(x, b, g.Batch, g.InChannels, plane));
-                ConvGemm.Multiply(false, false, g.OutChannels, width, g.InChannels, new ReadOnlySpan<T>(w, g.OutChannels * g.InChannels), g.InChannels,
-                    new ReadOnlySpan<T>(b, g.InChannels * width), width, false, new Span<T>(c, g.OutChannels * width), width);
-                ParallelRange.For(g.Batch * g.OutChannels, PlaneGrain(plane),
-                    new ScatterAction<T>(c, y, g.Batch, g.OutChannels, plane, imageStride, scale, shift, activation, residual, biasOnly));
+                ParallelRange.For(sourceChannels, RowGrain(width), new GatherAction<T>(source, b, g.Batch, sourceChannels, plane));
+                ConvGemm.Multiply(transposeWeight, false, productChannels, width, sourceChannels, new ReadOnlySpan<T>(w, g.OutChannels * g.InChannels), g.InChannels,
+                    new ReadOnlySpan<T>(b, sourceChannels * width), width, false, new Span<T>(c, productChannels * width), width);
+                ParallelRange.For(g.Batch * productChannels, PlaneGrain(plane), scatter.From(c));
             }
         }
         finally
         {
             ArrayPool<T>.Shared.Return(columns);
-            ArrayPool<T>.Shared.Return(product);
-        }
-    }
-
-    /// <summary>dx[n, ci] = Σ_co W[co, ci]·dy[n, co] (+ bias[ci] when not null), dense.</summary>
-    public static void BackwardInput<T>(in Conv2dGeometry g, T* dy, T* w, T* bias, T* dx) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int plane = g.OutPlane, width = g.Batch * plane;
-        T[] gradients = ArrayPool<T>.Shared.Rent(g.OutChannels * width), product = ArrayPool<T>.Shared.Rent(g.InChannels * width);
-        try
-        {
-            fixed (T* b = gradients, c = product)
-            {
-                ParallelRange.For(g.OutChannels, RowGrain(width), new GatherAction<T>(dy, b, g.Batch, g.OutChannels, plane));
-                ConvGemm.Multiply(true, false, g.InChannels, width, g.OutChannels, new ReadOnlySpan<T>(w, g.OutChannels * g.InChannels), g.InChannels,
-                    new ReadOnlySpan<T>(b, g.OutChannels * width), width, false, new Span<T>(c, g.InChannels * width), width);
-                ParallelRange.For(g.Batch * g.InChannels, PlaneGrain(plane),
-                    new ScatterAction<T>(c, dx, g.Batch, g.InChannels, plane, g.InChannels * plane, null, bias, ConvActivation.None, null, biasOnly: true));
-            }
-        }
-        finally
-        {
-            ArrayPool<T>.Shared.Return(gradients);
             ArrayPool<T>.Shared.Return(product);
         }
     }
@@ -112,6 +103,9 @@ internal static unsafe class BatchedPointwiseConv
     readonly struct ScatterAction<T>(T* product, T* y, int batch, int channels, int plane, int imageStride, T* scale, T* shift,
         ConvActivation activation, T* residual, bool biasOnly) : IRangeAction where T : unmanaged, IFloatingPointIeee754<T>
     {
+        /// <summary>The same scatter, from <paramref name="from"/> (the GEMM's product, known once it is pinned).</summary>
+        public ScatterAction<T> From(T* from) => new(from, y, batch, channels, plane, imageStride, scale, shift, activation, residual, biasOnly);
+
         public void Invoke(int start, int end)
         {
             long width = (long)batch * plane;

@@ -80,19 +80,25 @@ public class WriteSignalTests(ITestOutputHelper output)
     // A run whose safetensors export is large enough (ResNet-50, about 94 MB) for the write to be caught under way.
     static string LargeRun() => ExportCommandTests.TinyRun("resnet50");
 
+    // Such a run, in a scratch folder that also holds the export's (empty) output folder and its target path.
+    static (string Run, string Scratch, string OutFolder, string Target) ExportScratch()
+    {
+        var run = LargeRun();
+        var scratch = Path.GetDirectoryName(run)!;
+        var outFolder = Path.Combine(scratch, "out");
+        Directory.CreateDirectory(outFolder);
+        return (run, scratch, outFolder, Path.Combine(outFolder, "model.safetensors"));
+    }
+
     [Theory]
     [InlineData(SigTerm, 143, "SIGTERM", false)]
     [InlineData(SigInt, 130, "Ctrl-C", false)]
     [InlineData(SigTerm, 143, "SIGTERM", true)]
     public void Export_signalled_mid_write_finishes_the_file_and_leaves_no_temporary(int signal, int exitCode, string name, bool earlier)
     {
-        var run = LargeRun();
-        var scratch = Path.GetDirectoryName(run)!;
+        var (run, scratch, outFolder, target) = ExportScratch();
         try
         {
-            var outFolder = Path.Combine(scratch, "out");
-            Directory.CreateDirectory(outFolder);
-            var target = Path.Combine(outFolder, "model.safetensors");
             if (earlier) File.WriteAllText(target, "an earlier export");
             var (exit, log) = SignalMidWrite(["export", run, "--format", "safetensors", "--output", target, .. earlier ? new[] { "--force" } : []], outFolder, signal);
             Assert.True(Directory.GetFiles(outFolder).SequenceEqual([target]), $"left in {outFolder}: {string.Join(", ", Directory.GetFiles(outFolder).Select(Path.GetFileName))}; {log}");
@@ -112,13 +118,9 @@ public class WriteSignalTests(ITestOutputHelper output)
     [Fact]
     public void Export_killed_mid_write_leaves_a_temporary_that_the_next_export_removes()
     {
-        var run = LargeRun();
-        var scratch = Path.GetDirectoryName(run)!;
+        var (run, scratch, outFolder, target) = ExportScratch();
         try
         {
-            var outFolder = Path.Combine(scratch, "out");
-            Directory.CreateDirectory(outFolder);
-            var target = Path.Combine(outFolder, "model.safetensors");
             string[] args = ["export", run, "--format", "safetensors", "--output", target];
             var (exit, _) = SignalMidWrite(args, outFolder, SigKill);
             Assert.Equal(128 + SigKill, exit);
