@@ -11,6 +11,15 @@ namespace Ember.Tests.Kernels;
 [Collection(KernelSettingsCollection.Name)]
 public class ConvKernelTests
 {
+    /// <summary>The GEMM widths this process runs: Vector128 everywhere, then 256 and 512 bits where accelerated.</summary>
+    internal static List<GemmIsa> AcceleratedWidths()
+    {
+        var widths = new List<GemmIsa> { GemmIsa.Vector128 };
+        if (Vector256.IsHardwareAccelerated) widths.Add(GemmIsa.Vector256);
+        if (Vector512.IsHardwareAccelerated) widths.Add(GemmIsa.Vector512);
+        return widths;
+    }
+
     // "N,C_in,H,W,C_out,kH,kW,sH,sW,pH,pW,dH,dW,groups"
     public static TheoryData<string> ConvCases => new()
     {
@@ -465,9 +474,7 @@ public class ConvKernelTests
     public void WeightGradientTilesAgreeWithDotBlocksOnEveryWidth()
     {
         var g = Parse("3,16,10,12,64,3,3,1,1,1,1,1,1,1");
-        var widths = new List<GemmIsa> { GemmIsa.Vector128 };
-        if (Vector256.IsHardwareAccelerated) widths.Add(GemmIsa.Vector256);
-        if (Vector512.IsHardwareAccelerated) widths.Add(GemmIsa.Vector512);
+        var widths = AcceleratedWidths();
         float[] x = ToFloat(Random(g.InputLength, 11)), dy = ToFloat(Random(g.OutputLength, 12));
         bool saved = ShiftedGemmConv.ForceWeightDots;
         ShiftedGemmConv.ForceWeightDots = false;
@@ -567,9 +574,7 @@ public class ConvKernelTests
     public void ShortRowTilesGiveTheBitsOfPaddedTilesOnEveryWidth(string geometry)
     {
         var g = Parse(geometry);
-        var widths = new List<GemmIsa> { GemmIsa.Vector128 };
-        if (Vector256.IsHardwareAccelerated) widths.Add(GemmIsa.Vector256);
-        if (Vector512.IsHardwareAccelerated) widths.Add(GemmIsa.Vector512);
+        var widths = AcceleratedWidths();
         double[] x = Random(g.InputLength, 21), w = Random(g.WeightLength, 22), b = Random(g.OutChannels, 23), dy = Random(g.OutputLength, 24);
         float[] xf = ToFloat(x), wf = ToFloat(w), bf = ToFloat(b), dyf = ToFloat(dy);
         try
@@ -614,9 +619,7 @@ public class ConvKernelTests
     {
         var g = Parse(geometry);
         Assert.True(ShiftedGemmConv.Applies(g), $"{geometry} should take the shifted-GEMM path");
-        var widths = new List<GemmIsa> { GemmIsa.Vector128 };
-        if (Vector256.IsHardwareAccelerated) widths.Add(GemmIsa.Vector256);
-        if (Vector512.IsHardwareAccelerated) widths.Add(GemmIsa.Vector512);
+        var widths = AcceleratedWidths();
         double[] x = Random(g.InputLength, 41), w = Random(g.WeightLength, 42), b = Random(g.OutChannels, 43), dy = Random(g.OutputLength, 44);
         float[] xf = ToFloat(x), wf = ToFloat(w), bf = ToFloat(b), dyf = ToFloat(dy);
         double[] xr = ToDouble(xf), wr = ToDouble(wf), br = ToDouble(bf), dyr = ToDouble(dyf);
@@ -664,9 +667,7 @@ public class ConvKernelTests
     public void BatchedPointwiseGivesTheBitsOfImageGemmsOnEveryWidth(string geometry)
     {
         var g = Parse(geometry);
-        var widths = new List<GemmIsa> { GemmIsa.Vector128 };
-        if (Vector256.IsHardwareAccelerated) widths.Add(GemmIsa.Vector256);
-        if (Vector512.IsHardwareAccelerated) widths.Add(GemmIsa.Vector512);
+        var widths = AcceleratedWidths();
         double[] x = Random(g.InputLength, 41), w = Random(g.WeightLength, 42), scale = Random(g.OutChannels, 43), shift = Random(g.OutChannels, 44);
         double[] residual = Random(g.OutputLength, 45), dy = Random(g.OutputLength, 46), inBias = Random(g.InChannels, 47);
         float[] xf = ToFloat(x), wf = ToFloat(w), sf = ToFloat(scale), bf = ToFloat(shift), rf = ToFloat(residual), dyf = ToFloat(dy), ibf = ToFloat(inBias);
@@ -751,9 +752,7 @@ public class ConvKernelTests
     public void GatheredPanelsGiveTheBitsOfTheShiftedGridOnEveryWidth(string geometry, bool gatheredOnEveryWidth)
     {
         var g = Parse(geometry);
-        var widths = new List<GemmIsa> { GemmIsa.Vector128 };
-        if (Vector256.IsHardwareAccelerated) widths.Add(GemmIsa.Vector256);
-        if (Vector512.IsHardwareAccelerated) widths.Add(GemmIsa.Vector512);
+        var widths = AcceleratedWidths();
         double[] x = Random(g.InputLength, 31), w = Random(g.WeightLength, 32), scale = Random(g.OutChannels, 33), shift = Random(g.OutChannels, 34);
         double[] residual = Random(g.OutputLength, 35);
         float[] xf = ToFloat(x), wf = ToFloat(w), sf = ToFloat(scale), bf = ToFloat(shift), rf = ToFloat(residual);

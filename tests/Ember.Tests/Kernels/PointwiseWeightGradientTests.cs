@@ -113,9 +113,7 @@ public class PointwiseWeightGradientTests
     public void PiecesMatchTheFloat64SumOnEveryWidth(string geometry, int positions)
     {
         var g = Parse(geometry);
-        var widths = new List<GemmIsa> { GemmIsa.Vector128 };
-        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated) widths.Add(GemmIsa.Vector256);
-        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) widths.Add(GemmIsa.Vector512);
+        var widths = ConvKernelTests.AcceleratedWidths();
         double[] x = Random(g.InputLength, 25), dy = Random(g.OutputLength, 26);
         float[] xf = ToFloat(x), dyf = ToFloat(dy);
         double[] reference = Naive(g, ToDouble(xf), ToDouble(dyf));
