@@ -82,7 +82,8 @@ public static class AblateCommand
         // no other process may run the study while this one does (a second --resume of it is refused): held before
         // anything there is read or written (the temporaries a kill left)
         using var held = RunFolderLock.Hold(folder, () => RunFolderCheck.ResumeCommand(folder, RunFolderKind.Ablation));
-        RunFolderCheck.ForResume(folder, RunFolderKind.Ablation, lockCheck: false);
+        // a folder that cannot be written passes when every run is recorded (Execute then reports the study, writing nothing)
+        bool writable = RunFolderCheck.ForResume(folder, RunFolderKind.Ablation, () => AllRecorded(folder), lockCheck: false);
         var stored = Path.Combine(folder, StudyFile);
         if (!File.Exists(stored))
             throw new FileNotFoundException($"{folder} is not an ember ablate study folder: it has no {StudyFile} (ember evolve folders resume with ember evolve --resume, runs with ember train --resume)", stored);
@@ -97,7 +98,17 @@ public static class AblateCommand
         }
         var variants = Ablation.Variants([.. study.Components.Select(c => c.Name)], study.Design, study.BaselineName);
         var recorded = AblationRunsFile.Read(Path.Combine(folder, AblationRunsFile.FileName), variants, study.Seeds);
-        return Execute(study, folder, Title(folder), recorded, trialOutput);
+        return Execute(study, folder, Title(folder), recorded, trialOutput, readOnly: !writable);
+    }
+
+    // Whether runs.csv records every run of the stored study (asked only of a folder that cannot be written).
+    static bool AllRecorded(string folder)
+    {
+        var stored = Path.Combine(folder, StudyFile);
+        if (!File.Exists(stored)) return false;
+        var study = AblationStudy.Load(stored);
+        var variants = Ablation.Variants([.. study.Components.Select(c => c.Name)], study.Design, study.BaselineName);
+        return AblationRunsFile.Read(Path.Combine(folder, AblationRunsFile.FileName), variants, study.Seeds).Count == variants.Count * study.Seeds.Count;
     }
 
     // The name of the study file the folder was started from (ablation.md's heading), as args.yaml records it.
@@ -110,8 +121,9 @@ public static class AblateCommand
     }
 
     // Runs the study's runs in order: those in `recorded` are taken from it, the others trained; runs.csv is rewritten
-    // after each new run, the tables only once every run is done.
-    static int Execute(AblationStudy study, string folder, string title, IReadOnlyList<AblationRunsFile.Entry> recorded, TextWriter? trialOutput)
+    // after each new run, the tables only once every run is done. `readOnly`: every run is recorded and the folder cannot
+    // be written; the tables are reported as they are when the files already hold them, else refused.
+    static int Execute(AblationStudy study, string folder, string title, IReadOnlyList<AblationRunsFile.Entry> recorded, TextWriter? trialOutput, bool readOnly = false)
     {
         var names = study.Components.Select(c => c.Name).ToList();
         var variants = Ablation.Variants(names, study.Design, study.BaselineName);
@@ -189,11 +201,15 @@ public static class AblateCommand
                 return signals.Received is { } signal ? (signal == PosixSignal.SIGTERM ? 143 : 130) : e is StudyTrial.Interrupted i ? i.ExitCode : 130;
             }
 
-            AtomicFile.WriteAllText(Path.Combine(folder, "ablation.md"), Markdown(study, title, result));
-            AtomicFile.WriteAllText(Path.Combine(folder, "ablation.csv"), result.ToCsv());
-            AtomicFile.WriteAllText(Path.Combine(folder, AblationRunsFile.FileName), AblationRunsFile.Format(runs, runFolders));
-            StudyPlots.Ablation(result.BarSeries(), study.Seeds.Count, Path.Combine(folder, "ablation.png"));
-            IncompleteMarker.Remove(folder);
+            (string Name, string? Text)[] tables =
+                [("ablation.md", Markdown(study, title, result)), ("ablation.csv", result.ToCsv()), (AblationRunsFile.FileName, AblationRunsFile.Format(runs, runFolders)), ("ablation.png", null)];
+            if (!readOnly || !RunFolderCheck.UpToDate(folder, tables, $"`ember ablate --resume {folder}`", removes: IncompleteMarker.FileName))
+            {
+                foreach (var (name, text) in tables)
+                    if (text is not null) AtomicFile.WriteAllText(Path.Combine(folder, name), text);
+                StudyPlots.Ablation(result.BarSeries(), study.Seeds.Count, Path.Combine(folder, "ablation.png"));
+                IncompleteMarker.Remove(folder);
+            }
             Console.WriteLine();
             Console.Write(result.ToMarkdown());
             Console.WriteLine($"→ {Path.Combine(folder, "ablation.md")}, ablation.csv, runs.csv, ablation.png");

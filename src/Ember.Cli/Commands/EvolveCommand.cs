@@ -98,14 +98,25 @@ public static class EvolveCommand
             catch (FormatException e) { throw new InvalidDataException($"{e.Message}; is it the evolve.csv that ember evolve wrote?", e); }
             catch (KeyNotFoundException e) { throw new ConfigException($"cannot continue {csv}: {e.Message}"); }
             evolving = evolver;
+            bool finished = evolver.NextGeneration >= s.Generations;
+            // a finished evolution in a folder that cannot be written (ForResume lets only such a one through) is reported
+            // as in a writable one when its files already are what the resume writes, else refused naming them
+            bool writeNothing = false;
+            if (s.ReadOnly)
+            {
+                if (finished) writeNothing = RunFolderCheck.UpToDate(s.Folder, Outputs(evolver, s), $"`ember evolve --resume {s.Folder}`");
+                else RunFolderCheck.Writable(s.Folder, $"`ember evolve --resume {s.Folder}` trains generations {evolver.NextGeneration}–{s.Generations - 1} there; copy the folder somewhere writable (cp -r) and resume the copy");
+            }
             // what the resume changes (--generations, --fitness, --time-budget) is recorded once the folder's files were read
             // whole: a resume refused for a damaged file leaves the folder as it was
-            if (request.Resume is not null) s.WriteArgs();
+            if (request.Resume is not null && !writeNothing) s.WriteArgs();
 
-            if (evolver.NextGeneration >= s.Generations)
+            if (finished)
             {
                 Console.WriteLine($"{s.Folder} already has {evolver.NextGeneration} trials (--generations {s.Generations}); pass a larger --generations to continue");
-                if (evolver.Best is not null) WriteOutputs(evolver, s);
+                if (evolver.Best is not null && !writeNothing) WriteOutputs(evolver, s);
+                if (evolver.Best is EvolveRecord done)
+                    Console.WriteLine($"best: generation {done.Generation}, fitness {F(done.Fitness)}; train it with: ember train --config {Path.Combine(s.Folder, "best.yaml")}");
                 return 0;
             }
             Console.WriteLine($"ember evolve: {s.Generations - evolver.NextGeneration} trials (generations {evolver.NextGeneration}–{s.Generations - 1}) of {s.Base.Model}, " +
@@ -161,14 +172,25 @@ public static class EvolveCommand
     // best.yaml, evolve.png: rewritten after every trial, so an interrupted run still has them.
     static void WriteOutputs(Evolver evolver, Settings s)
     {
-        if (evolver.Best is not null)
-        {
-            var best = SearchSpaceFile.Apply(s.Base, evolver.BestHyperParameters(), "best trial");
-            var header = evolver.BestYaml().Split('\n').Where(l => l.StartsWith('#')).Select(l => l.TrimStart('#', ' '));
-            var text = ConfigLoader.ToYaml(best, [.. header, "usage: ember train --config best.yaml"]);
-            Ember.Interop.AtomicFile.WriteAllText(Path.Combine(s.Folder, "best.yaml"), text);
-        }
+        if (evolver.Best is not null) Ember.Interop.AtomicFile.WriteAllText(Path.Combine(s.Folder, "best.yaml"), BestYaml(evolver, s));
         StudyPlots.Evolve(evolver.PlotSeries(), Path.Combine(s.Folder, "evolve.png"));
+    }
+
+    static string BestYaml(Evolver evolver, Settings s)
+    {
+        var best = SearchSpaceFile.Apply(s.Base, evolver.BestHyperParameters(), "best trial");
+        var header = evolver.BestYaml().Split('\n').Where(l => l.StartsWith('#')).Select(l => l.TrimStart('#', ' '));
+        return ConfigLoader.ToYaml(best, [.. header, "usage: ember train --config best.yaml"]);
+    }
+
+    // What the resume of a finished evolution writes: args.yaml (its options), and best.yaml and evolve.png once a trial
+    // has a fitness (the picture only has to be there).
+    static IEnumerable<(string Name, string? Text)> Outputs(Evolver evolver, Settings s)
+    {
+        yield return ("args.yaml", s.ArgsText());
+        if (evolver.Best is null) yield break;
+        yield return ("best.yaml", BestYaml(evolver, s));
+        yield return ("evolve.png", null);
     }
 
     static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
@@ -177,6 +199,9 @@ public static class EvolveCommand
     sealed record Settings(string Folder, TrainConfig Base, SearchSpace Space, IReadOnlyDictionary<string, double> Starts,
         int Generations, long Seed, Fitness Fitness, ParentSelection Parent, double? TimeBudget)
     {
+        /// <summary>A --resume of a finished evolution whose folder cannot be written: it writes nothing.</summary>
+        public bool ReadOnly { get; init; }
+
         public static Settings Resolve(EvolveRequest r)
         {
             if (r.Generations is <= 0) throw new ConfigException($"--generations must be positive, got {r.Generations}");
@@ -219,8 +244,9 @@ public static class EvolveCommand
             if (r.Parent is not null) clash.Add("--parent");
             if (clash.Count > 0)
                 throw new ConfigException($"{string.Join(", ", clash)} cannot be combined with --resume: the folder's base.yaml, space.yaml and args.yaml are used (only --generations, --fitness and --time-budget may change)");
-            // Run holds the folder already: the check would find it held
-            RunFolderCheck.ForResume(folder, RunFolderKind.Evolve, lockCheck: false);
+            // Run holds the folder already: the check would find it held; a folder that cannot be written passes when the
+            // evolution is finished (Run then reports it, writing nothing)
+            bool writable = RunFolderCheck.ForResume(folder, RunFolderKind.Evolve, () => Finished(r, folder), lockCheck: false);
             foreach (var file in new[] { "args.yaml", "base.yaml", "space.yaml" })
                 if (!File.Exists(Path.Combine(folder, file))) throw new FileNotFoundException($"{folder} is not an ember evolve folder: it has no {file}", Path.Combine(folder, file));
             var args = ReadArgs(Path.Combine(folder, "args.yaml"));
@@ -232,13 +258,27 @@ public static class EvolveCommand
             double? storedBudget = args.TryGetValue("time_budget", out var tb) && tb is not null ? Parse<double>(tb, "time_budget") : null;
             var settings = new Settings(folder, baseConfig, space, starts,
                 r.Generations ?? Parse<int>(Arg("generations"), "generations"), Parse<long>(Arg("seed"), "seed"),
-                ParseFitness(r.Fitness ?? Arg("fitness")), ParseParent(Arg("parent")), r.TimeBudget ?? storedBudget);
+                ParseFitness(r.Fitness ?? Arg("fitness")), ParseParent(Arg("parent")), r.TimeBudget ?? storedBudget) { ReadOnly = !writable };
             return settings; // its args.yaml is written once evolve.csv was read (Run)
         }
 
-        public void WriteArgs()
+        // Whether evolve.csv holds as many trials as the resume asks for (--generations, else args.yaml's): asked only of
+        // a folder that cannot be written. Evolver reads the rows properly later; this counts them.
+        static bool Finished(EvolveRequest r, string folder)
         {
-            var text = YamlFile.Write(new Dictionary<string, object?>
+            var csv = Path.Combine(folder, "evolve.csv");
+            if (!File.Exists(csv)) return false;
+            int? target = r.Generations;
+            if (target is null && ReadArgs(Path.Combine(folder, "args.yaml")).TryGetValue("generations", out var g)
+                && int.TryParse(g, NumberStyles.Integer, CultureInfo.InvariantCulture, out int stored)) target = stored;
+            return target is int t && File.ReadLines(csv).Skip(1).Count(l => l.Length > 0) >= t;
+        }
+
+        public void WriteArgs() => AtomicWrite(Folder, "args.yaml", ArgsText());
+
+        public string ArgsText()
+        {
+            return YamlFile.Write(new Dictionary<string, object?>
             {
                 ["generations"] = Generations,
                 ["seed"] = Seed,
@@ -246,7 +286,6 @@ public static class EvolveCommand
                 ["parent"] = Parent.ToString().ToLowerInvariant(),
                 ["time_budget"] = TimeBudget,
             }, ["ember evolve settings (the base config is base.yaml, the search space space.yaml)"]);
-            AtomicWrite(Folder, "args.yaml", text);
         }
 
         static Dictionary<string, string?> ReadArgs(string path)

@@ -41,12 +41,11 @@ public static class ExportCommand
             // model is small beside the time a write takes, so the stop comes at once however far the export got
             var path = OutputPath(runFolder, parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(which)!);
             var before = SignalExit.Stamp(path);
-            using var signals = new SignalExit(then => SignalExit.Changed(path, before)
-                ? $"{path} was written whole before the stop"
-                : $"{path} was not written{(before.Exists ? " (the file there is unchanged)" : "")}; {then}run the same export again to write it");
-            try { Export(runFolder, parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(which)!, parse.GetValue(opset), parse.GetValue(fuse), Console.Out, parse.GetValue(force), parse.GetValue(allowNonFinite)); }
-            catch (IOException e) when (CliErrors.IsDiskFull(e)) { throw signals.DiskFull(e); }
-            return 0;
+            return SignalExit.Run(then => SignalExit.Changed(path, before)
+                    ? $"{path} was written whole before the stop"
+                    : $"{path} was not written{(before.Exists ? " (the file there is unchanged)" : "")}; {then}run the same export again to write it",
+                () => Export(runFolder, parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(which)!, parse.GetValue(opset), parse.GetValue(fuse), Console.Out,
+                    parse.GetValue(force), parse.GetValue(allowNonFinite)));
         }));
         return command;
     }

@@ -49,31 +49,37 @@ public static class GradientFlowCommand
             // The run folder says it is incomplete until its files are written: a kill -9 leaves that, not an empty expN.
             if (runFolder is not null) MarkIncomplete(runFolder);
             // Ctrl-C or SIGTERM stops the experiment; every file is written only at the end, so then none is, and the
-            // run folder made for them goes too (a later look finds no run rather than a run without results)
+            // run folder made for them goes too (a later look finds no run rather than a run without results). A signal
+            // while the files are written lets the file under way end whole and starts no other, as export's stop does.
             using var signals = new SignalCancel();
+            var files = isRecurrent ? new[] { "accuracy.csv", "step_gradient_norms.csv", Path.GetFileName(path) } : [Path.GetFileName(path)];
+            var written = new List<string>(); // of `files`, those written whole, in order
             try
             {
-                if (isRecurrent)
+                if (isRecurrent) RunRecurrent(path, parse.GetValue(seed), len, n, h, rate, limit, signals.Token, written);
+                else
                 {
-                    RunRecurrent(path, parse.GetValue(seed), len, n, h, rate, limit, signals.Token);
-                    if (runFolder is not null) IncompleteMarker.Remove(runFolder);
-                    return 0;
-                }
-                var reports = new List<(string, GradientReport)>();
-                foreach (var architecture in GradientFlowExperiment.Architectures)
-                {
+                    var reports = new List<(string, GradientReport)>();
+                    foreach (var architecture in GradientFlowExperiment.Architectures)
+                    {
+                        signals.Token.ThrowIfCancellationRequested();
+                        var report = GradientFlowExperiment.Run(architecture, parse.GetValue(seed));
+                        Console.WriteLine($"== {architecture} ==\n{report}\n");
+                        reports.Add((architecture, report));
+                    }
                     signals.Token.ThrowIfCancellationRequested();
-                    var report = GradientFlowExperiment.Run(architecture, parse.GetValue(seed));
-                    Console.WriteLine($"== {architecture} ==\n{report}\n");
-                    reports.Add((architecture, report));
+                    GradientFlowPlot.Save(reports, path);
+                    written.Add(Path.GetFileName(path));
                 }
-                GradientFlowPlot.Save(reports, path);
                 if (runFolder is not null) IncompleteMarker.Remove(runFolder);
-                Console.WriteLine($"wrote {path}");
+                // a signal that came while the last file was written: that write ended whole, and the stop is said as any other
+                signals.ThrowIfSignalled($"{Listed(written)} {(written.Count == 1 ? "was" : "were")} written whole to {Path.GetDirectoryName(path)} before the stop");
+                Console.WriteLine(isRecurrent ? $"wrote {path}, step_gradient_norms.csv and accuracy.csv" : $"wrote {path}");
                 return 0;
             }
             catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
             {
+                if (written.Count > 0) signals.ThrowIfSignalled(Partly(runFolder, path, files, written));
                 if (runFolder is not null)
                 {
                     IncompleteMarker.Remove(runFolder);
@@ -84,6 +90,21 @@ public static class GradientFlowCommand
             }
         }));
         return command;
+    }
+
+    static string Listed(IReadOnlyList<string> names) => names.Count == 1 ? names[0] : $"{string.Join(", ", names.Take(names.Count - 1))} and {names[^1]}";
+
+    // A stop between two of the files: those written are whole and stay; a run folder stays marked incomplete, its
+    // marker now saying which files it holds.
+    static string Partly(string? runFolder, string path, IReadOnlyList<string> files, IReadOnlyList<string> written)
+    {
+        var rest = Listed(files.Except(written).ToList());
+        var again = runFolder is not null ? "run `ember gradient-flow --recurrent` again with the same options for all of them (it writes a new expN)"
+            : "run the same command again for all of them";
+        if (runFolder is not null)
+            IncompleteMarker.Write(runFolder, $"ember gradient-flow was stopped while it wrote its files: {Listed(written)} {(written.Count == 1 ? "is" : "are")} whole, " +
+                $"{rest} {(files.Count - written.Count == 1 ? "was" : "were")} not written; {again}");
+        return $"{Listed(written)} {(written.Count == 1 ? "was" : "were")} written whole to {Path.GetDirectoryName(path)}, not {rest}: {again}";
     }
 
     /// <summary>
@@ -105,8 +126,9 @@ public static class GradientFlowCommand
         }
     }
 
-    // The experiment checks `cancel` between training steps; the three files are written only after every run.
-    static void RunRecurrent(string path, int seed, int length, int steps, int hidden, double lr, double clip, CancellationToken cancel)
+    // The experiment checks `cancel` between training steps; the three files are written only after every run, `cancel`
+    // checked before each, and each one's name added to `written` once it is whole.
+    static void RunRecurrent(string path, int seed, int length, int steps, int hidden, double lr, double clip, CancellationToken cancel, List<string> written)
     {
         var folder = Path.GetDirectoryName(path)!;
         var norms = new List<(string, double[])>();
@@ -139,16 +161,21 @@ public static class GradientFlowCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {cell,-4} clip {clipText,-4}: accuracy {100 * accuracy:F1}%, test MSE {mse:0.0000}, largest gradient norm {maxNorm:0.00}, {clock.Elapsed.TotalSeconds:F0} s"));
             }
+        cancel.ThrowIfCancellationRequested();
         AtomicFile.WriteAllText(Path.Combine(folder, "accuracy.csv"), table.ToString());
+        written.Add("accuracy.csv");
         var all = norms.Concat(trained).ToList();
         var csv = new StringBuilder("t," + string.Join(",", all.Select(n => n.Item1.Replace(' ', '_'))) + "\n");
         for (int t = 0; t < length; t++)
             csv.Append(t.ToString(CultureInfo.InvariantCulture)).Append(string.Concat(all.Select(n => "," + n.Item2[t].ToString("G6", CultureInfo.InvariantCulture)))).Append('\n');
+        cancel.ThrowIfCancellationRequested();
         AtomicFile.WriteAllText(Path.Combine(folder, "step_gradient_norms.csv"), csv.ToString());
+        written.Add("step_gradient_norms.csv");
         Console.WriteLine($"gradient reaching step t after the clipped runs' training:");
         foreach (var (cell, v) in trained)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {cell,-12}  ‖∂L/∂x_0‖ {v[0]:0.00e+0}  ‖∂L/∂x_{length - 1}‖ {v[^1]:0.00e+0}  first/last {v[0] / v[^1]:0.0e+0}"));
+        cancel.ThrowIfCancellationRequested();
         RecurrentGradientFlowPlot.Save(all, accuracies, length, steps, path);
-        Console.WriteLine($"wrote {path}, step_gradient_norms.csv and accuracy.csv");
+        written.Add(Path.GetFileName(path));
     }
 }

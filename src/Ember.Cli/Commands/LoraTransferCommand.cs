@@ -43,9 +43,8 @@ public static class LoraTransferCommand
                     : throw new ConfigException($"lora-transfer: --seeds expects comma-separated integers, got '{part}'"));
             if (seedList.Count == 0) throw new ConfigException("lora-transfer: --seeds must list at least one seed");
             // Ctrl-C or SIGTERM: the file under way is finished, the finished runs' rows are whole in metrics.csv
-            using var signals = new SignalExit(then => $"nothing was written (no run folder had been made); {then}run `ember lora-transfer` again");
-            try { return Run(signals, parse.GetValue(project)!, e, np, na, r, a, rate, loraRate, seedList); }
-            catch (IOException full) when (CliErrors.IsDiskFull(full)) { throw signals.DiskFull(full); }
+            return SignalExit.Run(then => $"nothing was written (no run folder had been made); {then}run `ember lora-transfer` again",
+                signals => Run(signals, parse.GetValue(project)!, e, np, na, r, a, rate, loraRate, seedList));
         }));
         return command;
     }

@@ -71,20 +71,45 @@ public static class RunFolderCheck
     /// In a writable folder the temporaries that a killed process left there are removed (<see cref="AtomicFile.RemoveStaleTemporaries"/>), saying so.
     /// Before all that, a folder that another process holds (<see cref="RunFolderLock"/>: it trains there) is refused,
     /// unless <paramref name="lockCheck"/> is false (the ranks of a distributed run other than the one that holds it).
+    /// Returns whether the folder can be written (false only for a finished one let through).
     /// </summary>
-    public static void ForResume(string folder, RunFolderKind expected, Func<bool>? finished = null, bool lockCheck = true)
+    public static bool ForResume(string folder, RunFolderKind expected, Func<bool>? finished = null, bool lockCheck = true)
     {
         // a run that another process still trains (or resumes) is refused first: what the checks below would say of
         // it (no checkpoint yet, temporaries to remove) is that process's work in progress
         if (lockCheck) RunFolderLock.RequireFree(folder, () => ResumeCommand(folder, expected));
         Check(folder, expected, "--resume", Kinds[expected].Command + " --resume");
         try { Writable(folder, $"{Kinds[expected].Command} --resume writes its checkpoints and results there; copy the folder somewhere writable (cp -r) and resume the copy"); }
-        catch (IOException) when (NothingToWrite(finished)) { return; }
+        catch (IOException) when (NothingToWrite(finished)) { return false; }
         // a process killed outright (kill -9) while writing a file left its hidden temporary: the resume writes that file anew
         var stale = AtomicFile.RemoveStaleTemporaries(folder);
         if (stale.Count > 0)
             Console.WriteLine($"removed {stale.Count} temporary file(s) that a killed process left in {folder}: " +
                 string.Join(", ", stale.Select(p => Path.GetRelativePath(folder, p))));
+        return true;
+    }
+
+    /// <summary>
+    /// For the resume of a finished study (<paramref name="resume"/>) in a folder that <see cref="ForResume"/> found it
+    /// cannot write: passes, writing nothing, when each of <paramref name="files"/> is there and holds the text the resume
+    /// would write (a null text: a picture, which only has to be there), and <paramref name="removes"/> (a marker the resume
+    /// removes) is not; else refuses as <see cref="Writable"/> does (exit 5), naming the files that are missing or would
+    /// change. Returns false when the folder can be written after all (then the caller writes them).
+    /// </summary>
+    public static bool UpToDate(string folder, IEnumerable<(string Name, string? Text)> files, string resume, string? removes = null)
+    {
+        var needed = new List<string>();
+        foreach (var (name, text) in files)
+        {
+            var path = Path.Combine(folder, name);
+            if (!File.Exists(path)) needed.Add($"{name} (missing)");
+            else if (text is not null && File.ReadAllText(path) != text) needed.Add($"{name} (changed)");
+        }
+        bool remove = removes is not null && File.Exists(Path.Combine(folder, removes));
+        if (needed.Count == 0 && !remove) return true;
+        var change = string.Join(" and ", new[] { needed.Count > 0 ? $"write {string.Join(", ", needed)}" : null, remove ? $"remove {removes}" : null }.OfType<string>());
+        Writable(folder, $"every trial of the study is recorded, but {resume} would {change}; copy the folder somewhere writable (cp -r) and resume the copy");
+        return false;
     }
 
     /// <summary>

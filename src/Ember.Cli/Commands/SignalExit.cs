@@ -41,6 +41,25 @@ internal sealed class SignalExit : IDisposable
     /// <summary>The redo advice's start after a full disk.</summary>
     public const string FreeSomeSpace = "free some space, then ";
 
+    /// <summary>
+    /// Runs <paramref name="action"/> (a command's whole work) under the signals' handler with <paramref name="outcome"/>
+    /// as its first account, and turns a full disk it meets into <see cref="DiskFull"/>'s message; returns its exit code.
+    /// The action may set <see cref="Outcome"/> anew once it knows where it writes.
+    /// </summary>
+    public static int Run(Func<string, string> outcome, Func<SignalExit, int> action)
+    {
+        using var signals = new SignalExit(outcome);
+        try { return action(signals); }
+        catch (IOException e) when (CliErrors.IsDiskFull(e)) { throw signals.DiskFull(e); }
+    }
+
+    /// <summary><see cref="Run(Func{string, string}, Func{SignalExit, int})"/> for an action that ends with 0 when it returns.</summary>
+    public static int Run(Func<string, string> outcome, Action action) => Run(outcome, _ =>
+    {
+        action();
+        return 0;
+    });
+
     // Runs on a thread of its own (the runtime starts one per SIGINT or SIGTERM), so it may wait for the writes.
     void OnSignal(PosixSignalContext context)
     {

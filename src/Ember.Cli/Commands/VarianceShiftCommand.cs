@@ -44,9 +44,8 @@ public static class VarianceShiftCommand
                     : throw new ConfigException($"variance-shift: --seeds expects comma-separated integers, got '{part}'"));
             if (seedList.Count == 0) throw new ConfigException("variance-shift: --seeds must list at least one seed");
             // Ctrl-C or SIGTERM: the file under way is finished, the finished runs' rows are whole in metrics.csv
-            using var signals = new SignalExit(then => $"nothing was written (no run folder had been made); {then}run `ember variance-shift` again");
-            try { return Run(signals, parse.GetValue(data), parse.GetValue(project)!, e, n, nt, seedList, rate, uniform, step, b); }
-            catch (IOException full) when (CliErrors.IsDiskFull(full)) { throw signals.DiskFull(full); }
+            return SignalExit.Run(then => $"nothing was written (no run folder had been made); {then}run `ember variance-shift` again",
+                signals => Run(signals, parse.GetValue(data), parse.GetValue(project)!, e, n, nt, seedList, rate, uniform, step, b));
         }));
         return command;
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using Ember.Interop;
+using Ember.Tests.Interop;
 using Xunit.Abstractions;
 
 namespace Ember.Tests.Cli;
@@ -21,7 +22,7 @@ public class WriteSignalTests(ITestOutputHelper output)
 
     const int SigInt = 2, SigKill = 9, SigTerm = 15, SigCont = 18, SigStop = 19;
 
-    static Process Start(string[] args, StringBuilder output)
+    static Process Start(string[] args, StringBuilder output, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -32,6 +33,7 @@ public class WriteSignalTests(ITestOutputHelper output)
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Ember.Cli.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         var cli = Process.Start(info)!;
         void Take(object _, DataReceivedEventArgs e) { if (e.Data is not null) lock (output) output.AppendLine(e.Data); }
         cli.OutputDataReceived += Take;
@@ -76,6 +78,64 @@ public class WriteSignalTests(ITestOutputHelper output)
 
     internal static IEnumerable<string> Temporaries(string folder)
         => Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*.tmp", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }) : [];
+
+    /// <summary>
+    /// Runs the CLI until it waits inside the write of <paramref name="fifo"/> (a named pipe where one of its output files
+    /// goes: <see cref="AtomicFile"/> writes a FIFO in place, so the open waits for a reader, and the child holds still
+    /// inside that write for as long as the test pleases, however small the file), sends <paramref name="signal"/>, gives
+    /// the handler a second to take it, then reads the pipe to its end and waits for the child's end. Returns its exit
+    /// code, output, and what it wrote into the pipe (null when it never opened it after the signal: no handler); the pipe
+    /// is removed.
+    /// </summary>
+    internal static (int ExitCode, string Output, byte[]? Written) SignalInFifoWrite(string[] args, string fifo, int signal)
+    {
+        Assert.True(HostileFile.MakeFifo(fifo), $"mkfifo {fifo}");
+        var output = new StringBuilder();
+        // without the runtime's diagnostics its startup waits on no FIFO of its own
+        using var cli = Start(args, output, new Dictionary<string, string> { ["DOTNET_EnableDiagnostics"] = "0" });
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            while (!WaitsForReader(cli.Id))
+            {
+                Assert.False(cli.HasExited, $"ember {string.Join(' ', args)} ended before it opened {fifo}: {output}");
+                Assert.True(clock.Elapsed.TotalSeconds < 120, $"ember {string.Join(' ', args)} did not open {fifo} in 120 s: {output}");
+                Thread.Sleep(10);
+            }
+            Assert.Equal(0, Kill(cli.Id, signal));
+            Thread.Sleep(1000); // the runtime starts a thread for the handler; it takes the signal within milliseconds
+            var reading = Task.Run(() => File.ReadAllBytes(fifo)); // its open lets the child's open go on
+            clock.Restart();
+            while (!reading.Wait(100) && !cli.HasExited)
+                Assert.True(clock.Elapsed.TotalSeconds < 60, $"ember {string.Join(' ', args)} neither wrote {fifo} nor ended in 60 s after the signal " +
+                    $"(state {(File.Exists($"/proc/{cli.Id}/stat") ? File.ReadAllText($"/proc/{cli.Id}/stat") : "gone")}): {output}");
+            byte[]? written = null;
+            if (reading.Wait(TimeSpan.FromSeconds(5))) written = reading.Result;
+            else
+            {
+                // the child died waiting (no handler): open the pipe for reading and writing, which never waits, so that
+                // the reader's open goes on and then meets the end of the pipe
+                using (new FileStream(fifo, FileMode.Open, FileAccess.ReadWrite)) { }
+                Assert.True(reading.Wait(TimeSpan.FromSeconds(10)), $"the reader of {fifo} did not end");
+            }
+            Assert.True(cli.WaitForExit(TimeSpan.FromSeconds(60)), $"did not end after signal {signal}: {output}");
+            cli.WaitForExit(); // the output to its end
+            lock (output) return (cli.ExitCode, output.ToString(), written);
+        }
+        finally
+        {
+            if (!cli.HasExited) cli.Kill(entireProcessTree: true);
+            File.Delete(fifo); // what was written is returned; a pipe left there would hold a later reader of the folder
+        }
+    }
+
+    // Whether the main thread of process `pid` (where the command runs) waits in the open of a FIFO for the other end
+    // (the kernel's wait_for_partner); not any thread: the runtime's debugger thread waits so on a FIFO of its own.
+    static bool WaitsForReader(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/task/{pid}/wchan") is "wait_for_partner" or "fifo_open"; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; } // it ended meanwhile
+    }
 
     // A run whose safetensors export is large enough (ResNet-50, about 94 MB) for the write to be caught under way.
     static string LargeRun() => ExportCommandTests.TinyRun("resnet50");
@@ -180,5 +240,101 @@ public class WriteSignalTests(ITestOutputHelper output)
             Assert.Equal([Path.Combine(folder, "args.yaml")], Directory.GetFiles(project, "*", SearchOption.AllDirectories));
         }
         finally { Directory.Delete(project, true); }
+    }
+
+    [Fact]
+    public void Gradient_flow_signalled_while_it_writes_its_plot_ends_with_the_signal_and_the_plot_whole()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var folder = Directory.CreateTempSubdirectory("ember-gradflow-signal").FullName;
+        try
+        {
+            var plot = Path.Combine(folder, "flow.png");
+            var (exit, log, written) = SignalInFifoWrite(["gradient-flow", "--output", plot], plot, SigTerm);
+            Assert.True(exit == 143, $"exit code {exit}: {log}");
+            Assert.Contains($"ember: interrupted (SIGTERM); flow.png was written whole to {folder} before the stop", log);
+            Assert.DoesNotContain("wrote ", log);
+            Assert.DoesNotContain("   at ", log);
+            // whole: the PNG signature, and the IEND chunk at the very end
+            Assert.NotNull(written);
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, written[..4]);
+            Assert.Equal("IEND"u8.ToArray(), written[^8..^4]);
+            Assert.Empty(Temporaries(folder));
+        }
+        finally { Directory.Delete(folder, true); }
+    }
+
+    [Fact]
+    public void Gradient_flow_recurrent_signalled_while_it_writes_its_first_file_writes_no_other_and_says_which_is_whole()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var folder = Directory.CreateTempSubdirectory("ember-gradflow-rnn-signal").FullName;
+        try
+        {
+            var plot = Path.Combine(folder, "flow.png");
+            var (exit, log, written) = SignalInFifoWrite(["gradient-flow", "--recurrent", "--length", "8", "--steps", "2", "--hidden", "3", "--output", plot],
+                Path.Combine(folder, "accuracy.csv"), SigInt);
+            Assert.True(exit == 130, $"exit code {exit}: {log}");
+            Assert.Contains($"ember: interrupted (Ctrl-C); accuracy.csv was written whole to {folder}, not step_gradient_norms.csv and flow.png: " +
+                "run the same command again for all of them", log);
+            Assert.DoesNotContain("   at ", log);
+            Assert.NotNull(written);
+            var rows = System.Text.Encoding.UTF8.GetString(written).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(7, rows.Length); // the header and the six runs: whole
+            Assert.Empty(Directory.GetFileSystemEntries(folder)); // no other file, no temporary (the pipe in accuracy.csv's place is gone)
+        }
+        finally { Directory.Delete(folder, true); }
+    }
+
+    // A trained forecast run (1 epoch, tiny), in a scratch folder.
+    static string ForecastRun()
+    {
+        var scratch = Directory.CreateTempSubdirectory("ember-forecast-signal").FullName;
+        var project = Path.Combine(scratch, "runs");
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["forecast", "train", "--data", ForecastFaultTests.Series(scratch), "--epochs", "1", "--hidden", "4",
+            "--lookback", "24", "--horizon", "3", "--val", "12", "--test", "12", "--plain", "--project", project]);
+        Assert.True(code == 0, $"forecast train: exit {code}: {stderr}{stdout}");
+        return Path.Combine(project, "exp1");
+    }
+
+    [Fact]
+    public void Forecast_eval_signalled_while_it_writes_its_first_file_finishes_it_writes_no_other_and_says_so()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var run = ForecastRun();
+        try
+        {
+            File.Delete(Path.Combine(run, "test_metrics.csv")); // the FIFO stands in its place
+            var before = CliFailureTests.Snapshot(run);
+            var (exit, log, written) = SignalInFifoWrite(["forecast", "eval", run], Path.Combine(run, "test_metrics.csv"), SigTerm);
+            Assert.True(exit == 143, $"exit code {exit}: {log}");
+            Assert.Contains($"ember: interrupted (SIGTERM); test_metrics.csv was written whole to {run}, not forecast.png, summary.md: " +
+                $"run `ember forecast eval {run}` again to write them all", log);
+            Assert.DoesNotContain("   at ", log);
+            Assert.NotNull(written);
+            Assert.Equal(4, System.Text.Encoding.UTF8.GetString(written).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // the header and three methods: whole
+            Assert.Equal(before, CliFailureTests.Snapshot(run)); // forecast.png and summary.md as they were, no temporary
+        }
+        finally { Directory.Delete(Path.GetDirectoryName(Path.GetDirectoryName(run))!, true); }
+    }
+
+    [Fact]
+    public void Forecast_predict_signalled_while_it_writes_finishes_the_file_and_says_so()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var run = ForecastRun();
+        try
+        {
+            var before = CliFailureTests.Snapshot(run);
+            var (exit, log, written) = SignalInFifoWrite(["forecast", "predict", run], Path.Combine(run, "predictions.csv"), SigInt);
+            Assert.True(exit == 130, $"exit code {exit}: {log}");
+            Assert.Contains($"ember: interrupted (Ctrl-C); predictions.csv was written whole to {run} before the stop", log);
+            Assert.DoesNotContain("   at ", log);
+            Assert.NotNull(written);
+            var lines = System.Text.Encoding.UTF8.GetString(written).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(4, lines.Length); // the header and the 3 steps of the horizon
+            Assert.Equal(before, CliFailureTests.Snapshot(run)); // the run as it was, no temporary
+        }
+        finally { Directory.Delete(Path.GetDirectoryName(Path.GetDirectoryName(run))!, true); }
     }
 }

@@ -34,14 +34,9 @@ public static class DetectPredictCommand
             // the message counts the images whose labels were written
             var projectFolder = Path.GetFullPath(parse.GetValue(project)!);
             var earlier = RunFolders(projectFolder);
-            using var signals = new SignalExit(then => Interrupted(projectFolder, earlier, parse.GetValue(source)!, then));
-            try
-            {
-                Run(parse.GetValue(weights)!.FullName, parse.GetValue(source)!, parse.GetValue(img), parse.GetValue(conf), parse.GetValue(iou), parse.GetValue(project)!, Console.Out,
-                    parse.GetValue(augment), parse.GetValue(allowNonFinite));
-            }
-            catch (IOException e) when (CliErrors.IsDiskFull(e)) { throw signals.DiskFull(e); }
-            return 0;
+            return SignalExit.Run(then => Interrupted(projectFolder, earlier, parse.GetValue(source)!, then),
+                () => Run(parse.GetValue(weights)!.FullName, parse.GetValue(source)!, parse.GetValue(img), parse.GetValue(conf), parse.GetValue(iou), parse.GetValue(project)!,
+                    Console.Out, parse.GetValue(augment), parse.GetValue(allowNonFinite)));
         }));
         return command;
     }

@@ -33,23 +33,16 @@ public static class DetectValCommand
         foreach (var o in new Option[] { weights, data, img, batch, output, singleCls, augment, conf, iou, allowNonFinite }) command.Options.Add(o);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            var folder = OutputFolder(parse.GetValue(weights)!.FullName, parse.GetValue(output));
-            var before = SignalExit.Stamps(folder);
-            using var signals = new SignalExit(then => Interrupted(folder, before, then));
-            try
+            // Ctrl-C or SIGTERM: the picture under way is finished; Run says what the output folder holds once it knows it
+            return SignalExit.Run(then => $"nothing was written; {then}run the same command again to validate", signals =>
             {
-                Run(parse.GetValue(weights)!.FullName, parse.GetValue(data), parse.GetValue(img), parse.GetValue(batch), parse.GetValue(output), Console.Out, parse.GetValue(singleCls),
-                    parse.GetValue(augment), parse.GetValue(conf), parse.GetValue(iou), parse.GetValue(allowNonFinite));
-            }
-            catch (IOException e) when (CliErrors.IsDiskFull(e)) { throw signals.DiskFull(e); }
-            return 0;
+                Run(signals, parse.GetValue(weights)!.FullName, parse.GetValue(data), parse.GetValue(img), parse.GetValue(batch), parse.GetValue(output), Console.Out,
+                    parse.GetValue(singleCls), parse.GetValue(augment), parse.GetValue(conf), parse.GetValue(iou), parse.GetValue(allowNonFinite));
+                return 0;
+            });
         }));
         return command;
     }
-
-    // The folder that val writes into: --output, or the run folder that holds the weights.
-    static string OutputFolder(string weights, string? output)
-        => Path.GetFullPath(output ?? Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(weights)))!);
 
     // What a validation stopped by a signal leaves in its folder: val_metrics.csv is written last, after the pictures.
     static string Interrupted(string folder, Dictionary<string, (bool Exists, DateTime Written, long Length)> before, string then)
@@ -70,12 +63,24 @@ public static class DetectValCommand
     /// <summary>Validates and reports; returns the evaluation.</summary>
     public static DetectEvaluation Run(string weights, string? data, int? img, int? batchSize, string? output, TextWriter log, bool singleClass = false,
         bool augment = false, double? conf = null, double? iou = null, bool allowNonFinite = false)
+        => Run(null, weights, data, img, batchSize, output, log, singleClass, augment, conf, iou, allowNonFinite);
+
+    // With `signals`, its account of a stop is this validation's output folder, as it was before anything was written.
+    static DetectEvaluation Run(SignalExit? signals, string weights, string? data, int? img, int? batchSize, string? output, TextWriter log, bool singleClass,
+        bool augment, double? conf, double? iou, bool allowNonFinite)
     {
+        // the folder that val writes into: --output, or the run folder that holds the weights
+        var runDir = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(weights)))!;
+        var outputFolder = Path.GetFullPath(output ?? runDir);
+        if (signals is not null)
+        {
+            var before = SignalExit.Stamps(outputFolder);
+            signals.Outcome = then => Interrupted(outputFolder, before, then);
+        }
         var nms = DetectPredictCommand.Thresholds(NmsOptions.ForValidation, conf, iou);
         var (model, names) = DetectJob.LoadDetector(weights, allowNonFinite);
         if (augment && !AugmentedInference.Supports(model.Detect.Strides))
             throw new ConfigException($"--augment: {weights} ({model.ModelName}) cannot be run augmented: YOLOv5's augmented inference needs {AugmentedInference.Requirement(model.Detect.Strides)}");
-        var runDir = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(weights)))!;
         var args = Path.Combine(runDir, "args.yaml");
         var run = File.Exists(args) ? DetectConfig.Load(args) : null;
         data ??= run?.Data ?? throw new ConfigException($"--data is needed: {weights} is not inside a run folder with an args.yaml naming its data set");
@@ -103,7 +108,7 @@ public static class DetectValCommand
             CliErrors.Warn(noLabels);
         var valData = DetectJob.ValidationData(set, size, batch);
         DetectJob.RequireValidationFits(probe!, valData, 0, 0, sizes, augment, [DetectJob.DecodeTerm(set, set.Count, workers: 0)]);
-        var folder = Reporting.RunFolder.CreateOutput(output ?? runDir, "--output"); // an unwritable folder fails before the evaluation
+        var folder = Reporting.RunFolder.CreateOutput(outputFolder, "--output"); // an unwritable folder fails before the evaluation
         RunFolderCheck.Writable(folder, "detect val writes val_metrics.csv and its pictures there; give --output a folder you can write to");
         // what a validation killed mid-write left there (its pictures and metrics are written here; a run folder's own
         // checkpoint staging is --resume's to clear, so only the folder itself)

@@ -87,20 +87,20 @@ public static class ForecastCommand
             var folder = parse.GetValue(run)!.FullName;
             // Ctrl-C or SIGTERM: a file under way is finished before the exit; the message says which were
             var before = files.Select(f => SignalExit.Stamp(Path.Combine(folder, f))).ToArray();
-            using var signals = new SignalExit(then =>
+            return SignalExit.Run(then =>
             {
                 var written = files.Where((f, i) => SignalExit.Changed(Path.Combine(folder, f), before[i])).ToList();
                 var rest = files.Except(written).ToList();
                 return written.Count == 0 ? $"nothing was written to {folder}; {then}run `ember forecast {name} {folder}` again"
                     : $"{string.Join(", ", written)} {(written.Count == 1 ? "was" : "were")} written whole to {folder}" +
                       (rest.Count == 0 ? " before the stop" : $", not {string.Join(", ", rest)}: {then}run `ember forecast {name} {folder}` again to write them all");
+            }, () =>
+            {
+                var (config, data, model) = Open(folder, $"ember forecast {name}", parse.GetValue(allowNonFinite));
+                // what a killed eval or predict left in the run folder (only there: best/ and last/ are the resume's to clear)
+                StaleTemporaries.Remove(folder, recursive: false, Console.Out);
+                act(folder, config, data, model);
             });
-            var (config, data, model) = Open(folder, $"ember forecast {name}", parse.GetValue(allowNonFinite));
-            // what a killed eval or predict left in the run folder (only there: best/ and last/ are the resume's to clear)
-            StaleTemporaries.Remove(folder, recursive: false, Console.Out);
-            try { act(folder, config, data, model); }
-            catch (IOException e) when (CliErrors.IsDiskFull(e)) { throw signals.DiskFull(e); }
-            return 0;
         }));
         return command;
     }
