@@ -429,4 +429,63 @@ public sealed class StudyFaultTests(ITestOutputHelper output) : IDisposable
         var resumed = AssertResumesToTheUninterruptedResults(folder, whole);
         if (cut) Assert.Contains("the unfinished run of this trial", resumed);
     }
+
+    /// <summary>
+    /// A study whose every trial is recorded, in a read-only folder (a tmpfs remounted read-only: root ignores file modes;
+    /// as root on Linux, elsewhere nothing is asserted): --resume reports it as in a writable folder and exits 0, writing
+    /// nothing; the same study without one of its result files (a full disk at its end) is exit 5, naming the file.
+    /// </summary>
+    [Theory]
+    [InlineData("evolve")]
+    [InlineData("ablate")]
+    public void Resume_of_a_finished_study_in_a_read_only_folder_reports_it_and_writes_nothing(string command)
+    {
+        var project = Path.Combine(root, "runs");
+        string[] args = command == "evolve"
+            ? ["evolve", "-c", WriteBase(), "-g", "1", "--seed", "5", "--project", project]
+            : ["ablate", Study("model: mlp, epochs: 1, batch_size: 64, limit: 128, plain: true"), "--project", project];
+        var (code, stdout, stderr) = CliFailureTests.Invoke(args);
+        Assert.True(code == 0, $"the study: exit {code}: {stderr}{stdout}");
+        var study = Path.Combine(project, "exp1");
+        // what the resume says of it while the folder can be written
+        (code, var writable, stderr) = CliFailureTests.Invoke([command, "--resume", study]);
+        Assert.True(code == 0, $"writable resume: exit {code}: {stderr}{writable}");
+
+        var disk = Directory.CreateDirectory(Path.Combine(root, "read-only")).FullName;
+        if (!WriteFaultTests.MountTmpfs(disk, "64m", output)) return;
+        try
+        {
+            var finished = Path.Combine(disk, "finished");
+            var cut = Path.Combine(disk, "cut"); // the study's last file never written
+            TestFolders.Copy(study, finished);
+            TestFolders.Copy(study, cut);
+            var lost = command == "evolve" ? "best.yaml" : "ablation.md";
+            File.Delete(Path.Combine(cut, lost));
+            if (command == "ablate") File.WriteAllText(Path.Combine(cut, IncompleteMarker.FileName), "ember ablate has not finished this study\n");
+            Assert.Equal(0, WriteFaultTests.Tool("mount", "-o", "remount,ro", disk));
+            var before = CliFailureTests.Snapshot(disk);
+
+            (code, stdout, stderr) = CliFailureTests.Invoke([command, "--resume", finished]);
+            Assert.True(code == 0, $"read-only resume: exit {code}: {stderr}{stdout}");
+            Assert.Equal("", stderr);
+            Assert.Equal(writable.Replace(study, finished), stdout); // the same report as where it could write
+            Assert.Contains(command == "evolve" ? "best: generation 0, fitness " : $"→ {Path.Combine(finished, "ablation.md")}", stdout);
+
+            (code, stdout, stderr) = CliFailureTests.Invoke([command, "--resume", cut]);
+            Assert.True(code == ExitCodes.FileSystem, $"without {lost}: exit {code}: {stderr}{stdout}");
+            Assert.StartsWith($"ember: cannot write to {cut} (", stderr);
+            Assert.Contains($"); every trial of the study is recorded, but `ember {command} --resume {cut}` would write {lost} (missing)" +
+                $"{(command == "ablate" ? $" and remove {IncompleteMarker.FileName}" : "")}; copy the folder somewhere writable (cp -r) and resume the copy\n", stderr);
+            Assert.DoesNotContain("   at ", stderr);
+            Assert.Equal(before, CliFailureTests.Snapshot(disk));
+        }
+        finally { WriteFaultTests.Tool("umount", "-l", disk); }
+    }
+
+    string WriteBase()
+    {
+        var file = Path.Combine(root, $"base-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, EvolveBase);
+        return file;
+    }
 }
