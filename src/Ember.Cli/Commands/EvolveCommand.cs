@@ -258,8 +258,8 @@ public static class EvolveCommand
             double? storedBudget = args.TryGetValue("time_budget", out var tb) && tb is not null ? Parse<double>(tb, "time_budget") : null;
             var settings = new Settings(folder, baseConfig, space, starts,
                 r.Generations ?? Parse<int>(Arg("generations"), "generations"), Parse<long>(Arg("seed"), "seed"),
-                ParseFitness(r.Fitness ?? Arg("fitness")), ParseParent(Arg("parent")), r.TimeBudget ?? storedBudget) { ReadOnly = !writable };
-            return settings; // its args.yaml is written once evolve.csv was read (Run)
+                ParseFitness(r.Fitness ?? Arg("fitness")), ParseParent(Arg("parent")), r.TimeBudget ?? storedBudget);
+            return settings with { ReadOnly = !writable }; // its args.yaml is written once evolve.csv was read (Run)
         }
 
         // Whether evolve.csv holds as many trials as the resume asks for (--generations, else args.yaml's): asked only of
