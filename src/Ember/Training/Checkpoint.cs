@@ -303,9 +303,20 @@ public static class Checkpoint
     /// </summary>
     public static CheckpointState LoadForInference(string folder, Module model)
     {
+        var (state, weights, file) = ReadForInference(folder);
+        Into(model, weights, file);
+        return state;
+    }
+
+    /// <summary>
+    /// The weights <see cref="LoadForInference"/> would load (the EMA weights when the checkpoint has them), verified but
+    /// loaded into no model, with the progress record and the file they came from: for partial transfers (YOLOv5's
+    /// intersect_dicts) into a model of another shape.
+    /// </summary>
+    public static (CheckpointState State, OrderedDictionary<string, Tensor> Weights, string File) ReadForInference(string folder)
+    {
         var v = Open(folder);
         var name = v.State.EmaUpdates is not null ? EmaFile : ModelFile;
-        Into(model, Tensors(v, name), Path.Combine(v.Folder, name));
-        return v.State;
+        return (v.State, Tensors(v, name), Path.Combine(v.Folder, name));
     }
 }

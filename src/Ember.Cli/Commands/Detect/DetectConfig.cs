@@ -96,6 +96,11 @@ public sealed record DetectConfig
     public bool ValAugment { get; init; }
     public int Workers { get; init; }
     public int Seed { get; init; }
+    /// <summary>
+    /// Initial weights (YOLOv5's --weights): a checkpoint folder, best/ or last/ of an `ember detect pretrain` or
+    /// `ember detect train` run, whose tensors matching the detector's by name and shape are copied; null: from scratch.
+    /// </summary>
+    public string? Weights { get; init; }
     public string Project { get; init; } = "runs/detect";
     public bool Plain { get; init; }
 
@@ -117,6 +122,7 @@ public sealed record DetectConfig
         ["lrf"] = "the final lr as a fraction of --lr, in (0, 1] (YOLOv5's lrf, 0.01 there); none: the schedule's own end (cosine and linear 0, onecycle lr/250000)",
         ["val_img"] = "validation image size, a multiple of 32 (the second number of YOLOv5's --img-size train test); 0: --img",
         ["close_mosaic"] = "train the last N epochs without mosaic (YOLOv8's close_mosaic, 10 there); 0: off",
+        ["weights"] = "initial weights: best/ or last/ of an `ember detect pretrain` run (the backbone) or an `ember detect train` run (fine-tuning); every tensor whose name and shape match the detector's is copied (the EMA weights when saved), the rest start as initialized",
         ["val_augment"] = "validate the best weights at the end also with augmented inference (val.py --augment: scales 1, 0.83, 0.67, a left-right flip); the summary reports both",
     };
 

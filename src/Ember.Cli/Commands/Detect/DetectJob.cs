@@ -180,6 +180,7 @@ public static class DetectJob
         string runDir;
         CheckpointState? resumeState = null;
         bool resumeChanges = false; // --epochs extends the run: args.yaml is rewritten once last/ has loaded
+        IReadOnlyDictionary<string, Tensor>? transfer = null; // --weights of a new run
         if (resumeFolder is not null)
         {
             var args = Path.Combine(resumeFolder, "args.yaml");
@@ -207,6 +208,8 @@ public static class DetectJob
                 if (config.ValAugment && BuildDetector(config.Model, text, described.ClassCount).Detect.Strides is var strides && !AugmentedInference.Supports(strides))
                     throw new ConfigException($"--val-augment: {config.Model} cannot be run augmented: YOLOv5's augmented inference needs {AugmentedInference.Requirement(strides)}");
             }
+            // so do --weights that cannot be read or that share no tensor with the detector
+            if (config.Weights is not null) transfer = ReadWeights(config.Weights, BuildDetector(config.Model, ModelYaml(config), described.ClassCount));
             runDir = RunFolder.Create(config.Project);
             AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());
         }
@@ -223,6 +226,8 @@ public static class DetectJob
         // a resumed run rebuilds its model from the definition saved with it, whatever became of the file since
         string? yaml = resumeState is not null ? resumeState.Metadata.GetValueOrDefault(ModelYamlKey) : ModelYaml(config);
         var model = BuildDetector(config.Model, yaml, data.ClassCount, config.BiasPrior);
+        if (transfer is not null)
+            log.WriteLine($"transferred {WeightTransfer.Intersect(model, transfer).Count}/{model.StateDict().Count} tensors from {config.Weights}");
         var lossOptions = config.LossOptions(model.Detect.NumLevels, data.ClassCount, config.Img);
         // the step is measured once the labels are known (its probe's boxes), before the data pipeline: a training image
         // that fits alone but not beside it is left out here, and the check before the first batch counts the images kept
@@ -376,6 +381,30 @@ public static class DetectJob
             log.Write(summary);
             log.WriteLine($"done: {metrics.Rows.Count} epochs; best/ is epoch {checkpoints.BestEpoch}{(valLabelled ? "" : " (by validation loss: the val split has no labels)")}; results in {runDir}");
         }
+    }
+
+    /// <summary>What --weights takes, for its errors.</summary>
+    internal const string WeightsTakes = "--weights takes a checkpoint folder: best/ or last/ of an `ember detect pretrain` or `ember detect train` run";
+
+    /// <summary>
+    /// The weights of the checkpoint folder <paramref name="folder"/> a new run starts from (the EMA weights when it has
+    /// them), checked against <paramref name="detector"/>: a missing folder, a file, a run folder instead of its best/, a
+    /// folder that is not a checkpoint, non-finite weights or weights sharing no tensor (name and shape) with the
+    /// detector are a <see cref="CheckpointException"/>.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, Tensor> ReadWeights(string folder, YoloDetector detector)
+    {
+        if (File.Exists(folder)) throw new CheckpointException(folder, $"is a file; {WeightsTakes}");
+        if (!Directory.Exists(folder)) throw new CheckpointException(folder, $": no such folder; {WeightsTakes}");
+        if (!File.Exists(Path.Combine(folder, Checkpoint.JsonFile)) && Directory.Exists(Path.Combine(folder, "last")))
+            throw new CheckpointException(folder, $"is a run folder, not a checkpoint; --weights takes one of its checkpoint folders: {Path.Combine(folder, "best")} (or last)");
+        var (_, weights, file) = Checkpoint.ReadForInference(folder);
+        Checkpoint.RequireFinite(weights, file);
+        var own = detector.StateDict();
+        if (!own.Any(kv => weights.TryGetValue(kv.Key, out var w) && w.Shape == kv.Value.Shape))
+            throw new CheckpointException(file, $"shares no tensor (name and shape) with the {detector.ModelName} detector ({weights.Count} tensors there, {own.Count} in the detector): " +
+                "was it written for another --model? " + WeightsTakes);
+        return weights;
     }
 
     /// <summary>

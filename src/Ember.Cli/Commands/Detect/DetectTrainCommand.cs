@@ -46,6 +46,9 @@ public static class DetectTrainCommand
             if (parse.GetValue(resume) is { } folder)
             {
                 if (file is not null) throw new ConfigException($"--config cannot be combined with --resume: {Path.Combine(folder.FullName, "args.yaml")} defines the run");
+                if (values.ContainsKey("weights"))
+                    throw new ConfigException($"--weights cannot be combined with --resume: the run continues from its own weights ({Path.Combine(folder.FullName, "last")}, with its optimizer and EMA); " +
+                        "to start from other weights, start a new run with --weights");
                 return DetectJob.Train(new DetectConfig(), folder.FullName, resumeOverrides: values, allowNonFinite: parse.GetValue(allowNonFinite));
             }
             if (parse.GetValue(allowNonFinite)) throw new ConfigException(TrainCommand.AllowNonFiniteWithoutResume);

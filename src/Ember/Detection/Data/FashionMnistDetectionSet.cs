@@ -26,22 +26,16 @@ public static class FashionMnistDetectionSet
         var g = new Generator(SeedSequence.Derive(options.Seed, train ? 0 : 1, index));
         int h = Uniform(g, options.MinSide, options.MaxSide), w = Uniform(g, options.MinSide, options.MaxSide);
         var pixels = new float[3 * h * w];
-        var bg = new float[3];
-        for (int c = 0; c < 3; c++) bg[c] = (float)(0.05 + 0.4 * g.NextDouble());
-        double gx = options.Gradient * (2 * g.NextDouble() - 1), gy = options.Gradient * (2 * g.NextDouble() - 1);
-        for (int c = 0; c < 3; c++)
-            for (int y = 0; y < h; y++)
-                for (int x = 0; x < w; x++)
-                    pixels[(c * h + y) * w + x] = (float)Math.Clamp(bg[c] + gx * ((x + 0.5) / w - 0.5) + gy * ((y + 0.5) / h - 0.5), 0, 1);
-        int clutter = options.Clutter == 0 ? 0 : (int)g.NextInt64(options.Clutter + 1);
-        for (int k = 0; k < clutter; k++) DrawClutter(pixels, h, w, bg, g);
+        var bg = PaintBackground(pixels, h, w, options, g);
         var boxes = new List<(int X0, int Y0, int X1, int Y1, int Class)>();
         int wanted = Uniform(g, options.MinObjects, options.MaxObjects);
         for (int k = 0; k < wanted; k++)
             for (int attempt = 0; attempt < 30; attempt++)
-                if (TryPaste(pixels, h, w, bg, options, source, boxes, g)) break;
-        if (options.Noise > 0)
-            for (int i = 0; i < pixels.Length; i++) pixels[i] = Math.Clamp(pixels[i] + (float)(options.Noise * g.NextNormal()), 0f, 1f);
+            {
+                var (item, label) = source[(int)g.NextInt64(source.Count)];
+                if (TryPaste(pixels, h, w, bg, options, item, label, boxes, g)) break;
+            }
+        AddNoise(pixels, options, g);
         var labels = new float[boxes.Count * 5];
         for (int i = 0; i < boxes.Count; i++)
         {
@@ -55,7 +49,50 @@ public static class FashionMnistDetectionSet
         return new DetectionSample(Torch.FromArray(pixels, [3, h, w]), Torch.FromArray(labels, [boxes.Count, 5]));
     }
 
+    /// <summary>
+    /// One Fashion-MNIST <paramref name="item"/> (1×28×28 in [0, 1]) rendered as <see cref="Generate"/> renders the items
+    /// of a detection image, on a square canvas of <paramref name="size"/> px: the same background (colour, gradient,
+    /// clutter), the item at a random scale in [<see cref="SyntheticDetectionOptions.MinScale"/>,
+    /// <see cref="SyntheticDetectionOptions.MaxScale"/>] and aspect, flipped at random, tinted, at a random place, then
+    /// the noise; every draw from <paramref name="g"/>. Returns the image, 3 × size × size. For classification
+    /// pre-training on the detector's domain (`ember detect pretrain`).
+    /// </summary>
+    public static Tensor RenderItem(Tensor item, int size, SyntheticDetectionOptions options, Generator g)
+    {
+        if (options.MaxScale * Math.Sqrt(1.25) * Math.Max(item.Size(1), item.Size(2)) > size)
+            throw new ArgumentException($"FashionMnistDetectionSet.RenderItem: an item of {item.Size(1)}×{item.Size(2)} px at max scale {options.MaxScale} (and aspect up to 1.25) may not fit a {size} px canvas");
+        var pixels = new float[3 * size * size];
+        var bg = PaintBackground(pixels, size, size, options, g);
+        var boxes = new List<(int X0, int Y0, int X1, int Y1, int Class)>();
+        // an item with no pixel above the mask is drawn again at another scale (blank items do not occur in Fashion-MNIST)
+        for (int attempt = 0; attempt < 30 && !TryPaste(pixels, size, size, bg, options, item, 0, boxes, g); attempt++) { }
+        AddNoise(pixels, options, g);
+        return Torch.FromArray(pixels, [3, size, size]);
+    }
+
     static int Uniform(Generator g, int lo, int hi) => lo + (int)g.NextInt64(hi - lo + 1);
+
+    // The background of an image: a random colour, a brightness gradient across it and the clutter; returns the colour.
+    static float[] PaintBackground(float[] pixels, int h, int w, SyntheticDetectionOptions options, Generator g)
+    {
+        var bg = new float[3];
+        for (int c = 0; c < 3; c++) bg[c] = (float)(0.05 + 0.4 * g.NextDouble());
+        double gx = options.Gradient * (2 * g.NextDouble() - 1), gy = options.Gradient * (2 * g.NextDouble() - 1);
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                    pixels[(c * h + y) * w + x] = (float)Math.Clamp(bg[c] + gx * ((x + 0.5) / w - 0.5) + gy * ((y + 0.5) / h - 0.5), 0, 1);
+        int clutter = options.Clutter == 0 ? 0 : (int)g.NextInt64(options.Clutter + 1);
+        for (int k = 0; k < clutter; k++) DrawClutter(pixels, h, w, bg, g);
+        return bg;
+    }
+
+    // The Gaussian pixel noise, added last.
+    static void AddNoise(float[] pixels, SyntheticDetectionOptions options, Generator g)
+    {
+        if (options.Noise > 0)
+            for (int i = 0; i < pixels.Length; i++) pixels[i] = Math.Clamp(pixels[i] + (float)(options.Noise * g.NextNormal()), 0f, 1f);
+    }
 
     // One unlabelled distractor: a filled rectangle or a thin line, a little brighter or darker than the background, so
     // the detector must learn the items' shapes rather than "anything that is not flat".
@@ -84,10 +121,11 @@ public static class FashionMnistDetectionSet
                 pixels.AsSpan((c * h + y) * w + x0, x1 - x0).Fill(colour[c]);
     }
 
-    static bool TryPaste(float[] pixels, int h, int w, float[] bg, SyntheticDetectionOptions o, IDataset<(Tensor Image, long Label)> source,
+    // Pastes item at a random scale, aspect, flip and place where it overlaps the earlier boxes little enough (false:
+    // it does not fit or is blank, and nothing was pasted); its box joins boxes.
+    static bool TryPaste(float[] pixels, int h, int w, float[] bg, SyntheticDetectionOptions o, Tensor item, long label,
         List<(int X0, int Y0, int X1, int Y1, int Class)> boxes, Generator g)
     {
-        var (item, label) = source[(int)g.NextInt64(source.Count)];
         double scale = o.MinScale + (o.MaxScale - o.MinScale) * g.NextDouble();
         double aspect = Math.Exp(Math.Log(1.25) * (2 * g.NextDouble() - 1));
         int ih = Math.Max(4, (int)Math.Round(item.Size(1) * scale * Math.Sqrt(aspect))), iw = Math.Max(4, (int)Math.Round(item.Size(2) * scale / Math.Sqrt(aspect)));
