@@ -22,6 +22,7 @@ public static class RunFolderCheck
     {
         [RunFolderKind.Classification] = new("a classification run", "ember train", "runs/train"),
         [RunFolderKind.Detection] = new("a detection run", "ember detect train", "runs/detect"),
+        [RunFolderKind.DetectionPretrain] = new("a detection pre-training run", "ember detect pretrain", "runs/detect-pretrain"),
         [RunFolderKind.Forecast] = new("a forecast run", "ember forecast train", "runs/forecast"),
         [RunFolderKind.Evolve] = new("an evolve folder", "ember evolve", "runs/evolve", "base.yaml", "an ember evolve folder"),
         [RunFolderKind.Ablation] = new("an ablation study folder", "ember ablate", "runs/ablate", "study.yaml", "an ember ablate study folder"),
@@ -316,7 +317,7 @@ public static class RunFolderCheck
         var keys = values.Keys.Select(k => k.Replace('-', '_').ToLowerInvariant()).ToHashSet();
         var fits = new (RunFolderKind Kind, IEnumerable<string> Keys)[]
         {
-            (RunFolderKind.Classification, ConfigLoader.Keys.Keys), (RunFolderKind.Detection, DetectConfig.Keys.Keys),
+            (RunFolderKind.Classification, ConfigLoader.Keys.Keys), (RunFolderKind.Detection, DetectConfig.Keys.Keys), (RunFolderKind.DetectionPretrain, DetectPretrainConfig.Keys.Keys),
             (RunFolderKind.Forecast, ForecastConfig.Keys.Keys), (RunFolderKind.Evolve, EvolveArgs.Value), (RunFolderKind.Ablation, AblateArgs.Value),
         }.Where(c => keys.Count > 0 && keys.IsSubsetOf(c.Keys)).ToList();
         return fits.Count == 1 ? fits[0].Kind : RunFolderKind.Unrecognized;

@@ -15,6 +15,8 @@ public enum RunFolderKind
     Classification,
     /// <summary>An `ember detect train` run.</summary>
     Detection,
+    /// <summary>An `ember detect pretrain` run (a detector's backbone trained as a classifier).</summary>
+    DetectionPretrain,
     /// <summary>An `ember forecast train` run.</summary>
     Forecast,
     /// <summary>An `ember evolve` folder: base.yaml, space.yaml, evolve.csv, trials/.</summary>

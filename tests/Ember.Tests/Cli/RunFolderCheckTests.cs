@@ -33,6 +33,7 @@ public sealed class RunFolderFixture : IDisposable
         }
         Make(RunFolderKind.Classification, "runs/train/exp1", ("args.yaml", ConfigLoader.ToYaml(new TrainConfig())), ("last/checkpoint.json", "{}"), ("metrics.csv", "epoch\n"));
         Make(RunFolderKind.Detection, "runs/detect/exp1", ("args.yaml", new DetectConfig().ToYaml()), ("last/checkpoint.json", "{}"));
+        Make(RunFolderKind.DetectionPretrain, "runs/detect-pretrain/exp1", ("args.yaml", new DetectPretrainConfig().ToYaml()), ("last/checkpoint.json", "{}"));
         Make(RunFolderKind.Forecast, "runs/forecast/exp1", ("args.yaml", new ForecastConfig().ToYaml()), ("last/checkpoint.json", "{}"));
         Make(RunFolderKind.Evolve, "runs/evolve/exp1", ("base.yaml", ConfigLoader.ToYaml(new TrainConfig())), ("space.yaml", "lr: [0.0001, 0.1, 0.001]\n"),
             ("args.yaml", "generations: 2\nseed: 0\nfitness: top1:1\nparent: single\ntime_budget:\n"), ("evolve.csv", "generation,fitness,lr\n"));
@@ -61,13 +62,15 @@ public class RunFolderCheckTests(RunFolderFixture fx) : IClassFixture<RunFolderF
     // The resume commands and the kind each resumes.
     static readonly (RunFolderKind Kind, string[] Command)[] Resumers =
     [
-        (RunFolderKind.Classification, new[] { "train" }), (RunFolderKind.Detection, new[] { "detect", "train" }), (RunFolderKind.Forecast, new[] { "forecast", "train" }),
+        (RunFolderKind.Classification, new[] { "train" }), (RunFolderKind.Detection, new[] { "detect", "train" }),
+        (RunFolderKind.DetectionPretrain, new[] { "detect", "pretrain" }), (RunFolderKind.Forecast, new[] { "forecast", "train" }),
         (RunFolderKind.Evolve, new[] { "evolve" }), (RunFolderKind.Ablation, new[] { "ablate" }),
     ];
 
     static readonly IReadOnlyDictionary<RunFolderKind, string> What = new Dictionary<RunFolderKind, string>
     {
         [RunFolderKind.Classification] = "a classification run (`ember train`)", [RunFolderKind.Detection] = "a detection run (`ember detect train`)",
+        [RunFolderKind.DetectionPretrain] = "a detection pre-training run (`ember detect pretrain`)",
         [RunFolderKind.Forecast] = "a forecast run (`ember forecast train`)", [RunFolderKind.Evolve] = "an evolve folder (`ember evolve`)",
         [RunFolderKind.Ablation] = "an ablation study folder (`ember ablate`)", [RunFolderKind.GradientFlow] = "a gradient-flow run (`ember gradient-flow`)",
         [RunFolderKind.VarianceShift] = "a variance-shift run (`ember variance-shift`)", [RunFolderKind.LoraTransfer] = "a lora-transfer run (`ember lora-transfer`)",

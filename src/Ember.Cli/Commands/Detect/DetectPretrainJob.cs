@@ -58,6 +58,8 @@ public static class DetectPretrainJob
         var names = FashionMnist.Classes;
         if (resumeFolder is not null)
         {
+            // another kind of folder, one another process trains in, or one that cannot be written is refused before it is read
+            RunFolderCheck.ForResume(resumeFolder, RunFolderKind.DetectionPretrain);
             var args = Path.Combine(resumeFolder, "args.yaml");
             var recorded = DetectPretrainConfig.Load(args);
             config = ResumeConfig(args, recorded, resumeOverrides ?? new Dictionary<string, string?>());
