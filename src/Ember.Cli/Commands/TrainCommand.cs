@@ -17,29 +17,12 @@ public static class TrainCommand
         var allowNonFinite = EvalCommand.AllowNonFiniteOption();
         allowNonFinite.Description = ResumeAllowNonFiniteDescription;
         command.Options.Add(allowNonFinite);
-        var keyOptions = new List<(string Key, Option<string?> Option)>();
-        foreach (var (key, property) in ConfigLoader.Keys)
-        {
-            var option = new Option<string?>("--" + key.Replace('_', '-'))
-            {
-                Description = Describe(key),
-            };
-            if (property.PropertyType == typeof(bool)) option.Arity = ArgumentArity.ZeroOrOne;
-            command.Options.Add(option);
-            keyOptions.Add((key, option));
-        }
+        var keyOptions = new ConfigKeyOptions(command, ConfigLoader.Keys, (key, _) => Describe(key));
         command.SetAction(parse =>
         {
             return CliErrors.Run(() =>
             {
-                var overrides = new Dictionary<string, string?>();
-                foreach (var (key, option) in keyOptions)
-                {
-                    var result = parse.GetResult(option);
-                    if (result is null) continue;
-                    var value = parse.GetValue(option);
-                    overrides[key] = value ?? "true"; // a bare boolean flag means true
-                }
+                var overrides = keyOptions.Values(parse);
                 var file = parse.GetValue(config);
                 var resumeFolder = parse.GetValue(resume);
                 if (resumeFolder is not null)

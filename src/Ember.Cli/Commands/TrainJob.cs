@@ -278,22 +278,11 @@ public static class TrainJob
             if ((scheduler is not null || plateau is not null) != loaded.Scheduler is not null || (scaler is not null) != loaded.Scaler is not null
                 || (ema is not null) != loaded.EmaUpdates is not null)
                 throw new CheckpointException(Path.Combine(last, Checkpoint.JsonFile), $"does not match the schedule '{config.Schedule}', amp '{config.Amp}' and ema {config.Ema.ToString(CultureInfo.InvariantCulture)} of {Path.Combine(runDir, "args.yaml")}");
-            try
+            (startEpoch, skip) = ResumedRun.Restore(trainer, last, loaded, () =>
             {
                 if (loaded.Scheduler is not null) { scheduler?.LoadStateDict(loaded.Scheduler); plateau?.LoadStateDict(loaded.Scheduler); }
                 if (loaded.Scaler is { Length: 2 } s && scaler is not null) scaler.LoadStateDict((s[0], (int)s[1]));
-                // every run saves the default generator; without it the resumed run would draw other batches and dropouts
-                if (!loaded.Generators.TryGetValue("default", out var g))
-                    throw new CheckpointException(Path.Combine(last, Checkpoint.JsonFile), "records no state of the 'default' generator; the resumed run could not draw the same batches");
-                Generator.Default.SetState(g);
-            }
-            catch (Exception e) when (e is KeyNotFoundException or ArgumentException)
-            {
-                throw new CheckpointException(Path.Combine(last, Checkpoint.JsonFile), $": {e.Message}");
-            }
-            trainer.Restore(loaded);
-            startEpoch = loaded.EpochComplete ? loaded.Epoch + 1 : loaded.Epoch;
-            skip = loaded.EpochComplete ? 0 : loaded.BatchesDone;
+            });
             if (lead) Console.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
             // a finished run (its epochs trained, or ended by early stopping) is left as it is (its folder may be read-only:
             // ForResume let it through for this); one whose closing part failed (memory ran out after the loop) has its

@@ -308,21 +308,11 @@ public static class DetectJob
             var last = Path.Combine(runDir, "last");
             var loaded = Checkpoint.Load(last, model, optimizer, ema, allowNonFinite);
             loaded.CheckRange(Path.Combine(last, Checkpoint.JsonFile), config.Epochs, batchesPerEpoch, 1);
-            try
+            (startEpoch, skip) = ResumedRun.Restore(trainer, last, loaded, () =>
             {
                 if (loaded.Scheduler is not null) scheduler?.LoadStateDict(loaded.Scheduler);
                 if (loaded.Scaler is { Length: 2 } s && scaler is not null) scaler.LoadStateDict((s[0], (int)s[1]));
-                if (!loaded.Generators.TryGetValue("default", out var g))
-                    throw new CheckpointException(Path.Combine(last, Checkpoint.JsonFile), "records no state of the 'default' generator; the resumed run could not draw the same batches");
-                Generator.Default.SetState(g);
-            }
-            catch (Exception e) when (e is KeyNotFoundException or ArgumentException)
-            {
-                throw new CheckpointException(Path.Combine(last, Checkpoint.JsonFile), $": {e.Message}");
-            }
-            trainer.Restore(loaded);
-            startEpoch = loaded.EpochComplete ? loaded.Epoch + 1 : loaded.Epoch;
-            skip = loaded.EpochComplete ? 0 : loaded.BatchesDone;
+            });
             log.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
             // a finished run is left as it is (its folder may be read-only: ForResume let it through for this); one whose
             // closing part failed (memory ran out after the loop) has its final validation still to write

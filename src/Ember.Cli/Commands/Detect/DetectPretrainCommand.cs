@@ -19,25 +19,15 @@ public static class DetectPretrainCommand
         command.Options.Add(config);
         command.Options.Add(resume);
         var defaults = new DetectPretrainConfig();
-        var options = new List<(string Key, Option<string?> Option)>();
-        foreach (var (key, property) in DetectPretrainConfig.Keys)
+        var options = new ConfigKeyOptions(command, DetectPretrainConfig.Keys, (key, property) =>
         {
             var choices = DetectPretrainConfig.Choices.TryGetValue(key, out var c) ? $" ({string.Join("|", c)})"
                 : key == "model" ? $" ({string.Join("|", DetectConfig.ModelSizes)} or a model .yaml)" : "";
-            var value = property.GetValue(defaults);
-            var option = new Option<string?>("--" + key.Replace('_', '-'))
-            {
-                Description = $"{key.Replace('_', ' ')}{choices}; default {(value is IFormattable f ? f.ToString(null, System.Globalization.CultureInfo.InvariantCulture) : value?.ToString() ?? "none")}",
-            };
-            if (property.PropertyType == typeof(bool)) option.Arity = ArgumentArity.ZeroOrOne;
-            command.Options.Add(option);
-            options.Add((key, option));
-        }
+            return $"{key.Replace('_', ' ')}{choices}; default {ConfigKeyOptions.DefaultText(property.GetValue(defaults))}";
+        });
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            var values = new Dictionary<string, string?>();
-            foreach (var (key, option) in options)
-                if (parse.GetResult(option) is not null) values[key] = parse.GetValue(option) ?? "true";
+            var values = options.Values(parse);
             var file = parse.GetValue(config);
             if (parse.GetValue(resume) is { } folder)
             {

@@ -130,20 +130,7 @@ public static class DetectPretrainJob
             var last = Path.Combine(runDir, "last");
             var loaded = Checkpoint.Load(last, model, optimizer, ema);
             loaded.CheckRange(Path.Combine(last, Checkpoint.JsonFile), config.Epochs, batchesPerEpoch, 1);
-            try
-            {
-                if (loaded.Scheduler is not null) scheduler.LoadStateDict(loaded.Scheduler);
-                if (!loaded.Generators.TryGetValue("default", out var g))
-                    throw new CheckpointException(Path.Combine(last, Checkpoint.JsonFile), "records no state of the 'default' generator; the resumed run could not draw the same batches");
-                Generator.Default.SetState(g);
-            }
-            catch (Exception e) when (e is KeyNotFoundException or ArgumentException)
-            {
-                throw new CheckpointException(Path.Combine(last, Checkpoint.JsonFile), $": {e.Message}");
-            }
-            trainer.Restore(loaded);
-            startEpoch = loaded.EpochComplete ? loaded.Epoch + 1 : loaded.Epoch;
-            skip = loaded.EpochComplete ? 0 : loaded.BatchesDone;
+            (startEpoch, skip) = ResumedRun.Restore(trainer, last, loaded, () => { if (loaded.Scheduler is not null) scheduler.LoadStateDict(loaded.Scheduler); });
             if (startEpoch > config.Epochs && File.Exists(Path.Combine(runDir, "summary.md"))) { log.WriteLine($"{runDir} already finished its {config.Epochs} epochs"); return 0; }
             log.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
             if (resumeChanges) AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());

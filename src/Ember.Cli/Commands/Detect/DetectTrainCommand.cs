@@ -22,26 +22,16 @@ public static class DetectTrainCommand
         allowNonFinite.Description = TrainCommand.ResumeAllowNonFiniteDescription;
         command.Options.Add(allowNonFinite);
         var defaults = new DetectConfig();
-        var options = new List<(string Key, Option<string?> Option)>();
-        foreach (var (key, property) in DetectConfig.Keys)
+        var options = new ConfigKeyOptions(command, DetectConfig.Keys, (key, property) =>
         {
             var choices = DetectConfig.Choices.TryGetValue(key, out var c) ? $" ({string.Join("|", c)})"
                 : key == "model" ? $" ({string.Join("|", DetectConfig.ModelSizes)} or a model .yaml)" : "";
-            var value = property.GetValue(defaults);
             var note = DetectConfig.Notes.TryGetValue(key, out var n) ? ": " + n : "";
-            var option = new Option<string?>("--" + key.Replace('_', '-'))
-            {
-                Description = $"{key.Replace('_', ' ')}{choices}{note}; default {(value is IFormattable f ? f.ToString(null, System.Globalization.CultureInfo.InvariantCulture) : value?.ToString() ?? "none")}",
-            };
-            if (property.PropertyType == typeof(bool)) option.Arity = ArgumentArity.ZeroOrOne;
-            command.Options.Add(option);
-            options.Add((key, option));
-        }
+            return $"{key.Replace('_', ' ')}{choices}{note}; default {ConfigKeyOptions.DefaultText(property.GetValue(defaults))}";
+        });
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            var values = new Dictionary<string, string?>();
-            foreach (var (key, option) in options)
-                if (parse.GetResult(option) is not null) values[key] = parse.GetValue(option) ?? "true";
+            var values = options.Values(parse);
             var file = parse.GetValue(config);
             if (parse.GetValue(resume) is { } folder)
             {

@@ -31,22 +31,11 @@ public static class ForecastCommand
         var allowNonFinite = EvalCommand.AllowNonFiniteOption();
         allowNonFinite.Description = TrainCommand.ResumeAllowNonFiniteDescription;
         command.Options.Add(allowNonFinite);
-        var options = new List<(string Key, Option<string?> Option)>();
-        foreach (var (key, property) in ForecastConfig.Keys)
-        {
-            var option = new Option<string?>("--" + key.Replace('_', '-'))
-            {
-                Description = $"{key.Replace('_', ' ')}{(ForecastConfig.Choices.TryGetValue(key, out var c) ? $" ({string.Join("|", c)})" : "")}; default {Text(property.GetValue(defaults))}",
-            };
-            if (property.PropertyType == typeof(bool)) option.Arity = ArgumentArity.ZeroOrOne;
-            command.Options.Add(option);
-            options.Add((key, option));
-        }
+        var options = new ConfigKeyOptions(command, ForecastConfig.Keys, (key, property) =>
+            $"{key.Replace('_', ' ')}{(ForecastConfig.Choices.TryGetValue(key, out var c) ? $" ({string.Join("|", c)})" : "")}; default {ConfigKeyOptions.DefaultText(property.GetValue(defaults))}");
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            var values = new Dictionary<string, string?>();
-            foreach (var (key, option) in options)
-                if (parse.GetResult(option) is not null) values[key] = parse.GetValue(option) ?? "true";
+            var values = options.Values(parse);
             if (parse.GetValue(resume) is { } folder)
                 return ForecastJob.Run(new ForecastConfig(), folder.FullName, resumeOverrides: values, allowNonFinite: parse.GetValue(allowNonFinite)).ExitCode;
             if (parse.GetValue(allowNonFinite)) throw new ConfigException(TrainCommand.AllowNonFiniteWithoutResume);
@@ -115,5 +104,4 @@ public static class ForecastCommand
         return (config, data, model);
     }
 
-    static string Text(object? v) => v switch { null => "none", bool b => b ? "true" : "false", IFormattable f => f.ToString(null, CultureInfo.InvariantCulture), _ => v.ToString() ?? "" };
 }

@@ -1,0 +1,45 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Reflection;
+
+namespace Ember.Cli.Commands;
+
+/// <summary>
+/// The options a run command makes from its config's keys (--batch-size for batch_size), as `train`, `detect train`,
+/// `detect pretrain` and `forecast train` take them: one string option per key, parsed later by the config's own binder,
+/// so every command reports a bad value the same way; a bare boolean flag means true.
+/// </summary>
+internal sealed class ConfigKeyOptions
+{
+    readonly List<(string Key, Option<string?> Option)> options = [];
+
+    /// <summary>Adds one option per key of <paramref name="keys"/> to <paramref name="command"/>, described by <paramref name="describe"/>.</summary>
+    public ConfigKeyOptions(Command command, IReadOnlyDictionary<string, PropertyInfo> keys, Func<string, PropertyInfo, string> describe)
+    {
+        foreach (var (key, property) in keys)
+        {
+            var option = new Option<string?>("--" + key.Replace('_', '-')) { Description = describe(key, property) };
+            if (property.PropertyType == typeof(bool)) option.Arity = ArgumentArity.ZeroOrOne;
+            command.Options.Add(option);
+            options.Add((key, option));
+        }
+    }
+
+    /// <summary>The keys given on the command line, with their values ("true" for a bare boolean flag).</summary>
+    public Dictionary<string, string?> Values(ParseResult parse)
+    {
+        var values = new Dictionary<string, string?>();
+        foreach (var (key, option) in options)
+            if (parse.GetResult(option) is not null) values[key] = parse.GetValue(option) ?? "true";
+        return values;
+    }
+
+    /// <summary>A default as the option descriptions show it: invariant culture, lower-case booleans, "none" for null.</summary>
+    public static string DefaultText(object? value) => value switch
+    {
+        null => "none",
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+}
