@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Reflection;
+using Ember.Cli.Configuration;
 
 namespace Ember.Cli.Commands;
 
@@ -32,6 +33,21 @@ internal sealed class ConfigKeyOptions
         foreach (var (key, option) in options)
             if (parse.GetResult(option) is not null) values[key] = parse.GetValue(option) ?? "true";
         return values;
+    }
+
+    /// <summary>
+    /// <paramref name="updated"/> (a resumed run's <paramref name="recorded"/> config with the command line's options) when
+    /// only <paramref name="resumable"/> keys changed; else a <see cref="ConfigException"/> naming the options that cannot
+    /// change, since <paramref name="argsFile"/> defines the run.
+    /// </summary>
+    public static T ApplyOnResume<T>(string argsFile, T recorded, T updated, IReadOnlyDictionary<string, PropertyInfo> keys, IReadOnlySet<string> resumable)
+    {
+        var frozen = keys.Where(kv => !resumable.Contains(kv.Key) && !Equals(kv.Value.GetValue(recorded), kv.Value.GetValue(updated)))
+            .Select(kv => $"--{kv.Key.Replace('_', '-')}").ToList();
+        if (frozen.Count > 0)
+            throw new ConfigException($"--resume: {string.Join(", ", frozen)} cannot change when resuming, since {argsFile} defines the run; " +
+                $"only {string.Join(", ", resumable.Select(k => "--" + k))} can (start a new run to change the others)");
+        return updated;
     }
 
     /// <summary>A default as the option descriptions show it: invariant culture, lower-case booleans, "none" for null.</summary>

@@ -44,12 +44,15 @@ public static class DetectJob
         => yaml is null ? new YoloV5(classes, YoloSize.Parse(model), biasPrior: biasPrior)
             : new YoloModel(YoloModelConfig.Parse(yaml, model), classes, biasPrior: biasPrior);
 
-    /// <summary>The text of a --model definition file (null for a built-in size); a missing file names --model.</summary>
-    static string? ModelYaml(DetectConfig config)
+    /// <summary>
+    /// The text of the --model definition file <paramref name="model"/> (null for a built-in size); a missing file names
+    /// --model. For `detect train` and `detect pretrain`.
+    /// </summary>
+    internal static string? ModelYaml(string model)
     {
-        if (!config.ModelIsYaml) return null;
-        if (!File.Exists(config.Model)) throw new FileNotFoundException($"--model: model definition not found: {config.Model} (a YOLOv5-style .yaml; see docs/detection.md, or give a size: {string.Join(", ", DetectConfig.ModelSizes)})", config.Model);
-        return File.ReadAllText(config.Model);
+        if (DetectConfig.ModelSizes.Contains(model)) return null;
+        if (!File.Exists(model)) throw new FileNotFoundException($"--model: model definition not found: {model} (a YOLOv5-style .yaml; see docs/detection.md, or give a size: {string.Join(", ", DetectConfig.ModelSizes)})", model);
+        return File.ReadAllText(model);
     }
 
     /// <summary>Test hook: a callback the next training run on this async flow adds after its own (to stop it at a chosen point).</summary>
@@ -202,14 +205,14 @@ public static class DetectJob
             var described = LoadData(config.Data);
             CheckSplit(described, train: true);
             CheckSplit(described, train: false);
-            if (ModelYaml(config) is { } text)
+            if (ModelYaml(config.Model) is { } text)
             {
                 _ = YoloModelConfig.Parse(text, config.Model); // so does a bad --model .yaml
                 if (config.ValAugment && BuildDetector(config.Model, text, described.ClassCount).Detect.Strides is var strides && !AugmentedInference.Supports(strides))
                     throw new ConfigException($"--val-augment: {config.Model} cannot be run augmented: YOLOv5's augmented inference needs {AugmentedInference.Requirement(strides)}");
             }
             // so do --weights that cannot be read or that share no tensor with the detector
-            if (config.Weights is not null) transfer = ReadWeights(config.Weights, BuildDetector(config.Model, ModelYaml(config), described.ClassCount));
+            if (config.Weights is not null) transfer = ReadWeights(config.Weights, BuildDetector(config.Model, ModelYaml(config.Model), described.ClassCount));
             runDir = RunFolder.Create(config.Project);
             AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());
         }
@@ -224,7 +227,7 @@ public static class DetectJob
         var valSet = OpenSplit(data, train: false, config.Cache, log); // validation reads every image each epoch too
 
         // a resumed run rebuilds its model from the definition saved with it, whatever became of the file since
-        string? yaml = resumeState is not null ? resumeState.Metadata.GetValueOrDefault(ModelYamlKey) : ModelYaml(config);
+        string? yaml = resumeState is not null ? resumeState.Metadata.GetValueOrDefault(ModelYamlKey) : ModelYaml(config.Model);
         var model = BuildDetector(config.Model, yaml, data.ClassCount, config.BiasPrior);
         if (transfer is not null)
             log.WriteLine($"transferred {WeightTransfer.Intersect(model, transfer).Count}/{model.StateDict().Count} tensors from {config.Weights}");
@@ -743,17 +746,7 @@ public static class DetectJob
 
     /// <summary>The recorded config with the resume options applied; an option that would change the run is an error naming it.</summary>
     static DetectConfig ResumeConfig(string argsFile, DetectConfig recorded, IReadOnlyDictionary<string, string?> overrides)
-    {
-        var updated = DetectConfig.Apply(recorded, overrides, "command line");
-        var frozen = new List<string>();
-        foreach (var (key, property) in DetectConfig.Keys)
-            if (!Equals(property.GetValue(recorded), property.GetValue(updated)) && !DetectConfig.ResumableKeys.Contains(key))
-                frozen.Add($"--{key.Replace('_', '-')}");
-        if (frozen.Count > 0)
-            throw new ConfigException($"--resume: {string.Join(", ", frozen)} cannot change when resuming, since {argsFile} defines the run; " +
-                $"only {string.Join(", ", DetectConfig.ResumableKeys.Select(k => "--" + k))} can (start a new run to change the others)");
-        return updated;
-    }
+        => ConfigKeyOptions.ApplyOnResume(argsFile, recorded, DetectConfig.Apply(recorded, overrides, "command line"), DetectConfig.Keys, DetectConfig.ResumableKeys);
 
     /// <summary>
     /// A detector rebuilt from a checkpoint folder (best/ or last/ of a detection run; the EMA weights when it has them),

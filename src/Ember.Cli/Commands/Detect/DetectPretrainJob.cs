@@ -75,7 +75,7 @@ public static class DetectPretrainJob
         }
         else
         {
-            yaml = ModelYaml(config);
+            yaml = DetectJob.ModelYaml(config.Model);
             _ = BuildClassifier(config.Model, yaml, names.Count); // a bad --model fails before a run folder is made
             runDir = RunFolder.Create(config.Project);
             AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());
@@ -194,25 +194,6 @@ public static class DetectPretrainJob
     static IDataset<(Tensor Image, long Label)> Limited(IDataset<(Tensor Image, long Label)> set, int limit)
         => limit > 0 && limit < set.Count ? new Subset<(Tensor Image, long Label)>(set, [.. Enumerable.Range(0, limit)]) : set;
 
-    static string? ModelYaml(DetectPretrainConfig config)
-    {
-        if (!config.ModelIsYaml) return null;
-        if (!File.Exists(config.Model)) throw new FileNotFoundException($"--model: model definition not found: {config.Model} (a YOLOv5-style .yaml; see docs/detection.md, or give a size: {string.Join(", ", DetectConfig.ModelSizes)})", config.Model);
-        var text = File.ReadAllText(config.Model);
-        _ = YoloModelConfig.Parse(text, config.Model);
-        return text;
-    }
-
     static DetectPretrainConfig ResumeConfig(string argsFile, DetectPretrainConfig recorded, IReadOnlyDictionary<string, string?> overrides)
-    {
-        var updated = DetectPretrainConfig.Apply(recorded, overrides, "command line");
-        var frozen = new List<string>();
-        foreach (var (key, property) in DetectPretrainConfig.Keys)
-            if (!Equals(property.GetValue(recorded), property.GetValue(updated)) && !DetectPretrainConfig.ResumableKeys.Contains(key))
-                frozen.Add($"--{key.Replace('_', '-')}");
-        if (frozen.Count > 0)
-            throw new ConfigException($"--resume: {string.Join(", ", frozen)} cannot change when resuming, since {argsFile} defines the run; " +
-                $"only {string.Join(", ", DetectPretrainConfig.ResumableKeys.Select(k => "--" + k))} can (start a new run to change the others)");
-        return updated;
-    }
+        => ConfigKeyOptions.ApplyOnResume(argsFile, recorded, DetectPretrainConfig.Apply(recorded, overrides, "command line"), DetectPretrainConfig.Keys, DetectPretrainConfig.ResumableKeys);
 }
