@@ -127,10 +127,13 @@ public static class RunFolderCheck
     }
 
     /// <summary>
-    /// Whether the run in <paramref name="folder"/> has finished (trained <paramref name="epochs"/> epochs, or been ended by
-    /// early stopping), as its last/ checkpoint records (read and verified, no tensor loaded).
+    /// Whether the run in <paramref name="folder"/> has nothing left to do: it has finished (trained <paramref name="epochs"/>
+    /// epochs, or been ended by early stopping), as its last/ checkpoint records (read and verified, no tensor loaded), and
+    /// written its closing summary.md (a run whose closing part met a full disk or ran out of memory has that left, which
+    /// its --resume writes).
     /// </summary>
-    public static bool Finished(string folder, int epochs) => Finished(Checkpoint.ReadState(Path.Combine(folder, "last")), epochs);
+    public static bool Finished(string folder, int epochs)
+        => File.Exists(Path.Combine(folder, "summary.md")) && Finished(Checkpoint.ReadState(Path.Combine(folder, "last")), epochs);
 
     /// <summary>
     /// Whether a run whose last/ checkpoint holds <paramref name="state"/> has finished: trained <paramref name="epochs"/>

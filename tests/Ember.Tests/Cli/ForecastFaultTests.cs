@@ -2,11 +2,15 @@ using System.Globalization;
 using Ember.Cli.Commands;
 using Ember.Cli.Commands.Forecast;
 using Ember.Training;
+using Xunit.Abstractions;
 
 namespace Ember.Tests.Cli;
 
-/// <summary>`ember forecast train` stopped by SIGTERM, Ctrl-C or kill -9 as a real process, then resumed with --resume.</summary>
-public class ForecastFaultTests
+/// <summary>
+/// `ember forecast train` stopped by SIGTERM, Ctrl-C or kill -9 as a real process, then resumed with --resume; and
+/// `forecast eval`/`predict` of a run in a folder that cannot be written.
+/// </summary>
+public class ForecastFaultTests(ITestOutputHelper output)
 {
     // 50 years of a monthly series (trend + a 12-month cycle + noise): about 560 training windows, 18 batches per epoch.
     internal static string Series(string folder)
@@ -69,6 +73,45 @@ public class ForecastFaultTests
             Assert.Equal(RowsWithoutTime(whole), RowsWithoutTime(run));
             foreach (var file in new[] { "last/model.safetensors", "best/model.safetensors", "test_metrics.csv" })
                 Assert.True(ResumeTests.Sha256(Path.Combine(run, file)) == ResumeTests.Sha256(Path.Combine(whole, file)), $"{file} differs from the uninterrupted run's");
+        }
+        finally { Directory.Delete(temp, true); }
+    }
+
+    /// <summary>
+    /// `forecast eval` and `forecast predict` write into the run folder, and nowhere else: one that cannot be written (a
+    /// tmpfs remounted read-only, since root ignores file modes; as root on Linux, elsewhere nothing is asserted) is
+    /// refused before the model is loaded, exit 5, naming the folder and the files; nothing is written or removed.
+    /// </summary>
+    [Fact]
+    public void Eval_and_predict_of_a_run_in_a_read_only_folder_are_refused_naming_it_and_write_nothing()
+    {
+        var temp = Directory.CreateTempSubdirectory("ember-forecast-read-only").FullName;
+        var disk = Directory.CreateDirectory(Path.Combine(temp, "read-only")).FullName;
+        try
+        {
+            var (code, stdout, stderr) = CliFailureTests.Invoke(["forecast", "train", "--data", Series(temp), "--epochs", "1", "--hidden", "4", "--lookback", "24",
+                "--horizon", "3", "--val", "12", "--test", "12", "--plain", "--project", Path.Combine(temp, "runs")]);
+            Assert.True(code == 0, $"forecast train: exit {code}: {stderr}{stdout}");
+            if (!WriteFaultTests.MountTmpfs(disk, "64m", output)) return;
+            try
+            {
+                var run = Path.Combine(disk, "exp1");
+                TestFolders.Copy(Path.Combine(temp, "runs", "exp1"), run);
+                File.Delete(Path.Combine(run, "forecast.png")); // a file eval would write anew
+                Assert.Equal(0, WriteFaultTests.Tool("mount", "-o", "remount,ro", disk));
+                var before = CliFailureTests.Snapshot(disk);
+                foreach (var (command, files) in new[] { ("eval", "test_metrics.csv, forecast.png and summary.md"), ("predict", "predictions.csv") })
+                {
+                    (code, stdout, stderr) = CliFailureTests.Invoke(["forecast", command, run]);
+                    Assert.True(code == ExitCodes.FileSystem, $"forecast {command}: exit {code}: {stderr}{stdout}");
+                    Assert.StartsWith($"ember: cannot write to {run} (", stderr);
+                    Assert.EndsWith($"); ember forecast {command} writes {files} there; copy the run folder somewhere writable (cp -r) and run it on the copy\n", stderr);
+                    Assert.DoesNotContain("   at ", stderr);
+                    Assert.Equal("", stdout); // refused before the model is loaded: no forecast printed, no score
+                }
+                Assert.Equal(before, CliFailureTests.Snapshot(disk));
+            }
+            finally { WriteFaultTests.Tool("umount", "-l", disk); }
         }
         finally { Directory.Delete(temp, true); }
     }

@@ -8,7 +8,7 @@ public sealed class FinishedRunsFixture : IDisposable
     /// <summary>The temporary root.</summary>
     public string Root { get; } = Directory.CreateTempSubdirectory("ember-finished").FullName;
 
-    /// <summary>The finished classification, detection and forecast runs, with the command that resumes each.</summary>
+    /// <summary>The finished classification, detection, forecast and detection pre-training runs, with the command that resumes each.</summary>
     public IReadOnlyList<(string Name, string[] Command, string Run)> Runs { get; }
 
     public FinishedRunsFixture()
@@ -23,6 +23,7 @@ public sealed class FinishedRunsFixture : IDisposable
                 "--warmup-epochs", "0", "--plot-images", "0", "--plain"]),
             ("forecast", ["forecast", "train"], ["--data", ForecastFaultTests.Series(series), "--epochs", "1", "--hidden", "4", "--lookback", "24", "--horizon", "3",
                 "--val", "12", "--test", "12", "--plain"]),
+            ("pretrain", ["detect", "pretrain"], ["--img", "32", "--epochs", "1", "--batch-size", "16", "--limit", "64", "--val-limit", "40", "--plain"]),
         })
         {
             var project = Path.Combine(Root, "runs", name);
@@ -38,7 +39,8 @@ public sealed class FinishedRunsFixture : IDisposable
 
 /// <summary>
 /// `--resume` of a run that already trained all its epochs only says so and exits 0, writing nothing: in a writable
-/// folder and in a read-only one (where the write probe would refuse a run with epochs left, exit 5).
+/// folder and in a read-only one (where the write probe refuses, exit 5, a run with epochs left or one whose closing
+/// summary.md is still to write).
 /// </summary>
 public class ResumeFinishedTests(FinishedRunsFixture fx) : IClassFixture<FinishedRunsFixture>
 {
@@ -70,9 +72,12 @@ public class ResumeFinishedTests(FinishedRunsFixture fx) : IClassFixture<Finishe
         try
         {
             foreach (var (name, _, run) in fx.Runs) TestFolders.Copy(run, Path.Combine(disk, name));
-            // a forecast run whose closing report failed (a full disk) has its test scores still to write
-            TestFolders.Copy(fx.Runs.Single(r => r.Name == "forecast").Run, Path.Combine(disk, "forecast-unreported"));
-            File.Delete(Path.Combine(disk, "forecast-unreported", "summary.md"));
+            // a run whose closing part failed (a full disk, memory) has its summary.md (and the forecast its test scores) still to write
+            foreach (var (name, _, run) in fx.Runs)
+            {
+                TestFolders.Copy(run, Path.Combine(disk, name + "-unreported"));
+                File.Delete(Path.Combine(disk, name + "-unreported", "summary.md"));
+            }
             Assert.Equal(0, WriteFaultTests.Tool("mount", "-o", "remount,ro", disk));
             var before = CliFailureTests.Snapshot(disk);
             foreach (var (name, command, _) in fx.Runs)
@@ -89,10 +94,15 @@ public class ResumeFinishedTests(FinishedRunsFixture fx) : IClassFixture<Finishe
                 Assert.StartsWith($"ember: cannot write to {folder} (", stderr);
                 Assert.DoesNotContain("resuming", stdout);
             }
-            var unreported = Path.Combine(disk, "forecast-unreported");
-            var (exit, output, error) = CliFailureTests.Invoke(["forecast", "train", "--resume", unreported]);
-            Assert.True(exit == ExitCodes.FileSystem, $"forecast without its report: exit {exit}: {error}{output}");
-            Assert.StartsWith($"ember: cannot write to {unreported} (", error);
+            foreach (var (name, command, _) in fx.Runs)
+            {
+                // refused before anything is read or loaded, as a run with epochs left
+                var unreported = Path.Combine(disk, name + "-unreported");
+                var (exit, output, error) = CliFailureTests.Invoke([.. command, "--resume", unreported]);
+                Assert.True(exit == ExitCodes.FileSystem, $"{name} without its summary: exit {exit}: {error}{output}");
+                Assert.StartsWith($"ember: cannot write to {unreported} (", error);
+                Assert.DoesNotContain("resuming", output);
+            }
             Assert.Equal(before, CliFailureTests.Snapshot(disk));
         }
         finally { WriteFaultTests.Tool("umount", "-l", disk); }

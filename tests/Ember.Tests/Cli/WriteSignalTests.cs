@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using Ember.Cli.Reporting;
 using Ember.Interop;
 using Ember.Tests.Interop;
 using Xunit.Abstractions;
@@ -88,8 +89,23 @@ public class WriteSignalTests(ITestOutputHelper output)
     /// is removed.
     /// </summary>
     internal static (int ExitCode, string Output, byte[]? Written) SignalInFifoWrite(string[] args, string fifo, int signal)
+        => SignalInFifoWrite(args, () => fifo, signal);
+
+    /// <summary>
+    /// As <see cref="SignalInFifoWrite(string[], string, int)"/>, for a pipe that can only be made once the child runs (in
+    /// a run folder it makes): <paramref name="fifoOnceReady"/>, asked before the child starts and then every 10 ms, gives
+    /// its path when the time has come (null before), and the pipe is made there.
+    /// </summary>
+    internal static (int ExitCode, string Output, byte[]? Written) SignalInFifoWrite(string[] args, Func<string?> fifoOnceReady, int signal)
     {
-        Assert.True(HostileFile.MakeFifo(fifo), $"mkfifo {fifo}");
+        string? fifo = null;
+        void MakeWhenReady()
+        {
+            if (fifo is not null || fifoOnceReady() is not { } path) return;
+            Assert.True(HostileFile.MakeFifo(path), $"mkfifo {path}");
+            fifo = path;
+        }
+        MakeWhenReady();
         var output = new StringBuilder();
         // without the runtime's diagnostics its startup waits on no FIFO of its own
         using var cli = Start(args, output, new Dictionary<string, string> { ["DOTNET_EnableDiagnostics"] = "0" });
@@ -97,26 +113,28 @@ public class WriteSignalTests(ITestOutputHelper output)
         {
             var clock = Stopwatch.StartNew();
             string Said() { lock (output) return output.ToString(); } // the output so far, for a failure's message
-            while (!WaitsForReader(cli.Id))
+            while (fifo is null || !WaitsForReader(cli.Id))
             {
-                if (cli.HasExited) Assert.Fail($"ember {string.Join(' ', args)} ended before it opened {fifo}: {Said()}");
-                if (clock.Elapsed.TotalSeconds > 120) Assert.Fail($"ember {string.Join(' ', args)} did not open {fifo} in 120 s: {Said()}");
+                MakeWhenReady();
+                if (cli.HasExited) Assert.Fail($"ember {string.Join(' ', args)} ended before it opened {fifo ?? "the pipe (not made yet)"}: {Said()}");
+                if (clock.Elapsed.TotalSeconds > 120) Assert.Fail($"ember {string.Join(' ', args)} did not open {fifo ?? "the pipe (not made yet)"} in 120 s: {Said()}");
                 Thread.Sleep(10);
             }
+            string pipe = fifo; // made: the loop ended
             Assert.Equal(0, Kill(cli.Id, signal));
             Thread.Sleep(1000); // the runtime starts a thread for the handler; it takes the signal within milliseconds
-            var reading = Task.Run(() => File.ReadAllBytes(fifo)); // its open lets the child's open go on
+            var reading = Task.Run(() => File.ReadAllBytes(pipe)); // its open lets the child's open go on
             clock.Restart();
             while (!reading.Wait(100) && !cli.HasExited)
-                if (clock.Elapsed.TotalSeconds > 60) Assert.Fail($"ember {string.Join(' ', args)} neither wrote {fifo} nor ended in 60 s after the signal: {Said()}");
+                if (clock.Elapsed.TotalSeconds > 60) Assert.Fail($"ember {string.Join(' ', args)} neither wrote {pipe} nor ended in 60 s after the signal: {Said()}");
             byte[]? written = null;
             if (reading.Wait(TimeSpan.FromSeconds(5))) written = reading.Result;
             else
             {
                 // the child died waiting (no handler): open the pipe for reading and writing, which never waits, so that
                 // the reader's open goes on and then meets the end of the pipe
-                using (new FileStream(fifo, FileMode.Open, FileAccess.ReadWrite)) { }
-                Assert.True(reading.Wait(TimeSpan.FromSeconds(10)), $"the reader of {fifo} did not end");
+                using (new FileStream(pipe, FileMode.Open, FileAccess.ReadWrite)) { }
+                Assert.True(reading.Wait(TimeSpan.FromSeconds(10)), $"the reader of {pipe} did not end");
             }
             if (!cli.WaitForExit(TimeSpan.FromSeconds(60))) Assert.Fail($"did not end after signal {signal}: {Said()}");
             cli.WaitForExit(); // the output to its end
@@ -125,7 +143,7 @@ public class WriteSignalTests(ITestOutputHelper output)
         finally
         {
             if (!cli.HasExited) cli.Kill(entireProcessTree: true);
-            File.Delete(fifo); // what was written is returned; a pipe left there would hold a later reader of the folder
+            if (fifo is not null) File.Delete(fifo); // what was written is returned; a pipe left there would hold a later reader of the folder
         }
     }
 
@@ -284,6 +302,37 @@ public class WriteSignalTests(ITestOutputHelper output)
             Assert.Empty(Directory.GetFileSystemEntries(folder)); // no other file, no temporary (the pipe in accuracy.csv's place is gone)
         }
         finally { Directory.Delete(folder, true); }
+    }
+
+    /// <summary>
+    /// The same stop in a run folder (no --output): the folder stays, marked incomplete, and its INCOMPLETE.txt now says
+    /// which file is whole. The command makes the folder itself, so the pipe goes in once its marker is there, while the
+    /// six training runs still take their time (seconds; the files are written only after them).
+    /// </summary>
+    [Fact]
+    public void Gradient_flow_recurrent_in_a_run_folder_signalled_while_it_writes_its_first_file_says_in_its_marker_which_is_whole()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var project = Directory.CreateTempSubdirectory("ember-gradflow-run-signal").FullName;
+        try
+        {
+            var run = Path.Combine(project, "exp1");
+            var marker = Path.Combine(run, IncompleteMarker.FileName);
+            var (exit, log, written) = SignalInFifoWrite(["gradient-flow", "--recurrent", "--length", "8", "--steps", "300", "--hidden", "3", "--project", project],
+                () => File.Exists(marker) ? Path.Combine(run, "accuracy.csv") : null, SigTerm);
+            Assert.True(exit == 143, $"exit code {exit}: {log}");
+            const string again = "run `ember gradient-flow --recurrent` again with the same options for all of them (it writes a new expN)";
+            Assert.Contains($"ember: interrupted (SIGTERM); accuracy.csv was written whole to {run}, not step_gradient_norms.csv and recurrent-gradient-flow.png: {again}", log);
+            Assert.DoesNotContain("   at ", log);
+            Assert.NotNull(written);
+            var rows = System.Text.Encoding.UTF8.GetString(written).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(7, rows.Length); // the header and the six runs: whole
+            // the run folder stays, holding the marker alone (no other file, no temporary; the pipe in accuracy.csv's place is gone)
+            Assert.Equal([marker], Directory.GetFileSystemEntries(project, "*", SearchOption.AllDirectories).Where(e => e != run));
+            Assert.Equal("ember gradient-flow was stopped while it wrote its files: accuracy.csv is whole, step_gradient_norms.csv and " +
+                $"recurrent-gradient-flow.png were not written; {again}", File.ReadAllText(marker).Trim());
+        }
+        finally { Directory.Delete(project, true); }
     }
 
     // A trained forecast run (1 epoch, tiny), in a scratch folder.

@@ -58,11 +58,14 @@ public static class DetectPretrainJob
         var names = FashionMnist.Classes;
         if (resumeFolder is not null)
         {
-            // another kind of folder, one another process trains in, or one that cannot be written is refused before it is read
-            RunFolderCheck.ForResume(resumeFolder, RunFolderKind.DetectionPretrain);
+            // another kind of folder, one another process trains in, or one that cannot be written is refused before it is
+            // read, unless the run has nothing left to do: then the resume only says so, as it does in a writable folder
             var args = Path.Combine(resumeFolder, "args.yaml");
+            var overrides = resumeOverrides ?? new Dictionary<string, string?>();
+            RunFolderCheck.ForResume(resumeFolder, RunFolderKind.DetectionPretrain,
+                () => RunFolderCheck.Finished(resumeFolder, ResumeConfig(args, DetectPretrainConfig.Load(args), overrides).Epochs));
             var recorded = DetectPretrainConfig.Load(args);
-            config = ResumeConfig(args, recorded, resumeOverrides ?? new Dictionary<string, string?>());
+            config = ResumeConfig(args, recorded, overrides);
             var last = Path.Combine(resumeFolder, "last");
             resumeState = Checkpoint.ReadState(last);
             if (!resumeState.Metadata.TryGetValue(ModelKey, out var recordedModel) || recordedModel != config.Model)
@@ -131,6 +134,7 @@ public static class DetectPretrainJob
             var loaded = Checkpoint.Load(last, model, optimizer, ema);
             loaded.CheckRange(Path.Combine(last, Checkpoint.JsonFile), config.Epochs, batchesPerEpoch, 1);
             (startEpoch, skip) = ResumedRun.Restore(trainer, last, loaded, () => { if (loaded.Scheduler is not null) scheduler.LoadStateDict(loaded.Scheduler); });
+            // a finished run is left as it is (its folder may be read-only: ForResume let it through for this)
             if (startEpoch > config.Epochs && File.Exists(Path.Combine(runDir, "summary.md"))) { log.WriteLine($"{runDir} already finished its {config.Epochs} epochs"); return 0; }
             log.WriteLine($"resuming {runDir} at epoch {startEpoch}" + (skip > 0 ? $", batch {skip}" : ""));
             if (resumeChanges) AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());

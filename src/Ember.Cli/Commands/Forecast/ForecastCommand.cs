@@ -85,7 +85,7 @@ public static class ForecastCommand
                       (rest.Count == 0 ? " before the stop" : $", not {string.Join(", ", rest)}: {then}run `ember forecast {name} {folder}` again to write them all");
             }, () =>
             {
-                var (config, data, model) = Open(folder, $"ember forecast {name}", parse.GetValue(allowNonFinite));
+                var (config, data, model) = Open(folder, $"ember forecast {name}", files, parse.GetValue(allowNonFinite));
                 // what a killed eval or predict left in the run folder (only there: best/ and last/ are the resume's to clear)
                 StaleTemporaries.Remove(folder, recursive: false, Console.Out);
                 act(folder, config, data, model);
@@ -94,9 +94,13 @@ public static class ForecastCommand
         return command;
     }
 
-    static (ForecastConfig Config, ForecastJob.Prepared Data, Models.RecurrentForecaster Model) Open(string folder, string command, bool allowNonFinite)
+    static (ForecastConfig Config, ForecastJob.Prepared Data, Models.RecurrentForecaster Model) Open(string folder, string command, string[] files, bool allowNonFinite)
     {
         RunFolderCheck.ForRun(folder, RunFolderKind.Forecast, command);
+        // a run folder that cannot be written (a read-only mount, an archive) is refused before the model is loaded: the
+        // command's files go nowhere else, and its work would be lost at the first write
+        var them = files.Length == 1 ? files[0] : $"{string.Join(", ", files[..^1])} and {files[^1]}";
+        RunFolderCheck.Writable(folder, $"{command} writes {them} there; copy the run folder somewhere writable (cp -r) and run it on the copy");
         var config = ForecastConfig.Load(Path.Combine(folder, "args.yaml"));
         var data = ForecastJob.Prepare(config);
         var model = ForecastJob.BuildModel(config);

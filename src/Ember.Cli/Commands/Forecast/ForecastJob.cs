@@ -127,11 +127,7 @@ public static class ForecastJob
             RunFolderCheck.ForResume(resumeFolder, RunFolderKind.Forecast,
                 () => Reported(resumeFolder) && RunFolderCheck.Finished(resumeFolder, ForecastConfig.Apply(ForecastConfig.Load(args), overrides, "command line").Epochs));
             var recorded = ForecastConfig.Load(args);
-            c = ForecastConfig.Apply(recorded, overrides, "command line");
-            var frozen = ForecastConfig.Keys.Where(k => !ResumableKeys.Contains(k.Key) && !Equals(k.Value.GetValue(recorded), k.Value.GetValue(c)))
-                .Select(k => "--" + k.Key.Replace('_', '-')).ToList();
-            if (frozen.Count > 0)
-                throw new ConfigException($"--resume: {string.Join(", ", frozen)} cannot change when resuming, since {args} defines the run; only --epochs and --plain can");
+            c = ConfigKeyOptions.ApplyOnResume(args, recorded, ForecastConfig.Apply(recorded, overrides, "command line"), ForecastConfig.Keys, ResumableKeys);
             resumeState = Checkpoint.ReadState(Path.Combine(resumeFolder, "last"));
             if (c.Epochs < resumeState.Epoch)
                 throw new ConfigException($"--epochs {c.Epochs} is fewer than the {resumeState.Epoch} epoch(s) {resumeFolder} has already reached");
