@@ -46,6 +46,11 @@ public static class GradientFlowCommand
             var path = runFolder is null ? Path.GetFullPath(parse.GetValue(output)!) : Path.Combine(runFolder, file);
             if (Directory.Exists(path)) throw new ConfigException($"--output {path} is a folder; give a file name such as {Path.Combine(path, file)}");
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            // --output in a folder that cannot be written fails now, naming it, not after the experiment (and, under /proc,
+            // as a "missing" temporary, exit 3); a device (/dev/null, /dev/full) is written in place, its folder never
+            if (runFolder is null && !Data.UntrustedFile.IsSpecial(path))
+                RunFolderCheck.Writable(Path.GetDirectoryName(path)!, $"gradient-flow writes {(isRecurrent ? $"{Path.GetFileName(path)}, step_gradient_norms.csv and accuracy.csv" : Path.GetFileName(path))} there; " +
+                    "give --output a file in a folder you can write to");
             // The run folder says it is incomplete until its files are written: a kill -9 leaves that, not an empty expN.
             if (runFolder is not null) MarkIncomplete(runFolder);
             // Ctrl-C or SIGTERM stops the experiment; every file is written only at the end, so then none is, and the

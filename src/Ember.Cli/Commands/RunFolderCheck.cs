@@ -171,7 +171,13 @@ public static class RunFolderCheck
         try { AtomicFile.AsWrite(() => { using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { } }); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            var why = e is UnauthorizedAccessException ? "permission denied or read-only" : e.Message.Split('\n')[0].Replace($" : '{probe}'", "").TrimEnd('.');
+            var why = e switch
+            {
+                UnauthorizedAccessException => "permission denied or read-only",
+                // .NET's words under /proc or /sys ("Could not find file '/proc/.ember-write-probe….tmp'") would name the probe
+                FileNotFoundException or DirectoryNotFoundException => "the file system does not allow it: read-only, or virtual like /proc",
+                _ => e.Message.Split('\n')[0].Replace($" : '{probe}'", "").TrimEnd('.'),
+            };
             throw new IOException($"cannot write to {folder} ({why}); {advice}", e);
         }
     }
