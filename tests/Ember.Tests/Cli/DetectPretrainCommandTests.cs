@@ -124,6 +124,26 @@ public class DetectPretrainCommandTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(root, "runs")));
     }
 
+    /// <summary>
+    /// At --img 32 the backbone's last map is 1×1, so batch norm cannot train on a batch of one item: a set that leaves
+    /// one (or --batch-size 1) is refused before a run folder is made, not part-way through the first epoch with
+    /// PyTorch's "expected more than 1 value per channel when training" and a run folder holding only args.yaml.
+    /// </summary>
+    [Theory]
+    [InlineData("17", "16", "the 17 training items (--limit 17) leave a last batch of one item")]
+    [InlineData("8", "1", "every batch holds one item")]
+    public void ABatchOfOneItemAt32PixelsIsRefusedBeforeARunFolderIsMade(string limit, string batch, string message)
+    {
+        var project = Path.Combine(root, "runs");
+        var (code, stdout, stderr) = CliFailureTests.Invoke(["detect", "pretrain", "--img", "32", "--limit", limit, "--batch-size", batch, "--val-limit", "8", "--plain",
+            "--project", project]);
+        Assert.True(code == ExitCodes.Usage, $"exit {code}: {stderr}{stdout}");
+        Assert.Equal($"ember: --batch-size {batch} at --img 32: {message}, and batch norm cannot train on a single item where the backbone's last feature map " +
+            "is 1×1; change --batch-size or --limit, or use --img 64 or more\n", stderr);
+        Assert.False(Directory.Exists(project));
+        Assert.Equal("", stdout);
+    }
+
     [Fact]
     public void AMissingModelDefinitionIsNamedBeforeARunFolderIsMade()
     {

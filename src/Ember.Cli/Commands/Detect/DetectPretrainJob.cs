@@ -51,7 +51,6 @@ public static class DetectPretrainJob
     {
         var log = plainOutput ?? Console.Out;
         var clock = Stopwatch.StartNew();
-        string runDir;
         string? yaml;
         CheckpointState? resumeState = null;
         bool resumeChanges = false;
@@ -73,24 +72,26 @@ public static class DetectPretrainJob
             if (config.Epochs < resumeState.Epoch)
                 throw new ConfigException($"--epochs {config.Epochs} is fewer than the {resumeState.Epoch} epoch(s) {resumeFolder} has already reached");
             yaml = resumeState.Metadata.GetValueOrDefault(ModelYamlKey);
-            runDir = resumeFolder;
             resumeChanges = recorded != config;
         }
         else
         {
             yaml = DetectJob.ModelYaml(config.Model);
             _ = BuildClassifier(config.Model, yaml, names.Count); // a bad --model fails before a run folder is made
-            runDir = RunFolder.Create(config.Project);
-            AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());
         }
+        // the data before the run folder (the default generator is seeded after, so nothing here draws from it): a set whose
+        // batches the model cannot train on is refused without leaving a folder
+        var render = new FashionMnistItemRender(config.Img);
+        var trainSet = Limited(new FashionMnist(train: true, transform: render), config.Limit);
+        var valSet = Limited(new FashionMnist(train: false, transform: render), config.ValLimit);
+        RequireTrainableBatches(config, trainSet.Count);
+        string runDir = resumeFolder ?? RunFolder.Create(config.Project);
+        if (resumeFolder is null) AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());
         string resumeCommand = $"ember detect pretrain --resume {runDir}";
         using var held = RunFolderLock.Hold(runDir, resumeCommand);
         CliErrors.MemoryHint = $"lower --img ({config.Img}), --batch-size ({config.BatchSize}) or --workers ({config.Workers}), or pre-train a smaller --model than {config.Model}";
 
         Torch.ManualSeed(config.Seed);
-        var render = new FashionMnistItemRender(config.Img);
-        var trainSet = Limited(new FashionMnist(train: true, transform: render), config.Limit);
-        var valSet = Limited(new FashionMnist(train: false, transform: render), config.ValLimit);
         var model = BuildClassifier(config.Model, yaml, names.Count, config.Dropout);
         var trainLoader = new DataLoader<(Tensor, long)>(trainSet, config.BatchSize, shuffle: true, numWorkers: config.Workers, seed: config.Seed);
         // the validation items are drawn by (seed, position) alone: the same renders every epoch and at any thread count
@@ -193,6 +194,20 @@ public static class DetectPretrainJob
         for (int c = 0; c < m.NumClasses; c++)
             sb.Append(string.Create(CultureInfo.InvariantCulture, $"| {names[c]} | {m.Support(c)} | {m.Recall(c):F4} |\n"));
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Refuses (a <see cref="ConfigException"/>) a training set of <paramref name="items"/> whose batches include one of a
+    /// single item at --img 32: the backbone's last feature map is then 1×1, and batch norm cannot train on one value per
+    /// channel (PyTorch's "expected more than 1 value per channel when training"), which would stop the first epoch part-way.
+    /// </summary>
+    internal static void RequireTrainableBatches(DetectPretrainConfig config, int items)
+    {
+        int last = items % config.BatchSize == 0 ? config.BatchSize : items % config.BatchSize;
+        if (config.Img / 32 > 1 || (last > 1 && config.BatchSize > 1)) return;
+        var batches = config.BatchSize == 1 ? "every batch holds one item" : $"the {items} training items{(config.Limit > 0 ? $" (--limit {config.Limit})" : "")} leave a last batch of one item";
+        throw new ConfigException($"--batch-size {config.BatchSize} at --img {config.Img}: {batches}, and batch norm cannot train on a single item where the " +
+            $"backbone's last feature map is 1×1; change --batch-size{(config.Limit > 0 ? " or --limit" : "")}, or use --img 64 or more");
     }
 
     static IDataset<(Tensor Image, long Label)> Limited(IDataset<(Tensor Image, long Label)> set, int limit)
