@@ -22,7 +22,7 @@ namespace Ember.Cli.Commands.Detect;
 /// Wires a <see cref="DetectConfig"/> to the library for `ember detect train` and `val`: the YOLO data set with YOLOv5's
 /// training augmentation and rectangular validation batches, autoanchor, a <see cref="YoloV5"/> (or a <see cref="YoloModel"/>
 /// from a model .yaml) trained by the project's <see cref="Trainer"/> with <see cref="YoloLoss"/> (YOLOv5's three parameter
-/// groups and warm-up, cosine, linear or OneCycle ending at --lrf, EMA, AMP; the last --close-mosaic epochs without
+/// groups and warm-up, cosine, linear or OneCycle ending at --lrf, EMA, AMP, the --freeze layers frozen; the last --close-mosaic epochs without
 /// mosaic), per-epoch validation through <see cref="DetectMetricsLogger"/>, and the run folder of `ember train`: args.yaml, metrics.csv, results.png, best/
 /// (by fitness) and last/, resume, Ctrl-C/SIGTERM stop-and-save; at the end the best weights are validated once more
 /// for pr_curve.png, confusion_matrix.png and val_pred_*.png (and, with --val-augment, once more with augmented inference).
