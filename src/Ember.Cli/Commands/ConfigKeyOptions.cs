@@ -8,21 +8,33 @@ namespace Ember.Cli.Commands;
 /// <summary>
 /// The options a run command makes from its config's keys (--batch-size for batch_size), as `train`, `detect train`,
 /// `detect pretrain` and `forecast train` take them: one string option per key, parsed later by the config's own binder,
-/// so every command reports a bad value the same way; a bare boolean flag means true.
+/// so every command reports a bad value the same way; a bare boolean flag means true, and a key of a list (YOLOv5's
+/// --freeze 0 1 2) takes several values, joined by spaces.
 /// </summary>
 internal sealed class ConfigKeyOptions
 {
-    readonly List<(string Key, Option<string?> Option)> options = [];
+    readonly List<(string Key, Option Option, Func<ParseResult, string?> Value)> options = [];
 
-    /// <summary>Adds one option per key of <paramref name="keys"/> to <paramref name="command"/>, described by <paramref name="describe"/>.</summary>
-    public ConfigKeyOptions(Command command, IReadOnlyDictionary<string, PropertyInfo> keys, Func<string, PropertyInfo, string> describe)
+    /// <summary>
+    /// Adds one option per key of <paramref name="keys"/> to <paramref name="command"/>, described by
+    /// <paramref name="describe"/>; those of <paramref name="lists"/> take one or more values.
+    /// </summary>
+    public ConfigKeyOptions(Command command, IReadOnlyDictionary<string, PropertyInfo> keys, Func<string, PropertyInfo, string> describe, IReadOnlySet<string>? lists = null)
     {
         foreach (var (key, property) in keys)
         {
-            var option = new Option<string?>("--" + key.Replace('_', '-')) { Description = describe(key, property) };
+            var name = "--" + key.Replace('_', '-');
+            if (lists?.Contains(key) == true)
+            {
+                var list = new Option<string[]>(name) { Description = describe(key, property), Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = true };
+                command.Options.Add(list);
+                options.Add((key, list, parse => string.Join(' ', parse.GetValue(list) ?? [])));
+                continue;
+            }
+            var option = new Option<string?>(name) { Description = describe(key, property) };
             if (property.PropertyType == typeof(bool)) option.Arity = ArgumentArity.ZeroOrOne;
             command.Options.Add(option);
-            options.Add((key, option));
+            options.Add((key, option, parse => parse.GetValue(option) ?? "true"));
         }
     }
 
@@ -30,8 +42,8 @@ internal sealed class ConfigKeyOptions
     public Dictionary<string, string?> Values(ParseResult parse)
     {
         var values = new Dictionary<string, string?>();
-        foreach (var (key, option) in options)
-            if (parse.GetResult(option) is not null) values[key] = parse.GetValue(option) ?? "true";
+        foreach (var (key, option, value) in options)
+            if (parse.GetResult(option) is not null) values[key] = value(parse);
         return values;
     }
 

@@ -8,7 +8,9 @@ namespace Ember.Training;
 /// Exponential moving average of a model's weights, as YOLOv5's ModelEMA: after each optimizer step every
 /// floating-point parameter and buffer becomes shadow = d·shadow + (1 − d)·live with d = decay·(1 − e^(−updates/τ)),
 /// so early updates follow the live weights closely. The shadow is never trained; it is used for validation and
-/// saved in checkpoints. Integer buffers (num_batches_tracked) are copied.
+/// saved in checkpoints. Integer buffers (num_batches_tracked) are copied, and so are parameters that do not require
+/// grad (frozen layers): their average is themselves, which blending would miss by a rounding now and then (YOLOv5
+/// blends them too, so its shadow of a frozen weight drifts by such roundings).
 /// </summary>
 public sealed class ModelEma
 {
@@ -44,11 +46,14 @@ public sealed class ModelEma
     {
         Updates++;
         double d = DecayAt(Updates);
+        HashSet<string>? frozen = null;
+        foreach (var (name, p) in model.NamedParameters()) if (!p.RequiresGrad) (frozen ??= []).Add(name);
         using (Torch.NoGrad())
             foreach (var (name, live) in model.StateDict())
             {
                 var shadow = Shadow[name];
-                if (shadow.DType == DType.Float32 && live.DType == DType.Float32 && shadow.IsContiguous && live.IsContiguous && shadow.Shape == live.Shape)
+                if (frozen?.Contains(name) == true) shadow.CopyFrom(live);
+                else if (shadow.DType == DType.Float32 && live.DType == DType.Float32 && shadow.IsContiguous && live.IsContiguous && shadow.Shape == live.Shape)
                     Blend(shadow.Span<float>(), live.Span<float>(), (float)d, (float)(1 - d));
                 else if (shadow.DType.IsFloatingPoint())
                 {

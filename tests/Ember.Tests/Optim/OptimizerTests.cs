@@ -89,6 +89,59 @@ public class OptimizerTests
 
     [Theory]
     [MemberData(nameof(Names))]
+    public void A_parameter_without_a_gradient_is_not_moved_by_weight_decay_or_momentum(string name)
+    {
+        // as PyTorch's step skips a parameter whose grad is None: neither its weight decay nor its momentum or moments
+        // (built up by the steps while it still had gradients) move it; the other parameter keeps training
+        var ps = NewParams();
+        var opt = Make(name, ps);
+        Run(_ => opt, steps: 2, ps: ps, opt: opt);
+        var frozen = ps[1].ToArray<float>();
+        for (int t = 2; t < 5; t++)
+        {
+            var trained = ps[0].ToArray<float>();
+            ps[0].Grad = GradAt(ps[0], 0, t);
+            ps[1].Grad = null;
+            opt.Step();
+            Assert.Equal(frozen, ps[1].ToArray<float>());
+            Assert.NotEqual(trained, ps[0].ToArray<float>());
+        }
+
+        // one that never had a gradient keeps its initial bits and gets no state
+        var fresh = NewParams();
+        var initial = fresh[1].ToArray<float>();
+        var second = Make(name, fresh);
+        for (int t = 0; t < 3; t++)
+        {
+            fresh[0].Grad = GradAt(fresh[0], 0, t);
+            second.Step();
+        }
+        Assert.Equal(initial, fresh[1].ToArray<float>());
+        var saved = second.StateDict();
+        Assert.Contains(saved.Tensors.Keys.Concat(saved.Scalars.Keys), k => k.StartsWith("state.0.", StringComparison.Ordinal) || name == "SgdPlain");
+        Assert.DoesNotContain(saved.Tensors.Keys.Concat(saved.Scalars.Keys), k => k.StartsWith("state.1.", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_parameter_that_does_not_require_grad_gets_no_gradient_and_no_update()
+    {
+        var ps = NewParams();
+        ps[1].RequiresGrad = false;
+        var opt = new Sgd(ps, new() { LearningRate = 0.1, Momentum = 0.9, Nesterov = true, WeightDecay = 0.1 });
+        var before = ps[1].ToArray<float>();
+        for (int t = 0; t < 3; t++)
+        {
+            opt.ZeroGrad();
+            (ps[0].Square().Sum() + ps[1].Square().Sum()).Backward();
+            Assert.Null(ps[1].Grad);
+            Assert.NotNull(ps[0].Grad);
+            opt.Step();
+        }
+        Assert.Equal(before, ps[1].ToArray<float>());
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
     public void TrajectoryMatchesPyTorch(string name)
     {
         var expected = (double[])typeof(OptimizerReference).GetField(name)!.GetValue(null)!;

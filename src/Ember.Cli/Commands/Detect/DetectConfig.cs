@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using Ember.Cli.Configuration;
 using Ember.Detection.Data;
+using Ember.Detection.Optim;
 
 namespace Ember.Cli.Commands.Detect;
 
@@ -101,6 +102,13 @@ public sealed record DetectConfig
     /// `ember detect train` run, whose tensors matching the detector's by name and shape are copied; null: from scratch.
     /// </summary>
     public string? Weights { get; init; }
+    /// <summary>
+    /// Layers to freeze (YOLOv5's --freeze): one number N freezes model.0 … model.N−1 (10: YOLOv5's backbone), several
+    /// numbers (separated by spaces or commas) exactly those layers; 0: none. Frozen parameters are not trained; the
+    /// BatchNorm layers among them still update their running statistics in train mode, as in YOLOv5. Kept as the
+    /// numbers separated by single spaces.
+    /// </summary>
+    public string Freeze { get; init; } = "0";
     public string Project { get; init; } = "runs/detect";
     public bool Plain { get; init; }
 
@@ -123,6 +131,9 @@ public sealed record DetectConfig
         ["val_img"] = "validation image size, a multiple of 32 (the second number of YOLOv5's --img-size train test); 0: --img",
         ["close_mosaic"] = "train the last N epochs without mosaic (YOLOv8's close_mosaic, 10 there); 0: off",
         ["weights"] = "initial weights: best/ or last/ of an `ember detect pretrain` run (the backbone) or an `ember detect train` run (fine-tuning); every tensor whose name and shape match the detector's is copied (the EMA weights when saved), the rest start as initialized",
+        ["freeze"] = "layers to freeze, as YOLOv5's --freeze: N freezes model.0 … model.N-1 (10: the backbone), several numbers exactly those layers (--freeze 0 1 2); " +
+            "frozen parameters are not trained (nor decayed) and their EMA stays equal to them, while the BatchNorm layers among them still update their running statistics " +
+            "in train mode, as in YOLOv5; 0: none; best with --weights",
         ["val_augment"] = "validate the best weights at the end also with augmented inference (val.py --augment: scales 1, 0.83, 0.67, a left-right flip); the summary reports both",
     };
 
@@ -131,6 +142,31 @@ public sealed record DetectConfig
 
     /// <summary>Whether --model names a model definition file rather than a built-in size.</summary>
     public bool ModelIsYaml => !ModelSizes.Contains(Model);
+
+    /// <summary>The keys whose option takes several values (--freeze 0 1 2), joined by spaces.</summary>
+    public static readonly IReadOnlySet<string> ListKeys = new HashSet<string> { "freeze" };
+
+    /// <summary>The numbers of <see cref="Freeze"/> (see <see cref="YoloFreeze"/>).</summary>
+    public int[] FreezeNumbers => ParseFreeze(Freeze).Numbers ?? throw new InvalidOperationException($"freeze '{Freeze}' was not validated");
+
+    /// <summary>Whether <see cref="Freeze"/> freezes any layer.</summary>
+    public bool Freezes => YoloFreeze.Layers(FreezeNumbers).Length > 0;
+
+    // The numbers of a freeze value (spaces or commas between them), or why it is not one.
+    static (int[]? Numbers, string? Error) ParseFreeze(string text)
+    {
+        var parts = text.Split([' ', ',', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        const string expected = "a number of layers N (YOLOv5's --freeze 10 freezes layers 0–9; 0: none) or several layer indices (0 1 2)";
+        if (parts.Length == 0) return (null, $"freeze expects {expected}, got '{text}'");
+        var numbers = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out numbers[i]))
+                return (null, $"freeze expects {expected}, got '{text}'");
+        if (numbers.FirstOrDefault(n => n < 0, 0) is int negative and < 0) return (null, $"freeze expects numbers ≥ 0 (layer counts or indices), got {negative}");
+        if (numbers.Length > 1 && numbers.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            return (null, $"freeze expects each layer once, got layer {twice.Key} {twice.Count()} times in '{text}'");
+        return (numbers, null);
+    }
 
     /// <summary>The options that may differ from args.yaml when resuming: more epochs, how progress is shown, and the final validation's extra pass.</summary>
     public static readonly IReadOnlySet<string> ResumableKeys = new HashSet<string> { "epochs", "plain", "workers", "val_augment" };
@@ -228,6 +264,9 @@ public sealed record DetectConfig
         foreach (var (key, v) in new[] { ("box", c.Box), ("obj", c.Obj), ("cls", c.Cls) })
             if (!(v >= 0)) throw new ConfigException($"{source}: {key} (a loss gain) must be ≥ 0, got {Inv(v)}");
         if (!(c.FocalGamma >= 0)) throw new ConfigException($"{source}: focal_gamma must be ≥ 0, got {Inv(c.FocalGamma)}");
-        return c;
+        // kept in one spelling, so that args.yaml and a resume's --freeze compare as numbers
+        var (freeze, error) = ParseFreeze(c.Freeze);
+        if (freeze is null) throw new ConfigException($"{source}: {error}");
+        return c with { Freeze = string.Join(' ', freeze) };
     }
 }

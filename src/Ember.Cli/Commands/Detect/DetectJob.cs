@@ -22,7 +22,7 @@ namespace Ember.Cli.Commands.Detect;
 /// Wires a <see cref="DetectConfig"/> to the library for `ember detect train` and `val`: the YOLO data set with YOLOv5's
 /// training augmentation and rectangular validation batches, autoanchor, a <see cref="YoloV5"/> (or a <see cref="YoloModel"/>
 /// from a model .yaml) trained by the project's <see cref="Trainer"/> with <see cref="YoloLoss"/> (YOLOv5's three parameter
-/// groups and warm-up, cosine, linear or OneCycle ending at --lrf, EMA, AMP; the last --close-mosaic epochs without
+/// groups and warm-up, cosine, linear or OneCycle ending at --lrf, EMA, AMP, the --freeze layers frozen; the last --close-mosaic epochs without
 /// mosaic), per-epoch validation through <see cref="DetectMetricsLogger"/>, and the run folder of `ember train`: args.yaml, metrics.csv, results.png, best/
 /// (by fitness) and last/, resume, Ctrl-C/SIGTERM stop-and-save; at the end the best weights are validated once more
 /// for pr_curve.png, confusion_matrix.png and val_pred_*.png (and, with --val-augment, once more with augmented inference).
@@ -213,6 +213,8 @@ public static class DetectJob
             }
             // so do --weights that cannot be read or that share no tensor with the detector
             if (config.Weights is not null) transfer = ReadWeights(config.Weights, BuildDetector(config.Model, ModelYaml(config.Model), described.ClassCount));
+            // and so does a --freeze the detector cannot take (a layer beyond its last, or every layer)
+            if (config.Freezes) CheckFreeze(config, BuildDetector(config.Model, ModelYaml(config.Model), described.ClassCount));
             runDir = RunFolder.Create(config.Project);
             AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());
         }
@@ -231,6 +233,9 @@ public static class DetectJob
         var model = BuildDetector(config.Model, yaml, data.ClassCount, config.BiasPrior);
         if (transfer is not null)
             log.WriteLine($"transferred {WeightTransfer.Intersect(model, transfer).Count}/{model.StateDict().Count} tensors from {config.Weights}");
+        // frozen before the optimizer's groups and the EMA are made: neither takes the frozen parameters as trained ones
+        // (a resumed run freezes the same layers, so its optimizer state matches last/'s)
+        if (config.Freezes) log.WriteLine(Freeze(config, model));
         var lossOptions = config.LossOptions(model.Detect.NumLevels, data.ClassCount, config.Img);
         // the step is measured once the labels are known (its probe's boxes), before the data pipeline: a training image
         // that fits alone but not beside it is left out here, and the check before the first batch counts the images kept
@@ -328,7 +333,7 @@ public static class DetectJob
         string scheduleEnd = config.Lrf is double lrf ? string.Create(CultureInfo.InvariantCulture, $" to lr·{lrf}") : "";
         string closeMosaic = config.CloseMosaic > 0 && config.Hyp.Mosaic > 0 ? $"no mosaic in the last {config.CloseMosaic} epochs, " : "";
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ember detect train: {model.ModelName} ({model.ParameterCount():N0} parameters, {data.ClassCount} classes), --img {config.Img}{(config.ValImg > 0 ? $" (validation at {config.ValImg})" : "")}, {config.Epochs} epochs, batch {config.BatchSize}, " +
+            $"ember detect train: {model.ModelName} ({model.ParameterCount():N0} parameters{(config.Freezes ? $", {model.ParameterCount(onlyTrainable: true):N0} trained" : "")}, {data.ClassCount} classes), --img {config.Img}{(config.ValImg > 0 ? $" (validation at {config.ValImg})" : "")}, {config.Epochs} epochs, batch {config.BatchSize}, " +
             $"{config.Optimizer} lr {config.Lr}, schedule {config.Schedule}{scheduleEnd} (warm-up {warmup} steps), {closeMosaic}AMP {config.Amp}, bias prior {(config.BiasPrior ? "on" : "off")}, EMA {(ema is null ? "off" : config.Ema.ToString(CultureInfo.InvariantCulture))}, " +
             $"{trainCount} training / {valSet.Count} validation images, {Torch.NumThreads} threads → {runDir}"));
         PosixSignal? interruptedBy;
@@ -374,6 +379,30 @@ public static class DetectJob
             log.Write(summary);
             log.WriteLine($"done: {metrics.Rows.Count} epochs; best/ is epoch {checkpoints.BestEpoch}{(valLabelled ? "" : " (by validation loss: the val split has no labels)")}; results in {runDir}");
         }
+    }
+
+    /// <summary>Refuses (a <see cref="ConfigException"/> naming --freeze) a --freeze that <paramref name="model"/> cannot take (<see cref="YoloFreeze.Check"/>).</summary>
+    static void CheckFreeze(DetectConfig config, YoloDetector model)
+    {
+        if (YoloFreeze.Check(model, config.FreezeNumbers) is { } problem)
+            throw new ConfigException($"--freeze {config.Freeze} ({model.ModelName}): {problem}");
+    }
+
+    /// <summary>
+    /// Freezes the layers of --freeze in <paramref name="model"/> (<see cref="YoloFreeze"/>) and returns the line saying
+    /// so, as train.py's "freezing model.0. …" lines in one: the layers, the tensors and parameters frozen.
+    /// </summary>
+    internal static string Freeze(DetectConfig config, YoloDetector model)
+    {
+        CheckFreeze(config, model);
+        long total = model.ParameterCount(), tensors = model.Parameters().Count();
+        var layers = YoloFreeze.Layers(config.FreezeNumbers);
+        var frozen = YoloFreeze.Apply(model, config.FreezeNumbers);
+        long parameters = total - model.ParameterCount(onlyTrainable: true);
+        string names = layers.Length == 1 ? $"model.{layers[0]}." : $"model.{layers.Min()}. … model.{layers.Max()}.";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"freezing layers {YoloFreeze.Describe(layers)} of 0–{YoloFreeze.LayerCount(model) - 1} ({names}): {frozen.Count} of {tensors} parameter tensors, {parameters:N0} of {total:N0} parameters; " +
+            $"their BatchNorm layers still update their running statistics in train mode, as in YOLOv5");
     }
 
     /// <summary>What --weights takes, for its errors.</summary>

@@ -28,7 +28,7 @@ public static class DetectTrainCommand
                 : key == "model" ? $" ({string.Join("|", DetectConfig.ModelSizes)} or a model .yaml)" : "";
             var note = DetectConfig.Notes.TryGetValue(key, out var n) ? ": " + n : "";
             return $"{key.Replace('_', ' ')}{choices}{note}; default {ConfigKeyOptions.DefaultText(property.GetValue(defaults))}";
-        });
+        }, DetectConfig.ListKeys);
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var values = options.Values(parse);
