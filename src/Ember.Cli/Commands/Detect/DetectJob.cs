@@ -205,16 +205,19 @@ public static class DetectJob
             var described = LoadData(config.Data);
             CheckSplit(described, train: true);
             CheckSplit(described, train: false);
+            // the checks below that need the detector share one, built when the first asks (the run builds its own later)
+            YoloDetector? probe = null;
+            YoloDetector Probe() => probe ??= BuildDetector(config.Model, ModelYaml(config.Model), described.ClassCount);
             if (ModelYaml(config.Model) is { } text)
             {
                 _ = YoloModelConfig.Parse(text, config.Model); // so does a bad --model .yaml
-                if (config.ValAugment && BuildDetector(config.Model, text, described.ClassCount).Detect.Strides is var strides && !AugmentedInference.Supports(strides))
+                if (config.ValAugment && Probe().Detect.Strides is var strides && !AugmentedInference.Supports(strides))
                     throw new ConfigException($"--val-augment: {config.Model} cannot be run augmented: YOLOv5's augmented inference needs {AugmentedInference.Requirement(strides)}");
             }
             // so do --weights that cannot be read or that share no tensor with the detector
-            if (config.Weights is not null) transfer = ReadWeights(config.Weights, BuildDetector(config.Model, ModelYaml(config.Model), described.ClassCount));
+            if (config.Weights is not null) transfer = ReadWeights(config.Weights, Probe());
             // and so does a --freeze the detector cannot take (a layer beyond its last, or every layer)
-            if (config.Freezes) CheckFreeze(config, BuildDetector(config.Model, ModelYaml(config.Model), described.ClassCount));
+            if (config.Freezes) CheckFreeze(config, Probe());
             runDir = RunFolder.Create(config.Project);
             AtomicFile.WriteAllText(Path.Combine(runDir, "args.yaml"), config.ToYaml());
         }
