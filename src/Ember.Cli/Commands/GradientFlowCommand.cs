@@ -45,6 +45,10 @@ public static class GradientFlowCommand
             string? runFolder = parse.GetValue(output) is null ? Path.GetFullPath(RunFolder.Create(parse.GetValue(project)!)) : null;
             var path = runFolder is null ? Path.GetFullPath(parse.GetValue(output)!) : Path.Combine(runFolder, file);
             if (Directory.Exists(path)) throw new ConfigException($"--output {path} is a folder; give a file name such as {Path.Combine(path, file)}");
+            // the recurrent experiment's two tables go beside its plot: beside a device (/dev/null) they would land in /dev
+            if (isRecurrent && runFolder is null && Data.UntrustedFile.IsSpecial(path))
+                throw new ConfigException($"gradient-flow --recurrent: --output {path} is a device, but step_gradient_norms.csv and accuracy.csv are written " +
+                    $"beside the plot; give --output a file in a folder you can write to, or leave it out for a run folder under --project");
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             // --output in a folder that cannot be written fails now, naming it, not after the experiment (and, under /proc,
             // as a "missing" temporary, exit 3); a device (/dev/null, /dev/full) is written in place, its folder never

@@ -79,6 +79,8 @@ public class CliFailureTests(CliFailureFixture fx) : IClassFixture<CliFailureFix
         ["boolean flag with a word"] = new(f => ["train", "--augment", "maybe", "--project", P(f)], ExitCodes.Usage, "'augment' expects true or false"),
         ["unknown option"] = new(f => ["train", "--learning-rate", "0.1", "--project", P(f)], ExitCodes.Usage, "--learning-rate"),
         ["option without value"] = new(f => ["train", "--epochs"], ExitCodes.Usage, "--epochs"),
+        ["gradient-flow recurrent output is a device"] = new(f => ["gradient-flow", "--recurrent", "--output", "/dev/null"], ExitCodes.Usage,
+            "gradient-flow --recurrent: --output /dev/null is a device, but step_gradient_norms.csv and accuracy.csv are written beside the plot"),
         ["number option with a comma"] = new(f => ["gradient-flow", "--recurrent", "--lr", "1,5", "--project", P(f)], ExitCodes.Usage, "--lr expects a finite number with '.' as its decimal point, got '1,5'"),
         ["number option infinite"] = new(f => ["lora-transfer", "--lora-lr", "1e400", "--project", P(f)], ExitCodes.Usage, "--lora-lr expects a finite number with '.' as its decimal point, got '1e400'"),
         ["number option NaN"] = new(f => ["anchors", "data.yaml", "--threshold", "NaN"], ExitCodes.Usage, "--threshold expects a finite number with '.' as its decimal point, got 'NaN'"),
