@@ -184,7 +184,9 @@ public static class DetectJob
         CheckpointState? resumeState = null;
         bool resumeChanges = false; // --epochs extends the run: args.yaml is rewritten once last/ has loaded
         IReadOnlyDictionary<string, Tensor>? transfer = null; // --weights of a new run
-        string? freshYaml = null; // the --model .yaml's text of a new run (null: a built-in size)
+        // the --model .yaml's text (null: a built-in size), read once: a new run checks, builds from and records the same text,
+        // and a resumed run rebuilds from the definition saved with it, whatever became of the file since
+        string? yaml;
         if (resumeFolder is not null)
         {
             var args = Path.Combine(resumeFolder, "args.yaml");
@@ -198,6 +200,7 @@ public static class DetectJob
             if (config.Epochs < resumeState.Epoch)
                 throw new ConfigException($"--epochs {config.Epochs} is fewer than the {resumeState.Epoch} epoch(s) {resumeFolder} has already reached");
             runDir = resumeFolder;
+            yaml = resumeState.Metadata.GetValueOrDefault(ModelYamlKey);
             resumeChanges = recorded != config;
         }
         else
@@ -206,12 +209,11 @@ public static class DetectJob
             var described = LoadData(config.Data);
             CheckSplit(described, train: true);
             CheckSplit(described, train: false);
+            yaml = ModelYaml(config.Model);
             // the checks below that need the detector share one, built when the first asks (the run builds its own later)
-            // the --model .yaml is read once: the text checked here is the text the run builds from and records
-            freshYaml = ModelYaml(config.Model);
             YoloDetector? probe = null;
-            YoloDetector Probe() => probe ??= BuildDetector(config.Model, freshYaml, described.ClassCount);
-            if (freshYaml is { } text)
+            YoloDetector Probe() => probe ??= BuildDetector(config.Model, yaml, described.ClassCount);
+            if (yaml is { } text)
             {
                 _ = YoloModelConfig.Parse(text, config.Model); // so does a bad --model .yaml
                 if (config.ValAugment && Probe().Detect.Strides is var strides && !AugmentedInference.Supports(strides))
@@ -234,8 +236,6 @@ public static class DetectJob
         var trainSet = OpenSplit(data, train: true, config.Cache, log);
         var valSet = OpenSplit(data, train: false, config.Cache, log); // validation reads every image each epoch too
 
-        // a resumed run rebuilds its model from the definition saved with it, whatever became of the file since
-        string? yaml = resumeState is not null ? resumeState.Metadata.GetValueOrDefault(ModelYamlKey) : freshYaml;
         var model = BuildDetector(config.Model, yaml, data.ClassCount, config.BiasPrior);
         if (transfer is not null)
             log.WriteLine($"transferred {WeightTransfer.Intersect(model, transfer).Count}/{model.StateDict().Count} tensors from {config.Weights}");
