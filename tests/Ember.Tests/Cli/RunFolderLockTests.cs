@@ -19,10 +19,9 @@ public sealed class RunFolderLockTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, true);
 
-    [Fact]
+    [LinuxFact]
     public void A_resume_of_a_run_that_another_process_trains_is_refused_and_goes_on_once_it_stopped()
     {
-        if (!OperatingSystem.IsLinux()) return; // flock on a folder: Linux only (elsewhere nothing is locked, as before)
         var project = Path.Combine(root, "runs");
         var run = Path.Combine(project, "exp1");
         // 512 images in batches of 64: a run far longer than the test lets it go on
@@ -70,12 +69,11 @@ public sealed class RunFolderLockTests : IDisposable
     /// kill -9, the child leaves no lock: the resume right after goes on and finishes the study, the cut trial trained
     /// again from scratch.
     /// </summary>
-    [Theory]
+    [LinuxTheory]
     [InlineData("evolve")]
     [InlineData("ablate")]
     public void A_resume_of_a_study_that_another_process_runs_is_refused_and_a_killed_one_resumes(string command)
     {
-        if (!OperatingSystem.IsLinux()) return;
         var project = Path.Combine(root, command);
         var study = Path.Combine(project, "exp1");
         // two trials of 3 epochs on 2048 images: the second runs for a second or more after the first is recorded
@@ -134,10 +132,9 @@ public sealed class RunFolderLockTests : IDisposable
             Assert.Equal([Path.Combine(folder, "exp1")], Directory.GetDirectories(folder));
     }
 
-    [Fact]
+    [LinuxFact]
     public void A_folder_held_in_this_process_is_refused_naming_it_and_let_go_on_dispose()
     {
-        if (!OperatingSystem.IsLinux()) return;
         var folder = Directory.CreateDirectory(Path.Combine(root, "held")).FullName;
         using (RunFolderLock.Hold(folder, "ember train --resume"))
         {
@@ -151,10 +148,9 @@ public sealed class RunFolderLockTests : IDisposable
         Assert.NotNull(again);
     }
 
-    [Fact]
+    [LinuxFact]
     public void The_ranks_of_a_job_leave_the_lock_to_rank_0_and_the_launcher_checks_it()
     {
-        if (!OperatingSystem.IsLinux()) return;
         var project = Path.Combine(root, "ranks");
         var (code, stdout, stderr) = CliFailureTests.Invoke(["train", "--model", "mlp", "--epochs", "1", "--limit", "128", "--batch-size", "64", "--plain", "--project", project]);
         Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");

@@ -260,10 +260,9 @@ public class WriteSignalTests(ITestOutputHelper output)
         finally { Directory.Delete(project, true); }
     }
 
-    [Fact]
+    [LinuxFact]
     public void Gradient_flow_signalled_while_it_writes_its_plot_ends_with_the_signal_and_the_plot_whole()
     {
-        if (!OperatingSystem.IsLinux()) return;
         var folder = Directory.CreateTempSubdirectory("ember-gradflow-signal").FullName;
         try
         {
@@ -282,10 +281,9 @@ public class WriteSignalTests(ITestOutputHelper output)
         finally { Directory.Delete(folder, true); }
     }
 
-    [Fact]
+    [LinuxFact]
     public void Gradient_flow_recurrent_signalled_while_it_writes_its_first_file_writes_no_other_and_says_which_is_whole()
     {
-        if (!OperatingSystem.IsLinux()) return;
         var folder = Directory.CreateTempSubdirectory("ember-gradflow-rnn-signal").FullName;
         try
         {
@@ -309,10 +307,9 @@ public class WriteSignalTests(ITestOutputHelper output)
     /// which file is whole. The command makes the folder itself, so the pipe goes in once its marker is there, while the
     /// six training runs still take their time (seconds; the files are written only after them).
     /// </summary>
-    [Fact]
+    [LinuxFact]
     public void Gradient_flow_recurrent_in_a_run_folder_signalled_while_it_writes_its_first_file_says_in_its_marker_which_is_whole()
     {
-        if (!OperatingSystem.IsLinux()) return;
         var project = Directory.CreateTempSubdirectory("ember-gradflow-run-signal").FullName;
         try
         {
@@ -346,10 +343,9 @@ public class WriteSignalTests(ITestOutputHelper output)
         return Path.Combine(project, "exp1");
     }
 
-    [Fact]
+    [LinuxFact]
     public void Forecast_eval_signalled_while_it_writes_its_first_file_finishes_it_writes_no_other_and_says_so()
     {
-        if (!OperatingSystem.IsLinux()) return;
         var run = ForecastRun();
         try
         {
@@ -367,10 +363,9 @@ public class WriteSignalTests(ITestOutputHelper output)
         finally { Directory.Delete(Path.GetDirectoryName(Path.GetDirectoryName(run))!, true); }
     }
 
-    [Fact]
+    [LinuxFact]
     public void Forecast_predict_signalled_while_it_writes_finishes_the_file_and_says_so()
     {
-        if (!OperatingSystem.IsLinux()) return;
         var run = ForecastRun();
         try
         {

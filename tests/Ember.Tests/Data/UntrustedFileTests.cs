@@ -56,11 +56,10 @@ public class UntrustedFileTests : IDisposable
         }
     }
 
-    [Theory]
+    [LinuxTheory]
     [MemberData(nameof(Swaps))]
     public void A_file_swapped_between_the_check_and_the_open_is_refused_by_its_handle(string swap, string problem)
     {
-        if (!OperatingSystem.IsLinux()) return;
         var path = Path.Combine(dir, $"swapped-{swap}.bin");
         File.WriteAllBytes(path, new byte[64]);
         int swaps = 0;
@@ -70,10 +69,9 @@ public class UntrustedFileTests : IDisposable
         Assert.Equal(1, swaps); // the path check passed on the regular file; the handle check refused the swapped one
     }
 
-    [Fact]
+    [LinuxFact]
     public void The_handle_check_follows_links_only_when_asked()
     {
-        if (!OperatingSystem.IsLinux()) return;
         var target = Path.Combine(dir, "target.bin");
         File.WriteAllBytes(target, [1, 2, 3]);
         var link = Path.Combine(dir, "link.bin");

@@ -20,10 +20,9 @@ public class AtomicFileTests
         }
     }
 
-    [Fact]
+    [LinuxFact]
     public async Task A_fifo_target_gets_the_bytes_and_stays_a_fifo()
     {
-        if (!OperatingSystem.IsLinux()) return;
         var folder = Directory.CreateTempSubdirectory("ember-atomic-").FullName;
         try
         {
